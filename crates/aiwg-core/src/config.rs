@@ -1,0 +1,97 @@
+//! `aiwg.toml`: which sources a project deploys, to which platforms, in which scope.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::target::Scope;
+use crate::Diagnostic;
+
+/// The file name of the project configuration.
+pub const CONFIG_FILE: &str = "aiwg.toml";
+
+/// The parsed `aiwg.toml`. Unknown keys are an error (a typo must not be silently ignored).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Sources in deploy order: a bundled framework name (`sdlc`), a path (`.aiwg`,
+    /// `./vendor/x`), or `name@path` to give a path source a name.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Platform ids (or aliases) to deploy to.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub history: History,
+    /// Per-platform model tier overrides: `[models.codex] opus = "..."`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// `[history]`: how many apply generations `.aiwg/history/` keeps.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    #[serde(default = "default_keep")]
+    pub keep: usize,
+}
+
+fn default_keep() -> usize {
+    10
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            keep: default_keep(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sources: Vec::new(),
+            platforms: Vec::new(),
+            scope: Scope::Project,
+            history: History::default(),
+            models: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses `text`, read from `path`; a syntax or schema error is a diagnostic with its line.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() as u32 + 1);
+            Diagnostic::error(path, line, e.message().trim().to_string())
+                .with_hint("see the `aiwg.toml` section of the README for the keys it takes")
+        })
+    }
+
+    /// The TOML text of this config.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a Config always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_defaults_and_reports_bad_keys_with_line() {
+        let c = Config::parse(Path::new("aiwg.toml"), "sources = [\"sdlc\"]\n").unwrap();
+        assert_eq!(c.sources, vec!["sdlc"]);
+        assert_eq!(c.history.keep, 10);
+        assert_eq!(c.scope, Scope::Project);
+        let e =
+            Config::parse(Path::new("aiwg.toml"), "sources = []\nplatfroms = []\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("platfroms"), "{}", e.message);
+    }
+}

@@ -1,0 +1,21 @@
+//! The aiwg model: everything between "files in a source folder" and "what each path should hold".
+//!
+//! - [`rel_path`]: `RelPath`, a relative path that cannot escape its root.
+//! - [`diag`]: diagnostics with path, line, severity and hint.
+//! - [`model`]: the six artifact kinds and their frontmatter.
+//! - [`frontmatter`]: YAML frontmatter split and parse.
+//! - [`source`]: reading a source folder and loading its artifacts.
+//! - [`config`]: `aiwg.toml`.
+//! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
+
+pub mod config;
+pub mod diag;
+pub mod frontmatter;
+pub mod model;
+pub mod rel_path;
+pub mod source;
+pub mod target;
+
+pub use diag::{Diagnostic, Severity};
+pub use model::{Artifact, Asset, Frontmatter, Kind, Model};
+pub use rel_path::RelPath;

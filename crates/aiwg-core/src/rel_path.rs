@@ -1,0 +1,177 @@
+//! `RelPath`: a normalised, forward-slash, relative path that cannot leave its root.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A relative path with `/` separators, no empty, `.` or `..` components, not absolute,
+/// and no component that Windows reserves (`con`, `nul`, `com1`, ...). Built only through
+/// [`RelPath::new`], so holding one proves it stays inside whatever root it is joined to.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RelPath(String);
+
+/// Why a string is not a valid [`RelPath`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RelPathError {
+    #[error("path is empty")]
+    Empty,
+    #[error("path `{0}` is absolute")]
+    Absolute(String),
+    #[error("path `{0}` leaves its folder (`..`)")]
+    ParentComponent(String),
+    #[error("path `{0}` has a component that Windows reserves (`{1}`)")]
+    Reserved(String, String),
+    #[error("path `{0}` has a character that is not allowed in file names")]
+    BadCharacter(String),
+}
+
+const WINDOWS_RESERVED: &[&str] = &[
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// True when `component` (one path segment) is a device name Windows will not create as a file,
+/// with or without an extension (`con`, `CON.md`).
+pub fn is_windows_reserved(component: &str) -> bool {
+    let stem = component.split('.').next().unwrap_or(component);
+    WINDOWS_RESERVED.contains(&stem.to_ascii_lowercase().as_str())
+}
+
+impl RelPath {
+    /// Parses and normalises `s` (`\` is read as `/`, `./` and doubled slashes are dropped).
+    pub fn new(s: &str) -> Result<Self, RelPathError> {
+        let unified = s.replace('\\', "/");
+        if unified.starts_with('/') || unified.as_bytes().get(1) == Some(&b':') {
+            return Err(RelPathError::Absolute(s.to_string()));
+        }
+        let mut parts = Vec::new();
+        for part in unified.split('/') {
+            match part {
+                "" | "." => continue,
+                ".." => return Err(RelPathError::ParentComponent(s.to_string())),
+                _ => {
+                    if part.chars().any(|c| c == '\0' || c.is_control()) {
+                        return Err(RelPathError::BadCharacter(s.to_string()));
+                    }
+                    if is_windows_reserved(part) {
+                        return Err(RelPathError::Reserved(s.to_string(), part.to_string()));
+                    }
+                    parts.push(part);
+                }
+            }
+        }
+        if parts.is_empty() {
+            return Err(RelPathError::Empty);
+        }
+        Ok(RelPath(parts.join("/")))
+    }
+
+    /// The path as a `/`-separated string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `self/child`; fails when `child` is not itself a valid relative path.
+    pub fn join(&self, child: &str) -> Result<RelPath, RelPathError> {
+        RelPath::new(&format!("{}/{}", self.0, child))
+    }
+
+    /// The folder holding this path, or `None` at the top level.
+    pub fn parent(&self) -> Option<RelPath> {
+        self.0.rsplit_once('/').map(|(p, _)| RelPath(p.to_string()))
+    }
+
+    /// The last component.
+    pub fn file_name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or(&self.0)
+    }
+
+    /// The components, first to last.
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/')
+    }
+
+    /// True when `self` is `prefix` or lies inside it.
+    pub fn starts_with(&self, prefix: &RelPath) -> bool {
+        self.0 == prefix.0 || self.0.starts_with(&format!("{}/", prefix.0))
+    }
+
+    /// This path under `root` on the local file system.
+    pub fn to_path(&self, root: &Path) -> PathBuf {
+        let mut p = root.to_path_buf();
+        p.extend(self.components());
+        p
+    }
+}
+
+impl TryFrom<String> for RelPath {
+    type Error = RelPathError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        RelPath::new(&s)
+    }
+}
+
+impl From<RelPath> for String {
+    fn from(p: RelPath) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for RelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expect: Result<&str, &str>) {
+        let got = RelPath::new(input)
+            .map(|p| p.to_string())
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            got.as_deref().map_err(|e| e.as_ref()),
+            expect.map_err(|e| e),
+            "input {input:?}"
+        );
+    }
+
+    #[test]
+    fn normalises_and_refuses() {
+        check("a/b.md", Ok("a/b.md"));
+        check("./a//b/", Ok("a/b"));
+        check("a\\b", Ok("a/b"));
+        check("", Err("path is empty"));
+        check("./", Err("path is empty"));
+        check("/etc/passwd", Err("path `/etc/passwd` is absolute"));
+        check("C:/x", Err("path `C:/x` is absolute"));
+        check("a/../b", Err("path `a/../b` leaves its folder (`..`)"));
+        check(
+            "rules/con.md",
+            Err("path `rules/con.md` has a component that Windows reserves (`con.md`)"),
+        );
+        check(
+            "LPT1",
+            Err("path `LPT1` has a component that Windows reserves (`LPT1`)"),
+        );
+        check("console.md", Ok("console.md"));
+    }
+
+    #[test]
+    fn parent_join_and_prefix() {
+        let p = RelPath::new(".claude/skills/x/SKILL.md").unwrap();
+        assert_eq!(p.parent().unwrap().as_str(), ".claude/skills/x");
+        assert_eq!(p.file_name(), "SKILL.md");
+        assert!(p.starts_with(&RelPath::new(".claude/skills").unwrap()));
+        assert!(!p.starts_with(&RelPath::new(".claude/sk").unwrap()));
+        assert!(p.parent().unwrap().join("../../etc").is_err());
+    }
+}

@@ -1,0 +1,256 @@
+//! The target state: every path the platforms want, what it should hold, who owns which part,
+//! and where it came from. Platforms build it; the deploy engine makes the disk match it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::RelPath;
+
+/// Where a deployment goes: the repository, or the user's home folder.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    #[default]
+    Project,
+    User,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scope::Project => "project",
+            Scope::User => "user",
+        })
+    }
+}
+
+/// The format of a shared config file whose keys aiwg merges into.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigFormat {
+    Json,
+    Toml,
+    Yaml,
+}
+
+/// One key (or array item) that aiwg owns inside a shared config file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MergeEntry {
+    /// The key path from the document root (`["hooks", "PreToolUse"]`).
+    pub key: Vec<String>,
+    pub value: Value,
+    /// When true, `key` names an array and aiwg owns one item equal to `value` in it, beside
+    /// the user's items; when false aiwg owns the whole value at `key`.
+    pub append: bool,
+}
+
+/// What aiwg wants at one path, and how much of the file it owns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Desired {
+    /// aiwg owns the whole file.
+    File { bytes: Vec<u8>, executable: bool },
+    /// aiwg owns the region between `<!-- aiwg:begin <id> -->` and `<!-- aiwg:end <id> -->`
+    /// of a shared Markdown file; `text` is what goes between the markers.
+    Section { id: String, text: String },
+    /// aiwg owns these keys of a shared JSON/TOML/YAML file and nothing else.
+    Merge {
+        format: ConfigFormat,
+        entries: Vec<MergeEntry>,
+    },
+}
+
+impl Desired {
+    /// The part of the path this entry owns: `""` for a whole file, the section id, or
+    /// the merged keys.
+    pub fn part(&self) -> String {
+        match self {
+            Desired::File { .. } => String::new(),
+            Desired::Section { id, .. } => format!("section:{id}"),
+            Desired::Merge { entries, .. } => {
+                let keys: Vec<String> = entries.iter().map(|e| e.key.join(".")).collect();
+                format!("merge:{}", keys.join(","))
+            }
+        }
+    }
+
+    /// The ownership mode name used in the lock file and in listings.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Desired::File { .. } => "file",
+            Desired::Section { .. } => "section",
+            Desired::Merge { .. } => "merge",
+        }
+    }
+}
+
+/// Where a target entry came from, for the lock file, `status` and error messages.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Origin {
+    /// The source (`sdlc`, `.aiwg`, a path).
+    pub source: String,
+    /// `kind:name` of the artifact, or a name for generated files (`index:rules`).
+    pub artifact: String,
+    /// The platforms that want this entry (one write serves them all).
+    pub platforms: Vec<String>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` from `{}` for {}",
+            self.artifact,
+            self.source,
+            self.platforms.join(", ")
+        )
+    }
+}
+
+/// One wanted path (or part of a shared path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetEntry {
+    pub path: RelPath,
+    pub desired: Desired,
+    pub origin: Origin,
+}
+
+/// Two platforms (or artifacts) want the same path or part with different content.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{path}` is wanted with different content by {first} and by {second}")]
+pub struct TargetClash {
+    pub path: RelPath,
+    pub first: Origin,
+    pub second: Origin,
+}
+
+/// Everything the platforms want on disk, keyed by path and part. Relative to the scope root.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetState {
+    entries: BTreeMap<(RelPath, String), TargetEntry>,
+}
+
+impl TargetState {
+    /// An empty target state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `entry`. The same path and part wanted again with the same content is one write
+    /// serving both origins; with different content (or a whole file where another wants a
+    /// part of it) it is a [`TargetClash`] naming both.
+    pub fn insert(&mut self, entry: TargetEntry) -> Result<(), TargetClash> {
+        let part = entry.desired.part();
+        let whole_vs_part = self.entries.iter().find(|((p, other_part), _)| {
+            *p == entry.path && (other_part.is_empty() != part.is_empty())
+        });
+        if let Some((_, existing)) = whole_vs_part {
+            return Err(TargetClash {
+                path: entry.path.clone(),
+                first: existing.origin.clone(),
+                second: entry.origin,
+            });
+        }
+        match self.entries.get_mut(&(entry.path.clone(), part.clone())) {
+            None => {
+                self.entries.insert((entry.path.clone(), part), entry);
+                Ok(())
+            }
+            Some(existing) if existing.desired == entry.desired => {
+                for p in entry.origin.platforms {
+                    if !existing.origin.platforms.contains(&p) {
+                        existing.origin.platforms.push(p);
+                    }
+                }
+                existing.origin.platforms.sort();
+                Ok(())
+            }
+            Some(existing) => Err(TargetClash {
+                path: entry.path.clone(),
+                first: existing.origin.clone(),
+                second: entry.origin,
+            }),
+        }
+    }
+
+    /// Every entry, sorted by path then part.
+    pub fn entries(&self) -> impl Iterator<Item = &TargetEntry> {
+        self.entries.values()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is wanted.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, bytes: &str, platform: &str) -> TargetEntry {
+        TargetEntry {
+            path: RelPath::new(path).unwrap(),
+            desired: Desired::File {
+                bytes: bytes.as_bytes().to_vec(),
+                executable: false,
+            },
+            origin: Origin {
+                source: "sdlc".into(),
+                artifact: "skill:x".into(),
+                platforms: vec![platform.into()],
+            },
+        }
+    }
+
+    #[test]
+    fn same_bytes_is_one_write_different_bytes_clash() {
+        let mut t = TargetState::new();
+        t.insert(file(".agents/skills/x/SKILL.md", "a", "codex"))
+            .unwrap();
+        t.insert(file(".agents/skills/x/SKILL.md", "a", "cursor"))
+            .unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            t.entries().next().unwrap().origin.platforms,
+            vec!["codex", "cursor"]
+        );
+        let err = t
+            .insert(file(".agents/skills/x/SKILL.md", "b", "warp"))
+            .unwrap_err();
+        assert!(err.to_string().contains("warp"), "{err}");
+        assert!(err.to_string().contains("codex, cursor"), "{err}");
+    }
+
+    #[test]
+    fn whole_file_and_section_on_one_path_clash() {
+        let mut t = TargetState::new();
+        t.insert(file("AGENTS.md", "a", "codex")).unwrap();
+        let mut section = file("AGENTS.md", "", "warp");
+        section.desired = Desired::Section {
+            id: "sdlc".into(),
+            text: "x".into(),
+        };
+        assert!(t.insert(section).is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! One module per command; [`run`] dispatches the parsed command line to them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+
+/// An error the user can fix, with the `hint:` line that says how.
+#[derive(Debug)]
+pub struct UserError {
+    pub message: String,
+    pub hint: String,
+}
+
+impl UserError {
+    /// An error with its hint.
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        UserError {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// What every command gets besides its own arguments.
+#[derive(Debug)]
+pub struct Context {
+    /// The folder the command runs in (`-C`, or the current folder).
+    pub cwd: PathBuf,
+    /// Colour output on stdout.
+    pub color: bool,
+}
+
+/// Runs `cli`, returning the exit code (0, 1) or an error (exit 2).
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let cwd = match &cli.directory {
+        Some(dir) => std::path::absolute(dir)?,
+        None => std::env::current_dir()?,
+    };
+    let color = match cli.color {
+        crate::cli::ColorChoice::Always => true,
+        crate::cli::ColorChoice::Never => false,
+        crate::cli::ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        }
+    };
+    let ctx = Context { cwd, color };
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "aiwg", &mut std::io::stdout());
+            Ok(0)
+        }
+        other => Err(UserError::new(
+            format!("`{}` is not built yet", command_name(&other)),
+            "see the open issues for what is being built",
+        )
+        .into()),
+    }
+    .map(|code: u8| {
+        let _ = &ctx;
+        code
+    })
+}
+
+fn command_name(command: &Command) -> String {
+    format!("{command:?}")
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}

@@ -1,0 +1,43 @@
+//! The `aiwg` binary: command-line parsing, printing, colours and exit codes.
+//!
+//! Every command returns an [`ExitCode`]-like status: 0 success or nothing to do, 1 drift
+//! found or apply stopped on conflicts, 2 error. Errors are printed here, once, with `{:#}`.
+
+mod bundled;
+mod cli;
+mod commands;
+mod project;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err:#}");
+            if let Some(user) = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<commands::UserError>())
+            {
+                let _ = writeln!(stderr, "\nhint: {}", user.hint);
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A closed pipe (`aiwg list | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,69 @@
+//! `Test`: a temp project to run the `aiwg` binary in, with `HOME` and `AIWG_HOME`
+//! redirected to temp folders so no test touches the real home.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A temp folder holding a project and a fake home.
+pub struct Test {
+    dir: TempDir,
+}
+
+impl Test {
+    /// An empty project.
+    pub fn new() -> Test {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("project")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Test { dir }
+    }
+
+    /// The project folder.
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("project")
+    }
+
+    /// The fake home folder.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Writes `text` to `rel` in the project, creating folders.
+    pub fn write(&self, rel: &str, text: &str) -> &Test {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// Reads `rel` from the project.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// True when `rel` exists in the project.
+    pub fn exists(&self, rel: &str) -> bool {
+        self.root().join(rel).exists()
+    }
+
+    /// `aiwg` with `args`, run in the project with the fake home.
+    pub fn aiwg(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("aiwg").unwrap();
+        cmd.args(args)
+            .current_dir(self.root())
+            .env("HOME", self.home())
+            .env("AIWG_HOME", self.home())
+            .env("NO_COLOR", "1")
+            .env_remove("XDG_CONFIG_HOME");
+        cmd
+    }
+}
+
+/// The repository root (for fixtures).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}

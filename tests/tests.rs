@@ -1,0 +1,5 @@
+//! End-to-end tests of the `aiwg` binary, one test binary with a module per concern.
+//!
+//! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
+
+mod support;
