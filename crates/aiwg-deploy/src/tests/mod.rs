@@ -1,6 +1,7 @@
 //! Engine tests on `MemSystem`: the plan table, ownership modes, apply, history, crashes and
 //! properties. Shared builders live here.
 
+mod apply;
 mod table;
 
 use aiwg_core::target::{Desired, Origin, TargetEntry, TargetState};
