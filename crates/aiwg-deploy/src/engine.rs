@@ -223,10 +223,19 @@ impl<'a> Engine<'a> {
                     blocked.push((item.path.clone(), part.reason()));
                 }
             }
-            if item.old == item.new {
-                report.released.push(item.path.clone());
-            } else {
-                report.overwritten.push(item.path.clone());
+            // A resolved conflict counts as what it does.
+            report.summary.conflicts -= 1;
+            match (&item.old, &item.new) {
+                (a, b) if a == b => {
+                    report.released.push(item.path.clone());
+                    report.summary.unchanged += 1;
+                }
+                (None, _) => report.summary.created += 1,
+                (_, None) => report.summary.deleted += 1,
+                _ => {
+                    report.overwritten.push(item.path.clone());
+                    report.summary.updated += 1;
+                }
             }
         }
         if !blocked.is_empty() {
