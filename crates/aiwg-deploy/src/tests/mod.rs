@@ -2,6 +2,8 @@
 //! properties. Shared builders live here.
 
 mod apply;
+mod merges;
+mod sections;
 mod table;
 
 use aiwg_core::target::{Desired, Origin, TargetEntry, TargetState};
