@@ -269,6 +269,7 @@ impl<'a> Engine<'a> {
             changes,
             new_lock_text.map(|t| t.map(String::into_bytes)),
             command,
+            &[],
             keep,
         )
     }
@@ -279,6 +280,7 @@ impl<'a> Engine<'a> {
         changes: &[(RelPath, Option<FileData>, Option<FileData>)],
         new_lock: Option<Option<Vec<u8>>>,
         command: &str,
+        undoes: &[u64],
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
@@ -289,7 +291,7 @@ impl<'a> Engine<'a> {
         let generation = if changes.is_empty() {
             None
         } else {
-            let n = history::record(self, command, changes, old_lock.as_deref())?;
+            let n = history::record(self, command, undoes, changes, old_lock.as_deref())?;
             if self.layout.ignore_history_in_git {
                 history::ensure_git_ignores(self.state, &self.layout.history)?;
             }
@@ -318,7 +320,8 @@ impl<'a> Engine<'a> {
                 None => self.state.remove_file(&self.layout.lock)?,
             }
         }
-        if generation.is_some() {
+        if let Some(n) = generation {
+            history::mark_done(self, n)?;
             history::prune(self, keep)?;
         }
         Ok((generation, lock_changes))

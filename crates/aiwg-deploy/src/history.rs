@@ -20,6 +20,7 @@ use crate::hash::sha256_hex;
 use crate::system::{EntryKind, FileData, System};
 
 const MANIFEST: &str = "manifest.toml";
+const DONE: &str = "done";
 const LOCK_BLOB: &str = "aiwg.lock";
 const IGNORE_LINE_COMMENT: &str = "# aiwg: apply backups (aiwg rollback)";
 
@@ -53,8 +54,19 @@ pub struct Generation {
     pub time: u64,
     /// Whether a lock existed before (its bytes are in the `aiwg.lock` blob).
     pub lock_before: bool,
+    /// The interrupted generation this one finishes (it was the newest, and never marked
+    /// done): rolling this one back rolls that one back too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<u64>,
+    /// For a rollback: the generations it undoes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undoes: Vec<u64>,
     #[serde(default, rename = "path")]
     pub paths: Vec<HistoryEntry>,
+    /// Whether the command finished (a `done` marker beside the manifest). An interrupted
+    /// rollback is resumed by the next `rollback` instead of being undone.
+    #[serde(skip)]
+    pub complete: bool,
 }
 
 fn folder(engine: &Engine<'_>, n: u64) -> RelPath {
@@ -86,10 +98,15 @@ fn numbers(engine: &Engine<'_>) -> Result<Vec<u64>, DeployError> {
 pub(crate) fn record(
     engine: &Engine<'_>,
     command: &str,
+    undoes: &[u64],
     changes: &[(RelPath, Option<FileData>, Option<FileData>)],
     lock_before: Option<&[u8]>,
 ) -> Result<u64, DeployError> {
     let n = numbers(engine)?.last().map_or(1, |last| last + 1);
+    let resumes = list(engine)?
+        .last()
+        .filter(|g| !g.complete)
+        .map(|g| g.generation);
     let dir = folder(engine, n);
     let mut paths = Vec::with_capacity(changes.len());
     for (i, (path, before, after)) in changes.iter().enumerate() {
@@ -124,7 +141,10 @@ pub(crate) fn record(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         lock_before: lock_before.is_some(),
+        resumes,
+        undoes: undoes.to_vec(),
         paths,
+        complete: false,
     };
     let text = toml::to_string(&manifest).expect("a manifest always serialises");
     engine
@@ -142,13 +162,26 @@ pub fn list(engine: &Engine<'_>) -> Result<Vec<Generation>, DeployError> {
             continue;
         };
         let text = String::from_utf8_lossy(&data.bytes);
-        let generation: Generation = toml::from_str(&text).map_err(|e| DeployError::History {
-            path: path.clone(),
-            message: e.message().trim().to_string(),
-        })?;
+        let mut generation: Generation =
+            toml::from_str(&text).map_err(|e| DeployError::History {
+                path: path.clone(),
+                message: e.message().trim().to_string(),
+            })?;
+        generation.complete = engine
+            .state
+            .metadata(&child(&folder(engine, n), DONE))?
+            .is_some();
         out.push(generation);
     }
     Ok(out)
+}
+
+/// Marks generation `n` as finished.
+pub(crate) fn mark_done(engine: &Engine<'_>, n: u64) -> Result<(), DeployError> {
+    engine
+        .state
+        .write_atomic(&child(&folder(engine, n), DONE), b"", false)?;
+    Ok(())
 }
 
 /// Deletes a folder of the state System and everything in it.
@@ -253,20 +286,44 @@ pub fn rollback(
             path: engine.layout.history.clone(),
         });
     };
-    let from = options.to.unwrap_or(newest.generation);
-    if !generations.iter().any(|g| g.generation == from) {
-        return Err(DeployError::UnknownGeneration {
-            generation: from,
-            available: generations
+    // An interrupted rollback is finished, not undone.
+    let resume = (!newest.complete && !newest.undoes.is_empty() && options.to.is_none())
+        .then_some(newest.generation);
+    let wanted: Vec<u64> = match (resume, options.to) {
+        (Some(_), _) => newest.undoes.clone(),
+        (None, Some(to)) => {
+            if !generations.iter().any(|g| g.generation == to) {
+                return Err(unknown(to, &generations));
+            }
+            generations
                 .iter()
-                .map(|g| g.generation.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
+                .map(|g| g.generation)
+                .filter(|n| *n >= to)
+                .collect()
+        }
+        (None, None) => {
+            // The newest generation, and the interrupted ones it finished.
+            let mut chain = vec![newest.generation];
+            let mut at = newest.resumes;
+            while let Some(n) = at {
+                let Some(g) = generations.iter().find(|g| g.generation == n) else {
+                    break;
+                };
+                chain.push(n);
+                at = g.resumes;
+            }
+            chain
+        }
+    };
+    if let Some(missing) = wanted
+        .iter()
+        .find(|n| !generations.iter().any(|g| g.generation == **n))
+    {
+        return Err(unknown(*missing, &generations));
     }
     let selected: Vec<&Generation> = generations
         .iter()
-        .filter(|g| g.generation >= from)
+        .filter(|g| wanted.contains(&g.generation))
         .collect();
     // Per path: the state before the earliest selected generation, the state after the latest.
     let mut before: BTreeMap<RelPath, (u64, &HistoryEntry)> = BTreeMap::new();
@@ -343,11 +400,31 @@ pub fn rollback(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let (generation, _) =
-        engine.write_with_lock_bytes(&changes, Some(lock_bytes), &command, options.keep.max(1))?;
+    let undone: Vec<u64> = selected.iter().map(|g| g.generation).collect();
+    let (generation, _) = engine.write_with_lock_bytes(
+        &changes,
+        Some(lock_bytes),
+        &command,
+        &undone,
+        options.keep.max(1),
+    )?;
+    if let Some(interrupted) = resume {
+        mark_done(engine, interrupted)?;
+    }
     Ok(RollbackReport {
-        undone: selected.iter().map(|g| g.generation).collect(),
+        undone,
         restored,
         generation,
     })
+}
+
+fn unknown(generation: u64, generations: &[Generation]) -> DeployError {
+    DeployError::UnknownGeneration {
+        generation,
+        available: generations
+            .iter()
+            .map(|g| g.generation.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }

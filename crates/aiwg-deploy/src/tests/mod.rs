@@ -3,6 +3,8 @@
 
 mod apply;
 mod merges;
+mod properties;
+mod random;
 mod sections;
 mod table;
 
