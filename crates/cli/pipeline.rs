@@ -151,13 +151,12 @@ pub fn builtin_claude_target(
             artifact: artifact.id(),
             platforms: vec![BUILTIN_PLATFORM.to_string()],
         };
+        // The tree's files are sorted by path.
         let bytes_of = |artifact: &Artifact| {
-            source
-                .tree
-                .files
-                .iter()
-                .find(|f| f.path == artifact.path)
-                .map(|f| (f.bytes.clone(), f.executable))
+            let files = &source.tree.files;
+            files
+                .binary_search_by(|f| f.path.cmp(&artifact.path))
+                .map(|i| (files[i].bytes.clone(), files[i].executable))
                 .unwrap_or_default()
         };
         let mut rules: Vec<&Artifact> = Vec::new();

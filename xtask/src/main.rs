@@ -1,5 +1,7 @@
 //! `cargo xtask`: project chores — `ci` (what `.ci/run` runs), `bench`, `docs`.
 
+mod bench;
+
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
@@ -8,7 +10,12 @@ fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "ci" => ci(),
-        _ => bail!("usage: cargo xtask <ci>"),
+        "bench" => bench::run(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .context("xtask lives in the workspace")?,
+        ),
+        _ => bail!("usage: cargo xtask <ci|bench>"),
     }
 }
 

@@ -156,9 +156,11 @@ impl TargetState {
     /// part of it) it is a [`TargetClash`] naming both.
     pub fn insert(&mut self, entry: TargetEntry) -> Result<(), TargetClash> {
         let part = entry.desired.part();
-        let whole_vs_part = self.entries.iter().find(|((p, other_part), _)| {
-            *p == entry.path && (other_part.is_empty() != part.is_empty())
-        });
+        let whole_vs_part = self
+            .entries
+            .range((entry.path.clone(), String::new())..)
+            .take_while(|((p, _), _)| *p == entry.path)
+            .find(|((_, other_part), _)| other_part.is_empty() != part.is_empty());
         if let Some((_, existing)) = whole_vs_part {
             return Err(TargetClash {
                 path: entry.path.clone(),

@@ -165,6 +165,12 @@ impl Lock {
                 message: e.message().trim().to_string(),
             }
         };
+        // The lock aiwg writes parses on a fast path (a lock of thousands of entries is read
+        // by every `check`); anything else — hand-edited, damaged, another version — goes
+        // through the full TOML parser, which also gives the precise error.
+        if let Some(doc) = fast::parse(text).filter(|d| d.version == LOCK_VERSION) {
+            return Lock::from_doc(path, doc);
+        }
         let version: VersionOnly = toml::from_str(text).map_err(corrupt)?;
         match version.version {
             Some(toml::Value::Integer(v)) if v == i64::from(LOCK_VERSION) => {}
@@ -183,6 +189,10 @@ impl Lock {
             }
         }
         let doc: LockDoc = toml::from_str(text).map_err(corrupt)?;
+        Lock::from_doc(path, doc)
+    }
+
+    fn from_doc(path: &str, doc: LockDoc) -> Result<Lock, LockError> {
         let mut lock = Lock::new();
         for entry in doc.files {
             let key = (entry.path.clone(), entry.part.clone());
@@ -247,6 +257,212 @@ impl Lock {
     }
 }
 
+/// A parser for exactly the TOML that [`Lock::to_toml`] writes: comments, `version = N`,
+/// `[[file]]` and `[[file.keys]]` headers, and `key = value` lines whose value is a basic or
+/// literal string, an integer, a boolean or an array of strings. Returns `None` at the first
+/// thing it does not know, and the caller falls back to the full parser.
+mod fast {
+    use super::{LockDoc, LockEntry, LockedKey, Mode};
+    use aiwg_core::RelPath;
+
+    enum Value {
+        Str(String),
+        Int(u64),
+        Bool(bool),
+        Strs(Vec<String>),
+    }
+
+    /// One string starting at `s` (after its opening quote kind is known); returns it and the rest.
+    fn string(s: &str) -> Option<(String, &str)> {
+        if let Some(rest) = s.strip_prefix('\'') {
+            let end = rest.find('\'')?;
+            return Some((rest[..end].to_string(), &rest[end + 1..]));
+        }
+        let rest = s.strip_prefix('"')?;
+        if rest.starts_with("\"\"") {
+            return None;
+        }
+        let mut out = String::new();
+        let mut chars = rest.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => return Some((out, &rest[i + 1..])),
+                '\\' => {
+                    let (_, e) = chars.next()?;
+                    match e {
+                        '"' => out.push('"'),
+                        '\\' => out.push('\\'),
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        'r' => out.push('\r'),
+                        'b' => out.push('\u{8}'),
+                        'f' => out.push('\u{c}'),
+                        'e' => out.push('\u{1b}'),
+                        'u' | 'U' => {
+                            let len = if e == 'u' { 4 } else { 8 };
+                            let mut hex = String::new();
+                            for _ in 0..len {
+                                hex.push(chars.next()?.1);
+                            }
+                            out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                        }
+                        _ => return None,
+                    }
+                }
+                c if c.is_control() && c != '\t' => return None,
+                c => out.push(c),
+            }
+        }
+        None
+    }
+
+    fn value(v: &str) -> Option<Value> {
+        match v {
+            "true" => return Some(Value::Bool(true)),
+            "false" => return Some(Value::Bool(false)),
+            _ => {}
+        }
+        if v.starts_with('"') || v.starts_with('\'') {
+            let (s, rest) = string(v)?;
+            return rest.is_empty().then_some(Value::Str(s));
+        }
+        if let Some(mut rest) = v.strip_prefix('[') {
+            let mut items = Vec::new();
+            loop {
+                rest = rest.trim_start();
+                if let Some(after) = rest.strip_prefix(']') {
+                    return after.is_empty().then_some(Value::Strs(items));
+                }
+                let (s, after) = string(rest)?;
+                items.push(s);
+                rest = after.trim_start();
+                rest = rest.strip_prefix(',').unwrap_or(rest);
+            }
+        }
+        if v.bytes().all(|b| b.is_ascii_digit())
+            && !v.is_empty()
+            && (v == "0" || !v.starts_with('0'))
+        {
+            return v.parse().ok().map(Value::Int);
+        }
+        None
+    }
+
+    #[derive(Default)]
+    struct Entry {
+        path: Option<String>,
+        part: Option<String>,
+        mode: Option<String>,
+        sha256: Option<String>,
+        size: Option<u64>,
+        executable: Option<bool>,
+        source: Option<String>,
+        artifact: Option<String>,
+        platforms: Option<Vec<String>>,
+        keys: Vec<LockedKey>,
+    }
+
+    #[derive(Default)]
+    struct Key {
+        key: Option<Vec<String>>,
+        append: Option<bool>,
+        sha256: Option<String>,
+    }
+
+    fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(v);
+        Some(())
+    }
+
+    fn finish_key(key: Key) -> Option<LockedKey> {
+        Some(LockedKey {
+            key: key.key?,
+            append: key.append.unwrap_or(false),
+            sha256: key.sha256?,
+        })
+    }
+
+    fn finish(e: Entry) -> Option<LockEntry> {
+        Some(LockEntry {
+            path: RelPath::new(&e.path?).ok()?,
+            part: e.part.unwrap_or_default(),
+            mode: match e.mode?.as_str() {
+                "file" => Mode::File,
+                "section" => Mode::Section,
+                "merge" => Mode::Merge,
+                _ => return None,
+            },
+            sha256: e.sha256?,
+            size: e.size?,
+            executable: e.executable.unwrap_or(false),
+            source: e.source?,
+            artifact: e.artifact?,
+            platforms: e.platforms.unwrap_or_default(),
+            keys: e.keys,
+        })
+    }
+
+    pub(super) fn parse(text: &str) -> Option<LockDoc> {
+        let mut version = None;
+        let mut files = Vec::new();
+        let mut entry: Option<Entry> = None;
+        let mut key: Option<Key> = None;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line == "[[file]]" || line == "[[file.keys]]" {
+                if let Some(k) = key.take() {
+                    entry.as_mut()?.keys.push(finish_key(k)?);
+                }
+                if line == "[[file]]" {
+                    if let Some(e) = entry.take() {
+                        files.push(finish(e)?);
+                    }
+                    entry = Some(Entry::default());
+                } else {
+                    entry.as_ref()?;
+                    key = Some(Key::default());
+                }
+                continue;
+            }
+            let (name, raw) = line.split_once(" = ")?;
+            let v = value(raw.trim())?;
+            match (&mut entry, &mut key, name, v) {
+                (None, _, "version", Value::Int(n)) => set(&mut version, u32::try_from(n).ok()?)?,
+                (Some(_), Some(k), "key", Value::Strs(s)) => set(&mut k.key, s)?,
+                (Some(_), Some(k), "append", Value::Bool(b)) => set(&mut k.append, b)?,
+                (Some(_), Some(k), "sha256", Value::Str(s)) => set(&mut k.sha256, s)?,
+                (Some(_), Some(_), _, _) => return None,
+                (Some(e), None, "path", Value::Str(s)) => set(&mut e.path, s)?,
+                (Some(e), None, "part", Value::Str(s)) => set(&mut e.part, s)?,
+                (Some(e), None, "mode", Value::Str(s)) => set(&mut e.mode, s)?,
+                (Some(e), None, "sha256", Value::Str(s)) => set(&mut e.sha256, s)?,
+                (Some(e), None, "size", Value::Int(n)) => set(&mut e.size, n)?,
+                (Some(e), None, "executable", Value::Bool(b)) => set(&mut e.executable, b)?,
+                (Some(e), None, "source", Value::Str(s)) => set(&mut e.source, s)?,
+                (Some(e), None, "artifact", Value::Str(s)) => set(&mut e.artifact, s)?,
+                (Some(e), None, "platforms", Value::Strs(s)) => set(&mut e.platforms, s)?,
+                _ => return None,
+            }
+        }
+        if let Some(k) = key.take() {
+            entry.as_mut()?.keys.push(finish_key(k)?);
+        }
+        if let Some(e) = entry.take() {
+            files.push(finish(e)?);
+        }
+        Some(LockDoc {
+            version: version?,
+            files,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +503,45 @@ mod tests {
         assert_eq!(again.to_toml(), text);
         let path = RelPath::new("CLAUDE.md").unwrap();
         assert_eq!(lock.entries_of(&path).count(), 2);
+    }
+
+    #[test]
+    fn the_fast_parser_agrees_with_toml() {
+        let mut lock = Lock::new();
+        let mut e = entry("dir/quo\"te \u{e9}.md", "merge:a.b");
+        e.artifact = "back\\slash \"double\"".into();
+        e.mode = Mode::Merge;
+        e.executable = true;
+        e.platforms = vec!["a".into(), "b, c".into()];
+        e.keys = vec![
+            LockedKey {
+                key: vec!["a".into(), "b".into()],
+                append: true,
+                sha256: "00".into(),
+            },
+            LockedKey {
+                key: vec!["x".into()],
+                append: false,
+                sha256: "11".into(),
+            },
+        ];
+        lock.insert(e);
+        lock.insert(entry("z.md", ""));
+        let text = lock.to_toml();
+        let fast = fast::parse(&text).expect("the fast path reads what aiwg writes");
+        let slow: LockDoc = toml::from_str(&text).unwrap();
+        assert_eq!(fast.files, slow.files);
+        assert_eq!(Lock::parse("aiwg.lock", &text).unwrap(), lock);
+        // Hand-edited TOML the fast path does not know still parses, through the slow path.
+        let edited = text.replace("size = 2\n", "size = 2 # bytes\n");
+        assert!(fast::parse(&edited).is_none());
+        assert_eq!(Lock::parse("aiwg.lock", &edited).unwrap(), lock);
+        // Strings the serialiser writes as multi-line literals go the slow way too.
+        let mut odd = Lock::new();
+        let mut e = entry("x.md", "");
+        e.artifact = "tab\there, 'single'".into();
+        odd.insert(e);
+        assert_eq!(Lock::parse("aiwg.lock", &odd.to_toml()).unwrap(), odd);
     }
 
     fn check_error(text: &str, expect: &str) {

@@ -365,11 +365,10 @@ pub(crate) fn matches_lock(locked: &LockEntry, bytes: &[u8]) -> bool {
 }
 
 /// The file on disk, or the conflict that makes it untouchable.
-fn read_old(
-    sys: &dyn System,
-    path: &RelPath,
+fn old_of(
+    read: Result<Option<FileData>, SystemError>,
 ) -> Result<Result<Option<FileData>, ConflictKind>, PlanError> {
-    match sys.read(path) {
+    match read {
         Ok(data) => Ok(Ok(data)),
         Err(SystemError::NotAFile { .. }) => Ok(Err(ConflictKind::NotAFile)),
         Err(SystemError::SymlinkOutside { .. }) => Ok(Err(ConflictKind::SymlinkOutside)),
@@ -381,24 +380,26 @@ fn read_old(
 pub fn plan(target: &TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan, PlanError> {
     let mut paths: BTreeSet<&RelPath> = target.entries().map(|e| &e.path).collect();
     paths.extend(lock.entries().map(|e| &e.path));
+    let paths: Vec<&RelPath> = paths.into_iter().collect();
+    let reads = sys.read_many(&paths);
     let mut wanted = target.entries().peekable();
     let mut items = Vec::with_capacity(paths.len());
-    for path in paths {
+    for (path, read) in paths.into_iter().zip(reads) {
         let mut wants: Vec<&TargetEntry> = Vec::new();
         while let Some(entry) = wanted.next_if(|e| &e.path == path) {
             wants.push(entry);
         }
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
-        items.push(plan_path(sys, path, &wants, &locked)?);
+        items.push(plan_path(path, &wants, &locked, old_of(read)?)?);
     }
     Ok(Plan { items })
 }
 
 fn plan_path(
-    sys: &dyn System,
     path: &RelPath,
     wants: &[&TargetEntry],
     locked: &[&LockEntry],
+    old: Result<Option<FileData>, ConflictKind>,
 ) -> Result<PlanItem, PlanError> {
     let modes: BTreeSet<Mode> = if wants.is_empty() {
         locked.iter().map(|l| l.mode).collect()
@@ -412,7 +413,6 @@ fn plan_path(
     } else {
         return Err(PlanError::MixedModes { path: path.clone() });
     };
-    let old = read_old(sys, path)?;
     let (new, parts) = match (&old, mode) {
         (Err(conflict), _) => (None, unreachable_parts(wants, locked, conflict)),
         (Ok(old), Mode::File) => plan_file(wants.first().copied(), locked, old.as_ref()),

@@ -70,6 +70,12 @@ pub trait System {
     /// A folder (or other non-file) is [`SystemError::NotAFile`].
     fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError>;
 
+    /// [`System::read`] of every path, in order. An implementation may read them in
+    /// parallel; the results are the same as reading one after the other.
+    fn read_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileData>, SystemError>> {
+        paths.iter().map(|p| self.read(p)).collect()
+    }
+
     /// What is at `path` and its size in bytes; `None` when nothing is there.
     fn metadata(&self, path: &RelPath) -> Result<Option<(EntryKind, u64)>, SystemError>;
 
