@@ -371,6 +371,7 @@ fn a_corrupt_lock_is_an_error_not_a_reset() {
     let (code, _, err) = run(&t, &["apply"]);
     assert_eq!(code, 2);
     assert!(err.contains("`aiwg.lock` has format version 9"), "{err}");
+    assert!(err.contains("hint: this project was deployed by a newer aiwg"), "{err}");
     assert_eq!(t.read("aiwg.lock"), "version = 9\n");
     assert!(!t.exists(".claude"));
 }
@@ -411,6 +412,7 @@ fn a_second_process_waits_then_fails_and_a_dead_holders_lock_is_recovered() {
         "{err}"
     );
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert!(err.contains("hint: wait for the other aiwg"), "{err}");
     assert!(!t.exists(".claude"));
     holder.kill().unwrap();
     holder.wait().unwrap();
@@ -463,6 +465,40 @@ fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
     assert!(!t.exists(".claude"));
     let (code, out, _) = run(&t, &["check", "--scope", "user"]);
     assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
+    let t = project();
+    let state = t.home().join("state");
+    for args in [
+        &["apply", "--dry-run", "--scope", "user"][..],
+        &["check", "--scope", "user"],
+        &["status", "--scope", "user"],
+        &["diff", "--scope", "user"],
+        &["plan", "--scope", "user"],
+    ] {
+        let out = t.aiwg(args).env("AIWG_HOME", &state).output().unwrap();
+        assert!(
+            out.status.code().unwrap() < 2,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(!state.exists(), "a read-only command created `AIWG_HOME`");
+    assert!(!t.home().join(".claude").exists());
+    let out = t
+        .aiwg(&["apply", "--scope", "user"])
+        .env("AIWG_HOME", &state)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(state.join("aiwg.lock").is_file());
+    assert!(state.join("history/1/manifest.toml").is_file());
 }
 
 #[test]

@@ -390,3 +390,25 @@ pub fn report_refused(d: &Deployment, paths: &[(RelPath, String)], hint: &str) {
     }
     let _ = writeln!(stderr, "\nhint: {hint}");
 }
+
+/// An engine error as the user should read it: the lock, the process lock and reserved
+/// paths get a `hint:` with the way out.
+pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
+    use aiwg_deploy::DeployError;
+    let hint = match &e {
+        DeployError::Lock(aiwg_deploy::lock::LockError::Newer { .. }) => {
+            "this project was deployed by a newer aiwg: upgrade aiwg"
+        }
+        DeployError::Lock(_) => {
+            "restore it (`git checkout aiwg.lock`); deleting it makes aiwg treat every file it wrote as someone else's"
+        }
+        DeployError::Busy { .. } => {
+            "wait for the other aiwg to finish; if none is running, delete the lock file named above"
+        }
+        DeployError::Reserved { .. } => "this is a bug in a platform adapter: please report it",
+        DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
+        DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
+        _ => return e.into(),
+    };
+    UserError::new(e.to_string(), hint).into()
+}

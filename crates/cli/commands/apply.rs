@@ -21,9 +21,13 @@ pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> an
     let _guard = if dry_run {
         None
     } else {
-        Some(engine.lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)?)
+        Some(
+            engine
+                .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
+                .map_err(pipeline::explain)?,
+        )
     };
-    let (plan, lock) = engine.plan(&state)?;
+    let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
@@ -46,7 +50,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> an
             pipeline::report_refused(&d, &paths, "run `aiwg diff`, then apply again");
             return Ok(1);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(pipeline::explain(e)),
     };
     for path in &report.overwritten {
         eprintln!(

@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     let platforms = pipeline::platforms(&project, &target.platforms)?;
     let state = pipeline::target_state(&project, &platforms, scope)?;
     let d = Deployment::open(&project, scope)?;
-    let (plan, _) = d.engine().plan(&state)?;
+    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
     let mut out = std::io::stdout().lock();
     if json {

@@ -37,7 +37,7 @@ pub fn run(
             }
         }
     }
-    let (plan, _) = d.engine().plan(&state)?;
+    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let items: Vec<_> = plan
         .changes()
         .filter(|i| filters.is_empty() || filters.iter().any(|f| i.path.starts_with(f)))

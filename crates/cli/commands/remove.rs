@@ -33,9 +33,13 @@ pub fn remove(
     let _guard = if dry_run {
         None
     } else {
-        Some(engine.lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)?)
+        Some(
+            engine
+                .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
+                .map_err(pipeline::explain)?,
+        )
     };
-    let lock = engine.read_lock()?;
+    let lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
     let in_config = specs.iter().any(|s| spec_name(s) == source);
     let in_lock = lock.entries().any(|e| e.source == source);
@@ -65,7 +69,7 @@ pub fn remove(
         let platforms = pipeline::platforms(&project, &[])?;
         pipeline::target_state(&project, &platforms, scope)?
     };
-    let (mut plan, _) = engine.plan(&state)?;
+    let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
     let code = run_removal(ctx, &d, &plan, &lock, dry_run, &format!("remove {source}"))?;
@@ -89,9 +93,15 @@ pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyho
     let _guard = if dry_run {
         None
     } else {
-        Some(engine.lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)?)
+        Some(
+            engine
+                .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
+                .map_err(pipeline::explain)?,
+        )
     };
-    let (plan, lock) = engine.plan(&TargetState::new())?;
+    let (plan, lock) = engine
+        .plan(&TargetState::new())
+        .map_err(pipeline::explain)?;
     if lock.is_empty() {
         eprintln!("nothing to uninstall: aiwg manages no file here");
         return Ok(0);
@@ -138,7 +148,7 @@ fn run_removal(
             pipeline::report_refused(d, &paths, "fix these by hand, then run the command again");
             return Ok(1);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(pipeline::explain(e)),
     };
     for path in &report.released {
         eprintln!(

@@ -24,7 +24,7 @@ pub fn run(
     let d = Deployment::open(&project, scope)?;
     let engine = d.engine();
     if list {
-        let generations = history::list(&engine)?;
+        let generations = history::list(&engine).map_err(pipeline::explain)?;
         let mut out = std::io::stdout().lock();
         if generations.is_empty() {
             eprintln!("no generations yet: each apply that changes files records one");
@@ -43,7 +43,9 @@ pub fn run(
         }
         return Ok(0);
     }
-    let _guard = engine.lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)?;
+    let _guard = engine
+        .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
+        .map_err(pipeline::explain)?;
     let options = RollbackOptions {
         to,
         force,
@@ -71,7 +73,7 @@ pub fn run(
             );
             Ok(1)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(pipeline::explain(e)),
     }
 }
 

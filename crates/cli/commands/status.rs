@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     let platforms = pipeline::platforms(&project, &target.platforms)?;
     let state = pipeline::target_state(&project, &platforms, scope)?;
     let d = Deployment::open(&project, scope)?;
-    let (plan, _) = d.engine().plan(&state)?;
+    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let mut rows = Vec::new();
     for item in &plan.items {
         for part in item.parts.iter().filter(|p| p.state != State::Gone) {

@@ -42,15 +42,31 @@ fn io<'a>(op: &'static str, path: &'a RelPath) -> impl FnOnce(std::io::Error) ->
 }
 
 impl RealSystem {
-    /// A System rooted at `root`, which is created if it does not exist.
+    /// A System rooted at `root`. A root that does not exist yet is not created: the first
+    /// write creates it, so read-only commands and dry runs leave no trace.
     pub fn new(root: &Path) -> Result<Self, SystemError> {
         let err = |source| SystemError::Io {
             op: "open root folder",
             path: root.display().to_string(),
             source,
         };
-        fs::create_dir_all(root).map_err(err)?;
-        let root = fs::canonicalize(root).map_err(err)?;
+        let absolute = std::path::absolute(root).map_err(err)?;
+        // The nearest folder that exists, canonical, with the missing rest appended.
+        let mut existing = absolute.as_path();
+        let mut missing = Vec::new();
+        let root = loop {
+            match fs::canonicalize(existing) {
+                Ok(real) => break missing.iter().rev().fold(real, |p, c| p.join(c)),
+                Err(e) => {
+                    let (Some(parent), Some(name)) = (existing.parent(), existing.file_name())
+                    else {
+                        return Err(err(e));
+                    };
+                    missing.push(name);
+                    existing = parent;
+                }
+            }
+        };
         Ok(RealSystem {
             root,
             dirs: RefCell::new(HashMap::new()),
@@ -108,6 +124,18 @@ impl RealSystem {
         match fs::symlink_metadata(&abs) {
             Ok(meta) if meta.file_type().is_symlink() => self.contain(&abs, path.as_str()),
             _ => Ok(abs),
+        }
+    }
+
+    /// Creates the folder that will hold `path` (the root itself, for a top-level path).
+    fn make_parent(&self, path: &RelPath) -> Result<(), SystemError> {
+        match path.parent() {
+            Some(parent) => self.create_dir_all(&parent),
+            None => fs::create_dir_all(&self.root).map_err(|source| SystemError::Io {
+                op: "create folder",
+                path: self.root.display().to_string(),
+                source,
+            }),
         }
     }
 
@@ -323,9 +351,7 @@ impl System for RealSystem {
         bytes: &[u8],
         executable: bool,
     ) -> Result<(), SystemError> {
-        if let Some(parent) = path.parent() {
-            self.create_dir_all(&parent)?;
-        }
+        self.make_parent(path)?;
         let abs = self.resolve(path)?;
         let old = fs::metadata(&abs).ok().filter(fs::Metadata::is_file);
         let dir = abs.parent().unwrap_or(&self.root);
@@ -412,9 +438,7 @@ impl System for RealSystem {
     }
 
     fn create_new(&self, path: &RelPath, bytes: &[u8]) -> Result<bool, SystemError> {
-        if let Some(parent) = path.parent() {
-            self.create_dir_all(&parent)?;
-        }
+        self.make_parent(path)?;
         let abs = self.resolve(path)?;
         match fs::OpenOptions::new()
             .write(true)
