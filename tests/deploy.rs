@@ -371,7 +371,10 @@ fn a_corrupt_lock_is_an_error_not_a_reset() {
     let (code, _, err) = run(&t, &["apply"]);
     assert_eq!(code, 2);
     assert!(err.contains("`aiwg.lock` has format version 9"), "{err}");
-    assert!(err.contains("hint: this project was deployed by a newer aiwg"), "{err}");
+    assert!(
+        err.contains("hint: this project was deployed by a newer aiwg"),
+        "{err}"
+    );
     assert_eq!(t.read("aiwg.lock"), "version = 9\n");
     assert!(!t.exists(".claude"));
 }
@@ -499,6 +502,49 @@ fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
     );
     assert!(state.join("aiwg.lock").is_file());
     assert!(state.join("history/1/manifest.toml").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_leading_out_of_the_project_is_never_followed() {
+    let t = project();
+    let outside = t.home().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, t.root().join(".claude")).unwrap();
+    for force in [false, true] {
+        let args: &[&str] = if force {
+            &["apply", "--force"]
+        } else {
+            &["apply"]
+        };
+        let (code, _, err) = run(&t, args);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(
+                "conflict: `.claude/agents/reviewer.md`: a symlink leads outside the root"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("cannot be forced"), "{err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        0,
+        "wrote outside the root"
+    );
+    assert!(!t.exists("aiwg.lock"));
+}
+
+#[test]
+fn diff_is_coloured_only_when_asked() {
+    let t = project();
+    let (_, plain, _) = run(&t, &["diff"]);
+    assert!(!plain.contains('\x1b'));
+    let (_, coloured, _) = run(&t, &["diff", "--color", "always"]);
+    assert!(
+        coloured.contains("\x1b[32m+Review carefully.\x1b[0m"),
+        "{coloured}"
+    );
 }
 
 #[test]
