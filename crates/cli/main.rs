@@ -6,6 +6,7 @@
 mod bundled;
 mod cli;
 mod commands;
+mod config_edit;
 mod project;
 
 use std::io::Write as _;

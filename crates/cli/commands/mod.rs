@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 
+mod new;
+
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
 pub struct UserError {
@@ -60,16 +62,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut cmd, "aiwg", &mut std::io::stdout());
             Ok(0)
         }
+        Command::New { kind, name } => new::run(&ctx, &kind, &name),
         other => Err(UserError::new(
             format!("`{}` is not built yet", command_name(&other)),
             "see the open issues for what is being built",
         )
         .into()),
     }
-    .map(|code: u8| {
-        let _ = &ctx;
-        code
-    })
 }
 
 fn command_name(command: &Command) -> String {
