@@ -108,6 +108,35 @@ pub fn parse(yaml: &str, first_line: u32) -> Result<Frontmatter, FrontmatterErro
     })
 }
 
+/// The file line of every top-level key of a frontmatter block whose first line is
+/// `first_line`: lines with `key:` at column 0 (quotes around the key removed). A key written
+/// some other way is not listed; callers fall back to the block's first line.
+pub fn key_lines(yaml: &str, first_line: u32) -> Vec<(String, u32)> {
+    let mut keys = Vec::new();
+    for (i, line) in yaml.lines().enumerate() {
+        if line.starts_with([' ', '\t', '#', '-']) || line.is_empty() {
+            continue;
+        }
+        let Some(colon) = line
+            .char_indices()
+            .find(|&(i, c)| {
+                c == ':' && line[i + 1..].chars().next().is_none_or(char::is_whitespace)
+            })
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
+        let key = line[..colon].trim();
+        let key = key
+            .strip_prefix('"')
+            .and_then(|k| k.strip_suffix('"'))
+            .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
+            .unwrap_or(key);
+        keys.push((key.to_string(), first_line + i as u32));
+    }
+    keys
+}
+
 fn to_json(y: Yaml) -> Value {
     match y {
         Yaml::String(s) => Value::String(s),
@@ -303,6 +332,21 @@ mod tests {
         assert_eq!(split("# Title\n").unwrap().yaml, None);
         let s = split("---\r\nname: a\r\n---\r\nbody").unwrap();
         assert_eq!(s.body, "body");
+    }
+
+    #[test]
+    fn finds_top_level_key_lines() {
+        let yaml = "name: a\ndescription: >\n  long\n\"argument-hint\": x\n# c\ntools:\n  - Read\nurl: http://x\n";
+        assert_eq!(
+            key_lines(yaml, 2),
+            vec![
+                ("name".to_string(), 2),
+                ("description".to_string(), 3),
+                ("argument-hint".to_string(), 5),
+                ("tools".to_string(), 7),
+                ("url".to_string(), 9),
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
 //! - [`source`]: reading a source folder and loading its artifacts.
+//! - [`validate`]: the rules every loaded artifact is checked against.
+//! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
@@ -13,8 +15,10 @@ pub mod diag;
 pub mod frontmatter;
 pub mod model;
 pub mod rel_path;
+pub mod runbook;
 pub mod source;
 pub mod target;
+pub mod validate;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::{Artifact, Asset, Frontmatter, Kind, Model};
