@@ -1,5 +1,7 @@
 //! End-to-end tests of the `aiwg` binary, one test binary with a module per concern.
 //!
+//! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 
+mod sources;
 mod support;

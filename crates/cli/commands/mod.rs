@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 
+mod list;
 mod new;
+mod validate;
 
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
@@ -63,6 +65,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::New { kind, name } => new::run(&ctx, &kind, &name),
+        Command::Validate { paths } => validate::run(&ctx, &paths),
+        Command::List {
+            paths,
+            kind,
+            frameworks,
+            json,
+        } => list::run(&ctx, &paths, kind.as_deref(), frameworks, json),
         other => Err(UserError::new(
             format!("`{}` is not built yet", command_name(&other)),
             "see the open issues for what is being built",
