@@ -75,7 +75,9 @@ section "Deprecated" "deprecate"
 section "Removed" "remove"
 section "Documentation" "docs"
 
-other=$(grep -vE '^[a-z]+(\([^)]*\))?!?:' "$tmp" | sed "s/${TAB}B\$//" || true)
+# Everything not placed in a group above and not an omitted type lands here, so an
+# unknown type such as "deps:" is never dropped silently.
+other=$(grep -vE '^(feat|fix|security|sec|perf|refactor|build|revert|deprecate|remove|docs|chore|test|ci|style)(\([^)]*\))?!?:' "$tmp" | sed "s/${TAB}B\$//" || true)
 if [ -n "$other" ]; then
   printf '\n### Other\n\n'
   printf '%s\n' "$other" | sed 's/^/- /'
