@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::source::{self, Loaded, SourceFile, SourceTree};
-use aiwg_core::{Diagnostic, RelPath};
+use aiwg_core::{Artifact, Diagnostic, RelPath};
 use anyhow::Context as _;
 
 use crate::bundled::BUNDLED_FILES;
@@ -220,27 +220,54 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     }
 }
 
+/// Sources loaded together: their artifacts and diagnostics, and where each source is shown.
+#[derive(Debug)]
+pub struct LoadedSources {
+    pub loaded: Loaded,
+    /// Each source's name and display root, in load order.
+    roots: Vec<(String, PathBuf)>,
+}
+
+impl LoadedSources {
+    /// How many sources were loaded.
+    pub fn count(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// The main file of `artifact` as diagnostics name it (`.aiwg/agents/x.md`).
+    pub fn display_path(&self, artifact: &Artifact) -> PathBuf {
+        match self.roots.iter().find(|(name, _)| *name == artifact.source) {
+            Some((_, root)) => artifact.path.to_path(root),
+            None => PathBuf::from(artifact.path.as_str()),
+        }
+    }
+}
+
 /// Loads sources already read, in order: every artifact, and every diagnostic of reading and
 /// loading (a source without any artifact is a warning: probably the wrong folder).
-pub fn load_sources(sources: Vec<ReadSource>) -> Loaded {
-    let mut read_diagnostics = Vec::new();
+pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
+    let mut diagnostics = Vec::new();
     let mut trees = Vec::with_capacity(sources.len());
     for (tree, diags) in sources {
-        read_diagnostics.extend(diags);
+        diagnostics.extend(diags);
         trees.push(tree);
     }
     let mut loaded = source::load_all(&trees);
     for tree in &trees {
         if !loaded.artifacts.iter().any(|a| a.source == tree.name) {
-            read_diagnostics.push(
+            diagnostics.push(
                 Diagnostic::warning(&tree.display_root, None, "no artifacts found")
                     .with_hint("a source holds `agents/*.md`, `commands/*.md`, `skills/<name>/SKILL.md`, `rules/*.md`, `behaviors/<name>/BEHAVIOR.md` or `runbooks/*.md`"),
             );
         }
     }
-    read_diagnostics.append(&mut loaded.diagnostics);
-    loaded.diagnostics = read_diagnostics;
-    loaded
+    diagnostics.append(&mut loaded.diagnostics);
+    loaded.diagnostics = diagnostics;
+    let roots = trees
+        .into_iter()
+        .map(|t| (t.name, t.display_root))
+        .collect();
+    LoadedSources { loaded, roots }
 }
 
 /// Loads every source in `specs` (relative to `base`) into one set of artifacts.
@@ -250,7 +277,7 @@ pub fn load_all(specs: &[String], base: &Path) -> anyhow::Result<Loaded> {
         .iter()
         .map(|spec| resolve(spec, base))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(load_sources(sources))
+    Ok(load_sources(sources).loaded)
 }
 
 #[cfg(test)]

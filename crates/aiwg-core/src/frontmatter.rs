@@ -119,10 +119,14 @@ pub fn key_lines(yaml: &str, first_line: u32) -> Vec<(String, u32)> {
         }
         let Some(colon) = line
             .char_indices()
-            .find(|&(i, c)| {
-                c == ':' && line[i + 1..].chars().next().is_none_or(char::is_whitespace)
+            .find(|&(at, c)| {
+                c == ':'
+                    && line[at + 1..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace)
             })
-            .map(|(i, _)| i)
+            .map(|(at, _)| at)
         else {
             continue;
         };

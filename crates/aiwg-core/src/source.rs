@@ -349,28 +349,23 @@ fn classify(path: &RelPath) -> Slot<'_> {
     let Some(kind) = Kind::ALL.into_iter().find(|k| k.folder() == parts[0]) else {
         return Slot::Other;
     };
-    let md_stem = |file: &str| -> bool {
+    let is_artifact_md = |file: &str| -> bool {
         file.ends_with(".md") && !NOT_ARTIFACTS.iter().any(|n| n.eq_ignore_ascii_case(file))
     };
     if kind.is_folder() {
-        let main = if kind == Kind::Skill {
-            "SKILL.md"
-        } else {
-            "BEHAVIOR.md"
-        };
         return match parts.as_slice() {
-            [_, folder, file] if *file == main => Slot::Main(kind, folder),
+            [_, folder, file] if *file == main_file(kind) => Slot::Main(kind, folder),
             [_, folder, _, ..] => Slot::Asset(kind, folder),
-            [_, file] if md_stem(file) => Slot::Misplaced(kind),
+            [_, file] if is_artifact_md(file) => Slot::Misplaced(kind),
             _ => Slot::Other,
         };
     }
     let file = parts[parts.len() - 1];
     let stem = || &file[..file.len() - 3];
     match parts.as_slice() {
-        [_, _] if md_stem(file) => Slot::Main(kind, stem()),
+        [_, _] if is_artifact_md(file) => Slot::Main(kind, stem()),
         [_, middle @ .., _]
-            if kind == Kind::Command && md_stem(file) && !middle.contains(&"templates") =>
+            if kind == Kind::Command && is_artifact_md(file) && !middle.contains(&"templates") =>
         {
             Slot::Main(kind, stem())
         }
@@ -527,6 +522,7 @@ fn duplicate(artifact: &Artifact, display: &Path, line: u32, first: &Path) -> Di
     .with_hint("names are compared after lowercasing and turning spaces and `_` into `-`")
 }
 
+/// The main file of a folder kind (skill, behavior).
 fn main_file(kind: Kind) -> &'static str {
     match kind {
         Kind::Skill => "SKILL.md",

@@ -50,12 +50,8 @@ pub fn run(
                 .map_err(|e: String| UserError::new(e, "run `aiwg list --kind skill`, for example"))
         })
         .transpose()?;
-    let sources = project::command_sources(&ctx.cwd, paths)?;
-    let roots: Vec<(String, PathBuf)> = sources
-        .iter()
-        .map(|(tree, _)| (tree.name.clone(), tree.display_root.clone()))
-        .collect();
-    let loaded = project::load_sources(sources);
+    let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
+    let loaded = &sources.loaded;
     let mut artifacts: Vec<&Artifact> = loaded
         .artifacts
         .iter()
@@ -68,13 +64,7 @@ pub fn run(
             kind: a.kind,
             name: &a.name,
             source: &a.source,
-            path: roots
-                .iter()
-                .find(|(name, _)| *name == a.source)
-                .map_or_else(
-                    || a.path.to_string(),
-                    |(_, root)| a.path.to_path(root).display().to_string(),
-                ),
+            path: sources.display_path(a).display().to_string(),
             description: one_line(&a.description()),
         })
         .collect();

@@ -34,19 +34,15 @@ impl Entry {
 
 /// Runs `aiwg validate`.
 pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let sources = project::command_sources(&ctx.cwd, paths)?;
-    let source_count = sources.len();
-    let display_roots: Vec<(String, PathBuf)> = sources
-        .iter()
-        .map(|(tree, _)| (tree.name.clone(), tree.display_root.clone()))
-        .collect();
-    let loaded = project::load_sources(sources);
+    let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
+    let loaded = &sources.loaded;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
 
     let mut entries: Vec<Entry> = loaded
         .diagnostics
-        .into_iter()
+        .iter()
+        .cloned()
         .map(Entry::Diagnostic)
         .collect();
     for artifact in loaded.artifacts.iter().filter(|a| a.kind == Kind::Runbook) {
@@ -54,17 +50,13 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         let Some(first) = rb.placeholders.first() else {
             continue;
         };
-        let root = display_roots
-            .iter()
-            .find(|(name, _)| *name == artifact.source)
-            .map_or_else(PathBuf::new, |(_, root)| root.clone());
         let names: Vec<String> = rb
             .placeholders
             .iter()
             .map(|p| format!("{{{}}}", p.name))
             .collect();
         entries.push(Entry::Note {
-            path: artifact.path.to_path(&root),
+            path: sources.display_path(artifact),
             line: first.lines[0],
             message: format!("placeholders: {}", names.join(", ")),
         });
@@ -90,7 +82,7 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     out.flush()?;
     eprintln!(
         "validated {}, {}: {}, {}",
-        plural(source_count, "source"),
+        plural(sources.count(), "source"),
         plural(loaded.artifacts.len(), "artifact"),
         plural(errors, "error"),
         plural(warnings, "warning"),
