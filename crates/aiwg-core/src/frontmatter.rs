@@ -445,23 +445,9 @@ mod tests {
         assert_eq!(parse(&fm.to_yaml(), 2).unwrap().entries, fm.entries);
     }
 
-    /// A small deterministic generator (xorshift) so the round trip is tried on many
-    /// awkward strings without an extra crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[(self.next() % items.len() as u64) as usize]
-        }
-    }
-
     #[test]
     fn random_strings_round_trip() {
+        use crate::test_rng::Rng;
         let pieces = [
             "a", "Z", "0", "7", " ", ":", ": ", "#", " #", "-", "- ", "?", "[", "]", "{", "}", ",",
             "'", "\"", "\\", "\n", "\t", "\r", "&", "*", "!", "|", ">", "%", "@", "`", "é", "漢",

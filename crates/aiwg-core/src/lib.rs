@@ -18,6 +18,8 @@ pub mod rel_path;
 pub mod runbook;
 pub mod source;
 pub mod target;
+#[cfg(test)]
+mod test_rng;
 pub mod validate;
 
 pub use diag::{Diagnostic, Severity};

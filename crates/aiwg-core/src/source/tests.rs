@@ -2,6 +2,7 @@
 //! (symlinks, caps, VCS folders) and a garbage-input robustness test.
 
 use super::*;
+use crate::test_rng::Rng;
 
 fn tree(files: &[(&str, &[u8])]) -> SourceTree {
     SourceTree::from_files(
@@ -543,22 +544,6 @@ fn bad_file_names_are_reported() {
             "src/rules/con.md: file cannot be deployed: path `rules/con.md` has a component that Windows reserves (`con.md`)",
         ]
     );
-}
-
-/// A small deterministic generator (xorshift), so no extra crate is needed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]
