@@ -1,7 +1,9 @@
 //! End-to-end tests of the `aiwg` binary, one test binary with a module per concern.
 //!
+//! - `bundled`: the bundled content, `aiwg new`, `aiwg runbook`, `aiwg list --frameworks`.
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 
+mod bundled;
 mod sources;
 mod support;

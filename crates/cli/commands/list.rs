@@ -1,4 +1,5 @@
-//! `aiwg list [PATH ...] [--kind KIND] [--json]`: every artifact of the sources.
+//! `aiwg list [PATH ...] [--kind KIND] [--json]`: every artifact of the sources;
+//! `aiwg list --frameworks`: the bundled frameworks and extensions.
 //!
 //! The table has the columns KIND, NAME, SOURCE, DESCRIPTION, sorted by kind, then name;
 //! the description is cut to the terminal width (`COLUMNS` when set, else the terminal's
@@ -38,11 +39,7 @@ pub fn run(
     json: bool,
 ) -> anyhow::Result<u8> {
     if frameworks {
-        return Err(UserError::new(
-            "`aiwg list --frameworks` is not built yet",
-            "the bundled frameworks are the folders under `content/frameworks/` and `content/extensions/`",
-        )
-        .into());
+        return list_frameworks(json);
     }
     let kind: Option<Kind> = kind
         .map(|k| {
@@ -87,6 +84,37 @@ pub fn run(
             if errors == 1 { "" } else { "s" }
         );
     }
+    Ok(0)
+}
+
+/// `aiwg list --frameworks`: the bundled frameworks and extensions, one line each
+/// (`--json`: an array of `{name, kind, requires, description}`).
+fn list_frameworks(json: bool) -> anyhow::Result<u8> {
+    let all = crate::frameworks::bundled();
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &all)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    let name_w = all.iter().map(|f| f.name.len()).max().unwrap_or(0).max(4);
+    let width = terminal_width();
+    writeln!(out, "{:name_w$}  {:9}  DESCRIPTION", "NAME", "KIND")?;
+    for f in &all {
+        let mut description = one_line(&f.description);
+        if !f.requires.is_empty() {
+            description = format!("(needs {}) {description}", f.requires.join(", "));
+        }
+        let desc_w = width.saturating_sub(name_w + 13).max(MIN_DESCRIPTION_WIDTH);
+        writeln!(
+            out,
+            "{:name_w$}  {:9}  {}",
+            f.name,
+            f.kind,
+            cut(&description, desc_w)
+        )?;
+    }
+    out.flush()?;
     Ok(0)
 }
 

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, RunbookCommand};
 
 mod list;
 mod new;
+mod runbook;
 mod validate;
 
 /// An error the user can fix, with the `hint:` line that says how.
@@ -72,6 +73,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             frameworks,
             json,
         } => list::run(&ctx, &paths, kind.as_deref(), frameworks, json),
+        Command::Runbook { command } => match command {
+            RunbookCommand::Lint { target } => runbook::lint(&ctx, target.as_deref()),
+            RunbookCommand::Render {
+                name,
+                set,
+                values,
+                output,
+            } => runbook::render(&ctx, &name, &set, values.as_deref(), output.as_deref()),
+        },
         other => Err(UserError::new(
             format!("`{}` is not built yet", command_name(&other)),
             "see the open issues for what is being built",
