@@ -1,0 +1,185 @@
+//! What each platform does with each kind in each scope — native, a fallback, or
+//! unsupported — and where it goes. Feeds `aiwg platforms` and the README table.
+
+use aiwg_core::target::Scope;
+use aiwg_core::Kind;
+
+use crate::spec::{Fallback, PlatformSpec};
+use crate::Registry;
+
+/// How a platform takes a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Support {
+    /// The platform reads this kind natively.
+    Native,
+    /// Deployed in another documented form (a command as a skill, a rule as a section).
+    Fallback,
+    /// Not deployed; `aiwg apply` says so.
+    Unsupported,
+}
+
+/// One kind on one platform in one scope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KindSupport {
+    pub support: Support,
+    /// The form it takes when not native: `skill`, `section`, `rule`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_: Option<&'static str>,
+    /// Where it goes (`.claude/agents/{name}.md`), relative to the scope root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl KindSupport {
+    fn native(path: impl Into<String>) -> Self {
+        KindSupport {
+            support: Support::Native,
+            as_: None,
+            path: Some(path.into()),
+        }
+    }
+    fn fallback(as_: &'static str, path: impl Into<String>) -> Self {
+        KindSupport {
+            support: Support::Fallback,
+            as_: Some(as_),
+            path: Some(path.into()),
+        }
+    }
+    fn unsupported() -> Self {
+        KindSupport {
+            support: Support::Unsupported,
+            as_: None,
+            path: None,
+        }
+    }
+
+    /// Short text for tables: `.claude/agents/{name}.md`, `skill: .agents/skills/`, `—`.
+    pub fn short(&self) -> String {
+        match (self.support, self.as_, &self.path) {
+            (Support::Native, _, Some(p)) => format!("`{p}`"),
+            (Support::Fallback, Some(as_), Some(p)) => format!("{as_} in `{p}`"),
+            _ => "—".to_string(),
+        }
+    }
+}
+
+/// How `p` takes `kind` in `scope`.
+pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
+    let skill_dir = p.skill.own(scope).map(|d| format!("{d}/{{name}}/"));
+    let section = |p: &PlatformSpec| match p.instructions.path(scope) {
+        Some(file) => KindSupport::fallback("section", file),
+        None => KindSupport::unsupported(),
+    };
+    match kind {
+        Kind::Skill => match skill_dir {
+            Some(d) => KindSupport::native(d),
+            None => KindSupport::unsupported(),
+        },
+        Kind::Behavior => match (p.behavior.path(scope), &p.behavior.scripts) {
+            (Some(settings), Some(_)) => KindSupport::native(settings),
+            _ => KindSupport::unsupported(),
+        },
+        Kind::Runbook => match (skill_dir, p.rule.path(scope)) {
+            (Some(d), _) => KindSupport::fallback("skill", d),
+            (None, Some(r)) => KindSupport::fallback("rule", r),
+            (None, None) => section(p),
+        },
+        Kind::Agent | Kind::Command | Kind::Rule => {
+            let spec = p.kind(kind).expect("file kinds have a spec");
+            if let Some(path) = spec.path(scope) {
+                return KindSupport::native(path);
+            }
+            let fallback = spec.fallback.unwrap_or(if kind == Kind::Command {
+                Fallback::Skill
+            } else {
+                Fallback::Section
+            });
+            match fallback {
+                Fallback::Skill => match skill_dir {
+                    Some(d) => KindSupport::fallback("skill", d),
+                    None => KindSupport::unsupported(),
+                },
+                Fallback::Section => section(p),
+                Fallback::Skip => KindSupport::unsupported(),
+            }
+        }
+    }
+}
+
+/// One platform's row: ids and every kind in both scopes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlatformRow {
+    pub id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub docs: String,
+    /// Kind name → support in project scope.
+    pub project: Vec<(String, KindSupport)>,
+    /// Kind name → support in user scope.
+    pub user: Vec<(String, KindSupport)>,
+}
+
+/// Every platform of `registry`, sorted by id.
+pub fn rows(registry: &Registry) -> Vec<PlatformRow> {
+    registry
+        .all()
+        .iter()
+        .map(|p| {
+            let per = |scope| {
+                Kind::ALL
+                    .iter()
+                    .map(|k| (k.as_str().to_string(), kind_support(p, *k, scope)))
+                    .collect()
+            };
+            PlatformRow {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                aliases: p.aliases.clone(),
+                docs: p.docs.clone(),
+                project: per(Scope::Project),
+                user: per(Scope::User),
+            }
+        })
+        .collect()
+}
+
+/// The Markdown table of the README: one row per platform, project scope, with a mark per
+/// kind (✓ native, ↪ fallback, — none).
+pub fn markdown_table(registry: &Registry) -> String {
+    let mut out = String::from(
+        "| Platform | id (aliases) | Agents | Skills | Commands | Rules | Behaviors | Runbooks |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for row in rows(registry) {
+        let ids = if row.aliases.is_empty() {
+            format!("`{}`", row.id)
+        } else {
+            format!(
+                "`{}` ({})",
+                row.id,
+                row.aliases
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let cells: Vec<String> = row
+            .project
+            .iter()
+            .map(|(_, s)| match s.support {
+                Support::Native => format!("✓ {}", s.short()),
+                Support::Fallback => format!("↪ {}", s.short()),
+                Support::Unsupported => "—".to_string(),
+            })
+            .collect();
+        out.push_str(&format!(
+            "| [{}]({}) | {ids} | {} |\n",
+            row.name,
+            row.docs,
+            cells.join(" | ")
+        ));
+    }
+    out.push_str("\n✓ native, ↪ deployed in another documented form, — not deployed (`aiwg apply` says so). Project scope shown; `aiwg platforms` lists user scope too.\n");
+    out
+}
