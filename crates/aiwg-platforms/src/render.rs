@@ -17,7 +17,7 @@ use aiwg_core::{Artifact, Kind, Model, RelPath};
 use serde_json::{json, Map, Value};
 
 use crate::skills::{self, Reader};
-use crate::spec::{Fallback, Format, KindSpec, PlatformSpec};
+use crate::spec::{Fallback, Format, KindSpec, PlatformSpec, UnknownTools};
 use crate::template::{self, Vars};
 use crate::yaml;
 
@@ -403,16 +403,24 @@ impl Renderer<'_> {
                     }
                     Some(m) => Some(m.clone()),
                     None => {
+                        let keep = p.unknown_tools == UnknownTools::Keep;
                         self.notice(
                             p,
                             Some(a.kind),
                             NoticeLevel::Warning,
                             format!(
-                                "{} `{}`: tool `{tool}` has no known {} name; passed through unchanged",
-                                a.kind, a.name, p.name
+                                "{} `{}`: tool `{tool}` has no known {} name; {}",
+                                a.kind,
+                                a.name,
+                                p.name,
+                                if keep {
+                                    "passed through unchanged"
+                                } else {
+                                    "left out (unknown tool names break its agents)"
+                                }
                             ),
                         );
-                        Some(tool.clone())
+                        keep.then(|| tool.clone())
                     }
                 }
             };
@@ -792,6 +800,9 @@ impl Renderer<'_> {
             sources.insert(&a.source);
         }
         if !entries.is_empty() {
+            if let Some(note) = &p.behavior.notice {
+                self.notice(p, Some(Kind::Behavior), NoticeLevel::Info, note.clone());
+            }
             let path = RelPath::new(settings).expect("validated at load");
             let source = sources.into_iter().collect::<Vec<_>>().join(",");
             self.insert(
@@ -1184,6 +1195,194 @@ fn demote_headings(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Registry;
+    use aiwg_core::source::{load, SourceFile, SourceTree};
+
+    /// A model from `(path, text)` files of one source named `src`.
+    fn model(files: &[(&str, &str)]) -> Model {
+        let files = files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                path: RelPath::new(p).unwrap(),
+                bytes: t.as_bytes().to_vec(),
+                executable: false,
+            })
+            .collect();
+        let loaded = load(&SourceTree::from_files("src", "src", files));
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        Model {
+            artifacts: loaded.artifacts,
+        }
+    }
+
+    fn run(m: &Model, ids: &[&str], scope: Scope, options: &RenderOptions) -> Rendered {
+        let platforms = Registry::builtin().resolve(ids).unwrap();
+        render(m, &platforms, scope, options).unwrap()
+    }
+
+    fn file_text(r: &Rendered, path: &str) -> String {
+        let e = r
+            .target
+            .entries()
+            .find(|e| e.path.as_str() == path)
+            .unwrap_or_else(|| panic!("no `{path}`"));
+        match &e.desired {
+            Desired::File { bytes, .. } => String::from_utf8(bytes.clone()).unwrap(),
+            Desired::Section { text, .. } => text.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn has_notice(r: &Rendered, platform: &str, part: &str) -> bool {
+        r.notices
+            .iter()
+            .any(|n| n.platform == platform && n.message.contains(part))
+    }
+
+    const AGENT: &str = "---\nname: a\ndescription: d\nmodel: opus\n---\nbody\n";
+
+    #[test]
+    fn model_tiers_map_and_overrides_win() {
+        let m = model(&[("agents/a.md", AGENT)]);
+        let r = run(&m, &["codex"], Scope::Project, &RenderOptions::default());
+        assert!(file_text(&r, ".codex/agents/a.toml").contains("model = \"gpt-5.5\""));
+        let mut options = RenderOptions::default();
+        options.model_overrides.insert(
+            "openai".into(),
+            [("opus".to_string(), "o3".to_string())].into(),
+        );
+        let r = run(&m, &["codex"], Scope::Project, &options);
+        assert!(file_text(&r, ".codex/agents/a.toml").contains("model = \"o3\""));
+        options.model_overrides.insert(
+            "codex".into(),
+            [("huge".to_string(), "x".to_string())].into(),
+        );
+        let platforms = Registry::builtin().resolve(&["codex"]).unwrap();
+        let e = render(&m, &platforms, Scope::Project, &options).unwrap_err();
+        assert!(e.to_string().contains("`huge`"), "{e}");
+    }
+
+    #[test]
+    fn codex_warns_near_its_agents_md_cap() {
+        let big = format!(
+            "---\ndescription: big\nalways: true\n---\n{}\n",
+            "x".repeat(30_000)
+        );
+        let m = model(&[("rules/big.md", &big)]);
+        let r = run(&m, &["codex"], Scope::Project, &RenderOptions::default());
+        assert!(
+            has_notice(&r, "codex", "close to the 32768 bytes"),
+            "{:?}",
+            r.notices
+        );
+        let small = model(&[("rules/s.md", "---\nalways: true\n---\nshort\n")]);
+        let r = run(
+            &small,
+            &["codex"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(!r.notices.iter().any(|n| n.level == NoticeLevel::Warning));
+    }
+
+    #[test]
+    fn windsurf_warns_on_long_workflows_without_truncating() {
+        let body = "y".repeat(12_500);
+        let m = model(&[(
+            "commands/long.md",
+            &format!("---\ndescription: l\n---\n{body}\n"),
+        )]);
+        let r = run(&m, &["devin"], Scope::Project, &RenderOptions::default());
+        assert!(
+            has_notice(&r, "windsurf", "reads at most 12000"),
+            "{:?}",
+            r.notices
+        );
+        assert!(file_text(&r, ".windsurf/workflows/long.md").contains(&body));
+    }
+
+    #[test]
+    fn claude_imports_agents_md_only_when_aiwg_manages_it() {
+        let m = model(&[("rules/r.md", "---\nalways: true\n---\nr\n")]);
+        let r = run(
+            &m,
+            &["claude-code"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(!r.target.entries().any(|e| e.path.as_str() == "CLAUDE.md"));
+        let r = run(
+            &m,
+            &["claude-code", "agents-md"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert_eq!(file_text(&r, "CLAUDE.md"), "@AGENTS.md\n");
+        let r = run(
+            &m,
+            &["claude-code", "agents-md"],
+            Scope::User,
+            &RenderOptions::default(),
+        );
+        assert!(!r
+            .target
+            .entries()
+            .any(|e| e.path.as_str() == ".claude/CLAUDE.md"));
+    }
+
+    #[test]
+    fn foreign_models_and_unknown_tools_are_reported() {
+        let m = model(&[(
+            "agents/a.md",
+            "---\nname: a\ndescription: d\nmodel: gpt-5.5\ntools: Read, Zap\n---\nb\n",
+        )]);
+        let r = run(
+            &m,
+            &["claude-code", "copilot", "antigravity"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(has_notice(
+            &r,
+            "claude-code",
+            "model `gpt-5.5` does not run on Claude Code"
+        ));
+        assert!(!file_text(&r, ".claude/agents/a.md").contains("gpt-5.5"));
+        assert!(has_notice(
+            &r,
+            "copilot",
+            "tool `Zap` has no known GitHub Copilot name; passed through"
+        ));
+        assert!(file_text(&r, ".github/agents/a.agent.md").contains("tools: [read, Zap]"));
+        assert!(has_notice(
+            &r,
+            "antigravity",
+            "tool `Zap` has no known Google Antigravity name; left out"
+        ));
+        assert!(!file_text(&r, ".agents/agents/a/config.yaml").contains("Zap"));
+    }
+
+    #[test]
+    fn fallbacks_are_reported_per_platform_and_kind() {
+        let m = model(&[
+            ("commands/c.md", "---\ndescription: c\n---\nc\n"),
+            ("commands/d.md", "---\ndescription: d\n---\nd\n"),
+        ]);
+        let r = run(
+            &m,
+            &["codex", "agents-md"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        let lines: Vec<String> = r.notices.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "agents-md: 2 commands skipped: AGENTS.md standard has no commands",
+                "codex: 2 commands deployed as skills (no native commands here)",
+            ]
+        );
+    }
 
     #[test]
     fn headings_nest_under_the_section_title() {

@@ -40,6 +40,9 @@ pub struct PlatformSpec {
     /// enabled/disabled tools (OpenCode).
     #[serde(default)]
     pub tool_universe: Vec<String>,
+    /// What happens to a tool name the `tools` table does not know.
+    #[serde(default)]
+    pub unknown_tools: UnknownTools,
     #[serde(default)]
     pub agent: KindSpec,
     #[serde(default)]
@@ -50,6 +53,17 @@ pub struct PlatformSpec {
     pub skill: SkillSpec,
     #[serde(default)]
     pub behavior: BehaviorSpec,
+}
+
+/// What to do with a tool name a platform's `tools` table does not list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownTools {
+    /// Pass it through unchanged, with a warning.
+    #[default]
+    Keep,
+    /// Leave it out, with a warning (for platforms where an invalid name breaks the agent).
+    Drop,
 }
 
 /// `[instructions]`: the platform's always-loaded Markdown file, per scope.
@@ -272,6 +286,8 @@ pub struct BehaviorSpec {
     /// Hook events the platform supports; empty = any.
     #[serde(default)]
     pub events: Vec<String>,
+    /// Said once (as an info notice) whenever behaviors are written for this platform.
+    pub notice: Option<String>,
 }
 
 impl BehaviorSpec {
@@ -528,7 +544,7 @@ mod tests {
         );
         check(
             &format!("{HEAD}colour = 1\n"),
-            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `instructions`, `models`, `tools`, `tool_universe`, `agent`, `command`, `rule`, `skill`, `behavior`"),
+            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`"),
         );
         check(
             "id = \"other\"\nname = \"x\"\ndocs = \"https://x\"\n",
