@@ -24,7 +24,7 @@ pub enum Support {
 pub struct KindSupport {
     pub support: Support,
     /// The form it takes when not native: `skill`, `section`, `rule`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
     pub as_: Option<&'static str>,
     /// Where it goes (`.claude/agents/{name}.md`), relative to the scope root.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +107,14 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
     }
 }
 
+/// One kind on one platform, in both scopes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KindRow {
+    pub kind: Kind,
+    pub project: KindSupport,
+    pub user: KindSupport,
+}
+
 /// One platform's row: ids and every kind in both scopes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PlatformRow {
@@ -114,10 +122,8 @@ pub struct PlatformRow {
     pub name: String,
     pub aliases: Vec<String>,
     pub docs: String,
-    /// Kind name → support in project scope.
-    pub project: Vec<(String, KindSupport)>,
-    /// Kind name → support in user scope.
-    pub user: Vec<(String, KindSupport)>,
+    /// Every kind, in `Kind::ALL` order.
+    pub kinds: Vec<KindRow>,
 }
 
 /// Every platform of `registry`, sorted by id.
@@ -125,21 +131,19 @@ pub fn rows(registry: &Registry) -> Vec<PlatformRow> {
     registry
         .all()
         .iter()
-        .map(|p| {
-            let per = |scope| {
-                Kind::ALL
-                    .iter()
-                    .map(|k| (k.as_str().to_string(), kind_support(p, *k, scope)))
-                    .collect()
-            };
-            PlatformRow {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                aliases: p.aliases.clone(),
-                docs: p.docs.clone(),
-                project: per(Scope::Project),
-                user: per(Scope::User),
-            }
+        .map(|p| PlatformRow {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            aliases: p.aliases.clone(),
+            docs: p.docs.clone(),
+            kinds: Kind::ALL
+                .iter()
+                .map(|k| KindRow {
+                    kind: *k,
+                    project: kind_support(p, *k, Scope::Project),
+                    user: kind_support(p, *k, Scope::User),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -165,9 +169,10 @@ pub fn markdown_table(registry: &Registry) -> String {
             )
         };
         let cells: Vec<String> = row
-            .project
+            .kinds
             .iter()
-            .map(|(_, s)| match s.support {
+            .map(|k| &k.project)
+            .map(|s| match s.support {
                 Support::Native => format!("✓ {}", s.short()),
                 Support::Fallback => format!("↪ {}", s.short()),
                 Support::Unsupported => "—".to_string(),
@@ -182,4 +187,70 @@ pub fn markdown_table(registry: &Registry) -> String {
     }
     out.push_str("\n✓ native, ↪ deployed in another documented form, — not deployed (`aiwg apply` says so). Project scope shown; `aiwg platforms` lists user scope too.\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(id: &str, kind: Kind, scope: Scope, expect: &str) {
+        let p = Registry::builtin().get(id).unwrap();
+        let s = kind_support(p, kind, scope);
+        assert_eq!(
+            format!("{:?} {}", s.support, s.short()),
+            expect,
+            "{id} {kind} {scope}"
+        );
+    }
+
+    #[test]
+    fn support_per_kind_and_scope() {
+        check(
+            "claude-code",
+            Kind::Agent,
+            Scope::Project,
+            "Native `.claude/agents/{name}.md`",
+        );
+        check(
+            "codex",
+            Kind::Command,
+            Scope::Project,
+            "Fallback skill in `.agents/skills/{name}/`",
+        );
+        check(
+            "codex",
+            Kind::Rule,
+            Scope::User,
+            "Fallback section in `.codex/AGENTS.md`",
+        );
+        check("agents-md", Kind::Command, Scope::Project, "Unsupported —");
+        check(
+            "agents-md",
+            Kind::Runbook,
+            Scope::Project,
+            "Fallback section in `AGENTS.md`",
+        );
+        check("cursor", Kind::Rule, Scope::User, "Unsupported —");
+        check("hermes", Kind::Skill, Scope::Project, "Unsupported —");
+        check(
+            "hermes",
+            Kind::Skill,
+            Scope::User,
+            "Native `.hermes/skills/{name}/`",
+        );
+        check(
+            "factory",
+            Kind::Behavior,
+            Scope::Project,
+            "Native `.factory/settings.json`",
+        );
+    }
+
+    #[test]
+    fn readme_table_has_a_row_per_platform() {
+        let table = markdown_table(Registry::builtin());
+        for p in Registry::builtin().all() {
+            assert!(table.contains(&format!("`{}`", p.id)), "{}", p.id);
+        }
+    }
 }

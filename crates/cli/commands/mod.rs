@@ -1,5 +1,7 @@
 //! One module per command; [`run`] dispatches the parsed command line to them.
 
+mod platforms;
+
 use std::fmt;
 use std::path::PathBuf;
 
@@ -60,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut cmd, "aiwg", &mut std::io::stdout());
             Ok(0)
         }
+        Command::Platforms { json } => platforms::run(&ctx, json),
         other => Err(UserError::new(
             format!("`{}` is not built yet", command_name(&other)),
             "see the open issues for what is being built",
