@@ -66,7 +66,18 @@ impl KindSupport {
 
 /// How `p` takes `kind` in `scope`.
 pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
-    let skill_dir = p.skill.own(scope).map(|d| format!("{d}/{{name}}/"));
+    // Where a skill goes when this platform is deployed alone (with others selected, the
+    // folder can change: see `skills::place`).
+    let skill_dir = p.skill.own(scope).map(|own| {
+        let reader = crate::skills::Reader {
+            platform: &p.id,
+            own: Some(own),
+            reads: p.skill.reads(scope),
+        };
+        let placed = crate::skills::place(&[reader], &[p.id.as_str()].into());
+        let dir = placed.dirs.first().map(String::as_str).unwrap_or(own);
+        format!("{dir}/{{name}}/")
+    });
     let section = |p: &PlatformSpec| match p.instructions.path(scope) {
         Some(file) => KindSupport::fallback("section", file),
         None => KindSupport::unsupported(),
