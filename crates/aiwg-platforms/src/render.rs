@@ -893,11 +893,18 @@ impl Renderer<'_> {
                 let p = by_id[id.as_str()];
                 let n = items.len();
                 if needers.contains(id.as_str()) && dirs.len() > 1 {
+                    let times = if dirs.len() == 2 {
+                        "twice".to_string()
+                    } else {
+                        format!("{} times", dirs.len())
+                    };
+                    let what = if n == 1 {
+                        format!("the {kind}")
+                    } else {
+                        format!("each of the {n} {}", plural(kind, n))
+                    };
                     self.notice(p, Some(kind), NoticeLevel::Warning, format!(
-                        "sees {} {} {} times each (in {}): no single folder reaches every selected platform that needs them",
-                        if n == 1 { "the" } else { "all" },
-                        plural(kind, n),
-                        dirs.len(),
+                        "sees {what} {times} (in {}): no single folder reaches every selected platform that needs it",
                         dirs.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
                     ));
                 } else if !needers.contains(id.as_str()) && !dirs.is_empty() {

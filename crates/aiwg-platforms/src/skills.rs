@@ -74,20 +74,37 @@ pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
             unique.push(c);
         }
     }
+    // Sorted candidates make every subset's folder list sorted, for the tie-break.
+    unique.sort_unstable();
     let chosen: Vec<&str> = if unique.len() <= EXACT_LIMIT {
-        let mut best: Option<(Score, Vec<&str>)> = None;
+        // Per reader, the candidates it reads, as a bit mask over `unique`.
+        let reads: Vec<(bool, u32)> = readers
+            .iter()
+            .map(|r| {
+                let mask = unique
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| r.reads.contains(d))
+                    .fold(0u32, |m, (i, _)| m | (1 << i));
+                (needers.contains(r.platform), mask)
+            })
+            .collect();
+        let shared_bit = unique
+            .iter()
+            .position(|d| *d == SHARED)
+            .map_or(0, |i| 1u32 << i);
+        let mut best: Option<(Score, u32)> = None;
         for mask in 1u32..(1u32 << unique.len()) {
-            let mut set: Vec<&str> = (0..unique.len())
-                .filter(|i| mask & (1 << i) != 0)
-                .map(|i| unique[i])
-                .collect();
-            set.sort_unstable();
-            let s = score(readers, needers, &set);
-            if best.as_ref().is_none_or(|(b, bs)| (&s, &set) < (b, bs)) {
-                best = Some((s, set));
+            let s = score(&reads, shared_bit, mask);
+            let better = match &best {
+                None => true,
+                Some((b, bm)) => s < *b || (s == *b && names(&unique, mask) < names(&unique, *bm)),
+            };
+            if better {
+                best = Some((s, mask));
             }
         }
-        best.map(|(_, s)| s).unwrap_or_default()
+        best.map(|(_, m)| names(&unique, m)).unwrap_or_default()
     } else {
         let mut set: Vec<&str> = Vec::new();
         if unique.contains(&SHARED) {
@@ -130,12 +147,21 @@ struct Score {
     without_shared: bool,
 }
 
-fn score(readers: &[Reader<'_>], needers: &BTreeSet<&str>, set: &[&str]) -> Score {
+/// The folders of `unique` selected by `mask`, in order.
+fn names<'a>(unique: &[&'a str], mask: u32) -> Vec<&'a str> {
+    (0..unique.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| unique[i])
+        .collect()
+}
+
+/// Scores the folders selected by `mask`; `reads` is (needs it, folders read) per reader.
+fn score(reads: &[(bool, u32)], shared_bit: u32, mask: u32) -> Score {
     let mut uncovered = 0;
     let mut extra_copies = 0;
-    for r in readers {
-        let seen = set.iter().filter(|d| r.reads.contains(d)).count();
-        if needers.contains(r.platform) {
+    for (needs, read) in reads {
+        let seen = (read & mask).count_ones() as usize;
+        if *needs {
             if seen == 0 {
                 uncovered += 1;
             }
@@ -147,8 +173,8 @@ fn score(readers: &[Reader<'_>], needers: &BTreeSet<&str>, set: &[&str]) -> Scor
     Score {
         uncovered,
         extra_copies,
-        folders: set.len(),
-        without_shared: !set.contains(&SHARED),
+        folders: mask.count_ones() as usize,
+        without_shared: mask & shared_bit == 0,
     }
 }
 

@@ -385,7 +385,9 @@ impl PlatformSpec {
         for scope in [Scope::Project, Scope::User] {
             if let Some(p) = self.instructions.path(scope) {
                 check_path(&mut out, "instructions", scope, p, false);
-                if !p.ends_with(".md") {
+                // Sections are marked with HTML comments: Markdown, or a plain text file the
+                // platform reads as Markdown (`.goosehints`).
+                if !(p.ends_with(".md") || p.ends_with("hints")) {
                     out.push(format!(
                         "instructions.{scope} `{p}` must be a Markdown file (sections are Markdown comments)"
                     ));
