@@ -5,7 +5,7 @@
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
 //! - [`source`]: reading a source folder and loading its artifacts.
-//! - [`config`]: `aiwg.toml`.
+//! - [`config`]: the project file, `aiwg.toml`.
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
 pub mod config;

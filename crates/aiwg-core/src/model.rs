@@ -148,9 +148,9 @@ impl Frontmatter {
         match self.entries.get(key) {
             Some(Value::Array(items)) => items
                 .iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.trim().to_string()),
-                    other => Some(other.to_string()),
+                .map(|v| match v {
+                    Value::String(s) => s.trim().to_string(),
+                    other => other.to_string(),
                 })
                 .filter(|s| !s.is_empty())
                 .collect(),

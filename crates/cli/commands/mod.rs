@@ -1,11 +1,12 @@
 //! One module per command; [`run`] dispatches the parsed command line to them.
 
-mod platforms;
-
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
+
+mod new;
+mod platforms;
 
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
@@ -63,16 +64,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Platforms { json } => platforms::run(&ctx, json),
+        Command::New { kind, name } => new::run(&ctx, &kind, &name),
         other => Err(UserError::new(
             format!("`{}` is not built yet", command_name(&other)),
             "see the open issues for what is being built",
         )
         .into()),
     }
-    .map(|code: u8| {
-        let _ = &ctx;
-        code
-    })
 }
 
 fn command_name(command: &Command) -> String {
