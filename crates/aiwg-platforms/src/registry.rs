@@ -25,6 +25,16 @@ pub struct UnknownPlatform {
     pub known: Vec<String>,
 }
 
+impl UnknownPlatform {
+    /// The `hint:` line: every known id, and where to see more.
+    pub fn hint(&self) -> String {
+        format!(
+            "known platforms: {} (`aiwg platforms` shows what each one takes)",
+            self.known.join(", ")
+        )
+    }
+}
+
 /// Why the platform files cannot be loaded (one file is broken, or two claim one name).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {

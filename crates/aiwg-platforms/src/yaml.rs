@@ -5,7 +5,9 @@
 //! loaders (OpenClaw) read single-line keys only. Whole documents (`config.yaml`) use block
 //! style with literal `|` scalars for multi-line text.
 //!
-//! This is a local helper until `aiwg_core::frontmatter::emit_yaml` lands on `main`.
+//! `aiwg_core::frontmatter::emit_yaml` writes nested values in block style over several lines,
+//! which OpenClaw's skill loader cannot read; frontmatter written for platforms therefore
+//! goes through this module.
 
 use serde_json::{Map, Value};
 
