@@ -861,11 +861,35 @@ impl Renderer<'_> {
             .collect();
         let by_id: BTreeMap<&str, &PlatformSpec> =
             platforms.iter().map(|p| (p.id.as_str(), *p)).collect();
-        let groups: [(Vec<&Artifact>, &BTreeSet<&str>, Kind); 3] = [
-            (sorted(model, Kind::Skill), skill_needers, Kind::Skill),
-            (sorted(model, Kind::Runbook), skill_needers, Kind::Runbook),
-            (sorted(model, Kind::Command), command_needers, Kind::Command),
-        ];
+        // A skill takes its name's folder; a runbook or command written as a skill with the
+        // same name stays out of it (Claude Code, too, lets the skill win).
+        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        let mut groups: Vec<(Vec<&Artifact>, &BTreeSet<&str>, Kind)> = Vec::new();
+        for (kind, needers) in [
+            (Kind::Skill, skill_needers),
+            (Kind::Runbook, skill_needers),
+            (Kind::Command, command_needers),
+        ] {
+            let mut items = Vec::new();
+            for a in sorted(model, kind) {
+                if kind != Kind::Skill && taken.contains(a.name.as_str()) {
+                    for id in needers {
+                        self.notice(
+                            by_id[id],
+                            Some(kind),
+                            NoticeLevel::Warning,
+                            format!("{kind} `{}` is not written as a skill: a skill of the same name takes its folder", a.name),
+                        );
+                    }
+                    continue;
+                }
+                items.push(a);
+            }
+            if !needers.is_empty() {
+                taken.extend(items.iter().map(|a| a.name.as_str()));
+            }
+            groups.push((items, needers, kind));
+        }
         for (items, needers, kind) in groups {
             if items.is_empty() || needers.is_empty() {
                 continue;
@@ -1367,6 +1391,33 @@ mod tests {
             "tool `Zap` has no known Google Antigravity name; left out"
         ));
         assert!(!file_text(&r, ".agents/agents/a/config.yaml").contains("Zap"));
+    }
+
+    #[test]
+    fn a_skill_wins_over_a_command_of_the_same_name() {
+        let m = model(&[
+            (
+                "commands/deploy.md",
+                "---\ndescription: c\n---\ncommand body\n",
+            ),
+            (
+                "skills/deploy/SKILL.md",
+                "---\nname: deploy\ndescription: s\n---\nskill body\n",
+            ),
+        ]);
+        let r = run(
+            &m,
+            &["codex", "claude-code"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(file_text(&r, ".agents/skills/deploy/SKILL.md").contains("skill body"));
+        assert!(file_text(&r, ".claude/commands/deploy.md").contains("command body"));
+        assert!(has_notice(
+            &r,
+            "codex",
+            "command `deploy` is not written as a skill"
+        ));
     }
 
     #[test]

@@ -195,3 +195,28 @@ fn rendering_is_deterministic() {
     let b = render(&model, &reversed, Scope::Project, &RenderOptions::default()).unwrap();
     assert_eq!(a, b);
 }
+
+/// The bundled frameworks render for every platform at once in both scopes: no clash, every
+/// produced file parses back.
+#[test]
+fn bundled_content_renders_for_every_platform() {
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+    let mut artifacts = Vec::new();
+    for (name, dir) in [("sdlc", "frameworks/sdlc"), ("stream", "extensions/stream")] {
+        let (tree, _) = SourceTree::read_dir(name, &content.join(dir));
+        let loaded = load(&tree);
+        assert!(
+            loaded.diagnostics.iter().all(|d| !d.is_error()),
+            "{:?}",
+            loaded.diagnostics
+        );
+        artifacts.extend(loaded.artifacts);
+    }
+    assert!(artifacts.len() > 20, "the bundled content is there");
+    let model = Model { artifacts };
+    let all: Vec<&PlatformSpec> = Registry::builtin().all().iter().collect();
+    for scope in [Scope::Project, Scope::User] {
+        let (target, _) = render_one(&model, &all, scope);
+        assert!(target.len() > 100, "{scope}: {}", target.len());
+    }
+}
