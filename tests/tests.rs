@@ -3,7 +3,9 @@
 //! - `bundled`: the bundled content, `aiwg new`, `aiwg runbook`, `aiwg list --frameworks`.
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
+//! - `platforms`: `aiwg platforms [--json]`.
 
 mod bundled;
+mod platforms;
 mod sources;
 mod support;

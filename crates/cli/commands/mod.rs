@@ -7,6 +7,7 @@ use crate::cli::{Cli, Command, RunbookCommand};
 
 mod list;
 mod new;
+mod platforms;
 mod runbook;
 mod validate;
 
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut cmd, "aiwg", &mut std::io::stdout());
             Ok(0)
         }
+        Command::Platforms { json } => platforms::run(&ctx, json),
         Command::New { kind, name } => new::run(&ctx, &kind, &name),
         Command::Validate { paths } => validate::run(&ctx, &paths),
         Command::List {
