@@ -144,6 +144,9 @@ pub enum Command {
         /// The generation to restore
         #[arg(long, value_name = "GENERATION")]
         to: Option<u64>,
+        /// Restore files changed since that apply too (their bytes go into a new generation)
+        #[arg(long)]
+        force: bool,
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },

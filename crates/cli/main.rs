@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod config_edit;
 mod frameworks;
+mod pipeline;
 mod project;
 
 use std::io::Write as _;

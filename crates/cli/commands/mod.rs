@@ -11,6 +11,15 @@ mod platforms;
 mod runbook;
 mod validate;
 
+mod apply;
+mod check;
+mod diff;
+mod hook;
+mod plan;
+mod remove;
+mod rollback;
+mod status;
+
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
 pub struct UserError {
@@ -84,6 +93,32 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 output,
             } => runbook::render(&ctx, &name, &set, values.as_deref(), output.as_deref()),
         },
+        Command::Apply {
+            target,
+            dry_run,
+            force,
+        } => apply::run(&ctx, &target, dry_run, force),
+        Command::Diff {
+            paths,
+            target,
+            exit_code,
+        } => diff::run(&ctx, &paths, &target, exit_code),
+        Command::Check { target, json } => check::run(&ctx, &target, json),
+        Command::Status { target, json } => status::run(&ctx, &target, json),
+        Command::Plan { target, json } => plan::run(&ctx, &target, json),
+        Command::Rollback {
+            list,
+            to,
+            force,
+            scope,
+        } => rollback::run(&ctx, list, to, force, scope),
+        Command::Remove {
+            source,
+            dry_run,
+            scope,
+        } => remove::remove(&ctx, &source, dry_run, scope),
+        Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
+        Command::Hook { command } => hook::run(&ctx, &command),
         other => Err(UserError::new(
             format!("`{}` is not built yet", command_name(&other)),
             "see the open issues for what is being built",

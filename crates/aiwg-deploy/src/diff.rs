@@ -1,0 +1,132 @@
+//! A plan as a unified diff (`--- a/path` / `+++ b/path`, git-style), optionally coloured.
+//!
+//! A pure function of the plan, so `aiwg diff` and `aiwg apply --dry-run` print the same text
+//! by construction. Conflicts are shown as what `--force` would do, after a `# conflict:` line.
+
+use std::fmt::Write as _;
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::plan::{Plan, PlanItem};
+use crate::system::FileData;
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const CYAN: &str = "\x1b[36m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Every change of `plan` (creates, updates, deletes, conflicts) as one unified diff.
+pub fn render(plan: &Plan, color: bool) -> String {
+    render_items(plan.changes(), color)
+}
+
+/// The diff of `items` that change something, in order.
+pub fn render_items<'a>(items: impl IntoIterator<Item = &'a PlanItem>, color: bool) -> String {
+    let mut out = String::new();
+    for item in items.into_iter().filter(|i| i.is_change()) {
+        render_item(&mut out, item, color);
+    }
+    out
+}
+
+fn paint(out: &mut String, color: bool, code: &str, line: &str) {
+    if color {
+        let _ = writeln!(out, "{code}{line}{RESET}");
+    } else {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn mode_bits(f: &FileData) -> &'static str {
+    if f.executable {
+        "100755"
+    } else {
+        "100644"
+    }
+}
+
+fn render_item(out: &mut String, item: &PlanItem, color: bool) {
+    let path = item.path.as_str();
+    if let Some(conflict) = &item.conflict {
+        paint(
+            out,
+            color,
+            YELLOW,
+            &format!(
+                "# conflict: `{path}`: {}; {}",
+                conflict.reason(),
+                conflict.force_effect()
+            ),
+        );
+    }
+    if item.old == item.new {
+        return;
+    }
+    paint(out, color, BOLD, &format!("diff --aiwg a/{path} b/{path}"));
+    match (&item.old, &item.new) {
+        (None, Some(new)) => paint(
+            out,
+            color,
+            BOLD,
+            &format!("new file mode {}", mode_bits(new)),
+        ),
+        (Some(old), None) => paint(
+            out,
+            color,
+            BOLD,
+            &format!("deleted file mode {}", mode_bits(old)),
+        ),
+        (Some(old), Some(new)) if old.executable != new.executable => {
+            paint(out, color, BOLD, &format!("old mode {}", mode_bits(old)));
+            paint(out, color, BOLD, &format!("new mode {}", mode_bits(new)));
+        }
+        _ => {}
+    }
+    let old_bytes = item.old.as_ref().map_or(&[][..], |f| &f.bytes[..]);
+    let new_bytes = item.new.as_ref().map_or(&[][..], |f| &f.bytes[..]);
+    if old_bytes == new_bytes {
+        return;
+    }
+    let a = if item.old.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_string()
+    };
+    let b = if item.new.is_some() {
+        format!("b/{path}")
+    } else {
+        "/dev/null".to_string()
+    };
+    let (Ok(old_text), Ok(new_text)) = (
+        std::str::from_utf8(old_bytes),
+        std::str::from_utf8(new_bytes),
+    ) else {
+        let _ = writeln!(out, "Binary files {a} and {b} differ");
+        return;
+    };
+    paint(out, color, BOLD, &format!("--- {a}"));
+    paint(out, color, BOLD, &format!("+++ {b}"));
+    let diff = TextDiff::from_lines(old_text, new_text);
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        paint(out, color, CYAN, &hunk.header().to_string());
+        for change in hunk.iter_changes() {
+            let (sign, code) = match change.tag() {
+                ChangeTag::Delete => ('-', RED),
+                ChangeTag::Insert => ('+', GREEN),
+                ChangeTag::Equal => (' ', ""),
+            };
+            let value = change.value();
+            let line = format!("{sign}{}", value.strip_suffix('\n').unwrap_or(value));
+            if code.is_empty() {
+                let _ = writeln!(out, "{line}");
+            } else {
+                paint(out, color, code, &line);
+            }
+            if change.missing_newline() {
+                let _ = writeln!(out, "\\ No newline at end of file");
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The `Engine`: a target System, a state System and where aiwg keeps its own files; `apply`
+//! makes the disk match a plan, recording a history generation first.
+//!
+//! Apply order, chosen so that a crash at any single step converges on the next run:
+//! 1. refuse when a conflict is not resolved by the options (nothing written);
+//! 2. write the history generation (the bytes about to be replaced or deleted, and the lock),
+//!    manifest last, so a rollback can always restore what this apply touched;
+//! 3. delete stale files, then remove the folders that leaves empty;
+//! 4. write new and changed files atomically;
+//! 5. write the lock last. Until then the next plan sees written files as "unchanged, adopt"
+//!    and deleted ones as "drop from lock", so it converges to the same disk and lock.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aiwg_core::target::TargetState;
+use aiwg_core::RelPath;
+
+use crate::history;
+use crate::lock::Lock;
+use crate::plan::{plan, ConflictKind, Plan, PlanError, Summary};
+use crate::proclock::{self, ProcessLock};
+use crate::system::{FileData, System, SystemError};
+
+/// Where aiwg keeps its own files, relative to the state System's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// `aiwg.lock`.
+    pub lock: RelPath,
+    /// The folder of history generations.
+    pub history: RelPath,
+    /// The process lock file (held while a command writes).
+    pub process_lock: RelPath,
+    /// Make git ignore the history folder (`.git/info/exclude`, else `.gitignore`): project
+    /// scope, where the state root is the repository.
+    pub ignore_history_in_git: bool,
+}
+
+impl Layout {
+    /// Project scope: `aiwg.lock`, `.aiwg/history/`, `.aiwg/lock.pid` at the project root.
+    pub fn project() -> Layout {
+        Layout {
+            lock: RelPath::new(crate::lock::LOCK_FILE).expect("valid"),
+            history: RelPath::new(".aiwg/history").expect("valid"),
+            process_lock: RelPath::new(".aiwg/lock.pid").expect("valid"),
+            ignore_history_in_git: true,
+        }
+    }
+
+    /// User scope: `aiwg.lock`, `history/`, `lock.pid` in `$AIWG_HOME`.
+    pub fn user() -> Layout {
+        Layout {
+            lock: RelPath::new(crate::lock::LOCK_FILE).expect("valid"),
+            history: RelPath::new("history").expect("valid"),
+            process_lock: RelPath::new("lock.pid").expect("valid"),
+            ignore_history_in_git: false,
+        }
+    }
+}
+
+/// Why a command of the engine failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    System(#[from] SystemError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error("`{path}` is where aiwg keeps its own state; no platform may write there")]
+    Reserved { path: RelPath },
+    #[error("{} conflicting path(s); nothing was written", paths.len())]
+    Conflicts { paths: Vec<(RelPath, String)> },
+    #[error("another aiwg is working here{}: `{path}` is still held after {} ms", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), waited.as_millis())]
+    Busy {
+        path: RelPath,
+        pid: Option<u32>,
+        waited: Duration,
+    },
+    #[error("there is nothing to roll back: `{path}` holds no generation")]
+    NoHistory { path: RelPath },
+    #[error("generation {generation} does not exist (there are: {available})")]
+    UnknownGeneration { generation: u64, available: String },
+    #[error("`{path}` is not a valid history manifest: {message}")]
+    History { path: RelPath, message: String },
+}
+
+/// How apply treats conflicts, and how much history it keeps.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Overwrite forceable conflicts (after a backup in the generation); keep edited stale
+    /// files and stop managing them.
+    pub force: bool,
+    /// Keep edited stale files and stop managing them, without forcing anything else
+    /// (`remove`, `uninstall`).
+    pub release_edited: bool,
+    /// Generations to keep.
+    pub keep: usize,
+    /// The command recorded in the generation (`apply`, `remove sdlc`).
+    pub command: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            force: false,
+            release_edited: false,
+            keep: 10,
+            command: "apply".into(),
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyReport {
+    pub summary: Summary,
+    /// The history generation written (`None` when no file changed).
+    pub generation: Option<u64>,
+    /// Whether `aiwg.lock` was written (or deleted).
+    pub lock_written: bool,
+    /// Conflicting files overwritten by `--force` (their old bytes are in the generation).
+    pub overwritten: Vec<RelPath>,
+    /// Edited files aiwg no longer wants, kept on disk and no longer managed.
+    pub released: Vec<RelPath>,
+}
+
+/// The deploy engine over a target System (where platforms' files go) and a state System
+/// (where the lock and history go); for project scope both are the same.
+pub struct Engine<'a> {
+    pub target: &'a dyn System,
+    pub state: &'a dyn System,
+    pub layout: Layout,
+    /// Whether `target` and `state` share one root (then targets may not touch the state).
+    shared_root: bool,
+}
+
+impl<'a> Engine<'a> {
+    /// Targets and state in one root (project scope).
+    pub fn shared(system: &'a dyn System, layout: Layout) -> Self {
+        Engine {
+            target: system,
+            state: system,
+            layout,
+            shared_root: true,
+        }
+    }
+
+    /// Targets in one root, state in another (user scope: `$HOME` and `$AIWG_HOME`).
+    pub fn split(target: &'a dyn System, state: &'a dyn System, layout: Layout) -> Self {
+        Engine {
+            target,
+            state,
+            layout,
+            shared_root: false,
+        }
+    }
+
+    /// Reads `aiwg.lock` (an empty lock when there is none).
+    pub fn read_lock(&self) -> Result<Lock, DeployError> {
+        match self.state.read(&self.layout.lock)? {
+            None => Ok(Lock::new()),
+            Some(data) => {
+                let text = String::from_utf8_lossy(&data.bytes);
+                Ok(Lock::parse(self.layout.lock.as_str(), &text)?)
+            }
+        }
+    }
+
+    /// Refuses target paths that would write into `.git/` or over aiwg's own state.
+    pub fn check_target(&self, target: &TargetState) -> Result<(), DeployError> {
+        for entry in target.entries() {
+            let path = &entry.path;
+            let in_git = path.components().next() == Some(".git");
+            let in_state = self.shared_root
+                && (path == &self.layout.lock
+                    || path.starts_with(&self.layout.history)
+                    || path == &self.layout.process_lock);
+            if in_git || in_state {
+                return Err(DeployError::Reserved { path: path.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the lock and plans `target` against the disk.
+    pub fn plan(&self, target: &TargetState) -> Result<(Plan, Lock), DeployError> {
+        self.check_target(target)?;
+        let lock = self.read_lock()?;
+        let plan = plan(target, self.target, &lock)?;
+        Ok((plan, lock))
+    }
+
+    /// Waits (up to `wait`, polling every `poll`) for the process lock; a lock left by a dead
+    /// process is taken over. Released when the returned guard drops.
+    pub fn lock_process(
+        &self,
+        wait: Duration,
+        poll: Duration,
+    ) -> Result<ProcessLock<'a>, DeployError> {
+        proclock::acquire(self.state, &self.layout.process_lock, wait, poll)
+    }
+
+    /// Makes the disk and the lock match `plan` (made from `lock_before`).
+    pub fn apply(
+        &self,
+        plan: &Plan,
+        lock_before: &Lock,
+        options: &ApplyOptions,
+    ) -> Result<ApplyReport, DeployError> {
+        let mut report = ApplyReport {
+            summary: plan.summary(),
+            ..ApplyReport::default()
+        };
+        let mut blocked = Vec::new();
+        for item in plan.conflicts() {
+            for part in item.parts.iter().filter_map(|p| p.conflict.as_ref()) {
+                let resolved = match part {
+                    ConflictKind::EditedStale => options.force || options.release_edited,
+                    kind => kind.forceable() && options.force,
+                };
+                if !resolved {
+                    blocked.push((item.path.clone(), part.reason()));
+                }
+            }
+            // A resolved conflict counts as what it does.
+            report.summary.conflicts -= 1;
+            match (&item.old, &item.new) {
+                (a, b) if a == b => {
+                    report.released.push(item.path.clone());
+                    report.summary.unchanged += 1;
+                }
+                (None, _) => report.summary.created += 1,
+                (_, None) => report.summary.deleted += 1,
+                _ => {
+                    report.overwritten.push(item.path.clone());
+                    report.summary.updated += 1;
+                }
+            }
+        }
+        if !blocked.is_empty() {
+            return Err(DeployError::Conflicts { paths: blocked });
+        }
+        let changes: Vec<(RelPath, Option<FileData>, Option<FileData>)> = plan
+            .items
+            .iter()
+            .filter(|i| i.old != i.new)
+            .map(|i| (i.path.clone(), i.old.clone(), i.new.clone()))
+            .collect();
+        let new_lock = plan.lock_after(lock_before);
+        let lock_changed =
+            self.write_files(&changes, Some(&new_lock), &options.command, options.keep)?;
+        report.generation = lock_changed.0;
+        report.lock_written = lock_changed.1;
+        Ok(report)
+    }
+
+    /// Records a generation (when files change), then deletes, writes and (when `new_lock`
+    /// is given) replaces the lock. Returns the generation and whether the lock was written.
+    pub(crate) fn write_files(
+        &self,
+        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+        new_lock: Option<&Lock>,
+        command: &str,
+        keep: usize,
+    ) -> Result<(Option<u64>, bool), DeployError> {
+        let new_lock_text = new_lock.map(|l| (!l.is_empty()).then(|| l.to_toml()));
+        self.write_with_lock_bytes(
+            changes,
+            new_lock_text.map(|t| t.map(String::into_bytes)),
+            command,
+            keep,
+        )
+    }
+
+    /// Like [`Engine::write_files`] with the new lock as raw bytes (`Some(None)`: no lock file).
+    pub(crate) fn write_with_lock_bytes(
+        &self,
+        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+        new_lock: Option<Option<Vec<u8>>>,
+        command: &str,
+        keep: usize,
+    ) -> Result<(Option<u64>, bool), DeployError> {
+        let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
+        let lock_changes = new_lock.as_ref().is_some_and(|new| *new != old_lock);
+        if changes.is_empty() && !lock_changes {
+            return Ok((None, false));
+        }
+        let generation = if changes.is_empty() {
+            None
+        } else {
+            let n = history::record(self, command, changes, old_lock.as_deref())?;
+            if self.layout.ignore_history_in_git {
+                history::ensure_git_ignores(self.state, &self.layout.history)?;
+            }
+            Some(n)
+        };
+        let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
+        for (path, _, new) in changes {
+            if new.is_none() {
+                self.target.remove_file(path)?;
+                let mut parent = path.parent();
+                while let Some(p) = parent {
+                    parent = p.parent();
+                    emptied.insert(p);
+                }
+            }
+        }
+        remove_empty_dirs(self.target, emptied)?;
+        for (path, _, new) in changes {
+            if let Some(new) = new {
+                self.target.write_atomic(path, &new.bytes, new.executable)?;
+            }
+        }
+        if lock_changes {
+            match new_lock.flatten() {
+                Some(bytes) => self.state.write_atomic(&self.layout.lock, &bytes, false)?,
+                None => self.state.remove_file(&self.layout.lock)?,
+            }
+        }
+        if generation.is_some() {
+            history::prune(self, keep)?;
+        }
+        Ok((generation, lock_changes))
+    }
+}
+
+/// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.
+pub(crate) fn remove_empty_dirs(
+    sys: &dyn System,
+    dirs: BTreeSet<RelPath>,
+) -> Result<(), SystemError> {
+    let mut dirs: Vec<RelPath> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in dirs {
+        sys.remove_dir_if_empty(&dir)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! History: each apply (or rollback, or remove) that changes files writes a generation under
+//! the history folder — the bytes it replaced or deleted, the hash of what it wrote, and the
+//! lock before it — so `rollback` can put them back byte for byte.
+//!
+//! ```text
+//! .aiwg/history/7/manifest.toml     version, generation, command, time, [[path]] entries
+//! .aiwg/history/7/blobs/0 ...       the bytes each path held before (absent paths have none)
+//! .aiwg/history/7/aiwg.lock         the lock before (absent when there was none)
+//! ```
+//!
+//! The manifest is written last: a folder without one is what a crash left and is removed by
+//! the next prune. Rolling back writes a generation too, so rolling back a rollback is a redo.
+
+use std::collections::BTreeMap;
+
+use aiwg_core::RelPath;
+
+use crate::engine::{DeployError, Engine};
+use crate::hash::sha256_hex;
+use crate::system::{EntryKind, FileData, System};
+
+const MANIFEST: &str = "manifest.toml";
+const LOCK_BLOB: &str = "aiwg.lock";
+const IGNORE_LINE_COMMENT: &str = "# aiwg: apply backups (aiwg rollback)";
+
+/// One path of a generation: what it held before, and what the generation left there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEntry {
+    pub path: RelPath,
+    /// The blob (relative to the generation folder) holding the bytes before; `None`: the
+    /// path did not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub before_executable: bool,
+    /// SHA-256 of what the generation wrote; `None`: it deleted the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_sha256: Option<String>,
+    #[serde(default)]
+    pub after_executable: bool,
+}
+
+/// A recorded generation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generation {
+    pub version: u32,
+    pub generation: u64,
+    /// The command that made it (`apply`, `rollback`, `remove sdlc`).
+    pub command: String,
+    /// Seconds since the Unix epoch.
+    pub time: u64,
+    /// Whether a lock existed before (its bytes are in the `aiwg.lock` blob).
+    pub lock_before: bool,
+    #[serde(default, rename = "path")]
+    pub paths: Vec<HistoryEntry>,
+}
+
+fn folder(engine: &Engine<'_>, n: u64) -> RelPath {
+    engine
+        .layout
+        .history
+        .join(&n.to_string())
+        .expect("a number is a valid path component")
+}
+
+fn child(dir: &RelPath, name: &str) -> RelPath {
+    dir.join(name)
+        .expect("a fixed name is a valid path component")
+}
+
+/// The numbered folders of the history, complete or not, in order.
+fn numbers(engine: &Engine<'_>) -> Result<Vec<u64>, DeployError> {
+    let mut ns: Vec<u64> = engine
+        .state
+        .list(Some(&engine.layout.history))?
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    ns.sort_unstable();
+    Ok(ns)
+}
+
+/// Writes a generation for `changes` (path, before, after) and the lock bytes before.
+pub(crate) fn record(
+    engine: &Engine<'_>,
+    command: &str,
+    changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+    lock_before: Option<&[u8]>,
+) -> Result<u64, DeployError> {
+    let n = numbers(engine)?.last().map_or(1, |last| last + 1);
+    let dir = folder(engine, n);
+    let mut paths = Vec::with_capacity(changes.len());
+    for (i, (path, before, after)) in changes.iter().enumerate() {
+        let blob = match before {
+            Some(data) => {
+                let name = format!("blobs/{i}");
+                engine
+                    .state
+                    .write_atomic(&child(&dir, &name), &data.bytes, false)?;
+                Some(name)
+            }
+            None => None,
+        };
+        paths.push(HistoryEntry {
+            path: path.clone(),
+            before: blob,
+            before_executable: before.as_ref().is_some_and(|d| d.executable),
+            after_sha256: after.as_ref().map(|d| sha256_hex(&d.bytes)),
+            after_executable: after.as_ref().is_some_and(|d| d.executable),
+        });
+    }
+    if let Some(bytes) = lock_before {
+        engine
+            .state
+            .write_atomic(&child(&dir, LOCK_BLOB), bytes, false)?;
+    }
+    let manifest = Generation {
+        version: 1,
+        generation: n,
+        command: command.to_string(),
+        time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        lock_before: lock_before.is_some(),
+        paths,
+    };
+    let text = toml::to_string(&manifest).expect("a manifest always serialises");
+    engine
+        .state
+        .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
+    Ok(n)
+}
+
+/// Every complete generation, oldest first.
+pub fn list(engine: &Engine<'_>) -> Result<Vec<Generation>, DeployError> {
+    let mut out = Vec::new();
+    for n in numbers(engine)? {
+        let path = child(&folder(engine, n), MANIFEST);
+        let Some(data) = engine.state.read(&path)? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&data.bytes);
+        let generation: Generation = toml::from_str(&text).map_err(|e| DeployError::History {
+            path: path.clone(),
+            message: e.message().trim().to_string(),
+        })?;
+        out.push(generation);
+    }
+    Ok(out)
+}
+
+/// Deletes a folder of the state System and everything in it.
+fn remove_tree(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError> {
+    for name in sys.list(Some(dir))? {
+        let path = child(dir, &name);
+        match sys.metadata(&path)? {
+            Some((EntryKind::Dir, _)) => remove_tree(sys, &path)?,
+            Some(_) => sys.remove_file(&path)?,
+            None => {}
+        }
+    }
+    sys.remove_dir_if_empty(dir)?;
+    Ok(())
+}
+
+/// Keeps the newest `keep` complete generations; removes older ones and crash leftovers.
+pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<(), DeployError> {
+    let keep = keep.max(1);
+    let mut complete = Vec::new();
+    for n in numbers(engine)? {
+        let dir = folder(engine, n);
+        if engine.state.read(&child(&dir, MANIFEST))?.is_some() {
+            complete.push(dir);
+        } else {
+            remove_tree(engine.state, &dir)?;
+        }
+    }
+    let excess = complete.len().saturating_sub(keep);
+    for dir in &complete[..excess] {
+        remove_tree(engine.state, dir)?;
+    }
+    Ok(())
+}
+
+/// Makes git ignore the history folder: a line in `.git/info/exclude` when `.git` is a
+/// folder, else in `.gitignore`. Does nothing when a line already covers it.
+pub(crate) fn ensure_git_ignores(sys: &dyn System, history: &RelPath) -> Result<(), DeployError> {
+    let git_dir = RelPath::new(".git").expect("valid");
+    let file = match sys.metadata(&git_dir)? {
+        Some((EntryKind::Dir, _)) => RelPath::new(".git/info/exclude").expect("valid"),
+        _ => RelPath::new(".gitignore").expect("valid"),
+    };
+    let pattern = format!("/{history}/");
+    let current = sys.read(&file)?;
+    let text = current
+        .as_ref()
+        .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        .unwrap_or_default();
+    let covered = text.lines().any(|l| {
+        let l = l.trim().trim_end_matches('/').trim_start_matches('/');
+        l == history.as_str() || l == ".aiwg" || l == history.as_str().trim_end_matches("/history")
+    });
+    if covered {
+        return Ok(());
+    }
+    let mut new = text;
+    if !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
+    new.push_str(&format!("{IGNORE_LINE_COMMENT}\n{pattern}\n"));
+    let executable = current.is_some_and(|f| f.executable);
+    sys.write_atomic(&file, new.as_bytes(), executable)?;
+    Ok(())
+}
+
+/// How to roll back.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackOptions {
+    /// Undo every generation from this one to the newest (default: the newest only).
+    pub to: Option<u64>,
+    /// Restore even paths changed since the generation (their bytes go into the new one).
+    pub force: bool,
+    /// Generations to keep.
+    pub keep: usize,
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollbackReport {
+    /// The generations undone.
+    pub undone: Vec<u64>,
+    /// The paths restored.
+    pub restored: Vec<RelPath>,
+    /// The generation recording this rollback (rolling it back redoes).
+    pub generation: Option<u64>,
+}
+
+fn file_sha(data: &Option<FileData>) -> Option<(String, bool)> {
+    data.as_ref().map(|d| (sha256_hex(&d.bytes), d.executable))
+}
+
+/// Restores the paths (and lock) of the newest generation, or of every generation from
+/// `options.to` on, to what they held before. A path changed since is a conflict unless forced.
+pub fn rollback(
+    engine: &Engine<'_>,
+    options: &RollbackOptions,
+) -> Result<RollbackReport, DeployError> {
+    let generations = list(engine)?;
+    let Some(newest) = generations.last() else {
+        return Err(DeployError::NoHistory {
+            path: engine.layout.history.clone(),
+        });
+    };
+    let from = options.to.unwrap_or(newest.generation);
+    if !generations.iter().any(|g| g.generation == from) {
+        return Err(DeployError::UnknownGeneration {
+            generation: from,
+            available: generations
+                .iter()
+                .map(|g| g.generation.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let selected: Vec<&Generation> = generations
+        .iter()
+        .filter(|g| g.generation >= from)
+        .collect();
+    // Per path: the state before the earliest selected generation, the state after the latest.
+    let mut before: BTreeMap<RelPath, (u64, &HistoryEntry)> = BTreeMap::new();
+    let mut after: BTreeMap<RelPath, &HistoryEntry> = BTreeMap::new();
+    for g in &selected {
+        for entry in &g.paths {
+            before
+                .entry(entry.path.clone())
+                .or_insert((g.generation, entry));
+            after.insert(entry.path.clone(), entry);
+        }
+    }
+    let mut changes = Vec::new();
+    let mut conflicts = Vec::new();
+    for (path, (n, entry)) in &before {
+        let wanted = match &entry.before {
+            None => None,
+            Some(blob) => {
+                let blob_path = child(&folder(engine, *n), blob);
+                let data = engine
+                    .state
+                    .read(&blob_path)?
+                    .ok_or_else(|| DeployError::History {
+                        path: blob_path.clone(),
+                        message: "the backup of this path is missing".into(),
+                    })?;
+                Some(FileData::new(data.bytes, entry.before_executable))
+            }
+        };
+        let current = match engine.target.read(path) {
+            Ok(c) => c,
+            Err(crate::system::SystemError::NotAFile { .. }) => {
+                conflicts.push((path.clone(), "a folder is in the way".to_string()));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if current == wanted {
+            continue;
+        }
+        let last = after[path];
+        let expected = last
+            .after_sha256
+            .as_ref()
+            .map(|sha| (sha.clone(), last.after_executable));
+        if file_sha(&current) != expected && !options.force {
+            conflicts.push((path.clone(), "changed since that apply".to_string()));
+            continue;
+        }
+        changes.push((path.clone(), current, wanted));
+    }
+    if !conflicts.is_empty() {
+        return Err(DeployError::Conflicts { paths: conflicts });
+    }
+    let first = selected[0];
+    let lock_bytes =
+        if first.lock_before {
+            let blob = child(&folder(engine, first.generation), LOCK_BLOB);
+            Some(engine.state.read(&blob)?.map(|f| f.bytes).ok_or_else(|| {
+                DeployError::History {
+                    path: blob.clone(),
+                    message: "the backup of the lock is missing".into(),
+                }
+            })?)
+        } else {
+            None
+        };
+    let restored: Vec<RelPath> = changes.iter().map(|(p, _, _)| p.clone()).collect();
+    let command = format!(
+        "rollback {}",
+        selected
+            .iter()
+            .map(|g| g.generation.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (generation, _) =
+        engine.write_with_lock_bytes(&changes, Some(lock_bytes), &command, options.keep.max(1))?;
+    Ok(RollbackReport {
+        undone: selected.iter().map(|g| g.generation).collect(),
+        restored,
+        generation,
+    })
+}

@@ -1,0 +1,748 @@
+//! Merge ownership: aiwg owns some keys (or single array items) of a shared JSON or TOML
+//! config file, and nothing else.
+//!
+//! - TOML is edited with `toml_edit`: other keys, their order, comments and formatting survive.
+//! - JSON keeps other keys and their order (`serde_json` with `preserve_order`) and the file's
+//!   indent; a JSON file with comments (JSONC) is a conflict rather than a rewrite that would
+//!   drop them.
+//! - YAML is not supported yet: a YAML target is a conflict that names the limitation.
+//!
+//! The lock records the hash of each value (or array item) aiwg wrote, so a value someone
+//! changed is a conflict and removal takes out only aiwg's keys. Removing a key also removes
+//! the tables or objects it leaves empty; a file left with nothing at all is deleted.
+
+use aiwg_core::target::{ConfigFormat, Desired, MergeEntry, TargetEntry};
+use aiwg_core::RelPath;
+use serde_json::{Map, Value};
+
+use crate::hash::sha256_hex;
+use crate::lock::{LockEntry, LockedKey, Mode};
+use crate::plan::{lock_entry_for, Action, ConflictKind, NextLock, PartPlan, State};
+use crate::system::FileData;
+
+/// JSON text with object keys sorted at every level: what the lock hashes.
+pub fn canonical(value: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+fn hash_value(value: &Value) -> String {
+    sha256_hex(canonical(value).as_bytes())
+}
+
+/// A parsed config file that keys can be read from and written to.
+enum Doc {
+    Json {
+        root: Map<String, Value>,
+        indent: String,
+    },
+    Toml(toml_edit::DocumentMut),
+}
+
+fn has_json_comments(text: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'*')) {
+            return true;
+        }
+    }
+    false
+}
+
+fn json_indent(text: &str) -> String {
+    text.lines()
+        .skip(1)
+        .map(|l| &l[..l.len() - l.trim_start().len()])
+        .find(|ws| !ws.is_empty())
+        .unwrap_or("  ")
+        .to_string()
+}
+
+impl Doc {
+    fn parse(format: ConfigFormat, text: &str) -> Result<Doc, String> {
+        match format {
+            ConfigFormat::Json => {
+                if text.trim().is_empty() {
+                    return Ok(Doc::Json {
+                        root: Map::new(),
+                        indent: "  ".into(),
+                    });
+                }
+                match serde_json::from_str::<Value>(text) {
+                    Ok(Value::Object(root)) => Ok(Doc::Json {
+                        root,
+                        indent: json_indent(text),
+                    }),
+                    Ok(_) => Err("the file is JSON but not an object, so aiwg cannot add keys to it".into()),
+                    Err(_) if has_json_comments(text) => Err(
+                        "the file has comments (JSONC); aiwg does not merge into it because rewriting would drop them"
+                            .into(),
+                    ),
+                    Err(e) => Err(format!("the file is not valid JSON (line {}: {e})", e.line())),
+                }
+            }
+            ConfigFormat::Toml => text
+                .parse::<toml_edit::DocumentMut>()
+                .map(Doc::Toml)
+                .map_err(|e| format!("the file is not valid TOML ({})", e.message().trim())),
+            ConfigFormat::Yaml => Err("merging keys into YAML files is not supported yet".into()),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Doc::Json { root, indent } => {
+                let mut out = Vec::new();
+                let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+                let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+                serde::Serialize::serialize(root, &mut ser).expect("JSON values always serialise");
+                let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+                text.push('\n');
+                text
+            }
+            Doc::Toml(doc) => doc.to_string(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Doc::Json { root, .. } => root.is_empty(),
+            Doc::Toml(doc) => doc.to_string().trim().is_empty(),
+        }
+    }
+
+    fn get(&self, key: &[String]) -> Option<Value> {
+        match self {
+            Doc::Json { root, .. } => {
+                let (first, rest) = key.split_first()?;
+                let mut v = root.get(first)?;
+                for k in rest {
+                    v = v.as_object()?.get(k)?;
+                }
+                Some(v.clone())
+            }
+            Doc::Toml(doc) => {
+                let mut item = doc.as_item();
+                for k in key {
+                    item = item.as_table_like()?.get(k)?;
+                }
+                toml_to_json(item)
+            }
+        }
+    }
+
+    fn set(&mut self, key: &[String], value: &Value) -> Result<(), String> {
+        let Some((last, parents)) = key.split_last() else {
+            return Err("an empty key cannot be set".into());
+        };
+        match self {
+            Doc::Json { root, .. } => {
+                let mut map = root;
+                for k in parents {
+                    let slot = map
+                        .entry(k.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    map = slot
+                        .as_object_mut()
+                        .ok_or_else(|| format!("`{k}` is not an object"))?;
+                }
+                map.insert(last.clone(), value.clone());
+                Ok(())
+            }
+            Doc::Toml(doc) => {
+                let table = toml_parent(doc.as_table_mut(), parents)?;
+                let item = json_to_toml(value)?;
+                table.insert(last, item);
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes `key`, then every object or table it leaves empty.
+    fn remove(&mut self, key: &[String]) {
+        for len in (1..=key.len()).rev() {
+            let (last, parents) = key[..len].split_last().expect("len >= 1");
+            let emptied = match self {
+                Doc::Json { root, .. } => {
+                    let Some(map) = json_parent_mut(root, parents) else {
+                        return;
+                    };
+                    if len == key.len()
+                        || map
+                            .get(last)
+                            .and_then(Value::as_object)
+                            .is_some_and(Map::is_empty)
+                    {
+                        map.shift_remove(last);
+                        false
+                    } else {
+                        true
+                    }
+                }
+                Doc::Toml(doc) => {
+                    let Ok(table) = toml_parent_existing(doc.as_table_mut(), parents) else {
+                        return;
+                    };
+                    if len == key.len()
+                        || table
+                            .get(last)
+                            .and_then(toml_edit::Item::as_table_like)
+                            .is_some_and(|t| t.is_empty())
+                    {
+                        table.remove(last);
+                        false
+                    } else {
+                        true
+                    }
+                }
+            };
+            if emptied {
+                return;
+            }
+        }
+    }
+
+    /// The items of the array at `key` (empty when absent); an error when it is not an array.
+    fn items(&self, key: &[String]) -> Result<Vec<Value>, String> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items),
+            Some(_) => Err(format!("`{}` is not an array", key.join("."))),
+        }
+    }
+
+    /// Puts `items` at `key` (removing it, and emptied parents, when there are none).
+    fn set_items(&mut self, key: &[String], items: Vec<Value>) -> Result<(), String> {
+        if items.is_empty() {
+            self.remove(key);
+            return Ok(());
+        }
+        if let Doc::Toml(doc) = self {
+            // Keep the array's own formatting: edit it in place when it exists.
+            let (last, parents) = key.split_last().ok_or("an empty key")?;
+            let table = toml_parent(doc.as_table_mut(), parents)?;
+            match table.get_mut(last) {
+                Some(toml_edit::Item::ArrayOfTables(aot)) if items.iter().all(Value::is_object) => {
+                    let mut new = toml_edit::ArrayOfTables::new();
+                    for (i, item) in items.iter().enumerate() {
+                        let existing = aot.get(i).filter(|t| {
+                            toml_to_json(&toml_edit::Item::Table((*t).clone())).as_ref()
+                                == Some(item)
+                        });
+                        match existing {
+                            Some(t) => new.push(t.clone()),
+                            None => match json_to_toml(item)? {
+                                toml_edit::Item::Table(t) => new.push(t),
+                                _ => return Err("an array-of-tables item must be a table".into()),
+                            },
+                        }
+                    }
+                    *aot = new;
+                    return Ok(());
+                }
+                Some(toml_edit::Item::Value(toml_edit::Value::Array(arr))) => {
+                    let old: Vec<toml_edit::Value> = arr.iter().cloned().collect();
+                    arr.clear();
+                    for item in &items {
+                        let kept = old.iter().find(|v| {
+                            toml_to_json(&toml_edit::Item::Value((*v).clone())).as_ref()
+                                == Some(item)
+                        });
+                        match kept {
+                            Some(v) => arr.push_formatted(v.clone()),
+                            None => arr.push(json_to_toml_value(item)?),
+                        }
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        self.set(key, &Value::Array(items))
+    }
+}
+
+fn json_parent_mut<'a>(
+    mut map: &'a mut Map<String, Value>,
+    parents: &[String],
+) -> Option<&'a mut Map<String, Value>> {
+    for k in parents {
+        map = map.get_mut(k)?.as_object_mut()?;
+    }
+    Some(map)
+}
+
+fn toml_parent<'a>(
+    mut table: &'a mut toml_edit::Table,
+    parents: &[String],
+) -> Result<&'a mut toml_edit::Table, String> {
+    for k in parents {
+        let item = table.entry(k).or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        });
+        if let toml_edit::Item::Value(toml_edit::Value::InlineTable(inline)) = item {
+            *item = toml_edit::Item::Table(inline.clone().into_table());
+        }
+        table = item
+            .as_table_mut()
+            .ok_or_else(|| format!("`{k}` is not a table"))?;
+    }
+    Ok(table)
+}
+
+fn toml_parent_existing<'a>(
+    mut table: &'a mut toml_edit::Table,
+    parents: &[String],
+) -> Result<&'a mut toml_edit::Table, ()> {
+    for k in parents {
+        table = table
+            .get_mut(k)
+            .and_then(toml_edit::Item::as_table_mut)
+            .ok_or(())?;
+    }
+    Ok(table)
+}
+
+fn toml_to_json(item: &toml_edit::Item) -> Option<Value> {
+    match item {
+        toml_edit::Item::None => None,
+        toml_edit::Item::Value(v) => Some(toml_value_to_json(v)),
+        toml_edit::Item::Table(t) => Some(Value::Object(
+            t.iter()
+                .filter_map(|(k, v)| Some((k.to_string(), toml_to_json(v)?)))
+                .collect(),
+        )),
+        toml_edit::Item::ArrayOfTables(a) => Some(Value::Array(
+            a.iter()
+                .filter_map(|t| toml_to_json(&toml_edit::Item::Table(t.clone())))
+                .collect(),
+        )),
+    }
+}
+
+fn toml_value_to_json(v: &toml_edit::Value) -> Value {
+    use toml_edit::Value as T;
+    match v {
+        T::String(s) => Value::String(s.value().clone()),
+        T::Integer(i) => Value::from(*i.value()),
+        T::Float(f) => serde_json::Number::from_f64(*f.value()).map_or(Value::Null, Value::Number),
+        T::Boolean(b) => Value::Bool(*b.value()),
+        T::Datetime(d) => Value::String(d.value().to_string()),
+        T::Array(a) => Value::Array(a.iter().map(toml_value_to_json).collect()),
+        T::InlineTable(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), toml_value_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn json_to_toml_value(v: &Value) -> Result<toml_edit::Value, String> {
+    Ok(match v {
+        Value::Null => return Err("TOML has no null".into()),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.into(),
+            (None, Some(f)) => f.into(),
+            _ => return Err(format!("the number {n} does not fit TOML")),
+        },
+        Value::String(s) => s.as_str().into(),
+        Value::Array(items) => {
+            let mut arr = toml_edit::Array::new();
+            for item in items {
+                arr.push(json_to_toml_value(item)?);
+            }
+            toml_edit::Value::Array(arr)
+        }
+        Value::Object(map) => {
+            let mut t = toml_edit::InlineTable::new();
+            for (k, v) in map {
+                t.insert(k, json_to_toml_value(v)?);
+            }
+            toml_edit::Value::InlineTable(t)
+        }
+    })
+}
+
+/// A JSON value as a TOML item: objects become tables, arrays of objects arrays of tables.
+fn json_to_toml(v: &Value) -> Result<toml_edit::Item, String> {
+    match v {
+        Value::Object(map) => {
+            let mut t = toml_edit::Table::new();
+            for (k, v) in map {
+                t.insert(k, json_to_toml(v)?);
+            }
+            Ok(toml_edit::Item::Table(t))
+        }
+        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+            let mut aot = toml_edit::ArrayOfTables::new();
+            for item in items {
+                if let toml_edit::Item::Table(t) = json_to_toml(item)? {
+                    aot.push(t);
+                }
+            }
+            Ok(toml_edit::Item::ArrayOfTables(aot))
+        }
+        other => Ok(toml_edit::Item::Value(json_to_toml_value(other)?)),
+    }
+}
+
+/// The format of a config file from its name, for stale entries no target describes.
+fn format_of(path: &RelPath) -> ConfigFormat {
+    let name = path.file_name().to_ascii_lowercase();
+    if name.ends_with(".toml") {
+        ConfigFormat::Toml
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        ConfigFormat::Yaml
+    } else {
+        ConfigFormat::Json
+    }
+}
+
+/// One decision about one key.
+struct KeyPlan {
+    /// Index into the part list this key belongs to.
+    part: usize,
+    action: Action,
+    conflict: Option<ConflictKind>,
+    state: State,
+}
+
+fn rank(action: Action) -> u8 {
+    match action {
+        Action::Conflict => 5,
+        Action::Update => 4,
+        Action::Create => 3,
+        Action::Delete => 2,
+        Action::Drop => 1,
+        Action::Unchanged => 0,
+    }
+}
+
+fn state_rank(state: State) -> u8 {
+    match state {
+        State::Conflict => 6,
+        State::Edited => 5,
+        State::Stale => 4,
+        State::Missing => 3,
+        State::Outdated => 2,
+        State::Ok => 1,
+        State::Gone => 0,
+    }
+}
+
+/// Plans the merged keys of one shared config file; returns the new file (or `None`: delete
+/// it) and a plan per part.
+pub(crate) fn plan(
+    path: &RelPath,
+    wants: &[&TargetEntry],
+    locked: &[&LockEntry],
+    old: Option<&FileData>,
+) -> (Option<FileData>, Vec<PartPlan>) {
+    let locked: Vec<&LockEntry> = locked
+        .iter()
+        .copied()
+        .filter(|l| l.mode == Mode::Merge)
+        .collect();
+    let format = wants
+        .iter()
+        .find_map(|w| match &w.desired {
+            Desired::Merge { format, .. } => Some(*format),
+            _ => None,
+        })
+        .unwrap_or_else(|| format_of(path));
+    // The parts: wanted ones first, then stale locked ones.
+    let mut parts: Vec<PartPlan> = Vec::new();
+    for want in wants {
+        let Desired::Merge { entries, .. } = &want.desired else {
+            continue;
+        };
+        let mut entry = lock_entry_for(want, String::new(), 0);
+        entry.keys = entries
+            .iter()
+            .map(|e| LockedKey {
+                key: e.key.clone(),
+                append: e.append,
+                sha256: hash_value(&e.value),
+            })
+            .collect();
+        let all: Vec<Value> = entries.iter().map(entry_json).collect();
+        entry.sha256 = hash_value(&Value::Array(all));
+        parts.push(PartPlan {
+            part: want.desired.part(),
+            mode: Mode::Merge,
+            action: Action::Unchanged,
+            conflict: None,
+            state: State::Ok,
+            origin: want.origin.clone(),
+            next_lock: NextLock::Write(entry),
+        });
+    }
+    for l in &locked {
+        if !parts.iter().any(|p| p.part == l.part) {
+            parts.push(PartPlan {
+                part: l.part.clone(),
+                mode: Mode::Merge,
+                action: Action::Drop,
+                conflict: None,
+                state: State::Gone,
+                origin: l.origin(),
+                next_lock: NextLock::Remove,
+            });
+        }
+    }
+    let unsafe_all = |parts: &mut Vec<PartPlan>, why: String| {
+        for p in parts.iter_mut() {
+            p.action = Action::Conflict;
+            p.conflict = Some(ConflictKind::Unsafe(why.clone()));
+            p.state = State::Conflict;
+            p.next_lock = NextLock::Keep;
+        }
+    };
+    let text = match old.map(|f| std::str::from_utf8(&f.bytes)) {
+        None => "",
+        Some(Ok(t)) => t,
+        Some(Err(_)) => {
+            unsafe_all(&mut parts, "the file is not UTF-8 text".into());
+            return (old.cloned(), parts);
+        }
+    };
+    let mut doc = match Doc::parse(format, text) {
+        Ok(doc) => doc,
+        Err(why) => {
+            unsafe_all(&mut parts, why);
+            return (old.cloned(), parts);
+        }
+    };
+    let part_index = |part: &str| parts.iter().position(|p| p.part == part).unwrap_or(0);
+    // Every desired key, and every locked key, with the part it belongs to.
+    let desired: Vec<(usize, &MergeEntry)> = wants
+        .iter()
+        .filter_map(|w| match &w.desired {
+            Desired::Merge { entries, .. } => Some((part_index(&w.desired.part()), entries)),
+            _ => None,
+        })
+        .flat_map(|(i, entries)| entries.iter().map(move |e| (i, e)))
+        .collect();
+    let owned: Vec<(usize, &LockedKey)> = locked
+        .iter()
+        .flat_map(|l| {
+            let i = part_index(&l.part);
+            l.keys.iter().map(move |k| (i, k))
+        })
+        .collect();
+    let mut decisions: Vec<KeyPlan> = Vec::new();
+    let mut changed = false;
+    let mut removed = false;
+    let mut used = vec![false; owned.len()];
+    // Whole keys.
+    for (part, entry) in desired.iter().filter(|(_, e)| !e.append) {
+        let lock = owned
+            .iter()
+            .position(|(_, k)| !k.append && k.key == entry.key);
+        if let Some(i) = lock {
+            used[i] = true;
+        }
+        let current = doc.get(&entry.key);
+        let (action, conflict, state) = match &current {
+            None => (Action::Create, None, State::Missing),
+            Some(v) if *v == entry.value => (Action::Unchanged, None, State::Ok),
+            Some(v) if lock.is_some_and(|i| owned[i].1.sha256 == hash_value(v)) => {
+                (Action::Update, None, State::Outdated)
+            }
+            Some(_) if lock.is_some() => {
+                (Action::Conflict, Some(ConflictKind::Edited), State::Edited)
+            }
+            Some(_) => (
+                Action::Conflict,
+                Some(ConflictKind::Unmanaged),
+                State::Conflict,
+            ),
+        };
+        let mut decision = KeyPlan {
+            part: *part,
+            action,
+            conflict,
+            state,
+        };
+        if action != Action::Unchanged {
+            match doc.set(&entry.key, &entry.value) {
+                Ok(()) => changed = true,
+                Err(why) => unsafe_key(&mut decision, &entry.key, &why),
+            }
+        }
+        decisions.push(decision);
+    }
+    // Array items: first those whose locked hash matches the wanted item (unchanged or
+    // missing), then replacements of a changed item by the same part, in place.
+    let appends: Vec<&(usize, &MergeEntry)> = desired.iter().filter(|(_, e)| e.append).collect();
+    let mut pending = Vec::new();
+    for (part, entry) in &appends {
+        let hash = hash_value(&entry.value);
+        let lock = owned
+            .iter()
+            .enumerate()
+            .position(|(i, (_, k))| !used[i] && k.append && k.key == entry.key && k.sha256 == hash);
+        if let Some(i) = lock {
+            used[i] = true;
+        }
+        pending.push((*part, *entry, lock.is_some()));
+    }
+    for (part, entry, _) in pending {
+        let mut decision = KeyPlan {
+            part,
+            action: Action::Unchanged,
+            conflict: None,
+            state: State::Ok,
+        };
+        let mut items = match doc.items(&entry.key) {
+            Ok(items) => items,
+            Err(why) => {
+                unsafe_key(&mut decision, &entry.key, &why);
+                decisions.push(decision);
+                continue;
+            }
+        };
+        if !items.contains(&entry.value) {
+            // A changed item of the same part replaces the old one where it stands.
+            let replaced = owned.iter().enumerate().find_map(|(i, (p, k))| {
+                if used[i] || !k.append || k.key != entry.key || *p != part {
+                    return None;
+                }
+                let at = items.iter().position(|it| hash_value(it) == k.sha256)?;
+                Some((i, at))
+            });
+            match replaced {
+                Some((i, at)) => {
+                    used[i] = true;
+                    items[at] = entry.value.clone();
+                    decision.action = Action::Update;
+                    decision.state = State::Outdated;
+                }
+                None => {
+                    items.push(entry.value.clone());
+                    decision.action = Action::Create;
+                    decision.state = State::Missing;
+                }
+            }
+            match doc.set_items(&entry.key, items) {
+                Ok(()) => changed = true,
+                Err(why) => unsafe_key(&mut decision, &entry.key, &why),
+            }
+        }
+        decisions.push(decision);
+    }
+    // Stale keys and items: aiwg wrote them, nothing wants them now.
+    for (i, (part, key)) in owned.iter().enumerate() {
+        if used[i] {
+            continue;
+        }
+        let wanted_elsewhere =
+            !key.append && desired.iter().any(|(_, e)| !e.append && e.key == key.key);
+        let (action, conflict, state) = if wanted_elsewhere {
+            (Action::Drop, None, State::Gone)
+        } else if key.append {
+            match doc.items(&key.key) {
+                Ok(mut items) => match items.iter().position(|it| hash_value(it) == key.sha256) {
+                    Some(at) => {
+                        items.remove(at);
+                        let _ = doc.set_items(&key.key, items);
+                        changed = true;
+                        removed = true;
+                        (Action::Delete, None, State::Stale)
+                    }
+                    None => (Action::Drop, None, State::Gone),
+                },
+                Err(_) => (Action::Drop, None, State::Gone),
+            }
+        } else {
+            match doc.get(&key.key) {
+                None => (Action::Drop, None, State::Gone),
+                Some(v) if hash_value(&v) == key.sha256 => {
+                    doc.remove(&key.key);
+                    changed = true;
+                    removed = true;
+                    (Action::Delete, None, State::Stale)
+                }
+                Some(_) => (
+                    Action::Conflict,
+                    Some(ConflictKind::EditedStale),
+                    State::Edited,
+                ),
+            }
+        };
+        decisions.push(KeyPlan {
+            part: *part,
+            action,
+            conflict,
+            state,
+        });
+    }
+    // Each part takes the most significant decision of its keys.
+    for d in decisions {
+        let p = &mut parts[d.part];
+        if rank(d.action) > rank(p.action)
+            || p.action == Action::Drop && d.action == Action::Unchanged
+        {
+            p.action = d.action;
+        }
+        if p.conflict.is_none() {
+            p.conflict = d.conflict.clone();
+        }
+        if state_rank(d.state) > state_rank(p.state) || p.state == State::Gone {
+            p.state = d.state;
+        }
+        if matches!(d.conflict, Some(ConflictKind::Unsafe(_))) {
+            p.next_lock = NextLock::Keep;
+        }
+    }
+    let executable = old.is_some_and(|f| f.executable);
+    let new = if !changed {
+        old.cloned()
+    } else if doc.is_empty() && (removed || old.is_none()) {
+        None
+    } else {
+        Some(FileData::new(doc.render().into_bytes(), executable))
+    };
+    (new, parts)
+}
+
+fn unsafe_key(decision: &mut KeyPlan, key: &[String], why: &str) {
+    decision.action = Action::Conflict;
+    decision.conflict = Some(ConflictKind::Unsafe(format!(
+        "cannot merge `{}`: {why}",
+        key.join(".")
+    )));
+    decision.state = State::Conflict;
+}
+
+fn entry_json(e: &MergeEntry) -> Value {
+    serde_json::json!({"key": e.key, "value": e.value, "append": e.append})
+}

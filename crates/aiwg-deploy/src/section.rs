@@ -1,0 +1,402 @@
+//! Section ownership: aiwg owns the text between `<!-- aiwg:begin <id> -->` and
+//! `<!-- aiwg:end <id> -->` (each on its own line) in a shared Markdown file, and nothing else.
+//!
+//! Text before, between and after sections is kept byte for byte, marker lines included.
+//! Several sections (different ids) may share a file; a new one is appended at the end after
+//! one blank line. A file whose markers are unbalanced, nested, mismatched or duplicated is a
+//! conflict that `--force` does not resolve: guessing which text is whose could lose some.
+//! Removing the last section of a file that holds nothing else (only whitespace) deletes it.
+
+use aiwg_core::target::{Desired, TargetEntry};
+use aiwg_core::RelPath;
+
+use crate::hash::sha256_hex;
+use crate::lock::{LockEntry, Mode};
+use crate::plan::{lock_entry_for, matches_lock, Action, ConflictKind, NextLock, PartPlan, State};
+use crate::system::FileData;
+
+const BEGIN: &str = "<!-- aiwg:begin ";
+const END: &str = "<!-- aiwg:end ";
+const CLOSE: &str = " -->";
+
+/// One well-formed section of a file, as byte offsets into its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub id: String,
+    /// Start of the begin marker line.
+    pub start: usize,
+    /// Start of the first line inside.
+    pub inner_start: usize,
+    /// Start of the end marker line.
+    pub inner_end: usize,
+    /// Just after the end marker line (its newline included).
+    pub end: usize,
+}
+
+/// `(begin, id)` when `line` is a marker line; `Err` for a line that looks like a marker but
+/// is not one.
+fn marker(line: &str) -> Option<Result<(bool, &str), ()>> {
+    let t = line.trim();
+    let (begin, rest) = if let Some(rest) = t.strip_prefix(BEGIN) {
+        (true, rest)
+    } else if let Some(rest) = t.strip_prefix(END) {
+        (false, rest)
+    } else if t.starts_with("<!-- aiwg:begin") || t.starts_with("<!-- aiwg:end") {
+        return Some(Err(()));
+    } else {
+        return None;
+    };
+    match rest.strip_suffix(CLOSE) {
+        Some(id) if !id.is_empty() && !id.contains(char::is_whitespace) => Some(Ok((begin, id))),
+        _ => Some(Err(())),
+    }
+}
+
+/// Every section of `text`, in order, or why the markers cannot be trusted (`line N: ...`).
+pub fn parse(text: &str) -> Result<Vec<Block>, String> {
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut open: Option<(String, usize, usize, usize)> = None; // id, start, inner_start, line
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let n = index + 1;
+        let next = offset + line.len();
+        match marker(line) {
+            None => {}
+            Some(Err(())) => {
+                return Err(format!("line {n}: malformed aiwg marker `{}`", line.trim()))
+            }
+            Some(Ok((true, id))) => {
+                if let Some((open_id, _, _, open_line)) = &open {
+                    return Err(format!(
+                        "line {n}: section `{id}` begins inside section `{open_id}` (opened on line {open_line})"
+                    ));
+                }
+                if blocks.iter().any(|b| b.id == id) {
+                    return Err(format!("line {n}: section `{id}` appears twice"));
+                }
+                open = Some((id.to_string(), offset, next, n));
+            }
+            Some(Ok((false, id))) => match open.take() {
+                Some((open_id, start, inner_start, _)) if open_id == id => blocks.push(Block {
+                    id: open_id,
+                    start,
+                    inner_start,
+                    inner_end: offset,
+                    end: next,
+                }),
+                Some((open_id, _, _, _)) => {
+                    return Err(format!(
+                        "line {n}: section `{open_id}` is closed by an end marker for `{id}`"
+                    ))
+                }
+                None => return Err(format!("line {n}: end of section `{id}` without a begin")),
+            },
+        }
+        offset = next;
+    }
+    if let Some((id, _, _, line)) = open {
+        return Err(format!("line {line}: section `{id}` is never closed"));
+    }
+    Ok(blocks)
+}
+
+/// The text aiwg puts inside a section: `text`, ending with a newline unless empty.
+pub fn normalize(text: &str) -> String {
+    if text.is_empty() || text.ends_with('\n') {
+        text.to_string()
+    } else {
+        format!("{text}\n")
+    }
+}
+
+/// A whole new section block.
+fn render_block(id: &str, inner: &str) -> String {
+    format!("{BEGIN}{id}{CLOSE}\n{inner}{END}{id}{CLOSE}\n")
+}
+
+/// `text` with a new section appended after one blank line (a final newline is added to
+/// `text` if it has none).
+pub fn append(text: &str, id: &str, inner: &str) -> String {
+    let mut out = text.to_string();
+    if !out.is_empty() {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        // Always exactly one more newline, so that removing the section can take it back.
+        out.push('\n');
+    }
+    out.push_str(&render_block(id, inner));
+    out
+}
+
+/// `text` without the block at `start..end`, and without the blank line that separated it.
+fn cut(text: &str, start: usize, end: usize) -> String {
+    let mut before = &text[..start];
+    let mut after = &text[end..];
+    if before.is_empty() {
+        after = after.strip_prefix('\n').unwrap_or(after);
+    } else if before.ends_with("\n\n") && (after.is_empty() || after.starts_with('\n')) {
+        before = &before[..before.len() - 1];
+    }
+    format!("{before}{after}")
+}
+
+/// The section id of a lock part (`section:<id>`).
+fn id_of(part: &str) -> &str {
+    part.strip_prefix("section:").unwrap_or(part)
+}
+
+enum Edit {
+    Replace {
+        start: usize,
+        end: usize,
+        inner: String,
+    },
+    Remove {
+        start: usize,
+        end: usize,
+    },
+}
+
+/// Plans the sections of one shared file; returns the new file (or `None`: delete it) and a
+/// plan per section.
+pub(crate) fn plan(
+    _path: &RelPath,
+    wants: &[&TargetEntry],
+    locked: &[&LockEntry],
+    old: Option<&FileData>,
+) -> (Option<FileData>, Vec<PartPlan>) {
+    let locked: Vec<&LockEntry> = locked
+        .iter()
+        .copied()
+        .filter(|l| l.mode == Mode::Section)
+        .collect();
+    let text = match old.map(|f| std::str::from_utf8(&f.bytes)) {
+        None => Ok(""),
+        Some(Ok(text)) => Ok(text),
+        Some(Err(_)) => {
+            Err("the file is not UTF-8 text, so its sections cannot be found".to_string())
+        }
+    };
+    let parsed = text.and_then(|t| {
+        parse(t)
+            .map(|blocks| (t, blocks))
+            .map_err(|e| format!("section markers are broken ({e})"))
+    });
+    let (text, blocks) = match parsed {
+        Ok(parsed) => parsed,
+        Err(why) => return (old.cloned(), all_unsafe(wants, &locked, &why)),
+    };
+    let mut parts = Vec::new();
+    let mut edits = Vec::new();
+    let mut appends = Vec::new();
+    for want in wants {
+        let Desired::Section { id, text: wanted } = &want.desired else {
+            continue;
+        };
+        let inner = normalize(wanted);
+        let part = want.desired.part();
+        let lock = locked.iter().find(|l| l.part == part);
+        let block = blocks.iter().find(|b| &b.id == id);
+        let (action, conflict, state) = match block {
+            None => {
+                appends.push((id.clone(), inner.clone()));
+                (Action::Create, None, State::Missing)
+            }
+            Some(b) => {
+                let current = &text[b.inner_start..b.inner_end];
+                let verdict = if current == inner {
+                    (Action::Unchanged, None, State::Ok)
+                } else if lock.is_some_and(|l| matches_lock(l, current.as_bytes())) {
+                    (Action::Update, None, State::Outdated)
+                } else if lock.is_some() {
+                    (Action::Conflict, Some(ConflictKind::Edited), State::Edited)
+                } else {
+                    (
+                        Action::Conflict,
+                        Some(ConflictKind::Unmanaged),
+                        State::Conflict,
+                    )
+                };
+                if verdict.0 != Action::Unchanged {
+                    edits.push(Edit::Replace {
+                        start: b.inner_start,
+                        end: b.inner_end,
+                        inner: inner.clone(),
+                    });
+                }
+                verdict
+            }
+        };
+        parts.push(PartPlan {
+            part,
+            mode: Mode::Section,
+            action,
+            conflict,
+            state,
+            origin: want.origin.clone(),
+            next_lock: NextLock::Write(lock_entry_for(
+                want,
+                sha256_hex(inner.as_bytes()),
+                inner.len() as u64,
+            )),
+        });
+    }
+    let mut removed_any = false;
+    for lock in &locked {
+        if parts.iter().any(|p| p.part == lock.part) {
+            continue;
+        }
+        let block = blocks.iter().find(|b| b.id == id_of(&lock.part));
+        let (action, conflict, state) = match block {
+            None => (Action::Drop, None, State::Gone),
+            Some(b) if matches_lock(lock, &text.as_bytes()[b.inner_start..b.inner_end]) => {
+                edits.push(Edit::Remove {
+                    start: b.start,
+                    end: b.end,
+                });
+                removed_any = true;
+                (Action::Delete, None, State::Stale)
+            }
+            Some(_) => (
+                Action::Conflict,
+                Some(ConflictKind::EditedStale),
+                State::Edited,
+            ),
+        };
+        parts.push(PartPlan {
+            part: lock.part.clone(),
+            mode: Mode::Section,
+            action,
+            conflict,
+            state,
+            origin: lock.origin(),
+            next_lock: NextLock::Remove,
+        });
+    }
+    let mut new_text = text.to_string();
+    edits.sort_by_key(|e| match e {
+        Edit::Replace { start, .. } | Edit::Remove { start, .. } => std::cmp::Reverse(*start),
+    });
+    for edit in edits {
+        new_text = match edit {
+            Edit::Replace { start, end, inner } => {
+                format!("{}{}{}", &new_text[..start], inner, &new_text[end..])
+            }
+            Edit::Remove { start, end } => cut(&new_text, start, end),
+        };
+    }
+    for (id, inner) in appends {
+        new_text = append(&new_text, &id, &inner);
+    }
+    let executable = old.is_some_and(|f| f.executable);
+    let new = if old.is_none() && new_text.is_empty() || removed_any && new_text.trim().is_empty() {
+        None
+    } else {
+        Some(FileData::new(new_text.into_bytes(), executable))
+    };
+    (new, parts)
+}
+
+/// Every section of a file that cannot be edited safely becomes an unforceable conflict.
+fn all_unsafe(wants: &[&TargetEntry], locked: &[&LockEntry], why: &str) -> Vec<PartPlan> {
+    let mut parts: Vec<PartPlan> = wants
+        .iter()
+        .map(|w| PartPlan {
+            part: w.desired.part(),
+            mode: Mode::Section,
+            action: Action::Conflict,
+            conflict: Some(ConflictKind::Unsafe(why.to_string())),
+            state: State::Conflict,
+            origin: w.origin.clone(),
+            next_lock: NextLock::Keep,
+        })
+        .collect();
+    for l in locked {
+        if !parts.iter().any(|p| p.part == l.part) {
+            parts.push(PartPlan {
+                part: l.part.clone(),
+                mode: Mode::Section,
+                action: Action::Conflict,
+                conflict: Some(ConflictKind::Unsafe(why.to_string())),
+                state: State::Conflict,
+                origin: l.origin(),
+                next_lock: NextLock::Keep,
+            });
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_parse(text: &str, expect: Result<&[&str], &str>) {
+        let got = parse(text).map(|bs| {
+            bs.iter()
+                .map(|b| format!("{}={}", b.id, &text[b.inner_start..b.inner_end]))
+                .collect::<Vec<_>>()
+        });
+        match expect {
+            Ok(ids) => assert_eq!(got.unwrap(), ids, "{text:?}"),
+            Err(e) => {
+                let err = got.unwrap_err();
+                assert!(err.contains(e), "{text:?}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn parses_and_refuses_broken_markers() {
+        check_parse("# x\n", Ok(&[]));
+        check_parse(
+            "a\n<!-- aiwg:begin s1 -->\nX\n<!-- aiwg:end s1 -->\nb\n  <!-- aiwg:begin s2 -->  \r\n<!-- aiwg:end s2 -->",
+            Ok(&["s1=X\n", "s2="]),
+        );
+        check_parse(
+            "<!-- aiwg:begin a -->\n",
+            Err("line 1: section `a` is never closed"),
+        );
+        check_parse(
+            "<!-- aiwg:end a -->\n",
+            Err("line 1: end of section `a` without a begin"),
+        );
+        check_parse(
+            "<!-- aiwg:begin a -->\n<!-- aiwg:begin b -->\n",
+            Err("line 2: section `b` begins inside section `a`"),
+        );
+        check_parse(
+            "<!-- aiwg:begin a -->\n<!-- aiwg:end b -->\n",
+            Err("closed by an end marker for `b`"),
+        );
+        check_parse(
+            "<!-- aiwg:begin a -->\n<!-- aiwg:end a -->\n<!-- aiwg:begin a -->\n<!-- aiwg:end a -->\n",
+            Err("line 3: section `a` appears twice"),
+        );
+        check_parse(
+            "<!-- aiwg:begin -->\n",
+            Err("line 1: malformed aiwg marker"),
+        );
+        check_parse("<!-- aiwg:begin a b -->\n", Err("malformed"));
+    }
+
+    #[test]
+    fn append_then_cut_is_identity() {
+        for user in ["", "x", "x\n", "x\n\n", "# T\n\ntext\n"] {
+            let one = append(user, "a", "A\n");
+            let two = append(&one, "b", "B\n");
+            let blocks = parse(&two).unwrap();
+            let b = &blocks[1];
+            assert_eq!(cut(&two, b.start, b.end), one, "{user:?}");
+            let a = &parse(&one).unwrap()[0];
+            let back = cut(&one, a.start, a.end);
+            let expect = if user.is_empty() || user.ends_with('\n') {
+                user.to_string()
+            } else {
+                format!("{user}\n")
+            };
+            assert_eq!(back, expect, "{user:?}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The `System` trait: every disk operation the engine makes, on paths relative to one root.
+//!
+//! - [`RealSystem`]: the local file system, rooted at a folder; the only code that uses
+//!   `std::fs` (enforced by `clippy.toml`'s `disallowed-methods`).
+//! - [`MemSystem`]: an in-memory file system for tests, which can fail on the Nth mutating
+//!   operation to simulate a crash at every step.
+//!
+//! Dry-run needs no System of its own: it is `plan()` without `apply()`.
+
+mod mem;
+mod real;
+
+pub use mem::MemSystem;
+pub use real::RealSystem;
+
+use aiwg_core::RelPath;
+
+/// The bytes of a file and its executable bit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileData {
+    pub bytes: Vec<u8>,
+    pub executable: bool,
+}
+
+impl FileData {
+    /// A file with `bytes`, executable or not.
+    pub fn new(bytes: impl Into<Vec<u8>>, executable: bool) -> Self {
+        FileData {
+            bytes: bytes.into(),
+            executable,
+        }
+    }
+}
+
+/// What is at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    /// A socket, device or the like: never read, never replaced.
+    Other,
+}
+
+/// Why a disk operation failed. Every variant names the path (relative to the System's root).
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error("cannot {op} `{path}`: {source}")]
+    Io {
+        op: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is a symlink that leads outside `{root}`")]
+    SymlinkOutside { path: String, root: String },
+    #[error("`{path}` is a folder or a special file, not a regular file")]
+    NotAFile { path: String },
+    #[error("simulated failure of operation {n} ({op} `{path}`)")]
+    Injected {
+        n: usize,
+        op: &'static str,
+        path: String,
+    },
+}
+
+/// Every disk operation the deploy engine makes. Paths are relative to the System's root; an
+/// implementation never touches anything outside it.
+pub trait System {
+    /// The bytes and executable bit of the file at `path`; `None` when nothing is there.
+    /// A folder (or other non-file) is [`SystemError::NotAFile`].
+    fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError>;
+
+    /// What is at `path` and its size in bytes; `None` when nothing is there.
+    fn metadata(&self, path: &RelPath) -> Result<Option<(EntryKind, u64)>, SystemError>;
+
+    /// Replaces (or creates) the file at `path` with `bytes` atomically: a temp file in the
+    /// same folder, then a rename. Creates the folders it needs.
+    fn write_atomic(
+        &self,
+        path: &RelPath,
+        bytes: &[u8],
+        executable: bool,
+    ) -> Result<(), SystemError>;
+
+    /// Deletes the file at `path`; nothing there is not an error. Never follows a symlink.
+    fn remove_file(&self, path: &RelPath) -> Result<(), SystemError>;
+
+    /// Creates the folder `path` and its parents.
+    fn create_dir_all(&self, path: &RelPath) -> Result<(), SystemError>;
+
+    /// Removes the folder `path` if it is empty; returns whether it did.
+    fn remove_dir_if_empty(&self, path: &RelPath) -> Result<bool, SystemError>;
+
+    /// The names in folder `path` (`None`: the root), sorted; empty when it does not exist.
+    fn list(&self, path: Option<&RelPath>) -> Result<Vec<String>, SystemError>;
+
+    /// Creates the file `path` with `bytes` only if nothing is there (the process lock);
+    /// returns false when something already was.
+    fn create_new(&self, path: &RelPath, bytes: &[u8]) -> Result<bool, SystemError>;
+
+    /// Whether process `pid` is alive (to recover a lock left by a dead process).
+    fn process_alive(&self, pid: u32) -> bool;
+}

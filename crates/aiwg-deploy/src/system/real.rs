@@ -1,0 +1,426 @@
+//! `RealSystem`: the local file system under one root folder. The only module of the engine
+//! that uses `std::fs`.
+//!
+//! Containment: every path is a [`RelPath`] (no `..`, not absolute), and every symlink met on
+//! the way (a folder or the file itself) is resolved and must stay inside the root, else the
+//! operation fails with [`SystemError::SymlinkOutside`]. Resolved folders are cached for the
+//! life of the System, which lives for one command.
+//!
+//! Durability: writes go to a temp file beside the target and are renamed over it, so a crash
+//! leaves the old file or the new one. Files are not fsynced (a process crash cannot tear a
+//! rename; power loss on ext4 is covered by its replace-via-rename heuristic), which keeps an
+//! apply of thousands of files fast.
+#![allow(clippy::disallowed_methods)]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs;
+use std::io::{ErrorKind, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aiwg_core::RelPath;
+
+use super::{EntryKind, FileData, System, SystemError};
+
+/// The local file system, rooted at one folder.
+#[derive(Debug)]
+pub struct RealSystem {
+    root: PathBuf,
+    /// Relative folder → resolved absolute folder, for folders known to exist.
+    dirs: RefCell<HashMap<String, PathBuf>>,
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn io<'a>(op: &'static str, path: &'a RelPath) -> impl FnOnce(std::io::Error) -> SystemError + 'a {
+    move |source| SystemError::Io {
+        op,
+        path: path.to_string(),
+        source,
+    }
+}
+
+impl RealSystem {
+    /// A System rooted at `root`, which is created if it does not exist.
+    pub fn new(root: &Path) -> Result<Self, SystemError> {
+        let err = |source| SystemError::Io {
+            op: "open root folder",
+            path: root.display().to_string(),
+            source,
+        };
+        fs::create_dir_all(root).map_err(err)?;
+        let root = fs::canonicalize(root).map_err(err)?;
+        Ok(RealSystem {
+            root,
+            dirs: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The root folder (canonical).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolves a symlink at `abs` (named `rel` in messages): its real path, which must lie
+    /// inside the root.
+    fn contain(&self, abs: &Path, rel: &str) -> Result<PathBuf, SystemError> {
+        let outside = || SystemError::SymlinkOutside {
+            path: rel.to_string(),
+            root: self.root.display().to_string(),
+        };
+        let real = fs::canonicalize(abs).map_err(|_| outside())?;
+        if real.starts_with(&self.root) {
+            Ok(real)
+        } else {
+            Err(outside())
+        }
+    }
+
+    /// The absolute folder holding `path`, with every symlink on the way resolved and checked.
+    fn parent_dir(&self, path: &RelPath) -> Result<PathBuf, SystemError> {
+        let Some(parent) = path.parent() else {
+            return Ok(self.root.clone());
+        };
+        if let Some(hit) = self.dirs.borrow().get(parent.as_str()) {
+            return Ok(hit.clone());
+        }
+        let mut abs = self.parent_dir(&parent)?;
+        abs.push(parent.file_name());
+        match fs::symlink_metadata(&abs) {
+            Ok(meta) => {
+                if meta.file_type().is_symlink() {
+                    abs = self.contain(&abs, parent.as_str())?;
+                }
+                self.dirs
+                    .borrow_mut()
+                    .insert(parent.as_str().to_string(), abs.clone());
+                Ok(abs)
+            }
+            // Not there (yet): nothing to resolve, and nothing to cache.
+            Err(_) => Ok(abs),
+        }
+    }
+
+    /// The absolute path of `path`, following a final symlink only when it stays inside.
+    fn resolve(&self, path: &RelPath) -> Result<PathBuf, SystemError> {
+        let abs = self.parent_dir(path)?.join(path.file_name());
+        match fs::symlink_metadata(&abs) {
+            Ok(meta) if meta.file_type().is_symlink() => self.contain(&abs, path.as_str()),
+            _ => Ok(abs),
+        }
+    }
+
+    /// The absolute path of `path` itself, not following a final symlink (for removal).
+    fn unresolved(&self, path: &RelPath) -> Result<PathBuf, SystemError> {
+        Ok(self.parent_dir(path)?.join(path.file_name()))
+    }
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &fs::Metadata) -> bool {
+    false
+}
+
+/// The permissions for a file replacing one with `old` permissions (or a new file), with the
+/// executable bits set or cleared.
+#[cfg(unix)]
+fn set_mode(file: &fs::File, old: Option<&fs::Metadata>, executable: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let current = file.metadata()?.permissions().mode();
+    let base = old.map_or(current, |m| m.permissions().mode()) & 0o7777;
+    let mode = if executable {
+        // Executable wherever readable.
+        base | ((base & 0o444) >> 2)
+    } else {
+        base & !0o111
+    };
+    if mode != current & 0o7777 {
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &fs::File, _: Option<&fs::Metadata>, _: bool) -> std::io::Result<()> {
+    Ok(())
+}
+
+impl System for RealSystem {
+    fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError> {
+        let abs = self.resolve(path)?;
+        let mut file = match fs::File::open(&abs) {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotADirectory => {
+                return Err(SystemError::NotAFile {
+                    path: path.to_string(),
+                })
+            }
+            Err(e) => return Err(io("read", path)(e)),
+        };
+        let meta = file.metadata().map_err(io("read", path))?;
+        if !meta.is_file() {
+            return Err(SystemError::NotAFile {
+                path: path.to_string(),
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io("read", path))?;
+        Ok(Some(FileData {
+            bytes,
+            executable: is_executable(&meta),
+        }))
+    }
+
+    fn metadata(&self, path: &RelPath) -> Result<Option<(EntryKind, u64)>, SystemError> {
+        let abs = self.resolve(path)?;
+        match fs::metadata(&abs) {
+            Ok(m) => {
+                let kind = if m.is_file() {
+                    EntryKind::File
+                } else if m.is_dir() {
+                    EntryKind::Dir
+                } else {
+                    EntryKind::Other
+                };
+                Ok(Some((kind, m.len())))
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(None)
+            }
+            Err(e) => Err(io("inspect", path)(e)),
+        }
+    }
+
+    fn write_atomic(
+        &self,
+        path: &RelPath,
+        bytes: &[u8],
+        executable: bool,
+    ) -> Result<(), SystemError> {
+        if let Some(parent) = path.parent() {
+            self.create_dir_all(&parent)?;
+        }
+        let abs = self.resolve(path)?;
+        let old = fs::metadata(&abs).ok().filter(fs::Metadata::is_file);
+        let dir = abs.parent().unwrap_or(&self.root);
+        let temp = dir.join(format!(
+            ".{}.aiwg-tmp.{}.{}",
+            path.file_name(),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| {
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            file.write_all(bytes)?;
+            set_mode(&file, old.as_ref(), executable)?;
+            drop(file);
+            fs::rename(&temp, &abs)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result.map_err(io("write", path))
+    }
+
+    fn remove_file(&self, path: &RelPath) -> Result<(), SystemError> {
+        let abs = self.unresolved(path)?;
+        match fs::remove_file(&abs) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io("delete", path)(e)),
+        }
+    }
+
+    fn create_dir_all(&self, path: &RelPath) -> Result<(), SystemError> {
+        let abs = self.resolve(path)?;
+        fs::create_dir_all(&abs).map_err(io("create folder", path))
+    }
+
+    fn remove_dir_if_empty(&self, path: &RelPath) -> Result<bool, SystemError> {
+        let abs = self.unresolved(path)?;
+        match fs::symlink_metadata(&abs) {
+            Ok(m) if m.is_dir() => {}
+            _ => return Ok(false),
+        }
+        match fs::remove_dir(&abs) {
+            Ok(()) => {
+                self.dirs.borrow_mut().retain(|k, _| {
+                    k != path.as_str() && !k.starts_with(&format!("{}/", path.as_str()))
+                });
+                Ok(true)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::DirectoryNotEmpty | ErrorKind::NotFound) => {
+                Ok(false)
+            }
+            Err(e) => Err(io("delete folder", path)(e)),
+        }
+    }
+
+    fn list(&self, path: Option<&RelPath>) -> Result<Vec<String>, SystemError> {
+        let abs = match path {
+            Some(p) => self.resolve(p)?,
+            None => self.root.clone(),
+        };
+        let entries = match fs::read_dir(&abs) {
+            Ok(entries) => entries,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                return Ok(Vec::new())
+            }
+            Err(source) => {
+                return Err(SystemError::Io {
+                    op: "list",
+                    path: path.map_or_else(|| ".".to_string(), ToString::to_string),
+                    source,
+                })
+            }
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn create_new(&self, path: &RelPath, bytes: &[u8]) -> Result<bool, SystemError> {
+        if let Some(parent) = path.parent() {
+            self.create_dir_all(&parent)?;
+        }
+        let abs = self.resolve(path)?;
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&abs)
+        {
+            Ok(mut file) => {
+                file.write_all(bytes).map_err(io("write", path))?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io("create", path)(e)),
+        }
+    }
+
+    /// Linux: `/proc/<pid>` exists. Where `/proc` is not mounted (other systems), every pid
+    /// counts as alive, so a lock left by a dead process is not recovered automatically and the
+    /// wait ends with a message naming the lock file to delete.
+    fn process_alive(&self, pid: u32) -> bool {
+        let proc = Path::new("/proc");
+        if !proc.join("self").exists() {
+            return true;
+        }
+        proc.join(pid.to_string()).exists()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(s: &str) -> RelPath {
+        RelPath::new(s).unwrap()
+    }
+
+    #[test]
+    fn writes_atomically_with_exec_bit_and_cleans_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.write_atomic(&rel("a/b/run.sh"), b"#!/bin/sh\n", true)
+            .unwrap();
+        let got = sys.read(&rel("a/b/run.sh")).unwrap().unwrap();
+        assert_eq!(got, FileData::new(b"#!/bin/sh\n".to_vec(), cfg!(unix)));
+        sys.write_atomic(&rel("a/b/run.sh"), b"x", false).unwrap();
+        assert_eq!(
+            sys.read(&rel("a/b/run.sh")).unwrap().unwrap(),
+            FileData::new(b"x".to_vec(), false)
+        );
+        assert_eq!(sys.list(Some(&rel("a/b"))).unwrap(), vec!["run.sh"]);
+        assert!(!sys.remove_dir_if_empty(&rel("a/b")).unwrap());
+        sys.remove_file(&rel("a/b/run.sh")).unwrap();
+        sys.remove_file(&rel("a/b/run.sh")).unwrap();
+        assert!(sys.remove_dir_if_empty(&rel("a/b")).unwrap());
+        assert!(sys.remove_dir_if_empty(&rel("a")).unwrap());
+        assert_eq!(sys.read(&rel("a/b/run.sh")).unwrap(), None);
+        assert!(matches!(
+            sys.read(&rel("x")).map_err(|e| e.to_string()),
+            Ok(None)
+        ));
+    }
+
+    #[test]
+    fn a_folder_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.create_dir_all(&rel("d")).unwrap();
+        assert!(matches!(
+            sys.read(&rel("d")),
+            Err(SystemError::NotAFile { .. })
+        ));
+        assert_eq!(
+            sys.metadata(&rel("d")).unwrap().map(|m| m.0),
+            Some(EntryKind::Dir)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_symlinks_leading_out_of_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), "s").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir_all(root.join("inside")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("f")).unwrap();
+        std::os::unix::fs::symlink(root.join("inside"), root.join("in")).unwrap();
+        let sys = RealSystem::new(&root).unwrap();
+        for path in ["out/secret", "out/new.md", "f"] {
+            assert!(
+                matches!(
+                    sys.read(&rel(path)),
+                    Err(SystemError::SymlinkOutside { .. })
+                ),
+                "{path}"
+            );
+        }
+        assert!(matches!(
+            sys.write_atomic(&rel("out/new.md"), b"x", false),
+            Err(SystemError::SymlinkOutside { .. })
+        ));
+        assert!(matches!(
+            sys.write_atomic(&rel("f"), b"x", false),
+            Err(SystemError::SymlinkOutside { .. })
+        ));
+        assert_eq!(
+            fs::read_to_string(outside.path().join("secret")).unwrap(),
+            "s"
+        );
+        assert!(!outside.path().join("new.md").exists());
+        // A symlink that stays inside is followed.
+        sys.write_atomic(&rel("in/x.md"), b"x", false).unwrap();
+        assert_eq!(fs::read(root.join("inside/x.md")).unwrap(), b"x");
+        // Removing a symlinked file removes the link, never what it points to.
+        sys.remove_file(&rel("f")).unwrap();
+        assert!(outside.path().join("secret").exists());
+    }
+
+    #[test]
+    fn create_new_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        assert!(sys.create_new(&rel(".aiwg/lock.pid"), b"1").unwrap());
+        assert!(!sys.create_new(&rel(".aiwg/lock.pid"), b"2").unwrap());
+        assert!(sys.process_alive(std::process::id()));
+    }
+}

@@ -1,0 +1,295 @@
+//! Apply, history and rollback on `MemSystem`.
+
+use super::*;
+use crate::engine::{ApplyOptions, DeployError, Engine, Layout};
+use crate::history::{self, RollbackOptions};
+use crate::system::{MemSystem, System};
+
+/// Plans and applies `t` with `options`; returns the report or the error.
+pub fn run(
+    sys: &MemSystem,
+    t: &TargetState,
+    options: &ApplyOptions,
+) -> Result<crate::engine::ApplyReport, DeployError> {
+    let engine = Engine::shared(sys, Layout::project());
+    let (p, lock) = engine.plan(t)?;
+    engine.apply(&p, &lock, options)
+}
+
+pub fn force() -> ApplyOptions {
+    ApplyOptions {
+        force: true,
+        ..ApplyOptions::default()
+    }
+}
+
+/// The files outside aiwg's history and process lock: what a user sees.
+pub fn visible(sys: &MemSystem) -> std::collections::BTreeMap<String, crate::system::FileData> {
+    let mut files = sys.files();
+    files.retain(|k, _| !k.starts_with(".aiwg/"));
+    files
+}
+
+fn rollback(
+    sys: &MemSystem,
+    to: Option<u64>,
+    force: bool,
+) -> Result<crate::RollbackReport, DeployError> {
+    let engine = Engine::shared(sys, Layout::project());
+    history::rollback(
+        &engine,
+        &RollbackOptions {
+            to,
+            force,
+            keep: 10,
+        },
+    )
+}
+
+#[test]
+fn apply_writes_files_and_lock_then_a_second_apply_changes_nothing() {
+    let sys = MemSystem::with_files(&[("README.md", "mine")]);
+    let t = target(vec![file(".claude/agents/a.md", "A"), file("b.md", "B")]);
+    let report = run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        report.summary.to_string(),
+        "2 created, 0 updated, 0 deleted, 0 unchanged"
+    );
+    assert_eq!(report.generation, Some(1));
+    assert!(report.lock_written);
+    assert_eq!(sys.text(".claude/agents/a.md").unwrap(), "A");
+    let lock_text = sys.text("aiwg.lock").unwrap();
+    assert!(
+        lock_text.contains("path = \".claude/agents/a.md\""),
+        "{lock_text}"
+    );
+    // .git does not exist, so the history is ignored through .gitignore.
+    assert_eq!(
+        sys.text(".gitignore").unwrap(),
+        "# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n"
+    );
+
+    let before = sys.mutations();
+    let report = run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        report.summary.to_string(),
+        "0 created, 0 updated, 0 deleted, 2 unchanged"
+    );
+    assert_eq!((report.generation, report.lock_written), (None, false));
+    assert_eq!(sys.mutations(), before, "a no-change apply writes nothing");
+}
+
+#[test]
+fn conflicts_stop_apply_before_any_write() {
+    let sys = MemSystem::with_files(&[("b.md", "theirs")]);
+    let t = target(vec![file("a.md", "A"), file("b.md", "B")]);
+    let err = run(&sys, &t, &ApplyOptions::default()).unwrap_err();
+    match err {
+        DeployError::Conflicts { paths } => {
+            assert_eq!(
+                paths,
+                vec![(rel("b.md"), "not written by aiwg".to_string())]
+            )
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(sys.mutations(), 0);
+}
+
+#[test]
+fn force_backs_up_then_rollback_restores_and_rollback_of_rollback_redoes() {
+    let sys = MemSystem::with_files(&[("b.md", "theirs")]);
+    let t = target(vec![file("a.md", "A"), file("b.md", "B")]);
+    let start = visible(&sys);
+    let report = run(&sys, &t, &force()).unwrap();
+    assert_eq!(report.overwritten, vec![rel("b.md")]);
+    let applied = visible(&sys);
+    assert_eq!(sys.text("b.md").unwrap(), "B");
+    assert_eq!(sys.text(".aiwg/history/1/blobs/1").unwrap(), "theirs");
+
+    let back = rollback(&sys, None, false).unwrap();
+    assert_eq!(back.undone, vec![1]);
+    let mut expect = start.clone();
+    expect.insert(".gitignore".into(), applied[".gitignore"].clone());
+    assert_eq!(
+        visible(&sys),
+        expect,
+        "rollback restores bytes and removes the lock"
+    );
+    assert!(sys.text("aiwg.lock").is_none());
+
+    rollback(&sys, None, false).unwrap();
+    assert_eq!(
+        visible(&sys),
+        applied,
+        "rolling back the rollback redoes the apply"
+    );
+}
+
+#[test]
+fn stale_files_are_deleted_with_the_folders_they_empty_but_not_others() {
+    let sys = MemSystem::new();
+    let t = target(vec![
+        file("x/only/a.md", "A"),
+        file("y/b.md", "B"),
+        file("keep.md", "K"),
+    ]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    sys.put("y/user.md", b"user", false);
+    let report = run(
+        &sys,
+        &target(vec![file("keep.md", "K")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.summary.deleted, 2);
+    assert!(!sys.dirs().contains("x/only") && !sys.dirs().contains("x"));
+    assert!(sys.dirs().contains("y"));
+    assert_eq!(sys.text("y/user.md").unwrap(), "user");
+    let lock = sys.text("aiwg.lock").unwrap();
+    assert!(!lock.contains("y/b.md"), "{lock}");
+}
+
+#[test]
+fn an_edited_stale_file_is_kept_and_released_by_force() {
+    let sys = MemSystem::new();
+    run(
+        &sys,
+        &target(vec![file("a.md", "A")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    sys.put("a.md", b"A edited", false);
+    let empty = TargetState::new();
+    assert!(matches!(
+        run(&sys, &empty, &ApplyOptions::default()),
+        Err(DeployError::Conflicts { .. })
+    ));
+    let report = run(&sys, &empty, &force()).unwrap();
+    assert_eq!(report.released, vec![rel("a.md")]);
+    assert_eq!(sys.text("a.md").unwrap(), "A edited");
+    assert!(
+        sys.text("aiwg.lock").is_none(),
+        "nothing is managed any more"
+    );
+}
+
+#[test]
+fn history_keeps_the_newest_generations_and_rollback_to_undoes_several() {
+    let sys = MemSystem::new();
+    let keep3 = ApplyOptions {
+        keep: 3,
+        ..ApplyOptions::default()
+    };
+    for i in 0..5 {
+        run(&sys, &target(vec![file("a.md", &format!("v{i}"))]), &keep3).unwrap();
+    }
+    let engine = Engine::shared(&sys, Layout::project());
+    let numbers: Vec<u64> = history::list(&engine)
+        .unwrap()
+        .iter()
+        .map(|g| g.generation)
+        .collect();
+    assert_eq!(numbers, vec![3, 4, 5]);
+    let err = rollback(&sys, Some(1), false).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "generation 1 does not exist (there are: 3, 4, 5)"
+    );
+    let report = rollback(&sys, Some(4), false).unwrap();
+    assert_eq!(report.undone, vec![4, 5]);
+    assert_eq!(sys.text("a.md").unwrap(), "v2");
+    let lock = engine.read_lock().unwrap();
+    assert_eq!(
+        lock.get(&rel("a.md"), "").unwrap().sha256,
+        sha256_hex(b"v2"),
+        "the lock is restored with the files"
+    );
+}
+
+#[test]
+fn rollback_refuses_a_file_changed_since_unless_forced() {
+    let sys = MemSystem::new();
+    run(
+        &sys,
+        &target(vec![file("a.md", "A")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    sys.put("a.md", b"later edit", false);
+    let err = rollback(&sys, None, false).unwrap_err();
+    assert!(matches!(err, DeployError::Conflicts { .. }), "{err}");
+    assert_eq!(sys.text("a.md").unwrap(), "later edit");
+    let report = rollback(&sys, None, true).unwrap();
+    assert_eq!(report.restored, vec![rel("a.md")]);
+    assert!(sys.text("a.md").is_none());
+    // The edit is not lost: rolling back the rollback brings it back.
+    rollback(&sys, None, false).unwrap();
+    assert_eq!(sys.text("a.md").unwrap(), "later edit");
+}
+
+#[test]
+fn no_history_is_a_clear_error() {
+    let sys = MemSystem::new();
+    assert_eq!(
+        rollback(&sys, None, false).unwrap_err().to_string(),
+        "there is nothing to roll back: `.aiwg/history` holds no generation"
+    );
+}
+
+#[test]
+fn history_is_ignored_through_git_exclude_once() {
+    let sys = MemSystem::with_files(&[(".git/info/exclude", "# git ls-files --others\n")]);
+    run(
+        &sys,
+        &target(vec![file("a.md", "1")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    run(
+        &sys,
+        &target(vec![file("a.md", "2")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        sys.text(".git/info/exclude").unwrap(),
+        "# git ls-files --others\n# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n"
+    );
+    assert!(sys.text(".gitignore").is_none());
+}
+
+#[test]
+fn targets_may_not_touch_git_or_aiwg_state() {
+    let sys = MemSystem::new();
+    for path in [".git/hooks/pre-commit", "aiwg.lock", ".aiwg/history/1/x"] {
+        let err = run(
+            &sys,
+            &target(vec![file(path, "x")]),
+            &ApplyOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DeployError::Reserved { .. }), "{path}: {err}");
+    }
+    assert_eq!(sys.mutations(), 0);
+}
+
+#[test]
+fn a_corrupt_or_newer_lock_stops_everything() {
+    for (text, expect) in [
+        ("version = 7\n", "format version 7"),
+        ("not toml at all [", "is not a valid lock file"),
+    ] {
+        let sys = MemSystem::with_files(&[("aiwg.lock", text)]);
+        let err = run(
+            &sys,
+            &target(vec![file("a.md", "A")]),
+            &ApplyOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains(expect), "{err}");
+        assert_eq!(sys.text("aiwg.lock").unwrap(), text, "never silently reset");
+        let _ = sys.read(&rel("a.md"));
+        assert!(sys.text("a.md").is_none());
+    }
+}

@@ -1,0 +1,166 @@
+//! Every row of the plan table (DESIGN.md), for whole files, on `MemSystem`.
+
+use super::*;
+use crate::plan::{plan, Action, ConflictKind, State};
+use crate::system::MemSystem;
+
+/// One row: what is desired, on disk and in the lock at `f.md`, and what the plan says.
+fn check(
+    desired: Option<&str>,
+    disk: Option<&str>,
+    locked: Option<&str>,
+    expect: (Action, State, Option<ConflictKind>),
+) {
+    let sys = MemSystem::new();
+    if let Some(text) = disk {
+        sys.put("f.md", text.as_bytes(), false);
+    }
+    let t = target(desired.map(|d| file("f.md", d)).into_iter().collect());
+    let lock = lock_files(&locked.map(|l| ("f.md", l)).into_iter().collect::<Vec<_>>());
+    let p = plan(&t, &sys, &lock).unwrap();
+    let row = format!("desired {desired:?}, disk {disk:?}, lock {locked:?}");
+    assert_eq!(p.items.len(), 1, "{row}");
+    let item = &p.items[0];
+    assert_eq!(
+        (item.action, item.state(), item.conflict.clone()),
+        expect,
+        "{row}"
+    );
+    // What apply would leave on disk and in the lock.
+    let after = p.lock_after(&lock);
+    match item.action {
+        Action::Create | Action::Update | Action::Unchanged => {
+            assert_eq!(
+                item.new.as_ref().unwrap().bytes,
+                desired.unwrap().as_bytes()
+            );
+            let entry = after.get(&rel("f.md"), "").expect("locked after");
+            assert_eq!(
+                entry.sha256,
+                sha256_hex(desired.unwrap().as_bytes()),
+                "{row}"
+            );
+        }
+        Action::Delete | Action::Drop => {
+            assert_eq!(item.new, None, "{row}");
+            assert!(after.is_empty(), "{row}");
+        }
+        Action::Conflict => {
+            // Forced: the wanted bytes are written, or an edited stale file is kept.
+            let kept = disk.unwrap().as_bytes();
+            let forced = desired.map_or(kept, str::as_bytes);
+            assert_eq!(item.new.as_ref().unwrap().bytes, forced, "{row}");
+        }
+    }
+}
+
+#[test]
+fn every_row_of_the_plan_table() {
+    use Action::*;
+    // desired yes, absent: create, whatever the lock says.
+    check(Some("new"), None, None, (Create, State::Missing, None));
+    check(
+        Some("new"),
+        None,
+        Some("old"),
+        (Create, State::Missing, None),
+    );
+    // desired yes, equal on disk: unchanged (and adopted into the lock), whatever the lock says.
+    check(
+        Some("same"),
+        Some("same"),
+        None,
+        (Unchanged, State::Ok, None),
+    );
+    check(
+        Some("same"),
+        Some("same"),
+        Some("older"),
+        (Unchanged, State::Ok, None),
+    );
+    check(
+        Some("same"),
+        Some("same"),
+        Some("same"),
+        (Unchanged, State::Ok, None),
+    );
+    // desired yes, differs, disk is what aiwg wrote: update.
+    check(
+        Some("new"),
+        Some("old"),
+        Some("old"),
+        (Update, State::Outdated, None),
+    );
+    // desired yes, differs from lock and desired, ours: conflict, edited.
+    check(
+        Some("new"),
+        Some("edited"),
+        Some("old"),
+        (Conflict, State::Edited, Some(ConflictKind::Edited)),
+    );
+    // desired yes, differs, not ours: conflict, unmanaged.
+    check(
+        Some("new"),
+        Some("theirs"),
+        None,
+        (Conflict, State::Conflict, Some(ConflictKind::Unmanaged)),
+    );
+    // desired no, equal to locked: delete.
+    check(None, Some("old"), Some("old"), (Delete, State::Stale, None));
+    // desired no, edited: conflict, kept.
+    check(
+        None,
+        Some("edited"),
+        Some("old"),
+        (Conflict, State::Edited, Some(ConflictKind::EditedStale)),
+    );
+    // desired no, absent, ours: drop from the lock.
+    check(None, None, Some("old"), (Drop, State::Gone, None));
+}
+
+#[test]
+fn a_file_aiwg_never_wrote_and_does_not_want_is_not_in_the_plan() {
+    let sys = MemSystem::with_files(&[("mine.md", "user")]);
+    let p = plan(&TargetState::new(), &sys, &Lock::new()).unwrap();
+    assert!(p.items.is_empty());
+}
+
+#[test]
+fn a_folder_in_the_way_is_an_unforceable_conflict() {
+    let sys = MemSystem::with_files(&[("f.md/inner", "x")]);
+    let p = plan(&target(vec![file("f.md", "x")]), &sys, &Lock::new()).unwrap();
+    let item = &p.items[0];
+    assert_eq!(item.conflict, Some(ConflictKind::NotAFile));
+    assert!(!ConflictKind::NotAFile.forceable());
+    assert_eq!(item.new, item.old);
+}
+
+#[test]
+fn an_executable_bit_alone_is_an_update() {
+    let sys = MemSystem::new();
+    sys.put("run.sh", b"x", false);
+    let mut entry = file("run.sh", "x");
+    entry.desired = Desired::File {
+        bytes: b"x".to_vec(),
+        executable: true,
+    };
+    let p = plan(&target(vec![entry]), &sys, &Lock::new()).unwrap();
+    assert_eq!(p.items[0].action, Action::Update);
+    assert!(p.items[0].new.as_ref().unwrap().executable);
+    let after = p.lock_after(&Lock::new());
+    assert!(after.get(&rel("run.sh"), "").unwrap().executable);
+}
+
+#[test]
+fn summary_counts_paths() {
+    let sys = MemSystem::with_files(&[("a", "a"), ("b", "old"), ("d", "d")]);
+    let lock = lock_files(&[("b", "old"), ("d", "d")]);
+    let t = target(vec![file("a", "a"), file("b", "new"), file("c", "c")]);
+    let p = plan(&t, &sys, &lock).unwrap();
+    assert_eq!(
+        p.summary().to_string(),
+        "1 created, 1 updated, 1 deleted, 1 unchanged"
+    );
+    assert!(!p.has_conflicts());
+    assert!(!p.is_empty());
+}

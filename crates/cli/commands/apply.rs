@@ -1,0 +1,66 @@
+//! `aiwg apply`: make every platform's copy match the sources (or, with `--dry-run`, print
+//! the diff of what it would do and write nothing at all).
+
+use std::io::Write as _;
+
+use aiwg_deploy::{diff, ApplyOptions, DeployError};
+
+use crate::cli::TargetArgs;
+use crate::commands::Context;
+use crate::pipeline::{self, Deployment};
+use crate::project::Project;
+
+/// Runs `aiwg apply`.
+pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> anyhow::Result<u8> {
+    let project = Project::discover(&ctx.cwd)?;
+    let scope = pipeline::scope(&project, target.scope);
+    let platforms = pipeline::platforms(&project, &target.platforms)?;
+    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let d = Deployment::open(&project, scope)?;
+    let engine = d.engine();
+    let _guard = if dry_run {
+        None
+    } else {
+        Some(engine.lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)?)
+    };
+    let (plan, lock) = engine.plan(&state)?;
+    if dry_run {
+        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+        eprintln!("dry run: {}", plan.summary());
+        let stopped = pipeline::report_conflicts(&d, &plan, force);
+        return Ok(u8::from(stopped > 0));
+    }
+    if pipeline::report_conflicts(&d, &plan, force) > 0 {
+        eprintln!("error: apply stopped before writing anything");
+        return Ok(1);
+    }
+    let options = ApplyOptions {
+        force,
+        release_edited: false,
+        keep: d.keep,
+        command: "apply".into(),
+    };
+    let report = match engine.apply(&plan, &lock, &options) {
+        Ok(report) => report,
+        Err(DeployError::Conflicts { paths }) => {
+            pipeline::report_refused(&d, &paths, "run `aiwg diff`, then apply again");
+            return Ok(1);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for path in &report.overwritten {
+        eprintln!(
+            "overwrote `{}` (its old bytes are in generation {})",
+            d.display(path),
+            report.generation.unwrap_or_default()
+        );
+    }
+    for path in &report.released {
+        eprintln!(
+            "kept `{}`: edited since aiwg wrote it, no longer managed",
+            d.display(path)
+        );
+    }
+    eprintln!("{}", report.summary);
+    Ok(0)
+}

@@ -1,0 +1,47 @@
+//! `aiwg check`: silent and exit 0 when every managed file matches; else one
+//! `<state>\t<path>` line per drifted path and exit 1. For pre-commit hooks and CI.
+
+use std::io::Write as _;
+
+use crate::cli::TargetArgs;
+use crate::commands::Context;
+use crate::pipeline::{self, Deployment};
+use crate::project::Project;
+
+/// Runs `aiwg check`.
+pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
+    let project = Project::discover(&ctx.cwd)?;
+    let scope = pipeline::scope(&project, target.scope);
+    let platforms = pipeline::platforms(&project, &target.platforms)?;
+    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let d = Deployment::open(&project, scope)?;
+    let (plan, _) = d.engine().plan(&state)?;
+    let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let entries: Vec<serde_json::Value> = drift
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "path": i.path.as_str(),
+                    "state": i.state(),
+                    "action": i.action,
+                    "reason": i.conflict.as_ref().map(|c| c.reason()),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "clean": drift.is_empty(), "drift": entries });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        for item in &drift {
+            writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
+        }
+    }
+    if drift.is_empty() {
+        return Ok(0);
+    }
+    if !json {
+        eprintln!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+    }
+    Ok(1)
+}

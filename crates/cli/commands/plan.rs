@@ -1,0 +1,58 @@
+//! `aiwg plan`: what apply would create, update, delete, or stop on — one line per path.
+
+use std::io::Write as _;
+
+use aiwg_deploy::Action;
+
+use crate::cli::TargetArgs;
+use crate::commands::Context;
+use crate::pipeline::{self, Deployment};
+use crate::project::Project;
+
+/// Runs `aiwg plan`.
+pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
+    let project = Project::discover(&ctx.cwd)?;
+    let scope = pipeline::scope(&project, target.scope);
+    let platforms = pipeline::platforms(&project, &target.platforms)?;
+    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let d = Deployment::open(&project, scope)?;
+    let (plan, _) = d.engine().plan(&state)?;
+    let items: Vec<_> = plan
+        .items
+        .iter()
+        .filter(|i| i.action != Action::Unchanged)
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let entries: Vec<serde_json::Value> = items
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "path": i.path.as_str(),
+                    "mode": i.mode,
+                    "action": i.action,
+                    "state": i.state(),
+                    "reason": i.conflict.as_ref().map(|c| c.reason()),
+                    "forceable": i.conflict.as_ref().map(|c| c.forceable()),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "summary": plan.summary(), "items": entries });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(0);
+    }
+    for item in &items {
+        let path = d.display(&item.path);
+        match &item.conflict {
+            Some(c) => writeln!(out, "{:9} {path} ({})", item.action, c.reason())?,
+            None if item.action == Action::Drop => writeln!(
+                out,
+                "{:9} {path} (already gone; only the lock changes)",
+                item.action
+            )?,
+            None => writeln!(out, "{:9} {path}", item.action)?,
+        }
+    }
+    eprintln!("{}", plan.summary());
+    Ok(0)
+}

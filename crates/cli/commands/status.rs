@@ -1,0 +1,75 @@
+//! `aiwg status`: every managed path (and part of a shared file) with its state.
+
+use std::io::Write as _;
+
+use aiwg_deploy::State;
+
+use crate::cli::TargetArgs;
+use crate::commands::Context;
+use crate::pipeline::{self, Deployment};
+use crate::project::Project;
+
+/// Runs `aiwg status`.
+pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
+    let project = Project::discover(&ctx.cwd)?;
+    let scope = pipeline::scope(&project, target.scope);
+    let platforms = pipeline::platforms(&project, &target.platforms)?;
+    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let d = Deployment::open(&project, scope)?;
+    let (plan, _) = d.engine().plan(&state)?;
+    let mut rows = Vec::new();
+    for item in &plan.items {
+        for part in item.parts.iter().filter(|p| p.state != State::Gone) {
+            rows.push((item, part));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        let entries: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(item, part)| {
+                serde_json::json!({
+                    "path": item.path.as_str(),
+                    "part": part.part,
+                    "mode": part.mode,
+                    "state": part.state,
+                    "reason": part.conflict.as_ref().map(|c| c.reason()),
+                    "source": part.origin.source,
+                    "artifact": part.origin.artifact,
+                    "platforms": part.origin.platforms,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "scope": d.scope,
+            "root": d.root.display().to_string(),
+            "entries": entries,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        eprintln!("nothing is managed here yet (run `aiwg apply`)");
+        return Ok(0);
+    }
+    let shown: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|(item, part)| {
+            let mut path = d.display(&item.path);
+            if let Some(id) = part.part.strip_prefix("section:") {
+                path = format!("{path} [{id}]");
+            } else if !part.part.is_empty() {
+                path = format!("{path} [{}]", part.part);
+            }
+            let origin = format!("{} ({})", part.origin.artifact, part.origin.source);
+            (part.state.to_string(), path, origin)
+        })
+        .collect();
+    let w_state = shown.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
+    let w_path = shown.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    writeln!(out, "{:w_state$}  {:w_path$}  ORIGIN", "STATE", "PATH")?;
+    for (state, path, origin) in shown {
+        writeln!(out, "{state:w_state$}  {path:w_path$}  {origin}")?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,504 @@
+//! The deploy commands end to end: apply, diff, check, status, plan, rollback, remove,
+//! uninstall and hook, on real temp folders through the binary.
+
+use std::path::Path;
+
+use crate::support::Test;
+
+/// A project with one agent, one skill (with an executable script) and one rule.
+fn project() -> Test {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n",
+    )
+    .write(
+        ".aiwg/skills/release/SKILL.md",
+        "---\nname: release\ndescription: Cuts a release\n---\nSteps.\n",
+    )
+    .write(
+        ".aiwg/skills/release/scripts/tag.sh",
+        "#!/bin/sh\ngit tag\n",
+    )
+    .write(
+        ".aiwg/rules/testing.md",
+        "---\ndescription: Tests\n---\nAlways add a test.\n",
+    )
+    .write("CLAUDE.md", "# Project notes\n\nWritten by hand.\n");
+    set_executable(&t.root().join(".aiwg/skills/release/scripts/tag.sh"));
+    t
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn set_executable(_: &Path) {}
+
+/// Runs aiwg, returning (exit code, stdout, stderr).
+fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
+    let out = t.aiwg(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file under the project, with its bytes (for "nothing was written" checks).
+fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const MANAGED: [&str; 4] = [
+    ".claude/agents/reviewer.md",
+    ".claude/skills/release/SKILL.md",
+    ".claude/skills/release/scripts/tag.sh",
+    "CLAUDE.md",
+];
+
+#[test]
+fn apply_then_check_is_clean_and_plan_is_empty() {
+    let t = project();
+    let (code, out, _) = run(&t, &["check"]);
+    assert_eq!(code, 1);
+    let expect: Vec<String> = MANAGED.iter().map(|p| format!("missing\t{p}")).collect();
+    assert_eq!(out.lines().collect::<Vec<_>>(), expect);
+
+    let (code, out, err) = run(&t, &["apply"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert_eq!(err.trim(), "3 created, 1 updated, 0 deleted, 0 unchanged");
+    assert_eq!(
+        t.read(".claude/agents/reviewer.md"),
+        "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n"
+    );
+    assert_eq!(
+        t.read("CLAUDE.md"),
+        "# Project notes\n\nWritten by hand.\n\n<!-- aiwg:begin aiwg -->\n## testing\n\nAlways add a test.\n<!-- aiwg:end aiwg -->\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(t.root().join(MANAGED[2]))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_ne!(mode & 0o111, 0, "the script stays executable");
+    }
+    let (code, out, err) = run(&t, &["check"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let (code, out, _) = run(&t, &["plan"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+
+    // A second apply changes nothing, not even the lock.
+    let lock = std::fs::metadata(t.root().join("aiwg.lock"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (_, _, err) = run(&t, &["apply"]);
+    assert_eq!(err.trim(), "0 created, 0 updated, 0 deleted, 4 unchanged");
+    let again = std::fs::metadata(t.root().join("aiwg.lock"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(lock, again);
+    assert!(t.read("aiwg.lock").starts_with("# aiwg.lock"));
+}
+
+#[test]
+fn dry_run_writes_nothing_and_prints_what_diff_prints() {
+    let t = project();
+    run(&t, &["apply"]);
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code\n---\nReview twice.\n",
+    );
+    std::fs::remove_file(t.root().join(".aiwg/rules/testing.md")).unwrap();
+    t.write(
+        ".aiwg/commands/ship.md",
+        "---\ndescription: Ship\n---\nShip it.\n",
+    );
+    let before = snapshot(&t.root());
+    let (code, dry, err) = run(&t, &["apply", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(snapshot(&t.root()), before, "dry run wrote something");
+    let (code, diff, _) = run(&t, &["diff"]);
+    assert_eq!(code, 0);
+    assert_eq!(dry, diff);
+    assert!(diff.contains("+++ b/.claude/commands/ship.md"), "{diff}");
+    assert!(
+        diff.contains("-Review carefully.\n+Review twice.\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("-<!-- aiwg:begin aiwg -->"), "{diff}");
+    assert_eq!(run(&t, &["diff", "--exit-code"]).0, 1);
+    let (_, only, _) = run(&t, &["diff", ".claude/commands"]);
+    assert!(
+        only.starts_with("diff --aiwg a/.claude/commands/ship.md"),
+        "{only}"
+    );
+    assert_eq!(only.matches("diff --aiwg").count(), 1, "{only}");
+
+    run(&t, &["apply"]);
+    assert_eq!(t.read("CLAUDE.md"), "# Project notes\n\nWritten by hand.\n");
+    assert!(t.read(".claude/agents/reviewer.md").contains("twice"));
+    assert!(t.exists(".claude/commands/ship.md"));
+    let (code, out, _) = run(&t, &["diff", "--exit-code"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
+    let t = project();
+    run(&t, &["apply"]);
+    let edited = "---\nname: reviewer\n---\nMy own version.\n";
+    t.write(".claude/agents/reviewer.md", edited);
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code\n---\nNew text.\n",
+    );
+    let before = snapshot(&t.root());
+    let (code, _, err) = run(&t, &["apply"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("conflict: `.claude/agents/reviewer.md`: edited since aiwg wrote it"),
+        "{err}"
+    );
+    assert!(err.contains("hint: `aiwg diff`"), "{err}");
+    assert!(err.contains("hint: `aiwg apply --force`"), "{err}");
+    assert_eq!(
+        snapshot(&t.root()),
+        before,
+        "a stopped apply wrote something"
+    );
+    let (code, out, _) = run(&t, &["check"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "edited\t.claude/agents/reviewer.md\n")
+    );
+
+    let (code, _, err) = run(&t, &["apply", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("overwrote `.claude/agents/reviewer.md`"),
+        "{err}"
+    );
+    assert!(err.contains("0 created, 1 updated"), "{err}");
+    assert!(t.read(".claude/agents/reviewer.md").contains("New text."));
+
+    let (code, _, err) = run(&t, &["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/agents/reviewer.md"), edited);
+    let (_, list, _) = run(&t, &["rollback", "--list"]);
+    assert!(
+        list.lines().nth(1).unwrap().contains("rollback 2"),
+        "{list}"
+    );
+}
+
+#[test]
+fn apply_then_rollback_is_the_identity() {
+    let t = project();
+    let before = snapshot(&t.root());
+    run(&t, &["apply"]);
+    let (code, _, err) = run(&t, &["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    let after: Vec<_> = snapshot(&t.root())
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".aiwg/history") && p != ".gitignore")
+        .collect();
+    assert_eq!(after, before);
+    assert!(!t.exists(".claude"), "emptied folders are removed");
+}
+
+#[test]
+fn status_shows_every_state() {
+    let t = project();
+    t.write(".aiwg/agents/gone.md", "---\nname: gone\n---\nx\n");
+    t.write(".aiwg/commands/deleted.md", "---\ndescription: d\n---\nx\n");
+    run(&t, &["apply"]);
+    // outdated: the source changed.
+    t.write(
+        ".aiwg/skills/release/SKILL.md",
+        "---\nname: release\ndescription: Cuts\n---\nNew.\n",
+    );
+    // edited: changed on disk.
+    t.write(".claude/agents/reviewer.md", "mine\n");
+    // missing: deleted on disk.
+    std::fs::remove_file(t.root().join(".claude/commands/deleted.md")).unwrap();
+    // stale: no longer in the sources.
+    std::fs::remove_file(t.root().join(".aiwg/agents/gone.md")).unwrap();
+    // conflict: a file aiwg never wrote is in the way.
+    t.write(".aiwg/agents/new.md", "---\nname: new\n---\nx\n");
+    t.write(".claude/agents/new.md", "someone else's\n");
+    let (code, out, err) = run(&t, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let state_of = |path: &str| {
+        rows.iter()
+            .find(|r| r[1] == path)
+            .map(|r| r[0])
+            .unwrap_or("-")
+    };
+    assert_eq!(rows[0], ["STATE", "PATH", "ORIGIN"]);
+    assert_eq!(state_of(".claude/agents/reviewer.md"), "edited");
+    assert_eq!(state_of(".claude/skills/release/SKILL.md"), "outdated");
+    assert_eq!(state_of(".claude/skills/release/scripts/tag.sh"), "ok");
+    assert_eq!(state_of(".claude/commands/deleted.md"), "missing");
+    assert_eq!(state_of(".claude/agents/gone.md"), "stale");
+    assert_eq!(state_of(".claude/agents/new.md"), "conflict");
+    assert_eq!(state_of("CLAUDE.md"), "ok");
+
+    let (_, json, _) = run(&t, &["status", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let entry = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "CLAUDE.md")
+        .unwrap();
+    assert_eq!(entry["part"], "section:aiwg");
+    assert_eq!(entry["mode"], "section");
+    assert_eq!(entry["state"], "ok");
+    assert_eq!(doc["scope"], "project");
+
+    let (code, json, _) = run(&t, &["check", "--json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["clean"], false);
+    assert_eq!(doc["drift"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
+    let t = project();
+    t.write(
+        "aiwg.toml",
+        "# mine\nsources = [\".aiwg\", \"extra@vendor/extra\"] # both\n",
+    );
+    t.write(
+        "vendor/extra/agents/helper.md",
+        "---\nname: helper\n---\nHelp.\n",
+    );
+    t.write(
+        "vendor/extra/agents/tweaked.md",
+        "---\nname: tweaked\n---\nT.\n",
+    );
+    t.write(
+        "vendor/extra/rules/style.md",
+        "---\ndescription: s\n---\nBe terse.\n",
+    );
+    let (code, _, err) = run(&t, &["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read("CLAUDE.md").contains("<!-- aiwg:begin extra -->"));
+    t.write(".claude/agents/tweaked.md", "edited by hand\n");
+    t.write(".claude/agents/notes.md", "not aiwg's\n");
+
+    let (code, _, err) = run(&t, &["remove", "extra"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("kept `.claude/agents/tweaked.md`"), "{err}");
+    assert!(!t.exists(".claude/agents/helper.md"));
+    assert_eq!(t.read(".claude/agents/tweaked.md"), "edited by hand\n");
+    assert_eq!(t.read(".claude/agents/notes.md"), "not aiwg's\n");
+    assert!(t.exists(".claude/agents/reviewer.md"));
+    let claude = t.read("CLAUDE.md");
+    assert!(!claude.contains("extra"), "{claude}");
+    assert!(claude.contains("<!-- aiwg:begin aiwg -->"), "{claude}");
+    assert_eq!(
+        t.read("aiwg.toml"),
+        "# mine\nsources = [\".aiwg\"] # both\n"
+    );
+    let (code, out, _) = run(&t, &["check"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+
+    let (code, _, err) = run(&t, &["remove", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`nope` is not a source of this project"),
+        "{err}"
+    );
+}
+
+#[test]
+fn uninstall_leaves_only_the_users_files() {
+    let t = project();
+    let before = snapshot(&t.root());
+    run(&t, &["apply"]);
+    t.write(".claude/agents/notes.md", "not aiwg's\n");
+    let (code, _, err) = run(&t, &["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!t.exists("aiwg.lock"));
+    assert_eq!(t.read("CLAUDE.md"), "# Project notes\n\nWritten by hand.\n");
+    assert!(!t.exists(".claude/skills"), "emptied folders are removed");
+    assert_eq!(t.read(".claude/agents/notes.md"), "not aiwg's\n");
+    let after: Vec<_> = snapshot(&t.root())
+        .into_iter()
+        .filter(|(p, _)| {
+            !p.starts_with(".aiwg/history") && p != ".gitignore" && p != ".claude/agents/notes.md"
+        })
+        .collect();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn a_corrupt_lock_is_an_error_not_a_reset() {
+    let t = project();
+    t.write("aiwg.lock", "version = 9\n");
+    let (code, _, err) = run(&t, &["apply"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`aiwg.lock` has format version 9"), "{err}");
+    assert_eq!(t.read("aiwg.lock"), "version = 9\n");
+    assert!(!t.exists(".claude"));
+}
+
+#[test]
+fn unknown_platforms_are_refused() {
+    let t = project();
+    let (code, _, err) = run(&t, &["check", "--platforms", "claudcode"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("platform `claudcode` is not available"),
+        "{err}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_second_process_waits_then_fails_and_a_dead_holders_lock_is_recovered() {
+    let t = project();
+    let mut holder = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    t.write(".aiwg/lock.pid", &format!("{}\n", holder.id()));
+    let started = std::time::Instant::now();
+    let out = t
+        .aiwg(&["apply"])
+        .env("AIWG_LOCK_TIMEOUT_MS", "300")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "another aiwg is working here (pid {})",
+            holder.id()
+        )),
+        "{err}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert!(!t.exists(".claude"));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    // The holder is dead now: its lock is taken over.
+    let (code, _, err) = run(&t, &["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!t.exists(".aiwg/lock.pid"), "the lock is released");
+}
+
+#[test]
+fn concurrent_applies_take_turns() {
+    let t = project();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("aiwg"))
+                .arg("apply")
+                .current_dir(t.root())
+                .env("HOME", t.home())
+                .env("AIWG_HOME", t.home())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (code, out, _) = run(&t, &["check"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (_, list, _) = run(&t, &["rollback", "--list"]);
+    assert_eq!(
+        list.lines().count(),
+        2,
+        "exactly one apply changed files: {list}"
+    );
+}
+
+#[test]
+fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
+    let t = project();
+    let (code, _, err) = run(&t, &["apply", "--scope", "user"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.home().join(".claude/agents/reviewer.md").is_file());
+    assert!(t.home().join("aiwg.lock").is_file());
+    assert!(!t.exists(".claude"));
+    let (code, out, _) = run(&t, &["check", "--scope", "user"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn hook_install_and_uninstall() {
+    let t = project();
+    let (code, _, err) = run(&t, &["hook", "install"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a git repository"), "{err}");
+    std::fs::create_dir_all(t.root().join(".git/hooks")).unwrap();
+    let (code, _, err) = run(&t, &["hook", "install"]);
+    assert_eq!(code, 0, "{err}");
+    let hook = t.read(".git/hooks/pre-commit");
+    assert!(
+        hook.starts_with("#!/bin/sh\n# aiwg:begin pre-commit\n"),
+        "{hook}"
+    );
+    assert!(hook.contains("aiwg check ||"), "{hook}");
+    run(&t, &["hook", "uninstall"]);
+    assert!(!t.exists(".git/hooks/pre-commit"));
+
+    // An existing shell hook gets the block; uninstall gives it back unchanged.
+    let theirs = "#!/usr/bin/env bash\nnpm test\n";
+    t.write(".git/hooks/pre-commit", theirs);
+    run(&t, &["hook", "install"]);
+    let hook = t.read(".git/hooks/pre-commit");
+    assert!(
+        hook.starts_with("#!/usr/bin/env bash\n# aiwg:begin"),
+        "{hook}"
+    );
+    assert!(hook.ends_with("npm test\n"), "{hook}");
+    run(&t, &["hook", "uninstall"]);
+    assert_eq!(t.read(".git/hooks/pre-commit"), theirs);
+
+    // Any other hook is left alone.
+    t.write(".git/hooks/pre-commit", "#!/usr/bin/env python3\nprint()\n");
+    let (code, _, err) = run(&t, &["hook", "install"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a shell script"), "{err}");
+}
