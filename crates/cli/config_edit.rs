@@ -67,20 +67,20 @@ pub fn add_to_array(
     Ok((doc.to_string(), added))
 }
 
-/// Removes `value` from the array `key` of `text`. Returns the new text, or `None` when it
-/// was not there.
+/// Removes the strings of the array `key` of `text` that `matches`. Returns the new text, or
+/// `None` when none matched.
 pub fn remove_from_array(
     path: &Path,
     text: &str,
     key: &str,
-    value: &str,
+    matches: impl Fn(&str) -> bool,
 ) -> anyhow::Result<Option<String>> {
     let mut doc = parse(path, text)?;
     let Some(array) = doc.get_mut(key).and_then(Item::as_array_mut) else {
         return Ok(None);
     };
     let before = array.len();
-    array.retain(|v| v.as_str() != Some(value));
+    array.retain(|v| !v.as_str().is_some_and(&matches));
     if array.len() == before {
         return Ok(None);
     }
@@ -113,12 +113,12 @@ mod tests {
         assert!(out.starts_with("# mine\n"), "{out}");
         assert!(out.contains("# keep"), "{out}");
         assert!(out.contains("\"stream\""), "{out}");
-        let removed = remove_from_array(Path::new("aiwg.toml"), &out, "sources", "sdlc")
+        let removed = remove_from_array(Path::new("aiwg.toml"), &out, "sources", |s| s == "sdlc")
             .unwrap()
             .unwrap();
         assert!(!removed.contains("\"sdlc\""), "{removed}");
         assert!(
-            remove_from_array(Path::new("aiwg.toml"), &removed, "sources", "nope")
+            remove_from_array(Path::new("aiwg.toml"), &removed, "sources", |s| s == "nope")
                 .unwrap()
                 .is_none()
         );

@@ -270,16 +270,6 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
     LoadedSources { loaded, roots }
 }
 
-/// Loads every source in `specs` (relative to `base`) into one set of artifacts.
-#[allow(dead_code)] // the entry point for apply, diff, check and status, being built
-pub fn load_all(specs: &[String], base: &Path) -> anyhow::Result<Loaded> {
-    let sources = specs
-        .iter()
-        .map(|spec| resolve(spec, base))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(load_sources(sources).loaded)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ mod list;
 mod new;
 mod platforms;
 mod runbook;
+mod use_;
 mod validate;
 
 mod apply;
@@ -93,6 +94,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 output,
             } => runbook::render(&ctx, &name, &set, values.as_deref(), output.as_deref()),
         },
+        Command::Use {
+            source,
+            target,
+            dry_run,
+            force,
+        } => use_::run(&ctx, &source, &target, dry_run, force),
         Command::Apply {
             target,
             dry_run,
@@ -119,18 +126,5 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => remove::remove(&ctx, &source, dry_run, scope),
         Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
-        other => Err(UserError::new(
-            format!("`{}` is not built yet", command_name(&other)),
-            "see the open issues for what is being built",
-        )
-        .into()),
     }
-}
-
-fn command_name(command: &Command) -> String {
-    format!("{command:?}")
-        .split([' ', '{', '('])
-        .next()
-        .unwrap_or("")
-        .to_lowercase()
 }
