@@ -5,26 +5,29 @@ use std::path::Path;
 
 use crate::support::Test;
 
-/// A project with one agent, one skill (with an executable script) and one rule.
+/// A project with one agent, one skill (with an executable script) and one rule, deployed to
+/// Claude Code (whole files) and Warp (sections of the shared `AGENTS.md`, which the user also
+/// writes in).
 fn project() -> Test {
     let t = Test::new();
-    t.write(
-        ".aiwg/agents/reviewer.md",
-        "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n",
-    )
-    .write(
-        ".aiwg/skills/release/SKILL.md",
-        "---\nname: release\ndescription: Cuts a release\n---\nSteps.\n",
-    )
-    .write(
-        ".aiwg/skills/release/scripts/tag.sh",
-        "#!/bin/sh\ngit tag\n",
-    )
-    .write(
-        ".aiwg/rules/testing.md",
-        "---\ndescription: Tests\n---\nAlways add a test.\n",
-    )
-    .write("CLAUDE.md", "# Project notes\n\nWritten by hand.\n");
+    t.write("aiwg.toml", PLATFORMS)
+        .write(
+            ".aiwg/agents/reviewer.md",
+            "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n",
+        )
+        .write(
+            ".aiwg/skills/release/SKILL.md",
+            "---\nname: release\ndescription: Cuts a release\n---\nSteps.\n",
+        )
+        .write(
+            ".aiwg/skills/release/scripts/tag.sh",
+            "#!/bin/sh\ngit tag\n",
+        )
+        .write(
+            ".aiwg/rules/testing.md",
+            "---\ndescription: Tests\n---\nAlways add a test.\n",
+        )
+        .write("AGENTS.md", USER_TEXT);
     set_executable(&t.root().join(".aiwg/skills/release/scripts/tag.sh"));
     t
 }
@@ -71,39 +74,55 @@ fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-const MANAGED: [&str; 4] = [
-    ".claude/agents/reviewer.md",
-    ".claude/skills/release/SKILL.md",
-    ".claude/skills/release/scripts/tag.sh",
-    "CLAUDE.md",
-];
+const PLATFORMS: &str = "platforms = [\"claude-code\", \"warp\"]\n";
+const USER_TEXT: &str = "# Project notes\n\nWritten by hand.\n";
+
+/// The last line of stderr: the summary, after any per-platform notes.
+fn summary(err: &str) -> &str {
+    err.trim_end().lines().last().unwrap_or("")
+}
 
 #[test]
 fn apply_then_check_is_clean_and_plan_is_empty() {
     let t = project();
     let (code, out, _) = run(&t, &["check"]);
     assert_eq!(code, 1);
-    let expect: Vec<String> = MANAGED.iter().map(|p| format!("missing\t{p}")).collect();
-    assert_eq!(out.lines().collect::<Vec<_>>(), expect);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.iter().all(|l| l.starts_with("missing\t")), "{out}");
+    for path in [
+        ".claude/agents/reviewer.md",
+        ".claude/skills/release/scripts/tag.sh",
+        "AGENTS.md",
+    ] {
+        assert!(
+            lines.contains(&format!("missing\t{path}").as_str()),
+            "{out}"
+        );
+    }
 
     let (code, out, err) = run(&t, &["apply"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
-    assert_eq!(err.trim(), "3 created, 1 updated, 0 deleted, 0 unchanged");
     assert_eq!(
-        t.read(".claude/agents/reviewer.md"),
-        "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n"
+        summary(&err),
+        format!(
+            "{} created, 1 updated, 0 deleted, 0 unchanged",
+            lines.len() - 1
+        )
     );
-    assert_eq!(
-        t.read("CLAUDE.md"),
-        "# Project notes\n\nWritten by hand.\n\n<!-- aiwg:begin aiwg -->\n## testing\n\nAlways add a test.\n<!-- aiwg:end aiwg -->\n"
+    assert!(t
+        .read(".claude/agents/reviewer.md")
+        .contains("Review carefully.\n"));
+    let shared = t.read("AGENTS.md");
+    assert!(
+        shared.starts_with(&format!("{USER_TEXT}\n<!-- aiwg:begin .aiwg:")),
+        "{shared}"
     );
+    assert!(shared.contains("Always add a test.\n"), "{shared}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(t.root().join(MANAGED[2]))
-            .unwrap()
-            .permissions()
-            .mode();
+        let script = t.root().join(".claude/skills/release/scripts/tag.sh");
+        let mode = std::fs::metadata(script).unwrap().permissions().mode();
         assert_ne!(mode & 0o111, 0, "the script stays executable");
     }
     let (code, out, err) = run(&t, &["check"]);
@@ -117,7 +136,10 @@ fn apply_then_check_is_clean_and_plan_is_empty() {
         .modified()
         .unwrap();
     let (_, _, err) = run(&t, &["apply"]);
-    assert_eq!(err.trim(), "0 created, 0 updated, 0 deleted, 4 unchanged");
+    assert_eq!(
+        summary(&err),
+        format!("0 created, 0 updated, 0 deleted, {} unchanged", lines.len())
+    );
     let again = std::fs::metadata(t.root().join("aiwg.lock"))
         .unwrap()
         .modified()
@@ -151,7 +173,7 @@ fn dry_run_writes_nothing_and_prints_what_diff_prints() {
         diff.contains("-Review carefully.\n+Review twice.\n"),
         "{diff}"
     );
-    assert!(diff.contains("-<!-- aiwg:begin aiwg -->"), "{diff}");
+    assert!(diff.contains("-<!-- aiwg:begin .aiwg:rules -->"), "{diff}");
     assert_eq!(run(&t, &["diff", "--exit-code"]).0, 1);
     let (_, only, _) = run(&t, &["diff", ".claude/commands"]);
     assert!(
@@ -161,7 +183,7 @@ fn dry_run_writes_nothing_and_prints_what_diff_prints() {
     assert_eq!(only.matches("diff --aiwg").count(), 1, "{only}");
 
     run(&t, &["apply"]);
-    assert_eq!(t.read("CLAUDE.md"), "# Project notes\n\nWritten by hand.\n");
+    assert!(!t.read("AGENTS.md").contains("aiwg:begin .aiwg:rules"));
     assert!(t.read(".claude/agents/reviewer.md").contains("twice"));
     assert!(t.exists(".claude/commands/ship.md"));
     let (code, out, _) = run(&t, &["diff", "--exit-code"]);
@@ -193,9 +215,11 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
         "a stopped apply wrote something"
     );
     let (code, out, _) = run(&t, &["check"]);
-    assert_eq!(
-        (code, out.as_str()),
-        (1, "edited\t.claude/agents/reviewer.md\n")
+    assert_eq!(code, 1);
+    assert!(
+        out.lines()
+            .any(|l| l == "edited\t.claude/agents/reviewer.md"),
+        "{out}"
     );
 
     let (code, _, err) = run(&t, &["apply", "--force"]);
@@ -204,7 +228,7 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
         err.contains("overwrote `.claude/agents/reviewer.md`"),
         "{err}"
     );
-    assert!(err.contains("0 created, 1 updated"), "{err}");
+    assert!(summary(&err).starts_with("0 created, "), "{err}");
     assert!(t.read(".claude/agents/reviewer.md").contains("New text."));
 
     let (code, _, err) = run(&t, &["rollback"]);
@@ -271,7 +295,11 @@ fn status_shows_every_state() {
     assert_eq!(state_of(".claude/commands/deleted.md"), "missing");
     assert_eq!(state_of(".claude/agents/gone.md"), "stale");
     assert_eq!(state_of(".claude/agents/new.md"), "conflict");
-    assert_eq!(state_of("CLAUDE.md"), "ok");
+    assert_eq!(
+        state_of("AGENTS.md"),
+        "outdated",
+        "the agents section lost `gone`"
+    );
 
     let (_, json, _) = run(&t, &["status", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -279,9 +307,8 @@ fn status_shows_every_state() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["path"] == "CLAUDE.md")
+        .find(|e| e["path"] == "AGENTS.md" && e["part"] == "section:.aiwg:rules")
         .unwrap();
-    assert_eq!(entry["part"], "section:aiwg");
     assert_eq!(entry["mode"], "section");
     assert_eq!(entry["state"], "ok");
     assert_eq!(doc["scope"], "project");
@@ -290,7 +317,22 @@ fn status_shows_every_state() {
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["clean"], false);
-    assert_eq!(doc["drift"].as_array().unwrap().len(), 5);
+    let drifted: Vec<&str> = doc["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    for path in [
+        ".claude/agents/reviewer.md",
+        ".claude/skills/release/SKILL.md",
+        ".claude/commands/deleted.md",
+        ".claude/agents/gone.md",
+        ".claude/agents/new.md",
+        "AGENTS.md",
+    ] {
+        assert!(drifted.contains(&path), "{path}: {drifted:?}");
+    }
 }
 
 #[test]
@@ -298,7 +340,7 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
     let t = project();
     t.write(
         "aiwg.toml",
-        "# mine\nsources = [\".aiwg\", \"extra@vendor/extra\"] # both\n",
+        &format!("# mine\nsources = [\".aiwg\", \"extra@vendor/extra\"] # both\n{PLATFORMS}"),
     );
     t.write(
         "vendor/extra/agents/helper.md",
@@ -314,7 +356,9 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
     );
     let (code, _, err) = run(&t, &["apply"]);
     assert_eq!(code, 0, "{err}");
-    assert!(t.read("CLAUDE.md").contains("<!-- aiwg:begin extra -->"));
+    assert!(t
+        .read("AGENTS.md")
+        .contains("<!-- aiwg:begin extra:rules -->"));
     t.write(".claude/agents/tweaked.md", "edited by hand\n");
     t.write(".claude/agents/notes.md", "not aiwg's\n");
 
@@ -325,12 +369,17 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
     assert_eq!(t.read(".claude/agents/tweaked.md"), "edited by hand\n");
     assert_eq!(t.read(".claude/agents/notes.md"), "not aiwg's\n");
     assert!(t.exists(".claude/agents/reviewer.md"));
-    let claude = t.read("CLAUDE.md");
-    assert!(!claude.contains("extra"), "{claude}");
-    assert!(claude.contains("<!-- aiwg:begin aiwg -->"), "{claude}");
+    let shared = t.read("AGENTS.md");
+    assert!(!shared.contains("extra:"), "{shared}");
+    assert!(!shared.contains("Be terse."), "{shared}");
+    assert!(
+        shared.contains("<!-- aiwg:begin .aiwg:rules -->"),
+        "{shared}"
+    );
+    assert!(shared.starts_with(USER_TEXT), "{shared}");
     assert_eq!(
         t.read("aiwg.toml"),
-        "# mine\nsources = [\".aiwg\"] # both\n"
+        format!("# mine\nsources = [\".aiwg\"] # both\n{PLATFORMS}")
     );
     let (code, out, _) = run(&t, &["check"]);
     assert_eq!((code, out.as_str()), (0, ""));
@@ -352,7 +401,7 @@ fn uninstall_leaves_only_the_users_files() {
     let (code, _, err) = run(&t, &["uninstall"]);
     assert_eq!(code, 0, "{err}");
     assert!(!t.exists("aiwg.lock"));
-    assert_eq!(t.read("CLAUDE.md"), "# Project notes\n\nWritten by hand.\n");
+    assert_eq!(t.read("AGENTS.md"), USER_TEXT);
     assert!(!t.exists(".claude/skills"), "emptied folders are removed");
     assert_eq!(t.read(".claude/agents/notes.md"), "not aiwg's\n");
     let after: Vec<_> = snapshot(&t.root())
@@ -384,10 +433,7 @@ fn unknown_platforms_are_refused() {
     let t = project();
     let (code, _, err) = run(&t, &["check", "--platforms", "claudcode"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("platform `claudcode` is not available"),
-        "{err}"
-    );
+    assert!(err.contains("`claudcode`"), "{err}");
 }
 
 #[cfg(target_os = "linux")]

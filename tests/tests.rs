@@ -1,7 +1,13 @@
 //! End-to-end tests of the `aiwg` binary, one test binary with a module per concern.
 //!
+//! - `bundled`: the bundled content, `aiwg new`, `aiwg runbook`, `aiwg list --frameworks`.
+//! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
+//! - `platforms`: `aiwg platforms [--json]`.
 
+mod bundled;
 mod deploy;
+mod platforms;
+mod sources;
 mod support;

@@ -6,6 +6,8 @@
 mod bundled;
 mod cli;
 mod commands;
+mod config_edit;
+mod frameworks;
 mod pipeline;
 mod project;
 

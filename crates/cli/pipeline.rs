@@ -1,27 +1,21 @@
-//! The glue between the project and the deploy engine: sources → target state → an engine on
-//! the right roots for the scope.
-//!
-//! Until the platform adapters (aiwg-platforms) land, the target state comes from
-//! [`builtin_claude_target`], a minimal Claude Code layout; replacing that one function is all
-//! it takes to deploy to every platform.
+//! The glue of the pipeline: the project's sources → a model (aiwg-core) → the platforms'
+//! target state (aiwg-platforms) → an engine on the right roots for the scope (aiwg-deploy).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aiwg_core::model::{Artifact, Kind};
-use aiwg_core::source::{self, SourceTree};
-use aiwg_core::target::{Desired, Origin, Scope, TargetEntry, TargetState};
-use aiwg_core::RelPath;
+use aiwg_core::target::{Scope, TargetState};
+use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, RealSystem};
+use aiwg_platforms::{
+    render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
+};
 use anyhow::Context as _;
 
 use crate::cli::ScopeArg;
 use crate::commands::UserError;
 use crate::project::{self, Project};
-
-/// The platform the built-in target deploys to.
-pub const BUILTIN_PLATFORM: &str = "claude-code";
 
 /// How often a waiting command looks at the process lock again.
 pub const LOCK_POLL: Duration = Duration::from_millis(50);
@@ -43,63 +37,49 @@ pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
     }
 }
 
-/// The platforms: `--platforms`, else `aiwg.toml`, else Claude Code. Unknown ids are an error
-/// (a typo must never make a check pass).
-pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<String>> {
-    let asked: Vec<String> = if args.is_empty() {
-        project
-            .config
-            .as_ref()
-            .map(|c| c.platforms.clone())
-            .unwrap_or_default()
-    } else {
+/// The platforms deployed when neither `--platforms` nor `aiwg.toml` names any: the first
+/// twelve.
+pub const DEFAULT_PLATFORMS: [&str; 12] = [
+    "claude-code",
+    "codex",
+    "copilot",
+    "cursor",
+    "warp",
+    "openclaw",
+    "factory",
+    "opencode",
+    "windsurf",
+    "hermes",
+    "antigravity",
+    "agents-md",
+];
+
+/// The platforms: `--platforms`, else `aiwg.toml`, else [`DEFAULT_PLATFORMS`]. An unknown id is
+/// an error with a did-you-mean (a typo must never make a check pass).
+pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<&'static PlatformSpec>> {
+    let asked: Vec<String> = if !args.is_empty() {
         args.to_vec()
-    };
-    if asked.is_empty() {
-        return Ok(vec![BUILTIN_PLATFORM.to_string()]);
-    }
-    let mut out = Vec::new();
-    for id in asked {
-        match id.trim() {
-            "claude-code" | "claude" | "claudecode" => out.push(BUILTIN_PLATFORM.to_string()),
-            other => {
-                return Err(UserError::new(
-                    format!("platform `{other}` is not available in this build"),
-                    "this build deploys to `claude-code` only, until the platform adapters land",
-                )
-                .into())
-            }
+    } else {
+        match &project.config {
+            Some(c) if !c.platforms.is_empty() => c.platforms.clone(),
+            _ => DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect(),
         }
-    }
-    out.dedup();
-    Ok(out)
+    };
+    Registry::builtin()
+        .resolve(&asked)
+        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()).into())
 }
 
-/// One loaded source: its files and its artifacts.
-pub struct LoadedSource {
-    pub tree: SourceTree,
-    pub artifacts: Vec<Artifact>,
-}
-
-/// Loads the project's sources; any error diagnostic stops the command (printed first, all
-/// of them), since deploying half a source would be worse than deploying none.
-pub fn load_sources(project: &Project) -> anyhow::Result<Vec<LoadedSource>> {
-    let mut sources = Vec::new();
-    let mut errors = Vec::new();
-    for spec in project.source_specs() {
-        let (tree, diags) = project::resolve(&spec, &project.root)?;
-        let loaded = source::load(&tree);
-        errors.extend(
-            diags
-                .into_iter()
-                .chain(loaded.diagnostics)
-                .filter(|d| d.is_error()),
-        );
-        sources.push(LoadedSource {
-            tree,
-            artifacts: loaded.artifacts,
-        });
-    }
+/// Loads the project's sources into one model; any error diagnostic stops the command
+/// (printed first, all of them), since deploying half a source would be worse than none.
+pub fn load_model(project: &Project) -> anyhow::Result<Model> {
+    let read = project
+        .source_specs()
+        .iter()
+        .map(|spec| project::resolve(spec, &project.root))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let loaded = project::load_sources(read).loaded;
+    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
         let mut stderr = std::io::stderr().lock();
         for d in &errors {
@@ -107,146 +87,65 @@ pub fn load_sources(project: &Project) -> anyhow::Result<Vec<LoadedSource>> {
         }
         return Err(UserError::new(
             format!(
-                "{} problem(s) in the sources; nothing was deployed",
-                errors.len()
+                "{} problem{} in the sources; nothing was deployed",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
             ),
             "fix them (`aiwg validate` lists them again), then run the command again",
         )
         .into());
     }
-    Ok(sources)
+    Ok(Model {
+        artifacts: loaded.artifacts,
+    })
 }
 
-/// What the platforms want on disk for this project, relative to the scope root.
+/// What the platforms want on disk for this project (relative to the scope root), and the
+/// per-platform notices (fallbacks, skips, dropped models, size limits).
+pub fn render_target(
+    project: &Project,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+) -> anyhow::Result<Rendered> {
+    let model = load_model(project)?;
+    let options = RenderOptions {
+        model_overrides: project
+            .config
+            .as_ref()
+            .map(|c| c.models.clone())
+            .unwrap_or_default(),
+    };
+    render(&model, platforms, scope, &options).map_err(|e| {
+        let hint = match &e {
+            RenderError::Clash(_) => {
+                "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
+            }
+            RenderError::BadPath { .. } => "rename the artifact",
+            RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
+        };
+        UserError::new(e.to_string(), hint).into()
+    })
+}
+
+/// The target state alone, for commands that do not report notices.
 pub fn target_state(
     project: &Project,
-    platforms: &[String],
-    _scope: Scope,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
 ) -> anyhow::Result<TargetState> {
-    let sources = load_sources(project)?;
-    let mut state = TargetState::new();
-    if platforms.iter().any(|p| p == BUILTIN_PLATFORM) {
-        state = builtin_claude_target(&sources).map_err(|clash| {
-            UserError::new(
-                clash.to_string(),
-                "rename one of the artifacts, or drop one of the sources from `aiwg.toml`",
-            )
-        })?;
-    }
-    Ok(state)
+    Ok(render_target(project, platforms, scope)?.target)
 }
 
-/// A minimal Claude Code layout, the same for both scopes (relative to the project or home):
-/// agents → `.claude/agents/<name>.md` and commands → `.claude/commands/<name>.md` with the
-/// source bytes; skills → `.claude/skills/<name>/` with their assets; rules → one section per
-/// source in `CLAUDE.md`. Behaviors and runbooks are left to the platform adapters.
-pub fn builtin_claude_target(
-    sources: &[LoadedSource],
-) -> Result<TargetState, Box<aiwg_core::target::TargetClash>> {
-    let mut state = TargetState::new();
-    let rel = |s: String| RelPath::new(&s).expect("artifact names are validated path components");
-    for source in sources {
-        let origin = |artifact: &Artifact| Origin {
-            source: source.tree.name.clone(),
-            artifact: artifact.id(),
-            platforms: vec![BUILTIN_PLATFORM.to_string()],
+/// Prints the per-platform notices on stderr, one line each: `note:` for a documented
+/// fallback or skip, `warning:` for something that will not work as written.
+pub fn print_notices(notices: &[Notice]) {
+    let mut stderr = std::io::stderr().lock();
+    for n in notices {
+        let level = match n.level {
+            NoticeLevel::Info => "note",
+            NoticeLevel::Warning => "warning",
         };
-        // The tree's files are sorted by path.
-        let bytes_of = |artifact: &Artifact| {
-            let files = &source.tree.files;
-            files
-                .binary_search_by(|f| f.path.cmp(&artifact.path))
-                .map(|i| (files[i].bytes.clone(), files[i].executable))
-                .unwrap_or_default()
-        };
-        let mut rules: Vec<&Artifact> = Vec::new();
-        for artifact in &source.artifacts {
-            let folder = match artifact.kind {
-                Kind::Agent => "agents",
-                Kind::Command => "commands",
-                Kind::Skill => "skills",
-                Kind::Rule => {
-                    rules.push(artifact);
-                    continue;
-                }
-                Kind::Behavior | Kind::Runbook => continue,
-            };
-            let Ok(name) = RelPath::new(&artifact.name) else {
-                continue;
-            };
-            if name.components().count() != 1 {
-                continue;
-            }
-            let (bytes, executable) = bytes_of(artifact);
-            let main = if artifact.kind == Kind::Skill {
-                rel(format!(".claude/skills/{name}/SKILL.md"))
-            } else {
-                rel(format!(".claude/{folder}/{name}.md"))
-            };
-            state
-                .insert(TargetEntry {
-                    path: main,
-                    desired: Desired::File { bytes, executable },
-                    origin: origin(artifact),
-                })
-                .map_err(Box::new)?;
-            if artifact.kind == Kind::Skill {
-                for asset in &artifact.assets {
-                    state
-                        .insert(TargetEntry {
-                            path: rel(format!(".claude/skills/{name}/{}", asset.path)),
-                            desired: Desired::File {
-                                bytes: asset.bytes.clone(),
-                                executable: asset.executable,
-                            },
-                            origin: origin(artifact),
-                        })
-                        .map_err(Box::new)?;
-                }
-            }
-        }
-        if !rules.is_empty() {
-            rules.sort_by(|a, b| a.name.cmp(&b.name));
-            let text: Vec<String> = rules
-                .iter()
-                .map(|r| format!("## {}\n\n{}\n", r.name, r.body.trim()))
-                .collect();
-            state
-                .insert(TargetEntry {
-                    path: rel("CLAUDE.md".into()),
-                    desired: Desired::Section {
-                        id: section_id(&source.tree.name),
-                        text: text.join("\n"),
-                    },
-                    origin: Origin {
-                        source: source.tree.name.clone(),
-                        artifact: "rules".into(),
-                        platforms: vec![BUILTIN_PLATFORM.to_string()],
-                    },
-                })
-                .map_err(Box::new)?;
-        }
-    }
-    Ok(state)
-}
-
-/// A section id for a source name: `[A-Za-z0-9._-]`, no leading dot (`.aiwg` → `aiwg`).
-fn section_id(source: &str) -> String {
-    let id: String = source
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let id = id.trim_start_matches('.').to_string();
-    if id.is_empty() {
-        "rules".into()
-    } else {
-        id
+        let _ = writeln!(stderr, "{level}: {n}");
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::source::{self, Loaded, SourceFile, SourceTree};
-use aiwg_core::{Diagnostic, RelPath};
+use aiwg_core::{Artifact, Diagnostic, RelPath};
 use anyhow::Context as _;
 
 use crate::bundled::BUNDLED_FILES;
@@ -101,26 +101,76 @@ pub fn bundled_tree(name: &str) -> Option<SourceTree> {
     ))
 }
 
-/// Resolves one source spec, relative to `base`: `name@path`, a bundled name, or a path.
-pub fn resolve(spec: &str, base: &Path) -> anyhow::Result<(SourceTree, Vec<Diagnostic>)> {
+/// One source read into memory, with the problems met while reading it.
+pub type ReadSource = (SourceTree, Vec<Diagnostic>);
+
+/// Resolves one source spec of `aiwg.toml`, relative to `base`: `name@path`, a bundled
+/// name, or a path. Files are named in messages relative to the current folder.
+pub fn resolve(spec: &str, base: &Path) -> anyhow::Result<ReadSource> {
     if let Some((name, path)) = spec.split_once('@') {
-        return read_folder(name, &base.join(path), spec);
+        let path = base.join(path);
+        return read_folder(name, &path, &display_relative(&path), spec);
     }
     if let Some(tree) = bundled_tree(spec) {
         return Ok((tree, Vec::new()));
     }
-    read_folder(spec, &base.join(spec), spec)
+    let path = base.join(spec);
+    read_folder(spec, &path, &display_relative(&path), spec)
 }
 
-fn read_folder(
-    name: &str,
-    path: &Path,
-    spec: &str,
-) -> anyhow::Result<(SourceTree, Vec<Diagnostic>)> {
+/// Resolves a source given on the command line: a folder relative to `cwd` (named and shown
+/// as given), else a bundled framework name.
+pub fn resolve_arg(arg: &Path, cwd: &Path) -> anyhow::Result<ReadSource> {
+    let path = cwd.join(arg);
+    let shown = arg.to_string_lossy();
+    if !path.is_dir() {
+        if let Some(tree) = bundled_tree(&shown) {
+            return Ok((tree, Vec::new()));
+        }
+    }
+    if path.is_file() {
+        return Err(UserError::new(
+            format!("`{shown}` is a file; a source is a folder"),
+            "give the folder that holds `agents/`, `skills/` ... (the source root)",
+        )
+        .into());
+    }
+    read_folder(&shown, &path, arg, &shown)
+}
+
+/// The sources a command works on: `paths` (relative to `cwd`) when there are any, else the
+/// project's sources from `aiwg.toml`, else `.aiwg/`.
+pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<ReadSource>> {
+    if !paths.is_empty() {
+        return paths.iter().map(|p| resolve_arg(p, cwd)).collect();
+    }
+    let project = Project::discover(cwd)?;
+    let has_sources = project
+        .config
+        .as_ref()
+        .is_some_and(|c| !c.sources.is_empty());
+    if !has_sources && !project.root.join(DEFAULT_SOURCE).is_dir() {
+        return Err(UserError::new(
+            format!(
+                "no sources: `aiwg.toml` names none and `{}` does not exist",
+                display_relative(&project.root.join(DEFAULT_SOURCE)).display()
+            ),
+            "give a folder (`aiwg validate path/to/source`), add a framework with `aiwg use sdlc`, or create an artifact with `aiwg new agent my-agent`",
+        )
+        .into());
+    }
+    project
+        .source_specs()
+        .iter()
+        .map(|spec| resolve(spec, &project.root))
+        .collect()
+}
+
+fn read_folder(name: &str, path: &Path, shown: &Path, spec: &str) -> anyhow::Result<ReadSource> {
     if !path.is_dir() {
         let known: Vec<String> = bundled_names().into_iter().map(|(n, _)| n).collect();
         return Err(UserError::new(
-            format!("source `{spec}` is neither a bundled framework nor a folder"),
+            format!("source `{spec}` is neither a folder nor a bundled framework"),
             format!(
                 "bundled frameworks: {}; or give a path to a folder",
                 known.join(", ")
@@ -128,28 +178,114 @@ fn read_folder(
         )
         .into());
     }
-    let (tree, diags) = SourceTree::read_dir(name, &display_relative(path));
-    Ok((tree, diags))
+    Ok(SourceTree::read_dir_as(name, path, shown))
 }
 
-/// `path` relative to the current folder when it lies below it, for messages.
+/// `path` relative to the current folder, for messages: `.aiwg/x.md`, `../.aiwg/x.md`,
+/// `.` for the folder itself; absolute when the two share nothing but the root.
 pub fn display_relative(path: &Path) -> PathBuf {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| path.to_path_buf())
+    match std::env::current_dir() {
+        Ok(cwd) => relative_to(path, &cwd),
+        Err(_) => path.to_path_buf(),
+    }
 }
 
-/// Loads every source in `specs` (relative to `base`) into one set of artifacts.
-pub fn load_all(specs: &[String], base: &Path) -> anyhow::Result<Loaded> {
-    let mut all = Loaded::default();
-    for spec in specs {
-        let (tree, diags) = resolve(spec, base)?;
-        let loaded = source::load(&tree);
-        all.diagnostics.extend(diags);
-        all.diagnostics.extend(loaded.diagnostics);
-        all.artifacts.extend(loaded.artifacts);
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    use std::path::Component;
+    if !path.is_absolute() || !base.is_absolute() {
+        return path.to_path_buf();
     }
-    Ok(all)
+    let path_parts: Vec<Component> = path.components().collect();
+    let base_parts: Vec<Component> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let shares_only_root = path_parts[..common]
+        .iter()
+        .all(|c| matches!(c, Component::RootDir | Component::Prefix(_)));
+    if shares_only_root {
+        return path.to_path_buf();
+    }
+    let mut rel = PathBuf::new();
+    for _ in common..base_parts.len() {
+        rel.push("..");
+    }
+    rel.extend(&path_parts[common..]);
+    if rel.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        rel
+    }
+}
+
+/// Sources loaded together: their artifacts and diagnostics, and where each source is shown.
+#[derive(Debug)]
+pub struct LoadedSources {
+    pub loaded: Loaded,
+    /// Each source's name and display root, in load order.
+    roots: Vec<(String, PathBuf)>,
+}
+
+impl LoadedSources {
+    /// How many sources were loaded.
+    pub fn count(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// The main file of `artifact` as diagnostics name it (`.aiwg/agents/x.md`).
+    pub fn display_path(&self, artifact: &Artifact) -> PathBuf {
+        match self.roots.iter().find(|(name, _)| *name == artifact.source) {
+            Some((_, root)) => artifact.path.to_path(root),
+            None => PathBuf::from(artifact.path.as_str()),
+        }
+    }
+}
+
+/// Loads sources already read, in order: every artifact, and every diagnostic of reading and
+/// loading (a source without any artifact is a warning: probably the wrong folder).
+pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
+    let mut diagnostics = Vec::new();
+    let mut trees = Vec::with_capacity(sources.len());
+    for (tree, diags) in sources {
+        diagnostics.extend(diags);
+        trees.push(tree);
+    }
+    let mut loaded = source::load_all(&trees);
+    for tree in &trees {
+        if !loaded.artifacts.iter().any(|a| a.source == tree.name) {
+            diagnostics.push(
+                Diagnostic::warning(&tree.display_root, None, "no artifacts found")
+                    .with_hint("a source holds `agents/*.md`, `commands/*.md`, `skills/<name>/SKILL.md`, `rules/*.md`, `behaviors/<name>/BEHAVIOR.md` or `runbooks/*.md`"),
+            );
+        }
+    }
+    diagnostics.append(&mut loaded.diagnostics);
+    loaded.diagnostics = diagnostics;
+    let roots = trees
+        .into_iter()
+        .map(|t| (t.name, t.display_root))
+        .collect();
+    LoadedSources { loaded, roots }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_relative_to_a_folder() {
+        let check = |path: &str, base: &str, expect: &str| {
+            assert_eq!(
+                relative_to(Path::new(path), Path::new(base)),
+                Path::new(expect)
+            )
+        };
+        check("/p/.aiwg/a.md", "/p", ".aiwg/a.md");
+        check("/p/.aiwg/a.md", "/p/src/x", "../../.aiwg/a.md");
+        check("/p", "/p", ".");
+        check("/other/a.md", "/p/src", "/other/a.md");
+        check("rel/a.md", "/p", "rel/a.md");
+    }
 }

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aiwg_core::target::{Desired, Origin, TargetEntry, TargetState};
-use aiwg_core::RelPath;
+use aiwg_core::target::{Desired, TargetEntry, TargetState};
 use aiwg_deploy::{Engine, Layout, RealSystem};
 use anyhow::{bail, Context as _};
 
@@ -48,124 +47,65 @@ fn filler(seed: usize, len: usize) -> String {
     out
 }
 
-/// Writes the source corpus; returns the target state the built-in Claude layout makes of it.
-fn generate(project: &Path) -> anyhow::Result<TargetState> {
+/// Writes the source corpus under `project/.aiwg`.
+fn generate(project: &Path) -> anyhow::Result<()> {
     let src = project.join(".aiwg");
-    let mut state = TargetState::new();
-    let origin = |artifact: String| Origin {
-        source: ".aiwg".into(),
-        artifact,
-        platforms: vec!["claude-code".into()],
-    };
-    let mut put = |rel: String,
-                   target: Option<String>,
-                   text: String,
-                   exec: bool,
-                   artifact: String|
-     -> anyhow::Result<()> {
-        let path = src.join(&rel);
-        std::fs::create_dir_all(path.parent().unwrap())?;
-        std::fs::write(&path, &text)?;
+    let put = |rel: String, text: String, exec: bool| -> anyhow::Result<()> {
+        let path = src.join(rel);
+        std::fs::create_dir_all(path.parent().context("a file has a folder")?)?;
+        std::fs::write(&path, text)?;
         if exec {
             set_executable(&path)?;
-        }
-        if let Some(target) = target {
-            state
-                .insert(TargetEntry {
-                    path: RelPath::new(&target)?,
-                    desired: Desired::File {
-                        bytes: text.into_bytes(),
-                        executable: exec,
-                    },
-                    origin: origin(artifact),
-                })
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         Ok(())
     };
     for i in 0..AGENTS {
         let name = format!("agent-{i:04}");
-        let text = format!("---\nname: {name}\ndescription: Agent number {i}\nmodel: sonnet\ntools: Read, Grep\n---\n{}", filler(i, 1800));
+        let fm = format!(
+            "name: {name}\ndescription: Agent number {i}\nmodel: sonnet\ntools: Read, Grep"
+        );
         put(
             format!("agents/{name}.md"),
-            Some(format!(".claude/agents/{name}.md")),
-            text,
+            format!("---\n{fm}\n---\n{}", filler(i, 1800)),
             false,
-            format!("agent:{name}"),
         )?;
     }
     for i in 0..COMMANDS {
         let name = format!("command-{i:04}");
-        let text = format!(
-            "---\ndescription: Command number {i}\nargument-hint: <path>\n---\n{}",
-            filler(i + 7, 900)
-        );
+        let fm = format!("description: Command number {i}\nargument-hint: <path>");
         put(
             format!("commands/{name}.md"),
-            Some(format!(".claude/commands/{name}.md")),
-            text,
+            format!("---\n{fm}\n---\n{}", filler(i + 7, 900)),
             false,
-            format!("command:{name}"),
         )?;
     }
     for i in 0..SKILLS {
         let name = format!("skill-{i:04}");
-        let base = format!("skills/{name}");
-        let target = format!(".claude/skills/{name}");
         let main = format!(
             "---\nname: {name}\ndescription: Skill number {i}\n---\n{}",
             filler(i + 3, 2500)
         );
+        put(format!("skills/{name}/SKILL.md"), main, false)?;
         put(
-            format!("{base}/SKILL.md"),
-            Some(format!("{target}/SKILL.md")),
-            main,
-            false,
-            format!("skill:{name}"),
-        )?;
-        put(
-            format!("{base}/references/guide.md"),
-            Some(format!("{target}/references/guide.md")),
+            format!("skills/{name}/references/guide.md"),
             filler(i + 5, 4000),
             false,
-            format!("skill:{name}"),
         )?;
         put(
-            format!("{base}/scripts/run.sh"),
-            Some(format!("{target}/scripts/run.sh")),
+            format!("skills/{name}/scripts/run.sh"),
             format!("#!/bin/sh\necho {i}\n"),
             true,
-            format!("skill:{name}"),
         )?;
     }
-    let mut rules = Vec::new();
     for i in 0..RULES {
-        let name = format!("rule-{i:02}");
         let body = filler(i + 11, 400);
         put(
-            format!("rules/{name}.md"),
-            None,
+            format!("rules/rule-{i:02}.md"),
             format!("---\ndescription: Rule {i}\n---\n{body}"),
             false,
-            String::new(),
         )?;
-        rules.push((name, body));
     }
-    let text: Vec<String> = rules
-        .iter()
-        .map(|(name, body)| format!("## {name}\n\n{}\n", body.trim()))
-        .collect();
-    state
-        .insert(TargetEntry {
-            path: RelPath::new("CLAUDE.md")?,
-            desired: Desired::Section {
-                id: "aiwg".into(),
-                text: text.join("\n"),
-            },
-            origin: origin("rules".into()),
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(state)
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -177,6 +117,45 @@ fn set_executable(path: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn set_executable(_: &Path) -> std::io::Result<()> {
     Ok(())
+}
+
+/// The target state the platforms rendered, read back from the lock and the files it names,
+/// so that `plan()` can be timed on exactly what `aiwg check` compares.
+fn state_from_disk(project: &Path) -> anyhow::Result<TargetState> {
+    let text = std::fs::read_to_string(project.join("aiwg.lock"))?;
+    let lock = aiwg_deploy::Lock::parse("aiwg.lock", &text)?;
+    let mut state = TargetState::new();
+    for entry in lock.entries() {
+        let bytes = std::fs::read(entry.path.to_path(project))?;
+        let desired = match entry.mode {
+            aiwg_deploy::Mode::File => Desired::File {
+                bytes,
+                executable: entry.executable,
+            },
+            aiwg_deploy::Mode::Section => {
+                let text = String::from_utf8(bytes)?;
+                let id = entry.part.strip_prefix("section:").unwrap_or(&entry.part);
+                let blocks = aiwg_deploy::section::parse(&text).map_err(anyhow::Error::msg)?;
+                let block = blocks
+                    .iter()
+                    .find(|b| b.id == id)
+                    .context("a locked section is missing")?;
+                Desired::Section {
+                    id: id.to_string(),
+                    text: text[block.inner_start..block.inner_end].to_string(),
+                }
+            }
+            aiwg_deploy::Mode::Merge => continue,
+        };
+        state
+            .insert(TargetEntry {
+                path: entry.path.clone(),
+                desired,
+                origin: entry.origin(),
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(state)
 }
 
 /// Median and minimum of `runs` timings of `f`.
@@ -240,8 +219,11 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         "# Bench project\n\nNotes kept by hand.\n",
     )?;
     // aiwg.toml marks the project root (the workspace's own `.git` is further up).
-    std::fs::write(project.join("aiwg.toml"), "sources = [\".aiwg\"]\n")?;
-    let state = generate(&project)?;
+    std::fs::write(
+        project.join("aiwg.toml"),
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    )?;
+    generate(&project)?;
     let aiwg = |args: &[&str]| -> anyhow::Result<std::process::Output> {
         Ok(Command::new(&binary)
             .args(args)
@@ -260,7 +242,13 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let summary = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    let summary = String::from_utf8_lossy(&out.stderr)
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    let state = state_from_disk(&project)?;
 
     // The binary, end to end.
     let (check_median, check_min) = time(RUNS, || {

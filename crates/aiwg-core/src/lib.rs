@@ -5,7 +5,9 @@
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
 //! - [`source`]: reading a source folder and loading its artifacts.
-//! - [`config`]: `aiwg.toml`.
+//! - [`validate`]: the rules every loaded artifact is checked against.
+//! - [`runbook`]: runbook structure, lint and placeholder rendering.
+//! - [`config`]: the project file, `aiwg.toml`.
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
 pub mod config;
@@ -13,8 +15,12 @@ pub mod diag;
 pub mod frontmatter;
 pub mod model;
 pub mod rel_path;
+pub mod runbook;
 pub mod source;
 pub mod target;
+#[cfg(test)]
+mod test_rng;
+pub mod validate;
 
 pub use diag::{Diagnostic, Severity};
 pub use model::{Artifact, Asset, Frontmatter, Kind, Model};

@@ -148,9 +148,9 @@ impl Frontmatter {
         match self.entries.get(key) {
             Some(Value::Array(items)) => items
                 .iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.trim().to_string()),
-                    other => Some(other.to_string()),
+                .map(|v| match v {
+                    Value::String(s) => s.trim().to_string(),
+                    other => other.to_string(),
                 })
                 .filter(|s| !s.is_empty())
                 .collect(),
@@ -183,12 +183,7 @@ impl Frontmatter {
         let tools = self.list("tools");
         if tools.is_empty() {
             // Agent Skills spells it `allowed-tools`, space-separated.
-            match self.entries.get("allowed-tools") {
-                Some(Value::String(s)) if !s.contains(',') => {
-                    s.split_whitespace().map(str::to_string).collect()
-                }
-                _ => self.list("allowed-tools"),
-            }
+            self.allowed_tools()
         } else {
             tools
         }
@@ -214,6 +209,46 @@ impl Frontmatter {
     pub fn argument_hint(&self) -> Option<String> {
         self.str("argument-hint")
     }
+
+    /// `license` (Agent Skills spec).
+    pub fn license(&self) -> Option<String> {
+        self.str("license")
+    }
+
+    /// `compatibility` (Agent Skills spec): what the skill needs from its environment.
+    pub fn compatibility(&self) -> Option<String> {
+        self.str("compatibility")
+    }
+
+    /// `metadata` (Agent Skills spec): a map of extra string properties.
+    pub fn metadata(&self) -> Option<&Map<String, Value>> {
+        self.entries.get("metadata")?.as_object()
+    }
+
+    /// `allowed-tools` (Agent Skills spec) as written: a space-separated string or a list.
+    pub fn allowed_tools(&self) -> Vec<String> {
+        match self.entries.get("allowed-tools") {
+            Some(Value::String(s)) if !s.contains(',') => {
+                s.split_whitespace().map(str::to_string).collect()
+            }
+            _ => self.list("allowed-tools"),
+        }
+    }
+
+    /// `event` of a behavior: the Claude Code hook event that runs it (`PreToolUse`).
+    pub fn event(&self) -> Option<String> {
+        self.str("event")
+    }
+
+    /// `matcher` of a behavior: which tools (or sources) the event fires for (`Write|Edit`).
+    pub fn matcher(&self) -> Option<String> {
+        self.str("matcher")
+    }
+
+    /// `command` of a behavior: its script, relative to the behavior's folder.
+    pub fn command(&self) -> Option<String> {
+        self.str("command")
+    }
 }
 
 /// A file that travels with a folder artifact (skill or behavior), relative to its folder.
@@ -230,7 +265,9 @@ pub struct Asset {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {
     pub kind: Kind,
-    /// The name used for file names on every platform: `[a-z0-9-]`, 1..=64.
+    /// The name used for file names on every platform: always one safe path component
+    /// (no `/`, `..` or Windows device name), and `[a-z0-9-]`, 1..=64, unless loading
+    /// reported an error for it.
     pub name: String,
     /// The source it came from (`sdlc`, `.aiwg`, a path as given).
     pub source: String,

@@ -139,7 +139,7 @@ mod tests {
             .map_err(|e| e.to_string());
         assert_eq!(
             got.as_deref().map_err(|e| e.as_ref()),
-            expect.map_err(|e| e),
+            expect,
             "input {input:?}"
         );
     }

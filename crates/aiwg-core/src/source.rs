@@ -1,12 +1,62 @@
 //! Sources: a folder of artifacts (on disk or embedded in the binary), read once into
 //! memory as a [`SourceTree`], then loaded into artifacts with diagnostics.
+//!
+//! Layout (the same for bundled content, a project's `.aiwg/`, any folder, and the aiwg Node
+//! tool's framework folders — facts from its `tools/agents/providers/base.mjs`):
+//!
+//! | path | artifact |
+//! |---|---|
+//! | `agents/<name>.md` | agent (subfolders such as `agents/enhancements/` are skipped) |
+//! | `commands/**/<name>.md` | command, at any depth except inside a `templates/` folder (the Node tool lists framework commands recursively, e.g. `commands/flow/x.md`) |
+//! | `skills/<name>/SKILL.md` | skill; every other file of the folder is an asset |
+//! | `rules/<name>.md` | rule (`RULES-INDEX.md` is the Node tool's index of the others, not a rule) |
+//! | `behaviors/<name>/BEHAVIOR.md` | behavior; every other file of the folder is an asset |
+//! | `runbooks/<name>.md` | runbook |
+//! | `templates/**` | not an artifact: files skills name, copied with them |
+//!
+//! `README.md` and the Node tool's non-artifact files (`manifest.md`, `agent-template.md`,
+//! `*-compat.md` notes, `DEVELOPMENT_GUIDE.md`) are skipped everywhere, as are `manifest.json`,
+//! `framework.toml` and every other folder (`docs/`, `flows/`, `hooks/` ...).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::frontmatter;
 use crate::model::{Artifact, Asset, Kind};
+use crate::validate::{self, Facts};
 use crate::{Diagnostic, RelPath};
+
+/// The largest main file of an artifact (`SKILL.md`, `agents/x.md` ...), in bytes.
+pub const MAX_ARTIFACT_BYTES: u64 = 1 << 20;
+/// The largest asset (a file beside a skill or behavior, or a template), in bytes.
+pub const MAX_ASSET_BYTES: u64 = 10 << 20;
+
+/// The top-level folders the loader uses; nothing else of a source is read.
+pub const SOURCE_FOLDERS: [&str; 7] = [
+    "agents",
+    "commands",
+    "skills",
+    "rules",
+    "behaviors",
+    "runbooks",
+    "templates",
+];
+
+/// File names that are never artifacts, compared without case: documentation and the
+/// Node tool's helper files (its `listMdFiles` exclusion list, plus `RULES-INDEX.md`).
+const NOT_ARTIFACTS: [&str; 8] = [
+    "readme.md",
+    "manifest.md",
+    "agent-template.md",
+    "openai-compat.md",
+    "factory-compat.md",
+    "windsurf-compat.md",
+    "development_guide.md",
+    "rules-index.md",
+];
+
+/// Version-control folders, skipped at any depth.
+const VCS_FOLDERS: [&str; 3] = [".git", ".hg", ".svn"];
 
 /// One file of a source, read into memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +85,13 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Loaded {
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
 impl SourceTree {
     /// A tree from files already in memory (embedded content, tests).
     pub fn from_files(
@@ -50,92 +107,239 @@ impl SourceTree {
         }
     }
 
-    /// Reads every file under `root`. Unreadable entries become diagnostics, not failures.
+    /// Reads the files of `root` that the loader uses (see [`SOURCE_FOLDERS`]), each once.
+    /// Problems become diagnostics, not failures: an unreadable entry, a file name that cannot
+    /// be deployed, a symlink that is broken or points outside `root` (refused), a file over
+    /// its size cap (not read). Version-control folders are skipped.
     pub fn read_dir(name: impl Into<String>, root: &Path) -> (SourceTree, Vec<Diagnostic>) {
-        let mut files = Vec::new();
-        let mut diagnostics = Vec::new();
-        read_recursive(root, root, &mut files, &mut diagnostics);
-        (SourceTree::from_files(name, root, files), diagnostics)
+        SourceTree::read_dir_as(name, root, root)
+    }
+
+    /// [`SourceTree::read_dir`], naming files in diagnostics under `display_root` instead of
+    /// `root` (for a path the user gave relative to another folder).
+    pub fn read_dir_as(
+        name: impl Into<String>,
+        root: &Path,
+        display_root: &Path,
+    ) -> (SourceTree, Vec<Diagnostic>) {
+        let mut reader = Reader {
+            root,
+            display_root,
+            canonical_root: PathBuf::new(),
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        match std::fs::canonicalize(root) {
+            Ok(canonical) => {
+                reader.canonical_root = canonical;
+                reader.read_root();
+            }
+            Err(e) => reader.diagnostics.push(Diagnostic::error(
+                display_root,
+                None,
+                format!("cannot read source folder: {e}"),
+            )),
+        }
+        let tree = SourceTree::from_files(name, display_root, reader.files);
+        (tree, reader.diagnostics)
     }
 
     /// The display path of `rel` inside this source.
     pub fn display_path(&self, rel: &RelPath) -> PathBuf {
         rel.to_path(&self.display_root)
     }
+
+    /// The file at `path`, if the tree has it.
+    pub fn file(&self, path: &str) -> Option<&SourceFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+
+    /// Every file under folder `dir` (`templates/report`), in path order.
+    pub fn files_under(&self, dir: &str) -> &[SourceFile] {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let start = self
+            .files
+            .partition_point(|f| f.path.as_str() < prefix.as_str());
+        let len = self.files[start..]
+            .iter()
+            .take_while(|f| f.path.as_str().starts_with(&prefix))
+            .count();
+        &self.files[start..start + len]
+    }
 }
 
-fn read_recursive(
-    root: &Path,
-    dir: &Path,
-    files: &mut Vec<SourceFile>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                dir,
-                None,
-                format!("cannot read folder: {e}"),
-            ));
-            return;
-        }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            if entry.file_name().to_string_lossy().starts_with('.') && dir == root {
-                continue;
+/// Walks a source folder on disk.
+struct Reader<'a> {
+    root: &'a Path,
+    display_root: &'a Path,
+    canonical_root: PathBuf,
+    files: Vec<SourceFile>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn read_root(&mut self) {
+        for folder in SOURCE_FOLDERS {
+            let path = self.root.join(folder);
+            match std::fs::symlink_metadata(&path) {
+                Ok(_) => self.visit(&path, folder),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => self.error(folder, format!("cannot read: {e}")),
             }
-            read_recursive(root, &path, files, diags);
-        } else if file_type.is_file() {
-            let Ok(rel) = RelPath::new(&path.strip_prefix(root).unwrap_or(&path).to_string_lossy())
-            else {
-                diags.push(Diagnostic::error(
-                    &path,
+        }
+    }
+
+    fn error(&mut self, rel: &str, message: String) {
+        self.diagnostics.push(Diagnostic::error(
+            self.display_root.join(rel),
+            None,
+            message,
+        ));
+    }
+
+    /// Reads `path` (a file or folder at `rel` inside the source), following a symlink only
+    /// when it stays inside the source.
+    fn visit(&mut self, path: &Path, rel: &str) {
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) => return self.error(rel, format!("cannot read: {e}")),
+        };
+        let meta = if meta.file_type().is_symlink() {
+            let target = match std::fs::canonicalize(path) {
+                Ok(t) => t,
+                Err(e) => return self.error(rel, format!("symlink is broken: {e}")),
+            };
+            if !target.starts_with(&self.canonical_root) {
+                let d = Diagnostic::error(
+                    self.display_root.join(rel),
                     None,
-                    "file name cannot be deployed",
+                    format!(
+                        "symlink points outside the source (to `{}`); refused",
+                        target.display()
+                    ),
+                )
+                .with_hint("copy the file into the source, or link to a place inside it");
+                self.diagnostics.push(d);
+                return;
+            }
+            let parent = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
+            if target.is_dir() && parent.is_some_and(|p| p.starts_with(&target)) {
+                self.diagnostics.push(Diagnostic::warning(
+                    self.display_root.join(rel),
+                    None,
+                    "symlink loops back to a folder that holds it; skipped",
                 ));
+                return;
+            }
+            match std::fs::metadata(path) {
+                Ok(m) => m,
+                Err(e) => return self.error(rel, format!("cannot read: {e}")),
+            }
+        } else {
+            meta
+        };
+        if meta.is_dir() {
+            self.visit_dir(path, rel);
+        } else if meta.is_file() {
+            self.read_file(path, rel, &meta);
+        }
+    }
+
+    fn visit_dir(&mut self, dir: &Path, rel: &str) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.error(rel, format!("cannot read folder: {e}")),
+        };
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let file_name = entry.file_name();
+            let Some(name) = file_name.to_str() else {
+                let shown = file_name.to_string_lossy().into_owned();
+                self.error(
+                    &format!("{rel}/{shown}"),
+                    "file name is not UTF-8 and cannot be deployed".into(),
+                );
                 continue;
             };
-            match std::fs::read(&path) {
-                Ok(bytes) => files.push(SourceFile {
-                    path: rel,
-                    bytes,
-                    executable: is_executable(&path),
-                }),
-                Err(e) => diags.push(Diagnostic::error(
-                    &path,
-                    None,
-                    format!("cannot read file: {e}"),
-                )),
+            if VCS_FOLDERS.contains(&name) || name == ".DS_Store" {
+                continue;
             }
+            self.visit(&entry.path(), &format!("{rel}/{name}"));
+        }
+    }
+
+    fn read_file(&mut self, path: &Path, rel: &str, meta: &std::fs::Metadata) {
+        let rel_path = match RelPath::new(rel) {
+            Ok(p) => p,
+            Err(e) => return self.error(rel, format!("file cannot be deployed: {e}")),
+        };
+        let cap = size_cap(&rel_path);
+        if meta.len() > cap {
+            self.diagnostics
+                .push(too_big(&self.display_root.join(rel), meta.len(), cap));
+            return;
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => self.files.push(SourceFile {
+                path: rel_path,
+                bytes,
+                executable: is_executable(meta),
+            }),
+            Err(e) => self.error(rel, format!("cannot read file: {e}")),
         }
     }
 }
 
 #[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
+fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    meta.permissions().mode() & 0o111 != 0
 }
 
 #[cfg(not(unix))]
-fn is_executable(_: &Path) -> bool {
+fn is_executable(_: &std::fs::Metadata) -> bool {
     false
 }
 
+/// The size cap of the file at `path`: main files of artifacts are smaller than assets.
+fn size_cap(path: &RelPath) -> u64 {
+    match classify(path) {
+        Slot::Main(..) => MAX_ARTIFACT_BYTES,
+        _ => MAX_ASSET_BYTES,
+    }
+}
+
+fn too_big(display: &Path, size: u64, cap: u64) -> Diagnostic {
+    let what = if cap == MAX_ARTIFACT_BYTES {
+        "an artifact file"
+    } else {
+        "an asset"
+    };
+    Diagnostic::error(
+        display,
+        None,
+        format!(
+            "file is {} bytes; the cap for {what} is {} MiB",
+            size,
+            cap >> 20
+        ),
+    )
+    .with_hint("split it, or keep large data outside the source")
+}
+
 /// Where a file sits in the source layout.
+#[derive(Debug, PartialEq, Eq)]
 enum Slot<'a> {
-    /// The main file of an artifact, with its name from the file or folder stem.
+    /// The main file of an artifact, with the file stem or folder name.
     Main(Kind, &'a str),
     /// A file inside a skill or behavior folder.
     Asset(Kind, &'a str),
+    /// A Markdown file directly in `skills/` or `behaviors/`, where a folder belongs.
+    Misplaced(Kind),
     /// Not an artifact (README.md, docs/, templates/ ...).
     Other,
 }
@@ -145,76 +349,261 @@ fn classify(path: &RelPath) -> Slot<'_> {
     let Some(kind) = Kind::ALL.into_iter().find(|k| k.folder() == parts[0]) else {
         return Slot::Other;
     };
+    let is_artifact_md = |file: &str| -> bool {
+        file.ends_with(".md") && !NOT_ARTIFACTS.iter().any(|n| n.eq_ignore_ascii_case(file))
+    };
     if kind.is_folder() {
-        let main = if kind == Kind::Skill {
-            "SKILL.md"
-        } else {
-            "BEHAVIOR.md"
-        };
-        match parts.as_slice() {
-            [_, folder, file] if *file == main => Slot::Main(kind, folder),
+        return match parts.as_slice() {
+            [_, folder, file] if *file == main_file(kind) => Slot::Main(kind, folder),
             [_, folder, _, ..] => Slot::Asset(kind, folder),
+            [_, file] if is_artifact_md(file) => Slot::Misplaced(kind),
             _ => Slot::Other,
+        };
+    }
+    let file = parts[parts.len() - 1];
+    let stem = || &file[..file.len() - 3];
+    match parts.as_slice() {
+        [_, _] if is_artifact_md(file) => Slot::Main(kind, stem()),
+        [_, middle @ .., _]
+            if kind == Kind::Command && is_artifact_md(file) && !middle.contains(&"templates") =>
+        {
+            Slot::Main(kind, stem())
         }
-    } else {
-        match parts.as_slice() {
-            [_, file] => match file.strip_suffix(".md") {
-                Some(stem) if !stem.eq_ignore_ascii_case("readme") => Slot::Main(kind, stem),
-                _ => Slot::Other,
-            },
-            _ => Slot::Other,
-        }
+        _ => Slot::Other,
     }
 }
 
-/// Loads every artifact of `tree`, collecting every problem instead of stopping at the first.
+/// One main file, parsed, before validation.
+struct Parsed<'t> {
+    artifact: Artifact,
+    key_lines: Vec<(String, u32)>,
+    raw_name: String,
+    folder: Option<&'t str>,
+    description_derived: bool,
+}
+
+/// Loads every artifact of `tree`: parses each main file, names it, gathers its assets and
+/// the source files a skill names, and checks it against every rule of [`validate`]. Every
+/// problem becomes a diagnostic; nothing stops at the first. An artifact that cannot be
+/// read (bad UTF-8, bad YAML) or whose name is no usable file name is left out.
 pub fn load(tree: &SourceTree) -> Loaded {
     let mut loaded = Loaded::default();
     let mut assets: BTreeMap<(Kind, &str), Vec<Asset>> = BTreeMap::new();
+    let mut mains = Vec::new();
     for file in &tree.files {
-        if let Slot::Asset(kind, folder) = classify(&file.path) {
-            let prefix = format!("{}/{}/", kind.folder(), folder);
-            let inner = RelPath::new(&file.path.as_str()[prefix.len()..])
-                .expect("a suffix of a RelPath is one");
-            assets.entry((kind, folder)).or_default().push(Asset {
-                path: inner,
-                bytes: file.bytes.clone(),
-                executable: file.executable,
-            });
+        match classify(&file.path) {
+            Slot::Asset(kind, folder) => {
+                if file.bytes.len() as u64 > MAX_ASSET_BYTES {
+                    loaded.diagnostics.push(too_big(
+                        &tree.display_path(&file.path),
+                        file.bytes.len() as u64,
+                        MAX_ASSET_BYTES,
+                    ));
+                    continue;
+                }
+                let inner = &file.path.as_str()[kind.folder().len() + folder.len() + 2..];
+                assets.entry((kind, folder)).or_default().push(Asset {
+                    path: RelPath::new(inner).expect("a suffix of a RelPath is one"),
+                    bytes: file.bytes.clone(),
+                    executable: file.executable,
+                });
+            }
+            Slot::Main(kind, stem) => mains.push((file, kind, stem)),
+            Slot::Misplaced(kind) => loaded.diagnostics.push(
+                Diagnostic::warning(
+                    tree.display_path(&file.path),
+                    None,
+                    format!(
+                        "not loaded: a {kind} is a folder with a `{}`",
+                        main_file(kind)
+                    ),
+                )
+                .with_hint(format!(
+                    "move it to `{}/{}/{}`",
+                    kind.folder(),
+                    file.path.file_name().trim_end_matches(".md"),
+                    main_file(kind)
+                )),
+            ),
+            Slot::Other => {}
         }
     }
-    for file in &tree.files {
-        let Slot::Main(kind, stem) = classify(&file.path) else {
-            continue;
+    let mut parsed = Vec::new();
+    for (file, kind, stem) in mains {
+        let folder = kind.is_folder().then_some(stem);
+        let own_assets = assets.remove(&(kind, stem)).unwrap_or_default();
+        if let Some(p) = parse_main(tree, file, kind, stem, folder, own_assets, &mut loaded) {
+            parsed.push(p);
+        }
+    }
+    for ((kind, folder), _) in assets {
+        loaded.diagnostics.push(Diagnostic::warning(
+            tree.display_root.join(kind.folder()).join(folder),
+            None,
+            format!(
+                "folder has no `{}`; its files are not loaded",
+                main_file(kind)
+            ),
+        ));
+    }
+    for p in &mut parsed {
+        if p.artifact.kind == Kind::Skill {
+            add_named_source_files(tree, &mut p.artifact, &mut loaded.diagnostics);
+        }
+    }
+    let mut seen: HashMap<(Kind, String), RelPath> = HashMap::new();
+    for p in parsed {
+        let display = tree.display_path(&p.artifact.path);
+        let facts = Facts {
+            display: &display,
+            key_lines: &p.key_lines,
+            raw_name: &p.raw_name,
+            folder: p.folder,
+            description_derived: p.description_derived,
         };
-        let display = tree.display_path(&file.path);
-        let Ok(text) = std::str::from_utf8(&file.bytes) else {
-            loaded
-                .diagnostics
-                .push(Diagnostic::error(&display, None, "file is not UTF-8"));
+        loaded
+            .diagnostics
+            .extend(validate::artifact(&p.artifact, &facts));
+        if !validate::is_safe_name(&p.artifact.name) {
             continue;
-        };
-        let split = match frontmatter::split(text) {
-            Ok(split) => split,
+        }
+        let key = (p.artifact.kind, p.artifact.name.clone());
+        if let Some(first) = seen.get(&key) {
+            loaded.diagnostics.push(duplicate(
+                &p.artifact,
+                &display,
+                facts.line_of("name"),
+                &tree.display_path(first),
+            ));
+            continue;
+        }
+        seen.insert(key, p.artifact.path.clone());
+        loaded.artifacts.push(p.artifact);
+    }
+    loaded
+}
+
+/// Loads several sources in order and reports two artifacts of one kind and name from
+/// different sources (they would be deployed to the same paths).
+pub fn load_all(trees: &[SourceTree]) -> Loaded {
+    let mut all = Loaded::default();
+    let mut seen: HashMap<(Kind, String), PathBuf> = HashMap::new();
+    for tree in trees {
+        let loaded = load(tree);
+        all.diagnostics.extend(loaded.diagnostics);
+        for artifact in loaded.artifacts {
+            let display = tree.display_path(&artifact.path);
+            let key = (artifact.kind, artifact.name.clone());
+            if let Some(first) = seen.get(&key) {
+                let d = duplicate(&artifact, &display, 1, first)
+                    .with_hint("rename one of them, or drop one of the sources");
+                all.diagnostics.push(d);
+                continue;
+            }
+            seen.insert(key, display);
+            all.artifacts.push(artifact);
+        }
+    }
+    all
+}
+
+fn duplicate(artifact: &Artifact, display: &Path, line: u32, first: &Path) -> Diagnostic {
+    Diagnostic::error(
+        display,
+        Some(line),
+        format!(
+            "duplicate {} name `{}`: `{}` and `{}`",
+            artifact.kind,
+            artifact.name,
+            first.display(),
+            display.display()
+        ),
+    )
+    .with_hint("names are compared after lowercasing and turning spaces and `_` into `-`")
+}
+
+/// The main file of a folder kind (skill, behavior).
+fn main_file(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Skill => "SKILL.md",
+        _ => "BEHAVIOR.md",
+    }
+}
+
+/// Reads one main file into an artifact, or reports why it cannot be read.
+fn parse_main<'t>(
+    tree: &SourceTree,
+    file: &SourceFile,
+    kind: Kind,
+    stem: &'t str,
+    folder: Option<&'t str>,
+    assets: Vec<Asset>,
+    loaded: &mut Loaded,
+) -> Option<Parsed<'t>> {
+    let display = tree.display_path(&file.path);
+    let diags = &mut loaded.diagnostics;
+    if file.bytes.len() as u64 > MAX_ARTIFACT_BYTES {
+        diags.push(too_big(
+            &display,
+            file.bytes.len() as u64,
+            MAX_ARTIFACT_BYTES,
+        ));
+        return None;
+    }
+    let text = match std::str::from_utf8(&file.bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let line = file.bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u32
+                + 1;
+            diags.push(
+                Diagnostic::error(&display, Some(line), "file is not UTF-8")
+                    .with_hint("save it as UTF-8"),
+            );
+            return None;
+        }
+    };
+    let split = match frontmatter::split(text) {
+        Ok(split) => split,
+        Err(e) => {
+            diags.push(Diagnostic::error(&display, Some(e.line), e.message));
+            return None;
+        }
+    };
+    let (mut fm, key_lines) = match split.yaml {
+        None => (Default::default(), Vec::new()),
+        Some(yaml) => match frontmatter::parse(yaml, split.yaml_line) {
+            Ok(fm) => (fm, frontmatter::key_lines(yaml, split.yaml_line)),
             Err(e) => {
-                loaded
-                    .diagnostics
-                    .push(Diagnostic::error(&display, Some(e.line), e.message));
-                continue;
+                diags.push(Diagnostic::error(&display, Some(e.line), e.message));
+                return None;
             }
-        };
-        let fm = match split.yaml.map(|y| frontmatter::parse(y, split.yaml_line)) {
-            None => Default::default(),
-            Some(Ok(fm)) => fm,
-            Some(Err(e)) => {
-                loaded
-                    .diagnostics
-                    .push(Diagnostic::error(&display, Some(e.line), e.message));
-                continue;
-            }
-        };
-        let name = fm.name().unwrap_or_else(|| stem.to_string());
-        loaded.artifacts.push(Artifact {
+        },
+    };
+    let raw_name = fm
+        .name()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    let name = match kind {
+        Kind::Skill => raw_name.clone(),
+        _ => validate::normalise_name(&raw_name),
+    };
+    let mut description_derived = false;
+    let has_description = fm.description().is_some_and(|d| !d.trim().is_empty())
+        || fm
+            .get("description")
+            .is_some_and(|v| !v.is_null() && !v.is_string());
+    if kind != Kind::Rule && !has_description {
+        if let Some(paragraph) = validate::first_paragraph(split.body) {
+            fm.entries
+                .insert("description".into(), serde_json::Value::String(paragraph));
+            description_derived = true;
+        }
+    }
+    Some(Parsed {
+        artifact: Artifact {
             kind,
             name,
             source: tree.name.clone(),
@@ -222,8 +611,77 @@ pub fn load(tree: &SourceTree) -> Loaded {
             frontmatter: fm,
             body: split.body.to_string(),
             body_line: split.body_line,
-            assets: assets.remove(&(kind, stem)).unwrap_or_default(),
-        });
-    }
-    loaded
+            assets,
+        },
+        key_lines,
+        raw_name,
+        folder,
+        description_derived,
+    })
 }
+
+/// Adds to `skill` the source files its body names as `templates/...` or `runbooks/<x>.md`
+/// (the Node tool's templates convention), at the same relative path, unless the skill has
+/// its own file there. A named `templates/...` path the source does not have is a warning.
+fn add_named_source_files(tree: &SourceTree, skill: &mut Artifact, diags: &mut Vec<Diagnostic>) {
+    let mut missing_reported = HashSet::new();
+    for (i, line) in skill.body.lines().enumerate() {
+        for mention in mentioned_paths(line) {
+            let files: Vec<&SourceFile> = match tree.file(mention) {
+                Some(f) => vec![f],
+                None => tree.files_under(mention).iter().collect(),
+            };
+            if files.is_empty() {
+                if mention.starts_with("templates/") && missing_reported.insert(mention) {
+                    diags.push(
+                        Diagnostic::warning(
+                            tree.display_path(&skill.path),
+                            Some(skill.body_line + i as u32),
+                            format!("names `{mention}`, which the source does not have"),
+                        )
+                        .with_hint("add the file under the source's `templates/`, or fix the path"),
+                    );
+                }
+                continue;
+            }
+            for f in files {
+                if f.bytes.len() as u64 > MAX_ASSET_BYTES
+                    || skill.assets.iter().any(|a| a.path == f.path)
+                {
+                    continue;
+                }
+                skill.assets.push(Asset {
+                    path: f.path.clone(),
+                    bytes: f.bytes.clone(),
+                    executable: f.executable,
+                });
+            }
+        }
+    }
+}
+
+/// Paths in `line` that start with `templates/` or `runbooks/` (a runbook must end in `.md`),
+/// standing on their own: not inside a longer path such as `a/templates/x`.
+fn mentioned_paths(line: &str) -> impl Iterator<Item = &str> {
+    let is_path_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/');
+    ["templates/", "runbooks/"]
+        .into_iter()
+        .flat_map(move |prefix| {
+            line.match_indices(prefix).filter_map(move |(start, _)| {
+                if line[..start].chars().next_back().is_some_and(is_path_char) {
+                    return None;
+                }
+                let len = line[start..]
+                    .find(|c: char| !is_path_char(c))
+                    .unwrap_or(line.len() - start);
+                let path = line[start..start + len].trim_end_matches(['.', '/']);
+                let ok = path.len() > prefix.len()
+                    && (prefix == "templates/" || path.ends_with(".md"))
+                    && !path.contains("..");
+                ok.then_some(path)
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -154,6 +154,7 @@ impl TargetState {
     /// Adds `entry`. The same path and part wanted again with the same content is one write
     /// serving both origins; with different content (or a whole file where another wants a
     /// part of it) it is a [`TargetClash`] naming both.
+    #[allow(clippy::result_large_err)] // a clash is rare and reported once; boxing buys nothing
     pub fn insert(&mut self, entry: TargetEntry) -> Result<(), TargetClash> {
         let part = entry.desired.part();
         let whole_vs_part = self

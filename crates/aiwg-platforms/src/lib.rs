@@ -1,4 +1,52 @@
 //! Renders the aiwg model into each AI platform's native paths and formats.
 //!
-//! Most of a platform is data (`platforms/<id>.toml`); this crate reads that data and turns
-//! a `Model` into a `TargetState`. It never reads the destination.
+//! Most of a platform is data: `platforms/<id>.toml` (embedded at build time, see
+//! [`Registry::builtin`]) says per kind and scope where files go, in which format, with which
+//! frontmatter, and what happens when the platform has no native place for a kind. This
+//! crate reads that data and turns a [`Model`](aiwg_core::Model) into a
+//! [`TargetState`](aiwg_core::target::TargetState) with [`render`]. It never reads the
+//! destination and never prints.
+//!
+//! - [`spec`]: the schema of a platform file and its validation.
+//! - [`registry`]: the built-in platforms, id and alias resolution with did-you-mean.
+//! - [`render()`]: model × platforms × scope → target state + notices.
+//! - [`skills`]: which skills folders to write (dedupe by reader set).
+//! - [`summary`]: per platform and kind, native / fallback / unsupported and where it goes
+//!   (for `aiwg platforms` and the README table).
+//! - [`template`], [`yaml`]: frontmatter templates and YAML output.
+//!
+//! # Rules across platforms
+//!
+//! - **Skills are written once per reader set.** Each platform reads skills from a set of
+//!   folders; [`skills::place`] picks the folders so every platform that needs a skill sees it
+//!   exactly once when that is possible, preferring the shared `.agents/skills`. Where it is
+//!   not possible (Claude Code reads only `.claude/skills`, Codex only `.agents/skills`,
+//!   Copilot both), the copy is still written and the platform that sees it twice gets a
+//!   warning notice.
+//! - **Frontmatter of SKILL.md.** A copy in a folder that is a selected platform's *own*
+//!   folder carries that platform's keys (Claude Code's copy in `.claude/skills` keeps
+//!   `argument-hint`, `disable-model-invocation`, ...). Other platforms that read the same
+//!   folder (Copilot, Cursor, OpenCode read `.claude/skills`) see those keys too: Agent Skills
+//!   clients ignore keys they do not know, and writing a second, filtered copy would show the
+//!   skill twice, which is worse. Every other copy (`.agents/skills` above all) carries only
+//!   the Agent Skills spec keys: name, description, license, compatibility, metadata,
+//!   allowed-tools.
+//! - **Shared instruction files** (AGENTS.md, CLAUDE.md, copilot-instructions.md) get managed
+//!   sections with ids `<source>:agents`, `<source>:rules`, `<source>:runbooks`; their text
+//!   does not depend on the platform, so platforms sharing a file write one section.
+//! - **Shared config files** (`.claude/settings.json`) get merged keys, never whole files.
+//! - **Claude Code and AGENTS.md.** Claude Code does not read AGENTS.md; when a project render
+//!   manages AGENTS.md and Claude Code is selected, CLAUDE.md gets an `@AGENTS.md` import in
+//!   the section `agents-md-bridge`.
+
+pub mod registry;
+pub mod render;
+pub mod skills;
+pub mod spec;
+pub mod summary;
+pub mod template;
+pub mod yaml;
+
+pub use registry::{Registry, RegistryError, UnknownPlatform};
+pub use render::{render, Notice, NoticeLevel, RenderError, RenderOptions, Rendered};
+pub use spec::PlatformSpec;

@@ -13,10 +13,23 @@ use crate::project::Project;
 /// Runs `aiwg apply`.
 pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, target.scope);
-    let platforms = pipeline::platforms(&project, &target.platforms)?;
-    let state = pipeline::target_state(&project, &platforms, scope)?;
-    let d = Deployment::open(&project, scope)?;
+    execute(ctx, &project, target, dry_run, force)
+}
+
+/// Applies `project` as configured (its `config` may not be on disk yet: `aiwg use --dry-run`).
+pub fn execute(
+    ctx: &Context,
+    project: &Project,
+    target: &TargetArgs,
+    dry_run: bool,
+    force: bool,
+) -> anyhow::Result<u8> {
+    let scope = pipeline::scope(project, target.scope);
+    let platforms = pipeline::platforms(project, &target.platforms)?;
+    let rendered = pipeline::render_target(project, &platforms, scope)?;
+    pipeline::print_notices(&rendered.notices);
+    let state = rendered.target;
+    let d = Deployment::open(project, scope)?;
     let engine = d.engine();
     let _guard = if dry_run {
         None

@@ -3,7 +3,14 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, RunbookCommand};
+
+mod list;
+mod new;
+mod platforms;
+mod runbook;
+mod use_;
+mod validate;
 
 mod apply;
 mod check;
@@ -69,6 +76,30 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut cmd, "aiwg", &mut std::io::stdout());
             Ok(0)
         }
+        Command::Platforms { json } => platforms::run(&ctx, json),
+        Command::New { kind, name } => new::run(&ctx, &kind, &name),
+        Command::Validate { paths } => validate::run(&ctx, &paths),
+        Command::List {
+            paths,
+            kind,
+            frameworks,
+            json,
+        } => list::run(&ctx, &paths, kind.as_deref(), frameworks, json),
+        Command::Runbook { command } => match command {
+            RunbookCommand::Lint { target } => runbook::lint(&ctx, target.as_deref()),
+            RunbookCommand::Render {
+                name,
+                set,
+                values,
+                output,
+            } => runbook::render(&ctx, &name, &set, values.as_deref(), output.as_deref()),
+        },
+        Command::Use {
+            source,
+            target,
+            dry_run,
+            force,
+        } => use_::run(&ctx, &source, &target, dry_run, force),
         Command::Apply {
             target,
             dry_run,
@@ -95,18 +126,5 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => remove::remove(&ctx, &source, dry_run, scope),
         Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
-        other => Err(UserError::new(
-            format!("`{}` is not built yet", command_name(&other)),
-            "see the open issues for what is being built",
-        )
-        .into()),
     }
-}
-
-fn command_name(command: &Command) -> String {
-    format!("{command:?}")
-        .split([' ', '{', '('])
-        .next()
-        .unwrap_or("")
-        .to_lowercase()
 }

@@ -167,14 +167,9 @@ fn run_removal(
 fn drop_from_config(path: &std::path::Path, source: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .with_context(|| format!("cannot parse `{}`", path.display()))?;
-    if let Some(sources) = doc.get_mut("sources").and_then(|s| s.as_array_mut()) {
-        sources.retain(|v| v.as_str().is_none_or(|s| spec_name(s) != source));
-    }
-    let new = doc.to_string();
-    if new != text {
+    let edited =
+        crate::config_edit::remove_from_array(path, &text, "sources", |s| spec_name(s) == source)?;
+    if let Some(new) = edited {
         std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     Ok(())

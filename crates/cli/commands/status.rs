@@ -14,7 +14,11 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     let project = Project::discover(&ctx.cwd)?;
     let scope = pipeline::scope(&project, target.scope);
     let platforms = pipeline::platforms(&project, &target.platforms)?;
-    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let rendered = pipeline::render_target(&project, &platforms, scope)?;
+    if !json {
+        pipeline::print_notices(&rendered.notices);
+    }
+    let state = rendered.target;
     let d = Deployment::open(&project, scope)?;
     let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let mut rows = Vec::new();

@@ -1,0 +1,674 @@
+//! Runbooks: the structure of an operational runbook (sections, stages with their gates,
+//! the rollback trigger, agent rules), its `{placeholder}` variables, the lint that checks
+//! the structure, and rendering with values.
+//!
+//! A placeholder is `{name}` with `name` matching `[a-z][a-z0-9_]*`, not preceded by `$` or
+//! `{` and not followed by `}`, so shell `${VAR}`, templating `{{args}}` and JSON are left
+//! alone. Placeholders inside fenced code blocks count; headings and gates inside them do not.
+//! A leading YAML frontmatter block is skipped by [`parse`] and kept as is by [`render`].
+
+use std::collections::BTreeMap;
+
+use crate::frontmatter;
+use crate::Severity;
+
+/// The `##` sections every runbook should have, in the usual order.
+pub const REQUIRED_SECTIONS: [&str; 6] = [
+    "Purpose",
+    "Prerequisites",
+    "Procedure",
+    "Verification",
+    "Rollback",
+    "Agent Rules",
+];
+
+/// A runbook's structure, with 1-based file lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Runbook {
+    /// The first `#` heading, if any.
+    pub title: Option<Heading>,
+    /// Every `##` section, in order.
+    pub sections: Vec<Section>,
+    /// The `###` headings inside the Procedure section.
+    pub stages: Vec<Stage>,
+    /// Lines in the Rollback section that start with `**Trigger` (when to roll back).
+    pub rollback_triggers: Vec<u32>,
+    /// The list items of the Agent Rules section.
+    pub agent_rules: Vec<AgentRule>,
+    /// Every placeholder, in order of first use, with every line it is on.
+    pub placeholders: Vec<Placeholder>,
+    /// Brace groups that look meant as placeholders but are not valid ones (`{Service Name}`).
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// A heading and its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub text: String,
+    pub line: u32,
+}
+
+/// A `##` section: its heading text and the lines it spans (heading to last line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    pub line: u32,
+    pub end_line: u32,
+}
+
+/// A stage of the Procedure (a `###` heading) and the lines of its `**Gate**` lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    pub title: String,
+    pub line: u32,
+    pub gates: Vec<u32>,
+}
+
+/// One item of the Agent Rules list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRule {
+    pub line: u32,
+    /// The item's number for a numbered list (`3.`), `None` for a bullet.
+    pub number: Option<u32>,
+    pub text: String,
+}
+
+/// A placeholder name and the lines it appears on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    pub name: String,
+    pub lines: Vec<u32>,
+}
+
+/// A `{...}` that is probably meant as a placeholder but does not follow the syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearMiss {
+    pub line: u32,
+    /// The text between the braces (`Service Name`).
+    pub text: String,
+    /// The valid name it probably means (`service_name`).
+    pub suggestion: String,
+}
+
+/// One lint finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub line: u32,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// `render` could not fill every placeholder.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no value for {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))]
+pub struct Unfilled {
+    /// The placeholders without a value, in order of first use.
+    pub names: Vec<String>,
+}
+
+impl Runbook {
+    /// The section whose title matches `name` (case, spaces and punctuation ignored).
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        let want = section_key(name);
+        self.sections.iter().find(|s| section_key(&s.title) == want)
+    }
+
+    /// The placeholder names, in order of first use.
+    pub fn placeholder_names(&self) -> Vec<&str> {
+        self.placeholders.iter().map(|p| p.name.as_str()).collect()
+    }
+}
+
+/// `Agent Rules`, `agent-rules` and `AGENT RULES:` all compare equal.
+fn section_key(title: &str) -> String {
+    title
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Parses a runbook file (frontmatter, if any, is skipped; lines are file lines).
+pub fn parse(text: &str) -> Runbook {
+    match frontmatter::split(text) {
+        Ok(split) => parse_body(split.body, split.body_line),
+        Err(_) => parse_body(text, 1),
+    }
+}
+
+/// Parses runbook Markdown whose first line is line `first_line` of its file.
+pub fn parse_body(body: &str, first_line: u32) -> Runbook {
+    let mut rb = Runbook::default();
+    let mut fence: Option<(char, usize)> = None;
+    let mut current_section: Option<String> = None;
+    let mut last_line = first_line;
+    for (i, raw) in body.lines().enumerate() {
+        let line = first_line + i as u32;
+        last_line = line;
+        scan_placeholders(raw, line, &mut rb);
+        let trimmed = raw.trim_start();
+        if let Some(marker) = fence_marker(trimmed) {
+            match fence {
+                None => fence = Some(marker),
+                Some((c, n))
+                    if marker.0 == c && marker.1 >= n && trimmed.trim_end().len() == marker.1 =>
+                {
+                    fence = None
+                }
+                Some(_) => {}
+            }
+            continue;
+        }
+        if fence.is_some() {
+            continue;
+        }
+        if let Some((level, text)) = heading(raw) {
+            match level {
+                1 if rb.title.is_none() => {
+                    rb.title = Some(Heading { text, line });
+                }
+                2 => {
+                    if let Some(prev) = rb.sections.last_mut() {
+                        prev.end_line = line - 1;
+                    }
+                    current_section = Some(section_key(&text));
+                    rb.sections.push(Section {
+                        title: text,
+                        line,
+                        end_line: line,
+                    });
+                }
+                3 if current_section.as_deref() == Some("procedure") => {
+                    rb.stages.push(Stage {
+                        title: text,
+                        line,
+                        gates: Vec::new(),
+                    });
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match current_section.as_deref() {
+            Some("procedure") if trimmed.starts_with("**Gate") => {
+                if let Some(stage) = rb.stages.last_mut() {
+                    stage.gates.push(line);
+                }
+            }
+            Some("rollback") if trimmed.starts_with("**Trigger") => {
+                rb.rollback_triggers.push(line);
+            }
+            Some("agentrules") => {
+                if let Some(rule) = list_item(raw, line) {
+                    rb.agent_rules.push(rule);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(last) = rb.sections.last_mut() {
+        last.end_line = last_line;
+    }
+    rb
+}
+
+/// The fence character and length when `line` opens or closes a fenced code block.
+fn fence_marker(trimmed: &str) -> Option<(char, usize)> {
+    let c = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let n = trimmed.chars().take_while(|x| *x == c).count();
+    (n >= 3).then_some((c, n))
+}
+
+/// An ATX heading (`## Title`) with its level, at most three spaces in.
+fn heading(raw: &str) -> Option<(usize, String)> {
+    let indent = raw.len() - raw.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &raw[indent..];
+    let level = rest.chars().take_while(|c| *c == '#').count();
+    if !(1..=6).contains(&level) {
+        return None;
+    }
+    let text = &rest[level..];
+    if !text.is_empty() && !text.starts_with([' ', '\t']) {
+        return None;
+    }
+    let text = text.trim().trim_end_matches('#').trim_end();
+    Some((level, text.to_string()))
+}
+
+/// A top-level list item: `1. text`, `2) text`, `- text`, `* text`, `+ text`.
+fn list_item(raw: &str, line: u32) -> Option<AgentRule> {
+    if raw.starts_with([' ', '\t']) {
+        return None;
+    }
+    if let Some(rest) = raw.strip_prefix(['-', '*', '+']) {
+        let text = rest.strip_prefix([' ', '\t'])?.trim();
+        return (!text.is_empty()).then(|| AgentRule {
+            line,
+            number: None,
+            text: text.to_string(),
+        });
+    }
+    let digits = raw.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let rest = raw[digits..].strip_prefix(['.', ')'])?;
+    let text = rest.strip_prefix([' ', '\t'])?.trim();
+    Some(AgentRule {
+        line,
+        number: raw[..digits].parse().ok(),
+        text: text.to_string(),
+    })
+}
+
+/// Where each placeholder sits in `line`: (byte range of `{name}`, name).
+fn placeholders_in(line: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+    let bytes = line.as_bytes();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(off) = line[from..].find('{') {
+            let open = from + off;
+            from = open + 1;
+            if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
+                continue;
+            }
+            let name_len = bytes[open + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'_')
+                .count();
+            let close = open + 1 + name_len;
+            if name_len == 0
+                || !bytes[open + 1].is_ascii_lowercase()
+                || bytes.get(close) != Some(&b'}')
+                || bytes.get(close + 1) == Some(&b'}')
+            {
+                continue;
+            }
+            from = close + 1;
+            return Some((open..close + 1, &line[open + 1..close]));
+        }
+        None
+    })
+}
+
+fn scan_placeholders(raw: &str, line: u32, rb: &mut Runbook) {
+    for (_, name) in placeholders_in(raw) {
+        match rb.placeholders.iter_mut().find(|p| p.name == name) {
+            Some(p) => {
+                if p.lines.last() != Some(&line) {
+                    p.lines.push(line);
+                }
+            }
+            None => rb.placeholders.push(Placeholder {
+                name: name.to_string(),
+                lines: vec![line],
+            }),
+        }
+    }
+    scan_near_misses(raw, line, rb);
+}
+
+/// `{Service Name}`, `{service-name}`: letters first, then letters, digits, spaces, `_`
+/// and `-`, with a capital, a space or a hyphen that makes it invalid.
+fn scan_near_misses(raw: &str, line: u32, rb: &mut Runbook) {
+    let bytes = raw.as_bytes();
+    let mut from = 0;
+    while let Some(off) = raw[from..].find('{') {
+        let open = from + off;
+        from = open + 1;
+        if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
+            continue;
+        }
+        let Some(len) = raw[open + 1..].find('}') else {
+            break;
+        };
+        let inner = &raw[open + 1..open + 1 + len];
+        let close = open + 1 + len;
+        if len == 0
+            || len > 40
+            || bytes.get(close + 1) == Some(&b'}')
+            || !inner.starts_with(|c: char| c.is_ascii_alphabetic())
+            || !inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-'))
+            || !inner
+                .chars()
+                .any(|c| c.is_ascii_uppercase() || matches!(c, ' ' | '-'))
+        {
+            continue;
+        }
+        let suggestion = inner
+            .trim()
+            .chars()
+            .map(|c| match c {
+                ' ' | '-' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect::<String>()
+            .split('_')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        rb.near_misses.push(NearMiss {
+            line,
+            text: inner.to_string(),
+            suggestion,
+        });
+        from = close + 1;
+    }
+}
+
+/// Checks a runbook's structure: the required sections, a stage list with a `**Gate**` in
+/// every stage, a `**Trigger**` in Rollback, a list of Agent Rules, and brace groups that
+/// look like broken placeholders. Every finding is a warning; nothing stops at the first.
+pub fn lint(rb: &Runbook) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let top = rb.title.as_ref().map_or(1, |t| t.line);
+    let mut warn = |line: u32, message: String| {
+        out.push(Finding {
+            line,
+            severity: Severity::Warning,
+            message,
+        })
+    };
+    for name in REQUIRED_SECTIONS {
+        if rb.section(name).is_none() {
+            warn(top, format!("runbook has no `## {name}` section"));
+        }
+    }
+    if let Some(procedure) = rb.section("Procedure") {
+        if rb.stages.is_empty() {
+            warn(
+                procedure.line,
+                "`## Procedure` has no stages (`### Stage 1: ...`, each ending in a `**Gate**:` line)"
+                    .into(),
+            );
+        }
+    }
+    for stage in rb.stages.iter().filter(|s| s.gates.is_empty()) {
+        warn(
+            stage.line,
+            format!("stage `{}` has no `**Gate**:` line", stage.title),
+        );
+    }
+    if let Some(rollback) = rb.section("Rollback") {
+        if rb.rollback_triggers.is_empty() {
+            warn(
+                rollback.line,
+                "`## Rollback` has no `**Trigger**:` line saying when to roll back".into(),
+            );
+        }
+    }
+    if let Some(rules) = rb.section("Agent Rules") {
+        if rb.agent_rules.is_empty() {
+            warn(
+                rules.line,
+                "`## Agent Rules` has no list of rules (`1. ...`)".into(),
+            );
+        }
+    }
+    for miss in &rb.near_misses {
+        warn(
+            miss.line,
+            format!(
+                "`{{{}}}` is not a placeholder (names are lowercase letters, digits and `_`); did you mean `{{{}}}`?",
+                miss.text, miss.suggestion
+            ),
+        );
+    }
+    out.sort_by_key(|f| f.line);
+    out
+}
+
+/// Fills every placeholder of `text` (after its frontmatter, which is kept as is) from
+/// `values`. Fails, naming every placeholder without a value, rather than leave one unfilled.
+pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, Unfilled> {
+    let body_start = match frontmatter::split(text) {
+        Ok(split) => text.len() - split.body.len(),
+        Err(_) => 0,
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..body_start]);
+    let mut missing: Vec<String> = Vec::new();
+    for line in text[body_start..].split_inclusive('\n') {
+        let mut last = 0;
+        for (range, name) in placeholders_in(line) {
+            out.push_str(&line[last..range.start]);
+            match values.get(name) {
+                Some(value) => out.push_str(value),
+                None => {
+                    if !missing.iter().any(|m| m == name) {
+                        missing.push(name.to_string());
+                    }
+                    out.push_str(&line[range.clone()]);
+                }
+            }
+            last = range.end;
+        }
+        out.push_str(&line[last..]);
+    }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(Unfilled { names: missing })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<String> {
+        parse_body(text, 1)
+            .placeholders
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    }
+
+    #[test]
+    fn placeholder_syntax() {
+        let check = |text: &str, expect: &[&str]| assert_eq!(names(text), expect, "{text:?}");
+        check("{service_name} on {port}", &["service_name", "port"]);
+        check("{a1_b} {a1_b}", &["a1_b"]);
+        check("${VAR} ${var} {{args}} {x}} {{y}}", &[]);
+        check("{\"status\": \"ok\"} {Service} {9x} {_x} {a-b} {}", &[]);
+        check("`{host}` and\n```\ncurl {url}\n```", &["host", "url"]);
+        check("{a{b}}", &[]);
+        check("{a{b}", &["b"]);
+        check("x{y}z", &["y"]);
+    }
+
+    #[test]
+    fn placeholder_lines_are_file_lines() {
+        let rb = parse("---\nname: r\ndescription: d {not}\n---\n# T {a}\n\n{b} {a}\n{a}\n");
+        assert_eq!(
+            rb.placeholders,
+            vec![
+                Placeholder {
+                    name: "a".into(),
+                    lines: vec![5, 7, 8]
+                },
+                Placeholder {
+                    name: "b".into(),
+                    lines: vec![7]
+                },
+            ]
+        );
+    }
+
+    const GOOD: &str = "\
+# Deploy {service}
+
+## Purpose
+Deploy it.
+
+## Prerequisites
+- access
+
+## Procedure
+
+### Stage 1: Canary
+```bash
+# not a heading
+## nor this
+**Gate**: not a gate either
+```
+**Gate**: canary healthy.
+
+### Stage 2: Rest
+Do the rest.
+**Gate**: all healthy.
+
+## Verification
+Check.
+
+## Rollback
+**Trigger rollback if**: errors.
+
+## Agent Rules
+1. Canary first.
+2. Never skip a gate.
+- DO NOT: guess.
+   3. nested, not a rule
+";
+
+    #[test]
+    fn parses_structure() {
+        let rb = parse_body(GOOD, 1);
+        assert_eq!(
+            rb.title,
+            Some(Heading {
+                text: "Deploy {service}".into(),
+                line: 1
+            })
+        );
+        let titles: Vec<(&str, u32, u32)> = rb
+            .sections
+            .iter()
+            .map(|s| (s.title.as_str(), s.line, s.end_line))
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                ("Purpose", 3, 5),
+                ("Prerequisites", 6, 8),
+                ("Procedure", 9, 22),
+                ("Verification", 23, 25),
+                ("Rollback", 26, 28),
+                ("Agent Rules", 29, 33),
+            ]
+        );
+        assert_eq!(
+            rb.stages,
+            vec![
+                Stage {
+                    title: "Stage 1: Canary".into(),
+                    line: 11,
+                    gates: vec![17]
+                },
+                Stage {
+                    title: "Stage 2: Rest".into(),
+                    line: 19,
+                    gates: vec![21]
+                },
+            ]
+        );
+        assert_eq!(rb.rollback_triggers, vec![27]);
+        let rules: Vec<(u32, Option<u32>, &str)> = rb
+            .agent_rules
+            .iter()
+            .map(|r| (r.line, r.number, r.text.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            vec![
+                (30, Some(1), "Canary first."),
+                (31, Some(2), "Never skip a gate."),
+                (32, None, "DO NOT: guess."),
+            ]
+        );
+        assert_eq!(lint(&rb), vec![]);
+    }
+
+    fn check_lint(text: &str, expect: &[&str]) {
+        let got: Vec<String> = lint(&parse_body(text, 1))
+            .into_iter()
+            .map(|f| format!("{}: {}", f.line, f.message))
+            .collect();
+        assert_eq!(got, expect, "{text}");
+    }
+
+    #[test]
+    fn lint_findings() {
+        check_lint(
+            "# T\n## Purpose\n",
+            &[
+                "1: runbook has no `## Prerequisites` section",
+                "1: runbook has no `## Procedure` section",
+                "1: runbook has no `## Verification` section",
+                "1: runbook has no `## Rollback` section",
+                "1: runbook has no `## Agent Rules` section",
+            ],
+        );
+        let broken = GOOD
+            .replace("**Gate**: all healthy.", "All healthy.")
+            .replace("**Trigger rollback if**: errors.", "When it breaks.")
+            .replace(
+                "1. Canary first.\n2. Never skip a gate.\n- DO NOT: guess.\n",
+                "",
+            )
+            .replace("Deploy it.", "Deploy {Service Name} to {host-list}.");
+        check_lint(
+            &broken,
+            &[
+                "4: `{Service Name}` is not a placeholder (names are lowercase letters, digits and `_`); did you mean `{service_name}`?",
+                "4: `{host-list}` is not a placeholder (names are lowercase letters, digits and `_`); did you mean `{host_list}`?",
+                "19: stage `Stage 2: Rest` has no `**Gate**:` line",
+                "26: `## Rollback` has no `**Trigger**:` line saying when to roll back",
+                "29: `## Agent Rules` has no list of rules (`1. ...`)",
+            ],
+        );
+        check_lint(
+            "# T\n## Purpose\n## Prerequisites\n## Procedure\nJust do it.\n## Verification\n## Rollback\n**Trigger**: x\n## agent rules\n1. x\n",
+            &["4: `## Procedure` has no stages (`### Stage 1: ...`, each ending in a `**Gate**:` line)"],
+        );
+    }
+
+    #[test]
+    fn near_misses_leave_code_alone() {
+        let rb = parse_body("awk '{print $2}' {a,b} ${HOME} {{Name}} {x y z}", 1);
+        assert_eq!(
+            rb.near_misses,
+            vec![NearMiss {
+                line: 1,
+                text: "x y z".into(),
+                suggestion: "x_y_z".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn renders_or_names_every_unfilled() {
+        let values: BTreeMap<String, String> = [("service", "api"), ("port", "8080")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let text =
+            "---\ndescription: keeps {service}\n---\n# {service}\ncurl :{port}/ ${HOME} {{x}}\n";
+        assert_eq!(
+            render(text, &values).unwrap(),
+            "---\ndescription: keeps {service}\n---\n# api\ncurl :8080/ ${HOME} {{x}}\n"
+        );
+        let err = render("{a} {service} {b} {a}", &values).unwrap_err();
+        assert_eq!(err.names, vec!["a", "b"]);
+        assert_eq!(err.to_string(), "no value for `a`, `b`");
+        assert_eq!(
+            render("no placeholders\r\n", &BTreeMap::new()).unwrap(),
+            "no placeholders\r\n"
+        );
+    }
+}

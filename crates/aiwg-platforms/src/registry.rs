@@ -1,0 +1,216 @@
+//! The registry: every platform spec, embedded from `platforms/*.toml` at build time, and
+//! resolution of the ids and aliases users type.
+
+use std::sync::OnceLock;
+
+use crate::spec::{PlatformSpec, SpecError};
+
+include!(concat!(env!("OUT_DIR"), "/platform_files.rs"));
+
+/// Every known platform, sorted by id.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    platforms: Vec<PlatformSpec>,
+}
+
+/// An id or alias that names no platform.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown platform `{given}`{}", did_you_mean.as_ref().map(|d| format!(" (did you mean `{d}`?)")).unwrap_or_default())]
+pub struct UnknownPlatform {
+    /// What the user typed.
+    pub given: String,
+    /// The closest id or alias, when one is close.
+    pub did_you_mean: Option<String>,
+    /// Every id, sorted, for the `hint:` line.
+    pub known: Vec<String>,
+}
+
+impl UnknownPlatform {
+    /// The `hint:` line: every known id, and where to see more.
+    pub fn hint(&self) -> String {
+        format!(
+            "known platforms: {} (`aiwg platforms` shows what each one takes)",
+            self.known.join(", ")
+        )
+    }
+}
+
+/// Why the platform files cannot be loaded (one file is broken, or two claim one name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error("`{name}` is claimed by both `platforms/{first}.toml` and `platforms/{second}.toml`")]
+    DuplicateName {
+        name: String,
+        first: String,
+        second: String,
+    },
+}
+
+impl Registry {
+    /// The platforms built into the binary. The files are validated by a test, so a broken
+    /// one never ships; this panics only on a build made from broken files.
+    pub fn builtin() -> &'static Registry {
+        static BUILTIN: OnceLock<Registry> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Registry::from_files(PLATFORM_FILES)
+                .unwrap_or_else(|e| panic!("built-in platform data is invalid: {e}"))
+        })
+    }
+
+    /// Loads and validates platform files given as (file name, text).
+    pub fn from_files(files: &[(&str, &str)]) -> Result<Registry, RegistryError> {
+        let mut platforms = Vec::with_capacity(files.len());
+        for (name, text) in files {
+            platforms.push(PlatformSpec::parse(name, text)?);
+        }
+        platforms.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for p in &platforms {
+            for name in std::iter::once(&p.id).chain(&p.aliases) {
+                if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
+                    return Err(RegistryError::DuplicateName {
+                        name: name.clone(),
+                        first: first.to_string(),
+                        second: p.id.clone(),
+                    });
+                }
+                seen.push((name, &p.id));
+            }
+        }
+        Ok(Registry { platforms })
+    }
+
+    /// Every platform, sorted by id.
+    pub fn all(&self) -> &[PlatformSpec] {
+        &self.platforms
+    }
+
+    /// The platform with this id or alias (case-insensitive).
+    pub fn get(&self, id_or_alias: &str) -> Option<&PlatformSpec> {
+        let wanted = id_or_alias.trim().to_ascii_lowercase();
+        self.platforms
+            .iter()
+            .find(|p| p.id == wanted || p.aliases.contains(&wanted))
+    }
+
+    /// Resolves ids and aliases to platforms, in the order given, without repeats.
+    /// `all` selects every platform.
+    pub fn resolve<S: AsRef<str>>(&self, ids: &[S]) -> Result<Vec<&PlatformSpec>, UnknownPlatform> {
+        let mut out: Vec<&PlatformSpec> = Vec::new();
+        for id in ids {
+            let id = id.as_ref();
+            if id.trim().eq_ignore_ascii_case("all") {
+                for p in &self.platforms {
+                    if !out.iter().any(|o| o.id == p.id) {
+                        out.push(p);
+                    }
+                }
+                continue;
+            }
+            let p = self.get(id).ok_or_else(|| self.unknown(id))?;
+            if !out.iter().any(|o| o.id == p.id) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    fn unknown(&self, given: &str) -> UnknownPlatform {
+        let lower = given.trim().to_ascii_lowercase();
+        let did_you_mean = self
+            .platforms
+            .iter()
+            .flat_map(|p| std::iter::once(&p.id).chain(&p.aliases))
+            .map(|name| (edit_distance(&lower, name), name))
+            .filter(|(d, name)| *d <= 2.max(name.len() / 3) || name.starts_with(&lower))
+            .min_by_key(|(d, name)| (*d, name.len()))
+            .map(|(_, name)| name.clone());
+        UnknownPlatform {
+            given: given.to_string(),
+            did_you_mean,
+            known: self.platforms.iter().map(|p| p.id.clone()).collect(),
+        }
+    }
+}
+
+/// Levenshtein distance between two short ASCII-ish strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_platform_file_loads() {
+        let r = Registry::from_files(PLATFORM_FILES).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.all().len(), PLATFORM_FILES.len());
+        assert!(
+            r.all().len() >= 12,
+            "the first twelve platforms are built in"
+        );
+    }
+
+    #[test]
+    fn resolves_ids_aliases_and_all() {
+        let r = Registry::builtin();
+        let ids = |given: &[&str]| -> Vec<String> {
+            r.resolve(given)
+                .unwrap()
+                .iter()
+                .map(|p| p.id.clone())
+                .collect()
+        };
+        assert_eq!(
+            ids(&["codex", "openai", "Claude-Code"]),
+            ["codex", "claude-code"]
+        );
+        assert_eq!(ids(&["devin"]), ["windsurf"]);
+        assert_eq!(ids(&["gemini"]), ["antigravity"]);
+        assert_eq!(ids(&["all"]).len(), r.all().len());
+    }
+
+    fn check_unknown(given: &str, suggestion: Option<&str>) {
+        let e = Registry::builtin().resolve(&[given]).unwrap_err();
+        assert_eq!(e.did_you_mean.as_deref(), suggestion, "{given}");
+        assert!(e.known.contains(&"codex".to_string()));
+    }
+
+    #[test]
+    fn unknown_ids_suggest_the_closest() {
+        check_unknown("cursr", Some("cursor"));
+        check_unknown("claude-cod", Some("claude-code"));
+        check_unknown("copliot", Some("copilot"));
+        check_unknown("xyzzy-frobnicator", None);
+        let e = Registry::builtin().resolve(&["cursr"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown platform `cursr` (did you mean `cursor`?)"
+        );
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let a = "id = \"a\"\nname = \"A\"\ndocs = \"https://a\"\naliases = [\"x\"]\n";
+        let b = "id = \"b\"\nname = \"B\"\ndocs = \"https://b\"\naliases = [\"x\"]\n";
+        let e = Registry::from_files(&[("a.toml", a), ("b.toml", b)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`x` is claimed by both `platforms/a.toml` and `platforms/b.toml`"
+        );
+    }
+}

@@ -1,0 +1,262 @@
+//! Skill placement by reader set: which skills folders to write so every platform that needs
+//! a skill sees it exactly once.
+//!
+//! Each selected platform reads a set of folders (Copilot: `.github/skills`, `.claude/skills`,
+//! `.agents/skills`; Claude Code: `.claude/skills` only). The planner picks the set of folders
+//! to write that, in this order of importance:
+//! 1. reaches every platform that needs the skill;
+//! 2. shows it as few extra times as possible (a needing platform that reads two written
+//!    folders sees it twice; a platform that does not need it, such as one with native
+//!    commands seeing a command written as a skill for another platform, sees it once too often);
+//! 3. writes as few folders as possible;
+//! 4. prefers the shared `.agents/skills`;
+//! 5. breaks ties by folder name, so the result is deterministic.
+//!
+//! Where no choice avoids a duplicate (Claude Code reads only `.claude/skills`, Codex only
+//! `.agents/skills`, Copilot reads both), the caller reports it as a warning.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The shared cross-platform skills folder.
+pub const SHARED: &str = ".agents/skills";
+
+/// Brute force over subsets up to this many candidate folders; greedy above it.
+const EXACT_LIMIT: usize = 20;
+
+/// One selected platform as a skills reader, in one scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader<'a> {
+    pub platform: &'a str,
+    /// The folder the platform calls its own, if any.
+    pub own: Option<&'a str>,
+    /// Every folder it reads skills from.
+    pub reads: Vec<&'a str>,
+}
+
+/// The folders to write, and what each reader sees.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Folders to write, sorted.
+    pub dirs: Vec<String>,
+    /// For every reader, the written folders it reads (sorted by folder).
+    pub seen: BTreeMap<String, Vec<String>>,
+}
+
+/// Chooses the folders for a skill needed by `needers` (platform ids) among `readers`.
+pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
+    let needing: Vec<&Reader> = readers
+        .iter()
+        .filter(|r| needers.contains(r.platform))
+        .collect();
+    // Candidates: every needer's own folder, and the shared folder when a needer reads it.
+    let mut candidates: Vec<&str> = Vec::new();
+    if needing.iter().any(|r| r.reads.contains(&SHARED)) {
+        candidates.push(SHARED);
+    }
+    for r in &needing {
+        if let Some(own) = r.own {
+            if !candidates.contains(&own) {
+                candidates.push(own);
+            }
+        }
+    }
+    // Folders read by exactly the same platforms are interchangeable: keep the first.
+    let reader_set = |dir: &str| -> Vec<&str> {
+        readers
+            .iter()
+            .filter(|r| r.reads.contains(&dir))
+            .map(|r| r.platform)
+            .collect()
+    };
+    let mut unique: Vec<&str> = Vec::new();
+    for c in candidates {
+        if !unique.iter().any(|u| reader_set(u) == reader_set(c)) {
+            unique.push(c);
+        }
+    }
+    // Sorted candidates make every subset's folder list sorted, for the tie-break.
+    unique.sort_unstable();
+    let chosen: Vec<&str> = if unique.len() <= EXACT_LIMIT {
+        // Per reader, the candidates it reads, as a bit mask over `unique`.
+        let reads: Vec<(bool, u32)> = readers
+            .iter()
+            .map(|r| {
+                let mask = unique
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| r.reads.contains(d))
+                    .fold(0u32, |m, (i, _)| m | (1 << i));
+                (needers.contains(r.platform), mask)
+            })
+            .collect();
+        let shared_bit = unique
+            .iter()
+            .position(|d| *d == SHARED)
+            .map_or(0, |i| 1u32 << i);
+        let mut best: Option<(Score, u32)> = None;
+        for mask in 1u32..(1u32 << unique.len()) {
+            let s = score(&reads, shared_bit, mask);
+            let better = match &best {
+                None => true,
+                Some((b, bm)) => s < *b || (s == *b && names(&unique, mask) < names(&unique, *bm)),
+            };
+            if better {
+                best = Some((s, mask));
+            }
+        }
+        best.map(|(_, m)| names(&unique, m)).unwrap_or_default()
+    } else {
+        let mut set: Vec<&str> = Vec::new();
+        if unique.contains(&SHARED) {
+            set.push(SHARED);
+        }
+        for r in &needing {
+            if !r.reads.iter().any(|d| set.contains(d)) {
+                if let Some(own) = r.own {
+                    set.push(own);
+                }
+            }
+        }
+        set.sort_unstable();
+        set
+    };
+    let seen = readers
+        .iter()
+        .map(|r| {
+            let mut dirs: Vec<String> = chosen
+                .iter()
+                .filter(|d| r.reads.contains(d))
+                .map(|d| d.to_string())
+                .collect();
+            dirs.sort();
+            (r.platform.to_string(), dirs)
+        })
+        .collect();
+    Placement {
+        dirs: chosen.iter().map(|d| d.to_string()).collect(),
+        seen,
+    }
+}
+
+/// Lower is better; compared field by field.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Score {
+    uncovered: usize,
+    extra_copies: usize,
+    folders: usize,
+    without_shared: bool,
+}
+
+/// The folders of `unique` selected by `mask`, in order.
+fn names<'a>(unique: &[&'a str], mask: u32) -> Vec<&'a str> {
+    (0..unique.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| unique[i])
+        .collect()
+}
+
+/// Scores the folders selected by `mask`; `reads` is (needs it, folders read) per reader.
+fn score(reads: &[(bool, u32)], shared_bit: u32, mask: u32) -> Score {
+    let mut uncovered = 0;
+    let mut extra_copies = 0;
+    for (needs, read) in reads {
+        let seen = (read & mask).count_ones() as usize;
+        if *needs {
+            if seen == 0 {
+                uncovered += 1;
+            }
+            extra_copies += seen.saturating_sub(1);
+        } else {
+            extra_copies += seen;
+        }
+    }
+    Score {
+        uncovered,
+        extra_copies,
+        folders: mask.count_ones() as usize,
+        without_shared: mask & shared_bit == 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader<'a>(platform: &'a str, own: &'a str, reads: &[&'a str]) -> Reader<'a> {
+        Reader {
+            platform,
+            own: Some(own),
+            reads: reads.to_vec(),
+        }
+    }
+
+    fn claude() -> Reader<'static> {
+        reader("claude-code", ".claude/skills", &[".claude/skills"])
+    }
+    fn codex() -> Reader<'static> {
+        reader("codex", SHARED, &[SHARED])
+    }
+    fn copilot() -> Reader<'static> {
+        reader(
+            "copilot",
+            ".github/skills",
+            &[".github/skills", ".claude/skills", SHARED],
+        )
+    }
+    fn factory() -> Reader<'static> {
+        reader("factory", ".factory/skills", &[".factory/skills"])
+    }
+
+    /// Places a skill needed by every reader and compares the folders and duplicate readers.
+    fn check(readers: Vec<Reader<'static>>, dirs: &[&str], seen_twice: &[&str]) {
+        let needers: BTreeSet<&str> = readers.iter().map(|r| r.platform).collect();
+        let p = place(&readers, &needers);
+        assert_eq!(p.dirs, dirs, "{readers:?}");
+        let twice: Vec<&str> = p
+            .seen
+            .iter()
+            .filter(|(_, d)| d.len() > 1)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(twice, seen_twice);
+        assert!(p.seen.values().all(|d| !d.is_empty()), "everyone sees it");
+    }
+
+    #[test]
+    fn placements() {
+        check(vec![codex()], &[SHARED], &[]);
+        check(vec![claude()], &[".claude/skills"], &[]);
+        check(vec![codex(), copilot()], &[SHARED], &[]);
+        // Copilot reads Claude's folder: one copy there serves both.
+        check(vec![claude(), copilot()], &[".claude/skills"], &[]);
+        check(vec![claude(), codex()], &[SHARED, ".claude/skills"], &[]);
+        // Unavoidable: Copilot reads both folders the other two need.
+        check(
+            vec![claude(), codex(), copilot()],
+            &[SHARED, ".claude/skills"],
+            &["copilot"],
+        );
+        check(
+            vec![claude(), factory(), codex()],
+            &[SHARED, ".claude/skills", ".factory/skills"],
+            &[],
+        );
+    }
+
+    #[test]
+    fn non_needers_are_spared_when_possible() {
+        // A command written as a skill for Codex: Copilot has native commands and reads the
+        // shared folder, so it sees the extra skill; nothing avoids that, but nothing more.
+        let readers = vec![codex(), copilot()];
+        let needers: BTreeSet<&str> = ["codex"].into();
+        let p = place(&readers, &needers);
+        assert_eq!(p.dirs, [SHARED]);
+        assert_eq!(p.seen["copilot"], [SHARED]);
+        // Factory needs it, Claude does not: Factory's own folder, which Claude never reads.
+        let readers = vec![claude(), factory()];
+        let needers: BTreeSet<&str> = ["factory"].into();
+        let p = place(&readers, &needers);
+        assert_eq!(p.dirs, [".factory/skills"]);
+        assert!(p.seen["claude-code"].is_empty());
+    }
+}

@@ -1,0 +1,556 @@
+//! `PlatformSpec`: the shape of `platforms/<id>.toml`, read with serde and validated at load.
+//!
+//! A platform is data: per artifact kind and scope, a path pattern (`.claude/agents/{name}.md`),
+//! a file format, a frontmatter template, and what to do when the platform has no native place
+//! for the kind (the fallback). Model tiers and tool names map through tables. The schema is
+//! documented key by key in `CONTRIBUTING.md`.
+
+use std::collections::BTreeMap;
+
+use aiwg_core::target::Scope;
+use aiwg_core::{Kind, RelPath};
+use serde::Deserialize;
+
+use crate::template;
+
+/// One platform, as `platforms/<id>.toml` describes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// The id users type (`claude-code`): `[a-z0-9-]`, equal to the file stem.
+    pub id: String,
+    /// The display name (`Claude Code`).
+    pub name: String,
+    /// Other names `--platforms` accepts (`claude`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The vendor's documentation page this file follows.
+    pub docs: String,
+    /// The shared instruction file (AGENTS.md, CLAUDE.md, ...) that receives managed sections.
+    #[serde(default)]
+    pub instructions: Instructions,
+    /// Model tiers to the platform's model ids.
+    #[serde(default)]
+    pub models: Models,
+    /// Claude-style tool names (`Read`) to the platform's names; empty = Claude's names.
+    /// An empty string value means the platform has no such tool (dropped with a warning).
+    #[serde(default)]
+    pub tools: BTreeMap<String, String>,
+    /// Every tool the platform knows, for templates that write a `{tools_map}` of
+    /// enabled/disabled tools (OpenCode).
+    #[serde(default)]
+    pub tool_universe: Vec<String>,
+    /// What happens to a tool name the `tools` table does not know.
+    #[serde(default)]
+    pub unknown_tools: UnknownTools,
+    #[serde(default)]
+    pub agent: KindSpec,
+    #[serde(default)]
+    pub command: KindSpec,
+    #[serde(default)]
+    pub rule: KindSpec,
+    #[serde(default)]
+    pub skill: SkillSpec,
+    #[serde(default)]
+    pub behavior: BehaviorSpec,
+}
+
+/// What to do with a tool name a platform's `tools` table does not list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownTools {
+    /// Pass it through unchanged, with a warning.
+    #[default]
+    Keep,
+    /// Leave it out, with a warning (for platforms where an invalid name breaks the agent).
+    Drop,
+}
+
+/// `[instructions]`: the platform's always-loaded Markdown file, per scope.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instructions {
+    /// Relative to the repository root (`AGENTS.md`).
+    pub project: Option<String>,
+    /// Relative to the home folder (`.codex/AGENTS.md`).
+    pub user: Option<String>,
+    /// The platform stops reading the file after this many bytes (Codex: 32 KiB).
+    pub max_bytes: Option<usize>,
+    /// The platform truncates the file after this many characters (Hermes: 20,000).
+    pub max_chars: Option<usize>,
+    /// For a platform that does not read `AGENTS.md` (Claude Code): the import line (`@AGENTS.md`)
+    /// written as a managed section of its project instruction file whenever a render manages
+    /// the project's `AGENTS.md`.
+    pub bridge: Option<String>,
+}
+
+impl Instructions {
+    /// The file for `scope`, if the platform has one there.
+    pub fn path(&self, scope: Scope) -> Option<&str> {
+        match scope {
+            Scope::Project => self.project.as_deref(),
+            Scope::User => self.user.as_deref(),
+        }
+    }
+}
+
+/// `[models]`: tier names to model ids, and which concrete ids the platform can run.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Models {
+    pub opus: Option<String>,
+    pub sonnet: Option<String>,
+    pub haiku: Option<String>,
+    /// What `model: inherit` becomes; absent = the key is left out (the platform's default).
+    pub inherit: Option<String>,
+    /// Prefixes of concrete model ids that work on this platform (`claude-`); any other
+    /// concrete id is dropped with a warning.
+    #[serde(default)]
+    pub accept: Vec<String>,
+}
+
+impl Models {
+    /// The id for a tier name (`opus`).
+    pub fn tier(&self, tier: &str) -> Option<&str> {
+        match tier {
+            "opus" => self.opus.as_deref(),
+            "sonnet" => self.sonnet.as_deref(),
+            "haiku" => self.haiku.as_deref(),
+            "inherit" => self.inherit.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// How a file-per-artifact kind is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Markdown with a YAML frontmatter block built from the `frontmatter` template.
+    #[default]
+    Markdown,
+    /// Codex custom agent: TOML with `name`, `description`, `model`, `developer_instructions`.
+    CodexAgent,
+    /// Antigravity custom agent: a folder with `agent.json` and `config.yaml`.
+    AntigravityAgent,
+    /// Gemini CLI custom command: TOML with `description` and `prompt` (`{{args}}`).
+    GeminiCommand,
+}
+
+/// What a platform does with a kind it has no native place for (in a scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    /// Deploy as a skill folder (commands, runbooks).
+    Skill,
+    /// Deploy as a managed section of the platform's instruction file (agents, rules).
+    Section,
+    /// Do not deploy; say so.
+    Skip,
+}
+
+impl Fallback {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fallback::Skill => "skill",
+            Fallback::Section => "section",
+            Fallback::Skip => "skip",
+        }
+    }
+}
+
+/// `[agent]`, `[command]`, `[rule]`: where one file per artifact goes, in which format.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindSpec {
+    #[serde(default)]
+    pub format: Format,
+    /// Path pattern relative to the repository root; `{name}` is the artifact name.
+    pub project: Option<String>,
+    /// Path pattern relative to the home folder.
+    pub user: Option<String>,
+    /// What to do in a scope with no path (default: agents and rules become sections,
+    /// commands become skills).
+    pub fallback: Option<Fallback>,
+    /// Copy every source frontmatter key the template does not set (Claude Code keeps its
+    /// own keys).
+    #[serde(default)]
+    pub passthrough: bool,
+    /// Frontmatter keys in output order; values are literals or `{variable}` templates.
+    #[serde(default)]
+    pub frontmatter: toml::Table,
+    /// Rules only: extra frontmatter by activation (always, globs, model-decided).
+    #[serde(default)]
+    pub when: When,
+    /// The platform reads at most this many characters of one file: warn above it.
+    pub max_chars: Option<usize>,
+    /// What `$ARGUMENTS` in a command body becomes (`{{args}}`); absent = unchanged.
+    pub arguments: Option<String>,
+}
+
+impl KindSpec {
+    /// The path pattern for `scope`.
+    pub fn path(&self, scope: Scope) -> Option<&str> {
+        match scope {
+            Scope::Project => self.project.as_deref(),
+            Scope::User => self.user.as_deref(),
+        }
+    }
+}
+
+/// `[rule.when.*]`: frontmatter added by how a rule activates.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// `always: true` in the source.
+    #[serde(default)]
+    pub always: toml::Table,
+    /// The source names `globs`.
+    #[serde(default)]
+    pub globs: toml::Table,
+    /// Neither: the agent decides from the description.
+    #[serde(default)]
+    pub model: toml::Table,
+}
+
+/// `[skill]`: the platform's own skills folder and every folder it reads skills from.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillSpec {
+    /// The platform's own folder in the repository (`.claude/skills`).
+    pub project: Option<String>,
+    /// The platform's own folder under home.
+    pub user: Option<String>,
+    /// Every project folder the platform reads skills from (default: its own).
+    #[serde(default)]
+    pub reads_project: Vec<String>,
+    /// Every user folder the platform reads skills from (default: its own).
+    #[serde(default)]
+    pub reads_user: Vec<String>,
+    /// SKILL.md in the platform's own folder keeps every source key (Claude Code), not only
+    /// the Agent Skills spec keys.
+    #[serde(default)]
+    pub passthrough: bool,
+}
+
+impl SkillSpec {
+    /// The own folder for `scope`.
+    pub fn own(&self, scope: Scope) -> Option<&str> {
+        match scope {
+            Scope::Project => self.project.as_deref(),
+            Scope::User => self.user.as_deref(),
+        }
+    }
+
+    /// Every folder read in `scope` (the own folder included).
+    pub fn reads(&self, scope: Scope) -> Vec<&str> {
+        let listed = match scope {
+            Scope::Project => &self.reads_project,
+            Scope::User => &self.reads_user,
+        };
+        let mut all: Vec<&str> = listed.iter().map(String::as_str).collect();
+        if let Some(own) = self.own(scope) {
+            if !all.contains(&own) {
+                all.insert(0, own);
+            }
+        }
+        all
+    }
+}
+
+/// How behaviors (event hooks) are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BehaviorFormat {
+    /// Claude Code's `hooks` key in a settings JSON file (also Factory's).
+    #[default]
+    ClaudeHooks,
+}
+
+/// `[behavior]`: where hook scripts go and which settings file registers them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviorSpec {
+    #[serde(default)]
+    pub format: BehaviorFormat,
+    /// The settings file in the repository whose `hooks` key aiwg merges into.
+    pub project: Option<String>,
+    /// The settings file under home.
+    pub user: Option<String>,
+    /// Folder pattern the behavior's files are copied to (`.claude/hooks/{name}`).
+    pub scripts: Option<String>,
+    /// Put before the script path in the hook command, per scope.
+    #[serde(default)]
+    pub command_prefix: ScopedText,
+    /// Hook events the platform supports; empty = any.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Said once (as an info notice) whenever behaviors are written for this platform.
+    pub notice: Option<String>,
+}
+
+impl BehaviorSpec {
+    /// The settings file for `scope`.
+    pub fn path(&self, scope: Scope) -> Option<&str> {
+        match scope {
+            Scope::Project => self.project.as_deref(),
+            Scope::User => self.user.as_deref(),
+        }
+    }
+}
+
+/// A text per scope.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopedText {
+    #[serde(default)]
+    pub project: String,
+    #[serde(default)]
+    pub user: String,
+}
+
+impl ScopedText {
+    /// The text for `scope`.
+    pub fn get(&self, scope: Scope) -> &str {
+        match scope {
+            Scope::Project => &self.project,
+            Scope::User => &self.user,
+        }
+    }
+}
+
+/// A platform file that cannot be used, with the line of the problem when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct SpecError {
+    /// `platforms/<file>`.
+    pub file: String,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl PlatformSpec {
+    /// Parses and validates `text`, read from `platforms/<file_name>`.
+    pub fn parse(file_name: &str, text: &str) -> Result<PlatformSpec, SpecError> {
+        let file = format!("platforms/{file_name}");
+        let spec: PlatformSpec = toml::from_str(text).map_err(|e| SpecError {
+            file: file.clone(),
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u32 + 1),
+            message: e.message().trim().to_string(),
+        })?;
+        let problems = spec.problems(file_name);
+        match problems.into_iter().next() {
+            None => Ok(spec),
+            Some(message) => Err(SpecError {
+                file,
+                line: None,
+                message,
+            }),
+        }
+    }
+
+    /// The rule for `kind` (agent, command, rule); `None` for skills, behaviors, runbooks.
+    pub fn kind(&self, kind: Kind) -> Option<&KindSpec> {
+        match kind {
+            Kind::Agent => Some(&self.agent),
+            Kind::Command => Some(&self.command),
+            Kind::Rule => Some(&self.rule),
+            _ => None,
+        }
+    }
+
+    /// Everything wrong with this spec, for the file `file_name`.
+    fn problems(&self, file_name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if !is_id(&self.id) {
+            out.push(format!("id `{}` must be `[a-z0-9-]`", self.id));
+        }
+        if file_name.strip_suffix(".toml") != Some(self.id.as_str()) {
+            out.push(format!(
+                "id `{}` must match the file name `{file_name}`",
+                self.id
+            ));
+        }
+        for alias in &self.aliases {
+            if !is_id(alias) {
+                out.push(format!("alias `{alias}` must be `[a-z0-9-]`"));
+            }
+        }
+        if !self.docs.starts_with("https://") {
+            out.push(format!("docs `{}` must be an https:// address", self.docs));
+        }
+        for scope in [Scope::Project, Scope::User] {
+            if let Some(p) = self.instructions.path(scope) {
+                check_path(&mut out, "instructions", scope, p, false);
+                // Sections are marked with HTML comments: Markdown, or a plain text file the
+                // platform reads as Markdown (`.goosehints`).
+                if !(p.ends_with(".md") || p.ends_with("hints")) {
+                    out.push(format!(
+                        "instructions.{scope} `{p}` must be a Markdown file (sections are Markdown comments)"
+                    ));
+                }
+            }
+            for (label, kind) in [
+                ("agent", &self.agent),
+                ("command", &self.command),
+                ("rule", &self.rule),
+            ] {
+                if let Some(p) = kind.path(scope) {
+                    check_path(&mut out, label, scope, p, true);
+                }
+            }
+            if let Some(own) = self.skill.own(scope) {
+                check_path(&mut out, "skill", scope, own, false);
+            }
+            for dir in self.skill.reads(scope) {
+                check_path(&mut out, "skill.reads", scope, dir, false);
+            }
+            if let Some(p) = self.behavior.path(scope) {
+                check_path(&mut out, "behavior", scope, p, false);
+                if !p.ends_with(".json") {
+                    out.push(format!(
+                        "behavior.{scope} `{p}` must be a JSON settings file"
+                    ));
+                }
+                if self.behavior.scripts.is_none() {
+                    out.push("behavior needs `scripts`, the folder hook files go to".into());
+                }
+            }
+        }
+        if let Some(s) = &self.behavior.scripts {
+            check_path(&mut out, "behavior.scripts", Scope::Project, s, true);
+        }
+        for (label, kind, allowed) in [
+            (
+                "agent",
+                &self.agent,
+                &[Fallback::Section, Fallback::Skip][..],
+            ),
+            (
+                "command",
+                &self.command,
+                &[Fallback::Skill, Fallback::Section, Fallback::Skip][..],
+            ),
+            ("rule", &self.rule, &[Fallback::Section, Fallback::Skip][..]),
+        ] {
+            if let Some(f) = kind.fallback {
+                if !allowed.contains(&f) {
+                    out.push(format!(
+                        "{label}.fallback `{}` is not possible for this kind (use one of {})",
+                        f.as_str(),
+                        allowed
+                            .iter()
+                            .map(|f| format!("`{}`", f.as_str()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+            let tables = [
+                ("frontmatter", &kind.frontmatter),
+                ("when.always", &kind.when.always),
+                ("when.globs", &kind.when.globs),
+                ("when.model", &kind.when.model),
+            ];
+            for (table_name, table) in tables {
+                for (key, value) in table.iter() {
+                    if let Err(e) = template::check(value) {
+                        out.push(format!("{label}.{table_name}.{key}: {e}"));
+                    }
+                }
+            }
+            let format_ok = match kind.format {
+                Format::Markdown => true,
+                Format::CodexAgent | Format::AntigravityAgent => label == "agent",
+                Format::GeminiCommand => label == "command",
+            };
+            if !format_ok {
+                out.push(format!("{label}.format does not apply to {label}s"));
+            }
+        }
+        if label_has_when(&self.agent) || label_has_when(&self.command) {
+            out.push("`when` tables apply to rules only".into());
+        }
+        out
+    }
+}
+
+fn label_has_when(kind: &KindSpec) -> bool {
+    kind.when != When::default()
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Checks a path pattern: a valid relative path once `{name}` is filled, with `{name}` when
+/// the kind is one file per artifact.
+fn check_path(out: &mut Vec<String>, label: &str, scope: Scope, pattern: &str, per_name: bool) {
+    if per_name != pattern.contains("{name}") {
+        out.push(if per_name {
+            format!("{label}.{scope} `{pattern}` needs `{{name}}`")
+        } else {
+            format!("{label}.{scope} `{pattern}` cannot hold `{{name}}`")
+        });
+    }
+    if let Err(e) = RelPath::new(&pattern.replace("{name}", "x")) {
+        out.push(format!("{label}.{scope}: {e}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expect: Result<(), &str>) {
+        let got = PlatformSpec::parse("demo.toml", text)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            got.as_ref().map(|_| ()).map_err(String::as_str),
+            expect,
+            "{text}"
+        );
+    }
+
+    const HEAD: &str = "id = \"demo\"\nname = \"Demo\"\ndocs = \"https://example.org\"\n";
+
+    #[test]
+    fn valid_and_invalid_specs() {
+        check(HEAD, Ok(()));
+        check(
+            &format!("{HEAD}[agent]\nproject = \".demo/agents/{{name}}.md\"\n"),
+            Ok(()),
+        );
+        check(
+            &format!("{HEAD}[agent]\nproject = \".demo/agents/x.md\"\n"),
+            Err("platforms/demo.toml: agent.project `.demo/agents/x.md` needs `{name}`"),
+        );
+        check(
+            &format!("{HEAD}[agent]\nproject = \"../{{name}}.md\"\n"),
+            Err("platforms/demo.toml: agent.project: path `../x.md` leaves its folder (`..`)"),
+        );
+        check(
+            &format!("{HEAD}[agent]\nfallback = \"skill\"\n"),
+            Err("platforms/demo.toml: agent.fallback `skill` is not possible for this kind (use one of `section`, `skip`)"),
+        );
+        check(
+            &format!("{HEAD}[rule.frontmatter]\npaths = \"{{globz}}\"\n"),
+            Err("platforms/demo.toml: rule.frontmatter.paths: unknown variable `{globz}`"),
+        );
+        check(
+            &format!("{HEAD}colour = 1\n"),
+            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`"),
+        );
+        check(
+            "id = \"other\"\nname = \"x\"\ndocs = \"https://x\"\n",
+            Err("platforms/demo.toml: id `other` must match the file name `demo.toml`"),
+        );
+    }
+}

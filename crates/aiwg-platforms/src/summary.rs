@@ -1,0 +1,267 @@
+//! What each platform does with each kind in each scope — native, a fallback, or
+//! unsupported — and where it goes. Feeds `aiwg platforms` and the README table.
+
+use aiwg_core::target::Scope;
+use aiwg_core::Kind;
+
+use crate::spec::{Fallback, PlatformSpec};
+use crate::Registry;
+
+/// How a platform takes a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Support {
+    /// The platform reads this kind natively.
+    Native,
+    /// Deployed in another documented form (a command as a skill, a rule as a section).
+    Fallback,
+    /// Not deployed; `aiwg apply` says so.
+    Unsupported,
+}
+
+/// One kind on one platform in one scope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KindSupport {
+    pub support: Support,
+    /// The form it takes when not native: `skill`, `section`, `rule`.
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_: Option<&'static str>,
+    /// Where it goes (`.claude/agents/{name}.md`), relative to the scope root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl KindSupport {
+    fn native(path: impl Into<String>) -> Self {
+        KindSupport {
+            support: Support::Native,
+            as_: None,
+            path: Some(path.into()),
+        }
+    }
+    fn fallback(as_: &'static str, path: impl Into<String>) -> Self {
+        KindSupport {
+            support: Support::Fallback,
+            as_: Some(as_),
+            path: Some(path.into()),
+        }
+    }
+    fn unsupported() -> Self {
+        KindSupport {
+            support: Support::Unsupported,
+            as_: None,
+            path: None,
+        }
+    }
+
+    /// Short text for tables: `.claude/agents/{name}.md`, `skill: .agents/skills/`, `—`.
+    pub fn short(&self) -> String {
+        match (self.support, self.as_, &self.path) {
+            (Support::Native, _, Some(p)) => format!("`{p}`"),
+            (Support::Fallback, Some(as_), Some(p)) => format!("{as_} in `{p}`"),
+            _ => "—".to_string(),
+        }
+    }
+}
+
+/// How `p` takes `kind` in `scope`.
+pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
+    // Where a skill goes when this platform is deployed alone (with others selected, the
+    // folder can change: see `skills::place`).
+    let skill_dir = p.skill.own(scope).map(|own| {
+        let reader = crate::skills::Reader {
+            platform: &p.id,
+            own: Some(own),
+            reads: p.skill.reads(scope),
+        };
+        let placed = crate::skills::place(&[reader], &[p.id.as_str()].into());
+        let dir = placed.dirs.first().map(String::as_str).unwrap_or(own);
+        format!("{dir}/{{name}}/")
+    });
+    let section = |p: &PlatformSpec| match p.instructions.path(scope) {
+        Some(file) => KindSupport::fallback("section", file),
+        None => KindSupport::unsupported(),
+    };
+    match kind {
+        Kind::Skill => match skill_dir {
+            Some(d) => KindSupport::native(d),
+            None => KindSupport::unsupported(),
+        },
+        Kind::Behavior => match (p.behavior.path(scope), &p.behavior.scripts) {
+            (Some(settings), Some(_)) => KindSupport::native(settings),
+            _ => KindSupport::unsupported(),
+        },
+        Kind::Runbook => match (skill_dir, p.rule.path(scope)) {
+            (Some(d), _) => KindSupport::fallback("skill", d),
+            (None, Some(r)) => KindSupport::fallback("rule", r),
+            (None, None) => section(p),
+        },
+        Kind::Agent | Kind::Command | Kind::Rule => {
+            let spec = p.kind(kind).expect("file kinds have a spec");
+            if let Some(path) = spec.path(scope) {
+                return KindSupport::native(path);
+            }
+            let fallback = spec.fallback.unwrap_or(if kind == Kind::Command {
+                Fallback::Skill
+            } else {
+                Fallback::Section
+            });
+            match fallback {
+                Fallback::Skill => match skill_dir {
+                    Some(d) => KindSupport::fallback("skill", d),
+                    None => KindSupport::unsupported(),
+                },
+                Fallback::Section => section(p),
+                Fallback::Skip => KindSupport::unsupported(),
+            }
+        }
+    }
+}
+
+/// One kind on one platform, in both scopes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KindRow {
+    pub kind: Kind,
+    pub project: KindSupport,
+    pub user: KindSupport,
+}
+
+/// One platform's row: ids and every kind in both scopes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlatformRow {
+    pub id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub docs: String,
+    /// Every kind, in `Kind::ALL` order.
+    pub kinds: Vec<KindRow>,
+}
+
+/// Every platform of `registry`, sorted by id.
+pub fn rows(registry: &Registry) -> Vec<PlatformRow> {
+    registry
+        .all()
+        .iter()
+        .map(|p| PlatformRow {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            aliases: p.aliases.clone(),
+            docs: p.docs.clone(),
+            kinds: Kind::ALL
+                .iter()
+                .map(|k| KindRow {
+                    kind: *k,
+                    project: kind_support(p, *k, Scope::Project),
+                    user: kind_support(p, *k, Scope::User),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The Markdown table of the README: one row per platform, project scope, with a mark per
+/// kind (✓ native, ↪ fallback, — none).
+pub fn markdown_table(registry: &Registry) -> String {
+    let mut out = String::from(
+        "| Platform | id (aliases) | Agents | Skills | Commands | Rules | Behaviors | Runbooks |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for row in rows(registry) {
+        let ids = if row.aliases.is_empty() {
+            format!("`{}`", row.id)
+        } else {
+            format!(
+                "`{}` ({})",
+                row.id,
+                row.aliases
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let cells: Vec<String> = row
+            .kinds
+            .iter()
+            .map(|k| &k.project)
+            .map(|s| match s.support {
+                Support::Native => format!("✓ {}", s.short()),
+                Support::Fallback => format!("↪ {}", s.short()),
+                Support::Unsupported => "—".to_string(),
+            })
+            .collect();
+        out.push_str(&format!(
+            "| [{}]({}) | {ids} | {} |\n",
+            row.name,
+            row.docs,
+            cells.join(" | ")
+        ));
+    }
+    out.push_str("\n✓ native, ↪ deployed in another documented form, — not deployed (`aiwg apply` says so). Project scope shown; `aiwg platforms` lists user scope too.\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(id: &str, kind: Kind, scope: Scope, expect: &str) {
+        let p = Registry::builtin().get(id).unwrap();
+        let s = kind_support(p, kind, scope);
+        assert_eq!(
+            format!("{:?} {}", s.support, s.short()),
+            expect,
+            "{id} {kind} {scope}"
+        );
+    }
+
+    #[test]
+    fn support_per_kind_and_scope() {
+        check(
+            "claude-code",
+            Kind::Agent,
+            Scope::Project,
+            "Native `.claude/agents/{name}.md`",
+        );
+        check(
+            "codex",
+            Kind::Command,
+            Scope::Project,
+            "Fallback skill in `.agents/skills/{name}/`",
+        );
+        check(
+            "codex",
+            Kind::Rule,
+            Scope::User,
+            "Fallback section in `.codex/AGENTS.md`",
+        );
+        check("agents-md", Kind::Command, Scope::Project, "Unsupported —");
+        check(
+            "agents-md",
+            Kind::Runbook,
+            Scope::Project,
+            "Fallback section in `AGENTS.md`",
+        );
+        check("cursor", Kind::Rule, Scope::User, "Unsupported —");
+        check("hermes", Kind::Skill, Scope::Project, "Unsupported —");
+        check(
+            "hermes",
+            Kind::Skill,
+            Scope::User,
+            "Native `.hermes/skills/{name}/`",
+        );
+        check(
+            "factory",
+            Kind::Behavior,
+            Scope::Project,
+            "Native `.factory/settings.json`",
+        );
+    }
+
+    #[test]
+    fn readme_table_has_a_row_per_platform() {
+        let table = markdown_table(Registry::builtin());
+        for p in Registry::builtin().all() {
+            assert!(table.contains(&format!("`{}`", p.id)), "{}", p.id);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `aiwg platforms [--json]`: every platform, its aliases, and per kind whether it is
+//! native, a fallback or unsupported, and where it goes in each scope.
+
+use std::io::Write as _;
+
+use aiwg_platforms::summary::{self, KindSupport, Support};
+use aiwg_platforms::Registry;
+
+use super::Context;
+
+/// Prints the table (or JSON) on stdout.
+pub fn run(_ctx: &Context, json: bool) -> anyhow::Result<u8> {
+    let rows = summary::rows(Registry::builtin());
+    let mut out = std::io::stdout().lock();
+    if json {
+        // Schema: {"platforms": [{"id", "name", "aliases", "docs", "kinds": [{"kind",
+        // "project": {"support": "native|fallback|unsupported", "as"?, "path"?}, "user": {...}}]}]}
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "platforms": rows }))?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let aliases = if row.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (alias {})", row.aliases.join(", "))
+        };
+        writeln!(out, "{}{aliases} — {}", row.id, row.name)?;
+        writeln!(out, "  {:<9} {:<44} user (under ~/)", "kind", "project")?;
+        for k in &row.kinds {
+            writeln!(
+                out,
+                "  {:<9} {:<44} {}",
+                k.kind.as_str(),
+                cell(&k.project),
+                cell(&k.user)
+            )?;
+        }
+    }
+    Ok(0)
+}
+
+/// `native .claude/agents/{name}.md`, `skill .agents/skills/{name}/`, `-`.
+fn cell(s: &KindSupport) -> String {
+    let path = s.path.as_deref().unwrap_or("");
+    match s.support {
+        Support::Native => format!("native {path}"),
+        Support::Fallback => format!("{} {path}", s.as_.unwrap_or("fallback")),
+        Support::Unsupported => "-".to_string(),
+    }
+}

@@ -1,0 +1,235 @@
+//! `aiwg use <name|path|name@path>`: adds a framework or source to `aiwg.toml` (creating it
+//! with the platforms found in the repository) and applies.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::{Context, UserError};
+use crate::cli::TargetArgs;
+use crate::config_edit;
+use crate::frameworks;
+use crate::pipeline::DEFAULT_PLATFORMS;
+use crate::project::{self, Project};
+use aiwg_core::config::{Config, CONFIG_FILE};
+
+/// Files and folders whose presence in a repository shows a team uses a platform.
+/// `.github/` alone is not a sign of Copilot (most repositories have workflows there),
+/// so only Copilot's own files under it count.
+const MARKERS: &[(&str, &str)] = &[
+    (".claude", "claude-code"),
+    ("CLAUDE.md", "claude-code"),
+    (".codex", "codex"),
+    (".github/copilot-instructions.md", "copilot"),
+    (".github/instructions", "copilot"),
+    (".github/prompts", "copilot"),
+    (".github/agents", "copilot"),
+    (".cursor", "cursor"),
+    (".cursorrules", "cursor"),
+    ("WARP.md", "warp"),
+    (".warp", "warp"),
+    (".factory", "factory"),
+    (".opencode", "opencode"),
+    ("opencode.json", "opencode"),
+    (".windsurf", "windsurf"),
+    (".windsurfrules", "windsurf"),
+    (".devin", "windsurf"),
+    (".hermes.md", "hermes"),
+    ("HERMES.md", "hermes"),
+    (".gemini", "antigravity"),
+    ("GEMINI.md", "antigravity"),
+    ("AGENTS.md", "agents-md"),
+];
+
+/// The platforms whose files exist under `root`, in [`DEFAULT_PLATFORMS`] order.
+pub fn detect_platforms(root: &Path) -> Vec<String> {
+    DEFAULT_PLATFORMS
+        .iter()
+        .filter(|id| {
+            MARKERS
+                .iter()
+                .any(|(marker, platform)| platform == *id && root.join(marker).exists())
+        })
+        .map(|id| id.to_string())
+        .collect()
+}
+
+/// The source specs `spec` stands for: every bundled framework and extension for `all`, a
+/// bundled name with what it requires, or a path (checked to be a folder).
+pub fn expand_spec(spec: &str, root: &Path) -> anyhow::Result<Vec<String>> {
+    if spec == "all" {
+        return Ok(frameworks::bundled().into_iter().map(|f| f.name).collect());
+    }
+    if frameworks::bundled().iter().any(|f| f.name == spec) {
+        return Ok(frameworks::with_requirements(spec));
+    }
+    let path = spec.split_once('@').map_or(spec, |(_, p)| p);
+    if !root.join(path).is_dir() {
+        let known: Vec<String> = frameworks::bundled().into_iter().map(|f| f.name).collect();
+        return Err(UserError::new(
+            format!("`{spec}` is neither a bundled framework nor a folder"),
+            format!(
+                "bundled: {}, all; or give a path to a source folder",
+                known.join(", ")
+            ),
+        )
+        .into());
+    }
+    Ok(vec![spec.to_string()])
+}
+
+/// What `use` changes in `aiwg.toml`.
+#[derive(Debug, PartialEq)]
+pub struct ConfigChange {
+    /// The new text of `aiwg.toml`, or `None` when it stays as it is.
+    pub text: Option<String>,
+    /// The config `apply` runs with.
+    pub config: Config,
+    /// One line each for the user.
+    pub notes: Vec<String>,
+}
+
+/// The config after adding `specs` (and `platforms`, when given) to `existing`, or a new
+/// config when there is none, with the platforms detected under `root`.
+pub fn change_config(
+    root: &Path,
+    existing: Option<&str>,
+    specs: &[String],
+    platforms: &[String],
+) -> anyhow::Result<ConfigChange> {
+    let path = root.join(CONFIG_FILE);
+    let mut notes = Vec::new();
+    let text = match existing {
+        None => {
+            let chosen: Vec<String> = if !platforms.is_empty() {
+                platforms.to_vec()
+            } else {
+                let found = detect_platforms(root);
+                if found.is_empty() {
+                    notes.push(format!(
+                        "no platform files found in the repository: deploying to all {} ({})",
+                        DEFAULT_PLATFORMS.len(),
+                        DEFAULT_PLATFORMS.join(", ")
+                    ));
+                    DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+                } else {
+                    notes.push(format!(
+                        "found files of {}: deploying to them",
+                        found.join(", ")
+                    ));
+                    found
+                }
+            };
+            notes.push(format!("created `{CONFIG_FILE}`"));
+            Some(config_edit::new_config_text(specs, &chosen))
+        }
+        Some(text) => {
+            let (with_sources, added) = config_edit::add_to_array(&path, text, "sources", specs)?;
+            let (with_platforms, added_platforms) =
+                config_edit::add_to_array(&path, &with_sources, "platforms", platforms)?;
+            for s in &added {
+                notes.push(format!("added `{s}` to `sources` in `{CONFIG_FILE}`"));
+            }
+            for p in &added_platforms {
+                notes.push(format!("added `{p}` to `platforms` in `{CONFIG_FILE}`"));
+            }
+            (with_platforms != text).then_some(with_platforms)
+        }
+    };
+    let effective = text.as_deref().or(existing).unwrap_or_default();
+    let config = Config::parse(&path, effective)
+        .map_err(|d| UserError::new(d.to_string(), "fix `aiwg.toml`"))?;
+    Ok(ConfigChange {
+        text,
+        config,
+        notes,
+    })
+}
+
+/// Runs `aiwg use`.
+pub fn run(
+    ctx: &Context,
+    spec: &str,
+    target: &TargetArgs,
+    dry_run: bool,
+    force: bool,
+) -> anyhow::Result<u8> {
+    let mut project = Project::discover(&ctx.cwd)?;
+    let specs = expand_spec(spec, &project.root)?;
+    let config_path = project.root.join(CONFIG_FILE);
+    let existing = match config_path.is_file() {
+        true => Some(
+            std::fs::read_to_string(&config_path)
+                .with_context(|| format!("cannot read `{}`", config_path.display()))?,
+        ),
+        false => None,
+    };
+    let change = change_config(
+        &project.root,
+        existing.as_deref(),
+        &specs,
+        &target.platforms,
+    )?;
+    for note in &change.notes {
+        eprintln!("{note}");
+    }
+    if let (Some(text), false) = (&change.text, dry_run) {
+        std::fs::write(&config_path, text).with_context(|| {
+            format!(
+                "cannot write `{}`",
+                project::display_relative(&config_path).display()
+            )
+        })?;
+    }
+    project.config = Some(change.config);
+    let apply_target = TargetArgs {
+        platforms: Vec::new(),
+        scope: target.scope,
+    };
+    super::apply::execute(ctx, &project, &apply_target, dry_run, force)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_platform_files() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(detect_platforms(dir.path()).is_empty());
+        std::fs::create_dir_all(dir.path().join(".cursor")).unwrap();
+        std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+        std::fs::write(dir.path().join("AGENTS.md"), "x").unwrap();
+        assert_eq!(detect_platforms(dir.path()), vec!["cursor", "agents-md"]);
+    }
+
+    #[test]
+    fn new_config_takes_every_platform_when_none_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let change = change_config(dir.path(), None, &["sdlc".into()], &[]).unwrap();
+        assert_eq!(change.config.platforms.len(), 12);
+        assert!(change.notes[0].contains("all 12"), "{:?}", change.notes);
+    }
+
+    #[test]
+    fn second_use_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = change_config(dir.path(), None, &["sdlc".into()], &["codex".into()]).unwrap();
+        let text = first.text.unwrap();
+        let again =
+            change_config(dir.path(), Some(&text), &["sdlc".into()], &["codex".into()]).unwrap();
+        assert_eq!(again.text, None);
+        assert!(again.notes.is_empty());
+    }
+
+    #[test]
+    fn extension_brings_its_framework_and_unknown_names_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            expand_spec("stream", dir.path()).unwrap(),
+            vec!["sdlc", "stream"]
+        );
+        let err = expand_spec("nope", dir.path()).unwrap_err();
+        assert!(err.to_string().contains("`nope`"), "{err}");
+    }
+}

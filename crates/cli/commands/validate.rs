@@ -1,0 +1,129 @@
+//! `aiwg validate [PATH ...]`: loads sources and reports every problem.
+//!
+//! stdout (data): one `path:line: error|warning: message` line per problem, an indented
+//! `  hint: ...` line where there is a fix to suggest, and a `path:line: note: placeholders:
+//! ...` line per runbook; sorted by path, then line. stderr: the summary line. Exit 0 without
+//! errors (warnings allowed), 2 with errors.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use aiwg_core::{runbook, Diagnostic, Kind, Severity};
+
+use super::Context;
+use crate::project;
+
+/// One line of the report: a diagnostic, or a note about a runbook.
+enum Entry {
+    Diagnostic(Diagnostic),
+    Note {
+        path: PathBuf,
+        line: u32,
+        message: String,
+    },
+}
+
+impl Entry {
+    fn sort_key(&self) -> (&Path, u32) {
+        match self {
+            Entry::Diagnostic(d) => (&d.path, d.line.unwrap_or(0)),
+            Entry::Note { path, line, .. } => (path, *line),
+        }
+    }
+}
+
+/// Runs `aiwg validate`.
+pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
+    let loaded = &sources.loaded;
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = loaded.diagnostics.len() - errors;
+
+    let mut entries: Vec<Entry> = loaded
+        .diagnostics
+        .iter()
+        .cloned()
+        .map(Entry::Diagnostic)
+        .collect();
+    for artifact in loaded.artifacts.iter().filter(|a| a.kind == Kind::Runbook) {
+        let rb = runbook::parse_body(&artifact.body, artifact.body_line);
+        let Some(first) = rb.placeholders.first() else {
+            continue;
+        };
+        let names: Vec<String> = rb
+            .placeholders
+            .iter()
+            .map(|p| format!("{{{}}}", p.name))
+            .collect();
+        entries.push(Entry::Note {
+            path: sources.display_path(artifact),
+            line: first.lines[0],
+            message: format!("placeholders: {}", names.join(", ")),
+        });
+    }
+    entries.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let mut out = std::io::stdout().lock();
+    for entry in &entries {
+        match entry {
+            Entry::Diagnostic(d) => print_diagnostic(&mut out, d, ctx.color)?,
+            Entry::Note {
+                path,
+                line,
+                message,
+            } => writeln!(
+                out,
+                "{}:{line}: {}: {message}",
+                path.display(),
+                paint("note", "1;36", ctx.color)
+            )?,
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "validated {}, {}: {}, {}",
+        plural(sources.count(), "source"),
+        plural(loaded.artifacts.len(), "artifact"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+    );
+    Ok(if errors > 0 { 2 } else { 0 })
+}
+
+fn print_diagnostic(
+    out: &mut impl std::io::Write,
+    d: &Diagnostic,
+    color: bool,
+) -> std::io::Result<()> {
+    let level = match d.severity {
+        Severity::Error => paint("error", "1;31", color),
+        Severity::Warning => paint("warning", "1;33", color),
+    };
+    write!(out, "{}", d.path.display())?;
+    if let Some(line) = d.line {
+        write!(out, ":{line}")?;
+    }
+    writeln!(out, ": {level}: {}", d.message)?;
+    if let Some(hint) = &d.hint {
+        writeln!(out, "  {}: {hint}", paint("hint", "1", color))?;
+    }
+    Ok(())
+}
+
+/// `word` in the ANSI style `sgr` when `color` is on.
+fn paint(word: &str, sgr: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{sgr}m{word}\x1b[0m")
+    } else {
+        word.to_string()
+    }
+}
+
+/// `1 error`, `2 errors`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

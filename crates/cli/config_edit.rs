@@ -1,0 +1,126 @@
+//! Edits to `aiwg.toml` that keep the user's comments and formatting (`toml_edit`):
+//! creating it with defaults, adding and removing sources.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use toml_edit::{Array, DocumentMut, Item, Value};
+
+use crate::commands::UserError;
+
+/// The text of a new `aiwg.toml` deploying `sources` to `platforms`.
+pub fn new_config_text(sources: &[String], platforms: &[String]) -> String {
+    let mut doc = DocumentMut::new();
+    doc.decor_mut()
+        .set_prefix("# aiwg: what to deploy, and where. See `aiwg --help`.\n\n");
+    doc["sources"] = Item::Value(Value::Array(array(sources)));
+    doc["platforms"] = Item::Value(Value::Array(array(platforms)));
+    doc["scope"] = toml_edit::value("project");
+    doc.to_string()
+}
+
+fn array(items: &[String]) -> Array {
+    let mut a: Array = items.iter().map(String::as_str).collect();
+    if items.len() > 3 {
+        for v in a.iter_mut() {
+            v.decor_mut().set_prefix("\n    ");
+        }
+        a.set_trailing("\n");
+        a.set_trailing_comma(true);
+    }
+    a
+}
+
+/// Parses `text` (from `path`) for editing.
+fn parse(path: &Path, text: &str) -> anyhow::Result<DocumentMut> {
+    text.parse::<DocumentMut>().map_err(|e| {
+        UserError::new(
+            format!("`{}` is not valid TOML: {}", path.display(), e.message()),
+            "fix the file, then run the command again",
+        )
+        .into()
+    })
+}
+
+/// Appends `values` to the array `key` of `text` (creating it), skipping ones already there.
+/// Returns the new text and the values that were added.
+pub fn add_to_array(
+    path: &Path,
+    text: &str,
+    key: &str,
+    values: &[String],
+) -> anyhow::Result<(String, Vec<String>)> {
+    let mut doc = parse(path, text)?;
+    if doc.get(key).is_none() {
+        doc[key] = Item::Value(Value::Array(Array::new()));
+    }
+    let array = doc[key]
+        .as_array_mut()
+        .with_context(|| format!("`{key}` in `{}` is not a list", path.display()))?;
+    let mut added = Vec::new();
+    for value in values {
+        if !array.iter().any(|v| v.as_str() == Some(value)) {
+            array.push(value.as_str());
+            added.push(value.clone());
+        }
+    }
+    Ok((doc.to_string(), added))
+}
+
+/// Removes the strings of the array `key` of `text` that `matches`. Returns the new text, or
+/// `None` when none matched.
+pub fn remove_from_array(
+    path: &Path,
+    text: &str,
+    key: &str,
+    matches: impl Fn(&str) -> bool,
+) -> anyhow::Result<Option<String>> {
+    let mut doc = parse(path, text)?;
+    let Some(array) = doc.get_mut(key).and_then(Item::as_array_mut) else {
+        return Ok(None);
+    };
+    let before = array.len();
+    array.retain(|v| !v.as_str().is_some_and(&matches));
+    if array.len() == before {
+        return Ok(None);
+    }
+    Ok(Some(doc.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_config_parses_back() {
+        let text = new_config_text(&["sdlc".into()], &["claude-code".into(), "codex".into()]);
+        let c = aiwg_core::config::Config::parse(Path::new("aiwg.toml"), &text).unwrap();
+        assert_eq!(c.sources, vec!["sdlc"]);
+        assert_eq!(c.platforms, vec!["claude-code", "codex"]);
+    }
+
+    #[test]
+    fn add_keeps_comments_and_skips_present() {
+        let text = "# mine\nsources = [\"sdlc\"] # keep\n";
+        let (out, added) = add_to_array(
+            Path::new("aiwg.toml"),
+            text,
+            "sources",
+            &["sdlc".into(), "stream".into()],
+        )
+        .unwrap();
+        assert_eq!(added, vec!["stream"]);
+        assert!(out.starts_with("# mine\n"), "{out}");
+        assert!(out.contains("# keep"), "{out}");
+        assert!(out.contains("\"stream\""), "{out}");
+        let removed = remove_from_array(Path::new("aiwg.toml"), &out, "sources", |s| s == "sdlc")
+            .unwrap()
+            .unwrap();
+        assert!(!removed.contains("\"sdlc\""), "{removed}");
+        assert!(
+            remove_from_array(Path::new("aiwg.toml"), &removed, "sources", |s| s == "nope")
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! `aiwg platforms`: the table and its JSON form.
+
+use crate::support::Test;
+
+#[test]
+fn lists_every_platform_with_aliases_and_kinds() {
+    let t = Test::new();
+    let out = t
+        .aiwg(&["platforms"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("claude-code (alias claude) — Claude Code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("windsurf (alias devin, devin-desktop)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  command   skill .agents/skills/{name}/"),
+        "{text}"
+    );
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn json_has_support_and_paths_per_kind_and_scope() {
+    let t = Test::new();
+    let out = t
+        .aiwg(&["platforms", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let platforms = v["platforms"].as_array().unwrap();
+    assert!(platforms.len() >= 12);
+    let codex = platforms.iter().find(|p| p["id"] == "codex").unwrap();
+    assert_eq!(codex["aliases"], serde_json::json!(["openai"]));
+    let kinds = codex["kinds"].as_array().unwrap();
+    assert_eq!(kinds.len(), 6);
+    let command = kinds.iter().find(|k| k["kind"] == "command").unwrap();
+    assert_eq!(
+        command["project"],
+        serde_json::json!({"support": "fallback", "as": "skill", "path": ".agents/skills/{name}/"})
+    );
+    let agent = kinds.iter().find(|k| k["kind"] == "agent").unwrap();
+    assert_eq!(agent["user"]["path"], ".codex/agents/{name}.toml");
+    let behavior = kinds.iter().find(|k| k["kind"] == "behavior").unwrap();
+    assert_eq!(
+        behavior["project"],
+        serde_json::json!({"support": "unsupported"})
+    );
+}
