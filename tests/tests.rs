@@ -3,6 +3,7 @@
 //! - `bundled`: the bundled content, `aiwg new`, `aiwg runbook`, `aiwg list --frameworks`.
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
+//! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
 
@@ -11,3 +12,4 @@ mod deploy;
 mod platforms;
 mod sources;
 mod support;
+mod use_cmd;

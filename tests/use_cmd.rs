@@ -1,0 +1,214 @@
+//! `aiwg use` end to end: a new `aiwg.toml` with detected (or all twelve) platforms, a second
+//! run that changes nothing, `use stream` after `use sdlc`, skills landing where every
+//! platform reads them, path sources in the Node aiwg layout, `--dry-run`, and `remove`.
+
+use aiwg_core::target::Scope;
+use aiwg_platforms::Registry;
+
+use crate::support::{repo_root, Test};
+
+fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
+    let out = t.aiwg(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn git_repo() -> Test {
+    let t = Test::new();
+    std::fs::create_dir_all(t.root().join(".git")).unwrap();
+    t
+}
+
+/// The last line of stderr: the apply summary.
+fn summary(stderr: &str) -> &str {
+    stderr.lines().last().unwrap_or("")
+}
+
+const TWELVE: [&str; 12] = [
+    "claude-code",
+    "codex",
+    "copilot",
+    "cursor",
+    "warp",
+    "openclaw",
+    "factory",
+    "opencode",
+    "windsurf",
+    "hermes",
+    "antigravity",
+    "agents-md",
+];
+
+#[test]
+fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skills() {
+    let t = git_repo();
+    let (code, _, err) = run(&t, &["use", "sdlc"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("no platform files found in the repository: deploying to all 12"),
+        "{err}"
+    );
+    assert!(err.contains("created `aiwg.toml`"), "{err}");
+    let (code, _, err) = run(&t, &["use", "stream"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("added `stream` to `sources` in `aiwg.toml`"),
+        "{err}"
+    );
+    assert_eq!(
+        aiwg_core::config::Config::parse(std::path::Path::new("aiwg.toml"), &t.read("aiwg.toml"))
+            .unwrap()
+            .sources,
+        vec!["sdlc", "stream"]
+    );
+
+    let registry = Registry::builtin();
+    for id in TWELVE {
+        let spec = registry.get(id).unwrap();
+        let folders = spec.skill.reads(Scope::Project);
+        for skill in ["service-deploy", "stream-deploy"] {
+            if folders.is_empty() {
+                // No skills folder in a repository: the platform says where its skills went.
+                assert!(
+                    err.lines()
+                        .any(|l| l.contains(&format!("{id}: ")) && l.contains("skill")),
+                    "{id} has no project skills folder and says nothing about skills:\n{err}"
+                );
+                continue;
+            }
+            let found: Vec<&str> = folders
+                .iter()
+                .copied()
+                .filter(|f| t.exists(&format!("{f}/{skill}/SKILL.md")))
+                .collect();
+            assert!(
+                !found.is_empty(),
+                "{id} reads skills from {folders:?} but `{skill}` is in none"
+            );
+        }
+    }
+    // The skill's templates and runbook travel with it.
+    assert!(t.exists(".claude/skills/stream-deploy/templates/encoder-config.yaml"));
+    assert!(t.exists(".claude/skills/service-deploy/runbooks/service-deployment.md"));
+
+    let (code, out, err) = run(&t, &["check"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+}
+
+#[test]
+fn running_use_twice_changes_nothing() {
+    let t = git_repo();
+    let (code, _, err) = run(&t, &["use", "sdlc", "--platforms", "claude-code,codex"]);
+    assert_eq!(code, 0, "{err}");
+    let config = t.read("aiwg.toml");
+    let lock = t.read("aiwg.lock");
+    let (code, _, err) = run(&t, &["use", "sdlc", "--platforms", "claude-code,codex"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        summary(&err).starts_with("0 created, 0 updated, 0 deleted, "),
+        "{err}"
+    );
+    assert!(
+        !err.contains("aiwg.toml"),
+        "nothing to say about the config: {err}"
+    );
+    assert_eq!(t.read("aiwg.toml"), config);
+    assert_eq!(t.read("aiwg.lock"), lock);
+}
+
+#[test]
+fn detected_platforms_are_used_and_said() {
+    let t = git_repo();
+    std::fs::create_dir_all(t.root().join(".cursor")).unwrap();
+    std::fs::create_dir_all(t.root().join(".github/workflows")).unwrap();
+    let (code, _, err) = run(&t, &["use", "sdlc"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("found files of cursor: deploying to them"),
+        "{err}"
+    );
+    assert!(t.exists(".cursor/rules/commit-hygiene.mdc"));
+    assert!(!t.exists(".claude"), "only the detected platform");
+    assert!(
+        !t.exists(".github/agents"),
+        "a workflows folder is not Copilot"
+    );
+}
+
+#[test]
+fn use_all_takes_every_bundled_framework() {
+    let t = git_repo();
+    let (code, _, err) = run(&t, &["use", "all", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        t.read("aiwg.toml")
+            .contains("sources = [\"sdlc\", \"stream\"]"),
+        "{}",
+        t.read("aiwg.toml")
+    );
+    assert!(t.exists(".claude/skills/stream-deploy/SKILL.md"));
+}
+
+#[test]
+fn dry_run_writes_nothing_not_even_the_config() {
+    let t = git_repo();
+    let (code, out, err) = run(
+        &t,
+        &["use", "sdlc", "--dry-run", "--platforms", "claude-code"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("+++ b/.claude/agents/code-reviewer.md"),
+        "{out}"
+    );
+    let left: Vec<_> = std::fs::read_dir(t.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from(".git")]);
+}
+
+#[test]
+fn a_node_aiwg_framework_folder_works_as_a_source() {
+    let t = git_repo();
+    let fixture = repo_root().join("tests/fixtures/aiwg-framework");
+    let spec = format!("legacy@{}", fixture.display());
+    let (code, _, err) = run(&t, &["use", &spec, "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    let agents: Vec<_> = std::fs::read_dir(t.root().join(".claude/agents"))
+        .unwrap()
+        .collect();
+    assert!(!agents.is_empty(), "{err}");
+    assert!(
+        t.read("aiwg.toml").contains("legacy@"),
+        "{}",
+        t.read("aiwg.toml")
+    );
+}
+
+#[test]
+fn unknown_names_and_remove_undo_use() {
+    let t = git_repo();
+    let (code, _, err) = run(&t, &["use", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`nope` is neither a bundled framework nor a folder"),
+        "{err}"
+    );
+    assert!(err.contains("hint: bundled: sdlc, stream, all"), "{err}");
+    assert!(!t.exists("aiwg.toml"));
+
+    run(&t, &["use", "stream", "--platforms", "claude-code"]);
+    assert!(t.exists(".claude/skills/stream-deploy/SKILL.md"));
+    let (code, _, err) = run(&t, &["remove", "stream"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!t.exists(".claude/skills/stream-deploy"));
+    assert!(
+        t.exists(".claude/skills/service-deploy/SKILL.md"),
+        "sdlc stays"
+    );
+    assert!(!t.read("aiwg.toml").contains("stream"));
+}
