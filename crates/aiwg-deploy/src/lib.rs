@@ -2,7 +2,7 @@
 //!
 //! - [`system`]: the `System` trait (the only door to the disk), `RealSystem`, `MemSystem`.
 //! - [`lock`]: `aiwg.lock`, what aiwg wrote per path and part.
-//! - [`plan`]: `plan()`, the one decision every command shares.
+//! - [`mod@plan`]: `plan()`, the one decision every command shares.
 //! - [`section`], [`merge`]: the shared-file ownership modes.
 //! - [`diff`]: a plan rendered as a unified diff.
 //! - [`engine`]: `Engine::apply`, in the order that makes every crash converge.

@@ -4,7 +4,7 @@
 //! [`Registry::builtin`]) says per kind and scope where files go, in which format, with which
 //! frontmatter, and what happens when the platform has no native place for a kind. This
 //! crate reads that data and turns a [`Model`](aiwg_core::Model) into a
-//! [`TargetState`](aiwg_core::target::TargetState) with [`render`]. It never reads the
+//! [`TargetState`](aiwg_core::target::TargetState) with [`fn@render`]. It never reads the
 //! destination and never prints.
 //!
 //! - [`spec`]: the schema of a platform file and its validation.
