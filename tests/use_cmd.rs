@@ -27,21 +27,6 @@ fn summary(stderr: &str) -> &str {
     stderr.lines().last().unwrap_or("")
 }
 
-const TWELVE: [&str; 12] = [
-    "claude-code",
-    "codex",
-    "copilot",
-    "cursor",
-    "warp",
-    "openclaw",
-    "factory",
-    "opencode",
-    "windsurf",
-    "hermes",
-    "antigravity",
-    "agents-md",
-];
-
 #[test]
 fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skills() {
     let t = git_repo();
@@ -66,7 +51,7 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
     );
 
     let registry = Registry::builtin();
-    for id in TWELVE {
+    for id in aiwg_platforms::DEFAULT_PLATFORMS {
         let spec = registry.get(id).unwrap();
         let folders = spec.skill.reads(Scope::Project);
         for skill in ["service-deploy", "stream-deploy"] {

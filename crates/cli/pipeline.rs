@@ -10,6 +10,7 @@ use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
+    DEFAULT_PLATFORMS,
 };
 use anyhow::Context as _;
 
@@ -36,23 +37,6 @@ pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
         None => project.config.as_ref().map_or(Scope::Project, |c| c.scope),
     }
 }
-
-/// The platforms deployed when neither `--platforms` nor `aiwg.toml` names any: the first
-/// twelve.
-pub const DEFAULT_PLATFORMS: [&str; 12] = [
-    "claude-code",
-    "codex",
-    "copilot",
-    "cursor",
-    "warp",
-    "openclaw",
-    "factory",
-    "opencode",
-    "windsurf",
-    "hermes",
-    "antigravity",
-    "agents-md",
-];
 
 /// The platforms: `--platforms`, else `aiwg.toml`, else [`DEFAULT_PLATFORMS`]. An unknown id is
 /// an error with a did-you-mean (a typo must never make a check pass).

@@ -9,9 +9,9 @@ use super::{Context, UserError};
 use crate::cli::TargetArgs;
 use crate::config_edit;
 use crate::frameworks;
-use crate::pipeline::DEFAULT_PLATFORMS;
 use crate::project::{self, Project};
 use aiwg_core::config::{Config, CONFIG_FILE};
+use aiwg_platforms::DEFAULT_PLATFORMS;
 
 /// Files and folders whose presence in a repository shows a team uses a platform.
 /// `.github/` alone is not a sign of Copilot (most repositories have workflows there),
