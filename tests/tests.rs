@@ -9,5 +9,6 @@
 mod bundled;
 mod deploy;
 mod platforms;
+mod qa;
 mod sources;
 mod support;
