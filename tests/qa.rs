@@ -74,3 +74,14 @@ fn use_with_an_unknown_platform_writes_no_config() {
         "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n"
     );
 }
+
+#[test]
+fn new_refuses_names_windows_reserves() {
+    let t = Test::new();
+    for name in ["con", "nul", "lpt1", "aux"] {
+        let (code, _, err) = run(&t, &["new", "agent", name]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
+    assert!(!t.exists(".aiwg"));
+}
