@@ -85,3 +85,25 @@ fn new_refuses_names_windows_reserves() {
     }
     assert!(!t.exists(".aiwg"));
 }
+
+#[test]
+fn a_bad_aiwg_toml_is_named_relative_to_the_current_folder() {
+    let t = project();
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatfroms = [\"codex\"]\n",
+    );
+    std::fs::create_dir_all(t.root().join("sub/deep")).unwrap();
+    let out = t
+        .aiwg(&["check"])
+        .current_dir(t.root().join("sub/deep"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: ../../aiwg.toml:2: unknown field `platfroms`"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
