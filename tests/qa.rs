@@ -107,3 +107,26 @@ fn a_bad_aiwg_toml_is_named_relative_to_the_current_folder() {
     );
     assert!(err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
+    let t = Test::new();
+    let (code, _, first) = run(&t, &["use", "sdlc"]);
+    assert_eq!(code, 0, "{first}");
+    // The first deploy explains every fallback and skip, one line per platform and kind.
+    assert!(
+        first.lines().filter(|l| l.starts_with("note: ")).count() > 20,
+        "{first}"
+    );
+    let (code, _, again) = run(&t, &["apply"]);
+    assert_eq!(code, 0, "{again}");
+    assert!(
+        again.lines().count() <= 2,
+        "a no-op apply repeats every notice:\n{again}"
+    );
+    assert!(again.contains("0 created, 0 updated, 0 deleted"), "{again}");
+    assert!(again.contains("`aiwg status`"), "{again}");
+    // `aiwg status` still lists them.
+    let (_, _, status) = run(&t, &["status"]);
+    assert!(status.lines().filter(|l| l.starts_with("note: ")).count() > 20);
+}

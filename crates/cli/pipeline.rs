@@ -149,6 +149,36 @@ pub fn print_notices(notices: &[Notice]) {
     }
 }
 
+/// One line counting the notices instead of printing them (nothing when there are none).
+pub fn print_notice_count(notices: &[Notice]) {
+    let warnings = notices
+        .iter()
+        .filter(|n| n.level == NoticeLevel::Warning)
+        .count();
+    let notes = notices.len() - warnings;
+    let mut counts = Vec::new();
+    if warnings > 0 {
+        counts.push(format!("{warnings} warning{}", plural(warnings)));
+    }
+    if notes > 0 {
+        counts.push(format!("{notes} note{}", plural(notes)));
+    }
+    if !counts.is_empty() {
+        eprintln!(
+            "nothing to change; {} on how the platforms take this content (`aiwg status` lists them)",
+            counts.join(" and ")
+        );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// The folders one scope deploys into, and the Systems on them.
 pub struct Deployment {
     pub scope: Scope,
