@@ -10,6 +10,7 @@
 mod bundled;
 mod deploy;
 mod platforms;
+mod qa;
 mod sources;
 mod support;
 mod use_cmd;

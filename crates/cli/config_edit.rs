@@ -3,19 +3,23 @@
 
 use std::path::Path;
 
+use aiwg_core::target::Scope;
 use anyhow::Context as _;
 use toml_edit::{Array, DocumentMut, Item, Value};
 
 use crate::commands::UserError;
 
-/// The text of a new `aiwg.toml` deploying `sources` to `platforms`.
-pub fn new_config_text(sources: &[String], platforms: &[String]) -> String {
+/// The text of a new `aiwg.toml` deploying `sources` to `platforms` in `scope`.
+pub fn new_config_text(sources: &[String], platforms: &[String], scope: Scope) -> String {
     let mut doc = DocumentMut::new();
     doc.decor_mut()
         .set_prefix("# aiwg: what to deploy, and where. See `aiwg --help`.\n\n");
     doc["sources"] = Item::Value(Value::Array(array(sources)));
     doc["platforms"] = Item::Value(Value::Array(array(platforms)));
-    doc["scope"] = toml_edit::value("project");
+    doc["scope"] = toml_edit::value(match scope {
+        Scope::Project => "project",
+        Scope::User => "user",
+    });
     doc.to_string()
 }
 
@@ -93,7 +97,11 @@ mod tests {
 
     #[test]
     fn new_config_parses_back() {
-        let text = new_config_text(&["sdlc".into()], &["claude-code".into(), "codex".into()]);
+        let text = new_config_text(
+            &["sdlc".into()],
+            &["claude-code".into(), "codex".into()],
+            Scope::Project,
+        );
         let c = aiwg_core::config::Config::parse(Path::new("aiwg.toml"), &text).unwrap();
         assert_eq!(c.sources, vec!["sdlc"]);
         assert_eq!(c.platforms, vec!["claude-code", "codex"]);

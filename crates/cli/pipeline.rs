@@ -133,6 +133,36 @@ pub fn print_notices(notices: &[Notice]) {
     }
 }
 
+/// One line counting the notices instead of printing them (nothing when there are none).
+pub fn print_notice_count(notices: &[Notice]) {
+    let warnings = notices
+        .iter()
+        .filter(|n| n.level == NoticeLevel::Warning)
+        .count();
+    let notes = notices.len() - warnings;
+    let mut counts = Vec::new();
+    if warnings > 0 {
+        counts.push(format!("{warnings} warning{}", plural(warnings)));
+    }
+    if notes > 0 {
+        counts.push(format!("{notes} note{}", plural(notes)));
+    }
+    if !counts.is_empty() {
+        eprintln!(
+            "nothing to change; {} on how the platforms take this content (`aiwg status` lists them)",
+            counts.join(" and ")
+        );
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// The folders one scope deploys into, and the Systems on them.
 pub struct Deployment {
     pub scope: Scope,
@@ -291,7 +321,42 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::Reserved { .. } => "this is a bug in a platform adapter: please report it",
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
+        // The message already ends with the OS's reason: as a `UserError` it is printed once,
+        // not again as a cause.
+        DeployError::System(aiwg_deploy::SystemError::Io { .. }) => {
+            "fix the cause (permissions, a full or read-only disk), then run the command again; an interrupted apply is finished by the next one"
+        }
         _ => return e.into(),
     };
     UserError::new(e.to_string(), hint).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole message as `main` prints it (`{:#}`: the error and its causes).
+    fn printed(e: &anyhow::Error) -> String {
+        format!("{e:#}")
+    }
+
+    #[test]
+    fn a_disk_error_names_its_cause_once_and_has_a_hint() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = explain(aiwg_deploy::DeployError::System(
+            aiwg_deploy::SystemError::Io {
+                op: "write",
+                path: ".claude/agents/x.md".into(),
+                source: io,
+            },
+        ));
+        let text = printed(&e);
+        assert_eq!(text.matches("ermission denied").count(), 1, "{text}");
+        assert!(
+            text.contains("cannot write `.claude/agents/x.md`"),
+            "{text}"
+        );
+        let user = e.chain().find_map(|c| c.downcast_ref::<UserError>());
+        assert!(user.is_some_and(|u| !u.hint.is_empty()), "no hint: {text}");
+    }
 }

@@ -39,7 +39,7 @@ impl Project {
                 UserError::new(
                     format!(
                         "{}:{}: {}",
-                        d.path.display(),
+                        display_relative(&d.path).display(),
                         d.line.unwrap_or(1),
                         d.message
                     ),

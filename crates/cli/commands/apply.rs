@@ -27,7 +27,6 @@ pub fn execute(
     let scope = pipeline::scope(project, target.scope);
     let platforms = pipeline::platforms(project, &target.platforms)?;
     let rendered = pipeline::render_target(project, &platforms, scope)?;
-    pipeline::print_notices(&rendered.notices);
     let state = rendered.target;
     let d = Deployment::open(project, scope)?;
     let engine = d.engine();
@@ -41,6 +40,13 @@ pub fn execute(
         )
     };
     let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
+    // The notices explain what is written; when nothing is, they were all said when it was
+    // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.
+    if dry_run || !plan.is_empty() {
+        pipeline::print_notices(&rendered.notices);
+    } else {
+        pipeline::print_notice_count(&rendered.notices);
+    }
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());

@@ -75,13 +75,14 @@ fn check_name(name: &str) -> anyhow::Result<()> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
-        && !name.contains("--");
+        && !name.contains("--")
+        && !aiwg_core::rel_path::is_windows_reserved(name);
     if ok {
         Ok(())
     } else {
         Err(UserError::new(
             format!("`{name}` is not a valid artifact name"),
-            "use 1 to 64 lowercase letters, digits and single hyphens, e.g. `deploy-checks`",
+            "use 1 to 64 lowercase letters, digits and single hyphens, e.g. `deploy-checks`, and not a Windows device name (`con`, `nul`, `com1` ...)",
         )
         .into())
     }
@@ -311,7 +312,17 @@ mod tests {
     #[test]
     fn names_are_checked() {
         assert!(check_name("ok-name-2").is_ok());
-        for bad in ["", "Bad", "a--b", "-a", "a-", "a b", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "Bad",
+            "a--b",
+            "-a",
+            "a-",
+            "a b",
+            "con",
+            "lpt1",
+            &"x".repeat(65),
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -6,11 +6,13 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::{Context, UserError};
-use crate::cli::TargetArgs;
+use crate::cli::{ScopeArg, TargetArgs};
 use crate::config_edit;
 use crate::frameworks;
+use crate::pipeline;
 use crate::project::{self, Project};
 use aiwg_core::config::{Config, CONFIG_FILE};
+use aiwg_core::target::Scope;
 use aiwg_platforms::DEFAULT_PLATFORMS;
 
 /// Files and folders whose presence in a repository shows a team uses a platform.
@@ -90,12 +92,14 @@ pub struct ConfigChange {
 }
 
 /// The config after adding `specs` (and `platforms`, when given) to `existing`, or a new
-/// config when there is none, with the platforms detected under `root`.
+/// config when there is none, with the platforms detected under `root` and `scope` (the
+/// `--scope` given, else project), so later commands deploy and check the same place.
 pub fn change_config(
     root: &Path,
     existing: Option<&str>,
     specs: &[String],
     platforms: &[String],
+    scope: Option<Scope>,
 ) -> anyhow::Result<ConfigChange> {
     let path = root.join(CONFIG_FILE);
     let mut notes = Vec::new();
@@ -121,7 +125,11 @@ pub fn change_config(
                 }
             };
             notes.push(format!("created `{CONFIG_FILE}`"));
-            Some(config_edit::new_config_text(specs, &chosen))
+            Some(config_edit::new_config_text(
+                specs,
+                &chosen,
+                scope.unwrap_or(Scope::Project),
+            ))
         }
         Some(text) => {
             let (with_sources, added) = config_edit::add_to_array(&path, text, "sources", specs)?;
@@ -139,11 +147,27 @@ pub fn change_config(
     let effective = text.as_deref().or(existing).unwrap_or_default();
     let config = Config::parse(&path, effective)
         .map_err(|d| UserError::new(d.to_string(), "fix `aiwg.toml`"))?;
+    if let (Some(_), Some(asked)) = (existing, scope) {
+        if asked != config.scope {
+            notes.push(format!(
+                "note: `{CONFIG_FILE}` keeps `scope = \"{}\"`: give `--scope {}` to later commands too, or change it there",
+                scope_name(config.scope),
+                scope_name(asked)
+            ));
+        }
+    }
     Ok(ConfigChange {
         text,
         config,
         notes,
     })
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Project => "project",
+        Scope::User => "user",
+    }
 }
 
 /// Runs `aiwg use`.
@@ -169,7 +193,15 @@ pub fn run(
         existing.as_deref(),
         &specs,
         &target.platforms,
+        target.scope.map(|s| match s {
+            ScopeArg::Project => Scope::Project,
+            ScopeArg::User => Scope::User,
+        }),
     )?;
+    // Every platform the new config names must resolve before the config is written: a
+    // typo left in `aiwg.toml` would break every later command.
+    project.config = Some(change.config.clone());
+    pipeline::platforms(&project, &[])?;
     for note in &change.notes {
         eprintln!("{note}");
     }
@@ -181,7 +213,6 @@ pub fn run(
             )
         })?;
     }
-    project.config = Some(change.config);
     let apply_target = TargetArgs {
         platforms: Vec::new(),
         scope: target.scope,
@@ -206,7 +237,7 @@ mod tests {
     #[test]
     fn new_config_takes_every_platform_when_none_found() {
         let dir = tempfile::tempdir().unwrap();
-        let change = change_config(dir.path(), None, &["sdlc".into()], &[]).unwrap();
+        let change = change_config(dir.path(), None, &["sdlc".into()], &[], None).unwrap();
         assert_eq!(change.config.platforms.len(), 12);
         assert!(change.notes[0].contains("all 12"), "{:?}", change.notes);
     }
@@ -214,10 +245,17 @@ mod tests {
     #[test]
     fn second_use_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let first = change_config(dir.path(), None, &["sdlc".into()], &["codex".into()]).unwrap();
+        let first =
+            change_config(dir.path(), None, &["sdlc".into()], &["codex".into()], None).unwrap();
         let text = first.text.unwrap();
-        let again =
-            change_config(dir.path(), Some(&text), &["sdlc".into()], &["codex".into()]).unwrap();
+        let again = change_config(
+            dir.path(),
+            Some(&text),
+            &["sdlc".into()],
+            &["codex".into()],
+            None,
+        )
+        .unwrap();
         assert_eq!(again.text, None);
         assert!(again.notes.is_empty());
     }

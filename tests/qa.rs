@@ -1,0 +1,132 @@
+//! Defects found by acting as a user (QA pass), each pinned by the test that first failed:
+//! `use` recording what it was asked, bad names and bad files refused before anything is
+//! written, messages that name paths as the user typed them.
+
+use crate::support::Test;
+
+/// Runs aiwg, returning (exit code, stdout, stderr).
+fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
+    let out = t.aiwg(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A project with one agent in `.aiwg/`.
+fn project() -> Test {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n",
+    );
+    t
+}
+
+#[test]
+fn use_with_scope_user_records_the_scope_so_later_commands_check_the_same_place() {
+    let t = project();
+    let (code, _, err) = run(
+        &t,
+        &[
+            "use",
+            ".aiwg",
+            "--scope",
+            "user",
+            "--platforms",
+            "claude-code",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(t.home().join(".claude/agents/reviewer.md").is_file());
+    assert!(
+        t.read("aiwg.toml").contains("scope = \"user\""),
+        "{}",
+        t.read("aiwg.toml")
+    );
+    // Without `--scope`, check looks where `use` deployed: nothing is missing.
+    let (code, out, err) = run(&t, &["check"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}
+
+#[test]
+fn use_with_an_unknown_platform_writes_no_config() {
+    let t = project();
+    let (code, _, err) = run(&t, &["use", ".aiwg", "--platforms", "claude-code,cursr"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean `cursor`"), "{err}");
+    assert!(
+        !t.exists("aiwg.toml"),
+        "a config naming `cursr` was left behind"
+    );
+    assert!(!t.exists(".claude"), "{err}");
+
+    // Nor is a typo added to an existing config.
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = run(&t, &["use", ".aiwg", "--platforms", "codexx"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        t.read("aiwg.toml"),
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n"
+    );
+}
+
+#[test]
+fn new_refuses_names_windows_reserves() {
+    let t = Test::new();
+    for name in ["con", "nul", "lpt1", "aux"] {
+        let (code, _, err) = run(&t, &["new", "agent", name]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
+    assert!(!t.exists(".aiwg"));
+}
+
+#[test]
+fn a_bad_aiwg_toml_is_named_relative_to_the_current_folder() {
+    let t = project();
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatfroms = [\"codex\"]\n",
+    );
+    std::fs::create_dir_all(t.root().join("sub/deep")).unwrap();
+    let out = t
+        .aiwg(&["check"])
+        .current_dir(t.root().join("sub/deep"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: ../../aiwg.toml:2: unknown field `platfroms`"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
+    let t = Test::new();
+    let (code, _, first) = run(&t, &["use", "sdlc"]);
+    assert_eq!(code, 0, "{first}");
+    // The first deploy explains every fallback and skip, one line per platform and kind.
+    assert!(
+        first.lines().filter(|l| l.starts_with("note: ")).count() > 20,
+        "{first}"
+    );
+    let (code, _, again) = run(&t, &["apply"]);
+    assert_eq!(code, 0, "{again}");
+    assert!(
+        again.lines().count() <= 2,
+        "a no-op apply repeats every notice:\n{again}"
+    );
+    assert!(again.contains("0 created, 0 updated, 0 deleted"), "{again}");
+    assert!(again.contains("`aiwg status`"), "{again}");
+    // `aiwg status` still lists them.
+    let (_, _, status) = run(&t, &["status"]);
+    assert!(status.lines().filter(|l| l.starts_with("note: ")).count() > 20);
+}
