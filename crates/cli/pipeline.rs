@@ -14,7 +14,7 @@ use aiwg_platforms::{
 };
 use anyhow::Context as _;
 
-use crate::cli::ScopeArg;
+use crate::cli::{ScopeArg, TargetArgs};
 use crate::commands::UserError;
 use crate::project::{self, Project};
 
@@ -163,6 +163,25 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// What a deploy command works on: what the platforms want, and the scope's deployment.
+pub struct Prepared {
+    pub rendered: Rendered,
+    pub deployment: Deployment,
+}
+
+/// Resolves the scope and platforms of `target` for `project`, renders the target state and
+/// opens the deployment: the shared first steps of apply, diff, check, plan and status.
+pub fn prepare(project: &Project, target: &TargetArgs) -> anyhow::Result<Prepared> {
+    let scope = scope(project, target.scope);
+    let platforms = platforms(project, &target.platforms)?;
+    let rendered = render_target(project, &platforms, scope)?;
+    let deployment = Deployment::open(project, scope)?;
+    Ok(Prepared {
+        rendered,
+        deployment,
+    })
+}
+
 /// The folders one scope deploys into, and the Systems on them.
 pub struct Deployment {
     pub scope: Scope,
@@ -211,6 +230,13 @@ impl Deployment {
             target,
             state,
         })
+    }
+
+    /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
+    pub fn lock(&self) -> anyhow::Result<aiwg_deploy::proclock::ProcessLock<'_>> {
+        self.engine()
+            .lock_process(lock_wait(), LOCK_POLL)
+            .map_err(explain)
     }
 
     /// The engine on this deployment's Systems.

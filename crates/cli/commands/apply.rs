@@ -7,7 +7,7 @@ use aiwg_deploy::{diff, ApplyOptions, DeployError};
 
 use crate::cli::TargetArgs;
 use crate::commands::Context;
-use crate::pipeline::{self, Deployment};
+use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg apply`.
@@ -24,21 +24,13 @@ pub fn execute(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
-    let scope = pipeline::scope(project, target.scope);
-    let platforms = pipeline::platforms(project, &target.platforms)?;
-    let rendered = pipeline::render_target(project, &platforms, scope)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+    } = pipeline::prepare(project, target)?;
     let state = rendered.target;
-    let d = Deployment::open(project, scope)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
-    let _guard = if dry_run {
-        None
-    } else {
-        Some(
-            engine
-                .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
-                .map_err(pipeline::explain)?,
-        )
-    };
     let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
     // The notices explain what is written; when nothing is, they were all said when it was
     // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.

@@ -7,7 +7,7 @@ use aiwg_deploy::diff;
 
 use crate::cli::TargetArgs;
 use crate::commands::{Context, UserError};
-use crate::pipeline::{self, Deployment};
+use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg diff [PATH ...]`.
@@ -18,10 +18,11 @@ pub fn run(
     exit_code: bool,
 ) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, target.scope);
-    let platforms = pipeline::platforms(&project, &target.platforms)?;
-    let state = pipeline::target_state(&project, &platforms, scope)?;
-    let d = Deployment::open(&project, scope)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+    } = pipeline::prepare(&project, target)?;
+    let state = rendered.target;
     let mut filters = Vec::new();
     for p in paths {
         match d.rel_path(&ctx.cwd, p) {

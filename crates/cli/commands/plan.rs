@@ -6,16 +6,17 @@ use aiwg_deploy::Action;
 
 use crate::cli::TargetArgs;
 use crate::commands::Context;
-use crate::pipeline::{self, Deployment};
+use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg plan`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, target.scope);
-    let platforms = pipeline::platforms(&project, &target.platforms)?;
-    let state = pipeline::target_state(&project, &platforms, scope)?;
-    let d = Deployment::open(&project, scope)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+    } = pipeline::prepare(&project, target)?;
+    let state = rendered.target;
     let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let items: Vec<_> = plan
         .items

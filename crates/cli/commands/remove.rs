@@ -29,16 +29,8 @@ pub fn remove(
     let mut project = Project::discover(&ctx.cwd)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
-    let _guard = if dry_run {
-        None
-    } else {
-        Some(
-            engine
-                .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
-                .map_err(pipeline::explain)?,
-        )
-    };
     let lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
     let in_config = specs.iter().any(|s| spec_name(s) == source);
@@ -89,16 +81,8 @@ pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyho
     let project = Project::discover(&ctx.cwd)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
-    let _guard = if dry_run {
-        None
-    } else {
-        Some(
-            engine
-                .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
-                .map_err(pipeline::explain)?,
-        )
-    };
     let (plan, lock) = engine
         .plan(&TargetState::new())
         .map_err(pipeline::explain)?;

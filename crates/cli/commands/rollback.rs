@@ -43,9 +43,7 @@ pub fn run(
         }
         return Ok(0);
     }
-    let _guard = engine
-        .lock_process(pipeline::lock_wait(), pipeline::LOCK_POLL)
-        .map_err(pipeline::explain)?;
+    let _guard = d.lock()?;
     let options = RollbackOptions {
         to,
         force,

@@ -6,20 +6,20 @@ use aiwg_deploy::State;
 
 use crate::cli::TargetArgs;
 use crate::commands::Context;
-use crate::pipeline::{self, Deployment};
+use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg status`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, target.scope);
-    let platforms = pipeline::platforms(&project, &target.platforms)?;
-    let rendered = pipeline::render_target(&project, &platforms, scope)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+    } = pipeline::prepare(&project, target)?;
     if !json {
         pipeline::print_notices(&rendered.notices);
     }
     let state = rendered.target;
-    let d = Deployment::open(&project, scope)?;
     let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let mut rows = Vec::new();
     for item in &plan.items {
