@@ -43,3 +43,32 @@ fn a_users_settings_json_is_restored_byte_for_byte_by_uninstall() {
         assert_eq!(t.read(".claude/settings.json"), user);
     }
 }
+
+#[test]
+fn a_users_agents_md_without_final_newline_is_restored_by_uninstall() {
+    for user in ["# Mine\n\nno final newline", "# Mine\r\n", "", "\n\n"] {
+        let t = Test::new();
+        let (code, _, err) = run(&t, &["new", "agent", "helper"]);
+        assert_eq!(code, 0, "{err}");
+        t.write(
+            "aiwg.toml",
+            "sources = [\".aiwg\"]\nplatforms = [\"agents-md\"]\n",
+        );
+        t.write("AGENTS.md", user);
+        let (code, _, err) = run(&t, &["apply"]);
+        assert_eq!(code, 0, "{user:?}: {err}");
+        let with = t.read("AGENTS.md");
+        assert!(
+            with.contains("<!-- aiwg:begin") && with.ends_with("-->\n"),
+            "{with:?}"
+        );
+        let (code, _, err) = run(&t, &["uninstall"]);
+        assert_eq!(code, 0, "{err}");
+        if user.is_empty() {
+            // An empty file cannot be told from one aiwg created: it goes (ARCHITECTURE.md).
+            assert!(!t.exists("AGENTS.md"));
+        } else {
+            assert_eq!(t.read("AGENTS.md"), user);
+        }
+    }
+}
