@@ -63,7 +63,8 @@ pub fn load_model(project: &Project) -> anyhow::Result<Model> {
         .map(|spec| project::resolve(spec, &project.root))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let loaded = project::load_sources(read).loaded;
-    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let mut errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     if !errors.is_empty() {
         let mut stderr = std::io::stderr().lock();
         for d in &errors {
