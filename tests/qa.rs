@@ -185,3 +185,20 @@ fn a_runbook_value_that_is_an_array_is_named_with_an() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is an array, not a single value"), "{err}");
 }
+
+#[test]
+fn user_scope_paths_are_shown_under_the_home_folder_as_tilde() {
+    let t = project();
+    let (code, _, err) = run(
+        &t,
+        &["apply", "--scope", "user", "--platforms", "claude-code"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(
+        &t,
+        &["status", "--scope", "user", "--platforms", "claude-code"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("~/.claude/agents/reviewer.md"), "{out}");
+    assert!(!out.contains("../"), "{out}");
+}
