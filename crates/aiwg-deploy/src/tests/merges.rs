@@ -434,7 +434,9 @@ mod random_json {
         out.push(close);
     }
 
-    /// Paths of the non-empty objects and arrays of `v`.
+    /// Paths of the non-empty objects and arrays of `v`: where aiwg's keys may go. (An empty
+    /// one the user had is left out on purpose: removing aiwg's last key removes the container
+    /// too, since it cannot be told from one aiwg created; ARCHITECTURE.md says so.)
     fn containers(
         v: &Value,
         path: &mut Vec<String>,
