@@ -130,3 +130,75 @@ fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
     let (_, _, status) = run(&t, &["status"]);
     assert!(status.lines().filter(|l| l.starts_with("note: ")).count() > 20);
 }
+
+#[test]
+fn a_corrupt_lock_is_named_path_colon_line_with_a_hint() {
+    let t = project();
+    t.write("aiwg.lock", "version = 1\n[[file]\n");
+    let (code, _, err) = run(&t, &["apply", "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: aiwg.lock:2: "), "{err}");
+    assert!(err.contains("\nhint: restore it"), "{err}");
+}
+
+#[test]
+fn source_errors_get_yaml_hints_and_are_listed_by_file_and_line() {
+    let t = project();
+    t.write(
+        ".aiwg/agents/b.md",
+        "---\nname: b\ndescription: Use: this\n---\nBody\n",
+    );
+    t.write(".aiwg/agents/a.md", "---\nname: a\ndescription: x\n");
+    t.write(".aiwg/rules/0.md", "---\n- not a map\n---\n");
+    // A second source, listed first: its errors still come after `.aiwg/`'s.
+    t.write("zz/agents/z.md", "---\nname: z\ndescription: [x\n---\n");
+    t.write(
+        "aiwg.toml",
+        "sources = [\"zz\", \".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = run(&t, &["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("hint: quote a value that contains `: `"),
+        "{err}"
+    );
+    let named: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains(": error: "))
+        .map(|l| l.split(": ").next().unwrap())
+        .collect();
+    let mut sorted = named.clone();
+    sorted.sort();
+    assert_eq!(named, sorted, "{err}");
+    assert_eq!(named.len(), 4, "{err}");
+}
+
+#[test]
+fn a_runbook_value_that_is_an_array_is_named_with_an() {
+    let t = project();
+    t.write(
+        ".aiwg/runbooks/r.md",
+        "---\nname: r\ndescription: R.\n---\n\n# R {x}\n",
+    );
+    t.write("values.toml", "x = [1]\n");
+    let (code, _, err) = run(&t, &["runbook", "render", "r", "--values", "values.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is an array, not a single value"), "{err}");
+}
+
+#[test]
+fn user_scope_paths_are_shown_under_the_home_folder_as_tilde() {
+    let t = project();
+    let (code, _, err) = run(
+        &t,
+        &["apply", "--scope", "user", "--platforms", "claude-code"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(
+        &t,
+        &["status", "--scope", "user", "--platforms", "claude-code"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("~/.claude/agents/reviewer.md"), "{out}");
+    assert!(!out.contains("../"), "{out}");
+}

@@ -27,6 +27,7 @@ fn validate_reports_every_problem_with_its_line() {
     let (code, stdout, stderr) = at_repo_root(&["validate", MIXED]);
     let expect = "\
 tests/fixtures/mixed/agents/bad-yaml.md:5: error: invalid YAML: illegal placement of ':' indicator
+  hint: quote a value that contains `: ` or ` #`, or starts with `[`, `{`, `*`, `&`, `!`, `|`, `>`, `%` or `@` (`description: \"Use: this\"`)
 tests/fixtures/mixed/agents/good-agent.md:2: error: duplicate agent name `good-agent`: `tests/fixtures/mixed/agents/Good_Agent.md` and `tests/fixtures/mixed/agents/good-agent.md`
   hint: names are compared after lowercasing and turning spaces and `_` into `-`
 tests/fixtures/mixed/agents/no-description.md:1: error: missing `description`

@@ -6,11 +6,13 @@
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
+//! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 
 mod bundled;
 mod deploy;
 mod platforms;
 mod qa;
+mod shared_files;
 mod sources;
 mod support;
 mod use_cmd;

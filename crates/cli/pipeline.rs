@@ -63,7 +63,8 @@ pub fn load_model(project: &Project) -> anyhow::Result<Model> {
         .map(|spec| project::resolve(spec, &project.root))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let loaded = project::load_sources(read).loaded;
-    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let mut errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     if !errors.is_empty() {
         let mut stderr = std::io::stderr().lock();
         for d in &errors {
@@ -248,9 +249,15 @@ impl Deployment {
     }
 
     /// `path` (relative to the root) as the user should read it: relative to the current
-    /// folder when it lies below it.
+    /// folder when it lies below it; in user scope, `~/...` otherwise.
     pub fn display(&self, path: &RelPath) -> String {
-        display_under(&self.root, path)
+        match self.scope {
+            Scope::Project => display_under(&self.root, path),
+            Scope::User => {
+                let cwd = std::env::current_dir().ok();
+                display_in_home(&self.root, cwd.as_deref(), path)
+            }
+        }
     }
 
     /// The target path named by `arg` (relative to `cwd`), if it lies under the root.
@@ -261,6 +268,15 @@ impl Deployment {
             return None;
         }
         RelPath::new(&rel.to_string_lossy()).ok()
+    }
+}
+
+/// `home/path` relative to `cwd` when it lies below it, else `~/path`.
+pub fn display_in_home(home: &Path, cwd: Option<&Path>, path: &RelPath) -> String {
+    let abs = path.to_path(home);
+    match cwd.and_then(|cwd| abs.strip_prefix(cwd).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => format!("~/{path}"),
     }
 }
 
@@ -360,6 +376,20 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn home_paths_are_shown_with_a_tilde_unless_below_the_current_folder() {
+        let check = |cwd: Option<&str>, expect: &str| {
+            let path = RelPath::new(".claude/agents/a.md").unwrap();
+            let got = display_in_home(Path::new("/h"), cwd.map(Path::new), &path);
+            assert_eq!(got, expect, "{cwd:?}");
+        };
+        check(Some("/h/code/project"), "~/.claude/agents/a.md");
+        check(Some("/elsewhere"), "~/.claude/agents/a.md");
+        check(None, "~/.claude/agents/a.md");
+        check(Some("/h"), ".claude/agents/a.md");
+        check(Some("/h/.claude"), "agents/a.md");
+    }
 
     /// The whole message as `main` prints it (`{:#}`: the error and its causes).
     fn printed(e: &anyhow::Error) -> String {

@@ -243,6 +243,10 @@ impl LoadedSources {
     }
 }
 
+/// The way out of most YAML errors in frontmatter written by hand. (Added here, where every
+/// command's diagnostics pass, rather than in `aiwg_core::source`, which another change owns.)
+const YAML_HINT: &str = "quote a value that contains `: ` or ` #`, or starts with `[`, `{`, `*`, `&`, `!`, `|`, `>`, `%` or `@` (`description: \"Use: this\"`)";
+
 /// Loads sources already read, in order: every artifact, and every diagnostic of reading and
 /// loading (a source without any artifact is a warning: probably the wrong folder).
 pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
@@ -262,6 +266,11 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
         }
     }
     diagnostics.append(&mut loaded.diagnostics);
+    for d in &mut diagnostics {
+        if d.hint.is_none() && d.message.starts_with("invalid YAML") {
+            d.hint = Some(YAML_HINT.into());
+        }
+    }
     loaded.diagnostics = diagnostics;
     let roots = trees
         .into_iter()

@@ -3,7 +3,7 @@
 //! - [`system`]: the `System` trait (the only door to the disk), `RealSystem`, `MemSystem`.
 //! - [`lock`]: `aiwg.lock`, what aiwg wrote per path and part.
 //! - [`mod@plan`]: `plan()`, the one decision every command shares.
-//! - [`section`], [`merge`]: the shared-file ownership modes.
+//! - [`section`], [`merge`]: the shared-file ownership modes ([`jsonc`]: the JSON editor).
 //! - [`diff`]: a plan rendered as a unified diff.
 //! - [`engine`]: `Engine::apply`, in the order that makes every crash converge.
 //! - [`history`]: generations of replaced bytes, and `rollback`.
@@ -15,6 +15,7 @@ pub mod diff;
 pub mod engine;
 pub mod hash;
 pub mod history;
+pub mod jsonc;
 pub mod lock;
 pub mod merge;
 pub mod plan;

@@ -135,7 +135,7 @@ struct VersionOnly {
 /// Why `aiwg.lock` cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LockError {
-    #[error("`{path}` is not a valid lock file (line {line}): {message}")]
+    #[error("{path}:{line}: not a valid lock file: {message}")]
     Corrupt {
         path: String,
         line: usize,
@@ -162,7 +162,13 @@ impl Lock {
             LockError::Corrupt {
                 path: path.to_string(),
                 line,
-                message: e.message().trim().to_string(),
+                message: e
+                    .message()
+                    .trim()
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             }
         };
         // The lock aiwg writes parses on a fast path (a lock of thousands of entries is read
@@ -556,7 +562,10 @@ mod tests {
             "format version 2, but this aiwg reads version 1",
         );
         check_error("[[file]]\n", "missing or unknown `version`");
-        check_error("version = 1\n[[file]\n", "line 2");
+        check_error(
+            "version = 1\n[[file]\n",
+            "aiwg.lock:2: not a valid lock file: invalid table header; expected",
+        );
         check_error("version = 1\nfoo = 3\n", "unknown field `foo`");
         check_error(
             "version = 1\n[[file]]\npath = \"../x\"\nmode = \"file\"\nsha256 = \"\"\nsize = 0\nsource = \"\"\nartifact = \"\"\n",

@@ -2,9 +2,10 @@
 //! config file, and nothing else.
 //!
 //! - TOML is edited with `toml_edit`: other keys, their order, comments and formatting survive.
-//! - JSON keeps other keys and their order (`serde_json` with `preserve_order`) and the file's
-//!   indent; a JSON file with comments (JSONC) is a conflict rather than a rewrite that would
-//!   drop them.
+//! - JSON and JSON with comments are edited as text ([`crate::jsonc`]): only the spans of aiwg's
+//!   members and items change, so the user's layout, comments and trailing commas survive and
+//!   removing aiwg's keys gives back the user's exact bytes. A file aiwg creates is printed with
+//!   two spaces and a final newline.
 //! - YAML is not supported yet: a YAML target is a conflict that names the limitation.
 //!
 //! The lock records the hash of each value (or array item) aiwg wrote, so a value someone
@@ -13,9 +14,10 @@
 
 use aiwg_core::target::{ConfigFormat, Desired, MergeEntry, TargetEntry};
 use aiwg_core::RelPath;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::hash::sha256_hex;
+use crate::jsonc::JsonDoc;
 use crate::lock::{LockEntry, LockedKey, Mode};
 use crate::plan::{lock_entry_for, Action, ConflictKind, NextLock, PartPlan, State};
 use crate::system::FileData;
@@ -46,66 +48,23 @@ fn hash_value(value: &Value) -> String {
 
 /// A parsed config file that keys can be read from and written to.
 enum Doc {
-    Json {
-        root: Map<String, Value>,
-        indent: String,
-    },
+    Json(JsonDoc),
     Toml(toml_edit::DocumentMut),
-}
-
-fn has_json_comments(text: &str) -> bool {
-    let mut in_string = false;
-    let mut escaped = false;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'*')) {
-            return true;
-        }
-    }
-    false
-}
-
-fn json_indent(text: &str) -> String {
-    text.lines()
-        .skip(1)
-        .map(|l| &l[..l.len() - l.trim_start().len()])
-        .find(|ws| !ws.is_empty())
-        .unwrap_or("  ")
-        .to_string()
 }
 
 impl Doc {
     fn parse(format: ConfigFormat, text: &str) -> Result<Doc, String> {
         match format {
-            ConfigFormat::Json => {
-                if text.trim().is_empty() {
-                    return Ok(Doc::Json {
-                        root: Map::new(),
-                        indent: "  ".into(),
-                    });
+            ConfigFormat::Json => JsonDoc::parse(text).map(Doc::Json).map_err(|e| {
+                if e.message.contains("not an object") {
+                    "the file is JSON but not an object, so aiwg cannot add keys to it".into()
+                } else {
+                    format!(
+                        "the file is not valid JSON (line {}: {})",
+                        e.line, e.message
+                    )
                 }
-                match serde_json::from_str::<Value>(text) {
-                    Ok(Value::Object(root)) => Ok(Doc::Json {
-                        root,
-                        indent: json_indent(text),
-                    }),
-                    Ok(_) => Err("the file is JSON but not an object, so aiwg cannot add keys to it".into()),
-                    Err(_) if has_json_comments(text) => Err(
-                        "the file has comments (JSONC); aiwg does not merge into it because rewriting would drop them"
-                            .into(),
-                    ),
-                    Err(e) => Err(format!("the file is not valid JSON (line {}: {e})", e.line())),
-                }
-            }
+            }),
             ConfigFormat::Toml => text
                 .parse::<toml_edit::DocumentMut>()
                 .map(Doc::Toml)
@@ -116,36 +75,21 @@ impl Doc {
 
     fn render(&self) -> String {
         match self {
-            Doc::Json { root, indent } => {
-                let mut out = Vec::new();
-                let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-                let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
-                serde::Serialize::serialize(root, &mut ser).expect("JSON values always serialise");
-                let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
-                text.push('\n');
-                text
-            }
+            Doc::Json(doc) => doc.text().to_string(),
             Doc::Toml(doc) => doc.to_string(),
         }
     }
 
     fn is_empty(&self) -> bool {
         match self {
-            Doc::Json { root, .. } => root.is_empty(),
+            Doc::Json(doc) => doc.is_empty(),
             Doc::Toml(doc) => doc.to_string().trim().is_empty(),
         }
     }
 
     fn get(&self, key: &[String]) -> Option<Value> {
         match self {
-            Doc::Json { root, .. } => {
-                let (first, rest) = key.split_first()?;
-                let mut v = root.get(first)?;
-                for k in rest {
-                    v = v.as_object()?.get(k)?;
-                }
-                Some(v.clone())
-            }
+            Doc::Json(doc) => doc.get(key),
             Doc::Toml(doc) => {
                 let mut item = doc.as_item();
                 for k in key {
@@ -161,19 +105,7 @@ impl Doc {
             return Err("an empty key cannot be set".into());
         };
         match self {
-            Doc::Json { root, .. } => {
-                let mut map = root;
-                for k in parents {
-                    let slot = map
-                        .entry(k.clone())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    map = slot
-                        .as_object_mut()
-                        .ok_or_else(|| format!("`{k}` is not an object"))?;
-                }
-                map.insert(last.clone(), value.clone());
-                Ok(())
-            }
+            Doc::Json(doc) => doc.set(key, value),
             Doc::Toml(doc) => {
                 let table = toml_parent(doc.as_table_mut(), parents)?;
                 let item = json_to_toml(value)?;
@@ -184,29 +116,17 @@ impl Doc {
     }
 
     /// Removes `key`, then every object or table it leaves empty.
-    fn remove(&mut self, key: &[String]) {
+    fn remove(&mut self, key: &[String]) -> Result<(), String> {
+        if let Doc::Json(doc) = self {
+            return doc.remove(key);
+        }
         for len in (1..=key.len()).rev() {
             let (last, parents) = key[..len].split_last().expect("len >= 1");
             let emptied = match self {
-                Doc::Json { root, .. } => {
-                    let Some(map) = json_parent_mut(root, parents) else {
-                        return;
-                    };
-                    if len == key.len()
-                        || map
-                            .get(last)
-                            .and_then(Value::as_object)
-                            .is_some_and(Map::is_empty)
-                    {
-                        map.shift_remove(last);
-                        false
-                    } else {
-                        true
-                    }
-                }
+                Doc::Json(_) => unreachable!("handled above"),
                 Doc::Toml(doc) => {
                     let Ok(table) = toml_parent_existing(doc.as_table_mut(), parents) else {
-                        return;
+                        return Ok(());
                     };
                     if len == key.len()
                         || table
@@ -222,9 +142,10 @@ impl Doc {
                 }
             };
             if emptied {
-                return;
+                return Ok(());
             }
         }
+        Ok(())
     }
 
     /// The items of the array at `key` (empty when absent); an error when it is not an array.
@@ -236,11 +157,43 @@ impl Doc {
         }
     }
 
-    /// Puts `items` at `key` (removing it, and emptied parents, when there are none).
+    /// Appends `item` to the array at `key` (created when absent).
+    fn push_item(&mut self, key: &[String], item: &Value) -> Result<(), String> {
+        if let Doc::Json(doc) = self {
+            return doc.push_item(key, item);
+        }
+        let mut items = self.items(key)?;
+        items.push(item.clone());
+        self.set_items(key, items)
+    }
+
+    /// Replaces item `at` of the array at `key`.
+    fn replace_item(&mut self, key: &[String], at: usize, item: &Value) -> Result<(), String> {
+        if let Doc::Json(doc) = self {
+            return doc.replace_item(key, at, item);
+        }
+        let mut items = self.items(key)?;
+        *items.get_mut(at).ok_or("the item is gone")? = item.clone();
+        self.set_items(key, items)
+    }
+
+    /// Removes item `at` of the array at `key` (and the array, and emptied parents, when it
+    /// was the last).
+    fn remove_item(&mut self, key: &[String], at: usize) -> Result<(), String> {
+        if let Doc::Json(doc) = self {
+            return doc.remove_item(key, at);
+        }
+        let mut items = self.items(key)?;
+        if at < items.len() {
+            items.remove(at);
+        }
+        self.set_items(key, items)
+    }
+
+    /// Puts `items` at `key` (removing it, and emptied parents, when there are none). TOML only.
     fn set_items(&mut self, key: &[String], items: Vec<Value>) -> Result<(), String> {
         if items.is_empty() {
-            self.remove(key);
-            return Ok(());
+            return self.remove(key);
         }
         if let Doc::Toml(doc) = self {
             // Keep the array's own formatting: edit it in place when it exists.
@@ -285,16 +238,6 @@ impl Doc {
         }
         self.set(key, &Value::Array(items))
     }
-}
-
-fn json_parent_mut<'a>(
-    mut map: &'a mut Map<String, Value>,
-    parents: &[String],
-) -> Option<&'a mut Map<String, Value>> {
-    for k in parents {
-        map = map.get_mut(k)?.as_object_mut()?;
-    }
-    Some(map)
 }
 
 fn toml_parent<'a>(
@@ -622,7 +565,7 @@ pub(crate) fn plan(
             conflict: None,
             state: State::Ok,
         };
-        let mut items = match doc.items(&entry.key) {
+        let items = match doc.items(&entry.key) {
             Ok(items) => items,
             Err(why) => {
                 unsafe_key(&mut decision, &entry.key, &why);
@@ -639,20 +582,20 @@ pub(crate) fn plan(
                 let at = items.iter().position(|it| hash_value(it) == k.sha256)?;
                 Some((i, at))
             });
-            match replaced {
+            let edit = match replaced {
                 Some((i, at)) => {
                     used[i] = true;
-                    items[at] = entry.value.clone();
                     decision.action = Action::Update;
                     decision.state = State::Outdated;
+                    doc.replace_item(&entry.key, at, &entry.value)
                 }
                 None => {
-                    items.push(entry.value.clone());
                     decision.action = Action::Create;
                     decision.state = State::Missing;
+                    doc.push_item(&entry.key, &entry.value)
                 }
-            }
-            match doc.set_items(&entry.key, items) {
+            };
+            match edit {
                 Ok(()) => changed = true,
                 Err(why) => unsafe_key(&mut decision, &entry.key, &why),
             }
@@ -670,14 +613,19 @@ pub(crate) fn plan(
             (Action::Drop, None, State::Gone)
         } else if key.append {
             match doc.items(&key.key) {
-                Ok(mut items) => match items.iter().position(|it| hash_value(it) == key.sha256) {
-                    Some(at) => {
-                        items.remove(at);
-                        let _ = doc.set_items(&key.key, items);
-                        changed = true;
-                        removed = true;
-                        (Action::Delete, None, State::Stale)
-                    }
+                Ok(items) => match items.iter().position(|it| hash_value(it) == key.sha256) {
+                    Some(at) => match doc.remove_item(&key.key, at) {
+                        Ok(()) => {
+                            changed = true;
+                            removed = true;
+                            (Action::Delete, None, State::Stale)
+                        }
+                        Err(why) => (
+                            Action::Conflict,
+                            Some(ConflictKind::Unsafe(why)),
+                            State::Conflict,
+                        ),
+                    },
                     None => (Action::Drop, None, State::Gone),
                 },
                 Err(_) => (Action::Drop, None, State::Gone),
@@ -685,12 +633,18 @@ pub(crate) fn plan(
         } else {
             match doc.get(&key.key) {
                 None => (Action::Drop, None, State::Gone),
-                Some(v) if hash_value(&v) == key.sha256 => {
-                    doc.remove(&key.key);
-                    changed = true;
-                    removed = true;
-                    (Action::Delete, None, State::Stale)
-                }
+                Some(v) if hash_value(&v) == key.sha256 => match doc.remove(&key.key) {
+                    Ok(()) => {
+                        changed = true;
+                        removed = true;
+                        (Action::Delete, None, State::Stale)
+                    }
+                    Err(why) => (
+                        Action::Conflict,
+                        Some(ConflictKind::Unsafe(why)),
+                        State::Conflict,
+                    ),
+                },
                 Some(_) => (
                     Action::Conflict,
                     Some(ConflictKind::EditedStale),

@@ -3,9 +3,11 @@
 //!
 //! Text before, between and after sections is kept byte for byte, marker lines included.
 //! Several sections (different ids) may share a file; a new one is appended at the end after
-//! one blank line. A file whose markers are unbalanced, nested, mismatched or duplicated is a
-//! conflict that `--force` does not resolve: guessing which text is whose could lose some.
-//! Removing the last section of a file that holds nothing else (only whitespace) deletes it.
+//! one blank line, or, when the file's last line has no newline, right after the newline that
+//! ends it. So what aiwg added is known from the text alone, and removing a section gives back
+//! the exact bytes it was added to. A file whose markers are unbalanced, nested, mismatched or
+//! duplicated is a conflict that `--force` does not resolve: guessing which text is whose could
+//! lose some. Removing the last section of a file that holds nothing else deletes it.
 
 use aiwg_core::target::{Desired, TargetEntry};
 use aiwg_core::RelPath;
@@ -114,22 +116,20 @@ fn render_block(id: &str, inner: &str) -> String {
     format!("{BEGIN}{id}{CLOSE}\n{inner}{END}{id}{CLOSE}\n")
 }
 
-/// `text` with a new section appended after one blank line (a final newline is added to
-/// `text` if it has none).
+/// `text` with a new section appended: after one blank line when `text` ends with a newline,
+/// after the newline that ends its last line when it does not, at the start when it is empty.
+/// [`cut`] takes back exactly that newline.
 pub fn append(text: &str, id: &str, inner: &str) -> String {
     let mut out = text.to_string();
     if !out.is_empty() {
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-        // Always exactly one more newline, so that removing the section can take it back.
         out.push('\n');
     }
     out.push_str(&render_block(id, inner));
     out
 }
 
-/// `text` without the block at `start..end`, and without the blank line that separated it.
+/// `text` without the block at `start..end`, and without the newline [`append`] added before
+/// it: the blank line before it, or the newline that ended a last line that had none.
 fn cut(text: &str, start: usize, end: usize) -> String {
     let mut before = &text[..start];
     let mut after = &text[end..];
@@ -137,6 +137,12 @@ fn cut(text: &str, start: usize, end: usize) -> String {
         after = after.strip_prefix('\n').unwrap_or(after);
     } else if before.ends_with("\n\n") && (after.is_empty() || after.starts_with('\n')) {
         before = &before[..before.len() - 1];
+    } else if after.starts_with('\n') {
+        // Attached to a last line without newline, and followed by another section's blank line:
+        // that blank line now separates the text from the next section.
+        after = &after[1..];
+    } else if after.is_empty() {
+        before = before.strip_suffix('\n').unwrap_or(before);
     }
     format!("{before}{after}")
 }
@@ -290,7 +296,8 @@ pub(crate) fn plan(
         new_text = append(&new_text, &id, &inner);
     }
     let executable = old.is_some_and(|f| f.executable);
-    let new = if old.is_none() && new_text.is_empty() || removed_any && new_text.trim().is_empty() {
+    // Only a file aiwg created comes back empty (a user's whitespace comes back as it was).
+    let new = if new_text.is_empty() && (old.is_none() || removed_any) {
         None
     } else {
         Some(FileData::new(new_text.into_bytes(), executable))
@@ -383,20 +390,30 @@ mod tests {
 
     #[test]
     fn append_then_cut_is_identity() {
-        for user in ["", "x", "x\n", "x\n\n", "# T\n\ntext\n"] {
+        for user in [
+            "",
+            "x",
+            "x\n",
+            "x\n\n",
+            "# T\n\ntext\n",
+            " ",
+            "\n",
+            "a\r\nb",
+        ] {
             let one = append(user, "a", "A\n");
             let two = append(&one, "b", "B\n");
             let blocks = parse(&two).unwrap();
             let b = &blocks[1];
             assert_eq!(cut(&two, b.start, b.end), one, "{user:?}");
             let a = &parse(&one).unwrap()[0];
-            let back = cut(&one, a.start, a.end);
-            let expect = if user.is_empty() || user.ends_with('\n') {
-                user.to_string()
-            } else {
-                format!("{user}\n")
-            };
-            assert_eq!(back, expect, "{user:?}");
+            assert_eq!(cut(&one, a.start, a.end), user, "{user:?}");
+            // The first of two sections goes first: the second takes its place.
+            let a = &parse(&two).unwrap()[0];
+            assert_eq!(
+                cut(&two, a.start, a.end),
+                append(user, "b", "B\n"),
+                "{user:?}"
+            );
         }
     }
 }

@@ -152,8 +152,9 @@ fn read_values(path: &Path, shown: &Path) -> anyhow::Result<BTreeMap<String, Str
                 other => {
                     return Err(UserError::new(
                         format!(
-                            "`{k}` in `{}` is a {}, not a single value",
+                            "`{k}` in `{}` is {} {}, not a single value",
                             shown.display(),
+                            if other.is_array() { "an" } else { "a" },
                             other.type_str()
                         ),
                         "give placeholders strings, numbers or booleans",

@@ -278,7 +278,7 @@ fn targets_may_not_touch_git_or_aiwg_state() {
 fn a_corrupt_or_newer_lock_stops_everything() {
     for (text, expect) in [
         ("version = 7\n", "format version 7"),
-        ("not toml at all [", "is not a valid lock file"),
+        ("not toml at all [", "aiwg.lock:1: not a valid lock file"),
     ] {
         let sys = MemSystem::with_files(&[("aiwg.lock", text)]);
         let err = run(

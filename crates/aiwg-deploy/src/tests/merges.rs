@@ -95,23 +95,8 @@ fn a_user_key_where_aiwg_wants_one_is_a_conflict() {
 }
 
 #[test]
-fn jsonc_and_yaml_are_refused_rather_than_rewritten() {
-    let text = "{\n  // my comment\n  \"a\": 1\n}\n";
-    let sys = MemSystem::with_files(&[("s.json", text), ("c.yaml", "a: 1\n")]);
-    let t = target(vec![merge(
-        "s.json",
-        ConfigFormat::Json,
-        vec![("b", json!(2), false)],
-    )]);
-    match conflict_of(&sys, &t) {
-        Some(ConflictKind::Unsafe(why)) => assert!(why.contains("comments (JSONC)"), "{why}"),
-        other => panic!("{other:?}"),
-    }
-    assert!(matches!(
-        run(&sys, &t, &force()),
-        Err(DeployError::Conflicts { .. })
-    ));
-    assert_eq!(sys.text("s.json").unwrap(), text);
+fn yaml_is_refused_rather_than_rewritten() {
+    let sys = MemSystem::with_files(&[("c.yaml", "a: 1\n")]);
     let y = target(vec![merge(
         "c.yaml",
         ConfigFormat::Yaml,
@@ -121,6 +106,114 @@ fn jsonc_and_yaml_are_refused_rather_than_rewritten() {
         Some(ConflictKind::Unsafe(why)) => assert!(why.contains("YAML"), "{why}"),
         other => panic!("{other:?}"),
     }
+    assert!(matches!(
+        run(&sys, &y, &force()),
+        Err(DeployError::Conflicts { .. })
+    ));
+    assert_eq!(sys.text("c.yaml").unwrap(), "a: 1\n");
+}
+
+/// Merges `entries` into the user's `before`, expects `merged`, then removes them and expects
+/// `before` back byte for byte.
+fn check_round_trip(before: &str, entries: Vec<(&str, Value, bool)>, merged: &str) {
+    let sys = MemSystem::with_files(&[("s.json", before)]);
+    let t = target(vec![merge("s.json", ConfigFormat::Json, entries)]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        sys.text("s.json").unwrap(),
+        merged,
+        "merging into {before:?}"
+    );
+    let engine = Engine::shared(&sys, Layout::project());
+    assert!(
+        engine.plan(&t).unwrap().0.is_empty(),
+        "converged: {before:?}"
+    );
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("s.json").unwrap(), before, "unmerging {merged:?}");
+}
+
+#[test]
+fn merging_into_json_keeps_the_users_layout_and_removal_restores_its_bytes() {
+    let allow = || vec![("permissions.allow", json!("Bash(make)"), true)];
+    // One line, as many tools write it.
+    check_round_trip(
+        r#"{"permissions": {"allow": ["Bash(ls:*)"]}}"#,
+        allow(),
+        r#"{"permissions": {"allow": ["Bash(ls:*)", "Bash(make)"]}}"#,
+    );
+    // Compact without spaces; a new object follows the same style.
+    check_round_trip(
+        "{\"a\":1,\"b\":[1,2]}\n",
+        vec![("c.d", json!({"e": [true]}), false)],
+        "{\"a\":1,\"b\":[1,2],\"c\":{\"d\":{\"e\":[true]}}}\n",
+    );
+    // Four spaces.
+    check_round_trip(
+        USER_JSON,
+        allow(),
+        "{\n    \"model\": \"opus\",\n    \"env\": {\n        \"A\": \"1\"\n    },\n    \"permissions\": {\n        \"allow\": [\n            \"Bash(make)\"\n        ]\n    }\n}\n",
+    );
+    // Tabs, into an existing array.
+    check_round_trip(
+        "{\n\t\"permissions\": {\n\t\t\"allow\": [\n\t\t\t\"Bash(ls:*)\"\n\t\t]\n\t}\n}",
+        allow(),
+        "{\n\t\"permissions\": {\n\t\t\"allow\": [\n\t\t\t\"Bash(ls:*)\",\n\t\t\t\"Bash(make)\"\n\t\t]\n\t}\n}",
+    );
+    // CRLF line ends stay CRLF.
+    check_round_trip(
+        "{\r\n  \"model\": \"opus\"\r\n}\r\n",
+        vec![("env.X", json!("1"), false)],
+        "{\r\n  \"model\": \"opus\",\r\n  \"env\": {\r\n    \"X\": \"1\"\r\n  }\r\n}\r\n",
+    );
+    // An empty object, as a tool leaves a fresh settings file.
+    check_round_trip(
+        "{\n  \"hooks\": {}\n}\n",
+        vec![("model", json!("opus"), false)],
+        "{\n  \"hooks\": {},\n  \"model\": \"opus\"\n}\n",
+    );
+}
+
+#[test]
+fn json_with_comments_and_trailing_commas_is_merged_and_keeps_them() {
+    check_round_trip(
+        "// my settings\n{\n  \"a\": 1, // the answer\n  /* env */ \"env\": {\"X\": 1,},\n}\n",
+        vec![("b", json!([2]), false), ("env.Y", json!(2), false)],
+        "// my settings\n{\n  \"a\": 1, // the answer\n  /* env */ \"env\": {\"X\": 1, \"Y\": 2,},\n  \"b\": [\n    2\n  ],\n}\n",
+    );
+    // A comment after the last member stays on its line; the new member goes below it.
+    check_round_trip(
+        "{\n  \"a\": 1 // last\n}\n",
+        vec![("b", json!(2), false)],
+        "{\n  \"a\": 1, // last\n  \"b\": 2\n}\n",
+    );
+}
+
+#[test]
+fn an_updated_json_value_is_replaced_in_place() {
+    let sys = MemSystem::with_files(&[("s.json", "{ \"a\": 1 , \"z\": 0 }")]);
+    let v1 = target(vec![merge(
+        "s.json",
+        ConfigFormat::Json,
+        vec![("k", json!(1), false), ("a2", json!([1]), true)],
+    )]);
+    run(&sys, &v1, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        sys.text("s.json").unwrap(),
+        "{ \"a\": 1 , \"z\": 0, \"k\": 1, \"a2\": [[1]] }"
+    );
+    let v2 = target(vec![merge(
+        "s.json",
+        ConfigFormat::Json,
+        vec![("k", json!({"x": 2}), false), ("a2", json!([2]), true)],
+    )]);
+    run(&sys, &v2, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        sys.text("s.json").unwrap(),
+        "{ \"a\": 1 , \"z\": 0, \"k\": {\"x\": 2}, \"a2\": [[2]] }"
+    );
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("s.json").unwrap(), "{ \"a\": 1 , \"z\": 0 }");
 }
 
 #[test]
@@ -234,4 +327,253 @@ fn an_edited_toml_key_is_a_conflict_and_a_user_array_keeps_its_items() {
         after.contains("model = \"gpt\""),
         "the edited key is kept: {after}"
     );
+}
+
+/// Random user JSON documents in random layouts (compact, pretty with 2/4 spaces or tabs, LF or
+/// CRLF, comments, trailing commas) and random aiwg keys and array items.
+mod random_json {
+    use serde_json::{json, Map, Value};
+
+    use super::super::random::Rng;
+    use super::*;
+    use crate::jsonc::JsonDoc;
+
+    const NAMES: [&str; 6] = ["a", "env", "hooks", "x y", "\u{fc}", "q\"uote"];
+
+    fn scalar(rng: &mut Rng) -> Value {
+        match rng.below(5) {
+            0 => json!(rng.below(1000) as i64 - 500),
+            1 => json!(rng.pick(&["", "text", "tab\there", "\u{e9}", "back\\slash"])),
+            2 => json!(rng.chance(50)),
+            3 => Value::Null,
+            _ => json!(1.5),
+        }
+    }
+
+    fn value(rng: &mut Rng, depth: usize) -> Value {
+        if depth >= 3 || rng.chance(40) {
+            return scalar(rng);
+        }
+        if rng.chance(50) {
+            object(rng, depth)
+        } else {
+            Value::Array((0..rng.below(4)).map(|_| value(rng, depth + 1)).collect())
+        }
+    }
+
+    fn object(rng: &mut Rng, depth: usize) -> Value {
+        let mut map = Map::new();
+        for _ in 0..rng.below(4) {
+            map.insert(rng.pick(&NAMES).to_string(), value(rng, depth + 1));
+        }
+        Value::Object(map)
+    }
+
+    /// How a user's file is written.
+    struct Style {
+        newline: &'static str,
+        /// `None`: all on one line.
+        unit: Option<&'static str>,
+        colon: &'static str,
+        sep: &'static str,
+        comments: bool,
+        trailing_commas: bool,
+    }
+
+    fn style(rng: &mut Rng) -> Style {
+        let jsonc = rng.chance(40);
+        Style {
+            newline: if rng.chance(30) { "\r\n" } else { "\n" },
+            unit: match rng.below(4) {
+                0 => None,
+                1 => Some("  "),
+                2 => Some("    "),
+                _ => Some("\t"),
+            },
+            colon: rng.pick(&[": ", ":", " : "]),
+            sep: rng.pick(&[" ", ""]),
+            comments: jsonc && rng.chance(70),
+            trailing_commas: jsonc && rng.chance(50),
+        }
+    }
+
+    fn print(rng: &mut Rng, v: &Value, l: &Style, depth: usize, out: &mut String) {
+        let (open, close, items): (char, char, Vec<(Option<&String>, &Value)>) = match v {
+            Value::Object(m) => ('{', '}', m.iter().map(|(k, v)| (Some(k), v)).collect()),
+            Value::Array(a) => ('[', ']', a.iter().map(|v| (None, v)).collect()),
+            s => return out.push_str(&s.to_string()),
+        };
+        out.push(open);
+        let n = items.len();
+        for (i, (k, v)) in items.into_iter().enumerate() {
+            if let Some(unit) = l.unit {
+                out.push_str(l.newline);
+                out.push_str(&unit.repeat(depth + 1));
+            } else if i > 0 {
+                out.push_str(l.sep);
+            }
+            if l.comments && rng.chance(20) {
+                out.push_str("/* c */ ");
+            }
+            if let Some(k) = k {
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push_str(l.colon);
+            }
+            print(rng, v, l, depth + 1, out);
+            if i + 1 < n || l.trailing_commas {
+                out.push(',');
+            }
+            if l.unit.is_some() && l.comments && rng.chance(20) {
+                out.push_str(" // note");
+            }
+        }
+        if let (Some(unit), true) = (l.unit, n > 0) {
+            out.push_str(l.newline);
+            out.push_str(&unit.repeat(depth));
+        }
+        out.push(close);
+    }
+
+    /// Paths of the non-empty objects and arrays of `v`: where aiwg's keys may go. (An empty
+    /// one the user had is left out on purpose: removing aiwg's last key removes the container
+    /// too, since it cannot be told from one aiwg created; ARCHITECTURE.md says so.)
+    fn containers(
+        v: &Value,
+        path: &mut Vec<String>,
+        objects: &mut Vec<Vec<String>>,
+        arrays: &mut Vec<Vec<String>>,
+    ) {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                objects.push(path.clone());
+                for (k, child) in m {
+                    path.push(k.clone());
+                    containers(child, path, objects, arrays);
+                    path.pop();
+                }
+            }
+            Value::Array(a) if !a.is_empty() => arrays.push(path.clone()),
+            _ => {}
+        }
+    }
+
+    fn get<'a>(v: &'a Value, key: &[String]) -> Option<&'a Value> {
+        key.iter().try_fold(v, |v, k| v.as_object()?.get(k))
+    }
+
+    fn set(v: &mut Value, key: &[String], value: Value) {
+        let (last, parents) = key.split_last().unwrap();
+        let mut map = v.as_object_mut().unwrap();
+        for k in parents {
+            map = map
+                .entry(k.clone())
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+                .unwrap();
+        }
+        map.insert(last.clone(), value);
+    }
+
+    /// Random aiwg entries that merge without conflict; the user's document with them applied.
+    fn entries(rng: &mut Rng, user: &Value) -> (Vec<MergeEntry>, Value) {
+        let (mut objects, mut arrays) = (Vec::new(), Vec::new());
+        containers(user, &mut Vec::new(), &mut objects, &mut arrays);
+        if objects.is_empty() {
+            objects.push(Vec::new());
+        }
+        let mut expect = user.clone();
+        let mut out: Vec<MergeEntry> = Vec::new();
+        let overlaps = |a: &[String], b: &[String]| a.starts_with(b) || b.starts_with(a);
+        for n in 0..1 + rng.below(4) {
+            let append = rng.chance(50);
+            let key: Vec<String> = if append && !arrays.is_empty() && rng.chance(60) {
+                arrays[rng.below(arrays.len())].clone()
+            } else {
+                let mut key = objects[rng.below(objects.len())].clone();
+                key.push(format!("aiwg{n}"));
+                if rng.chance(30) {
+                    key.push("deep".into());
+                }
+                key
+            };
+            if out.iter().any(|e| overlaps(&e.key, &key)) {
+                continue;
+            }
+            let value = if append {
+                json!({"aiwg": n, "v": value(rng, 2)})
+            } else {
+                value(rng, 1)
+            };
+            if append {
+                let mut items = get(&expect, &key)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                items.push(value.clone());
+                set(&mut expect, &key, Value::Array(items));
+            } else {
+                set(&mut expect, &key, value.clone());
+            }
+            out.push(MergeEntry { key, value, append });
+        }
+        (out, expect)
+    }
+
+    #[test]
+    fn merge_then_unmerge_is_the_identity_on_bytes() {
+        for seed in 0..400 {
+            let mut rng = Rng::new(seed);
+            let user = object(&mut rng, 0);
+            let l = style(&mut rng);
+            let mut text = String::new();
+            if l.comments && rng.chance(50) {
+                text.push_str(&format!("// my settings{}", l.newline));
+            }
+            print(&mut rng, &user, &l, 0, &mut text);
+            if rng.chance(70) {
+                text.push_str(l.newline);
+            }
+            let (entries, expect) = entries(&mut rng, &user);
+            let sys = MemSystem::with_files(&[("s.json", &text)]);
+            let t = target(vec![TargetEntry {
+                path: rel("s.json"),
+                desired: Desired::Merge {
+                    format: ConfigFormat::Json,
+                    entries,
+                },
+                origin: origin("src"),
+            }]);
+            run(&sys, &t, &ApplyOptions::default())
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
+            let merged = sys.text("s.json").unwrap();
+            let doc =
+                JsonDoc::parse(&merged).unwrap_or_else(|e| panic!("seed {seed}: {e:?}\n{merged}"));
+            assert_eq!(
+                doc.get(&[]).unwrap(),
+                expect,
+                "seed {seed}:\n{text}\n{merged}"
+            );
+            if !l.comments && !l.trailing_commas {
+                let strict: Value = serde_json::from_str(&merged)
+                    .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{merged}"));
+                assert_eq!(strict, expect, "seed {seed}");
+            }
+            let engine = Engine::shared(&sys, Layout::project());
+            assert!(
+                engine.plan(&t).unwrap().0.is_empty(),
+                "seed {seed}: not converged"
+            );
+            run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+            if JsonDoc::parse(&text).unwrap().is_empty() {
+                // A file that is only `{}` after removal is deleted (ARCHITECTURE.md).
+                assert_eq!(sys.text("s.json"), None, "seed {seed}");
+                continue;
+            }
+            assert_eq!(
+                sys.text("s.json").unwrap_or_default(),
+                text,
+                "seed {seed}: unmerge of\n{merged}"
+            );
+        }
+    }
 }

@@ -197,3 +197,49 @@ fn a_whole_file_that_becomes_a_section_replaces_aiwgs_old_content() {
     assert!(!lock.contains("mode = \"file\""), "{lock}");
     assert_eq!(visible(&sys).len(), 3, "AGENTS.md, aiwg.lock, .gitignore");
 }
+
+#[test]
+fn adding_then_removing_a_section_gives_back_the_users_exact_bytes() {
+    for user in [
+        "x",
+        "x\n",
+        "x\n\n",
+        "# T\r\n\r\ntext\r\n",
+        "# T\r\n\r\nno final newline",
+        "\n",
+        "  ",
+        " \n\t\n",
+    ] {
+        let sys = MemSystem::with_files(&[("CLAUDE.md", user)]);
+        for ids in [&["a"][..], &["a", "b"]] {
+            let t = target(ids.iter().map(|id| section("CLAUDE.md", id, id)).collect());
+            run(&sys, &t, &ApplyOptions::default()).unwrap();
+            let with = sys.text("CLAUDE.md").unwrap();
+            assert!(
+                with.starts_with(user) && with.ends_with("-->\n"),
+                "{with:?}"
+            );
+            // Removing the first of two sections first, then the last.
+            if ids.len() == 2 {
+                run(
+                    &sys,
+                    &target(vec![section("CLAUDE.md", "b", "b")]),
+                    &ApplyOptions::default(),
+                )
+                .unwrap();
+            }
+            run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+            assert_eq!(sys.text("CLAUDE.md").unwrap(), user, "{ids:?} {with:?}");
+        }
+    }
+    // A file aiwg creates for its sections ends with a newline and goes with them.
+    let sys = MemSystem::new();
+    let t = target(vec![section("WARP.md", "a", "no newline")]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        sys.text("WARP.md").unwrap(),
+        "<!-- aiwg:begin a -->\nno newline\n<!-- aiwg:end a -->\n"
+    );
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("WARP.md"), None);
+}
