@@ -316,7 +316,8 @@ impl Reader<'_> {
     /// Reads the pending files (in parallel when there are many) and adds them in walk order.
     fn read_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let outcomes = read_all_pending(&pending);
+        // Opening and reading thousands of small files is system-call bound: use every core.
+        let outcomes = crate::par::par_map(pending.iter().collect(), 256, read_pending_file);
         let mut walk_diagnostics = std::mem::take(&mut self.diagnostics).into_iter();
         let mut emitted = 0;
         for (file, outcome) in pending.into_iter().zip(outcomes) {
@@ -365,31 +366,6 @@ impl Reader<'_> {
             Err(e) => self.error(rel, format!("cannot read file: {e}")),
         }
     }
-}
-
-/// Reads `pending` in order; on one thread per core (at most 8) when there are many: opening
-/// and reading thousands of small files is system-call bound.
-fn read_all_pending(pending: &[Pending]) -> Vec<ReadOutcome> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 || pending.len() < 256 {
-        return pending.iter().map(read_pending_file).collect();
-    }
-    let chunk = pending.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = pending
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(read_pending_file).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .zip(pending.chunks(chunk))
-            .flat_map(|(h, part)| {
-                // A thread that panicked: read its share here (a panic would repeat and surface).
-                h.join()
-                    .unwrap_or_else(|_| part.iter().map(read_pending_file).collect())
-            })
-            .collect()
-    })
 }
 
 /// Reads one plain file: open, fstat (type, size, mode), one read of that size, close.
@@ -575,13 +551,25 @@ pub fn load(tree: &SourceTree) -> Loaded {
             Slot::Other => {}
         }
     }
-    let mut parsed = Vec::new();
-    for (file, kind, stem) in mains {
+    let jobs: Vec<_> = mains
+        .into_iter()
+        .map(|(file, kind, stem)| {
+            let own_assets = assets.remove(&(kind, stem)).unwrap_or_default();
+            (file, kind, stem, own_assets)
+        })
+        .collect();
+    // Parsing YAML and checking text is CPU-bound: one chunk of main files per core, each
+    // with its own diagnostics, joined in file order.
+    let results = crate::par::par_map(jobs, 64, |(file, kind, stem, own_assets)| {
         let folder = kind.is_folder().then_some(stem);
-        let own_assets = assets.remove(&(kind, stem)).unwrap_or_default();
-        if let Some(p) = parse_main(tree, file, kind, stem, folder, own_assets, &mut loaded) {
-            parsed.push(p);
-        }
+        let mut diagnostics = Vec::new();
+        let p = parse_main(tree, file, kind, stem, folder, own_assets, &mut diagnostics);
+        (p, diagnostics)
+    });
+    let mut parsed = Vec::new();
+    for (p, diagnostics) in results {
+        loaded.diagnostics.extend(diagnostics);
+        parsed.extend(p);
     }
     for ((kind, folder), _) in assets {
         loaded.diagnostics.push(Diagnostic::warning(
@@ -685,10 +673,9 @@ fn parse_main<'t>(
     stem: &'t str,
     folder: Option<&'t str>,
     assets: Vec<Asset>,
-    loaded: &mut Loaded,
+    diags: &mut Vec<Diagnostic>,
 ) -> Option<Parsed<'t>> {
     let display = tree.display_path(&file.path);
-    let diags = &mut loaded.diagnostics;
     if file.bytes.len() as u64 > MAX_ARTIFACT_BYTES {
         diags.push(too_big(
             &display,
