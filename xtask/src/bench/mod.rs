@@ -217,9 +217,12 @@ pub fn run_ok(mut cmd: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes and recreates `dir` (untimed preparation of a copy's destination).
+/// Removes and recreates `dir` (untimed preparation of a copy's destination), then flushes
+/// the file system so that every timed run that writes starts with no dirty pages of the last.
 pub fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
+    // Best effort: without `sync` the timings are only noisier.
+    let _ = Command::new("sync").status();
     Ok(())
 }
