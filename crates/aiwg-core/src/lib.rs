@@ -8,12 +8,14 @@
 //! - [`validate`]: the rules every loaded artifact is checked against.
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
+//! - [`par`]: an order-keeping parallel map for loading many files.
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
 pub mod config;
 pub mod diag;
 pub mod frontmatter;
 pub mod model;
+pub mod par;
 pub mod rel_path;
 pub mod runbook;
 pub mod source;

@@ -128,11 +128,13 @@ impl SourceTree {
             canonical_root: PathBuf::new(),
             files: Vec::new(),
             diagnostics: Vec::new(),
+            pending: Vec::new(),
         };
         match std::fs::canonicalize(root) {
             Ok(canonical) => {
                 reader.canonical_root = canonical;
                 reader.read_root();
+                reader.read_pending();
             }
             Err(e) => reader.diagnostics.push(Diagnostic::error(
                 display_root,
@@ -171,13 +173,38 @@ impl SourceTree {
     }
 }
 
-/// Walks a source folder on disk.
+/// Walks a source folder on disk: the walk lists folders (file types come with the folder
+/// listing, so a plain file costs no `lstat`) and queues plain files; [`Reader::read_pending`]
+/// then reads them, on several threads when there are many.
 struct Reader<'a> {
     root: &'a Path,
     display_root: &'a Path,
     canonical_root: PathBuf,
     files: Vec<SourceFile>,
     diagnostics: Vec<Diagnostic>,
+    /// Plain files found by the walk, not read yet.
+    pending: Vec<Pending>,
+}
+
+/// A plain file the walk found.
+struct Pending {
+    path: PathBuf,
+    rel: String,
+    rel_path: RelPath,
+    /// How many diagnostics the walk had made when it found the file: its own diagnostics go
+    /// there, so they come out in walk order as if it had been read on the spot.
+    diagnostics_before: usize,
+}
+
+/// A pending file, read (or not).
+enum ReadOutcome {
+    Read {
+        bytes: Vec<u8>,
+        executable: bool,
+    },
+    TooBig(u64),
+    /// Not a plain file any more, or unreadable: the careful way decides.
+    Retry,
 }
 
 impl Reader<'_> {
@@ -268,7 +295,54 @@ impl Reader<'_> {
             if VCS_FOLDERS.contains(&name) || name == ".DS_Store" {
                 continue;
             }
-            self.visit(&entry.path(), &format!("{rel}/{name}"));
+            let rel = format!("{rel}/{name}");
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => self.visit_dir(&entry.path(), &rel),
+                Ok(t) if t.is_file() => match RelPath::new(&rel) {
+                    Ok(rel_path) => self.pending.push(Pending {
+                        path: entry.path(),
+                        rel,
+                        rel_path,
+                        diagnostics_before: self.diagnostics.len(),
+                    }),
+                    Err(e) => self.error(&rel, format!("file cannot be deployed: {e}")),
+                },
+                // Symlinks (checked), other file types (skipped), unknown types.
+                _ => self.visit(&entry.path(), &rel),
+            }
+        }
+    }
+
+    /// Reads the pending files (in parallel when there are many) and adds them in walk order.
+    fn read_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        // Opening and reading thousands of small files is system-call bound: use every core.
+        let outcomes = crate::par::par_map(pending.iter().collect(), 256, read_pending_file);
+        let mut walk_diagnostics = std::mem::take(&mut self.diagnostics).into_iter();
+        let mut emitted = 0;
+        for (file, outcome) in pending.into_iter().zip(outcomes) {
+            while emitted < file.diagnostics_before {
+                self.diagnostics.extend(walk_diagnostics.next());
+                emitted += 1;
+            }
+            match outcome {
+                ReadOutcome::Read { bytes, executable } => self.files.push(SourceFile {
+                    path: file.rel_path,
+                    bytes,
+                    executable,
+                }),
+                ReadOutcome::TooBig(size) => {
+                    let cap = size_cap(&file.rel_path);
+                    let d = too_big(&self.display_root.join(&file.rel), size, cap);
+                    self.diagnostics.push(d);
+                }
+                ReadOutcome::Retry => self.visit(&file.path, &file.rel),
+            }
+        }
+        self.diagnostics.extend(walk_diagnostics);
+        if !self.pending.is_empty() {
+            // A file became a folder while it was read: read what it holds.
+            self.read_pending();
         }
     }
 
@@ -292,6 +366,55 @@ impl Reader<'_> {
             Err(e) => self.error(rel, format!("cannot read file: {e}")),
         }
     }
+}
+
+/// Reads one plain file: open, fstat (type, size, mode), one read of that size, close.
+fn read_pending_file(file: &Pending) -> ReadOutcome {
+    let Ok(handle) = std::fs::File::open(&file.path) else {
+        return ReadOutcome::Retry;
+    };
+    let Ok(meta) = handle.metadata() else {
+        return ReadOutcome::Retry;
+    };
+    if !meta.is_file() {
+        return ReadOutcome::Retry;
+    }
+    if meta.len() > size_cap(&file.rel_path) {
+        return ReadOutcome::TooBig(meta.len());
+    }
+    match read_sized(&handle, meta.len() as usize) {
+        Ok(bytes) => ReadOutcome::Read {
+            bytes,
+            executable: is_executable(&meta),
+        },
+        Err(_) => ReadOutcome::Retry,
+    }
+}
+
+/// Reads a file whose size is `len`: one read call when the size is still right.
+fn read_sized(mut file: &std::fs::File, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut buf = vec![0u8; len + 1];
+    let mut filled = 0;
+    loop {
+        let n = match file.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        filled += n;
+        if filled == buf.len() {
+            // Larger than fstat said: it is growing; read on to the end.
+            buf.resize(buf.len() * 2, 0);
+        } else if filled == len {
+            break;
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 #[cfg(unix)]
@@ -428,13 +551,25 @@ pub fn load(tree: &SourceTree) -> Loaded {
             Slot::Other => {}
         }
     }
-    let mut parsed = Vec::new();
-    for (file, kind, stem) in mains {
+    let jobs: Vec<_> = mains
+        .into_iter()
+        .map(|(file, kind, stem)| {
+            let own_assets = assets.remove(&(kind, stem)).unwrap_or_default();
+            (file, kind, stem, own_assets)
+        })
+        .collect();
+    // Parsing YAML and checking text is CPU-bound: one chunk of main files per core, each
+    // with its own diagnostics, joined in file order.
+    let results = crate::par::par_map(jobs, 64, |(file, kind, stem, own_assets)| {
         let folder = kind.is_folder().then_some(stem);
-        let own_assets = assets.remove(&(kind, stem)).unwrap_or_default();
-        if let Some(p) = parse_main(tree, file, kind, stem, folder, own_assets, &mut loaded) {
-            parsed.push(p);
-        }
+        let mut diagnostics = Vec::new();
+        let p = parse_main(tree, file, kind, stem, folder, own_assets, &mut diagnostics);
+        (p, diagnostics)
+    });
+    let mut parsed = Vec::new();
+    for (p, diagnostics) in results {
+        loaded.diagnostics.extend(diagnostics);
+        parsed.extend(p);
     }
     for ((kind, folder), _) in assets {
         loaded.diagnostics.push(Diagnostic::warning(
@@ -538,10 +673,9 @@ fn parse_main<'t>(
     stem: &'t str,
     folder: Option<&'t str>,
     assets: Vec<Asset>,
-    loaded: &mut Loaded,
+    diags: &mut Vec<Diagnostic>,
 ) -> Option<Parsed<'t>> {
     let display = tree.display_path(&file.path);
-    let diags = &mut loaded.diagnostics;
     if file.bytes.len() as u64 > MAX_ARTIFACT_BYTES {
         diags.push(too_big(
             &display,

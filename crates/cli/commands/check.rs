@@ -38,7 +38,10 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
         }
     }
-    if drift.is_empty() {
+    let clean = drift.is_empty();
+    drop(drift);
+    pipeline::free_at_exit((plan, state));
+    if clean {
         return Ok(0);
     }
     if !json {

@@ -623,3 +623,56 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// Many files are read on several threads: the tree and the diagnostics (in walk order) must
+/// be what reading one by one gives.
+#[cfg(unix)]
+#[test]
+fn many_files_read_in_parallel_keep_bytes_modes_and_diagnostic_order() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut expected = Vec::new();
+    for i in 0..300 {
+        let rel = format!("skills/s{i:03}/SKILL.md");
+        let text = format!("---\nname: s{i:03}\ndescription: d\n---\nbody {i}\n");
+        write(root, &rel, &text);
+        expected.push((rel, text.into_bytes(), false));
+        let rel = format!("skills/s{i:03}/run.sh");
+        write(root, &rel, "#!/bin/sh\n");
+        let exec = i % 2 == 0;
+        if exec {
+            std::fs::set_permissions(root.join(&rel), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        expected.push((rel, b"#!/bin/sh\n".to_vec(), exec));
+    }
+    // Two oversized files far apart, and a symlink out of the source between them.
+    for rel in ["skills/s010/big.bin", "skills/s290/big.bin"] {
+        let big = std::fs::File::create(root.join(rel)).unwrap();
+        big.set_len((10 << 20) + 1).unwrap();
+    }
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("x.md"), "x\n").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("x.md"), root.join("skills/s150/x.md")).unwrap();
+    expected.sort();
+    let (tree, diags) = SourceTree::read_dir("x", root);
+    let got: Vec<(String, Vec<u8>, bool)> = tree
+        .files
+        .iter()
+        .map(|f| (f.path.to_string(), f.bytes.clone(), f.executable))
+        .collect();
+    assert_eq!(got, expected);
+    let shown: Vec<String> = diags
+        .iter()
+        .map(|d| d.path.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "skills/s010/big.bin",
+            "skills/s150/x.md",
+            "skills/s290/big.bin"
+        ]
+    );
+}

@@ -1,0 +1,171 @@
+//! Generated source corpora for the benchmarks: deterministic text, sizes and counts given by a
+//! [`Shape`], written as a project's `.aiwg/` folder.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+/// How many artifacts of each kind, and how big their files are (bytes of body text).
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub agents: usize,
+    pub agent_bytes: usize,
+    pub commands: usize,
+    pub command_bytes: usize,
+    pub skills: usize,
+    pub skill_bytes: usize,
+    /// Each skill also has `references/guide.md` of this size and a small `scripts/run.sh`.
+    pub skill_asset_bytes: usize,
+    pub rules: usize,
+    pub rule_bytes: usize,
+    pub runbooks: usize,
+}
+
+impl Shape {
+    /// A large project for the `check` measurement: about 3,000 source files.
+    pub const MANY_FILES: Shape = Shape {
+        agents: 900,
+        agent_bytes: 1800,
+        commands: 1100,
+        command_bytes: 900,
+        skills: 330,
+        skill_bytes: 2500,
+        skill_asset_bytes: 4000,
+        rules: 30,
+        rule_bytes: 400,
+        runbooks: 0,
+    };
+
+    /// A realistic framework (DESIGN.md's benchmark): 80 agents of about 3 KB, 110 commands,
+    /// 60 skills with two assets each, 30 rules, 5 runbooks.
+    pub const REALISTIC: Shape = Shape {
+        agents: 80,
+        agent_bytes: 3000,
+        commands: 110,
+        command_bytes: 1500,
+        skills: 60,
+        skill_bytes: 4000,
+        skill_asset_bytes: 3000,
+        rules: 30,
+        rule_bytes: 1000,
+        runbooks: 5,
+    };
+
+    /// How many source files [`generate`] writes.
+    pub fn files(&self) -> usize {
+        self.agents + self.commands + 3 * self.skills + self.rules + self.runbooks
+    }
+}
+
+/// Deterministic filler text of about `len` bytes.
+pub fn filler(seed: usize, len: usize) -> String {
+    let words = [
+        "review",
+        "the",
+        "change",
+        "carefully",
+        "and",
+        "check",
+        "every",
+        "test",
+        "before",
+        "merging",
+        "into",
+        "main",
+        "with",
+        "care",
+    ];
+    let mut out = String::with_capacity(len + 16);
+    let mut i = seed;
+    while out.len() < len {
+        out.push_str(words[i % words.len()]);
+        out.push(if i.is_multiple_of(13) { '\n' } else { ' ' });
+        i = i.wrapping_mul(31).wrapping_add(7);
+    }
+    out.push('\n');
+    out
+}
+
+/// A runbook with every section the linter asks for (so the corpus loads without warnings).
+fn runbook(i: usize) -> String {
+    format!(
+        "---\nname: runbook-{i}\ndescription: Runbook number {i}\n---\n# Runbook {i}: {{service}}\n\n\
+         ## Purpose\n\n{}\n## Prerequisites\n\n- [ ] access to `{{service}}`\n\n## Procedure\n\n\
+         ### Stage 1: Prepare\n\n{}\n**Gate**: the checks pass.\n\n### Stage 2: Change\n\n{}\n\
+         **Gate**: the service answers.\n\n## Verification\n\n{}\n## Rollback\n\n\
+         **Trigger**: errors rise.\n\n{}\n## Agent Rules\n\n- Stop at every gate.\n",
+        filler(i, 300),
+        filler(i + 1, 600),
+        filler(i + 2, 600),
+        filler(i + 3, 300),
+        filler(i + 4, 300),
+    )
+}
+
+/// Writes the corpus of `shape` under `project/.aiwg`.
+pub fn generate(project: &Path, shape: &Shape) -> anyhow::Result<()> {
+    let src = project.join(".aiwg");
+    let put = |rel: String, text: String, exec: bool| -> anyhow::Result<()> {
+        let path = src.join(rel);
+        std::fs::create_dir_all(path.parent().context("a file has a folder")?)?;
+        std::fs::write(&path, text)?;
+        if exec {
+            set_executable(&path)?;
+        }
+        Ok(())
+    };
+    for i in 0..shape.agents {
+        let name = format!("agent-{i:04}");
+        let fm = format!(
+            "name: {name}\ndescription: Agent number {i}\nmodel: sonnet\ntools: Read, Grep"
+        );
+        let body = filler(i, shape.agent_bytes);
+        put(
+            format!("agents/{name}.md"),
+            format!("---\n{fm}\n---\n{body}"),
+            false,
+        )?;
+    }
+    for i in 0..shape.commands {
+        let name = format!("command-{i:04}");
+        let fm = format!("description: Command number {i}\nargument-hint: <path>");
+        let body = filler(i + 7, shape.command_bytes);
+        put(
+            format!("commands/{name}.md"),
+            format!("---\n{fm}\n---\n{body}"),
+            false,
+        )?;
+    }
+    for i in 0..shape.skills {
+        let name = format!("skill-{i:04}");
+        let main = format!(
+            "---\nname: {name}\ndescription: Skill number {i}\n---\n{}",
+            filler(i + 3, shape.skill_bytes)
+        );
+        put(format!("skills/{name}/SKILL.md"), main, false)?;
+        let guide = filler(i + 5, shape.skill_asset_bytes);
+        put(format!("skills/{name}/references/guide.md"), guide, false)?;
+        let script = format!("#!/bin/sh\necho {i}\n");
+        put(format!("skills/{name}/scripts/run.sh"), script, true)?;
+    }
+    for i in 0..shape.rules {
+        let body = filler(i + 11, shape.rule_bytes);
+        let text = format!("---\ndescription: Rule {i}\n---\n{body}");
+        put(format!("rules/rule-{i:02}.md"), text, false)?;
+    }
+    for i in 0..shape.runbooks {
+        put(format!("runbooks/runbook-{i}.md"), runbook(i), false)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+#[cfg(not(unix))]
+fn set_executable(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}

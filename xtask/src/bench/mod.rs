@@ -1,0 +1,228 @@
+//! `cargo xtask bench`: how fast aiwg is, measured on generated projects and printed as tables.
+//! Not a timed test: it prints numbers and fails only when a command does.
+//!
+//! - [`check`]: `aiwg check` on a project whose ~3,000 managed files are all up to date (the
+//!   binary end to end, the engine's `plan()` alone, `cp -r` of the same output tree).
+//! - [`deploy`]: DESIGN.md's benchmark on a realistic framework deployed to every platform:
+//!   first `aiwg apply`, a no-change `aiwg check`, `aiwg validate` (source loading alone), each
+//!   with its maximum RSS and its ratio to `cp -r` of the same tree, all measured in one run.
+//!
+//! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
+//! this one, for before/after tables.
+//!
+//! Timings are medians of several runs of the release binary (process start included). Maximum
+//! RSS comes from `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`),
+//! measured in a separate run of each command so that it does not disturb the timings.
+
+mod check;
+mod corpus;
+mod deploy;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+/// Runs the benchmarks (re-running itself in release mode: debug timings mean nothing).
+pub fn run(root: &Path) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        let status = Command::new(env!("CARGO"))
+            .args(["run", "--release", "--quiet", "--package", "xtask", "--"])
+            .arg("bench")
+            .current_dir(root)
+            .status()
+            .context("cannot run cargo")?;
+        if !status.success() {
+            bail!("the release benchmark failed");
+        }
+        return Ok(());
+    }
+    let binary = match std::env::var_os("AIWG_BENCH_BINARY") {
+        // Another build of aiwg (an older commit), for before/after tables.
+        Some(other) => PathBuf::from(other),
+        None => {
+            eprintln!("building the release binary ...");
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--release", "--quiet", "--bin", "aiwg"])
+                .current_dir(root)
+                .status()
+                .context("cannot run cargo")?;
+            if !status.success() {
+                bail!("cargo build --release failed");
+            }
+            root.join("target/release/aiwg")
+        }
+    };
+    eprintln!("benchmarking `{}`", binary.display());
+    let work: PathBuf = root.join("target/bench");
+    let _ = std::fs::remove_dir_all(&work);
+    let home = work.join("home");
+    std::fs::create_dir_all(&home)?;
+    let aiwg = Aiwg { binary, home };
+    check::run(&aiwg, &work.join("project"))?;
+    println!();
+    deploy::run(&aiwg, &work.join("realistic"))?;
+    Ok(())
+}
+
+/// The release binary, run with HOME and AIWG_HOME inside the bench folder.
+pub struct Aiwg {
+    pub binary: PathBuf,
+    pub home: PathBuf,
+}
+
+impl Aiwg {
+    /// `aiwg <args>` in `project`.
+    pub fn command(&self, project: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args)
+            .current_dir(project)
+            .env("HOME", &self.home)
+            .env("AIWG_HOME", &self.home)
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs `aiwg <args>` in `project`; fails unless it exits with `want`.
+    pub fn run(&self, project: &Path, args: &[&str], want: i32) -> anyhow::Result<Output> {
+        let out = self.command(project, args).output()?;
+        if out.status.code() != Some(want) {
+            bail!(
+                "aiwg {} exited with {:?}: {}{}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// What a command printed.
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The last line on stderr (the summary line of `apply` and `validate`).
+    pub fn summary(&self) -> &str {
+        self.stderr.trim_end().lines().last().unwrap_or("")
+    }
+}
+
+/// The median and minimum of a set of timings.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub median: Duration,
+    pub min: Duration,
+    pub runs: usize,
+}
+
+/// Times `runs` calls of `f`; `prepare` runs before each, untimed.
+pub fn time(
+    runs: usize,
+    mut prepare: impl FnMut(usize) -> anyhow::Result<()>,
+    mut f: impl FnMut(usize) -> anyhow::Result<()>,
+) -> anyhow::Result<Timing> {
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs {
+        prepare(i)?;
+        let start = Instant::now();
+        f(i)?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(Timing {
+        median: times[times.len() / 2],
+        min: times[0],
+        runs,
+    })
+}
+
+/// Milliseconds with one decimal.
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Where GNU time lives (it reports the child's maximum RSS).
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// The maximum resident set size of `cmd` in KiB, run once under `/usr/bin/time -f %M`; `None`
+/// when GNU time is not installed. Fails when the command does not exit with `want`.
+pub fn max_rss_kib(cmd: &Command, want: i32) -> anyhow::Result<Option<u64>> {
+    if !Path::new(GNU_TIME).exists() {
+        return Ok(None);
+    }
+    let report = std::env::temp_dir().join(format!("aiwg-bench-rss-{}", std::process::id()));
+    let mut timed = Command::new(GNU_TIME);
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => timed.env(key, v),
+            None => timed.env_remove(key),
+        };
+    }
+    let out = timed.output()?;
+    if out.status.code() != Some(want) {
+        bail!(
+            "{:?} exited with {:?} under {GNU_TIME}: {}",
+            cmd.get_program(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&report)?;
+    let _ = std::fs::remove_file(&report);
+    let kib = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .with_context(|| format!("cannot read {GNU_TIME}'s report: {text}"))?;
+    Ok(Some(kib))
+}
+
+/// A maximum RSS for a table cell.
+pub fn rss(kib: Option<u64>) -> String {
+    kib.map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+}
+
+/// `cp -r <entries> <to>` run in `from`, into a fresh `to` (made before timing).
+pub fn cp_r(from: &Path, entries: &[String], to: &Path) -> Command {
+    let mut cmd = Command::new("cp");
+    cmd.arg("-r").args(entries).arg(to).current_dir(from);
+    cmd
+}
+
+/// Runs a prepared command; fails unless it succeeds.
+pub fn run_ok(mut cmd: Command) -> anyhow::Result<()> {
+    let status = cmd.status()?;
+    if !status.success() {
+        bail!("{:?} failed", cmd.get_program());
+    }
+    Ok(())
+}
+
+/// Removes and recreates `dir` (untimed preparation of a copy's destination), then flushes
+/// the file system so that every timed run that writes starts with no dirty pages of the last.
+pub fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    // Best effort: without `sync` the timings are only noisier.
+    let _ = Command::new("sync").status();
+    Ok(())
+}
