@@ -1,6 +1,8 @@
 //! Splits a Markdown file into YAML frontmatter and body, parses the YAML into
-//! JSON-shaped values (keys kept in file order), and writes such values back out as YAML
-//! ([`emit_yaml`]) that this parser reads back to the same values.
+//! JSON-shaped values (keys kept in file order), and quotes strings for YAML output
+//! ([`yaml_scalar`]) so that this parser reads them back unchanged.
+
+use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;
@@ -168,110 +170,15 @@ fn to_json(y: Yaml) -> Value {
     }
 }
 
-impl Frontmatter {
-    /// The YAML text (no `---` fences) of the entries whose key passes `keep`, in file order.
-    /// Reading it back with [`parse`] gives the same values.
-    pub fn to_yaml_filtered(&self, keep: impl Fn(&str) -> bool) -> String {
-        let kept: Map<String, Value> = self
-            .entries
-            .iter()
-            .filter(|(k, _)| keep(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        emit_yaml(&kept)
+/// `s` as a YAML scalar: bare when a plain scalar reads back as the same string (here and in
+/// YAML 1.1 readers, still common on the platforms' side), else double-quoted with escapes.
+/// `in_flow`: the scalar sits inside `[...]` or `{...}`, where `,[]{}` end it. This is the one
+/// quoting rule every YAML aiwg writes goes through.
+pub fn yaml_scalar(s: &str, in_flow: bool) -> Cow<'_, str> {
+    if is_plain_safe(s) && !(in_flow && s.contains([',', '[', ']', '{', '}'])) {
+        return Cow::Borrowed(s);
     }
-
-    /// The YAML text of every entry (see [`Frontmatter::to_yaml_filtered`]).
-    pub fn to_yaml(&self) -> String {
-        self.to_yaml_filtered(|_| true)
-    }
-}
-
-/// Writes `map` as a block YAML mapping, one `key: value` per line, nested lists and maps
-/// indented by two spaces, strings quoted only when a plain scalar would read back as
-/// something else (a number, a bool, null, a comment, a flow collection ...). Every line ends
-/// with `\n`; an empty map is an empty string. [`parse`] reads the output back to `map`.
-pub fn emit_yaml(map: &Map<String, Value>) -> String {
-    let mut out = String::new();
-    emit_entries(&mut out, map, 0);
-    out
-}
-
-fn emit_entries(out: &mut String, map: &Map<String, Value>, indent: usize) {
-    for (key, value) in map {
-        pad(out, indent);
-        push_scalar_str(out, key);
-        out.push(':');
-        match value {
-            Value::Array(items) if !items.is_empty() => {
-                out.push('\n');
-                emit_items(out, items, indent + 2);
-            }
-            Value::Object(inner) if !inner.is_empty() => {
-                out.push('\n');
-                emit_entries(out, inner, indent + 2);
-            }
-            other => {
-                out.push(' ');
-                push_inline(out, other);
-                out.push('\n');
-            }
-        }
-    }
-}
-
-fn emit_items(out: &mut String, items: &[Value], indent: usize) {
-    for item in items {
-        // A nested block collection starts on the dash's line (`- key: v` / `- - a`): emit it
-        // one level deeper, then put the dash over the first line's indentation.
-        let nested = match item {
-            Value::Array(inner) if !inner.is_empty() => {
-                let mut block = String::new();
-                emit_items(&mut block, inner, indent + 2);
-                Some(block)
-            }
-            Value::Object(inner) if !inner.is_empty() => {
-                let mut block = String::new();
-                emit_entries(&mut block, inner, indent + 2);
-                Some(block)
-            }
-            _ => None,
-        };
-        pad(out, indent);
-        out.push_str("- ");
-        match nested {
-            Some(block) => out.push_str(&block[indent + 2..]),
-            None => {
-                push_inline(out, item);
-                out.push('\n');
-            }
-        }
-    }
-}
-
-fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
-}
-
-/// A value that fits after `key: ` or `- ` on one line: a scalar or an empty collection.
-fn push_inline(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::String(s) => push_scalar_str(out, s),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
-    }
-}
-
-fn push_scalar_str(out: &mut String, s: &str) {
-    if is_plain_safe(s) {
-        out.push_str(s);
-        return;
-    }
+    let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -287,6 +194,7 @@ fn push_scalar_str(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+    Cow::Owned(out)
 }
 
 /// Words YAML 1.1 readers (still common on the platforms' side) take as bools or null.
@@ -361,88 +269,53 @@ mod tests {
         assert!(e.message.starts_with("invalid YAML"), "{e:?}");
     }
 
-    fn roundtrip(map: &Map<String, Value>) {
-        let yaml = emit_yaml(map);
+    /// `key: value` and `list: [value]` lines written with [`yaml_scalar`] parse back to `s`.
+    fn roundtrip(key: &str, s: &str) {
+        let yaml = format!(
+            "{}: {}\nlist: [{}]\n",
+            yaml_scalar(key, false),
+            yaml_scalar(s, false),
+            yaml_scalar(s, true)
+        );
         let back = parse(&yaml, 2).unwrap_or_else(|e| panic!("{e:?} in\n{yaml}"));
-        assert_eq!(&back.entries, map, "emitted:\n{yaml}");
-    }
-
-    fn check_emit(value: Value, expect: &str) {
-        let map = value.as_object().unwrap().clone();
-        assert_eq!(emit_yaml(&map), expect, "for {value}");
-        roundtrip(&map);
-    }
-
-    #[test]
-    fn emits_plain_and_quoted_scalars() {
-        use serde_json::json;
-        check_emit(json!({"name": "code-reviewer"}), "name: code-reviewer\n");
-        check_emit(json!({"tools": "Read, Grep"}), "tools: Read, Grep\n");
-        check_emit(json!({"d": "it's fine"}), "d: it's fine\n");
-        check_emit(json!({"d": "a: b"}), "d: \"a: b\"\n");
-        check_emit(json!({"d": "x #y"}), "d: \"x #y\"\n");
-        check_emit(json!({"d": "ends:"}), "d: \"ends:\"\n");
-        check_emit(json!({"d": ""}), "d: \"\"\n");
-        check_emit(json!({"d": " lead"}), "d: \" lead\"\n");
-        check_emit(json!({"d": "yes"}), "d: \"yes\"\n");
-        check_emit(json!({"d": "Null"}), "d: \"Null\"\n");
-        check_emit(json!({"d": "42"}), "d: \"42\"\n");
-        check_emit(json!({"d": "0x1F"}), "d: \"0x1F\"\n");
-        check_emit(json!({"d": ".inf"}), "d: \".inf\"\n");
-        check_emit(json!({"d": "1e3"}), "d: \"1e3\"\n");
-        check_emit(json!({"d": "[a]"}), "d: \"[a]\"\n");
-        check_emit(json!({"d": "*alias"}), "d: \"*alias\"\n");
-        check_emit(json!({"d": "- item"}), "d: \"- item\"\n");
-        check_emit(json!({"d": "say \"hi\"\\now"}), "d: say \"hi\"\\now\n");
-        check_emit(
-            json!({"d": "two\nlines\t\u{1}"}),
-            "d: \"two\\nlines\\t\\u0001\"\n",
+        let mut expect = Map::new();
+        expect.insert(key.to_string(), Value::String(s.to_string()));
+        expect.insert(
+            "list".into(),
+            Value::Array(vec![Value::String(s.to_string())]),
         );
-        check_emit(json!({"d": "\"q\""}), "d: \"\\\"q\\\"\"\n");
-        check_emit(
-            json!({"num": 3, "f": 1.5, "neg": -2, "t": true, "z": null}),
-            "num: 3\nf: 1.5\nneg: -2\nt: true\nz: null\n",
-        );
-        check_emit(json!({"key with: colon": 1}), "\"key with: colon\": 1\n");
+        if key != "list" {
+            assert_eq!(back.entries, expect, "emitted:\n{yaml}");
+        }
     }
 
     #[test]
-    fn emits_collections() {
-        use serde_json::json;
-        check_emit(
-            json!({"tools": ["Read", "Grep"]}),
-            "tools:\n  - Read\n  - Grep\n",
-        );
-        check_emit(json!({"e": [], "m": {}}), "e: []\nm: {}\n");
-        check_emit(
-            json!({"metadata": {"author": "me", "version": "1.0"}}),
-            "metadata:\n  author: me\n  version: \"1.0\"\n",
-        );
-        check_emit(
-            json!({"hooks": [{"event": "PreToolUse", "matcher": "Bash"}, {"event": "Stop"}]}),
-            "hooks:\n  - event: PreToolUse\n    matcher: Bash\n  - event: Stop\n",
-        );
-        check_emit(
-            json!({"grid": [["a", "b"], [], [1, [true]]]}),
-            "grid:\n  - - a\n    - b\n  - []\n  - - 1\n    - - true\n",
-        );
-        check_emit(
-            json!({"deep": {"a": {"b": ["x"]}}}),
-            "deep:\n  a:\n    b:\n      - x\n",
-        );
-        assert_eq!(emit_yaml(&Map::new()), "");
-    }
-
-    #[test]
-    fn filtered_keeps_order_and_selected_keys() {
-        let s = split("---\nname: a\nmodel: opus\ndescription: \"x: y\"\ncustom: [1, 2]\n---\n")
-            .unwrap();
-        let fm = parse(s.yaml.unwrap(), s.yaml_line).unwrap();
-        assert_eq!(
-            fm.to_yaml_filtered(|k| k != "model"),
-            "name: a\ndescription: \"x: y\"\ncustom:\n  - 1\n  - 2\n"
-        );
-        assert_eq!(parse(&fm.to_yaml(), 2).unwrap().entries, fm.entries);
+    fn scalars_are_bare_only_when_they_read_back_the_same() {
+        let check = |s: &str, expect: &str| {
+            assert_eq!(yaml_scalar(s, false), expect, "for {s:?}");
+            roundtrip("k", s);
+        };
+        check("code-reviewer", "code-reviewer");
+        check("Read, Grep", "Read, Grep");
+        check("it's fine", "it's fine");
+        check("a: b", "\"a: b\"");
+        check("x #y", "\"x #y\"");
+        check("ends:", "\"ends:\"");
+        check("", "\"\"");
+        check(" lead", "\" lead\"");
+        check("yes", "\"yes\"");
+        check("Null", "\"Null\"");
+        check("42", "\"42\"");
+        check("0x1F", "\"0x1F\"");
+        check(".inf", "\".inf\"");
+        check("1e3", "\"1e3\"");
+        check("[a]", "\"[a]\"");
+        check("*alias", "\"*alias\"");
+        check("- item", "\"- item\"");
+        check("say \"hi\"\\now", "say \"hi\"\\now");
+        check("two\nlines\t\u{1}", "\"two\\nlines\\t\\u0001\"");
+        assert_eq!(yaml_scalar("a,b", true), "\"a,b\"");
+        assert_eq!(yaml_scalar("a,b", false), "a,b");
     }
 
     #[test]
@@ -459,10 +332,7 @@ mod tests {
             let len = rng.next() % 6;
             let s: String = (0..len).map(|_| rng.pick(&pieces)).collect();
             let key: String = (0..rng.next() % 4 + 1).map(|_| rng.pick(&pieces)).collect();
-            let mut map = Map::new();
-            map.insert(key, Value::String(s.clone()));
-            map.insert("list".into(), Value::Array(vec![Value::String(s)]));
-            roundtrip(&map);
+            roundtrip(&key, &s);
         }
     }
 }

@@ -5,10 +5,9 @@
 //! loaders (OpenClaw) read single-line keys only. Whole documents (`config.yaml`) use block
 //! style with literal `|` scalars for multi-line text.
 //!
-//! `aiwg_core::frontmatter::emit_yaml` writes nested values in block style over several lines,
-//! which OpenClaw's skill loader cannot read; frontmatter written for platforms therefore
-//! goes through this module.
+//! Strings go through [`aiwg_core::frontmatter::yaml_scalar`], the one quoting rule.
 
+use aiwg_core::frontmatter::yaml_scalar;
 use serde_json::{Map, Value};
 
 /// `---\n<keys>---\n`, or an empty string when `map` is empty (no frontmatter at all).
@@ -46,11 +45,7 @@ pub fn emit_document(value: &Value) -> String {
 }
 
 fn key_text(key: &str) -> String {
-    if is_plain(key, true) {
-        key.to_string()
-    } else {
-        quoted(key)
-    }
+    yaml_scalar(key, true).into_owned()
 }
 
 /// One value in flow style (`in_flow`: inside `[...]`/`{...}`, where `,[]{}` are special).
@@ -173,59 +168,7 @@ fn literal_ok(s: &str) -> bool {
 }
 
 fn scalar(s: &str, in_flow: bool) -> String {
-    if is_plain(s, in_flow) {
-        s.to_string()
-    } else {
-        quoted(s)
-    }
-}
-
-/// True when `s` can be written without quotes and read back as the same string.
-fn is_plain(s: &str, in_flow: bool) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    if s.trim() != s
-        || "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        || s.contains(": ")
-        || s.contains(" #")
-        || s.ends_with(':')
-        || s.chars().any(|c| c.is_control())
-        || (in_flow && s.contains([',', '[', ']', '{', '}']))
-    {
-        return false;
-    }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~"
-    ) {
-        return false;
-    }
-    // Anything a reader might take for a number, date or time stays quoted.
-    let numberish = s
-        .chars()
-        .all(|c| c.is_ascii_digit() || "+-._:eExXoObB".contains(c))
-        && s.chars().any(|c| c.is_ascii_digit());
-    !numberish && !lower.starts_with(".inf") && !lower.starts_with(".nan")
-}
-
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    yaml_scalar(s, in_flow).into_owned()
 }
 
 #[cfg(test)]
@@ -245,11 +188,13 @@ mod tests {
     #[test]
     fn frontmatter_scalars_round_trip() {
         check_frontmatter(
-            json!({"name": "x", "n": 3, "b": true}),
-            "name: x\nn: 3\nb: true\n",
+            json!({"name": "x", "count": 3, "b": true}),
+            "name: x\ncount: 3\nb: true\n",
         );
         check_frontmatter(json!({"d": "Use it: now"}), "d: \"Use it: now\"\n");
         check_frontmatter(json!({"d": "yes"}), "d: \"yes\"\n");
+        // YAML 1.1 readers take a bare `n` for false, as a key too.
+        check_frontmatter(json!({"n": 1}), "\"n\": 1\n");
         check_frontmatter(json!({"d": "1.0"}), "d: \"1.0\"\n");
         check_frontmatter(json!({"d": "*.rs"}), "d: \"*.rs\"\n");
         check_frontmatter(json!({"d": "a\nb \"q\""}), "d: \"a\\nb \\\"q\\\"\"\n");
