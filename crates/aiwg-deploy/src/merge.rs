@@ -378,7 +378,8 @@ struct KeyPlan {
     state: State,
 }
 
-fn rank(action: Action) -> u8 {
+/// How much an action matters when one part takes the most significant decision of its keys.
+fn action_rank(action: Action) -> u8 {
     match action {
         Action::Conflict => 5,
         Action::Update => 4,
@@ -386,18 +387,6 @@ fn rank(action: Action) -> u8 {
         Action::Delete => 2,
         Action::Drop => 1,
         Action::Unchanged => 0,
-    }
-}
-
-fn state_rank(state: State) -> u8 {
-    match state {
-        State::Conflict => 6,
-        State::Edited => 5,
-        State::Stale => 4,
-        State::Missing => 3,
-        State::Outdated => 2,
-        State::Ok => 1,
-        State::Gone => 0,
     }
 }
 
@@ -662,7 +651,7 @@ pub(crate) fn plan(
     // Each part takes the most significant decision of its keys.
     for d in decisions {
         let p = &mut parts[d.part];
-        if rank(d.action) > rank(p.action)
+        if action_rank(d.action) > action_rank(p.action)
             || p.action == Action::Drop && d.action == Action::Unchanged
         {
             p.action = d.action;
@@ -670,7 +659,7 @@ pub(crate) fn plan(
         if p.conflict.is_none() {
             p.conflict = d.conflict.clone();
         }
-        if state_rank(d.state) > state_rank(p.state) || p.state == State::Gone {
+        if d.state.severity() > p.state.severity() || p.state == State::Gone {
             p.state = d.state;
         }
         if matches!(d.conflict, Some(ConflictKind::Unsafe(_))) {

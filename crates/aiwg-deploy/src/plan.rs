@@ -147,6 +147,20 @@ impl State {
         }
     }
 
+    /// How much it matters, for picking the one state to show for several parts: `conflict`
+    /// highest, then `edited`, `stale`, `missing`, `outdated`, `ok`, and `gone` lowest.
+    pub fn severity(self) -> u8 {
+        match self {
+            State::Conflict => 6,
+            State::Edited => 5,
+            State::Stale => 4,
+            State::Missing => 3,
+            State::Outdated => 2,
+            State::Ok => 1,
+            State::Gone => 0,
+        }
+    }
+
     /// Whether `check` reports it: anything but `ok` and `gone`.
     pub fn is_drift(self) -> bool {
         !matches!(self, State::Ok | State::Gone)
@@ -204,19 +218,10 @@ pub struct PlanItem {
 impl PlanItem {
     /// The most severe state of its parts (`check` and `status` show one per path).
     pub fn state(&self) -> State {
-        let rank = |s: State| match s {
-            State::Conflict => 6,
-            State::Edited => 5,
-            State::Stale => 4,
-            State::Missing => 3,
-            State::Outdated => 2,
-            State::Ok => 1,
-            State::Gone => 0,
-        };
         self.parts
             .iter()
             .map(|p| p.state)
-            .max_by_key(|s| rank(*s))
+            .max_by_key(|s| s.severity())
             .unwrap_or(State::Ok)
     }
 
