@@ -419,7 +419,7 @@ fn plan_path(
         return Err(PlanError::MixedModes { path: path.clone() });
     };
     let (new, parts) = match (&old, mode) {
-        (Err(conflict), _) => (None, unreachable_parts(wants, locked, conflict)),
+        (Err(conflict), _) => (None, all_parts_in_conflict(wants, locked, conflict)),
         (Ok(old), Mode::File) => plan_file(wants.first().copied(), locked, old.as_ref()),
         (Ok(old), shared) => {
             // The path was aiwg's whole file and is now shared: when the file is still what
@@ -481,8 +481,9 @@ fn plan_path(
     })
 }
 
-/// Every part of a path that cannot be read or written becomes this conflict.
-fn unreachable_parts(
+/// Every part of a path, wanted or locked, becomes `conflict`: the path cannot be read or
+/// written, or (for sections) the file cannot be edited safely.
+pub(crate) fn all_parts_in_conflict(
     wants: &[&TargetEntry],
     locked: &[&LockEntry],
     conflict: &ConflictKind,
