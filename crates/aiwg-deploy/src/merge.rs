@@ -534,9 +534,9 @@ pub(crate) fn plan(
     }
     // Array items: first those whose locked hash matches the wanted item (unchanged or
     // missing), then replacements of a changed item by the same part, in place.
-    let appends: Vec<&(usize, &MergeEntry)> = desired.iter().filter(|(_, e)| e.append).collect();
-    let mut pending = Vec::new();
-    for (part, entry) in &appends {
+    let appends: Vec<(usize, &MergeEntry)> =
+        desired.iter().filter(|(_, e)| e.append).copied().collect();
+    for (_, entry) in &appends {
         let hash = hash_value(&entry.value);
         let lock = owned
             .iter()
@@ -545,9 +545,8 @@ pub(crate) fn plan(
         if let Some(i) = lock {
             used[i] = true;
         }
-        pending.push((*part, *entry, lock.is_some()));
     }
-    for (part, entry, _) in pending {
+    for (part, entry) in appends {
         let mut decision = KeyPlan {
             part,
             action: Action::Unchanged,
