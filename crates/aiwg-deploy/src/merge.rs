@@ -410,46 +410,7 @@ pub(crate) fn plan(
             _ => None,
         })
         .unwrap_or_else(|| format_of(path));
-    // The parts: wanted ones first, then stale locked ones.
-    let mut parts: Vec<PartPlan> = Vec::new();
-    for want in wants {
-        let Desired::Merge { entries, .. } = &want.desired else {
-            continue;
-        };
-        let mut entry = lock_entry_for(want, String::new(), 0);
-        entry.keys = entries
-            .iter()
-            .map(|e| LockedKey {
-                key: e.key.clone(),
-                append: e.append,
-                sha256: hash_value(&e.value),
-            })
-            .collect();
-        let all: Vec<Value> = entries.iter().map(entry_json).collect();
-        entry.sha256 = hash_value(&Value::Array(all));
-        parts.push(PartPlan {
-            part: want.desired.part(),
-            mode: Mode::Merge,
-            action: Action::Unchanged,
-            conflict: None,
-            state: State::Ok,
-            origin: want.origin.clone(),
-            next_lock: NextLock::Write(entry),
-        });
-    }
-    for l in &locked {
-        if !parts.iter().any(|p| p.part == l.part) {
-            parts.push(PartPlan {
-                part: l.part.clone(),
-                mode: Mode::Merge,
-                action: Action::Drop,
-                conflict: None,
-                state: State::Gone,
-                origin: l.origin(),
-                next_lock: NextLock::Remove,
-            });
-        }
-    }
+    let mut parts = merge_parts(wants, &locked);
     let unsafe_all = |parts: &mut Vec<PartPlan>, why: String| {
         for p in parts.iter_mut() {
             p.action = Action::Conflict;
@@ -599,47 +560,13 @@ pub(crate) fn plan(
             !key.append && desired.iter().any(|(_, e)| !e.append && e.key == key.key);
         let (action, conflict, state) = if wanted_elsewhere {
             (Action::Drop, None, State::Gone)
-        } else if key.append {
-            match doc.items(&key.key) {
-                Ok(items) => match items.iter().position(|it| hash_value(it) == key.sha256) {
-                    Some(at) => match doc.remove_item(&key.key, at) {
-                        Ok(()) => {
-                            changed = true;
-                            removed = true;
-                            (Action::Delete, None, State::Stale)
-                        }
-                        Err(why) => (
-                            Action::Conflict,
-                            Some(ConflictKind::Unsafe(why)),
-                            State::Conflict,
-                        ),
-                    },
-                    None => (Action::Drop, None, State::Gone),
-                },
-                Err(_) => (Action::Drop, None, State::Gone),
-            }
         } else {
-            match doc.get(&key.key) {
-                None => (Action::Drop, None, State::Gone),
-                Some(v) if hash_value(&v) == key.sha256 => match doc.remove(&key.key) {
-                    Ok(()) => {
-                        changed = true;
-                        removed = true;
-                        (Action::Delete, None, State::Stale)
-                    }
-                    Err(why) => (
-                        Action::Conflict,
-                        Some(ConflictKind::Unsafe(why)),
-                        State::Conflict,
-                    ),
-                },
-                Some(_) => (
-                    Action::Conflict,
-                    Some(ConflictKind::EditedStale),
-                    State::Edited,
-                ),
-            }
+            remove_stale(&mut doc, key)
         };
+        if action == Action::Delete {
+            changed = true;
+            removed = true;
+        }
         decisions.push(KeyPlan {
             part: *part,
             action,
@@ -647,7 +574,100 @@ pub(crate) fn plan(
             state,
         });
     }
-    // Each part takes the most significant decision of its keys.
+    fold_into_parts(&mut parts, decisions);
+    let executable = old.is_some_and(|f| f.executable);
+    let new = if !changed {
+        old.cloned()
+    } else if doc.is_empty() && (removed || old.is_none()) {
+        None
+    } else {
+        Some(FileData::new(doc.render().into_bytes(), executable))
+    };
+    (new, parts)
+}
+
+/// One part per wanting target entry (with the lock entry apply will write), then one per
+/// locked part nothing wants any more.
+fn merge_parts(wants: &[&TargetEntry], locked: &[&LockEntry]) -> Vec<PartPlan> {
+    let mut parts: Vec<PartPlan> = Vec::new();
+    for want in wants {
+        let Desired::Merge { entries, .. } = &want.desired else {
+            continue;
+        };
+        let mut entry = lock_entry_for(want, String::new(), 0);
+        entry.keys = entries
+            .iter()
+            .map(|e| LockedKey {
+                key: e.key.clone(),
+                append: e.append,
+                sha256: hash_value(&e.value),
+            })
+            .collect();
+        let all: Vec<Value> = entries.iter().map(entry_json).collect();
+        entry.sha256 = hash_value(&Value::Array(all));
+        parts.push(PartPlan {
+            part: want.desired.part(),
+            mode: Mode::Merge,
+            action: Action::Unchanged,
+            conflict: None,
+            state: State::Ok,
+            origin: want.origin.clone(),
+            next_lock: NextLock::Write(entry),
+        });
+    }
+    for l in locked {
+        if !parts.iter().any(|p| p.part == l.part) {
+            parts.push(PartPlan {
+                part: l.part.clone(),
+                mode: Mode::Merge,
+                action: Action::Drop,
+                conflict: None,
+                state: State::Gone,
+                origin: l.origin(),
+                next_lock: NextLock::Remove,
+            });
+        }
+    }
+    parts
+}
+
+/// A key or array item aiwg wrote that nothing wants now: removed while it is what aiwg
+/// wrote, kept and reported when edited since, forgotten when it is gone.
+fn remove_stale(doc: &mut Doc, key: &LockedKey) -> (Action, Option<ConflictKind>, State) {
+    let gone = (Action::Drop, None, State::Gone);
+    let removal = if key.append {
+        let Ok(items) = doc.items(&key.key) else {
+            return gone;
+        };
+        let Some(at) = items.iter().position(|it| hash_value(it) == key.sha256) else {
+            return gone;
+        };
+        doc.remove_item(&key.key, at)
+    } else {
+        match doc.get(&key.key) {
+            None => return gone,
+            Some(v) if hash_value(&v) == key.sha256 => doc.remove(&key.key),
+            Some(_) => {
+                return (
+                    Action::Conflict,
+                    Some(ConflictKind::EditedStale),
+                    State::Edited,
+                )
+            }
+        }
+    };
+    match removal {
+        Ok(()) => (Action::Delete, None, State::Stale),
+        Err(why) => (
+            Action::Conflict,
+            Some(ConflictKind::Unsafe(why)),
+            State::Conflict,
+        ),
+    }
+}
+
+/// Each part takes the most significant decision of its keys.
+fn fold_into_parts(parts: &mut [PartPlan], decisions: Vec<KeyPlan>) {
     for d in decisions {
         let p = &mut parts[d.part];
         if action_rank(d.action) > action_rank(p.action)
@@ -665,15 +685,6 @@ pub(crate) fn plan(
             p.next_lock = NextLock::Keep;
         }
     }
-    let executable = old.is_some_and(|f| f.executable);
-    let new = if !changed {
-        old.cloned()
-    } else if doc.is_empty() && (removed || old.is_none()) {
-        None
-    } else {
-        Some(FileData::new(doc.render().into_bytes(), executable))
-    };
-    (new, parts)
 }
 
 fn unsafe_key(decision: &mut KeyPlan, key: &[String], why: &str) {
