@@ -9,6 +9,7 @@
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
 //! - [`par`]: an order-keeping parallel map for loading many files.
+//! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
 pub mod config;
@@ -16,6 +17,7 @@ pub mod diag;
 pub mod frontmatter;
 pub mod model;
 pub mod par;
+pub mod read;
 pub mod rel_path;
 pub mod runbook;
 pub mod source;

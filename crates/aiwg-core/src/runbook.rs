@@ -112,11 +112,6 @@ impl Runbook {
         let want = section_key(name);
         self.sections.iter().find(|s| section_key(&s.title) == want)
     }
-
-    /// The placeholder names, in order of first use.
-    pub fn placeholder_names(&self) -> Vec<&str> {
-        self.placeholders.iter().map(|p| p.name.as_str()).collect()
-    }
 }
 
 /// `Agent Rules`, `agent-rules` and `AGENT RULES:` all compare equal.

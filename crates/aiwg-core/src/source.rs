@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::frontmatter;
 use crate::model::{Artifact, Asset, Kind};
+use crate::read::{is_executable, read_sized};
 use crate::validate::{self, Facts};
 use crate::{Diagnostic, RelPath};
 
@@ -83,13 +84,6 @@ pub struct SourceTree {
 pub struct Loaded {
     pub artifacts: Vec<Artifact>,
     pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Loaded {
-    /// True when any diagnostic is an error.
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
 }
 
 impl SourceTree {
@@ -389,43 +383,6 @@ fn read_pending_file(file: &Pending) -> ReadOutcome {
         },
         Err(_) => ReadOutcome::Retry,
     }
-}
-
-/// Reads a file whose size is `len`: one read call when the size is still right.
-fn read_sized(mut file: &std::fs::File, len: usize) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut buf = vec![0u8; len + 1];
-    let mut filled = 0;
-    loop {
-        let n = match file.read(&mut buf[filled..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            break;
-        }
-        filled += n;
-        if filled == buf.len() {
-            // Larger than fstat said: it is growing; read on to the end.
-            buf.resize(buf.len() * 2, 0);
-        } else if filled == len {
-            break;
-        }
-    }
-    buf.truncate(filled);
-    Ok(buf)
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_: &std::fs::Metadata) -> bool {
-    false
 }
 
 /// The size cap of the file at `path`: main files of artifacts are smaller than assets.

@@ -30,9 +30,9 @@ const IGNORE_LINE_COMMENT: &str = "# aiwg: apply backups (aiwg rollback)";
 pub struct HistoryEntry {
     pub path: RelPath,
     /// The blob (relative to the generation folder) holding the bytes before; `None`: the
-    /// path did not exist.
+    /// path did not exist. A `RelPath`, so a hand-edited manifest cannot point outside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<String>,
+    pub before: Option<RelPath>,
     #[serde(default)]
     pub before_executable: bool,
     /// SHA-256 of what the generation wrote; `None`: it deleted the path.
@@ -77,9 +77,10 @@ fn folder(engine: &Engine<'_>, n: u64) -> RelPath {
         .expect("a number is a valid path component")
 }
 
+/// `dir/name`, for a `name` that is a fixed name or already a `RelPath`.
 fn child(dir: &RelPath, name: &str) -> RelPath {
     dir.join(name)
-        .expect("a fixed name is a valid path component")
+        .expect("a fixed name or a RelPath joins to a valid path")
 }
 
 /// The numbered folders of the history, complete or not, in order.
@@ -112,10 +113,10 @@ pub(crate) fn record(
     for (i, (path, before, after)) in changes.iter().enumerate() {
         let blob = match before {
             Some(data) => {
-                let name = format!("blobs/{i}");
+                let name = RelPath::new(&format!("blobs/{i}")).expect("a fixed name is valid");
                 engine
                     .state
-                    .write_atomic(&child(&dir, &name), &data.bytes, false)?;
+                    .write_atomic(&child(&dir, name.as_str()), &data.bytes, false)?;
                 Some(name)
             }
             None => None,
@@ -342,7 +343,7 @@ pub fn rollback(
         let wanted = match &entry.before {
             None => None,
             Some(blob) => {
-                let blob_path = child(&folder(engine, *n), blob);
+                let blob_path = child(&folder(engine, *n), blob.as_str());
                 let data = engine
                     .state
                     .read(&blob_path)?

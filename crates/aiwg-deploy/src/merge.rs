@@ -378,7 +378,8 @@ struct KeyPlan {
     state: State,
 }
 
-fn rank(action: Action) -> u8 {
+/// How much an action matters when one part takes the most significant decision of its keys.
+fn action_rank(action: Action) -> u8 {
     match action {
         Action::Conflict => 5,
         Action::Update => 4,
@@ -386,18 +387,6 @@ fn rank(action: Action) -> u8 {
         Action::Delete => 2,
         Action::Drop => 1,
         Action::Unchanged => 0,
-    }
-}
-
-fn state_rank(state: State) -> u8 {
-    match state {
-        State::Conflict => 6,
-        State::Edited => 5,
-        State::Stale => 4,
-        State::Missing => 3,
-        State::Outdated => 2,
-        State::Ok => 1,
-        State::Gone => 0,
     }
 }
 
@@ -421,46 +410,7 @@ pub(crate) fn plan(
             _ => None,
         })
         .unwrap_or_else(|| format_of(path));
-    // The parts: wanted ones first, then stale locked ones.
-    let mut parts: Vec<PartPlan> = Vec::new();
-    for want in wants {
-        let Desired::Merge { entries, .. } = &want.desired else {
-            continue;
-        };
-        let mut entry = lock_entry_for(want, String::new(), 0);
-        entry.keys = entries
-            .iter()
-            .map(|e| LockedKey {
-                key: e.key.clone(),
-                append: e.append,
-                sha256: hash_value(&e.value),
-            })
-            .collect();
-        let all: Vec<Value> = entries.iter().map(entry_json).collect();
-        entry.sha256 = hash_value(&Value::Array(all));
-        parts.push(PartPlan {
-            part: want.desired.part(),
-            mode: Mode::Merge,
-            action: Action::Unchanged,
-            conflict: None,
-            state: State::Ok,
-            origin: want.origin.clone(),
-            next_lock: NextLock::Write(entry),
-        });
-    }
-    for l in &locked {
-        if !parts.iter().any(|p| p.part == l.part) {
-            parts.push(PartPlan {
-                part: l.part.clone(),
-                mode: Mode::Merge,
-                action: Action::Drop,
-                conflict: None,
-                state: State::Gone,
-                origin: l.origin(),
-                next_lock: NextLock::Remove,
-            });
-        }
-    }
+    let mut parts = merge_parts(wants, &locked);
     let unsafe_all = |parts: &mut Vec<PartPlan>, why: String| {
         for p in parts.iter_mut() {
             p.action = Action::Conflict;
@@ -545,9 +495,9 @@ pub(crate) fn plan(
     }
     // Array items: first those whose locked hash matches the wanted item (unchanged or
     // missing), then replacements of a changed item by the same part, in place.
-    let appends: Vec<&(usize, &MergeEntry)> = desired.iter().filter(|(_, e)| e.append).collect();
-    let mut pending = Vec::new();
-    for (part, entry) in &appends {
+    let appends: Vec<(usize, &MergeEntry)> =
+        desired.iter().filter(|(_, e)| e.append).copied().collect();
+    for (_, entry) in &appends {
         let hash = hash_value(&entry.value);
         let lock = owned
             .iter()
@@ -556,9 +506,8 @@ pub(crate) fn plan(
         if let Some(i) = lock {
             used[i] = true;
         }
-        pending.push((*part, *entry, lock.is_some()));
     }
-    for (part, entry, _) in pending {
+    for (part, entry) in appends {
         let mut decision = KeyPlan {
             part,
             action: Action::Unchanged,
@@ -611,47 +560,13 @@ pub(crate) fn plan(
             !key.append && desired.iter().any(|(_, e)| !e.append && e.key == key.key);
         let (action, conflict, state) = if wanted_elsewhere {
             (Action::Drop, None, State::Gone)
-        } else if key.append {
-            match doc.items(&key.key) {
-                Ok(items) => match items.iter().position(|it| hash_value(it) == key.sha256) {
-                    Some(at) => match doc.remove_item(&key.key, at) {
-                        Ok(()) => {
-                            changed = true;
-                            removed = true;
-                            (Action::Delete, None, State::Stale)
-                        }
-                        Err(why) => (
-                            Action::Conflict,
-                            Some(ConflictKind::Unsafe(why)),
-                            State::Conflict,
-                        ),
-                    },
-                    None => (Action::Drop, None, State::Gone),
-                },
-                Err(_) => (Action::Drop, None, State::Gone),
-            }
         } else {
-            match doc.get(&key.key) {
-                None => (Action::Drop, None, State::Gone),
-                Some(v) if hash_value(&v) == key.sha256 => match doc.remove(&key.key) {
-                    Ok(()) => {
-                        changed = true;
-                        removed = true;
-                        (Action::Delete, None, State::Stale)
-                    }
-                    Err(why) => (
-                        Action::Conflict,
-                        Some(ConflictKind::Unsafe(why)),
-                        State::Conflict,
-                    ),
-                },
-                Some(_) => (
-                    Action::Conflict,
-                    Some(ConflictKind::EditedStale),
-                    State::Edited,
-                ),
-            }
+            remove_stale(&mut doc, key)
         };
+        if action == Action::Delete {
+            changed = true;
+            removed = true;
+        }
         decisions.push(KeyPlan {
             part: *part,
             action,
@@ -659,24 +574,7 @@ pub(crate) fn plan(
             state,
         });
     }
-    // Each part takes the most significant decision of its keys.
-    for d in decisions {
-        let p = &mut parts[d.part];
-        if rank(d.action) > rank(p.action)
-            || p.action == Action::Drop && d.action == Action::Unchanged
-        {
-            p.action = d.action;
-        }
-        if p.conflict.is_none() {
-            p.conflict = d.conflict.clone();
-        }
-        if state_rank(d.state) > state_rank(p.state) || p.state == State::Gone {
-            p.state = d.state;
-        }
-        if matches!(d.conflict, Some(ConflictKind::Unsafe(_))) {
-            p.next_lock = NextLock::Keep;
-        }
-    }
+    fold_into_parts(&mut parts, decisions);
     let executable = old.is_some_and(|f| f.executable);
     let new = if !changed {
         old.cloned()
@@ -686,6 +584,107 @@ pub(crate) fn plan(
         Some(FileData::new(doc.render().into_bytes(), executable))
     };
     (new, parts)
+}
+
+/// One part per wanting target entry (with the lock entry apply will write), then one per
+/// locked part nothing wants any more.
+fn merge_parts(wants: &[&TargetEntry], locked: &[&LockEntry]) -> Vec<PartPlan> {
+    let mut parts: Vec<PartPlan> = Vec::new();
+    for want in wants {
+        let Desired::Merge { entries, .. } = &want.desired else {
+            continue;
+        };
+        let mut entry = lock_entry_for(want, String::new(), 0);
+        entry.keys = entries
+            .iter()
+            .map(|e| LockedKey {
+                key: e.key.clone(),
+                append: e.append,
+                sha256: hash_value(&e.value),
+            })
+            .collect();
+        let all: Vec<Value> = entries.iter().map(entry_json).collect();
+        entry.sha256 = hash_value(&Value::Array(all));
+        parts.push(PartPlan {
+            part: want.desired.part(),
+            mode: Mode::Merge,
+            action: Action::Unchanged,
+            conflict: None,
+            state: State::Ok,
+            origin: want.origin.clone(),
+            next_lock: NextLock::Write(entry),
+        });
+    }
+    for l in locked {
+        if !parts.iter().any(|p| p.part == l.part) {
+            parts.push(PartPlan {
+                part: l.part.clone(),
+                mode: Mode::Merge,
+                action: Action::Drop,
+                conflict: None,
+                state: State::Gone,
+                origin: l.origin(),
+                next_lock: NextLock::Remove,
+            });
+        }
+    }
+    parts
+}
+
+/// A key or array item aiwg wrote that nothing wants now: removed while it is what aiwg
+/// wrote, kept and reported when edited since, forgotten when it is gone.
+fn remove_stale(doc: &mut Doc, key: &LockedKey) -> (Action, Option<ConflictKind>, State) {
+    let gone = (Action::Drop, None, State::Gone);
+    let removal = if key.append {
+        let Ok(items) = doc.items(&key.key) else {
+            return gone;
+        };
+        let Some(at) = items.iter().position(|it| hash_value(it) == key.sha256) else {
+            return gone;
+        };
+        doc.remove_item(&key.key, at)
+    } else {
+        match doc.get(&key.key) {
+            None => return gone,
+            Some(v) if hash_value(&v) == key.sha256 => doc.remove(&key.key),
+            Some(_) => {
+                return (
+                    Action::Conflict,
+                    Some(ConflictKind::EditedStale),
+                    State::Edited,
+                )
+            }
+        }
+    };
+    match removal {
+        Ok(()) => (Action::Delete, None, State::Stale),
+        Err(why) => (
+            Action::Conflict,
+            Some(ConflictKind::Unsafe(why)),
+            State::Conflict,
+        ),
+    }
+}
+
+/// Each part takes the most significant decision of its keys.
+fn fold_into_parts(parts: &mut [PartPlan], decisions: Vec<KeyPlan>) {
+    for d in decisions {
+        let p = &mut parts[d.part];
+        if action_rank(d.action) > action_rank(p.action)
+            || p.action == Action::Drop && d.action == Action::Unchanged
+        {
+            p.action = d.action;
+        }
+        if p.conflict.is_none() {
+            p.conflict = d.conflict.clone();
+        }
+        if d.state.severity() > p.state.severity() || p.state == State::Gone {
+            p.state = d.state;
+        }
+        if matches!(d.conflict, Some(ConflictKind::Unsafe(_))) {
+            p.next_lock = NextLock::Keep;
+        }
+    }
 }
 
 fn unsafe_key(decision: &mut KeyPlan, key: &[String], why: &str) {

@@ -147,6 +147,20 @@ impl State {
         }
     }
 
+    /// How much it matters, for picking the one state to show for several parts: `conflict`
+    /// highest, then `edited`, `stale`, `missing`, `outdated`, `ok`, and `gone` lowest.
+    pub fn severity(self) -> u8 {
+        match self {
+            State::Conflict => 6,
+            State::Edited => 5,
+            State::Stale => 4,
+            State::Missing => 3,
+            State::Outdated => 2,
+            State::Ok => 1,
+            State::Gone => 0,
+        }
+    }
+
     /// Whether `check` reports it: anything but `ok` and `gone`.
     pub fn is_drift(self) -> bool {
         !matches!(self, State::Ok | State::Gone)
@@ -204,19 +218,10 @@ pub struct PlanItem {
 impl PlanItem {
     /// The most severe state of its parts (`check` and `status` show one per path).
     pub fn state(&self) -> State {
-        let rank = |s: State| match s {
-            State::Conflict => 6,
-            State::Edited => 5,
-            State::Stale => 4,
-            State::Missing => 3,
-            State::Outdated => 2,
-            State::Ok => 1,
-            State::Gone => 0,
-        };
         self.parts
             .iter()
             .map(|p| p.state)
-            .max_by_key(|s| rank(*s))
+            .max_by_key(|s| s.severity())
             .unwrap_or(State::Ok)
     }
 
@@ -414,7 +419,7 @@ fn plan_path(
         return Err(PlanError::MixedModes { path: path.clone() });
     };
     let (new, parts) = match (&old, mode) {
-        (Err(conflict), _) => (None, unreachable_parts(wants, locked, conflict)),
+        (Err(conflict), _) => (None, all_parts_in_conflict(wants, locked, conflict)),
         (Ok(old), Mode::File) => plan_file(wants.first().copied(), locked, old.as_ref()),
         (Ok(old), shared) => {
             // The path was aiwg's whole file and is now shared: when the file is still what
@@ -476,8 +481,9 @@ fn plan_path(
     })
 }
 
-/// Every part of a path that cannot be read or written becomes this conflict.
-fn unreachable_parts(
+/// Every part of a path, wanted or locked, becomes `conflict`: the path cannot be read or
+/// written, or (for sections) the file cannot be edited safely.
+pub(crate) fn all_parts_in_conflict(
     wants: &[&TargetEntry],
     locked: &[&LockEntry],
     conflict: &ConflictKind,

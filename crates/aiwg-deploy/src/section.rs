@@ -14,7 +14,10 @@ use aiwg_core::RelPath;
 
 use crate::hash::sha256_hex;
 use crate::lock::{LockEntry, Mode};
-use crate::plan::{lock_entry_for, matches_lock, Action, ConflictKind, NextLock, PartPlan, State};
+use crate::plan::{
+    all_parts_in_conflict, lock_entry_for, matches_lock, Action, ConflictKind, NextLock, PartPlan,
+    State,
+};
 use crate::system::FileData;
 
 const BEGIN: &str = "<!-- aiwg:begin ";
@@ -191,7 +194,14 @@ pub(crate) fn plan(
     });
     let (text, blocks) = match parsed {
         Ok(parsed) => parsed,
-        Err(why) => return (old.cloned(), all_unsafe(wants, &locked, &why)),
+        // Every section of a file that cannot be edited safely is an unforceable conflict.
+        Err(why) => {
+            let conflict = ConflictKind::Unsafe(why);
+            return (
+                old.cloned(),
+                all_parts_in_conflict(wants, &locked, &conflict),
+            );
+        }
     };
     let mut parts = Vec::new();
     let mut edits = Vec::new();
@@ -303,36 +313,6 @@ pub(crate) fn plan(
         Some(FileData::new(new_text.into_bytes(), executable))
     };
     (new, parts)
-}
-
-/// Every section of a file that cannot be edited safely becomes an unforceable conflict.
-fn all_unsafe(wants: &[&TargetEntry], locked: &[&LockEntry], why: &str) -> Vec<PartPlan> {
-    let mut parts: Vec<PartPlan> = wants
-        .iter()
-        .map(|w| PartPlan {
-            part: w.desired.part(),
-            mode: Mode::Section,
-            action: Action::Conflict,
-            conflict: Some(ConflictKind::Unsafe(why.to_string())),
-            state: State::Conflict,
-            origin: w.origin.clone(),
-            next_lock: NextLock::Keep,
-        })
-        .collect();
-    for l in locked {
-        if !parts.iter().any(|p| p.part == l.part) {
-            parts.push(PartPlan {
-                part: l.part.clone(),
-                mode: Mode::Section,
-                action: Action::Conflict,
-                conflict: Some(ConflictKind::Unsafe(why.to_string())),
-                state: State::Conflict,
-                origin: l.origin(),
-                next_lock: NextLock::Keep,
-            });
-        }
-    }
-    parts
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use aiwg_core::read::{is_executable, read_sized};
 use aiwg_core::RelPath;
 
 use super::{EntryKind, FileData, System, SystemError};
@@ -175,7 +176,7 @@ fn read_plain(abs: &Path) -> std::io::Result<Option<FileData>> {
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let bytes = read_all(&file, meta.len() as usize)?;
+    let bytes = read_sized(&file, meta.len() as usize)?;
     Ok(Some(FileData {
         bytes,
         executable: is_executable(&meta),
@@ -191,43 +192,6 @@ fn is_symlink_error(e: &std::io::Error) -> bool {
 #[cfg(not(unix))]
 fn is_symlink_error(e: &std::io::Error) -> bool {
     e.kind() == ErrorKind::Other
-}
-
-/// Reads a file whose size is `len`: one read call when the size is right.
-fn read_all(mut file: &fs::File, len: usize) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut buf = vec![0u8; len + 1];
-    let mut filled = 0;
-    loop {
-        let n = match file.read(&mut buf[filled..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            break;
-        }
-        filled += n;
-        if filled == buf.len() {
-            // Larger than fstat said: it is growing; read on to the end.
-            buf.resize(buf.len() * 2, 0);
-        } else if filled == len {
-            break;
-        }
-    }
-    buf.truncate(filled);
-    Ok(buf)
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_: &fs::Metadata) -> bool {
-    false
 }
 
 /// The permissions for a file replacing one with `old` permissions (or a new file), with the
@@ -279,7 +243,7 @@ impl System for RealSystem {
                 path: path.to_string(),
             });
         }
-        let bytes = read_all(&file, meta.len() as usize).map_err(io("read", path))?;
+        let bytes = read_sized(&file, meta.len() as usize).map_err(io("read", path))?;
         Ok(Some(FileData {
             bytes,
             executable: is_executable(&meta),

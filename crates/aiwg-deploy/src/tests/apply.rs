@@ -229,6 +229,24 @@ fn rollback_refuses_a_file_changed_since_unless_forced() {
 }
 
 #[test]
+fn a_manifest_whose_backup_leaves_the_history_is_an_error_not_a_panic() {
+    let sys = MemSystem::with_files(&[("b.md", "theirs")]);
+    run(&sys, &target(vec![file("b.md", "B")]), &force()).unwrap();
+    let manifest = ".aiwg/history/1/manifest.toml";
+    let text = sys.text(manifest).unwrap();
+    assert!(text.contains("before = \"blobs/0\""), "{text}");
+    let edited = text.replace("before = \"blobs/0\"", "before = \"../../../b.md\"");
+    sys.put(manifest, edited.as_bytes(), false);
+    let err = rollback(&sys, None, false).unwrap_err().to_string();
+    assert!(
+        err.starts_with("`.aiwg/history/1/manifest.toml` is not a valid history manifest")
+            && err.contains("leaves its folder"),
+        "{err}"
+    );
+    assert_eq!(sys.text("b.md").unwrap(), "B", "nothing was rolled back");
+}
+
+#[test]
 fn no_history_is_a_clear_error() {
     let sys = MemSystem::new();
     assert_eq!(
