@@ -20,8 +20,10 @@ pub struct Config {
     /// Platform ids (or aliases) to deploy to.
     #[serde(default)]
     pub platforms: Vec<String>,
+    /// Where to deploy: `project` (the repository, the default) or `user` (the home folder).
     #[serde(default)]
     pub scope: Scope,
+    /// The `[history]` table: how many apply generations to keep.
     #[serde(default)]
     pub history: History,
     /// Per-platform model tier overrides: `[models.codex] opus = "..."`.
@@ -33,6 +35,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct History {
+    /// How many complete apply generations to keep: 10 when unset; 0 is treated as 1.
     #[serde(default = "default_keep")]
     pub keep: usize,
 }

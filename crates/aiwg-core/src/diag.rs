@@ -7,7 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Reported, but does not fail `aiwg validate` or stop a deploy.
     Warning,
+    /// Fails `aiwg validate`; one in the sources stops a deploy before anything is written.
     Error,
 }
 
@@ -19,7 +21,9 @@ pub struct Diagnostic {
     pub path: PathBuf,
     /// 1-based line in `path`, when the problem has one.
     pub line: Option<u32>,
+    /// Whether this is an error or a warning.
     pub severity: Severity,
+    /// What is wrong, without the path or line (`Display` puts those in front).
     pub message: String,
     /// What to do about it, printed as a `hint:` line.
     pub hint: Option<String>,

@@ -16,6 +16,7 @@ use crate::model::Frontmatter;
 pub struct FrontmatterError {
     /// 1-based line in the whole file.
     pub line: u32,
+    /// What is wrong (`invalid YAML: ...`, an unclosed fence, a key that is not a string).
     pub message: String,
 }
 
@@ -26,6 +27,8 @@ pub struct Split<'a> {
     pub yaml: Option<&'a str>,
     /// The 1-based line of the first YAML line.
     pub yaml_line: u32,
+    /// The text after the closing fence, or the whole text (less a byte-order mark) when
+    /// `yaml` is `None`.
     pub body: &'a str,
     /// The 1-based line where the body starts.
     pub body_line: u32,

@@ -12,6 +12,8 @@
 //! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod diag;
 pub mod frontmatter;

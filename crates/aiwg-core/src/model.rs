@@ -11,11 +11,17 @@ use crate::RelPath;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// A subagent definition: `agents/<name>.md`.
     Agent,
+    /// An Agent Skills folder: `skills/<name>/SKILL.md` and the files beside it.
     Skill,
+    /// A slash command: `commands/**/<name>.md`.
     Command,
+    /// Instructions for every request or for files matching `globs`: `rules/<name>.md`.
     Rule,
+    /// An event hook with its scripts: `behaviors/<name>/BEHAVIOR.md` and the files beside it.
     Behavior,
+    /// An operational procedure with `{placeholder}` variables: `runbooks/<name>.md`.
     Runbook,
 }
 
@@ -256,6 +262,7 @@ impl Frontmatter {
 pub struct Asset {
     /// Path relative to the artifact's folder (`scripts/check.sh`).
     pub path: RelPath,
+    /// The file's content.
     pub bytes: Vec<u8>,
     /// The file has an executable bit, which deployment keeps.
     pub executable: bool,
@@ -264,6 +271,7 @@ pub struct Asset {
 /// One agent, skill, command, rule, behavior or runbook, loaded and parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {
+    /// Which of the six kinds this is.
     pub kind: Kind,
     /// The name used for file names on every platform: always one safe path component
     /// (no `/`, `..` or Windows device name), and `[a-z0-9-]`, 1..=64, unless loading
@@ -273,6 +281,7 @@ pub struct Artifact {
     pub source: String,
     /// The main file, relative to the source root (`skills/x/SKILL.md`).
     pub path: RelPath,
+    /// The parsed YAML frontmatter; no entries when the file has none.
     pub frontmatter: Frontmatter,
     /// The Markdown after the frontmatter.
     pub body: String,
@@ -298,6 +307,7 @@ impl Artifact {
 /// Every artifact of every loaded source.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Model {
+    /// Every artifact, in load order: sources in the order given, then by path within a source.
     pub artifacts: Vec<Artifact>,
 }
 

@@ -13,14 +13,19 @@ pub struct RelPath(String);
 /// Why a string is not a valid [`RelPath`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RelPathError {
+    /// The input has no components (`""`, `.`, `./`).
     #[error("path is empty")]
     Empty,
+    /// The input starts with `/` or a drive prefix (`C:`); holds the input.
     #[error("path `{0}` is absolute")]
     Absolute(String),
+    /// A component is `..`; holds the input.
     #[error("path `{0}` leaves its folder (`..`)")]
     ParentComponent(String),
+    /// A component is a Windows device name; holds the input and that component.
     #[error("path `{0}` has a component that Windows reserves (`{1}`)")]
     Reserved(String, String),
+    /// A component holds NUL or another control character; holds the input.
     #[error("path `{0}` has a character that is not allowed in file names")]
     BadCharacter(String),
 }

@@ -44,45 +44,58 @@ pub struct Runbook {
 /// A heading and its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heading {
+    /// The heading text without its `#` marks.
     pub text: String,
+    /// The file line of the heading.
     pub line: u32,
 }
 
 /// A `##` section: its heading text and the lines it spans (heading to last line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
+    /// The heading text without its `##`.
     pub title: String,
+    /// The file line of the `##` heading.
     pub line: u32,
+    /// The last file line before the next `##` heading, or the file's last line.
     pub end_line: u32,
 }
 
 /// A stage of the Procedure (a `###` heading) and the lines of its `**Gate**` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
+    /// The heading text without its `###`.
     pub title: String,
+    /// The file line of the `###` heading.
     pub line: u32,
+    /// The file lines of this stage that start with `**Gate`; empty when it has none.
     pub gates: Vec<u32>,
 }
 
 /// One item of the Agent Rules list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRule {
+    /// The file line of the item.
     pub line: u32,
     /// The item's number for a numbered list (`3.`), `None` for a bullet.
     pub number: Option<u32>,
+    /// The item's text after its marker, trimmed.
     pub text: String,
 }
 
 /// A placeholder name and the lines it appears on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placeholder {
+    /// The name between the braces (`service_name`).
     pub name: String,
+    /// Every file line it appears on, ascending, each once.
     pub lines: Vec<u32>,
 }
 
 /// A `{...}` that is probably meant as a placeholder but does not follow the syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NearMiss {
+    /// The file line of the brace group.
     pub line: u32,
     /// The text between the braces (`Service Name`).
     pub text: String,
@@ -93,8 +106,11 @@ pub struct NearMiss {
 /// One lint finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The file line it is about; for a missing section, the title's line (1 without a title).
     pub line: u32,
+    /// How bad it is; [`lint`] reports only warnings.
     pub severity: Severity,
+    /// What is wrong, naming the section, stage or brace group.
     pub message: String,
 }
 

@@ -62,8 +62,11 @@ const VCS_FOLDERS: [&str; 3] = [".git", ".hg", ".svn"];
 /// One file of a source, read into memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// Path relative to the source root.
     pub path: RelPath,
+    /// The file's content.
     pub bytes: Vec<u8>,
+    /// True when any execute bit is set; deployment keeps it for assets.
     pub executable: bool,
 }
 
@@ -82,7 +85,10 @@ pub struct SourceTree {
 /// The result of loading one or more sources.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
+    /// The artifacts that loaded, including ones with error diagnostics; duplicates and
+    /// unreadable files are left out.
     pub artifacts: Vec<Artifact>,
+    /// Every problem found, errors and warnings.
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -24,8 +24,10 @@ use crate::RelPath;
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
+    /// The repository: paths are relative to the project root.
     #[default]
     Project,
+    /// The user's home folder: paths are relative to it.
     User,
 }
 
@@ -44,8 +46,11 @@ impl fmt::Display for Scope {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ConfigFormat {
+    /// A JSON file; comments and trailing commas in it are kept.
     Json,
+    /// A TOML file.
     Toml,
+    /// A YAML file; the deploy engine cannot merge into YAML yet and reports an error.
     Yaml,
 }
 
@@ -54,6 +59,7 @@ pub enum ConfigFormat {
 pub struct MergeEntry {
     /// The key path from the document root (`["hooks", "PreToolUse"]`).
     pub key: Vec<String>,
+    /// The value aiwg writes at `key`, or the item it adds when `append` is true.
     pub value: Value,
     /// When true, `key` names an array and aiwg owns one item equal to `value` in it, beside
     /// the user's items; when false aiwg owns the whole value at `key`.
@@ -64,13 +70,26 @@ pub struct MergeEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Desired {
     /// aiwg owns the whole file.
-    File { bytes: Vec<u8>, executable: bool },
+    File {
+        /// The whole content of the file.
+        bytes: Vec<u8>,
+        /// Whether the file gets execute bits (assets that had them, and a behavior's hook
+        /// script).
+        executable: bool,
+    },
     /// aiwg owns the region between `<!-- aiwg:begin <id> -->` and `<!-- aiwg:end <id> -->`
     /// of a shared Markdown file; `text` is what goes between the markers.
-    Section { id: String, text: String },
+    Section {
+        /// The section id in the markers (`sdlc:rules`); unique within the file.
+        id: String,
+        /// The text between the markers.
+        text: String,
+    },
     /// aiwg owns these keys of a shared JSON/TOML/YAML file and nothing else.
     Merge {
+        /// How the file is parsed and written.
         format: ConfigFormat,
+        /// The keys and array items aiwg owns in it.
         entries: Vec<MergeEntry>,
     },
 }
@@ -125,8 +144,11 @@ impl fmt::Display for Origin {
 /// One wanted path (or part of a shared path).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetEntry {
+    /// Where the entry goes, relative to the scope root.
     pub path: RelPath,
+    /// What should be there, and how much of the file aiwg owns.
     pub desired: Desired,
+    /// Which source, artifact and platforms want it.
     pub origin: Origin,
 }
 
@@ -134,8 +156,11 @@ pub struct TargetEntry {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("`{path}` is wanted with different content by {first} and by {second}")]
 pub struct TargetClash {
+    /// The path both want.
     pub path: RelPath,
+    /// The origin already in the target state.
     pub first: Origin,
+    /// The origin whose entry was refused.
     pub second: Origin,
 }
 
