@@ -39,6 +39,8 @@
 //!   manages AGENTS.md and Claude Code is selected, CLAUDE.md gets an `@AGENTS.md` import in
 //!   the section `agents-md-bridge`.
 
+#![warn(missing_docs)]
+
 pub mod registry;
 pub mod render;
 pub mod skills;

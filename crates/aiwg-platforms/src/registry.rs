@@ -38,12 +38,17 @@ impl UnknownPlatform {
 /// Why the platform files cannot be loaded (one file is broken, or two claim one name).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
+    /// A platform file does not parse or fails validation.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// Two platform files claim the same id or alias.
     #[error("`{name}` is claimed by both `platforms/{first}.toml` and `platforms/{second}.toml`")]
     DuplicateName {
+        /// The id or alias claimed twice.
         name: String,
+        /// The id of the platform that claimed it first, in id order.
         first: String,
+        /// The id of the platform that claimed it again.
         second: String,
     },
 }

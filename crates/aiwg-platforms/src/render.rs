@@ -41,10 +41,13 @@ pub enum NoticeLevel {
 /// One line for `aiwg apply` and `aiwg status` about one platform.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Notice {
+    /// The id of the platform it is about.
     pub platform: String,
     /// The kind it is about, if one.
     pub kind: Option<Kind>,
+    /// Whether it is a documented fallback or something that will not work as written.
     pub level: NoticeLevel,
+    /// The text to show, without the platform id (`Display` puts that in front).
     pub message: String,
 }
 
@@ -57,6 +60,7 @@ impl fmt::Display for Notice {
 /// What the platforms want on disk, and what the user should be told about it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rendered {
+    /// Every path and part the selected platforms want, relative to the scope root.
     pub target: TargetState,
     /// Sorted by platform, then kind, then message.
     pub notices: Vec<Notice>,
@@ -71,13 +75,21 @@ pub enum RenderError {
     /// An artifact name makes a path that cannot be written.
     #[error("{platform}: cannot write `{artifact}`: {reason}")]
     BadPath {
+        /// The id of the platform whose path pattern made the path.
         platform: String,
+        /// The artifact's `kind:name`.
         artifact: String,
+        /// Why the path is not a valid relative path.
         reason: RelPathError,
     },
     /// `[models.<platform>]` in `aiwg.toml` names something that is not a tier.
     #[error("`[models.{platform}]` sets `{tier}`, which is not a model tier (use opus, sonnet, haiku or inherit)")]
-    ModelOverride { platform: String, tier: String },
+    ModelOverride {
+        /// The platform key as written under `[models]`.
+        platform: String,
+        /// The key that is not `opus`, `sonnet`, `haiku` or `inherit`.
+        tier: String,
+    },
 }
 
 impl From<TargetClash> for RenderError {

@@ -26,6 +26,7 @@ const EXACT_LIMIT: usize = 20;
 /// One selected platform as a skills reader, in one scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader<'a> {
+    /// The platform id.
     pub platform: &'a str,
     /// The folder the platform calls its own, if any.
     pub own: Option<&'a str>,

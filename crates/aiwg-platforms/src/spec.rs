@@ -43,14 +43,19 @@ pub struct PlatformSpec {
     /// What happens to a tool name the `tools` table does not know.
     #[serde(default)]
     pub unknown_tools: UnknownTools,
+    /// `[agent]`: where and in which format agents are written.
     #[serde(default)]
     pub agent: KindSpec,
+    /// `[command]`: where and in which format commands are written.
     #[serde(default)]
     pub command: KindSpec,
+    /// `[rule]`: where and in which format rules are written.
     #[serde(default)]
     pub rule: KindSpec,
+    /// `[skill]`: the skills folder the platform owns and the folders it reads.
     #[serde(default)]
     pub skill: SkillSpec,
+    /// `[behavior]`: where hook scripts go and which settings file registers them.
     #[serde(default)]
     pub behavior: BehaviorSpec,
 }
@@ -98,8 +103,11 @@ impl Instructions {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Models {
+    /// The model id for the `opus` tier; absent = no model key (unless `aiwg.toml` sets one).
     pub opus: Option<String>,
+    /// The model id for the `sonnet` tier; absent = no model key (unless `aiwg.toml` sets one).
     pub sonnet: Option<String>,
+    /// The model id for the `haiku` tier; absent = no model key (unless `aiwg.toml` sets one).
     pub haiku: Option<String>,
     /// What `model: inherit` becomes; absent = the key is left out (the platform's default).
     pub inherit: Option<String>,
@@ -164,6 +172,7 @@ impl Fallback {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindSpec {
+    /// The file format; Markdown with frontmatter when unset.
     #[serde(default)]
     pub format: Format,
     /// Path pattern relative to the repository root; `{name}` is the artifact name.
@@ -272,6 +281,7 @@ pub enum BehaviorFormat {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BehaviorSpec {
+    /// How hooks are registered; Claude-style `hooks` is the only format today.
     #[serde(default)]
     pub format: BehaviorFormat,
     /// The settings file in the repository whose `hooks` key aiwg merges into.
@@ -304,8 +314,10 @@ impl BehaviorSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScopedText {
+    /// The text in project scope; empty when unset.
     #[serde(default)]
     pub project: String,
+    /// The text in user scope; empty when unset.
     #[serde(default)]
     pub user: String,
 }
@@ -326,7 +338,9 @@ impl ScopedText {
 pub struct SpecError {
     /// `platforms/<file>`.
     pub file: String,
+    /// The 1-based line for a TOML syntax or schema error; `None` for a failed validation.
     pub line: Option<u32>,
+    /// What is wrong: the TOML parser's message, or the first validation problem.
     pub message: String,
 }
 

@@ -22,6 +22,7 @@ pub enum Support {
 /// One kind on one platform in one scope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KindSupport {
+    /// Native, a fallback, or unsupported.
     pub support: Support,
     /// The form it takes when not native: `skill`, `section`, `rule`.
     #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
@@ -121,17 +122,24 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
 /// One kind on one platform, in both scopes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KindRow {
+    /// The kind this row is about.
     pub kind: Kind,
+    /// How the platform takes it in project scope.
     pub project: KindSupport,
+    /// How the platform takes it in user scope.
     pub user: KindSupport,
 }
 
 /// One platform's row: ids and every kind in both scopes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PlatformRow {
+    /// The platform id (`claude-code`).
     pub id: String,
+    /// The display name (`Claude Code`).
     pub name: String,
+    /// Other names `--platforms` accepts.
     pub aliases: Vec<String>,
+    /// The vendor documentation page the platform file follows.
     pub docs: String,
     /// Every kind, in `Kind::ALL` order.
     pub kinds: Vec<KindRow>,
