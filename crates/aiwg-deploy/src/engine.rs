@@ -61,28 +61,60 @@ impl Layout {
 /// Why a command of the engine failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
+    /// A disk operation failed.
     #[error(transparent)]
     System(#[from] SystemError),
+    /// The plan could not be made.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// `aiwg.lock` is corrupt, lists an entry twice, or is from a newer aiwg.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// A target path lies in `.git/`, or on aiwg's lock, history or process lock when they
+    /// share the target root.
     #[error("`{path}` is where aiwg keeps its own state; no platform may write there")]
-    Reserved { path: RelPath },
+    Reserved {
+        /// The refused path.
+        path: RelPath,
+    },
+    /// Apply or rollback met conflicts its options do not resolve; nothing was written.
     #[error("{} conflicting path(s); nothing was written", paths.len())]
-    Conflicts { paths: Vec<(RelPath, String)> },
+    Conflicts {
+        /// Each blocked path with the reason; apply lists a path once per conflicting part.
+        paths: Vec<(RelPath, String)>,
+    },
+    /// Another process held the process lock for longer than the wait.
     #[error("another aiwg is working here{}: `{path}` is still held after {} ms", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), waited.as_millis())]
     Busy {
+        /// The process lock file.
         path: RelPath,
+        /// The pid written in the lock file, when it could be read.
         pid: Option<u32>,
+        /// How long this process waited.
         waited: Duration,
     },
+    /// `rollback` found no generation in the history folder.
     #[error("there is nothing to roll back: `{path}` holds no generation")]
-    NoHistory { path: RelPath },
+    NoHistory {
+        /// The history folder.
+        path: RelPath,
+    },
+    /// `rollback` was asked for a generation that does not exist.
     #[error("generation {generation} does not exist (there are: {available})")]
-    UnknownGeneration { generation: u64, available: String },
+    UnknownGeneration {
+        /// The generation asked for.
+        generation: u64,
+        /// The generations there are, comma-separated, oldest first.
+        available: String,
+    },
+    /// A history manifest does not parse, or a backup it names is missing.
     #[error("`{path}` is not a valid history manifest: {message}")]
-    History { path: RelPath, message: String },
+    History {
+        /// The manifest, or the backup that is missing.
+        path: RelPath,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// How apply treats conflicts, and how much history it keeps.
@@ -114,6 +146,7 @@ impl Default for ApplyOptions {
 /// What an apply did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplyReport {
+    /// Counts per action; resolved conflicts count as what they did.
     pub summary: Summary,
     /// The history generation written (`None` when no file changed).
     pub generation: Option<u64>,
@@ -128,8 +161,11 @@ pub struct ApplyReport {
 /// The deploy engine over a target System (where platforms' files go) and a state System
 /// (where the lock and history go); for project scope both are the same.
 pub struct Engine<'a> {
+    /// Where the platforms' files go.
     pub target: &'a dyn System,
+    /// Where the lock, history and process lock go.
     pub state: &'a dyn System,
+    /// The paths of aiwg's own files in `state`.
     pub layout: Layout,
     /// Whether `target` and `state` share one root (then targets may not touch the state).
     shared_root: bool,

@@ -28,16 +28,19 @@ const IGNORE_LINE_COMMENT: &str = "# aiwg: apply backups (aiwg rollback)";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryEntry {
+    /// The path, relative to the target System's root.
     pub path: RelPath,
     /// The blob (relative to the generation folder) holding the bytes before; `None`: the
     /// path did not exist. A `RelPath`, so a hand-edited manifest cannot point outside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<RelPath>,
+    /// Whether the path was executable before; false when it did not exist.
     #[serde(default)]
     pub before_executable: bool,
     /// SHA-256 of what the generation wrote; `None`: it deleted the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sha256: Option<String>,
+    /// Whether what the generation wrote is executable; false when it deleted the path.
     #[serde(default)]
     pub after_executable: bool,
 }
@@ -46,7 +49,9 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Generation {
+    /// The manifest format version, 1 today.
     pub version: u32,
+    /// The generation number, which is also its folder name.
     pub generation: u64,
     /// The command that made it (`apply`, `rollback`, `remove sdlc`).
     pub command: String,
@@ -61,6 +66,7 @@ pub struct Generation {
     /// For a rollback: the generations it undoes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub undoes: Vec<u64>,
+    /// Every path the generation changed.
     #[serde(default, rename = "path")]
     pub paths: Vec<HistoryEntry>,
     /// Whether the command finished (a `done` marker beside the manifest). An interrupted

@@ -64,7 +64,9 @@ impl Element {
 /// Why a document cannot be parsed: the line (1-based) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// The 1-based line of the problem.
     pub line: usize,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -11,6 +11,8 @@
 //!
 //! It knows paths, bytes and ownership modes, nothing of platforms. It never prints.
 
+#![warn(missing_docs)]
+
 pub mod diff;
 pub mod engine;
 pub mod hash;

@@ -81,20 +81,26 @@ pub struct LockedKey {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockEntry {
+    /// The path, relative to the scope root.
     pub path: RelPath,
     /// `""` for a whole file, `section:<id>`, or `merge:<keys>`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub part: String,
+    /// How much of the path aiwg owns.
     pub mode: Mode,
     /// SHA-256 of what aiwg wrote: the file, the text inside the section markers, or the
     /// canonical JSON of the merged values.
     pub sha256: String,
     /// The size in bytes of what `sha256` covers (a size that differs needs no hashing).
     pub size: u64,
+    /// Whether aiwg wrote the file executable (whole files only).
     #[serde(default, skip_serializing_if = "is_false")]
     pub executable: bool,
+    /// The source the artifact came from (`sdlc`, `.aiwg`).
     pub source: String,
+    /// `kind:name` of the artifact, or the name of a generated file (`index:rules`).
     pub artifact: String,
+    /// The platforms that wanted it.
     #[serde(default)]
     pub platforms: Vec<String>,
     /// For `merge`: each key or array item aiwg owns.
@@ -135,16 +141,33 @@ struct VersionOnly {
 /// Why `aiwg.lock` cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LockError {
+    /// The text is not valid TOML, has a missing or unknown `version`, or does not match the
+    /// schema.
     #[error("{path}:{line}: not a valid lock file: {message}")]
     Corrupt {
+        /// The lock file's name, as given to [`Lock::parse`].
         path: String,
+        /// The 1-based line of the problem (1 when unknown).
         line: usize,
+        /// What is wrong, on one line.
         message: String,
     },
+    /// A newer aiwg wrote the lock; this one will not guess at its format.
     #[error("`{path}` has format version {found}, but this aiwg reads version {LOCK_VERSION}")]
-    Newer { path: String, found: u64 },
+    Newer {
+        /// The lock file's name, as given to [`Lock::parse`].
+        path: String,
+        /// The version the file says.
+        found: u64,
+    },
+    /// Two entries have the same path and part.
     #[error("`{path}` lists `{entry}` twice")]
-    Duplicate { path: String, entry: String },
+    Duplicate {
+        /// The lock file's name, as given to [`Lock::parse`].
+        path: String,
+        /// The path and part listed twice, space-separated.
+        entry: String,
+    },
 }
 
 impl Lock {

@@ -32,10 +32,15 @@ use crate::system::{FileData, System, SystemError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// Not on disk yet; apply writes it.
     Create,
+    /// On disk but not as aiwg wants it, and safe to change; apply rewrites it.
     Update,
+    /// No longer wanted and unedited since aiwg wrote it; apply removes it.
     Delete,
+    /// Already as aiwg wants it; apply at most records it in the lock.
     Unchanged,
+    /// Apply stops here unless the options resolve it (see [`ConflictKind`]).
     Conflict,
     /// Nothing on disk to do; the lock forgets the entry.
     Drop,
@@ -189,10 +194,13 @@ pub(crate) enum NextLock {
 pub struct PartPlan {
     /// `""`, `section:<id>` or `merge:<keys>`.
     pub part: String,
+    /// How much of the path this part owns.
     pub mode: Mode,
+    /// What apply does to this part.
     pub action: Action,
     /// Set when `action` is [`Action::Conflict`].
     pub conflict: Option<ConflictKind>,
+    /// The part's state for `status` and `check`.
     pub state: State,
     /// Who wants it (or, for stale parts, who wanted it).
     pub origin: Origin,
@@ -202,7 +210,10 @@ pub struct PartPlan {
 /// The plan for one path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanItem {
+    /// The path, relative to the target root.
     pub path: RelPath,
+    /// `file` when a whole file is wanted (or, with nothing wanted, locked), else the one
+    /// shared mode.
     pub mode: Mode,
     /// The combined action of its parts.
     pub action: Action,
@@ -212,6 +223,7 @@ pub struct PlanItem {
     pub old: Option<FileData>,
     /// The file after apply; for a forceable conflict, what `--force` writes.
     pub new: Option<FileData>,
+    /// The plan of each part: whole file, sections or merged keys.
     pub parts: Vec<PartPlan>,
 }
 
@@ -242,10 +254,15 @@ impl PlanItem {
 /// Counts of a plan's actions, per path.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// Paths apply creates.
     pub created: usize,
+    /// Paths apply rewrites.
     pub updated: usize,
+    /// Paths apply deletes.
     pub deleted: usize,
+    /// Paths left as they are.
     pub unchanged: usize,
+    /// Paths apply stops on.
     pub conflicts: usize,
 }
 
@@ -266,6 +283,7 @@ impl fmt::Display for Summary {
 /// Everything apply would do, per path, sorted by path.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
+    /// Every path of the target state and of the lock, sorted by path.
     pub items: Vec<PlanItem>,
 }
 
@@ -335,10 +353,15 @@ impl Plan {
 /// Why a plan cannot be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// Reading the disk failed.
     #[error(transparent)]
     System(#[from] SystemError),
+    /// One path is wanted (or locked) as both sections and merged keys, which cannot be combined.
     #[error("`{path}` is wanted both as a section and as merged keys")]
-    MixedModes { path: RelPath },
+    MixedModes {
+        /// The path.
+        path: RelPath,
+    },
 }
 
 /// The lock entry for `entry` as written now (sha256 and size filled by the caller).

@@ -27,6 +27,7 @@ const CLOSE: &str = " -->";
 /// One well-formed section of a file, as byte offsets into its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
+    /// The section id from the markers.
     pub id: String,
     /// Start of the begin marker line.
     pub start: usize,
@@ -121,7 +122,7 @@ fn render_block(id: &str, inner: &str) -> String {
 
 /// `text` with a new section appended: after one blank line when `text` ends with a newline,
 /// after the newline that ends its last line when it does not, at the start when it is empty.
-/// [`cut`] takes back exactly that newline.
+/// `cut` takes back exactly that newline.
 pub fn append(text: &str, id: &str, inner: &str) -> String {
     let mut out = text.to_string();
     if !out.is_empty() {

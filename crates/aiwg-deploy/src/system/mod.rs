@@ -18,7 +18,9 @@ use aiwg_core::RelPath;
 /// The bytes of a file and its executable bit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileData {
+    /// The file's content.
     pub bytes: Vec<u8>,
+    /// Whether any execute bit is set.
     pub executable: bool,
 }
 
@@ -35,7 +37,9 @@ impl FileData {
 /// What is at a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
+    /// A regular file, or a symlink to one inside the root.
     File,
+    /// A folder, or a symlink to one inside the root.
     Dir,
     /// A socket, device or the like: never read, never replaced.
     Other,
@@ -44,21 +48,39 @@ pub enum EntryKind {
 /// Why a disk operation failed. Every variant names the path (relative to the System's root).
 #[derive(Debug, thiserror::Error)]
 pub enum SystemError {
+    /// The operating system refused an operation.
     #[error("cannot {op} `{path}`: {source}")]
     Io {
+        /// What was being done (`write`, `list`, `create folder`).
         op: &'static str,
+        /// The path, relative to the System's root (the root as given for `open root folder`).
         path: String,
+        /// The error the operating system gave.
         #[source]
         source: std::io::Error,
     },
+    /// A symlink on the path resolves outside the System's root, or does not resolve.
     #[error("`{path}` is a symlink that leads outside `{root}`")]
-    SymlinkOutside { path: String, root: String },
+    SymlinkOutside {
+        /// The path, relative to the System's root.
+        path: String,
+        /// The System's root folder, absolute.
+        root: String,
+    },
+    /// A folder or special file is where a regular file is read or written.
     #[error("`{path}` is a folder or a special file, not a regular file")]
-    NotAFile { path: String },
+    NotAFile {
+        /// The path, relative to the System's root.
+        path: String,
+    },
+    /// `MemSystem` failed a mutating operation on purpose, to test crash recovery.
     #[error("simulated failure of operation {n} ({op} `{path}`)")]
     Injected {
+        /// The 1-based number of the failed operation, counted since the `MemSystem` was made.
         n: usize,
+        /// The operation (`write`, `delete`, `create folder`, ...).
         op: &'static str,
+        /// The path it was given.
         path: String,
     },
 }
