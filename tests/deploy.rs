@@ -440,11 +440,28 @@ fn unknown_platforms_are_refused() {
 #[test]
 fn a_second_process_waits_then_fails_and_a_dead_holders_lock_is_recovered() {
     let t = project();
-    let mut holder = std::process::Command::new("sleep")
-        .arg("30")
+    // `flock` (util-linux) holds the same kind of lock aiwg takes, as another aiwg would.
+    t.write(".aiwg/lock.pid", "4242\n");
+    let mut holder = std::process::Command::new("flock")
+        .args(["--exclusive", "--no-fork", ".aiwg/lock.pid", "sleep", "30"])
+        .current_dir(t.root())
         .spawn()
         .unwrap();
-    t.write(".aiwg/lock.pid", &format!("{}\n", holder.id()));
+    // Wait until the holder has the lock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::process::Command::new("flock")
+        .args(["--nonblock", ".aiwg/lock.pid", "true"])
+        .current_dir(t.root())
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "flock never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let started = std::time::Instant::now();
     let out = t
         .aiwg(&["apply"])
@@ -454,10 +471,7 @@ fn a_second_process_waits_then_fails_and_a_dead_holders_lock_is_recovered() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains(&format!(
-            "another aiwg is working here (pid {})",
-            holder.id()
-        )),
+        err.contains("another aiwg is working here (pid 4242)"),
         "{err}"
     );
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
@@ -465,7 +479,8 @@ fn a_second_process_waits_then_fails_and_a_dead_holders_lock_is_recovered() {
     assert!(!t.exists(".claude"));
     holder.kill().unwrap();
     holder.wait().unwrap();
-    // The holder is dead now: its lock is taken over.
+    // The holder died without cleaning up: the OS released its lock, the file is taken over.
+    assert!(t.exists(".aiwg/lock.pid"));
     let (code, _, err) = run(&t, &["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(!t.exists(".aiwg/lock.pid"), "the lock is released");

@@ -1,11 +1,7 @@
-//! The process lock: one aiwg at a time writes to a project. A file created exclusively,
-//! holding the owner's pid; a second process polls until it is gone or a bounded wait ends.
-//! A lock whose pid is no longer alive (or that stays unreadable) was left by a crash and is
-//! taken over.
-//!
-//! Known limit: two processes that find the same dead lock at the same instant may both
-//! remove it; the exclusive create that follows still lets only one of them in, unless the
-//! second removal lands after the first process re-created it.
+//! The process lock: one aiwg at a time writes to a project. An operating-system lock on a
+//! file holding the owner's pid (for the message a waiter prints); a second process polls
+//! until it is free or a bounded wait ends. The OS releases the lock when its process dies,
+//! so a crash never leaves a project locked and no pid is ever checked for liveness.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +10,7 @@ use aiwg_core::RelPath;
 use crate::engine::DeployError;
 use crate::system::System;
 
-/// Held while a command writes; removes the lock file when dropped.
+/// Held while a command writes; deletes the lock file and releases the lock when dropped.
 pub struct ProcessLock<'a> {
     sys: &'a dyn System,
     path: RelPath,
@@ -28,7 +24,7 @@ impl std::fmt::Debug for ProcessLock<'_> {
 
 impl Drop for ProcessLock<'_> {
     fn drop(&mut self) {
-        let _ = self.sys.remove_file(&self.path);
+        self.sys.unlock(&self.path);
     }
 }
 
@@ -40,38 +36,24 @@ pub fn acquire<'a>(
     poll: Duration,
 ) -> Result<ProcessLock<'a>, DeployError> {
     let start = Instant::now();
-    let content = format!("{}\n", std::process::id());
-    let mut unreadable_before = false;
+    let owner = format!("{}\n", std::process::id());
     loop {
-        if sys.create_new(path, content.as_bytes())? {
+        if sys.try_lock(path, owner.as_bytes())? {
             return Ok(ProcessLock {
                 sys,
                 path: path.clone(),
             });
         }
-        let holder = sys
-            .read(path)
-            .ok()
-            .flatten()
-            .and_then(|f| String::from_utf8_lossy(&f.bytes).trim().parse::<u32>().ok());
-        match holder {
-            Some(pid) if !sys.process_alive(pid) => {
-                sys.remove_file(path)?;
-                continue;
-            }
-            None if unreadable_before => {
-                sys.remove_file(path)?;
-                unreadable_before = false;
-                continue;
-            }
-            None => unreadable_before = true,
-            Some(_) => {}
-        }
         let waited = start.elapsed();
         if waited >= wait {
+            let pid = sys
+                .read(path)
+                .ok()
+                .flatten()
+                .and_then(|f| String::from_utf8_lossy(&f.bytes).trim().parse::<u32>().ok());
             return Err(DeployError::Busy {
                 path: path.clone(),
-                pid: holder,
+                pid,
                 waited,
             });
         }
@@ -85,7 +67,7 @@ mod tests {
     use crate::system::MemSystem;
 
     #[test]
-    fn waits_then_fails_and_recovers_a_dead_holder() {
+    fn waits_then_fails_and_a_holderless_lock_file_is_taken() {
         let sys = MemSystem::new();
         let path = RelPath::new(".aiwg/lock.pid").unwrap();
         let held = acquire(&sys, &path, Duration::ZERO, Duration::ZERO).unwrap();
@@ -103,27 +85,12 @@ mod tests {
         );
         drop(held);
         assert!(sys.files().is_empty());
-        // A lock left by a dead process is taken over.
+        // A lock file left by a crashed process holds no lock: it is taken at once.
         sys.put(".aiwg/lock.pid", b"999999\n", false);
-        sys.kill(999_999);
         let _held = acquire(&sys, &path, Duration::ZERO, Duration::ZERO).unwrap();
         assert_eq!(
             sys.text(".aiwg/lock.pid").unwrap(),
             format!("{}\n", std::process::id())
         );
-    }
-
-    #[test]
-    fn an_unreadable_lock_is_taken_over_on_the_second_look() {
-        let sys = MemSystem::new();
-        sys.put(".aiwg/lock.pid", b"", false);
-        let path = RelPath::new(".aiwg/lock.pid").unwrap();
-        acquire(
-            &sys,
-            &path,
-            Duration::from_millis(50),
-            Duration::from_millis(1),
-        )
-        .unwrap();
     }
 }

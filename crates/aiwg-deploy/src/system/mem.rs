@@ -24,8 +24,8 @@ struct MemState {
     ops: usize,
     /// The operation number (1-based, counted from `ops` = 0) that fails.
     fail_at: Option<usize>,
-    /// Processes reported dead by `process_alive`.
-    dead: BTreeSet<u32>,
+    /// Lock files currently held through `try_lock`.
+    locked: BTreeSet<String>,
 }
 
 impl MemSystem {
@@ -84,11 +84,6 @@ impl MemSystem {
     /// How many mutating operations have been made.
     pub fn mutations(&self) -> usize {
         self.state.borrow().ops
-    }
-
-    /// Makes `process_alive(pid)` report `pid` as dead.
-    pub fn kill(&self, pid: u32) {
-        self.state.borrow_mut().dead.insert(pid);
     }
 
     /// Counts one mutating operation, failing it if it is the chosen one.
@@ -195,20 +190,24 @@ impl System for MemSystem {
         Ok(names.into_iter().collect())
     }
 
-    fn create_new(&self, path: &RelPath, bytes: &[u8]) -> Result<bool, SystemError> {
-        self.mutate("create", path)?;
+    /// A lock file left on disk without a holder (a crashed process) is simply taken, as the
+    /// operating system would.
+    fn try_lock(&self, path: &RelPath, owner: &[u8]) -> Result<bool, SystemError> {
+        self.mutate("lock", path)?;
         let mut st = self.state.borrow_mut();
-        if st.files.contains_key(path.as_str()) || st.dirs.contains(path.as_str()) {
+        if !st.locked.insert(path.to_string()) {
             return Ok(false);
         }
         add_parents(&mut st.dirs, path);
         st.files
-            .insert(path.to_string(), FileData::new(bytes.to_vec(), false));
+            .insert(path.to_string(), FileData::new(owner.to_vec(), false));
         Ok(true)
     }
 
-    fn process_alive(&self, pid: u32) -> bool {
-        !self.state.borrow().dead.contains(&pid)
+    fn unlock(&self, path: &RelPath) {
+        let mut st = self.state.borrow_mut();
+        st.files.remove(path.as_str());
+        st.locked.remove(path.as_str());
     }
 }
 

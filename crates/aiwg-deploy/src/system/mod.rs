@@ -122,10 +122,11 @@ pub trait System {
     /// The names in folder `path` (`None`: the root), sorted; empty when it does not exist.
     fn list(&self, path: Option<&RelPath>) -> Result<Vec<String>, SystemError>;
 
-    /// Creates the file `path` with `bytes` only if nothing is there (the process lock);
-    /// returns false when something already was.
-    fn create_new(&self, path: &RelPath, bytes: &[u8]) -> Result<bool, SystemError>;
+    /// Takes the exclusive lock on the file `path` (created when missing) without waiting,
+    /// and writes `owner` into it. `Ok(false)`: another process holds it. The operating
+    /// system drops the lock when its process ends, so a crash never leaves it held.
+    fn try_lock(&self, path: &RelPath, owner: &[u8]) -> Result<bool, SystemError>;
 
-    /// Whether process `pid` is alive (to recover a lock left by a dead process).
-    fn process_alive(&self, pid: u32) -> bool;
+    /// Deletes the lock file taken by [`System::try_lock`], then releases the lock.
+    fn unlock(&self, path: &RelPath);
 }

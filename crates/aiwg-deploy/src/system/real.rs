@@ -30,6 +30,8 @@ pub struct RealSystem {
     root: PathBuf,
     /// Relative folder → resolved absolute folder, for folders known to exist.
     dirs: RefCell<HashMap<String, PathBuf>>,
+    /// Lock files held through `try_lock`: the open file keeps the lock.
+    locks: RefCell<HashMap<String, fs::File>>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -71,6 +73,7 @@ impl RealSystem {
         Ok(RealSystem {
             root,
             dirs: RefCell::new(HashMap::new()),
+            locks: RefCell::new(HashMap::new()),
         })
     }
 
@@ -401,33 +404,59 @@ impl System for RealSystem {
         Ok(names)
     }
 
-    fn create_new(&self, path: &RelPath, bytes: &[u8]) -> Result<bool, SystemError> {
+    /// An OS file lock (`flock` on Unix, `LockFileEx` on Windows). The holder deletes the
+    /// file before releasing it, so a waiter may win the lock on a file that is no longer at
+    /// `path`; it then checks that `path` still names the file it locked and starts over if not.
+    fn try_lock(&self, path: &RelPath, owner: &[u8]) -> Result<bool, SystemError> {
         self.make_parent(path)?;
         let abs = self.resolve(path)?;
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&abs)
-        {
-            Ok(mut file) => {
-                file.write_all(bytes).map_err(io("write", path))?;
-                Ok(true)
+        loop {
+            let mut file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&abs)
+                .map_err(io("open", path))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(false),
+                Err(fs::TryLockError::Error(e)) => return Err(io("lock", path)(e)),
             }
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(io("create", path)(e)),
+            if !still_at(&file, &abs) {
+                continue;
+            }
+            file.set_len(0).map_err(io("write", path))?;
+            file.write_all(owner).map_err(io("write", path))?;
+            self.locks.borrow_mut().insert(path.to_string(), file);
+            return Ok(true);
         }
     }
 
-    /// Linux: `/proc/<pid>` exists. Where `/proc` is not mounted (other systems), every pid
-    /// counts as alive, so a lock left by a dead process is not recovered automatically and the
-    /// wait ends with a message naming the lock file to delete.
-    fn process_alive(&self, pid: u32) -> bool {
-        let proc = Path::new("/proc");
-        if !proc.join("self").exists() {
-            return true;
+    fn unlock(&self, path: &RelPath) {
+        if let Some(file) = self.locks.borrow_mut().remove(path.as_str()) {
+            if let Ok(abs) = self.resolve(path) {
+                let _ = fs::remove_file(abs);
+            }
+            drop(file);
         }
-        proc.join(pid.to_string()).exists()
     }
+}
+
+/// True when `path` still names the open `file` (same device and inode).
+#[cfg(unix)]
+fn still_at(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), fs::symlink_metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Windows does not delete a file another process has open, so the name cannot move.
+#[cfg(not(unix))]
+fn still_at(_: &fs::File, _: &Path) -> bool {
+    true
 }
 
 #[cfg(test)]
@@ -558,11 +587,20 @@ mod tests {
     }
 
     #[test]
-    fn create_new_is_exclusive() {
+    fn lock_is_exclusive_and_released_with_its_file() {
         let dir = tempfile::tempdir().unwrap();
-        let sys = RealSystem::new(dir.path()).unwrap();
-        assert!(sys.create_new(&rel(".aiwg/lock.pid"), b"1").unwrap());
-        assert!(!sys.create_new(&rel(".aiwg/lock.pid"), b"2").unwrap());
-        assert!(sys.process_alive(std::process::id()));
+        let one = RealSystem::new(dir.path()).unwrap();
+        let two = RealSystem::new(dir.path()).unwrap();
+        let lock = rel(".aiwg/lock.pid");
+        assert!(one.try_lock(&lock, b"1\n").unwrap());
+        assert!(!two.try_lock(&lock, b"2\n").unwrap());
+        assert_eq!(fs::read(dir.path().join(".aiwg/lock.pid")).unwrap(), b"1\n");
+        one.unlock(&lock);
+        assert!(!dir.path().join(".aiwg/lock.pid").exists());
+        assert!(two.try_lock(&lock, b"2\n").unwrap());
+        // A lock file without a holder (a crashed process) is taken over.
+        drop(two);
+        let three = RealSystem::new(dir.path()).unwrap();
+        assert!(three.try_lock(&lock, b"3\n").unwrap());
     }
 }
