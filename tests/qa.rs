@@ -202,3 +202,26 @@ fn user_scope_paths_are_shown_under_the_home_folder_as_tilde() {
     assert!(out.contains("~/.claude/agents/reviewer.md"), "{out}");
     assert!(!out.contains("../"), "{out}");
 }
+
+#[test]
+fn a_mistyped_models_platform_is_an_error_not_ignored() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/a.md",
+        "---\nname: a\ndescription: d\nmodel: opus\n---\nx\n",
+    );
+    t.write(
+        "aiwg.toml",
+        "platforms = [\"codex\"]\n[models.codx]\nopus = \"o3\"\n",
+    );
+    let out = t.aiwg(&["apply"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "`[models.codx]` in `aiwg.toml`: unknown platform `codx` (did you mean `codex`?)"
+        ),
+        "{err}"
+    );
+    assert!(!t.exists(".codex"));
+}

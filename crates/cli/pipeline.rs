@@ -93,13 +93,22 @@ pub fn render_target(
     scope: Scope,
 ) -> anyhow::Result<Rendered> {
     let model = load_model(project)?;
-    let options = RenderOptions {
-        model_overrides: project
-            .config
-            .as_ref()
-            .map(|c| c.models.clone())
-            .unwrap_or_default(),
-    };
+    let model_overrides = project
+        .config
+        .as_ref()
+        .map(|c| c.models.clone())
+        .unwrap_or_default();
+    // A mistyped `[models.<platform>]` would otherwise be ignored without a word.
+    for platform in model_overrides.keys() {
+        if let Err(unknown) = Registry::builtin().resolve(&[platform]) {
+            return Err(UserError::new(
+                format!("`[models.{platform}]` in `aiwg.toml`: {unknown}"),
+                unknown.hint(),
+            )
+            .into());
+        }
+    }
+    let options = RenderOptions { model_overrides };
     render(&model, platforms, scope, &options).map_err(|e| {
         let hint = match &e {
             RenderError::Clash(_) => {
