@@ -23,8 +23,9 @@
 //! correct: they always run the full check).
 //!
 //! Why the recorded stats describe what the verifying run read: they are taken after it, and
-//! an entry changed at any time after the run started carries a time at or after that start
-//! (the racy rule). What the run read is also compared with what is recorded — the files of
+//! an entry changed at any time after the run started carries a time at or after that start,
+//! give or take the file-system clock's coarseness (the racy rule, [`RACY_WINDOW`]). What the
+//! run read is also compared with what is recorded — the files of
 //! each folder source (paths and sizes), which target paths existed and their sizes, whether
 //! there was a lock, the parsed `aiwg.toml` — so a deletion, which leaves no time on the
 //! deleted file, is caught too.
@@ -47,7 +48,20 @@ use crate::project::Project;
 const MAGIC: &str = "aiwg-check-cache";
 /// The format this aiwg reads and writes; any other is a miss (and is rewritten).
 const VERSION: u32 = 1;
-/// How long before the start of a verifying run a time must lie for its entry to be trusted.
+/// The racy rule (git's "racily clean" entries): an entry whose mtime or ctime is at or after
+/// the start of the run that verified it, minus this window, is recorded as racy and a cache
+/// holding one is never used.
+///
+/// Why: the verifying run reads a file at some moment and its stat is taken later. A change in
+/// between (or in the same instant as the read) is invisible to the answer but would be
+/// recorded as if verified. Every such change stamps the file (or, for an entry added or
+/// removed, its folder) with a time at or after the run started — in theory. In practice Linux
+/// takes file timestamps from a coarse clock (`current_time()`: the time of the last timer
+/// tick, up to a jiffy, 1–10 ms, behind the wall clock the run's start is read from), and some
+/// file systems round further (1 s on ext3 and HFS+, 2 s for FAT's mtime). So a change made
+/// just after the start can carry a time just before it. Two seconds covers every one of these;
+/// a file untouched for that long before a check is trusted, and only files edited in the last
+/// two seconds cost a full check.
 const RACY_WINDOW: Duration = Duration::from_secs(2);
 
 /// True unless `AIWG_NO_CHECK_CACHE` is set (to anything but `0` or nothing).
@@ -657,5 +671,74 @@ pub fn record_and_save(
     match record(session, inputs, plan, lock, folders) {
         Ok(text) => save(inputs, &text),
         Err(why) => trace(format!("cache not written ({why})")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_lines_parse_only_when_whole() {
+        let check = |line: &str, expect: Option<(char, bool, u64, &str)>| {
+            let got = Entry::parse(line).map(|e| {
+                (
+                    e.kind.letter(),
+                    e.racy,
+                    e.stat.size,
+                    e.path.display().to_string(),
+                )
+            });
+            let expect = expect.map(|(k, r, n, p)| (k, r, n, p.to_string()));
+            assert_eq!(got, expect, "{line:?}");
+        };
+        check(
+            "f\t.\tf\t1\t2\t33188\t12\t5\t6\t/p/a b.md",
+            Some(('f', false, 12, "/p/a b.md")),
+        );
+        check(
+            "d\tr\td\t1\t2\t16877\t0\t5\t6\t/p/d",
+            Some(('d', true, 0, "/p/d")),
+        );
+        check(
+            "f\t.\t-\t0\t0\t0\t0\t0\t0\t/p/gone",
+            Some(('f', false, 0, "/p/gone")),
+        );
+        // A relative path, an unknown kind or flag, a missing or non-numeric field.
+        check("f\t.\tf\t1\t2\t3\t4\t5\t6\tp/a.md", None);
+        check("x\t.\tf\t1\t2\t3\t4\t5\t6\t/p", None);
+        check("f\t?\tf\t1\t2\t3\t4\t5\t6\t/p", None);
+        check("f\t.\tl\t1\t2\t3\t4\t5\t6\t/p", None);
+        check("f\t.\tf\t1\t2\t3\t4\t5\t/p", None);
+        check("f\t.\tf\t1\t2\tx\t4\t5\t6\t/p", None);
+        check("", None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn observe_compares_only_what_each_kind_needs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.md");
+        std::fs::write(&file, "abc").unwrap();
+        let f = observe(&file, Kind::File).unwrap();
+        assert_eq!((f.kind, f.size), (FILE, 3));
+        assert!(f.ctime > 0 && f.ino > 0);
+        let p = observe(dir.path(), Kind::Passage).unwrap();
+        assert_eq!((p.kind, p.mtime, p.ctime), (DIR, 0, 0));
+        assert_eq!(
+            observe(&dir.path().join("no"), Kind::File),
+            Ok(Stat::ABSENT)
+        );
+        assert!(observe(&file, Kind::Dir).is_err(), "a file is not a folder");
+        let link = dir.path().join("link.md");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(
+            observe(&link, Kind::File).is_err(),
+            "a symlink is never trusted"
+        );
+        assert_eq!(
+            observe(&link, Kind::Root).map(|s| s.kind),
+            Err("not the expected type".into())
+        );
     }
 }
