@@ -6,9 +6,11 @@
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
+//! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 
 mod bundled;
+mod check_cache;
 mod deploy;
 mod platforms;
 mod qa;

@@ -4,6 +4,7 @@
 //! found or apply stopped on conflicts, 2 error. Errors are printed here, once, with `{:#}`.
 
 mod bundled;
+mod check_cache;
 mod cli;
 mod commands;
 mod config_edit;

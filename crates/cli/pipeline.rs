@@ -57,11 +57,42 @@ pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<&'sta
 /// Loads the project's sources into one model; any error diagnostic stops the command
 /// (printed first, all of them), since deploying half a source would be worse than none.
 pub fn load_model(project: &Project) -> anyhow::Result<Model> {
-    let read = project
-        .source_specs()
-        .iter()
-        .map(|spec| project::resolve(spec, &project.root))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(load_model_read(project)?.0)
+}
+
+/// What was read of one folder source: its folder (as located, before any symlink is
+/// resolved) and each file's path inside it and size.
+#[derive(Debug)]
+pub struct ReadFolder {
+    pub root: PathBuf,
+    pub files: Vec<(RelPath, u64)>,
+}
+
+/// [`load_model`], also telling what it read of each folder source (bundled ones are in the
+/// binary): the check cache compares it with what it records.
+pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
+    let mut folders = Vec::new();
+    let mut read = Vec::new();
+    for spec in project.source_specs() {
+        let location = project::locate(&spec, &project.root);
+        let root = match &location {
+            project::SourceLocation::Folder { path, .. } => Some(path.clone()),
+            project::SourceLocation::Bundled(_) => None,
+        };
+        let source = project::read_located(location, &spec)?;
+        if let Some(root) = root {
+            folders.push(ReadFolder {
+                root,
+                files: source
+                    .0
+                    .files
+                    .iter()
+                    .map(|f| (f.path.clone(), f.bytes.len() as u64))
+                    .collect(),
+            });
+        }
+        read.push(source);
+    }
     let loaded = project::load_sources(read).loaded;
     let mut errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
     errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
@@ -80,9 +111,10 @@ pub fn load_model(project: &Project) -> anyhow::Result<Model> {
         )
         .into());
     }
-    Ok(Model {
+    let model = Model {
         artifacts: loaded.artifacts,
-    })
+    };
+    Ok((model, folders))
 }
 
 /// What the platforms want on disk for this project (relative to the scope root), and the
@@ -92,7 +124,16 @@ pub fn render_target(
     platforms: &[&PlatformSpec],
     scope: Scope,
 ) -> anyhow::Result<Rendered> {
-    let model = load_model(project)?;
+    render_model(project, &load_model(project)?, platforms, scope)
+}
+
+/// Renders `model` (loaded from `project`) for `platforms` in `scope`.
+pub fn render_model(
+    project: &Project,
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+) -> anyhow::Result<Rendered> {
     let model_overrides = project
         .config
         .as_ref()
@@ -109,7 +150,7 @@ pub fn render_target(
         }
     }
     let options = RenderOptions { model_overrides };
-    render(&model, platforms, scope, &options).map_err(|e| {
+    render(model, platforms, scope, &options).map_err(|e| {
         let hint = match &e {
             RenderError::Clash(_) => {
                 "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
@@ -189,14 +230,33 @@ pub struct Prepared {
 /// Resolves the scope and platforms of `target` for `project`, renders the target state and
 /// opens the deployment: the shared first steps of apply, diff, check, plan and status.
 pub fn prepare(project: &Project, target: &TargetArgs) -> anyhow::Result<Prepared> {
+    Ok(prepare_read(project, target)?.0)
+}
+
+/// What [`prepare_read`] resolved and read besides the prepared deployment: the check cache
+/// records it.
+pub struct ReadInputs {
+    pub platforms: Vec<&'static PlatformSpec>,
+    pub folders: Vec<ReadFolder>,
+}
+
+/// [`prepare`], also returning the platforms it resolved and what it read of each folder
+/// source.
+pub fn prepare_read(
+    project: &Project,
+    target: &TargetArgs,
+) -> anyhow::Result<(Prepared, ReadInputs)> {
     let scope = scope(project, target.scope);
     let platforms = platforms(project, &target.platforms)?;
-    let rendered = render_target(project, &platforms, scope)?;
+    let (model, folders) = load_model_read(project)?;
+    let rendered = render_model(project, &model, &platforms, scope)?;
+    free_at_exit(model);
     let deployment = Deployment::open(project, scope)?;
-    Ok(Prepared {
+    let prepared = Prepared {
         rendered,
         deployment,
-    })
+    };
+    Ok((prepared, ReadInputs { platforms, folders }))
 }
 
 /// The folders one scope deploys into, and the Systems on them.
@@ -247,6 +307,16 @@ impl Deployment {
             target,
             state,
         })
+    }
+
+    /// The folder targets go to, canonical (as the engine resolves paths).
+    pub fn target_root(&self) -> &Path {
+        self.target.root()
+    }
+
+    /// The folder aiwg keeps its state in (the target root in project scope), canonical.
+    pub fn state_root(&self) -> &Path {
+        self.state.as_ref().unwrap_or(&self.target).root()
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.

@@ -107,15 +107,47 @@ pub type ReadSource = (SourceTree, Vec<Diagnostic>);
 /// Resolves one source spec of `aiwg.toml`, relative to `base`: `name@path`, a bundled
 /// name, or a path. Files are named in messages relative to the current folder.
 pub fn resolve(spec: &str, base: &Path) -> anyhow::Result<ReadSource> {
+    read_located(locate(spec, base), spec)
+}
+
+/// Where a source spec of `aiwg.toml` points, before anything is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceLocation<'a> {
+    /// A bundled framework or extension, embedded in the binary.
+    Bundled(&'a str),
+    /// A folder (which may not exist), and the name its artifacts record.
+    Folder { name: &'a str, path: PathBuf },
+}
+
+/// Where `spec` points, relative to `base`: `name@path` is a folder, a bundled name is the
+/// embedded tree, anything else a folder. The check cache uses it to know which folders a
+/// check read.
+pub fn locate<'a>(spec: &'a str, base: &Path) -> SourceLocation<'a> {
     if let Some((name, path)) = spec.split_once('@') {
-        let path = base.join(path);
-        return read_folder(name, &path, &display_relative(&path), spec);
+        return SourceLocation::Folder {
+            name,
+            path: base.join(path),
+        };
     }
-    if let Some(tree) = bundled_tree(spec) {
-        return Ok((tree, Vec::new()));
+    if bundled_names().iter().any(|(name, _)| name == spec) {
+        return SourceLocation::Bundled(spec);
     }
-    let path = base.join(spec);
-    read_folder(spec, &path, &display_relative(&path), spec)
+    SourceLocation::Folder {
+        name: spec,
+        path: base.join(spec),
+    }
+}
+
+/// Reads the source `spec` located at `location` (see [`locate`]).
+pub fn read_located(location: SourceLocation<'_>, spec: &str) -> anyhow::Result<ReadSource> {
+    let (name, path) = match location {
+        SourceLocation::Bundled(name) => match bundled_tree(name) {
+            Some(tree) => return Ok((tree, Vec::new())),
+            None => (name, PathBuf::from(name)),
+        },
+        SourceLocation::Folder { name, path } => (name, path),
+    };
+    read_folder(name, &path, &display_relative(&path), spec)
 }
 
 /// Resolves a source given on the command line: a folder relative to `cwd` (named and shown

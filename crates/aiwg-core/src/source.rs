@@ -59,6 +59,12 @@ const NOT_ARTIFACTS: [&str; 8] = [
 /// Version-control folders, skipped at any depth.
 const VCS_FOLDERS: [&str; 3] = [".git", ".hg", ".svn"];
 
+/// True for the names the walk of a source skips at any depth below its top folders
+/// (version-control folders, `.DS_Store`): nothing under them is read.
+pub fn is_skipped_name(name: &str) -> bool {
+    VCS_FOLDERS.contains(&name) || name == ".DS_Store"
+}
+
 /// One file of a source, read into memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
@@ -292,7 +298,7 @@ impl Reader<'_> {
                 );
                 continue;
             };
-            if VCS_FOLDERS.contains(&name) || name == ".DS_Store" {
+            if is_skipped_name(name) {
                 continue;
             }
             let rel = format!("{rel}/{name}");

@@ -31,28 +31,33 @@ pub struct Layout {
     pub history: RelPath,
     /// The process lock file (held while a command writes).
     pub process_lock: RelPath,
+    /// The stat cache of `aiwg check` (written by the CLI; safe to delete).
+    pub check_cache: RelPath,
     /// Make git ignore the history folder (`.git/info/exclude`, else `.gitignore`): project
     /// scope, where the state root is the repository.
     pub ignore_history_in_git: bool,
 }
 
 impl Layout {
-    /// Project scope: `aiwg.lock`, `.aiwg/history/`, `.aiwg/lock.pid` at the project root.
+    /// Project scope: `aiwg.lock`, `.aiwg/history/`, `.aiwg/lock.pid`, `.aiwg/check-cache` at
+    /// the project root.
     pub fn project() -> Layout {
         Layout {
             lock: RelPath::new(crate::lock::LOCK_FILE).expect("valid"),
             history: RelPath::new(".aiwg/history").expect("valid"),
             process_lock: RelPath::new(".aiwg/lock.pid").expect("valid"),
+            check_cache: RelPath::new(".aiwg/check-cache").expect("valid"),
             ignore_history_in_git: true,
         }
     }
 
-    /// User scope: `aiwg.lock`, `history/`, `lock.pid` in `$AIWG_HOME`.
+    /// User scope: `aiwg.lock`, `history/`, `lock.pid`, `check-cache` in `$AIWG_HOME`.
     pub fn user() -> Layout {
         Layout {
             lock: RelPath::new(crate::lock::LOCK_FILE).expect("valid"),
             history: RelPath::new("history").expect("valid"),
             process_lock: RelPath::new("lock.pid").expect("valid"),
+            check_cache: RelPath::new("check-cache").expect("valid"),
             ignore_history_in_git: false,
         }
     }
@@ -211,7 +216,8 @@ impl<'a> Engine<'a> {
             let in_state = self.shared_root
                 && (path == &self.layout.lock
                     || path.starts_with(&self.layout.history)
-                    || path == &self.layout.process_lock);
+                    || path == &self.layout.process_lock
+                    || path == &self.layout.check_cache);
             if in_git || in_state {
                 return Err(DeployError::Reserved { path: path.clone() });
             }
@@ -225,6 +231,18 @@ impl<'a> Engine<'a> {
         let lock = self.read_lock()?;
         let plan = plan(target, self.target, &lock)?;
         Ok((plan, lock))
+    }
+
+    /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
+    /// ignores the history (project scope). The bytes are the caller's: the engine only knows
+    /// where the file lives.
+    pub fn write_check_cache(&self, bytes: &[u8]) -> Result<(), DeployError> {
+        if self.layout.ignore_history_in_git {
+            history::ensure_git_ignores(self.state, &self.layout)?;
+        }
+        self.state
+            .write_atomic(&self.layout.check_cache, bytes, false)?;
+        Ok(())
     }
 
     /// Waits (up to `wait`, polling every `poll`) for the process lock; a lock left by a dead
@@ -329,7 +347,7 @@ impl<'a> Engine<'a> {
         } else {
             let n = history::record(self, command, undoes, changes, old_lock.as_deref())?;
             if self.layout.ignore_history_in_git {
-                history::ensure_git_ignores(self.state, &self.layout.history)?;
+                history::ensure_git_ignores(self.state, &self.layout)?;
             }
             Some(n)
         };

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use aiwg_core::RelPath;
 
-use crate::engine::{DeployError, Engine};
+use crate::engine::{DeployError, Engine, Layout};
 use crate::hash::sha256_hex;
 use crate::system::{EntryKind, FileData, System};
 
@@ -23,6 +23,7 @@ const MANIFEST: &str = "manifest.toml";
 const DONE: &str = "done";
 const LOCK_BLOB: &str = "aiwg.lock";
 const IGNORE_LINE_COMMENT: &str = "# aiwg: apply backups (aiwg rollback)";
+const CACHE_IGNORE_COMMENT: &str = "# aiwg: check cache (safe to delete)";
 
 /// One path of a generation: what it held before, and what the generation left there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -224,32 +225,57 @@ pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<(), DeployError>
     Ok(())
 }
 
-/// Makes git ignore the history folder: a line in `.git/info/exclude` when `.git` is a
-/// folder, else in `.gitignore`. Does nothing when a line already covers it.
-pub(crate) fn ensure_git_ignores(sys: &dyn System, history: &RelPath) -> Result<(), DeployError> {
+/// Makes git ignore aiwg's local state: the history folder and the check cache, each with a
+/// line in `.git/info/exclude` when `.git` is a folder, else in `.gitignore`. A line already
+/// covering one (its path, or `.aiwg`) is enough; the missing lines are added in one write, so
+/// the first apply ignores both and a later `check` has nothing to add.
+pub(crate) fn ensure_git_ignores(sys: &dyn System, layout: &Layout) -> Result<(), DeployError> {
     let git_dir = RelPath::new(".git").expect("valid");
     let file = match sys.metadata(&git_dir)? {
         Some((EntryKind::Dir, _)) => RelPath::new(".git/info/exclude").expect("valid"),
         _ => RelPath::new(".gitignore").expect("valid"),
     };
-    let pattern = format!("/{history}/");
     let current = sys.read(&file)?;
     let text = current
         .as_ref()
         .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
         .unwrap_or_default();
-    let covered = text.lines().any(|l| {
-        let l = l.trim().trim_end_matches('/').trim_start_matches('/');
-        l == history.as_str() || l == ".aiwg" || l == history.as_str().trim_end_matches("/history")
-    });
-    if covered {
+    let covered = |path: &RelPath| {
+        text.lines().any(|l| {
+            let l = l.trim().trim_end_matches('/').trim_start_matches('/');
+            let path = path.as_str();
+            !l.is_empty()
+                && (l == path
+                    || path
+                        .strip_prefix(l)
+                        .is_some_and(|rest| rest.starts_with('/')))
+        })
+    };
+    let wanted = [
+        (
+            &layout.history,
+            format!("/{}/", layout.history),
+            IGNORE_LINE_COMMENT,
+        ),
+        (
+            &layout.check_cache,
+            format!("/{}", layout.check_cache),
+            CACHE_IGNORE_COMMENT,
+        ),
+    ];
+    let mut new = text.clone();
+    for (path, pattern, comment) in wanted {
+        if covered(path) {
+            continue;
+        }
+        if !new.is_empty() && !new.ends_with('\n') {
+            new.push('\n');
+        }
+        new.push_str(&format!("{comment}\n{pattern}\n"));
+    }
+    if new == text {
         return Ok(());
     }
-    let mut new = text;
-    if !new.is_empty() && !new.ends_with('\n') {
-        new.push('\n');
-    }
-    new.push_str(&format!("{IGNORE_LINE_COMMENT}\n{pattern}\n"));
     let executable = current.is_some_and(|f| f.executable);
     sys.write_atomic(&file, new.as_bytes(), executable)?;
     Ok(())

@@ -5,6 +5,7 @@ use std::io::Write as _;
 
 use aiwg_deploy::{diff, ApplyOptions, DeployError};
 
+use crate::check_cache;
 use crate::cli::TargetArgs;
 use crate::commands::Context;
 use crate::pipeline::{self, Prepared};
@@ -24,10 +25,14 @@ pub fn execute(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
-    let Prepared {
-        rendered,
-        deployment: d,
-    } = pipeline::prepare(project, target)?;
+    let session = check_cache::Session::start();
+    let (
+        Prepared {
+            rendered,
+            deployment: d,
+        },
+        read,
+    ) = pipeline::prepare_read(project, target)?;
     let state = rendered.target;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
@@ -77,5 +82,18 @@ pub fn execute(
         );
     }
     eprintln!("{}", report.summary);
+    // An apply that found nothing to do and wrote nothing read exactly what a full `check`
+    // reads and left the disk as it read it: its plan is check's answer, so it records the
+    // cache. After an apply that wrote, every written entry would be racy (written after the
+    // run started), so the next check records it instead.
+    let clean = !plan.items.iter().any(|i| i.state().is_drift());
+    if clean && report.generation.is_none() && !report.lock_written && check_cache::enabled() {
+        let inputs = check_cache::Inputs {
+            project,
+            deployment: &d,
+            platforms: &read.platforms,
+        };
+        check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
+    }
     Ok(0)
 }

@@ -2,7 +2,8 @@
 //! Not a timed test: it prints numbers and fails only when a command does.
 //!
 //! - [`check`]: `aiwg check` on a project whose ~3,000 managed files are all up to date (the
-//!   binary end to end, the engine's `plan()` alone, `cp -r` of the same output tree).
+//!   binary end to end with its stat cache and without it, the engine's `plan()` alone,
+//!   `cp -r` of the same output tree).
 //! - [`deploy`]: DESIGN.md's benchmark on a realistic framework deployed to every platform:
 //!   first `aiwg apply`, a no-change `aiwg check`, `aiwg validate` (source loading alone), each
 //!   with its maximum RSS and its ratio to `cp -r` of the same tree, all measured in one run.
@@ -59,7 +60,11 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     let home = work.join("home");
     std::fs::create_dir_all(&home)?;
-    let aiwg = Aiwg { binary, home };
+    let aiwg = Aiwg {
+        binary,
+        home,
+        env: Vec::new(),
+    };
     check::run(&aiwg, &work.join("project"))?;
     println!();
     deploy::run(&aiwg, &work.join("realistic"))?;
@@ -70,9 +75,40 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
 pub struct Aiwg {
     pub binary: PathBuf,
     pub home: PathBuf,
+    /// More environment variables for every run.
+    pub env: Vec<(String, String)>,
 }
 
 impl Aiwg {
+    /// The same binary with `key=value` added to its environment.
+    pub fn with_env(&self, key: &str, value: &str) -> Aiwg {
+        let mut env = self.env.clone();
+        env.push((key.into(), value.into()));
+        Aiwg {
+            binary: self.binary.clone(),
+            home: self.home.clone(),
+            env,
+        }
+    }
+
+    /// Without the check cache: every `check` reads everything.
+    pub fn without_check_cache(&self) -> Aiwg {
+        self.with_env("AIWG_NO_CHECK_CACHE", "1")
+    }
+
+    /// Waits out the check cache's racy window after files were written, then runs one check
+    /// that records the cache, and makes sure the next check is a cache hit.
+    pub fn prime_check_cache(&self, project: &Path) -> anyhow::Result<()> {
+        std::thread::sleep(RACY_WAIT);
+        let traced = self.with_env("AIWG_CHECK_CACHE_TRACE", "1");
+        traced.run(project, &["check"], 0)?;
+        let out = traced.run(project, &["check"], 0)?;
+        if !out.stderr.contains("check: cache hit") {
+            bail!("the check cache is not used: {}", out.stderr);
+        }
+        Ok(())
+    }
+
     /// `aiwg <args>` in `project`.
     pub fn command(&self, project: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.binary);
@@ -80,7 +116,8 @@ impl Aiwg {
             .current_dir(project)
             .env("HOME", &self.home)
             .env("AIWG_HOME", &self.home)
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -115,6 +152,10 @@ impl Output {
         self.stderr.trim_end().lines().last().unwrap_or("")
     }
 }
+
+/// Longer than the check cache's racy window (2 s): files written less than that before a
+/// check are not trusted by its cache.
+const RACY_WAIT: Duration = Duration::from_millis(2200);
 
 /// The median and minimum of a set of timings.
 #[derive(Debug, Clone, Copy)]

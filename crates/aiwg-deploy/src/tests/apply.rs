@@ -66,7 +66,7 @@ fn apply_writes_files_and_lock_then_a_second_apply_changes_nothing() {
     // .git does not exist, so the history is ignored through .gitignore.
     assert_eq!(
         sys.text(".gitignore").unwrap(),
-        "# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n"
+        "# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n# aiwg: check cache (safe to delete)\n/.aiwg/check-cache\n"
     );
 
     let before = sys.mutations();
@@ -272,15 +272,46 @@ fn history_is_ignored_through_git_exclude_once() {
     .unwrap();
     assert_eq!(
         sys.text(".git/info/exclude").unwrap(),
-        "# git ls-files --others\n# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n"
+        "# git ls-files --others\n# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n# aiwg: check cache (safe to delete)\n/.aiwg/check-cache\n"
     );
     assert!(sys.text(".gitignore").is_none());
 }
 
 #[test]
+fn the_check_cache_is_ignored_like_the_history() {
+    let check = |ignore_file: &str, before: &str, expect: &str| {
+        let sys = MemSystem::with_files(&[(ignore_file, before)]);
+        let engine = Engine::shared(&sys, Layout::project());
+        engine.write_check_cache(b"cache").unwrap();
+        assert_eq!(sys.text(".aiwg/check-cache").unwrap(), "cache");
+        let ignore_file = if ignore_file.starts_with(".git/") {
+            ignore_file
+        } else {
+            ".gitignore"
+        };
+        assert_eq!(sys.text(ignore_file).unwrap(), expect, "{before:?}");
+    };
+    let history = "# aiwg: apply backups (aiwg rollback)\n/.aiwg/history/\n";
+    let cache = "# aiwg: check cache (safe to delete)\n/.aiwg/check-cache\n";
+    // Nothing yet: both lines, in one write.
+    check(".git/info/exclude", "", &format!("{history}{cache}"));
+    check("notes.txt", "", &format!("{history}{cache}"));
+    // A project ignored by an older aiwg gets the cache line only.
+    check(".gitignore", history, &format!("{history}{cache}"));
+    // `.aiwg/` ignored as a whole covers both; nothing is added.
+    check(".gitignore", "target\n.aiwg/\n", "target\n.aiwg/\n");
+    check(".gitignore", "/.aiwg", "/.aiwg");
+}
+
+#[test]
 fn targets_may_not_touch_git_or_aiwg_state() {
     let sys = MemSystem::new();
-    for path in [".git/hooks/pre-commit", "aiwg.lock", ".aiwg/history/1/x"] {
+    for path in [
+        ".git/hooks/pre-commit",
+        "aiwg.lock",
+        ".aiwg/history/1/x",
+        ".aiwg/check-cache",
+    ] {
         let err = run(
             &sys,
             &target(vec![file(path, "x")]),

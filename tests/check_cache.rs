@@ -1,0 +1,521 @@
+//! The stat cache of `aiwg check`, end to end: it is used when nothing changed, and every
+//! change that can alter check's answer makes check read everything again and give the same
+//! answer as a check without the cache.
+//!
+//! The racy window is shortened to [`RACY_MS`] (`AIWG_CHECK_RACY_MS`) and each change is
+//! followed by [`settle`], which waits it out, instead of the real two seconds.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::Test;
+
+/// The racy window the tests run with.
+const RACY_MS: u64 = 100;
+
+/// Waits out the racy window (and any coarse file-system clock tick) after a change.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(RACY_MS + 60));
+}
+
+/// A project with an agent, a skill with a script and a rule, deployed to Claude Code (whole
+/// files) and Warp (sections of a shared `AGENTS.md` the user also writes in).
+fn project() -> Test {
+    let t = Test::new();
+    t.write("aiwg.toml", CONFIG)
+        .write(".aiwg/agents/reviewer.md", REVIEWER)
+        .write(
+            ".aiwg/skills/release/SKILL.md",
+            "---\nname: release\ndescription: Cuts a release\n---\nSteps.\n",
+        )
+        .write(
+            ".aiwg/skills/release/scripts/tag.sh",
+            "#!/bin/sh\ngit tag\n",
+        )
+        .write(
+            ".aiwg/rules/testing.md",
+            "---\ndescription: Tests\n---\nAlways add a test.\n",
+        )
+        .write("AGENTS.md", "# Notes\n\nMine.\n");
+    t
+}
+
+const CONFIG: &str = "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"warp\"]\n";
+const REVIEWER: &str = "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n";
+
+/// What a command did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The cache's trace line (`cache hit`, `cache miss (<why>)`, `cache off (...)`).
+    fn lookup(&self) -> &str {
+        self.stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("check: cache "))
+            .find(|r| r.starts_with("hit") || r.starts_with("miss") || r.starts_with("off"))
+            .unwrap_or("")
+    }
+
+    fn wrote_cache(&self) -> bool {
+        self.stderr.lines().any(|l| l == "check: cache written")
+    }
+}
+
+/// `aiwg <args>` with the cache traced; `no_cache` turns it off.
+fn aiwg(t: &Test, args: &[&str], no_cache: bool) -> Run {
+    aiwg_racy(t, args, no_cache, RACY_MS)
+}
+
+/// [`aiwg`] with a racy window of `racy_ms`.
+fn aiwg_racy(t: &Test, args: &[&str], no_cache: bool, racy_ms: u64) -> Run {
+    let mut cmd = t.aiwg(args);
+    cmd.env("AIWG_CHECK_CACHE_TRACE", "1")
+        .env("AIWG_CHECK_RACY_MS", racy_ms.to_string());
+    if no_cache {
+        cmd.env("AIWG_NO_CHECK_CACHE", "1");
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Applies, waits out the racy window, runs the check that records the cache and the one
+/// that uses it.
+fn primed() -> Test {
+    let t = project();
+    let applied = aiwg(&t, &["apply"], false);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    settle();
+    let first = aiwg(&t, &["check"], false);
+    assert_eq!((first.code, first.stdout.as_str()), (0, ""), "{first:?}");
+    assert!(first.wrote_cache(), "{}", first.stderr);
+    let hit = aiwg(&t, &["check"], false);
+    assert_eq!((hit.code, hit.stdout.as_str()), (0, ""), "{hit:?}");
+    assert_eq!(hit.lookup(), "hit", "{}", hit.stderr);
+    t
+}
+
+/// After a change: a check with the cache must miss (with a reason containing `why`) and
+/// answer what a check without the cache answers; returns that answer's stdout.
+fn expect_miss(t: &Test, args: &[&str], why: &str) -> String {
+    let cached = aiwg(t, args, false);
+    let full = aiwg(t, args, true);
+    assert!(
+        cached.lookup().starts_with("miss") && cached.lookup().contains(why),
+        "expected a miss ({why}): {}",
+        cached.stderr
+    );
+    assert_eq!(
+        full.lookup(),
+        "off (AIWG_NO_CHECK_CACHE)",
+        "{}",
+        full.stderr
+    );
+    assert_eq!(
+        (cached.code, &cached.stdout),
+        (full.code, &full.stdout),
+        "the cache changed the answer"
+    );
+    cached.stdout
+}
+
+fn cache_file(t: &Test) -> std::path::PathBuf {
+    t.root().join(".aiwg/check-cache")
+}
+
+/// Replaces line `n` of the cache (0-based) by `f(line)`.
+fn edit_cache_line(t: &Test, n: usize, f: impl Fn(&str) -> String) {
+    let text = std::fs::read_to_string(cache_file(t)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[n] = f(&lines[n]);
+    std::fs::write(cache_file(t), lines.join("\n") + "\n").unwrap();
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn a_clean_project_is_answered_from_the_cache_with_the_same_output() {
+    let t = primed();
+    let hit = aiwg(&t, &["check", "--json"], false);
+    let full = aiwg(&t, &["check", "--json"], true);
+    assert_eq!(hit.lookup(), "hit", "{}", hit.stderr);
+    assert_eq!((hit.code, &hit.stdout), (full.code, &full.stdout));
+    assert!(hit.stdout.contains("\"clean\": true"), "{}", hit.stdout);
+    // The cache is git-ignored like the history (no `.git` here: through `.gitignore`).
+    let ignore = t.read(".gitignore");
+    assert!(
+        ignore.lines().any(|l| l == "/.aiwg/check-cache"),
+        "{ignore}"
+    );
+    // Other commands never use it.
+    for cmd in ["status", "diff", "plan"] {
+        let run = aiwg(&t, &[cmd], false);
+        assert_eq!(run.lookup(), "", "{cmd}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn an_edit_with_the_same_size_and_mtime_is_caught_by_ctime() {
+    let t = primed();
+    let path = t.root().join(".claude/agents/reviewer.md");
+    let before = std::fs::read(&path).unwrap();
+    let old_mtime = mtime(&path);
+    let mut after = before.clone();
+    let last = after.len() - 2;
+    after[last] = if after[last] == b'X' { b'Y' } else { b'X' };
+    std::fs::write(&path, &after).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_times(std::fs::FileTimes::new().set_modified(old_mtime))
+        .unwrap();
+    drop(file);
+    assert_eq!(mtime(&path), old_mtime);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len() as usize,
+        before.len()
+    );
+    let out = expect_miss(&t, &["check"], "reviewer.md` changed");
+    assert_eq!(out, "edited\t.claude/agents/reviewer.md\n");
+}
+
+#[test]
+fn deleting_a_managed_file_is_caught() {
+    let t = primed();
+    std::fs::remove_file(t.root().join(".claude/agents/reviewer.md")).unwrap();
+    let out = expect_miss(&t, &["check"], "reviewer.md` changed");
+    assert_eq!(out, "missing\t.claude/agents/reviewer.md\n");
+}
+
+#[test]
+fn a_new_source_file_is_caught() {
+    let t = primed();
+    t.write(
+        ".aiwg/agents/writer.md",
+        "---\nname: writer\ndescription: Writes docs\n---\nWrite.\n",
+    );
+    let out = expect_miss(&t, &["check"], ".aiwg/agents` changed");
+    assert!(out.contains("missing\t.claude/agents/writer.md"), "{out}");
+}
+
+#[test]
+fn an_edited_source_file_is_caught() {
+    let t = primed();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("code", "CODE"),
+    );
+    let out = expect_miss(&t, &["check"], "reviewer.md` changed");
+    assert!(
+        out.contains("outdated\t.claude/agents/reviewer.md"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_renamed_source_file_is_caught() {
+    let t = primed();
+    std::fs::rename(
+        t.root().join(".aiwg/agents/reviewer.md"),
+        t.root().join(".aiwg/agents/critic.md"),
+    )
+    .unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "changed");
+    // The name comes from the frontmatter: the rename changes nothing deployed.
+    assert_eq!(out, "");
+    // Renamed into a folder the loader skips, it is gone.
+    std::fs::create_dir_all(t.root().join(".aiwg/agents/old")).unwrap();
+    std::fs::rename(
+        t.root().join(".aiwg/agents/critic.md"),
+        t.root().join(".aiwg/agents/old/critic.md"),
+    )
+    .unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "changed");
+    assert!(out.contains("stale\t.claude/agents/reviewer.md"), "{out}");
+}
+
+#[test]
+fn a_changed_config_is_caught() {
+    let t = primed();
+    t.write(
+        "aiwg.toml",
+        &CONFIG.replace("\"warp\"", "\"warp\", \"cursor\""),
+    );
+    let out = expect_miss(&t, &["check"], "config differs");
+    assert!(out.contains("missing\t.cursor/"), "{out}");
+}
+
+#[test]
+fn platform_and_scope_flags_are_part_of_the_key() {
+    let t = primed();
+    let out = expect_miss(
+        &t,
+        &["check", "--platforms", "claude-code"],
+        "platforms differs",
+    );
+    // Warp's sections are still in the lock: no longer wanted, they are stale.
+    assert!(out.contains("stale\tAGENTS.md"), "{out}");
+    // User scope keeps its cache beside its lock in `AIWG_HOME`: there is none yet.
+    let out = expect_miss(&t, &["check", "--scope", "user"], "no cache");
+    assert!(out.contains("missing\t"), "{out}");
+    // Neither of them replaced the project's cache.
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+}
+
+#[test]
+fn user_scope_keeps_its_cache_beside_its_lock() {
+    let t = project();
+    assert_eq!(aiwg(&t, &["apply", "--scope", "user"], false).code, 0);
+    settle();
+    let first = aiwg(&t, &["check", "--scope", "user"], false);
+    assert!(first.wrote_cache(), "{}", first.stderr);
+    assert!(t.home().join("check-cache").is_file());
+    assert!(!cache_file(&t).exists() && !t.exists(".gitignore"));
+    let hit = aiwg(&t, &["check", "--scope", "user"], false);
+    assert_eq!((hit.code, hit.lookup()), (0, "hit"), "{}", hit.stderr);
+    std::fs::remove_file(t.home().join(".claude/agents/reviewer.md")).unwrap();
+    let out = expect_miss(&t, &["check", "--scope", "user"], "reviewer.md` changed");
+    assert!(out.contains("missing\t"), "{out}");
+}
+
+#[test]
+fn touching_the_lock_is_caught() {
+    let t = primed();
+    let lock = t.root().join("aiwg.lock");
+    let file = std::fs::File::options().write(true).open(&lock).unwrap();
+    file.set_times(std::fs::FileTimes::new().set_modified(mtime(&lock)))
+        .unwrap();
+    drop(file);
+    expect_miss(&t, &["check"], "aiwg.lock` changed");
+}
+
+#[test]
+fn a_bad_cache_is_a_miss_never_an_error_and_is_rewritten() {
+    let t = primed();
+    // Another binary (its identity is the first key line).
+    edit_cache_line(&t, 1, |l| l.replace("binary\t", "binary\t9"));
+    expect_miss(&t, &["check"], "binary differs");
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit", "rewritten");
+    // A newer format.
+    edit_cache_line(&t, 0, |_| "aiwg-check-cache\t99".into());
+    expect_miss(&t, &["check"], "another format");
+    // Garbage, a truncated file, an entry that does not parse.
+    for garbage in [&b"\xff\xfe garbage"[..], b"", b"aiwg-check-cache\t1\n"] {
+        std::fs::write(cache_file(&t), garbage).unwrap();
+        expect_miss(&t, &["check"], "");
+    }
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    let text = std::fs::read_to_string(cache_file(&t)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines[..lines.len() - 1].join("\n") + "\n";
+    std::fs::write(cache_file(&t), cut).unwrap();
+    expect_miss(&t, &["check"], "corrupt cache (truncated)");
+    // A recorded stat that was changed by hand.
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    let lines = std::fs::read_to_string(cache_file(&t)).unwrap();
+    let n = lines
+        .lines()
+        .position(|l| l.ends_with("reviewer.md"))
+        .unwrap();
+    edit_cache_line(&t, n, |l| l.replacen("\t.\t", "\tr\t", 1));
+    expect_miss(&t, &["check"], "racy entry");
+}
+
+#[test]
+fn files_written_within_the_racy_window_are_not_trusted() {
+    let t = project();
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    // No settle, and a long window: the files apply wrote are too new to trust.
+    let first = aiwg_racy(&t, &["check"], false, 60_000);
+    assert!(first.wrote_cache(), "{}", first.stderr);
+    assert!(
+        first.stderr.contains("cache entries are racy"),
+        "{}",
+        first.stderr
+    );
+    let second = aiwg_racy(&t, &["check"], false, 60_000);
+    assert!(
+        second.lookup().starts_with("miss (racy entry"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!((second.code, second.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn apply_records_the_cache_only_when_it_wrote_nothing_and_never_on_a_dry_run() {
+    let t = primed();
+    std::fs::remove_file(cache_file(&t)).unwrap();
+    let dry = aiwg(&t, &["apply", "--dry-run"], false);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(!cache_file(&t).exists(), "a dry run wrote the cache");
+    let noop = aiwg(&t, &["apply"], false);
+    assert!(noop.wrote_cache(), "{}", noop.stderr);
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    // An apply that writes does not record it (its files would all be racy).
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("code", "CODE"),
+    );
+    let wrote = aiwg(&t, &["apply"], false);
+    assert_eq!(wrote.code, 0, "{}", wrote.stderr);
+    assert!(!wrote.wrote_cache(), "{}", wrote.stderr);
+    expect_miss(&t, &["check"], "changed");
+}
+
+#[test]
+fn the_cache_can_be_turned_off_and_a_project_never_deployed_gets_none() {
+    let t = project();
+    let run = aiwg(&t, &["check"], false);
+    assert_eq!(run.code, 1);
+    assert!(!cache_file(&t).exists());
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    let off = aiwg(&t, &["check"], true);
+    assert_eq!((off.code, off.lookup()), (0, "off (AIWG_NO_CHECK_CACHE)"));
+    assert!(!cache_file(&t).exists(), "written while turned off");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_in_a_source_means_no_cache() {
+    let t = project();
+    std::os::unix::fs::symlink("testing.md", t.root().join(".aiwg/rules/also.md")).unwrap();
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    let run = aiwg(&t, &["check"], false);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cache not written (") && run.stderr.contains("symlink"),
+        "{}",
+        run.stderr
+    );
+    assert!(!cache_file(&t).exists());
+}
+
+/// A tiny deterministic generator (xorshift), so a failure names its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// One random change to the project (sources, config, deployed files, the lock), described.
+fn random_change(t: &Test, rng: &mut Rng) -> String {
+    let managed = [
+        ".claude/agents/reviewer.md",
+        ".claude/skills/release/SKILL.md",
+        ".claude/skills/release/scripts/tag.sh",
+        "AGENTS.md",
+    ];
+    match rng.below(10) {
+        0 => {
+            let path = managed[rng.below(managed.len())];
+            if t.exists(path) {
+                let mut text = t.read(path);
+                text.push('x');
+                t.write(path, &text);
+            }
+            format!("append to {path}")
+        }
+        1 => {
+            let path = managed[rng.below(managed.len())];
+            let _ = std::fs::remove_file(t.root().join(path));
+            format!("delete {path}")
+        }
+        2 => {
+            let path = managed[rng.below(managed.len())];
+            if t.exists(path) {
+                // The same bytes again: a new ctime, the same answer.
+                let bytes = std::fs::read(t.root().join(path)).unwrap();
+                std::fs::write(t.root().join(path), bytes).unwrap();
+            }
+            format!("rewrite {path} unchanged")
+        }
+        3 => {
+            let word = ["code", "CODE", "Code"][rng.below(3)];
+            t.write(".aiwg/agents/reviewer.md", &REVIEWER.replace("code", word));
+            format!("reviewer says {word}")
+        }
+        4 => {
+            let path = t.root().join(".aiwg/agents/writer.md");
+            if path.exists() {
+                std::fs::remove_file(path).unwrap();
+                "remove writer".into()
+            } else {
+                t.write(
+                    ".aiwg/agents/writer.md",
+                    "---\nname: writer\ndescription: Writes\n---\nWrite.\n",
+                );
+                "add writer".into()
+            }
+        }
+        5 => {
+            let config = [
+                CONFIG,
+                "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+                "# a comment\nsources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"warp\"]\n",
+            ][rng.below(3)];
+            t.write("aiwg.toml", config);
+            format!("config {config:?}")
+        }
+        6 | 7 => {
+            let run = aiwg(t, &["apply", "--force"], false);
+            assert!(run.code < 2, "{}", run.stderr);
+            "apply --force".into()
+        }
+        8 => {
+            let mut text = t.read("AGENTS.md");
+            text = text.replacen("Mine.", "Mine!", 1);
+            t.write("AGENTS.md", &text);
+            "user edits AGENTS.md".into()
+        }
+        _ => {
+            let _ = std::fs::remove_file(cache_file(t));
+            "delete the cache".into()
+        }
+    }
+}
+
+#[test]
+fn with_and_without_the_cache_check_always_agrees() {
+    let seed = 0x5eed_cafe_u64;
+    let mut rng = Rng(seed);
+    let t = primed();
+    let mut hits = 0;
+    let mut steps = Vec::new();
+    for _ in 0..16 {
+        steps.push(random_change(&t, &mut rng));
+        settle();
+        for args in [&["check"][..], &["check", "--json"]] {
+            let full = aiwg(&t, args, true);
+            // Twice with the cache: the first may record it, the second may use it.
+            for _ in 0..2 {
+                let cached = aiwg(&t, args, false);
+                hits += usize::from(cached.lookup() == "hit");
+                assert_eq!(
+                    (cached.code, &cached.stdout),
+                    (full.code, &full.stdout),
+                    "seed {seed:#x}, after {steps:?}: {}",
+                    cached.stderr
+                );
+            }
+        }
+    }
+    assert!(hits > 0, "the cache was never used: {steps:?}");
+}
