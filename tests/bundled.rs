@@ -4,25 +4,16 @@
 
 use crate::support::Test;
 
-fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
-    let out = t.aiwg(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 #[test]
 fn every_bundled_artifact_validates_and_lints_clean() {
     let t = Test::new();
-    let (code, stdout, stderr) = run(&t, &["validate", "sdlc", "stream"]);
+    let (code, stdout, stderr) = t.run(&["validate", "sdlc", "stream"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let problems: Vec<&str> = stdout.lines().filter(|l| !l.contains(": note: ")).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(stderr.ends_with(": 0 errors, 0 warnings\n"), "{stderr}");
 
-    let (code, stdout, stderr) = run(&t, &["runbook", "lint"]);
+    let (code, stdout, stderr) = t.run(&["runbook", "lint"]);
     assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
     assert!(stderr.contains("0 problems"), "{stderr}");
 }
@@ -30,7 +21,7 @@ fn every_bundled_artifact_validates_and_lints_clean() {
 #[test]
 fn bundled_content_has_what_the_frameworks_promise() {
     let t = Test::new();
-    let (_, stdout, _) = run(&t, &["list", "sdlc", "stream", "--json"]);
+    let (_, stdout, _) = t.run(&["list", "sdlc", "stream", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     let count = |kind: &str| rows.iter().filter(|r| r["kind"] == kind).count();
     assert!(count("agent") >= 10, "agents: {}", count("agent"));
@@ -51,7 +42,7 @@ fn bundled_content_has_what_the_frameworks_promise() {
 #[test]
 fn list_frameworks_names_each_with_a_line() {
     let t = Test::new();
-    let (code, stdout, _) = run(&t, &["list", "--frameworks"]);
+    let (code, stdout, _) = t.run(&["list", "--frameworks"]);
     assert_eq!(code, 0);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("NAME"), "{stdout}");
@@ -73,26 +64,26 @@ fn list_frameworks_names_each_with_a_line() {
 fn new_scaffolds_every_kind_and_validate_accepts_them() {
     let t = Test::new();
     for kind in ["agent", "skill", "command", "rule", "behavior", "runbook"] {
-        let (code, stdout, stderr) = run(&t, &["new", kind, &format!("my-{kind}")]);
+        let (code, stdout, stderr) = t.run(&["new", kind, &format!("my-{kind}")]);
         assert_eq!(code, 0, "{stderr}");
         assert!(stdout.starts_with(".aiwg/"), "{stdout}");
     }
     assert!(t.exists(".aiwg/skills/my-skill/SKILL.md"));
     assert!(t.exists(".aiwg/behaviors/my-behavior/scripts/my-behavior.sh"));
-    let (code, stdout, stderr) = run(&t, &["validate"]);
+    let (code, stdout, stderr) = t.run(&["validate"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stderr.contains("6 artifacts: 0 errors, 0 warnings"),
         "{stderr}"
     );
 
-    let (code, _, stderr) = run(&t, &["new", "agent", "my-agent"]);
+    let (code, _, stderr) = t.run(&["new", "agent", "my-agent"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("already exists"), "{stderr}");
-    let (code, _, stderr) = run(&t, &["new", "widget", "x"]);
+    let (code, _, stderr) = t.run(&["new", "widget", "x"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown kind `widget`"), "{stderr}");
-    let (code, _, stderr) = run(&t, &["new", "skill", "Bad_Name"]);
+    let (code, _, stderr) = t.run(&["new", "skill", "Bad_Name"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("hint:"), "{stderr}");
 }
@@ -143,18 +134,15 @@ fn render_fills_from_values_and_set() {
         "values.toml",
         "service_name = \"billing\"\nhost = \"web-1\"\n",
     );
-    let (code, stdout, stderr) = run(
-        &t,
-        &[
-            "runbook",
-            "render",
-            "restart",
-            "--values",
-            "values.toml",
-            "--set",
-            "host=web-2",
-        ],
-    );
+    let (code, stdout, stderr) = t.run(&[
+        "runbook",
+        "render",
+        "restart",
+        "--values",
+        "values.toml",
+        "--set",
+        "host=web-2",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("\n# Restart billing\n"), "{stdout}");
     assert!(stdout.contains("Restart billing on web-2."), "{stdout}");
@@ -164,18 +152,15 @@ fn render_fills_from_values_and_set() {
         "the frontmatter is not part of the document"
     );
 
-    let (code, _, stderr) = run(
-        &t,
-        &[
-            "runbook",
-            "render",
-            ".aiwg/runbooks/restart.md",
-            "--values",
-            "values.toml",
-            "-o",
-            "out/restart.md",
-        ],
-    );
+    let (code, _, stderr) = t.run(&[
+        "runbook",
+        "render",
+        ".aiwg/runbooks/restart.md",
+        "--values",
+        "values.toml",
+        "-o",
+        "out/restart.md",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(t
         .read("out/restart.md")
@@ -187,7 +172,7 @@ fn render_fails_listing_every_unfilled_placeholder_and_writes_nothing() {
     let t = Test::new();
     t.write(".aiwg/runbooks/restart.md", RUNBOOK);
     t.write("out.md", "before\n");
-    let (code, stdout, stderr) = run(&t, &["runbook", "render", "restart", "-o", "out.md"]);
+    let (code, stdout, stderr) = t.run(&["runbook", "render", "restart", "-o", "out.md"]);
     assert_eq!(code, 2);
     assert_eq!(stdout, "");
     assert!(
@@ -207,7 +192,7 @@ fn render_fails_listing_every_unfilled_placeholder_and_writes_nothing() {
         .collect();
     assert_eq!(leftovers.len(), 2, "no temp file left: {leftovers:?}");
 
-    let (code, _, stderr) = run(&t, &["runbook", "render", "nope"]);
+    let (code, _, stderr) = t.run(&["runbook", "render", "nope"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("no runbook named `nope`") && stderr.contains("restart"),
@@ -222,7 +207,7 @@ fn lint_reports_structure_with_lines() {
         ".aiwg/runbooks/thin.md",
         "---\nname: thin\ndescription: A thin runbook.\n---\n# Thin\n\n## Purpose\n\nx\n\n## Procedure\n\n### Stage 1: Go\n\nDo it.\n",
     );
-    let (code, stdout, _) = run(&t, &["runbook", "lint", "thin"]);
+    let (code, stdout, _) = t.run(&["runbook", "lint", "thin"]);
     assert_eq!(code, 2);
     assert_eq!(
         stdout,

@@ -41,16 +41,6 @@ fn set_executable(path: &Path) {
 #[cfg(not(unix))]
 fn set_executable(_: &Path) {}
 
-/// Runs aiwg, returning (exit code, stdout, stderr).
-fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
-    let out = t.aiwg(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// Every file under the project, with its bytes (for "nothing was written" checks).
 fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -85,7 +75,7 @@ fn summary(err: &str) -> &str {
 #[test]
 fn apply_then_check_is_clean_and_plan_is_empty() {
     let t = project();
-    let (code, out, _) = run(&t, &["check"]);
+    let (code, out, _) = t.run(&["check"]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.iter().all(|l| l.starts_with("missing\t")), "{out}");
@@ -100,7 +90,7 @@ fn apply_then_check_is_clean_and_plan_is_empty() {
         );
     }
 
-    let (code, out, err) = run(&t, &["apply"]);
+    let (code, out, err) = t.run(&["apply"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert_eq!(
         summary(&err),
@@ -125,9 +115,9 @@ fn apply_then_check_is_clean_and_plan_is_empty() {
         let mode = std::fs::metadata(script).unwrap().permissions().mode();
         assert_ne!(mode & 0o111, 0, "the script stays executable");
     }
-    let (code, out, err) = run(&t, &["check"]);
+    let (code, out, err) = t.run(&["check"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
-    let (code, out, _) = run(&t, &["plan"]);
+    let (code, out, _) = t.run(&["plan"]);
     assert_eq!((code, out.as_str()), (0, ""));
 
     // A second apply changes nothing, not even the lock.
@@ -135,7 +125,7 @@ fn apply_then_check_is_clean_and_plan_is_empty() {
         .unwrap()
         .modified()
         .unwrap();
-    let (_, _, err) = run(&t, &["apply"]);
+    let (_, _, err) = t.run(&["apply"]);
     assert_eq!(
         summary(&err),
         format!("0 created, 0 updated, 0 deleted, {} unchanged", lines.len())
@@ -151,7 +141,7 @@ fn apply_then_check_is_clean_and_plan_is_empty() {
 #[test]
 fn dry_run_writes_nothing_and_prints_what_diff_prints() {
     let t = project();
-    run(&t, &["apply"]);
+    t.run(&["apply"]);
     t.write(
         ".aiwg/agents/reviewer.md",
         "---\nname: reviewer\ndescription: Reviews code\n---\nReview twice.\n",
@@ -162,10 +152,10 @@ fn dry_run_writes_nothing_and_prints_what_diff_prints() {
         "---\ndescription: Ship\n---\nShip it.\n",
     );
     let before = snapshot(&t.root());
-    let (code, dry, err) = run(&t, &["apply", "--dry-run"]);
+    let (code, dry, err) = t.run(&["apply", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(snapshot(&t.root()), before, "dry run wrote something");
-    let (code, diff, _) = run(&t, &["diff"]);
+    let (code, diff, _) = t.run(&["diff"]);
     assert_eq!(code, 0);
     assert_eq!(dry, diff);
     assert!(diff.contains("+++ b/.claude/commands/ship.md"), "{diff}");
@@ -174,26 +164,26 @@ fn dry_run_writes_nothing_and_prints_what_diff_prints() {
         "{diff}"
     );
     assert!(diff.contains("-<!-- aiwg:begin .aiwg:rules -->"), "{diff}");
-    assert_eq!(run(&t, &["diff", "--exit-code"]).0, 1);
-    let (_, only, _) = run(&t, &["diff", ".claude/commands"]);
+    assert_eq!(t.run(&["diff", "--exit-code"]).0, 1);
+    let (_, only, _) = t.run(&["diff", ".claude/commands"]);
     assert!(
         only.starts_with("diff --aiwg a/.claude/commands/ship.md"),
         "{only}"
     );
     assert_eq!(only.matches("diff --aiwg").count(), 1, "{only}");
 
-    run(&t, &["apply"]);
+    t.run(&["apply"]);
     assert!(!t.read("AGENTS.md").contains("aiwg:begin .aiwg:rules"));
     assert!(t.read(".claude/agents/reviewer.md").contains("twice"));
     assert!(t.exists(".claude/commands/ship.md"));
-    let (code, out, _) = run(&t, &["diff", "--exit-code"]);
+    let (code, out, _) = t.run(&["diff", "--exit-code"]);
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
 #[test]
 fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
     let t = project();
-    run(&t, &["apply"]);
+    t.run(&["apply"]);
     let edited = "---\nname: reviewer\n---\nMy own version.\n";
     t.write(".claude/agents/reviewer.md", edited);
     t.write(
@@ -201,7 +191,7 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
         "---\nname: reviewer\ndescription: Reviews code\n---\nNew text.\n",
     );
     let before = snapshot(&t.root());
-    let (code, _, err) = run(&t, &["apply"]);
+    let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("conflict: `.claude/agents/reviewer.md`: edited since aiwg wrote it"),
@@ -214,7 +204,7 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
         before,
         "a stopped apply wrote something"
     );
-    let (code, out, _) = run(&t, &["check"]);
+    let (code, out, _) = t.run(&["check"]);
     assert_eq!(code, 1);
     assert!(
         out.lines()
@@ -222,7 +212,7 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
         "{out}"
     );
 
-    let (code, _, err) = run(&t, &["apply", "--force"]);
+    let (code, _, err) = t.run(&["apply", "--force"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("overwrote `.claude/agents/reviewer.md`"),
@@ -231,10 +221,10 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
     assert!(summary(&err).starts_with("0 created, "), "{err}");
     assert!(t.read(".claude/agents/reviewer.md").contains("New text."));
 
-    let (code, _, err) = run(&t, &["rollback"]);
+    let (code, _, err) = t.run(&["rollback"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(t.read(".claude/agents/reviewer.md"), edited);
-    let (_, list, _) = run(&t, &["rollback", "--list"]);
+    let (_, list, _) = t.run(&["rollback", "--list"]);
     assert!(
         list.lines().nth(1).unwrap().contains("rollback 2"),
         "{list}"
@@ -245,8 +235,8 @@ fn an_edit_is_a_conflict_force_backs_it_up_and_rollback_restores_it() {
 fn apply_then_rollback_is_the_identity() {
     let t = project();
     let before = snapshot(&t.root());
-    run(&t, &["apply"]);
-    let (code, _, err) = run(&t, &["rollback"]);
+    t.run(&["apply"]);
+    let (code, _, err) = t.run(&["rollback"]);
     assert_eq!(code, 0, "{err}");
     let after: Vec<_> = snapshot(&t.root())
         .into_iter()
@@ -261,7 +251,7 @@ fn status_shows_every_state() {
     let t = project();
     t.write(".aiwg/agents/gone.md", "---\nname: gone\n---\nx\n");
     t.write(".aiwg/commands/deleted.md", "---\ndescription: d\n---\nx\n");
-    run(&t, &["apply"]);
+    t.run(&["apply"]);
     // outdated: the source changed.
     t.write(
         ".aiwg/skills/release/SKILL.md",
@@ -276,7 +266,7 @@ fn status_shows_every_state() {
     // conflict: a file aiwg never wrote is in the way.
     t.write(".aiwg/agents/new.md", "---\nname: new\n---\nx\n");
     t.write(".claude/agents/new.md", "someone else's\n");
-    let (code, out, err) = run(&t, &["status"]);
+    let (code, out, err) = t.run(&["status"]);
     assert_eq!(code, 0, "{err}");
     let rows: Vec<Vec<&str>> = out
         .lines()
@@ -301,7 +291,7 @@ fn status_shows_every_state() {
         "the agents section lost `gone`"
     );
 
-    let (_, json, _) = run(&t, &["status", "--json"]);
+    let (_, json, _) = t.run(&["status", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let entry = doc["entries"]
         .as_array()
@@ -313,7 +303,7 @@ fn status_shows_every_state() {
     assert_eq!(entry["state"], "ok");
     assert_eq!(doc["scope"], "project");
 
-    let (code, json, _) = run(&t, &["check", "--json"]);
+    let (code, json, _) = t.run(&["check", "--json"]);
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["clean"], false);
@@ -354,7 +344,7 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
         "vendor/extra/rules/style.md",
         "---\ndescription: s\n---\nBe terse.\n",
     );
-    let (code, _, err) = run(&t, &["apply"]);
+    let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(t
         .read("AGENTS.md")
@@ -362,7 +352,7 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
     t.write(".claude/agents/tweaked.md", "edited by hand\n");
     t.write(".claude/agents/notes.md", "not aiwg's\n");
 
-    let (code, _, err) = run(&t, &["remove", "extra"]);
+    let (code, _, err) = t.run(&["remove", "extra"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("kept `.claude/agents/tweaked.md`"), "{err}");
     assert!(!t.exists(".claude/agents/helper.md"));
@@ -381,10 +371,10 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
         t.read("aiwg.toml"),
         format!("# mine\nsources = [\".aiwg\"] # both\n{PLATFORMS}")
     );
-    let (code, out, _) = run(&t, &["check"]);
+    let (code, out, _) = t.run(&["check"]);
     assert_eq!((code, out.as_str()), (0, ""));
 
-    let (code, _, err) = run(&t, &["remove", "nope"]);
+    let (code, _, err) = t.run(&["remove", "nope"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("`nope` is not a source of this project"),
@@ -396,9 +386,9 @@ fn remove_deletes_only_what_aiwg_wrote_for_that_source() {
 fn uninstall_leaves_only_the_users_files() {
     let t = project();
     let before = snapshot(&t.root());
-    run(&t, &["apply"]);
+    t.run(&["apply"]);
     t.write(".claude/agents/notes.md", "not aiwg's\n");
-    let (code, _, err) = run(&t, &["uninstall"]);
+    let (code, _, err) = t.run(&["uninstall"]);
     assert_eq!(code, 0, "{err}");
     assert!(!t.exists("aiwg.lock"));
     assert_eq!(t.read("AGENTS.md"), USER_TEXT);
@@ -417,7 +407,7 @@ fn uninstall_leaves_only_the_users_files() {
 fn a_corrupt_lock_is_an_error_not_a_reset() {
     let t = project();
     t.write("aiwg.lock", "version = 9\n");
-    let (code, _, err) = run(&t, &["apply"]);
+    let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 2);
     assert!(err.contains("`aiwg.lock` has format version 9"), "{err}");
     assert!(
@@ -431,7 +421,7 @@ fn a_corrupt_lock_is_an_error_not_a_reset() {
 #[test]
 fn unknown_platforms_are_refused() {
     let t = project();
-    let (code, _, err) = run(&t, &["check", "--platforms", "claudcode"]);
+    let (code, _, err) = t.run(&["check", "--platforms", "claudcode"]);
     assert_eq!(code, 2);
     assert!(err.contains("`claudcode`"), "{err}");
 }
@@ -481,7 +471,7 @@ fn a_second_process_waits_then_fails_and_a_dead_holders_lock_is_recovered() {
     holder.wait().unwrap();
     // The holder died without cleaning up: the OS released its lock, the file is taken over.
     assert!(t.exists(".aiwg/lock.pid"));
-    let (code, _, err) = run(&t, &["apply"]);
+    let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(!t.exists(".aiwg/lock.pid"), "the lock is released");
 }
@@ -509,9 +499,9 @@ fn concurrent_applies_take_turns() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let (code, out, _) = run(&t, &["check"]);
+    let (code, out, _) = t.run(&["check"]);
     assert_eq!((code, out.as_str()), (0, ""));
-    let (_, list, _) = run(&t, &["rollback", "--list"]);
+    let (_, list, _) = t.run(&["rollback", "--list"]);
     assert_eq!(
         list.lines().count(),
         2,
@@ -522,12 +512,12 @@ fn concurrent_applies_take_turns() {
 #[test]
 fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
     let t = project();
-    let (code, _, err) = run(&t, &["apply", "--scope", "user"]);
+    let (code, _, err) = t.run(&["apply", "--scope", "user"]);
     assert_eq!(code, 0, "{err}");
     assert!(t.home().join(".claude/agents/reviewer.md").is_file());
     assert!(t.home().join("aiwg.lock").is_file());
     assert!(!t.exists(".claude"));
-    let (code, out, _) = run(&t, &["check", "--scope", "user"]);
+    let (code, out, _) = t.run(&["check", "--scope", "user"]);
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
@@ -578,7 +568,7 @@ fn a_symlink_leading_out_of_the_project_is_never_followed() {
         } else {
             &["apply"]
         };
-        let (code, _, err) = run(&t, args);
+        let (code, _, err) = t.run(args);
         assert_eq!(code, 1, "{err}");
         assert!(
             err.contains(
@@ -599,9 +589,9 @@ fn a_symlink_leading_out_of_the_project_is_never_followed() {
 #[test]
 fn diff_is_coloured_only_when_asked() {
     let t = project();
-    let (_, plain, _) = run(&t, &["diff"]);
+    let (_, plain, _) = t.run(&["diff"]);
     assert!(!plain.contains('\x1b'));
-    let (_, coloured, _) = run(&t, &["diff", "--color", "always"]);
+    let (_, coloured, _) = t.run(&["diff", "--color", "always"]);
     assert!(
         coloured.contains("\x1b[32m+Review carefully.\x1b[0m"),
         "{coloured}"
@@ -611,11 +601,11 @@ fn diff_is_coloured_only_when_asked() {
 #[test]
 fn hook_install_and_uninstall() {
     let t = project();
-    let (code, _, err) = run(&t, &["hook", "install"]);
+    let (code, _, err) = t.run(&["hook", "install"]);
     assert_eq!(code, 2);
     assert!(err.contains("is not a git repository"), "{err}");
     std::fs::create_dir_all(t.root().join(".git/hooks")).unwrap();
-    let (code, _, err) = run(&t, &["hook", "install"]);
+    let (code, _, err) = t.run(&["hook", "install"]);
     assert_eq!(code, 0, "{err}");
     let hook = t.read(".git/hooks/pre-commit");
     assert!(
@@ -623,25 +613,25 @@ fn hook_install_and_uninstall() {
         "{hook}"
     );
     assert!(hook.contains("aiwg check ||"), "{hook}");
-    run(&t, &["hook", "uninstall"]);
+    t.run(&["hook", "uninstall"]);
     assert!(!t.exists(".git/hooks/pre-commit"));
 
     // An existing shell hook gets the block; uninstall gives it back unchanged.
     let theirs = "#!/usr/bin/env bash\nnpm test\n";
     t.write(".git/hooks/pre-commit", theirs);
-    run(&t, &["hook", "install"]);
+    t.run(&["hook", "install"]);
     let hook = t.read(".git/hooks/pre-commit");
     assert!(
         hook.starts_with("#!/usr/bin/env bash\n# aiwg:begin"),
         "{hook}"
     );
     assert!(hook.ends_with("npm test\n"), "{hook}");
-    run(&t, &["hook", "uninstall"]);
+    t.run(&["hook", "uninstall"]);
     assert_eq!(t.read(".git/hooks/pre-commit"), theirs);
 
     // Any other hook is left alone.
     t.write(".git/hooks/pre-commit", "#!/usr/bin/env python3\nprint()\n");
-    let (code, _, err) = run(&t, &["hook", "install"]);
+    let (code, _, err) = t.run(&["hook", "install"]);
     assert_eq!(code, 2);
     assert!(err.contains("is not a shell script"), "{err}");
 }

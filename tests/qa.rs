@@ -4,16 +4,6 @@
 
 use crate::support::Test;
 
-/// Runs aiwg, returning (exit code, stdout, stderr).
-fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
-    let out = t.aiwg(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// A project with one agent in `.aiwg/`.
 fn project() -> Test {
     let t = Test::new();
@@ -27,17 +17,14 @@ fn project() -> Test {
 #[test]
 fn use_with_scope_user_records_the_scope_so_later_commands_check_the_same_place() {
     let t = project();
-    let (code, _, err) = run(
-        &t,
-        &[
-            "use",
-            ".aiwg",
-            "--scope",
-            "user",
-            "--platforms",
-            "claude-code",
-        ],
-    );
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--scope",
+        "user",
+        "--platforms",
+        "claude-code",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(t.home().join(".claude/agents/reviewer.md").is_file());
     assert!(
@@ -46,14 +33,14 @@ fn use_with_scope_user_records_the_scope_so_later_commands_check_the_same_place(
         t.read("aiwg.toml")
     );
     // Without `--scope`, check looks where `use` deployed: nothing is missing.
-    let (code, out, err) = run(&t, &["check"]);
+    let (code, out, err) = t.run(&["check"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
 }
 
 #[test]
 fn use_with_an_unknown_platform_writes_no_config() {
     let t = project();
-    let (code, _, err) = run(&t, &["use", ".aiwg", "--platforms", "claude-code,cursr"]);
+    let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "claude-code,cursr"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("did you mean `cursor`"), "{err}");
     assert!(
@@ -67,7 +54,7 @@ fn use_with_an_unknown_platform_writes_no_config() {
         "aiwg.toml",
         "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
     );
-    let (code, _, err) = run(&t, &["use", ".aiwg", "--platforms", "codexx"]);
+    let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "codexx"]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(
         t.read("aiwg.toml"),
@@ -79,7 +66,7 @@ fn use_with_an_unknown_platform_writes_no_config() {
 fn new_refuses_names_windows_reserves() {
     let t = Test::new();
     for name in ["con", "nul", "lpt1", "aux"] {
-        let (code, _, err) = run(&t, &["new", "agent", name]);
+        let (code, _, err) = t.run(&["new", "agent", name]);
         assert_eq!(code, 2, "{name}: {err}");
         assert!(err.contains("hint:"), "{err}");
     }
@@ -111,14 +98,14 @@ fn a_bad_aiwg_toml_is_named_relative_to_the_current_folder() {
 #[test]
 fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
     let t = Test::new();
-    let (code, _, first) = run(&t, &["use", "sdlc"]);
+    let (code, _, first) = t.run(&["use", "sdlc"]);
     assert_eq!(code, 0, "{first}");
     // The first deploy explains every fallback and skip, one line per platform and kind.
     assert!(
         first.lines().filter(|l| l.starts_with("note: ")).count() > 20,
         "{first}"
     );
-    let (code, _, again) = run(&t, &["apply"]);
+    let (code, _, again) = t.run(&["apply"]);
     assert_eq!(code, 0, "{again}");
     assert!(
         again.lines().count() <= 2,
@@ -127,7 +114,7 @@ fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
     assert!(again.contains("0 created, 0 updated, 0 deleted"), "{again}");
     assert!(again.contains("`aiwg status`"), "{again}");
     // `aiwg status` still lists them.
-    let (_, _, status) = run(&t, &["status"]);
+    let (_, _, status) = t.run(&["status"]);
     assert!(status.lines().filter(|l| l.starts_with("note: ")).count() > 20);
 }
 
@@ -135,7 +122,7 @@ fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
 fn a_corrupt_lock_is_named_path_colon_line_with_a_hint() {
     let t = project();
     t.write("aiwg.lock", "version = 1\n[[file]\n");
-    let (code, _, err) = run(&t, &["apply", "--platforms", "claude-code"]);
+    let (code, _, err) = t.run(&["apply", "--platforms", "claude-code"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("error: aiwg.lock:2: "), "{err}");
     assert!(err.contains("\nhint: restore it"), "{err}");
@@ -156,7 +143,7 @@ fn source_errors_get_yaml_hints_and_are_listed_by_file_and_line() {
         "aiwg.toml",
         "sources = [\"zz\", \".aiwg\"]\nplatforms = [\"claude-code\"]\n",
     );
-    let (code, _, err) = run(&t, &["apply"]);
+    let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("hint: quote a value that contains `: `"),
@@ -181,7 +168,7 @@ fn a_runbook_value_that_is_an_array_is_named_with_an() {
         "---\nname: r\ndescription: R.\n---\n\n# R {x}\n",
     );
     t.write("values.toml", "x = [1]\n");
-    let (code, _, err) = run(&t, &["runbook", "render", "r", "--values", "values.toml"]);
+    let (code, _, err) = t.run(&["runbook", "render", "r", "--values", "values.toml"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is an array, not a single value"), "{err}");
 }
@@ -189,15 +176,9 @@ fn a_runbook_value_that_is_an_array_is_named_with_an() {
 #[test]
 fn user_scope_paths_are_shown_under_the_home_folder_as_tilde() {
     let t = project();
-    let (code, _, err) = run(
-        &t,
-        &["apply", "--scope", "user", "--platforms", "claude-code"],
-    );
+    let (code, _, err) = t.run(&["apply", "--scope", "user", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) = run(
-        &t,
-        &["status", "--scope", "user", "--platforms", "claude-code"],
-    );
+    let (code, out, err) = t.run(&["status", "--scope", "user", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("~/.claude/agents/reviewer.md"), "{out}");
     assert!(!out.contains("../"), "{out}");

@@ -3,20 +3,10 @@
 
 use crate::support::Test;
 
-/// Runs aiwg, returning (exit code, stdout, stderr).
-fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
-    let out = t.aiwg(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// A project with one behavior (a hook merged into `.claude/settings.json`) for Claude Code.
 fn project() -> Test {
     let t = Test::new();
-    let (code, _, err) = run(&t, &["new", "behavior", "guard"]);
+    let (code, _, err) = t.run(&["new", "behavior", "guard"]);
     assert_eq!(code, 0, "{err}");
     t.write(
         "aiwg.toml",
@@ -34,11 +24,11 @@ fn a_users_settings_json_is_restored_byte_for_byte_by_uninstall() {
     ] {
         let t = project();
         t.write(".claude/settings.json", user);
-        let (code, _, err) = run(&t, &["apply"]);
+        let (code, _, err) = t.run(&["apply"]);
         assert_eq!(code, 0, "{user:?}: {err}");
         let merged = t.read(".claude/settings.json");
         assert!(merged.contains("guard"), "{merged}");
-        let (code, _, err) = run(&t, &["uninstall"]);
+        let (code, _, err) = t.run(&["uninstall"]);
         assert_eq!(code, 0, "{err}");
         assert_eq!(t.read(".claude/settings.json"), user);
     }
@@ -48,21 +38,21 @@ fn a_users_settings_json_is_restored_byte_for_byte_by_uninstall() {
 fn a_users_agents_md_without_final_newline_is_restored_by_uninstall() {
     for user in ["# Mine\n\nno final newline", "# Mine\r\n", "", "\n\n"] {
         let t = Test::new();
-        let (code, _, err) = run(&t, &["new", "agent", "helper"]);
+        let (code, _, err) = t.run(&["new", "agent", "helper"]);
         assert_eq!(code, 0, "{err}");
         t.write(
             "aiwg.toml",
             "sources = [\".aiwg\"]\nplatforms = [\"agents-md\"]\n",
         );
         t.write("AGENTS.md", user);
-        let (code, _, err) = run(&t, &["apply"]);
+        let (code, _, err) = t.run(&["apply"]);
         assert_eq!(code, 0, "{user:?}: {err}");
         let with = t.read("AGENTS.md");
         assert!(
             with.contains("<!-- aiwg:begin") && with.ends_with("-->\n"),
             "{with:?}"
         );
-        let (code, _, err) = run(&t, &["uninstall"]);
+        let (code, _, err) = t.run(&["uninstall"]);
         assert_eq!(code, 0, "{err}");
         if user.is_empty() {
             // An empty file cannot be told from one aiwg created: it goes (ARCHITECTURE.md).

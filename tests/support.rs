@@ -50,6 +50,17 @@ impl Test {
         self.root().join(rel).exists()
     }
 
+    /// Runs `aiwg args...` in the project: (exit code, stdout, stderr). A run killed by a
+    /// signal has code -1.
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.aiwg(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// `aiwg` with `args`, run in the project with the fake home.
     pub fn aiwg(&self, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("aiwg").unwrap();

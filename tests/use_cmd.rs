@@ -7,15 +7,6 @@ use aiwg_platforms::Registry;
 
 use crate::support::{repo_root, Test};
 
-fn run(t: &Test, args: &[&str]) -> (i32, String, String) {
-    let out = t.aiwg(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn git_repo() -> Test {
     let t = Test::new();
     std::fs::create_dir_all(t.root().join(".git")).unwrap();
@@ -30,14 +21,14 @@ fn summary(stderr: &str) -> &str {
 #[test]
 fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skills() {
     let t = git_repo();
-    let (code, _, err) = run(&t, &["use", "sdlc"]);
+    let (code, _, err) = t.run(&["use", "sdlc"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("no platform files found in the repository: deploying to all 12"),
         "{err}"
     );
     assert!(err.contains("created `aiwg.toml`"), "{err}");
-    let (code, _, err) = run(&t, &["use", "stream"]);
+    let (code, _, err) = t.run(&["use", "stream"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("added `stream` to `sources` in `aiwg.toml`"),
@@ -79,18 +70,18 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
     assert!(t.exists(".claude/skills/stream-deploy/templates/encoder-config.yaml"));
     assert!(t.exists(".claude/skills/service-deploy/runbooks/service-deployment.md"));
 
-    let (code, out, err) = run(&t, &["check"]);
+    let (code, out, err) = t.run(&["check"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }
 
 #[test]
 fn running_use_twice_changes_nothing() {
     let t = git_repo();
-    let (code, _, err) = run(&t, &["use", "sdlc", "--platforms", "claude-code,codex"]);
+    let (code, _, err) = t.run(&["use", "sdlc", "--platforms", "claude-code,codex"]);
     assert_eq!(code, 0, "{err}");
     let config = t.read("aiwg.toml");
     let lock = t.read("aiwg.lock");
-    let (code, _, err) = run(&t, &["use", "sdlc", "--platforms", "claude-code,codex"]);
+    let (code, _, err) = t.run(&["use", "sdlc", "--platforms", "claude-code,codex"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         summary(&err).starts_with("0 created, 0 updated, 0 deleted, "),
@@ -109,7 +100,7 @@ fn detected_platforms_are_used_and_said() {
     let t = git_repo();
     std::fs::create_dir_all(t.root().join(".cursor")).unwrap();
     std::fs::create_dir_all(t.root().join(".github/workflows")).unwrap();
-    let (code, _, err) = run(&t, &["use", "sdlc"]);
+    let (code, _, err) = t.run(&["use", "sdlc"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("found files of cursor: deploying to them"),
@@ -126,7 +117,7 @@ fn detected_platforms_are_used_and_said() {
 #[test]
 fn use_all_takes_every_bundled_framework() {
     let t = git_repo();
-    let (code, _, err) = run(&t, &["use", "all", "--platforms", "claude-code"]);
+    let (code, _, err) = t.run(&["use", "all", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         t.read("aiwg.toml")
@@ -140,10 +131,7 @@ fn use_all_takes_every_bundled_framework() {
 #[test]
 fn dry_run_writes_nothing_not_even_the_config() {
     let t = git_repo();
-    let (code, out, err) = run(
-        &t,
-        &["use", "sdlc", "--dry-run", "--platforms", "claude-code"],
-    );
+    let (code, out, err) = t.run(&["use", "sdlc", "--dry-run", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("+++ b/.claude/agents/code-reviewer.md"),
@@ -161,7 +149,7 @@ fn a_node_aiwg_framework_folder_works_as_a_source() {
     let t = git_repo();
     let fixture = repo_root().join("tests/fixtures/aiwg-framework");
     let spec = format!("legacy@{}", fixture.display());
-    let (code, _, err) = run(&t, &["use", &spec, "--platforms", "claude-code"]);
+    let (code, _, err) = t.run(&["use", &spec, "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
     let agents: Vec<_> = std::fs::read_dir(t.root().join(".claude/agents"))
         .unwrap()
@@ -177,7 +165,7 @@ fn a_node_aiwg_framework_folder_works_as_a_source() {
 #[test]
 fn unknown_names_and_remove_undo_use() {
     let t = git_repo();
-    let (code, _, err) = run(&t, &["use", "nope"]);
+    let (code, _, err) = t.run(&["use", "nope"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("`nope` is neither a bundled framework nor a folder"),
@@ -186,9 +174,9 @@ fn unknown_names_and_remove_undo_use() {
     assert!(err.contains("hint: bundled: sdlc, stream, all"), "{err}");
     assert!(!t.exists("aiwg.toml"));
 
-    run(&t, &["use", "stream", "--platforms", "claude-code"]);
+    t.run(&["use", "stream", "--platforms", "claude-code"]);
     assert!(t.exists(".claude/skills/stream-deploy/SKILL.md"));
-    let (code, _, err) = run(&t, &["remove", "stream"]);
+    let (code, _, err) = t.run(&["remove", "stream"]);
     assert_eq!(code, 0, "{err}");
     assert!(!t.exists(".claude/skills/stream-deploy"));
     assert!(
