@@ -635,3 +635,24 @@ fn hook_install_and_uninstall() {
     assert_eq!(code, 2);
     assert!(err.contains("is not a shell script"), "{err}");
 }
+
+#[test]
+fn a_hand_edited_history_manifest_is_refused_with_a_way_out() {
+    let t = project();
+    t.run(&["apply"]);
+    t.write(
+        ".aiwg/history/1/manifest.toml",
+        "version = 1\n[[entry]]\npath = 3\n",
+    );
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a valid history manifest"), "{err}");
+    assert!(
+        err.contains("hint: the generation was changed by hand"),
+        "{err}"
+    );
+    assert!(
+        t.exists(".claude/agents/reviewer.md"),
+        "nothing was rolled back"
+    );
+}

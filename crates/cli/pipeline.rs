@@ -444,11 +444,14 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
             "restore it (`git checkout aiwg.lock`); deleting it makes aiwg treat every file it wrote as someone else's"
         }
         DeployError::Busy { .. } => {
-            "wait for the other aiwg to finish; if none is running, delete the lock file named above"
+            "wait for the other aiwg to finish: the operating system releases its lock when it exits"
         }
         DeployError::Reserved { .. } => "this is a bug in a platform adapter: please report it",
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
+        DeployError::History { .. } => {
+            "the generation was changed by hand: roll back to another one (`aiwg rollback --list`), or move that generation's folder out of `.aiwg/history/`"
+        }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.
         DeployError::System(aiwg_deploy::SystemError::Io { .. }) => {
