@@ -2,8 +2,9 @@
 //!
 //! Pure: it reads only the model and the platform specs, never the destination. Every
 //! artifact goes to its native place where the platform has one in that scope; otherwise to
-//! the platform's fallback (a command becomes a skill, an agent or rule a managed section of
-//! the instruction file) or nowhere, and a [`Notice`] says so, one line per platform and kind.
+//! the platform's fallback (a command or agent becomes a skill, an agent or rule a managed
+//! section of the instruction file) or nowhere, and a [`Notice`] says so, one line per
+//! platform and kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -155,13 +156,16 @@ pub fn render(
     platforms.dedup_by(|a, b| a.id == b.id);
 
     let mut skill_needers: BTreeSet<&str> = BTreeSet::new();
+    let mut agent_skill_needers: BTreeSet<&str> = BTreeSet::new();
     let mut command_skill_needers: BTreeSet<&str> = BTreeSet::new();
     for p in &platforms {
         let has_skills = p.skill.own(scope).is_some();
         if has_skills {
             skill_needers.insert(&p.id);
         }
-        r.agents(model, p)?;
+        if r.agents(model, p, has_skills)? {
+            agent_skill_needers.insert(&p.id);
+        }
         if r.commands(model, p, has_skills)? {
             command_skill_needers.insert(&p.id);
         }
@@ -173,7 +177,14 @@ pub fn render(
             r.count(p, Kind::Skill, "skipped: no skills folder", n);
         }
     }
-    r.skills(model, &platforms, &skill_needers, &command_skill_needers)?;
+    // In order of precedence: the first kind to claim a name takes its skill folder.
+    let skill_kinds = [
+        (Kind::Skill, &skill_needers),
+        (Kind::Runbook, &skill_needers),
+        (Kind::Agent, &agent_skill_needers),
+        (Kind::Command, &command_skill_needers),
+    ];
+    r.skills(model, &platforms, &skill_kinds)?;
     r.bridge(&platforms)?;
     r.limits(&platforms);
     r.flush_tally();
@@ -509,7 +520,13 @@ impl Renderer<'_> {
 
     // ----- kinds -----
 
-    fn agents(&mut self, model: &Model, p: &PlatformSpec) -> Result<(), RenderError> {
+    /// Returns true when the platform needs agents as skills.
+    fn agents(
+        &mut self,
+        model: &Model,
+        p: &PlatformSpec,
+        has_skills: bool,
+    ) -> Result<bool, RenderError> {
         let agents = sorted(model, Kind::Agent);
         match mode(Kind::Agent, &p.agent, self.scope) {
             Mode::Native(pattern) => {
@@ -529,10 +546,36 @@ impl Renderer<'_> {
                         }
                     }
                 }
+                Ok(false)
             }
-            Mode::Fallback(f) => self.fallback(p, Kind::Agent, &agents, f)?,
+            Mode::Fallback(Fallback::Skill) => {
+                Ok(self.as_skills(p, Kind::Agent, agents.len(), has_skills))
+            }
+            Mode::Fallback(f) => {
+                self.fallback(p, Kind::Agent, &agents, f)?;
+                Ok(false)
+            }
         }
-        Ok(())
+    }
+
+    /// Counts `n` artifacts of `kind` that `p` takes as skills (written with the skills, see
+    /// `skills`), or skips for want of a skills folder. Returns true when they are written.
+    fn as_skills(&mut self, p: &PlatformSpec, kind: Kind, n: usize, has_skills: bool) -> bool {
+        if has_skills {
+            let how = format!("deployed as skills (no native {}s here)", kind.as_str());
+            self.count(p, kind, &how, n);
+            return n > 0;
+        }
+        let how = match (self.scope, p.skill.own(Scope::User)) {
+            // Hermes: skills only under home.
+            (Scope::Project, Some(dir)) => format!(
+                "skipped: no native {}s and no skills folder in project scope (deploy with `--scope user` to get them as skills in `~/{dir}`)",
+                kind.as_str()
+            ),
+            _ => format!("skipped: no native {}s and no skills folder", kind.as_str()),
+        };
+        self.count(p, kind, &how, n);
+        false
     }
 
     /// Returns true when the platform needs commands as skills.
@@ -563,23 +606,8 @@ impl Renderer<'_> {
                 }
                 Ok(false)
             }
-            Mode::Fallback(Fallback::Skill) if has_skills => {
-                self.count(
-                    p,
-                    Kind::Command,
-                    "deployed as skills (no native commands here)",
-                    commands.len(),
-                );
-                Ok(!commands.is_empty())
-            }
             Mode::Fallback(Fallback::Skill) => {
-                self.count(
-                    p,
-                    Kind::Command,
-                    "skipped: no native commands and no skills folder",
-                    commands.len(),
-                );
-                Ok(false)
+                Ok(self.as_skills(p, Kind::Command, commands.len(), has_skills))
             }
             Mode::Fallback(f) => {
                 self.fallback(p, Kind::Command, &commands, f)?;
@@ -854,12 +882,13 @@ impl Renderer<'_> {
         out.join("|")
     }
 
+    /// Writes every kind that goes to skills folders: `kinds` pairs each kind with the
+    /// platforms that need it as skills, in order of precedence for a shared name.
     fn skills(
         &mut self,
         model: &Model,
         platforms: &[&PlatformSpec],
-        skill_needers: &BTreeSet<&str>,
-        command_needers: &BTreeSet<&str>,
+        kinds: &[(Kind, &BTreeSet<&str>)],
     ) -> Result<(), RenderError> {
         let scope = self.scope;
         let readers: Vec<Reader> = platforms
@@ -873,24 +902,26 @@ impl Renderer<'_> {
             .collect();
         let by_id: BTreeMap<&str, &PlatformSpec> =
             platforms.iter().map(|p| (p.id.as_str(), *p)).collect();
-        // A skill takes its name's folder; a runbook or command written as a skill with the
-        // same name stays out of it (Claude Code, too, lets the skill win).
-        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        // A skill takes its name's folder; a runbook, agent or command written as a skill with
+        // the same name stays out of it (Claude Code, too, lets the skill win). Among those, the
+        // earlier kind in `kinds` wins.
+        let mut taken: BTreeMap<&str, Kind> = BTreeMap::new();
         let mut groups: Vec<(Vec<&Artifact>, &BTreeSet<&str>, Kind)> = Vec::new();
-        for (kind, needers) in [
-            (Kind::Skill, skill_needers),
-            (Kind::Runbook, skill_needers),
-            (Kind::Command, command_needers),
-        ] {
+        for &(kind, needers) in kinds {
             let mut items = Vec::new();
             for a in sorted(model, kind) {
-                if kind != Kind::Skill && taken.contains(a.name.as_str()) {
-                    for id in needers {
+                if let Some(&owner) = taken.get(a.name.as_str()) {
+                    let by = if owner == Kind::Skill {
+                        "a skill of the same name takes its folder".to_string()
+                    } else {
+                        format!("the {owner} of the same name, also written as a skill, takes its folder")
+                    };
+                    for id in needers.iter() {
                         self.notice(
                             by_id[id],
                             Some(kind),
                             NoticeLevel::Warning,
-                            format!("{kind} `{}` is not written as a skill: a skill of the same name takes its folder", a.name),
+                            format!("{kind} `{}` is not written as a skill: {by}", a.name),
                         );
                     }
                     continue;
@@ -898,7 +929,9 @@ impl Renderer<'_> {
                 items.push(a);
             }
             if !needers.is_empty() {
-                taken.extend(items.iter().map(|a| a.name.as_str()));
+                for a in &items {
+                    taken.entry(a.name.as_str()).or_insert(kind);
+                }
             }
             groups.push((items, needers, kind));
         }
@@ -992,7 +1025,18 @@ impl Renderer<'_> {
                 fm.insert("argument-hint".into(), json!(hint));
             }
         }
-        let text = markdown(&fm, &a.body);
+        // An agent as a skill: the spec keys only (an agent's model and tools mean nothing in
+        // SKILL.md), and one line that says whose instructions these are.
+        let text = if a.kind == Kind::Agent {
+            let body = format!(
+                "\nAct as the `{}` agent for this task.\n\n{}",
+                a.name,
+                a.body.trim_start_matches('\n')
+            );
+            markdown(&fm, &body)
+        } else {
+            markdown(&fm, &a.body)
+        };
         let skill_md = folder.join("SKILL.md").expect("fixed name");
         self.insert(
             skill_md,
