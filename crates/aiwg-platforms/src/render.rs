@@ -1476,6 +1476,116 @@ mod tests {
         ));
     }
 
+    /// Every path `r` writes, sorted.
+    fn paths(r: &Rendered) -> Vec<&str> {
+        r.target.entries().map(|e| e.path.as_str()).collect()
+    }
+
+    const RICH_AGENT: &str = "---\nname: reviewer\ndescription: Reviews changes\nmodel: opus\ntools: Read, Grep\ncolor: blue\n---\n\nYou review.\n";
+
+    #[test]
+    fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
+        let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
+        let r = run(
+            &m,
+            &["warp", "openclaw", "claude-code", "agents-md"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        // Warp and OpenClaw both read `.agents/skills`: one copy, for both.
+        let skill = ".agents/skills/reviewer/SKILL.md";
+        assert_eq!(
+            file_text(&r, skill),
+            "---\nname: reviewer\ndescription: Reviews changes\n---\n\nAct as the `reviewer` agent for this task.\n\nYou review.\n"
+        );
+        let entry = r
+            .target
+            .entries()
+            .find(|e| e.path.as_str() == skill)
+            .unwrap();
+        assert_eq!(entry.origin.platforms, ["openclaw", "warp"]);
+        // Claude Code keeps its native agent and does not read `.agents/skills`; AGENTS.md
+        // gets no agents section.
+        assert_eq!(
+            paths(&r),
+            [
+                ".agents/skills/reviewer/SKILL.md",
+                ".claude/agents/reviewer.md"
+            ]
+        );
+        assert!(has_notice(&r, "warp", "1 agent deployed as skills"));
+        assert!(has_notice(
+            &r,
+            "agents-md",
+            "1 agent skipped: AGENTS.md standard has no agents"
+        ));
+        // Warp alone in user scope: its own or the shared folder under home.
+        let r = run(&m, &["warp"], Scope::User, &RenderOptions::default());
+        assert_eq!(paths(&r), [".agents/skills/reviewer/SKILL.md"]);
+    }
+
+    #[test]
+    fn hermes_takes_agents_as_skills_only_under_home() {
+        let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
+        let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+        assert!(paths(&r).is_empty(), "{:?}", paths(&r));
+        assert!(
+            has_notice(
+                &r,
+                "hermes",
+                "deploy with `--scope user` to get them as skills in `~/.hermes/skills`"
+            ),
+            "{:?}",
+            r.notices
+        );
+        let r = run(&m, &["hermes"], Scope::User, &RenderOptions::default());
+        assert_eq!(paths(&r), [".hermes/skills/reviewer/SKILL.md"]);
+    }
+
+    #[test]
+    fn a_skill_wins_over_an_agent_and_an_agent_over_a_command_of_the_same_name() {
+        let m = model(&[
+            (
+                "agents/deploy.md",
+                "---\nname: deploy\ndescription: a\n---\nagent body\n",
+            ),
+            (
+                "skills/deploy/SKILL.md",
+                "---\nname: deploy\ndescription: s\n---\nskill body\n",
+            ),
+            (
+                "agents/triage.md",
+                "---\nname: triage\ndescription: a\n---\nagent body\n",
+            ),
+            (
+                "commands/triage.md",
+                "---\ndescription: c\n---\ncommand body\n",
+            ),
+        ]);
+        let r = run(
+            &m,
+            &["warp", "claude-code"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        // The skill goes where both read it; Warp would see the agent as a second `deploy`.
+        assert!(file_text(&r, ".claude/skills/deploy/SKILL.md").contains("skill body"));
+        assert!(!paths(&r).contains(&".agents/skills/deploy/SKILL.md"));
+        assert!(file_text(&r, ".claude/agents/deploy.md").contains("agent body"));
+        assert!(has_notice(
+            &r,
+            "warp",
+            "agent `deploy` is not written as a skill: a skill of the same name takes its folder"
+        ));
+        assert!(file_text(&r, ".agents/skills/triage/SKILL.md").contains("agent body"));
+        assert!(has_notice(
+            &r,
+            "warp",
+            "command `triage` is not written as a skill: the agent of the same name, also written as a skill, takes its folder"
+        ));
+        assert!(!has_notice(&r, "claude-code", "not written as a skill"));
+    }
+
     #[test]
     fn fallbacks_are_reported_per_platform_and_kind() {
         let m = model(&[
