@@ -284,12 +284,12 @@ fn status_shows_every_state() {
     assert_eq!(state_of(".claude/skills/release/scripts/tag.sh"), "ok");
     assert_eq!(state_of(".claude/commands/deleted.md"), "missing");
     assert_eq!(state_of(".claude/agents/gone.md"), "stale");
-    assert_eq!(state_of(".claude/agents/new.md"), "conflict");
     assert_eq!(
-        state_of("AGENTS.md"),
-        "outdated",
-        "the agents section lost `gone`"
+        state_of(".agents/skills/gone/SKILL.md"),
+        "stale",
+        "Warp's copy of the agent, as a skill"
     );
+    assert_eq!(state_of(".claude/agents/new.md"), "conflict");
 
     let (_, json, _) = t.run(&["status", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -318,8 +318,8 @@ fn status_shows_every_state() {
         ".claude/skills/release/SKILL.md",
         ".claude/commands/deleted.md",
         ".claude/agents/gone.md",
+        ".agents/skills/gone/SKILL.md",
         ".claude/agents/new.md",
-        "AGENTS.md",
     ] {
         assert!(drifted.contains(&path), "{path}: {drifted:?}");
     }

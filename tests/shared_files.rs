@@ -38,7 +38,7 @@ fn a_users_settings_json_is_restored_byte_for_byte_by_uninstall() {
 fn a_users_agents_md_without_final_newline_is_restored_by_uninstall() {
     for user in ["# Mine\n\nno final newline", "# Mine\r\n", "", "\n\n"] {
         let t = Test::new();
-        let (code, _, err) = t.run(&["new", "agent", "helper"]);
+        let (code, _, err) = t.run(&["new", "rule", "helper"]);
         assert_eq!(code, 0, "{err}");
         t.write(
             "aiwg.toml",

@@ -31,6 +31,10 @@
 //!   skill twice, which is worse. Every other copy (`.agents/skills` above all) carries only
 //!   the Agent Skills spec keys: name, description, license, compatibility, metadata,
 //!   allowed-tools.
+//! - **Agents and commands as skills.** A platform without agent or command files can take
+//!   them as skills (`fallback = "skill"`); they go through the same placement as skills, and
+//!   a name keeps one folder: a skill wins, then a runbook, then an agent, then a command; the
+//!   ones left out get a warning. An agent's SKILL.md carries only `name` and `description`.
 //! - **Shared instruction files** (AGENTS.md, CLAUDE.md, copilot-instructions.md) get managed
 //!   sections with ids `<source>:agents`, `<source>:rules`, `<source>:runbooks`; their text
 //!   does not depend on the platform, so platforms sharing a file write one section.

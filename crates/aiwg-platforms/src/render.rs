@@ -2,8 +2,9 @@
 //!
 //! Pure: it reads only the model and the platform specs, never the destination. Every
 //! artifact goes to its native place where the platform has one in that scope; otherwise to
-//! the platform's fallback (a command becomes a skill, an agent or rule a managed section of
-//! the instruction file) or nowhere, and a [`Notice`] says so, one line per platform and kind.
+//! the platform's fallback (a command or agent becomes a skill, an agent or rule a managed
+//! section of the instruction file) or nowhere, and a [`Notice`] says so, one line per
+//! platform and kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -155,13 +156,16 @@ pub fn render(
     platforms.dedup_by(|a, b| a.id == b.id);
 
     let mut skill_needers: BTreeSet<&str> = BTreeSet::new();
+    let mut agent_skill_needers: BTreeSet<&str> = BTreeSet::new();
     let mut command_skill_needers: BTreeSet<&str> = BTreeSet::new();
     for p in &platforms {
         let has_skills = p.skill.own(scope).is_some();
         if has_skills {
             skill_needers.insert(&p.id);
         }
-        r.agents(model, p)?;
+        if r.agents(model, p, has_skills)? {
+            agent_skill_needers.insert(&p.id);
+        }
         if r.commands(model, p, has_skills)? {
             command_skill_needers.insert(&p.id);
         }
@@ -173,7 +177,14 @@ pub fn render(
             r.count(p, Kind::Skill, "skipped: no skills folder", n);
         }
     }
-    r.skills(model, &platforms, &skill_needers, &command_skill_needers)?;
+    // In order of precedence: the first kind to claim a name takes its skill folder.
+    let skill_kinds = [
+        (Kind::Skill, &skill_needers),
+        (Kind::Runbook, &skill_needers),
+        (Kind::Agent, &agent_skill_needers),
+        (Kind::Command, &command_skill_needers),
+    ];
+    r.skills(model, &platforms, &skill_kinds)?;
     r.bridge(&platforms)?;
     r.limits(&platforms);
     r.flush_tally();
@@ -509,7 +520,13 @@ impl Renderer<'_> {
 
     // ----- kinds -----
 
-    fn agents(&mut self, model: &Model, p: &PlatformSpec) -> Result<(), RenderError> {
+    /// Returns true when the platform needs agents as skills.
+    fn agents(
+        &mut self,
+        model: &Model,
+        p: &PlatformSpec,
+        has_skills: bool,
+    ) -> Result<bool, RenderError> {
         let agents = sorted(model, Kind::Agent);
         match mode(Kind::Agent, &p.agent, self.scope) {
             Mode::Native(pattern) => {
@@ -529,10 +546,36 @@ impl Renderer<'_> {
                         }
                     }
                 }
+                Ok(false)
             }
-            Mode::Fallback(f) => self.fallback(p, Kind::Agent, &agents, f)?,
+            Mode::Fallback(Fallback::Skill) => {
+                Ok(self.as_skills(p, Kind::Agent, agents.len(), has_skills))
+            }
+            Mode::Fallback(f) => {
+                self.fallback(p, Kind::Agent, &agents, f)?;
+                Ok(false)
+            }
         }
-        Ok(())
+    }
+
+    /// Counts `n` artifacts of `kind` that `p` takes as skills (written with the skills, see
+    /// `skills`), or skips for want of a skills folder. Returns true when they are written.
+    fn as_skills(&mut self, p: &PlatformSpec, kind: Kind, n: usize, has_skills: bool) -> bool {
+        if has_skills {
+            let how = format!("deployed as skills (no native {}s here)", kind.as_str());
+            self.count(p, kind, &how, n);
+            return n > 0;
+        }
+        let how = match (self.scope, p.skill.own(Scope::User)) {
+            // Hermes: skills only under home.
+            (Scope::Project, Some(dir)) => format!(
+                "skipped: no native {}s and no skills folder in project scope (deploy with `--scope user` to get them as skills in `~/{dir}`)",
+                kind.as_str()
+            ),
+            _ => format!("skipped: no native {}s and no skills folder", kind.as_str()),
+        };
+        self.count(p, kind, &how, n);
+        false
     }
 
     /// Returns true when the platform needs commands as skills.
@@ -563,23 +606,8 @@ impl Renderer<'_> {
                 }
                 Ok(false)
             }
-            Mode::Fallback(Fallback::Skill) if has_skills => {
-                self.count(
-                    p,
-                    Kind::Command,
-                    "deployed as skills (no native commands here)",
-                    commands.len(),
-                );
-                Ok(!commands.is_empty())
-            }
             Mode::Fallback(Fallback::Skill) => {
-                self.count(
-                    p,
-                    Kind::Command,
-                    "skipped: no native commands and no skills folder",
-                    commands.len(),
-                );
-                Ok(false)
+                Ok(self.as_skills(p, Kind::Command, commands.len(), has_skills))
             }
             Mode::Fallback(f) => {
                 self.fallback(p, Kind::Command, &commands, f)?;
@@ -854,12 +882,13 @@ impl Renderer<'_> {
         out.join("|")
     }
 
+    /// Writes every kind that goes to skills folders: `kinds` pairs each kind with the
+    /// platforms that need it as skills, in order of precedence for a shared name.
     fn skills(
         &mut self,
         model: &Model,
         platforms: &[&PlatformSpec],
-        skill_needers: &BTreeSet<&str>,
-        command_needers: &BTreeSet<&str>,
+        kinds: &[(Kind, &BTreeSet<&str>)],
     ) -> Result<(), RenderError> {
         let scope = self.scope;
         let readers: Vec<Reader> = platforms
@@ -873,24 +902,26 @@ impl Renderer<'_> {
             .collect();
         let by_id: BTreeMap<&str, &PlatformSpec> =
             platforms.iter().map(|p| (p.id.as_str(), *p)).collect();
-        // A skill takes its name's folder; a runbook or command written as a skill with the
-        // same name stays out of it (Claude Code, too, lets the skill win).
-        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        // A skill takes its name's folder; a runbook, agent or command written as a skill with
+        // the same name stays out of it (Claude Code, too, lets the skill win). Among those, the
+        // earlier kind in `kinds` wins.
+        let mut taken: BTreeMap<&str, Kind> = BTreeMap::new();
         let mut groups: Vec<(Vec<&Artifact>, &BTreeSet<&str>, Kind)> = Vec::new();
-        for (kind, needers) in [
-            (Kind::Skill, skill_needers),
-            (Kind::Runbook, skill_needers),
-            (Kind::Command, command_needers),
-        ] {
+        for &(kind, needers) in kinds {
             let mut items = Vec::new();
             for a in sorted(model, kind) {
-                if kind != Kind::Skill && taken.contains(a.name.as_str()) {
-                    for id in needers {
+                if let Some(&owner) = taken.get(a.name.as_str()) {
+                    let by = if owner == Kind::Skill {
+                        "a skill of the same name takes its folder".to_string()
+                    } else {
+                        format!("the {owner} of the same name, also written as a skill, takes its folder")
+                    };
+                    for id in needers.iter() {
                         self.notice(
                             by_id[id],
                             Some(kind),
                             NoticeLevel::Warning,
-                            format!("{kind} `{}` is not written as a skill: a skill of the same name takes its folder", a.name),
+                            format!("{kind} `{}` is not written as a skill: {by}", a.name),
                         );
                     }
                     continue;
@@ -898,7 +929,9 @@ impl Renderer<'_> {
                 items.push(a);
             }
             if !needers.is_empty() {
-                taken.extend(items.iter().map(|a| a.name.as_str()));
+                for a in &items {
+                    taken.entry(a.name.as_str()).or_insert(kind);
+                }
             }
             groups.push((items, needers, kind));
         }
@@ -992,7 +1025,18 @@ impl Renderer<'_> {
                 fm.insert("argument-hint".into(), json!(hint));
             }
         }
-        let text = markdown(&fm, &a.body);
+        // An agent as a skill: the spec keys only (an agent's model and tools mean nothing in
+        // SKILL.md), and one line that says whose instructions these are.
+        let text = if a.kind == Kind::Agent {
+            let body = format!(
+                "\nAct as the `{}` agent for this task.\n\n{}",
+                a.name,
+                a.body.trim_start_matches('\n')
+            );
+            markdown(&fm, &body)
+        } else {
+            markdown(&fm, &a.body)
+        };
         let skill_md = folder.join("SKILL.md").expect("fixed name");
         self.insert(
             skill_md,
@@ -1430,6 +1474,116 @@ mod tests {
             "codex",
             "command `deploy` is not written as a skill"
         ));
+    }
+
+    /// Every path `r` writes, sorted.
+    fn paths(r: &Rendered) -> Vec<&str> {
+        r.target.entries().map(|e| e.path.as_str()).collect()
+    }
+
+    const RICH_AGENT: &str = "---\nname: reviewer\ndescription: Reviews changes\nmodel: opus\ntools: Read, Grep\ncolor: blue\n---\n\nYou review.\n";
+
+    #[test]
+    fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
+        let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
+        let r = run(
+            &m,
+            &["warp", "openclaw", "claude-code", "agents-md"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        // Warp and OpenClaw both read `.agents/skills`: one copy, for both.
+        let skill = ".agents/skills/reviewer/SKILL.md";
+        assert_eq!(
+            file_text(&r, skill),
+            "---\nname: reviewer\ndescription: Reviews changes\n---\n\nAct as the `reviewer` agent for this task.\n\nYou review.\n"
+        );
+        let entry = r
+            .target
+            .entries()
+            .find(|e| e.path.as_str() == skill)
+            .unwrap();
+        assert_eq!(entry.origin.platforms, ["openclaw", "warp"]);
+        // Claude Code keeps its native agent and does not read `.agents/skills`; AGENTS.md
+        // gets no agents section.
+        assert_eq!(
+            paths(&r),
+            [
+                ".agents/skills/reviewer/SKILL.md",
+                ".claude/agents/reviewer.md"
+            ]
+        );
+        assert!(has_notice(&r, "warp", "1 agent deployed as skills"));
+        assert!(has_notice(
+            &r,
+            "agents-md",
+            "1 agent skipped: AGENTS.md standard has no agents"
+        ));
+        // Warp alone in user scope: its own or the shared folder under home.
+        let r = run(&m, &["warp"], Scope::User, &RenderOptions::default());
+        assert_eq!(paths(&r), [".agents/skills/reviewer/SKILL.md"]);
+    }
+
+    #[test]
+    fn hermes_takes_agents_as_skills_only_under_home() {
+        let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
+        let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+        assert!(paths(&r).is_empty(), "{:?}", paths(&r));
+        assert!(
+            has_notice(
+                &r,
+                "hermes",
+                "deploy with `--scope user` to get them as skills in `~/.hermes/skills`"
+            ),
+            "{:?}",
+            r.notices
+        );
+        let r = run(&m, &["hermes"], Scope::User, &RenderOptions::default());
+        assert_eq!(paths(&r), [".hermes/skills/reviewer/SKILL.md"]);
+    }
+
+    #[test]
+    fn a_skill_wins_over_an_agent_and_an_agent_over_a_command_of_the_same_name() {
+        let m = model(&[
+            (
+                "agents/deploy.md",
+                "---\nname: deploy\ndescription: a\n---\nagent body\n",
+            ),
+            (
+                "skills/deploy/SKILL.md",
+                "---\nname: deploy\ndescription: s\n---\nskill body\n",
+            ),
+            (
+                "agents/triage.md",
+                "---\nname: triage\ndescription: a\n---\nagent body\n",
+            ),
+            (
+                "commands/triage.md",
+                "---\ndescription: c\n---\ncommand body\n",
+            ),
+        ]);
+        let r = run(
+            &m,
+            &["warp", "claude-code"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        // The skill goes where both read it; Warp would see the agent as a second `deploy`.
+        assert!(file_text(&r, ".claude/skills/deploy/SKILL.md").contains("skill body"));
+        assert!(!paths(&r).contains(&".agents/skills/deploy/SKILL.md"));
+        assert!(file_text(&r, ".claude/agents/deploy.md").contains("agent body"));
+        assert!(has_notice(
+            &r,
+            "warp",
+            "agent `deploy` is not written as a skill: a skill of the same name takes its folder"
+        ));
+        assert!(file_text(&r, ".agents/skills/triage/SKILL.md").contains("agent body"));
+        assert!(has_notice(
+            &r,
+            "warp",
+            "command `triage` is not written as a skill: the agent of the same name, also written as a skill, takes its folder"
+        ));
+        assert!(!has_notice(&r, "claude-code", "not written as a skill"));
     }
 
     #[test]

@@ -149,7 +149,8 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fallback {
-    /// Deploy as a skill folder (commands, runbooks).
+    /// Deploy as a skill folder (agents, commands; runbooks always are where a platform has
+    /// skills).
     Skill,
     /// Deploy as a managed section of the platform's instruction file (agents, rules).
     Section,
@@ -180,7 +181,7 @@ pub struct KindSpec {
     /// Path pattern relative to the home folder.
     pub user: Option<String>,
     /// What to do in a scope with no path (default: agents and rules become sections,
-    /// commands become skills).
+    /// commands become skills; agents may become skills too).
     pub fallback: Option<Fallback>,
     /// Copy every source frontmatter key the template does not set (Claude Code keeps its
     /// own keys).
@@ -441,7 +442,7 @@ impl PlatformSpec {
             (
                 "agent",
                 &self.agent,
-                &[Fallback::Section, Fallback::Skip][..],
+                &[Fallback::Skill, Fallback::Section, Fallback::Skip][..],
             ),
             (
                 "command",
@@ -550,9 +551,10 @@ mod tests {
             &format!("{HEAD}[agent]\nproject = \"../{{name}}.md\"\n"),
             Err("platforms/demo.toml: agent.project: path `../x.md` leaves its folder (`..`)"),
         );
+        check(&format!("{HEAD}[agent]\nfallback = \"skill\"\n"), Ok(()));
         check(
-            &format!("{HEAD}[agent]\nfallback = \"skill\"\n"),
-            Err("platforms/demo.toml: agent.fallback `skill` is not possible for this kind (use one of `section`, `skip`)"),
+            &format!("{HEAD}[rule]\nfallback = \"skill\"\n"),
+            Err("platforms/demo.toml: rule.fallback `skill` is not possible for this kind (use one of `section`, `skip`)"),
         );
         check(
             &format!("{HEAD}[rule.frontmatter]\npaths = \"{{globz}}\"\n"),

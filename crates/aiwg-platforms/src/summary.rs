@@ -250,6 +250,20 @@ mod tests {
             "Fallback section in `AGENTS.md`",
         );
         check("cursor", Kind::Rule, Scope::User, "Unsupported —");
+        check(
+            "warp",
+            Kind::Agent,
+            Scope::Project,
+            "Fallback skill in `.agents/skills/{name}/`",
+        );
+        check("hermes", Kind::Agent, Scope::Project, "Unsupported —");
+        check(
+            "hermes",
+            Kind::Agent,
+            Scope::User,
+            "Fallback skill in `.hermes/skills/{name}/`",
+        );
+        check("agents-md", Kind::Agent, Scope::Project, "Unsupported —");
         check("hermes", Kind::Skill, Scope::Project, "Unsupported —");
         check(
             "hermes",
