@@ -206,3 +206,24 @@ fn a_mistyped_models_platform_is_an_error_not_ignored() {
     );
     assert!(!t.exists(".codex"));
 }
+
+#[test]
+fn completions_into_a_closed_pipe_is_not_a_panic() {
+    let t = Test::new();
+    // A pipe whose reading end is already closed: every write fails with a broken pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("aiwg"))
+        .args(["completions", "bash"])
+        .env("HOME", t.home())
+        .env("AIWG_HOME", t.home())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (code, script, _) = t.run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(script.contains("_aiwg()"), "{script}");
+}

@@ -72,8 +72,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
+            // Generated into memory first: clap_complete panics on a write error, and a closed
+            // pipe (`aiwg completions bash | head`) is not an error.
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "aiwg", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "aiwg", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
             Ok(0)
         }
         Command::Platforms { json } => platforms::run(&ctx, json),

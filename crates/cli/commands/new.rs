@@ -1,5 +1,6 @@
 //! `aiwg new <kind> <name>`: scaffolds a valid artifact in the project's source folder.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use aiwg_core::Kind;
@@ -34,7 +35,11 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
     for (rel, text, executable) in &files {
         let path = folder.join(rel);
         write_new(&path, text, *executable)?;
-        println!("{}", crate::project::display_relative(&path).display());
+        writeln!(
+            std::io::stdout(),
+            "{}",
+            crate::project::display_relative(&path).display()
+        )?;
     }
     if let Some(config) = &project.config {
         if !config.sources.is_empty()

@@ -5,6 +5,7 @@
 //! any folder.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use aiwg_core::{runbook, Artifact, Kind, Severity};
@@ -36,6 +37,7 @@ pub fn lint(ctx: &Context, target: Option<&str>) -> anyhow::Result<u8> {
         .into());
     }
     let mut problems = 0;
+    let mut out = std::io::stdout().lock();
     for rb in &runbooks {
         for finding in runbook::lint(&runbook::parse_body(&rb.body, rb.body_line)) {
             problems += 1;
@@ -43,14 +45,16 @@ pub fn lint(ctx: &Context, target: Option<&str>) -> anyhow::Result<u8> {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            println!(
+            writeln!(
+                out,
                 "{}:{}: {level}: {}",
                 rb.shown.display(),
                 finding.line,
                 finding.message
-            );
+            )?;
         }
     }
+    out.flush()?;
     eprintln!(
         "linted {} runbook{}: {problems} problem{}",
         runbooks.len(),
@@ -117,7 +121,6 @@ pub fn render(
     })?;
     match output {
         None => {
-            use std::io::Write as _;
             let mut out = std::io::stdout().lock();
             out.write_all(rendered.as_bytes())?;
             out.flush()?;
