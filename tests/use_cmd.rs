@@ -70,6 +70,21 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
     assert!(t.exists(".claude/skills/stream-deploy/templates/encoder-config.yaml"));
     assert!(t.exists(".claude/skills/service-deploy/runbooks/service-deployment.md"));
 
+    // Hermes and the AGENTS.md standard have no skills folder here, but the runbooks are
+    // written as skills for the others: AGENTS.md only indexes them, and stays under Hermes's
+    // 20,000-character cap (8,569 bytes when measured; 27,500 with the runbooks' full text).
+    let agents_md = t.read("AGENTS.md");
+    assert!(
+        agents_md.len() < 20_000,
+        "AGENTS.md is {} bytes",
+        agents_md.len()
+    );
+    let skill_md = ".agents/skills/service-deployment/SKILL.md";
+    assert!(agents_md.contains(&format!("Read `{skill_md}` before carrying out")));
+    assert!(t.read(skill_md).contains("## Rollback"));
+    assert!(!agents_md.contains("## Rollback"));
+    assert!(!err.contains("already over"), "{err}");
+
     let (code, out, err) = t.run(&["check"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }

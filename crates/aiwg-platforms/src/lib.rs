@@ -38,6 +38,11 @@
 //! - **Shared instruction files** (AGENTS.md, CLAUDE.md, copilot-instructions.md) get managed
 //!   sections with ids `<source>:agents`, `<source>:rules`, `<source>:runbooks`; their text
 //!   does not depend on the platform, so platforms sharing a file write one section.
+//! - **Runbook sections index the skill copies.** When a platform without a skills folder
+//!   (Hermes and the AGENTS.md standard in a repository) gets runbooks as a section, and the
+//!   same render writes them as skills for other platforms, the section lists each runbook's
+//!   name, description and SKILL.md path (the shared `.agents/skills` when it is written)
+//!   instead of its full text; with no skill copy the full text stays.
 //! - **Shared config files** (`.claude/settings.json`) get merged keys, never whole files.
 //! - **Claude Code and AGENTS.md.** Claude Code does not read AGENTS.md; when a project render
 //!   manages AGENTS.md and Claude Code is selected, CLAUDE.md gets an `@AGENTS.md` import in

@@ -4,7 +4,8 @@
 //! artifact goes to its native place where the platform has one in that scope; otherwise to
 //! the platform's fallback (a command or agent becomes a skill, an agent or rule a managed
 //! section of the instruction file) or nowhere, and a [`Notice`] says so, one line per
-//! platform and kind.
+//! platform and kind. Runbook sections are written after the skills, so a runbook that also
+//! has a skill copy is only indexed there (see `section_text`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -150,6 +151,7 @@ pub fn render(
         notices: BTreeSet::new(),
         tally: BTreeMap::new(),
         section_bytes: BTreeMap::new(),
+        runbook_skills: BTreeMap::new(),
     };
     let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
     platforms.sort_by(|a, b| a.id.cmp(&b.id));
@@ -158,6 +160,9 @@ pub fn render(
     let mut skill_needers: BTreeSet<&str> = BTreeSet::new();
     let mut agent_skill_needers: BTreeSet<&str> = BTreeSet::new();
     let mut command_skill_needers: BTreeSet<&str> = BTreeSet::new();
+    // Platforms whose runbooks become a section: written once the skills are placed, so the
+    // section can point to a runbook's skill copy instead of repeating it.
+    let mut runbook_sections: Vec<&PlatformSpec> = Vec::new();
     for p in &platforms {
         let has_skills = p.skill.own(scope).is_some();
         if has_skills {
@@ -170,11 +175,14 @@ pub fn render(
             command_skill_needers.insert(&p.id);
         }
         r.rules(model, p)?;
-        r.runbooks(model, p, has_skills)?;
+        if r.runbooks(model, p, has_skills)? {
+            runbook_sections.push(p);
+        }
         r.behaviors(model, p)?;
         if !has_skills {
             let n = model.of_kind(Kind::Skill).count();
-            r.count(p, Kind::Skill, "skipped: no skills folder", n);
+            let how = format!("skipped: {}", r.no_skills_folder(p, Kind::Skill));
+            r.count(p, Kind::Skill, &how, n);
         }
     }
     // In order of precedence: the first kind to claim a name takes its skill folder.
@@ -185,6 +193,10 @@ pub fn render(
         (Kind::Command, &command_skill_needers),
     ];
     r.skills(model, &platforms, &skill_kinds)?;
+    let runbooks = sorted(model, Kind::Runbook);
+    for p in runbook_sections {
+        r.fallback(p, Kind::Runbook, &runbooks, Fallback::Section)?;
+    }
     r.bridge(&platforms)?;
     r.limits(&platforms);
     r.flush_tally();
@@ -203,6 +215,9 @@ struct Renderer<'o> {
     tally: BTreeMap<(String, Kind, String), usize>,
     /// (platform, instruction file) → bytes and characters of aiwg's sections in it.
     section_bytes: BTreeMap<(String, String), (usize, usize)>,
+    /// Runbook name → its SKILL.md as a section's index shows it, for every runbook this
+    /// render writes as a skill (filled by `skills`).
+    runbook_skills: BTreeMap<String, String>,
 }
 
 /// Frontmatter and body as one Markdown file; without frontmatter the body's leading blank
@@ -566,16 +581,25 @@ impl Renderer<'_> {
             self.count(p, kind, &how, n);
             return n > 0;
         }
-        let how = match (self.scope, p.skill.own(Scope::User)) {
-            // Hermes: skills only under home.
-            (Scope::Project, Some(dir)) => format!(
-                "skipped: no native {}s and no skills folder in project scope (deploy with `--scope user` to get them as skills in `~/{dir}`)",
-                kind.as_str()
-            ),
-            _ => format!("skipped: no native {}s and no skills folder", kind.as_str()),
-        };
+        let how = format!(
+            "skipped: no native {}s and {}",
+            kind.as_str(),
+            self.no_skills_folder(p, kind)
+        );
         self.count(p, kind, &how, n);
         false
+    }
+
+    /// Says that `p` has no skills folder in this scope, and where it has one when that is
+    /// only under home (Hermes), for a notice about artifacts of `kind` it does not get as skills.
+    fn no_skills_folder(&self, p: &PlatformSpec, kind: Kind) -> String {
+        match (self.scope, p.skill.own(Scope::User)) {
+            (Scope::Project, Some(dir)) => format!(
+                "no skills folder in project scope (deploy with `--scope user` to get them{} in `~/{dir}`)",
+                if kind == Kind::Skill { "" } else { " as skills" }
+            ),
+            _ => "no skills folder".to_string(),
+        }
     }
 
     /// Returns true when the platform needs commands as skills.
@@ -642,17 +666,19 @@ impl Renderer<'_> {
         self.file(p, a, path, text)
     }
 
+    /// Returns true when the runbooks become a section of the instruction file, which the
+    /// caller writes after the skills (see `fallback`).
     fn runbooks(
         &mut self,
         model: &Model,
         p: &PlatformSpec,
         has_skills: bool,
-    ) -> Result<(), RenderError> {
+    ) -> Result<bool, RenderError> {
         let runbooks = sorted(model, Kind::Runbook);
         if has_skills || runbooks.is_empty() {
             // Written with the skills (see `skills`).
             self.count(p, Kind::Runbook, "deployed as skills", runbooks.len());
-            return Ok(());
+            return Ok(false);
         }
         match mode(Kind::Rule, &p.rule, self.scope) {
             Mode::Native(pattern) => {
@@ -665,11 +691,9 @@ impl Renderer<'_> {
                     "deployed as rules (no skills folder)",
                     runbooks.len(),
                 );
-                Ok(())
+                Ok(false)
             }
-            Mode::Fallback(Fallback::Section) => {
-                self.fallback(p, Kind::Runbook, &runbooks, Fallback::Section)
-            }
+            Mode::Fallback(Fallback::Section) => Ok(true),
             Mode::Fallback(_) => {
                 self.count(
                     p,
@@ -677,12 +701,14 @@ impl Renderer<'_> {
                     "skipped: no skills folder and no rules",
                     runbooks.len(),
                 );
-                Ok(())
+                Ok(false)
             }
         }
     }
 
     /// A kind without a native place: a managed section of the instruction file, or skipped.
+    /// A runbook this render also writes as a skill is only indexed in the section (name,
+    /// description, the path of its SKILL.md), so called after `skills`.
     fn fallback(
         &mut self,
         p: &PlatformSpec,
@@ -703,7 +729,7 @@ impl Renderer<'_> {
                 }
                 for (source, artifacts) in by_source {
                     let id = format!("{source}:{}", kind.folder());
-                    let text = section_text(kind, &artifacts);
+                    let text = section_text(kind, &artifacts, &self.runbook_skills);
                     let key = (p.id.clone(), file.to_string());
                     let entry = self.section_bytes.entry(key).or_default();
                     entry.0 += text.len();
@@ -716,15 +742,35 @@ impl Renderer<'_> {
                         p,
                     )?;
                 }
-                self.count(
-                    p,
-                    kind,
-                    &format!(
-                        "deployed as a section of `{file}` (no native {}s here)",
-                        kind.as_str()
-                    ),
-                    items.len(),
-                );
+                if kind == Kind::Runbook {
+                    let indexed = items
+                        .iter()
+                        .filter(|a| self.runbook_skills.contains_key(&a.name))
+                        .count();
+                    let why = self.no_skills_folder(p, kind);
+                    self.count(
+                        p,
+                        kind,
+                        &format!("indexed in a section of `{file}`, each pointing to its skill copy: {why}"),
+                        indexed,
+                    );
+                    self.count(
+                        p,
+                        kind,
+                        &format!("deployed as a section of `{file}`: {why}"),
+                        items.len() - indexed,
+                    );
+                } else {
+                    self.count(
+                        p,
+                        kind,
+                        &format!(
+                            "deployed as a section of `{file}` (no native {}s here)",
+                            kind.as_str()
+                        ),
+                        items.len(),
+                    );
+                }
             }
             (Fallback::Section, None) => {
                 self.count(
@@ -955,6 +1001,21 @@ impl Renderer<'_> {
                 for a in &items {
                     for id in &seen_by {
                         self.skill_folder(by_id[id], a, dir, passthrough)?;
+                    }
+                }
+            }
+            if kind == Kind::Runbook {
+                // The copy a section's index points to: the shared folder when it is written.
+                let dir = placement
+                    .dirs
+                    .iter()
+                    .find(|d| *d == skills::SHARED)
+                    .or(placement.dirs.first());
+                if let Some(dir) = dir {
+                    let home = if scope == Scope::User { "~/" } else { "" };
+                    for a in &items {
+                        self.runbook_skills
+                            .insert(a.name.clone(), format!("{home}{dir}/{}/SKILL.md", a.name));
                     }
                 }
             }
@@ -1211,8 +1272,13 @@ fn gemini_command(description: &str, body: &str) -> String {
 }
 
 /// The text of a managed section holding every artifact of one kind from one source. The
-/// same for every platform, so platforms sharing a file write it once.
-fn section_text(kind: Kind, artifacts: &[&Artifact]) -> String {
+/// same for every platform, so platforms sharing a file write it once. A runbook named in
+/// `runbook_skills` (name → its SKILL.md) gets an index entry pointing there, not its text.
+fn section_text(
+    kind: Kind,
+    artifacts: &[&Artifact],
+    runbook_skills: &BTreeMap<String, String>,
+) -> String {
     let title = match kind {
         Kind::Agent => "Agent",
         Kind::Rule => "Rule",
@@ -1228,6 +1294,18 @@ fn section_text(kind: Kind, artifacts: &[&Artifact]) -> String {
         }
         out.push_str(&format!("## {title}: {}\n\n", a.name));
         let description = a.description();
+        if let Some(skill_md) = runbook_skills
+            .get(&a.name)
+            .filter(|_| kind == Kind::Runbook)
+        {
+            if !description.is_empty() {
+                out.push_str(&format!("{description}\n\n"));
+            }
+            out.push_str(&format!(
+                "Read `{skill_md}` before carrying out this procedure: it holds the full runbook.\n"
+            ));
+            continue;
+        }
         if kind == Kind::Agent && !description.is_empty() {
             out.push_str(&format!("Use when: {description}\n\n"));
         }
@@ -1606,6 +1684,144 @@ mod tests {
                 "codex: 2 commands deployed as skills (no native commands here)",
             ]
         );
+    }
+
+    const RUNBOOK: &str = "---\nname: service-deployment\ndescription: Staged rollout\n---\n\n# Deploy\n\n## Purpose\n\nShip it.\n\n## Prerequisites\n\n- Staging passed.\n\n## Procedure\n\n### Stage 1: canary\n\n**Gate**: healthy.\n\n## Verification\n\n- Done.\n\n## Rollback\n\n**Trigger**: a gate fails.\n\n## Agent Rules\n\n1. Never skip a gate.\n";
+
+    /// The runbooks section of `AGENTS.md` when `ids` render the runbook in project scope.
+    fn runbooks_section(ids: &[&str]) -> String {
+        let m = model(&[("runbooks/service-deployment.md", RUNBOOK)]);
+        let r = run(&m, ids, Scope::Project, &RenderOptions::default());
+        file_text(&r, "AGENTS.md")
+    }
+
+    #[test]
+    fn a_runbook_with_a_skill_copy_is_only_indexed_in_the_section() {
+        let index = |dir: &str| {
+            format!(
+                "## Runbook: service-deployment\n\nStaged rollout\n\nRead `{dir}/service-deployment/SKILL.md` before carrying out this procedure: it holds the full runbook.\n"
+            )
+        };
+        for (ids, dir) in [
+            (&["agents-md", "codex"][..], ".agents/skills"),
+            (&["hermes", "claude-code"][..], ".claude/skills"),
+            // Written to both folders: the index points to the shared one.
+            (&["claude-code", "codex", "agents-md"][..], ".agents/skills"),
+        ] {
+            assert_eq!(runbooks_section(ids), index(dir), "{ids:?}");
+        }
+        let m = model(&[("runbooks/service-deployment.md", RUNBOOK)]);
+        let r = run(
+            &m,
+            &["hermes", "agents-md", "codex"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(file_text(&r, ".agents/skills/service-deployment/SKILL.md").contains("Ship it."));
+        assert!(
+            has_notice(
+                &r,
+                "hermes",
+                "1 runbook indexed in a section of `AGENTS.md`, each pointing to its skill copy: no skills folder in project scope (deploy with `--scope user` to get them as skills in `~/.hermes/skills`)"
+            ),
+            "{:?}",
+            r.notices
+        );
+        assert!(has_notice(
+            &r,
+            "agents-md",
+            "1 runbook indexed in a section of `AGENTS.md`, each pointing to its skill copy: no skills folder"
+        ));
+    }
+
+    #[test]
+    fn a_runbook_without_a_skill_copy_keeps_its_full_text_in_the_section() {
+        for ids in [&["agents-md"][..], &["hermes"], &["hermes", "agents-md"]] {
+            let section = runbooks_section(ids);
+            assert!(
+                section.starts_with(
+                    "## Runbook: service-deployment\n\n### Deploy\n\n#### Purpose\n\nShip it.\n"
+                ) && section.ends_with("1. Never skip a gate.\n")
+                    && !section.contains("SKILL.md"),
+                "{ids:?}: {section}"
+            );
+        }
+        // A skill of the same name takes the folder: the runbook has no copy to point to.
+        let m = model(&[
+            ("runbooks/service-deployment.md", RUNBOOK),
+            (
+                "skills/service-deployment/SKILL.md",
+                "---\nname: service-deployment\ndescription: s\n---\nskill body\n",
+            ),
+        ]);
+        let r = run(
+            &m,
+            &["agents-md", "codex"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(file_text(&r, "AGENTS.md").contains("Ship it."));
+        assert!(has_notice(
+            &r,
+            "agents-md",
+            "1 runbook deployed as a section of `AGENTS.md`: no skills folder"
+        ));
+    }
+
+    #[test]
+    fn hermes_says_how_to_get_skills_in_project_scope() {
+        let m = model(&[(
+            "skills/s/SKILL.md",
+            "---\nname: s\ndescription: d\n---\nb\n",
+        )]);
+        let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+        let lines: Vec<String> = r.notices.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            lines,
+            ["hermes: 1 skill skipped: no skills folder in project scope (deploy with `--scope user` to get them in `~/.hermes/skills`)"]
+        );
+        let r = run(
+            &m,
+            &["agents-md"],
+            Scope::Project,
+            &RenderOptions::default(),
+        );
+        assert!(has_notice(
+            &r,
+            "agents-md",
+            "1 skill skipped: no skills folder"
+        ));
+        assert!(!has_notice(&r, "agents-md", "--scope user"));
+    }
+
+    #[test]
+    fn the_runbook_index_does_not_depend_on_platform_order() {
+        let m = model(&[
+            ("runbooks/service-deployment.md", RUNBOOK),
+            ("agents/reviewer.md", RICH_AGENT),
+            ("rules/r.md", "---\nalways: true\n---\nr\n"),
+        ]);
+        let ids = ["hermes", "agents-md", "claude-code", "codex", "copilot"];
+        let first = run(&m, &ids, Scope::Project, &RenderOptions::default());
+        let runbooks = first.target.entries().find_map(|e| match &e.desired {
+            Desired::Section { id, text } if id == "src:runbooks" => Some(text),
+            _ => None,
+        });
+        assert!(
+            runbooks
+                .is_some_and(|t| t.contains("Read `.agents/skills/service-deployment/SKILL.md`")),
+            "{runbooks:?}"
+        );
+        // Every rotation, forwards and backwards.
+        for k in 0..ids.len() {
+            let mut order = ids.to_vec();
+            order.rotate_left(k);
+            let r = run(&m, &order, Scope::Project, &RenderOptions::default());
+            assert_eq!(r, first, "{order:?}");
+            order.reverse();
+            let r = run(&m, &order, Scope::Project, &RenderOptions::default());
+            assert_eq!(r, first, "{order:?}");
+        }
     }
 
     #[test]
