@@ -178,16 +178,27 @@ pub fn target_state(
     Ok(render_target(project, platforms, scope)?.target)
 }
 
-/// Prints the per-platform notices on stderr, one line each: `note:` for a documented
-/// fallback or skip, `warning:` for something that will not work as written.
+/// Prints the per-platform notices on stderr: one `note:` line per platform joining its
+/// documented fallbacks and skips, then one `warning:` line per thing that will not work as
+/// written. Notices come sorted by platform, so the lines follow the platforms in order.
 pub fn print_notices(notices: &[Notice]) {
     let mut stderr = std::io::stderr().lock();
-    for n in notices {
-        let level = match n.level {
-            NoticeLevel::Info => "note",
-            NoticeLevel::Warning => "warning",
-        };
-        let _ = writeln!(stderr, "{level}: {n}");
+    for platform_notices in notices.chunk_by(|a, b| a.platform == b.platform) {
+        let notes: Vec<&str> = platform_notices
+            .iter()
+            .filter(|n| n.level == NoticeLevel::Info)
+            .map(|n| n.message.as_str())
+            .collect();
+        if !notes.is_empty() {
+            let platform = &platform_notices[0].platform;
+            let _ = writeln!(stderr, "note: {platform}: {}", notes.join("; "));
+        }
+        for n in platform_notices
+            .iter()
+            .filter(|n| n.level == NoticeLevel::Warning)
+        {
+            let _ = writeln!(stderr, "warning: {n}");
+        }
     }
 }
 
