@@ -89,13 +89,23 @@ pub struct Instructions {
     pub bridge: Option<String>,
 }
 
+/// The project or the user value of a per-scope pair of keys (`project = ...`, `user = ...`),
+/// the shape every per-scope table of a platform file shares.
+fn for_scope<'a>(
+    scope: Scope,
+    project: &'a Option<String>,
+    user: &'a Option<String>,
+) -> Option<&'a str> {
+    match scope {
+        Scope::Project => project.as_deref(),
+        Scope::User => user.as_deref(),
+    }
+}
+
 impl Instructions {
     /// The file for `scope`, if the platform has one there.
     pub fn path(&self, scope: Scope) -> Option<&str> {
-        match scope {
-            Scope::Project => self.project.as_deref(),
-            Scope::User => self.user.as_deref(),
-        }
+        for_scope(scope, &self.project, &self.user)
     }
 }
 
@@ -202,10 +212,7 @@ pub struct KindSpec {
 impl KindSpec {
     /// The path pattern for `scope`.
     pub fn path(&self, scope: Scope) -> Option<&str> {
-        match scope {
-            Scope::Project => self.project.as_deref(),
-            Scope::User => self.user.as_deref(),
-        }
+        for_scope(scope, &self.project, &self.user)
     }
 }
 
@@ -247,10 +254,7 @@ pub struct SkillSpec {
 impl SkillSpec {
     /// The own folder for `scope`.
     pub fn own(&self, scope: Scope) -> Option<&str> {
-        match scope {
-            Scope::Project => self.project.as_deref(),
-            Scope::User => self.user.as_deref(),
-        }
+        for_scope(scope, &self.project, &self.user)
     }
 
     /// Every folder read in `scope` (the own folder included).
@@ -304,10 +308,7 @@ pub struct BehaviorSpec {
 impl BehaviorSpec {
     /// The settings file for `scope`.
     pub fn path(&self, scope: Scope) -> Option<&str> {
-        match scope {
-            Scope::Project => self.project.as_deref(),
-            Scope::User => self.user.as_deref(),
-        }
+        for_scope(scope, &self.project, &self.user)
     }
 }
 
