@@ -451,6 +451,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::Lock(aiwg_deploy::lock::LockError::Newer { .. }) => {
             "this project was deployed by a newer aiwg: upgrade aiwg"
         }
+        DeployError::Lock(aiwg_deploy::lock::LockError::Reserved { .. }) => {
+            "aiwg never wrote there, so someone edited the lock by hand (a cloned repository is a stranger's input): delete that `[[file]]` entry from `aiwg.lock`, then run the command again"
+        }
         DeployError::Lock(_) => {
             "restore it (`git checkout aiwg.lock`); deleting it makes aiwg treat every file it wrote as someone else's"
         }

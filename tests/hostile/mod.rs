@@ -11,3 +11,4 @@
 pub mod repo;
 
 mod deploy_holds;
+mod deploy_lock;

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -218,9 +219,14 @@ impl Hostile {
     pub fn assert_no_code_ran(&self) {
         assert!(!self.sentinel().exists(), "planted code ran");
         self.git(&self.victim(), &["status", "--short"]);
-        std::fs::write(self.victim().join("victim-file.txt"), "x\n").unwrap();
+        static COMMITS: AtomicUsize = AtomicUsize::new(0);
+        let n = COMMITS.fetch_add(1, Ordering::Relaxed);
+        std::fs::write(self.victim().join("victim-file.txt"), format!("{n}\n")).unwrap();
         self.git(&self.victim(), &["add", "victim-file.txt"]);
-        self.git(&self.victim(), &["commit", "-q", "-m", "victim"]);
+        self.git(
+            &self.victim(),
+            &["commit", "-q", "--allow-empty", "-m", "victim"],
+        );
         assert!(
             !self.sentinel().exists(),
             "planted code ran on the next commit"

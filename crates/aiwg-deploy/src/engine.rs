@@ -58,11 +58,12 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Refuses target paths that would write into `.git/` or over aiwg's own state.
+    /// Refuses target paths that would write into a git folder or over aiwg's own state
+    /// ([`crate::lock::reserved`], in any spelling).
     pub fn check_target(&self, target: &TargetState) -> Result<(), DeployError> {
         for entry in target.entries() {
             let path = &entry.path;
-            let in_git = path.components().next() == Some(".git");
+            let in_git = crate::lock::reserved(path).is_some();
             let in_state = self.shared_root
                 && (path == &self.layout.lock
                     || path.starts_with(&self.layout.history)
