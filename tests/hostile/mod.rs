@@ -10,5 +10,6 @@
 
 pub mod repo;
 
+mod deploy_history;
 mod deploy_holds;
 mod deploy_lock;
