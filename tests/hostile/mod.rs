@@ -6,10 +6,12 @@
 //! - `repo`: the `Hostile` builder shared by every case.
 //! - `deploy_holds`: what already held in the review, as regression cases in a clone.
 //! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
+//! - `deploy_eol`: a `core.autocrlf=true` clone is clean; sections keep a file's line ending (R7).
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
 
 pub mod repo;
 
+mod deploy_eol;
 mod deploy_history;
 mod deploy_holds;
 mod deploy_lock;
