@@ -46,13 +46,26 @@ fn json_has_support_and_paths_per_kind_and_scope() {
     let command = kinds.iter().find(|k| k["kind"] == "command").unwrap();
     assert_eq!(
         command["project"],
-        serde_json::json!({"support": "fallback", "as": "skill", "path": ".agents/skills/{name}/"})
+        serde_json::json!({"support": "fallback", "as": "skill", "path": ".agents/skills/{name}/",
+            "reads": [".agents/skills"], "also_sees": ["AGENTS.md"]})
     );
     let agent = kinds.iter().find(|k| k["kind"] == "agent").unwrap();
     assert_eq!(agent["user"]["path"], ".codex/agents/{name}.toml");
     let behavior = kinds.iter().find(|k| k["kind"] == "behavior").unwrap();
     assert_eq!(
         behavior["project"],
-        serde_json::json!({"support": "unsupported"})
+        serde_json::json!({"support": "unsupported", "why": "OpenAI Codex has no hooks aiwg can write", "reads": []})
+    );
+    // The reader set of every kind is in the JSON: Copilot reads Claude Code's skills folder.
+    let copilot = platforms.iter().find(|p| p["id"] == "copilot").unwrap();
+    let skill = copilot["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "skill")
+        .unwrap();
+    assert_eq!(
+        skill["project"]["reads"],
+        serde_json::json!([".github/skills", ".claude/skills", ".agents/skills"])
     );
 }

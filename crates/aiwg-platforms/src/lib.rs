@@ -8,6 +8,8 @@
 //! destination and never prints.
 //!
 //! - [`spec`]: the schema of a platform file and its validation.
+//! - [`placement`]: a platform lowered once per scope: where each kind goes, every place the
+//!   client reads it from.
 //! - [`registry`]: the built-in platforms, id and alias resolution with did-you-mean.
 //! - [`render()`]: model × platforms × scope → target state + notices.
 //! - [`skills`]: which skills folders to write (dedupe by reader set).
@@ -50,6 +52,7 @@
 
 #![warn(missing_docs)]
 
+pub mod placement;
 pub mod registry;
 pub mod render;
 pub mod skills;
