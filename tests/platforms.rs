@@ -69,3 +69,59 @@ fn json_has_support_and_paths_per_kind_and_scope() {
         serde_json::json!([".github/skills", ".claude/skills", ".agents/skills"])
     );
 }
+
+/// Where the reader-set planner moves output (Copilot reads Claude Code's agents and rules, so
+/// adding Claude Code moves Copilot's copies there), `aiwg apply` deletes the stale copies and
+/// keeps the ones the user edited.
+#[test]
+fn apply_moves_output_that_a_reader_set_now_serves_elsewhere() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/a.md",
+        "---\nname: a\ndescription: d\n---\nA.\n",
+    )
+    .write(".aiwg/rules/r.md", "---\ndescription: r\n---\nR.\n")
+    .write(".aiwg/rules/s.md", "---\ndescription: s\n---\nS.\n")
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"copilot\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".github/agents/a.agent.md"));
+    assert!(t.exists(".github/instructions/r.instructions.md"));
+    t.write(".github/instructions/s.instructions.md", "my own edit\n");
+
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"copilot\"]\n",
+    );
+    // The edited stale copy is a conflict: nothing is written until the user decides.
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("`.github/instructions/s.instructions.md`: no longer wanted, but edited"),
+        "{err}"
+    );
+    assert!(!t.exists(".claude/agents/a.md"));
+    let (code, _, err) = t.run(&["apply", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(".claude/agents/a.md").contains("A."));
+    assert!(t.read(".claude/rules/r.md").contains("R."));
+    assert!(!t.exists(".github/agents/a.agent.md"), "stale copy deleted");
+    assert!(!t.exists(".github/instructions/r.instructions.md"));
+    assert_eq!(
+        t.read(".github/instructions/s.instructions.md"),
+        "my own edit\n"
+    );
+    assert!(
+        err.contains("kept `.github/instructions/s.instructions.md`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("GitHub Copilot reads the copies in `.claude/agents/{name}.md`"),
+        "{err}"
+    );
+    let (code, out, _) = t.run(&["check"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+}

@@ -46,9 +46,14 @@
 //!   name, description and SKILL.md path (the shared `.agents/skills` when it is written)
 //!   instead of its full text; with no skill copy the full text stays.
 //! - **Shared config files** (`.claude/settings.json`) get merged keys, never whole files.
-//! - **Claude Code and AGENTS.md.** Claude Code does not read AGENTS.md; when a project render
-//!   manages AGENTS.md and Claude Code is selected, CLAUDE.md gets an `@AGENTS.md` import in
-//!   the section `agents-md-bridge`.
+//! - **Reader sets for every kind.** Agents, commands and rules are placed like skills: each
+//!   selected platform's own place (a file pattern or an instruction file) is written only
+//!   where no other written copy already serves it (Copilot reads `.claude/agents` and
+//!   `.claude/rules`; Cursor, Kiro, Roo read the rules in AGENTS.md), and a platform that
+//!   still sees an artifact twice gets one warning naming the places and whom they serve.
+//! - **Claude Code and AGENTS.md.** Claude Code reads AGENTS.md only when there is no
+//!   CLAUDE.md; the `@AGENTS.md` import (section `agents-md-bridge`) is written only when
+//!   AGENTS.md holds a kind Claude Code gets nowhere else, which its native places never leave.
 
 #![warn(missing_docs)]
 

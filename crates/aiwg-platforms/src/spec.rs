@@ -91,9 +91,9 @@ pub struct Instructions {
     pub max_bytes: Option<usize>,
     /// The platform truncates the file after this many characters (Hermes: 20,000).
     pub max_chars: Option<usize>,
-    /// For a platform that does not read `AGENTS.md` (Claude Code): the import line (`@AGENTS.md`)
-    /// written as a managed section of its project instruction file whenever a render manages
-    /// the project's `AGENTS.md`.
+    /// For a platform that does not always read `AGENTS.md` (Claude Code): the import line
+    /// (`@AGENTS.md`) written as a managed section of its project instruction file when the
+    /// project's `AGENTS.md` holds a kind the platform gets nowhere else.
     pub bridge: Option<String>,
     /// Other instruction files the client always loads in a repository (Copilot: `AGENTS.md`,
     /// `CLAUDE.md`): every managed section in them reaches it.

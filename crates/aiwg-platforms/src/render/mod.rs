@@ -15,6 +15,7 @@
 mod files;
 mod frontmatter;
 mod hooks;
+mod readers;
 mod sections;
 mod skill_folders;
 #[cfg(test)]
@@ -172,6 +173,11 @@ pub fn render(
         .map(|p| (*p, placement::resolve(p, scope)))
         .collect();
 
+    let counts: BTreeMap<Kind, usize> = Kind::ALL
+        .iter()
+        .map(|k| (*k, model.of_kind(*k).count()))
+        .collect();
+    let files = readers::plan(&resolved, &counts);
     // Per kind written as skills, the platforms that need it so.
     let mut skill_needers: BTreeMap<Kind, BTreeSet<&str>> = BTreeMap::new();
     // Platforms whose runbooks become a section: written once the skills are placed, so the
@@ -187,7 +193,19 @@ pub fn render(
             Kind::Skill,
         ] {
             let items = sorted(model, kind);
-            match &res.get(kind).place {
+            let place = &res.get(kind).place;
+            let file_place = match place {
+                Place::Native { pattern } => Some(pattern),
+                Place::Section { file } => Some(file),
+                _ => None,
+            };
+            if readers::FILE_KINDS.contains(&kind)
+                && file_place.is_some_and(|own| !files.writes(kind, own))
+            {
+                // Served by another platform's copy (`reader_notices` says where).
+                continue;
+            }
+            match place {
                 Place::Native { pattern } => r.native(p, kind, &items, pattern)?,
                 Place::Skill { native, .. } => {
                     if !*native {
@@ -223,11 +241,12 @@ pub fn render(
         (Kind::Command, needers(Kind::Command)),
     ];
     r.skills(model, &platforms, &skill_kinds)?;
+    r.reader_notices(&resolved, &files, &counts);
     let runbooks = sorted(model, Kind::Runbook);
     for (p, file) in runbook_sections {
         r.section(p, Kind::Runbook, &runbooks, file)?;
     }
-    r.bridge(&platforms)?;
+    r.bridge(&resolved)?;
     r.limits(&platforms);
     r.flush_tally();
     Ok(Rendered {

@@ -7,7 +7,7 @@ use aiwg_core::target::{Desired, Scope};
 use aiwg_core::{Artifact, Kind, RelPath};
 
 use super::{NoticeLevel, RenderError, Renderer, BRIDGE_SECTION};
-use crate::placement::no_skills_folder;
+use crate::placement::{no_skills_folder, Place, Resolved};
 use crate::spec::PlatformSpec;
 
 impl Renderer<'_> {
@@ -68,23 +68,43 @@ impl Renderer<'_> {
         Ok(())
     }
 
-    /// The AGENTS.md import in the instruction file of platforms that do not read AGENTS.md,
-    /// when this render manages the project's AGENTS.md.
-    pub(super) fn bridge(&mut self, platforms: &[&PlatformSpec]) -> Result<(), RenderError> {
+    /// The AGENTS.md import in the instruction file of a platform that does not read
+    /// AGENTS.md (the `bridge` key), written only when it is needed: when AGENTS.md holds a
+    /// section of a kind this render gives that platform nowhere else. (Claude Code takes every
+    /// kind natively, so it never needs it; an import would only show it everything twice.)
+    pub(super) fn bridge(
+        &mut self,
+        resolved: &[(&PlatformSpec, Resolved)],
+    ) -> Result<(), RenderError> {
         if self.scope != Scope::Project {
             return Ok(());
         }
         let agents_md = RelPath::new("AGENTS.md").expect("valid");
-        if !self.target.entries().any(|e| e.path == agents_md) {
-            return Ok(());
-        }
-        for p in platforms {
+        let in_agents_md: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| {
+                self.target.entries().any(|e| {
+                    e.path == agents_md
+                        && matches!(&e.desired, Desired::Section { id, .. }
+                            if id.ends_with(&format!(":{}", k.folder())))
+                })
+            })
+            .collect();
+        for (p, res) in resolved {
             let (Some(import), Some(file)) = (
                 p.instructions.bridge.as_deref(),
                 p.instructions.path(self.scope),
             ) else {
                 continue;
             };
+            let missing: Vec<&str> = in_agents_md
+                .iter()
+                .filter(|k| matches!(res.get(**k).place, Place::Skip { .. }))
+                .map(|k| k.folder())
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
             let path = RelPath::new(file).expect("validated at load");
             self.insert(
                 path,
@@ -96,7 +116,16 @@ impl Renderer<'_> {
                 "bridge:agents-md".into(),
                 p,
             )?;
-            self.notice(p, None, NoticeLevel::Info, format!("`{file}` imports `AGENTS.md` ({} does not read it), so it also sees what other platforms get there", p.name));
+            self.notice(
+                p,
+                None,
+                NoticeLevel::Info,
+                format!(
+                    "`{file}` imports `AGENTS.md` for the {} {} gets nowhere else",
+                    missing.join(" and "),
+                    p.name
+                ),
+            );
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Unit tests of the render phases on small models.
 
-use super::*;
 use super::sections::demote_headings;
+use super::*;
 use crate::Registry;
 use aiwg_core::source::{load, SourceFile, SourceTree};
 
@@ -109,32 +109,73 @@ fn windsurf_warns_on_long_workflows_without_truncating() {
 }
 
 #[test]
-fn claude_imports_agents_md_only_when_aiwg_manages_it() {
+fn claude_does_not_import_agents_md_it_does_not_need() {
     let m = model(&[("rules/r.md", "---\nalways: true\n---\nr\n")]);
-    let r = run(
-        &m,
-        &["claude-code"],
-        Scope::Project,
-        &RenderOptions::default(),
-    );
-    assert!(!r.target.entries().any(|e| e.path.as_str() == "CLAUDE.md"));
+    for scope in [Scope::Project, Scope::User] {
+        let r = run(
+            &m,
+            &["claude-code", "agents-md"],
+            scope,
+            &RenderOptions::default(),
+        );
+        assert!(!r
+            .target
+            .entries()
+            .any(|e| e.path.as_str().ends_with("CLAUDE.md")));
+    }
+    // Claude Code keeps its native rule and may read AGENTS.md too: one warning says so.
     let r = run(
         &m,
         &["claude-code", "agents-md"],
         Scope::Project,
         &RenderOptions::default(),
     );
-    assert_eq!(file_text(&r, "CLAUDE.md"), "@AGENTS.md\n");
+    assert!(file_text(&r, ".claude/rules/r.md").contains('r'));
+    assert!(has_notice(&r, "claude-code", "sees the rule twice, in `.claude/rules/{name}.md` (for claude-code) and `AGENTS.md` (for agents-md) (Claude Code reads `AGENTS.md` when the repository has no `CLAUDE.md`)"), "{:?}", r.notices);
+}
+
+#[test]
+fn copilot_reads_claude_codes_agents_and_rules_so_they_are_written_once() {
+    let m = model(&[
+        ("agents/a.md", AGENT),
+        (
+            "rules/r.md",
+            "---\ndescription: d\nglobs: [\"**/*.rs\"]\n---\nr\n",
+        ),
+    ]);
     let r = run(
         &m,
-        &["claude-code", "agents-md"],
-        Scope::User,
+        &["claude-code", "copilot"],
+        Scope::Project,
         &RenderOptions::default(),
     );
-    assert!(!r
-        .target
-        .entries()
-        .any(|e| e.path.as_str() == ".claude/CLAUDE.md"));
+    let written = paths(&r);
+    assert!(written.contains(&".claude/agents/a.md"), "{written:?}");
+    assert!(written.contains(&".claude/rules/r.md"), "{written:?}");
+    assert!(
+        !written.iter().any(|p| p.starts_with(".github/")),
+        "{written:?}"
+    );
+    assert!(has_notice(&r, "copilot", "1 agent not written to `.github/agents/{name}.agent.md`: GitHub Copilot reads the copies in `.claude/agents/{name}.md` (for claude-code)"), "{:?}", r.notices);
+    assert!(
+        !r.notices.iter().any(|n| n.level == NoticeLevel::Warning),
+        "{:?}",
+        r.notices
+    );
+    // Alone, Copilot keeps its own places.
+    let r = run(&m, &["copilot"], Scope::Project, &RenderOptions::default());
+    assert!(paths(&r).contains(&".github/agents/a.agent.md"));
+    // Copilot reads AGENTS.md: with Codex, the rules go there once, not also as instructions.
+    let r = run(
+        &m,
+        &["codex", "copilot"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(!paths(&r)
+        .iter()
+        .any(|p| p.starts_with(".github/instructions")));
+    assert!(file_text(&r, "AGENTS.md").contains("Applies to files matching `**/*.rs`."));
 }
 
 #[test]
@@ -155,6 +196,13 @@ fn foreign_models_and_unknown_tools_are_reported() {
         "model `gpt-5.5` does not run on Claude Code"
     ));
     assert!(!file_text(&r, ".claude/agents/a.md").contains("gpt-5.5"));
+    // Copilot alone, so it writes its own agent file rather than reading Claude Code's.
+    let r = run(
+        &m,
+        &["copilot", "antigravity"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
     assert!(has_notice(
         &r,
         "copilot",
