@@ -54,7 +54,12 @@ fn json_has_support_and_paths_per_kind_and_scope() {
     let behavior = kinds.iter().find(|k| k["kind"] == "behavior").unwrap();
     assert_eq!(
         behavior["project"],
-        serde_json::json!({"support": "unsupported", "why": "OpenAI Codex has no hooks aiwg can write", "reads": []})
+        serde_json::json!({"support": "native", "path": ".codex/hooks.json", "reads": [".codex/hooks.json"]})
+    );
+    let cursor = platforms.iter().find(|p| p["id"] == "cursor").unwrap();
+    assert_eq!(
+        cursor["kinds"][4]["project"],
+        serde_json::json!({"support": "unsupported", "why": "Cursor has no hooks aiwg can write", "reads": []})
     );
     // The reader set of every kind is in the JSON: Copilot reads Claude Code's skills folder.
     let copilot = platforms.iter().find(|p| p["id"] == "copilot").unwrap();

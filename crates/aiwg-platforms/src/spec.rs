@@ -259,6 +259,13 @@ pub struct KindSpec {
     pub max_chars: Option<usize>,
     /// What `$ARGUMENTS` in a command body becomes (`{{args}}`); absent = unchanged.
     pub arguments: Option<String>,
+    /// Said once (as an info notice) whenever artifacts of this kind are written to the
+    /// native path (Codex ignores `.codex/agents` in a project it does not trust).
+    pub notice: Option<String>,
+    /// Rules: a rule with globs starts its body with "Applies to files matching ...", for a
+    /// platform that loads every rule file whatever its frontmatter says (Roo, Cline).
+    #[serde(default)]
+    pub applies_line: bool,
     /// Other platforms' path patterns the client also reads this kind from, natively
     /// (Copilot reads `.claude/agents/{name}.md`), in a repository.
     #[serde(default)]
@@ -365,6 +372,9 @@ pub struct BehaviorSpec {
     /// Hook events the platform supports; empty = any.
     #[serde(default)]
     pub events: Vec<String>,
+    /// Claude tool names in a hook's `matcher` → the names the platform's hooks see; unset =
+    /// the `[tools]` table; an empty table keeps Claude's names (Codex reports `Bash`).
+    pub matchers: Option<BTreeMap<String, String>>,
     /// Said once (as an info notice) whenever behaviors are written for this platform.
     pub notice: Option<String>,
     /// Other platforms' settings files whose hooks the client also runs (Copilot CLI runs

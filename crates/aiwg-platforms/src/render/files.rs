@@ -5,7 +5,8 @@
 use aiwg_core::{Artifact, Kind, RelPath};
 use serde_json::{json, Map};
 
-use super::{markdown, RenderError, Renderer};
+use super::sections::applies_to;
+use super::{markdown, NoticeLevel, RenderError, Renderer};
 use crate::spec::{Format, PlatformSpec};
 use crate::yaml;
 
@@ -24,6 +25,11 @@ impl Renderer<'_> {
                 Kind::Agent => self.agent(p, a, path)?,
                 Kind::Command => self.command(p, a, path)?,
                 _ => self.rule_file(p, a, path)?,
+            }
+        }
+        if let Some(note) = p.kind(kind).and_then(|k| k.notice.clone()) {
+            if !items.is_empty() {
+                self.notice(p, Some(kind), NoticeLevel::Info, note);
             }
         }
         Ok(())
@@ -73,7 +79,13 @@ impl Renderer<'_> {
         path: RelPath,
     ) -> Result<(), RenderError> {
         let fm = self.frontmatter(p, a, &p.rule);
-        let text = markdown(&fm, &a.body);
+        let text = match applies_to(a).filter(|_| p.rule.applies_line) {
+            Some(line) => {
+                let body = format!("\n{line}\n\n{}", a.body.trim_start_matches('\n'));
+                markdown(&fm, &body)
+            }
+            None => markdown(&fm, &a.body),
+        };
         self.check_size(p, a, &p.rule, &text);
         self.file(p, a, path, text)
     }

@@ -72,6 +72,8 @@ impl Renderer<'_> {
                 Some(tool.clone())
             } else {
                 let base = tool.split('(').next().unwrap_or(&tool).trim();
+                // Claude Code renamed `Task` to `Agent`; tool tables use the current name.
+                let base = if base == "Task" { "Agent" } else { base };
                 match p.tools.get(base) {
                     Some(m) if m.is_empty() => {
                         self.notice(

@@ -120,13 +120,14 @@ impl Renderer<'_> {
         let plain = matcher
             .split('|')
             .all(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if p.tools.is_empty() || !plain {
+        let table = p.behavior.matchers.as_ref().unwrap_or(&p.tools);
+        if table.is_empty() || !plain {
             return matcher.to_string();
         }
         let mut out: Vec<&str> = Vec::new();
         for t in matcher.split('|') {
-            let m = p
-                .tools
+            let t = if t == "Task" { "Agent" } else { t };
+            let m = table
                 .get(t)
                 .map(String::as_str)
                 .filter(|m| !m.is_empty())

@@ -227,7 +227,13 @@ pub fn render(
                 Place::Section { file } => r.section(p, kind, &items, file)?,
                 Place::Rule { pattern } => r.runbook_rules(p, &items, pattern)?,
                 Place::Hooks { settings, scripts } => r.behaviors(p, &items, settings, scripts)?,
-                Place::Skip { why } => r.count(p, kind, &format!("skipped: {why}"), items.len()),
+                Place::Skip { why } => {
+                    let how = match hooks_through(p, res, &resolved) {
+                        Some(via) if kind == Kind::Behavior => via,
+                        _ => format!("skipped: {why}"),
+                    };
+                    r.count(p, kind, &how, items.len());
+                }
             }
         }
     }
@@ -253,6 +259,27 @@ pub fn render(
         target: r.target,
         notices: r.notices.into_iter().collect(),
     })
+}
+
+/// For a platform without its own hooks that runs another selected platform's (Copilot CLI
+/// runs `.claude/settings.json`): how its behaviors reach it, as a notice says it.
+fn hooks_through(
+    p: &PlatformSpec,
+    res: &Resolved,
+    resolved: &[(&PlatformSpec, Resolved)],
+) -> Option<String> {
+    let reads = &res.get(Kind::Behavior).reads;
+    resolved
+        .iter()
+        .find_map(|(q, qres)| match &qres.get(Kind::Behavior).place {
+            Place::Hooks { settings, .. } if q.id != p.id && reads.contains(settings) => {
+                Some(format!(
+                    "deployed through `{settings}` (written for {}), whose hooks {} runs",
+                    q.id, p.name
+                ))
+            }
+            _ => None,
+        })
 }
 
 /// One render's state: what is written so far and what to tell the user.

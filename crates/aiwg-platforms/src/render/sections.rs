@@ -207,15 +207,8 @@ pub(super) fn section_text(
         if kind == Kind::Agent && !description.is_empty() {
             out.push_str(&format!("Use when: {description}\n\n"));
         }
-        if kind == Kind::Rule {
-            let globs = a.frontmatter.globs();
-            if !a.frontmatter.always() && !globs.is_empty() {
-                let list: Vec<String> = globs.iter().map(|g| format!("`{g}`")).collect();
-                out.push_str(&format!(
-                    "Applies to files matching {}.\n\n",
-                    list.join(", ")
-                ));
-            }
+        if let Some(line) = applies_to(a).filter(|_| kind == Kind::Rule) {
+            out.push_str(&format!("{line}\n\n"));
         }
         let body = demote_headings(a.body.trim_matches('\n'));
         out.push_str(&body);
@@ -253,4 +246,15 @@ pub(super) fn demote_headings(body: &str) -> String {
     }
     out.pop();
     out
+}
+
+/// "Applies to files matching `a`, `b`." for a rule scoped by globs (not `always`): what keeps
+/// a glob rule advisory where the platform cannot scope it.
+pub(super) fn applies_to(a: &Artifact) -> Option<String> {
+    let globs = a.frontmatter.globs();
+    if a.frontmatter.always() || globs.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = globs.iter().map(|g| format!("`{g}`")).collect();
+    Some(format!("Applies to files matching {}.", list.join(", ")))
 }
