@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, RealSystem};
@@ -17,6 +18,7 @@ use anyhow::Context as _;
 use crate::cli::{ScopeArg, TargetArgs};
 use crate::commands::UserError;
 use crate::project::{self, Project};
+use crate::trust;
 
 /// How often a waiting command looks at the process lock again.
 pub const LOCK_POLL: Duration = Duration::from_millis(50);
@@ -29,13 +31,20 @@ pub fn lock_wait() -> Duration {
         .map_or(Duration::from_secs(10), Duration::from_millis)
 }
 
-/// The scope: `--scope`, else `aiwg.toml`, else project.
-pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
-    match arg {
+/// The scope: `--scope`, else `aiwg.toml`, else project. `scope = "user"` from the file
+/// needs consent (`trust`): a cloned repository must not widen to the home folder by itself.
+pub fn scope(project: &Project, arg: Option<ScopeArg>) -> anyhow::Result<Scope> {
+    Ok(match arg {
         Some(ScopeArg::Project) => Scope::Project,
         Some(ScopeArg::User) => Scope::User,
-        None => project.config.as_ref().map_or(Scope::Project, |c| c.scope),
-    }
+        None => {
+            trust::require(
+                project,
+                trust::user_scope_item(project).into_iter().collect(),
+            )?;
+            project.config.as_ref().map_or(Scope::Project, |c| c.scope)
+        }
+    })
 }
 
 /// The platforms: `--platforms`, else `aiwg.toml`, else [`DEFAULT_PLATFORMS`]. An unknown id is
@@ -71,6 +80,8 @@ pub struct ReadFolder {
 /// [`load_model`], also telling what it read of each folder source (bundled ones are in the
 /// binary): the check cache compares it with what it records.
 pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
+    // Nothing outside the project is read without consent.
+    trust::require(project, trust::outside_sources(project))?;
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
@@ -191,13 +202,17 @@ pub fn print_notices(notices: &[Notice]) {
             .collect();
         if !notes.is_empty() {
             let platform = &platform_notices[0].platform;
-            let _ = writeln!(stderr, "note: {platform}: {}", notes.join("; "));
+            let _ = writeln!(
+                stderr,
+                "note: {platform}: {}",
+                escape_lines(&notes.join("; "))
+            );
         }
         for n in platform_notices
             .iter()
             .filter(|n| n.level == NoticeLevel::Warning)
         {
-            let _ = writeln!(stderr, "warning: {n}");
+            let _ = writeln!(stderr, "warning: {}", escape_lines(&n.to_string()));
         }
     }
 }
@@ -249,6 +264,8 @@ pub fn prepare(project: &Project, target: &TargetArgs) -> anyhow::Result<Prepare
 pub struct ReadInputs {
     pub platforms: Vec<&'static PlatformSpec>,
     pub folders: Vec<ReadFolder>,
+    /// The model's behaviors (executable hooks), for consent and the `hook:` lines.
+    pub hooks: Vec<trust::Hook>,
 }
 
 /// [`prepare`], also returning the platforms it resolved and what it read of each folder
@@ -257,9 +274,10 @@ pub fn prepare_read(
     project: &Project,
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
-    let scope = scope(project, target.scope);
+    let scope = scope(project, target.scope)?;
     let platforms = platforms(project, &target.platforms)?;
     let (model, folders) = load_model_read(project)?;
+    let hooks = trust::hooks(project, &model);
     let rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
     let deployment = Deployment::open(project, scope)?;
@@ -267,7 +285,12 @@ pub fn prepare_read(
         rendered,
         deployment,
     };
-    Ok((prepared, ReadInputs { platforms, folders }))
+    let read = ReadInputs {
+        platforms,
+        folders,
+        hooks,
+    };
+    Ok((prepared, read))
 }
 
 /// The folders one scope deploys into, and the Systems on them.
@@ -297,9 +320,7 @@ impl Deployment {
                         "set `HOME` to deploy with `--scope user`",
                     )
                 })?;
-                let aiwg_home = std::env::var_os("AIWG_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home.join(".aiwg"));
+                let aiwg_home = trust::aiwg_home().unwrap_or_else(|| home.join(".aiwg"));
                 (home, Some(aiwg_home))
             }
         };
@@ -347,14 +368,16 @@ impl Deployment {
 
     /// `path` (relative to the root) as the user should read it: relative to the current
     /// folder when it lies below it; in user scope, `~/...` otherwise.
+    /// Terminal controls in it are escaped: a path can come from the repository.
     pub fn display(&self, path: &RelPath) -> String {
-        match self.scope {
+        let shown = match self.scope {
             Scope::Project => display_under(&self.root, path),
             Scope::User => {
                 let cwd = std::env::current_dir().ok();
                 display_in_home(&self.root, cwd.as_deref(), path)
             }
-        }
+        };
+        escape(&shown).into_owned()
     }
 
     /// The target path named by `arg` (relative to `cwd`), if it lies under the root.
@@ -404,7 +427,10 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         }
         let origin = item
             .origin()
-            .map(|o| format!(" (wanted by `{}` from `{}`)", o.artifact, o.source))
+            .map(|o| {
+                let (artifact, source) = (escape(&o.artifact), escape(&o.source));
+                format!(" (wanted by `{artifact}` from `{source}`)")
+            })
             .unwrap_or_default();
         let _ = writeln!(
             stderr,
