@@ -138,12 +138,12 @@ impl Item {
     /// One line for a person: where it comes from and what it allows.
     pub fn describe(&self) -> String {
         let at = |line: &Option<u32>| match line {
-            Some(l) => format!("{CONFIG_FILE}:{l}"),
-            None => CONFIG_FILE.to_string(),
+            Some(l) => format!("{CONFIG_FILE}:{l}: "),
+            None => String::new(),
         };
         match self {
             Item::UserScope { line } => format!(
-                "{}: `scope = \"user\"` deploys into your home folder, where every project's platforms read it",
+                "{}`scope = \"user\"` deploys into your home folder, where every project's platforms read it",
                 at(line)
             ),
             Item::OutsideSource {
@@ -151,7 +151,7 @@ impl Item {
                 resolved,
                 line,
             } => format!(
-                "{}: source `{}` is outside the project: it reads `{}`",
+                "{}source `{}` is outside the project: it reads `{}`",
                 at(line),
                 escape(spec),
                 escape(&resolved.display().to_string())
@@ -321,28 +321,30 @@ pub fn outside_sources(project: &Project) -> Vec<Item> {
 /// sources are bundled frameworks (embedded in aiwg) and where the others are shown.
 pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
     let specs = project.source_specs();
+    let folder_of = |source: &str| {
+        specs
+            .iter()
+            .find_map(|s| match project::locate(s, &project.root) {
+                SourceLocation::Folder { name, path } if name == source => Some(path),
+                _ => None,
+            })
+    };
     model
         .artifacts
         .iter()
         .filter(|a| a.kind == Kind::Behavior)
         .map(|a| {
-            let location = specs
-                .iter()
-                .map(|s| project::locate(s, &project.root))
-                .find(|l| match l {
-                    SourceLocation::Bundled(name) => *name == a.source,
-                    SourceLocation::Folder { name, .. } => *name == a.source,
-                });
-            let (bundled, file) = match location {
-                Some(SourceLocation::Folder { path, .. }) => {
-                    (false, project::display_relative(&a.path.to_path(&path)))
-                }
-                Some(SourceLocation::Bundled(_)) => (
-                    true,
-                    a.path
-                        .to_path(Path::new(&format!("<bundled>/{}", a.source))),
-                ),
-                None => (false, PathBuf::from(a.path.as_str())),
+            // Bundled only when no folder source carries the same name: `sdlc@./x` must not
+            // pass for the bundled `sdlc`.
+            let folder = folder_of(&a.source);
+            let bundled =
+                folder.is_none() && project::bundled_names().iter().any(|(n, _)| *n == a.source);
+            let file = match &folder {
+                Some(path) => project::display_relative(&a.path.to_path(path)),
+                None if bundled => a
+                    .path
+                    .to_path(Path::new(&format!("<bundled>/{}", a.source))),
+                None => PathBuf::from(a.path.as_str()),
             };
             Hook {
                 source: a.source.clone(),
