@@ -161,7 +161,7 @@ pub fn render_model(
         }
     }
     let options = RenderOptions { model_overrides };
-    render(model, platforms, scope, &options).map_err(|e| {
+    let rendered = render(model, platforms, scope, &options).map_err(|e| {
         let hint = match &e {
             RenderError::Clash(_) => {
                 "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
@@ -169,8 +169,57 @@ pub fn render_model(
             RenderError::BadPath { .. } => "rename the artifact",
             RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
         };
-        UserError::new(e.to_string(), hint).into()
-    })
+        anyhow::Error::from(UserError::new(e.to_string(), hint))
+    })?;
+    check_target_caps(&rendered.target)?;
+    Ok(rendered)
+}
+
+/// The largest file aiwg writes (an asset is at most 10 MiB; a rendered file is its
+/// artifact's text with a few lines around it).
+pub const MAX_TARGET_FILE_BYTES: u64 = 16 << 20;
+/// The most bytes one deployment writes, every platform's copy counted.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 256 << 20;
+
+/// Refuses a target state with a file over [`MAX_TARGET_FILE_BYTES`] or more than
+/// [`MAX_DEPLOYMENT_BYTES`] in all, before anything is planned or written.
+pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
+    use aiwg_core::target::Desired;
+    let mut total = 0u64;
+    for entry in target.entries() {
+        let size = match &entry.desired {
+            Desired::File { bytes, .. } => bytes.len() as u64,
+            Desired::Section { text, .. } => text.len() as u64,
+            Desired::Merge { entries, .. } => entries
+                .iter()
+                .map(|e| e.value.to_string().len() as u64)
+                .sum(),
+        };
+        if size > MAX_TARGET_FILE_BYTES {
+            return Err(UserError::new(
+                format!(
+                    "`{}` would be {size} bytes (wanted by {}); the cap for one file is {} MiB",
+                    escape(entry.path.as_str()),
+                    escape(&entry.origin.to_string()),
+                    MAX_TARGET_FILE_BYTES >> 20
+                ),
+                "make the artifact smaller, or leave the platform out (`--platforms`)",
+            )
+            .into());
+        }
+        total += size;
+    }
+    if total > MAX_DEPLOYMENT_BYTES {
+        return Err(UserError::new(
+            format!(
+                "the platforms would get {total} bytes in all; the cap for one deployment is {} MiB",
+                MAX_DEPLOYMENT_BYTES >> 20
+            ),
+            "deploy to fewer platforms (`--platforms`), or keep large files outside the sources",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right
@@ -515,6 +564,36 @@ mod tests {
         check(None, "~/.claude/agents/a.md");
         check(Some("/h"), ".claude/agents/a.md");
         check(Some("/h/.claude"), "agents/a.md");
+    }
+
+    #[test]
+    fn target_caps_refuse_one_big_file_and_a_big_total() {
+        use aiwg_core::target::{Desired, Origin, TargetEntry};
+        let file = |path: &str, size: usize| TargetEntry {
+            path: RelPath::new(path).unwrap(),
+            desired: Desired::File {
+                bytes: vec![b'x'; size],
+                executable: false,
+            },
+            origin: Origin {
+                source: ".aiwg".into(),
+                artifact: "skill:s".into(),
+                platforms: vec!["claude-code".into()],
+            },
+        };
+        let mut one = TargetState::new();
+        one.insert(file("a/big.bin", (16 << 20) + 1)).unwrap();
+        let e = printed(&check_target_caps(&one).unwrap_err());
+        assert!(e.contains("`a/big.bin`") && e.contains("skill:s"), "{e}");
+        let mut many = TargetState::new();
+        for i in 0..17 {
+            many.insert(file(&format!("d/{i}.bin"), 16 << 20)).unwrap();
+        }
+        let e = printed(&check_target_caps(&many).unwrap_err());
+        assert!(e.contains("256 MiB"), "{e}");
+        let mut fine = TargetState::new();
+        fine.insert(file("ok.bin", 16 << 20)).unwrap();
+        assert!(check_target_caps(&fine).is_ok());
     }
 
     /// The whole message as `main` prints it (`{:#}`: the error and its causes).

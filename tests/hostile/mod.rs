@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+mod bounds_symlinks;
 mod bounds_yaml;
 mod consent_hooks;
 mod consent_scope;
