@@ -8,10 +8,12 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `hostile`: a cloned repository is untrusted: each case commits, clones, and runs aiwg.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod hostile;
 mod platforms;
 mod qa;
 mod shared_files;
