@@ -8,7 +8,7 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
-//! - `hostile`: a cloned repository is untrusted: each case commits, clones, and runs aiwg.
+//! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
 mod check_cache;
