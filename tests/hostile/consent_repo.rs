@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
