@@ -4,6 +4,7 @@
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
+//! - `guards`: the secret and destructive-command guards against their labelled corpora.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
@@ -12,6 +13,7 @@
 mod bundled;
 mod check_cache;
 mod deploy;
+mod guards;
 mod platforms;
 mod qa;
 mod shared_files;
