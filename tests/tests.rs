@@ -4,6 +4,7 @@
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
+//! - `stream`: the stream-deploy scripts: the quality gate on recorded captures, the test stream.
 //! - `guards`: the secret and destructive-command guards against their labelled corpora.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
@@ -18,5 +19,6 @@ mod platforms;
 mod qa;
 mod shared_files;
 mod sources;
+mod stream;
 mod support;
 mod use_cmd;
