@@ -9,6 +9,7 @@
 //! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
 //! - `deploy_eol`: a `core.autocrlf=true` clone is clean; sections keep a file's line ending (R7).
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
+//! - `deploy_merge`: an edited hook item in a merged settings file is `edited` (R12).
 //! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3), R11.
 //! - `bounds_*`: YAML aliases, symlink amplification, caps (guarantee 4).
 //! - `output_*`: terminal escapes in names and descriptions (guarantee 8).
@@ -27,4 +28,5 @@ mod deploy_eol;
 mod deploy_history;
 mod deploy_holds;
 mod deploy_lock;
+mod deploy_merge;
 mod output_escapes;

@@ -497,6 +497,7 @@ pub(crate) fn plan(
     // missing), then replacements of a changed item by the same part, in place.
     let appends: Vec<(usize, &MergeEntry)> =
         desired.iter().filter(|(_, e)| e.append).copied().collect();
+    let mut matched: Vec<Option<usize>> = Vec::with_capacity(appends.len());
     for (_, entry) in &appends {
         let hash = hash_value(&entry.value);
         let lock = owned
@@ -506,8 +507,9 @@ pub(crate) fn plan(
         if let Some(i) = lock {
             used[i] = true;
         }
+        matched.push(lock);
     }
-    for (part, entry) in appends {
+    for ((part, entry), matched) in appends.into_iter().zip(matched) {
         let mut decision = KeyPlan {
             part,
             action: Action::Unchanged,
@@ -531,14 +533,33 @@ pub(crate) fn plan(
                 let at = items.iter().position(|it| hash_value(it) == k.sha256)?;
                 Some((i, at))
             });
-            let edit = match replaced {
-                Some((i, at)) => {
+            // Else aiwg's item edited in place: where aiwg left it, with the others as they were.
+            let edited = replaced.is_none().then(|| {
+                owned.iter().enumerate().find_map(|(i, (p, k))| {
+                    let candidate = Some(i) == matched || !used[i];
+                    let same = k.append && k.key == entry.key && *p == part;
+                    (candidate && same)
+                        .then(|| edited_at(k, &items))
+                        .flatten()
+                        .map(|at| (i, at))
+                })
+            });
+            let edit = match (replaced, edited.flatten()) {
+                (Some((i, at)), _) => {
                     used[i] = true;
                     decision.action = Action::Update;
                     decision.state = State::Outdated;
                     doc.replace_item(&entry.key, at, &entry.value)
                 }
-                None => {
+                (None, Some((i, at))) => {
+                    used[i] = true;
+                    decision.action = Action::Conflict;
+                    decision.conflict = Some(ConflictKind::Edited);
+                    decision.state = State::Edited;
+                    // What `--force` writes: aiwg's item back where it stands.
+                    doc.replace_item(&entry.key, at, &entry.value)
+                }
+                (None, None) => {
                     decision.action = Action::Create;
                     decision.state = State::Missing;
                     doc.push_item(&entry.key, &entry.value)
@@ -575,6 +596,7 @@ pub(crate) fn plan(
         });
     }
     fold_into_parts(&mut parts, decisions);
+    record_positions(&mut parts, &doc);
     let executable = old.is_some_and(|f| f.executable);
     let new = if !changed {
         old.cloned()
@@ -610,6 +632,8 @@ fn merge_parts(wants: &[&TargetEntry], locked: &[&LockEntry]) -> Vec<PartPlan> {
                 key: e.key.clone(),
                 append: e.append,
                 sha256: hash_value(&e.value),
+                at: None,
+                others_sha256: None,
             })
             .collect();
         let all: Vec<Value> = entries.iter().map(entry_json).collect();
@@ -649,6 +673,14 @@ fn remove_stale(doc: &mut Doc, key: &LockedKey) -> (Action, Option<ConflictKind>
             return gone;
         };
         let Some(at) = items.iter().position(|it| hash_value(it) == key.sha256) else {
+            // aiwg's item edited in place is kept and reported, as an edited stale file is.
+            if edited_at(key, &items).is_some() {
+                return (
+                    Action::Conflict,
+                    Some(ConflictKind::EditedStale),
+                    State::Edited,
+                );
+            }
             return gone;
         };
         doc.remove_item(&key.key, at)
@@ -672,6 +704,64 @@ fn remove_stale(doc: &mut Doc, key: &LockedKey) -> (Action, Option<ConflictKind>
             Some(ConflictKind::Unsafe(why)),
             State::Conflict,
         ),
+    }
+}
+
+/// Where aiwg's item `key` stands in `items` although its bytes changed: the item at the
+/// index the lock recorded, when removing it leaves the other items exactly as aiwg left them.
+/// `None` when the lock has no position (written by an older aiwg) or the array changed
+/// around it (then an edit cannot be told from a user's own item).
+fn edited_at(key: &LockedKey, items: &[Value]) -> Option<usize> {
+    let at = usize::try_from(key.at?).ok()?;
+    let others = key.others_sha256.as_ref()?;
+    if at >= items.len() || hash_value(&items[at]) == key.sha256 {
+        return None;
+    }
+    let mut rest = items.to_vec();
+    rest.remove(at);
+    (hash_value(&Value::Array(rest)) == *others).then_some(at)
+}
+
+/// Fills in, for each array item a part will own, where it stands in the file as planned and
+/// the hash of the items around it ([`LockedKey::at`], [`LockedKey::others_sha256`]).
+fn record_positions(parts: &mut [PartPlan], doc: &Doc) {
+    /// One array of the file: its items, their hashes, which ones a key already took.
+    struct Array {
+        items: Vec<Value>,
+        hashes: Vec<String>,
+        taken: Vec<bool>,
+    }
+    let mut arrays: std::collections::HashMap<Vec<String>, Option<Array>> =
+        std::collections::HashMap::new();
+    for part in parts.iter_mut() {
+        let NextLock::Write(entry) = &mut part.next_lock else {
+            continue;
+        };
+        for key in entry.keys.iter_mut().filter(|k| k.append) {
+            let array = arrays.entry(key.key.clone()).or_insert_with(|| {
+                let items = doc.items(&key.key).ok()?;
+                let hashes = items.iter().map(hash_value).collect();
+                let taken = vec![false; items.len()];
+                Some(Array {
+                    items,
+                    hashes,
+                    taken,
+                })
+            });
+            let Some(array) = array else {
+                continue;
+            };
+            let Some(at) =
+                (0..array.items.len()).find(|&j| !array.taken[j] && array.hashes[j] == key.sha256)
+            else {
+                continue;
+            };
+            array.taken[at] = true;
+            let mut rest = array.items.clone();
+            rest.remove(at);
+            key.at = Some(at as u64);
+            key.others_sha256 = Some(hash_value(&Value::Array(rest)));
+        }
     }
 }
 
