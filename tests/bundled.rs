@@ -414,3 +414,73 @@ fn ci_log_digest_names_failing_tests_errors_and_the_exit_line() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// The changelog skill's script groups commits into Keep a Changelog sections in the
+/// skill's order, keeps scopes, lists breaking changes first and drops no commit silently.
+#[test]
+fn changelog_script_groups_commits_in_the_skills_order() {
+    let script = crate::support::repo_root()
+        .join("content/frameworks/sdlc/skills/changelog/scripts/changelog-from-git.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    for subject in [
+        "feat(cli): json output",
+        "fix: crash on empty input",
+        "docs: explain scopes",
+        "feat!: drop the v1 API",
+        "security(auth): rotate tokens",
+        "chore: bump",
+        "deps: update serde",
+    ] {
+        git(&["commit", "-q", "--allow-empty", "-m", subject]);
+    }
+    let out = std::process::Command::new("sh")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let headings: Vec<&str> = text.lines().filter(|l| l.starts_with("#")).collect();
+    assert_eq!(
+        headings,
+        [
+            "## [Unreleased]",
+            "### Breaking changes",
+            "### Security",
+            "### Added",
+            "### Fixed",
+            "### Other"
+        ],
+        "{text}"
+    );
+    for line in [
+        "- **auth**: rotate tokens",
+        "- **cli**: json output",
+        "- drop the v1 API",
+        "- explain scopes",
+        "- update serde",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    assert!(!text.contains("bump"), "{text}");
+}
