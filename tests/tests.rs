@@ -10,11 +10,13 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
 mod check_cache;
 mod deploy;
 mod guards;
+mod hostile;
 mod platforms;
 mod qa;
 mod shared_files;

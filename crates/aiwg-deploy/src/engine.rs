@@ -1,167 +1,18 @@
-//! The `Engine`: a target System, a state System and where aiwg keeps its own files; `apply`
-//! makes the disk match a plan, recording a history generation first.
-//!
-//! Apply order, chosen so that a crash at any single step converges on the next run:
-//! 1. refuse when a conflict is not resolved by the options (nothing written);
-//! 2. write the history generation (the bytes about to be replaced or deleted, and the lock),
-//!    manifest last, so a rollback can always restore what this apply touched;
-//! 3. delete stale files, then remove the folders that leaves empty;
-//! 4. write new and changed files atomically;
-//! 5. write the lock last. Until then the next plan sees written files as "unchanged, adopt"
-//!    and deleted ones as "drop from lock", so it converges to the same disk and lock.
+//! The `Engine`: a target System, a state System and where aiwg keeps its own files
+//! ([`Layout`]); it reads the lock, refuses reserved targets and plans. Writing is in
+//! [`crate::apply`], rolling back in [`crate::rollback`].
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aiwg_core::target::TargetState;
-use aiwg_core::RelPath;
 
-use crate::history;
+use crate::error::DeployError;
+use crate::layout::Layout;
 use crate::lock::Lock;
-use crate::plan::{plan, ConflictKind, Plan, PlanError, Summary};
+use crate::mark::KeySource;
+use crate::plan::{plan, Plan};
 use crate::proclock::{self, ProcessLock};
-use crate::system::{FileData, System, SystemError};
-
-/// Where aiwg keeps its own files, relative to the state System's root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    /// `aiwg.lock`.
-    pub lock: RelPath,
-    /// The folder of history generations.
-    pub history: RelPath,
-    /// The process lock file (held while a command writes).
-    pub process_lock: RelPath,
-    /// The stat cache of `aiwg check` (written by the CLI; safe to delete).
-    pub check_cache: RelPath,
-    /// Make git ignore the history folder (`.git/info/exclude`, else `.gitignore`): project
-    /// scope, where the state root is the repository.
-    pub ignore_history_in_git: bool,
-}
-
-impl Layout {
-    /// Project scope: `aiwg.lock`, `.aiwg/history/`, `.aiwg/lock.pid`, `.aiwg/check-cache` at
-    /// the project root.
-    pub fn project() -> Layout {
-        Layout {
-            lock: RelPath::new(crate::lock::LOCK_FILE).expect("valid"),
-            history: RelPath::new(".aiwg/history").expect("valid"),
-            process_lock: RelPath::new(".aiwg/lock.pid").expect("valid"),
-            check_cache: RelPath::new(".aiwg/check-cache").expect("valid"),
-            ignore_history_in_git: true,
-        }
-    }
-
-    /// User scope: `aiwg.lock`, `history/`, `lock.pid`, `check-cache` in `$AIWG_HOME`.
-    pub fn user() -> Layout {
-        Layout {
-            lock: RelPath::new(crate::lock::LOCK_FILE).expect("valid"),
-            history: RelPath::new("history").expect("valid"),
-            process_lock: RelPath::new("lock.pid").expect("valid"),
-            check_cache: RelPath::new("check-cache").expect("valid"),
-            ignore_history_in_git: false,
-        }
-    }
-}
-
-/// Why a command of the engine failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DeployError {
-    /// A disk operation failed.
-    #[error(transparent)]
-    System(#[from] SystemError),
-    /// The plan could not be made.
-    #[error(transparent)]
-    Plan(#[from] PlanError),
-    /// `aiwg.lock` is corrupt, lists an entry twice, or is from a newer aiwg.
-    #[error(transparent)]
-    Lock(#[from] crate::lock::LockError),
-    /// A target path lies in `.git/`, or on aiwg's lock, history or process lock when they
-    /// share the target root.
-    #[error("`{path}` is where aiwg keeps its own state; no platform may write there")]
-    Reserved {
-        /// The refused path.
-        path: RelPath,
-    },
-    /// Apply or rollback met conflicts its options do not resolve; nothing was written.
-    #[error("{} conflicting path(s); nothing was written", paths.len())]
-    Conflicts {
-        /// Each blocked path with the reason; apply lists a path once per conflicting part.
-        paths: Vec<(RelPath, String)>,
-    },
-    /// Another process held the process lock for longer than the wait.
-    #[error("another aiwg is working here{}: `{path}` is still held after {} ms", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), waited.as_millis())]
-    Busy {
-        /// The process lock file.
-        path: RelPath,
-        /// The pid written in the lock file, when it could be read.
-        pid: Option<u32>,
-        /// How long this process waited.
-        waited: Duration,
-    },
-    /// `rollback` found no generation in the history folder.
-    #[error("there is nothing to roll back: `{path}` holds no generation")]
-    NoHistory {
-        /// The history folder.
-        path: RelPath,
-    },
-    /// `rollback` was asked for a generation that does not exist.
-    #[error("generation {generation} does not exist (there are: {available})")]
-    UnknownGeneration {
-        /// The generation asked for.
-        generation: u64,
-        /// The generations there are, comma-separated, oldest first.
-        available: String,
-    },
-    /// A history manifest does not parse, or a backup it names is missing.
-    #[error("`{path}` is not a valid history manifest: {message}")]
-    History {
-        /// The manifest, or the backup that is missing.
-        path: RelPath,
-        /// What is wrong.
-        message: String,
-    },
-}
-
-/// How apply treats conflicts, and how much history it keeps.
-#[derive(Debug, Clone)]
-pub struct ApplyOptions {
-    /// Overwrite forceable conflicts (after a backup in the generation); keep edited stale
-    /// files and stop managing them.
-    pub force: bool,
-    /// Keep edited stale files and stop managing them, without forcing anything else
-    /// (`remove`, `uninstall`).
-    pub release_edited: bool,
-    /// Generations to keep.
-    pub keep: usize,
-    /// The command recorded in the generation (`apply`, `remove sdlc`).
-    pub command: String,
-}
-
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        ApplyOptions {
-            force: false,
-            release_edited: false,
-            keep: 10,
-            command: "apply".into(),
-        }
-    }
-}
-
-/// What an apply did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ApplyReport {
-    /// Counts per action; resolved conflicts count as what they did.
-    pub summary: Summary,
-    /// The history generation written (`None` when no file changed).
-    pub generation: Option<u64>,
-    /// Whether `aiwg.lock` was written (or deleted).
-    pub lock_written: bool,
-    /// Conflicting files overwritten by `--force` (their old bytes are in the generation).
-    pub overwritten: Vec<RelPath>,
-    /// Edited files aiwg no longer wants, kept on disk and no longer managed.
-    pub released: Vec<RelPath>,
-}
+use crate::system::System;
 
 /// The deploy engine over a target System (where platforms' files go) and a state System
 /// (where the lock and history go); for project scope both are the same.
@@ -174,6 +25,8 @@ pub struct Engine<'a> {
     pub layout: Layout,
     /// Whether `target` and `state` share one root (then targets may not touch the state).
     shared_root: bool,
+    /// The key that marks history as this machine's ([`KeySource::Process`] unless given).
+    pub keys: KeySource<'a>,
 }
 
 impl<'a> Engine<'a> {
@@ -184,6 +37,7 @@ impl<'a> Engine<'a> {
             state: system,
             layout,
             shared_root: true,
+            keys: KeySource::Process,
         }
     }
 
@@ -194,7 +48,15 @@ impl<'a> Engine<'a> {
             state,
             layout,
             shared_root: false,
+            keys: KeySource::Process,
         }
+    }
+
+    /// The same engine, marking and verifying history with `keys` (the CLI's: the key file in
+    /// `$AIWG_HOME`, so history written by one run verifies in the next).
+    pub fn with_keys(mut self, keys: KeySource<'a>) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// Reads `aiwg.lock` (an empty lock when there is none).
@@ -208,11 +70,12 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Refuses target paths that would write into `.git/` or over aiwg's own state.
+    /// Refuses target paths that would write into a git folder or over aiwg's own state
+    /// ([`crate::lock::reserved`], in any spelling).
     pub fn check_target(&self, target: &TargetState) -> Result<(), DeployError> {
         for entry in target.entries() {
             let path = &entry.path;
-            let in_git = path.components().next() == Some(".git");
+            let in_git = crate::lock::reserved(path).is_some();
             let in_state = self.shared_root
                 && (path == &self.layout.lock
                     || path.starts_with(&self.layout.history)
@@ -233,18 +96,6 @@ impl<'a> Engine<'a> {
         Ok((plan, lock))
     }
 
-    /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
-    /// ignores the history (project scope). The bytes are the caller's: the engine only knows
-    /// where the file lives.
-    pub fn write_check_cache(&self, bytes: &[u8]) -> Result<(), DeployError> {
-        if self.layout.ignore_history_in_git {
-            history::ensure_git_ignores(self.state, &self.layout)?;
-        }
-        self.state
-            .write_atomic(&self.layout.check_cache, bytes, false)?;
-        Ok(())
-    }
-
     /// Waits (up to `wait`, polling every `poll`) for the process lock; a lock left by a dead
     /// process is taken over. Released when the returned guard drops.
     pub fn lock_process(
@@ -254,143 +105,4 @@ impl<'a> Engine<'a> {
     ) -> Result<ProcessLock<'a>, DeployError> {
         proclock::acquire(self.state, &self.layout.process_lock, wait, poll)
     }
-
-    /// Makes the disk and the lock match `plan` (made from `lock_before`).
-    pub fn apply(
-        &self,
-        plan: &Plan,
-        lock_before: &Lock,
-        options: &ApplyOptions,
-    ) -> Result<ApplyReport, DeployError> {
-        let mut report = ApplyReport {
-            summary: plan.summary(),
-            ..ApplyReport::default()
-        };
-        let mut blocked = Vec::new();
-        for item in plan.conflicts() {
-            for part in item.parts.iter().filter_map(|p| p.conflict.as_ref()) {
-                let resolved = match part {
-                    ConflictKind::EditedStale => options.force || options.release_edited,
-                    kind => kind.forceable() && options.force,
-                };
-                if !resolved {
-                    blocked.push((item.path.clone(), part.reason()));
-                }
-            }
-            // A resolved conflict counts as what it does.
-            report.summary.conflicts -= 1;
-            match (&item.old, &item.new) {
-                (a, b) if a == b => {
-                    report.released.push(item.path.clone());
-                    report.summary.unchanged += 1;
-                }
-                (None, _) => report.summary.created += 1,
-                (_, None) => report.summary.deleted += 1,
-                _ => {
-                    report.overwritten.push(item.path.clone());
-                    report.summary.updated += 1;
-                }
-            }
-        }
-        if !blocked.is_empty() {
-            return Err(DeployError::Conflicts { paths: blocked });
-        }
-        let changes: Vec<(RelPath, Option<FileData>, Option<FileData>)> = plan
-            .items
-            .iter()
-            .filter(|i| i.old != i.new)
-            .map(|i| (i.path.clone(), i.old.clone(), i.new.clone()))
-            .collect();
-        let new_lock = plan.lock_after(lock_before);
-        let lock_changed =
-            self.write_files(&changes, Some(&new_lock), &options.command, options.keep)?;
-        report.generation = lock_changed.0;
-        report.lock_written = lock_changed.1;
-        Ok(report)
-    }
-
-    /// Records a generation (when files change), then deletes, writes and (when `new_lock`
-    /// is given) replaces the lock. Returns the generation and whether the lock was written.
-    pub(crate) fn write_files(
-        &self,
-        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
-        new_lock: Option<&Lock>,
-        command: &str,
-        keep: usize,
-    ) -> Result<(Option<u64>, bool), DeployError> {
-        let new_lock_text = new_lock.map(|l| (!l.is_empty()).then(|| l.to_toml()));
-        self.write_with_lock_bytes(
-            changes,
-            new_lock_text.map(|t| t.map(String::into_bytes)),
-            command,
-            &[],
-            keep,
-        )
-    }
-
-    /// Like [`Engine::write_files`] with the new lock as raw bytes (`Some(None)`: no lock file).
-    pub(crate) fn write_with_lock_bytes(
-        &self,
-        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
-        new_lock: Option<Option<Vec<u8>>>,
-        command: &str,
-        undoes: &[u64],
-        keep: usize,
-    ) -> Result<(Option<u64>, bool), DeployError> {
-        let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
-        let lock_changes = new_lock.as_ref().is_some_and(|new| *new != old_lock);
-        if changes.is_empty() && !lock_changes {
-            return Ok((None, false));
-        }
-        let generation = if changes.is_empty() {
-            None
-        } else {
-            let n = history::record(self, command, undoes, changes, old_lock.as_deref())?;
-            if self.layout.ignore_history_in_git {
-                history::ensure_git_ignores(self.state, &self.layout)?;
-            }
-            Some(n)
-        };
-        let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
-        for (path, _, new) in changes {
-            if new.is_none() {
-                self.target.remove_file(path)?;
-                let mut parent = path.parent();
-                while let Some(p) = parent {
-                    parent = p.parent();
-                    emptied.insert(p);
-                }
-            }
-        }
-        remove_empty_dirs(self.target, emptied)?;
-        for (path, _, new) in changes {
-            if let Some(new) = new {
-                self.target.write_atomic(path, &new.bytes, new.executable)?;
-            }
-        }
-        if lock_changes {
-            match new_lock.flatten() {
-                Some(bytes) => self.state.write_atomic(&self.layout.lock, &bytes, false)?,
-                None => self.state.remove_file(&self.layout.lock)?,
-            }
-        }
-        if let Some(n) = generation {
-            history::mark_done(self, n)?;
-            history::prune(self, keep)?;
-        }
-        Ok((generation, lock_changes))
-    }
-}
-
-/// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.
-pub(crate) fn remove_empty_dirs(
-    sys: &dyn System,
-    dirs: BTreeSet<RelPath>,
-) -> Result<(), SystemError> {
-    let mut dirs: Vec<RelPath> = dirs.into_iter().collect();
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    for dir in dirs {
-        sys.remove_dir_if_empty(&dir)?;
-    }
-    Ok(())
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aiwg_core::target::Origin;
+use aiwg_core::target::{Origin, Part};
 use aiwg_core::RelPath;
 
 /// The file name of the lock, at the scope's state root.
@@ -83,9 +83,9 @@ pub struct LockedKey {
 pub struct LockEntry {
     /// The path, relative to the scope root.
     pub path: RelPath,
-    /// `""` for a whole file, `section:<id>`, or `merge:<keys>`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub part: String,
+    /// The whole file, a section or merged keys (`""`, `section:<id>`, `merge:<keys>`).
+    #[serde(default, skip_serializing_if = "Part::is_whole")]
+    pub part: Part,
     /// How much of the path aiwg owns.
     pub mode: Mode,
     /// SHA-256 of what aiwg wrote: the file, the text inside the section markers, or the
@@ -122,7 +122,7 @@ impl LockEntry {
 /// The whole lock: entries keyed by path and part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
-    entries: BTreeMap<(RelPath, String), LockEntry>,
+    entries: BTreeMap<(RelPath, Part), LockEntry>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -159,6 +159,22 @@ pub enum LockError {
         path: String,
         /// The version the file says.
         found: u64,
+    },
+    /// An entry names a file in a git folder or in aiwg's own state, which aiwg never writes,
+    /// deletes or restores: the lock was edited by someone (a cloned repository is a
+    /// stranger's input), and trusting it would let a commit delete `.git/HEAD`.
+    #[error(
+        "{path}:{line}: entry `{entry}` is {reason}; aiwg never writes, deletes or restores there"
+    )]
+    Reserved {
+        /// The lock file's name, as given to [`Lock::parse`].
+        path: String,
+        /// The 1-based line of the entry's `path`.
+        line: usize,
+        /// The path the entry names.
+        entry: RelPath,
+        /// Where it lies ([`reserved`]).
+        reason: &'static str,
     },
     /// Two entries have the same path and part.
     #[error("`{path}` lists `{entry}` twice")]
@@ -198,7 +214,7 @@ impl Lock {
         // by every `check`); anything else — hand-edited, damaged, another version — goes
         // through the full TOML parser, which also gives the precise error.
         if let Some(doc) = fast::parse(text).filter(|d| d.version == LOCK_VERSION) {
-            return Lock::from_doc(path, doc);
+            return Lock::from_doc(path, text, doc);
         }
         let version: VersionOnly = toml::from_str(text).map_err(corrupt)?;
         match version.version {
@@ -218,10 +234,23 @@ impl Lock {
             }
         }
         let doc: LockDoc = toml::from_str(text).map_err(corrupt)?;
-        Lock::from_doc(path, doc)
+        Lock::from_doc(path, text, doc)
     }
 
-    fn from_doc(path: &str, doc: LockDoc) -> Result<Lock, LockError> {
+    fn from_doc(path: &str, text: &str, doc: LockDoc) -> Result<Lock, LockError> {
+        if let Some((i, reason)) = doc
+            .files
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| reserved(&e.path).map(|r| (i, r)))
+        {
+            return Err(LockError::Reserved {
+                path: path.to_string(),
+                line: path_lines(text).get(i).copied().unwrap_or(1),
+                entry: doc.files[i].path.clone(),
+                reason,
+            });
+        }
         let mut lock = Lock::new();
         for entry in doc.files {
             let key = (entry.path.clone(), entry.part.clone());
@@ -247,14 +276,14 @@ impl Lock {
     }
 
     /// The entry for `path` and `part`.
-    pub fn get(&self, path: &RelPath, part: &str) -> Option<&LockEntry> {
-        self.entries.get(&(path.clone(), part.to_string()))
+    pub fn get(&self, path: &RelPath, part: &Part) -> Option<&LockEntry> {
+        self.entries.get(&(path.clone(), part.clone()))
     }
 
     /// Every entry of `path`, by part.
     pub fn entries_of<'a>(&'a self, path: &'a RelPath) -> impl Iterator<Item = &'a LockEntry> {
         self.entries
-            .range((path.clone(), String::new())..)
+            .range((path.clone(), Part::Whole)..)
             .take_while(move |((p, _), _)| p == path)
             .map(|(_, e)| e)
     }
@@ -271,8 +300,8 @@ impl Lock {
     }
 
     /// Removes the entry for `path` and `part`.
-    pub fn remove(&mut self, path: &RelPath, part: &str) -> Option<LockEntry> {
-        self.entries.remove(&(path.clone(), part.to_string()))
+    pub fn remove(&mut self, path: &RelPath, part: &Part) -> Option<LockEntry> {
+        self.entries.remove(&(path.clone(), part.clone()))
     }
 
     /// The number of entries.
@@ -286,12 +315,71 @@ impl Lock {
     }
 }
 
+/// Why aiwg may never write, delete or restore `path` (relative to a scope root), or `None`.
+/// Compared as Windows and macOS would resolve the name too (any case; trailing dots and
+/// spaces dropped; the 8.3 short name `git~1`), so no spelling reaches the same folder:
+/// - any component `.git`: a git folder, a submodule's or a nested repository's;
+/// - a first component `.aiwg`: aiwg's history, caches and the project's own sources;
+/// - `aiwg.lock` and `aiwg.toml` at the root: what aiwg believes and what it was told.
+pub fn reserved(path: &RelPath) -> Option<&'static str> {
+    let same = |component: &str, name: &str| {
+        component
+            .trim_end_matches(['.', ' '])
+            .eq_ignore_ascii_case(name)
+    };
+    let first = path.components().next()?;
+    if path
+        .components()
+        .any(|c| same(c, ".git") || same(c, "git~1"))
+    {
+        return Some("inside a git folder");
+    }
+    if same(first, ".aiwg") {
+        return Some("inside aiwg's own folder `.aiwg/`");
+    }
+    if path.components().count() == 1 && (same(first, LOCK_FILE) || same(first, "aiwg.toml")) {
+        return Some("aiwg's own lock or configuration");
+    }
+    None
+}
+
+/// The 1-based line of the `path` key of each `[[file]]` (lock) or `[[path]]` (history
+/// manifest) table, in order; empty when the text does not parse. Only error paths call it.
+pub(crate) fn path_lines(text: &str) -> Vec<usize> {
+    #[derive(serde::Deserialize)]
+    struct Tables {
+        #[serde(default)]
+        file: Vec<PathKey>,
+        #[serde(default)]
+        path: Vec<PathKey>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PathKey {
+        path: toml::Spanned<String>,
+    }
+    let Ok(tables) = toml::from_str::<Tables>(text) else {
+        return Vec::new();
+    };
+    tables
+        .file
+        .iter()
+        .chain(&tables.path)
+        .map(|k| {
+            text[..k.path.span().start.min(text.len())]
+                .matches('\n')
+                .count()
+                + 1
+        })
+        .collect()
+}
+
 /// A parser for exactly the TOML that [`Lock::to_toml`] writes: comments, `version = N`,
 /// `[[file]]` and `[[file.keys]]` headers, and `key = value` lines whose value is a basic or
 /// literal string, an integer, a boolean or an array of strings. Returns `None` at the first
 /// thing it does not know, and the caller falls back to the full parser.
 mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode};
+    use aiwg_core::target::Part;
     use aiwg_core::RelPath;
 
     enum Value {
@@ -417,7 +505,10 @@ mod fast {
     fn finish(e: Entry) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
-            part: e.part.unwrap_or_default(),
+            part: match e.part {
+                Some(text) => Part::parse(&text)?,
+                None => Part::Whole,
+            },
             mode: match e.mode?.as_str() {
                 "file" => Mode::File,
                 "section" => Mode::Section,
@@ -499,7 +590,7 @@ mod tests {
     fn entry(path: &str, part: &str) -> LockEntry {
         LockEntry {
             path: RelPath::new(path).unwrap(),
-            part: part.into(),
+            part: Part::parse(part).expect("a valid part"),
             mode: if part.is_empty() {
                 Mode::File
             } else {
@@ -512,6 +603,18 @@ mod tests {
             artifact: "agent:x".into(),
             platforms: vec!["claude-code".into()],
             keys: vec![],
+        }
+    }
+
+    #[test]
+    fn an_unknown_part_is_a_corrupt_lock_naming_its_line() {
+        let text = "version = 1\n\n[[file]]\npath = \"a.md\"\npart = \"bogus\"\nmode = \"file\"\nsha256 = \"ab\"\nsize = 2\nsource = \"s\"\nartifact = \"agent:a\"\n";
+        match Lock::parse("aiwg.lock", text) {
+            Err(LockError::Corrupt { line, message, .. }) => {
+                assert!(message.contains("unknown part `bogus`"), "{message}");
+                assert!(line >= 3, "line {line}");
+            }
+            other => panic!("expected a corrupt lock, got {other:?}"),
         }
     }
 
@@ -576,6 +679,53 @@ mod tests {
     fn check_error(text: &str, expect: &str) {
         let err = Lock::parse("aiwg.lock", text).unwrap_err().to_string();
         assert!(err.contains(expect), "{text:?}: {err}");
+    }
+
+    #[test]
+    fn reserved_paths_in_any_spelling() {
+        for path in [
+            ".git/HEAD",
+            ".GIT/config",
+            ".git./hooks/pre-commit",
+            ".git /x",
+            "Git~1/HEAD",
+            "vendor/lib/.git/config",
+            ".aiwg/history/1/manifest.toml",
+            ".AIWG/agents/a.md",
+            "aiwg.lock",
+            "AIWG.TOML",
+        ] {
+            assert!(reserved(&RelPath::new(path).unwrap()).is_some(), "{path}");
+        }
+        for path in [
+            ".github/x.md",
+            ".gitignore",
+            "docs/aiwg.lock",
+            "a/.aiwg/x",
+            ".gitx/y",
+        ] {
+            assert_eq!(reserved(&RelPath::new(path).unwrap()), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_reserved_entry_is_an_error_naming_its_line_on_both_parsers() {
+        let mut lock = Lock::new();
+        lock.insert(entry("a.md", ""));
+        lock.insert(entry(".git/HEAD", ""));
+        lock.insert(entry("z.md", ""));
+        let text = lock.to_toml();
+        let line = text
+            .lines()
+            .position(|l| l == "path = \".git/HEAD\"")
+            .unwrap()
+            + 1;
+        let expect = format!("aiwg.lock:{line}: entry `.git/HEAD` is inside a git folder");
+        check_error(&text, &expect);
+        // The same through the full TOML parser (a comment the fast path does not know).
+        let edited = text.replace("size = 2\n", "size = 2 # bytes\n");
+        assert!(fast::parse(&edited).is_none());
+        check_error(&edited, &expect);
     }
 
     #[test]
