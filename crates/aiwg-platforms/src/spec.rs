@@ -372,6 +372,10 @@ pub struct BehaviorSpec {
     /// Hook events the platform supports; empty = any.
     #[serde(default)]
     pub events: Vec<String>,
+    /// Claude hook event names → the platform's (Gemini CLI: `PreToolUse` → `BeforeTool`);
+    /// an event not listed keeps its name.
+    #[serde(default)]
+    pub event_names: BTreeMap<String, String>,
     /// Claude tool names in a hook's `matcher` → the names the platform's hooks see; unset =
     /// the `[tools]` table; an empty table keeps Claude's names (Codex reports `Bash`).
     pub matchers: Option<BTreeMap<String, String>>,

@@ -88,6 +88,7 @@ impl Renderer<'_> {
                 command_path.expect("checked above")
             );
             hook.insert("hooks".into(), json!([{"type": "command", "command": run}]));
+            let event = p.behavior.event_names.get(&event).cloned().unwrap_or(event);
             entries.push(MergeEntry {
                 key: vec!["hooks".into(), event],
                 value: Value::Object(hook),
