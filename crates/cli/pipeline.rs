@@ -157,7 +157,6 @@ pub fn render_model(
                 "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
             }
             RenderError::BadPath { .. } => "rename the artifact",
-            RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
         };
         UserError::new(e.to_string(), hint).into()
     })

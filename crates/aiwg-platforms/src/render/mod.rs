@@ -24,6 +24,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use aiwg_core::config::Tiers;
 use aiwg_core::rel_path::RelPathError;
 use aiwg_core::target::{Desired, Origin, Scope, TargetClash, TargetEntry, TargetState};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
@@ -37,7 +38,7 @@ use crate::yaml;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenderOptions {
     /// `[models.<platform>] <tier> = "<id>"`: per-platform tier overrides (id or alias).
-    pub model_overrides: BTreeMap<String, BTreeMap<String, String>>,
+    pub model_overrides: BTreeMap<String, Tiers>,
 }
 
 /// How much a [`Notice`] matters.
@@ -94,14 +95,6 @@ pub enum RenderError {
         /// Why the path is not a valid relative path.
         reason: RelPathError,
     },
-    /// `[models.<platform>]` in `aiwg.toml` names something that is not a tier.
-    #[error("`[models.{platform}]` sets `{tier}`, which is not a model tier (use opus, sonnet, haiku or inherit)")]
-    ModelOverride {
-        /// The platform key as written under `[models]`.
-        platform: String,
-        /// The key that is not `opus`, `sonnet`, `haiku` or `inherit`.
-        tier: String,
-    },
 }
 
 impl From<TargetClash> for RenderError {
@@ -146,17 +139,6 @@ pub fn render(
     scope: Scope,
     options: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
-    for (platform, tiers) in &options.model_overrides {
-        if let Some(tier) = tiers
-            .keys()
-            .find(|t| !matches!(t.as_str(), "opus" | "sonnet" | "haiku" | "inherit"))
-        {
-            return Err(RenderError::ModelOverride {
-                platform: platform.clone(),
-                tier: tier.clone(),
-            });
-        }
-    }
     let mut r = Renderer {
         scope,
         options,
