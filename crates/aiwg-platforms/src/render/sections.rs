@@ -159,9 +159,12 @@ impl Renderer<'_> {
                     } else {
                         "close to"
                     };
+                    let limit = match &p.instructions.limit_note {
+                        Some(note) => note.clone(),
+                        None => format!("the {max} {unit} {} reads", p.name),
+                    };
                     self.notice(p, None, NoticeLevel::Warning, format!(
-                        "aiwg's sections in `{file}` are {used} {unit}, {how} the {max} {unit} {} reads; your own text there counts too (move rules or agents into skills)",
-                        p.name
+                        "aiwg's sections in `{file}` are {used} {unit}, {how} {limit}; your own text there counts too (move rules or agents into skills)"
                     ));
                 }
             }

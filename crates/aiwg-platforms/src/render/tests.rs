@@ -529,3 +529,18 @@ fn headings_nest_under_the_section_title() {
         "###### Deep\n###### Deepest"
     );
 }
+
+#[test]
+fn hermes_words_its_context_limit_as_the_client_computes_it() {
+    let big = format!(
+        "---\ndescription: big\nalways: true\n---\n{}\n",
+        "x".repeat(21_000)
+    );
+    let m = model(&[("rules/big.md", &big)]);
+    let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+    assert!(
+        has_notice(&r, "hermes", "already over the at least 20,000 characters Hermes Agent reads (more with a large context window"),
+        "{:?}",
+        r.notices
+    );
+}
