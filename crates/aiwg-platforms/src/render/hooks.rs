@@ -84,7 +84,7 @@ impl Renderer<'_> {
             let run = format!(
                 "{}{}/{}",
                 p.behavior.command_prefix.get(self.scope),
-                dir,
+                self.rebase(p, dir.clone())?,
                 command_path.expect("checked above")
             );
             hook.insert("hooks".into(), json!([{"type": "command", "command": run}]));

@@ -39,6 +39,10 @@ use crate::yaml;
 pub struct RenderOptions {
     /// `[models.<platform>] <tier> = "<id>"`: per-platform tier overrides (id or alias).
     pub model_overrides: BTreeMap<String, Tiers>,
+    /// User scope: a client home variable that is set (`CODEX_HOME`) → its folder relative to
+    /// the home folder (`""` for home itself). A platform whose `[home]` names the variable
+    /// writes there instead of under its default folder.
+    pub homes: BTreeMap<String, String>,
 }
 
 /// How much a [`Notice`] matters.
@@ -355,6 +359,7 @@ impl Renderer<'_> {
         artifact: String,
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
+        let path = self.rebase(p, path)?;
         self.target.insert(TargetEntry {
             path,
             desired,
@@ -365,6 +370,24 @@ impl Renderer<'_> {
             },
         })?;
         Ok(())
+    }
+
+    /// `path` under the client's home variable, when it is set and the path lies in the
+    /// folder it moves (user scope only).
+    fn rebase(&self, p: &PlatformSpec, path: RelPath) -> Result<RelPath, RenderError> {
+        let moved = (self.scope == Scope::User)
+            .then_some(p.home.as_ref())
+            .flatten()
+            .and_then(|h| Some((h, self.options.homes.get(&h.var)?)))
+            .and_then(|(h, to)| h.rebase(path.as_str(), to));
+        match moved {
+            None => Ok(path),
+            Some(moved) => RelPath::new(&moved).map_err(|reason| RenderError::BadPath {
+                platform: p.id.clone(),
+                artifact: path.to_string(),
+                reason,
+            }),
+        }
     }
 
     fn file(

@@ -145,6 +145,11 @@ impl Renderer<'_> {
             let Some(file) = p.instructions.path(self.scope) else {
                 continue;
             };
+            let file = match RelPath::new(file).map(|f| self.rebase(p, f)) {
+                Ok(Ok(f)) => f.to_string(),
+                _ => file.to_string(),
+            };
+            let file = file.as_str();
             let Some((bytes, chars)) = per_file.get(file).copied() else {
                 continue;
             };

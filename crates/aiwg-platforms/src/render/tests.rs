@@ -544,3 +544,35 @@ fn hermes_words_its_context_limit_as_the_client_computes_it() {
         r.notices
     );
 }
+
+#[test]
+fn user_scope_follows_the_clients_home_variable() {
+    let m = model(&[
+        ("agents/a.md", AGENT),
+        ("rules/r.md", "---\nalways: true\n---\nr\n"),
+    ]);
+    let mut options = RenderOptions::default();
+    options
+        .homes
+        .insert("CODEX_HOME".into(), "state/codex".into());
+    let r = run(&m, &["codex"], Scope::User, &options);
+    let written = paths(&r);
+    assert!(
+        written.contains(&"state/codex/agents/a.toml"),
+        "{written:?}"
+    );
+    assert!(written.contains(&"state/codex/AGENTS.md"), "{written:?}");
+    assert!(
+        !written.iter().any(|p| p.starts_with(".codex/")),
+        "{written:?}"
+    );
+    // Project scope and other platforms are untouched.
+    let r = run(&m, &["codex"], Scope::Project, &options);
+    assert!(paths(&r).contains(&".codex/agents/a.toml"));
+    let r = run(&m, &["claude-code"], Scope::User, &options);
+    assert!(paths(&r).contains(&".claude/agents/a.md"));
+    // The variable naming home itself.
+    options.homes.insert("CODEX_HOME".into(), String::new());
+    let r = run(&m, &["codex"], Scope::User, &options);
+    assert!(paths(&r).contains(&"agents/a.toml"), "{:?}", paths(&r));
+}
