@@ -8,10 +8,12 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod import;
 mod platforms;
 mod qa;
 mod shared_files;

@@ -4,6 +4,7 @@
 //! - [`diag`]: diagnostics with path, line, severity and hint.
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
+//! - [`lenient`]: frontmatter the platforms accept but strict YAML does not, read as written.
 //! - [`source`]: reading a source folder and loading its artifacts.
 //! - [`validate`]: the rules every loaded artifact is checked against.
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod diag;
 pub mod frontmatter;
+pub mod lenient;
 pub mod model;
 pub mod par;
 pub mod read;
