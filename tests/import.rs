@@ -124,3 +124,141 @@ fn the_node_aiwg_oddities_deploy_whole_as_strict_yaml() {
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// A project with two agents, a skill and a rule in `.aiwg/`, and `aiwg.toml` = `config`.
+fn project_with(config: &str) -> Test {
+    let t = git_repo();
+    t.write(
+        ".aiwg/agents/legacy-old.md",
+        "---\nname: legacy-old\ndescription: The old reviewer.\n---\n\nReview the old way.\n",
+    )
+    .write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews changes.\n---\n\nReview the change.\n",
+    )
+    .write(
+        ".aiwg/skills/pdf/SKILL.md",
+        "---\nname: pdf\ndescription: Reads PDF files.\n---\n\nRead the PDF.\n",
+    )
+    .write(
+        ".aiwg/rules/style.md",
+        "---\ndescription: House style.\n---\n\nWrite short sentences.\n",
+    )
+    .write("aiwg.toml", config);
+    t
+}
+
+#[test]
+fn excludes_leave_artifacts_out_globally_and_per_platform() {
+    let t = project_with(
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\nexclude = [\"agent:legacy-*\"]\n\n[platform.openai]\nexclude = [\"skill:pdf\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".claude/agents/reviewer.md"), "{err}");
+    assert!(t.exists(".codex/agents/reviewer.toml"), "{err}");
+    assert!(!t.exists(".claude/agents/legacy-old.md"));
+    assert!(!t.exists(".codex/agents/legacy-old.toml"));
+    assert!(
+        t.exists(".claude/skills/pdf/SKILL.md"),
+        "claude-code keeps the skill"
+    );
+    assert!(
+        !t.exists(".agents/skills/pdf/SKILL.md"),
+        "codex (alias openai) does not"
+    );
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
+    // Dropping the exclude deploys it: the config is read every run.
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\n",
+    );
+    let (code, _, _) = t.run(&["check"]);
+    assert_eq!(code, 1);
+    t.run(&["apply"]);
+    assert!(t.exists(".claude/agents/legacy-old.md"));
+    assert!(t.exists(".agents/skills/pdf/SKILL.md"));
+}
+
+#[test]
+fn bad_excludes_are_errors_with_their_line_and_unmatched_ones_warnings() {
+    let base = "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n";
+    let t = project_with(&format!("{base}exclude = [\"agent:[legacy\"]\n"));
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("aiwg.toml:3: "), "{err}");
+    assert!(err.contains("`[legacy` is not a glob"), "{err}");
+    assert!(!t.exists(".claude"), "nothing deployed");
+
+    t.write("aiwg.toml", &format!("{base}exclude = [\"widget:x\"]\n"));
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown kind `widget`"), "{err}");
+
+    t.write(
+        "aiwg.toml",
+        &format!("{base}[platform.codx]\nexclude = [\"agent:x\"]\n"),
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`[platform.codx]`") && err.contains("codex"),
+        "{err}"
+    );
+
+    t.write(
+        "aiwg.toml",
+        &format!("{base}exclude = [\"agent:nothing-*\"]\n"),
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: aiwg.toml: `agent:nothing-*` in `exclude` matches no artifact"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_per_platform_exclude_on_a_shared_file_is_refused_not_picked() {
+    // Codex and OpenCode both read the rules section of AGENTS.md.
+    let t = project_with(
+        "sources = [\".aiwg\"]\nplatforms = [\"codex\", \"opencode\"]\n[platform.codex]\nexclude = [\"rule:style\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("AGENTS.md"), "{err}");
+    assert!(err.contains("same excludes"), "{err}");
+    assert!(!t.exists("AGENTS.md"));
+    // Codex and Cursor both read `.agents/skills`.
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"codex\", \"cursor\"]\n[platform.codex]\nexclude = [\"skill:pdf\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`.agents/skills/pdf/SKILL.md`"), "{err}");
+    assert!(!t.exists(".agents"));
+}
+
+#[test]
+fn rule_globs_are_checked() {
+    let t = git_repo();
+    t.write(
+        ".aiwg/rules/ts.md",
+        "---\ndescription: TS rules.\nglobs: [\"src/[.ts\", \"src/**.{ts\", \"src/*.{ts,tsx}\"]\n---\n\nUse strict mode.\n",
+    )
+    .write(
+        ".aiwg/rules/cursor-style.md",
+        "---\ndescription: Cursor style, one line.\nglobs: src/*.{ts,tsx}, lib/**\n---\n\nFine.\n",
+    );
+    let (code, out, _) = t.run(&["validate"]);
+    assert_eq!(code, 2, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains(": error: ")).collect();
+    assert_eq!(errors.len(), 2, "{out}");
+    assert!(
+        errors[0].contains(".aiwg/rules/ts.md:3: error: `globs` glob `src/[.ts` is not a glob"),
+        "{out}"
+    );
+    assert!(errors[1].contains("`src/**.{ts` is not a glob"), "{out}");
+}

@@ -8,6 +8,7 @@ mod check_cache;
 mod cli;
 mod commands;
 mod config_edit;
+mod exclude;
 mod frameworks;
 mod pipeline;
 mod project;

@@ -9,8 +9,7 @@ use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, RealSystem};
 use aiwg_platforms::{
-    render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
-    DEFAULT_PLATFORMS,
+    Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered, DEFAULT_PLATFORMS,
 };
 use anyhow::Context as _;
 
@@ -150,16 +149,7 @@ pub fn render_model(
         }
     }
     let options = RenderOptions { model_overrides };
-    render(model, platforms, scope, &options).map_err(|e| {
-        let hint = match &e {
-            RenderError::Clash(_) => {
-                "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
-            }
-            RenderError::BadPath { .. } => "rename the artifact",
-            RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
-        };
-        UserError::new(e.to_string(), hint).into()
-    })
+    crate::exclude::render_excluding(model, platforms, scope, &options, project.config.as_ref())
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right

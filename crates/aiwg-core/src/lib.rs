@@ -9,6 +9,7 @@
 //! - [`validate`]: the rules every loaded artifact is checked against.
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
+//! - [`exclude`]: `kind:glob` artifact patterns for `exclude` in `aiwg.toml`.
 //! - [`par`]: an order-keeping parallel map for loading many files.
 //! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
@@ -17,6 +18,7 @@
 
 pub mod config;
 pub mod diag;
+pub mod exclude;
 pub mod frontmatter;
 pub mod lenient;
 pub mod model;

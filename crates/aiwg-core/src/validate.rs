@@ -90,6 +90,7 @@ const RULES: &[Rule] = &[
     body_not_empty,
     model_id,
     skill_fields,
+    globs_parse,
     behavior_event,
     behavior_command,
     runbook_structure,
@@ -454,6 +455,60 @@ fn skill_fields(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Why `glob` is not a glob (the platforms' matchers share globset's syntax: `*`, `**`, `?`,
+/// `[...]`, `{a,b}`), or `None` when it is one.
+pub fn glob_problem(glob: &str) -> Option<String> {
+    globset::Glob::new(glob).err().map(|e| e.kind().to_string())
+}
+
+/// `s` split at the commas that are not inside `{...}`, each part trimmed, empty ones left out.
+fn split_outside_braces(s: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (at, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&s[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn globs_parse(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    for key in ["globs", "paths", "applyTo"] {
+        let globs: Vec<String> = match a.frontmatter.get(key) {
+            // Cursor writes `globs: a, b` on one line; a comma inside `{...}` is the glob's own.
+            Some(Value::String(s)) => split_outside_braces(s),
+            _ => a.frontmatter.list(key),
+        };
+        for glob in globs {
+            if let Some(problem) = glob_problem(&glob) {
+                out.push(
+                    Diagnostic::error(
+                        f.display,
+                        Some(f.line_of(key)),
+                        format!("`{key}` glob `{glob}` is not a glob: {problem}"),
+                    )
+                    .with_hint(
+                        "close every `[` and `{`, and escape a literal one as `[[]` or `\\{`",
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn behavior_event(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     if a.kind != Kind::Behavior {
         return;
@@ -585,6 +640,17 @@ mod tests {
         for bad in ["", ".", "..", "a/b", "a\\b", "con", "nul", "lpt1"] {
             assert!(!is_safe_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn globs_are_checked_with_the_commas_of_braces_kept() {
+        assert_eq!(
+            split_outside_braces("src/*.{ts,tsx}, lib/**"),
+            vec!["src/*.{ts,tsx}", "lib/**"]
+        );
+        assert_eq!(glob_problem("src/**/*.{ts,tsx}"), None);
+        assert!(glob_problem("src/[.ts").is_some());
+        assert!(glob_problem("src/**.{ts").is_some());
     }
 
     #[test]
