@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use aiwg_core::config::Config;
 use aiwg_core::exclude::{is_excluded, ArtifactPattern};
-use aiwg_core::target::{Scope, TargetState};
+use aiwg_core::target::{Part, Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_platforms::{render, PlatformSpec, Registry, RenderError, RenderOptions, Rendered};
 
@@ -73,7 +73,7 @@ pub fn render_excluding(
     let mut notices = Vec::new();
     // What each set would have got without its own excludes: if another set still writes
     // one of those paths, this set reads the excluded artifact there.
-    let mut left_out: Vec<(RelPath, String, Vec<&PlatformSpec>)> = Vec::new();
+    let mut left_out: Vec<(RelPath, Part, Vec<&PlatformSpec>)> = Vec::new();
     for (patterns, members) in groups {
         let model = Model {
             artifacts: kept
@@ -85,7 +85,7 @@ pub fn render_excluding(
         };
         let rendered = render(&model, &members, scope, options).map_err(render_error)?;
         if !patterns.is_empty() {
-            let own: HashSet<(&RelPath, String)> = rendered
+            let own: HashSet<(&RelPath, Part)> = rendered
                 .target
                 .entries()
                 .map(|e| (&e.path, e.desired.part()))
@@ -104,14 +104,14 @@ pub fn render_excluding(
         }
         notices.extend(rendered.notices);
     }
-    let wanted: HashSet<(&RelPath, String)> = target
+    let wanted: HashSet<(&RelPath, Part)> = target
         .entries()
         .map(|e| (&e.path, e.desired.part()))
         .collect();
     for (path, part, members) in &left_out {
         if wanted.contains(&(path, part.clone())) {
             let ids: Vec<&str> = members.iter().map(|p| p.id.as_str()).collect();
-            let part = if part.is_empty() {
+            let part = if part.is_whole() {
                 String::new()
             } else {
                 format!(" ({part})")

@@ -8,9 +8,7 @@ use std::time::Duration;
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, RealSystem};
-use aiwg_platforms::{
-    Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered, DEFAULT_PLATFORMS,
-};
+use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
@@ -37,15 +35,17 @@ pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
     }
 }
 
-/// The platforms: `--platforms`, else `aiwg.toml`, else [`DEFAULT_PLATFORMS`]. An unknown id is
-/// an error with a did-you-mean (a typo must never make a check pass).
+/// The platforms: `--platforms`, else `aiwg.toml`, else the `default = true` platforms. An
+/// unknown id is an error with a did-you-mean (a typo must never make a check pass).
+/// Detection is only for `aiwg use`, which writes its choice into `aiwg.toml`: a config-less
+/// run that detected platforms would change its own selection with the files it writes.
 pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<&'static PlatformSpec>> {
     let asked: Vec<String> = if !args.is_empty() {
         args.to_vec()
     } else {
         match &project.config {
             Some(c) if !c.platforms.is_empty() => c.platforms.clone(),
-            _ => DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect(),
+            _ => return Ok(Registry::builtin().defaults()),
         }
     };
     Registry::builtin()
