@@ -262,3 +262,516 @@ fn rule_globs_are_checked() {
     );
     assert!(errors[1].contains("`src/**.{ts` is not a glob"), "{out}");
 }
+
+/// Writes `files` (path, text) into the project of `t`.
+fn lay_out(t: &Test, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        t.write(path, text);
+    }
+}
+
+/// The paths `aiwg plan --json` would touch (anything not `unchanged`), with their action.
+fn planned(t: &Test) -> Vec<(String, String)> {
+    let (code, out, err) = t.run(&["plan", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Imports the layout `files`, then checks the round trip: every file of the layout that the
+/// plan does not touch is one aiwg now writes byte for byte (or leaves alone); the ones it
+/// touches are exactly `differ` (each a conflict `aiwg diff` shows). A second import writes
+/// nothing. Returns the test for more checks.
+fn round_trip(files: &[(&str, &str)], from: &str, differ: &[&str]) -> Test {
+    let t = git_repo();
+    lay_out(&t, files);
+    let (code, out, err) = t.run(&["import", "--from", from]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.lines().all(|l| l.starts_with("wrote\t.aiwg/")), "{out}");
+    let touched = planned(&t);
+    let mut conflicts: Vec<&str> = Vec::new();
+    for (path, _) in files {
+        if let Some((_, action)) = touched.iter().find(|(p, _)| p == path) {
+            assert_eq!(action, "conflict", "{path}: {touched:?}");
+            conflicts.push(path);
+        }
+    }
+    assert_eq!(conflicts, differ, "{touched:?}\n{err}");
+    let (_, diff, _) = t.run(&["diff"]);
+    for path in differ {
+        assert!(diff.contains(&format!("b/{path}")), "{path} not in\n{diff}");
+    }
+    // Import is idempotent: nothing new, nothing overwritten.
+    let (code, out, err) = t.run(&["import", "--from", from]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().all(|l| l.starts_with("unchanged\t")), "{out}");
+    assert!(err.contains(" 0 files to write"), "{err}");
+    // After apply (forcing the files that differ), check is clean and import finds nothing
+    // new: what aiwg manages now is left out.
+    let (code, _, err) = t.run(&["apply", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = t.run(&["import", "--from", from]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("wrote"), "{out}");
+    t
+}
+
+const CLAUDE_LAYOUT: &[(&str, &str)] = &[
+    (
+        ".claude/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews changes before they merge.\ntools: Read, Grep, Glob\nmodel: sonnet\ncolor: blue\n---\n\nReview the change for bugs first, style last.\n",
+    ),
+    (
+        // Keys in another order than aiwg writes them: imported, but not byte-identical.
+        ".claude/agents/planner.md",
+        "---\ndescription: Plans work in small steps.\nname: planner\nmodel: opus\n---\n\nPlan the work.\n",
+    ),
+    (
+        ".claude/commands/ship.md",
+        "---\ndescription: Cut a release\nargument-hint: <version>\nallowed-tools: Bash(git tag:*)\n---\n\nTag and release $ARGUMENTS.\n",
+    ),
+    (
+        ".claude/skills/pdf-notes/SKILL.md",
+        "---\nname: pdf-notes\ndescription: Summarises a PDF into notes. Use when given a PDF.\nallowed-tools: Read Bash\n---\n\nRun `scripts/extract.sh` on the file, then summarise.\n",
+    ),
+    (".claude/skills/pdf-notes/scripts/extract.sh", "#!/bin/sh\npdftotext \"$1\" -\n"),
+    (
+        ".claude/rules/typescript.md",
+        "---\npaths: [src/**/*.ts]\n---\n\nUse strict TypeScript.\n",
+    ),
+    ("CLAUDE.md", "# Project\n\nWe use pnpm, never npm.\n"),
+];
+
+#[test]
+fn import_round_trips_a_claude_code_layout() {
+    let t = round_trip(CLAUDE_LAYOUT, "claude-code", &[".claude/agents/planner.md"]);
+    assert_eq!(
+        t.read(".aiwg/agents/reviewer.md"),
+        CLAUDE_LAYOUT[0].1,
+        "Claude Code files are sources as they are"
+    );
+    assert!(t
+        .read(".aiwg/rules/claude-md.md")
+        .contains("We use pnpm, never npm."));
+    assert_eq!(
+        t.read("CLAUDE.md"),
+        CLAUDE_LAYOUT[6].1,
+        "the user's file is left alone"
+    );
+    let config = t.read("aiwg.toml");
+    assert!(config.contains("sources = [\".aiwg\"]"), "{config}");
+    assert!(config.contains("platforms = [\"claude-code\"]"), "{config}");
+}
+
+const CURSOR_LAYOUT: &[(&str, &str)] = &[
+    (
+        ".cursor/rules/house-style.mdc",
+        "---\ndescription: House style\nalwaysApply: true\n---\n\nWrite short sentences.\n",
+    ),
+    (
+        ".cursor/rules/react.mdc",
+        "---\ndescription: React components\nglobs: src/**/*.tsx\nalwaysApply: false\n---\n\nUse function components.\n",
+    ),
+    (
+        ".cursor/agents/explainer.md",
+        "---\nname: explainer\ndescription: Explains code to newcomers.\n---\n\nExplain the code simply.\n",
+    ),
+    (".cursor/commands/tidy.md", "Tidy the imports of $ARGUMENTS.\n"),
+];
+
+#[test]
+fn import_round_trips_a_cursor_layout() {
+    let t = round_trip(CURSOR_LAYOUT, "cursor", &[]);
+    let rule = t.read(".aiwg/rules/react.md");
+    assert!(rule.contains("globs: src/**/*.tsx"), "{rule}");
+    assert!(
+        !rule.contains("alwaysApply"),
+        "activation comes from the globs: {rule}"
+    );
+    assert!(t
+        .read(".aiwg/rules/house-style.md")
+        .contains("always: true"));
+}
+
+const COPILOT_LAYOUT: &[(&str, &str)] = &[
+    (
+        ".github/instructions/python.instructions.md",
+        "---\ndescription: Python code\napplyTo: \"**/*.py\"\n---\n\nUse type hints.\n",
+    ),
+    (
+        ".github/prompts/explain.prompt.md",
+        "---\ndescription: Explain a file\nagent: agent\n---\n\nExplain ${input:arguments} line by line.\n",
+    ),
+    (
+        ".github/agents/auditor.agent.md",
+        "---\nname: auditor\ndescription: Audits dependencies.\ntools: [read, execute]\n---\n\nAudit the lock file.\n",
+    ),
+    (
+        ".github/copilot-instructions.md",
+        "Answer in English.\n",
+    ),
+];
+
+#[test]
+fn import_round_trips_a_copilot_layout() {
+    let t = round_trip(COPILOT_LAYOUT, "copilot", &[]);
+    let prompt = t.read(".aiwg/commands/explain.md");
+    assert!(
+        prompt.contains("Explain $ARGUMENTS line by line."),
+        "{prompt}"
+    );
+    assert!(
+        !prompt.contains("agent: agent"),
+        "a literal of the template is not a source key: {prompt}"
+    );
+    let agent = t.read(".aiwg/agents/auditor.md");
+    assert!(
+        agent.contains("tools: [Read, Bash]"),
+        "tool names mapped back: {agent}"
+    );
+    assert!(t
+        .read(".aiwg/rules/copilot-instructions-md.md")
+        .contains("Answer in English."));
+}
+
+#[test]
+fn import_takes_the_users_text_of_agents_md_not_aiwgs_sections() {
+    let files: &[(&str, &str)] = &[(
+        "AGENTS.md",
+        "# Team notes\n\nRun `make test` before pushing.\n\n<!-- aiwg:begin sdlc:rules -->\nNot ours to import.\n<!-- aiwg:end sdlc:rules -->\n",
+    )];
+    let t = git_repo();
+    lay_out(&t, files);
+    let (code, out, err) = t.run(&["import", "--from", "codex"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "wrote\t.aiwg/rules/agents-md.md\n", "{err}");
+    let rule = t.read(".aiwg/rules/agents-md.md");
+    assert!(rule.contains("Run `make test` before pushing."), "{rule}");
+    assert!(!rule.contains("Not ours"), "{rule}");
+    assert!(err.contains("stays in `AGENTS.md` too"), "{err}");
+}
+
+const RULESYNC_LAYOUT: &[(&str, &str)] = &[
+    (
+        ".rulesync/rules/overview.md",
+        "---\nroot: true\ntargets: [\"*\"]\ndescription: Project overview\nglobs: [\"**/*\"]\n---\n\nThis is a Rust workspace.\n",
+    ),
+    (
+        ".rulesync/rules/tests.md",
+        "---\ntargets: [claudecode, cursor]\ndescription: Test files\nglobs: [\"tests/**/*.rs\"]\n---\n\nName tests after what they prove.\n",
+    ),
+    (
+        ".rulesync/subagents/planner.md",
+        "---\nname: planner\ntargets: [\"*\"]\ndescription: Plans work\nclaudecode:\n  model: opus\n---\n\nPlan the work in steps.\n",
+    ),
+    (
+        ".rulesync/commands/review.md",
+        "---\ndescription: Review the diff\ntargets: [\"*\"]\n---\n\nReview $ARGUMENTS.\n",
+    ),
+    (
+        ".rulesync/skills/changelog/SKILL.md",
+        "---\nname: changelog\ndescription: Writes changelog entries. Use before a release.\n---\n\nWrite the entry.\n",
+    ),
+];
+
+#[test]
+fn import_reads_rulesync_sources() {
+    let t = git_repo();
+    lay_out(&t, RULESYNC_LAYOUT);
+    let (code, out, err) = t.run(&["import", "--from", "rulesync"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert!(t.read(".aiwg/rules/overview.md").contains("always: true"));
+    let tests = t.read(".aiwg/rules/tests.md");
+    assert!(tests.contains("globs: [tests/**/*.rs]"), "{tests}");
+    assert!(!tests.contains("targets"), "{tests}");
+    let planner = t.read(".aiwg/agents/planner.md");
+    assert!(
+        planner.contains("model: opus"),
+        "claudecode keys lifted: {planner}"
+    );
+    assert!(
+        err.contains("rulesync keys not imported") && err.contains("`targets`"),
+        "{err}"
+    );
+    let (code, _, err) = t.run(&["validate"]);
+    assert_eq!(code, 0, "{err}");
+    // Deploys like any source; a second import changes nothing.
+    let (code, _, err) = t.run(&["apply", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = t.run(&["import", "--from", "rulesync"]);
+    assert_eq!((code, out.matches("unchanged").count()), (0, 5), "{out}");
+}
+
+#[test]
+fn import_reads_ruler_sources() {
+    let t = git_repo();
+    lay_out(
+        &t,
+        &[
+            (
+                ".ruler/AGENTS.md",
+                "# Conventions\n\nPrefer small pull requests.\n",
+            ),
+            (".ruler/style/naming.md", "Name things for what they do.\n"),
+            (".ruler/ruler.toml", "default_agents = [\"claude\"]\n"),
+        ],
+    );
+    let (code, out, err) = t.run(&["import", "--from", "ruler"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out, "wrote\t.aiwg/rules/agents.md\nwrote\t.aiwg/rules/naming.md\n",
+        "{err}"
+    );
+    assert!(t
+        .read(".aiwg/rules/naming.md")
+        .starts_with("---\nalways: true\n---\n"));
+    let (code, _, err) = t.run(&["apply", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t
+        .read(".claude/rules/naming.md")
+        .contains("Name things for what they do."));
+}
+
+#[test]
+fn the_same_artifact_on_several_platforms_is_one_source_and_differences_are_reported() {
+    let t = git_repo();
+    let body = "\nReview the change.\n";
+    lay_out(
+        &t,
+        &[
+            (
+                ".claude/agents/reviewer.md",
+                &format!("---\nname: reviewer\ndescription: Reviews changes.\ntools: Read, Grep\n---\n{body}"),
+            ),
+            (
+                ".cursor/agents/reviewer.md",
+                &format!("---\nname: reviewer\ndescription: Reviews changes.\n---\n{body}"),
+            ),
+            (
+                ".github/agents/reviewer.agent.md",
+                &format!("---\nname: reviewer\ndescription: Reviews every change.\ntools: [read, search]\n---\n{body}"),
+            ),
+        ],
+    );
+    let (code, out, err) = t.run(&["import"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out, "wrote\t.aiwg/agents/reviewer.md\n",
+        "one source: {err}"
+    );
+    assert!(
+        err.contains("warning: agent:reviewer: the copies differ")
+            && err.contains("`description` is `Reviews changes.` in `.claude/agents/reviewer.md` but `Reviews every change.` in `.github/agents/reviewer.agent.md`"),
+        "{err}"
+    );
+    // Copilot's `search` stands for Grep and Glob: not a difference worth reporting.
+    assert!(!err.contains("`tools`"), "{err}");
+    assert_eq!(
+        t.read(".aiwg/agents/reviewer.md"),
+        t.read(".claude/agents/reviewer.md")
+    );
+}
+
+#[test]
+fn clashes_are_reported_and_never_overwritten_and_managed_files_are_left_out() {
+    let t = git_repo();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Mine.\n---\n\nMine.\n",
+    )
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    // The managed copy is not imported back; a hand-written skill clashes with an existing source.
+    t.write(
+        ".claude/skills/notes/SKILL.md",
+        "---\nname: notes\ndescription: Takes notes.\n---\n\nTake notes.\n",
+    )
+    .write(
+        ".aiwg/skills/notes/SKILL.md",
+        "---\nname: notes\ndescription: Other.\n---\n\nOther.\n",
+    );
+    let (code, out, err) = t.run(&["import"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("clash: `.aiwg/skills/notes/SKILL.md` exists with other content"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 file aiwg manages (aiwg.lock) left out"),
+        "{err}"
+    );
+    assert!(
+        t.read(".aiwg/skills/notes/SKILL.md").contains("Other."),
+        "not overwritten"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn import_treats_the_repository_as_hostile() {
+    let t = git_repo();
+    let outside = t.home().join("secret.md");
+    std::fs::write(
+        &outside,
+        "---\nname: secret\ndescription: x\n---\n\nsecret\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.root().join(".claude/agents")).unwrap();
+    std::os::unix::fs::symlink(&outside, t.root().join(".claude/agents/secret.md")).unwrap();
+    t.write(
+        ".claude/agents/inside.md",
+        "---\nname: inside\ndescription: In.\n---\n\nIn.\n",
+    );
+    std::os::unix::fs::symlink(
+        t.root().join(".claude/agents/inside.md"),
+        t.root().join(".claude/agents/alias.md"),
+    )
+    .unwrap();
+    let huge = format!(
+        "---\nname: huge\ndescription: x\n---\n{}",
+        "a".repeat(2 << 20)
+    );
+    t.write(".claude/agents/huge.md", &huge);
+    std::fs::write(
+        t.root().join(".claude/agents/latin1.md"),
+        b"---\nname: l\n---\n\xe9\n",
+    )
+    .unwrap();
+    // A `.aiwg` that leads outside: nothing is written through it.
+    std::fs::create_dir_all(t.home().join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(t.home().join("elsewhere"), t.root().join(".aiwg")).unwrap();
+    let (code, _, err) = t.run(&["import", "--from", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("skipped: `.claude/agents/secret.md`: symlink to"),
+        "{err}"
+    );
+    assert!(err.contains("skipped: `.claude/agents/huge.md`"), "{err}");
+    assert!(
+        err.contains("skipped: `.claude/agents/latin1.md`: not UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("leads outside the repository"), "{err}");
+    assert!(files_under(&t.home().join("elsewhere")).is_empty());
+    // With a real `.aiwg`, the link inside the repository is read, the rest still skipped.
+    std::fs::remove_file(t.root().join(".aiwg")).unwrap();
+    let (code, out, err) = t.run(&["import", "--from", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(".aiwg/agents/inside.md"), "{out}");
+    assert!(!out.contains("secret") && !out.contains("huge"), "{out}");
+}
+
+#[test]
+fn adopt_takes_a_hand_edit_back_into_the_source() {
+    let t = git_repo();
+    let source = "---\nname: reviewer\ndescription: Reviews changes.\ntools: Read, Grep\n# the team's favourite\nmodel: sonnet\n---\n\nReview the change.\n";
+    t.write(".aiwg/agents/reviewer.md", source).write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"cursor\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let edited = t
+        .read(".claude/agents/reviewer.md")
+        .replace("Review the change.", "Review the change, then the tests.");
+    t.write(".claude/agents/reviewer.md", &edited);
+    let (code, _, _) = t.run(&["apply"]);
+    assert_eq!(code, 1, "an edit is a conflict");
+    let (code, _, err) = t.run(&["adopt", ".claude/agents/reviewer.md", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        t.read(".aiwg/agents/reviewer.md"),
+        source,
+        "a dry run writes nothing"
+    );
+    let (code, _, err) = t.run(&["adopt", ".claude/agents/reviewer.md"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("into `.aiwg/agents/reviewer.md`"), "{err}");
+    assert!(err.contains("1 other platform file"), "{err}");
+    // The source keeps its own frontmatter lines (the comment too); only the body changed.
+    assert_eq!(
+        t.read(".aiwg/agents/reviewer.md"),
+        source.replace("Review the change.", "Review the change, then the tests.")
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t
+        .read(".cursor/agents/reviewer.md")
+        .contains("then the tests."));
+    assert_eq!(t.read(".claude/agents/reviewer.md"), edited);
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
+
+    // A frontmatter edit through another platform's tables: Cursor's `fast` is the haiku tier.
+    let cursor = t.read(".cursor/agents/reviewer.md").replace(
+        "description: Reviews changes.\n",
+        "description: Reviews changes.\nmodel: fast\n",
+    );
+    t.write(".cursor/agents/reviewer.md", &cursor);
+    let (code, _, err) = t.run(&["adopt", ".cursor/agents/reviewer.md"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(".aiwg/agents/reviewer.md").contains("model: haiku"));
+    assert!(
+        t.read(".aiwg/agents/reviewer.md")
+            .contains("tools: Read, Grep"),
+        "keys Cursor lacks stay"
+    );
+}
+
+#[test]
+fn adopt_refuses_when_the_mapping_back_is_not_exact() {
+    let t = git_repo();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews changes.\n---\n\nReview.\n",
+    )
+    .write(".aiwg/rules/style.md", "Short sentences.\n")
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"cursor\", \"codex\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let before = t.read(".aiwg/agents/reviewer.md");
+    // A key Cursor's agent format does not carry.
+    let edited = t
+        .read(".cursor/agents/reviewer.md")
+        .replace("---\n\n", "color: red\n---\n\n");
+    t.write(".cursor/agents/reviewer.md", &edited);
+    let (code, _, err) = t.run(&["adopt", ".cursor/agents/reviewer.md"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("would render differently (line 4: edited `color: red`"),
+        "{err}"
+    );
+    assert_eq!(
+        t.read(".aiwg/agents/reviewer.md"),
+        before,
+        "nothing written"
+    );
+    // A section of a shared file, and a file aiwg did not write.
+    let (code, _, err) = t.run(&["adopt", "AGENTS.md"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("aiwg owns only parts of it"), "{err}");
+    t.write("notes.md", "mine\n");
+    let (code, _, err) = t.run(&["adopt", "notes.md"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a file aiwg manages whole"), "{err}");
+}

@@ -10,6 +10,7 @@ mod commands;
 mod config_edit;
 mod exclude;
 mod frameworks;
+mod import;
 mod pipeline;
 mod project;
 
