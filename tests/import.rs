@@ -107,9 +107,9 @@ fn the_node_aiwg_oddities_deploy_whole_as_strict_yaml() {
         "{hint}"
     );
     // Every Markdown file aiwg wrote has frontmatter strict YAML reads.
-    let mut checked = 0;
+    let mut checked = Vec::new();
     for rel in files_under(&t.root()) {
-        if !(rel.ends_with(".md") || rel.ends_with(".mdc")) || rel.starts_with(".git") {
+        if !(rel.ends_with(".md") || rel.ends_with(".mdc")) || rel.starts_with(".git/") {
             continue;
         }
         let text = t.read(&rel);
@@ -117,10 +117,23 @@ fn the_node_aiwg_oddities_deploy_whole_as_strict_yaml() {
         if let Some(yaml) = split.yaml {
             aiwg_core::frontmatter::parse(yaml, split.yaml_line)
                 .unwrap_or_else(|e| panic!("{rel}: {e:?}\n{yaml}"));
-            checked += 1;
+            checked.push(rel);
         }
     }
-    assert!(checked > 20, "{checked}");
+    for dir in [
+        ".claude/agents",
+        ".claude/commands",
+        ".github/prompts",
+        ".cursor/agents",
+    ] {
+        for file in files_under(&t.root().join(dir)) {
+            let rel = format!("{dir}/{file}");
+            assert!(
+                checked.contains(&rel),
+                "{rel} has no frontmatter: {checked:?}"
+            );
+        }
+    }
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 0, "{err}");
 }

@@ -9,10 +9,12 @@
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `hostile`: a cloned repository is untrusted: each case commits, clones, and runs aiwg.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod hostile;
 mod import;
 mod platforms;
 mod qa;

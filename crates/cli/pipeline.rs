@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, RealSystem};
@@ -14,6 +15,7 @@ use anyhow::Context as _;
 use crate::cli::{ScopeArg, TargetArgs};
 use crate::commands::UserError;
 use crate::project::{self, Project};
+use crate::trust;
 
 /// How often a waiting command looks at the process lock again.
 pub const LOCK_POLL: Duration = Duration::from_millis(50);
@@ -26,13 +28,20 @@ pub fn lock_wait() -> Duration {
         .map_or(Duration::from_secs(10), Duration::from_millis)
 }
 
-/// The scope: `--scope`, else `aiwg.toml`, else project.
-pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
-    match arg {
+/// The scope: `--scope`, else `aiwg.toml`, else project. `scope = "user"` from the file
+/// needs consent (`trust`): a cloned repository must not widen to the home folder by itself.
+pub fn scope(project: &Project, arg: Option<ScopeArg>) -> anyhow::Result<Scope> {
+    Ok(match arg {
         Some(ScopeArg::Project) => Scope::Project,
         Some(ScopeArg::User) => Scope::User,
-        None => project.config.as_ref().map_or(Scope::Project, |c| c.scope),
-    }
+        None => {
+            trust::require(
+                project,
+                trust::user_scope_item(project).into_iter().collect(),
+            )?;
+            project.config.as_ref().map_or(Scope::Project, |c| c.scope)
+        }
+    })
 }
 
 /// The platforms: `--platforms`, else `aiwg.toml`, else the `default = true` platforms. An
@@ -70,6 +79,8 @@ pub struct ReadFolder {
 /// [`load_model`], also telling what it read of each folder source (bundled ones are in the
 /// binary): the check cache compares it with what it records.
 pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
+    // Nothing outside the project is read without consent.
+    trust::require(project, trust::outside_sources(project))?;
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
@@ -149,7 +160,62 @@ pub fn render_model(
         }
     }
     let options = RenderOptions { model_overrides };
-    crate::exclude::render_excluding(model, platforms, scope, &options, project.config.as_ref())
+    let rendered = crate::exclude::render_excluding(
+        model,
+        platforms,
+        scope,
+        &options,
+        project.config.as_ref(),
+    )?;
+    check_target_caps(&rendered.target)?;
+    Ok(rendered)
+}
+
+/// The largest file aiwg writes (an asset is at most 10 MiB; a rendered file is its
+/// artifact's text with a few lines around it).
+pub const MAX_TARGET_FILE_BYTES: u64 = 16 << 20;
+/// The most bytes one deployment writes, every platform's copy counted.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 256 << 20;
+
+/// Refuses a target state with a file over [`MAX_TARGET_FILE_BYTES`] or more than
+/// [`MAX_DEPLOYMENT_BYTES`] in all, before anything is planned or written.
+pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
+    use aiwg_core::target::Desired;
+    let mut total = 0u64;
+    for entry in target.entries() {
+        let size = match &entry.desired {
+            Desired::File { bytes, .. } => bytes.len() as u64,
+            Desired::Section { text, .. } => text.len() as u64,
+            Desired::Merge { entries, .. } => entries
+                .iter()
+                .map(|e| e.value.to_string().len() as u64)
+                .sum(),
+        };
+        if size > MAX_TARGET_FILE_BYTES {
+            return Err(UserError::new(
+                format!(
+                    "`{}` would be {size} bytes (wanted by {}); the cap for one file is {} MiB",
+                    escape(entry.path.as_str()),
+                    escape(&entry.origin.to_string()),
+                    MAX_TARGET_FILE_BYTES >> 20
+                ),
+                "make the artifact smaller, or leave the platform out (`--platforms`)",
+            )
+            .into());
+        }
+        total += size;
+    }
+    if total > MAX_DEPLOYMENT_BYTES {
+        return Err(UserError::new(
+            format!(
+                "the platforms would get {total} bytes in all; the cap for one deployment is {} MiB",
+                MAX_DEPLOYMENT_BYTES >> 20
+            ),
+            "deploy to fewer platforms (`--platforms`), or keep large files outside the sources",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right
@@ -181,13 +247,17 @@ pub fn print_notices(notices: &[Notice]) {
             .collect();
         if !notes.is_empty() {
             let platform = &platform_notices[0].platform;
-            let _ = writeln!(stderr, "note: {platform}: {}", notes.join("; "));
+            let _ = writeln!(
+                stderr,
+                "note: {platform}: {}",
+                escape_lines(&notes.join("; "))
+            );
         }
         for n in platform_notices
             .iter()
             .filter(|n| n.level == NoticeLevel::Warning)
         {
-            let _ = writeln!(stderr, "warning: {n}");
+            let _ = writeln!(stderr, "warning: {}", escape_lines(&n.to_string()));
         }
     }
 }
@@ -239,6 +309,8 @@ pub fn prepare(project: &Project, target: &TargetArgs) -> anyhow::Result<Prepare
 pub struct ReadInputs {
     pub platforms: Vec<&'static PlatformSpec>,
     pub folders: Vec<ReadFolder>,
+    /// The model's behaviors (executable hooks), for consent and the `hook:` lines.
+    pub hooks: Vec<trust::Hook>,
 }
 
 /// [`prepare`], also returning the platforms it resolved and what it read of each folder
@@ -247,9 +319,10 @@ pub fn prepare_read(
     project: &Project,
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
-    let scope = scope(project, target.scope);
+    let scope = scope(project, target.scope)?;
     let platforms = platforms(project, &target.platforms)?;
     let (model, folders) = load_model_read(project)?;
+    let hooks = trust::hooks(project, &model);
     let rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
     let deployment = Deployment::open(project, scope)?;
@@ -257,7 +330,12 @@ pub fn prepare_read(
         rendered,
         deployment,
     };
-    Ok((prepared, ReadInputs { platforms, folders }))
+    let read = ReadInputs {
+        platforms,
+        folders,
+        hooks,
+    };
+    Ok((prepared, read))
 }
 
 /// The folders one scope deploys into, and the Systems on them.
@@ -287,9 +365,7 @@ impl Deployment {
                         "set `HOME` to deploy with `--scope user`",
                     )
                 })?;
-                let aiwg_home = std::env::var_os("AIWG_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home.join(".aiwg"));
+                let aiwg_home = trust::aiwg_home().unwrap_or_else(|| home.join(".aiwg"));
                 (home, Some(aiwg_home))
             }
         };
@@ -337,14 +413,16 @@ impl Deployment {
 
     /// `path` (relative to the root) as the user should read it: relative to the current
     /// folder when it lies below it; in user scope, `~/...` otherwise.
+    /// Terminal controls in it are escaped: a path can come from the repository.
     pub fn display(&self, path: &RelPath) -> String {
-        match self.scope {
+        let shown = match self.scope {
             Scope::Project => display_under(&self.root, path),
             Scope::User => {
                 let cwd = std::env::current_dir().ok();
                 display_in_home(&self.root, cwd.as_deref(), path)
             }
-        }
+        };
+        escape(&shown).into_owned()
     }
 
     /// The target path named by `arg` (relative to `cwd`), if it lies under the root.
@@ -394,7 +472,10 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         }
         let origin = item
             .origin()
-            .map(|o| format!(" (wanted by `{}` from `{}`)", o.artifact, o.source))
+            .map(|o| {
+                let (artifact, source) = (escape(&o.artifact), escape(&o.source));
+                format!(" (wanted by `{artifact}` from `{source}`)")
+            })
             .unwrap_or_default();
         let _ = writeln!(
             stderr,
@@ -479,6 +560,36 @@ mod tests {
         check(None, "~/.claude/agents/a.md");
         check(Some("/h"), ".claude/agents/a.md");
         check(Some("/h/.claude"), "agents/a.md");
+    }
+
+    #[test]
+    fn target_caps_refuse_one_big_file_and_a_big_total() {
+        use aiwg_core::target::{Desired, Origin, TargetEntry};
+        let file = |path: &str, size: usize| TargetEntry {
+            path: RelPath::new(path).unwrap(),
+            desired: Desired::File {
+                bytes: vec![b'x'; size],
+                executable: false,
+            },
+            origin: Origin {
+                source: ".aiwg".into(),
+                artifact: "skill:s".into(),
+                platforms: vec!["claude-code".into()],
+            },
+        };
+        let mut one = TargetState::new();
+        one.insert(file("a/big.bin", (16 << 20) + 1)).unwrap();
+        let e = printed(&check_target_caps(&one).unwrap_err());
+        assert!(e.contains("`a/big.bin`") && e.contains("skill:s"), "{e}");
+        let mut many = TargetState::new();
+        for i in 0..17 {
+            many.insert(file(&format!("d/{i}.bin"), 16 << 20)).unwrap();
+        }
+        let e = printed(&check_target_caps(&many).unwrap_err());
+        assert!(e.contains("256 MiB"), "{e}");
+        let mut fine = TargetState::new();
+        fine.insert(file("ok.bin", 16 << 20)).unwrap();
+        assert!(check_target_caps(&fine).is_ok());
     }
 
     /// The whole message as `main` prints it (`{:#}`: the error and its causes).

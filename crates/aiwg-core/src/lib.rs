@@ -2,6 +2,7 @@
 //!
 //! - [`rel_path`]: `RelPath`, a relative path that cannot escape its root.
 //! - [`diag`]: diagnostics with path, line, severity and hint.
+//! - [`escape`]: escaping terminal controls and bidi overrides in text printed for a person.
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
 //! - [`lenient`]: frontmatter the platforms accept but strict YAML does not, read as written.
@@ -18,6 +19,7 @@
 
 pub mod config;
 pub mod diag;
+pub mod escape;
 pub mod exclude;
 pub mod frontmatter;
 pub mod lenient;

@@ -461,38 +461,9 @@ pub fn glob_problem(glob: &str) -> Option<String> {
     globset::Glob::new(glob).err().map(|e| e.kind().to_string())
 }
 
-/// `s` split at the commas that are not inside `{...}`, each part trimmed, empty ones left out.
-fn split_outside_braces(s: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0);
-    for (at, c) in s.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&s[start..at]);
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 fn globs_parse(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     for key in ["globs", "paths", "applyTo"] {
-        let globs: Vec<String> = match a.frontmatter.get(key) {
-            // Cursor writes `globs: a, b` on one line; a comma inside `{...}` is the glob's own.
-            Some(Value::String(s)) => split_outside_braces(s),
-            _ => a.frontmatter.list(key),
-        };
-        for glob in globs {
+        for glob in a.frontmatter.list(key) {
             if let Some(problem) = glob_problem(&glob) {
                 out.push(
                     Diagnostic::error(
@@ -644,10 +615,6 @@ mod tests {
 
     #[test]
     fn globs_are_checked_with_the_commas_of_braces_kept() {
-        assert_eq!(
-            split_outside_braces("src/*.{ts,tsx}, lib/**"),
-            vec!["src/*.{ts,tsx}", "lib/**"]
-        );
         assert_eq!(glob_problem("src/**/*.{ts,tsx}"), None);
         assert!(glob_problem("src/[.ts").is_some());
         assert!(glob_problem("src/**.{ts").is_some());

@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         platforms: Vec::new(),
         scope: None,
     };
-    let scope = pipeline::scope(&project, target.scope);
+    let scope = pipeline::scope(&project, target.scope)?;
     let platforms = pipeline::platforms(&project, &target.platforms)?;
     let d = Deployment::open(&project, scope)?;
     let shown = path.display().to_string();
@@ -53,6 +53,9 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let edited_text = String::from_utf8(edited.clone())
         .map_err(|_| UserError::new(format!("`{shown}` is not UTF-8"), "save it as UTF-8"))?;
 
+    // The sources as every deploy command loads them: consent for folders outside the
+    // repository (`aiwg trust`), and no errors.
+    pipeline::load_model(&project)?;
     // The project's sources, read once; the artifact's own must be a folder.
     let mut sources = Vec::new();
     let mut own = None;

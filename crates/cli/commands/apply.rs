@@ -10,6 +10,7 @@ use crate::cli::TargetArgs;
 use crate::commands::Context;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
+use crate::trust;
 
 /// Runs `aiwg apply`.
 pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> anyhow::Result<u8> {
@@ -43,6 +44,16 @@ pub fn execute(
         pipeline::print_notices(&rendered.notices);
     } else {
         pipeline::print_notice_count(&rendered.notices);
+    }
+    // A hook runs code on every matching tool call: each one installed, changed or removed
+    // is named (bundled ones too), and one from the project's own sources needs consent.
+    let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
+    trust::announce(&hook_changes, &read.hooks, dry_run);
+    if !dry_run {
+        trust::require(
+            project,
+            trust::hooks_needing_consent(&hook_changes, &read.hooks),
+        )?;
     }
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;

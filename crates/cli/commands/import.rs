@@ -54,9 +54,19 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
         .filter(|e| e.part.is_whole())
         .map(|e| e.path.to_string())
         .collect();
+    // Bundled sources and folders inside the repository: a folder outside it is not read
+    // without consent (`aiwg trust`), and import needs only the names in it.
+    let root = std::fs::canonicalize(&project.root)?;
     let mut sources = Vec::new();
     for spec in project.source_specs() {
-        if let Ok(read) = project::resolve(&spec, &project.root) {
+        let location = project::locate(&spec, &project.root);
+        if let project::SourceLocation::Folder { path, .. } = &location {
+            let inside = std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&root));
+            if !inside {
+                continue;
+            }
+        }
+        if let Ok(read) = project::read_located(location, &spec) {
             sources.push(read);
         }
     }

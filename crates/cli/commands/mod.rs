@@ -22,6 +22,7 @@ mod plan;
 mod remove;
 mod rollback;
 mod status;
+mod trust;
 
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
@@ -71,6 +72,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 && std::io::IsTerminal::is_terminal(&std::io::stdout())
         }
     };
+    crate::trust::set_run_consent(crate::trust::RunConsent {
+        hooks: cli.consent.allow_hooks,
+        user_scope: cli.consent.allow_user_scope,
+        all: cli.consent.trust,
+    });
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -134,5 +140,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Import { from, dry_run } => import::run(&ctx, &from, dry_run),
         Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
+        Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
 }

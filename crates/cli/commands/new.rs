@@ -41,6 +41,9 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
             crate::project::display_relative(&path).display()
         )?;
     }
+    if kind == Kind::Behavior {
+        crate::trust::grant_scaffolded(&project, name)?;
+    }
     if let Some(config) = &project.config {
         if !config.sources.is_empty()
             && !config

@@ -21,7 +21,7 @@ pub fn run(
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let engine = d.engine();
     if list {
