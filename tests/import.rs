@@ -670,8 +670,16 @@ fn import_treats_the_repository_as_hostile() {
     // A `.aiwg` that leads outside: nothing is written through it.
     std::fs::create_dir_all(t.home().join("elsewhere")).unwrap();
     std::os::unix::fs::symlink(t.home().join("elsewhere"), t.root().join(".aiwg")).unwrap();
-    let (code, _, err) = t.run(&["import", "--from", "claude-code"]);
+    t.write(
+        ".claude/agents/\u{1b}]52;c;eA==\u{7}.md",
+        "---\nname: e\ndescription: e\n---\n\ne\n",
+    );
+    let (code, out, err) = t.run(&["import", "--from", "claude-code"]);
     assert_eq!(code, 2, "{err}");
+    assert!(
+        !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+        "terminal controls escaped: {err:?}"
+    );
     assert!(
         err.contains("skipped: `.claude/agents/secret.md`: symlink to"),
         "{err}"
@@ -787,4 +795,68 @@ fn adopt_refuses_when_the_mapping_back_is_not_exact() {
     let (code, _, err) = t.run(&["adopt", "notes.md"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a file aiwg manages whole"), "{err}");
+}
+
+#[test]
+fn import_round_trips_codex_and_opencode_agents() {
+    let files: &[(&str, &str)] = &[
+        (
+            ".codex/agents/migrator.toml",
+            "name = \"migrator\"\ndescription = \"Moves code between APIs.\"\nmodel = \"gpt-5.5\"\ndeveloper_instructions = \"\"\"\nMove one call site at a time.\n\"\"\"\n",
+        ),
+        (
+            ".opencode/agents/tester.md",
+            "---\ndescription: Writes tests.\nmode: subagent\ntools: {bash: true, edit: false, read: true, grep: false, glob: false, lsp: false, webfetch: false, websearch: false, todowrite: false, task: false, skill: false, question: false}\n---\n\nWrite a failing test first.\n",
+        ),
+        (
+            ".opencode/commands/lint.md",
+            "---\ndescription: Lint the project\n---\n\nRun the linter on $ARGUMENTS.\n",
+        ),
+    ];
+    let t = round_trip(files, "codex,opencode", &[]);
+    let migrator = t.read(".aiwg/agents/migrator.md");
+    assert!(
+        migrator.contains("model: opus"),
+        "the tier behind gpt-5.5: {migrator}"
+    );
+    assert!(
+        migrator.contains("\nMove one call site at a time.\n"),
+        "{migrator}"
+    );
+    let tester = t.read(".aiwg/agents/tester.md");
+    assert!(tester.contains("tools: [Bash, Read]"), "{tester}");
+    assert!(
+        !tester.contains("mode:"),
+        "a literal of the template: {tester}"
+    );
+}
+
+#[test]
+fn import_reads_gemini_cli_files() {
+    let t = git_repo();
+    lay_out(
+        &t,
+        &[
+            (
+                ".gemini/commands/summarise.toml",
+                "description = \"Summarise a file\"\nprompt = \"Summarise {{args}} in five bullets.\"\n",
+            ),
+            (
+                ".gemini/agents/scout.md",
+                "---\nname: scout\ndescription: Finds where things are.\ntools: [read_file, grep_search]\n---\n\nFind it.\n",
+            ),
+            ("GEMINI.md", "Use British spelling.\n"),
+        ],
+    );
+    let (code, out, err) = t.run(&["import", "--from", "gemini-cli"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(t
+        .read(".aiwg/commands/summarise.md")
+        .contains("Summarise $ARGUMENTS in five bullets."));
+    assert!(t
+        .read(".aiwg/rules/gemini-md.md")
+        .contains("Use British spelling."));
+    let (code, _, err) = t.run(&["validate"]);
+    assert_eq!(code, 0, "{err}");
 }

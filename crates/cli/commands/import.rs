@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use aiwg_core::config::CONFIG_FILE;
+use aiwg_core::escape::escape;
 use aiwg_core::target::Scope;
 use anyhow::Context as _;
 
@@ -22,7 +23,7 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool) -> anyhow::Result<u8> 
     let readers = Readers::parse(from).map_err(|unknown| {
         UserError::new(
             unknown.to_string(),
-            format!("{}; or `rulesync`, `ruler`", unknown.hint()),
+            format!("{}; or `rulesync`, `ruler`, `gemini-cli`", unknown.hint()),
         )
     })?;
     let existing = existing(&project)?;
@@ -87,62 +88,66 @@ fn report(o: &Outcome, dry_run: bool) {
     let mut out = std::io::stdout().lock();
     let verb = if dry_run { "would write" } else { "wrote" };
     for (path, _, _) in &o.writes {
-        let _ = writeln!(out, "{verb}\t{path}");
+        let _ = writeln!(out, "{verb}\t{}", escape(path));
     }
     for path in &o.unchanged {
-        let _ = writeln!(out, "unchanged\t{path}");
+        let _ = writeln!(out, "unchanged\t{}", escape(path));
     }
-    let mut err = std::io::stderr().lock();
+    // Paths, names and values come from the repository: every line is escaped for the terminal.
+    let mut lines: Vec<String> = Vec::new();
     for (id, differences) in &o.differences {
-        let _ = writeln!(
-            err,
+        lines.push(format!(
             "warning: {id}: the copies differ; the first is imported: {}",
             differences.join("; ")
-        );
+        ));
     }
     for (path, why) in &o.clashes {
-        let _ = writeln!(err, "clash: `{path}` {why}");
+        lines.push(format!("clash: `{path}` {why}"));
     }
     for (path, why) in &o.skipped {
-        let _ = writeln!(err, "skipped: `{path}`: {why}");
+        lines.push(format!("skipped: `{path}`: {why}"));
     }
     for note in &o.notes {
-        let _ = writeln!(err, "note: {note}");
+        lines.push(format!("note: {note}"));
     }
     if o.managed > 0 {
-        let _ = writeln!(
-            err,
+        lines.push(format!(
             "note: {} file{} aiwg manages (aiwg.lock) left out",
             o.managed,
-            if o.managed == 1 { "" } else { "s" }
-        );
+            plural(o.managed, "s")
+        ));
     }
-    let _ = writeln!(
-        err,
+    lines.push(format!(
         "{} artifact{} found ({}); {} file{} to write, {} unchanged, {} clash{}",
         o.found,
-        if o.found == 1 { "" } else { "s" },
+        plural(o.found, "s"),
         if o.platforms.is_empty() {
             "no platform files".to_string()
         } else {
             o.platforms.join(", ")
         },
         o.writes.len(),
-        if o.writes.len() == 1 { "" } else { "s" },
+        plural(o.writes.len(), "s"),
         o.unchanged.len(),
         o.clashes.len(),
-        if o.clashes.len() == 1 { "" } else { "es" },
-    );
+        plural(o.clashes.len(), "es"),
+    ));
     if !o.clashes.is_empty() {
-        let _ = writeln!(
-            err,
-            "hint: a clash is a source file that already holds something else: compare the two, then move or delete one and import again"
-        );
+        lines.push("hint: a clash is a source file that already holds something else: compare the two, then move or delete one and import again".into());
     } else if !dry_run && !o.writes.is_empty() {
-        let _ = writeln!(
-            err,
-            "hint: `aiwg diff` shows what `aiwg apply` would change on each platform; files it would write as they are get adopted"
-        );
+        lines.push("hint: `aiwg diff` shows what `aiwg apply` would change on each platform; files it would write as they are get adopted".into());
+    }
+    let mut err = std::io::stderr().lock();
+    for line in lines {
+        let _ = writeln!(err, "{}", escape(&line));
+    }
+}
+
+fn plural(n: usize, suffix: &'static str) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        suffix
     }
 }
 

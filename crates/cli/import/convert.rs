@@ -122,6 +122,23 @@ pub fn from_markdown(
                     }
                     set(&mut out, "model", model);
                 }
+                "tools_map" => {
+                    // `{read: true, edit: false, ...}`: the tools set to true.
+                    let on: Vec<Value> = value
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .filter(|(_, v)| **v == Value::Bool(true))
+                                .map(|(k, _)| Value::String(k.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let (tools, exact) = tools_back(platform, &Value::Array(on), false);
+                    if !exact {
+                        lossy.push("tools");
+                    }
+                    set(&mut out, "tools", tools);
+                }
                 "tools" | "tools_csv" | "tools_space" => {
                     let (tools, exact) = tools_back(platform, value, var == "tools_space");
                     if !exact {
