@@ -124,17 +124,7 @@ fn one_line_value(entry: &str) -> Option<(String, String)> {
         return None;
     }
     let (key, _) = frontmatter::key_lines(first, 0).into_iter().next()?;
-    // The colon that ends the key, as `key_lines` finds it: the first one followed by a space.
-    let colon = first
-        .char_indices()
-        .find(|&(at, c)| {
-            c == ':'
-                && first[at + 1..]
-                    .chars()
-                    .next()
-                    .is_none_or(char::is_whitespace)
-        })
-        .map(|(at, _)| at)?;
+    let colon = frontmatter::key_colon(first)?;
     let value = first[colon + 1..].trim();
     (!value.is_empty()).then(|| (key, value.to_string()))
 }

@@ -38,6 +38,29 @@ pub struct Found {
 }
 
 impl Found {
+    /// An agent, command or rule called `raw_name` (normalised here), with no assets, not
+    /// verbatim and nothing lossy: the common case.
+    pub fn new(
+        kind: Kind,
+        raw_name: &str,
+        reader: impl Into<String>,
+        path: impl Into<String>,
+        frontmatter: Map<String, Value>,
+        body: String,
+    ) -> Found {
+        Found {
+            kind,
+            name: source_name(kind, raw_name),
+            reader: reader.into(),
+            path: path.into(),
+            frontmatter,
+            body,
+            assets: Vec::new(),
+            verbatim: None,
+            lossy: Vec::new(),
+        }
+    }
+
     /// The main file as a source file: the file as found when it is already in source form,
     /// else the frontmatter (strict YAML) and the body.
     pub fn source_text(&self) -> String {

@@ -485,17 +485,16 @@ fn instruction_file(
         Value::String(format!("The project instructions from {stem}")),
     );
     frontmatter.insert("always".into(), Value::Bool(true));
-    found.push(Found {
-        kind: Kind::Rule,
-        name,
-        reader: format!("instructions:{}", platform.id),
-        path: file.to_string(),
+    let reader = format!("instructions:{}", platform.id);
+    let body = format!("\n{}\n", own.trim());
+    found.push(Found::new(
+        Kind::Rule,
+        &name,
+        reader,
+        file,
         frontmatter,
-        body: format!("\n{}\n", own.trim()),
-        assets: Vec::new(),
-        verbatim: None,
-        lossy: Vec::new(),
-    });
+        body,
+    ));
 }
 
 /// rulesync's `.rulesync/{rules,commands,subagents,skills}`: its generic keys kept, its
@@ -529,17 +528,7 @@ fn scan_rulesync(repo: &mut Repo, found: &mut Vec<Found>, outcome: &mut Outcome)
                 .and_then(Value::as_str)
                 .unwrap_or(stem)
                 .to_string();
-            found.push(Found {
-                kind,
-                name: convert::source_name(kind, &raw),
-                reader: "rulesync".into(),
-                path: entry.rel,
-                frontmatter: fm,
-                body,
-                assets: Vec::new(),
-                verbatim: None,
-                lossy: Vec::new(),
-            });
+            found.push(Found::new(kind, &raw, "rulesync", entry.rel, fm, body));
         }
     }
     for entry in repo.list(".rulesync/skills") {
@@ -659,17 +648,7 @@ fn scan_ruler(repo: &mut Repo, found: &mut Vec<Found>, outcome: &mut Outcome) {
             if !fm.contains_key("globs") {
                 fm.insert("always".into(), Value::Bool(true));
             }
-            found.push(Found {
-                kind: Kind::Rule,
-                name: convert::source_name(Kind::Rule, stem),
-                reader: "ruler".into(),
-                path: entry.rel,
-                frontmatter: fm,
-                body,
-                assets: Vec::new(),
-                verbatim: None,
-                lossy: Vec::new(),
-            });
+            found.push(Found::new(Kind::Rule, stem, "ruler", entry.rel, fm, body));
         }
     }
 }
@@ -693,18 +672,10 @@ fn scan_gemini_cli(repo: &mut Repo, found: &mut Vec<Found>, outcome: &mut Outcom
                     .and_then(Value::as_str)
                     .unwrap_or(stem)
                     .to_string();
-                found.push(Found {
-                    kind: Kind::Agent,
-                    name: convert::source_name(Kind::Agent, &raw),
-                    reader: "gemini-cli".into(),
-                    path: entry.rel,
-                    frontmatter: fm,
-                    body,
-                    assets: Vec::new(),
-                    verbatim: None,
-                    // Gemini CLI's tool names (`read_file`) are its own.
-                    lossy: vec!["tools"],
-                });
+                let mut f = Found::new(Kind::Agent, &raw, "gemini-cli", entry.rel, fm, body);
+                // Gemini CLI's tool names (`read_file`) are its own.
+                f.lossy.push("tools");
+                found.push(f);
             }
             Err(why) => outcome.skipped.push((entry.rel, why)),
         }
@@ -731,20 +702,17 @@ fn scan_gemini_cli(repo: &mut Repo, found: &mut Vec<Found>, outcome: &mut Outcom
         if let Some(d) = table.get("description").and_then(|v| v.as_str()) {
             fm.insert("description".into(), Value::String(d.to_string()));
         }
-        found.push(Found {
-            kind: Kind::Command,
-            name: convert::source_name(Kind::Command, stem),
-            reader: "gemini-cli".into(),
-            path: entry.rel,
-            frontmatter: fm,
-            body: format!(
+        found.push(Found::new(
+            Kind::Command,
+            stem,
+            "gemini-cli",
+            entry.rel,
+            fm,
+            format!(
                 "\n{}\n",
                 prompt.replace("{{args}}", "$ARGUMENTS").trim_end()
             ),
-            assets: Vec::new(),
-            verbatim: None,
-            lossy: Vec::new(),
-        });
+        ));
     }
     for entry in repo.list(".gemini/skills") {
         if entry.is_dir && repo.is_file(&format!("{}/SKILL.md", entry.rel)) {
