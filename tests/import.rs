@@ -860,3 +860,37 @@ fn import_reads_gemini_cli_files() {
     let (code, _, err) = t.run(&["validate"]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn import_says_what_it_cannot_keep_as_it_is() {
+    let t = git_repo();
+    lay_out(
+        &t,
+        &[
+            (
+                ".claude/agents/old-name.md",
+                "---\nname: New Name\ndescription: Renamed.\n---\n\nBody.\n",
+            ),
+            (
+                ".claude/commands/git/commit.md",
+                "---\ndescription: Commit\n---\n\nCommit.\n",
+            ),
+        ],
+    );
+    let (code, out, err) = t.run(&["import", "--from", "claude"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "wrote\t.aiwg/agents/new-name.md\n", "{err}");
+    assert!(
+        err.contains(
+            "`.claude/agents/old-name.md` is named `new-name`: aiwg writes it as agent `new-name`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped: `.claude/commands/git`: a folder in `.claude/commands`"),
+        "{err}"
+    );
+    let (code, _, err) = t.run(&["import", "--from", "claud"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("claude"), "did you mean: {err}");
+}

@@ -344,6 +344,13 @@ fn scan_platform(
             continue;
         }
         for entry in repo.list(dir) {
+            if entry.is_dir && !suffix.starts_with('/') {
+                outcome.skipped.push((
+                    entry.rel.clone(),
+                    format!("a folder in `{dir}`: aiwg writes {kind}s flat, so import reads only the files directly in it"),
+                ));
+                continue;
+            }
             let (stem, main) = match suffix.strip_prefix('/') {
                 Some(file) if entry.is_dir => (entry.name.clone(), format!("{}/{file}", entry.rel)),
                 None if !entry.is_dir => match entry.name.strip_suffix(suffix) {
@@ -366,7 +373,15 @@ fn scan_platform(
                 _ => convert::from_markdown(platform, kind, spec, &main, &stem, &text),
             };
             match result {
-                Ok(f) => found.push(f),
+                Ok(f) => {
+                    if f.name != convert::source_name(kind, &stem) {
+                        outcome.notes.push(format!(
+                            "`{main}` is named `{}`: aiwg writes it as {kind} `{}`, and the file by its old name stays (delete it after `aiwg apply`)",
+                            f.name, f.name
+                        ));
+                    }
+                    found.push(f);
+                }
                 Err(why) => outcome.skipped.push((main, why)),
             }
         }
