@@ -894,3 +894,46 @@ fn import_says_what_it_cannot_keep_as_it_is() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("claude"), "did you mean: {err}");
 }
+
+#[test]
+fn import_dry_run_writes_nothing() {
+    let t = git_repo();
+    lay_out(&t, CLAUDE_LAYOUT);
+    let (code, out, err) = t.run(&["import", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("would write\t.aiwg/"), "{out}");
+    assert!(!t.exists(".aiwg") && !t.exists("aiwg.toml"), "{err}");
+}
+
+#[test]
+fn adopt_takes_skill_edits_back_too() {
+    let t = git_repo();
+    t.write(
+        ".aiwg/skills/notes/SKILL.md",
+        "---\nname: notes\ndescription: Takes notes.\n---\n\nRun `scripts/n.sh`.\n",
+    )
+    .write(".aiwg/skills/notes/scripts/n.sh", "echo one\n")
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    t.write(".agents/skills/notes/scripts/n.sh", "echo two\n");
+    let (code, _, err) = t.run(&["adopt", ".agents/skills/notes/scripts/n.sh"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".aiwg/skills/notes/scripts/n.sh"), "echo two\n");
+    let skill = t
+        .read(".claude/skills/notes/SKILL.md")
+        .replace("Run `scripts/n.sh`.", "Run `scripts/n.sh` twice.");
+    t.write(".claude/skills/notes/SKILL.md", &skill);
+    let (code, _, err) = t.run(&["adopt", ".claude/skills/notes/SKILL.md"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(".aiwg/skills/notes/SKILL.md").contains("twice"));
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/notes/scripts/n.sh"), "echo two\n");
+    assert!(t.read(".agents/skills/notes/SKILL.md").contains("twice"));
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
+}
