@@ -376,7 +376,7 @@ fn fallbacks_are_reported_per_platform_and_kind() {
     );
 }
 
-const RUNBOOK: &str = "---\nname: service-deployment\ndescription: Staged rollout\n---\n\n# Deploy\n\n## Purpose\n\nShip it.\n\n## Prerequisites\n\n- Staging passed.\n\n## Procedure\n\n### Stage 1: canary\n\n**Gate**: healthy.\n\n## Verification\n\n- Done.\n\n## Rollback\n\n**Trigger**: a gate fails.\n\n## Agent Rules\n\n1. Never skip a gate.\n";
+const RUNBOOK: &str = "---\nname: service-deployment\ndescription: Staged rollout\n---\n\n# Deploy\n\n## Purpose\n\nShip it.\n\n## Prerequisites\n\n- Staging passed.\n\n## Procedure\n\n### Stage 1: canary\n\n**Gate**: healthy.\n\n## Verification\n\n- Done.\n\n## Rollback\n\n**Trigger**: a gate fails.\n\n## Agent Rules\n\n1. Never skip a gate.\n2. Escalate when a gate fails.\n\n## Audit Trail\n\n- Run by: {operator|}\n";
 
 /// The runbooks section of `AGENTS.md` when `ids` render the runbook in project scope.
 fn runbooks_section(ids: &[&str]) -> String {
@@ -431,7 +431,7 @@ fn a_runbook_without_a_skill_copy_keeps_its_full_text_in_the_section() {
         assert!(
             section.starts_with(
                 "## Runbook: service-deployment\n\n### Deploy\n\n#### Purpose\n\nShip it.\n"
-            ) && section.ends_with("1. Never skip a gate.\n")
+            ) && section.ends_with("- Run by: {operator|}\n")
                 && !section.contains("SKILL.md"),
             "{ids:?}: {section}"
         );
