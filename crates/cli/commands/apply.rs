@@ -26,6 +26,19 @@ pub fn execute(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
+    execute_with(ctx, project, target, dry_run, force, None)
+}
+
+/// [`execute`], for a caller that already holds the process lock of scope `held` (`aiwg
+/// use` edits `aiwg.toml` under it): that lock is not taken a second time.
+pub fn execute_with(
+    ctx: &Context,
+    project: &Project,
+    target: &TargetArgs,
+    dry_run: bool,
+    force: bool,
+    held: Option<aiwg_core::target::Scope>,
+) -> anyhow::Result<u8> {
     let session = check_cache::Session::start();
     let (
         Prepared {
@@ -35,7 +48,9 @@ pub fn execute(
         read,
     ) = pipeline::prepare_read(project, target)?;
     let state = rendered.target;
-    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let _guard = (!dry_run && held != Some(d.scope))
+        .then(|| d.lock())
+        .transpose()?;
     let engine = d.engine();
     let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
     // The notices explain what is written; when nothing is, they were all said when it was
