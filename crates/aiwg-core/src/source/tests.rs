@@ -790,3 +790,31 @@ fn one_artifact_over_its_total_cap_is_an_error() {
         loaded.diagnostics
     );
 }
+
+/// R18: a behavior script whose path a shell would split or run is refused by `validate`.
+#[test]
+fn behavior_scripts_that_need_shell_quoting_are_refused() {
+    for (script, refused) in [
+        ("my script.sh", true),
+        ("x;touch pwned.sh", true),
+        ("scripts/ok.sh", false),
+    ] {
+        let md = format!(
+            "---\nname: b\ndescription: d\nevent: PreToolUse\nmatcher: Write\ncommand: \"{script}\"\n---\n\nbody\n"
+        );
+        let asset = format!("behaviors/b/{script}");
+        let loaded = load(&tree(&[
+            ("behaviors/b/BEHAVIOR.md", md.as_bytes()),
+            (&asset, b"#!/bin/sh\n"),
+        ]));
+        let hit = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("a shell would split or run"));
+        assert_eq!(hit.is_some(), refused, "{script}: {:?}", loaded.diagnostics);
+        if let Some(d) = hit {
+            assert_eq!(d.line, Some(6));
+            assert!(d.is_error() && d.hint.is_some());
+        }
+    }
+}
