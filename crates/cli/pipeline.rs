@@ -353,14 +353,27 @@ pub struct Deployment {
     target: RealSystem,
     /// `None`: the state lives in the target root (project scope).
     state: Option<RealSystem>,
+    /// User scope: `$AIWG_HOME`, where the one process lock of the home folder is (every
+    /// project's user-scope state is below it, but they all write to one home).
+    home_lock: Option<RealSystem>,
+}
+
+/// The user-scope state of the project at `root`: `$AIWG_HOME/projects/<hash of its
+/// canonical path>/`, so one project's lock never lists, and its apply never deletes, what
+/// another project deployed into the home folder (R11).
+pub fn user_state_dir(aiwg_home: &Path, root: &Path) -> PathBuf {
+    let key = trust::project_key(root);
+    let hash = aiwg_deploy::hash::sha256_hex(key.as_os_str().as_encoded_bytes());
+    aiwg_home.join("projects").join(&hash[..32])
 }
 
 impl Deployment {
     /// The roots for `scope`: project scope deploys into the project root and keeps its
-    /// state there; user scope deploys into the home folder and keeps its state in
-    /// `$AIWG_HOME` (default `~/.aiwg`).
+    /// state there; user scope deploys into the home folder and keeps the project's state
+    /// in [`user_state_dir`] under `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
+        let mut home_lock = None;
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
             Scope::User => {
@@ -371,7 +384,18 @@ impl Deployment {
                     )
                 })?;
                 let aiwg_home = trust::aiwg_home().unwrap_or_else(|| home.join(".aiwg"));
-                (home, Some(aiwg_home))
+                let legacy = aiwg_home.join(aiwg_deploy::lock::LOCK_FILE);
+                if legacy.is_file() {
+                    eprintln!(
+                        "note: `{}` (one user-scope lock for every project, from aiwg 0.1) is no longer read; each project now keeps its own; files it listed count as not written by aiwg",
+                        escape(&legacy.display().to_string())
+                    );
+                }
+                home_lock = Some(
+                    RealSystem::new(&aiwg_home)
+                        .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?,
+                );
+                (home, Some(user_state_dir(&aiwg_home, &project.root)))
             }
         };
         let target =
@@ -388,6 +412,7 @@ impl Deployment {
             keep,
             target,
             state,
+            home_lock,
         })
     }
 
@@ -402,10 +427,18 @@ impl Deployment {
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
+    /// In user scope it is the home folder's one lock, `$AIWG_HOME/lock.pid`.
     pub fn lock(&self) -> anyhow::Result<aiwg_deploy::proclock::ProcessLock<'_>> {
-        self.engine()
-            .lock_process(lock_wait(), LOCK_POLL)
-            .map_err(explain)
+        match &self.home_lock {
+            Some(home) => aiwg_deploy::proclock::acquire(
+                home,
+                &Layout::user().process_lock,
+                lock_wait(),
+                LOCK_POLL,
+            ),
+            None => self.engine().lock_process(lock_wait(), LOCK_POLL),
+        }
+        .map_err(explain)
     }
 
     /// The engine on this deployment's Systems.

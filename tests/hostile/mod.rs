@@ -15,6 +15,7 @@ mod bounds_yaml;
 mod consent_hooks;
 mod consent_scope;
 mod consent_sources;
+mod consent_user_projects;
 mod output_escapes;
 
 use std::collections::BTreeMap;
