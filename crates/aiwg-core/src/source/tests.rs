@@ -818,3 +818,66 @@ fn behavior_scripts_that_need_shell_quoting_are_refused() {
         }
     }
 }
+
+/// Bounded property test of the loader on disk: random trees of small files, folders and
+/// symlinks inside the source (to files, to folders, to parents) never panic, and every
+/// read stays inside the caps in bytes and entries, each tree in well under a second.
+#[cfg(unix)]
+#[test]
+fn random_trees_with_symlinks_are_bounded() {
+    let mut rng = Rng(0x9E6C_63D0_676A_9A99);
+    let dirs = [
+        "skills/s",
+        "skills/s/d",
+        "skills/t",
+        "agents",
+        "templates",
+        "behaviors/b",
+    ];
+    let names = ["SKILL.md", "BEHAVIOR.md", "a.md", "b", "c.sh", "x"];
+    let started = std::time::Instant::now();
+    let mut slowest = std::time::Duration::ZERO;
+    let rounds = crate::test_rng::rounds(60);
+    for _ in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in dirs {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for _ in 0..rng.below(12) + 1 {
+            let path = root.join(rng.pick(&dirs)).join(rng.pick(&names));
+            let body = format!(
+                "---\nname: s\ndescription: d\n---\n{}\n",
+                "templates/x ".repeat(rng.below(4))
+            );
+            let _ = std::fs::write(&path, body);
+        }
+        for i in 0..rng.below(16) {
+            let at = root.join(rng.pick(&dirs)).join(format!("l{i}"));
+            let target = rng.pick(&[
+                "..",
+                ".",
+                "../..",
+                "a.md",
+                "../d",
+                "../../templates",
+                "x",
+                "../s",
+            ]);
+            let _ = std::os::unix::fs::symlink(target, at);
+        }
+        let one = std::time::Instant::now();
+        let (tree, _) = SourceTree::read_dir("x", root);
+        let read: u64 = tree.files.iter().map(|f| f.bytes.len() as u64).sum();
+        assert!(read <= MAX_SOURCE_BYTES && tree.files.len() <= MAX_SOURCE_ENTRIES);
+        let loaded = load(&tree);
+        let carried: u64 = loaded.artifacts.iter().map(artifact_bytes).sum();
+        assert!(carried <= MAX_SOURCE_BYTES + read, "{carried}");
+        slowest = slowest.max(one.elapsed());
+    }
+    assert!(slowest.as_secs() < 5, "slowest tree {slowest:?}");
+    eprintln!(
+        "{rounds} random trees in {:?}, slowest {slowest:?}",
+        started.elapsed()
+    );
+}
