@@ -143,6 +143,7 @@ fn bundled_hooks_need_no_consent_but_are_announced() {
     );
     let (code, _, err) = c.run(&["remove", "sdlc"]);
     assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["hook: removes `secret-guard` from `sdlc`"]);
 }
 
 /// `aiwg new behavior` scaffolds bytes aiwg wrote: deploying them needs no question; the

@@ -47,9 +47,10 @@ fn another_projects_user_deploy_survives_apply_and_uninstall() {
     let (code, _, err) = c.run_in(&b, &["apply", "--allow-user-scope"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        !err.contains("deleted") || err.contains(" 0 deleted"),
+        err.contains("user scope: writing into your home folder"),
         "{err}"
     );
+    assert!(err.contains(" 0 deleted"), "{err}");
     assert!(agents.join("bee.md").is_file());
     for name in &before {
         assert!(agents.join(name).is_file(), "{name:?} of project A is gone");

@@ -76,6 +76,10 @@ pub fn execute_with(
         let stopped = pipeline::report_conflicts(&d, &plan, force);
         return Ok(u8::from(stopped > 0));
     }
+    if d.scope == aiwg_core::target::Scope::User && !plan.is_empty() {
+        let home = aiwg_core::escape::escape(&d.root.display().to_string()).into_owned();
+        eprintln!("user scope: writing into your home folder `{home}`, read by every project");
+    }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
         eprintln!("error: apply stopped before writing anything");
         return Ok(1);

@@ -112,6 +112,8 @@ fn run_removal(
                 .is_some_and(|c| !matches!(c, aiwg_deploy::ConflictKind::EditedStale))
         })
         .count();
+    // The hooks this removes are named, as apply names those it installs.
+    crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
     if dry_run {
         std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
