@@ -20,20 +20,7 @@ fn agent(dir: &std::path::Path, name: &str) {
 #[test]
 fn another_projects_user_deploy_survives_apply_and_uninstall() {
     let c = Repo::new().clone_it();
-    let a = c.home().join("src/a");
-    std::fs::create_dir_all(&a).unwrap();
-    let (code, _, err) = c.run_in(
-        &a,
-        &[
-            "use",
-            "sdlc",
-            "--scope",
-            "user",
-            "--platforms",
-            "claude-code",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    let a = c.user_deploy_of_another_project("a");
     let agents = c.home().join(".claude/agents");
     let before: Vec<_> = std::fs::read_dir(&agents)
         .unwrap()

@@ -165,6 +165,24 @@ impl Clone {
         std::fs::write(path, text).unwrap();
     }
 
+    /// Another project of the user, `home/src/<name>`, that deployed the bundled `sdlc` for
+    /// Claude Code into the home folder (`aiwg use sdlc --scope user`). Returns its folder.
+    pub fn user_deploy_of_another_project(&self, name: &str) -> PathBuf {
+        let dir = self.home().join("src").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = [
+            "use",
+            "sdlc",
+            "--scope",
+            "user",
+            "--platforms",
+            "claude-code",
+        ];
+        let (code, _, err) = self.run_in(&dir, &args);
+        assert_eq!(code, 0, "{err}");
+        dir
+    }
+
     /// Runs `git args` in `dir` with the fake home and a fixed identity.
     pub fn git(&self, dir: &Path, args: &[&str]) -> std::process::Output {
         let out = Command::new("git")
