@@ -63,13 +63,13 @@ pub fn execute_with(
     // A hook runs code on every matching tool call: each one installed, changed or removed
     // is named (bundled ones too), and one from the project's own sources needs consent.
     let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
-    trust::announce(&hook_changes, &read.hooks, dry_run);
     if !dry_run {
         trust::require(
             project,
             trust::hooks_needing_consent(&hook_changes, &read.hooks),
         )?;
     }
+    trust::announce(&hook_changes, &read.hooks, dry_run);
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
