@@ -8,6 +8,7 @@ use std::time::Duration;
 use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
+use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
@@ -353,9 +354,11 @@ pub struct Deployment {
     target: RealSystem,
     /// `None`: the state lives in the target root (project scope).
     state: Option<RealSystem>,
-    /// User scope: `$AIWG_HOME`, where the one process lock of the home folder is (every
-    /// project's user-scope state is below it, but they all write to one home).
-    home_lock: Option<RealSystem>,
+    /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
+    /// project, so a cloned repository cannot bring history that verifies), and, in user
+    /// scope, the one process lock of the home folder (every project's user-scope state is
+    /// below it, but they all write to one home).
+    keys: RealSystem,
 }
 
 /// The user-scope state of the project at `root`: `$AIWG_HOME/projects/<hash of its
@@ -373,17 +376,21 @@ impl Deployment {
     /// in [`user_state_dir`] under `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
-        let mut home_lock = None;
+        let home = || {
+            dirs::home_dir().ok_or_else(|| {
+                UserError::new(
+                    "cannot find the home folder",
+                    "set `HOME` (or `AIWG_HOME`, where aiwg keeps its own state)",
+                )
+            })
+        };
+        let aiwg_home = match trust::aiwg_home() {
+            Some(dir) => dir,
+            None => home()?.join(".aiwg"),
+        };
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
             Scope::User => {
-                let home = dirs::home_dir().ok_or_else(|| {
-                    UserError::new(
-                        "cannot find the home folder",
-                        "set `HOME` to deploy with `--scope user`",
-                    )
-                })?;
-                let aiwg_home = trust::aiwg_home().unwrap_or_else(|| home.join(".aiwg"));
                 let legacy = aiwg_home.join(aiwg_deploy::lock::LOCK_FILE);
                 if legacy.is_file() {
                     eprintln!(
@@ -391,13 +398,11 @@ impl Deployment {
                         escape(&legacy.display().to_string())
                     );
                 }
-                home_lock = Some(
-                    RealSystem::new(&aiwg_home)
-                        .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?,
-                );
-                (home, Some(user_state_dir(&aiwg_home, &project.root)))
+                (home()?, Some(user_state_dir(&aiwg_home, &project.root)))
             }
         };
+        let keys = RealSystem::new(&aiwg_home)
+            .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
         let target =
             RealSystem::new(&root).with_context(|| format!("cannot use `{}`", root.display()))?;
         let state = match state {
@@ -412,7 +417,7 @@ impl Deployment {
             keep,
             target,
             state,
-            home_lock,
+            keys,
         })
     }
 
@@ -429,23 +434,48 @@ impl Deployment {
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
     /// In user scope it is the home folder's one lock, `$AIWG_HOME/lock.pid`.
     pub fn lock(&self) -> anyhow::Result<aiwg_deploy::proclock::ProcessLock<'_>> {
-        match &self.home_lock {
-            Some(home) => aiwg_deploy::proclock::acquire(
-                home,
+        match self.scope {
+            Scope::User => aiwg_deploy::proclock::acquire(
+                &self.keys,
                 &Layout::user().process_lock,
                 lock_wait(),
                 LOCK_POLL,
             ),
-            None => self.engine().lock_process(lock_wait(), LOCK_POLL),
+            Scope::Project => self.engine().lock_process(lock_wait(), LOCK_POLL),
         }
         .map_err(explain)
     }
 
     /// The engine on this deployment's Systems.
     pub fn engine(&self) -> Engine<'_> {
-        match &self.state {
+        let engine = match &self.state {
             None => Engine::shared(&self.target, Layout::project()),
             Some(state) => Engine::split(&self.target, state, Layout::user()),
+        };
+        engine.with_keys(KeySource::file(&self.keys))
+    }
+
+    /// Warns (stderr) about each history folder that is not this machine's and is ignored.
+    pub fn warn_ignored_history(&self) {
+        let Ok(listing) = aiwg_deploy::history::list(&self.engine()) else {
+            return;
+        };
+        let mut stderr = std::io::stderr().lock();
+        for ignored in &listing.ignored {
+            let _ = writeln!(
+                stderr,
+                "warning: `{}` is ignored, never rolled back: {}",
+                self.display_state(&ignored.folder),
+                ignored.reason
+            );
+        }
+    }
+
+    /// A path of aiwg's state (relative to the state root) as the user should read it.
+    pub fn display_state(&self, path: &RelPath) -> String {
+        match &self.state {
+            None => self.display(path),
+            Some(state) => path.to_path(state.root()).display().to_string(),
         }
     }
 
@@ -560,6 +590,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::Lock(aiwg_deploy::lock::LockError::Newer { .. }) => {
             "this project was deployed by a newer aiwg: upgrade aiwg"
         }
+        DeployError::Lock(aiwg_deploy::lock::LockError::Reserved { .. }) => {
+            "aiwg never wrote there, so someone edited the lock by hand (a cloned repository is a stranger's input): delete that `[[file]]` entry from `aiwg.lock`, then run the command again"
+        }
         DeployError::Lock(_) => {
             "restore it (`git checkout aiwg.lock`); deleting it makes aiwg treat every file it wrote as someone else's"
         }
@@ -570,7 +603,10 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
         DeployError::History { .. } => {
-            "the generation was changed by hand: roll back to another one (`aiwg rollback --list`), or move that generation's folder out of `.aiwg/history/`"
+            "that generation cannot be restored: `aiwg rollback --list` shows the ones that can (it lists damaged and foreign folders as ignored), and `--to N` picks one"
+        }
+        DeployError::HistoryKey(_) => {
+            "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
         }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.

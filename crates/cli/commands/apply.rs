@@ -98,12 +98,16 @@ pub fn execute_with(
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
+    let generation = report.generation.unwrap_or_default();
     for path in &report.overwritten {
         eprintln!(
-            "overwrote `{}` (its old bytes are in generation {})",
+            "overwrote `{}` (its old bytes are in generation {generation}, kept until you delete `{}`)",
             d.display(path),
-            report.generation.unwrap_or_default()
+            d.display_state(&aiwg_deploy::history::folder(&engine, generation))
         );
+    }
+    if report.generation.is_some() {
+        d.warn_ignored_history();
     }
     for path in &report.released {
         eprintln!(

@@ -290,6 +290,15 @@ Say what this runbook changes, on which systems, and what done looks like.
 
 1. Stop at every gate that fails; never continue past it.
 2. Ask a human before any step that deletes data.
+3. Escalate to {escalation_contact} when a gate fails twice or the rollback does not restore health.
+
+## Audit Trail
+
+| Field | Value |
+|---|---|
+| Run by | {operator|} |
+| Date | {run_date|} |
+| Outcome | {outcome|to be recorded} |
 ";
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ fn check(files: &[(&str, &str)], expect: &[&str]) -> Loaded {
 const AGENT: &str = "---\nname: code-reviewer\ndescription: Reviews code\nmodel: opus\ntools: Read, Grep\n---\nYou review code.\n";
 const SKILL: &str =
     "---\nname: pdf\ndescription: Reads PDFs\nlicense: MIT\n---\n# PDF\nUse scripts/x.sh.\n";
-const RUNBOOK: &str = "---\nname: deploy\ndescription: Deploys\n---\n# Deploy {service}\n## Purpose\nx\n## Prerequisites\nx\n## Procedure\n### Stage 1: Go\n**Gate**: ok\n## Verification\nx\n## Rollback\n**Trigger**: bad\n## Agent Rules\n1. Be careful.\n";
+const RUNBOOK: &str = "---\nname: deploy\ndescription: Deploys\n---\n# Deploy {service}\n## Purpose\nx\n## Prerequisites\nx\n## Procedure\n### Stage 1: Go\n**Gate**: ok\n## Verification\nx\n## Rollback\n**Trigger**: bad\n## Agent Rules\n1. Be careful.\n2. Escalate when unsure.\n## Audit Trail\nx\n";
 const BEHAVIOR: &str = "---\nname: guard\ndescription: Guards writes\nevent: PreToolUse\nmatcher: Write|Edit\ncommand: scripts/guard.sh\n---\nBlocks secrets.\n";
 
 #[test]
@@ -297,6 +297,7 @@ fn runbook_sections_are_warnings() {
             "src/runbooks/r.md:5: warning: runbook has no `## Verification` section",
             "src/runbooks/r.md:5: warning: runbook has no `## Rollback` section",
             "src/runbooks/r.md:5: warning: runbook has no `## Agent Rules` section",
+            "src/runbooks/r.md:5: warning: runbook has no `## Audit Trail` section",
             "src/runbooks/r.md:9: warning: stage `Stage 1` has no `**Gate**:` line",
         ],
     );
