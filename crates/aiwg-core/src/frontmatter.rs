@@ -493,7 +493,7 @@ mod tests {
         }
         assert!(slowest.as_millis() < 1000, "slowest input {slowest:?}");
         eprintln!(
-            "20000 random frontmatters in {:?}, slowest {slowest:?}",
+            "{rounds} random frontmatters in {:?}, slowest {slowest:?}",
             started.elapsed()
         );
     }
