@@ -882,3 +882,31 @@ fn random_trees_with_symlinks_are_bounded() {
         started.elapsed()
     );
 }
+
+/// R20: a file name with a bidi override or a control character is refused, not copied.
+#[cfg(unix)]
+#[test]
+fn file_names_with_bidi_or_control_characters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    );
+    write(root, "skills/s/invoice\u{202e}fdp.sh", "x\n");
+    write(root, "skills/s/bell\u{7}.md", "x\n");
+    write(root, "skills/s/ok.md", "x\n");
+    let (tree, diags) = SourceTree::read_dir("x", root);
+    let names: Vec<&str> = tree.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(names, ["skills/s/SKILL.md", "skills/s/ok.md"]);
+    let refused = diags
+        .iter()
+        .filter(|d| d.is_error() && d.message.contains("bidi-override"))
+        .count();
+    assert_eq!(refused, 2, "{diags:?}");
+    // Printed escaped.
+    assert!(diags
+        .iter()
+        .any(|d| d.to_string().contains("invoice\\u{202e}fdp.sh")));
+}
