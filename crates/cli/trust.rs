@@ -11,6 +11,10 @@
 //! writes under `$AIWG_HOME/trust/`, keyed by the project's canonical path, never from a
 //! file of the project itself. When the content behind a key changes, its key changes, so
 //! consent is asked again.
+//!
+//! A new kind of reach (a git source fetched into a cache, issue 14) is one more `Item`
+//! variant whose key pins what is trusted (the URL and the resolved commit); its hooks are
+//! already covered, since every behavior outside aiwg's bundle is a [`Hook`].
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
