@@ -402,14 +402,25 @@ pub struct Deployment {
     /// `None`: the state lives in the target root (project scope).
     state: Option<RealSystem>,
     /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
-    /// project, so a cloned repository cannot bring history that verifies).
+    /// project, so a cloned repository cannot bring history that verifies), and, in user
+    /// scope, the one process lock of the home folder (every project's user-scope state is
+    /// below it, but they all write to one home).
     keys: RealSystem,
+}
+
+/// The user-scope state of the project at `root`: `$AIWG_HOME/projects/<hash of its
+/// canonical path>/`, so one project's lock never lists, and its apply never deletes, what
+/// another project deployed into the home folder (R11).
+pub fn user_state_dir(aiwg_home: &Path, root: &Path) -> PathBuf {
+    let key = trust::project_key(root);
+    let hash = aiwg_deploy::hash::sha256_hex(key.as_os_str().as_encoded_bytes());
+    aiwg_home.join("projects").join(&hash[..32])
 }
 
 impl Deployment {
     /// The roots for `scope`: project scope deploys into the project root and keeps its
-    /// state there; user scope deploys into the home folder and keeps its state in
-    /// `$AIWG_HOME` (default `~/.aiwg`).
+    /// state there; user scope deploys into the home folder and keeps the project's state
+    /// in [`user_state_dir`] under `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
         let home = || {
@@ -426,7 +437,16 @@ impl Deployment {
         };
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
-            Scope::User => (home()?, Some(aiwg_home.clone())),
+            Scope::User => {
+                let legacy = aiwg_home.join(aiwg_deploy::lock::LOCK_FILE);
+                if legacy.is_file() {
+                    eprintln!(
+                        "note: `{}` (one user-scope lock for every project, from aiwg 0.1) is no longer read; each project now keeps its own; files it listed count as not written by aiwg",
+                        escape(&legacy.display().to_string())
+                    );
+                }
+                (home()?, Some(user_state_dir(&aiwg_home, &project.root)))
+            }
         };
         let keys = RealSystem::new(&aiwg_home)
             .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
@@ -459,10 +479,18 @@ impl Deployment {
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
+    /// In user scope it is the home folder's one lock, `$AIWG_HOME/lock.pid`.
     pub fn lock(&self) -> anyhow::Result<aiwg_deploy::proclock::ProcessLock<'_>> {
-        self.engine()
-            .lock_process(lock_wait(), LOCK_POLL)
-            .map_err(explain)
+        match self.scope {
+            Scope::User => aiwg_deploy::proclock::acquire(
+                &self.keys,
+                &Layout::user().process_lock,
+                lock_wait(),
+                LOCK_POLL,
+            ),
+            Scope::Project => self.engine().lock_process(lock_wait(), LOCK_POLL),
+        }
+        .map_err(explain)
     }
 
     /// The engine on this deployment's Systems.

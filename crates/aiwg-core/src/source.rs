@@ -363,6 +363,19 @@ impl Reader<'_> {
             if is_skipped_name(name) {
                 continue;
             }
+            // A control or bidi character in a deployed name would mislead whoever reads a
+            // listing (`invoice\u{202e}fdp.sh` shows as `invoicehs.pdf`): refused (R20).
+            if name.chars().any(crate::escape::is_unsafe_char) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        self.display_root.join(rel).join(name),
+                        None,
+                        "file name holds a control or bidi-override character; refused",
+                    )
+                    .with_hint("rename the file to plain text"),
+                );
+                continue;
+            }
             let rel = format!("{rel}/{name}");
             let plain = entry.file_type().ok().filter(|t| t.is_dir() || t.is_file());
             if plain.is_some() && !self.count_entry() {
