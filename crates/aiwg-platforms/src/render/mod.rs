@@ -191,6 +191,17 @@ pub fn render(
                 // Served by another platform's copy (`reader_notices` says where).
                 continue;
             }
+            if let Some(why) = skill_copy(p, res, kind, &resolved) {
+                r.count(
+                    p,
+                    kind,
+                    &format!("also deployed as skills: {why}"),
+                    items.len(),
+                );
+                if !items.is_empty() {
+                    skill_needers.entry(kind).or_default().insert(&p.id);
+                }
+            }
             match place {
                 Place::Native { pattern } => r.native(p, kind, &items, pattern)?,
                 Place::Skill { native, .. } => {
@@ -245,6 +256,24 @@ pub fn render(
         target: r.target,
         notices: r.notices.into_iter().collect(),
     })
+}
+
+/// Why `p` also takes its native `kind` as skills (`[command.also_skill]`), when it does:
+/// it has a skills folder here and no selected platform writes one of the `unless` places.
+fn skill_copy<'a>(
+    p: &'a PlatformSpec,
+    res: &Resolved,
+    kind: Kind,
+    resolved: &[(&PlatformSpec, Resolved)],
+) -> Option<&'a str> {
+    let also = p.kind(kind)?.also_skill.as_ref()?;
+    let native = matches!(res.get(kind).place, Place::Native { .. });
+    let has_skills = matches!(res.get(Kind::Skill).place, Place::Skill { .. });
+    let served = resolved.iter().any(|(q, qres)| {
+        q.id != p.id
+            && matches!(&qres.get(kind).place, Place::Native { pattern } if also.unless.contains(pattern))
+    });
+    (native && has_skills && !served).then_some(also.why.as_str())
 }
 
 /// For a platform without its own hooks that runs another selected platform's (Copilot CLI
