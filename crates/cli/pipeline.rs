@@ -11,9 +11,7 @@ use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, RealSystem};
-use aiwg_platforms::{
-    render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
-};
+use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
@@ -171,15 +169,13 @@ pub fn render_model(
         model_overrides,
         homes,
     };
-    let rendered = render(model, platforms, scope, &options).map_err(|e| {
-        let hint = match &e {
-            RenderError::Clash(_) => {
-                "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
-            }
-            RenderError::BadPath { .. } => "rename the artifact",
-        };
-        anyhow::Error::from(UserError::new(e.to_string(), hint))
-    })?;
+    let rendered = crate::exclude::render_excluding(
+        model,
+        platforms,
+        scope,
+        &options,
+        project.config.as_ref(),
+    )?;
     check_target_caps(&rendered.target)?;
     Ok(rendered)
 }

@@ -170,17 +170,7 @@ pub fn key_lines(yaml: &str, first_line: u32) -> Vec<(String, u32)> {
         if line.starts_with([' ', '\t', '#', '-']) || line.is_empty() {
             continue;
         }
-        let Some(colon) = line
-            .char_indices()
-            .find(|&(at, c)| {
-                c == ':'
-                    && line[at + 1..]
-                        .chars()
-                        .next()
-                        .is_none_or(char::is_whitespace)
-            })
-            .map(|(at, _)| at)
-        else {
+        let Some(colon) = key_colon(line) else {
             continue;
         };
         let key = line[..colon].trim();
@@ -192,6 +182,20 @@ pub fn key_lines(yaml: &str, first_line: u32) -> Vec<(String, u32)> {
         keys.push((key.to_string(), first_line + i as u32));
     }
     keys
+}
+
+/// The byte offset of the colon that ends the key of a `key: value` line: the first `:`
+/// followed by whitespace or the end of the line.
+pub fn key_colon(line: &str) -> Option<usize> {
+    line.char_indices()
+        .find(|&(at, c)| {
+            c == ':'
+                && line[at + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })
+        .map(|(at, _)| at)
 }
 
 fn to_json(y: Yaml) -> Value {

@@ -2,9 +2,9 @@
 //! the rollback trigger, agent rules), its `{placeholder}` variables, the lint that checks
 //! the structure, and rendering with values.
 //!
-//! A placeholder is `{name}` with `name` matching `[a-z][a-z0-9_]*`, not preceded by `$` or
-//! `{` and not followed by `}`, so shell `${VAR}`, templating `{{args}}` and JSON are left
-//! alone. `{name|default}` is optional: without a value it renders as `default` (which may
+//! A placeholder is `{name}` with `name` matching `[a-z][a-z0-9_]*`, not preceded by `$`, `%`
+//! or `{` and not followed by `}`, so shell `${VAR}`, curl's `%{http_code}`, templating
+//! `{{args}}` and JSON are left alone. `{name|default}` is optional: without a value it renders as `default` (which may
 //! be empty), and the default then applies to every use of the name. Placeholders inside
 //! fenced code blocks count; headings and gates inside them do not, and values rendered into
 //! a shell code block are quoted for the shell where they would change its meaning.
@@ -327,7 +327,7 @@ fn placeholders_in(
         while let Some(off) = line[from..].find('{') {
             let open = from + off;
             from = open + 1;
-            if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
+            if open > 0 && matches!(bytes[open - 1], b'$' | b'{' | b'%') {
                 continue;
             }
             let name_len = bytes[open + 1..]
@@ -388,7 +388,7 @@ fn scan_near_misses(raw: &str, line: u32, rb: &mut Runbook) {
     while let Some(off) = raw[from..].find('{') {
         let open = from + off;
         from = open + 1;
-        if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
+        if open > 0 && matches!(bytes[open - 1], b'$' | b'{' | b'%') {
             continue;
         }
         let Some(len) = raw[open + 1..].find('}') else {
@@ -662,6 +662,7 @@ mod tests {
         check("{service_name} on {port}", &["service_name", "port"]);
         check("{a1_b} {a1_b}", &["a1_b"]);
         check("${VAR} ${var} {{args}} {x}} {{y}}", &[]);
+        check("curl -w '%{http_code} %{time_total}'", &[]);
         check("{\"status\": \"ok\"} {Service} {9x} {_x} {a-b} {}", &[]);
         check("`{host}` and\n```\ncurl {url}\n```", &["host", "url"]);
         check("{a{b}}", &[]);

@@ -784,8 +784,11 @@ fn parse_main<'t>(
     };
     let (mut fm, key_lines) = match split.yaml {
         None => (Default::default(), Vec::new()),
-        Some(yaml) => match frontmatter::parse(yaml, split.yaml_line) {
-            Ok(fm) => (fm, frontmatter::key_lines(yaml, split.yaml_line)),
+        Some(yaml) => match crate::lenient::parse(yaml, split.yaml_line) {
+            Ok((fm, recovered)) => {
+                diags.extend(recovered.iter().map(|r| recovered_warning(&display, r)));
+                (fm, frontmatter::key_lines(yaml, split.yaml_line))
+            }
             Err(e) => {
                 diags.push(Diagnostic::error(&display, Some(e.line), e.message));
                 return None;
@@ -828,6 +831,19 @@ fn parse_main<'t>(
         folder,
         description_derived,
     })
+}
+
+/// The warning for a frontmatter value read as the platforms read it, not as strict YAML does.
+fn recovered_warning(display: &Path, r: &crate::lenient::Recovered) -> Diagnostic {
+    Diagnostic::warning(
+        display,
+        Some(r.line),
+        format!(
+            "`{}` {}; read as the text `{}`, as the platforms read it",
+            r.key, r.problem, r.text
+        ),
+    )
+    .with_hint(format!("write `{}` so every YAML reader agrees", r.fix()))
 }
 
 /// Adds to `skill` the source files its body names as `templates/...` or `runbooks/<x>.md`
