@@ -270,10 +270,10 @@ fn rule_globs_are_checked() {
     let errors: Vec<&str> = out.lines().filter(|l| l.contains(": error: ")).collect();
     assert_eq!(errors.len(), 2, "{out}");
     assert!(
-        errors[0].contains(".aiwg/rules/ts.md:3: error: `globs` glob `src/[.ts` is not a glob"),
+        errors[0].starts_with(".aiwg/rules/ts.md:3: error: glob `src/[.ts`"),
         "{out}"
     );
-    assert!(errors[1].contains("`src/**.{ts` is not a glob"), "{out}");
+    assert!(errors[1].contains("glob `src/**.{ts`"), "{out}");
 }
 
 /// Writes `files` (path, text) into the project of `t`.
@@ -815,10 +815,8 @@ fn import_round_trips_codex_and_opencode_agents() {
     ];
     let t = round_trip(files, "codex,opencode", &[]);
     let migrator = t.read(".aiwg/agents/migrator.md");
-    assert!(
-        migrator.contains("model: opus"),
-        "the tier behind gpt-5.5: {migrator}"
-    );
+    // Codex has no tier table, so its model id stays an id.
+    assert!(migrator.contains("model: gpt-5.5"), "{migrator}");
     assert!(
         migrator.contains("\nMove one call site at a time.\n"),
         "{migrator}"
@@ -854,6 +852,9 @@ fn import_reads_gemini_cli_files() {
     assert!(t
         .read(".aiwg/commands/summarise.md")
         .contains("Summarise $ARGUMENTS in five bullets."));
+    assert!(t
+        .read(".aiwg/agents/scout.md")
+        .contains("tools: [Read, Grep]"));
     assert!(t
         .read(".aiwg/rules/gemini-md.md")
         .contains("Use British spelling."));

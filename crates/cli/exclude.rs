@@ -156,7 +156,6 @@ fn render_error(e: RenderError) -> anyhow::Error {
             "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
         }
         RenderError::BadPath { .. } => "rename the artifact",
-        RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
     };
     UserError::new(e.to_string(), hint).into()
 }

@@ -1,6 +1,7 @@
 //! The glue of the pipeline: the project's sources → a model (aiwg-core) → the platforms'
 //! target state (aiwg-platforms) → an engine on the right roots for the scope (aiwg-deploy).
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -160,7 +161,14 @@ pub fn render_model(
             .into());
         }
     }
-    let options = RenderOptions { model_overrides };
+    let homes = match scope {
+        Scope::User => client_homes(platforms)?,
+        Scope::Project => BTreeMap::new(),
+    };
+    let options = RenderOptions {
+        model_overrides,
+        homes,
+    };
     let rendered = crate::exclude::render_excluding(
         model,
         platforms,
@@ -217,6 +225,50 @@ pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// For user scope: each selected platform's home variable that is set (`CODEX_HOME`), as a
+/// folder relative to the home folder. One outside the home folder is an error: aiwg deploys
+/// user scope only under `HOME`, and writing the default folder would put files where the
+/// client does not look.
+pub fn client_homes(platforms: &[&PlatformSpec]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(home) = dirs::home_dir() else {
+        return Ok(out);
+    };
+    for h in platforms.iter().filter_map(|p| p.home.as_ref()) {
+        let Some(value) = std::env::var_os(&h.var).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let dir = PathBuf::from(&value);
+        let under = |d: &Path, home: &Path| -> Option<String> {
+            let rel = d.strip_prefix(home).ok()?;
+            let parts: Option<Vec<&str>> =
+                rel.components().map(|c| c.as_os_str().to_str()).collect();
+            let joined = parts?.join("/");
+            (joined.is_empty() || RelPath::new(&joined).is_ok()).then_some(joined)
+        };
+        let rel = under(&dir, &home)
+            .or_else(|| under(&dir.canonicalize().ok()?, &home.canonicalize().ok()?));
+        match rel {
+            Some(rel) => {
+                out.insert(h.var.clone(), rel);
+            }
+            None => {
+                return Err(UserError::new(
+                    format!(
+                        "`{}` is `{}`, outside the home folder `{}`: aiwg deploys user scope only under the home folder",
+                        h.var,
+                        dir.display(),
+                        home.display()
+                    ),
+                    format!("point `{}` below `{}`, or unset it for this run", h.var, home.display()),
+                )
+                .into())
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right

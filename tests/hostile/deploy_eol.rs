@@ -48,22 +48,20 @@ fn a_crlf_checkout_is_clean_and_stays_untouched() {
 #[test]
 fn sections_go_into_a_users_crlf_file_in_crlf() {
     let h = Hostile::new();
-    h.write("CLAUDE.md", "# Mine\r\n\r\ntext\r\n");
+    h.write("AGENTS.md", "# Mine\r\n\r\ntext\r\n");
     h.clone();
     let out = h.run(&["use", "sdlc", "--platforms", "claude-code,agents-md"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    for file in ["CLAUDE.md", "AGENTS.md"] {
-        let text = String::from_utf8(h.read(file).unwrap()).unwrap();
-        if file == "CLAUDE.md" {
-            assert!(text.starts_with("# Mine\r\n\r\ntext\r\n"), "{text:?}");
-            assert!(text.contains("aiwg:begin"), "{text:?}");
-            let lone_lf = text.replace("\r\n", "").contains('\n');
-            assert!(!lone_lf, "mixed line endings: {text:?}");
-        }
-    }
+    // AGENTS.md is the user's shared file that gets aiwg's sections (Claude Code reads the
+    // rules in .claude/rules, so its CLAUDE.md needs no bridge section).
+    let text = String::from_utf8(h.read("AGENTS.md").unwrap()).unwrap();
+    assert!(text.starts_with("# Mine\r\n\r\ntext\r\n"), "{text:?}");
+    assert!(text.contains("aiwg:begin"), "{text:?}");
+    let lone_lf = text.replace("\r\n", "").contains('\n');
+    assert!(!lone_lf, "mixed line endings: {text:?}");
     let out = h.run(&["check"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let out = h.run(&["uninstall"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(h.read("CLAUDE.md").unwrap(), b"# Mine\r\n\r\ntext\r\n");
+    assert_eq!(h.read("AGENTS.md").unwrap(), b"# Mine\r\n\r\ntext\r\n");
 }

@@ -249,19 +249,14 @@ fn source_change(
             platform.id, artifact.kind
         ));
     }
-    let found = match spec.format {
-        aiwg_platforms::spec::Format::CodexAgent => {
-            convert::from_codex_agent(platform, rel.as_str(), &artifact.name, edited_text)?
-        }
-        _ => convert::from_markdown(
-            platform,
-            artifact.kind,
-            spec,
-            rel.as_str(),
-            &artifact.name,
-            edited_text,
-        )?,
-    };
+    let found = convert::from_file(
+        platform,
+        artifact.kind,
+        spec,
+        rel.as_str(),
+        &artifact.name,
+        edited_text,
+    )?;
     if found.name != artifact.name {
         return Err(format!(
             "the edit renames it to `{}`; rename the source instead",

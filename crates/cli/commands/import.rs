@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool) -> anyhow::Result<u8> 
     let readers = Readers::parse(from).map_err(|unknown| {
         UserError::new(
             unknown.to_string(),
-            format!("{}; or `rulesync`, `ruler`, `gemini-cli`", unknown.hint()),
+            format!("{}; or `rulesync`, `ruler`", unknown.hint()),
         )
     })?;
     let existing = existing(&project)?;

@@ -211,8 +211,57 @@ pub fn from_markdown(
     })
 }
 
+/// A file of `platform` written per `spec` (Markdown, Codex agent TOML, Gemini command TOML)
+/// in source form.
+pub fn from_file(
+    platform: &PlatformSpec,
+    kind: Kind,
+    spec: &KindSpec,
+    path: &str,
+    stem: &str,
+    text: &str,
+) -> Result<Found, String> {
+    match spec.format {
+        Format::CodexAgent => from_codex_agent(platform, path, stem, text),
+        Format::GeminiCommand => from_gemini_command(platform, spec, path, stem, text),
+        _ => from_markdown(platform, kind, spec, path, stem, text),
+    }
+}
+
+/// A Gemini CLI command TOML (`description`, and a `prompt` with the platform's argument
+/// placeholder, `{{args}}`) in source form.
+fn from_gemini_command(
+    platform: &PlatformSpec,
+    spec: &KindSpec,
+    path: &str,
+    stem: &str,
+    text: &str,
+) -> Result<Found, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let prompt = table
+        .get("prompt")
+        .and_then(|v| v.as_str())
+        .ok_or("no `prompt`")?;
+    let mut fm = Map::new();
+    if let Some(d) = table.get("description").and_then(|v| v.as_str()) {
+        fm.insert("description".into(), Value::String(d.to_string()));
+    }
+    let prompt = match &spec.arguments {
+        Some(placeholder) => prompt.replace(placeholder.as_str(), "$ARGUMENTS"),
+        None => prompt.to_string(),
+    };
+    Ok(Found::new(
+        Kind::Command,
+        stem,
+        platform.id.clone(),
+        path,
+        fm,
+        format!("\n{prompt}"),
+    ))
+}
+
 /// A Codex agent TOML (`name`, `description`, `model`, `developer_instructions`) in source form.
-pub fn from_codex_agent(
+fn from_codex_agent(
     platform: &PlatformSpec,
     path: &str,
     stem: &str,
@@ -261,7 +310,10 @@ pub fn file_kinds(platform: &PlatformSpec) -> [(Kind, &KindSpec); 3] {
 
 /// True when `spec` writes files this module can read back.
 pub fn readable(spec: &KindSpec) -> bool {
-    matches!(spec.format, Format::Markdown | Format::CodexAgent)
+    matches!(
+        spec.format,
+        Format::Markdown | Format::CodexAgent | Format::GeminiCommand
+    )
 }
 
 fn set(out: &mut Map<String, Value>, key: &str, value: Value) {

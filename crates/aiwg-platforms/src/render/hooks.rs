@@ -84,10 +84,11 @@ impl Renderer<'_> {
             let run = format!(
                 "{}{}/{}",
                 p.behavior.command_prefix.get(self.scope),
-                dir,
+                self.rebase(p, dir.clone())?,
                 command_path.expect("checked above")
             );
             hook.insert("hooks".into(), json!([{"type": "command", "command": run}]));
+            let event = p.behavior.event_names.get(&event).cloned().unwrap_or(event);
             entries.push(MergeEntry {
                 key: vec!["hooks".into(), event],
                 value: Value::Object(hook),

@@ -24,6 +24,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use aiwg_core::config::Tiers;
 use aiwg_core::rel_path::RelPathError;
 use aiwg_core::target::{Desired, Origin, Scope, TargetClash, TargetEntry, TargetState};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
@@ -37,7 +38,11 @@ use crate::yaml;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenderOptions {
     /// `[models.<platform>] <tier> = "<id>"`: per-platform tier overrides (id or alias).
-    pub model_overrides: BTreeMap<String, BTreeMap<String, String>>,
+    pub model_overrides: BTreeMap<String, Tiers>,
+    /// User scope: a client home variable that is set (`CODEX_HOME`) → its folder relative to
+    /// the home folder (`""` for home itself). A platform whose `[home]` names the variable
+    /// writes there instead of under its default folder.
+    pub homes: BTreeMap<String, String>,
 }
 
 /// How much a [`Notice`] matters.
@@ -94,14 +99,6 @@ pub enum RenderError {
         /// Why the path is not a valid relative path.
         reason: RelPathError,
     },
-    /// `[models.<platform>]` in `aiwg.toml` names something that is not a tier.
-    #[error("`[models.{platform}]` sets `{tier}`, which is not a model tier (use opus, sonnet, haiku or inherit)")]
-    ModelOverride {
-        /// The platform key as written under `[models]`.
-        platform: String,
-        /// The key that is not `opus`, `sonnet`, `haiku` or `inherit`.
-        tier: String,
-    },
 }
 
 impl From<TargetClash> for RenderError {
@@ -146,17 +143,6 @@ pub fn render(
     scope: Scope,
     options: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
-    for (platform, tiers) in &options.model_overrides {
-        if let Some(tier) = tiers
-            .keys()
-            .find(|t| !matches!(t.as_str(), "opus" | "sonnet" | "haiku" | "inherit"))
-        {
-            return Err(RenderError::ModelOverride {
-                platform: platform.clone(),
-                tier: tier.clone(),
-            });
-        }
-    }
     let mut r = Renderer {
         scope,
         options,
@@ -373,6 +359,7 @@ impl Renderer<'_> {
         artifact: String,
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
+        let path = self.rebase(p, path)?;
         self.target.insert(TargetEntry {
             path,
             desired,
@@ -383,6 +370,24 @@ impl Renderer<'_> {
             },
         })?;
         Ok(())
+    }
+
+    /// `path` under the client's home variable, when it is set and the path lies in the
+    /// folder it moves (user scope only).
+    fn rebase(&self, p: &PlatformSpec, path: RelPath) -> Result<RelPath, RenderError> {
+        let moved = (self.scope == Scope::User)
+            .then_some(p.home.as_ref())
+            .flatten()
+            .and_then(|h| Some((h, self.options.homes.get(&h.var)?)))
+            .and_then(|(h, to)| h.rebase(path.as_str(), to));
+        match moved {
+            None => Ok(path),
+            Some(moved) => RelPath::new(&moved).map_err(|reason| RenderError::BadPath {
+                platform: p.id.clone(),
+                artifact: path.to_string(),
+                reason,
+            }),
+        }
     }
 
     fn file(
