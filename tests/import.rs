@@ -859,6 +859,9 @@ fn import_reads_gemini_cli_files() {
         .read(".aiwg/commands/summarise.md")
         .contains("Summarise $ARGUMENTS in five bullets."));
     assert!(t
+        .read(".aiwg/agents/scout.md")
+        .contains("tools: [Read, Grep]"));
+    assert!(t
         .read(".aiwg/rules/gemini-md.md")
         .contains("Use British spelling."));
     let (code, _, err) = t.run(&["validate"]);
@@ -940,4 +943,19 @@ fn adopt_takes_skill_edits_back_too() {
     assert!(t.read(".agents/skills/notes/SKILL.md").contains("twice"));
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn model_ids_map_back_through_the_projects_model_table() {
+    let t = git_repo();
+    let agent = "name = \"migrator\"\ndescription = \"Moves code between APIs.\"\nmodel = \"gpt-6.2-sol\"\ndeveloper_instructions = \"\"\"\nMove one call site at a time.\n\"\"\"\n";
+    t.write(".codex/agents/migrator.toml", agent).write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"codex\"]\n\n[models.openai]\nopus = \"gpt-6.2-sol\"\n",
+    );
+    let (code, _, err) = t.run(&["import", "--from", "codex"]);
+    assert_eq!(code, 0, "{err}");
+    let source = t.read(".aiwg/agents/migrator.md");
+    assert!(source.contains("model: opus"), "{source}");
+    assert!(planned(&t).is_empty(), "codex gets back the same file");
 }

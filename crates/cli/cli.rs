@@ -233,11 +233,11 @@ pub enum Command {
     ///
     /// Reads `.claude/`, `.cursor/`, `.github/`, `.codex/`, `.opencode/` ... (every platform's
     /// agents, commands, rules, skills and instruction files; files aiwg manages are left
-    /// out), rulesync's `.rulesync/`, ruler's `.ruler/` and Gemini CLI's `.gemini/`. The same
-    /// artifact found for several platforms becomes one source; differences are reported.
+    /// out), rulesync's `.rulesync/` and ruler's `.ruler/`. The same artifact found for
+    /// several platforms becomes one source; differences are reported.
     /// Existing sources are never overwritten. Example: `aiwg import --from claude-code,cursor --dry-run`
     Import {
-        /// Only these platforms (ids or aliases), peer tools (`rulesync`, `ruler`) and `gemini-cli`
+        /// Only these platforms (ids or aliases) and peer tools (`rulesync`, `ruler`)
         #[arg(long, value_delimiter = ',', value_name = "IDS")]
         from: Vec<String>,
         /// Print what would be written and write nothing

@@ -154,6 +154,11 @@ fn by_entry(yaml: &str, first_line: u32, recovered: &mut Vec<Recovered>) -> Opti
                 if raw.starts_with(['[', '{']) && !TEXT_KEYS.contains(&key.as_str()) {
                     return None;
                 }
+                // `*name` and `&name` are YAML's aliases and anchors, which frontmatter refuses:
+                // never text by the back door.
+                if raw.starts_with(['*', '&']) {
+                    return None;
+                }
                 let text = strip_outer_quotes(&raw).to_string();
                 let problem = e
                     .message
@@ -259,6 +264,21 @@ mod tests {
         ] {
             let e = parse(yaml, 2).unwrap_err();
             assert!(e.message.starts_with("invalid YAML"), "{yaml:?}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_that_are_not_syntax_errors_stand() {
+        // An alias is refused, alone or beside an entry the fallback would read as text.
+        for yaml in [
+            "a: &x [1]\nb: *x\n",
+            "argument-hint: \"<x> \"y\"\"\na: &x [1]\nb: *x\n",
+        ] {
+            let e = parse(yaml, 2).unwrap_err();
+            assert!(
+                e.message.contains("aliases") || e.message.starts_with("invalid YAML"),
+                "{yaml:?}: {e:?}"
+            );
         }
     }
 

@@ -727,13 +727,6 @@ mod tests {
     }
 
     #[test]
-    fn globs_are_checked_with_the_commas_of_braces_kept() {
-        assert_eq!(glob_problem("src/**/*.{ts,tsx}"), None);
-        assert!(glob_problem("src/[.ts").is_some());
-        assert!(glob_problem("src/**.{ts").is_some());
-    }
-
-    #[test]
     fn first_paragraphs() {
         let check =
             |body: &str, expect: Option<&str>| assert_eq!(first_paragraph(body).as_deref(), expect);

@@ -119,8 +119,17 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         .file(artifact.path.as_str())
         .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
         .unwrap_or_default();
-    let (file, bytes) = source_change(platform, artifact, &original, &rel, &edited, &edited_text)
-        .map_err(|why| {
+    let tiers = crate::commands::import::tiers_by_id(&project);
+    let (file, bytes) = source_change(
+        platform,
+        tiers.get(&platform.id),
+        artifact,
+        &original,
+        &rel,
+        &edited,
+        &edited_text,
+    )
+    .map_err(|why| {
         UserError::new(
             format!("cannot adopt `{shown}`: {why}"),
             "make the change in the source instead",
@@ -213,6 +222,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
 /// The source file (relative to the source root) and its new bytes for an edit of `rel`.
 fn source_change(
     platform: &PlatformSpec,
+    tiers: Option<&aiwg_core::config::Tiers>,
     artifact: &Artifact,
     original: &str,
     rel: &RelPath,
@@ -249,19 +259,15 @@ fn source_change(
             platform.id, artifact.kind
         ));
     }
-    let found = match spec.format {
-        aiwg_platforms::spec::Format::CodexAgent => {
-            convert::from_codex_agent(platform, rel.as_str(), &artifact.name, edited_text)?
-        }
-        _ => convert::from_markdown(
-            platform,
-            artifact.kind,
-            spec,
-            rel.as_str(),
-            &artifact.name,
-            edited_text,
-        )?,
-    };
+    let mut found = convert::from_file(
+        platform,
+        artifact.kind,
+        spec,
+        rel.as_str(),
+        &artifact.name,
+        edited_text,
+    )?;
+    convert::tiers_back(&mut found, tiers);
     if found.name != artifact.name {
         return Err(format!(
             "the edit renames it to `{}`; rename the source instead",

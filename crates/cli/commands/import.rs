@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool) -> anyhow::Result<u8> 
     let readers = Readers::parse(from).map_err(|unknown| {
         UserError::new(
             unknown.to_string(),
-            format!("{}; or `rulesync`, `ruler`, `gemini-cli`", unknown.hint()),
+            format!("{}; or `rulesync`, `ruler`", unknown.hint()),
         )
     })?;
     let existing = existing(&project)?;
@@ -81,6 +81,7 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
         managed,
         artifacts,
         target: DEFAULT_SOURCE.to_string(),
+        tiers: tiers_by_id(project),
     })
 }
 
@@ -233,4 +234,16 @@ fn update_config(project: &Project, o: &Outcome) -> anyhow::Result<()> {
         }
     };
     std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// `[models.<platform>]` of `aiwg.toml`, keyed by platform id (an alias resolved; an unknown
+/// one, which every deploy command reports, is left out here).
+pub fn tiers_by_id(project: &Project) -> BTreeMap<String, aiwg_core::config::Tiers> {
+    let mut out = BTreeMap::new();
+    for (key, tiers) in project.config.iter().flat_map(|c| &c.models) {
+        if let Some(spec) = aiwg_platforms::Registry::builtin().get(key) {
+            out.insert(spec.id.clone(), tiers.clone());
+        }
+    }
+    out
 }

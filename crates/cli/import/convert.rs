@@ -211,8 +211,57 @@ pub fn from_markdown(
     })
 }
 
+/// A file of `platform` written per `spec` (Markdown, Codex agent TOML, Gemini command TOML)
+/// in source form.
+pub fn from_file(
+    platform: &PlatformSpec,
+    kind: Kind,
+    spec: &KindSpec,
+    path: &str,
+    stem: &str,
+    text: &str,
+) -> Result<Found, String> {
+    match spec.format {
+        Format::CodexAgent => from_codex_agent(platform, path, stem, text),
+        Format::GeminiCommand => from_gemini_command(platform, spec, path, stem, text),
+        _ => from_markdown(platform, kind, spec, path, stem, text),
+    }
+}
+
+/// A Gemini CLI command TOML (`description`, and a `prompt` with the platform's argument
+/// placeholder, `{{args}}`) in source form.
+fn from_gemini_command(
+    platform: &PlatformSpec,
+    spec: &KindSpec,
+    path: &str,
+    stem: &str,
+    text: &str,
+) -> Result<Found, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let prompt = table
+        .get("prompt")
+        .and_then(|v| v.as_str())
+        .ok_or("no `prompt`")?;
+    let mut fm = Map::new();
+    if let Some(d) = table.get("description").and_then(|v| v.as_str()) {
+        fm.insert("description".into(), Value::String(d.to_string()));
+    }
+    let prompt = match &spec.arguments {
+        Some(placeholder) => prompt.replace(placeholder.as_str(), "$ARGUMENTS"),
+        None => prompt.to_string(),
+    };
+    Ok(Found::new(
+        Kind::Command,
+        stem,
+        platform.id.clone(),
+        path,
+        fm,
+        format!("\n{prompt}"),
+    ))
+}
+
 /// A Codex agent TOML (`name`, `description`, `model`, `developer_instructions`) in source form.
-pub fn from_codex_agent(
+fn from_codex_agent(
     platform: &PlatformSpec,
     path: &str,
     stem: &str,
@@ -261,7 +310,10 @@ pub fn file_kinds(platform: &PlatformSpec) -> [(Kind, &KindSpec); 3] {
 
 /// True when `spec` writes files this module can read back.
 pub fn readable(spec: &KindSpec) -> bool {
-    matches!(spec.format, Format::Markdown | Format::CodexAgent)
+    matches!(
+        spec.format,
+        Format::Markdown | Format::CodexAgent | Format::GeminiCommand
+    )
 }
 
 fn set(out: &mut Map<String, Value>, key: &str, value: Value) {
@@ -282,6 +334,27 @@ fn is_always(spec: &KindSpec, fm: &Map<String, Value>) -> bool {
             let want = serde_json::to_value(literal).unwrap_or(Value::Null);
             fm.get(key) == Some(&want)
         })
+}
+
+/// `model` mapped back through the project's `[models.<platform>]` ids too: the tier whose
+/// id it is, when exactly one is (the platform's own table was tried first).
+pub fn tiers_back(found: &mut Found, tiers: Option<&aiwg_core::config::Tiers>) {
+    let (Some(tiers), Some(Value::String(id))) = (tiers, found.frontmatter.get("model")) else {
+        return;
+    };
+    let matching: Vec<&str> = ["opus", "sonnet", "haiku", "inherit"]
+        .into_iter()
+        .filter(|t| tiers.get(t) == Some(id.as_str()))
+        .collect();
+    match matching.as_slice() {
+        [tier] => {
+            found
+                .frontmatter
+                .insert("model".into(), Value::String(tier.to_string()));
+        }
+        [] => {}
+        _ => found.lossy.push("model"),
+    }
 }
 
 /// A platform model id back to its tier, when exactly one tier maps to it.

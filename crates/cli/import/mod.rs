@@ -21,10 +21,8 @@ use serde_json::{Map, Value};
 use convert::{Found, SOURCE_FORMAT_PLATFORM};
 use read::Repo;
 
-/// The readers besides aiwg's platforms: the peer tools whose source folders `import` reads,
-/// and Gemini CLI, whose `.gemini/` files no aiwg platform writes (aiwg's `gemini` is
-/// Antigravity).
-pub const PEERS: [&str; 3] = ["rulesync", "ruler", "gemini-cli"];
+/// The peer tools whose source folders `import` reads.
+pub const PEERS: [&str; 2] = ["rulesync", "ruler"];
 
 /// Where to look: platforms (from `--from`, or all) and peers.
 pub struct Readers<'a> {
@@ -89,6 +87,8 @@ pub struct Existing {
     pub artifacts: BTreeMap<String, (String, String)>,
     /// The source folder import writes to, relative to the root (`.aiwg`).
     pub target: String,
+    /// `[models.<platform>]` of `aiwg.toml`, by platform id: ids that map back to tiers.
+    pub tiers: BTreeMap<String, aiwg_core::config::Tiers>,
 }
 
 /// Finds every artifact `readers` see in `repo`, merges copies, and decides what to write
@@ -124,8 +124,7 @@ pub fn plan(repo: &mut Repo, readers: &Readers, existing: &Existing) -> Outcome 
     for peer in &readers.peers {
         match *peer {
             "rulesync" => scan_rulesync(repo, &mut found, &mut outcome),
-            "ruler" => scan_ruler(repo, &mut found, &mut outcome),
-            _ => scan_gemini_cli(repo, &mut found, &mut outcome),
+            _ => scan_ruler(repo, &mut found, &mut outcome),
         }
     }
     outcome.found = found.len();
@@ -366,12 +365,11 @@ fn scan_platform(
             let Some(text) = repo.read_text(&main) else {
                 continue;
             };
-            let result = match spec.format {
-                aiwg_platforms::spec::Format::CodexAgent => {
-                    convert::from_codex_agent(platform, &main, &stem, &text)
-                }
-                _ => convert::from_markdown(platform, kind, spec, &main, &stem, &text),
-            };
+            let result =
+                convert::from_file(platform, kind, spec, &main, &stem, &text).map(|mut f| {
+                    convert::tiers_back(&mut f, existing.tiers.get(&platform.id));
+                    f
+                });
             match result {
                 Ok(f) => {
                     if f.name != convert::source_name(kind, &stem) {
@@ -665,84 +663,5 @@ fn scan_ruler(repo: &mut Repo, found: &mut Vec<Found>, outcome: &mut Outcome) {
             }
             found.push(Found::new(Kind::Rule, stem, "ruler", entry.rel, fm, body));
         }
-    }
-}
-
-/// Gemini CLI's own files: `.gemini/agents/*.md` (Markdown agents, tool names kept as
-/// written), `.gemini/commands/*.toml` (`description` and a `prompt` whose `{{args}}` is
-/// `$ARGUMENTS`), `.gemini/skills/<name>/`, and the text of `GEMINI.md`. Facts from Gemini
-/// CLI 0.61's bundle (research/real-clients.md §3).
-fn scan_gemini_cli(repo: &mut Repo, found: &mut Vec<Found>, outcome: &mut Outcome) {
-    for entry in repo.list(".gemini/agents") {
-        let Some(stem) = entry.name.strip_suffix(".md").filter(|_| !entry.is_dir) else {
-            continue;
-        };
-        let Some(text) = repo.read_text(&entry.rel) else {
-            continue;
-        };
-        match convert::split(&text) {
-            Ok((fm, body)) => {
-                let raw = fm
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(stem)
-                    .to_string();
-                let mut f = Found::new(Kind::Agent, &raw, "gemini-cli", entry.rel, fm, body);
-                // Gemini CLI's tool names (`read_file`) are its own.
-                f.lossy.push("tools");
-                found.push(f);
-            }
-            Err(why) => outcome.skipped.push((entry.rel, why)),
-        }
-    }
-    for entry in repo.list(".gemini/commands") {
-        let Some(stem) = entry.name.strip_suffix(".toml").filter(|_| !entry.is_dir) else {
-            continue;
-        };
-        let Some(text) = repo.read_text(&entry.rel) else {
-            continue;
-        };
-        let table: toml::Table = match toml::from_str(&text) {
-            Ok(table) => table,
-            Err(e) => {
-                outcome.skipped.push((entry.rel, e.message().to_string()));
-                continue;
-            }
-        };
-        let Some(prompt) = table.get("prompt").and_then(|v| v.as_str()) else {
-            outcome.skipped.push((entry.rel, "no `prompt`".into()));
-            continue;
-        };
-        let mut fm = Map::new();
-        if let Some(d) = table.get("description").and_then(|v| v.as_str()) {
-            fm.insert("description".into(), Value::String(d.to_string()));
-        }
-        found.push(Found::new(
-            Kind::Command,
-            stem,
-            "gemini-cli",
-            entry.rel,
-            fm,
-            format!(
-                "\n{}\n",
-                prompt.replace("{{args}}", "$ARGUMENTS").trim_end()
-            ),
-        ));
-    }
-    for entry in repo.list(".gemini/skills") {
-        if entry.is_dir && repo.is_file(&format!("{}/SKILL.md", entry.rel)) {
-            if let Some(f) = skill(
-                repo,
-                "gemini-cli",
-                &entry.rel,
-                &entry.name,
-                &mut outcome.skipped,
-            ) {
-                found.push(f);
-            }
-        }
-    }
-    if let Some(gemini) = Registry::builtin().get("antigravity") {
-        instruction_file(repo, gemini, "GEMINI.md", found, outcome);
     }
 }

@@ -304,7 +304,10 @@ fn hermes_takes_agents_as_files_in_both_scopes() {
         let r = run(&m, &["hermes"], scope, &RenderOptions::default());
         assert_eq!(paths(&r), [".hermes/agents/reviewer.md"], "{scope}");
         let text = file_text(&r, ".hermes/agents/reviewer.md");
-        assert!(text.starts_with("---\nschema_version: 1\nname: reviewer\n"), "{text}");
+        assert!(
+            text.starts_with("---\nschema_version: 1\nname: reviewer\n"),
+            "{text}"
+        );
     }
 }
 
