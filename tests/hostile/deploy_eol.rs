@@ -52,6 +52,8 @@ fn sections_go_into_a_users_crlf_file_in_crlf() {
     h.clone();
     let out = h.run(&["use", "sdlc", "--platforms", "claude-code,agents-md"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // AGENTS.md is the user's shared file that gets aiwg's sections (Claude Code reads the
+    // rules in .claude/rules, so its CLAUDE.md needs no bridge section).
     let text = String::from_utf8(h.read("AGENTS.md").unwrap()).unwrap();
     assert!(text.starts_with("# Mine\r\n\r\ntext\r\n"), "{text:?}");
     assert!(text.contains("aiwg:begin"), "{text:?}");
