@@ -3,8 +3,7 @@
 //! that no planted code ran (on the next `git status` and `git commit` either), that `.git/`
 //! and everything outside the clone are byte-identical, and that the error names the culprit.
 //!
-//! - `repo`: the `Hostile` builder of the deploy cases.
-//! - `consent_repo`: the `Repo`/`Clone` builder of the consent, bounds and output cases.
+//! - `repo`: `Hostile`, the one builder of every case (origin, clone, homes, snapshots).
 //! - `deploy_holds`: what already held in the review, as regression cases in a clone.
 //! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
 //! - `deploy_eol`: a `core.autocrlf=true` clone is clean; sections keep a file's line ending (R7).
@@ -16,9 +15,7 @@
 //! - `output_*`: terminal escapes in names and descriptions (guarantee 8).
 
 pub mod repo;
-
-mod consent_repo;
-pub use consent_repo::*;
+pub use repo::*;
 
 mod bounds_symlinks;
 mod bounds_yaml;
