@@ -8,10 +8,12 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod fs_guard;
 mod platforms;
 mod qa;
 mod shared_files;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
-use aiwg_deploy::{Engine, Layout, RealSystem};
+use aiwg_deploy::{Engine, Layout, Owner, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
     DEFAULT_PLATFORMS,
@@ -277,9 +277,34 @@ pub struct Deployment {
     pub root: PathBuf,
     /// How many generations to keep.
     pub keep: usize,
+    /// Refuses git's directories and aiwg's own state, through any symlink.
     target: RealSystem,
-    /// `None`: the state lives in the target root (project scope).
-    state: Option<RealSystem>,
+    /// Where the lock and history go: the project root again (project scope), or `$AIWG_HOME`.
+    state: RealSystem,
+}
+
+/// The git directories of the repository at `root` that may lie elsewhere than `root/.git`:
+/// where a `.git` pointer file (a worktree, a submodule, `--separate-git-dir`) leads, and that
+/// git dir's common dir. What `git rev-parse --git-dir --git-common-dir` answers, read without
+/// running git (aiwg starts no process, and `check` must stay fast). `root/.git` itself, and
+/// every `.git` below the root, is always protected.
+pub fn git_dirs(root: &Path) -> Vec<PathBuf> {
+    let Ok(pointer) = std::fs::read_to_string(root.join(".git")) else {
+        return Vec::new();
+    };
+    let Some(git_dir) = pointer
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("gitdir:"))
+    else {
+        return Vec::new();
+    };
+    let git_dir = root.join(git_dir.trim());
+    let mut dirs = vec![git_dir.clone()];
+    if let Ok(common) = std::fs::read_to_string(git_dir.join("commondir")) {
+        dirs.push(git_dir.join(common.trim()));
+    }
+    dirs
 }
 
 impl Deployment {
@@ -303,13 +328,28 @@ impl Deployment {
                 (home, Some(aiwg_home))
             }
         };
-        let target =
-            RealSystem::new(&root).with_context(|| format!("cannot use `{}`", root.display()))?;
-        let state = match state {
-            Some(dir) => Some(
-                RealSystem::new(&dir).with_context(|| format!("cannot use `{}`", dir.display()))?,
-            ),
-            None => None,
+        let open = |dir: &Path| {
+            let mut sys =
+                RealSystem::new(dir).with_context(|| format!("cannot use `{}`", dir.display()))?;
+            for git_dir in git_dirs(&project.root) {
+                sys = sys.protect(&git_dir, Owner::Git);
+            }
+            anyhow::Ok(sys)
+        };
+        let mut target = open(&root)?;
+        let state = match &state {
+            Some(aiwg_home) => {
+                target = target.protect(aiwg_home, Owner::Aiwg);
+                open(aiwg_home)?
+            }
+            None => {
+                let layout = Layout::project();
+                for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid")] {
+                    target = target.protect_relative(own, Owner::Aiwg);
+                }
+                let exclude = RelPath::new(".git/info/exclude").expect("valid");
+                open(&root)?.allow(&exclude)
+            }
         };
         Ok(Deployment {
             scope,
@@ -327,7 +367,7 @@ impl Deployment {
 
     /// The folder aiwg keeps its state in (the target root in project scope), canonical.
     pub fn state_root(&self) -> &Path {
-        self.state.as_ref().unwrap_or(&self.target).root()
+        self.state.root()
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
@@ -339,9 +379,9 @@ impl Deployment {
 
     /// The engine on this deployment's Systems.
     pub fn engine(&self) -> Engine<'_> {
-        match &self.state {
-            None => Engine::shared(&self.target, Layout::project()),
-            Some(state) => Engine::split(&self.target, state, Layout::user()),
+        match self.scope {
+            Scope::Project => Engine::same_root(&self.target, &self.state, Layout::project()),
+            Scope::User => Engine::split(&self.target, &self.state, Layout::user()),
         }
     }
 

@@ -37,6 +37,17 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Targets and state in one root through two Systems (project scope on disk): `target`
+    /// refuses aiwg's own state and git's directories, `state` may write aiwg's state.
+    pub fn same_root(target: &'a dyn System, state: &'a dyn System, layout: Layout) -> Self {
+        Engine {
+            target,
+            state,
+            layout,
+            shared_root: true,
+        }
+    }
+
     /// Targets in one root, state in another (user scope: `$HOME` and `$AIWG_HOME`).
     pub fn split(target: &'a dyn System, state: &'a dyn System, layout: Layout) -> Self {
         Engine {
