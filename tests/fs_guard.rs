@@ -315,3 +315,121 @@ fn a_committed_history_generation_never_restores_into_git() {
         git_after_apply.get("info/exclude")
     );
 }
+
+/// The pid of a process that has ended.
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn temp_files_of_a_killed_run_are_reported_by_check_and_removed_by_apply() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/a1.md",
+        "---\ndescription: An agent.\n---\n\nBody.\n",
+    )
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let dead = dead_pid();
+    let live = std::process::id();
+    let debris = [
+        format!(".claude/agents/.a1.md.aiwg-tmp.{dead}.3"),
+        format!(".aiwg.lock.aiwg-tmp.{dead}.9"),
+        format!(".aiwg/history/.x.aiwg-tmp.{dead}.1"),
+    ];
+    for path in &debris {
+        t.write(path, "half");
+    }
+    let alive = format!(".claude/agents/.b.md.aiwg-tmp.{live}.1");
+    t.write(&alive, "in progress");
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    for path in &debris {
+        assert!(out.contains(&format!("stray\t{path}")), "{path}: {out}");
+    }
+    assert!(
+        !out.contains(".b.md"),
+        "a live writer's temp file is not debris: {out}"
+    );
+    assert!(err.contains("temp files a killed aiwg left"), "{err}");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    for path in &debris {
+        assert!(!t.exists(path), "{path} was left");
+    }
+    assert!(t.exists(&alive));
+    std::fs::remove_file(t.root().join(&alive)).unwrap();
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Every path below `dir` (outside `.git`) whose name marks an aiwg temp file.
+fn temp_files(dir: &Path) -> Vec<String> {
+    tree(dir)
+        .into_keys()
+        .filter(|p| !p.starts_with(".git/") && p.contains(".aiwg-tmp."))
+        .collect()
+}
+
+#[test]
+fn sigkill_at_random_points_converges_and_leaves_no_temp_files() {
+    let t = Test::new();
+    t.write(
+        "aiwg.toml",
+        "sources = [\"sdlc\"]\nplatforms = [\"claude-code\", \"codex\", \"cursor\", \"copilot\", \"opencode\", \"agents-md\"]\n",
+    );
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // Kill points spread over one whole apply, timed here on this machine.
+    let started = std::time::Instant::now();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let span = (started.elapsed().as_millis() as u64).max(5);
+    let (code, _, err) = t.run(&["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    for round in 0..12 {
+        // Alternate a first deploy with a re-deploy after a source change, so kills land in
+        // creates, updates and deletes.
+        if round % 2 == 1 {
+            let (code, _, err) = t.run(&["uninstall"]);
+            assert_eq!(code, 0, "seed {seed} round {round}: {err}");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aiwg"))
+            .arg("apply")
+            .current_dir(t.root())
+            .env("HOME", t.home())
+            .env("AIWG_HOME", t.home())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(next() % span));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, _, err) = t.run(&["apply"]);
+        assert_eq!(code, 0, "seed {seed} round {round}: {err}");
+        assert_eq!(
+            temp_files(&t.root()),
+            Vec::<String>::new(),
+            "seed {seed} round {round}"
+        );
+        let (code, out, err) = t.run(&["check"]);
+        assert_eq!(code, 0, "seed {seed} round {round}: {out}{err}");
+    }
+}

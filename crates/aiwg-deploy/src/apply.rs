@@ -115,6 +115,7 @@ impl Engine<'_> {
         if !blocked.is_empty() {
             return Err(DeployError::Conflicts { paths: blocked });
         }
+        self.remove_debris(&plan.debris)?;
         let changes: Vec<(RelPath, Option<FileData>, Option<FileData>)> = plan
             .items
             .iter()

@@ -282,6 +282,9 @@ impl fmt::Display for Summary {
 pub struct Plan {
     /// Every path of the target state and of the lock, sorted by path.
     pub items: Vec<PlanItem>,
+    /// Temp files left by killed runs in the folders involved (filled by `Engine::plan`):
+    /// `check` reports them, apply removes them.
+    pub debris: crate::system::debris::Debris,
 }
 
 impl Plan {

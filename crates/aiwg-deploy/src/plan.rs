@@ -78,7 +78,10 @@ pub fn plan(target: &TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan,
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
         items.push(plan_path(path, &wants, &locked, old_of(read)?)?);
     }
-    Ok(Plan { items })
+    Ok(Plan {
+        items,
+        ..Plan::default()
+    })
 }
 
 fn plan_path(

@@ -164,6 +164,7 @@ pub fn rollback(
             .join(",")
     );
     let undone: Vec<u64> = selected.iter().map(|g| g.generation).collect();
+    engine.remove_debris(&engine.debris(before.keys()))?;
     let (generation, _) = engine.write_with_lock_bytes(
         &changes,
         Some(lock_bytes),

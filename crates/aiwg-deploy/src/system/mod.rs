@@ -7,6 +7,7 @@
 //!
 //! Dry-run needs no System of its own: it is `plan()` without `apply()`.
 
+pub mod debris;
 mod guard;
 mod mem;
 mod real;
@@ -187,4 +188,8 @@ pub trait System {
 
     /// Deletes the lock file taken by [`System::try_lock`], then releases the lock.
     fn unlock(&self, path: &RelPath);
+
+    /// Whether the process `pid` may still be running (this process always is; when in
+    /// doubt, yes): a temp file whose writer runs is never removed.
+    fn is_running(&self, pid: u32) -> bool;
 }

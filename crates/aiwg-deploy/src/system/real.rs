@@ -741,6 +741,18 @@ impl System for RealSystem {
         }
     }
 
+    /// `kill(pid, 0)`: only "no such process" means dead (a process of another user is
+    /// alive, and so is anything unexpected).
+    fn is_running(&self, pid: u32) -> bool {
+        if pid == self.pid {
+            return true;
+        }
+        match rustix::process::Pid::from_raw(pid as i32) {
+            Some(p) => rustix::process::test_kill_process(p) != Err(Errno::SRCH),
+            None => true,
+        }
+    }
+
     fn unlock(&self, path: &RelPath) {
         if let Some(file) = self.locks.borrow_mut().remove(path.as_str()) {
             if let Ok(Some((folder, _))) = self.locate(path, false) {
