@@ -17,7 +17,7 @@ use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::hash::sha256_hex;
 use crate::layout::Layout;
-use crate::system::{EntryKind, FileData, System};
+use crate::system::{EntryKind, System};
 
 const MANIFEST: &str = "manifest.toml";
 const DONE: &str = "done";
@@ -107,7 +107,7 @@ pub(crate) fn record(
     engine: &Engine<'_>,
     command: &str,
     undoes: &[u64],
-    changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+    changes: &[crate::apply::Change<'_>],
     lock_before: Option<&[u8]>,
 ) -> Result<u64, DeployError> {
     let n = numbers(engine)?.last().map_or(1, |last| last + 1);
@@ -129,7 +129,7 @@ pub(crate) fn record(
             None => None,
         };
         paths.push(HistoryEntry {
-            path: path.clone(),
+            path: RelPath::clone(path),
             before: blob,
             before_executable: before.as_ref().is_some_and(|d| d.executable),
             after_sha256: after.as_ref().map(|d| sha256_hex(&d.bytes)),

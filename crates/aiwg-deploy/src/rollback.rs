@@ -165,8 +165,12 @@ pub fn rollback(
     );
     let undone: Vec<u64> = selected.iter().map(|g| g.generation).collect();
     engine.remove_debris(&engine.debris(before.keys()))?;
+    let borrowed: Vec<crate::apply::Change<'_>> = changes
+        .iter()
+        .map(|(path, old, new)| (path, old.as_ref(), new.as_ref()))
+        .collect();
     let (generation, _) = engine.write_with_lock_bytes(
-        &changes,
+        &borrowed,
         Some(lock_bytes),
         &command,
         &undone,

@@ -189,6 +189,10 @@ pub trait System {
     /// Deletes the lock file taken by [`System::try_lock`], then releases the lock.
     fn unlock(&self, path: &RelPath);
 
+    /// Flushes what was written to stable storage (once per apply, before the lock is
+    /// written, so the lock never names bytes that a power cut could lose).
+    fn sync(&self) -> Result<(), SystemError>;
+
     /// Whether the process `pid` may still be running (this process always is; when in
     /// doubt, yes): a temp file whose writer runs is never removed.
     fn is_running(&self, pid: u32) -> bool;

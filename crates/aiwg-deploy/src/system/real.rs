@@ -13,14 +13,14 @@
 //! one `mkdirat`.
 //!
 //! Durability: writes go to a temp file beside the target and are renamed over it, so a crash
-//! leaves the old file or the new one; [`RealSystem::sync`] flushes the root's file system
+//! leaves the old file or the new one; `sync` (the `System` method) flushes the root's file system
 //! (`syncfs`), which the engine calls once before it writes the lock (ARCHITECTURE.md).
 //!
 //! Unix only: handles and `*at` calls come from `rustix` (no `unsafe` here).
 #![allow(clippy::disallowed_methods)]
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -60,6 +60,9 @@ pub struct RealSystem {
     by_spelling: RefCell<HashMap<String, Folder>>,
     /// Resolved folder → handle; every ancestor of a cached folder is cached too.
     by_real: RefCell<HashMap<String, Arc<OwnedFd>>>,
+    /// Resolved folders this System created: nothing was in them before, so a child needs no
+    /// lookup before it is made and a file no `stat` before it is written.
+    fresh: RefCell<HashSet<String>>,
     /// Lock files held through `try_lock`: the open file keeps the lock.
     locks: RefCell<HashMap<String, fs::File>>,
     /// This process's id, asked once (it names temp files).
@@ -120,6 +123,7 @@ impl RealSystem {
             root_fd: RefCell::new(None),
             by_spelling: RefCell::new(HashMap::new()),
             by_real: RefCell::new(HashMap::new()),
+            fresh: RefCell::new(HashSet::new()),
             locks: RefCell::new(HashMap::new()),
             pid: std::process::id(),
             umask: Cell::new(None),
@@ -158,16 +162,6 @@ impl RealSystem {
     /// The root folder (canonical).
     pub fn root(&self) -> &Path {
         &self.root
-    }
-
-    /// Flushes the file system holding the root (`syncfs`): everything written so far is on
-    /// disk when it returns. Nothing to do when the root does not exist.
-    pub fn sync(&self) -> Result<(), SystemError> {
-        match self.root_handle(false)? {
-            Some(root) => rustix::fs::syncfs(&*root.fd)
-                .map_err(|e| io_err("flush", &self.root.display().to_string(), e)),
-            None => Ok(()),
-        }
     }
 
     fn outside(&self, path: &str) -> SystemError {
@@ -306,10 +300,19 @@ impl RealSystem {
                 real,
             }));
         }
-        let opened = match rustix::fs::openat(&*at.fd, name, DIR_FLAGS, Mode::empty()) {
+        let in_fresh = self.fresh.borrow().contains(&at.real);
+        let probe = if in_fresh && create {
+            Err(Errno::NOENT)
+        } else {
+            rustix::fs::openat(&*at.fd, name, DIR_FLAGS, Mode::empty())
+        };
+        let opened = match probe {
             Err(Errno::NOENT) if create => {
                 match rustix::fs::mkdirat(&*at.fd, name, Mode::from_raw_mode(0o777)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
+                    Ok(()) => {
+                        self.fresh.borrow_mut().insert(real.clone());
+                    }
+                    Err(Errno::EXIST) => {}
                     Err(e) => return Err(io_err("create folder", spelled, e)),
                 }
                 rustix::fs::openat(&*at.fd, name, DIR_FLAGS, Mode::empty())
@@ -401,6 +404,7 @@ impl RealSystem {
     fn forget_below(&self, real: &str) {
         let below = |k: &str| k == real || k.starts_with(&format!("{real}/"));
         self.by_real.borrow_mut().retain(|k, _| !below(k));
+        self.fresh.borrow_mut().retain(|k| !below(k));
         self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
     }
 
@@ -596,7 +600,13 @@ impl System for RealSystem {
         let dir = &*folder.fd;
         let name = path.file_name();
         let fail = |e: Errno| io_err("write", path.as_str(), e);
-        let old_mode = match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        let fresh = self.fresh.borrow().contains(&folder.real);
+        let stat = if fresh {
+            Err(Errno::NOENT)
+        } else {
+            rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        };
+        let old_mode = match stat {
             Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
                 FileType::RegularFile => Some(stat.st_mode & 0o7777),
                 // A symlink is replaced by the file, with a new file's mode.
@@ -738,6 +748,17 @@ impl System for RealSystem {
             write_all(file.as_fd(), owner).map_err(|e| io_err("write", path.as_str(), e))?;
             self.locks.borrow_mut().insert(path.to_string(), file);
             return Ok(true);
+        }
+    }
+
+    /// `syncfs` of the file system holding the root: everything written so far is on disk
+    /// when it returns (one call however many files were written). Nothing to do when the
+    /// root does not exist.
+    fn sync(&self) -> Result<(), SystemError> {
+        match self.root_handle(false)? {
+            Some(root) => rustix::fs::syncfs(&*root.fd)
+                .map_err(|e| io_err("flush", &self.root.display().to_string(), e)),
+            None => Ok(()),
         }
     }
 
