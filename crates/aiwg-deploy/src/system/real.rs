@@ -60,6 +60,9 @@ pub struct RealSystem {
     by_spelling: RefCell<HashMap<String, Folder>>,
     /// Resolved folder → handle; every ancestor of a cached folder is cached too.
     by_real: RefCell<HashMap<String, Arc<OwnedFd>>>,
+    /// Spelled folders found missing (lookups that need not be repeated; creating a folder
+    /// never consults it).
+    missing: RefCell<HashSet<String>>,
     /// Resolved folders this System created: nothing was in them before, so a child needs no
     /// lookup before it is made and a file no `stat` before it is written.
     fresh: RefCell<HashSet<String>>,
@@ -124,6 +127,7 @@ impl RealSystem {
             by_spelling: RefCell::new(HashMap::new()),
             by_real: RefCell::new(HashMap::new()),
             fresh: RefCell::new(HashSet::new()),
+            missing: RefCell::new(HashSet::new()),
             locks: RefCell::new(HashMap::new()),
             pid: std::process::id(),
             umask: Cell::new(None),
@@ -244,6 +248,9 @@ impl RealSystem {
         if let Some(hit) = self.by_spelling.borrow().get(spelled.as_str()) {
             return Ok(Some(hit.clone()));
         }
+        if !create && self.missing.borrow().contains(spelled.as_str()) {
+            return Ok(None);
+        }
         let Some(parent) = self
             .folder(spelled.parent().as_ref(), create)
             .map_err(|e| refused_below(e, spelled.as_str(), spelled.file_name()))?
@@ -264,7 +271,12 @@ impl RealSystem {
                     .insert(spelled.as_str().to_string(), folder.clone());
                 Ok(Some(folder))
             }
-            Step::Missing => Ok(None),
+            Step::Missing => {
+                self.missing
+                    .borrow_mut()
+                    .insert(spelled.as_str().to_string());
+                Ok(None)
+            }
         }
     }
 
@@ -311,6 +323,8 @@ impl RealSystem {
                 match rustix::fs::mkdirat(&*at.fd, name, Mode::from_raw_mode(0o777)) {
                     Ok(()) => {
                         self.fresh.borrow_mut().insert(real.clone());
+                        // Another spelling (through a symlink) may name the new folder.
+                        self.missing.borrow_mut().clear();
                     }
                     Err(Errno::EXIST) => {}
                     Err(e) => return Err(io_err("create folder", spelled, e)),
@@ -406,12 +420,6 @@ impl RealSystem {
         self.by_real.borrow_mut().retain(|k, _| !below(k));
         self.fresh.borrow_mut().retain(|k| !below(k));
         self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
-    }
-
-    /// The mode a new file is created with, and whether an `fchmod` must follow (the umask
-    /// would take a bit the mode asks for).
-    fn needs_chmod(&self, mode: u32) -> Option<bool> {
-        self.umask.get().map(|umask| mode & umask != 0)
     }
 }
 
@@ -620,31 +628,39 @@ impl System for RealSystem {
             Err(Errno::NOENT) => None,
             Err(e) => return Err(fail(e)),
         };
-        let base = old_mode.unwrap_or(0o666);
-        let mode = if executable {
-            // Executable wherever readable.
-            base | ((base & 0o444) >> 2)
-        } else {
-            base & !0o111
+        let adjust = |base: u32| {
+            if executable {
+                // Executable wherever readable.
+                base | ((base & 0o444) >> 2)
+            } else {
+                base & !0o111
+            }
         };
+        // A new file gets what the umask allows of 0o666 (plus execute where readable).
+        let umask = self.umask.get();
+        let wanted = old_mode.or(umask.map(|u| 0o666 & !u)).map(adjust);
         let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
         let result = (|| {
             let file = rustix::fs::openat(
                 dir,
                 temp.as_str(),
                 OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::from_raw_mode(mode),
+                Mode::from_raw_mode(wanted.unwrap_or(0o666)),
             )?;
             write_all(file.as_fd(), bytes)?;
-            let chmod = match self.needs_chmod(mode) {
-                Some(needed) => needed,
-                None => {
+            // The umask is learnt from the first file (one fstat per run); after that a file
+            // needs an fchmod only when its mode asks for a bit the umask takes.
+            let chmod = match (umask, wanted) {
+                (Some(umask), Some(mode)) => (mode & umask != 0).then_some(mode),
+                (_, requested) => {
                     let got = rustix::fs::fstat(&file)?.st_mode & 0o7777;
-                    self.umask.set(Some(mode & !got));
-                    got != mode
+                    let requested = requested.unwrap_or(0o666);
+                    self.umask.set(Some(requested & 0o666 & !got));
+                    let mode = wanted.unwrap_or_else(|| adjust(got));
+                    (mode != got).then_some(mode)
                 }
             };
-            if chmod {
+            if let Some(mode) = chmod {
                 rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))?;
             }
             drop(file);
