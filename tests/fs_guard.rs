@@ -81,6 +81,24 @@ fn write(dir: &Path, rel: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// One agent in `.aiwg`, deployed to Claude Code.
+fn agent_source(dir: &Path) {
+    write(
+        dir,
+        ".aiwg/agents/a1.md",
+        "---\ndescription: An agent.\n---\n\nBody.\n",
+    );
+    claude_code_config(dir);
+}
+
+fn claude_code_config(dir: &Path) {
+    write(
+        dir,
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+}
+
 fn skill_source(dir: &Path, asset: &str, asset_text: &str) {
     write(
         dir,
@@ -88,11 +106,7 @@ fn skill_source(dir: &Path, asset: &str, asset_text: &str) {
         "---\nname: x\ndescription: Formats code.\n---\n\n# X\n\nDo things.\n",
     );
     write(dir, &format!(".aiwg/skills/x/{asset}"), asset_text);
-    write(
-        dir,
-        "aiwg.toml",
-        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
-    );
+    claude_code_config(dir);
 }
 
 #[test]
@@ -152,16 +166,7 @@ fn a_symlink_at_a_managed_path_is_its_own_conflict_and_force_replaces_only_the_l
     let t = Test::new();
     cloned(&t, |dir| {
         write(dir, "README.md", "MY README\n");
-        write(
-            dir,
-            ".aiwg/agents/a1.md",
-            "---\ndescription: An agent.\n---\n\nBody.\n",
-        );
-        write(
-            dir,
-            "aiwg.toml",
-            "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
-        );
+        agent_source(dir);
     });
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
@@ -187,16 +192,7 @@ fn a_symlink_at_a_managed_path_is_its_own_conflict_and_force_replaces_only_the_l
 fn a_committed_lock_entry_naming_git_files_never_deletes_them() {
     let t = Test::new();
     cloned(&t, |dir| {
-        write(
-            dir,
-            ".aiwg/agents/a1.md",
-            "---\ndescription: An agent.\n---\n\nBody.\n",
-        );
-        write(
-            dir,
-            "aiwg.toml",
-            "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
-        );
+        agent_source(dir);
     });
     // The lock claims `.git/HEAD` with the hash of its bytes: stale, unedited, "safe to delete".
     let head = std::fs::read(t.root().join(".git/HEAD")).unwrap();
@@ -275,16 +271,7 @@ fn a_symlinked_folder_inside_the_project_is_followed_and_check_is_clean() {
 fn a_committed_history_generation_never_restores_into_git() {
     let t = Test::new();
     cloned(&t, |dir| {
-        write(
-            dir,
-            ".aiwg/agents/a1.md",
-            "---\ndescription: An agent.\n---\n\nBody.\n",
-        );
-        write(
-            dir,
-            "aiwg.toml",
-            "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
-        );
+        agent_source(dir);
         write(dir, ".aiwg/history/1/blobs/0", "#!/bin/sh\necho PWNED\n");
         write(
             dir,
@@ -327,14 +314,7 @@ fn dead_pid() -> u32 {
 #[test]
 fn temp_files_of_a_killed_run_are_reported_by_check_and_removed_by_apply() {
     let t = Test::new();
-    t.write(
-        ".aiwg/agents/a1.md",
-        "---\ndescription: An agent.\n---\n\nBody.\n",
-    )
-    .write(
-        "aiwg.toml",
-        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
-    );
+    agent_source(&t.root());
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     let dead = dead_pid();

@@ -111,11 +111,8 @@ pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
         ),
     ] {
         aiwg.run(&dir, &["apply"], 0)?;
-        let mut outputs: Vec<String> = std::fs::read_dir(&dir)?
-            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect::<Result<_, _>>()?;
-        outputs.retain(|n| !sources.contains(&n.as_str()));
-        outputs.sort();
+        let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+        let outputs = super::deploy::output_entries(&dir, &sources)?;
         projects.push(Project {
             name,
             dir,

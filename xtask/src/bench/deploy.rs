@@ -209,7 +209,7 @@ fn copy_project(template: &Path, entries: &[String], to: &Path) -> anyhow::Resul
 
 /// The entries of a deployed project that apply wrote (the lock included, sources and aiwg's
 /// history excluded), sorted.
-fn output_entries(project: &Path, sources: &[String]) -> anyhow::Result<Vec<String>> {
+pub fn output_entries(project: &Path, sources: &[String]) -> anyhow::Result<Vec<String>> {
     let mut outputs: Vec<String> = std::fs::read_dir(project)?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect::<Result<_, _>>()?;

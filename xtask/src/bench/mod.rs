@@ -22,6 +22,7 @@ mod corpus;
 mod deploy;
 mod syscalls;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -228,24 +229,13 @@ pub fn max_rss_kib(cmd: &Command, want: i32) -> anyhow::Result<Option<u64>> {
         return Ok(None);
     }
     let report = std::env::temp_dir().join(format!("aiwg-bench-rss-{}", std::process::id()));
-    let mut timed = Command::new(GNU_TIME);
-    timed
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&report)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        timed.current_dir(dir);
-    }
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(v) => timed.env(key, v),
-            None => timed.env_remove(key),
-        };
-    }
-    let out = timed.output()?;
+    let leading = [
+        OsStr::new("-f"),
+        OsStr::new("%M"),
+        OsStr::new("-o"),
+        report.as_os_str(),
+    ];
+    let out = under(GNU_TIME, &leading, cmd).output()?;
     if out.status.code() != Some(want) {
         bail!(
             "{:?} exited with {:?} under {GNU_TIME}: {}",
@@ -262,6 +252,26 @@ pub fn max_rss_kib(cmd: &Command, want: i32) -> anyhow::Result<Option<u64>> {
         .and_then(|l| l.trim().parse().ok())
         .with_context(|| format!("cannot read {GNU_TIME}'s report: {text}"))?;
     Ok(Some(kib))
+}
+
+/// `program <leading> <cmd's program and arguments>`, in `cmd`'s folder with its environment:
+/// `cmd` run under a tool (GNU time, strace).
+pub fn under(program: &str, leading: &[&OsStr], cmd: &Command) -> Command {
+    let mut wrapped = Command::new(program);
+    wrapped
+        .args(leading)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped
 }
 
 /// A maximum RSS for a table cell.

@@ -4,14 +4,15 @@
 //! `aiwg apply` and `aiwg check` (which should touch nothing).
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context as _;
 
 use super::corpus::{self, Shape};
-use super::deploy::count;
-use super::{cp_r, run_ok, Aiwg};
+use super::deploy::{count, output_entries};
+use super::{cp_r, run_ok, under, Aiwg};
 
 /// The calls that change the file system (what "touches nothing" counts).
 const MUTATING: &str = "mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,rmdir,\
@@ -29,22 +30,14 @@ fn strace_available() -> bool {
 
 /// Runs `cmd` under `strace -f -c` (only `filter` calls when given) and reads its summary.
 fn traced(cmd: &Command, filter: Option<&str>, report: &Path) -> anyhow::Result<Counts> {
-    let mut strace = Command::new("strace");
-    strace.args(["-f", "-c", "-o"]).arg(report);
-    if let Some(f) = filter {
-        strace.arg("-e").arg(format!("trace={f}"));
+    let trace = filter.map(|f| format!("trace={f}"));
+    let mut leading = vec![OsStr::new("-f"), OsStr::new("-c"), OsStr::new("-o")];
+    leading.push(report.as_os_str());
+    if let Some(t) = &trace {
+        leading.extend([OsStr::new("-e"), OsStr::new(t.as_str())]);
     }
-    strace.arg("--").arg(cmd.get_program()).args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        strace.current_dir(dir);
-    }
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => strace.env(k, v),
-            None => strace.env_remove(k),
-        };
-    }
-    let out = strace.output()?;
+    leading.push(OsStr::new("--"));
+    let out = under("strace", &leading, cmd).output()?;
     if !out.status.success() {
         anyhow::bail!(
             "strace {:?} failed: {}",
@@ -107,11 +100,7 @@ pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
     run_ok(cp_r(&template, &sources, &project))?;
     run_ok(cp_r(&template, &sources, &reference))?;
     aiwg.run(&reference, &["apply"], 0)?;
-    let mut outputs: Vec<String> = std::fs::read_dir(&reference)?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<Result<_, _>>()?;
-    outputs.retain(|n| !sources.contains(n));
-    outputs.sort();
+    let outputs = output_entries(&reference, &sources)?;
     let (files, _) = count(&reference, &outputs)?;
     let report = work.join("strace.txt");
     let apply = traced(&aiwg.command(&project, &["apply"]), None, &report)?;
