@@ -39,6 +39,10 @@ use super::{temp_name, EntryKind, FileData, System, SystemError};
 /// The most symlinks one walk follows (as the kernel's own limit), so a loop ends.
 const MAX_LINKS: usize = 40;
 
+/// The most folder handles kept open; past it the caches start over (paths come sorted, so
+/// the folders in use are soon back). Far below the common soft limit of 1,024 open files.
+const MAX_OPEN_FOLDERS: usize = 256;
+
 /// A folder reached inside the root: its handle and its resolved path (`""`: the root).
 #[derive(Debug, Clone)]
 struct Folder {
@@ -336,7 +340,7 @@ impl RealSystem {
         match opened {
             Ok(fd) => {
                 let fd = Arc::new(fd);
-                self.by_real.borrow_mut().insert(real.clone(), fd.clone());
+                self.keep_open(&real, &fd);
                 Ok(Step::Into(Folder { fd, real }))
             }
             Err(Errno::NOENT) => Ok(Step::Missing),
@@ -413,6 +417,51 @@ impl RealSystem {
         let real = join(&folder.real, path.file_name());
         self.refuse(path.as_str(), &real)?;
         Ok(Some((folder, real)))
+    }
+
+    /// The fast reads of `batch` (`None`: to be read the careful way), appended to `out`.
+    fn read_batch(
+        &self,
+        batch: &[&RelPath],
+        threads: usize,
+        out: &mut Vec<Option<Option<FileData>>>,
+    ) {
+        let located: Vec<Option<Arc<OwnedFd>>> = batch
+            .iter()
+            .map(|p| self.locate(p, false).ok().flatten().map(|(f, _)| f.fd))
+            .collect();
+        let jobs: Vec<(Option<&Arc<OwnedFd>>, &str)> = located
+            .iter()
+            .zip(batch)
+            .map(|(fd, p)| (fd.as_ref(), p.file_name()))
+            .collect();
+        let chunk = jobs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(fd, name)| fd.and_then(|fd| read_at(fd.as_fd(), name).ok()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                out.extend(h.join().unwrap_or_default());
+            }
+        });
+    }
+
+    /// Caches the handle of resolved folder `real`, starting the caches over when they hold
+    /// [`MAX_OPEN_FOLDERS`] (the root's handle stays).
+    fn keep_open(&self, real: &str, fd: &Arc<OwnedFd>) {
+        let mut by_real = self.by_real.borrow_mut();
+        if by_real.len() >= MAX_OPEN_FOLDERS {
+            by_real.retain(|k, _| k.is_empty());
+            self.by_spelling.borrow_mut().clear();
+        }
+        by_real.insert(real.to_string(), fd.clone());
     }
 
     fn forget_below(&self, real: &str) {
@@ -541,32 +590,11 @@ impl System for RealSystem {
         if threads < 2 || paths.len() < 256 {
             return paths.iter().map(|p| self.read(p)).collect();
         }
-        let located: Vec<Option<Arc<OwnedFd>>> = paths
-            .iter()
-            .map(|p| self.locate(p, false).ok().flatten().map(|(f, _)| f.fd))
-            .collect();
-        let jobs: Vec<(Option<&Arc<OwnedFd>>, &str)> = located
-            .iter()
-            .zip(paths)
-            .map(|(fd, p)| (fd.as_ref(), p.file_name()))
-            .collect();
-        let chunk = jobs.len().div_ceil(threads);
         let mut fast: Vec<Option<Option<FileData>>> = Vec::with_capacity(paths.len());
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(fd, name)| fd.and_then(|fd| read_at(fd.as_fd(), name).ok()))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                fast.extend(h.join().unwrap_or_default());
-            }
-        });
+        // In batches, so that the handles held for one batch stay few.
+        for batch in paths.chunks(MAX_OPEN_FOLDERS) {
+            self.read_batch(batch, threads, &mut fast);
+        }
         paths
             .iter()
             .zip(fast)
@@ -1053,5 +1081,28 @@ mod tests {
         ] {
             assert_eq!(temp_writer(other), None, "{other}");
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn open_folder_handles_stay_bounded_however_many_folders() {
+        let open_fds = || fs::read_dir("/proc/self/fd").unwrap().count();
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        let before = open_fds();
+        let paths: Vec<RelPath> = (0..3 * MAX_OPEN_FOLDERS)
+            .map(|i| rel(&format!("a{}/b{i}/f.md", i % 3)))
+            .collect();
+        for (i, p) in paths.iter().enumerate() {
+            sys.write_atomic(p, format!("{i}").as_bytes(), false)
+                .unwrap();
+        }
+        let refs: Vec<&RelPath> = paths.iter().collect();
+        for (i, read) in sys.read_many(&refs).into_iter().enumerate() {
+            assert_eq!(read.unwrap().unwrap().bytes, format!("{i}").as_bytes());
+        }
+        // Other tests run beside this one; the bound leaves them room.
+        let held = open_fds().saturating_sub(before);
+        assert!(held <= MAX_OPEN_FOLDERS + 100, "{held} handles held");
     }
 }
