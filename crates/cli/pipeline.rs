@@ -340,6 +340,19 @@ impl Deployment {
         let state = match &state {
             Some(aiwg_home) => {
                 target = target.protect(aiwg_home, Owner::Aiwg);
+                // `$AIWG_HOME` may be the home folder itself: then its files are protected.
+                let layout = Layout::user();
+                let own = [
+                    &layout.lock,
+                    &layout.history,
+                    &layout.process_lock,
+                    &layout.check_cache,
+                ];
+                if std::fs::canonicalize(aiwg_home).ok() == std::fs::canonicalize(&root).ok() {
+                    for path in own {
+                        target = target.protect_relative(path, Owner::Aiwg);
+                    }
+                }
                 open(aiwg_home)?
             }
             None => {
