@@ -73,17 +73,18 @@ pub struct Cell {
     pub cp_sync: Samples,
     pub aiwg_rss: Option<u64>,
     pub cp_rss: Option<u64>,
+    pub runs: usize,
 }
 
 /// Runs the matrix under `work` and prints its table; `runs` per side and cell.
 pub fn run(aiwg: &Aiwg, work: &Path, runs: usize) -> anyhow::Result<Vec<Cell>> {
     let mut cells = Vec::new();
-    let corpora = [
-        Corpus::Realistic(1),
-        Corpus::Realistic(3),
-        Corpus::Realistic(10),
-        Corpus::BundledSdlc,
-    ];
+    let scales: Vec<usize> = std::env::var("AIWG_BENCH_SCALES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 3, 10]);
+    let mut corpora: Vec<Corpus> = scales.into_iter().map(Corpus::Realistic).collect();
+    corpora.push(Corpus::BundledSdlc);
     for corpus in corpora {
         for (set, ids) in target_sets() {
             let dir = work.join(format!("{}-{set}", corpus.name().replace(' ', "-")));
@@ -144,6 +145,8 @@ fn measure(
     aiwg.run(&reference, &["apply"], 0)?;
     let outputs = output_entries(&reference, &sources)?;
     let (files, bytes) = count(&reference, &outputs)?;
+    // The biggest cells are timed fewer times (the table shows how many).
+    let runs = if files > 20_000 { runs.min(2) } else { runs };
 
     // Every destination made now, none deleted until the cell is done.
     let total = runs + 2; // one warm-up each, one for RSS
@@ -191,6 +194,7 @@ fn measure(
         cp_sync: c,
         aiwg_rss,
         cp_rss,
+        runs,
     })
 }
 
@@ -262,9 +266,10 @@ fn ratio(a: Duration, b: Duration) -> f64 {
 fn print_table(cells: &[Cell]) {
     println!("First `aiwg apply` vs `cp -r` of the same output tree (runs alternate; ms: median [min..max])");
     println!(
-        "  {:<17} {:<4} {:>6} {:>8}  {:<24} {:<24} {:<24} {:>6} {:>6} {:>9} {:>9}",
+        "  {:<17} {:<4} {:>4} {:>6} {:>8}  {:<24} {:<24} {:<24} {:>6} {:>6} {:>9} {:>9}",
         "corpus",
         "set",
+        "runs",
         "files",
         "MB",
         "aiwg apply",
@@ -277,9 +282,10 @@ fn print_table(cells: &[Cell]) {
     );
     for c in cells {
         println!(
-            "  {:<17} {:<4} {:>6} {:>8.1}  {:<24} {:<24} {:<24} {:>5.2}x {:>5.2}x {:>9} {:>9}",
+            "  {:<17} {:<4} {:>4} {:>6} {:>8.1}  {:<24} {:<24} {:<24} {:>5.2}x {:>5.2}x {:>9} {:>9}",
             c.corpus,
             c.targets,
+            c.runs,
             c.files,
             c.bytes as f64 / 1e6,
             c.aiwg.spread(),

@@ -11,7 +11,9 @@
 //!   of a no-change apply and check.
 //!
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
-//! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5).
+//! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5),
+//! `AIWG_BENCH_SCALES=1,10` the corpus sizes (default `1,3,10`), `AIWG_BENCH_DIR` the scratch
+//! folder (default `target/bench`).
 //!
 //! Timings are of the release binary (process start included). Maximum RSS comes from
 //! `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`), measured in a
@@ -60,7 +62,8 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         }
     };
     eprintln!("benchmarking `{}`", binary.display());
-    let work: PathBuf = root.join("target/bench");
+    let work: PathBuf =
+        std::env::var_os("AIWG_BENCH_DIR").map_or_else(|| root.join("target/bench"), PathBuf::from);
     let _ = std::fs::remove_dir_all(&work);
     let home = work.join("home");
     std::fs::create_dir_all(&home)?;
