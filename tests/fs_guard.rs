@@ -282,13 +282,14 @@ fn a_committed_history_generation_never_restores_into_git() {
     let git_before = tree(&t.root().join(".git"));
     t.run(&["apply"]);
     let git_after_apply = tree(&t.root().join(".git"));
+    // Whatever each answers (the foreign generation is ignored; the victim's own apply may
+    // be rolled back), nothing reaches into `.git`.
     for args in [
         &["rollback"][..],
         &["rollback", "--force"],
         &["rollback", "--to", "1"],
     ] {
-        let (code, _, err) = t.run(args);
-        assert_ne!(code, 0, "{args:?}: {err}");
+        t.run(args);
     }
     assert!(!t.root().join(".git/hooks/pre-commit").exists());
     let mut after = tree(&t.root().join(".git"));

@@ -69,7 +69,11 @@ impl Test {
             .env("HOME", self.home())
             .env("AIWG_HOME", self.home())
             .env("NO_COLOR", "1")
-            .env_remove("XDG_CONFIG_HOME");
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("CODEX_HOME")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("HERMES_HOME")
+            .env_remove("COPILOT_HOME");
         cmd
     }
 }

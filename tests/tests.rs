@@ -4,19 +4,25 @@
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
+//! - `stream`: the stream-deploy scripts: the quality gate on recorded captures, the test stream.
+//! - `guards`: the secret and destructive-command guards against their labelled corpora.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
+//! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
 mod check_cache;
 mod deploy;
 mod fs_guard;
+mod guards;
+mod hostile;
 mod platforms;
 mod qa;
 mod shared_files;
 mod sources;
+mod stream;
 mod support;
 mod use_cmd;

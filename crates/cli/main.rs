@@ -11,10 +11,12 @@ mod config_edit;
 mod frameworks;
 mod pipeline;
 mod project;
+mod trust;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use aiwg_core::escape::escape_lines;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
@@ -26,12 +28,15 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err:#}");
+            // Messages name files and artifacts from the repository: terminal controls in
+            // them are escaped (their own line breaks stay).
+            let message = format!("{err:#}");
+            let _ = writeln!(stderr, "error: {}", escape_lines(&message));
             if let Some(user) = err
                 .chain()
                 .find_map(|e| e.downcast_ref::<commands::UserError>())
             {
-                let _ = writeln!(stderr, "\nhint: {}", user.hint);
+                let _ = writeln!(stderr, "\nhint: {}", escape_lines(&user.hint));
             }
             ExitCode::from(2)
         }

@@ -1,22 +1,25 @@
 //! The glue of the pipeline: the project's sources → a model (aiwg-core) → the platforms'
 //! target state (aiwg-platforms) → an engine on the right roots for the scope (aiwg-deploy).
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
+use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, Owner, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
-    DEFAULT_PLATFORMS,
 };
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
 use crate::commands::UserError;
 use crate::project::{self, Project};
+use crate::trust;
 
 /// How often a waiting command looks at the process lock again.
 pub const LOCK_POLL: Duration = Duration::from_millis(50);
@@ -29,24 +32,33 @@ pub fn lock_wait() -> Duration {
         .map_or(Duration::from_secs(10), Duration::from_millis)
 }
 
-/// The scope: `--scope`, else `aiwg.toml`, else project.
-pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
-    match arg {
+/// The scope: `--scope`, else `aiwg.toml`, else project. `scope = "user"` from the file
+/// needs consent (`trust`): a cloned repository must not widen to the home folder by itself.
+pub fn scope(project: &Project, arg: Option<ScopeArg>) -> anyhow::Result<Scope> {
+    Ok(match arg {
         Some(ScopeArg::Project) => Scope::Project,
         Some(ScopeArg::User) => Scope::User,
-        None => project.config.as_ref().map_or(Scope::Project, |c| c.scope),
-    }
+        None => {
+            trust::require(
+                project,
+                trust::user_scope_item(project).into_iter().collect(),
+            )?;
+            project.config.as_ref().map_or(Scope::Project, |c| c.scope)
+        }
+    })
 }
 
-/// The platforms: `--platforms`, else `aiwg.toml`, else [`DEFAULT_PLATFORMS`]. An unknown id is
-/// an error with a did-you-mean (a typo must never make a check pass).
+/// The platforms: `--platforms`, else `aiwg.toml`, else the `default = true` platforms. An
+/// unknown id is an error with a did-you-mean (a typo must never make a check pass).
+/// Detection is only for `aiwg use`, which writes its choice into `aiwg.toml`: a config-less
+/// run that detected platforms would change its own selection with the files it writes.
 pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<&'static PlatformSpec>> {
     let asked: Vec<String> = if !args.is_empty() {
         args.to_vec()
     } else {
         match &project.config {
             Some(c) if !c.platforms.is_empty() => c.platforms.clone(),
-            _ => DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect(),
+            _ => return Ok(Registry::builtin().defaults()),
         }
     };
     Registry::builtin()
@@ -71,6 +83,8 @@ pub struct ReadFolder {
 /// [`load_model`], also telling what it read of each folder source (bundled ones are in the
 /// binary): the check cache compares it with what it records.
 pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
+    // Nothing outside the project is read without consent.
+    trust::require(project, trust::outside_sources(project))?;
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
@@ -149,17 +163,116 @@ pub fn render_model(
             .into());
         }
     }
-    let options = RenderOptions { model_overrides };
-    render(model, platforms, scope, &options).map_err(|e| {
+    let homes = match scope {
+        Scope::User => client_homes(platforms)?,
+        Scope::Project => BTreeMap::new(),
+    };
+    let options = RenderOptions {
+        model_overrides,
+        homes,
+    };
+    let rendered = render(model, platforms, scope, &options).map_err(|e| {
         let hint = match &e {
             RenderError::Clash(_) => {
                 "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
             }
             RenderError::BadPath { .. } => "rename the artifact",
-            RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
         };
-        UserError::new(e.to_string(), hint).into()
-    })
+        anyhow::Error::from(UserError::new(e.to_string(), hint))
+    })?;
+    check_target_caps(&rendered.target)?;
+    Ok(rendered)
+}
+
+/// The largest file aiwg writes (an asset is at most 10 MiB; a rendered file is its
+/// artifact's text with a few lines around it).
+pub const MAX_TARGET_FILE_BYTES: u64 = 16 << 20;
+/// The most bytes one deployment writes, every platform's copy counted.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 256 << 20;
+
+/// Refuses a target state with a file over [`MAX_TARGET_FILE_BYTES`] or more than
+/// [`MAX_DEPLOYMENT_BYTES`] in all, before anything is planned or written.
+pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
+    use aiwg_core::target::Desired;
+    let mut total = 0u64;
+    for entry in target.entries() {
+        let size = match &entry.desired {
+            Desired::File { bytes, .. } => bytes.len() as u64,
+            Desired::Section { text, .. } => text.len() as u64,
+            Desired::Merge { entries, .. } => entries
+                .iter()
+                .map(|e| e.value.to_string().len() as u64)
+                .sum(),
+        };
+        if size > MAX_TARGET_FILE_BYTES {
+            return Err(UserError::new(
+                format!(
+                    "`{}` would be {size} bytes (wanted by {}); the cap for one file is {} MiB",
+                    escape(entry.path.as_str()),
+                    escape(&entry.origin.to_string()),
+                    MAX_TARGET_FILE_BYTES >> 20
+                ),
+                "make the artifact smaller, or leave the platform out (`--platforms`)",
+            )
+            .into());
+        }
+        total += size;
+    }
+    if total > MAX_DEPLOYMENT_BYTES {
+        return Err(UserError::new(
+            format!(
+                "the platforms would get {total} bytes in all; the cap for one deployment is {} MiB",
+                MAX_DEPLOYMENT_BYTES >> 20
+            ),
+            "deploy to fewer platforms (`--platforms`), or keep large files outside the sources",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// For user scope: each selected platform's home variable that is set (`CODEX_HOME`), as a
+/// folder relative to the home folder. One outside the home folder is an error: aiwg deploys
+/// user scope only under `HOME`, and writing the default folder would put files where the
+/// client does not look.
+pub fn client_homes(platforms: &[&PlatformSpec]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(home) = dirs::home_dir() else {
+        return Ok(out);
+    };
+    for h in platforms.iter().filter_map(|p| p.home.as_ref()) {
+        let Some(value) = std::env::var_os(&h.var).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let dir = PathBuf::from(&value);
+        let under = |d: &Path, home: &Path| -> Option<String> {
+            let rel = d.strip_prefix(home).ok()?;
+            let parts: Option<Vec<&str>> =
+                rel.components().map(|c| c.as_os_str().to_str()).collect();
+            let joined = parts?.join("/");
+            (joined.is_empty() || RelPath::new(&joined).is_ok()).then_some(joined)
+        };
+        let rel = under(&dir, &home)
+            .or_else(|| under(&dir.canonicalize().ok()?, &home.canonicalize().ok()?));
+        match rel {
+            Some(rel) => {
+                out.insert(h.var.clone(), rel);
+            }
+            None => {
+                return Err(UserError::new(
+                    format!(
+                        "`{}` is `{}`, outside the home folder `{}`: aiwg deploys user scope only under the home folder",
+                        h.var,
+                        dir.display(),
+                        home.display()
+                    ),
+                    format!("point `{}` below `{}`, or unset it for this run", h.var, home.display()),
+                )
+                .into())
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right
@@ -191,13 +304,17 @@ pub fn print_notices(notices: &[Notice]) {
             .collect();
         if !notes.is_empty() {
             let platform = &platform_notices[0].platform;
-            let _ = writeln!(stderr, "note: {platform}: {}", notes.join("; "));
+            let _ = writeln!(
+                stderr,
+                "note: {platform}: {}",
+                escape_lines(&notes.join("; "))
+            );
         }
         for n in platform_notices
             .iter()
             .filter(|n| n.level == NoticeLevel::Warning)
         {
-            let _ = writeln!(stderr, "warning: {n}");
+            let _ = writeln!(stderr, "warning: {}", escape_lines(&n.to_string()));
         }
     }
 }
@@ -249,6 +366,8 @@ pub fn prepare(project: &Project, target: &TargetArgs) -> anyhow::Result<Prepare
 pub struct ReadInputs {
     pub platforms: Vec<&'static PlatformSpec>,
     pub folders: Vec<ReadFolder>,
+    /// The model's behaviors (executable hooks), for consent and the `hook:` lines.
+    pub hooks: Vec<trust::Hook>,
 }
 
 /// [`prepare`], also returning the platforms it resolved and what it read of each folder
@@ -257,9 +376,10 @@ pub fn prepare_read(
     project: &Project,
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
-    let scope = scope(project, target.scope);
+    let scope = scope(project, target.scope)?;
     let platforms = platforms(project, &target.platforms)?;
     let (model, folders) = load_model_read(project)?;
+    let hooks = trust::hooks(project, &model);
     let rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
     let deployment = Deployment::open(project, scope)?;
@@ -267,7 +387,12 @@ pub fn prepare_read(
         rendered,
         deployment,
     };
-    Ok((prepared, ReadInputs { platforms, folders }))
+    let read = ReadInputs {
+        platforms,
+        folders,
+        hooks,
+    };
+    Ok((prepared, read))
 }
 
 /// The folders one scope deploys into, and the Systems on them.
@@ -281,6 +406,9 @@ pub struct Deployment {
     target: RealSystem,
     /// Where the lock and history go: the project root again (project scope), or `$AIWG_HOME`.
     state: RealSystem,
+    /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
+    /// project, so a cloned repository cannot bring history that verifies).
+    keys: RealSystem,
 }
 
 /// The git directories of the repository at `root` that may lie elsewhere than `root/.git`:
@@ -313,21 +441,24 @@ impl Deployment {
     /// `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
+        let home = || {
+            dirs::home_dir().ok_or_else(|| {
+                UserError::new(
+                    "cannot find the home folder",
+                    "set `HOME` (or `AIWG_HOME`, where aiwg keeps its own state)",
+                )
+            })
+        };
+        let aiwg_home = match trust::aiwg_home() {
+            Some(dir) => dir,
+            None => home()?.join(".aiwg"),
+        };
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
-            Scope::User => {
-                let home = dirs::home_dir().ok_or_else(|| {
-                    UserError::new(
-                        "cannot find the home folder",
-                        "set `HOME` to deploy with `--scope user`",
-                    )
-                })?;
-                let aiwg_home = std::env::var_os("AIWG_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home.join(".aiwg"));
-                (home, Some(aiwg_home))
-            }
+            Scope::User => (home()?, Some(aiwg_home.clone())),
         };
+        let keys = RealSystem::new(&aiwg_home)
+            .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
         let open = |dir: &Path| {
             let mut sys =
                 RealSystem::new(dir).with_context(|| format!("cannot use `{}`", dir.display()))?;
@@ -370,6 +501,7 @@ impl Deployment {
             keep,
             target,
             state,
+            keys,
         })
     }
 
@@ -392,22 +524,49 @@ impl Deployment {
 
     /// The engine on this deployment's Systems.
     pub fn engine(&self) -> Engine<'_> {
-        match self.scope {
+        let engine = match self.scope {
             Scope::Project => Engine::same_root(&self.target, &self.state, Layout::project()),
             Scope::User => Engine::split(&self.target, &self.state, Layout::user()),
+        };
+        engine.with_keys(KeySource::file(&self.keys))
+    }
+
+    /// Warns (stderr) about each history folder that is not this machine's and is ignored.
+    pub fn warn_ignored_history(&self) {
+        let Ok(listing) = aiwg_deploy::history::list(&self.engine()) else {
+            return;
+        };
+        let mut stderr = std::io::stderr().lock();
+        for ignored in &listing.ignored {
+            let _ = writeln!(
+                stderr,
+                "warning: `{}` is ignored, never rolled back: {}",
+                self.display_state(&ignored.folder),
+                ignored.reason
+            );
+        }
+    }
+
+    /// A path of aiwg's state (relative to the state root) as the user should read it.
+    pub fn display_state(&self, path: &RelPath) -> String {
+        match self.scope {
+            Scope::Project => self.display(path),
+            Scope::User => path.to_path(self.state.root()).display().to_string(),
         }
     }
 
     /// `path` (relative to the root) as the user should read it: relative to the current
     /// folder when it lies below it; in user scope, `~/...` otherwise.
+    /// Terminal controls in it are escaped: a path can come from the repository.
     pub fn display(&self, path: &RelPath) -> String {
-        match self.scope {
+        let shown = match self.scope {
             Scope::Project => display_under(&self.root, path),
             Scope::User => {
                 let cwd = std::env::current_dir().ok();
                 display_in_home(&self.root, cwd.as_deref(), path)
             }
-        }
+        };
+        escape(&shown).into_owned()
     }
 
     /// The target path named by `arg` (relative to `cwd`), if it lies under the root.
@@ -457,7 +616,10 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         }
         let origin = item
             .origin()
-            .map(|o| format!(" (wanted by `{}` from `{}`)", o.artifact, o.source))
+            .map(|o| {
+                let (artifact, source) = (escape(&o.artifact), escape(&o.source));
+                format!(" (wanted by `{artifact}` from `{source}`)")
+            })
             .unwrap_or_default();
         let _ = writeln!(
             stderr,
@@ -504,6 +666,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::Lock(aiwg_deploy::lock::LockError::Newer { .. }) => {
             "this project was deployed by a newer aiwg: upgrade aiwg"
         }
+        DeployError::Lock(aiwg_deploy::lock::LockError::Reserved { .. }) => {
+            "aiwg never wrote there, so someone edited the lock by hand (a cloned repository is a stranger's input): delete that `[[file]]` entry from `aiwg.lock`, then run the command again"
+        }
         DeployError::Lock(_) => {
             "restore it (`git checkout aiwg.lock`); deleting it makes aiwg treat every file it wrote as someone else's"
         }
@@ -514,7 +679,10 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
         DeployError::History { .. } => {
-            "the generation was changed by hand: roll back to another one (`aiwg rollback --list`), or move that generation's folder out of `.aiwg/history/`"
+            "that generation cannot be restored: `aiwg rollback --list` shows the ones that can (it lists damaged and foreign folders as ignored), and `--to N` picks one"
+        }
+        DeployError::HistoryKey(_) => {
+            "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
         }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.
@@ -542,6 +710,36 @@ mod tests {
         check(None, "~/.claude/agents/a.md");
         check(Some("/h"), ".claude/agents/a.md");
         check(Some("/h/.claude"), "agents/a.md");
+    }
+
+    #[test]
+    fn target_caps_refuse_one_big_file_and_a_big_total() {
+        use aiwg_core::target::{Desired, Origin, TargetEntry};
+        let file = |path: &str, size: usize| TargetEntry {
+            path: RelPath::new(path).unwrap(),
+            desired: Desired::File {
+                bytes: vec![b'x'; size],
+                executable: false,
+            },
+            origin: Origin {
+                source: ".aiwg".into(),
+                artifact: "skill:s".into(),
+                platforms: vec!["claude-code".into()],
+            },
+        };
+        let mut one = TargetState::new();
+        one.insert(file("a/big.bin", (16 << 20) + 1)).unwrap();
+        let e = printed(&check_target_caps(&one).unwrap_err());
+        assert!(e.contains("`a/big.bin`") && e.contains("skill:s"), "{e}");
+        let mut many = TargetState::new();
+        for i in 0..17 {
+            many.insert(file(&format!("d/{i}.bin"), 16 << 20)).unwrap();
+        }
+        let e = printed(&check_target_caps(&many).unwrap_err());
+        assert!(e.contains("256 MiB"), "{e}");
+        let mut fine = TargetState::new();
+        fine.insert(file("ok.bin", 16 << 20)).unwrap();
+        assert!(check_target_caps(&fine).is_ok());
     }
 
     /// The whole message as `main` prints it (`{:#}`: the error and its causes).

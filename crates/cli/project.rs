@@ -191,6 +191,9 @@ pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<Read
         )
         .into());
     }
+    // Nothing outside the project is read without consent (a folder given on the command
+    // line, above, is consent).
+    crate::trust::require(&project, crate::trust::outside_sources(&project))?;
     project
         .source_specs()
         .iter()

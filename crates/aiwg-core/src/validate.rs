@@ -93,6 +93,7 @@ const RULES: &[Rule] = &[
     behavior_event,
     behavior_command,
     runbook_structure,
+    globs_are_valid,
 ];
 
 /// Checks `artifact` against every rule and returns every problem found.
@@ -538,9 +539,106 @@ fn runbook_structure(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Why `glob` cannot be matched the same way by every client, if it cannot: aiwg never
+/// matches globs itself (each client applies its own engine: minimatch, picomatch, globset),
+/// so it checks only the syntax they all share — closed `[...]` classes with ordered ranges,
+/// balanced `{...}`, no empty pattern, no `..` leaving the repository.
+pub fn glob_problem(glob: &str) -> Option<String> {
+    if glob.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    if glob.split('/').any(|part| part == "..") {
+        return Some("leaves the repository (`..`)".into());
+    }
+    let chars: Vec<char> = glob.chars().collect();
+    let mut braces = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' => {
+                let mut j = i + 1;
+                if matches!(chars.get(j), Some('!' | '^')) {
+                    j += 1;
+                }
+                // A `]` first in the class is a literal.
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    if chars[j] == '-' && j > i + 1 && j + 1 < chars.len() && chars[j + 1] != ']' {
+                        let (from, to) = (chars[j - 1], chars[j + 1]);
+                        if from > to {
+                            return Some(format!(
+                                "has the range `{from}-{to}`, which runs backwards"
+                            ));
+                        }
+                    }
+                    j += 1;
+                }
+                if j == chars.len() {
+                    return Some("has a `[` that is never closed".into());
+                }
+                i = j;
+            }
+            '{' => braces += 1,
+            '}' if braces == 0 => return Some("has a `}` without its `{`".into()),
+            '}' => braces -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    (braces > 0).then(|| "has a `{` that is never closed".into())
+}
+
+fn globs_are_valid(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    for glob in a.frontmatter.globs() {
+        if let Some(problem) = glob_problem(&glob) {
+            out.push(
+                Diagnostic::error(
+                    f.display,
+                    Some(f.line_of(
+                        ["globs", "paths", "applyTo"]
+                            .into_iter()
+                            .find(|k| a.frontmatter.get(k).is_some())
+                            .unwrap_or("globs"),
+                    )),
+                    format!("glob `{glob}` {problem}"),
+                )
+                .with_hint("write globs relative to the repository root, e.g. `src/**/*.ts` or `*.{js,ts}`"),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glob_syntax_every_client_shares() {
+        for ok in [
+            "**/*.rs",
+            "src/[a-z]*.ts",
+            "*.{js,ts}",
+            "[]]x",
+            "[!.]*",
+            "a\\[b",
+            "/src/**",
+        ] {
+            assert_eq!(glob_problem(ok), None, "{ok}");
+        }
+        for (bad, why) in [
+            ("src/[.ts", "has a `[` that is never closed"),
+            ("*.{js,ts", "has a `{` that is never closed"),
+            ("a}b", "has a `}` without its `{`"),
+            ("[z-a]", "has the range `z-a`, which runs backwards"),
+            ("../x/*.rs", "leaves the repository (`..`)"),
+            ("  ", "is empty"),
+        ] {
+            assert_eq!(glob_problem(bad).as_deref(), Some(why), "{bad}");
+        }
+    }
 
     #[test]
     fn normalises_names() {

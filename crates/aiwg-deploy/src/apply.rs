@@ -127,8 +127,12 @@ impl Engine<'_> {
             .map(|i| (&i.path, i.old.as_ref(), i.new.as_ref()))
             .collect();
         let new_lock = plan.lock_after(lock_before);
-        let lock_changed =
-            self.write_files(&changes, Some(&new_lock), &options.command, options.keep)?;
+        let info = history::Record {
+            command: &options.command,
+            undoes: &[],
+            forced: &report.overwritten,
+        };
+        let lock_changed = self.write_files(&changes, Some(&new_lock), info, options.keep)?;
         report.generation = lock_changed.0;
         report.lock_written = lock_changed.1;
         Ok(report)
@@ -140,15 +144,14 @@ impl Engine<'_> {
         &self,
         changes: &[Change<'_>],
         new_lock: Option<&Lock>,
-        command: &str,
+        info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let new_lock_text = new_lock.map(|l| (!l.is_empty()).then(|| l.to_toml()));
         self.write_with_lock_bytes(
             changes,
             new_lock_text.map(|t| t.map(String::into_bytes)),
-            command,
-            &[],
+            info,
             keep,
         )
     }
@@ -158,19 +161,25 @@ impl Engine<'_> {
         &self,
         changes: &[Change<'_>],
         new_lock: Option<Option<Vec<u8>>>,
-        command: &str,
-        undoes: &[u64],
+        info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
-        let lock_changes = new_lock.as_ref().is_some_and(|new| *new != old_lock);
+        // A CRLF checkout of the lock aiwg wrote is that lock ([`crate::eol`]).
+        let same_lock = |new: &Option<Vec<u8>>| match (new, &old_lock) {
+            (Some(new), Some(old)) => {
+                new == old || crate::eol::lf_form(old).is_some_and(|lf| lf == *new)
+            }
+            (new, old) => new == old,
+        };
+        let lock_changes = new_lock.as_ref().is_some_and(|new| !same_lock(new));
         if changes.is_empty() && !lock_changes {
             return Ok((None, false));
         }
         let generation = if changes.is_empty() {
             None
         } else {
-            let n = history::record(self, command, undoes, changes, old_lock.as_deref())?;
+            let n = history::record(self, info, changes, old_lock.as_deref())?;
             if self.layout.ignore_history_in_git {
                 history::ensure_git_ignores(self.state, &self.layout)?;
             }

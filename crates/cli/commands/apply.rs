@@ -10,6 +10,7 @@ use crate::cli::TargetArgs;
 use crate::commands::Context;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
+use crate::trust;
 
 /// Runs `aiwg apply`.
 pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> anyhow::Result<u8> {
@@ -44,6 +45,16 @@ pub fn execute(
     } else {
         pipeline::print_notice_count(&rendered.notices);
     }
+    // A hook runs code on every matching tool call: each one installed, changed or removed
+    // is named (bundled ones too), and one from the project's own sources needs consent.
+    let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
+    trust::announce(&hook_changes, &read.hooks, dry_run);
+    if !dry_run {
+        trust::require(
+            project,
+            trust::hooks_needing_consent(&hook_changes, &read.hooks),
+        )?;
+    }
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
@@ -68,12 +79,16 @@ pub fn execute(
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
+    let generation = report.generation.unwrap_or_default();
     for path in &report.overwritten {
         eprintln!(
-            "overwrote `{}` (its old bytes are in generation {})",
+            "overwrote `{}` (its old bytes are in generation {generation}, kept until you delete `{}`)",
             d.display(path),
-            report.generation.unwrap_or_default()
+            d.display_state(&aiwg_deploy::history::folder(&engine, generation))
         );
+    }
+    if report.generation.is_some() {
+        d.warn_ignored_history();
     }
     for path in &report.released {
         eprintln!(

@@ -114,7 +114,7 @@ fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Result<S
 /// cache. Any error is a miss: the full path reports it as it always did.
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
     let project = Project::discover(&ctx.cwd).map_err(|e| format!("{e}"))?;
-    let scope = pipeline::scope(&project, target.scope);
+    let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     let platforms = pipeline::platforms(&project, &target.platforms).map_err(|e| format!("{e}"))?;
     let deployment = Deployment::open(&project, scope).map_err(|e| format!("{e}"))?;
     check_cache::lookup(

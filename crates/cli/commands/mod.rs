@@ -20,6 +20,7 @@ mod plan;
 mod remove;
 mod rollback;
 mod status;
+mod trust;
 
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
@@ -69,6 +70,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 && std::io::IsTerminal::is_terminal(&std::io::stdout())
         }
     };
+    crate::trust::set_run_consent(crate::trust::RunConsent {
+        hooks: cli.consent.allow_hooks,
+        user_scope: cli.consent.allow_user_scope,
+        all: cli.consent.trust,
+    });
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -130,5 +136,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => remove::remove(&ctx, &source, dry_run, scope),
         Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
+        Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
 }

@@ -27,7 +27,7 @@ pub fn remove(
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
     let mut project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
@@ -79,7 +79,7 @@ fn scope_is_project(d: &Deployment) -> bool {
 /// Runs `aiwg uninstall`.
 pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();

@@ -11,48 +11,19 @@ use crate::config_edit;
 use crate::frameworks;
 use crate::pipeline;
 use crate::project::{self, Project};
+use crate::trust;
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::target::Scope;
-use aiwg_platforms::DEFAULT_PLATFORMS;
+use aiwg_platforms::Registry;
 
-/// Files and folders whose presence in a repository shows a team uses a platform.
-/// `.github/` alone is not a sign of Copilot (most repositories have workflows there),
-/// so only Copilot's own files under it count.
-const MARKERS: &[(&str, &str)] = &[
-    (".claude", "claude-code"),
-    ("CLAUDE.md", "claude-code"),
-    (".codex", "codex"),
-    (".github/copilot-instructions.md", "copilot"),
-    (".github/instructions", "copilot"),
-    (".github/prompts", "copilot"),
-    (".github/agents", "copilot"),
-    (".cursor", "cursor"),
-    (".cursorrules", "cursor"),
-    ("WARP.md", "warp"),
-    (".warp", "warp"),
-    (".factory", "factory"),
-    (".opencode", "opencode"),
-    ("opencode.json", "opencode"),
-    (".windsurf", "windsurf"),
-    (".windsurfrules", "windsurf"),
-    (".devin", "windsurf"),
-    (".hermes.md", "hermes"),
-    ("HERMES.md", "hermes"),
-    (".gemini", "antigravity"),
-    ("GEMINI.md", "antigravity"),
-    ("AGENTS.md", "agents-md"),
-];
-
-/// The platforms whose files exist under `root`, in [`DEFAULT_PLATFORMS`] order.
+/// The platforms whose `detect` markers (in `platforms/*.toml`) exist under `root`, by id.
+/// `.github/` alone is not a sign of Copilot (most repositories have workflows there), so
+/// Copilot's markers are its own files under it.
 pub fn detect_platforms(root: &Path) -> Vec<String> {
-    DEFAULT_PLATFORMS
+    Registry::builtin()
+        .detect(|marker| root.join(marker).exists())
         .iter()
-        .filter(|id| {
-            MARKERS
-                .iter()
-                .any(|(marker, platform)| platform == *id && root.join(marker).exists())
-        })
-        .map(|id| id.to_string())
+        .map(|p| p.id.clone())
         .collect()
 }
 
@@ -110,12 +81,17 @@ pub fn change_config(
             } else {
                 let found = detect_platforms(root);
                 if found.is_empty() {
+                    let defaults: Vec<String> = Registry::builtin()
+                        .defaults()
+                        .iter()
+                        .map(|p| p.id.clone())
+                        .collect();
                     notes.push(format!(
                         "no platform files found in the repository: deploying to all {} ({})",
-                        DEFAULT_PLATFORMS.len(),
-                        DEFAULT_PLATFORMS.join(", ")
+                        defaults.len(),
+                        defaults.join(", ")
                     ));
-                    DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+                    defaults
                 } else {
                     notes.push(format!(
                         "found files of {}: deploying to them",
@@ -213,11 +189,32 @@ pub fn run(
             )
         })?;
     }
+    // What the user typed is consent: a source outside the project named on this command
+    // line, and `--scope user` written into a new `aiwg.toml`.
+    let typed = typed_consent(&project, &specs, existing.is_none());
+    if dry_run {
+        trust::allow_for_run(&typed);
+    } else {
+        trust::grant(&project, &typed)?;
+    }
     let apply_target = TargetArgs {
         platforms: Vec::new(),
         scope: target.scope,
     };
     super::apply::execute(ctx, &project, &apply_target, dry_run, force)
+}
+
+/// The consent items `aiwg use` was given on its command line: the outside sources among
+/// `specs`, and user scope when it creates `aiwg.toml` with it.
+fn typed_consent(project: &Project, specs: &[String], created: bool) -> Vec<trust::Item> {
+    let mut items: Vec<trust::Item> = trust::outside_sources(project)
+        .into_iter()
+        .filter(|i| matches!(i, trust::Item::OutsideSource { spec, .. } if specs.contains(spec)))
+        .collect();
+    if created {
+        items.extend(trust::user_scope_item(project));
+    }
+    items
 }
 
 #[cfg(test)]
@@ -231,15 +228,25 @@ mod tests {
         std::fs::create_dir_all(dir.path().join(".cursor")).unwrap();
         std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
         std::fs::write(dir.path().join("AGENTS.md"), "x").unwrap();
-        assert_eq!(detect_platforms(dir.path()), vec!["cursor", "agents-md"]);
+        assert_eq!(detect_platforms(dir.path()), vec!["agents-md", "cursor"]);
+        std::fs::create_dir_all(dir.path().join(".kiro/steering")).unwrap();
+        assert_eq!(
+            detect_platforms(dir.path()),
+            vec!["agents-md", "cursor", "kiro"]
+        );
     }
 
     #[test]
     fn new_config_takes_every_platform_when_none_found() {
         let dir = tempfile::tempdir().unwrap();
         let change = change_config(dir.path(), None, &["sdlc".into()], &[], None).unwrap();
-        assert_eq!(change.config.platforms.len(), 12);
-        assert!(change.notes[0].contains("all 12"), "{:?}", change.notes);
+        let defaults = Registry::builtin().defaults().len();
+        assert_eq!(change.config.platforms.len(), defaults);
+        assert!(
+            change.notes[0].contains(&format!("all {defaults}")),
+            "{:?}",
+            change.notes
+        );
     }
 
     #[test]
