@@ -484,3 +484,36 @@ fn changelog_script_groups_commits_in_the_skills_order() {
     }
     assert!(!text.contains("bump"), "{text}");
 }
+
+#[test]
+fn render_refuses_a_value_that_could_change_a_quoted_remote_command() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/runbooks/restart.md",
+        &RUNBOOK.replace(
+            "1. `systemctl restart {service_name}`",
+            "```sh\nssh web-1 'systemctl restart {service_name}'\n```\n\n1. `systemctl restart {service_name}`",
+        ),
+    );
+    t.write("out.md", "before\n");
+    let (code, stdout, stderr) = t.run(&[
+        "runbook",
+        "render",
+        "restart",
+        "--set",
+        "service_name=api'; rm -rf /; '",
+        "--set",
+        "host=web-1",
+        "-o",
+        "out.md",
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains(
+            ".aiwg/runbooks/restart.md:21: the value of `service_name` holds shell characters"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_eq!(t.read("out.md"), "before\n");
+}

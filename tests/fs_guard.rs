@@ -414,3 +414,25 @@ fn sigkill_at_random_points_converges_and_leaves_no_temp_files() {
         assert_eq!(code, 0, "seed {seed} round {round}: {out}{err}");
     }
 }
+
+#[test]
+fn user_scope_never_writes_into_aiwg_home_through_a_symlinked_client_folder() {
+    // The tests' `AIWG_HOME` is the home folder itself: its trust records, per-project state
+    // and history key sit beside the clients' folders and must stay out of reach.
+    let t = Test::new();
+    agent_source(&t.root());
+    let home = t.home();
+    std::fs::create_dir_all(home.join("trust")).unwrap();
+    std::fs::write(home.join("trust/keep.toml"), "kept\n").unwrap();
+    symlink("trust", home.join(".claude")).unwrap();
+    let (code, _, err) = t.run(&["apply", "--scope", "user", "--force"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("resolves to `trust/agents/a1.md`, inside aiwg's own state"),
+        "{err}"
+    );
+    assert_eq!(
+        tree(&home.join("trust")),
+        BTreeMap::from([("keep.toml".to_string(), b"kept\n".to_vec())])
+    );
+}

@@ -514,6 +514,11 @@ fn secret_guard_never_blocks_removing_a_secret_or_a_plain_command() {
             json!({"path": "/repo/app.ini", "old_str": secret, "new_str": clean}),
             true,
         ),
+        // A patch's `-` lines are what goes away.
+        claude(
+            "apply_patch",
+            json!({"command": format!("*** Begin Patch\n*** Update File: app.ini\n@@\n-{secret}\n+{clean}\n*** End Patch\n")}),
+        ),
         // A command that writes no file is not a write (it is the destructive guard's business).
         claude(
             "Bash",

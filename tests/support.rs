@@ -82,3 +82,15 @@ impl Test {
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The user-scope state folder of the one project that deployed with `--scope user` under
+/// `aiwg_home` (`projects/<hash of the project path>/`: each project keeps its own lock).
+pub fn user_state_dir(aiwg_home: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(aiwg_home.join("projects"))
+        .unwrap_or_else(|e| panic!("no user-scope state in {}: {e}", aiwg_home.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}

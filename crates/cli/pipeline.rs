@@ -11,9 +11,7 @@ use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, Owner, RealSystem};
-use aiwg_platforms::{
-    render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
-};
+use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
@@ -171,15 +169,13 @@ pub fn render_model(
         model_overrides,
         homes,
     };
-    let rendered = render(model, platforms, scope, &options).map_err(|e| {
-        let hint = match &e {
-            RenderError::Clash(_) => {
-                "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
-            }
-            RenderError::BadPath { .. } => "rename the artifact",
-        };
-        anyhow::Error::from(UserError::new(e.to_string(), hint))
-    })?;
+    let rendered = crate::exclude::render_excluding(
+        model,
+        platforms,
+        scope,
+        &options,
+        project.config.as_ref(),
+    )?;
     check_target_caps(&rendered.target)?;
     Ok(rendered)
 }
@@ -407,7 +403,9 @@ pub struct Deployment {
     /// Where the lock and history go: the project root again (project scope), or `$AIWG_HOME`.
     state: RealSystem,
     /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
-    /// project, so a cloned repository cannot bring history that verifies).
+    /// project, so a cloned repository cannot bring history that verifies), and, in user
+    /// scope, the one process lock of the home folder (every project's user-scope state is
+    /// below it, but they all write to one home).
     keys: RealSystem,
 }
 
@@ -435,10 +433,19 @@ pub fn git_dirs(root: &Path) -> Vec<PathBuf> {
     dirs
 }
 
+/// The user-scope state of the project at `root`: `$AIWG_HOME/projects/<hash of its
+/// canonical path>/`, so one project's lock never lists, and its apply never deletes, what
+/// another project deployed into the home folder (R11).
+pub fn user_state_dir(aiwg_home: &Path, root: &Path) -> PathBuf {
+    let key = trust::project_key(root);
+    let hash = aiwg_deploy::hash::sha256_hex(key.as_os_str().as_encoded_bytes());
+    aiwg_home.join("projects").join(&hash[..32])
+}
+
 impl Deployment {
     /// The roots for `scope`: project scope deploys into the project root and keeps its
-    /// state there; user scope deploys into the home folder and keeps its state in
-    /// `$AIWG_HOME` (default `~/.aiwg`).
+    /// state there; user scope deploys into the home folder and keeps the project's state
+    /// in [`user_state_dir`] under `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
         let home = || {
@@ -455,7 +462,16 @@ impl Deployment {
         };
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
-            Scope::User => (home()?, Some(aiwg_home.clone())),
+            Scope::User => {
+                let legacy = aiwg_home.join(aiwg_deploy::lock::LOCK_FILE);
+                if legacy.is_file() {
+                    eprintln!(
+                        "note: `{}` (one user-scope lock for every project, from aiwg 0.1) is no longer read; each project now keeps its own; files it listed count as not written by aiwg",
+                        escape(&legacy.display().to_string())
+                    );
+                }
+                (home()?, Some(user_state_dir(&aiwg_home, &project.root)))
+            }
         };
         let keys = RealSystem::new(&aiwg_home)
             .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
@@ -467,25 +483,31 @@ impl Deployment {
             }
             anyhow::Ok(sys)
         };
-        let mut target = open(&root)?;
-        let state = match &state {
-            Some(aiwg_home) => {
-                target = target.protect(aiwg_home, Owner::Aiwg);
-                // `$AIWG_HOME` may be the home folder itself: then its files are protected.
-                let layout = Layout::user();
-                let own = [
-                    &layout.lock,
-                    &layout.history,
-                    &layout.process_lock,
-                    &layout.check_cache,
-                ];
-                if std::fs::canonicalize(aiwg_home).ok() == std::fs::canonicalize(&root).ok() {
-                    for path in own {
-                        target = target.protect_relative(path, Owner::Aiwg);
-                    }
-                }
-                open(aiwg_home)?
+        // `$AIWG_HOME` holds every project's user-scope state, the trust records and the
+        // history key: no target is ever written there, in either scope.
+        let mut target = open(&root)?.protect(&aiwg_home, Owner::Aiwg);
+        if std::fs::canonicalize(&aiwg_home).ok() == std::fs::canonicalize(&root).ok() {
+            // `$AIWG_HOME` is the target root itself (the home folder, or the project):
+            // protecting it whole would refuse every target, so its own entries are.
+            let user = Layout::user();
+            let key_lock = format!("{}.lock", aiwg_deploy::mark::KEY_FILE);
+            let names = ["projects", "trust", aiwg_deploy::mark::KEY_FILE, &key_lock];
+            for name in names {
+                let rel = RelPath::new(name).expect("valid");
+                target = target.protect_relative(&rel, Owner::Aiwg);
             }
+            // The home folder's process lock, and a 0.1 user-scope lock and history.
+            for rel in [
+                &user.process_lock,
+                &user.lock,
+                &user.history,
+                &user.check_cache,
+            ] {
+                target = target.protect_relative(rel, Owner::Aiwg);
+            }
+        }
+        let state = match &state {
+            Some(dir) => open(dir)?,
             None => {
                 let layout = Layout::project();
                 for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid")] {
@@ -516,10 +538,18 @@ impl Deployment {
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
+    /// In user scope it is the home folder's one lock, `$AIWG_HOME/lock.pid`.
     pub fn lock(&self) -> anyhow::Result<aiwg_deploy::proclock::ProcessLock<'_>> {
-        self.engine()
-            .lock_process(lock_wait(), LOCK_POLL)
-            .map_err(explain)
+        match self.scope {
+            Scope::User => aiwg_deploy::proclock::acquire(
+                &self.keys,
+                &Layout::user().process_lock,
+                lock_wait(),
+                LOCK_POLL,
+            ),
+            Scope::Project => self.engine().lock_process(lock_wait(), LOCK_POLL),
+        }
+        .map_err(explain)
     }
 
     /// The engine on this deployment's Systems.

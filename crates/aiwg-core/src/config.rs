@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::exclude::ArtifactPattern;
 use crate::target::Scope;
 use crate::Diagnostic;
 
@@ -29,6 +30,21 @@ pub struct Config {
     /// Per-platform model tier overrides: `[models.codex] opus = "..."`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub models: BTreeMap<String, Tiers>,
+    /// Artifacts no platform gets: `kind:glob` patterns (`agent:legacy-*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<ArtifactPattern>,
+    /// Per-platform settings: `[platform.<id>] exclude = [...]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub platform: BTreeMap<String, PlatformConfig>,
+}
+
+/// `[platform.<id>]`: what one platform leaves out.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// Artifacts this platform does not get, on top of the top-level `exclude`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<ArtifactPattern>,
 }
 
 /// `[models.<platform>]`: the model id per tier. A key that is not a tier is a parse error with
@@ -92,6 +108,8 @@ impl Default for Config {
             scope: Scope::Project,
             history: History::default(),
             models: BTreeMap::new(),
+            exclude: Vec::new(),
+            platform: BTreeMap::new(),
         }
     }
 }
@@ -143,5 +161,20 @@ mod tests {
             Config::parse(Path::new("aiwg.toml"), "[models.codex]\n\nhuge = \"x\"\n").unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("`huge`"), "{}", e.message);
+    }
+
+    #[test]
+    fn excludes_are_checked_with_their_line() {
+        let text = "exclude = [\"agent:legacy-*\"]\n[platform.codex]\nexclude = [\"skill:[x\"]\n";
+        let e = Config::parse(Path::new("aiwg.toml"), text).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e:?}");
+        assert!(e.message.contains("not a glob"), "{}", e.message);
+        let ok = "exclude = [\"agent:legacy-*\"]\n[platform.codex]\nexclude = [\"skill:x\"]\n";
+        let c = Config::parse(Path::new("aiwg.toml"), ok).unwrap();
+        assert_eq!(c.exclude[0].as_str(), "agent:legacy-*");
+        assert_eq!(c.platform["codex"].exclude[0].as_str(), "skill:x");
+        let e =
+            Config::parse(Path::new("aiwg.toml"), "[platform.codex]\nexlude = []\n").unwrap_err();
+        assert!(e.message.contains("exlude"), "{}", e.message);
     }
 }

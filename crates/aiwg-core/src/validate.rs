@@ -487,6 +487,15 @@ fn behavior_event(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// True when `path` needs no quoting in a POSIX shell or in `cmd.exe`: ASCII letters, digits,
+/// `.`, `_`, `-` and `/` only (R18).
+pub fn is_shell_safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+}
+
 fn behavior_command(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     if a.kind != Kind::Behavior {
         return;
@@ -510,6 +519,18 @@ fn behavior_command(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
             .with_hint(
                 "put the script beside BEHAVIOR.md (`scripts/check.sh`) and name it relative to it",
             ),
+        ),
+        // The platforms run the hook command through a shell, with the script's path written
+        // after the hooks folder: a space, `;`, `$()` or a quote in it would be split or run.
+        Ok(path) if !is_shell_safe_path(path.as_str()) => out.push(
+            Diagnostic::error(
+                f.display,
+                line,
+                format!(
+                    "`command` `{path}` has characters a shell would split or run; a script path may hold only letters, digits, `.`, `_`, `-` and `/`"
+                ),
+            )
+            .with_hint("rename the script (`scripts/check.sh`)"),
         ),
         Ok(path) if !a.assets.iter().any(|asset| asset.path == path) => out.push(
             Diagnostic::error(
@@ -673,6 +694,26 @@ mod tests {
         check("a--b", Some("may not hold `--`"));
         check(&"a".repeat(64), None);
         check(&"a".repeat(65), Some("is longer than 64 characters"));
+    }
+
+    #[test]
+    fn shell_safe_script_paths() {
+        for ok in ["scripts/check.sh", "run_1.py", "a-b/c.d"] {
+            assert!(is_shell_safe_path(ok), "{ok}");
+        }
+        for bad in [
+            "my script.sh",
+            "a;b.sh",
+            "$(x).sh",
+            "a'b",
+            "a\"b",
+            "x|y",
+            "é.sh",
+            "a`b`",
+            "",
+        ] {
+            assert!(!is_shell_safe_path(bad), "{bad}");
+        }
     }
 
     #[test]

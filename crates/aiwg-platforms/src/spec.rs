@@ -295,6 +295,9 @@ pub struct KindSpec {
     /// Said once (as an info notice) whenever artifacts of this kind are written to the
     /// native path (Codex ignores `.codex/agents` in a project it does not trust).
     pub notice: Option<String>,
+    /// Commands: also write each one as a skill where the native place reaches only part of
+    /// the platform's clients (Copilot CLI ignores the prompt files VS Code reads).
+    pub also_skill: Option<AlsoSkill>,
     /// Rules: a rule with globs starts its body with "Applies to files matching ...", for a
     /// platform that loads every rule file whatever its frontmatter says (Roo, Cline).
     #[serde(default)]
@@ -318,6 +321,18 @@ impl KindSpec {
     pub fn reads(&self, scope: Scope) -> &[String] {
         list_for_scope(scope, &self.reads_project, &self.reads_user)
     }
+}
+
+/// `[command.also_skill]`: a skill copy besides the native file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlsoSkill {
+    /// Why, as the notice says it after "also deployed as skills: ".
+    pub why: String,
+    /// Another platform's native places that already serve the clients the copy is for
+    /// (Copilot CLI reads `.claude/commands`): no copy when one of them is written.
+    #[serde(default)]
+    pub unless: Vec<String>,
 }
 
 /// `[rule.when.*]`: frontmatter added by how a rule activates.

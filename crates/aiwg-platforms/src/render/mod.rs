@@ -164,65 +164,14 @@ pub fn render(
         .map(|k| (*k, model.of_kind(*k).count()))
         .collect();
     let files = readers::plan(&resolved, &counts);
-    // Per kind written as skills, the platforms that need it so.
-    let mut skill_needers: BTreeMap<Kind, BTreeSet<&str>> = BTreeMap::new();
-    // Platforms whose runbooks become a section: written once the skills are placed, so the
-    // section can point to a runbook's skill copy instead of repeating it.
-    let mut runbook_sections: Vec<(&PlatformSpec, &str)> = Vec::new();
+    let mut deferred = Deferred::default();
     for (p, res) in &resolved {
-        for kind in [
-            Kind::Agent,
-            Kind::Command,
-            Kind::Rule,
-            Kind::Runbook,
-            Kind::Behavior,
-            Kind::Skill,
-        ] {
-            let items = sorted(model, kind);
-            let place = &res.get(kind).place;
-            let file_place = match place {
-                Place::Native { pattern } => Some(pattern),
-                Place::Section { file } => Some(file),
-                _ => None,
-            };
-            if readers::FILE_KINDS.contains(&kind)
-                && file_place.is_some_and(|own| !files.writes(kind, own))
-            {
-                // Served by another platform's copy (`reader_notices` says where).
-                continue;
-            }
-            match place {
-                Place::Native { pattern } => r.native(p, kind, &items, pattern)?,
-                Place::Skill { native, .. } => {
-                    if !*native {
-                        let how = match kind {
-                            Kind::Runbook => "deployed as skills".to_string(),
-                            _ => format!("deployed as skills (no native {}s here)", kind.as_str()),
-                        };
-                        r.count(p, kind, &how, items.len());
-                    }
-                    if *native || !items.is_empty() {
-                        skill_needers.entry(kind).or_default().insert(&p.id);
-                    }
-                }
-                Place::Section { file } if kind == Kind::Runbook => {
-                    if !items.is_empty() {
-                        runbook_sections.push((p, file));
-                    }
-                }
-                Place::Section { file } => r.section(p, kind, &items, file)?,
-                Place::Rule { pattern } => r.runbook_rules(p, &items, pattern)?,
-                Place::Hooks { settings, scripts } => r.behaviors(p, &items, settings, scripts)?,
-                Place::Skip { why } => {
-                    let how = match hooks_through(p, res, &resolved) {
-                        Some(via) if kind == Kind::Behavior => via,
-                        _ => format!("skipped: {why}"),
-                    };
-                    r.count(p, kind, &how, items.len());
-                }
-            }
-        }
+        r.platform_pass(model, p, res, &resolved, &files, &mut deferred)?;
     }
+    let Deferred {
+        skill_needers,
+        runbook_sections,
+    } = deferred;
     let none = BTreeSet::new();
     let needers = |kind: Kind| skill_needers.get(&kind).unwrap_or(&none);
     // In order of precedence: the first kind to claim a name takes its skill folder.
@@ -247,6 +196,24 @@ pub fn render(
     })
 }
 
+/// Why `p` also takes its native `kind` as skills (`[command.also_skill]`), when it does:
+/// it has a skills folder here and no selected platform writes one of the `unless` places.
+fn skill_copy<'a>(
+    p: &'a PlatformSpec,
+    res: &Resolved,
+    kind: Kind,
+    resolved: &[(&PlatformSpec, Resolved)],
+) -> Option<&'a str> {
+    let also = p.kind(kind)?.also_skill.as_ref()?;
+    let native = matches!(res.get(kind).place, Place::Native { .. });
+    let has_skills = matches!(res.get(Kind::Skill).place, Place::Skill { .. });
+    let served = resolved.iter().any(|(q, qres)| {
+        q.id != p.id
+            && matches!(&qres.get(kind).place, Place::Native { pattern } if also.unless.contains(pattern))
+    });
+    (native && has_skills && !served).then_some(also.why.as_str())
+}
+
 /// For a platform without its own hooks that runs another selected platform's (Copilot CLI
 /// runs `.claude/settings.json`): how its behaviors reach it, as a notice says it.
 fn hooks_through(
@@ -266,6 +233,16 @@ fn hooks_through(
             }
             _ => None,
         })
+}
+
+/// What the per-platform pass leaves to the later phases.
+#[derive(Default)]
+struct Deferred<'a> {
+    /// Per kind written as skills, the platforms that need it so.
+    skill_needers: BTreeMap<Kind, BTreeSet<&'a str>>,
+    /// Platforms whose runbooks become a section, with the file: written once the skills
+    /// are placed, so the section can point to a runbook's skill copy instead of repeating it.
+    runbook_sections: Vec<(&'a PlatformSpec, &'a str)>,
 }
 
 /// One render's state: what is written so far and what to tell the user.
@@ -298,6 +275,21 @@ pub(super) fn sorted(model: &Model, kind: Kind) -> Vec<&Artifact> {
     v
 }
 
+/// "sees the agent twice", "sees each of the 3 rules 3 times".
+pub(super) fn sees_copies(kind: Kind, n: usize, copies: usize) -> String {
+    let times = if copies == 2 {
+        "twice".to_string()
+    } else {
+        format!("{copies} times")
+    };
+    let what = if n == 1 {
+        format!("the {kind}")
+    } else {
+        format!("each of the {n} {}", plural(kind, n))
+    };
+    format!("sees {what} {times}")
+}
+
 pub(super) fn plural(kind: Kind, n: usize) -> String {
     if n == 1 {
         kind.as_str().to_string()
@@ -307,6 +299,88 @@ pub(super) fn plural(kind: Kind, n: usize) -> String {
 }
 
 impl Renderer<'_> {
+    /// Every kind of one platform to the place its resolved placement names: native files and
+    /// sections now, skills and runbook sections deferred.
+    fn platform_pass<'a>(
+        &mut self,
+        model: &Model,
+        p: &'a PlatformSpec,
+        res: &'a Resolved,
+        resolved: &[(&PlatformSpec, Resolved)],
+        files: &readers::FilePlan,
+        deferred: &mut Deferred<'a>,
+    ) -> Result<(), RenderError> {
+        for kind in [
+            Kind::Agent,
+            Kind::Command,
+            Kind::Rule,
+            Kind::Runbook,
+            Kind::Behavior,
+            Kind::Skill,
+        ] {
+            let items = sorted(model, kind);
+            let place = &res.get(kind).place;
+            let file_place = match place {
+                Place::Native { pattern } => Some(pattern),
+                Place::Section { file } => Some(file),
+                _ => None,
+            };
+            if readers::FILE_KINDS.contains(&kind)
+                && file_place.is_some_and(|own| !files.writes(kind, own))
+            {
+                // Served by another platform's copy (`reader_notices` says where).
+                continue;
+            }
+            let needs_skills = |deferred: &mut Deferred<'a>| {
+                deferred
+                    .skill_needers
+                    .entry(kind)
+                    .or_default()
+                    .insert(&p.id);
+            };
+            if let Some(why) = skill_copy(p, res, kind, resolved) {
+                let how = format!("also deployed as skills: {why}");
+                self.count(p, kind, &how, items.len());
+                if !items.is_empty() {
+                    needs_skills(deferred);
+                }
+            }
+            match place {
+                Place::Native { pattern } => self.native(p, kind, &items, pattern)?,
+                Place::Skill { native, .. } => {
+                    if !*native {
+                        let how = match kind {
+                            Kind::Runbook => "deployed as skills".to_string(),
+                            _ => format!("deployed as skills (no native {}s here)", kind.as_str()),
+                        };
+                        self.count(p, kind, &how, items.len());
+                    }
+                    if *native || !items.is_empty() {
+                        needs_skills(deferred);
+                    }
+                }
+                Place::Section { file } if kind == Kind::Runbook => {
+                    if !items.is_empty() {
+                        deferred.runbook_sections.push((p, file));
+                    }
+                }
+                Place::Section { file } => self.section(p, kind, &items, file)?,
+                Place::Rule { pattern } => self.runbook_rules(p, &items, pattern)?,
+                Place::Hooks { settings, scripts } => {
+                    self.behaviors(p, &items, settings, scripts)?
+                }
+                Place::Skip { why } => {
+                    let how = match hooks_through(p, res, resolved) {
+                        Some(via) if kind == Kind::Behavior => via,
+                        _ => format!("skipped: {why}"),
+                    };
+                    self.count(p, kind, &how, items.len());
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn notice(
         &mut self,
         p: &PlatformSpec,

@@ -44,6 +44,7 @@ BEGIN {
   URLCRED = "[a-z][a-z0-9+.-]*://[^/ \t\"\047@:]*:[^/ \t\"\047@]+@"
   RTMPKEY = "rtmps?://[^/ \t\"\047]+/[^/ \t\"\047]+/" rep("[A-Za-z0-9_-]", 16)
   STREAMQ = "(rtmps?|srt)://[^ \t\"\047]*[?&](key|streamkey|passphrase|pass|token)="
+  CONNSTR = "(^|[;\"\047 ])([Pp]assword|PASSWORD|[Pp]wd|PWD)=[^;\"\047 ]+"
   BEARER = "[Bb]earer[ \t]+[A-Za-z0-9._~+/-]" rep("[A-Za-z0-9._~+/=-]", 19)
   NAME = "(^|_)(password|passwd|passphrase|pass|secret|secrets|token|credential|credentials|apikey|api_key|access_key|accesskey|secret_key|private_key|privatekey|auth|auth_token|authtoken|stream_key|streamkey|signing_key|encryption_key|master_key)($|_)"
   NOTNAME = "_(type|url|uri|endpoint|path|file|dir|env|var|name|names|ref|id|length|len|size|ttl|expiry|expires|expiration|header|field|prefix|policy|mode|count|format|method|provider|source|store|manager|kind|label|hint|regex|pattern|lifetime|timeout|required|enabled|rotation|version|hash|key_ref|arn|param|parameter|location|host|port|user|username)$"
@@ -176,6 +177,14 @@ function scan_line(l, config,   name, m, t) {
     t = substr(l, RSTART, RLENGTH + 40); sub(/^[Bb]earer[ \t]+/, "", t); sub(/[ \t"\047].*$/, "", t)
     if (!is_placeholder(t)) return "a bearer token"
   }
+  if (NETRC && match(l, /(^|[ \t])password[ \t]+[^ \t]+/)) {
+    t = substr(l, RSTART, RLENGTH); sub(/^[ \t]*password[ \t]+/, "", t)
+    if (is_literal(t)) return "a password in a netrc file"
+  }
+  if (match(l, CONNSTR)) {
+    t = substr(l, RSTART, RLENGTH); sub(/^[;"\047 ]?[A-Za-z]+=/, "", t)
+    if (is_literal(t)) return "a password inside a connection string"
+  }
   if (index(l, "://")) {
     if (url_secret(l)) return "a username and password inside a URL"
     if (stream_secret(l)) return "a stream key inside a streaming URL"
@@ -212,6 +221,7 @@ END {
       } else continue
     }
     config = (path == "" || path ~ CONFIG)
+    NETRC = (path ~ /(^|\/)[._]?netrc$/)
     kind = scan(t, config, patch)
     if (kind != "") {
       if (path == "") path = (shell ? "(shell command)" : "(unknown file)")
