@@ -169,6 +169,11 @@ pub fn rollback(
         forced: &[],
         dirs: &[],
     };
+    engine.remove_debris(&engine.debris(before.keys()))?;
+    let borrowed: Vec<crate::apply::Change<'_>> = changes
+        .iter()
+        .map(|(path, old, new)| (path, old.as_ref(), new.as_ref()))
+        .collect();
     // Folders the current lock or the restored one says aiwg made may go once empty.
     let mut removable = engine
         .read_lock()
@@ -182,7 +187,7 @@ pub fn rollback(
         removable.extend(restored.dirs().iter().cloned());
     }
     let (generation, _) = engine.write_with_lock_bytes(
-        &changes,
+        &borrowed,
         Some(lock_bytes),
         &removable,
         info,
