@@ -7,6 +7,7 @@
 //! - `deploy_holds`: what already held in the review, as regression cases in a clone.
 //! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
 //! - `deploy_eol`: a `core.autocrlf=true` clone is clean; sections keep a file's line ending (R7).
+//! - `deploy_kill`: SIGKILL at random points of apply and rollback converges, no temp files.
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
 //! - `deploy_merge`: an edited hook item in a merged settings file is `edited` (R12).
 //! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3);
@@ -26,6 +27,7 @@ mod consent_user_projects;
 mod deploy_eol;
 mod deploy_history;
 mod deploy_holds;
+mod deploy_kill;
 mod deploy_lock;
 mod deploy_merge;
 mod output_escapes;
