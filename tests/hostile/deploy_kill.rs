@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::repo::{walk, Hostile, Snapshot};
 
-const PLATFORMS: &str = "[\"claude-code\", \"codex\", \"cursor\", \"copilot\", \"opencode\", \"agents-md\", \"warp\"]";
+const PLATFORMS: &str =
+    "[\"claude-code\", \"codex\", \"cursor\", \"copilot\", \"opencode\", \"agents-md\", \"warp\"]";
 const ROUNDS: u64 = 8;
 
 /// The work tree without `.git/` and `.aiwg/` (aiwg's history differs by design: an
@@ -18,9 +19,7 @@ fn tree(h: &Hostile) -> Snapshot {
     let mut snap = Snapshot::new();
     walk(&h.victim(), &mut snap);
     let root = h.victim();
-    snap.retain(|p, _| {
-        !p.starts_with(root.join(".git")) && !p.starts_with(root.join(".aiwg"))
-    });
+    snap.retain(|p, _| !p.starts_with(root.join(".git")) && !p.starts_with(root.join(".aiwg")));
     snap
 }
 
@@ -65,7 +64,10 @@ fn sigkill_during_apply_and_rollback_converges_to_the_uninterrupted_tree() {
         format!("sources = [\"sdlc\"]\nplatforms = {PLATFORMS}\n"),
     )
     .write("AGENTS.md", "# Ours\n\nKeep this.\n")
-    .write(".claude/settings.json", "{\n  // mine\n  \"theme\": \"dark\",\n}\n");
+    .write(
+        ".claude/settings.json",
+        "{\n  // mine\n  \"theme\": \"dark\",\n}\n",
+    );
     h.clone_as_teammate(&[]);
     let outside = h.outside();
     let before = tree(&h);
@@ -98,7 +100,11 @@ fn sigkill_during_apply_and_rollback_converges_to_the_uninterrupted_tree() {
         // The killed rollback either finished, or left an interrupted rollback that the next
         // `rollback` finishes; or it was killed before it began, and `rollback` does it all.
         let out = h.run(&["rollback", "--list"]);
-        let finished = out.stdout.lines().nth(1).is_some_and(|l| l.contains("rollback") && !l.contains("interrupted"));
+        let finished = out
+            .stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("rollback") && !l.contains("interrupted"));
         if !finished || tree(&h) != before {
             ok(&h, &["rollback"], &context);
         }
