@@ -16,7 +16,7 @@ use aiwg_core::RelPath;
 pub const LOCK_FILE: &str = "aiwg.lock";
 
 /// The newest lock format this aiwg reads and writes. Version 2 adds where aiwg's array items
-/// sit (`at`, `others_sha256`) and the folders aiwg made (`dirs`); a lock that needs none of
+/// sit (`at`, `others`) and the folders aiwg made (`dirs`); a lock that needs none of
 /// them is still written as version 1, so an older aiwg reads it.
 pub const LOCK_VERSION: u32 = 2;
 
@@ -80,10 +80,11 @@ pub struct LockedKey {
     /// For an item: its index in the array when aiwg last wrote the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<u64>,
-    /// For an item: SHA-256 of the array without it, as aiwg left it. An item at `at` whose
-    /// removal leaves exactly those others is aiwg's item, edited (not a user's own).
+    /// For an item: a fingerprint of the array's other items as aiwg left them (the sum of
+    /// their hashes, `merge::others_hash`). An item at `at` whose removal leaves exactly those
+    /// others is aiwg's item, edited (not a user's own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub others_sha256: Option<String>,
+    pub others: Option<String>,
 }
 
 /// What aiwg wrote at one path and part.
@@ -296,7 +297,7 @@ impl Lock {
             .entries
             .values()
             .flat_map(|e| &e.keys)
-            .any(|k| k.at.is_some() || k.others_sha256.is_some());
+            .any(|k| k.at.is_some() || k.others.is_some());
         let doc = LockDoc {
             version: if positions || !self.dirs.is_empty() {
                 LOCK_VERSION
@@ -545,7 +546,7 @@ mod fast {
         append: Option<bool>,
         sha256: Option<String>,
         at: Option<u64>,
-        others_sha256: Option<String>,
+        others: Option<String>,
     }
 
     fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
@@ -561,7 +562,7 @@ mod fast {
             key: key.key?,
             append: key.append.unwrap_or(false),
             at: key.at,
-            others_sha256: key.others_sha256,
+            others: key.others,
             sha256: key.sha256?,
         })
     }
@@ -629,7 +630,7 @@ mod fast {
                 (Some(_), Some(k), "append", Value::Bool(b)) => set(&mut k.append, b)?,
                 (Some(_), Some(k), "sha256", Value::Str(s)) => set(&mut k.sha256, s)?,
                 (Some(_), Some(k), "at", Value::Int(n)) => set(&mut k.at, n)?,
-                (Some(_), Some(k), "others_sha256", Value::Str(s)) => set(&mut k.others_sha256, s)?,
+                (Some(_), Some(k), "others", Value::Str(s)) => set(&mut k.others, s)?,
                 (Some(_), Some(_), _, _) => return None,
                 (Some(e), None, "path", Value::Str(s)) => set(&mut e.path, s)?,
                 (Some(e), None, "part", Value::Str(s)) => set(&mut e.part, s)?,
@@ -725,14 +726,14 @@ mod tests {
                 append: true,
                 sha256: "00".into(),
                 at: Some(3),
-                others_sha256: Some("22".into()),
+                others: Some("22".into()),
             },
             LockedKey {
                 key: vec!["x".into()],
                 append: false,
                 sha256: "11".into(),
                 at: None,
-                others_sha256: None,
+                others: None,
             },
         ];
         lock.insert(e);

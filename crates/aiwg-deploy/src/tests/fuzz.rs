@@ -472,28 +472,89 @@ fn large_inputs() {
         engine.apply(&p, &lock, &ApplyOptions::default()).unwrap()
     });
     assert_eq!(sys.text("AGENTS.md").unwrap(), "# Mine\n");
-    // Many merged array items aiwg owns in one settings file. Each item re-reads the array and
-    // re-parses the document: O(items × size), so this stays at a few hundred (what the
-    // platforms write is a handful; hooks from a repository need consent first).
-    let items: Vec<MergeEntry> = (0..300)
-        .map(|i| MergeEntry {
-            key: key("hooks.PreToolUse"),
-            value: json!({"matcher": format!("m{i}")}),
-            append: true,
-        })
-        .collect();
-    let entry = TargetEntry {
+    // Many merged array items aiwg owns in one settings file. Each edit re-parses the
+    // document, so keys per file are capped (`MAX_MERGE_KEYS`) and arrays too
+    // (`MAX_MERGE_ITEMS`): at the caps it stays fast; past them the file is a conflict.
+    let merge = |n: usize| TargetEntry {
         path: rel(".claude/settings.json"),
         desired: Desired::Merge {
             format: ConfigFormat::Json,
-            entries: items,
+            entries: (0..n)
+                .map(|i| MergeEntry {
+                    key: key("hooks.PreToolUse"),
+                    value: json!({"matcher": format!("m{i}")}),
+                    append: true,
+                })
+                .collect(),
         },
         origin: origin("src"),
     };
     let sys = MemSystem::new();
     timed("many merged items", 0, PER_LARGE_INPUT, || {
-        run(&sys, &target(vec![entry]), &ApplyOptions::default()).unwrap()
+        run(
+            &sys,
+            &target(vec![merge(crate::merge::MAX_MERGE_KEYS)]),
+            &ApplyOptions::default(),
+        )
+        .unwrap()
     });
+    let sys = MemSystem::new();
+    let over = timed("too many merged items", 0, PER_LARGE_INPUT, || {
+        run(
+            &sys,
+            &target(vec![merge(crate::merge::MAX_MERGE_KEYS + 1)]),
+            &ApplyOptions::default(),
+        )
+    });
+    assert!(
+        matches!(over, Err(crate::DeployError::Conflicts { .. })),
+        "{over:?}"
+    );
+    // A hostile lock naming the most keys in a settings file of the longest array, none of
+    // them matching (each a position to check for an edit), then all of them matching (each
+    // a removal): a pass over the hashes per key, not a parse and a hash of every item.
+    let items: Vec<String> = (0..crate::merge::MAX_MERGE_ITEMS)
+        .map(|i| format!("{{\"matcher\": \"W{i}\", \"hooks\": []}}"))
+        .collect();
+    let settings = format!(
+        "{{\"hooks\": {{\"PreToolUse\": [\n{}\n]}}}}\n",
+        items.join(",\n")
+    );
+    for matching in [false, true] {
+        let keys: Vec<crate::lock::LockedKey> = (0..crate::merge::MAX_MERGE_KEYS)
+            .map(|i| crate::lock::LockedKey {
+                key: key("hooks.PreToolUse"),
+                append: true,
+                sha256: if matching {
+                    crate::merge::hash_value(&serde_json::from_str(&items[i]).unwrap())
+                } else {
+                    format!("{i:064x}")
+                },
+                at: Some(i as u64),
+                others: Some("00".into()),
+            })
+            .collect();
+        let mut entry = crate::decision::lock_entry_for(&merge(1), String::new(), 0);
+        entry.keys = keys;
+        let mut lock = Lock::new();
+        lock.insert(entry);
+        let sys = MemSystem::with_files(&[(".claude/settings.json", &settings)]);
+        sys.put("aiwg.lock", lock.to_toml().as_bytes(), false);
+        let engine = Engine::shared(&sys, Layout::project());
+        let (p, lock) = timed("hostile merge lock", 0, PER_LARGE_INPUT, || {
+            engine.plan(&TargetState::new()).unwrap()
+        });
+        if matching {
+            timed("hostile merge lock, apply", 0, PER_LARGE_INPUT, || {
+                engine.apply(&p, &lock, &ApplyOptions::default()).unwrap()
+            });
+            let left = sys.text(".claude/settings.json").unwrap();
+            assert_eq!(
+                left.matches("matcher").count(),
+                items.len() - crate::merge::MAX_MERGE_KEYS
+            );
+        }
+    }
 }
 
 #[test]

@@ -623,10 +623,7 @@ fn an_edited_array_item_is_edited_not_missing() {
     )]);
     run(&sys, &t, &ApplyOptions::default()).unwrap();
     let lock = sys.text("aiwg.lock").unwrap();
-    assert!(
-        lock.contains("at = 1") && lock.contains("others_sha256"),
-        "{lock}"
-    );
+    assert!(lock.contains("at = 1") && lock.contains("others"), "{lock}");
     let deployed = sys.text("s.json").unwrap();
     let edited = deployed.replace("\"g.sh\"", "\"g.sh --strict\"");
     assert_ne!(edited, deployed);
