@@ -512,6 +512,7 @@ fn concurrent_applies_take_turns() {
 #[test]
 fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
     let t = project();
+    t.user_config(&["claude-code"]);
     let (code, _, err) = t.run(&["apply", "--scope", "user"]);
     assert_eq!(code, 0, "{err}");
     assert!(t.home().join(".claude/agents/reviewer.md").is_file());
@@ -524,7 +525,10 @@ fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
 #[test]
 fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
     let t = project();
+    t.user_config(&["claude-code"]);
     let state = t.home().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::rename(t.home().join("aiwg.toml"), state.join("aiwg.toml")).unwrap();
     for args in [
         &["apply", "--dry-run", "--scope", "user"][..],
         &["check", "--scope", "user"],
@@ -539,7 +543,15 @@ fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    assert!(!state.exists(), "a read-only command created `AIWG_HOME`");
+    let left: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["aiwg.toml"],
+        "a read-only command wrote into `AIWG_HOME`"
+    );
     assert!(!t.home().join(".claude").exists());
     let out = t
         .aiwg(&["apply", "--scope", "user"])
@@ -603,8 +615,8 @@ fn hook_install_and_uninstall() {
     let t = project();
     let (code, _, err) = t.run(&["hook", "install"]);
     assert_eq!(code, 2);
-    assert!(err.contains("is not a git repository"), "{err}");
-    std::fs::create_dir_all(t.root().join(".git/hooks")).unwrap();
+    assert!(err.contains("is not in a git work tree"), "{err}");
+    crate::hook::git(&t, &["init", "-q"]);
     let (code, _, err) = t.run(&["hook", "install"]);
     assert_eq!(code, 0, "{err}");
     let hook = t.read(".git/hooks/pre-commit");
@@ -612,7 +624,7 @@ fn hook_install_and_uninstall() {
         hook.starts_with("#!/bin/sh\n# aiwg:begin pre-commit\n"),
         "{hook}"
     );
-    assert!(hook.contains("aiwg check ||"), "{hook}");
+    assert!(hook.contains(" check --staged ||"), "{hook}");
     t.run(&["hook", "uninstall"]);
     assert!(!t.exists(".git/hooks/pre-commit"));
 

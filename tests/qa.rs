@@ -15,7 +15,7 @@ fn project() -> Test {
 }
 
 #[test]
-fn use_with_scope_user_records_the_scope_so_later_commands_check_the_same_place() {
+fn use_with_scope_user_writes_its_own_config_found_from_any_folder() {
     let t = project();
     let (code, _, err) = t.run(&[
         "use",
@@ -27,14 +27,24 @@ fn use_with_scope_user_records_the_scope_so_later_commands_check_the_same_place(
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(t.home().join(".claude/agents/reviewer.md").is_file());
-    assert!(
-        t.read("aiwg.toml").contains("scope = \"user\""),
-        "{}",
-        t.read("aiwg.toml")
+    // User scope has its own config in `AIWG_HOME`; the project's folder gets none.
+    let config = std::fs::read_to_string(t.home().join("aiwg.toml")).unwrap();
+    assert!(config.contains("scope = \"user\""), "{config}");
+    assert!(!t.exists("aiwg.toml"));
+    // It is found from any folder, and the source path means the same folder from there.
+    let elsewhere = t.home().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = t
+        .aiwg(&["check", "--scope", "user"])
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        (out.status.code(), out.stdout.len()),
+        (Some(0), 0),
+        "{stderr}"
     );
-    // Without `--scope`, check looks where `use` deployed: nothing is missing.
-    let (code, out, err) = t.run(&["check"]);
-    assert_eq!((code, out.as_str()), (0, ""), "{err}");
 }
 
 #[test]
@@ -184,6 +194,7 @@ fn a_runbook_value_that_is_an_array_is_named_with_an() {
 #[test]
 fn user_scope_paths_are_shown_under_the_home_folder_as_tilde() {
     let t = project();
+    t.user_config(&["claude-code", "warp"]);
     let (code, _, err) = t.run(&["apply", "--scope", "user", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = t.run(&["status", "--scope", "user", "--platforms", "claude-code"]);

@@ -3,18 +3,22 @@
 //! - `bundled`: the bundled content, `aiwg new`, `aiwg runbook`, `aiwg list --frameworks`.
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
+//! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
+//! - `sync`: `--platforms` as a filter, `remove --platform`, `-C`, runs without `aiwg.toml`.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod hook;
 mod platforms;
 mod qa;
 mod shared_files;
 mod sources;
 mod support;
+mod sync;
 mod use_cmd;

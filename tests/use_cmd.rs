@@ -24,7 +24,7 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
     let (code, _, err) = t.run(&["use", "sdlc"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("no platform files found in the repository: deploying to all 12"),
+        err.contains("no platform files found: deploying to all 12"),
         "{err}"
     );
     assert!(err.contains("created `aiwg.toml`"), "{err}");

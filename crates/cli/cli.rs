@@ -30,6 +30,13 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `aiwg hook install --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookMode {
+    Check,
+    Apply,
+}
+
 /// `--scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
@@ -96,6 +103,9 @@ pub enum Command {
         /// Overwrite conflicting files after backing them up
         #[arg(long)]
         force: bool,
+        /// `git add` every file apply wrote or deleted, and `aiwg.lock` (for a pre-commit hook)
+        #[arg(long)]
+        stage: bool,
     },
 
     /// Show a unified diff of every change the next apply would make
@@ -113,6 +123,9 @@ pub enum Command {
     Check {
         #[command(flatten)]
         target: TargetArgs,
+        /// Check what is staged for the next commit (git's index), not the work tree
+        #[arg(long)]
+        staged: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -151,10 +164,15 @@ pub enum Command {
         scope: Option<ScopeArg>,
     },
 
-    /// Remove a framework or source and every file aiwg wrote for it
+    /// Remove a framework or source (or a platform) and every file aiwg wrote for it
     Remove {
         /// The source as named in `aiwg.toml`
-        source: String,
+        #[arg(required_unless_present = "platform")]
+        source: Option<String>,
+        /// Remove this platform from `aiwg.toml` instead, with every file only it reads
+        #[arg(long, value_name = "ID", conflicts_with = "source")]
+        platform: Option<String>,
+        /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
         #[arg(long, value_enum)]
@@ -227,8 +245,13 @@ pub enum RunbookCommand {
 /// `aiwg hook ...`.
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install `.git/hooks/pre-commit` running `aiwg check`
-    Install,
+    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured)
+    Install {
+        /// `check`: block a commit whose staged sources and platform copies disagree;
+        /// `apply`: re-sync the platform copies and stage them
+        #[arg(long, value_enum, default_value_t = HookMode::Check)]
+        mode: HookMode,
+    },
     /// Remove the hook aiwg installed
     Uninstall,
 }

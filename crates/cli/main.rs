@@ -8,7 +8,9 @@ mod check_cache;
 mod cli;
 mod commands;
 mod config_edit;
+mod detect;
 mod frameworks;
+mod git;
 mod pipeline;
 mod project;
 

@@ -5,9 +5,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aiwg_core::config::CONFIG_FILE;
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
-use aiwg_deploy::{Engine, Layout, RealSystem};
+use aiwg_deploy::{Engine, Layout, Plan, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
     DEFAULT_PLATFORMS,
@@ -16,6 +17,7 @@ use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
 use crate::commands::UserError;
+use crate::detect;
 use crate::project::{self, Project};
 
 /// How often a waiting command looks at the process lock again.
@@ -34,24 +36,147 @@ pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
     match arg {
         Some(ScopeArg::Project) => Scope::Project,
         Some(ScopeArg::User) => Scope::User,
+        None if project.user_scope => Scope::User,
         None => project.config.as_ref().map_or(Scope::Project, |c| c.scope),
     }
 }
 
-/// The platforms: `--platforms`, else `aiwg.toml`, else [`DEFAULT_PLATFORMS`]. An unknown id is
+/// Which platforms a run renders, and which of them it looks at.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The project's platforms: everything is rendered for all of them, so a shared file is
+    /// written the same whichever platforms a run looks at.
+    pub platforms: Vec<&'static PlatformSpec>,
+    /// `--platforms`: the ids whose paths the run looks at; `None` looks at every path. A
+    /// filter never plans anything for a path no platform of it reads, so it never deletes
+    /// the files of the platforms it was not given.
+    pub only: Option<Vec<String>>,
+}
+
+/// The platforms of a run. With an `aiwg.toml`: its `platforms` (empty: the default twelve),
+/// and `--platforms` filters them (a platform outside them is an error: adding one is an edit
+/// of `aiwg.toml`). Without one: `--platforms`, else the platforms whose files are found under
+/// the scope's root; none found is an error, never a deploy to every platform. An unknown id is
 /// an error with a did-you-mean (a typo must never make a check pass).
-pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<&'static PlatformSpec>> {
-    let asked: Vec<String> = if !args.is_empty() {
-        args.to_vec()
-    } else {
-        match &project.config {
-            Some(c) if !c.platforms.is_empty() => c.platforms.clone(),
-            _ => DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect(),
-        }
+pub fn select(project: &Project, scope: Scope, args: &[String]) -> anyhow::Result<Selection> {
+    let registry = Registry::builtin();
+    let resolve = |ids: &[String]| {
+        registry.resolve(ids).map_err(|unknown| {
+            anyhow::Error::from(UserError::new(unknown.to_string(), unknown.hint()))
+        })
     };
-    Registry::builtin()
-        .resolve(&asked)
-        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()).into())
+    let Some(config) = &project.config else {
+        if !args.is_empty() {
+            return Ok(Selection {
+                platforms: resolve(args)?,
+                only: None,
+            });
+        }
+        let root = scope_root(project, scope)?;
+        let found = detect::platforms(&root);
+        if found.is_empty() {
+            return Err(UserError::new(
+                format!(
+                    "no `{CONFIG_FILE}` and no platform files (`.claude/`, `.cursor/`, `AGENTS.md` ...) {}",
+                    project::in_folder(&root)
+                ),
+                "`aiwg use .aiwg` (or `aiwg use sdlc`) creates `aiwg.toml` with the platforms you name (`--platforms claude-code,codex`)",
+            )
+            .into());
+        }
+        return Ok(Selection {
+            platforms: resolve(&found)?,
+            only: None,
+        });
+    };
+    let configured: Vec<String> = if config.platforms.is_empty() {
+        DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+    } else {
+        config.platforms.clone()
+    };
+    let platforms = resolve(&configured)?;
+    if args.is_empty() {
+        return Ok(Selection {
+            platforms,
+            only: None,
+        });
+    }
+    let mut only = Vec::new();
+    for asked in resolve(args)? {
+        if !platforms.iter().any(|p| p.id == asked.id) {
+            let ids: Vec<&str> = platforms.iter().map(|p| p.id.as_str()).collect();
+            return Err(UserError::new(
+                format!(
+                    "`{}` is not one of this project's platforms ({})",
+                    asked.id,
+                    ids.join(", ")
+                ),
+                format!(
+                    "`--platforms` only narrows a run; to add `{}`, put it in `platforms` of `{CONFIG_FILE}` (or `aiwg use <source> --platforms {}`)",
+                    asked.id, asked.id
+                ),
+            )
+            .into());
+        }
+        only.push(asked.id.clone());
+    }
+    Ok(Selection {
+        platforms,
+        only: Some(only),
+    })
+}
+
+/// The platforms of `project` as configured (no `--platforms`), for commands that always
+/// render everything (remove).
+pub fn platforms(project: &Project, scope: Scope) -> anyhow::Result<Vec<&'static PlatformSpec>> {
+    Ok(select(project, scope, &[])?.platforms)
+}
+
+/// The folder a scope deploys into: the project root, or the home folder.
+fn scope_root(project: &Project, scope: Scope) -> anyhow::Result<PathBuf> {
+    match scope {
+        Scope::Project => Ok(project.root.clone()),
+        Scope::User => project::home_dir(),
+    }
+}
+
+/// Keeps the items of `plan` that a platform of `only` reads (or, stale, read): every part's
+/// origin names the platforms it is for. A shared file kept this way is written whole, as
+/// a run without a filter would write it.
+pub fn filter_plan(plan: &mut Plan, only: Option<&[String]>) {
+    let Some(only) = only else { return };
+    plan.items.retain(|item| {
+        item.parts
+            .iter()
+            .any(|part| part.origin.platforms.iter().any(|p| only.contains(p)))
+    });
+}
+
+/// Stops a run that has nothing to deploy: no `aiwg.toml` and no `.aiwg/` folder would
+/// otherwise be reported as a missing source.
+pub fn require_sources(project: &Project) -> anyhow::Result<()> {
+    if project.user_scope && project.config.is_none() {
+        return Err(UserError::new(
+            format!(
+                "user scope has no `{}` yet",
+                project::display_relative(&project.config_path()).display()
+            ),
+            "`aiwg use sdlc --scope user` creates it (`$AIWG_HOME/aiwg.toml`, default `~/.aiwg/aiwg.toml`) and deploys into the home folder",
+        )
+        .into());
+    }
+    if project.config.is_some() || project.root.join(project::DEFAULT_SOURCE).is_dir() {
+        return Ok(());
+    }
+    Err(UserError::new(
+        format!(
+            "no `{CONFIG_FILE}` {} or above, and no `{}` folder",
+            project::in_folder(&project.root),
+            project::DEFAULT_SOURCE
+        ),
+        "`aiwg use sdlc` deploys the bundled SDLC framework (and creates `aiwg.toml`); `aiwg new agent my-agent` starts your own in `.aiwg/`",
+    )
+    .into())
 }
 
 /// Loads the project's sources into one model; any error diagnostic stops the command
@@ -236,6 +361,8 @@ fn plural(n: usize) -> &'static str {
 pub struct Prepared {
     pub rendered: Rendered,
     pub deployment: Deployment,
+    /// `--platforms`: the ids whose paths the run looks at (see [`Selection::only`]).
+    pub only: Option<Vec<String>>,
 }
 
 /// Resolves the scope and platforms of `target` for `project`, renders the target state and
@@ -258,14 +385,19 @@ pub fn prepare_read(
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
     let scope = scope(project, target.scope);
-    let platforms = platforms(project, &target.platforms)?;
+    require_sources(project)?;
+    let Selection { platforms, only } = select(project, scope, &target.platforms)?;
     let (model, folders) = load_model_read(project)?;
-    let rendered = render_model(project, &model, &platforms, scope)?;
+    let mut rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
+    if let Some(only) = &only {
+        rendered.notices.retain(|n| only.contains(&n.platform));
+    }
     let deployment = Deployment::open(project, scope)?;
     let prepared = Prepared {
         rendered,
         deployment,
+        only,
     };
     Ok((prepared, ReadInputs { platforms, folders }))
 }
@@ -290,18 +422,7 @@ impl Deployment {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
-            Scope::User => {
-                let home = dirs::home_dir().ok_or_else(|| {
-                    UserError::new(
-                        "cannot find the home folder",
-                        "set `HOME` to deploy with `--scope user`",
-                    )
-                })?;
-                let aiwg_home = std::env::var_os("AIWG_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home.join(".aiwg"));
-                (home, Some(aiwg_home))
-            }
+            Scope::User => (project::home_dir()?, Some(project::aiwg_home()?)),
         };
         let target =
             RealSystem::new(&root).with_context(|| format!("cannot use `{}`", root.display()))?;
@@ -335,6 +456,17 @@ impl Deployment {
         self.engine()
             .lock_process(lock_wait(), LOCK_POLL)
             .map_err(explain)
+    }
+
+    /// The plan for `state`, narrowed to the paths the platforms of `only` read.
+    pub fn plan(
+        &self,
+        state: &TargetState,
+        only: Option<&[String]>,
+    ) -> anyhow::Result<(Plan, aiwg_deploy::Lock)> {
+        let (mut plan, lock) = self.engine().plan(state).map_err(explain)?;
+        filter_plan(&mut plan, only);
+        Ok((plan, lock))
     }
 
     /// The engine on this deployment's Systems.

@@ -9,6 +9,7 @@ use aiwg_core::{Artifact, Diagnostic, RelPath};
 use anyhow::Context as _;
 
 use crate::bundled::BUNDLED_FILES;
+use crate::cli::ScopeArg;
 use crate::commands::UserError;
 
 /// The folder a project keeps its own artifacts in when `aiwg.toml` names no sources.
@@ -20,9 +21,24 @@ pub struct Project {
     pub root: PathBuf,
     /// `None` when there is no `aiwg.toml` yet.
     pub config: Option<Config>,
+    /// True for the user's own configuration in `$AIWG_HOME` (`--scope user`).
+    pub user_scope: bool,
 }
 
 impl Project {
+    /// The project a command works on: with `--scope user`, the user's own configuration in
+    /// `$AIWG_HOME` (its `aiwg.toml`, sources relative to it), the same from every folder;
+    /// otherwise the project around `cwd` ([`Project::discover`]).
+    pub fn open(cwd: &Path, scope: Option<ScopeArg>) -> anyhow::Result<Project> {
+        match scope {
+            Some(ScopeArg::User) => Ok(Project {
+                user_scope: true,
+                ..Project::load(aiwg_home()?)?
+            }),
+            _ => Project::discover(cwd),
+        }
+    }
+
     /// Finds the project for `cwd`: the nearest folder upwards with `aiwg.toml`, else the
     /// nearest with `.git`, else `cwd` itself. A broken `aiwg.toml` is an error.
     pub fn discover(cwd: &Path) -> anyhow::Result<Project> {
@@ -31,6 +47,11 @@ impl Project {
             .or_else(|| cwd.ancestors().find(|d| d.join(".git").exists()))
             .unwrap_or(cwd)
             .to_path_buf();
+        Project::load(root)
+    }
+
+    /// The project rooted at `root`, with its `aiwg.toml` if there is one.
+    pub fn load(root: PathBuf) -> anyhow::Result<Project> {
         let config_path = root.join(CONFIG_FILE);
         let config = if config_path.is_file() {
             let text = std::fs::read_to_string(&config_path)
@@ -49,7 +70,16 @@ impl Project {
         } else {
             None
         };
-        Ok(Project { root, config })
+        Ok(Project {
+            root,
+            config,
+            user_scope: false,
+        })
+    }
+
+    /// The path of this project's `aiwg.toml` (which may not exist yet).
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
     }
 
     /// The sources to load: `aiwg.toml`'s list, or `.aiwg/` when there is none.
@@ -58,6 +88,24 @@ impl Project {
             Some(c) if !c.sources.is_empty() => c.sources.clone(),
             _ => vec![DEFAULT_SOURCE.to_string()],
         }
+    }
+}
+
+/// The home folder, or an error saying how to name one.
+pub fn home_dir() -> anyhow::Result<PathBuf> {
+    Ok(dirs::home_dir().ok_or_else(|| {
+        UserError::new(
+            "cannot find the home folder",
+            "set `HOME` to deploy with `--scope user`",
+        )
+    })?)
+}
+
+/// Where user scope keeps its configuration, lock and history: `$AIWG_HOME`, default `~/.aiwg`.
+pub fn aiwg_home() -> anyhow::Result<PathBuf> {
+    match std::env::var_os("AIWG_HOME") {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => Ok(home_dir()?.join(".aiwg")),
     }
 }
 
@@ -211,6 +259,14 @@ fn read_folder(name: &str, path: &Path, shown: &Path, spec: &str) -> anyhow::Res
         .into());
     }
     Ok(SourceTree::read_dir_as(name, path, shown))
+}
+
+/// "here" for the current folder, else "in `<path>`" (relative to it), for messages.
+pub fn in_folder(path: &Path) -> String {
+    match display_relative(path) {
+        p if p == Path::new(".") => "here".to_string(),
+        p => format!("in `{}`", p.display()),
+    }
 }
 
 /// `path` relative to the current folder, for messages: `.aiwg/x.md`, `../.aiwg/x.md`,

@@ -11,10 +11,45 @@ use crate::commands::Context;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
-/// Runs `aiwg apply`.
-pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
-    execute(ctx, &project, target, dry_run, force)
+/// Runs `aiwg apply`; with `stage`, `git add`s every path it wrote or deleted and the lock
+/// (the pre-commit hook's `apply` mode).
+pub fn run(
+    ctx: &Context,
+    target: &TargetArgs,
+    dry_run: bool,
+    force: bool,
+    stage: bool,
+) -> anyhow::Result<u8> {
+    let project = Project::open(&ctx.cwd, target.scope)?;
+    if stage && pipeline::scope(&project, target.scope) != aiwg_core::target::Scope::Project {
+        return Err(crate::commands::UserError::new(
+            "`--stage` stages files in a repository, and user scope is not in one",
+            "run `aiwg apply --scope user` without `--stage`",
+        )
+        .into());
+    }
+    let outcome = execute(ctx, &project, target, dry_run, force)?;
+    if stage && !dry_run && outcome.code == 0 {
+        crate::git::add(&project.root, &outcome.written)?;
+    }
+    Ok(outcome.code)
+}
+
+/// What an apply did.
+pub struct Outcome {
+    /// The exit code.
+    pub code: u8,
+    /// Every path written or deleted, `aiwg.lock` included, relative to the scope root.
+    pub written: Vec<String>,
+}
+
+impl Outcome {
+    fn code(code: u8) -> Outcome {
+        Outcome {
+            code,
+            written: Vec::new(),
+        }
+    }
 }
 
 /// Applies `project` as configured (its `config` may not be on disk yet: `aiwg use --dry-run`).
@@ -24,19 +59,20 @@ pub fn execute(
     target: &TargetArgs,
     dry_run: bool,
     force: bool,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Outcome> {
     let session = check_cache::Session::start();
     let (
         Prepared {
             rendered,
             deployment: d,
+            only,
         },
         read,
     ) = pipeline::prepare_read(project, target)?;
     let state = rendered.target;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
-    let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
+    let (plan, lock) = d.plan(&state, only.as_deref())?;
     // The notices explain what is written; when nothing is, they were all said when it was
     // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.
     if dry_run || !plan.is_empty() {
@@ -48,11 +84,11 @@ pub fn execute(
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
         let stopped = pipeline::report_conflicts(&d, &plan, force);
-        return Ok(u8::from(stopped > 0));
+        return Ok(Outcome::code(u8::from(stopped > 0)));
     }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
         eprintln!("error: apply stopped before writing anything");
-        return Ok(1);
+        return Ok(Outcome::code(1));
     }
     let options = ApplyOptions {
         force,
@@ -64,7 +100,7 @@ pub fn execute(
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             pipeline::report_refused(&d, &paths, "run `aiwg diff`, then apply again");
-            return Ok(1);
+            return Ok(Outcome::code(1));
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
@@ -87,7 +123,12 @@ pub fn execute(
     // cache. After an apply that wrote, every written entry would be racy (written after the
     // run started), so the next check records it instead.
     let clean = !plan.items.iter().any(|i| i.state().is_drift());
-    if clean && report.generation.is_none() && !report.lock_written && check_cache::enabled() {
+    if clean
+        && only.is_none()
+        && report.generation.is_none()
+        && !report.lock_written
+        && check_cache::enabled()
+    {
         let inputs = check_cache::Inputs {
             project,
             deployment: &d,
@@ -95,5 +136,12 @@ pub fn execute(
         };
         check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
     }
-    Ok(0)
+    let mut written: Vec<String> = plan
+        .changes()
+        .map(|i| i.path.as_str().to_string())
+        .collect();
+    if report.lock_written {
+        written.push(d.engine().layout.lock.as_str().to_string());
+    }
+    Ok(Outcome { code: 0, written })
 }

@@ -17,10 +17,11 @@ pub fn run(
     target: &TargetArgs,
     exit_code: bool,
 ) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     let state = rendered.target;
     let mut filters = Vec::new();
@@ -38,7 +39,7 @@ pub fn run(
             }
         }
     }
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let items: Vec<_> = plan
         .changes()
         .filter(|i| filters.is_empty() || filters.iter().any(|f| i.path.starts_with(f)))

@@ -19,6 +19,7 @@ mod hook;
 mod plan;
 mod remove;
 mod rollback;
+mod staged;
 mod status;
 
 /// An error the user can fix, with the `hint:` line that says how.
@@ -58,6 +59,14 @@ pub struct Context {
 /// Runs `cli`, returning the exit code (0, 1) or an error (exit 2).
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let cwd = match &cli.directory {
+        // As `git -C`: a folder that is not there is an error, never the enclosing project.
+        Some(dir) if !dir.is_dir() => {
+            return Err(UserError::new(
+                format!("cannot run in `{}`: no such folder", dir.display()),
+                "`-C` takes a folder that exists",
+            )
+            .into())
+        }
         Some(dir) => std::path::absolute(dir)?,
         None => std::env::current_dir()?,
     };
@@ -108,13 +117,23 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             target,
             dry_run,
             force,
-        } => apply::run(&ctx, &target, dry_run, force),
+            stage,
+        } => apply::run(&ctx, &target, dry_run, force, stage),
         Command::Diff {
             paths,
             target,
             exit_code,
         } => diff::run(&ctx, &paths, &target, exit_code),
-        Command::Check { target, json } => check::run(&ctx, &target, json),
+        Command::Check {
+            target,
+            json,
+            staged: false,
+        } => check::run(&ctx, &target, json),
+        Command::Check {
+            target,
+            json,
+            staged: true,
+        } => staged::check(&ctx, &target, json),
         Command::Status { target, json } => status::run(&ctx, &target, json),
         Command::Plan { target, json } => plan::run(&ctx, &target, json),
         Command::Rollback {
@@ -124,10 +143,22 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             scope,
         } => rollback::run(&ctx, list, to, force, scope),
         Command::Remove {
-            source,
+            source: Some(source),
+            platform: None,
             dry_run,
             scope,
         } => remove::remove(&ctx, &source, dry_run, scope),
+        Command::Remove {
+            source: None,
+            platform: Some(platform),
+            dry_run,
+            scope,
+        } => remove::remove_platform(&ctx, &platform, dry_run, scope),
+        Command::Remove { .. } => Err(UserError::new(
+            "`aiwg remove` takes a source or `--platform <id>`, not both",
+            "`aiwg remove stream` removes a source; `aiwg remove --platform codex` a platform",
+        )
+        .into()),
         Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
     }

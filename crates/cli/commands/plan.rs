@@ -11,13 +11,14 @@ use crate::project::Project;
 
 /// Runs `aiwg plan`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     let state = rendered.target;
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let items: Vec<_> = plan
         .items
         .iter()

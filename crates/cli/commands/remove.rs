@@ -26,7 +26,7 @@ pub fn remove(
     dry_run: bool,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
-    let mut project = Project::discover(&ctx.cwd)?;
+    let mut project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
@@ -58,27 +58,107 @@ pub fn remove(
         if let Some(config) = project.config.as_mut() {
             config.sources = remaining.clone();
         }
-        let platforms = pipeline::platforms(&project, &[])?;
+        let platforms = pipeline::platforms(&project, scope)?;
         pipeline::target_state(&project, &platforms, scope)?
     };
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
     let code = run_removal(ctx, &d, &plan, &lock, dry_run, &format!("remove {source}"))?;
-    if code == 0 && !dry_run && in_config && scope_is_project(&d) {
-        drop_from_config(&project.root.join(CONFIG_FILE), source)?;
+    if code == 0 && !dry_run && in_config {
+        edit_config(&project.config_path(), "sources", |s| {
+            spec_name(s) == source
+        })?;
         eprintln!("removed `{source}` from `{CONFIG_FILE}`");
     }
     Ok(code)
 }
 
-fn scope_is_project(d: &Deployment) -> bool {
-    d.scope == aiwg_core::target::Scope::Project
+/// Runs `aiwg remove --platform <id>`: takes the platform out of `aiwg.toml` and deletes
+/// the files only it read; shared files (an `AGENTS.md` section, `.agents/skills/`) are
+/// rewritten for the platforms that remain.
+pub fn remove_platform(
+    ctx: &Context,
+    platform: &str,
+    dry_run: bool,
+    scope: Option<ScopeArg>,
+) -> anyhow::Result<u8> {
+    let mut project = Project::open(&ctx.cwd, scope)?;
+    let scope = pipeline::scope(&project, scope);
+    let Some(config) = project.config.as_mut() else {
+        return Err(UserError::new(
+            format!("no `{CONFIG_FILE}` here: there is no platform to remove"),
+            "`aiwg uninstall` removes every file aiwg wrote",
+        )
+        .into());
+    };
+    let registry = aiwg_platforms::Registry::builtin();
+    let asked = registry
+        .resolve(&[platform])
+        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?[0];
+    let configured: Vec<String> = if config.platforms.is_empty() {
+        aiwg_platforms::DEFAULT_PLATFORMS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        config.platforms.clone()
+    };
+    let configured_ids: Vec<&aiwg_platforms::PlatformSpec> = registry
+        .resolve(&configured)
+        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?;
+    if !configured_ids.iter().any(|p| p.id == asked.id) {
+        let ids: Vec<&str> = configured_ids.iter().map(|p| p.id.as_str()).collect();
+        return Err(UserError::new(
+            format!("`{}` is not one of this project's platforms", asked.id),
+            format!("its platforms are: {}", ids.join(", ")),
+        )
+        .into());
+    }
+    let remaining: Vec<String> = configured_ids
+        .iter()
+        .filter(|p| p.id != asked.id)
+        .map(|p| p.id.clone())
+        .collect();
+    if remaining.is_empty() {
+        return Err(UserError::new(
+            format!("`{}` is the project's only platform", asked.id),
+            "`aiwg uninstall` removes every file aiwg wrote",
+        )
+        .into());
+    }
+    let was_default = config.platforms.is_empty();
+    config.platforms = remaining.clone();
+    let d = Deployment::open(&project, scope)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let lock = d.engine().read_lock().map_err(pipeline::explain)?;
+    let platforms = pipeline::platforms(&project, scope)?;
+    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let (mut plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    // Only what the removed platform read changes; other drift waits for `aiwg apply`.
+    plan.items.retain(|i| {
+        lock.entries_of(&i.path)
+            .any(|e| e.platforms.contains(&asked.id))
+    });
+    let command = format!("remove --platform {}", asked.id);
+    let code = run_removal(ctx, &d, &plan, &lock, dry_run, &command)?;
+    if code == 0 && !dry_run {
+        if was_default {
+            // The default set was implicit: the ones left are written out.
+            write_platforms(&project.config_path(), &remaining)?;
+        } else {
+            // Entries are taken out as spelled (an alias too); the rest stays as written.
+            let is_removed = |s: &str| registry.get(s).is_some_and(|p| p.id == asked.id);
+            edit_config(&project.config_path(), "platforms", is_removed)?;
+        }
+        eprintln!("removed `{}` from `platforms` in `{CONFIG_FILE}`", asked.id);
+    }
+    Ok(code)
 }
 
 /// Runs `aiwg uninstall`.
 pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
@@ -147,14 +227,27 @@ fn run_removal(
     Ok(0)
 }
 
-/// Removes `source` from `sources` in `aiwg.toml`, keeping the rest of the file as it is.
-fn drop_from_config(path: &std::path::Path, source: &str) -> anyhow::Result<()> {
+/// Removes the strings of `key` in `aiwg.toml` that `matches`, keeping the rest of the file
+/// as it is.
+fn edit_config(
+    path: &std::path::Path,
+    key: &str,
+    matches: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let edited =
-        crate::config_edit::remove_from_array(path, &text, "sources", |s| spec_name(s) == source)?;
+    let edited = crate::config_edit::remove_from_array(path, &text, key, matches)?;
     if let Some(new) = edited {
         std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
+    Ok(())
+}
+
+/// Sets `platforms` in `aiwg.toml` to `ids`, keeping the rest of the file as it is.
+fn write_platforms(path: &std::path::Path, ids: &[String]) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let new = crate::config_edit::set_array(path, &text, "platforms", ids)?;
+    std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }

@@ -19,7 +19,7 @@ pub fn run(
     force: bool,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
     let engine = d.engine();

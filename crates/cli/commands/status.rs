@@ -11,16 +11,17 @@ use crate::project::Project;
 
 /// Runs `aiwg status`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     if !json {
         pipeline::print_notices(&rendered.notices);
     }
     let state = rendered.target;
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let mut rows = Vec::new();
     for item in &plan.items {
         for part in item.parts.iter().filter(|p| p.state != State::Gone) {

@@ -15,57 +15,29 @@ use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::target::Scope;
 use aiwg_platforms::DEFAULT_PLATFORMS;
 
-/// Files and folders whose presence in a repository shows a team uses a platform.
-/// `.github/` alone is not a sign of Copilot (most repositories have workflows there),
-/// so only Copilot's own files under it count.
-const MARKERS: &[(&str, &str)] = &[
-    (".claude", "claude-code"),
-    ("CLAUDE.md", "claude-code"),
-    (".codex", "codex"),
-    (".github/copilot-instructions.md", "copilot"),
-    (".github/instructions", "copilot"),
-    (".github/prompts", "copilot"),
-    (".github/agents", "copilot"),
-    (".cursor", "cursor"),
-    (".cursorrules", "cursor"),
-    ("WARP.md", "warp"),
-    (".warp", "warp"),
-    (".factory", "factory"),
-    (".opencode", "opencode"),
-    ("opencode.json", "opencode"),
-    (".windsurf", "windsurf"),
-    (".windsurfrules", "windsurf"),
-    (".devin", "windsurf"),
-    (".hermes.md", "hermes"),
-    ("HERMES.md", "hermes"),
-    (".gemini", "antigravity"),
-    ("GEMINI.md", "antigravity"),
-    ("AGENTS.md", "agents-md"),
-];
-
-/// The platforms whose files exist under `root`, in [`DEFAULT_PLATFORMS`] order.
-pub fn detect_platforms(root: &Path) -> Vec<String> {
-    DEFAULT_PLATFORMS
-        .iter()
-        .filter(|id| {
-            MARKERS
-                .iter()
-                .any(|(marker, platform)| platform == *id && root.join(marker).exists())
-        })
-        .map(|id| id.to_string())
-        .collect()
-}
+use crate::detect;
 
 /// The source specs `spec` stands for: every bundled framework and extension for `all`, a
-/// bundled name with what it requires, or a path (checked to be a folder).
-pub fn expand_spec(spec: &str, root: &Path) -> anyhow::Result<Vec<String>> {
+/// bundled name with what it requires, or a path (checked to be a folder). With `cwd` (user
+/// scope, whose config lives in `$AIWG_HOME`), a path is taken relative to `cwd` and stored
+/// absolute, so it means the same folder from anywhere.
+pub fn expand_spec(spec: &str, root: &Path, cwd: Option<&Path>) -> anyhow::Result<Vec<String>> {
     if spec == "all" {
         return Ok(frameworks::bundled().into_iter().map(|f| f.name).collect());
     }
     if frameworks::bundled().iter().any(|f| f.name == spec) {
         return Ok(frameworks::with_requirements(spec));
     }
-    let path = spec.split_once('@').map_or(spec, |(_, p)| p);
+    let (name, path) = match spec.split_once('@') {
+        Some((name, path)) => (Some(name), path),
+        None => (None, spec),
+    };
+    if let Some(cwd) = cwd.filter(|cwd| cwd.join(path).is_dir()) {
+        let abs = std::path::absolute(cwd.join(path))?;
+        let abs = abs.to_string_lossy();
+        let name = name.unwrap_or_else(|| spec.trim_end_matches('/'));
+        return Ok(vec![format!("{name}@{abs}")]);
+    }
     if !root.join(path).is_dir() {
         let known: Vec<String> = frameworks::bundled().into_iter().map(|f| f.name).collect();
         return Err(UserError::new(
@@ -87,15 +59,19 @@ pub struct ConfigChange {
     pub text: Option<String>,
     /// The config `apply` runs with.
     pub config: Config,
-    /// One line each for the user.
+    /// One line each for the user, said before the deploy.
     pub notes: Vec<String>,
+    /// What changes in `aiwg.toml`, one line each, said once it is written.
+    pub edits: Vec<String>,
 }
 
 /// The config after adding `specs` (and `platforms`, when given) to `existing`, or a new
-/// config when there is none, with the platforms detected under `root` and `scope` (the
-/// `--scope` given, else project), so later commands deploy and check the same place.
+/// config when there is none, with the platforms detected under `detect_root` (the folder the
+/// scope deploys into) and `scope` (the `--scope` given, else project), so later commands
+/// deploy and check the same place. `root` holds `aiwg.toml`.
 pub fn change_config(
     root: &Path,
+    detect_root: &Path,
     existing: Option<&str>,
     specs: &[String],
     platforms: &[String],
@@ -103,15 +79,16 @@ pub fn change_config(
 ) -> anyhow::Result<ConfigChange> {
     let path = root.join(CONFIG_FILE);
     let mut notes = Vec::new();
+    let mut edits = Vec::new();
     let text = match existing {
         None => {
             let chosen: Vec<String> = if !platforms.is_empty() {
                 platforms.to_vec()
             } else {
-                let found = detect_platforms(root);
+                let found = detect::platforms(detect_root);
                 if found.is_empty() {
                     notes.push(format!(
-                        "no platform files found in the repository: deploying to all {} ({})",
+                        "no platform files found: deploying to all {} ({})",
                         DEFAULT_PLATFORMS.len(),
                         DEFAULT_PLATFORMS.join(", ")
                     ));
@@ -124,7 +101,6 @@ pub fn change_config(
                     found
                 }
             };
-            notes.push(format!("created `{CONFIG_FILE}`"));
             Some(config_edit::new_config_text(
                 specs,
                 &chosen,
@@ -136,10 +112,10 @@ pub fn change_config(
             let (with_platforms, added_platforms) =
                 config_edit::add_to_array(&path, &with_sources, "platforms", platforms)?;
             for s in &added {
-                notes.push(format!("added `{s}` to `sources` in `{CONFIG_FILE}`"));
+                edits.push(format!("added `{s}` to `sources` in `{CONFIG_FILE}`"));
             }
             for p in &added_platforms {
-                notes.push(format!("added `{p}` to `platforms` in `{CONFIG_FILE}`"));
+                edits.push(format!("added `{p}` to `platforms` in `{CONFIG_FILE}`"));
             }
             (with_platforms != text).then_some(with_platforms)
         }
@@ -160,6 +136,7 @@ pub fn change_config(
         text,
         config,
         notes,
+        edits,
     })
 }
 
@@ -170,7 +147,8 @@ fn scope_name(scope: Scope) -> &'static str {
     }
 }
 
-/// Runs `aiwg use`.
+/// Runs `aiwg use`. `aiwg.toml` is written only after the deploy succeeded: a source that
+/// fails to load or a conflict leaves it as it was.
 pub fn run(
     ctx: &Context,
     spec: &str,
@@ -178,9 +156,14 @@ pub fn run(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
-    let mut project = Project::discover(&ctx.cwd)?;
-    let specs = expand_spec(spec, &project.root)?;
-    let config_path = project.root.join(CONFIG_FILE);
+    let mut project = Project::open(&ctx.cwd, target.scope)?;
+    let scope = target.scope.map(|s| match s {
+        ScopeArg::Project => Scope::Project,
+        ScopeArg::User => Scope::User,
+    });
+    let user = scope == Some(Scope::User);
+    let specs = expand_spec(spec, &project.root, user.then_some(ctx.cwd.as_path()))?;
+    let config_path = project.config_path();
     let existing = match config_path.is_file() {
         true => Some(
             std::fs::read_to_string(&config_path)
@@ -188,36 +171,59 @@ pub fn run(
         ),
         false => None,
     };
+    let detect_root = if user {
+        project::home_dir()?
+    } else {
+        project.root.clone()
+    };
     let change = change_config(
         &project.root,
+        &detect_root,
         existing.as_deref(),
         &specs,
         &target.platforms,
-        target.scope.map(|s| match s {
-            ScopeArg::Project => Scope::Project,
-            ScopeArg::User => Scope::User,
-        }),
+        scope,
     )?;
-    // Every platform the new config names must resolve before the config is written: a
+    // Every platform the new config names must resolve before anything is deployed: a
     // typo left in `aiwg.toml` would break every later command.
     project.config = Some(change.config.clone());
-    pipeline::platforms(&project, &[])?;
+    pipeline::platforms(&project, pipeline::scope(&project, target.scope))?;
     for note in &change.notes {
         eprintln!("{note}");
-    }
-    if let (Some(text), false) = (&change.text, dry_run) {
-        std::fs::write(&config_path, text).with_context(|| {
-            format!(
-                "cannot write `{}`",
-                project::display_relative(&config_path).display()
-            )
-        })?;
     }
     let apply_target = TargetArgs {
         platforms: Vec::new(),
         scope: target.scope,
     };
-    super::apply::execute(ctx, &project, &apply_target, dry_run, force)
+    let code = super::apply::execute(ctx, &project, &apply_target, dry_run, force)?.code;
+    let Some(text) = &change.text else {
+        return Ok(code);
+    };
+    let shown = project::display_relative(&config_path);
+    if dry_run {
+        let verb = if existing.is_some() {
+            "changed"
+        } else {
+            "created"
+        };
+        eprintln!("dry run: `{}` would be {verb}", shown.display());
+    } else if code == 0 {
+        if let Some(dir) = config_path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        }
+        std::fs::write(&config_path, text)
+            .with_context(|| format!("cannot write `{}`", shown.display()))?;
+        if existing.is_none() {
+            eprintln!("created `{}`", shown.display());
+        }
+        for edit in &change.edits {
+            eprintln!("{edit}");
+        }
+    } else {
+        eprintln!("`{}` was left as it was", shown.display());
+    }
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -225,19 +231,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detects_platform_files() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(detect_platforms(dir.path()).is_empty());
-        std::fs::create_dir_all(dir.path().join(".cursor")).unwrap();
-        std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
-        std::fs::write(dir.path().join("AGENTS.md"), "x").unwrap();
-        assert_eq!(detect_platforms(dir.path()), vec!["cursor", "agents-md"]);
-    }
-
-    #[test]
     fn new_config_takes_every_platform_when_none_found() {
         let dir = tempfile::tempdir().unwrap();
-        let change = change_config(dir.path(), None, &["sdlc".into()], &[], None).unwrap();
+        let change =
+            change_config(dir.path(), dir.path(), None, &["sdlc".into()], &[], None).unwrap();
         assert_eq!(change.config.platforms.len(), 12);
         assert!(change.notes[0].contains("all 12"), "{:?}", change.notes);
     }
@@ -245,10 +242,18 @@ mod tests {
     #[test]
     fn second_use_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let first =
-            change_config(dir.path(), None, &["sdlc".into()], &["codex".into()], None).unwrap();
+        let first = change_config(
+            dir.path(),
+            dir.path(),
+            None,
+            &["sdlc".into()],
+            &["codex".into()],
+            None,
+        )
+        .unwrap();
         let text = first.text.unwrap();
         let again = change_config(
+            dir.path(),
             dir.path(),
             Some(&text),
             &["sdlc".into()],
@@ -257,17 +262,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.text, None);
-        assert!(again.notes.is_empty());
+        assert!(again.notes.is_empty() && again.edits.is_empty());
     }
 
     #[test]
     fn extension_brings_its_framework_and_unknown_names_fail() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            expand_spec("stream", dir.path()).unwrap(),
+            expand_spec("stream", dir.path(), None).unwrap(),
             vec!["sdlc", "stream"]
         );
-        let err = expand_spec("nope", dir.path()).unwrap_err();
+        let err = expand_spec("nope", dir.path(), None).unwrap_err();
         assert!(err.to_string().contains("`nope`"), "{err}");
     }
 }

@@ -1,0 +1,231 @@
+//! Keeping platforms in sync without surprises: `--platforms` filters and never deletes what
+//! it was not given, `remove --platform`, `-C` to a missing folder, a run without `aiwg.toml`,
+//! and `aiwg.toml` edited only after a successful deploy.
+
+use crate::support::Test;
+
+/// A git project with one agent and one rule, deployed to Claude Code, Codex and Cursor.
+fn project() -> Test {
+    let t = Test::new();
+    std::fs::create_dir_all(t.root().join(".git")).unwrap();
+    t.write("aiwg.toml", CONFIG)
+        .write(".aiwg/agents/reviewer.md", REVIEWER)
+        .write(".aiwg/agents/planner.md", PLANNER)
+        .write(
+            ".aiwg/rules/testing.md",
+            "---\ndescription: Tests\n---\nAlways add a test.\n",
+        );
+    t
+}
+
+const CONFIG: &str =
+    "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\", \"cursor\"]\n";
+const REVIEWER: &str = "---\nname: reviewer\ndescription: Reviews code\n---\nReview carefully.\n";
+const PLANNER: &str = "---\nname: planner\ndescription: Plans work\n---\nPlan first.\n";
+
+fn applied() -> Test {
+    let t = project();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    t
+}
+
+#[test]
+fn platforms_filters_a_run_and_never_deletes_the_other_platforms_files() {
+    let t = applied();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("carefully", "twice"),
+    );
+    let plan = t.run(&["plan", "--platforms", "codex", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&plan.1).unwrap();
+    assert_eq!(doc["summary"]["deleted"], 0, "{}", plan.1);
+    let paths: Vec<&str> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [".codex/agents/reviewer.toml"]);
+
+    let (code, _, err) = t.run(&["apply", "--platforms", "codex"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(".codex/agents/reviewer.toml").contains("twice"));
+    // The others are untouched (outdated, not gone), and a full check says so.
+    assert!(t.read(".claude/agents/reviewer.md").contains("carefully"));
+    assert!(t.exists(".cursor/agents/reviewer.md") && t.exists("CLAUDE.md"));
+    assert_eq!(t.run(&["check", "--platforms", "codex"]).0, 0);
+    insta::assert_snapshot!(t.snap(&["check"]), @"
+    exit 1
+    --- stdout
+    outdated	.claude/agents/reviewer.md
+    outdated	.cursor/agents/reviewer.md
+    --- stderr
+
+    hint: `aiwg diff` shows the changes; `aiwg apply` makes them
+    ");
+}
+
+#[test]
+fn a_filtered_apply_deletes_only_the_stale_files_of_its_platforms() {
+    let t = applied();
+    std::fs::remove_file(t.root().join(".aiwg/agents/planner.md")).unwrap();
+    let (code, _, err) = t.run(&["apply", "--platforms", "claude"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!t.exists(".claude/agents/planner.md"));
+    assert!(t.exists(".cursor/agents/planner.md") && t.exists(".codex/agents/planner.toml"));
+    insta::assert_snapshot!(t.snap(&["check"]), @"
+    exit 1
+    --- stdout
+    stale	.codex/agents/planner.toml
+    stale	.cursor/agents/planner.md
+    --- stderr
+
+    hint: `aiwg diff` shows the changes; `aiwg apply` makes them
+    ");
+}
+
+#[test]
+fn a_platform_outside_the_config_is_an_error_not_a_new_set() {
+    let t = applied();
+    insta::assert_snapshot!(t.snap(&["apply", "--platforms", "copilot"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: `copilot` is not one of this project's platforms (claude-code, codex, cursor)
+
+    hint: `--platforms` only narrows a run; to add `copilot`, put it in `platforms` of `aiwg.toml` (or `aiwg use <source> --platforms copilot`)
+    ");
+    assert!(!t.exists(".github"));
+    insta::assert_snapshot!(t.snap(&["check", "--platforms", "cursr"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: unknown platform `cursr` (did you mean `cursor`?)
+
+    hint: known platforms: agents-md, amp, antigravity, claude-code, cline, codex, copilot, cursor, factory, goose, hermes, junie, kiro, openclaw, opencode, pi, qwen, roo, warp, windsurf, zed (`aiwg platforms` shows what each one takes)
+    ");
+}
+
+#[test]
+fn remove_platform_edits_the_config_and_deletes_only_what_that_platform_read() {
+    let t = applied();
+    let before = t.read("aiwg.toml");
+    let (code, _, err) = t.run(&["remove", "--platform", "cursor", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read("aiwg.toml"), before, "a dry run edited the config");
+    assert!(t.exists(".cursor/agents/reviewer.md"));
+
+    insta::assert_snapshot!(t.snap(&["remove", "--platform", "cursor"]), @"
+    exit 0
+    --- stdout
+    --- stderr
+    0 created, 0 updated, 3 deleted, 0 unchanged
+    hint: `aiwg rollback` puts everything back
+    removed `cursor` from `platforms` in `aiwg.toml`
+    ");
+    assert!(!t.exists(".cursor"));
+    assert!(t.exists(".claude/agents/reviewer.md") && t.exists(".codex/agents/reviewer.toml"));
+    assert_eq!(
+        t.read("aiwg.toml"),
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\n"
+    );
+    assert_eq!(t.run(&["check"]).0, 0);
+    let (code, _, err) = t.run(&["remove", "--platform", "cursor"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not one of this project's platforms"), "{err}");
+}
+
+#[test]
+fn directory_that_does_not_exist_is_an_error() {
+    let t = applied();
+    insta::assert_snapshot!(t.snap(&["-C", "nosuch", "check"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: cannot run in `nosuch`: no such folder
+
+    hint: `-C` takes a folder that exists
+    ");
+    insta::assert_snapshot!(t.snap(&["-C", "nonex", "use", "sdlc", "--platforms", "claude"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: cannot run in `nonex`: no such folder
+
+    hint: `-C` takes a folder that exists
+    ");
+    assert!(!t.exists("nonex"));
+}
+
+#[test]
+fn no_config_and_no_sources_says_so() {
+    let t = Test::new();
+    for command in ["status", "apply", "check", "diff", "plan"] {
+        let (code, _, err) = t.run(&[command]);
+        assert_eq!(code, 2, "{command}: {err}");
+        assert!(err.contains("no `aiwg.toml`"), "{command}: {err}");
+        assert!(!err.contains("neither a folder"), "{command}: {err}");
+    }
+    insta::assert_snapshot!(t.snap(&["apply"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: no `aiwg.toml` here or above, and no `.aiwg` folder
+
+    hint: `aiwg use sdlc` deploys the bundled SDLC framework (and creates `aiwg.toml`); `aiwg new agent my-agent` starts your own in `.aiwg/`
+    ");
+}
+
+#[test]
+fn apply_without_config_deploys_to_the_platforms_found_or_stops() {
+    let t = Test::new();
+    t.write(".aiwg/agents/reviewer.md", REVIEWER);
+    insta::assert_snapshot!(t.snap(&["apply"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: no `aiwg.toml` and no platform files (`.claude/`, `.cursor/`, `AGENTS.md` ...) here
+
+    hint: `aiwg use .aiwg` (or `aiwg use sdlc`) creates `aiwg.toml` with the platforms you name (`--platforms claude-code,codex`)
+    ");
+    assert!(!t.exists(".claude") && !t.exists("AGENTS.md"));
+    std::fs::create_dir_all(t.root().join(".claude")).unwrap();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".claude/agents/reviewer.md"));
+    let mut top: Vec<String> = std::fs::read_dir(t.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    // (`.gitignore` keeps `.aiwg/history/` out of git: the folder is no git repository.)
+    assert_eq!(
+        top,
+        [".aiwg", ".claude", ".gitignore", "aiwg.lock"],
+        "only Claude Code was deployed"
+    );
+}
+
+#[test]
+fn a_failed_use_leaves_the_config_as_it_was() {
+    let t = applied();
+    let before = t.read("aiwg.toml");
+    t.write(
+        "broken/agents/bad.md",
+        "---\ndescription: a: b: c\n---\nBody.\n",
+    );
+    let (code, _, err) = t.run(&["use", "broken", "--platforms", "copilot"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(t.read("aiwg.toml"), before);
+    assert!(!t.exists(".github"));
+    // A first `use` that fails writes no config at all.
+    let fresh = Test::new();
+    fresh.write(
+        "broken/agents/bad.md",
+        "---\ndescription: a: b: c\n---\nBody.\n",
+    );
+    let (code, _, err) = fresh.run(&["use", "broken", "--platforms", "claude"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!fresh.exists("aiwg.toml"), "{err}");
+}
