@@ -113,7 +113,11 @@ fn an_apply_that_changes_nothing_says_so_in_two_lines_not_one_per_notice() {
     // The first deploy explains every fallback and skip, in one line per platform.
     let notes: Vec<&str> = first.lines().filter(|l| l.starts_with("note: ")).collect();
     assert!(notes.len() >= 10, "{first}");
-    for id in aiwg_platforms::DEFAULT_PLATFORMS {
+    for id in aiwg_platforms::Registry::builtin()
+        .defaults()
+        .iter()
+        .map(|p| &p.id)
+    {
         let lines = notes
             .iter()
             .filter(|l| l.starts_with(&format!("note: {id}: ")))

@@ -178,7 +178,7 @@ fn no_config_and_no_sources_says_so() {
 }
 
 #[test]
-fn apply_without_config_deploys_to_the_platforms_found_or_stops() {
+fn apply_without_config_never_picks_platforms_itself() {
     let t = Test::new();
     t.write(".aiwg/agents/reviewer.md", REVIEWER);
     insta::assert_snapshot!(t.snap(&["apply"]), @"
@@ -187,11 +187,20 @@ fn apply_without_config_deploys_to_the_platforms_found_or_stops() {
     --- stderr
     error: no `aiwg.toml` and no platform files (`.claude/`, `.cursor/`, `AGENTS.md` ...) here
 
-    hint: `aiwg use .aiwg` (or `aiwg use sdlc`) creates `aiwg.toml` with the platforms you name (`--platforms claude-code,codex`)
+    hint: `aiwg use .aiwg --platforms claude-code,codex` (or `aiwg use sdlc`) creates `aiwg.toml` naming the platforms
     ");
-    assert!(!t.exists(".claude") && !t.exists("AGENTS.md"));
     std::fs::create_dir_all(t.root().join(".claude")).unwrap();
-    let (code, _, err) = t.run(&["apply"]);
+    insta::assert_snapshot!(t.snap(&["apply"]), @"
+    exit 2
+    --- stdout
+    --- stderr
+    error: no `aiwg.toml`: which platforms to deploy to is not recorded
+
+    hint: `aiwg use .aiwg` creates `aiwg.toml` with the platforms found here (claude-code); or give `--platforms`
+    ");
+    assert!(!t.exists(".claude/agents") && !t.exists("AGENTS.md"));
+    // Named on the command line, they are asked for.
+    let (code, _, err) = t.run(&["apply", "--platforms", "claude"]);
     assert_eq!(code, 0, "{err}");
     assert!(t.exists(".claude/agents/reviewer.md"));
     let mut top: Vec<String> = std::fs::read_dir(t.root())

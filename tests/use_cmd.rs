@@ -42,8 +42,8 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
     );
 
     let registry = Registry::builtin();
-    for id in aiwg_platforms::DEFAULT_PLATFORMS {
-        let spec = registry.get(id).unwrap();
+    for spec in registry.defaults() {
+        let id = spec.id.as_str();
         let folders = spec.skill.reads(Scope::Project);
         for skill in ["service-deploy", "stream-deploy"] {
             if folders.is_empty() {

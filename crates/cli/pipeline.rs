@@ -11,7 +11,6 @@ use aiwg_core::{Model, RelPath};
 use aiwg_deploy::{Engine, Layout, Plan, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
-    DEFAULT_PLATFORMS,
 };
 use anyhow::Context as _;
 
@@ -53,10 +52,10 @@ pub struct Selection {
     pub only: Option<Vec<String>>,
 }
 
-/// The platforms of a run. With an `aiwg.toml`: its `platforms` (empty: the default twelve),
-/// and `--platforms` filters them (a platform outside them is an error: adding one is an edit
-/// of `aiwg.toml`). Without one: `--platforms`, else the platforms whose files are found under
-/// the scope's root; none found is an error, never a deploy to every platform. An unknown id is
+/// The platforms of a run. With an `aiwg.toml`: its `platforms` (empty: the `default = true`
+/// ones), and `--platforms` filters them (a platform outside them is an error: adding one is
+/// an edit of `aiwg.toml`). Without one: `--platforms`, else an error whose hint names the
+/// platforms found under the scope's root; never a deploy to platforms nobody asked for. An unknown id is
 /// an error with a did-you-mean (a typo must never make a check pass).
 pub fn select(project: &Project, scope: Scope, args: &[String]) -> anyhow::Result<Selection> {
     let registry = Registry::builtin();
@@ -72,29 +71,34 @@ pub fn select(project: &Project, scope: Scope, args: &[String]) -> anyhow::Resul
                 only: None,
             });
         }
+        // A run without `aiwg.toml` never picks platforms itself: detected ones would change
+        // with the files it writes, and the defaults are platforms nobody asked for.
         let root = scope_root(project, scope)?;
         let found = detect::platforms(&root);
-        if found.is_empty() {
-            return Err(UserError::new(
+        let (what, hint) = if found.is_empty() {
+            (
                 format!(
                     "no `{CONFIG_FILE}` and no platform files (`.claude/`, `.cursor/`, `AGENTS.md` ...) {}",
                     project::in_folder(&root)
                 ),
-                "`aiwg use .aiwg` (or `aiwg use sdlc`) creates `aiwg.toml` with the platforms you name (`--platforms claude-code,codex`)",
+                "`aiwg use .aiwg --platforms claude-code,codex` (or `aiwg use sdlc`) creates `aiwg.toml` naming the platforms".to_string(),
             )
-            .into());
-        }
-        return Ok(Selection {
-            platforms: resolve(&found)?,
-            only: None,
-        });
+        } else {
+            (
+                format!("no `{CONFIG_FILE}`: which platforms to deploy to is not recorded"),
+                format!(
+                    "`aiwg use .aiwg` creates `aiwg.toml` with the platforms found here ({}); or give `--platforms`",
+                    found.join(", ")
+                ),
+            )
+        };
+        return Err(UserError::new(what, hint).into());
     };
-    let configured: Vec<String> = if config.platforms.is_empty() {
-        DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+    let platforms = if config.platforms.is_empty() {
+        registry.defaults()
     } else {
-        config.platforms.clone()
+        resolve(&config.platforms)?
     };
-    let platforms = resolve(&configured)?;
     if args.is_empty() {
         return Ok(Selection {
             platforms,

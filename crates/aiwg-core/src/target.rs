@@ -95,15 +95,14 @@ pub enum Desired {
 }
 
 impl Desired {
-    /// The part of the path this entry owns: `""` for a whole file, the section id, or
-    /// the merged keys.
-    pub fn part(&self) -> String {
+    /// The part of the path this entry owns: the whole file, a section, or the merged keys.
+    pub fn part(&self) -> Part {
         match self {
-            Desired::File { .. } => String::new(),
-            Desired::Section { id, .. } => format!("section:{id}"),
+            Desired::File { .. } => Part::Whole,
+            Desired::Section { id, .. } => Part::Section(id.clone()),
             Desired::Merge { entries, .. } => {
                 let keys: Vec<String> = entries.iter().map(|e| e.key.join(".")).collect();
-                format!("merge:{}", keys.join(","))
+                Part::Merge(keys.join(","))
             }
         }
     }
@@ -115,6 +114,66 @@ impl Desired {
             Desired::Section { .. } => "section",
             Desired::Merge { .. } => "merge",
         }
+    }
+}
+
+/// Which part of a path an entry (or a lock entry) owns. Its text form is the `part` value of
+/// `aiwg.lock`: `""`, `section:<id>`, `merge:<keys>`; the variant order sorts like that text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Part {
+    /// The whole file (`""`).
+    #[default]
+    Whole,
+    /// Some keys of a shared config file: their dotted paths joined by `,` (`merge:<keys>`).
+    /// Kept as that text because a key may itself contain `.` or `,`.
+    Merge(String),
+    /// The marked section with this id (`section:<id>`).
+    Section(String),
+}
+
+impl Part {
+    /// Reads the lock's text form; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Part> {
+        if text.is_empty() {
+            Some(Part::Whole)
+        } else if let Some(id) = text.strip_prefix("section:") {
+            Some(Part::Section(id.to_string()))
+        } else {
+            text.strip_prefix("merge:")
+                .map(|keys| Part::Merge(keys.to_string()))
+        }
+    }
+
+    /// True for [`Part::Whole`].
+    pub fn is_whole(&self) -> bool {
+        matches!(self, Part::Whole)
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Part::Whole => Ok(()),
+            Part::Merge(keys) => write!(f, "merge:{keys}"),
+            Part::Section(id) => write!(f, "section:{id}"),
+        }
+    }
+}
+
+impl serde::Serialize for Part {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Part {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Part, D::Error> {
+        let text = String::deserialize(d)?;
+        Part::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown part `{text}` (expected \"\", `section:<id>` or `merge:<keys>`)"
+            ))
+        })
     }
 }
 
@@ -167,7 +226,7 @@ pub struct TargetClash {
 /// Everything the platforms want on disk, keyed by path and part. Relative to the scope root.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TargetState {
-    entries: BTreeMap<(RelPath, String), TargetEntry>,
+    entries: BTreeMap<(RelPath, Part), TargetEntry>,
 }
 
 impl TargetState {
@@ -184,9 +243,9 @@ impl TargetState {
         let part = entry.desired.part();
         let whole_vs_part = self
             .entries
-            .range((entry.path.clone(), String::new())..)
+            .range((entry.path.clone(), Part::Whole)..)
             .take_while(|((p, _), _)| *p == entry.path)
-            .find(|((_, other_part), _)| other_part.is_empty() != part.is_empty());
+            .find(|((_, other_part), _)| other_part.is_whole() != part.is_whole());
         if let Some((_, existing)) = whole_vs_part {
             return Err(TargetClash {
                 path: entry.path.clone(),
@@ -235,6 +294,25 @@ impl TargetState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_round_trips_through_its_lock_text_and_sorts_like_it() {
+        let texts = [
+            "",
+            "merge:hooks.PreToolUse,a.b",
+            "section:sdlc:rules",
+            "section:z",
+        ];
+        let parts: Vec<Part> = texts.iter().map(|t| Part::parse(t).unwrap()).collect();
+        for (text, part) in texts.iter().zip(&parts) {
+            assert_eq!(&part.to_string(), text);
+        }
+        let mut sorted = parts.clone();
+        sorted.sort();
+        assert_eq!(sorted, parts, "the variant order is the text order");
+        assert_eq!(Part::parse("keys:a"), None);
+        assert_eq!(Part::parse("Section:a"), None);
+    }
 
     fn file(path: &str, bytes: &str, platform: &str) -> TargetEntry {
         TargetEntry {

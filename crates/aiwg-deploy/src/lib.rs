@@ -5,30 +5,42 @@
 //! - [`mod@plan`]: `plan()`, the one decision every command shares.
 //! - [`section`], [`merge`]: the shared-file ownership modes ([`jsonc`]: the JSON editor).
 //! - [`diff`]: a plan rendered as a unified diff.
-//! - [`engine`]: `Engine::apply`, in the order that makes every crash converge.
-//! - [`history`]: generations of replaced bytes, and `rollback`.
+//! - [`engine`]: the `Engine` (target and state Systems, [`layout`]); reads the lock, plans.
+//! - [`apply`]: `Engine::apply`, in the order that makes every crash converge.
+//! - [`history`]: generations of replaced bytes; [`rollback`] puts them back.
+//! - [`decision`]: the plan's types (actions, conflicts, states); [`error`]: `DeployError`.
 //! - [`proclock`]: one aiwg at a time per project.
 //!
 //! It knows paths, bytes and ownership modes, nothing of platforms. It never prints.
 
 #![warn(missing_docs)]
 
+pub mod apply;
+pub mod decision;
 pub mod diff;
 pub mod engine;
+pub mod error;
 pub mod hash;
 pub mod history;
 pub mod jsonc;
+pub mod layout;
 pub mod lock;
 pub mod merge;
 pub mod plan;
 pub mod proclock;
+pub mod rollback;
 pub mod section;
 pub mod system;
 
-pub use engine::{ApplyOptions, ApplyReport, DeployError, Engine, Layout};
-pub use history::{Generation, RollbackOptions, RollbackReport};
+pub use aiwg_core::target::Part;
+pub use apply::{ApplyOptions, ApplyReport};
+pub use engine::Engine;
+pub use error::DeployError;
+pub use history::Generation;
+pub use layout::Layout;
 pub use lock::{Lock, LockEntry, Mode};
 pub use plan::{plan, Action, ConflictKind, Plan, PlanError, PlanItem, State, Summary};
+pub use rollback::{RollbackOptions, RollbackReport};
 pub use system::{FileData, MemSystem, RealSystem, System, SystemError};
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aiwg_core::target::Origin;
+use aiwg_core::target::{Origin, Part};
 use aiwg_core::RelPath;
 
 /// The file name of the lock, at the scope's state root.
@@ -83,9 +83,9 @@ pub struct LockedKey {
 pub struct LockEntry {
     /// The path, relative to the scope root.
     pub path: RelPath,
-    /// `""` for a whole file, `section:<id>`, or `merge:<keys>`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub part: String,
+    /// The whole file, a section or merged keys (`""`, `section:<id>`, `merge:<keys>`).
+    #[serde(default, skip_serializing_if = "Part::is_whole")]
+    pub part: Part,
     /// How much of the path aiwg owns.
     pub mode: Mode,
     /// SHA-256 of what aiwg wrote: the file, the text inside the section markers, or the
@@ -122,7 +122,7 @@ impl LockEntry {
 /// The whole lock: entries keyed by path and part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
-    entries: BTreeMap<(RelPath, String), LockEntry>,
+    entries: BTreeMap<(RelPath, Part), LockEntry>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -247,14 +247,14 @@ impl Lock {
     }
 
     /// The entry for `path` and `part`.
-    pub fn get(&self, path: &RelPath, part: &str) -> Option<&LockEntry> {
-        self.entries.get(&(path.clone(), part.to_string()))
+    pub fn get(&self, path: &RelPath, part: &Part) -> Option<&LockEntry> {
+        self.entries.get(&(path.clone(), part.clone()))
     }
 
     /// Every entry of `path`, by part.
     pub fn entries_of<'a>(&'a self, path: &'a RelPath) -> impl Iterator<Item = &'a LockEntry> {
         self.entries
-            .range((path.clone(), String::new())..)
+            .range((path.clone(), Part::Whole)..)
             .take_while(move |((p, _), _)| p == path)
             .map(|(_, e)| e)
     }
@@ -271,8 +271,8 @@ impl Lock {
     }
 
     /// Removes the entry for `path` and `part`.
-    pub fn remove(&mut self, path: &RelPath, part: &str) -> Option<LockEntry> {
-        self.entries.remove(&(path.clone(), part.to_string()))
+    pub fn remove(&mut self, path: &RelPath, part: &Part) -> Option<LockEntry> {
+        self.entries.remove(&(path.clone(), part.clone()))
     }
 
     /// The number of entries.
@@ -292,6 +292,7 @@ impl Lock {
 /// thing it does not know, and the caller falls back to the full parser.
 mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode};
+    use aiwg_core::target::Part;
     use aiwg_core::RelPath;
 
     enum Value {
@@ -417,7 +418,10 @@ mod fast {
     fn finish(e: Entry) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
-            part: e.part.unwrap_or_default(),
+            part: match e.part {
+                Some(text) => Part::parse(&text)?,
+                None => Part::Whole,
+            },
             mode: match e.mode?.as_str() {
                 "file" => Mode::File,
                 "section" => Mode::Section,
@@ -499,7 +503,7 @@ mod tests {
     fn entry(path: &str, part: &str) -> LockEntry {
         LockEntry {
             path: RelPath::new(path).unwrap(),
-            part: part.into(),
+            part: Part::parse(part).expect("a valid part"),
             mode: if part.is_empty() {
                 Mode::File
             } else {
@@ -512,6 +516,18 @@ mod tests {
             artifact: "agent:x".into(),
             platforms: vec!["claude-code".into()],
             keys: vec![],
+        }
+    }
+
+    #[test]
+    fn an_unknown_part_is_a_corrupt_lock_naming_its_line() {
+        let text = "version = 1\n\n[[file]]\npath = \"a.md\"\npart = \"bogus\"\nmode = \"file\"\nsha256 = \"ab\"\nsize = 2\nsource = \"s\"\nartifact = \"agent:a\"\n";
+        match Lock::parse("aiwg.lock", text) {
+            Err(LockError::Corrupt { line, message, .. }) => {
+                assert!(message.contains("unknown part `bogus`"), "{message}");
+                assert!(line >= 3, "line {line}");
+            }
+            other => panic!("expected a corrupt lock, got {other:?}"),
         }
     }
 

@@ -12,14 +12,14 @@
 //! changed is a conflict and removal takes out only aiwg's keys. Removing a key also removes
 //! the tables or objects it leaves empty; a file left with nothing at all is deleted.
 
-use aiwg_core::target::{ConfigFormat, Desired, MergeEntry, TargetEntry};
+use aiwg_core::target::{ConfigFormat, Desired, MergeEntry, Part, TargetEntry};
 use aiwg_core::RelPath;
 use serde_json::Value;
 
+use crate::decision::{lock_entry_for, Action, ConflictKind, NextLock, PartPlan, State};
 use crate::hash::sha256_hex;
 use crate::jsonc::JsonDoc;
 use crate::lock::{LockEntry, LockedKey, Mode};
-use crate::plan::{lock_entry_for, Action, ConflictKind, NextLock, PartPlan, State};
 use crate::system::FileData;
 
 /// JSON text with object keys sorted at every level: what the lock hashes.
@@ -434,7 +434,7 @@ pub(crate) fn plan(
             return (old.cloned(), parts);
         }
     };
-    let part_index = |part: &str| parts.iter().position(|p| p.part == part).unwrap_or(0);
+    let part_index = |part: &Part| parts.iter().position(|p| p.part == *part).unwrap_or(0);
     // Every desired key, and every locked key, with the part it belongs to.
     let desired: Vec<(usize, &MergeEntry)> = wants
         .iter()

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aiwg_core::RelPath;
 
-use crate::engine::DeployError;
+use crate::error::DeployError;
 use crate::system::System;
 
 /// Held while a command writes; deletes the lock file and releases the lock when dropped.

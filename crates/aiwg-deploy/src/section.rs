@@ -9,15 +9,15 @@
 //! duplicated is a conflict that `--force` does not resolve: guessing which text is whose could
 //! lose some. Removing the last section of a file that holds nothing else deletes it.
 
-use aiwg_core::target::{Desired, TargetEntry};
+use aiwg_core::target::{Desired, Part, TargetEntry};
 use aiwg_core::RelPath;
 
-use crate::hash::sha256_hex;
-use crate::lock::{LockEntry, Mode};
-use crate::plan::{
+use crate::decision::{
     all_parts_in_conflict, lock_entry_for, matches_lock, Action, ConflictKind, NextLock, PartPlan,
     State,
 };
+use crate::hash::sha256_hex;
+use crate::lock::{LockEntry, Mode};
 use crate::system::FileData;
 
 const BEGIN: &str = "<!-- aiwg:begin ";
@@ -151,9 +151,12 @@ fn cut(text: &str, start: usize, end: usize) -> String {
     format!("{before}{after}")
 }
 
-/// The section id of a lock part (`section:<id>`).
-fn id_of(part: &str) -> &str {
-    part.strip_prefix("section:").unwrap_or(part)
+/// The section id of a lock part (`section:<id>`); `None` for a whole file or merged keys.
+fn id_of(part: &Part) -> Option<&str> {
+    match part {
+        Part::Section(id) => Some(id),
+        Part::Whole | Part::Merge(_) => None,
+    }
 }
 
 enum Edit {
@@ -264,7 +267,9 @@ pub(crate) fn plan(
         if parts.iter().any(|p| p.part == lock.part) {
             continue;
         }
-        let block = blocks.iter().find(|b| b.id == id_of(&lock.part));
+        let block = blocks
+            .iter()
+            .find(|b| Some(b.id.as_str()) == id_of(&lock.part));
         let (action, conflict, state) = match block {
             None => (Action::Drop, None, State::Gone),
             Some(b) if matches_lock(lock, &text.as_bytes()[b.inner_start..b.inner_end]) => {

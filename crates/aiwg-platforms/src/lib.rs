@@ -61,31 +61,3 @@ pub mod yaml;
 pub use registry::{Registry, RegistryError, UnknownPlatform};
 pub use render::{render, Notice, NoticeLevel, RenderError, RenderOptions, Rendered};
 pub use spec::PlatformSpec;
-
-/// The first twelve platforms: deployed when neither `--platforms` nor `aiwg.toml` names any,
-/// and what `aiwg use` offers when the repository shows none in use.
-pub const DEFAULT_PLATFORMS: [&str; 12] = [
-    "claude-code",
-    "codex",
-    "copilot",
-    "cursor",
-    "warp",
-    "openclaw",
-    "factory",
-    "opencode",
-    "windsurf",
-    "hermes",
-    "antigravity",
-    "agents-md",
-];
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_default_platform_is_a_builtin_id() {
-        let registry = super::Registry::builtin();
-        for id in super::DEFAULT_PLATFORMS {
-            assert_eq!(registry.get(id).map(|s| s.id.as_str()), Some(id));
-        }
-    }
-}

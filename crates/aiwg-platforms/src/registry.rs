@@ -92,6 +92,31 @@ impl Registry {
         &self.platforms
     }
 
+    /// The platforms marked `default = true`, sorted by id.
+    pub fn defaults(&self) -> Vec<&PlatformSpec> {
+        self.platforms.iter().filter(|p| p.default).collect()
+    }
+
+    /// The platforms one of whose `detect` markers `exists` (a path relative to the
+    /// repository root), sorted by id.
+    pub fn detect(&self, exists: impl Fn(&str) -> bool) -> Vec<&PlatformSpec> {
+        self.platforms
+            .iter()
+            .filter(|p| p.detect.iter().any(|m| exists(m)))
+            .collect()
+    }
+
+    /// What a repository without a platform list deploys to: the platforms it shows in use
+    /// ([`Registry::detect`]), else the defaults. The flag says whether any was detected.
+    pub fn detect_or_defaults(&self, exists: impl Fn(&str) -> bool) -> (Vec<&PlatformSpec>, bool) {
+        let found = self.detect(exists);
+        if found.is_empty() {
+            (self.defaults(), false)
+        } else {
+            (found, true)
+        }
+    }
+
     /// The platform with this id or alias (case-insensitive).
     pub fn get(&self, id_or_alias: &str) -> Option<&PlatformSpec> {
         let wanted = id_or_alias.trim().to_ascii_lowercase();
@@ -168,6 +193,33 @@ mod tests {
             r.all().len() >= 12,
             "the first twelve platforms are built in"
         );
+        assert!(
+            !r.defaults().is_empty(),
+            "some platforms are the default set"
+        );
+        for p in r.all() {
+            assert!(
+                !p.detect.is_empty(),
+                "{}: every platform can be detected",
+                p.id
+            );
+        }
+    }
+
+    #[test]
+    fn detection_reads_the_markers() {
+        let r = Registry::builtin();
+        let ids = |found: Vec<&PlatformSpec>| -> Vec<String> {
+            found.iter().map(|p| p.id.clone()).collect()
+        };
+        assert_eq!(ids(r.detect(|m| m == ".clinerules")), ["cline"]);
+        assert_eq!(
+            ids(r.detect(|m| m == "CLAUDE.md" || m == ".cursor")),
+            ["claude-code", "cursor"]
+        );
+        let (none, detected) = r.detect_or_defaults(|_| false);
+        assert!(!detected);
+        assert_eq!(ids(none), ids(r.defaults()));
     }
 
     #[test]

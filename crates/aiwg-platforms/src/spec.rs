@@ -26,6 +26,14 @@ pub struct PlatformSpec {
     pub aliases: Vec<String>,
     /// The vendor's documentation page this file follows.
     pub docs: String,
+    /// Part of the set deployed when neither `--platforms` nor `aiwg.toml` names platforms
+    /// and the repository shows none in use.
+    #[serde(default)]
+    pub default: bool,
+    /// Files or folders (relative to the repository root) whose presence shows the
+    /// repository uses this platform: `aiwg use` and a config-less `apply` deploy to those.
+    #[serde(default)]
+    pub detect: Vec<String>,
     /// The shared instruction file (AGENTS.md, CLAUDE.md, ...) that receives managed sections.
     #[serde(default)]
     pub instructions: Instructions,
@@ -395,6 +403,11 @@ impl PlatformSpec {
                 out.push(format!("alias `{alias}` must be `[a-z0-9-]`"));
             }
         }
+        for marker in &self.detect {
+            if let Err(e) = RelPath::new(marker) {
+                out.push(format!("detect `{marker}`: {e}"));
+            }
+        }
         if !self.docs.starts_with("https://") {
             out.push(format!("docs `{}` must be an https:// address", self.docs));
         }
@@ -563,7 +576,7 @@ mod tests {
         );
         check(
             &format!("{HEAD}colour = 1\n"),
-            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`"),
+            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `default`, `detect`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`"),
         );
         check(
             "id = \"other\"\nname = \"x\"\ndocs = \"https://x\"\n",

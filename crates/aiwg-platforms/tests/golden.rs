@@ -169,7 +169,7 @@ fn all_platforms_together() {
             out.push_str("\n## paths\n");
             for e in target.entries() {
                 let part = e.desired.part();
-                let part = if part.is_empty() {
+                let part = if part.is_whole() {
                     String::new()
                 } else {
                     format!(" [{part}]")

@@ -96,17 +96,13 @@ pub fn remove_platform(
     let asked = registry
         .resolve(&[platform])
         .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?[0];
-    let configured: Vec<String> = if config.platforms.is_empty() {
-        aiwg_platforms::DEFAULT_PLATFORMS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+    let configured_ids: Vec<&aiwg_platforms::PlatformSpec> = if config.platforms.is_empty() {
+        registry.defaults()
     } else {
-        config.platforms.clone()
+        registry
+            .resolve(&config.platforms)
+            .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?
     };
-    let configured_ids: Vec<&aiwg_platforms::PlatformSpec> = registry
-        .resolve(&configured)
-        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?;
     if !configured_ids.iter().any(|p| p.id == asked.id) {
         let ids: Vec<&str> = configured_ids.iter().map(|p| p.id.as_str()).collect();
         return Err(UserError::new(

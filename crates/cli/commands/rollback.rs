@@ -3,7 +3,8 @@
 
 use std::io::Write as _;
 
-use aiwg_deploy::history::{self, RollbackOptions};
+use aiwg_deploy::history;
+use aiwg_deploy::rollback::{self, RollbackOptions};
 use aiwg_deploy::DeployError;
 
 use crate::cli::ScopeArg;
@@ -49,7 +50,7 @@ pub fn run(
         force,
         keep: d.keep,
     };
-    match history::rollback(&engine, &options) {
+    match rollback::rollback(&engine, &options) {
         Ok(report) => {
             let undone: Vec<String> = report.undone.iter().map(u64::to_string).collect();
             eprintln!(

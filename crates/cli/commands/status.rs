@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             .map(|(item, part)| {
                 serde_json::json!({
                     "path": item.path.as_str(),
-                    "part": part.part,
+                    "part": part.part.to_string(),
                     "mode": part.mode,
                     "state": part.state,
                     "reason": part.conflict.as_ref().map(|c| c.reason()),
@@ -61,10 +61,10 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         .iter()
         .map(|(item, part)| {
             let mut path = d.display(&item.path);
-            if let Some(id) = part.part.strip_prefix("section:") {
-                path = format!("{path} [{id}]");
-            } else if !part.part.is_empty() {
-                path = format!("{path} [{}]", part.part);
+            match &part.part {
+                aiwg_deploy::Part::Whole => {}
+                aiwg_deploy::Part::Section(id) => path = format!("{path} [{id}]"),
+                merged => path = format!("{path} [{merged}]"),
             }
             let origin = format!("{} ({})", part.origin.artifact, part.origin.source);
             (part.state.to_string(), path, origin)

@@ -13,7 +13,7 @@ use crate::pipeline;
 use crate::project::{self, Project};
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::target::Scope;
-use aiwg_platforms::DEFAULT_PLATFORMS;
+use aiwg_platforms::Registry;
 
 use crate::detect;
 
@@ -87,12 +87,17 @@ pub fn change_config(
             } else {
                 let found = detect::platforms(detect_root);
                 if found.is_empty() {
+                    let defaults: Vec<String> = Registry::builtin()
+                        .defaults()
+                        .iter()
+                        .map(|p| p.id.clone())
+                        .collect();
                     notes.push(format!(
                         "no platform files found: deploying to all {} ({})",
-                        DEFAULT_PLATFORMS.len(),
-                        DEFAULT_PLATFORMS.join(", ")
+                        defaults.len(),
+                        defaults.join(", ")
                     ));
-                    DEFAULT_PLATFORMS.iter().map(|s| s.to_string()).collect()
+                    defaults
                 } else {
                     notes.push(format!(
                         "found files of {}: deploying to them",
@@ -235,8 +240,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let change =
             change_config(dir.path(), dir.path(), None, &["sdlc".into()], &[], None).unwrap();
-        assert_eq!(change.config.platforms.len(), 12);
-        assert!(change.notes[0].contains("all 12"), "{:?}", change.notes);
+        let defaults = Registry::builtin().defaults().len();
+        assert_eq!(change.config.platforms.len(), defaults);
+        assert!(
+            change.notes[0].contains(&format!("all {defaults}")),
+            "{:?}",
+            change.notes
+        );
     }
 
     #[test]

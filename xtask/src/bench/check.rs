@@ -33,11 +33,13 @@ fn state_from_disk(project: &Path) -> anyhow::Result<TargetState> {
             },
             aiwg_deploy::Mode::Section => {
                 let text = String::from_utf8(bytes)?;
-                let id = entry.part.strip_prefix("section:").unwrap_or(&entry.part);
+                let aiwg_deploy::Part::Section(id) = &entry.part else {
+                    anyhow::bail!("a section entry without a section part");
+                };
                 let blocks = aiwg_deploy::section::parse(&text).map_err(anyhow::Error::msg)?;
                 let block = blocks
                     .iter()
-                    .find(|b| b.id == id)
+                    .find(|b| &b.id == id)
                     .context("a locked section is missing")?;
                 Desired::Section {
                     id: id.to_string(),

@@ -1,16 +1,17 @@
 //! Apply, history and rollback on `MemSystem`.
 
 use super::*;
-use crate::engine::{ApplyOptions, DeployError, Engine, Layout};
-use crate::history::{self, RollbackOptions};
+use crate::history;
+use crate::rollback::{self, RollbackOptions};
 use crate::system::{MemSystem, System};
+use crate::{ApplyOptions, DeployError, Engine, Layout};
 
 /// Plans and applies `t` with `options`; returns the report or the error.
 pub fn run(
     sys: &MemSystem,
     t: &TargetState,
     options: &ApplyOptions,
-) -> Result<crate::engine::ApplyReport, DeployError> {
+) -> Result<crate::ApplyReport, DeployError> {
     let engine = Engine::shared(sys, Layout::project());
     let (p, lock) = engine.plan(t)?;
     engine.apply(&p, &lock, options)
@@ -36,7 +37,7 @@ fn rollback(
     force: bool,
 ) -> Result<crate::RollbackReport, DeployError> {
     let engine = Engine::shared(sys, Layout::project());
-    history::rollback(
+    rollback::rollback(
         &engine,
         &RollbackOptions {
             to,
@@ -201,7 +202,7 @@ fn history_keeps_the_newest_generations_and_rollback_to_undoes_several() {
     assert_eq!(sys.text("a.md").unwrap(), "v2");
     let lock = engine.read_lock().unwrap();
     assert_eq!(
-        lock.get(&rel("a.md"), "").unwrap().sha256,
+        lock.get(&rel("a.md"), &crate::Part::Whole).unwrap().sha256,
         sha256_hex(b"v2"),
         "the lock is restored with the files"
     );

@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 
 use super::apply::{force, run};
 use super::*;
-use crate::engine::{ApplyOptions, DeployError, Engine, Layout};
 use crate::plan::ConflictKind;
 use crate::system::MemSystem;
+use crate::{ApplyOptions, DeployError, Engine, Layout};
 
 fn merge(path: &str, format: ConfigFormat, entries: Vec<(&str, Value, bool)>) -> TargetEntry {
     TargetEntry {

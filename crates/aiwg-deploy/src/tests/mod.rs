@@ -65,7 +65,7 @@ pub fn lock_files(files: &[(&str, &str)]) -> Lock {
     for (path, text) in files {
         lock.insert(LockEntry {
             path: rel(path),
-            part: String::new(),
+            part: crate::Part::Whole,
             mode: Mode::File,
             sha256: sha256_hex(text.as_bytes()),
             size: text.len() as u64,

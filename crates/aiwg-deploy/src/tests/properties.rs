@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::apply::{force, run, visible};
 use super::random::{disk_of, target_of, Rng};
 use super::*;
-use crate::engine::{Engine, Layout};
-use crate::history::{self, RollbackOptions};
+use crate::rollback::{self, RollbackOptions};
 use crate::system::{FileData, MemSystem};
+use crate::{Engine, Layout};
 
 const SEEDS: u64 = 200;
 const CRASH_SEEDS: u64 = 16;
@@ -32,7 +32,7 @@ fn plan_is_empty(sys: &MemSystem, t: &TargetState) -> bool {
 
 fn rollback(sys: &MemSystem) -> Result<crate::RollbackReport, crate::DeployError> {
     let engine = Engine::shared(sys, Layout::project());
-    history::rollback(
+    rollback::rollback(
         &engine,
         &RollbackOptions {
             to: None,

@@ -2,9 +2,9 @@
 
 use super::apply::{force, run, visible};
 use super::*;
-use crate::engine::{ApplyOptions, DeployError};
 use crate::plan::{plan, Action, ConflictKind, State};
 use crate::system::MemSystem;
+use crate::{ApplyOptions, DeployError};
 
 const BEFORE: &str = "# Notes\r\n\r\nMine, with CRLF.\r\n";
 
@@ -60,7 +60,7 @@ fn sections_of_several_sources_share_a_file() {
     let p = plan(
         &both,
         &sys,
-        &crate::engine::Engine::shared(&sys, crate::engine::Layout::project())
+        &crate::engine::Engine::shared(&sys, crate::Layout::project())
             .read_lock()
             .unwrap(),
     )
@@ -107,7 +107,7 @@ fn a_file_holding_only_sections_is_deleted_with_its_last_section() {
 fn check_broken(text: &str, reason: &str) {
     let sys = MemSystem::with_files(&[("AGENTS.md", text)]);
     let t = target(vec![section("AGENTS.md", "a", "A")]);
-    let engine = crate::engine::Engine::shared(&sys, crate::engine::Layout::project());
+    let engine = crate::engine::Engine::shared(&sys, crate::Layout::project());
     let (p, _) = engine.plan(&t).unwrap();
     let item = &p.items[0];
     match &item.conflict {
@@ -166,7 +166,7 @@ fn a_section_the_user_deleted_is_missing_and_appended_again() {
     let t = target(vec![section("AGENTS.md", "a", "A")]);
     run(&sys, &t, &ApplyOptions::default()).unwrap();
     sys.put("AGENTS.md", b"intro\n", false);
-    let engine = crate::engine::Engine::shared(&sys, crate::engine::Layout::project());
+    let engine = crate::engine::Engine::shared(&sys, crate::Layout::project());
     let (p, _) = engine.plan(&t).unwrap();
     assert_eq!(
         (p.items[0].action, p.items[0].state()),

@@ -34,7 +34,9 @@ fn check(
                 item.new.as_ref().unwrap().bytes,
                 desired.unwrap().as_bytes()
             );
-            let entry = after.get(&rel("f.md"), "").expect("locked after");
+            let entry = after
+                .get(&rel("f.md"), &crate::Part::Whole)
+                .expect("locked after");
             assert_eq!(
                 entry.sha256,
                 sha256_hex(desired.unwrap().as_bytes()),
@@ -148,7 +150,12 @@ fn an_executable_bit_alone_is_an_update() {
     assert_eq!(p.items[0].action, Action::Update);
     assert!(p.items[0].new.as_ref().unwrap().executable);
     let after = p.lock_after(&Lock::new());
-    assert!(after.get(&rel("run.sh"), "").unwrap().executable);
+    assert!(
+        after
+            .get(&rel("run.sh"), &crate::Part::Whole)
+            .unwrap()
+            .executable
+    );
 }
 
 #[test]

@@ -1,0 +1,216 @@
+//! `Engine::apply`: makes the disk match a plan, recording a history generation first; the
+//! write path that rollback shares.
+//!
+//! Apply order, chosen so that a crash at any single step converges on the next run:
+//! 1. refuse when a conflict is not resolved by the options (nothing written);
+//! 2. write the history generation (the bytes about to be replaced or deleted, and the lock),
+//!    manifest last, so a rollback can always restore what this apply touched;
+//! 3. delete stale files, then remove the folders that leaves empty;
+//! 4. write new and changed files atomically;
+//! 5. write the lock last. Until then the next plan sees written files as "unchanged, adopt"
+//!    and deleted ones as "drop from lock", so it converges to the same disk and lock.
+
+use std::collections::BTreeSet;
+
+use aiwg_core::RelPath;
+
+use crate::engine::Engine;
+use crate::error::DeployError;
+use crate::history;
+use crate::lock::Lock;
+use crate::plan::{ConflictKind, Plan, Summary};
+use crate::system::{FileData, System, SystemError};
+
+/// How apply treats conflicts, and how much history it keeps.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Overwrite forceable conflicts (after a backup in the generation); keep edited stale
+    /// files and stop managing them.
+    pub force: bool,
+    /// Keep edited stale files and stop managing them, without forcing anything else
+    /// (`remove`, `uninstall`).
+    pub release_edited: bool,
+    /// Generations to keep.
+    pub keep: usize,
+    /// The command recorded in the generation (`apply`, `remove sdlc`).
+    pub command: String,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            force: false,
+            release_edited: false,
+            keep: 10,
+            command: "apply".into(),
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyReport {
+    /// Counts per action; resolved conflicts count as what they did.
+    pub summary: Summary,
+    /// The history generation written (`None` when no file changed).
+    pub generation: Option<u64>,
+    /// Whether `aiwg.lock` was written (or deleted).
+    pub lock_written: bool,
+    /// Conflicting files overwritten by `--force` (their old bytes are in the generation).
+    pub overwritten: Vec<RelPath>,
+    /// Edited files aiwg no longer wants, kept on disk and no longer managed.
+    pub released: Vec<RelPath>,
+}
+
+impl Engine<'_> {
+    /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
+    /// ignores the history (project scope). The bytes are the caller's: the engine only knows
+    /// where the file lives.
+    pub fn write_check_cache(&self, bytes: &[u8]) -> Result<(), DeployError> {
+        if self.layout.ignore_history_in_git {
+            history::ensure_git_ignores(self.state, &self.layout)?;
+        }
+        self.state
+            .write_atomic(&self.layout.check_cache, bytes, false)?;
+        Ok(())
+    }
+
+    /// Makes the disk and the lock match `plan` (made from `lock_before`).
+    pub fn apply(
+        &self,
+        plan: &Plan,
+        lock_before: &Lock,
+        options: &ApplyOptions,
+    ) -> Result<ApplyReport, DeployError> {
+        let mut report = ApplyReport {
+            summary: plan.summary(),
+            ..ApplyReport::default()
+        };
+        let mut blocked = Vec::new();
+        for item in plan.conflicts() {
+            for part in item.parts.iter().filter_map(|p| p.conflict.as_ref()) {
+                let resolved = match part {
+                    ConflictKind::EditedStale => options.force || options.release_edited,
+                    kind => kind.forceable() && options.force,
+                };
+                if !resolved {
+                    blocked.push((item.path.clone(), part.reason()));
+                }
+            }
+            // A resolved conflict counts as what it does.
+            report.summary.conflicts -= 1;
+            match (&item.old, &item.new) {
+                (a, b) if a == b => {
+                    report.released.push(item.path.clone());
+                    report.summary.unchanged += 1;
+                }
+                (None, _) => report.summary.created += 1,
+                (_, None) => report.summary.deleted += 1,
+                _ => {
+                    report.overwritten.push(item.path.clone());
+                    report.summary.updated += 1;
+                }
+            }
+        }
+        if !blocked.is_empty() {
+            return Err(DeployError::Conflicts { paths: blocked });
+        }
+        let changes: Vec<(RelPath, Option<FileData>, Option<FileData>)> = plan
+            .items
+            .iter()
+            .filter(|i| i.old != i.new)
+            .map(|i| (i.path.clone(), i.old.clone(), i.new.clone()))
+            .collect();
+        let new_lock = plan.lock_after(lock_before);
+        let lock_changed =
+            self.write_files(&changes, Some(&new_lock), &options.command, options.keep)?;
+        report.generation = lock_changed.0;
+        report.lock_written = lock_changed.1;
+        Ok(report)
+    }
+
+    /// Records a generation (when files change), then deletes, writes and (when `new_lock`
+    /// is given) replaces the lock. Returns the generation and whether the lock was written.
+    pub(crate) fn write_files(
+        &self,
+        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+        new_lock: Option<&Lock>,
+        command: &str,
+        keep: usize,
+    ) -> Result<(Option<u64>, bool), DeployError> {
+        let new_lock_text = new_lock.map(|l| (!l.is_empty()).then(|| l.to_toml()));
+        self.write_with_lock_bytes(
+            changes,
+            new_lock_text.map(|t| t.map(String::into_bytes)),
+            command,
+            &[],
+            keep,
+        )
+    }
+
+    /// Like [`Engine::write_files`] with the new lock as raw bytes (`Some(None)`: no lock file).
+    pub(crate) fn write_with_lock_bytes(
+        &self,
+        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+        new_lock: Option<Option<Vec<u8>>>,
+        command: &str,
+        undoes: &[u64],
+        keep: usize,
+    ) -> Result<(Option<u64>, bool), DeployError> {
+        let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
+        let lock_changes = new_lock.as_ref().is_some_and(|new| *new != old_lock);
+        if changes.is_empty() && !lock_changes {
+            return Ok((None, false));
+        }
+        let generation = if changes.is_empty() {
+            None
+        } else {
+            let n = history::record(self, command, undoes, changes, old_lock.as_deref())?;
+            if self.layout.ignore_history_in_git {
+                history::ensure_git_ignores(self.state, &self.layout)?;
+            }
+            Some(n)
+        };
+        let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
+        for (path, _, new) in changes {
+            if new.is_none() {
+                self.target.remove_file(path)?;
+                let mut parent = path.parent();
+                while let Some(p) = parent {
+                    parent = p.parent();
+                    emptied.insert(p);
+                }
+            }
+        }
+        remove_empty_dirs(self.target, emptied)?;
+        for (path, _, new) in changes {
+            if let Some(new) = new {
+                self.target.write_atomic(path, &new.bytes, new.executable)?;
+            }
+        }
+        if lock_changes {
+            match new_lock.flatten() {
+                Some(bytes) => self.state.write_atomic(&self.layout.lock, &bytes, false)?,
+                None => self.state.remove_file(&self.layout.lock)?,
+            }
+        }
+        if let Some(n) = generation {
+            history::mark_done(self, n)?;
+            history::prune(self, keep)?;
+        }
+        Ok((generation, lock_changes))
+    }
+}
+
+/// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.
+pub(crate) fn remove_empty_dirs(
+    sys: &dyn System,
+    dirs: BTreeSet<RelPath>,
+) -> Result<(), SystemError> {
+    let mut dirs: Vec<RelPath> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in dirs {
+        sys.remove_dir_if_empty(&dir)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! `rollback`: restores the paths (and lock) a generation changed to what they held before,
+//! through the same write path as apply, recording the rollback as a generation of its own.
+
+use std::collections::BTreeMap;
+
+use aiwg_core::RelPath;
+
+use crate::engine::Engine;
+use crate::error::DeployError;
+use crate::hash::sha256_hex;
+use crate::history::{child, folder, list, mark_done, Generation, HistoryEntry, LOCK_BLOB};
+use crate::system::FileData;
+
+/// How to roll back.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackOptions {
+    /// Undo every generation from this one to the newest (default: the newest only).
+    pub to: Option<u64>,
+    /// Restore even paths changed since the generation (their bytes go into the new one).
+    pub force: bool,
+    /// Generations to keep.
+    pub keep: usize,
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollbackReport {
+    /// The generations undone.
+    pub undone: Vec<u64>,
+    /// The paths restored.
+    pub restored: Vec<RelPath>,
+    /// The generation recording this rollback (rolling it back redoes).
+    pub generation: Option<u64>,
+}
+
+fn file_sha(data: &Option<FileData>) -> Option<(String, bool)> {
+    data.as_ref().map(|d| (sha256_hex(&d.bytes), d.executable))
+}
+
+/// Restores the paths (and lock) of the newest generation, or of every generation from
+/// `options.to` on, to what they held before. A path changed since is a conflict unless forced.
+pub fn rollback(
+    engine: &Engine<'_>,
+    options: &RollbackOptions,
+) -> Result<RollbackReport, DeployError> {
+    let generations = list(engine)?;
+    let Some(newest) = generations.last() else {
+        return Err(DeployError::NoHistory {
+            path: engine.layout.history.clone(),
+        });
+    };
+    // An interrupted rollback is finished, not undone.
+    let resume = (!newest.complete && !newest.undoes.is_empty() && options.to.is_none())
+        .then_some(newest.generation);
+    let wanted: Vec<u64> = match (resume, options.to) {
+        (Some(_), _) => newest.undoes.clone(),
+        (None, Some(to)) => {
+            if !generations.iter().any(|g| g.generation == to) {
+                return Err(unknown(to, &generations));
+            }
+            generations
+                .iter()
+                .map(|g| g.generation)
+                .filter(|n| *n >= to)
+                .collect()
+        }
+        (None, None) => {
+            // The newest generation, and the interrupted ones it finished.
+            let mut chain = vec![newest.generation];
+            let mut at = newest.resumes;
+            while let Some(n) = at {
+                let Some(g) = generations.iter().find(|g| g.generation == n) else {
+                    break;
+                };
+                chain.push(n);
+                at = g.resumes;
+            }
+            chain
+        }
+    };
+    if let Some(missing) = wanted
+        .iter()
+        .find(|n| !generations.iter().any(|g| g.generation == **n))
+    {
+        return Err(unknown(*missing, &generations));
+    }
+    let selected: Vec<&Generation> = generations
+        .iter()
+        .filter(|g| wanted.contains(&g.generation))
+        .collect();
+    // Per path: the state before the earliest selected generation, the state after the latest.
+    let mut before: BTreeMap<RelPath, (u64, &HistoryEntry)> = BTreeMap::new();
+    let mut after: BTreeMap<RelPath, &HistoryEntry> = BTreeMap::new();
+    for g in &selected {
+        for entry in &g.paths {
+            before
+                .entry(entry.path.clone())
+                .or_insert((g.generation, entry));
+            after.insert(entry.path.clone(), entry);
+        }
+    }
+    let mut changes = Vec::new();
+    let mut conflicts = Vec::new();
+    for (path, (n, entry)) in &before {
+        let wanted = match &entry.before {
+            None => None,
+            Some(blob) => {
+                let blob_path = child(&folder(engine, *n), blob.as_str());
+                let data = engine
+                    .state
+                    .read(&blob_path)?
+                    .ok_or_else(|| DeployError::History {
+                        path: blob_path.clone(),
+                        message: "the backup of this path is missing".into(),
+                    })?;
+                Some(FileData::new(data.bytes, entry.before_executable))
+            }
+        };
+        let current = match engine.target.read(path) {
+            Ok(c) => c,
+            Err(crate::system::SystemError::NotAFile { .. }) => {
+                conflicts.push((path.clone(), "a folder is in the way".to_string()));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if current == wanted {
+            continue;
+        }
+        let last = after[path];
+        let expected = last
+            .after_sha256
+            .as_ref()
+            .map(|sha| (sha.clone(), last.after_executable));
+        if file_sha(&current) != expected && !options.force {
+            conflicts.push((path.clone(), "changed since that apply".to_string()));
+            continue;
+        }
+        changes.push((path.clone(), current, wanted));
+    }
+    if !conflicts.is_empty() {
+        return Err(DeployError::Conflicts { paths: conflicts });
+    }
+    let first = selected[0];
+    let lock_bytes =
+        if first.lock_before {
+            let blob = child(&folder(engine, first.generation), LOCK_BLOB);
+            Some(engine.state.read(&blob)?.map(|f| f.bytes).ok_or_else(|| {
+                DeployError::History {
+                    path: blob.clone(),
+                    message: "the backup of the lock is missing".into(),
+                }
+            })?)
+        } else {
+            None
+        };
+    let restored: Vec<RelPath> = changes.iter().map(|(p, _, _)| p.clone()).collect();
+    let command = format!(
+        "rollback {}",
+        selected
+            .iter()
+            .map(|g| g.generation.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let undone: Vec<u64> = selected.iter().map(|g| g.generation).collect();
+    let (generation, _) = engine.write_with_lock_bytes(
+        &changes,
+        Some(lock_bytes),
+        &command,
+        &undone,
+        options.keep.max(1),
+    )?;
+    if let Some(interrupted) = resume {
+        mark_done(engine, interrupted)?;
+    }
+    Ok(RollbackReport {
+        undone,
+        restored,
+        generation,
+    })
+}
+
+fn unknown(generation: u64, generations: &[Generation]) -> DeployError {
+    DeployError::UnknownGeneration {
+        generation,
+        available: generations
+            .iter()
+            .map(|g| g.generation.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
