@@ -1,6 +1,7 @@
 //! End-to-end tests of the `aiwg` binary, one test binary with a module per concern.
 //!
 //! - `bundled`: the bundled content, `aiwg new`, `aiwg runbook`, `aiwg list --frameworks`.
+//! - `ci_examples`: `.pre-commit-hooks.yaml` through the framework, the GitHub Actions example.
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
@@ -13,6 +14,7 @@
 
 mod bundled;
 mod check_cache;
+mod ci_examples;
 mod deploy;
 mod hook;
 mod platforms;
