@@ -4,6 +4,7 @@
 //! - `ci_examples`: `.pre-commit-hooks.yaml` through the framework, the GitHub Actions example.
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
+//! - `doctor`: `aiwg doctor` on a healthy and a broken repository.
 //! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
@@ -16,6 +17,7 @@ mod bundled;
 mod check_cache;
 mod ci_examples;
 mod deploy;
+mod doctor;
 mod hook;
 mod platforms;
 mod qa;

@@ -208,6 +208,13 @@ pub enum Command {
         command: RunbookCommand,
     },
 
+    /// Check config, lock, sources, platform folders, hand edits, hook, line endings and
+    /// history: one line each, `ok`, `warning` or `error` with a hint (exit 1 on an error)
+    Doctor {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+
     /// Install or remove the git pre-commit hook that runs `aiwg check`
     Hook {
         #[command(subcommand)]

@@ -13,6 +13,7 @@ mod frameworks;
 mod git;
 mod pipeline;
 mod project;
+mod style;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let color = style::enabled(cli.color, &std::io::stderr());
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -28,12 +30,17 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err:#}");
+            let _ = writeln!(
+                stderr,
+                "{} {err:#}",
+                style::paint(color, style::ERROR, "error:")
+            );
             if let Some(user) = err
                 .chain()
                 .find_map(|e| e.downcast_ref::<commands::UserError>())
             {
-                let _ = writeln!(stderr, "\nhint: {}", user.hint);
+                let hint = style::paint(color, style::HINT, "hint:");
+                let _ = writeln!(stderr, "\n{hint} {}", user.hint);
             }
             ExitCode::from(2)
         }

@@ -15,6 +15,7 @@ mod validate;
 mod apply;
 mod check;
 mod diff;
+mod doctor;
 mod hook;
 mod plan;
 mod remove;
@@ -70,14 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(dir) => std::path::absolute(dir)?,
         None => std::env::current_dir()?,
     };
-    let color = match cli.color {
-        crate::cli::ColorChoice::Always => true,
-        crate::cli::ColorChoice::Never => false,
-        crate::cli::ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stdout())
-        }
-    };
+    let color = crate::style::enabled(cli.color, &std::io::stdout());
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -161,5 +155,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         .into()),
         Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
+        Command::Doctor { target } => doctor::run(&ctx, &target),
     }
 }
