@@ -67,9 +67,12 @@ fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
 const PLATFORMS: &str = "platforms = [\"claude-code\", \"warp\"]\n";
 const USER_TEXT: &str = "# Project notes\n\nWritten by hand.\n";
 
-/// The last line of stderr: the summary, after any per-platform notes.
+/// The summary line of stderr (`N created, N updated, ...`).
 fn summary(err: &str) -> &str {
-    err.trim_end().lines().last().unwrap_or("")
+    err.lines()
+        .rev()
+        .find(|l| l.contains(" created, "))
+        .unwrap_or("")
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
         "{err}"
     );
     assert!(err.contains("created `aiwg.toml`"), "{err}");
-    let (code, _, err) = t.run(&["use", "stream"]);
+    let (code, _, err) = t.run(&["use", "stream", "-v"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("added `stream` to `sources` in `aiwg.toml`"),
@@ -199,4 +199,32 @@ fn unknown_names_and_remove_undo_use() {
         "sdlc stays"
     );
     assert!(!t.read("aiwg.toml").contains("stream"));
+}
+
+#[test]
+fn the_first_use_says_what_it_wrote_per_platform_in_a_few_lines() {
+    let t = git_repo();
+    t.write("CLAUDE.md", "# Mine\n")
+        .write("AGENTS.md", "# Ours\n");
+    insta::assert_snapshot!(t.snap(&["use", "sdlc"]), @"
+    exit 0
+    --- stdout
+    --- stderr
+    found files of agents-md, claude-code: deploying to them
+      agents-md       1 file   AGENTS.md
+      claude-code    39 files  .claude/, CLAUDE.md
+    38 created, 2 updated, 0 deleted, 0 unchanged
+    note: 8 notes on how the platforms take this content (`aiwg status --notes` lists them)
+    created `aiwg.toml`
+    ");
+    // `-q` says nothing when all went well; `-v` adds every note.
+    let (code, out, err) = t.run(&["apply", "-q"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    std::fs::remove_file(t.root().join(".claude/agents/code-reviewer.md")).unwrap();
+    let (code, _, err) = t.run(&["apply", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines().filter(|l| l.starts_with("note: ")).count() >= 2,
+        "{err}"
+    );
 }

@@ -18,6 +18,14 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Say only errors and what stopped the command
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print every note and warning on how the platforms take the content
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -135,6 +143,9 @@ pub enum Command {
     Status {
         #[command(flatten)]
         target: TargetArgs,
+        /// Also print the notes and warnings on how each platform takes the content
+        #[arg(long)]
+        notes: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,

@@ -12,6 +12,7 @@ mod detect;
 mod frameworks;
 mod git;
 mod pipeline;
+mod printer;
 mod project;
 mod style;
 

@@ -17,6 +17,7 @@ use anyhow::Context as _;
 use crate::cli::{ScopeArg, TargetArgs};
 use crate::commands::UserError;
 use crate::detect;
+use crate::printer::{self, Verbosity};
 use crate::project::{self, Project};
 
 /// How often a waiting command looks at the process lock again.
@@ -331,8 +332,15 @@ pub fn print_notices(notices: &[Notice]) {
     }
 }
 
-/// One line counting the notices instead of printing them (nothing when there are none).
-pub fn print_notice_count(notices: &[Notice]) {
+/// The platforms' notices: every one with `full` or `-v`, else one line counting them that
+/// names `command` to list them (nothing with `-q`, or when there are none).
+pub fn report_notices(notices: &[Notice], full: bool, command: &str) {
+    if full || printer::says(Verbosity::Verbose) {
+        if printer::says(Verbosity::Normal) {
+            print_notices(notices);
+        }
+        return;
+    }
     let warnings = notices
         .iter()
         .filter(|n| n.level == NoticeLevel::Warning)
@@ -346,9 +354,56 @@ pub fn print_notice_count(notices: &[Notice]) {
         counts.push(format!("{notes} note{}", plural(notes)));
     }
     if !counts.is_empty() {
-        eprintln!(
-            "nothing to change; {} on how the platforms take this content (`aiwg status` lists them)",
+        printer::say!(
+            "note: {} on how the platforms take this content (`{command}` lists them)",
             counts.join(" and ")
+        );
+    }
+}
+
+/// What `plan` writes or deletes, one line per platform: how many files, and where
+/// (`.claude/`, `CLAUDE.md`); nothing with `-q` or when nothing changes.
+pub fn report_written(d: &Deployment, plan: &Plan) {
+    if !printer::says(Verbosity::Normal) {
+        return;
+    }
+    let mut per_platform: std::collections::BTreeMap<&str, (usize, Vec<String>)> =
+        std::collections::BTreeMap::new();
+    for item in plan.changes() {
+        let mut platforms: Vec<&str> = item
+            .parts
+            .iter()
+            .flat_map(|p| p.origin.platforms.iter().map(String::as_str))
+            .collect();
+        platforms.sort();
+        platforms.dedup();
+        let shown = d.display(&item.path);
+        let place = match shown.split_once('/') {
+            Some((top, _)) => format!("{top}/"),
+            None => shown,
+        };
+        for platform in platforms {
+            let entry = per_platform.entry(platform).or_default();
+            entry.0 += 1;
+            if !entry.1.contains(&place) {
+                entry.1.push(place.clone());
+            }
+        }
+    }
+    let width = per_platform.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (platform, (files, places)) in per_platform {
+        let mut shown: Vec<&str> = places.iter().take(4).map(String::as_str).collect();
+        let more = places.len().saturating_sub(4);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        shown.sort();
+        let word = if files == 1 { "file" } else { "files" };
+        printer::say!(
+            "  {platform:width$}  {files:>4} {word:5}  {}{more}",
+            shown.join(", ")
         );
     }
 }

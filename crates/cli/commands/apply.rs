@@ -73,21 +73,22 @@ pub fn execute(
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
     let (plan, lock) = d.plan(&state, only.as_deref())?;
-    // The notices explain what is written; when nothing is, they were all said when it was
-    // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.
-    if dry_run || !plan.is_empty() {
-        pipeline::print_notices(&rendered.notices);
-    } else {
-        pipeline::print_notice_count(&rendered.notices);
-    }
+    // The notices explain what is written: counted (`-v` prints them) when something is; when
+    // nothing is, they were said when it was (rendering is deterministic).
+    let notices = |plan: &aiwg_deploy::Plan| {
+        if dry_run || !plan.is_empty() {
+            pipeline::report_notices(&rendered.notices, false, "aiwg status --notes");
+        }
+    };
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
-        eprintln!("dry run: {}", plan.summary());
+        crate::printer::say!("dry run: {}", plan.summary());
+        notices(&plan);
         let stopped = pipeline::report_conflicts(&d, &plan, force);
         return Ok(Outcome::code(u8::from(stopped > 0)));
     }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
-        eprintln!("error: apply stopped before writing anything");
+        crate::printer::shout!("error: apply stopped before writing anything");
         return Ok(Outcome::code(1));
     }
     let options = ApplyOptions {
@@ -105,19 +106,21 @@ pub fn execute(
         Err(e) => return Err(pipeline::explain(e)),
     };
     for path in &report.overwritten {
-        eprintln!(
+        crate::printer::say!(
             "overwrote `{}` (its old bytes are in generation {})",
             d.display(path),
             report.generation.unwrap_or_default()
         );
     }
     for path in &report.released {
-        eprintln!(
+        crate::printer::say!(
             "kept `{}`: edited since aiwg wrote it, no longer managed",
             d.display(path)
         );
     }
-    eprintln!("{}", report.summary);
+    pipeline::report_written(&d, &plan);
+    crate::printer::say!("{}", report.summary);
+    notices(&plan);
     // An apply that found nothing to do and wrote nothing read exactly what a full `check`
     // reads and left the disk as it read it: its plan is check's answer, so it records the
     // cache. After an apply that wrote, every written entry would be racy (written after the

@@ -93,7 +93,7 @@ fn full(
         return Ok(0);
     }
     if !json {
-        eprintln!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+        crate::printer::say!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
     }
     Ok(1)
 }

@@ -84,7 +84,7 @@ pub fn run(ctx: &Context, target: &TargetArgs) -> anyhow::Result<u8> {
     let errors = lines.iter().filter(|l| l.level == Level::Error).count();
     let warnings = lines.iter().filter(|l| l.level == Level::Warning).count();
     drop(out);
-    eprintln!("{}, {}", count(errors, "error"), count(warnings, "warning"));
+    crate::printer::say!("{}, {}", count(errors, "error"), count(warnings, "warning"));
     Ok(u8::from(errors > 0))
 }
 

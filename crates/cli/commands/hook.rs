@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<u8> {
     let top = std::fs::canonicalize(git::toplevel(&project.root)?)?;
     let shown = display_relative(&dir.join("pre-commit"));
     if matches!(command, HookCommand::Uninstall) && !dir.is_dir() {
-        eprintln!("no aiwg hook is installed in `{}`", shown.display());
+        crate::printer::say!("no aiwg hook is installed in `{}`", shown.display());
         return Ok(0);
     }
     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -87,7 +87,10 @@ pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<u8> {
                 Some(t) if t.contains(BEGIN) => {
                     let replaced = replace_block(t, &block);
                     if replaced == *t {
-                        eprintln!("the hook is already installed in `{}`", shown.display());
+                        crate::printer::say!(
+                            "the hook is already installed in `{}`",
+                            shown.display()
+                        );
                         return Ok(0);
                     }
                     replaced
@@ -109,13 +112,13 @@ pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<u8> {
                 HookMode::Check => "`aiwg check --staged`",
                 HookMode::Apply => "`aiwg apply --stage`",
             };
-            eprintln!("installed {what} in `{}`", shown.display());
+            crate::printer::say!("installed {what} in `{}`", shown.display());
             let git_dir = std::fs::canonicalize(top.join(
                 String::from_utf8_lossy(&git::run(&top, ["rev-parse", "--git-common-dir"])?).trim(),
             ))?;
             let hooks = std::fs::canonicalize(&dir)?;
             if !hooks.starts_with(&top) && !hooks.starts_with(&git_dir) {
-                eprintln!(
+                crate::printer::say!(
                     "note: `core.hooksPath` points outside this repository: every repository using `{}` runs this hook",
                     hooks.display()
                 );
@@ -123,7 +126,7 @@ pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<u8> {
         }
         HookCommand::Uninstall => {
             let Some(t) = text.filter(|t| t.contains(BEGIN)) else {
-                eprintln!("no aiwg hook is installed in `{}`", shown.display());
+                crate::printer::say!("no aiwg hook is installed in `{}`", shown.display());
                 return Ok(0);
             };
             let rest = replace_block(&t, "");
@@ -136,7 +139,7 @@ pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<u8> {
                 let executable = current.is_some_and(|f| f.executable);
                 sys.write_atomic(&name, rest.as_bytes(), executable)?;
             }
-            eprintln!("removed the aiwg hook from `{}`", shown.display());
+            crate::printer::say!("removed the aiwg hook from `{}`", shown.display());
         }
     }
     Ok(0)

@@ -75,11 +75,11 @@ pub fn run(
     }
     out.flush()?;
     if rows.is_empty() && !json {
-        eprintln!("no artifacts found");
+        crate::printer::say!("no artifacts found");
     }
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        eprintln!(
+        crate::printer::say!(
             "warning: the sources have {errors} error{}; `aiwg validate` shows them",
             if errors == 1 { "" } else { "s" }
         );

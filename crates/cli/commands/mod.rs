@@ -72,6 +72,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         None => std::env::current_dir()?,
     };
     let color = crate::style::enabled(cli.color, &std::io::stdout());
+    crate::printer::set(if cli.quiet {
+        crate::printer::Verbosity::Quiet
+    } else if cli.verbose {
+        crate::printer::Verbosity::Verbose
+    } else {
+        crate::printer::Verbosity::Normal
+    });
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -128,7 +135,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
             staged: true,
         } => staged::check(&ctx, &target, json),
-        Command::Status { target, json } => status::run(&ctx, &target, json),
+        Command::Status {
+            target,
+            json,
+            notes,
+        } => status::run(&ctx, &target, json, notes),
         Command::Plan { target, json } => plan::run(&ctx, &target, json),
         Command::Rollback {
             list,

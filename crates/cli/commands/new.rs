@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
                 .iter()
                 .any(|s| s.trim_end_matches('/') == source)
         {
-            eprintln!(
+            crate::printer::say!(
                 "note: `{source}` is not in `sources` of `aiwg.toml`; add it there to deploy this {kind}"
             );
         }

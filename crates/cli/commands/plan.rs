@@ -55,6 +55,6 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             None => writeln!(out, "{:9} {path}", item.action)?,
         }
     }
-    eprintln!("{}", plan.summary());
+    crate::printer::say!("{}", plan.summary());
     Ok(0)
 }

@@ -69,7 +69,7 @@ pub fn remove(
         edit_config(&project.config_path(), "sources", |s| {
             spec_name(s) == source
         })?;
-        eprintln!("removed `{source}` from `{CONFIG_FILE}`");
+        crate::printer::say!("removed `{source}` from `{CONFIG_FILE}`");
     }
     Ok(code)
 }
@@ -147,7 +147,7 @@ pub fn remove_platform(
             let is_removed = |s: &str| registry.get(s).is_some_and(|p| p.id == asked.id);
             edit_config(&project.config_path(), "platforms", is_removed)?;
         }
-        eprintln!("removed `{}` from `platforms` in `{CONFIG_FILE}`", asked.id);
+        crate::printer::say!("removed `{}` from `platforms` in `{CONFIG_FILE}`", asked.id);
     }
     Ok(code)
 }
@@ -163,7 +163,7 @@ pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyho
         .plan(&TargetState::new())
         .map_err(pipeline::explain)?;
     if lock.is_empty() {
-        eprintln!("nothing to uninstall: aiwg manages no file here");
+        crate::printer::say!("nothing to uninstall: aiwg manages no file here");
         return Ok(0);
     }
     run_removal(ctx, &d, &plan, &lock, dry_run, "uninstall")
@@ -188,12 +188,12 @@ fn run_removal(
         .count();
     if dry_run {
         std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
-        eprintln!("dry run: {}", plan.summary());
+        crate::printer::say!("dry run: {}", plan.summary());
         return Ok(u8::from(blocked > 0));
     }
     if blocked > 0 {
         pipeline::report_conflicts(d, plan, true);
-        eprintln!("error: {command} stopped before writing anything");
+        crate::printer::shout!("error: {command} stopped before writing anything");
         return Ok(1);
     }
     let options = ApplyOptions {
@@ -211,14 +211,14 @@ fn run_removal(
         Err(e) => return Err(pipeline::explain(e)),
     };
     for path in &report.released {
-        eprintln!(
+        crate::printer::say!(
             "kept `{}`: edited since aiwg wrote it, no longer managed",
             d.display(path)
         );
     }
-    eprintln!("{}", report.summary);
+    crate::printer::say!("{}", report.summary);
     if report.generation.is_some() {
-        eprintln!("hint: `aiwg rollback` puts everything back");
+        crate::printer::say!("hint: `aiwg rollback` puts everything back");
     }
     Ok(0)
 }

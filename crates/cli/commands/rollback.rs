@@ -28,7 +28,7 @@ pub fn run(
         let generations = history::list(&engine).map_err(pipeline::explain)?;
         let mut out = std::io::stdout().lock();
         if generations.is_empty() {
-            eprintln!("no generations yet: each apply that changes files records one");
+            crate::printer::say!("no generations yet: each apply that changes files records one");
             return Ok(0);
         }
         writeln!(out, "GEN  TIME (UTC)           PATHS  COMMAND")?;
@@ -53,7 +53,7 @@ pub fn run(
     match rollback::rollback(&engine, &options) {
         Ok(report) => {
             let undone: Vec<String> = report.undone.iter().map(u64::to_string).collect();
-            eprintln!(
+            crate::printer::say!(
                 "rolled back generation {}: {} path(s) restored{}",
                 undone.join(", "),
                 report.restored.len(),

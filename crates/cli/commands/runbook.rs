@@ -55,7 +55,7 @@ pub fn lint(ctx: &Context, target: Option<&str>) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
-    eprintln!(
+    crate::printer::say!(
         "linted {} runbook{}: {problems} problem{}",
         runbooks.len(),
         if runbooks.len() == 1 { "" } else { "s" },
@@ -94,7 +94,7 @@ pub fn render(
         .filter(|k| !known.placeholders.iter().any(|p| &p.name == *k))
         .collect();
     for key in &unknown {
-        eprintln!(
+        crate::printer::say!(
             "warning: `{key}` is not a placeholder of `{}`",
             rb.shown.display()
         );

@@ -10,7 +10,7 @@ use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg status`.
-pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
+pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         only,
     } = pipeline::prepare(&project, target)?;
     if !json {
-        pipeline::print_notices(&rendered.notices);
+        pipeline::report_notices(&rendered.notices, notes, "aiwg status --notes");
     }
     let state = rendered.target;
     let (plan, _) = d.plan(&state, only.as_deref())?;
@@ -54,7 +54,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         return Ok(0);
     }
     if rows.is_empty() {
-        eprintln!("nothing is managed here yet (run `aiwg apply`)");
+        crate::printer::say!("nothing is managed here yet (run `aiwg apply`)");
         return Ok(0);
     }
     let shown: Vec<(String, String, String)> = rows

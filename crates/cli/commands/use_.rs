@@ -194,7 +194,7 @@ pub fn run(
     project.config = Some(change.config.clone());
     pipeline::platforms(&project, pipeline::scope(&project, target.scope))?;
     for note in &change.notes {
-        eprintln!("{note}");
+        crate::printer::say!("{note}");
     }
     let apply_target = TargetArgs {
         platforms: Vec::new(),
@@ -211,7 +211,7 @@ pub fn run(
         } else {
             "created"
         };
-        eprintln!("dry run: `{}` would be {verb}", shown.display());
+        crate::printer::say!("dry run: `{}` would be {verb}", shown.display());
     } else if code == 0 {
         if let Some(dir) = config_path.parent() {
             std::fs::create_dir_all(dir)
@@ -220,13 +220,13 @@ pub fn run(
         std::fs::write(&config_path, text)
             .with_context(|| format!("cannot write `{}`", shown.display()))?;
         if existing.is_none() {
-            eprintln!("created `{}`", shown.display());
+            crate::printer::say!("created `{}`", shown.display());
         }
         for edit in &change.edits {
-            eprintln!("{edit}");
+            crate::printer::say!("{edit}");
         }
     } else {
-        eprintln!("`{}` was left as it was", shown.display());
+        crate::printer::say!("`{}` was left as it was", shown.display());
     }
     Ok(code)
 }

@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
-    eprintln!(
+    crate::printer::say!(
         "validated {}, {}: {}, {}",
         plural(sources.count(), "source"),
         plural(loaded.artifacts.len(), "artifact"),
