@@ -121,7 +121,7 @@ fn remove_platform_edits_the_config_and_deletes_only_what_that_platform_read() {
     --- stdout
     --- stderr
     0 created, 0 updated, 3 deleted, 0 unchanged
-    hint: `aiwg rollback` puts everything back
+    hint: `aiwg rollback` puts the files back
     removed `cursor` from `platforms` in `aiwg.toml`
     ");
     assert!(!t.exists(".cursor"));

@@ -6,6 +6,7 @@
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `doctor`: `aiwg doctor` on a healthy and a broken repository.
 //! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
+//! - `json_output`: every `--json` document parsed; `diff --stat`/`--name-only`; `rollback --to`.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
@@ -19,6 +20,7 @@ mod ci_examples;
 mod deploy;
 mod doctor;
 mod hook;
+mod json_output;
 mod platforms;
 mod qa;
 mod shared_files;

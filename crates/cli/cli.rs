@@ -70,6 +70,9 @@ pub enum Command {
     Validate {
         /// Source folders (default: the project's sources from `aiwg.toml`, or `.aiwg/`)
         paths: Vec<PathBuf>,
+        /// Print JSON: the counts and every problem
+        #[arg(long)]
+        json: bool,
     },
 
     /// List every artifact: kind, name, source, description
@@ -99,6 +102,9 @@ pub enum Command {
         /// Overwrite conflicting files after backing them up
         #[arg(long)]
         force: bool,
+        /// Print what was done (or, with `--dry-run`, would be) as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Make every platform's copy match the sources
@@ -114,6 +120,9 @@ pub enum Command {
         /// `git add` every file apply wrote or deleted, and `aiwg.lock` (for a pre-commit hook)
         #[arg(long)]
         stage: bool,
+        /// Print what was done (or, with `--dry-run`, would be) as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Show a unified diff of every change the next apply would make
@@ -125,6 +134,15 @@ pub enum Command {
         /// Exit 1 when there is a difference, like `git diff --exit-code`
         #[arg(long)]
         exit_code: bool,
+        /// One line per path with its lines added and removed, then a total
+        #[arg(long, conflicts_with_all = ["name_only", "json"])]
+        stat: bool,
+        /// Only the paths that would change, one per line
+        #[arg(long, conflicts_with = "json")]
+        name_only: bool,
+        /// Print JSON: each path with its action, counts and diff
+        #[arg(long)]
+        json: bool,
     },
 
     /// Exit 1 if any managed file differs from what apply would write (for hooks and CI)
@@ -160,17 +178,22 @@ pub enum Command {
         json: bool,
     },
 
-    /// Undo the last apply (or go to a generation), byte for byte
+    /// Undo the last apply (or go back to a generation), byte for byte
     Rollback {
         /// List the generations instead
         #[arg(long)]
         list: bool,
-        /// The generation to restore
+        /// Go back to the state right after this generation, undoing every later one
+        /// (`0`: before the first)
         #[arg(long, value_name = "GENERATION")]
         to: Option<u64>,
         /// Restore files changed since that apply too (their bytes go into a new generation)
         #[arg(long)]
         force: bool,
+        /// With `--list`: print JSON
+        #[arg(long, requires = "list")]
+        json: bool,
+        /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },
@@ -186,14 +209,23 @@ pub enum Command {
         /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print what was done (or would be) as JSON
+        #[arg(long)]
+        json: bool,
+        /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },
 
     /// Remove every file aiwg wrote (never one a user edited) and its lock
     Uninstall {
+        /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print what was done (or would be) as JSON
+        #[arg(long)]
+        json: bool,
+        /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },

@@ -11,10 +11,12 @@ mod config_edit;
 mod detect;
 mod frameworks;
 mod git;
+mod json;
 mod pipeline;
 mod printer;
 mod project;
 mod style;
+mod width;
 
 use std::io::Write as _;
 use std::process::ExitCode;

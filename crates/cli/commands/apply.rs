@@ -8,18 +8,26 @@ use aiwg_deploy::{diff, ApplyOptions, DeployError};
 use crate::check_cache;
 use crate::cli::TargetArgs;
 use crate::commands::Context;
+use crate::json;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
+/// How an apply runs: `apply`'s own flags, or what `use` asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Print what would change and write nothing.
+    pub dry_run: bool,
+    /// Overwrite forceable conflicts after a backup.
+    pub force: bool,
+    /// Print the report as JSON on stdout (instead of the dry run's diff).
+    pub json: bool,
+    /// The command named in the JSON report (`apply`, `use`).
+    pub command: &'static str,
+}
+
 /// Runs `aiwg apply`; with `stage`, `git add`s every path it wrote or deleted and the lock
 /// (the pre-commit hook's `apply` mode).
-pub fn run(
-    ctx: &Context,
-    target: &TargetArgs,
-    dry_run: bool,
-    force: bool,
-    stage: bool,
-) -> anyhow::Result<u8> {
+pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
     if stage && pipeline::scope(&project, target.scope) != aiwg_core::target::Scope::Project {
         return Err(crate::commands::UserError::new(
@@ -28,8 +36,11 @@ pub fn run(
         )
         .into());
     }
-    let outcome = execute(ctx, &project, target, dry_run, force)?;
-    if stage && !dry_run && outcome.code == 0 {
+    let outcome = execute(ctx, &project, target, how)?;
+    if how.json {
+        json::print(&outcome.report)?;
+    }
+    if stage && !how.dry_run && outcome.code == 0 {
         crate::git::add(&project.root, &outcome.written)?;
     }
     Ok(outcome.code)
@@ -41,15 +52,8 @@ pub struct Outcome {
     pub code: u8,
     /// Every path written or deleted, `aiwg.lock` included, relative to the scope root.
     pub written: Vec<String>,
-}
-
-impl Outcome {
-    fn code(code: u8) -> Outcome {
-        Outcome {
-            code,
-            written: Vec::new(),
-        }
-    }
+    /// The `--json` report.
+    pub report: json::DeployReport,
 }
 
 /// Applies `project` as configured (its `config` may not be on disk yet: `aiwg use --dry-run`).
@@ -57,9 +61,14 @@ pub fn execute(
     ctx: &Context,
     project: &Project,
     target: &TargetArgs,
-    dry_run: bool,
-    force: bool,
+    how: Run,
 ) -> anyhow::Result<Outcome> {
+    let Run {
+        dry_run,
+        force,
+        json,
+        command,
+    } = how;
     let session = check_cache::Session::start();
     let (
         Prepared {
@@ -80,16 +89,23 @@ pub fn execute(
             pipeline::report_notices(&rendered.notices, false, "aiwg status --notes");
         }
     };
+    let stopped = |code: u8| Outcome {
+        code,
+        written: Vec::new(),
+        report: json::DeployReport::new(command, &plan, dry_run, false, None, &rendered.notices),
+    };
     if dry_run {
-        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+        if !json {
+            std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+        }
         crate::printer::say!("dry run: {}", plan.summary());
         notices(&plan);
-        let stopped = pipeline::report_conflicts(&d, &plan, force);
-        return Ok(Outcome::code(u8::from(stopped > 0)));
+        let conflicts = pipeline::report_conflicts(&d, &plan, force);
+        return Ok(stopped(u8::from(conflicts > 0)));
     }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
         crate::printer::shout!("error: apply stopped before writing anything");
-        return Ok(Outcome::code(1));
+        return Ok(stopped(1));
     }
     let options = ApplyOptions {
         force,
@@ -101,7 +117,7 @@ pub fn execute(
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             pipeline::report_refused(&d, &paths, "run `aiwg diff`, then apply again");
-            return Ok(Outcome::code(1));
+            return Ok(stopped(1));
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
@@ -146,5 +162,17 @@ pub fn execute(
     if report.lock_written {
         written.push(d.engine().layout.lock.as_str().to_string());
     }
-    Ok(Outcome { code: 0, written })
+    let report = json::DeployReport::new(
+        command,
+        &plan,
+        false,
+        true,
+        report.generation,
+        &rendered.notices,
+    );
+    Ok(Outcome {
+        code: 0,
+        written,
+        report,
+    })
 }

@@ -101,7 +101,11 @@ fn full(
 /// The `--json` document for these drift entries (one function for both paths, so a cache
 /// hit prints exactly what a clean full check prints).
 pub fn json_doc(entries: &[serde_json::Value]) -> anyhow::Result<String> {
-    let doc = serde_json::json!({ "clean": entries.is_empty(), "drift": entries });
+    let doc = serde_json::json!({
+        "version": crate::json::VERSION,
+        "clean": entries.is_empty(),
+        "drift": entries,
+    });
     Ok(serde_json::to_string_pretty(&doc)?)
 }
 

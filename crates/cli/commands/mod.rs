@@ -92,7 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Platforms { json } => platforms::run(&ctx, json),
         Command::New { kind, name } => new::run(&ctx, &kind, &name),
-        Command::Validate { paths } => validate::run(&ctx, &paths),
+        Command::Validate { paths, json } => validate::run(&ctx, &paths, json),
         Command::List {
             paths,
             kind,
@@ -113,18 +113,47 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             target,
             dry_run,
             force,
-        } => use_::run(&ctx, &source, &target, dry_run, force),
+            json,
+        } => {
+            let how = apply::Run {
+                dry_run,
+                force,
+                json,
+                command: "use",
+            };
+            use_::run(&ctx, &source, &target, how)
+        }
         Command::Apply {
             target,
             dry_run,
             force,
             stage,
-        } => apply::run(&ctx, &target, dry_run, force, stage),
+            json,
+        } => {
+            let how = apply::Run {
+                dry_run,
+                force,
+                json,
+                command: "apply",
+            };
+            apply::run(&ctx, &target, how, stage)
+        }
         Command::Diff {
             paths,
             target,
             exit_code,
-        } => diff::run(&ctx, &paths, &target, exit_code),
+            stat,
+            name_only,
+            json,
+        } => {
+            let format = match (stat, name_only, json) {
+                (true, _, _) => diff::Format::Stat,
+                (_, true, _) => diff::Format::NameOnly,
+                (_, _, true) => diff::Format::Json,
+                _ => diff::Format::Patch,
+            };
+            diff::run(&ctx, &paths, &target, exit_code, format)
+        }
         Command::Check {
             target,
             json,
@@ -145,26 +174,33 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             list,
             to,
             force,
+            json,
             scope,
-        } => rollback::run(&ctx, list, to, force, scope),
+        } => rollback::run(&ctx, list, to, force, json, scope),
         Command::Remove {
             source: Some(source),
             platform: None,
             dry_run,
+            json,
             scope,
-        } => remove::remove(&ctx, &source, dry_run, scope),
+        } => remove::remove(&ctx, &source, remove::Run { dry_run, json }, scope),
         Command::Remove {
             source: None,
             platform: Some(platform),
             dry_run,
+            json,
             scope,
-        } => remove::remove_platform(&ctx, &platform, dry_run, scope),
+        } => remove::remove_platform(&ctx, &platform, remove::Run { dry_run, json }, scope),
         Command::Remove { .. } => Err(UserError::new(
             "`aiwg remove` takes a source or `--platform <id>`, not both",
             "`aiwg remove stream` removes a source; `aiwg remove --platform codex` a platform",
         )
         .into()),
-        Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
+        Command::Uninstall {
+            dry_run,
+            json,
+            scope,
+        } => remove::uninstall(&ctx, remove::Run { dry_run, json }, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Doctor { target } => doctor::run(&ctx, &target),
     }

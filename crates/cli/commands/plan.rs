@@ -39,7 +39,11 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
                 })
             })
             .collect();
-        let doc = serde_json::json!({ "summary": plan.summary(), "items": entries });
+        let doc = serde_json::json!({
+            "version": crate::json::VERSION,
+            "summary": plan.summary(),
+            "items": entries,
+        });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(0);
     }

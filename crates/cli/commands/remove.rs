@@ -14,6 +14,15 @@ use crate::commands::{Context, UserError};
 use crate::pipeline::{self, Deployment};
 use crate::project::Project;
 
+/// How a removal runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Show what would be removed and write nothing.
+    pub dry_run: bool,
+    /// Print the report as JSON on stdout (instead of the dry run's diff).
+    pub json: bool,
+}
+
 /// The name a source spec gives its artifacts (`name@path` → `name`).
 fn spec_name(spec: &str) -> &str {
     spec.split_once('@').map_or(spec, |(name, _)| name)
@@ -23,9 +32,10 @@ fn spec_name(spec: &str) -> &str {
 pub fn remove(
     ctx: &Context,
     source: &str,
-    dry_run: bool,
+    how: Run,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
     let mut project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
@@ -64,7 +74,7 @@ pub fn remove(
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
-    let code = run_removal(ctx, &d, &plan, &lock, dry_run, &format!("remove {source}"))?;
+    let code = run_removal(ctx, &d, &plan, &lock, how, &format!("remove {source}"))?;
     if code == 0 && !dry_run && in_config {
         edit_config(&project.config_path(), "sources", |s| {
             spec_name(s) == source
@@ -80,9 +90,10 @@ pub fn remove(
 pub fn remove_platform(
     ctx: &Context,
     platform: &str,
-    dry_run: bool,
+    how: Run,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
     let mut project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let Some(config) = project.config.as_mut() else {
@@ -137,7 +148,7 @@ pub fn remove_platform(
             .any(|e| e.platforms.contains(&asked.id))
     });
     let command = format!("remove --platform {}", asked.id);
-    let code = run_removal(ctx, &d, &plan, &lock, dry_run, &command)?;
+    let code = run_removal(ctx, &d, &plan, &lock, how, &command)?;
     if code == 0 && !dry_run {
         if was_default {
             // The default set was implicit: the ones left are written out.
@@ -153,7 +164,8 @@ pub fn remove_platform(
 }
 
 /// Runs `aiwg uninstall`.
-pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyhow::Result<u8> {
+pub fn uninstall(ctx: &Context, how: Run, scope: Option<ScopeArg>) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
     let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
@@ -166,7 +178,7 @@ pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyho
         crate::printer::say!("nothing to uninstall: aiwg manages no file here");
         return Ok(0);
     }
-    run_removal(ctx, &d, &plan, &lock, dry_run, "uninstall")
+    run_removal(ctx, &d, &plan, &lock, how, "uninstall")
 }
 
 /// Prints (dry run) or applies a removal plan; edited files are kept and released.
@@ -175,9 +187,28 @@ fn run_removal(
     d: &Deployment,
     plan: &Plan,
     lock: &Lock,
-    dry_run: bool,
+    how: Run,
     command: &str,
 ) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
+    let name = if command == "uninstall" {
+        "uninstall"
+    } else {
+        "remove"
+    };
+    let report = |applied: bool, generation: Option<u64>| -> anyhow::Result<()> {
+        if how.json {
+            crate::json::print(&crate::json::DeployReport::new(
+                name,
+                plan,
+                dry_run,
+                applied,
+                generation,
+                &[],
+            ))?;
+        }
+        Ok(())
+    };
     let blocked = plan
         .conflicts()
         .filter(|i| {
@@ -187,13 +218,17 @@ fn run_removal(
         })
         .count();
     if dry_run {
-        std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
+        if !how.json {
+            std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
+        }
         crate::printer::say!("dry run: {}", plan.summary());
+        report(false, None)?;
         return Ok(u8::from(blocked > 0));
     }
     if blocked > 0 {
         pipeline::report_conflicts(d, plan, true);
         crate::printer::shout!("error: {command} stopped before writing anything");
+        report(false, None)?;
         return Ok(1);
     }
     let options = ApplyOptions {
@@ -202,10 +237,12 @@ fn run_removal(
         keep: d.keep,
         command: command.to_string(),
     };
+    let report_json = |generation| report(true, generation);
     let report = match d.engine().apply(plan, lock, &options) {
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             pipeline::report_refused(d, &paths, "fix these by hand, then run the command again");
+            report(false, None)?;
             return Ok(1);
         }
         Err(e) => return Err(pipeline::explain(e)),
@@ -218,8 +255,10 @@ fn run_removal(
     }
     crate::printer::say!("{}", report.summary);
     if report.generation.is_some() {
-        crate::printer::say!("hint: `aiwg rollback` puts everything back");
+        crate::printer::say!("hint: `aiwg rollback` puts the files back");
     }
+    let generation = report.generation;
+    report_json(generation)?;
     Ok(0)
 }
 

@@ -46,6 +46,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
             })
             .collect();
         let doc = serde_json::json!({
+            "version": crate::json::VERSION,
             "scope": d.scope,
             "root": d.root.display().to_string(),
             "entries": entries,

@@ -158,9 +158,9 @@ pub fn run(
     ctx: &Context,
     spec: &str,
     target: &TargetArgs,
-    dry_run: bool,
-    force: bool,
+    how: super::apply::Run,
 ) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
     let mut project = Project::open(&ctx.cwd, target.scope)?;
     let scope = target.scope.map(|s| match s {
         ScopeArg::Project => Scope::Project,
@@ -200,8 +200,15 @@ pub fn run(
         platforms: Vec::new(),
         scope: target.scope,
     };
-    let code = super::apply::execute(ctx, &project, &apply_target, dry_run, force)?.code;
+    let outcome = super::apply::execute(ctx, &project, &apply_target, how)?;
+    let code = outcome.code;
+    let mut report = outcome.report;
+    let print = |report: &crate::json::DeployReport| match how.json {
+        true => crate::json::print(report),
+        false => Ok(()),
+    };
     let Some(text) = &change.text else {
+        print(&report)?;
         return Ok(code);
     };
     let shown = project::display_relative(&config_path);
@@ -228,6 +235,12 @@ pub fn run(
     } else {
         crate::printer::say!("`{}` was left as it was", shown.display());
     }
+    report.config = Some(crate::json::ConfigChange {
+        path: shown.display().to_string(),
+        created: existing.is_none(),
+        written: !dry_run && code == 0,
+    });
+    print(&report)?;
     Ok(code)
 }
 

@@ -33,7 +33,7 @@ impl Entry {
 }
 
 /// Runs `aiwg validate`.
-pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
     let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
     let loaded = &sources.loaded;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -63,6 +63,30 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     }
     entries.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
+    if json {
+        let diagnostics = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Diagnostic(d) => Some(crate::json::DiagnosticEntry {
+                    path: d.path.display().to_string(),
+                    line: d.line,
+                    level: if d.is_error() { "error" } else { "warning" },
+                    message: d.message.clone(),
+                    hint: d.hint.clone(),
+                }),
+                Entry::Note { .. } => None,
+            })
+            .collect();
+        crate::json::print(&crate::json::Validation {
+            version: crate::json::VERSION,
+            sources: sources.count(),
+            artifacts: loaded.artifacts.len(),
+            errors,
+            warnings,
+            diagnostics,
+        })?;
+        return Ok(if errors > 0 { 2 } else { 0 });
+    }
     let mut out = std::io::stdout().lock();
     for entry in &entries {
         match entry {
