@@ -160,20 +160,22 @@ fn remove_uninstall_and_rollback_list() {
     let deleted = dry["summary"]["deleted"].as_u64().unwrap();
     assert!(deleted >= 3, "{dry}");
     assert!(t.exists(".claude/agents/reviewer.md"));
+    let list = doc(&t, &["rollback", "--list", "--json"], 0);
+    let generations = list["generations"].as_array().unwrap();
+    assert_eq!(generations.len(), 1);
+    assert_eq!(
+        keys(&generations[0]),
+        ["generation", "time", "command", "paths"]
+    );
+    assert_eq!(generations[0]["command"], "apply");
     let gone = doc(&t, &["uninstall", "--json"], 0);
     assert_eq!(
         (gone["command"].as_str(), gone["applied"].as_bool()),
         (Some("uninstall"), Some(true))
     );
     assert_eq!(gone["changes"].as_array().unwrap().len() as u64, deleted);
-    let list = doc(&t, &["rollback", "--list", "--json"], 0);
-    let generations = list["generations"].as_array().unwrap();
-    assert_eq!(generations.len(), 2);
-    assert_eq!(
-        keys(&generations[0]),
-        ["generation", "time", "command", "paths"]
-    );
-    assert_eq!(generations[1]["command"], "uninstall");
+    // Nothing of aiwg is left, its history included.
+    assert!(!t.exists(".aiwg/history") && !t.exists("aiwg.toml"));
 }
 
 #[test]

@@ -238,3 +238,95 @@ fn a_failed_use_leaves_the_config_as_it_was() {
     assert_eq!(code, 2, "{err}");
     assert!(!fresh.exists("aiwg.toml"), "{err}");
 }
+
+/// Every file under `dir` with its bytes, `.git/` left out except `info/exclude` and hooks.
+fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let in_git = rel.starts_with(".git/") || rel == ".git";
+            if path.is_dir() {
+                stack.push(path);
+            } else if !in_git
+                || rel == ".git/info/exclude"
+                || rel.starts_with(".git/hooks/pre-commit")
+            {
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn uninstall_leaves_nothing_of_aiwg_behind() {
+    let t = Test::new();
+    crate::hook::git(&t, &["init", "-q"]);
+    t.write(".aiwg/agents/reviewer.md", REVIEWER)
+        .write("CLAUDE.md", "# Mine\n\nBy hand.\n");
+    let before = tree(&t.root());
+    for args in [
+        &["use", ".aiwg", "--platforms", "claude,codex"][..],
+        &["hook", "install"],
+        &["check"],
+    ] {
+        let (code, _, err) = t.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    assert!(t.exists(".aiwg/history") && t.exists(".aiwg/check-cache"));
+    let dry = t.snap(&["uninstall", "--dry-run"]);
+    assert!(dry.contains("would remove `.aiwg/history/`"), "{dry}");
+    assert!(t.exists("aiwg.toml"));
+    insta::assert_snapshot!(t.snap(&["uninstall"]), @"
+    exit 0
+    --- stdout
+    --- stderr
+    0 created, 0 updated, 2 deleted, 0 unchanged
+    removed `.aiwg/history/`, `.aiwg/check-cache`, aiwg's lines in `.git/info/exclude`, aiwg's block in `.git/hooks/pre-commit`, `aiwg.toml`
+    ");
+    // The user's own sources and text are all that is left, byte for byte.
+    assert_eq!(tree(&t.root()), before);
+}
+
+#[test]
+fn uninstall_keep_config_keeps_only_the_config() {
+    let t = applied();
+    let (code, _, err) = t.run(&["uninstall", "--keep-config"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read("aiwg.toml"), CONFIG);
+    assert!(!t.exists("aiwg.lock") && !t.exists(".aiwg/history") && !t.exists(".claude"));
+    assert_eq!(t.run(&["apply"]).0, 0, "the kept config deploys again");
+}
+
+#[test]
+fn read_only_commands_write_no_tracked_file() {
+    let t = crate::hook::committed();
+    for args in [
+        &["check"][..],
+        &["status"],
+        &["diff"],
+        &["plan"],
+        &["doctor"],
+        &["list"],
+        &["validate"],
+        &["check", "--staged"],
+        &["apply", "--dry-run"],
+        &["rollback", "--list"],
+    ] {
+        let (code, _, err) = t.run(args);
+        assert!(code < 2, "{args:?}: {err}");
+        assert_eq!(
+            crate::hook::git(&t, &["status", "--porcelain"]),
+            "",
+            "{args:?} changed a tracked file"
+        );
+    }
+}

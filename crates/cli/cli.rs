@@ -217,11 +217,15 @@ pub enum Command {
         scope: Option<ScopeArg>,
     },
 
-    /// Remove every file aiwg wrote (never one a user edited) and its lock
+    /// Remove every file aiwg wrote (never one a user edited), its lock, history, ignore
+    /// lines, hook block and `aiwg.toml`: nothing of aiwg is left
     Uninstall {
         /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Keep `aiwg.toml` (`aiwg apply` deploys it all again)
+        #[arg(long)]
+        keep_config: bool,
         /// Print what was done (or would be) as JSON
         #[arg(long)]
         json: bool,

@@ -505,6 +505,11 @@ impl Deployment {
         self.target.root()
     }
 
+    /// The System on the state root (the target root in project scope).
+    pub fn state_system(&self) -> &RealSystem {
+        self.state.as_ref().unwrap_or(&self.target)
+    }
+
     /// The folder aiwg keeps its state in (the target root in project scope), canonical.
     pub fn state_root(&self) -> &Path {
         self.state.as_ref().unwrap_or(&self.target).root()

@@ -125,24 +125,52 @@ pub fn run(ctx: &Context, command: &HookCommand) -> anyhow::Result<u8> {
             }
         }
         HookCommand::Uninstall => {
-            let Some(t) = text.filter(|t| t.contains(BEGIN)) else {
-                crate::printer::say!("no aiwg hook is installed in `{}`", shown.display());
-                return Ok(0);
-            };
-            let rest = replace_block(&t, "");
-            let only_shebang = rest
-                .lines()
-                .all(|l| l.trim().is_empty() || l.starts_with("#!"));
-            if only_shebang {
-                sys.remove_file(&name)?;
+            if remove_block(&sys, &name, current)? {
+                crate::printer::say!("removed the aiwg hook from `{}`", shown.display());
             } else {
-                let executable = current.is_some_and(|f| f.executable);
-                sys.write_atomic(&name, rest.as_bytes(), executable)?;
+                crate::printer::say!("no aiwg hook is installed in `{}`", shown.display());
             }
-            crate::printer::say!("removed the aiwg hook from `{}`", shown.display());
         }
     }
     Ok(0)
+}
+
+/// Takes aiwg's block out of the hook of the project at `root`, if it has one; true when it did.
+pub fn uninstall(root: &Path) -> anyhow::Result<bool> {
+    let dir = git::hooks_dir(root)?;
+    if !dir.is_dir() {
+        return Ok(false);
+    }
+    let sys = RealSystem::new(&dir)?;
+    let name = RelPath::new("pre-commit").expect("valid");
+    let current = sys.read(&name)?;
+    remove_block(&sys, &name, current)
+}
+
+/// Removes aiwg's block from the hook `name` (whose bytes are `current`), and the file when
+/// nothing but the shebang is left; false when there is no block.
+fn remove_block(
+    sys: &RealSystem,
+    name: &RelPath,
+    current: Option<aiwg_deploy::FileData>,
+) -> anyhow::Result<bool> {
+    let Some(file) = current else {
+        return Ok(false);
+    };
+    let text = String::from_utf8_lossy(&file.bytes).into_owned();
+    if !text.contains(BEGIN) {
+        return Ok(false);
+    }
+    let rest = replace_block(&text, "");
+    let only_shebang = rest
+        .lines()
+        .all(|l| l.trim().is_empty() || l.starts_with("#!"));
+    if only_shebang {
+        sys.remove_file(name)?;
+    } else {
+        sys.write_atomic(name, rest.as_bytes(), file.executable)?;
+    }
+    Ok(true)
 }
 
 fn is_shell(text: &str) -> bool {

@@ -198,9 +198,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         .into()),
         Command::Uninstall {
             dry_run,
+            keep_config,
             json,
             scope,
-        } => remove::uninstall(&ctx, remove::Run { dry_run, json }, scope),
+        } => remove::uninstall(&ctx, remove::Run { dry_run, json }, keep_config, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Doctor { target } => doctor::run(&ctx, &target),
     }

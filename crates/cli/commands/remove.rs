@@ -6,6 +6,7 @@ use std::io::Write as _;
 
 use aiwg_core::config::CONFIG_FILE;
 use aiwg_core::target::TargetState;
+use aiwg_core::RelPath;
 use aiwg_deploy::{diff, ApplyOptions, DeployError, Lock, Plan};
 use anyhow::Context as _;
 
@@ -163,22 +164,170 @@ pub fn remove_platform(
     Ok(code)
 }
 
-/// Runs `aiwg uninstall`.
-pub fn uninstall(ctx: &Context, how: Run, scope: Option<ScopeArg>) -> anyhow::Result<u8> {
+/// Runs `aiwg uninstall`: every file aiwg wrote goes (edited ones are kept, no longer
+/// managed), then everything else of aiwg: its history, check cache and process lock, the
+/// ignore lines it added, its block in the pre-commit hook, the state folder when empty, and
+/// `aiwg.toml` unless `keep_config`.
+pub fn uninstall(
+    ctx: &Context,
+    how: Run,
+    keep_config: bool,
+    scope: Option<ScopeArg>,
+) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
     let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope);
     let d = Deployment::open(&project, scope)?;
-    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
     let (plan, lock) = engine
         .plan(&TargetState::new())
         .map_err(pipeline::explain)?;
-    if lock.is_empty() {
-        crate::printer::say!("nothing to uninstall: aiwg manages no file here");
-        return Ok(0);
+    let code = if lock.is_empty() {
+        crate::printer::say!("aiwg manages no file here");
+        0
+    } else {
+        run_removal(ctx, &d, &plan, &lock, how, "uninstall")?
+    };
+    if code != 0 {
+        return Ok(code);
     }
-    run_removal(ctx, &d, &plan, &lock, how, "uninstall")
+    drop(guard);
+    let left = leave_nothing(&project, &d, keep_config, dry_run)?;
+    if !left.is_empty() {
+        let verb = if dry_run { "would remove" } else { "removed" };
+        crate::printer::say!("{verb} {}", left.join(", "));
+    }
+    Ok(0)
+}
+
+/// Removes what is left of aiwg once no file is managed (see [`uninstall`]); returns what it
+/// removed (or, `dry_run`, would remove), for the user.
+fn leave_nothing(
+    project: &Project,
+    d: &Deployment,
+    keep_config: bool,
+    dry_run: bool,
+) -> anyhow::Result<Vec<String>> {
+    use aiwg_deploy::System as _;
+    let state = d.state_system();
+    let layout = d.engine().layout;
+    let mut removed = Vec::new();
+    let shown = |rel: &RelPath| crate::project::display_relative(&rel.to_path(d.state_root()));
+    if state.metadata(&layout.history)?.is_some() {
+        removed.push(format!("`{}/`", shown(&layout.history).display()));
+        if !dry_run {
+            remove_tree(state, &layout.history)?;
+        }
+    }
+    for file in [&layout.check_cache, &layout.process_lock] {
+        if state.metadata(file)?.is_some() {
+            if file == &layout.check_cache {
+                removed.push(format!("`{}`", shown(file).display()));
+            }
+            if !dry_run {
+                // The process lock was released above: a command waiting on it finds the
+                // project gone, as it would a moment later.
+                state.remove_file(file)?;
+            }
+        }
+    }
+    if layout.ignore_history_in_git {
+        for file in [".git/info/exclude", ".gitignore"] {
+            let rel = RelPath::new(file).expect("valid");
+            let Some(current) = state.read(&rel)? else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&current.bytes);
+            let kept = without_ignore_lines(&text, &layout);
+            if kept == text {
+                continue;
+            }
+            removed.push(format!("aiwg's lines in `{file}`"));
+            if dry_run {
+                continue;
+            }
+            if kept.trim().is_empty() && file == ".gitignore" {
+                state.remove_file(&rel)?;
+            } else {
+                state.write_atomic(&rel, kept.as_bytes(), current.executable)?;
+            }
+        }
+        if let Ok(hooks) = crate::git::hooks_dir(&project.root) {
+            let hook = hooks.join("pre-commit");
+            let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(super::hook::BEGIN));
+            if ours {
+                removed.push(format!(
+                    "aiwg's block in `{}`",
+                    crate::project::display_relative(&hook).display()
+                ));
+                if !dry_run {
+                    super::hook::uninstall(&project.root)?;
+                }
+            }
+        }
+    }
+    if !keep_config && project.config_path().is_file() {
+        removed.push(format!(
+            "`{}`",
+            crate::project::display_relative(&project.config_path()).display()
+        ));
+        if !dry_run {
+            std::fs::remove_file(project.config_path())
+                .with_context(|| format!("cannot remove `{}`", project.config_path().display()))?;
+        }
+    }
+    if !dry_run {
+        // The state folder (`.aiwg/`, which may hold the user's own sources; `$AIWG_HOME` in
+        // user scope) only when empty.
+        match layout.history.parent() {
+            Some(parent) => {
+                state.remove_dir_if_empty(&parent)?;
+            }
+            None => {
+                let _ = std::fs::remove_dir(d.state_root());
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Deletes the folder `dir` of `sys` and everything in it.
+fn remove_tree(sys: &dyn aiwg_deploy::System, dir: &RelPath) -> anyhow::Result<()> {
+    use aiwg_deploy::system::EntryKind;
+    for name in sys.list(Some(dir))? {
+        let child = dir.join(&name)?;
+        match sys.metadata(&child)? {
+            Some((EntryKind::Dir, _)) => remove_tree(sys, &child)?,
+            Some(_) => sys.remove_file(&child)?,
+            None => {}
+        }
+    }
+    sys.remove_dir_if_empty(dir)?;
+    Ok(())
+}
+
+/// `text` without the ignore lines aiwg adds (each comment of its own and the pattern after
+/// it), everything else as it was.
+fn without_ignore_lines(text: &str, layout: &aiwg_deploy::Layout) -> String {
+    let patterns = [
+        format!("/{}/", layout.history),
+        format!("/{}", layout.check_cache),
+    ];
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_end();
+        let next = lines.get(i + 1).map(|l| l.trim_end());
+        if line.starts_with("# aiwg: ") && next.is_some_and(|n| patterns.iter().any(|p| p == n)) {
+            i += 2;
+            continue;
+        }
+        out.push_str(lines[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Prints (dry run) or applies a removal plan; edited files are kept and released.
@@ -254,7 +403,7 @@ fn run_removal(
         );
     }
     crate::printer::say!("{}", report.summary);
-    if report.generation.is_some() {
+    if report.generation.is_some() && command != "uninstall" {
         crate::printer::say!("hint: `aiwg rollback` puts the files back");
     }
     let generation = report.generation;
