@@ -216,7 +216,50 @@ fn lint_reports_structure_with_lines() {
 .aiwg/runbooks/thin.md:5: warning: runbook has no `## Verification` section
 .aiwg/runbooks/thin.md:5: warning: runbook has no `## Rollback` section
 .aiwg/runbooks/thin.md:5: warning: runbook has no `## Agent Rules` section
+.aiwg/runbooks/thin.md:5: warning: runbook has no `## Audit Trail` section
 .aiwg/runbooks/thin.md:13: warning: stage `Stage 1: Go` has no `**Gate**:` line
 "
+    );
+}
+
+#[test]
+fn render_takes_defaults_reports_unused_keys_and_quotes_shell_values() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/runbooks/restart.md",
+        &RUNBOOK
+            .replace(
+                "1. `systemctl restart {service_name}`",
+                "```sh\nfor h in {hosts}; do ssh \"$h\" systemctl restart {service_name}; done\n```\n\n1. `systemctl restart {service_name}`",
+            )
+            .replace("on {host}.", "on {host}, {batch|1} at a time."),
+    );
+    let (code, stdout, stderr) = t.run(&[
+        "runbook",
+        "render",
+        "restart",
+        "--set",
+        "service_name=billing",
+        "--set",
+        "host=web-1",
+        "--set",
+        "hosts=web-2; rm -rf /",
+        "--set",
+        "servce_name=typo",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("on web-1, 1 at a time."), "{stdout}");
+    assert!(
+        stdout
+            .contains("for h in 'web-2; rm -rf /'; do ssh \"$h\" systemctl restart billing; done"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: `servce_name` from `--set` is unused: it is not a placeholder of `.aiwg/runbooks/restart.md`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: `batch` has no value; it takes its default `1`"),
+        "{stderr}"
     );
 }

@@ -655,7 +655,7 @@ fn hook_install_and_uninstall() {
 }
 
 #[test]
-fn a_hand_edited_history_manifest_is_refused_with_a_way_out() {
+fn a_hand_edited_history_manifest_is_ignored_with_a_warning() {
     let t = project();
     t.run(&["apply"]);
     t.write(
@@ -664,13 +664,20 @@ fn a_hand_edited_history_manifest_is_refused_with_a_way_out() {
     );
     let (code, _, err) = t.run(&["rollback"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("is not a valid history manifest"), "{err}");
+    assert!(err.contains("there is nothing to roll back"), "{err}");
     assert!(
-        err.contains("hint: the generation was changed by hand"),
+        err.contains("warning: `.aiwg/history/1` is ignored, never rolled back"),
         "{err}"
     );
     assert!(
         t.exists(".claude/agents/reviewer.md"),
         "nothing was rolled back"
     );
+    // It never blocks an apply either.
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code\n---\nv2\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
 }

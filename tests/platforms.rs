@@ -46,13 +46,87 @@ fn json_has_support_and_paths_per_kind_and_scope() {
     let command = kinds.iter().find(|k| k["kind"] == "command").unwrap();
     assert_eq!(
         command["project"],
-        serde_json::json!({"support": "fallback", "as": "skill", "path": ".agents/skills/{name}/"})
+        serde_json::json!({"support": "fallback", "as": "skill", "path": ".agents/skills/{name}/",
+            "reads": [".agents/skills"], "also_sees": ["AGENTS.md"]})
     );
     let agent = kinds.iter().find(|k| k["kind"] == "agent").unwrap();
     assert_eq!(agent["user"]["path"], ".codex/agents/{name}.toml");
     let behavior = kinds.iter().find(|k| k["kind"] == "behavior").unwrap();
     assert_eq!(
         behavior["project"],
-        serde_json::json!({"support": "unsupported"})
+        serde_json::json!({"support": "native", "path": ".codex/hooks.json", "reads": [".codex/hooks.json"]})
     );
+    let cursor = platforms.iter().find(|p| p["id"] == "cursor").unwrap();
+    assert_eq!(
+        cursor["kinds"][4]["project"],
+        serde_json::json!({"support": "unsupported", "why": "Cursor has no hooks aiwg can write", "reads": []})
+    );
+    // The reader set of every kind is in the JSON: Copilot reads Claude Code's skills folder.
+    let copilot = platforms.iter().find(|p| p["id"] == "copilot").unwrap();
+    let skill = copilot["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "skill")
+        .unwrap();
+    assert_eq!(
+        skill["project"]["reads"],
+        serde_json::json!([".github/skills", ".claude/skills", ".agents/skills"])
+    );
+}
+
+/// Where the reader-set planner moves output (Copilot reads Claude Code's agents and rules, so
+/// adding Claude Code moves Copilot's copies there), `aiwg apply` deletes the stale copies and
+/// keeps the ones the user edited.
+#[test]
+fn apply_moves_output_that_a_reader_set_now_serves_elsewhere() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/a.md",
+        "---\nname: a\ndescription: d\n---\nA.\n",
+    )
+    .write(".aiwg/rules/r.md", "---\ndescription: r\n---\nR.\n")
+    .write(".aiwg/rules/s.md", "---\ndescription: s\n---\nS.\n")
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"copilot\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".github/agents/a.agent.md"));
+    assert!(t.exists(".github/instructions/r.instructions.md"));
+    t.write(".github/instructions/s.instructions.md", "my own edit\n");
+
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"copilot\"]\n",
+    );
+    // The edited stale copy is a conflict: nothing is written until the user decides.
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("`.github/instructions/s.instructions.md`: no longer wanted, but edited"),
+        "{err}"
+    );
+    assert!(!t.exists(".claude/agents/a.md"));
+    let (code, _, err) = t.run(&["apply", "--force", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(".claude/agents/a.md").contains("A."));
+    assert!(t.read(".claude/rules/r.md").contains("R."));
+    assert!(!t.exists(".github/agents/a.agent.md"), "stale copy deleted");
+    assert!(!t.exists(".github/instructions/r.instructions.md"));
+    assert_eq!(
+        t.read(".github/instructions/s.instructions.md"),
+        "my own edit\n"
+    );
+    assert!(
+        err.contains("kept `.github/instructions/s.instructions.md`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("GitHub Copilot reads the copies in `.claude/agents/{name}.md`"),
+        "{err}"
+    );
+    let (code, out, _) = t.run(&["check"]);
+    assert_eq!((code, out.as_str()), (0, ""));
 }

@@ -126,7 +126,10 @@ fn an_apply_that_changes_nothing_says_so_in_one_line_not_one_per_notice() {
     }
     let (code, _, again) = t.run(&["apply"]);
     assert_eq!(code, 0, "{again}");
-    assert_eq!(again, "0 created, 0 updated, 0 deleted, 242 unchanged\n");
+    assert!(
+        again.starts_with("0 created, 0 updated, 0 deleted, ") && again.lines().count() == 1,
+        "{again}"
+    );
     // `aiwg status` counts them and `aiwg status --notes` lists them.
     let (_, _, status) = t.run(&["status"]);
     assert!(

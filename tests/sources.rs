@@ -42,6 +42,7 @@ tests/fixtures/mixed/rules/latin1.md:5: error: file is not UTF-8
 tests/fixtures/mixed/runbooks/deploy.md:6: warning: runbook has no `## Prerequisites` section
 tests/fixtures/mixed/runbooks/deploy.md:6: warning: runbook has no `## Verification` section
 tests/fixtures/mixed/runbooks/deploy.md:6: warning: runbook has no `## Agent Rules` section
+tests/fixtures/mixed/runbooks/deploy.md:6: warning: runbook has no `## Audit Trail` section
 tests/fixtures/mixed/runbooks/deploy.md:6: note: placeholders: {service_name}, {target_version}, {host}
 tests/fixtures/mixed/runbooks/deploy.md:20: warning: stage `Stage 2: Restart` has no `**Gate**:` line
 tests/fixtures/mixed/runbooks/deploy.md:24: warning: `## Rollback` has no `**Trigger**:` line saying when to roll back
@@ -55,7 +56,7 @@ tests/fixtures/mixed/skills/report/SKILL.md:9: warning: names `templates/chart.m
     assert_eq!(stdout, expect);
     assert_eq!(
         stderr,
-        "validated 1 source, 11 artifacts: 9 errors, 6 warnings\n"
+        "validated 1 source, 11 artifacts: 9 errors, 7 warnings\n"
     );
     assert_eq!(code, 2);
 }

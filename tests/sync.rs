@@ -53,7 +53,7 @@ fn platforms_filters_a_run_and_never_deletes_the_other_platforms_files() {
     assert!(t.read(".codex/agents/reviewer.toml").contains("twice"));
     // The others are untouched (outdated, not gone), and a full check says so.
     assert!(t.read(".claude/agents/reviewer.md").contains("carefully"));
-    assert!(t.exists(".cursor/agents/reviewer.md") && t.exists("CLAUDE.md"));
+    assert!(t.exists(".cursor/agents/reviewer.md") && t.exists(".claude/rules/testing.md"));
     assert_eq!(t.run(&["check", "--platforms", "codex"]).0, 0);
     insta::assert_snapshot!(t.snap(&["check"]), @"
     exit 1
@@ -120,7 +120,7 @@ fn remove_platform_edits_the_config_and_deletes_only_what_that_platform_read() {
     exit 0
     --- stdout
     --- stderr
-    0 created, 0 updated, 3 deleted, 0 unchanged
+    0 created, 0 updated, 2 deleted, 0 unchanged
     hint: `aiwg rollback` puts the files back
     removed `cursor` from `platforms` in `aiwg.toml`
     ");

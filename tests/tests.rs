@@ -8,23 +8,29 @@
 //! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
 //! - `json_output`: every `--json` document parsed; `diff --stat`/`--name-only`; `rollback --to`.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
+//! - `stream`: the stream-deploy scripts: the quality gate on recorded captures, the test stream.
+//! - `guards`: the secret and destructive-command guards against their labelled corpora.
 //! - `support`: the `Test` builder (temp project, `HOME` and `AIWG_HOME` redirected).
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `sync`: `--platforms` as a filter, `remove --platform`, `-C`, runs without `aiwg.toml`.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
 mod check_cache;
 mod ci_examples;
 mod deploy;
 mod doctor;
+mod guards;
 mod hook;
+mod hostile;
 mod json_output;
 mod platforms;
 mod qa;
 mod shared_files;
 mod sources;
+mod stream;
 mod support;
 mod sync;
 mod use_cmd;

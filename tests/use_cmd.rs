@@ -211,10 +211,12 @@ fn the_first_use_says_what_it_wrote_per_platform_in_a_few_lines() {
     --- stdout
     --- stderr
     found files of agents-md, claude-code: deploying to them
+    hook: installs `destructive-guard` from `sdlc` (runs `scripts/destructive-guard.sh` on PreToolUse): .claude/hooks/destructive-guard/README.md, .claude/hooks/destructive-guard/scripts/destructive-guard.sh, .claude/settings.json
+    hook: installs `secret-guard` from `sdlc` (runs `scripts/secret-guard.sh` on PreToolUse): .claude/hooks/secret-guard/README.md, .claude/hooks/secret-guard/scripts/secret-guard.sh, .claude/settings.json
       agents-md       1 file   AGENTS.md
-      claude-code    39 files  .claude/, CLAUDE.md
-    38 created, 2 updated, 0 deleted, 0 unchanged
-    note: 8 notes on how the platforms take this content (`aiwg status --notes` lists them)
+      claude-code    41 files  .claude/
+    41 created, 1 updated, 0 deleted, 0 unchanged
+    note: 1 warning and 7 notes on how the platforms take this content (`aiwg status --notes` lists them)
     created `aiwg.toml`
     ");
     // `-q` says nothing when all went well; `-v` adds every note.

@@ -25,9 +25,27 @@ pub struct Cli {
     /// Also print every note and warning on how the platforms take the content
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// One-run consent for what a project's own `aiwg.toml` cannot ask for by itself
+/// (`aiwg trust` records it instead; SECURITY.md).
+#[derive(Debug, Clone, Copy, Default, Args)]
+#[command(next_help_heading = "Consent (for this run only)")]
+pub struct ConsentArgs {
+    /// Install or change the hooks (behaviors) of the project's own sources
+    #[arg(long, global = true)]
+    pub allow_hooks: bool,
+    /// Honour `scope = "user"` from `aiwg.toml` (deploy into the home folder)
+    #[arg(long, global = true)]
+    pub allow_user_scope: bool,
+    /// Allow everything the project asks for: hooks, user scope, sources outside it
+    #[arg(long, global = true)]
+    pub trust: bool,
 }
 
 /// `--color`.
@@ -266,6 +284,17 @@ pub enum Command {
     Hook {
         #[command(subcommand)]
         command: HookCommand,
+    },
+
+    /// Show what this project asks for that needs consent (hooks, user scope, sources outside
+    /// it), and allow it until it changes
+    Trust {
+        /// Only show what is asked and what is allowed; record nothing
+        #[arg(long, conflicts_with = "revoke")]
+        show: bool,
+        /// Take back everything allowed for this project
+        #[arg(long)]
+        revoke: bool,
     },
 
     /// Print shell completions

@@ -16,11 +16,13 @@ mod pipeline;
 mod printer;
 mod project;
 mod style;
+mod trust;
 mod width;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use aiwg_core::escape::escape_lines;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
@@ -33,17 +35,21 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = std::io::stderr().lock();
+            // Messages name files and artifacts from the repository: terminal controls in
+            // them are escaped (their own line breaks stay).
+            let message = format!("{err:#}");
             let _ = writeln!(
                 stderr,
-                "{} {err:#}",
-                style::paint(color, style::ERROR, "error:")
+                "{} {}",
+                style::paint(color, style::ERROR, "error:"),
+                escape_lines(&message)
             );
             if let Some(user) = err
                 .chain()
                 .find_map(|e| e.downcast_ref::<commands::UserError>())
             {
                 let hint = style::paint(color, style::HINT, "hint:");
-                let _ = writeln!(stderr, "\n{hint} {}", user.hint);
+                let _ = writeln!(stderr, "\n{hint} {}", escape_lines(&user.hint));
             }
             ExitCode::from(2)
         }

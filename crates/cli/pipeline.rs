@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aiwg_core::config::CONFIG_FILE;
+use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
+use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, Plan, RealSystem};
 use aiwg_platforms::{
     render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
@@ -19,6 +21,7 @@ use crate::commands::UserError;
 use crate::detect;
 use crate::printer::{self, Verbosity};
 use crate::project::{self, Project};
+use crate::trust;
 
 /// How often a waiting command looks at the process lock again.
 pub const LOCK_POLL: Duration = Duration::from_millis(50);
@@ -31,14 +34,21 @@ pub fn lock_wait() -> Duration {
         .map_or(Duration::from_secs(10), Duration::from_millis)
 }
 
-/// The scope: `--scope`, else `aiwg.toml`, else project.
-pub fn scope(project: &Project, arg: Option<ScopeArg>) -> Scope {
-    match arg {
+/// The scope: `--scope`, else `aiwg.toml`, else project. `scope = "user"` from the file
+/// needs consent (`trust`): a cloned repository must not widen to the home folder by itself.
+pub fn scope(project: &Project, arg: Option<ScopeArg>) -> anyhow::Result<Scope> {
+    Ok(match arg {
         Some(ScopeArg::Project) => Scope::Project,
         Some(ScopeArg::User) => Scope::User,
         None if project.user_scope => Scope::User,
-        None => project.config.as_ref().map_or(Scope::Project, |c| c.scope),
-    }
+        None => {
+            trust::require(
+                project,
+                trust::user_scope_item(project).into_iter().collect(),
+            )?;
+            project.config.as_ref().map_or(Scope::Project, |c| c.scope)
+        }
+    })
 }
 
 /// Which platforms a run renders, and which of them it looks at.
@@ -201,6 +211,8 @@ pub struct ReadFolder {
 /// [`load_model`], also telling what it read of each folder source (bundled ones are in the
 /// binary): the check cache compares it with what it records.
 pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
+    // Nothing outside the project is read without consent.
+    trust::require(project, trust::outside_sources(project))?;
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
@@ -280,7 +292,7 @@ pub fn render_model(
         }
     }
     let options = RenderOptions { model_overrides };
-    render(model, platforms, scope, &options).map_err(|e| {
+    let rendered = render(model, platforms, scope, &options).map_err(|e| {
         let hint = match &e {
             RenderError::Clash(_) => {
                 "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
@@ -288,8 +300,57 @@ pub fn render_model(
             RenderError::BadPath { .. } => "rename the artifact",
             RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
         };
-        UserError::new(e.to_string(), hint).into()
-    })
+        anyhow::Error::from(UserError::new(e.to_string(), hint))
+    })?;
+    check_target_caps(&rendered.target)?;
+    Ok(rendered)
+}
+
+/// The largest file aiwg writes (an asset is at most 10 MiB; a rendered file is its
+/// artifact's text with a few lines around it).
+pub const MAX_TARGET_FILE_BYTES: u64 = 16 << 20;
+/// The most bytes one deployment writes, every platform's copy counted.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 256 << 20;
+
+/// Refuses a target state with a file over [`MAX_TARGET_FILE_BYTES`] or more than
+/// [`MAX_DEPLOYMENT_BYTES`] in all, before anything is planned or written.
+pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
+    use aiwg_core::target::Desired;
+    let mut total = 0u64;
+    for entry in target.entries() {
+        let size = match &entry.desired {
+            Desired::File { bytes, .. } => bytes.len() as u64,
+            Desired::Section { text, .. } => text.len() as u64,
+            Desired::Merge { entries, .. } => entries
+                .iter()
+                .map(|e| e.value.to_string().len() as u64)
+                .sum(),
+        };
+        if size > MAX_TARGET_FILE_BYTES {
+            return Err(UserError::new(
+                format!(
+                    "`{}` would be {size} bytes (wanted by {}); the cap for one file is {} MiB",
+                    escape(entry.path.as_str()),
+                    escape(&entry.origin.to_string()),
+                    MAX_TARGET_FILE_BYTES >> 20
+                ),
+                "make the artifact smaller, or leave the platform out (`--platforms`)",
+            )
+            .into());
+        }
+        total += size;
+    }
+    if total > MAX_DEPLOYMENT_BYTES {
+        return Err(UserError::new(
+            format!(
+                "the platforms would get {total} bytes in all; the cap for one deployment is {} MiB",
+                MAX_DEPLOYMENT_BYTES >> 20
+            ),
+            "deploy to fewer platforms (`--platforms`), or keep large files outside the sources",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right
@@ -321,13 +382,17 @@ pub fn print_notices(notices: &[Notice]) {
             .collect();
         if !notes.is_empty() {
             let platform = &platform_notices[0].platform;
-            let _ = writeln!(stderr, "note: {platform}: {}", notes.join("; "));
+            let _ = writeln!(
+                stderr,
+                "note: {platform}: {}",
+                escape_lines(&notes.join("; "))
+            );
         }
         for n in platform_notices
             .iter()
             .filter(|n| n.level == NoticeLevel::Warning)
         {
-            let _ = writeln!(stderr, "warning: {n}");
+            let _ = writeln!(stderr, "warning: {}", escape_lines(&n.to_string()));
         }
     }
 }
@@ -435,6 +500,8 @@ pub fn prepare(project: &Project, target: &TargetArgs) -> anyhow::Result<Prepare
 pub struct ReadInputs {
     pub platforms: Vec<&'static PlatformSpec>,
     pub folders: Vec<ReadFolder>,
+    /// The model's behaviors (executable hooks), for consent and the `hook:` lines.
+    pub hooks: Vec<trust::Hook>,
 }
 
 /// [`prepare`], also returning the platforms it resolved and what it read of each folder
@@ -443,10 +510,11 @@ pub fn prepare_read(
     project: &Project,
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
-    let scope = scope(project, target.scope);
+    let scope = scope(project, target.scope)?;
     require_sources(project)?;
     let Selection { platforms, only } = select(project, scope, &target.platforms)?;
     let (model, folders) = load_model_read(project)?;
+    let hooks = trust::hooks(project, &model);
     let mut rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
     if let Some(only) = &only {
@@ -458,7 +526,12 @@ pub fn prepare_read(
         deployment,
         only,
     };
-    Ok((prepared, ReadInputs { platforms, folders }))
+    let read = ReadInputs {
+        platforms,
+        folders,
+        hooks,
+    };
+    Ok((prepared, read))
 }
 
 /// The folders one scope deploys into, and the Systems on them.
@@ -471,6 +544,9 @@ pub struct Deployment {
     target: RealSystem,
     /// `None`: the state lives in the target root (project scope).
     state: Option<RealSystem>,
+    /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
+    /// project, so a cloned repository cannot bring history that verifies).
+    keys: RealSystem,
 }
 
 impl Deployment {
@@ -479,10 +555,24 @@ impl Deployment {
     /// `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
+        let home = || {
+            dirs::home_dir().ok_or_else(|| {
+                UserError::new(
+                    "cannot find the home folder",
+                    "set `HOME` (or `AIWG_HOME`, where aiwg keeps its own state)",
+                )
+            })
+        };
+        let aiwg_home = match trust::aiwg_home() {
+            Some(dir) => dir,
+            None => home()?.join(".aiwg"),
+        };
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
-            Scope::User => (project::home_dir()?, Some(project::aiwg_home()?)),
+            Scope::User => (home()?, Some(aiwg_home.clone())),
         };
+        let keys = RealSystem::new(&aiwg_home)
+            .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
         let target =
             RealSystem::new(&root).with_context(|| format!("cannot use `{}`", root.display()))?;
         let state = match state {
@@ -497,6 +587,7 @@ impl Deployment {
             keep,
             target,
             state,
+            keys,
         })
     }
 
@@ -535,22 +626,49 @@ impl Deployment {
 
     /// The engine on this deployment's Systems.
     pub fn engine(&self) -> Engine<'_> {
-        match &self.state {
+        let engine = match &self.state {
             None => Engine::shared(&self.target, Layout::project()),
             Some(state) => Engine::split(&self.target, state, Layout::user()),
+        };
+        engine.with_keys(KeySource::file(&self.keys))
+    }
+
+    /// Warns (stderr) about each history folder that is not this machine's and is ignored.
+    pub fn warn_ignored_history(&self) {
+        let Ok(listing) = aiwg_deploy::history::list(&self.engine()) else {
+            return;
+        };
+        let mut stderr = std::io::stderr().lock();
+        for ignored in &listing.ignored {
+            let _ = writeln!(
+                stderr,
+                "warning: `{}` is ignored, never rolled back: {}",
+                self.display_state(&ignored.folder),
+                ignored.reason
+            );
+        }
+    }
+
+    /// A path of aiwg's state (relative to the state root) as the user should read it.
+    pub fn display_state(&self, path: &RelPath) -> String {
+        match &self.state {
+            None => self.display(path),
+            Some(state) => path.to_path(state.root()).display().to_string(),
         }
     }
 
     /// `path` (relative to the root) as the user should read it: relative to the current
     /// folder when it lies below it; in user scope, `~/...` otherwise.
+    /// Terminal controls in it are escaped: a path can come from the repository.
     pub fn display(&self, path: &RelPath) -> String {
-        match self.scope {
+        let shown = match self.scope {
             Scope::Project => display_under(&self.root, path),
             Scope::User => {
                 let cwd = std::env::current_dir().ok();
                 display_in_home(&self.root, cwd.as_deref(), path)
             }
-        }
+        };
+        escape(&shown).into_owned()
     }
 
     /// The target path named by `arg` (relative to `cwd`), if it lies under the root.
@@ -600,7 +718,10 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         }
         let origin = item
             .origin()
-            .map(|o| format!(" (wanted by `{}` from `{}`)", o.artifact, o.source))
+            .map(|o| {
+                let (artifact, source) = (escape(&o.artifact), escape(&o.source));
+                format!(" (wanted by `{artifact}` from `{source}`)")
+            })
             .unwrap_or_default();
         let _ = writeln!(
             stderr,
@@ -647,6 +768,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::Lock(aiwg_deploy::lock::LockError::Newer { .. }) => {
             "this project was deployed by a newer aiwg: upgrade aiwg"
         }
+        DeployError::Lock(aiwg_deploy::lock::LockError::Reserved { .. }) => {
+            "aiwg never wrote there, so someone edited the lock by hand (a cloned repository is a stranger's input): delete that `[[file]]` entry from `aiwg.lock`, then run the command again"
+        }
         DeployError::Lock(_) => {
             "restore it (`git checkout aiwg.lock`); deleting it makes aiwg treat every file it wrote as someone else's"
         }
@@ -657,7 +781,10 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
         DeployError::History { .. } => {
-            "the generation was changed by hand: roll back to another one (`aiwg rollback --list`), or move that generation's folder out of `.aiwg/history/`"
+            "that generation cannot be restored: `aiwg rollback --list` shows the ones that can (it lists damaged and foreign folders as ignored), and `--to N` picks one"
+        }
+        DeployError::HistoryKey(_) => {
+            "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
         }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.
@@ -685,6 +812,36 @@ mod tests {
         check(None, "~/.claude/agents/a.md");
         check(Some("/h"), ".claude/agents/a.md");
         check(Some("/h/.claude"), "agents/a.md");
+    }
+
+    #[test]
+    fn target_caps_refuse_one_big_file_and_a_big_total() {
+        use aiwg_core::target::{Desired, Origin, TargetEntry};
+        let file = |path: &str, size: usize| TargetEntry {
+            path: RelPath::new(path).unwrap(),
+            desired: Desired::File {
+                bytes: vec![b'x'; size],
+                executable: false,
+            },
+            origin: Origin {
+                source: ".aiwg".into(),
+                artifact: "skill:s".into(),
+                platforms: vec!["claude-code".into()],
+            },
+        };
+        let mut one = TargetState::new();
+        one.insert(file("a/big.bin", (16 << 20) + 1)).unwrap();
+        let e = printed(&check_target_caps(&one).unwrap_err());
+        assert!(e.contains("`a/big.bin`") && e.contains("skill:s"), "{e}");
+        let mut many = TargetState::new();
+        for i in 0..17 {
+            many.insert(file(&format!("d/{i}.bin"), 16 << 20)).unwrap();
+        }
+        let e = printed(&check_target_caps(&many).unwrap_err());
+        assert!(e.contains("256 MiB"), "{e}");
+        let mut fine = TargetState::new();
+        fine.insert(file("ok.bin", 16 << 20)).unwrap();
+        assert!(check_target_caps(&fine).is_ok());
     }
 
     /// The whole message as `main` prints it (`{:#}`: the error and its causes).

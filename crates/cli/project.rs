@@ -103,9 +103,9 @@ pub fn home_dir() -> anyhow::Result<PathBuf> {
 
 /// Where user scope keeps its configuration, lock and history: `$AIWG_HOME`, default `~/.aiwg`.
 pub fn aiwg_home() -> anyhow::Result<PathBuf> {
-    match std::env::var_os("AIWG_HOME") {
-        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
-        _ => Ok(home_dir()?.join(".aiwg")),
+    match crate::trust::aiwg_home() {
+        Some(dir) => Ok(dir),
+        None => Ok(home_dir()?.join(".aiwg")),
     }
 }
 
@@ -239,6 +239,9 @@ pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<Read
         )
         .into());
     }
+    // Nothing outside the project is read without consent (a folder given on the command
+    // line, above, is consent).
+    crate::trust::require(&project, crate::trust::outside_sources(&project))?;
     project
         .source_specs()
         .iter()

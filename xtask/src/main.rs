@@ -1,7 +1,9 @@
 //! `cargo xtask`: project chores — `ci` (what `.ci/run` runs), `bench` (check speed), `docs` (regenerates the
-//! platform table in README.md from `platforms/`).
+//! platform table and the verified-with table in README.md), `interop` (real clients against
+//! aiwg's output; `interop-inner` is its process inside the network namespace).
 
 mod bench;
+mod interop;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +25,13 @@ fn main() -> anyhow::Result<()> {
                 .context("xtask lives in the workspace")?,
         ),
         "docs" => docs(),
-        _ => bail!("usage: cargo xtask <ci|bench|docs>"),
+        "interop" => interop::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "interop-inner" => interop::run::inner(Path::new(
+            &std::env::args()
+                .nth(2)
+                .context("interop-inner needs a spec file")?,
+        )),
+        _ => bail!("usage: cargo xtask <ci|bench|docs|interop>"),
     }
 }
 
@@ -61,7 +69,8 @@ fn docs() -> anyhow::Result<()> {
             .with_context(|| format!("cannot write `{}`", path.display()))?;
         eprintln!("README.md: platform table regenerated");
     }
-    Ok(())
+    let results = interop::readme::Results::load(&root().join(interop::readme::RESULTS))?;
+    interop::readme::write_readme(&root(), &results)
 }
 
 /// The generated text between the markers.

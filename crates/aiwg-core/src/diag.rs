@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::escape::escape;
+
 /// How bad a [`Diagnostic`] is: errors fail `aiwg validate` (exit 2), warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -14,7 +16,7 @@ pub enum Severity {
 }
 
 /// One problem found while loading or validating a source, or while rendering for a platform.
-/// Displayed as `path:line: error: message`.
+/// Displayed as `path:line: error: message`, with terminal controls escaped.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     /// The file, as the user named it (source root joined with the relative path).
@@ -71,13 +73,14 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{}", self.path.display())?;
+        // Printed for a person: names and messages from a source are escaped (`escape`).
+        write!(f, "{}", escape(&self.path.display().to_string()))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        write!(f, ": {level}: {}", self.message)?;
+        write!(f, ": {level}: {}", escape(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", escape(hint))?;
         }
         Ok(())
     }

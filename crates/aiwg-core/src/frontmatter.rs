@@ -1,12 +1,18 @@
 //! Splits a Markdown file into YAML frontmatter and body, parses the YAML into
 //! JSON-shaped values (keys kept in file order), and quotes strings for YAML output
 //! ([`yaml_scalar`]) so that this parser reads them back unchanged.
+//!
+//! Cost is bounded on any input: aliases (`*a`) are refused before anything is built, since
+//! the YAML library copies a node per alias (a few hundred bytes of nested aliases expand to
+//! gigabytes), and nesting deeper than [`MAX_YAML_DEPTH`] is refused before the recursive
+//! conversion could exhaust the stack.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;
 
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::model::Frontmatter;
@@ -72,9 +78,51 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontmatterError> {
     })
 }
 
+/// How deeply lists and maps may nest in frontmatter (real frontmatter uses two or three).
+pub const MAX_YAML_DEPTH: usize = 32;
+
+/// Walks the event stream of `yaml` without building anything and refuses what could make
+/// building it unbounded: an alias, or nesting deeper than [`MAX_YAML_DEPTH`]. Scanner errors
+/// are reported here too, with their line.
+fn check_bounded(yaml: &str, first_line: u32) -> Result<(), FrontmatterError> {
+    let at = |line: usize| first_line + line.saturating_sub(1) as u32;
+    let mut parser = Parser::new_from_str(yaml);
+    let mut depth = 0usize;
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| FrontmatterError {
+            line: at(e.marker().line()),
+            message: format!("invalid YAML: {}", e.info()),
+        })?;
+        match event {
+            Event::StreamEnd => return Ok(()),
+            Event::Alias(_) => return Err(FrontmatterError {
+                line: at(mark.line()),
+                message:
+                    "YAML aliases (`*name`) are not accepted in frontmatter; write the value out"
+                        .into(),
+            }),
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_YAML_DEPTH {
+                    return Err(FrontmatterError {
+                        line: at(mark.line()),
+                        message: format!(
+                            "frontmatter nests lists and maps more than {MAX_YAML_DEPTH} deep"
+                        ),
+                    });
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+}
+
 /// Parses the YAML of a frontmatter block that starts at `first_line` of its file.
-/// An empty block is an empty map; anything but a mapping at the top is an error.
+/// An empty block is an empty map; anything but a mapping at the top is an error, and so are
+/// aliases and deep nesting (see the module comment).
 pub fn parse(yaml: &str, first_line: u32) -> Result<Frontmatter, FrontmatterError> {
+    check_bounded(yaml, first_line)?;
     let docs = YamlLoader::load_from_str(yaml).map_err(|e| FrontmatterError {
         line: first_line + e.marker().line().saturating_sub(1) as u32,
         message: format!("invalid YAML: {}", e.info()),
@@ -337,5 +385,115 @@ mod tests {
             let key: String = (0..rng.next() % 4 + 1).map(|_| rng.pick(&pieces)).collect();
             roundtrip(&key, &s);
         }
+    }
+
+    /// The nested-alias document of the hostile-repository review (R5): nine lists of nine
+    /// aliases to the previous one, `depth` levels.
+    fn alias_bomb(depth: usize) -> String {
+        let mut lines = vec![format!("a: &a [{}]", ["\"lol\""; 9].join(","))];
+        for i in 1..depth {
+            let (this, prev) = ((b'a' + i as u8) as char, (b'a' + i as u8 - 1) as char);
+            lines.push(format!(
+                "{this}: &{this} [{}]",
+                vec![format!("*{prev}"); 9].join(",")
+            ));
+        }
+        format!("description: bomb\n{}\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn aliases_are_refused_with_their_line_before_anything_expands() {
+        for depth in [2, 10, 16] {
+            let yaml = alias_bomb(depth);
+            let started = std::time::Instant::now();
+            let e = parse(&yaml, 2).unwrap_err();
+            assert_eq!(e.line, 4, "{e:?}");
+            assert!(e.message.contains("aliases"), "{e:?}");
+            // Not a speed claim: an expanding parser takes minutes and gigabytes here.
+            assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+        }
+        // An anchor alone expands nothing and stays accepted.
+        assert!(parse("description: &d text\n", 2).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_in_block_and_flow_style() {
+        let block = format!("k:\n{}x\n", "- ".repeat(10_000));
+        let e = parse(&block, 2).unwrap_err();
+        assert!(e.message.contains("deep"), "{e:?}");
+        let flow = format!("k: {}{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(parse(&flow, 2).is_err());
+        let ok = format!(
+            "k: {}{}\n",
+            "[".repeat(MAX_YAML_DEPTH - 1),
+            "]".repeat(MAX_YAML_DEPTH - 1)
+        );
+        assert!(parse(&ok, 2).is_ok());
+    }
+
+    /// Bounded property test: random frontmatter built from YAML's awkward pieces never
+    /// panics, and what it parses into is at most a small multiple of its size (no input
+    /// expands: memory per input is linear), each input in well under a second.
+    #[test]
+    fn random_yaml_is_bounded_in_time_and_size() {
+        use crate::test_rng::Rng;
+        let pieces = [
+            "a",
+            "k: ",
+            "- ",
+            "  ",
+            "\n",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            ": ",
+            "&x ",
+            "*x",
+            "&y ",
+            "*y",
+            "!!str ",
+            "!t ",
+            "|\n",
+            ">-\n",
+            "\"",
+            "'",
+            "\\",
+            "#",
+            "---\n",
+            "...\n",
+            "? ",
+            "%YAML 1.2\n",
+            "<<: ",
+            "\t",
+            "é",
+            "\u{feff}",
+            "\u{0}",
+            "0x1",
+            "~",
+            "null",
+        ];
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        let started = std::time::Instant::now();
+        let mut slowest = std::time::Duration::ZERO;
+        for _ in 0..20_000 {
+            let yaml: String = (0..rng.below(40)).map(|_| rng.pick(&pieces)).collect();
+            let one = std::time::Instant::now();
+            if let Ok(fm) = parse(&yaml, 2) {
+                let out = serde_json::to_string(&fm.entries).unwrap();
+                assert!(
+                    out.len() <= 16 * yaml.len() + 64,
+                    "{yaml:?} -> {} bytes",
+                    out.len()
+                );
+            }
+            slowest = slowest.max(one.elapsed());
+        }
+        assert!(slowest.as_millis() < 1000, "slowest input {slowest:?}");
+        eprintln!(
+            "20000 random frontmatters in {:?}, slowest {slowest:?}",
+            started.elapsed()
+        );
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`rel_path`]: `RelPath`, a relative path that cannot escape its root.
 //! - [`diag`]: diagnostics with path, line, severity and hint.
+//! - [`escape`]: escaping terminal controls and bidi overrides in text printed for a person.
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
 //! - [`source`]: reading a source folder and loading its artifacts.
@@ -16,6 +17,7 @@
 
 pub mod config;
 pub mod diag;
+pub mod escape;
 pub mod frontmatter;
 pub mod model;
 pub mod par;

@@ -4,7 +4,10 @@
 //!
 //! A placeholder is `{name}` with `name` matching `[a-z][a-z0-9_]*`, not preceded by `$` or
 //! `{` and not followed by `}`, so shell `${VAR}`, templating `{{args}}` and JSON are left
-//! alone. Placeholders inside fenced code blocks count; headings and gates inside them do not.
+//! alone. `{name|default}` is optional: without a value it renders as `default` (which may
+//! be empty), and the default then applies to every use of the name. Placeholders inside
+//! fenced code blocks count; headings and gates inside them do not, and values rendered into
+//! a shell code block are quoted for the shell where they would change its meaning.
 //! A leading YAML frontmatter block is skipped by [`parse`] and kept as is by [`render`].
 
 use std::collections::BTreeMap;
@@ -13,13 +16,14 @@ use crate::frontmatter;
 use crate::Severity;
 
 /// The `##` sections every runbook should have, in the usual order.
-pub const REQUIRED_SECTIONS: [&str; 6] = [
+pub const REQUIRED_SECTIONS: [&str; 7] = [
     "Purpose",
     "Prerequisites",
     "Procedure",
     "Verification",
     "Rollback",
     "Agent Rules",
+    "Audit Trail",
 ];
 
 /// A runbook's structure, with 1-based file lines.
@@ -39,6 +43,10 @@ pub struct Runbook {
     pub placeholders: Vec<Placeholder>,
     /// Brace groups that look meant as placeholders but are not valid ones (`{Service Name}`).
     pub near_misses: Vec<NearMiss>,
+    /// Lines of `**Gate**:` lines in the Procedure that say nothing (the evidence is missing).
+    pub empty_gates: Vec<u32>,
+    /// The line of a code fence that is never closed, if any.
+    pub unclosed_fence: Option<u32>,
 }
 
 /// A heading and its line.
@@ -90,6 +98,9 @@ pub struct Placeholder {
     pub name: String,
     /// Every file line it appears on, ascending, each once.
     pub lines: Vec<u32>,
+    /// The default of `{name|default}`, from its first use that has one; `None` when the
+    /// placeholder is required.
+    pub default: Option<String>,
 }
 
 /// A `{...}` that is probably meant as a placeholder but does not follow the syntax.
@@ -151,22 +162,19 @@ pub fn parse(text: &str) -> Runbook {
 pub fn parse_body(body: &str, first_line: u32) -> Runbook {
     let mut rb = Runbook::default();
     let mut fence: Option<(char, usize)> = None;
+    let mut fence_line = 0;
+    let lines: Vec<&str> = body.lines().collect();
     let mut current_section: Option<String> = None;
     let mut last_line = first_line;
-    for (i, raw) in body.lines().enumerate() {
+    for (i, raw) in lines.iter().copied().enumerate() {
         let line = first_line + i as u32;
         last_line = line;
         scan_placeholders(raw, line, &mut rb);
         let trimmed = raw.trim_start();
-        if let Some(marker) = fence_marker(trimmed) {
-            match fence {
-                None => fence = Some(marker),
-                Some((c, n))
-                    if marker.0 == c && marker.1 >= n && trimmed.trim_end().len() == marker.1 =>
-                {
-                    fence = None
-                }
-                Some(_) => {}
+        let was_open = fence.is_some();
+        if track_fence(&mut fence, trimmed) {
+            if !was_open {
+                fence_line = line;
             }
             continue;
         }
@@ -205,6 +213,10 @@ pub fn parse_body(body: &str, first_line: u32) -> Runbook {
                 if let Some(stage) = rb.stages.last_mut() {
                     stage.gates.push(line);
                 }
+                let next = lines.get(i + 1).map_or("", |l| l.trim());
+                if gate_text(trimmed).is_empty() && (next.is_empty() || next.starts_with('#')) {
+                    rb.empty_gates.push(line);
+                }
             }
             Some("rollback") if trimmed.starts_with("**Trigger") => {
                 rb.rollback_triggers.push(line);
@@ -220,7 +232,36 @@ pub fn parse_body(body: &str, first_line: u32) -> Runbook {
     if let Some(last) = rb.sections.last_mut() {
         last.end_line = last_line;
     }
+    if fence.is_some() {
+        rb.unclosed_fence = Some(fence_line);
+    }
     rb
+}
+
+/// What a `**Gate**: ...` line says after its label (`**Gate**:`, `**Gate:**`, `**Gate 2**:`).
+fn gate_text(trimmed: &str) -> &str {
+    let rest = &trimmed[2..];
+    let rest = match rest.find("**") {
+        Some(end) => &rest[end + 2..],
+        None => rest,
+    };
+    rest.trim_start_matches(':').trim()
+}
+
+/// Follows fenced code blocks line by line: opens or closes `open` for a fence line and
+/// returns true for one, false for any other line.
+fn track_fence(open: &mut Option<(char, usize)>, trimmed: &str) -> bool {
+    let Some(marker) = fence_marker(trimmed) else {
+        return false;
+    };
+    match *open {
+        None => *open = Some(marker),
+        Some((c, n)) if marker.0 == c && marker.1 >= n && trimmed.trim_end().len() == marker.1 => {
+            *open = None
+        }
+        Some(_) => {}
+    }
+    true
 }
 
 /// The fence character and length when `line` opens or closes a fenced code block.
@@ -275,8 +316,11 @@ fn list_item(raw: &str, line: u32) -> Option<AgentRule> {
     })
 }
 
-/// Where each placeholder sits in `line`: (byte range of `{name}`, name).
-fn placeholders_in(line: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+/// Where each placeholder sits in `line`: (byte range of `{name}` or `{name|default}`, name,
+/// default).
+fn placeholders_in(
+    line: &str,
+) -> impl Iterator<Item = (std::ops::Range<usize>, &str, Option<&str>)> {
     let bytes = line.as_bytes();
     let mut from = 0;
     std::iter::from_fn(move || {
@@ -290,32 +334,46 @@ fn placeholders_in(line: &str) -> impl Iterator<Item = (std::ops::Range<usize>, 
                 .iter()
                 .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'_')
                 .count();
-            let close = open + 1 + name_len;
-            if name_len == 0
-                || !bytes[open + 1].is_ascii_lowercase()
-                || bytes.get(close) != Some(&b'}')
-                || bytes.get(close + 1) == Some(&b'}')
-            {
+            let name_end = open + 1 + name_len;
+            if name_len == 0 || !bytes[open + 1].is_ascii_lowercase() {
+                continue;
+            }
+            let (close, default) = match bytes.get(name_end) {
+                Some(b'}') => (name_end, None),
+                Some(b'|') => match line[name_end + 1..].find(['}', '{']) {
+                    Some(off) if bytes[name_end + 1 + off] == b'}' => (
+                        name_end + 1 + off,
+                        Some(&line[name_end + 1..name_end + 1 + off]),
+                    ),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if bytes.get(close + 1) == Some(&b'}') {
                 continue;
             }
             from = close + 1;
-            return Some((open..close + 1, &line[open + 1..close]));
+            return Some((open..close + 1, &line[open + 1..name_end], default));
         }
         None
     })
 }
 
 fn scan_placeholders(raw: &str, line: u32, rb: &mut Runbook) {
-    for (_, name) in placeholders_in(raw) {
+    for (_, name, default) in placeholders_in(raw) {
         match rb.placeholders.iter_mut().find(|p| p.name == name) {
             Some(p) => {
                 if p.lines.last() != Some(&line) {
                     p.lines.push(line);
                 }
+                if p.default.is_none() {
+                    p.default = default.map(str::to_string);
+                }
             }
             None => rb.placeholders.push(Placeholder {
                 name: name.to_string(),
                 lines: vec![line],
+                default: default.map(str::to_string),
             }),
         }
     }
@@ -372,9 +430,10 @@ fn scan_near_misses(raw: &str, line: u32, rb: &mut Runbook) {
     }
 }
 
-/// Checks a runbook's structure: the required sections, a stage list with a `**Gate**` in
-/// every stage, a `**Trigger**` in Rollback, a list of Agent Rules, and brace groups that
-/// look like broken placeholders. Every finding is a warning; nothing stops at the first.
+/// Checks a runbook's structure: the required sections (Audit Trail included), a stage list
+/// with a `**Gate**` in every stage and no empty gate, a `**Trigger**` in Rollback, a list of
+/// Agent Rules with an escalation rule, every code fence closed, and brace groups that look
+/// like broken placeholders. Every finding is a warning; nothing stops at the first.
 pub fn lint(rb: &Runbook) -> Vec<Finding> {
     let mut out = Vec::new();
     let top = rb.title.as_ref().map_or(1, |t| t.line);
@@ -413,13 +472,36 @@ pub fn lint(rb: &Runbook) -> Vec<Finding> {
             );
         }
     }
+    for &line in &rb.empty_gates {
+        warn(
+            line,
+            "`**Gate**:` says nothing; write the yes/no question and the evidence that answers it"
+                .into(),
+        );
+    }
     if let Some(rules) = rb.section("Agent Rules") {
         if rb.agent_rules.is_empty() {
             warn(
                 rules.line,
                 "`## Agent Rules` has no list of rules (`1. ...`)".into(),
             );
+        } else if !rb
+            .agent_rules
+            .iter()
+            .any(|r| r.text.to_ascii_lowercase().contains("escalat"))
+        {
+            warn(
+                rules.line,
+                "`## Agent Rules` has no escalation rule (when to stop and escalate, and to whom)"
+                    .into(),
+            );
         }
+    }
+    if let Some(line) = rb.unclosed_fence {
+        warn(
+            line,
+            "this code fence is never closed; everything after it reads as code".into(),
+        );
     }
     for miss in &rb.near_misses {
         warn(
@@ -435,20 +517,42 @@ pub fn lint(rb: &Runbook) -> Vec<Finding> {
 }
 
 /// Fills every placeholder of `text` (after its frontmatter, which is kept as is) from
-/// `values`. Fails, naming every placeholder without a value, rather than leave one unfilled.
+/// `values`, or from its `{name|default}` default. Fails, naming every placeholder without
+/// either, rather than leave one unfilled. Inside a shell code block (fence info `sh`, `bash`,
+/// `shell`, `console`, ... or none) a value is quoted for the shell where it stands (bare,
+/// in single or in double quotes) whenever it holds anything but plain words, so a value can
+/// never add a command: `app-02; rm -rf /` renders bare as `'app-02; rm -rf /'`.
 pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, Unfilled> {
     let body_start = match frontmatter::split(text) {
         Ok(split) => text.len() - split.body.len(),
         Err(_) => 0,
     };
+    let body = &text[body_start..];
+    let defaults: BTreeMap<String, String> = parse_body(body, 1)
+        .placeholders
+        .into_iter()
+        .filter_map(|p| Some((p.name, p.default?)))
+        .collect();
     let mut out = String::with_capacity(text.len());
     out.push_str(&text[..body_start]);
     let mut missing: Vec<String> = Vec::new();
-    for line in text[body_start..].split_inclusive('\n') {
+    let mut fence: Option<(char, usize)> = None;
+    let mut shell_block = false;
+    for line in body.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let was_open = fence.is_some();
+        let fence_line = track_fence(&mut fence, trimmed);
+        if fence_line && !was_open {
+            shell_block = is_shell_info(trimmed.trim_start_matches(['`', '~']));
+        }
+        let in_shell = fence.is_some() && was_open && shell_block;
         let mut last = 0;
-        for (range, name) in placeholders_in(line) {
+        for (range, name, _) in placeholders_in(line) {
             out.push_str(&line[last..range.start]);
-            match values.get(name) {
+            match values.get(name).or_else(|| defaults.get(name)) {
+                Some(value) if in_shell => {
+                    out.push_str(&shell_quote(value, quote_state(&line[..range.start])))
+                }
                 Some(value) => out.push_str(value),
                 None => {
                     if !missing.iter().any(|m| m == name) {
@@ -465,6 +569,78 @@ pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, U
         Ok(out)
     } else {
         Err(Unfilled { names: missing })
+    }
+}
+
+/// True for the info string of a fence whose content is shell (or that names no language).
+fn is_shell_info(info: &str) -> bool {
+    let lang = info.split_whitespace().next().unwrap_or("");
+    matches!(
+        lang.to_ascii_lowercase().as_str(),
+        "" | "sh" | "bash" | "shell" | "zsh" | "ksh" | "dash" | "console" | "shell-session"
+    )
+}
+
+/// Where a shell word would stand after `prefix`: bare, or inside `'...'` or `"..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    Bare,
+    Single,
+    Double,
+}
+
+fn quote_state(prefix: &str) -> Quote {
+    let mut state = Quote::Bare;
+    let mut escaped = false;
+    for c in prefix.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        state = match (state, c) {
+            (Quote::Single, '\'') => Quote::Bare,
+            (Quote::Single, _) => Quote::Single,
+            (_, '\\') => {
+                escaped = true;
+                state
+            }
+            (Quote::Bare, '\'') => Quote::Single,
+            (Quote::Bare, '"') => Quote::Double,
+            (Quote::Double, '"') => Quote::Bare,
+            (s, _) => s,
+        };
+    }
+    state
+}
+
+/// `value` made safe for the shell at `state`. Bare values made of plain words (letters,
+/// digits, `_@%+=:,./-`, separated by single spaces, as a host list is) stay as they are.
+fn shell_quote(value: &str, state: Quote) -> String {
+    match state {
+        Quote::Single => value.replace('\'', "'\\''"),
+        Quote::Double => {
+            let mut out = String::with_capacity(value.len());
+            for c in value.chars() {
+                if matches!(c, '"' | '\\' | '$' | '`') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out
+        }
+        Quote::Bare => {
+            let plain = value.split(' ').all(|word| {
+                !word.is_empty()
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+            });
+            if plain || value.is_empty() {
+                value.to_string()
+            } else {
+                format!("'{}'", value.replace('\'', "'\\''"))
+            }
+        }
     }
 }
 
@@ -501,11 +677,13 @@ mod tests {
             vec![
                 Placeholder {
                     name: "a".into(),
-                    lines: vec![5, 7, 8]
+                    lines: vec![5, 7, 8],
+                    default: None,
                 },
                 Placeholder {
                     name: "b".into(),
-                    lines: vec![7]
+                    lines: vec![7],
+                    default: None,
                 },
             ]
         );
@@ -545,6 +723,10 @@ Check.
 2. Never skip a gate.
 - DO NOT: guess.
    3. nested, not a rule
+4. Escalate to the owner when the canary fails.
+
+## Audit Trail
+| Author | {author} |
 ";
 
     #[test]
@@ -570,7 +752,8 @@ Check.
                 ("Procedure", 9, 22),
                 ("Verification", 23, 25),
                 ("Rollback", 26, 28),
-                ("Agent Rules", 29, 33),
+                ("Agent Rules", 29, 35),
+                ("Audit Trail", 36, 37),
             ]
         );
         assert_eq!(
@@ -600,6 +783,7 @@ Check.
                 (30, Some(1), "Canary first."),
                 (31, Some(2), "Never skip a gate."),
                 (32, None, "DO NOT: guess."),
+                (34, Some(4), "Escalate to the owner when the canary fails."),
             ]
         );
         assert_eq!(lint(&rb), vec![]);
@@ -623,6 +807,7 @@ Check.
                 "1: runbook has no `## Verification` section",
                 "1: runbook has no `## Rollback` section",
                 "1: runbook has no `## Agent Rules` section",
+                "1: runbook has no `## Audit Trail` section",
             ],
         );
         let broken = GOOD
@@ -632,6 +817,7 @@ Check.
                 "1. Canary first.\n2. Never skip a gate.\n- DO NOT: guess.\n",
                 "",
             )
+            .replace("4. Escalate to the owner when the canary fails.\n", "")
             .replace("Deploy it.", "Deploy {Service Name} to {host-list}.");
         check_lint(
             &broken,
@@ -644,9 +830,48 @@ Check.
             ],
         );
         check_lint(
-            "# T\n## Purpose\n## Prerequisites\n## Procedure\nJust do it.\n## Verification\n## Rollback\n**Trigger**: x\n## agent rules\n1. x\n",
+            "# T\n## Purpose\n## Prerequisites\n## Procedure\nJust do it.\n## Verification\n## Rollback\n**Trigger**: x\n## agent rules\n1. escalate\n## Audit trail\n",
             &["4: `## Procedure` has no stages (`### Stage 1: ...`, each ending in a `**Gate**:` line)"],
         );
+    }
+
+    #[test]
+    fn lint_gates_escalation_and_fences() {
+        let gate = |g: &str| GOOD.replace("**Gate**: canary healthy.", g);
+        check_lint(&gate("**Gate**: canary healthy."), &[]);
+        check_lint(&gate("**Gate:** canary healthy."), &[]);
+        // A gate whose question follows on the next lines is not empty.
+        check_lint(&gate("**Gate**:\n- canary healthy"), &[]);
+        let empty = "17: `**Gate**:` says nothing; write the yes/no question and the evidence that answers it";
+        check_lint(&gate("**Gate**:"), &[empty]);
+        check_lint(&gate("**Gate**:   "), &[empty]);
+        check_lint(&gate("**Gate:**"), &[empty]);
+        check_lint(&gate("**Gate**:\n"), &[empty]);
+        check_lint(
+            &GOOD.replace("4. Escalate to the owner when the canary fails.", "4. Be careful."),
+            &["29: `## Agent Rules` has no escalation rule (when to stop and escalate, and to whom)"],
+        );
+        check_lint(
+            &GOOD.replace("Check.", "```sh\ncurl -sf localhost"),
+            &[
+                "1: runbook has no `## Rollback` section",
+                "1: runbook has no `## Agent Rules` section",
+                "1: runbook has no `## Audit Trail` section",
+                "24: this code fence is never closed; everything after it reads as code",
+            ],
+        );
+        // The sections after it are swallowed, and said to be missing too.
+        // A shorter or different closing fence does not close it.
+        check_lint(
+            &GOOD.replace("Check.", "````sh\nx\n```\n~~~~"),
+            &[
+                "1: runbook has no `## Rollback` section",
+                "1: runbook has no `## Agent Rules` section",
+                "1: runbook has no `## Audit Trail` section",
+                "24: this code fence is never closed; everything after it reads as code",
+            ],
+        );
+        check_lint(&GOOD.replace("Check.", "~~~\nx\n~~~~"), &[]);
     }
 
     #[test]
@@ -681,5 +906,81 @@ Check.
             render("no placeholders\r\n", &BTreeMap::new()).unwrap(),
             "no placeholders\r\n"
         );
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_make_placeholders_optional() {
+        let check = |text: &str, given: &[(&str, &str)], expect: Result<&str, &[&str]>| {
+            let got = render(text, &values(given));
+            match expect {
+                Ok(want) => assert_eq!(got.as_deref(), Ok(want), "{text}"),
+                Err(names) => assert_eq!(got.unwrap_err().names, names, "{text}"),
+            }
+        };
+        check("{batch|1} hosts", &[], Ok("1 hosts"));
+        check("{batch|1} hosts", &[("batch", "3")], Ok("3 hosts"));
+        check("[{note|}]", &[], Ok("[]"));
+        // One default covers every use of the name.
+        check("{n|2} then {n}", &[], Ok("2 then 2"));
+        check("{n} then {n|2}", &[], Ok("2 then 2"));
+        check("{a|x y z} {b}", &[], Err(&["b"]));
+        // Not placeholders: a brace inside the default, a shell `${x|y}`, JSON.
+        check("{a|{b} c}", &[("b", "B")], Ok("{a|B c}"));
+        check("${x|y} {\"a\": 1}", &[], Ok("${x|y} {\"a\": 1}"));
+        let rb = parse_body("{a|1} {b} {a}", 1);
+        let defaults: Vec<(&str, Option<&str>)> = rb
+            .placeholders
+            .iter()
+            .map(|p| (p.name.as_str(), p.default.as_deref()))
+            .collect();
+        assert_eq!(defaults, vec![("a", Some("1")), ("b", None)]);
+    }
+
+    #[test]
+    fn values_in_shell_blocks_are_quoted_where_they_stand() {
+        let check = |block: &str, value: &str, expect: &str| {
+            let text = format!("{block}\n");
+            let got = render(&text, &values(&[("v", value)])).unwrap();
+            assert_eq!(got, format!("{expect}\n"), "{block} with {value:?}");
+        };
+        let sh = |line: &str| format!("```sh\n{line}\n```");
+        check(
+            &sh("for h in {v}; do"),
+            "app-01 app-02",
+            &sh("for h in app-01 app-02; do"),
+        );
+        check(
+            &sh("for h in {v}; do"),
+            "app-02; rm -rf /",
+            &sh("for h in 'app-02; rm -rf /'; do"),
+        );
+        check(&sh("echo {v}"), "it's", &sh("echo 'it'\\''s'"));
+        check(&sh("echo {v}"), "$(id)", &sh("echo '$(id)'"));
+        check(
+            &sh("curl \"http://x/{v}\""),
+            "a\"b$c`d",
+            &sh("curl \"http://x/a\\\"b\\$c\\`d\""),
+        );
+        check(&sh("grep '{v}' f"), "a'b", &sh("grep 'a'\\''b' f"));
+        check(&sh("ls {v}"), "/srv/app-1.2", &sh("ls /srv/app-1.2"));
+        check(&sh("x=\\\"{v}"), "a;b", &sh("x=\\\"'a;b'"));
+        check(&sh("run {v}"), "", &sh("run "));
+        check("```\nrun {v}\n```", "a;b", "```\nrun 'a;b'\n```");
+        check("~~~bash\nrun {v}\n~~~", "a;b", "~~~bash\nrun 'a;b'\n~~~");
+        // Prose, other languages and inline code take the value as it is.
+        check("Deploy {v} now.", "a;b", "Deploy a;b now.");
+        check(
+            "```json\n{\"h\": \"{v}\"}\n```",
+            "a;b",
+            "```json\n{\"h\": \"a;b\"}\n```",
+        );
+        check("`run {v}`", "a;b", "`run a;b`");
     }
 }

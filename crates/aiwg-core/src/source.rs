@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::frontmatter;
 use crate::model::{Artifact, Asset, Kind};
@@ -31,6 +32,17 @@ use crate::{Diagnostic, RelPath};
 pub const MAX_ARTIFACT_BYTES: u64 = 1 << 20;
 /// The largest asset (a file beside a skill or behavior, or a template), in bytes.
 pub const MAX_ASSET_BYTES: u64 = 10 << 20;
+
+/// The most bytes one source may hold, every file counted each time it is reached (a file
+/// behind ten symlinks counts ten times): symlinks cannot amplify a small commit into
+/// gigabytes of output.
+pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+/// The most files and folders one source may hold, counted the same way (folder symlinks
+/// nested in each other multiply paths exponentially).
+pub const MAX_SOURCE_ENTRIES: usize = 50_000;
+/// The most bytes one artifact may carry: its main file, its assets and the source files it
+/// names.
+pub const MAX_ARTIFACT_TOTAL_BYTES: u64 = 32 << 20;
 
 /// The top-level folders the loader uses; nothing else of a source is read.
 pub const SOURCE_FOLDERS: [&str; 7] = [
@@ -135,6 +147,9 @@ impl SourceTree {
             files: Vec::new(),
             diagnostics: Vec::new(),
             pending: Vec::new(),
+            bytes: AtomicU64::new(0),
+            entries: 0,
+            over: false,
         };
         match std::fs::canonicalize(root) {
             Ok(canonical) => {
@@ -190,6 +205,12 @@ struct Reader<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Plain files found by the walk, not read yet.
     pending: Vec<Pending>,
+    /// Bytes of the files read so far (shared by the reading threads).
+    bytes: AtomicU64,
+    /// Files and folders met so far.
+    entries: usize,
+    /// A cap was reached: the walk stops and one error says why.
+    over: bool,
 }
 
 /// A plain file the walk found.
@@ -209,6 +230,8 @@ enum ReadOutcome {
         executable: bool,
     },
     TooBig(u64),
+    /// Reading it would take the source over [`MAX_SOURCE_BYTES`].
+    OverSource,
     /// Not a plain file any more, or unreadable: the careful way decides.
     Retry,
 }
@@ -225,6 +248,39 @@ impl Reader<'_> {
         }
     }
 
+    /// Counts one more file or folder; false (and one error) once the source holds too many.
+    fn count_entry(&mut self) -> bool {
+        self.entries += 1;
+        if self.entries > MAX_SOURCE_ENTRIES {
+            self.over_cap(format!(
+                "source holds more than {MAX_SOURCE_ENTRIES} files and folders (each counted every time a symlink leads to it); stopped reading it"
+            ));
+        }
+        !self.over
+    }
+
+    /// Takes `size` more bytes from the source's budget; false when that is over the cap.
+    fn take_bytes(&self, size: u64) -> bool {
+        take_bytes(&self.bytes, size)
+    }
+
+    fn over_source_bytes(&mut self) {
+        self.over_cap(format!(
+            "source is over {} MiB (each file counted every time a symlink leads to it); stopped reading it",
+            MAX_SOURCE_BYTES >> 20
+        ));
+    }
+
+    fn over_cap(&mut self, message: String) {
+        if !self.over {
+            self.over = true;
+            self.diagnostics.push(
+                Diagnostic::error(self.display_root, None, message)
+                    .with_hint("keep large or generated data outside the source; link to a file once, not from many places"),
+            );
+        }
+    }
+
     fn error(&mut self, rel: &str, message: String) {
         self.diagnostics.push(Diagnostic::error(
             self.display_root.join(rel),
@@ -236,6 +292,9 @@ impl Reader<'_> {
     /// Reads `path` (a file or folder at `rel` inside the source), following a symlink only
     /// when it stays inside the source.
     fn visit(&mut self, path: &Path, rel: &str) {
+        if !self.count_entry() {
+            return;
+        }
         let meta = match std::fs::symlink_metadata(path) {
             Ok(m) => m,
             Err(e) => return self.error(rel, format!("cannot read: {e}")),
@@ -289,6 +348,9 @@ impl Reader<'_> {
         let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
+            if self.over {
+                return;
+            }
             let file_name = entry.file_name();
             let Some(name) = file_name.to_str() else {
                 let shown = file_name.to_string_lossy().into_owned();
@@ -302,9 +364,13 @@ impl Reader<'_> {
                 continue;
             }
             let rel = format!("{rel}/{name}");
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => self.visit_dir(&entry.path(), &rel),
-                Ok(t) if t.is_file() => match RelPath::new(&rel) {
+            let plain = entry.file_type().ok().filter(|t| t.is_dir() || t.is_file());
+            if plain.is_some() && !self.count_entry() {
+                return;
+            }
+            match plain {
+                Some(t) if t.is_dir() => self.visit_dir(&entry.path(), &rel),
+                Some(_) => match RelPath::new(&rel) {
                     Ok(rel_path) => self.pending.push(Pending {
                         path: entry.path(),
                         rel,
@@ -314,7 +380,7 @@ impl Reader<'_> {
                     Err(e) => self.error(&rel, format!("file cannot be deployed: {e}")),
                 },
                 // Symlinks (checked), other file types (skipped), unknown types.
-                _ => self.visit(&entry.path(), &rel),
+                None => self.visit(&entry.path(), &rel),
             }
         }
     }
@@ -323,7 +389,10 @@ impl Reader<'_> {
     fn read_pending(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         // Opening and reading thousands of small files is system-call bound: use every core.
-        let outcomes = crate::par::par_map(pending.iter().collect(), 256, read_pending_file);
+        let budget = &self.bytes;
+        let outcomes = crate::par::par_map(pending.iter().collect(), 256, |file| {
+            read_pending_file(file, budget)
+        });
         let mut walk_diagnostics = std::mem::take(&mut self.diagnostics).into_iter();
         let mut emitted = 0;
         for (file, outcome) in pending.into_iter().zip(outcomes) {
@@ -342,6 +411,8 @@ impl Reader<'_> {
                     let d = too_big(&self.display_root.join(&file.rel), size, cap);
                     self.diagnostics.push(d);
                 }
+                ReadOutcome::OverSource => self.over_source_bytes(),
+                ReadOutcome::Retry if self.over => {}
                 ReadOutcome::Retry => self.visit(&file.path, &file.rel),
             }
         }
@@ -363,6 +434,9 @@ impl Reader<'_> {
                 .push(too_big(&self.display_root.join(rel), meta.len(), cap));
             return;
         }
+        if !self.take_bytes(meta.len()) {
+            return self.over_source_bytes();
+        }
         match std::fs::read(path) {
             Ok(bytes) => self.files.push(SourceFile {
                 path: rel_path,
@@ -374,8 +448,18 @@ impl Reader<'_> {
     }
 }
 
+/// Takes `size` bytes from `budget` (the bytes a source has read); false when that goes over
+/// [`MAX_SOURCE_BYTES`] (the budget then stays over, so every later file is refused too).
+fn take_bytes(budget: &AtomicU64, size: u64) -> bool {
+    budget
+        .fetch_add(size, Ordering::Relaxed)
+        .saturating_add(size)
+        <= MAX_SOURCE_BYTES
+}
+
 /// Reads one plain file: open, fstat (type, size, mode), one read of that size, close.
-fn read_pending_file(file: &Pending) -> ReadOutcome {
+/// Nothing is read once the source is over its byte cap.
+fn read_pending_file(file: &Pending, budget: &AtomicU64) -> ReadOutcome {
     let Ok(handle) = std::fs::File::open(&file.path) else {
         return ReadOutcome::Retry;
     };
@@ -387,6 +471,9 @@ fn read_pending_file(file: &Pending) -> ReadOutcome {
     }
     if meta.len() > size_cap(&file.rel_path) {
         return ReadOutcome::TooBig(meta.len());
+    }
+    if !take_bytes(budget, meta.len()) {
+        return ReadOutcome::OverSource;
     }
     match read_sized(&handle, meta.len() as usize) {
         Ok(bytes) => ReadOutcome::Read {
@@ -550,9 +637,29 @@ pub fn load(tree: &SourceTree) -> Loaded {
             ),
         ));
     }
+    // Source files a skill names are copied into it: many skills naming one large template
+    // must not multiply it past the source's cap, which every artifact's bytes share.
+    let mut budget =
+        MAX_SOURCE_BYTES.saturating_sub(parsed.iter().map(|p| artifact_bytes(&p.artifact)).sum());
     for p in &mut parsed {
         if p.artifact.kind == Kind::Skill {
-            add_named_source_files(tree, &mut p.artifact, &mut loaded.diagnostics);
+            add_named_source_files(tree, &mut p.artifact, &mut budget, &mut loaded.diagnostics);
+        }
+        let total = artifact_bytes(&p.artifact);
+        if total > MAX_ARTIFACT_TOTAL_BYTES {
+            loaded.diagnostics.push(
+                Diagnostic::error(
+                    tree.display_path(&p.artifact.path),
+                    None,
+                    format!(
+                        "{} `{}` carries {total} bytes with its files; the cap for one artifact is {} MiB",
+                        p.artifact.kind,
+                        p.artifact.name,
+                        MAX_ARTIFACT_TOTAL_BYTES >> 20
+                    ),
+                )
+                .with_hint("split it, or keep large data outside the source"),
+            );
         }
     }
     let mut seen: HashMap<(Kind, String), RelPath> = HashMap::new();
@@ -726,7 +833,17 @@ fn parse_main<'t>(
 /// Adds to `skill` the source files its body names as `templates/...` or `runbooks/<x>.md`
 /// (the Node tool's templates convention), at the same relative path, unless the skill has
 /// its own file there. A named `templates/...` path the source does not have is a warning.
-fn add_named_source_files(tree: &SourceTree, skill: &mut Artifact, diags: &mut Vec<Diagnostic>) {
+/// The bytes an artifact carries: its body and every asset.
+fn artifact_bytes(a: &Artifact) -> u64 {
+    a.body.len() as u64 + a.assets.iter().map(|x| x.bytes.len() as u64).sum::<u64>()
+}
+
+fn add_named_source_files(
+    tree: &SourceTree,
+    skill: &mut Artifact,
+    budget: &mut u64,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut missing_reported = HashSet::new();
     for (i, line) in skill.body.lines().enumerate() {
         for mention in mentioned_paths(line) {
@@ -753,6 +870,22 @@ fn add_named_source_files(tree: &SourceTree, skill: &mut Artifact, diags: &mut V
                 {
                     continue;
                 }
+                let Some(left) = budget.checked_sub(f.bytes.len() as u64) else {
+                    diags.push(
+                        Diagnostic::error(
+                            tree.display_path(&skill.path),
+                            Some(skill.body_line + i as u32),
+                            format!(
+                                "names `{}`: with every copy of the files skills name, the source is over {} MiB",
+                                f.path,
+                                MAX_SOURCE_BYTES >> 20
+                            ),
+                        )
+                        .with_hint("fewer skills naming the large file, or keep it outside the source"),
+                    );
+                    return;
+                };
+                *budget = left;
                 skill.assets.push(Asset {
                     path: f.path.clone(),
                     bytes: f.bytes.clone(),

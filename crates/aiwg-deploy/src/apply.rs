@@ -122,8 +122,12 @@ impl Engine<'_> {
             .map(|i| (i.path.clone(), i.old.clone(), i.new.clone()))
             .collect();
         let new_lock = plan.lock_after(lock_before);
-        let lock_changed =
-            self.write_files(&changes, Some(&new_lock), &options.command, options.keep)?;
+        let info = history::Record {
+            command: &options.command,
+            undoes: &[],
+            forced: &report.overwritten,
+        };
+        let lock_changed = self.write_files(&changes, Some(&new_lock), info, options.keep)?;
         report.generation = lock_changed.0;
         report.lock_written = lock_changed.1;
         Ok(report)
@@ -135,15 +139,14 @@ impl Engine<'_> {
         &self,
         changes: &[(RelPath, Option<FileData>, Option<FileData>)],
         new_lock: Option<&Lock>,
-        command: &str,
+        info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let new_lock_text = new_lock.map(|l| (!l.is_empty()).then(|| l.to_toml()));
         self.write_with_lock_bytes(
             changes,
             new_lock_text.map(|t| t.map(String::into_bytes)),
-            command,
-            &[],
+            info,
             keep,
         )
     }
@@ -153,8 +156,7 @@ impl Engine<'_> {
         &self,
         changes: &[(RelPath, Option<FileData>, Option<FileData>)],
         new_lock: Option<Option<Vec<u8>>>,
-        command: &str,
-        undoes: &[u64],
+        info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
@@ -165,7 +167,7 @@ impl Engine<'_> {
         let generation = if changes.is_empty() {
             None
         } else {
-            let n = history::record(self, command, undoes, changes, old_lock.as_deref())?;
+            let n = history::record(self, info, changes, old_lock.as_deref())?;
             if self.layout.ignore_history_in_git {
                 history::ensure_git_ignores(self.state, &self.layout)?;
             }

@@ -9,6 +9,7 @@ use aiwg_core::target::TargetState;
 use crate::error::DeployError;
 use crate::layout::Layout;
 use crate::lock::Lock;
+use crate::mark::KeySource;
 use crate::plan::{plan, Plan};
 use crate::proclock::{self, ProcessLock};
 use crate::system::System;
@@ -24,6 +25,8 @@ pub struct Engine<'a> {
     pub layout: Layout,
     /// Whether `target` and `state` share one root (then targets may not touch the state).
     shared_root: bool,
+    /// The key that marks history as this machine's ([`KeySource::Process`] unless given).
+    pub keys: KeySource<'a>,
 }
 
 impl<'a> Engine<'a> {
@@ -34,6 +37,7 @@ impl<'a> Engine<'a> {
             state: system,
             layout,
             shared_root: true,
+            keys: KeySource::Process,
         }
     }
 
@@ -44,7 +48,15 @@ impl<'a> Engine<'a> {
             state,
             layout,
             shared_root: false,
+            keys: KeySource::Process,
         }
+    }
+
+    /// The same engine, marking and verifying history with `keys` (the CLI's: the key file in
+    /// `$AIWG_HOME`, so history written by one run verifies in the next).
+    pub fn with_keys(mut self, keys: KeySource<'a>) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// Reads `aiwg.lock` (an empty lock when there is none).
@@ -58,11 +70,12 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Refuses target paths that would write into `.git/` or over aiwg's own state.
+    /// Refuses target paths that would write into a git folder or over aiwg's own state
+    /// ([`crate::lock::reserved`], in any spelling).
     pub fn check_target(&self, target: &TargetState) -> Result<(), DeployError> {
         for entry in target.entries() {
             let path = &entry.path;
-            let in_git = path.components().next() == Some(".git");
+            let in_git = crate::lock::reserved(path).is_some();
             let in_state = self.shared_root
                 && (path == &self.layout.lock
                     || path.starts_with(&self.layout.history)

@@ -56,6 +56,9 @@ pub enum DeployError {
         /// The generations there are, comma-separated, oldest first.
         available: String,
     },
+    /// The machine-local history key cannot be read or created.
+    #[error(transparent)]
+    HistoryKey(#[from] crate::mark::KeyError),
     /// A history manifest does not parse, or a backup it names is missing.
     #[error("`{path}` is not a valid history manifest: {message}")]
     History {

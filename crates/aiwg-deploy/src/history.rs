@@ -3,13 +3,26 @@
 //! lock before it — so `rollback` can put them back byte for byte.
 //!
 //! ```text
-//! .aiwg/history/7/manifest.toml     version, generation, command, time, [[path]] entries
+//! .aiwg/history/7/mark              written first: a MAC of "folder 7" (this machine began it)
 //! .aiwg/history/7/blobs/0 ...       the bytes each path held before (absent paths have none)
 //! .aiwg/history/7/aiwg.lock         the lock before (absent when there was none)
+//! .aiwg/history/7/manifest.toml     version, generation, command, time, [[path]] entries,
+//!                                   and a last line `# mark: <MAC of the lines before>`
+//! .aiwg/history/7/done              a MAC of "done 7": the command finished
 //! ```
 //!
-//! The manifest is written last: a folder without one is what a crash left and is removed by
-//! the next prune. Rolling back writes a generation too, so rolling back a rollback is a redo.
+//! History is local. The MACs are made with a key kept in `$AIWG_HOME` ([`crate::mark`]), never
+//! in the project, so a generation that git tracks, that was copied from another machine or
+//! that was changed by hand does not verify: it is listed as ignored, and is never replayed,
+//! resumed, numbered over or pruned. Every backup's hash is in the signed manifest, so a
+//! replaced blob is refused too.
+//!
+//! The manifest is written last: a folder with a valid mark and no manifest is what a crash
+//! left and is removed by the next prune. Rolling back writes a generation too, so rolling back
+//! a rollback is a redo. A generation holding bytes that `--force` overwrote (someone's own,
+//! not aiwg's) is kept until the user deletes its folder: pruning never drops it.
+
+use std::collections::BTreeSet;
 
 use aiwg_core::RelPath;
 
@@ -17,13 +30,21 @@ use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::hash::sha256_hex;
 use crate::layout::Layout;
+use crate::mark::HistoryKey;
 use crate::system::{EntryKind, FileData, System};
 
 const MANIFEST: &str = "manifest.toml";
 const DONE: &str = "done";
+const MARK: &str = "mark";
+const BLOBS: &str = "blobs";
 pub(crate) const LOCK_BLOB: &str = "aiwg.lock";
+const MARK_LINE: &str = "# mark: ";
 const IGNORE_LINE_COMMENT: &str = "# aiwg: apply backups (aiwg rollback)";
 const CACHE_IGNORE_COMMENT: &str = "# aiwg: check cache (safe to delete)";
+/// The manifest format this aiwg writes and replays.
+pub const MANIFEST_VERSION: u32 = 2;
+/// A manifest larger than this is not read (aiwg writes a few hundred bytes per path).
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// One path of a generation: what it held before, and what the generation left there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -35,6 +56,9 @@ pub struct HistoryEntry {
     /// path did not exist. A `RelPath`, so a hand-edited manifest cannot point outside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<RelPath>,
+    /// SHA-256 of the blob, checked before it is restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_sha256: Option<String>,
     /// Whether the path was executable before; false when it did not exist.
     #[serde(default)]
     pub before_executable: bool,
@@ -50,7 +74,7 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Generation {
-    /// The manifest format version, 1 today.
+    /// The manifest format version ([`MANIFEST_VERSION`]).
     pub version: u32,
     /// The generation number, which is also its folder name.
     pub generation: u64,
@@ -60,6 +84,9 @@ pub struct Generation {
     pub time: u64,
     /// Whether a lock existed before (its bytes are in the `aiwg.lock` blob).
     pub lock_before: bool,
+    /// SHA-256 of the lock blob, checked before it is restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_sha256: Option<String>,
     /// The interrupted generation this one finishes (it was the newest, and never marked
     /// done): rolling this one back rolls that one back too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,16 +94,45 @@ pub struct Generation {
     /// For a rollback: the generations it undoes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub undoes: Vec<u64>,
+    /// Paths whose bytes before were someone's own (not what aiwg wrote) and were overwritten
+    /// by `--force`: the generation is their only copy, so pruning keeps it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forced: Vec<RelPath>,
     /// Every path the generation changed.
     #[serde(default, rename = "path")]
     pub paths: Vec<HistoryEntry>,
-    /// Whether the command finished (a `done` marker beside the manifest). An interrupted
-    /// rollback is resumed by the next `rollback` instead of being undone.
+    /// Whether the command finished (a valid `done` marker beside the manifest). An
+    /// interrupted rollback is resumed by the next `rollback` instead of being undone.
     #[serde(skip)]
     pub complete: bool,
 }
 
-pub(crate) fn folder(engine: &Engine<'_>, n: u64) -> RelPath {
+/// A numbered folder of the history that is not a generation of this machine's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The folder's number.
+    pub generation: u64,
+    /// The folder, relative to the state root.
+    pub folder: RelPath,
+    /// Why it is not replayed, on one line.
+    pub reason: String,
+}
+
+/// The history folder as read: this machine's generations and the folders it ignores.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    /// This machine's generations with a manifest, oldest first.
+    pub generations: Vec<Generation>,
+    /// Numbered folders that did not verify (committed, copied, changed by hand), oldest first.
+    pub ignored: Vec<Ignored>,
+    /// Folders this machine began and a crash left without a manifest (pruned next).
+    leftovers: Vec<u64>,
+    /// Every name in the history folder (numbers are never reused while a folder has one).
+    names: BTreeSet<String>,
+}
+
+/// The folder of generation `n`, relative to the state root.
+pub fn folder(engine: &Engine<'_>, n: u64) -> RelPath {
     engine
         .layout
         .history
@@ -90,37 +146,201 @@ pub(crate) fn child(dir: &RelPath, name: &str) -> RelPath {
         .expect("a fixed name or a RelPath joins to a valid path")
 }
 
-/// The numbered folders of the history, complete or not, in order.
-fn numbers(engine: &Engine<'_>) -> Result<Vec<u64>, DeployError> {
-    let mut ns: Vec<u64> = engine
-        .state
-        .list(Some(&engine.layout.history))?
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    ns.sort_unstable();
-    Ok(ns)
+fn folder_mark(key: &HistoryKey, n: u64) -> String {
+    key.mac(format!("aiwg history folder {n}").as_bytes())
+}
+
+fn done_mark(key: &HistoryKey, n: u64) -> String {
+    key.mac(format!("aiwg history done {n}").as_bytes())
+}
+
+/// True when the file at `path` holds `mark` (and nothing else but a newline).
+fn holds_mark(sys: &dyn System, path: &RelPath, mark: &str) -> Result<bool, DeployError> {
+    Ok(sys
+        .read(path)?
+        .is_some_and(|f| f.bytes.trim_ascii() == mark.as_bytes()))
+}
+
+/// The manifest body and its mark line, when the text ends with one.
+fn split_mark(text: &str) -> Option<(&str, &str)> {
+    let body_end = text.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
+    let mark = text[body_end..].trim_end().strip_prefix(MARK_LINE)?;
+    Some((&text[..body_end], mark))
+}
+
+/// Reads the history folder: which numbered folders are this machine's generations, which
+/// are crash leftovers, and which are ignored (and why). Never writes.
+pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
+    let key = engine.keys.for_reading()?;
+    let mut listing = Listing::default();
+    let names = engine.state.list(Some(&engine.layout.history))?;
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    numbers.sort_unstable();
+    listing.names = names.into_iter().collect();
+    for n in numbers {
+        let dir = folder(engine, n);
+        match read_generation(engine, key.as_ref(), n, &dir)? {
+            Read::Local(g) => listing.generations.push(g),
+            Read::Leftover => listing.leftovers.push(n),
+            Read::Ignored(reason) => listing.ignored.push(Ignored {
+                generation: n,
+                folder: dir,
+                reason,
+            }),
+        }
+    }
+    Ok(listing)
+}
+
+enum Read {
+    Local(Generation),
+    Leftover,
+    Ignored(String),
+}
+
+const FOREIGN: &str = "not written by aiwg on this machine (committed to the repository, copied from elsewhere, or changed by hand)";
+
+fn read_generation(
+    engine: &Engine<'_>,
+    key: Option<&HistoryKey>,
+    n: u64,
+    dir: &RelPath,
+) -> Result<Read, DeployError> {
+    let manifest = child(dir, MANIFEST);
+    let size = match engine.state.metadata(&manifest)? {
+        Some((EntryKind::File, size)) => size,
+        Some(_) => {
+            return Ok(Read::Ignored(format!(
+                "{FOREIGN}: its manifest is not a file"
+            )))
+        }
+        None => {
+            let ours = match key {
+                Some(key) => holds_mark(engine.state, &child(dir, MARK), &folder_mark(key, n))?,
+                None => false,
+            };
+            return Ok(if ours {
+                Read::Leftover
+            } else {
+                Read::Ignored(format!("{FOREIGN}: it has no manifest"))
+            });
+        }
+    };
+    if size > MAX_MANIFEST_BYTES {
+        return Ok(Read::Ignored(format!(
+            "{FOREIGN}: its manifest is {size} bytes"
+        )));
+    }
+    let Some(data) = engine.state.read(&manifest)? else {
+        return Ok(Read::Ignored(format!("{FOREIGN}: it has no manifest")));
+    };
+    let text = String::from_utf8_lossy(&data.bytes);
+    let verified = match (key, split_mark(&text)) {
+        (Some(key), Some((body, mark))) if key.verify(body.as_bytes(), mark) => Some(body),
+        _ => None,
+    };
+    let Some(body) = verified else {
+        // Say what the generation would have done, so the culprit is named.
+        let culprit = named_reserved(&text)
+            .map(|(line, path, why)| format!("; line {line} names `{path}`, {why}"))
+            .unwrap_or_default();
+        return Ok(Read::Ignored(format!("{FOREIGN}{culprit}")));
+    };
+    let mut generation: Generation = match toml::from_str(body) {
+        Ok(g) => g,
+        Err(e) => {
+            return Ok(Read::Ignored(format!(
+                "the manifest does not parse: {}",
+                e.message().trim()
+            )))
+        }
+    };
+    if generation.version != MANIFEST_VERSION || generation.generation != n {
+        return Ok(Read::Ignored(format!(
+            "the manifest says generation {} (version {}), in folder {n}",
+            generation.generation, generation.version
+        )));
+    }
+    if let Some((line, path, why)) = named_reserved(body) {
+        return Ok(Read::Ignored(format!("line {line} names `{path}`, {why}")));
+    }
+    generation.complete = match key {
+        Some(key) => holds_mark(engine.state, &child(dir, DONE), &done_mark(key, n))?,
+        None => false,
+    };
+    Ok(Read::Local(generation))
+}
+
+/// The first `[[path]]` of a manifest text naming a reserved path: its line, the path, why.
+fn named_reserved(text: &str) -> Option<(usize, RelPath, &'static str)> {
+    #[derive(serde::Deserialize)]
+    struct Paths {
+        #[serde(default)]
+        path: Vec<PathOnly>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PathOnly {
+        path: String,
+    }
+    let paths: Paths = toml::from_str(text).ok()?;
+    let lines = crate::lock::path_lines(text);
+    paths.path.iter().enumerate().find_map(|(i, p)| {
+        let path = RelPath::new(&p.path).ok()?;
+        let why = crate::lock::reserved(&path)?;
+        Some((lines.get(i).copied().unwrap_or(1), path, why))
+    })
+}
+
+/// What one generation records besides its paths.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Record<'a> {
+    /// The command (`apply`, `rollback 3`).
+    pub command: &'a str,
+    /// For a rollback: the generations it undoes.
+    pub undoes: &'a [u64],
+    /// Paths whose someone's-own bytes `--force` overwrites.
+    pub forced: &'a [RelPath],
 }
 
 /// Writes a generation for `changes` (path, before, after) and the lock bytes before.
 pub(crate) fn record(
     engine: &Engine<'_>,
-    command: &str,
-    undoes: &[u64],
+    info: Record<'_>,
     changes: &[(RelPath, Option<FileData>, Option<FileData>)],
     lock_before: Option<&[u8]>,
 ) -> Result<u64, DeployError> {
-    let n = numbers(engine)?.last().map_or(1, |last| last + 1);
-    let resumes = list(engine)?
+    let key = engine.keys.for_writing()?;
+    let listing = list(engine)?;
+    let resumes = listing
+        .generations
         .last()
         .filter(|g| !g.complete)
         .map(|g| g.generation);
+    // After the newest of this machine's generations, past any folder already there.
+    let newest = listing
+        .generations
+        .iter()
+        .map(|g| g.generation)
+        .chain(listing.leftovers.iter().copied())
+        .max()
+        .unwrap_or(0);
+    let mut n = newest.checked_add(1);
+    while let Some(candidate) = n.filter(|c| listing.names.contains(&c.to_string())) {
+        n = candidate.checked_add(1);
+    }
+    let n = n.ok_or_else(|| DeployError::History {
+        path: engine.layout.history.clone(),
+        message: "generation numbers are used up: move the history folder away".into(),
+    })?;
     let dir = folder(engine, n);
+    engine
+        .state
+        .write_atomic(&child(&dir, MARK), folder_mark(&key, n).as_bytes(), false)?;
     let mut paths = Vec::with_capacity(changes.len());
     for (i, (path, before, after)) in changes.iter().enumerate() {
         let blob = match before {
             Some(data) => {
-                let name = RelPath::new(&format!("blobs/{i}")).expect("a fixed name is valid");
+                let name = RelPath::new(&format!("{BLOBS}/{i}")).expect("a fixed name is valid");
                 engine
                     .state
                     .write_atomic(&child(&dir, name.as_str()), &data.bytes, false)?;
@@ -131,6 +351,7 @@ pub(crate) fn record(
         paths.push(HistoryEntry {
             path: path.clone(),
             before: blob,
+            before_sha256: before.as_ref().map(|d| sha256_hex(&d.bytes)),
             before_executable: before.as_ref().is_some_and(|d| d.executable),
             after_sha256: after.as_ref().map(|d| sha256_hex(&d.bytes)),
             after_executable: after.as_ref().is_some_and(|d| d.executable),
@@ -142,85 +363,96 @@ pub(crate) fn record(
             .write_atomic(&child(&dir, LOCK_BLOB), bytes, false)?;
     }
     let manifest = Generation {
-        version: 1,
+        version: MANIFEST_VERSION,
         generation: n,
-        command: command.to_string(),
+        command: info.command.to_string(),
         time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         lock_before: lock_before.is_some(),
+        lock_sha256: lock_before.map(sha256_hex),
         resumes,
-        undoes: undoes.to_vec(),
+        undoes: info.undoes.to_vec(),
+        forced: info.forced.to_vec(),
         paths,
         complete: false,
     };
-    let text = toml::to_string(&manifest).expect("a manifest always serialises");
+    let body = toml::to_string(&manifest).expect("a manifest always serialises");
+    let text = format!("{body}{MARK_LINE}{}\n", key.mac(body.as_bytes()));
     engine
         .state
         .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
     Ok(n)
 }
 
-/// Every complete generation, oldest first.
-pub fn list(engine: &Engine<'_>) -> Result<Vec<Generation>, DeployError> {
-    let mut out = Vec::new();
-    for n in numbers(engine)? {
-        let path = child(&folder(engine, n), MANIFEST);
-        let Some(data) = engine.state.read(&path)? else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(&data.bytes);
-        let mut generation: Generation =
-            toml::from_str(&text).map_err(|e| DeployError::History {
-                path: path.clone(),
-                message: e.message().trim().to_string(),
-            })?;
-        generation.complete = engine
-            .state
-            .metadata(&child(&folder(engine, n), DONE))?
-            .is_some();
-        out.push(generation);
-    }
-    Ok(out)
-}
-
 /// Marks generation `n` as finished.
 pub(crate) fn mark_done(engine: &Engine<'_>, n: u64) -> Result<(), DeployError> {
-    engine
-        .state
-        .write_atomic(&child(&folder(engine, n), DONE), b"", false)?;
+    let key = engine.keys.for_writing()?;
+    engine.state.write_atomic(
+        &child(&folder(engine, n), DONE),
+        done_mark(&key, n).as_bytes(),
+        false,
+    )?;
     Ok(())
 }
 
-/// Deletes a folder of the state System and everything in it.
-fn remove_tree(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError> {
-    for name in sys.list(Some(dir))? {
-        let path = child(dir, &name);
-        match sys.metadata(&path)? {
-            Some((EntryKind::Dir, _)) => remove_tree(sys, &path)?,
-            Some(_) => sys.remove_file(&path)?,
-            None => {}
+/// The bytes of a backup, checked against the hash the signed manifest recorded.
+pub(crate) fn read_backup(
+    engine: &Engine<'_>,
+    n: u64,
+    blob: &RelPath,
+    sha256: Option<&str>,
+) -> Result<Vec<u8>, DeployError> {
+    let path = child(&folder(engine, n), blob.as_str());
+    let damaged = |message: &str| DeployError::History {
+        path: path.clone(),
+        message: message.to_string(),
+    };
+    let data = engine
+        .state
+        .read(&path)?
+        .ok_or_else(|| damaged("this backup is missing"))?;
+    if sha256 != Some(sha256_hex(&data.bytes).as_str()) {
+        return Err(damaged("this backup was changed since aiwg wrote it"));
+    }
+    Ok(data.bytes)
+}
+
+/// Deletes one generation folder of this machine: only the files aiwg writes there, named
+/// (never a listing followed into a link), mark last so an interrupted removal is still a
+/// leftover of ours; then the folders, if that left them empty.
+fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError> {
+    let blobs = child(dir, BLOBS);
+    for name in sys.list(Some(&blobs))? {
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+            sys.remove_file(&child(&blobs, &name))?;
         }
     }
+    for name in [LOCK_BLOB, DONE, MANIFEST, MARK] {
+        sys.remove_file(&child(dir, name))?;
+    }
+    sys.remove_dir_if_empty(&blobs)?;
     sys.remove_dir_if_empty(dir)?;
     Ok(())
 }
 
-/// Keeps the newest `keep` complete generations; removes older ones and crash leftovers.
+/// Keeps the newest `keep` of this machine's generations, never one holding bytes `--force`
+/// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay.
 pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<(), DeployError> {
     let keep = keep.max(1);
-    let mut complete = Vec::new();
-    for n in numbers(engine)? {
-        let dir = folder(engine, n);
-        if engine.state.read(&child(&dir, MANIFEST))?.is_some() {
-            complete.push(dir);
-        } else {
-            remove_tree(engine.state, &dir)?;
-        }
+    let listing = list(engine)?;
+    for n in &listing.leftovers {
+        remove_generation(engine.state, &folder(engine, *n))?;
     }
-    let excess = complete.len().saturating_sub(keep);
-    for dir in &complete[..excess] {
-        remove_tree(engine.state, dir)?;
+    let prunable: Vec<u64> = listing
+        .generations
+        .iter()
+        .filter(|g| g.forced.is_empty())
+        .map(|g| g.generation)
+        .collect();
+    let excess = prunable.len().saturating_sub(keep);
+    for n in &prunable[..excess] {
+        remove_generation(engine.state, &folder(engine, *n))?;
     }
     Ok(())
 }

@@ -10,6 +10,8 @@
 //! - [`history`]: generations of replaced bytes; [`rollback`] puts them back.
 //! - [`decision`]: the plan's types (actions, conflicts, states); [`error`]: `DeployError`.
 //! - [`proclock`]: one aiwg at a time per project.
+//! - [`mark`]: the machine-local key that marks history as written here.
+//! - [`eol`]: line endings as git converts them.
 //!
 //! It knows paths, bytes and ownership modes, nothing of platforms. It never prints.
 
@@ -19,12 +21,14 @@ pub mod apply;
 pub mod decision;
 pub mod diff;
 pub mod engine;
+pub mod eol;
 pub mod error;
 pub mod hash;
 pub mod history;
 pub mod jsonc;
 pub mod layout;
 pub mod lock;
+pub mod mark;
 pub mod merge;
 pub mod plan;
 pub mod proclock;

@@ -160,6 +160,22 @@ pub enum LockError {
         /// The version the file says.
         found: u64,
     },
+    /// An entry names a file in a git folder or in aiwg's own state, which aiwg never writes,
+    /// deletes or restores: the lock was edited by someone (a cloned repository is a
+    /// stranger's input), and trusting it would let a commit delete `.git/HEAD`.
+    #[error(
+        "{path}:{line}: entry `{entry}` is {reason}; aiwg never writes, deletes or restores there"
+    )]
+    Reserved {
+        /// The lock file's name, as given to [`Lock::parse`].
+        path: String,
+        /// The 1-based line of the entry's `path`.
+        line: usize,
+        /// The path the entry names.
+        entry: RelPath,
+        /// Where it lies ([`reserved`]).
+        reason: &'static str,
+    },
     /// Two entries have the same path and part.
     #[error("`{path}` lists `{entry}` twice")]
     Duplicate {
@@ -198,7 +214,7 @@ impl Lock {
         // by every `check`); anything else — hand-edited, damaged, another version — goes
         // through the full TOML parser, which also gives the precise error.
         if let Some(doc) = fast::parse(text).filter(|d| d.version == LOCK_VERSION) {
-            return Lock::from_doc(path, doc);
+            return Lock::from_doc(path, text, doc);
         }
         let version: VersionOnly = toml::from_str(text).map_err(corrupt)?;
         match version.version {
@@ -218,10 +234,23 @@ impl Lock {
             }
         }
         let doc: LockDoc = toml::from_str(text).map_err(corrupt)?;
-        Lock::from_doc(path, doc)
+        Lock::from_doc(path, text, doc)
     }
 
-    fn from_doc(path: &str, doc: LockDoc) -> Result<Lock, LockError> {
+    fn from_doc(path: &str, text: &str, doc: LockDoc) -> Result<Lock, LockError> {
+        if let Some((i, reason)) = doc
+            .files
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| reserved(&e.path).map(|r| (i, r)))
+        {
+            return Err(LockError::Reserved {
+                path: path.to_string(),
+                line: path_lines(text).get(i).copied().unwrap_or(1),
+                entry: doc.files[i].path.clone(),
+                reason,
+            });
+        }
         let mut lock = Lock::new();
         for entry in doc.files {
             let key = (entry.path.clone(), entry.part.clone());
@@ -284,6 +313,64 @@ impl Lock {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Why aiwg may never write, delete or restore `path` (relative to a scope root), or `None`.
+/// Compared as Windows and macOS would resolve the name too (any case; trailing dots and
+/// spaces dropped; the 8.3 short name `git~1`), so no spelling reaches the same folder:
+/// - any component `.git`: a git folder, a submodule's or a nested repository's;
+/// - a first component `.aiwg`: aiwg's history, caches and the project's own sources;
+/// - `aiwg.lock` and `aiwg.toml` at the root: what aiwg believes and what it was told.
+pub fn reserved(path: &RelPath) -> Option<&'static str> {
+    let same = |component: &str, name: &str| {
+        component
+            .trim_end_matches(['.', ' '])
+            .eq_ignore_ascii_case(name)
+    };
+    let first = path.components().next()?;
+    if path
+        .components()
+        .any(|c| same(c, ".git") || same(c, "git~1"))
+    {
+        return Some("inside a git folder");
+    }
+    if same(first, ".aiwg") {
+        return Some("inside aiwg's own folder `.aiwg/`");
+    }
+    if path.components().count() == 1 && (same(first, LOCK_FILE) || same(first, "aiwg.toml")) {
+        return Some("aiwg's own lock or configuration");
+    }
+    None
+}
+
+/// The 1-based line of the `path` key of each `[[file]]` (lock) or `[[path]]` (history
+/// manifest) table, in order; empty when the text does not parse. Only error paths call it.
+pub(crate) fn path_lines(text: &str) -> Vec<usize> {
+    #[derive(serde::Deserialize)]
+    struct Tables {
+        #[serde(default)]
+        file: Vec<PathKey>,
+        #[serde(default)]
+        path: Vec<PathKey>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PathKey {
+        path: toml::Spanned<String>,
+    }
+    let Ok(tables) = toml::from_str::<Tables>(text) else {
+        return Vec::new();
+    };
+    tables
+        .file
+        .iter()
+        .chain(&tables.path)
+        .map(|k| {
+            text[..k.path.span().start.min(text.len())]
+                .matches('\n')
+                .count()
+                + 1
+        })
+        .collect()
 }
 
 /// A parser for exactly the TOML that [`Lock::to_toml`] writes: comments, `version = N`,
@@ -592,6 +679,53 @@ mod tests {
     fn check_error(text: &str, expect: &str) {
         let err = Lock::parse("aiwg.lock", text).unwrap_err().to_string();
         assert!(err.contains(expect), "{text:?}: {err}");
+    }
+
+    #[test]
+    fn reserved_paths_in_any_spelling() {
+        for path in [
+            ".git/HEAD",
+            ".GIT/config",
+            ".git./hooks/pre-commit",
+            ".git /x",
+            "Git~1/HEAD",
+            "vendor/lib/.git/config",
+            ".aiwg/history/1/manifest.toml",
+            ".AIWG/agents/a.md",
+            "aiwg.lock",
+            "AIWG.TOML",
+        ] {
+            assert!(reserved(&RelPath::new(path).unwrap()).is_some(), "{path}");
+        }
+        for path in [
+            ".github/x.md",
+            ".gitignore",
+            "docs/aiwg.lock",
+            "a/.aiwg/x",
+            ".gitx/y",
+        ] {
+            assert_eq!(reserved(&RelPath::new(path).unwrap()), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_reserved_entry_is_an_error_naming_its_line_on_both_parsers() {
+        let mut lock = Lock::new();
+        lock.insert(entry("a.md", ""));
+        lock.insert(entry(".git/HEAD", ""));
+        lock.insert(entry("z.md", ""));
+        let text = lock.to_toml();
+        let line = text
+            .lines()
+            .position(|l| l == "path = \".git/HEAD\"")
+            .unwrap()
+            + 1;
+        let expect = format!("aiwg.lock:{line}: entry `.git/HEAD` is inside a git folder");
+        check_error(&text, &expect);
+        // The same through the full TOML parser (a comment the fast path does not know).
+        let edited = text.replace("size = 2\n", "size = 2 # bytes\n");
+        assert!(fast::parse(&edited).is_none());
+        check_error(&edited, &expect);
     }
 
     #[test]

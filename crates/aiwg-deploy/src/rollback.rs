@@ -8,7 +8,9 @@ use aiwg_core::RelPath;
 use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::hash::sha256_hex;
-use crate::history::{child, folder, list, mark_done, Generation, HistoryEntry, LOCK_BLOB};
+use crate::history::{
+    list, mark_done, read_backup, Generation, HistoryEntry, Listing, Record, LOCK_BLOB,
+};
 use crate::system::FileData;
 
 /// How to roll back.
@@ -43,8 +45,12 @@ pub fn rollback(
     engine: &Engine<'_>,
     options: &RollbackOptions,
 ) -> Result<RollbackReport, DeployError> {
-    let generations = list(engine)?;
+    let listing = list(engine)?;
+    let generations = &listing.generations;
     let Some(newest) = generations.last() else {
+        if let Some(to) = options.to {
+            return Err(unknown(to, &listing));
+        }
         return Err(DeployError::NoHistory {
             path: engine.layout.history.clone(),
         });
@@ -56,7 +62,7 @@ pub fn rollback(
         (Some(_), _) => newest.undoes.clone(),
         (None, Some(to)) => {
             if !generations.iter().any(|g| g.generation == to) {
-                return Err(unknown(to, &generations));
+                return Err(unknown(to, &listing));
             }
             generations
                 .iter()
@@ -82,7 +88,7 @@ pub fn rollback(
         .iter()
         .find(|n| !generations.iter().any(|g| g.generation == **n))
     {
-        return Err(unknown(*missing, &generations));
+        return Err(unknown(*missing, &listing));
     }
     let selected: Vec<&Generation> = generations
         .iter()
@@ -105,15 +111,8 @@ pub fn rollback(
         let wanted = match &entry.before {
             None => None,
             Some(blob) => {
-                let blob_path = child(&folder(engine, *n), blob.as_str());
-                let data = engine
-                    .state
-                    .read(&blob_path)?
-                    .ok_or_else(|| DeployError::History {
-                        path: blob_path.clone(),
-                        message: "the backup of this path is missing".into(),
-                    })?;
-                Some(FileData::new(data.bytes, entry.before_executable))
+                let bytes = read_backup(engine, *n, blob, entry.before_sha256.as_deref())?;
+                Some(FileData::new(bytes, entry.before_executable))
             }
         };
         let current = match engine.target.read(path) {
@@ -142,18 +141,17 @@ pub fn rollback(
         return Err(DeployError::Conflicts { paths: conflicts });
     }
     let first = selected[0];
-    let lock_bytes =
-        if first.lock_before {
-            let blob = child(&folder(engine, first.generation), LOCK_BLOB);
-            Some(engine.state.read(&blob)?.map(|f| f.bytes).ok_or_else(|| {
-                DeployError::History {
-                    path: blob.clone(),
-                    message: "the backup of the lock is missing".into(),
-                }
-            })?)
-        } else {
-            None
-        };
+    let lock_bytes = if first.lock_before {
+        let blob = RelPath::new(LOCK_BLOB).expect("a fixed name is valid");
+        Some(read_backup(
+            engine,
+            first.generation,
+            &blob,
+            first.lock_sha256.as_deref(),
+        )?)
+    } else {
+        None
+    };
     let restored: Vec<RelPath> = changes.iter().map(|(p, _, _)| p.clone()).collect();
     let command = format!(
         "rollback {}",
@@ -164,13 +162,13 @@ pub fn rollback(
             .join(",")
     );
     let undone: Vec<u64> = selected.iter().map(|g| g.generation).collect();
-    let (generation, _) = engine.write_with_lock_bytes(
-        &changes,
-        Some(lock_bytes),
-        &command,
-        &undone,
-        options.keep.max(1),
-    )?;
+    let info = Record {
+        command: &command,
+        undoes: &undone,
+        forced: &[],
+    };
+    let (generation, _) =
+        engine.write_with_lock_bytes(&changes, Some(lock_bytes), info, options.keep.max(1))?;
     if let Some(interrupted) = resume {
         mark_done(engine, interrupted)?;
     }
@@ -181,10 +179,17 @@ pub fn rollback(
     })
 }
 
-fn unknown(generation: u64, generations: &[Generation]) -> DeployError {
+fn unknown(generation: u64, listing: &Listing) -> DeployError {
+    if let Some(ignored) = listing.ignored.iter().find(|i| i.generation == generation) {
+        return DeployError::History {
+            path: ignored.folder.clone(),
+            message: format!("generation {generation} is ignored: {}", ignored.reason),
+        };
+    }
     DeployError::UnknownGeneration {
         generation,
-        available: generations
+        available: listing
+            .generations
             .iter()
             .map(|g| g.generation.to_string())
             .collect::<Vec<_>>()

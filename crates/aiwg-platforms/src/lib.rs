@@ -8,6 +8,8 @@
 //! destination and never prints.
 //!
 //! - [`spec`]: the schema of a platform file and its validation.
+//! - [`placement`]: a platform lowered once per scope: where each kind goes, every place the
+//!   client reads it from.
 //! - [`registry`]: the built-in platforms, id and alias resolution with did-you-mean.
 //! - [`render()`]: model × platforms × scope → target state + notices.
 //! - [`skills`]: which skills folders to write (dedupe by reader set).
@@ -44,12 +46,18 @@
 //!   name, description and SKILL.md path (the shared `.agents/skills` when it is written)
 //!   instead of its full text; with no skill copy the full text stays.
 //! - **Shared config files** (`.claude/settings.json`) get merged keys, never whole files.
-//! - **Claude Code and AGENTS.md.** Claude Code does not read AGENTS.md; when a project render
-//!   manages AGENTS.md and Claude Code is selected, CLAUDE.md gets an `@AGENTS.md` import in
-//!   the section `agents-md-bridge`.
+//! - **Reader sets for every kind.** Agents, commands and rules are placed like skills: each
+//!   selected platform's own place (a file pattern or an instruction file) is written only
+//!   where no other written copy already serves it (Copilot reads `.claude/agents` and
+//!   `.claude/rules`; Cursor, Kiro, Roo read the rules in AGENTS.md), and a platform that
+//!   still sees an artifact twice gets one warning naming the places and whom they serve.
+//! - **Claude Code and AGENTS.md.** Claude Code reads AGENTS.md only when there is no
+//!   CLAUDE.md; the `@AGENTS.md` import (section `agents-md-bridge`) is written only when
+//!   AGENTS.md holds a kind Claude Code gets nowhere else, which its native places never leave.
 
 #![warn(missing_docs)]
 
+pub mod placement;
 pub mod registry;
 pub mod render;
 pub mod skills;

@@ -1,5 +1,6 @@
-//! Skill placement by reader set: which skills folders to write so every platform that needs
-//! a skill sees it exactly once.
+//! Placement by reader set: which places (skills folders, and for the other kinds file
+//! patterns and instruction files) to write so every platform that needs an artifact sees it
+//! exactly once.
 //!
 //! Each selected platform reads a set of folders (Copilot: `.github/skills`, `.claude/skills`,
 //! `.agents/skills`; Claude Code: `.claude/skills` only). The planner picks the set of folders
@@ -23,15 +24,24 @@ pub const SHARED: &str = ".agents/skills";
 /// Brute force over subsets up to this many candidate folders; greedy above it.
 const EXACT_LIMIT: usize = 20;
 
-/// One selected platform as a skills reader, in one scope.
+/// One selected platform as a reader of one kind, in one scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader<'a> {
     /// The platform id.
     pub platform: &'a str,
-    /// The folder the platform calls its own, if any.
+    /// The place the platform calls its own, if any.
     pub own: Option<&'a str>,
-    /// Every folder it reads skills from.
+    /// Every place it reads from and can rely on (a copy there serves it).
     pub reads: Vec<&'a str>,
+    /// Places it sees only sometimes or only as text: a copy there is never relied on, but
+    /// counts as a duplicate.
+    pub sometimes: Vec<&'a str>,
+}
+
+impl Reader<'_> {
+    fn sees(&self, place: &str) -> bool {
+        self.reads.contains(&place) || self.sometimes.contains(&place)
+    }
 }
 
 /// The folders to write, and what each reader sees.
@@ -43,16 +53,24 @@ pub struct Placement {
     pub seen: BTreeMap<String, Vec<String>>,
 }
 
-/// Chooses the folders for a skill needed by `needers` (platform ids) among `readers`.
-pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
+/// Chooses the places (folders, file patterns, instruction files) for an artifact needed by
+/// `needers` (platform ids) among `readers`; `preferred` (the shared `.agents/skills` for
+/// skills) wins ties and is a candidate whenever a needer reads it.
+pub fn place(
+    readers: &[Reader<'_>],
+    needers: &BTreeSet<&str>,
+    preferred: Option<&str>,
+) -> Placement {
     let needing: Vec<&Reader> = readers
         .iter()
         .filter(|r| needers.contains(r.platform))
         .collect();
-    // Candidates: every needer's own folder, and the shared folder when a needer reads it.
+    // Candidates: every needer's own place, and the preferred one when a needer reads it.
     let mut candidates: Vec<&str> = Vec::new();
-    if needing.iter().any(|r| r.reads.contains(&SHARED)) {
-        candidates.push(SHARED);
+    if let Some(shared) = preferred {
+        if needing.iter().any(|r| r.reads.contains(&shared)) {
+            candidates.push(shared);
+        }
     }
     for r in &needing {
         if let Some(own) = r.own {
@@ -62,11 +80,11 @@ pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
         }
     }
     // Folders read by exactly the same platforms are interchangeable: keep the first.
-    let reader_set = |dir: &str| -> Vec<&str> {
+    let reader_set = |dir: &str| -> Vec<(&str, bool)> {
         readers
             .iter()
-            .filter(|r| r.reads.contains(&dir))
-            .map(|r| r.platform)
+            .filter(|r| r.sees(dir))
+            .map(|r| (r.platform, r.reads.contains(&dir)))
             .collect()
     };
     let mut unique: Vec<&str> = Vec::new();
@@ -78,21 +96,27 @@ pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
     // Sorted candidates make every subset's folder list sorted, for the tie-break.
     unique.sort_unstable();
     let chosen: Vec<&str> = if unique.len() <= EXACT_LIMIT {
-        // Per reader, the candidates it reads, as a bit mask over `unique`.
-        let reads: Vec<(bool, u32)> = readers
+        // Per reader, the candidates it relies on and the ones it sees, as bit masks.
+        let mask_of = |f: &dyn Fn(&str) -> bool| {
+            unique
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| f(d))
+                .fold(0u32, |m, (i, _)| m | (1 << i))
+        };
+        let reads: Vec<(bool, u32, u32)> = readers
             .iter()
             .map(|r| {
-                let mask = unique
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| r.reads.contains(d))
-                    .fold(0u32, |m, (i, _)| m | (1 << i));
-                (needers.contains(r.platform), mask)
+                (
+                    needers.contains(r.platform),
+                    mask_of(&|d| r.reads.contains(&d)),
+                    mask_of(&|d| r.sees(d)),
+                )
             })
             .collect();
         let shared_bit = unique
             .iter()
-            .position(|d| *d == SHARED)
+            .position(|d| Some(*d) == preferred)
             .map_or(0, |i| 1u32 << i);
         let mut best: Option<(Score, u32)> = None;
         for mask in 1u32..(1u32 << unique.len()) {
@@ -108,8 +132,8 @@ pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
         best.map(|(_, m)| names(&unique, m)).unwrap_or_default()
     } else {
         let mut set: Vec<&str> = Vec::new();
-        if unique.contains(&SHARED) {
-            set.push(SHARED);
+        if let Some(shared) = preferred.filter(|s| unique.contains(s)) {
+            set.push(shared);
         }
         for r in &needing {
             if !r.reads.iter().any(|d| set.contains(d)) {
@@ -126,7 +150,7 @@ pub fn place(readers: &[Reader<'_>], needers: &BTreeSet<&str>) -> Placement {
         .map(|r| {
             let mut dirs: Vec<String> = chosen
                 .iter()
-                .filter(|d| r.reads.contains(d))
+                .filter(|d| r.sees(d))
                 .map(|d| d.to_string())
                 .collect();
             dirs.sort();
@@ -156,14 +180,15 @@ fn names<'a>(unique: &[&'a str], mask: u32) -> Vec<&'a str> {
         .collect()
 }
 
-/// Scores the folders selected by `mask`; `reads` is (needs it, folders read) per reader.
-fn score(reads: &[(bool, u32)], shared_bit: u32, mask: u32) -> Score {
+/// Scores the places selected by `mask`; `reads` is (needs it, places relied on, places
+/// seen) per reader.
+fn score(reads: &[(bool, u32, u32)], shared_bit: u32, mask: u32) -> Score {
     let mut uncovered = 0;
     let mut extra_copies = 0;
-    for (needs, read) in reads {
-        let seen = (read & mask).count_ones() as usize;
+    for (needs, relied, sees) in reads {
+        let seen = (sees & mask).count_ones() as usize;
         if *needs {
-            if seen == 0 {
+            if relied & mask == 0 {
                 uncovered += 1;
             }
             extra_copies += seen.saturating_sub(1);
@@ -188,6 +213,7 @@ mod tests {
             platform,
             own: Some(own),
             reads: reads.to_vec(),
+            sometimes: Vec::new(),
         }
     }
 
@@ -211,7 +237,7 @@ mod tests {
     /// Places a skill needed by every reader and compares the folders and duplicate readers.
     fn check(readers: Vec<Reader<'static>>, dirs: &[&str], seen_twice: &[&str]) {
         let needers: BTreeSet<&str> = readers.iter().map(|r| r.platform).collect();
-        let p = place(&readers, &needers);
+        let p = place(&readers, &needers, Some(SHARED));
         assert_eq!(p.dirs, dirs, "{readers:?}");
         let twice: Vec<&str> = p
             .seen
@@ -250,13 +276,13 @@ mod tests {
         // shared folder, so it sees the extra skill; nothing avoids that, but nothing more.
         let readers = vec![codex(), copilot()];
         let needers: BTreeSet<&str> = ["codex"].into();
-        let p = place(&readers, &needers);
+        let p = place(&readers, &needers, Some(SHARED));
         assert_eq!(p.dirs, [SHARED]);
         assert_eq!(p.seen["copilot"], [SHARED]);
         // Factory needs it, Claude does not: Factory's own folder, which Claude never reads.
         let readers = vec![claude(), factory()];
         let needers: BTreeSet<&str> = ["factory"].into();
-        let p = place(&readers, &needers);
+        let p = place(&readers, &needers, Some(SHARED));
         assert_eq!(p.dirs, [".factory/skills"]);
         assert!(p.seen["claude-code"].is_empty());
     }

@@ -91,10 +91,38 @@ pub struct Instructions {
     pub max_bytes: Option<usize>,
     /// The platform truncates the file after this many characters (Hermes: 20,000).
     pub max_chars: Option<usize>,
-    /// For a platform that does not read `AGENTS.md` (Claude Code): the import line (`@AGENTS.md`)
-    /// written as a managed section of its project instruction file whenever a render manages
-    /// the project's `AGENTS.md`.
+    /// For a platform that does not always read `AGENTS.md` (Claude Code): the import line
+    /// (`@AGENTS.md`) written as a managed section of its project instruction file when the
+    /// project's `AGENTS.md` holds a kind the platform gets nowhere else.
     pub bridge: Option<String>,
+    /// Other instruction files the client always loads in a repository (Copilot: `AGENTS.md`,
+    /// `CLAUDE.md`): every managed section in them reaches it.
+    #[serde(default)]
+    pub reads_project: Vec<String>,
+    /// Other instruction files it always loads under home.
+    #[serde(default)]
+    pub reads_user: Vec<String>,
+    /// Instruction files it loads only in some cases (Claude Code reads `AGENTS.md` when there
+    /// is no `CLAUDE.md`): counted when looking for duplicates, never relied on.
+    #[serde(default)]
+    pub sometimes_project: Vec<String>,
+    /// The same under home.
+    #[serde(default)]
+    pub sometimes_user: Vec<String>,
+    /// When the client reads the `sometimes_*` files, for the duplicate notice.
+    pub sometimes_why: Option<String>,
+}
+
+/// The project or the user list of a per-scope pair of list keys (`reads_project`, ...).
+pub(crate) fn list_for_scope<'a>(
+    scope: Scope,
+    project: &'a [String],
+    user: &'a [String],
+) -> &'a [String] {
+    match scope {
+        Scope::Project => project,
+        Scope::User => user,
+    }
 }
 
 /// The project or the user value of a per-scope pair of keys (`project = ...`, `user = ...`),
@@ -114,6 +142,22 @@ impl Instructions {
     /// The file for `scope`, if the platform has one there.
     pub fn path(&self, scope: Scope) -> Option<&str> {
         for_scope(scope, &self.project, &self.user)
+    }
+
+    /// Every instruction file the client always loads in `scope`, its own first.
+    pub fn reads(&self, scope: Scope) -> Vec<&str> {
+        let mut all: Vec<&str> = self.path(scope).into_iter().collect();
+        for f in list_for_scope(scope, &self.reads_project, &self.reads_user) {
+            if !all.contains(&f.as_str()) {
+                all.push(f);
+            }
+        }
+        all
+    }
+
+    /// The instruction files the client loads only sometimes in `scope`.
+    pub fn sometimes(&self, scope: Scope) -> &[String] {
+        list_for_scope(scope, &self.sometimes_project, &self.sometimes_user)
     }
 }
 
@@ -215,12 +259,31 @@ pub struct KindSpec {
     pub max_chars: Option<usize>,
     /// What `$ARGUMENTS` in a command body becomes (`{{args}}`); absent = unchanged.
     pub arguments: Option<String>,
+    /// Said once (as an info notice) whenever artifacts of this kind are written to the
+    /// native path (Codex ignores `.codex/agents` in a project it does not trust).
+    pub notice: Option<String>,
+    /// Rules: a rule with globs starts its body with "Applies to files matching ...", for a
+    /// platform that loads every rule file whatever its frontmatter says (Roo, Cline).
+    #[serde(default)]
+    pub applies_line: bool,
+    /// Other platforms' path patterns the client also reads this kind from, natively
+    /// (Copilot reads `.claude/agents/{name}.md`), in a repository.
+    #[serde(default)]
+    pub reads_project: Vec<String>,
+    /// The same under home.
+    #[serde(default)]
+    pub reads_user: Vec<String>,
 }
 
 impl KindSpec {
     /// The path pattern for `scope`.
     pub fn path(&self, scope: Scope) -> Option<&str> {
         for_scope(scope, &self.project, &self.user)
+    }
+
+    /// The other platforms' patterns read in `scope`.
+    pub fn reads(&self, scope: Scope) -> &[String] {
+        list_for_scope(scope, &self.reads_project, &self.reads_user)
     }
 }
 
@@ -309,14 +372,35 @@ pub struct BehaviorSpec {
     /// Hook events the platform supports; empty = any.
     #[serde(default)]
     pub events: Vec<String>,
+    /// Claude tool names in a hook's `matcher` → the names the platform's hooks see; unset =
+    /// the `[tools]` table; an empty table keeps Claude's names (Codex reports `Bash`).
+    pub matchers: Option<BTreeMap<String, String>>,
     /// Said once (as an info notice) whenever behaviors are written for this platform.
     pub notice: Option<String>,
+    /// Other platforms' settings files whose hooks the client also runs (Copilot CLI runs
+    /// `.claude/settings.json`), in a repository.
+    #[serde(default)]
+    pub reads_project: Vec<String>,
+    /// The same under home.
+    #[serde(default)]
+    pub reads_user: Vec<String>,
 }
 
 impl BehaviorSpec {
     /// The settings file for `scope`.
     pub fn path(&self, scope: Scope) -> Option<&str> {
         for_scope(scope, &self.project, &self.user)
+    }
+
+    /// Every settings file whose hooks the client runs in `scope`, its own first.
+    pub fn reads(&self, scope: Scope) -> Vec<&str> {
+        let mut all: Vec<&str> = self.path(scope).into_iter().collect();
+        for f in list_for_scope(scope, &self.reads_project, &self.reads_user) {
+            if !all.contains(&f.as_str()) {
+                all.push(f);
+            }
+        }
+        all
     }
 }
 
@@ -430,6 +514,26 @@ impl PlatformSpec {
                 if let Some(p) = kind.path(scope) {
                     check_path(&mut out, label, scope, p, true);
                 }
+            }
+            for f in self.instructions.reads(scope).into_iter().chain(
+                self.instructions
+                    .sometimes(scope)
+                    .iter()
+                    .map(String::as_str),
+            ) {
+                check_path(&mut out, "instructions.reads", scope, f, false);
+            }
+            for (label, kind) in [
+                ("agent.reads", &self.agent),
+                ("command.reads", &self.command),
+                ("rule.reads", &self.rule),
+            ] {
+                for p in kind.reads(scope) {
+                    check_path(&mut out, label, scope, p, true);
+                }
+            }
+            for f in self.behavior.reads(scope) {
+                check_path(&mut out, "behavior.reads", scope, f, false);
             }
             if let Some(own) = self.skill.own(scope) {
                 check_path(&mut out, "skill", scope, own, false);

@@ -1,10 +1,13 @@
 //! What each platform does with each kind in each scope — native, a fallback, or
-//! unsupported — and where it goes. Feeds `aiwg platforms` and the README table.
+//! unsupported — where it goes and where the client reads it, in table form: the resolved
+//! placement ([`crate::placement`]) as `aiwg platforms` and the README table show it.
 
 use aiwg_core::target::Scope;
 use aiwg_core::Kind;
 
-use crate::spec::{Fallback, PlatformSpec};
+use crate::placement::{resolve, KindPlacement, Place};
+use crate::skills::SHARED;
+use crate::spec::PlatformSpec;
 use crate::Registry;
 
 /// How a platform takes a kind.
@@ -30,31 +33,17 @@ pub struct KindSupport {
     /// Where it goes (`.claude/agents/{name}.md`), relative to the scope root.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Why it is not deployed, when unsupported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// Every place the client reads this kind from (see [`KindPlacement`]).
+    pub reads: Vec<String>,
+    /// Places where a copy would be a duplicate, not a substitute.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_sees: Vec<String>,
 }
 
 impl KindSupport {
-    fn native(path: impl Into<String>) -> Self {
-        KindSupport {
-            support: Support::Native,
-            as_: None,
-            path: Some(path.into()),
-        }
-    }
-    fn fallback(as_: &'static str, path: impl Into<String>) -> Self {
-        KindSupport {
-            support: Support::Fallback,
-            as_: Some(as_),
-            path: Some(path.into()),
-        }
-    }
-    fn unsupported() -> Self {
-        KindSupport {
-            support: Support::Unsupported,
-            as_: None,
-            path: None,
-        }
-    }
-
     /// Short text for tables: `.claude/agents/{name}.md`, `skill: .agents/skills/`, `—`.
     pub fn short(&self) -> String {
         match (self.support, self.as_, &self.path) {
@@ -65,57 +54,49 @@ impl KindSupport {
     }
 }
 
-/// How `p` takes `kind` in `scope`.
+/// How `p` takes `kind` in `scope`: its resolved placement in table form.
 pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
+    let KindPlacement {
+        place,
+        reads,
+        also_sees,
+        ..
+    } = resolve(p, scope).get(kind).clone();
     // Where a skill goes when this platform is deployed alone (with others selected, the
     // folder can change: see `skills::place`).
-    let skill_dir = p.skill.own(scope).map(|own| {
+    let skill_dir = |own: &str| {
         let reader = crate::skills::Reader {
             platform: &p.id,
             own: Some(own),
             reads: p.skill.reads(scope),
+            sometimes: Vec::new(),
         };
-        let placed = crate::skills::place(&[reader], &[p.id.as_str()].into());
+        let placed = crate::skills::place(&[reader], &[p.id.as_str()].into(), Some(SHARED));
         let dir = placed.dirs.first().map(String::as_str).unwrap_or(own);
         format!("{dir}/{{name}}/")
-    });
-    let section = |p: &PlatformSpec| match p.instructions.path(scope) {
-        Some(file) => KindSupport::fallback("section", file),
-        None => KindSupport::unsupported(),
     };
-    match kind {
-        Kind::Skill => match skill_dir {
-            Some(d) => KindSupport::native(d),
-            None => KindSupport::unsupported(),
-        },
-        Kind::Behavior => match (p.behavior.path(scope), &p.behavior.scripts) {
-            (Some(settings), Some(_)) => KindSupport::native(settings),
-            _ => KindSupport::unsupported(),
-        },
-        Kind::Runbook => match (skill_dir, p.rule.path(scope)) {
-            (Some(d), _) => KindSupport::fallback("skill", d),
-            (None, Some(r)) => KindSupport::fallback("rule", r),
-            (None, None) => section(p),
-        },
-        Kind::Agent | Kind::Command | Kind::Rule => {
-            let spec = p.kind(kind).expect("file kinds have a spec");
-            if let Some(path) = spec.path(scope) {
-                return KindSupport::native(path);
-            }
-            let fallback = spec.fallback.unwrap_or(if kind == Kind::Command {
-                Fallback::Skill
+    let (support, as_, path, why) = match place {
+        Place::Native { pattern } => (Support::Native, None, Some(pattern), None),
+        Place::Hooks { settings, .. } => (Support::Native, None, Some(settings), None),
+        Place::Skill { folder, native } => {
+            let dir = Some(skill_dir(&folder));
+            if native {
+                (Support::Native, None, dir, None)
             } else {
-                Fallback::Section
-            });
-            match fallback {
-                Fallback::Skill => match skill_dir {
-                    Some(d) => KindSupport::fallback("skill", d),
-                    None => KindSupport::unsupported(),
-                },
-                Fallback::Section => section(p),
-                Fallback::Skip => KindSupport::unsupported(),
+                (Support::Fallback, Some("skill"), dir, None)
             }
         }
+        Place::Section { file } => (Support::Fallback, Some("section"), Some(file), None),
+        Place::Rule { pattern } => (Support::Fallback, Some("rule"), Some(pattern), None),
+        Place::Skip { why } => (Support::Unsupported, None, None, Some(why)),
+    };
+    KindSupport {
+        support,
+        as_,
+        path,
+        why,
+        reads,
+        also_sees,
     }
 }
 

@@ -18,7 +18,16 @@ fn fixture() -> Model {
     let (tree, diags) = SourceTree::read_dir("golden", &root);
     assert!(diags.is_empty(), "{diags:?}");
     let loaded = load(&tree);
-    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    // Runbook lint warnings (an Audit Trail, an escalation rule) are not the render's business.
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .all(|d| d.severity == aiwg_core::Severity::Warning
+                && d.path.to_string_lossy().contains("runbooks")),
+        "{:?}",
+        loaded.diagnostics
+    );
     let kinds: std::collections::BTreeSet<_> = loaded.artifacts.iter().map(|a| a.kind).collect();
     assert_eq!(kinds.len(), 6, "the fixture has every kind");
     Model {
@@ -218,5 +227,118 @@ fn bundled_content_renders_for_every_platform() {
     for scope in [Scope::Project, Scope::User] {
         let (target, _) = render_one(&model, &all, scope);
         assert!(target.len() > 100, "{scope}: {}", target.len());
+    }
+}
+
+/// How many copies of `a` sit in `place` (a `{name}` pattern, an instruction file holding
+/// sections, or a skills folder). A runbook's index entry in a section is not a copy.
+fn copies_in(target: &TargetState, a: &aiwg_core::Artifact, place: &str) -> usize {
+    let id = a.id();
+    if place.contains("{name}") {
+        let path = place.replace("{name}", &a.name);
+        let hit = target.entries().any(|e| {
+            e.origin.artifact == id
+                && (e.path.as_str() == path || e.path.as_str().starts_with(&format!("{path}/")))
+        });
+        return usize::from(hit);
+    }
+    let title = match a.kind {
+        aiwg_core::Kind::Agent => "Agent",
+        aiwg_core::Kind::Rule => "Rule",
+        aiwg_core::Kind::Runbook => "Runbook",
+        aiwg_core::Kind::Command => "Command",
+        _ => "",
+    };
+    let heading = format!("## {title}: {}\n\n", a.name);
+    let mut n = 0;
+    for e in target.entries() {
+        match &e.desired {
+            Desired::Section { id: section, text }
+                if e.path.as_str() == place
+                    && section.ends_with(&format!(":{}", a.kind.folder())) =>
+            {
+                if let Some(at) = text.find(&heading) {
+                    let rest = &text[at + heading.len()..];
+                    let entry = rest.split("\n## ").next().unwrap_or(rest);
+                    if !entry
+                        .contains("before carrying out this procedure: it holds the full runbook")
+                    {
+                        n += 1;
+                    }
+                }
+            }
+            _ if e.path.as_str() == format!("{place}/{}/SKILL.md", a.name)
+                && e.origin.artifact == id =>
+            {
+                n += 1
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
+/// The planner's guarantee, over random platform selections: no selected platform's declared
+/// reader set (`reads` and `also_sees` of its resolved placement) holds an artifact twice
+/// unless a warning about that platform and kind says so.
+#[test]
+fn each_selected_platform_sees_each_artifact_once_or_is_told() {
+    let model = fixture();
+    let all: Vec<&PlatformSpec> = Registry::builtin().all().iter().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..300 {
+        let size = 1 + (next() % 8) as usize;
+        let mut chosen: Vec<&PlatformSpec> = Vec::new();
+        while chosen.len() < size {
+            let p = all[(next() % all.len() as u64) as usize];
+            if !chosen.iter().any(|c| c.id == p.id) {
+                chosen.push(p);
+            }
+        }
+        let scope = if round % 2 == 0 {
+            Scope::Project
+        } else {
+            Scope::User
+        };
+        let r = render(&model, &chosen, scope, &RenderOptions::default()).unwrap();
+        for p in &chosen {
+            let resolved = aiwg_platforms::placement::resolve(p, scope);
+            for a in &model.artifacts {
+                if a.kind == aiwg_core::Kind::Behavior {
+                    continue;
+                }
+                let k = resolved.get(a.kind);
+                let places: Vec<(&str, usize)> = k
+                    .reads
+                    .iter()
+                    .chain(&k.also_sees)
+                    .map(|place| (place.as_str(), copies_in(&r.target, a, place)))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
+                let total: usize = places.iter().map(|(_, n)| n).sum();
+                if total > 1 {
+                    let told = r.notices.iter().any(|n| {
+                        n.platform == p.id
+                            && n.kind == Some(a.kind)
+                            && n.level == NoticeLevel::Warning
+                            && (n.message.contains("twice") || n.message.contains("times"))
+                    });
+                    let ids: Vec<&str> = chosen.iter().map(|c| c.id.as_str()).collect();
+                    assert!(
+                        told,
+                        "{scope} {ids:?}: {} sees {} {total} times in {places:?} and no warning says so:\n{:#?}",
+                        p.id,
+                        a.id(),
+                        r.notices
+                    );
+                }
+            }
+        }
     }
 }

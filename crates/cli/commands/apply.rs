@@ -11,6 +11,7 @@ use crate::commands::Context;
 use crate::json;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
+use crate::trust;
 
 /// How an apply runs: `apply`'s own flags, or what `use` asks for.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +30,7 @@ pub struct Run {
 /// (the pre-commit hook's `apply` mode).
 pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
-    if stage && pipeline::scope(&project, target.scope) != aiwg_core::target::Scope::Project {
+    if stage && pipeline::scope(&project, target.scope)? != aiwg_core::target::Scope::Project {
         return Err(crate::commands::UserError::new(
             "`--stage` stages files in a repository, and user scope is not in one",
             "run `aiwg apply --scope user` without `--stage`",
@@ -94,6 +95,16 @@ pub fn execute(
         written: Vec::new(),
         report: json::DeployReport::new(command, &plan, dry_run, false, None, &rendered.notices),
     };
+    // A hook runs code on every matching tool call: each one installed, changed or removed
+    // is named (bundled ones too), and one from the project's own sources needs consent.
+    let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
+    trust::announce(&hook_changes, &read.hooks, dry_run);
+    if !dry_run {
+        trust::require(
+            project,
+            trust::hooks_needing_consent(&hook_changes, &read.hooks),
+        )?;
+    }
     if dry_run {
         if !json {
             std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
@@ -121,12 +132,16 @@ pub fn execute(
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
+    let generation = report.generation.unwrap_or_default();
     for path in &report.overwritten {
         crate::printer::say!(
-            "overwrote `{}` (its old bytes are in generation {})",
+            "overwrote `{}` (its old bytes are in generation {generation}, kept until you delete `{}`)",
             d.display(path),
-            report.generation.unwrap_or_default()
+            d.display_state(&aiwg_deploy::history::folder(&engine, generation))
         );
+    }
+    if report.generation.is_some() {
+        d.warn_ignored_history();
     }
     for path in &report.released {
         crate::printer::say!(

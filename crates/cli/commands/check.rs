@@ -114,7 +114,7 @@ pub fn json_doc(entries: &[serde_json::Value]) -> anyhow::Result<String> {
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
-    let scope = pipeline::scope(&project, target.scope);
+    let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     let platforms = pipeline::select(&project, scope, &target.platforms)
         .map_err(|e| format!("{e}"))?
         .platforms;

@@ -102,7 +102,17 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
             return lines;
         }
     };
-    let scope = pipeline::scope(&project, target.scope);
+    let scope = match pipeline::scope(&project, target.scope) {
+        Ok(scope) => scope,
+        Err(e) => {
+            lines.push(error(
+                "config",
+                format!("{e:#}"),
+                "`aiwg trust` shows what the project asks for and allows it",
+            ));
+            return lines;
+        }
+    };
     match &project.config {
         Some(c) => lines.push(ok(
             "config",

@@ -7,6 +7,8 @@
 //! Problems in the sources do not stop the listing; a count goes to stderr.
 
 use std::io::Write as _;
+
+use aiwg_core::escape::escape;
 use std::path::PathBuf;
 
 use aiwg_core::{Artifact, Kind};
@@ -158,7 +160,8 @@ fn write_table(out: &mut impl std::io::Write, rows: &[Row], width: usize) -> std
             r.source,
             cut(&r.description, desc_w)
         );
-        writeln!(out, "{}", line.trim_end())?;
+        // Names, sources and descriptions come from the repository: escaped for the terminal.
+        writeln!(out, "{}", escape(line.trim_end()))?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ mod remove;
 mod rollback;
 mod staged;
 mod status;
+mod trust;
 
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
@@ -78,6 +79,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         crate::printer::Verbosity::Verbose
     } else {
         crate::printer::Verbosity::Normal
+    });
+    crate::trust::set_run_consent(crate::trust::RunConsent {
+        hooks: cli.consent.allow_hooks,
+        user_scope: cli.consent.allow_user_scope,
+        all: cli.consent.trust,
     });
     let ctx = Context { cwd, color };
     match cli.command {
@@ -204,5 +210,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => remove::uninstall(&ctx, remove::Run { dry_run, json }, keep_config, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Doctor { target } => doctor::run(&ctx, &target),
+        Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
 }

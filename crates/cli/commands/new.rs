@@ -41,6 +41,9 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
             crate::project::display_relative(&path).display()
         )?;
     }
+    if kind == Kind::Behavior {
+        crate::trust::grant_scaffolded(&project, name)?;
+    }
     if let Some(config) = &project.config {
         if !config.sources.is_empty()
             && !config
@@ -287,6 +290,15 @@ Say what this runbook changes, on which systems, and what done looks like.
 
 1. Stop at every gate that fails; never continue past it.
 2. Ask a human before any step that deletes data.
+3. Escalate to {escalation_contact} when a gate fails twice or the rollback does not restore health.
+
+## Audit Trail
+
+| Field | Value |
+|---|---|
+| Run by | {operator|} |
+| Date | {run_date|} |
+| Outcome | {outcome|to be recorded} |
 ";
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `aiwg platforms [--json]`: every platform, its aliases, and per kind whether it is
-//! native, a fallback or unsupported, and where it goes in each scope.
+//! native, a fallback or unsupported, where it goes in each scope and (in the JSON) every
+//! place the client reads it from: the resolved placement render uses.
 
 use std::io::Write as _;
 
@@ -14,7 +15,8 @@ pub fn run(_ctx: &Context, json: bool) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
     if json {
         // Schema: {"platforms": [{"id", "name", "aliases", "docs", "kinds": [{"kind",
-        // "project": {"support": "native|fallback|unsupported", "as"?, "path"?}, "user": {...}}]}]}
+        // "project": {"support": "native|fallback|unsupported", "as"?, "path"?, "why"?,
+        // "reads": [place...], "also_sees"?: [place...]}, "user": {...}}]}]}
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "platforms": rows }))?;
         writeln!(out)?;
         return Ok(0);

@@ -38,7 +38,7 @@ pub fn remove(
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
     let mut project = Project::open(&ctx.cwd, scope)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
@@ -96,7 +96,7 @@ pub fn remove_platform(
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
     let mut project = Project::open(&ctx.cwd, scope)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let Some(config) = project.config.as_mut() else {
         return Err(UserError::new(
             format!("no `{CONFIG_FILE}` here: there is no platform to remove"),
@@ -176,7 +176,7 @@ pub fn uninstall(
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
     let project = Project::open(&ctx.cwd, scope)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
@@ -184,7 +184,7 @@ pub fn uninstall(
         .plan(&TargetState::new())
         .map_err(pipeline::explain)?;
     let code = if lock.is_empty() {
-        crate::printer::say!("aiwg manages no file here");
+        crate::printer::say!("nothing to uninstall: aiwg manages no file here");
         0
     } else {
         run_removal(ctx, &d, &plan, &lock, how, "uninstall")?

@@ -24,15 +24,16 @@ pub fn run(
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, scope)?;
-    let scope = pipeline::scope(&project, scope);
+    let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let engine = d.engine();
     if list {
-        let generations = history::list(&engine).map_err(pipeline::explain)?;
+        let listing = history::list(&engine).map_err(pipeline::explain)?;
         if json {
             return json::print(&json::Generations {
                 version: json::VERSION,
-                generations: generations
+                generations: listing
+                    .generations
                     .iter()
                     .map(|g| json::GenerationEntry {
                         generation: g.generation,
@@ -45,21 +46,39 @@ pub fn run(
             .map(|()| 0);
         }
         let mut out = std::io::stdout().lock();
-        if generations.is_empty() {
+        if listing.generations.is_empty() {
             crate::printer::say!("no generations yet: each apply that changes files records one");
-            return Ok(0);
+        } else {
+            writeln!(out, "GEN  TIME (UTC)           PATHS  COMMAND")?;
         }
-        writeln!(out, "GEN  TIME (UTC)           PATHS  COMMAND")?;
-        for g in generations.iter().rev() {
+        for g in listing.generations.iter().rev() {
+            let mut notes = Vec::new();
+            if !g.complete {
+                notes.push("interrupted".to_string());
+            }
+            if !g.forced.is_empty() {
+                notes.push(format!(
+                    "kept: the only copy of {} file(s) `--force` overwrote; delete `{}` to drop it",
+                    g.forced.len(),
+                    d.display_state(&history::folder(&engine, g.generation))
+                ));
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join("; "))
+            };
             writeln!(
                 out,
-                "{:<4} {}  {:>5}  {}",
+                "{:<4} {}  {:>5}  {}{notes}",
                 g.generation,
                 utc(g.time),
                 g.paths.len(),
                 g.command
             )?;
         }
+        drop(out);
+        d.warn_ignored_history();
         return Ok(0);
     }
     let _guard = d.lock()?;
@@ -68,7 +87,9 @@ pub fn run(
     let from = match to {
         None => None,
         Some(n) => {
-            let generations = history::list(&engine).map_err(pipeline::explain)?;
+            let generations = history::list(&engine)
+                .map_err(pipeline::explain)?
+                .generations;
             if n != 0 && !generations.iter().any(|g| g.generation == n) {
                 let known: Vec<String> = generations
                     .iter()
@@ -102,6 +123,7 @@ pub fn run(
         force,
         keep: d.keep,
     };
+    d.warn_ignored_history();
     match rollback::rollback(&engine, &options) {
         Ok(report) => {
             let undone: Vec<String> = report.undone.iter().map(u64::to_string).collect();

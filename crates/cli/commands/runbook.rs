@@ -75,9 +75,14 @@ pub fn render(
     output: Option<&Path>,
 ) -> anyhow::Result<u8> {
     let rb = find(ctx, name)?;
+    // Each value with where it came from, for the warnings below.
     let mut values = BTreeMap::new();
+    let mut origin: BTreeMap<String, String> = BTreeMap::new();
     if let Some(file) = values_file {
-        values.extend(read_values(&ctx.cwd.join(file), file)?);
+        for (key, value) in read_values(&ctx.cwd.join(file), file)? {
+            origin.insert(key.clone(), format!("`{}`", file.display()));
+            values.insert(key, value);
+        }
     }
     for pair in set {
         let (key, value) = pair.split_once('=').ok_or_else(|| {
@@ -86,18 +91,27 @@ pub fn render(
                 "write `--set service_name=billing`",
             )
         })?;
-        values.insert(key.trim().to_string(), value.to_string());
+        let key = key.trim().to_string();
+        origin.insert(key.clone(), "`--set`".to_string());
+        values.insert(key, value.to_string());
     }
     let known = runbook::parse_body(&rb.body, rb.body_line);
-    let unknown: Vec<&String> = values
-        .keys()
-        .filter(|k| !known.placeholders.iter().any(|p| &p.name == *k))
-        .collect();
-    for key in &unknown {
-        crate::printer::say!(
-            "warning: `{key}` is not a placeholder of `{}`",
-            rb.shown.display()
-        );
+    for key in values.keys() {
+        if !known.placeholders.iter().any(|p| &p.name == key) {
+            crate::printer::say!(
+                "warning: `{key}` from {} is unused: it is not a placeholder of `{}`",
+                origin[key],
+                rb.shown.display(),
+            );
+        }
+    }
+    for p in &known.placeholders {
+        if let (Some(default), false) = (&p.default, values.contains_key(&p.name)) {
+            crate::printer::say!(
+                "note: `{}` has no value; it takes its default `{default}`",
+                p.name
+            );
+        }
     }
     let rendered = runbook::render(&rb.body, &values).map_err(|unfilled| {
         UserError::new(

@@ -18,7 +18,7 @@ use crate::project::{self, Project, SourceLocation};
 pub fn check(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
     if project.user_scope
-        || pipeline::scope(&project, target.scope) != aiwg_core::target::Scope::Project
+        || pipeline::scope(&project, target.scope)? != aiwg_core::target::Scope::Project
     {
         return Err(UserError::new(
             "`--staged` checks what a commit holds, and user scope is not in a repository",

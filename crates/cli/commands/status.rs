@@ -68,6 +68,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
                 merged => path = format!("{path} [{merged}]"),
             }
             let origin = format!("{} ({})", part.origin.artifact, part.origin.source);
+            let origin = aiwg_core::escape::escape(&origin).into_owned();
             (part.state.to_string(), path, origin)
         })
         .collect();

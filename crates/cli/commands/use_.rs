@@ -11,6 +11,7 @@ use crate::config_edit;
 use crate::frameworks;
 use crate::pipeline;
 use crate::project::{self, Project};
+use crate::trust;
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::target::Scope;
 use aiwg_platforms::Registry;
@@ -192,9 +193,17 @@ pub fn run(
     // Every platform the new config names must resolve before anything is deployed: a
     // typo left in `aiwg.toml` would break every later command.
     project.config = Some(change.config.clone());
-    pipeline::platforms(&project, pipeline::scope(&project, target.scope))?;
+    pipeline::platforms(&project, pipeline::scope(&project, target.scope)?)?;
     for note in &change.notes {
         crate::printer::say!("{note}");
+    }
+    // What the user typed is consent: a source outside the project named on this command
+    // line, and `--scope user` written into a new `aiwg.toml`.
+    let typed = typed_consent(&project, &specs, existing.is_none());
+    if dry_run {
+        trust::allow_for_run(&typed);
+    } else {
+        trust::grant(&project, &typed)?;
     }
     let apply_target = TargetArgs {
         platforms: Vec::new(),
@@ -242,6 +251,19 @@ pub fn run(
     });
     print(&report)?;
     Ok(code)
+}
+
+/// The consent items `aiwg use` was given on its command line: the outside sources among
+/// `specs`, and user scope when it creates `aiwg.toml` with it.
+fn typed_consent(project: &Project, specs: &[String], created: bool) -> Vec<trust::Item> {
+    let mut items: Vec<trust::Item> = trust::outside_sources(project)
+        .into_iter()
+        .filter(|i| matches!(i, trust::Item::OutsideSource { spec, .. } if specs.contains(spec)))
+        .collect();
+    if created {
+        items.extend(trust::user_scope_item(project));
+    }
+    items
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use aiwg_core::escape::escape;
 use aiwg_core::{runbook, Diagnostic, Kind, Severity};
 
 use super::Context;
@@ -97,9 +98,10 @@ pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
                 message,
             } => writeln!(
                 out,
-                "{}:{line}: {}: {message}",
-                path.display(),
-                paint("note", "1;36", ctx.color)
+                "{}:{line}: {}: {}",
+                escape(&path.display().to_string()),
+                paint("note", "1;36", ctx.color),
+                escape(message)
             )?,
         }
     }
@@ -123,13 +125,13 @@ fn print_diagnostic(
         Severity::Error => paint("error", "1;31", color),
         Severity::Warning => paint("warning", "1;33", color),
     };
-    write!(out, "{}", d.path.display())?;
+    write!(out, "{}", escape(&d.path.display().to_string()))?;
     if let Some(line) = d.line {
         write!(out, ":{line}")?;
     }
-    writeln!(out, ": {level}: {}", d.message)?;
+    writeln!(out, ": {level}: {}", escape(&d.message))?;
     if let Some(hint) = &d.hint {
-        writeln!(out, "  {}: {hint}", paint("hint", "1", color))?;
+        writeln!(out, "  {}: {}", paint("hint", "1", color), escape(hint))?;
     }
     Ok(())
 }

@@ -39,7 +39,7 @@ fn check(files: &[(&str, &str)], expect: &[&str]) -> Loaded {
 const AGENT: &str = "---\nname: code-reviewer\ndescription: Reviews code\nmodel: opus\ntools: Read, Grep\n---\nYou review code.\n";
 const SKILL: &str =
     "---\nname: pdf\ndescription: Reads PDFs\nlicense: MIT\n---\n# PDF\nUse scripts/x.sh.\n";
-const RUNBOOK: &str = "---\nname: deploy\ndescription: Deploys\n---\n# Deploy {service}\n## Purpose\nx\n## Prerequisites\nx\n## Procedure\n### Stage 1: Go\n**Gate**: ok\n## Verification\nx\n## Rollback\n**Trigger**: bad\n## Agent Rules\n1. Be careful.\n";
+const RUNBOOK: &str = "---\nname: deploy\ndescription: Deploys\n---\n# Deploy {service}\n## Purpose\nx\n## Prerequisites\nx\n## Procedure\n### Stage 1: Go\n**Gate**: ok\n## Verification\nx\n## Rollback\n**Trigger**: bad\n## Agent Rules\n1. Be careful.\n2. Escalate when unsure.\n## Audit Trail\nx\n";
 const BEHAVIOR: &str = "---\nname: guard\ndescription: Guards writes\nevent: PreToolUse\nmatcher: Write|Edit\ncommand: scripts/guard.sh\n---\nBlocks secrets.\n";
 
 #[test]
@@ -297,6 +297,7 @@ fn runbook_sections_are_warnings() {
             "src/runbooks/r.md:5: warning: runbook has no `## Verification` section",
             "src/runbooks/r.md:5: warning: runbook has no `## Rollback` section",
             "src/runbooks/r.md:5: warning: runbook has no `## Agent Rules` section",
+            "src/runbooks/r.md:5: warning: runbook has no `## Audit Trail` section",
             "src/runbooks/r.md:9: warning: stage `Stage 1` has no `**Gate**:` line",
         ],
     );
@@ -674,5 +675,119 @@ fn many_files_read_in_parallel_keep_bytes_modes_and_diagnostic_order() {
             "skills/s150/x.md",
             "skills/s290/big.bin"
         ]
+    );
+}
+
+/// R14: a file behind many symlinks counts every time it is reached, so a small commit
+/// cannot make the source (and so the deployment) gigabytes; reading stops at the cap.
+#[cfg(unix)]
+#[test]
+fn symlinked_files_count_every_time_and_the_source_stops_at_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    );
+    let blob = vec![7u8; 9 << 20];
+    std::fs::write(root.join("skills/s/blob.bin"), &blob).unwrap();
+    for i in 0..50 {
+        std::os::unix::fs::symlink("blob.bin", root.join(format!("skills/s/l{i}.bin"))).unwrap();
+    }
+    let (tree, diags) = SourceTree::read_dir("x", root);
+    let read: u64 = tree.files.iter().map(|f| f.bytes.len() as u64).sum();
+    assert!(read <= MAX_SOURCE_BYTES, "{read} bytes read");
+    let over: Vec<_> = diags
+        .iter()
+        .filter(|d| d.message.contains("over 64 MiB"))
+        .collect();
+    assert_eq!(over.len(), 1, "{diags:?}");
+    assert!(over[0].is_error() && over[0].hint.is_some());
+}
+
+/// Folder symlinks nested in each other double the paths at each level: 2^30 paths from a
+/// few dozen links. The walk stops at the entry cap, quickly.
+#[cfg(unix)]
+#[test]
+fn nested_folder_symlinks_stop_at_the_entry_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    );
+    write(root, "skills/s/d0/x.md", "x\n");
+    for level in 1..30 {
+        let d = root.join(format!("skills/s/d{level}"));
+        std::fs::create_dir_all(&d).unwrap();
+        for name in ["a", "b"] {
+            std::os::unix::fs::symlink(format!("../d{}", level - 1), d.join(name)).unwrap();
+        }
+    }
+    let started = std::time::Instant::now();
+    let (tree, diags) = SourceTree::read_dir("x", root);
+    // A bound, not a speed claim: without the cap this walk never ends.
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    assert!(tree.files.len() <= MAX_SOURCE_ENTRIES);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.is_error() && d.message.contains("more than 50000")),
+        "{diags:?}"
+    );
+}
+
+/// Many skills naming one large template copy it into each: the copies share the source's
+/// cap, and one error names the skill where it ran out.
+#[test]
+fn named_templates_copied_into_many_skills_share_the_source_cap() {
+    let big = vec![b'x'; 9 << 20];
+    let mut files: Vec<(String, Vec<u8>)> = vec![("templates/big.txt".into(), big)];
+    for i in 0..10 {
+        files.push((
+            format!("skills/s{i}/SKILL.md"),
+            format!("---\nname: s{i}\ndescription: d\n---\nUse templates/big.txt.\n").into_bytes(),
+        ));
+    }
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let loaded = load(&tree(&refs));
+    let carried: u64 = loaded.artifacts.iter().map(artifact_bytes).sum();
+    assert!(carried <= MAX_SOURCE_BYTES, "{carried}");
+    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.message.contains("names `templates/big.txt`") && d.line == Some(5)),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn one_artifact_over_its_total_cap_is_an_error() {
+    let asset = vec![b'a'; 9 << 20];
+    let mut files: Vec<(String, Vec<u8>)> = vec![(
+        "skills/s/SKILL.md".into(),
+        b"---\nname: s\ndescription: d\n---\nb\n".to_vec(),
+    )];
+    for i in 0..4 {
+        files.push((format!("skills/s/a{i}.bin"), asset.clone()));
+    }
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let loaded = load(&tree(&refs));
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.message.contains("the cap for one artifact is 32 MiB")),
+        "{:?}",
+        loaded.diagnostics
     );
 }

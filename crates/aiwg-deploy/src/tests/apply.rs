@@ -188,6 +188,7 @@ fn history_keeps_the_newest_generations_and_rollback_to_undoes_several() {
     let engine = Engine::shared(&sys, Layout::project());
     let numbers: Vec<u64> = history::list(&engine)
         .unwrap()
+        .generations
         .iter()
         .map(|g| g.generation)
         .collect();
@@ -230,7 +231,7 @@ fn rollback_refuses_a_file_changed_since_unless_forced() {
 }
 
 #[test]
-fn a_manifest_whose_backup_leaves_the_history_is_an_error_not_a_panic() {
+fn a_hand_edited_manifest_is_ignored_not_replayed() {
     let sys = MemSystem::with_files(&[("b.md", "theirs")]);
     run(&sys, &target(vec![file("b.md", "B")]), &force()).unwrap();
     let manifest = ".aiwg/history/1/manifest.toml";
@@ -239,12 +240,103 @@ fn a_manifest_whose_backup_leaves_the_history_is_an_error_not_a_panic() {
     let edited = text.replace("before = \"blobs/0\"", "before = \"../../../b.md\"");
     sys.put(manifest, edited.as_bytes(), false);
     let err = rollback(&sys, None, false).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "there is nothing to roll back: `.aiwg/history` holds no generation"
+    );
+    let engine = Engine::shared(&sys, Layout::project());
+    let listing = history::list(&engine).unwrap();
+    assert_eq!(listing.ignored.len(), 1);
     assert!(
-        err.starts_with("`.aiwg/history/1/manifest.toml` is not a valid history manifest")
-            && err.contains("leaves its folder"),
-        "{err}"
+        listing.ignored[0]
+            .reason
+            .contains("not written by aiwg on this machine"),
+        "{:?}",
+        listing.ignored
     );
     assert_eq!(sys.text("b.md").unwrap(), "B", "nothing was rolled back");
+    // Asked for by number, it names why.
+    let err = rollback(&sys, Some(1), false).unwrap_err().to_string();
+    assert!(err.contains("generation 1 is ignored"), "{err}");
+}
+
+#[test]
+fn history_marked_with_another_key_is_foreign() {
+    let sys = MemSystem::new();
+    let theirs = crate::mark::HistoryKey::generate();
+    let engine =
+        Engine::shared(&sys, Layout::project()).with_keys(crate::mark::KeySource::Fixed(theirs));
+    let (p, lock) = engine.plan(&target(vec![file("a.md", "A")])).unwrap();
+    engine.apply(&p, &lock, &ApplyOptions::default()).unwrap();
+    // This process's key verifies nothing the other key marked.
+    let err = rollback(&sys, None, false).unwrap_err();
+    assert!(matches!(err, DeployError::NoHistory { .. }), "{err}");
+    // Our next apply is generation 2, resumes nothing, and rolls back alone.
+    let report = run(
+        &sys,
+        &target(vec![file("a.md", "A2")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.generation, Some(2));
+    assert!(!sys
+        .text(".aiwg/history/2/manifest.toml")
+        .unwrap()
+        .contains("resumes"));
+    rollback(&sys, None, false).unwrap();
+    assert_eq!(sys.text("a.md").unwrap(), "A");
+    assert!(
+        sys.text(".aiwg/history/1/manifest.toml").is_some(),
+        "never pruned"
+    );
+}
+
+#[test]
+fn a_changed_backup_is_refused() {
+    let sys = MemSystem::with_files(&[("b.md", "theirs")]);
+    run(&sys, &target(vec![file("b.md", "B")]), &force()).unwrap();
+    sys.put(".aiwg/history/1/blobs/0", b"#!/bin/sh\nevil\n", true);
+    let err = rollback(&sys, None, false).unwrap_err().to_string();
+    assert!(
+        err.contains("this backup was changed since aiwg wrote it"),
+        "{err}"
+    );
+    assert_eq!(sys.text("b.md").unwrap(), "B");
+}
+
+#[test]
+fn a_force_backup_outlives_pruning_and_only_foreign_folders_stay() {
+    // R17: the generation holding the bytes `--force` overwrote is never pruned.
+    let sys = MemSystem::with_files(&[("a.md", "PRECIOUS")]);
+    let keep2 = ApplyOptions {
+        keep: 2,
+        ..ApplyOptions::default()
+    };
+    run(
+        &sys,
+        &target(vec![file("a.md", "v0")]),
+        &ApplyOptions {
+            force: true,
+            ..keep2.clone()
+        },
+    )
+    .unwrap();
+    sys.put(".aiwg/history/77/blobs/0", b"foreign", false);
+    for i in 1..6 {
+        run(&sys, &target(vec![file("a.md", &format!("v{i}"))]), &keep2).unwrap();
+    }
+    let engine = Engine::shared(&sys, Layout::project());
+    let listing = history::list(&engine).unwrap();
+    let numbers: Vec<u64> = listing.generations.iter().map(|g| g.generation).collect();
+    assert_eq!(
+        numbers,
+        vec![1, 5, 6],
+        "the foreign folder 77 takes no part"
+    );
+    assert_eq!(listing.generations[0].forced, vec![rel("a.md")]);
+    assert_eq!(sys.text(".aiwg/history/1/blobs/0").unwrap(), "PRECIOUS");
+    assert_eq!(sys.text(".aiwg/history/77/blobs/0").unwrap(), "foreign");
+    assert_eq!(listing.ignored.len(), 1);
 }
 
 #[test]

@@ -1,0 +1,182 @@
+//! Native files: one file (or folder) per agent, command or rule at the platform's path
+//! pattern, runbooks as rules for a platform without skills, and the formats data cannot
+//! describe (Codex agent TOML, Antigravity agent folders, Gemini command TOML).
+
+use aiwg_core::{Artifact, Kind, RelPath};
+use serde_json::{json, Map};
+
+use super::sections::applies_to;
+use super::{markdown, NoticeLevel, RenderError, Renderer};
+use crate::spec::{Format, PlatformSpec};
+use crate::yaml;
+
+impl Renderer<'_> {
+    /// Writes `items` of `kind` for `p` at `pattern`, in the kind's format.
+    pub(super) fn native(
+        &mut self,
+        p: &PlatformSpec,
+        kind: Kind,
+        items: &[&Artifact],
+        pattern: &str,
+    ) -> Result<(), RenderError> {
+        for a in items {
+            let path = self.path(p, a, pattern)?;
+            match kind {
+                Kind::Agent => self.agent(p, a, path)?,
+                Kind::Command => self.command(p, a, path)?,
+                _ => self.rule_file(p, a, path)?,
+            }
+        }
+        if let Some(note) = p.kind(kind).and_then(|k| k.notice.clone()) {
+            if !items.is_empty() {
+                self.notice(p, Some(kind), NoticeLevel::Info, note);
+            }
+        }
+        Ok(())
+    }
+
+    fn agent(&mut self, p: &PlatformSpec, a: &Artifact, path: RelPath) -> Result<(), RenderError> {
+        match p.agent.format {
+            Format::CodexAgent => {
+                let text = self.codex_agent(p, a);
+                self.file(p, a, path, text)
+            }
+            Format::AntigravityAgent => self.antigravity_agent(p, a, &path),
+            Format::Markdown | Format::GeminiCommand => {
+                let fm = self.frontmatter(p, a, &p.agent);
+                let text = markdown(&fm, &a.body);
+                self.check_size(p, a, &p.agent, &text);
+                self.file(p, a, path, text)
+            }
+        }
+    }
+
+    fn command(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        path: RelPath,
+    ) -> Result<(), RenderError> {
+        let body = match &p.command.arguments {
+            Some(with) => a.body.replace("$ARGUMENTS", with),
+            None => a.body.clone(),
+        };
+        let text = match p.command.format {
+            Format::GeminiCommand => gemini_command(&a.description(), &body),
+            _ => {
+                let fm = self.frontmatter(p, a, &p.command);
+                markdown(&fm, &body)
+            }
+        };
+        self.check_size(p, a, &p.command, &text);
+        self.file(p, a, path, text)
+    }
+
+    fn rule_file(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        path: RelPath,
+    ) -> Result<(), RenderError> {
+        let fm = self.frontmatter(p, a, &p.rule);
+        let text = match applies_to(a).filter(|_| p.rule.applies_line) {
+            Some(line) => {
+                let body = format!("\n{line}\n\n{}", a.body.trim_start_matches('\n'));
+                markdown(&fm, &body)
+            }
+            None => markdown(&fm, &a.body),
+        };
+        self.check_size(p, a, &p.rule, &text);
+        self.file(p, a, path, text)
+    }
+
+    /// Runbooks as rule files, for a platform with rules but no skills folder.
+    pub(super) fn runbook_rules(
+        &mut self,
+        p: &PlatformSpec,
+        runbooks: &[&Artifact],
+        pattern: &str,
+    ) -> Result<(), RenderError> {
+        for a in runbooks {
+            let path = self.path(p, a, pattern)?;
+            self.rule_file(p, a, path)?;
+        }
+        self.count(
+            p,
+            Kind::Runbook,
+            "deployed as rules (no skills folder)",
+            runbooks.len(),
+        );
+        Ok(())
+    }
+
+    fn codex_agent(&mut self, p: &PlatformSpec, a: &Artifact) -> String {
+        #[derive(serde::Serialize)]
+        struct CodexAgent<'a> {
+            name: &'a str,
+            description: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            model: Option<String>,
+            developer_instructions: &'a str,
+        }
+        let model = self.model_id(p, a);
+        let tools = a.frontmatter.tools();
+        if !tools.is_empty() {
+            self.count(
+                p,
+                Kind::Agent,
+                "written without their tool lists (Codex agents have none)",
+                1,
+            );
+        }
+        let agent = CodexAgent {
+            name: &a.name,
+            description: a.description(),
+            model,
+            developer_instructions: a.body.trim_start_matches('\n'),
+        };
+        toml::to_string(&agent).expect("plain strings always serialise")
+    }
+
+    fn antigravity_agent(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        dir: &RelPath,
+    ) -> Result<(), RenderError> {
+        let manifest = json!({
+            "name": a.name,
+            "description": a.description(),
+            "configPath": {"relativePathToConfig": "config.yaml"},
+        });
+        let tools = self.tools(p, a);
+        let mut agent = Map::new();
+        agent.insert(
+            "system_prompt_sections".into(),
+            json!([{"title": a.name, "content": a.body.trim_start_matches('\n')}]),
+        );
+        if !tools.is_empty() {
+            agent.insert("tool_names".into(), json!(tools));
+        }
+        let config = yaml::emit_document(&json!({"custom_agent": agent}));
+        let mut manifest_text = serde_json::to_string_pretty(&manifest).expect("json");
+        manifest_text.push('\n');
+        self.file(
+            p,
+            a,
+            dir.join("agent.json").expect("fixed name"),
+            manifest_text,
+        )?;
+        self.file(p, a, dir.join("config.yaml").expect("fixed name"), config)
+    }
+}
+
+/// A Gemini CLI command file: `description` and `prompt`.
+fn gemini_command(description: &str, body: &str) -> String {
+    let mut t = toml::Table::new();
+    if !description.is_empty() {
+        t.insert("description".into(), description.into());
+    }
+    t.insert("prompt".into(), body.trim_start_matches('\n').into());
+    toml::to_string(&t).expect("plain strings always serialise")
+}

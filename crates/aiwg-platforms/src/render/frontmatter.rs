@@ -1,0 +1,183 @@
+//! Frontmatter: model tiers, tool names and template variables for one artifact on one
+//! platform, and how a rule switches on.
+
+use aiwg_core::model::ModelSpec;
+use aiwg_core::{Artifact, Kind};
+use serde_json::{json, Map, Value};
+
+use super::{NoticeLevel, Renderer, CONSUMED_KEYS};
+use crate::spec::{KindSpec, PlatformSpec, UnknownTools};
+use crate::template::{self, Vars};
+
+/// How a rule switches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Activation {
+    Always,
+    Globs,
+    Model,
+}
+
+pub(super) fn activation(a: &Artifact) -> Activation {
+    if a.frontmatter.always() {
+        Activation::Always
+    } else if !a.frontmatter.globs().is_empty() {
+        Activation::Globs
+    } else if a.kind == Kind::Rule {
+        Activation::Model
+    } else {
+        // A runbook written as a rule is read when relevant.
+        Activation::Model
+    }
+}
+
+impl Renderer<'_> {
+    pub(super) fn model_id(&mut self, p: &PlatformSpec, a: &Artifact) -> Option<String> {
+        let spec = a.frontmatter.model()?;
+        let name = match &spec {
+            ModelSpec::Concrete(id) => {
+                if p.models
+                    .accept
+                    .iter()
+                    .any(|prefix| id.starts_with(prefix.as_str()))
+                {
+                    return Some(id.clone());
+                }
+                self.notice(
+                    p,
+                    Some(a.kind),
+                    NoticeLevel::Warning,
+                    format!(
+                        "{} `{}`: model `{id}` does not run on {}; left out, so the session's model is used (set a tier such as `sonnet`)",
+                        a.kind, a.name, p.name
+                    ),
+                );
+                return None;
+            }
+            ModelSpec::Inherit => "inherit",
+            tier => tier.tier().unwrap_or("inherit"),
+        };
+        let over = self
+            .options
+            .model_overrides
+            .iter()
+            .find(|(k, _)| **k == p.id || p.aliases.contains(k))
+            .and_then(|(_, tiers)| tiers.get(name).cloned());
+        over.or_else(|| p.models.tier(name).map(str::to_string))
+    }
+
+    pub(super) fn tools(&mut self, p: &PlatformSpec, a: &Artifact) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for tool in a.frontmatter.tools() {
+            let mapped = if p.tools.is_empty() {
+                Some(tool.clone())
+            } else {
+                let base = tool.split('(').next().unwrap_or(&tool).trim();
+                // Claude Code renamed `Task` to `Agent`; tool tables use the current name.
+                let base = if base == "Task" { "Agent" } else { base };
+                match p.tools.get(base) {
+                    Some(m) if m.is_empty() => {
+                        self.notice(
+                            p,
+                            Some(a.kind),
+                            NoticeLevel::Warning,
+                            format!(
+                                "{} `{}`: {} has no `{base}` tool; left out",
+                                a.kind, a.name, p.name
+                            ),
+                        );
+                        None
+                    }
+                    Some(m) => Some(m.clone()),
+                    None => {
+                        let keep = p.unknown_tools == UnknownTools::Keep;
+                        self.notice(
+                            p,
+                            Some(a.kind),
+                            NoticeLevel::Warning,
+                            format!(
+                                "{} `{}`: tool `{tool}` has no known {} name; {}",
+                                a.kind,
+                                a.name,
+                                p.name,
+                                if keep {
+                                    "passed through unchanged"
+                                } else {
+                                    "left out (unknown tool names break its agents)"
+                                }
+                            ),
+                        );
+                        keep.then(|| tool.clone())
+                    }
+                }
+            };
+            if let Some(m) = mapped {
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+
+    fn vars(&mut self, p: &PlatformSpec, a: &Artifact) -> Vars {
+        let mut v = Vars::default();
+        v.set("name", json!(a.name));
+        v.set("description", json!(a.description()));
+        if let Some(m) = self.model_id(p, a) {
+            v.set("model", json!(m));
+        }
+        let tools = self.tools(p, a);
+        if !tools.is_empty() {
+            let mut map = Map::new();
+            for t in &p.tool_universe {
+                map.insert(t.clone(), json!(tools.contains(t)));
+            }
+            for t in &tools {
+                map.insert(t.clone(), json!(true));
+            }
+            v.set("tools_map", Value::Object(map));
+        }
+        v.set("tools_csv", json!(tools.join(", ")));
+        v.set("tools_space", json!(tools.join(" ")));
+        v.set("tools", json!(tools));
+        let globs = a.frontmatter.globs();
+        v.set("globs_csv", json!(globs.join(",")));
+        v.set("globs", json!(globs));
+        v.set(
+            "argument_hint",
+            json!(a.frontmatter.argument_hint().unwrap_or_default()),
+        );
+        for (k, val) in &a.frontmatter.entries {
+            v.set(&format!("fm:{k}"), val.clone());
+        }
+        v
+    }
+
+    /// The frontmatter for `a` from `spec`'s template (and the rule activation table).
+    pub(super) fn frontmatter(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        spec: &KindSpec,
+    ) -> Map<String, Value> {
+        let vars = self.vars(p, a);
+        let mut out = Map::new();
+        template::fill(&spec.frontmatter, &vars, &mut out);
+        if matches!(a.kind, Kind::Rule | Kind::Runbook) {
+            let when = match activation(a) {
+                Activation::Always => &spec.when.always,
+                Activation::Globs => &spec.when.globs,
+                Activation::Model => &spec.when.model,
+            };
+            template::fill(when, &vars, &mut out);
+        }
+        if spec.passthrough {
+            for (k, v) in &a.frontmatter.entries {
+                if !out.contains_key(k) && !CONSUMED_KEYS.contains(&k.as_str()) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out
+    }
+}

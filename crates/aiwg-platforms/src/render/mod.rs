@@ -1,0 +1,423 @@
+//! `render`: the model × the selected platforms × one scope → a `TargetState` and notices.
+//!
+//! Pure: it reads only the model and the platform specs, never the destination. Each
+//! platform's placement is resolved once ([`crate::placement`]); every artifact goes where
+//! that says — its native place, the platform's fallback (a command or agent becomes a skill,
+//! an agent or rule a managed section of the instruction file), or nowhere — and a [`Notice`]
+//! says so, one line per platform and kind. Runbook sections are written after the skills, so
+//! a runbook that also has a skill copy is only indexed there (see `sections`).
+//!
+//! The phases, one file each: `frontmatter` (models, tools, template variables), `files`
+//! (native files and the formats data cannot describe), `skill_folders` (skill placement by
+//! reader set), `sections` (instruction-file sections, the AGENTS.md bridge, size limits),
+//! `hooks` (behaviors).
+
+mod files;
+mod frontmatter;
+mod hooks;
+mod readers;
+mod sections;
+mod skill_folders;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use aiwg_core::rel_path::RelPathError;
+use aiwg_core::target::{Desired, Origin, Scope, TargetClash, TargetEntry, TargetState};
+use aiwg_core::{Artifact, Kind, Model, RelPath};
+use serde_json::{Map, Value};
+
+use crate::placement::{self, Place, Resolved};
+use crate::spec::{KindSpec, PlatformSpec};
+use crate::yaml;
+
+/// Choices that come from `aiwg.toml` rather than the platform files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderOptions {
+    /// `[models.<platform>] <tier> = "<id>"`: per-platform tier overrides (id or alias).
+    pub model_overrides: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// How much a [`Notice`] matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeLevel {
+    /// A documented fallback or skip: the user should know, nothing is wrong.
+    Info,
+    /// Something will not work as written (a dropped model, a duplicate, a size limit).
+    Warning,
+}
+
+/// One line for `aiwg apply` and `aiwg status` about one platform.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Notice {
+    /// The id of the platform it is about.
+    pub platform: String,
+    /// The kind it is about, if one.
+    pub kind: Option<Kind>,
+    /// Whether it is a documented fallback or something that will not work as written.
+    pub level: NoticeLevel,
+    /// The text to show, without the platform id (`Display` puts that in front).
+    pub message: String,
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.platform, self.message)
+    }
+}
+
+/// What the platforms want on disk, and what the user should be told about it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// Every path and part the selected platforms want, relative to the scope root.
+    pub target: TargetState,
+    /// Sorted by platform, then kind, then message.
+    pub notices: Vec<Notice>,
+}
+
+/// Why a render cannot produce a target state.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    /// Two platforms (or artifacts) want one path with different content.
+    #[error(transparent)]
+    Clash(Box<TargetClash>),
+    /// An artifact name makes a path that cannot be written.
+    #[error("{platform}: cannot write `{artifact}`: {reason}")]
+    BadPath {
+        /// The id of the platform whose path pattern made the path.
+        platform: String,
+        /// The artifact's `kind:name`.
+        artifact: String,
+        /// Why the path is not a valid relative path.
+        reason: RelPathError,
+    },
+    /// `[models.<platform>]` in `aiwg.toml` names something that is not a tier.
+    #[error("`[models.{platform}]` sets `{tier}`, which is not a model tier (use opus, sonnet, haiku or inherit)")]
+    ModelOverride {
+        /// The platform key as written under `[models]`.
+        platform: String,
+        /// The key that is not `opus`, `sonnet`, `haiku` or `inherit`.
+        tier: String,
+    },
+}
+
+impl From<TargetClash> for RenderError {
+    fn from(clash: TargetClash) -> Self {
+        RenderError::Clash(Box::new(clash))
+    }
+}
+
+/// Frontmatter keys aiwg reads itself; `passthrough` never copies them raw.
+pub(super) const CONSUMED_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "model",
+    "tools",
+    "globs",
+    "paths",
+    "applyTo",
+    "always",
+    "alwaysApply",
+];
+
+/// The Agent Skills specification's frontmatter keys, the only ones a shared SKILL.md carries.
+pub const SPEC_SKILL_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "license",
+    "compatibility",
+    "metadata",
+    "allowed-tools",
+];
+
+/// The id of the CLAUDE.md section that imports AGENTS.md.
+pub const BRIDGE_SECTION: &str = "agents-md-bridge";
+
+/// Renders `model` for `platforms` in `scope`: each platform's resolved placement
+/// ([`placement::resolve`]), then native files, skill folders (by reader set), sections
+/// (runbook sections last, so they can index the skill copies), the AGENTS.md bridge, and
+/// size-limit warnings.
+pub fn render(
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    options: &RenderOptions,
+) -> Result<Rendered, RenderError> {
+    for (platform, tiers) in &options.model_overrides {
+        if let Some(tier) = tiers
+            .keys()
+            .find(|t| !matches!(t.as_str(), "opus" | "sonnet" | "haiku" | "inherit"))
+        {
+            return Err(RenderError::ModelOverride {
+                platform: platform.clone(),
+                tier: tier.clone(),
+            });
+        }
+    }
+    let mut r = Renderer {
+        scope,
+        options,
+        target: TargetState::new(),
+        notices: BTreeSet::new(),
+        tally: BTreeMap::new(),
+        runbook_skills: BTreeMap::new(),
+    };
+    let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
+    platforms.sort_by(|a, b| a.id.cmp(&b.id));
+    platforms.dedup_by(|a, b| a.id == b.id);
+    let resolved: Vec<(&PlatformSpec, Resolved)> = platforms
+        .iter()
+        .map(|p| (*p, placement::resolve(p, scope)))
+        .collect();
+
+    let counts: BTreeMap<Kind, usize> = Kind::ALL
+        .iter()
+        .map(|k| (*k, model.of_kind(*k).count()))
+        .collect();
+    let files = readers::plan(&resolved, &counts);
+    // Per kind written as skills, the platforms that need it so.
+    let mut skill_needers: BTreeMap<Kind, BTreeSet<&str>> = BTreeMap::new();
+    // Platforms whose runbooks become a section: written once the skills are placed, so the
+    // section can point to a runbook's skill copy instead of repeating it.
+    let mut runbook_sections: Vec<(&PlatformSpec, &str)> = Vec::new();
+    for (p, res) in &resolved {
+        for kind in [
+            Kind::Agent,
+            Kind::Command,
+            Kind::Rule,
+            Kind::Runbook,
+            Kind::Behavior,
+            Kind::Skill,
+        ] {
+            let items = sorted(model, kind);
+            let place = &res.get(kind).place;
+            let file_place = match place {
+                Place::Native { pattern } => Some(pattern),
+                Place::Section { file } => Some(file),
+                _ => None,
+            };
+            if readers::FILE_KINDS.contains(&kind)
+                && file_place.is_some_and(|own| !files.writes(kind, own))
+            {
+                // Served by another platform's copy (`reader_notices` says where).
+                continue;
+            }
+            match place {
+                Place::Native { pattern } => r.native(p, kind, &items, pattern)?,
+                Place::Skill { native, .. } => {
+                    if !*native {
+                        let how = match kind {
+                            Kind::Runbook => "deployed as skills".to_string(),
+                            _ => format!("deployed as skills (no native {}s here)", kind.as_str()),
+                        };
+                        r.count(p, kind, &how, items.len());
+                    }
+                    if *native || !items.is_empty() {
+                        skill_needers.entry(kind).or_default().insert(&p.id);
+                    }
+                }
+                Place::Section { file } if kind == Kind::Runbook => {
+                    if !items.is_empty() {
+                        runbook_sections.push((p, file));
+                    }
+                }
+                Place::Section { file } => r.section(p, kind, &items, file)?,
+                Place::Rule { pattern } => r.runbook_rules(p, &items, pattern)?,
+                Place::Hooks { settings, scripts } => r.behaviors(p, &items, settings, scripts)?,
+                Place::Skip { why } => {
+                    let how = match hooks_through(p, res, &resolved) {
+                        Some(via) if kind == Kind::Behavior => via,
+                        _ => format!("skipped: {why}"),
+                    };
+                    r.count(p, kind, &how, items.len());
+                }
+            }
+        }
+    }
+    let none = BTreeSet::new();
+    let needers = |kind: Kind| skill_needers.get(&kind).unwrap_or(&none);
+    // In order of precedence: the first kind to claim a name takes its skill folder.
+    let skill_kinds = [
+        (Kind::Skill, needers(Kind::Skill)),
+        (Kind::Runbook, needers(Kind::Runbook)),
+        (Kind::Agent, needers(Kind::Agent)),
+        (Kind::Command, needers(Kind::Command)),
+    ];
+    r.skills(model, &platforms, &skill_kinds)?;
+    r.reader_notices(&resolved, &files, &counts);
+    let runbooks = sorted(model, Kind::Runbook);
+    for (p, file) in runbook_sections {
+        r.section(p, Kind::Runbook, &runbooks, file)?;
+    }
+    r.bridge(&resolved)?;
+    r.limits(&platforms);
+    r.flush_tally();
+    Ok(Rendered {
+        target: r.target,
+        notices: r.notices.into_iter().collect(),
+    })
+}
+
+/// For a platform without its own hooks that runs another selected platform's (Copilot CLI
+/// runs `.claude/settings.json`): how its behaviors reach it, as a notice says it.
+fn hooks_through(
+    p: &PlatformSpec,
+    res: &Resolved,
+    resolved: &[(&PlatformSpec, Resolved)],
+) -> Option<String> {
+    let reads = &res.get(Kind::Behavior).reads;
+    resolved
+        .iter()
+        .find_map(|(q, qres)| match &qres.get(Kind::Behavior).place {
+            Place::Hooks { settings, .. } if q.id != p.id && reads.contains(settings) => {
+                Some(format!(
+                    "deployed through `{settings}` (written for {}), whose hooks {} runs",
+                    q.id, p.name
+                ))
+            }
+            _ => None,
+        })
+}
+
+/// One render's state: what is written so far and what to tell the user.
+struct Renderer<'o> {
+    scope: Scope,
+    options: &'o RenderOptions,
+    target: TargetState,
+    notices: BTreeSet<Notice>,
+    /// (platform, kind, what happened) → count, flushed as one line each.
+    tally: BTreeMap<(String, Kind, String), usize>,
+    /// Runbook name → its SKILL.md as a section's index shows it, for every runbook this
+    /// render writes as a skill (filled by `skills`).
+    runbook_skills: BTreeMap<String, String>,
+}
+
+/// Frontmatter and body as one Markdown file; without frontmatter the body's leading blank
+/// lines go too.
+pub(super) fn markdown(fm: &Map<String, Value>, body: &str) -> String {
+    let block = yaml::frontmatter_block(fm);
+    if block.is_empty() {
+        body.trim_start_matches(['\n', '\r']).to_string()
+    } else {
+        format!("{block}{body}")
+    }
+}
+
+pub(super) fn sorted(model: &Model, kind: Kind) -> Vec<&Artifact> {
+    let mut v: Vec<&Artifact> = model.of_kind(kind).collect();
+    v.sort_by(|a, b| (&a.source, &a.name).cmp(&(&b.source, &b.name)));
+    v
+}
+
+pub(super) fn plural(kind: Kind, n: usize) -> String {
+    if n == 1 {
+        kind.as_str().to_string()
+    } else {
+        format!("{}s", kind.as_str())
+    }
+}
+
+impl Renderer<'_> {
+    fn notice(
+        &mut self,
+        p: &PlatformSpec,
+        kind: Option<Kind>,
+        level: NoticeLevel,
+        message: String,
+    ) {
+        self.notices.insert(Notice {
+            platform: p.id.clone(),
+            kind,
+            level,
+            message,
+        });
+    }
+
+    /// Counts `n` artifacts of `kind` that went `how` on `p`; one notice line per group.
+    fn count(&mut self, p: &PlatformSpec, kind: Kind, how: &str, n: usize) {
+        if n > 0 {
+            *self
+                .tally
+                .entry((p.id.clone(), kind, how.to_string()))
+                .or_default() += n;
+        }
+    }
+
+    fn flush_tally(&mut self) {
+        for ((platform, kind, how), n) in std::mem::take(&mut self.tally) {
+            self.notices.insert(Notice {
+                platform,
+                kind: Some(kind),
+                level: NoticeLevel::Info,
+                message: format!("{n} {} {how}", plural(kind, n)),
+            });
+        }
+    }
+
+    fn path(&self, p: &PlatformSpec, a: &Artifact, pattern: &str) -> Result<RelPath, RenderError> {
+        RelPath::new(&pattern.replace("{name}", &a.name)).map_err(|reason| RenderError::BadPath {
+            platform: p.id.clone(),
+            artifact: a.id(),
+            reason,
+        })
+    }
+
+    fn insert(
+        &mut self,
+        path: RelPath,
+        desired: Desired,
+        source: &str,
+        artifact: String,
+        p: &PlatformSpec,
+    ) -> Result<(), RenderError> {
+        self.target.insert(TargetEntry {
+            path,
+            desired,
+            origin: Origin {
+                source: source.to_string(),
+                artifact,
+                platforms: vec![p.id.clone()],
+            },
+        })?;
+        Ok(())
+    }
+
+    fn file(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        path: RelPath,
+        text: String,
+    ) -> Result<(), RenderError> {
+        self.insert(
+            path,
+            Desired::File {
+                bytes: text.into_bytes(),
+                executable: false,
+            },
+            &a.source,
+            a.id(),
+            p,
+        )
+    }
+
+    fn check_size(&mut self, p: &PlatformSpec, a: &Artifact, spec: &KindSpec, text: &str) {
+        if let Some(max) = spec.max_chars {
+            let n = text.chars().count();
+            if n > max {
+                self.notice(
+                    p,
+                    Some(a.kind),
+                    NoticeLevel::Warning,
+                    format!(
+                        "{} `{}` is {n} characters; {} reads at most {max}, so the rest is ignored (shorten it; aiwg does not truncate)",
+                        a.kind, a.name, p.name
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Skill folders: every kind written as skills (skills, and runbooks, agents and commands
+//! that fall back to skills), placed by reader set so each platform sees each once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aiwg_core::target::{Desired, Scope};
+use aiwg_core::{Artifact, Kind, Model};
+use serde_json::{json, Map};
+
+use super::{
+    markdown, plural, sorted, NoticeLevel, RenderError, Renderer, CONSUMED_KEYS, SPEC_SKILL_KEYS,
+};
+use crate::skills::{self, Reader};
+use crate::spec::PlatformSpec;
+
+impl Renderer<'_> {
+    /// Writes every kind that goes to skills folders: `kinds` pairs each kind with the
+    /// platforms that need it as skills, in order of precedence for a shared name.
+    pub(super) fn skills(
+        &mut self,
+        model: &Model,
+        platforms: &[&PlatformSpec],
+        kinds: &[(Kind, &BTreeSet<&str>)],
+    ) -> Result<(), RenderError> {
+        let scope = self.scope;
+        let readers: Vec<Reader> = platforms
+            .iter()
+            .filter(|p| p.skill.own(scope).is_some())
+            .map(|p| Reader {
+                platform: &p.id,
+                own: p.skill.own(scope),
+                reads: p.skill.reads(scope),
+                sometimes: Vec::new(),
+            })
+            .collect();
+        let by_id: BTreeMap<&str, &PlatformSpec> =
+            platforms.iter().map(|p| (p.id.as_str(), *p)).collect();
+        // A skill takes its name's folder; a runbook, agent or command written as a skill with
+        // the same name stays out of it (Claude Code, too, lets the skill win). Among those, the
+        // earlier kind in `kinds` wins.
+        let mut taken: BTreeMap<&str, Kind> = BTreeMap::new();
+        let mut groups: Vec<(Vec<&Artifact>, &BTreeSet<&str>, Kind)> = Vec::new();
+        for &(kind, needers) in kinds {
+            let mut items = Vec::new();
+            for a in sorted(model, kind) {
+                if let Some(&owner) = taken.get(a.name.as_str()) {
+                    let by = if owner == Kind::Skill {
+                        "a skill of the same name takes its folder".to_string()
+                    } else {
+                        format!("the {owner} of the same name, also written as a skill, takes its folder")
+                    };
+                    for id in needers.iter() {
+                        self.notice(
+                            by_id[id],
+                            Some(kind),
+                            NoticeLevel::Warning,
+                            format!("{kind} `{}` is not written as a skill: {by}", a.name),
+                        );
+                    }
+                    continue;
+                }
+                items.push(a);
+            }
+            if !needers.is_empty() {
+                for a in &items {
+                    taken.entry(a.name.as_str()).or_insert(kind);
+                }
+            }
+            groups.push((items, needers, kind));
+        }
+        for (items, needers, kind) in groups {
+            if items.is_empty() || needers.is_empty() {
+                continue;
+            }
+            let placement = skills::place(&readers, needers, Some(skills::SHARED));
+            for dir in &placement.dirs {
+                // The folder is a platform's own: its SKILL.md keeps that platform's keys.
+                let passthrough = needers.iter().any(|id| {
+                    let p = by_id[id];
+                    p.skill.own(scope) == Some(dir.as_str()) && p.skill.passthrough
+                });
+                let seen_by: Vec<&str> = placement
+                    .seen
+                    .iter()
+                    .filter(|(id, d)| needers.contains(id.as_str()) && d.contains(dir))
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                for a in &items {
+                    for id in &seen_by {
+                        self.skill_folder(by_id[id], a, dir, passthrough)?;
+                    }
+                }
+            }
+            if kind == Kind::Runbook {
+                // The copy a section's index points to: the shared folder when it is written.
+                let dir = placement
+                    .dirs
+                    .iter()
+                    .find(|d| *d == skills::SHARED)
+                    .or(placement.dirs.first());
+                if let Some(dir) = dir {
+                    let home = if scope == Scope::User { "~/" } else { "" };
+                    for a in &items {
+                        self.runbook_skills
+                            .insert(a.name.clone(), format!("{home}{dir}/{}/SKILL.md", a.name));
+                    }
+                }
+            }
+            for (id, dirs) in &placement.seen {
+                let p = by_id[id.as_str()];
+                let n = items.len();
+                if needers.contains(id.as_str()) && dirs.len() > 1 {
+                    let times = if dirs.len() == 2 {
+                        "twice".to_string()
+                    } else {
+                        format!("{} times", dirs.len())
+                    };
+                    let what = if n == 1 {
+                        format!("the {kind}")
+                    } else {
+                        format!("each of the {n} {}", plural(kind, n))
+                    };
+                    self.notice(p, Some(kind), NoticeLevel::Warning, format!(
+                        "sees {what} {times} (in {}): no single folder reaches every selected platform that needs it",
+                        dirs.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
+                    ));
+                } else if !needers.contains(id.as_str()) && !dirs.is_empty() {
+                    self.notice(
+                        p,
+                        Some(kind),
+                        NoticeLevel::Info,
+                        format!(
+                            "also sees {n} {} as skills in {} (written for {})",
+                            plural(kind, n),
+                            dirs.iter()
+                                .map(|d| format!("`{d}`"))
+                                .collect::<Vec<_>>()
+                                .join(" and "),
+                            needers.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `<dir>/<name>/SKILL.md` and the skill's assets for platform `p`.
+    fn skill_folder(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        dir: &str,
+        passthrough: bool,
+    ) -> Result<(), RenderError> {
+        let folder = self.path(p, a, &format!("{dir}/{{name}}"))?;
+        let mut fm = Map::new();
+        fm.insert("name".into(), json!(a.name));
+        let description = a.description();
+        if !description.is_empty() {
+            fm.insert("description".into(), json!(description));
+        }
+        if a.kind == Kind::Skill {
+            for (k, v) in &a.frontmatter.entries {
+                let keep = SPEC_SKILL_KEYS.contains(&k.as_str())
+                    || (passthrough && !CONSUMED_KEYS.contains(&k.as_str()));
+                if keep && !fm.contains_key(k) {
+                    fm.insert(k.clone(), v.clone());
+                }
+            }
+        } else if a.kind == Kind::Command && passthrough {
+            if let Some(hint) = a.frontmatter.argument_hint() {
+                fm.insert("argument-hint".into(), json!(hint));
+            }
+        }
+        // An agent as a skill: the spec keys only (an agent's model and tools mean nothing in
+        // SKILL.md), and one line that says whose instructions these are.
+        let text = if a.kind == Kind::Agent {
+            let body = format!(
+                "\nAct as the `{}` agent for this task.\n\n{}",
+                a.name,
+                a.body.trim_start_matches('\n')
+            );
+            markdown(&fm, &body)
+        } else {
+            markdown(&fm, &a.body)
+        };
+        let skill_md = folder.join("SKILL.md").expect("fixed name");
+        self.insert(
+            skill_md,
+            Desired::File {
+                bytes: text.into_bytes(),
+                executable: false,
+            },
+            &a.source,
+            a.id(),
+            p,
+        )?;
+        for asset in &a.assets {
+            let path = folder
+                .join(asset.path.as_str())
+                .expect("joined relative paths stay relative");
+            self.insert(
+                path,
+                Desired::File {
+                    bytes: asset.bytes.clone(),
+                    executable: asset.executable,
+                },
+                &a.source,
+                a.id(),
+                p,
+            )?;
+        }
+        Ok(())
+    }
+}

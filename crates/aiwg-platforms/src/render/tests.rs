@@ -1,0 +1,526 @@
+//! Unit tests of the render phases on small models.
+
+use super::sections::demote_headings;
+use super::*;
+use crate::Registry;
+use aiwg_core::source::{load, SourceFile, SourceTree};
+
+/// A model from `(path, text)` files of one source named `src`.
+fn model(files: &[(&str, &str)]) -> Model {
+    let files = files
+        .iter()
+        .map(|(p, t)| SourceFile {
+            path: RelPath::new(p).unwrap(),
+            bytes: t.as_bytes().to_vec(),
+            executable: false,
+        })
+        .collect();
+    let loaded = load(&SourceTree::from_files("src", "src", files));
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    Model {
+        artifacts: loaded.artifacts,
+    }
+}
+
+fn run(m: &Model, ids: &[&str], scope: Scope, options: &RenderOptions) -> Rendered {
+    let platforms = Registry::builtin().resolve(ids).unwrap();
+    render(m, &platforms, scope, options).unwrap()
+}
+
+fn file_text(r: &Rendered, path: &str) -> String {
+    let e = r
+        .target
+        .entries()
+        .find(|e| e.path.as_str() == path)
+        .unwrap_or_else(|| panic!("no `{path}`"));
+    match &e.desired {
+        Desired::File { bytes, .. } => String::from_utf8(bytes.clone()).unwrap(),
+        Desired::Section { text, .. } => text.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn has_notice(r: &Rendered, platform: &str, part: &str) -> bool {
+    r.notices
+        .iter()
+        .any(|n| n.platform == platform && n.message.contains(part))
+}
+
+const AGENT: &str = "---\nname: a\ndescription: d\nmodel: opus\n---\nbody\n";
+
+#[test]
+fn model_tiers_map_and_overrides_win() {
+    let m = model(&[("agents/a.md", AGENT)]);
+    let r = run(&m, &["codex"], Scope::Project, &RenderOptions::default());
+    assert!(file_text(&r, ".codex/agents/a.toml").contains("model = \"gpt-5.5\""));
+    let mut options = RenderOptions::default();
+    options.model_overrides.insert(
+        "openai".into(),
+        [("opus".to_string(), "o3".to_string())].into(),
+    );
+    let r = run(&m, &["codex"], Scope::Project, &options);
+    assert!(file_text(&r, ".codex/agents/a.toml").contains("model = \"o3\""));
+    options.model_overrides.insert(
+        "codex".into(),
+        [("huge".to_string(), "x".to_string())].into(),
+    );
+    let platforms = Registry::builtin().resolve(&["codex"]).unwrap();
+    let e = render(&m, &platforms, Scope::Project, &options).unwrap_err();
+    assert!(e.to_string().contains("`huge`"), "{e}");
+}
+
+#[test]
+fn codex_warns_near_its_agents_md_cap() {
+    let big = format!(
+        "---\ndescription: big\nalways: true\n---\n{}\n",
+        "x".repeat(30_000)
+    );
+    let m = model(&[("rules/big.md", &big)]);
+    let r = run(&m, &["codex"], Scope::Project, &RenderOptions::default());
+    assert!(
+        has_notice(&r, "codex", "close to the 32768 bytes"),
+        "{:?}",
+        r.notices
+    );
+    let small = model(&[("rules/s.md", "---\nalways: true\n---\nshort\n")]);
+    let r = run(
+        &small,
+        &["codex"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(!r.notices.iter().any(|n| n.level == NoticeLevel::Warning));
+}
+
+#[test]
+fn windsurf_warns_on_long_workflows_without_truncating() {
+    let body = "y".repeat(12_500);
+    let m = model(&[(
+        "commands/long.md",
+        &format!("---\ndescription: l\n---\n{body}\n"),
+    )]);
+    let r = run(&m, &["devin"], Scope::Project, &RenderOptions::default());
+    assert!(
+        has_notice(&r, "windsurf", "reads at most 12000"),
+        "{:?}",
+        r.notices
+    );
+    assert!(file_text(&r, ".windsurf/workflows/long.md").contains(&body));
+}
+
+#[test]
+fn claude_does_not_import_agents_md_it_does_not_need() {
+    let m = model(&[("rules/r.md", "---\nalways: true\n---\nr\n")]);
+    for scope in [Scope::Project, Scope::User] {
+        let r = run(
+            &m,
+            &["claude-code", "agents-md"],
+            scope,
+            &RenderOptions::default(),
+        );
+        assert!(!r
+            .target
+            .entries()
+            .any(|e| e.path.as_str().ends_with("CLAUDE.md")));
+    }
+    // Claude Code keeps its native rule and may read AGENTS.md too: one warning says so.
+    let r = run(
+        &m,
+        &["claude-code", "agents-md"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, ".claude/rules/r.md").contains('r'));
+    assert!(has_notice(&r, "claude-code", "sees the rule twice, in `.claude/rules/{name}.md` (for claude-code) and `AGENTS.md` (for agents-md) (Claude Code reads `AGENTS.md` when the repository has no `CLAUDE.md`)"), "{:?}", r.notices);
+}
+
+#[test]
+fn copilot_reads_claude_codes_agents_and_rules_so_they_are_written_once() {
+    let m = model(&[
+        ("agents/a.md", AGENT),
+        (
+            "rules/r.md",
+            "---\ndescription: d\nglobs: [\"**/*.rs\"]\n---\nr\n",
+        ),
+    ]);
+    let r = run(
+        &m,
+        &["claude-code", "copilot"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let written = paths(&r);
+    assert!(written.contains(&".claude/agents/a.md"), "{written:?}");
+    assert!(written.contains(&".claude/rules/r.md"), "{written:?}");
+    assert!(
+        !written.iter().any(|p| p.starts_with(".github/")),
+        "{written:?}"
+    );
+    assert!(has_notice(&r, "copilot", "1 agent not written to `.github/agents/{name}.agent.md`: GitHub Copilot reads the copies in `.claude/agents/{name}.md` (for claude-code)"), "{:?}", r.notices);
+    assert!(
+        !r.notices.iter().any(|n| n.level == NoticeLevel::Warning),
+        "{:?}",
+        r.notices
+    );
+    // Alone, Copilot keeps its own places.
+    let r = run(&m, &["copilot"], Scope::Project, &RenderOptions::default());
+    assert!(paths(&r).contains(&".github/agents/a.agent.md"));
+    // Copilot reads AGENTS.md: with Codex, the rules go there once, not also as instructions.
+    let r = run(
+        &m,
+        &["codex", "copilot"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(!paths(&r)
+        .iter()
+        .any(|p| p.starts_with(".github/instructions")));
+    assert!(file_text(&r, "AGENTS.md").contains("Applies to files matching `**/*.rs`."));
+}
+
+#[test]
+fn foreign_models_and_unknown_tools_are_reported() {
+    let m = model(&[(
+        "agents/a.md",
+        "---\nname: a\ndescription: d\nmodel: gpt-5.5\ntools: Read, Zap\n---\nb\n",
+    )]);
+    let r = run(
+        &m,
+        &["claude-code", "copilot", "antigravity"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(has_notice(
+        &r,
+        "claude-code",
+        "model `gpt-5.5` does not run on Claude Code"
+    ));
+    assert!(!file_text(&r, ".claude/agents/a.md").contains("gpt-5.5"));
+    // Copilot alone, so it writes its own agent file rather than reading Claude Code's.
+    let r = run(
+        &m,
+        &["copilot", "antigravity"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(has_notice(
+        &r,
+        "copilot",
+        "tool `Zap` has no known GitHub Copilot name; passed through"
+    ));
+    assert!(file_text(&r, ".github/agents/a.agent.md").contains("tools: [read, Zap]"));
+    assert!(has_notice(
+        &r,
+        "antigravity",
+        "tool `Zap` has no known Google Antigravity name; left out"
+    ));
+    assert!(!file_text(&r, ".agents/agents/a/config.yaml").contains("Zap"));
+}
+
+#[test]
+fn a_skill_wins_over_a_command_of_the_same_name() {
+    let m = model(&[
+        (
+            "commands/deploy.md",
+            "---\ndescription: c\n---\ncommand body\n",
+        ),
+        (
+            "skills/deploy/SKILL.md",
+            "---\nname: deploy\ndescription: s\n---\nskill body\n",
+        ),
+    ]);
+    let r = run(
+        &m,
+        &["codex", "claude-code"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, ".agents/skills/deploy/SKILL.md").contains("skill body"));
+    assert!(file_text(&r, ".claude/commands/deploy.md").contains("command body"));
+    assert!(has_notice(
+        &r,
+        "codex",
+        "command `deploy` is not written as a skill"
+    ));
+}
+
+/// Every path `r` writes, sorted.
+fn paths(r: &Rendered) -> Vec<&str> {
+    r.target.entries().map(|e| e.path.as_str()).collect()
+}
+
+const RICH_AGENT: &str = "---\nname: reviewer\ndescription: Reviews changes\nmodel: opus\ntools: Read, Grep\ncolor: blue\n---\n\nYou review.\n";
+
+#[test]
+fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
+    let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
+    let r = run(
+        &m,
+        &["warp", "openclaw", "claude-code", "agents-md"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    // Warp and OpenClaw both read `.agents/skills`: one copy, for both.
+    let skill = ".agents/skills/reviewer/SKILL.md";
+    assert_eq!(
+        file_text(&r, skill),
+        "---\nname: reviewer\ndescription: Reviews changes\n---\n\nAct as the `reviewer` agent for this task.\n\nYou review.\n"
+    );
+    let entry = r
+        .target
+        .entries()
+        .find(|e| e.path.as_str() == skill)
+        .unwrap();
+    assert_eq!(entry.origin.platforms, ["openclaw", "warp"]);
+    // Claude Code keeps its native agent and does not read `.agents/skills`; AGENTS.md
+    // gets no agents section.
+    assert_eq!(
+        paths(&r),
+        [
+            ".agents/skills/reviewer/SKILL.md",
+            ".claude/agents/reviewer.md"
+        ]
+    );
+    assert!(has_notice(&r, "warp", "1 agent deployed as skills"));
+    assert!(has_notice(
+        &r,
+        "agents-md",
+        "1 agent skipped: AGENTS.md standard has no agents"
+    ));
+    // Warp alone in user scope: its own or the shared folder under home.
+    let r = run(&m, &["warp"], Scope::User, &RenderOptions::default());
+    assert_eq!(paths(&r), [".agents/skills/reviewer/SKILL.md"]);
+}
+
+#[test]
+fn hermes_takes_agents_as_skills_only_under_home() {
+    let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
+    let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+    assert!(paths(&r).is_empty(), "{:?}", paths(&r));
+    assert!(
+        has_notice(
+            &r,
+            "hermes",
+            "deploy with `--scope user` to get them as skills in `~/.hermes/skills`"
+        ),
+        "{:?}",
+        r.notices
+    );
+    let r = run(&m, &["hermes"], Scope::User, &RenderOptions::default());
+    assert_eq!(paths(&r), [".hermes/skills/reviewer/SKILL.md"]);
+}
+
+#[test]
+fn a_skill_wins_over_an_agent_and_an_agent_over_a_command_of_the_same_name() {
+    let m = model(&[
+        (
+            "agents/deploy.md",
+            "---\nname: deploy\ndescription: a\n---\nagent body\n",
+        ),
+        (
+            "skills/deploy/SKILL.md",
+            "---\nname: deploy\ndescription: s\n---\nskill body\n",
+        ),
+        (
+            "agents/triage.md",
+            "---\nname: triage\ndescription: a\n---\nagent body\n",
+        ),
+        (
+            "commands/triage.md",
+            "---\ndescription: c\n---\ncommand body\n",
+        ),
+    ]);
+    let r = run(
+        &m,
+        &["warp", "claude-code"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    // The skill goes where both read it; Warp would see the agent as a second `deploy`.
+    assert!(file_text(&r, ".claude/skills/deploy/SKILL.md").contains("skill body"));
+    assert!(!paths(&r).contains(&".agents/skills/deploy/SKILL.md"));
+    assert!(file_text(&r, ".claude/agents/deploy.md").contains("agent body"));
+    assert!(has_notice(
+        &r,
+        "warp",
+        "agent `deploy` is not written as a skill: a skill of the same name takes its folder"
+    ));
+    assert!(file_text(&r, ".agents/skills/triage/SKILL.md").contains("agent body"));
+    assert!(has_notice(
+        &r,
+        "warp",
+        "command `triage` is not written as a skill: the agent of the same name, also written as a skill, takes its folder"
+    ));
+    assert!(!has_notice(&r, "claude-code", "not written as a skill"));
+}
+
+#[test]
+fn fallbacks_are_reported_per_platform_and_kind() {
+    let m = model(&[
+        ("commands/c.md", "---\ndescription: c\n---\nc\n"),
+        ("commands/d.md", "---\ndescription: d\n---\nd\n"),
+    ]);
+    let r = run(
+        &m,
+        &["codex", "agents-md"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let lines: Vec<String> = r.notices.iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        lines,
+        [
+            "agents-md: 2 commands skipped: AGENTS.md standard has no commands",
+            "codex: 2 commands deployed as skills (no native commands here)",
+        ]
+    );
+}
+
+const RUNBOOK: &str = "---\nname: service-deployment\ndescription: Staged rollout\n---\n\n# Deploy\n\n## Purpose\n\nShip it.\n\n## Prerequisites\n\n- Staging passed.\n\n## Procedure\n\n### Stage 1: canary\n\n**Gate**: healthy.\n\n## Verification\n\n- Done.\n\n## Rollback\n\n**Trigger**: a gate fails.\n\n## Agent Rules\n\n1. Never skip a gate.\n2. Escalate when a gate fails.\n\n## Audit Trail\n\n- Run by: {operator|}\n";
+
+/// The runbooks section of `AGENTS.md` when `ids` render the runbook in project scope.
+fn runbooks_section(ids: &[&str]) -> String {
+    let m = model(&[("runbooks/service-deployment.md", RUNBOOK)]);
+    let r = run(&m, ids, Scope::Project, &RenderOptions::default());
+    file_text(&r, "AGENTS.md")
+}
+
+#[test]
+fn a_runbook_with_a_skill_copy_is_only_indexed_in_the_section() {
+    let index = |dir: &str| {
+        format!(
+            "## Runbook: service-deployment\n\nStaged rollout\n\nRead `{dir}/service-deployment/SKILL.md` before carrying out this procedure: it holds the full runbook.\n"
+        )
+    };
+    for (ids, dir) in [
+        (&["agents-md", "codex"][..], ".agents/skills"),
+        (&["hermes", "claude-code"][..], ".claude/skills"),
+        // Written to both folders: the index points to the shared one.
+        (&["claude-code", "codex", "agents-md"][..], ".agents/skills"),
+    ] {
+        assert_eq!(runbooks_section(ids), index(dir), "{ids:?}");
+    }
+    let m = model(&[("runbooks/service-deployment.md", RUNBOOK)]);
+    let r = run(
+        &m,
+        &["hermes", "agents-md", "codex"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, ".agents/skills/service-deployment/SKILL.md").contains("Ship it."));
+    assert!(
+        has_notice(
+            &r,
+            "hermes",
+            "1 runbook indexed in a section of `AGENTS.md`, each pointing to its skill copy: no skills folder in project scope (deploy with `--scope user` to get them as skills in `~/.hermes/skills`)"
+        ),
+        "{:?}",
+        r.notices
+    );
+    assert!(has_notice(
+        &r,
+        "agents-md",
+        "1 runbook indexed in a section of `AGENTS.md`, each pointing to its skill copy: no skills folder"
+    ));
+}
+
+#[test]
+fn a_runbook_without_a_skill_copy_keeps_its_full_text_in_the_section() {
+    for ids in [&["agents-md"][..], &["hermes"], &["hermes", "agents-md"]] {
+        let section = runbooks_section(ids);
+        assert!(
+            section.starts_with(
+                "## Runbook: service-deployment\n\n### Deploy\n\n#### Purpose\n\nShip it.\n"
+            ) && section.ends_with("- Run by: {operator|}\n")
+                && !section.contains("SKILL.md"),
+            "{ids:?}: {section}"
+        );
+    }
+    // A skill of the same name takes the folder: the runbook has no copy to point to.
+    let m = model(&[
+        ("runbooks/service-deployment.md", RUNBOOK),
+        (
+            "skills/service-deployment/SKILL.md",
+            "---\nname: service-deployment\ndescription: s\n---\nskill body\n",
+        ),
+    ]);
+    let r = run(
+        &m,
+        &["agents-md", "codex"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, "AGENTS.md").contains("Ship it."));
+    assert!(has_notice(
+        &r,
+        "agents-md",
+        "1 runbook deployed as a section of `AGENTS.md`: no skills folder"
+    ));
+}
+
+#[test]
+fn hermes_says_how_to_get_skills_in_project_scope() {
+    let m = model(&[(
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    )]);
+    let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+    let lines: Vec<String> = r.notices.iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["hermes: 1 skill skipped: no skills folder in project scope (deploy with `--scope user` to get them in `~/.hermes/skills`)"]
+    );
+    let r = run(
+        &m,
+        &["agents-md"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(has_notice(
+        &r,
+        "agents-md",
+        "1 skill skipped: no skills folder"
+    ));
+    assert!(!has_notice(&r, "agents-md", "--scope user"));
+}
+
+#[test]
+fn the_runbook_index_does_not_depend_on_platform_order() {
+    let m = model(&[
+        ("runbooks/service-deployment.md", RUNBOOK),
+        ("agents/reviewer.md", RICH_AGENT),
+        ("rules/r.md", "---\nalways: true\n---\nr\n"),
+    ]);
+    let ids = ["hermes", "agents-md", "claude-code", "codex", "copilot"];
+    let first = run(&m, &ids, Scope::Project, &RenderOptions::default());
+    let runbooks = first.target.entries().find_map(|e| match &e.desired {
+        Desired::Section { id, text } if id == "src:runbooks" => Some(text),
+        _ => None,
+    });
+    assert!(
+        runbooks.is_some_and(|t| t.contains("Read `.agents/skills/service-deployment/SKILL.md`")),
+        "{runbooks:?}"
+    );
+    // Every rotation, forwards and backwards.
+    for k in 0..ids.len() {
+        let mut order = ids.to_vec();
+        order.rotate_left(k);
+        let r = run(&m, &order, Scope::Project, &RenderOptions::default());
+        assert_eq!(r, first, "{order:?}");
+        order.reverse();
+        let r = run(&m, &order, Scope::Project, &RenderOptions::default());
+        assert_eq!(r, first, "{order:?}");
+    }
+}
+
+#[test]
+fn headings_nest_under_the_section_title() {
+    assert_eq!(
+        demote_headings("# A\ntext\n## B\n```\n# not\n```\n#tag"),
+        "### A\ntext\n#### B\n```\n# not\n```\n#tag"
+    );
+    assert_eq!(
+        demote_headings("##### Deep\n###### Deepest"),
+        "###### Deep\n###### Deepest"
+    );
+}

@@ -1,0 +1,693 @@
+//! Consent before reach: what a project's own files may not do without the user's say-so,
+//! and the trust records that hold that say-so.
+//!
+//! A cloned repository is a stranger's input, so its `aiwg.toml` cannot by itself widen to
+//! `scope = "user"`, name a source outside the project root (an absolute path, `..`, a
+//! symlinked `.aiwg`), or install or change an executable hook (a behavior from any
+//! non-bundled source). Each of those is an [`Item`] with a key that names exactly what is
+//! allowed: the scope, the source spec with the folder it resolves to, the behavior with a
+//! SHA-256 of everything in it. Consent comes from a one-run flag ([`RunConsent`]:
+//! `--allow-user-scope`, `--allow-hooks`, `--trust`) or from a [`Record`] that `aiwg trust`
+//! writes under `$AIWG_HOME/trust/`, keyed by the project's canonical path, never from a
+//! file of the project itself. When the content behind a key changes, its key changes, so
+//! consent is asked again.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aiwg_core::config::CONFIG_FILE;
+use aiwg_core::escape::escape;
+use aiwg_core::{Kind, Model};
+use aiwg_deploy::hash::sha256_hex;
+use aiwg_deploy::{Action, Plan};
+use anyhow::Context as _;
+
+use crate::commands::UserError;
+use crate::project::{self, Project, SourceLocation};
+
+/// What the command line allows for this one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunConsent {
+    /// `--allow-hooks`: install or change the project's hooks.
+    pub hooks: bool,
+    /// `--allow-user-scope`: honour `scope = "user"` from `aiwg.toml`.
+    pub user_scope: bool,
+    /// `--trust`: everything this project asks for.
+    pub all: bool,
+}
+
+/// What this run allows: the flags, and keys the command itself allows (what the user typed
+/// on `aiwg use`'s command line).
+static RUN_CONSENT: Mutex<(RunConsent, BTreeSet<String>)> = Mutex::new((
+    RunConsent {
+        hooks: false,
+        user_scope: false,
+        all: false,
+    },
+    BTreeSet::new(),
+));
+
+/// Sets what the command line allows; called before the command runs.
+pub fn set_run_consent(consent: RunConsent) {
+    RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner()).0 = consent;
+}
+
+/// Allows `items` for the rest of this run (and records nothing).
+pub fn allow_for_run(items: &[Item]) {
+    let mut run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
+    run.1.extend(items.iter().map(Item::key));
+}
+
+fn run_allows(item: &Item) -> bool {
+    let run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
+    item.allowed_by(run.0) || run.1.contains(&item.key())
+}
+
+/// Records that the user allows `items` for `project` (added to what is already allowed),
+/// for a source or a scope the user typed on the command line.
+pub fn grant(project: &Project, items: &[Item]) -> anyhow::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut record = Record::load(&project.root);
+    let before = record.allowed.len();
+    record.allowed.extend(items.iter().map(Item::key));
+    if record.allowed.len() != before {
+        record.save(&project.root)?;
+    }
+    Ok(())
+}
+
+/// One thing a project asks for that needs consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// `scope = "user"` in `aiwg.toml`: deploy into the home folder.
+    UserScope { line: Option<u32> },
+    /// A folder source that resolves outside the project root.
+    OutsideSource {
+        spec: String,
+        resolved: PathBuf,
+        line: Option<u32>,
+    },
+    /// A behavior (an executable hook) from a non-bundled source.
+    Hook(Hook),
+}
+
+/// A behavior of the model: what it runs, and a digest of everything in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    /// The source it comes from, as named in `aiwg.toml`.
+    pub source: String,
+    /// The behavior's name.
+    pub name: String,
+    /// Its `BEHAVIOR.md`, as messages name it.
+    pub file: PathBuf,
+    /// The hook event (`PreToolUse`).
+    pub event: String,
+    /// The command it runs.
+    pub command: String,
+    /// True for a bundled framework (announced, never asked about).
+    pub bundled: bool,
+    /// SHA-256 over the behavior's frontmatter, body and every asset (path, mode, bytes).
+    pub digest: String,
+}
+
+impl Item {
+    /// The key a trust record stores: it names exactly what is allowed.
+    pub fn key(&self) -> String {
+        match self {
+            Item::UserScope { .. } => "scope:user".into(),
+            Item::OutsideSource { spec, resolved, .. } => {
+                format!("source:{spec}={}", resolved.display())
+            }
+            Item::Hook(h) => format!("hook:{}/{}:sha256:{}", h.source, h.name, h.digest),
+        }
+    }
+
+    fn allowed_by(&self, run: RunConsent) -> bool {
+        run.all
+            || match self {
+                Item::UserScope { .. } => run.user_scope,
+                Item::OutsideSource { .. } => false,
+                Item::Hook(_) => run.hooks,
+            }
+    }
+
+    /// One line for a person: where it comes from and what it allows.
+    pub fn describe(&self) -> String {
+        let at = |line: &Option<u32>| match line {
+            Some(l) => format!("{CONFIG_FILE}:{l}: "),
+            None => String::new(),
+        };
+        match self {
+            Item::UserScope { line } => format!(
+                "{}`scope = \"user\"` deploys into your home folder, where every project's platforms read it",
+                at(line)
+            ),
+            Item::OutsideSource {
+                spec,
+                resolved,
+                line,
+            } => format!(
+                "{}source `{}` is outside the project: it reads `{}`",
+                at(line),
+                escape(spec),
+                escape(&resolved.display().to_string())
+            ),
+            Item::Hook(h) => format!(
+                "{}: hook `{}` from `{}` runs `{}` on {}",
+                escape(&h.file.display().to_string()),
+                escape(&h.name),
+                escape(&h.source),
+                escape(&h.command),
+                escape(&h.event)
+            ),
+        }
+    }
+}
+
+/// What `aiwg trust` recorded for one project.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// The format version (1).
+    pub version: u32,
+    /// The project's canonical path: the key of the record.
+    pub project: PathBuf,
+    /// The keys of the allowed items ([`Item::key`]).
+    pub allowed: BTreeSet<String>,
+}
+
+/// `$AIWG_HOME` (default `~/.aiwg`): aiwg's own folder, outside every project.
+pub fn aiwg_home() -> Option<PathBuf> {
+    std::env::var_os("AIWG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".aiwg")))
+}
+
+/// The project root as the trust record keys it: canonical, so that a symlinked path and
+/// the real one are the same project.
+pub fn project_key(root: &Path) -> PathBuf {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// Where the record of the project at `root` lives: `<home>/trust/<hash of the path>.toml`,
+/// `home` being `$AIWG_HOME`.
+pub fn record_path(home: &Path, root: &Path) -> PathBuf {
+    let key = project_key(root);
+    let hash = sha256_hex(key.as_os_str().as_encoded_bytes());
+    home.join("trust").join(format!("{}.toml", &hash[..32]))
+}
+
+fn no_home() -> anyhow::Error {
+    UserError::new(
+        "cannot find the home folder to keep the trust record in",
+        "set `AIWG_HOME` (or `HOME`)",
+    )
+    .into()
+}
+
+impl Record {
+    /// The record of the project at `root`; an empty one when there is none. A record that
+    /// cannot be read or is for another path (a hash collision, a copied file) allows nothing.
+    pub fn load(root: &Path) -> Record {
+        match aiwg_home() {
+            Some(home) => Record::load_in(&home, root),
+            None => Record::empty(root),
+        }
+    }
+
+    fn empty(root: &Path) -> Record {
+        Record {
+            version: 1,
+            project: project_key(root),
+            allowed: BTreeSet::new(),
+        }
+    }
+
+    /// [`Record::load`] from the aiwg home `home`.
+    pub fn load_in(home: &Path, root: &Path) -> Record {
+        let empty = Record::empty(root);
+        let key = empty.project.clone();
+        let Ok(text) = std::fs::read_to_string(record_path(home, root)) else {
+            return empty;
+        };
+        match toml::from_str::<Record>(&text) {
+            Ok(r) if r.version == 1 && r.project == key => r,
+            _ => empty,
+        }
+    }
+
+    /// Writes the record (atomically: a temp file renamed over the old one).
+    pub fn save(&self, root: &Path) -> anyhow::Result<PathBuf> {
+        self.save_in(&aiwg_home().ok_or_else(no_home)?, root)
+    }
+
+    /// [`Record::save`] into the aiwg home `home`.
+    pub fn save_in(&self, home: &Path, root: &Path) -> anyhow::Result<PathBuf> {
+        let path = record_path(home, root);
+        let dir = path.parent().expect("a record path has a folder");
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let mut text = String::from(
+            "# What `aiwg trust` allowed for one project. Delete this file to take it back.\n",
+        );
+        text.push_str(&toml::to_string(self)?);
+        let tmp = dir.join(format!(".{}.tmp.{}", std::process::id(), path_stem(&path)));
+        std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        Ok(path)
+    }
+
+    fn allows(&self, item: &Item) -> bool {
+        self.allowed.contains(&item.key())
+    }
+}
+
+fn path_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The line of `aiwg.toml` (under `root`) where `needle` first appears, for messages.
+fn config_line(root: &Path, needle: impl Fn(&str) -> bool) -> Option<u32> {
+    let text = std::fs::read_to_string(root.join(CONFIG_FILE)).ok()?;
+    text.lines()
+        .position(|l| needle(l.trim_start()))
+        .map(|i| i as u32 + 1)
+}
+
+/// The user-scope item, when `aiwg.toml` (not the command line) asks for user scope.
+pub fn user_scope_item(project: &Project) -> Option<Item> {
+    let from_file = project
+        .config
+        .as_ref()
+        .is_some_and(|c| c.scope == aiwg_core::target::Scope::User);
+    from_file.then(|| Item::UserScope {
+        line: config_line(&project.root, |l| l.starts_with("scope")),
+    })
+}
+
+/// The folder sources of `project` that resolve outside its root (through `..`, an absolute
+/// path or a symlink), with the folder each one resolves to.
+pub fn outside_sources(project: &Project) -> Vec<Item> {
+    let root = project_key(&project.root);
+    let mut items = Vec::new();
+    for spec in project.source_specs() {
+        let SourceLocation::Folder { path, .. } = project::locate(&spec, &project.root) else {
+            continue;
+        };
+        // A folder that does not exist is reported by the loader, with its own hint.
+        let Ok(resolved) = std::fs::canonicalize(&path) else {
+            continue;
+        };
+        if !resolved.starts_with(&root) {
+            let quoted = format!("\"{spec}\"");
+            items.push(Item::OutsideSource {
+                line: config_line(&project.root, |l| l.contains(&quoted)),
+                spec,
+                resolved,
+            });
+        }
+    }
+    items
+}
+
+/// Every behavior of `model`, with what it runs and its digest. `project` tells which
+/// sources are bundled frameworks (embedded in aiwg) and where the others are shown.
+pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
+    let specs = project.source_specs();
+    let folder_of = |source: &str| {
+        specs
+            .iter()
+            .find_map(|s| match project::locate(s, &project.root) {
+                SourceLocation::Folder { name, path } if name == source => Some(path),
+                _ => None,
+            })
+    };
+    model
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == Kind::Behavior)
+        .map(|a| {
+            // Bundled only when no folder source carries the same name: `sdlc@./x` must not
+            // pass for the bundled `sdlc`.
+            let folder = folder_of(&a.source);
+            let bundled =
+                folder.is_none() && project::bundled_names().iter().any(|(n, _)| *n == a.source);
+            let file = match &folder {
+                Some(path) => project::display_relative(&a.path.to_path(path)),
+                None if bundled => a
+                    .path
+                    .to_path(Path::new(&format!("<bundled>/{}", a.source))),
+                None => PathBuf::from(a.path.as_str()),
+            };
+            Hook {
+                source: a.source.clone(),
+                name: a.name.clone(),
+                file,
+                event: a.frontmatter.event().unwrap_or_default(),
+                command: a.frontmatter.command().unwrap_or_default(),
+                bundled,
+                digest: behavior_digest(a),
+            }
+        })
+        .collect()
+}
+
+/// SHA-256 over everything a behavior is made of, each piece length-prefixed so that no
+/// two different behaviors hash alike.
+fn behavior_digest(a: &aiwg_core::Artifact) -> String {
+    let mut bytes = Vec::new();
+    let mut piece = |b: &[u8]| {
+        bytes.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(b);
+    };
+    piece(
+        serde_json::to_string(&a.frontmatter.entries)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    piece(a.body.as_bytes());
+    let mut assets: Vec<_> = a.assets.iter().collect();
+    assets.sort_by(|x, y| x.path.cmp(&y.path));
+    for asset in assets {
+        piece(asset.path.as_str().as_bytes());
+        piece(&[u8::from(asset.executable)]);
+        piece(&asset.bytes);
+    }
+    sha256_hex(&bytes)
+}
+
+/// What a plan does to each behavior: install (create), change (update, or a forced
+/// conflict) or remove its files and settings entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookChange {
+    /// The behavior's source and name.
+    pub source: String,
+    pub name: String,
+    /// `installs`, `changes` or `removes`.
+    pub verb: &'static str,
+    /// The paths it touches, as the plan names them.
+    pub paths: Vec<String>,
+}
+
+/// The behaviors `plan` installs, changes or removes, in plan order. A behavior's own files
+/// have its origin (`behavior:<name>`); the settings entries of a source's hooks are one part
+/// (`hooks:...`), so a change there counts for every behavior of that source in `hooks`.
+pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange> {
+    let mut changes: Vec<HookChange> = Vec::new();
+    for item in &plan.items {
+        for part in &item.parts {
+            let artifact = &part.origin.artifact;
+            let source = &part.origin.source;
+            let names: Vec<&str> = if let Some(name) = artifact.strip_prefix("behavior:") {
+                vec![name]
+            } else if artifact.starts_with("hooks:") {
+                hooks
+                    .iter()
+                    .filter(|h| h.source == *source)
+                    .map(|h| h.name.as_str())
+                    .collect()
+            } else {
+                continue;
+            };
+            let verb = match part.action {
+                Action::Create => "installs",
+                Action::Update => "changes",
+                Action::Conflict if force => "changes",
+                Action::Delete => "removes",
+                _ => continue,
+            };
+            let path = item.path.as_str().to_string();
+            for name in names {
+                match changes
+                    .iter_mut()
+                    .find(|c| c.name == name && c.source == *source)
+                {
+                    Some(c) => {
+                        if c.verb != verb && verb != "removes" {
+                            c.verb = if c.verb == "removes" { verb } else { "changes" };
+                        }
+                        if !c.paths.contains(&path) {
+                            c.paths.push(path.clone());
+                        }
+                    }
+                    None => changes.push(HookChange {
+                        source: source.clone(),
+                        name: name.to_string(),
+                        verb,
+                        paths: vec![path.clone()],
+                    }),
+                }
+            }
+        }
+    }
+    changes
+}
+
+/// One `hook:` line per behavior the plan installs, changes or removes (bundled ones too),
+/// on stderr: a hook runs code on every matching tool call, so it is never silent.
+pub fn announce(changes: &[HookChange], hooks: &[Hook], dry_run: bool) {
+    let mut stderr = std::io::stderr().lock();
+    for c in changes {
+        let hook = hooks
+            .iter()
+            .find(|h| h.name == c.name && h.source == c.source);
+        let runs = hook
+            .filter(|_| c.verb != "removes")
+            .map(|h| format!(" (runs `{}` on {})", escape(&h.command), escape(&h.event)))
+            .unwrap_or_default();
+        let verb = if dry_run {
+            format!("would {}", c.verb.trim_end_matches('s'))
+        } else {
+            c.verb.to_string()
+        };
+        let _ = writeln!(
+            stderr,
+            "hook: {verb} `{}` from `{}`{runs}: {}",
+            escape(&c.name),
+            escape(&c.source),
+            escape(&c.paths.join(", "))
+        );
+    }
+}
+
+/// The hook items `changes` needs consent for: behaviors of non-bundled sources that the
+/// plan installs or changes.
+pub fn hooks_needing_consent(changes: &[HookChange], hooks: &[Hook]) -> Vec<Item> {
+    changes
+        .iter()
+        .filter(|c| c.verb != "removes")
+        .filter_map(|c| {
+            hooks
+                .iter()
+                .find(|h| h.name == c.name && h.source == c.source && !h.bundled)
+        })
+        .map(|h| Item::Hook(h.clone()))
+        .collect()
+}
+
+/// Records consent for the behavior `name` that `aiwg new behavior` just scaffolded: aiwg
+/// wrote every byte of it, so deploying it needs no question; an edit changes its digest,
+/// and the changed hook is asked about like any other. Best effort: when the sources do not
+/// load, nothing is recorded.
+pub fn grant_scaffolded(project: &Project, name: &str) -> anyhow::Result<()> {
+    let Ok(read) = project::command_sources(&project.root, &[]) else {
+        return Ok(());
+    };
+    let model = Model {
+        artifacts: project::load_sources(read).loaded.artifacts,
+    };
+    let items: Vec<Item> = hooks(project, &model)
+        .into_iter()
+        .filter(|h| h.name == name && !h.bundled)
+        .map(Item::Hook)
+        .collect();
+    grant(project, &items)
+}
+
+/// Stops (an error, exit 2) unless every item of `items` is allowed by the command line or
+/// by the project's trust record. On a terminal it asks first, and a yes is recorded.
+pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
+    // User scope's own `$AIWG_HOME/aiwg.toml` is written by the user (`aiwg use --scope
+    // user`), never by a repository: what it names is already their word.
+    if project.user_scope {
+        return Ok(());
+    }
+    let mut record = Record::load(&project.root);
+    let missing: Vec<Item> = items
+        .into_iter()
+        .filter(|i| !run_allows(i) && !record.allows(i))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let changed = missing.iter().any(|i| {
+        let prefix = match i {
+            Item::Hook(h) => format!("hook:{}/{}:", h.source, h.name),
+            Item::OutsideSource { spec, .. } => format!("source:{spec}="),
+            Item::UserScope { .. } => return false,
+        };
+        record.allowed.iter().any(|k| k.starts_with(&prefix))
+    });
+    let mut listing = String::new();
+    for item in &missing {
+        listing.push_str("\n  ");
+        listing.push_str(&item.describe());
+    }
+    let what = if changed {
+        "this project changed what it asks for since you trusted it; it needs your consent for"
+    } else {
+        "this project asks for what needs your consent"
+    };
+    if interactive() {
+        eprintln!("{what}:{listing}");
+        eprint!(
+            "allow this for `{}`? [y/N] ",
+            escape(&project.root.display().to_string())
+        );
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "Y" | "yes")
+        {
+            record.allowed.extend(missing.iter().map(Item::key));
+            record.save(&project.root)?;
+            return Ok(());
+        }
+    }
+    let flags = one_run_flags(&missing);
+    Err(UserError::new(
+        format!("{what}:{listing}\nnothing was changed"),
+        format!(
+            "read what it allows; then `aiwg trust` allows it for this project until it changes, or `{flags}` for this run only"
+        ),
+    )
+    .into())
+}
+
+/// The one-run flag that allows `items`: `--allow-hooks` or `--allow-user-scope` when that
+/// is all they are, else `--trust`.
+fn one_run_flags(items: &[Item]) -> &'static str {
+    if items.iter().all(|i| matches!(i, Item::Hook(_))) {
+        "--allow-hooks"
+    } else if items.iter().all(|i| matches!(i, Item::UserScope { .. })) {
+        "--allow-user-scope"
+    } else {
+        "--trust"
+    }
+}
+
+/// True when a person can answer a question: stdin and stderr are terminals.
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(digest: &str) -> Item {
+        Item::Hook(Hook {
+            source: ".aiwg".into(),
+            name: "fmt".into(),
+            file: ".aiwg/behaviors/fmt/BEHAVIOR.md".into(),
+            event: "PreToolUse".into(),
+            command: "scripts/fmt.sh".into(),
+            bundled: false,
+            digest: digest.into(),
+        })
+    }
+
+    #[test]
+    fn keys_name_exactly_what_is_allowed() {
+        assert_eq!(hook("ab").key(), "hook:.aiwg/fmt:sha256:ab");
+        assert_ne!(hook("ab").key(), hook("cd").key());
+        let outside = Item::OutsideSource {
+            spec: "x@../fw".into(),
+            resolved: "/src/fw".into(),
+            line: Some(1),
+        };
+        assert_eq!(outside.key(), "source:x@../fw=/src/fw");
+        assert_eq!(Item::UserScope { line: None }.key(), "scope:user");
+    }
+
+    #[test]
+    fn one_run_flags_allow_only_their_kind() {
+        let hooks = RunConsent {
+            hooks: true,
+            ..Default::default()
+        };
+        let user = RunConsent {
+            user_scope: true,
+            ..Default::default()
+        };
+        let all = RunConsent {
+            all: true,
+            ..Default::default()
+        };
+        let scope = Item::UserScope { line: None };
+        let outside = Item::OutsideSource {
+            spec: "../fw".into(),
+            resolved: "/fw".into(),
+            line: None,
+        };
+        assert!(hook("x").allowed_by(hooks) && !hook("x").allowed_by(user));
+        assert!(scope.allowed_by(user) && !scope.allowed_by(hooks));
+        assert!(!outside.allowed_by(hooks) && !outside.allowed_by(user));
+        assert!([hook("x"), scope, outside]
+            .iter()
+            .all(|i| i.allowed_by(all)));
+        assert!(!hook("x").allowed_by(RunConsent::default()));
+    }
+
+    #[test]
+    fn behavior_digest_changes_with_any_byte_of_it() {
+        let text =
+            "---\nname: fmt\ndescription: d\nevent: PreToolUse\ncommand: run.sh\n---\nbody\n";
+        let tree = |script: &[u8], exec: bool| {
+            let files = vec![
+                aiwg_core::source::SourceFile {
+                    path: aiwg_core::RelPath::new("behaviors/fmt/BEHAVIOR.md").unwrap(),
+                    bytes: text.as_bytes().to_vec(),
+                    executable: false,
+                },
+                aiwg_core::source::SourceFile {
+                    path: aiwg_core::RelPath::new("behaviors/fmt/run.sh").unwrap(),
+                    bytes: script.to_vec(),
+                    executable: exec,
+                },
+            ];
+            let loaded = aiwg_core::source::load(&aiwg_core::source::SourceTree::from_files(
+                "s", "s", files,
+            ));
+            behavior_digest(&loaded.artifacts[0])
+        };
+        let base = tree(b"echo hi\n", true);
+        assert_eq!(base, tree(b"echo hi\n", true));
+        assert_ne!(base, tree(b"echo hi \n", true));
+        assert_ne!(base, tree(b"echo hi\n", false));
+    }
+
+    #[test]
+    fn records_are_keyed_by_path_and_refuse_another_projects_record() {
+        let home = tempfile::tempdir().unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let mut record = Record::load_in(home, project.path());
+        assert!(record.allowed.is_empty());
+        record.allowed.insert(hook("x").key());
+        let path = record.save_in(home, project.path()).unwrap();
+        assert!(path.starts_with(home));
+        assert!(Record::load_in(home, project.path()).allows(&hook("x")));
+        assert!(!Record::load_in(home, project.path()).allows(&hook("y")));
+        // A record copied to another project's name allows nothing there.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::copy(&path, record_path(home, other.path())).unwrap();
+        assert!(Record::load_in(home, other.path()).allowed.is_empty());
+    }
+}

@@ -1,0 +1,181 @@
+//! Guarantee 3, hooks (R4, 11.5): a hook from any non-bundled source is installed or changed
+//! only with consent, for exactly its bytes; every apply names the hooks it touches.
+
+use super::{assert_names, Repo};
+
+const CLAUDE: &str = "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n";
+
+#[test]
+fn a_clones_hook_is_held_back_with_exit_2_and_nothing_written() {
+    let c = Repo::new()
+        .pwn_behavior(".aiwg")
+        .agent(".aiwg")
+        .text("aiwg.toml", CLAUDE)
+        .clone_it();
+    let before = c.snapshot();
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert_names(
+        &err,
+        &[
+            ".aiwg/behaviors/fmt/BEHAVIOR.md",
+            "hook `fmt`",
+            "scripts/fmt.sh",
+            "hint:",
+            "aiwg trust",
+            "--allow-hooks",
+            "nothing was changed",
+        ],
+    );
+    for path in [
+        ".claude/settings.json",
+        ".claude/hooks",
+        ".claude/agents/a1.md",
+        "aiwg.lock",
+    ] {
+        assert!(!c.victim().join(path).exists(), "{path} was written");
+    }
+    c.assert_untouched(&before);
+}
+
+#[test]
+fn consent_is_for_exactly_these_bytes_and_asked_again_when_they_change() {
+    let c = Repo::new()
+        .pwn_behavior(".aiwg")
+        .text("aiwg.toml", CLAUDE)
+        .clone_it();
+    let (code, _, err) = c.run(&["trust"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["[new] .aiwg/behaviors/fmt/BEHAVIOR.md: hook `fmt`"]);
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(
+        &err,
+        &["hook: installs `fmt` from `.aiwg`", ".claude/settings.json"],
+    );
+    // A pull that changes one byte of the script.
+    let script = c.victim().join(".aiwg/behaviors/fmt/scripts/fmt.sh");
+    std::fs::write(&script, format!("{}# changed\n", super::PWN)).unwrap();
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert_names(
+        &err,
+        &[
+            "changed what it asks for since you trusted it",
+            "hook `fmt`",
+        ],
+    );
+    // A change of the matcher alone (settings only) is asked about too.
+    std::fs::write(&script, super::PWN).unwrap();
+    let md = c.victim().join(".aiwg/behaviors/fmt/BEHAVIOR.md");
+    let text = std::fs::read_to_string(&md)
+        .unwrap()
+        .replace("Write|Edit", "Bash");
+    std::fs::write(&md, text).unwrap();
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    // --revoke takes everything back.
+    let (code, _, err) = c.run(&["trust", "--revoke"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = c.run(&["trust", "--show"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["[new]"]);
+}
+
+/// A folder source named like a bundled framework does not pass for it.
+#[test]
+fn a_folder_named_like_a_bundled_framework_is_not_bundled() {
+    let c = Repo::new()
+        .pwn_behavior(".evil")
+        .text(
+            "aiwg.toml",
+            "sources = [\"sdlc@.evil\"]\nplatforms = [\"claude-code\"]\n",
+        )
+        .clone_it();
+    let before = c.snapshot();
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert_names(
+        &err,
+        &[".evil/behaviors/fmt/BEHAVIOR.md", "hook `fmt` from `sdlc`"],
+    );
+    c.assert_untouched(&before);
+}
+
+/// mise's lesson: a project file cannot vouch for itself.
+#[test]
+fn the_repository_cannot_trust_itself() {
+    for config in [
+        format!("{CLAUDE}trust = true\n"),
+        format!("{CLAUDE}allow_hooks = true\n"),
+        format!("{CLAUDE}[trust]\nhooks = true\n"),
+    ] {
+        let c = Repo::new()
+            .pwn_behavior(".aiwg")
+            .text("aiwg.toml", &config)
+            .clone_it();
+        let before = c.snapshot();
+        let (code, _, err) = c.run(&["apply"]);
+        assert_eq!(code, 2, "{config}: {err}");
+        assert_names(&err, &["aiwg.toml:3"]);
+        c.assert_untouched(&before);
+    }
+}
+
+#[test]
+fn bundled_hooks_need_no_consent_but_are_announced() {
+    let c = Repo::new().clone_it();
+    let (code, _, err) = c.run(&["use", "sdlc", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(
+        &err,
+        &[
+            "hook: installs `secret-guard` from `sdlc`",
+            "PreToolUse",
+            ".claude/settings.json",
+        ],
+    );
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("hook:"),
+        "an unchanged hook is not announced: {err}"
+    );
+    let (code, _, err) = c.run(&["remove", "sdlc"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// `aiwg new behavior` scaffolds bytes aiwg wrote: deploying them needs no question; the
+/// user's first edit of the script does.
+#[test]
+fn a_scaffolded_behavior_deploys_and_its_edit_asks() {
+    let c = Repo::new().text("aiwg.toml", CLAUDE).clone_it();
+    let (code, _, err) = c.run(&["new", "behavior", "guard"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let script = c.victim().join(".aiwg/behaviors/guard/scripts/guard.sh");
+    let mut text = std::fs::read_to_string(&script).unwrap();
+    text.push_str("echo edited\n");
+    std::fs::write(&script, text).unwrap();
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = c.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["hook: changes `guard`"]);
+}
+
+/// A committed deploy (lock, settings and script in the tree) that apply leaves as it is
+/// installs nothing: git put it there, and aiwg says nothing about hooks.
+#[test]
+fn a_hook_already_committed_and_unchanged_is_not_asked_about() {
+    let c = Repo::new()
+        .pwn_behavior(".aiwg")
+        .text("aiwg.toml", CLAUDE)
+        .clone_it();
+    let (code, _, err) = c.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("hook:"), "{err}");
+}

@@ -1,0 +1,28 @@
+//! Hostile repositories (issue 8, SECURITY.md): each case is built as a real git repository,
+//! committed, cloned, then run with a plain `aiwg` command in the clone. Every case asserts
+//! that no planted code ran (on the next `git status` and `git commit` either), that `.git/`
+//! and everything outside the clone are byte-identical, and that the error names the culprit.
+//!
+//! - `repo`: the `Hostile` builder of the deploy cases.
+//! - `consent_repo`: the `Repo`/`Clone` builder of the consent, bounds and output cases.
+//! - `deploy_holds`: what already held in the review, as regression cases in a clone.
+//! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
+//! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
+//! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3), R11.
+//! - `bounds_*`: YAML aliases, symlink amplification, caps (guarantee 4).
+//! - `output_*`: terminal escapes in names and descriptions (guarantee 8).
+
+pub mod repo;
+
+mod consent_repo;
+pub use consent_repo::*;
+
+mod bounds_symlinks;
+mod bounds_yaml;
+mod consent_hooks;
+mod consent_scope;
+mod consent_sources;
+mod deploy_history;
+mod deploy_holds;
+mod deploy_lock;
+mod output_escapes;
