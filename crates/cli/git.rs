@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context as _;
 
-use crate::commands::UserError;
+use crate::error::UserError;
 
 /// Runs `git -C dir args...` and returns its stdout; a failure is an error naming git's
 /// own message.

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod config_edit;
 mod detect;
+mod error;
 mod frameworks;
 mod git;
 mod json;
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
             );
             if let Some(user) = err
                 .chain()
-                .find_map(|e| e.downcast_ref::<commands::UserError>())
+                .find_map(|e| e.downcast_ref::<error::UserError>())
             {
                 let hint = style::paint(color, style::HINT, "hint:");
                 let _ = writeln!(stderr, "\n{hint} {}", escape_lines(&user.hint));

@@ -17,8 +17,8 @@ use aiwg_platforms::{
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
-use crate::commands::UserError;
 use crate::detect;
+use crate::error::UserError;
 use crate::printer::{self, Verbosity};
 use crate::project::{self, Project};
 use crate::trust;
@@ -744,7 +744,8 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         if by_hand > 0 {
             let _ = writeln!(
                 stderr,
-                "hint: {by_hand} conflict(s) cannot be forced: fix the file by hand (or move it away), then apply again"
+                "hint: {} cannot be forced: fix the file by hand (or move it away), then apply again",
+                crate::width::count(by_hand, "conflict")
             );
         }
     }

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 use crate::bundled::BUNDLED_FILES;
 use crate::cli::ScopeArg;
-use crate::commands::UserError;
+use crate::error::UserError;
 
 /// The folder a project keeps its own artifacts in when `aiwg.toml` names no sources.
 pub const DEFAULT_SOURCE: &str = ".aiwg";
@@ -167,13 +167,46 @@ pub enum SourceLocation<'a> {
     Folder { name: &'a str, path: PathBuf },
 }
 
+/// A source as `aiwg.toml` or the command line names it, split once: `name@path` (a folder
+/// with the name its artifacts record), or one word, a bundled framework's name or a folder
+/// path that is also its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSpec<'a> {
+    /// The name artifacts record (`vendor` in `vendor@third_party/agents`).
+    pub name: &'a str,
+    /// The folder given after `@`, if any.
+    pub path: Option<&'a str>,
+}
+
+impl<'a> SourceSpec<'a> {
+    /// Splits `spec` at its first `@`.
+    pub fn parse(spec: &'a str) -> SourceSpec<'a> {
+        match spec.split_once('@') {
+            Some((name, path)) => SourceSpec {
+                name,
+                path: Some(path),
+            },
+            None => SourceSpec {
+                name: spec,
+                path: None,
+            },
+        }
+    }
+
+    /// The folder it names, if it is one: the path of `name@path`, else the word itself.
+    pub fn folder(&self) -> &'a str {
+        self.path.unwrap_or(self.name)
+    }
+}
+
 /// Where `spec` points, relative to `base`: `name@path` is a folder, a bundled name is the
 /// embedded tree, anything else a folder. The check cache uses it to know which folders a
 /// check read.
 pub fn locate<'a>(spec: &'a str, base: &Path) -> SourceLocation<'a> {
-    if let Some((name, path)) = spec.split_once('@') {
+    let parsed = SourceSpec::parse(spec);
+    if let Some(path) = parsed.path {
         return SourceLocation::Folder {
-            name,
+            name: parsed.name,
             path: base.join(path),
         };
     }
@@ -373,6 +406,26 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_specs_split_once() {
+        let check = |spec: &str, name: &str, path: Option<&str>, folder: &str| {
+            let parsed = SourceSpec::parse(spec);
+            assert_eq!(
+                (parsed.name, parsed.path, parsed.folder()),
+                (name, path, folder)
+            );
+        };
+        check("sdlc", "sdlc", None, "sdlc");
+        check(".aiwg", ".aiwg", None, ".aiwg");
+        check(
+            "vendor@third_party/agents",
+            "vendor",
+            Some("third_party/agents"),
+            "third_party/agents",
+        );
+        check("a@b@c", "a", Some("b@c"), "b@c");
+    }
 
     #[test]
     fn paths_relative_to_a_folder() {

@@ -58,8 +58,8 @@ pub fn run(
             }
             if !g.forced.is_empty() {
                 notes.push(format!(
-                    "kept: the only copy of {} file(s) `--force` overwrote; delete `{}` to drop it",
-                    g.forced.len(),
+                    "kept: the only copy of {} `--force` overwrote; delete `{}` to drop it",
+                    crate::width::count(g.forced.len(), "file"),
                     d.display_state(&history::folder(&engine, g.generation))
                 ));
             }

@@ -29,14 +29,12 @@ pub fn expand_spec(spec: &str, root: &Path, cwd: Option<&Path>) -> anyhow::Resul
     if frameworks::bundled().iter().any(|f| f.name == spec) {
         return Ok(frameworks::with_requirements(spec));
     }
-    let (name, path) = match spec.split_once('@') {
-        Some((name, path)) => (Some(name), path),
-        None => (None, spec),
-    };
+    let parsed = project::SourceSpec::parse(spec);
+    let path = parsed.folder();
     if let Some(cwd) = cwd.filter(|cwd| cwd.join(path).is_dir()) {
         let abs = std::path::absolute(cwd.join(path))?;
         let abs = abs.to_string_lossy();
-        let name = name.unwrap_or_else(|| spec.trim_end_matches('/'));
+        let name = parsed.name.trim_end_matches('/');
         return Ok(vec![format!("{name}@{abs}")]);
     }
     if !root.join(path).is_dir() {

@@ -13,6 +13,7 @@ use aiwg_core::{runbook, Diagnostic, Kind, Severity};
 
 use super::Context;
 use crate::project;
+use crate::style::{self, paint};
 
 /// One line of the report: a diagnostic, or a note about a runbook.
 enum Entry {
@@ -100,7 +101,7 @@ pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
                 out,
                 "{}:{line}: {}: {}",
                 escape(&path.display().to_string()),
-                paint("note", "1;36", ctx.color),
+                paint(ctx.color, style::HINT, "note"),
                 escape(message)
             )?,
         }
@@ -122,8 +123,8 @@ fn print_diagnostic(
     color: bool,
 ) -> std::io::Result<()> {
     let level = match d.severity {
-        Severity::Error => paint("error", "1;31", color),
-        Severity::Warning => paint("warning", "1;33", color),
+        Severity::Error => paint(color, style::ERROR, "error"),
+        Severity::Warning => paint(color, style::WARNING, "warning"),
     };
     write!(out, "{}", escape(&d.path.display().to_string()))?;
     if let Some(line) = d.line {
@@ -131,18 +132,14 @@ fn print_diagnostic(
     }
     writeln!(out, ": {level}: {}", escape(&d.message))?;
     if let Some(hint) = &d.hint {
-        writeln!(out, "  {}: {}", paint("hint", "1", color), escape(hint))?;
+        writeln!(
+            out,
+            "  {}: {}",
+            paint(color, style::HINT, "hint"),
+            escape(hint)
+        )?;
     }
     Ok(())
-}
-
-/// `word` in the ANSI style `sgr` when `color` is on.
-fn paint(word: &str, sgr: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{sgr}m{word}\x1b[0m")
-    } else {
-        word.to_string()
-    }
 }
 
 /// `1 error`, `2 errors`.
