@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Deploy AI context — agents, skills, commands, rules, behaviors and runbooks — from one
 /// source of truth into every AI coding platform's native paths.
 #[derive(Debug, Parser)]
-#[command(name = "aiwg", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "aiwg",
+    version,
+    max_term_width = 100,
+    after_help = "Examples:\n  aiwg use sdlc          # deploy the bundled SDLC framework\n  aiwg diff              # what the next apply would change\n  aiwg apply             # make every platform's copy match\n  aiwg doctor            # what stands between the project and its platforms"
+)]
 pub struct Cli {
     /// Run as if started in this folder
     #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
@@ -73,7 +78,8 @@ pub enum ScopeArg {
 /// `--platforms` and `--scope`, shared by every command that deploys.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
-    /// Platforms to deploy to, comma-separated ids or aliases (default: `aiwg.toml`)
+    /// Platforms, comma-separated ids or aliases: `use` adds them to `aiwg.toml`; the other
+    /// commands look only at the paths they read and never touch another platform's files
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub platforms: Vec<String>,
 
@@ -85,6 +91,9 @@ pub struct TargetArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load sources and report every problem as `path:line: error|warning: message`
+    #[command(
+        after_help = "Examples:\n  aiwg validate\n  aiwg validate path/to/source sdlc\n  aiwg validate --json | jq .errors"
+    )]
     Validate {
         /// Source folders (default: the project's sources from `aiwg.toml`, or `.aiwg/`)
         paths: Vec<PathBuf>,
@@ -94,6 +103,9 @@ pub enum Command {
     },
 
     /// List every artifact: kind, name, source, description
+    #[command(
+        after_help = "Examples:\n  aiwg list --kind skill\n  aiwg list --frameworks\n  aiwg list --json"
+    )]
     List {
         /// Source folders (default: the project's sources)
         paths: Vec<PathBuf>,
@@ -109,6 +121,9 @@ pub enum Command {
     },
 
     /// Add a framework or source to `aiwg.toml` and apply
+    #[command(
+        after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user"
+    )]
     Use {
         /// A bundled framework (`sdlc`, `all`), a path, or `name@path`
         source: String,
@@ -126,6 +141,9 @@ pub enum Command {
     },
 
     /// Make every platform's copy match the sources
+    #[command(
+        after_help = "Examples:\n  aiwg apply\n  aiwg apply --dry-run\n  aiwg apply --platforms codex   # only the paths Codex reads\n  aiwg apply --force"
+    )]
     Apply {
         #[command(flatten)]
         target: TargetArgs,
@@ -144,6 +162,9 @@ pub enum Command {
     },
 
     /// Show a unified diff of every change the next apply would make
+    #[command(
+        after_help = "Examples:\n  aiwg diff\n  aiwg diff --stat\n  aiwg diff .claude --exit-code\n  aiwg diff --json"
+    )]
     Diff {
         /// Only these paths (files or folders)
         paths: Vec<PathBuf>,
@@ -164,6 +185,9 @@ pub enum Command {
     },
 
     /// Exit 1 if any managed file differs from what apply would write (for hooks and CI)
+    #[command(
+        after_help = "Examples:\n  aiwg check\n  aiwg check --staged   # what the next commit holds\n  aiwg check --json"
+    )]
     Check {
         #[command(flatten)]
         target: TargetArgs,
@@ -176,6 +200,9 @@ pub enum Command {
     },
 
     /// Show every managed path with its state
+    #[command(
+        after_help = "Examples:\n  aiwg status\n  aiwg status --notes\n  aiwg status --json"
+    )]
     Status {
         #[command(flatten)]
         target: TargetArgs,
@@ -188,6 +215,7 @@ pub enum Command {
     },
 
     /// Print the plan: what apply would create, update, delete, or stop on
+    #[command(after_help = "Examples:\n  aiwg plan\n  aiwg plan --json | jq .summary")]
     Plan {
         #[command(flatten)]
         target: TargetArgs,
@@ -197,6 +225,9 @@ pub enum Command {
     },
 
     /// Undo the last apply (or go back to a generation), byte for byte
+    #[command(
+        after_help = "Examples:\n  aiwg rollback\n  aiwg rollback --list\n  aiwg rollback --to 3   # the state right after generation 3"
+    )]
     Rollback {
         /// List the generations instead
         #[arg(long)]
@@ -217,6 +248,9 @@ pub enum Command {
     },
 
     /// Remove a framework or source (or a platform) and every file aiwg wrote for it
+    #[command(
+        after_help = "Examples:\n  aiwg remove stream\n  aiwg remove --platform cursor\n  aiwg remove sdlc --dry-run"
+    )]
     Remove {
         /// The source as named in `aiwg.toml`
         #[arg(required_unless_present = "platform")]
@@ -237,6 +271,9 @@ pub enum Command {
 
     /// Remove every file aiwg wrote (never one a user edited), its lock, history, ignore
     /// lines, hook block and `aiwg.toml`: nothing of aiwg is left
+    #[command(
+        after_help = "Examples:\n  aiwg uninstall --dry-run\n  aiwg uninstall\n  aiwg uninstall --keep-config"
+    )]
     Uninstall {
         /// Show what would be removed and write nothing
         #[arg(long)]
@@ -253,6 +290,7 @@ pub enum Command {
     },
 
     /// List the platforms, their aliases, and where each kind goes
+    #[command(after_help = "Examples:\n  aiwg platforms\n  aiwg platforms --json")]
     Platforms {
         /// Print JSON
         #[arg(long)]
@@ -260,6 +298,7 @@ pub enum Command {
     },
 
     /// Scaffold a new artifact in the project's source folder
+    #[command(after_help = "Examples:\n  aiwg new agent reviewer\n  aiwg new skill release-notes")]
     New {
         /// agent, skill, command, rule, behavior or runbook
         kind: String,
@@ -268,6 +307,9 @@ pub enum Command {
     },
 
     /// Lint and render runbooks
+    #[command(
+        after_help = "Examples:\n  aiwg runbook lint\n  aiwg runbook render service-deployment --set target_version=2.4.1"
+    )]
     Runbook {
         #[command(subcommand)]
         command: RunbookCommand,
@@ -275,12 +317,16 @@ pub enum Command {
 
     /// Check config, lock, sources, platform folders, hand edits, hook, line endings and
     /// history: one line each, `ok`, `warning` or `error` with a hint (exit 1 on an error)
+    #[command(after_help = "Examples:\n  aiwg doctor")]
     Doctor {
         #[command(flatten)]
         target: TargetArgs,
     },
 
     /// Install or remove the git pre-commit hook that runs `aiwg check`
+    #[command(
+        after_help = "Examples:\n  aiwg hook install\n  aiwg hook install --mode apply\n  aiwg hook uninstall"
+    )]
     Hook {
         #[command(subcommand)]
         command: HookCommand,
@@ -288,6 +334,7 @@ pub enum Command {
 
     /// Show what this project asks for that needs consent (hooks, user scope, sources outside
     /// it), and allow it until it changes
+    #[command(after_help = "Examples:\n  aiwg trust --show\n  aiwg trust\n  aiwg trust --revoke")]
     Trust {
         /// Only show what is asked and what is allowed; record nothing
         #[arg(long, conflicts_with = "revoke")]
@@ -298,6 +345,9 @@ pub enum Command {
     },
 
     /// Print shell completions
+    #[command(
+        after_help = "Examples:\n  aiwg completions bash > ~/.local/share/bash-completion/completions/aiwg\n  aiwg completions fish > ~/.config/fish/completions/aiwg.fish"
+    )]
     Completions { shell: clap_complete::Shell },
 }
 
@@ -346,5 +396,21 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        let cli = super::Cli::command();
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.starts_with("Examples:\n  aiwg "),
+                "`aiwg {}` has no example",
+                sub.get_name()
+            );
+        }
     }
 }

@@ -13,6 +13,7 @@ mod validate;
 
 mod apply;
 mod check;
+mod completions;
 mod diff;
 mod doctor;
 mod hook;
@@ -66,9 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics on a write error, and a closed
             // pipe (`aiwg completions bash | head`) is not an error.
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "aiwg", &mut script);
+            let script = completions::script(shell);
             std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
             Ok(0)
         }
