@@ -253,3 +253,49 @@ fn completions_into_a_closed_pipe_is_not_a_panic() {
     assert_eq!(code, 0);
     assert!(script.contains("_aiwg()"), "{script}");
 }
+
+#[test]
+fn a_mistyped_name_gets_the_nearest_one_and_a_stranger_gets_the_list() {
+    let t = project();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["use", "sdcl"],
+            "`sdcl` is neither a bundled framework nor a folder (did you mean `sdlc`?)",
+        ),
+        (
+            &["new", "agnet", "x"],
+            "unknown kind `agnet` (did you mean `agent`?)",
+        ),
+        (
+            &["list", "--kind", "skil"],
+            "unknown kind `skil` (did you mean `skill`?)",
+        ),
+        (&["list", "--kind", "widget"], "unknown kind `widget`\n"),
+    ];
+    for (args, expected) in cases {
+        let (code, _, err) = t.run(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("error: {expected}")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("hint:"), "{args:?}: {err}");
+    }
+    let (_, _, err) = t.run(&["list", "--kind", "widget"]);
+    assert!(
+        err.contains("hint: kinds are agent, skill, command"),
+        "{err}"
+    );
+    // remove knows the project's own sources.
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = t.run(&["remove", ".aiwgg"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error: `.aiwgg` is not a source of this project (did you mean `.aiwg`?)"),
+        "{err}"
+    );
+    assert!(!t.exists(".aiwg/agents/x.md"));
+}

@@ -17,6 +17,7 @@ mod pipeline;
 mod printer;
 mod project;
 mod style;
+mod suggest;
 mod trust;
 mod width;
 

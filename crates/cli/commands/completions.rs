@@ -8,9 +8,6 @@ use clap::{Arg, Command};
 
 use crate::cli::Cli;
 
-/// The kinds of artifact, as `--kind` and `aiwg new` take them.
-const KINDS: [&str; 6] = ["agent", "skill", "command", "rule", "behavior", "runbook"];
-
 /// The command with completion values attached to the arguments that take known names.
 pub fn command() -> Command {
     let registry = aiwg_platforms::Registry::builtin();
@@ -26,7 +23,10 @@ pub fn command() -> Command {
     sources.push("all".into());
     let values =
         |arg: Arg, names: &[String]| arg.value_parser(PossibleValuesParser::new(names.to_vec()));
-    let kinds: Vec<String> = KINDS.iter().map(|k| k.to_string()).collect();
+    let kinds: Vec<String> = aiwg_core::Kind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
     let mut cmd = <Cli as clap::CommandFactory>::command();
     let names: Vec<String> = cmd
         .get_subcommands()

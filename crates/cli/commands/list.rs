@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use aiwg_core::{Artifact, Kind};
 
-use super::{Context, UserError};
+use super::Context;
 use crate::project;
 
 /// The width used when neither `COLUMNS` nor a terminal says otherwise.
@@ -44,10 +44,7 @@ pub fn run(
         return list_frameworks(json);
     }
     let kind: Option<Kind> = kind
-        .map(|k| {
-            k.parse()
-                .map_err(|e: String| UserError::new(e, "run `aiwg list --kind skill`, for example"))
-        })
+        .map(|k| crate::suggest::kind(k, "run `aiwg list --kind skill`, for example"))
         .transpose()?;
     let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
     let loaded = &sources.loaded;

@@ -11,9 +11,7 @@ use crate::project::{Project, DEFAULT_SOURCE};
 
 /// Writes the scaffold and prints the files it created on stdout.
 pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
-    let kind: Kind = kind
-        .parse()
-        .map_err(|e: String| UserError::new(e, "run `aiwg new skill my-skill`, for example"))?;
+    let kind: Kind = crate::suggest::kind(kind, "run `aiwg new skill my-skill`, for example")?;
     check_name(name)?;
     let project = Project::discover(&ctx.cwd)?;
     let source = project_source_folder(&project);

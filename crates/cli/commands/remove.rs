@@ -52,7 +52,10 @@ pub fn remove(
         known.sort();
         known.dedup();
         return Err(UserError::new(
-            format!("`{source}` is not a source of this project"),
+            format!(
+                "`{source}` is not a source of this project{}",
+                crate::suggest::did_you_mean(source, known.iter().map(String::as_str))
+            ),
             format!("its sources are: {}", known.join(", ")),
         )
         .into());

@@ -40,7 +40,10 @@ pub fn expand_spec(spec: &str, root: &Path, cwd: Option<&Path>) -> anyhow::Resul
     if !root.join(path).is_dir() {
         let known: Vec<String> = frameworks::bundled().into_iter().map(|f| f.name).collect();
         return Err(UserError::new(
-            format!("`{spec}` is neither a bundled framework nor a folder"),
+            format!(
+                "`{spec}` is neither a bundled framework nor a folder{}",
+                crate::suggest::did_you_mean(spec, known.iter().map(String::as_str))
+            ),
             format!(
                 "bundled: {}, all; or give a path to a source folder",
                 known.join(", ")
