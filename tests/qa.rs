@@ -127,7 +127,7 @@ fn an_apply_that_changes_nothing_says_so_in_one_line_not_one_per_notice() {
     let (code, _, again) = t.run(&["apply"]);
     assert_eq!(code, 0, "{again}");
     assert!(
-        again.starts_with("0 created, 0 updated, 0 deleted, ") && again.lines().count() == 1,
+        again.starts_with("nothing to change: ") && again.lines().count() == 1,
         "{again}"
     );
     // `aiwg status` counts them and `aiwg status --notes` lists them.
@@ -158,12 +158,12 @@ fn source_errors_get_yaml_hints_and_are_listed_by_file_and_line() {
     let t = project();
     t.write(
         ".aiwg/agents/b.md",
-        "---\nname: b\ndescription: Use: this\n---\nBody\n",
+        "---\nname: b\ndescription: B\ntools: [Read: this\n---\nBody\n",
     );
     t.write(".aiwg/agents/a.md", "---\nname: a\ndescription: x\n");
     t.write(".aiwg/rules/0.md", "---\n- not a map\n---\n");
     // A second source, listed first: its errors still come after `.aiwg/`'s.
-    t.write("zz/agents/z.md", "---\nname: z\ndescription: [x\n---\n");
+    t.write("zz/agents/z.md", "---\nname: z\ntools: [x\n---\n");
     t.write(
         "aiwg.toml",
         "sources = [\"zz\", \".aiwg\"]\nplatforms = [\"claude-code\"]\n",

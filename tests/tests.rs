@@ -15,6 +15,7 @@
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `sync`: `--platforms` as a filter, `remove --platform`, `-C`, runs without `aiwg.toml`.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -25,6 +26,7 @@ mod doctor;
 mod guards;
 mod hook;
 mod hostile;
+mod import;
 mod json_output;
 mod platforms;
 mod qa;

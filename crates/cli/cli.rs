@@ -349,6 +349,39 @@ pub enum Command {
         after_help = "Examples:\n  aiwg completions bash > ~/.local/share/bash-completion/completions/aiwg\n  aiwg completions fish > ~/.config/fish/completions/aiwg.fish"
     )]
     Completions { shell: clap_complete::Shell },
+
+    /// Turn the platform files a repository already has into sources in `.aiwg/`
+    ///
+    /// Reads `.claude/`, `.cursor/`, `.github/`, `.codex/`, `.opencode/` ... (every platform's
+    /// agents, commands, rules, skills and instruction files; files aiwg manages are left
+    /// out), rulesync's `.rulesync/` and ruler's `.ruler/`. The same artifact found for
+    /// several platforms becomes one source; differences are reported.
+    /// Existing sources are never overwritten.
+    #[command(
+        after_help = "Examples:\n  aiwg import --dry-run\n  aiwg import --from claude-code,cursor\n  aiwg import && aiwg apply && aiwg diff"
+    )]
+    Import {
+        /// Only these platforms (ids or aliases) and peer tools (`rulesync`, `ruler`)
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
+        from: Vec<String>,
+        /// Print what would be written and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+
+    /// Take a hand edit of a managed platform file back into its source
+    ///
+    /// Refuses when the source, written back, would not render to exactly the edited file.
+    #[command(
+        after_help = "Examples:\n  aiwg adopt .claude/agents/reviewer.md --dry-run\n  aiwg adopt .claude/agents/reviewer.md"
+    )]
+    Adopt {
+        /// The edited platform file
+        path: PathBuf,
+        /// Print the source change and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `aiwg runbook ...`.

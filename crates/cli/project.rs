@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::source::{self, Loaded, SourceFile, SourceTree};
+use aiwg_core::target::Scope;
 use aiwg_core::{Artifact, Diagnostic, RelPath};
 use anyhow::Context as _;
 
@@ -26,15 +27,23 @@ pub struct Project {
 }
 
 impl Project {
-    /// The project a command works on: with `--scope user`, the user's own configuration in
-    /// `$AIWG_HOME` (its `aiwg.toml`, sources relative to it), the same from every folder;
-    /// otherwise the project around `cwd` ([`Project::discover`]).
+    /// The project a command works on: with `--scope user`, the project around `cwd` when its
+    /// own `aiwg.toml` says `scope = "user"` (the flag agrees with the file: that project's
+    /// deploy into the home folder), else the user's own configuration in `$AIWG_HOME` (its
+    /// `aiwg.toml`, sources relative to it), the same from every folder; otherwise the
+    /// project around `cwd` ([`Project::discover`]).
     pub fn open(cwd: &Path, scope: Option<ScopeArg>) -> anyhow::Result<Project> {
         match scope {
-            Some(ScopeArg::User) => Ok(Project {
-                user_scope: true,
-                ..Project::load(aiwg_home()?)?
-            }),
+            Some(ScopeArg::User) => {
+                let here = Project::discover(cwd)?;
+                if here.config.as_ref().is_some_and(|c| c.scope == Scope::User) {
+                    return Ok(here);
+                }
+                Ok(Project {
+                    user_scope: true,
+                    ..Project::load(aiwg_home()?)?
+                })
+            }
             _ => Project::discover(cwd),
         }
     }

@@ -11,6 +11,10 @@
 //! writes under `$AIWG_HOME/trust/`, keyed by the project's canonical path, never from a
 //! file of the project itself. When the content behind a key changes, its key changes, so
 //! consent is asked again.
+//!
+//! A new kind of reach (a git source fetched into a cache, issue 14) is one more `Item`
+//! variant whose key pins what is trusted (the URL and the resolved commit); its hooks are
+//! already covered, since every behavior outside aiwg's bundle is a [`Hook`].
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
@@ -515,8 +519,9 @@ pub fn grant_scaffolded(project: &Project, name: &str) -> anyhow::Result<()> {
 /// by the project's trust record. On a terminal it asks first, and a yes is recorded.
 pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
     // User scope's own `$AIWG_HOME/aiwg.toml` is written by the user (`aiwg use --scope
-    // user`), never by a repository: what it names is already their word.
-    if project.user_scope {
+    // user`), never by a repository: what it names is already their word. Most projects ask
+    // for nothing: no record is read then (a cached check reads no file).
+    if project.user_scope || items.iter().all(run_allows) {
         return Ok(());
     }
     let mut record = Record::load(&project.root);

@@ -93,11 +93,11 @@ fn one_trust_flag_deploys_for_this_run_and_records_nothing() {
 fn explicit_scope_on_the_command_line_is_consent_for_the_scope() {
     let c = hostile();
     let before = c.snapshot();
-    // `--scope user` given by the user means the user's own `$AIWG_HOME/aiwg.toml`: the
-    // clone's config (and its hook) is not even read.
+    // `--scope user` given by the user agrees with the clone's `scope = "user"`: it widens;
+    // the hook still needs its own consent.
     let (code, _, err) = c.run(&["apply", "--scope", "user"]);
     assert_eq!(code, 2, "{err}");
-    assert_names(&err, &["user scope has no"]);
+    assert_names(&err, &["hook `fmt`"]);
     // `--scope project` keeps it in the clone, where only the hook is asked about.
     let (code, _, err) = c.run(&["apply", "--scope", "project", "--allow-hooks"]);
     assert_eq!(code, 0, "{err}");
@@ -115,20 +115,7 @@ fn a_repository_cannot_wipe_the_users_global_deploy() {
             "sources = []\nplatforms = [\"claude-code\"]\nscope = \"user\"\n",
         )
         .clone_it();
-    let mine = c.home().join("src/mine");
-    std::fs::create_dir_all(&mine).unwrap();
-    let (code, _, err) = c.run_in(
-        &mine,
-        &[
-            "use",
-            "sdlc",
-            "--scope",
-            "user",
-            "--platforms",
-            "claude-code",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    c.user_deploy_of_another_project("mine");
     let before = c.snapshot();
     for args in [&["apply"][..], &["uninstall"]] {
         let (code, _, err) = c.run(args);

@@ -24,6 +24,9 @@ pub struct Run {
     pub json: bool,
     /// The command named in the JSON report (`apply`, `use`).
     pub command: &'static str,
+    /// The scope whose process lock the caller already holds (`aiwg use` edits `aiwg.toml`
+    /// under it): that lock is not taken a second time.
+    pub held: Option<aiwg_core::target::Scope>,
 }
 
 /// Runs `aiwg apply`; with `stage`, `git add`s every path it wrote or deleted and the lock
@@ -69,6 +72,7 @@ pub fn execute(
         force,
         json,
         command,
+        held,
     } = how;
     let session = check_cache::Session::start();
     let (
@@ -80,7 +84,9 @@ pub fn execute(
         read,
     ) = pipeline::prepare_read(project, target)?;
     let state = rendered.target;
-    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let _guard = (!dry_run && held != Some(d.scope))
+        .then(|| d.lock())
+        .transpose()?;
     let engine = d.engine();
     let (plan, lock) = d.plan(&state, only.as_deref())?;
     // The notices explain what is written: counted (`-v` prints them) when something is; when
@@ -98,13 +104,13 @@ pub fn execute(
     // A hook runs code on every matching tool call: each one installed, changed or removed
     // is named (bundled ones too), and one from the project's own sources needs consent.
     let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
-    trust::announce(&hook_changes, &read.hooks, dry_run);
     if !dry_run {
         trust::require(
             project,
             trust::hooks_needing_consent(&hook_changes, &read.hooks),
         )?;
     }
+    trust::announce(&hook_changes, &read.hooks, dry_run);
     if dry_run {
         if !json {
             std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
@@ -113,6 +119,12 @@ pub fn execute(
         notices(&plan);
         let conflicts = pipeline::report_conflicts(&d, &plan, force);
         return Ok(stopped(u8::from(conflicts > 0)));
+    }
+    if d.scope == aiwg_core::target::Scope::User && !plan.is_empty() {
+        let home = aiwg_core::escape::escape(&d.root.display().to_string()).into_owned();
+        crate::printer::say!(
+            "user scope: writing into your home folder `{home}`, read by every project"
+        );
     }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
         crate::printer::shout!("error: apply stopped before writing anything");
@@ -150,7 +162,12 @@ pub fn execute(
         );
     }
     pipeline::report_written(&d, &plan);
-    crate::printer::say!("{}", report.summary);
+    if plan.is_empty() && report.generation.is_none() {
+        let files = crate::width::count(plan.summary().unchanged, "file");
+        crate::printer::say!("nothing to change: {files} up to date");
+    } else {
+        crate::printer::say!("{}", report.summary);
+    }
     notices(&plan);
     // An apply that found nothing to do and wrote nothing read exactly what a full `check`
     // reads and left the disk as it read it: its plan is check's answer, so it records the

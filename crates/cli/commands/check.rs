@@ -115,6 +115,9 @@ fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
+    // The cache stats the sources: one outside the project needs consent first.
+    crate::trust::require(&project, crate::trust::outside_sources(&project))
+        .map_err(|e| format!("{e}"))?;
     let platforms = pipeline::select(&project, scope, &target.platforms)
         .map_err(|e| format!("{e}"))?
         .platforms;

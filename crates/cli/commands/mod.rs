@@ -11,12 +11,14 @@ mod runbook;
 mod use_;
 mod validate;
 
+mod adopt;
 mod apply;
 mod check;
 mod completions;
 mod diff;
 mod doctor;
 mod hook;
+mod import;
 mod plan;
 mod remove;
 mod rollback;
@@ -101,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 force,
                 json,
                 command: "use",
+                held: None,
             };
             use_::run(&ctx, &source, &target, how)
         }
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 force,
                 json,
                 command: "apply",
+                held: None,
             };
             apply::run(&ctx, &target, how, stage)
         }
@@ -185,6 +189,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => remove::uninstall(&ctx, remove::Run { dry_run, json }, keep_config, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Doctor { target } => doctor::run(&ctx, &target),
+        Command::Import { from, dry_run } => import::run(&ctx, &from, dry_run),
+        Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
         Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
 }

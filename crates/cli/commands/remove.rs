@@ -37,10 +37,13 @@ pub fn remove(
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
-    let mut project = Project::open(&ctx.cwd, scope)?;
-    let scope = pipeline::scope(&project, scope)?;
-    let d = Deployment::open(&project, scope)?;
+    let arg = scope;
+    let found = Project::open(&ctx.cwd, arg)?;
+    let scope = pipeline::scope(&found, arg)?;
+    let d = Deployment::open(&found, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    // Read again under the lock: a concurrent `aiwg use` may have just added a source (R6).
+    let mut project = Project::open(&ctx.cwd, arg)?;
     let engine = d.engine();
     let lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
@@ -98,8 +101,13 @@ pub fn remove_platform(
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
-    let mut project = Project::open(&ctx.cwd, scope)?;
-    let scope = pipeline::scope(&project, scope)?;
+    let arg = scope;
+    let found = Project::open(&ctx.cwd, arg)?;
+    let scope = pipeline::scope(&found, arg)?;
+    let d = Deployment::open(&found, scope)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    // Read again under the lock, as `remove` does (R6).
+    let mut project = Project::open(&ctx.cwd, arg)?;
     let Some(config) = project.config.as_mut() else {
         return Err(UserError::new(
             format!("no `{CONFIG_FILE}` here: there is no platform to remove"),
@@ -140,8 +148,6 @@ pub fn remove_platform(
     }
     let was_default = config.platforms.is_empty();
     config.platforms = remaining.clone();
-    let d = Deployment::open(&project, scope)?;
-    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     let lock = d.engine().read_lock().map_err(pipeline::explain)?;
     let platforms = pipeline::platforms(&project, scope)?;
     let state = pipeline::target_state(&project, &platforms, scope)?;
@@ -369,6 +375,8 @@ fn run_removal(
                 .is_some_and(|c| !matches!(c, aiwg_deploy::ConflictKind::EditedStale))
         })
         .count();
+    // The hooks this removes are named, as apply names those it installs.
+    crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
     if dry_run {
         if !how.json {
             std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
@@ -425,7 +433,7 @@ fn edit_config(
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let edited = crate::config_edit::remove_from_array(path, &text, key, matches)?;
     if let Some(new) = edited {
-        std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
+        crate::config_edit::write_config(path, &new)?;
     }
     Ok(())
 }
@@ -435,6 +443,6 @@ fn write_platforms(path: &std::path::Path, ids: &[String]) -> anyhow::Result<()>
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let new = crate::config_edit::set_array(path, &text, "platforms", ids)?;
-    std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
+    crate::config_edit::write_config(path, &new)?;
     Ok(())
 }

@@ -163,13 +163,23 @@ pub fn run(
     how: super::apply::Run,
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
-    let mut project = Project::open(&ctx.cwd, target.scope)?;
     let scope = target.scope.map(|s| match s {
         ScopeArg::Project => Scope::Project,
         ScopeArg::User => Scope::User,
     });
     let user = scope == Some(Scope::User);
-    let specs = expand_spec(spec, &project.root, user.then_some(ctx.cwd.as_path()))?;
+    // `aiwg.toml` is read and rewritten under the process lock of the scope whose config it
+    // is, and the apply runs under it too: two `use` at once each keep the other's edit (R6).
+    let lock_scope = if user { Scope::User } else { Scope::Project };
+    let found = Project::open(&ctx.cwd, target.scope)?;
+    let deployment = pipeline::Deployment::open(&found, lock_scope)?;
+    let _guard = (!dry_run).then(|| deployment.lock()).transpose()?;
+    let mut project = Project::open(&ctx.cwd, target.scope)?;
+    let specs = expand_spec(
+        spec,
+        &project.root,
+        project.user_scope.then_some(ctx.cwd.as_path()),
+    )?;
     let config_path = project.config_path();
     let existing = match config_path.is_file() {
         true => Some(
@@ -210,6 +220,10 @@ pub fn run(
         platforms: Vec::new(),
         scope: target.scope,
     };
+    let how = super::apply::Run {
+        held: (!dry_run).then_some(lock_scope),
+        ..how
+    };
     let outcome = super::apply::execute(ctx, &project, &apply_target, how)?;
     let code = outcome.code;
     let mut report = outcome.report;
@@ -234,8 +248,7 @@ pub fn run(
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create `{}`", dir.display()))?;
         }
-        std::fs::write(&config_path, text)
-            .with_context(|| format!("cannot write `{}`", shown.display()))?;
+        config_edit::write_config(&config_path, text)?;
         if existing.is_none() {
             crate::printer::say!("created `{}`", shown.display());
         }

@@ -118,6 +118,87 @@ pub static CLIENTS: &[Client] = &[
         needs_rg: false,
         entry: "bin/hermes",
     },
+    Client {
+        id: "qwen",
+        name: "Qwen Code",
+        version: "0.24.4",
+        platform: "qwen",
+        source: Source::Npm(&["@qwen-code/qwen-code@0.24.4"]),
+        runtime: Runtime::Node(22),
+        needs_rg: false,
+        entry: "node_modules/@qwen-code/qwen-code/cli-entry.js",
+    },
+    Client {
+        id: "pi",
+        name: "Pi",
+        version: "0.73.1",
+        platform: "pi",
+        source: Source::Npm(&["@mariozechner/pi-coding-agent@0.73.1"]),
+        runtime: Runtime::Node(22),
+        needs_rg: false,
+        entry: "node_modules/@mariozechner/pi-coding-agent/dist/cli.js",
+    },
+    Client {
+        id: "openclaw",
+        name: "OpenClaw",
+        version: "2026.9.6",
+        platform: "openclaw",
+        source: Source::Npm(&["openclaw@2026.9.6"]),
+        runtime: Runtime::Node(24),
+        needs_rg: false,
+        entry: "node_modules/openclaw/openclaw.mjs",
+    },
+    Client {
+        id: "cline",
+        name: "Cline CLI",
+        version: "3.0.65",
+        platform: "cline",
+        source: Source::Npm(&["cline@3.0.65"]),
+        runtime: Runtime::Node(22),
+        needs_rg: false,
+        entry: "node_modules/cline/bin/cline",
+    },
+    Client {
+        id: "factory",
+        name: "Factory Droid",
+        version: "0.225.2",
+        platform: "factory",
+        // `@factory/cli` pins platform packages the registry does not serve.
+        source: Source::Npm(&["@factory/cli-linux-x64@0.225.2"]),
+        runtime: Runtime::Native,
+        needs_rg: false,
+        entry: "node_modules/@factory/cli-linux-x64/bin/droid",
+    },
+    Client {
+        id: "kilo",
+        name: "Kilo CLI",
+        version: "7.7.9",
+        platform: "kilo",
+        source: Source::Npm(&["@kilocode/cli-linux-x64@7.7.9"]),
+        runtime: Runtime::Native,
+        needs_rg: true,
+        entry: "node_modules/@kilocode/cli-linux-x64/bin/kilo",
+    },
+    Client {
+        id: "continue",
+        name: "Continue CLI",
+        version: "1.5.47",
+        platform: "continue",
+        source: Source::Npm(&["@continuedev/cli@1.5.47"]),
+        runtime: Runtime::Node(22),
+        needs_rg: false,
+        entry: "node_modules/@continuedev/cli/dist/cn.js",
+    },
+    Client {
+        id: "auggie",
+        name: "Auggie",
+        version: "0.36.0",
+        platform: "auggie",
+        source: Source::Npm(&["@augmentcode/auggie@0.36.0"]),
+        runtime: Runtime::Node(22),
+        needs_rg: false,
+        entry: "node_modules/@augmentcode/auggie/augment.mjs",
+    },
 ];
 
 /// The client with this id.
@@ -137,6 +218,8 @@ pub struct Ctx<'a> {
     pub entry: PathBuf,
     /// The `node` binary for Node clients.
     pub node: Option<PathBuf>,
+    /// The case deploys into the home folder (`--scope user`).
+    pub user: bool,
 }
 
 /// How to run a client for one case. `{port}` in any string is the fake server's port.
@@ -146,6 +229,8 @@ pub struct Drive {
     pub env: Vec<(String, String)>,
     /// Files to write before the first run (absolute path, text).
     pub files: Vec<(PathBuf, String)>,
+    /// Calls before the runs (logins into the temp home); their requests get text only.
+    pub setup: Vec<Vec<String>>,
     /// Run 0: the plan prompt. Run 1, where the client expands commands: `/fx-cmd FXARGS-1`.
     pub runs: Vec<Vec<String>>,
     /// The tool plan of run 0.
@@ -159,6 +244,9 @@ pub struct Drive {
 /// The prompt of the plan run. It names no marker, so every marker in a request came from a
 /// file aiwg wrote.
 pub const PROMPT: &str = "Follow the interop plan, then stop.";
+/// The task every plan gives the fixture agent; a request holding it but not [`PROMPT`] is
+/// the subagent's own.
+pub const AGENT_TASK: &str = "Review src/lib.rs.";
 /// The command run's prompt.
 pub const COMMAND_PROMPT: &str = "/fx-cmd FXARGS-1";
 /// The dummy key every client gets.
@@ -178,6 +266,14 @@ fn step(what: &str, tool: &str, args: Value) -> Step {
 
 /// The file the hook step tries to write; the deployed hook must block it.
 pub const BLOCKED_FILE: &str = "fx-blocked.txt";
+
+/// `node <entry> args…` for a Node client.
+fn node_argv(ctx: &Ctx, args: &[&str]) -> Vec<String> {
+    let node = ctx.node.clone().unwrap_or_else(|| PathBuf::from("node"));
+    let mut v = vec![node.display().to_string(), ctx.entry.display().to_string()];
+    v.extend(args.iter().map(|a| s(*a)));
+    v
+}
 
 /// How to drive `client` in `ctx`.
 pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
@@ -220,7 +316,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                             "agent",
                             "Agent",
                             json!({"description": "fixture review",
-                                   "prompt": "Review src/lib.rs.", "subagent_type": "fx-agent"}),
+                                   "prompt": AGENT_TASK, "subagent_type": "fx-agent"}),
                         ),
                         step(
                             "hook",
@@ -232,6 +328,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 },
                 logs: vec![debug],
                 stdout_is_log: false,
+                setup: vec![],
             }
         }
         "codex" => {
@@ -271,7 +368,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                             "agent",
                             "spawn_agent",
                             json!({"agent_type": "fx-agent", "task_name": "fx_review",
-                                   "message": "Review src/lib.rs."}),
+                                   "message": AGENT_TASK}),
                         ),
                         step("agent", "wait_agent", json!({"timeout_ms": 30000})),
                         step(
@@ -284,23 +381,24 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 },
                 logs: vec![codex_home.join("log")],
                 stdout_is_log: false,
+                setup: vec![],
             }
         }
         "gemini-cli" => {
-            let node = ctx.node.clone().unwrap_or_else(|| PathBuf::from("node"));
             let argv = |prompt: &str| {
-                vec![
-                    node.display().to_string(),
-                    ctx.entry.display().to_string(),
-                    s("-p"),
-                    s(prompt),
-                    s("--skip-trust"),
-                    s("--approval-mode"),
-                    s("yolo"),
-                    s("-o"),
-                    s("json"),
-                    s("--debug"),
-                ]
+                node_argv(
+                    ctx,
+                    &[
+                        "-p",
+                        prompt,
+                        "--skip-trust",
+                        "--approval-mode",
+                        "yolo",
+                        "-o",
+                        "json",
+                        "--debug",
+                    ],
+                )
             };
             let settings = json!({"security": {"auth": {"selectedType": "gemini-api-key"}},
                 "telemetry": {"enabled": false}, "privacy": {"usageStatisticsEnabled": false},
@@ -316,7 +414,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 plan: Plan {
                     steps: vec![
                         step("skill", "activate_skill", json!({"name": "fx-skill"})),
-                        step("agent", "fx-agent", json!({"query": "Review src/lib.rs."})),
+                        step("agent", "fx-agent", json!({"query": AGENT_TASK})),
                         step(
                             "hook",
                             "write_file",
@@ -327,6 +425,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 },
                 logs: vec![],
                 stdout_is_log: false,
+                setup: vec![],
             }
         }
         "copilot" => {
@@ -365,7 +464,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                         step(
                             "agent",
                             "task",
-                            json!({"description": "fixture review", "prompt": "Review src/lib.rs.",
+                            json!({"description": "fixture review", "prompt": AGENT_TASK,
                                    "agent_type": "fx-agent", "name": "fx-review"}),
                         ),
                         step(
@@ -378,6 +477,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 },
                 logs: vec![logdir],
                 stdout_is_log: false,
+                setup: vec![],
             }
         }
         "opencode" => {
@@ -410,7 +510,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                         step(
                             "agent",
                             "task",
-                            json!({"description": "fixture review", "prompt": "Review src/lib.rs.",
+                            json!({"description": "fixture review", "prompt": AGENT_TASK,
                                    "subagent_type": "fx-agent"}),
                         ),
                         step(
@@ -423,6 +523,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 },
                 logs: vec![],
                 stdout_is_log: false,
+                setup: vec![],
             }
         }
         "hermes" => {
@@ -441,6 +542,291 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 },
                 logs: vec![hermes_home.join("logs")],
                 stdout_is_log: true,
+                setup: vec![],
+            }
+        }
+        "qwen" => {
+            let argv = |prompt: &str| {
+                node_argv(
+                    ctx,
+                    &[
+                        "--auth-type",
+                        "openai",
+                        "--openai-base-url",
+                        "http://127.0.0.1:{port}/v1",
+                        "--openai-api-key",
+                        DUMMY_KEY,
+                        "-m",
+                        "fake-model",
+                        "--approval-mode",
+                        "yolo",
+                        "--debug",
+                        "-o",
+                        "json",
+                        prompt,
+                    ],
+                )
+            };
+            Drive {
+                env: vec![(s("QWEN_CODE_SUPPRESS_YOLO_WARNING"), s("1"))],
+                runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
+                plan: Plan {
+                    steps: vec![
+                        step("skill", "skill", json!({"skill": "fx-skill"})),
+                        step(
+                            "agent",
+                            "agent",
+                            json!({"description": "fixture review", "prompt": AGENT_TASK,
+                                   "subagent_type": "fx-agent", "run_in_background": false}),
+                        ),
+                        step(
+                            "hook",
+                            "write_file",
+                            json!({"file_path": blocked, "content": "DO-NOT-COMMIT\n"}),
+                        ),
+                    ],
+                    text_if: vec![s("FXAGENT-BODY")],
+                },
+                ..Drive::default()
+            }
+        }
+        "pi" => {
+            let models = json!({"providers": {"fake": {"baseUrl": "http://127.0.0.1:{port}/v1",
+                "api": "openai-completions", "apiKey": DUMMY_KEY,
+                "compat": {"supportsDeveloperRole": false},
+                "models": [{"id": "fake-model"}]}}});
+            let argv = |prompt: &str| {
+                node_argv(
+                    ctx,
+                    &["-p", "--provider", "fake", "--model", "fake-model", prompt],
+                )
+            };
+            Drive {
+                env: vec![
+                    (s("PI_OFFLINE"), s("1")),
+                    (s("PI_SKIP_VERSION_CHECK"), s("1")),
+                    (s("PI_TELEMETRY"), s("0")),
+                ],
+                files: vec![(ctx.home.join(".pi/agent/models.json"), models.to_string())],
+                runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
+                plan: Plan {
+                    // Pi has no skill tool: the model reads the SKILL.md it was shown.
+                    steps: vec![step("skill", "read", json!({"path": "{skill_path}"}))],
+                    text_if: vec![],
+                },
+                stdout_is_log: true,
+                setup: vec![],
+                ..Drive::default()
+            }
+        }
+        "openclaw" => {
+            let config = ctx.case.join("openclaw.json");
+            let workspace = if ctx.user {
+                ctx.home.join(".openclaw/workspace")
+            } else {
+                ctx.repo.to_path_buf()
+            };
+            let text = json!({
+                "models": {"providers": {"fake": {"baseUrl": "http://127.0.0.1:{port}/v1",
+                    "apiKey": DUMMY_KEY, "api": "openai-completions",
+                    "models": [{"id": "fake-model", "name": "fake-model", "input": ["text"],
+                                "contextWindow": 128000, "maxTokens": 4096}]}}},
+                "agents": {"defaults": {"model": {"primary": "fake/fake-model"},
+                                        "workspace": workspace}}});
+            let run = if ctx.user {
+                node_argv(
+                    ctx,
+                    &[
+                        "agent",
+                        "--local",
+                        "--agent",
+                        "main",
+                        "--json",
+                        "--message",
+                        PROMPT,
+                    ],
+                )
+            } else {
+                let cfg = config.display().to_string();
+                let repo = ctx.repo.display().to_string();
+                node_argv(
+                    ctx,
+                    &[
+                        "agent",
+                        "exec",
+                        "--config",
+                        &cfg,
+                        "--cwd",
+                        &repo,
+                        "--model",
+                        "fake/fake-model",
+                        "--json",
+                        PROMPT,
+                    ],
+                )
+            };
+            Drive {
+                env: vec![(s("OPENCLAW_CONFIG_PATH"), config.display().to_string())],
+                files: vec![(config, text.to_string())],
+                // Neither one-shot mode expands `/cmd`; aiwg deploys commands as skills.
+                runs: vec![run],
+                plan: Plan {
+                    steps: vec![step("skill", "read", json!({"path": "{skill_path}"}))],
+                    text_if: vec![],
+                },
+                stdout_is_log: true,
+                setup: vec![],
+                ..Drive::default()
+            }
+        }
+        "cline" => {
+            let argv = |prompt: &str| node_argv(ctx, &["--json", "-v", prompt]);
+            Drive {
+                env: vec![(s("CLINE_NO_AUTO_UPDATE"), s("1"))],
+                setup: vec![node_argv(
+                    ctx,
+                    &[
+                        "auth",
+                        "-p",
+                        "openai-compatible",
+                        "-k",
+                        DUMMY_KEY,
+                        "-m",
+                        "fake-model",
+                        "-b",
+                        "http://127.0.0.1:{port}/v1",
+                    ],
+                )],
+                runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
+                plan: Plan {
+                    steps: vec![step("skill", "skills", json!({"skill": "fx-skill"}))],
+                    text_if: vec![],
+                },
+                ..Drive::default()
+            }
+        }
+        "factory" => {
+            let settings = ctx.case.join("droid-settings.json");
+            let text = json!({"customModels": [{"model": "fake-model", "displayName": "fake-model",
+                "baseUrl": "http://127.0.0.1:{port}/v1", "apiKey": DUMMY_KEY,
+                "provider": "generic-chat-completion-api", "maxOutputTokens": 4096}]});
+            let cfg = settings.display().to_string();
+            let argv = |prompt: &str| {
+                vec![
+                    ctx.entry.display().to_string(),
+                    s("exec"),
+                    s("--settings"),
+                    cfg.clone(),
+                    s("-m"),
+                    s("custom:fake-model"),
+                    s("--auto"),
+                    s("high"),
+                    s(prompt),
+                ]
+            };
+            Drive {
+                files: vec![(settings, text.to_string())],
+                runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
+                plan: Plan {
+                    // `Task` needs Factory's daemon (a login): the droid listing is the evidence.
+                    steps: vec![
+                        step("skill", "Skill", json!({"skill": "fx-skill"})),
+                        step(
+                            "hook",
+                            "Create",
+                            json!({"file_path": blocked, "content": "DO-NOT-COMMIT\n"}),
+                        ),
+                    ],
+                    text_if: vec![],
+                },
+                logs: vec![ctx.home.join(".factory/logs")],
+                ..Drive::default()
+            }
+        }
+        "kilo" => {
+            let config = ctx.case.join("kilo.json");
+            let text = json!({
+                "provider": {"fake": {"npm": "@ai-sdk/openai-compatible", "name": "fake",
+                    "options": {"baseURL": "http://127.0.0.1:{port}/v1", "apiKey": DUMMY_KEY},
+                    "models": {"fake-model": {"name": "fake-model"}}}},
+                "model": "fake/fake-model", "small_model": "fake/fake-model",
+                "autoupdate": false, "share": "disabled"});
+            let argv = |args: &[&str]| {
+                let mut v = vec![ctx.entry.display().to_string(), s("run"), s("--print-logs")];
+                v.extend(args.iter().map(|a| s(*a)));
+                v
+            };
+            let mut env = vec![(s("KILO_CONFIG"), config.display().to_string())];
+            for flag in [
+                "MODELS_FETCH",
+                "AUTOUPDATE",
+                "LSP_DOWNLOAD",
+                "SHARE",
+                "CODEBASE_INDEXING",
+            ] {
+                env.push((format!("KILO_DISABLE_{flag}"), s("1")));
+            }
+            Drive {
+                env,
+                files: vec![(config, text.to_string())],
+                runs: vec![argv(&[PROMPT]), argv(&["--command", "fx-cmd", "FXARGS-1"])],
+                plan: Plan {
+                    steps: vec![
+                        step("skill", "skill", json!({"name": "fx-skill"})),
+                        step(
+                            "agent",
+                            "task",
+                            json!({"description": "fixture review", "prompt": AGENT_TASK,
+                                   "subagent_type": "fx-agent"}),
+                        ),
+                    ],
+                    text_if: vec![s("FXAGENT-BODY")],
+                },
+                ..Drive::default()
+            }
+        }
+        "continue" => {
+            let config = ctx.case.join("continue.yaml");
+            let text = format!(
+                "name: interop\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: fake-model\n    provider: openai\n    model: fake-model\n    apiBase: http://127.0.0.1:{{port}}/v1\n    apiKey: {DUMMY_KEY}\n    roles: [chat, edit, apply]\n"
+            );
+            let cfg = config.display().to_string();
+            let argv = |prompt: &str| node_argv(ctx, &["-p", "--config", &cfg, prompt]);
+            Drive {
+                files: vec![(config.clone(), text)],
+                runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
+                plan: Plan {
+                    steps: vec![step("skill", "Skills", json!({"skill": "fx-skill"}))],
+                    text_if: vec![],
+                },
+                ..Drive::default()
+            }
+        }
+        "auggie" => {
+            let cache = ctx.home.join(".augment");
+            let session = json!({"accessToken": DUMMY_KEY, "tenantURL": "http://127.0.0.1:{port}/",
+                                 "scopes": ["read", "write"]});
+            let c = cache.display().to_string();
+            let sess = session.to_string();
+            Drive {
+                // Augment's own API is not emulated: the recorded `rules[]`/`skills[]` are the
+                // evidence, so there is no tool plan to follow.
+                runs: vec![node_argv(
+                    ctx,
+                    &[
+                        "--print",
+                        "--augment-cache-dir",
+                        &c,
+                        "--augment-session-json",
+                        &sess,
+                        PROMPT,
+                    ],
+                )],
+                plan: Plan {
+                    steps: vec![step("none", "no-such-tool", json!({}))],
+                    text_if: vec![],
+                },
+                ..Drive::default()
             }
         }
         _ => Drive::default(),
@@ -478,6 +864,7 @@ mod tests {
                 case: Path::new("/c"),
                 entry: PathBuf::from("/bin/x"),
                 node: Some(PathBuf::from("/bin/node")),
+                user: false,
             };
             let d = drive(c, &ctx);
             assert!(!d.runs.is_empty(), "{} has a driver", c.id);

@@ -159,21 +159,8 @@ pub fn judge(kind: &str, input: &Inputs) -> Cell {
     let cell = match kind {
         "command" => command(input),
         "behavior" => behavior(input),
-        _ => {
-            let upper = kind.to_ascii_uppercase();
-            let body = format!("FX{upper}-BODY");
-            let desc = format!("FX{upper}-DESC");
-            if let Some((seq, ex)) = find(input.records, &body, None) {
-                seen("loaded", seq, &ex)
-            } else if let Some((seq, ex)) = find(input.records, &desc, None) {
-                seen("listed", seq, &ex)
-            } else {
-                Cell {
-                    status: Status::NotSeen,
-                    evidence: format!("neither {desc} nor {body} in any request"),
-                }
-            }
-        }
+        "agent" => agent(input),
+        _ => marker_cell(kind, input),
     };
     let extra: Vec<String> = input
         .extra_names
@@ -188,6 +175,106 @@ pub fn judge(kind: &str, input: &Inputs) -> Cell {
             evidence: format!("{}; the client reports: {first}", cell.evidence),
         },
         _ => cell,
+    }
+}
+
+/// Tools that change files or run commands, by the names the clients give them. The fixture
+/// agent is granted only `Read` and `Grep`, so its subagent must be offered none of these.
+const WRITE_TOOLS: &[&str] = &[
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "NotebookEdit",
+    "Bash",
+    "Create",
+    "Execute",
+    "write",
+    "edit",
+    "bash",
+    "patch",
+    "apply_patch",
+    "write_file",
+    "replace",
+    "run_shell_command",
+    "create",
+    "exec_command",
+    "shell",
+    "terminal",
+    "execute_code",
+];
+
+/// The fixture agent is listed or loaded; when the client started it as a subagent (a request
+/// with its body and the plan's task, without the plan's prompt), that request must not
+/// offer tools the agent was not granted.
+fn agent(input: &Inputs) -> Cell {
+    let base = marker_cell("agent", input);
+    let sub = input.records.iter().find(|r| {
+        let raw = r["body"].to_string();
+        raw.contains("FXAGENT-BODY")
+            && raw.contains(super::clients::AGENT_TASK)
+            && !raw.contains(super::clients::PROMPT)
+    });
+    let Some(sub) = sub else {
+        return base;
+    };
+    let shape = super::api::Shape::of_path(sub["path"].as_str().unwrap_or_default());
+    let offered: Vec<String> = shape
+        .map(|s| super::api::offered_tools(s, &sub["body"]))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let extra: Vec<&str> = offered
+        .iter()
+        .map(String::as_str)
+        .filter(|n| WRITE_TOOLS.contains(n))
+        .collect();
+    let seq = sub["seq"].as_u64().unwrap_or(0);
+    if extra.is_empty() {
+        return Cell {
+            status: Status::Seen,
+            evidence: format!(
+                "ran as a subagent (request {seq}) with tools [{}]",
+                offered.join(", ")
+            ),
+        };
+    }
+    Cell {
+        status: Status::SeenWithError,
+        evidence: format!(
+            "ran as a subagent (request {seq}), but the agent grants only Read, Grep and it was offered {}",
+            extra.join(", ")
+        ),
+    }
+}
+
+/// Loaded (its body marker in a request) or listed (its description marker).
+fn marker_cell(kind: &str, input: &Inputs) -> Cell {
+    let tag = if kind == "command" {
+        "CMD".to_string()
+    } else {
+        kind.to_ascii_uppercase()
+    };
+    let body = format!("FX{tag}-BODY");
+    let desc = format!("FX{tag}-DESC");
+    // Some clients list skills by name only (Cline). The plan and the prompts never name the
+    // runbook, and run 0 never names the command, so their names in run 0 are evidence too.
+    let by_name = match kind {
+        "runbook" => Some("fx-runbook"),
+        "command" => Some("fx-cmd"),
+        _ => None,
+    };
+    if let Some((seq, ex)) = find(input.records, &body, None) {
+        seen("loaded", seq, &ex)
+    } else if let Some((seq, ex)) = find(input.records, &desc, None) {
+        seen("listed", seq, &ex)
+    } else if let Some((seq, ex)) = by_name.and_then(|n| find(input.records, n, Some(0))) {
+        seen("listed by name", seq, &ex)
+    } else {
+        Cell {
+            status: Status::NotSeen,
+            evidence: format!("neither {desc} nor {body} in any request"),
+        }
     }
 }
 
@@ -215,13 +302,7 @@ fn command(input: &Inputs) -> Cell {
     if let Some((seq, ex)) = find(input.records, "FXCMD-BODY", None) {
         return seen("loaded", seq, &ex);
     }
-    if let Some((seq, ex)) = find(input.records, "FXCMD-DESC", None) {
-        return seen("listed", seq, &ex);
-    }
-    Cell {
-        status: Status::NotSeen,
-        evidence: "neither FXCMD-DESC nor FXCMD-BODY in any request".into(),
-    }
+    marker_cell("command", input)
 }
 
 fn behavior(input: &Inputs) -> Cell {
@@ -305,6 +386,40 @@ mod tests {
     }
 
     #[test]
+    fn a_subagent_offered_write_tools_is_an_error() {
+        let sub = |tools: Value| {
+            vec![
+                json!({"seq": 7, "run": 0, "path": "/v1/chat/completions", "body": {
+                "messages": [{"role": "system", "content": "FXAGENT-BODY You are"},
+                             {"role": "user", "content": crate::interop::clients::AGENT_TASK}],
+                "tools": tools}}),
+            ]
+        };
+        let narrow = sub(
+            json!([{"type": "function", "function": {"name": "read_file"}},
+                                {"type": "function", "function": {"name": "grep_search"}}]),
+        );
+        let cell = judge("agent", &inputs(&narrow, &[]));
+        assert_eq!(cell.status, Status::Seen);
+        assert!(
+            cell.evidence.contains("[read_file, grep_search]"),
+            "{}",
+            cell.evidence
+        );
+        let wide = sub(
+            json!([{"type": "function", "function": {"name": "read_file"}},
+                              {"type": "function", "function": {"name": "write_file"}}]),
+        );
+        let cell = judge("agent", &inputs(&wide, &[]));
+        assert_eq!(cell.status, Status::SeenWithError);
+        assert!(
+            cell.evidence.ends_with("offered write_file"),
+            "{}",
+            cell.evidence
+        );
+    }
+
+    #[test]
     fn a_literal_placeholder_is_an_error() {
         let records = vec![json!({"seq": 5, "run": 1, "body": {"messages": [
             {"content": "FXCMD-BODY Summarise the fixture for: $ARGUMENTS\n\n/fx-cmd FXARGS-1"}]}})];
@@ -313,6 +428,27 @@ mod tests {
         assert!(cell
             .evidence
             .contains("`$ARGUMENTS` left literal (request 5)"));
+    }
+
+    #[test]
+    fn names_count_only_where_the_suite_never_sends_them() {
+        let listed = vec![json!({"seq": 1, "run": 0, "body": {"tools": [
+            {"description": "Available skills: fx-skill, fx-runbook, fx-cmd"}]}})];
+        let input = inputs(&listed, &[]);
+        assert!(judge("runbook", &input)
+            .evidence
+            .starts_with("listed by name (request 1)"));
+        assert!(judge("command", &input)
+            .evidence
+            .starts_with("listed by name"));
+        assert_eq!(judge("skill", &input).status, Status::NotSeen);
+        let echoed = vec![json!({"seq": 1, "run": 1, "body": {"messages": ["/fx-cmd FXARGS-1"]}})];
+        let cell = judge("command", &inputs(&echoed, &[]));
+        assert_eq!(cell.status, Status::NotSeen);
+        assert_eq!(
+            cell.evidence,
+            "neither FXCMD-DESC nor FXCMD-BODY in any request"
+        );
     }
 
     #[test]

@@ -216,6 +216,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         ));
         print_client(results.last().expect("just pushed"));
     }
+    run::remove_inner_exe(&cache.root);
     let path = root.join(readme::RESULTS);
     let mut stored = readme::Results::load(&path)?;
     for r in &results {
@@ -319,10 +320,10 @@ fn run_client(
                 let note = output
                     .aiwg_notes
                     .lines()
-                    .find(|l| l.contains(kind))
-                    .unwrap_or("aiwg platforms: unsupported")
-                    .trim()
-                    .to_string();
+                    .flat_map(|l| l.split("; "))
+                    .find(|clause| clause.contains(&format!(" {kind}")))
+                    .map(|clause| format!("aiwg: {}", clause.trim().trim_start_matches("note: ")))
+                    .unwrap_or_else(|| "aiwg platforms: unsupported".to_string());
                 Cell {
                     status: Status::NotDeployed,
                     evidence: note,

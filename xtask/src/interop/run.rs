@@ -38,6 +38,8 @@ pub struct Spec {
     pub env: Vec<(String, String)>,
     /// Files to write before the first run.
     pub files: Vec<(PathBuf, String)>,
+    /// Calls before the runs (logins); their requests get text only.
+    pub setup: Vec<Vec<String>>,
     /// The client calls.
     pub runs: Vec<Vec<String>>,
     /// Run 0's plan.
@@ -193,6 +195,7 @@ pub fn case(
         case: &case,
         entry: installed.entry.clone(),
         node: installed.node.clone(),
+        user: scope == Scope::User,
     };
     let drive = clients::drive(client, &ctx);
     let token = format!("{}-{}-{}", client.id, scope.name(), std::process::id());
@@ -228,12 +231,13 @@ pub fn case(
         case: case.clone(),
         env,
         files: drive.files,
+        setup: drive.setup,
         runs: drive.runs,
         plan: drive.plan,
     };
     let spec_path = case.join("spec.json");
     std::fs::write(&spec_path, serde_json::to_string_pretty(&spec)?)?;
-    let me = std::env::current_exe().context("cannot find the xtask binary")?;
+    let me = inner_exe(cache_root)?;
     let mut inner = if netns {
         let mut c = Command::new("unshare");
         c.arg("-n").arg(&me);
@@ -308,6 +312,23 @@ pub fn written_values(status: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// A copy of this xtask binary for the inner process, so a rebuild of xtask during a long run
+/// cannot pull the file from under a later case.
+fn inner_exe(cache_root: &Path) -> anyhow::Result<PathBuf> {
+    let copy = cache_root.join(format!("xtask-inner-{}", std::process::id()));
+    if !copy.exists() {
+        let me = std::env::current_exe().context("cannot find the xtask binary")?;
+        std::fs::copy(&me, &copy)
+            .with_context(|| format!("cannot copy xtask to `{}`", copy.display()))?;
+    }
+    Ok(copy)
+}
+
+/// Removes the copy made by [`inner_exe`].
+pub fn remove_inner_exe(cache_root: &Path) {
+    let _ = std::fs::remove_file(cache_root.join(format!("xtask-inner-{}", std::process::id())));
+}
+
 fn read_lossy(p: &Path) -> String {
     std::fs::read(p)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -371,6 +392,39 @@ fn leftovers(token: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Run number of the first setup call in the request log.
+pub const SETUP_RUN: usize = 100;
+
+/// One client call under `timeout`, stdin closed, output to `<name>.out`/`.err`; then every
+/// process left behind with the case's token is ended by PID.
+fn call(spec: &Spec, argv: &[String], port: u16, name: &str) -> anyhow::Result<RunOutcome> {
+    let started = Instant::now();
+    let out = std::fs::File::create(spec.case.join(format!("{name}.out")))?;
+    let err = std::fs::File::create(spec.case.join(format!("{name}.err")))?;
+    let status = Command::new("timeout")
+        .args(["-k", "5", &CALL_TIMEOUT.to_string()])
+        .args(argv.iter().map(|a| fill_port(a, port)))
+        .current_dir(&spec.repo)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, fill_port(v, port))))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .status();
+    let code = status.as_ref().ok().and_then(|s| s.code());
+    let killed = leftovers(&spec.token);
+    for pid in &killed {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    Ok(RunOutcome {
+        code,
+        secs: started.elapsed().as_secs_f64(),
+        killed,
+    })
+}
+
 /// The inner process: serves, runs each call, ends leftovers, writes `runs.json`.
 pub fn inner(spec_path: &Path) -> anyhow::Result<()> {
     let spec: Spec = serde_json::from_str(
@@ -384,7 +438,8 @@ pub fn inner(spec_path: &Path) -> anyhow::Result<()> {
         )?;
     }
     let run = Arc::new(AtomicUsize::new(0));
-    let deadline = Duration::from_secs((CALL_TIMEOUT + 10) * spec.runs.len() as u64 + 60);
+    let calls = (spec.runs.len() + spec.setup.len()) as u64;
+    let deadline = Duration::from_secs((CALL_TIMEOUT + 10) * calls + 60);
     let server = Server::start(
         &spec.case.join("requests.jsonl"),
         spec.plan.clone(),
@@ -408,33 +463,14 @@ pub fn inner(spec_path: &Path) -> anyhow::Result<()> {
         std::fs::write(path, merged.unwrap_or(text))?;
     }
     let mut outcomes = Vec::new();
+    // Setup calls are runs SETUP_RUN.., so their requests never follow the plan.
+    for (i, argv) in spec.setup.iter().enumerate() {
+        run.store(SETUP_RUN + i, std::sync::atomic::Ordering::SeqCst);
+        call(&spec, argv, port, &format!("setup{i}"))?;
+    }
     for (i, argv) in spec.runs.iter().enumerate() {
         run.store(i, std::sync::atomic::Ordering::SeqCst);
-        let started = Instant::now();
-        let out = std::fs::File::create(spec.case.join(format!("run{i}.out")))?;
-        let err = std::fs::File::create(spec.case.join(format!("run{i}.err")))?;
-        let status = Command::new("timeout")
-            .args(["-k", "5", &CALL_TIMEOUT.to_string()])
-            .args(argv.iter().map(|a| fill_port(a, port)))
-            .current_dir(&spec.repo)
-            .env_clear()
-            .envs(spec.env.iter().map(|(k, v)| (k, fill_port(v, port))))
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .status();
-        let code = status.as_ref().ok().and_then(|s| s.code());
-        let killed = leftovers(&spec.token);
-        for pid in &killed {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-        }
-        outcomes.push(RunOutcome {
-            code,
-            secs: started.elapsed().as_secs_f64(),
-            killed,
-        });
+        outcomes.push(call(&spec, argv, port, &format!("run{i}"))?);
     }
     server.stop();
     std::fs::write(
