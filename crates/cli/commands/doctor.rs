@@ -1,5 +1,5 @@
 //! `aiwg doctor`: one line per thing that can stand between a project and its platforms —
-//! config, lock, sources, platform folders, hand edits, the git hook, line endings, the
+//! config, lock, sources, trust state, platform folders, hand edits, the git hook, line endings, the
 //! history's ignore rule — each `ok`, `warning` or `error`, with a `hint:` for the last two.
 //! It writes nothing; exit 1 when any line is an error.
 
@@ -166,6 +166,7 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
         }
     };
     let model = sources(&project, &mut lines);
+    trust_state(&project, model.as_ref(), &mut lines);
     let platforms = match pipeline::select(&project, scope, &target.platforms) {
         Ok(s) => s,
         Err(e) => {
@@ -253,6 +254,52 @@ fn sources(project: &Project, lines: &mut Vec<Line>) -> Option<Model> {
     Some(Model {
         artifacts: loaded.artifacts,
     })
+}
+
+/// What the project asks for that needs consent (`scope = "user"`, a source outside it, a
+/// hook of its own) and whether the user allowed it: read from the trust record, never asked.
+fn trust_state(project: &Project, model: Option<&Model>, lines: &mut Vec<Line>) {
+    use crate::trust::{self, Item, Record};
+    // The user's own `$AIWG_HOME/aiwg.toml` needs no consent: the user wrote it.
+    if project.user_scope {
+        return;
+    }
+    let mut items: Vec<Item> = trust::user_scope_item(project).into_iter().collect();
+    items.extend(trust::outside_sources(project));
+    match model {
+        Some(model) => {
+            let own = trust::hooks(project, model)
+                .into_iter()
+                .filter(|h| !h.bundled);
+            items.extend(own.map(Item::Hook));
+        }
+        // Sources that do not load name no hooks: nothing to say beyond the error above.
+        None if items.is_empty() => return,
+        None => {}
+    }
+    let record = Record::load(&project.root);
+    let missing: Vec<&Item> = items
+        .iter()
+        .filter(|i| !record.allowed.contains(&i.key()))
+        .collect();
+    lines.push(match (items.len(), missing.first()) {
+        (0, _) => ok(
+            "trust",
+            "nothing here needs consent (no hook of its own, no user scope, no source outside)",
+        ),
+        (n, None) => ok("trust", format!("{} allowed by you", count(n, "item"))),
+        (_, Some(first)) => {
+            let more = match missing.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            warning(
+                "trust",
+                format!("needs your consent: {}{more}", first.describe()),
+                "`aiwg trust` shows what the project asks for and allows it",
+            )
+        }
+    });
 }
 
 /// Every existing top folder the platforms write into must take a new file.
