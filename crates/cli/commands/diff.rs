@@ -122,12 +122,17 @@ pub fn print(
             }
         }
         Format::Stat => {
-            let rows: Vec<(String, usize, usize)> = items
+            let rows: Vec<(String, usize, usize, String)> = items
                 .iter()
                 .map(|item| {
                     let (added, removed) =
                         counts(&diff::render_items(std::iter::once(*item), false));
-                    (d.display(&item.path), added, removed)
+                    // A conflict says why (a dry run's kept edit would read `+0 -0`).
+                    let note = match &item.conflict {
+                        Some(c) => format!("  (conflict: {})", c.reason()),
+                        None => String::new(),
+                    };
+                    (d.display(&item.path), added, removed, note)
                 })
                 .collect();
             let width = rows
@@ -135,9 +140,9 @@ pub fn print(
                 .map(|r| crate::width::of(&r.0))
                 .max()
                 .unwrap_or(0);
-            for (path, added, removed) in &rows {
+            for (path, added, removed, note) in &rows {
                 let pad = width - crate::width::of(path);
-                writeln!(out, "{path}{:pad$} | +{added} -{removed}", "")?;
+                writeln!(out, "{path}{:pad$} | +{added} -{removed}{note}", "")?;
             }
             let added: usize = rows.iter().map(|r| r.1).sum();
             let removed: usize = rows.iter().map(|r| r.2).sum();
