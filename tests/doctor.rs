@@ -142,7 +142,59 @@ fn a_hook_waiting_for_consent_is_a_warning_and_an_allowed_one_ok() {
     let (_, out, _) = t.run(&["doctor"]);
     assert_eq!(
         line(&out).as_deref(),
-        Some("ok      trust      1 item allowed by you"),
+        Some("ok      trust      1 item allowed"),
         "{out}"
     );
+}
+
+/// doctor is read-only and never asks, so what waits for consent is not read either: a
+/// source outside the project is a warning line, not loaded (its broken file is not seen),
+/// and `scope = "user"` stops the checks with an error; `--trust` for one run reads both.
+#[test]
+fn what_waits_for_consent_is_named_and_not_read() {
+    let t = committed();
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\", \"../outside\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let outside = t.root().parent().unwrap().join("outside/agents");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("bad.md"),
+        "---\ndescription: *alias\n---\nB.\n",
+    )
+    .unwrap();
+    let (_, out, err) = t.run(&["doctor"]);
+    assert!(
+        out.contains(
+            "warning sources    not read: aiwg.toml:1: source `../outside` is outside the project"
+        ),
+        "{out}{err}"
+    );
+    assert!(
+        !out.contains("error   sources"),
+        "doctor read the outside source: {out}"
+    );
+    let (code, out, _) = t.run(&["doctor", "--trust"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error   sources    1 error"), "{out}");
+
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\nscope = \"user\"\n",
+    );
+    let (code, out, err) = t.run(&["doctor"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error   trust ")
+            && first.ends_with("not checked further: aiwg.toml:3: `scope = \"user\"` deploys into your home folder, where every project's platforms read it"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| !l.starts_with(' ')).count(),
+        1,
+        "{out}"
+    );
+    assert!(!t.home().join(".claude").exists());
 }

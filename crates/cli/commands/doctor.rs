@@ -14,7 +14,7 @@ use crate::cli::TargetArgs;
 use crate::commands::Context;
 use crate::pipeline::{self, Deployment};
 use crate::project::{self, Project};
-use crate::{git, style};
+use crate::{git, style, trust};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,6 +102,24 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
             return lines;
         }
     };
+    // doctor never asks: what waits for consent is a line, and nothing it guards is read.
+    let waiting = |items: Vec<trust::Item>| -> Vec<trust::Item> {
+        items
+            .into_iter()
+            .filter(|i| !trust::allowed(&project, i))
+            .collect()
+    };
+    if target.scope.is_none() {
+        if let Some(item) = waiting(trust::user_scope_item(&project).into_iter().collect()).first()
+        {
+            lines.push(error(
+                "trust",
+                format!("not checked further: {}", item.describe()),
+                "`aiwg trust` shows what the project asks for and allows it (`--allow-user-scope` for one run)",
+            ));
+            return lines;
+        }
+    }
     let scope = match pipeline::scope(&project, target.scope) {
         Ok(scope) => scope,
         Err(e) => {
@@ -165,7 +183,22 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
             None
         }
     };
-    let model = sources(&project, &mut lines);
+    let outside = waiting(trust::outside_sources(&project));
+    let model = match outside.first() {
+        None => sources(&project, &mut lines),
+        Some(first) => {
+            let more = match outside.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            lines.push(warning(
+                "sources",
+                format!("not read: {}{more}", first.describe()),
+                "`aiwg trust` shows what the project asks for and allows it",
+            ));
+            None
+        }
+    };
     trust_state(&project, model.as_ref(), &mut lines);
     let platforms = match pipeline::select(&project, scope, &target.platforms) {
         Ok(s) => s,
@@ -259,7 +292,7 @@ fn sources(project: &Project, lines: &mut Vec<Line>) -> Option<Model> {
 /// What the project asks for that needs consent (`scope = "user"`, a source outside it, a
 /// hook of its own) and whether the user allowed it: read from the trust record, never asked.
 fn trust_state(project: &Project, model: Option<&Model>, lines: &mut Vec<Line>) {
-    use crate::trust::{self, Item, Record};
+    use crate::trust::Item;
     // The user's own `$AIWG_HOME/aiwg.toml` needs no consent: the user wrote it.
     if project.user_scope {
         return;
@@ -277,17 +310,16 @@ fn trust_state(project: &Project, model: Option<&Model>, lines: &mut Vec<Line>) 
         None if items.is_empty() => return,
         None => {}
     }
-    let record = Record::load(&project.root);
     let missing: Vec<&Item> = items
         .iter()
-        .filter(|i| !record.allowed.contains(&i.key()))
+        .filter(|i| !trust::allowed(project, i))
         .collect();
     lines.push(match (items.len(), missing.first()) {
         (0, _) => ok(
             "trust",
             "nothing here needs consent (no hook of its own, no user scope, no source outside)",
         ),
-        (n, None) => ok("trust", format!("{} allowed by you", count(n, "item"))),
+        (n, None) => ok("trust", format!("{} allowed", count(n, "item"))),
         (_, Some(first)) => {
             let more = match missing.len() {
                 1 => String::new(),
