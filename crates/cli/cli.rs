@@ -375,7 +375,7 @@ pub enum Command {
     /// several platforms becomes one source; differences are reported.
     /// Existing sources are never overwritten.
     #[command(
-        after_help = "Examples:\n  aiwg import --dry-run\n  aiwg import --from claude-code,cursor\n  aiwg import && aiwg apply && aiwg diff"
+        after_help = "Examples:\n  aiwg import --dry-run\n  aiwg import --from claude-code,cursor\n  aiwg import --json | jq .clashes\n  aiwg import && aiwg apply && aiwg diff"
     )]
     Import {
         /// Only these platforms (ids or aliases) and peer tools (`rulesync`, `ruler`)
@@ -384,6 +384,9 @@ pub enum Command {
         /// Print what would be written and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print what was found and written (or would be) as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Take a hand edit of a managed platform file back into its source

@@ -203,7 +203,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Doctor { target } => doctor::run(&ctx, &target),
-        Command::Import { from, dry_run } => import::run(&ctx, &from, dry_run),
+        Command::Import {
+            from,
+            dry_run,
+            json,
+        } => import::run(&ctx, &from, dry_run, json),
         Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
         Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
