@@ -15,6 +15,7 @@
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `sync`: `--platforms` as a filter, `remove --platform`, `-C`, runs without `aiwg.toml`.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
 //! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
@@ -25,6 +26,7 @@ mod check_cache;
 mod ci_examples;
 mod deploy;
 mod doctor;
+mod fs_guard;
 mod guards;
 mod hook;
 mod hostile;

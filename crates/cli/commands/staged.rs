@@ -52,7 +52,7 @@ pub fn check(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u
     {
         // Nothing of aiwg is committed yet: there is nothing a commit could put out of sync.
         if json {
-            println!("{}", super::check::json_doc(&[])?);
+            println!("{}", super::check::json_doc(&[], &[])?);
         }
         return Ok(0);
     }
