@@ -104,6 +104,15 @@ fn the_main_commands_through_a_projects_life() {
     // A hand edit of a managed file stops apply before it writes anything; --force backs it up.
     let edited = format!("{}hand\n", t.read(".claude/agents/reviewer.md"));
     t.write(".claude/agents/reviewer.md", &edited);
+    insta::assert_snapshot!(t.snap(&["check"]), @"
+    exit 1
+    --- stdout
+    edited	.claude/agents/reviewer.md
+    outdated	.codex/agents/reviewer.toml
+    --- stderr
+
+    hint: `aiwg diff` shows the changes; a plain `aiwg apply` stops on the edited ones: `aiwg adopt <path>` takes an edit into its source, `aiwg apply --force` overwrites it after a backup
+    ");
     insta::assert_snapshot!(t.snap(&["apply"]), @"
     exit 1
     --- stdout
