@@ -82,7 +82,9 @@ fn full(
         writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
         for item in &drift {
-            writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
+            let state = item.state();
+            let word = crate::style::paint(ctx.color, crate::style::state(state), state.as_str());
+            writeln!(out, "{word}\t{}", d.display(&item.path))?;
         }
         for path in &stray {
             writeln!(out, "stray\t{path}")?;
