@@ -17,6 +17,8 @@
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
+//! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -33,6 +35,7 @@ mod json_output;
 mod platforms;
 mod qa;
 mod shared_files;
+mod snapshots;
 mod sources;
 mod stream;
 mod support;
