@@ -371,10 +371,13 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                                    "message": AGENT_TASK}),
                         ),
                         step("agent", "wait_agent", json!({"timeout_ms": 30000})),
+                        // Codex edits files with apply_patch, a freeform tool.
                         step(
                             "hook",
-                            "exec_command",
-                            json!({"cmd": format!("printf 'DO-NOT-COMMIT\\n' > {blocked}")}),
+                            "apply_patch",
+                            json!(format!(
+                                "*** Begin Patch\n*** Add File: {blocked}\n+DO-NOT-COMMIT\n*** End Patch\n"
+                            )),
                         ),
                     ],
                     text_if: vec![s("FXAGENT-BODY")],

@@ -189,3 +189,62 @@ impl Cache {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> (Cache, PathBuf) {
+        let root = std::env::temp_dir().join(format!(
+            "aiwg-interop-cache-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        (Cache { root: root.clone() }, root)
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["sh".into(), "-c".into(), script.into()]
+    }
+
+    #[test]
+    fn a_stamped_folder_is_reused_and_a_changed_pin_reinstalls() {
+        let (cache, root) = cache();
+        let dir = root.join("x");
+        let count = root.join("count");
+        let script = format!("echo run >> '{}'", count.display());
+        cache.ensure(&dir, "pkg@1", &[], &sh(&script)).unwrap();
+        let again = cache.ensure(&dir, "pkg@1", &[], &sh(&script)).unwrap();
+        assert_eq!(again, Duration::ZERO, "the second run reuses the cache");
+        assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+        cache.ensure(&dir, "pkg@2", &[], &sh(&script)).unwrap();
+        assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 2);
+        assert_eq!(
+            std::fs::read_to_string(dir.join(".installed")).unwrap(),
+            "pkg@2"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_failed_install_says_why_and_leaves_no_stamp() {
+        let (cache, root) = cache();
+        let dir = root.join("y");
+        let err = cache
+            .ensure(
+                &dir,
+                "pkg@1",
+                &[],
+                &sh("echo 'E404 no such package' >&2; exit 1"),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("installing pkg@1 failed") && err.contains("E404"),
+            "{err}"
+        );
+        assert!(!dir.join(".installed").exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

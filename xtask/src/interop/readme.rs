@@ -68,11 +68,13 @@ impl Results {
             .iter()
             .map(|((s, k), c)| (s.to_string(), k.to_string(), c.status.clone()))
             .collect();
-        if let Some(old) = self
-            .clients
-            .iter()
-            .find(|e| e.id == r.client.id && e.version == r.client.version)
-        {
+        // A run of one scope keeps the other scope's cells from the same client and platform;
+        // a client that could not run at all keeps none (they would describe another setup).
+        let same = |e: &&Entry| {
+            e.id == r.client.id && e.version == r.client.version && e.platform == r.client.platform
+        };
+        let old = self.clients.iter().find(same).filter(|_| !cells.is_empty());
+        if let Some(old) = old {
             for c in &old.cells {
                 if !cells.iter().any(|n| n.0 == c.0) {
                     cells.push(c.clone());
@@ -119,6 +121,7 @@ fn cell(e: &Entry, kind: &str) -> String {
         .collect();
     match per.as_slice() {
         [] => "not run".into(),
+        [(a, x)] => format!("{} {a}", symbol(x)),
         [(a, x), (b, y)] if x == y => format!("{} {a}, {b}", symbol(x)),
         _ => per
             .iter()
@@ -136,26 +139,33 @@ pub fn section(results: &Results, platform_ids: &[String]) -> String {
     );
     out.push_str("| aiwg platform | verified with | Agents | Skills | Commands | Rules | Behaviors | Runbooks |\n");
     out.push_str("|---|---|---|---|---|---|---|---|\n");
+    let mut broken = Vec::new();
     for e in &results.clients {
         let mut row = format!("| `{}` | {} {} |", e.platform, e.name, e.version);
-        if let Some(b) = &e.broken {
-            let short: String = b.chars().take(120).collect();
-            row.push_str(&format!(" could not run: {} |", short.replace('|', "/")));
-            row.push_str(&" |".repeat(KINDS.len() - 1));
-            out.push_str(&row);
-            out.push('\n');
-            continue;
-        }
         for kind in KINDS {
             row.push_str(&format!(" {} |", cell(e, kind)));
         }
         out.push_str(&row);
         out.push('\n');
+        if let Some(b) = &e.broken {
+            let short: String = b
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(160)
+                .collect();
+            broken.push(format!("- {} {}: {short}\n", e.name, e.version));
+        }
+    }
+    if !broken.is_empty() {
+        out.push_str("\nCould not run:\n\n");
+        out.extend(broken);
     }
     let verified: Vec<&str> = results
         .clients
         .iter()
-        .filter(|e| e.broken.is_none())
+        .filter(|e| !e.cells.is_empty())
         .map(|e| e.platform.as_str())
         .collect();
     let docs_only: Vec<String> = platform_ids
@@ -227,6 +237,48 @@ mod tests {
         }
     }
 
+    fn result(cells: &[(&'static str, &'static str, Status)], broken: bool) -> ClientResult {
+        ClientResult {
+            client: &CLIENTS[0],
+            cells: cells
+                .iter()
+                .map(|(s, k, st)| {
+                    let cell = crate::interop::evidence::Cell {
+                        status: st.clone(),
+                        evidence: String::new(),
+                    };
+                    ((*s, *k), cell)
+                })
+                .collect(),
+            broken: broken.then(|| "no platform".to_string()),
+            install_secs: 0.0,
+            run_secs: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_one_scope_run_keeps_the_other_scope_and_a_broken_run_keeps_nothing() {
+        let mut results = Results::default();
+        results.update(&result(
+            &[
+                ("project", "agent", Status::Seen),
+                ("user", "agent", Status::NotSeen),
+            ],
+            false,
+        ));
+        results.update(&result(&[("project", "agent", Status::NotSeen)], false));
+        let cells = &results.clients[0].cells;
+        assert_eq!(cells.len(), 2);
+        assert_eq!(
+            cells[0],
+            ("project".into(), "agent".into(), Status::NotSeen)
+        );
+        assert_eq!(cells[1], ("user".into(), "agent".into(), Status::NotSeen));
+        results.update(&result(&[], true));
+        assert!(results.clients[0].cells.is_empty());
+        assert_eq!(results.clients.len(), 1);
+    }
+
     #[test]
     fn cells_merge_equal_scopes() {
         let e = entry(&[
@@ -248,6 +300,21 @@ mod tests {
         let s = section(&results, &["claude-code".into(), "zed".into()]);
         assert!(
             s.contains("| `claude-code` | Claude Code 1.0 | ✓ project |"),
+            "{s}"
+        );
+        assert!(s.contains("Docs only (no drivable client): `zed`."), "{s}");
+        let mut gone = entry(&[]);
+        gone.platform = "zed".into();
+        gone.broken = Some("aiwg has no platform `zed`".into());
+        let s = section(
+            &Results {
+                clients: vec![gone],
+            },
+            &["zed".into()],
+        );
+        assert!(s.contains("| `zed` | Claude Code 1.0 | not run |"), "{s}");
+        assert!(
+            s.contains("Could not run:\n\n- Claude Code 1.0: aiwg has no platform `zed`\n"),
             "{s}"
         );
         assert!(s.contains("Docs only (no drivable client): `zed`."), "{s}");
