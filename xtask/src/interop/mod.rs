@@ -193,13 +193,22 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     let claims =
         parse_claims(&serde_json::from_slice(&out.stdout).context("aiwg platforms --json")?);
     let cache = install::Cache::new(&root);
-    let netns = run::netns_available();
+    // AIWG_INTEROP_NO_NETNS=1 takes the fallback on purpose (to test it).
+    let netns = std::env::var_os("AIWG_INTEROP_NO_NETNS").is_none() && run::netns_available();
     if netns {
-        eprintln!("interop: clients run in a fresh network namespace (unshare -n) with only lo");
+        eprintln!(
+            "interop: clients run in a fresh network namespace (unshare -n) with only lo, proxy \
+             variables pointing at the fake server"
+        );
     } else {
         eprintln!(
-            "interop: `unshare -n` is not available here: clients run with HTTP(S)_PROXY/ALL_PROXY \
-             pointing at the fake server instead (weaker isolation)"
+            "interop: {}: clients run with only HTTP(S)_PROXY/ALL_PROXY pointing at the fake \
+             server (weaker isolation)",
+            if std::env::var_os("AIWG_INTEROP_NO_NETNS").is_some() {
+                "AIWG_INTEROP_NO_NETNS is set"
+            } else {
+                "`unshare -n` is not available here"
+            }
         );
     }
     eprintln!("interop: cache {}", cache.root.display());
@@ -339,6 +348,19 @@ fn run_client(
                 scope.name(),
                 output.case.display()
             ));
+        }
+        let mut tried: Vec<&str> = output
+            .records
+            .iter()
+            .filter_map(|r| r["answer"].as_str()?.strip_prefix("refused proxy to "))
+            .collect();
+        tried.sort();
+        tried.dedup();
+        if !tried.is_empty() {
+            eprintln!(
+                "interop:   hosts it tried to reach (refused): {}",
+                tried.join(", ")
+            );
         }
         eprintln!(
             "interop:   {} requests in {:.1}s, calls {:?} (case folder {})",

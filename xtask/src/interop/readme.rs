@@ -75,11 +75,8 @@ impl Results {
         };
         let old = self.clients.iter().find(same).filter(|_| !cells.is_empty());
         if let Some(old) = old {
-            for c in &old.cells {
-                if !cells.iter().any(|n| n.0 == c.0) {
-                    cells.push(c.clone());
-                }
-            }
+            let run: Vec<String> = cells.iter().map(|c| c.0.clone()).collect();
+            cells.extend(old.cells.iter().filter(|c| !run.contains(&c.0)).cloned());
         }
         cells.sort_by_key(|(s, k, _)| (s != "project", KINDS.iter().position(|x| x == k)));
         let entry = Entry {
@@ -263,12 +260,14 @@ mod tests {
             &[
                 ("project", "agent", Status::Seen),
                 ("user", "agent", Status::NotSeen),
+                ("user", "skill", Status::Seen),
             ],
             false,
         ));
         results.update(&result(&[("project", "agent", Status::NotSeen)], false));
         let cells = &results.clients[0].cells;
-        assert_eq!(cells.len(), 2);
+        assert_eq!(cells.len(), 3, "{cells:?}");
+        assert_eq!(cells[2], ("user".into(), "skill".into(), Status::Seen));
         assert_eq!(
             cells[0],
             ("project".into(), "agent".into(), Status::NotSeen)

@@ -210,7 +210,9 @@ pub fn case(
     path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(String::from));
     env.push(("PATH".into(), path.join(":")));
     env.push(("AIWG_INTEROP_RUN".into(), token.clone()));
-    if !netns {
+    // Also inside the namespace: a client that honours proxy variables then shows the hosts it
+    // tries in the request log (refused), instead of failing silently.
+    {
         let proxy = "http://127.0.0.1:{port}".to_string();
         for var in [
             "HTTP_PROXY",
