@@ -34,6 +34,18 @@ fn bundled_content_has_what_the_frameworks_promise() {
         ("skill", "stream-deploy"),
         ("rule", "stream-pipeline-gates"),
         ("behavior", "secret-guard"),
+        ("behavior", "destructive-guard"),
+        ("runbook", "kubernetes-deployment"),
+        ("skill", "kubernetes-deploy"),
+        ("skill", "database-migration"),
+        ("skill", "systematic-debugging"),
+        ("skill", "ci-failure-triage"),
+        ("skill", "dependency-upgrade"),
+        ("skill", "pull-request"),
+        ("skill", "architecture-decision"),
+        ("rule", "verification-before-completion"),
+        ("skill", "stream-key-rotation"),
+        ("skill", "stream-health"),
     ] {
         assert!(has(kind, name), "missing {kind} {name}");
     }
@@ -262,4 +274,246 @@ fn render_takes_defaults_reports_unused_keys_and_quotes_shell_values() {
         stderr.contains("note: `batch` has no value; it takes its default `1`"),
         "{stderr}"
     );
+}
+
+/// Every bundled runbook renders with its values file in `tests/fixtures/runbook-values/`,
+/// leaving no placeholder and no unused value (a stale values file fails too).
+#[test]
+fn every_bundled_runbook_renders_with_its_values_file() {
+    let t = Test::new();
+    let (_, stdout, _) = t.run(&["list", "sdlc", "stream", "--kind", "runbook", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert!(rows.len() >= 3, "{stdout}");
+    for row in rows {
+        let name = row["name"].as_str().unwrap();
+        let values = crate::support::repo_root()
+            .join("tests/fixtures/runbook-values")
+            .join(format!("{name}.toml"));
+        assert!(values.is_file(), "no values file for runbook `{name}`");
+        let values = values.to_str().unwrap();
+        let (code, rendered, stderr) = t.run(&["runbook", "render", name, "--values", values]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert!(!stderr.contains("warning:"), "{name}: {stderr}");
+        let left = aiwg_core::runbook::parse_body(&rendered, 1);
+        assert!(
+            left.placeholders.is_empty(),
+            "{name}: left {:?}",
+            left.placeholders
+        );
+    }
+}
+
+/// Every shell script in the bundle passes shellcheck. `.ci/run` installs shellcheck, so CI
+/// always runs this; elsewhere, without shellcheck, the test says so and checks only that
+/// each script is executable and POSIX (`#!/bin/sh`).
+#[test]
+fn every_bundled_script_is_posix_and_shellcheck_clean() {
+    fn scripts(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scripts(&path, out);
+            } else if path.extension().is_some_and(|e| e == "sh") {
+                out.push(path);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    scripts(&crate::support::repo_root().join("content"), &mut all);
+    assert!(all.len() >= 7, "{all:?}");
+    for script in &all {
+        let text = std::fs::read_to_string(script).unwrap();
+        assert!(text.starts_with("#!/bin/sh\n"), "{}", script.display());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(script).unwrap().permissions().mode();
+            assert!(mode & 0o111 != 0, "{} is not executable", script.display());
+        }
+    }
+    let Ok(out) = std::process::Command::new("shellcheck")
+        .args(["--shell=sh", "--severity=style"])
+        .args(&all)
+        .output()
+    else {
+        eprintln!(
+            "shellcheck is not installed: {} scripts not linted (CI installs it)",
+            all.len()
+        );
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The CI triage skill's digest finds the failing tests of each runner, the first errors
+/// and the exit line, with colours and CI timestamps stripped.
+#[test]
+fn ci_log_digest_names_failing_tests_errors_and_the_exit_line() {
+    let script = crate::support::repo_root()
+        .join("content/frameworks/sdlc/skills/ci-failure-triage/scripts/ci-log-digest.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let digest = |log: &str| {
+        let path = dir.path().join("job.log");
+        std::fs::write(&path, log).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg(&script)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let check = |log: &str, tests: &[&str], exit: &str| {
+        let out = digest(log);
+        let listed = format!(
+            "failing tests ({}):\n{}",
+            tests.len(),
+            tests.iter().map(|t| format!("  {t}\n")).collect::<String>()
+        );
+        assert!(out.contains(&listed), "{out}");
+        assert!(out.contains(exit), "{out}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains("2026-01-05T"),
+            "{out}"
+        );
+    };
+    check(
+        "2026-01-05T10:00:00.1234567Z \u{1b}[1mrunning 2 tests\u{1b}[0m\ntest parse::empty ... FAILED\ntest parse::ok ... ok\nthread 'parse::empty' panicked at src/parse.rs:9:5:\nerror: test failed, to rerun pass `--lib`\n##[error]Process completed with exit code 101.\n",
+        &["parse::empty"],
+        "Process completed with exit code 101",
+    );
+    check(
+        "============ FAILURES ============\nE   AssertionError: 3 != 4\nFAILED tests/test_math.py::test_add - AssertionError\nFAILED tests/test_io.py::test_read\nError: Process completed with exit code 1.\n",
+        &["tests/test_math.py::test_add", "tests/test_io.py::test_read"],
+        "exit code 1",
+    );
+    check(
+        "--- FAIL: TestParse (0.00s)\n    parse_test.go:12: got 3\nFAIL\nexit status 1\n",
+        &["TestParse"],
+        "exit status 1",
+    );
+    check(
+        "FAIL src/app.test.ts\n  ✕ renders the title (12 ms)\nnpm ERR! Test failed.\n",
+        &["src/app.test.ts", "renders the title (12 ms)"],
+        "exit: no exit line found",
+    );
+    let out = digest("all good\n");
+    assert!(
+        out.contains("failing tests (0):") && out.contains("first error lines (0 shown)"),
+        "{out}"
+    );
+    let missing = std::process::Command::new("sh")
+        .arg(&script)
+        .arg(dir.path().join("nope.log"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+/// The changelog skill's script groups commits into Keep a Changelog sections in the
+/// skill's order, keeps scopes, lists breaking changes first and drops no commit silently.
+#[test]
+fn changelog_script_groups_commits_in_the_skills_order() {
+    let script = crate::support::repo_root()
+        .join("content/frameworks/sdlc/skills/changelog/scripts/changelog-from-git.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    for subject in [
+        "feat(cli): json output",
+        "fix: crash on empty input",
+        "docs: explain scopes",
+        "feat!: drop the v1 API",
+        "security(auth): rotate tokens",
+        "chore: bump",
+        "deps: update serde",
+    ] {
+        git(&["commit", "-q", "--allow-empty", "-m", subject]);
+    }
+    let out = std::process::Command::new("sh")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let headings: Vec<&str> = text.lines().filter(|l| l.starts_with("#")).collect();
+    assert_eq!(
+        headings,
+        [
+            "## [Unreleased]",
+            "### Breaking changes",
+            "### Security",
+            "### Added",
+            "### Fixed",
+            "### Other"
+        ],
+        "{text}"
+    );
+    for line in [
+        "- **auth**: rotate tokens",
+        "- **cli**: json output",
+        "- drop the v1 API",
+        "- explain scopes",
+        "- update serde",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    assert!(!text.contains("bump"), "{text}");
+}
+
+#[test]
+fn render_refuses_a_value_that_could_change_a_quoted_remote_command() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/runbooks/restart.md",
+        &RUNBOOK.replace(
+            "1. `systemctl restart {service_name}`",
+            "```sh\nssh web-1 'systemctl restart {service_name}'\n```\n\n1. `systemctl restart {service_name}`",
+        ),
+    );
+    t.write("out.md", "before\n");
+    let (code, stdout, stderr) = t.run(&[
+        "runbook",
+        "render",
+        "restart",
+        "--set",
+        "service_name=api'; rm -rf /; '",
+        "--set",
+        "host=web-1",
+        "-o",
+        "out.md",
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.contains(
+            ".aiwg/runbooks/restart.md:21: the value of `service_name` holds shell characters"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert_eq!(t.read("out.md"), "before\n");
 }

@@ -279,7 +279,9 @@ fn user_scope_keeps_its_cache_beside_its_lock() {
     settle();
     let first = aiwg(&t, &["check", "--scope", "user"], false);
     assert!(first.wrote_cache(), "{}", first.stderr);
-    assert!(t.home().join("check-cache").is_file());
+    assert!(crate::support::user_state_dir(&t.home())
+        .join("check-cache")
+        .is_file());
     assert!(!cache_file(&t).exists() && !t.exists(".gitignore"));
     let hit = aiwg(&t, &["check", "--scope", "user"], false);
     assert_eq!((hit.code, hit.lookup()), (0, "hit"), "{}", hit.stderr);

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::Test;
+use crate::support::{user_state_dir, Test};
 
 /// A project with one agent, one skill (with an executable script) and one rule, deployed to
 /// Claude Code (whole files) and Warp (sections of the shared `AGENTS.md`, which the user also
@@ -515,7 +515,8 @@ fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
     let (code, _, err) = t.run(&["apply", "--scope", "user"]);
     assert_eq!(code, 0, "{err}");
     assert!(t.home().join(".claude/agents/reviewer.md").is_file());
-    assert!(t.home().join("aiwg.lock").is_file());
+    assert!(user_state_dir(&t.home()).join("aiwg.lock").is_file());
+    assert!(!t.home().join("aiwg.lock").exists());
     assert!(!t.exists(".claude"));
     let (code, out, _) = t.run(&["check", "--scope", "user"]);
     assert_eq!((code, out.as_str()), (0, ""));
@@ -551,6 +552,7 @@ fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let state = user_state_dir(&state);
     assert!(state.join("aiwg.lock").is_file());
     assert!(state.join("history/1/manifest.toml").is_file());
 }

@@ -83,15 +83,21 @@ fn behavior_dir(name: &str) -> PathBuf {
 
 /// Runs the behavior's script on `payload`: (exit code, stdout, stderr).
 fn run_script(script: &Path, payload: &Value) -> (i32, String, String) {
-    let mut child = Command::new("sh")
+    run_script_with(script, payload, &[])
+}
+
+/// [`run_script`] with the guards' own variables set to `env` (and cleared otherwise).
+fn run_script_with(script: &Path, payload: &Value, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new("sh");
+    command
         .arg(script)
         .env_remove("SECRET_GUARD_ALLOW")
         .env_remove("DESTRUCTIVE_GUARD_PROTECTED")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
     child
         .stdin
         .take()
@@ -508,6 +514,11 @@ fn secret_guard_never_blocks_removing_a_secret_or_a_plain_command() {
             json!({"path": "/repo/app.ini", "old_str": secret, "new_str": clean}),
             true,
         ),
+        // A patch's `-` lines are what goes away.
+        claude(
+            "apply_patch",
+            json!({"command": format!("*** Begin Patch\n*** Update File: app.ini\n@@\n-{secret}\n+{clean}\n*** End Patch\n")}),
+        ),
         // A command that writes no file is not a write (it is the destructive guard's business).
         claude(
             "Bash",
@@ -529,25 +540,9 @@ fn secret_guard_path_allowlist() {
         "Write",
         json!({"file_path": "tests/fixtures/creds.ini", "content": "password = 95l6cGis2tcU\n"}),
     );
-    let run = |allow: &str| {
-        let mut child = Command::new("sh")
-            .arg(&script)
-            .env("SECRET_GUARD_ALLOW", allow)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.to_string().as_bytes())
-            .unwrap();
-        child.wait().unwrap().code()
-    };
-    assert_eq!(run("docs/*:tests/fixtures/*"), Some(0));
-    assert_eq!(run("docs/*"), Some(2));
+    let run = |allow: &str| run_script_with(&script, &payload, &[("SECRET_GUARD_ALLOW", allow)]).0;
+    assert_eq!(run("docs/*:tests/fixtures/*"), 0);
+    assert_eq!(run("docs/*"), 2);
 }
 
 #[test]
@@ -585,19 +580,8 @@ fn destructive_guard_reads_only_shell_tools_and_extra_protected_branches() {
     assert_eq!(run_script(&script, &write).0, 0);
     let push = claude("Bash", json!({"command": "git push -f origin staging"}));
     assert_eq!(run_script(&script, &push).0, 0);
-    let mut child = Command::new("sh")
-        .arg(&script)
-        .env("DESTRUCTIVE_GUARD_PROTECTED", "staging qa/*")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(push.to_string().as_bytes())
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(2));
+    let protected = [("DESTRUCTIVE_GUARD_PROTECTED", "staging qa/*")];
+    assert_eq!(run_script_with(&script, &push, &protected).0, 2);
+    let qa = claude("Bash", json!({"command": "git push --force origin qa/1.2"}));
+    assert_eq!(run_script_with(&script, &qa, &protected).0, 2);
 }

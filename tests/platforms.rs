@@ -130,3 +130,50 @@ fn apply_moves_output_that_a_reader_set_now_serves_elsewhere() {
     let (code, out, _) = t.run(&["check"]);
     assert_eq!((code, out.as_str()), (0, ""));
 }
+
+/// User scope honours a client's own home variable (`CODEX_HOME`) below the home folder, and
+/// refuses one outside it rather than writing where the client does not look.
+#[test]
+fn user_scope_writes_where_the_clients_home_variable_points() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/agents/a.md",
+        "---\nname: a\ndescription: d\n---\nA.\n",
+    )
+    .write(".aiwg/rules/r.md", "---\nalways: true\n---\nR.\n");
+    let codex_home = t.home().join("elsewhere/codex");
+    let out = t
+        .aiwg(&["apply", "--scope", "user", "--platforms", "codex"])
+        .env("CODEX_HOME", &codex_home)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(codex_home.join("agents/a.toml").is_file(), "{err}");
+    assert!(std::fs::read_to_string(codex_home.join("AGENTS.md"))
+        .unwrap()
+        .contains("R."));
+    assert!(!t.home().join(".codex").exists());
+    // check agrees, and a changed variable is drift, never a cached "clean".
+    let check = |codex_home: &std::path::Path| {
+        t.aiwg(&["check", "--scope", "user", "--platforms", "codex"])
+            .env("CODEX_HOME", codex_home)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(check(&codex_home), Some(0));
+    assert_eq!(check(&t.home().join("other")), Some(1));
+
+    let outside = t.root().join("codex-home");
+    let out = t
+        .aiwg(&["apply", "--scope", "user", "--platforms", "codex"])
+        .env("CODEX_HOME", &outside)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`CODEX_HOME` is"), "{err}");
+    assert!(err.contains("outside the home folder"), "{err}");
+}

@@ -145,12 +145,12 @@ fn source_errors_get_yaml_hints_and_are_listed_by_file_and_line() {
     let t = project();
     t.write(
         ".aiwg/agents/b.md",
-        "---\nname: b\ndescription: Use: this\n---\nBody\n",
+        "---\nname: b\ndescription: B\ntools: [Read: this\n---\nBody\n",
     );
     t.write(".aiwg/agents/a.md", "---\nname: a\ndescription: x\n");
     t.write(".aiwg/rules/0.md", "---\n- not a map\n---\n");
     // A second source, listed first: its errors still come after `.aiwg/`'s.
-    t.write("zz/agents/z.md", "---\nname: z\ndescription: [x\n---\n");
+    t.write("zz/agents/z.md", "---\nname: z\ntools: [x\n---\n");
     t.write(
         "aiwg.toml",
         "sources = [\"zz\", \".aiwg\"]\nplatforms = [\"claude-code\"]\n",

@@ -49,7 +49,12 @@ fn a_users_agents_md_without_final_newline_is_restored_by_uninstall() {
         assert_eq!(code, 0, "{user:?}: {err}");
         let with = t.read("AGENTS.md");
         assert!(
-            with.contains("<!-- aiwg:begin") && with.ends_with("-->\n"),
+            with.contains("<!-- aiwg:begin")
+                && with.ends_with(if user.contains('\r') {
+                    "-->\r\n"
+                } else {
+                    "-->\n"
+                }),
             "{with:?}"
         );
         let (code, _, err) = t.run(&["uninstall"]);

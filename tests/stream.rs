@@ -178,3 +178,129 @@ fn test_stream_never_prints_the_key() {
         assert_eq!(mode(&logs.join("test-stream.log")), 0o600);
     }
 }
+
+/// A staged configuration folder as the stream-deploy skill expects it, owned by the user
+/// running the test; `tweak` edits it before validation.
+fn staged(dir: &Path) -> PathBuf {
+    let next = dir.join("svc.next");
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&next).unwrap();
+    std::fs::create_dir_all(&keys).unwrap();
+    for name in ["stream.key", "test.key"] {
+        let path = keys.join(name);
+        // Invented keys, valid nowhere.
+        std::fs::write(&path, "live_q7Wm2Zr9Xk4Tp8Ln").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    }
+    std::fs::write(
+        next.join("env"),
+        format!(
+            "STREAM_ENDPOINT=rtmps://ingest.example.net:443/live\nSTREAM_KEY_FILE={0}/stream.key\nTEST_STREAM_ENDPOINT=rtmp://127.0.0.1:9/live\nTEST_STREAM_KEY_FILE={0}/test.key\n",
+            keys.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        next.join("encoder-config.yaml"),
+        "service: \"svc\"\nhardware_acceleration:\n  enabled: false\ncredential_refs:\n  stream_key:\n    ref: \"env:STREAM_KEY_FILE\"   # the env file names a key file\n  srt_passphrase:\n    ref: \"none\"\nmonitoring:\n  relay_probe_url: \"rtmp://relay.internal/live/{stream_key_ref}\"\n",
+    )
+    .unwrap();
+    next
+}
+
+#[cfg(unix)]
+#[test]
+fn validate_staged_passes_a_sound_config_and_names_each_defect_without_its_value() {
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let validate = |next: &Path| {
+        let (code, stdout, stderr) = sh(
+            &script("validate-staged.sh"),
+            &[next.to_str().unwrap(), &user, "--no-network"],
+        );
+        assert!(
+            !stdout.contains("q7Wm2Zr9") && !stdout.contains("Vi5a5p63"),
+            "{stdout}"
+        );
+        let fails: Vec<String> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("FAIL: "))
+            .map(str::to_string)
+            .collect();
+        (code, fails, stderr)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let next = staged(dir.path());
+    assert_eq!(validate(&next), (0, vec![], String::new()));
+
+    let config = next.join("encoder-config.yaml");
+    let sound = std::fs::read_to_string(&config).unwrap();
+    // Invented keys; the markers keep secret-guard from blocking an edit of this file.
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "  relay_probe_url: \"rtmp://relay.internal/live/{stream_key_ref}\"",
+            "  relay_probe_url: \"rtmp://relay.internal/live?key=Vi5a5p63RjfE7xew\"", // secret-guard: allow
+            "a credential inside a stream URL in:",
+        ),
+        (
+            "  relay_probe_url: \"rtmp://relay.internal/live/{stream_key_ref}\"",
+            "  relay_probe_url: \"rtmp://relay.internal/live/Vi5a5p63RjfE7xewqZ0n\"", // secret-guard: allow
+            "an RTMP URL ends in what looks like a stream key in:",
+        ),
+        (
+            "    ref: \"none\"",
+            "    ref: \"Vi5a5p63RjfE7xew\"",
+            "credential_refs holds a value that is not env:, file:, vault: or none, at:",
+        ),
+        (
+            "  enabled: false",
+            "  enabled: true\n  device: \"/dev/nonexistent-encoder\"",
+            "hardware device missing: /dev/nonexistent-encoder",
+        ),
+    ];
+    for (from, to, fail) in cases {
+        std::fs::write(&config, sound.replace(from, to)).unwrap();
+        let (code, fails, _) = validate(&next);
+        assert_eq!(
+            (code, fails.as_slice()),
+            (1, &[fail.to_string()][..]),
+            "{to}"
+        );
+    }
+    std::fs::write(&config, &sound).unwrap();
+
+    use std::os::unix::fs::PermissionsExt;
+    let key = dir.path().join("keys/stream.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, fails, _) = validate(&next);
+    assert_eq!(code, 1);
+    assert_eq!(
+        fails,
+        ["STREAM_KEY_FILE mode is -rw-r--r--; it must be 600 or 400"]
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let env = next.join("env");
+    let full = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(
+        &env,
+        full.replace("TEST_STREAM_ENDPOINT=rtmp://127.0.0.1:9/live\n", ""),
+    )
+    .unwrap();
+    let (code, fails, _) = validate(&next);
+    assert_eq!(code, 1);
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(
+        fails[0].starts_with("TEST_STREAM_ENDPOINT not set"),
+        "{fails:?}"
+    );
+
+    let (code, _, stderr) = sh(&script("validate-staged.sh"), &["/nonexistent", &user]);
+    assert_eq!(code, 2, "{stderr}");
+}

@@ -69,7 +69,11 @@ impl Test {
             .env("HOME", self.home())
             .env("AIWG_HOME", self.home())
             .env("NO_COLOR", "1")
-            .env_remove("XDG_CONFIG_HOME");
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("CODEX_HOME")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("HERMES_HOME")
+            .env_remove("COPILOT_HOME");
         cmd
     }
 }
@@ -77,4 +81,16 @@ impl Test {
 /// The repository root (for fixtures).
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The user-scope state folder of the one project that deployed with `--scope user` under
+/// `aiwg_home` (`projects/<hash of the project path>/`: each project keeps its own lock).
+pub fn user_state_dir(aiwg_home: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(aiwg_home.join("projects"))
+        .unwrap_or_else(|e| panic!("no user-scope state in {}: {e}", aiwg_home.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
 }

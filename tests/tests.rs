@@ -10,6 +10,7 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -17,6 +18,7 @@ mod check_cache;
 mod deploy;
 mod guards;
 mod hostile;
+mod import;
 mod platforms;
 mod qa;
 mod shared_files;

@@ -200,3 +200,37 @@ fn unknown_names_and_remove_undo_use() {
     );
     assert!(!t.read("aiwg.toml").contains("stream"));
 }
+
+/// R6: two `aiwg use` at once each keep the other's edit of `aiwg.toml` (it is read and
+/// written under the process lock), and the result is clean.
+#[test]
+fn concurrent_use_keeps_both_sources() {
+    for round in 0..6 {
+        let t = Test::new();
+        t.write("aiwg.toml", "sources = []\nplatforms = [\"claude-code\"]\n")
+            .write("s1/agents/x1.md", "---\ndescription: d\n---\nb\n")
+            .write("s2/agents/x2.md", "---\ndescription: d\n---\nb\n");
+        let children: Vec<_> = ["s1", "s2"]
+            .map(|s| {
+                let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("aiwg"));
+                cmd.args(["use", s])
+                    .current_dir(t.root())
+                    .env("HOME", t.home())
+                    .env("AIWG_HOME", t.home())
+                    .stderr(std::process::Stdio::null());
+                cmd.spawn().unwrap()
+            })
+            .into_iter()
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success(), "round {round}");
+        }
+        let config = t.read("aiwg.toml");
+        assert!(
+            config.contains("\"s1\"") && config.contains("\"s2\""),
+            "round {round}: {config}"
+        );
+        let (code, out, err) = t.run(&["check"]);
+        assert_eq!(code, 0, "round {round}: {out}{err}");
+    }
+}

@@ -336,6 +336,13 @@ fn key_lines(session: &Session, inputs: &Inputs<'_>) -> Result<String, String> {
     let _ = writeln!(key, "aiwg-home\t{}", shown(aiwg_home.as_deref())?);
     let _ = writeln!(key, "target\t{}", shown(Some(d.target_root()))?);
     let _ = writeln!(key, "state\t{}", shown(Some(d.state_root()))?);
+    // Client home variables move where user-scope files go (`[home]` in platforms/*.toml).
+    for p in inputs.platforms {
+        if let Some(h) = &p.home {
+            let value = std::env::var_os(&h.var).map(PathBuf::from);
+            let _ = writeln!(key, "env {}\t{}", h.var, shown(value.as_deref())?);
+        }
+    }
     Ok(key)
 }
 

@@ -228,6 +228,34 @@ pub enum Command {
 
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+
+    /// Turn the platform files a repository already has into sources in `.aiwg/`
+    ///
+    /// Reads `.claude/`, `.cursor/`, `.github/`, `.codex/`, `.opencode/` ... (every platform's
+    /// agents, commands, rules, skills and instruction files; files aiwg manages are left
+    /// out), rulesync's `.rulesync/` and ruler's `.ruler/`. The same artifact found for
+    /// several platforms becomes one source; differences are reported.
+    /// Existing sources are never overwritten. Example: `aiwg import --from claude-code,cursor --dry-run`
+    Import {
+        /// Only these platforms (ids or aliases) and peer tools (`rulesync`, `ruler`)
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
+        from: Vec<String>,
+        /// Print what would be written and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+
+    /// Take a hand edit of a managed platform file back into its source
+    ///
+    /// Refuses when the source, written back, would not render to exactly the edited file.
+    /// Example: `aiwg adopt .claude/agents/reviewer.md`
+    Adopt {
+        /// The edited platform file
+        path: PathBuf,
+        /// Print the source change and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `aiwg runbook ...`.

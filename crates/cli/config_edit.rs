@@ -1,5 +1,6 @@
 //! Edits to `aiwg.toml` that keep the user's comments and formatting (`toml_edit`):
-//! creating it with defaults, adding and removing sources.
+//! creating it with defaults, adding and removing sources, and writing it whole or not at
+//! all. Callers hold the project's process lock around read, edit and write (R6).
 
 use std::path::Path;
 
@@ -91,9 +92,42 @@ pub fn remove_from_array(
     Ok(Some(doc.to_string()))
 }
 
+/// Writes `text` to `path` atomically (a temp file beside it, renamed over it), so that a
+/// crash never leaves half an `aiwg.toml`. A symlinked `aiwg.toml` is written through to the
+/// file it names, as a plain write would.
+pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
+    let shown = crate::project::display_relative(path);
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.aiwg-tmp.{}", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", shown.display()))?;
+    if let Ok(meta) = std::fs::metadata(&real) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::rename(&tmp, &real).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_whole_files_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aiwg.toml");
+        std::fs::write(&path, "old\n").unwrap();
+        write_config(&path, "sources = []\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "sources = []\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 1);
+    }
 
     #[test]
     fn new_config_parses_back() {

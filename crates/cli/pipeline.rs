@@ -1,6 +1,7 @@
 //! The glue of the pipeline: the project's sources → a model (aiwg-core) → the platforms'
 //! target state (aiwg-platforms) → an engine on the right roots for the scope (aiwg-deploy).
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,9 +11,7 @@ use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, RealSystem};
-use aiwg_platforms::{
-    render, Notice, NoticeLevel, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
-};
+use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
@@ -162,17 +161,21 @@ pub fn render_model(
             .into());
         }
     }
-    let options = RenderOptions { model_overrides };
-    let rendered = render(model, platforms, scope, &options).map_err(|e| {
-        let hint = match &e {
-            RenderError::Clash(_) => {
-                "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"
-            }
-            RenderError::BadPath { .. } => "rename the artifact",
-            RenderError::ModelOverride { .. } => "fix `[models]` in `aiwg.toml`",
-        };
-        anyhow::Error::from(UserError::new(e.to_string(), hint))
-    })?;
+    let homes = match scope {
+        Scope::User => client_homes(platforms)?,
+        Scope::Project => BTreeMap::new(),
+    };
+    let options = RenderOptions {
+        model_overrides,
+        homes,
+    };
+    let rendered = crate::exclude::render_excluding(
+        model,
+        platforms,
+        scope,
+        &options,
+        project.config.as_ref(),
+    )?;
     check_target_caps(&rendered.target)?;
     Ok(rendered)
 }
@@ -222,6 +225,50 @@ pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// For user scope: each selected platform's home variable that is set (`CODEX_HOME`), as a
+/// folder relative to the home folder. One outside the home folder is an error: aiwg deploys
+/// user scope only under `HOME`, and writing the default folder would put files where the
+/// client does not look.
+pub fn client_homes(platforms: &[&PlatformSpec]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(home) = dirs::home_dir() else {
+        return Ok(out);
+    };
+    for h in platforms.iter().filter_map(|p| p.home.as_ref()) {
+        let Some(value) = std::env::var_os(&h.var).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let dir = PathBuf::from(&value);
+        let under = |d: &Path, home: &Path| -> Option<String> {
+            let rel = d.strip_prefix(home).ok()?;
+            let parts: Option<Vec<&str>> =
+                rel.components().map(|c| c.as_os_str().to_str()).collect();
+            let joined = parts?.join("/");
+            (joined.is_empty() || RelPath::new(&joined).is_ok()).then_some(joined)
+        };
+        let rel = under(&dir, &home)
+            .or_else(|| under(&dir.canonicalize().ok()?, &home.canonicalize().ok()?));
+        match rel {
+            Some(rel) => {
+                out.insert(h.var.clone(), rel);
+            }
+            None => {
+                return Err(UserError::new(
+                    format!(
+                        "`{}` is `{}`, outside the home folder `{}`: aiwg deploys user scope only under the home folder",
+                        h.var,
+                        dir.display(),
+                        home.display()
+                    ),
+                    format!("point `{}` below `{}`, or unset it for this run", h.var, home.display()),
+                )
+                .into())
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Leaves `value` to the operating system, which reclaims it at exit: a command that ends right
@@ -355,14 +402,25 @@ pub struct Deployment {
     /// `None`: the state lives in the target root (project scope).
     state: Option<RealSystem>,
     /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
-    /// project, so a cloned repository cannot bring history that verifies).
+    /// project, so a cloned repository cannot bring history that verifies), and, in user
+    /// scope, the one process lock of the home folder (every project's user-scope state is
+    /// below it, but they all write to one home).
     keys: RealSystem,
+}
+
+/// The user-scope state of the project at `root`: `$AIWG_HOME/projects/<hash of its
+/// canonical path>/`, so one project's lock never lists, and its apply never deletes, what
+/// another project deployed into the home folder (R11).
+pub fn user_state_dir(aiwg_home: &Path, root: &Path) -> PathBuf {
+    let key = trust::project_key(root);
+    let hash = aiwg_deploy::hash::sha256_hex(key.as_os_str().as_encoded_bytes());
+    aiwg_home.join("projects").join(&hash[..32])
 }
 
 impl Deployment {
     /// The roots for `scope`: project scope deploys into the project root and keeps its
-    /// state there; user scope deploys into the home folder and keeps its state in
-    /// `$AIWG_HOME` (default `~/.aiwg`).
+    /// state there; user scope deploys into the home folder and keeps the project's state
+    /// in [`user_state_dir`] under `$AIWG_HOME` (default `~/.aiwg`).
     pub fn open(project: &Project, scope: Scope) -> anyhow::Result<Deployment> {
         let keep = project.config.as_ref().map_or(10, |c| c.history.keep);
         let home = || {
@@ -379,7 +437,16 @@ impl Deployment {
         };
         let (root, state) = match scope {
             Scope::Project => (project.root.clone(), None),
-            Scope::User => (home()?, Some(aiwg_home.clone())),
+            Scope::User => {
+                let legacy = aiwg_home.join(aiwg_deploy::lock::LOCK_FILE);
+                if legacy.is_file() {
+                    eprintln!(
+                        "note: `{}` (one user-scope lock for every project, from aiwg 0.1) is no longer read; each project now keeps its own; files it listed count as not written by aiwg",
+                        escape(&legacy.display().to_string())
+                    );
+                }
+                (home()?, Some(user_state_dir(&aiwg_home, &project.root)))
+            }
         };
         let keys = RealSystem::new(&aiwg_home)
             .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
@@ -412,10 +479,18 @@ impl Deployment {
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
+    /// In user scope it is the home folder's one lock, `$AIWG_HOME/lock.pid`.
     pub fn lock(&self) -> anyhow::Result<aiwg_deploy::proclock::ProcessLock<'_>> {
-        self.engine()
-            .lock_process(lock_wait(), LOCK_POLL)
-            .map_err(explain)
+        match self.scope {
+            Scope::User => aiwg_deploy::proclock::acquire(
+                &self.keys,
+                &Layout::user().process_lock,
+                lock_wait(),
+                LOCK_POLL,
+            ),
+            Scope::Project => self.engine().lock_process(lock_wait(), LOCK_POLL),
+        }
+        .map_err(explain)
     }
 
     /// The engine on this deployment's Systems.

@@ -11,6 +11,10 @@
 //! writes under `$AIWG_HOME/trust/`, keyed by the project's canonical path, never from a
 //! file of the project itself. When the content behind a key changes, its key changes, so
 //! consent is asked again.
+//!
+//! A new kind of reach (a git source fetched into a cache, issue 14) is one more `Item`
+//! variant whose key pins what is trusted (the URL and the resolved commit); its hooks are
+//! already covered, since every behavior outside aiwg's bundle is a [`Hook`].
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
@@ -514,6 +518,10 @@ pub fn grant_scaffolded(project: &Project, name: &str) -> anyhow::Result<()> {
 /// Stops (an error, exit 2) unless every item of `items` is allowed by the command line or
 /// by the project's trust record. On a terminal it asks first, and a yes is recorded.
 pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
+    // Most projects ask for nothing: no record is read then (a cached check reads no file).
+    if items.iter().all(run_allows) {
+        return Ok(());
+    }
     let mut record = Record::load(&project.root);
     let missing: Vec<Item> = items
         .into_iter()

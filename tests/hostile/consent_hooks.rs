@@ -143,6 +143,7 @@ fn bundled_hooks_need_no_consent_but_are_announced() {
     );
     let (code, _, err) = c.run(&["remove", "sdlc"]);
     assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["hook: removes `secret-guard` from `sdlc`"]);
 }
 
 /// `aiwg new behavior` scaffolds bytes aiwg wrote: deploying them needs no question; the
@@ -178,4 +179,28 @@ fn a_hook_already_committed_and_unchanged_is_not_asked_about() {
     let (code, _, err) = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("hook:"), "{err}");
+}
+
+/// On a terminal aiwg asks; a yes is recorded like `aiwg trust`, a no changes nothing.
+#[test]
+fn on_a_terminal_it_asks_and_a_yes_is_recorded() {
+    let c = Repo::new()
+        .pwn_behavior(".aiwg")
+        .text("aiwg.toml", CLAUDE)
+        .clone_it();
+    let before = c.snapshot();
+    let Some((code, shown)) = c.run_on_terminal(&["apply"], "n\n") else {
+        eprintln!("skipped: no `script` to run aiwg on a terminal");
+        return;
+    };
+    assert_eq!(code, 2, "{shown}");
+    assert_names(&shown, &["hook `fmt`", "[y/N]", "hint:"]);
+    assert!(!c.victim().join(".claude").exists());
+    let (code, shown) = c.run_on_terminal(&["apply"], "y\n").unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert_names(&shown, &["hook: installs `fmt`"]);
+    // Recorded: a plain, non-interactive run needs nothing more.
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    c.assert_untouched_but(&before, &[".git/info/exclude"]);
 }

@@ -150,6 +150,24 @@ impl Clone {
         std::fs::write(path, text).unwrap();
     }
 
+    /// Another project of the user, `home/src/<name>`, that deployed the bundled `sdlc` for
+    /// Claude Code into the home folder (`aiwg use sdlc --scope user`). Returns its folder.
+    pub fn user_deploy_of_another_project(&self, name: &str) -> PathBuf {
+        let dir = self.home().join("src").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = [
+            "use",
+            "sdlc",
+            "--scope",
+            "user",
+            "--platforms",
+            "claude-code",
+        ];
+        let (code, _, err) = self.run_in(&dir, &args);
+        assert_eq!(code, 0, "{err}");
+        dir
+    }
+
     /// Runs `git args` in `dir` with the fake home and a fixed identity.
     pub fn git(&self, dir: &Path, args: &[&str]) -> std::process::Output {
         let out = Command::new("git")
@@ -219,6 +237,39 @@ impl Clone {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// `aiwg args...` in the clone on a terminal (`script` allocates one) that answers
+    /// `answer` to a question: (exit code, everything the terminal showed). `None` when
+    /// `script` (util-linux) is not installed.
+    pub fn run_on_terminal(&self, args: &[&str], answer: &str) -> Option<(i32, String)> {
+        let script = Path::new("/usr/bin/script");
+        if !script.exists() {
+            return None;
+        }
+        let bin = assert_cmd::cargo::cargo_bin("aiwg");
+        let line = std::iter::once(bin.to_string_lossy().into_owned())
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = Command::new(script)
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(self.victim())
+            .env("HOME", self.home())
+            .env("AIWG_HOME", self.aiwg_home())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The question comes once aiwg has planned; an answer typed earlier waits for it.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        Some((out.status.code().unwrap_or(-1), shown))
     }
 
     /// Every file and link under the clone's `.git/` and under the fake home outside the

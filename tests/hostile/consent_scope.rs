@@ -114,20 +114,7 @@ fn a_repository_cannot_wipe_the_users_global_deploy() {
             "sources = []\nplatforms = [\"claude-code\"]\nscope = \"user\"\n",
         )
         .clone_it();
-    let mine = c.home().join("src/mine");
-    std::fs::create_dir_all(&mine).unwrap();
-    let (code, _, err) = c.run_in(
-        &mine,
-        &[
-            "use",
-            "sdlc",
-            "--scope",
-            "user",
-            "--platforms",
-            "claude-code",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    c.user_deploy_of_another_project("mine");
     let before = c.snapshot();
     for args in [&["apply"][..], &["uninstall"]] {
         let (code, _, err) = c.run(args);

@@ -161,3 +161,21 @@ fn a_folder_given_on_the_command_line_is_consent() {
     let (code, out, err) = c.run(&["validate", "../fw"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// A `~` in a source is a folder name, never the home folder.
+#[test]
+fn a_tilde_source_is_not_the_home_folder() {
+    let c = Repo::new()
+        .text(
+            "aiwg.toml",
+            "sources = [\"x@~/.claude\"]\nplatforms = [\"claude-code\"]\n",
+        )
+        .clone_it();
+    private_files(&c);
+    let before = c.snapshot();
+    let (code, _, err) = c.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert_names(&err, &["x@~/.claude", "neither a folder", "hint:"]);
+    assert_nothing_copied(&c);
+    c.assert_untouched(&before);
+}

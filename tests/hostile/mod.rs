@@ -7,8 +7,10 @@
 //! - `consent_repo`: the `Repo`/`Clone` builder of the consent, bounds and output cases.
 //! - `deploy_holds`: what already held in the review, as regression cases in a clone.
 //! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
+//! - `deploy_eol`: a `core.autocrlf=true` clone is clean; sections keep a file's line ending (R7).
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
-//! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3), R11.
+//! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3);
+//!   `consent_user_projects`: user scope is per project (R11).
 //! - `bounds_*`: YAML aliases, symlink amplification, caps (guarantee 4).
 //! - `output_*`: terminal escapes in names and descriptions (guarantee 8).
 
@@ -22,6 +24,8 @@ mod bounds_yaml;
 mod consent_hooks;
 mod consent_scope;
 mod consent_sources;
+mod consent_user_projects;
+mod deploy_eol;
 mod deploy_history;
 mod deploy_holds;
 mod deploy_lock;

@@ -154,10 +154,20 @@ impl Hostile {
         run_aiwg(&self.origin(), &home, &home, args)
     }
 
-    /// Commits everything in the origin and clones it into `victim/` (extra `git -c` settings
-    /// for the clone, such as `core.autocrlf=true`).
+    /// Commits everything in the origin (ignored files too, as an attacker would) and clones
+    /// it into `victim/` (extra `git -c` settings for the clone, such as `core.autocrlf=true`).
     pub fn clone_with(&self, config: &[&str]) -> &Hostile {
         self.git(&self.origin(), &["add", "-A", "-f"]);
+        self.commit_and_clone(config)
+    }
+
+    /// Commits what git does not ignore (as a teammate would) and clones with `config`.
+    pub fn clone_as_teammate(&self, config: &[&str]) -> &Hostile {
+        self.git(&self.origin(), &["add", "-A"]);
+        self.commit_and_clone(config)
+    }
+
+    fn commit_and_clone(&self, config: &[&str]) -> &Hostile {
         self.git(
             &self.origin(),
             &["commit", "-q", "-m", "hostile", "--allow-empty"],

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::exclude::ArtifactPattern;
 use crate::target::Scope;
 use crate::Diagnostic;
 
@@ -28,7 +29,54 @@ pub struct Config {
     pub history: History,
     /// Per-platform model tier overrides: `[models.codex] opus = "..."`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub models: BTreeMap<String, BTreeMap<String, String>>,
+    pub models: BTreeMap<String, Tiers>,
+    /// Artifacts no platform gets: `kind:glob` patterns (`agent:legacy-*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<ArtifactPattern>,
+    /// Per-platform settings: `[platform.<id>] exclude = [...]`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub platform: BTreeMap<String, PlatformConfig>,
+}
+
+/// `[platform.<id>]`: what one platform leaves out.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// Artifacts this platform does not get, on top of the top-level `exclude`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<ArtifactPattern>,
+}
+
+/// `[models.<platform>]`: the model id per tier. A key that is not a tier is a parse error with
+/// its line, never silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tiers {
+    /// The id for the `opus` tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opus: Option<String>,
+    /// The id for the `sonnet` tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sonnet: Option<String>,
+    /// The id for the `haiku` tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub haiku: Option<String>,
+    /// What `model: inherit` becomes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherit: Option<String>,
+}
+
+impl Tiers {
+    /// The id set for `tier` (`opus`, `sonnet`, `haiku`, `inherit`), if any.
+    pub fn get(&self, tier: &str) -> Option<&str> {
+        match tier {
+            "opus" => self.opus.as_deref(),
+            "sonnet" => self.sonnet.as_deref(),
+            "haiku" => self.haiku.as_deref(),
+            "inherit" => self.inherit.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// `[history]`: how many apply generations `.aiwg/history/` keeps.
@@ -60,6 +108,8 @@ impl Default for Config {
             scope: Scope::Project,
             history: History::default(),
             models: BTreeMap::new(),
+            exclude: Vec::new(),
+            platform: BTreeMap::new(),
         }
     }
 }
@@ -96,5 +146,35 @@ mod tests {
             Config::parse(Path::new("aiwg.toml"), "sources = []\nplatfroms = []\n").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("platfroms"), "{}", e.message);
+    }
+
+    #[test]
+    fn model_tiers_are_checked_at_parse_time_with_the_line() {
+        let c = Config::parse(
+            Path::new("aiwg.toml"),
+            "[models.codex]\nopus = \"gpt-6.2-sol\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.models["codex"].get("opus"), Some("gpt-6.2-sol"));
+        assert_eq!(c.models["codex"].get("haiku"), None);
+        let e =
+            Config::parse(Path::new("aiwg.toml"), "[models.codex]\n\nhuge = \"x\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("`huge`"), "{}", e.message);
+    }
+
+    #[test]
+    fn excludes_are_checked_with_their_line() {
+        let text = "exclude = [\"agent:legacy-*\"]\n[platform.codex]\nexclude = [\"skill:[x\"]\n";
+        let e = Config::parse(Path::new("aiwg.toml"), text).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e:?}");
+        assert!(e.message.contains("not a glob"), "{}", e.message);
+        let ok = "exclude = [\"agent:legacy-*\"]\n[platform.codex]\nexclude = [\"skill:x\"]\n";
+        let c = Config::parse(Path::new("aiwg.toml"), ok).unwrap();
+        assert_eq!(c.exclude[0].as_str(), "agent:legacy-*");
+        assert_eq!(c.platform["codex"].exclude[0].as_str(), "skill:x");
+        let e =
+            Config::parse(Path::new("aiwg.toml"), "[platform.codex]\nexlude = []\n").unwrap_err();
+        assert!(e.message.contains("exlude"), "{}", e.message);
     }
 }

@@ -5,10 +5,12 @@
 //! - [`escape`]: escaping terminal controls and bidi overrides in text printed for a person.
 //! - [`model`]: the six artifact kinds and their frontmatter.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
+//! - [`lenient`]: frontmatter the platforms accept but strict YAML does not, read as written.
 //! - [`source`]: reading a source folder and loading its artifacts.
 //! - [`validate`]: the rules every loaded artifact is checked against.
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
+//! - [`exclude`]: `kind:glob` artifact patterns for `exclude` in `aiwg.toml`.
 //! - [`par`]: an order-keeping parallel map for loading many files.
 //! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
@@ -18,7 +20,9 @@
 pub mod config;
 pub mod diag;
 pub mod escape;
+pub mod exclude;
 pub mod frontmatter;
+pub mod lenient;
 pub mod model;
 pub mod par;
 pub mod read;

@@ -160,11 +160,7 @@ impl Frontmatter {
                 })
                 .filter(|s| !s.is_empty())
                 .collect(),
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            Some(Value::String(s)) => split_list(s),
             _ => Vec::new(),
         }
     }
@@ -257,6 +253,32 @@ impl Frontmatter {
     }
 }
 
+/// `s` split at the commas that are not inside `(...)`, `[...]` or `{...}`, each part trimmed,
+/// empty ones left out: `Bash(git *, gh *), Read` is two tools, `src/*.{ts,tsx}, lib/**` two
+/// globs.
+pub fn split_list(s: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (at, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&s[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// A file that travels with a folder artifact (skill or behavior), relative to its folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {
@@ -339,6 +361,9 @@ mod tests {
         assert_eq!(f.globs(), vec!["*.rs"]);
         assert!(f.always());
         assert_eq!(f.model(), Some(ModelSpec::Opus));
+        let f = fm(json!({"tools": "Bash(git *, gh *), Read", "globs": "src/*.{ts,tsx}, lib/**"}));
+        assert_eq!(f.tools(), vec!["Bash(git *, gh *)", "Read"]);
+        assert_eq!(f.globs(), vec!["src/*.{ts,tsx}", "lib/**"]);
         let s = fm(json!({"allowed-tools": "Bash(git:*) Read"}));
         assert_eq!(s.tools(), vec!["Bash(git:*)", "Read"]);
         assert_eq!(

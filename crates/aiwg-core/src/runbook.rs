@@ -2,9 +2,9 @@
 //! the rollback trigger, agent rules), its `{placeholder}` variables, the lint that checks
 //! the structure, and rendering with values.
 //!
-//! A placeholder is `{name}` with `name` matching `[a-z][a-z0-9_]*`, not preceded by `$` or
-//! `{` and not followed by `}`, so shell `${VAR}`, templating `{{args}}` and JSON are left
-//! alone. `{name|default}` is optional: without a value it renders as `default` (which may
+//! A placeholder is `{name}` with `name` matching `[a-z][a-z0-9_]*`, not preceded by `$`, `%`
+//! or `{` and not followed by `}`, so shell `${VAR}`, curl's `%{http_code}`, templating
+//! `{{args}}` and JSON are left alone. `{name|default}` is optional: without a value it renders as `default` (which may
 //! be empty), and the default then applies to every use of the name. Placeholders inside
 //! fenced code blocks count; headings and gates inside them do not, and values rendered into
 //! a shell code block are quoted for the shell where they would change its meaning.
@@ -131,6 +131,29 @@ pub struct Finding {
 pub struct Unfilled {
     /// The placeholders without a value, in order of first use.
     pub names: Vec<String>,
+}
+
+/// `render` refused a value: it sits inside a quoted string of a shell code block and holds
+/// characters that could end the string or, when the string is a command for another shell
+/// (`ssh host '...'`, `sh -c "..."`), change that command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the value of `{name}` (line {line}) holds shell characters and sits inside a quoted shell string")]
+pub struct Unquotable {
+    /// The placeholder.
+    pub name: String,
+    /// The line of the body (1-based, counted from the first line after the frontmatter).
+    pub line: u32,
+}
+
+/// Why `render` wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// Placeholders without a value or a default.
+    #[error(transparent)]
+    Unfilled(#[from] Unfilled),
+    /// A value that cannot be placed safely where its placeholder stands.
+    #[error(transparent)]
+    Unquotable(#[from] Unquotable),
 }
 
 impl Runbook {
@@ -327,7 +350,7 @@ fn placeholders_in(
         while let Some(off) = line[from..].find('{') {
             let open = from + off;
             from = open + 1;
-            if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
+            if open > 0 && matches!(bytes[open - 1], b'$' | b'{' | b'%') {
                 continue;
             }
             let name_len = bytes[open + 1..]
@@ -388,7 +411,7 @@ fn scan_near_misses(raw: &str, line: u32, rb: &mut Runbook) {
     while let Some(off) = raw[from..].find('{') {
         let open = from + off;
         from = open + 1;
-        if open > 0 && matches!(bytes[open - 1], b'$' | b'{') {
+        if open > 0 && matches!(bytes[open - 1], b'$' | b'{' | b'%') {
             continue;
         }
         let Some(len) = raw[open + 1..].find('}') else {
@@ -518,11 +541,16 @@ pub fn lint(rb: &Runbook) -> Vec<Finding> {
 
 /// Fills every placeholder of `text` (after its frontmatter, which is kept as is) from
 /// `values`, or from its `{name|default}` default. Fails, naming every placeholder without
-/// either, rather than leave one unfilled. Inside a shell code block (fence info `sh`, `bash`,
-/// `shell`, `console`, ... or none) a value is quoted for the shell where it stands (bare,
-/// in single or in double quotes) whenever it holds anything but plain words, so a value can
-/// never add a command: `app-02; rm -rf /` renders bare as `'app-02; rm -rf /'`.
-pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, Unfilled> {
+/// either, rather than leave one unfilled.
+///
+/// Inside a shell code block (fence info `sh`, `bash`, `shell`, `console`, ... or none) a
+/// value can never add a command. Plain words (letters, digits, `_@%+=:,./-`, single spaces:
+/// a host list) go in as they are; any other bare value is single-quoted
+/// (`app-02; rm -rf /` renders `'app-02; rm -rf /'`); inside a quoted string, where the text
+/// may be a command for another shell (`ssh host '...'`), such a value is refused
+/// ([`Unquotable`]). A placeholder named `..._command` or `..._cmd` is shell code by design
+/// and goes in as it is.
+pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, RenderError> {
     let body_start = match frontmatter::split(text) {
         Ok(split) => text.len() - split.body.len(),
         Err(_) => 0,
@@ -538,20 +566,32 @@ pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, U
     let mut missing: Vec<String> = Vec::new();
     let mut fence: Option<(char, usize)> = None;
     let mut shell_block = false;
-    for line in body.split_inclusive('\n') {
+    // The quoting a shell line starts in: a quoted string may span lines.
+    let mut carry = Quote::Bare;
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        let line_no = i as u32 + 1;
         let trimmed = line.trim_start();
         let was_open = fence.is_some();
         let fence_line = track_fence(&mut fence, trimmed);
         if fence_line && !was_open {
             shell_block = is_shell_info(trimmed.trim_start_matches(['`', '~']));
+            carry = Quote::Bare;
         }
         let in_shell = fence.is_some() && was_open && shell_block;
+        let start = carry;
+        if in_shell {
+            carry = quote_state(line, start);
+        }
         let mut last = 0;
         for (range, name, _) in placeholders_in(line) {
             out.push_str(&line[last..range.start]);
             match values.get(name).or_else(|| defaults.get(name)) {
-                Some(value) if in_shell => {
-                    out.push_str(&shell_quote(value, quote_state(&line[..range.start])))
+                Some(value) if in_shell && !is_code_name(name) => {
+                    let quoted = shell_quote(value, quote_state(&line[..range.start], start));
+                    out.push_str(&quoted.ok_or_else(|| Unquotable {
+                        name: name.to_string(),
+                        line: line_no,
+                    })?);
                 }
                 Some(value) => out.push_str(value),
                 None => {
@@ -568,8 +608,13 @@ pub fn render(text: &str, values: &BTreeMap<String, String>) -> Result<String, U
     if missing.is_empty() {
         Ok(out)
     } else {
-        Err(Unfilled { names: missing })
+        Err(Unfilled { names: missing }.into())
     }
+}
+
+/// A placeholder whose value is shell code by design (`smoke_test_command`).
+fn is_code_name(name: &str) -> bool {
+    name.ends_with("_command") || name.ends_with("_cmd")
 }
 
 /// True for the info string of a fence whose content is shell (or that names no language).
@@ -581,7 +626,7 @@ fn is_shell_info(info: &str) -> bool {
     )
 }
 
-/// Where a shell word would stand after `prefix`: bare, or inside `'...'` or `"..."`.
+/// Where a shell word stands: bare, or inside `'...'` or `"..."`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Quote {
     Bare,
@@ -589,14 +634,21 @@ enum Quote {
     Double,
 }
 
-fn quote_state(prefix: &str) -> Quote {
-    let mut state = Quote::Bare;
+/// Where a shell word would stand after `prefix`, which starts in `state`. A `#` that starts
+/// a bare word begins a comment, which quotes nothing and ends with the line.
+fn quote_state(prefix: &str, mut state: Quote) -> Quote {
     let mut escaped = false;
+    let mut word_start = true;
     for c in prefix.chars() {
         if escaped {
             escaped = false;
+            word_start = false;
             continue;
         }
+        if state == Quote::Bare && c == '#' && word_start {
+            return Quote::Bare;
+        }
+        word_start = state == Quote::Bare && c.is_whitespace();
         state = match (state, c) {
             (Quote::Single, '\'') => Quote::Bare,
             (Quote::Single, _) => Quote::Single,
@@ -613,35 +665,19 @@ fn quote_state(prefix: &str) -> Quote {
     state
 }
 
-/// `value` made safe for the shell at `state`. Bare values made of plain words (letters,
-/// digits, `_@%+=:,./-`, separated by single spaces, as a host list is) stay as they are.
-fn shell_quote(value: &str, state: Quote) -> String {
-    match state {
-        Quote::Single => value.replace('\'', "'\\''"),
-        Quote::Double => {
-            let mut out = String::with_capacity(value.len());
-            for c in value.chars() {
-                if matches!(c, '"' | '\\' | '$' | '`') {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out
-        }
-        Quote::Bare => {
-            let plain = value.split(' ').all(|word| {
-                !word.is_empty()
-                    && word
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
-            });
-            if plain || value.is_empty() {
-                value.to_string()
-            } else {
-                format!("'{}'", value.replace('\'', "'\\''"))
-            }
-        }
+/// `value` made safe for the shell at `state`, or `None` when it cannot be: plain words go
+/// in as they are anywhere; anything else is single-quoted when bare and refused in quotes.
+fn shell_quote(value: &str, state: Quote) -> Option<String> {
+    let plain = value.split(' ').all(|word| {
+        !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+    });
+    if plain || value.is_empty() {
+        return Some(value.to_string());
     }
+    (state == Quote::Bare).then(|| format!("'{}'", value.replace('\'', "'\\''")))
 }
 
 #[cfg(test)]
@@ -662,6 +698,7 @@ mod tests {
         check("{service_name} on {port}", &["service_name", "port"]);
         check("{a1_b} {a1_b}", &["a1_b"]);
         check("${VAR} ${var} {{args}} {x}} {{y}}", &[]);
+        check("curl -w '%{http_code} %{time_total}'", &[]);
         check("{\"status\": \"ok\"} {Service} {9x} {_x} {a-b} {}", &[]);
         check("`{host}` and\n```\ncurl {url}\n```", &["host", "url"]);
         check("{a{b}}", &[]);
@@ -899,7 +936,10 @@ Check.
             render(text, &values).unwrap(),
             "---\ndescription: keeps {service}\n---\n# api\ncurl :8080/ ${HOME} {{x}}\n"
         );
-        let err = render("{a} {service} {b} {a}", &values).unwrap_err();
+        let RenderError::Unfilled(err) = render("{a} {service} {b} {a}", &values).unwrap_err()
+        else {
+            panic!("unfilled expected")
+        };
         assert_eq!(err.names, vec!["a", "b"]);
         assert_eq!(err.to_string(), "no value for `a`, `b`");
         assert_eq!(
@@ -919,9 +959,10 @@ Check.
     fn defaults_make_placeholders_optional() {
         let check = |text: &str, given: &[(&str, &str)], expect: Result<&str, &[&str]>| {
             let got = render(text, &values(given));
-            match expect {
-                Ok(want) => assert_eq!(got.as_deref(), Ok(want), "{text}"),
-                Err(names) => assert_eq!(got.unwrap_err().names, names, "{text}"),
+            match (got, expect) {
+                (got, Ok(want)) => assert_eq!(got.as_deref(), Ok(want), "{text}"),
+                (Err(RenderError::Unfilled(u)), Err(names)) => assert_eq!(u.names, names, "{text}"),
+                (got, Err(_)) => panic!("{text}: {got:?}"),
             }
         };
         check("{batch|1} hosts", &[], Ok("1 hosts"));
@@ -945,10 +986,26 @@ Check.
 
     #[test]
     fn values_in_shell_blocks_are_quoted_where_they_stand() {
+        let render_one = |block: &str, value: &str| {
+            render(&format!("{block}\n"), &values(&[("v", value)]))
+                .map(|out| out.trim_end_matches('\n').to_string())
+        };
         let check = |block: &str, value: &str, expect: &str| {
-            let text = format!("{block}\n");
-            let got = render(&text, &values(&[("v", value)])).unwrap();
-            assert_eq!(got, format!("{expect}\n"), "{block} with {value:?}");
+            assert_eq!(
+                render_one(block, value).as_deref(),
+                Ok(expect),
+                "{block} with {value:?}"
+            );
+        };
+        let refused = |block: &str, value: &str, line: u32| {
+            assert_eq!(
+                render_one(block, value),
+                Err(RenderError::Unquotable(Unquotable {
+                    name: "v".into(),
+                    line
+                })),
+                "{block} with {value:?}"
+            );
         };
         let sh = |line: &str| format!("```sh\n{line}\n```");
         check(
@@ -963,17 +1020,45 @@ Check.
         );
         check(&sh("echo {v}"), "it's", &sh("echo 'it'\\''s'"));
         check(&sh("echo {v}"), "$(id)", &sh("echo '$(id)'"));
-        check(
-            &sh("curl \"http://x/{v}\""),
-            "a\"b$c`d",
-            &sh("curl \"http://x/a\\\"b\\$c\\`d\""),
-        );
-        check(&sh("grep '{v}' f"), "a'b", &sh("grep 'a'\\''b' f"));
         check(&sh("ls {v}"), "/srv/app-1.2", &sh("ls /srv/app-1.2"));
         check(&sh("x=\\\"{v}"), "a;b", &sh("x=\\\"'a;b'"));
         check(&sh("run {v}"), "", &sh("run "));
         check("```\nrun {v}\n```", "a;b", "```\nrun 'a;b'\n```");
         check("~~~bash\nrun {v}\n~~~", "a;b", "~~~bash\nrun 'a;b'\n~~~");
+        // Plain words inside quotes are fine; anything else there is refused.
+        check(
+            &sh("curl \"http://x/{v}\""),
+            "v1/ping",
+            &sh("curl \"http://x/v1/ping\""),
+        );
+        check(
+            &sh("ssh h 'systemctl stop {v}'"),
+            "billing-api",
+            &sh("ssh h 'systemctl stop billing-api'"),
+        );
+        refused(&sh("curl \"http://x/{v}\""), "a\"b", 2);
+        refused(&sh("ssh h 'rm {v}.bak'"), "x'; rm -rf /; '", 2);
+        refused(&sh("ssh h \"rm {v}.bak\""), "x; rm -rf /", 2);
+        // A quoted string that spans lines keeps its quoting on the next line.
+        refused(&sh("ssh h 'one\n  {v}'"), "a;b", 3);
+        check(&sh("ssh h 'one\n  {v}'"), "a b", &sh("ssh h 'one\n  a b'"));
+        // A quote in a comment changes nothing; each block starts bare.
+        check(
+            &sh("ls # don't\nrun {v}"),
+            "a;b",
+            &sh("ls # don't\nrun 'a;b'"),
+        );
+        check(
+            &format!("{}\n{}", sh("echo 'open"), sh("run {v}")),
+            "a;b",
+            &format!("{}\n{}", sh("echo 'open"), sh("run 'a;b'")),
+        );
+        // `..._command` placeholders are shell code by design.
+        let code = render(
+            "```sh\n{smoke_command}\n```\n",
+            &values(&[("smoke_command", "curl -sf x | grep ok")]),
+        );
+        assert_eq!(code.as_deref(), Ok("```sh\ncurl -sf x | grep ok\n```\n"));
         // Prose, other languages and inline code take the value as it is.
         check("Deploy {v} now.", "a;b", "Deploy a;b now.");
         check(
@@ -982,5 +1067,34 @@ Check.
             "```json\n{\"h\": \"a;b\"}\n```",
         );
         check("`run {v}`", "a;b", "`run a;b`");
+    }
+
+    /// The property that matters, checked by a real shell: a rendered bare value is one
+    /// word holding exactly the value, whatever it contains.
+    #[cfg(unix)]
+    #[test]
+    fn a_bare_value_is_exactly_one_shell_word() {
+        for value in [
+            "a;b",
+            "x'; echo INJECTED; '",
+            "$(echo INJECTED)",
+            "`id`",
+            "a b\tc",
+            "*",
+            "\\n",
+            "\"q\"",
+        ] {
+            let out = render("```sh\nprintf '[%s]' {v}\n```\n", &values(&[("v", value)])).unwrap();
+            let command = out.lines().nth(1).unwrap();
+            let ran = std::process::Command::new("sh")
+                .args(["-c", command])
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&ran.stdout),
+                format!("[{value}]"),
+                "{command}"
+            );
+        }
     }
 }

@@ -363,6 +363,19 @@ impl Reader<'_> {
             if is_skipped_name(name) {
                 continue;
             }
+            // A control or bidi character in a deployed name would mislead whoever reads a
+            // listing (`invoice\u{202e}fdp.sh` shows as `invoicehs.pdf`): refused (R20).
+            if name.chars().any(crate::escape::is_unsafe_char) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        self.display_root.join(rel).join(name),
+                        None,
+                        "file name holds a control or bidi-override character; refused",
+                    )
+                    .with_hint("rename the file to plain text"),
+                );
+                continue;
+            }
             let rel = format!("{rel}/{name}");
             let plain = entry.file_type().ok().filter(|t| t.is_dir() || t.is_file());
             if plain.is_some() && !self.count_entry() {
@@ -784,8 +797,11 @@ fn parse_main<'t>(
     };
     let (mut fm, key_lines) = match split.yaml {
         None => (Default::default(), Vec::new()),
-        Some(yaml) => match frontmatter::parse(yaml, split.yaml_line) {
-            Ok(fm) => (fm, frontmatter::key_lines(yaml, split.yaml_line)),
+        Some(yaml) => match crate::lenient::parse(yaml, split.yaml_line) {
+            Ok((fm, recovered)) => {
+                diags.extend(recovered.iter().map(|r| recovered_warning(&display, r)));
+                (fm, frontmatter::key_lines(yaml, split.yaml_line))
+            }
             Err(e) => {
                 diags.push(Diagnostic::error(&display, Some(e.line), e.message));
                 return None;
@@ -828,6 +844,19 @@ fn parse_main<'t>(
         folder,
         description_derived,
     })
+}
+
+/// The warning for a frontmatter value read as the platforms read it, not as strict YAML does.
+fn recovered_warning(display: &Path, r: &crate::lenient::Recovered) -> Diagnostic {
+    Diagnostic::warning(
+        display,
+        Some(r.line),
+        format!(
+            "`{}` {}; read as the text `{}`, as the platforms read it",
+            r.key, r.problem, r.text
+        ),
+    )
+    .with_hint(format!("write `{}` so every YAML reader agrees", r.fix()))
 }
 
 /// Adds to `skill` the source files its body names as `templates/...` or `runbooks/<x>.md`

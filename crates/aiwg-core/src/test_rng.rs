@@ -23,3 +23,12 @@ impl Rng {
         items[self.below(items.len())]
     }
 }
+
+/// How many inputs a bounded property test tries: `AIWG_PROPTEST_ROUNDS` when set (for a
+/// long run by hand), else `default` (what `cargo test` runs every time).
+pub(crate) fn rounds(default: usize) -> usize {
+    std::env::var("AIWG_PROPTEST_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -93,6 +93,7 @@ const RULES: &[Rule] = &[
     behavior_event,
     behavior_command,
     runbook_structure,
+    globs_are_valid,
 ];
 
 /// Checks `artifact` against every rule and returns every problem found.
@@ -486,6 +487,15 @@ fn behavior_event(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// True when `path` needs no quoting in a POSIX shell or in `cmd.exe`: ASCII letters, digits,
+/// `.`, `_`, `-` and `/` only (R18).
+pub fn is_shell_safe_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+}
+
 fn behavior_command(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     if a.kind != Kind::Behavior {
         return;
@@ -509,6 +519,18 @@ fn behavior_command(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
             .with_hint(
                 "put the script beside BEHAVIOR.md (`scripts/check.sh`) and name it relative to it",
             ),
+        ),
+        // The platforms run the hook command through a shell, with the script's path written
+        // after the hooks folder: a space, `;`, `$()` or a quote in it would be split or run.
+        Ok(path) if !is_shell_safe_path(path.as_str()) => out.push(
+            Diagnostic::error(
+                f.display,
+                line,
+                format!(
+                    "`command` `{path}` has characters a shell would split or run; a script path may hold only letters, digits, `.`, `_`, `-` and `/`"
+                ),
+            )
+            .with_hint("rename the script (`scripts/check.sh`)"),
         ),
         Ok(path) if !a.assets.iter().any(|asset| asset.path == path) => out.push(
             Diagnostic::error(
@@ -538,9 +560,106 @@ fn runbook_structure(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Why `glob` cannot be matched the same way by every client, if it cannot: aiwg never
+/// matches globs itself (each client applies its own engine: minimatch, picomatch, globset),
+/// so it checks only the syntax they all share — closed `[...]` classes with ordered ranges,
+/// balanced `{...}`, no empty pattern, no `..` leaving the repository.
+pub fn glob_problem(glob: &str) -> Option<String> {
+    if glob.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    if glob.split('/').any(|part| part == "..") {
+        return Some("leaves the repository (`..`)".into());
+    }
+    let chars: Vec<char> = glob.chars().collect();
+    let mut braces = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' => {
+                let mut j = i + 1;
+                if matches!(chars.get(j), Some('!' | '^')) {
+                    j += 1;
+                }
+                // A `]` first in the class is a literal.
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    if chars[j] == '-' && j > i + 1 && j + 1 < chars.len() && chars[j + 1] != ']' {
+                        let (from, to) = (chars[j - 1], chars[j + 1]);
+                        if from > to {
+                            return Some(format!(
+                                "has the range `{from}-{to}`, which runs backwards"
+                            ));
+                        }
+                    }
+                    j += 1;
+                }
+                if j == chars.len() {
+                    return Some("has a `[` that is never closed".into());
+                }
+                i = j;
+            }
+            '{' => braces += 1,
+            '}' if braces == 0 => return Some("has a `}` without its `{`".into()),
+            '}' => braces -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    (braces > 0).then(|| "has a `{` that is never closed".into())
+}
+
+fn globs_are_valid(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    for glob in a.frontmatter.globs() {
+        if let Some(problem) = glob_problem(&glob) {
+            out.push(
+                Diagnostic::error(
+                    f.display,
+                    Some(f.line_of(
+                        ["globs", "paths", "applyTo"]
+                            .into_iter()
+                            .find(|k| a.frontmatter.get(k).is_some())
+                            .unwrap_or("globs"),
+                    )),
+                    format!("glob `{glob}` {problem}"),
+                )
+                .with_hint("write globs relative to the repository root, e.g. `src/**/*.ts` or `*.{js,ts}`"),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glob_syntax_every_client_shares() {
+        for ok in [
+            "**/*.rs",
+            "src/[a-z]*.ts",
+            "*.{js,ts}",
+            "[]]x",
+            "[!.]*",
+            "a\\[b",
+            "/src/**",
+        ] {
+            assert_eq!(glob_problem(ok), None, "{ok}");
+        }
+        for (bad, why) in [
+            ("src/[.ts", "has a `[` that is never closed"),
+            ("*.{js,ts", "has a `{` that is never closed"),
+            ("a}b", "has a `}` without its `{`"),
+            ("[z-a]", "has the range `z-a`, which runs backwards"),
+            ("../x/*.rs", "leaves the repository (`..`)"),
+            ("  ", "is empty"),
+        ] {
+            assert_eq!(glob_problem(bad).as_deref(), Some(why), "{bad}");
+        }
+    }
 
     #[test]
     fn normalises_names() {
@@ -575,6 +694,26 @@ mod tests {
         check("a--b", Some("may not hold `--`"));
         check(&"a".repeat(64), None);
         check(&"a".repeat(65), Some("is longer than 64 characters"));
+    }
+
+    #[test]
+    fn shell_safe_script_paths() {
+        for ok in ["scripts/check.sh", "run_1.py", "a-b/c.d"] {
+            assert!(is_shell_safe_path(ok), "{ok}");
+        }
+        for bad in [
+            "my script.sh",
+            "a;b.sh",
+            "$(x).sh",
+            "a'b",
+            "a\"b",
+            "x|y",
+            "é.sh",
+            "a`b`",
+            "",
+        ] {
+            assert!(!is_shell_safe_path(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -160,7 +160,14 @@ impl Engine<'_> {
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
-        let lock_changes = new_lock.as_ref().is_some_and(|new| *new != old_lock);
+        // A CRLF checkout of the lock aiwg wrote is that lock ([`crate::eol`]).
+        let same_lock = |new: &Option<Vec<u8>>| match (new, &old_lock) {
+            (Some(new), Some(old)) => {
+                new == old || crate::eol::lf_form(old).is_some_and(|lf| lf == *new)
+            }
+            (new, old) => new == old,
+        };
+        let lock_changes = new_lock.as_ref().is_some_and(|new| !same_lock(new));
         if changes.is_empty() && !lock_changes {
             return Ok((None, false));
         }

@@ -319,7 +319,9 @@ impl Plan {
                     }
                     NextLock::Write(entry) => {
                         let mut entry = entry.clone();
-                        if entry.mode == Mode::File {
+                        // A whole file planned with its hash (what aiwg wants, kept in the
+                        // file's own line endings on disk) keeps it.
+                        if entry.mode == Mode::File && entry.sha256.is_empty() {
                             let bytes = item.new.as_ref().map_or(&[][..], |f| &f.bytes);
                             entry.sha256 = sha256_hex(bytes);
                             entry.size = bytes.len() as u64;
@@ -356,9 +358,13 @@ pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> 
     }
 }
 
-/// True when `bytes` are what `locked` says aiwg wrote (the size is compared first).
+/// True when `bytes` are what `locked` says aiwg wrote (the size is compared first), as
+/// written or as git checks it out with CRLF line endings ([`crate::eol`]).
 pub(crate) fn matches_lock(locked: &LockEntry, bytes: &[u8]) -> bool {
-    locked.size == bytes.len() as u64 && locked.sha256 == sha256_hex(bytes)
+    let same = |b: &[u8]| locked.size == b.len() as u64 && locked.sha256 == sha256_hex(b);
+    same(bytes)
+        || (locked.size < bytes.len() as u64
+            && crate::eol::lf_form(bytes).is_some_and(|lf| same(&lf)))
 }
 
 /// Every part of a path, wanted or locked, becomes `conflict`: the path cannot be read or

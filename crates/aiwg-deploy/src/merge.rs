@@ -581,7 +581,16 @@ pub(crate) fn plan(
     } else if doc.is_empty() && (removed || old.is_none()) {
         None
     } else {
-        Some(FileData::new(doc.render().into_bytes(), executable))
+        // toml_edit prints new lines with LF: a CRLF file stays CRLF (the JSON editor keeps
+        // the document's own line ending itself).
+        let rendered = doc.render();
+        let rendered = match (&doc, crate::eol::of(text)) {
+            (Doc::Toml(_), "\r\n") => {
+                crate::eol::with_eol(&crate::eol::to_lf(&rendered), "\r\n").into_owned()
+            }
+            _ => rendered,
+        };
+        Some(FileData::new(rendered.into_bytes(), executable))
     };
     (new, parts)
 }

@@ -208,9 +208,16 @@ fn plan_file(
         unreachable!("plan_file is only called for whole files")
     };
     let desired = FileData::new(bytes.clone(), *executable);
+    // What git made of the file on checkout (CRLF line endings) is the file aiwg wrote: it is
+    // left as it is, and the lock keeps the hash of what aiwg wants.
+    let converted = old.filter(|data| {
+        data.executable == desired.executable
+            && crate::eol::lf_form(&data.bytes).is_some_and(|lf| lf == desired.bytes)
+    });
     let (action, conflict, state) = match old {
         None => (Action::Create, None, State::Missing),
         Some(data) if *data == desired => (Action::Unchanged, None, State::Ok),
+        Some(_) if converted.is_some() => (Action::Unchanged, None, State::Ok),
         Some(data) if data.bytes == desired.bytes || ours(data) => {
             (Action::Update, None, State::Outdated)
         }
@@ -228,7 +235,11 @@ fn plan_file(
         conflict,
         state,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, String::new(), 0)),
+        next_lock: NextLock::Write(lock_entry_for(
+            want,
+            crate::hash::sha256_hex(&desired.bytes),
+            desired.bytes.len() as u64,
+        )),
     });
-    (Some(desired), parts)
+    (Some(converted.cloned().unwrap_or(desired)), parts)
 }

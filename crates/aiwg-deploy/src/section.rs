@@ -61,6 +61,7 @@ fn marker(line: &str) -> Option<Result<(bool, &str), ()>> {
 /// Every section of `text`, in order, or why the markers cannot be trusted (`line N: ...`).
 pub fn parse(text: &str) -> Result<Vec<Block>, String> {
     let mut blocks: Vec<Block> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut open: Option<(String, usize, usize, usize)> = None; // id, start, inner_start, line
     let mut offset = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
@@ -77,19 +78,22 @@ pub fn parse(text: &str) -> Result<Vec<Block>, String> {
                         "line {n}: section `{id}` begins inside section `{open_id}` (opened on line {open_line})"
                     ));
                 }
-                if blocks.iter().any(|b| b.id == id) {
+                if seen.contains(id) {
                     return Err(format!("line {n}: section `{id}` appears twice"));
                 }
                 open = Some((id.to_string(), offset, next, n));
             }
             Some(Ok((false, id))) => match open.take() {
-                Some((open_id, start, inner_start, _)) if open_id == id => blocks.push(Block {
-                    id: open_id,
-                    start,
-                    inner_start,
-                    inner_end: offset,
-                    end: next,
-                }),
+                Some((open_id, start, inner_start, _)) if open_id == id => {
+                    seen.insert(open_id.clone());
+                    blocks.push(Block {
+                        id: open_id,
+                        start,
+                        inner_start,
+                        inner_end: offset,
+                        end: next,
+                    })
+                }
                 Some((open_id, _, _, _)) => {
                     return Err(format!(
                         "line {n}: section `{open_id}` is closed by an end marker for `{id}`"
@@ -115,40 +119,126 @@ pub fn normalize(text: &str) -> String {
     }
 }
 
-/// A whole new section block.
-fn render_block(id: &str, inner: &str) -> String {
-    format!("{BEGIN}{id}{CLOSE}\n{inner}{END}{id}{CLOSE}\n")
+/// A whole new section block, with `eol` line breaks (`inner` has LF ones).
+fn render_block(id: &str, inner: &str, eol: &str) -> String {
+    format!(
+        "{BEGIN}{id}{CLOSE}{eol}{}{END}{id}{CLOSE}{eol}",
+        crate::eol::with_eol(inner, eol)
+    )
 }
 
 /// `text` with a new section appended: after one blank line when `text` ends with a newline,
-/// after the newline that ends its last line when it does not, at the start when it is empty.
-/// `cut` takes back exactly that newline.
+/// after the newline that ends its last line when it does not, at the start when it is empty;
+/// in the text's own line ending ([`crate::eol::of`]). `cut` takes back exactly that newline.
 pub fn append(text: &str, id: &str, inner: &str) -> String {
     let mut out = text.to_string();
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    out.push_str(&render_block(id, inner));
+    append_to(&mut out, crate::eol::of(text), id, inner);
     out
 }
 
-/// `text` without the block at `start..end`, and without the newline [`append`] added before
-/// it: the blank line before it, or the newline that ended a last line that had none.
-fn cut(text: &str, start: usize, end: usize) -> String {
-    let mut before = &text[..start];
-    let mut after = &text[end..];
-    if before.is_empty() {
-        after = after.strip_prefix('\n').unwrap_or(after);
-    } else if before.ends_with("\n\n") && (after.is_empty() || after.starts_with('\n')) {
-        before = &before[..before.len() - 1];
-    } else if after.starts_with('\n') {
-        // Attached to a last line without newline, and followed by another section's blank line:
-        // that blank line now separates the text from the next section.
-        after = &after[1..];
-    } else if after.is_empty() {
-        before = before.strip_suffix('\n').unwrap_or(before);
+fn append_to(out: &mut String, eol: &str, id: &str, inner: &str) {
+    if !out.is_empty() {
+        out.push_str(eol);
     }
-    format!("{before}{after}")
+    out.push_str(&render_block(id, inner, eol));
+}
+
+/// The length of the line break `s` ends with (2 for CRLF, 1 for LF, 0 for none).
+fn trailing_break(s: &str) -> usize {
+    if s.ends_with("\r\n") {
+        2
+    } else {
+        usize::from(s.ends_with('\n'))
+    }
+}
+
+/// The length of the line break `s` starts with.
+fn leading_break(s: &[u8]) -> usize {
+    match s {
+        [b'\r', b'\n', ..] => 2,
+        [b'\n', ..] => 1,
+        _ => 0,
+    }
+}
+
+/// Where [`cut`] leaves the text around a removed block: how many bytes to drop from the end
+/// of the text before it and from the start of the text after it (`after` is its first bytes
+/// and whether it is empty). What it drops is the newline [`append`] added before the block:
+/// the blank line before it, or the newline that ended a last line that had none.
+fn cut_edges(before: &str, after_head: &[u8]) -> (usize, usize) {
+    let after_break = leading_break(after_head);
+    if before.is_empty() {
+        return (0, after_break);
+    }
+    let last = trailing_break(before);
+    let blank_before = last > 0 && trailing_break(&before[..before.len() - last]) > 0;
+    if blank_before && (after_head.is_empty() || after_break > 0) {
+        (last, 0)
+    } else if after_break > 0 {
+        // Attached to a last line without newline, and followed by another section's blank
+        // line: that blank line now separates the text from the next section.
+        (0, after_break)
+    } else if after_head.is_empty() {
+        (last, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// `text` without the block at `start..end` (see [`cut_edges`]).
+#[cfg(test)]
+fn cut(text: &str, start: usize, end: usize) -> String {
+    let (drop_before, drop_after) = cut_edges(&text[..start], &text.as_bytes()[end..]);
+    format!(
+        "{}{}",
+        &text[..start - drop_before],
+        &text[end + drop_after..]
+    )
+}
+
+/// Applies non-overlapping `edits` to `text` in one pass from the end, so each removal sees
+/// the original text before it and the edited text after it, as applying them one by one from
+/// the end would, in time linear in the text (a lock can name thousands of sections).
+fn apply_edits(text: &str, mut edits: Vec<Edit>, eol: &str) -> String {
+    edits.sort_by_key(|e| std::cmp::Reverse(e.start()));
+    // The edited text after `hi`, as pieces in reverse order.
+    let mut pieces: Vec<String> = Vec::new();
+    let mut hi = text.len();
+    for edit in edits {
+        let (start, end) = (edit.start(), edit.end().min(hi));
+        pieces.push(text[end..hi].to_string());
+        match edit {
+            Edit::Replace { inner, .. } => {
+                pieces.push(crate::eol::with_eol(&inner, eol).into_owned());
+                hi = start;
+            }
+            Edit::Remove { .. } => {
+                let mut head = Vec::with_capacity(2);
+                for piece in pieces.iter().rev() {
+                    head.extend(piece.bytes().take(2 - head.len()));
+                    if head.len() == 2 {
+                        break;
+                    }
+                }
+                let (drop_before, mut drop_after) = cut_edges(&text[..start], &head);
+                for piece in pieces.iter_mut().rev() {
+                    let n = drop_after.min(piece.len());
+                    piece.drain(..n);
+                    drop_after -= n;
+                    if drop_after == 0 {
+                        break;
+                    }
+                }
+                hi = start - drop_before;
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..hi]);
+    for piece in pieces.iter().rev() {
+        out.push_str(piece);
+    }
+    out
 }
 
 /// The section id of a lock part (`section:<id>`); `None` for a whole file or merged keys.
@@ -169,6 +259,20 @@ enum Edit {
         start: usize,
         end: usize,
     },
+}
+
+impl Edit {
+    fn start(&self) -> usize {
+        match self {
+            Edit::Replace { start, .. } | Edit::Remove { start, .. } => *start,
+        }
+    }
+
+    fn end(&self) -> usize {
+        match self {
+            Edit::Replace { end, .. } | Edit::Remove { end, .. } => *end,
+        }
+    }
 }
 
 /// Plans the sections of one shared file; returns the new file (or `None`: delete it) and a
@@ -207,7 +311,12 @@ pub(crate) fn plan(
             );
         }
     };
+    let by_id: std::collections::HashMap<&str, &Block> =
+        blocks.iter().map(|b| (b.id.as_str(), b)).collect();
+    let lock_of: std::collections::HashMap<&Part, &LockEntry> =
+        locked.iter().map(|l| (&l.part, *l)).collect();
     let mut parts = Vec::new();
+    let mut wanted_parts = std::collections::HashSet::new();
     let mut edits = Vec::new();
     let mut appends = Vec::new();
     for want in wants {
@@ -216,8 +325,8 @@ pub(crate) fn plan(
         };
         let inner = normalize(wanted);
         let part = want.desired.part();
-        let lock = locked.iter().find(|l| l.part == part);
-        let block = blocks.iter().find(|b| &b.id == id);
+        let lock = lock_of.get(&part);
+        let block = by_id.get(id.as_str());
         let (action, conflict, state) = match block {
             None => {
                 appends.push((id.clone(), inner.clone()));
@@ -225,7 +334,8 @@ pub(crate) fn plan(
             }
             Some(b) => {
                 let current = &text[b.inner_start..b.inner_end];
-                let verdict = if current == inner {
+                // A CRLF checkout of what aiwg wrote is unchanged.
+                let verdict = if current == inner || crate::eol::to_lf(current) == inner {
                     (Action::Unchanged, None, State::Ok)
                 } else if lock.is_some_and(|l| matches_lock(l, current.as_bytes())) {
                     (Action::Update, None, State::Outdated)
@@ -248,6 +358,7 @@ pub(crate) fn plan(
                 verdict
             }
         };
+        wanted_parts.insert(part.clone());
         parts.push(PartPlan {
             part,
             mode: Mode::Section,
@@ -264,12 +375,10 @@ pub(crate) fn plan(
     }
     let mut removed_any = false;
     for lock in &locked {
-        if parts.iter().any(|p| p.part == lock.part) {
+        if wanted_parts.contains(&lock.part) {
             continue;
         }
-        let block = blocks
-            .iter()
-            .find(|b| Some(b.id.as_str()) == id_of(&lock.part));
+        let block = id_of(&lock.part).and_then(|id| by_id.get(id));
         let (action, conflict, state) = match block {
             None => (Action::Drop, None, State::Gone),
             Some(b) if matches_lock(lock, &text.as_bytes()[b.inner_start..b.inner_end]) => {
@@ -296,20 +405,10 @@ pub(crate) fn plan(
             next_lock: NextLock::Remove,
         });
     }
-    let mut new_text = text.to_string();
-    edits.sort_by_key(|e| match e {
-        Edit::Replace { start, .. } | Edit::Remove { start, .. } => std::cmp::Reverse(*start),
-    });
-    for edit in edits {
-        new_text = match edit {
-            Edit::Replace { start, end, inner } => {
-                format!("{}{}{}", &new_text[..start], inner, &new_text[end..])
-            }
-            Edit::Remove { start, end } => cut(&new_text, start, end),
-        };
-    }
+    let eol = crate::eol::of(text);
+    let mut new_text = apply_edits(text, edits, eol);
     for (id, inner) in appends {
-        new_text = append(&new_text, &id, &inner);
+        append_to(&mut new_text, eol, &id, &inner);
     }
     let executable = old.is_some_and(|f| f.executable);
     // Only a file aiwg created comes back empty (a user's whitespace comes back as it was).
@@ -385,9 +484,17 @@ mod tests {
             " ",
             "\n",
             "a\r\nb",
+            "x\r\n",
+            "x\r\n\r\n",
+            "# T\r\n\r\ntext\r\n",
+            "\r\n",
         ] {
             let one = append(user, "a", "A\n");
             let two = append(&one, "b", "B\n");
+            // What is added is in the text's own line ending.
+            if crate::eol::of(user) == "\r\n" {
+                assert_eq!(crate::eol::of(&two), "\r\n", "{user:?}: {two:?}");
+            }
             let blocks = parse(&two).unwrap();
             let b = &blocks[1];
             assert_eq!(cut(&two, b.start, b.end), one, "{user:?}");

@@ -237,7 +237,8 @@ mod tests {
             ["codex", "claude-code"]
         );
         assert_eq!(ids(&["devin"]), ["windsurf"]);
-        assert_eq!(ids(&["gemini"]), ["antigravity"]);
+        assert_eq!(ids(&["gemini"]), ["gemini-cli"]);
+        assert_eq!(ids(&["agy"]), ["antigravity"]);
         assert_eq!(ids(&["all"]).len(), r.all().len());
     }
 

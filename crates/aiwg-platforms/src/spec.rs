@@ -66,6 +66,36 @@ pub struct PlatformSpec {
     /// `[behavior]`: where hook scripts go and which settings file registers them.
     #[serde(default)]
     pub behavior: BehaviorSpec,
+    /// `[home]`: the client's own variable for its user folder (`CODEX_HOME`).
+    pub home: Option<HomeVar>,
+}
+
+/// `[home]`: a client that moves its user folder when a variable is set (`CODEX_HOME`): in
+/// user scope, every path of this platform under `default` goes under the variable's folder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeVar {
+    /// The variable (`CODEX_HOME`).
+    pub var: String,
+    /// The folder it stands for when unset, relative to the home folder (`.codex`).
+    pub default: String,
+}
+
+impl HomeVar {
+    /// `path` (relative to home) moved under `to` (the variable's folder, relative to home,
+    /// `""` for home itself) when it lies in `default`; `None` when it does not.
+    pub fn rebase(&self, path: &str, to: &str) -> Option<String> {
+        let rest = if path == self.default {
+            ""
+        } else {
+            path.strip_prefix(&self.default)?.strip_prefix('/')?
+        };
+        Some(match (to.is_empty(), rest.is_empty()) {
+            (true, _) => rest.to_string(),
+            (false, true) => to.to_string(),
+            (false, false) => format!("{to}/{rest}"),
+        })
+    }
 }
 
 /// What to do with a tool name a platform's `tools` table does not list.
@@ -91,6 +121,9 @@ pub struct Instructions {
     pub max_bytes: Option<usize>,
     /// The platform truncates the file after this many characters (Hermes: 20,000).
     pub max_chars: Option<usize>,
+    /// How the size warning names the limit when it is not a plain number ("the 20,000 or
+    /// more characters Hermes Agent reads ..."); default "the <max> <unit> <name> reads".
+    pub limit_note: Option<String>,
     /// For a platform that does not always read `AGENTS.md` (Claude Code): the import line
     /// (`@AGENTS.md`) written as a managed section of its project instruction file when the
     /// project's `AGENTS.md` holds a kind the platform gets nowhere else.
@@ -262,6 +295,9 @@ pub struct KindSpec {
     /// Said once (as an info notice) whenever artifacts of this kind are written to the
     /// native path (Codex ignores `.codex/agents` in a project it does not trust).
     pub notice: Option<String>,
+    /// Commands: also write each one as a skill where the native place reaches only part of
+    /// the platform's clients (Copilot CLI ignores the prompt files VS Code reads).
+    pub also_skill: Option<AlsoSkill>,
     /// Rules: a rule with globs starts its body with "Applies to files matching ...", for a
     /// platform that loads every rule file whatever its frontmatter says (Roo, Cline).
     #[serde(default)]
@@ -285,6 +321,18 @@ impl KindSpec {
     pub fn reads(&self, scope: Scope) -> &[String] {
         list_for_scope(scope, &self.reads_project, &self.reads_user)
     }
+}
+
+/// `[command.also_skill]`: a skill copy besides the native file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlsoSkill {
+    /// Why, as the notice says it after "also deployed as skills: ".
+    pub why: String,
+    /// Another platform's native places that already serve the clients the copy is for
+    /// (Copilot CLI reads `.claude/commands`): no copy when one of them is written.
+    #[serde(default)]
+    pub unless: Vec<String>,
 }
 
 /// `[rule.when.*]`: frontmatter added by how a rule activates.
@@ -372,6 +420,10 @@ pub struct BehaviorSpec {
     /// Hook events the platform supports; empty = any.
     #[serde(default)]
     pub events: Vec<String>,
+    /// Claude hook event names → the platform's (Gemini CLI: `PreToolUse` → `BeforeTool`);
+    /// an event not listed keeps its name.
+    #[serde(default)]
+    pub event_names: BTreeMap<String, String>,
     /// Claude tool names in a hook's `matcher` → the names the platform's hooks see; unset =
     /// the `[tools]` table; an empty table keeps Claude's names (Codex reports `Bash`).
     pub matchers: Option<BTreeMap<String, String>>,
@@ -486,6 +538,17 @@ impl PlatformSpec {
             if !is_id(alias) {
                 out.push(format!("alias `{alias}` must be `[a-z0-9-]`"));
             }
+        }
+        if let Some(h) = &self.home {
+            if h.var.is_empty()
+                || !h
+                    .var
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            {
+                out.push(format!("home.var `{}` must be `[A-Z0-9_]`", h.var));
+            }
+            check_path(&mut out, "home.default", Scope::User, &h.default, false);
         }
         for marker in &self.detect {
             if let Err(e) = RelPath::new(marker) {
@@ -680,7 +743,7 @@ mod tests {
         );
         check(
             &format!("{HEAD}colour = 1\n"),
-            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `default`, `detect`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`"),
+            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `default`, `detect`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`, `home`"),
         );
         check(
             "id = \"other\"\nname = \"x\"\ndocs = \"https://x\"\n",

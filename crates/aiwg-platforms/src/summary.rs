@@ -237,12 +237,17 @@ mod tests {
             Scope::Project,
             "Fallback skill in `.agents/skills/{name}/`",
         );
-        check("hermes", Kind::Agent, Scope::Project, "Unsupported —");
         check(
             "hermes",
             Kind::Agent,
+            Scope::Project,
+            "Native `.hermes/agents/{name}.md`",
+        );
+        check(
+            "openclaw",
+            Kind::Agent,
             Scope::User,
-            "Fallback skill in `.hermes/skills/{name}/`",
+            "Fallback skill in `.agents/skills/{name}/`",
         );
         check("agents-md", Kind::Agent, Scope::Project, "Unsupported —");
         check("hermes", Kind::Skill, Scope::Project, "Unsupported —");

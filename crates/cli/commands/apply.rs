@@ -26,6 +26,19 @@ pub fn execute(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
+    execute_with(ctx, project, target, dry_run, force, None)
+}
+
+/// [`execute`], for a caller that already holds the process lock of scope `held` (`aiwg
+/// use` edits `aiwg.toml` under it): that lock is not taken a second time.
+pub fn execute_with(
+    ctx: &Context,
+    project: &Project,
+    target: &TargetArgs,
+    dry_run: bool,
+    force: bool,
+    held: Option<aiwg_core::target::Scope>,
+) -> anyhow::Result<u8> {
     let session = check_cache::Session::start();
     let (
         Prepared {
@@ -35,7 +48,9 @@ pub fn execute(
         read,
     ) = pipeline::prepare_read(project, target)?;
     let state = rendered.target;
-    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let _guard = (!dry_run && held != Some(d.scope))
+        .then(|| d.lock())
+        .transpose()?;
     let engine = d.engine();
     let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
     // The notices explain what is written; when nothing is, they were all said when it was
@@ -48,18 +63,22 @@ pub fn execute(
     // A hook runs code on every matching tool call: each one installed, changed or removed
     // is named (bundled ones too), and one from the project's own sources needs consent.
     let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
-    trust::announce(&hook_changes, &read.hooks, dry_run);
     if !dry_run {
         trust::require(
             project,
             trust::hooks_needing_consent(&hook_changes, &read.hooks),
         )?;
     }
+    trust::announce(&hook_changes, &read.hooks, dry_run);
     if dry_run {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
         let stopped = pipeline::report_conflicts(&d, &plan, force);
         return Ok(u8::from(stopped > 0));
+    }
+    if d.scope == aiwg_core::target::Scope::User && !plan.is_empty() {
+        let home = aiwg_core::escape::escape(&d.root.display().to_string()).into_owned();
+        eprintln!("user scope: writing into your home folder `{home}`, read by every project");
     }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
         eprintln!("error: apply stopped before writing anything");

@@ -93,6 +93,9 @@ fn json_doc(entries: &[serde_json::Value]) -> anyhow::Result<String> {
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
     let project = Project::discover(&ctx.cwd).map_err(|e| format!("{e}"))?;
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
+    // The cache stats the sources: one outside the project needs consent first.
+    crate::trust::require(&project, crate::trust::outside_sources(&project))
+        .map_err(|e| format!("{e}"))?;
     let platforms = pipeline::platforms(&project, &target.platforms).map_err(|e| format!("{e}"))?;
     let deployment = Deployment::open(&project, scope).map_err(|e| format!("{e}"))?;
     check_cache::lookup(

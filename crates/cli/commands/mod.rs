@@ -12,10 +12,12 @@ mod runbook;
 mod use_;
 mod validate;
 
+mod adopt;
 mod apply;
 mod check;
 mod diff;
 mod hook;
+mod import;
 mod plan;
 mod remove;
 mod rollback;
@@ -136,6 +138,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         } => remove::remove(&ctx, &source, dry_run, scope),
         Command::Uninstall { dry_run, scope } => remove::uninstall(&ctx, dry_run, scope),
         Command::Hook { command } => hook::run(&ctx, &command),
+        Command::Import { from, dry_run } => import::run(&ctx, &from, dry_run),
+        Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
         Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
 }

@@ -26,10 +26,12 @@ pub fn remove(
     dry_run: bool,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
-    let mut project = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&project, scope)?;
-    let d = Deployment::open(&project, scope)?;
+    let found = Project::discover(&ctx.cwd)?;
+    let scope = pipeline::scope(&found, scope)?;
+    let d = Deployment::open(&found, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    // Read again under the lock: a concurrent `aiwg use` may have just added a source (R6).
+    let mut project = Project::discover(&ctx.cwd)?;
     let engine = d.engine();
     let lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
@@ -110,6 +112,8 @@ fn run_removal(
                 .is_some_and(|c| !matches!(c, aiwg_deploy::ConflictKind::EditedStale))
         })
         .count();
+    // The hooks this removes are named, as apply names those it installs.
+    crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
     if dry_run {
         std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
@@ -154,7 +158,7 @@ fn drop_from_config(path: &std::path::Path, source: &str) -> anyhow::Result<()> 
     let edited =
         crate::config_edit::remove_from_array(path, &text, "sources", |s| spec_name(s) == source)?;
     if let Some(new) = edited {
-        std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
+        crate::config_edit::write_config(path, &new)?;
     }
     Ok(())
 }

@@ -113,13 +113,14 @@ pub fn render(
             );
         }
     }
-    let rendered = runbook::render(&rb.body, &values).map_err(|unfilled| {
-        UserError::new(
+    let rendered = runbook::render(&rb.body, &values).map_err(|e| match e {
+        runbook::RenderError::Unfilled(unfilled) => UserError::new(
             format!(
-                "{} placeholder{} of `{}` have no value: {}",
+                "{} placeholder{} of `{}` {} no value: {}",
                 unfilled.names.len(),
                 if unfilled.names.len() == 1 { "" } else { "s" },
                 rb.shown.display(),
+                if unfilled.names.len() == 1 { "has" } else { "have" },
                 unfilled
                     .names
                     .iter()
@@ -131,7 +132,16 @@ pub fn render(
                 "give each with `--set {}=...` or in a `--values` TOML file",
                 unfilled.names[0]
             ),
-        )
+        ),
+        runbook::RenderError::Unquotable(u) => UserError::new(
+            format!(
+                "{}:{}: the value of `{}` holds shell characters, and there it sits inside a quoted string of a shell command, which it could end or change",
+                rb.shown.display(),
+                rb.body_line + u.line - 1,
+                u.name
+            ),
+            "use a value of letters, digits, spaces and `_@%+=:,./-` only (hosts, paths, versions)",
+        ),
     })?;
     match output {
         None => {

@@ -10,7 +10,7 @@ use crate::cli::{ScopeArg, TargetArgs};
 use crate::config_edit;
 use crate::frameworks;
 use crate::pipeline;
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::trust;
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::target::Scope;
@@ -154,6 +154,11 @@ pub fn run(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
+    // `aiwg.toml` is read and rewritten under the project's process lock, and the apply runs
+    // under it too: two `use` at once each keep the other's edit (R6).
+    let found = Project::discover(&ctx.cwd)?;
+    let deployment = pipeline::Deployment::open(&found, Scope::Project)?;
+    let _guard = (!dry_run).then(|| deployment.lock()).transpose()?;
     let mut project = Project::discover(&ctx.cwd)?;
     let specs = expand_spec(spec, &project.root)?;
     let config_path = project.root.join(CONFIG_FILE);
@@ -182,12 +187,7 @@ pub fn run(
         eprintln!("{note}");
     }
     if let (Some(text), false) = (&change.text, dry_run) {
-        std::fs::write(&config_path, text).with_context(|| {
-            format!(
-                "cannot write `{}`",
-                project::display_relative(&config_path).display()
-            )
-        })?;
+        config_edit::write_config(&config_path, text)?;
     }
     // What the user typed is consent: a source outside the project named on this command
     // line, and `--scope user` written into a new `aiwg.toml`.
@@ -201,7 +201,8 @@ pub fn run(
         platforms: Vec::new(),
         scope: target.scope,
     };
-    super::apply::execute(ctx, &project, &apply_target, dry_run, force)
+    let held = (!dry_run).then_some(Scope::Project);
+    super::apply::execute_with(ctx, &project, &apply_target, dry_run, force, held)
 }
 
 /// The consent items `aiwg use` was given on its command line: the outside sources among

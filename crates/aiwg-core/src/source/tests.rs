@@ -791,3 +791,122 @@ fn one_artifact_over_its_total_cap_is_an_error() {
         loaded.diagnostics
     );
 }
+
+/// R18: a behavior script whose path a shell would split or run is refused by `validate`.
+#[test]
+fn behavior_scripts_that_need_shell_quoting_are_refused() {
+    for (script, refused) in [
+        ("my script.sh", true),
+        ("x;touch pwned.sh", true),
+        ("scripts/ok.sh", false),
+    ] {
+        let md = format!(
+            "---\nname: b\ndescription: d\nevent: PreToolUse\nmatcher: Write\ncommand: \"{script}\"\n---\n\nbody\n"
+        );
+        let asset = format!("behaviors/b/{script}");
+        let loaded = load(&tree(&[
+            ("behaviors/b/BEHAVIOR.md", md.as_bytes()),
+            (&asset, b"#!/bin/sh\n"),
+        ]));
+        let hit = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("a shell would split or run"));
+        assert_eq!(hit.is_some(), refused, "{script}: {:?}", loaded.diagnostics);
+        if let Some(d) = hit {
+            assert_eq!(d.line, Some(6));
+            assert!(d.is_error() && d.hint.is_some());
+        }
+    }
+}
+
+/// Bounded property test of the loader on disk: random trees of small files, folders and
+/// symlinks inside the source (to files, to folders, to parents) never panic, and every
+/// read stays inside the caps in bytes and entries, each tree in well under a second.
+#[cfg(unix)]
+#[test]
+fn random_trees_with_symlinks_are_bounded() {
+    let mut rng = Rng(0x9E6C_63D0_676A_9A99);
+    let dirs = [
+        "skills/s",
+        "skills/s/d",
+        "skills/t",
+        "agents",
+        "templates",
+        "behaviors/b",
+    ];
+    let names = ["SKILL.md", "BEHAVIOR.md", "a.md", "b", "c.sh", "x"];
+    let started = std::time::Instant::now();
+    let mut slowest = std::time::Duration::ZERO;
+    let rounds = crate::test_rng::rounds(60);
+    for _ in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in dirs {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for _ in 0..rng.below(12) + 1 {
+            let path = root.join(rng.pick(&dirs)).join(rng.pick(&names));
+            let body = format!(
+                "---\nname: s\ndescription: d\n---\n{}\n",
+                "templates/x ".repeat(rng.below(4))
+            );
+            let _ = std::fs::write(&path, body);
+        }
+        for i in 0..rng.below(16) {
+            let at = root.join(rng.pick(&dirs)).join(format!("l{i}"));
+            let target = rng.pick(&[
+                "..",
+                ".",
+                "../..",
+                "a.md",
+                "../d",
+                "../../templates",
+                "x",
+                "../s",
+            ]);
+            let _ = std::os::unix::fs::symlink(target, at);
+        }
+        let one = std::time::Instant::now();
+        let (tree, _) = SourceTree::read_dir("x", root);
+        let read: u64 = tree.files.iter().map(|f| f.bytes.len() as u64).sum();
+        assert!(read <= MAX_SOURCE_BYTES && tree.files.len() <= MAX_SOURCE_ENTRIES);
+        let loaded = load(&tree);
+        let carried: u64 = loaded.artifacts.iter().map(artifact_bytes).sum();
+        assert!(carried <= MAX_SOURCE_BYTES + read, "{carried}");
+        slowest = slowest.max(one.elapsed());
+    }
+    assert!(slowest.as_secs() < 5, "slowest tree {slowest:?}");
+    eprintln!(
+        "{rounds} random trees in {:?}, slowest {slowest:?}",
+        started.elapsed()
+    );
+}
+
+/// R20: a file name with a bidi override or a control character is refused, not copied.
+#[cfg(unix)]
+#[test]
+fn file_names_with_bidi_or_control_characters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    );
+    write(root, "skills/s/invoice\u{202e}fdp.sh", "x\n");
+    write(root, "skills/s/bell\u{7}.md", "x\n");
+    write(root, "skills/s/ok.md", "x\n");
+    let (tree, diags) = SourceTree::read_dir("x", root);
+    let names: Vec<&str> = tree.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(names, ["skills/s/SKILL.md", "skills/s/ok.md"]);
+    let refused = diags
+        .iter()
+        .filter(|d| d.is_error() && d.message.contains("bidi-override"))
+        .count();
+    assert_eq!(refused, 2, "{diags:?}");
+    // Printed escaped.
+    assert!(diags
+        .iter()
+        .any(|d| d.to_string().contains("invoice\\u{202e}fdp.sh")));
+}

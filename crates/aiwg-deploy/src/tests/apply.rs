@@ -435,3 +435,35 @@ fn a_corrupt_or_newer_lock_stops_everything() {
         assert!(sys.text("a.md").is_none());
     }
 }
+
+#[test]
+fn a_crlf_checkout_of_what_aiwg_wrote_is_unchanged_and_still_aiwgs() {
+    // R7: git with core.autocrlf=true checks aiwg's LF files out with CRLF.
+    let sys = MemSystem::new();
+    let t = target(vec![file("a.md", "one\ntwo\n"), file("b.md", "gone\n")]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    let lock = sys.text("aiwg.lock").unwrap();
+    sys.put("a.md", b"one\r\ntwo\r\n", false);
+    sys.put("b.md", b"gone\r\n", false);
+    let engine = Engine::shared(&sys, Layout::project());
+    let (p, _) = engine.plan(&t).unwrap();
+    assert!(p.is_empty(), "{:?}", p.items);
+    assert!(p.items.iter().all(|i| i.state() == crate::State::Ok));
+    let before = sys.mutations();
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.mutations(), before, "nothing rewritten");
+    assert_eq!(
+        sys.text("aiwg.lock").unwrap(),
+        lock,
+        "the lock keeps the LF hashes"
+    );
+    // Still aiwg's: an update replaces it, a stale one is deleted, without --force.
+    let next = target(vec![file("a.md", "one\nthree\n")]);
+    run(&sys, &next, &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("a.md").unwrap(), "one\nthree\n");
+    assert!(sys.text("b.md").is_none());
+    // A lone CR, or real edits, are not line-ending conversions.
+    sys.put("a.md", b"one\r\nthree\r", false);
+    let (p, _) = engine.plan(&next).unwrap();
+    assert_eq!(p.items[0].state(), crate::State::Edited);
+}

@@ -577,3 +577,34 @@ mod random_json {
         }
     }
 }
+
+#[test]
+fn a_crlf_file_stays_crlf_and_removal_restores_its_bytes() {
+    // R7: a CRLF checkout of a user's config gets aiwg's keys in CRLF too.
+    let user_toml = USER_TOML.replace('\n', "\r\n");
+    let user_json = USER_JSON.replace('\n', "\r\n");
+    let sys = MemSystem::with_files(&[("c.toml", &user_toml), ("s.json", &user_json)]);
+    let t = target(vec![
+        merge(
+            "c.toml",
+            ConfigFormat::Toml,
+            vec![("mcp_servers.aiwg", json!({"command": "aiwg"}), false)],
+        ),
+        merge(
+            "s.json",
+            ConfigFormat::Json,
+            vec![("hooks.PreToolUse", json!({"matcher": "Write"}), true)],
+        ),
+    ]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    for path in ["c.toml", "s.json"] {
+        let text = sys.text(path).unwrap();
+        assert!(text.contains("aiwg") || text.contains("Write"), "{text}");
+        assert_eq!(crate::eol::of(&text), "\r\n", "{path}: {text:?}");
+    }
+    let engine = Engine::shared(&sys, Layout::project());
+    assert!(engine.plan(&t).unwrap().0.is_empty(), "converged");
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("c.toml").unwrap(), user_toml);
+    assert_eq!(sys.text("s.json").unwrap(), user_json);
+}

@@ -21,10 +21,11 @@ fn text_around_a_section_is_kept_byte_for_byte() {
     let with = sys.text("AGENTS.md").unwrap();
     assert_eq!(
         with,
-        format!("{BEFORE}\n<!-- aiwg:begin sdlc -->\nRule one.\n<!-- aiwg:end sdlc -->\n")
+        format!("{BEFORE}\r\n<!-- aiwg:begin sdlc -->\r\nRule one.\r\n<!-- aiwg:end sdlc -->\r\n"),
+        "added in the file's own line ending"
     );
     // The user adds text after the section; an update touches only the inside.
-    let edited = format!("{with}\nTrailing words without newline");
+    let edited = format!("{with}\r\nTrailing words without newline");
     sys.put("AGENTS.md", edited.as_bytes(), false);
     run(
         &sys,
@@ -40,7 +41,7 @@ fn text_around_a_section_is_kept_byte_for_byte() {
     run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
     assert_eq!(
         sys.text("AGENTS.md").unwrap(),
-        format!("{BEFORE}\nTrailing words without newline")
+        format!("{BEFORE}\r\nTrailing words without newline")
     );
 }
 
@@ -216,9 +217,11 @@ fn adding_then_removing_a_section_gives_back_the_users_exact_bytes() {
             run(&sys, &t, &ApplyOptions::default()).unwrap();
             let with = sys.text("CLAUDE.md").unwrap();
             assert!(
-                with.starts_with(user) && with.ends_with("-->\n"),
+                with.starts_with(user) && with.trim_end_matches(['\r', '\n']).ends_with("-->"),
                 "{with:?}"
             );
+            let crlf = crate::eol::of(user) == "\r\n";
+            assert_eq!(crate::eol::of(&with) == "\r\n", crlf, "{with:?}");
             // Removing the first of two sections first, then the last.
             if ids.len() == 2 {
                 run(

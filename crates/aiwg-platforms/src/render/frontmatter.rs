@@ -61,7 +61,7 @@ impl Renderer<'_> {
             .model_overrides
             .iter()
             .find(|(k, _)| **k == p.id || p.aliases.contains(k))
-            .and_then(|(_, tiers)| tiers.get(name).cloned());
+            .and_then(|(_, tiers)| tiers.get(name).map(str::to_string));
         over.or_else(|| p.models.tier(name).map(str::to_string))
     }
 

@@ -25,75 +25,10 @@ impl Renderer<'_> {
         let mut entries: Vec<MergeEntry> = Vec::new();
         let mut sources: BTreeSet<&str> = BTreeSet::new();
         for a in behaviors {
-            let (Some(event), Some(command)) =
-                (a.frontmatter.str("event"), a.frontmatter.str("command"))
-            else {
-                self.notice(
-                    p,
-                    Some(Kind::Behavior),
-                    NoticeLevel::Warning,
-                    format!(
-                        "behavior `{}` needs `event` and `command` in its frontmatter; skipped",
-                        a.name
-                    ),
-                );
-                continue;
-            };
-            if !p.behavior.events.is_empty() && !p.behavior.events.contains(&event) {
-                self.notice(
-                    p,
-                    Some(Kind::Behavior),
-                    NoticeLevel::Warning,
-                    format!(
-                        "behavior `{}`: {} has no `{event}` hook event; skipped",
-                        a.name, p.name
-                    ),
-                );
-                continue;
+            if let Some(entry) = self.hook(p, a, scripts)? {
+                entries.push(entry);
+                sources.insert(&a.source);
             }
-            let command_path = RelPath::new(&command).ok();
-            if !a
-                .assets
-                .iter()
-                .any(|f| Some(&f.path) == command_path.as_ref())
-            {
-                self.notice(p, Some(Kind::Behavior), NoticeLevel::Warning, format!("behavior `{}`: command `{command}` is not a file in the behavior's folder; skipped", a.name));
-                continue;
-            }
-            let dir = self.path(p, a, scripts)?;
-            for asset in &a.assets {
-                let path = dir
-                    .join(asset.path.as_str())
-                    .expect("joined relative paths stay relative");
-                let executable = asset.executable || Some(&asset.path) == command_path.as_ref();
-                self.insert(
-                    path,
-                    Desired::File {
-                        bytes: asset.bytes.clone(),
-                        executable,
-                    },
-                    &a.source,
-                    a.id(),
-                    p,
-                )?;
-            }
-            let mut hook = Map::new();
-            if let Some(matcher) = a.frontmatter.str("matcher") {
-                hook.insert("matcher".into(), json!(self.matcher(p, &matcher)));
-            }
-            let run = format!(
-                "{}{}/{}",
-                p.behavior.command_prefix.get(self.scope),
-                dir,
-                command_path.expect("checked above")
-            );
-            hook.insert("hooks".into(), json!([{"type": "command", "command": run}]));
-            entries.push(MergeEntry {
-                key: vec!["hooks".into(), event],
-                value: Value::Object(hook),
-                append: true,
-            });
-            sources.insert(&a.source);
         }
         if !entries.is_empty() {
             if let Some(note) = &p.behavior.notice {
@@ -113,6 +48,75 @@ impl Renderer<'_> {
             )?;
         }
         Ok(())
+    }
+
+    /// One behavior's scripts, copied under `scripts`, and its hook entry; `None` (with a
+    /// warning) when the behavior cannot be a hook on `p`.
+    fn hook(
+        &mut self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        scripts: &str,
+    ) -> Result<Option<MergeEntry>, RenderError> {
+        let (Some(event), Some(command)) =
+            (a.frontmatter.str("event"), a.frontmatter.str("command"))
+        else {
+            let why = "needs `event` and `command` in its frontmatter; skipped";
+            self.notice(
+                p,
+                Some(Kind::Behavior),
+                NoticeLevel::Warning,
+                format!("behavior `{}` {why}", a.name),
+            );
+            return Ok(None);
+        };
+        if !p.behavior.events.is_empty() && !p.behavior.events.contains(&event) {
+            self.notice(
+                p,
+                Some(Kind::Behavior),
+                NoticeLevel::Warning,
+                format!(
+                    "behavior `{}`: {} has no `{event}` hook event; skipped",
+                    a.name, p.name
+                ),
+            );
+            return Ok(None);
+        }
+        let Some(command_path) = RelPath::new(&command)
+            .ok()
+            .filter(|c| a.assets.iter().any(|f| &f.path == c))
+        else {
+            self.notice(p, Some(Kind::Behavior), NoticeLevel::Warning, format!("behavior `{}`: command `{command}` is not a file in the behavior's folder; skipped", a.name));
+            return Ok(None);
+        };
+        let dir = self.path(p, a, scripts)?;
+        for asset in &a.assets {
+            let path = dir
+                .join(asset.path.as_str())
+                .expect("joined relative paths stay relative");
+            let executable = asset.executable || asset.path == command_path;
+            let desired = Desired::File {
+                bytes: asset.bytes.clone(),
+                executable,
+            };
+            self.insert(path, desired, &a.source, a.id(), p)?;
+        }
+        let mut hook = Map::new();
+        if let Some(matcher) = a.frontmatter.str("matcher") {
+            hook.insert("matcher".into(), json!(self.matcher(p, &matcher)));
+        }
+        let run = format!(
+            "{}{}/{command_path}",
+            p.behavior.command_prefix.get(self.scope),
+            self.rebase(p, dir.clone())?,
+        );
+        hook.insert("hooks".into(), json!([{"type": "command", "command": run}]));
+        let event = p.behavior.event_names.get(&event).cloned().unwrap_or(event);
+        Ok(Some(MergeEntry {
+            key: vec!["hooks".into(), event],
+            value: Value::Object(hook),
+            append: true,
+        }))
     }
 
     /// A `Write|Edit` matcher in the platform's tool names.

@@ -24,6 +24,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use aiwg_core::config::Tiers;
 use aiwg_core::rel_path::RelPathError;
 use aiwg_core::target::{Desired, Origin, Scope, TargetClash, TargetEntry, TargetState};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
@@ -37,7 +38,11 @@ use crate::yaml;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenderOptions {
     /// `[models.<platform>] <tier> = "<id>"`: per-platform tier overrides (id or alias).
-    pub model_overrides: BTreeMap<String, BTreeMap<String, String>>,
+    pub model_overrides: BTreeMap<String, Tiers>,
+    /// User scope: a client home variable that is set (`CODEX_HOME`) → its folder relative to
+    /// the home folder (`""` for home itself). A platform whose `[home]` names the variable
+    /// writes there instead of under its default folder.
+    pub homes: BTreeMap<String, String>,
 }
 
 /// How much a [`Notice`] matters.
@@ -94,14 +99,6 @@ pub enum RenderError {
         /// Why the path is not a valid relative path.
         reason: RelPathError,
     },
-    /// `[models.<platform>]` in `aiwg.toml` names something that is not a tier.
-    #[error("`[models.{platform}]` sets `{tier}`, which is not a model tier (use opus, sonnet, haiku or inherit)")]
-    ModelOverride {
-        /// The platform key as written under `[models]`.
-        platform: String,
-        /// The key that is not `opus`, `sonnet`, `haiku` or `inherit`.
-        tier: String,
-    },
 }
 
 impl From<TargetClash> for RenderError {
@@ -146,17 +143,6 @@ pub fn render(
     scope: Scope,
     options: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
-    for (platform, tiers) in &options.model_overrides {
-        if let Some(tier) = tiers
-            .keys()
-            .find(|t| !matches!(t.as_str(), "opus" | "sonnet" | "haiku" | "inherit"))
-        {
-            return Err(RenderError::ModelOverride {
-                platform: platform.clone(),
-                tier: tier.clone(),
-            });
-        }
-    }
     let mut r = Renderer {
         scope,
         options,
@@ -178,65 +164,14 @@ pub fn render(
         .map(|k| (*k, model.of_kind(*k).count()))
         .collect();
     let files = readers::plan(&resolved, &counts);
-    // Per kind written as skills, the platforms that need it so.
-    let mut skill_needers: BTreeMap<Kind, BTreeSet<&str>> = BTreeMap::new();
-    // Platforms whose runbooks become a section: written once the skills are placed, so the
-    // section can point to a runbook's skill copy instead of repeating it.
-    let mut runbook_sections: Vec<(&PlatformSpec, &str)> = Vec::new();
+    let mut deferred = Deferred::default();
     for (p, res) in &resolved {
-        for kind in [
-            Kind::Agent,
-            Kind::Command,
-            Kind::Rule,
-            Kind::Runbook,
-            Kind::Behavior,
-            Kind::Skill,
-        ] {
-            let items = sorted(model, kind);
-            let place = &res.get(kind).place;
-            let file_place = match place {
-                Place::Native { pattern } => Some(pattern),
-                Place::Section { file } => Some(file),
-                _ => None,
-            };
-            if readers::FILE_KINDS.contains(&kind)
-                && file_place.is_some_and(|own| !files.writes(kind, own))
-            {
-                // Served by another platform's copy (`reader_notices` says where).
-                continue;
-            }
-            match place {
-                Place::Native { pattern } => r.native(p, kind, &items, pattern)?,
-                Place::Skill { native, .. } => {
-                    if !*native {
-                        let how = match kind {
-                            Kind::Runbook => "deployed as skills".to_string(),
-                            _ => format!("deployed as skills (no native {}s here)", kind.as_str()),
-                        };
-                        r.count(p, kind, &how, items.len());
-                    }
-                    if *native || !items.is_empty() {
-                        skill_needers.entry(kind).or_default().insert(&p.id);
-                    }
-                }
-                Place::Section { file } if kind == Kind::Runbook => {
-                    if !items.is_empty() {
-                        runbook_sections.push((p, file));
-                    }
-                }
-                Place::Section { file } => r.section(p, kind, &items, file)?,
-                Place::Rule { pattern } => r.runbook_rules(p, &items, pattern)?,
-                Place::Hooks { settings, scripts } => r.behaviors(p, &items, settings, scripts)?,
-                Place::Skip { why } => {
-                    let how = match hooks_through(p, res, &resolved) {
-                        Some(via) if kind == Kind::Behavior => via,
-                        _ => format!("skipped: {why}"),
-                    };
-                    r.count(p, kind, &how, items.len());
-                }
-            }
-        }
+        r.platform_pass(model, p, res, &resolved, &files, &mut deferred)?;
     }
+    let Deferred {
+        skill_needers,
+        runbook_sections,
+    } = deferred;
     let none = BTreeSet::new();
     let needers = |kind: Kind| skill_needers.get(&kind).unwrap_or(&none);
     // In order of precedence: the first kind to claim a name takes its skill folder.
@@ -261,6 +196,24 @@ pub fn render(
     })
 }
 
+/// Why `p` also takes its native `kind` as skills (`[command.also_skill]`), when it does:
+/// it has a skills folder here and no selected platform writes one of the `unless` places.
+fn skill_copy<'a>(
+    p: &'a PlatformSpec,
+    res: &Resolved,
+    kind: Kind,
+    resolved: &[(&PlatformSpec, Resolved)],
+) -> Option<&'a str> {
+    let also = p.kind(kind)?.also_skill.as_ref()?;
+    let native = matches!(res.get(kind).place, Place::Native { .. });
+    let has_skills = matches!(res.get(Kind::Skill).place, Place::Skill { .. });
+    let served = resolved.iter().any(|(q, qres)| {
+        q.id != p.id
+            && matches!(&qres.get(kind).place, Place::Native { pattern } if also.unless.contains(pattern))
+    });
+    (native && has_skills && !served).then_some(also.why.as_str())
+}
+
 /// For a platform without its own hooks that runs another selected platform's (Copilot CLI
 /// runs `.claude/settings.json`): how its behaviors reach it, as a notice says it.
 fn hooks_through(
@@ -280,6 +233,16 @@ fn hooks_through(
             }
             _ => None,
         })
+}
+
+/// What the per-platform pass leaves to the later phases.
+#[derive(Default)]
+struct Deferred<'a> {
+    /// Per kind written as skills, the platforms that need it so.
+    skill_needers: BTreeMap<Kind, BTreeSet<&'a str>>,
+    /// Platforms whose runbooks become a section, with the file: written once the skills
+    /// are placed, so the section can point to a runbook's skill copy instead of repeating it.
+    runbook_sections: Vec<(&'a PlatformSpec, &'a str)>,
 }
 
 /// One render's state: what is written so far and what to tell the user.
@@ -312,6 +275,21 @@ pub(super) fn sorted(model: &Model, kind: Kind) -> Vec<&Artifact> {
     v
 }
 
+/// "sees the agent twice", "sees each of the 3 rules 3 times".
+pub(super) fn sees_copies(kind: Kind, n: usize, copies: usize) -> String {
+    let times = if copies == 2 {
+        "twice".to_string()
+    } else {
+        format!("{copies} times")
+    };
+    let what = if n == 1 {
+        format!("the {kind}")
+    } else {
+        format!("each of the {n} {}", plural(kind, n))
+    };
+    format!("sees {what} {times}")
+}
+
 pub(super) fn plural(kind: Kind, n: usize) -> String {
     if n == 1 {
         kind.as_str().to_string()
@@ -321,6 +299,88 @@ pub(super) fn plural(kind: Kind, n: usize) -> String {
 }
 
 impl Renderer<'_> {
+    /// Every kind of one platform to the place its resolved placement names: native files and
+    /// sections now, skills and runbook sections deferred.
+    fn platform_pass<'a>(
+        &mut self,
+        model: &Model,
+        p: &'a PlatformSpec,
+        res: &'a Resolved,
+        resolved: &[(&PlatformSpec, Resolved)],
+        files: &readers::FilePlan,
+        deferred: &mut Deferred<'a>,
+    ) -> Result<(), RenderError> {
+        for kind in [
+            Kind::Agent,
+            Kind::Command,
+            Kind::Rule,
+            Kind::Runbook,
+            Kind::Behavior,
+            Kind::Skill,
+        ] {
+            let items = sorted(model, kind);
+            let place = &res.get(kind).place;
+            let file_place = match place {
+                Place::Native { pattern } => Some(pattern),
+                Place::Section { file } => Some(file),
+                _ => None,
+            };
+            if readers::FILE_KINDS.contains(&kind)
+                && file_place.is_some_and(|own| !files.writes(kind, own))
+            {
+                // Served by another platform's copy (`reader_notices` says where).
+                continue;
+            }
+            let needs_skills = |deferred: &mut Deferred<'a>| {
+                deferred
+                    .skill_needers
+                    .entry(kind)
+                    .or_default()
+                    .insert(&p.id);
+            };
+            if let Some(why) = skill_copy(p, res, kind, resolved) {
+                let how = format!("also deployed as skills: {why}");
+                self.count(p, kind, &how, items.len());
+                if !items.is_empty() {
+                    needs_skills(deferred);
+                }
+            }
+            match place {
+                Place::Native { pattern } => self.native(p, kind, &items, pattern)?,
+                Place::Skill { native, .. } => {
+                    if !*native {
+                        let how = match kind {
+                            Kind::Runbook => "deployed as skills".to_string(),
+                            _ => format!("deployed as skills (no native {}s here)", kind.as_str()),
+                        };
+                        self.count(p, kind, &how, items.len());
+                    }
+                    if *native || !items.is_empty() {
+                        needs_skills(deferred);
+                    }
+                }
+                Place::Section { file } if kind == Kind::Runbook => {
+                    if !items.is_empty() {
+                        deferred.runbook_sections.push((p, file));
+                    }
+                }
+                Place::Section { file } => self.section(p, kind, &items, file)?,
+                Place::Rule { pattern } => self.runbook_rules(p, &items, pattern)?,
+                Place::Hooks { settings, scripts } => {
+                    self.behaviors(p, &items, settings, scripts)?
+                }
+                Place::Skip { why } => {
+                    let how = match hooks_through(p, res, resolved) {
+                        Some(via) if kind == Kind::Behavior => via,
+                        _ => format!("skipped: {why}"),
+                    };
+                    self.count(p, kind, &how, items.len());
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn notice(
         &mut self,
         p: &PlatformSpec,
@@ -373,6 +433,7 @@ impl Renderer<'_> {
         artifact: String,
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
+        let path = self.rebase(p, path)?;
         self.target.insert(TargetEntry {
             path,
             desired,
@@ -383,6 +444,24 @@ impl Renderer<'_> {
             },
         })?;
         Ok(())
+    }
+
+    /// `path` under the client's home variable, when it is set and the path lies in the
+    /// folder it moves (user scope only).
+    fn rebase(&self, p: &PlatformSpec, path: RelPath) -> Result<RelPath, RenderError> {
+        let moved = (self.scope == Scope::User)
+            .then_some(p.home.as_ref())
+            .flatten()
+            .and_then(|h| Some((h, self.options.homes.get(&h.var)?)))
+            .and_then(|(h, to)| h.rebase(path.as_str(), to));
+        match moved {
+            None => Ok(path),
+            Some(moved) => RelPath::new(&moved).map_err(|reason| RenderError::BadPath {
+                platform: p.id.clone(),
+                artifact: path.to_string(),
+                reason,
+            }),
+        }
     }
 
     fn file(

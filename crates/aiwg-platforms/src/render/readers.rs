@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aiwg_core::Kind;
 
-use super::{plural, NoticeLevel, Renderer};
+use super::{sees_copies, NoticeLevel, Renderer};
 use crate::placement::{Place, Resolved};
 use crate::skills::{self, Placement, Reader};
 use crate::spec::PlatformSpec;
@@ -147,16 +147,6 @@ impl Renderer<'_> {
         seen: &[String],
         places: &[String],
     ) {
-        let times = if places.len() == 2 {
-            "twice".to_string()
-        } else {
-            format!("{} times", places.len())
-        };
-        let what = if n == 1 {
-            format!("the {kind}")
-        } else {
-            format!("each of the {n} {}", plural(kind, n))
-        };
         let sometimes = seen.iter().any(|s| {
             res.get(kind).also_sees.contains(s) && p.instructions.sometimes(res.scope).contains(s)
         });
@@ -169,7 +159,8 @@ impl Renderer<'_> {
             Some(kind),
             NoticeLevel::Warning,
             format!(
-                "sees {what} {times}, in {}{why}: no choice of places reaches every selected platform once",
+                "{}, in {}{why}: no choice of places reaches every selected platform once",
+                sees_copies(kind, n, places.len()),
                 places.join(" and ")
             ),
         );

@@ -145,6 +145,11 @@ impl Renderer<'_> {
             let Some(file) = p.instructions.path(self.scope) else {
                 continue;
             };
+            let file = match RelPath::new(file).map(|f| self.rebase(p, f)) {
+                Ok(Ok(f)) => f.to_string(),
+                _ => file.to_string(),
+            };
+            let file = file.as_str();
             let Some((bytes, chars)) = per_file.get(file).copied() else {
                 continue;
             };
@@ -159,9 +164,12 @@ impl Renderer<'_> {
                     } else {
                         "close to"
                     };
+                    let limit = match &p.instructions.limit_note {
+                        Some(note) => note.clone(),
+                        None => format!("the {max} {unit} {} reads", p.name),
+                    };
                     self.notice(p, None, NoticeLevel::Warning, format!(
-                        "aiwg's sections in `{file}` are {used} {unit}, {how} the {max} {unit} {} reads; your own text there counts too (move rules or agents into skills)",
-                        p.name
+                        "aiwg's sections in `{file}` are {used} {unit}, {how} {limit}; your own text there counts too (move rules or agents into skills)"
                     ));
                 }
             }

@@ -8,9 +8,10 @@ use aiwg_core::{Artifact, Kind, Model};
 use serde_json::{json, Map};
 
 use super::{
-    markdown, plural, sorted, NoticeLevel, RenderError, Renderer, CONSUMED_KEYS, SPEC_SKILL_KEYS,
+    markdown, plural, sees_copies, sorted, NoticeLevel, RenderError, Renderer, CONSUMED_KEYS,
+    SPEC_SKILL_KEYS,
 };
-use crate::skills::{self, Reader};
+use crate::skills::{self, Placement, Reader};
 use crate::spec::PlatformSpec;
 
 impl Renderer<'_> {
@@ -35,31 +36,53 @@ impl Renderer<'_> {
             .collect();
         let by_id: BTreeMap<&str, &PlatformSpec> =
             platforms.iter().map(|p| (p.id.as_str(), *p)).collect();
-        // A skill takes its name's folder; a runbook, agent or command written as a skill with
-        // the same name stays out of it (Claude Code, too, lets the skill win). Among those, the
-        // earlier kind in `kinds` wins.
+        for (items, needers, kind) in self.claim_names(model, kinds, &by_id) {
+            if items.is_empty() || needers.is_empty() {
+                continue;
+            }
+            let placement = skills::place(&readers, needers, Some(skills::SHARED));
+            self.write_placed(&items, needers, &placement, &by_id)?;
+            if kind == Kind::Runbook {
+                self.index_runbooks(&items, &placement);
+            }
+            self.placement_notices(kind, items.len(), needers, &placement, &by_id);
+        }
+        Ok(())
+    }
+
+    /// The artifacts of each kind that get a skill folder: a skill takes its name's folder; a
+    /// runbook, agent or command written as a skill with the same name stays out of it (Claude
+    /// Code, too, lets the skill win), with a warning. Among those, the earlier kind wins.
+    fn claim_names<'m, 'n>(
+        &mut self,
+        model: &'m Model,
+        kinds: &[(Kind, &'n BTreeSet<&'n str>)],
+        by_id: &BTreeMap<&str, &PlatformSpec>,
+    ) -> Vec<(Vec<&'m Artifact>, &'n BTreeSet<&'n str>, Kind)> {
         let mut taken: BTreeMap<&str, Kind> = BTreeMap::new();
-        let mut groups: Vec<(Vec<&Artifact>, &BTreeSet<&str>, Kind)> = Vec::new();
+        let mut groups = Vec::new();
         for &(kind, needers) in kinds {
             let mut items = Vec::new();
             for a in sorted(model, kind) {
-                if let Some(&owner) = taken.get(a.name.as_str()) {
-                    let by = if owner == Kind::Skill {
-                        "a skill of the same name takes its folder".to_string()
-                    } else {
-                        format!("the {owner} of the same name, also written as a skill, takes its folder")
-                    };
-                    for id in needers.iter() {
-                        self.notice(
-                            by_id[id],
-                            Some(kind),
-                            NoticeLevel::Warning,
-                            format!("{kind} `{}` is not written as a skill: {by}", a.name),
-                        );
-                    }
+                let Some(&owner) = taken.get(a.name.as_str()) else {
+                    items.push(a);
                     continue;
+                };
+                let by = if owner == Kind::Skill {
+                    "a skill of the same name takes its folder".to_string()
+                } else {
+                    format!(
+                        "the {owner} of the same name, also written as a skill, takes its folder"
+                    )
+                };
+                for id in needers.iter() {
+                    self.notice(
+                        by_id[id],
+                        Some(kind),
+                        NoticeLevel::Warning,
+                        format!("{kind} `{}` is not written as a skill: {by}", a.name),
+                    );
                 }
-                items.push(a);
             }
             if !needers.is_empty() {
                 for a in &items {
@@ -68,81 +91,93 @@ impl Renderer<'_> {
             }
             groups.push((items, needers, kind));
         }
-        for (items, needers, kind) in groups {
-            if items.is_empty() || needers.is_empty() {
-                continue;
-            }
-            let placement = skills::place(&readers, needers, Some(skills::SHARED));
-            for dir in &placement.dirs {
-                // The folder is a platform's own: its SKILL.md keeps that platform's keys.
-                let passthrough = needers.iter().any(|id| {
-                    let p = by_id[id];
-                    p.skill.own(scope) == Some(dir.as_str()) && p.skill.passthrough
-                });
-                let seen_by: Vec<&str> = placement
-                    .seen
-                    .iter()
-                    .filter(|(id, d)| needers.contains(id.as_str()) && d.contains(dir))
-                    .map(|(id, _)| id.as_str())
-                    .collect();
-                for a in &items {
-                    for id in &seen_by {
-                        self.skill_folder(by_id[id], a, dir, passthrough)?;
-                    }
-                }
-            }
-            if kind == Kind::Runbook {
-                // The copy a section's index points to: the shared folder when it is written.
-                let dir = placement
-                    .dirs
-                    .iter()
-                    .find(|d| *d == skills::SHARED)
-                    .or(placement.dirs.first());
-                if let Some(dir) = dir {
-                    let home = if scope == Scope::User { "~/" } else { "" };
-                    for a in &items {
-                        self.runbook_skills
-                            .insert(a.name.clone(), format!("{home}{dir}/{}/SKILL.md", a.name));
-                    }
-                }
-            }
-            for (id, dirs) in &placement.seen {
-                let p = by_id[id.as_str()];
-                let n = items.len();
-                if needers.contains(id.as_str()) && dirs.len() > 1 {
-                    let times = if dirs.len() == 2 {
-                        "twice".to_string()
-                    } else {
-                        format!("{} times", dirs.len())
-                    };
-                    let what = if n == 1 {
-                        format!("the {kind}")
-                    } else {
-                        format!("each of the {n} {}", plural(kind, n))
-                    };
-                    self.notice(p, Some(kind), NoticeLevel::Warning, format!(
-                        "sees {what} {times} (in {}): no single folder reaches every selected platform that needs it",
-                        dirs.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "),
-                    ));
-                } else if !needers.contains(id.as_str()) && !dirs.is_empty() {
-                    self.notice(
-                        p,
-                        Some(kind),
-                        NoticeLevel::Info,
-                        format!(
-                            "also sees {n} {} as skills in {} (written for {})",
-                            plural(kind, n),
-                            dirs.iter()
-                                .map(|d| format!("`{d}`"))
-                                .collect::<Vec<_>>()
-                                .join(" and "),
-                            needers.iter().copied().collect::<Vec<_>>().join(", ")
-                        ),
-                    );
+        groups
+    }
+
+    /// Writes `items` into every placed folder, once per needing platform that sees it.
+    fn write_placed(
+        &mut self,
+        items: &[&Artifact],
+        needers: &BTreeSet<&str>,
+        placement: &Placement,
+        by_id: &BTreeMap<&str, &PlatformSpec>,
+    ) -> Result<(), RenderError> {
+        for dir in &placement.dirs {
+            // The folder is a platform's own: its SKILL.md keeps that platform's keys.
+            let passthrough = needers.iter().any(|id| {
+                let p = by_id[id];
+                p.skill.own(self.scope) == Some(dir.as_str()) && p.skill.passthrough
+            });
+            let seen_by: Vec<&str> = placement
+                .seen
+                .iter()
+                .filter(|(id, d)| needers.contains(id.as_str()) && d.contains(dir))
+                .map(|(id, _)| id.as_str())
+                .collect();
+            for a in items {
+                for id in &seen_by {
+                    self.skill_folder(by_id[id], a, dir, passthrough)?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Records the SKILL.md a runbook section's index points to: the shared folder when it
+    /// is written.
+    fn index_runbooks(&mut self, items: &[&Artifact], placement: &Placement) {
+        let dir = placement
+            .dirs
+            .iter()
+            .find(|d| *d == skills::SHARED)
+            .or(placement.dirs.first());
+        if let Some(dir) = dir {
+            let home = if self.scope == Scope::User { "~/" } else { "" };
+            for a in items {
+                self.runbook_skills
+                    .insert(a.name.clone(), format!("{home}{dir}/{}/SKILL.md", a.name));
+            }
+        }
+    }
+
+    /// A warning for each needing platform that sees the skills more than once, and a note
+    /// for each other platform that sees them at all.
+    fn placement_notices(
+        &mut self,
+        kind: Kind,
+        n: usize,
+        needers: &BTreeSet<&str>,
+        placement: &Placement,
+        by_id: &BTreeMap<&str, &PlatformSpec>,
+    ) {
+        for (id, dirs) in &placement.seen {
+            let p = by_id[id.as_str()];
+            let listed: Vec<String> = dirs.iter().map(|d| format!("`{d}`")).collect();
+            if needers.contains(id.as_str()) && dirs.len() > 1 {
+                self.notice(
+                    p,
+                    Some(kind),
+                    NoticeLevel::Warning,
+                    format!(
+                        "{} (in {}): no single folder reaches every selected platform that needs it",
+                        sees_copies(kind, n, dirs.len()),
+                        listed.join(", "),
+                    ),
+                );
+            } else if !needers.contains(id.as_str()) && !dirs.is_empty() {
+                self.notice(
+                    p,
+                    Some(kind),
+                    NoticeLevel::Info,
+                    format!(
+                        "also sees {n} {} as skills in {} (written for {})",
+                        plural(kind, n),
+                        listed.join(" and "),
+                        needers.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
     }
 
     /// Writes `<dir>/<name>/SKILL.md` and the skill's assets for platform `p`.

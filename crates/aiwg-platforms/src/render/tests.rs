@@ -3,6 +3,7 @@
 use super::sections::demote_headings;
 use super::*;
 use crate::Registry;
+use aiwg_core::config::Tiers;
 use aiwg_core::source::{load, SourceFile, SourceTree};
 
 /// A model from `(path, text)` files of one source named `src`.
@@ -51,22 +52,26 @@ const AGENT: &str = "---\nname: a\ndescription: d\nmodel: opus\n---\nbody\n";
 #[test]
 fn model_tiers_map_and_overrides_win() {
     let m = model(&[("agents/a.md", AGENT)]);
+    let r = run(
+        &m,
+        &["claude-code"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, ".claude/agents/a.md").contains("model: opus"));
+    // Codex has no tier map (a stale id is worse than none): the agent inherits the session's.
     let r = run(&m, &["codex"], Scope::Project, &RenderOptions::default());
-    assert!(file_text(&r, ".codex/agents/a.toml").contains("model = \"gpt-5.5\""));
+    assert!(!file_text(&r, ".codex/agents/a.toml").contains("model"));
     let mut options = RenderOptions::default();
     options.model_overrides.insert(
         "openai".into(),
-        [("opus".to_string(), "o3".to_string())].into(),
+        Tiers {
+            opus: Some("o3".into()),
+            ..Tiers::default()
+        },
     );
     let r = run(&m, &["codex"], Scope::Project, &options);
     assert!(file_text(&r, ".codex/agents/a.toml").contains("model = \"o3\""));
-    options.model_overrides.insert(
-        "codex".into(),
-        [("huge".to_string(), "x".to_string())].into(),
-    );
-    let platforms = Registry::builtin().resolve(&["codex"]).unwrap();
-    let e = render(&m, &platforms, Scope::Project, &options).unwrap_err();
-    assert!(e.to_string().contains("`huge`"), "{e}");
 }
 
 #[test]
@@ -293,21 +298,17 @@ fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
 }
 
 #[test]
-fn hermes_takes_agents_as_skills_only_under_home() {
+fn hermes_takes_agents_as_files_in_both_scopes() {
     let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
-    let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
-    assert!(paths(&r).is_empty(), "{:?}", paths(&r));
-    assert!(
-        has_notice(
-            &r,
-            "hermes",
-            "deploy with `--scope user` to get them as skills in `~/.hermes/skills`"
-        ),
-        "{:?}",
-        r.notices
-    );
-    let r = run(&m, &["hermes"], Scope::User, &RenderOptions::default());
-    assert_eq!(paths(&r), [".hermes/skills/reviewer/SKILL.md"]);
+    for scope in [Scope::Project, Scope::User] {
+        let r = run(&m, &["hermes"], scope, &RenderOptions::default());
+        assert_eq!(paths(&r), [".hermes/agents/reviewer.md"], "{scope}");
+        let text = file_text(&r, ".hermes/agents/reviewer.md");
+        assert!(
+            text.starts_with("---\nschema_version: 1\nname: reviewer\n"),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -523,4 +524,51 @@ fn headings_nest_under_the_section_title() {
         demote_headings("##### Deep\n###### Deepest"),
         "###### Deep\n###### Deepest"
     );
+}
+
+#[test]
+fn hermes_words_its_context_limit_as_the_client_computes_it() {
+    let big = format!(
+        "---\ndescription: big\nalways: true\n---\n{}\n",
+        "x".repeat(21_000)
+    );
+    let m = model(&[("rules/big.md", &big)]);
+    let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+    assert!(
+        has_notice(&r, "hermes", "already over the at least 20,000 characters Hermes Agent reads (more with a large context window"),
+        "{:?}",
+        r.notices
+    );
+}
+
+#[test]
+fn user_scope_follows_the_clients_home_variable() {
+    let m = model(&[
+        ("agents/a.md", AGENT),
+        ("rules/r.md", "---\nalways: true\n---\nr\n"),
+    ]);
+    let mut options = RenderOptions::default();
+    options
+        .homes
+        .insert("CODEX_HOME".into(), "state/codex".into());
+    let r = run(&m, &["codex"], Scope::User, &options);
+    let written = paths(&r);
+    assert!(
+        written.contains(&"state/codex/agents/a.toml"),
+        "{written:?}"
+    );
+    assert!(written.contains(&"state/codex/AGENTS.md"), "{written:?}");
+    assert!(
+        !written.iter().any(|p| p.starts_with(".codex/")),
+        "{written:?}"
+    );
+    // Project scope and other platforms are untouched.
+    let r = run(&m, &["codex"], Scope::Project, &options);
+    assert!(paths(&r).contains(&".codex/agents/a.toml"));
+    let r = run(&m, &["claude-code"], Scope::User, &options);
+    assert!(paths(&r).contains(&".claude/agents/a.md"));
+    // The variable naming home itself.
+    options.homes.insert("CODEX_HOME".into(), String::new());
+    let r = run(&m, &["codex"], Scope::User, &options);
+    assert!(paths(&r).contains(&"agents/a.toml"), "{:?}", paths(&r));
 }

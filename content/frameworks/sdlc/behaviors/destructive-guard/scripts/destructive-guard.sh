@@ -80,6 +80,17 @@ function check_rm(W, i, n,   j, recursive, t, hit) {
   if (recursive && hit != "") block("a recursive delete of `" hit "`")
 }
 
+# find START... -delete, or -exec rm on what it finds, from a start that cannot be undone.
+function check_find(W, i, n,   j, deletes, start) {
+  deletes = 0; start = ""
+  for (j = i + 1; j <= n; j++) {
+    if (W[j] == "-delete") deletes = 1
+    if ((W[j] == "-exec" || W[j] == "-execdir") && base(W[j + 1]) == "rm") deletes = 1
+  }
+  for (j = i + 1; j <= n && W[j] !~ /^[-(!]/; j++) if (dangerous_target(W[j])) start = W[j]
+  if (deletes && start != "") block("find `" start "` with -delete")
+}
+
 function check_chmod(W, i, n, what,   j, recursive) {
   recursive = 0
   for (j = i + 1; j <= n; j++) if (W[j] ~ /^-[A-Za-z]*R/ || W[j] == "--recursive") recursive = 1
@@ -174,6 +185,12 @@ function simple(W, n, body, depth,   i, cmd, j, rest, k, line) {
     if (body != "" && depth < 4) parse(body, depth + 1)
     return
   }
+  if (cmd == "eval") {
+    rest = ""
+    for (k = i + 1; k <= n; k++) rest = rest " " W[k]
+    if (depth < 4) parse(rest, depth + 1)
+    return
+  }
   if (cmd == "ssh") {
     for (j = i + 1; j <= n && W[j] ~ /^-/; j++) if (W[j] ~ /^-[ipl oJFbcDEeLmOQRSWwB]$/) j++
     rest = ""
@@ -189,6 +206,7 @@ function simple(W, n, body, depth,   i, cmd, j, rest, k, line) {
     }
   }
   if (cmd == "rm") check_rm(W, i, n)
+  else if (cmd == "find") check_find(W, i, n)
   else if (cmd == "chmod") check_chmod(W, i, n, "chmod")
   else if (cmd == "chown" || cmd == "chgrp") check_chmod(W, i, n, cmd)
   else if (cmd == "git") check_git(W, i, n)

@@ -36,12 +36,15 @@ BEGIN {
   HC["an npm token"] = "npm_" rep(A, 36)
   HC["a SendGrid key"] = "SG\\." rep(B64, 22) "\\." rep(B64, 22)
   HC["a JSON web token"] = "eyJ" rep(B64, 10) "[A-Za-z0-9_-]*\\.eyJ" rep(B64, 10) "[A-Za-z0-9_-]*\\." rep(B64, 10)
+  # One cheap test before the format patterns: most lines hold none of their prefixes.
+  HCPRE = "(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|gh[pousr]_|github_pat_|glpat-|xox|hooks\\.slack|_live_|AIza|sk-|npm_|SG\\.|eyJ)"
   PEM = "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----"
   BODY = "^[+]?[ \t]*" rep("[A-Za-z0-9+/=]", 40)
   PEMINLINE = PEM "(\\\\r)?\\\\n" rep("[A-Za-z0-9+/=]", 40)
   URLCRED = "[a-z][a-z0-9+.-]*://[^/ \t\"\047@:]*:[^/ \t\"\047@]+@"
   RTMPKEY = "rtmps?://[^/ \t\"\047]+/[^/ \t\"\047]+/" rep("[A-Za-z0-9_-]", 16)
   STREAMQ = "(rtmps?|srt)://[^ \t\"\047]*[?&](key|streamkey|passphrase|pass|token)="
+  CONNSTR = "(^|[;\"\047 ])([Pp]assword|PASSWORD|[Pp]wd|PWD)=[^;\"\047 ]+"
   BEARER = "[Bb]earer[ \t]+[A-Za-z0-9._~+/-]" rep("[A-Za-z0-9._~+/=-]", 19)
   NAME = "(^|_)(password|passwd|passphrase|pass|secret|secrets|token|credential|credentials|apikey|api_key|access_key|accesskey|secret_key|private_key|privatekey|auth|auth_token|authtoken|stream_key|streamkey|signing_key|encryption_key|master_key)($|_)"
   NOTNAME = "_(type|url|uri|endpoint|path|file|dir|env|var|name|names|ref|id|length|len|size|ttl|expiry|expires|expiration|header|field|prefix|policy|mode|count|format|method|provider|source|store|manager|kind|label|hint|regex|pattern|lifetime|timeout|required|enabled|rotation|version|hash|key_ref|arn|param|parameter|location|host|port|user|username)$"
@@ -169,10 +172,18 @@ function narrow_allow(s) { return (s ~ /(EXAMPLE|example|XXXX|xxxx)/) }
 # The kind of secret on line l, or "".
 function scan_line(l, config,   name, m, t) {
   if (index(l, "secret-guard: allow")) return ""
-  for (name in HC) if (match(l, HC[name]) && !narrow_allow(substr(l, RSTART, RLENGTH + 8))) return name
+  if (l ~ HCPRE) for (name in HC) if (match(l, HC[name]) && !narrow_allow(substr(l, RSTART, RLENGTH + 8))) return name
   if (match(l, BEARER)) {
     t = substr(l, RSTART, RLENGTH + 40); sub(/^[Bb]earer[ \t]+/, "", t); sub(/[ \t"\047].*$/, "", t)
     if (!is_placeholder(t)) return "a bearer token"
+  }
+  if (NETRC && match(l, /(^|[ \t])password[ \t]+[^ \t]+/)) {
+    t = substr(l, RSTART, RLENGTH); sub(/^[ \t]*password[ \t]+/, "", t)
+    if (is_literal(t)) return "a password in a netrc file"
+  }
+  if (match(l, CONNSTR)) {
+    t = substr(l, RSTART, RLENGTH); sub(/^[;"\047 ]?[A-Za-z]+=/, "", t)
+    if (is_literal(t)) return "a password inside a connection string"
   }
   if (index(l, "://")) {
     if (url_secret(l)) return "a username and password inside a URL"
@@ -210,6 +221,7 @@ END {
       } else continue
     }
     config = (path == "" || path ~ CONFIG)
+    NETRC = (path ~ /(^|\/)[._]?netrc$/)
     kind = scan(t, config, patch)
     if (kind != "") {
       if (path == "") path = (shell ? "(shell command)" : "(unknown file)")

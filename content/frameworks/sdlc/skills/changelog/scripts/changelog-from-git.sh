@@ -43,11 +43,16 @@ git log --no-merges --format='%s%x09%b%x1e' "$range" \
   | sed -e "s/$TAB.*BREAKING[ -]CHANGE.*/${TAB}B/" -e "/${TAB}B\$/!s/$TAB.*//" \
   > "$tmp"
 
-# Print the entries whose subject type matches $1 (an ERE), stripped of the prefix.
+# A subject without its type; a scope is kept in bold: "feat(cli): x" -> "**cli**: x".
+strip() {
+  sed -E 's/^[a-z]+\(([^)]*)\)!?:[[:space:]]*/**\1**: /; s/^[a-z]+!?:[[:space:]]*//; s/'"$TAB"'B$//'
+}
+
+# Print the entries whose subject type matches $2 (an ERE), stripped of the prefix.
 section() {
   title=$1
   pattern=$2
-  lines=$(grep -E "^($pattern)(\([^)]*\))?!?:" "$tmp" | sed -E 's/^[a-z]+(\([^)]*\))?!?:[[:space:]]*//; s/'"$TAB"'B$//' || true)
+  lines=$(grep -E "^($pattern)(\([^)]*\))?!?:" "$tmp" | strip || true)
   if [ -n "$lines" ]; then
     printf '\n### %s\n\n' "$title"
     printf '%s\n' "$lines" | sed 's/^/- /'
@@ -61,23 +66,23 @@ else
   printf '## [%s] - %s\n' "$version" "$date_today"
 fi
 
-breaking=$(grep -E "^[a-z]+(\\([^)]*\\))?!:|${TAB}B\$" "$tmp" | sed -E 's/^[a-z]+(\([^)]*\))?!?:[[:space:]]*//; s/'"$TAB"'B$//' || true)
+breaking=$(grep -E "^[a-z]+(\\([^)]*\\))?!:|${TAB}B\$" "$tmp" | strip || true)
 if [ -n "$breaking" ]; then
   printf '\n### Breaking changes\n\n'
   printf '%s\n' "$breaking" | sed 's/^/- /'
 fi
 
-section "Added" "feat"
-section "Fixed" "fix"
+# Keep a Changelog's sections, in the order the skill asks for.
 section "Security" "security|sec"
+section "Added" "feat"
 section "Changed" "perf|refactor|build|revert"
 section "Deprecated" "deprecate"
 section "Removed" "remove"
-section "Documentation" "docs"
+section "Fixed" "fix"
 
 # Everything not placed in a group above and not an omitted type lands here, so an
 # unknown type such as "deps:" is never dropped silently.
-other=$(grep -vE '^(feat|fix|security|sec|perf|refactor|build|revert|deprecate|remove|docs|chore|test|ci|style)(\([^)]*\))?!?:' "$tmp" | sed "s/${TAB}B\$//" || true)
+other=$(grep -vE '^(feat|fix|security|sec|perf|refactor|build|revert|deprecate|remove|chore|test|ci|style)(\([^)]*\))?!?:' "$tmp" | strip || true)
 if [ -n "$other" ]; then
   printf '\n### Other\n\n'
   printf '%s\n' "$other" | sed 's/^/- /'
