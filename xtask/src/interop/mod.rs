@@ -160,6 +160,9 @@ impl ClientResult {
     }
 }
 
+/// Client installs run this many at a time (downloads, not CPU, bound them).
+const INSTALL_JOBS: usize = 4;
+
 fn workspace() -> PathBuf {
     super::root()
 }
@@ -212,17 +215,23 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         );
     }
     eprintln!("interop: cache {}", cache.root.display());
+    let started = Instant::now();
+    let prefetched = cache.prefetch(&args.clients, INSTALL_JOBS);
+    eprintln!(
+        "interop: installs ready in {:.1}s (failures are reported per client)",
+        started.elapsed().as_secs_f64()
+    );
+    let setup = Setup {
+        cache: &cache,
+        aiwg: &aiwg,
+        fixture: &fixture,
+        claims: &claims,
+        netns,
+        prefetched: &prefetched,
+    };
     let mut results = Vec::new();
     for client in &args.clients {
-        results.push(run_client(
-            client,
-            &args.scopes,
-            &cache,
-            &aiwg,
-            &fixture,
-            &claims,
-            netns,
-        ));
+        results.push(run_client(client, &args.scopes, &setup));
         print_client(results.last().expect("just pushed"));
     }
     run::remove_inner_exe(&cache.root);
@@ -260,15 +269,26 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_client(
-    client: &'static Client,
-    scopes: &[Scope],
-    cache: &install::Cache,
-    aiwg: &Path,
-    fixture: &Path,
-    claims: &Claims,
+/// What every client's run shares.
+struct Setup<'a> {
+    cache: &'a install::Cache,
+    aiwg: &'a Path,
+    fixture: &'a Path,
+    claims: &'a Claims,
     netns: bool,
-) -> ClientResult {
+    /// Seconds the install phase spent per client id.
+    prefetched: &'a [(&'static str, f64)],
+}
+
+fn run_client(client: &'static Client, scopes: &[Scope], setup: &Setup) -> ClientResult {
+    let Setup {
+        cache,
+        aiwg,
+        fixture,
+        claims,
+        netns,
+        prefetched,
+    } = *setup;
     let mut result = ClientResult {
         client,
         cells: BTreeMap::new(),
@@ -290,7 +310,11 @@ fn run_client(
             return result;
         }
     };
-    result.install_secs = installed.took.as_secs_f64();
+    result.install_secs = installed.took.as_secs_f64()
+        + prefetched
+            .iter()
+            .find(|(id, _)| *id == client.id)
+            .map_or(0.0, |(_, s)| *s);
     if !claims.keys().any(|(p, _, _)| p == client.platform) {
         result.broken = Some(format!(
             "aiwg has no platform `{}` (aiwg platforms --json does not list it)",
@@ -319,6 +343,7 @@ fn run_client(
             hook_log: &output.hook_log,
             blocked_file_written: output.blocked_file_written,
             extra_names: &output.extra_names,
+            client_says: &output.client_says,
         };
         for kind in KINDS {
             let claim = claims

@@ -75,6 +75,9 @@ pub struct CaseOutput {
     pub runs: Vec<RunOutcome>,
     /// (kind, value) pairs aiwg wrote that a client may name in a warning.
     pub extra_names: Vec<(String, String)>,
+    /// (kind, line): lines of the client's output that show it loaded that kind
+    /// ([`clients::Drive::says`]).
+    pub client_says: Vec<(String, String)>,
     /// Seconds the whole case took.
     pub secs: f64,
 }
@@ -120,6 +123,7 @@ pub fn home_env(home: &Path, case: &Path) -> Vec<(String, String)> {
         ("HERMES_HOME".into(), h(".hermes")),
         ("OPENCLAW_HOME".into(), home.display().to_string()),
         ("OPENCLAW_STATE_DIR".into(), h(".openclaw")),
+        ("CONTINUE_GLOBAL_DIR".into(), h(".continue")),
         ("TMPDIR".into(), case.join("tmp").display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
         ("TERM".into(), "dumb".into()),
@@ -272,6 +276,18 @@ pub fn case(
     for log in &drive.logs {
         collect_logs(log, &case, &mut logs);
     }
+    let mut client_says = Vec::new();
+    for (kind, needle) in &drive.says {
+        let found = (0..spec.runs.len())
+            .flat_map(|i| ["out", "err"].map(|ext| read_lossy(&case.join(format!("run{i}.{ext}")))))
+            .find_map(|text| {
+                let line = text.lines().find(|l| l.contains(needle.as_str()))?;
+                Some(line.trim().chars().take(160).collect::<String>())
+            });
+        if let Some(line) = found {
+            client_says.push((kind.clone(), line));
+        }
+    }
     let runs = serde_json::from_str(&read_lossy(&case.join("runs.json"))).unwrap_or_default();
     Ok(CaseOutput {
         aiwg_notes,
@@ -281,6 +297,7 @@ pub fn case(
         blocked_file_written: repo.join(clients::BLOCKED_FILE).exists(),
         runs,
         extra_names,
+        client_says,
         secs: started.elapsed().as_secs_f64(),
         case,
     })
