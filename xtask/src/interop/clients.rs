@@ -810,9 +810,13 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 "LSP_DOWNLOAD",
                 "SHARE",
                 "CODEBASE_INDEXING",
+                "SESSION_INGEST",
+                "PRESENCE",
             ] {
                 env.push((format!("KILO_DISABLE_{flag}"), s("1")));
             }
+            // Anything but "all" switches its telemetry off (read once at start).
+            env.push((s("KILO_TELEMETRY_LEVEL"), s("off")));
             Drive {
                 env,
                 files: vec![(config, text.to_string())],

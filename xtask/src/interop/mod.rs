@@ -229,11 +229,9 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         netns,
         prefetched: &prefetched,
     };
-    let mut results = Vec::new();
-    for client in &args.clients {
-        results.push(run_client(client, &args.scopes, &setup));
-        print_client(results.last().expect("just pushed"));
-    }
+    // Made once here: the workers share it.
+    run::inner_exe(&cache.root)?;
+    let results = run_all(&args, &setup, jobs()?);
     run::remove_inner_exe(&cache.root);
     let path = root.join(readme::RESULTS);
     let mut stored = readme::Results::load(&path)?;
@@ -267,6 +265,43 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Clients run this many at a time (`AIWG_INTEROP_JOBS`, default 2): most of a client's time
+/// is spent waiting (start-up, refused telemetry), not on the CPU.
+fn jobs() -> anyhow::Result<usize> {
+    match std::env::var("AIWG_INTEROP_JOBS") {
+        Err(_) => Ok(2),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n @ 1..=16) => Ok(n),
+            _ => bail!("AIWG_INTEROP_JOBS is `{v}`\nhint: a number from 1 to 16"),
+        },
+    }
+}
+
+/// Runs every client, `jobs` at a time; each client's table is printed whole when it is done.
+/// Results come back in the client table's order.
+fn run_all(args: &Args, setup: &Setup, jobs: usize) -> Vec<ClientResult> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(args.clients.len()).max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(client) = args.clients.get(i) else {
+                    break;
+                };
+                let r = run_client(client, &args.scopes, setup);
+                print_client(&r);
+                if let Ok(mut d) = done.lock() {
+                    d.push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_default();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What every client's run shares.
@@ -383,12 +418,16 @@ fn run_client(client: &'static Client, scopes: &[Scope], setup: &Setup) -> Clien
         tried.dedup();
         if !tried.is_empty() {
             eprintln!(
-                "interop:   hosts it tried to reach (refused): {}",
+                "interop:   {} {}: hosts it tried to reach (refused): {}",
+                client.id,
+                scope.name(),
                 tried.join(", ")
             );
         }
         eprintln!(
-            "interop:   {} requests in {:.1}s, calls {:?} (case folder {})",
+            "interop:   {} {}: {} requests in {:.1}s, calls {:?} (case folder {})",
+            client.id,
+            scope.name(),
             output.records.len(),
             output.secs,
             output
@@ -412,21 +451,24 @@ fn run_client(client: &'static Client, scopes: &[Scope], setup: &Setup) -> Clien
     result
 }
 
+/// One client's table, printed in one piece (clients run in parallel).
 fn print_client(r: &ClientResult) {
-    println!(
-        "\n{} {} (aiwg platform `{}`)",
+    let mut out = format!(
+        "\n{} {} (aiwg platform `{}`)\n",
         r.client.name, r.client.version, r.client.platform
     );
     if let Some(b) = &r.broken {
-        println!("  FAILED: {b}");
+        out.push_str(&format!("  FAILED: {b}\n"));
     }
     for ((scope, kind), cell) in &r.cells {
-        println!(
-            "  {scope:<7} {kind:<8} {:<18} {}",
+        out.push_str(&format!(
+            "  {scope:<7} {kind:<8} {:<18} {}\n",
             cell.status.label(),
             cell.evidence
-        );
+        ));
     }
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
 }
 
 #[cfg(test)]
