@@ -168,18 +168,57 @@ pub fn section(results: &Results, platform_ids: &[String]) -> String {
     let docs_only: Vec<String> = platform_ids
         .iter()
         .filter(|id| !verified.contains(&id.as_str()))
-        .map(|id| format!("`{id}`"))
+        .map(|id| match why_docs_only(id) {
+            Some(why) => format!("`{id}` ({why})"),
+            None => format!("`{id}`"),
+        })
         .collect();
     out.push_str(
-        "\n✓ seen in the client's requests to its model, ⚠ seen with an error (a load warning, a \
-         placeholder left literal, a write the hook did not block), ✗ not seen though aiwg deploys \
-         it, — aiwg deploys nothing of this kind there. ",
+        "\n✓ seen in the client's requests to its model (Auggie's commands: in its own output), ⚠ \
+         seen with an error (a load warning, a placeholder left literal, a write the hook did not \
+         block), ✗ not seen though aiwg deploys it, — aiwg deploys nothing of this kind there. ",
     );
     out.push_str(&format!(
         "Docs only (no drivable client): {}.\n",
         docs_only.join(", ")
     ));
     out
+}
+
+/// Why a platform has no client in the suite. Only a package from npm or PyPI that can run
+/// offline against the fake server can be driven.
+const DOCS_ONLY: &[(&str, &str)] = &[
+    (
+        "agents-md",
+        "a file convention; the clients that read it are verified under their own ids",
+    ),
+    (
+        "amp",
+        "its CLI sends model calls through Amp's own service, with an Amp account",
+    ),
+    (
+        "antigravity",
+        "a desktop IDE, in no registry this suite installs from",
+    ),
+    (
+        "cursor",
+        "an IDE; its CLI installs from Cursor's own site, not npm or PyPI",
+    ),
+    ("goose", "a binary released outside npm and PyPI"),
+    ("junie", "a JetBrains IDE plugin"),
+    ("kiro", "an IDE; its CLI installs from its own site"),
+    ("roo", "a VS Code extension"),
+    ("warp", "a terminal application"),
+    ("windsurf", "a desktop IDE"),
+    ("zed", "a desktop editor"),
+];
+
+/// The reason a platform is docs only, if it is one the suite knows.
+fn why_docs_only(id: &str) -> Option<&'static str> {
+    DOCS_ONLY
+        .iter()
+        .find(|(p, _)| *p == id)
+        .map(|(_, why)| *why)
 }
 
 /// `readme` with the interop section replaced (or added at the end).
@@ -292,6 +331,18 @@ mod tests {
     }
 
     #[test]
+    fn every_platform_is_driven_or_says_why_not() {
+        for id in platform_ids() {
+            let driven = CLIENTS.iter().any(|c| c.platform == id);
+            let why = why_docs_only(&id);
+            assert!(
+                driven != why.is_some(),
+                "`{id}`: a platform has either a client in clients.rs or a reason in DOCS_ONLY"
+            );
+        }
+    }
+
+    #[test]
     fn section_lists_docs_only_platforms() {
         let results = Results {
             clients: vec![entry(&[("project", "agent", Status::Seen)])],
@@ -301,7 +352,10 @@ mod tests {
             s.contains("| `claude-code` | Claude Code 1.0 | ✓ project |"),
             "{s}"
         );
-        assert!(s.contains("Docs only (no drivable client): `zed`."), "{s}");
+        assert!(
+            s.contains("Docs only (no drivable client): `zed` (a desktop editor)."),
+            "{s}"
+        );
         let mut gone = entry(&[]);
         gone.platform = "zed".into();
         gone.broken = Some("aiwg has no platform `zed`".into());
@@ -316,7 +370,10 @@ mod tests {
             s.contains("Could not run:\n\n- Claude Code 1.0: aiwg has no platform `zed`\n"),
             "{s}"
         );
-        assert!(s.contains("Docs only (no drivable client): `zed`."), "{s}");
+        assert!(
+            s.contains("Docs only (no drivable client): `zed` (a desktop editor)."),
+            "{s}"
+        );
         let readme = format!("# x\n\n{BEGIN}\nold\n{END}\nafter\n");
         assert_eq!(
             splice(&readme, "new\n"),
