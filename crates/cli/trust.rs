@@ -28,7 +28,7 @@ use aiwg_deploy::hash::sha256_hex;
 use aiwg_deploy::{Action, Plan};
 use anyhow::Context as _;
 
-use crate::commands::UserError;
+use crate::error::UserError;
 use crate::project::{self, Project, SourceLocation};
 
 /// What the command line allows for this one run.
@@ -62,6 +62,13 @@ pub fn set_run_consent(consent: RunConsent) {
 pub fn allow_for_run(items: &[Item]) {
     let mut run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
     run.1.extend(items.iter().map(Item::key));
+}
+
+/// True when `item` is allowed without asking: by this run's flags or by the project's trust
+/// record (the user's own `$AIWG_HOME/aiwg.toml` needs no consent). Never prompts: for
+/// commands that only report (`aiwg doctor`).
+pub fn allowed(project: &Project, item: &Item) -> bool {
+    project.user_scope || run_allows(item) || Record::load(&project.root).allows(item)
 }
 
 fn run_allows(item: &Item) -> bool {
@@ -518,8 +525,10 @@ pub fn grant_scaffolded(project: &Project, name: &str) -> anyhow::Result<()> {
 /// Stops (an error, exit 2) unless every item of `items` is allowed by the command line or
 /// by the project's trust record. On a terminal it asks first, and a yes is recorded.
 pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
-    // Most projects ask for nothing: no record is read then (a cached check reads no file).
-    if items.iter().all(run_allows) {
+    // User scope's own `$AIWG_HOME/aiwg.toml` is written by the user (`aiwg use --scope
+    // user`), never by a repository: what it names is already their word. Most projects ask
+    // for nothing: no record is read then (a cached check reads no file).
+    if project.user_scope || items.iter().all(run_allows) {
         return Ok(());
     }
     let mut record = Record::load(&project.root);

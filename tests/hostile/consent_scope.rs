@@ -103,7 +103,8 @@ fn one_trust_flag_deploys_for_this_run_and_records_nothing() {
 fn explicit_scope_on_the_command_line_is_consent_for_the_scope() {
     let c = hostile();
     let before = c.outside();
-    // `--scope user` given by the user widens; the hook still needs its own consent.
+    // `--scope user` given by the user agrees with the clone's `scope = "user"`: it widens;
+    // the hook still needs its own consent.
     let Output {
         code, stderr: err, ..
     } = c.run(&["apply", "--scope", "user"]);

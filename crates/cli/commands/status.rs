@@ -10,17 +10,18 @@ use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg status`.
-pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyhow::Result<u8> {
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     if !json {
-        pipeline::print_notices(&rendered.notices);
+        pipeline::report_notices(&rendered.notices, notes, "aiwg status --notes");
     }
     let state = rendered.target;
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let mut rows = Vec::new();
     for item in &plan.items {
         for part in item.parts.iter().filter(|p| p.state != State::Gone) {
@@ -45,6 +46,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             })
             .collect();
         let doc = serde_json::json!({
+            "version": crate::json::VERSION,
             "scope": d.scope,
             "root": d.root.display().to_string(),
             "entries": entries,
@@ -53,10 +55,10 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         return Ok(0);
     }
     if rows.is_empty() {
-        eprintln!("nothing is managed here yet (run `aiwg apply`)");
+        crate::printer::say!("nothing is managed here yet (run `aiwg apply`)");
         return Ok(0);
     }
-    let shown: Vec<(String, String, String)> = rows
+    let shown: Vec<(aiwg_deploy::State, String, String)> = rows
         .iter()
         .map(|(item, part)| {
             let mut path = d.display(&item.path);
@@ -67,14 +69,27 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             }
             let origin = format!("{} ({})", part.origin.artifact, part.origin.source);
             let origin = aiwg_core::escape::escape(&origin).into_owned();
-            (part.state.to_string(), path, origin)
+            (part.state, path, origin)
         })
         .collect();
-    let w_state = shown.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
-    let w_path = shown.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let w_state = shown
+        .iter()
+        .map(|r| r.0.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let w_path = shown
+        .iter()
+        .map(|r| crate::width::of(&r.1))
+        .max()
+        .unwrap_or(0)
+        .max(4);
     writeln!(out, "{:w_state$}  {:w_path$}  ORIGIN", "STATE", "PATH")?;
     for (state, path, origin) in shown {
-        writeln!(out, "{state:w_state$}  {path:w_path$}  {origin}")?;
+        let word = format!("{:w_state$}", state.as_str());
+        let word = crate::style::paint(ctx.color, crate::style::state(state), &word);
+        let pad = w_path - crate::width::of(&path);
+        writeln!(out, "{word}  {path}{:pad$}  {origin}", "")?;
     }
     Ok(0)
 }
