@@ -78,6 +78,7 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
     let (support, as_, path, why) = match place {
         Place::Native { pattern } => (Support::Native, None, Some(pattern), None),
         Place::Hooks { settings, .. } => (Support::Native, None, Some(settings), None),
+        Place::Config { files } => (Support::Native, None, Some(files.join("`, `")), None),
         Place::Skill { folder, native } => {
             let dir = Some(skill_dir(&folder));
             if native {
