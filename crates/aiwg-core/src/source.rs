@@ -45,13 +45,14 @@ pub const MAX_SOURCE_ENTRIES: usize = 50_000;
 pub const MAX_ARTIFACT_TOTAL_BYTES: u64 = 32 << 20;
 
 /// The top-level folders the loader uses; nothing else of a source is read.
-pub const SOURCE_FOLDERS: [&str; 7] = [
+pub const SOURCE_FOLDERS: [&str; 8] = [
     "agents",
     "commands",
     "skills",
     "rules",
     "behaviors",
     "runbooks",
+    "mcp",
     "templates",
 ];
 
