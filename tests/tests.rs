@@ -11,6 +11,7 @@
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -19,6 +20,7 @@ mod deploy;
 mod guards;
 mod hostile;
 mod import;
+mod mcp;
 mod platforms;
 mod qa;
 mod shared_files;
