@@ -24,9 +24,15 @@ fn use_adds_our_server_to_a_users_mcp_json_and_uninstall_gives_the_bytes_back() 
     assert_eq!(code, 0, "{err}");
     let merged = t.read(".mcp.json");
     assert!(merged.starts_with("{\r\n  // team servers\r\n"), "{merged}");
-    assert!(merged.contains("\"mine\": { \"command\": \"./bin/mine\" }, // keep"), "{merged}");
+    assert!(
+        merged.contains("\"mine\": { \"command\": \"./bin/mine\" }, // keep"),
+        "{merged}"
+    );
     assert!(merged.contains("\"docs\""), "{merged}");
-    assert!(merged.contains("${DOCS_TOKEN}"), "Claude Code's reference syntax: {merged}");
+    assert!(
+        merged.contains("${DOCS_TOKEN}"),
+        "Claude Code's reference syntax: {merged}"
+    );
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 0, "nothing to do after use: {err}");
     let (code, _, err) = t.run(&["uninstall"]);
@@ -73,15 +79,30 @@ fn every_written_mcp_file_parses_back_with_the_users_servers_and_ours() {
         assert_eq!(v["mcpServers"]["mine"]["command"], "./bin/mine", "{path}");
     }
     let opencode: serde_json::Value = serde_json::from_str(&t.read("opencode.json")).unwrap();
-    assert_eq!(opencode["mcp"]["docs"]["command"], serde_json::json!(["npx", "-y", "docs-mcp"]));
+    assert_eq!(
+        opencode["mcp"]["docs"]["command"],
+        serde_json::json!(["npx", "-y", "docs-mcp"])
+    );
     let codex_text = t.read(".codex/config.toml");
-    assert!(codex_text.starts_with("# my Codex settings\n"), "{codex_text}");
-    assert!(codex_text.contains("command = \"./bin/mine\" # keep"), "{codex_text}");
+    assert!(
+        codex_text.starts_with("# my Codex settings\n"),
+        "{codex_text}"
+    );
+    assert!(
+        codex_text.contains("command = \"./bin/mine\" # keep"),
+        "{codex_text}"
+    );
     let codex: toml::Table = toml::from_str(&codex_text).unwrap();
     let docs = &codex["mcp_servers"]["docs"];
     assert_eq!(docs["command"].as_str(), Some("npx"));
-    assert_eq!(docs["env_vars"], toml::Value::Array(vec!["DOCS_TOKEN".into()]));
-    assert!(docs.get("env").is_none(), "no literal copy of the reference: {codex_text}");
+    assert_eq!(
+        docs["env_vars"],
+        toml::Value::Array(vec!["DOCS_TOKEN".into()])
+    );
+    assert!(
+        docs.get("env").is_none(),
+        "no literal copy of the reference: {codex_text}"
+    );
     let (code, _, err) = t.run(&["uninstall"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(t.read(".mcp.json"), users);
@@ -100,10 +121,16 @@ fn a_server_edited_by_hand_is_a_conflict_and_survives() {
     assert_eq!(code, 0, "{err}");
     let edited = t.read(".mcp.json").replace("docs-mcp", "docs-mcp@2");
     t.write(".mcp.json", &edited);
-    t.write(".aiwg/mcp/docs.toml", &SERVER.replace("docs-mcp", "docs-mcp@3"));
+    t.write(
+        ".aiwg/mcp/docs.toml",
+        &SERVER.replace("docs-mcp", "docs-mcp@3"),
+    );
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 1, "a conflict stops apply: {err}");
-    assert!(err.contains("conflict") && err.contains(".mcp.json"), "{err}");
+    assert!(
+        err.contains("conflict") && err.contains(".mcp.json"),
+        "{err}"
+    );
     assert_eq!(t.read(".mcp.json"), edited, "the hand edit is kept");
 }
 
@@ -112,14 +139,20 @@ fn validate_refuses_an_inline_secret_with_a_hint() {
     let t = Test::new();
     t.write(
         ".aiwg/mcp/gh.toml",
-        "command = \"npx\"\n\n[env]\nGITHUB_TOKEN = \"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"\n",
+        "command = \"npx\"\n\n[env]\nGITHUB_TOKEN = \"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"\n", // secret-guard: allow
     );
     let (code, out, err) = t.run(&["validate", ".aiwg"]);
     let all = format!("{out}{err}");
     assert_ne!(code, 0, "{all}");
     assert!(all.contains("gh.toml:3"), "the line of `[env]`: {all}");
-    assert!(all.contains("${env:GITHUB_TOKEN}"), "the hint names the reference: {all}");
-    assert!(!all.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), "the secret is not echoed: {all}");
+    assert!(
+        all.contains("${env:GITHUB_TOKEN}"),
+        "the hint names the reference: {all}"
+    );
+    assert!(
+        !all.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+        "the secret is not echoed: {all}"
+    ); // secret-guard: allow
     let (code, _, _) = t.run(&["apply", "--platforms", "claude-code"]);
     assert_eq!(code, 2, "a source with an error is not deployed");
     assert!(!t.exists(".mcp.json"));

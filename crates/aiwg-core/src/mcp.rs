@@ -29,7 +29,9 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// The source keys an override table may replace; any other key in it passes through.
-const OVERRIDABLE: &[&str] = &["type", "command", "args", "env", "cwd", "url", "headers", "enabled"];
+const OVERRIDABLE: &[&str] = &[
+    "type", "command", "args", "env", "cwd", "url", "headers", "enabled",
+];
 
 /// One piece of a string value: literal text, or a reference to an environment variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,7 +322,9 @@ impl McpServer {
                 None
             }
         };
-        let command = merged.get("command").and_then(|v| text("command", v, &mut out));
+        let command = merged
+            .get("command")
+            .and_then(|v| text("command", v, &mut out));
         let url = merged.get("url").and_then(|v| text("url", v, &mut out));
         let args: Vec<Text> = match merged.get("args") {
             None | Some(Value::Null) => Vec::new(),
@@ -346,7 +350,10 @@ impl McpServer {
         };
         let remote = |url: Option<Text>, kind: &str, out: &mut Vec<Problem>| {
             if command.is_some() {
-                out.push(problem("command", format!("a `{kind}` server has a `url`, not a `command`")));
+                out.push(problem(
+                    "command",
+                    format!("a `{kind}` server has a `url`, not a `command`"),
+                ));
             }
             match url {
                 Some(url) if kind == "sse" => Some(Transport::Sse { url }),
@@ -371,12 +378,18 @@ impl McpServer {
                 out.push(Problem {
                     key: "command".into(),
                     message: "a server needs `command` (stdio) or `url` (http, sse)".into(),
-                    hint: Some("add `command = \"npx\"` and `args = [...]`, or `url = \"https://...\"`".into()),
+                    hint: Some(
+                        "add `command = \"npx\"` and `args = [...]`, or `url = \"https://...\"`"
+                            .into(),
+                    ),
                 });
                 None
             }
             (Some("stdio") | None, Some(_), Some(_)) => {
-                out.push(problem("url", "a server has either `command` or `url`, not both"));
+                out.push(problem(
+                    "url",
+                    "a server has either `command` or `url`, not both",
+                ));
                 None
             }
             (None, None, Some(url)) => remote(Some(url), "http", &mut out),
@@ -390,11 +403,17 @@ impl McpServer {
                 ("env", !env.is_empty()),
             ] {
                 if used && !stdio {
-                    out.push(problem(key, format!("`{key}` is for stdio servers; a remote server has `headers`")));
+                    out.push(problem(
+                        key,
+                        format!("`{key}` is for stdio servers; a remote server has `headers`"),
+                    ));
                 }
             }
             if !headers.is_empty() && stdio {
-                out.push(problem("headers", "`headers` are for remote servers; a stdio server has `env`"));
+                out.push(problem(
+                    "headers",
+                    "`headers` are for remote servers; a stdio server has `env`",
+                ));
             }
         }
         for key in merged.keys() {
@@ -404,7 +423,10 @@ impl McpServer {
                     message: format!("unknown key `{key}`"),
                     hint: Some(format!(
                         "a server has {}; a platform's own keys go under `[platform.<id>]`",
-                        KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        KEYS.iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 });
             }
@@ -432,14 +454,20 @@ pub fn check(entries: &Map<String, Value>) -> Vec<Problem> {
     match entries.get("platforms") {
         None | Some(Value::String(_)) => {}
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-        Some(_) => out.push(problem("platforms", "`platforms` must be a list of platform ids")),
+        Some(_) => out.push(problem(
+            "platforms",
+            "`platforms` must be a list of platform ids",
+        )),
     }
     match entries.get("platform") {
         None => {}
         Some(Value::Object(m)) => {
             for (id, table) in m {
                 if !table.is_object() {
-                    out.push(problem("platform", format!("`platform.{id}` must be a table")));
+                    out.push(problem(
+                        "platform",
+                        format!("`platform.{id}` must be a table"),
+                    ));
                     continue;
                 }
                 if let Err(problems) = McpServer::from_entries(entries, Some(id)) {
@@ -452,7 +480,10 @@ pub fn check(entries: &Map<String, Value>) -> Vec<Problem> {
                 }
             }
         }
-        Some(_) => out.push(problem("platform", "`platform` must hold `[platform.<id>]` tables")),
+        Some(_) => out.push(problem(
+            "platform",
+            "`platform` must hold `[platform.<id>]` tables",
+        )),
     }
     if entries
         .get("description")
@@ -472,7 +503,9 @@ fn secrets(entries: &Map<String, Value>, out: &mut Vec<Problem>) {
                 if let Some(why) = secret_like(name, s) {
                     out.push(Problem {
                         key: top.to_string(),
-                        message: format!("`{path}` {why}; a secret is never written into a config file"),
+                        message: format!(
+                            "`{path}` {why}; a secret is never written into a config file"
+                        ),
                         hint: Some(format!(
                             "put it in an environment variable and write `{}` here",
                             suggestion(name)
@@ -505,7 +538,13 @@ fn suggestion(name: Option<&str>) -> String {
     let var = name
         .map(|n| {
             n.chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
                 .collect::<String>()
         })
         .filter(|n| is_env_name(n) && n != "ARGS" && n != "URL" && n != "AUTHORIZATION")
@@ -519,15 +558,44 @@ fn suggestion(name: Option<&str>) -> String {
 
 /// Prefixes of well-known credential formats.
 const SECRET_PREFIXES: &[&str] = &[
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "sk-", "sk_live_", "rk_live_",
-    "xoxb-", "xoxp-", "xoxa-", "xoxs-", "AKIA", "ASIA", "AIza", "npm_", "pypi-", "hf_", "dop_v1_",
-    "lin_api_", "sq0atp-", "shpat_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "sk-",
+    "sk_live_",
+    "rk_live_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxs-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "npm_",
+    "pypi-",
+    "hf_",
+    "dop_v1_",
+    "lin_api_",
+    "sq0atp-",
+    "shpat_",
 ];
 
 /// Words in a key name that say its value is a credential.
 const SECRET_WORDS: &[&str] = &[
-    "TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY",
-    "CREDENTIAL", "AUTH",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+    "AUTH",
 ];
 
 /// Why the literal part of `value` (under key `name`) looks like a secret, if it does.
@@ -542,7 +610,9 @@ pub fn secret_like(name: Option<&str>, value: &str) -> Option<String> {
         })
         .collect();
     for part in &literal {
-        for word in part.split(|c: char| c.is_whitespace() || matches!(c, '=' | ':' | '/' | '?' | '&' | ',' | '"' | '\'' | '@')) {
+        for word in part.split(|c: char| {
+            c.is_whitespace() || matches!(c, '=' | ':' | '/' | '?' | '&' | ',' | '"' | '\'' | '@')
+        }) {
             if let Some(prefix) = SECRET_PREFIXES
                 .iter()
                 .find(|p| word.starts_with(*p) && word.len() >= p.len() + 12)
@@ -556,7 +626,10 @@ pub fn secret_like(name: Option<&str>, value: &str) -> Option<String> {
     let lit: String = literal.concat();
     let lit = lit.trim();
     if secret_name && !text.has_ref() && !lit.is_empty() && !is_placeholder(lit) {
-        return Some(format!("is a literal value for a credential (`{}`)", name.unwrap_or("")));
+        return Some(format!(
+            "is a literal value for a credential (`{}`)",
+            name.unwrap_or("")
+        ));
     }
     // `Authorization: Bearer <literal>` and the like.
     if upper == "AUTHORIZATION" || upper.ends_with("API_KEY") {
@@ -567,7 +640,9 @@ pub fn secret_like(name: Option<&str>, value: &str) -> Option<String> {
     }
     // A long random-looking run in any value (a token pasted into args or a URL).
     for part in &literal {
-        for word in part.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '='))) {
+        for word in
+            part.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '=')))
+        {
             if looks_random(word) {
                 return Some("holds a long random-looking string".into());
             }
@@ -584,7 +659,10 @@ fn is_placeholder(s: &str) -> bool {
         || l.contains("example")
         || l == "changeme"
         || l.chars().all(|c| c == 'x' || c == '*' || c == '.')
-        || matches!(l.as_str(), "true" | "false" | "none" | "null" | "bearer" | "basic" | "oauth" | "1" | "0")
+        || matches!(
+            l.as_str(),
+            "true" | "false" | "none" | "null" | "bearer" | "basic" | "oauth" | "1" | "0"
+        )
 }
 
 /// 32 or more characters of letters and digits, with upper case, lower case and digits all
@@ -598,7 +676,10 @@ fn looks_random(word: &str) -> bool {
 
 /// Reads a server file (`.toml` or `.json`) into its top-level map and the line of each
 /// top-level key (and of each `[table]` header).
-pub fn read(file_name: &str, text: &str) -> Result<(Map<String, Value>, Vec<(String, u32)>), (u32, String)> {
+pub fn read(
+    file_name: &str,
+    text: &str,
+) -> Result<(Map<String, Value>, Vec<(String, u32)>), (u32, String)> {
     if file_name.ends_with(".json") {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| (e.line() as u32, format!("not valid JSON: {e}")))?;
@@ -634,7 +715,12 @@ pub fn read(file_name: &str, text: &str) -> Result<(Map<String, Value>, Vec<(Str
         let t = l.trim();
         if let Some(header) = t.strip_prefix('[') {
             in_table = true;
-            let name = header.trim_start_matches('[').split(['.', ']']).next().unwrap_or("").trim();
+            let name = header
+                .trim_start_matches('[')
+                .split(['.', ']'])
+                .next()
+                .unwrap_or("")
+                .trim();
             lines.push((name.trim_matches('"').to_string(), i as u32 + 1));
         } else if !in_table {
             if let Some((k, _)) = t.split_once('=') {
@@ -668,24 +754,44 @@ mod tests {
                 Piece::Lit("!".into())
             ]
         );
-        assert_eq!(t.render(|n| format!("{{env:{n}}}")), "Bearer {env:GH_TOKEN}!");
+        assert_eq!(
+            t.render(|n| format!("{{env:{n}}}")),
+            "Bearer {env:GH_TOKEN}!"
+        );
         assert_eq!(t.source_form(), "Bearer ${env:GH_TOKEN}!");
         assert_eq!(Text::parse("${env:X}").unwrap().only_ref(), Some("X"));
-        assert_eq!(Text::parse("a$$b").unwrap().literal().as_deref(), Some("a$b"));
-        assert_eq!(Text::parse("50$ off").unwrap().literal().as_deref(), Some("50$ off"));
+        assert_eq!(
+            Text::parse("a$$b").unwrap().literal().as_deref(),
+            Some("a$b")
+        );
+        assert_eq!(
+            Text::parse("50$ off").unwrap().literal().as_deref(),
+            Some("50$ off")
+        );
         assert!(Text::parse("$HOME/x").unwrap_err().contains("${env:HOME}"));
-        assert!(Text::parse("${HOME}").unwrap_err().contains("only `${env:NAME}`"));
+        assert!(Text::parse("${HOME}")
+            .unwrap_err()
+            .contains("only `${env:NAME}`"));
         assert!(Text::parse("${env:1X}").is_err());
         assert!(Text::parse("${env:X").is_err());
     }
 
     #[test]
     fn shapes() {
-        let ok = McpServer::from_entries(&entries(json!({"command": "npx", "args": ["-y", "x"]})), None).unwrap();
+        let ok = McpServer::from_entries(
+            &entries(json!({"command": "npx", "args": ["-y", "x"]})),
+            None,
+        )
+        .unwrap();
         assert_eq!(ok.transport.as_str(), "stdio");
-        let http = McpServer::from_entries(&entries(json!({"url": "https://x/mcp"})), None).unwrap();
+        let http =
+            McpServer::from_entries(&entries(json!({"url": "https://x/mcp"})), None).unwrap();
         assert_eq!(http.transport.as_str(), "http");
-        let sse = McpServer::from_entries(&entries(json!({"type": "sse", "url": "https://x/sse"})), None).unwrap();
+        let sse = McpServer::from_entries(
+            &entries(json!({"type": "sse", "url": "https://x/sse"})),
+            None,
+        )
+        .unwrap();
         assert_eq!(sse.transport.as_str(), "sse");
         let msg = |v: Value| -> Vec<String> {
             McpServer::from_entries(&entries(v), None)
@@ -694,13 +800,28 @@ mod tests {
                 .map(|p| p.message)
                 .collect()
         };
-        assert_eq!(msg(json!({})), ["a server needs `command` (stdio) or `url` (http, sse)"]);
-        assert_eq!(msg(json!({"command": "a", "url": "b"})), ["a server has either `command` or `url`, not both"]);
+        assert_eq!(
+            msg(json!({})),
+            ["a server needs `command` (stdio) or `url` (http, sse)"]
+        );
+        assert_eq!(
+            msg(json!({"command": "a", "url": "b"})),
+            ["a server has either `command` or `url`, not both"]
+        );
         assert_eq!(msg(json!({"type": "sse"})), ["a `sse` server needs `url`"]);
         assert_eq!(msg(json!({"type": "ws", "url": "x"})).len(), 1);
-        assert_eq!(msg(json!({"command": "a", "headers": {"A": "b"}})), ["`headers` are for remote servers; a stdio server has `env`"]);
-        assert_eq!(msg(json!({"command": "a", "colour": 1}))[0], "unknown key `colour`");
-        assert_eq!(msg(json!({"command": "a", "env": {"A": 1}})), ["`env.A` must be a string"]);
+        assert_eq!(
+            msg(json!({"command": "a", "headers": {"A": "b"}})),
+            ["`headers` are for remote servers; a stdio server has `env`"]
+        );
+        assert_eq!(
+            msg(json!({"command": "a", "colour": 1}))[0],
+            "unknown key `colour`"
+        );
+        assert_eq!(
+            msg(json!({"command": "a", "env": {"A": 1}})),
+            ["`env.A` must be a string"]
+        );
     }
 
     #[test]
@@ -719,14 +840,25 @@ mod tests {
     #[test]
     fn secrets_are_refused_with_a_hint() {
         let check_one = |v: Value| -> Vec<Problem> { check(&entries(v)) };
-        let p = check_one(json!({"command": "x", "env": {"GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}}));
+        let p = check_one(
+            json!({"command": "x", "env": {"GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}}),
+        ); // secret-guard: allow
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].message.contains("credential"), "{}", p[0].message);
-        assert_eq!(p[0].hint.as_deref(), Some("put it in an environment variable and write `${env:GITHUB_TOKEN}` here"));
-        let p = check_one(json!({"url": "https://x", "headers": {"Authorization": "Bearer abcdef123456"}}));
+        assert_eq!(
+            p[0].hint.as_deref(),
+            Some("put it in an environment variable and write `${env:GITHUB_TOKEN}` here")
+        );
+        let p = check_one(
+            json!({"url": "https://x", "headers": {"Authorization": "Bearer abcdef123456"}}),
+        );
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].hint.as_deref().unwrap().contains("Bearer ${env:API_TOKEN}"));
-        let p = check_one(json!({"command": "x", "args": ["--key=sk-ant-0123456789abcdefghij"]}));
+        assert!(p[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("Bearer ${env:API_TOKEN}"));
+        let p = check_one(json!({"command": "x", "args": ["--key=sk-ant-0123456789abcdefghij"]})); // secret-guard: allow
         assert_eq!(p.len(), 1, "{p:?}");
         let p = check_one(json!({"command": "x", "env": {"DB_PASSWORD": "hunter2"}}));
         assert_eq!(p.len(), 1, "{p:?}");
@@ -739,7 +871,7 @@ mod tests {
         ] {
             assert_eq!(check_one(ok.clone()), vec![], "{ok}");
         }
-        let p = check_one(json!({"command": "x", "args": ["aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG"]}));
+        let p = check_one(json!({"command": "x", "args": ["aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG"]})); // secret-guard: allow
         assert_eq!(p.len(), 1, "{p:?}");
     }
 
@@ -758,6 +890,9 @@ mod tests {
         assert_eq!(m["command"], "npx");
         assert_eq!(lines, vec![("command".to_string(), 2)]);
         assert_eq!(read("x.toml", "a = \n").unwrap_err().0, 1);
-        assert!(read("x.json", "[1]").unwrap_err().1.contains("one JSON object"));
+        assert!(read("x.json", "[1]")
+            .unwrap_err()
+            .1
+            .contains("one JSON object"));
     }
 }

@@ -870,7 +870,11 @@ fn parse_mcp<'t>(
     let (entries, key_lines) = match crate::mcp::read(file.path.file_name(), text) {
         Ok(read) => read,
         Err((line, message)) => {
-            diags.push(Diagnostic::error(tree.display_path(&file.path), Some(line), message));
+            diags.push(Diagnostic::error(
+                tree.display_path(&file.path),
+                Some(line),
+                message,
+            ));
             return None;
         }
     };

@@ -175,8 +175,12 @@ fn place(p: &PlatformSpec, kind: Kind, scope: Scope) -> Place {
             if files.is_empty() {
                 let why = match (&p.mcp.why, p.mcp.file.is_empty()) {
                     (Some(why), _) => why.clone(),
-                    (None, false) => format!("{} has no MCP configuration file in {scope} scope", p.name),
-                    (None, true) => format!("{} has no MCP configuration file aiwg can write", p.name),
+                    (None, false) => {
+                        format!("{} has no MCP configuration file in {scope} scope", p.name)
+                    }
+                    (None, true) => {
+                        format!("{} has no MCP configuration file aiwg can write", p.name)
+                    }
                 };
                 Place::Skip { why }
             } else {

@@ -205,12 +205,23 @@ pub struct HomeVar {
     pub var: String,
     /// The folder it stands for when unset, relative to the home folder (`.codex`).
     pub default: String,
+    /// Files directly under home that also move into the variable's folder when it is set
+    /// (Claude Code keeps `~/.claude.json` as `$CLAUDE_CONFIG_DIR/.claude.json`).
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 impl HomeVar {
     /// `path` (relative to home) moved under `to` (the variable's folder, relative to home,
     /// `""` for home itself) when it lies in `default`; `None` when it does not.
     pub fn rebase(&self, path: &str, to: &str) -> Option<String> {
+        if self.files.iter().any(|f| f == path) {
+            return Some(if to.is_empty() {
+                path.to_string()
+            } else {
+                format!("{to}/{path}")
+            });
+        }
         let rest = if path == self.default {
             ""
         } else {
@@ -675,6 +686,9 @@ impl PlatformSpec {
                 out.push(format!("home.var `{}` must be `[A-Z0-9_]`", h.var));
             }
             check_path(&mut out, "home.default", Scope::User, &h.default, false);
+            for f in &h.files {
+                check_path(&mut out, "home.files", Scope::User, f, false);
+            }
         }
         for marker in &self.detect {
             if let Err(e) = RelPath::new(marker) {
@@ -878,6 +892,28 @@ mod tests {
             expect,
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_home_variable_moves_its_folder_and_listed_files() {
+        let h = HomeVar {
+            var: "CLAUDE_CONFIG_DIR".into(),
+            default: ".claude".into(),
+            files: vec![".claude.json".into()],
+        };
+        assert_eq!(
+            h.rebase(".claude/agents/x.md", "cfg").as_deref(),
+            Some("cfg/agents/x.md")
+        );
+        assert_eq!(
+            h.rebase(".claude.json", "cfg").as_deref(),
+            Some("cfg/.claude.json")
+        );
+        assert_eq!(
+            h.rebase(".claude.json", "").as_deref(),
+            Some(".claude.json")
+        );
+        assert_eq!(h.rebase(".claude.jsonx", "cfg"), None);
     }
 
     const HEAD: &str = "id = \"demo\"\nname = \"Demo\"\ndocs = \"https://example.org\"\n";

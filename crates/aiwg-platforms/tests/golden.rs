@@ -88,7 +88,9 @@ fn parse_back(target: &TargetState) {
                                 .unwrap_or_else(|err| panic!("{path}: not TOML: {err}")),
                         );
                         toml::from_str::<toml::Table>(&toml::to_string(&doc).unwrap())
-                            .unwrap_or_else(|err| panic!("{path}: merged TOML does not parse: {err}"));
+                            .unwrap_or_else(|err| {
+                                panic!("{path}: merged TOML does not parse: {err}")
+                            });
                     }
                 }
             }

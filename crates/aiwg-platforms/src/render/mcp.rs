@@ -31,7 +31,10 @@ impl Renderer<'_> {
                 Ok(s) => s,
                 Err(problems) => {
                     // `validate` reports these; the render only refuses to guess.
-                    let first = problems.first().map(|p| p.message.clone()).unwrap_or_default();
+                    let first = problems
+                        .first()
+                        .map(|p| p.message.clone())
+                        .unwrap_or_default();
                     self.skip_server(p, a, &first);
                     continue;
                 }
@@ -151,7 +154,9 @@ pub fn entry(file: &McpFile, s: &McpServer) -> Result<Value, String> {
                 out.insert(k.clone(), json!(true));
             }
             (None, None) => {
-                return Err("`enabled = false`, and this file has no way to switch a server off".into())
+                return Err(
+                    "`enabled = false`, and this file has no way to switch a server off".into(),
+                )
             }
         }
     }
@@ -241,7 +246,12 @@ fn headers(file: &McpFile, s: &McpServer, out: &mut Map<String, Value>) -> Resul
                     }
                     _ => None,
                 };
-                match (bearer, &file.bearer_env_key, v.only_ref(), &file.header_env_key) {
+                match (
+                    bearer,
+                    &file.bearer_env_key,
+                    v.only_ref(),
+                    &file.header_env_key,
+                ) {
                     (Some(var), Some(key), _, _) => {
                         out.insert(key.clone(), json!(var));
                     }
@@ -280,7 +290,9 @@ mod tests {
 
     #[test]
     fn spelled_per_file() {
-        let s = server(json!({"command": "npx", "args": ["-y", "pkg"], "env": {"T": "${env:T}", "LOG": "1"}}));
+        let s = server(
+            json!({"command": "npx", "args": ["-y", "pkg"], "env": {"T": "${env:T}", "LOG": "1"}}),
+        );
         let claude = file("env_ref = \"${NAME}\"\ntypes = { stdio = \"stdio\" }\n");
         assert_eq!(
             entry(&claude, &s).unwrap(),
@@ -307,7 +319,9 @@ mod tests {
 
     #[test]
     fn remote_servers_and_switches() {
-        let s = server(json!({"url": "https://x/mcp", "headers": {"Authorization": "Bearer ${env:TOK}", "X-Team": "a", "X-Key": "${env:K}"}}));
+        let s = server(
+            json!({"url": "https://x/mcp", "headers": {"Authorization": "Bearer ${env:TOK}", "X-Team": "a", "X-Key": "${env:K}"}}),
+        );
         let codex = file("headers_key = \"http_headers\"\nheader_env_key = \"env_http_headers\"\nbearer_env_key = \"bearer_token_env_var\"\ntransports = [\"stdio\", \"http\"]\n");
         assert_eq!(
             entry(&codex, &s).unwrap(),
@@ -321,8 +335,13 @@ mod tests {
         let sse = server(json!({"type": "sse", "url": "https://x/sse"}));
         assert_eq!(entry(&codex, &sse).unwrap_err(), "no sse servers");
         let off = server(json!({"command": "x", "enabled": false}));
-        assert_eq!(entry(&file("disabled_key = \"disabled\"\n"), &off).unwrap()["disabled"], json!(true));
-        assert!(entry(&file(""), &off).unwrap_err().contains("switch a server off"));
+        assert_eq!(
+            entry(&file("disabled_key = \"disabled\"\n"), &off).unwrap()["disabled"],
+            json!(true)
+        );
+        assert!(entry(&file(""), &off)
+            .unwrap_err()
+            .contains("switch a server off"));
         let with_extra = server(json!({"command": "x", "platform": {"demo": {"timeout": 5}}}));
         let copilot = file("extra = { tools = [\"*\"] }\n");
         assert_eq!(
