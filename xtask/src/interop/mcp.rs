@@ -1,9 +1,10 @@
 //! `cargo xtask interop-mcp`: MCP servers configured through aiwg, judged by the clients. The
 //! interop fixture plus one stdio server (`mcp/fx-probe.toml`, whose command is this xtask
 //! binary in `interop-mcp-server` mode) is deployed with `aiwg use`; each client runs its usual
-//! calls, and the check passes for a client and scope when a model request offers the server's
-//! one tool, whose name is a marker ([`MARKER_TOOL`]) that only the server's `tools/list`
-//! answer holds, so the client must have read aiwg's config and started the server.
+//! calls, and the check passes for a client and scope when a model request offers (or lists as
+//! loadable) the server's one tool, whose name is a marker ([`MARKER_TOOL`]) that only the
+//! server's `tools/list` answer holds, so the client must have read aiwg's config and started
+//! the server.
 //!
 //! The server (`serve`) speaks newline-delimited JSON-RPC 2.0 on stdin/stdout: `initialize`,
 //! `tools/list`, `tools/call`, `ping`; notifications get no answer, other methods an error.
@@ -92,20 +93,45 @@ pub fn serve() -> anyhow::Result<()> {
     }
 }
 
-/// Where the marker tool was first offered: request number and an excerpt.
+/// How a request shows the marker tool: offered in its tool list, or (Claude Code defers
+/// MCP tools behind its tool search) named in its text as a tool it can load. Either needs the
+/// server's `tools/list` answer, the only place the marker exists.
 pub fn judge(records: &[Value]) -> Option<(u64, String)> {
-    records.iter().find_map(|r| {
-        let shape = Shape::of_path(r["path"].as_str().unwrap_or(""))?;
-        let offered = offered_tools(shape, &r["body"]);
-        let (name, _) = offered.iter().find(|(n, _)| n.contains(MARKER_TOOL))?;
+    let model_calls = || {
+        records
+            .iter()
+            .filter_map(|r| Some((r, Shape::of_path(r["path"].as_str().unwrap_or(""))?)))
+    };
+    let offered = model_calls().find_map(|(r, shape)| {
+        let tools = offered_tools(shape, &r["body"]);
+        let (name, _) = tools.iter().find(|(n, _)| n.contains(MARKER_TOOL))?;
         let body = r["body"].to_string();
         let pos = body.find(name.as_str()).unwrap_or(0);
         Some((
             r["seq"].as_u64().unwrap_or(0),
-            excerpt(&body, pos, name.len()),
+            format!("offered: {}", excerpt(&body, pos, name.len())),
         ))
-    })
+    });
+    let named = |needle: &str, label: &str| {
+        model_calls().find_map(|(r, _)| {
+            let body = r["body"].to_string();
+            let pos = body.find(needle)?;
+            Some((
+                r["seq"].as_u64().unwrap_or(0),
+                format!("{label}: {}", excerpt(&body, pos, needle.len())),
+            ))
+        })
+    };
+    offered
+        .or_else(|| named(MARKER_TOOL, "listed as a deferred tool"))
+        .or_else(|| named(CODEX_NAMESPACE, "listed as a deferred tool namespace"))
 }
+
+/// How Codex 0.171 names the probe server when it defers MCP tools behind `tool_search`: it
+/// lists only namespaces, and only of servers that started and answered (with the command
+/// pointed at a missing file the line is absent and its log says "MCP server startup
+/// failed"), so the line still proves the server ran. As it appears in the JSON body text.
+const CODEX_NAMESPACE: &str = "Deferred tool namespaces:\\n- mcp__fx_probe\\n";
 
 /// The fixture with the probe server added, under `dir`: the xtask binary copied there (a
 /// rebuild cannot pull it from under a run) and `mcp/fx-probe.toml` naming it.
@@ -147,11 +173,12 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a client needs on top of its driver to load a project's servers: Claude Code asks
-/// each user to approve a repository's `.mcp.json` (a repository cannot approve itself), so
-/// the temp user approves them in the user settings, as a person would once.
+/// What a client needs on top of its driver: Claude Code asks each user to approve a
+/// repository's `.mcp.json` (a repository cannot approve itself), so the temp user approves
+/// them in the user settings, as a person would once.
 fn approvals(client: &str, scope: Scope) -> Variant {
-    let files: Option<Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>> = match (client, scope) {
+    type Files = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
+    let files: Option<Files> = match (client, scope) {
         ("claude-code", Scope::Project) => Some(Box::new(|home: &Path, _repo: &Path| {
             vec![(
                 home.join(".claude/settings.json"),
@@ -228,7 +255,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             };
             match judge(&output.records) {
                 Some((seq, ex)) => println!(
-                    "{:<12} {:<7} mcp seen: tool offered (request {seq}): {ex}",
+                    "{:<12} {:<7} mcp seen (request {seq}): {ex}",
                     client.id,
                     scope.name()
                 ),
@@ -288,12 +315,31 @@ mod tests {
     fn judged_by_the_tools_a_request_offers_not_by_any_mention() {
         let offered = json!({"seq": 4, "path": "/v1/messages",
             "body": {"tools": [{"name": "Read"}, {"name": format!("mcp__fx-probe__{MARKER_TOOL}")}]}});
-        let mentioned = json!({"seq": 1, "path": "/v1/messages",
-            "body": {"messages": [{"content": MARKER_TOOL}], "tools": [{"name": "Read"}]}});
-        assert_eq!(judge(std::slice::from_ref(&mentioned)), None);
-        let (seq, ex) = judge(&[mentioned, offered]).unwrap();
-        assert_eq!(seq, 4);
-        assert!(ex.contains(MARKER_TOOL), "{ex}");
+        let deferred = json!({"seq": 1, "path": "/v1/messages",
+            "body": {"system": format!("load these tools first:\nmcp__fx-probe__{MARKER_TOOL}\n"),
+                     "tools": [{"name": "ToolSearch"}]}});
+        let (seq, ex) = judge(&[deferred.clone(), offered]).unwrap();
+        assert_eq!(seq, 4, "offered wins over a deferred listing");
+        assert!(
+            ex.starts_with("offered: ") && ex.contains(MARKER_TOOL),
+            "{ex}"
+        );
+        let (seq, ex) = judge(std::slice::from_ref(&deferred)).unwrap();
+        assert_eq!(seq, 1);
+        assert!(ex.starts_with("listed as a deferred tool"), "{ex}");
+        let elsewhere = json!({"seq": 2, "path": "/v1/models", "body": {"x": MARKER_TOOL}});
+        assert_eq!(judge(&[elsewhere]), None, "only model calls count");
+        let codex = json!({"seq": 5, "path": "/v1/responses", "body": {"input": [{"type": "message",
+            "content": [{"type": "input_text",
+                         "text": "<tools>\nDeferred tool namespaces:\n- mcp__fx_probe\n</tools>"}]}]}});
+        let (seq, ex) = judge(&[codex]).unwrap();
+        assert_eq!(seq, 5);
+        assert!(
+            ex.starts_with("listed as a deferred tool namespace"),
+            "{ex}"
+        );
+        let none = json!({"seq": 3, "path": "/v1/messages", "body": {"tools": [{"name": "Read"}]}});
+        assert_eq!(judge(&[none]), None);
         let gemini = json!({"seq": 0, "path": "/v1beta/models/m:streamGenerateContent",
             "body": {"tools": [{"functionDeclarations": [{"name": MARKER_TOOL}]}]}});
         assert!(judge(&[gemini]).is_some());

@@ -196,6 +196,8 @@ pub fn case_with(
         .arg("use")
         .arg(fixture)
         .args(["--platforms", client.platform, "--scope", scope.name()])
+        // The suite is the user here: it consents to the fixture's hook.
+        .arg("--allow-hooks")
         .env_clear()
         .envs(base_env.iter().cloned())
         .env("PATH", "/usr/local/bin:/usr/bin:/bin");
