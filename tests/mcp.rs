@@ -173,3 +173,52 @@ fn new_mcp_scaffolds_a_valid_server_that_list_shows() {
     assert_eq!(code, 0);
     assert!(out.contains("\"tracker\""), "{out}");
 }
+
+#[test]
+fn import_reads_existing_mcp_configs_into_sources_without_their_secrets() {
+    let t = Test::new();
+    t.write(
+        ".mcp.json",
+        "{\n  // ours\n  \"mcpServers\": {\n    \"github\": {\"type\": \"stdio\", \"command\": \"npx\", \"args\": [\"-y\", \"gh-mcp\"], \"env\": {\"GITHUB_TOKEN\": \"${GITHUB_TOKEN}\"}},\n    \"leaky\": {\"command\": \"leaky-mcp\", \"env\": {\"API_KEY\": \"sk-live-0123456789abcdefghijkl\"}}\n  }\n}\n", // secret-guard: allow
+    );
+    t.write(
+        ".cursor/mcp.json",
+        "{\"mcpServers\": {\"github\": {\"command\": \"npx\", \"args\": [\"-y\", \"gh-mcp\"], \"env\": {\"GITHUB_TOKEN\": \"${env:GITHUB_TOKEN}\"}}}}\n",
+    );
+    t.write(
+        ".codex/config.toml",
+        "model = \"o3\"\n\n[mcp_servers.docs]\nurl = \"https://docs.example.com/mcp\"\nbearer_token_env_var = \"DOCS_TOKEN\"\nstartup_timeout_sec = 20\n",
+    );
+    let (code, out, err) = t.run(&["import"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let github = t.read(".aiwg/mcp/github.toml");
+    assert!(
+        github.contains("GITHUB_TOKEN = \"${env:GITHUB_TOKEN}\""),
+        "{github}"
+    );
+    assert!(
+        !format!("{out}{err}").contains("differ"),
+        "the Claude Code and Cursor copies agree once references are read back: {out}{err}"
+    );
+    let docs = t.read(".aiwg/mcp/docs.toml");
+    assert!(
+        docs.contains("Authorization = \"Bearer ${env:DOCS_TOKEN}\""),
+        "{docs}"
+    );
+    assert!(
+        docs.contains("[platform.codex]") && docs.contains("startup_timeout_sec = 20"),
+        "{docs}"
+    );
+    let leaky = t.read(".aiwg/mcp/leaky.toml");
+    assert!(leaky.contains("API_KEY = \"${env:API_KEY}\""), "{leaky}");
+    assert!(
+        !leaky.contains("sk-live"),
+        "the literal is not copied: {leaky}"
+    );
+    assert!(
+        format!("{out}{err}").contains("set `API_KEY`"),
+        "{out}{err}"
+    );
+    let (code, out, err) = t.run(&["validate", ".aiwg"]);
+    assert_eq!(code, 0, "imported servers validate: {out}{err}");
+}

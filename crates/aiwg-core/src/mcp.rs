@@ -674,12 +674,12 @@ fn looks_random(word: &str) -> bool {
         && word.chars().filter(char::is_ascii_digit).count() >= 4
 }
 
+/// The 1-based line of each top-level key of a file.
+pub type KeyLines = Vec<(String, u32)>;
+
 /// Reads a server file (`.toml` or `.json`) into its top-level map and the line of each
 /// top-level key (and of each `[table]` header).
-pub fn read(
-    file_name: &str,
-    text: &str,
-) -> Result<(Map<String, Value>, Vec<(String, u32)>), (u32, String)> {
+pub fn read(file_name: &str, text: &str) -> Result<(Map<String, Value>, KeyLines), (u32, String)> {
     if file_name.ends_with(".json") {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| (e.line() as u32, format!("not valid JSON: {e}")))?;

@@ -177,8 +177,7 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// repository's `.mcp.json` (a repository cannot approve itself), so the temp user approves
 /// them in the user settings, as a person would once.
 fn approvals(client: &str, scope: Scope) -> Variant {
-    type Files = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
-    let files: Option<Files> = match (client, scope) {
+    let files: Option<run::ExtraFiles> = match (client, scope) {
         ("claude-code", Scope::Project) => Some(Box::new(|home: &Path, _repo: &Path| {
             vec![(
                 home.join(".claude/settings.json"),

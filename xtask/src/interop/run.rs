@@ -147,6 +147,9 @@ pub fn case(
     )
 }
 
+/// Files a variant adds, given (home, repo): (absolute path, text).
+pub type ExtraFiles = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
+
 /// A variation of a case for another check (the MCP one): its own case folder and files the
 /// client needs on top of its driver's (an approval setting).
 #[derive(Default)]
@@ -154,7 +157,7 @@ pub struct Variant {
     /// Put before the case folder's name (`mcp-`), so the main suite's folders stay.
     pub label: String,
     /// Files to add, given (home, repo).
-    pub files: Option<Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>>,
+    pub files: Option<ExtraFiles>,
 }
 
 /// [`case`], varied.

@@ -276,6 +276,204 @@ fn headers(file: &McpFile, s: &McpServer, out: &mut Map<String, Value>) -> Resul
     Ok(())
 }
 
+/// The inverse of [`entry`]: one server as `file` spells it, back in source form (`type`,
+/// `command`, `args`, `env`, `cwd`, `url`, `headers`, `enabled`; every other key of the entry
+/// under `platform.<platform>`), references in the source syntax `${env:NAME}` and a literal
+/// `$` as `$$`. `Err` says why the entry is not a server aiwg can read.
+pub fn to_source(
+    file: &McpFile,
+    platform: &str,
+    entry: &Value,
+) -> Result<Map<String, Value>, String> {
+    let Value::Object(e) = entry else {
+        return Err("the entry is not an object".into());
+    };
+    let mut used: Vec<&str> = Vec::new();
+    let text = |v: &Value, what: &str| -> Result<String, String> {
+        v.as_str()
+            .map(|s| source_text(file, s))
+            .ok_or_else(|| format!("`{what}` is not a string"))
+    };
+    let mut out = Map::new();
+    let stated = e.get(&file.type_key).and_then(Value::as_str).and_then(|t| {
+        file.types
+            .iter()
+            .filter(|(_, v)| v.as_str() == t)
+            .map(|(k, _)| k.as_str())
+            .next()
+    });
+    if stated.is_some() {
+        used.push(&file.type_key);
+    }
+    let http_url = file
+        .http_url_key
+        .as_deref()
+        .and_then(|k| Some((k, e.get(k)?)));
+    let url = e.get(&file.url_key);
+    if let Some(command) = e.get("command") {
+        used.extend(["command", "args"]);
+        let mut parts: Vec<String> = match (file.command, command) {
+            (CommandShape::Array, Value::Array(items)) => items
+                .iter()
+                .map(|v| text(v, "command"))
+                .collect::<Result<_, _>>()?,
+            (_, Value::String(s)) => vec![source_text(file, s)],
+            _ => return Err("`command` has a shape aiwg does not read".into()),
+        };
+        if parts.is_empty() {
+            return Err("`command` is empty".into());
+        }
+        if let Some(Value::Array(args)) = e.get("args") {
+            for a in args {
+                parts.push(text(a, "args")?);
+            }
+        }
+        if stated.is_some_and(|t| t != "stdio") {
+            out.insert("type".into(), json!(stated));
+        }
+        out.insert("command".into(), json!(parts[0]));
+        if parts.len() > 1 {
+            out.insert("args".into(), json!(parts[1..]));
+        }
+        if let Some(key) = &file.cwd_key {
+            if let Some(cwd) = e.get(key) {
+                used.push(key);
+                out.insert("cwd".into(), json!(text(cwd, "cwd")?));
+            }
+        }
+        let mut env = Map::new();
+        if let Some(Value::Object(m)) = e.get(&file.env_key) {
+            used.push(&file.env_key);
+            for (k, v) in m {
+                env.insert(k.clone(), json!(text(v, "env")?));
+            }
+        }
+        if let Some(key) = &file.env_vars_key {
+            if let Some(Value::Array(vars)) = e.get(key) {
+                used.push(key);
+                for v in vars.iter().filter_map(Value::as_str) {
+                    env.insert(v.to_string(), json!(format!("${{env:{v}}}")));
+                }
+            }
+        }
+        if !env.is_empty() {
+            out.insert("env".into(), Value::Object(env));
+        }
+    } else {
+        let (kind, address) = match (http_url, url) {
+            (Some((k, v)), _) => {
+                used.push(k);
+                ("http", v)
+            }
+            (None, Some(v)) => {
+                used.push(&file.url_key);
+                // A file with its own key for streamable HTTP keeps `url` for SSE (Gemini).
+                let kind = if file.http_url_key.is_some() {
+                    "sse"
+                } else {
+                    stated.unwrap_or("http")
+                };
+                (kind, v)
+            }
+            (None, None) => return Err("the entry has neither `command` nor a url".into()),
+        };
+        if kind != "http" {
+            out.insert("type".into(), json!(kind));
+        }
+        out.insert("url".into(), json!(text(address, "url")?));
+        let mut headers = Map::new();
+        if let Some(Value::Object(m)) = e.get(&file.headers_key) {
+            used.push(&file.headers_key);
+            for (k, v) in m {
+                headers.insert(k.clone(), json!(text(v, "headers")?));
+            }
+        }
+        if let Some(key) = &file.bearer_env_key {
+            if let Some(var) = e.get(key).and_then(Value::as_str) {
+                used.push(key);
+                headers.insert(
+                    "Authorization".into(),
+                    json!(format!("Bearer ${{env:{var}}}")),
+                );
+            }
+        }
+        if let Some(key) = &file.header_env_key {
+            if let Some(Value::Object(m)) = e.get(key) {
+                used.push(key);
+                for (h, var) in m {
+                    if let Some(var) = var.as_str() {
+                        headers.insert(h.clone(), json!(format!("${{env:{var}}}")));
+                    }
+                }
+            }
+        }
+        if !headers.is_empty() {
+            out.insert("headers".into(), Value::Object(headers));
+        }
+    }
+    let off = file
+        .enabled_key
+        .as_deref()
+        .is_some_and(|k| e.get(k) == Some(&json!(false)))
+        || file
+            .disabled_key
+            .as_deref()
+            .is_some_and(|k| e.get(k) == Some(&json!(true)));
+    used.extend(file.enabled_key.as_deref());
+    used.extend(file.disabled_key.as_deref());
+    if off {
+        out.insert("enabled".into(), json!(false));
+    }
+    let mut native = Map::new();
+    for (k, v) in e {
+        if used.contains(&k.as_str()) {
+            continue;
+        }
+        let same_as_extra = file
+            .extra
+            .get(k)
+            .and_then(|x| serde_json::to_value(x).ok())
+            .is_some_and(|x| &x == v);
+        if !same_as_extra {
+            native.insert(k.clone(), v.clone());
+        }
+    }
+    if !native.is_empty() {
+        out.insert("platform".into(), json!({ platform: native }));
+    }
+    Ok(out)
+}
+
+/// A value as the file spells it, in the source's syntax: the file's references (`${NAME}`,
+/// `{env:NAME}`) become `${env:NAME}`, every other `$` is doubled.
+fn source_text(file: &McpFile, s: &str) -> String {
+    let pattern = file.env_ref.as_deref().and_then(|p| p.split_once("NAME"));
+    let mut out = String::new();
+    let mut rest = s;
+    'outer: while !rest.is_empty() {
+        if let Some((pre, post)) = pattern {
+            if let Some(after) = rest.strip_prefix(pre) {
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if aiwg_core::mcp::is_env_name(&name) && after[name.len()..].starts_with(post) {
+                    out.push_str(&format!("${{env:{name}}}"));
+                    rest = &after[name.len() + post.len()..];
+                    continue 'outer;
+                }
+            }
+        }
+        let c = rest.chars().next().expect("not empty");
+        if c == '$' {
+            out.push('$');
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +546,45 @@ mod tests {
             entry(&copilot, &with_extra).unwrap(),
             json!({"command": "x", "tools": ["*"], "timeout": 5})
         );
+    }
+
+    #[test]
+    fn read_back_is_the_inverse_of_the_spelling() {
+        let files = [
+            file("env_ref = \"${NAME}\"\ntypes = { stdio = \"stdio\", http = \"http\", sse = \"sse\" }\n"),
+            file("command = \"array\"\nenv_key = \"environment\"\nenv_ref = \"{env:NAME}\"\ntypes = { stdio = \"local\", http = \"remote\", sse = \"remote\" }\nenabled_key = \"enabled\"\n"),
+            file("env_vars_key = \"env_vars\"\nheaders_key = \"http_headers\"\nheader_env_key = \"env_http_headers\"\nbearer_env_key = \"bearer_token_env_var\"\ncwd_key = \"cwd\"\nenabled_key = \"enabled\"\ntransports = [\"stdio\", \"http\"]\n"),
+            file("env_ref = \"${NAME}\"\nhttp_url_key = \"httpUrl\"\ncwd_key = \"cwd\"\n"),
+        ];
+        let sources = [
+            json!({"command": "npx", "args": ["-y", "p", "50$"], "env": {"T": "${env:T}", "LOG": "1"}}),
+            json!({"url": "https://x/mcp", "headers": {"Authorization": "Bearer ${env:TOK}", "X": "a"}}),
+            json!({"command": "x", "enabled": false}),
+        ];
+        for f in &files {
+            for src in &sources {
+                let server = server(src.clone());
+                let Ok(written) = entry(f, &server) else {
+                    continue;
+                };
+                let back = to_source(f, "demo", &written).unwrap();
+                let mut got = McpServer::from_entries(&back, Some("demo")).unwrap();
+                let mut want = server.clone();
+                // Codex keeps passed variables apart from literals: order aside, the same.
+                for s in [&mut got, &mut want] {
+                    s.env.sort_by(|a, b| a.0.cmp(&b.0));
+                    s.headers.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+                assert_eq!(got, want, "{f:?}\n{written}\n{back:?}");
+            }
+        }
+        let native = to_source(
+            &files[0],
+            "claude-code",
+            &json!({"command": "x", "timeout": 5}),
+        )
+        .unwrap();
+        assert_eq!(native["platform"]["claude-code"]["timeout"], json!(5));
+        assert!(to_source(&files[0], "x", &json!({"args": []})).is_err());
     }
 }

@@ -15,7 +15,7 @@
 mod files;
 mod frontmatter;
 mod hooks;
-mod mcp;
+pub mod mcp;
 mod readers;
 mod sections;
 mod skill_folders;
