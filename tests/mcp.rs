@@ -20,7 +20,13 @@ const USERS_MCP_JSON: &str = "{\r\n  // team servers\r\n  \"mcpServers\": {\r\n 
 fn use_adds_our_server_to_a_users_mcp_json_and_uninstall_gives_the_bytes_back() {
     let t = project();
     t.write(".mcp.json", USERS_MCP_JSON);
-    let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "claude-code"]);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code",
+        "--allow-hooks",
+    ]);
     assert_eq!(code, 0, "{err}");
     let merged = t.read(".mcp.json");
     assert!(merged.starts_with("{\r\n  // team servers\r\n"), "{merged}");
@@ -53,6 +59,7 @@ fn every_written_mcp_file_parses_back_with_the_users_servers_and_ours() {
         ".aiwg",
         "--platforms",
         "claude-code,cursor,codex,copilot,opencode,gemini-cli,qwen",
+        "--allow-hooks",
     ]);
     assert_eq!(code, 0, "{err}");
     for (path, key, reference) in [
@@ -114,10 +121,49 @@ fn every_written_mcp_file_parses_back_with_the_users_servers_and_ours() {
 }
 
 #[test]
-fn a_server_edited_by_hand_is_a_conflict_and_survives() {
+fn a_server_from_a_repository_needs_consent_like_a_hook() {
     let t = project();
     t.write(".mcp.json", USERS_MCP_JSON);
     let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("mcp:docs") && err.contains("npx -y docs-mcp") && err.contains("MCP server"),
+        "names the server and what it runs: {err}"
+    );
+    assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON, "nothing written");
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = t.run(&["trust"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "recorded consent: {err}");
+    assert!(
+        err.contains("hook: installs `mcp:docs`"),
+        "announced: {err}"
+    );
+    // Consent covers these exact bytes: a changed server is asked about again.
+    t.write(
+        ".aiwg/mcp/docs.toml",
+        &SERVER.replace("docs-mcp", "other-mcp"),
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("other-mcp"), "{err}");
+}
+
+#[test]
+fn a_server_edited_by_hand_is_a_conflict_and_survives() {
+    let t = project();
+    t.write(".mcp.json", USERS_MCP_JSON);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code",
+        "--allow-hooks",
+    ]);
     assert_eq!(code, 0, "{err}");
     let edited = t.read(".mcp.json").replace("docs-mcp", "docs-mcp@2");
     t.write(".mcp.json", &edited);
@@ -125,7 +171,7 @@ fn a_server_edited_by_hand_is_a_conflict_and_survives() {
         ".aiwg/mcp/docs.toml",
         &SERVER.replace("docs-mcp", "docs-mcp@3"),
     );
-    let (code, _, err) = t.run(&["apply"]);
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
     assert_eq!(code, 1, "a conflict stops apply: {err}");
     assert!(
         err.contains("conflict") && err.contains(".mcp.json"),

@@ -39,8 +39,10 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
             crate::project::display_relative(&path).display()
         )?;
     }
-    if kind == Kind::Behavior {
-        crate::trust::grant_scaffolded(&project, name)?;
+    match kind {
+        Kind::Behavior => crate::trust::grant_scaffolded(&project, name)?,
+        Kind::Mcp => crate::trust::grant_scaffolded(&project, &format!("mcp:{name}"))?,
+        _ => {}
     }
     if let Some(config) = &project.config {
         if !config.sources.is_empty()
