@@ -584,19 +584,20 @@ const SECRET_PREFIXES: &[&str] = &[
     "shpat_",
 ];
 
-/// Words in a key name that say its value is a credential.
+/// Words of a key name (split at `_`) that say its value is a credential.
 const SECRET_WORDS: &[&str] = &[
     "TOKEN",
     "SECRET",
     "PASSWORD",
     "PASSWD",
-    "API_KEY",
     "APIKEY",
-    "ACCESS_KEY",
-    "PRIVATE_KEY",
     "CREDENTIAL",
-    "AUTH",
+    "CREDENTIALS",
+    "PAT",
 ];
+
+/// Parts of a key name that say the same across words (`GITHUB_API_KEY`).
+const SECRET_PARTS: &[&str] = &["API_KEY", "ACCESS_KEY", "PRIVATE_KEY", "SECRET_KEY"];
 
 /// Why the literal part of `value` (under key `name`) looks like a secret, if it does.
 pub fn secret_like(name: Option<&str>, value: &str) -> Option<String> {
@@ -622,10 +623,13 @@ pub fn secret_like(name: Option<&str>, value: &str) -> Option<String> {
         }
     }
     let upper = name.unwrap_or("").to_ascii_uppercase().replace('-', "_");
-    let secret_name = SECRET_WORDS.iter().any(|w| upper.contains(w)) && upper != "AUTH_TYPE";
+    let secret_name = upper.split('_').any(|w| SECRET_WORDS.contains(&w))
+        || SECRET_PARTS.iter().any(|p| upper.contains(p));
     let lit: String = literal.concat();
     let lit = lit.trim();
-    if secret_name && !text.has_ref() && !lit.is_empty() && !is_placeholder(lit) {
+    // A number is a setting (`TOKEN_LIMIT = "4096"`), not a credential.
+    let number = lit.bytes().all(|b| b.is_ascii_digit());
+    if secret_name && !text.has_ref() && !lit.is_empty() && !number && !is_placeholder(lit) {
         return Some(format!(
             "is a literal value for a credential (`{}`)",
             name.unwrap_or("")
@@ -868,6 +872,7 @@ mod tests {
             json!({"url": "https://x", "headers": {"Authorization": "Bearer ${env:T}"}}),
             json!({"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/projects"]}),
             json!({"command": "x", "env": {"AUTH_TYPE": "oauth", "API_KEY": "<your-key>"}}),
+            json!({"command": "x", "env": {"OAUTH_CALLBACK_PORT": "8080", "TOKEN_LIMIT": "4096", "MAX_TOKENS": "big"}}),
         ] {
             assert_eq!(check_one(ok.clone()), vec![], "{ok}");
         }
