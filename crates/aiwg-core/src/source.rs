@@ -590,6 +590,7 @@ struct Parsed<'t> {
 /// read (bad UTF-8, bad YAML) or whose name is no usable file name is left out.
 pub fn load(tree: &SourceTree) -> Loaded {
     let mut loaded = Loaded::default();
+    case_collisions(tree, &mut loaded.diagnostics);
     let mut assets: BTreeMap<(Kind, &str), Vec<Asset>> = BTreeMap::new();
     let mut mains = Vec::new();
     for file in &tree.files {
@@ -739,6 +740,31 @@ pub fn load_all(trees: &[SourceTree]) -> Loaded {
         }
     }
     all
+}
+
+/// Two files whose paths differ only in case are one file on macOS and Windows, which keep
+/// whichever was written last (R21). Both are named; the later one is an error.
+fn case_collisions(tree: &SourceTree, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, &RelPath> = HashMap::with_capacity(tree.files.len());
+    for file in &tree.files {
+        let folded = file.path.as_str().to_lowercase();
+        if let Some(first) = seen.get(folded.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    tree.display_path(&file.path),
+                    None,
+                    format!(
+                        "`{}` and `{}` differ only in case: on macOS and Windows they are one file",
+                        tree.display_path(first).display(),
+                        tree.display_path(&file.path).display()
+                    ),
+                )
+                .with_hint("rename one of them"),
+            );
+            continue;
+        }
+        seen.insert(folded, &file.path);
+    }
 }
 
 fn duplicate(artifact: &Artifact, display: &Path, line: u32, first: &Path) -> Diagnostic {

@@ -88,6 +88,7 @@ const RULES: &[Rule] = &[
     folder_matches_name,
     description,
     body_not_empty,
+    body_has_no_nul,
     model_id,
     skill_fields,
     behavior_event,
@@ -237,6 +238,23 @@ fn name_is_safe(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
                 format!("name `{raw}` would leave its folder"),
             )
             .with_hint("a name is one word of `a-z`, `0-9` and `-`, without `/` or `..`"),
+        );
+    } else if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
+        // Dropping it silently would turn `reviеwer` (a Cyrillic `е`) into `reviwer`, a name
+        // that looks like another artifact's in a review but is not (R20).
+        out.push(
+            Diagnostic::error(
+                f.display,
+                line,
+                format!(
+                    "name `{raw}` holds `{c}` (U+{:04X}), which is not in `a-z`, `0-9` or `-`; \
+                     it would be deployed as `{}`",
+                    c as u32, a.name
+                ),
+            )
+            .with_hint(
+                "give it a `name:` of `a-z`, `0-9` and `-` (a look-alike letter is not one)",
+            ),
         );
     } else if a.name.is_empty() {
         out.push(
@@ -414,6 +432,18 @@ fn body_not_empty(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
         _ => Diagnostic::error(f.display, line, "body is empty")
             .with_hint("write the instructions below the frontmatter"),
     });
+}
+
+/// A NUL is valid UTF-8, but most readers of a Markdown or TOML file stop at it (R20).
+fn body_has_no_nul(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    let Some(at) = a.body.find('\0') else {
+        return;
+    };
+    let line = a.body_line.max(1) + a.body[..at].matches('\n').count() as u32;
+    out.push(
+        Diagnostic::warning(f.display, Some(line), "holds a NUL character")
+            .with_hint("platforms may read the file only up to it; remove it"),
+    );
 }
 
 fn model_id(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
