@@ -21,6 +21,9 @@ pub struct Cli {
     #[command(flatten)]
     pub consent: ConsentArgs,
 
+    #[command(flatten)]
+    pub git: GitArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -39,6 +42,18 @@ pub struct ConsentArgs {
     /// Allow everything the project asks for: hooks, user scope, sources outside it
     #[arg(long, global = true)]
     pub trust: bool,
+}
+
+/// How git sources may be resolved in this run (README "Git sources").
+#[derive(Debug, Clone, Copy, Default, Args)]
+#[command(next_help_heading = "Git sources")]
+pub struct GitArgs {
+    /// Fail unless `aiwg.lock` pins every git source as `aiwg.toml` asks (for CI)
+    #[arg(long, global = true)]
+    pub frozen: bool,
+    /// Never fetch: read git sources from the cache only
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 /// `--color`.
@@ -93,11 +108,32 @@ pub enum Command {
 
     /// Add a framework or source to `aiwg.toml` and apply
     Use {
-        /// A bundled framework (`sdlc`, `all`), a path, or `name@path`
+        /// A bundled framework (`sdlc`, `all`), a path, `name@path`, or a git source
+        /// (`git+https://host/org/repo[@ref][#sub-folder]`, `git+ssh://…`, `file:///…`,
+        /// `github:org/repo`, each optionally as `name@…`)
         source: String,
         #[command(flatten)]
         target: TargetArgs,
         /// Show what would change and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite conflicting files after backing them up
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Move git sources' pins to what their refs are now: show the diff, then apply it
+    ///
+    /// Fetches each git source of `aiwg.toml` (or only SOURCE), prints the pin it moves, every
+    /// hook it installs or changes and the unified diff of every file, then applies and
+    /// writes the new pins into `aiwg.lock`. `apply` and `check` never move a pin.
+    /// Example: `aiwg update fw --dry-run`
+    Update {
+        /// The git source to move, as named in `aiwg.toml` (default: every git source)
+        source: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Show the new pins and the diff, and write nothing
         #[arg(long)]
         dry_run: bool,
         /// Overwrite conflicting files after backing them up

@@ -13,6 +13,7 @@ mod frameworks;
 mod import;
 mod pipeline;
 mod project;
+mod remote;
 mod trust;
 
 use std::io::Write as _;

@@ -10,6 +10,7 @@ use crate::cli::TargetArgs;
 use crate::commands::Context;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
+use crate::remote;
 use crate::trust;
 
 /// Runs `aiwg apply`.
@@ -39,6 +40,20 @@ pub fn execute_with(
     force: bool,
     held: Option<aiwg_core::target::Scope>,
 ) -> anyhow::Result<u8> {
+    execute_full(ctx, project, target, dry_run, force, held, false)
+}
+
+/// [`execute_with`]; `show_diff` prints the diff of what it writes before writing it (`aiwg
+/// update`).
+pub fn execute_full(
+    ctx: &Context,
+    project: &Project,
+    target: &TargetArgs,
+    dry_run: bool,
+    force: bool,
+    held: Option<aiwg_core::target::Scope>,
+    show_diff: bool,
+) -> anyhow::Result<u8> {
     let session = check_cache::Session::start();
     let (
         Prepared {
@@ -52,7 +67,22 @@ pub fn execute_with(
         .then(|| d.lock())
         .transpose()?;
     let engine = d.engine();
-    let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
+    let (plan, mut lock) = engine.plan(&state).map_err(pipeline::explain)?;
+    // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
+    // records what this run read (a new source pinned, a stale pin dropped).
+    remote::check_frozen(&lock)?;
+    let pin_changes = remote::pin_changes(&lock);
+    if !pin_changes.is_empty() {
+        lock.set_pins(remote::resolved());
+    }
+    for change in &pin_changes {
+        eprintln!("{}", change.describe(dry_run));
+    }
+    // `aiwg update` shows everything it would write, hooks included, before it asks for
+    // consent or writes.
+    if show_diff || dry_run {
+        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+    }
     // The notices explain what is written; when nothing is, they were all said when it was
     // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.
     if dry_run || !plan.is_empty() {
@@ -71,7 +101,6 @@ pub fn execute_with(
     }
     trust::announce(&hook_changes, &read.hooks, dry_run);
     if dry_run {
-        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         eprintln!("dry run: {}", plan.summary());
         let stopped = pipeline::report_conflicts(&d, &plan, force);
         return Ok(u8::from(stopped > 0));
@@ -116,6 +145,9 @@ pub fn execute_with(
         );
     }
     eprintln!("{}", report.summary);
+    if !pin_changes.is_empty() {
+        trust::record_git_pins(project, &remote::resolved())?;
+    }
     // An apply that found nothing to do and wrote nothing read exactly what a full `check`
     // reads and left the disk as it read it: its plan is check's answer, so it records the
     // cache. After an apply that wrote, every written entry would be racy (written after the

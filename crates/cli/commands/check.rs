@@ -40,10 +40,14 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     ) = pipeline::prepare_read(&project, target)?;
     let state = rendered.target;
     let (plan, lock) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    crate::remote::check_frozen(&lock)?;
+    // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
+    // lock. Check itself never moves a pin.
+    let pins = crate::remote::pin_changes(&lock);
     let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
     let mut out = std::io::stdout().lock();
     if json {
-        let entries: Vec<serde_json::Value> = drift
+        let mut entries: Vec<serde_json::Value> = drift
             .iter()
             .map(|i| {
                 serde_json::json!({
@@ -54,14 +58,21 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
                 })
             })
             .collect();
+        entries.extend(pins.iter().map(|p| {
+            serde_json::json!({ "source": p.name(), "state": p.state(), "reason": p.describe(true) })
+        }));
         writeln!(out, "{}", json_doc(&entries)?)?;
     } else {
         for item in &drift {
             writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
         }
+        for p in &pins {
+            let name = aiwg_core::escape::escape(p.name());
+            writeln!(out, "{}\t{name}", p.state())?;
+        }
     }
     drop(out);
-    let clean = drift.is_empty();
+    let clean = drift.is_empty() && pins.is_empty();
     drop(drift);
     if clean && use_cache {
         let inputs = Inputs {

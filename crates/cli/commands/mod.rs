@@ -23,6 +23,7 @@ mod remove;
 mod rollback;
 mod status;
 mod trust;
+mod update;
 
 /// An error the user can fix, with the `hint:` line that says how.
 #[derive(Debug)]
@@ -77,6 +78,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         user_scope: cli.consent.allow_user_scope,
         all: cli.consent.trust,
     });
+    crate::remote::set_run_options(crate::remote::RunOptions {
+        frozen: cli.git.frozen,
+        offline: cli.git.offline,
+    });
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -117,6 +122,12 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             dry_run,
             force,
         } => apply::run(&ctx, &target, dry_run, force),
+        Command::Update {
+            source,
+            target,
+            dry_run,
+            force,
+        } => update::run(&ctx, source.as_deref(), &target, dry_run, force),
         Command::Diff {
             paths,
             target,
