@@ -11,11 +11,14 @@
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
+//!   offline, force-pushed and deleted refs, consent, a source turning hostile.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod git_sources;
 mod guards;
 mod hostile;
 mod import;

@@ -129,7 +129,9 @@ pub fn record_git_pins(project: &Project, pins: &[aiwg_deploy::SourcePin]) -> an
     for pin in pins {
         let url_key = git_url_key(&pin.url);
         if typed.contains(&url_key) || record.allowed.contains(&url_key) {
-            record.allowed.insert(format!("git:{}@{}", pin.url, pin.commit));
+            record
+                .allowed
+                .insert(format!("git:{}@{}", pin.url, pin.commit));
         }
     }
     if record.allowed.len() != before {

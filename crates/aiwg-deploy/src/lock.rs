@@ -298,7 +298,9 @@ impl Lock {
                 message: message.to_string(),
             };
             if !is_commit_id(&pin.commit) {
-                return Err(bad("`commit` is not a full commit id (40 or 64 hex digits)"));
+                return Err(bad(
+                    "`commit` is not a full commit id (40 or 64 hex digits)",
+                ));
             }
             if lock.sources.contains_key(&pin.name) {
                 return Err(bad("listed twice"));
@@ -776,7 +778,10 @@ mod tests {
                 other => panic!("{bad}: expected a bad pin, got {other:?}"),
             }
         }
-        let twice = format!("{text}\n[[source]]\nname = \"fw\"\nurl = \"u\"\nref = \"r\"\ncommit = \"{}\"\n", "d".repeat(40));
+        let twice = format!(
+            "{text}\n[[source]]\nname = \"fw\"\nurl = \"u\"\nref = \"r\"\ncommit = \"{}\"\n",
+            "d".repeat(40)
+        );
         assert!(Lock::parse("aiwg.lock", &twice).is_err());
     }
 

@@ -44,7 +44,11 @@ pub fn run(
     }
     let options = remote::run_options();
     if options.frozen || options.offline {
-        let flag = if options.frozen { "--frozen" } else { "--offline" };
+        let flag = if options.frozen {
+            "--frozen"
+        } else {
+            "--offline"
+        };
         return Err(UserError::new(
             format!("`aiwg update` asks the remotes what their refs are now, which {flag} forbids"),
             format!("run it without {flag}"),
@@ -55,7 +59,12 @@ pub fn run(
         .iter()
         .filter(|g| source.is_none_or(|s| s == g.name))
         .collect();
-    remote::set_refresh(chosen.iter().map(|g| g.name.clone()).collect::<BTreeSet<_>>());
+    remote::set_refresh(
+        chosen
+            .iter()
+            .map(|g| g.name.clone())
+            .collect::<BTreeSet<_>>(),
+    );
     // Typing `aiwg update` is consent to fetch these URLs at whatever their refs are now.
     trust::allow_git_urls_for_run(&chosen.iter().map(|g| g.url.clone()).collect::<Vec<_>>());
     let before = remote::pins(&project.root);

@@ -119,7 +119,12 @@ impl Cache {
             None => {
                 fetch(&db, spec, spec.reference(), false)?;
                 let out = Git::new(Some(&db))
-                    .args(["rev-parse", "--verify", "--end-of-options", "FETCH_HEAD^{commit}"])
+                    .args([
+                        "rev-parse",
+                        "--verify",
+                        "--end-of-options",
+                        "FETCH_HEAD^{commit}",
+                    ])
                     .run()
                     .map_err(|f| fetch_error(spec, spec.reference(), &f, false))?;
                 let commit = String::from_utf8_lossy(&out).trim().to_string();
@@ -217,7 +222,9 @@ fn fetch_error(spec: &GitSpec, what: &str, failure: &Failure, by_id: bool) -> an
     let cause = escape(&failure.to_string()).into_owned();
     if let Failure::Failed(m) = failure {
         let m = m.to_ascii_lowercase();
-        if by_id && (m.contains("not our ref") || m.contains("unadvertised") || m.contains("no such")) {
+        if by_id
+            && (m.contains("not our ref") || m.contains("unadvertised") || m.contains("no such"))
+        {
             return missing_pin(spec, what, &cause);
         }
         if m.contains("couldn't find remote ref") || m.contains("no such remote ref") {
@@ -304,14 +311,29 @@ fn extract(
             escape(&f.to_string())
         )
     };
+    // (`<commit>:<path>` takes the rest as a path, so the type is asked separately.)
     let tree_name = match &spec.subdir {
-        Some(d) => format!("{commit}:{}^{{tree}}", d.as_str()),
+        Some(d) => format!("{commit}:{}", d.as_str()),
         None => format!("{commit}^{{tree}}"),
     };
     let tree = Git::new(Some(db))
-        .args(["rev-parse", "--verify", "--quiet", "--end-of-options", &tree_name])
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &tree_name,
+        ])
         .run()
-        .map_err(|_| {
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out).trim().to_string())
+        .filter(|oid| {
+            Git::new(Some(db))
+                .args(["cat-file", "-t", "--end-of-options", oid])
+                .run()
+                .is_ok_and(|t| t.trim_ascii() == b"tree")
+        })
+        .ok_or_else(|| {
             UserError::new(
                 format!(
                     "`{}` has no folder `{}` in commit {}",
@@ -322,7 +344,6 @@ fn extract(
                 "fix the `#sub-folder` of the source in `aiwg.toml`",
             )
         })?;
-    let tree = String::from_utf8_lossy(&tree).trim().to_string();
     let listing = Git::new(Some(db))
         .args(["ls-tree", "-r", "-l", "-z", "--end-of-options", &tree, "--"])
         .args(SOURCE_FOLDERS)

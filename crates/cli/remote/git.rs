@@ -169,7 +169,8 @@ impl Git {
     pub fn network(mut self, protocol: &'static str) -> Git {
         self.user_config = true;
         self.protocol = Some(protocol);
-        self.args.insert(0, format!("protocol.{protocol}.allow=always").into());
+        self.args
+            .insert(0, format!("protocol.{protocol}.allow=always").into());
         self.args.insert(0, "-c".into());
         self
     }
@@ -226,7 +227,10 @@ impl Git {
             });
         }
         let over = Arc::new(AtomicBool::new(false));
-        let stdout = child.stdout.take().map(|s| reader(s, self.max_output, &over));
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| reader(s, self.max_output, &over));
         let stderr = child.stderr.take().map(|s| reader(s, 1 << 20, &over));
         let deadline = Instant::now() + timeout();
         let mut last_watch = Instant::now();
@@ -256,8 +260,12 @@ impl Git {
             }
             std::thread::sleep(Duration::from_millis(2));
         };
-        let out = stdout.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-        let err = stderr.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let out = stdout
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        let err = stderr
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
         if over.load(Ordering::Relaxed) {
             return Err(Failure::TooBig("its output is", self.max_output));
         }

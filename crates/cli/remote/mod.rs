@@ -82,7 +82,13 @@ impl GitSpec {
     }
 }
 
-const PREFIXES: [&str; 5] = ["git+https://", "git+ssh://", "git+file://", "file://", "github:"];
+const PREFIXES: [&str; 5] = [
+    "git+https://",
+    "git+ssh://",
+    "git+file://",
+    "file://",
+    "github:",
+];
 
 /// True when `spec` names a git source (with or without a `name@` in front).
 pub fn is_git_spec(spec: &str) -> bool {
@@ -91,10 +97,11 @@ pub fn is_git_spec(spec: &str) -> bool {
 
 /// `(name, url part)` when `spec` is a git spec.
 fn split_name(spec: &str) -> (Option<&str>, Option<&str>) {
-    let starts = |s: &str| PREFIXES.iter().any(|p| s.starts_with(p));
-    if starts(spec) {
-        return (None, Some(spec));
-    }
+    // Any URL-looking spec is taken as a git source, so a disallowed scheme (`http://`,
+    // `git+ext::`) is refused by name instead of being looked for as a folder.
+    let starts = |s: &str| {
+        PREFIXES.iter().any(|p| s.starts_with(p)) || s.starts_with("git+") || s.contains("://")
+    };
     match spec.split_once('@') {
         Some((name, rest))
             if starts(rest)
@@ -105,6 +112,7 @@ fn split_name(spec: &str) -> (Option<&str>, Option<&str>) {
         {
             (Some(name), Some(rest))
         }
+        _ if starts(spec) => (None, Some(spec)),
         _ => (None, None),
     }
 }
@@ -114,13 +122,15 @@ fn split_name(spec: &str) -> (Option<&str>, Option<&str>) {
 pub fn parse(spec: &str) -> Option<Result<GitSpec, String>> {
     let (name, body) = split_name(spec);
     let body = body?;
-    Some(parse_body(body).map(|(url, protocol, reference, subdir)| GitSpec {
-        name: name.unwrap_or(spec).to_string(),
-        url,
-        protocol,
-        reference,
-        subdir,
-    }))
+    Some(
+        parse_body(body).map(|(url, protocol, reference, subdir)| GitSpec {
+            name: name.unwrap_or(spec).to_string(),
+            url,
+            protocol,
+            reference,
+            subdir,
+        }),
+    )
 }
 
 type Parts = (String, Protocol, Option<String>, Option<RelPath>);
@@ -292,8 +302,10 @@ pub fn resolved() -> Vec<SourcePin> {
 /// How the pins of `lock` differ from what this run resolved, one line each
 /// (`pinned`/`moved`/`unpinned` and the source), empty when they agree.
 pub fn pin_changes(lock: &Lock) -> Vec<PinChange> {
-    let now: BTreeMap<String, SourcePin> =
-        resolved().into_iter().map(|p| (p.name.clone(), p)).collect();
+    let now: BTreeMap<String, SourcePin> = resolved()
+        .into_iter()
+        .map(|p| (p.name.clone(), p))
+        .collect();
     let mut changes = Vec::new();
     for pin in now.values() {
         match lock.pin(&pin.name) {
@@ -406,7 +418,11 @@ pub fn checkout(spec: &GitSpec, root: &Path) -> anyhow::Result<Checkout> {
             "`aiwg.lock` has no pin for it as `aiwg.toml` asks"
         };
         return Err(UserError::new(
-            format!("git source `{}` ({}): {why}", escape(&spec.name), spec.shown()),
+            format!(
+                "git source `{}` ({}): {why}",
+                escape(&spec.name),
+                spec.shown()
+            ),
             "run `aiwg apply` without --frozen and commit `aiwg.lock`",
         )
         .into());
@@ -418,7 +434,11 @@ pub fn checkout(spec: &GitSpec, root: &Path) -> anyhow::Result<Checkout> {
         )
     })?;
     let cache = cache::Cache::new(&home.join("git"));
-    let (commit, folder) = cache.checkout(spec, pin.as_ref().map(|p| p.commit.as_str()), options.offline)?;
+    let (commit, folder) = cache.checkout(
+        spec,
+        pin.as_ref().map(|p| p.commit.as_str()),
+        options.offline,
+    )?;
     let pin = SourcePin {
         name: spec.name.clone(),
         url: spec.url.clone(),
@@ -452,17 +472,25 @@ mod tests {
         assert_eq!(s.url, "https://example.invalid/org/fw.git");
         assert_eq!(s.reference.as_deref(), Some("v1.2"));
         assert_eq!(s.subdir.as_ref().map(RelPath::as_str), Some("packs/core"));
-        assert_eq!(s.name, "git+https://example.invalid/org/fw.git@v1.2#packs/core");
+        assert_eq!(
+            s.name,
+            "git+https://example.invalid/org/fw.git@v1.2#packs/core"
+        );
         assert_eq!(s.protocol, Protocol::Https);
         let s = ok("git+ssh://git@example.invalid/org/fw@feature/x");
         assert_eq!(s.url, "ssh://git@example.invalid/org/fw");
         assert_eq!(s.reference.as_deref(), Some("feature/x"));
         let s = ok("fw@file:///srv/repos/fw");
-        assert_eq!((s.name.as_str(), s.url.as_str()), ("fw", "file:///srv/repos/fw"));
+        assert_eq!(
+            (s.name.as_str(), s.url.as_str()),
+            ("fw", "file:///srv/repos/fw")
+        );
         assert_eq!(s.reference(), "HEAD");
         let s = ok("github:org/repo@main");
         assert_eq!(s.url, "https://github.com/org/repo.git");
-        assert!(!is_git_spec(".aiwg") && !is_git_spec("vendor@third_party") && !is_git_spec("sdlc"));
+        assert!(
+            !is_git_spec(".aiwg") && !is_git_spec("vendor@third_party") && !is_git_spec("sdlc")
+        );
         assert!(is_git_spec("x@github:o/r"));
     }
 
@@ -470,7 +498,7 @@ mod tests {
     fn malformed_or_dangerous_specs_are_refused() {
         assert!(bad("git+http://example.invalid/o/r").contains("not allowed"));
         assert!(bad("git+https://example.invalid/o r").contains("spaces"));
-        assert!(!is_git_spec("git+ext::sh -c touch% /tmp/x"));
+        assert!(bad("git+ext::sh%20-c%20x").contains("no `://`"));
         assert!(bad("git+https://example.invalid/o/r@--upload-pack=x").contains("ref"));
         assert!(bad("git+https://example.invalid/o/r@a:b").contains("ref"));
         assert!(bad("git+https://example.invalid/o/r@x..y").contains("ref"));
