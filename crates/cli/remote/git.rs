@@ -249,7 +249,7 @@ impl Git {
                 if due {
                     last_watch = Instant::now();
                 }
-                (due && folder_size(dir, 4) > *cap).then(|| Failure::TooBig("the fetch is", *cap))
+                (due && folder_size(dir, 4) > *cap).then_some(Failure::TooBig("the fetch is", *cap))
             } else {
                 None
             };

@@ -8,6 +8,9 @@
 //!   first `aiwg apply`, a no-change `aiwg check`, `aiwg validate` (source loading alone), each
 //!   with its maximum RSS and its ratio to `cp -r` of the same tree, all measured in one run.
 //!
+//! - [`gitsrc`]: a no-change `aiwg check` with three pinned git sources against the same three
+//!   as folders (`AIWG_BENCH_ONLY=git-sources` runs only this one).
+//!
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
 //! this one, for before/after tables.
 //!
@@ -18,6 +21,7 @@
 mod check;
 mod corpus;
 mod deploy;
+mod gitsrc;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,9 +69,14 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         home,
         env: Vec::new(),
     };
+    if std::env::var("AIWG_BENCH_ONLY").as_deref() == Ok("git-sources") {
+        return gitsrc::run(&aiwg, &work.join("git-sources"));
+    }
     check::run(&aiwg, &work.join("project"))?;
     println!();
     deploy::run(&aiwg, &work.join("realistic"))?;
+    println!();
+    gitsrc::run(&aiwg, &work.join("git-sources"))?;
     Ok(())
 }
 
