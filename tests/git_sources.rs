@@ -438,3 +438,125 @@ fn a_sub_folder_is_the_source_root_and_a_missing_one_is_named() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no folder `packs/none`"), "{err}");
 }
+
+/// Bytes no compressor shrinks (xorshift), so a fetch of them is as large as they are.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_pinned_and_cached_source_runs_no_git_and_a_hooks_git_variables_are_dropped() {
+    let up = Upstream::new();
+    up.write("agents/rev.md", &agent("Reviews code."));
+    up.commit("one");
+    let t = project_using(&up);
+    // No git on PATH: a full check of the pinned, cached commit needs none.
+    let out = t
+        .aiwg(&["check"])
+        .env("AIWG_NO_CHECK_CACHE", "1")
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A pre-commit hook runs aiwg with GIT_DIR and GIT_INDEX_FILE set: git sources ignore them.
+    up.write("agents/rev.md", &agent("Second."));
+    up.commit("two");
+    let out = t
+        .aiwg(&["update"])
+        .env("GIT_DIR", t.root().join("nowhere"))
+        .env("GIT_INDEX_FILE", t.root().join("index"))
+        .env("GIT_CONFIG_PARAMETERS", "'core.hookspath'='/tmp'")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(t.read(".claude/agents/rev.md").contains("Second."));
+}
+
+#[test]
+fn a_missing_slow_or_oversized_git_is_stopped_and_named() {
+    let up = Upstream::new();
+    up.write("agents/rev.md", &agent("Reviews code."));
+    up.commit("one");
+    let t = project_using(&up);
+    let update = |env: &[(&str, &str)]| {
+        let mut cmd = t.aiwg(&["update"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let start = std::time::Instant::now();
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), err, start.elapsed())
+    };
+    let (code, err, _) = update(&[("PATH", "/nonexistent")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`git` is not installed") && err.contains("hint: install git"),
+        "{err}"
+    );
+    // A git that never answers is stopped at the deadline.
+    let bin = t.home().join("slow-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("git"), "#!/bin/sh\nexec sleep 30\n").unwrap();
+    let mut perms = std::fs::metadata(bin.join("git")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(bin.join("git"), perms).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let (code, err, took) = update(&[("PATH", &path), ("AIWG_GIT_TIMEOUT", "1")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("did not finish within 1 s") && err.contains(&up.url()),
+        "{err}"
+    );
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    // A fetch larger than its cap is stopped, and what it wrote is not kept.
+    std::fs::write(up.work().join("agents/blob.bin"), noise(3 << 20)).unwrap();
+    up.commit("big");
+    let (code, err, _) = update(&[("AIWG_GIT_MAX_FETCH_MB", "1")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the fetch is over 1 MiB"), "{err}");
+    assert!(err.contains("AIWG_GIT_MAX_FETCH_MB"), "{err}");
+}
+
+#[test]
+fn a_tree_over_the_source_caps_is_refused_before_anything_is_checked_out() {
+    let up = Upstream::new();
+    up.write("agents/rev.md", &agent("Reviews code."));
+    // Zeros compress to almost nothing: a small fetch, a tree over the 64 MiB source cap.
+    let big = std::fs::File::create(up.work().join("agents/zeros.bin")).unwrap();
+    big.set_len(65 << 20).unwrap();
+    up.commit("big");
+    let t = Test::new();
+    let spec = format!("fw@{}", up.url());
+    let (code, _, err) = t.run(&["use", &spec, "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("a source holds at most") && err.contains("nothing was checked out"),
+        "{err}"
+    );
+    let checkouts: Vec<_> = std::fs::read_dir(cache(&t).join("checkouts"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .collect();
+    assert!(checkouts.is_empty(), "{checkouts:?}");
+    assert!(!t.exists(".claude"));
+}

@@ -197,7 +197,13 @@ fn fetch(db: &Path, spec: &GitSpec, what: &str, by_id: bool) -> anyhow::Result<(
         ])
         .run()
         .map(drop)
-        .map_err(|f| fetch_error(spec, what, &f, by_id))
+        .map_err(|f| {
+            // What an oversized fetch left is not kept: the next fetch starts from nothing.
+            if matches!(f, Failure::TooBig(..)) {
+                let _ = std::fs::remove_dir_all(db);
+            }
+            fetch_error(spec, what, &f, by_id)
+        })
 }
 
 fn missing_pin(spec: &GitSpec, commit: &str, why: &str) -> anyhow::Error {

@@ -269,6 +269,12 @@ impl Git {
         if over.load(Ordering::Relaxed) {
             return Err(Failure::TooBig("its output is", self.max_output));
         }
+        // A fetch faster than the polling is measured once more when it is done.
+        if let Some((dir, cap)) = &self.watch {
+            if folder_size(dir, 4) > *cap {
+                return Err(Failure::TooBig("the fetch is", *cap));
+            }
+        }
         if status.success() {
             Ok(out)
         } else {

@@ -33,7 +33,10 @@ fn write_source(dir: &Path, prefix: &str) -> anyhow::Result<()> {
         )?;
         put(
             format!("commands/{prefix}-command-{i:03}.md"),
-            format!("---\ndescription: Command {i}\n---\n{}", filler(i + 1, 1000)),
+            format!(
+                "---\ndescription: Command {i}\n---\n{}",
+                filler(i + 1, 1000)
+            ),
         )?;
         put(
             format!("skills/{prefix}-skill-{i:03}/SKILL.md"),
@@ -52,7 +55,12 @@ fn write_source(dir: &Path, prefix: &str) -> anyhow::Result<()> {
 
 fn git(dir: &Path, home: &Path, args: &[&str]) -> anyhow::Result<()> {
     let status = Command::new("git")
-        .args(["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"])
+        .args([
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.invalid",
+        ])
         .args(args)
         .current_dir(dir)
         .env("HOME", home)
@@ -86,7 +94,13 @@ pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
         git(
             &repos,
             work,
-            &["clone", "-q", "--bare", &name, bare.to_str().context("a UTF-8 path")?],
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                &name,
+                bare.to_str().context("a UTF-8 path")?,
+            ],
         )?;
         git_specs.push(format!("\"{name}@file://{}@main\"", bare.display()));
         local_specs.push(format!("\"{name}\""));
