@@ -1,5 +1,6 @@
 //! `aiwg check`: silent and exit 0 when every managed file matches; else one
-//! `<state>\t<path>` line per drifted path and exit 1. For pre-commit hooks and CI.
+//! `<state>\t<path>` line per drifted path (and a `stray` line per temp file a killed aiwg
+//! left behind) and exit 1. For pre-commit hooks and CI.
 //!
 //! A check first asks the stat cache ([`crate::check_cache`]); only when it cannot answer
 //! "clean" does it read everything, and a clean full check records the cache again.
@@ -21,7 +22,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             Ok(()) => {
                 check_cache::trace("cache hit");
                 if json {
-                    writeln!(std::io::stdout().lock(), "{}", json_doc(&[])?)?;
+                    writeln!(std::io::stdout().lock(), "{}", json_doc(&[], &[])?)?;
                 }
                 return Ok(0);
             }
@@ -30,21 +31,45 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     } else {
         check_cache::trace("cache off (AIWG_NO_CHECK_CACHE)");
     }
-    let project = Project::discover(&ctx.cwd)?;
+    full(ctx, target, json, use_cache.then_some(&session))
+}
+
+/// A check that reads everything and records no cache (`--staged` runs it on a copy).
+pub fn run_uncached(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
+    full(ctx, target, json, None)
+}
+
+/// The check that reads everything; with a `session`, a clean whole check records the cache.
+fn full(
+    ctx: &Context,
+    target: &TargetArgs,
+    json: bool,
+    session: Option<&Session>,
+) -> anyhow::Result<u8> {
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let (
         Prepared {
             rendered,
             deployment: d,
+            only,
         },
         read,
     ) = pipeline::prepare_read(&project, target)?;
     let state = rendered.target;
-    let (plan, lock) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, lock) = d.plan(&state, only.as_deref())?;
     crate::remote::check_frozen(&lock)?;
     // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
     // lock. Check itself never moves a pin.
     let pins = crate::remote::pin_changes(&lock);
     let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
+    let stray: Vec<String> = (plan.debris.target.iter().map(|p| d.display(p)))
+        .chain(
+            plan.debris
+                .state
+                .iter()
+                .map(|p| pipeline::display_under(d.state_root(), p)),
+        )
+        .collect();
     let mut out = std::io::stdout().lock();
     if json {
         let mut entries: Vec<serde_json::Value> = drift
@@ -61,10 +86,13 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         entries.extend(pins.iter().map(|p| {
             serde_json::json!({ "source": p.name(), "state": p.state(), "reason": p.describe(true) })
         }));
-        writeln!(out, "{}", json_doc(&entries)?)?;
+        writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
         for item in &drift {
             writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
+        }
+        for path in &stray {
+            writeln!(out, "stray\t{path}")?;
         }
         for p in &pins {
             let name = aiwg_core::escape::escape(p.name());
@@ -72,42 +100,59 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         }
     }
     drop(out);
-    let clean = drift.is_empty() && pins.is_empty();
+    let drifted = !drift.is_empty() || !pins.is_empty();
+    let clean = !drifted && stray.is_empty();
     drop(drift);
-    if clean && use_cache {
+    // A filtered check looked at part of the project: only a whole one vouches for the cache.
+    if let (true, Some(session), None) = (clean, session, &only) {
         let inputs = Inputs {
             project: &project,
             deployment: &d,
             platforms: &read.platforms,
         };
-        check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
+        check_cache::record_and_save(session, &inputs, &plan, &lock, &read.folders);
     }
     pipeline::free_at_exit((plan, state, lock, read));
     if clean {
         return Ok(0);
     }
     if !json {
-        eprintln!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+        if !stray.is_empty() {
+            crate::printer::say!(
+                "\nnote: `stray` files are temp files a killed aiwg left; `aiwg apply` removes them"
+            );
+        }
+        if drifted {
+            crate::printer::say!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+        }
     }
     Ok(1)
 }
 
-/// The `--json` document for these drift entries (one function for both paths, so a cache
-/// hit prints exactly what a clean full check prints).
-fn json_doc(entries: &[serde_json::Value]) -> anyhow::Result<String> {
-    let doc = serde_json::json!({ "clean": entries.is_empty(), "drift": entries });
+/// The `--json` document for these drift entries and stray temp files (one function for both
+/// paths, so a cache hit prints exactly what a clean full check prints).
+pub fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Result<String> {
+    let doc = serde_json::json!({
+        "version": crate::json::VERSION,
+        "clean": entries.is_empty() && stray.is_empty(),
+        "drift": entries,
+        "stray": stray,
+    });
     Ok(serde_json::to_string_pretty(&doc)?)
 }
 
 /// The fast path: the project, scope and platforms resolved as the full path does, then the
 /// cache. Any error is a miss: the full path reports it as it always did.
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
-    let project = Project::discover(&ctx.cwd).map_err(|e| format!("{e}"))?;
+    // A hit says every path of the project is clean, so any `--platforms` filter is too.
+    let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     // The cache stats the sources: one outside the project needs consent first.
     crate::trust::require(&project, crate::trust::outside_sources(&project))
         .map_err(|e| format!("{e}"))?;
-    let platforms = pipeline::platforms(&project, &target.platforms).map_err(|e| format!("{e}"))?;
+    let platforms = pipeline::select(&project, scope, &target.platforms)
+        .map_err(|e| format!("{e}"))?
+        .platforms;
     let deployment = Deployment::open(&project, scope).map_err(|e| format!("{e}"))?;
     check_cache::lookup(
         session,

@@ -19,7 +19,7 @@ pub fn run(
     dry_run: bool,
     force: bool,
 ) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let gits: Vec<GitSpec> = project
         .source_specs()
         .iter()
@@ -67,12 +67,21 @@ pub fn run(
     );
     // Typing `aiwg update` is consent to fetch these URLs at whatever their refs are now.
     trust::allow_git_urls_for_run(&chosen.iter().map(|g| g.url.clone()).collect::<Vec<_>>());
+    let how = super::apply::Run {
+        dry_run,
+        force,
+        json: false,
+        command: "update",
+        held: None,
+        show_diff: true,
+    };
+    let code = super::apply::execute(ctx, &project, target, how)?.code;
+    // The pins the run read: the lock as it was before this update.
     let before = remote::pins(&project.root);
-    let code = super::apply::execute_full(ctx, &project, target, dry_run, force, None, true)?;
     for pin in remote::resolved() {
         let unchanged = before.iter().any(|b| b == &pin);
         if unchanged && chosen.iter().any(|g| g.name == pin.name) {
-            eprintln!(
+            crate::printer::say!(
                 "`{}` is up to date at {} (`{}`)",
                 escape(&pin.name),
                 remote::short(&pin.commit),

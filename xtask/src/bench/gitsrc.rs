@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{bail, Context as _};
 
 use super::corpus::filler;
-use super::{ms, time, Aiwg};
+use super::{Aiwg, Samples};
 
 /// Runs of each measurement (the two projects alternate).
 const RUNS: usize = 30;
@@ -137,15 +137,13 @@ pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
             aiwg.prime_check_cache(&remote)?;
         }
         // Alternate the two projects so that load on the machine hits both alike.
-        let mut local_times = Vec::new();
-        let mut remote_times = Vec::new();
+        let mut local_times = Samples::default();
+        let mut remote_times = Samples::default();
         for _ in 0..RUNS {
-            local_times.push(time(1, |_| Ok(()), |_| clean(runner, &local))?.median);
-            remote_times.push(time(1, |_| Ok(()), |_| clean(runner, &remote))?.median);
+            local_times.time(|| clean(runner, &local))?;
+            remote_times.time(|| clean(runner, &remote))?;
         }
-        local_times.sort();
-        remote_times.sort();
-        rows.push((label, local_times[RUNS / 2], remote_times[RUNS / 2]));
+        rows.push((label, local_times, remote_times));
     }
     let files = 4 * PER_SOURCE * 3;
     println!(
@@ -153,10 +151,10 @@ pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
     );
     for (label, local, remote) in rows {
         println!(
-            "  {label:<16} folders {}   git {}   ratio git / folders {:.2}x",
-            ms(local),
-            ms(remote),
-            remote.as_secs_f64() / local.as_secs_f64()
+            "  {label:<16} folders {}   git {}   ratio git / folders {:.2}x (medians, ms [min..max])",
+            local.spread(),
+            remote.spread(),
+            remote.median().as_secs_f64() / local.median().as_secs_f64()
         );
     }
     Ok(())
