@@ -386,6 +386,11 @@ fn a_source_that_turns_hostile_between_two_pins_is_held_back() {
         err.contains("hook `fmt` from `fw` runs `run.sh` on PreToolUse"),
         "{err}"
     );
+    let file = format!("fw@{}/behaviors/fmt/BEHAVIOR.md", &third[..12]);
+    assert!(
+        err.contains(&file),
+        "the hook is named where it comes from: {err}"
+    );
     assert_eq!(pinned(&t), first);
     assert!(!t.exists(".claude/settings.json"));
     let (code, _, err) = t.run(&["update", "--allow-hooks"]);

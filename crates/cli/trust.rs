@@ -454,7 +454,18 @@ pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
                 None if bundled => a
                     .path
                     .to_path(Path::new(&format!("<bundled>/{}", a.source))),
-                None => PathBuf::from(a.path.as_str()),
+                // A git source's file, as its diagnostics name it: `name@commit/…`.
+                None => match crate::remote::resolved()
+                    .iter()
+                    .find(|p| p.name == a.source)
+                {
+                    Some(pin) => a.path.to_path(Path::new(&format!(
+                        "{}@{}",
+                        pin.name,
+                        crate::remote::short(&pin.commit)
+                    ))),
+                    None => PathBuf::from(a.path.as_str()),
+                },
             };
             Hook {
                 source: a.source.clone(),
