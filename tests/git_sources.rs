@@ -565,3 +565,69 @@ fn a_tree_over_the_source_caps_is_refused_before_anything_is_checked_out() {
     assert!(checkouts.is_empty(), "{checkouts:?}");
     assert!(!t.exists(".claude"));
 }
+
+#[test]
+fn a_staged_check_reads_the_staged_pin_with_the_projects_consent() {
+    let up = Upstream::new();
+    up.write("agents/rev.md", &agent("Reviews code."));
+    up.commit("one");
+    let t = project_using(&up);
+    up.git_in(&t.root(), &["init", "-q"]);
+    up.git_in(&t.root(), &["add", "-A"]);
+    let (code, out, err) = t.run(&["check", "--staged"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // A staged lock whose pin nobody allowed is asked about like any other.
+    let lock = t.read("aiwg.lock");
+    let pin = pinned(&t);
+    t.write("aiwg.lock", &lock.replace(&pin, &"0".repeat(40)));
+    up.git_in(&t.root(), &["add", "aiwg.lock"]);
+    let (code, _, err) = t.run(&["check", "--staged"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("git source `fw`"), "{err}");
+}
+
+#[test]
+fn two_projects_fetching_one_url_at_once_share_the_cache() {
+    let up = Upstream::new();
+    up.write("agents/rev.md", &agent("Reviews code."));
+    let commit = up.commit("one");
+    let shared = tempfile::tempdir().unwrap();
+    let projects: Vec<Test> = (0..3).map(|_| Test::new()).collect();
+    let spec = format!("fw@{}@main", up.url());
+    let children: Vec<_> = projects
+        .iter()
+        .map(|t| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("aiwg"));
+            cmd.args(["use", &spec, "--platforms", "claude-code"])
+                .current_dir(t.root())
+                .env("HOME", t.home())
+                .env("AIWG_HOME", shared.path())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for t in &projects {
+        assert_eq!(pinned(t), commit);
+        assert!(t.read(".claude/agents/rev.md").contains("Reviews code."));
+    }
+    let checkouts: Vec<_> = std::fs::read_dir(shared.path().join("git/checkouts"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        checkouts,
+        vec![std::ffi::OsString::from(&commit)],
+        "one checkout, no temp left"
+    );
+}
