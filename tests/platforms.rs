@@ -178,3 +178,31 @@ fn user_scope_writes_where_the_clients_home_variable_points() {
     assert!(err.contains("`CODEX_HOME` is"), "{err}");
     assert!(err.contains("outside the home folder"), "{err}");
 }
+
+/// `aiwg platforms ID...` shows only those platforms (an alias names its platform), in the
+/// table and in the JSON; an unknown one is an error with a suggestion and prints nothing.
+#[test]
+fn platforms_shows_only_the_ones_named() {
+    let t = Test::new();
+    let (code, out, err) = t.run(&["platforms", "claude"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("claude-code (alias claude) — "), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| !l.starts_with(' ')).count(),
+        1,
+        "{out}"
+    );
+    let (code, out, err) = t.run(&["platforms", "codex", "cursor", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = doc["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["codex", "cursor"]);
+    let (code, out, err) = t.run(&["platforms", "claud"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("(did you mean `claude`?)"), "{err}");
+}

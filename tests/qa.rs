@@ -299,3 +299,28 @@ fn a_mistyped_name_gets_the_nearest_one_and_a_stranger_gets_the_list() {
     );
     assert!(!t.exists(".aiwg/agents/x.md"));
 }
+
+/// `--color always` colours the states of `status` and `check` (an edit red, ok green);
+/// without it, in a pipe or with `NO_COLOR`, the same lines carry no escape codes.
+#[test]
+fn status_and_check_colour_their_states_when_asked() {
+    let t = project();
+    let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(t.root().join(".claude/agents/reviewer.md"), "edited\n").unwrap();
+    let (code, out, _) = t.run(&["check", "--color", "always"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("\x1b[1m\x1b[31medited\x1b[0m\t.claude/agents/reviewer.md"),
+        "{out:?}"
+    );
+    let (_, out, _) = t.run(&["status", "--color", "always"]);
+    assert!(
+        out.contains("\x1b[1m\x1b[31medited\x1b[0m  .claude/agents/reviewer.md"),
+        "{out:?}"
+    );
+    for args in [&["check"][..], &["status"]] {
+        let (_, out, _) = t.run(args);
+        assert!(!out.contains('\x1b'), "{args:?}: {out:?}");
+    }
+}

@@ -19,6 +19,8 @@
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
 //!   offline, force-pushed and deleted refs, consent, a source turning hostile.
+//! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
+//! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -36,6 +38,7 @@ mod json_output;
 mod platforms;
 mod qa;
 mod shared_files;
+mod snapshots;
 mod sources;
 mod stream;
 mod support;

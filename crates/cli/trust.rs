@@ -67,6 +67,13 @@ pub fn allow_for_run(items: &[Item]) {
     run.1.extend(items.iter().map(Item::key));
 }
 
+/// True when `item` is allowed without asking: by this run's flags or by the project's trust
+/// record (the user's own `$AIWG_HOME/aiwg.toml` needs no consent). Never prompts: for
+/// commands that only report (`aiwg doctor`).
+pub fn allowed(project: &Project, item: &Item) -> bool {
+    project.user_scope || run_allows(item) || Record::load(&project.root).allows(item)
+}
+
 fn run_allows(item: &Item) -> bool {
     let run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
     // A URL the user typed (`aiwg use URL`, `aiwg update`) allows whichever commit it pins.

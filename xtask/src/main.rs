@@ -5,6 +5,7 @@
 mod bench;
 mod interop;
 mod man;
+mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -61,6 +62,9 @@ fn ci() -> anyhow::Result<()> {
 fn docs() -> anyhow::Result<()> {
     let changed = man::write(&root().join("man"))?;
     eprintln!("man/: {changed} page(s) written");
+    if schema::write(&root())? {
+        eprintln!("{}: regenerated", schema::FILE);
+    }
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;

@@ -237,11 +237,12 @@ mod tests {
             Scope::Project,
             "Fallback skill in `.agents/skills/{name}/`",
         );
+        check("hermes", Kind::Agent, Scope::Project, "Unsupported —");
         check(
             "hermes",
             Kind::Agent,
-            Scope::Project,
-            "Native `.hermes/agents/{name}.md`",
+            Scope::User,
+            "Fallback skill in `.hermes/skills/{name}/`",
         );
         check(
             "openclaw",

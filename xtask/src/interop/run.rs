@@ -20,8 +20,9 @@ use super::plan::Plan;
 use super::server::Server;
 use super::Scope;
 
-/// Seconds one client call may take (`timeout -k 5 <this>`).
-pub const CALL_TIMEOUT: u64 = 120;
+/// Seconds one client call may take (`timeout -k 5 <this>`). OpenClaw took 91 s on 2 cores
+/// under a load of 20 (34 s under a load of 9).
+pub const CALL_TIMEOUT: u64 = 180;
 
 /// What the inner process needs, written as JSON by the outer one.
 #[derive(Serialize, Deserialize)]
@@ -75,6 +76,9 @@ pub struct CaseOutput {
     pub runs: Vec<RunOutcome>,
     /// (kind, value) pairs aiwg wrote that a client may name in a warning.
     pub extra_names: Vec<(String, String)>,
+    /// (kind, line): lines of the client's output that show it loaded that kind
+    /// ([`clients::Drive::says`]).
+    pub client_says: Vec<(String, String)>,
     /// Seconds the whole case took.
     pub secs: f64,
 }
@@ -120,6 +124,7 @@ pub fn home_env(home: &Path, case: &Path) -> Vec<(String, String)> {
         ("HERMES_HOME".into(), h(".hermes")),
         ("OPENCLAW_HOME".into(), home.display().to_string()),
         ("OPENCLAW_STATE_DIR".into(), h(".openclaw")),
+        ("CONTINUE_GLOBAL_DIR".into(), h(".continue")),
         ("TMPDIR".into(), case.join("tmp").display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
         ("TERM".into(), "dumb".into()),
@@ -167,6 +172,8 @@ pub fn case(
         .arg("use")
         .arg(fixture)
         .args(["--platforms", client.platform, "--scope", scope.name()])
+        // The suite is the user here: it consents to the fixture's hook.
+        .arg("--allow-hooks")
         .env_clear()
         .envs(base_env.iter().cloned())
         .env("PATH", "/usr/local/bin:/usr/bin:/bin");
@@ -208,7 +215,9 @@ pub fn case(
     path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(String::from));
     env.push(("PATH".into(), path.join(":")));
     env.push(("AIWG_INTEROP_RUN".into(), token.clone()));
-    if !netns {
+    // Also inside the namespace: a client that honours proxy variables then shows the hosts it
+    // tries in the request log (refused), instead of failing silently.
+    {
         let proxy = "http://127.0.0.1:{port}".to_string();
         for var in [
             "HTTP_PROXY",
@@ -268,6 +277,18 @@ pub fn case(
     for log in &drive.logs {
         collect_logs(log, &case, &mut logs);
     }
+    let mut client_says = Vec::new();
+    for (kind, needle) in &drive.says {
+        let found = (0..spec.runs.len())
+            .flat_map(|i| ["out", "err"].map(|ext| read_lossy(&case.join(format!("run{i}.{ext}")))))
+            .find_map(|text| {
+                let line = text.lines().find(|l| l.contains(needle.as_str()))?;
+                Some(line.trim().chars().take(160).collect::<String>())
+            });
+        if let Some(line) = found {
+            client_says.push((kind.clone(), line));
+        }
+    }
     let runs = serde_json::from_str(&read_lossy(&case.join("runs.json"))).unwrap_or_default();
     Ok(CaseOutput {
         aiwg_notes,
@@ -277,6 +298,7 @@ pub fn case(
         blocked_file_written: repo.join(clients::BLOCKED_FILE).exists(),
         runs,
         extra_names,
+        client_says,
         secs: started.elapsed().as_secs_f64(),
         case,
     })
@@ -314,7 +336,7 @@ pub fn written_values(status: &Value) -> Vec<(String, String)> {
 
 /// A copy of this xtask binary for the inner process, so a rebuild of xtask during a long run
 /// cannot pull the file from under a later case.
-fn inner_exe(cache_root: &Path) -> anyhow::Result<PathBuf> {
+pub fn inner_exe(cache_root: &Path) -> anyhow::Result<PathBuf> {
     let copy = cache_root.join(format!("xtask-inner-{}", std::process::id()));
     if !copy.exists() {
         let me = std::env::current_exe().context("cannot find the xtask binary")?;
