@@ -336,6 +336,13 @@ fn a_git_source_from_aiwg_toml_needs_consent_before_anything_is_fetched() {
     );
     assert!(err.contains("aiwg trust"), "{err}");
     assert!(!cache(&mate).exists(), "nothing was fetched");
+    // doctor says so without asking or fetching.
+    let (_, out, err) = mate.run(&["doctor"]);
+    assert!(
+        format!("{out}{err}").contains("not read: aiwg.toml:3: git source `fw`"),
+        "{out}{err}"
+    );
+    assert!(!cache(&mate).exists(), "doctor fetched nothing");
     assert_eq!(mate.run(&["trust"]).0, 0);
     let (code, _, err) = mate.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
