@@ -324,3 +324,36 @@ fn status_and_check_colour_their_states_when_asked() {
         assert!(!out.contains('\x1b'), "{args:?}: {out:?}");
     }
 }
+
+/// A platform's own folder named as a source would have every apply rewrite its own source:
+/// refused before anything is written (the config too); deploying it to another platform, or
+/// a source at the project root whose outputs land outside its kind folders, is fine.
+#[test]
+fn a_source_that_aiwg_would_write_into_is_refused() {
+    let t = Test::new();
+    t.write(
+        ".claude/agents/a.md",
+        "---\nname: a\ndescription: d\n---\nA.\n",
+    );
+    let (code, _, err) = t.run(&["use", "claude@.claude", "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error: source `.claude` is a folder aiwg writes into (`.claude/agents/a.md`, for claude-code)"),
+        "{err}"
+    );
+    assert!(err.contains("hint: `aiwg import`"), "{err}");
+    assert!(!t.exists("aiwg.toml") && !t.exists("aiwg.lock"));
+    let (code, _, err) = t.run(&["use", "claude@.claude", "--platforms", "codex"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".codex/agents/a.toml"));
+
+    let root = Test::new();
+    root.write("agents/b.md", "---\nname: b\ndescription: d\n---\nB.\n")
+        .write(
+            "aiwg.toml",
+            "sources = [\".\"]\nplatforms = [\"claude-code\"]\n",
+        );
+    let (code, _, err) = root.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(root.exists(".claude/agents/b.md"));
+}

@@ -374,3 +374,15 @@ fn remove_and_uninstall_dry_runs_take_stat_and_name_only() {
     assert!(err.contains("--dry-run"), "{err}");
     assert!(t.exists("aiwg.lock"));
 }
+
+#[test]
+fn directory_that_is_a_file_is_an_error_saying_so() {
+    let t = applied();
+    t.write("notes.txt", "x\n");
+    let (code, _, err) = t.run(&["-C", "notes.txt", "status"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: cannot run in `notes.txt`: not a folder"),
+        "{err}"
+    );
+}

@@ -107,6 +107,7 @@ pub struct TargetArgs {
 pub enum Command {
     /// Load sources and report every problem as `path:line: error|warning: message`
     #[command(
+        display_order = 100,
         after_help = "Examples:\n  aiwg validate\n  aiwg validate path/to/source sdlc\n  aiwg validate --json | jq .errors"
     )]
     Validate {
@@ -119,6 +120,7 @@ pub enum Command {
 
     /// List every artifact: kind, name, source, description
     #[command(
+        display_order = 101,
         after_help = "Examples:\n  aiwg list --kind skill\n  aiwg list --frameworks\n  aiwg list --json"
     )]
     List {
@@ -487,6 +489,21 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// The help lists what a newcomer runs first (`use`, `apply`) before the inspection
+    /// commands (`validate`, `list`).
+    #[test]
+    fn help_lists_use_and_apply_first() {
+        let help = <super::Cli as clap::CommandFactory>::command()
+            .render_help()
+            .to_string();
+        let at = |name: &str| help.find(&format!("\n  {name} ")).unwrap();
+        assert!(
+            at("use") < at("apply") && at("apply") < at("validate"),
+            "{help}"
+        );
+        assert!(at("use") < at("list"), "{help}");
     }
 
     #[test]

@@ -44,7 +44,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         // As `git -C`: a folder that is not there is an error, never the enclosing project.
         Some(dir) if !dir.is_dir() => {
             return Err(UserError::new(
-                format!("cannot run in `{}`: no such folder", dir.display()),
+                format!(
+                    "cannot run in `{}`: {}",
+                    dir.display(),
+                    if dir.exists() {
+                        "not a folder"
+                    } else {
+                        "no such folder"
+                    }
+                ),
                 "`-C` takes a folder that exists",
             )
             .into())
