@@ -42,7 +42,13 @@ fn json_has_support_and_paths_per_kind_and_scope() {
     let codex = platforms.iter().find(|p| p["id"] == "codex").unwrap();
     assert_eq!(codex["aliases"], serde_json::json!(["openai"]));
     let kinds = codex["kinds"].as_array().unwrap();
-    assert_eq!(kinds.len(), 6);
+    assert_eq!(kinds.len(), 7);
+    let mcp = kinds.iter().find(|k| k["kind"] == "mcp").unwrap();
+    assert_eq!(
+        mcp["user"],
+        serde_json::json!({"support": "native", "path": ".codex/config.toml",
+            "reads": [".codex/config.toml"]})
+    );
     let command = kinds.iter().find(|k| k["kind"] == "command").unwrap();
     assert_eq!(
         command["project"],

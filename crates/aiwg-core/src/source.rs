@@ -45,13 +45,14 @@ pub const MAX_SOURCE_ENTRIES: usize = 50_000;
 pub const MAX_ARTIFACT_TOTAL_BYTES: u64 = 32 << 20;
 
 /// The top-level folders the loader uses; nothing else of a source is read.
-pub const SOURCE_FOLDERS: [&str; 7] = [
+pub const SOURCE_FOLDERS: [&str; 8] = [
     "agents",
     "commands",
     "skills",
     "rules",
     "behaviors",
     "runbooks",
+    "mcp",
     "templates",
 ];
 
@@ -553,6 +554,15 @@ fn classify(path: &RelPath) -> Slot<'_> {
         };
     }
     let file = parts[parts.len() - 1];
+    if kind == Kind::Mcp {
+        return match parts.as_slice() {
+            [_, _] if !file.starts_with('.') => match file.rsplit_once('.') {
+                Some((stem, "toml" | "json")) if !stem.is_empty() => Slot::Main(kind, stem),
+                _ => Slot::Other,
+            },
+            _ => Slot::Other,
+        };
+    }
     let stem = || &file[..file.len() - 3];
     match parts.as_slice() {
         [_, _] if is_artifact_md(file) => Slot::Main(kind, stem()),
@@ -788,6 +798,9 @@ fn parse_main<'t>(
             return None;
         }
     };
+    if kind == Kind::Mcp {
+        return parse_mcp(tree, file, stem, text, diags);
+    }
     let split = match frontmatter::split(text) {
         Ok(split) => split,
         Err(e) => {
@@ -843,6 +856,51 @@ fn parse_main<'t>(
         raw_name,
         folder,
         description_derived,
+    })
+}
+
+/// An MCP server file (TOML or JSON): its keys stand where a frontmatter's would.
+fn parse_mcp<'t>(
+    tree: &SourceTree,
+    file: &SourceFile,
+    stem: &'t str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Parsed<'t>> {
+    let (entries, key_lines) = match crate::mcp::read(file.path.file_name(), text) {
+        Ok(read) => read,
+        Err((line, message)) => {
+            diags.push(Diagnostic::error(
+                tree.display_path(&file.path),
+                Some(line),
+                message,
+            ));
+            return None;
+        }
+    };
+    let fm = crate::Frontmatter {
+        entries,
+        first_line: 1,
+    };
+    let raw_name = fm
+        .name()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    Some(Parsed {
+        artifact: Artifact {
+            kind: Kind::Mcp,
+            name: validate::normalise_name(&raw_name),
+            source: tree.name.clone(),
+            path: file.path.clone(),
+            frontmatter: fm,
+            body: String::new(),
+            body_line: 1,
+            assets: Vec::new(),
+        },
+        key_lines,
+        raw_name,
+        folder: None,
+        description_derived: false,
     })
 }
 

@@ -94,6 +94,7 @@ const RULES: &[Rule] = &[
     behavior_command,
     runbook_structure,
     globs_are_valid,
+    mcp_server,
 ];
 
 /// Checks `artifact` against every rule and returns every problem found.
@@ -143,6 +144,9 @@ fn is_scalar(v: &Value) -> bool {
 }
 
 fn key_shapes(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    if a.kind == Kind::Mcp {
+        return; // a server's keys are checked by `mcp_server`
+    }
     for (key, shape) in KEY_SHAPES {
         let Some(value) = a.frontmatter.get(key) else {
             continue;
@@ -348,7 +352,7 @@ pub fn first_paragraph(body: &str) -> Option<String> {
 }
 
 fn description(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
-    if a.kind == Kind::Rule {
+    if matches!(a.kind, Kind::Rule | Kind::Mcp) {
         // Rules may be plain Markdown: a description only helps platforms that pick rules
         // by description, and its absence is no error.
         if let Some(d) = a.frontmatter.description() {
@@ -400,7 +404,7 @@ fn description_length(d: &str, f: &Facts, out: &mut Vec<Diagnostic>) {
 }
 
 fn body_not_empty(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
-    if !a.body.trim().is_empty() {
+    if !a.body.trim().is_empty() || a.kind == Kind::Mcp {
         return;
     }
     let line = Some(a.body_line.max(1));
@@ -629,6 +633,20 @@ fn globs_are_valid(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
                 .with_hint("write globs relative to the repository root, e.g. `src/**/*.ts` or `*.{js,ts}`"),
             );
         }
+    }
+}
+
+/// An MCP server's shape, its references, and no secret written inline ([`crate::mcp::check`]).
+fn mcp_server(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    if a.kind != Kind::Mcp {
+        return;
+    }
+    for p in crate::mcp::check(&a.frontmatter.entries) {
+        let mut d = Diagnostic::error(f.display, Some(f.line_of(&p.key)), p.message);
+        if let Some(hint) = p.hint {
+            d = d.with_hint(hint);
+        }
+        out.push(d);
     }
 }
 

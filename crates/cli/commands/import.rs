@@ -118,7 +118,17 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
         .iter()
         .map(|a| (a.id(), (a.source.clone(), a.path.to_string())))
         .collect();
+    let managed_keys = lock
+        .entries()
+        .filter(|e| e.mode == aiwg_deploy::lock::Mode::Merge)
+        .flat_map(|e| {
+            e.keys
+                .iter()
+                .map(move |k| (e.path.to_string(), k.key.join(".")))
+        })
+        .collect();
     Ok(Existing {
+        managed_keys,
         managed,
         artifacts,
         target: DEFAULT_SOURCE.to_string(),

@@ -9,6 +9,7 @@ pub mod api;
 pub mod clients;
 pub mod evidence;
 pub mod install;
+pub mod mcp;
 pub mod plan;
 pub mod readme;
 pub mod run;

@@ -146,10 +146,42 @@ pub fn case(
     cache_root: &Path,
     netns: bool,
 ) -> anyhow::Result<CaseOutput> {
+    let variant = Variant::default();
+    case_with(
+        client, installed, scope, aiwg, fixture, cache_root, netns, &variant,
+    )
+}
+
+/// Files a variant adds, given (home, repo): (absolute path, text).
+pub type ExtraFiles = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
+
+/// A variation of a case for another check (the MCP one): its own case folder and files the
+/// client needs on top of its driver's (an approval setting).
+#[derive(Default)]
+pub struct Variant {
+    /// Put before the case folder's name (`mcp-`), so the main suite's folders stay.
+    pub label: String,
+    /// Files to add, given (home, repo).
+    pub files: Option<ExtraFiles>,
+}
+
+/// [`case`], varied.
+#[allow(clippy::too_many_arguments)]
+pub fn case_with(
+    client: &Client,
+    installed: &Installed,
+    scope: Scope,
+    aiwg: &Path,
+    fixture: &Path,
+    cache_root: &Path,
+    netns: bool,
+    variant: &Variant,
+) -> anyhow::Result<CaseOutput> {
     let started = Instant::now();
-    let case = cache_root
-        .join("runs")
-        .join(format!("{}-{}", client.id, scope.name()));
+    let case =
+        cache_root
+            .join("runs")
+            .join(format!("{}{}-{}", variant.label, client.id, scope.name()));
     let _ = std::fs::remove_dir_all(&case);
     let home = case.join("home");
     let repo = case.join("repo");
@@ -239,7 +271,13 @@ pub fn case(
         repo: repo.clone(),
         case: case.clone(),
         env,
-        files: drive.files,
+        files: {
+            let mut files = drive.files;
+            if let Some(extra) = &variant.files {
+                files.extend(extra(&home, &repo));
+            }
+            files
+        },
         setup: drive.setup,
         runs: drive.runs,
         plan: drive.plan,
@@ -474,10 +512,13 @@ pub fn inner(spec_path: &Path) -> anyhow::Result<()> {
             std::fs::create_dir_all(dir)?;
         }
         let text = fill_port(text, port);
-        // aiwg may have written the same settings file: JSON is merged, YAML appended to.
+        // aiwg may have written the same settings file: JSON is merged, YAML appended to, and
+        // aiwg's TOML (only `[table]`s, such as `[mcp_servers.x]`) follows ours.
         let merged = std::fs::read_to_string(path).ok().and_then(|old| {
             if path.extension().is_some_and(|e| e == "yaml") {
                 Some(format!("{}\n{text}", old.trim_end()))
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                Some(format!("{}\n\n{old}", text.trim_end()))
             } else {
                 merge_json(&old, &text)
             }
