@@ -17,6 +17,8 @@
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
+//!   offline, force-pushed and deleted refs, consent, a source turning hostile.
 //! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
 //! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
 //! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
@@ -28,6 +30,7 @@ mod ci_examples;
 mod deploy;
 mod doctor;
 mod fs_guard;
+mod git_sources;
 mod guards;
 mod hook;
 mod hostile;

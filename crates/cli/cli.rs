@@ -33,6 +33,9 @@ pub struct Cli {
     #[command(flatten)]
     pub consent: ConsentArgs,
 
+    #[command(flatten)]
+    pub git: GitArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,6 +54,18 @@ pub struct ConsentArgs {
     /// Allow everything the project asks for: hooks, user scope, sources outside it
     #[arg(long, global = true)]
     pub trust: bool,
+}
+
+/// How git sources may be resolved in this run (README "Git sources").
+#[derive(Debug, Clone, Copy, Default, Args)]
+#[command(next_help_heading = "Git sources")]
+pub struct GitArgs {
+    /// Fail unless `aiwg.lock` pins every git source as `aiwg.toml` asks (for CI)
+    #[arg(long, global = true)]
+    pub frozen: bool,
+    /// Never fetch: read git sources from the cache only
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 /// `--color`.
@@ -127,7 +142,9 @@ pub enum Command {
         after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user"
     )]
     Use {
-        /// A bundled framework (`sdlc`, `all`), a path, or `name@path`
+        /// A bundled framework (`sdlc`, `all`), a path, `name@path`, or a git source
+        /// (`git+https://host/org/repo[@ref][#sub-folder]`, `git+ssh://…`, `file:///…`,
+        /// `github:org/repo`, each optionally as `name@…`)
         source: String,
         #[command(flatten)]
         target: TargetArgs,
@@ -140,6 +157,27 @@ pub enum Command {
         /// Print what was done (or, with `--dry-run`, would be) as JSON
         #[arg(long)]
         json: bool,
+    },
+
+    /// Move git sources' pins to what their refs are now: show the diff, then apply it
+    ///
+    /// Fetches each git source of `aiwg.toml` (or only SOURCE), prints the pin it moves, every
+    /// hook it installs or changes and the unified diff of every file, then applies and
+    /// writes the new pins into `aiwg.lock`. `apply` and `check` never move a pin.
+    #[command(
+        after_help = "Examples:\n  aiwg update --dry-run\n  aiwg update fw\n  aiwg update --allow-hooks   # the new pin brings a hook you have read"
+    )]
+    Update {
+        /// The git source to move, as named in `aiwg.toml` (default: every git source)
+        source: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Show the new pins and the diff, and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite conflicting files after backing them up
+        #[arg(long)]
+        force: bool,
     },
 
     /// Make every platform's copy match the sources

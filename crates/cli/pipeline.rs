@@ -257,17 +257,14 @@ fn refuse_writing_into_sources(
 /// [`load_model`], also telling what it read of each folder source (bundled ones are in the
 /// binary): the check cache compares it with what it records.
 pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
-    // Nothing outside the project is read without consent.
+    // Nothing outside the project is read without consent, and no git source is fetched.
     trust::require(project, trust::outside_sources(project))?;
+    trust::require(project, trust::git_sources(project))?;
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
         let location = project::locate(&spec, &project.root);
-        let root = match &location {
-            project::SourceLocation::Folder { path, .. } => Some(path.clone()),
-            project::SourceLocation::Bundled(_) => None,
-        };
-        let source = project::read_located(location, &spec)?;
+        let (source, root) = project::read_located_at(location, &spec, &project.root)?;
         if let Some(root) = root {
             folders.push(ReadFolder {
                 root,
@@ -607,6 +604,15 @@ pub fn prepare_read(
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
     let Selection { platforms, only } = select(project, scope, &target.platforms)?;
+    let deployment = Deployment::open(project, scope)?;
+    // Git sources are read at the commits this scope's lock pins.
+    if project
+        .source_specs()
+        .iter()
+        .any(|s| crate::remote::is_git_spec(s))
+    {
+        crate::remote::use_lock(&deployment.engine().read_lock().map_err(explain)?);
+    }
     let (model, folders) = load_model_read(project)?;
     let hooks = trust::hooks(project, &model);
     let mut rendered = render_model(project, &model, &platforms, scope)?;
@@ -615,7 +621,6 @@ pub fn prepare_read(
     if let Some(only) = &only {
         rendered.notices.retain(|n| only.contains(&n.platform));
     }
-    let deployment = Deployment::open(project, scope)?;
     let prepared = Prepared {
         rendered,
         deployment,

@@ -129,9 +129,35 @@ impl LockEntry {
     }
 }
 
-/// The whole lock: entries keyed by path and part.
+/// A git source pinned to one commit: what `aiwg.toml` asked for (URL, ref, sub-folder) and
+/// the commit it resolved to. Only the commit is ever taken from the lock: aiwg fetches from
+/// the URL in `aiwg.toml`, and a pin whose URL, ref or sub-folder differ from it is not used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcePin {
+    /// The source's name, as its artifacts record it.
+    pub name: String,
+    /// The URL git fetches.
+    pub url: String,
+    /// The ref asked for (`main`, `v1.2`, a commit; `HEAD` when none was given).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The folder inside the repository that is the source root, if not the top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdir: Option<String>,
+    /// The commit the ref resolved to: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+    pub commit: String,
+}
+
+/// True for a full commit id as git writes it.
+pub fn is_commit_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The whole lock: the git sources' pins, and entries keyed by path and part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
+    sources: BTreeMap<String, SourcePin>,
     entries: BTreeMap<(RelPath, Part), LockEntry>,
     dirs: BTreeSet<RelPath>,
 }
@@ -143,6 +169,8 @@ struct LockDoc {
     /// Folders aiwg made (R16): the only ones it removes when they become empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     dirs: Vec<RelPath>,
+    #[serde(default, rename = "source", skip_serializing_if = "Vec::is_empty")]
+    sources: Vec<SourcePin>,
     #[serde(default, rename = "file")]
     files: Vec<LockEntry>,
 }
@@ -189,6 +217,17 @@ pub enum LockError {
         entry: RelPath,
         /// Where it lies ([`reserved`]).
         reason: &'static str,
+    },
+    /// A `[[source]]` pin is not one aiwg writes (a commit that is not a full hex id, or a
+    /// name listed twice).
+    #[error("{path}: pin of source `{name}`: {message}")]
+    BadPin {
+        /// The lock file's name, as given to [`Lock::parse`].
+        path: String,
+        /// The source the pin names.
+        name: String,
+        /// What is wrong.
+        message: String,
     },
     /// Two entries have the same path and part.
     #[error("`{path}` lists `{entry}` twice")]
@@ -278,6 +317,22 @@ impl Lock {
         }
         let mut lock = Lock::new();
         lock.dirs = doc.dirs.into_iter().collect();
+        for pin in doc.sources {
+            let bad = |message: &str| LockError::BadPin {
+                path: path.to_string(),
+                name: pin.name.clone(),
+                message: message.to_string(),
+            };
+            if !is_commit_id(&pin.commit) {
+                return Err(bad(
+                    "`commit` is not a full commit id (40 or 64 hex digits)",
+                ));
+            }
+            if lock.sources.contains_key(&pin.name) {
+                return Err(bad("listed twice"));
+            }
+            lock.sources.insert(pin.name.clone(), pin);
+        }
         for entry in doc.files {
             let key = (entry.path.clone(), entry.part.clone());
             if lock.entries.contains_key(&key) {
@@ -299,12 +354,13 @@ impl Lock {
             .flat_map(|e| &e.keys)
             .any(|k| k.at.is_some() || k.others.is_some());
         let doc = LockDoc {
-            version: if positions || !self.dirs.is_empty() {
+            version: if positions || !self.dirs.is_empty() || !self.sources.is_empty() {
                 LOCK_VERSION
             } else {
                 1
             },
             dirs: self.dirs.iter().cloned().collect(),
+            sources: self.sources.values().cloned().collect(),
             files: self.entries.values().cloned().collect(),
         };
         let body = toml::to_string(&doc).expect("a lock always serialises");
@@ -345,9 +401,24 @@ impl Lock {
         self.entries.len()
     }
 
-    /// True when aiwg owns nothing.
+    /// True when aiwg owns nothing and pins nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.sources.is_empty()
+    }
+
+    /// The git sources' pins, by name.
+    pub fn pins(&self) -> impl Iterator<Item = &SourcePin> {
+        self.sources.values()
+    }
+
+    /// The pin of the source `name`.
+    pub fn pin(&self, name: &str) -> Option<&SourcePin> {
+        self.sources.get(name)
+    }
+
+    /// Replaces every pin with `pins` (the git sources of this run, resolved).
+    pub fn set_pins(&mut self, pins: impl IntoIterator<Item = SourcePin>) {
+        self.sources = pins.into_iter().map(|p| (p.name.clone(), p)).collect();
     }
 
     /// The folders aiwg made for its files (R16), which it may remove once they are empty;
@@ -439,7 +510,7 @@ pub(crate) fn path_lines(text: &str) -> Vec<usize> {
 /// literal string, an integer, a boolean or an array of strings. Returns `None` at the first
 /// thing it does not know, and the caller falls back to the full parser.
 mod fast {
-    use super::{LockDoc, LockEntry, LockedKey, Mode};
+    use super::{LockDoc, LockEntry, LockedKey, Mode, SourcePin};
     use aiwg_core::target::Part;
     use aiwg_core::RelPath;
 
@@ -590,16 +661,67 @@ mod fast {
         })
     }
 
+    #[derive(Default)]
+    struct Pin {
+        name: Option<String>,
+        url: Option<String>,
+        reference: Option<String>,
+        subdir: Option<String>,
+        commit: Option<String>,
+    }
+
+    fn finish_pin(p: Pin) -> Option<SourcePin> {
+        Some(SourcePin {
+            name: p.name?,
+            url: p.url?,
+            reference: p.reference?,
+            subdir: p.subdir,
+            commit: p.commit?,
+        })
+    }
+
     pub(super) fn parse(text: &str) -> Option<LockDoc> {
         let mut version = None;
         let mut dirs: Option<Vec<RelPath>> = None;
         let mut files = Vec::new();
+        let mut sources = Vec::new();
         let mut entry: Option<Entry> = None;
         let mut key: Option<Key> = None;
+        let mut pin: Option<Pin> = None;
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
+            }
+            // Pins come before the files, as `to_toml` writes them.
+            if line == "[[source]]" {
+                if entry.is_some() {
+                    return None;
+                }
+                if let Some(p) = pin.take() {
+                    sources.push(finish_pin(p)?);
+                }
+                pin = Some(Pin::default());
+                continue;
+            }
+            if let Some(p) = &mut pin {
+                if line.starts_with('[') {
+                    sources.push(finish_pin(pin.take()?)?);
+                } else {
+                    let (name, raw) = line.split_once(" = ")?;
+                    let Value::Str(v) = value(raw.trim())? else {
+                        return None;
+                    };
+                    match name {
+                        "name" => set(&mut p.name, v)?,
+                        "url" => set(&mut p.url, v)?,
+                        "ref" => set(&mut p.reference, v)?,
+                        "subdir" => set(&mut p.subdir, v)?,
+                        "commit" => set(&mut p.commit, v)?,
+                        _ => return None,
+                    }
+                    continue;
+                }
             }
             if line == "[[file]]" || line == "[[file.keys]]" {
                 if let Some(k) = key.take() {
@@ -650,9 +772,13 @@ mod fast {
         if let Some(e) = entry.take() {
             files.push(finish(e)?);
         }
+        if let Some(p) = pin.take() {
+            sources.push(finish_pin(p)?);
+        }
         Some(LockDoc {
             version: version?,
             dirs: dirs.unwrap_or_default(),
+            sources,
             files,
         })
     }
@@ -691,6 +817,47 @@ mod tests {
             }
             other => panic!("expected a corrupt lock, got {other:?}"),
         }
+    }
+
+    fn pin(name: &str, commit: &str) -> SourcePin {
+        SourcePin {
+            name: name.into(),
+            url: "https://example.invalid/org/fw.git".into(),
+            reference: "main".into(),
+            subdir: Some("aiwg".into()),
+            commit: commit.into(),
+        }
+    }
+
+    #[test]
+    fn pins_round_trip_on_the_fast_path_and_a_bad_commit_is_refused() {
+        let mut lock = Lock::new();
+        lock.insert(entry("b.md", ""));
+        lock.set_pins([pin("fw", &"a".repeat(40)), pin("other", &"b".repeat(64))]);
+        let text = lock.to_toml();
+        assert!(text.find("[[source]]").unwrap() < text.find("[[file]]").unwrap());
+        let doc = fast::parse(&text).expect("the fast path reads the pins aiwg writes");
+        assert_eq!(doc.sources.len(), 2);
+        let again = Lock::parse("aiwg.lock", &text).unwrap();
+        assert_eq!(again, lock);
+        assert_eq!(again.pin("fw").unwrap().subdir.as_deref(), Some("aiwg"));
+        // Only pins, no files: the lock is not empty (it is kept, not deleted).
+        let mut only = Lock::new();
+        only.set_pins([pin("fw", &"c".repeat(40))]);
+        assert!(!only.is_empty());
+        assert_eq!(Lock::parse("aiwg.lock", &only.to_toml()).unwrap(), only);
+        for bad in ["main", "--upload-pack=x", &"A".repeat(40), &"a".repeat(39)] {
+            let text = text.replace(&"a".repeat(40), bad);
+            match Lock::parse("aiwg.lock", &text) {
+                Err(LockError::BadPin { name, .. }) => assert_eq!(name, "fw"),
+                other => panic!("{bad}: expected a bad pin, got {other:?}"),
+            }
+        }
+        let twice = format!(
+            "{text}\n[[source]]\nname = \"fw\"\nurl = \"u\"\nref = \"r\"\ncommit = \"{}\"\n",
+            "d".repeat(40)
+        );
+        assert!(Lock::parse("aiwg.lock", &twice).is_err());
     }
 
     #[test]

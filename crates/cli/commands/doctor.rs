@@ -183,7 +183,10 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
             None
         }
     };
-    let outside = waiting(trust::outside_sources(&project));
+    // A git source is fetched only with consent, like a folder outside is read.
+    let mut reach = trust::outside_sources(&project);
+    reach.extend(trust::git_sources(&project));
+    let outside = waiting(reach);
     let model = match outside.first() {
         None => sources(&project, &mut lines),
         Some(first) => {
@@ -299,6 +302,7 @@ fn trust_state(project: &Project, model: Option<&Model>, lines: &mut Vec<Line>) 
     }
     let mut items: Vec<Item> = trust::user_scope_item(project).into_iter().collect();
     items.extend(trust::outside_sources(project));
+    items.extend(trust::git_sources(project));
     match model {
         Some(model) => {
             let own = trust::hooks(project, model)

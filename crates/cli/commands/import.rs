@@ -97,13 +97,18 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
     let mut sources = Vec::new();
     for spec in project.source_specs() {
         let location = project::locate(&spec, &project.root);
-        if let project::SourceLocation::Folder { path, .. } = &location {
-            let inside = std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&root));
-            if !inside {
-                continue;
+        match &location {
+            project::SourceLocation::Folder { path, .. } => {
+                let inside = std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&root));
+                if !inside {
+                    continue;
+                }
             }
+            // A git source is not fetched for this: its consent is its own.
+            project::SourceLocation::Git(_) | project::SourceLocation::BadGit { .. } => continue,
+            project::SourceLocation::Bundled(_) => {}
         }
-        if let Ok(read) = project::read_located(location, &spec) {
+        if let Ok(read) = project::read_located(location, &spec, &project.root) {
             sources.push(read);
         }
     }

@@ -25,6 +25,7 @@ mod rollback;
 mod staged;
 mod status;
 mod trust;
+mod update;
 
 pub use crate::error::UserError;
 
@@ -72,6 +73,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         user_scope: cli.consent.allow_user_scope,
         all: cli.consent.trust,
     });
+    crate::remote::set_run_options(crate::remote::RunOptions {
+        frozen: cli.git.frozen,
+        offline: cli.git.offline,
+    });
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -112,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 json,
                 command: "use",
                 held: None,
+                show_diff: false,
             };
             use_::run(&ctx, &source, &target, how)
         }
@@ -128,9 +134,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 json,
                 command: "apply",
                 held: None,
+                show_diff: false,
             };
             apply::run(&ctx, &target, how, stage)
         }
+        Command::Update {
+            source,
+            target,
+            dry_run,
+            force,
+        } => update::run(&ctx, source.as_deref(), &target, dry_run, force),
         Command::Diff {
             paths,
             target,

@@ -24,10 +24,7 @@ pub struct Run {
     pub shape: super::diff::Format,
 }
 
-/// The name a source spec gives its artifacts (`name@path` → `name`).
-fn spec_name(spec: &str) -> &str {
-    crate::project::SourceSpec::parse(spec).name
-}
+use crate::project::spec_name;
 
 /// Runs `aiwg remove <source>`.
 pub fn remove(
@@ -45,10 +42,14 @@ pub fn remove(
     // Read again under the lock: a concurrent `aiwg use` may have just added a source (R6).
     let mut project = Project::open(&ctx.cwd, arg)?;
     let engine = d.engine();
-    let lock = engine.read_lock().map_err(pipeline::explain)?;
+    let mut lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
     let in_config = specs.iter().any(|s| spec_name(s) == source);
-    let in_lock = lock.entries().any(|e| e.source == source);
+    let in_lock = lock.entries().any(|e| e.source == source) || lock.pin(source).is_some();
+    // The pins of the other git sources stay; this one's goes with its files.
+    let kept: Vec<aiwg_deploy::SourcePin> =
+        lock.pins().filter(|p| p.name != source).cloned().collect();
+    lock.set_pins(kept);
     if !in_config && !in_lock {
         let mut known: Vec<String> = specs.iter().map(|s| spec_name(s).to_string()).collect();
         known.extend(lock.entries().map(|e| e.source.clone()));
@@ -196,6 +197,9 @@ pub fn uninstall(
         crate::printer::say!("nothing to uninstall: aiwg manages no file here");
         0
     } else {
+        // Nothing is deployed afterwards, so nothing stays pinned either.
+        let mut lock = lock;
+        lock.set_pins([]);
         run_removal(ctx, &d, &plan, &lock, how, "uninstall")?
     };
     if code != 0 {
