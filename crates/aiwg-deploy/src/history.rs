@@ -265,7 +265,14 @@ fn read_generation(
             generation.generation, generation.version
         )));
     }
-    if let Some((line, path, why)) = named_reserved(body) {
+    // The parsed paths are checked; the line is looked up only for the message.
+    let reserved = generation
+        .paths
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| crate::lock::reserved(&p.path).map(|why| (i, &p.path, why)));
+    if let Some((i, path, why)) = reserved {
+        let line = crate::lock::path_lines(body).get(i).copied().unwrap_or(1);
         return Ok(Read::Ignored(format!("line {line} names `{path}`, {why}")));
     }
     generation.complete = match key {

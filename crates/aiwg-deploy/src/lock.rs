@@ -360,16 +360,14 @@ pub(crate) fn path_lines(text: &str) -> Vec<usize> {
     let Ok(tables) = toml::from_str::<Tables>(text) else {
         return Vec::new();
     };
+    // One pass over the text for every line start (counting from the top for each key was
+    // quadratic: seconds for a manifest of thousands of paths).
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
     tables
         .file
         .iter()
         .chain(&tables.path)
-        .map(|k| {
-            text[..k.path.span().start.min(text.len())]
-                .matches('\n')
-                .count()
-                + 1
-        })
+        .map(|k| newlines.partition_point(|&nl| nl < k.path.span().start) + 1)
         .collect()
 }
 
@@ -616,6 +614,16 @@ mod tests {
             }
             other => panic!("expected a corrupt lock, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn path_lines_names_the_line_of_each_path_key() {
+        let text =
+            "version = 1\n\n[[file]]\npath = \"a.md\"\n\n[[file]]\nsize = 2\npath = \"b.md\"\n";
+        assert_eq!(path_lines(text), vec![4, 8]);
+        let manifest = "[[path]]\npath = \"x\"\n[[path]]\npath = \"y\"\n";
+        assert_eq!(path_lines(manifest), vec![2, 4]);
+        assert_eq!(path_lines("not toml ["), Vec::<usize>::new());
     }
 
     #[test]
