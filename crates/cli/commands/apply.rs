@@ -52,7 +52,7 @@ pub fn execute_with(
         .then(|| d.lock())
         .transpose()?;
     let engine = d.engine();
-    let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
+    let (plan, lock) = engine.plan_owned(state).map_err(pipeline::explain)?;
     // The notices explain what is written; when nothing is, they were all said when it was
     // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.
     if dry_run || !plan.is_empty() {
