@@ -99,7 +99,7 @@ pub struct Generation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forced: Vec<RelPath>,
     /// Every path the generation changed.
-    #[serde(default, rename = "path")]
+    #[serde(default, rename = "path", skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<HistoryEntry>,
     /// Whether the command finished (a valid `done` marker beside the manifest). An
     /// interrupted rollback is resumed by the next `rollback` instead of being undone.
@@ -388,12 +388,21 @@ pub(crate) fn record(
         paths,
         complete: false,
     };
-    let body = toml::to_string(&manifest).expect("a manifest always serialises");
+    let body = manifest_text(manifest);
     let text = format!("{body}{MARK_LINE}{}\n", key.mac(body.as_bytes()));
     engine
         .state
         .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
     Ok(n)
+}
+
+/// The manifest's TOML: its fields, then one `[[path]]` table per path, serialised one at a
+/// time ([`crate::lock::tables_into`]).
+fn manifest_text(mut manifest: Generation) -> String {
+    let paths = std::mem::take(&mut manifest.paths);
+    let mut body = toml::to_string(&manifest).expect("a manifest always serialises");
+    crate::lock::tables_into(&mut body, "path", paths.iter());
+    body
 }
 
 /// Marks generation `n` as finished.
@@ -522,4 +531,49 @@ pub(crate) fn ensure_git_ignores(sys: &dyn System, layout: &Layout) -> Result<()
     let executable = current.is_some_and(|f| f.executable);
     sys.write_atomic(&file, new.as_bytes(), executable)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generation(paths: Vec<HistoryEntry>) -> Generation {
+        Generation {
+            version: MANIFEST_VERSION,
+            generation: 3,
+            command: "remove \"sdlc\"".into(),
+            time: 1,
+            lock_before: true,
+            lock_sha256: Some("ab".into()),
+            resumes: Some(2),
+            undoes: vec![1, 2],
+            forced: vec![RelPath::new("CLAUDE.md").unwrap()],
+            paths,
+            complete: false,
+        }
+    }
+
+    #[test]
+    fn the_manifest_text_is_what_serialising_it_whole_gives_and_reads_back() {
+        let entry = |path: &str, before: bool| HistoryEntry {
+            path: RelPath::new(path).unwrap(),
+            before: before.then(|| RelPath::new("blobs/0").unwrap()),
+            before_sha256: before.then(|| "cd".into()),
+            before_executable: before,
+            after_sha256: Some("ef".into()),
+            after_executable: false,
+        };
+        for paths in [
+            vec![],
+            vec![entry("a.md", false), entry("b \"c\".md", true)],
+        ] {
+            let g = generation(paths);
+            let text = manifest_text(g.clone());
+            let whole = toml::to_string(&g).unwrap();
+            if !g.paths.is_empty() {
+                assert_eq!(text, whole);
+            }
+            assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
+        }
+    }
 }
