@@ -396,16 +396,19 @@ pub(crate) fn path_lines(text: &str) -> Vec<usize> {
 /// `[[file]]` and `[[file.keys]]` headers, and `key = value` lines whose value is a basic or
 /// literal string, an integer, a boolean or an array of strings. Returns `None` at the first
 /// thing it does not know, and the caller falls back to the full parser.
-mod fast {
+pub(crate) mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode};
     use aiwg_core::target::Part;
     use aiwg_core::RelPath;
 
-    enum Value {
+    /// One value of a `key = value` line.
+    pub(crate) enum Value {
         Str(String),
         Int(u64),
         Bool(bool),
         Strs(Vec<String>),
+        /// `[1, 2]` (the history manifest's `undoes`).
+        Ints(Vec<u64>),
     }
 
     /// One string starting at `s` (after its opening quote kind is known); returns it and the rest.
@@ -452,7 +455,8 @@ mod fast {
         None
     }
 
-    fn value(v: &str) -> Option<Value> {
+    /// The value `v` (the text after ` = `), when it is one this parser knows.
+    pub(crate) fn value(v: &str) -> Option<Value> {
         match v {
             "true" => return Some(Value::Bool(true)),
             "false" => return Some(Value::Bool(false)),
@@ -461,6 +465,17 @@ mod fast {
         if v.starts_with('"') || v.starts_with('\'') {
             let (s, rest) = string(v)?;
             return rest.is_empty().then_some(Value::Str(s));
+        }
+        if let Some(inner) = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            let ints: Option<Vec<u64>> = inner
+                .split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(int)
+                .collect();
+            if let Some(ints) = ints.filter(|i| !i.is_empty()) {
+                return Some(Value::Ints(ints));
+            }
         }
         if let Some(mut rest) = v.strip_prefix('[') {
             let mut items = Vec::new();
@@ -475,11 +490,16 @@ mod fast {
                 rest = rest.strip_prefix(',').unwrap_or(rest);
             }
         }
+        int(v).map(Value::Int)
+    }
+
+    /// A decimal integer as TOML writes it (no sign, no leading zero, no `_`).
+    fn int(v: &str) -> Option<u64> {
         if v.bytes().all(|b| b.is_ascii_digit())
             && !v.is_empty()
             && (v == "0" || !v.starts_with('0'))
         {
-            return v.parse().ok().map(Value::Int);
+            return v.parse().ok();
         }
         None
     }
@@ -505,7 +525,8 @@ mod fast {
         sha256: Option<String>,
     }
 
-    fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+    /// Fills `slot` once; a second value for it is `None`.
+    pub(crate) fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
         if slot.is_some() {
             return None;
         }
