@@ -1,6 +1,6 @@
 //! What a plan decided: per path and part, the action, the conflict, the state `status`
 //! shows and the lock entry apply writes; and the helpers the per-mode planners
-//! ([`crate::plan`], [`crate::section`], [`crate::merge`]) share, so none of them imports another.
+//! ([`crate::plan()`], [`crate::section`], [`crate::merge`]) share, so none of them imports another.
 
 use std::fmt;
 
@@ -271,7 +271,8 @@ impl fmt::Display for Summary {
             self.created, self.updated, self.deleted, self.unchanged
         )?;
         if self.conflicts > 0 {
-            write!(f, ", {} conflicts", self.conflicts)?;
+            let s = if self.conflicts == 1 { "" } else { "s" };
+            write!(f, ", {} conflict{s}", self.conflicts)?;
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use aiwg_core::{runbook, Diagnostic, Kind, Severity};
 
 use super::Context;
 use crate::project;
+use crate::style::{self, paint};
 
 /// One line of the report: a diagnostic, or a note about a runbook.
 enum Entry {
@@ -34,7 +35,7 @@ impl Entry {
 }
 
 /// Runs `aiwg validate`.
-pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
     let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
     let loaded = &sources.loaded;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -64,6 +65,30 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     }
     entries.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
+    if json {
+        let diagnostics = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Diagnostic(d) => Some(crate::json::DiagnosticEntry {
+                    path: d.path.display().to_string(),
+                    line: d.line,
+                    level: if d.is_error() { "error" } else { "warning" },
+                    message: d.message.clone(),
+                    hint: d.hint.clone(),
+                }),
+                Entry::Note { .. } => None,
+            })
+            .collect();
+        crate::json::print(&crate::json::Validation {
+            version: crate::json::VERSION,
+            sources: sources.count(),
+            artifacts: loaded.artifacts.len(),
+            errors,
+            warnings,
+            diagnostics,
+        })?;
+        return Ok(if errors > 0 { 2 } else { 0 });
+    }
     let mut out = std::io::stdout().lock();
     for entry in &entries {
         match entry {
@@ -76,13 +101,13 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
                 out,
                 "{}:{line}: {}: {}",
                 escape(&path.display().to_string()),
-                paint("note", "1;36", ctx.color),
+                paint(ctx.color, style::HINT, "note"),
                 escape(message)
             )?,
         }
     }
     out.flush()?;
-    eprintln!(
+    crate::printer::say!(
         "validated {}, {}: {}, {}",
         plural(sources.count(), "source"),
         plural(loaded.artifacts.len(), "artifact"),
@@ -98,8 +123,8 @@ fn print_diagnostic(
     color: bool,
 ) -> std::io::Result<()> {
     let level = match d.severity {
-        Severity::Error => paint("error", "1;31", color),
-        Severity::Warning => paint("warning", "1;33", color),
+        Severity::Error => paint(color, style::ERROR, "error"),
+        Severity::Warning => paint(color, style::WARNING, "warning"),
     };
     write!(out, "{}", escape(&d.path.display().to_string()))?;
     if let Some(line) = d.line {
@@ -107,18 +132,14 @@ fn print_diagnostic(
     }
     writeln!(out, ": {level}: {}", escape(&d.message))?;
     if let Some(hint) = &d.hint {
-        writeln!(out, "  {}: {}", paint("hint", "1", color), escape(hint))?;
+        writeln!(
+            out,
+            "  {}: {}",
+            paint(color, style::HINT, "hint"),
+            escape(hint)
+        )?;
     }
     Ok(())
-}
-
-/// `word` in the ANSI style `sgr` when `color` is on.
-fn paint(word: &str, sgr: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{sgr}m{word}\x1b[0m")
-    } else {
-        word.to_string()
-    }
 }
 
 /// `1 error`, `2 errors`.
