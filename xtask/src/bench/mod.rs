@@ -13,7 +13,8 @@
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
 //! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5),
 //! `AIWG_BENCH_SCALES=1,10` the corpus sizes (default `1,3,10`), `AIWG_BENCH_DIR` the scratch
-//! folder (default `target/bench`).
+//! folder (default `target/bench`), `AIWG_BENCH_PARTS=steady,syscalls` which tables to make
+//! (default `deploy,steady,syscalls`).
 //!
 //! Timings are of the release binary (process start included). Maximum RSS comes from
 //! `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`), measured in a
@@ -76,11 +77,20 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    deploy::run(&aiwg, &work.join("deploy"), runs)?;
-    println!();
-    check::run(&aiwg, &work.join("steady"))?;
-    println!();
-    syscalls::run(&aiwg, &work.join("syscalls"))?;
+    let parts =
+        std::env::var("AIWG_BENCH_PARTS").unwrap_or_else(|_| "deploy,steady,syscalls".into());
+    let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
+    if part("deploy") {
+        deploy::run(&aiwg, &work.join("deploy"), runs)?;
+        println!();
+    }
+    if part("steady") {
+        check::run(&aiwg, &work.join("steady"))?;
+        println!();
+    }
+    if part("syscalls") {
+        syscalls::run(&aiwg, &work.join("syscalls"))?;
+    }
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
