@@ -17,6 +17,9 @@
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
+//! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
+//! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -30,9 +33,11 @@ mod hook;
 mod hostile;
 mod import;
 mod json_output;
+mod mcp;
 mod platforms;
 mod qa;
 mod shared_files;
+mod snapshots;
 mod sources;
 mod stream;
 mod support;

@@ -394,7 +394,7 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
         if !loaded.artifacts.iter().any(|a| a.source == tree.name) {
             diagnostics.push(
                 Diagnostic::warning(&tree.display_root, None, "no artifacts found")
-                    .with_hint("a source holds `agents/*.md`, `commands/*.md`, `skills/<name>/SKILL.md`, `rules/*.md`, `behaviors/<name>/BEHAVIOR.md` or `runbooks/*.md`"),
+                    .with_hint("a source holds `agents/*.md`, `commands/*.md`, `skills/<name>/SKILL.md`, `rules/*.md`, `behaviors/<name>/BEHAVIOR.md`, `runbooks/*.md` or `mcp/<name>.toml`"),
             );
         }
     }

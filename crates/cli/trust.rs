@@ -64,6 +64,13 @@ pub fn allow_for_run(items: &[Item]) {
     run.1.extend(items.iter().map(Item::key));
 }
 
+/// True when `item` is allowed without asking: by this run's flags or by the project's trust
+/// record (the user's own `$AIWG_HOME/aiwg.toml` needs no consent). Never prompts: for
+/// commands that only report (`aiwg doctor`).
+pub fn allowed(project: &Project, item: &Item) -> bool {
+    project.user_scope || run_allows(item) || Record::load(&project.root).allows(item)
+}
+
 fn run_allows(item: &Item) -> bool {
     let run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
     item.allowed_by(run.0) || run.1.contains(&item.key())
@@ -95,7 +102,8 @@ pub enum Item {
         resolved: PathBuf,
         line: Option<u32>,
     },
-    /// A behavior (an executable hook) from a non-bundled source.
+    /// A behavior (an executable hook) or an MCP server (`mcp:<name>`) from a non-bundled
+    /// source.
     Hook(Hook),
 }
 
@@ -336,7 +344,7 @@ pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
     model
         .artifacts
         .iter()
-        .filter(|a| a.kind == Kind::Behavior)
+        .filter(|a| matches!(a.kind, Kind::Behavior | Kind::Mcp))
         .map(|a| {
             // Bundled only when no folder source carries the same name: `sdlc@./x` must not
             // pass for the bundled `sdlc`.
@@ -350,12 +358,44 @@ pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
                     .to_path(Path::new(&format!("<bundled>/{}", a.source))),
                 None => PathBuf::from(a.path.as_str()),
             };
+            // An MCP server runs its command at every client start, or gets the client's
+            // headers (references to the user's secrets) sent to its address: consent like a
+            // hook, under its artifact id so it never shares a key with a behavior.
+            let (name, event, command) = if a.kind == Kind::Mcp {
+                let e = &a.frontmatter.entries;
+                let command = match (e.get("command").and_then(|v| v.as_str()), e.get("url")) {
+                    (Some(c), _) => std::iter::once(c.to_string())
+                        .chain(
+                            e.get("args")
+                                .and_then(|v| v.as_array())
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|v| v.as_str().map(str::to_string)),
+                        )
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    (None, Some(url)) => url.as_str().unwrap_or_default().to_string(),
+                    (None, None) => String::new(),
+                };
+                let event = if e.contains_key("url") {
+                    "every client start (a remote MCP server, sent its headers)"
+                } else {
+                    "every client start (an MCP server)"
+                };
+                (a.id(), event.to_string(), command)
+            } else {
+                (
+                    a.name.clone(),
+                    a.frontmatter.event().unwrap_or_default(),
+                    a.frontmatter.command().unwrap_or_default(),
+                )
+            };
             Hook {
                 source: a.source.clone(),
-                name: a.name.clone(),
+                name,
                 file,
-                event: a.frontmatter.event().unwrap_or_default(),
-                command: a.frontmatter.command().unwrap_or_default(),
+                event,
+                command,
                 bundled,
                 digest: behavior_digest(a),
             }
@@ -411,6 +451,8 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
             let source = &part.origin.source;
             let names: Vec<&str> = if let Some(name) = artifact.strip_prefix("behavior:") {
                 vec![name]
+            } else if artifact.starts_with("mcp:") {
+                vec![artifact.as_str()]
             } else if artifact.starts_with("hooks:") {
                 hooks
                     .iter()

@@ -98,6 +98,10 @@ pub struct Generation {
     /// by `--force`: the generation is their only copy, so pruning keeps it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forced: Vec<RelPath>,
+    /// Folders the generation made for new files (recorded before it made them, so a run
+    /// that finishes an interrupted one knows them: R16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<RelPath>,
     /// Every path the generation changed.
     #[serde(default, rename = "path", skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<HistoryEntry>,
@@ -311,6 +315,19 @@ pub(crate) struct Record<'a> {
     pub undoes: &'a [u64],
     /// Paths whose someone's-own bytes `--force` overwrites.
     pub forced: &'a [RelPath],
+    /// Folders the command makes (those of the generation it resumes included).
+    pub dirs: &'a [RelPath],
+}
+
+/// The folders the interrupted newest generation was making (empty when there is none): a
+/// run that finishes it made them too, though they exist by now.
+pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Vec<RelPath>, DeployError> {
+    Ok(list(engine)?
+        .generations
+        .pop()
+        .filter(|g| !g.complete)
+        .map(|g| g.dirs)
+        .unwrap_or_default())
 }
 
 /// Writes a generation for `changes` (path, before, after) and the lock bytes before.
@@ -385,6 +402,7 @@ pub(crate) fn record(
         resumes,
         undoes: info.undoes.to_vec(),
         forced: info.forced.to_vec(),
+        dirs: info.dirs.to_vec(),
         paths,
         complete: false,
     };
@@ -420,6 +438,7 @@ fn fast_manifest(body: &str) -> Option<Generation> {
         resumes: Option<u64>,
         undoes: Option<Vec<u64>>,
         forced: Option<Vec<String>>,
+        dirs: Option<Vec<String>>,
     }
     #[derive(Default)]
     struct Path {
@@ -468,6 +487,7 @@ fn fast_manifest(body: &str) -> Option<Generation> {
             (None, "undoes", Value::Ints(n)) => set(&mut head.undoes, n)?,
             (None, "undoes", Value::Strs(s)) if s.is_empty() => set(&mut head.undoes, vec![])?,
             (None, "forced", Value::Strs(s)) => set(&mut head.forced, s)?,
+            (None, "dirs", Value::Strs(s)) => set(&mut head.dirs, s)?,
             (Some(p), "path", Value::Str(s)) => set(&mut p.path, s)?,
             (Some(p), "before", Value::Str(s)) => set(&mut p.before, s)?,
             (Some(p), "before_sha256", Value::Str(s)) => set(&mut p.before_sha256, s)?,
@@ -480,7 +500,12 @@ fn fast_manifest(body: &str) -> Option<Generation> {
     if let Some(p) = current {
         paths.push(finish(p)?);
     }
-    let forced = head.forced.unwrap_or_default();
+    let rel_paths = |v: Option<Vec<String>>| -> Option<Vec<RelPath>> {
+        v.unwrap_or_default()
+            .iter()
+            .map(|f| RelPath::new(f).ok())
+            .collect()
+    };
     Some(Generation {
         version: head.version?,
         generation: head.generation?,
@@ -490,10 +515,8 @@ fn fast_manifest(body: &str) -> Option<Generation> {
         lock_sha256: head.lock_sha256,
         resumes: head.resumes,
         undoes: head.undoes.unwrap_or_default(),
-        forced: forced
-            .iter()
-            .map(|f| RelPath::new(f).ok())
-            .collect::<Option<_>>()?,
+        forced: rel_paths(head.forced)?,
+        dirs: rel_paths(head.dirs)?,
         paths,
         complete: false,
     })
@@ -651,6 +674,7 @@ mod tests {
             resumes: Some(2),
             undoes: vec![1, 2],
             forced: vec![RelPath::new("CLAUDE.md").unwrap()],
+            dirs: vec![RelPath::new(".claude/agents").unwrap()],
             paths,
             complete: false,
         }

@@ -82,7 +82,9 @@ fn full(
         writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
         for item in &drift {
-            writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
+            let state = item.state();
+            let word = crate::style::paint(ctx.color, crate::style::state(state), state.as_str());
+            writeln!(out, "{word}\t{}", d.display(&item.path))?;
         }
         for path in &stray {
             writeln!(out, "stray\t{path}")?;
@@ -90,6 +92,10 @@ fn full(
     }
     drop(out);
     let drifted = !drift.is_empty();
+    // An edited file (or one aiwg did not write) in the way stops a plain apply.
+    let blocked = drift
+        .iter()
+        .any(|i| i.action == aiwg_deploy::Action::Conflict);
     let clean = !drifted && stray.is_empty();
     drop(drift);
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
@@ -111,7 +117,11 @@ fn full(
                 "\nnote: `stray` files are temp files a killed aiwg left; `aiwg apply` removes them"
             );
         }
-        if drifted {
+        if blocked {
+            crate::printer::say!(
+                "\nhint: `aiwg diff` shows the changes; a plain `aiwg apply` stops on the edited ones: `aiwg adopt <path>` takes an edit into its source, `aiwg apply --force` overwrites it after a backup"
+            );
+        } else if drifted {
             crate::printer::say!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
         }
     }

@@ -2,12 +2,10 @@
 //! all), never a file it did not write and never one edited since — those are kept and no
 //! longer managed. Sections and merged keys go; the user's text and keys stay.
 
-use std::io::Write as _;
-
 use aiwg_core::config::CONFIG_FILE;
 use aiwg_core::target::TargetState;
 use aiwg_core::RelPath;
-use aiwg_deploy::{diff, ApplyOptions, DeployError, Lock, Plan};
+use aiwg_deploy::{ApplyOptions, DeployError, Lock, Plan};
 use anyhow::Context as _;
 
 use crate::cli::ScopeArg;
@@ -22,6 +20,8 @@ pub struct Run {
     pub dry_run: bool,
     /// Print the report as JSON on stdout (instead of the dry run's diff).
     pub json: bool,
+    /// How the dry run shows what would go: the diff, `--stat` or `--name-only`.
+    pub shape: super::diff::Format,
 }
 
 /// The name a source spec gives its artifacts (`name@path` → `name`).
@@ -379,7 +379,8 @@ fn run_removal(
     crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
     if dry_run {
         if !how.json {
-            std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
+            let items: Vec<_> = plan.changes().collect();
+            super::diff::print(ctx, d, &items, how.shape)?;
         }
         crate::printer::say!("dry run: {}", plan.summary());
         report(false, None)?;
