@@ -811,6 +811,18 @@ impl Deployment {
         Ok((plan, lock))
     }
 
+    /// [`Deployment::plan`], taking `state`: the plan takes over the bytes of every whole
+    /// file instead of copying them (apply, which needs the state no more).
+    pub fn plan_owned(
+        &self,
+        state: TargetState,
+        only: Option<&[String]>,
+    ) -> anyhow::Result<(Plan, aiwg_deploy::Lock)> {
+        let (mut plan, lock) = self.engine().plan_owned(state).map_err(explain)?;
+        filter_plan(&mut plan, only);
+        Ok((plan, lock))
+    }
+
     /// The engine on this deployment's Systems.
     pub fn engine(&self) -> Engine<'_> {
         let engine = match self.scope {

@@ -281,6 +281,12 @@ impl TargetState {
         self.entries.values()
     }
 
+    /// Every entry, sorted by path then part, taken out of the state (a planner that keeps
+    /// the bytes need not copy them).
+    pub fn into_entries(self) -> impl Iterator<Item = TargetEntry> {
+        self.entries.into_values()
+    }
+
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

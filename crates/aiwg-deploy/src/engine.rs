@@ -112,6 +112,16 @@ impl<'a> Engine<'a> {
         Ok((plan, lock))
     }
 
+    /// [`Engine::plan`], taking `target`: the plan takes over the bytes of every whole file
+    /// instead of copying them (what `apply` uses, where the target state is not needed again).
+    pub fn plan_owned(&self, target: TargetState) -> Result<(Plan, Lock), DeployError> {
+        self.check_target(&target)?;
+        let lock = self.read_lock()?;
+        let mut plan = crate::plan::plan_owned(target, self.target, &lock)?;
+        plan.debris = self.debris(plan.items.iter().map(|i| &i.path));
+        Ok((plan, lock))
+    }
+
     /// Temp files of dead writers in the folders of `paths` and the root (target), and in
     /// the folders of the lock, history and caches (state).
     pub fn debris<'p>(&self, paths: impl Iterator<Item = &'p RelPath>) -> Debris {

@@ -103,7 +103,7 @@ pub struct Generation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dirs: Vec<RelPath>,
     /// Every path the generation changed.
-    #[serde(default, rename = "path")]
+    #[serde(default, rename = "path", skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<HistoryEntry>,
     /// Whether the command finished (a valid `done` marker beside the manifest). An
     /// interrupted rollback is resumed by the next `rollback` instead of being undone.
@@ -254,7 +254,7 @@ fn read_generation(
             .unwrap_or_default();
         return Ok(Read::Ignored(format!("{FOREIGN}{culprit}")));
     };
-    let mut generation: Generation = match toml::from_str(body) {
+    let mut generation: Generation = match parse_manifest(body) {
         Ok(g) => g,
         Err(e) => {
             return Ok(Read::Ignored(format!(
@@ -269,7 +269,14 @@ fn read_generation(
             generation.generation, generation.version
         )));
     }
-    if let Some((line, path, why)) = named_reserved(body) {
+    // The parsed paths are checked; the line is looked up only for the message.
+    let reserved = generation
+        .paths
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| crate::lock::reserved(&p.path).map(|why| (i, &p.path, why)));
+    if let Some((i, path, why)) = reserved {
+        let line = crate::lock::path_lines(body).get(i).copied().unwrap_or(1);
         return Ok(Read::Ignored(format!("line {line} names `{path}`, {why}")));
     }
     generation.complete = match key {
@@ -399,12 +406,129 @@ pub(crate) fn record(
         paths,
         complete: false,
     };
-    let body = toml::to_string(&manifest).expect("a manifest always serialises");
+    let body = manifest_text(manifest);
     let text = format!("{body}{MARK_LINE}{}\n", key.mac(body.as_bytes()));
     engine
         .state
         .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
     Ok(n)
+}
+
+/// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
+/// exactly what [`manifest_text`] writes, else through the full TOML parser, which builds a
+/// tree of about 12 bytes per byte of text (100 MiB for a generation of 40,000 paths).
+fn parse_manifest(body: &str) -> Result<Generation, toml::de::Error> {
+    match fast_manifest(body) {
+        Some(g) => Ok(g),
+        None => toml::from_str(body),
+    }
+}
+
+/// The manifest's lines: header keys, then `[[path]]` tables. `None` at anything else.
+fn fast_manifest(body: &str) -> Option<Generation> {
+    use crate::lock::fast::{set, value, Value};
+    #[derive(Default)]
+    struct Head {
+        version: Option<u32>,
+        generation: Option<u64>,
+        command: Option<String>,
+        time: Option<u64>,
+        lock_before: Option<bool>,
+        lock_sha256: Option<String>,
+        resumes: Option<u64>,
+        undoes: Option<Vec<u64>>,
+        forced: Option<Vec<String>>,
+        dirs: Option<Vec<String>>,
+    }
+    #[derive(Default)]
+    struct Path {
+        path: Option<String>,
+        before: Option<String>,
+        before_sha256: Option<String>,
+        before_executable: Option<bool>,
+        after_sha256: Option<String>,
+        after_executable: Option<bool>,
+    }
+    fn finish(p: Path) -> Option<HistoryEntry> {
+        Some(HistoryEntry {
+            path: RelPath::new(&p.path?).ok()?,
+            before: match p.before {
+                Some(b) => Some(RelPath::new(&b).ok()?),
+                None => None,
+            },
+            before_sha256: p.before_sha256,
+            before_executable: p.before_executable.unwrap_or(false),
+            after_sha256: p.after_sha256,
+            after_executable: p.after_executable.unwrap_or(false),
+        })
+    }
+    let mut head = Head::default();
+    let mut paths = Vec::new();
+    let mut current: Option<Path> = None;
+    for line in body.lines() {
+        if line.is_empty() {
+            continue;
+        }
+        if line == "[[path]]" {
+            if let Some(p) = current.replace(Path::default()) {
+                paths.push(finish(p)?);
+            }
+            continue;
+        }
+        let (name, raw) = line.split_once(" = ")?;
+        match (&mut current, name, value(raw)?) {
+            (None, "version", Value::Int(n)) => set(&mut head.version, u32::try_from(n).ok()?)?,
+            (None, "generation", Value::Int(n)) => set(&mut head.generation, n)?,
+            (None, "command", Value::Str(s)) => set(&mut head.command, s)?,
+            (None, "time", Value::Int(n)) => set(&mut head.time, n)?,
+            (None, "lock_before", Value::Bool(b)) => set(&mut head.lock_before, b)?,
+            (None, "lock_sha256", Value::Str(s)) => set(&mut head.lock_sha256, s)?,
+            (None, "resumes", Value::Int(n)) => set(&mut head.resumes, n)?,
+            (None, "undoes", Value::Ints(n)) => set(&mut head.undoes, n)?,
+            (None, "undoes", Value::Strs(s)) if s.is_empty() => set(&mut head.undoes, vec![])?,
+            (None, "forced", Value::Strs(s)) => set(&mut head.forced, s)?,
+            (None, "dirs", Value::Strs(s)) => set(&mut head.dirs, s)?,
+            (Some(p), "path", Value::Str(s)) => set(&mut p.path, s)?,
+            (Some(p), "before", Value::Str(s)) => set(&mut p.before, s)?,
+            (Some(p), "before_sha256", Value::Str(s)) => set(&mut p.before_sha256, s)?,
+            (Some(p), "before_executable", Value::Bool(b)) => set(&mut p.before_executable, b)?,
+            (Some(p), "after_sha256", Value::Str(s)) => set(&mut p.after_sha256, s)?,
+            (Some(p), "after_executable", Value::Bool(b)) => set(&mut p.after_executable, b)?,
+            _ => return None,
+        }
+    }
+    if let Some(p) = current {
+        paths.push(finish(p)?);
+    }
+    let rel_paths = |v: Option<Vec<String>>| -> Option<Vec<RelPath>> {
+        v.unwrap_or_default()
+            .iter()
+            .map(|f| RelPath::new(f).ok())
+            .collect()
+    };
+    Some(Generation {
+        version: head.version?,
+        generation: head.generation?,
+        command: head.command?,
+        time: head.time?,
+        lock_before: head.lock_before?,
+        lock_sha256: head.lock_sha256,
+        resumes: head.resumes,
+        undoes: head.undoes.unwrap_or_default(),
+        forced: rel_paths(head.forced)?,
+        dirs: rel_paths(head.dirs)?,
+        paths,
+        complete: false,
+    })
+}
+
+/// The manifest's TOML: its fields, then one `[[path]]` table per path, serialised one at a
+/// time ([`crate::lock::tables_into`]).
+fn manifest_text(mut manifest: Generation) -> String {
+    let paths = std::mem::take(&mut manifest.paths);
+    let mut body = toml::to_string(&manifest).expect("a manifest always serialises");
+    crate::lock::tables_into(&mut body, "path", paths.iter());
+    body
 }
 
 /// Marks generation `n` as finished.
@@ -533,4 +657,59 @@ pub(crate) fn ensure_git_ignores(sys: &dyn System, layout: &Layout) -> Result<()
     let executable = current.is_some_and(|f| f.executable);
     sys.write_atomic(&file, new.as_bytes(), executable)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generation(paths: Vec<HistoryEntry>) -> Generation {
+        Generation {
+            version: MANIFEST_VERSION,
+            generation: 3,
+            command: "remove \"sdlc\"".into(),
+            time: 1,
+            lock_before: true,
+            lock_sha256: Some("ab".into()),
+            resumes: Some(2),
+            undoes: vec![1, 2],
+            forced: vec![RelPath::new("CLAUDE.md").unwrap()],
+            dirs: vec![RelPath::new(".claude/agents").unwrap()],
+            paths,
+            complete: false,
+        }
+    }
+
+    #[test]
+    fn the_manifest_text_is_what_serialising_it_whole_gives_and_reads_back() {
+        let entry = |path: &str, before: bool| HistoryEntry {
+            path: RelPath::new(path).unwrap(),
+            before: before.then(|| RelPath::new("blobs/0").unwrap()),
+            before_sha256: before.then(|| "cd".into()),
+            before_executable: before,
+            after_sha256: Some("ef".into()),
+            after_executable: false,
+        };
+        for paths in [
+            vec![],
+            vec![entry("a.md", false), entry("b \"c\".md", true)],
+        ] {
+            let g = generation(paths);
+            let text = manifest_text(g.clone());
+            let whole = toml::to_string(&g).unwrap();
+            if !g.paths.is_empty() {
+                assert_eq!(text, whole);
+            }
+            assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
+            assert_eq!(fast_manifest(&text), Some(g.clone()), "{text}");
+        }
+        // Anything the fast path does not know goes to the full parser, with the same answer.
+        let g = generation(vec![entry("a.md", true)]);
+        let odd = manifest_text(g.clone()).replace("generation = 3", "generation = 0x3");
+        assert_eq!(fast_manifest(&odd), None);
+        assert_eq!(parse_manifest(&odd).unwrap(), g);
+        let unknown = format!("{}extra = 1\n", manifest_text(g));
+        assert_eq!(fast_manifest(&unknown), None);
+        assert!(parse_manifest(&unknown).is_err());
+    }
 }

@@ -18,6 +18,7 @@
 //! to each key of a shared config file ([`crate::merge`]); their results are combined into one
 //! new content for the path.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use aiwg_core::target::{Desired, Part, TargetEntry, TargetState};
@@ -64,19 +65,34 @@ fn old_of(
 
 /// Plans every path of `target` and of `lock` against what `sys` holds.
 pub fn plan(target: &TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan, PlanError> {
-    let mut paths: BTreeSet<&RelPath> = target.entries().map(|e| &e.path).collect();
-    paths.extend(lock.entries().map(|e| &e.path));
-    let paths: Vec<&RelPath> = paths.into_iter().collect();
-    let reads = sys.read_many(&paths);
-    let mut wanted = target.entries().peekable();
+    plan_wanted(target.entries().map(Cow::Borrowed).collect(), sys, lock)
+}
+
+/// [`plan`], taking the target state: each whole file's bytes move into the plan instead of
+/// being copied, so a deploy holds what it writes once, not twice.
+pub fn plan_owned(target: TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan, PlanError> {
+    plan_wanted(target.into_entries().map(Cow::Owned).collect(), sys, lock)
+}
+
+/// `wanted`: the target state's entries, sorted by path.
+fn plan_wanted(
+    wanted: Vec<Cow<'_, TargetEntry>>,
+    sys: &dyn System,
+    lock: &Lock,
+) -> Result<Plan, PlanError> {
+    let mut paths: BTreeSet<RelPath> = wanted.iter().map(|e| e.path.clone()).collect();
+    paths.extend(lock.entries().map(|e| e.path.clone()));
+    let paths: Vec<RelPath> = paths.into_iter().collect();
+    let reads = sys.read_many(&paths.iter().collect::<Vec<_>>());
+    let mut wanted = wanted.into_iter().peekable();
     let mut items = Vec::with_capacity(paths.len());
-    for (path, read) in paths.into_iter().zip(reads) {
-        let mut wants: Vec<&TargetEntry> = Vec::new();
+    for (path, read) in paths.iter().zip(reads) {
+        let mut wants = Vec::new();
         while let Some(entry) = wanted.next_if(|e| &e.path == path) {
             wants.push(entry);
         }
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
-        items.push(plan_path(path, &wants, &locked, old_of(read)?)?);
+        items.push(plan_path(path, wants, &locked, old_of(read)?)?);
     }
     Ok(Plan {
         items,
@@ -86,14 +102,14 @@ pub fn plan(target: &TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan,
 
 fn plan_path(
     path: &RelPath,
-    wants: &[&TargetEntry],
+    owned: Vec<Cow<'_, TargetEntry>>,
     locked: &[&LockEntry],
     old: Result<Option<FileData>, ConflictKind>,
 ) -> Result<PlanItem, PlanError> {
-    let modes: BTreeSet<Mode> = if wants.is_empty() {
+    let modes: BTreeSet<Mode> = if owned.is_empty() {
         locked.iter().map(|l| l.mode).collect()
     } else {
-        wants.iter().map(|w| Mode::of(&w.desired)).collect()
+        owned.iter().map(|w| Mode::of(&w.desired)).collect()
     };
     let mode = if modes.contains(&Mode::File) {
         Mode::File
@@ -107,7 +123,7 @@ fn plan_path(
             // Planned as if nothing were there (what `--force` writes in place of the link);
             // every part that would write waits on the link. A stale part is forgotten: the
             // link is not aiwg's to delete.
-            let (new, mut parts) = plan_present(path, wants, locked, None, mode);
+            let (new, mut parts) = plan_present(path, owned, locked, None, mode);
             for part in parts.iter_mut().filter(|p| p.action != Action::Drop) {
                 part.action = Action::Conflict;
                 part.conflict = Some(link.clone());
@@ -115,8 +131,11 @@ fn plan_path(
             }
             (new, parts)
         }
-        Err(conflict) => (None, all_parts_in_conflict(wants, locked, conflict)),
-        Ok(old) => plan_present(path, wants, locked, old.as_ref(), mode),
+        Err(conflict) => {
+            let wants: Vec<&TargetEntry> = owned.iter().map(|w| w.as_ref()).collect();
+            (None, all_parts_in_conflict(&wants, locked, conflict))
+        }
+        Ok(old) => plan_present(path, owned, locked, old.as_ref(), mode),
     };
     let old = old.unwrap_or(None);
     let conflict = parts.iter().find_map(|p| p.conflict.clone());
@@ -153,14 +172,17 @@ fn plan_path(
 /// The plan of a path whose current content is `old` (`None`: nothing there), by its mode.
 fn plan_present(
     path: &RelPath,
-    wants: &[&TargetEntry],
+    owned: Vec<Cow<'_, TargetEntry>>,
     locked: &[&LockEntry],
     old: Option<&FileData>,
     mode: Mode,
 ) -> (Option<FileData>, Vec<PartPlan>) {
     if mode == Mode::File {
-        return plan_file(wants.first().copied(), locked, old);
+        // A whole file is never wanted beside a part of it (the target state refuses it).
+        return plan_file(owned.into_iter().next(), locked, old);
     }
+    let wants: Vec<&TargetEntry> = owned.iter().map(|w| w.as_ref()).collect();
+    let wants = wants.as_slice();
     // The path was aiwg's whole file and is now shared: when the file is still what
     // aiwg wrote, the old content goes (it was aiwg's); otherwise it is kept as the
     // user's text around the new parts.
@@ -190,7 +212,7 @@ fn plan_present(
 
 /// A whole file: the decision table applied to the file's bytes and executable bit.
 fn plan_file(
-    want: Option<&TargetEntry>,
+    want: Option<Cow<'_, TargetEntry>>,
     locked: &[&LockEntry],
     old: Option<&FileData>,
 ) -> (Option<FileData>, Vec<PartPlan>) {
@@ -238,10 +260,19 @@ fn plan_file(
         });
         return (new, parts);
     };
-    let Desired::File { bytes, executable } = &want.desired else {
-        unreachable!("plan_file is only called for whole files")
+    let mut want = want;
+    // Taken from an owned entry (its bytes are not needed again), copied from a borrowed one.
+    let desired = match &mut want {
+        Cow::Owned(TargetEntry {
+            desired: Desired::File { bytes, executable },
+            ..
+        }) => FileData::new(std::mem::take(bytes), *executable),
+        Cow::Borrowed(TargetEntry {
+            desired: Desired::File { bytes, executable },
+            ..
+        }) => FileData::new(bytes.clone(), *executable),
+        _ => unreachable!("plan_file is only called for whole files"),
     };
-    let desired = FileData::new(bytes.clone(), *executable);
     // What git made of the file on checkout (CRLF line endings) is the file aiwg wrote: it is
     // left as it is, and the lock keeps the hash of what aiwg wants.
     let converted = old.filter(|data| {
@@ -270,7 +301,7 @@ fn plan_file(
         state,
         origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(
-            want,
+            &want,
             crate::hash::sha256_hex(&desired.bytes),
             desired.bytes.len() as u64,
         )),

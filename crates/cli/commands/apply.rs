@@ -92,7 +92,7 @@ pub fn execute(
         .then(|| d.lock())
         .transpose()?;
     let engine = d.engine();
-    let (plan, mut lock) = d.plan(&state, only.as_deref())?;
+    let (plan, mut lock) = d.plan_owned(state, only.as_deref())?;
     // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
     // records what this run read (a new source pinned, a stale pin dropped).
     remote::check_frozen(&lock)?;

@@ -11,12 +11,13 @@
 //!   of a no-change apply and check.
 //!
 //! - [`gitsrc`]: a no-change `aiwg check` with three pinned git sources against the same three
-//!   as folders (`AIWG_BENCH_ONLY=git-sources` runs only this one).
+//!   as folders (`AIWG_BENCH_PARTS=git-sources` runs only this one).
 //!
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
 //! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5),
 //! `AIWG_BENCH_SCALES=1,10` the corpus sizes (default `1,3,10`), `AIWG_BENCH_DIR` the scratch
-//! folder (default `target/bench`).
+//! folder (default `target/bench`), `AIWG_BENCH_PARTS=steady,syscalls` which tables to make
+//! (default `deploy,steady,syscalls,git-sources`).
 //!
 //! Timings are of the release binary (process start included). Maximum RSS comes from
 //! `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`), measured in a
@@ -76,22 +77,28 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         home,
         env: Vec::new(),
     };
-    if std::env::var("AIWG_BENCH_ONLY").as_deref() == Ok("git-sources") {
-        gitsrc::run(&aiwg, &work.join("git-sources"))?;
-        let _ = std::fs::remove_dir_all(&work);
-        return Ok(());
-    }
     let runs = std::env::var("AIWG_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    deploy::run(&aiwg, &work.join("deploy"), runs)?;
-    println!();
-    check::run(&aiwg, &work.join("steady"))?;
-    println!();
-    syscalls::run(&aiwg, &work.join("syscalls"))?;
-    println!();
-    gitsrc::run(&aiwg, &work.join("git-sources"))?;
+    let parts = std::env::var("AIWG_BENCH_PARTS")
+        .unwrap_or_else(|_| "deploy,steady,syscalls,git-sources".into());
+    let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
+    if part("deploy") {
+        deploy::run(&aiwg, &work.join("deploy"), runs)?;
+        println!();
+    }
+    if part("steady") {
+        check::run(&aiwg, &work.join("steady"))?;
+        println!();
+    }
+    if part("syscalls") {
+        syscalls::run(&aiwg, &work.join("syscalls"))?;
+        println!();
+    }
+    if part("git-sources") {
+        gitsrc::run(&aiwg, &work.join("git-sources"))?;
+    }
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

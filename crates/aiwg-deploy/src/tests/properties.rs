@@ -182,3 +182,20 @@ fn a_failure_at_any_step_of_rollback_converges_on_the_next_rollback() {
         }
     }
 }
+
+#[test]
+fn planning_an_owned_target_state_gives_the_same_plan() {
+    for seed in 0..SEEDS {
+        let mut rng = Rng::new(seed);
+        let sys = MemSystem::new();
+        disk_of(&mut rng, &sys);
+        // A lock too, so that updates, deletes and conflicts are planned, not only creates.
+        let first = target_of(&mut rng);
+        run(&sys, &first, &force()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let second = target_of(&mut rng);
+        let engine = Engine::shared(&sys, Layout::project());
+        let borrowed = engine.plan(&second).map_err(|e| e.to_string());
+        let owned = engine.plan_owned(second.clone()).map_err(|e| e.to_string());
+        assert_eq!(owned, borrowed, "seed {seed}");
+    }
+}
