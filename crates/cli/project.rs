@@ -110,6 +110,37 @@ pub fn resolve(spec: &str, base: &Path) -> anyhow::Result<ReadSource> {
     read_located(locate(spec, base), spec)
 }
 
+/// A source as `aiwg.toml` or the command line names it, parsed once: `name@path` (a folder
+/// whose artifacts record `name`), or a bare spec that is a bundled name or a folder, both
+/// its name and its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSpec<'a> {
+    /// The name the source's artifacts record.
+    pub name: &'a str,
+    /// The folder, relative to the project root (for a bare spec, the spec itself).
+    pub path: &'a str,
+    /// Whether the spec was `name@path` (then it is a folder, never a bundled name).
+    pub named: bool,
+}
+
+impl<'a> SourceSpec<'a> {
+    /// Splits `spec` at its first `@`.
+    pub fn parse(spec: &'a str) -> Self {
+        match spec.split_once('@') {
+            Some((name, path)) => SourceSpec {
+                name,
+                path,
+                named: true,
+            },
+            None => SourceSpec {
+                name: spec,
+                path: spec,
+                named: false,
+            },
+        }
+    }
+}
+
 /// Where a source spec of `aiwg.toml` points, before anything is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceLocation<'a> {
@@ -123,10 +154,11 @@ pub enum SourceLocation<'a> {
 /// embedded tree, anything else a folder. The check cache uses it to know which folders a
 /// check read.
 pub fn locate<'a>(spec: &'a str, base: &Path) -> SourceLocation<'a> {
-    if let Some((name, path)) = spec.split_once('@') {
+    let parsed = SourceSpec::parse(spec);
+    if parsed.named {
         return SourceLocation::Folder {
-            name,
-            path: base.join(path),
+            name: parsed.name,
+            path: base.join(parsed.path),
         };
     }
     if bundled_names().iter().any(|(name, _)| name == spec) {
@@ -331,5 +363,25 @@ mod tests {
         check("/p", "/p", ".");
         check("/other/a.md", "/p/src", "/other/a.md");
         check("rel/a.md", "/p", "rel/a.md");
+    }
+
+    #[test]
+    fn a_source_spec_is_split_once_at_its_first_at() {
+        let s = SourceSpec::parse("team@vendor/ai@2");
+        assert_eq!((s.name, s.path, s.named), ("team", "vendor/ai@2", true));
+        let s = SourceSpec::parse("sdlc");
+        assert_eq!((s.name, s.path, s.named), ("sdlc", "sdlc", false));
+        // `name@path` is always a folder, even when the name is a bundled one.
+        assert_eq!(
+            locate("sdlc@my-sdlc", Path::new("/p")),
+            SourceLocation::Folder {
+                name: "sdlc",
+                path: PathBuf::from("/p/my-sdlc")
+            }
+        );
+        assert_eq!(
+            locate("sdlc", Path::new("/p")),
+            SourceLocation::Bundled("sdlc")
+        );
     }
 }

@@ -65,10 +65,7 @@ fn project_source_folder(project: &Project) -> String {
     project
         .source_specs()
         .into_iter()
-        .map(|s| match s.split_once('@') {
-            Some((_, path)) => path.to_string(),
-            None => s,
-        })
+        .map(|s| crate::project::SourceSpec::parse(&s).path.to_string())
         .find(|s| crate::project::bundled_tree(s).is_none())
         .unwrap_or_else(|| DEFAULT_SOURCE.to_string())
         .trim_end_matches('/')

@@ -16,7 +16,7 @@ use crate::project::Project;
 
 /// The name a source spec gives its artifacts (`name@path` → `name`).
 fn spec_name(spec: &str) -> &str {
-    spec.split_once('@').map_or(spec, |(name, _)| name)
+    crate::project::SourceSpec::parse(spec).name
 }
 
 /// Runs `aiwg remove <source>`.

@@ -36,7 +36,7 @@ pub fn expand_spec(spec: &str, root: &Path) -> anyhow::Result<Vec<String>> {
     if frameworks::bundled().iter().any(|f| f.name == spec) {
         return Ok(frameworks::with_requirements(spec));
     }
-    let path = spec.split_once('@').map_or(spec, |(_, p)| p);
+    let path = crate::project::SourceSpec::parse(spec).path;
     if !root.join(path).is_dir() {
         let known: Vec<String> = frameworks::bundled().into_iter().map(|f| f.name).collect();
         return Err(UserError::new(
