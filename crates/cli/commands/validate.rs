@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use aiwg_core::escape::escape;
+use aiwg_core::style::{self, paint};
 use aiwg_core::{runbook, Diagnostic, Kind, Severity};
 
 use super::Context;
@@ -76,7 +77,7 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
                 out,
                 "{}:{line}: {}: {}",
                 escape(&path.display().to_string()),
-                paint("note", "1;36", ctx.color),
+                paint(style::NOTE, "note", ctx.color),
                 escape(message)
             )?,
         }
@@ -98,8 +99,8 @@ fn print_diagnostic(
     color: bool,
 ) -> std::io::Result<()> {
     let level = match d.severity {
-        Severity::Error => paint("error", "1;31", color),
-        Severity::Warning => paint("warning", "1;33", color),
+        Severity::Error => paint(style::ERROR, "error", color),
+        Severity::Warning => paint(style::WARNING, "warning", color),
     };
     write!(out, "{}", escape(&d.path.display().to_string()))?;
     if let Some(line) = d.line {
@@ -107,18 +108,14 @@ fn print_diagnostic(
     }
     writeln!(out, ": {level}: {}", escape(&d.message))?;
     if let Some(hint) = &d.hint {
-        writeln!(out, "  {}: {}", paint("hint", "1", color), escape(hint))?;
+        writeln!(
+            out,
+            "  {}: {}",
+            paint(style::HINT, "hint", color),
+            escape(hint)
+        )?;
     }
     Ok(())
-}
-
-/// `word` in the ANSI style `sgr` when `color` is on.
-fn paint(word: &str, sgr: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{sgr}m{word}\x1b[0m")
-    } else {
-        word.to_string()
-    }
 }
 
 /// `1 error`, `2 errors`.
