@@ -8,7 +8,7 @@ use aiwg_core::target::Scope;
 use anyhow::Context as _;
 use toml_edit::{Array, DocumentMut, Item, Value};
 
-use crate::commands::UserError;
+use crate::error::UserError;
 
 /// The text of a new `aiwg.toml` deploying `sources` to `platforms` in `scope`.
 pub fn new_config_text(sources: &[String], platforms: &[String], scope: Scope) -> String {

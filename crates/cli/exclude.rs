@@ -14,7 +14,7 @@ use aiwg_core::target::Scope;
 use aiwg_core::Model;
 use aiwg_platforms::{render, PlatformSpec, Registry, RenderError, RenderOptions, Rendered};
 
-use crate::commands::UserError;
+use crate::error::UserError;
 
 const SHARED_HINT: &str = "a platform that reads another's files needs the same `[platform.<id>] exclude` for them: give both the pattern, or leave the artifact out for every platform (top-level `exclude`)";
 

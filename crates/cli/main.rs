@@ -8,6 +8,7 @@ mod check_cache;
 mod cli;
 mod commands;
 mod config_edit;
+mod error;
 mod exclude;
 mod frameworks;
 mod import;

@@ -15,7 +15,7 @@ use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions,
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
-use crate::commands::UserError;
+use crate::error::UserError;
 use crate::project::{self, Project};
 use crate::trust;
 

@@ -9,7 +9,7 @@ use aiwg_core::{Artifact, Diagnostic, RelPath};
 use anyhow::Context as _;
 
 use crate::bundled::BUNDLED_FILES;
-use crate::commands::UserError;
+use crate::error::UserError;
 
 /// The folder a project keeps its own artifacts in when `aiwg.toml` names no sources.
 pub const DEFAULT_SOURCE: &str = ".aiwg";

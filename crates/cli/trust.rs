@@ -28,7 +28,7 @@ use aiwg_deploy::hash::sha256_hex;
 use aiwg_deploy::{Action, Plan};
 use anyhow::Context as _;
 
-use crate::commands::UserError;
+use crate::error::UserError;
 use crate::project::{self, Project, SourceLocation};
 
 /// What the command line allows for this one run.

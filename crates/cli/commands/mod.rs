@@ -1,6 +1,5 @@
 //! One module per command; [`run`] dispatches the parsed command line to them.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, RunbookCommand};
@@ -24,30 +23,7 @@ mod rollback;
 mod status;
 mod trust;
 
-/// An error the user can fix, with the `hint:` line that says how.
-#[derive(Debug)]
-pub struct UserError {
-    pub message: String,
-    pub hint: String,
-}
-
-impl UserError {
-    /// An error with its hint.
-    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
-        UserError {
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-}
-
-impl fmt::Display for UserError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for UserError {}
+pub use crate::error::UserError;
 
 /// What every command gets besides its own arguments.
 #[derive(Debug)]
