@@ -10,12 +10,14 @@
 //! - `platforms`: `aiwg platforms [--json]`.
 //! - `check_cache`: the stat cache of `aiwg check` never changes its answer.
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
+//! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
 mod check_cache;
 mod deploy;
+mod fs_guard;
 mod guards;
 mod hostile;
 mod import;

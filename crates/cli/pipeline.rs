@@ -10,7 +10,7 @@ use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
-use aiwg_deploy::{Engine, Layout, RealSystem};
+use aiwg_deploy::{Engine, Layout, Owner, RealSystem};
 use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
 use anyhow::Context as _;
 
@@ -399,14 +399,39 @@ pub struct Deployment {
     pub root: PathBuf,
     /// How many generations to keep.
     pub keep: usize,
+    /// Refuses git's directories and aiwg's own state, through any symlink.
     target: RealSystem,
-    /// `None`: the state lives in the target root (project scope).
-    state: Option<RealSystem>,
+    /// Where the lock and history go: the project root again (project scope), or `$AIWG_HOME`.
+    state: RealSystem,
     /// `$AIWG_HOME`, where the key that marks history as this machine's lives (outside any
     /// project, so a cloned repository cannot bring history that verifies), and, in user
     /// scope, the one process lock of the home folder (every project's user-scope state is
     /// below it, but they all write to one home).
     keys: RealSystem,
+}
+
+/// The git directories of the repository at `root` that may lie elsewhere than `root/.git`:
+/// where a `.git` pointer file (a worktree, a submodule, `--separate-git-dir`) leads, and that
+/// git dir's common dir. What `git rev-parse --git-dir --git-common-dir` answers, read without
+/// running git (aiwg starts no process, and `check` must stay fast). `root/.git` itself, and
+/// every `.git` below the root, is always protected.
+pub fn git_dirs(root: &Path) -> Vec<PathBuf> {
+    let Ok(pointer) = std::fs::read_to_string(root.join(".git")) else {
+        return Vec::new();
+    };
+    let Some(git_dir) = pointer
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("gitdir:"))
+    else {
+        return Vec::new();
+    };
+    let git_dir = root.join(git_dir.trim());
+    let mut dirs = vec![git_dir.clone()];
+    if let Ok(common) = std::fs::read_to_string(git_dir.join("commondir")) {
+        dirs.push(git_dir.join(common.trim()));
+    }
+    dirs
 }
 
 /// The user-scope state of the project at `root`: `$AIWG_HOME/projects/<hash of its
@@ -451,13 +476,47 @@ impl Deployment {
         };
         let keys = RealSystem::new(&aiwg_home)
             .with_context(|| format!("cannot use `{}`", aiwg_home.display()))?;
-        let target =
-            RealSystem::new(&root).with_context(|| format!("cannot use `{}`", root.display()))?;
-        let state = match state {
-            Some(dir) => Some(
-                RealSystem::new(&dir).with_context(|| format!("cannot use `{}`", dir.display()))?,
-            ),
-            None => None,
+        let open = |dir: &Path| {
+            let mut sys =
+                RealSystem::new(dir).with_context(|| format!("cannot use `{}`", dir.display()))?;
+            for git_dir in git_dirs(&project.root) {
+                sys = sys.protect(&git_dir, Owner::Git);
+            }
+            anyhow::Ok(sys)
+        };
+        // `$AIWG_HOME` holds every project's user-scope state, the trust records and the
+        // history key: no target is ever written there, in either scope.
+        let mut target = open(&root)?.protect(&aiwg_home, Owner::Aiwg);
+        if std::fs::canonicalize(&aiwg_home).ok() == std::fs::canonicalize(&root).ok() {
+            // `$AIWG_HOME` is the target root itself (the home folder, or the project):
+            // protecting it whole would refuse every target, so its own entries are.
+            let user = Layout::user();
+            let key_lock = format!("{}.lock", aiwg_deploy::mark::KEY_FILE);
+            let names = ["projects", "trust", aiwg_deploy::mark::KEY_FILE, &key_lock];
+            for name in names {
+                let rel = RelPath::new(name).expect("valid");
+                target = target.protect_relative(&rel, Owner::Aiwg);
+            }
+            // The home folder's process lock, and a 0.1 user-scope lock and history.
+            for rel in [
+                &user.process_lock,
+                &user.lock,
+                &user.history,
+                &user.check_cache,
+            ] {
+                target = target.protect_relative(rel, Owner::Aiwg);
+            }
+        }
+        let state = match &state {
+            Some(dir) => open(dir)?,
+            None => {
+                let layout = Layout::project();
+                for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid")] {
+                    target = target.protect_relative(own, Owner::Aiwg);
+                }
+                let exclude = RelPath::new(".git/info/exclude").expect("valid");
+                open(&root)?.allow(&exclude)
+            }
         };
         Ok(Deployment {
             scope,
@@ -476,7 +535,7 @@ impl Deployment {
 
     /// The folder aiwg keeps its state in (the target root in project scope), canonical.
     pub fn state_root(&self) -> &Path {
-        self.state.as_ref().unwrap_or(&self.target).root()
+        self.state.root()
     }
 
     /// Takes the process lock, waiting up to [`lock_wait`] for another aiwg to finish.
@@ -496,9 +555,9 @@ impl Deployment {
 
     /// The engine on this deployment's Systems.
     pub fn engine(&self) -> Engine<'_> {
-        let engine = match &self.state {
-            None => Engine::shared(&self.target, Layout::project()),
-            Some(state) => Engine::split(&self.target, state, Layout::user()),
+        let engine = match self.scope {
+            Scope::Project => Engine::same_root(&self.target, &self.state, Layout::project()),
+            Scope::User => Engine::split(&self.target, &self.state, Layout::user()),
         };
         engine.with_keys(KeySource::file(&self.keys))
     }
@@ -521,9 +580,9 @@ impl Deployment {
 
     /// A path of aiwg's state (relative to the state root) as the user should read it.
     pub fn display_state(&self, path: &RelPath) -> String {
-        match &self.state {
-            None => self.display(path),
-            Some(state) => path.to_path(state.root()).display().to_string(),
+        match self.scope {
+            Scope::Project => self.display(path),
+            Scope::User => path.to_path(self.state.root()).display().to_string(),
         }
     }
 

@@ -62,6 +62,9 @@ pub struct ApplyReport {
     pub released: Vec<RelPath>,
 }
 
+/// One path apply changes: the bytes before and after (`None`: absent), borrowed from the plan.
+pub(crate) type Change<'a> = (&'a RelPath, Option<&'a FileData>, Option<&'a FileData>);
+
 impl Engine<'_> {
     /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
     /// ignores the history (project scope). The bytes are the caller's: the engine only knows
@@ -115,11 +118,13 @@ impl Engine<'_> {
         if !blocked.is_empty() {
             return Err(DeployError::Conflicts { paths: blocked });
         }
-        let changes: Vec<(RelPath, Option<FileData>, Option<FileData>)> = plan
+        self.remove_debris(&plan.debris)?;
+        // Borrowed, not copied: the plan already holds every byte once.
+        let changes: Vec<Change<'_>> = plan
             .items
             .iter()
             .filter(|i| i.old != i.new)
-            .map(|i| (i.path.clone(), i.old.clone(), i.new.clone()))
+            .map(|i| (&i.path, i.old.as_ref(), i.new.as_ref()))
             .collect();
         let new_lock = plan.lock_after(lock_before);
         let info = history::Record {
@@ -137,7 +142,7 @@ impl Engine<'_> {
     /// is given) replaces the lock. Returns the generation and whether the lock was written.
     pub(crate) fn write_files(
         &self,
-        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+        changes: &[Change<'_>],
         new_lock: Option<&Lock>,
         info: history::Record<'_>,
         keep: usize,
@@ -154,7 +159,7 @@ impl Engine<'_> {
     /// Like [`Engine::write_files`] with the new lock as raw bytes (`Some(None)`: no lock file).
     pub(crate) fn write_with_lock_bytes(
         &self,
-        changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+        changes: &[Change<'_>],
         new_lock: Option<Option<Vec<u8>>>,
         info: history::Record<'_>,
         keep: usize,
@@ -196,6 +201,11 @@ impl Engine<'_> {
             if let Some(new) = new {
                 self.target.write_atomic(path, &new.bytes, new.executable)?;
             }
+        }
+        if !changes.is_empty() {
+            // Durability: every byte written above is on disk before the lock names it
+            // (ARCHITECTURE.md, "Durability").
+            self.target.sync()?;
         }
         if lock_changes {
             match new_lock.flatten() {

@@ -1,6 +1,6 @@
 //! What a plan decided: per path and part, the action, the conflict, the state `status`
 //! shows and the lock entry apply writes; and the helpers the per-mode planners
-//! ([`crate::plan`], [`crate::section`], [`crate::merge`]) share, so none of them imports another.
+//! ([`crate::plan()`], [`crate::section`], [`crate::merge`]) share, so none of them imports another.
 
 use std::fmt;
 
@@ -62,6 +62,12 @@ pub enum ConflictKind {
     NotAFile,
     /// The path goes through a symlink that leads outside the root.
     SymlinkOutside,
+    /// The path itself is a symlink (to the text given): `--force` replaces the link, never
+    /// the file it points to.
+    Symlink(String),
+    /// The path resolves into a git directory or aiwg's own state (the text says where);
+    /// nothing, not even `--force`, writes there.
+    Protected(String),
     /// The file cannot be changed safely (broken section markers, a config that does not
     /// parse, a format aiwg cannot merge into); the text says why.
     Unsafe(String),
@@ -73,7 +79,10 @@ impl ConflictKind {
     pub fn forceable(&self) -> bool {
         matches!(
             self,
-            ConflictKind::Edited | ConflictKind::Unmanaged | ConflictKind::EditedStale
+            ConflictKind::Edited
+                | ConflictKind::Unmanaged
+                | ConflictKind::EditedStale
+                | ConflictKind::Symlink(_)
         )
     }
 
@@ -85,6 +94,8 @@ impl ConflictKind {
             ConflictKind::EditedStale => "no longer wanted, but edited since aiwg wrote it".into(),
             ConflictKind::NotAFile => "a folder is in the way".into(),
             ConflictKind::SymlinkOutside => "a symlink leads outside the root".into(),
+            ConflictKind::Symlink(target) => format!("is a symlink (to `{target}`)"),
+            ConflictKind::Protected(why) => why.clone(),
             ConflictKind::Unsafe(why) => why.clone(),
         }
     }
@@ -96,6 +107,9 @@ impl ConflictKind {
                 "`--force` overwrites it after a backup"
             }
             ConflictKind::EditedStale => "`--force` keeps it and stops managing it",
+            ConflictKind::Symlink(_) => {
+                "`--force` replaces the link with the file (what it points to is untouched)"
+            }
             _ => "fix it by hand",
         }
     }
@@ -268,6 +282,9 @@ impl fmt::Display for Summary {
 pub struct Plan {
     /// Every path of the target state and of the lock, sorted by path.
     pub items: Vec<PlanItem>,
+    /// Temp files left by killed runs in the folders involved (filled by `Engine::plan`):
+    /// `check` reports them, apply removes them.
+    pub debris: crate::system::debris::Debris,
 }
 
 impl Plan {

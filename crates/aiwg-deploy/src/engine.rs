@@ -2,9 +2,11 @@
 //! ([`Layout`]); it reads the lock, refuses reserved targets and plans. Writing is in
 //! [`crate::apply`], rolling back in [`crate::rollback`].
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aiwg_core::target::TargetState;
+use aiwg_core::RelPath;
 
 use crate::error::DeployError;
 use crate::layout::Layout;
@@ -12,6 +14,7 @@ use crate::lock::Lock;
 use crate::mark::KeySource;
 use crate::plan::{plan, Plan};
 use crate::proclock::{self, ProcessLock};
+use crate::system::debris::{self, Debris};
 use crate::system::System;
 
 /// The deploy engine over a target System (where platforms' files go) and a state System
@@ -35,6 +38,18 @@ impl<'a> Engine<'a> {
         Engine {
             target: system,
             state: system,
+            layout,
+            shared_root: true,
+            keys: KeySource::Process,
+        }
+    }
+
+    /// Targets and state in one root through two Systems (project scope on disk): `target`
+    /// refuses aiwg's own state and git's directories, `state` may write aiwg's state.
+    pub fn same_root(target: &'a dyn System, state: &'a dyn System, layout: Layout) -> Self {
+        Engine {
+            target,
+            state,
             layout,
             shared_root: true,
             keys: KeySource::Process,
@@ -92,8 +107,54 @@ impl<'a> Engine<'a> {
     pub fn plan(&self, target: &TargetState) -> Result<(Plan, Lock), DeployError> {
         self.check_target(target)?;
         let lock = self.read_lock()?;
-        let plan = plan(target, self.target, &lock)?;
+        let mut plan = plan(target, self.target, &lock)?;
+        plan.debris = self.debris(plan.items.iter().map(|i| &i.path));
         Ok((plan, lock))
+    }
+
+    /// Temp files of dead writers in the folders of `paths` and the root (target), and in
+    /// the folders of the lock, history and caches (state).
+    pub fn debris<'p>(&self, paths: impl Iterator<Item = &'p RelPath>) -> Debris {
+        let mut target_folders: BTreeSet<Option<RelPath>> = paths.map(RelPath::parent).collect();
+        target_folders.insert(None);
+        let layout = &self.layout;
+        let mut state_folders: BTreeSet<Option<RelPath>> = [
+            layout.lock.parent(),
+            Some(layout.history.clone()),
+            layout.check_cache.parent(),
+            layout.process_lock.parent(),
+        ]
+        .into_iter()
+        .collect();
+        // Only the newest generation can have been cut off while its files were written.
+        let newest = self
+            .state
+            .list(Some(&layout.history))
+            .ok()
+            .and_then(|names| names.iter().filter_map(|n| n.parse::<u64>().ok()).max());
+        if let Some(n) = newest {
+            let generation = RelPath::new(&format!("{}/{n}", layout.history)).expect("valid");
+            state_folders.insert(RelPath::new(&format!("{generation}/blobs")).ok());
+            state_folders.insert(Some(generation));
+        }
+        if self.shared_root {
+            state_folders.retain(|f| !target_folders.contains(f));
+        }
+        Debris {
+            target: debris::find(self.target, &target_folders),
+            state: debris::find(self.state, &state_folders),
+        }
+    }
+
+    /// Removes what [`Engine::debris`] found.
+    pub fn remove_debris(&self, debris: &Debris) -> Result<(), DeployError> {
+        for path in &debris.target {
+            self.target.remove_file(path)?;
+        }
+        for path in &debris.state {
+            self.state.remove_file(path)?;
+        }
+        Ok(())
     }
 
     /// Waits (up to `wait`, polling every `poll`) for the process lock; a lock left by a dead

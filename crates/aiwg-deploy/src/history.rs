@@ -31,7 +31,7 @@ use crate::error::DeployError;
 use crate::hash::sha256_hex;
 use crate::layout::Layout;
 use crate::mark::HistoryKey;
-use crate::system::{EntryKind, FileData, System};
+use crate::system::{EntryKind, System};
 
 const MANIFEST: &str = "manifest.toml";
 const DONE: &str = "done";
@@ -206,6 +206,10 @@ fn read_generation(
     n: u64,
     dir: &RelPath,
 ) -> Result<Read, DeployError> {
+    // A symlink (a committed `history/7 -> ../../.git`) is never looked through.
+    if !matches!(engine.state.metadata(dir)?, Some((EntryKind::Dir, _))) {
+        return Ok(Read::Ignored(format!("{FOREIGN}: it is not a folder")));
+    }
     let manifest = child(dir, MANIFEST);
     let size = match engine.state.metadata(&manifest)? {
         Some((EntryKind::File, size)) => size,
@@ -306,7 +310,7 @@ pub(crate) struct Record<'a> {
 pub(crate) fn record(
     engine: &Engine<'_>,
     info: Record<'_>,
-    changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+    changes: &[crate::apply::Change<'_>],
     lock_before: Option<&[u8]>,
 ) -> Result<u64, DeployError> {
     let key = engine.keys.for_writing()?;
@@ -349,7 +353,7 @@ pub(crate) fn record(
             None => None,
         };
         paths.push(HistoryEntry {
-            path: path.clone(),
+            path: RelPath::clone(path),
             before: blob,
             before_sha256: before.as_ref().map(|d| sha256_hex(&d.bytes)),
             before_executable: before.as_ref().is_some_and(|d| d.executable),

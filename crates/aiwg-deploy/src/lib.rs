@@ -45,7 +45,7 @@ pub use layout::Layout;
 pub use lock::{Lock, LockEntry, Mode};
 pub use plan::{plan, Action, ConflictKind, Plan, PlanError, PlanItem, State, Summary};
 pub use rollback::{RollbackOptions, RollbackReport};
-pub use system::{FileData, MemSystem, RealSystem, System, SystemError};
+pub use system::{FileData, MemSystem, Owner, RealSystem, System, SystemError};
 
 #[cfg(test)]
 mod tests;

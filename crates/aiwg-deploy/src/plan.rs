@@ -50,6 +50,14 @@ fn old_of(
         Ok(data) => Ok(Ok(data)),
         Err(SystemError::NotAFile { .. }) => Ok(Err(ConflictKind::NotAFile)),
         Err(SystemError::SymlinkOutside { .. }) => Ok(Err(ConflictKind::SymlinkOutside)),
+        Err(SystemError::Symlink { target, .. }) => Ok(Err(ConflictKind::Symlink(target))),
+        Err(SystemError::Protected {
+            path,
+            resolved,
+            owner,
+        }) => Ok(Err(ConflictKind::Protected(
+            crate::system::protected_reason(&path, &resolved, owner),
+        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -70,7 +78,10 @@ pub fn plan(target: &TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan,
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
         items.push(plan_path(path, &wants, &locked, old_of(read)?)?);
     }
-    Ok(Plan { items })
+    Ok(Plan {
+        items,
+        ..Plan::default()
+    })
 }
 
 fn plan_path(
@@ -91,36 +102,21 @@ fn plan_path(
     } else {
         return Err(PlanError::MixedModes { path: path.clone() });
     };
-    let (new, parts) = match (&old, mode) {
-        (Err(conflict), _) => (None, all_parts_in_conflict(wants, locked, conflict)),
-        (Ok(old), Mode::File) => plan_file(wants.first().copied(), locked, old.as_ref()),
-        (Ok(old), shared) => {
-            // The path was aiwg's whole file and is now shared: when the file is still what
-            // aiwg wrote, the old content goes (it was aiwg's); otherwise it is kept as the
-            // user's text around the new parts.
-            let whole = locked.iter().find(|l| l.mode == Mode::File);
-            let base = match (whole, old) {
-                (Some(l), Some(data)) if matches_lock(l, &data.bytes) => None,
-                _ => old.as_ref(),
-            };
-            let (new, mut parts) = if shared == Mode::Section {
-                crate::section::plan(path, wants, locked, base)
-            } else {
-                crate::merge::plan(path, wants, locked, base)
-            };
-            if let Some(l) = whole {
-                parts.push(PartPlan {
-                    part: l.part.clone(),
-                    mode: Mode::File,
-                    action: Action::Drop,
-                    conflict: None,
-                    state: State::Gone,
-                    origin: l.origin(),
-                    next_lock: NextLock::Remove,
-                });
+    let (new, parts) = match &old {
+        Err(link @ ConflictKind::Symlink(_)) => {
+            // Planned as if nothing were there (what `--force` writes in place of the link);
+            // every part that would write waits on the link. A stale part is forgotten: the
+            // link is not aiwg's to delete.
+            let (new, mut parts) = plan_present(path, wants, locked, None, mode);
+            for part in parts.iter_mut().filter(|p| p.action != Action::Drop) {
+                part.action = Action::Conflict;
+                part.conflict = Some(link.clone());
+                part.state = State::Conflict;
             }
             (new, parts)
         }
+        Err(conflict) => (None, all_parts_in_conflict(wants, locked, conflict)),
+        Ok(old) => plan_present(path, wants, locked, old.as_ref(), mode),
     };
     let old = old.unwrap_or(None);
     let conflict = parts.iter().find_map(|p| p.conflict.clone());
@@ -152,6 +148,44 @@ fn plan_path(
         new,
         parts,
     })
+}
+
+/// The plan of a path whose current content is `old` (`None`: nothing there), by its mode.
+fn plan_present(
+    path: &RelPath,
+    wants: &[&TargetEntry],
+    locked: &[&LockEntry],
+    old: Option<&FileData>,
+    mode: Mode,
+) -> (Option<FileData>, Vec<PartPlan>) {
+    if mode == Mode::File {
+        return plan_file(wants.first().copied(), locked, old);
+    }
+    // The path was aiwg's whole file and is now shared: when the file is still what
+    // aiwg wrote, the old content goes (it was aiwg's); otherwise it is kept as the
+    // user's text around the new parts.
+    let whole = locked.iter().find(|l| l.mode == Mode::File);
+    let base = match (whole, old) {
+        (Some(l), Some(data)) if matches_lock(l, &data.bytes) => None,
+        _ => old,
+    };
+    let (new, mut parts) = if mode == Mode::Section {
+        crate::section::plan(path, wants, locked, base)
+    } else {
+        crate::merge::plan(path, wants, locked, base)
+    };
+    if let Some(l) = whole {
+        parts.push(PartPlan {
+            part: l.part.clone(),
+            mode: Mode::File,
+            action: Action::Drop,
+            conflict: None,
+            state: State::Gone,
+            origin: l.origin(),
+            next_lock: NextLock::Remove,
+        });
+    }
+    (new, parts)
 }
 
 /// A whole file: the decision table applied to the file's bytes and executable bit.

@@ -167,8 +167,13 @@ pub fn rollback(
         undoes: &undone,
         forced: &[],
     };
+    engine.remove_debris(&engine.debris(before.keys()))?;
+    let borrowed: Vec<crate::apply::Change<'_>> = changes
+        .iter()
+        .map(|(path, old, new)| (path, old.as_ref(), new.as_ref()))
+        .collect();
     let (generation, _) =
-        engine.write_with_lock_bytes(&changes, Some(lock_bytes), info, options.keep.max(1))?;
+        engine.write_with_lock_bytes(&borrowed, Some(lock_bytes), info, options.keep.max(1))?;
     if let Some(interrupted) = resume {
         mark_done(engine, interrupted)?;
     }

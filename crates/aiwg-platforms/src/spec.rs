@@ -122,7 +122,7 @@ pub struct Instructions {
     /// The platform truncates the file after this many characters (Hermes: 20,000).
     pub max_chars: Option<usize>,
     /// How the size warning names the limit when it is not a plain number ("the 20,000 or
-    /// more characters Hermes Agent reads ..."); default "the <max> <unit> <name> reads".
+    /// more characters Hermes Agent reads ..."); default `"the <max> <unit> <name> reads"`.
     pub limit_note: Option<String>,
     /// For a platform that does not always read `AGENTS.md` (Claude Code): the import line
     /// (`@AGENTS.md`) written as a managed section of its project instruction file when the

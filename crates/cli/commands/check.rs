@@ -1,5 +1,6 @@
 //! `aiwg check`: silent and exit 0 when every managed file matches; else one
-//! `<state>\t<path>` line per drifted path and exit 1. For pre-commit hooks and CI.
+//! `<state>\t<path>` line per drifted path (and a `stray` line per temp file a killed aiwg
+//! left behind) and exit 1. For pre-commit hooks and CI.
 //!
 //! A check first asks the stat cache ([`crate::check_cache`]); only when it cannot answer
 //! "clean" does it read everything, and a clean full check records the cache again.
@@ -21,7 +22,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             Ok(()) => {
                 check_cache::trace("cache hit");
                 if json {
-                    writeln!(std::io::stdout().lock(), "{}", json_doc(&[])?)?;
+                    writeln!(std::io::stdout().lock(), "{}", json_doc(&[], &[])?)?;
                 }
                 return Ok(0);
             }
@@ -41,6 +42,14 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     let state = rendered.target;
     let (plan, lock) = d.engine().plan(&state).map_err(pipeline::explain)?;
     let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
+    let stray: Vec<String> = (plan.debris.target.iter().map(|p| d.display(p)))
+        .chain(
+            plan.debris
+                .state
+                .iter()
+                .map(|p| pipeline::display_under(d.state_root(), p)),
+        )
+        .collect();
     let mut out = std::io::stdout().lock();
     if json {
         let entries: Vec<serde_json::Value> = drift
@@ -54,14 +63,18 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
                 })
             })
             .collect();
-        writeln!(out, "{}", json_doc(&entries)?)?;
+        writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
         for item in &drift {
             writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
         }
+        for path in &stray {
+            writeln!(out, "stray\t{path}")?;
+        }
     }
     drop(out);
-    let clean = drift.is_empty();
+    let drifted = !drift.is_empty();
+    let clean = !drifted && stray.is_empty();
     drop(drift);
     if clean && use_cache {
         let inputs = Inputs {
@@ -76,15 +89,24 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         return Ok(0);
     }
     if !json {
-        eprintln!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+        if !stray.is_empty() {
+            eprintln!("\nnote: `stray` files are temp files a killed aiwg left; `aiwg apply` removes them");
+        }
+        if drifted {
+            eprintln!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+        }
     }
     Ok(1)
 }
 
-/// The `--json` document for these drift entries (one function for both paths, so a cache
-/// hit prints exactly what a clean full check prints).
-fn json_doc(entries: &[serde_json::Value]) -> anyhow::Result<String> {
-    let doc = serde_json::json!({ "clean": entries.is_empty(), "drift": entries });
+/// The `--json` document for these drift entries and stray temp files (one function for both
+/// paths, so a cache hit prints exactly what a clean full check prints).
+fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Result<String> {
+    let doc = serde_json::json!({
+        "clean": entries.is_empty() && stray.is_empty(),
+        "drift": entries,
+        "stray": stray,
+    });
     Ok(serde_json::to_string_pretty(&doc)?)
 }
 

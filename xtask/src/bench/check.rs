@@ -1,8 +1,9 @@
-//! `aiwg check` on a project whose ~3,000 managed files are all up to date ([`Shape::MANY_FILES`]
-//! deployed to Claude Code), four ways: the release binary end to end answered by its stat
-//! cache, the binary end to end reading everything (`AIWG_NO_CHECK_CACHE=1`: process start,
-//! source loading, target rendering, plan), the engine's `plan()` alone on a prepared target
-//! state, and `cp -r` of the same output tree.
+//! The steady state: a project whose managed files are all up to date, for the bundled `sdlc`
+//! framework deployed to every platform and for a large project ([`Shape::MANY_FILES`] ×3,
+//! about 9,000 files to Claude Code). Measured: a no-change `aiwg apply`, `aiwg check` answered
+//! by its stat cache and reading everything (`AIWG_NO_CHECK_CACHE=1`: process start, source
+//! loading, rendering, plan), per managed file; the engine's `plan()` alone on a prepared target
+//! state (large project); and `cp -r` of the output tree into folders made beforehand.
 
 use std::path::Path;
 
@@ -11,10 +12,10 @@ use aiwg_deploy::{Engine, Layout, RealSystem};
 use anyhow::{bail, Context as _};
 
 use super::corpus::{self, Shape};
-use super::{cp_r, fresh_dir, max_rss_kib, ms, rss, run_ok, time, Aiwg};
+use super::{cp_r, max_rss_kib, rss, run_ok, Aiwg, Samples};
 
 /// Runs of each measurement.
-const RUNS: usize = 30;
+const RUNS: usize = 21;
 /// Runs of `cp -r` (slower; writes).
 const CP_RUNS: usize = 5;
 
@@ -59,26 +60,75 @@ fn state_from_disk(project: &Path) -> anyhow::Result<TargetState> {
     Ok(state)
 }
 
-/// Generates the project in `project`, deploys it, and prints the measurements.
-pub fn run(aiwg: &Aiwg, project: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(project)?;
+/// One project of the steady-state table.
+struct Project {
+    name: &'static str,
+    dir: std::path::PathBuf,
+    /// The top-level entries apply writes (for `cp -r`).
+    outputs: Vec<String>,
+    /// Whether `plan()` alone is timed too (it rebuilds the target state from the disk).
+    time_plan: bool,
+}
+
+/// Prepares both projects under `work`, measures, and prints the table.
+pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
+    let bundled = work.join("bundled");
+    std::fs::create_dir_all(&bundled)?;
+    let all: Vec<String> = aiwg_platforms::Registry::builtin()
+        .all()
+        .iter()
+        .map(|p| format!("\"{}\"", p.id))
+        .collect();
     std::fs::write(
-        project.join("CLAUDE.md"),
+        bundled.join("aiwg.toml"),
+        format!("sources = [\"sdlc\"]\nplatforms = [{}]\n", all.join(", ")),
+    )?;
+    let large = work.join("large");
+    std::fs::create_dir_all(&large)?;
+    std::fs::write(
+        large.join("CLAUDE.md"),
         "# Bench project\n\nNotes kept by hand.\n",
     )?;
     // aiwg.toml marks the project root (the workspace's own `.git` is further up).
     std::fs::write(
-        project.join("aiwg.toml"),
+        large.join("aiwg.toml"),
         "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
     )?;
-    corpus::generate(project, &Shape::MANY_FILES)?;
-    let start = std::time::Instant::now();
-    let applied = aiwg.run(project, &["apply"], 0)?;
-    let apply_time = start.elapsed();
-    let state = state_from_disk(project)?;
+    corpus::generate(&large, &Shape::MANY_FILES.scaled(3))?;
+    let mut projects = Vec::new();
+    for (name, dir, sources, time_plan) in [
+        (
+            "bundled sdlc, all platforms",
+            bundled,
+            vec!["aiwg.toml"],
+            false,
+        ),
+        (
+            "large, claude-code",
+            large,
+            vec!["aiwg.toml", ".aiwg"],
+            true,
+        ),
+    ] {
+        aiwg.run(&dir, &["apply"], 0)?;
+        let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+        let outputs = super::deploy::output_entries(&dir, &sources)?;
+        projects.push(Project {
+            name,
+            dir,
+            outputs,
+            time_plan,
+        });
+    }
+    println!("Steady state: every managed file up to date (ms: median [min..max] of {RUNS} runs)");
+    for p in &projects {
+        measure(aiwg, p, work)?;
+    }
+    Ok(())
+}
 
-    // The binary, end to end: answered by the stat cache, and reading everything.
-    aiwg.prime_check_cache(project)?;
+fn measure(aiwg: &Aiwg, p: &Project, work: &Path) -> anyhow::Result<()> {
+    let project = p.dir.as_path();
     let clean_check = |aiwg: &Aiwg| -> anyhow::Result<()> {
         let out = aiwg.run(project, &["check"], 0)?;
         if !out.stdout.is_empty() {
@@ -86,74 +136,88 @@ pub fn run(aiwg: &Aiwg, project: &Path) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    let check = time(RUNS, |_| Ok(()), |_| clean_check(aiwg))?;
-    let check_rss = max_rss_kib(&aiwg.command(project, &["check"]), 0)?;
-    let full = aiwg.without_check_cache();
-    let check_full = time(RUNS, |_| Ok(()), |_| clean_check(&full))?;
-    let check_full_rss = max_rss_kib(&full.command(project, &["check"]), 0)?;
-
-    // The engine alone: plan() over the prepared target state.
-    let plan = time(
-        RUNS,
-        |_| Ok(()),
-        |_| {
-            let sys = RealSystem::new(project)?;
-            let engine = Engine::shared(&sys, Layout::project());
-            let (plan, _) = engine.plan(&state)?;
-            if !plan.is_empty() {
-                bail!("the plan is not empty");
+    let mut no_change = Samples::default();
+    for _ in 0..RUNS {
+        no_change.time(|| {
+            let out = aiwg.run(project, &["apply"], 0)?;
+            if !out.summary().contains(" 0 created, 0 updated, 0 deleted") {
+                bail!("apply changed something: {}", out.summary());
             }
             Ok(())
-        },
-    )?;
+        })?;
+    }
+    aiwg.prime_check_cache(project)?;
+    let mut hit = Samples::default();
+    for _ in 0..RUNS {
+        hit.time(|| clean_check(aiwg))?;
+    }
+    let hit_rss = max_rss_kib(&aiwg.command(project, &["check"]), 0)?;
+    let full_aiwg = aiwg.without_check_cache();
+    let mut full = Samples::default();
+    for _ in 0..RUNS {
+        full.time(|| clean_check(&full_aiwg))?;
+    }
+    let full_rss = max_rss_kib(&full_aiwg.command(project, &["check"]), 0)?;
     let sys = RealSystem::new(project)?;
+    let state = state_from_disk(project)?;
     let managed = Engine::shared(&sys, Layout::project())
         .plan(&state)?
         .0
         .items
         .len();
-
-    // cp -r of the same output tree.
-    let copy_to = project.with_file_name("project-copy");
-    let entries = [".claude".to_string(), "CLAUDE.md".to_string()];
-    let cp = time(
-        CP_RUNS,
-        |_| fresh_dir(&copy_to),
-        |_| run_ok(cp_r(project, &entries, &copy_to)),
-    )?;
-
-    println!("aiwg check on {managed} managed files, all up to date (median of {RUNS} runs)");
+    let mut plan = Samples::default();
+    if p.time_plan {
+        for _ in 0..RUNS {
+            plan.time(|| {
+                let sys = RealSystem::new(project)?;
+                let engine = Engine::shared(&sys, Layout::project());
+                let (plan, _) = engine.plan(&state)?;
+                if !plan.is_empty() {
+                    bail!("the plan is not empty");
+                }
+                Ok(())
+            })?;
+        }
+    }
+    // cp -r of the output tree, into folders made before the series (deleted after it).
+    let copies: Vec<std::path::PathBuf> = (0..CP_RUNS)
+        .map(|i| work.join(format!("copy-{}-{i}", p.name.len())))
+        .collect();
+    for c in &copies {
+        std::fs::create_dir_all(c)?;
+    }
+    let mut cp = Samples::default();
+    for c in &copies {
+        cp.time(|| run_ok(cp_r(project, &p.outputs, c)))?;
+    }
+    for c in &copies {
+        std::fs::remove_dir_all(c)?;
+    }
+    let per_file = |s: &Samples| s.median().as_secs_f64() * 1e6 / managed.max(1) as f64;
+    println!("  {} ({managed} managed paths)", p.name);
+    println!("    no-change aiwg apply        {}", no_change.spread());
     println!(
-        "  first apply (release binary)     {}   ({})",
-        ms(apply_time),
-        applied.summary()
+        "    aiwg check, cache hit       {}   max RSS {}",
+        hit.spread(),
+        rss(hit_rss)
     );
     println!(
-        "  aiwg check, cache hit            median {}  min {}  max RSS {}",
-        ms(check.median),
-        ms(check.min),
-        rss(check_rss)
+        "    aiwg check, full (no cache) {}   max RSS {}   {:.1} us per managed path",
+        full.spread(),
+        rss(full_rss),
+        per_file(&full)
     );
+    if p.time_plan {
+        println!(
+            "    plan() alone (engine)       {}   {:.1} us per managed path",
+            plan.spread(),
+            per_file(&plan)
+        );
+    }
     println!(
-        "  aiwg check, full (no cache)      median {}  min {}  max RSS {}",
-        ms(check_full.median),
-        ms(check_full.min),
-        rss(check_full_rss)
-    );
-    println!(
-        "  plan() alone (engine)            median {}  min {}",
-        ms(plan.median),
-        ms(plan.min)
-    );
-    println!(
-        "  cp -r of the output tree         median {}  min {}  ({CP_RUNS} runs)",
-        ms(cp.median),
-        ms(cp.min)
-    );
-    println!(
-        "  ratio check / cp -r              {:.2}x cache hit, {:.2}x full (medians)",
-        check.median.as_secs_f64() / cp.median.as_secs_f64(),
-        check_full.median.as_secs_f64() / cp.median.as_secs_f64()
+        "    cp -r of the output tree    {}   (check full / cp -r: {:.2}x)",
+        cp.spread(),
+        full.median().as_secs_f64() / cp.median().as_secs_f64()
     );
     Ok(())
 }

@@ -51,9 +51,16 @@ impl Shape {
         runbooks: 5,
     };
 
-    /// How many source files [`generate`] writes.
-    pub fn files(&self) -> usize {
-        self.agents + self.commands + 3 * self.skills + self.rules + self.runbooks
+    /// `n` times as many artifacts of each kind, of the same sizes.
+    pub fn scaled(&self, n: usize) -> Shape {
+        Shape {
+            agents: self.agents * n,
+            commands: self.commands * n,
+            skills: self.skills * n,
+            rules: self.rules * n,
+            runbooks: self.runbooks * n,
+            ..*self
+        }
     }
 }
 

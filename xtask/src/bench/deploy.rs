@@ -1,194 +1,250 @@
-//! DESIGN.md's benchmark: a realistic framework ([`Shape::REALISTIC`]) deployed to every
-//! platform in project scope. Measures, in one run: (a) the first `aiwg apply` (each run on a
-//! fresh copy of the project), (b) a no-change `aiwg check` (reading everything, and answered
-//! by its stat cache), and `aiwg validate` (source loading alone); (c) the maximum RSS of
-//! each; (d) the ratio of each to `cp -r` of the same tree — the deployed output tree for
-//! apply and check, the source tree for validate.
+//! The deploy benchmark: the first `aiwg apply` against `cp -r` of the very tree it writes,
+//! over a matrix of corpus sizes (the realistic framework ×1, ×3, ×10, and the bundled `sdlc`
+//! framework as real-world content) and target sets (one platform, six, all), measured so that
+//! neither side is favoured:
+//!
+//! - every destination (a fresh project copy for aiwg, an empty folder for `cp -r`) is made
+//!   before the series starts, and every tree is deleted only after it ends: deleting right
+//!   before a timed write lets the inode allocator step over freed inodes and skews both sides;
+//! - the page cache is warmed the same way for both (every input file read once, and one
+//!   untimed run of each);
+//! - runs alternate, aiwg then `cp -r`, so load on the machine hits both alike;
+//! - median, min and max per side, the ratio of medians, the maximum RSS from the OS (GNU
+//!   time, one extra run each), and the per-file slope from ×1 to ×10.
+//!
+//! aiwg's apply includes its one `syncfs` before the lock; `cp -r` does not sync, so the table
+//! also shows `cp -r` followed by `sync -f` (the same flush), which prices durability.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::bail;
 
 use super::corpus::{self, Shape};
-use super::{cp_r, fresh_dir, max_rss_kib, ms, rss, run_ok, time, Aiwg, Timing};
+use super::{cp_r, max_rss_kib, ms, rss, run_ok, Aiwg, Samples};
 
-/// Runs of each measurement (apply writes thousands of files, so fewer of those).
-const APPLY_RUNS: usize = 5;
-const COPY_RUNS: usize = 5;
-const RUNS: usize = 21;
-
-/// One row of the table.
-struct Row {
-    what: &'static str,
-    timing: Timing,
-    rss_kib: Option<u64>,
-    /// The `cp -r` row this one is compared with.
-    versus: Option<(&'static str, Timing)>,
-}
-
-/// Generates the corpus under `work`, measures, and prints the table.
-pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
-    let shape = Shape::REALISTIC;
-    let template = work.join("template");
-    std::fs::create_dir_all(&template)?;
-    corpus::generate(&template, &shape)?;
-    let ids: Vec<String> = aiwg_platforms::Registry::builtin()
+/// The target sets: one platform, six, every platform.
+fn target_sets() -> Vec<(&'static str, Vec<String>)> {
+    let all: Vec<String> = aiwg_platforms::Registry::builtin()
         .all()
         .iter()
-        .map(|p| format!("\"{}\"", p.id))
+        .map(|p| p.id.to_string())
         .collect();
-    std::fs::write(
-        template.join("aiwg.toml"),
-        format!("sources = [\".aiwg\"]\nplatforms = [{}]\n", ids.join(", ")),
-    )?;
-    let source_entries = [".aiwg".to_string(), "aiwg.toml".to_string()];
-    let project = work.join("project");
-    let fresh_project = |_: usize| -> anyhow::Result<()> {
-        let _ = std::fs::remove_dir_all(&project);
-        std::fs::create_dir_all(&project)?;
-        run_ok(cp_r(&template, &source_entries, &project))?;
-        fresh_dir(&work.join("copy"))
+    let six = [
+        "agents-md",
+        "claude-code",
+        "codex",
+        "copilot",
+        "cursor",
+        "opencode",
+    ];
+    vec![
+        ("one", vec!["claude-code".to_string()]),
+        ("six", six.iter().map(|s| s.to_string()).collect()),
+        ("all", all),
+    ]
+}
+
+/// A corpus: generated (a shape scaled) or the bundled `sdlc` framework.
+#[derive(Clone, Copy)]
+enum Corpus {
+    Realistic(usize),
+    BundledSdlc,
+}
+
+impl Corpus {
+    fn name(self) -> String {
+        match self {
+            Corpus::Realistic(n) => format!("realistic x{n}"),
+            Corpus::BundledSdlc => "bundled sdlc".into(),
+        }
+    }
+}
+
+/// One measured cell of the matrix.
+pub struct Cell {
+    pub corpus: String,
+    pub targets: &'static str,
+    pub files: usize,
+    pub bytes: u64,
+    pub aiwg: Samples,
+    pub cp: Samples,
+    pub cp_sync: Samples,
+    pub aiwg_rss: Option<u64>,
+    pub cp_rss: Option<u64>,
+    pub runs: usize,
+}
+
+/// Runs the matrix under `work` and prints its table; `runs` per side and cell.
+pub fn run(aiwg: &Aiwg, work: &Path, runs: usize) -> anyhow::Result<Vec<Cell>> {
+    let mut cells = Vec::new();
+    let scales: Vec<usize> = std::env::var("AIWG_BENCH_SCALES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 3, 10]);
+    let mut corpora: Vec<Corpus> = scales.into_iter().map(Corpus::Realistic).collect();
+    corpora.push(Corpus::BundledSdlc);
+    for corpus in corpora {
+        for (set, ids) in target_sets() {
+            let dir = work.join(format!("{}-{set}", corpus.name().replace(' ', "-")));
+            let cell = measure(aiwg, &dir, corpus, set, &ids, runs)?;
+            eprintln!(
+                "  {} / {set}: aiwg {} cp {}",
+                cell.corpus,
+                ms(cell.aiwg.median()),
+                ms(cell.cp.median())
+            );
+            cells.push(cell);
+            // The cell's trees go now, outside every timed window.
+            std::fs::remove_dir_all(&dir)?;
+        }
+    }
+    print_table(&cells);
+    Ok(cells)
+}
+
+/// Writes the template project (sources and `aiwg.toml`) for `corpus` deploying to `ids`.
+fn template(dir: &Path, corpus: Corpus, ids: &[String]) -> anyhow::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let quoted: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+    let sources = match corpus {
+        Corpus::Realistic(n) => {
+            corpus::generate(dir, &Shape::REALISTIC.scaled(n))?;
+            "\".aiwg\""
+        }
+        Corpus::BundledSdlc => "\"sdlc\"",
     };
+    std::fs::write(
+        dir.join("aiwg.toml"),
+        format!(
+            "sources = [{sources}]\nplatforms = [{}]\n",
+            quoted.join(", ")
+        ),
+    )?;
+    let mut entries = vec!["aiwg.toml".to_string()];
+    if matches!(corpus, Corpus::Realistic(_)) {
+        entries.push(".aiwg".into());
+    }
+    Ok(entries)
+}
 
-    // (a) First apply, on a fresh copy each time.
-    let mut summary = String::new();
-    let apply = time(APPLY_RUNS, fresh_project, |_| {
-        summary = aiwg.run(&project, &["apply"], 0)?.summary().to_string();
-        Ok(())
-    })?;
-    fresh_project(0)?;
-    let apply_rss = max_rss_kib(&aiwg.command(&project, &["apply"]), 0)?;
+fn measure(
+    aiwg: &Aiwg,
+    dir: &Path,
+    corpus: Corpus,
+    set: &'static str,
+    ids: &[String],
+    runs: usize,
+) -> anyhow::Result<Cell> {
+    let template_dir = dir.join("template");
+    let sources = template(&template_dir, corpus, ids)?;
+    // The output tree, once, to copy from and to count.
+    let reference = dir.join("reference");
+    copy_project(&template_dir, &sources, &reference)?;
+    aiwg.run(&reference, &["apply"], 0)?;
+    let outputs = output_entries(&reference, &sources)?;
+    let (files, bytes) = count(&reference, &outputs)?;
+    // The biggest cells are timed fewer times (the table shows how many).
+    let runs = if files > 20_000 { runs.min(2) } else { runs };
 
-    // The output tree: everything apply wrote (the lock included), not the sources.
-    let mut outputs: Vec<String> = std::fs::read_dir(&project)?
+    // Every destination made now, none deleted until the cell is done.
+    let total = runs + 2; // one warm-up each, one for RSS
+    let projects: Vec<PathBuf> = (0..total).map(|i| dir.join(format!("p{i}"))).collect();
+    let copies: Vec<PathBuf> = (0..total * 2).map(|i| dir.join(format!("c{i}"))).collect();
+    for p in &projects {
+        copy_project(&template_dir, &sources, p)?;
+    }
+    for c in &copies {
+        std::fs::create_dir_all(c)?;
+    }
+    // The same warming for both sides: every input read once, then one untimed run each.
+    warm(&[
+        template_dir.as_path(),
+        reference.as_path(),
+        aiwg.binary.as_path(),
+    ])?;
+    let _ = Command::new("sync").status();
+    aiwg.run(&projects[0], &["apply"], 0)?;
+    run_ok(cp_r(&reference, &outputs, &copies[0]))?;
+
+    let mut a = Samples::default();
+    let mut b = Samples::default();
+    let mut c = Samples::default();
+    for i in 0..runs {
+        let project = &projects[1 + i];
+        a.time(|| aiwg.run(project, &["apply"], 0).map(|_| ()))?;
+        b.time(|| run_ok(cp_r(&reference, &outputs, &copies[1 + i])))?;
+        let synced = &copies[total + i];
+        c.time(|| {
+            run_ok(cp_r(&reference, &outputs, synced))?;
+            run_ok(sync_f(synced))
+        })?;
+    }
+    let last = total - 1;
+    let aiwg_rss = max_rss_kib(&aiwg.command(&projects[last], &["apply"]), 0)?;
+    let cp_rss = max_rss_kib(&cp_r(&reference, &outputs, &copies[last]), 0)?;
+    Ok(Cell {
+        corpus: corpus.name(),
+        targets: set,
+        files,
+        bytes,
+        aiwg: a,
+        cp: b,
+        cp_sync: c,
+        aiwg_rss,
+        cp_rss,
+        runs,
+    })
+}
+
+/// `sync -f <dir>`: `syncfs` of the file system holding `dir`, as aiwg's apply does once.
+fn sync_f(dir: &Path) -> Command {
+    let mut cmd = Command::new("sync");
+    cmd.arg("-f").arg(dir);
+    cmd
+}
+
+/// Copies the project template (its source entries) into the new folder `to`.
+fn copy_project(template: &Path, entries: &[String], to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    run_ok(cp_r(template, entries, to))
+}
+
+/// The entries of a deployed project that apply wrote (the lock included, sources and aiwg's
+/// history excluded), sorted.
+pub fn output_entries(project: &Path, sources: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut outputs: Vec<String> = std::fs::read_dir(project)?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect::<Result<_, _>>()?;
-    outputs.retain(|name| !source_entries.contains(name));
+    outputs.retain(|name| !sources.contains(name) && name != ".aiwg");
     outputs.sort();
-    let files = count_files(&project, &outputs)?;
-
-    // (b) A no-change check (reading everything, and answered by the stat cache), and source
-    // loading alone.
-    let clean_check = |aiwg: &Aiwg| -> anyhow::Result<()> {
-        let out = aiwg.run(&project, &["check"], 0)?;
-        if !out.stdout.is_empty() {
-            bail!("aiwg check is not clean: {}", out.stdout);
-        }
-        Ok(())
-    };
-    let full = aiwg.without_check_cache();
-    let check = time(RUNS, |_| Ok(()), |_| clean_check(&full))?;
-    let check_rss = max_rss_kib(&full.command(&project, &["check"]), 0)?;
-    aiwg.prime_check_cache(&project)?;
-    let check_hit = time(RUNS, |_| Ok(()), |_| clean_check(aiwg))?;
-    let check_hit_rss = max_rss_kib(&aiwg.command(&project, &["check"]), 0)?;
-    let mut loaded = String::new();
-    let validate = time(
-        RUNS,
-        |_| Ok(()),
-        |_| {
-            loaded = aiwg.run(&project, &["validate"], 0)?.summary().to_string();
-            Ok(())
-        },
-    )?;
-    let validate_rss = max_rss_kib(&aiwg.command(&project, &["validate"]), 0)?;
-
-    // (d) cp -r of the same trees, in the same run.
-    let copy_to = work.join("copy");
-    let cp_out = time(
-        COPY_RUNS,
-        |_| fresh_dir(&copy_to),
-        |_| run_ok(cp_r(&project, &outputs, &copy_to)),
-    )?;
-    fresh_dir(&copy_to)?;
-    let cp_out_rss = max_rss_kib(&cp_r(&project, &outputs, &copy_to), 0)?;
-    let cp_src = time(
-        COPY_RUNS,
-        |_| fresh_dir(&copy_to),
-        |_| run_ok(cp_r(&project, &source_entries, &copy_to)),
-    )?;
-    fresh_dir(&copy_to)?;
-    let cp_src_rss = max_rss_kib(&cp_r(&project, &source_entries, &copy_to), 0)?;
-
-    let rows = [
-        Row {
-            what: "aiwg apply (first deploy)",
-            timing: apply,
-            rss_kib: apply_rss,
-            versus: Some(("cp -r output", cp_out)),
-        },
-        Row {
-            what: "aiwg check, full (no cache)",
-            timing: check,
-            rss_kib: check_rss,
-            versus: Some(("cp -r output", cp_out)),
-        },
-        Row {
-            what: "aiwg check, cache hit",
-            timing: check_hit,
-            rss_kib: check_hit_rss,
-            versus: Some(("cp -r output", cp_out)),
-        },
-        Row {
-            what: "aiwg validate (load only)",
-            timing: validate,
-            rss_kib: validate_rss,
-            versus: Some(("cp -r sources", cp_src)),
-        },
-        Row {
-            what: "cp -r output tree",
-            timing: cp_out,
-            rss_kib: cp_out_rss,
-            versus: None,
-        },
-        Row {
-            what: "cp -r source tree",
-            timing: cp_src,
-            rss_kib: cp_src_rss,
-            versus: None,
-        },
-    ];
-    println!(
-        "Realistic framework ({} agents, {} commands, {} skills, {} rules, {} runbooks; {} source files) \
-         deployed to all {} platforms, project scope: {files} files written",
-        shape.agents,
-        shape.commands,
-        shape.skills,
-        shape.rules,
-        shape.runbooks,
-        shape.files(),
-        ids.len(),
-    );
-    println!("  apply: {summary}");
-    println!("  validate: {loaded}");
-    println!(
-        "  {:<27} {:>5} {:>10} {:>10} {:>10}  ratio (medians)",
-        "measurement", "runs", "median", "min", "max RSS"
-    );
-    for row in &rows {
-        let ratio = row.versus.map_or(String::new(), |(name, base)| {
-            format!(
-                "{:.2}x {name}",
-                row.timing.median.as_secs_f64() / base.median.as_secs_f64()
-            )
-        });
-        println!(
-            "  {:<27} {:>5} {:>10} {:>10} {:>10}  {ratio}",
-            row.what,
-            row.timing.runs,
-            ms(row.timing.median),
-            ms(row.timing.min),
-            rss(row.rss_kib),
-        );
+    if outputs.is_empty() {
+        bail!("apply wrote nothing in `{}`", project.display());
     }
-    println!("  max RSS: /usr/bin/time -f %M (the child's getrusage), one extra run each");
+    Ok(outputs)
+}
+
+/// Reads every file below `paths` once (a file path is read itself).
+fn warm(paths: &[&Path]) -> anyhow::Result<()> {
+    let mut stack: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        } else if meta.is_file() {
+            std::fs::read(&path)?;
+        }
+    }
     Ok(())
 }
 
-/// How many files `entries` (relative to `root`) hold, recursively.
-fn count_files(root: &Path, entries: &[String]) -> anyhow::Result<usize> {
-    let mut count = 0;
-    let mut stack: Vec<std::path::PathBuf> = entries.iter().map(|e| root.join(e)).collect();
+/// How many files `entries` (relative to `root`) hold, and their bytes.
+pub fn count(root: &Path, entries: &[String]) -> anyhow::Result<(usize, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    let mut stack: Vec<PathBuf> = entries.iter().map(|e| root.join(e)).collect();
     while let Some(path) = stack.pop() {
         let meta = std::fs::symlink_metadata(&path)?;
         if meta.is_dir() {
@@ -196,8 +252,69 @@ fn count_files(root: &Path, entries: &[String]) -> anyhow::Result<usize> {
                 stack.push(entry?.path());
             }
         } else {
-            count += 1;
+            files += 1;
+            bytes += meta.len();
         }
     }
-    Ok(count)
+    Ok((files, bytes))
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn print_table(cells: &[Cell]) {
+    println!("First `aiwg apply` vs `cp -r` of the same output tree (runs alternate; ms: median [min..max])");
+    println!(
+        "  {:<17} {:<4} {:>4} {:>6} {:>8}  {:<24} {:<24} {:<24} {:>6} {:>6} {:>9} {:>9}",
+        "corpus",
+        "set",
+        "runs",
+        "files",
+        "MB",
+        "aiwg apply",
+        "cp -r",
+        "cp -r + sync -f",
+        "ratio",
+        "+sync",
+        "aiwg RSS",
+        "cp RSS"
+    );
+    for c in cells {
+        println!(
+            "  {:<17} {:<4} {:>4} {:>6} {:>8.1}  {:<24} {:<24} {:<24} {:>5.2}x {:>5.2}x {:>9} {:>9}",
+            c.corpus,
+            c.targets,
+            c.runs,
+            c.files,
+            c.bytes as f64 / 1e6,
+            c.aiwg.spread(),
+            c.cp.spread(),
+            c.cp_sync.spread(),
+            ratio(c.aiwg.median(), c.cp.median()),
+            ratio(c.aiwg.median(), c.cp_sync.median()),
+            rss(c.aiwg_rss),
+            rss(c.cp_rss),
+        );
+    }
+    // The per-file slope from x1 to x10, per target set: what each more file costs.
+    println!("  per-file slope, realistic x1 -> x10 (median time difference / file difference):");
+    for set in ["one", "six", "all"] {
+        let find = |n: &str| cells.iter().find(|c| c.corpus == n && c.targets == set);
+        if let (Some(small), Some(big)) = (find("realistic x1"), find("realistic x10")) {
+            let files = big.files.saturating_sub(small.files).max(1) as f64;
+            let slope =
+                |a: Duration, b: Duration| (b.as_secs_f64() - a.as_secs_f64()) * 1e6 / files;
+            println!(
+                "    {set:<4} aiwg {:>6.1} us/file   cp -r {:>6.1} us/file   ({} -> {} files)",
+                slope(small.aiwg.median(), big.aiwg.median()),
+                slope(small.cp.median(), big.cp.median()),
+                small.files,
+                big.files
+            );
+        }
+    }
+    println!(
+        "  ratio: aiwg median / cp -r median; +sync: aiwg / (cp -r + sync -f); RSS: GNU time %M"
+    );
 }

@@ -1,24 +1,30 @@
 //! `cargo xtask bench`: how fast aiwg is, measured on generated projects and printed as tables.
 //! Not a timed test: it prints numbers and fails only when a command does.
 //!
-//! - [`check`]: `aiwg check` on a project whose ~3,000 managed files are all up to date (the
-//!   binary end to end with its stat cache and without it, the engine's `plan()` alone,
-//!   `cp -r` of the same output tree).
-//! - [`deploy`]: DESIGN.md's benchmark on a realistic framework deployed to every platform:
-//!   first `aiwg apply`, a no-change `aiwg check`, `aiwg validate` (source loading alone), each
-//!   with its maximum RSS and its ratio to `cp -r` of the same tree, all measured in one run.
+//! - [`deploy`]: the first `aiwg apply` against `cp -r` of the same output tree, for corpora
+//!   ×1, ×3, ×10 and the bundled `sdlc` framework, to one, six and all platforms (runs
+//!   alternate, destinations made beforehand, the page cache warmed alike), with the per-file
+//!   slope and each side's maximum RSS.
+//! - [`check`]: the steady state (no-change apply, check with and without its cache, `plan()`
+//!   alone) for the bundled framework and a ~9,000-file project.
+//! - [`syscalls`]: `strace -c` per file written, aiwg against `cp -r`, and the mutating calls
+//!   of a no-change apply and check.
 //!
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
-//! this one, for before/after tables.
+//! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5),
+//! `AIWG_BENCH_SCALES=1,10` the corpus sizes (default `1,3,10`), `AIWG_BENCH_DIR` the scratch
+//! folder (default `target/bench`).
 //!
-//! Timings are medians of several runs of the release binary (process start included). Maximum
-//! RSS comes from `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`),
-//! measured in a separate run of each command so that it does not disturb the timings.
+//! Timings are of the release binary (process start included). Maximum RSS comes from
+//! `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`), measured in a
+//! separate run of each command so that it does not disturb the timings.
 
 mod check;
 mod corpus;
 mod deploy;
+mod syscalls;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -56,7 +62,8 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         }
     };
     eprintln!("benchmarking `{}`", binary.display());
-    let work: PathBuf = root.join("target/bench");
+    let work: PathBuf =
+        std::env::var_os("AIWG_BENCH_DIR").map_or_else(|| root.join("target/bench"), PathBuf::from);
     let _ = std::fs::remove_dir_all(&work);
     let home = work.join("home");
     std::fs::create_dir_all(&home)?;
@@ -65,9 +72,16 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         home,
         env: Vec::new(),
     };
-    check::run(&aiwg, &work.join("project"))?;
+    let runs = std::env::var("AIWG_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    deploy::run(&aiwg, &work.join("deploy"), runs)?;
     println!();
-    deploy::run(&aiwg, &work.join("realistic"))?;
+    check::run(&aiwg, &work.join("steady"))?;
+    println!();
+    syscalls::run(&aiwg, &work.join("syscalls"))?;
+    let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
 
@@ -157,33 +171,50 @@ impl Output {
 /// check are not trusted by its cache.
 const RACY_WAIT: Duration = Duration::from_millis(2200);
 
-/// The median and minimum of a set of timings.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    pub median: Duration,
-    pub min: Duration,
-    pub runs: usize,
-}
+/// The timings of one side of a measurement.
+#[derive(Debug, Clone, Default)]
+pub struct Samples(Vec<Duration>);
 
-/// Times `runs` calls of `f`; `prepare` runs before each, untimed.
-pub fn time(
-    runs: usize,
-    mut prepare: impl FnMut(usize) -> anyhow::Result<()>,
-    mut f: impl FnMut(usize) -> anyhow::Result<()>,
-) -> anyhow::Result<Timing> {
-    let mut times = Vec::with_capacity(runs);
-    for i in 0..runs {
-        prepare(i)?;
+impl Samples {
+    /// Times one call of `f`.
+    pub fn time(&mut self, f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
         let start = Instant::now();
-        f(i)?;
-        times.push(start.elapsed());
+        f()?;
+        self.0.push(start.elapsed());
+        Ok(())
     }
-    times.sort();
-    Ok(Timing {
-        median: times[times.len() / 2],
-        min: times[0],
-        runs,
-    })
+
+    fn sorted(&self) -> Vec<Duration> {
+        let mut v = self.0.clone();
+        v.sort();
+        v
+    }
+
+    /// The median (the upper one of an even count).
+    pub fn median(&self) -> Duration {
+        let v = self.sorted();
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    }
+
+    /// The fastest run.
+    pub fn min(&self) -> Duration {
+        self.sorted().first().copied().unwrap_or_default()
+    }
+
+    /// The slowest run.
+    pub fn max(&self) -> Duration {
+        self.sorted().last().copied().unwrap_or_default()
+    }
+
+    /// `median [min..max]` in milliseconds.
+    pub fn spread(&self) -> String {
+        format!(
+            "{:.1} [{:.1}..{:.1}]",
+            self.median().as_secs_f64() * 1e3,
+            self.min().as_secs_f64() * 1e3,
+            self.max().as_secs_f64() * 1e3
+        )
+    }
 }
 
 /// Milliseconds with one decimal.
@@ -201,24 +232,13 @@ pub fn max_rss_kib(cmd: &Command, want: i32) -> anyhow::Result<Option<u64>> {
         return Ok(None);
     }
     let report = std::env::temp_dir().join(format!("aiwg-bench-rss-{}", std::process::id()));
-    let mut timed = Command::new(GNU_TIME);
-    timed
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&report)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    if let Some(dir) = cmd.get_current_dir() {
-        timed.current_dir(dir);
-    }
-    for (key, value) in cmd.get_envs() {
-        match value {
-            Some(v) => timed.env(key, v),
-            None => timed.env_remove(key),
-        };
-    }
-    let out = timed.output()?;
+    let leading = [
+        OsStr::new("-f"),
+        OsStr::new("%M"),
+        OsStr::new("-o"),
+        report.as_os_str(),
+    ];
+    let out = under(GNU_TIME, &leading, cmd).output()?;
     if out.status.code() != Some(want) {
         bail!(
             "{:?} exited with {:?} under {GNU_TIME}: {}",
@@ -235,6 +255,26 @@ pub fn max_rss_kib(cmd: &Command, want: i32) -> anyhow::Result<Option<u64>> {
         .and_then(|l| l.trim().parse().ok())
         .with_context(|| format!("cannot read {GNU_TIME}'s report: {text}"))?;
     Ok(Some(kib))
+}
+
+/// `program <leading> <cmd's program and arguments>`, in `cmd`'s folder with its environment:
+/// `cmd` run under a tool (GNU time, strace).
+pub fn under(program: &str, leading: &[&OsStr], cmd: &Command) -> Command {
+    let mut wrapped = Command::new(program);
+    wrapped
+        .args(leading)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped
 }
 
 /// A maximum RSS for a table cell.
@@ -255,15 +295,5 @@ pub fn run_ok(mut cmd: Command) -> anyhow::Result<()> {
     if !status.success() {
         bail!("{:?} failed", cmd.get_program());
     }
-    Ok(())
-}
-
-/// Removes and recreates `dir` (untimed preparation of a copy's destination), then flushes
-/// the file system so that every timed run that writes starts with no dirty pages of the last.
-pub fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir)?;
-    // Best effort: without `sync` the timings are only noisier.
-    let _ = Command::new("sync").status();
     Ok(())
 }

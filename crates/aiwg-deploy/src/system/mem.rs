@@ -192,6 +192,16 @@ impl System for MemSystem {
 
     /// A lock file left on disk without a holder (a crashed process) is simply taken, as the
     /// operating system would.
+    /// Memory has nothing to flush.
+    fn sync(&self) -> Result<(), SystemError> {
+        Ok(())
+    }
+
+    /// Only this process runs here.
+    fn is_running(&self, pid: u32) -> bool {
+        pid == std::process::id()
+    }
+
     fn try_lock(&self, path: &RelPath, owner: &[u8]) -> Result<bool, SystemError> {
         self.mutate("lock", path)?;
         let mut st = self.state.borrow_mut();

@@ -7,13 +7,35 @@
 //!
 //! Dry-run needs no System of its own: it is `plan()` without `apply()`.
 
+pub mod debris;
+mod guard;
 mod mem;
 mod real;
 
+pub use guard::Owner;
 pub use mem::MemSystem;
 pub use real::RealSystem;
 
 use aiwg_core::RelPath;
+
+/// The name of the temp file that will be renamed to `name`: `.<name>.aiwg-tmp.<pid>.<n>`.
+pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
+    format!(".{name}{TEMP_MARK}{pid}.{n}")
+}
+
+/// What marks a temp file's name.
+const TEMP_MARK: &str = ".aiwg-tmp.";
+
+/// The pid in a temp file name made by [`temp_name`]; `None` for any other name.
+pub fn temp_writer(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let at = rest.rfind(TEMP_MARK)?;
+    let (pid, n) = rest[at + TEMP_MARK.len()..].split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (at > 0 && digits(pid) && digits(n))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
 
 /// The bytes of a file and its executable bit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +59,11 @@ impl FileData {
 /// What is at a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A regular file, or a symlink to one inside the root.
+    /// A regular file.
     File,
-    /// A folder, or a symlink to one inside the root.
+    /// A folder.
     Dir,
-    /// A socket, device or the like: never read, never replaced.
+    /// A symlink (not followed), socket, device or the like: never read, never replaced.
     Other,
 }
 
@@ -67,6 +89,26 @@ pub enum SystemError {
         /// The System's root folder, absolute.
         root: String,
     },
+    /// The path resolves (through symlinks or as spelled) into a git directory or into
+    /// aiwg's own state, where no operation may reach; `--force` cannot override it.
+    #[error("`{path}` {}", protected_reason(path, resolved, *owner))]
+    Protected {
+        /// The path as asked, relative to the System's root.
+        path: String,
+        /// Where it resolves, relative to the System's root.
+        resolved: String,
+        /// Whose place it is.
+        owner: Owner,
+    },
+    /// The path itself is a symlink, where aiwg wants (or wrote) a file: a conflict of its
+    /// own; replacing it replaces the link, never the file it points to.
+    #[error("`{path}` is a symlink (to `{target}`)")]
+    Symlink {
+        /// The path, relative to the System's root.
+        path: String,
+        /// What the link says, as written in it.
+        target: String,
+    },
     /// A folder or special file is where a regular file is read or written.
     #[error("`{path}` is a folder or a special file, not a regular file")]
     NotAFile {
@@ -85,11 +127,27 @@ pub enum SystemError {
     },
 }
 
+/// Why a path is refused, after its name: "resolves to `.git/hooks/x`, inside git's directory:
+/// aiwg never writes, deletes or restores there".
+pub fn protected_reason(path: &str, resolved: &str, owner: Owner) -> String {
+    let place = if path == resolved {
+        "lies".to_string()
+    } else {
+        format!("resolves to `{resolved}`")
+    };
+    format!(
+        "{place}, inside {}: aiwg never writes, deletes or restores there",
+        owner.describe()
+    )
+}
+
 /// Every disk operation the deploy engine makes. Paths are relative to the System's root; an
 /// implementation never touches anything outside it.
 pub trait System {
     /// The bytes and executable bit of the file at `path`; `None` when nothing is there.
-    /// A folder (or other non-file) is [`SystemError::NotAFile`].
+    /// A folder (or other non-file) is [`SystemError::NotAFile`], a symlink at `path` itself
+    /// is [`SystemError::Symlink`] (symlinked folders on the way are followed when they stay
+    /// inside the root and out of protected places).
     fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError>;
 
     /// [`System::read`] of every path, in order. An implementation may read them in
@@ -102,7 +160,8 @@ pub trait System {
     fn metadata(&self, path: &RelPath) -> Result<Option<(EntryKind, u64)>, SystemError>;
 
     /// Replaces (or creates) the file at `path` with `bytes` atomically: a temp file in the
-    /// same folder, then a rename. Creates the folders it needs.
+    /// same folder, then a rename. Creates the folders it needs. A symlink at `path` is
+    /// replaced by the file; what it pointed to is untouched.
     fn write_atomic(
         &self,
         path: &RelPath,
@@ -129,4 +188,12 @@ pub trait System {
 
     /// Deletes the lock file taken by [`System::try_lock`], then releases the lock.
     fn unlock(&self, path: &RelPath);
+
+    /// Flushes what was written to stable storage (once per apply, before the lock is
+    /// written, so the lock never names bytes that a power cut could lose).
+    fn sync(&self) -> Result<(), SystemError>;
+
+    /// Whether the process `pid` may still be running (this process always is; when in
+    /// doubt, yes): a temp file whose writer runs is never removed.
+    fn is_running(&self, pid: u32) -> bool;
 }

@@ -1,52 +1,121 @@
-//! `RealSystem`: the local file system under one root folder. The only module of the engine
-//! that uses `std::fs`.
+//! `RealSystem`: the local file system under one root folder, through folder handles and
+//! `*at` calls. The only module of the engine that touches the disk.
 //!
-//! Containment: every path is a [`RelPath`] (no `..`, not absolute), and every symlink met on
-//! the way (a folder or the file itself) is resolved and must stay inside the root, else the
-//! operation fails with [`SystemError::SymlinkOutside`]. Resolved folders are cached for the
-//! life of the System, which lives for one command.
+//! Resolution: a path is walked one component at a time from the root's handle with
+//! `O_NOFOLLOW`, so the kernel never follows a symlink for aiwg. A symlinked folder is read
+//! (`readlinkat`) and its target walked the same way; the resolved path must stay inside the
+//! root (else [`SystemError::SymlinkOutside`]) and out of every protected place of the
+//! System's [`Guard`] (else [`SystemError::Protected`]), checked before each folder is entered
+//! or created and before each file is read, written or deleted. A symlink at the path itself is
+//! never followed: reading it is [`SystemError::Symlink`], writing replaces the link, deleting
+//! removes the link. Folder handles are cached (by spelled and by resolved path) for the life
+//! of the System, which lives for one command, so each folder is opened once and created with
+//! one `mkdirat`.
 //!
 //! Durability: writes go to a temp file beside the target and are renamed over it, so a crash
-//! leaves the old file or the new one. Files are not fsynced (a process crash cannot tear a
-//! rename; power loss on ext4 is covered by its replace-via-rename heuristic), which keeps an
-//! apply of thousands of files fast.
+//! leaves the old file or the new one; `sync` (the `System` method) flushes the root's file system
+//! (`syncfs`), which the engine calls once before it writes the lock (ARCHITECTURE.md).
+//!
+//! Unix only: handles and `*at` calls come from `rustix` (no `unsafe` here).
 #![allow(clippy::disallowed_methods)]
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fs;
-use std::io::{ErrorKind, Write as _};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use aiwg_core::read::{is_executable, read_sized};
 use aiwg_core::RelPath;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
 
-use super::{EntryKind, FileData, System, SystemError};
+use super::guard::{Guard, Owner};
+use super::{temp_name, EntryKind, FileData, System, SystemError};
+
+/// The most symlinks one walk follows (as the kernel's own limit), so a loop ends.
+const MAX_LINKS: usize = 40;
+
+/// The most folder handles kept open; past it the caches start over (paths come sorted, so
+/// the folders in use are soon back). Far below the common soft limit of 1,024 open files.
+const MAX_OPEN_FOLDERS: usize = 256;
+
+/// A folder reached inside the root: its handle and its resolved path (`""`: the root).
+#[derive(Debug, Clone)]
+struct Folder {
+    fd: Arc<OwnedFd>,
+    real: String,
+}
 
 /// The local file system, rooted at one folder.
 #[derive(Debug)]
 pub struct RealSystem {
+    /// Canonical (the missing tail appended as given).
     root: PathBuf,
-    /// Relative folder → resolved absolute folder, for folders known to exist.
-    dirs: RefCell<HashMap<String, PathBuf>>,
+    /// Absolute as given (an absolute symlink target may name the root this way).
+    root_as_given: PathBuf,
+    guard: Guard,
+    /// The root's handle, once the root exists.
+    root_fd: RefCell<Option<Arc<OwnedFd>>>,
+    /// Spelled folder → folder, for folders known to exist.
+    by_spelling: RefCell<HashMap<String, Folder>>,
+    /// Resolved folder → handle; every ancestor of a cached folder is cached too.
+    by_real: RefCell<HashMap<String, Arc<OwnedFd>>>,
+    /// Spelled folders found missing (lookups that need not be repeated; creating a folder
+    /// never consults it).
+    missing: RefCell<HashSet<String>>,
+    /// Resolved folders this System created: nothing was in them before, so a child needs no
+    /// lookup before it is made and a file no `stat` before it is written.
+    fresh: RefCell<HashSet<String>>,
     /// Lock files held through `try_lock`: the open file keeps the lock.
     locks: RefCell<HashMap<String, fs::File>>,
+    /// This process's id, asked once (it names temp files).
+    pid: u32,
+    /// Permission bits the umask took from the first file created (learnt once, so later
+    /// files need an `fchmod` only when their mode asks for one of these bits).
+    umask: Cell<Option<u32>>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn io<'a>(op: &'static str, path: &'a RelPath) -> impl FnOnce(std::io::Error) -> SystemError + 'a {
-    move |source| SystemError::Io {
+fn io_err(op: &'static str, path: &str, e: impl Into<std::io::Error>) -> SystemError {
+    SystemError::Io {
         op,
         path: path.to_string(),
-        source,
+        source: e.into(),
     }
 }
 
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn parent_of(real: &str) -> &str {
+    real.rfind('/').map_or("", |i| &real[..i])
+}
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// Read flags: no final symlink, and a FIFO or device cannot block the open.
+const READ_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::CLOEXEC);
+
 impl RealSystem {
-    /// A System rooted at `root`. A root that does not exist yet is not created: the first
-    /// write creates it, so read-only commands and dry runs leave no trace.
+    /// A System rooted at `root`, protecting every `.git` below it. A root that does not
+    /// exist yet is not created: the first write creates it, so read-only commands and dry
+    /// runs leave no trace.
     pub fn new(root: &Path) -> Result<Self, SystemError> {
         let err = |source| SystemError::Io {
             op: "open root folder",
@@ -54,27 +123,48 @@ impl RealSystem {
             source,
         };
         let absolute = std::path::absolute(root).map_err(err)?;
-        // The nearest folder that exists, canonical, with the missing rest appended.
-        let mut existing = absolute.as_path();
-        let mut missing = Vec::new();
-        let root = loop {
-            match fs::canonicalize(existing) {
-                Ok(real) => break missing.iter().rev().fold(real, |p, c| p.join(c)),
-                Err(e) => {
-                    let (Some(parent), Some(name)) = (existing.parent(), existing.file_name())
-                    else {
-                        return Err(err(e));
-                    };
-                    missing.push(name);
-                    existing = parent;
-                }
-            }
-        };
         Ok(RealSystem {
-            root,
-            dirs: RefCell::new(HashMap::new()),
+            root: canonical_with_missing_tail(&absolute).map_err(err)?,
+            root_as_given: absolute,
+            guard: Guard::default(),
+            root_fd: RefCell::new(None),
+            by_spelling: RefCell::new(HashMap::new()),
+            by_real: RefCell::new(HashMap::new()),
+            fresh: RefCell::new(HashSet::new()),
+            missing: RefCell::new(HashSet::new()),
             locks: RefCell::new(HashMap::new()),
+            pid: std::process::id(),
+            umask: Cell::new(None),
         })
+    }
+
+    /// Also protects the absolute `place` (a git dir from `.git`'s pointer, `$AIWG_HOME`)
+    /// when it lies inside the root; outside, the root's containment already keeps it out.
+    pub fn protect(mut self, place: &Path, owner: Owner) -> Self {
+        let place = std::path::absolute(place)
+            .ok()
+            .and_then(|p| canonical_with_missing_tail(&p).ok());
+        if let Some(rel) = place
+            .as_deref()
+            .and_then(|p| p.strip_prefix(&self.root).ok())
+        {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            self.guard.protect(&rel, owner);
+        }
+        self
+    }
+
+    /// Also protects `rel` (relative to the root) and everything below it.
+    pub fn protect_relative(mut self, rel: &RelPath, owner: Owner) -> Self {
+        self.guard.protect(rel.as_str(), owner);
+        self
+    }
+
+    /// Lets the exact file `rel` through though it is protected (the state System edits
+    /// `.git/info/exclude`).
+    pub fn allow(mut self, rel: &RelPath) -> Self {
+        self.guard.allow(rel.as_str());
+        self
     }
 
     /// The root folder (canonical).
@@ -82,233 +172,455 @@ impl RealSystem {
         &self.root
     }
 
-    /// Resolves a symlink at `abs` (named `rel` in messages): its real path, which must lie
-    /// inside the root.
-    fn contain(&self, abs: &Path, rel: &str) -> Result<PathBuf, SystemError> {
-        let outside = || SystemError::SymlinkOutside {
-            path: rel.to_string(),
+    fn outside(&self, path: &str) -> SystemError {
+        SystemError::SymlinkOutside {
+            path: path.to_string(),
             root: self.root.display().to_string(),
-        };
-        let real = fs::canonicalize(abs).map_err(|_| outside())?;
-        if real.starts_with(&self.root) {
-            Ok(real)
-        } else {
-            Err(outside())
         }
     }
 
-    /// The absolute folder holding `path`, with every symlink on the way resolved and checked.
-    fn parent_dir(&self, path: &RelPath) -> Result<PathBuf, SystemError> {
-        let Some(parent) = path.parent() else {
-            return Ok(self.root.clone());
-        };
-        if let Some(hit) = self.dirs.borrow().get(parent.as_str()) {
-            return Ok(hit.clone());
-        }
-        let mut abs = self.parent_dir(&parent)?;
-        abs.push(parent.file_name());
-        match fs::symlink_metadata(&abs) {
-            Ok(meta) => {
-                if meta.file_type().is_symlink() {
-                    abs = self.contain(&abs, parent.as_str())?;
-                }
-                self.dirs
-                    .borrow_mut()
-                    .insert(parent.as_str().to_string(), abs.clone());
-                Ok(abs)
-            }
-            // Not there (yet): nothing to resolve, and nothing to cache.
-            Err(_) => Ok(abs),
-        }
-    }
-
-    /// The absolute path of `path`, following a final symlink only when it stays inside.
-    fn resolve(&self, path: &RelPath) -> Result<PathBuf, SystemError> {
-        let abs = self.parent_dir(path)?.join(path.file_name());
-        match fs::symlink_metadata(&abs) {
-            Ok(meta) if meta.file_type().is_symlink() => self.contain(&abs, path.as_str()),
-            _ => Ok(abs),
-        }
-    }
-
-    /// Creates the folder that will hold `path` (the root itself, for a top-level path).
-    fn make_parent(&self, path: &RelPath) -> Result<(), SystemError> {
-        match path.parent() {
-            Some(parent) => self.create_dir_all(&parent),
-            None => fs::create_dir_all(&self.root).map_err(|source| SystemError::Io {
-                op: "create folder",
-                path: self.root.display().to_string(),
-                source,
-            }),
-        }
-    }
-
-    /// The absolute path of `path` itself, not following a final symlink (for removal).
-    fn unresolved(&self, path: &RelPath) -> Result<PathBuf, SystemError> {
-        Ok(self.parent_dir(path)?.join(path.file_name()))
-    }
-}
-
-/// Opens `path` for reading without following a final symlink (where the platform can).
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
-    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(std::io::Error::other("symlink"));
-    }
-    fs::File::open(path)
-}
-
-/// Reads a regular file that is not a symlink; any other case is an error for the caller to
-/// retry with [`System::read`].
-fn read_plain(abs: &Path) -> std::io::Result<Option<FileData>> {
-    let file = match open_no_follow(abs) {
-        Ok(file) => file,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    let bytes = read_sized(&file, meta.len() as usize)?;
-    Ok(Some(FileData {
-        bytes,
-        executable: is_executable(&meta),
-    }))
-}
-
-/// Whether opening failed because the final component is a symlink.
-#[cfg(unix)]
-fn is_symlink_error(e: &std::io::Error) -> bool {
-    e.raw_os_error() == Some(libc::ELOOP)
-}
-
-#[cfg(not(unix))]
-fn is_symlink_error(e: &std::io::Error) -> bool {
-    e.kind() == ErrorKind::Other
-}
-
-/// The permissions for a file replacing one with `old` permissions (or a new file), with the
-/// executable bits set or cleared.
-#[cfg(unix)]
-fn set_mode(file: &fs::File, old: Option<&fs::Metadata>, executable: bool) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let current = file.metadata()?.permissions().mode();
-    let base = old.map_or(current, |m| m.permissions().mode()) & 0o7777;
-    let mode = if executable {
-        // Executable wherever readable.
-        base | ((base & 0o444) >> 2)
-    } else {
-        base & !0o111
-    };
-    if mode != current & 0o7777 {
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &fs::File, _: Option<&fs::Metadata>, _: bool) -> std::io::Result<()> {
-    Ok(())
-}
-
-impl System for RealSystem {
-    fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError> {
-        // The common case costs four system calls: open (refusing a final symlink), fstat,
-        // one read of the size fstat gave, close. A final symlink is resolved and checked.
-        let abs = self.unresolved(path)?;
-        let file = match open_no_follow(&abs) {
-            Ok(file) => file,
-            Err(e) if is_symlink_error(&e) => {
-                let real = self.contain(&abs, path.as_str())?;
-                fs::File::open(real).map_err(io("read", path))?
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == ErrorKind::NotADirectory => {
-                return Err(SystemError::NotAFile {
-                    path: path.to_string(),
-                })
-            }
-            Err(e) => return Err(io("read", path)(e)),
-        };
-        let meta = file.metadata().map_err(io("read", path))?;
-        if !meta.is_file() {
-            return Err(SystemError::NotAFile {
+    fn refuse(&self, path: &str, real: &str) -> Result<(), SystemError> {
+        self.guard
+            .check(real)
+            .map_err(|owner| SystemError::Protected {
                 path: path.to_string(),
-            });
+                resolved: real.to_string(),
+                owner,
+            })
+    }
+
+    /// The root's folder; with `create`, made when missing.
+    fn root_handle(&self, create: bool) -> Result<Option<Folder>, SystemError> {
+        if let Some(fd) = self.root_fd.borrow().as_ref() {
+            return Ok(Some(Folder {
+                fd: fd.clone(),
+                real: String::new(),
+            }));
         }
-        let bytes = read_sized(&file, meta.len() as usize).map_err(io("read", path))?;
-        Ok(Some(FileData {
-            bytes,
-            executable: is_executable(&meta),
+        let shown = self.root.display().to_string();
+        let open = || rustix::fs::open(&self.root, DIR_FLAGS, Mode::empty());
+        let fd = match open() {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) if create => {
+                // The root is the user's own folder (as given), not repository input.
+                fs::create_dir_all(&self.root).map_err(|e| io_err("create folder", &shown, e))?;
+                open().map_err(|e| io_err("open root folder", &shown, e))?
+            }
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(io_err("open root folder", &shown, e)),
+        };
+        let fd = Arc::new(fd);
+        *self.root_fd.borrow_mut() = Some(fd.clone());
+        self.by_real.borrow_mut().insert(String::new(), fd.clone());
+        Ok(Some(Folder {
+            fd,
+            real: String::new(),
         }))
     }
 
-    /// Reads with one thread per core (at most 8) when there are many files: opening and
-    /// reading thousands of small files is system-call bound, and `check` must be fast.
-    fn read_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileData>, SystemError>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if threads < 2 || paths.len() < 256 {
-            return paths.iter().map(|p| self.read(p)).collect();
+    /// The folder at resolved path `real`, from the cache (every ancestor of a cached folder
+    /// is cached) or walked again from the root.
+    fn real_folder(&self, real: &str, spelled: &str) -> Result<Option<Folder>, SystemError> {
+        if let Some(fd) = self.by_real.borrow().get(real) {
+            return Ok(Some(Folder {
+                fd: fd.clone(),
+                real: real.to_string(),
+            }));
         }
-        // Folders are resolved (and symlinks in them checked) here, once, in order; the
-        // threads only open and read plain files.
-        let located: Vec<Result<PathBuf, SystemError>> =
-            paths.iter().map(|p| self.unresolved(p)).collect();
-        let chunk = paths.len().div_ceil(threads);
-        let mut fast: Vec<Option<std::io::Result<Option<FileData>>>> = Vec::new();
+        let Some(mut at) = self.root_handle(false)? else {
+            return Ok(None);
+        };
+        for name in real.split('/').filter(|c| !c.is_empty()) {
+            match self.step(&at, name, spelled, false, &mut 0)? {
+                Step::Into(next) => at = next,
+                Step::Missing => return Ok(None),
+            }
+        }
+        Ok(Some(at))
+    }
+
+    /// The folder `spelled` (relative to the root; `None`: the root), resolved; with `create`,
+    /// made (with its parents) when missing, else `None` when missing.
+    fn folder(
+        &self,
+        spelled: Option<&RelPath>,
+        create: bool,
+    ) -> Result<Option<Folder>, SystemError> {
+        let Some(spelled) = spelled else {
+            return self.root_handle(create);
+        };
+        if let Some(hit) = self.by_spelling.borrow().get(spelled.as_str()) {
+            return Ok(Some(hit.clone()));
+        }
+        if !create && self.missing.borrow().contains(spelled.as_str()) {
+            return Ok(None);
+        }
+        let Some(parent) = self
+            .folder(spelled.parent().as_ref(), create)
+            .map_err(|e| refused_below(e, spelled.as_str(), spelled.file_name()))?
+        else {
+            return Ok(None);
+        };
+        let found = self.step(
+            &parent,
+            spelled.file_name(),
+            spelled.as_str(),
+            create,
+            &mut 0,
+        )?;
+        match found {
+            Step::Into(folder) => {
+                self.by_spelling
+                    .borrow_mut()
+                    .insert(spelled.as_str().to_string(), folder.clone());
+                Ok(Some(folder))
+            }
+            Step::Missing => {
+                self.missing
+                    .borrow_mut()
+                    .insert(spelled.as_str().to_string());
+                Ok(None)
+            }
+        }
+    }
+
+    /// One component `name` below folder `at`: a folder entered, created, or a symlink
+    /// followed (its target walked component by component). `spelled` names the whole path in
+    /// errors; `links` counts the symlinks followed by this walk.
+    fn step(
+        &self,
+        at: &Folder,
+        name: &str,
+        spelled: &str,
+        create: bool,
+        links: &mut usize,
+    ) -> Result<Step, SystemError> {
+        match name {
+            "" | "." => return Ok(Step::Into(at.clone())),
+            ".." => {
+                if at.real.is_empty() {
+                    return Err(self.outside(spelled));
+                }
+                return match self.real_folder(parent_of(&at.real), spelled)? {
+                    Some(up) => Ok(Step::Into(up)),
+                    None => Ok(Step::Missing),
+                };
+            }
+            _ => {}
+        }
+        let real = join(&at.real, name);
+        self.refuse(spelled, &real)?;
+        if let Some(fd) = self.by_real.borrow().get(&real) {
+            return Ok(Step::Into(Folder {
+                fd: fd.clone(),
+                real,
+            }));
+        }
+        let in_fresh = self.fresh.borrow().contains(&at.real);
+        let probe = if in_fresh && create {
+            Err(Errno::NOENT)
+        } else {
+            rustix::fs::openat(&*at.fd, name, DIR_FLAGS, Mode::empty())
+        };
+        let opened = match probe {
+            Err(Errno::NOENT) if create => {
+                match rustix::fs::mkdirat(&*at.fd, name, Mode::from_raw_mode(0o777)) {
+                    Ok(()) => {
+                        self.fresh.borrow_mut().insert(real.clone());
+                        // Another spelling (through a symlink) may name the new folder.
+                        self.missing.borrow_mut().clear();
+                    }
+                    Err(Errno::EXIST) => {}
+                    Err(e) => return Err(io_err("create folder", spelled, e)),
+                }
+                rustix::fs::openat(&*at.fd, name, DIR_FLAGS, Mode::empty())
+            }
+            other => other,
+        };
+        match opened {
+            Ok(fd) => {
+                let fd = Arc::new(fd);
+                self.keep_open(&real, &fd);
+                Ok(Step::Into(Folder { fd, real }))
+            }
+            Err(Errno::NOENT) => Ok(Step::Missing),
+            // With O_DIRECTORY, Linux reports a symlink as "not a folder", like a file.
+            Err(Errno::LOOP | Errno::MLINK | Errno::NOTDIR) => {
+                match rustix::fs::readlinkat(&*at.fd, name, Vec::new()) {
+                    Ok(target) => self.follow(at, &target, spelled, create, links),
+                    Err(Errno::INVAL) => Err(SystemError::NotAFile {
+                        path: spelled.to_string(),
+                    }),
+                    Err(e) => Err(io_err("read link", spelled, e)),
+                }
+            }
+            Err(e) => Err(io_err("open folder", spelled, e)),
+        }
+    }
+
+    /// Follows a symlink in folder `at` that says `target`: walked from `at` (relative) or
+    /// from the root (absolute, when it names a place inside the root).
+    fn follow(
+        &self,
+        at: &Folder,
+        target: &std::ffi::CStr,
+        spelled: &str,
+        create: bool,
+        links: &mut usize,
+    ) -> Result<Step, SystemError> {
+        *links += 1;
+        if *links > MAX_LINKS {
+            return Err(io_err("resolve", spelled, Errno::LOOP));
+        }
+        let target = Path::new(OsStr::from_bytes(target.to_bytes()));
+        let (mut here, rest) = if target.is_absolute() {
+            let inside = target
+                .strip_prefix(&self.root)
+                .or_else(|_| target.strip_prefix(&self.root_as_given))
+                .map_err(|_| self.outside(spelled))?;
+            let root = self
+                .root_handle(false)?
+                .ok_or_else(|| self.outside(spelled))?;
+            (root, inside.to_path_buf())
+        } else {
+            (at.clone(), target.to_path_buf())
+        };
+        let comps: Vec<&str> = rest
+            .iter()
+            .map(|c| c.to_str().ok_or_else(|| self.outside(spelled)))
+            .collect::<Result<_, _>>()?;
+        for (i, comp) in comps.iter().enumerate() {
+            match self
+                .step(&here, comp, spelled, create, links)
+                .map_err(|e| refused_below(e, spelled, &comps[i + 1..].join("/")))?
+            {
+                Step::Into(next) => here = next,
+                Step::Missing => return Ok(Step::Missing),
+            }
+        }
+        Ok(Step::Into(here))
+    }
+
+    /// The folder holding `path` and the resolved path of `path` itself, checked by the
+    /// guard; `None` when the folder does not exist (and `create` is false).
+    fn locate(
+        &self,
+        path: &RelPath,
+        create: bool,
+    ) -> Result<Option<(Folder, String)>, SystemError> {
+        let Some(folder) = self
+            .folder(path.parent().as_ref(), create)
+            .map_err(|e| refused_below(e, path.as_str(), path.file_name()))?
+        else {
+            return Ok(None);
+        };
+        let real = join(&folder.real, path.file_name());
+        self.refuse(path.as_str(), &real)?;
+        Ok(Some((folder, real)))
+    }
+
+    /// The fast reads of `batch` (`None`: to be read the careful way), appended to `out`.
+    fn read_batch(
+        &self,
+        batch: &[&RelPath],
+        threads: usize,
+        out: &mut Vec<Option<Option<FileData>>>,
+    ) {
+        let located: Vec<Option<Arc<OwnedFd>>> = batch
+            .iter()
+            .map(|p| self.locate(p, false).ok().flatten().map(|(f, _)| f.fd))
+            .collect();
+        let jobs: Vec<(Option<&Arc<OwnedFd>>, &str)> = located
+            .iter()
+            .zip(batch)
+            .map(|(fd, p)| (fd.as_ref(), p.file_name()))
+            .collect();
+        let chunk = jobs.len().div_ceil(threads);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = located
+            let handles: Vec<_> = jobs
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
                         part.iter()
-                            .map(|abs| abs.as_ref().ok().map(|abs| read_plain(abs)))
+                            .map(|(fd, name)| fd.and_then(|fd| read_at(fd.as_fd(), name).ok()))
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
             for h in handles {
-                fast.extend(h.join().unwrap_or_default());
+                out.extend(h.join().unwrap_or_default());
             }
         });
+    }
+
+    /// Caches the handle of resolved folder `real`, starting the caches over when they hold
+    /// [`MAX_OPEN_FOLDERS`] (the root's handle stays).
+    fn keep_open(&self, real: &str, fd: &Arc<OwnedFd>) {
+        let mut by_real = self.by_real.borrow_mut();
+        if by_real.len() >= MAX_OPEN_FOLDERS {
+            by_real.retain(|k, _| k.is_empty());
+            self.by_spelling.borrow_mut().clear();
+        }
+        by_real.insert(real.to_string(), fd.clone());
+    }
+
+    fn forget_below(&self, real: &str) {
+        let below = |k: &str| k == real || k.starts_with(&format!("{real}/"));
+        self.by_real.borrow_mut().retain(|k, _| !below(k));
+        self.fresh.borrow_mut().retain(|k| !below(k));
+        self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
+    }
+}
+
+/// A refusal met on the way to `path`, which lies `tail` further below where the walk stopped:
+/// named by `path`, with the place it resolves to in full.
+fn refused_below(e: SystemError, path: &str, tail: &str) -> SystemError {
+    match e {
+        SystemError::Protected {
+            resolved, owner, ..
+        } => SystemError::Protected {
+            path: path.to_string(),
+            resolved: if tail.is_empty() {
+                resolved
+            } else {
+                join(&resolved, tail)
+            },
+            owner,
+        },
+        e => e,
+    }
+}
+
+enum Step {
+    Into(Folder),
+    Missing,
+}
+
+/// `path` canonical, or its nearest existing ancestor canonical with the missing rest appended.
+fn canonical_with_missing_tail(absolute: &Path) -> std::io::Result<PathBuf> {
+    let mut existing = absolute;
+    let mut missing = Vec::new();
+    loop {
+        match fs::canonicalize(existing) {
+            Ok(real) => return Ok(missing.iter().rev().fold(real, |p, c| p.join(c))),
+            Err(e) => {
+                let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+                    return Err(e);
+                };
+                missing.push(name);
+                existing = parent;
+            }
+        }
+    }
+}
+
+fn is_executable(mode: u32) -> bool {
+    mode & 0o111 != 0
+}
+
+/// Reads the regular file `name` in folder `dir` without following a final symlink: `None`
+/// when absent; the errno for the caller to explain otherwise (`LOOP`: a symlink).
+fn read_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileData>, ReadError> {
+    let fd = match rustix::fs::openat(dir, name, READ_FLAGS, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(ReadError::Os(e)),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(ReadError::Os)?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err(ReadError::NotAFile);
+    }
+    let file = fs::File::from(fd);
+    let bytes = aiwg_core::read::read_sized(&file, stat.st_size as usize).map_err(ReadError::Io)?;
+    Ok(Some(FileData {
+        bytes,
+        executable: is_executable(stat.st_mode),
+    }))
+}
+
+enum ReadError {
+    Os(Errno),
+    Io(std::io::Error),
+    NotAFile,
+}
+
+/// Writes all of `bytes` to `fd`.
+fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+impl System for RealSystem {
+    fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError> {
+        // The common case: openat (refusing a final symlink), fstat, one read, close.
+        let Some((folder, _)) = self.locate(path, false)? else {
+            return Ok(None);
+        };
+        match read_at(folder.fd.as_fd(), path.file_name()) {
+            Ok(data) => Ok(data),
+            Err(ReadError::Os(Errno::LOOP | Errno::MLINK)) => {
+                let target = rustix::fs::readlinkat(&*folder.fd, path.file_name(), Vec::new())
+                    .map_err(|e| io_err("read link", path.as_str(), e))?;
+                Err(SystemError::Symlink {
+                    path: path.to_string(),
+                    target: target.to_string_lossy().into_owned(),
+                })
+            }
+            Err(ReadError::NotAFile | ReadError::Os(Errno::NXIO)) => Err(SystemError::NotAFile {
+                path: path.to_string(),
+            }),
+            Err(ReadError::Os(e)) => Err(io_err("read", path.as_str(), e)),
+            Err(ReadError::Io(e)) => Err(io_err("read", path.as_str(), e)),
+        }
+    }
+
+    /// Reads with one thread per core (at most 8) when there are many files: opening and
+    /// reading thousands of small files is system-call bound, and `check` must be fast.
+    /// Folders are resolved (and guarded) on this thread; the threads only open and read
+    /// plain files in them.
+    fn read_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileData>, SystemError>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if threads < 2 || paths.len() < 256 {
+            return paths.iter().map(|p| self.read(p)).collect();
+        }
+        let mut fast: Vec<Option<Option<FileData>>> = Vec::with_capacity(paths.len());
+        // In batches, so that the handles held for one batch stay few.
+        for batch in paths.chunks(MAX_OPEN_FOLDERS) {
+            self.read_batch(batch, threads, &mut fast);
+        }
         paths
             .iter()
             .zip(fast)
             .map(|(path, result)| match result {
-                Some(Ok(data)) => Ok(data),
-                // Anything unusual (a symlink, a folder, an error): the careful way.
-                _ => self.read(path),
+                Some(data) => Ok(data),
+                // Anything unusual (absent folder, symlink, folder, error): the careful way.
+                None => self.read(path),
             })
             .collect()
     }
 
     fn metadata(&self, path: &RelPath) -> Result<Option<(EntryKind, u64)>, SystemError> {
-        let abs = self.resolve(path)?;
-        match fs::metadata(&abs) {
-            Ok(m) => {
-                let kind = if m.is_file() {
-                    EntryKind::File
-                } else if m.is_dir() {
-                    EntryKind::Dir
-                } else {
-                    EntryKind::Other
+        let Some((folder, _)) = self.locate(path, false)? else {
+            return Ok(None);
+        };
+        match rustix::fs::statat(&*folder.fd, path.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => {
+                let kind = match FileType::from_raw_mode(stat.st_mode) {
+                    FileType::RegularFile => EntryKind::File,
+                    FileType::Directory => EntryKind::Dir,
+                    _ => EntryKind::Other,
                 };
-                Ok(Some((kind, m.len())))
+                Ok(Some((kind, stat.st_size as u64)))
             }
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-                Ok(None)
-            }
-            Err(e) => Err(io("inspect", path)(e)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(io_err("inspect", path.as_str(), e)),
         }
     }
 
@@ -318,145 +630,202 @@ impl System for RealSystem {
         bytes: &[u8],
         executable: bool,
     ) -> Result<(), SystemError> {
-        self.make_parent(path)?;
-        let abs = self.resolve(path)?;
-        let old = fs::metadata(&abs).ok().filter(fs::Metadata::is_file);
-        let dir = abs.parent().unwrap_or(&self.root);
-        let temp = dir.join(format!(
-            ".{}.aiwg-tmp.{}.{}",
-            path.file_name(),
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let (folder, _) = self
+            .locate(path, true)?
+            .expect("a folder made on demand exists");
+        let dir = &*folder.fd;
+        let name = path.file_name();
+        let fail = |e: Errno| io_err("write", path.as_str(), e);
+        let fresh = self.fresh.borrow().contains(&folder.real);
+        let stat = if fresh {
+            Err(Errno::NOENT)
+        } else {
+            rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        };
+        let old_mode = match stat {
+            Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
+                FileType::RegularFile => Some(stat.st_mode & 0o7777),
+                // A symlink is replaced by the file, with a new file's mode.
+                FileType::Symlink => None,
+                _ => {
+                    return Err(SystemError::NotAFile {
+                        path: path.to_string(),
+                    })
+                }
+            },
+            Err(Errno::NOENT) => None,
+            Err(e) => return Err(fail(e)),
+        };
+        let adjust = |base: u32| {
+            if executable {
+                // Executable wherever readable.
+                base | ((base & 0o444) >> 2)
+            } else {
+                base & !0o111
+            }
+        };
+        // A new file gets what the umask allows of 0o666 (plus execute where readable).
+        let umask = self.umask.get();
+        let wanted = old_mode.or(umask.map(|u| 0o666 & !u)).map(adjust);
+        let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
         let result = (|| {
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
-            file.write_all(bytes)?;
-            set_mode(&file, old.as_ref(), executable)?;
+            let file = rustix::fs::openat(
+                dir,
+                temp.as_str(),
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(wanted.unwrap_or(0o666)),
+            )?;
+            write_all(file.as_fd(), bytes)?;
+            // The umask is learnt from the first file (one fstat per run); after that a file
+            // needs an fchmod only when its mode asks for a bit the umask takes.
+            let chmod = match (umask, wanted) {
+                (Some(umask), Some(mode)) => (mode & umask != 0).then_some(mode),
+                (_, requested) => {
+                    let got = rustix::fs::fstat(&file)?.st_mode & 0o7777;
+                    let requested = requested.unwrap_or(0o666);
+                    self.umask.set(Some(requested & 0o666 & !got));
+                    let mode = wanted.unwrap_or_else(|| adjust(got));
+                    (mode != got).then_some(mode)
+                }
+            };
+            if let Some(mode) = chmod {
+                rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))?;
+            }
             drop(file);
-            fs::rename(&temp, &abs)
+            rustix::fs::renameat(dir, temp.as_str(), dir, name)
         })();
         if result.is_err() {
-            let _ = fs::remove_file(&temp);
+            let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
         }
-        result.map_err(io("write", path))
+        result.map_err(fail)
     }
 
     fn remove_file(&self, path: &RelPath) -> Result<(), SystemError> {
-        let abs = self.unresolved(path)?;
-        match fs::remove_file(&abs) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io("delete", path)(e)),
+        let Some((folder, _)) = self.locate(path, false)? else {
+            return Ok(());
+        };
+        match rustix::fs::unlinkat(&*folder.fd, path.file_name(), AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(Errno::ISDIR) => Err(SystemError::NotAFile {
+                path: path.to_string(),
+            }),
+            Err(e) => Err(io_err("delete", path.as_str(), e)),
         }
     }
 
     fn create_dir_all(&self, path: &RelPath) -> Result<(), SystemError> {
-        let abs = self.resolve(path)?;
-        fs::create_dir_all(&abs).map_err(io("create folder", path))
+        self.folder(Some(path), true).map(|_| ())
     }
 
     fn remove_dir_if_empty(&self, path: &RelPath) -> Result<bool, SystemError> {
-        let abs = self.unresolved(path)?;
-        match fs::symlink_metadata(&abs) {
-            Ok(m) if m.is_dir() => {}
-            _ => return Ok(false),
-        }
-        match fs::remove_dir(&abs) {
+        let Some((folder, real)) = self.locate(path, false)? else {
+            return Ok(false);
+        };
+        match rustix::fs::unlinkat(&*folder.fd, path.file_name(), AtFlags::REMOVEDIR) {
             Ok(()) => {
-                self.dirs.borrow_mut().retain(|k, _| {
-                    k != path.as_str() && !k.starts_with(&format!("{}/", path.as_str()))
-                });
+                self.forget_below(&real);
+                self.by_spelling
+                    .borrow_mut()
+                    .retain(|k, _| k != path.as_str() && !k.starts_with(&format!("{path}/")));
                 Ok(true)
             }
-            Err(e) if matches!(e.kind(), ErrorKind::DirectoryNotEmpty | ErrorKind::NotFound) => {
-                Ok(false)
-            }
-            Err(e) => Err(io("delete folder", path)(e)),
+            // Not empty, not there, or not a folder (a file, a symlink): left alone.
+            Err(Errno::NOTEMPTY | Errno::EXIST | Errno::NOENT | Errno::NOTDIR) => Ok(false),
+            Err(e) => Err(io_err("delete folder", path.as_str(), e)),
         }
     }
 
     fn list(&self, path: Option<&RelPath>) -> Result<Vec<String>, SystemError> {
-        let abs = match path {
-            Some(p) => self.resolve(p)?,
-            None => self.root.clone(),
+        let shown = path.map_or_else(|| ".".to_string(), ToString::to_string);
+        let folder = match self.folder(path, false) {
+            Ok(Some(folder)) => folder,
+            Ok(None) | Err(SystemError::NotAFile { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
         };
-        let entries = match fs::read_dir(&abs) {
-            Ok(entries) => entries,
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-                return Ok(Vec::new())
+        let dir = rustix::fs::Dir::read_from(&*folder.fd).map_err(|e| io_err("list", &shown, e))?;
+        let mut names = Vec::new();
+        for entry in dir {
+            let entry = entry.map_err(|e| io_err("list", &shown, e))?;
+            let name = entry.file_name().to_string_lossy();
+            if name != "." && name != ".." {
+                names.push(name.into_owned());
             }
-            Err(source) => {
-                return Err(SystemError::Io {
-                    op: "list",
-                    path: path.map_or_else(|| ".".to_string(), ToString::to_string),
-                    source,
-                })
-            }
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
+        }
         names.sort();
         Ok(names)
     }
 
-    /// An OS file lock (`flock` on Unix, `LockFileEx` on Windows). The holder deletes the
-    /// file before releasing it, so a waiter may win the lock on a file that is no longer at
-    /// `path`; it then checks that `path` still names the file it locked and starts over if not.
+    /// An OS file lock (`flock`). The holder deletes the file before releasing it, so a waiter
+    /// may win the lock on a file that is no longer at `path`; it then checks that `path`
+    /// still names the file it locked and starts over if not.
     fn try_lock(&self, path: &RelPath, owner: &[u8]) -> Result<bool, SystemError> {
-        self.make_parent(path)?;
-        let abs = self.resolve(path)?;
+        let (folder, _) = self
+            .locate(path, true)?
+            .expect("a folder made on demand exists");
+        let name = path.file_name();
         loop {
-            let mut file = fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&abs)
-                .map_err(io("open", path))?;
+            let fd = rustix::fs::openat(
+                &*folder.fd,
+                name,
+                OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o666),
+            )
+            .map_err(|e| io_err("open", path.as_str(), e))?;
+            let file = fs::File::from(fd);
             match file.try_lock() {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => return Ok(false),
-                Err(fs::TryLockError::Error(e)) => return Err(io("lock", path)(e)),
+                Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", path.as_str(), e)),
             }
-            if !still_at(&file, &abs) {
+            let still_here = match (
+                rustix::fs::fstat(&file),
+                rustix::fs::statat(&*folder.fd, name, AtFlags::SYMLINK_NOFOLLOW),
+            ) {
+                (Ok(open), Ok(named)) => open.st_dev == named.st_dev && open.st_ino == named.st_ino,
+                _ => false,
+            };
+            if !still_here {
                 continue;
             }
-            file.set_len(0).map_err(io("write", path))?;
-            file.write_all(owner).map_err(io("write", path))?;
+            file.set_len(0)
+                .map_err(|e| io_err("write", path.as_str(), e))?;
+            write_all(file.as_fd(), owner).map_err(|e| io_err("write", path.as_str(), e))?;
             self.locks.borrow_mut().insert(path.to_string(), file);
             return Ok(true);
         }
     }
 
+    /// `syncfs` of the file system holding the root: everything written so far is on disk
+    /// when it returns (one call however many files were written). Nothing to do when the
+    /// root does not exist.
+    fn sync(&self) -> Result<(), SystemError> {
+        match self.root_handle(false)? {
+            Some(root) => rustix::fs::syncfs(&*root.fd)
+                .map_err(|e| io_err("flush", &self.root.display().to_string(), e)),
+            None => Ok(()),
+        }
+    }
+
+    /// `kill(pid, 0)`: only "no such process" means dead (a process of another user is
+    /// alive, and so is anything unexpected).
+    fn is_running(&self, pid: u32) -> bool {
+        if pid == self.pid {
+            return true;
+        }
+        match rustix::process::Pid::from_raw(pid as i32) {
+            Some(p) => rustix::process::test_kill_process(p) != Err(Errno::SRCH),
+            None => true,
+        }
+    }
+
     fn unlock(&self, path: &RelPath) {
         if let Some(file) = self.locks.borrow_mut().remove(path.as_str()) {
-            if let Ok(abs) = self.resolve(path) {
-                let _ = fs::remove_file(abs);
+            if let Ok(Some((folder, _))) = self.locate(path, false) {
+                let _ = rustix::fs::unlinkat(&*folder.fd, path.file_name(), AtFlags::empty());
             }
             drop(file);
         }
     }
-}
-
-/// True when `path` still names the open `file` (same device and inode).
-#[cfg(unix)]
-fn still_at(file: &fs::File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    match (file.metadata(), fs::symlink_metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
-    }
-}
-
-/// Windows does not delete a file another process has open, so the name cannot move.
-#[cfg(not(unix))]
-fn still_at(_: &fs::File, _: &Path) -> bool {
-    true
 }
 
 #[cfg(test)]
@@ -520,7 +889,7 @@ mod tests {
         std::os::unix::fs::symlink(outside.path().join("secret"), root.join("f")).unwrap();
         std::os::unix::fs::symlink(root.join("inside"), root.join("in")).unwrap();
         let sys = RealSystem::new(&root).unwrap();
-        for path in ["out/secret", "out/new.md", "f"] {
+        for path in ["out/secret", "out/new.md"] {
             assert!(
                 matches!(
                     sys.read(&rel(path)),
@@ -533,10 +902,16 @@ mod tests {
             sys.write_atomic(&rel("out/new.md"), b"x", false),
             Err(SystemError::SymlinkOutside { .. })
         ));
+        // A symlink at the path itself is its own case, never followed: writing replaces the
+        // link, not the file it points to.
         assert!(matches!(
-            sys.write_atomic(&rel("f"), b"x", false),
-            Err(SystemError::SymlinkOutside { .. })
+            sys.read(&rel("f")),
+            Err(SystemError::Symlink { target, .. }) if target.ends_with("secret")
         ));
+        sys.write_atomic(&rel("f"), b"x", false).unwrap();
+        assert!(!fs::symlink_metadata(root.join("f")).unwrap().is_symlink());
+        assert_eq!(fs::read(root.join("f")).unwrap(), b"x");
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("f2")).unwrap();
         assert_eq!(
             fs::read_to_string(outside.path().join("secret")).unwrap(),
             "s"
@@ -546,7 +921,8 @@ mod tests {
         sys.write_atomic(&rel("in/x.md"), b"x", false).unwrap();
         assert_eq!(fs::read(root.join("inside/x.md")).unwrap(), b"x");
         // Removing a symlinked file removes the link, never what it points to.
-        sys.remove_file(&rel("f")).unwrap();
+        sys.remove_file(&rel("f2")).unwrap();
+        assert!(fs::symlink_metadata(root.join("f2")).is_err());
         assert!(outside.path().join("secret").exists());
     }
 
@@ -581,8 +957,8 @@ mod tests {
         let one: Vec<String> = refs.iter().map(|p| format!("{:?}", sys.read(p))).collect();
         assert_eq!(many, one);
         assert!(
-            one.last().unwrap().contains("Ok(Some"),
-            "an inside symlink is followed"
+            one.last().unwrap().contains("Symlink"),
+            "a symlink at the path is never followed"
         );
     }
 
@@ -602,5 +978,131 @@ mod tests {
         drop(two);
         let three = RealSystem::new(dir.path()).unwrap();
         assert!(three.try_lock(&lock, b"3\n").unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_folders_are_followed_inside_the_root_and_never_into_protected_places() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join(".git/hooks")).unwrap();
+        fs::create_dir_all(root.join(".claude/skills/s")).unwrap();
+        fs::write(root.join(".claude/skills/s/SKILL.md"), "s").unwrap();
+        fs::create_dir_all(root.join(".agents")).unwrap();
+        symlink("../.claude/skills", root.join(".agents/skills")).unwrap();
+        symlink(root.join(".claude"), root.join("abs")).unwrap();
+        symlink("../../.git/hooks", root.join(".claude/skills/x")).unwrap();
+        symlink("../.GIT", root.join(".claude/up")).unwrap();
+        symlink("../.aiwg", root.join(".claude/state")).unwrap();
+        symlink("loop", root.join("loop")).unwrap();
+        symlink("missing/deeper", root.join("dangling")).unwrap();
+        let sys = RealSystem::new(root)
+            .unwrap()
+            .protect_relative(&rel(".aiwg"), Owner::Aiwg);
+        // Inside links: relative and absolute, followed.
+        assert_eq!(
+            sys.read(&rel(".agents/skills/s/SKILL.md"))
+                .unwrap()
+                .unwrap()
+                .bytes,
+            b"s"
+        );
+        assert!(sys.read(&rel("abs/skills/s/SKILL.md")).unwrap().is_some());
+        sys.write_atomic(&rel(".agents/skills/t/SKILL.md"), b"t", false)
+            .unwrap();
+        assert_eq!(
+            fs::read(root.join(".claude/skills/t/SKILL.md")).unwrap(),
+            b"t"
+        );
+        // A dangling inside link leads to folders made inside the root.
+        sys.write_atomic(&rel("dangling/f.md"), b"d", false)
+            .unwrap();
+        assert_eq!(fs::read(root.join("missing/deeper/f.md")).unwrap(), b"d");
+        // Into git's directory or aiwg's state: refused for every operation, naming both.
+        for path in [
+            ".claude/skills/x/pre-commit",
+            ".claude/up/config",
+            ".claude/state/history/1/manifest.toml",
+            ".git/HEAD",
+            ".aiwg/x",
+        ] {
+            let p = rel(path);
+            let refused = |r: Result<(), SystemError>| match r {
+                Err(e @ SystemError::Protected { .. }) => e.to_string(),
+                other => panic!("{path}: {other:?}"),
+            };
+            let msg = refused(sys.read(&p).map(|_| ()));
+            assert!(msg.starts_with(&format!("`{path}`")), "{msg}");
+            refused(sys.write_atomic(&p, b"x", true));
+            refused(sys.remove_file(&p));
+            refused(sys.create_dir_all(&p));
+            refused(sys.metadata(&p).map(|_| ()));
+        }
+        let msg = sys
+            .read(&rel(".claude/skills/x/pre-commit"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("resolves to `.git/hooks/pre-commit`, inside git's directory"),
+            "{msg}"
+        );
+        assert_eq!(fs::read_dir(root.join(".git/hooks")).unwrap().count(), 0);
+        // A loop ends with an error, never a hang.
+        assert!(matches!(
+            sys.read(&rel("loop/x")),
+            Err(SystemError::Io { .. })
+        ));
+        // The state System may edit exactly `.git/info/exclude`.
+        let state = RealSystem::new(root)
+            .unwrap()
+            .allow(&rel(".git/info/exclude"));
+        state
+            .write_atomic(&rel(".git/info/exclude"), b"/.aiwg/history/\n", false)
+            .unwrap();
+        assert!(matches!(
+            state.write_atomic(&rel(".git/info/attributes"), b"x", false),
+            Err(SystemError::Protected { .. })
+        ));
+    }
+
+    #[test]
+    fn temp_names_carry_their_writer() {
+        use crate::system::temp_writer;
+        let name = temp_name("SKILL.md", 4242, 7);
+        assert_eq!(name, ".SKILL.md.aiwg-tmp.4242.7");
+        assert_eq!(temp_writer(&name), Some(4242));
+        for other in [
+            "SKILL.md",
+            ".x.aiwg-tmp.",
+            ".x.aiwg-tmp.12",
+            ".x.aiwg-tmp.a.1",
+            ".aiwg-tmp.1.2",
+        ] {
+            assert_eq!(temp_writer(other), None, "{other}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn open_folder_handles_stay_bounded_however_many_folders() {
+        let open_fds = || fs::read_dir("/proc/self/fd").unwrap().count();
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        let before = open_fds();
+        let paths: Vec<RelPath> = (0..3 * MAX_OPEN_FOLDERS)
+            .map(|i| rel(&format!("a{}/b{i}/f.md", i % 3)))
+            .collect();
+        for (i, p) in paths.iter().enumerate() {
+            sys.write_atomic(p, format!("{i}").as_bytes(), false)
+                .unwrap();
+        }
+        let refs: Vec<&RelPath> = paths.iter().collect();
+        for (i, read) in sys.read_many(&refs).into_iter().enumerate() {
+            assert_eq!(read.unwrap().unwrap().bytes, format!("{i}").as_bytes());
+        }
+        // Other tests run beside this one; the bound leaves them room.
+        let held = open_fds().saturating_sub(before);
+        assert!(held <= MAX_OPEN_FOLDERS + 100, "{held} handles held");
     }
 }
