@@ -256,25 +256,50 @@ fn a_changed_config_is_caught() {
 }
 
 #[test]
-fn platform_and_scope_flags_are_part_of_the_key() {
+fn platform_filters_and_scope_flags_share_or_separate_the_cache() {
     let t = primed();
-    let out = expect_miss(
-        &t,
-        &["check", "--platforms", "claude-code"],
-        "platforms differs",
+    // `--platforms` narrows the run: a clean project is clean for any of its platforms.
+    let filtered = aiwg(&t, &["check", "--platforms", "claude-code"], false);
+    assert_eq!(
+        (filtered.code, filtered.lookup()),
+        (0, "hit"),
+        "{filtered:?}"
     );
-    // Warp's sections are still in the lock: no longer wanted, they are stale.
-    assert!(out.contains("stale\tAGENTS.md"), "{out}");
+    // A filtered full check never records the cache (it read part of the project).
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("carefully", "twice"),
+    );
+    settle();
+    let filtered = aiwg(&t, &["check", "--platforms", "warp"], false);
+    assert!(!filtered.wrote_cache(), "{filtered:?}");
+    let out = expect_miss(&t, &["check", "--platforms", "warp"], "changed");
+    // Warp takes agents as skills: its copy of the reviewer is outdated, Claude's is not looked at.
+    assert!(
+        out.contains("outdated\t.agents/skills/reviewer/SKILL.md"),
+        "{out}"
+    );
+    assert!(!out.contains(".claude"), "{out}");
+    t.write(".aiwg/agents/reviewer.md", REVIEWER);
+    settle();
     // User scope keeps its cache beside its lock in `AIWG_HOME`: there is none yet.
+    t.user_config(&["claude-code"]);
     let out = expect_miss(&t, &["check", "--scope", "user"], "no cache");
     assert!(out.contains("missing\t"), "{out}");
-    // Neither of them replaced the project's cache.
+    // The project's own cache is as the filtered run left it: stale (the reviewer was
+    // rewritten), so a whole check reads everything, records it, and the next one hits.
+    let whole = aiwg(&t, &["check"], false);
+    assert!(
+        whole.lookup().starts_with("miss") && whole.wrote_cache(),
+        "{whole:?}"
+    );
     assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
 }
 
 #[test]
 fn user_scope_keeps_its_cache_beside_its_lock() {
     let t = project();
+    t.user_config(&["claude-code", "warp"]);
     assert_eq!(aiwg(&t, &["apply", "--scope", "user"], false).code, 0);
     settle();
     let first = aiwg(&t, &["check", "--scope", "user"], false);

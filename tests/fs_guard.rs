@@ -382,13 +382,13 @@ fn sigkill_at_random_points_converges_and_leaves_no_temp_files() {
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     let span = (started.elapsed().as_millis() as u64).max(5);
-    let (code, _, err) = t.run(&["uninstall"]);
+    let (code, _, err) = t.run(&["uninstall", "--keep-config"]);
     assert_eq!(code, 0, "{err}");
     for round in 0..12 {
         // Alternate a first deploy with a re-deploy after a source change, so kills land in
         // creates, updates and deletes.
         if round % 2 == 1 {
-            let (code, _, err) = t.run(&["uninstall"]);
+            let (code, _, err) = t.run(&["uninstall", "--keep-config"]);
             assert_eq!(code, 0, "seed {seed} round {round}: {err}");
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_aiwg"))
@@ -420,8 +420,9 @@ fn user_scope_never_writes_into_aiwg_home_through_a_symlinked_client_folder() {
     // The tests' `AIWG_HOME` is the home folder itself: its trust records, per-project state
     // and history key sit beside the clients' folders and must stay out of reach.
     let t = Test::new();
-    agent_source(&t.root());
     let home = t.home();
+    // User scope reads `$AIWG_HOME/aiwg.toml`; its `.aiwg` source is the user's own.
+    agent_source(&home);
     std::fs::create_dir_all(home.join("trust")).unwrap();
     std::fs::write(home.join("trust/keep.toml"), "kept\n").unwrap();
     symlink("trust", home.join(".claude")).unwrap();

@@ -109,7 +109,7 @@ fn apply_moves_output_that_a_reader_set_now_serves_elsewhere() {
         "{err}"
     );
     assert!(!t.exists(".claude/agents/a.md"));
-    let (code, _, err) = t.run(&["apply", "--force"]);
+    let (code, _, err) = t.run(&["apply", "--force", "-v"]);
     assert_eq!(code, 0, "{err}");
     assert!(t.read(".claude/agents/a.md").contains("A."));
     assert!(t.read(".claude/rules/r.md").contains("R."));
@@ -140,7 +140,8 @@ fn user_scope_writes_where_the_clients_home_variable_points() {
         ".aiwg/agents/a.md",
         "---\nname: a\ndescription: d\n---\nA.\n",
     )
-    .write(".aiwg/rules/r.md", "---\nalways: true\n---\nR.\n");
+    .write(".aiwg/rules/r.md", "---\nalways: true\n---\nR.\n")
+    .user_config(&["codex"]);
     let codex_home = t.home().join("elsewhere/codex");
     let out = t
         .aiwg(&["apply", "--scope", "user", "--platforms", "codex"])

@@ -40,6 +40,20 @@ impl Test {
         self
     }
 
+    /// Writes the user scope's own `aiwg.toml` (in the fake `AIWG_HOME`): the project's
+    /// `.aiwg/` as its source, deployed to `platforms`.
+    pub fn user_config(&self, platforms: &[&str]) -> &Test {
+        let source = self.root().join(".aiwg");
+        let ids: Vec<String> = platforms.iter().map(|p| format!("{p:?}")).collect();
+        let text = format!(
+            "sources = [{:?}]\nplatforms = [{}]\nscope = \"user\"\n",
+            format!("mine@{}", source.display()),
+            ids.join(", ")
+        );
+        std::fs::write(self.home().join("aiwg.toml"), text).unwrap();
+        self
+    }
+
     /// Reads `rel` from the project.
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -59,6 +73,20 @@ impl Test {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// Runs `aiwg args...` and shows the whole outcome as one text for a snapshot: the exit
+    /// code, stdout and stderr, with the temp folder written `[TEMP]`.
+    pub fn snap(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        self.outcome(code, &out, &err)
+    }
+
+    /// `code`, `out` and `err` as [`Test::snap`] shows them.
+    pub fn outcome(&self, code: i32, out: &str, err: &str) -> String {
+        let temp = self.dir.path().to_string_lossy().into_owned();
+        let text = format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}");
+        text.replace(&temp, "[TEMP]")
     }
 
     /// `aiwg` with `args`, run in the project with the fake home.

@@ -24,11 +24,11 @@ fn use_sdlc_then_stream_puts_both_deploy_skills_where_every_platform_reads_skill
     let (code, _, err) = t.run(&["use", "sdlc"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("no platform files found in the repository: deploying to all 12"),
+        err.contains("no platform files found: deploying to all 12"),
         "{err}"
     );
     assert!(err.contains("created `aiwg.toml`"), "{err}");
-    let (code, _, err) = t.run(&["use", "stream"]);
+    let (code, _, err) = t.run(&["use", "stream", "-v"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("added `stream` to `sources` in `aiwg.toml`"),
@@ -98,10 +98,7 @@ fn running_use_twice_changes_nothing() {
     let lock = t.read("aiwg.lock");
     let (code, _, err) = t.run(&["use", "sdlc", "--platforms", "claude-code,codex"]);
     assert_eq!(code, 0, "{err}");
-    assert!(
-        summary(&err).starts_with("0 created, 0 updated, 0 deleted, "),
-        "{err}"
-    );
+    assert!(summary(&err).starts_with("nothing to change: "), "{err}");
     assert!(
         !err.contains("aiwg.toml"),
         "nothing to say about the config: {err}"
@@ -201,6 +198,42 @@ fn unknown_names_and_remove_undo_use() {
     assert!(!t.read("aiwg.toml").contains("stream"));
 }
 
+#[test]
+fn the_first_use_says_what_it_wrote_per_platform_in_a_few_lines() {
+    let t = git_repo();
+    t.write("CLAUDE.md", "# Mine\n")
+        .write("AGENTS.md", "# Ours\n");
+    let snap = t.snap(&["use", "sdlc"]);
+    // The bundled content grows: the count of files under `.claude/` shows as `N`.
+    let n = walk_files(&t.root().join(".claude"));
+    let snap = snap
+        .replace(&format!("{n:>2} files"), " N files")
+        .replace(&format!("{n} created"), "N created");
+    insta::assert_snapshot!(snap, @"
+    exit 0
+    --- stdout
+    --- stderr
+    found files of agents-md, claude-code: deploying to them
+    hook: installs `destructive-guard` from `sdlc` (runs `scripts/destructive-guard.sh` on PreToolUse): .claude/hooks/destructive-guard/README.md, .claude/hooks/destructive-guard/scripts/destructive-guard.sh, .claude/settings.json
+    hook: installs `secret-guard` from `sdlc` (runs `scripts/secret-guard.sh` on PreToolUse): .claude/hooks/secret-guard/README.md, .claude/hooks/secret-guard/scripts/secret-guard.sh, .claude/settings.json
+      agents-md       1 file   AGENTS.md
+      claude-code     N files  .claude/
+    N created, 1 updated, 0 deleted, 0 unchanged
+    note: 1 warning and 7 notes on how the platforms take this content (`aiwg status --notes` lists them)
+    created `aiwg.toml`
+    ");
+    // `-q` says nothing when all went well; `-v` adds every note.
+    let (code, out, err) = t.run(&["apply", "-q"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    std::fs::remove_file(t.root().join(".claude/agents/code-reviewer.md")).unwrap();
+    let (code, _, err) = t.run(&["apply", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines().filter(|l| l.starts_with("note: ")).count() >= 2,
+        "{err}"
+    );
+}
+
 /// R6: two `aiwg use` at once each keep the other's edit of `aiwg.toml` (it is read and
 /// written under the process lock), and the result is clean.
 #[test]
@@ -233,4 +266,16 @@ fn concurrent_use_keeps_both_sources() {
         let (code, out, err) = t.run(&["check"]);
         assert_eq!(code, 0, "round {round}: {out}{err}");
     }
+}
+
+/// How many files are below `dir`.
+fn walk_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| match e.file_type().unwrap().is_dir() {
+            true => walk_files(&e.path()),
+            false => 1,
+        })
+        .sum()
 }

@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Deploy AI context — agents, skills, commands, rules, behaviors and runbooks — from one
 /// source of truth into every AI coding platform's native paths.
 #[derive(Debug, Parser)]
-#[command(name = "aiwg", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "aiwg",
+    version,
+    max_term_width = 100,
+    after_help = "Examples:\n  aiwg use sdlc          # deploy the bundled SDLC framework\n  aiwg diff              # what the next apply would change\n  aiwg apply             # make every platform's copy match\n  aiwg doctor            # what stands between the project and its platforms"
+)]
 pub struct Cli {
     /// Run as if started in this folder
     #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
@@ -18,6 +23,13 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Say only errors and what stopped the command
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print every note and warning on how the platforms take the content
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(flatten)]
     pub consent: ConsentArgs,
 
@@ -49,6 +61,13 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `aiwg hook install --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookMode {
+    Check,
+    Apply,
+}
+
 /// `--scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
@@ -59,7 +78,8 @@ pub enum ScopeArg {
 /// `--platforms` and `--scope`, shared by every command that deploys.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
-    /// Platforms to deploy to, comma-separated ids or aliases (default: `aiwg.toml`)
+    /// Platforms, comma-separated ids or aliases: `use` adds them to `aiwg.toml`; the other
+    /// commands look only at the paths they read and never touch another platform's files
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub platforms: Vec<String>,
 
@@ -71,12 +91,21 @@ pub struct TargetArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load sources and report every problem as `path:line: error|warning: message`
+    #[command(
+        after_help = "Examples:\n  aiwg validate\n  aiwg validate path/to/source sdlc\n  aiwg validate --json | jq .errors"
+    )]
     Validate {
         /// Source folders (default: the project's sources from `aiwg.toml`, or `.aiwg/`)
         paths: Vec<PathBuf>,
+        /// Print JSON: the counts and every problem
+        #[arg(long)]
+        json: bool,
     },
 
     /// List every artifact: kind, name, source, description
+    #[command(
+        after_help = "Examples:\n  aiwg list --kind skill\n  aiwg list --frameworks\n  aiwg list --json"
+    )]
     List {
         /// Source folders (default: the project's sources)
         paths: Vec<PathBuf>,
@@ -92,6 +121,9 @@ pub enum Command {
     },
 
     /// Add a framework or source to `aiwg.toml` and apply
+    #[command(
+        after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user"
+    )]
     Use {
         /// A bundled framework (`sdlc`, `all`), a path, or `name@path`
         source: String,
@@ -103,9 +135,15 @@ pub enum Command {
         /// Overwrite conflicting files after backing them up
         #[arg(long)]
         force: bool,
+        /// Print what was done (or, with `--dry-run`, would be) as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Make every platform's copy match the sources
+    #[command(
+        after_help = "Examples:\n  aiwg apply\n  aiwg apply --dry-run\n  aiwg apply --platforms codex   # only the paths Codex reads\n  aiwg apply --force"
+    )]
     Apply {
         #[command(flatten)]
         target: TargetArgs,
@@ -115,9 +153,18 @@ pub enum Command {
         /// Overwrite conflicting files after backing them up
         #[arg(long)]
         force: bool,
+        /// `git add` every file apply wrote or deleted, and `aiwg.lock` (for a pre-commit hook)
+        #[arg(long)]
+        stage: bool,
+        /// Print what was done (or, with `--dry-run`, would be) as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Show a unified diff of every change the next apply would make
+    #[command(
+        after_help = "Examples:\n  aiwg diff\n  aiwg diff --stat\n  aiwg diff .claude --exit-code\n  aiwg diff --json"
+    )]
     Diff {
         /// Only these paths (files or folders)
         paths: Vec<PathBuf>,
@@ -126,27 +173,49 @@ pub enum Command {
         /// Exit 1 when there is a difference, like `git diff --exit-code`
         #[arg(long)]
         exit_code: bool,
+        /// One line per path with its lines added and removed, then a total
+        #[arg(long, conflicts_with_all = ["name_only", "json"])]
+        stat: bool,
+        /// Only the paths that would change, one per line
+        #[arg(long, conflicts_with = "json")]
+        name_only: bool,
+        /// Print JSON: each path with its action, counts and diff
+        #[arg(long)]
+        json: bool,
     },
 
     /// Exit 1 if any managed file differs from what apply would write (for hooks and CI)
+    #[command(
+        after_help = "Examples:\n  aiwg check\n  aiwg check --staged   # what the next commit holds\n  aiwg check --json"
+    )]
     Check {
         #[command(flatten)]
         target: TargetArgs,
+        /// Check what is staged for the next commit (git's index), not the work tree
+        #[arg(long)]
+        staged: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,
     },
 
     /// Show every managed path with its state
+    #[command(
+        after_help = "Examples:\n  aiwg status\n  aiwg status --notes\n  aiwg status --json"
+    )]
     Status {
         #[command(flatten)]
         target: TargetArgs,
+        /// Also print the notes and warnings on how each platform takes the content
+        #[arg(long)]
+        notes: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,
     },
 
     /// Print the plan: what apply would create, update, delete, or stop on
+    #[command(after_help = "Examples:\n  aiwg plan\n  aiwg plan --json | jq .summary")]
     Plan {
         #[command(flatten)]
         target: TargetArgs,
@@ -155,40 +224,73 @@ pub enum Command {
         json: bool,
     },
 
-    /// Undo the last apply (or go to a generation), byte for byte
+    /// Undo the last apply (or go back to a generation), byte for byte
+    #[command(
+        after_help = "Examples:\n  aiwg rollback\n  aiwg rollback --list\n  aiwg rollback --to 3   # the state right after generation 3"
+    )]
     Rollback {
         /// List the generations instead
         #[arg(long)]
         list: bool,
-        /// The generation to restore
+        /// Go back to the state right after this generation, undoing every later one
+        /// (`0`: before the first)
         #[arg(long, value_name = "GENERATION")]
         to: Option<u64>,
         /// Restore files changed since that apply too (their bytes go into a new generation)
         #[arg(long)]
         force: bool,
+        /// With `--list`: print JSON
+        #[arg(long, requires = "list")]
+        json: bool,
+        /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },
 
-    /// Remove a framework or source and every file aiwg wrote for it
+    /// Remove a framework or source (or a platform) and every file aiwg wrote for it
+    #[command(
+        after_help = "Examples:\n  aiwg remove stream\n  aiwg remove --platform cursor\n  aiwg remove sdlc --dry-run"
+    )]
     Remove {
         /// The source as named in `aiwg.toml`
-        source: String,
+        #[arg(required_unless_present = "platform")]
+        source: Option<String>,
+        /// Remove this platform from `aiwg.toml` instead, with every file only it reads
+        #[arg(long, value_name = "ID", conflicts_with = "source")]
+        platform: Option<String>,
+        /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print what was done (or would be) as JSON
+        #[arg(long)]
+        json: bool,
+        /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },
 
-    /// Remove every file aiwg wrote (never one a user edited) and its lock
+    /// Remove every file aiwg wrote (never one a user edited), its lock, history, ignore
+    /// lines, hook block and `aiwg.toml`: nothing of aiwg is left
+    #[command(
+        after_help = "Examples:\n  aiwg uninstall --dry-run\n  aiwg uninstall\n  aiwg uninstall --keep-config"
+    )]
     Uninstall {
+        /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Keep `aiwg.toml` (`aiwg apply` deploys it all again)
+        #[arg(long)]
+        keep_config: bool,
+        /// Print what was done (or would be) as JSON
+        #[arg(long)]
+        json: bool,
+        /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
     },
 
     /// List the platforms, their aliases, and where each kind goes
+    #[command(after_help = "Examples:\n  aiwg platforms\n  aiwg platforms --json")]
     Platforms {
         /// Print JSON
         #[arg(long)]
@@ -196,6 +298,7 @@ pub enum Command {
     },
 
     /// Scaffold a new artifact in the project's source folder
+    #[command(after_help = "Examples:\n  aiwg new agent reviewer\n  aiwg new skill release-notes")]
     New {
         /// agent, skill, command, rule, behavior or runbook
         kind: String,
@@ -204,12 +307,26 @@ pub enum Command {
     },
 
     /// Lint and render runbooks
+    #[command(
+        after_help = "Examples:\n  aiwg runbook lint\n  aiwg runbook render service-deployment --set target_version=2.4.1"
+    )]
     Runbook {
         #[command(subcommand)]
         command: RunbookCommand,
     },
 
+    /// Check config, lock, sources, platform folders, hand edits, hook, line endings and
+    /// history: one line each, `ok`, `warning` or `error` with a hint (exit 1 on an error)
+    #[command(after_help = "Examples:\n  aiwg doctor")]
+    Doctor {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+
     /// Install or remove the git pre-commit hook that runs `aiwg check`
+    #[command(
+        after_help = "Examples:\n  aiwg hook install\n  aiwg hook install --mode apply\n  aiwg hook uninstall"
+    )]
     Hook {
         #[command(subcommand)]
         command: HookCommand,
@@ -217,6 +334,7 @@ pub enum Command {
 
     /// Show what this project asks for that needs consent (hooks, user scope, sources outside
     /// it), and allow it until it changes
+    #[command(after_help = "Examples:\n  aiwg trust --show\n  aiwg trust\n  aiwg trust --revoke")]
     Trust {
         /// Only show what is asked and what is allowed; record nothing
         #[arg(long, conflicts_with = "revoke")]
@@ -227,6 +345,9 @@ pub enum Command {
     },
 
     /// Print shell completions
+    #[command(
+        after_help = "Examples:\n  aiwg completions bash > ~/.local/share/bash-completion/completions/aiwg\n  aiwg completions fish > ~/.config/fish/completions/aiwg.fish"
+    )]
     Completions { shell: clap_complete::Shell },
 
     /// Turn the platform files a repository already has into sources in `.aiwg/`
@@ -235,7 +356,10 @@ pub enum Command {
     /// agents, commands, rules, skills and instruction files; files aiwg manages are left
     /// out), rulesync's `.rulesync/` and ruler's `.ruler/`. The same artifact found for
     /// several platforms becomes one source; differences are reported.
-    /// Existing sources are never overwritten. Example: `aiwg import --from claude-code,cursor --dry-run`
+    /// Existing sources are never overwritten.
+    #[command(
+        after_help = "Examples:\n  aiwg import --dry-run\n  aiwg import --from claude-code,cursor\n  aiwg import && aiwg apply && aiwg diff"
+    )]
     Import {
         /// Only these platforms (ids or aliases) and peer tools (`rulesync`, `ruler`)
         #[arg(long, value_delimiter = ',', value_name = "IDS")]
@@ -248,7 +372,9 @@ pub enum Command {
     /// Take a hand edit of a managed platform file back into its source
     ///
     /// Refuses when the source, written back, would not render to exactly the edited file.
-    /// Example: `aiwg adopt .claude/agents/reviewer.md`
+    #[command(
+        after_help = "Examples:\n  aiwg adopt .claude/agents/reviewer.md --dry-run\n  aiwg adopt .claude/agents/reviewer.md"
+    )]
     Adopt {
         /// The edited platform file
         path: PathBuf,
@@ -285,8 +411,13 @@ pub enum RunbookCommand {
 /// `aiwg hook ...`.
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install `.git/hooks/pre-commit` running `aiwg check`
-    Install,
+    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured)
+    Install {
+        /// `check`: block a commit whose staged sources and platform copies disagree;
+        /// `apply`: re-sync the platform copies and stage them
+        #[arg(long, value_enum, default_value_t = HookMode::Check)]
+        mode: HookMode,
+    },
     /// Remove the hook aiwg installed
     Uninstall,
 }
@@ -298,5 +429,21 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        let cli = super::Cli::command();
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.starts_with("Examples:\n  aiwg "),
+                "`aiwg {}` has no example",
+                sub.get_name()
+            );
+        }
     }
 }

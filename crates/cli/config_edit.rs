@@ -72,6 +72,14 @@ pub fn add_to_array(
     Ok((doc.to_string(), added))
 }
 
+/// Sets the array `key` of `text` to `values`: an entry already there keeps its place and
+/// its comments, the others go, new ones are appended.
+pub fn set_array(path: &Path, text: &str, key: &str, values: &[String]) -> anyhow::Result<String> {
+    let kept = remove_from_array(path, text, key, |s| !values.iter().any(|v| v == s))?;
+    let (new, _) = add_to_array(path, kept.as_deref().unwrap_or(text), key, values)?;
+    Ok(new)
+}
+
 /// Removes the strings of the array `key` of `text` that `matches`. Returns the new text, or
 /// `None` when none matched.
 pub fn remove_from_array(

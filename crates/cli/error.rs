@@ -1,6 +1,6 @@
-//! `UserError`: an error the user can fix, with its `hint:`; its own module so that the
-//! modules below the commands (pipeline, project, trust, config edits) need not import
-//! `commands`.
+//! [`UserError`]: an error the user can fix, with the `hint:` line that says how. Its own
+//! module, below every other, so that the pipeline, the project and the commands all use it
+//! without importing upwards.
 
 use std::fmt;
 

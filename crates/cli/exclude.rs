@@ -74,7 +74,7 @@ fn warn_unmatched(model: &Model, config: &Config) {
         }));
     for (pattern, place) in all {
         if !model.artifacts.iter().any(|a| pattern.matches(a)) {
-            eprintln!(
+            crate::printer::say!(
                 "warning: aiwg.toml: `{pattern}` in `{place}` matches no artifact (`aiwg list` shows their kinds and names)"
             );
         }

@@ -8,13 +8,20 @@ mod check_cache;
 mod cli;
 mod commands;
 mod config_edit;
+mod detect;
 mod error;
 mod exclude;
 mod frameworks;
+mod git;
 mod import;
+mod json;
 mod pipeline;
+mod printer;
 mod project;
+mod style;
+mod suggest;
 mod trust;
+mod width;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -24,6 +31,7 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let color = style::enabled(cli.color, &std::io::stderr());
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -34,12 +42,18 @@ fn main() -> ExitCode {
             // Messages name files and artifacts from the repository: terminal controls in
             // them are escaped (their own line breaks stay).
             let message = format!("{err:#}");
-            let _ = writeln!(stderr, "error: {}", escape_lines(&message));
+            let _ = writeln!(
+                stderr,
+                "{} {}",
+                style::paint(color, style::ERROR, "error:"),
+                escape_lines(&message)
+            );
             if let Some(user) = err
                 .chain()
-                .find_map(|e| e.downcast_ref::<commands::UserError>())
+                .find_map(|e| e.downcast_ref::<error::UserError>())
             {
-                let _ = writeln!(stderr, "\nhint: {}", escape_lines(&user.hint));
+                let hint = style::paint(color, style::HINT, "hint:");
+                let _ = writeln!(stderr, "\n{hint} {}", escape_lines(&user.hint));
             }
             ExitCode::from(2)
         }

@@ -6,16 +6,19 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aiwg_core::config::CONFIG_FILE;
 use aiwg_core::escape::{escape, escape_lines};
 use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
-use aiwg_deploy::{Engine, Layout, Owner, RealSystem};
+use aiwg_deploy::{Engine, Layout, Owner, Plan, RealSystem};
 use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
+use crate::detect;
 use crate::error::UserError;
+use crate::printer::{self, Verbosity};
 use crate::project::{self, Project};
 use crate::trust;
 
@@ -36,6 +39,7 @@ pub fn scope(project: &Project, arg: Option<ScopeArg>) -> anyhow::Result<Scope> 
     Ok(match arg {
         Some(ScopeArg::Project) => Scope::Project,
         Some(ScopeArg::User) => Scope::User,
+        None if project.user_scope => Scope::User,
         None => {
             trust::require(
                 project,
@@ -46,22 +50,147 @@ pub fn scope(project: &Project, arg: Option<ScopeArg>) -> anyhow::Result<Scope> 
     })
 }
 
-/// The platforms: `--platforms`, else `aiwg.toml`, else the `default = true` platforms. An
-/// unknown id is an error with a did-you-mean (a typo must never make a check pass).
-/// Detection is only for `aiwg use`, which writes its choice into `aiwg.toml`: a config-less
-/// run that detected platforms would change its own selection with the files it writes.
-pub fn platforms(project: &Project, args: &[String]) -> anyhow::Result<Vec<&'static PlatformSpec>> {
-    let asked: Vec<String> = if !args.is_empty() {
-        args.to_vec()
-    } else {
-        match &project.config {
-            Some(c) if !c.platforms.is_empty() => c.platforms.clone(),
-            _ => return Ok(Registry::builtin().defaults()),
-        }
+/// Which platforms a run renders, and which of them it looks at.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The project's platforms: everything is rendered for all of them, so a shared file is
+    /// written the same whichever platforms a run looks at.
+    pub platforms: Vec<&'static PlatformSpec>,
+    /// `--platforms`: the ids whose paths the run looks at; `None` looks at every path. A
+    /// filter never plans anything for a path no platform of it reads, so it never deletes
+    /// the files of the platforms it was not given.
+    pub only: Option<Vec<String>>,
+}
+
+/// The platforms of a run. With an `aiwg.toml`: its `platforms` (empty: the `default = true`
+/// ones), and `--platforms` filters them (a platform outside them is an error: adding one is
+/// an edit of `aiwg.toml`). Without one: `--platforms`, else an error whose hint names the
+/// platforms found under the scope's root; never a deploy to platforms nobody asked for. An unknown id is
+/// an error with a did-you-mean (a typo must never make a check pass).
+pub fn select(project: &Project, scope: Scope, args: &[String]) -> anyhow::Result<Selection> {
+    let registry = Registry::builtin();
+    let resolve = |ids: &[String]| {
+        registry.resolve(ids).map_err(|unknown| {
+            anyhow::Error::from(UserError::new(unknown.to_string(), unknown.hint()))
+        })
     };
-    Registry::builtin()
-        .resolve(&asked)
-        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()).into())
+    let Some(config) = &project.config else {
+        if !args.is_empty() {
+            return Ok(Selection {
+                platforms: resolve(args)?,
+                only: None,
+            });
+        }
+        // A run without `aiwg.toml` never picks platforms itself: detected ones would change
+        // with the files it writes, and the defaults are platforms nobody asked for.
+        let root = scope_root(project, scope)?;
+        let found = detect::platforms(&root);
+        let (what, hint) = if found.is_empty() {
+            (
+                format!(
+                    "no `{CONFIG_FILE}` and no platform files (`.claude/`, `.cursor/`, `AGENTS.md` ...) {}",
+                    project::in_folder(&root)
+                ),
+                "`aiwg use .aiwg --platforms claude-code,codex` (or `aiwg use sdlc`) creates `aiwg.toml` naming the platforms".to_string(),
+            )
+        } else {
+            (
+                format!("no `{CONFIG_FILE}`: which platforms to deploy to is not recorded"),
+                format!(
+                    "`aiwg use .aiwg` creates `aiwg.toml` with the platforms found here ({}); or give `--platforms`",
+                    found.join(", ")
+                ),
+            )
+        };
+        return Err(UserError::new(what, hint).into());
+    };
+    let platforms = if config.platforms.is_empty() {
+        registry.defaults()
+    } else {
+        resolve(&config.platforms)?
+    };
+    if args.is_empty() {
+        return Ok(Selection {
+            platforms,
+            only: None,
+        });
+    }
+    let mut only = Vec::new();
+    for asked in resolve(args)? {
+        if !platforms.iter().any(|p| p.id == asked.id) {
+            let ids: Vec<&str> = platforms.iter().map(|p| p.id.as_str()).collect();
+            return Err(UserError::new(
+                format!(
+                    "`{}` is not one of this project's platforms ({})",
+                    asked.id,
+                    ids.join(", ")
+                ),
+                format!(
+                    "`--platforms` only narrows a run; to add `{}`, put it in `platforms` of `{CONFIG_FILE}` (or `aiwg use <source> --platforms {}`)",
+                    asked.id, asked.id
+                ),
+            )
+            .into());
+        }
+        only.push(asked.id.clone());
+    }
+    Ok(Selection {
+        platforms,
+        only: Some(only),
+    })
+}
+
+/// The platforms of `project` as configured (no `--platforms`), for commands that always
+/// render everything (remove).
+pub fn platforms(project: &Project, scope: Scope) -> anyhow::Result<Vec<&'static PlatformSpec>> {
+    Ok(select(project, scope, &[])?.platforms)
+}
+
+/// The folder a scope deploys into: the project root, or the home folder.
+fn scope_root(project: &Project, scope: Scope) -> anyhow::Result<PathBuf> {
+    match scope {
+        Scope::Project => Ok(project.root.clone()),
+        Scope::User => project::home_dir(),
+    }
+}
+
+/// Keeps the items of `plan` that a platform of `only` reads (or, stale, read): every part's
+/// origin names the platforms it is for. A shared file kept this way is written whole, as
+/// a run without a filter would write it.
+pub fn filter_plan(plan: &mut Plan, only: Option<&[String]>) {
+    let Some(only) = only else { return };
+    plan.items.retain(|item| {
+        item.parts
+            .iter()
+            .any(|part| part.origin.platforms.iter().any(|p| only.contains(p)))
+    });
+}
+
+/// Stops a run that has nothing to deploy: no `aiwg.toml` and no `.aiwg/` folder would
+/// otherwise be reported as a missing source.
+pub fn require_sources(project: &Project) -> anyhow::Result<()> {
+    if project.user_scope && project.config.is_none() {
+        return Err(UserError::new(
+            format!(
+                "user scope has no `{}` yet",
+                project::display_relative(&project.config_path()).display()
+            ),
+            "`aiwg use sdlc --scope user` creates it (`$AIWG_HOME/aiwg.toml`, default `~/.aiwg/aiwg.toml`) and deploys into the home folder",
+        )
+        .into());
+    }
+    if project.config.is_some() || project.root.join(project::DEFAULT_SOURCE).is_dir() {
+        return Ok(());
+    }
+    Err(UserError::new(
+        format!(
+            "no `{CONFIG_FILE}` {} or above, and no `{}` folder",
+            project::in_folder(&project.root),
+            project::DEFAULT_SOURCE
+        ),
+        "`aiwg use sdlc` deploys the bundled SDLC framework (and creates `aiwg.toml`); `aiwg new agent my-agent` starts your own in `.aiwg/`",
+    )
+    .into())
 }
 
 /// Loads the project's sources into one model; any error diagnostic stops the command
@@ -316,8 +445,15 @@ pub fn print_notices(notices: &[Notice]) {
     }
 }
 
-/// One line counting the notices instead of printing them (nothing when there are none).
-pub fn print_notice_count(notices: &[Notice]) {
+/// The platforms' notices: every one with `full` or `-v`, else one line counting them that
+/// names `command` to list them (nothing with `-q`, or when there are none).
+pub fn report_notices(notices: &[Notice], full: bool, command: &str) {
+    if full || printer::says(Verbosity::Verbose) {
+        if printer::says(Verbosity::Normal) {
+            print_notices(notices);
+        }
+        return;
+    }
     let warnings = notices
         .iter()
         .filter(|n| n.level == NoticeLevel::Warning)
@@ -331,9 +467,56 @@ pub fn print_notice_count(notices: &[Notice]) {
         counts.push(format!("{notes} note{}", plural(notes)));
     }
     if !counts.is_empty() {
-        eprintln!(
-            "nothing to change; {} on how the platforms take this content (`aiwg status` lists them)",
+        printer::say!(
+            "note: {} on how the platforms take this content (`{command}` lists them)",
             counts.join(" and ")
+        );
+    }
+}
+
+/// What `plan` writes or deletes, one line per platform: how many files, and where
+/// (`.claude/`, `CLAUDE.md`); nothing with `-q` or when nothing changes.
+pub fn report_written(d: &Deployment, plan: &Plan) {
+    if !printer::says(Verbosity::Normal) {
+        return;
+    }
+    let mut per_platform: std::collections::BTreeMap<&str, (usize, Vec<String>)> =
+        std::collections::BTreeMap::new();
+    for item in plan.changes() {
+        let mut platforms: Vec<&str> = item
+            .parts
+            .iter()
+            .flat_map(|p| p.origin.platforms.iter().map(String::as_str))
+            .collect();
+        platforms.sort();
+        platforms.dedup();
+        let shown = d.display(&item.path);
+        let place = match shown.split_once('/') {
+            Some((top, _)) => format!("{top}/"),
+            None => shown,
+        };
+        for platform in platforms {
+            let entry = per_platform.entry(platform).or_default();
+            entry.0 += 1;
+            if !entry.1.contains(&place) {
+                entry.1.push(place.clone());
+            }
+        }
+    }
+    let width = per_platform.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (platform, (files, places)) in per_platform {
+        let mut shown: Vec<&str> = places.iter().take(4).map(String::as_str).collect();
+        let more = places.len().saturating_sub(4);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        shown.sort();
+        let word = if files == 1 { "file" } else { "files" };
+        printer::say!(
+            "  {platform:width$}  {files:>4} {word:5}  {}{more}",
+            shown.join(", ")
         );
     }
 }
@@ -350,6 +533,8 @@ fn plural(n: usize) -> &'static str {
 pub struct Prepared {
     pub rendered: Rendered,
     pub deployment: Deployment,
+    /// `--platforms`: the ids whose paths the run looks at (see [`Selection::only`]).
+    pub only: Option<Vec<String>>,
 }
 
 /// Resolves the scope and platforms of `target` for `project`, renders the target state and
@@ -374,15 +559,20 @@ pub fn prepare_read(
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
     let scope = scope(project, target.scope)?;
-    let platforms = platforms(project, &target.platforms)?;
+    require_sources(project)?;
+    let Selection { platforms, only } = select(project, scope, &target.platforms)?;
     let (model, folders) = load_model_read(project)?;
     let hooks = trust::hooks(project, &model);
-    let rendered = render_model(project, &model, &platforms, scope)?;
+    let mut rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
+    if let Some(only) = &only {
+        rendered.notices.retain(|n| only.contains(&n.platform));
+    }
     let deployment = Deployment::open(project, scope)?;
     let prepared = Prepared {
         rendered,
         deployment,
+        only,
     };
     let read = ReadInputs {
         platforms,
@@ -466,7 +656,7 @@ impl Deployment {
             Scope::User => {
                 let legacy = aiwg_home.join(aiwg_deploy::lock::LOCK_FILE);
                 if legacy.is_file() {
-                    eprintln!(
+                    crate::printer::say!(
                         "note: `{}` (one user-scope lock for every project, from aiwg 0.1) is no longer read; each project now keeps its own; files it listed count as not written by aiwg",
                         escape(&legacy.display().to_string())
                     );
@@ -533,6 +723,11 @@ impl Deployment {
         self.target.root()
     }
 
+    /// The System on the state root (the target root in project scope).
+    pub fn state_system(&self) -> &RealSystem {
+        &self.state
+    }
+
     /// The folder aiwg keeps its state in (the target root in project scope), canonical.
     pub fn state_root(&self) -> &Path {
         self.state.root()
@@ -551,6 +746,17 @@ impl Deployment {
             Scope::Project => self.engine().lock_process(lock_wait(), LOCK_POLL),
         }
         .map_err(explain)
+    }
+
+    /// The plan for `state`, narrowed to the paths the platforms of `only` read.
+    pub fn plan(
+        &self,
+        state: &TargetState,
+        only: Option<&[String]>,
+    ) -> anyhow::Result<(Plan, aiwg_deploy::Lock)> {
+        let (mut plan, lock) = self.engine().plan(state).map_err(explain)?;
+        filter_plan(&mut plan, only);
+        Ok((plan, lock))
     }
 
     /// The engine on this deployment's Systems.
@@ -673,7 +879,8 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         if by_hand > 0 {
             let _ = writeln!(
                 stderr,
-                "hint: {by_hand} conflict(s) cannot be forced: fix the file by hand (or move it away), then apply again"
+                "hint: {} cannot be forced: fix the file by hand (or move it away), then apply again",
+                crate::width::count(by_hand, "conflict")
             );
         }
     }

@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::source::{self, Loaded, SourceFile, SourceTree};
+use aiwg_core::target::Scope;
 use aiwg_core::{Artifact, Diagnostic, RelPath};
 use anyhow::Context as _;
 
 use crate::bundled::BUNDLED_FILES;
+use crate::cli::ScopeArg;
 use crate::error::UserError;
 
 /// The folder a project keeps its own artifacts in when `aiwg.toml` names no sources.
@@ -20,9 +22,32 @@ pub struct Project {
     pub root: PathBuf,
     /// `None` when there is no `aiwg.toml` yet.
     pub config: Option<Config>,
+    /// True for the user's own configuration in `$AIWG_HOME` (`--scope user`).
+    pub user_scope: bool,
 }
 
 impl Project {
+    /// The project a command works on: with `--scope user`, the project around `cwd` when its
+    /// own `aiwg.toml` says `scope = "user"` (the flag agrees with the file: that project's
+    /// deploy into the home folder), else the user's own configuration in `$AIWG_HOME` (its
+    /// `aiwg.toml`, sources relative to it), the same from every folder; otherwise the
+    /// project around `cwd` ([`Project::discover`]).
+    pub fn open(cwd: &Path, scope: Option<ScopeArg>) -> anyhow::Result<Project> {
+        match scope {
+            Some(ScopeArg::User) => {
+                let here = Project::discover(cwd)?;
+                if here.config.as_ref().is_some_and(|c| c.scope == Scope::User) {
+                    return Ok(here);
+                }
+                Ok(Project {
+                    user_scope: true,
+                    ..Project::load(aiwg_home()?)?
+                })
+            }
+            _ => Project::discover(cwd),
+        }
+    }
+
     /// Finds the project for `cwd`: the nearest folder upwards with `aiwg.toml`, else the
     /// nearest with `.git`, else `cwd` itself. A broken `aiwg.toml` is an error.
     pub fn discover(cwd: &Path) -> anyhow::Result<Project> {
@@ -31,6 +56,11 @@ impl Project {
             .or_else(|| cwd.ancestors().find(|d| d.join(".git").exists()))
             .unwrap_or(cwd)
             .to_path_buf();
+        Project::load(root)
+    }
+
+    /// The project rooted at `root`, with its `aiwg.toml` if there is one.
+    pub fn load(root: PathBuf) -> anyhow::Result<Project> {
         let config_path = root.join(CONFIG_FILE);
         let config = if config_path.is_file() {
             let text = std::fs::read_to_string(&config_path)
@@ -49,7 +79,16 @@ impl Project {
         } else {
             None
         };
-        Ok(Project { root, config })
+        Ok(Project {
+            root,
+            config,
+            user_scope: false,
+        })
+    }
+
+    /// The path of this project's `aiwg.toml` (which may not exist yet).
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
     }
 
     /// The sources to load: `aiwg.toml`'s list, or `.aiwg/` when there is none.
@@ -58,6 +97,24 @@ impl Project {
             Some(c) if !c.sources.is_empty() => c.sources.clone(),
             _ => vec![DEFAULT_SOURCE.to_string()],
         }
+    }
+}
+
+/// The home folder, or an error saying how to name one.
+pub fn home_dir() -> anyhow::Result<PathBuf> {
+    Ok(dirs::home_dir().ok_or_else(|| {
+        UserError::new(
+            "cannot find the home folder",
+            "set `HOME` to deploy with `--scope user`",
+        )
+    })?)
+}
+
+/// Where user scope keeps its configuration, lock and history: `$AIWG_HOME`, default `~/.aiwg`.
+pub fn aiwg_home() -> anyhow::Result<PathBuf> {
+    match crate::trust::aiwg_home() {
+        Some(dir) => Ok(dir),
+        None => Ok(home_dir()?.join(".aiwg")),
     }
 }
 
@@ -110,37 +167,6 @@ pub fn resolve(spec: &str, base: &Path) -> anyhow::Result<ReadSource> {
     read_located(locate(spec, base), spec)
 }
 
-/// A source as `aiwg.toml` or the command line names it, parsed once: `name@path` (a folder
-/// whose artifacts record `name`), or a bare spec that is a bundled name or a folder, both
-/// its name and its path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SourceSpec<'a> {
-    /// The name the source's artifacts record.
-    pub name: &'a str,
-    /// The folder, relative to the project root (for a bare spec, the spec itself).
-    pub path: &'a str,
-    /// Whether the spec was `name@path` (then it is a folder, never a bundled name).
-    pub named: bool,
-}
-
-impl<'a> SourceSpec<'a> {
-    /// Splits `spec` at its first `@`.
-    pub fn parse(spec: &'a str) -> Self {
-        match spec.split_once('@') {
-            Some((name, path)) => SourceSpec {
-                name,
-                path,
-                named: true,
-            },
-            None => SourceSpec {
-                name: spec,
-                path: spec,
-                named: false,
-            },
-        }
-    }
-}
-
 /// Where a source spec of `aiwg.toml` points, before anything is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceLocation<'a> {
@@ -150,15 +176,47 @@ pub enum SourceLocation<'a> {
     Folder { name: &'a str, path: PathBuf },
 }
 
+/// A source as `aiwg.toml` or the command line names it, split once: `name@path` (a folder
+/// with the name its artifacts record), or one word, a bundled framework's name or a folder
+/// path that is also its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSpec<'a> {
+    /// The name artifacts record (`vendor` in `vendor@third_party/agents`).
+    pub name: &'a str,
+    /// The folder given after `@`, if any.
+    pub path: Option<&'a str>,
+}
+
+impl<'a> SourceSpec<'a> {
+    /// Splits `spec` at its first `@`.
+    pub fn parse(spec: &'a str) -> SourceSpec<'a> {
+        match spec.split_once('@') {
+            Some((name, path)) => SourceSpec {
+                name,
+                path: Some(path),
+            },
+            None => SourceSpec {
+                name: spec,
+                path: None,
+            },
+        }
+    }
+
+    /// The folder it names, if it is one: the path of `name@path`, else the word itself.
+    pub fn folder(&self) -> &'a str {
+        self.path.unwrap_or(self.name)
+    }
+}
+
 /// Where `spec` points, relative to `base`: `name@path` is a folder, a bundled name is the
 /// embedded tree, anything else a folder. The check cache uses it to know which folders a
 /// check read.
 pub fn locate<'a>(spec: &'a str, base: &Path) -> SourceLocation<'a> {
     let parsed = SourceSpec::parse(spec);
-    if parsed.named {
+    if let Some(path) = parsed.path {
         return SourceLocation::Folder {
             name: parsed.name,
-            path: base.join(parsed.path),
+            path: base.join(path),
         };
     }
     if bundled_names().iter().any(|(name, _)| name == spec) {
@@ -246,6 +304,14 @@ fn read_folder(name: &str, path: &Path, shown: &Path, spec: &str) -> anyhow::Res
         .into());
     }
     Ok(SourceTree::read_dir_as(name, path, shown))
+}
+
+/// "here" for the current folder, else "in `<path>`" (relative to it), for messages.
+pub fn in_folder(path: &Path) -> String {
+    match display_relative(path) {
+        p if p == Path::new(".") => "here".to_string(),
+        p => format!("in `{}`", p.display()),
+    }
 }
 
 /// `path` relative to the current folder, for messages: `.aiwg/x.md`, `../.aiwg/x.md`,
@@ -351,6 +417,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn source_specs_split_once() {
+        let check = |spec: &str, name: &str, path: Option<&str>, folder: &str| {
+            let parsed = SourceSpec::parse(spec);
+            assert_eq!(
+                (parsed.name, parsed.path, parsed.folder()),
+                (name, path, folder)
+            );
+        };
+        check("sdlc", "sdlc", None, "sdlc");
+        check(".aiwg", ".aiwg", None, ".aiwg");
+        check(
+            "vendor@third_party/agents",
+            "vendor",
+            Some("third_party/agents"),
+            "third_party/agents",
+        );
+        check("a@b@c", "a", Some("b@c"), "b@c");
+    }
+
+    #[test]
     fn paths_relative_to_a_folder() {
         let check = |path: &str, base: &str, expect: &str| {
             assert_eq!(
@@ -363,25 +449,5 @@ mod tests {
         check("/p", "/p", ".");
         check("/other/a.md", "/p/src", "/other/a.md");
         check("rel/a.md", "/p", "rel/a.md");
-    }
-
-    #[test]
-    fn a_source_spec_is_split_once_at_its_first_at() {
-        let s = SourceSpec::parse("team@vendor/ai@2");
-        assert_eq!((s.name, s.path, s.named), ("team", "vendor/ai@2", true));
-        let s = SourceSpec::parse("sdlc");
-        assert_eq!((s.name, s.path, s.named), ("sdlc", "sdlc", false));
-        // `name@path` is always a folder, even when the name is a bundled one.
-        assert_eq!(
-            locate("sdlc@my-sdlc", Path::new("/p")),
-            SourceLocation::Folder {
-                name: "sdlc",
-                path: PathBuf::from("/p/my-sdlc")
-            }
-        );
-        assert_eq!(
-            locate("sdlc", Path::new("/p")),
-            SourceLocation::Bundled("sdlc")
-        );
     }
 }

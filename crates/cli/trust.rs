@@ -518,8 +518,10 @@ pub fn grant_scaffolded(project: &Project, name: &str) -> anyhow::Result<()> {
 /// Stops (an error, exit 2) unless every item of `items` is allowed by the command line or
 /// by the project's trust record. On a terminal it asks first, and a yes is recorded.
 pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
-    // Most projects ask for nothing: no record is read then (a cached check reads no file).
-    if items.iter().all(run_allows) {
+    // User scope's own `$AIWG_HOME/aiwg.toml` is written by the user (`aiwg use --scope
+    // user`), never by a repository: what it names is already their word. Most projects ask
+    // for nothing: no record is read then (a cached check reads no file).
+    if project.user_scope || items.iter().all(run_allows) {
         return Ok(());
     }
     let mut record = Record::load(&project.root);

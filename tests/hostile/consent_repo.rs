@@ -150,8 +150,9 @@ impl Clone {
         std::fs::write(path, text).unwrap();
     }
 
-    /// Another project of the user, `home/src/<name>`, that deployed the bundled `sdlc` for
-    /// Claude Code into the home folder (`aiwg use sdlc --scope user`). Returns its folder.
+    /// The user's own user-scope deploy of the bundled `sdlc` for Claude Code into the home
+    /// folder, made from `home/src/<name>` (`aiwg use sdlc --scope user` writes
+    /// `$AIWG_HOME/aiwg.toml`; `--scope user` finds it from any folder). Returns that folder.
     pub fn user_deploy_of_another_project(&self, name: &str) -> PathBuf {
         let dir = self.home().join("src").join(name);
         std::fs::create_dir_all(&dir).unwrap();

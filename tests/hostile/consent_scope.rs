@@ -93,7 +93,8 @@ fn one_trust_flag_deploys_for_this_run_and_records_nothing() {
 fn explicit_scope_on_the_command_line_is_consent_for_the_scope() {
     let c = hostile();
     let before = c.snapshot();
-    // `--scope user` given by the user widens; the hook still needs its own consent.
+    // `--scope user` given by the user agrees with the clone's `scope = "user"`: it widens;
+    // the hook still needs its own consent.
     let (code, _, err) = c.run(&["apply", "--scope", "user"]);
     assert_eq!(code, 2, "{err}");
     assert_names(&err, &["hook `fmt`"]);

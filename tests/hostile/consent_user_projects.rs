@@ -52,8 +52,8 @@ fn another_projects_user_deploy_survives_apply_and_uninstall() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(after.len(), before.len(), "{after:?}");
-    // A still sees its deploy clean.
-    let (code, out, err) = c.run_in(&a, &["check"]);
+    // The user's own deploy is still clean.
+    let (code, out, err) = c.run_in(&a, &["check", "--scope", "user"]);
     assert_eq!(code, 0, "{out}{err}");
 }
 

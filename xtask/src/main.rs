@@ -4,6 +4,7 @@
 
 mod bench;
 mod interop;
+mod man;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,8 +57,10 @@ fn ci() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rewrites the platform table of README.md from the platform files.
+/// Rewrites the platform table of README.md from the platform files, and the man pages.
 fn docs() -> anyhow::Result<()> {
+    let changed = man::write(&root().join("man"))?;
+    eprintln!("man/: {changed} page(s) written");
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;

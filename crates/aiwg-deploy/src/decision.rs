@@ -271,7 +271,8 @@ impl fmt::Display for Summary {
             self.created, self.updated, self.deleted, self.unchanged
         )?;
         if self.conflicts > 0 {
-            write!(f, ", {} conflicts", self.conflicts)?;
+            let s = if self.conflicts == 1 { "" } else { "s" };
+            write!(f, ", {} conflict{s}", self.conflicts)?;
         }
         Ok(())
     }

@@ -28,7 +28,7 @@ pub fn render_items<'a>(items: impl IntoIterator<Item = &'a PlanItem>, color: bo
 }
 
 fn paint(out: &mut String, color: bool, code: Style, line: &str) {
-    let _ = writeln!(out, "{}", style::paint(code, line, color));
+    let _ = writeln!(out, "{}", style::paint(color, code, line));
 }
 
 fn mode_bits(f: &FileData) -> &'static str {

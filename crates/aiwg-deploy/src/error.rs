@@ -27,7 +27,7 @@ pub enum DeployError {
         path: RelPath,
     },
     /// Apply or rollback met conflicts its options do not resolve; nothing was written.
-    #[error("{} conflicting path(s); nothing was written", paths.len())]
+    #[error("{} conflicting path{}; nothing was written", paths.len(), if paths.len() == 1 { "" } else { "s" })]
     Conflicts {
         /// Each blocked path with the reason; apply lists a path once per conflicting part.
         paths: Vec<(RelPath, String)>,

@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         scope: None,
     };
     let scope = pipeline::scope(&project, target.scope)?;
-    let platforms = pipeline::platforms(&project, &target.platforms)?;
+    let platforms = pipeline::platforms(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let shown = path.display().to_string();
     let rel = d.rel_path(&ctx.cwd, path).ok_or_else(|| {

@@ -8,14 +8,56 @@ use aiwg_deploy::{diff, ApplyOptions, DeployError};
 use crate::check_cache;
 use crate::cli::TargetArgs;
 use crate::commands::Context;
+use crate::json;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 use crate::trust;
 
-/// Runs `aiwg apply`.
-pub fn run(ctx: &Context, target: &TargetArgs, dry_run: bool, force: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
-    execute(ctx, &project, target, dry_run, force)
+/// How an apply runs: `apply`'s own flags, or what `use` asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Print what would change and write nothing.
+    pub dry_run: bool,
+    /// Overwrite forceable conflicts after a backup.
+    pub force: bool,
+    /// Print the report as JSON on stdout (instead of the dry run's diff).
+    pub json: bool,
+    /// The command named in the JSON report (`apply`, `use`).
+    pub command: &'static str,
+    /// The scope whose process lock the caller already holds (`aiwg use` edits `aiwg.toml`
+    /// under it): that lock is not taken a second time.
+    pub held: Option<aiwg_core::target::Scope>,
+}
+
+/// Runs `aiwg apply`; with `stage`, `git add`s every path it wrote or deleted and the lock
+/// (the pre-commit hook's `apply` mode).
+pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow::Result<u8> {
+    let project = Project::open(&ctx.cwd, target.scope)?;
+    if stage && pipeline::scope(&project, target.scope)? != aiwg_core::target::Scope::Project {
+        return Err(crate::commands::UserError::new(
+            "`--stage` stages files in a repository, and user scope is not in one",
+            "run `aiwg apply --scope user` without `--stage`",
+        )
+        .into());
+    }
+    let outcome = execute(ctx, &project, target, how)?;
+    if how.json {
+        json::print(&outcome.report)?;
+    }
+    if stage && !how.dry_run && outcome.code == 0 {
+        crate::git::add(&project.root, &outcome.written)?;
+    }
+    Ok(outcome.code)
+}
+
+/// What an apply did.
+pub struct Outcome {
+    /// The exit code.
+    pub code: u8,
+    /// Every path written or deleted, `aiwg.lock` included, relative to the scope root.
+    pub written: Vec<String>,
+    /// The `--json` report.
+    pub report: json::DeployReport,
 }
 
 /// Applies `project` as configured (its `config` may not be on disk yet: `aiwg use --dry-run`).
@@ -23,27 +65,21 @@ pub fn execute(
     ctx: &Context,
     project: &Project,
     target: &TargetArgs,
-    dry_run: bool,
-    force: bool,
-) -> anyhow::Result<u8> {
-    execute_with(ctx, project, target, dry_run, force, None)
-}
-
-/// [`execute`], for a caller that already holds the process lock of scope `held` (`aiwg
-/// use` edits `aiwg.toml` under it): that lock is not taken a second time.
-pub fn execute_with(
-    ctx: &Context,
-    project: &Project,
-    target: &TargetArgs,
-    dry_run: bool,
-    force: bool,
-    held: Option<aiwg_core::target::Scope>,
-) -> anyhow::Result<u8> {
+    how: Run,
+) -> anyhow::Result<Outcome> {
+    let Run {
+        dry_run,
+        force,
+        json,
+        command,
+        held,
+    } = how;
     let session = check_cache::Session::start();
     let (
         Prepared {
             rendered,
             deployment: d,
+            only,
         },
         read,
     ) = pipeline::prepare_read(project, target)?;
@@ -52,14 +88,19 @@ pub fn execute_with(
         .then(|| d.lock())
         .transpose()?;
     let engine = d.engine();
-    let (plan, lock) = engine.plan(&state).map_err(pipeline::explain)?;
-    // The notices explain what is written; when nothing is, they were all said when it was
-    // (rendering is deterministic), and sixty lines on every no-op apply bury the summary.
-    if dry_run || !plan.is_empty() {
-        pipeline::print_notices(&rendered.notices);
-    } else {
-        pipeline::print_notice_count(&rendered.notices);
-    }
+    let (plan, lock) = d.plan(&state, only.as_deref())?;
+    // The notices explain what is written: counted (`-v` prints them) when something is; when
+    // nothing is, they were said when it was (rendering is deterministic).
+    let notices = |plan: &aiwg_deploy::Plan| {
+        if dry_run || !plan.is_empty() {
+            pipeline::report_notices(&rendered.notices, false, "aiwg status --notes");
+        }
+    };
+    let stopped = |code: u8| Outcome {
+        code,
+        written: Vec::new(),
+        report: json::DeployReport::new(command, &plan, dry_run, false, None, &rendered.notices),
+    };
     // A hook runs code on every matching tool call: each one installed, changed or removed
     // is named (bundled ones too), and one from the project's own sources needs consent.
     let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
@@ -71,18 +112,23 @@ pub fn execute_with(
     }
     trust::announce(&hook_changes, &read.hooks, dry_run);
     if dry_run {
-        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
-        eprintln!("dry run: {}", plan.summary());
-        let stopped = pipeline::report_conflicts(&d, &plan, force);
-        return Ok(u8::from(stopped > 0));
+        if !json {
+            std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+        }
+        crate::printer::say!("dry run: {}", plan.summary());
+        notices(&plan);
+        let conflicts = pipeline::report_conflicts(&d, &plan, force);
+        return Ok(stopped(u8::from(conflicts > 0)));
     }
     if d.scope == aiwg_core::target::Scope::User && !plan.is_empty() {
         let home = aiwg_core::escape::escape(&d.root.display().to_string()).into_owned();
-        eprintln!("user scope: writing into your home folder `{home}`, read by every project");
+        crate::printer::say!(
+            "user scope: writing into your home folder `{home}`, read by every project"
+        );
     }
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
-        eprintln!("error: apply stopped before writing anything");
-        return Ok(1);
+        crate::printer::shout!("error: apply stopped before writing anything");
+        return Ok(stopped(1));
     }
     let options = ApplyOptions {
         force,
@@ -94,13 +140,13 @@ pub fn execute_with(
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             pipeline::report_refused(&d, &paths, "run `aiwg diff`, then apply again");
-            return Ok(1);
+            return Ok(stopped(1));
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
     let generation = report.generation.unwrap_or_default();
     for path in &report.overwritten {
-        eprintln!(
+        crate::printer::say!(
             "overwrote `{}` (its old bytes are in generation {generation}, kept until you delete `{}`)",
             d.display(path),
             d.display_state(&aiwg_deploy::history::folder(&engine, generation))
@@ -110,18 +156,30 @@ pub fn execute_with(
         d.warn_ignored_history();
     }
     for path in &report.released {
-        eprintln!(
+        crate::printer::say!(
             "kept `{}`: edited since aiwg wrote it, no longer managed",
             d.display(path)
         );
     }
-    eprintln!("{}", report.summary);
+    pipeline::report_written(&d, &plan);
+    if plan.is_empty() && report.generation.is_none() {
+        let files = crate::width::count(plan.summary().unchanged, "file");
+        crate::printer::say!("nothing to change: {files} up to date");
+    } else {
+        crate::printer::say!("{}", report.summary);
+    }
+    notices(&plan);
     // An apply that found nothing to do and wrote nothing read exactly what a full `check`
     // reads and left the disk as it read it: its plan is check's answer, so it records the
     // cache. After an apply that wrote, every written entry would be racy (written after the
     // run started), so the next check records it instead.
     let clean = !plan.items.iter().any(|i| i.state().is_drift());
-    if clean && report.generation.is_none() && !report.lock_written && check_cache::enabled() {
+    if clean
+        && only.is_none()
+        && report.generation.is_none()
+        && !report.lock_written
+        && check_cache::enabled()
+    {
         let inputs = check_cache::Inputs {
             project,
             deployment: &d,
@@ -129,5 +187,24 @@ pub fn execute_with(
         };
         check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
     }
-    Ok(0)
+    let mut written: Vec<String> = plan
+        .changes()
+        .map(|i| i.path.as_str().to_string())
+        .collect();
+    if report.lock_written {
+        written.push(d.engine().layout.lock.as_str().to_string());
+    }
+    let report = json::DeployReport::new(
+        command,
+        &plan,
+        false,
+        true,
+        report.generation,
+        &rendered.notices,
+    );
+    Ok(Outcome {
+        code: 0,
+        written,
+        report,
+    })
 }

@@ -31,16 +31,32 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     } else {
         check_cache::trace("cache off (AIWG_NO_CHECK_CACHE)");
     }
-    let project = Project::discover(&ctx.cwd)?;
+    full(ctx, target, json, use_cache.then_some(&session))
+}
+
+/// A check that reads everything and records no cache (`--staged` runs it on a copy).
+pub fn run_uncached(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
+    full(ctx, target, json, None)
+}
+
+/// The check that reads everything; with a `session`, a clean whole check records the cache.
+fn full(
+    ctx: &Context,
+    target: &TargetArgs,
+    json: bool,
+    session: Option<&Session>,
+) -> anyhow::Result<u8> {
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let (
         Prepared {
             rendered,
             deployment: d,
+            only,
         },
         read,
     ) = pipeline::prepare_read(&project, target)?;
     let state = rendered.target;
-    let (plan, lock) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, lock) = d.plan(&state, only.as_deref())?;
     let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
     let stray: Vec<String> = (plan.debris.target.iter().map(|p| d.display(p)))
         .chain(
@@ -76,13 +92,14 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     let drifted = !drift.is_empty();
     let clean = !drifted && stray.is_empty();
     drop(drift);
-    if clean && use_cache {
+    // A filtered check looked at part of the project: only a whole one vouches for the cache.
+    if let (true, Some(session), None) = (clean, session, &only) {
         let inputs = Inputs {
             project: &project,
             deployment: &d,
             platforms: &read.platforms,
         };
-        check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
+        check_cache::record_and_save(session, &inputs, &plan, &lock, &read.folders);
     }
     pipeline::free_at_exit((plan, state, lock, read));
     if clean {
@@ -90,10 +107,12 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     }
     if !json {
         if !stray.is_empty() {
-            eprintln!("\nnote: `stray` files are temp files a killed aiwg left; `aiwg apply` removes them");
+            crate::printer::say!(
+                "\nnote: `stray` files are temp files a killed aiwg left; `aiwg apply` removes them"
+            );
         }
         if drifted {
-            eprintln!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
+            crate::printer::say!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
         }
     }
     Ok(1)
@@ -101,8 +120,9 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
 
 /// The `--json` document for these drift entries and stray temp files (one function for both
 /// paths, so a cache hit prints exactly what a clean full check prints).
-fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Result<String> {
+pub fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Result<String> {
     let doc = serde_json::json!({
+        "version": crate::json::VERSION,
         "clean": entries.is_empty() && stray.is_empty(),
         "drift": entries,
         "stray": stray,
@@ -113,12 +133,15 @@ fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Result<S
 /// The fast path: the project, scope and platforms resolved as the full path does, then the
 /// cache. Any error is a miss: the full path reports it as it always did.
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
-    let project = Project::discover(&ctx.cwd).map_err(|e| format!("{e}"))?;
+    // A hit says every path of the project is clean, so any `--platforms` filter is too.
+    let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     // The cache stats the sources: one outside the project needs consent first.
     crate::trust::require(&project, crate::trust::outside_sources(&project))
         .map_err(|e| format!("{e}"))?;
-    let platforms = pipeline::platforms(&project, &target.platforms).map_err(|e| format!("{e}"))?;
+    let platforms = pipeline::select(&project, scope, &target.platforms)
+        .map_err(|e| format!("{e}"))?
+        .platforms;
     let deployment = Deployment::open(&project, scope).map_err(|e| format!("{e}"))?;
     check_cache::lookup(
         session,

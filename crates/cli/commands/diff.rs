@@ -1,4 +1,5 @@
-//! `aiwg diff`: the unified diff of every change the next apply would make.
+//! `aiwg diff`: the unified diff of every change the next apply would make; `--stat`,
+//! `--name-only` and `--json` say the same in other shapes.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -7,8 +8,39 @@ use aiwg_deploy::diff;
 
 use crate::cli::TargetArgs;
 use crate::commands::{Context, UserError};
+use crate::json;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
+
+/// What `aiwg diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The unified diff.
+    Patch,
+    /// `path | +A -R` per path, then the totals.
+    Stat,
+    /// The paths alone.
+    NameOnly,
+    /// [`json::DiffReport`].
+    Json,
+}
+
+/// Lines added and removed in a unified diff (its `+++`/`---` headers left out).
+fn counts(patch: &str) -> (usize, usize) {
+    let mut added = 0;
+    let mut removed = 0;
+    for line in patch.lines() {
+        if line.starts_with("+++ ") || line.starts_with("--- ") {
+            continue;
+        }
+        if line.starts_with('+') {
+            added += 1;
+        } else if line.starts_with('-') {
+            removed += 1;
+        }
+    }
+    (added, removed)
+}
 
 /// Runs `aiwg diff [PATH ...]`.
 pub fn run(
@@ -16,11 +48,13 @@ pub fn run(
     paths: &[PathBuf],
     target: &TargetArgs,
     exit_code: bool,
+    format: Format,
 ) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     let state = rendered.target;
     let mut filters = Vec::new();
@@ -38,11 +72,71 @@ pub fn run(
             }
         }
     }
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let items: Vec<_> = plan
         .changes()
         .filter(|i| filters.is_empty() || filters.iter().any(|f| i.path.starts_with(f)))
         .collect();
-    std::io::stdout().write_all(diff::render_items(items.iter().copied(), ctx.color).as_bytes())?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Patch => {
+            out.write_all(diff::render_items(items.iter().copied(), ctx.color).as_bytes())?
+        }
+        Format::NameOnly => {
+            for item in &items {
+                writeln!(out, "{}", d.display(&item.path))?;
+            }
+        }
+        Format::Stat => {
+            let rows: Vec<(String, usize, usize)> = items
+                .iter()
+                .map(|item| {
+                    let (added, removed) =
+                        counts(&diff::render_items(std::iter::once(*item), false));
+                    (d.display(&item.path), added, removed)
+                })
+                .collect();
+            let width = rows
+                .iter()
+                .map(|r| crate::width::of(&r.0))
+                .max()
+                .unwrap_or(0);
+            for (path, added, removed) in &rows {
+                let pad = width - crate::width::of(path);
+                writeln!(out, "{path}{:pad$} | +{added} -{removed}", "")?;
+            }
+            let added: usize = rows.iter().map(|r| r.1).sum();
+            let removed: usize = rows.iter().map(|r| r.2).sum();
+            if !rows.is_empty() {
+                writeln!(
+                    out,
+                    "{} changed, {added} line{} added, {removed} removed",
+                    crate::width::count(rows.len(), "path"),
+                    if added == 1 { "" } else { "s" }
+                )?;
+            }
+        }
+        Format::Json => {
+            let files = items
+                .iter()
+                .map(|item| {
+                    let patch = diff::render_items(std::iter::once(*item), false);
+                    let (added, removed) = counts(&patch);
+                    json::DiffFile {
+                        path: item.path.as_str().to_string(),
+                        action: item.action,
+                        added,
+                        removed,
+                        patch,
+                    }
+                })
+                .collect();
+            drop(out);
+            json::print(&json::DiffReport {
+                version: json::VERSION,
+                files,
+            })?;
+        }
+    }
     Ok(u8::from(exit_code && !items.is_empty()))
 }

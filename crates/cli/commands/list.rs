@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use aiwg_core::{Artifact, Kind};
 
-use super::{Context, UserError};
+use super::Context;
 use crate::project;
 
 /// The width used when neither `COLUMNS` nor a terminal says otherwise.
@@ -44,10 +44,7 @@ pub fn run(
         return list_frameworks(json);
     }
     let kind: Option<Kind> = kind
-        .map(|k| {
-            k.parse()
-                .map_err(|e: String| UserError::new(e, "run `aiwg list --kind skill`, for example"))
-        })
+        .map(|k| crate::suggest::kind(k, "run `aiwg list --kind skill`, for example"))
         .transpose()?;
     let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
     let loaded = &sources.loaded;
@@ -77,11 +74,11 @@ pub fn run(
     }
     out.flush()?;
     if rows.is_empty() && !json {
-        eprintln!("no artifacts found");
+        crate::printer::say!("no artifacts found");
     }
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        eprintln!(
+        crate::printer::say!(
             "warning: the sources have {errors} error{}; `aiwg validate` shows them",
             if errors == 1 { "" } else { "s" }
         );
@@ -143,8 +140,8 @@ fn write_table(out: &mut impl std::io::Write, rows: &[Row], width: usize) -> std
         rows.iter().map(cell).max().unwrap_or(0).max(header.len())
     };
     let kind_w = col("KIND", &|r| r.kind.as_str().len());
-    let name_w = col("NAME", &|r| r.name.chars().count());
-    let source_w = col("SOURCE", &|r| r.source.chars().count());
+    let name_w = col("NAME", &|r| crate::width::of(r.name));
+    let source_w = col("SOURCE", &|r| crate::width::of(r.source));
     let used = kind_w + name_w + source_w + 6;
     let desc_w = width.saturating_sub(used).max(MIN_DESCRIPTION_WIDTH);
     writeln!(
@@ -166,14 +163,9 @@ fn write_table(out: &mut impl std::io::Write, rows: &[Row], width: usize) -> std
     Ok(())
 }
 
-/// `text` cut to `width` characters, ending in `…` when cut.
+/// `text` cut to `width` terminal cells (wide characters take two), ending in `…` when cut.
 fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-    s.push('…');
-    s
+    crate::width::truncate(text, width)
 }
 
 #[cfg(test)]
@@ -186,7 +178,8 @@ mod tests {
         check("short", 10, "short");
         check("exactly10!", 10, "exactly10!");
         check("a bit too long", 10, "a bit too…");
-        check("日本語のテキスト", 4, "日本語…");
+        check("日本語のテキスト", 4, "日…");
+        check("日本語のテキスト", 7, "日本語…");
     }
 
     #[test]

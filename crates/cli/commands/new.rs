@@ -11,9 +11,7 @@ use crate::project::{Project, DEFAULT_SOURCE};
 
 /// Writes the scaffold and prints the files it created on stdout.
 pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
-    let kind: Kind = kind
-        .parse()
-        .map_err(|e: String| UserError::new(e, "run `aiwg new skill my-skill`, for example"))?;
+    let kind: Kind = crate::suggest::kind(kind, "run `aiwg new skill my-skill`, for example")?;
     check_name(name)?;
     let project = Project::discover(&ctx.cwd)?;
     let source = project_source_folder(&project);
@@ -51,7 +49,7 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
                 .iter()
                 .any(|s| s.trim_end_matches('/') == source)
         {
-            eprintln!(
+            crate::printer::say!(
                 "note: `{source}` is not in `sources` of `aiwg.toml`; add it there to deploy this {kind}"
             );
         }
@@ -65,7 +63,7 @@ fn project_source_folder(project: &Project) -> String {
     project
         .source_specs()
         .into_iter()
-        .map(|s| crate::project::SourceSpec::parse(&s).path.to_string())
+        .map(|s| crate::project::SourceSpec::parse(&s).folder().to_string())
         .find(|s| crate::project::bundled_tree(s).is_none())
         .unwrap_or_else(|| DEFAULT_SOURCE.to_string())
         .trim_end_matches('/')

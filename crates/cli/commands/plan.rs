@@ -11,13 +11,14 @@ use crate::project::Project;
 
 /// Runs `aiwg plan`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     let state = rendered.target;
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let items: Vec<_> = plan
         .items
         .iter()
@@ -38,7 +39,11 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
                 })
             })
             .collect();
-        let doc = serde_json::json!({ "summary": plan.summary(), "items": entries });
+        let doc = serde_json::json!({
+            "version": crate::json::VERSION,
+            "summary": plan.summary(),
+            "items": entries,
+        });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(0);
     }
@@ -54,6 +59,6 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             None => writeln!(out, "{:9} {path}", item.action)?,
         }
     }
-    eprintln!("{}", plan.summary());
+    crate::printer::say!("{}", plan.summary());
     Ok(0)
 }

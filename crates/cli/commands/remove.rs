@@ -6,6 +6,7 @@ use std::io::Write as _;
 
 use aiwg_core::config::CONFIG_FILE;
 use aiwg_core::target::TargetState;
+use aiwg_core::RelPath;
 use aiwg_deploy::{diff, ApplyOptions, DeployError, Lock, Plan};
 use anyhow::Context as _;
 
@@ -13,6 +14,15 @@ use crate::cli::ScopeArg;
 use crate::commands::{Context, UserError};
 use crate::pipeline::{self, Deployment};
 use crate::project::Project;
+
+/// How a removal runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Show what would be removed and write nothing.
+    pub dry_run: bool,
+    /// Print the report as JSON on stdout (instead of the dry run's diff).
+    pub json: bool,
+}
 
 /// The name a source spec gives its artifacts (`name@path` → `name`).
 fn spec_name(spec: &str) -> &str {
@@ -23,15 +33,17 @@ fn spec_name(spec: &str) -> &str {
 pub fn remove(
     ctx: &Context,
     source: &str,
-    dry_run: bool,
+    how: Run,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
-    let found = Project::discover(&ctx.cwd)?;
-    let scope = pipeline::scope(&found, scope)?;
+    let dry_run = how.dry_run;
+    let arg = scope;
+    let found = Project::open(&ctx.cwd, arg)?;
+    let scope = pipeline::scope(&found, arg)?;
     let d = Deployment::open(&found, scope)?;
     let _guard = (!dry_run).then(|| d.lock()).transpose()?;
     // Read again under the lock: a concurrent `aiwg use` may have just added a source (R6).
-    let mut project = Project::discover(&ctx.cwd)?;
+    let mut project = Project::open(&ctx.cwd, arg)?;
     let engine = d.engine();
     let lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
@@ -43,7 +55,10 @@ pub fn remove(
         known.sort();
         known.dedup();
         return Err(UserError::new(
-            format!("`{source}` is not a source of this project"),
+            format!(
+                "`{source}` is not a source of this project{}",
+                crate::suggest::did_you_mean(source, known.iter().map(String::as_str))
+            ),
             format!("its sources are: {}", known.join(", ")),
         )
         .into());
@@ -60,39 +75,268 @@ pub fn remove(
         if let Some(config) = project.config.as_mut() {
             config.sources = remaining.clone();
         }
-        let platforms = pipeline::platforms(&project, &[])?;
+        let platforms = pipeline::platforms(&project, scope)?;
         pipeline::target_state(&project, &platforms, scope)?
     };
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
-    let code = run_removal(ctx, &d, &plan, &lock, dry_run, &format!("remove {source}"))?;
-    if code == 0 && !dry_run && in_config && scope_is_project(&d) {
-        drop_from_config(&project.root.join(CONFIG_FILE), source)?;
-        eprintln!("removed `{source}` from `{CONFIG_FILE}`");
+    let code = run_removal(ctx, &d, &plan, &lock, how, &format!("remove {source}"))?;
+    if code == 0 && !dry_run && in_config {
+        edit_config(&project.config_path(), "sources", |s| {
+            spec_name(s) == source
+        })?;
+        crate::printer::say!("removed `{source}` from `{CONFIG_FILE}`");
     }
     Ok(code)
 }
 
-fn scope_is_project(d: &Deployment) -> bool {
-    d.scope == aiwg_core::target::Scope::Project
+/// Runs `aiwg remove --platform <id>`: takes the platform out of `aiwg.toml` and deletes
+/// the files only it read; shared files (an `AGENTS.md` section, `.agents/skills/`) are
+/// rewritten for the platforms that remain.
+pub fn remove_platform(
+    ctx: &Context,
+    platform: &str,
+    how: Run,
+    scope: Option<ScopeArg>,
+) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
+    let arg = scope;
+    let found = Project::open(&ctx.cwd, arg)?;
+    let scope = pipeline::scope(&found, arg)?;
+    let d = Deployment::open(&found, scope)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    // Read again under the lock, as `remove` does (R6).
+    let mut project = Project::open(&ctx.cwd, arg)?;
+    let Some(config) = project.config.as_mut() else {
+        return Err(UserError::new(
+            format!("no `{CONFIG_FILE}` here: there is no platform to remove"),
+            "`aiwg uninstall` removes every file aiwg wrote",
+        )
+        .into());
+    };
+    let registry = aiwg_platforms::Registry::builtin();
+    let asked = registry
+        .resolve(&[platform])
+        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?[0];
+    let configured_ids: Vec<&aiwg_platforms::PlatformSpec> = if config.platforms.is_empty() {
+        registry.defaults()
+    } else {
+        registry
+            .resolve(&config.platforms)
+            .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?
+    };
+    if !configured_ids.iter().any(|p| p.id == asked.id) {
+        let ids: Vec<&str> = configured_ids.iter().map(|p| p.id.as_str()).collect();
+        return Err(UserError::new(
+            format!("`{}` is not one of this project's platforms", asked.id),
+            format!("its platforms are: {}", ids.join(", ")),
+        )
+        .into());
+    }
+    let remaining: Vec<String> = configured_ids
+        .iter()
+        .filter(|p| p.id != asked.id)
+        .map(|p| p.id.clone())
+        .collect();
+    if remaining.is_empty() {
+        return Err(UserError::new(
+            format!("`{}` is the project's only platform", asked.id),
+            "`aiwg uninstall` removes every file aiwg wrote",
+        )
+        .into());
+    }
+    let was_default = config.platforms.is_empty();
+    config.platforms = remaining.clone();
+    let lock = d.engine().read_lock().map_err(pipeline::explain)?;
+    let platforms = pipeline::platforms(&project, scope)?;
+    let state = pipeline::target_state(&project, &platforms, scope)?;
+    let (mut plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    // Only what the removed platform read changes; other drift waits for `aiwg apply`.
+    plan.items.retain(|i| {
+        lock.entries_of(&i.path)
+            .any(|e| e.platforms.contains(&asked.id))
+    });
+    let command = format!("remove --platform {}", asked.id);
+    let code = run_removal(ctx, &d, &plan, &lock, how, &command)?;
+    if code == 0 && !dry_run {
+        if was_default {
+            // The default set was implicit: the ones left are written out.
+            write_platforms(&project.config_path(), &remaining)?;
+        } else {
+            // Entries are taken out as spelled (an alias too); the rest stays as written.
+            let is_removed = |s: &str| registry.get(s).is_some_and(|p| p.id == asked.id);
+            edit_config(&project.config_path(), "platforms", is_removed)?;
+        }
+        crate::printer::say!("removed `{}` from `platforms` in `{CONFIG_FILE}`", asked.id);
+    }
+    Ok(code)
 }
 
-/// Runs `aiwg uninstall`.
-pub fn uninstall(ctx: &Context, dry_run: bool, scope: Option<ScopeArg>) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+/// Runs `aiwg uninstall`: every file aiwg wrote goes (edited ones are kept, no longer
+/// managed), then everything else of aiwg: its history, check cache and process lock, the
+/// ignore lines it added, its block in the pre-commit hook, the state folder when empty, and
+/// `aiwg.toml` unless `keep_config`.
+pub fn uninstall(
+    ctx: &Context,
+    how: Run,
+    keep_config: bool,
+    scope: Option<ScopeArg>,
+) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
+    let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
-    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
     let (plan, lock) = engine
         .plan(&TargetState::new())
         .map_err(pipeline::explain)?;
-    if lock.is_empty() {
-        eprintln!("nothing to uninstall: aiwg manages no file here");
-        return Ok(0);
+    let code = if lock.is_empty() {
+        crate::printer::say!("nothing to uninstall: aiwg manages no file here");
+        0
+    } else {
+        run_removal(ctx, &d, &plan, &lock, how, "uninstall")?
+    };
+    if code != 0 {
+        return Ok(code);
     }
-    run_removal(ctx, &d, &plan, &lock, dry_run, "uninstall")
+    drop(guard);
+    let left = leave_nothing(&project, &d, keep_config, dry_run)?;
+    if !left.is_empty() {
+        let verb = if dry_run { "would remove" } else { "removed" };
+        crate::printer::say!("{verb} {}", left.join(", "));
+    }
+    Ok(0)
+}
+
+/// Removes what is left of aiwg once no file is managed (see [`uninstall`]); returns what it
+/// removed (or, `dry_run`, would remove), for the user.
+fn leave_nothing(
+    project: &Project,
+    d: &Deployment,
+    keep_config: bool,
+    dry_run: bool,
+) -> anyhow::Result<Vec<String>> {
+    use aiwg_deploy::System as _;
+    let state = d.state_system();
+    let layout = d.engine().layout;
+    let mut removed = Vec::new();
+    let shown = |rel: &RelPath| crate::project::display_relative(&rel.to_path(d.state_root()));
+    if state.metadata(&layout.history)?.is_some() {
+        removed.push(format!("`{}/`", shown(&layout.history).display()));
+        if !dry_run {
+            remove_tree(state, &layout.history)?;
+        }
+    }
+    for file in [&layout.check_cache, &layout.process_lock] {
+        if state.metadata(file)?.is_some() {
+            if file == &layout.check_cache {
+                removed.push(format!("`{}`", shown(file).display()));
+            }
+            if !dry_run {
+                // The process lock was released above: a command waiting on it finds the
+                // project gone, as it would a moment later.
+                state.remove_file(file)?;
+            }
+        }
+    }
+    if layout.ignore_history_in_git {
+        for file in [".git/info/exclude", ".gitignore"] {
+            let rel = RelPath::new(file).expect("valid");
+            let Some(current) = state.read(&rel)? else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&current.bytes);
+            let kept = without_ignore_lines(&text, &layout);
+            if kept == text {
+                continue;
+            }
+            removed.push(format!("aiwg's lines in `{file}`"));
+            if dry_run {
+                continue;
+            }
+            if kept.trim().is_empty() && file == ".gitignore" {
+                state.remove_file(&rel)?;
+            } else {
+                state.write_atomic(&rel, kept.as_bytes(), current.executable)?;
+            }
+        }
+        if let Ok(hooks) = crate::git::hooks_dir(&project.root) {
+            let hook = hooks.join("pre-commit");
+            let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(super::hook::BEGIN));
+            if ours {
+                removed.push(format!(
+                    "aiwg's block in `{}`",
+                    crate::project::display_relative(&hook).display()
+                ));
+                if !dry_run {
+                    super::hook::uninstall(&project.root)?;
+                }
+            }
+        }
+    }
+    if !keep_config && project.config_path().is_file() {
+        removed.push(format!(
+            "`{}`",
+            crate::project::display_relative(&project.config_path()).display()
+        ));
+        if !dry_run {
+            std::fs::remove_file(project.config_path())
+                .with_context(|| format!("cannot remove `{}`", project.config_path().display()))?;
+        }
+    }
+    if !dry_run {
+        // The state folder (`.aiwg/`, which may hold the user's own sources; `$AIWG_HOME` in
+        // user scope) only when empty.
+        match layout.history.parent() {
+            Some(parent) => {
+                state.remove_dir_if_empty(&parent)?;
+            }
+            None => {
+                let _ = std::fs::remove_dir(d.state_root());
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Deletes the folder `dir` of `sys` and everything in it.
+fn remove_tree(sys: &dyn aiwg_deploy::System, dir: &RelPath) -> anyhow::Result<()> {
+    use aiwg_deploy::system::EntryKind;
+    for name in sys.list(Some(dir))? {
+        let child = dir.join(&name)?;
+        match sys.metadata(&child)? {
+            Some((EntryKind::Dir, _)) => remove_tree(sys, &child)?,
+            Some(_) => sys.remove_file(&child)?,
+            None => {}
+        }
+    }
+    sys.remove_dir_if_empty(dir)?;
+    Ok(())
+}
+
+/// `text` without the ignore lines aiwg adds (each comment of its own and the pattern after
+/// it), everything else as it was.
+fn without_ignore_lines(text: &str, layout: &aiwg_deploy::Layout) -> String {
+    let patterns = [
+        format!("/{}/", layout.history),
+        format!("/{}", layout.check_cache),
+    ];
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_end();
+        let next = lines.get(i + 1).map(|l| l.trim_end());
+        if line.starts_with("# aiwg: ") && next.is_some_and(|n| patterns.iter().any(|p| p == n)) {
+            i += 2;
+            continue;
+        }
+        out.push_str(lines[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Prints (dry run) or applies a removal plan; edited files are kept and released.
@@ -101,9 +345,28 @@ fn run_removal(
     d: &Deployment,
     plan: &Plan,
     lock: &Lock,
-    dry_run: bool,
+    how: Run,
     command: &str,
 ) -> anyhow::Result<u8> {
+    let dry_run = how.dry_run;
+    let name = if command == "uninstall" {
+        "uninstall"
+    } else {
+        "remove"
+    };
+    let report = |applied: bool, generation: Option<u64>| -> anyhow::Result<()> {
+        if how.json {
+            crate::json::print(&crate::json::DeployReport::new(
+                name,
+                plan,
+                dry_run,
+                applied,
+                generation,
+                &[],
+            ))?;
+        }
+        Ok(())
+    };
     let blocked = plan
         .conflicts()
         .filter(|i| {
@@ -115,13 +378,17 @@ fn run_removal(
     // The hooks this removes are named, as apply names those it installs.
     crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
     if dry_run {
-        std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
-        eprintln!("dry run: {}", plan.summary());
+        if !how.json {
+            std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
+        }
+        crate::printer::say!("dry run: {}", plan.summary());
+        report(false, None)?;
         return Ok(u8::from(blocked > 0));
     }
     if blocked > 0 {
         pipeline::report_conflicts(d, plan, true);
-        eprintln!("error: {command} stopped before writing anything");
+        crate::printer::shout!("error: {command} stopped before writing anything");
+        report(false, None)?;
         return Ok(1);
     }
     let options = ApplyOptions {
@@ -130,35 +397,52 @@ fn run_removal(
         keep: d.keep,
         command: command.to_string(),
     };
+    let report_json = |generation| report(true, generation);
     let report = match d.engine().apply(plan, lock, &options) {
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             pipeline::report_refused(d, &paths, "fix these by hand, then run the command again");
+            report(false, None)?;
             return Ok(1);
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
     for path in &report.released {
-        eprintln!(
+        crate::printer::say!(
             "kept `{}`: edited since aiwg wrote it, no longer managed",
             d.display(path)
         );
     }
-    eprintln!("{}", report.summary);
-    if report.generation.is_some() {
-        eprintln!("hint: `aiwg rollback` puts everything back");
+    crate::printer::say!("{}", report.summary);
+    if report.generation.is_some() && command != "uninstall" {
+        crate::printer::say!("hint: `aiwg rollback` puts the files back");
     }
+    let generation = report.generation;
+    report_json(generation)?;
     Ok(0)
 }
 
-/// Removes `source` from `sources` in `aiwg.toml`, keeping the rest of the file as it is.
-fn drop_from_config(path: &std::path::Path, source: &str) -> anyhow::Result<()> {
+/// Removes the strings of `key` in `aiwg.toml` that `matches`, keeping the rest of the file
+/// as it is.
+fn edit_config(
+    path: &std::path::Path,
+    key: &str,
+    matches: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let edited =
-        crate::config_edit::remove_from_array(path, &text, "sources", |s| spec_name(s) == source)?;
+    let edited = crate::config_edit::remove_from_array(path, &text, key, matches)?;
     if let Some(new) = edited {
         crate::config_edit::write_config(path, &new)?;
     }
+    Ok(())
+}
+
+/// Sets `platforms` in `aiwg.toml` to `ids`, keeping the rest of the file as it is.
+fn write_platforms(path: &std::path::Path, ids: &[String]) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let new = crate::config_edit::set_array(path, &text, "platforms", ids)?;
+    crate::config_edit::write_config(path, &new)?;
     Ok(())
 }

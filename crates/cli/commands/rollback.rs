@@ -1,5 +1,6 @@
-//! `aiwg rollback`: undo the last apply (or every one from a generation on), byte for byte,
-//! with the lock; `--list` shows the generations.
+//! `aiwg rollback`: undo the last apply, byte for byte, with the lock; `--to N` goes back to
+//! the state right after generation N (undoing every later one); `--list` shows the
+//! generations.
 
 use std::io::Write as _;
 
@@ -8,7 +9,8 @@ use aiwg_deploy::rollback::{self, RollbackOptions};
 use aiwg_deploy::DeployError;
 
 use crate::cli::ScopeArg;
-use crate::commands::Context;
+use crate::commands::{Context, UserError};
+use crate::json;
 use crate::pipeline::{self, Deployment};
 use crate::project::Project;
 
@@ -18,17 +20,34 @@ pub fn run(
     list: bool,
     to: Option<u64>,
     force: bool,
+    json: bool,
     scope: Option<ScopeArg>,
 ) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+    let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
     let engine = d.engine();
     if list {
         let listing = history::list(&engine).map_err(pipeline::explain)?;
+        if json {
+            return json::print(&json::Generations {
+                version: json::VERSION,
+                generations: listing
+                    .generations
+                    .iter()
+                    .map(|g| json::GenerationEntry {
+                        generation: g.generation,
+                        time: g.time,
+                        command: g.command.clone(),
+                        paths: g.paths.len(),
+                    })
+                    .collect(),
+            })
+            .map(|()| 0);
+        }
         let mut out = std::io::stdout().lock();
         if listing.generations.is_empty() {
-            eprintln!("no generations yet: each apply that changes files records one");
+            crate::printer::say!("no generations yet: each apply that changes files records one");
         } else {
             writeln!(out, "GEN  TIME (UTC)           PATHS  COMMAND")?;
         }
@@ -39,8 +58,8 @@ pub fn run(
             }
             if !g.forced.is_empty() {
                 notes.push(format!(
-                    "kept: the only copy of {} file(s) `--force` overwrote; delete `{}` to drop it",
-                    g.forced.len(),
+                    "kept: the only copy of {} `--force` overwrote; delete `{}` to drop it",
+                    crate::width::count(g.forced.len(), "file"),
                     d.display_state(&history::folder(&engine, g.generation))
                 ));
             }
@@ -63,8 +82,44 @@ pub fn run(
         return Ok(0);
     }
     let _guard = d.lock()?;
+    // `--to N` is the state right after N: the engine undoes from the first generation after
+    // it (0 is the state before the first).
+    let from = match to {
+        None => None,
+        Some(n) => {
+            let generations = history::list(&engine)
+                .map_err(pipeline::explain)?
+                .generations;
+            if n != 0 && !generations.iter().any(|g| g.generation == n) {
+                let known: Vec<String> = generations
+                    .iter()
+                    .map(|g| g.generation.to_string())
+                    .collect();
+                return Err(UserError::new(
+                    format!("there is no generation {n}"),
+                    format!(
+                        "the generations are {} (`aiwg rollback --list`); `--to 0` goes back to before the first",
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    ),
+                )
+                .into());
+            }
+            match generations
+                .iter()
+                .map(|g| g.generation)
+                .filter(|g| *g > n)
+                .min()
+            {
+                Some(first_after) => Some(first_after),
+                None => {
+                    crate::printer::say!("nothing to roll back: generation {n} is the newest");
+                    return Ok(0);
+                }
+            }
+        }
+    };
     let options = RollbackOptions {
-        to,
+        to: from,
         force,
         keep: d.keep,
     };
@@ -72,10 +127,12 @@ pub fn run(
     match rollback::rollback(&engine, &options) {
         Ok(report) => {
             let undone: Vec<String> = report.undone.iter().map(u64::to_string).collect();
-            eprintln!(
-                "rolled back generation {}: {} path(s) restored{}",
+            let restored = report.restored.len();
+            crate::printer::say!(
+                "rolled back generation{} {}: {} restored{}",
+                if undone.len() == 1 { "" } else { "s" },
                 undone.join(", "),
-                report.restored.len(),
+                crate::width::count(restored, "path"),
                 report
                     .generation
                     .map(|g| format!(" (recorded as generation {g}; `aiwg rollback` again redoes)"))

@@ -55,7 +55,7 @@ pub fn lint(ctx: &Context, target: Option<&str>) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
-    eprintln!(
+    crate::printer::say!(
         "linted {} runbook{}: {problems} problem{}",
         runbooks.len(),
         if runbooks.len() == 1 { "" } else { "s" },
@@ -98,7 +98,7 @@ pub fn render(
     let known = runbook::parse_body(&rb.body, rb.body_line);
     for key in values.keys() {
         if !known.placeholders.iter().any(|p| &p.name == key) {
-            eprintln!(
+            crate::printer::say!(
                 "warning: `{key}` from {} is unused: it is not a placeholder of `{}`",
                 origin[key],
                 rb.shown.display(),
@@ -107,7 +107,7 @@ pub fn render(
     }
     for p in &known.placeholders {
         if let (Some(default), false) = (&p.default, values.contains_key(&p.name)) {
-            eprintln!(
+            crate::printer::say!(
                 "note: `{}` has no value; it takes its default `{default}`",
                 p.name
             );

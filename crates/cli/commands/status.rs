@@ -10,17 +10,18 @@ use crate::pipeline::{self, Prepared};
 use crate::project::Project;
 
 /// Runs `aiwg status`.
-pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
-    let project = Project::discover(&ctx.cwd)?;
+pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyhow::Result<u8> {
+    let project = Project::open(&ctx.cwd, target.scope)?;
     let Prepared {
         rendered,
         deployment: d,
+        only,
     } = pipeline::prepare(&project, target)?;
     if !json {
-        pipeline::print_notices(&rendered.notices);
+        pipeline::report_notices(&rendered.notices, notes, "aiwg status --notes");
     }
     let state = rendered.target;
-    let (plan, _) = d.engine().plan(&state).map_err(pipeline::explain)?;
+    let (plan, _) = d.plan(&state, only.as_deref())?;
     let mut rows = Vec::new();
     for item in &plan.items {
         for part in item.parts.iter().filter(|p| p.state != State::Gone) {
@@ -45,6 +46,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
             })
             .collect();
         let doc = serde_json::json!({
+            "version": crate::json::VERSION,
             "scope": d.scope,
             "root": d.root.display().to_string(),
             "entries": entries,
@@ -53,7 +55,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
         return Ok(0);
     }
     if rows.is_empty() {
-        eprintln!("nothing is managed here yet (run `aiwg apply`)");
+        crate::printer::say!("nothing is managed here yet (run `aiwg apply`)");
         return Ok(0);
     }
     let shown: Vec<(String, String, String)> = rows

@@ -10,37 +10,40 @@ use crate::cli::{ScopeArg, TargetArgs};
 use crate::config_edit;
 use crate::frameworks;
 use crate::pipeline;
-use crate::project::Project;
+use crate::project::{self, Project};
 use crate::trust;
 use aiwg_core::config::{Config, CONFIG_FILE};
 use aiwg_core::target::Scope;
 use aiwg_platforms::Registry;
 
-/// The platforms whose `detect` markers (in `platforms/*.toml`) exist under `root`, by id.
-/// `.github/` alone is not a sign of Copilot (most repositories have workflows there), so
-/// Copilot's markers are its own files under it.
-pub fn detect_platforms(root: &Path) -> Vec<String> {
-    Registry::builtin()
-        .detect(|marker| root.join(marker).exists())
-        .iter()
-        .map(|p| p.id.clone())
-        .collect()
-}
+use crate::detect;
 
 /// The source specs `spec` stands for: every bundled framework and extension for `all`, a
-/// bundled name with what it requires, or a path (checked to be a folder).
-pub fn expand_spec(spec: &str, root: &Path) -> anyhow::Result<Vec<String>> {
+/// bundled name with what it requires, or a path (checked to be a folder). With `cwd` (user
+/// scope, whose config lives in `$AIWG_HOME`), a path is taken relative to `cwd` and stored
+/// absolute, so it means the same folder from anywhere.
+pub fn expand_spec(spec: &str, root: &Path, cwd: Option<&Path>) -> anyhow::Result<Vec<String>> {
     if spec == "all" {
         return Ok(frameworks::bundled().into_iter().map(|f| f.name).collect());
     }
     if frameworks::bundled().iter().any(|f| f.name == spec) {
         return Ok(frameworks::with_requirements(spec));
     }
-    let path = crate::project::SourceSpec::parse(spec).path;
+    let parsed = project::SourceSpec::parse(spec);
+    let path = parsed.folder();
+    if let Some(cwd) = cwd.filter(|cwd| cwd.join(path).is_dir()) {
+        let abs = std::path::absolute(cwd.join(path))?;
+        let abs = abs.to_string_lossy();
+        let name = parsed.name.trim_end_matches('/');
+        return Ok(vec![format!("{name}@{abs}")]);
+    }
     if !root.join(path).is_dir() {
         let known: Vec<String> = frameworks::bundled().into_iter().map(|f| f.name).collect();
         return Err(UserError::new(
-            format!("`{spec}` is neither a bundled framework nor a folder"),
+            format!(
+                "`{spec}` is neither a bundled framework nor a folder{}",
+                crate::suggest::did_you_mean(spec, known.iter().map(String::as_str))
+            ),
             format!(
                 "bundled: {}, all; or give a path to a source folder",
                 known.join(", ")
@@ -58,15 +61,19 @@ pub struct ConfigChange {
     pub text: Option<String>,
     /// The config `apply` runs with.
     pub config: Config,
-    /// One line each for the user.
+    /// One line each for the user, said before the deploy.
     pub notes: Vec<String>,
+    /// What changes in `aiwg.toml`, one line each, said once it is written.
+    pub edits: Vec<String>,
 }
 
 /// The config after adding `specs` (and `platforms`, when given) to `existing`, or a new
-/// config when there is none, with the platforms detected under `root` and `scope` (the
-/// `--scope` given, else project), so later commands deploy and check the same place.
+/// config when there is none, with the platforms detected under `detect_root` (the folder the
+/// scope deploys into) and `scope` (the `--scope` given, else project), so later commands
+/// deploy and check the same place. `root` holds `aiwg.toml`.
 pub fn change_config(
     root: &Path,
+    detect_root: &Path,
     existing: Option<&str>,
     specs: &[String],
     platforms: &[String],
@@ -74,12 +81,13 @@ pub fn change_config(
 ) -> anyhow::Result<ConfigChange> {
     let path = root.join(CONFIG_FILE);
     let mut notes = Vec::new();
+    let mut edits = Vec::new();
     let text = match existing {
         None => {
             let chosen: Vec<String> = if !platforms.is_empty() {
                 platforms.to_vec()
             } else {
-                let found = detect_platforms(root);
+                let found = detect::platforms(detect_root);
                 if found.is_empty() {
                     let defaults: Vec<String> = Registry::builtin()
                         .defaults()
@@ -87,7 +95,7 @@ pub fn change_config(
                         .map(|p| p.id.clone())
                         .collect();
                     notes.push(format!(
-                        "no platform files found in the repository: deploying to all {} ({})",
+                        "no platform files found: deploying to all {} ({})",
                         defaults.len(),
                         defaults.join(", ")
                     ));
@@ -100,7 +108,6 @@ pub fn change_config(
                     found
                 }
             };
-            notes.push(format!("created `{CONFIG_FILE}`"));
             Some(config_edit::new_config_text(
                 specs,
                 &chosen,
@@ -112,10 +119,10 @@ pub fn change_config(
             let (with_platforms, added_platforms) =
                 config_edit::add_to_array(&path, &with_sources, "platforms", platforms)?;
             for s in &added {
-                notes.push(format!("added `{s}` to `sources` in `{CONFIG_FILE}`"));
+                edits.push(format!("added `{s}` to `sources` in `{CONFIG_FILE}`"));
             }
             for p in &added_platforms {
-                notes.push(format!("added `{p}` to `platforms` in `{CONFIG_FILE}`"));
+                edits.push(format!("added `{p}` to `platforms` in `{CONFIG_FILE}`"));
             }
             (with_platforms != text).then_some(with_platforms)
         }
@@ -136,6 +143,7 @@ pub fn change_config(
         text,
         config,
         notes,
+        edits,
     })
 }
 
@@ -146,22 +154,33 @@ fn scope_name(scope: Scope) -> &'static str {
     }
 }
 
-/// Runs `aiwg use`.
+/// Runs `aiwg use`. `aiwg.toml` is written only after the deploy succeeded: a source that
+/// fails to load or a conflict leaves it as it was.
 pub fn run(
     ctx: &Context,
     spec: &str,
     target: &TargetArgs,
-    dry_run: bool,
-    force: bool,
+    how: super::apply::Run,
 ) -> anyhow::Result<u8> {
-    // `aiwg.toml` is read and rewritten under the project's process lock, and the apply runs
-    // under it too: two `use` at once each keep the other's edit (R6).
-    let found = Project::discover(&ctx.cwd)?;
-    let deployment = pipeline::Deployment::open(&found, Scope::Project)?;
+    let dry_run = how.dry_run;
+    let scope = target.scope.map(|s| match s {
+        ScopeArg::Project => Scope::Project,
+        ScopeArg::User => Scope::User,
+    });
+    let user = scope == Some(Scope::User);
+    // `aiwg.toml` is read and rewritten under the process lock of the scope whose config it
+    // is, and the apply runs under it too: two `use` at once each keep the other's edit (R6).
+    let lock_scope = if user { Scope::User } else { Scope::Project };
+    let found = Project::open(&ctx.cwd, target.scope)?;
+    let deployment = pipeline::Deployment::open(&found, lock_scope)?;
     let _guard = (!dry_run).then(|| deployment.lock()).transpose()?;
-    let mut project = Project::discover(&ctx.cwd)?;
-    let specs = expand_spec(spec, &project.root)?;
-    let config_path = project.root.join(CONFIG_FILE);
+    let mut project = Project::open(&ctx.cwd, target.scope)?;
+    let specs = expand_spec(
+        spec,
+        &project.root,
+        project.user_scope.then_some(ctx.cwd.as_path()),
+    )?;
+    let config_path = project.config_path();
     let existing = match config_path.is_file() {
         true => Some(
             std::fs::read_to_string(&config_path)
@@ -169,25 +188,25 @@ pub fn run(
         ),
         false => None,
     };
+    let detect_root = if user {
+        project::home_dir()?
+    } else {
+        project.root.clone()
+    };
     let change = change_config(
         &project.root,
+        &detect_root,
         existing.as_deref(),
         &specs,
         &target.platforms,
-        target.scope.map(|s| match s {
-            ScopeArg::Project => Scope::Project,
-            ScopeArg::User => Scope::User,
-        }),
+        scope,
     )?;
-    // Every platform the new config names must resolve before the config is written: a
+    // Every platform the new config names must resolve before anything is deployed: a
     // typo left in `aiwg.toml` would break every later command.
     project.config = Some(change.config.clone());
-    pipeline::platforms(&project, &[])?;
+    pipeline::platforms(&project, pipeline::scope(&project, target.scope)?)?;
     for note in &change.notes {
-        eprintln!("{note}");
-    }
-    if let (Some(text), false) = (&change.text, dry_run) {
-        config_edit::write_config(&config_path, text)?;
+        crate::printer::say!("{note}");
     }
     // What the user typed is consent: a source outside the project named on this command
     // line, and `--scope user` written into a new `aiwg.toml`.
@@ -201,8 +220,51 @@ pub fn run(
         platforms: Vec::new(),
         scope: target.scope,
     };
-    let held = (!dry_run).then_some(Scope::Project);
-    super::apply::execute_with(ctx, &project, &apply_target, dry_run, force, held)
+    let how = super::apply::Run {
+        held: (!dry_run).then_some(lock_scope),
+        ..how
+    };
+    let outcome = super::apply::execute(ctx, &project, &apply_target, how)?;
+    let code = outcome.code;
+    let mut report = outcome.report;
+    let print = |report: &crate::json::DeployReport| match how.json {
+        true => crate::json::print(report),
+        false => Ok(()),
+    };
+    let Some(text) = &change.text else {
+        print(&report)?;
+        return Ok(code);
+    };
+    let shown = project::display_relative(&config_path);
+    if dry_run {
+        let verb = if existing.is_some() {
+            "changed"
+        } else {
+            "created"
+        };
+        crate::printer::say!("dry run: `{}` would be {verb}", shown.display());
+    } else if code == 0 {
+        if let Some(dir) = config_path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        }
+        config_edit::write_config(&config_path, text)?;
+        if existing.is_none() {
+            crate::printer::say!("created `{}`", shown.display());
+        }
+        for edit in &change.edits {
+            crate::printer::say!("{edit}");
+        }
+    } else {
+        crate::printer::say!("`{}` was left as it was", shown.display());
+    }
+    report.config = Some(crate::json::ConfigChange {
+        path: shown.display().to_string(),
+        created: existing.is_none(),
+        written: !dry_run && code == 0,
+    });
+    print(&report)?;
+    Ok(code)
 }
 
 /// The consent items `aiwg use` was given on its command line: the outside sources among
@@ -223,24 +285,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detects_platform_files() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(detect_platforms(dir.path()).is_empty());
-        std::fs::create_dir_all(dir.path().join(".cursor")).unwrap();
-        std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
-        std::fs::write(dir.path().join("AGENTS.md"), "x").unwrap();
-        assert_eq!(detect_platforms(dir.path()), vec!["agents-md", "cursor"]);
-        std::fs::create_dir_all(dir.path().join(".kiro/steering")).unwrap();
-        assert_eq!(
-            detect_platforms(dir.path()),
-            vec!["agents-md", "cursor", "kiro"]
-        );
-    }
-
-    #[test]
     fn new_config_takes_every_platform_when_none_found() {
         let dir = tempfile::tempdir().unwrap();
-        let change = change_config(dir.path(), None, &["sdlc".into()], &[], None).unwrap();
+        let change =
+            change_config(dir.path(), dir.path(), None, &["sdlc".into()], &[], None).unwrap();
         let defaults = Registry::builtin().defaults().len();
         assert_eq!(change.config.platforms.len(), defaults);
         assert!(
@@ -253,10 +301,18 @@ mod tests {
     #[test]
     fn second_use_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let first =
-            change_config(dir.path(), None, &["sdlc".into()], &["codex".into()], None).unwrap();
+        let first = change_config(
+            dir.path(),
+            dir.path(),
+            None,
+            &["sdlc".into()],
+            &["codex".into()],
+            None,
+        )
+        .unwrap();
         let text = first.text.unwrap();
         let again = change_config(
+            dir.path(),
             dir.path(),
             Some(&text),
             &["sdlc".into()],
@@ -265,17 +321,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.text, None);
-        assert!(again.notes.is_empty());
+        assert!(again.notes.is_empty() && again.edits.is_empty());
     }
 
     #[test]
     fn extension_brings_its_framework_and_unknown_names_fail() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            expand_spec("stream", dir.path()).unwrap(),
+            expand_spec("stream", dir.path(), None).unwrap(),
             vec!["sdlc", "stream"]
         );
-        let err = expand_spec("nope", dir.path()).unwrap_err();
+        let err = expand_spec("nope", dir.path(), None).unwrap_err();
         assert!(err.to_string().contains("`nope`"), "{err}");
     }
 }

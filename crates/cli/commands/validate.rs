@@ -9,11 +9,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use aiwg_core::escape::escape;
-use aiwg_core::style::{self, paint};
 use aiwg_core::{runbook, Diagnostic, Kind, Severity};
 
 use super::Context;
 use crate::project;
+use crate::style::{self, paint};
 
 /// One line of the report: a diagnostic, or a note about a runbook.
 enum Entry {
@@ -35,7 +35,7 @@ impl Entry {
 }
 
 /// Runs `aiwg validate`.
-pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
     let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
     let loaded = &sources.loaded;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -65,6 +65,30 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
     }
     entries.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
+    if json {
+        let diagnostics = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Diagnostic(d) => Some(crate::json::DiagnosticEntry {
+                    path: d.path.display().to_string(),
+                    line: d.line,
+                    level: if d.is_error() { "error" } else { "warning" },
+                    message: d.message.clone(),
+                    hint: d.hint.clone(),
+                }),
+                Entry::Note { .. } => None,
+            })
+            .collect();
+        crate::json::print(&crate::json::Validation {
+            version: crate::json::VERSION,
+            sources: sources.count(),
+            artifacts: loaded.artifacts.len(),
+            errors,
+            warnings,
+            diagnostics,
+        })?;
+        return Ok(if errors > 0 { 2 } else { 0 });
+    }
     let mut out = std::io::stdout().lock();
     for entry in &entries {
         match entry {
@@ -77,13 +101,13 @@ pub fn run(ctx: &Context, paths: &[PathBuf]) -> anyhow::Result<u8> {
                 out,
                 "{}:{line}: {}: {}",
                 escape(&path.display().to_string()),
-                paint(style::NOTE, "note", ctx.color),
+                paint(ctx.color, style::HINT, "note"),
                 escape(message)
             )?,
         }
     }
     out.flush()?;
-    eprintln!(
+    crate::printer::say!(
         "validated {}, {}: {}, {}",
         plural(sources.count(), "source"),
         plural(loaded.artifacts.len(), "artifact"),
@@ -99,8 +123,8 @@ fn print_diagnostic(
     color: bool,
 ) -> std::io::Result<()> {
     let level = match d.severity {
-        Severity::Error => paint(style::ERROR, "error", color),
-        Severity::Warning => paint(style::WARNING, "warning", color),
+        Severity::Error => paint(color, style::ERROR, "error"),
+        Severity::Warning => paint(color, style::WARNING, "warning"),
     };
     write!(out, "{}", escape(&d.path.display().to_string()))?;
     if let Some(line) = d.line {
@@ -111,7 +135,7 @@ fn print_diagnostic(
         writeln!(
             out,
             "  {}: {}",
-            paint(style::HINT, "hint", color),
+            paint(color, style::HINT, "hint"),
             escape(hint)
         )?;
     }
