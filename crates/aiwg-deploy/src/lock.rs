@@ -360,17 +360,26 @@ pub(crate) fn path_lines(text: &str) -> Vec<usize> {
     let Ok(tables) = toml::from_str::<Tables>(text) else {
         return Vec::new();
     };
-    tables
+    let starts: Vec<usize> = tables
         .file
         .iter()
         .chain(&tables.path)
-        .map(|k| {
-            text[..k.path.span().start.min(text.len())]
-                .matches('\n')
-                .count()
-                + 1
-        })
-        .collect()
+        .map(|k| k.path.span().start.min(text.len()))
+        .collect();
+    // One pass over the text in offset order, not a count from the start per key.
+    let mut order: Vec<usize> = (0..starts.len()).collect();
+    order.sort_by_key(|&i| starts[i]);
+    let mut lines = vec![1; starts.len()];
+    let (mut at, mut line) = (0, 1);
+    for i in order {
+        line += text.as_bytes()[at..starts[i]]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        at = starts[i];
+        lines[i] = line;
+    }
+    lines
 }
 
 /// A parser for exactly the TOML that [`Lock::to_toml`] writes: comments, `version = N`,
@@ -750,5 +759,12 @@ mod tests {
             Lock::parse("aiwg.lock", "version = 1\n").unwrap(),
             Lock::new()
         );
+    }
+
+    #[test]
+    fn path_lines_name_each_tables_path_line() {
+        let text = "version = 1\n[[file]]\npath = \"a\"\n\n[[file]]\nmode = \"file\"\npath = \"b\"\n[[path]]\npath = \"c\"\n";
+        assert_eq!(path_lines(text), [3, 7, 9]);
+        assert!(path_lines("not toml [").is_empty());
     }
 }
