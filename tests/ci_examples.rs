@@ -1,5 +1,6 @@
-//! The repository's `.pre-commit-hooks.yaml`, through the pre-commit framework itself, and the
-//! GitHub Actions example, by running its steps in a temp repository.
+//! The repository's `.pre-commit-hooks.yaml`, through the pre-commit framework itself, the
+//! GitHub Actions example, by running its steps in a temp repository, and `aiwg.schema.json`,
+//! through Taplo (the TOML checker behind editors' TOML support).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,21 +22,75 @@ fn path_with_aiwg() -> String {
     format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
 }
 
-/// The pre-commit executable, if installed. `.ci/run` installs it; a developer without it
-/// is told this test did not run (and CI, where `CI` is set, fails instead).
-fn pre_commit() -> Option<PathBuf> {
+/// The executable `name` on `PATH`, if installed. `.ci/run` installs it; a developer without
+/// it is told the test did not run (and CI, where `CI` is set, fails instead).
+fn tool(name: &str) -> Option<PathBuf> {
     let found = std::env::var("PATH").ok()?.split(':').find_map(|d| {
-        let p = Path::new(d).join("pre-commit");
+        let p = Path::new(d).join(name);
         p.is_file().then_some(p)
     });
     if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "pre-commit is not installed (`.ci/run` installs it)"
+            "{name} is not installed (`.ci/run` installs it)"
         );
-        eprintln!("note: pre-commit is not installed: the framework test did not run");
+        eprintln!("note: {name} is not installed: the test that needs it did not run");
     }
     found
+}
+
+fn pre_commit() -> Option<PathBuf> {
+    tool("pre-commit")
+}
+
+/// Taplo checks a config against `aiwg.schema.json` as aiwg reads it: a full one passes, and
+/// each mistake aiwg refuses (an unknown key, platform or scope, a wrong type) is an error.
+#[test]
+fn taplo_checks_aiwg_toml_against_the_schema_as_aiwg_does() {
+    let Some(taplo) = tool("taplo") else { return };
+    let t = Test::new();
+    t.write(".aiwg/agents/a.md", "---\ndescription: d\n---\nA.\n");
+    let schema = repo_root().join("aiwg.schema.json");
+    let header = format!("#:schema {}\n", schema.display());
+    let good = "sources = [\"sdlc\", \"mine@.aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\n\
+                exclude = [\"agent:legacy-*\"]\n[history]\nkeep = 3\n[models.codex]\nopus = \"o\"\n\
+                [platform.codex]\nexclude = [\"rule:*\"]\n";
+    let bad = [
+        ("platfroms = [\"codex\"]\n", "'platfroms' was unexpected"),
+        ("platforms = [\"codx\"]\n", "\"codx\" is not one of"),
+        ("scope = \"home\"\n", "\"home\" is not valid"),
+        (
+            "[history]\nkeep = \"ten\"\n",
+            "\"ten\" is not of type \"integer\"",
+        ),
+        ("[models.codx]\nopus = \"o\"\n", "\"codx\" is not one of"),
+    ];
+    let check = |text: &str| {
+        t.write("aiwg.toml", &format!("{header}{text}"));
+        let out = Command::new(&taplo)
+            .args(["check", "aiwg.toml"])
+            .current_dir(t.root())
+            .env("HOME", t.home())
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), text)
+    };
+    let (code, err) = check(good);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, aiwg_err) = t.run(&["plan"]);
+    assert_eq!(code, 0, "aiwg reads the full config too: {aiwg_err}");
+    for (text, expected) in bad {
+        let (code, err) = check(text);
+        assert_eq!(code, Some(1), "{text}: {err}");
+        assert!(err.contains(expected), "{text}: {err}");
+        let (code, _, aiwg_err) = t.run(&["plan"]);
+        assert_eq!(
+            code, 2,
+            "aiwg takes what the schema refuses: {text}{aiwg_err}"
+        );
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ fn a_healthy_repository_is_all_ok() {
     ok      config     `aiwg.toml`: 1 source, 1 platform
     ok      lock       1 managed part recorded
     ok      sources    1 artifact valid
+    ok      trust      nothing here needs consent (no hook of its own, no user scope, no source outside)
     ok      folders    1 platform folder writable
     ok      managed    1 file as aiwg wrote them
     ok      hook       installed in `.git/hooks/pre-commit`; aiwg is reachable
@@ -58,6 +59,7 @@ fn each_problem_is_one_line_with_a_hint_and_an_error_exits_1() {
     ok      config     `aiwg.toml`: 1 source, 1 platform
     ok      lock       1 managed part recorded
     ok      sources    1 artifact valid
+    ok      trust      nothing here needs consent (no hook of its own, no user scope, no source outside)
     ok      folders    1 platform folder writable
     error   managed    1 file edited by hand or in the way: `.claude/agents/reviewer.md`
                        hint: `aiwg diff` shows each edit; move it into the source, or `aiwg apply --force` (a backup is kept)
@@ -109,4 +111,90 @@ fn no_config_is_an_error_with_the_way_in() {
     --- stderr
     1 error, 0 warnings
     ");
+}
+
+/// The trust line: a hook of the project's own that the user has not allowed is a warning
+/// naming it; once `aiwg trust` allowed it, ok. doctor never asks and records nothing.
+#[test]
+fn a_hook_waiting_for_consent_is_a_warning_and_an_allowed_one_ok() {
+    let t = committed();
+    t.write(
+        ".aiwg/behaviors/fmt/BEHAVIOR.md",
+        "---\nname: fmt\ndescription: Formats\nevent: PreToolUse\nmatcher: Write\ncommand: scripts/fmt.sh\n---\nFormats.\n",
+    )
+    .write(".aiwg/behaviors/fmt/scripts/fmt.sh", "#!/bin/sh\nexit 0\n");
+    let (_, out, err) = t.run(&["doctor"]);
+    let line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains(" trust "))
+            .map(str::to_string)
+    };
+    let trust = line(&out).unwrap_or_else(|| panic!("no trust line: {out}{err}"));
+    assert!(
+        trust.starts_with("warning trust      needs your consent: ")
+            && trust.contains("hook `fmt`"),
+        "{out}"
+    );
+    assert!(out.contains("hint: `aiwg trust` shows"), "{out}");
+    let (_, again, _) = t.run(&["doctor"]);
+    assert_eq!(line(&again), Some(trust), "doctor recorded consent");
+    assert_eq!(t.run(&["trust"]).0, 0);
+    let (_, out, _) = t.run(&["doctor"]);
+    assert_eq!(
+        line(&out).as_deref(),
+        Some("ok      trust      1 item allowed"),
+        "{out}"
+    );
+}
+
+/// doctor is read-only and never asks, so what waits for consent is not read either: a
+/// source outside the project is a warning line, not loaded (its broken file is not seen),
+/// and `scope = "user"` stops the checks with an error; `--trust` for one run reads both.
+#[test]
+fn what_waits_for_consent_is_named_and_not_read() {
+    let t = committed();
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\", \"../outside\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let outside = t.root().parent().unwrap().join("outside/agents");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("bad.md"),
+        "---\ndescription: *alias\n---\nB.\n",
+    )
+    .unwrap();
+    let (_, out, err) = t.run(&["doctor"]);
+    assert!(
+        out.contains(
+            "warning sources    not read: aiwg.toml:1: source `../outside` is outside the project"
+        ),
+        "{out}{err}"
+    );
+    assert!(
+        !out.contains("error   sources"),
+        "doctor read the outside source: {out}"
+    );
+    let (code, out, _) = t.run(&["doctor", "--trust"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error   sources    1 error"), "{out}");
+
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\nscope = \"user\"\n",
+    );
+    let (code, out, err) = t.run(&["doctor"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error   trust ")
+            && first.ends_with("not checked further: aiwg.toml:3: `scope = \"user\"` deploys into your home folder, where every project's platforms read it"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| !l.starts_with(' ')).count(),
+        1,
+        "{out}"
+    );
+    assert!(!t.home().join(".claude").exists());
 }

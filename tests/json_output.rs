@@ -273,8 +273,8 @@ fn the_readme_documents_every_json_document_as_it_is() {
     let examples = readme_examples();
     assert_eq!(
         examples.len(),
-        7,
-        "check, status, plan, apply, diff, rollback --list, validate"
+        8,
+        "check, status, plan, apply, diff, rollback --list, validate, import"
     );
     // Every array the README shows with an element must have one here too.
     let t = Test::new();
@@ -304,7 +304,8 @@ fn the_readme_documents_every_json_document_as_it_is() {
     let list = doc(&t, &["rollback", "--list", "--json"], 0);
     t.write("src/agents/bad.md", "---\nname: [bad\n---\nBody.\n");
     let validate = doc(&t, &["validate", "src", "--json"], 2);
-    let real = [check, status, plan, apply, diff, list, validate];
+    let import = import_doc();
+    let real = [check, status, plan, apply, diff, list, validate, import];
     for (example, real) in examples.iter().zip(&real) {
         assert_eq!(
             shape(example),
@@ -312,4 +313,42 @@ fn the_readme_documents_every_json_document_as_it_is() {
             "README:\n{example:#}\nreal:\n{real:#}"
         );
     }
+}
+
+/// `import --json` on a repository with a copy that differs between two platforms, a source
+/// file in the way and a file that is not UTF-8; `--dry-run` says the same and writes nothing.
+fn import_doc() -> Value {
+    let t = Test::new();
+    t.write(
+        ".claude/agents/a.md",
+        "---\nname: a\ndescription: Reviews\n---\nBody A.\n",
+    )
+    .write(
+        ".cursor/agents/a.md",
+        "---\nname: a\ndescription: Reviews code\n---\nBody A.\n",
+    )
+    .write(
+        ".claude/agents/b.md",
+        "---\nname: b\ndescription: B\n---\nB.\n",
+    )
+    .write(
+        ".aiwg/agents/b.md",
+        "---\nname: b\ndescription: other\n---\nmine\n",
+    );
+    std::fs::write(t.root().join(".claude/agents/bin.md"), b"\xff\xfe").unwrap();
+    let dry = doc(&t, &["import", "--dry-run", "--json"], 1);
+    assert!(!t.exists(".aiwg/agents/a.md"));
+    let real = doc(&t, &["import", "--json"], 1);
+    assert_eq!(real["written"], serde_json::json!([".aiwg/agents/a.md"]));
+    assert_eq!(dry["written"], real["written"]);
+    assert_eq!(
+        (dry["dry_run"].clone(), real["dry_run"].clone()),
+        (Value::Bool(true), Value::Bool(false))
+    );
+    assert!(t.exists(".aiwg/agents/a.md"));
+    assert_eq!(
+        t.read(".aiwg/agents/b.md"),
+        "---\nname: b\ndescription: other\n---\nmine\n"
+    );
+    real
 }

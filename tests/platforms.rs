@@ -42,7 +42,13 @@ fn json_has_support_and_paths_per_kind_and_scope() {
     let codex = platforms.iter().find(|p| p["id"] == "codex").unwrap();
     assert_eq!(codex["aliases"], serde_json::json!(["openai"]));
     let kinds = codex["kinds"].as_array().unwrap();
-    assert_eq!(kinds.len(), 6);
+    assert_eq!(kinds.len(), 7);
+    let mcp = kinds.iter().find(|k| k["kind"] == "mcp").unwrap();
+    assert_eq!(
+        mcp["user"],
+        serde_json::json!({"support": "native", "path": ".codex/config.toml",
+            "reads": [".codex/config.toml"]})
+    );
     let command = kinds.iter().find(|k| k["kind"] == "command").unwrap();
     assert_eq!(
         command["project"],
@@ -177,4 +183,32 @@ fn user_scope_writes_where_the_clients_home_variable_points() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("`CODEX_HOME` is"), "{err}");
     assert!(err.contains("outside the home folder"), "{err}");
+}
+
+/// `aiwg platforms ID...` shows only those platforms (an alias names its platform), in the
+/// table and in the JSON; an unknown one is an error with a suggestion and prints nothing.
+#[test]
+fn platforms_shows_only_the_ones_named() {
+    let t = Test::new();
+    let (code, out, err) = t.run(&["platforms", "claude"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("claude-code (alias claude) — "), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| !l.starts_with(' ')).count(),
+        1,
+        "{out}"
+    );
+    let (code, out, err) = t.run(&["platforms", "codex", "cursor", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = doc["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["codex", "cursor"]);
+    let (code, out, err) = t.run(&["platforms", "claud"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("(did you mean `claude`?)"), "{err}");
 }

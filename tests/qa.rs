@@ -299,3 +299,61 @@ fn a_mistyped_name_gets_the_nearest_one_and_a_stranger_gets_the_list() {
     );
     assert!(!t.exists(".aiwg/agents/x.md"));
 }
+
+/// `--color always` colours the states of `status` and `check` (an edit red, ok green);
+/// without it, in a pipe or with `NO_COLOR`, the same lines carry no escape codes.
+#[test]
+fn status_and_check_colour_their_states_when_asked() {
+    let t = project();
+    let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(t.root().join(".claude/agents/reviewer.md"), "edited\n").unwrap();
+    let (code, out, _) = t.run(&["check", "--color", "always"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("\x1b[1m\x1b[31medited\x1b[0m\t.claude/agents/reviewer.md"),
+        "{out:?}"
+    );
+    let (_, out, _) = t.run(&["status", "--color", "always"]);
+    assert!(
+        out.contains("\x1b[1m\x1b[31medited\x1b[0m  .claude/agents/reviewer.md"),
+        "{out:?}"
+    );
+    for args in [&["check"][..], &["status"]] {
+        let (_, out, _) = t.run(args);
+        assert!(!out.contains('\x1b'), "{args:?}: {out:?}");
+    }
+}
+
+/// A platform's own folder named as a source would have every apply rewrite its own source:
+/// refused before anything is written (the config too); deploying it to another platform, or
+/// a source at the project root whose outputs land outside its kind folders, is fine.
+#[test]
+fn a_source_that_aiwg_would_write_into_is_refused() {
+    let t = Test::new();
+    t.write(
+        ".claude/agents/a.md",
+        "---\nname: a\ndescription: d\n---\nA.\n",
+    );
+    let (code, _, err) = t.run(&["use", "claude@.claude", "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error: source `.claude` is a folder aiwg writes into (`.claude/agents/a.md`, for claude-code)"),
+        "{err}"
+    );
+    assert!(err.contains("hint: `aiwg import`"), "{err}");
+    assert!(!t.exists("aiwg.toml") && !t.exists("aiwg.lock"));
+    let (code, _, err) = t.run(&["use", "claude@.claude", "--platforms", "codex"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".codex/agents/a.toml"));
+
+    let root = Test::new();
+    root.write("agents/b.md", "---\nname: b\ndescription: d\n---\nB.\n")
+        .write(
+            "aiwg.toml",
+            "sources = [\".\"]\nplatforms = [\"claude-code\"]\n",
+        );
+    let (code, _, err) = root.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(root.exists(".claude/agents/b.md"));
+}

@@ -115,7 +115,7 @@ fn list_json_and_kind_filter() {
     assert_eq!(code, 2);
     assert_eq!(stdout, "");
     assert!(
-        stderr.starts_with("error: unknown kind `widget`\n\nhint: kinds are agent, skill, command, rule, behavior, runbook; "),
+        stderr.starts_with("error: unknown kind `widget`\n\nhint: kinds are agent, skill, command, rule, behavior, runbook, mcp; "),
         "{stderr}"
     );
 }

@@ -338,3 +338,51 @@ fn read_only_commands_write_no_tracked_file() {
         );
     }
 }
+
+/// The dry runs of `remove` and `uninstall` can say what would go as `--stat` or
+/// `--name-only` instead of a diff of every deleted line; both flags need `--dry-run`.
+#[test]
+fn remove_and_uninstall_dry_runs_take_stat_and_name_only() {
+    let t = applied();
+    let before = tree(t.root().as_path());
+    let (code, names, err) = t.run(&["uninstall", "--dry-run", "--name-only"]);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<&str> = names.lines().collect();
+    assert!(names.contains(&".claude/agents/reviewer.md"), "{names:?}");
+    assert!(names.iter().all(|p| t.exists(p)), "{names:?}");
+    let (code, stat, err) = t.run(&["uninstall", "--dry-run", "--stat"]);
+    assert_eq!(code, 0, "{err}");
+    let total = stat.lines().last().unwrap();
+    assert!(
+        total.starts_with(&format!("{} paths changed, 0 lines added, ", names.len())),
+        "{stat}"
+    );
+    assert!(
+        stat.lines()
+            .any(|l| l.starts_with(".claude/agents/reviewer.md ") && l.contains("| +0 -")),
+        "{stat}"
+    );
+    let (code, stat, err) = t.run(&["remove", ".aiwg", "--dry-run", "--stat"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        stat.lines().last().unwrap().contains(" paths changed, "),
+        "{stat}"
+    );
+    assert_eq!(tree(t.root().as_path()), before, "a dry run wrote");
+    let (code, _, err) = t.run(&["uninstall", "--stat"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--dry-run"), "{err}");
+    assert!(t.exists("aiwg.lock"));
+}
+
+#[test]
+fn directory_that_is_a_file_is_an_error_saying_so() {
+    let t = applied();
+    t.write("notes.txt", "x\n");
+    let (code, _, err) = t.run(&["-C", "notes.txt", "status"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: cannot run in `notes.txt`: not a folder"),
+        "{err}"
+    );
+}

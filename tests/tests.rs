@@ -17,6 +17,11 @@
 //! - `shared_files`: the user's settings and instruction files survive apply + uninstall.
 //! - `fs_guard`: cloned hostile repos: no write into git dirs, none through a managed symlink.
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
+//! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
+//!   offline, force-pushed and deleted refs, consent, a source turning hostile.
+//! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
+//! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
+//! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
 
 mod bundled;
@@ -25,14 +30,17 @@ mod ci_examples;
 mod deploy;
 mod doctor;
 mod fs_guard;
+mod git_sources;
 mod guards;
 mod hook;
 mod hostile;
 mod import;
 mod json_output;
+mod mcp;
 mod platforms;
 mod qa;
 mod shared_files;
+mod snapshots;
 mod sources;
 mod stream;
 mod support;

@@ -33,6 +33,9 @@ pub struct Cli {
     #[command(flatten)]
     pub consent: ConsentArgs,
 
+    #[command(flatten)]
+    pub git: GitArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,6 +54,18 @@ pub struct ConsentArgs {
     /// Allow everything the project asks for: hooks, user scope, sources outside it
     #[arg(long, global = true)]
     pub trust: bool,
+}
+
+/// How git sources may be resolved in this run (README "Git sources").
+#[derive(Debug, Clone, Copy, Default, Args)]
+#[command(next_help_heading = "Git sources")]
+pub struct GitArgs {
+    /// Fail unless `aiwg.lock` pins every git source as `aiwg.toml` asks (for CI)
+    #[arg(long, global = true)]
+    pub frozen: bool,
+    /// Never fetch: read git sources from the cache only
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 /// `--color`.
@@ -92,6 +107,7 @@ pub struct TargetArgs {
 pub enum Command {
     /// Load sources and report every problem as `path:line: error|warning: message`
     #[command(
+        display_order = 100,
         after_help = "Examples:\n  aiwg validate\n  aiwg validate path/to/source sdlc\n  aiwg validate --json | jq .errors"
     )]
     Validate {
@@ -104,6 +120,7 @@ pub enum Command {
 
     /// List every artifact: kind, name, source, description
     #[command(
+        display_order = 101,
         after_help = "Examples:\n  aiwg list --kind skill\n  aiwg list --frameworks\n  aiwg list --json"
     )]
     List {
@@ -125,7 +142,9 @@ pub enum Command {
         after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user"
     )]
     Use {
-        /// A bundled framework (`sdlc`, `all`), a path, or `name@path`
+        /// A bundled framework (`sdlc`, `all`), a path, `name@path`, or a git source
+        /// (`git+https://host/org/repo[@ref][#sub-folder]`, `git+ssh://…`, `file:///…`,
+        /// `github:org/repo`, each optionally as `name@…`)
         source: String,
         #[command(flatten)]
         target: TargetArgs,
@@ -138,6 +157,27 @@ pub enum Command {
         /// Print what was done (or, with `--dry-run`, would be) as JSON
         #[arg(long)]
         json: bool,
+    },
+
+    /// Move git sources' pins to what their refs are now: show the diff, then apply it
+    ///
+    /// Fetches each git source of `aiwg.toml` (or only SOURCE), prints the pin it moves, every
+    /// hook it installs or changes and the unified diff of every file, then applies and
+    /// writes the new pins into `aiwg.lock`. `apply` and `check` never move a pin.
+    #[command(
+        after_help = "Examples:\n  aiwg update --dry-run\n  aiwg update fw\n  aiwg update --allow-hooks   # the new pin brings a hook you have read"
+    )]
+    Update {
+        /// The git source to move, as named in `aiwg.toml` (default: every git source)
+        source: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Show the new pins and the diff, and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite conflicting files after backing them up
+        #[arg(long)]
+        force: bool,
     },
 
     /// Make every platform's copy match the sources
@@ -261,6 +301,12 @@ pub enum Command {
         /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// With `--dry-run`: one line per path with its lines added and removed, then a total
+        #[arg(long, requires = "dry_run", conflicts_with_all = ["name_only", "json"])]
+        stat: bool,
+        /// With `--dry-run`: only the paths that would change, one per line
+        #[arg(long, requires = "dry_run", conflicts_with = "json")]
+        name_only: bool,
         /// Print what was done (or would be) as JSON
         #[arg(long)]
         json: bool,
@@ -272,12 +318,18 @@ pub enum Command {
     /// Remove every file aiwg wrote (never one a user edited), its lock, history, ignore
     /// lines, hook block and `aiwg.toml`: nothing of aiwg is left
     #[command(
-        after_help = "Examples:\n  aiwg uninstall --dry-run\n  aiwg uninstall\n  aiwg uninstall --keep-config"
+        after_help = "Examples:\n  aiwg uninstall --dry-run --stat\n  aiwg uninstall\n  aiwg uninstall --keep-config"
     )]
     Uninstall {
         /// Show what would be removed and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// With `--dry-run`: one line per path with its lines added and removed, then a total
+        #[arg(long, requires = "dry_run", conflicts_with_all = ["name_only", "json"])]
+        stat: bool,
+        /// With `--dry-run`: only the paths that would change, one per line
+        #[arg(long, requires = "dry_run", conflicts_with = "json")]
+        name_only: bool,
         /// Keep `aiwg.toml` (`aiwg apply` deploys it all again)
         #[arg(long)]
         keep_config: bool,
@@ -290,8 +342,13 @@ pub enum Command {
     },
 
     /// List the platforms, their aliases, and where each kind goes
-    #[command(after_help = "Examples:\n  aiwg platforms\n  aiwg platforms --json")]
+    #[command(
+        after_help = "Examples:\n  aiwg platforms\n  aiwg platforms claude codex\n  aiwg platforms --json"
+    )]
     Platforms {
+        /// Only these platforms (ids or aliases; default: all)
+        #[arg(value_name = "ID")]
+        platform: Vec<String>,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -358,7 +415,7 @@ pub enum Command {
     /// several platforms becomes one source; differences are reported.
     /// Existing sources are never overwritten.
     #[command(
-        after_help = "Examples:\n  aiwg import --dry-run\n  aiwg import --from claude-code,cursor\n  aiwg import && aiwg apply && aiwg diff"
+        after_help = "Examples:\n  aiwg import --dry-run\n  aiwg import --from claude-code,cursor\n  aiwg import --json | jq .clashes\n  aiwg import && aiwg apply && aiwg diff"
     )]
     Import {
         /// Only these platforms (ids or aliases) and peer tools (`rulesync`, `ruler`)
@@ -367,6 +424,9 @@ pub enum Command {
         /// Print what would be written and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Print what was found and written (or would be) as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Take a hand edit of a managed platform file back into its source
@@ -429,6 +489,21 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// The help lists what a newcomer runs first (`use`, `apply`) before the inspection
+    /// commands (`validate`, `list`).
+    #[test]
+    fn help_lists_use_and_apply_first() {
+        let help = <super::Cli as clap::CommandFactory>::command()
+            .render_help()
+            .to_string();
+        let at = |name: &str| help.find(&format!("\n  {name} ")).unwrap();
+        assert!(
+            at("use") < at("apply") && at("apply") < at("validate"),
+            "{help}"
+        );
+        assert!(at("use") < at("list"), "{help}");
     }
 
     #[test]

@@ -226,6 +226,51 @@ pub struct DiagnosticEntry {
     pub hint: Option<String>,
 }
 
+/// `import --json`.
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    /// [`VERSION`].
+    pub version: u32,
+    /// True for `--dry-run`: `written` is what would be written.
+    pub dry_run: bool,
+    /// The platform ids (and `rulesync`, `ruler`) something was found for.
+    pub platforms: Vec<String>,
+    /// How many artifacts were found, before copies of one were merged.
+    pub found: usize,
+    /// Source files written (or that would be), relative to the project root.
+    pub written: Vec<String>,
+    /// Source files that already hold what import would write.
+    pub unchanged: Vec<String>,
+    /// Source files that exist with other content: left alone (exit 1).
+    pub clashes: Vec<PathWhy>,
+    /// Artifacts found on several platforms whose copies differ: the first is imported.
+    pub differences: Vec<ImportDifference>,
+    /// Files not read, and why.
+    pub skipped: Vec<PathWhy>,
+    /// Things said once (keys not imported, text that stays where it is).
+    pub notes: Vec<String>,
+    /// How many files aiwg manages (in `aiwg.lock`) and import left out.
+    pub managed: usize,
+}
+
+/// A path and what about it.
+#[derive(Debug, Serialize)]
+pub struct PathWhy {
+    /// Relative to the project root.
+    pub path: String,
+    /// Why.
+    pub why: String,
+}
+
+/// One artifact of `import --json` whose copies differ.
+#[derive(Debug, Serialize)]
+pub struct ImportDifference {
+    /// `kind:name`.
+    pub artifact: String,
+    /// What differs between the copies.
+    pub differences: Vec<String>,
+}
+
 /// Prints `doc` on stdout, pretty, with a final newline.
 pub fn print(doc: &impl Serialize) -> anyhow::Result<()> {
     use std::io::Write as _;

@@ -18,6 +18,7 @@ mod json;
 mod pipeline;
 mod printer;
 mod project;
+mod remote;
 mod style;
 mod suggest;
 mod trust;

@@ -207,20 +207,64 @@ pub struct ReadFolder {
     pub files: Vec<(RelPath, u64)>,
 }
 
+/// Refuses a run that would write where a folder source reads its artifacts: a platform's own
+/// folder named as a source (`claude@.claude` with Claude Code selected) would have each apply
+/// rewrite its own source. `aiwg import` is the way in for such files.
+fn refuse_writing_into_sources(
+    folders: &[ReadFolder],
+    target_root: &Path,
+    target: &TargetState,
+) -> anyhow::Result<()> {
+    let Ok(root) = std::fs::canonicalize(target_root) else {
+        return Ok(());
+    };
+    for folder in folders {
+        let Ok(canonical) = std::fs::canonicalize(&folder.root) else {
+            continue;
+        };
+        let Ok(rel) = canonical.strip_prefix(&root) else {
+            continue;
+        };
+        let prefix = rel.to_string_lossy().replace('\\', "/");
+        // The path below the source folder, when it is one the source loader reads.
+        let read_by_source = |path: &str| {
+            let below = match prefix.as_str() {
+                "" => Some(path),
+                p => path.strip_prefix(p).and_then(|r| r.strip_prefix('/')),
+            };
+            below.is_some_and(|b| {
+                let first = b.split('/').next().unwrap_or_default();
+                aiwg_core::Kind::ALL.iter().any(|k| k.folder() == first)
+            })
+        };
+        if let Some(entry) = target.entries().find(|e| read_by_source(e.path.as_str())) {
+            let shown = project::display_relative(&folder.root);
+            return Err(UserError::new(
+                format!(
+                    "source `{}` is a folder aiwg writes into (`{}`, for {}): each apply would rewrite its own source",
+                    escape(&shown.display().to_string()),
+                    escape(entry.path.as_str()),
+                    entry.origin.platforms.join(", ")
+                ),
+                "`aiwg import` turns those files into sources in `.aiwg/`; then take the folder out of `sources` in `aiwg.toml`",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// [`load_model`], also telling what it read of each folder source (bundled ones are in the
 /// binary): the check cache compares it with what it records.
 pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
-    // Nothing outside the project is read without consent.
+    // Nothing outside the project is read without consent, and no git source is fetched.
     trust::require(project, trust::outside_sources(project))?;
+    trust::require(project, trust::git_sources(project))?;
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
         let location = project::locate(&spec, &project.root);
-        let root = match &location {
-            project::SourceLocation::Folder { path, .. } => Some(path.clone()),
-            project::SourceLocation::Bundled(_) => None,
-        };
-        let source = project::read_located(location, &spec)?;
+        let (source, root) = project::read_located_at(location, &spec, &project.root)?;
         if let Some(root) = root {
             folders.push(ReadFolder {
                 root,
@@ -561,14 +605,23 @@ pub fn prepare_read(
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
     let Selection { platforms, only } = select(project, scope, &target.platforms)?;
+    let deployment = Deployment::open(project, scope)?;
+    // Git sources are read at the commits this scope's lock pins.
+    if project
+        .source_specs()
+        .iter()
+        .any(|s| crate::remote::is_git_spec(s))
+    {
+        crate::remote::use_lock(&deployment.engine().read_lock().map_err(explain)?);
+    }
     let (model, folders) = load_model_read(project)?;
     let hooks = trust::hooks(project, &model);
     let mut rendered = render_model(project, &model, &platforms, scope)?;
     free_at_exit(model);
+    refuse_writing_into_sources(&folders, &scope_root(project, scope)?, &rendered.target)?;
     if let Some(only) = &only {
         rendered.notices.retain(|n| only.contains(&n.platform));
     }
-    let deployment = Deployment::open(project, scope)?;
     let prepared = Prepared {
         rendered,
         deployment,

@@ -164,7 +164,7 @@ pub type ReadSource = (SourceTree, Vec<Diagnostic>);
 /// Resolves one source spec of `aiwg.toml`, relative to `base`: `name@path`, a bundled
 /// name, or a path. Files are named in messages relative to the current folder.
 pub fn resolve(spec: &str, base: &Path) -> anyhow::Result<ReadSource> {
-    read_located(locate(spec, base), spec)
+    read_located(locate(spec, base), spec, base)
 }
 
 /// Where a source spec of `aiwg.toml` points, before anything is read.
@@ -174,6 +174,10 @@ pub enum SourceLocation<'a> {
     Bundled(&'a str),
     /// A folder (which may not exist), and the name its artifacts record.
     Folder { name: &'a str, path: PathBuf },
+    /// A git repository (`git+https://…`, `github:org/repo` …), read from its pinned commit.
+    Git(crate::remote::GitSpec),
+    /// A git spec that does not parse: why.
+    BadGit { spec: &'a str, why: String },
 }
 
 /// A source as `aiwg.toml` or the command line names it, split once: `name@path` (a folder
@@ -212,6 +216,11 @@ impl<'a> SourceSpec<'a> {
 /// embedded tree, anything else a folder. The check cache uses it to know which folders a
 /// check read.
 pub fn locate<'a>(spec: &'a str, base: &Path) -> SourceLocation<'a> {
+    match crate::remote::parse(spec) {
+        Some(Ok(git)) => return SourceLocation::Git(git),
+        Some(Err(why)) => return SourceLocation::BadGit { spec, why },
+        None => {}
+    }
     let parsed = SourceSpec::parse(spec);
     if let Some(path) = parsed.path {
         return SourceLocation::Folder {
@@ -228,16 +237,53 @@ pub fn locate<'a>(spec: &'a str, base: &Path) -> SourceLocation<'a> {
     }
 }
 
-/// Reads the source `spec` located at `location` (see [`locate`]).
-pub fn read_located(location: SourceLocation<'_>, spec: &str) -> anyhow::Result<ReadSource> {
+/// The name a source spec gives its artifacts: `name` of `name@path` or `name@git+…`, a git
+/// spec's whole text, else the spec.
+pub fn spec_name(spec: &str) -> &str {
+    match crate::remote::parse(spec) {
+        Some(Ok(git)) if git.name != spec => spec.split_once('@').map_or(spec, |(n, _)| n),
+        Some(_) => spec,
+        None => spec.split_once('@').map_or(spec, |(name, _)| name),
+    }
+}
+
+/// Reads the source `spec` located at `location` (see [`locate`]); `root` is the project
+/// root (where the lock that pins git sources is).
+pub fn read_located(
+    location: SourceLocation<'_>,
+    spec: &str,
+    root: &Path,
+) -> anyhow::Result<ReadSource> {
+    Ok(read_located_at(location, spec, root)?.0)
+}
+
+/// [`read_located`], also returning the folder that was read (a git source's checkout).
+pub fn read_located_at(
+    location: SourceLocation<'_>,
+    spec: &str,
+    root: &Path,
+) -> anyhow::Result<(ReadSource, Option<PathBuf>)> {
     let (name, path) = match location {
         SourceLocation::Bundled(name) => match bundled_tree(name) {
-            Some(tree) => return Ok((tree, Vec::new())),
+            Some(tree) => return Ok(((tree, Vec::new()), None)),
             None => (name, PathBuf::from(name)),
         },
         SourceLocation::Folder { name, path } => (name, path),
+        SourceLocation::BadGit { spec, why } => {
+            return Err(UserError::new(
+                format!("git source `{}` in `aiwg.toml`: {why}", aiwg_core::escape::escape(spec)),
+                "write it as `git+https://host/org/repo[@ref][#sub-folder]`, `git+ssh://…`, `file:///path` or `github:org/repo`",
+            )
+            .into())
+        }
+        SourceLocation::Git(git) => {
+            let checkout = crate::remote::checkout(&git, root)?;
+            let read = SourceTree::read_dir_as(&git.name, &checkout.folder, &checkout.display_root);
+            return Ok((read, Some(checkout.folder)));
+        }
     };
-    read_folder(name, &path, &display_relative(&path), spec)
+    let read = read_folder(name, &path, &display_relative(&path), spec)?;
+    Ok((read, Some(path)))
 }
 
 /// Resolves a source given on the command line: a folder relative to `cwd` (named and shown
@@ -284,6 +330,7 @@ pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<Read
     // Nothing outside the project is read without consent (a folder given on the command
     // line, above, is consent).
     crate::trust::require(&project, crate::trust::outside_sources(&project))?;
+    crate::trust::require(&project, crate::trust::git_sources(&project))?;
     project
         .source_specs()
         .iter()
@@ -394,7 +441,7 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
         if !loaded.artifacts.iter().any(|a| a.source == tree.name) {
             diagnostics.push(
                 Diagnostic::warning(&tree.display_root, None, "no artifacts found")
-                    .with_hint("a source holds `agents/*.md`, `commands/*.md`, `skills/<name>/SKILL.md`, `rules/*.md`, `behaviors/<name>/BEHAVIOR.md` or `runbooks/*.md`"),
+                    .with_hint("a source holds `agents/*.md`, `commands/*.md`, `skills/<name>/SKILL.md`, `rules/*.md`, `behaviors/<name>/BEHAVIOR.md`, `runbooks/*.md` or `mcp/<name>.toml`"),
             );
         }
     }

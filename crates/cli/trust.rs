@@ -12,9 +12,12 @@
 //! file of the project itself. When the content behind a key changes, its key changes, so
 //! consent is asked again.
 //!
-//! A new kind of reach (a git source fetched into a cache, issue 14) is one more `Item`
-//! variant whose key pins what is trusted (the URL and the resolved commit); its hooks are
-//! already covered, since every behavior outside aiwg's bundle is a [`Hook`].
+//! A git source is one more kind of reach: [`Item::GitSource`], keyed by its URL and the
+//! commit `aiwg.lock` pins (or the URL alone while nothing is pinned: "fetch what its ref is
+//! now"), checked before anything is fetched. A pull that moves the pin asks again; `aiwg use
+//! URL` and `aiwg update` are typed consent for the commit they resolve, which is recorded once
+//! the apply succeeds. Its hooks are covered as any others: every behavior outside aiwg's
+//! bundle is a [`Hook`].
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
@@ -64,9 +67,84 @@ pub fn allow_for_run(items: &[Item]) {
     run.1.extend(items.iter().map(Item::key));
 }
 
+/// True when `item` is allowed without asking: by this run's flags or by the project's trust
+/// record (the user's own `$AIWG_HOME/aiwg.toml` needs no consent). Never prompts: for
+/// commands that only report (`aiwg doctor`).
+pub fn allowed(project: &Project, item: &Item) -> bool {
+    project.user_scope || run_allows(item) || Record::load(&project.root).allows(item)
+}
+
 fn run_allows(item: &Item) -> bool {
     let run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
-    item.allowed_by(run.0) || run.1.contains(&item.key())
+    // A URL the user typed (`aiwg use URL`, `aiwg update`) allows whichever commit it pins.
+    let typed_url = match item {
+        Item::GitSource { url, .. } => run.1.contains(&git_url_key(url)),
+        _ => false,
+    };
+    item.allowed_by(run.0) || run.1.contains(&item.key()) || typed_url
+}
+
+/// The key that allows fetching `url` at whatever its ref is.
+fn git_url_key(url: &str) -> String {
+    format!("git:{url}")
+}
+
+/// The consent item of each git source of `project`: its URL with the commit this run reads
+/// (the pin, unless `aiwg update` moves it).
+pub fn git_sources(project: &Project) -> Vec<Item> {
+    project
+        .source_specs()
+        .iter()
+        .filter_map(|spec| match project::locate(spec, &project.root) {
+            SourceLocation::Git(git) => {
+                let commit = crate::remote::pin_for(&git, &project.root).map(|p| p.commit);
+                let quoted = format!("\"{spec}\"");
+                Some(Item::GitSource {
+                    line: config_line(&project.root, |l| l.contains(&quoted)),
+                    name: git.name.clone(),
+                    reference: git.reference().to_string(),
+                    url: git.url,
+                    commit,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Typed consent for fetching these git sources at whatever their refs are, for this run
+/// (`aiwg use URL`, `aiwg update`).
+pub fn allow_git_urls_for_run(urls: &[String]) {
+    let mut run = RUN_CONSENT.lock().unwrap_or_else(|e| e.into_inner());
+    run.1.extend(urls.iter().map(|u| git_url_key(u)));
+}
+
+/// After an apply wrote `pins`: records consent for each pinned commit whose URL the user
+/// allowed at any commit (typed in this run, or recorded by `aiwg use`), so the next run
+/// reads it without asking. A commit allowed only by `--trust` is not recorded.
+pub fn record_git_pins(project: &Project, pins: &[aiwg_deploy::SourcePin]) -> anyhow::Result<()> {
+    if pins.is_empty() {
+        return Ok(());
+    }
+    let mut record = Record::load(&project.root);
+    let typed: BTreeSet<String> = RUN_CONSENT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .1
+        .clone();
+    let before = record.allowed.len();
+    for pin in pins {
+        let url_key = git_url_key(&pin.url);
+        if typed.contains(&url_key) || record.allowed.contains(&url_key) {
+            record
+                .allowed
+                .insert(format!("git:{}@{}", pin.url, pin.commit));
+        }
+    }
+    if record.allowed.len() != before {
+        record.save(&project.root)?;
+    }
+    Ok(())
 }
 
 /// Records that the user allows `items` for `project` (added to what is already allowed),
@@ -95,8 +173,18 @@ pub enum Item {
         resolved: PathBuf,
         line: Option<u32>,
     },
-    /// A behavior (an executable hook) from a non-bundled source.
+    /// A behavior (an executable hook) or an MCP server (`mcp:<name>`) from a non-bundled
+    /// source.
     Hook(Hook),
+    /// A git source: fetching `url` (reach outside the project), at the pinned `commit`, or
+    /// at whatever its ref is now when `None`.
+    GitSource {
+        name: String,
+        url: String,
+        reference: String,
+        commit: Option<String>,
+        line: Option<u32>,
+    },
 }
 
 /// A behavior of the model: what it runs, and a digest of everything in it.
@@ -127,6 +215,10 @@ impl Item {
                 format!("source:{spec}={}", resolved.display())
             }
             Item::Hook(h) => format!("hook:{}/{}:sha256:{}", h.source, h.name, h.digest),
+            Item::GitSource { url, commit, .. } => match commit {
+                Some(c) => format!("git:{url}@{c}"),
+                None => git_url_key(url),
+            },
         }
     }
 
@@ -134,7 +226,7 @@ impl Item {
         run.all
             || match self {
                 Item::UserScope { .. } => run.user_scope,
-                Item::OutsideSource { .. } => false,
+                Item::OutsideSource { .. } | Item::GitSource { .. } => false,
                 Item::Hook(_) => run.hooks,
             }
     }
@@ -168,6 +260,28 @@ impl Item {
                 escape(&h.command),
                 escape(&h.event)
             ),
+            Item::GitSource {
+                name,
+                url,
+                reference,
+                commit,
+                line,
+            } => match commit {
+                Some(c) => format!(
+                    "{}git source `{}` fetches `{}` at commit {} (pinned in `aiwg.lock`)",
+                    at(line),
+                    escape(name),
+                    escape(url),
+                    crate::remote::short(c)
+                ),
+                None => format!(
+                    "{}git source `{}` fetches `{}` at whatever `{}` is now (not pinned yet)",
+                    at(line),
+                    escape(name),
+                    escape(url),
+                    escape(reference)
+                ),
+            },
         }
     }
 }
@@ -336,7 +450,7 @@ pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
     model
         .artifacts
         .iter()
-        .filter(|a| a.kind == Kind::Behavior)
+        .filter(|a| matches!(a.kind, Kind::Behavior | Kind::Mcp))
         .map(|a| {
             // Bundled only when no folder source carries the same name: `sdlc@./x` must not
             // pass for the bundled `sdlc`.
@@ -348,14 +462,57 @@ pub fn hooks(project: &Project, model: &Model) -> Vec<Hook> {
                 None if bundled => a
                     .path
                     .to_path(Path::new(&format!("<bundled>/{}", a.source))),
-                None => PathBuf::from(a.path.as_str()),
+                // A git source's file, as its diagnostics name it: `name@commit/…`.
+                None => match crate::remote::resolved()
+                    .iter()
+                    .find(|p| p.name == a.source)
+                {
+                    Some(pin) => a.path.to_path(Path::new(&format!(
+                        "{}@{}",
+                        pin.name,
+                        crate::remote::short(&pin.commit)
+                    ))),
+                    None => PathBuf::from(a.path.as_str()),
+                },
+            };
+            // An MCP server runs its command at every client start, or gets the client's
+            // headers (references to the user's secrets) sent to its address: consent like a
+            // hook, under its artifact id so it never shares a key with a behavior.
+            let (name, event, command) = if a.kind == Kind::Mcp {
+                let e = &a.frontmatter.entries;
+                let command = match (e.get("command").and_then(|v| v.as_str()), e.get("url")) {
+                    (Some(c), _) => std::iter::once(c.to_string())
+                        .chain(
+                            e.get("args")
+                                .and_then(|v| v.as_array())
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|v| v.as_str().map(str::to_string)),
+                        )
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    (None, Some(url)) => url.as_str().unwrap_or_default().to_string(),
+                    (None, None) => String::new(),
+                };
+                let event = if e.contains_key("url") {
+                    "every client start (a remote MCP server, sent its headers)"
+                } else {
+                    "every client start (an MCP server)"
+                };
+                (a.id(), event.to_string(), command)
+            } else {
+                (
+                    a.name.clone(),
+                    a.frontmatter.event().unwrap_or_default(),
+                    a.frontmatter.command().unwrap_or_default(),
+                )
             };
             Hook {
                 source: a.source.clone(),
-                name: a.name.clone(),
+                name,
                 file,
-                event: a.frontmatter.event().unwrap_or_default(),
-                command: a.frontmatter.command().unwrap_or_default(),
+                event,
+                command,
                 bundled,
                 digest: behavior_digest(a),
             }
@@ -411,6 +568,8 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
             let source = &part.origin.source;
             let names: Vec<&str> = if let Some(name) = artifact.strip_prefix("behavior:") {
                 vec![name]
+            } else if artifact.starts_with("mcp:") {
+                vec![artifact.as_str()]
             } else if artifact.starts_with("hooks:") {
                 hooks
                     .iter()
@@ -536,6 +695,7 @@ pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
         let prefix = match i {
             Item::Hook(h) => format!("hook:{}/{}:", h.source, h.name),
             Item::OutsideSource { spec, .. } => format!("source:{spec}="),
+            Item::GitSource { url, .. } => git_url_key(url),
             Item::UserScope { .. } => return false,
         };
         record.allowed.iter().any(|k| k.starts_with(&prefix))

@@ -1,7 +1,7 @@
 //! Guarantee 4 (R14): symlinks inside a source cannot amplify a small commit into gigabytes
 //! written: every use of a file counts against the source's cap.
 
-use super::{assert_names, Repo};
+use super::{assert_names, Hostile, Output};
 
 #[test]
 fn a_blob_behind_fifty_links_is_refused_before_anything_is_written() {
@@ -15,23 +15,27 @@ fn a_blob_behind_fifty_links_is_refused_before_anything_is_written() {
             x as u8
         })
         .collect();
-    let mut repo = Repo::new()
-        .text(
-            ".aiwg/skills/s/SKILL.md",
-            "---\nname: s\ndescription: d\n---\nb\n",
-        )
-        .bytes(".aiwg/skills/s/data/blob.bin", blob)
-        .text(
-            "aiwg.toml",
-            "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\n",
-        );
+    let c = Hostile::new();
+    c.write(
+        ".aiwg/skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    )
+    .write(".aiwg/skills/s/data/blob.bin", blob)
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"codex\"]\n",
+    );
     for i in 0..50 {
-        repo = repo.link(&format!(".aiwg/skills/s/data/l{i}.bin"), "blob.bin");
+        c.symlink(&format!(".aiwg/skills/s/data/l{i}.bin"), "blob.bin");
     }
-    let c = repo.clone_it();
-    let before = c.snapshot();
+    c.clone();
+    let before = c.outside();
     let started = std::time::Instant::now();
-    let (code, out, err) = c.run_limited(1024, &["apply"]);
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = c.run_limited(1024, &["apply"]);
     assert_eq!(code, 2, "{out}{err}");
     assert_names(
         &err,
@@ -41,33 +45,37 @@ fn a_blob_behind_fifty_links_is_refused_before_anything_is_written() {
     for path in [".claude", ".agents", "aiwg.lock"] {
         assert!(!c.victim().join(path).exists(), "{path} was written");
     }
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
 fn nested_folder_links_stop_at_the_entry_cap() {
-    let mut repo = Repo::new()
-        .text(
-            ".aiwg/skills/s/SKILL.md",
-            "---\nname: s\ndescription: d\n---\nb\n",
-        )
-        .text(".aiwg/skills/s/d0/x.md", "x\n")
-        .text(
-            "aiwg.toml",
-            "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
-        );
+    let c = Hostile::new();
+    c.write(
+        ".aiwg/skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nb\n",
+    )
+    .write(".aiwg/skills/s/d0/x.md", "x\n")
+    .write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
     let links: Vec<(String, String)> = (1..30)
         .flat_map(|l| {
             ["a", "b"].map(|n| (format!(".aiwg/skills/s/d{l}/{n}"), format!("../d{}", l - 1)))
         })
         .collect();
     for (path, target) in &links {
-        repo = repo.link(path, target);
+        c.symlink(path, target);
     }
-    let c = repo.clone_it();
-    let before = c.snapshot();
-    let (code, out, err) = c.run_limited(1024, &["validate"]);
+    c.clone();
+    let before = c.outside();
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = c.run_limited(1024, &["validate"]);
     assert_eq!(code, 2, "{out}{err}");
     assert_names(&out, &["more than 50000 files and folders"]);
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }

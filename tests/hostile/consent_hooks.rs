@@ -1,19 +1,21 @@
 //! Guarantee 3, hooks (R4, 11.5): a hook from any non-bundled source is installed or changed
 //! only with consent, for exactly its bytes; every apply names the hooks it touches.
 
-use super::{assert_names, Repo};
+use super::{assert_names, Hostile, Output};
 
 const CLAUDE: &str = "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n";
 
 #[test]
 fn a_clones_hook_is_held_back_with_exit_2_and_nothing_written() {
-    let c = Repo::new()
-        .pwn_behavior(".aiwg")
+    let c = Hostile::new();
+    c.pwn_behavior(".aiwg")
         .agent(".aiwg")
-        .text("aiwg.toml", CLAUDE)
-        .clone_it();
-    let before = c.snapshot();
-    let (code, _, err) = c.run(&["apply"]);
+        .write("aiwg.toml", CLAUDE)
+        .clone();
+    let before = c.outside();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(
         &err,
@@ -35,19 +37,21 @@ fn a_clones_hook_is_held_back_with_exit_2_and_nothing_written() {
     ] {
         assert!(!c.victim().join(path).exists(), "{path} was written");
     }
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
 fn consent_is_for_exactly_these_bytes_and_asked_again_when_they_change() {
-    let c = Repo::new()
-        .pwn_behavior(".aiwg")
-        .text("aiwg.toml", CLAUDE)
-        .clone_it();
-    let (code, _, err) = c.run(&["trust"]);
+    let c = Hostile::new();
+    c.pwn_behavior(".aiwg").write("aiwg.toml", CLAUDE).clone();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["trust"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["[new] .aiwg/behaviors/fmt/BEHAVIOR.md: hook `fmt`"]);
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert_names(
         &err,
@@ -55,8 +59,10 @@ fn consent_is_for_exactly_these_bytes_and_asked_again_when_they_change() {
     );
     // A pull that changes one byte of the script.
     let script = c.victim().join(".aiwg/behaviors/fmt/scripts/fmt.sh");
-    std::fs::write(&script, format!("{}# changed\n", super::PWN)).unwrap();
-    let (code, _, err) = c.run(&["apply"]);
+    std::fs::write(&script, format!("{}# changed\n", c.payload())).unwrap();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(
         &err,
@@ -66,18 +72,24 @@ fn consent_is_for_exactly_these_bytes_and_asked_again_when_they_change() {
         ],
     );
     // A change of the matcher alone (settings only) is asked about too.
-    std::fs::write(&script, super::PWN).unwrap();
+    std::fs::write(&script, c.payload()).unwrap();
     let md = c.victim().join(".aiwg/behaviors/fmt/BEHAVIOR.md");
     let text = std::fs::read_to_string(&md)
         .unwrap()
         .replace("Write|Edit", "Bash");
     std::fs::write(&md, text).unwrap();
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     // --revoke takes everything back.
-    let (code, _, err) = c.run(&["trust", "--revoke"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["trust", "--revoke"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = c.run(&["trust", "--show"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["trust", "--show"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["[new]"]);
 }
@@ -85,21 +97,23 @@ fn consent_is_for_exactly_these_bytes_and_asked_again_when_they_change() {
 /// A folder source named like a bundled framework does not pass for it.
 #[test]
 fn a_folder_named_like_a_bundled_framework_is_not_bundled() {
-    let c = Repo::new()
-        .pwn_behavior(".evil")
-        .text(
+    let c = Hostile::new();
+    c.pwn_behavior(".evil")
+        .write(
             "aiwg.toml",
             "sources = [\"sdlc@.evil\"]\nplatforms = [\"claude-code\"]\n",
         )
-        .clone_it();
-    let before = c.snapshot();
-    let (code, _, err) = c.run(&["apply"]);
+        .clone();
+    let before = c.outside();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(
         &err,
         &[".evil/behaviors/fmt/BEHAVIOR.md", "hook `fmt` from `sdlc`"],
     );
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 /// mise's lesson: a project file cannot vouch for itself.
@@ -110,22 +124,25 @@ fn the_repository_cannot_trust_itself() {
         format!("{CLAUDE}allow_hooks = true\n"),
         format!("{CLAUDE}[trust]\nhooks = true\n"),
     ] {
-        let c = Repo::new()
-            .pwn_behavior(".aiwg")
-            .text("aiwg.toml", &config)
-            .clone_it();
-        let before = c.snapshot();
-        let (code, _, err) = c.run(&["apply"]);
+        let c = Hostile::new();
+        c.pwn_behavior(".aiwg").write("aiwg.toml", &config).clone();
+        let before = c.outside();
+        let Output {
+            code, stderr: err, ..
+        } = c.run(&["apply"]);
         assert_eq!(code, 2, "{config}: {err}");
         assert_names(&err, &["aiwg.toml:3"]);
-        c.assert_untouched(&before);
+        c.assert_contained(&before);
     }
 }
 
 #[test]
 fn bundled_hooks_need_no_consent_but_are_announced() {
-    let c = Repo::new().clone_it();
-    let (code, _, err) = c.run(&["use", "sdlc", "--platforms", "claude-code"]);
+    let c = Hostile::new();
+    c.clone();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["use", "sdlc", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
     assert_names(
         &err,
@@ -135,13 +152,17 @@ fn bundled_hooks_need_no_consent_but_are_announced() {
             ".claude/settings.json",
         ],
     );
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         !err.contains("hook:"),
         "an unchanged hook is not announced: {err}"
     );
-    let (code, _, err) = c.run(&["remove", "sdlc"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["remove", "sdlc"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["hook: removes `secret-guard` from `sdlc`"]);
 }
@@ -150,18 +171,27 @@ fn bundled_hooks_need_no_consent_but_are_announced() {
 /// user's first edit of the script does.
 #[test]
 fn a_scaffolded_behavior_deploys_and_its_edit_asks() {
-    let c = Repo::new().text("aiwg.toml", CLAUDE).clone_it();
-    let (code, _, err) = c.run(&["new", "behavior", "guard"]);
+    let c = Hostile::new();
+    c.write("aiwg.toml", CLAUDE).clone();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["new", "behavior", "guard"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     let script = c.victim().join(".aiwg/behaviors/guard/scripts/guard.sh");
     let mut text = std::fs::read_to_string(&script).unwrap();
     text.push_str("echo edited\n");
     std::fs::write(&script, text).unwrap();
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = c.run(&["apply", "--allow-hooks"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply", "--allow-hooks"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["hook: changes `guard`"]);
 }
@@ -170,13 +200,15 @@ fn a_scaffolded_behavior_deploys_and_its_edit_asks() {
 /// installs nothing: git put it there, and aiwg says nothing about hooks.
 #[test]
 fn a_hook_already_committed_and_unchanged_is_not_asked_about() {
-    let c = Repo::new()
-        .pwn_behavior(".aiwg")
-        .text("aiwg.toml", CLAUDE)
-        .clone_it();
-    let (code, _, err) = c.run(&["apply", "--allow-hooks"]);
+    let c = Hostile::new();
+    c.pwn_behavior(".aiwg").write("aiwg.toml", CLAUDE).clone();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply", "--allow-hooks"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("hook:"), "{err}");
 }
@@ -184,11 +216,9 @@ fn a_hook_already_committed_and_unchanged_is_not_asked_about() {
 /// On a terminal aiwg asks; a yes is recorded like `aiwg trust`, a no changes nothing.
 #[test]
 fn on_a_terminal_it_asks_and_a_yes_is_recorded() {
-    let c = Repo::new()
-        .pwn_behavior(".aiwg")
-        .text("aiwg.toml", CLAUDE)
-        .clone_it();
-    let before = c.snapshot();
+    let c = Hostile::new();
+    c.pwn_behavior(".aiwg").write("aiwg.toml", CLAUDE).clone();
+    let before = c.outside();
     let Some((code, shown)) = c.run_on_terminal(&["apply"], "n\n") else {
         eprintln!("skipped: no `script` to run aiwg on a terminal");
         return;
@@ -200,7 +230,9 @@ fn on_a_terminal_it_asks_and_a_yes_is_recorded() {
     assert_eq!(code, 0, "{shown}");
     assert_names(&shown, &["hook: installs `fmt`"]);
     // Recorded: a plain, non-interactive run needs nothing more.
-    let (code, _, err) = c.run(&["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
-    c.assert_untouched_but(&before, &[".git/info/exclude"]);
+    c.assert_contained(&before);
 }

@@ -1,16 +1,16 @@
 //! Guarantee 3, user scope (R4, 11.1): a repository's `scope = "user"` cannot by itself make
 //! aiwg write into the home folder, install a global hook, or delete another deploy there.
 
-use super::{assert_names, Repo};
+use super::{assert_names, Hostile, Output};
 
 const USER_SCOPE: &str = "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\nscope = \"user\"\n";
 
-fn hostile() -> super::Clone {
-    let c = Repo::new()
-        .pwn_behavior(".aiwg")
+fn hostile() -> super::Hostile {
+    let c = Hostile::new();
+    c.pwn_behavior(".aiwg")
         .agent(".aiwg")
-        .text("aiwg.toml", USER_SCOPE)
-        .clone_it();
+        .write("aiwg.toml", USER_SCOPE)
+        .clone();
     c.write_home(".claude/settings.json", "{\n  \"theme\": \"dark\"\n}\n");
     c
 }
@@ -18,8 +18,10 @@ fn hostile() -> super::Clone {
 #[test]
 fn a_plain_apply_stops_before_the_home_folder_naming_the_line() {
     let c = hostile();
-    let before = c.snapshot();
-    let (code, _, err) = c.run(&["apply"]);
+    let before = c.outside();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(
         &err,
@@ -31,13 +33,13 @@ fn a_plain_apply_stops_before_the_home_folder_naming_the_line() {
             "--allow-user-scope",
         ],
     );
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
 fn every_command_that_would_touch_the_home_folder_stops_too() {
     let c = hostile();
-    let before = c.snapshot();
+    let before = c.outside();
     for args in [
         &["uninstall"][..],
         &["remove", ".aiwg"],
@@ -48,18 +50,22 @@ fn every_command_that_would_touch_the_home_folder_stops_too() {
         &["plan"],
         &["apply", "--dry-run"],
     ] {
-        let (code, _, err) = c.run(args);
+        let Output {
+            code, stderr: err, ..
+        } = c.run(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert_names(&err, &["aiwg.toml:3", "hint:"]);
     }
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
 fn allowing_the_scope_alone_still_holds_back_the_hook() {
     let c = hostile();
-    let before = c.snapshot();
-    let (code, _, err) = c.run(&["apply", "--allow-user-scope"]);
+    let before = c.outside();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply", "--allow-user-scope"]);
     assert_eq!(code, 2, "{err}");
     assert_names(
         &err,
@@ -70,13 +76,15 @@ fn allowing_the_scope_alone_still_holds_back_the_hook() {
             "--allow-hooks",
         ],
     );
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
 fn one_trust_flag_deploys_for_this_run_and_records_nothing() {
     let c = hostile();
-    let (code, _, err) = c.run(&["apply", "--trust"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply", "--trust"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["hook: installs `fmt` from `.aiwg`"]);
     let settings = std::fs::read_to_string(c.home().join(".claude/settings.json")).unwrap();
@@ -85,42 +93,50 @@ fn one_trust_flag_deploys_for_this_run_and_records_nothing() {
         "{settings}"
     );
     // Nothing was recorded: the next run asks again.
-    let (code, _, err) = c.run(&["check"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["check"]);
     assert_eq!(code, 2, "{err}");
 }
 
 #[test]
 fn explicit_scope_on_the_command_line_is_consent_for_the_scope() {
     let c = hostile();
-    let before = c.snapshot();
+    let before = c.outside();
     // `--scope user` given by the user agrees with the clone's `scope = "user"`: it widens;
     // the hook still needs its own consent.
-    let (code, _, err) = c.run(&["apply", "--scope", "user"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply", "--scope", "user"]);
     assert_eq!(code, 2, "{err}");
     assert_names(&err, &["hook `fmt`"]);
     // `--scope project` keeps it in the clone, where only the hook is asked about.
-    let (code, _, err) = c.run(&["apply", "--scope", "project", "--allow-hooks"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply", "--scope", "project", "--allow-hooks"]);
     assert_eq!(code, 0, "{err}");
     assert!(c.victim().join(".claude/settings.json").exists());
-    c.assert_untouched_but(&before, &[".git/info/exclude"]);
+    c.assert_contained(&before);
 }
 
 /// R11's hostile form: a repository with `scope = "user"` and no sources would make its
 /// apply delete every file another project deployed into the home folder.
 #[test]
 fn a_repository_cannot_wipe_the_users_global_deploy() {
-    let c = Repo::new()
-        .text(
-            "aiwg.toml",
-            "sources = []\nplatforms = [\"claude-code\"]\nscope = \"user\"\n",
-        )
-        .clone_it();
+    let c = Hostile::new();
+    c.write(
+        "aiwg.toml",
+        "sources = []\nplatforms = [\"claude-code\"]\nscope = \"user\"\n",
+    )
+    .clone();
     c.user_deploy_of_another_project("mine");
-    let before = c.snapshot();
+    let before = c.outside();
     for args in [&["apply"][..], &["uninstall"]] {
-        let (code, _, err) = c.run(args);
+        let Output {
+            code, stderr: err, ..
+        } = c.run(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert_names(&err, &["aiwg.toml:3"]);
     }
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }

@@ -1,10 +1,10 @@
 //! Guarantee 3, sources (R10, 11.2): a repository's `sources` cannot reach outside it (`..`,
 //! an absolute path, a symlinked `.aiwg`) without consent; what the user typed is consent.
 
-use super::{assert_names, Repo};
+use super::{assert_names, Hostile, Output};
 
 /// The user's private agent and a skill with a token, in the fake home.
-fn private_files(c: &super::Clone) {
+fn private_files(c: &super::Hostile) {
     c.write_home(
         ".claude/agents/private.md",
         "---\nname: private\ndescription: internal\n---\nINTERNAL db.corp.internal\n",
@@ -16,9 +16,8 @@ fn private_files(c: &super::Clone) {
     c.write_home(".claude/skills/deploy-keys/token.env", "TOKEN=abc123\n");
 }
 
-fn assert_nothing_copied(c: &super::Clone) {
-    let out = c.git(&c.victim(), &["status", "--short", "-uall"]);
-    let status = String::from_utf8_lossy(&out.stdout);
+fn assert_nothing_copied(c: &super::Hostile) {
+    let status = c.git(&c.victim(), &["status", "--short", "-uall"]);
     assert!(
         !status.contains("private") && !status.contains("token"),
         "{status}"
@@ -27,14 +26,14 @@ fn assert_nothing_copied(c: &super::Clone) {
 
 #[test]
 fn a_relative_source_above_the_clone_is_refused_naming_the_line() {
-    let c = Repo::new()
-        .text(
-            "aiwg.toml",
-            "platforms = [\"claude-code\", \"codex\"]\nsources = [\"x@../../.claude\"]\n",
-        )
-        .clone_it();
+    let c = Hostile::new();
+    c.write(
+        "aiwg.toml",
+        "platforms = [\"claude-code\", \"codex\"]\nsources = [\"x@../../.claude\"]\n",
+    )
+    .clone();
     private_files(&c);
-    let before = c.snapshot();
+    let before = c.outside();
     for args in [
         &["apply"][..],
         &["validate"],
@@ -42,7 +41,9 @@ fn a_relative_source_above_the_clone_is_refused_naming_the_line() {
         &["check"],
         &["diff"],
     ] {
-        let (code, _, err) = c.run(args);
+        let Output {
+            code, stderr: err, ..
+        } = c.run(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert_names(
             &err,
@@ -56,7 +57,7 @@ fn a_relative_source_above_the_clone_is_refused_naming_the_line() {
         );
     }
     assert_nothing_copied(&c);
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
@@ -72,13 +73,16 @@ fn an_absolute_source_is_refused() {
         "sources = [{:?}]\nplatforms = [\"claude-code\"]\n",
         outside.path()
     );
-    let c = Repo::new().text("aiwg.toml", &config).clone_it();
-    let before = c.snapshot();
-    let (code, _, err) = c.run(&["apply"]);
+    let c = Hostile::new();
+    c.write("aiwg.toml", &config).clone();
+    let before = c.outside();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(&err, &["aiwg.toml:1", "outside the project"]);
     assert!(!c.victim().join(".claude/agents/x.md").exists());
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }
 
 #[test]
@@ -87,31 +91,36 @@ fn a_symlinked_default_source_is_refused_with_or_without_aiwg_toml() {
         None,
         Some("sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n"),
     ] {
-        let mut repo = Repo::new().link(".aiwg", "../../.claude");
+        let c = Hostile::new();
+        c.symlink(".aiwg", "../../.claude");
         if let Some(text) = config {
-            repo = repo.text("aiwg.toml", text);
+            c.write("aiwg.toml", text);
         }
-        let c = repo.clone_it();
+        c.clone();
         private_files(&c);
-        let before = c.snapshot();
-        let (code, _, err) = c.run(&["apply", "--platforms", "claude-code"]);
+        let before = c.outside();
+        let Output {
+            code, stderr: err, ..
+        } = c.run(&["apply", "--platforms", "claude-code"]);
         assert_eq!(code, 2, "{config:?}: {err}");
         assert_names(&err, &["source `.aiwg` is outside the project"]);
         assert_nothing_copied(&c);
-        c.assert_untouched(&before);
+        c.assert_contained(&before);
     }
 }
 
 #[test]
 fn a_source_that_climbs_out_and_back_in_is_inside() {
-    let c = Repo::new()
-        .agent(".aiwg")
-        .text(
+    let c = Hostile::new();
+    c.agent(".aiwg")
+        .write(
             "aiwg.toml",
             "sources = [\"../victim/.aiwg\"]\nplatforms = [\"claude-code\"]\n",
         )
-        .clone_it();
-    let (code, _, err) = c.run(&["apply"]);
+        .clone();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(c.victim().join(".claude/agents/a1.md").exists());
 }
@@ -120,62 +129,82 @@ fn a_source_that_climbs_out_and_back_in_is_inside() {
 /// `aiwg use ../fw` is consent; a teammate's clone needs one `aiwg trust`, once.
 #[test]
 fn a_shared_framework_beside_the_repo_is_one_command_for_author_and_teammate() {
-    let c = Repo::new().clone_it();
+    let c = Hostile::new();
+    c.clone();
     let fw = c.home().join("src/fw");
     std::fs::create_dir_all(fw.join("agents")).unwrap();
     std::fs::write(fw.join("agents/shared.md"), "---\ndescription: d\n---\nb\n").unwrap();
     // The author.
-    let (code, _, err) = c.run(&["use", "../fw", "--platforms", "claude-code"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["use", "../fw", "--platforms", "claude-code"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = c.run(&["check"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["check"]);
     assert_eq!(code, 0, "{err}");
     // A teammate's clone of the author's commit.
     c.git(&c.victim(), &["add", "-A"]);
     c.git(&c.victim(), &["commit", "-qm", "use fw"]);
     let mate = c.home().join("src/mate");
     c.git(&c.home().join("src"), &["clone", "-q", "victim", "mate"]);
-    let (code, _, err) = c.run_in(&mate, &["check"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&mate, &["check"]);
     assert_eq!(code, 2, "{err}");
     assert_names(&err, &["source `../fw`", "aiwg trust"]);
-    let (code, _, err) = c.run_in(&mate, &["trust"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&mate, &["trust"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["[new]", "../fw", "allowed"]);
-    let (code, _, err) = c.run_in(&mate, &["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&mate, &["apply"]);
     assert_eq!(code, 0, "{err}");
     // Re-pointing the source elsewhere asks again.
     let other = c.home().join("src/other");
     std::fs::create_dir_all(other.join("agents")).unwrap();
     std::fs::rename(&fw, c.home().join("src/fw-old")).unwrap();
     std::os::unix::fs::symlink(&other, &fw).unwrap();
-    let (code, _, err) = c.run_in(&mate, &["apply"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&mate, &["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(&err, &["changed what it asks for", "source `../fw`"]);
 }
 
 #[test]
 fn a_folder_given_on_the_command_line_is_consent() {
-    let c = Repo::new().clone_it();
+    let c = Hostile::new();
+    c.clone();
     let fw = c.home().join("src/fw");
     std::fs::create_dir_all(fw.join("agents")).unwrap();
     std::fs::write(fw.join("agents/shared.md"), "---\ndescription: d\n---\nb\n").unwrap();
-    let (code, out, err) = c.run(&["validate", "../fw"]);
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = c.run(&["validate", "../fw"]);
     assert_eq!(code, 0, "{out}{err}");
 }
 
 /// A `~` in a source is a folder name, never the home folder.
 #[test]
 fn a_tilde_source_is_not_the_home_folder() {
-    let c = Repo::new()
-        .text(
-            "aiwg.toml",
-            "sources = [\"x@~/.claude\"]\nplatforms = [\"claude-code\"]\n",
-        )
-        .clone_it();
+    let c = Hostile::new();
+    c.write(
+        "aiwg.toml",
+        "sources = [\"x@~/.claude\"]\nplatforms = [\"claude-code\"]\n",
+    )
+    .clone();
     private_files(&c);
-    let before = c.snapshot();
-    let (code, _, err) = c.run(&["apply"]);
+    let before = c.outside();
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
     assert_names(&err, &["x@~/.claude", "neither a folder", "hint:"]);
     assert_nothing_copied(&c);
-    c.assert_untouched(&before);
+    c.assert_contained(&before);
 }

@@ -1,7 +1,7 @@
 //! Guarantee 5 (R11): user scope is per project. One project's `apply --scope user` never
 //! deletes or changes what another project deployed into the home folder.
 
-use super::Repo;
+use super::{Hostile, Output};
 
 fn agent(dir: &std::path::Path, name: &str) {
     std::fs::create_dir_all(dir.join(".aiwg/agents")).unwrap();
@@ -19,7 +19,8 @@ fn agent(dir: &std::path::Path, name: &str) {
 
 #[test]
 fn another_projects_user_deploy_survives_apply_and_uninstall() {
-    let c = Repo::new().clone_it();
+    let c = Hostile::new();
+    c.clone();
     let a = c.user_deploy_of_another_project("a");
     let agents = c.home().join(".claude/agents");
     let before: Vec<_> = std::fs::read_dir(&agents)
@@ -31,7 +32,9 @@ fn another_projects_user_deploy_survives_apply_and_uninstall() {
     // Project B, trusted by its user, deploys its own agent in user scope.
     let b = c.home().join("src/b");
     agent(&b, "bee");
-    let (code, _, err) = c.run_in(&b, &["apply", "--allow-user-scope"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&b, &["apply", "--allow-user-scope"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("user scope: writing into your home folder"),
@@ -43,7 +46,9 @@ fn another_projects_user_deploy_survives_apply_and_uninstall() {
         assert!(agents.join(name).is_file(), "{name:?} of project A is gone");
     }
     // B's uninstall takes only B's file.
-    let (code, _, err) = c.run_in(&b, &["uninstall", "--scope", "user"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&b, &["uninstall", "--scope", "user"]);
     assert_eq!(code, 0, "{err}");
     assert!(!agents.join("bee.md").exists());
     let after: Vec<_> = std::fs::read_dir(&agents)
@@ -53,13 +58,18 @@ fn another_projects_user_deploy_survives_apply_and_uninstall() {
         .collect();
     assert_eq!(after.len(), before.len(), "{after:?}");
     // The user's own deploy is still clean.
-    let (code, out, err) = c.run_in(&a, &["check", "--scope", "user"]);
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = c.run_in(&a, &["check", "--scope", "user"]);
     assert_eq!(code, 0, "{out}{err}");
 }
 
 #[test]
 fn a_file_another_project_deployed_is_a_conflict_not_an_overwrite() {
-    let c = Repo::new().clone_it();
+    let c = Hostile::new();
+    c.clone();
     let a = c.home().join("src/a");
     let b = c.home().join("src/b");
     agent(&a, "same");
@@ -69,11 +79,15 @@ fn a_file_another_project_deployed_is_a_conflict_not_an_overwrite() {
         "---\ndescription: other\n---\nB's text\n",
     )
     .unwrap();
-    let (code, _, err) = c.run_in(&a, &["apply", "--allow-user-scope"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&a, &["apply", "--allow-user-scope"]);
     assert_eq!(code, 0, "{err}");
     let file = c.home().join(".claude/agents/same.md");
     let a_bytes = std::fs::read(&file).unwrap();
-    let (code, _, err) = c.run_in(&b, &["apply", "--allow-user-scope"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run_in(&b, &["apply", "--allow-user-scope"]);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("conflict: `~/.claude/agents/same.md`"),

@@ -3,21 +3,20 @@
 //! that no planted code ran (on the next `git status` and `git commit` either), that `.git/`
 //! and everything outside the clone are byte-identical, and that the error names the culprit.
 //!
-//! - `repo`: the `Hostile` builder of the deploy cases.
-//! - `consent_repo`: the `Repo`/`Clone` builder of the consent, bounds and output cases.
+//! - `repo`: `Hostile`, the one builder of every case (origin, clone, homes, snapshots).
 //! - `deploy_holds`: what already held in the review, as regression cases in a clone.
 //! - `deploy_history`: committed `.aiwg/history/` generations (R2, R15, R17).
 //! - `deploy_eol`: a `core.autocrlf=true` clone is clean; sections keep a file's line ending (R7).
+//! - `deploy_kill`: SIGKILL at random points of apply and rollback converges, no temp files.
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
+//! - `deploy_merge`: an edited hook item in a merged settings file is `edited` (R12).
 //! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3);
 //!   `consent_user_projects`: user scope is per project (R11).
 //! - `bounds_*`: YAML aliases, symlink amplification, caps (guarantee 4).
 //! - `output_*`: terminal escapes in names and descriptions (guarantee 8).
 
 pub mod repo;
-
-mod consent_repo;
-pub use consent_repo::*;
+pub use repo::*;
 
 mod bounds_symlinks;
 mod bounds_yaml;
@@ -28,5 +27,7 @@ mod consent_user_projects;
 mod deploy_eol;
 mod deploy_history;
 mod deploy_holds;
+mod deploy_kill;
 mod deploy_lock;
+mod deploy_merge;
 mod output_escapes;

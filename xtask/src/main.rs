@@ -1,10 +1,12 @@
 //! `cargo xtask`: project chores — `ci` (what `.ci/run` runs), `bench` (check speed), `docs` (regenerates the
 //! platform table and the verified-with table in README.md), `interop` (real clients against
-//! aiwg's output; `interop-inner` is its process inside the network namespace).
+//! aiwg's output; `interop-inner` is its process inside the network namespace; `interop-mcp`
+//! checks MCP servers, with `interop-mcp-server` as the tiny server the clients start).
 
 mod bench;
 mod interop;
 mod man;
+mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,12 +29,14 @@ fn main() -> anyhow::Result<()> {
         ),
         "docs" => docs(),
         "interop" => interop::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "interop-mcp" => interop::mcp::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "interop-mcp-server" => interop::mcp::serve(),
         "interop-inner" => interop::run::inner(Path::new(
             &std::env::args()
                 .nth(2)
                 .context("interop-inner needs a spec file")?,
         )),
-        _ => bail!("usage: cargo xtask <ci|bench|docs|interop>"),
+        _ => bail!("usage: cargo xtask <ci|bench|docs|interop|interop-mcp>"),
     }
 }
 
@@ -61,6 +65,9 @@ fn ci() -> anyhow::Result<()> {
 fn docs() -> anyhow::Result<()> {
     let changed = man::write(&root().join("man"))?;
     eprintln!("man/: {changed} page(s) written");
+    if schema::write(&root())? {
+        eprintln!("{}: regenerated", schema::FILE);
+    }
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;

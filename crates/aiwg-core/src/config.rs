@@ -11,6 +11,7 @@ use crate::Diagnostic;
 pub const CONFIG_FILE: &str = "aiwg.toml";
 
 /// The parsed `aiwg.toml`. Unknown keys are an error (a typo must not be silently ignored).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -32,6 +33,7 @@ pub struct Config {
     pub models: BTreeMap<String, Tiers>,
     /// Artifacts no platform gets: `kind:glob` patterns (`agent:legacy-*`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
     pub exclude: Vec<ArtifactPattern>,
     /// Per-platform settings: `[platform.<id>] exclude = [...]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -39,16 +41,19 @@ pub struct Config {
 }
 
 /// `[platform.<id>]`: what one platform leaves out.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformConfig {
     /// Artifacts this platform does not get, on top of the top-level `exclude`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
     pub exclude: Vec<ArtifactPattern>,
 }
 
 /// `[models.<platform>]`: the model id per tier. A key that is not a tier is a parse error with
 /// its line, never silently ignored.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tiers {
@@ -80,6 +85,7 @@ impl Tiers {
 }
 
 /// `[history]`: how many apply generations `.aiwg/history/` keeps.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct History {

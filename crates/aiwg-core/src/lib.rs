@@ -3,7 +3,8 @@
 //! - [`rel_path`]: `RelPath`, a relative path that cannot escape its root.
 //! - [`diag`]: diagnostics with path, line, severity and hint.
 //! - [`escape`]: escaping terminal controls and bidi overrides in text printed for a person.
-//! - [`model`]: the six artifact kinds and their frontmatter.
+//! - [`model`]: the seven artifact kinds and their frontmatter.
+//! - [`mcp`]: MCP server files, environment references, the inline-secret check.
 //! - [`frontmatter`]: YAML frontmatter split and parse.
 //! - [`lenient`]: frontmatter the platforms accept but strict YAML does not, read as written.
 //! - [`source`]: reading a source folder and loading its artifacts.
@@ -23,6 +24,7 @@ pub mod escape;
 pub mod exclude;
 pub mod frontmatter;
 pub mod lenient;
+pub mod mcp;
 pub mod model;
 pub mod par;
 pub mod read;

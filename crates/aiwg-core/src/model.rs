@@ -1,4 +1,4 @@
-//! The artifact model: six kinds, each artifact with its frontmatter, body and assets.
+//! The artifact model: seven kinds, each artifact with its frontmatter, body and assets.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::RelPath;
 
-/// The six kinds of artifact a source holds.
+/// The seven kinds of artifact a source holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -23,17 +23,20 @@ pub enum Kind {
     Behavior,
     /// An operational procedure with `{placeholder}` variables: `runbooks/<name>.md`.
     Runbook,
+    /// An MCP server: `mcp/<name>.toml` or `mcp/<name>.json` (see [`crate::mcp`]).
+    Mcp,
 }
 
 impl Kind {
     /// Every kind, in the order listings use.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Agent,
         Kind::Skill,
         Kind::Command,
         Kind::Rule,
         Kind::Behavior,
         Kind::Runbook,
+        Kind::Mcp,
     ];
 
     /// The singular lowercase name (`agent`).
@@ -45,6 +48,7 @@ impl Kind {
             Kind::Rule => "rule",
             Kind::Behavior => "behavior",
             Kind::Runbook => "runbook",
+            Kind::Mcp => "mcp",
         }
     }
 
@@ -57,6 +61,7 @@ impl Kind {
             Kind::Rule => "rules",
             Kind::Behavior => "behaviors",
             Kind::Runbook => "runbooks",
+            Kind::Mcp => "mcp",
         }
     }
 
@@ -80,7 +85,7 @@ impl FromStr for Kind {
         Kind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown kind `{s}` (expected one of agent, skill, command, rule, behavior, runbook)"))
+            .ok_or_else(|| format!("unknown kind `{s}` (expected one of agent, skill, command, rule, behavior, runbook, mcp)"))
     }
 }
 
@@ -290,10 +295,11 @@ pub struct Asset {
     pub executable: bool,
 }
 
-/// One agent, skill, command, rule, behavior or runbook, loaded and parsed.
+/// One agent, skill, command, rule, behavior, runbook or MCP server, loaded and parsed. An
+/// MCP server's file is TOML or JSON: its keys are the `frontmatter` and its body is empty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {
-    /// Which of the six kinds this is.
+    /// Which of the seven kinds this is.
     pub kind: Kind,
     /// The name used for file names on every platform: always one safe path component
     /// (no `/`, `..` or Windows device name), and `[a-z0-9-]`, 1..=64, unless loading

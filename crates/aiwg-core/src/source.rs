@@ -45,13 +45,14 @@ pub const MAX_SOURCE_ENTRIES: usize = 50_000;
 pub const MAX_ARTIFACT_TOTAL_BYTES: u64 = 32 << 20;
 
 /// The top-level folders the loader uses; nothing else of a source is read.
-pub const SOURCE_FOLDERS: [&str; 7] = [
+pub const SOURCE_FOLDERS: [&str; 8] = [
     "agents",
     "commands",
     "skills",
     "rules",
     "behaviors",
     "runbooks",
+    "mcp",
     "templates",
 ];
 
@@ -553,6 +554,15 @@ fn classify(path: &RelPath) -> Slot<'_> {
         };
     }
     let file = parts[parts.len() - 1];
+    if kind == Kind::Mcp {
+        return match parts.as_slice() {
+            [_, _] if !file.starts_with('.') => match file.rsplit_once('.') {
+                Some((stem, "toml" | "json")) if !stem.is_empty() => Slot::Main(kind, stem),
+                _ => Slot::Other,
+            },
+            _ => Slot::Other,
+        };
+    }
     let stem = || &file[..file.len() - 3];
     match parts.as_slice() {
         [_, _] if is_artifact_md(file) => Slot::Main(kind, stem()),
@@ -580,6 +590,7 @@ struct Parsed<'t> {
 /// read (bad UTF-8, bad YAML) or whose name is no usable file name is left out.
 pub fn load(tree: &SourceTree) -> Loaded {
     let mut loaded = Loaded::default();
+    case_collisions(tree, &mut loaded.diagnostics);
     let mut assets: BTreeMap<(Kind, &str), Vec<Asset>> = BTreeMap::new();
     let mut mains = Vec::new();
     for file in &tree.files {
@@ -731,6 +742,31 @@ pub fn load_all(trees: &[SourceTree]) -> Loaded {
     all
 }
 
+/// Two files whose paths differ only in case are one file on macOS and Windows, which keep
+/// whichever was written last (R21). Both are named; the later one is an error.
+fn case_collisions(tree: &SourceTree, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, &RelPath> = HashMap::with_capacity(tree.files.len());
+    for file in &tree.files {
+        let folded = file.path.as_str().to_lowercase();
+        if let Some(first) = seen.get(folded.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    tree.display_path(&file.path),
+                    None,
+                    format!(
+                        "`{}` and `{}` differ only in case: on macOS and Windows they are one file",
+                        tree.display_path(first).display(),
+                        tree.display_path(&file.path).display()
+                    ),
+                )
+                .with_hint("rename one of them"),
+            );
+            continue;
+        }
+        seen.insert(folded, &file.path);
+    }
+}
+
 fn duplicate(artifact: &Artifact, display: &Path, line: u32, first: &Path) -> Diagnostic {
     Diagnostic::error(
         display,
@@ -788,6 +824,9 @@ fn parse_main<'t>(
             return None;
         }
     };
+    if kind == Kind::Mcp {
+        return parse_mcp(tree, file, stem, text, diags);
+    }
     let split = match frontmatter::split(text) {
         Ok(split) => split,
         Err(e) => {
@@ -843,6 +882,51 @@ fn parse_main<'t>(
         raw_name,
         folder,
         description_derived,
+    })
+}
+
+/// An MCP server file (TOML or JSON): its keys stand where a frontmatter's would.
+fn parse_mcp<'t>(
+    tree: &SourceTree,
+    file: &SourceFile,
+    stem: &'t str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Parsed<'t>> {
+    let (entries, key_lines) = match crate::mcp::read(file.path.file_name(), text) {
+        Ok(read) => read,
+        Err((line, message)) => {
+            diags.push(Diagnostic::error(
+                tree.display_path(&file.path),
+                Some(line),
+                message,
+            ));
+            return None;
+        }
+    };
+    let fm = crate::Frontmatter {
+        entries,
+        first_line: 1,
+    };
+    let raw_name = fm
+        .name()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    Some(Parsed {
+        artifact: Artifact {
+            kind: Kind::Mcp,
+            name: validate::normalise_name(&raw_name),
+            source: tree.name.clone(),
+            path: file.path.clone(),
+            frontmatter: fm,
+            body: String::new(),
+            body_line: 1,
+            assets: Vec::new(),
+        },
+        key_lines,
+        raw_name,
+        folder: None,
+        description_derived: false,
     })
 }
 

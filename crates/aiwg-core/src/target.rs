@@ -22,6 +22,7 @@ use crate::RelPath;
     serde::Serialize,
     serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// The repository: paths are relative to the project root.

@@ -88,12 +88,14 @@ const RULES: &[Rule] = &[
     folder_matches_name,
     description,
     body_not_empty,
+    body_has_no_nul,
     model_id,
     skill_fields,
     behavior_event,
     behavior_command,
     runbook_structure,
     globs_are_valid,
+    mcp_server,
 ];
 
 /// Checks `artifact` against every rule and returns every problem found.
@@ -143,6 +145,9 @@ fn is_scalar(v: &Value) -> bool {
 }
 
 fn key_shapes(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    if a.kind == Kind::Mcp {
+        return; // a server's keys are checked by `mcp_server`
+    }
     for (key, shape) in KEY_SHAPES {
         let Some(value) = a.frontmatter.get(key) else {
             continue;
@@ -233,6 +238,23 @@ fn name_is_safe(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
                 format!("name `{raw}` would leave its folder"),
             )
             .with_hint("a name is one word of `a-z`, `0-9` and `-`, without `/` or `..`"),
+        );
+    } else if let Some(c) = raw.chars().find(|c| !c.is_ascii()) {
+        // Dropping it silently would turn `reviеwer` (a Cyrillic `е`) into `reviwer`, a name
+        // that looks like another artifact's in a review but is not (R20).
+        out.push(
+            Diagnostic::error(
+                f.display,
+                line,
+                format!(
+                    "name `{raw}` holds `{c}` (U+{:04X}), which is not in `a-z`, `0-9` or `-`; \
+                     it would be deployed as `{}`",
+                    c as u32, a.name
+                ),
+            )
+            .with_hint(
+                "give it a `name:` of `a-z`, `0-9` and `-` (a look-alike letter is not one)",
+            ),
         );
     } else if a.name.is_empty() {
         out.push(
@@ -348,7 +370,7 @@ pub fn first_paragraph(body: &str) -> Option<String> {
 }
 
 fn description(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
-    if a.kind == Kind::Rule {
+    if matches!(a.kind, Kind::Rule | Kind::Mcp) {
         // Rules may be plain Markdown: a description only helps platforms that pick rules
         // by description, and its absence is no error.
         if let Some(d) = a.frontmatter.description() {
@@ -400,7 +422,7 @@ fn description_length(d: &str, f: &Facts, out: &mut Vec<Diagnostic>) {
 }
 
 fn body_not_empty(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
-    if !a.body.trim().is_empty() {
+    if !a.body.trim().is_empty() || a.kind == Kind::Mcp {
         return;
     }
     let line = Some(a.body_line.max(1));
@@ -410,6 +432,18 @@ fn body_not_empty(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
         _ => Diagnostic::error(f.display, line, "body is empty")
             .with_hint("write the instructions below the frontmatter"),
     });
+}
+
+/// A NUL is valid UTF-8, but most readers of a Markdown or TOML file stop at it (R20).
+fn body_has_no_nul(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    let Some(at) = a.body.find('\0') else {
+        return;
+    };
+    let line = a.body_line.max(1) + a.body[..at].matches('\n').count() as u32;
+    out.push(
+        Diagnostic::warning(f.display, Some(line), "holds a NUL character")
+            .with_hint("platforms may read the file only up to it; remove it"),
+    );
 }
 
 fn model_id(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
@@ -629,6 +663,20 @@ fn globs_are_valid(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
                 .with_hint("write globs relative to the repository root, e.g. `src/**/*.ts` or `*.{js,ts}`"),
             );
         }
+    }
+}
+
+/// An MCP server's shape, its references, and no secret written inline ([`crate::mcp::check`]).
+fn mcp_server(a: &Artifact, f: &Facts, out: &mut Vec<Diagnostic>) {
+    if a.kind != Kind::Mcp {
+        return;
+    }
+    for p in crate::mcp::check(&a.frontmatter.entries) {
+        let mut d = Diagnostic::error(f.display, Some(f.line_of(&p.key)), p.message);
+        if let Some(hint) = p.hint {
+            d = d.with_hint(hint);
+        }
+        out.push(d);
     }
 }
 

@@ -126,24 +126,58 @@ impl Engine<'_> {
             .filter(|i| i.old != i.new)
             .map(|i| (&i.path, i.old.as_ref(), i.new.as_ref()))
             .collect();
-        let new_lock = plan.lock_after(lock_before);
+        let mut made = self.dirs_to_make(&changes)?;
+        made.extend(history::interrupted_dirs(self)?);
+        let mut new_lock = plan.lock_after(lock_before);
+        new_lock.keep_dirs(&made);
+        let mut removable = lock_before.dirs().clone();
+        removable.extend(made.iter().cloned());
+        let made: Vec<RelPath> = made.into_iter().collect();
         let info = history::Record {
             command: &options.command,
             undoes: &[],
             forced: &report.overwritten,
+            dirs: &made,
         };
-        let lock_changed = self.write_files(&changes, Some(&new_lock), info, options.keep)?;
+        let lock_changed =
+            self.write_files(&changes, Some(&new_lock), &removable, info, options.keep)?;
         report.generation = lock_changed.0;
         report.lock_written = lock_changed.1;
         Ok(report)
     }
 
+    /// The folders that writing `changes` will make: the missing parents of each new file.
+    fn dirs_to_make(&self, changes: &[Change<'_>]) -> Result<BTreeSet<RelPath>, DeployError> {
+        let mut made = BTreeSet::new();
+        let mut present = BTreeSet::new();
+        for (path, old, new) in changes {
+            if old.is_some() || new.is_none() {
+                continue;
+            }
+            let mut parent = path.parent();
+            while let Some(dir) = parent {
+                if made.contains(&dir) || present.contains(&dir) {
+                    break;
+                }
+                if self.target.metadata(&dir)?.is_some() {
+                    present.insert(dir);
+                    break;
+                }
+                parent = dir.parent();
+                made.insert(dir);
+            }
+        }
+        Ok(made)
+    }
+
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
     /// is given) replaces the lock. Returns the generation and whether the lock was written.
+    /// Only folders in `removable` (the ones aiwg made) are removed when they become empty.
     pub(crate) fn write_files(
         &self,
         changes: &[Change<'_>],
         new_lock: Option<&Lock>,
+        removable: &BTreeSet<RelPath>,
         info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
@@ -151,6 +185,7 @@ impl Engine<'_> {
         self.write_with_lock_bytes(
             changes,
             new_lock_text.map(|t| t.map(String::into_bytes)),
+            removable,
             info,
             keep,
         )
@@ -161,6 +196,7 @@ impl Engine<'_> {
         &self,
         changes: &[Change<'_>],
         new_lock: Option<Option<Vec<u8>>>,
+        removable: &BTreeSet<RelPath>,
         info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
@@ -192,7 +228,9 @@ impl Engine<'_> {
                 let mut parent = path.parent();
                 while let Some(p) = parent {
                     parent = p.parent();
-                    emptied.insert(p);
+                    if removable.contains(&p) {
+                        emptied.insert(p);
+                    }
                 }
             }
         }

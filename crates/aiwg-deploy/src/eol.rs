@@ -46,13 +46,22 @@ pub fn of(text: &str) -> &'static str {
     }
 }
 
-/// `text` (whose line breaks are LF) written with `eol` line breaks.
+/// `text` written with `eol` line breaks: each LF that is not already part of a CRLF.
 pub fn with_eol<'a>(text: &'a str, eol: &str) -> Cow<'a, str> {
     if eol == "\n" || !text.contains('\n') {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(text.replace('\n', eol))
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev = '\0';
+    for c in text.chars() {
+        if c == '\n' && prev != '\r' {
+            out.push_str(eol);
+        } else {
+            out.push(c);
+        }
+        prev = c;
+    }
+    Cow::Owned(out)
 }
 
 /// `text` with every CRLF as LF (what the lock hashes of a section's text).
@@ -84,6 +93,7 @@ mod tests {
         assert_eq!(of("a\r\nb\n"), "\n", "mixed");
         assert_eq!(of("a"), "\n");
         assert_eq!(with_eol("a\nb\n", "\r\n"), "a\r\nb\r\n");
+        assert_eq!(with_eol("a\r\nb\n", "\r\n"), "a\r\nb\r\n", "no CR doubled");
         assert_eq!(to_lf("a\r\nb\r\n"), "a\nb\n");
     }
 }

@@ -98,6 +98,10 @@ pub struct Generation {
     /// by `--force`: the generation is their only copy, so pruning keeps it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forced: Vec<RelPath>,
+    /// Folders the generation made for new files (recorded before it made them, so a run
+    /// that finishes an interrupted one knows them: R16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<RelPath>,
     /// Every path the generation changed.
     #[serde(default, rename = "path")]
     pub paths: Vec<HistoryEntry>,
@@ -307,6 +311,19 @@ pub(crate) struct Record<'a> {
     pub undoes: &'a [u64],
     /// Paths whose someone's-own bytes `--force` overwrites.
     pub forced: &'a [RelPath],
+    /// Folders the command makes (those of the generation it resumes included).
+    pub dirs: &'a [RelPath],
+}
+
+/// The folders the interrupted newest generation was making (empty when there is none): a
+/// run that finishes it made them too, though they exist by now.
+pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Vec<RelPath>, DeployError> {
+    Ok(list(engine)?
+        .generations
+        .pop()
+        .filter(|g| !g.complete)
+        .map(|g| g.dirs)
+        .unwrap_or_default())
 }
 
 /// Writes a generation for `changes` (path, before, after) and the lock bytes before.
@@ -381,6 +398,7 @@ pub(crate) fn record(
         resumes,
         undoes: info.undoes.to_vec(),
         forced: info.forced.to_vec(),
+        dirs: info.dirs.to_vec(),
         paths,
         complete: false,
     };

@@ -187,6 +187,7 @@ impl<'a> Parser<'a> {
         self.last = self.pos;
         let object = close == b'}';
         let mut elements: Vec<Element> = Vec::new();
+        let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
         loop {
             self.skip()?;
             if self.bytes.get(self.pos) == Some(&close) {
@@ -202,7 +203,7 @@ impl<'a> Parser<'a> {
                     return self.error(self.pos, "expected a quoted key");
                 }
                 let key = self.string()?;
-                if elements.iter().any(|e| e.key.as_deref() == Some(&key)) {
+                if !keys.insert(key.clone()) {
                     return self
                         .error(el_start, format!("key `{key}` appears twice in one object"));
                 }
@@ -300,10 +301,13 @@ fn infer_style(text: &str, root: &Node) -> Style {
             continue;
         };
         if let Some(first) = elements.first() {
-            if unit.is_none() {
+            // Only a first element on a line of its own shows the unit (checked first: it looks
+            // back over the indentation only, so a one-line document with thousands of
+            // containers stays linear).
+            if unit.is_none() && starts_line(text, first.start) {
                 let outer = line_indent(text, node.start);
                 let inner = line_indent(text, first.start);
-                if starts_line(text, first.start) && inner.len() > outer.len() {
+                if inner.len() > outer.len() {
                     unit = inner.strip_prefix(outer).map(str::to_string);
                 }
             }
@@ -333,10 +337,8 @@ fn line_indent(text: &str, pos: usize) -> &str {
 
 /// True when only whitespace precedes `pos` on its line.
 fn starts_line(text: &str, pos: usize) -> bool {
-    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
-    text[line_start..pos]
-        .trim_start_matches([' ', '\t'])
-        .is_empty()
+    let before = text[..pos].trim_end_matches([' ', '\t']);
+    before.is_empty() || before.ends_with('\n')
 }
 
 /// The newline (LF or CRLF) at `pos`, if there is one.

@@ -42,7 +42,7 @@ pub use engine::Engine;
 pub use error::DeployError;
 pub use history::Generation;
 pub use layout::Layout;
-pub use lock::{Lock, LockEntry, Mode};
+pub use lock::{Lock, LockEntry, Mode, SourcePin};
 pub use plan::{plan, Action, ConflictKind, Plan, PlanError, PlanItem, State, Summary};
 pub use rollback::{RollbackOptions, RollbackReport};
 pub use system::{FileData, MemSystem, Owner, RealSystem, System, SystemError};

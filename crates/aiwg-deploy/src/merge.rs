@@ -42,7 +42,7 @@ pub fn canonical(value: &Value) -> String {
     sorted(value).to_string()
 }
 
-fn hash_value(value: &Value) -> String {
+pub(crate) fn hash_value(value: &Value) -> String {
     sha256_hex(canonical(value).as_bytes())
 }
 
@@ -419,6 +419,24 @@ pub(crate) fn plan(
             p.next_lock = NextLock::Keep;
         }
     };
+    // Each key costs a pass over the file (a parse per edit), so a lock or a source naming
+    // thousands of keys in one file, or an array of thousands of items, would cost time
+    // quadratic in the file: refused as a conflict instead (a few hooks is the norm).
+    let keys: usize = wants
+        .iter()
+        .map(|w| match &w.desired {
+            Desired::Merge { entries, .. } => entries.len(),
+            _ => 0,
+        })
+        .sum::<usize>()
+        + locked.iter().map(|l| l.keys.len()).sum::<usize>();
+    if keys > MAX_MERGE_KEYS {
+        unsafe_all(
+            &mut parts,
+            format!("aiwg would own {keys} keys and items in it; the limit is {MAX_MERGE_KEYS}"),
+        );
+        return (old.cloned(), parts);
+    }
     let text = match old.map(|f| std::str::from_utf8(&f.bytes)) {
         None => "",
         Some(Ok(t)) => t,
@@ -455,6 +473,7 @@ pub(crate) fn plan(
     let mut changed = false;
     let mut removed = false;
     let mut used = vec![false; owned.len()];
+    let mut cache = ItemHashes::default();
     // Whole keys.
     for (part, entry) in desired.iter().filter(|(_, e)| !e.append) {
         let lock = owned
@@ -497,6 +516,7 @@ pub(crate) fn plan(
     // missing), then replacements of a changed item by the same part, in place.
     let appends: Vec<(usize, &MergeEntry)> =
         desired.iter().filter(|(_, e)| e.append).copied().collect();
+    let mut matched: Vec<Option<usize>> = Vec::with_capacity(appends.len());
     for (_, entry) in &appends {
         let hash = hash_value(&entry.value);
         let lock = owned
@@ -506,41 +526,66 @@ pub(crate) fn plan(
         if let Some(i) = lock {
             used[i] = true;
         }
+        matched.push(lock);
     }
-    for (part, entry) in appends {
+    for ((part, entry), matched) in appends.into_iter().zip(matched) {
         let mut decision = KeyPlan {
             part,
             action: Action::Unchanged,
             conflict: None,
             state: State::Ok,
         };
-        let items = match doc.items(&entry.key) {
-            Ok(items) => items,
+        let hash = hash_value(&entry.value);
+        let hashes = match cache.of(&doc, &entry.key) {
+            Ok(hashes) => hashes.clone(),
             Err(why) => {
                 unsafe_key(&mut decision, &entry.key, &why);
                 decisions.push(decision);
                 continue;
             }
         };
-        if !items.contains(&entry.value) {
+        let items = &hashes;
+        if !items.contains(&hash) {
             // A changed item of the same part replaces the old one where it stands.
             let replaced = owned.iter().enumerate().find_map(|(i, (p, k))| {
                 if used[i] || !k.append || k.key != entry.key || *p != part {
                     return None;
                 }
-                let at = items.iter().position(|it| hash_value(it) == k.sha256)?;
+                let at = items.iter().position(|h| *h == k.sha256)?;
                 Some((i, at))
             });
-            let edit = match replaced {
-                Some((i, at)) => {
+            // Else aiwg's item edited in place: where aiwg left it, with the others as they were.
+            let edited = replaced.is_none().then(|| {
+                owned.iter().enumerate().find_map(|(i, (p, k))| {
+                    let candidate = Some(i) == matched || !used[i];
+                    let same = k.append && k.key == entry.key && *p == part;
+                    (candidate && same)
+                        .then(|| edited_at(k, items))
+                        .flatten()
+                        .map(|at| (i, at))
+                })
+            });
+            let edit = match (replaced, edited.flatten()) {
+                (Some((i, at)), _) => {
                     used[i] = true;
                     decision.action = Action::Update;
                     decision.state = State::Outdated;
+                    cache.replaced(&entry.key, at, &hash);
                     doc.replace_item(&entry.key, at, &entry.value)
                 }
-                None => {
+                (None, Some((i, at))) => {
+                    used[i] = true;
+                    decision.action = Action::Conflict;
+                    decision.conflict = Some(ConflictKind::Edited);
+                    decision.state = State::Edited;
+                    // What `--force` writes: aiwg's item back where it stands.
+                    cache.replaced(&entry.key, at, &hash);
+                    doc.replace_item(&entry.key, at, &entry.value)
+                }
+                (None, None) => {
                     decision.action = Action::Create;
                     decision.state = State::Missing;
+                    cache.pushed(&entry.key, &hash);
                     doc.push_item(&entry.key, &entry.value)
                 }
             };
@@ -561,7 +606,7 @@ pub(crate) fn plan(
         let (action, conflict, state) = if wanted_elsewhere {
             (Action::Drop, None, State::Gone)
         } else {
-            remove_stale(&mut doc, key)
+            remove_stale(&mut doc, &mut cache, key)
         };
         if action == Action::Delete {
             changed = true;
@@ -575,6 +620,7 @@ pub(crate) fn plan(
         });
     }
     fold_into_parts(&mut parts, decisions);
+    record_positions(&mut parts, &doc);
     let executable = old.is_some_and(|f| f.executable);
     let new = if !changed {
         old.cloned()
@@ -610,6 +656,8 @@ fn merge_parts(wants: &[&TargetEntry], locked: &[&LockEntry]) -> Vec<PartPlan> {
                 key: e.key.clone(),
                 append: e.append,
                 sha256: hash_value(&e.value),
+                at: None,
+                others: None,
             })
             .collect();
         let all: Vec<Value> = entries.iter().map(entry_json).collect();
@@ -642,20 +690,45 @@ fn merge_parts(wants: &[&TargetEntry], locked: &[&LockEntry]) -> Vec<PartPlan> {
 
 /// A key or array item aiwg wrote that nothing wants now: removed while it is what aiwg
 /// wrote, kept and reported when edited since, forgotten when it is gone.
-fn remove_stale(doc: &mut Doc, key: &LockedKey) -> (Action, Option<ConflictKind>, State) {
+fn remove_stale(
+    doc: &mut Doc,
+    cache: &mut ItemHashes,
+    key: &LockedKey,
+) -> (Action, Option<ConflictKind>, State) {
     let gone = (Action::Drop, None, State::Gone);
     let removal = if key.append {
-        let Ok(items) = doc.items(&key.key) else {
+        let items = match cache.of(doc, &key.key) {
+            Ok(items) => items,
+            Err(why) if why.contains("the limit is") => {
+                return (
+                    Action::Conflict,
+                    Some(ConflictKind::Unsafe(why)),
+                    State::Conflict,
+                )
+            }
+            Err(_) => return gone,
+        };
+        let Some(at) = items.iter().position(|h| *h == key.sha256) else {
+            // aiwg's item edited in place is kept and reported, as an edited stale file is.
+            if edited_at(key, items).is_some() {
+                return (
+                    Action::Conflict,
+                    Some(ConflictKind::EditedStale),
+                    State::Edited,
+                );
+            }
             return gone;
         };
-        let Some(at) = items.iter().position(|it| hash_value(it) == key.sha256) else {
-            return gone;
-        };
+        items.remove(at);
         doc.remove_item(&key.key, at)
     } else {
         match doc.get(&key.key) {
             None => return gone,
-            Some(v) if hash_value(&v) == key.sha256 => doc.remove(&key.key),
+            Some(v) if hash_value(&v) == key.sha256 => {
+                // It may hold an array whose hashes are kept: read them again.
+                cache.0.clear();
+                doc.remove(&key.key)
+            }
             Some(_) => {
                 return (
                     Action::Conflict,
@@ -672,6 +745,60 @@ fn remove_stale(doc: &mut Doc, key: &LockedKey) -> (Action, Option<ConflictKind>
             Some(ConflictKind::Unsafe(why)),
             State::Conflict,
         ),
+    }
+}
+
+/// Where aiwg's item `key` stands in `items` although its bytes changed: the item at the
+/// index the lock recorded, when removing it leaves the other items exactly as aiwg left them.
+/// `None` when the lock has no position (written by an older aiwg) or the array changed
+/// around it (then an edit cannot be told from a user's own item).
+fn edited_at(key: &LockedKey, hashes: &[String]) -> Option<usize> {
+    let at = usize::try_from(key.at?).ok()?;
+    let others = key.others.as_ref()?;
+    if at >= hashes.len() || hashes[at] == key.sha256 {
+        return None;
+    }
+    (others_hash(hashes, at) == *others).then_some(at)
+}
+
+/// Fills in, for each array item a part will own, where it stands in the file as planned and
+/// the hash of the items around it ([`LockedKey::at`], [`LockedKey::others`]).
+fn record_positions(parts: &mut [PartPlan], doc: &Doc) {
+    /// One array of the file: its items, their hashes, which ones a key already took.
+    struct Array {
+        items: Vec<Value>,
+        hashes: Vec<String>,
+        taken: Vec<bool>,
+    }
+    let mut arrays: std::collections::HashMap<Vec<String>, Option<Array>> =
+        std::collections::HashMap::new();
+    for part in parts.iter_mut() {
+        let NextLock::Write(entry) = &mut part.next_lock else {
+            continue;
+        };
+        for key in entry.keys.iter_mut().filter(|k| k.append) {
+            let array = arrays.entry(key.key.clone()).or_insert_with(|| {
+                let items = doc.items(&key.key).and_then(bounded).ok()?;
+                let hashes = items.iter().map(hash_value).collect();
+                let taken = vec![false; items.len()];
+                Some(Array {
+                    items,
+                    hashes,
+                    taken,
+                })
+            });
+            let Some(array) = array else {
+                continue;
+            };
+            let Some(at) =
+                (0..array.items.len()).find(|&j| !array.taken[j] && array.hashes[j] == key.sha256)
+            else {
+                continue;
+            };
+            array.taken[at] = true;
+            key.at = Some(at as u64);
+            key.others = Some(others_hash(&array.hashes, at));
+        }
     }
 }
 
@@ -694,6 +821,72 @@ fn fold_into_parts(parts: &mut [PartPlan], decisions: Vec<KeyPlan>) {
             p.next_lock = NextLock::Keep;
         }
     }
+}
+
+/// The hashes of each array's items, read once per array and kept in step with every edit
+/// aiwg makes to it, so looking for N owned items costs N lookups, not N passes (a parse
+/// and a hash per item) over the file.
+#[derive(Default)]
+struct ItemHashes(std::collections::HashMap<Vec<String>, Vec<String>>);
+
+impl ItemHashes {
+    /// The hashes of the items at `key` (empty when absent; an error when not an array or
+    /// longer than [`MAX_MERGE_ITEMS`]).
+    fn of(&mut self, doc: &Doc, key: &[String]) -> Result<&mut Vec<String>, String> {
+        if !self.0.contains_key(key) {
+            let items = doc.items(key).and_then(bounded)?;
+            self.0
+                .insert(key.to_vec(), items.iter().map(hash_value).collect());
+        }
+        Ok(self.0.get_mut(key).expect("just inserted"))
+    }
+}
+
+impl ItemHashes {
+    /// aiwg replaced item `at` of `key` by one hashing `hash`.
+    fn replaced(&mut self, key: &[String], at: usize, hash: &str) {
+        if let Some(slot) = self.0.get_mut(key).and_then(|h| h.get_mut(at)) {
+            *slot = hash.to_string();
+        }
+    }
+
+    /// aiwg appended an item hashing `hash` to `key`.
+    fn pushed(&mut self, key: &[String], hash: &str) {
+        if let Some(h) = self.0.get_mut(key) {
+            h.push(hash.to_string());
+        }
+    }
+}
+
+/// A fingerprint of an array's items but the one at `skip`: the sum (mod 2^128) of the first
+/// 128 bits of each item's hash, so it costs a pass of additions over the hashes, never the
+/// values, and "the others are as aiwg left them" is checked in constant work per item. It
+/// ignores their order, which is not what tells an edited item from a user's own.
+fn others_hash(hashes: &[String], skip: usize) -> String {
+    let sum = hashes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != skip)
+        .map(|(_, h)| u128::from_str_radix(h.get(..32).unwrap_or("0"), 16).unwrap_or(0))
+        .fold(0u128, u128::wrapping_add);
+    format!("{sum:032x}")
+}
+
+/// Most keys and array items aiwg owns in one merged file (see [`plan`]).
+pub(crate) const MAX_MERGE_KEYS: usize = 128;
+
+/// Longest array aiwg merges an item into or out of.
+pub(crate) const MAX_MERGE_ITEMS: usize = 1_000;
+
+/// `items`, or an error when there are more than [`MAX_MERGE_ITEMS`].
+fn bounded(items: Vec<Value>) -> Result<Vec<Value>, String> {
+    if items.len() > MAX_MERGE_ITEMS {
+        return Err(format!(
+            "the array has {} items; the limit is {MAX_MERGE_ITEMS}",
+            items.len()
+        ));
+    }
+    Ok(items)
 }
 
 fn unsafe_key(decision: &mut KeyPlan, key: &[String], why: &str) {

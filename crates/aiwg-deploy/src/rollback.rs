@@ -11,6 +11,7 @@ use crate::hash::sha256_hex;
 use crate::history::{
     list, mark_done, read_backup, Generation, HistoryEntry, Listing, Record, LOCK_BLOB,
 };
+use crate::lock::{Lock, LOCK_FILE};
 use crate::system::FileData;
 
 /// How to roll back.
@@ -166,14 +167,32 @@ pub fn rollback(
         command: &command,
         undoes: &undone,
         forced: &[],
+        dirs: &[],
     };
     engine.remove_debris(&engine.debris(before.keys()))?;
     let borrowed: Vec<crate::apply::Change<'_>> = changes
         .iter()
         .map(|(path, old, new)| (path, old.as_ref(), new.as_ref()))
         .collect();
-    let (generation, _) =
-        engine.write_with_lock_bytes(&borrowed, Some(lock_bytes), info, options.keep.max(1))?;
+    // Folders the current lock or the restored one says aiwg made may go once empty.
+    let mut removable = engine
+        .read_lock()
+        .map(|l| l.dirs().clone())
+        .unwrap_or_default();
+    if let Some(restored) = lock_bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| Lock::parse(LOCK_FILE, t).ok())
+    {
+        removable.extend(restored.dirs().iter().cloned());
+    }
+    let (generation, _) = engine.write_with_lock_bytes(
+        &borrowed,
+        Some(lock_bytes),
+        &removable,
+        info,
+        options.keep.max(1),
+    )?;
     if let Some(interrupted) = resume {
         mark_done(engine, interrupted)?;
     }

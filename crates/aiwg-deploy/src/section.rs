@@ -143,35 +143,37 @@ fn append_to(out: &mut String, eol: &str, id: &str, inner: &str) {
     out.push_str(&render_block(id, inner, eol));
 }
 
-/// The length of the line break `s` ends with (2 for CRLF, 1 for LF, 0 for none).
-fn trailing_break(s: &str) -> usize {
-    if s.ends_with("\r\n") {
-        2
+/// The length of the line break `eol` when `s` ends with it, else 0.
+fn trailing_break(s: &str, eol: &str) -> usize {
+    if s.ends_with(eol) {
+        eol.len()
     } else {
-        usize::from(s.ends_with('\n'))
+        0
     }
 }
 
-/// The length of the line break `s` starts with.
-fn leading_break(s: &[u8]) -> usize {
-    match s {
-        [b'\r', b'\n', ..] => 2,
-        [b'\n', ..] => 1,
-        _ => 0,
+/// The length of the line break `eol` when `s` starts with it, else 0.
+fn leading_break(s: &[u8], eol: &str) -> usize {
+    if s.starts_with(eol.as_bytes()) {
+        eol.len()
+    } else {
+        0
     }
 }
 
 /// Where [`cut`] leaves the text around a removed block: how many bytes to drop from the end
-/// of the text before it and from the start of the text after it (`after` is its first bytes
-/// and whether it is empty). What it drops is the newline [`append`] added before the block:
-/// the blank line before it, or the newline that ended a last line that had none.
-fn cut_edges(before: &str, after_head: &[u8]) -> (usize, usize) {
-    let after_break = leading_break(after_head);
+/// of the text before it and from the start of the text after it (`after_head` is its first
+/// bytes, empty when nothing follows). What it drops is the line break `eol` (the file's own,
+/// which [`append`] used) added before the block: the blank line before it, or the break that
+/// ended a last line that had none. Only a whole `eol` counts, so a user's lone CR before an
+/// LF aiwg added stays.
+fn cut_edges(before: &str, after_head: &[u8], eol: &str) -> (usize, usize) {
+    let after_break = leading_break(after_head, eol);
     if before.is_empty() {
         return (0, after_break);
     }
-    let last = trailing_break(before);
-    let blank_before = last > 0 && trailing_break(&before[..before.len() - last]) > 0;
+    let last = trailing_break(before, eol);
+    let blank_before = last > 0 && trailing_break(&before[..before.len() - last], eol) > 0;
     if blank_before && (after_head.is_empty() || after_break > 0) {
         (last, 0)
     } else if after_break > 0 {
@@ -188,7 +190,8 @@ fn cut_edges(before: &str, after_head: &[u8]) -> (usize, usize) {
 /// `text` without the block at `start..end` (see [`cut_edges`]).
 #[cfg(test)]
 fn cut(text: &str, start: usize, end: usize) -> String {
-    let (drop_before, drop_after) = cut_edges(&text[..start], &text.as_bytes()[end..]);
+    let eol = crate::eol::of(text);
+    let (drop_before, drop_after) = cut_edges(&text[..start], &text.as_bytes()[end..], eol);
     format!(
         "{}{}",
         &text[..start - drop_before],
@@ -204,12 +207,18 @@ fn apply_edits(text: &str, mut edits: Vec<Edit>, eol: &str) -> String {
     // The edited text after `hi`, as pieces in reverse order.
     let mut pieces: Vec<String> = Vec::new();
     let mut hi = text.len();
+    // No piece is ever empty, so looking at the first bytes after an edit touches two at most.
+    let push = |pieces: &mut Vec<String>, piece: String| {
+        if !piece.is_empty() {
+            pieces.push(piece);
+        }
+    };
     for edit in edits {
         let (start, end) = (edit.start(), edit.end().min(hi));
-        pieces.push(text[end..hi].to_string());
+        push(&mut pieces, text[end..hi].to_string());
         match edit {
             Edit::Replace { inner, .. } => {
-                pieces.push(crate::eol::with_eol(&inner, eol).into_owned());
+                push(&mut pieces, crate::eol::with_eol(&inner, eol).into_owned());
                 hi = start;
             }
             Edit::Remove { .. } => {
@@ -220,13 +229,16 @@ fn apply_edits(text: &str, mut edits: Vec<Edit>, eol: &str) -> String {
                         break;
                     }
                 }
-                let (drop_before, mut drop_after) = cut_edges(&text[..start], &head);
-                for piece in pieces.iter_mut().rev() {
+                let (drop_before, mut drop_after) = cut_edges(&text[..start], &head, eol);
+                while drop_after > 0 {
+                    let Some(piece) = pieces.last_mut() else {
+                        break;
+                    };
                     let n = drop_after.min(piece.len());
                     piece.drain(..n);
                     drop_after -= n;
-                    if drop_after == 0 {
-                        break;
+                    if piece.is_empty() {
+                        pieces.pop();
                     }
                 }
                 hi = start - drop_before;
@@ -323,7 +335,8 @@ pub(crate) fn plan(
         let Desired::Section { id, text: wanted } = &want.desired else {
             continue;
         };
-        let inner = normalize(wanted);
+        // LF inside the lock's hash; written in the file's own line ending.
+        let inner = crate::eol::to_lf(&normalize(wanted)).into_owned();
         let part = want.desired.part();
         let lock = lock_of.get(&part);
         let block = by_id.get(id.as_str());
@@ -334,10 +347,14 @@ pub(crate) fn plan(
             }
             Some(b) => {
                 let current = &text[b.inner_start..b.inner_end];
-                // A CRLF checkout of what aiwg wrote is unchanged.
-                let verdict = if current == inner || crate::eol::to_lf(current) == inner {
+                // A CRLF checkout of what aiwg wrote is unchanged, and still aiwg's.
+                let current_lf = crate::eol::to_lf(current);
+                let ours = |l: &&LockEntry| {
+                    matches_lock(l, current.as_bytes()) || matches_lock(l, current_lf.as_bytes())
+                };
+                let verdict = if current_lf == inner {
                     (Action::Unchanged, None, State::Ok)
-                } else if lock.is_some_and(|l| matches_lock(l, current.as_bytes())) {
+                } else if lock.is_some_and(ours) {
                     (Action::Update, None, State::Outdated)
                 } else if lock.is_some() {
                     (Action::Conflict, Some(ConflictKind::Edited), State::Edited)
@@ -381,7 +398,13 @@ pub(crate) fn plan(
         let block = id_of(&lock.part).and_then(|id| by_id.get(id));
         let (action, conflict, state) = match block {
             None => (Action::Drop, None, State::Gone),
-            Some(b) if matches_lock(lock, &text.as_bytes()[b.inner_start..b.inner_end]) => {
+            Some(b)
+                if matches_lock(lock, &text.as_bytes()[b.inner_start..b.inner_end])
+                    || matches_lock(
+                        lock,
+                        crate::eol::to_lf(&text[b.inner_start..b.inner_end]).as_bytes(),
+                    ) =>
+            {
                 edits.push(Edit::Remove {
                     start: b.start,
                     end: b.end,
@@ -488,6 +511,9 @@ mod tests {
             "x\r\n\r\n",
             "# T\r\n\r\ntext\r\n",
             "\r\n",
+            // Found by tests/fuzz.rs: a lone CR before the LF aiwg adds is the user's.
+            "--><!-- aiwg:\r",
+            "x\r",
         ] {
             let one = append(user, "a", "A\n");
             let two = append(&one, "b", "B\n");

@@ -46,6 +46,11 @@ pub enum Place {
         /// The folder pattern the scripts go to.
         scripts: String,
     },
+    /// MCP servers merged as keys into each of these JSON or TOML files.
+    Config {
+        /// The files, in the order of the platform's `[[mcp.file]]`.
+        files: Vec<String>,
+    },
     /// Not deployed.
     Skip {
         /// Why, as the notice says it after "skipped: ".
@@ -62,6 +67,7 @@ impl Place {
             Place::Skill { folder, .. } => Some(folder),
             Place::Section { file } => Some(file),
             Place::Hooks { settings, .. } => Some(settings),
+            Place::Config { files } => files.first().map(String::as_str),
             Place::Skip { .. } => None,
         }
     }
@@ -159,6 +165,28 @@ fn place(p: &PlatformSpec, kind: Kind, scope: Scope) -> Place {
         },
     };
     match kind {
+        Kind::Mcp => {
+            let files: Vec<String> = p
+                .mcp
+                .files(scope)
+                .into_iter()
+                .map(|(path, _)| path.to_string())
+                .collect();
+            if files.is_empty() {
+                let why = match (&p.mcp.why, p.mcp.file.is_empty()) {
+                    (Some(why), _) => why.clone(),
+                    (None, false) => {
+                        format!("{} has no MCP configuration file in {scope} scope", p.name)
+                    }
+                    (None, true) => {
+                        format!("{} has no MCP configuration file aiwg can write", p.name)
+                    }
+                };
+                Place::Skip { why }
+            } else {
+                Place::Config { files }
+            }
+        }
         Kind::Skill => as_skill(true, no_skills_folder(p, scope, kind)),
         Kind::Behavior => match (p.behavior.path(scope), &p.behavior.scripts) {
             (Some(settings), Some(scripts)) => Place::Hooks {
@@ -233,6 +261,13 @@ fn reads(p: &PlatformSpec, kind: Kind, scope: Scope, place: &Place) -> (Vec<Stri
                 push(&mut reads, f);
             }
         }
+        Kind::Mcp => {
+            if let Place::Config { files } = place {
+                for f in files {
+                    push(&mut reads, f);
+                }
+            }
+        }
         Kind::Agent | Kind::Command | Kind::Rule | Kind::Runbook => {
             if let Some(own) = place.own() {
                 push(&mut reads, own);
@@ -260,7 +295,7 @@ fn reads(p: &PlatformSpec, kind: Kind, scope: Scope, place: &Place) -> (Vec<Stri
             }
         }
     }
-    if !matches!(kind, Kind::Skill | Kind::Behavior) {
+    if !matches!(kind, Kind::Skill | Kind::Behavior | Kind::Mcp) {
         for f in sometimes {
             if !reads.contains(f) {
                 push(&mut also, f);

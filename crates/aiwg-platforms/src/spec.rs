@@ -68,6 +68,132 @@ pub struct PlatformSpec {
     pub behavior: BehaviorSpec,
     /// `[home]`: the client's own variable for its user folder (`CODEX_HOME`).
     pub home: Option<HomeVar>,
+    /// `[mcp]`: the MCP configuration files the platform reads and the shape of their entries.
+    #[serde(default)]
+    pub mcp: McpSpec,
+}
+
+/// `[mcp]`: where MCP servers go. One platform may have several clients reading different
+/// files (Copilot in VS Code reads `.vscode/mcp.json`, Copilot CLI `.mcp.json`), so each
+/// file is one `[[mcp.file]]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpSpec {
+    /// Every MCP configuration file aiwg merges servers into.
+    #[serde(default)]
+    pub file: Vec<McpFile>,
+    /// Why there is none, for the skip notice (a place that could not be confirmed).
+    pub why: Option<String>,
+    /// Said once (as an info notice) whenever servers are written for this platform.
+    pub notice: Option<String>,
+}
+
+impl McpSpec {
+    /// The files for `scope`, with their path there.
+    pub fn files(&self, scope: Scope) -> Vec<(&str, &McpFile)> {
+        self.file
+            .iter()
+            .filter_map(|f| Some((f.path(scope)?, f)))
+            .collect()
+    }
+}
+
+/// How a stdio server's program and arguments are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommandShape {
+    /// `command` (a string) and `args` (a list).
+    #[default]
+    String,
+    /// `command` as one list: the program, then its arguments (OpenCode).
+    Array,
+}
+
+/// `[[mcp.file]]`: one JSON or TOML file holding servers under `key`, and the spelling of
+/// one server's entry there.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpFile {
+    /// Relative to the repository root.
+    pub project: Option<String>,
+    /// Relative to the home folder.
+    pub user: Option<String>,
+    /// The client that reads it, when the platform has several (`Copilot CLI`).
+    pub client: Option<String>,
+    /// The top-level key whose table holds one entry per server (`mcpServers`).
+    pub key: String,
+    /// How `command` and `args` are written.
+    #[serde(default)]
+    pub command: CommandShape,
+    /// How a reference to the variable `NAME` is written (`${NAME}`, `${env:NAME}`); absent
+    /// when the client expands none, so a reference can only be passed by `env_vars_key`.
+    pub env_ref: Option<String>,
+    /// The fields where the client expands `env_ref` (`command`, `args`, `env`, `cwd`, `url`,
+    /// `headers`); absent = all of them.
+    pub refs_in: Option<Vec<String>>,
+    /// The key of a stdio server's environment table.
+    #[serde(default = "default_env_key")]
+    pub env_key: String,
+    /// The key listing variables passed through from the client's environment, for a
+    /// client without references (Codex `env_vars`).
+    pub env_vars_key: Option<String>,
+    /// The key of a remote server's literal headers.
+    #[serde(default = "default_headers_key")]
+    pub headers_key: String,
+    /// The key of headers read from variables, header → variable (Codex `env_http_headers`).
+    pub header_env_key: Option<String>,
+    /// The key naming the variable that holds a bearer token (Codex `bearer_token_env_var`).
+    pub bearer_env_key: Option<String>,
+    /// The key of an SSE server's address, and of an HTTP one's unless `http_url_key` is set.
+    #[serde(default = "default_url_key")]
+    pub url_key: String,
+    /// The key of a streamable-HTTP server's address when it differs (Gemini `httpUrl`).
+    pub http_url_key: Option<String>,
+    /// The key of a stdio server's working folder; absent when the client has none.
+    pub cwd_key: Option<String>,
+    /// The key naming the transport.
+    #[serde(default = "default_type_key")]
+    pub type_key: String,
+    /// Transport (`stdio`, `http`, `sse`) → the value written at `type_key`; a transport the
+    /// table does not list gets no type key.
+    #[serde(default)]
+    pub types: BTreeMap<String, String>,
+    /// The transports the client supports.
+    #[serde(default = "default_transports")]
+    pub transports: Vec<String>,
+    /// The key that switches a server off when false (`enabled`).
+    pub enabled_key: Option<String>,
+    /// The key that switches a server off when true (`disabled`).
+    pub disabled_key: Option<String>,
+    /// Keys every entry gets (Copilot CLI `tools = ["*"]`).
+    #[serde(default)]
+    pub extra: toml::Table,
+}
+
+fn default_env_key() -> String {
+    "env".into()
+}
+fn default_headers_key() -> String {
+    "headers".into()
+}
+fn default_url_key() -> String {
+    "url".into()
+}
+fn default_type_key() -> String {
+    "type".into()
+}
+fn default_transports() -> Vec<String> {
+    ["stdio", "http", "sse"].map(String::from).to_vec()
+}
+
+/// The MCP transports aiwg knows.
+pub const MCP_TRANSPORTS: &[&str] = &["stdio", "http", "sse"];
+
+impl McpFile {
+    /// The file for `scope`.
+    pub fn path(&self, scope: Scope) -> Option<&str> {
+        for_scope(scope, &self.project, &self.user)
+    }
 }
 
 /// `[home]`: a client that moves its user folder when a variable is set (`CODEX_HOME`): in
@@ -79,12 +205,23 @@ pub struct HomeVar {
     pub var: String,
     /// The folder it stands for when unset, relative to the home folder (`.codex`).
     pub default: String,
+    /// Files directly under home that also move into the variable's folder when it is set
+    /// (Claude Code keeps `~/.claude.json` as `$CLAUDE_CONFIG_DIR/.claude.json`).
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 impl HomeVar {
     /// `path` (relative to home) moved under `to` (the variable's folder, relative to home,
     /// `""` for home itself) when it lies in `default`; `None` when it does not.
     pub fn rebase(&self, path: &str, to: &str) -> Option<String> {
+        if self.files.iter().any(|f| f == path) {
+            return Some(if to.is_empty() {
+                path.to_string()
+            } else {
+                format!("{to}/{path}")
+            });
+        }
         let rest = if path == self.default {
             ""
         } else {
@@ -549,6 +686,9 @@ impl PlatformSpec {
                 out.push(format!("home.var `{}` must be `[A-Z0-9_]`", h.var));
             }
             check_path(&mut out, "home.default", Scope::User, &h.default, false);
+            for f in &h.files {
+                check_path(&mut out, "home.files", Scope::User, f, false);
+            }
         }
         for marker in &self.detect {
             if let Err(e) = RelPath::new(marker) {
@@ -667,10 +807,49 @@ impl PlatformSpec {
                 out.push(format!("{label}.format does not apply to {label}s"));
             }
         }
+        self.mcp_problems(&mut out);
         if label_has_when(&self.agent) || label_has_when(&self.command) {
             out.push("`when` tables apply to rules only".into());
         }
         out
+    }
+}
+
+impl PlatformSpec {
+    fn mcp_problems(&self, out: &mut Vec<String>) {
+        for f in &self.mcp.file {
+            for scope in [Scope::Project, Scope::User] {
+                if let Some(p) = f.path(scope) {
+                    check_path(out, "mcp.file", scope, p, false);
+                    if !(p.ends_with(".json") || p.ends_with(".jsonc") || p.ends_with(".toml")) {
+                        out.push(format!(
+                            "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
+                        ));
+                    }
+                }
+            }
+            if f.project.is_none() && f.user.is_none() {
+                out.push("mcp.file needs `project` or `user`".into());
+            }
+            if f.key.is_empty() {
+                out.push("mcp.file.key must not be empty".into());
+            }
+            if let Some(r) = &f.env_ref {
+                if !r.contains("NAME") {
+                    out.push(format!("mcp.file.env_ref `{r}` must contain `NAME`"));
+                }
+            }
+            for t in f.types.keys().chain(&f.transports) {
+                if !MCP_TRANSPORTS.contains(&t.as_str()) {
+                    out.push(format!(
+                        "mcp.file: unknown transport `{t}` (use stdio, http, sse)"
+                    ));
+                }
+            }
+        }
+        if !self.mcp.file.is_empty() && self.mcp.why.is_some() {
+            out.push("mcp.why is for a platform without `[[mcp.file]]`".into());
+        }
     }
 }
 
@@ -715,6 +894,28 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_home_variable_moves_its_folder_and_listed_files() {
+        let h = HomeVar {
+            var: "CLAUDE_CONFIG_DIR".into(),
+            default: ".claude".into(),
+            files: vec![".claude.json".into()],
+        };
+        assert_eq!(
+            h.rebase(".claude/agents/x.md", "cfg").as_deref(),
+            Some("cfg/agents/x.md")
+        );
+        assert_eq!(
+            h.rebase(".claude.json", "cfg").as_deref(),
+            Some("cfg/.claude.json")
+        );
+        assert_eq!(
+            h.rebase(".claude.json", "").as_deref(),
+            Some(".claude.json")
+        );
+        assert_eq!(h.rebase(".claude.jsonx", "cfg"), None);
+    }
+
     const HEAD: &str = "id = \"demo\"\nname = \"Demo\"\ndocs = \"https://example.org\"\n";
 
     #[test]
@@ -743,7 +944,7 @@ mod tests {
         );
         check(
             &format!("{HEAD}colour = 1\n"),
-            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `default`, `detect`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`, `home`"),
+            Err("platforms/demo.toml:4: unknown field `colour`, expected one of `id`, `name`, `aliases`, `docs`, `default`, `detect`, `instructions`, `models`, `tools`, `tool_universe`, `unknown_tools`, `agent`, `command`, `rule`, `skill`, `behavior`, `home`, `mcp`"),
         );
         check(
             "id = \"other\"\nname = \"x\"\ndocs = \"https://x\"\n",

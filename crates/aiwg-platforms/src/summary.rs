@@ -78,6 +78,7 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
     let (support, as_, path, why) = match place {
         Place::Native { pattern } => (Support::Native, None, Some(pattern), None),
         Place::Hooks { settings, .. } => (Support::Native, None, Some(settings), None),
+        Place::Config { files } => (Support::Native, None, Some(files.join(", ")), None),
         Place::Skill { folder, native } => {
             let dir = Some(skill_dir(&folder));
             if native {
@@ -152,7 +153,7 @@ pub fn rows(registry: &Registry) -> Vec<PlatformRow> {
 /// kind (✓ native, ↪ fallback, — none).
 pub fn markdown_table(registry: &Registry) -> String {
     let mut out = String::from(
-        "| Platform | id (aliases) | Agents | Skills | Commands | Rules | Behaviors | Runbooks |\n|---|---|---|---|---|---|---|---|\n",
+        "| Platform | id (aliases) | Agents | Skills | Commands | Rules | Behaviors | Runbooks | MCP |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for row in rows(registry) {
         let ids = if row.aliases.is_empty() {
@@ -206,6 +207,13 @@ mod tests {
     #[test]
     fn support_per_kind_and_scope() {
         check(
+            "copilot",
+            Kind::Mcp,
+            Scope::Project,
+            "Native `.vscode/mcp.json, .mcp.json`",
+        );
+        check("zed", Kind::Mcp, Scope::User, "Unsupported —");
+        check(
             "claude-code",
             Kind::Agent,
             Scope::Project,
@@ -237,11 +245,12 @@ mod tests {
             Scope::Project,
             "Fallback skill in `.agents/skills/{name}/`",
         );
+        check("hermes", Kind::Agent, Scope::Project, "Unsupported —");
         check(
             "hermes",
             Kind::Agent,
-            Scope::Project,
-            "Native `.hermes/agents/{name}.md`",
+            Scope::User,
+            "Fallback skill in `.hermes/skills/{name}/`",
         );
         check(
             "openclaw",

@@ -29,7 +29,7 @@ fn fixture() -> Model {
         loaded.diagnostics
     );
     let kinds: std::collections::BTreeSet<_> = loaded.artifacts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 6, "the fixture has every kind");
+    assert_eq!(kinds.len(), 7, "the fixture has every kind");
     Model {
         artifacts: loaded.artifacts,
     }
@@ -75,9 +75,23 @@ fn parse_back(target: &TargetState) {
                     "{path}: section holds a marker"
                 );
             }
-            Desired::Merge { entries, .. } => {
+            Desired::Merge { entries, format } => {
                 for m in entries {
-                    serde_json::to_string(&m.value).expect("merge values serialise");
+                    let json = serde_json::to_string(&m.value).expect("merge values serialise");
+                    serde_json::from_str::<serde_json::Value>(&json)
+                        .unwrap_or_else(|err| panic!("{path}: merged JSON does not parse: {err}"));
+                    if *format == aiwg_core::target::ConfigFormat::Toml {
+                        let mut doc = toml::Table::new();
+                        doc.insert(
+                            m.key.join("."),
+                            toml::Value::try_from(&m.value)
+                                .unwrap_or_else(|err| panic!("{path}: not TOML: {err}")),
+                        );
+                        toml::from_str::<toml::Table>(&toml::to_string(&doc).unwrap())
+                            .unwrap_or_else(|err| {
+                                panic!("{path}: merged TOML does not parse: {err}")
+                            });
+                    }
                 }
             }
         }

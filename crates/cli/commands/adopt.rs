@@ -62,7 +62,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let specs = project.source_specs();
     for spec in &specs {
         let location = project::locate(spec, &project.root);
-        let read = project::read_located(location.clone(), spec)?;
+        let read = project::read_located(location.clone(), spec, &project.root)?;
         if read.0.name == entry.source {
             own = Some((sources.len(), location));
         }
@@ -78,6 +78,16 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         )
         .into());
     };
+    if let SourceLocation::Git(git) = &location {
+        return Err(UserError::new(
+            format!(
+                "`{shown}` came from the git source `{}`, pinned in `aiwg.lock`; aiwg does not write into its cache",
+                git.name
+            ),
+            "make the change in that repository, then `aiwg update` pins it here",
+        )
+        .into());
+    }
     let SourceLocation::Folder {
         path: source_root, ..
     } = location

@@ -11,6 +11,7 @@ use crate::commands::Context;
 use crate::json;
 use crate::pipeline::{self, Prepared};
 use crate::project::Project;
+use crate::remote;
 use crate::trust;
 
 /// How an apply runs: `apply`'s own flags, or what `use` asks for.
@@ -27,6 +28,8 @@ pub struct Run {
     /// The scope whose process lock the caller already holds (`aiwg use` edits `aiwg.toml`
     /// under it): that lock is not taken a second time.
     pub held: Option<aiwg_core::target::Scope>,
+    /// Print the diff of what it writes before asking for consent or writing (`aiwg update`).
+    pub show_diff: bool,
 }
 
 /// Runs `aiwg apply`; with `stage`, `git add`s every path it wrote or deleted and the lock
@@ -73,6 +76,7 @@ pub fn execute(
         json,
         command,
         held,
+        show_diff,
     } = how;
     let session = check_cache::Session::start();
     let (
@@ -88,7 +92,22 @@ pub fn execute(
         .then(|| d.lock())
         .transpose()?;
     let engine = d.engine();
-    let (plan, lock) = d.plan(&state, only.as_deref())?;
+    let (plan, mut lock) = d.plan(&state, only.as_deref())?;
+    // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
+    // records what this run read (a new source pinned, a stale pin dropped).
+    remote::check_frozen(&lock)?;
+    let pin_changes = remote::pin_changes(&lock);
+    if !pin_changes.is_empty() {
+        lock.set_pins(remote::resolved());
+    }
+    for change in &pin_changes {
+        crate::printer::say!("{}", change.describe(dry_run));
+    }
+    // `aiwg update` shows everything it would write, hooks included, before it asks for
+    // consent or writes.
+    if show_diff && !json {
+        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+    }
     // The notices explain what is written: counted (`-v` prints them) when something is; when
     // nothing is, they were said when it was (rendering is deterministic).
     let notices = |plan: &aiwg_deploy::Plan| {
@@ -112,7 +131,7 @@ pub fn execute(
     }
     trust::announce(&hook_changes, &read.hooks, dry_run);
     if dry_run {
-        if !json {
+        if !json && !show_diff {
             std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
         }
         crate::printer::say!("dry run: {}", plan.summary());
@@ -169,6 +188,9 @@ pub fn execute(
         crate::printer::say!("{}", report.summary);
     }
     notices(&plan);
+    if !pin_changes.is_empty() {
+        trust::record_git_pins(project, &remote::resolved())?;
+    }
     // An apply that found nothing to do and wrote nothing read exactly what a full `check`
     // reads and left the disk as it read it: its plan is check's answer, so it records the
     // cache. After an apply that wrote, every written entry would be racy (written after the

@@ -57,6 +57,10 @@ fn full(
     ) = pipeline::prepare_read(&project, target)?;
     let state = rendered.target;
     let (plan, lock) = d.plan(&state, only.as_deref())?;
+    crate::remote::check_frozen(&lock)?;
+    // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
+    // lock. Check itself never moves a pin.
+    let pins = crate::remote::pin_changes(&lock);
     let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
     let stray: Vec<String> = (plan.debris.target.iter().map(|p| d.display(p)))
         .chain(
@@ -68,7 +72,7 @@ fn full(
         .collect();
     let mut out = std::io::stdout().lock();
     if json {
-        let entries: Vec<serde_json::Value> = drift
+        let mut entries: Vec<serde_json::Value> = drift
             .iter()
             .map(|i| {
                 serde_json::json!({
@@ -79,17 +83,30 @@ fn full(
                 })
             })
             .collect();
+        entries.extend(pins.iter().map(|p| {
+            serde_json::json!({ "source": p.name(), "state": p.state(), "reason": p.describe(true) })
+        }));
         writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
         for item in &drift {
-            writeln!(out, "{}\t{}", item.state(), d.display(&item.path))?;
+            let state = item.state();
+            let word = crate::style::paint(ctx.color, crate::style::state(state), state.as_str());
+            writeln!(out, "{word}\t{}", d.display(&item.path))?;
         }
         for path in &stray {
             writeln!(out, "stray\t{path}")?;
         }
+        for p in &pins {
+            let name = aiwg_core::escape::escape(p.name());
+            writeln!(out, "{}\t{name}", p.state())?;
+        }
     }
     drop(out);
-    let drifted = !drift.is_empty();
+    let drifted = !drift.is_empty() || !pins.is_empty();
+    // An edited file (or one aiwg did not write) in the way stops a plain apply.
+    let blocked = drift
+        .iter()
+        .any(|i| i.action == aiwg_deploy::Action::Conflict);
     let clean = !drifted && stray.is_empty();
     drop(drift);
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
@@ -111,7 +128,11 @@ fn full(
                 "\nnote: `stray` files are temp files a killed aiwg left; `aiwg apply` removes them"
             );
         }
-        if drifted {
+        if blocked {
+            crate::printer::say!(
+                "\nhint: `aiwg diff` shows the changes; a plain `aiwg apply` stops on the edited ones: `aiwg adopt <path>` takes an edit into its source, `aiwg apply --force` overwrites it after a backup"
+            );
+        } else if drifted {
             crate::printer::say!("\nhint: `aiwg diff` shows the changes; `aiwg apply` makes them");
         }
     }

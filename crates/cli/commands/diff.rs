@@ -77,23 +77,62 @@ pub fn run(
         .changes()
         .filter(|i| filters.is_empty() || filters.iter().any(|f| i.path.starts_with(f)))
         .collect();
+    if format != Format::Json {
+        print(ctx, &d, &items, format)?;
+        return Ok(u8::from(exit_code && !items.is_empty()));
+    }
+    let files = items
+        .iter()
+        .map(|item| {
+            let patch = diff::render_items(std::iter::once(*item), false);
+            let (added, removed) = counts(&patch);
+            json::DiffFile {
+                path: item.path.as_str().to_string(),
+                action: item.action,
+                added,
+                removed,
+                patch,
+            }
+        })
+        .collect();
+    json::print(&json::DiffReport {
+        version: json::VERSION,
+        files,
+    })?;
+    Ok(u8::from(exit_code && !items.is_empty()))
+}
+
+/// Prints `items` on stdout as `format` shows them (the unified diff, `--stat` or
+/// `--name-only`; JSON is each command's own document): `diff`, and the dry runs of `remove`
+/// and `uninstall`.
+pub fn print(
+    ctx: &Context,
+    d: &pipeline::Deployment,
+    items: &[&aiwg_deploy::PlanItem],
+    format: Format,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Patch => {
             out.write_all(diff::render_items(items.iter().copied(), ctx.color).as_bytes())?
         }
         Format::NameOnly => {
-            for item in &items {
+            for item in items {
                 writeln!(out, "{}", d.display(&item.path))?;
             }
         }
         Format::Stat => {
-            let rows: Vec<(String, usize, usize)> = items
+            let rows: Vec<(String, usize, usize, String)> = items
                 .iter()
                 .map(|item| {
                     let (added, removed) =
                         counts(&diff::render_items(std::iter::once(*item), false));
-                    (d.display(&item.path), added, removed)
+                    // A conflict says why (a dry run's kept edit would read `+0 -0`).
+                    let note = match &item.conflict {
+                        Some(c) => format!("  (conflict: {})", c.reason()),
+                        None => String::new(),
+                    };
+                    (d.display(&item.path), added, removed, note)
                 })
                 .collect();
             let width = rows
@@ -101,9 +140,9 @@ pub fn run(
                 .map(|r| crate::width::of(&r.0))
                 .max()
                 .unwrap_or(0);
-            for (path, added, removed) in &rows {
+            for (path, added, removed, note) in &rows {
                 let pad = width - crate::width::of(path);
-                writeln!(out, "{path}{:pad$} | +{added} -{removed}", "")?;
+                writeln!(out, "{path}{:pad$} | +{added} -{removed}{note}", "")?;
             }
             let added: usize = rows.iter().map(|r| r.1).sum();
             let removed: usize = rows.iter().map(|r| r.2).sum();
@@ -116,27 +155,7 @@ pub fn run(
                 )?;
             }
         }
-        Format::Json => {
-            let files = items
-                .iter()
-                .map(|item| {
-                    let patch = diff::render_items(std::iter::once(*item), false);
-                    let (added, removed) = counts(&patch);
-                    json::DiffFile {
-                        path: item.path.as_str().to_string(),
-                        action: item.action,
-                        added,
-                        removed,
-                        patch,
-                    }
-                })
-                .collect();
-            drop(out);
-            json::print(&json::DiffReport {
-                version: json::VERSION,
-                files,
-            })?;
-        }
+        Format::Json => {}
     }
-    Ok(u8::from(exit_code && !items.is_empty()))
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! `aiwg doctor`: one line per thing that can stand between a project and its platforms —
-//! config, lock, sources, platform folders, hand edits, the git hook, line endings, the
+//! config, lock, sources, trust state, platform folders, hand edits, the git hook, line endings, the
 //! history's ignore rule — each `ok`, `warning` or `error`, with a `hint:` for the last two.
 //! It writes nothing; exit 1 when any line is an error.
 
@@ -14,7 +14,7 @@ use crate::cli::TargetArgs;
 use crate::commands::Context;
 use crate::pipeline::{self, Deployment};
 use crate::project::{self, Project};
-use crate::{git, style};
+use crate::{git, style, trust};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,6 +102,24 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
             return lines;
         }
     };
+    // doctor never asks: what waits for consent is a line, and nothing it guards is read.
+    let waiting = |items: Vec<trust::Item>| -> Vec<trust::Item> {
+        items
+            .into_iter()
+            .filter(|i| !trust::allowed(&project, i))
+            .collect()
+    };
+    if target.scope.is_none() {
+        if let Some(item) = waiting(trust::user_scope_item(&project).into_iter().collect()).first()
+        {
+            lines.push(error(
+                "trust",
+                format!("not checked further: {}", item.describe()),
+                "`aiwg trust` shows what the project asks for and allows it (`--allow-user-scope` for one run)",
+            ));
+            return lines;
+        }
+    }
     let scope = match pipeline::scope(&project, target.scope) {
         Ok(scope) => scope,
         Err(e) => {
@@ -165,7 +183,26 @@ fn diagnose(ctx: &Context, target: &TargetArgs) -> Vec<Line> {
             None
         }
     };
-    let model = sources(&project, &mut lines);
+    // A git source is fetched only with consent, like a folder outside is read.
+    let mut reach = trust::outside_sources(&project);
+    reach.extend(trust::git_sources(&project));
+    let outside = waiting(reach);
+    let model = match outside.first() {
+        None => sources(&project, &mut lines),
+        Some(first) => {
+            let more = match outside.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            lines.push(warning(
+                "sources",
+                format!("not read: {}{more}", first.describe()),
+                "`aiwg trust` shows what the project asks for and allows it",
+            ));
+            None
+        }
+    };
+    trust_state(&project, model.as_ref(), &mut lines);
     let platforms = match pipeline::select(&project, scope, &target.platforms) {
         Ok(s) => s,
         Err(e) => {
@@ -253,6 +290,52 @@ fn sources(project: &Project, lines: &mut Vec<Line>) -> Option<Model> {
     Some(Model {
         artifacts: loaded.artifacts,
     })
+}
+
+/// What the project asks for that needs consent (`scope = "user"`, a source outside it, a
+/// hook of its own) and whether the user allowed it: read from the trust record, never asked.
+fn trust_state(project: &Project, model: Option<&Model>, lines: &mut Vec<Line>) {
+    use crate::trust::Item;
+    // The user's own `$AIWG_HOME/aiwg.toml` needs no consent: the user wrote it.
+    if project.user_scope {
+        return;
+    }
+    let mut items: Vec<Item> = trust::user_scope_item(project).into_iter().collect();
+    items.extend(trust::outside_sources(project));
+    items.extend(trust::git_sources(project));
+    match model {
+        Some(model) => {
+            let own = trust::hooks(project, model)
+                .into_iter()
+                .filter(|h| !h.bundled);
+            items.extend(own.map(Item::Hook));
+        }
+        // Sources that do not load name no hooks: nothing to say beyond the error above.
+        None if items.is_empty() => return,
+        None => {}
+    }
+    let missing: Vec<&Item> = items
+        .iter()
+        .filter(|i| !trust::allowed(project, i))
+        .collect();
+    lines.push(match (items.len(), missing.first()) {
+        (0, _) => ok(
+            "trust",
+            "nothing here needs consent (no hook of its own, no user scope, no source outside)",
+        ),
+        (n, None) => ok("trust", format!("{} allowed", count(n, "item"))),
+        (_, Some(first)) => {
+            let more = match missing.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            warning(
+                "trust",
+                format!("needs your consent: {}{more}", first.describe()),
+                "`aiwg trust` shows what the project asks for and allows it",
+            )
+        }
+    });
 }
 
 /// Every existing top folder the platforms write into must take a new file.

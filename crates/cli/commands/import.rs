@@ -16,9 +16,9 @@ use crate::import::{self, read::Repo, Existing, Outcome, Readers};
 use crate::pipeline::Deployment;
 use crate::project::{self, Project, DEFAULT_SOURCE};
 
-/// Runs `aiwg import [--from ...] [--dry-run]`: exit 0, or 1 when a source file that exists
-/// with other content was left alone.
-pub fn run(ctx: &Context, from: &[String], dry_run: bool) -> anyhow::Result<u8> {
+/// Runs `aiwg import [--from ...] [--dry-run] [--json]`: exit 0, or 1 when a source file that
+/// exists with other content was left alone.
+pub fn run(ctx: &Context, from: &[String], dry_run: bool, json: bool) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
     let readers = Readers::parse(from).map_err(|unknown| {
         UserError::new(
@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool) -> anyhow::Result<u8> 
     let mut repo = Repo::new(&project.root)
         .with_context(|| format!("cannot read `{}`", project.root.display()))?;
     let outcome = import::plan(&mut repo, &readers, &existing);
-    report(&outcome, dry_run);
+    report(&outcome, dry_run, json);
     if !dry_run {
         for (rel, bytes, exec) in &outcome.writes {
             write_source(&project.root, rel, bytes, *exec)?;
@@ -39,7 +39,43 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool) -> anyhow::Result<u8> 
             update_config(&project, &outcome)?;
         }
     }
+    if json {
+        crate::json::print(&json_report(&outcome, dry_run))?;
+    }
     Ok(u8::from(!outcome.clashes.is_empty()))
+}
+
+/// The `--json` document of `o`.
+fn json_report(o: &Outcome, dry_run: bool) -> crate::json::ImportReport {
+    use crate::json::{ImportDifference, ImportReport, PathWhy};
+    let path_why = |list: &[(String, String)]| {
+        list.iter()
+            .map(|(path, why)| PathWhy {
+                path: path.clone(),
+                why: why.clone(),
+            })
+            .collect()
+    };
+    ImportReport {
+        version: crate::json::VERSION,
+        dry_run,
+        platforms: o.platforms.clone(),
+        found: o.found,
+        written: o.writes.iter().map(|(p, _, _)| p.clone()).collect(),
+        unchanged: o.unchanged.clone(),
+        clashes: path_why(&o.clashes),
+        differences: o
+            .differences
+            .iter()
+            .map(|(artifact, differences)| ImportDifference {
+                artifact: artifact.clone(),
+                differences: differences.clone(),
+            })
+            .collect(),
+        skipped: path_why(&o.skipped),
+        notes: o.notes.clone(),
+        managed: o.managed,
+    }
 }
 
 /// What the project already has: the paths its lock records whole, and the artifacts of its
@@ -61,13 +97,18 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
     let mut sources = Vec::new();
     for spec in project.source_specs() {
         let location = project::locate(&spec, &project.root);
-        if let project::SourceLocation::Folder { path, .. } = &location {
-            let inside = std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&root));
-            if !inside {
-                continue;
+        match &location {
+            project::SourceLocation::Folder { path, .. } => {
+                let inside = std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&root));
+                if !inside {
+                    continue;
+                }
             }
+            // A git source is not fetched for this: its consent is its own.
+            project::SourceLocation::Git(_) | project::SourceLocation::BadGit { .. } => continue,
+            project::SourceLocation::Bundled(_) => {}
         }
-        if let Ok(read) = project::read_located(location, &spec) {
+        if let Ok(read) = project::read_located(location, &spec, &project.root) {
             sources.push(read);
         }
     }
@@ -77,7 +118,17 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
         .iter()
         .map(|a| (a.id(), (a.source.clone(), a.path.to_string())))
         .collect();
+    let managed_keys = lock
+        .entries()
+        .filter(|e| e.mode == aiwg_deploy::lock::Mode::Merge)
+        .flat_map(|e| {
+            e.keys
+                .iter()
+                .map(move |k| (e.path.to_string(), k.key.join(".")))
+        })
+        .collect();
     Ok(Existing {
+        managed_keys,
         managed,
         artifacts,
         target: DEFAULT_SOURCE.to_string(),
@@ -85,14 +136,19 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
     })
 }
 
-fn report(o: &Outcome, dry_run: bool) {
-    let mut out = std::io::stdout().lock();
-    let verb = if dry_run { "would write" } else { "wrote" };
-    for (path, _, _) in &o.writes {
-        let _ = writeln!(out, "{verb}\t{}", escape(path));
-    }
-    for path in &o.unchanged {
-        let _ = writeln!(out, "unchanged\t{}", escape(path));
+/// Prints what import found: one `wrote`/`unchanged` line per source file on stdout (unless
+/// `json`: the document is the data then), and the messages on stderr; a clash is said even
+/// with `-q` (it is what makes the exit code 1).
+fn report(o: &Outcome, dry_run: bool, json: bool) {
+    if !json {
+        let mut out = std::io::stdout().lock();
+        let verb = if dry_run { "would write" } else { "wrote" };
+        for (path, _, _) in &o.writes {
+            let _ = writeln!(out, "{verb}\t{}", escape(path));
+        }
+        for path in &o.unchanged {
+            let _ = writeln!(out, "unchanged\t{}", escape(path));
+        }
     }
     // Paths, names and values come from the repository: every line is escaped for the terminal.
     let mut lines: Vec<String> = Vec::new();
@@ -138,9 +194,12 @@ fn report(o: &Outcome, dry_run: bool) {
     } else if !dry_run && !o.writes.is_empty() {
         lines.push("hint: `aiwg diff` shows what `aiwg apply` would change on each platform; files it would write as they are get adopted".into());
     }
-    let mut err = std::io::stderr().lock();
     for line in lines {
-        let _ = writeln!(err, "{}", escape(&line));
+        if line.starts_with("clash: ") || line.starts_with("hint: a clash") {
+            crate::printer::shout!("{}", escape(&line));
+        } else {
+            crate::printer::say!("{}", escape(&line));
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod rollback;
 mod staged;
 mod status;
 mod trust;
+mod update;
 
 pub use crate::error::UserError;
 
@@ -43,7 +44,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         // As `git -C`: a folder that is not there is an error, never the enclosing project.
         Some(dir) if !dir.is_dir() => {
             return Err(UserError::new(
-                format!("cannot run in `{}`: no such folder", dir.display()),
+                format!(
+                    "cannot run in `{}`: {}",
+                    dir.display(),
+                    if dir.exists() {
+                        "not a folder"
+                    } else {
+                        "no such folder"
+                    }
+                ),
                 "`-C` takes a folder that exists",
             )
             .into())
@@ -64,6 +73,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         user_scope: cli.consent.allow_user_scope,
         all: cli.consent.trust,
     });
+    crate::remote::set_run_options(crate::remote::RunOptions {
+        frozen: cli.git.frozen,
+        offline: cli.git.offline,
+    });
     let ctx = Context { cwd, color };
     match cli.command {
         Command::Completions { shell } => {
@@ -73,7 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
             Ok(0)
         }
-        Command::Platforms { json } => platforms::run(&ctx, json),
+        Command::Platforms { platform, json } => platforms::run(&ctx, &platform, json),
         Command::New { kind, name } => new::run(&ctx, &kind, &name),
         Command::Validate { paths, json } => validate::run(&ctx, &paths, json),
         Command::List {
@@ -104,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 json,
                 command: "use",
                 held: None,
+                show_diff: false,
             };
             use_::run(&ctx, &source, &target, how)
         }
@@ -120,9 +134,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 json,
                 command: "apply",
                 held: None,
+                show_diff: false,
             };
             apply::run(&ctx, &target, how, stage)
         }
+        Command::Update {
+            source,
+            target,
+            dry_run,
+            force,
+        } => update::run(&ctx, source.as_deref(), &target, dry_run, force),
         Command::Diff {
             paths,
             target,
@@ -163,34 +184,61 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             scope,
         } => rollback::run(&ctx, list, to, force, json, scope),
         Command::Remove {
-            source: Some(source),
-            platform: None,
+            source,
+            platform,
             dry_run,
+            stat,
+            name_only,
             json,
             scope,
-        } => remove::remove(&ctx, &source, remove::Run { dry_run, json }, scope),
-        Command::Remove {
-            source: None,
-            platform: Some(platform),
-            dry_run,
-            json,
-            scope,
-        } => remove::remove_platform(&ctx, &platform, remove::Run { dry_run, json }, scope),
-        Command::Remove { .. } => Err(UserError::new(
-            "`aiwg remove` takes a source or `--platform <id>`, not both",
-            "`aiwg remove stream` removes a source; `aiwg remove --platform codex` a platform",
-        )
-        .into()),
+        } => {
+            let how = remove::Run {
+                dry_run,
+                json,
+                shape: shape(stat, name_only),
+            };
+            match (source, platform) {
+                (Some(source), None) => remove::remove(&ctx, &source, how, scope),
+                (None, Some(platform)) => remove::remove_platform(&ctx, &platform, how, scope),
+                _ => Err(UserError::new(
+                    "`aiwg remove` takes a source or `--platform <id>`, not both",
+                    "`aiwg remove stream` removes a source; `aiwg remove --platform codex` a platform",
+                )
+                .into()),
+            }
+        }
         Command::Uninstall {
             dry_run,
+            stat,
+            name_only,
             keep_config,
             json,
             scope,
-        } => remove::uninstall(&ctx, remove::Run { dry_run, json }, keep_config, scope),
+        } => {
+            let how = remove::Run {
+                dry_run,
+                json,
+                shape: shape(stat, name_only),
+            };
+            remove::uninstall(&ctx, how, keep_config, scope)
+        }
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Doctor { target } => doctor::run(&ctx, &target),
-        Command::Import { from, dry_run } => import::run(&ctx, &from, dry_run),
+        Command::Import {
+            from,
+            dry_run,
+            json,
+        } => import::run(&ctx, &from, dry_run, json),
         Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
         Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
+    }
+}
+
+/// How a dry run of `remove` or `uninstall` shows what would go.
+fn shape(stat: bool, name_only: bool) -> diff::Format {
+    match (stat, name_only) {
+        (true, _) => diff::Format::Stat,
+        (_, true) => diff::Format::NameOnly,
+        _ => diff::Format::Patch,
     }
 }

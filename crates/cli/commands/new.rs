@@ -39,8 +39,10 @@ pub fn run(ctx: &Context, kind: &str, name: &str) -> anyhow::Result<u8> {
             crate::project::display_relative(&path).display()
         )?;
     }
-    if kind == Kind::Behavior {
-        crate::trust::grant_scaffolded(&project, name)?;
+    match kind {
+        Kind::Behavior => crate::trust::grant_scaffolded(&project, name)?,
+        Kind::Mcp => crate::trust::grant_scaffolded(&project, &format!("mcp:{name}"))?,
+        _ => {}
     }
     if let Some(config) = &project.config {
         if !config.sources.is_empty()
@@ -113,7 +115,12 @@ fn write_new(path: &Path, text: &str, executable: bool) -> anyhow::Result<()> {
 /// The files of a new artifact: (path relative to the source folder, text, executable).
 pub fn scaffold(kind: Kind, name: &str) -> Vec<(PathBuf, String, bool)> {
     let title = title_case(name);
-    let fill = |t: &str| t.replace("@NAME@", name).replace("@TITLE@", &title);
+    let upper = name.to_ascii_uppercase().replace('-', "_");
+    let fill = |t: &str| {
+        t.replace("@NAME@", name)
+            .replace("@TITLE_UPPER@", &upper)
+            .replace("@TITLE@", &title)
+    };
     let folder = PathBuf::from(kind.folder());
     match kind {
         Kind::Agent => vec![(folder.join(format!("{name}.md")), fill(AGENT), false)],
@@ -121,6 +128,7 @@ pub fn scaffold(kind: Kind, name: &str) -> Vec<(PathBuf, String, bool)> {
         Kind::Rule => vec![(folder.join(format!("{name}.md")), fill(RULE), false)],
         Kind::Runbook => vec![(folder.join(format!("{name}.md")), fill(RUNBOOK), false)],
         Kind::Skill => vec![(folder.join(name).join("SKILL.md"), fill(SKILL), false)],
+        Kind::Mcp => vec![(folder.join(format!("{name}.toml")), fill(MCP), false)],
         Kind::Behavior => vec![
             (folder.join(name).join("BEHAVIOR.md"), fill(BEHAVIOR), false),
             (
@@ -202,6 +210,23 @@ description: Describe what the @TITLE@ skill does and when an agent should use i
 2. Second step.
 3. How to tell the work is done.
 ";
+
+/// A stdio MCP server; the comments show the remote form and a reference to a secret.
+const MCP: &str = r#"# MCP server `@NAME@`: written into every selected platform's MCP configuration.
+description = "What @TITLE@ gives the agent, and when to use it"
+command = "npx"
+args = ["-y", "@NAME@-mcp-server"]
+# A remote server has `url = "https://..."` (and `type = "sse"` for the older transport)
+# instead of `command` and `args`, with `[headers]`.
+# platforms = ["claude-code", "cursor"]   # only these platforms (default: every one)
+
+[env]
+# Secrets only as references: each platform gets its own spelling of `${env:NAME}`.
+# @TITLE_UPPER@_TOKEN = "${env:@TITLE_UPPER@_TOKEN}"
+
+# [platform.codex]
+# startup_timeout_sec = 30   # a platform's own keys, written only for it
+"#;
 
 const RULE: &str = "---
 description: Describe in one sentence what the @TITLE@ rule requires.

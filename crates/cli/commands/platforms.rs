@@ -1,4 +1,4 @@
-//! `aiwg platforms [--json]`: every platform, its aliases, and per kind whether it is
+//! `aiwg platforms [ID...] [--json]`: every platform (or those named), its aliases, and per kind whether it is
 //! native, a fallback or unsupported, where it goes in each scope and (in the JSON) every
 //! place the client reads it from: the resolved placement render uses.
 
@@ -7,11 +7,18 @@ use std::io::Write as _;
 use aiwg_platforms::summary::{self, KindSupport, Support};
 use aiwg_platforms::Registry;
 
-use super::Context;
+use super::{Context, UserError};
 
-/// Prints the table (or JSON) on stdout.
-pub fn run(_ctx: &Context, json: bool) -> anyhow::Result<u8> {
-    let rows = summary::rows(Registry::builtin());
+/// Prints the table (or JSON) on stdout: of every platform, or of those `only` names.
+pub fn run(_ctx: &Context, only: &[String], json: bool) -> anyhow::Result<u8> {
+    let registry = Registry::builtin();
+    let mut rows = summary::rows(registry);
+    if !only.is_empty() {
+        let asked = registry
+            .resolve(only)
+            .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?;
+        rows.retain(|r| asked.iter().any(|p| p.id == r.id));
+    }
     let mut out = std::io::stdout().lock();
     if json {
         // Schema: {"platforms": [{"id", "name", "aliases", "docs", "kinds": [{"kind",

@@ -2,12 +2,10 @@
 //! all), never a file it did not write and never one edited since — those are kept and no
 //! longer managed. Sections and merged keys go; the user's text and keys stay.
 
-use std::io::Write as _;
-
 use aiwg_core::config::CONFIG_FILE;
 use aiwg_core::target::TargetState;
 use aiwg_core::RelPath;
-use aiwg_deploy::{diff, ApplyOptions, DeployError, Lock, Plan};
+use aiwg_deploy::{ApplyOptions, DeployError, Lock, Plan};
 use anyhow::Context as _;
 
 use crate::cli::ScopeArg;
@@ -22,12 +20,11 @@ pub struct Run {
     pub dry_run: bool,
     /// Print the report as JSON on stdout (instead of the dry run's diff).
     pub json: bool,
+    /// How the dry run shows what would go: the diff, `--stat` or `--name-only`.
+    pub shape: super::diff::Format,
 }
 
-/// The name a source spec gives its artifacts (`name@path` → `name`).
-fn spec_name(spec: &str) -> &str {
-    crate::project::SourceSpec::parse(spec).name
-}
+use crate::project::spec_name;
 
 /// Runs `aiwg remove <source>`.
 pub fn remove(
@@ -45,10 +42,14 @@ pub fn remove(
     // Read again under the lock: a concurrent `aiwg use` may have just added a source (R6).
     let mut project = Project::open(&ctx.cwd, arg)?;
     let engine = d.engine();
-    let lock = engine.read_lock().map_err(pipeline::explain)?;
+    let mut lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
     let in_config = specs.iter().any(|s| spec_name(s) == source);
-    let in_lock = lock.entries().any(|e| e.source == source);
+    let in_lock = lock.entries().any(|e| e.source == source) || lock.pin(source).is_some();
+    // The pins of the other git sources stay; this one's goes with its files.
+    let kept: Vec<aiwg_deploy::SourcePin> =
+        lock.pins().filter(|p| p.name != source).cloned().collect();
+    lock.set_pins(kept);
     if !in_config && !in_lock {
         let mut known: Vec<String> = specs.iter().map(|s| spec_name(s).to_string()).collect();
         known.extend(lock.entries().map(|e| e.source.clone()));
@@ -196,6 +197,9 @@ pub fn uninstall(
         crate::printer::say!("nothing to uninstall: aiwg manages no file here");
         0
     } else {
+        // Nothing is deployed afterwards, so nothing stays pinned either.
+        let mut lock = lock;
+        lock.set_pins([]);
         run_removal(ctx, &d, &plan, &lock, how, "uninstall")?
     };
     if code != 0 {
@@ -379,7 +383,8 @@ fn run_removal(
     crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
     if dry_run {
         if !how.json {
-            std::io::stdout().write_all(diff::render(plan, ctx.color).as_bytes())?;
+            let items: Vec<_> = plan.changes().collect();
+            super::diff::print(ctx, d, &items, how.shape)?;
         }
         crate::printer::say!("dry run: {}", plan.summary());
         report(false, None)?;

@@ -71,6 +71,11 @@ pub fn check(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u
     // the staged sources want or the staged lock records.
     export(&|p| p == CONFIG_FILE || p == "aiwg.lock")?;
     let staged = Project::load(staged_root.clone())?;
+    // The staged copy lives in a temp folder, but consent for its git sources (at the commits
+    // the staged lock pins) is the project's own.
+    let git_items = crate::trust::git_sources(&staged);
+    crate::trust::require(&project, git_items.clone())?;
+    crate::trust::allow_for_run(&git_items);
     let folders: Vec<String> = staged
         .source_specs()
         .iter()
@@ -79,7 +84,10 @@ pub fn check(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u
                 .strip_prefix(&staged_root)
                 .ok()
                 .map(|p| p.to_string_lossy().replace('\\', "/")),
-            SourceLocation::Bundled(_) => None,
+            // A git source is read at the commit the staged lock pins, not from the index.
+            SourceLocation::Bundled(_) | SourceLocation::Git(_) | SourceLocation::BadGit { .. } => {
+                None
+            }
         })
         .collect();
     export(&|p| {

@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
         crate::printer::say!("nothing is managed here yet (run `aiwg apply`)");
         return Ok(0);
     }
-    let shown: Vec<(String, String, String)> = rows
+    let shown: Vec<(aiwg_deploy::State, String, String)> = rows
         .iter()
         .map(|(item, part)| {
             let mut path = d.display(&item.path);
@@ -69,14 +69,27 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
             }
             let origin = format!("{} ({})", part.origin.artifact, part.origin.source);
             let origin = aiwg_core::escape::escape(&origin).into_owned();
-            (part.state.to_string(), path, origin)
+            (part.state, path, origin)
         })
         .collect();
-    let w_state = shown.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
-    let w_path = shown.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let w_state = shown
+        .iter()
+        .map(|r| r.0.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let w_path = shown
+        .iter()
+        .map(|r| crate::width::of(&r.1))
+        .max()
+        .unwrap_or(0)
+        .max(4);
     writeln!(out, "{:w_state$}  {:w_path$}  ORIGIN", "STATE", "PATH")?;
     for (state, path, origin) in shown {
-        writeln!(out, "{state:w_state$}  {path:w_path$}  {origin}")?;
+        let word = format!("{:w_state$}", state.as_str());
+        let word = crate::style::paint(ctx.color, crate::style::state(state), &word);
+        let pad = w_path - crate::width::of(&path);
+        writeln!(out, "{word}  {path}{:pad$}  {origin}", "")?;
     }
     Ok(0)
 }

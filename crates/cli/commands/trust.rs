@@ -69,6 +69,7 @@ pub fn run(ctx: &Context, show: bool, revoke: bool) -> anyhow::Result<u8> {
 fn asked(project: &Project) -> anyhow::Result<Vec<Item>> {
     let mut items: Vec<Item> = trust::user_scope_item(project).into_iter().collect();
     items.extend(trust::outside_sources(project));
+    items.extend(trust::git_sources(project));
     let model = pipeline::load_model(project).map_err(|e| {
         anyhow::Error::from(UserError::new(
             format!("cannot show its hooks: {e:#}"),

@@ -29,6 +29,16 @@ pub fn expand_spec(spec: &str, root: &Path, cwd: Option<&Path>) -> anyhow::Resul
     if frameworks::bundled().iter().any(|f| f.name == spec) {
         return Ok(frameworks::with_requirements(spec));
     }
+    // A git source is checked by parsing here and fetched by the apply that follows.
+    if let Some(parsed) = crate::remote::parse(spec) {
+        parsed.map_err(|why| {
+            UserError::new(
+                format!("`{}`: {why}", aiwg_core::escape::escape(spec)),
+                "write it as `git+https://host/org/repo[@ref][#sub-folder]`, `git+ssh://…`, `file:///path` or `github:org/repo`",
+            )
+        })?;
+        return Ok(vec![spec.to_string()]);
+    }
     let parsed = project::SourceSpec::parse(spec);
     let path = parsed.folder();
     if let Some(cwd) = cwd.filter(|cwd| cwd.join(path).is_dir()) {
@@ -211,6 +221,13 @@ pub fn run(
     // What the user typed is consent: a source outside the project named on this command
     // line, and `--scope user` written into a new `aiwg.toml`.
     let typed = typed_consent(&project, &specs, existing.is_none());
+    // Typing a git URL is consent to fetch it; the commit it pins is recorded after the apply.
+    let urls: Vec<String> = specs
+        .iter()
+        .filter_map(|s| crate::remote::parse(s).and_then(Result::ok))
+        .map(|g| g.url)
+        .collect();
+    trust::allow_git_urls_for_run(&urls);
     if dry_run {
         trust::allow_for_run(&typed);
     } else {
@@ -222,6 +239,7 @@ pub fn run(
     };
     let how = super::apply::Run {
         held: (!dry_run).then_some(lock_scope),
+        show_diff: false,
         ..how
     };
     let outcome = super::apply::execute(ctx, &project, &apply_target, how)?;
@@ -274,6 +292,11 @@ fn typed_consent(project: &Project, specs: &[String], created: bool) -> Vec<trus
         .into_iter()
         .filter(|i| matches!(i, trust::Item::OutsideSource { spec, .. } if specs.contains(spec)))
         .collect();
+    items.extend(
+        trust::git_sources(project)
+            .into_iter()
+            .filter(|i| matches!(i, trust::Item::GitSource { name, commit: None, .. } if specs.iter().any(|s| crate::project::spec_name(s) == name))),
+    );
     if created {
         items.extend(trust::user_scope_item(project));
     }

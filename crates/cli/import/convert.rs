@@ -67,6 +67,9 @@ impl Found {
         if let Some(text) = &self.verbatim {
             return text.clone();
         }
+        if self.kind == Kind::Mcp {
+            return crate::import::mcp::toml_text(&self.frontmatter);
+        }
         let block = aiwg_platforms::yaml::frontmatter_block(&self.frontmatter);
         if block.is_empty() {
             self.body.trim_start_matches(['\n', '\r']).to_string()
@@ -81,6 +84,7 @@ impl Found {
     pub fn source_path(&self) -> String {
         match self.kind {
             Kind::Skill => format!("skills/{}/SKILL.md", self.name),
+            Kind::Mcp => format!("mcp/{}.toml", self.name),
             kind => format!("{}/{}.md", kind.folder(), self.name),
         }
     }

@@ -10,6 +10,7 @@
 //! bytes, a clash when it does not. The repository is read as hostile input ([`read`]).
 
 pub mod convert;
+pub mod mcp;
 pub mod read;
 
 use std::collections::BTreeMap;
@@ -89,6 +90,8 @@ pub struct Existing {
     pub target: String,
     /// `[models.<platform>]` of `aiwg.toml`, by platform id: ids that map back to tiers.
     pub tiers: BTreeMap<String, aiwg_core::config::Tiers>,
+    /// (path, dotted key) of every key aiwg merged into a shared file: not imported.
+    pub managed_keys: std::collections::HashSet<(String, String)>,
 }
 
 /// Finds every artifact `readers` see in `repo`, merges copies, and decides what to write
@@ -98,6 +101,7 @@ pub fn plan(repo: &mut Repo, readers: &Readers, existing: &Existing) -> Outcome 
     let mut found = Vec::new();
     let mut skills_read: Vec<String> = Vec::new();
     let mut instructions_read: Vec<String> = Vec::new();
+    let mut mcp_read: Vec<(String, String)> = Vec::new();
     for &platform in &readers.platforms {
         let before = found.len();
         scan_platform(
@@ -107,6 +111,14 @@ pub fn plan(repo: &mut Repo, readers: &Readers, existing: &Existing) -> Outcome 
             &mut found,
             &mut outcome,
             &mut skills_read,
+        );
+        mcp::scan(
+            repo,
+            platform,
+            existing,
+            &mut found,
+            &mut outcome,
+            &mut mcp_read,
         );
         if let Some(file) = platform
             .instructions
@@ -196,6 +208,17 @@ fn merge(mut copies: Vec<Found>) -> (Found, Vec<String>) {
                     added = true;
                 }
                 Some(_) if other.lossy.contains(&key.as_str()) => {}
+                // An MCP server's per-platform keys: each copy adds its platform's table.
+                Some(Value::Object(_)) if base.kind == Kind::Mcp && key == "platform" => {
+                    if let (Some(Value::Object(mine)), Value::Object(theirs)) =
+                        (base.frontmatter.get_mut(key), value)
+                    {
+                        for (id, table) in theirs {
+                            mine.entry(id.clone()).or_insert_with(|| table.clone());
+                        }
+                        added = true;
+                    }
+                }
                 Some(mine) if base.lossy.contains(&key.as_str()) => {
                     if mine != value {
                         base.frontmatter.insert(key.clone(), value.clone());

@@ -10,6 +10,9 @@
 //! - [`syscalls`]: `strace -c` per file written, aiwg against `cp -r`, and the mutating calls
 //!   of a no-change apply and check.
 //!
+//! - [`gitsrc`]: a no-change `aiwg check` with three pinned git sources against the same three
+//!   as folders (`AIWG_BENCH_ONLY=git-sources` runs only this one).
+//!
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
 //! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5),
 //! `AIWG_BENCH_SCALES=1,10` the corpus sizes (default `1,3,10`), `AIWG_BENCH_DIR` the scratch
@@ -22,6 +25,7 @@
 mod check;
 mod corpus;
 mod deploy;
+mod gitsrc;
 mod syscalls;
 
 use std::ffi::OsStr;
@@ -72,6 +76,11 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         home,
         env: Vec::new(),
     };
+    if std::env::var("AIWG_BENCH_ONLY").as_deref() == Ok("git-sources") {
+        gitsrc::run(&aiwg, &work.join("git-sources"))?;
+        let _ = std::fs::remove_dir_all(&work);
+        return Ok(());
+    }
     let runs = std::env::var("AIWG_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -81,6 +90,8 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     check::run(&aiwg, &work.join("steady"))?;
     println!();
     syscalls::run(&aiwg, &work.join("syscalls"))?;
+    println!();
+    gitsrc::run(&aiwg, &work.join("git-sources"))?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

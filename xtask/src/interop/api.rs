@@ -247,6 +247,16 @@ fn responses_item(answer: &Answer, done: bool) -> Value {
             json!({"type": "message", "id": "msg_fx", "role": "assistant", "status": status,
                    "content": content})
         }
+        // A string argument is the input of a freeform (`custom`) tool, such as Codex's
+        // apply_patch.
+        Answer::Tool {
+            name,
+            args: Value::String(input),
+            id,
+            ..
+        } => json!({"type": "custom_tool_call", "id": format!("ctc_{id}"), "call_id": id,
+                    "name": name, "input": if done { input.as_str() } else { "" },
+                    "status": status}),
         Answer::Tool {
             name,
             namespace,
@@ -303,6 +313,21 @@ fn responses_sse(model: &str, answer: &Answer) -> String {
             out += &ev(
                 "response.output_text.done",
                 json!({"item_id": "msg_fx", "output_index": 0, "content_index": 0, "text": t}),
+            );
+        }
+        Answer::Tool {
+            args: Value::String(input),
+            id,
+            ..
+        } => {
+            let item_id = format!("ctc_{id}");
+            out += &ev(
+                "response.custom_tool_call_input.delta",
+                json!({"item_id": item_id, "output_index": 0, "delta": input}),
+            );
+            out += &ev(
+                "response.custom_tool_call_input.done",
+                json!({"item_id": item_id, "output_index": 0, "input": input}),
             );
         }
         Answer::Tool { args, id, .. } => {
@@ -548,6 +573,25 @@ mod tests {
                 .any(|(e, d)| e.as_deref() == Some("response.output_text.delta")
                     && d["delta"] == "ok")
         );
+    }
+
+    #[test]
+    fn a_string_argument_is_a_freeform_tool_call() {
+        let answer = Answer::Tool {
+            name: "apply_patch".into(),
+            namespace: None,
+            args: json!("*** Begin Patch\n*** End Patch\n"),
+            id: "fxstep-3".into(),
+        };
+        let (_, body) = render(Shape::Responses, true, "m", &answer);
+        let ev = events(&body);
+        assert!(ev
+            .iter()
+            .any(|(e, _)| e.as_deref() == Some("response.custom_tool_call_input.done")));
+        let item = &ev.last().unwrap().1["response"]["output"][0];
+        assert_eq!(item["type"], "custom_tool_call");
+        assert_eq!(item["input"], "*** Begin Patch\n*** End Patch\n");
+        assert_eq!(item["call_id"], "fxstep-3");
     }
 
     #[test]

@@ -239,6 +239,9 @@ pub struct Drive {
     pub logs: Vec<PathBuf>,
     /// Stdout is a log too (not a transcript whose tool results would look like errors).
     pub stdout_is_log: bool,
+    /// (kind, text): a line of the client's own output that holds this text shows it loaded
+    /// that kind, for a client whose requests cannot show it (Auggie's API is not emulated).
+    pub says: Vec<(String, String)>,
 }
 
 /// The prompt of the plan run. It names no marker, so every marker in a request came from a
@@ -275,6 +278,35 @@ fn node_argv(ctx: &Ctx, args: &[&str]) -> Vec<String> {
     v
 }
 
+/// Gemini CLI loads a project agent only once the user has acknowledged that file (an
+/// interactive prompt): `~/.gemini/acknowledgments/agents.json` maps the project root to
+/// `{agent name: sha256 of the file}` (`AcknowledgedAgentsService` in its bundle, 0.61.0). The
+/// suite is the user, so it acknowledges what aiwg deployed, as it trusts Codex's project.
+fn gemini_acknowledged_agents(repo: &Path) -> Value {
+    use sha2::{Digest, Sha256};
+    let mut agents = serde_json::Map::new();
+    let dir = repo.join(".gemini/agents");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    for f in files {
+        let (Ok(text), Some(stem)) = (std::fs::read(&f), f.file_stem()) else {
+            continue;
+        };
+        let hex: String = Sha256::digest(&text)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        agents.insert(stem.to_string_lossy().into_owned(), Value::String(hex));
+    }
+    json!({ repo.display().to_string(): agents })
+}
+
 /// How to drive `client` in `ctx`.
 pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
     let blocked = ctx.repo.join(BLOCKED_FILE).display().to_string();
@@ -299,6 +331,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 ]
             };
             Drive {
+                says: vec![],
                 env: vec![
                     (s("ANTHROPIC_BASE_URL"), s("http://127.0.0.1:{port}")),
                     (s("ANTHROPIC_API_KEY"), s(DUMMY_KEY)),
@@ -354,6 +387,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 ]
             };
             Drive {
+                says: vec![],
                 env: vec![
                     (s("FX_OPENAI_KEY"), s(DUMMY_KEY)),
                     (s("RUST_LOG"), s("warn")),
@@ -371,10 +405,13 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                                    "message": AGENT_TASK}),
                         ),
                         step("agent", "wait_agent", json!({"timeout_ms": 30000})),
+                        // Codex edits files with apply_patch, a freeform tool.
                         step(
                             "hook",
-                            "exec_command",
-                            json!({"cmd": format!("printf 'DO-NOT-COMMIT\\n' > {blocked}")}),
+                            "apply_patch",
+                            json!(format!(
+                                "*** Begin Patch\n*** Add File: {blocked}\n+DO-NOT-COMMIT\n*** End Patch\n"
+                            )),
                         ),
                     ],
                     text_if: vec![s("FXAGENT-BODY")],
@@ -404,12 +441,19 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 "telemetry": {"enabled": false}, "privacy": {"usageStatisticsEnabled": false},
                 "general": {"disableAutoUpdate": true}});
             Drive {
+                says: vec![],
                 env: vec![
                     (s("GOOGLE_GEMINI_BASE_URL"), s("http://127.0.0.1:{port}")),
                     (s("GEMINI_API_KEY"), s(DUMMY_KEY)),
                     (s("GEMINI_CLI_TRUST_WORKSPACE"), s("true")),
                 ],
-                files: vec![(ctx.home.join(".gemini/settings.json"), settings.to_string())],
+                files: vec![
+                    (ctx.home.join(".gemini/settings.json"), settings.to_string()),
+                    (
+                        ctx.home.join(".gemini/acknowledgments/agents.json"),
+                        gemini_acknowledged_agents(ctx.repo).to_string(),
+                    ),
+                ],
                 runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
                 plan: Plan {
                     steps: vec![
@@ -448,6 +492,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 ]
             };
             Drive {
+                says: vec![],
                 env: vec![
                     (s("COPILOT_PROVIDER_BASE_URL"), s("http://127.0.0.1:{port}")),
                     (s("COPILOT_PROVIDER_TYPE"), s("anthropic")),
@@ -495,6 +540,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 v
             };
             Drive {
+                says: vec![],
                 env: vec![
                     (s("OPENCODE_CONFIG"), config.display().to_string()),
                     (s("OPENCODE_DISABLE_MODELS_FETCH"), s("1")),
@@ -532,6 +578,7 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 "\nmodel:\n  provider: custom\n  default: fake-model\n  base_url: http://127.0.0.1:{{port}}/v1\n  api_key: {DUMMY_KEY}\n"
             );
             Drive {
+                says: vec![],
                 env: vec![],
                 files: vec![(hermes_home.join("config.yaml"), config)],
                 // `-z` sends a slash command as text, and aiwg writes Hermes no commands.
@@ -763,24 +810,22 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                 "LSP_DOWNLOAD",
                 "SHARE",
                 "CODEBASE_INDEXING",
+                "SESSION_INGEST",
+                "PRESENCE",
             ] {
                 env.push((format!("KILO_DISABLE_{flag}"), s("1")));
             }
+            // Anything but "all" switches its telemetry off (read once at start).
+            env.push((s("KILO_TELEMETRY_LEVEL"), s("off")));
             Drive {
                 env,
                 files: vec![(config, text.to_string())],
                 runs: vec![argv(&[PROMPT]), argv(&["--command", "fx-cmd", "FXARGS-1"])],
                 plan: Plan {
-                    steps: vec![
-                        step("skill", "skill", json!({"name": "fx-skill"})),
-                        step(
-                            "agent",
-                            "task",
-                            json!({"description": "fixture review", "prompt": AGENT_TASK,
-                                   "subagent_type": "fx-agent"}),
-                        ),
-                    ],
-                    text_if: vec![s("FXAGENT-BODY")],
+                    // aiwg gives Kilo agents as AGENTS.md sections, which every request holds:
+                    // there is no subagent to start (and no marker that only a subagent sees).
+                    steps: vec![step("skill", "skill", json!({"name": "fx-skill"}))],
+                    text_if: vec![],
                 },
                 ..Drive::default()
             }
@@ -808,10 +853,8 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                                  "scopes": ["read", "write"]});
             let c = cache.display().to_string();
             let sess = session.to_string();
-            Drive {
-                // Augment's own API is not emulated: the recorded `rules[]`/`skills[]` are the
-                // evidence, so there is no tool plan to follow.
-                runs: vec![node_argv(
+            let argv = |prompt: &str| {
+                node_argv(
                     ctx,
                     &[
                         "--print",
@@ -819,9 +862,18 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                         &c,
                         "--augment-session-json",
                         &sess,
-                        PROMPT,
+                        prompt,
                     ],
-                )],
+                )
+            };
+            Drive {
+                // Augment's own API is not emulated: the recorded `rules[]`/`skills[]` and the
+                // message (a command expands before it is sent) are the evidence, so there is
+                // no tool plan to follow.
+                runs: vec![argv(PROMPT), argv(COMMAND_PROMPT)],
+                // Its chat request carries rules and skills but not the user's message, so the
+                // expanded command never shows there; the CLI prints that it ran the file.
+                says: vec![(s("command"), s("Running custom command \"fx-cmd\""))],
                 plan: Plan {
                     steps: vec![step("none", "no-such-tool", json!({}))],
                     text_if: vec![],

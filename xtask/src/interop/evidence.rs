@@ -68,6 +68,9 @@ pub struct Inputs<'a> {
     /// Per kind, values aiwg wrote that a client's message may name instead of the file
     /// (the model id of an agent).
     pub extra_names: &'a [(String, String)],
+    /// (kind, line): the client's own output says it loaded that kind (secondary evidence,
+    /// only where its requests cannot show it).
+    pub client_says: &'a [(String, String)],
 }
 
 /// Where a marker was first found: request number and an excerpt around it.
@@ -168,7 +171,13 @@ pub fn judge(kind: &str, input: &Inputs) -> Cell {
         .filter(|(k, _)| k == kind)
         .map(|(_, v)| v.clone())
         .collect();
-    let errors = load_errors(input.logs, kind, &extra);
+    let mut errors = load_errors(input.logs, kind, &extra);
+    if kind == "behavior" && cell.evidence.starts_with("blocked the write") {
+        // A hook that blocks exits 2, which some clients log as the script having failed
+        // (Gemini CLI: "Hook(s) [..fx-hook.sh] failed for event BeforeTool"): that is the block
+        // itself. A problem with the settings file that declares the hook still counts.
+        errors.retain(|line| !line.contains("fx-hook.sh"));
+    }
     match errors.first() {
         Some(first) if cell.status != Status::SeenWithError => Cell {
             status: Status::SeenWithError,
@@ -270,6 +279,11 @@ fn marker_cell(kind: &str, input: &Inputs) -> Cell {
         seen("listed", seq, &ex)
     } else if let Some((seq, ex)) = by_name.and_then(|n| find(input.records, n, Some(0))) {
         seen("listed by name", seq, &ex)
+    } else if let Some((_, line)) = input.client_says.iter().find(|(k, _)| k == kind) {
+        Cell {
+            status: Status::Seen,
+            evidence: format!("the client says: {line}"),
+        }
     } else {
         Cell {
             status: Status::NotSeen,
@@ -356,6 +370,7 @@ mod tests {
             hook_log: "",
             blocked_file_written: false,
             extra_names: &[],
+            client_says: &[],
         }
     }
 
@@ -495,6 +510,39 @@ mod tests {
             judge("skill", &inputs(&records, &logs)).status,
             Status::Seen
         );
+    }
+
+    #[test]
+    fn the_clients_own_output_counts_only_for_its_kind() {
+        let says = vec![(
+            "command".to_string(),
+            "Running custom command \"fx-cmd\" with arguments: \"FXARGS-1\"".to_string(),
+        )];
+        let mut input = inputs(&[], &[]);
+        input.client_says = &says;
+        let cell = judge("command", &input);
+        assert_eq!(cell.status, Status::Seen);
+        assert!(cell
+            .evidence
+            .starts_with("the client says: Running custom command"));
+        assert_eq!(judge("skill", &input).status, Status::NotSeen);
+    }
+
+    #[test]
+    fn a_client_logging_the_block_as_a_failed_hook_is_the_block() {
+        let ran = "Hook execution for BeforeTool: 0 succeeded, 1 failed (\"$HOME\"/.gemini/hooks/fx-hook/scripts/fx-hook.sh)\n";
+        let bad = "Invalid hooks in /r/.gemini/settings.json: matcher is not a regex\n";
+        let records = sample();
+        for (log, want) in [(ran, Status::Seen), (bad, Status::SeenWithError)] {
+            let logs = vec![("run0.err".to_string(), log.to_string())];
+            let cell = judge("behavior", &inputs(&records, &logs));
+            assert_eq!(cell.status, want, "{log}: {}", cell.evidence);
+        }
+        // Without the block in a request, a failed hook script is a problem.
+        let logs = vec![("run0.err".to_string(), ran.to_string())];
+        let mut input = inputs(&[], &logs);
+        input.hook_log = "{}\n";
+        assert_eq!(judge("behavior", &input).status, Status::SeenWithError);
     }
 
     #[test]

@@ -148,6 +148,44 @@ impl Cache {
         Ok((bin, took))
     }
 
+    /// Installs every client in `clients` that is not cached yet, `jobs` at a time (downloads
+    /// dominate on a clean machine). The runtimes they share go first, one at a time, so no
+    /// two installs write one folder. Returns the seconds spent per client id; errors are not
+    /// kept: [`Cache::install`] reports them again when that client's turn comes.
+    pub fn prefetch(&self, clients: &[&Client], jobs: usize) -> Vec<(&'static str, f64)> {
+        let mut majors: Vec<u32> = clients
+            .iter()
+            .filter_map(|c| match c.runtime {
+                Runtime::Node(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        majors.sort_unstable();
+        majors.dedup();
+        for m in majors {
+            let _ = self.node(m);
+        }
+        if clients.iter().any(|c| c.needs_rg) {
+            let _ = self.rg();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let took = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..jobs.max(1) {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(c) = clients.get(i) else { break };
+                    if let Ok(done) = self.install(c) {
+                        if let Ok(mut t) = took.lock() {
+                            t.push((c.id, done.took.as_secs_f64()));
+                        }
+                    }
+                });
+            }
+        });
+        took.into_inner().unwrap_or_default()
+    }
+
     /// Installs `client` (and its runtime) if needed.
     pub fn install(&self, client: &Client) -> anyhow::Result<Installed> {
         let mut took = Duration::ZERO;
@@ -187,5 +225,64 @@ impl Cache {
             node,
             took,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> (Cache, PathBuf) {
+        let root = std::env::temp_dir().join(format!(
+            "aiwg-interop-cache-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        (Cache { root: root.clone() }, root)
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["sh".into(), "-c".into(), script.into()]
+    }
+
+    #[test]
+    fn a_stamped_folder_is_reused_and_a_changed_pin_reinstalls() {
+        let (cache, root) = cache();
+        let dir = root.join("x");
+        let count = root.join("count");
+        let script = format!("echo run >> '{}'", count.display());
+        cache.ensure(&dir, "pkg@1", &[], &sh(&script)).unwrap();
+        let again = cache.ensure(&dir, "pkg@1", &[], &sh(&script)).unwrap();
+        assert_eq!(again, Duration::ZERO, "the second run reuses the cache");
+        assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+        cache.ensure(&dir, "pkg@2", &[], &sh(&script)).unwrap();
+        assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 2);
+        assert_eq!(
+            std::fs::read_to_string(dir.join(".installed")).unwrap(),
+            "pkg@2"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_failed_install_says_why_and_leaves_no_stamp() {
+        let (cache, root) = cache();
+        let dir = root.join("y");
+        let err = cache
+            .ensure(
+                &dir,
+                "pkg@1",
+                &[],
+                &sh("echo 'E404 no such package' >&2; exit 1"),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("installing pkg@1 failed") && err.contains("E404"),
+            "{err}"
+        );
+        assert!(!dir.join(".installed").exists());
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod clients;
 pub mod evidence;
 pub mod install;
+pub mod mcp;
 pub mod plan;
 pub mod readme;
 pub mod run;
@@ -160,6 +161,9 @@ impl ClientResult {
     }
 }
 
+/// Client installs run this many at a time (downloads, not CPU, bound them).
+const INSTALL_JOBS: usize = 4;
+
 fn workspace() -> PathBuf {
     super::root()
 }
@@ -193,29 +197,42 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     let claims =
         parse_claims(&serde_json::from_slice(&out.stdout).context("aiwg platforms --json")?);
     let cache = install::Cache::new(&root);
-    let netns = run::netns_available();
+    // AIWG_INTEROP_NO_NETNS=1 takes the fallback on purpose (to test it).
+    let netns = std::env::var_os("AIWG_INTEROP_NO_NETNS").is_none() && run::netns_available();
     if netns {
-        eprintln!("interop: clients run in a fresh network namespace (unshare -n) with only lo");
+        eprintln!(
+            "interop: clients run in a fresh network namespace (unshare -n) with only lo, proxy \
+             variables pointing at the fake server"
+        );
     } else {
         eprintln!(
-            "interop: `unshare -n` is not available here: clients run with HTTP(S)_PROXY/ALL_PROXY \
-             pointing at the fake server instead (weaker isolation)"
+            "interop: {}: clients run with only HTTP(S)_PROXY/ALL_PROXY pointing at the fake \
+             server (weaker isolation)",
+            if std::env::var_os("AIWG_INTEROP_NO_NETNS").is_some() {
+                "AIWG_INTEROP_NO_NETNS is set"
+            } else {
+                "`unshare -n` is not available here"
+            }
         );
     }
     eprintln!("interop: cache {}", cache.root.display());
-    let mut results = Vec::new();
-    for client in &args.clients {
-        results.push(run_client(
-            client,
-            &args.scopes,
-            &cache,
-            &aiwg,
-            &fixture,
-            &claims,
-            netns,
-        ));
-        print_client(results.last().expect("just pushed"));
-    }
+    let started = Instant::now();
+    let prefetched = cache.prefetch(&args.clients, INSTALL_JOBS);
+    eprintln!(
+        "interop: installs ready in {:.1}s (failures are reported per client)",
+        started.elapsed().as_secs_f64()
+    );
+    let setup = Setup {
+        cache: &cache,
+        aiwg: &aiwg,
+        fixture: &fixture,
+        claims: &claims,
+        netns,
+        prefetched: &prefetched,
+    };
+    // Made once here: the workers share it.
+    run::inner_exe(&cache.root)?;
+    let results = run_all(&args, &setup, jobs()?);
     run::remove_inner_exe(&cache.root);
     let path = root.join(readme::RESULTS);
     let mut stored = readme::Results::load(&path)?;
@@ -251,15 +268,63 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_client(
-    client: &'static Client,
-    scopes: &[Scope],
-    cache: &install::Cache,
-    aiwg: &Path,
-    fixture: &Path,
-    claims: &Claims,
+/// Clients run this many at a time (`AIWG_INTEROP_JOBS`, default 2): most of a client's time
+/// is spent waiting (start-up, refused telemetry), not on the CPU.
+fn jobs() -> anyhow::Result<usize> {
+    match std::env::var("AIWG_INTEROP_JOBS") {
+        Err(_) => Ok(2),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n @ 1..=16) => Ok(n),
+            _ => bail!("AIWG_INTEROP_JOBS is `{v}`\nhint: a number from 1 to 16"),
+        },
+    }
+}
+
+/// Runs every client, `jobs` at a time; each client's table is printed whole when it is done.
+/// Results come back in the client table's order.
+fn run_all(args: &Args, setup: &Setup, jobs: usize) -> Vec<ClientResult> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(args.clients.len()).max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(client) = args.clients.get(i) else {
+                    break;
+                };
+                let r = run_client(client, &args.scopes, setup);
+                print_client(&r);
+                if let Ok(mut d) = done.lock() {
+                    d.push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_default();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// What every client's run shares.
+struct Setup<'a> {
+    cache: &'a install::Cache,
+    aiwg: &'a Path,
+    fixture: &'a Path,
+    claims: &'a Claims,
     netns: bool,
-) -> ClientResult {
+    /// Seconds the install phase spent per client id.
+    prefetched: &'a [(&'static str, f64)],
+}
+
+fn run_client(client: &'static Client, scopes: &[Scope], setup: &Setup) -> ClientResult {
+    let Setup {
+        cache,
+        aiwg,
+        fixture,
+        claims,
+        netns,
+        prefetched,
+    } = *setup;
     let mut result = ClientResult {
         client,
         cells: BTreeMap::new(),
@@ -281,7 +346,11 @@ fn run_client(
             return result;
         }
     };
-    result.install_secs = installed.took.as_secs_f64();
+    result.install_secs = installed.took.as_secs_f64()
+        + prefetched
+            .iter()
+            .find(|(id, _)| *id == client.id)
+            .map_or(0.0, |(_, s)| *s);
     if !claims.keys().any(|(p, _, _)| p == client.platform) {
         result.broken = Some(format!(
             "aiwg has no platform `{}` (aiwg platforms --json does not list it)",
@@ -310,6 +379,7 @@ fn run_client(
             hook_log: &output.hook_log,
             blocked_file_written: output.blocked_file_written,
             extra_names: &output.extra_names,
+            client_says: &output.client_says,
         };
         for kind in KINDS {
             let claim = claims
@@ -340,8 +410,25 @@ fn run_client(
                 output.case.display()
             ));
         }
+        let mut tried: Vec<&str> = output
+            .records
+            .iter()
+            .filter_map(|r| r["answer"].as_str()?.strip_prefix("refused proxy to "))
+            .collect();
+        tried.sort();
+        tried.dedup();
+        if !tried.is_empty() {
+            eprintln!(
+                "interop:   {} {}: hosts it tried to reach (refused): {}",
+                client.id,
+                scope.name(),
+                tried.join(", ")
+            );
+        }
         eprintln!(
-            "interop:   {} requests in {:.1}s, calls {:?} (case folder {})",
+            "interop:   {} {}: {} requests in {:.1}s, calls {:?} (case folder {})",
+            client.id,
+            scope.name(),
             output.records.len(),
             output.secs,
             output
@@ -365,21 +452,24 @@ fn run_client(
     result
 }
 
+/// One client's table, printed in one piece (clients run in parallel).
 fn print_client(r: &ClientResult) {
-    println!(
-        "\n{} {} (aiwg platform `{}`)",
+    let mut out = format!(
+        "\n{} {} (aiwg platform `{}`)\n",
         r.client.name, r.client.version, r.client.platform
     );
     if let Some(b) = &r.broken {
-        println!("  FAILED: {b}");
+        out.push_str(&format!("  FAILED: {b}\n"));
     }
     for ((scope, kind), cell) in &r.cells {
-        println!(
-            "  {scope:<7} {kind:<8} {:<18} {}",
+        out.push_str(&format!(
+            "  {scope:<7} {kind:<8} {:<18} {}\n",
             cell.status.label(),
             cell.evidence
-        );
+        ));
     }
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
 }
 
 #[cfg(test)]

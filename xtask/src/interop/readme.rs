@@ -68,16 +68,15 @@ impl Results {
             .iter()
             .map(|((s, k), c)| (s.to_string(), k.to_string(), c.status.clone()))
             .collect();
-        if let Some(old) = self
-            .clients
-            .iter()
-            .find(|e| e.id == r.client.id && e.version == r.client.version)
-        {
-            for c in &old.cells {
-                if !cells.iter().any(|n| n.0 == c.0) {
-                    cells.push(c.clone());
-                }
-            }
+        // A run of one scope keeps the other scope's cells from the same client and platform;
+        // a client that could not run at all keeps none (they would describe another setup).
+        let same = |e: &&Entry| {
+            e.id == r.client.id && e.version == r.client.version && e.platform == r.client.platform
+        };
+        let old = self.clients.iter().find(same).filter(|_| !cells.is_empty());
+        if let Some(old) = old {
+            let run: Vec<String> = cells.iter().map(|c| c.0.clone()).collect();
+            cells.extend(old.cells.iter().filter(|c| !run.contains(&c.0)).cloned());
         }
         cells.sort_by_key(|(s, k, _)| (s != "project", KINDS.iter().position(|x| x == k)));
         let entry = Entry {
@@ -119,6 +118,7 @@ fn cell(e: &Entry, kind: &str) -> String {
         .collect();
     match per.as_slice() {
         [] => "not run".into(),
+        [(a, x)] => format!("{} {a}", symbol(x)),
         [(a, x), (b, y)] if x == y => format!("{} {a}, {b}", symbol(x)),
         _ => per
             .iter()
@@ -136,43 +136,89 @@ pub fn section(results: &Results, platform_ids: &[String]) -> String {
     );
     out.push_str("| aiwg platform | verified with | Agents | Skills | Commands | Rules | Behaviors | Runbooks |\n");
     out.push_str("|---|---|---|---|---|---|---|---|\n");
+    let mut broken = Vec::new();
     for e in &results.clients {
         let mut row = format!("| `{}` | {} {} |", e.platform, e.name, e.version);
-        if let Some(b) = &e.broken {
-            let short: String = b.chars().take(120).collect();
-            row.push_str(&format!(" could not run: {} |", short.replace('|', "/")));
-            row.push_str(&" |".repeat(KINDS.len() - 1));
-            out.push_str(&row);
-            out.push('\n');
-            continue;
-        }
         for kind in KINDS {
             row.push_str(&format!(" {} |", cell(e, kind)));
         }
         out.push_str(&row);
         out.push('\n');
+        if let Some(b) = &e.broken {
+            let short: String = b
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(160)
+                .collect();
+            broken.push(format!("- {} {}: {short}\n", e.name, e.version));
+        }
+    }
+    if !broken.is_empty() {
+        out.push_str("\nCould not run:\n\n");
+        out.extend(broken);
     }
     let verified: Vec<&str> = results
         .clients
         .iter()
-        .filter(|e| e.broken.is_none())
+        .filter(|e| !e.cells.is_empty())
         .map(|e| e.platform.as_str())
         .collect();
     let docs_only: Vec<String> = platform_ids
         .iter()
         .filter(|id| !verified.contains(&id.as_str()))
-        .map(|id| format!("`{id}`"))
+        .map(|id| match why_docs_only(id) {
+            Some(why) => format!("`{id}` ({why})"),
+            None => format!("`{id}`"),
+        })
         .collect();
     out.push_str(
-        "\n✓ seen in the client's requests to its model, ⚠ seen with an error (a load warning, a \
-         placeholder left literal, a write the hook did not block), ✗ not seen though aiwg deploys \
-         it, — aiwg deploys nothing of this kind there. ",
+        "\n✓ seen in the client's requests to its model (Auggie's commands: in its own output), ⚠ \
+         seen with an error (a load warning, a placeholder left literal, a write the hook did not \
+         block), ✗ not seen though aiwg deploys it, — aiwg deploys nothing of this kind there. ",
     );
     out.push_str(&format!(
         "Docs only (no drivable client): {}.\n",
         docs_only.join(", ")
     ));
     out
+}
+
+/// Why a platform has no client in the suite. Only a package from npm or PyPI that can run
+/// offline against the fake server can be driven.
+const DOCS_ONLY: &[(&str, &str)] = &[
+    (
+        "agents-md",
+        "a file convention; the clients that read it are verified under their own ids",
+    ),
+    (
+        "amp",
+        "its CLI sends model calls through Amp's own service, with an Amp account",
+    ),
+    (
+        "antigravity",
+        "a desktop IDE, in no registry this suite installs from",
+    ),
+    (
+        "cursor",
+        "an IDE; its CLI installs from Cursor's own site, not npm or PyPI",
+    ),
+    ("goose", "a binary released outside npm and PyPI"),
+    ("junie", "a JetBrains IDE plugin"),
+    ("kiro", "an IDE; its CLI installs from its own site"),
+    ("roo", "a VS Code extension"),
+    ("warp", "a terminal application"),
+    ("windsurf", "a desktop IDE"),
+    ("zed", "a desktop editor"),
+];
+
+/// The reason a platform is docs only, if it is one the suite knows.
+fn why_docs_only(id: &str) -> Option<&'static str> {
+    DOCS_ONLY
+        .iter()
+        .find(|(p, _)| *p == id)
+        .map(|(_, why)| *why)
 }
 
 /// `readme` with the interop section replaced (or added at the end).
@@ -227,6 +273,50 @@ mod tests {
         }
     }
 
+    fn result(cells: &[(&'static str, &'static str, Status)], broken: bool) -> ClientResult {
+        ClientResult {
+            client: &CLIENTS[0],
+            cells: cells
+                .iter()
+                .map(|(s, k, st)| {
+                    let cell = crate::interop::evidence::Cell {
+                        status: st.clone(),
+                        evidence: String::new(),
+                    };
+                    ((*s, *k), cell)
+                })
+                .collect(),
+            broken: broken.then(|| "no platform".to_string()),
+            install_secs: 0.0,
+            run_secs: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_one_scope_run_keeps_the_other_scope_and_a_broken_run_keeps_nothing() {
+        let mut results = Results::default();
+        results.update(&result(
+            &[
+                ("project", "agent", Status::Seen),
+                ("user", "agent", Status::NotSeen),
+                ("user", "skill", Status::Seen),
+            ],
+            false,
+        ));
+        results.update(&result(&[("project", "agent", Status::NotSeen)], false));
+        let cells = &results.clients[0].cells;
+        assert_eq!(cells.len(), 3, "{cells:?}");
+        assert_eq!(cells[2], ("user".into(), "skill".into(), Status::Seen));
+        assert_eq!(
+            cells[0],
+            ("project".into(), "agent".into(), Status::NotSeen)
+        );
+        assert_eq!(cells[1], ("user".into(), "agent".into(), Status::NotSeen));
+        results.update(&result(&[], true));
+        assert!(results.clients[0].cells.is_empty());
+        assert_eq!(results.clients.len(), 1);
+    }
+
     #[test]
     fn cells_merge_equal_scopes() {
         let e = entry(&[
@@ -241,6 +331,18 @@ mod tests {
     }
 
     #[test]
+    fn every_platform_is_driven_or_says_why_not() {
+        for id in platform_ids() {
+            let driven = CLIENTS.iter().any(|c| c.platform == id);
+            let why = why_docs_only(&id);
+            assert!(
+                driven != why.is_some(),
+                "`{id}`: a platform has either a client in clients.rs or a reason in DOCS_ONLY"
+            );
+        }
+    }
+
+    #[test]
     fn section_lists_docs_only_platforms() {
         let results = Results {
             clients: vec![entry(&[("project", "agent", Status::Seen)])],
@@ -250,7 +352,28 @@ mod tests {
             s.contains("| `claude-code` | Claude Code 1.0 | ✓ project |"),
             "{s}"
         );
-        assert!(s.contains("Docs only (no drivable client): `zed`."), "{s}");
+        assert!(
+            s.contains("Docs only (no drivable client): `zed` (a desktop editor)."),
+            "{s}"
+        );
+        let mut gone = entry(&[]);
+        gone.platform = "zed".into();
+        gone.broken = Some("aiwg has no platform `zed`".into());
+        let s = section(
+            &Results {
+                clients: vec![gone],
+            },
+            &["zed".into()],
+        );
+        assert!(s.contains("| `zed` | Claude Code 1.0 | not run |"), "{s}");
+        assert!(
+            s.contains("Could not run:\n\n- Claude Code 1.0: aiwg has no platform `zed`\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("Docs only (no drivable client): `zed` (a desktop editor)."),
+            "{s}"
+        );
         let readme = format!("# x\n\n{BEGIN}\nold\n{END}\nafter\n");
         assert_eq!(
             splice(&readme, "new\n"),

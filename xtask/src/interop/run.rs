@@ -20,8 +20,9 @@ use super::plan::Plan;
 use super::server::Server;
 use super::Scope;
 
-/// Seconds one client call may take (`timeout -k 5 <this>`).
-pub const CALL_TIMEOUT: u64 = 120;
+/// Seconds one client call may take (`timeout -k 5 <this>`). OpenClaw took 91 s on 2 cores
+/// under a load of 20 (34 s under a load of 9).
+pub const CALL_TIMEOUT: u64 = 180;
 
 /// What the inner process needs, written as JSON by the outer one.
 #[derive(Serialize, Deserialize)]
@@ -75,6 +76,9 @@ pub struct CaseOutput {
     pub runs: Vec<RunOutcome>,
     /// (kind, value) pairs aiwg wrote that a client may name in a warning.
     pub extra_names: Vec<(String, String)>,
+    /// (kind, line): lines of the client's output that show it loaded that kind
+    /// ([`clients::Drive::says`]).
+    pub client_says: Vec<(String, String)>,
     /// Seconds the whole case took.
     pub secs: f64,
 }
@@ -120,6 +124,7 @@ pub fn home_env(home: &Path, case: &Path) -> Vec<(String, String)> {
         ("HERMES_HOME".into(), h(".hermes")),
         ("OPENCLAW_HOME".into(), home.display().to_string()),
         ("OPENCLAW_STATE_DIR".into(), h(".openclaw")),
+        ("CONTINUE_GLOBAL_DIR".into(), h(".continue")),
         ("TMPDIR".into(), case.join("tmp").display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
         ("TERM".into(), "dumb".into()),
@@ -141,10 +146,42 @@ pub fn case(
     cache_root: &Path,
     netns: bool,
 ) -> anyhow::Result<CaseOutput> {
+    let variant = Variant::default();
+    case_with(
+        client, installed, scope, aiwg, fixture, cache_root, netns, &variant,
+    )
+}
+
+/// Files a variant adds, given (home, repo): (absolute path, text).
+pub type ExtraFiles = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
+
+/// A variation of a case for another check (the MCP one): its own case folder and files the
+/// client needs on top of its driver's (an approval setting).
+#[derive(Default)]
+pub struct Variant {
+    /// Put before the case folder's name (`mcp-`), so the main suite's folders stay.
+    pub label: String,
+    /// Files to add, given (home, repo).
+    pub files: Option<ExtraFiles>,
+}
+
+/// [`case`], varied.
+#[allow(clippy::too_many_arguments)]
+pub fn case_with(
+    client: &Client,
+    installed: &Installed,
+    scope: Scope,
+    aiwg: &Path,
+    fixture: &Path,
+    cache_root: &Path,
+    netns: bool,
+    variant: &Variant,
+) -> anyhow::Result<CaseOutput> {
     let started = Instant::now();
-    let case = cache_root
-        .join("runs")
-        .join(format!("{}-{}", client.id, scope.name()));
+    let case =
+        cache_root
+            .join("runs")
+            .join(format!("{}{}-{}", variant.label, client.id, scope.name()));
     let _ = std::fs::remove_dir_all(&case);
     let home = case.join("home");
     let repo = case.join("repo");
@@ -167,6 +204,8 @@ pub fn case(
         .arg("use")
         .arg(fixture)
         .args(["--platforms", client.platform, "--scope", scope.name()])
+        // The suite is the user here: it consents to the fixture's hook.
+        .arg("--allow-hooks")
         .env_clear()
         .envs(base_env.iter().cloned())
         .env("PATH", "/usr/local/bin:/usr/bin:/bin");
@@ -208,7 +247,9 @@ pub fn case(
     path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(String::from));
     env.push(("PATH".into(), path.join(":")));
     env.push(("AIWG_INTEROP_RUN".into(), token.clone()));
-    if !netns {
+    // Also inside the namespace: a client that honours proxy variables then shows the hosts it
+    // tries in the request log (refused), instead of failing silently.
+    {
         let proxy = "http://127.0.0.1:{port}".to_string();
         for var in [
             "HTTP_PROXY",
@@ -230,7 +271,13 @@ pub fn case(
         repo: repo.clone(),
         case: case.clone(),
         env,
-        files: drive.files,
+        files: {
+            let mut files = drive.files;
+            if let Some(extra) = &variant.files {
+                files.extend(extra(&home, &repo));
+            }
+            files
+        },
         setup: drive.setup,
         runs: drive.runs,
         plan: drive.plan,
@@ -268,6 +315,18 @@ pub fn case(
     for log in &drive.logs {
         collect_logs(log, &case, &mut logs);
     }
+    let mut client_says = Vec::new();
+    for (kind, needle) in &drive.says {
+        let found = (0..spec.runs.len())
+            .flat_map(|i| ["out", "err"].map(|ext| read_lossy(&case.join(format!("run{i}.{ext}")))))
+            .find_map(|text| {
+                let line = text.lines().find(|l| l.contains(needle.as_str()))?;
+                Some(line.trim().chars().take(160).collect::<String>())
+            });
+        if let Some(line) = found {
+            client_says.push((kind.clone(), line));
+        }
+    }
     let runs = serde_json::from_str(&read_lossy(&case.join("runs.json"))).unwrap_or_default();
     Ok(CaseOutput {
         aiwg_notes,
@@ -277,6 +336,7 @@ pub fn case(
         blocked_file_written: repo.join(clients::BLOCKED_FILE).exists(),
         runs,
         extra_names,
+        client_says,
         secs: started.elapsed().as_secs_f64(),
         case,
     })
@@ -314,7 +374,7 @@ pub fn written_values(status: &Value) -> Vec<(String, String)> {
 
 /// A copy of this xtask binary for the inner process, so a rebuild of xtask during a long run
 /// cannot pull the file from under a later case.
-fn inner_exe(cache_root: &Path) -> anyhow::Result<PathBuf> {
+pub fn inner_exe(cache_root: &Path) -> anyhow::Result<PathBuf> {
     let copy = cache_root.join(format!("xtask-inner-{}", std::process::id()));
     if !copy.exists() {
         let me = std::env::current_exe().context("cannot find the xtask binary")?;
@@ -452,10 +512,13 @@ pub fn inner(spec_path: &Path) -> anyhow::Result<()> {
             std::fs::create_dir_all(dir)?;
         }
         let text = fill_port(text, port);
-        // aiwg may have written the same settings file: JSON is merged, YAML appended to.
+        // aiwg may have written the same settings file: JSON is merged, YAML appended to, and
+        // aiwg's TOML (only `[table]`s, such as `[mcp_servers.x]`) follows ours.
         let merged = std::fs::read_to_string(path).ok().and_then(|old| {
             if path.extension().is_some_and(|e| e == "yaml") {
                 Some(format!("{}\n{text}", old.trim_end()))
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                Some(format!("{}\n\n{old}", text.trim_end()))
             } else {
                 merge_json(&old, &text)
             }

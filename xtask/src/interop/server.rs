@@ -208,6 +208,21 @@ fn json_response(status: u16, body: Value, summary: &str) -> Response {
 
 /// The answer to one request, given the plan of the run it belongs to (`None`: text only).
 pub fn respond(req: &Request, plan: Option<&Plan>) -> Response {
+    // A client that sends even its model calls through the proxy names this server by URL.
+    if let Some(rest) = ["http://127.0.0.1:", "http://localhost:"]
+        .iter()
+        .find_map(|p| req.target.strip_prefix(p))
+    {
+        let direct = Request {
+            method: req.method.clone(),
+            target: rest
+                .find('/')
+                .map_or("/".to_string(), |i| rest[i..].to_string()),
+            headers: req.headers.clone(),
+            body: req.body.clone(),
+        };
+        return respond(&direct, plan);
+    }
     if req.method == "CONNECT"
         || req.target.starts_with("http://")
         || req.target.starts_with("https://")
@@ -462,6 +477,8 @@ mod tests {
         assert_eq!(resp.summary, "refused proxy to api.example.test:443");
         let r = parse("GET http://other.test/x HTTP/1.1\r\n\r\n");
         assert_eq!(respond(&r, None).summary, "refused proxy to other.test");
+        let r = parse("GET http://127.0.0.1:4000/v1/models HTTP/1.1\r\n\r\n");
+        assert_eq!(respond(&r, None).summary, "models");
     }
 
     #[test]

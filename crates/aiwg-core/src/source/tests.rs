@@ -189,6 +189,31 @@ fn names() {
 }
 
 #[test]
+fn look_alike_names_nuls_and_case_only_paths_are_reported() {
+    // R20: a Cyrillic `е` would be dropped in silence, deploying `reviwer`.
+    check(
+        &[("agents/revi\u{435}wer.md", "---\ndescription: d\n---\nBody\n")],
+        &["src/agents/revi\u{435}wer.md:1: error: name `revi\u{435}wer` holds `\u{435}` (U+0435), which is not in `a-z`, `0-9` or `-`; it would be deployed as `reviwer`"],
+    );
+    check(
+        &[(
+            "agents/z.md",
+            "---\ndescription: d\n---\nbefore\n\nx\0after\n",
+        )],
+        &["src/agents/z.md:6: warning: holds a NUL character"],
+    );
+    // R21: one file on a case-insensitive file system.
+    check(
+        &[
+            ("skills/s/Guide.md", "A\n"),
+            ("skills/s/SKILL.md", "---\ndescription: d\n---\nBody\n"),
+            ("skills/s/guide.md", "B\n"),
+        ],
+        &["src/skills/s/guide.md: error: `src/skills/s/Guide.md` and `src/skills/s/guide.md` differ only in case: on macOS and Windows they are one file"],
+    );
+}
+
+#[test]
 fn duplicates_name_both_files() {
     check(
         &[

@@ -152,6 +152,50 @@ fn stale_files_are_deleted_with_the_folders_they_empty_but_not_others() {
 }
 
 #[test]
+fn only_folders_aiwg_made_are_removed_when_they_empty() {
+    // R16: `.claude` and `.claude/agents` were the user's (empty); `.claude/agents/deep` is
+    // aiwg's. Removing its files takes only the folder it made.
+    let sys = MemSystem::new();
+    sys.create_dir_all(&rel(".claude/agents")).unwrap();
+    let t = target(vec![
+        file(".claude/agents/a.md", "A"),
+        file(".claude/agents/deep/b.md", "B"),
+        file("new/c.md", "C"),
+    ]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    let lock = sys.text("aiwg.lock").unwrap();
+    assert!(
+        lock.contains("dirs = [\".claude/agents/deep\", \"new\"]"),
+        "{lock}"
+    );
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    let dirs = sys.dirs();
+    assert!(dirs.contains(".claude/agents"), "{dirs:?}");
+    assert!(
+        !dirs.contains(".claude/agents/deep") && !dirs.contains("new"),
+        "{dirs:?}"
+    );
+    // Rolling the removal back and forth keeps to the same folders.
+    rollback(&sys, None, false).unwrap();
+    assert!(sys.text(".claude/agents/deep/b.md").is_some());
+    rollback(&sys, None, false).unwrap();
+    let dirs = sys.dirs();
+    assert!(dirs.contains(".claude/agents"), "{dirs:?}");
+    assert!(!dirs.contains(".claude/agents/deep"), "{dirs:?}");
+}
+
+#[test]
+fn a_lock_naming_a_git_folder_as_aiwgs_is_an_error() {
+    let text = "version = 2\ndirs = [\".git/hooks\"]\n";
+    let err = crate::lock::Lock::parse("aiwg.lock", text).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("aiwg.lock:2: entry `.git/hooks`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_edited_stale_file_is_kept_and_released_by_force() {
     let sys = MemSystem::new();
     run(

@@ -608,3 +608,62 @@ fn a_crlf_file_stays_crlf_and_removal_restores_its_bytes() {
     assert_eq!(sys.text("c.toml").unwrap(), user_toml);
     assert_eq!(sys.text("s.json").unwrap(), user_json);
 }
+
+#[test]
+fn an_edited_array_item_is_edited_not_missing() {
+    // R12: aiwg's hook item edited in place is a conflict `--force` puts back where it stands,
+    // never a missing item appended a second time, and a stale one is kept and reported.
+    let user = "{\n  \"hooks\": {\n    \"PreToolUse\": [\n      {\"matcher\": \"Bash\", \"hooks\": []}\n    ]\n  }\n}\n";
+    let sys = MemSystem::with_files(&[("s.json", user)]);
+    let item = json!({"matcher": "Write", "hooks": [{"type": "command", "command": "g.sh"}]});
+    let t = target(vec![merge(
+        "s.json",
+        ConfigFormat::Json,
+        vec![("hooks.PreToolUse", item.clone(), true)],
+    )]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    let lock = sys.text("aiwg.lock").unwrap();
+    assert!(lock.contains("at = 1") && lock.contains("others"), "{lock}");
+    let deployed = sys.text("s.json").unwrap();
+    let edited = deployed.replace("\"g.sh\"", "\"g.sh --strict\"");
+    assert_ne!(edited, deployed);
+    sys.put("s.json", edited.as_bytes(), false);
+    let engine = Engine::shared(&sys, Layout::project());
+    let (p, _) = engine.plan(&t).unwrap();
+    assert_eq!(p.items[0].state(), crate::State::Edited, "{:?}", p.items[0]);
+    assert_eq!(p.items[0].conflict, Some(ConflictKind::Edited));
+    assert!(matches!(
+        run(&sys, &t, &ApplyOptions::default()),
+        Err(DeployError::Conflicts { .. })
+    ));
+    assert_eq!(sys.text("s.json").unwrap(), edited, "nothing appended");
+    // `--force` restores aiwg's item in place; the user's item stays first.
+    run(&sys, &t, &force()).unwrap();
+    assert_eq!(sys.text("s.json").unwrap(), deployed);
+    // Edited again, then no longer wanted: kept and released, not silently dropped.
+    sys.put("s.json", edited.as_bytes(), false);
+    let (p, _) = engine.plan(&TargetState::new()).unwrap();
+    assert_eq!(p.items[0].conflict, Some(ConflictKind::EditedStale));
+    let report = run(
+        &sys,
+        &TargetState::new(),
+        &ApplyOptions {
+            release_edited: true,
+            ..ApplyOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.released, vec![rel("s.json")]);
+    assert_eq!(sys.text("s.json").unwrap(), edited);
+    // A user's own item beside aiwg's is never taken for an edit of it.
+    let sys = MemSystem::with_files(&[("s.json", user)]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    let theirs = sys
+        .text("s.json")
+        .unwrap()
+        .replace("\"Bash\"", "\"Bash|Read\"");
+    sys.put("s.json", theirs.as_bytes(), false);
+    let engine = Engine::shared(&sys, Layout::project());
+    let (p, _) = engine.plan(&t).unwrap();
+    assert_eq!(p.items[0].state(), crate::State::Ok, "{:?}", p.items[0]);
+}

@@ -2,6 +2,7 @@
 //! properties. Shared builders live here.
 
 mod apply;
+mod fuzz;
 mod merges;
 mod properties;
 mod random;

@@ -246,3 +246,24 @@ fn adding_then_removing_a_section_gives_back_the_users_exact_bytes() {
     run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
     assert_eq!(sys.text("WARP.md"), None);
 }
+
+#[test]
+fn section_text_with_its_own_crlf_converges_in_a_crlf_file() {
+    // Found by tests/fuzz.rs (seed 605): CRLF inside the wanted text was doubled to CR CR LF
+    // in a CRLF file, which then never matched its lock.
+    for user in ["\r\n<!-- aiwg:", "# Mine\r\n", "# Mine\n"] {
+        let sys = MemSystem::with_files(&[("CLAUDE.md", user)]);
+        let t = target(vec![section(
+            "CLAUDE.md",
+            "z",
+            "crlf\r\nin it\r\nand\nlf\n",
+        )]);
+        run(&sys, &t, &ApplyOptions::default()).unwrap();
+        let with = sys.text("CLAUDE.md").unwrap();
+        assert!(!with.contains("\r\r"), "{with:?}");
+        let engine = crate::Engine::shared(&sys, crate::Layout::project());
+        assert!(engine.plan(&t).unwrap().0.is_empty(), "{user:?}: {with:?}");
+        run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+        assert_eq!(sys.text("CLAUDE.md").unwrap(), user);
+    }
+}

@@ -10,12 +10,14 @@
 //! The phases, one file each: `frontmatter` (models, tools, template variables), `files`
 //! (native files and the formats data cannot describe), `readers` and `skill_folders`
 //! (placement by reader set), `sections` (instruction-file sections, the AGENTS.md bridge,
-//! size limits), `hooks` (behaviors), `exclude` (what each platform leaves out).
+//! size limits), `hooks` (behaviors), `mcp` (MCP servers merged into each client's
+//! configuration), `exclude` (what each platform leaves out).
 
 mod exclude;
 mod files;
 mod frontmatter;
 mod hooks;
+pub mod mcp;
 mod readers;
 mod sections;
 mod skill_folders;
@@ -326,6 +328,9 @@ pub(super) fn sees_copies(kind: Kind, n: usize, copies: usize) -> String {
 }
 
 pub(super) fn plural(kind: Kind, n: usize) -> String {
+    if kind == Kind::Mcp {
+        return if n == 1 { "MCP server" } else { "MCP servers" }.to_string();
+    }
     if n == 1 {
         kind.as_str().to_string()
     } else {
@@ -359,8 +364,12 @@ impl Renderer<'_> {
             Kind::Runbook,
             Kind::Behavior,
             Kind::Skill,
+            Kind::Mcp,
         ] {
             let mut items = self.kept(model, p, kind);
+            if kind == Kind::Mcp {
+                items.retain(|a| mcp::targets(a, p));
+            }
             let place = &res.get(kind).place;
             let file_place = match place {
                 Place::Native { pattern } => Some(pattern),
@@ -412,6 +421,7 @@ impl Renderer<'_> {
                 Place::Hooks { settings, scripts } => {
                     self.behaviors(p, &items, settings, scripts)?
                 }
+                Place::Config { .. } => self.mcp_servers(p, &items)?,
                 Place::Skip { why } => {
                     let how = match hooks_through(p, res, resolved) {
                         Some(via) if kind == Kind::Behavior => via,

@@ -192,6 +192,7 @@ pub(super) fn section_text(
         Kind::Command => "Command",
         Kind::Skill => "Skill",
         Kind::Behavior => "Behavior",
+        Kind::Mcp => "MCP server",
     };
     let mut out = String::new();
     for (i, a) in artifacts.iter().enumerate() {

@@ -298,17 +298,22 @@ fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
 }
 
 #[test]
-fn hermes_takes_agents_as_files_in_both_scopes() {
+fn hermes_takes_agents_as_skills_only_under_home() {
+    // Hermes Agent 0.19.0 reads no agent files (`cargo xtask interop`): agents are skills.
     let m = model(&[("agents/reviewer.md", RICH_AGENT)]);
-    for scope in [Scope::Project, Scope::User] {
-        let r = run(&m, &["hermes"], scope, &RenderOptions::default());
-        assert_eq!(paths(&r), [".hermes/agents/reviewer.md"], "{scope}");
-        let text = file_text(&r, ".hermes/agents/reviewer.md");
-        assert!(
-            text.starts_with("---\nschema_version: 1\nname: reviewer\n"),
-            "{text}"
-        );
-    }
+    let r = run(&m, &["hermes"], Scope::Project, &RenderOptions::default());
+    assert!(paths(&r).is_empty(), "{:?}", paths(&r));
+    assert!(
+        has_notice(
+            &r,
+            "hermes",
+            "deploy with `--scope user` to get them as skills in `~/.hermes/skills`"
+        ),
+        "{:?}",
+        r.notices
+    );
+    let r = run(&m, &["hermes"], Scope::User, &RenderOptions::default());
+    assert_eq!(paths(&r), [".hermes/skills/reviewer/SKILL.md"]);
 }
 
 #[test]

@@ -1,0 +1,270 @@
+//! MCP servers through the binary: a source server merged into the user's own MCP files
+//! (their servers, comments and layout kept), removed byte for byte by `uninstall`, a hand
+//! edit reported as a conflict, secrets refused by `validate`, `new` and `list`.
+
+use crate::support::Test;
+
+const SERVER: &str = "description = \"Docs lookup\"\ncommand = \"npx\"\nargs = [\"-y\", \"docs-mcp\"]\n\n[env]\nDOCS_TOKEN = \"${env:DOCS_TOKEN}\"\n";
+
+/// A project with one server in `.aiwg/mcp/docs.toml`.
+fn project() -> Test {
+    let t = Test::new();
+    t.write(".aiwg/mcp/docs.toml", SERVER);
+    t
+}
+
+/// The user's `.mcp.json`: their own server, comments, CRLF line ends, a trailing comma.
+const USERS_MCP_JSON: &str = "{\r\n  // team servers\r\n  \"mcpServers\": {\r\n    \"mine\": { \"command\": \"./bin/mine\" }, // keep\r\n  },\r\n  \"other\": true\r\n}\r\n";
+
+#[test]
+fn use_adds_our_server_to_a_users_mcp_json_and_uninstall_gives_the_bytes_back() {
+    let t = project();
+    t.write(".mcp.json", USERS_MCP_JSON);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let merged = t.read(".mcp.json");
+    assert!(merged.starts_with("{\r\n  // team servers\r\n"), "{merged}");
+    assert!(
+        merged.contains("\"mine\": { \"command\": \"./bin/mine\" }, // keep"),
+        "{merged}"
+    );
+    assert!(merged.contains("\"docs\""), "{merged}");
+    assert!(
+        merged.contains("${DOCS_TOKEN}"),
+        "Claude Code's reference syntax: {merged}"
+    );
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "nothing to do after use: {err}");
+    let (code, _, err) = t.run(&["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON);
+}
+
+#[test]
+fn every_written_mcp_file_parses_back_with_the_users_servers_and_ours() {
+    let t = project();
+    let users = "{\n  \"mcpServers\": {\n    \"mine\": {\"command\": \"./bin/mine\"}\n  }\n}\n";
+    t.write(".mcp.json", users);
+    t.write(".cursor/mcp.json", users);
+    let codex_users = "# my Codex settings\nmodel = \"o3\"\n\n[mcp_servers.mine]\ncommand = \"./bin/mine\" # keep\n";
+    t.write(".codex/config.toml", codex_users);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code,cursor,codex,copilot,opencode,gemini-cli,qwen",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (path, key, reference) in [
+        (".mcp.json", "mcpServers", "${DOCS_TOKEN}"),
+        (".cursor/mcp.json", "mcpServers", "${env:DOCS_TOKEN}"),
+        (".vscode/mcp.json", "servers", "${env:DOCS_TOKEN}"),
+        ("opencode.json", "mcp", "{env:DOCS_TOKEN}"),
+        (".gemini/settings.json", "mcpServers", "${DOCS_TOKEN}"),
+        (".qwen/settings.json", "mcpServers", "${DOCS_TOKEN}"),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&t.read(path))
+            .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        let docs = &v[key]["docs"];
+        assert!(docs.is_object(), "{path}: {v}");
+        let env = if path == "opencode.json" {
+            &docs["environment"]
+        } else {
+            &docs["env"]
+        };
+        assert_eq!(env["DOCS_TOKEN"], reference, "{path}: {v}");
+    }
+    for path in [".mcp.json", ".cursor/mcp.json"] {
+        let v: serde_json::Value = serde_json::from_str(&t.read(path)).unwrap();
+        assert_eq!(v["mcpServers"]["mine"]["command"], "./bin/mine", "{path}");
+    }
+    let opencode: serde_json::Value = serde_json::from_str(&t.read("opencode.json")).unwrap();
+    assert_eq!(
+        opencode["mcp"]["docs"]["command"],
+        serde_json::json!(["npx", "-y", "docs-mcp"])
+    );
+    let codex_text = t.read(".codex/config.toml");
+    assert!(
+        codex_text.starts_with("# my Codex settings\n"),
+        "{codex_text}"
+    );
+    assert!(
+        codex_text.contains("command = \"./bin/mine\" # keep"),
+        "{codex_text}"
+    );
+    let codex: toml::Table = toml::from_str(&codex_text).unwrap();
+    let docs = &codex["mcp_servers"]["docs"];
+    assert_eq!(docs["command"].as_str(), Some("npx"));
+    assert_eq!(
+        docs["env_vars"],
+        toml::Value::Array(vec!["DOCS_TOKEN".into()])
+    );
+    assert!(
+        docs.get("env").is_none(),
+        "no literal copy of the reference: {codex_text}"
+    );
+    let (code, _, err) = t.run(&["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".mcp.json"), users);
+    assert_eq!(t.read(".cursor/mcp.json"), users);
+    assert_eq!(t.read(".codex/config.toml"), codex_users);
+    for created in [".vscode/mcp.json", "opencode.json", ".gemini/settings.json"] {
+        assert!(!t.exists(created), "{created} was aiwg's alone");
+    }
+}
+
+#[test]
+fn a_server_from_a_repository_needs_consent_like_a_hook() {
+    let t = project();
+    t.write(".mcp.json", USERS_MCP_JSON);
+    let (code, _, err) = t.run(&["use", ".aiwg", "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("mcp:docs") && err.contains("npx -y docs-mcp") && err.contains("MCP server"),
+        "names the server and what it runs: {err}"
+    );
+    assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON, "nothing written");
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
+    );
+    let (code, _, err) = t.run(&["trust"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "recorded consent: {err}");
+    assert!(
+        err.contains("hook: installs `mcp:docs`"),
+        "announced: {err}"
+    );
+    // Consent covers these exact bytes: a changed server is asked about again.
+    t.write(
+        ".aiwg/mcp/docs.toml",
+        &SERVER.replace("docs-mcp", "other-mcp"),
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("other-mcp"), "{err}");
+}
+
+#[test]
+fn a_server_edited_by_hand_is_a_conflict_and_survives() {
+    let t = project();
+    t.write(".mcp.json", USERS_MCP_JSON);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let edited = t.read(".mcp.json").replace("docs-mcp", "docs-mcp@2");
+    t.write(".mcp.json", &edited);
+    t.write(
+        ".aiwg/mcp/docs.toml",
+        &SERVER.replace("docs-mcp", "docs-mcp@3"),
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 1, "a conflict stops apply: {err}");
+    assert!(
+        err.contains("conflict") && err.contains(".mcp.json"),
+        "{err}"
+    );
+    assert_eq!(t.read(".mcp.json"), edited, "the hand edit is kept");
+}
+
+#[test]
+fn validate_refuses_an_inline_secret_with_a_hint() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/mcp/gh.toml",
+        "command = \"npx\"\n\n[env]\nGITHUB_TOKEN = \"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"\n", // secret-guard: allow
+    );
+    let (code, out, err) = t.run(&["validate", ".aiwg"]);
+    let all = format!("{out}{err}");
+    assert_ne!(code, 0, "{all}");
+    assert!(all.contains("gh.toml:3"), "the line of `[env]`: {all}");
+    assert!(
+        all.contains("${env:GITHUB_TOKEN}"),
+        "the hint names the reference: {all}"
+    );
+    assert!(
+        !all.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+        "the secret is not echoed: {all}"
+    ); // secret-guard: allow
+    let (code, _, _) = t.run(&["apply", "--platforms", "claude-code"]);
+    assert_eq!(code, 2, "a source with an error is not deployed");
+    assert!(!t.exists(".mcp.json"));
+}
+
+#[test]
+fn new_mcp_scaffolds_a_valid_server_that_list_shows() {
+    let t = Test::new();
+    let (code, out, err) = t.run(&["new", "mcp", "tracker"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(".aiwg/mcp/tracker.toml"), "{out}");
+    let (code, out, err) = t.run(&["validate", ".aiwg"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = t.run(&["list", ".aiwg"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("tracker"), "{out}");
+    let (code, out, _) = t.run(&["list", ".aiwg", "--kind", "mcp", "--json"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"tracker\""), "{out}");
+}
+
+#[test]
+fn import_reads_existing_mcp_configs_into_sources_without_their_secrets() {
+    let t = Test::new();
+    t.write(
+        ".mcp.json",
+        "{\n  // ours\n  \"mcpServers\": {\n    \"github\": {\"type\": \"stdio\", \"command\": \"npx\", \"args\": [\"-y\", \"gh-mcp\"], \"env\": {\"GITHUB_TOKEN\": \"${GITHUB_TOKEN}\"}},\n    \"leaky\": {\"command\": \"leaky-mcp\", \"env\": {\"API_KEY\": \"sk-live-0123456789abcdefghijkl\"}}\n  }\n}\n", // secret-guard: allow
+    );
+    t.write(
+        ".cursor/mcp.json",
+        "{\"mcpServers\": {\"github\": {\"command\": \"npx\", \"args\": [\"-y\", \"gh-mcp\"], \"env\": {\"GITHUB_TOKEN\": \"${env:GITHUB_TOKEN}\"}}}}\n",
+    );
+    t.write(
+        ".codex/config.toml",
+        "model = \"o3\"\n\n[mcp_servers.docs]\nurl = \"https://docs.example.com/mcp\"\nbearer_token_env_var = \"DOCS_TOKEN\"\nstartup_timeout_sec = 20\n",
+    );
+    let (code, out, err) = t.run(&["import"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let github = t.read(".aiwg/mcp/github.toml");
+    assert!(
+        github.contains("GITHUB_TOKEN = \"${env:GITHUB_TOKEN}\""),
+        "{github}"
+    );
+    assert!(
+        !format!("{out}{err}").contains("differ"),
+        "the Claude Code and Cursor copies agree once references are read back: {out}{err}"
+    );
+    let docs = t.read(".aiwg/mcp/docs.toml");
+    assert!(
+        docs.contains("Authorization = \"Bearer ${env:DOCS_TOKEN}\""),
+        "{docs}"
+    );
+    assert!(
+        docs.contains("[platform.codex]") && docs.contains("startup_timeout_sec = 20"),
+        "{docs}"
+    );
+    let leaky = t.read(".aiwg/mcp/leaky.toml");
+    assert!(leaky.contains("API_KEY = \"${env:API_KEY}\""), "{leaky}");
+    assert!(
+        !leaky.contains("sk-live"),
+        "the literal is not copied: {leaky}"
+    );
+    assert!(
+        format!("{out}{err}").contains("set `API_KEY`"),
+        "{out}{err}"
+    );
+    let (code, out, err) = t.run(&["validate", ".aiwg"]);
+    assert_eq!(code, 0, "imported servers validate: {out}{err}");
+}
