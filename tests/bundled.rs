@@ -303,9 +303,9 @@ fn every_bundled_runbook_renders_with_its_values_file() {
     }
 }
 
-/// Every shell script in the bundle passes shellcheck. `.ci/run` installs shellcheck, so CI
-/// always runs this; elsewhere, without shellcheck, the test says so and checks only that
-/// each script is executable and POSIX (`#!/bin/sh`).
+/// Every shell script in the bundle passes shellcheck. `.ci/run` installs shellcheck and sets
+/// `AIWG_REQUIRE_SHELLCHECK`, so CI always runs this; elsewhere, without shellcheck, the test
+/// says so and checks only that each script is executable and POSIX (`#!/bin/sh`).
 #[test]
 fn every_bundled_script_is_posix_and_shellcheck_clean() {
     fn scripts(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -336,6 +336,11 @@ fn every_bundled_script_is_posix_and_shellcheck_clean() {
         .args(&all)
         .output()
     else {
+        // `.ci/run` installs shellcheck and sets this, so CI can never skip the lint.
+        assert!(
+            std::env::var_os("AIWG_REQUIRE_SHELLCHECK").is_none(),
+            "AIWG_REQUIRE_SHELLCHECK is set but shellcheck is not installed"
+        );
         eprintln!(
             "shellcheck is not installed: {} scripts not linted (CI installs it)",
             all.len()
@@ -516,4 +521,150 @@ fn render_refuses_a_value_that_could_change_a_quoted_remote_command() {
     );
     assert!(stderr.contains("hint: "), "{stderr}");
     assert_eq!(t.read("out.md"), "before\n");
+}
+
+/// The two seed documents the bundled content replaces (a systemd service-deployment runbook
+/// and a stream-deploy skill, kept outside this repository) have every step covered: each
+/// step of the seed, in the seed's order, is named here with text the bundled artifact must
+/// hold for it, so deleting or reordering a step fails.
+#[test]
+fn the_seed_documents_are_covered_step_by_step() {
+    let root = crate::support::repo_root().join("content");
+    let check = |file: &str, steps: &[(&str, &[&str])]| {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let mut at = 0;
+        for (step, needles) in steps {
+            for needle in *needles {
+                let Some(found) = text[at..].find(needle) else {
+                    panic!("{file}: seed step `{step}`: no `{needle}` after byte {at}");
+                };
+                if needle == &needles[0] {
+                    at += found;
+                }
+            }
+        }
+    };
+    check(
+        "frameworks/sdlc/runbooks/service-deployment.md",
+        &[
+            ("purpose", &["## Purpose"]),
+            ("topology", &["## System Topology", "{dashboard_url}"]),
+            ("prerequisites", &["## Prerequisites", "down-migration"]),
+            (
+                "pre-flight: health, version, artifact, config snapshot, disk",
+                &[
+                    "### Stage 1: Pre-flight checks",
+                    "--version",
+                    "docker pull",
+                    "{config_path}.bak.{deploy_id}",
+                    "df -Pm",
+                ],
+            ),
+            (
+                "canary: migrations, graceful stop, install, start, wait for health",
+                &[
+                    "### Stage 2: Canary deployment",
+                    "migrate --dry-run",
+                    "systemctl stop {service_name}",
+                    "apt-get install",
+                    "docker compose",
+                    "systemctl start {service_name}",
+                    "**Gate**",
+                ],
+            ),
+            (
+                "canary soak: logs during the soak",
+                &[
+                    "### Stage 3: Canary soak",
+                    "journalctl -u {service_name}",
+                    "**Gate**",
+                ],
+            ),
+            (
+                "remaining hosts, one at a time, health on each",
+                &[
+                    "### Stage 4: Remaining hosts",
+                    "for host in {remaining_hosts}",
+                    "**Gate**",
+                ],
+            ),
+            (
+                "post-deployment: smoke test, error rates, backup clean-up later",
+                &[
+                    "### Stage 5: Post-deployment validation",
+                    "{smoke_test_command}",
+                    "{dashboard_url}",
+                    "# rm {install_path}.bak.{deploy_id}",
+                ],
+            ),
+            (
+                "verification: running, version, health endpoints, no error spike",
+                &[
+                    "## Verification",
+                    "systemctl is-active",
+                    "Version correct everywhere",
+                    "{health_path}",
+                    "grep -c -i error",
+                ],
+            ),
+            (
+                "rollback: stop, binary, configuration, migrations, start, verify",
+                &[
+                    "## Rollback",
+                    "systemctl stop {service_name}",
+                    "previous binary",
+                    "previous configuration",
+                    "migrate rollback",
+                    "systemctl start {service_name}",
+                ],
+            ),
+            ("troubleshooting", &["## Troubleshooting"]),
+            ("what not to fix", &["## What Not to Fix"]),
+            (
+                "agent rules",
+                &["## Agent Rules", "Escalate to `{escalation_contact}`"],
+            ),
+            ("audit trail", &["## Audit Trail"]),
+        ],
+    );
+    check(
+        "extensions/stream/skills/stream-deploy/SKILL.md",
+        &[
+            (
+                "1 read the current configuration",
+                &[
+                    "### Stage 1: Read the current configuration",
+                    "systemctl show {unit_name}",
+                ],
+            ),
+            (
+                "2 validate the new configuration",
+                &["### Stage 2: Validate", "scripts/validate-staged.sh"],
+            ),
+            ("3 deploy to test mode", &["### Stage 3: Test mode"]),
+            (
+                "4 test stream and 5 quality metrics",
+                &[
+                    "### Stage 4: Synthetic test stream and quality check",
+                    "scripts/test-stream.sh",
+                    "scripts/quality-gate.sh",
+                ],
+            ),
+            ("6 OpsGate approval", &["### Stage 5: OpsGate", "**Gate**"]),
+            (
+                "7 apply to production",
+                &["### Stage 6: Apply to production"],
+            ),
+            (
+                "8 verify production health",
+                &["### Stage 7: Verify production health", "quality-gate.sh"],
+            ),
+            (
+                "9 update the documentation",
+                &["### Stage 8: Record the deployment"],
+            ),
+            ("rollback", &["## Rollback", "STREAM-ROLLBACK"]),
+            ("output", &["## What you report"]),
+        ],
+    );
 }

@@ -234,24 +234,64 @@ fn bad_excludes_are_errors_with_their_line_and_unmatched_ones_warnings() {
 
 #[test]
 fn a_per_platform_exclude_on_a_shared_file_is_refused_not_picked() {
-    // Codex and OpenCode both read the rules section of AGENTS.md.
+    // Codex and OpenCode both read the rules section of AGENTS.md, OpenCode no other place.
     let t = project_with(
         "sources = [\".aiwg\"]\nplatforms = [\"codex\", \"opencode\"]\n[platform.codex]\nexclude = [\"rule:style\"]\n",
     );
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("AGENTS.md"), "{err}");
-    assert!(err.contains("same excludes"), "{err}");
+    assert!(
+        err.contains("error: `[platform.codex] exclude` leaves out rule `style`, but codex reads `AGENTS.md`, which holds it for opencode"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: a platform that reads another's files needs the same `[platform.<id>] exclude`"
+        ),
+        "{err}"
+    );
     assert!(!t.exists("AGENTS.md"));
-    // Codex and Cursor both read `.agents/skills`.
-    t.write(
-        "aiwg.toml",
+    assert!(!t.exists(".codex"), "nothing written");
+}
+
+/// The per-platform exclude is planned with every platform's reader set in one render: the
+/// grouped renders it replaced gave each group its own folders, so a platform reading both
+/// groups' folders saw every other skill twice, with no warning.
+#[test]
+fn a_per_platform_exclude_keeps_each_platform_seeing_each_artifact_once() {
+    // Codex and Cursor both read `.agents/skills`; Cursor also its own `.cursor/skills`,
+    // which Codex never reads: the skill Codex leaves out goes there, the rest stay shared.
+    let t = project_with(
         "sources = [\".aiwg\"]\nplatforms = [\"codex\", \"cursor\"]\n[platform.codex]\nexclude = [\"skill:pdf\"]\n",
     );
+    t.write(
+        ".aiwg/skills/lint/SKILL.md",
+        "---\nname: lint\ndescription: Lints.\n---\n\nLint it.\n",
+    );
     let (code, _, err) = t.run(&["apply"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`.agents/skills/pdf/SKILL.md`"), "{err}");
-    assert!(!t.exists(".agents"));
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".cursor/skills/pdf/SKILL.md"), "{err}");
+    assert!(!t.exists(".agents/skills/pdf"), "codex never reads pdf");
+    assert!(t.exists(".agents/skills/lint/SKILL.md"));
+    assert!(!t.exists(".cursor/skills/lint"), "cursor reads lint once");
+    assert!(!err.contains("warning"), "{err}");
+    // Claude Code leaves a skill out; Copilot reads `.claude/skills`: the other skills are
+    // written there once for both, the left-out one only where Copilot alone reads.
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"copilot\"]\n[platform.claude-code]\nexclude = [\"skill:pdf\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".claude/skills/lint/SKILL.md"), "{err}");
+    assert!(!t.exists(".claude/skills/pdf"));
+    assert!(t.exists(".agents/skills/pdf/SKILL.md"));
+    assert!(!t.exists(".agents/skills/lint"), "copilot sees lint once");
+    assert!(!t.exists(".github/skills"));
+    assert!(!t.exists(".cursor"), "the old platforms' files are gone");
+    assert!(!err.contains("warning"), "{err}");
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

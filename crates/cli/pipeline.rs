@@ -341,12 +341,13 @@ pub fn render_model(
     let options = RenderOptions {
         model_overrides,
         homes,
+        exclude: BTreeMap::new(),
     };
     let rendered = crate::exclude::render_excluding(
         model,
         platforms,
         scope,
-        &options,
+        options,
         project.config.as_ref(),
     )?;
     check_target_caps(&rendered.target)?;

@@ -1,25 +1,11 @@
-//! The one style table of the binary's output, and when to use it: colours through `anstyle`,
-//! the decision through `anstream` (`--color`, else `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`,
-//! `TERM=dumb` and whether the stream is a terminal).
+//! When to colour the binary's output, and its styles: the one style table is
+//! `aiwg_core::style` (re-exported here, shared with the diff renderer); the decision goes
+//! through `anstream` (`--color`, else `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM=dumb`
+//! and whether the stream is a terminal).
 
-use anstyle::{AnsiColor, Style};
+pub use aiwg_core::style::*;
 
 use crate::cli::ColorChoice;
-
-/// A check or state that is fine.
-pub const OK: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
-/// Something to look at; the command still did its work.
-pub const WARNING: Style = Style::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)))
-    .bold();
-/// Something that stopped the command, or will stop the next one.
-pub const ERROR: Style = Style::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)))
-    .bold();
-/// A `hint:` or `note:` prefix.
-pub const HINT: Style = Style::new()
-    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)))
-    .bold();
 
 /// The style of a managed path's state (`status`, `check`): ok is fine, an edit or a conflict
 /// stops a plain apply, the rest an apply makes right.
@@ -40,14 +26,5 @@ pub fn enabled(choice: ColorChoice, stream: &impl anstream::stream::RawStream) -
             anstream::AutoStream::choice(stream),
             anstream::ColorChoice::Never
         ),
-    }
-}
-
-/// `text` in `style` when `color`, else as it is.
-pub fn paint(color: bool, style: Style, text: &str) -> String {
-    if color {
-        format!("{style}{text}{style:#}")
-    } else {
-        text.to_string()
     }
 }

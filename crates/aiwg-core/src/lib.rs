@@ -31,6 +31,7 @@ pub mod read;
 pub mod rel_path;
 pub mod runbook;
 pub mod source;
+pub mod style;
 pub mod target;
 #[cfg(test)]
 mod test_rng;

@@ -10,12 +10,8 @@ use similar::{ChangeTag, TextDiff};
 use crate::plan::{Plan, PlanItem};
 use crate::system::FileData;
 
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
-const YELLOW: &str = "\x1b[33m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
+use aiwg_core::style::{self, Style, ADDED as GREEN, CONFLICT as YELLOW, HEADER as BOLD};
+use aiwg_core::style::{HUNK as CYAN, REMOVED as RED};
 
 /// Every change of `plan` (creates, updates, deletes, conflicts) as one unified diff.
 pub fn render(plan: &Plan, color: bool) -> String {
@@ -31,12 +27,8 @@ pub fn render_items<'a>(items: impl IntoIterator<Item = &'a PlanItem>, color: bo
     out
 }
 
-fn paint(out: &mut String, color: bool, code: &str, line: &str) {
-    if color {
-        let _ = writeln!(out, "{code}{line}{RESET}");
-    } else {
-        let _ = writeln!(out, "{line}");
-    }
+fn paint(out: &mut String, color: bool, code: Style, line: &str) {
+    let _ = writeln!(out, "{}", style::paint(color, code, line));
 }
 
 fn mode_bits(f: &FileData) -> &'static str {
@@ -113,16 +105,17 @@ fn render_item(out: &mut String, item: &PlanItem, color: bool) {
         paint(out, color, CYAN, &hunk.header().to_string());
         for change in hunk.iter_changes() {
             let (sign, code) = match change.tag() {
-                ChangeTag::Delete => ('-', RED),
-                ChangeTag::Insert => ('+', GREEN),
-                ChangeTag::Equal => (' ', ""),
+                ChangeTag::Delete => ('-', Some(RED)),
+                ChangeTag::Insert => ('+', Some(GREEN)),
+                ChangeTag::Equal => (' ', None),
             };
             let value = change.value();
             let line = format!("{sign}{}", value.strip_suffix('\n').unwrap_or(value));
-            if code.is_empty() {
-                let _ = writeln!(out, "{line}");
-            } else {
-                paint(out, color, code, &line);
+            match code {
+                Some(code) => paint(out, color, code, &line),
+                None => {
+                    let _ = writeln!(out, "{line}");
+                }
             }
             if change.missing_newline() {
                 let _ = writeln!(out, "\\ No newline at end of file");

@@ -298,12 +298,15 @@ fn named_reserved(text: &str) -> Option<(usize, RelPath, &'static str)> {
         path: String,
     }
     let paths: Paths = toml::from_str(text).ok()?;
-    let lines = crate::lock::path_lines(text);
-    paths.path.iter().enumerate().find_map(|(i, p)| {
+    let (i, path, why) = paths.path.iter().enumerate().find_map(|(i, p)| {
         let path = RelPath::new(&p.path).ok()?;
         let why = crate::lock::reserved(&path)?;
-        Some((lines.get(i).copied().unwrap_or(1), path, why))
-    })
+        Some((i, path, why))
+    })?;
+    // Lines only for the error: counting them is quadratic in the manifest's size, and every
+    // apply lists every generation.
+    let line = crate::lock::path_lines(text).get(i).copied().unwrap_or(1);
+    Some((line, path, why))
 }
 
 /// What one generation records besides its paths.

@@ -1050,4 +1050,11 @@ mod tests {
             Lock::new()
         );
     }
+
+    #[test]
+    fn path_lines_name_each_tables_path_line() {
+        let text = "version = 1\n[[file]]\npath = \"a\"\n\n[[file]]\nmode = \"file\"\npath = \"b\"\n[[path]]\npath = \"c\"\n";
+        assert_eq!(path_lines(text), [3, 7, 9]);
+        assert!(path_lines("not toml [").is_empty());
+    }
 }

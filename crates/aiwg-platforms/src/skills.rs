@@ -15,6 +15,10 @@
 //!
 //! Where no choice avoids a duplicate (Claude Code reads only `.claude/skills`, Codex only
 //! `.agents/skills`, Copilot reads both), the caller reports it as a warning.
+//!
+//! Readers that must not see the artifact at all (a `[platform.<id>] exclude` leaves it out
+//! for them) come right after coverage: a folder they read is chosen only when no other
+//! reaches a needing platform, and the caller refuses that case.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -61,6 +65,16 @@ pub fn place(
     needers: &BTreeSet<&str>,
     preferred: Option<&str>,
 ) -> Placement {
+    place_avoiding(readers, needers, &BTreeSet::new(), preferred)
+}
+
+/// [`place`], where the readers in `avoid` (never needers) must not see the artifact.
+pub fn place_avoiding(
+    readers: &[Reader<'_>],
+    needers: &BTreeSet<&str>,
+    avoid: &BTreeSet<&str>,
+    preferred: Option<&str>,
+) -> Placement {
     let needing: Vec<&Reader> = readers
         .iter()
         .filter(|r| needers.contains(r.platform))
@@ -104,14 +118,13 @@ pub fn place(
                 .filter(|(_, d)| f(d))
                 .fold(0u32, |m, (i, _)| m | (1 << i))
         };
-        let reads: Vec<(bool, u32, u32)> = readers
+        let reads: Vec<Role> = readers
             .iter()
-            .map(|r| {
-                (
-                    needers.contains(r.platform),
-                    mask_of(&|d| r.reads.contains(&d)),
-                    mask_of(&|d| r.sees(d)),
-                )
+            .map(|r| Role {
+                needs: needers.contains(r.platform),
+                avoids: avoid.contains(r.platform),
+                relied: mask_of(&|d| r.reads.contains(&d)),
+                sees: mask_of(&|d| r.sees(d)),
             })
             .collect();
         let shared_bit = unique
@@ -163,10 +176,23 @@ pub fn place(
     }
 }
 
+/// One reader as the exact search sees it: the candidate places as bit masks.
+struct Role {
+    needs: bool,
+    /// Must not see the artifact (it excludes it).
+    avoids: bool,
+    /// Places it relies on.
+    relied: u32,
+    /// Places it sees.
+    sees: u32,
+}
+
 /// Lower is better; compared field by field.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Score {
     uncovered: usize,
+    /// Copies seen by readers that exclude the artifact.
+    leaks: usize,
     extra_copies: usize,
     folders: usize,
     without_shared: bool,
@@ -180,24 +206,27 @@ fn names<'a>(unique: &[&'a str], mask: u32) -> Vec<&'a str> {
         .collect()
 }
 
-/// Scores the places selected by `mask`; `reads` is (needs it, places relied on, places
-/// seen) per reader.
-fn score(reads: &[(bool, u32, u32)], shared_bit: u32, mask: u32) -> Score {
+/// Scores the places selected by `mask`.
+fn score(reads: &[Role], shared_bit: u32, mask: u32) -> Score {
     let mut uncovered = 0;
+    let mut leaks = 0;
     let mut extra_copies = 0;
-    for (needs, relied, sees) in reads {
-        let seen = (sees & mask).count_ones() as usize;
-        if *needs {
-            if relied & mask == 0 {
+    for r in reads {
+        let seen = (r.sees & mask).count_ones() as usize;
+        if r.needs {
+            if r.relied & mask == 0 {
                 uncovered += 1;
             }
             extra_copies += seen.saturating_sub(1);
+        } else if r.avoids {
+            leaks += seen;
         } else {
             extra_copies += seen;
         }
     }
     Score {
         uncovered,
+        leaks,
         extra_copies,
         folders: mask.count_ones() as usize,
         without_shared: mask & shared_bit == 0,
@@ -285,5 +314,24 @@ mod tests {
         let p = place(&readers, &needers, Some(SHARED));
         assert_eq!(p.dirs, [".factory/skills"]);
         assert!(p.seen["claude-code"].is_empty());
+    }
+
+    #[test]
+    fn a_reader_that_excludes_it_is_kept_out_where_a_place_allows() {
+        // Claude Code leaves the skill out: Copilot's own folder, which Claude never reads,
+        // instead of `.claude/skills`, which serves Copilot too but leaks to Claude.
+        let readers = vec![claude(), copilot()];
+        let needers: BTreeSet<&str> = ["copilot"].into();
+        let avoid: BTreeSet<&str> = ["claude-code"].into();
+        let p = place_avoiding(&readers, &needers, &avoid, Some(SHARED));
+        assert_eq!(p.dirs, [SHARED]);
+        assert!(p.seen["claude-code"].is_empty());
+        // Copilot leaves it out and only Claude's folder reaches Claude: it leaks, and the
+        // caller refuses it; coverage still comes first.
+        let needers: BTreeSet<&str> = ["claude-code"].into();
+        let avoid: BTreeSet<&str> = ["copilot"].into();
+        let p = place_avoiding(&readers, &needers, &avoid, Some(SHARED));
+        assert_eq!(p.dirs, [".claude/skills"]);
+        assert_eq!(p.seen["copilot"], [".claude/skills"]);
     }
 }

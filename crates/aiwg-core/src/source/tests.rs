@@ -753,8 +753,9 @@ fn nested_folder_symlinks_stop_at_the_entry_cap() {
     }
     let started = std::time::Instant::now();
     let (tree, diags) = SourceTree::read_dir("x", root);
-    // A bound, not a speed claim: without the cap this walk never ends.
-    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    // A bound, not a speed claim: without the cap this walk never ends. Generous, since a
+    // loaded machine (a parallel build, other test binaries) made 30 s flaky.
+    assert!(started.elapsed().as_secs() < 300, "{:?}", started.elapsed());
     assert!(tree.files.len() <= MAX_SOURCE_ENTRIES);
     assert!(
         diags

@@ -8,10 +8,12 @@
 //! a runbook that also has a skill copy is only indexed there (see `sections`).
 //!
 //! The phases, one file each: `frontmatter` (models, tools, template variables), `files`
-//! (native files and the formats data cannot describe), `skill_folders` (skill placement by
-//! reader set), `sections` (instruction-file sections, the AGENTS.md bridge, size limits),
-//! `hooks` (behaviors), `mcp` (MCP servers merged into each client's configuration).
+//! (native files and the formats data cannot describe), `readers` and `skill_folders`
+//! (placement by reader set), `sections` (instruction-file sections, the AGENTS.md bridge,
+//! size limits), `hooks` (behaviors), `mcp` (MCP servers merged into each client's
+//! configuration), `exclude` (what each platform leaves out).
 
+mod exclude;
 mod files;
 mod frontmatter;
 mod hooks;
@@ -26,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use aiwg_core::config::Tiers;
+use aiwg_core::exclude::ArtifactPattern;
 use aiwg_core::rel_path::RelPathError;
 use aiwg_core::target::{Desired, Origin, Scope, TargetClash, TargetEntry, TargetState};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
@@ -44,6 +47,10 @@ pub struct RenderOptions {
     /// the home folder (`""` for home itself). A platform whose `[home]` names the variable
     /// writes there instead of under its default folder.
     pub homes: BTreeMap<String, String>,
+    /// `[platform.<id>] exclude`: per platform id, the artifacts it does not get. Placement
+    /// plans around them: a platform never reads what it leaves out in a file or folder
+    /// written for another (the render fails, naming both, where no place avoids that).
+    pub exclude: BTreeMap<String, Vec<ArtifactPattern>>,
 }
 
 /// How much a [`Notice`] matters.
@@ -100,6 +107,30 @@ pub enum RenderError {
         /// Why the path is not a valid relative path.
         reason: RelPathError,
     },
+    /// A platform would read an artifact its `[platform.<id>] exclude` leaves out, in a place
+    /// written for other platforms.
+    #[error("`[platform.{platform}] exclude` leaves out {artifact}, but {platform} reads `{place}`, which holds {} for {}", if artifact.contains(", ") { "them" } else { "it" }, written_for.join(", "))]
+    Excluded {
+        /// The id of the platform that leaves the artifact out.
+        platform: String,
+        /// The artifacts, as `kind `name``.
+        artifact: String,
+        /// The place it reads them in.
+        place: String,
+        /// The platforms the place is written for.
+        written_for: Vec<String>,
+    },
+    /// Two platforms whose excludes differ share one file that would have to hold different
+    /// text for each (a section of `AGENTS.md`, a hooks file).
+    #[error("`{path}` is one file for {first} and {second}, whose `[platform.<id>] exclude` differ, so it cannot hold what each of them gets")]
+    SharedExclude {
+        /// The shared file.
+        path: String,
+        /// One platform.
+        first: String,
+        /// The other.
+        second: String,
+    },
 }
 
 impl From<TargetClash> for RenderError {
@@ -144,27 +175,29 @@ pub fn render(
     scope: Scope,
     options: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
+    let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
+    platforms.sort_by(|a, b| a.id.cmp(&b.id));
+    platforms.dedup_by(|a, b| a.id == b.id);
     let mut r = Renderer {
         scope,
         options,
+        excludes: options
+            .exclude
+            .iter()
+            .filter(|(id, patterns)| !patterns.is_empty() && platforms.iter().any(|p| &p.id == *id))
+            .map(|(id, patterns)| (id.clone(), patterns.as_slice()))
+            .collect(),
         target: TargetState::new(),
         notices: BTreeSet::new(),
         tally: BTreeMap::new(),
         runbook_skills: BTreeMap::new(),
     };
-    let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
-    platforms.sort_by(|a, b| a.id.cmp(&b.id));
-    platforms.dedup_by(|a, b| a.id == b.id);
     let resolved: Vec<(&PlatformSpec, Resolved)> = platforms
         .iter()
         .map(|p| (*p, placement::resolve(p, scope)))
         .collect();
 
-    let counts: BTreeMap<Kind, usize> = Kind::ALL
-        .iter()
-        .map(|k| (*k, model.of_kind(*k).count()))
-        .collect();
-    let files = readers::plan(&resolved, &counts);
+    let files = r.plan_files(model, &platforms, &resolved)?;
     let mut deferred = Deferred::default();
     for (p, res) in &resolved {
         r.platform_pass(model, p, res, &resolved, &files, &mut deferred)?;
@@ -183,12 +216,13 @@ pub fn render(
         (Kind::Command, needers(Kind::Command)),
     ];
     r.skills(model, &platforms, &skill_kinds)?;
-    r.reader_notices(&resolved, &files, &counts);
-    let runbooks = sorted(model, Kind::Runbook);
+    r.reader_notices(&resolved, &files);
     for (p, file) in runbook_sections {
+        let runbooks = r.kept(model, p, Kind::Runbook);
         r.section(p, Kind::Runbook, &runbooks, file)?;
     }
     r.bridge(&resolved)?;
+    r.refuse_unplanned_leaks(model, &resolved)?;
     r.limits(&platforms);
     r.flush_tally();
     Ok(Rendered {
@@ -250,6 +284,8 @@ struct Deferred<'a> {
 struct Renderer<'o> {
     scope: Scope,
     options: &'o RenderOptions,
+    /// `options.exclude` of the selected platforms that leave something out.
+    excludes: BTreeMap<String, &'o [ArtifactPattern]>,
     target: TargetState,
     notices: BTreeSet<Notice>,
     /// (platform, kind, what happened) → count, flushed as one line each.
@@ -303,6 +339,13 @@ pub(super) fn plural(kind: Kind, n: usize) -> String {
 }
 
 impl Renderer<'_> {
+    /// The artifacts of `kind` that `p` gets (its excludes left out), sorted.
+    fn kept<'m>(&self, model: &'m Model, p: &PlatformSpec, kind: Kind) -> Vec<&'m Artifact> {
+        let mut items = sorted(model, kind);
+        items.retain(|a| !self.excluded(&p.id, a));
+        items
+    }
+
     /// Every kind of one platform to the place its resolved placement names: native files and
     /// sections now, skills and runbook sections deferred.
     fn platform_pass<'a>(
@@ -323,7 +366,7 @@ impl Renderer<'_> {
             Kind::Skill,
             Kind::Mcp,
         ] {
-            let mut items = sorted(model, kind);
+            let mut items = self.kept(model, p, kind);
             if kind == Kind::Mcp {
                 items.retain(|a| mcp::targets(a, p));
             }
@@ -333,11 +376,12 @@ impl Renderer<'_> {
                 Place::Section { file } => Some(file),
                 _ => None,
             };
-            if readers::FILE_KINDS.contains(&kind)
-                && file_place.is_some_and(|own| !files.writes(kind, own))
-            {
-                // Served by another platform's copy (`reader_notices` says where).
-                continue;
+            if let Some(own) = file_place.filter(|_| readers::FILE_KINDS.contains(&kind)) {
+                // The rest is served by another platform's copy (`reader_notices` says where).
+                items.retain(|a| files.writes(kind, &self.excluders(a), own));
+                if items.is_empty() {
+                    continue;
+                }
             }
             let needs_skills = |deferred: &mut Deferred<'a>| {
                 deferred
@@ -443,16 +487,17 @@ impl Renderer<'_> {
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
         let path = self.rebase(p, path)?;
-        self.target.insert(TargetEntry {
-            path,
-            desired,
-            origin: Origin {
-                source: source.to_string(),
-                artifact,
-                platforms: vec![p.id.clone()],
-            },
-        })?;
-        Ok(())
+        self.target
+            .insert(TargetEntry {
+                path,
+                desired,
+                origin: Origin {
+                    source: source.to_string(),
+                    artifact,
+                    platforms: vec![p.id.clone()],
+                },
+            })
+            .map_err(|clash| self.clash_error(clash))
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the

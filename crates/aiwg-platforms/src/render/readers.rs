@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aiwg_core::Kind;
+use aiwg_core::{Kind, Model};
 
-use super::{sees_copies, NoticeLevel, Renderer};
+use super::{sees_copies, sorted, NoticeLevel, RenderError, Renderer};
 use crate::placement::{Place, Resolved};
 use crate::skills::{self, Placement, Reader};
 use crate::spec::PlatformSpec;
@@ -16,26 +16,21 @@ use crate::spec::PlatformSpec;
 /// The kinds placed here (skills, runbooks and behaviors are placed elsewhere).
 pub(super) const FILE_KINDS: [Kind; 3] = [Kind::Agent, Kind::Command, Kind::Rule];
 
-/// Per file kind, the chosen places and who sees what.
+/// Per file kind and group of artifacts the same platforms leave out, the chosen places and
+/// who sees what.
 #[derive(Debug, Default)]
 pub(super) struct FilePlan {
-    placements: BTreeMap<Kind, Placement>,
+    placements: BTreeMap<Kind, Vec<(BTreeSet<String>, usize, Placement)>>,
 }
 
 impl FilePlan {
-    /// Whether `place` is written for `kind`.
-    pub(super) fn writes(&self, kind: Kind, place: &str) -> bool {
-        self.placements
-            .get(&kind)
-            .is_some_and(|p| p.dirs.iter().any(|d| d == place))
-    }
-
-    /// The written places of `kind` that `platform` sees.
-    fn seen(&self, kind: Kind, platform: &str) -> &[String] {
-        self.placements
-            .get(&kind)
-            .and_then(|p| p.seen.get(platform))
-            .map_or(&[], Vec::as_slice)
+    /// Whether `place` is written for the artifacts of `kind` that `excluders` leave out.
+    pub(super) fn writes(&self, kind: Kind, excluders: &BTreeSet<String>, place: &str) -> bool {
+        self.placements.get(&kind).is_some_and(|groups| {
+            groups
+                .iter()
+                .any(|(e, _, p)| e == excluders && p.dirs.iter().any(|d| d == place))
+        })
     }
 }
 
@@ -48,91 +43,108 @@ fn own_file_place(res: &Resolved, kind: Kind) -> Option<&str> {
     }
 }
 
-/// Chooses the places of every file kind with artifacts (`counts`: artifacts per kind).
-pub(super) fn plan(
-    resolved: &[(&PlatformSpec, Resolved)],
-    counts: &BTreeMap<Kind, usize>,
-) -> FilePlan {
-    let mut plan = FilePlan::default();
-    for kind in FILE_KINDS {
-        if counts.get(&kind).copied().unwrap_or(0) == 0 {
-            continue;
-        }
-        let readers: Vec<Reader> = resolved
-            .iter()
-            .map(|(p, res)| {
-                let k = res.get(kind);
-                Reader {
-                    platform: &p.id,
-                    own: own_file_place(res, kind),
-                    reads: k.reads.iter().map(String::as_str).collect(),
-                    sometimes: k.also_sees.iter().map(String::as_str).collect(),
-                }
-            })
-            .collect();
-        let needers: BTreeSet<&str> = readers
-            .iter()
-            .filter(|r| r.own.is_some())
-            .map(|r| r.platform)
-            .collect();
-        if needers.is_empty() {
-            continue;
-        }
-        plan.placements
-            .insert(kind, skills::place(&readers, &needers, None));
-    }
-    plan
+fn readers<'a>(resolved: &'a [(&PlatformSpec, Resolved)], kind: Kind) -> Vec<Reader<'a>> {
+    resolved
+        .iter()
+        .map(|(p, res)| {
+            let k = res.get(kind);
+            Reader {
+                platform: &p.id,
+                own: own_file_place(res, kind),
+                reads: k.reads.iter().map(String::as_str).collect(),
+                sometimes: k.also_sees.iter().map(String::as_str).collect(),
+            }
+        })
+        .collect()
 }
 
 impl Renderer<'_> {
+    /// Chooses the places of every file kind with artifacts, per group of artifacts the same
+    /// platforms leave out; refuses a choice where one of them reads a copy written for others.
+    pub(super) fn plan_files(
+        &mut self,
+        model: &Model,
+        platforms: &[&PlatformSpec],
+        resolved: &[(&PlatformSpec, Resolved)],
+    ) -> Result<FilePlan, RenderError> {
+        let mut plan = FilePlan::default();
+        for kind in FILE_KINDS {
+            let readers = readers(resolved, kind);
+            let items = sorted(model, kind);
+            for group in self.groups(&items) {
+                let needers: BTreeSet<&str> = readers
+                    .iter()
+                    .filter(|r| r.own.is_some() && !group.excluders.contains(r.platform))
+                    .map(|r| r.platform)
+                    .collect();
+                if needers.is_empty() {
+                    continue;
+                }
+                let avoid: BTreeSet<&str> = group.excluders.iter().map(String::as_str).collect();
+                let placement = skills::place_avoiding(&readers, &needers, &avoid, None);
+                self.refuse_leaks(kind, &group, &readers, &placement, platforms)?;
+                plan.placements.entry(kind).or_default().push((
+                    group.excluders,
+                    group.items.len(),
+                    placement,
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
     /// Notices for the file kinds: platforms served by another platform's copy, and
     /// platforms that see an artifact more than once.
     pub(super) fn reader_notices(
         &mut self,
         resolved: &[(&PlatformSpec, Resolved)],
         plan: &FilePlan,
-        counts: &BTreeMap<Kind, usize>,
     ) {
         for kind in FILE_KINDS {
-            let n = counts.get(&kind).copied().unwrap_or(0);
-            if n == 0 {
-                continue;
-            }
-            // Who each written place is written for.
-            let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for (p, res) in resolved {
-                if let Some(own) = own_file_place(res, kind).filter(|o| plan.writes(kind, o)) {
-                    owners.entry(own).or_default().push(&p.id);
-                }
-            }
-            let place_for = |place: &str| match owners.get(place) {
-                Some(ids) => format!("`{place}` (for {})", ids.join(", ")),
-                None => format!("`{place}`"),
-            };
-            for (p, res) in resolved {
-                let seen = plan.seen(kind, &p.id);
-                if let Some(own) = own_file_place(res, kind) {
-                    if !plan.writes(kind, own) {
-                        let via: Vec<String> = seen
-                            .iter()
-                            .filter(|s| res.get(kind).reads.contains(s))
-                            .map(|s| place_for(s))
-                            .collect();
-                        let how = format!(
-                            "not written to `{own}`: {} reads the copies in {}",
-                            p.name,
-                            via.join(" and ")
-                        );
-                        self.count(p, kind, &how, n);
+            for (excluders, n, placement) in plan.placements.get(&kind).into_iter().flatten() {
+                let writes = |place: &str| placement.dirs.iter().any(|d| d == place);
+                // Who each written place is written for.
+                let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                for (p, res) in resolved {
+                    if excluders.contains(&p.id) {
+                        continue;
+                    }
+                    if let Some(own) = own_file_place(res, kind).filter(|o| writes(o)) {
+                        owners.entry(own).or_default().push(&p.id);
                     }
                 }
-                // A platform taking this kind as skills gets a skill copy besides.
-                let mut places: Vec<String> = seen.iter().map(|s| place_for(s)).collect();
-                if matches!(res.get(kind).place, Place::Skill { .. }) && !places.is_empty() {
-                    places.insert(0, "its skills folder".to_string());
-                }
-                if places.len() > 1 {
-                    self.duplicate_notice(p, res, kind, n, seen, &places);
+                let place_for = |place: &str| match owners.get(place) {
+                    Some(ids) => format!("`{place}` (for {})", ids.join(", ")),
+                    None => format!("`{place}`"),
+                };
+                for (p, res) in resolved {
+                    if excluders.contains(&p.id) {
+                        continue;
+                    }
+                    let seen = placement.seen.get(&p.id).map_or(&[][..], Vec::as_slice);
+                    if let Some(own) = own_file_place(res, kind) {
+                        if !writes(own) {
+                            let via: Vec<String> = seen
+                                .iter()
+                                .filter(|s| res.get(kind).reads.contains(s))
+                                .map(|s| place_for(s))
+                                .collect();
+                            let how = format!(
+                                "not written to `{own}`: {} reads the copies in {}",
+                                p.name,
+                                via.join(" and ")
+                            );
+                            self.count(p, kind, &how, *n);
+                        }
+                    }
+                    // A platform taking this kind as skills gets a skill copy besides.
+                    let mut places: Vec<String> = seen.iter().map(|s| place_for(s)).collect();
+                    if matches!(res.get(kind).place, Place::Skill { .. }) && !places.is_empty() {
+                        places.insert(0, "its skills folder".to_string());
+                    }
+                    if places.len() > 1 {
+                        self.duplicate_notice(p, res, kind, *n, seen, &places);
+                    }
                 }
             }
         }

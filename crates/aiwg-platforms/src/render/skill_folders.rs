@@ -37,15 +37,33 @@ impl Renderer<'_> {
         let by_id: BTreeMap<&str, &PlatformSpec> =
             platforms.iter().map(|p| (p.id.as_str(), *p)).collect();
         for (items, needers, kind) in self.claim_names(model, kinds, &by_id) {
-            if items.is_empty() || needers.is_empty() {
-                continue;
+            for group in self.groups(&items) {
+                let needers: BTreeSet<&str> = needers
+                    .iter()
+                    .copied()
+                    .filter(|id| !group.excluders.contains(*id))
+                    .collect();
+                if needers.is_empty() {
+                    continue;
+                }
+                let avoid: BTreeSet<&str> = group.excluders.iter().map(String::as_str).collect();
+                let placement =
+                    skills::place_avoiding(&readers, &needers, &avoid, Some(skills::SHARED));
+                self.refuse_leaks(kind, &group, &readers, &placement, platforms)?;
+                self.write_placed(&group.items, &needers, &placement, &by_id)?;
+                if kind == Kind::Runbook {
+                    self.index_runbooks(&group.items, &placement);
+                }
+                let others = |id: &str| !avoid.contains(id);
+                self.placement_notices(
+                    kind,
+                    group.items.len(),
+                    &needers,
+                    &placement,
+                    &by_id,
+                    others,
+                );
             }
-            let placement = skills::place(&readers, needers, Some(skills::SHARED));
-            self.write_placed(&items, needers, &placement, &by_id)?;
-            if kind == Kind::Runbook {
-                self.index_runbooks(&items, &placement);
-            }
-            self.placement_notices(kind, items.len(), needers, &placement, &by_id);
         }
         Ok(())
     }
@@ -141,7 +159,8 @@ impl Renderer<'_> {
     }
 
     /// A warning for each needing platform that sees the skills more than once, and a note
-    /// for each other platform that sees them at all.
+    /// for each other platform that sees them at all (among those `told` accepts: a platform
+    /// that leaves them out gets `refuse_leaks` instead).
     fn placement_notices(
         &mut self,
         kind: Kind,
@@ -149,8 +168,9 @@ impl Renderer<'_> {
         needers: &BTreeSet<&str>,
         placement: &Placement,
         by_id: &BTreeMap<&str, &PlatformSpec>,
+        told: impl Fn(&str) -> bool,
     ) {
-        for (id, dirs) in &placement.seen {
+        for (id, dirs) in placement.seen.iter().filter(|(id, _)| told(id)) {
             let p = by_id[id.as_str()];
             let listed: Vec<String> = dirs.iter().map(|d| format!("`{d}`")).collect();
             if needers.contains(id.as_str()) && dirs.len() > 1 {

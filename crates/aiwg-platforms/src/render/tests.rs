@@ -577,3 +577,156 @@ fn user_scope_follows_the_clients_home_variable() {
     let r = run(&m, &["codex"], Scope::User, &options);
     assert!(paths(&r).contains(&"agents/a.toml"), "{:?}", paths(&r));
 }
+
+fn excluding(pairs: &[(&str, &str)]) -> RenderOptions {
+    let mut options = RenderOptions::default();
+    for (id, pattern) in pairs {
+        options
+            .exclude
+            .entry(id.to_string())
+            .or_default()
+            .push(aiwg_core::exclude::ArtifactPattern::parse(pattern).unwrap());
+    }
+    options
+}
+
+const SKILL_A: &str = "---\nname: a\ndescription: d\n---\nA\n";
+const SKILL_B: &str = "---\nname: b\ndescription: d\n---\nB\n";
+
+#[test]
+fn a_per_platform_exclude_is_planned_with_every_reader_in_one_render() {
+    // Copilot reads `.claude/skills`: one copy there serves both, except `a`, which Claude
+    // Code leaves out, so it goes where only Copilot reads.
+    let m = model(&[
+        ("skills/a/SKILL.md", SKILL_A),
+        ("skills/b/SKILL.md", SKILL_B),
+    ]);
+    let ids = ["claude-code", "copilot"];
+    let r = run(
+        &m,
+        &ids,
+        Scope::Project,
+        &excluding(&[("claude-code", "skill:a")]),
+    );
+    let written = paths(&r);
+    assert!(
+        written.contains(&".claude/skills/b/SKILL.md"),
+        "{written:?}"
+    );
+    assert!(
+        written.contains(&".agents/skills/a/SKILL.md"),
+        "{written:?}"
+    );
+    assert!(
+        !written.contains(&".claude/skills/a/SKILL.md"),
+        "{written:?}"
+    );
+    // Copilot sees each once (no `.agents/skills/b` beside `.claude/skills/b`).
+    assert!(
+        !written.contains(&".agents/skills/b/SKILL.md"),
+        "{written:?}"
+    );
+    assert!(
+        !r.notices.iter().any(|n| n.level == NoticeLevel::Warning),
+        "{:?}",
+        r.notices
+    );
+    // The same for agents: Copilot reads `.claude/agents`, so only the one Claude Code leaves
+    // out gets Copilot's own file.
+    let m = model(&[
+        ("agents/a.md", AGENT),
+        ("agents/b.md", "---\nname: b\ndescription: d\n---\nb\n"),
+    ]);
+    let r = run(
+        &m,
+        &ids,
+        Scope::Project,
+        &excluding(&[("claude-code", "agent:a")]),
+    );
+    let written = paths(&r);
+    assert!(written.contains(&".claude/agents/b.md"), "{written:?}");
+    assert!(
+        written.contains(&".github/agents/a.agent.md"),
+        "{written:?}"
+    );
+    assert!(
+        !written.contains(&".github/agents/b.agent.md"),
+        "{written:?}"
+    );
+    assert!(!written.contains(&".claude/agents/a.md"), "{written:?}");
+}
+
+#[test]
+fn a_platform_never_reads_what_it_leaves_out_in_a_file_written_for_another() {
+    // Copilot leaves skill `a` out, but reads `.claude/skills`, the only folder Claude Code
+    // reads: refused, naming both.
+    let m = model(&[
+        ("skills/a/SKILL.md", SKILL_A),
+        ("skills/b/SKILL.md", SKILL_B),
+    ]);
+    let platforms = Registry::builtin()
+        .resolve(&["claude-code", "copilot"])
+        .unwrap();
+    let err = render(
+        &m,
+        &platforms,
+        Scope::Project,
+        &excluding(&[("copilot", "skill:a")]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`[platform.copilot] exclude` leaves out skill `a`, but copilot reads `.claude/skills`, which holds it for claude-code"
+    );
+    // Codex and OpenCode share AGENTS.md for rules.
+    let m = model(&[("rules/r.md", "---\ndescription: d\n---\nr\n")]);
+    let platforms = Registry::builtin().resolve(&["codex", "opencode"]).unwrap();
+    let err = render(
+        &m,
+        &platforms,
+        Scope::Project,
+        &excluding(&[("codex", "rule:r")]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, RenderError::Excluded { platform, place, .. } if platform == "codex" && place == "AGENTS.md"),
+        "{err}"
+    );
+    // Copilot runs the hooks of `.claude/settings.json`.
+    let m = model(&[
+        (
+            "behaviors/guard/BEHAVIOR.md",
+            "---\nname: guard\ndescription: d\nevent: PreToolUse\ncommand: run.sh\n---\nb\n",
+        ),
+        ("behaviors/guard/run.sh", "#!/bin/sh\nexit 0\n"),
+    ]);
+    let err = render(
+        &m,
+        &platforms_of(&["claude-code", "copilot"]),
+        Scope::Project,
+        &excluding(&[("copilot", "behavior:guard")]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, RenderError::Excluded { place, written_for, .. } if place == ".claude/settings.json" && written_for == &["claude-code"]),
+        "{err}"
+    );
+    // An exclude for a platform that is not selected changes nothing.
+    let alone = run(
+        &m,
+        &["claude-code"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let other = run(
+        &m,
+        &["claude-code"],
+        Scope::Project,
+        &excluding(&[("copilot", "behavior:guard")]),
+    );
+    assert_eq!(alone, other);
+}
+
+fn platforms_of(ids: &[&str]) -> Vec<&'static crate::PlatformSpec> {
+    Registry::builtin().resolve(ids).unwrap()
+}
