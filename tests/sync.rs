@@ -386,3 +386,20 @@ fn directory_that_is_a_file_is_an_error_saying_so() {
         "{err}"
     );
 }
+
+#[test]
+fn the_apply_summary_names_top_folders_also_with_c_elsewhere() {
+    let t = Test::new();
+    std::fs::create_dir_all(t.root().join("app")).unwrap();
+    let (code, _, err) = t.run(&["-C", "app", "use", "sdlc", "--platforms", "claude-code"]);
+    assert_eq!(code, 0, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("claude-code"))
+        .unwrap_or_else(|| panic!("no summary line for claude-code: {err}"));
+    assert!(line.contains(".claude/"), "{line}");
+    assert!(
+        !line.contains(" /"),
+        "a place shown as the root folder: {line}"
+    );
+}

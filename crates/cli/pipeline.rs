@@ -534,10 +534,14 @@ pub fn report_written(d: &Deployment, plan: &Plan) {
             .collect();
         platforms.sort();
         platforms.dedup();
-        let shown = d.display(&item.path);
-        let place = match shown.split_once('/') {
-            Some((top, _)) => format!("{top}/"),
-            None => shown,
+        // The top folder of the path as the user sees it (`.claude/`, `~/.codex/`), taken from
+        // the relative path: with `-C elsewhere` the displayed path is absolute.
+        let place = match item.path.as_str().split_once('/') {
+            Some((top, _)) => match RelPath::new(top) {
+                Ok(top) => format!("{}/", d.display(&top)),
+                Err(_) => format!("{top}/"),
+            },
+            None => d.display(&item.path),
         };
         for platform in platforms {
             let entry = per_platform.entry(platform).or_default();
