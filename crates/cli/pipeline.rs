@@ -902,6 +902,17 @@ pub fn display_under(root: &Path, path: &RelPath) -> String {
         .to_string()
 }
 
+/// How many conflicts of `plan` `force` does not resolve: an apply with any writes nothing.
+pub fn blocking_conflicts(plan: &aiwg_deploy::Plan, force: bool) -> usize {
+    plan.conflicts()
+        .filter(|i| {
+            i.conflict
+                .as_ref()
+                .is_some_and(|c| !(force && c.forceable()))
+        })
+        .count()
+}
+
 /// Prints each conflict of `plan` that `force` does not resolve (stderr), then the hints.
 /// Returns how many there were.
 pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -> usize {

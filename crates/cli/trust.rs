@@ -614,8 +614,10 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
 }
 
 /// One `hook:` line per behavior the plan installs, changes or removes (bundled ones too),
-/// on stderr: a hook runs code on every matching tool call, so it is never silent.
-pub fn announce(changes: &[HookChange], hooks: &[Hook], dry_run: bool) {
+/// on stderr: a hook runs code on every matching tool call, so it is never silent. `done`
+/// is true once the write succeeded; before (a dry run, a stop on a conflict) the lines say
+/// `would install`, so they never claim what did not happen.
+pub fn announce(changes: &[HookChange], hooks: &[Hook], done: bool) {
     let mut stderr = std::io::stderr().lock();
     for c in changes {
         let hook = hooks
@@ -625,7 +627,7 @@ pub fn announce(changes: &[HookChange], hooks: &[Hook], dry_run: bool) {
             .filter(|_| c.verb != "removes")
             .map(|h| format!(" (runs `{}` on {})", escape(&h.command), escape(&h.event)))
             .unwrap_or_default();
-        let verb = if dry_run {
+        let verb = if !done {
             format!("would {}", c.verb.trim_end_matches('s'))
         } else {
             c.verb.to_string()

@@ -236,3 +236,45 @@ fn on_a_terminal_it_asks_and_a_yes_is_recorded() {
     assert_eq!(code, 0, "{err}");
     c.assert_contained(&before);
 }
+
+/// The `hook:` lines say `installs` only once the write succeeded: an apply that stops on a
+/// hand-edited `.claude/settings.json` says `would install` and writes nothing, `--json`
+/// says it was not applied, and the apply after the fix says `installs`.
+#[test]
+fn an_apply_stopped_by_a_conflict_does_not_claim_it_installed_a_hook() {
+    let t = crate::support::Test::new();
+    t.write(
+        "aiwg.toml",
+        "sources = [\"sdlc\"]\nplatforms = [\"claude-code\"]\n",
+    )
+    .write(".claude/settings.json", "{ \"hooks\": broken\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("hook: installs"), "{err}");
+    assert_names(
+        &err,
+        &[
+            "hook: would install `secret-guard` from `sdlc`",
+            "conflict: `.claude/settings.json`",
+            "error: apply stopped before writing anything",
+        ],
+    );
+    assert_eq!(t.read(".claude/settings.json"), "{ \"hooks\": broken\n");
+    for path in [".claude/hooks", ".claude/agents", "aiwg.lock"] {
+        assert!(!t.exists(path), "{path} was written");
+    }
+
+    let (code, out, err) = t.run(&["apply", "--json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("hook: installs"), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["applied"], false, "{out}");
+    assert!(!t.exists("aiwg.lock"));
+
+    std::fs::remove_file(t.root().join(".claude/settings.json")).unwrap();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["hook: installs `secret-guard` from `sdlc`"]);
+    assert!(!err.contains("would install"), "{err}");
+    assert!(t.exists(".claude/hooks/secret-guard/scripts/secret-guard.sh"));
+}

@@ -121,7 +121,8 @@ pub fn execute(
         report: json::DeployReport::new(command, &plan, dry_run, false, None, &rendered.notices),
     };
     // A hook runs code on every matching tool call: each one installed, changed or removed
-    // is named (bundled ones too), and one from the project's own sources needs consent.
+    // is named (bundled ones too), and one from the project's own sources needs consent
+    // before anything is written. The lines say `installs` only after the write succeeded.
     let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
     if !dry_run {
         trust::require(
@@ -129,7 +130,9 @@ pub fn execute(
             trust::hooks_needing_consent(&hook_changes, &read.hooks),
         )?;
     }
-    trust::announce(&hook_changes, &read.hooks, dry_run);
+    if dry_run || pipeline::blocking_conflicts(&plan, force) > 0 {
+        trust::announce(&hook_changes, &read.hooks, false);
+    }
     if dry_run {
         if !json && !show_diff {
             std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
@@ -158,11 +161,13 @@ pub fn execute(
     let report = match engine.apply(&plan, &lock, &options) {
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
+            trust::announce(&hook_changes, &read.hooks, false);
             pipeline::report_refused(&d, &paths, "run `aiwg diff`, then apply again");
             return Ok(stopped(1));
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
+    trust::announce(&hook_changes, &read.hooks, true);
     let generation = report.generation.unwrap_or_default();
     for path in &report.overwritten {
         crate::printer::say!(

@@ -379,8 +379,12 @@ fn run_removal(
                 .is_some_and(|c| !matches!(c, aiwg_deploy::ConflictKind::EditedStale))
         })
         .count();
-    // The hooks this removes are named, as apply names those it installs.
-    crate::trust::announce(&crate::trust::hook_changes(plan, &[], false), &[], dry_run);
+    // The hooks this removes are named, as apply names those it installs: `removes` only
+    // once the write succeeded.
+    let hook_changes = crate::trust::hook_changes(plan, &[], false);
+    if dry_run || blocked > 0 {
+        crate::trust::announce(&hook_changes, &[], false);
+    }
     if dry_run {
         if !how.json {
             let items: Vec<_> = plan.changes().collect();
@@ -406,12 +410,14 @@ fn run_removal(
     let report = match d.engine().apply(plan, lock, &options) {
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
+            crate::trust::announce(&hook_changes, &[], false);
             pipeline::report_refused(d, &paths, "fix these by hand, then run the command again");
             report(false, None)?;
             return Ok(1);
         }
         Err(e) => return Err(pipeline::explain(e)),
     };
+    crate::trust::announce(&hook_changes, &[], true);
     for path in &report.released {
         crate::printer::say!(
             "kept `{}`: edited since aiwg wrote it, no longer managed",
