@@ -234,6 +234,14 @@ impl Engine<'_> {
                 }
             }
         }
+        // A run killed after deleting files leaves emptied folders that no change of this run
+        // names (R16): every folder aiwg made that no file written here needs may go too.
+        let needed: BTreeSet<RelPath> = changes
+            .iter()
+            .filter(|(_, _, new)| new.is_some())
+            .flat_map(|(path, _, _)| std::iter::successors(path.parent(), |p| p.parent()))
+            .collect();
+        emptied.extend(removable.difference(&needed).cloned());
         remove_empty_dirs(self.target, emptied)?;
         for (path, _, new) in changes {
             if let Some(new) = new {
