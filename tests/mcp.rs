@@ -286,7 +286,9 @@ fn a_server_one_platform_leaves_out_is_refused_where_it_reads_anothers_mcp_file(
         "{err}"
     );
     assert!(
-        err.contains("hint: a platform that reads another's files needs the same `[platform.<id>] exclude`"),
+        err.contains(
+            "hint: a platform that reads another's files needs the same `[platform.<id>] exclude`"
+        ),
         "{err}"
     );
     assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON, "nothing written");
