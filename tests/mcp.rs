@@ -268,3 +268,38 @@ fn import_reads_existing_mcp_configs_into_sources_without_their_secrets() {
     let (code, out, err) = t.run(&["validate", ".aiwg"]);
     assert_eq!(code, 0, "imported servers validate: {out}{err}");
 }
+
+#[test]
+fn a_server_one_platform_leaves_out_is_refused_where_it_reads_anothers_mcp_file() {
+    // Copilot CLI reads `.mcp.json`, which Claude Code needs the server in: refused, nothing
+    // written, rather than Copilot silently getting what it leaves out.
+    let t = project();
+    t.write(".mcp.json", USERS_MCP_JSON);
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"copilot\"]\n\n[platform.copilot]\nexclude = [\"mcp:docs\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error: `[platform.copilot] exclude` leaves out MCP server `docs`, but copilot reads `.mcp.json`, which holds it for claude-code"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: a platform that reads another's files needs the same `[platform.<id>] exclude`"
+        ),
+        "{err}"
+    );
+    assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON, "nothing written");
+    assert!(!t.exists(".vscode/mcp.json"), "nothing written");
+    // The same exclude on both is honoured: neither file gets the server.
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\", \"copilot\"]\n\n[platform.copilot]\nexclude = [\"mcp:docs\"]\n\n[platform.claude-code]\nexclude = [\"mcp:docs\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON);
+    assert!(!t.exists(".vscode/mcp.json"));
+}

@@ -105,9 +105,10 @@ impl Renderer<'_> {
         Ok(())
     }
 
-    /// Refuses an excluded artifact that another platform writes to a file or hook settings
-    /// file the excluding platform reads (Copilot runs the hooks of `.claude/settings.json`):
-    /// what the placement planners do not decide (hooks, runbooks as rule files).
+    /// Refuses an excluded artifact that another platform writes to a file, hook settings
+    /// file or MCP file the excluding platform reads (Copilot runs the hooks of
+    /// `.claude/settings.json`): what the placement planners do not decide (hooks, runbooks as
+    /// rule files, MCP servers, whose files are fixed per platform).
     pub(super) fn refuse_unplanned_leaks(
         &self,
         model: &Model,
@@ -134,6 +135,9 @@ impl Renderer<'_> {
                     let own = match place {
                         Place::Hooks { settings, .. } => settings,
                         Place::Rule { pattern } | Place::Native { pattern } => pattern,
+                        // Each MCP file is a place of its own (`.mcp.json`, read by Claude
+                        // Code and Copilot CLI): the one this entry merges into.
+                        Place::Config { files } => files.iter().find(|f| *f == e.path.as_str())?,
                         _ => return None,
                     };
                     reads.contains(own).then(|| (own.clone(), q.clone()))
@@ -141,7 +145,7 @@ impl Renderer<'_> {
                 if let Some((place, q)) = through {
                     return Err(RenderError::Excluded {
                         platform: p.id.clone(),
-                        artifact: format!("{} `{}`", a.kind, a.name),
+                        artifact: artifact_list(a.kind, &[a]),
                         place,
                         written_for: vec![q],
                     });

@@ -730,3 +730,51 @@ fn a_platform_never_reads_what_it_leaves_out_in_a_file_written_for_another() {
 fn platforms_of(ids: &[&str]) -> Vec<&'static crate::PlatformSpec> {
     Registry::builtin().resolve(ids).unwrap()
 }
+
+#[test]
+fn an_mcp_server_left_out_is_refused_in_a_config_file_written_for_another() {
+    // Copilot CLI reads `.mcp.json`, Claude Code's only project MCP file: a server Copilot
+    // leaves out would still reach it there.
+    let m = model(&[(
+        "mcp/docs.toml",
+        "description = \"d\"\ncommand = \"npx\"\nargs = [\"docs\"]\n",
+    )]);
+    let ids = ["claude-code", "copilot"];
+    let err = render(
+        &m,
+        &platforms_of(&ids),
+        Scope::Project,
+        &excluding(&[("copilot", "mcp:docs")]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`[platform.copilot] exclude` leaves out MCP server `docs`, but copilot reads `.mcp.json`, which holds it for claude-code"
+    );
+    // In user scope the two files differ: honoured, Copilot's own file without the server.
+    let r = run(
+        &m,
+        &ids,
+        Scope::User,
+        &excluding(&[("copilot", "mcp:docs")]),
+    );
+    let written = paths(&r);
+    assert!(written.contains(&".claude.json"), "{written:?}");
+    assert!(
+        !written.contains(&".copilot/mcp-config.json"),
+        "{written:?}"
+    );
+    // Claude Code leaving it out: Copilot still gets it in `.vscode/mcp.json` and `.mcp.json`,
+    // which Claude Code reads: refused the same way.
+    let err = render(
+        &m,
+        &platforms_of(&ids),
+        Scope::Project,
+        &excluding(&[("claude-code", "mcp:docs")]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, RenderError::Excluded { platform, place, written_for, .. } if platform == "claude-code" && place == ".mcp.json" && written_for == &["copilot"]),
+        "{err}"
+    );
+}
