@@ -127,7 +127,9 @@ impl Engine<'_> {
             .map(|i| (&i.path, i.old.as_ref(), i.new.as_ref()))
             .collect();
         let mut made = self.dirs_to_make(&changes)?;
-        made.extend(history::interrupted_dirs(self)?);
+        let interrupted = history::interrupted_dirs(self)?;
+        let resumes = interrupted.is_some();
+        made.extend(interrupted.unwrap_or_default());
         let mut new_lock = plan.lock_after(lock_before);
         new_lock.keep_dirs(&made);
         let mut removable = lock_before.dirs().clone();
@@ -139,8 +141,14 @@ impl Engine<'_> {
             forced: &report.overwritten,
             dirs: &made,
         };
-        let lock_changed =
-            self.write_files(&changes, Some(&new_lock), &removable, info, options.keep)?;
+        let lock_changed = self.write_files(
+            &changes,
+            Some(&new_lock),
+            &removable,
+            resumes,
+            info,
+            options.keep,
+        )?;
         report.generation = lock_changed.0;
         report.lock_written = lock_changed.1;
         Ok(report)
@@ -178,6 +186,7 @@ impl Engine<'_> {
         changes: &[Change<'_>],
         new_lock: Option<&Lock>,
         removable: &BTreeSet<RelPath>,
+        resumes: bool,
         info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
@@ -186,17 +195,21 @@ impl Engine<'_> {
             changes,
             new_lock_text.map(|t| t.map(String::into_bytes)),
             removable,
+            resumes,
             info,
             keep,
         )
     }
 
     /// Like [`Engine::write_files`] with the new lock as raw bytes (`Some(None)`: no lock file).
+    /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
+    /// folders of `removable` that no change here names.
     pub(crate) fn write_with_lock_bytes(
         &self,
         changes: &[Change<'_>],
         new_lock: Option<Option<Vec<u8>>>,
         removable: &BTreeSet<RelPath>,
+        resumes: bool,
         info: history::Record<'_>,
         keep: usize,
     ) -> Result<(Option<u64>, bool), DeployError> {
@@ -234,14 +247,17 @@ impl Engine<'_> {
                 }
             }
         }
-        // A run killed after deleting files leaves emptied folders that no change of this run
-        // names (R16): every folder aiwg made that no file written here needs may go too.
-        let needed: BTreeSet<RelPath> = changes
-            .iter()
-            .filter(|(_, _, new)| new.is_some())
-            .flat_map(|(path, _, _)| std::iter::successors(path.parent(), |p| p.parent()))
-            .collect();
-        emptied.extend(removable.difference(&needed).cloned());
+        if resumes {
+            // A run killed after deleting files left emptied folders that no change of this
+            // run names (R16): every folder aiwg made that no file written here needs may go.
+            // Only then, so an ordinary apply tries no folder it did not empty.
+            let needed: BTreeSet<RelPath> = changes
+                .iter()
+                .filter(|(_, _, new)| new.is_some())
+                .flat_map(|(path, _, _)| std::iter::successors(path.parent(), |p| p.parent()))
+                .collect();
+            emptied.extend(removable.difference(&needed).cloned());
+        }
         remove_empty_dirs(self.target, emptied)?;
         for (path, _, new) in changes {
             if let Some(new) = new {

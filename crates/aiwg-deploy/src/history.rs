@@ -322,15 +322,14 @@ pub(crate) struct Record<'a> {
     pub dirs: &'a [RelPath],
 }
 
-/// The folders the interrupted newest generation was making (empty when there is none): a
-/// run that finishes it made them too, though they exist by now.
-pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Vec<RelPath>, DeployError> {
+/// The folders the interrupted newest generation was making (`None` when the newest is
+/// complete or there is none): a run that finishes it made them too, though they exist by now.
+pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath>>, DeployError> {
     Ok(list(engine)?
         .generations
         .pop()
         .filter(|g| !g.complete)
-        .map(|g| g.dirs)
-        .unwrap_or_default())
+        .map(|g| g.dirs))
 }
 
 /// Writes a generation for `changes` (path, before, after) and the lock bytes before.

@@ -190,6 +190,7 @@ pub fn rollback(
         &borrowed,
         Some(lock_bytes),
         &removable,
+        resume.is_some(),
         info,
         options.keep.max(1),
     )?;
