@@ -371,8 +371,6 @@ pub enum Format {
     Markdown,
     /// Codex custom agent: TOML with `name`, `description`, `model`, `developer_instructions`.
     CodexAgent,
-    /// Antigravity custom agent: a folder with `agent.json` and `config.yaml`.
-    AntigravityAgent,
     /// Gemini CLI custom command: TOML with `description` and `prompt` (`{{args}}`).
     GeminiCommand,
 }
@@ -800,7 +798,7 @@ impl PlatformSpec {
             }
             let format_ok = match kind.format {
                 Format::Markdown => true,
-                Format::CodexAgent | Format::AntigravityAgent => label == "agent",
+                Format::CodexAgent => label == "agent",
                 Format::GeminiCommand => label == "command",
             };
             if !format_ok {

@@ -1,14 +1,12 @@
 //! Native files: one file (or folder) per agent, command or rule at the platform's path
 //! pattern, runbooks as rules for a platform without skills, and the formats data cannot
-//! describe (Codex agent TOML, Antigravity agent folders, Gemini command TOML).
+//! describe (Codex agent TOML, Gemini command TOML).
 
 use aiwg_core::{Artifact, Kind, RelPath};
-use serde_json::{json, Map};
 
 use super::sections::applies_to;
 use super::{markdown, NoticeLevel, RenderError, Renderer};
 use crate::spec::{Format, PlatformSpec};
-use crate::yaml;
 
 impl Renderer<'_> {
     /// Writes `items` of `kind` for `p` at `pattern`, in the kind's format.
@@ -41,7 +39,6 @@ impl Renderer<'_> {
                 let text = self.codex_agent(p, a);
                 self.file(p, a, path, text)
             }
-            Format::AntigravityAgent => self.antigravity_agent(p, a, &path),
             Format::Markdown | Format::GeminiCommand => {
                 let fm = self.frontmatter(p, a, &p.agent);
                 let text = markdown(&fm, &a.body);
@@ -136,38 +133,6 @@ impl Renderer<'_> {
             developer_instructions: a.body.trim_start_matches('\n'),
         };
         toml::to_string(&agent).expect("plain strings always serialise")
-    }
-
-    fn antigravity_agent(
-        &mut self,
-        p: &PlatformSpec,
-        a: &Artifact,
-        dir: &RelPath,
-    ) -> Result<(), RenderError> {
-        let manifest = json!({
-            "name": a.name,
-            "description": a.description(),
-            "configPath": {"relativePathToConfig": "config.yaml"},
-        });
-        let tools = self.tools(p, a);
-        let mut agent = Map::new();
-        agent.insert(
-            "system_prompt_sections".into(),
-            json!([{"title": a.name, "content": a.body.trim_start_matches('\n')}]),
-        );
-        if !tools.is_empty() {
-            agent.insert("tool_names".into(), json!(tools));
-        }
-        let config = yaml::emit_document(&json!({"custom_agent": agent}));
-        let mut manifest_text = serde_json::to_string_pretty(&manifest).expect("json");
-        manifest_text.push('\n');
-        self.file(
-            p,
-            a,
-            dir.join("agent.json").expect("fixed name"),
-            manifest_text,
-        )?;
-        self.file(p, a, dir.join("config.yaml").expect("fixed name"), config)
     }
 }
 

@@ -219,7 +219,9 @@ fn foreign_models_and_unknown_tools_are_reported() {
         "antigravity",
         "tool `Zap` has no known Google Antigravity name; left out"
     ));
-    assert!(!file_text(&r, ".agents/agents/a/config.yaml").contains("Zap"));
+    let agy = file_text(&r, ".agents/agents/a.md");
+    assert!(agy.contains("tools: [view_file]"), "{agy}");
+    assert!(!agy.contains("Zap"));
 }
 
 #[test]
