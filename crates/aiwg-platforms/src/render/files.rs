@@ -78,6 +78,12 @@ impl Renderer<'_> {
         let fm = self.frontmatter(p, a, &p.rule);
         let text = match applies_to(a).filter(|_| p.rule.applies_line) {
             Some(line) => {
+                // The platform loads every rule file, so the globs only advise the model.
+                let how = format!(
+                    "with globs loaded in every session ({} loads every rule file; an \"Applies to files matching\" line in each asks the model to keep to those files)",
+                    p.name
+                );
+                self.count(p, a.kind, &how, 1);
                 let body = format!("\n{line}\n\n{}", a.body.trim_start_matches('\n'));
                 markdown(&fm, &body)
             }

@@ -780,3 +780,51 @@ fn an_mcp_server_left_out_is_refused_in_a_config_file_written_for_another() {
         "{err}"
     );
 }
+
+#[test]
+fn a_glob_rule_where_every_rule_file_loads_says_so_once() {
+    let glob = |n: &str| {
+        (
+            format!("rules/{n}.md"),
+            "---\ndescription: d\nglobs: \"**/*.rs\"\n---\nbody\n".to_string(),
+        )
+    };
+    let files = [
+        glob("a"),
+        glob("b"),
+        (
+            "rules/c.md".into(),
+            "---\ndescription: d\nalwaysApply: true\n---\nbody\n".into(),
+        ),
+    ];
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let r = run(
+        &model(&files),
+        &["roo"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let said: Vec<_> = r
+        .notices
+        .iter()
+        .filter(|n| n.message.contains("loads every rule file"))
+        .map(|n| n.message.as_str())
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].starts_with("2 rules with globs"), "{said:?}");
+    assert!(file_text(&r, ".roo/rules/a.md").contains("Applies to files matching `**/*.rs`"));
+    // A platform that scopes rules by their frontmatter says nothing of the kind.
+    let r = run(
+        &model(&files),
+        &["cursor"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(!r
+        .notices
+        .iter()
+        .any(|n| n.message.contains("loads every rule file")));
+}
