@@ -413,6 +413,9 @@ pub struct KindSpec {
     /// What to do in a scope with no path (default: agents and rules become sections,
     /// commands become skills; agents may become skills too).
     pub fallback: Option<Fallback>,
+    /// Why the platform has no native place for this kind (in a scope without a path): said
+    /// in the fallback notice and by `aiwg platforms` instead of "no native ... here".
+    pub why: Option<String>,
     /// Copy every source frontmatter key the template does not set (Claude Code keeps its
     /// own keys).
     #[serde(default)]
@@ -795,6 +798,11 @@ impl PlatformSpec {
                         out.push(format!("{label}.{table_name}.{key}: {e}"));
                     }
                 }
+            }
+            if kind.why.is_some() && kind.project.is_some() && kind.user.is_some() {
+                out.push(format!(
+                    "{label}.why is for a kind without a native place in some scope"
+                ));
             }
             let format_ok = match kind.format {
                 Format::Markdown => true,
