@@ -193,6 +193,10 @@ const DOCS_ONLY: &[(&str, &str)] = &[
         "a file convention; the clients that read it are verified under their own ids",
     ),
     (
+        "amazon-q",
+        "IDE plugins; its CLI became Kiro CLI, which installs from its own site",
+    ),
+    (
         "amp",
         "its CLI sends model calls through Amp's own service, with an Amp account",
     ),
@@ -208,6 +212,7 @@ const DOCS_ONLY: &[(&str, &str)] = &[
     ("junie", "a JetBrains IDE plugin"),
     ("kiro", "an IDE; its CLI installs from its own site"),
     ("roo", "a VS Code extension"),
+    ("trae", "a desktop IDE"),
     ("warp", "a terminal application"),
     ("windsurf", "a desktop IDE"),
     ("zed", "a desktop editor"),
