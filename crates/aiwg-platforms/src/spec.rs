@@ -373,6 +373,9 @@ pub enum Format {
     CodexAgent,
     /// Gemini CLI custom command: TOML with `description` and `prompt` (`{{args}}`).
     GeminiCommand,
+    /// Mistral Vibe agent profile: TOML with `description`, `agent_type = "subagent"`, the
+    /// tool list as `enabled_tools` and the body as `instructions`.
+    VibeAgent,
 }
 
 /// What a platform does with a kind it has no native place for (in a scope).
@@ -806,7 +809,7 @@ impl PlatformSpec {
             }
             let format_ok = match kind.format {
                 Format::Markdown => true,
-                Format::CodexAgent => label == "agent",
+                Format::CodexAgent | Format::VibeAgent => label == "agent",
                 Format::GeminiCommand => label == "command",
             };
             if !format_ok {

@@ -211,6 +211,10 @@ const DOCS_ONLY: &[(&str, &str)] = &[
     ("goose", "a binary released outside npm and PyPI"),
     ("junie", "a JetBrains IDE plugin"),
     ("kiro", "an IDE; its CLI installs from its own site"),
+    (
+        "mistral-vibe",
+        "on PyPI, but it needs Python 3.12 or later and the machine has 3.11 (its source was read)",
+    ),
     ("roo", "a VS Code extension"),
     ("trae", "a desktop IDE"),
     ("warp", "a terminal application"),

@@ -1,6 +1,6 @@
 //! Native files: one file (or folder) per agent, command or rule at the platform's path
 //! pattern, runbooks as rules for a platform without skills, and the formats data cannot
-//! describe (Codex agent TOML, Gemini command TOML).
+//! describe (Codex agent TOML, Mistral Vibe agent TOML, Gemini command TOML).
 
 use aiwg_core::{Artifact, Kind, RelPath};
 
@@ -37,6 +37,11 @@ impl Renderer<'_> {
         match p.agent.format {
             Format::CodexAgent => {
                 let text = self.codex_agent(p, a);
+                self.file(p, a, path, text)
+            }
+            Format::VibeAgent => {
+                let text = self.vibe_agent(p, a);
+                self.check_size(p, a, &p.agent, &text);
                 self.file(p, a, path, text)
             }
             Format::Markdown | Format::GeminiCommand => {
@@ -139,6 +144,32 @@ impl Renderer<'_> {
             developer_instructions: a.body.trim_start_matches('\n'),
         };
         toml::to_string(&agent).expect("plain strings always serialise")
+    }
+}
+
+impl Renderer<'_> {
+    /// A Mistral Vibe agent profile. The file name is the agent's name; keys Vibe does not
+    /// know would be read as config overrides, so only these four are written. No model: a
+    /// profile names a model by its config alias, which differs per installation.
+    fn vibe_agent(&mut self, p: &PlatformSpec, a: &Artifact) -> String {
+        let mut t = toml::Table::new();
+        let description = a.description();
+        if !description.is_empty() {
+            t.insert("description".into(), description.into());
+        }
+        t.insert("agent_type".into(), "subagent".into());
+        let tools = self.tools(p, a);
+        if !tools.is_empty() {
+            t.insert(
+                "enabled_tools".into(),
+                toml::Value::Array(tools.into_iter().map(toml::Value::from).collect()),
+            );
+        }
+        t.insert(
+            "instructions".into(),
+            a.body.trim_start_matches('\n').into(),
+        );
+        toml::to_string(&t).expect("plain strings always serialise")
     }
 }
 

@@ -828,3 +828,34 @@ fn a_glob_rule_where_every_rule_file_loads_says_so_once() {
         .iter()
         .any(|n| n.message.contains("loads every rule file")));
 }
+
+#[test]
+fn a_vibe_agent_is_a_subagent_profile_with_only_keys_vibe_reads() {
+    let m = model(&[(
+        "agents/a.md",
+        "---\nname: a\ndescription: d\nmodel: opus\ntools: Read, Bash, Glob\n---\nbody \"quoted\"\n",
+    )]);
+    let r = run(
+        &m,
+        &["mistral-vibe"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let text = file_text(&r, ".vibe/agents/a.toml");
+    let t: toml::Table = toml::from_str(&text).unwrap();
+    let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["description", "agent_type", "enabled_tools", "instructions"]
+    );
+    assert_eq!(t["agent_type"].as_str(), Some("subagent"));
+    assert_eq!(t["instructions"].as_str(), Some("body \"quoted\"\n"));
+    let tools: Vec<&str> = t["enabled_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(tools, ["read_file", "bash"]);
+    assert!(has_notice(&r, "mistral-vibe", "has no `Glob` tool"));
+}
