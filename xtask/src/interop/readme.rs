@@ -205,6 +205,10 @@ const DOCS_ONLY: &[(&str, &str)] = &[
         "a desktop IDE, in no registry this suite installs from",
     ),
     (
+        "crush",
+        "its npm package downloads the binary from GitHub when installed (its source was read)",
+    ),
+    (
         "cursor",
         "an IDE; its CLI installs from Cursor's own site, not npm or PyPI",
     ),
