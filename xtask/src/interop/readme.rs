@@ -214,10 +214,6 @@ const DOCS_ONLY: &[(&str, &str)] = &[
     ),
     ("goose", "a binary released outside npm and PyPI"),
     ("junie", "a JetBrains IDE plugin"),
-    (
-        "kimi",
-        "on npm, but the suite has no driver for it yet (its source was read)",
-    ),
     ("kiro", "an IDE; its CLI installs from its own site"),
     (
         "mistral-vibe",
