@@ -509,6 +509,10 @@ pub struct SkillSpec {
     /// the Agent Skills spec keys.
     #[serde(default)]
     pub passthrough: bool,
+    /// The client shows one skill per name however many of its folders hold it (Warp), so a
+    /// copy in each of two folders it reads is no duplicate for it.
+    #[serde(default)]
+    pub one_per_name: bool,
 }
 
 impl SkillSpec {

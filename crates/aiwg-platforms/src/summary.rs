@@ -71,6 +71,7 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
             own: Some(own),
             reads: p.skill.reads(scope),
             sometimes: Vec::new(),
+            one_per_name: p.skill.one_per_name,
         };
         let placed = crate::skills::place(&[reader], &[p.id.as_str()].into(), Some(SHARED));
         let dir = placed.dirs.first().map(String::as_str).unwrap_or(own);

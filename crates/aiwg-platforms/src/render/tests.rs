@@ -859,3 +859,28 @@ fn a_vibe_agent_is_a_subagent_profile_with_only_keys_vibe_reads() {
     assert_eq!(tools, ["read_file", "bash"]);
     assert!(has_notice(&r, "mistral-vibe", "has no `Glob` tool"));
 }
+
+#[test]
+fn a_platform_that_shows_one_skill_per_name_is_not_warned_of_copies() {
+    let m = model(&[(
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nbody\n",
+    )]);
+    // Claude Code reads only `.claude/skills`, Codex only `.agents/skills`: both get a copy,
+    // and Warp and OpenCode read both folders.
+    let r = run(
+        &m,
+        &["claude-code", "codex", "warp", "opencode"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, ".claude/skills/s/SKILL.md").contains("body"));
+    assert!(file_text(&r, ".agents/skills/s/SKILL.md").contains("body"));
+    // OpenCode keeps one per name too but logs each further copy as a duplicate skill name,
+    // so it is still warned; Warp shows one, silently.
+    assert!(has_notice(&r, "opencode", "sees the skill twice"));
+    assert!(!r
+        .notices
+        .iter()
+        .any(|n| n.platform == "warp" && n.message.contains("twice")));
+}
