@@ -206,7 +206,7 @@ const DOCS_ONLY: &[(&str, &str)] = &[
     ),
     (
         "crush",
-        "its npm package downloads the binary from GitHub when installed (its source was read)",
+        "its npm package downloads the binary from GitHub when installed; its source was read",
     ),
     (
         "cursor",
@@ -217,7 +217,7 @@ const DOCS_ONLY: &[(&str, &str)] = &[
     ("kiro", "an IDE; its CLI installs from its own site"),
     (
         "mistral-vibe",
-        "on PyPI, but it needs Python 3.12 or later and the machine has 3.11 (its source was read)",
+        "on PyPI, but it needs Python 3.12 or later and the machine has 3.11; its source was read",
     ),
     ("roo", "a VS Code extension"),
     ("trae", "a desktop IDE"),
