@@ -83,6 +83,15 @@ pub enum HookMode {
     Apply,
 }
 
+/// `aiwg generated <mode>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeneratedMode {
+    /// Keep the files aiwg owns whole out of git: listed in `.gitignore`, untracked
+    Ignore,
+    /// Commit them with the sources (the default)
+    Commit,
+}
+
 /// `--scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
@@ -387,6 +396,22 @@ pub enum Command {
     Hook {
         #[command(subcommand)]
         command: HookCommand,
+    },
+
+    /// Commit the files aiwg generates, or keep them out of git (`generated` in `aiwg.toml`)
+    ///
+    /// `ignore`: applies, lists every file aiwg owns whole in its block of `.gitignore` and
+    /// untracks them (`git rm --cached`: they stay on disk); `aiwg hook install` then adds
+    /// post-checkout and post-merge hooks that deploy them. `commit`: applies, takes the block
+    /// out, and the files show as untracked for you to `git add`. Shared files (`AGENTS.md`
+    /// sections, merged keys of `.mcp.json` or a settings file) hold your content too and
+    /// stay committed in both modes.
+    #[command(
+        after_help = "Examples:\n  aiwg generated ignore && aiwg hook install\n  aiwg generated commit && git add -A"
+    )]
+    Generated {
+        #[arg(value_enum)]
+        mode: GeneratedMode,
     },
 
     /// Show what this project asks for that needs consent (hooks, user scope, sources outside

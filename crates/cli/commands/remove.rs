@@ -83,6 +83,9 @@ pub fn remove(
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
     let code = run_removal(ctx, &d, &plan, &lock, how, &format!("remove {source}"))?;
+    if code == 0 && !dry_run {
+        crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
+    }
     if code == 0 && !dry_run && in_config {
         edit_config(&project.config_path(), "sources", |s| {
             spec_name(s) == source
@@ -161,6 +164,7 @@ pub fn remove_platform(
     let command = format!("remove --platform {}", asked.id);
     let code = run_removal(ctx, &d, &plan, &lock, how, &command)?;
     if code == 0 && !dry_run {
+        crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
         if was_default {
             // The default set was implicit: the ones left are written out.
             write_platforms(&project.config_path(), &remaining)?;
@@ -252,7 +256,10 @@ fn leave_nothing(
                 continue;
             };
             let text = String::from_utf8_lossy(&current.bytes);
-            let kept = without_ignore_lines(&text, &layout);
+            let mut kept = without_ignore_lines(&text, &layout);
+            if file == ".gitignore" {
+                kept = crate::generated::without_block(&kept);
+            }
             if kept == text {
                 continue;
             }
@@ -267,16 +274,17 @@ fn leave_nothing(
             }
         }
         if let Ok(hooks) = crate::git::hooks_dir(&project.root) {
-            let hook = hooks.join("pre-commit");
-            let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(super::hook::BEGIN));
-            if ours {
+            let ours: Vec<&str> = (super::hook::HOOKS.iter().copied())
+                .filter(|name| super::hook::has_block(&hooks, name))
+                .collect();
+            for name in &ours {
                 removed.push(format!(
                     "aiwg's block in `{}`",
-                    crate::project::display_relative(&hook).display()
+                    crate::project::display_relative(&hooks.join(name)).display()
                 ));
-                if !dry_run {
-                    super::hook::uninstall(&project.root)?;
-                }
+            }
+            if !ours.is_empty() && !dry_run {
+                super::hook::uninstall(&project.root)?;
             }
         }
     }
