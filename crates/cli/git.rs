@@ -1,5 +1,6 @@
 //! Asking git, by running it: where hooks live, the work tree's top, what the index holds,
-//! copying staged files out and staging files. aiwg never reads git's own files itself, so
+//! copying staged files out, staging files, and tracking or untracking exact paths
+//! (`generated = "ignore"`). aiwg never reads git's own files itself, so
 //! every rule git applies (`core.hooksPath` from any config level, worktrees, submodules)
 //! is git's.
 
