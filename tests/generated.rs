@@ -120,6 +120,29 @@ fn switching_both_ways_loses_nothing_and_shared_files_stay_tracked() {
     assert_eq!(t.read(".gitignore"), block(&WHOLE));
     assert_eq!(git(&t, &["status", "--porcelain"]), "");
 
+    // The pre-commit check of what is staged works the same: the ignored files are not in
+    // the index, the staged lock must say what the staged sources render.
+    let (code, _, err) = t.run(&["hook", "install"]);
+    assert_eq!(code, 0, "{err}");
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("carefully", "twice"),
+    );
+    git(&t, &["add", ".aiwg"]);
+    let out = git_in(&t, &t.root(), &["commit", "-qm", "source only"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("outdated\t{}", WHOLE[0])),
+        "{stderr}"
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    git(&t, &["add", "aiwg.lock"]);
+    git(&t, &["commit", "-qm", "source and lock"]);
+    assert_eq!(git(&t, &["status", "--porcelain"]), "");
+    let before = files(&t.root(), &all);
+
     // Back to commit: the block goes, the files are untracked for the user to add.
     let (code, _, err) = t.run(&["generated", "commit"]);
     assert_eq!(code, 0, "{err}");

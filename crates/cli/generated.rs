@@ -310,6 +310,33 @@ mod tests {
     }
 
     #[test]
+    fn only_paths_both_the_render_and_the_lock_own_whole_are_ignored() {
+        let entry = |path: &str, part: Part| aiwg_deploy::LockEntry {
+            path: rel(path),
+            mode: if part.is_whole() {
+                Mode::File
+            } else {
+                Mode::Section
+            },
+            part,
+            sha256: "00".into(),
+            size: 0,
+            executable: false,
+            source: ".aiwg".into(),
+            artifact: "agent:a".into(),
+            platforms: vec![],
+            keys: vec![],
+        };
+        let mut lock = Lock::new();
+        lock.insert(entry("a.md", Part::Whole));
+        // A hostile or stale lock naming a user's file: never ignored.
+        lock.insert(entry("src/main.rs", Part::Whole));
+        lock.insert(entry("AGENTS.md", Part::parse("section:rules").unwrap()));
+        let wanted: BTreeSet<RelPath> = ["a.md", "b.md", "AGENTS.md"].map(rel).into();
+        assert_eq!(ignored(&lock, &wanted), vec![rel("a.md")]);
+    }
+
+    #[test]
     fn a_broken_block_is_an_error_naming_the_line() {
         for (text, says) in [
             (
