@@ -182,6 +182,11 @@ fn a_fresh_clone_deploys_itself_on_checkout_and_pull_and_stays_clean() {
     let (code, out, err) = run_in(&t, &clone, &["check"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
 
+    let (_, out, _) = run_in(&t, &clone, &["doctor"]);
+    assert!(
+        out.contains("no post-checkout and post-merge hooks"),
+        "{out}"
+    );
     let (code, _, err) = run_in(&t, &clone, &["hook", "install"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -189,6 +194,11 @@ fn a_fresh_clone_deploys_itself_on_checkout_and_pull_and_stays_clean() {
         "{err}"
     );
     assert!(err.contains("post-merge"), "{err}");
+    let (_, out, _) = run_in(&t, &clone, &["doctor"]);
+    assert!(
+        out.contains("the post-checkout and post-merge hooks deploy them"),
+        "{out}"
+    );
     // A file checkout does not deploy; a branch checkout does.
     git_ok(&t, &clone, &["checkout", "-q", "--", "AGENTS.md"]);
     assert!(!clone.join(WHOLE[0]).exists());
@@ -257,6 +267,14 @@ fn check_in_an_undeployed_clone_reports_a_lock_behind_its_sources() {
         ".aiwg/agents/auditor.md\n.aiwg/agents/reviewer.md\n.gitignore\naiwg.lock\n"
     );
     assert_eq!(git(&t, &["status", "--porcelain", "-uall"]), "");
+    // Removing the source removes its files and their lines: the block, then `.gitignore`.
+    let (code, _, err) = t.run(&["remove", ".aiwg"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("removed aiwg's block from `.gitignore`"),
+        "{err}"
+    );
+    assert!(!t.exists(".gitignore") && !t.exists(WHOLE[0]));
 }
 
 #[test]

@@ -229,6 +229,19 @@ pub fn preflight(sys: &RealSystem) -> anyhow::Result<()> {
     current(sys).map(drop)
 }
 
+/// [`preflight`] when `project` runs in ignore mode and the command writes (a removal, which
+/// rewrites the block afterwards).
+pub fn preflight_for(
+    project: &Project,
+    d: &crate::pipeline::Deployment,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    if dry_run || mode(project, d.scope) != Generated::Ignore {
+        return Ok(());
+    }
+    preflight(d.state_system())
+}
+
 /// Makes aiwg's block in `.gitignore` list exactly `paths` (none: no block, and a file left
 /// empty is removed). Returns whether the file changed.
 pub fn sync(sys: &RealSystem, paths: &[RelPath]) -> anyhow::Result<bool> {

@@ -82,6 +82,7 @@ pub fn remove(
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
+    crate::generated::preflight_for(&project, &d, dry_run)?;
     let code = run_removal(ctx, &d, &plan, &lock, how, &format!("remove {source}"))?;
     if code == 0 && !dry_run {
         crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
@@ -162,6 +163,7 @@ pub fn remove_platform(
             .any(|e| e.platforms.contains(&asked.id))
     });
     let command = format!("remove --platform {}", asked.id);
+    crate::generated::preflight_for(&project, &d, dry_run)?;
     let code = run_removal(ctx, &d, &plan, &lock, how, &command)?;
     if code == 0 && !dry_run {
         crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
