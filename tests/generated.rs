@@ -114,6 +114,11 @@ fn switching_both_ways_loses_nothing_and_shared_files_stay_tracked() {
         t.read(".gitignore"),
         block(&[".claude/agents/auditor.md", WHOLE[0], WHOLE[1]])
     );
+    // A rollback takes the undone file's line out (it renders nothing, so it adds none).
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!t.exists(".claude/agents/auditor.md"));
+    assert_eq!(t.read(".gitignore"), block(&WHOLE));
     std::fs::remove_file(t.root().join(".aiwg/agents/auditor.md")).unwrap();
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");

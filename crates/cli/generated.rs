@@ -70,6 +70,39 @@ fn pattern(path: &RelPath) -> String {
     out
 }
 
+/// The paths aiwg's block in `text` lists, read back from their patterns.
+fn listed(text: &str) -> BTreeSet<RelPath> {
+    let mut inside = false;
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        let bare = line.trim_end_matches('\r');
+        if bare == BEGIN {
+            inside = true;
+            continue;
+        }
+        if bare == END {
+            break;
+        }
+        let Some(pattern) = bare.strip_prefix('/').filter(|_| inside) else {
+            continue;
+        };
+        let mut path = String::with_capacity(pattern.len());
+        let mut escaped = false;
+        for c in pattern.chars() {
+            if c == '\\' && !escaped {
+                escaped = true;
+                continue;
+            }
+            escaped = false;
+            path.push(c);
+        }
+        if let Ok(rel) = RelPath::new(&path) {
+            out.insert(rel);
+        }
+    }
+    out
+}
+
 /// The block listing `paths` (sorted, as given), in line ending `eol`; empty for no paths.
 fn block(paths: &[RelPath], eol: &str) -> String {
     if paths.is_empty() {
@@ -223,6 +256,19 @@ pub fn update(
     Ok((ignored, changed))
 }
 
+/// After a rollback restored an older lock: the block keeps only the paths it listed that the
+/// lock still records whole (nothing is rendered, so nothing is added; the next apply adds
+/// what the restored files need).
+pub fn after_rollback(project: &Project, d: &crate::pipeline::Deployment) -> anyhow::Result<()> {
+    if mode(project, d.scope) != Generated::Ignore {
+        return Ok(());
+    }
+    if let Some((text, _)) = current(d.state_system())? {
+        update(project, d, &listed(&text))?;
+    }
+    Ok(())
+}
+
 /// Refuses a `.gitignore` aiwg could not write its block into, before an apply writes
 /// anything.
 pub fn preflight(sys: &RealSystem) -> anyhow::Result<()> {
@@ -320,6 +366,10 @@ mod tests {
         assert_eq!(eol_of("a\r\nb\r\n"), "\r\n");
         assert!(block(&paths, "\r\n").ends_with(&format!("{END}\r\n")));
         assert_eq!(block(&[], "\n"), "");
+        // What the block lists reads back exactly, whatever it escapes.
+        let odd = [rel("x/[a]*? b.md"), rel("y.md")];
+        let text = format!("/not/ours\n{}", block(&odd, "\r\n"));
+        assert_eq!(listed(&text), odd.into_iter().collect());
     }
 
     #[test]
