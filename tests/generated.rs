@@ -229,6 +229,17 @@ fn a_fresh_clone_deploys_itself_on_checkout_and_pull_and_stays_clean() {
     assert_eq!(git_ok(&t, &clone, &["status", "--porcelain", "-uall"]), "");
     let (code, out, err) = run_in(&t, &clone, &["check"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
+
+    // Uninstall leaves nothing of aiwg: no block, no hook blocks.
+    let (code, _, err) = run_in(&t, &clone, &["uninstall", "--keep-config"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!clone.join(".gitignore").exists(), "{err}");
+    for hook in ["pre-commit", "post-checkout", "post-merge"] {
+        assert!(
+            !clone.join(".git/hooks").join(hook).exists(),
+            "{hook}: {err}"
+        );
+    }
 }
 
 #[test]
