@@ -71,7 +71,8 @@ fn block(mode: HookMode, fallback: &Path, project: &str) -> String {
 /// The block of a deploy hook (`post-checkout`, `post-merge`): `aiwg apply -q` in `project`,
 /// with stdin from `/dev/null` (consent is never asked in a hook: a project that needs it
 /// fails closed, saying so), only after a branch checkout (a file checkout changes no
-/// source), and ending with status 0 without exiting, so the rest of the hook runs and git's
+/// source) and where `aiwg.toml` is (a `core.hooksPath` shared by other repositories runs it
+/// there too), and ending with status 0 without exiting, so the rest of the hook runs and git's
 /// own exit status is untouched.
 fn deploy_block(name: &str, fallback: &Path, project: &str) -> String {
     let (begin, end) = markers(name);
@@ -86,7 +87,7 @@ fn deploy_block(name: &str, fallback: &Path, project: &str) -> String {
     format!(
         "{begin}\n\
          # Deploys the files aiwg generates, which this repository keeps out of git (`aiwg hook uninstall` removes this).\n\
-         if {when}; then\n\
+         if {when} && [ -f {project}/aiwg.toml ]; then\n\
          \x20 aiwg_bin=$(command -v aiwg 2>/dev/null) || aiwg_bin={fallback}\n\
          \x20 if [ ! -x \"$aiwg_bin\" ]; then\n\
          \x20   echo \"aiwg: cannot find aiwg (not on PATH, not at \"{fallback}\"): the generated files were not deployed\" >&2\n\
@@ -325,7 +326,10 @@ mod tests {
         assert_eq!(begin, BEGIN);
         assert_eq!(replace_block(&with, &begin, &end, ""), hook);
         let deploy = deploy_block("post-checkout", Path::new("/bin/aiwg"), "sub dir");
-        assert!(deploy.contains("if [ \"$3\" = 1 ]; then"), "{deploy}");
+        assert!(
+            deploy.contains("if [ \"$3\" = 1 ] && [ -f 'sub dir'/aiwg.toml ]; then"),
+            "{deploy}"
+        );
         assert!(
             deploy.contains("-C 'sub dir' apply -q </dev/null"),
             "{deploy}"
