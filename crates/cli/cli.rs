@@ -389,7 +389,8 @@ pub enum Command {
         target: TargetArgs,
     },
 
-    /// Install or remove the git pre-commit hook that runs `aiwg check`
+    /// Install or remove the git pre-commit hook that runs `aiwg check` (and, with `generated
+    /// = "ignore"`, the post-checkout and post-merge hooks that run `aiwg apply`)
     #[command(
         after_help = "Examples:\n  aiwg hook install\n  aiwg hook install --mode apply\n  aiwg hook uninstall"
     )]
@@ -496,14 +497,16 @@ pub enum RunbookCommand {
 /// `aiwg hook ...`.
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured)
+    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured);
+    /// with `generated = "ignore"` also post-checkout and post-merge hooks running `aiwg apply
+    /// -q`, which never ask for consent (stdin is `/dev/null`: what needs it is not deployed)
     Install {
         /// `check`: block a commit whose staged sources and platform copies disagree;
         /// `apply`: re-sync the platform copies and stage them
         #[arg(long, value_enum, default_value_t = HookMode::Check)]
         mode: HookMode,
     },
-    /// Remove the hook aiwg installed
+    /// Remove the hooks aiwg installed (only its blocks)
     Uninstall,
 }
 
