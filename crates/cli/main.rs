@@ -13,6 +13,7 @@ mod error;
 mod exclude;
 mod frameworks;
 mod git;
+mod overlay;
 mod import;
 mod json;
 mod pipeline;

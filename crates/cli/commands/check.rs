@@ -16,7 +16,10 @@ use crate::project::Project;
 /// Runs `aiwg check`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
     let session = Session::start();
-    let use_cache = check_cache::enabled();
+    // An overlay is checked in full: the cache records the team's deployment alone.
+    let use_cache = check_cache::enabled()
+        && !crate::project::Project::discover(&ctx.cwd)
+            .is_ok_and(|p| crate::overlay::path(&p.root).is_file());
     if use_cache {
         match from_cache(&session, ctx, target) {
             Ok(()) => {
@@ -47,16 +50,17 @@ fn full(
     session: Option<&Session>,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
-    let (
-        Prepared {
-            rendered,
-            deployment: d,
-            only,
-        },
-        read,
-    ) = pipeline::prepare_read(&project, target)?;
+    let (prepared, read) = pipeline::prepare_read(&project, target)?;
+    let local = prepared.overlay_pass(&prepared.rendered.target)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+        only,
+        overlay,
+    } = prepared;
     let state = rendered.target;
     let (plan, lock) = d.plan(&state, only.as_deref())?;
+    let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     crate::remote::check_frozen(&lock)?;
     // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
     // lock. Check itself never moves a pin.
@@ -110,7 +114,8 @@ fn full(
     let clean = !drifted && stray.is_empty();
     drop(drift);
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
-    if let (true, Some(session), None) = (clean, session, &only) {
+    // With an overlay the plan holds its paths too: the cache records the team's alone.
+    if let (true, Some(session), None, None) = (clean, session, &only, &overlay) {
         let inputs = Inputs {
             project: &project,
             deployment: &d,
