@@ -314,40 +314,89 @@ pub fn joined(team: &Plan, local: &Plan) -> Plan {
     both
 }
 
-/// The lines aiwg keeps in git's exclude file for the overlay: a comment, then the patterns.
-pub const EXCLUDE_COMMENT: &str =
-    "# aiwg: personal overlay (aiwg.local.toml and its lock), never committed";
+/// The first and last line of aiwg's block in git's exclude file.
+pub const EXCLUDE_BEGIN: &str =
+    "# aiwg: personal overlay (aiwg.local.toml), never committed: begin";
+/// See [`EXCLUDE_BEGIN`].
+pub const EXCLUDE_END: &str = "# aiwg: personal overlay: end";
 
-/// Makes git ignore `aiwg.local.toml` and `.aiwg/local/` of the project at `root`: one block in
-/// the exclude file git names (`git rev-parse --git-path info/exclude`, a worktree's included),
-/// never in the team's `.gitignore`. Lines already there are not added again. Returns the
-/// exclude file when `root` is in a git work tree; outside one there is nothing to do.
-pub fn ensure_git_exclude(root: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let Ok(out) = crate::git::run(
+/// Where git's exclude file of the work tree around `root` is, and `root`'s folder below the
+/// work tree's top (`""` at the top, else `sub/dir/`, escaped for gitignore). `None` outside
+/// a git work tree.
+fn exclude_file(root: &Path) -> Option<(PathBuf, String)> {
+    let out = crate::git::run(
         root,
         ["rev-parse", "--show-toplevel", "--git-path", "info/exclude"],
-    ) else {
-        return Ok(None);
-    };
+    )
+    .ok()?;
     let out = String::from_utf8_lossy(&out).into_owned();
     let mut lines = out.lines();
-    let (Some(top), Some(exclude)) = (lines.next(), lines.next()) else {
-        return Ok(None);
-    };
-    let exclude = root.join(exclude);
+    let (top, exclude) = (lines.next()?, lines.next()?);
     let top = std::fs::canonicalize(top).unwrap_or_else(|_| PathBuf::from(top));
     let here = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let Ok(below) = here.strip_prefix(&top) else {
-        return Ok(None);
-    };
+    let below = here.strip_prefix(&top).ok()?;
     let prefix: String = below
         .components()
         .map(|c| glob_escape(&c.as_os_str().to_string_lossy()) + "/")
         .collect();
-    let patterns = [
-        format!("/{prefix}{LOCAL_CONFIG_FILE}"),
-        format!("/{prefix}.aiwg/local/"),
-    ];
+    Some((root.join(exclude), prefix))
+}
+
+/// The whole files of the overlay's lock `lock`: what the block ignores besides the overlay's
+/// own files. A path where the overlay owns only a section or keys stays visible to git: the
+/// rest of that file is someone's own.
+pub fn ignored_paths(lock: &Lock) -> Vec<RelPath> {
+    let mut paths: Vec<RelPath> = lock
+        .entries()
+        .filter(|e| lock.entries_of(&e.path).all(|x| x.mode == aiwg_deploy::Mode::File))
+        .map(|e| e.path.clone())
+        .collect();
+    paths.dedup();
+    paths
+}
+
+/// The whole files to ignore before `pass` is applied: those its lock names and those it
+/// writes, so each file is ignored before it exists.
+pub fn ignored_before(pass: &Pass) -> Vec<RelPath> {
+    let mut paths = ignored_paths(&pass.lock);
+    paths.extend(
+        pass.plan
+            .items
+            .iter()
+            .filter(|i| i.mode == aiwg_deploy::Mode::File && i.new.is_some())
+            .map(|i| i.path.clone()),
+    );
+    paths
+}
+
+/// Makes git ignore the overlay of the project at `root`: `aiwg.local.toml`, `.aiwg/local/`
+/// and each of `paths` (the whole files it deploys), as one block between [`EXCLUDE_BEGIN`]
+/// and [`EXCLUDE_END`] in the exclude file git names (`git rev-parse --git-path
+/// info/exclude`, a worktree's included), never in the team's `.gitignore`. The block is
+/// replaced as a whole, so it lists exactly these paths and an unchanged run writes nothing.
+/// Returns the exclude file; outside a git work tree there is nothing to do.
+pub fn ensure_git_exclude(root: &Path, paths: &[RelPath]) -> anyhow::Result<Option<PathBuf>> {
+    let Some((exclude, prefix)) = exclude_file(root) else {
+        return Ok(None);
+    };
+    let mut block = format!(
+        "{EXCLUDE_BEGIN}\n/{prefix}{LOCAL_CONFIG_FILE}\n/{prefix}.aiwg/local/\n"
+    );
+    let mut listed: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let escaped: Vec<String> = p.components().map(glob_escape).collect();
+            format!("/{prefix}{}", escaped.join("/"))
+        })
+        .collect();
+    listed.sort();
+    listed.dedup();
+    for line in listed {
+        block.push_str(&line);
+        block.push('\n');
+    }
+    block.push_str(EXCLUDE_END);
+    block.push('\n');
     let text = match std::fs::read(&exclude) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -356,22 +405,15 @@ pub fn ensure_git_exclude(root: &Path) -> anyhow::Result<Option<PathBuf>> {
                 .context(format!("cannot read `{}`", exclude.display())))
         }
     };
-    let missing: Vec<&String> = patterns
-        .iter()
-        .filter(|p| !text.lines().any(|l| l.trim_end() == p.as_str()))
-        .collect();
-    if missing.is_empty() {
-        return Ok(Some(exclude));
-    }
-    let mut new = text.clone();
+    let (before, after) = without_block(&text);
+    let mut new = before;
     if !new.is_empty() && !new.ends_with('\n') {
         new.push('\n');
     }
-    new.push_str(EXCLUDE_COMMENT);
-    new.push('\n');
-    for p in missing {
-        new.push_str(p);
-        new.push('\n');
+    new.push_str(&block);
+    new.push_str(&after);
+    if new == text {
+        return Ok(Some(exclude));
     }
     if let Some(dir) = exclude.parent() {
         std::fs::create_dir_all(dir)
@@ -381,34 +423,34 @@ pub fn ensure_git_exclude(root: &Path) -> anyhow::Result<Option<PathBuf>> {
     Ok(Some(exclude))
 }
 
-/// Takes aiwg's overlay block out of git's exclude file (the comment and the lines after it
-/// that are its patterns); everything else stays. Returns the file when it had the block
-/// (`dry_run`: when it would change).
+/// `text` split around aiwg's block (which is left out): what comes before it, and after.
+/// Without a block (or with a begin line and no end), all of `text` is before.
+fn without_block(text: &str) -> (String, String) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let begin = lines.iter().position(|l| l.trim_end() == EXCLUDE_BEGIN);
+    let end = begin.and_then(|b| {
+        lines[b..]
+            .iter()
+            .position(|l| l.trim_end() == EXCLUDE_END)
+            .map(|e| b + e)
+    });
+    match (begin, end) {
+        (Some(b), Some(e)) => (lines[..b].concat(), lines[e + 1..].concat()),
+        _ => (text.to_string(), String::new()),
+    }
+}
+
+/// Takes aiwg's overlay block out of git's exclude file; everything else stays. Returns the
+/// file when it had the block (`dry_run`: when it would change).
 pub fn remove_git_exclude(root: &Path, dry_run: bool) -> anyhow::Result<Option<PathBuf>> {
-    let Ok(out) = crate::git::run(root, ["rev-parse", "--git-path", "info/exclude"]) else {
+    let Some((exclude, _)) = exclude_file(root) else {
         return Ok(None);
     };
-    let exclude = root.join(String::from_utf8_lossy(&out).trim_end_matches('\n'));
     let Ok(text) = std::fs::read_to_string(&exclude) else {
         return Ok(None);
     };
-    let is_ours = |l: &str| {
-        let l = l.trim_end();
-        l.starts_with('/') && (l.ends_with(LOCAL_CONFIG_FILE) || l.ends_with("/.aiwg/local/"))
-    };
-    let mut kept = String::new();
-    let mut in_block = false;
-    for line in text.split_inclusive('\n') {
-        if line.trim_end() == EXCLUDE_COMMENT {
-            in_block = true;
-            continue;
-        }
-        if in_block && is_ours(line) {
-            continue;
-        }
-        in_block = false;
-        kept.push_str(line);
-    }
+    let (before, after) = without_block(&text);
+    let kept = before + &after;
     if kept == text {
         return Ok(None);
     }
@@ -418,11 +460,15 @@ pub fn remove_git_exclude(root: &Path, dry_run: bool) -> anyhow::Result<Option<P
     Ok(Some(exclude))
 }
 
-/// `text` with gitignore's special characters escaped, so a folder name matches itself.
+/// `text` with gitignore's special characters escaped, so a name matches itself.
 fn glob_escape(text: &str) -> String {
     let mut out = String::new();
+    let last = text.chars().count().saturating_sub(1);
     for (i, c) in text.chars().enumerate() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') || (i == 0 && matches!(c, '#' | '!')) {
+        let special = matches!(c, '*' | '?' | '[' | ']' | '\\')
+            || (i == 0 && matches!(c, '#' | '!'))
+            || (i == last && c == ' ');
+        if special {
             out.push('\\');
         }
         out.push(c);
@@ -445,5 +491,16 @@ mod tests {
         assert_eq!(glob_escape("pkg"), "pkg");
         assert_eq!(glob_escape("a*b[1]"), "a\\*b\\[1\\]");
         assert_eq!(glob_escape("#x!"), "\\#x!");
+        assert_eq!(glob_escape("a "), "a\\ ");
+    }
+
+    #[test]
+    fn the_block_is_found_and_replaced_whole() {
+        let text = format!("mine\n{EXCLUDE_BEGIN}\n/aiwg.local.toml\n{EXCLUDE_END}\nafter\n");
+        let (before, after) = without_block(&text);
+        assert_eq!((before.as_str(), after.as_str()), ("mine\n", "after\n"));
+        // A begin line without its end is the user's text: nothing is taken out.
+        let text = format!("{EXCLUDE_BEGIN}\n/x\n");
+        assert_eq!(without_block(&text), (text.clone(), String::new()));
     }
 }

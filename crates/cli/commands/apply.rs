@@ -198,8 +198,8 @@ pub fn execute(
         return Ok(stopped(1));
     }
     // The overlay is ignored by git before any of its files exist.
-    if overlay.is_some() {
-        crate::overlay::ensure_git_exclude(&project.root)?;
+    if let Some(pass) = &local {
+        crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_before(pass))?;
         if crate::overlay::is_tracked(&project.root) {
             crate::printer::say!(
                 "warning: `{}` is committed: every clone gets it; `git rm --cached {}` keeps yours and stops sharing it",
@@ -229,7 +229,13 @@ pub fn execute(
         Some(pass) => {
             let engine = d.overlay_engine();
             match engine.apply(&pass.plan, &pass.lock, &options) {
-                Ok(report) => Some(report),
+                Ok(report) => {
+                    // The block lists exactly what the overlay's lock holds now.
+                    let lock = engine.read_lock().map_err(pipeline::explain)?;
+                    let paths = crate::overlay::ignored_paths(&lock);
+                    crate::overlay::ensure_git_exclude(&project.root, &paths)?;
+                    Some(report)
+                }
                 Err(DeployError::Conflicts { paths }) => {
                     trust::announce(&local_hooks, overlay_hooks, false);
                     pipeline::report_refused(

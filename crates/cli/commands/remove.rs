@@ -243,6 +243,10 @@ pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8>
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
     let command = format!("remove --local {source}");
     let code = run_removal(ctx, &d, &engine, &plan, &pass.lock, how, &command)?;
+    if code == 0 && !dry_run {
+        let lock = engine.read_lock().map_err(pipeline::explain)?;
+        crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_paths(&lock))?;
+    }
     if code == 0 && !dry_run && in_config {
         edit_config(&path, "sources", |s| spec_name(s) == source)?;
         crate::printer::say!("removed `{source}` from `{LOCAL_CONFIG_FILE}`");
@@ -331,6 +335,16 @@ pub fn uninstall(
     let dry_run = how.dry_run;
     let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope)?;
+    // Nothing of aiwg is left: the personal overlay goes first (its JSON report is not
+    // printed; the team's is the command's document).
+    let has_overlay = crate::overlay::path(&project.root).is_file()
+        || project.root.join(".aiwg/local").is_dir();
+    if scope == aiwg_core::target::Scope::Project && !project.user_scope && has_overlay {
+        let code = uninstall_local(ctx, Run { json: false, ..how }, keep_config)?;
+        if code != 0 {
+            return Ok(code);
+        }
+    }
     let d = Deployment::open(&project, scope)?;
     let guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
@@ -498,7 +512,7 @@ fn run_removal(
     command: &str,
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
-    let name = if command == "uninstall" {
+    let name = if command.starts_with("uninstall") {
         "uninstall"
     } else {
         "remove"
@@ -570,8 +584,9 @@ fn run_removal(
         );
     }
     crate::printer::say!("{}", report.summary);
-    if report.generation.is_some() && command != "uninstall" {
-        crate::printer::say!("hint: `aiwg rollback` puts the files back");
+    if report.generation.is_some() && !command.starts_with("uninstall") {
+        let local = if command.contains("--local") { " --local" } else { "" };
+        crate::printer::say!("hint: `aiwg rollback{local}` puts the files back");
     }
     let generation = report.generation;
     report_json(generation)?;

@@ -338,7 +338,7 @@ pub fn run_local(
         false => None,
     };
     let start = existing.clone().unwrap_or_else(|| {
-        "# aiwg: your own sources and platforms on top of aiwg.toml. Kept out of git\n# (.git/info/exclude); what it deploys is in .aiwg/local/.\n\n".to_string()
+        "# aiwg: your own sources and platforms on top of aiwg.toml. Kept out of git\n# (.git/info/exclude); what it deploys is in .aiwg/local/.\n\nsources = []\nplatforms = []\n".to_string()
     });
     let (text, added) = config_edit::add_to_array(&path, &start, "sources", &specs)?;
     let (text, added_platforms) =
@@ -365,7 +365,11 @@ pub fn run_local(
     } else {
         trust::grant(&project, &typed)?;
         // Created ignored: git is told before the file exists.
-        crate::overlay::ensure_git_exclude(&project.root)?;
+        let lock = deployment
+            .overlay_engine()
+            .read_lock()
+            .map_err(pipeline::explain)?;
+        crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_paths(&lock))?;
     }
     crate::overlay::set_pending(local);
     let apply_target = TargetArgs {
