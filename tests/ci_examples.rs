@@ -110,7 +110,10 @@ fn taplo_checks_aiwg_local_toml_against_its_schema() {
             .env("RUST_LOG", "error")
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let good = "sources = [\"mine@../mine\"]\nplatforms = [\"codex\"]\nexclude = [\"agent:x\"]\n\
                 [platform.codex]\nexclude = [\"rule:*\"]\n";

@@ -84,7 +84,10 @@ fn the_overlay_adds_a_platform_and_a_source_with_a_lock_of_its_own() {
     // Drift in the overlay is drift.
     t.write(".codex/agents/mine.toml", "edited = true\n");
     let (code, out, _) = t.run(&["check"]);
-    assert_eq!((code, out.as_str()), (1, "edited\t.codex/agents/mine.toml\n"));
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "edited\t.codex/agents/mine.toml\n")
+    );
     let (code, out, _) = t.run(&["diff", "--name-only"]);
     assert_eq!((code, out.as_str()), (0, ".codex/agents/mine.toml\n"));
     // Git sees the team's files and none of the overlay's.
@@ -154,7 +157,10 @@ fn in_a_worktree_the_block_goes_where_git_reads_excludes() {
     assert!(exclude.contains("/.claude/agents/mine.md"), "{exclude}");
     let status = crate::hook::git_in(&t, &wt, &["status", "--porcelain", "-uall"]);
     let seen = String::from_utf8_lossy(&status.stdout);
-    assert!(!seen.contains("mine") && !seen.contains("aiwg.local"), "{seen}");
+    assert!(
+        !seen.contains("mine") && !seen.contains("aiwg.local"),
+        "{seen}"
+    );
 }
 
 #[test]
@@ -220,7 +226,9 @@ fn a_path_the_team_starts_deploying_is_handed_over_not_deleted() {
     );
     assert_eq!(t.read(".codex/agents/team.toml"), codex);
     assert!(t.read("aiwg.lock").contains(".codex/agents/team.toml"));
-    assert!(!t.exists(".aiwg/local/aiwg.lock") || !t.read(".aiwg/local/aiwg.lock").contains("codex"));
+    assert!(
+        !t.exists(".aiwg/local/aiwg.lock") || !t.read(".aiwg/local/aiwg.lock").contains("codex")
+    );
     assert!(!t.read(".git/info/exclude").contains(".codex"));
     let (out, _) = ok(&t, &["check"]);
     assert_eq!(out, "");
@@ -234,7 +242,10 @@ fn removing_the_overlay_leaves_the_teams_files() {
     let team_lock = t.read("aiwg.lock");
     // One source of the overlay: its files go, the overlay's platform stays.
     let (_, err) = ok(&t, &["remove", "--local", "../mine"]);
-    assert!(err.contains("removed `../mine` from `aiwg.local.toml`"), "{err}");
+    assert!(
+        err.contains("removed `../mine` from `aiwg.local.toml`"),
+        "{err}"
+    );
     assert!(err.contains("`aiwg rollback --local`"), "{err}");
     assert!(!t.exists(".claude/agents/mine.md") && !t.exists(".codex/agents/mine.toml"));
     assert!(t.exists(".codex/agents/team.toml"));
@@ -250,7 +261,10 @@ fn removing_the_overlay_leaves_the_teams_files() {
     // The whole overlay: every file it deployed, its state, the file and the block.
     let (code, _, err) = t.run(&["remove", "--local", "nope"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`nope` is not a source of `aiwg.local.toml`"), "{err}");
+    assert!(
+        err.contains("`nope` is not a source of `aiwg.local.toml`"),
+        "{err}"
+    );
     let (_, err) = ok(&t, &["uninstall", "--local"]);
     assert!(err.contains("`aiwg.local.toml`"), "{err}");
     for path in [
@@ -274,7 +288,10 @@ fn frozen_deploys_the_team_alone_and_says_so() {
     ok(&t, &["use", "--local", "../mine"]);
     std::fs::remove_file(t.root().join(".claude/agents/mine.md")).unwrap();
     let (code, out, _) = t.run(&["check"]);
-    assert_eq!((code, out.as_str()), (1, "missing\t.claude/agents/mine.md\n"));
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "missing\t.claude/agents/mine.md\n")
+    );
     let (code, out, err) = t.run(&["check", "--frozen"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("--frozen deploys `aiwg.toml` alone"), "{err}");
@@ -286,7 +303,10 @@ fn a_bad_overlay_is_an_error_naming_its_file_and_line() {
     t.write("aiwg.local.toml", "sources = []\nscope = \"user\"\n");
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("aiwg.local.toml:2:") && err.contains("`scope`"), "{err}");
+    assert!(
+        err.contains("aiwg.local.toml:2:") && err.contains("`scope`"),
+        "{err}"
+    );
     assert!(err.contains("hint:") && err.contains("the team's"), "{err}");
     t.write("aiwg.local.toml", "sources = [\"github:org/repo\"]\n");
     let (code, _, err) = t.run(&["check"]);

@@ -30,8 +30,12 @@ pub fn read(root: &Path) -> anyhow::Result<Option<LocalConfig>> {
     if !file.is_file() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read `{}`", project::display_relative(&file).display()))?;
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "cannot read `{}`",
+            project::display_relative(&file).display()
+        )
+    })?;
     parse(&file, &text).map(Some)
 }
 
@@ -295,8 +299,12 @@ pub fn with_pass(d: &Deployment, plan: Plan, pass: Option<&Pass>) -> Plan {
         Some(pass) => {
             pass.report(d);
             let mut both = joined(&plan, &pass.plan);
-            both.debris.target.extend(pass.plan.debris.target.iter().cloned());
-            both.debris.state.extend(pass.plan.debris.state.iter().cloned());
+            both.debris
+                .target
+                .extend(pass.plan.debris.target.iter().cloned());
+            both.debris
+                .state
+                .extend(pass.plan.debris.state.iter().cloned());
             both.debris.target.sort();
             both.debris.target.dedup();
             both.debris.state.sort();
@@ -348,7 +356,10 @@ fn exclude_file(root: &Path) -> Option<(PathBuf, String)> {
 pub fn ignored_paths(lock: &Lock) -> Vec<RelPath> {
     let mut paths: Vec<RelPath> = lock
         .entries()
-        .filter(|e| lock.entries_of(&e.path).all(|x| x.mode == aiwg_deploy::Mode::File))
+        .filter(|e| {
+            lock.entries_of(&e.path)
+                .all(|x| x.mode == aiwg_deploy::Mode::File)
+        })
         .map(|e| e.path.clone())
         .collect();
     paths.dedup();
@@ -379,9 +390,8 @@ pub fn ensure_git_exclude(root: &Path, paths: &[RelPath]) -> anyhow::Result<Opti
     let Some((exclude, prefix)) = exclude_file(root) else {
         return Ok(None);
     };
-    let mut block = format!(
-        "{EXCLUDE_BEGIN}\n/{prefix}{LOCAL_CONFIG_FILE}\n/{prefix}.aiwg/local/\n"
-    );
+    let mut block =
+        format!("{EXCLUDE_BEGIN}\n/{prefix}{LOCAL_CONFIG_FILE}\n/{prefix}.aiwg/local/\n");
     let mut listed: Vec<String> = paths
         .iter()
         .map(|p| {
@@ -401,8 +411,9 @@ pub fn ensure_git_exclude(root: &Path, paths: &[RelPath]) -> anyhow::Result<Opti
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {
-            return Err(anyhow::Error::from(e)
-                .context(format!("cannot read `{}`", exclude.display())))
+            return Err(
+                anyhow::Error::from(e).context(format!("cannot read `{}`", exclude.display()))
+            )
         }
     };
     let (before, after) = without_block(&text);

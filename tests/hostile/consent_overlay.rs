@@ -38,7 +38,10 @@ fn a_teammates_clone_sees_nothing_of_the_authors_overlay_and_its_check_passes() 
     } = c.run(&["check"]);
     assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
     let Output { stdout, .. } = c.run(&["status"]);
-    assert!(!stdout.contains("mine") && !stdout.contains("local"), "{stdout}");
+    assert!(
+        !stdout.contains("mine") && !stdout.contains("local"),
+        "{stdout}"
+    );
     c.assert_contained(&before);
 }
 
@@ -46,7 +49,10 @@ fn a_teammates_clone_sees_nothing_of_the_authors_overlay_and_its_check_passes() 
 fn a_committed_overlay_asking_for_user_scope_is_refused() {
     let c = Hostile::new();
     c.project()
-        .write("aiwg.local.toml", "scope = \"user\"\nplatforms = [\"codex\"]\n")
+        .write(
+            "aiwg.local.toml",
+            "scope = \"user\"\nplatforms = [\"codex\"]\n",
+        )
         .clone();
     let before = c.outside();
     for args in [&["apply"][..], &["check"], &["diff"]] {
@@ -76,7 +82,12 @@ fn a_committed_overlays_hook_needs_consent_like_any_other() {
     assert_eq!(code, 2, "{err}");
     assert_names(
         &err,
-        &["hook `fmt`", "tools/behaviors/fmt/BEHAVIOR.md", "aiwg trust", "--allow-hooks"],
+        &[
+            "hook `fmt`",
+            "tools/behaviors/fmt/BEHAVIOR.md",
+            "aiwg trust",
+            "--allow-hooks",
+        ],
     );
     // Nothing of either pass was written: consent comes before any write.
     for path in [
@@ -106,7 +117,13 @@ fn a_committed_overlay_naming_a_source_outside_the_clone_reads_nothing_there() {
         code, stderr: err, ..
     } = c.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
-    assert_names(&err, &["source `x@../../.claude` is outside the project", "aiwg trust"]);
+    assert_names(
+        &err,
+        &[
+            "source `x@../../.claude` is outside the project",
+            "aiwg trust",
+        ],
+    );
     assert!(!c.victim().join(".claude/agents/private.md").exists());
     c.assert_contained(&before);
 }
@@ -129,7 +146,11 @@ fn a_committed_overlay_lock_claiming_the_teams_files_deletes_none() {
             code, stderr: err, ..
         } = c.run(args);
         assert_eq!(code, 0, "{args:?}: {err}");
-        assert_eq!(std::fs::read_to_string(&docs).unwrap(), text, "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read_to_string(&docs).unwrap(),
+            text,
+            "{args:?}: {err}"
+        );
     }
     let Output { code, stdout, .. } = c.run(&["check"]);
     assert_eq!((code, stdout.as_str()), (0, ""));

@@ -117,8 +117,11 @@ mod tests {
 
     #[test]
     fn scope_and_unknown_keys_are_errors_with_their_line() {
-        let e = LocalConfig::parse(Path::new(LOCAL_CONFIG_FILE), "sources = []\nscope = \"user\"\n")
-            .unwrap_err();
+        let e = LocalConfig::parse(
+            Path::new(LOCAL_CONFIG_FILE),
+            "sources = []\nscope = \"user\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.hint.as_deref().unwrap().contains("team's"), "{e:?}");
         let e = LocalConfig::parse(Path::new(LOCAL_CONFIG_FILE), "trust = true\n").unwrap_err();

@@ -209,7 +209,11 @@ pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8>
     let in_config = local.sources.iter().any(|s| spec_name(s) == source);
     let in_lock = lock.entries().any(|e| e.source == source);
     if !in_config && !in_lock {
-        let mut known: Vec<String> = local.sources.iter().map(|s| spec_name(s).to_string()).collect();
+        let mut known: Vec<String> = local
+            .sources
+            .iter()
+            .map(|s| spec_name(s).to_string())
+            .collect();
         known.extend(lock.entries().map(|e| e.source.clone()));
         known.sort();
         known.dedup();
@@ -337,8 +341,8 @@ pub fn uninstall(
     let scope = pipeline::scope(&project, scope)?;
     // Nothing of aiwg is left: the personal overlay goes first (its JSON report is not
     // printed; the team's is the command's document).
-    let has_overlay = crate::overlay::path(&project.root).is_file()
-        || project.root.join(".aiwg/local").is_dir();
+    let has_overlay =
+        crate::overlay::path(&project.root).is_file() || project.root.join(".aiwg/local").is_dir();
     if scope == aiwg_core::target::Scope::Project && !project.user_scope && has_overlay {
         let code = uninstall_local(ctx, Run { json: false, ..how }, keep_config)?;
         if code != 0 {
@@ -585,7 +589,11 @@ fn run_removal(
     }
     crate::printer::say!("{}", report.summary);
     if report.generation.is_some() && !command.starts_with("uninstall") {
-        let local = if command.contains("--local") { " --local" } else { "" };
+        let local = if command.contains("--local") {
+            " --local"
+        } else {
+            ""
+        };
         crate::printer::say!("hint: `aiwg rollback{local}` puts the files back");
     }
     let generation = report.generation;

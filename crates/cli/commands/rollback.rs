@@ -148,7 +148,10 @@ pub fn run(
                 crate::width::count(restored, "path"),
                 report
                     .generation
-                    .map(|g| format!(" (recorded as generation {g}; `aiwg rollback{}` again redoes)", if local { " --local" } else { "" }))
+                    .map(|g| format!(
+                        " (recorded as generation {g}; `aiwg rollback{}` again redoes)",
+                        if local { " --local" } else { "" }
+                    ))
                     .unwrap_or_default()
             );
             Ok(0)

@@ -81,10 +81,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
             } else {
                 ""
             };
-            let origin = format!(
-                "{} ({}{overlay})",
-                part.origin.artifact, part.origin.source
-            );
+            let origin = format!("{} ({}{overlay})", part.origin.artifact, part.origin.source);
             let origin = aiwg_core::escape::escape(&origin).into_owned();
             (part.state, path, origin)
         })

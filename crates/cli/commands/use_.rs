@@ -387,7 +387,11 @@ pub fn run_local(
     let changed = existing.as_deref() != Some(text.as_str());
     let shown = project::display_relative(&path);
     if changed && dry_run {
-        let verb = if existing.is_some() { "changed" } else { "created" };
+        let verb = if existing.is_some() {
+            "changed"
+        } else {
+            "created"
+        };
         crate::printer::say!("dry run: `{}` would be {verb}", shown.display());
     } else if changed && code == 0 {
         config_edit::write_config(&path, &text)?;
