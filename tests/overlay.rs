@@ -308,6 +308,11 @@ fn a_bad_overlay_is_an_error_naming_its_file_and_line() {
         "{err}"
     );
     assert!(err.contains("hint:") && err.contains("the team's"), "{err}");
+    t.write("aiwg.local.toml", "sources = []\n[platform.codx]\nexclude = [\"x\"]\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("aiwg.local.toml:2: unknown platform `codx`"), "{err}");
+    assert!(err.contains("did you mean") || err.contains("codex"), "{err}");
     t.write("aiwg.local.toml", "sources = [\"github:org/repo\"]\n");
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 2, "{err}");

@@ -126,6 +126,7 @@ pub fn with_config(
         )
         .into());
     };
+    check_platforms(&project.root, &local)?;
     let team_platforms: Vec<String> = if team.platforms.is_empty() {
         Registry::builtin()
             .defaults()
@@ -144,6 +145,33 @@ pub fn with_config(
         merged,
         team_platforms,
     }))
+}
+
+/// Refuses a platform id of `local` that aiwg does not know (in `platforms` or as
+/// `[platform.<id>]`), naming `aiwg.local.toml` and the line: the merged config would
+/// otherwise be blamed on `aiwg.toml`.
+fn check_platforms(root: &Path, local: &LocalConfig) -> anyhow::Result<()> {
+    let registry = Registry::builtin();
+    let named = local
+        .platforms
+        .iter()
+        .map(|p| (p, format!("\"{p}\"")))
+        .chain(local.platform.keys().map(|p| (p, format!("[platform.{p}]"))));
+    for (id, needle) in named {
+        let Err(unknown) = registry.resolve(&[id]) else {
+            continue;
+        };
+        let line = std::fs::read_to_string(path(root))
+            .ok()
+            .and_then(|text| text.lines().position(|l| l.contains(&needle)))
+            .map_or(String::new(), |i| format!("{}:", i + 1));
+        return Err(UserError::new(
+            format!("{LOCAL_CONFIG_FILE}:{line} {unknown}"),
+            unknown.hint(),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// A path the overlay would write that the team's pass wants or owns: the overlay leaves it.
