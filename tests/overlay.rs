@@ -99,6 +99,16 @@ fn the_overlay_adds_a_platform_and_a_source_with_a_lock_of_its_own() {
         assert!(!seen.contains(path), "{path} visible:\n{seen}");
     }
     assert!(!t.exists(".gitignore"));
+    let (_, out, _) = t.run(&["doctor"]);
+    assert!(
+        out.contains(
+            "`aiwg.local.toml`: 1 source and 1 platform on top of `aiwg.toml`, ignored by git"
+        ),
+        "{out}"
+    );
+    git(&t, &["add", "-f", "aiwg.local.toml"]);
+    let (_, out, _) = t.run(&["doctor"]);
+    assert!(out.contains("`aiwg.local.toml` is committed"), "{out}");
 }
 
 #[test]
@@ -308,11 +318,20 @@ fn a_bad_overlay_is_an_error_naming_its_file_and_line() {
         "{err}"
     );
     assert!(err.contains("hint:") && err.contains("the team's"), "{err}");
-    t.write("aiwg.local.toml", "sources = []\n[platform.codx]\nexclude = [\"x\"]\n");
+    t.write(
+        "aiwg.local.toml",
+        "sources = []\n[platform.codx]\nexclude = [\"x\"]\n",
+    );
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("aiwg.local.toml:2: unknown platform `codx`"), "{err}");
-    assert!(err.contains("did you mean") || err.contains("codex"), "{err}");
+    assert!(
+        err.contains("aiwg.local.toml:2: unknown platform `codx`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("did you mean") || err.contains("codex"),
+        "{err}"
+    );
     t.write("aiwg.local.toml", "sources = [\"github:org/repo\"]\n");
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 2, "{err}");

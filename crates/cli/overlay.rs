@@ -156,7 +156,12 @@ fn check_platforms(root: &Path, local: &LocalConfig) -> anyhow::Result<()> {
         .platforms
         .iter()
         .map(|p| (p, format!("\"{p}\"")))
-        .chain(local.platform.keys().map(|p| (p, format!("[platform.{p}]"))));
+        .chain(
+            local
+                .platform
+                .keys()
+                .map(|p| (p, format!("[platform.{p}]"))),
+        );
     for (id, needle) in named {
         let Err(unknown) = registry.resolve(&[id]) else {
             continue;
