@@ -100,6 +100,18 @@ fn a_committed_overlays_hook_needs_consent_like_any_other() {
         assert!(!c.victim().join(path).exists(), "{path} was written");
     }
     c.assert_contained(&before);
+    // `aiwg trust` shows the overlay's hook, and what it allows is what apply needed.
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["trust"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["[new] tools/behaviors/fmt/BEHAVIOR.md: hook `fmt`"]);
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_names(&err, &["hook: installs `fmt` from `tools`"]);
+    assert!(c.victim().join(".claude/settings.json").exists());
 }
 
 #[test]
