@@ -344,3 +344,39 @@ fn a_bad_overlay_is_an_error_naming_its_file_and_line() {
     assert!(err.contains("no `aiwg.toml`"), "{err}");
     assert!(!t.exists("aiwg.local.toml"));
 }
+
+#[test]
+fn the_check_cache_never_hides_the_overlays_drift() {
+    let t = team();
+    let traced = |t: &Test| {
+        let out = t
+            .aiwg(&["check"])
+            .env("AIWG_CHECK_CACHE_TRACE", "1")
+            .env("AIWG_CHECK_RACY_MS", "100")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The team's clean check is cached (once the racy window after the apply is over).
+    std::thread::sleep(std::time::Duration::from_millis(160));
+    traced(&t);
+    let (code, _, err) = traced(&t);
+    assert_eq!(code, 0);
+    assert!(err.contains("cache hit"), "{err}");
+    ok(&t, &["use", "--local", "../mine"]);
+    std::fs::remove_file(t.root().join(".claude/agents/mine.md")).unwrap();
+    let (code, out, err) = traced(&t);
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "missing\t.claude/agents/mine.md\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`aiwg.local.toml` is checked in full"),
+        "{err}"
+    );
+}

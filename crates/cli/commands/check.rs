@@ -16,10 +16,7 @@ use crate::project::Project;
 /// Runs `aiwg check`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
     let session = Session::start();
-    // An overlay is checked in full: the cache records the team's deployment alone.
-    let use_cache = check_cache::enabled()
-        && !crate::project::Project::discover(&ctx.cwd)
-            .is_ok_and(|p| crate::overlay::path(&p.root).is_file());
+    let use_cache = check_cache::enabled();
     if use_cache {
         match from_cache(&session, ctx, target) {
             Ok(()) => {
@@ -161,6 +158,13 @@ pub fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Resu
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
+    // The cache records the team's deployment alone: an overlay is checked in full.
+    if !project.user_scope && crate::overlay::path(&project.root).is_file() {
+        return Err(format!(
+            "`{}` is checked in full",
+            aiwg_core::local::LOCAL_CONFIG_FILE
+        ));
+    }
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     // The cache stats the sources: one outside the project needs consent first.
     crate::trust::require(&project, crate::trust::outside_sources(&project))
