@@ -305,6 +305,10 @@ fn frozen_deploys_the_team_alone_and_says_so() {
     let (code, out, err) = t.run(&["check", "--frozen"]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("--frozen deploys `aiwg.toml` alone"), "{err}");
+    // Ignored means not read: a broken file does not stop a frozen run either.
+    t.write("aiwg.local.toml", "scope = \"user\"\n");
+    let (code, out, err) = t.run(&["check", "--frozen"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
 }
 
 #[test]
@@ -335,6 +339,10 @@ fn a_bad_overlay_is_an_error_naming_its_file_and_line() {
     t.write("aiwg.local.toml", "sources = [\"github:org/repo\"]\n");
     let (code, _, err) = t.run(&["check"]);
     assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("aiwg.local.toml:1: git source `github:org/repo`"),
+        "{err}"
+    );
     assert!(err.contains("folders and bundled frameworks only"), "{err}");
     // Without the team's file there is nothing to overlay.
     std::fs::remove_file(t.root().join("aiwg.local.toml")).unwrap();

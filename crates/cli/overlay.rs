@@ -53,9 +53,14 @@ pub fn parse(file: &Path, text: &str) -> anyhow::Result<LocalConfig> {
         )
     })?;
     if let Some(git) = local.sources.iter().find(|s| crate::remote::is_git_spec(s)) {
+        let quoted = format!("\"{git}\"");
+        let line = text
+            .lines()
+            .position(|l| l.contains(&quoted))
+            .map_or(1, |i| i + 1);
         return Err(UserError::new(
             format!(
-                "`{}`: git source `{}`: the overlay takes folders and bundled frameworks only",
+                "{}:{line}: git source `{}`: the overlay takes folders and bundled frameworks only",
                 project::display_relative(file).display(),
                 escape(git)
             ),
@@ -89,6 +94,13 @@ pub fn set_pending(local: LocalConfig) {
 /// team committed; a note says the file is ignored).
 pub fn load(project: &Project, scope: Scope) -> anyhow::Result<Option<Overlay>> {
     if project.user_scope {
+        return Ok(None);
+    }
+    // Ignored means not even read: a broken or hostile file cannot stop a frozen CI run.
+    if crate::remote::run_options().frozen && path(&project.root).is_file() {
+        crate::printer::say!(
+            "note: --frozen deploys `aiwg.toml` alone: `{LOCAL_CONFIG_FILE}` is ignored"
+        );
         return Ok(None);
     }
     let pending = PENDING.lock().unwrap_or_else(|e| e.into_inner()).clone();
