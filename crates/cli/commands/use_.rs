@@ -321,7 +321,11 @@ pub fn run_local(
     let deployment = pipeline::Deployment::open(&found, Scope::Project)?;
     let _guard = (!dry_run).then(|| deployment.lock()).transpose()?;
     let project = Project::open(&ctx.cwd, None)?;
-    if project.config.as_ref().is_some_and(|c| c.scope == Scope::User) {
+    if project
+        .config
+        .as_ref()
+        .is_some_and(|c| c.scope == Scope::User)
+    {
         return Err(UserError::new(
             "`--local` adds to the project's overlay, and this project deploys in user scope",
             format!("the overlay works with `scope = \"project\"` in `{CONFIG_FILE}`"),
