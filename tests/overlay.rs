@@ -388,3 +388,16 @@ fn the_check_cache_never_hides_the_overlays_drift() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_overlay_lock_is_an_error_with_a_hint_of_its_own() {
+    let t = team();
+    ok(&t, &["use", "--local", "../mine"]);
+    let lock = t.read(".aiwg/local/aiwg.lock");
+    t.write(".aiwg/local/aiwg.lock", &format!("{lock}garbage [[\n"));
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(".aiwg/local/aiwg.lock:"), "{err}");
+    assert!(err.contains("the overlay's own lock"), "{err}");
+    assert!(t.exists(".claude/agents/mine.md"));
+}

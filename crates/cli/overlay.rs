@@ -274,7 +274,7 @@ pub fn prepare(
         }
     }
     let engine = d.overlay_engine();
-    let mut lock = engine.read_lock().map_err(pipeline::explain)?;
+    let mut lock = read_lock(d)?;
     // A path the team now deploys is the team's: the overlay forgets it and deletes nothing
     // (so a hostile overlay lock naming a team file cannot get it deleted either).
     let handing: Vec<(RelPath, Part)> = lock
@@ -307,6 +307,19 @@ pub fn prepare(
         clashes,
         handed,
     })
+}
+
+/// The overlay's lock; a broken one is an error whose hint fits a file no clone shares.
+pub fn read_lock(d: &Deployment) -> anyhow::Result<Lock> {
+    use aiwg_deploy::{lock::LockError, DeployError};
+    match d.overlay_engine().read_lock() {
+        Err(DeployError::Lock(e)) if !matches!(e, LockError::Newer { .. } | LockError::Reserved { .. }) => Err(UserError::new(
+            e.to_string(),
+            "it is the overlay's own lock (git never had it): `aiwg rollback --local` may restore it; deleting it makes aiwg treat the overlay's files as someone else's",
+        )
+        .into()),
+        other => other.map_err(pipeline::explain),
+    }
 }
 
 impl Pass {

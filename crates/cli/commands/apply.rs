@@ -231,7 +231,7 @@ pub fn execute(
             match engine.apply(&pass.plan, &pass.lock, &options) {
                 Ok(report) => {
                     // The block lists exactly what the overlay's lock holds now.
-                    let lock = engine.read_lock().map_err(pipeline::explain)?;
+                    let lock = crate::overlay::read_lock(&d)?;
                     let paths = crate::overlay::ignored_paths(&lock);
                     crate::overlay::ensure_git_exclude(&project.root, &paths)?;
                     Some(report)

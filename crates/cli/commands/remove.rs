@@ -205,7 +205,7 @@ pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8>
         .into());
     };
     let engine = d.overlay_engine();
-    let lock = engine.read_lock().map_err(pipeline::explain)?;
+    let lock = crate::overlay::read_lock(&d)?;
     let in_config = local.sources.iter().any(|s| spec_name(s) == source);
     let in_lock = lock.entries().any(|e| e.source == source);
     if !in_config && !in_lock {
@@ -248,7 +248,7 @@ pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8>
     let command = format!("remove --local {source}");
     let code = run_removal(ctx, &d, &engine, &plan, &pass.lock, how, &command)?;
     if code == 0 && !dry_run {
-        let lock = engine.read_lock().map_err(pipeline::explain)?;
+        let lock = crate::overlay::read_lock(&d)?;
         crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_paths(&lock))?;
     }
     if code == 0 && !dry_run && in_config {
@@ -271,7 +271,7 @@ pub fn uninstall_local(ctx: &Context, how: Run, keep_config: bool) -> anyhow::Re
     let guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.overlay_engine();
     let team_lock = d.engine().read_lock().map_err(pipeline::explain)?;
-    let mut lock = engine.read_lock().map_err(pipeline::explain)?;
+    let mut lock = crate::overlay::read_lock(&d)?;
     // A path the team's lock names is the team's, whatever the overlay's lock says.
     let team_paths: Vec<(RelPath, aiwg_deploy::Part)> = lock
         .entries()
