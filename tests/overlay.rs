@@ -401,3 +401,27 @@ fn a_broken_overlay_lock_is_an_error_with_a_hint_of_its_own() {
     assert!(err.contains("the overlay's own lock"), "{err}");
     assert!(t.exists(".claude/agents/mine.md"));
 }
+
+#[test]
+fn apply_stage_stages_the_teams_files_never_the_overlays() {
+    let t = team();
+    ok(&t, &["use", "--local", "../mine"]);
+    t.write(
+        ".aiwg/agents/team.md",
+        "---\ndescription: The team's reviewer.\n---\nReview twice.\n",
+    );
+    std::fs::write(
+        t.root().join("../mine/agents/mine.md"),
+        "---\ndescription: My own helper.\n---\nHelp me more.\n",
+    )
+    .unwrap();
+    ok(&t, &["apply", "--stage"]);
+    assert!(t.read(".claude/agents/mine.md").contains("more"));
+    let staged = git(&t, &["diff", "--cached", "--name-only"]);
+    assert!(staged.contains(".claude/agents/team.md"), "{staged}");
+    assert!(staged.contains("aiwg.lock"), "{staged}");
+    assert!(
+        !staged.contains("mine") && !staged.contains("local"),
+        "{staged}"
+    );
+}
