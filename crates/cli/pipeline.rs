@@ -591,19 +591,28 @@ impl Prepared {
     /// Plans the overlay's pass, if there is an overlay, over the team's `team` target state
     /// (before it is planned: apply moves it into the team's plan).
     pub fn overlay_pass(&self, team: &TargetState) -> anyhow::Result<Option<crate::overlay::Pass>> {
-        let Some(overlay) = &self.overlay else {
-            return Ok(None);
-        };
-        let team_lock = self.deployment.engine().read_lock().map_err(explain)?;
-        let pass = crate::overlay::prepare(
-            overlay,
+        overlay_pass(
+            self.overlay.as_ref(),
             &self.deployment,
             team,
-            &team_lock,
             self.only.as_deref(),
-        )?;
-        Ok(Some(pass))
+        )
     }
+}
+
+/// [`Prepared::overlay_pass`] on its parts (apply plans it under the process lock).
+pub fn overlay_pass(
+    overlay: Option<&crate::overlay::Overlay>,
+    d: &Deployment,
+    team: &TargetState,
+    only: Option<&[String]>,
+) -> anyhow::Result<Option<crate::overlay::Pass>> {
+    let Some(overlay) = overlay else {
+        return Ok(None);
+    };
+    let team_lock = d.engine().read_lock().map_err(explain)?;
+    let pass = crate::overlay::prepare(overlay, d, team, &team_lock, only)?;
+    Ok(Some(pass))
 }
 
 /// Resolves the scope and platforms of `target` for `project`, renders the target state and

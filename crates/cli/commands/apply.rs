@@ -79,19 +79,21 @@ pub fn execute(
         show_diff,
     } = how;
     let session = check_cache::Session::start();
-    let (prepared, read) = pipeline::prepare_read(project, target)?;
-    // The overlay's pass is planned over the team's target before that moves into its plan.
-    let local = prepared.overlay_pass(&prepared.rendered.target)?;
-    let Prepared {
-        rendered,
-        deployment: d,
-        only,
-        overlay,
-    } = prepared;
+    let (
+        Prepared {
+            rendered,
+            deployment: d,
+            only,
+            overlay,
+        },
+        read,
+    ) = pipeline::prepare_read(project, target)?;
     let state = rendered.target;
     let _guard = (!dry_run && held != Some(d.scope))
         .then(|| d.lock())
         .transpose()?;
+    // The overlay's pass is planned over the team's target before that moves into its plan.
+    let local = pipeline::overlay_pass(overlay.as_ref(), &d, &state, only.as_deref())?;
     let engine = d.engine();
     let (plan, mut lock) = d.plan_owned(state, only.as_deref())?;
     // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
