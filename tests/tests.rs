@@ -22,6 +22,7 @@
 //! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
 //!   offline, force-pushed and deleted refs, consent, a source turning hostile.
 //! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
+//! - `overlay`: `aiwg.local.toml`: merge, its own lock, the exclude block, clashes, removal.
 //! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
 //! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
@@ -40,6 +41,7 @@ mod hostile;
 mod import;
 mod json_output;
 mod mcp;
+mod overlay;
 mod platforms;
 mod qa;
 mod shared_files;
