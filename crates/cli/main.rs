@@ -15,6 +15,7 @@ mod frameworks;
 mod git;
 mod import;
 mod json;
+mod packages;
 mod pipeline;
 mod printer;
 mod project;

@@ -338,6 +338,30 @@ pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<Read
         .collect()
 }
 
+/// [`command_sources`], loaded, with the project's packages (`packages` in `aiwg.toml`) when
+/// no path is given: their rules named as they deploy (`apps-web-style`).
+pub fn command_sources_loaded(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<LoadedSources> {
+    let mut sources = load_sources(command_sources(cwd, paths)?);
+    if !paths.is_empty() {
+        return Ok(sources);
+    }
+    let project = Project::discover(cwd)?;
+    let packages = crate::packages::resolve(&project)?;
+    let mut trees = Vec::with_capacity(packages.len());
+    for (tree, diags) in crate::packages::read(&project, &packages) {
+        sources.loaded.diagnostics.extend(diags);
+        sources
+            .roots
+            .push((tree.name.clone(), tree.display_root.clone()));
+        trees.push(tree);
+    }
+    let more = crate::packages::load(&trees, &packages, &sources.loaded.artifacts);
+    sources.loaded.diagnostics.extend(more.diagnostics);
+    sources.loaded.artifacts.extend(more.artifacts);
+    sources.packages = packages.len();
+    Ok(sources)
+}
+
 fn read_folder(name: &str, path: &Path, shown: &Path, spec: &str) -> anyhow::Result<ReadSource> {
     if !path.is_dir() {
         let known: Vec<String> = bundled_names().into_iter().map(|(n, _)| n).collect();
@@ -404,8 +428,10 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct LoadedSources {
     pub loaded: Loaded,
-    /// Each source's name and display root, in load order.
+    /// Each source's name and display root, in load order (packages last).
     roots: Vec<(String, PathBuf)>,
+    /// How many of the sources are monorepo packages.
+    pub packages: usize,
 }
 
 impl LoadedSources {
@@ -456,7 +482,11 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
         .into_iter()
         .map(|t| (t.name, t.display_root))
         .collect();
-    LoadedSources { loaded, roots }
+    LoadedSources {
+        loaded,
+        roots,
+        packages: 0,
+    }
 }
 
 #[cfg(test)]
