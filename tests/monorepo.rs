@@ -108,6 +108,19 @@ fn check_sees_drift_in_a_package_file_from_the_root_and_from_inside_the_package(
     let (code, _, err) = t.run(&["apply", "--force"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(t.run(&["check"]).0, 0);
+
+    // A scoped copy is not taken back into the package's source by `adopt`: said so.
+    let rule = t.read(".claude/rules/apps-web-style.md");
+    t.write(
+        ".claude/rules/apps-web-style.md",
+        &rule.replace("function", "arrow"),
+    );
+    let (code, _, err) = t.run(&["adopt", ".claude/rules/apps-web-style.md"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a rule of package `apps/web`"), "{err}");
+    assert!(t
+        .read("apps/web/.aiwg/rules/style.md")
+        .contains("function components"));
 }
 
 #[test]
@@ -295,4 +308,65 @@ fn a_platform_that_reads_neither_nested_files_nor_scoped_rules_gets_a_warning() 
     );
     assert!(!t.exists(".cursor/rules/apps-web-style.mdc"));
     assert!(!t.read("AGENTS.md").contains("function components"));
+}
+
+/// `aiwg check` with the stat cache traced and a 100 ms racy window, after waiting it out.
+fn traced_check(t: &Test) -> (i32, String, String) {
+    std::thread::sleep(std::time::Duration::from_millis(160));
+    let out = t
+        .aiwg(&["check"])
+        .env("AIWG_CHECK_CACHE_TRACE", "1")
+        .env("AIWG_CHECK_RACY_MS", "100")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_check_cache_never_hides_a_package_change() {
+    // Named outright: the cache is used, and a package's own source is watched.
+    let t = monorepo(CLAUDE_CODEX);
+    t.write(
+        "aiwg.toml",
+        &format!(
+            "sources = [\".aiwg\"]\nplatforms = [{CLAUDE_CODEX}]\npackages = [\"apps/web\"]\n"
+        ),
+    );
+    assert_eq!(t.run(&["apply"]).0, 0);
+    assert_eq!(traced_check(&t).0, 0);
+    let (code, _, err) = traced_check(&t);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("check: cache hit"), "{err}");
+    t.write(
+        "apps/web/.aiwg/rules/style.md",
+        "---\ndescription: Web style\n---\nChanged.\n",
+    );
+    let (code, out, err) = traced_check(&t);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("apps/web/AGENTS.md"), "{out}");
+    assert_eq!(t.run(&["apply"]).0, 0);
+    assert_eq!(traced_check(&t).0, 0);
+    // A package that gets its own `aiwg.toml` is an error, cache or not.
+    t.write("apps/web/aiwg.toml", "platforms = [\"codex\"]\n");
+    let (code, _, err) = traced_check(&t);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("has its own `aiwg.toml`"), "{err}");
+    std::fs::remove_file(t.root().join("apps/web/aiwg.toml")).unwrap();
+
+    // Named by a glob, a new folder with a source is a new package: no cache is recorded.
+    let t = monorepo(CLAUDE_CODEX);
+    assert_eq!(t.run(&["apply"]).0, 0);
+    assert_eq!(traced_check(&t).0, 0);
+    t.write(
+        "services/billing/.aiwg/rules/money.md",
+        "---\ndescription: Money\n---\nUse integer cents.\n",
+    );
+    let (code, out, err) = traced_check(&t);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("missing\tservices/billing/AGENTS.md"), "{out}");
+    assert!(!err.contains("cache hit"), "{err}");
 }
