@@ -115,4 +115,45 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn each_platform_alone_has_the_route_the_readme_names() {
+        let scoped = [
+            "antigravity",
+            "claude-code",
+            "cline",
+            "continue",
+            "copilot",
+            "cursor",
+            "kiro",
+            "windsurf",
+        ];
+        let nested = [
+            "agents-md",
+            "amp",
+            "codex",
+            "factory",
+            "gemini-cli",
+            "hermes",
+            "opencode",
+            "warp",
+        ];
+        for p in Registry::builtin().all() {
+            let got = &package_routes(&[p])[&p.id];
+            let want = if scoped.contains(&p.id.as_str()) {
+                "scoped"
+            } else if nested.contains(&p.id.as_str()) {
+                "nested"
+            } else {
+                "unsupported"
+            };
+            let is = match got {
+                PackageRoute::Scoped => "scoped",
+                PackageRoute::Nested { .. } => "nested",
+                PackageRoute::Unsupported => "unsupported",
+                PackageRoute::Served { .. } => "served",
+            };
+            assert_eq!(is, want, "{}", p.id);
+        }
+    }
 }
