@@ -196,6 +196,18 @@ fn a_package_path_leaving_the_root_is_refused_naming_its_line() {
     }
     assert_eq!(tree(&t), before, "nothing was written");
 
+    // A folder named outright must exist.
+    t.write(
+        "aiwg.toml",
+        "platforms = [\"codex\"]\npackages = [\"apps/web\", \"libs/ui\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("aiwg.toml:2: package `libs/ui` does not exist"),
+        "{err}"
+    );
+
     // A symlink leading out, named outright or matched by a glob.
     let outside = t.root().parent().unwrap().join("outside");
     std::fs::write(

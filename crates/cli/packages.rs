@@ -197,8 +197,8 @@ fn matches(
     let shown = escape(pattern.as_str()).into_owned();
     let mut current: Vec<String> = vec![String::new()];
     let components: Vec<&str> = pattern.components().collect();
-    for (i, component) in components.iter().enumerate() {
-        let last = i + 1 == components.len();
+    // A glob names what exists; a folder named outright must exist, every folder on the way.
+    for component in &components {
         let mut next = Vec::new();
         for dir in &current {
             let base = if dir.is_empty() {
@@ -246,7 +246,7 @@ fn matches(
                 };
                 let path = root.join(&rel);
                 let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                    if last && !pattern.is_glob() {
+                    if !pattern.is_glob() {
                         return Err(entry_error(
                             project,
                             pattern.line(),
@@ -288,7 +288,7 @@ fn matches(
                     }
                 }
                 if !path.is_dir() {
-                    if last && !pattern.is_glob() {
+                    if !pattern.is_glob() {
                         return Err(entry_error(
                             project,
                             pattern.line(),
