@@ -382,3 +382,37 @@ fn the_check_cache_never_hides_a_package_change() {
     assert!(out.contains("missing\tservices/billing/AGENTS.md"), "{out}");
     assert!(!err.contains("cache hit"), "{err}");
 }
+
+#[test]
+fn a_lock_entry_naming_a_package_source_never_deletes_it() {
+    let t = monorepo(CLAUDE_CODEX);
+    assert_eq!(t.run(&["apply"]).0, 0);
+    // A committed lock claims the package's own rule file as a stale file aiwg wrote.
+    let source = "apps/web/.aiwg/rules/style.md";
+    let bytes = std::fs::read(t.root().join(source)).unwrap();
+    let digest = {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(&bytes);
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let lock = format!(
+        "{}\n[[file]]\npath = \"{source}\"\nmode = \"file\"\nsha256 = \"{digest}\"\nsize = {}\nsource = \"x\"\nartifact = \"rule:gone\"\nplatforms = [\"codex\"]\n",
+        t.read("aiwg.lock"),
+        bytes.len()
+    );
+    t.write("aiwg.lock", &lock);
+    for force in [false, true] {
+        let args: &[&str] = if force {
+            &["apply", "--force"]
+        } else {
+            &["apply"]
+        };
+        let (code, _, err) = t.run(args);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!("conflict: `{source}`")) && err.contains("aiwg's own state"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(t.root().join(source)).unwrap(), bytes);
+    }
+}

@@ -788,6 +788,12 @@ impl Deployment {
                 for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid")] {
                     target = target.protect_relative(own, Owner::Aiwg);
                 }
+                // A package's `.aiwg/` is a source like the root's: no target, lock entry or
+                // restore may reach into it.
+                for package in crate::packages::resolve(project)? {
+                    let source = RelPath::new(&package.source).expect("a folder and `.aiwg`");
+                    target = target.protect_relative(&source, Owner::Aiwg);
+                }
                 let exclude = RelPath::new(".git/info/exclude").expect("valid");
                 open(&root)?.allow(&exclude)
             }
