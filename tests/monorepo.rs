@@ -416,3 +416,20 @@ fn a_lock_entry_naming_a_package_source_never_deletes_it() {
         assert_eq!(std::fs::read(t.root().join(source)).unwrap(), bytes);
     }
 }
+
+#[test]
+fn a_platform_that_reads_another_platforms_scoped_copy_keeps_it_and_is_told_it_sees_two() {
+    // Copilot reads Claude Code's `.claude/rules` and the nested AGENTS.md written for Codex:
+    // no third copy, and a warning rather than a refusal.
+    let t = monorepo("\"claude-code\", \"codex\", \"copilot\"");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists(".claude/rules/apps-web-style.md") && t.exists("apps/web/AGENTS.md"));
+    assert!(!t.exists(".github/instructions/apps-web-style.instructions.md"));
+    let (_, _, notes) = t.run(&["status", "--notes"]);
+    assert!(
+        notes.contains("warning: copilot: GitHub Copilot sees package rules twice: in `.claude/rules/{name}.md`"),
+        "{notes}"
+    );
+    assert_eq!(t.run(&["check"]).0, 0);
+}

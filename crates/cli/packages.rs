@@ -368,6 +368,12 @@ pub fn load(trees: &[SourceTree], packages: &[Package], root: &[Artifact]) -> Lo
     for (tree, package) in trees.iter().zip(packages) {
         let loaded = source::load(tree);
         out.diagnostics.extend(loaded.diagnostics);
+        if loaded.artifacts.is_empty() {
+            out.diagnostics.push(
+                Diagnostic::warning(&tree.display_root, None, "no artifacts found")
+                    .with_hint("a package's `.aiwg/` holds `rules/*.md`"),
+            );
+        }
         for mut a in loaded.artifacts {
             let shown = tree.display_path(&a.path);
             if a.kind != Kind::Rule {
