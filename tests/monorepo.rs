@@ -433,3 +433,30 @@ fn a_platform_that_reads_another_platforms_scoped_copy_keeps_it_and_is_told_it_s
     );
     assert_eq!(t.run(&["check"]).0, 0);
 }
+
+#[test]
+fn all_packages_together_share_one_sources_byte_cap() {
+    let t = Test::new();
+    t.write(
+        "aiwg.toml",
+        "platforms = [\"codex\"]\npackages = [\"p/*\"]\n",
+    )
+    .write(".aiwg/rules/root.md", "---\ndescription: r\n---\nr\n");
+    // Three packages of 23 rules of just under 1 MiB each: 69 MiB in all, over the 64 MiB cap.
+    let body = "x".repeat((1 << 20) - 64);
+    for p in ["a", "b", "c"] {
+        for i in 0..23 {
+            t.write(
+                &format!("p/{p}/.aiwg/rules/r{i}.md"),
+                &format!("---\ndescription: r\n---\n{body}\n"),
+            );
+        }
+    }
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("p/c/.aiwg: error: the packages' sources hold more than 64 MiB together"),
+        "{err}"
+    );
+    assert!(!t.exists("aiwg.lock") && !t.exists("p/a/AGENTS.md"));
+}

@@ -340,19 +340,37 @@ fn slug(dir: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Reads each package's source (files are named relative to the current folder).
+/// Reads each package's source (files are named relative to the current folder). All
+/// packages together share one source's byte cap: past it, reading stops with an error on the
+/// package that crossed it (256 packages must not cost 256 sources' worth of memory).
 pub fn read(project: &Project, packages: &[Package]) -> Vec<(SourceTree, Vec<Diagnostic>)> {
-    packages
-        .iter()
-        .map(|p| {
-            let folder = p.source_folder(&project.root);
-            SourceTree::read_dir_as(
-                p.source.clone(),
-                &folder,
-                &project::display_relative(&folder),
-            )
-        })
-        .collect()
+    let mut total = 0u64;
+    let mut out = Vec::with_capacity(packages.len());
+    for p in packages {
+        let folder = p.source_folder(&project.root);
+        let shown = project::display_relative(&folder);
+        let (tree, mut diags) = SourceTree::read_dir_as(p.source.clone(), &folder, &shown);
+        total += tree.files.iter().map(|f| f.bytes.len() as u64).sum::<u64>();
+        let over = total > source::MAX_SOURCE_BYTES;
+        if over {
+            diags.push(
+                Diagnostic::error(
+                    &shown,
+                    None,
+                    format!(
+                        "the packages' sources hold more than {} MiB together; reading stopped here",
+                        source::MAX_SOURCE_BYTES >> 20
+                    ),
+                )
+                .with_hint("keep large files out of the packages' `.aiwg/` folders"),
+            );
+        }
+        out.push((tree, diags));
+        if over {
+            break;
+        }
+    }
+    out
 }
 
 /// Loads package trees (each on its own, so a rule named like a root rule is no duplicate),
