@@ -460,3 +460,30 @@ fn all_packages_together_share_one_sources_byte_cap() {
     );
     assert!(!t.exists("aiwg.lock") && !t.exists("p/a/AGENTS.md"));
 }
+
+#[test]
+fn codex_is_warned_when_the_root_and_a_package_file_together_near_its_limit() {
+    let t = Test::new();
+    let text = |n: usize| format!("---\ndescription: d\n---\n{}\n", "word ".repeat(n));
+    t.write(
+        "aiwg.toml",
+        "platforms = [\"codex\"]\npackages = [\"a\", \"b\"]\n",
+    )
+    .write(".aiwg/rules/root.md", &text(4000))
+    .write("a/.aiwg/rules/big.md", &text(3000))
+    .write("b/.aiwg/rules/small.md", &text(10));
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, _, notes) = t.run(&["status", "--notes"]);
+    assert!(
+        notes.contains("warning: codex: aiwg's sections in `AGENTS.md` and `a/AGENTS.md` are"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(
+            "already over the 32768 bytes OpenAI Codex reads from the root down to a package"
+        ),
+        "{notes}"
+    );
+    assert!(!notes.contains("`b/AGENTS.md`"), "{notes}");
+}

@@ -604,11 +604,66 @@ pub fn render(
             });
         }
     }
+    notices.extend(chain_limits(&rendered.target, packages, &nested));
     notices
         .sort_by(|a, b| (&a.platform, a.kind, &a.message).cmp(&(&b.platform, b.kind, &b.message)));
     notices.dedup();
     rendered.notices = notices;
     Ok(rendered)
+}
+
+/// Codex reads the instruction files from the root down to the working folder until their
+/// sum reaches its limit (`max_bytes`): per package, aiwg's sections in the root's file and
+/// the package's count together.
+fn chain_limits(
+    target: &aiwg_core::target::TargetState,
+    packages: &[Package],
+    nested: &[&PlatformSpec],
+) -> Vec<Notice> {
+    let sections = |path: &str| -> usize {
+        target
+            .entries()
+            .filter(|e| e.path.as_str() == path)
+            .map(|e| match &e.desired {
+                aiwg_core::target::Desired::Section { text, .. } => text.len(),
+                _ => 0,
+            })
+            .sum()
+    };
+    let mut out = Vec::new();
+    for p in nested {
+        let (Some(max), Some(file)) = (
+            p.instructions.max_bytes,
+            p.instructions.path(Scope::Project),
+        ) else {
+            continue;
+        };
+        let root = sections(file);
+        for package in packages {
+            let path = format!("{}/{file}", package.dir);
+            let own = sections(&path);
+            let used = root + own;
+            if own == 0 || used * 4 < max * 3 {
+                continue;
+            }
+            let how = if used > max {
+                "already over"
+            } else {
+                "close to"
+            };
+            out.push(Notice {
+                platform: p.id.clone(),
+                kind: None,
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "aiwg's sections in `{file}` and `{}` are {used} bytes together, {how} the {max} bytes {} reads from the root down to a package; your own text there counts too",
+                    escape(&path),
+                    p.name
+                ),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
