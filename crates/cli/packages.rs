@@ -506,10 +506,10 @@ pub fn render(
                     .entry(p.dir.as_str())
                     .or_default()
                     .push(a.clone());
-                pkg_rules.push(
-                    ArtifactPattern::parse(&format!("rule:{}", a.name))
-                        .expect("a rule name is a glob"),
-                );
+                // Loading refused any name that is not `[a-z0-9-]`, so this is the name itself.
+                let pattern = ArtifactPattern::parse(&format!("rule:{}", a.name))
+                    .map_err(|why| anyhow::anyhow!("rule `{}`: {why}", escape(&a.name)))?;
+                pkg_rules.push(pattern);
             }
             None => root.artifacts.push(a.clone()),
         }
