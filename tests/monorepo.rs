@@ -487,3 +487,44 @@ fn codex_is_warned_when_the_root_and_a_package_file_together_near_its_limit() {
     );
     assert!(!notes.contains("`b/AGENTS.md`"), "{notes}");
 }
+
+#[test]
+fn a_root_without_its_own_source_deploys_its_packages_also_with_generated_ignored() {
+    let t = Test::new();
+    t.write(
+        "aiwg.toml",
+        &format!(
+            "platforms = [{CLAUDE_CODEX}]\npackages = [\"apps/web\"]\ngenerated = \"ignore\"\n"
+        ),
+    )
+    .write(
+        "apps/web/.aiwg/rules/style.md",
+        "---\ndescription: Web style\nglobs: [\"**/*.tsx\"]\n---\nUse function components.\n",
+    );
+    std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(t.root())
+        .status()
+        .unwrap();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t
+        .read("apps/web/AGENTS.md")
+        .contains("Use function components."));
+    // The scoped rule file is aiwg's whole and ignored; the nested AGENTS.md is shared, kept.
+    let ignore = t.read(".gitignore");
+    assert!(
+        ignore
+            .lines()
+            .any(|l| l.contains(".claude/rules/apps-web-style.md")),
+        "{ignore}"
+    );
+    assert!(!ignore.contains("AGENTS.md"), "{ignore}");
+    assert_eq!(t.run(&["check"]).0, 0);
+    let (code, _, err) = t.run(&["validate"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("validated 1 source (1 package), 1 artifact"),
+        "{err}"
+    );
+}

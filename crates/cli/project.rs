@@ -91,10 +91,19 @@ impl Project {
         self.root.join(CONFIG_FILE)
     }
 
-    /// The sources to load: `aiwg.toml`'s list, or `.aiwg/` when there is none.
+    /// True when the root's `.aiwg/` holds a source folder (`rules/`, `agents/` ...).
+    fn has_own_source(&self) -> bool {
+        let own = self.root.join(DEFAULT_SOURCE);
+        source::SOURCE_FOLDERS.iter().any(|f| own.join(f).exists())
+    }
+
+    /// The sources to load: `aiwg.toml`'s list, or `.aiwg/` when there is none (none when
+    /// the root of a monorepo has no `.aiwg/` of its own: its packages are the sources).
     pub fn source_specs(&self) -> Vec<String> {
         match &self.config {
             Some(c) if !c.sources.is_empty() => c.sources.clone(),
+            // Its `.aiwg/` may hold only aiwg's history: a source when it has a source folder.
+            Some(c) if !c.packages.is_empty() && !self.has_own_source() => Vec::new(),
             _ => vec![DEFAULT_SOURCE.to_string()],
         }
     }
@@ -316,7 +325,7 @@ pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<Read
     let has_sources = project
         .config
         .as_ref()
-        .is_some_and(|c| !c.sources.is_empty());
+        .is_some_and(|c| !c.sources.is_empty() || !c.packages.is_empty());
     if !has_sources && !project.root.join(DEFAULT_SOURCE).is_dir() {
         return Err(UserError::new(
             format!(
