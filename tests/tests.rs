@@ -23,6 +23,7 @@
 //!   offline, force-pushed and deleted refs, consent, a source turning hostile.
 //! - `monorepo`: `packages`: nested AGENTS.md and folder-scoped rules, one lock, hostile paths.
 //! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
+//! - `overlay`: `aiwg.local.toml`: merge, its own lock, the exclude block, clashes, removal.
 //! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
 //! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
@@ -42,6 +43,7 @@ mod import;
 mod json_output;
 mod mcp;
 mod monorepo;
+mod overlay;
 mod platforms;
 mod qa;
 mod shared_files;

@@ -148,7 +148,7 @@ pub enum Command {
 
     /// Add a framework or source to `aiwg.toml` and apply
     #[command(
-        after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user"
+        after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user\n  aiwg use --local ../my-agents --platforms cursor   # yours only: aiwg.local.toml"
     )]
     Use {
         /// A bundled framework (`sdlc`, `all`), a path, `name@path`, or a git source
@@ -166,6 +166,9 @@ pub enum Command {
         /// Print what was done (or, with `--dry-run`, would be) as JSON
         #[arg(long)]
         json: bool,
+        /// Add it to your own `aiwg.local.toml` (kept out of git) instead of `aiwg.toml`
+        #[arg(long, conflicts_with = "scope")]
+        local: bool,
     },
 
     /// Move git sources' pins to what their refs are now: show the diff, then apply it
@@ -294,6 +297,9 @@ pub enum Command {
         /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
+        /// The personal overlay's history (`aiwg.local.toml`) instead of the team's
+        #[arg(long, conflicts_with = "scope")]
+        local: bool,
     },
 
     /// Remove a framework or source (or a platform) and every file aiwg wrote for it
@@ -322,6 +328,9 @@ pub enum Command {
         /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
+        /// A source of your `aiwg.local.toml`, and the files only the overlay deployed for it
+        #[arg(long, conflicts_with_all = ["scope", "platform"])]
+        local: bool,
     },
 
     /// Remove every file aiwg wrote (never one a user edited), its lock, history, ignore
@@ -348,6 +357,9 @@ pub enum Command {
         /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
+        /// Only the personal overlay: what `aiwg.local.toml` deployed, its lock and history, and the file itself (unless `--keep-config`)
+        #[arg(long, conflicts_with_all = ["scope"])]
+        local: bool,
     },
 
     /// List the platforms, their aliases, and where each kind goes

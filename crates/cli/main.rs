@@ -16,6 +16,7 @@ mod generated;
 mod git;
 mod import;
 mod json;
+mod overlay;
 mod packages;
 mod pipeline;
 mod printer;

@@ -210,7 +210,7 @@ pub struct ReadFolder {
 /// Refuses a run that would write where a folder source reads its artifacts: a platform's own
 /// folder named as a source (`claude@.claude` with Claude Code selected) would have each apply
 /// rewrite its own source. `aiwg import` is the way in for such files.
-fn refuse_writing_into_sources(
+pub fn refuse_writing_into_sources(
     folders: &[ReadFolder],
     target_root: &Path,
     target: &TargetState,
@@ -610,6 +610,36 @@ pub struct Prepared {
     pub deployment: Deployment,
     /// `--platforms`: the ids whose paths the run looks at (see [`Selection::only`]).
     pub only: Option<Vec<String>>,
+    /// The personal overlay (`aiwg.local.toml`), deployed by a second pass.
+    pub overlay: Option<crate::overlay::Overlay>,
+}
+
+impl Prepared {
+    /// Plans the overlay's pass, if there is an overlay, over the team's `team` target state
+    /// (before it is planned: apply moves it into the team's plan).
+    pub fn overlay_pass(&self, team: &TargetState) -> anyhow::Result<Option<crate::overlay::Pass>> {
+        overlay_pass(
+            self.overlay.as_ref(),
+            &self.deployment,
+            team,
+            self.only.as_deref(),
+        )
+    }
+}
+
+/// [`Prepared::overlay_pass`] on its parts (apply plans it under the process lock).
+pub fn overlay_pass(
+    overlay: Option<&crate::overlay::Overlay>,
+    d: &Deployment,
+    team: &TargetState,
+    only: Option<&[String]>,
+) -> anyhow::Result<Option<crate::overlay::Pass>> {
+    let Some(overlay) = overlay else {
+        return Ok(None);
+    };
+    let team_lock = d.engine().read_lock().map_err(explain)?;
+    let pass = crate::overlay::prepare(overlay, d, team, &team_lock, only)?;
+    Ok(Some(pass))
 }
 
 /// Resolves the scope and platforms of `target` for `project`, renders the target state and
@@ -635,7 +665,16 @@ pub fn prepare_read(
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
-    let Selection { platforms, only } = select(project, scope, &target.platforms)?;
+    let overlay = crate::overlay::load(project, scope)?;
+    // `--platforms` may name a platform only the overlay adds: the team's pass then plans
+    // nothing for it.
+    let Selection { platforms, only } = match &overlay {
+        Some(o) => Selection {
+            only: select(&o.merged, scope, &target.platforms)?.only,
+            platforms: select(project, scope, &[])?.platforms,
+        },
+        None => select(project, scope, &target.platforms)?,
+    };
     let deployment = Deployment::open(project, scope)?;
     // Git sources are read at the commits this scope's lock pins.
     if project
@@ -657,6 +696,7 @@ pub fn prepare_read(
         rendered,
         deployment,
         only,
+        overlay,
     };
     let read = ReadInputs {
         platforms,
@@ -785,7 +825,8 @@ impl Deployment {
             Some(dir) => open(dir)?,
             None => {
                 let layout = Layout::project();
-                for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid")] {
+                let local = RelPath::new(aiwg_core::local::LOCAL_CONFIG_FILE).expect("valid");
+                for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid"), &local] {
                     target = target.protect_relative(own, Owner::Aiwg);
                 }
                 // A package's `.aiwg/` is a source like the root's: no target, lock entry or
@@ -868,6 +909,13 @@ impl Deployment {
             Scope::User => Engine::split(&self.target, &self.state, Layout::user()),
         };
         engine.with_keys(KeySource::file(&self.keys))
+    }
+
+    /// The engine of the personal overlay's pass (`aiwg.local.toml`): the same Systems, its
+    /// own lock and history in `.aiwg/local/` ([`Layout::overlay`]). Project scope only.
+    pub fn overlay_engine(&self) -> Engine<'_> {
+        Engine::same_root(&self.target, &self.state, Layout::overlay())
+            .with_keys(KeySource::file(&self.keys))
     }
 
     /// Warns (stderr) about each history folder that is not this machine's and is ignored.

@@ -316,12 +316,18 @@ pub fn resolve_arg(arg: &Path, cwd: &Path) -> anyhow::Result<ReadSource> {
 }
 
 /// The sources a command works on: `paths` (relative to `cwd`) when there are any, else the
-/// project's sources from `aiwg.toml`, else `.aiwg/`.
+/// project's sources from `aiwg.toml` (and `aiwg.local.toml`), else `.aiwg/`.
 pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<ReadSource>> {
     if !paths.is_empty() {
         return paths.iter().map(|p| resolve_arg(p, cwd)).collect();
     }
     let project = Project::discover(cwd)?;
+    // The personal overlay's sources are the project's too (validate and list what apply
+    // deploys).
+    let project = match crate::overlay::load(&project, Scope::Project)? {
+        Some(overlay) => overlay.merged,
+        None => project,
+    };
     let has_sources = project
         .config
         .as_ref()

@@ -66,7 +66,7 @@ fn docs() -> anyhow::Result<()> {
     let changed = man::write(&root().join("man"))?;
     eprintln!("man/: {changed} page(s) written");
     if schema::write(&root())? {
-        eprintln!("{}: regenerated", schema::FILE);
+        eprintln!("{}, {}: regenerated", schema::FILE, schema::LOCAL_FILE);
     }
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path)

@@ -11,6 +11,7 @@
 //! - [`validate`]: the rules every loaded artifact is checked against.
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
+//! - [`local`]: the personal overlay, `aiwg.local.toml`, and its merge over `aiwg.toml`.
 //! - [`exclude`]: `kind:glob` artifact patterns for `exclude` in `aiwg.toml`.
 //! - [`package`]: monorepo `packages` entries of `aiwg.toml`, checked as text.
 //! - [`par`]: an order-keeping parallel map for loading many files.
@@ -25,6 +26,7 @@ pub mod escape;
 pub mod exclude;
 pub mod frontmatter;
 pub mod lenient;
+pub mod local;
 pub mod mcp;
 pub mod model;
 pub mod package;

@@ -49,16 +49,17 @@ fn full(
     session: Option<&Session>,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
-    let (
-        Prepared {
-            rendered,
-            deployment: d,
-            only,
-        },
-        read,
-    ) = pipeline::prepare_read(&project, target)?;
+    let (prepared, read) = pipeline::prepare_read(&project, target)?;
+    let local = prepared.overlay_pass(&prepared.rendered.target)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+        only,
+        overlay,
+    } = prepared;
     let state = rendered.target;
     let (plan, lock) = d.plan(&state, only.as_deref())?;
+    let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     crate::remote::check_frozen(&lock)?;
     // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
     // lock. Check itself never moves a pin.
@@ -126,7 +127,8 @@ fn full(
     let clean = !drifted && stray.is_empty();
     drop(drift);
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
-    if let (true, Some(session), None) = (clean, session, &only) {
+    // With an overlay the plan holds its paths too: the cache records the team's alone.
+    if let (true, Some(session), None, None) = (clean, session, &only, &overlay) {
         let inputs = Inputs {
             project: &project,
             deployment: &d,
@@ -172,6 +174,13 @@ pub fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Resu
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
+    // The cache records the team's deployment alone: an overlay is checked in full.
+    if !project.user_scope && crate::overlay::path(&project.root).is_file() {
+        return Err(format!(
+            "`{}` is checked in full",
+            aiwg_core::local::LOCAL_CONFIG_FILE
+        ));
+    }
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     // The cache stats the sources: one outside the project needs consent first.
     crate::trust::require(&project, crate::trust::outside_sources(&project))

@@ -111,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             dry_run,
             force,
             json,
+            local,
         } => {
             let how = apply::Run {
                 dry_run,
@@ -120,7 +121,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 held: None,
                 show_diff: false,
             };
-            use_::run(&ctx, &source, &target, how)
+            match local {
+                true => use_::run_local(&ctx, &source, &target, how),
+                false => use_::run(&ctx, &source, &target, how),
+            }
         }
         Command::Apply {
             target,
@@ -183,7 +187,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             force,
             json,
             scope,
-        } => rollback::run(&ctx, list, to, force, json, scope),
+            local,
+        } => rollback::run(&ctx, list, to, force, json, scope, local),
         Command::Remove {
             source,
             platform,
@@ -192,6 +197,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             name_only,
             json,
             scope,
+            local,
         } => {
             let how = remove::Run {
                 dry_run,
@@ -199,6 +205,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 shape: shape(stat, name_only),
             };
             match (source, platform) {
+                (Some(source), None) if local => remove::remove_local(&ctx, &source, how),
                 (Some(source), None) => remove::remove(&ctx, &source, how, scope),
                 (None, Some(platform)) => remove::remove_platform(&ctx, &platform, how, scope),
                 _ => Err(UserError::new(
@@ -215,13 +222,17 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             keep_config,
             json,
             scope,
+            local,
         } => {
             let how = remove::Run {
                 dry_run,
                 json,
                 shape: shape(stat, name_only),
             };
-            remove::uninstall(&ctx, how, keep_config, scope)
+            match local {
+                true => remove::uninstall_local(&ctx, how, keep_config),
+                false => remove::uninstall(&ctx, how, keep_config, scope),
+            }
         }
         Command::Hook { command } => hook::run(&ctx, &command),
         Command::Generated { mode } => generated::run(&ctx, mode),
