@@ -303,3 +303,81 @@ fn a_server_one_platform_leaves_out_is_refused_where_it_reads_anothers_mcp_file(
     assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON);
     assert!(!t.exists(".vscode/mcp.json"));
 }
+
+/// The JSON targets added from the clients' own code and docs: a stdio server without a
+/// reference lands in each platform's file in its own spelling, next to the user's settings
+/// (Zed's settings with comments), and `uninstall` gives the user's bytes back; a server with a
+/// reference is left out where the file has no reference syntax, with a warning.
+#[test]
+fn servers_reach_zed_factory_amp_kilo_auggie_and_devin_in_their_own_spelling() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/mcp/lint.toml",
+        "command = \"npx\"\nargs = [\"-y\", \"lint-mcp\"]\n\n[env]\nLINT_LEVEL = \"strict\"\n",
+    );
+    t.write(".aiwg/mcp/docs.toml", SERVER);
+    let zed_users = "// Zed settings\n{\n  \"theme\": \"One Dark\", // mine\n  \"context_servers\": {\n    \"mine\": {\"command\": \"./bin/mine\", \"args\": []},\n  },\n}\n";
+    t.write(".zed/settings.json", zed_users);
+    let (code, out, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "zed,factory,amp,kilo,auggie,windsurf",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let zed = t.read(".zed/settings.json");
+    assert!(
+        zed.starts_with("// Zed settings\n{\n  \"theme\": \"One Dark\", // mine\n"),
+        "{zed}"
+    );
+    assert!(
+        zed.contains("\"mine\": {\"command\": \"./bin/mine\", \"args\": []},"),
+        "{zed}"
+    );
+    let (code, notes, notes_err) = t.run(&["status", "--notes"]);
+    assert_eq!(code, 0, "{notes_err}");
+    let all = format!("{notes}{notes_err}");
+    assert!(
+        all.contains("`docs` not written: Zed (.zed/settings.json)"),
+        "a reference Zed cannot hold is said: {all}"
+    );
+    for (path, key, env_key) in [
+        (".factory/mcp.json", "mcpServers", "env"),
+        (".amp/settings.json", "amp.mcpServers", "env"),
+        ("kilo.json", "mcp", "environment"),
+        (".augment/settings.json", "mcpServers", "env"),
+        (".devin/config.json", "mcpServers", "env"),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&t.read(path))
+            .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        let lint = &v[key]["lint"];
+        assert_eq!(lint[env_key]["LINT_LEVEL"], "strict", "{path}: {v}");
+        assert!(
+            v[key].get("docs").is_none(),
+            "{path}: no reference syntax: {v}"
+        );
+    }
+    let kilo: serde_json::Value = serde_json::from_str(&t.read("kilo.json")).unwrap();
+    assert_eq!(
+        kilo["mcp"]["lint"]["command"],
+        serde_json::json!(["npx", "-y", "lint-mcp"])
+    );
+    assert_eq!(kilo["mcp"]["lint"]["type"], "local");
+    let factory: serde_json::Value = serde_json::from_str(&t.read(".factory/mcp.json")).unwrap();
+    assert_eq!(factory["mcpServers"]["lint"]["type"], "stdio");
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "nothing to do after use: {err}");
+    let (code, _, err) = t.run(&["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".zed/settings.json"), zed_users);
+    for created in [
+        ".factory/mcp.json",
+        ".amp/settings.json",
+        "kilo.json",
+        ".augment/settings.json",
+        ".devin/config.json",
+    ] {
+        assert!(!t.exists(created), "{created} was aiwg's alone");
+    }
+}

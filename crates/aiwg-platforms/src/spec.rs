@@ -125,6 +125,9 @@ pub struct McpFile {
     /// How `command` and `args` are written.
     #[serde(default)]
     pub command: CommandShape,
+    /// `args` is written even when empty (Zed's parser requires it).
+    #[serde(default)]
+    pub args_required: bool,
     /// How a reference to the variable `NAME` is written (`${NAME}`, `${env:NAME}`); absent
     /// when the client expands none, so a reference can only be passed by `env_vars_key`.
     pub env_ref: Option<String>,

@@ -119,7 +119,7 @@ pub fn entry(file: &McpFile, s: &McpServer) -> Result<Value, String> {
             match file.command {
                 CommandShape::String => {
                     out.insert("command".into(), json!(command));
-                    if !args.is_empty() {
+                    if !args.is_empty() || file.args_required {
                         out.insert("args".into(), json!(args));
                     }
                 }
@@ -512,6 +512,13 @@ mod tests {
         assert!(entry(&codex, &in_args).unwrap_err().contains("in `args`"));
         let copilot = file("env_ref = \"${NAME}\"\nrefs_in = [\"env\"]\n");
         assert!(entry(&copilot, &in_args).is_err());
+        let bare = server(json!({"command": "srv"}));
+        assert_eq!(entry(&file(""), &bare).unwrap(), json!({"command": "srv"}));
+        let zed = file("args_required = true\n");
+        assert_eq!(
+            entry(&zed, &bare).unwrap(),
+            json!({"command": "srv", "args": []})
+        );
         assert_eq!(entry(&copilot, &s).unwrap()["env"]["T"], json!("${T}"));
     }
 
