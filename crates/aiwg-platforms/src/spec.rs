@@ -118,6 +118,11 @@ pub struct McpFile {
     pub project: Option<String>,
     /// Relative to the home folder.
     pub user: Option<String>,
+    /// The user file on macOS, when it lives elsewhere there (an editor's
+    /// `Library/Application Support/<app>` folder); `user` otherwise.
+    pub user_macos: Option<String>,
+    /// The user file on Windows (under `AppData/Roaming`, relative to the home folder).
+    pub user_windows: Option<String>,
     /// The client that reads it, when the platform has several (`Copilot CLI`).
     pub client: Option<String>,
     /// The top-level key whose table holds one entry per server (`mcpServers`).
@@ -193,9 +198,22 @@ fn default_transports() -> Vec<String> {
 pub const MCP_TRANSPORTS: &[&str] = &["stdio", "http", "sse"];
 
 impl McpFile {
-    /// The file for `scope`.
+    /// The file for `scope` on the system aiwg runs on.
     pub fn path(&self, scope: Scope) -> Option<&str> {
-        for_scope(scope, &self.project, &self.user)
+        self.path_on(scope, std::env::consts::OS)
+    }
+
+    /// The file for `scope` on `os` (`std::env::consts::OS` spelling).
+    pub fn path_on(&self, scope: Scope, os: &str) -> Option<&str> {
+        let user = match os {
+            "macos" => self.user_macos.as_ref().or(self.user.as_ref()),
+            "windows" => self.user_windows.as_ref().or(self.user.as_ref()),
+            _ => self.user.as_ref(),
+        };
+        match scope {
+            Scope::Project => self.project.as_deref(),
+            Scope::User => user.map(String::as_str),
+        }
     }
 }
 
@@ -821,8 +839,16 @@ impl PlatformSpec {
 impl PlatformSpec {
     fn mcp_problems(&self, out: &mut Vec<String>) {
         for f in &self.mcp.file {
-            for scope in [Scope::Project, Scope::User] {
-                if let Some(p) = f.path(scope) {
+            let paths = [Scope::Project, Scope::User]
+                .into_iter()
+                .flat_map(|scope| {
+                    ["linux", "macos", "windows"]
+                        .into_iter()
+                        .filter_map(move |os| Some((scope, f.path_on(scope, os)?)))
+                })
+                .collect::<Vec<_>>();
+            for (scope, p) in paths {
+                {
                     check_path(out, "mcp.file", scope, p, false);
                     if !(p.ends_with(".json") || p.ends_with(".jsonc") || p.ends_with(".toml")) {
                         out.push(format!(
@@ -830,6 +856,11 @@ impl PlatformSpec {
                         ));
                     }
                 }
+            }
+            if f.user.is_none() && (f.user_macos.is_some() || f.user_windows.is_some()) {
+                out.push(
+                    "mcp.file.user_macos and user_windows need `user` (the file elsewhere)".into(),
+                );
             }
             if f.project.is_none() && f.user.is_none() {
                 out.push("mcp.file needs `project` or `user`".into());
@@ -917,6 +948,46 @@ mod tests {
             Some(".claude.json")
         );
         assert_eq!(h.rebase(".claude.jsonx", "cfg"), None);
+    }
+
+    #[test]
+    fn a_user_mcp_file_can_live_elsewhere_per_system() {
+        let copilot = crate::Registry::builtin().get("copilot").unwrap();
+        let vscode = &copilot.mcp.file[0];
+        assert_eq!(
+            vscode.path_on(Scope::User, "linux"),
+            Some(".config/Code/User/mcp.json")
+        );
+        assert_eq!(
+            vscode.path_on(Scope::User, "macos"),
+            Some("Library/Application Support/Code/User/mcp.json")
+        );
+        assert_eq!(
+            vscode.path_on(Scope::User, "windows"),
+            Some("AppData/Roaming/Code/User/mcp.json")
+        );
+        assert_eq!(
+            vscode.path_on(Scope::Project, "macos"),
+            Some(".vscode/mcp.json")
+        );
+        let cli = &copilot.mcp.file[1];
+        assert_eq!(
+            cli.path_on(Scope::User, "macos"),
+            Some(".copilot/mcp-config.json"),
+            "no per-system path: `user` everywhere"
+        );
+        let parse = |file: &str| {
+            PlatformSpec::parse(
+                "demo.toml",
+                &format!("id = \"demo\"\nname = \"Demo\"\ndocs = \"https://x\"\n[[mcp.file]]\nkey = \"s\"\n{file}"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let alone = parse("project = \"a.json\"\nuser_windows = \"b.json\"\n");
+        assert!(alone.contains("need `user`"), "{alone}");
+        let out = parse("user = \"a.json\"\nuser_macos = \"../b.json\"\n");
+        assert!(out.contains("`../b.json` leaves its folder"), "{out}");
     }
 
     const HEAD: &str = "id = \"demo\"\nname = \"Demo\"\ndocs = \"https://example.org\"\n";
