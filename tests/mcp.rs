@@ -381,3 +381,87 @@ fn servers_reach_zed_factory_amp_kilo_auggie_and_devin_in_their_own_spelling() {
         assert!(!t.exists(created), "{created} was aiwg's alone");
     }
 }
+
+/// `aiwg adopt` of an MCP file: a server edited by hand in `.mcp.json` goes back into its
+/// `mcp/<name>.toml` (the author's comment, description and other platforms' keys kept), after
+/// which the deployment is clean again and Codex gets the change; an unedited file, and an
+/// edit the source cannot say, are refused with the reason.
+#[test]
+fn adopt_takes_a_hand_edited_server_back_into_its_source() {
+    let t = Test::new();
+    let source = "# Docs lookup for the team\ndescription = \"Docs lookup\"\ncommand = \"npx\"\nargs = [\"-y\", \"docs-mcp\"]\n\n[env]\nDOCS_TOKEN = \"${env:DOCS_TOKEN}\"\n\n[platform.codex]\nstartup_timeout_sec = 30\n";
+    t.write(".aiwg/mcp/docs.toml", source);
+    t.write(".mcp.json", USERS_MCP_JSON);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code,codex",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = t.run(&["adopt", ".mcp.json"]);
+    assert_eq!(code, 2, "nothing edited: {err}");
+    assert!(err.contains("nothing to adopt"), "{err}");
+
+    let edited = t
+        .read(".mcp.json")
+        .replace("\"docs-mcp\"", "\"docs-mcp\",\r\n        \"--verbose\"")
+        .replace(
+            "\"${DOCS_TOKEN}\"",
+            "\"${DOCS_TOKEN}\",\r\n          \"LOG\": \"debug\"",
+        );
+    t.write(".mcp.json", &edited);
+    let (code, _, err) = t.run(&["adopt", ".mcp.json", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("would adopt MCP server `docs`"), "{err}");
+    assert_eq!(
+        t.read(".aiwg/mcp/docs.toml"),
+        source,
+        "a dry run writes nothing"
+    );
+    let (code, _, err) = t.run(&["adopt", ".mcp.json"]);
+    assert_eq!(code, 0, "{err}");
+    let adopted = t.read(".aiwg/mcp/docs.toml");
+    assert!(
+        adopted.starts_with("# Docs lookup for the team\ndescription = \"Docs lookup\"\n"),
+        "{adopted}"
+    );
+    assert!(adopted.contains("\"--verbose\""), "{adopted}");
+    assert!(
+        adopted.contains("DOCS_TOKEN = \"${env:DOCS_TOKEN}\""),
+        "{adopted}"
+    );
+    assert!(adopted.contains("LOG = \"debug\""), "{adopted}");
+    assert!(adopted.contains("startup_timeout_sec = 30"), "{adopted}");
+    assert_eq!(
+        t.read(".mcp.json"),
+        edited,
+        "the edited file is not touched"
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 0, "the edit is the source now: {err}");
+    assert_eq!(t.read(".mcp.json"), edited);
+    let codex = t.read(".codex/config.toml");
+    assert!(
+        codex.contains("--verbose") && codex.contains("debug"),
+        "{codex}"
+    );
+
+    // The source has no way to say a command that is not a string.
+    let broken = t
+        .read(".mcp.json")
+        .replace("\"command\": \"npx\"", "\"command\": 5");
+    assert_ne!(broken, t.read(".mcp.json"));
+    t.write(".mcp.json", &broken);
+    let (code, _, err) = t.run(&["adopt", ".mcp.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot adopt `docs`") && err.contains("`command`"),
+        "{err}"
+    );
+    assert!(
+        t.read(".aiwg/mcp/docs.toml").contains("--verbose"),
+        "the source is kept"
+    );
+}

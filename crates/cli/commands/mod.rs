@@ -12,6 +12,7 @@ mod use_;
 mod validate;
 
 mod adopt;
+mod adopt_mcp;
 mod apply;
 mod check;
 mod completions;

@@ -122,7 +122,34 @@ pub fn judge(records: &[Value]) -> Option<(u64, String)> {
             ))
         })
     };
+    // Auggie's model call (`/chat-stream`, recorded and answered 404, not emulated) lists the
+    // tools it offers as `tool_definitions`.
+    let augment = || {
+        records.iter().find_map(|r| {
+            let path = r["path"].as_str().unwrap_or("");
+            if !path
+                .split('?')
+                .next()
+                .unwrap_or(path)
+                .ends_with("/chat-stream")
+            {
+                return None;
+            }
+            let defs = r["body"]["tool_definitions"].as_array()?;
+            let name = defs
+                .iter()
+                .filter_map(|d| d["name"].as_str())
+                .find(|n| n.contains(MARKER_TOOL))?;
+            let body = r["body"].to_string();
+            let pos = body.find(name).unwrap_or(0);
+            Some((
+                r["seq"].as_u64().unwrap_or(0),
+                format!("offered: {}", excerpt(&body, pos, name.len())),
+            ))
+        })
+    };
     offered
+        .or_else(augment)
         .or_else(|| named(MARKER_TOOL, "listed as a deferred tool"))
         .or_else(|| named(CODEX_NAMESPACE, "listed as a deferred tool namespace"))
 }
@@ -337,6 +364,14 @@ mod tests {
             ex.starts_with("listed as a deferred tool namespace"),
             "{ex}"
         );
+        let auggie = json!({"seq": 6, "path": "/chat-stream", "body": {"tool_definitions": [
+            {"name": "view"}, {"name": format!("{MARKER_TOOL}_fx-probe")}]}});
+        let (seq, ex) = judge(&[auggie]).unwrap();
+        assert_eq!(seq, 6);
+        assert!(ex.starts_with("offered: "), "{ex}");
+        let auggie_without = json!({"seq": 7, "path": "/chat-stream", "body": {"tool_definitions": [
+            {"name": "view"}], "message": MARKER_TOOL}});
+        assert_eq!(judge(&[auggie_without]), None, "a mention is not an offer");
         let none = json!({"seq": 3, "path": "/v1/messages", "body": {"tools": [{"name": "Read"}]}});
         assert_eq!(judge(&[none]), None);
         let gemini = json!({"seq": 0, "path": "/v1beta/models/m:streamGenerateContent",
