@@ -465,3 +465,72 @@ fn adopt_takes_a_hand_edited_server_back_into_its_source() {
         "the source is kept"
     );
 }
+
+/// `aiwg import --scope user` reads the MCP servers of the platforms' user files in the home
+/// folder (not the repository's), leaves the keys aiwg merged there itself alone, and writes
+/// the sources into the project's `.aiwg/` with an `aiwg.toml` for user scope.
+#[test]
+fn import_in_user_scope_reads_the_home_folders_mcp_files() {
+    let t = Test::new();
+    let home = t.home();
+    let put = |rel: &str, text: &str| {
+        let path = home.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    put(
+        ".claude.json",
+        "{\"numStartups\": 3, \"mcpServers\": {\"gh\": {\"type\": \"stdio\", \"command\": \"npx\", \"args\": [\"-y\", \"gh-mcp\"], \"env\": {\"GITHUB_TOKEN\": \"${GITHUB_TOKEN}\"}}}}\n",
+    );
+    put(
+        ".codex/config.toml",
+        "[mcp_servers.docs]\nurl = \"https://docs.example.com/mcp\"\nbearer_token_env_var = \"DOCS_TOKEN\"\n",
+    );
+    put(
+        ".config/zed/settings.json",
+        "// mine\n{\"context_servers\": {\"lint\": {\"command\": \"lint-mcp\", \"args\": []}}}\n",
+    );
+    t.write(
+        ".mcp.json",
+        "{\"mcpServers\": {\"projonly\": {\"command\": \"x\"}}}\n",
+    );
+    let (code, out, err) = t.run(&["import", "--scope", "user", "--dry-run"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!t.exists(".aiwg"), "a dry run writes nothing");
+    let (code, out, err) = t.run(&["import", "--scope", "user"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let gh = t.read(".aiwg/mcp/gh.toml");
+    assert!(
+        gh.contains("GITHUB_TOKEN = \"${env:GITHUB_TOKEN}\""),
+        "{gh}"
+    );
+    let docs = t.read(".aiwg/mcp/docs.toml");
+    assert!(
+        docs.contains("Authorization = \"Bearer ${env:DOCS_TOKEN}\""),
+        "{docs}"
+    );
+    assert!(t
+        .read(".aiwg/mcp/lint.toml")
+        .contains("command = \"lint-mcp\""));
+    assert!(
+        !t.exists(".aiwg/mcp/projonly.toml"),
+        "the repository is not read in user scope"
+    );
+    let config = t.read("aiwg.toml");
+    assert!(config.contains("scope = \"user\""), "{config}");
+
+    // What aiwg merged into `~/.claude.json` itself is not imported again.
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code",
+        "--allow-user-scope",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(t.root().join(".aiwg/mcp/gh.toml")).unwrap();
+    let (code, out, err) = t.run(&["import", "--scope", "user", "--from", "claude-code"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!t.exists(".aiwg/mcp/gh.toml"), "aiwg's own key: {out}{err}");
+}

@@ -49,7 +49,21 @@ pub fn run(
     entries: &[&LockEntry],
     dry_run: bool,
 ) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(rel.to_path(&d.root))
+    let path = rel.to_path(&d.root);
+    let size = std::fs::metadata(&path)
+        .with_context(|| format!("cannot read `{shown}`"))?
+        .len();
+    if size > pipeline::MAX_TARGET_FILE_BYTES {
+        return Err(UserError::new(
+            format!(
+                "`{shown}` is {size} bytes, over the {} MiB aiwg reads of a platform file",
+                pipeline::MAX_TARGET_FILE_BYTES >> 20
+            ),
+            "make the change in the source instead",
+        )
+        .into());
+    }
+    let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read `{shown}` as UTF-8 text"))?;
     let toml = rel.as_str().ends_with(".toml");
     let mut edited: Vec<Edited> = Vec::new();
