@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::api::{offered_tools, Shape};
 use super::evidence::excerpt;
+use super::evidence::Status;
 use super::run::{self, Variant};
 use super::{build_aiwg, install, parse_args, parse_claims, workspace, Scope};
 
@@ -234,6 +235,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     let netns = run::netns_available();
     let dir = cache.root.join(format!("mcp-probe-{}", std::process::id()));
     let fixture = probe_fixture(&root, &dir)?;
+    let record_path = root.join(super::mcp_readme::RESULTS);
+    let mut record = super::mcp_readme::Results::load(&record_path)?;
     let mut failures = Vec::new();
     for client in &args.clients {
         let installed = match cache.install(client) {
@@ -249,6 +252,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                 .map(String::as_str)
                 .unwrap_or("unsupported");
             if claim == "unsupported" {
+                record.record(client, scope.name(), Status::NotDeployed);
                 println!(
                     "{:<12} {:<7} mcp not deployed (aiwg platforms: unsupported)",
                     client.id,
@@ -280,12 +284,16 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                 }
             };
             match judge(&output.records) {
-                Some((seq, ex)) => println!(
-                    "{:<12} {:<7} mcp seen (request {seq}): {ex}",
-                    client.id,
-                    scope.name()
-                ),
+                Some((seq, ex)) => {
+                    record.record(client, scope.name(), Status::Seen);
+                    println!(
+                        "{:<12} {:<7} mcp seen (request {seq}): {ex}",
+                        client.id,
+                        scope.name()
+                    )
+                }
                 None => {
+                    record.record(client, scope.name(), Status::NotSeen);
                     let line = format!(
                         "{} {} mcp: not seen: no request of {} offers `{MARKER_TOOL}` (case folder {})",
                         client.id,
@@ -301,6 +309,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     }
     run::remove_inner_exe(&cache.root);
     let _ = std::fs::remove_dir_all(&dir);
+    record.save(&record_path)?;
+    super::mcp_readme::write_readme(&root, &record)?;
     if !failures.is_empty() {
         bail!(
             "interop-mcp: {} failed:\n  {}",
