@@ -309,7 +309,7 @@ fn a_server_one_platform_leaves_out_is_refused_where_it_reads_anothers_mcp_file(
 /// (Zed's settings with comments), and `uninstall` gives the user's bytes back; a server with a
 /// reference is left out where the file has no reference syntax, with a warning.
 #[test]
-fn servers_reach_zed_factory_amp_kilo_auggie_and_devin_in_their_own_spelling() {
+fn servers_reach_zed_factory_amp_kilo_auggie_devin_and_continue_in_their_own_spelling() {
     let t = Test::new();
     t.write(
         ".aiwg/mcp/lint.toml",
@@ -322,10 +322,22 @@ fn servers_reach_zed_factory_amp_kilo_auggie_and_devin_in_their_own_spelling() {
         "use",
         ".aiwg",
         "--platforms",
-        "zed,factory,amp,kilo,auggie,windsurf",
+        "zed,factory,amp,kilo,auggie,windsurf,continue",
         "--allow-hooks",
     ]);
     assert_eq!(code, 0, "{out}{err}");
+    // Continue takes one YAML block per server, a whole file.
+    let block = t.read(".continue/mcpServers/lint.yaml");
+    assert!(
+        block.starts_with(
+            "name: lint\nversion: \"0.0.1\"\nschema: v1\nmcpServers:\n  - name: lint\n"
+        ),
+        "{block}"
+    );
+    assert!(
+        !t.exists(".continue/mcpServers/docs.yaml"),
+        "no reference syntax there"
+    );
     let zed = t.read(".zed/settings.json");
     assert!(
         zed.starts_with("// Zed settings\n{\n  \"theme\": \"One Dark\", // mine\n"),
@@ -377,6 +389,7 @@ fn servers_reach_zed_factory_amp_kilo_auggie_and_devin_in_their_own_spelling() {
         "kilo.json",
         ".augment/settings.json",
         ".devin/config.json",
+        ".continue/mcpServers/lint.yaml",
     ] {
         assert!(!t.exists(created), "{created} was aiwg's alone");
     }

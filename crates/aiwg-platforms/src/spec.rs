@@ -848,13 +848,20 @@ impl PlatformSpec {
                 })
                 .collect::<Vec<_>>();
             for (scope, p) in paths {
+                // A `{name}` path is one whole YAML file per server (Continue's blocks);
+                // anything else is a JSON or TOML file aiwg merges a key into.
+                let per_server = p.contains("{name}");
+                check_path(out, "mcp.file", scope, p, per_server);
+                if per_server && !p.ends_with(".yaml") {
+                    out.push(format!(
+                        "mcp.file.{scope} `{p}`: a file per server is a YAML block (`.yaml`)"
+                    ));
+                } else if !per_server
+                    && !(p.ends_with(".json") || p.ends_with(".jsonc") || p.ends_with(".toml"))
                 {
-                    check_path(out, "mcp.file", scope, p, false);
-                    if !(p.ends_with(".json") || p.ends_with(".jsonc") || p.ends_with(".toml")) {
-                        out.push(format!(
-                            "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
-                        ));
-                    }
+                    out.push(format!(
+                        "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
+                    ));
                 }
             }
             if f.user.is_none() && (f.user_macos.is_some() || f.user_windows.is_some()) {

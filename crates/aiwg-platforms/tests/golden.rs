@@ -248,8 +248,9 @@ fn bundled_content_renders_for_every_platform() {
 /// sections, or a skills folder). A runbook's index entry in a section is not a copy.
 fn copies_in(target: &TargetState, a: &aiwg_core::Artifact, place: &str) -> usize {
     let id = a.id();
-    if a.kind == aiwg_core::Kind::Mcp {
-        // An MCP server is a merged key `<servers key>.<name>` in the file.
+    if a.kind == aiwg_core::Kind::Mcp && !place.contains("{name}") {
+        // An MCP server is a merged key `<servers key>.<name>` in the file (or, in a
+        // `{name}` place, a whole file of its own).
         return target
             .entries()
             .filter(|e| e.path.as_str() == place)
