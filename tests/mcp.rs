@@ -547,3 +547,28 @@ fn import_in_user_scope_reads_the_home_folders_mcp_files() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(!t.exists(".aiwg/mcp/gh.toml"), "aiwg's own key: {out}{err}");
 }
+
+/// Kilo also reads OpenCode's `opencode.json` (`[mcp] reads_project`): a server Kilo leaves out
+/// but OpenCode takes is refused, not handed to Kilo through OpenCode's file.
+#[test]
+fn a_server_kilo_leaves_out_is_refused_while_opencode_json_holds_it() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/mcp/lint.toml",
+        "command = \"npx\"\nargs = [\"-y\", \"lint-mcp\"]\n",
+    );
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"kilo\", \"opencode\"]\n\n[platform.kilo]\nexclude = [\"mcp:lint\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("kilo reads `opencode.json`, which holds it for opencode"),
+        "{err}"
+    );
+    assert!(
+        !t.exists("opencode.json") && !t.exists("kilo.json"),
+        "nothing written"
+    );
+}

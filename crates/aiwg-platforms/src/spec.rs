@@ -86,9 +86,24 @@ pub struct McpSpec {
     pub why: Option<String>,
     /// Said once (as an info notice) whenever servers are written for this platform.
     pub notice: Option<String>,
+    /// Other platforms' MCP files the client also reads in a project (Kilo reads OpenCode's
+    /// `opencode.json`): a server it leaves out must not be there either.
+    #[serde(default)]
+    pub reads_project: Vec<String>,
+    /// The same in user scope, relative to the home folder.
+    #[serde(default)]
+    pub reads_user: Vec<String>,
 }
 
 impl McpSpec {
+    /// The other platforms' MCP files read in `scope`.
+    pub fn reads(&self, scope: Scope) -> &[String] {
+        match scope {
+            Scope::Project => &self.reads_project,
+            Scope::User => &self.reads_user,
+        }
+    }
+
     /// The files for `scope`, with their path there.
     pub fn files(&self, scope: Scope) -> Vec<(&str, &McpFile)> {
         self.file
@@ -886,6 +901,11 @@ impl PlatformSpec {
                         "mcp.file: unknown transport `{t}` (use stdio, http, sse)"
                     ));
                 }
+            }
+        }
+        for scope in [Scope::Project, Scope::User] {
+            for p in self.mcp.reads(scope) {
+                check_path(out, "mcp.reads", scope, p, false);
             }
         }
         if !self.mcp.file.is_empty() && self.mcp.why.is_some() {
