@@ -871,8 +871,10 @@ impl PlatformSpec {
                     out.push(format!(
                         "mcp.file.{scope} `{p}`: a file per server is a YAML block (`.yaml`)"
                     ));
-                } else if !per_server
-                    && !(p.ends_with(".json") || p.ends_with(".jsonc") || p.ends_with(".toml"))
+                } else if !(per_server
+                    || p.ends_with(".json")
+                    || p.ends_with(".jsonc")
+                    || p.ends_with(".toml"))
                 {
                     out.push(format!(
                         "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"

@@ -434,3 +434,71 @@ fn toml_text(
     }
     Ok(doc.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn file(text: &str) -> McpFile {
+        toml::from_str(&format!("project = \"x.json\"\nkey = \"s\"\n{text}")).unwrap()
+    }
+
+    #[test]
+    fn the_source_keeps_what_the_file_cannot_say() {
+        let original = map(
+            json!({"description": "d", "type": "sse", "url": "https://a/sse",
+            "platforms": ["cursor", "codex"], "platform": {"codex": {"x": 1}, "cursor": {"t": 2}}}),
+        );
+        // Cursor's file names no transport: the source's `sse` stays.
+        let cursor = file("");
+        let edited = map(json!({"url": "https://b/sse", "platform": {"cursor": {"t": 3}}}));
+        let out = merged_source(&original, edited, &cursor, "cursor").unwrap();
+        assert_eq!(
+            Value::Object(out),
+            json!({"description": "d", "type": "sse", "url": "https://b/sse",
+                   "platforms": ["cursor", "codex"], "platform": {"codex": {"x": 1}, "cursor": {"t": 3}}})
+        );
+        // An edit without the platform's own keys drops them; the others' stay.
+        let out = merged_source(
+            &original,
+            map(json!({"url": "https://b/sse"})),
+            &cursor,
+            "cursor",
+        )
+        .unwrap();
+        assert_eq!(out["platform"], json!({"codex": {"x": 1}}));
+        let overridden = map(json!({"command": "a", "platform": {"cursor": {"command": "b"}}}));
+        let err = merged_source(&overridden, map(json!({"command": "c"})), &cursor, "cursor")
+            .unwrap_err();
+        assert!(err.contains("overrides `command` for cursor"), "{err}");
+    }
+
+    #[test]
+    fn sources_are_rewritten_in_their_own_layout() {
+        let text = "# mine\ncommand = \"npx\" # the runner\nargs = [\"a\"]\n\n[env]\nX = \"1\"\n";
+        let original = source_map(text, false).unwrap();
+        let mut changed = original.clone();
+        changed.insert("args".into(), json!(["a", "b"]));
+        changed.remove("env");
+        changed.insert("cwd".into(), json!("tools"));
+        let out = toml_text(text, &original, &changed).unwrap();
+        assert!(
+            out.starts_with("# mine\ncommand = \"npx\" # the runner\n"),
+            "{out}"
+        );
+        assert_eq!(source_map(&out, false).unwrap(), changed, "{out}");
+        let json_text_in = "{\n  // mine\n  \"command\": \"npx\",\n  \"args\": [\"a\"]\n}\n";
+        let original = map(json!({"command": "npx", "args": ["a"]}));
+        let mut changed = original.clone();
+        changed.insert("args".into(), json!(["a", "b"]));
+        let out = json_text(json_text_in, &original, &changed).unwrap();
+        assert!(out.contains("// mine"), "{out}");
+        let doc = aiwg_deploy::jsonc::JsonDoc::parse(&out).unwrap();
+        assert_eq!(doc.get(&["args".to_string()]), Some(json!(["a", "b"])));
+    }
+}
