@@ -5,6 +5,8 @@
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `doctor`: `aiwg doctor` on a healthy and a broken repository.
+//! - `generated`: `generated = "ignore"`: a clone deploying itself through its hooks, switching
+//!   modes both ways, shared files tracked, a symlinked `.gitignore`, consent in a hook.
 //! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
 //! - `json_output`: every `--json` document parsed; `diff --stat`/`--name-only`; `rollback --to`.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
@@ -30,6 +32,7 @@ mod ci_examples;
 mod deploy;
 mod doctor;
 mod fs_guard;
+mod generated;
 mod git_sources;
 mod guards;
 mod hook;

@@ -83,6 +83,15 @@ pub enum HookMode {
     Apply,
 }
 
+/// `aiwg generated <mode>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeneratedMode {
+    /// Keep the files aiwg owns whole out of git: listed in `.gitignore`, untracked
+    Ignore,
+    /// Commit them with the sources (the default)
+    Commit,
+}
+
 /// `--scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
@@ -380,13 +389,30 @@ pub enum Command {
         target: TargetArgs,
     },
 
-    /// Install or remove the git pre-commit hook that runs `aiwg check`
+    /// Install or remove the git pre-commit hook that runs `aiwg check` (and, with `generated
+    /// = "ignore"`, the post-checkout and post-merge hooks that run `aiwg apply`)
     #[command(
         after_help = "Examples:\n  aiwg hook install\n  aiwg hook install --mode apply\n  aiwg hook uninstall"
     )]
     Hook {
         #[command(subcommand)]
         command: HookCommand,
+    },
+
+    /// Commit the files aiwg generates, or keep them out of git (`generated` in `aiwg.toml`)
+    ///
+    /// `ignore`: applies, lists every file aiwg owns whole in its block of `.gitignore` and
+    /// untracks them (`git rm --cached`: they stay on disk); `aiwg hook install` then adds
+    /// post-checkout and post-merge hooks that deploy them. `commit`: applies, takes the block
+    /// out, and the files show as untracked for you to `git add`. Shared files (`AGENTS.md`
+    /// sections, merged keys of `.mcp.json` or a settings file) hold your content too and
+    /// stay committed in both modes.
+    #[command(
+        after_help = "Examples:\n  aiwg generated ignore && aiwg hook install\n  aiwg generated commit && git add -A"
+    )]
+    Generated {
+        #[arg(value_enum)]
+        mode: GeneratedMode,
     },
 
     /// Show what this project asks for that needs consent (hooks, user scope, sources outside
@@ -475,14 +501,16 @@ pub enum RunbookCommand {
 /// `aiwg hook ...`.
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured)
+    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured);
+    /// with `generated = "ignore"` also post-checkout and post-merge hooks running `aiwg apply
+    /// -q`, which never ask for consent (stdin is `/dev/null`: what needs it is not deployed)
     Install {
         /// `check`: block a commit whose staged sources and platform copies disagree;
         /// `apply`: re-sync the platform copies and stage them
         #[arg(long, value_enum, default_value_t = HookMode::Check)]
         mode: HookMode,
     },
-    /// Remove the hook aiwg installed
+    /// Remove the hooks aiwg installed (only its blocks)
     Uninstall,
 }
 

@@ -12,6 +12,7 @@ mod detect;
 mod error;
 mod exclude;
 mod frameworks;
+mod generated;
 mod git;
 mod import;
 mod json;

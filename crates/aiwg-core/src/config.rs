@@ -38,6 +38,31 @@ pub struct Config {
     /// Per-platform settings: `[platform.<id>] exclude = [...]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub platform: BTreeMap<String, PlatformConfig>,
+    /// Whether the files aiwg generates are committed (`commit`, the default) or kept out of
+    /// git (`ignore`: a block of exact paths in `.gitignore`, re-deployed by the post-checkout
+    /// and post-merge hooks). Project scope only.
+    #[serde(default, skip_serializing_if = "Generated::is_commit")]
+    pub generated: Generated,
+}
+
+/// `generated`: what git does with the files aiwg writes.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generated {
+    /// Committed with the sources (the default).
+    #[default]
+    Commit,
+    /// Kept out of git: every file aiwg owns whole is listed in aiwg's block of `.gitignore`;
+    /// shared files (sections, merged keys) hold the user's content too and stay committed.
+    Ignore,
+}
+
+impl Generated {
+    /// True for the default, `commit`.
+    pub fn is_commit(&self) -> bool {
+        *self == Generated::Commit
+    }
 }
 
 /// `[platform.<id>]`: what one platform leaves out.
@@ -116,6 +141,7 @@ impl Default for Config {
             models: BTreeMap::new(),
             exclude: Vec::new(),
             platform: BTreeMap::new(),
+            generated: Generated::Commit,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::io::Write as _;
 
+use aiwg_core::config::Generated;
 use aiwg_deploy::{diff, ApplyOptions, DeployError};
 
 use crate::check_cache;
@@ -57,8 +58,12 @@ pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow:
 pub struct Outcome {
     /// The exit code.
     pub code: u8,
-    /// Every path written or deleted, `aiwg.lock` included, relative to the scope root.
+    /// Every path written or deleted, `aiwg.lock` included, relative to the scope root (in
+    /// `generated = "ignore"` mode: but the ignored ones, and `.gitignore` when it changed).
     pub written: Vec<String>,
+    /// The paths aiwg's block in `.gitignore` lists after the apply, sorted (`generated =
+    /// "ignore"`; empty otherwise).
+    pub ignored: Vec<aiwg_core::RelPath>,
     /// The `--json` report.
     pub report: json::DeployReport,
 }
@@ -92,6 +97,14 @@ pub fn execute(
         .then(|| d.lock())
         .transpose()?;
     let engine = d.engine();
+    let generated = crate::generated::mode(project, d.scope);
+    // The whole files the render wants, before planning takes the bytes: with `generated =
+    // "ignore"` the ones aiwg wrote go into `.gitignore` (a `--platforms` run plans part of
+    // them, and the block still lists them all).
+    let wanted = match generated {
+        Generated::Ignore => crate::generated::whole_files(&state),
+        Generated::Commit => Default::default(),
+    };
     let (plan, mut lock) = d.plan_owned(state, only.as_deref())?;
     // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
     // records what this run read (a new source pinned, a stale pin dropped).
@@ -118,6 +131,7 @@ pub fn execute(
     let stopped = |code: u8| Outcome {
         code,
         written: Vec::new(),
+        ignored: Vec::new(),
         report: json::DeployReport::new(command, &plan, dry_run, false, None, &rendered.notices),
     };
     // A hook runs code on every matching tool call: each one installed, changed or removed
@@ -151,6 +165,10 @@ pub fn execute(
     if pipeline::report_conflicts(&d, &plan, force) > 0 {
         crate::printer::shout!("error: apply stopped before writing anything");
         return Ok(stopped(1));
+    }
+    if generated == Generated::Ignore {
+        // A `.gitignore` aiwg cannot write its block into stops the apply before any write.
+        crate::generated::preflight(d.state_system())?;
     }
     let options = ApplyOptions {
         force,
@@ -186,6 +204,8 @@ pub fn execute(
         );
     }
     pipeline::report_written(&d, &plan);
+    // The block follows the lock just written: a new file is listed, a removed one leaves.
+    let (ignored, ignore_changed) = crate::generated::update(project, &d, &wanted)?;
     if plan.is_empty() && report.generation.is_none() {
         let files = crate::width::count(plan.summary().unchanged, "file");
         crate::printer::say!("nothing to change: {files} up to date");
@@ -202,6 +222,7 @@ pub fn execute(
     // run started), so the next check records it instead.
     let clean = !plan.items.iter().any(|i| i.state().is_drift());
     if clean
+        && !ignore_changed
         && only.is_none()
         && report.generation.is_none()
         && !report.lock_written
@@ -214,12 +235,17 @@ pub fn execute(
         };
         check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
     }
+    // What `--stage` adds: never a path `.gitignore` keeps out of git (git refuses to add one).
     let mut written: Vec<String> = plan
         .changes()
+        .filter(|i| ignored.binary_search(&i.path).is_err())
         .map(|i| i.path.as_str().to_string())
         .collect();
     if report.lock_written {
         written.push(d.engine().layout.lock.as_str().to_string());
+    }
+    if ignore_changed {
+        written.push(".gitignore".to_string());
     }
     let report = json::DeployReport::new(
         command,
@@ -232,6 +258,7 @@ pub fn execute(
     Ok(Outcome {
         code: 0,
         written,
+        ignored,
         report,
     })
 }

@@ -7,6 +7,8 @@
 
 use std::io::Write as _;
 
+use aiwg_core::config::Generated;
+
 use crate::check_cache::{self, Inputs, Session};
 use crate::cli::TargetArgs;
 use crate::commands::Context;
@@ -61,7 +63,21 @@ fn full(
     // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
     // lock. Check itself never moves a pin.
     let pins = crate::remote::pin_changes(&lock);
-    let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
+    // With `generated = "ignore"`, a file this clone has not deployed is drift only when the
+    // lock does not say what the sources render (CI checks the committed lock, not the disk).
+    let ignore = crate::generated::mode(&project, d.scope) == Generated::Ignore;
+    let drift: Vec<(&aiwg_deploy::PlanItem, aiwg_deploy::State)> = plan
+        .items
+        .iter()
+        .filter_map(|i| {
+            let state = if ignore {
+                crate::generated::check_state(i, &lock)?
+            } else {
+                Some(i.state()).filter(|s| s.is_drift())?
+            };
+            Some((i, state))
+        })
+        .collect();
     let stray: Vec<String> = (plan.debris.target.iter().map(|p| d.display(p)))
         .chain(
             plan.debris
@@ -74,10 +90,10 @@ fn full(
     if json {
         let mut entries: Vec<serde_json::Value> = drift
             .iter()
-            .map(|i| {
+            .map(|(i, state)| {
                 serde_json::json!({
                     "path": i.path.as_str(),
-                    "state": i.state(),
+                    "state": state,
                     "action": i.action,
                     "reason": i.conflict.as_ref().map(|c| c.reason()),
                 })
@@ -88,8 +104,8 @@ fn full(
         }));
         writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
-        for item in &drift {
-            let state = item.state();
+        for (item, state) in &drift {
+            let state = *state;
             let word = crate::style::paint(ctx.color, crate::style::state(state), state.as_str());
             writeln!(out, "{word}\t{}", d.display(&item.path))?;
         }
@@ -106,7 +122,7 @@ fn full(
     // An edited file (or one aiwg did not write) in the way stops a plain apply.
     let blocked = drift
         .iter()
-        .any(|i| i.action == aiwg_deploy::Action::Conflict);
+        .any(|(i, _)| i.action == aiwg_deploy::Action::Conflict);
     let clean = !drifted && stray.is_empty();
     drop(drift);
     // A filtered check looked at part of the project: only a whole one vouches for the cache.

@@ -439,6 +439,25 @@ fn git_checks(project: &Project, lines: &mut Vec<Line>) {
         return;
     };
     lines.push(hook(&hooks.join("pre-commit")));
+    if crate::generated::mode(project, aiwg_core::target::Scope::Project)
+        == aiwg_core::config::Generated::Ignore
+    {
+        let installed = super::hook::DEPLOY_HOOKS
+            .iter()
+            .all(|name| super::hook::has_block(&hooks, name));
+        lines.push(if installed {
+            ok(
+                "generated",
+                "kept out of git; the post-checkout and post-merge hooks deploy them",
+            )
+        } else {
+            warning(
+                "generated",
+                "kept out of git, and no post-checkout and post-merge hooks: a checkout or a pull does not deploy them",
+                "`aiwg hook install` adds them (or run `aiwg apply` after each checkout)",
+            )
+        });
+    }
     lines.push(line_endings(&project.root));
     let history = format!("{}/history/", project::DEFAULT_SOURCE);
     let ignored = git::run(

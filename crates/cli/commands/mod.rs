@@ -18,6 +18,7 @@ mod check;
 mod completions;
 mod diff;
 mod doctor;
+mod generated;
 mod hook;
 mod import;
 mod plan;
@@ -224,6 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             remove::uninstall(&ctx, how, keep_config, scope)
         }
         Command::Hook { command } => hook::run(&ctx, &command),
+        Command::Generated { mode } => generated::run(&ctx, mode),
         Command::Doctor { target } => doctor::run(&ctx, &target),
         Command::Import {
             from,

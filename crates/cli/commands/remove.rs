@@ -82,7 +82,11 @@ pub fn remove(
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
+    crate::generated::preflight_for(&project, &d, dry_run)?;
     let code = run_removal(ctx, &d, &plan, &lock, how, &format!("remove {source}"))?;
+    if code == 0 && !dry_run {
+        crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
+    }
     if code == 0 && !dry_run && in_config {
         edit_config(&project.config_path(), "sources", |s| {
             spec_name(s) == source
@@ -159,8 +163,10 @@ pub fn remove_platform(
             .any(|e| e.platforms.contains(&asked.id))
     });
     let command = format!("remove --platform {}", asked.id);
+    crate::generated::preflight_for(&project, &d, dry_run)?;
     let code = run_removal(ctx, &d, &plan, &lock, how, &command)?;
     if code == 0 && !dry_run {
+        crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
         if was_default {
             // The default set was implicit: the ones left are written out.
             write_platforms(&project.config_path(), &remaining)?;
@@ -252,7 +258,10 @@ fn leave_nothing(
                 continue;
             };
             let text = String::from_utf8_lossy(&current.bytes);
-            let kept = without_ignore_lines(&text, &layout);
+            let mut kept = without_ignore_lines(&text, &layout);
+            if file == ".gitignore" {
+                kept = crate::generated::without_block(&kept);
+            }
             if kept == text {
                 continue;
             }
@@ -267,16 +276,17 @@ fn leave_nothing(
             }
         }
         if let Ok(hooks) = crate::git::hooks_dir(&project.root) {
-            let hook = hooks.join("pre-commit");
-            let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(super::hook::BEGIN));
-            if ours {
+            let ours: Vec<&str> = (super::hook::HOOKS.iter().copied())
+                .filter(|name| super::hook::has_block(&hooks, name))
+                .collect();
+            for name in &ours {
                 removed.push(format!(
                     "aiwg's block in `{}`",
-                    crate::project::display_relative(&hook).display()
+                    crate::project::display_relative(&hooks.join(name)).display()
                 ));
-                if !dry_run {
-                    super::hook::uninstall(&project.root)?;
-                }
+            }
+            if !ours.is_empty() && !dry_run {
+                super::hook::uninstall(&project.root)?;
             }
         }
     }

@@ -138,6 +138,7 @@ pub fn run(
                     .map(|g| format!(" (recorded as generation {g}; `aiwg rollback` again redoes)"))
                     .unwrap_or_default()
             );
+            crate::generated::after_rollback(&project, &d)?;
             Ok(0)
         }
         Err(DeployError::Conflicts { paths }) => {
