@@ -246,7 +246,13 @@ mod tests {
             Scope::Project,
             "Native `.vscode/mcp.json, .mcp.json`",
         );
-        check("zed", Kind::Mcp, Scope::User, "Unsupported —");
+        check(
+            "zed",
+            Kind::Mcp,
+            Scope::User,
+            "Native `.config/zed/settings.json`",
+        );
+        check("warp", Kind::Mcp, Scope::User, "Unsupported —");
         check(
             "claude-code",
             Kind::Agent,
