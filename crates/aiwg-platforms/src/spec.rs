@@ -317,6 +317,10 @@ pub struct Instructions {
     pub sometimes_user: Vec<String>,
     /// When the client reads the `sometimes_*` files, for the duplicate notice.
     pub sometimes_why: Option<String>,
+    /// Instruction file names it reads in sub-folders too (`AGENTS.md` in `apps/web/`), where
+    /// a monorepo package's rules go when the platform has no glob-scoped rule files.
+    #[serde(default)]
+    pub reads_nested: Vec<String>,
 }
 
 /// The project or the user list of a per-scope pair of list keys (`reads_project`, ...).
@@ -729,6 +733,14 @@ impl PlatformSpec {
         for marker in &self.detect {
             if let Err(e) = RelPath::new(marker) {
                 out.push(format!("detect `{marker}`: {e}"));
+            }
+        }
+        for f in &self.instructions.reads_nested {
+            // A file name, joined to each package folder: no folder part, Markdown.
+            if f.contains('/') || !f.ends_with(".md") || RelPath::new(f).is_err() {
+                out.push(format!(
+                    "instructions.reads_nested `{f}` must be a Markdown file name without a folder"
+                ));
             }
         }
         if !self.docs.starts_with("https://") {

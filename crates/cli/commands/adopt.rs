@@ -7,6 +7,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use aiwg_core::escape::escape;
 use aiwg_core::source::{SourceFile, SourceTree};
 use aiwg_core::target::{Desired, Part};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
@@ -225,6 +226,21 @@ pub(super) fn own_source(project: &Project, source: &str, shown: &str) -> anyhow
         sources.push(read);
     }
     let Some((index, location)) = own else {
+        let packages = crate::packages::resolve(project)?;
+        if let Some(p) = packages.iter().find(|p| p.source == source) {
+            return Err(UserError::new(
+                format!(
+                    "`{shown}` is a rule of package `{}`, rendered scoped to its folder; `aiwg adopt` does not take it back",
+                    escape(p.dir.as_str())
+                ),
+                format!(
+                    "make the change in `{}` (the rule named without the `{}-` prefix), then `aiwg apply --force`",
+                    escape(&p.source),
+                    p.slug
+                ),
+            )
+            .into());
+        }
         return Err(UserError::new(
             format!(
                 "`{shown}` came from source `{}`, which `aiwg.toml` no longer names",
