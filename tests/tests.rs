@@ -21,6 +21,7 @@
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
 //!   offline, force-pushed and deleted refs, consent, a source turning hostile.
+//! - `monorepo`: `packages`: nested AGENTS.md and folder-scoped rules, one lock, hostile paths.
 //! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
 //! - `overlay`: `aiwg.local.toml`: merge, its own lock, the exclude block, clashes, removal.
 //! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
@@ -41,6 +42,7 @@ mod hostile;
 mod import;
 mod json_output;
 mod mcp;
+mod monorepo;
 mod overlay;
 mod platforms;
 mod qa;

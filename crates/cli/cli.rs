@@ -465,6 +465,10 @@ pub enum Command {
         /// Print what was found and written (or would be) as JSON
         #[arg(long)]
         json: bool,
+        /// Read the repository (default), or the MCP servers of the platforms' user files in
+        /// the home folder (`~/.claude.json`, `~/.codex/config.toml`, ...)
+        #[arg(long, value_enum)]
+        scope: Option<ScopeArg>,
     },
 
     /// Take a hand edit of a managed platform file back into its source

@@ -25,11 +25,26 @@ pub fn render_excluding(
     model: &Model,
     platforms: &[&PlatformSpec],
     scope: Scope,
-    mut options: RenderOptions,
+    options: RenderOptions,
     config: Option<&Config>,
 ) -> anyhow::Result<Rendered> {
+    render_with(model, platforms, scope, options, config, true)?.map_err(render_error)
+}
+
+/// [`render_excluding`], returning the render's own error (the monorepo render retries on
+/// some); the patterns of `config` are added to those `options` already has, and `warn` says
+/// whether to warn about a pattern that matches no artifact of `model`. An error outside the
+/// render (an unknown platform id) is the outer one.
+pub fn render_with(
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    mut options: RenderOptions,
+    config: Option<&Config>,
+    warn: bool,
+) -> anyhow::Result<Result<Rendered, RenderError>> {
     let Some(config) = config else {
-        return render(model, platforms, scope, &options).map_err(render_error);
+        return Ok(render(model, platforms, scope, &options));
     };
     let mut per_platform: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (key, table) in &config.platform {
@@ -48,7 +63,9 @@ pub fn render_excluding(
             .or_default()
             .extend(table.exclude.iter().cloned());
     }
-    warn_unmatched(model, config);
+    if warn {
+        warn_unmatched(model, config);
+    }
     let kept = Model {
         artifacts: model
             .artifacts
@@ -57,8 +74,10 @@ pub fn render_excluding(
             .cloned()
             .collect(),
     };
-    options.exclude = per_platform;
-    render(&kept, platforms, scope, &options).map_err(render_error)
+    for (id, patterns) in per_platform {
+        options.exclude.entry(id).or_default().extend(patterns);
+    }
+    Ok(render(&kept, platforms, scope, &options))
 }
 
 /// A pattern that matches no artifact is probably a typo: said once, on stderr.
@@ -81,7 +100,8 @@ fn warn_unmatched(model: &Model, config: &Config) {
     }
 }
 
-fn render_error(e: RenderError) -> anyhow::Error {
+/// A render error as the user reads it, with its hint.
+pub fn render_error(e: RenderError) -> anyhow::Error {
     let hint = match &e {
         RenderError::Clash(_) => {
             "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"

@@ -17,6 +17,7 @@ mod git;
 mod import;
 mod json;
 mod overlay;
+mod packages;
 mod pipeline;
 mod printer;
 mod project;

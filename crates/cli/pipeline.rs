@@ -278,7 +278,29 @@ pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFold
         }
         read.push(source);
     }
-    let loaded = project::load_sources(read).loaded;
+    let packages = crate::packages::resolve(project)?;
+    let mut loaded = project::load_sources(read).loaded;
+    if !packages.is_empty() {
+        let mut trees = Vec::with_capacity(packages.len());
+        for (package, (tree, diags)) in packages
+            .iter()
+            .zip(crate::packages::read(project, &packages))
+        {
+            folders.push(ReadFolder {
+                root: package.source_folder(&project.root),
+                files: tree
+                    .files
+                    .iter()
+                    .map(|f| (f.path.clone(), f.bytes.len() as u64))
+                    .collect(),
+            });
+            loaded.diagnostics.extend(diags);
+            trees.push(tree);
+        }
+        let more = crate::packages::load(&trees, &packages, &loaded.artifacts);
+        loaded.diagnostics.extend(more.diagnostics);
+        loaded.artifacts.extend(more.artifacts);
+    }
     let mut errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
     errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     if !errors.is_empty() {
@@ -343,13 +365,18 @@ pub fn render_model(
         homes,
         exclude: BTreeMap::new(),
     };
-    let rendered = crate::exclude::render_excluding(
-        model,
-        platforms,
-        scope,
-        options,
-        project.config.as_ref(),
-    )?;
+    let packages = match scope {
+        Scope::Project => crate::packages::resolve(project)?,
+        Scope::User => Vec::new(),
+    };
+    let rendered = if packages.is_empty() {
+        crate::exclude::render_excluding(model, platforms, scope, options, project.config.as_ref())?
+    } else {
+        let config = project.config.as_ref();
+        crate::packages::render(model, &packages, platforms, options, |m, ps, o, warn| {
+            crate::exclude::render_with(m, ps, scope, o, config, warn)
+        })?
+    };
     check_target_caps(&rendered.target)?;
     Ok(rendered)
 }
@@ -801,6 +828,12 @@ impl Deployment {
                 let local = RelPath::new(aiwg_core::local::LOCAL_CONFIG_FILE).expect("valid");
                 for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid"), &local] {
                     target = target.protect_relative(own, Owner::Aiwg);
+                }
+                // A package's `.aiwg/` is a source like the root's: no target, lock entry or
+                // restore may reach into it.
+                for package in crate::packages::resolve(project)? {
+                    let source = RelPath::new(&package.source).expect("a folder and `.aiwg`");
+                    target = target.protect_relative(&source, Owner::Aiwg);
                 }
                 let exclude = RelPath::new(".git/info/exclude").expect("valid");
                 open(&root)?.allow(&exclude)

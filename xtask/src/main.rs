@@ -80,7 +80,9 @@ fn docs() -> anyhow::Result<()> {
         eprintln!("README.md: platform table regenerated");
     }
     let results = interop::readme::Results::load(&root().join(interop::readme::RESULTS))?;
-    interop::readme::write_readme(&root(), &results)
+    interop::readme::write_readme(&root(), &results)?;
+    let mcp = interop::mcp_readme::Results::load(&root().join(interop::mcp_readme::RESULTS))?;
+    interop::mcp_readme::write_readme(&root(), &mcp)
 }
 
 /// The generated text between the markers.

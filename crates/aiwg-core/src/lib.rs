@@ -13,6 +13,7 @@
 //! - [`config`]: the project file, `aiwg.toml`.
 //! - [`local`]: the personal overlay, `aiwg.local.toml`, and its merge over `aiwg.toml`.
 //! - [`exclude`]: `kind:glob` artifact patterns for `exclude` in `aiwg.toml`.
+//! - [`package`]: monorepo `packages` entries of `aiwg.toml`, checked as text.
 //! - [`par`]: an order-keeping parallel map for loading many files.
 //! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
@@ -28,6 +29,7 @@ pub mod lenient;
 pub mod local;
 pub mod mcp;
 pub mod model;
+pub mod package;
 pub mod par;
 pub mod read;
 pub mod rel_path;

@@ -12,6 +12,7 @@ mod use_;
 mod validate;
 
 mod adopt;
+mod adopt_mcp;
 mod apply;
 mod check;
 mod completions;
@@ -241,7 +242,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             from,
             dry_run,
             json,
-        } => import::run(&ctx, &from, dry_run, json),
+            scope,
+        } => import::run(&ctx, &from, dry_run, json, scope),
         Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
         Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }
