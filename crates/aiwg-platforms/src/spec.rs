@@ -124,7 +124,7 @@ pub enum CommandShape {
     Array,
 }
 
-/// `[[mcp.file]]`: one JSON or TOML file holding servers under `key`, and the spelling of
+/// `[[mcp.file]]`: one JSON, TOML or YAML file holding servers under `key`, and the spelling of
 /// one server's entry there.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -899,10 +899,12 @@ impl PlatformSpec {
                 } else if !(per_server
                     || p.ends_with(".json")
                     || p.ends_with(".jsonc")
-                    || p.ends_with(".toml"))
+                    || p.ends_with(".toml")
+                    || p.ends_with(".yaml")
+                    || p.ends_with(".yml"))
                 {
                     out.push(format!(
-                        "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
+                        "mcp.file.{scope} `{p}` must be a JSON, TOML or YAML file (aiwg merges keys into those)"
                     ));
                 }
             }

@@ -68,6 +68,8 @@ impl Renderer<'_> {
                 }
                 let format = if path.ends_with(".toml") {
                     ConfigFormat::Toml
+                } else if path.ends_with(".yaml") || path.ends_with(".yml") {
+                    ConfigFormat::Yaml
                 } else {
                     ConfigFormat::Json
                 };
