@@ -634,3 +634,37 @@ fn a_server_goes_into_hermes_yaml_config_and_uninstall_gives_the_bytes_back() {
     );
     assert_eq!(std::fs::read_to_string(&config).unwrap(), flow);
 }
+
+/// Goose's `extensions` in `~/.config/goose/config.yaml`: aiwg's server goes beside Goose's own
+/// builtin in Goose's shape (`cmd`, `name`, `enabled`, `env_keys` for a reference), at the
+/// siblings' indentation, and `uninstall` gives the exact bytes back.
+#[test]
+fn a_server_goes_into_gooses_extensions_and_uninstall_gives_the_bytes_back() {
+    let t = project();
+    let config = t.home().join(".config/goose/config.yaml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let users = "GOOSE_PROVIDER: openai\nextensions:\n    developer:\n        bundled: true\n        enabled: true\n        name: developer\n        timeout: 300\n        type: builtin\nGOOSE_MODEL: gpt-4.1\n";
+    std::fs::write(&config, users).unwrap();
+    let (code, out, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "goose",
+        "--scope",
+        "user",
+        "--allow-user-scope",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let merged = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        merged,
+        users.replace(
+            "type: builtin\n",
+            "type: builtin\n    \"docs\":\n      \"type\": \"stdio\"\n      \"cmd\": \"npx\"\n      \"args\":\n        - \"-y\"\n        - \"docs-mcp\"\n      \"env_keys\":\n        - \"DOCS_TOKEN\"\n      \"enabled\": true\n      \"timeout\": 300\n      \"name\": \"docs\"\n"
+        ),
+        "{merged}"
+    );
+    let (code, _, err) = t.run(&["uninstall", "--scope", "user"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), users);
+}

@@ -145,6 +145,11 @@ pub struct McpFile {
     /// How `command` and `args` are written.
     #[serde(default)]
     pub command: CommandShape,
+    /// The key of a stdio server's program (Goose `cmd`).
+    #[serde(default = "default_command_key")]
+    pub command_key: String,
+    /// The key that repeats the server's own name inside its entry (Goose `name`).
+    pub name_key: Option<String>,
     /// `args` is written even when empty (Zed's parser requires it).
     #[serde(default)]
     pub args_required: bool,
@@ -193,6 +198,9 @@ pub struct McpFile {
     pub extra: toml::Table,
 }
 
+fn default_command_key() -> String {
+    "command".into()
+}
 fn default_env_key() -> String {
     "env".into()
 }
