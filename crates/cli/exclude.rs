@@ -12,7 +12,9 @@ use aiwg_core::config::Config;
 use aiwg_core::exclude::is_excluded;
 use aiwg_core::target::Scope;
 use aiwg_core::Model;
-use aiwg_platforms::{render, PlatformSpec, Registry, RenderError, RenderOptions, Rendered};
+use aiwg_platforms::{
+    render_bodies, Bodies, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
+};
 
 use crate::error::UserError;
 
@@ -21,15 +23,18 @@ const SHARED_HINT: &str = "a platform that reads another's files needs the same 
 /// Renders `model` for `platforms`, leaving out what `config` excludes, globally and per
 /// platform, in one render. A `[platform.<id>]` naming no known platform is an error (a typo
 /// must not deploy what it meant to leave out).
+/// `bodies` says what the render keeps of each file's bytes; a streaming render is the second
+/// of a run and repeats no warning.
 pub fn render_excluding(
     model: &Model,
     platforms: &[&PlatformSpec],
     scope: Scope,
     mut options: RenderOptions,
     config: Option<&Config>,
+    bodies: Bodies<'_>,
 ) -> anyhow::Result<Rendered> {
     let Some(config) = config else {
-        return render(model, platforms, scope, &options).map_err(render_error);
+        return render_bodies(model, platforms, scope, &options, bodies).map_err(render_error);
     };
     let mut per_platform: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (key, table) in &config.platform {
@@ -48,7 +53,9 @@ pub fn render_excluding(
             .or_default()
             .extend(table.exclude.iter().cloned());
     }
-    warn_unmatched(model, config);
+    if !matches!(bodies, Bodies::Stream(_)) {
+        warn_unmatched(model, config);
+    }
     let kept = Model {
         artifacts: model
             .artifacts
@@ -58,7 +65,7 @@ pub fn render_excluding(
             .collect(),
     };
     options.exclude = per_platform;
-    render(&kept, platforms, scope, &options).map_err(render_error)
+    render_bodies(&kept, platforms, scope, &options, bodies).map_err(render_error)
 }
 
 /// A pattern that matches no artifact is probably a typo: said once, on stderr.

@@ -12,7 +12,9 @@ use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, Owner, Plan, RealSystem};
-use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
+use aiwg_platforms::{
+    Bodies, Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered,
+};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
@@ -319,6 +321,17 @@ pub fn render_model(
     platforms: &[&PlatformSpec],
     scope: Scope,
 ) -> anyhow::Result<Rendered> {
+    render_model_bodies(project, model, platforms, scope, Bodies::Keep)
+}
+
+/// [`render_model`], keeping of each file's bytes what `bodies` says.
+pub fn render_model_bodies(
+    project: &Project,
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    bodies: Bodies<'_>,
+) -> anyhow::Result<Rendered> {
     let model_overrides = project
         .config
         .as_ref()
@@ -349,6 +362,7 @@ pub fn render_model(
         scope,
         options,
         project.config.as_ref(),
+        bodies,
     )?;
     check_target_caps(&rendered.target)?;
     Ok(rendered)
@@ -368,6 +382,7 @@ pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
     for entry in target.entries() {
         let size = match &entry.desired {
             Desired::File { bytes, .. } => bytes.len() as u64,
+            Desired::Digest { size, .. } => *size,
             Desired::Section { text, .. } => text.len() as u64,
             Desired::Merge { entries, .. } => entries
                 .iter()
@@ -606,6 +621,19 @@ pub fn prepare_read(
     project: &Project,
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
+    let (prepared, read, model) = prepare_read_with(project, target, false)?;
+    free_at_exit(model);
+    Ok((prepared, read))
+}
+
+/// [`prepare_read`], also returning the model it rendered; with `digest`, the target state
+/// holds each whole file's digest instead of its bytes ([`Bodies::Digest`]), and
+/// [`restream`] renders the model again for the apply that writes them.
+pub fn prepare_read_with(
+    project: &Project,
+    target: &TargetArgs,
+    digest: bool,
+) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
     let Selection { platforms, only } = select(project, scope, &target.platforms)?;
@@ -620,8 +648,8 @@ pub fn prepare_read(
     }
     let (model, folders) = load_model_read(project)?;
     let hooks = trust::hooks(project, &model);
-    let mut rendered = render_model(project, &model, &platforms, scope)?;
-    free_at_exit(model);
+    let bodies = if digest { Bodies::Digest } else { Bodies::Keep };
+    let mut rendered = render_model_bodies(project, &model, &platforms, scope, bodies)?;
     refuse_writing_into_sources(&folders, &scope_root(project, scope)?, &rendered.target)?;
     if let Some(only) = &only {
         rendered.notices.retain(|n| only.contains(&n.platform));
@@ -636,7 +664,22 @@ pub fn prepare_read(
         folders,
         hooks,
     };
-    Ok((prepared, read))
+    Ok((prepared, read, model))
+}
+
+/// Renders `model` again as [`prepare_read_with`] did, handing `sink` each whole file as it
+/// is made (the second render of a streamed apply; its notices were said by the first).
+pub fn restream(
+    project: &Project,
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    sink: &mut dyn FnMut(&RelPath, &str, Vec<u8>, bool),
+) -> Result<(), String> {
+    let rendered = render_model_bodies(project, model, platforms, scope, Bodies::Stream(sink))
+        .map_err(|e| format!("{e:#}"))?;
+    drop(rendered);
+    Ok(())
 }
 
 /// The folders one scope deploys into, and the Systems on them.

@@ -49,7 +49,9 @@ impl Mode {
     /// The mode of a desired entry.
     pub fn of(desired: &aiwg_core::target::Desired) -> Mode {
         match desired {
-            aiwg_core::target::Desired::File { .. } => Mode::File,
+            aiwg_core::target::Desired::File { .. } | aiwg_core::target::Desired::Digest { .. } => {
+                Mode::File
+            }
             aiwg_core::target::Desired::Section { .. } => Mode::Section,
             aiwg_core::target::Desired::Merge { .. } => Mode::Merge,
         }

@@ -67,5 +67,7 @@ pub mod template;
 pub mod yaml;
 
 pub use registry::{Registry, RegistryError, UnknownPlatform};
-pub use render::{render, Notice, NoticeLevel, RenderError, RenderOptions, Rendered};
+pub use render::{
+    render, render_bodies, Bodies, Notice, NoticeLevel, RenderError, RenderOptions, Rendered,
+};
 pub use spec::PlatformSpec;
