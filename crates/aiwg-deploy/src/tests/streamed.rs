@@ -1,6 +1,7 @@
 //! A streamed apply (a plan of digests, the bytes from a second render) against the apply
 //! that holds every byte: the same report, files and lock on random trees, at every failure
 //! point too; and a second render that gives other bytes, or none, stops before the lock.
+//! The lock they write, one table at a time, is the text of the whole TOML document.
 
 use aiwg_core::target::{Desired, TargetEntry, TargetState};
 
@@ -95,6 +96,12 @@ fn a_streamed_apply_writes_what_the_held_apply_writes() {
                 "seed {seed}, force {}: files or lock differ",
                 options.force
             );
+            // The lock written table by table is the whole document's text.
+            if let Some(lock) = streamed_sys.files().get("aiwg.lock") {
+                let text = String::from_utf8(lock.bytes.clone()).unwrap();
+                let parsed = crate::Lock::parse("aiwg.lock", &text).unwrap();
+                assert_eq!(parsed.to_toml_whole(), text, "seed {seed}");
+            }
             if held.is_ok_and(|r| r.summary.created + r.summary.updated > 0) {
                 streamed_writes += 1;
             }
