@@ -713,11 +713,17 @@ pub fn require(project: &Project, items: Vec<Item>) -> anyhow::Result<()> {
         "this project asks for what needs your consent"
     };
     if interactive() {
-        eprintln!("{what}:{listing}");
-        eprint!(
-            "allow this for `{}`? [y/N] ",
-            escape(&project.root.display().to_string())
-        );
+        // The question is asked whatever `-q` says: an answer is waited for.
+        {
+            use std::io::Write as _;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "{what}:{listing}\nallow this for `{}`? [y/N] ",
+                escape(&project.root.display().to_string())
+            );
+            let _ = err.flush();
+        }
         let mut answer = String::new();
         if std::io::stdin().read_line(&mut answer).is_ok()
             && matches!(answer.trim(), "y" | "Y" | "yes")

@@ -92,6 +92,12 @@ fn consent_is_for_exactly_these_bytes_and_asked_again_when_they_change() {
     } = c.run(&["trust", "--show"]);
     assert_eq!(code, 0, "{err}");
     assert_names(&err, &["[new]"]);
+    // `-q` holds for `trust` as for every command: its report goes through the printer.
+    let Output {
+        code, stderr: err, ..
+    } = c.run(&["-q", "trust", "--show"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "", "-q trust --show said something");
 }
 
 /// A folder source named like a bundled framework does not pass for it.

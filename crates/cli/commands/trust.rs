@@ -3,6 +3,7 @@
 
 use crate::commands::{Context, UserError};
 use crate::pipeline;
+use crate::printer::say;
 use crate::project::Project;
 use crate::trust::{self, Item, Record, RunConsent};
 
@@ -16,7 +17,7 @@ pub fn run(ctx: &Context, show: bool, revoke: bool) -> anyhow::Result<u8> {
         let mut empty = Record::load(&project.root);
         empty.allowed.clear();
         empty.save(&project.root)?;
-        eprintln!(
+        say!(
             "{} for `{shown_root}`",
             if had {
                 "took back everything allowed"
@@ -35,29 +36,29 @@ pub fn run(ctx: &Context, show: bool, revoke: bool) -> anyhow::Result<u8> {
     let items = asked(&project)?;
     let record = Record::load(&project.root);
     if items.is_empty() {
-        eprintln!(
+        say!(
             "`{shown_root}` asks for nothing that needs consent: no hooks of its own, no user scope, no source outside it"
         );
         return Ok(0);
     }
-    eprintln!("`{shown_root}` asks for:");
+    say!("`{shown_root}` asks for:");
     for item in &items {
         let state = if record.allowed.contains(&item.key()) {
             "allowed"
         } else {
             "new"
         };
-        eprintln!("  [{state}] {}", item.describe());
+        say!("  [{state}] {}", item.describe());
     }
     if show {
-        eprintln!("hint: `aiwg trust` allows all of it for this project, until it changes");
+        say!("hint: `aiwg trust` allows all of it for this project, until it changes");
         return Ok(0);
     }
     let mut record = record;
     // Exactly what is asked now: keys of older versions are dropped.
     record.allowed = items.iter().map(Item::key).collect();
     let path = record.save(&project.root)?;
-    eprintln!(
+    say!(
         "allowed for this project until it changes (recorded in `{}`; `aiwg trust --revoke` takes it back)",
         aiwg_core::escape::escape(&path.display().to_string())
     );
