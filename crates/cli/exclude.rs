@@ -56,6 +56,11 @@ pub fn render_excluding(
     if !matches!(bodies, Bodies::Stream(_)) {
         warn_unmatched(model, config);
     }
+    options.exclude = per_platform;
+    // The model is copied only when something is left out of it.
+    if !model.artifacts.iter().any(|a| is_excluded(&config.exclude, a)) {
+        return render_bodies(model, platforms, scope, &options, bodies).map_err(render_error);
+    }
     let kept = Model {
         artifacts: model
             .artifacts
@@ -64,7 +69,6 @@ pub fn render_excluding(
             .cloned()
             .collect(),
     };
-    options.exclude = per_platform;
     render_bodies(&kept, platforms, scope, &options, bodies).map_err(render_error)
 }
 
