@@ -58,7 +58,11 @@ pub fn render_excluding(
     }
     options.exclude = per_platform;
     // The model is copied only when something is left out of it.
-    if !model.artifacts.iter().any(|a| is_excluded(&config.exclude, a)) {
+    if !model
+        .artifacts
+        .iter()
+        .any(|a| is_excluded(&config.exclude, a))
+    {
         return render_bodies(model, platforms, scope, &options, bodies).map_err(render_error);
     }
     let kept = Model {
