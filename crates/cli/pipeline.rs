@@ -674,7 +674,7 @@ pub fn restream(
     model: &Model,
     platforms: &[&PlatformSpec],
     scope: Scope,
-    sink: &mut dyn FnMut(&RelPath, &str, Vec<u8>, bool),
+    sink: aiwg_platforms::Sink<'_>,
 ) -> Result<(), String> {
     let rendered = render_model_bodies(project, model, platforms, scope, Bodies::Stream(sink))
         .map_err(|e| format!("{e:#}"))?;

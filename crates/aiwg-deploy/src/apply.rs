@@ -101,8 +101,10 @@ impl<'a> Change<'a> {
 /// per path: its path, the SHA-256 of its bytes, the bytes and the executable bit. What the
 /// CLI gives [`Engine::apply_streamed`]: the same render that made the plan's digests, so
 /// apply holds one file's bytes at a time. An `Err` is the render's own error, as text.
-pub type Restream<'r> =
-    &'r mut dyn FnMut(&mut dyn FnMut(&RelPath, &str, Vec<u8>, bool)) -> Result<(), String>;
+pub type Restream<'r> = &'r mut dyn FnMut(FileSink<'_>) -> Result<(), String>;
+
+/// What a [`Restream`] hands each file to: path, SHA-256, bytes, executable bit.
+pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
 
 impl Engine<'_> {
     /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it

@@ -68,6 +68,6 @@ pub mod yaml;
 
 pub use registry::{Registry, RegistryError, UnknownPlatform};
 pub use render::{
-    render, render_bodies, Bodies, Notice, NoticeLevel, RenderError, RenderOptions, Rendered,
+    render, render_bodies, Bodies, Notice, NoticeLevel, RenderError, RenderOptions, Rendered, Sink,
 };
 pub use spec::PlatformSpec;

@@ -162,7 +162,7 @@ pub fn execute(
         keep: d.keep,
         command: "apply".into(),
     };
-    let mut restream = |sink: &mut dyn FnMut(&aiwg_core::RelPath, &str, Vec<u8>, bool)| {
+    let mut restream = |sink: aiwg_platforms::Sink<'_>| {
         pipeline::restream(project, &model, &read.platforms, d.scope, sink)
     };
     let applied = if streamed {

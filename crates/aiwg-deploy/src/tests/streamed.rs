@@ -26,13 +26,16 @@ fn digests(t: &TargetState) -> TargetState {
     out
 }
 
+/// What the second render makes of each file's bytes (`None`: it does not make the file).
+type Rerender = dyn Fn(&RelPath, Vec<u8>) -> Option<Vec<u8>>;
+
 /// Plans the digests of `t` and applies them, the bytes coming from `t` through `each`
 /// (which may change them: a render that is not deterministic).
 fn run_streamed_with(
     sys: &MemSystem,
     t: &TargetState,
     options: &ApplyOptions,
-    each: &dyn Fn(&RelPath, Vec<u8>) -> Option<Vec<u8>>,
+    each: &Rerender,
 ) -> Result<ApplyReport, DeployError> {
     let engine = Engine::shared(sys, Layout::project());
     let (plan, lock) = engine.plan(&digests(t))?;
@@ -42,7 +45,7 @@ fn run_streamed_with(
             .all(|i| i.streamed.is_none() || i.new.as_ref().is_some_and(|n| n.bytes.is_empty())),
         "a streamed plan holds no bytes of what it writes"
     );
-    let mut restream = |sink: &mut dyn FnMut(&RelPath, &str, Vec<u8>, bool)| {
+    let mut restream = |sink: crate::apply::FileSink<'_>| {
         for e in t.entries() {
             if let Desired::File { bytes, executable } = &e.desired {
                 if let Some(bytes) = each(&e.path, bytes.clone()) {

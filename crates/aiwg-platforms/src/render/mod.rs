@@ -64,8 +64,11 @@ pub enum Bodies<'s> {
     Digest,
     /// As [`Bodies::Digest`], and each file is handed to the sink as it is made, once per
     /// path (path, SHA-256, bytes, executable): apply writes it then.
-    Stream(&'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool)),
+    Stream(Sink<'s>),
 }
+
+/// Where a streaming render hands each whole file: path, SHA-256, bytes, executable bit.
+pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
 
 /// How much a [`Notice`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -202,6 +205,9 @@ pub fn render_bodies<'o, 's: 'o>(
     options: &'o RenderOptions,
     bodies: Bodies<'s>,
 ) -> Result<Rendered, RenderError> {
+    // Not needless: the sink is re-borrowed for the render's shorter lifetime (a `&mut dyn`
+    // is invariant, so `Bodies<'s>` is not a `Bodies<'o>` by itself).
+    #[allow(clippy::needless_match)]
     let bodies: Bodies<'o> = match bodies {
         Bodies::Keep => Bodies::Keep,
         Bodies::Digest => Bodies::Digest,
