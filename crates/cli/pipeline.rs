@@ -1037,6 +1037,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
             "wait for the other aiwg to finish: the operating system releases its lock when it exits"
         }
         DeployError::Reserved { .. } => "this is a bug in a platform adapter: please report it",
+        DeployError::Restream { .. } => {
+            "nothing unsafe was left: the lock was not written, and the next `aiwg apply` finishes the job; if it happens again, please report it (rendering should be deterministic)"
+        }
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
         DeployError::History { .. } => {
