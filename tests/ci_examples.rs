@@ -93,6 +93,39 @@ fn taplo_checks_aiwg_toml_against_the_schema_as_aiwg_does() {
     }
 }
 
+/// Taplo checks `aiwg.local.toml` against `aiwg.local.schema.json`: what the overlay takes
+/// passes, a key only the team's file has (`scope`) is an error, as aiwg makes it.
+#[test]
+fn taplo_checks_aiwg_local_toml_against_its_schema() {
+    let Some(taplo) = tool("taplo") else { return };
+    let t = Test::new();
+    let schema = repo_root().join("aiwg.local.schema.json");
+    let header = format!("#:schema {}\n", schema.display());
+    let check = |text: &str| {
+        t.write("aiwg.local.toml", &format!("{header}{text}"));
+        let out = Command::new(&taplo)
+            .args(["check", "aiwg.local.toml"])
+            .current_dir(t.root())
+            .env("HOME", t.home())
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let good = "sources = [\"mine@../mine\"]\nplatforms = [\"codex\"]\nexclude = [\"agent:x\"]\n\
+                [platform.codex]\nexclude = [\"rule:*\"]\n";
+    let (code, err) = check(good);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = check("scope = \"user\"\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("'scope' was unexpected"), "{err}");
+    let (code, err) = check("platforms = [\"codx\"]\n");
+    assert_eq!(code, Some(1), "{err}");
+}
+
 #[test]
 fn the_hooks_file_declares_aiwg_check_on_the_staged_index() {
     let hooks = yaml(&repo_root().join(".pre-commit-hooks.yaml"));

@@ -638,3 +638,34 @@ fn two_projects_fetching_one_url_at_once_share_the_cache() {
         "one checkout, no temp left"
     );
 }
+
+/// The personal overlay renders the team's git sources too: at the team's pin, and at the
+/// commit `aiwg update` moves it to, in both passes of one run; the overlay's lock pins none.
+#[test]
+fn the_overlay_reads_the_teams_git_source_at_the_teams_pin() {
+    let up = Upstream::new();
+    up.write("agents/rev.md", &agent("Reviews code."));
+    let first = up.commit("one");
+    let t = project_using(&up);
+    let spec = format!("mine@{}@main", up.url());
+    let (code, _, err) = t.run(&["use", "--local", &spec, "--platforms", "codex"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("folders and bundled frameworks only"), "{err}");
+    assert!(!t.exists("aiwg.local.toml"));
+    t.write("aiwg.local.toml", "platforms = [\"codex\"]\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(".codex/agents/rev.toml").contains("Reviews code."));
+    assert_eq!(pinned(&t), first);
+    assert!(!t.read(".aiwg/local/aiwg.lock").contains("[[source]]"));
+    up.write("agents/rev.md", &agent("Reviews code twice."));
+    let second = up.commit("two");
+    let (code, _, err) = t.run(&["update"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning: overlay"), "{err}");
+    assert_eq!(pinned(&t), second);
+    assert!(t.read(".claude/agents/rev.md").contains("twice"));
+    assert!(t.read(".codex/agents/rev.toml").contains("twice"), "{err}");
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}

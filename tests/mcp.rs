@@ -303,3 +303,272 @@ fn a_server_one_platform_leaves_out_is_refused_where_it_reads_anothers_mcp_file(
     assert_eq!(t.read(".mcp.json"), USERS_MCP_JSON);
     assert!(!t.exists(".vscode/mcp.json"));
 }
+
+/// The JSON targets added from the clients' own code and docs: a stdio server without a
+/// reference lands in each platform's file in its own spelling, next to the user's settings
+/// (Zed's settings with comments), and `uninstall` gives the user's bytes back; a server with a
+/// reference is left out where the file has no reference syntax, with a warning.
+#[test]
+fn servers_reach_zed_factory_amp_kilo_auggie_devin_and_continue_in_their_own_spelling() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/mcp/lint.toml",
+        "command = \"npx\"\nargs = [\"-y\", \"lint-mcp\"]\n\n[env]\nLINT_LEVEL = \"strict\"\n",
+    );
+    t.write(".aiwg/mcp/docs.toml", SERVER);
+    let zed_users = "// Zed settings\n{\n  \"theme\": \"One Dark\", // mine\n  \"context_servers\": {\n    \"mine\": {\"command\": \"./bin/mine\", \"args\": []},\n  },\n}\n";
+    t.write(".zed/settings.json", zed_users);
+    let (code, out, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "zed,factory,amp,kilo,auggie,windsurf,continue",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Continue takes one YAML block per server, a whole file.
+    let block = t.read(".continue/mcpServers/lint.yaml");
+    assert!(
+        block.starts_with(
+            "name: lint\nversion: \"0.0.1\"\nschema: v1\nmcpServers:\n  - name: lint\n"
+        ),
+        "{block}"
+    );
+    assert!(
+        !t.exists(".continue/mcpServers/docs.yaml"),
+        "no reference syntax there"
+    );
+    let zed = t.read(".zed/settings.json");
+    assert!(
+        zed.starts_with("// Zed settings\n{\n  \"theme\": \"One Dark\", // mine\n"),
+        "{zed}"
+    );
+    assert!(
+        zed.contains("\"mine\": {\"command\": \"./bin/mine\", \"args\": []},"),
+        "{zed}"
+    );
+    let (code, notes, notes_err) = t.run(&["status", "--notes"]);
+    assert_eq!(code, 0, "{notes_err}");
+    let all = format!("{notes}{notes_err}");
+    assert!(
+        all.contains("`docs` not written: Zed (.zed/settings.json)"),
+        "a reference Zed cannot hold is said: {all}"
+    );
+    for (path, key, env_key) in [
+        (".factory/mcp.json", "mcpServers", "env"),
+        (".amp/settings.json", "amp.mcpServers", "env"),
+        ("kilo.json", "mcp", "environment"),
+        (".augment/settings.json", "mcpServers", "env"),
+        (".devin/config.json", "mcpServers", "env"),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&t.read(path))
+            .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+        let lint = &v[key]["lint"];
+        assert_eq!(lint[env_key]["LINT_LEVEL"], "strict", "{path}: {v}");
+        assert!(
+            v[key].get("docs").is_none(),
+            "{path}: no reference syntax: {v}"
+        );
+    }
+    let kilo: serde_json::Value = serde_json::from_str(&t.read("kilo.json")).unwrap();
+    assert_eq!(
+        kilo["mcp"]["lint"]["command"],
+        serde_json::json!(["npx", "-y", "lint-mcp"])
+    );
+    assert_eq!(kilo["mcp"]["lint"]["type"], "local");
+    let factory: serde_json::Value = serde_json::from_str(&t.read(".factory/mcp.json")).unwrap();
+    assert_eq!(factory["mcpServers"]["lint"]["type"], "stdio");
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "nothing to do after use: {err}");
+    let (code, _, err) = t.run(&["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".zed/settings.json"), zed_users);
+    for created in [
+        ".factory/mcp.json",
+        ".amp/settings.json",
+        "kilo.json",
+        ".augment/settings.json",
+        ".devin/config.json",
+        ".continue/mcpServers/lint.yaml",
+    ] {
+        assert!(!t.exists(created), "{created} was aiwg's alone");
+    }
+}
+
+/// `aiwg adopt` of an MCP file: a server edited by hand in `.mcp.json` goes back into its
+/// `mcp/<name>.toml` (the author's comment, description and other platforms' keys kept), after
+/// which the deployment is clean again and Codex gets the change; an unedited file, and an
+/// edit the source cannot say, are refused with the reason.
+#[test]
+fn adopt_takes_a_hand_edited_server_back_into_its_source() {
+    let t = Test::new();
+    let source = "# Docs lookup for the team\ndescription = \"Docs lookup\"\ncommand = \"npx\"\nargs = [\"-y\", \"docs-mcp\"]\n\n[env]\nDOCS_TOKEN = \"${env:DOCS_TOKEN}\"\n\n[platform.codex]\nstartup_timeout_sec = 30\n";
+    t.write(".aiwg/mcp/docs.toml", source);
+    t.write(".mcp.json", USERS_MCP_JSON);
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code,codex",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = t.run(&["adopt", ".mcp.json"]);
+    assert_eq!(code, 2, "nothing edited: {err}");
+    assert!(err.contains("nothing to adopt"), "{err}");
+
+    let edited = t
+        .read(".mcp.json")
+        .replace("\"docs-mcp\"", "\"docs-mcp\",\r\n        \"--verbose\"")
+        .replace(
+            "\"${DOCS_TOKEN}\"",
+            "\"${DOCS_TOKEN}\",\r\n          \"LOG\": \"debug\"",
+        );
+    t.write(".mcp.json", &edited);
+    let (code, _, err) = t.run(&["adopt", ".mcp.json", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("would adopt MCP server `docs`"), "{err}");
+    assert_eq!(
+        t.read(".aiwg/mcp/docs.toml"),
+        source,
+        "a dry run writes nothing"
+    );
+    let (code, _, err) = t.run(&["adopt", ".mcp.json"]);
+    assert_eq!(code, 0, "{err}");
+    let adopted = t.read(".aiwg/mcp/docs.toml");
+    assert!(
+        adopted.starts_with("# Docs lookup for the team\ndescription = \"Docs lookup\"\n"),
+        "{adopted}"
+    );
+    assert!(adopted.contains("\"--verbose\""), "{adopted}");
+    assert!(
+        adopted.contains("DOCS_TOKEN = \"${env:DOCS_TOKEN}\""),
+        "{adopted}"
+    );
+    assert!(adopted.contains("LOG = \"debug\""), "{adopted}");
+    assert!(adopted.contains("startup_timeout_sec = 30"), "{adopted}");
+    assert_eq!(
+        t.read(".mcp.json"),
+        edited,
+        "the edited file is not touched"
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 0, "the edit is the source now: {err}");
+    assert_eq!(t.read(".mcp.json"), edited);
+    let codex = t.read(".codex/config.toml");
+    assert!(
+        codex.contains("--verbose") && codex.contains("debug"),
+        "{codex}"
+    );
+
+    // The source has no way to say a command that is not a string.
+    let broken = t
+        .read(".mcp.json")
+        .replace("\"command\": \"npx\"", "\"command\": 5");
+    assert_ne!(broken, t.read(".mcp.json"));
+    t.write(".mcp.json", &broken);
+    let (code, _, err) = t.run(&["adopt", ".mcp.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot adopt `docs`") && err.contains("`command`"),
+        "{err}"
+    );
+    assert!(
+        t.read(".aiwg/mcp/docs.toml").contains("--verbose"),
+        "the source is kept"
+    );
+}
+
+/// `aiwg import --scope user` reads the MCP servers of the platforms' user files in the home
+/// folder (not the repository's), leaves the keys aiwg merged there itself alone, and writes
+/// the sources into the project's `.aiwg/` with an `aiwg.toml` for user scope.
+#[test]
+fn import_in_user_scope_reads_the_home_folders_mcp_files() {
+    let t = Test::new();
+    let home = t.home();
+    let put = |rel: &str, text: &str| {
+        let path = home.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    put(
+        ".claude.json",
+        "{\"numStartups\": 3, \"mcpServers\": {\"gh\": {\"type\": \"stdio\", \"command\": \"npx\", \"args\": [\"-y\", \"gh-mcp\"], \"env\": {\"GITHUB_TOKEN\": \"${GITHUB_TOKEN}\"}}}}\n",
+    );
+    put(
+        ".codex/config.toml",
+        "[mcp_servers.docs]\nurl = \"https://docs.example.com/mcp\"\nbearer_token_env_var = \"DOCS_TOKEN\"\n",
+    );
+    put(
+        ".config/zed/settings.json",
+        "// mine\n{\"context_servers\": {\"lint\": {\"command\": \"lint-mcp\", \"args\": []}}}\n",
+    );
+    t.write(
+        ".mcp.json",
+        "{\"mcpServers\": {\"projonly\": {\"command\": \"x\"}}}\n",
+    );
+    let (code, out, err) = t.run(&["import", "--scope", "user", "--dry-run"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!t.exists(".aiwg"), "a dry run writes nothing");
+    let (code, out, err) = t.run(&["import", "--scope", "user"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let gh = t.read(".aiwg/mcp/gh.toml");
+    assert!(
+        gh.contains("GITHUB_TOKEN = \"${env:GITHUB_TOKEN}\""),
+        "{gh}"
+    );
+    let docs = t.read(".aiwg/mcp/docs.toml");
+    assert!(
+        docs.contains("Authorization = \"Bearer ${env:DOCS_TOKEN}\""),
+        "{docs}"
+    );
+    assert!(t
+        .read(".aiwg/mcp/lint.toml")
+        .contains("command = \"lint-mcp\""));
+    assert!(
+        !t.exists(".aiwg/mcp/projonly.toml"),
+        "the repository is not read in user scope"
+    );
+    let config = t.read("aiwg.toml");
+    assert!(config.contains("scope = \"user\""), "{config}");
+
+    // What aiwg merged into `~/.claude.json` itself is not imported again.
+    let (code, _, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "claude-code",
+        "--allow-user-scope",
+        "--allow-hooks",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(t.root().join(".aiwg/mcp/gh.toml")).unwrap();
+    let (code, out, err) = t.run(&["import", "--scope", "user", "--from", "claude-code"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!t.exists(".aiwg/mcp/gh.toml"), "aiwg's own key: {out}{err}");
+}
+
+/// Kilo also reads OpenCode's `opencode.json` (`[mcp] reads_project`): a server Kilo leaves out
+/// but OpenCode takes is refused, not handed to Kilo through OpenCode's file.
+#[test]
+fn a_server_kilo_leaves_out_is_refused_while_opencode_json_holds_it() {
+    let t = Test::new();
+    t.write(
+        ".aiwg/mcp/lint.toml",
+        "command = \"npx\"\nargs = [\"-y\", \"lint-mcp\"]\n",
+    );
+    t.write(
+        "aiwg.toml",
+        "sources = [\".aiwg\"]\nplatforms = [\"kilo\", \"opencode\"]\n\n[platform.kilo]\nexclude = [\"mcp:lint\"]\n",
+    );
+    let (code, _, err) = t.run(&["apply", "--allow-hooks"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("kilo reads `opencode.json`, which holds it for opencode"),
+        "{err}"
+    );
+    assert!(
+        !t.exists("opencode.json") && !t.exists("kilo.json"),
+        "nothing written"
+    );
+}

@@ -24,6 +24,14 @@ fn lists_every_platform_with_aliases_and_kinds() {
         text.contains("  command   skill .agents/skills/{name}/"),
         "{text}"
     );
+    assert!(
+        text.contains("  packages  section of <package>/AGENTS.md"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  packages  rule files scoped to <package>/**"),
+        "{text}"
+    );
     assert!(out.stderr.is_empty());
 }
 
@@ -41,6 +49,15 @@ fn json_has_support_and_paths_per_kind_and_scope() {
     assert!(platforms.len() >= 12);
     let codex = platforms.iter().find(|p| p["id"] == "codex").unwrap();
     assert_eq!(codex["aliases"], serde_json::json!(["openai"]));
+    assert_eq!(
+        codex["packages"],
+        serde_json::json!({"as": "nested", "file": "AGENTS.md", "reads_nested": ["AGENTS.md"]})
+    );
+    let claude = platforms.iter().find(|p| p["id"] == "claude-code").unwrap();
+    assert_eq!(
+        claude["packages"],
+        serde_json::json!({"as": "scoped", "reads_nested": ["CLAUDE.md"]})
+    );
     let kinds = codex["kinds"].as_array().unwrap();
     assert_eq!(kinds.len(), 7);
     let mcp = kinds.iter().find(|k| k["kind"] == "mcp").unwrap();

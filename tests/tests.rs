@@ -5,6 +5,8 @@
 //! - `sources`: `aiwg validate` and `aiwg list` on fixtures and project sources.
 //! - `deploy`: apply, diff, check, status, plan, rollback, remove, uninstall, hook.
 //! - `doctor`: `aiwg doctor` on a healthy and a broken repository.
+//! - `generated`: `generated = "ignore"`: a clone deploying itself through its hooks, switching
+//!   modes both ways, shared files tracked, a symlinked `.gitignore`, consent in a hook.
 //! - `hook`: the pre-commit hook in real git repositories, both modes, `core.hooksPath`.
 //! - `json_output`: every `--json` document parsed; `diff --stat`/`--name-only`; `rollback --to`.
 //! - `use_cmd`: `aiwg use`: config creation, detection, idempotence, skills everywhere.
@@ -19,7 +21,9 @@
 //! - `import`: moving to aiwg: real-world frontmatter, `aiwg import`, `aiwg adopt`, excludes.
 //! - `git_sources`: git sources over `file://` bare repositories: pins, update, frozen,
 //!   offline, force-pushed and deleted refs, consent, a source turning hostile.
+//! - `monorepo`: `packages`: nested AGENTS.md and folder-scoped rules, one lock, hostile paths.
 //! - `mcp`: MCP servers merged into the users' MCP files, byte-exact uninstall, secrets refused.
+//! - `overlay`: `aiwg.local.toml`: merge, its own lock, the exclude block, clashes, removal.
 //! - `snapshots`: exit code, stdout and stderr of the main commands through a project's life.
 //! - `qa`: defects found by acting as a user, each pinned by the test that first failed.
 //! - `hostile`: cloned repositories as hostile input (issue 8), one module per finding class.
@@ -30,6 +34,7 @@ mod ci_examples;
 mod deploy;
 mod doctor;
 mod fs_guard;
+mod generated;
 mod git_sources;
 mod guards;
 mod hook;
@@ -37,6 +42,8 @@ mod hostile;
 mod import;
 mod json_output;
 mod mcp;
+mod monorepo;
+mod overlay;
 mod platforms;
 mod qa;
 mod shared_files;

@@ -190,6 +190,17 @@ pub fn record(
         inputs.project.root.join(CONFIG_FILE),
         config_expect,
     );
+    if let Some(config) = &inputs.project.config {
+        // A folder that starts to match a glob is a new package no recorded stat would show.
+        if config.packages.iter().any(|p| p.is_glob()) {
+            return Err("packages named by a glob".into());
+        }
+        // A package that gets its own `aiwg.toml` is refused by the next full check.
+        for p in &config.packages {
+            let path = inputs.project.root.join(p.as_str()).join(CONFIG_FILE);
+            wanted.push(Kind::File, path, Expect::Absent);
+        }
+    }
     let mut read_files = Vec::new();
     for folder in folders {
         wanted.push(Kind::Root, folder.root.clone(), Expect::Present);

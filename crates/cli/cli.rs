@@ -83,6 +83,15 @@ pub enum HookMode {
     Apply,
 }
 
+/// `aiwg generated <mode>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeneratedMode {
+    /// Keep the files aiwg owns whole out of git: listed in `.gitignore`, untracked
+    Ignore,
+    /// Commit them with the sources (the default)
+    Commit,
+}
+
 /// `--scope`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScopeArg {
@@ -139,7 +148,7 @@ pub enum Command {
 
     /// Add a framework or source to `aiwg.toml` and apply
     #[command(
-        after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user"
+        after_help = "Examples:\n  aiwg use sdlc\n  aiwg use stream --platforms claude-code,codex\n  aiwg use vendor@third_party/agents --dry-run\n  aiwg use sdlc --scope user\n  aiwg use --local ../my-agents --platforms cursor   # yours only: aiwg.local.toml"
     )]
     Use {
         /// A bundled framework (`sdlc`, `all`), a path, `name@path`, or a git source
@@ -157,6 +166,9 @@ pub enum Command {
         /// Print what was done (or, with `--dry-run`, would be) as JSON
         #[arg(long)]
         json: bool,
+        /// Add it to your own `aiwg.local.toml` (kept out of git) instead of `aiwg.toml`
+        #[arg(long, conflicts_with = "scope")]
+        local: bool,
     },
 
     /// Move git sources' pins to what their refs are now: show the diff, then apply it
@@ -285,6 +297,9 @@ pub enum Command {
         /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
+        /// The personal overlay's history (`aiwg.local.toml`) instead of the team's
+        #[arg(long, conflicts_with = "scope")]
+        local: bool,
     },
 
     /// Remove a framework or source (or a platform) and every file aiwg wrote for it
@@ -313,6 +328,9 @@ pub enum Command {
         /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
+        /// A source of your `aiwg.local.toml`, and the files only the overlay deployed for it
+        #[arg(long, conflicts_with_all = ["scope", "platform"])]
+        local: bool,
     },
 
     /// Remove every file aiwg wrote (never one a user edited), its lock, history, ignore
@@ -339,6 +357,9 @@ pub enum Command {
         /// The project's deployment, or the user's (default: `aiwg.toml`)
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
+        /// Only the personal overlay: what `aiwg.local.toml` deployed, its lock and history, and the file itself (unless `--keep-config`)
+        #[arg(long, conflicts_with_all = ["scope"])]
+        local: bool,
     },
 
     /// List the platforms, their aliases, and where each kind goes
@@ -380,13 +401,30 @@ pub enum Command {
         target: TargetArgs,
     },
 
-    /// Install or remove the git pre-commit hook that runs `aiwg check`
+    /// Install or remove the git pre-commit hook that runs `aiwg check` (and, with `generated
+    /// = "ignore"`, the post-checkout and post-merge hooks that run `aiwg apply`)
     #[command(
         after_help = "Examples:\n  aiwg hook install\n  aiwg hook install --mode apply\n  aiwg hook uninstall"
     )]
     Hook {
         #[command(subcommand)]
         command: HookCommand,
+    },
+
+    /// Commit the files aiwg generates, or keep them out of git (`generated` in `aiwg.toml`)
+    ///
+    /// `ignore`: applies, lists every file aiwg owns whole in its block of `.gitignore` and
+    /// untracks them (`git rm --cached`: they stay on disk); `aiwg hook install` then adds
+    /// post-checkout and post-merge hooks that deploy them. `commit`: applies, takes the block
+    /// out, and the files show as untracked for you to `git add`. Shared files (`AGENTS.md`
+    /// sections, merged keys of `.mcp.json` or a settings file) hold your content too and
+    /// stay committed in both modes.
+    #[command(
+        after_help = "Examples:\n  aiwg generated ignore && aiwg hook install\n  aiwg generated commit && git add -A"
+    )]
+    Generated {
+        #[arg(value_enum)]
+        mode: GeneratedMode,
     },
 
     /// Show what this project asks for that needs consent (hooks, user scope, sources outside
@@ -427,6 +465,10 @@ pub enum Command {
         /// Print what was found and written (or would be) as JSON
         #[arg(long)]
         json: bool,
+        /// Read the repository (default), or the MCP servers of the platforms' user files in
+        /// the home folder (`~/.claude.json`, `~/.codex/config.toml`, ...)
+        #[arg(long, value_enum)]
+        scope: Option<ScopeArg>,
     },
 
     /// Take a hand edit of a managed platform file back into its source
@@ -471,14 +513,16 @@ pub enum RunbookCommand {
 /// `aiwg hook ...`.
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured)
+    /// Install the git pre-commit hook (where git runs hooks: `core.hooksPath` is honoured);
+    /// with `generated = "ignore"` also post-checkout and post-merge hooks running `aiwg apply
+    /// -q`, which never ask for consent (stdin is `/dev/null`: what needs it is not deployed)
     Install {
         /// `check`: block a commit whose staged sources and platform copies disagree;
         /// `apply`: re-sync the platform copies and stage them
         #[arg(long, value_enum, default_value_t = HookMode::Check)]
         mode: HookMode,
     },
-    /// Remove the hook aiwg installed
+    /// Remove the hooks aiwg installed (only its blocks)
     Uninstall,
 }
 

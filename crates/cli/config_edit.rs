@@ -100,6 +100,23 @@ pub fn remove_from_array(
     Ok(Some(doc.to_string()))
 }
 
+/// `text` with `generated` set to `mode`: `generated = "ignore"`, or no key for the default
+/// `commit`; the rest of the file as it was.
+pub fn set_generated(
+    path: &Path,
+    text: &str,
+    mode: aiwg_core::config::Generated,
+) -> anyhow::Result<String> {
+    let mut doc = parse(path, text)?;
+    match mode {
+        aiwg_core::config::Generated::Ignore => doc["generated"] = toml_edit::value("ignore"),
+        aiwg_core::config::Generated::Commit => {
+            doc.remove("generated");
+        }
+    }
+    Ok(doc.to_string())
+}
+
 /// Writes `text` to `path` atomically (a temp file beside it, renamed over it), so that a
 /// crash never leaves half an `aiwg.toml`. A symlinked `aiwg.toml` is written through to the
 /// file it names, as a plain write would.

@@ -22,19 +22,35 @@ const SHARED_HINT: &str = "a platform that reads another's files needs the same 
 
 /// Renders `model` for `platforms`, leaving out what `config` excludes, globally and per
 /// platform, in one render. A `[platform.<id>]` naming no known platform is an error (a typo
-/// must not deploy what it meant to leave out).
-/// `bodies` says what the render keeps of each file's bytes; a streaming render is the second
-/// of a run and repeats no warning.
+/// must not deploy what it meant to leave out). `bodies` says what the render keeps of each
+/// file's bytes; a streaming render is the second of a run and repeats no warning.
 pub fn render_excluding(
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    options: RenderOptions,
+    config: Option<&Config>,
+    bodies: Bodies<'_>,
+) -> anyhow::Result<Rendered> {
+    let warn = !matches!(bodies, Bodies::Stream(_));
+    render_with(model, platforms, scope, options, config, warn, bodies)?.map_err(render_error)
+}
+
+/// [`render_excluding`], returning the render's own error (the monorepo render retries on
+/// some); the patterns of `config` are added to those `options` already has, and `warn` says
+/// whether to warn about a pattern that matches no artifact of `model`. An error outside the
+/// render (an unknown platform id) is the outer one.
+pub fn render_with(
     model: &Model,
     platforms: &[&PlatformSpec],
     scope: Scope,
     mut options: RenderOptions,
     config: Option<&Config>,
+    warn: bool,
     bodies: Bodies<'_>,
-) -> anyhow::Result<Rendered> {
+) -> anyhow::Result<Result<Rendered, RenderError>> {
     let Some(config) = config else {
-        return render_bodies(model, platforms, scope, &options, bodies).map_err(render_error);
+        return Ok(render_bodies(model, platforms, scope, &options, bodies));
     };
     let mut per_platform: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (key, table) in &config.platform {
@@ -53,17 +69,19 @@ pub fn render_excluding(
             .or_default()
             .extend(table.exclude.iter().cloned());
     }
-    if !matches!(bodies, Bodies::Stream(_)) {
+    if warn {
         warn_unmatched(model, config);
     }
-    options.exclude = per_platform;
+    for (id, patterns) in per_platform {
+        options.exclude.entry(id).or_default().extend(patterns);
+    }
     // The model is copied only when something is left out of it.
     if !model
         .artifacts
         .iter()
         .any(|a| is_excluded(&config.exclude, a))
     {
-        return render_bodies(model, platforms, scope, &options, bodies).map_err(render_error);
+        return Ok(render_bodies(model, platforms, scope, &options, bodies));
     }
     let kept = Model {
         artifacts: model
@@ -73,7 +91,7 @@ pub fn render_excluding(
             .cloned()
             .collect(),
     };
-    render_bodies(&kept, platforms, scope, &options, bodies).map_err(render_error)
+    Ok(render_bodies(&kept, platforms, scope, &options, bodies))
 }
 
 /// A pattern that matches no artifact is probably a typo: said once, on stderr.
@@ -96,7 +114,8 @@ fn warn_unmatched(model: &Model, config: &Config) {
     }
 }
 
-fn render_error(e: RenderError) -> anyhow::Error {
+/// A render error as the user reads it, with its hint.
+pub fn render_error(e: RenderError) -> anyhow::Error {
     let hint = match &e {
         RenderError::Clash(_) => {
             "rename one of the artifacts, or leave one of the platforms out (`--platforms`)"

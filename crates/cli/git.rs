@@ -1,5 +1,6 @@
 //! Asking git, by running it: where hooks live, the work tree's top, what the index holds,
-//! copying staged files out and staging files. aiwg never reads git's own files itself, so
+//! copying staged files out, staging files, and tracking or untracking exact paths
+//! (`generated = "ignore"`). aiwg never reads git's own files itself, so
 //! every rule git applies (`core.hooksPath` from any config level, worktrees, submodules)
 //! is git's.
 
@@ -146,4 +147,54 @@ pub fn add(dir: &Path, paths: &[String]) -> anyhow::Result<()> {
     args.extend(paths.iter().cloned());
     run(dir, &args)?;
     Ok(())
+}
+
+/// The pathspec arguments for exactly `paths` (no glob or magic), after `args`.
+fn literal(args: &[&str], paths: &[String]) -> Vec<String> {
+    let mut out = vec!["--literal-pathspecs".to_string()];
+    out.extend(args.iter().map(|a| a.to_string()));
+    out.push("--".into());
+    out.extend(paths.iter().cloned());
+    out
+}
+
+/// Which of `paths` (relative to `dir`) are in the index, as git names them from `dir`.
+pub fn tracked(dir: &Path, paths: &[String]) -> anyhow::Result<Vec<String>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = run(dir, literal(&["ls-files", "-z", "--cached"], paths))?;
+    Ok(nul_list(&out))
+}
+
+/// Which of `paths` are untracked and not ignored (what `git status` lists as untracked).
+pub fn untracked(dir: &Path, paths: &[String]) -> anyhow::Result<Vec<String>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let args = ["ls-files", "-z", "--others", "--exclude-standard"];
+    Ok(nul_list(&run(dir, literal(&args, paths))?))
+}
+
+/// Takes `paths` out of the index and leaves the work tree alone (`git rm --cached`). Git
+/// refuses, and nothing is removed, when a path's staged content matches neither `HEAD` nor
+/// the file: only the index holds it then.
+pub fn untrack(dir: &Path, paths: &[String]) -> anyhow::Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    run(dir, literal(&["rm", "--cached", "-q"], paths)).map_err(|e| {
+        UserError::new(
+            format!("{e:#}"),
+            "commit or unstage those changes first (`git restore --staged <path>`), then run the command again",
+        )
+    })?;
+    Ok(())
+}
+
+fn nul_list(out: &[u8]) -> Vec<String> {
+    out.split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
 }

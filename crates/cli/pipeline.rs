@@ -212,7 +212,7 @@ pub struct ReadFolder {
 /// Refuses a run that would write where a folder source reads its artifacts: a platform's own
 /// folder named as a source (`claude@.claude` with Claude Code selected) would have each apply
 /// rewrite its own source. `aiwg import` is the way in for such files.
-fn refuse_writing_into_sources(
+pub fn refuse_writing_into_sources(
     folders: &[ReadFolder],
     target_root: &Path,
     target: &TargetState,
@@ -280,7 +280,29 @@ pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFold
         }
         read.push(source);
     }
-    let loaded = project::load_sources(read).loaded;
+    let packages = crate::packages::resolve(project)?;
+    let mut loaded = project::load_sources(read).loaded;
+    if !packages.is_empty() {
+        let mut trees = Vec::with_capacity(packages.len());
+        for (package, (tree, diags)) in packages
+            .iter()
+            .zip(crate::packages::read(project, &packages))
+        {
+            folders.push(ReadFolder {
+                root: package.source_folder(&project.root),
+                files: tree
+                    .files
+                    .iter()
+                    .map(|f| (f.path.clone(), f.bytes.len() as u64))
+                    .collect(),
+            });
+            loaded.diagnostics.extend(diags);
+            trees.push(tree);
+        }
+        let more = crate::packages::load(&trees, &packages, &loaded.artifacts);
+        loaded.diagnostics.extend(more.diagnostics);
+        loaded.artifacts.extend(more.artifacts);
+    }
     let mut errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
     errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     if !errors.is_empty() {
@@ -356,14 +378,27 @@ pub fn render_model_bodies(
         homes,
         exclude: BTreeMap::new(),
     };
-    let rendered = crate::exclude::render_excluding(
-        model,
-        platforms,
-        scope,
-        options,
-        project.config.as_ref(),
-        bodies,
-    )?;
+    let packages = match scope {
+        Scope::Project => crate::packages::resolve(project)?,
+        Scope::User => Vec::new(),
+    };
+    let rendered = if packages.is_empty() {
+        crate::exclude::render_excluding(
+            model,
+            platforms,
+            scope,
+            options,
+            project.config.as_ref(),
+            bodies,
+        )?
+    } else {
+        // A monorepo renders in several passes (one may be retried, the packages' files are
+        // moved below their folders): it keeps every byte, and its apply does not stream.
+        let config = project.config.as_ref();
+        crate::packages::render(model, &packages, platforms, options, |m, ps, o, warn| {
+            crate::exclude::render_with(m, ps, scope, o, config, warn, Bodies::Keep)
+        })?
+    };
     check_target_caps(&rendered.target)?;
     Ok(rendered)
 }
@@ -598,6 +633,36 @@ pub struct Prepared {
     pub deployment: Deployment,
     /// `--platforms`: the ids whose paths the run looks at (see [`Selection::only`]).
     pub only: Option<Vec<String>>,
+    /// The personal overlay (`aiwg.local.toml`), deployed by a second pass.
+    pub overlay: Option<crate::overlay::Overlay>,
+}
+
+impl Prepared {
+    /// Plans the overlay's pass, if there is an overlay, over the team's `team` target state
+    /// (before it is planned: apply moves it into the team's plan).
+    pub fn overlay_pass(&self, team: &TargetState) -> anyhow::Result<Option<crate::overlay::Pass>> {
+        overlay_pass(
+            self.overlay.as_ref(),
+            &self.deployment,
+            team,
+            self.only.as_deref(),
+        )
+    }
+}
+
+/// [`Prepared::overlay_pass`] on its parts (apply plans it under the process lock).
+pub fn overlay_pass(
+    overlay: Option<&crate::overlay::Overlay>,
+    d: &Deployment,
+    team: &TargetState,
+    only: Option<&[String]>,
+) -> anyhow::Result<Option<crate::overlay::Pass>> {
+    let Some(overlay) = overlay else {
+        return Ok(None);
+    };
+    let team_lock = d.engine().read_lock().map_err(explain)?;
+    let pass = crate::overlay::prepare(overlay, d, team, &team_lock, only)?;
+    Ok(Some(pass))
 }
 
 /// Resolves the scope and platforms of `target` for `project`, renders the target state and
@@ -636,7 +701,16 @@ pub fn prepare_read_with(
 ) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
-    let Selection { platforms, only } = select(project, scope, &target.platforms)?;
+    let overlay = crate::overlay::load(project, scope)?;
+    // `--platforms` may name a platform only the overlay adds: the team's pass then plans
+    // nothing for it.
+    let Selection { platforms, only } = match &overlay {
+        Some(o) => Selection {
+            only: select(&o.merged, scope, &target.platforms)?.only,
+            platforms: select(project, scope, &[])?.platforms,
+        },
+        None => select(project, scope, &target.platforms)?,
+    };
     let deployment = Deployment::open(project, scope)?;
     // Git sources are read at the commits this scope's lock pins.
     if project
@@ -658,6 +732,7 @@ pub fn prepare_read_with(
         rendered,
         deployment,
         only,
+        overlay,
     };
     let read = ReadInputs {
         platforms,
@@ -801,8 +876,15 @@ impl Deployment {
             Some(dir) => open(dir)?,
             None => {
                 let layout = Layout::project();
-                for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid")] {
+                let local = RelPath::new(aiwg_core::local::LOCAL_CONFIG_FILE).expect("valid");
+                for own in [&layout.lock, &RelPath::new(".aiwg").expect("valid"), &local] {
                     target = target.protect_relative(own, Owner::Aiwg);
+                }
+                // A package's `.aiwg/` is a source like the root's: no target, lock entry or
+                // restore may reach into it.
+                for package in crate::packages::resolve(project)? {
+                    let source = RelPath::new(&package.source).expect("a folder and `.aiwg`");
+                    target = target.protect_relative(&source, Owner::Aiwg);
                 }
                 let exclude = RelPath::new(".git/info/exclude").expect("valid");
                 open(&root)?.allow(&exclude)
@@ -878,6 +960,13 @@ impl Deployment {
             Scope::User => Engine::split(&self.target, &self.state, Layout::user()),
         };
         engine.with_keys(KeySource::file(&self.keys))
+    }
+
+    /// The engine of the personal overlay's pass (`aiwg.local.toml`): the same Systems, its
+    /// own lock and history in `.aiwg/local/` ([`Layout::overlay`]). Project scope only.
+    pub fn overlay_engine(&self) -> Engine<'_> {
+        Engine::same_root(&self.target, &self.state, Layout::overlay())
+            .with_keys(KeySource::file(&self.keys))
     }
 
     /// Warns (stderr) about each history folder that is not this machine's and is ignored.

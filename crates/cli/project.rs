@@ -91,10 +91,19 @@ impl Project {
         self.root.join(CONFIG_FILE)
     }
 
-    /// The sources to load: `aiwg.toml`'s list, or `.aiwg/` when there is none.
+    /// True when the root's `.aiwg/` holds a source folder (`rules/`, `agents/` ...).
+    fn has_own_source(&self) -> bool {
+        let own = self.root.join(DEFAULT_SOURCE);
+        source::SOURCE_FOLDERS.iter().any(|f| own.join(f).exists())
+    }
+
+    /// The sources to load: `aiwg.toml`'s list, or `.aiwg/` when there is none (none when
+    /// the root of a monorepo has no `.aiwg/` of its own: its packages are the sources).
     pub fn source_specs(&self) -> Vec<String> {
         match &self.config {
             Some(c) if !c.sources.is_empty() => c.sources.clone(),
+            // Its `.aiwg/` may hold only aiwg's history: a source when it has a source folder.
+            Some(c) if !c.packages.is_empty() && !self.has_own_source() => Vec::new(),
             _ => vec![DEFAULT_SOURCE.to_string()],
         }
     }
@@ -307,16 +316,22 @@ pub fn resolve_arg(arg: &Path, cwd: &Path) -> anyhow::Result<ReadSource> {
 }
 
 /// The sources a command works on: `paths` (relative to `cwd`) when there are any, else the
-/// project's sources from `aiwg.toml`, else `.aiwg/`.
+/// project's sources from `aiwg.toml` (and `aiwg.local.toml`), else `.aiwg/`.
 pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<ReadSource>> {
     if !paths.is_empty() {
         return paths.iter().map(|p| resolve_arg(p, cwd)).collect();
     }
     let project = Project::discover(cwd)?;
+    // The personal overlay's sources are the project's too (validate and list what apply
+    // deploys).
+    let project = match crate::overlay::load(&project, Scope::Project)? {
+        Some(overlay) => overlay.merged,
+        None => project,
+    };
     let has_sources = project
         .config
         .as_ref()
-        .is_some_and(|c| !c.sources.is_empty());
+        .is_some_and(|c| !c.sources.is_empty() || !c.packages.is_empty());
     if !has_sources && !project.root.join(DEFAULT_SOURCE).is_dir() {
         return Err(UserError::new(
             format!(
@@ -336,6 +351,30 @@ pub fn command_sources(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<Vec<Read
         .iter()
         .map(|spec| resolve(spec, &project.root))
         .collect()
+}
+
+/// [`command_sources`], loaded, with the project's packages (`packages` in `aiwg.toml`) when
+/// no path is given: their rules named as they deploy (`apps-web-style`).
+pub fn command_sources_loaded(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<LoadedSources> {
+    let mut sources = load_sources(command_sources(cwd, paths)?);
+    if !paths.is_empty() {
+        return Ok(sources);
+    }
+    let project = Project::discover(cwd)?;
+    let packages = crate::packages::resolve(&project)?;
+    let mut trees = Vec::with_capacity(packages.len());
+    for (tree, diags) in crate::packages::read(&project, &packages) {
+        sources.loaded.diagnostics.extend(diags);
+        sources
+            .roots
+            .push((tree.name.clone(), tree.display_root.clone()));
+        trees.push(tree);
+    }
+    let more = crate::packages::load(&trees, &packages, &sources.loaded.artifacts);
+    sources.loaded.diagnostics.extend(more.diagnostics);
+    sources.loaded.artifacts.extend(more.artifacts);
+    sources.packages = packages.len();
+    Ok(sources)
 }
 
 fn read_folder(name: &str, path: &Path, shown: &Path, spec: &str) -> anyhow::Result<ReadSource> {
@@ -404,8 +443,10 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 #[derive(Debug)]
 pub struct LoadedSources {
     pub loaded: Loaded,
-    /// Each source's name and display root, in load order.
+    /// Each source's name and display root, in load order (packages last).
     roots: Vec<(String, PathBuf)>,
+    /// How many of the sources are monorepo packages.
+    pub packages: usize,
 }
 
 impl LoadedSources {
@@ -456,7 +497,11 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
         .into_iter()
         .map(|t| (t.name, t.display_root))
         .collect();
-    LoadedSources { loaded, roots }
+    LoadedSources {
+        loaded,
+        roots,
+        packages: 0,
+    }
 }
 
 #[cfg(test)]

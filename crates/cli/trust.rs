@@ -171,6 +171,8 @@ pub enum Item {
     OutsideSource {
         spec: String,
         resolved: PathBuf,
+        /// The file naming it: `aiwg.toml`, or the overlay's `aiwg.local.toml`.
+        file: &'static str,
         line: Option<u32>,
     },
     /// A behavior (an executable hook) or an MCP server (`mcp:<name>`) from a non-bundled
@@ -245,10 +247,14 @@ impl Item {
             Item::OutsideSource {
                 spec,
                 resolved,
+                file,
                 line,
             } => format!(
                 "{}source `{}` is outside the project: it reads `{}`",
-                at(line),
+                match line {
+                    Some(l) => format!("{file}:{l}: "),
+                    None => String::new(),
+                },
                 escape(spec),
                 escape(&resolved.display().to_string())
             ),
@@ -393,7 +399,12 @@ fn path_stem(path: &Path) -> String {
 
 /// The line of `aiwg.toml` (under `root`) where `needle` first appears, for messages.
 fn config_line(root: &Path, needle: impl Fn(&str) -> bool) -> Option<u32> {
-    let text = std::fs::read_to_string(root.join(CONFIG_FILE)).ok()?;
+    file_line(&root.join(CONFIG_FILE), needle)
+}
+
+/// The line of `file` where `needle` first appears.
+fn file_line(file: &Path, needle: impl Fn(&str) -> bool) -> Option<u32> {
+    let text = std::fs::read_to_string(file).ok()?;
     text.lines()
         .position(|l| needle(l.trim_start()))
         .map(|i| i as u32 + 1)
@@ -425,8 +436,18 @@ pub fn outside_sources(project: &Project) -> Vec<Item> {
         };
         if !resolved.starts_with(&root) {
             let quoted = format!("\"{spec}\"");
+            let needle = |l: &str| l.contains(&quoted);
+            // A source the overlay adds is named in `aiwg.local.toml`.
+            let (file, line) = match config_line(&project.root, needle) {
+                Some(line) => (CONFIG_FILE, Some(line)),
+                None => {
+                    let local = aiwg_core::local::LOCAL_CONFIG_FILE;
+                    (local, file_line(&project.root.join(local), needle))
+                }
+            };
             items.push(Item::OutsideSource {
-                line: config_line(&project.root, |l| l.contains(&quoted)),
+                file,
+                line,
                 spec,
                 resolved,
             });
@@ -783,6 +804,7 @@ mod tests {
         let outside = Item::OutsideSource {
             spec: "x@../fw".into(),
             resolved: "/src/fw".into(),
+            file: CONFIG_FILE,
             line: Some(1),
         };
         assert_eq!(outside.key(), "source:x@../fw=/src/fw");
@@ -807,6 +829,7 @@ mod tests {
         let outside = Item::OutsideSource {
             spec: "../fw".into(),
             resolved: "/fw".into(),
+            file: CONFIG_FILE,
             line: None,
         };
         assert!(hook("x").allowed_by(hooks) && !hook("x").allowed_by(user));

@@ -11,7 +11,8 @@
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
 //! - `deploy_merge`: an edited hook item in a merged settings file is `edited` (R12).
 //! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3);
-//!   `consent_user_projects`: user scope is per project (R11).
+//!   `consent_user_projects`: user scope is per project (R11); `consent_overlay`: a
+//!   teammate's clone and committed `aiwg.local.toml` files (issue 14).
 //! - `bounds_*`: YAML aliases, symlink amplification, caps (guarantee 4).
 //! - `output_*`: terminal escapes in names and descriptions (guarantee 8).
 
@@ -21,6 +22,7 @@ pub use repo::*;
 mod bounds_symlinks;
 mod bounds_yaml;
 mod consent_hooks;
+mod consent_overlay;
 mod consent_scope;
 mod consent_sources;
 mod consent_user_projects;

@@ -66,7 +66,7 @@ fn docs() -> anyhow::Result<()> {
     let changed = man::write(&root().join("man"))?;
     eprintln!("man/: {changed} page(s) written");
     if schema::write(&root())? {
-        eprintln!("{}: regenerated", schema::FILE);
+        eprintln!("{}, {}: regenerated", schema::FILE, schema::LOCAL_FILE);
     }
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path)
@@ -80,7 +80,9 @@ fn docs() -> anyhow::Result<()> {
         eprintln!("README.md: platform table regenerated");
     }
     let results = interop::readme::Results::load(&root().join(interop::readme::RESULTS))?;
-    interop::readme::write_readme(&root(), &results)
+    interop::readme::write_readme(&root(), &results)?;
+    let mcp = interop::mcp_readme::Results::load(&root().join(interop::mcp_readme::RESULTS))?;
+    interop::mcp_readme::write_readme(&root(), &mcp)
 }
 
 /// The generated text between the markers.

@@ -1,5 +1,6 @@
 //! `cargo xtask docs` writes `aiwg.schema.json`: the JSON schema of `aiwg.toml`, derived by
-//! schemars from `aiwg_core::config::Config` (so a key added there is in the schema), with the
+//! schemars from `aiwg_core::config::Config` (so a key added there is in the schema), and
+//! `aiwg.local.schema.json`, that of `aiwg.local.toml` (`aiwg_core::local::LocalConfig`), with the
 //! platform ids and aliases of `platforms/*.toml` as the values editors offer. Draft 7, which
 //! TOML editors' schema support reads. A test fails when the file is stale.
 
@@ -10,13 +11,31 @@ use serde_json::{json, Value};
 
 /// The file, at the repository root.
 pub const FILE: &str = "aiwg.schema.json";
+/// The schema of the personal overlay, `aiwg.local.toml`, beside it.
+pub const LOCAL_FILE: &str = "aiwg.local.schema.json";
 
-/// The schema text, ending in a newline.
+/// The schema text of `aiwg.toml`, ending in a newline.
 pub fn text() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let mut schema = generator
+    let schema = generator
         .into_root_schema_for::<aiwg_core::config::Config>()
         .to_value();
+    finish(schema, "aiwg.toml")
+}
+
+/// The schema text of `aiwg.local.toml` (`aiwg_core::local::LocalConfig`), ending in a
+/// newline.
+pub fn local_text() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator
+        .into_root_schema_for::<aiwg_core::local::LocalConfig>()
+        .to_value();
+    finish(schema, aiwg_core::local::LOCAL_CONFIG_FILE)
+}
+
+/// `schema` with its title, the platform names offered where a platform is named, and the
+/// `exclude` pattern description.
+fn finish(mut schema: Value, title: &str) -> String {
     let registry = aiwg_platforms::Registry::builtin();
     let mut names: Vec<String> = registry
         .all()
@@ -26,11 +45,13 @@ pub fn text() -> String {
     names.sort();
     names.dedup();
     let platform_name = json!({ "type": "string", "enum": names });
-    schema["title"] = json!("aiwg.toml");
+    schema["title"] = json!(title);
     let properties = &mut schema["properties"];
     properties["platforms"]["items"] = platform_name.clone();
     for key in ["models", "platform"] {
-        properties[key]["propertyNames"] = platform_name.clone();
+        if properties.get(key).is_some() {
+            properties[key]["propertyNames"] = platform_name.clone();
+        }
     }
     properties["exclude"]["items"] = pattern();
     if let Some(definitions) = schema.get_mut("definitions") {
@@ -54,14 +75,18 @@ fn pattern() -> Value {
     })
 }
 
-/// Writes the schema under `root`; true when the file changed.
+/// Writes both schemas under `root`; true when a file changed.
 pub fn write(root: &Path) -> anyhow::Result<bool> {
-    let path = root.join(FILE);
-    let new = text();
-    if std::fs::read_to_string(&path).ok().as_deref() == Some(new.as_str()) {
+    let team = write_one(&root.join(FILE), &text())?;
+    let local = write_one(&root.join(LOCAL_FILE), &local_text())?;
+    Ok(team || local)
+}
+
+fn write_one(path: &Path, new: &str) -> anyhow::Result<bool> {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(new) {
         return Ok(false);
     }
-    std::fs::write(&path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
+    std::fs::write(path, new).with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(true)
 }
 
@@ -70,12 +95,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_schema_file_is_fresh() {
-        let on_disk = std::fs::read_to_string(crate::root().join(FILE)).unwrap_or_default();
-        assert!(
-            on_disk == text(),
-            "{FILE} is stale: run `cargo xtask docs` and commit it"
-        );
+    fn the_schema_files_are_fresh() {
+        for (file, text) in [(FILE, text()), (LOCAL_FILE, local_text())] {
+            let on_disk = std::fs::read_to_string(crate::root().join(file)).unwrap_or_default();
+            assert!(
+                on_disk == text,
+                "{file} is stale: run `cargo xtask docs` and commit it"
+            );
+        }
+    }
+
+    /// The overlay's schema takes what `aiwg.local.toml` takes and nothing the team decides.
+    #[test]
+    fn the_local_schema_describes_what_the_overlay_parser_takes() {
+        let schema: Value = serde_json::from_str(&local_text()).unwrap();
+        let mut keys: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["exclude", "platform", "platforms", "sources"]);
+        assert_eq!(schema["additionalProperties"], json!(false));
+        let full = "sources = [\"mine@../mine\"]\nplatforms = [\"codex\"]\n\
+                    exclude = [\"agent:a\"]\n[platform.codex]\nexclude = [\"rule:*\"]\n";
+        let file = Path::new(aiwg_core::local::LOCAL_CONFIG_FILE);
+        aiwg_core::local::LocalConfig::parse(file, full).unwrap();
+        let ids = schema["properties"]["platforms"]["items"]["enum"]
+            .as_array()
+            .unwrap();
+        assert!(ids.contains(&json!("codex")));
     }
 
     /// Every key `aiwg.toml` takes is in the schema, a typo is not (additionalProperties is

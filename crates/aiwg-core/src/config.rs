@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::exclude::ArtifactPattern;
+use crate::package::{PackagePattern, MAX_PACKAGES};
 use crate::target::Scope;
 use crate::Diagnostic;
 
@@ -38,6 +39,36 @@ pub struct Config {
     /// Per-platform settings: `[platform.<id>] exclude = [...]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub platform: BTreeMap<String, PlatformConfig>,
+    /// Monorepo packages: folders below the root (or one-level globs, `services/*`), each
+    /// with its own `.aiwg/` whose rules deploy scoped to that folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub packages: Vec<PackagePattern>,
+    /// Whether the files aiwg generates are committed (`commit`, the default) or kept out of
+    /// git (`ignore`: a block of exact paths in `.gitignore`, re-deployed by the post-checkout
+    /// and post-merge hooks). Project scope only.
+    #[serde(default, skip_serializing_if = "Generated::is_commit")]
+    pub generated: Generated,
+}
+
+/// `generated`: what git does with the files aiwg writes.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generated {
+    /// Committed with the sources (the default).
+    #[default]
+    Commit,
+    /// Kept out of git: every file aiwg owns whole is listed in aiwg's block of `.gitignore`;
+    /// shared files (sections, merged keys) hold the user's content too and stay committed.
+    Ignore,
+}
+
+impl Generated {
+    /// True for the default, `commit`.
+    pub fn is_commit(&self) -> bool {
+        *self == Generated::Commit
+    }
 }
 
 /// `[platform.<id>]`: what one platform leaves out.
@@ -116,6 +147,8 @@ impl Default for Config {
             models: BTreeMap::new(),
             exclude: Vec::new(),
             platform: BTreeMap::new(),
+            packages: Vec::new(),
+            generated: Generated::Commit,
         }
     }
 }
@@ -123,13 +156,31 @@ impl Default for Config {
 impl Config {
     /// Parses `text`, read from `path`; a syntax or schema error is a diagnostic with its line.
     pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
-        toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() as u32 + 1);
+        let line_at =
+            |offset: usize| text[..offset.min(text.len())].matches('\n').count() as u32 + 1;
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| line_at(span.start));
             Diagnostic::error(path, line, e.message().trim().to_string())
                 .with_hint("see the `aiwg.toml` section of the README for the keys it takes")
-        })
+        })?;
+        for p in &mut config.packages {
+            p.line = line_at(p.offset);
+            if let Some(why) = p.error.take() {
+                return Err(Diagnostic::error(path, Some(p.line), why).with_hint(
+                    "a package is a folder below the project root: a `/`-separated path (`apps/web`) or a one-level glob (`services/*`)",
+                ));
+            }
+        }
+        if config.packages.len() > MAX_PACKAGES {
+            let line = config.packages[MAX_PACKAGES].line;
+            return Err(Diagnostic::error(
+                path,
+                Some(line),
+                format!("more than {MAX_PACKAGES} `packages` entries"),
+            )
+            .with_hint("name package folders with a glob (`apps/*`)"));
+        }
+        Ok(config)
     }
 
     /// The TOML text of this config.
@@ -167,6 +218,26 @@ mod tests {
             Config::parse(Path::new("aiwg.toml"), "[models.codex]\n\nhuge = \"x\"\n").unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("`huge`"), "{}", e.message);
+    }
+
+    #[test]
+    fn packages_are_checked_with_their_line() {
+        let text = "platforms = [\"codex\"]\npackages = [\n  \"apps/web\",\n  \"services/*\",\n]\n";
+        let c = Config::parse(Path::new("aiwg.toml"), text).unwrap();
+        let got: Vec<(&str, u32)> = c.packages.iter().map(|p| (p.as_str(), p.line())).collect();
+        assert_eq!(got, [("apps/web", 3), ("services/*", 4)]);
+        let e = Config::parse(
+            Path::new("aiwg.toml"),
+            "packages = [\n\"apps/web\",\n\"../x\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e:?}");
+        assert!(e.message.contains("`..`"), "{}", e.message);
+        let many: Vec<String> = (0..=MAX_PACKAGES).map(|i| format!("\"p{i}\"")).collect();
+        let text = format!("packages = [\n{}\n]\n", many.join(",\n"));
+        let e = Config::parse(Path::new("aiwg.toml"), &text).unwrap_err();
+        assert!(e.message.contains("more than"), "{}", e.message);
+        assert_eq!(e.line, Some(MAX_PACKAGES as u32 + 2));
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! - [`validate`]: the rules every loaded artifact is checked against.
 //! - [`runbook`]: runbook structure, lint and placeholder rendering.
 //! - [`config`]: the project file, `aiwg.toml`.
+//! - [`local`]: the personal overlay, `aiwg.local.toml`, and its merge over `aiwg.toml`.
 //! - [`exclude`]: `kind:glob` artifact patterns for `exclude` in `aiwg.toml`.
+//! - [`package`]: monorepo `packages` entries of `aiwg.toml`, checked as text.
 //! - [`par`]: an order-keeping parallel map for loading many files.
 //! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
@@ -24,8 +26,10 @@ pub mod escape;
 pub mod exclude;
 pub mod frontmatter;
 pub mod lenient;
+pub mod local;
 pub mod mcp;
 pub mod model;
+pub mod package;
 pub mod par;
 pub mod read;
 pub mod rel_path;

@@ -133,6 +133,30 @@ impl Desired {
         }
     }
 
+    /// True when both want the same content, a whole file's bytes and a digest of them
+    /// counting as the same.
+    pub fn same_as(&self, other: &Desired) -> bool {
+        match (self, other) {
+            (
+                Desired::File { bytes, executable },
+                Desired::Digest {
+                    sha256,
+                    size,
+                    executable: x,
+                },
+            )
+            | (
+                Desired::Digest {
+                    sha256,
+                    size,
+                    executable: x,
+                },
+                Desired::File { bytes, executable },
+            ) => executable == x && bytes.len() as u64 == *size && sha256_hex(bytes) == *sha256,
+            (a, b) => a == b,
+        }
+    }
+
     /// The ownership mode name used in the lock file and in listings.
     pub fn mode(&self) -> &'static str {
         match self {
@@ -395,6 +419,20 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("warp"), "{err}");
         assert!(err.to_string().contains("codex, cursor"), "{err}");
+    }
+
+    #[test]
+    fn a_file_and_its_digest_are_the_same_content() {
+        let f = file("a.md", "abc", "codex").desired;
+        let d = f.clone().digested();
+        assert!(f.same_as(&d) && d.same_as(&f) && d.same_as(&d) && f.same_as(&f));
+        let other = file("a.md", "abd", "codex").desired;
+        assert!(!other.same_as(&d) && !d.same_as(&other));
+        let exec = Desired::File {
+            bytes: b"abc".to_vec(),
+            executable: true,
+        };
+        assert!(!exec.same_as(&d));
     }
 
     #[test]

@@ -112,6 +112,19 @@ impl<'a> Engine<'a> {
         Ok((plan, lock))
     }
 
+    /// Plans `target` against `lock` instead of the lock on disk (the overlay's pass, which
+    /// first hands the team's paths back).
+    pub fn plan_with_lock(
+        &self,
+        target: &TargetState,
+        lock: Lock,
+    ) -> Result<(Plan, Lock), DeployError> {
+        self.check_target(target)?;
+        let mut plan = plan(target, self.target, &lock)?;
+        plan.debris = self.debris(plan.items.iter().map(|i| &i.path));
+        Ok((plan, lock))
+    }
+
     /// [`Engine::plan`], taking `target`: the plan takes over the bytes of every whole file
     /// instead of copying them (what `apply` uses, where the target state is not needed again).
     pub fn plan_owned(&self, target: TargetState) -> Result<(Plan, Lock), DeployError> {

@@ -42,4 +42,17 @@ impl Layout {
             ignore_history_in_git: false,
         }
     }
+
+    /// The personal overlay (`aiwg.local.toml`, project scope): its own lock, history and
+    /// check cache in `.aiwg/local/`, the project's process lock. Git is told to ignore the
+    /// whole folder by the CLI (one block in `.git/info/exclude`), never by `.gitignore`.
+    pub fn overlay() -> Layout {
+        Layout {
+            lock: RelPath::new(".aiwg/local/aiwg.lock").expect("valid"),
+            history: RelPath::new(".aiwg/local/history").expect("valid"),
+            process_lock: RelPath::new(".aiwg/lock.pid").expect("valid"),
+            check_cache: RelPath::new(".aiwg/local/check-cache").expect("valid"),
+            ignore_history_in_git: false,
+        }
+    }
 }

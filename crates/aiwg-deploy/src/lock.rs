@@ -531,7 +531,8 @@ pub fn reserved(path: &RelPath) -> Option<&'static str> {
     if same(first, ".aiwg") {
         return Some("inside aiwg's own folder `.aiwg/`");
     }
-    if path.components().count() == 1 && (same(first, LOCK_FILE) || same(first, "aiwg.toml")) {
+    let own = [LOCK_FILE, "aiwg.toml", aiwg_core::local::LOCAL_CONFIG_FILE];
+    if path.components().count() == 1 && own.iter().any(|name| same(first, name)) {
         return Some("aiwg's own lock or configuration");
     }
     None
@@ -1091,6 +1092,7 @@ mod tests {
             ".AIWG/agents/a.md",
             "aiwg.lock",
             "AIWG.TOML",
+            "aiwg.local.toml",
         ] {
             assert!(reserved(&RelPath::new(path).unwrap()).is_some(), "{path}");
         }

@@ -8,6 +8,8 @@
 //! destination and never prints.
 //!
 //! - [`spec`]: the schema of a platform file and its validation.
+//! - [`nested`]: how each platform gets a monorepo package's rules (nested instruction file,
+//!   glob-scoped rule files, or neither).
 //! - [`placement`]: a platform lowered once per scope: where each kind goes, every place the
 //!   client reads it from.
 //! - [`registry`]: the built-in platforms, id and alias resolution with did-you-mean.
@@ -57,6 +59,7 @@
 
 #![warn(missing_docs)]
 
+pub mod nested;
 pub mod placement;
 pub mod registry;
 pub mod render;

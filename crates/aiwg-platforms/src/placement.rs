@@ -266,6 +266,9 @@ fn reads(p: &PlatformSpec, kind: Kind, scope: Scope, place: &Place) -> (Vec<Stri
                 for f in files {
                     push(&mut reads, f);
                 }
+                for f in p.mcp.reads(scope) {
+                    push(&mut reads, f);
+                }
             }
         }
         Kind::Agent | Kind::Command | Kind::Rule | Kind::Runbook => {

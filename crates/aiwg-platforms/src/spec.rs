@@ -86,9 +86,24 @@ pub struct McpSpec {
     pub why: Option<String>,
     /// Said once (as an info notice) whenever servers are written for this platform.
     pub notice: Option<String>,
+    /// Other platforms' MCP files the client also reads in a project (Kilo reads OpenCode's
+    /// `opencode.json`): a server it leaves out must not be there either.
+    #[serde(default)]
+    pub reads_project: Vec<String>,
+    /// The same in user scope, relative to the home folder.
+    #[serde(default)]
+    pub reads_user: Vec<String>,
 }
 
 impl McpSpec {
+    /// The other platforms' MCP files read in `scope`.
+    pub fn reads(&self, scope: Scope) -> &[String] {
+        match scope {
+            Scope::Project => &self.reads_project,
+            Scope::User => &self.reads_user,
+        }
+    }
+
     /// The files for `scope`, with their path there.
     pub fn files(&self, scope: Scope) -> Vec<(&str, &McpFile)> {
         self.file
@@ -118,6 +133,11 @@ pub struct McpFile {
     pub project: Option<String>,
     /// Relative to the home folder.
     pub user: Option<String>,
+    /// The user file on macOS, when it lives elsewhere there (an editor's
+    /// `Library/Application Support/<app>` folder); `user` otherwise.
+    pub user_macos: Option<String>,
+    /// The user file on Windows (under `AppData/Roaming`, relative to the home folder).
+    pub user_windows: Option<String>,
     /// The client that reads it, when the platform has several (`Copilot CLI`).
     pub client: Option<String>,
     /// The top-level key whose table holds one entry per server (`mcpServers`).
@@ -125,6 +145,9 @@ pub struct McpFile {
     /// How `command` and `args` are written.
     #[serde(default)]
     pub command: CommandShape,
+    /// `args` is written even when empty (Zed's parser requires it).
+    #[serde(default)]
+    pub args_required: bool,
     /// How a reference to the variable `NAME` is written (`${NAME}`, `${env:NAME}`); absent
     /// when the client expands none, so a reference can only be passed by `env_vars_key`.
     pub env_ref: Option<String>,
@@ -190,9 +213,22 @@ fn default_transports() -> Vec<String> {
 pub const MCP_TRANSPORTS: &[&str] = &["stdio", "http", "sse"];
 
 impl McpFile {
-    /// The file for `scope`.
+    /// The file for `scope` on the system aiwg runs on.
     pub fn path(&self, scope: Scope) -> Option<&str> {
-        for_scope(scope, &self.project, &self.user)
+        self.path_on(scope, std::env::consts::OS)
+    }
+
+    /// The file for `scope` on `os` (`std::env::consts::OS` spelling).
+    pub fn path_on(&self, scope: Scope, os: &str) -> Option<&str> {
+        let user = match os {
+            "macos" => self.user_macos.as_ref().or(self.user.as_ref()),
+            "windows" => self.user_windows.as_ref().or(self.user.as_ref()),
+            _ => self.user.as_ref(),
+        };
+        match scope {
+            Scope::Project => self.project.as_deref(),
+            Scope::User => user.map(String::as_str),
+        }
     }
 }
 
@@ -281,6 +317,10 @@ pub struct Instructions {
     pub sometimes_user: Vec<String>,
     /// When the client reads the `sometimes_*` files, for the duplicate notice.
     pub sometimes_why: Option<String>,
+    /// Instruction file names it reads in sub-folders too (`AGENTS.md` in `apps/web/`), where
+    /// a monorepo package's rules go when the platform has no glob-scoped rule files.
+    #[serde(default)]
+    pub reads_nested: Vec<String>,
 }
 
 /// The project or the user list of a per-scope pair of list keys (`reads_project`, ...).
@@ -695,6 +735,14 @@ impl PlatformSpec {
                 out.push(format!("detect `{marker}`: {e}"));
             }
         }
+        for f in &self.instructions.reads_nested {
+            // A file name, joined to each package folder: no folder part, Markdown.
+            if f.contains('/') || !f.ends_with(".md") || RelPath::new(f).is_err() {
+                out.push(format!(
+                    "instructions.reads_nested `{f}` must be a Markdown file name without a folder"
+                ));
+            }
+        }
         if !self.docs.starts_with("https://") {
             out.push(format!("docs `{}` must be an https:// address", self.docs));
         }
@@ -818,15 +866,37 @@ impl PlatformSpec {
 impl PlatformSpec {
     fn mcp_problems(&self, out: &mut Vec<String>) {
         for f in &self.mcp.file {
-            for scope in [Scope::Project, Scope::User] {
-                if let Some(p) = f.path(scope) {
-                    check_path(out, "mcp.file", scope, p, false);
-                    if !(p.ends_with(".json") || p.ends_with(".jsonc") || p.ends_with(".toml")) {
-                        out.push(format!(
-                            "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
-                        ));
-                    }
+            let paths = [Scope::Project, Scope::User]
+                .into_iter()
+                .flat_map(|scope| {
+                    ["linux", "macos", "windows"]
+                        .into_iter()
+                        .filter_map(move |os| Some((scope, f.path_on(scope, os)?)))
+                })
+                .collect::<Vec<_>>();
+            for (scope, p) in paths {
+                // A `{name}` path is one whole YAML file per server (Continue's blocks);
+                // anything else is a JSON or TOML file aiwg merges a key into.
+                let per_server = p.contains("{name}");
+                check_path(out, "mcp.file", scope, p, per_server);
+                if per_server && !p.ends_with(".yaml") {
+                    out.push(format!(
+                        "mcp.file.{scope} `{p}`: a file per server is a YAML block (`.yaml`)"
+                    ));
+                } else if !(per_server
+                    || p.ends_with(".json")
+                    || p.ends_with(".jsonc")
+                    || p.ends_with(".toml"))
+                {
+                    out.push(format!(
+                        "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
+                    ));
                 }
+            }
+            if f.user.is_none() && (f.user_macos.is_some() || f.user_windows.is_some()) {
+                out.push(
+                    "mcp.file.user_macos and user_windows need `user` (the file elsewhere)".into(),
+                );
             }
             if f.project.is_none() && f.user.is_none() {
                 out.push("mcp.file needs `project` or `user`".into());
@@ -845,6 +915,11 @@ impl PlatformSpec {
                         "mcp.file: unknown transport `{t}` (use stdio, http, sse)"
                     ));
                 }
+            }
+        }
+        for scope in [Scope::Project, Scope::User] {
+            for p in self.mcp.reads(scope) {
+                check_path(out, "mcp.reads", scope, p, false);
             }
         }
         if !self.mcp.file.is_empty() && self.mcp.why.is_some() {
@@ -914,6 +989,46 @@ mod tests {
             Some(".claude.json")
         );
         assert_eq!(h.rebase(".claude.jsonx", "cfg"), None);
+    }
+
+    #[test]
+    fn a_user_mcp_file_can_live_elsewhere_per_system() {
+        let copilot = crate::Registry::builtin().get("copilot").unwrap();
+        let vscode = &copilot.mcp.file[0];
+        assert_eq!(
+            vscode.path_on(Scope::User, "linux"),
+            Some(".config/Code/User/mcp.json")
+        );
+        assert_eq!(
+            vscode.path_on(Scope::User, "macos"),
+            Some("Library/Application Support/Code/User/mcp.json")
+        );
+        assert_eq!(
+            vscode.path_on(Scope::User, "windows"),
+            Some("AppData/Roaming/Code/User/mcp.json")
+        );
+        assert_eq!(
+            vscode.path_on(Scope::Project, "macos"),
+            Some(".vscode/mcp.json")
+        );
+        let cli = &copilot.mcp.file[1];
+        assert_eq!(
+            cli.path_on(Scope::User, "macos"),
+            Some(".copilot/mcp-config.json"),
+            "no per-system path: `user` everywhere"
+        );
+        let parse = |file: &str| {
+            PlatformSpec::parse(
+                "demo.toml",
+                &format!("id = \"demo\"\nname = \"Demo\"\ndocs = \"https://x\"\n[[mcp.file]]\nkey = \"s\"\n{file}"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let alone = parse("project = \"a.json\"\nuser_windows = \"b.json\"\n");
+        assert!(alone.contains("need `user`"), "{alone}");
+        let out = parse("user = \"a.json\"\nuser_macos = \"../b.json\"\n");
+        assert!(out.contains("`../b.json` leaves its folder"), "{out}");
     }
 
     const HEAD: &str = "id = \"demo\"\nname = \"Demo\"\ndocs = \"https://example.org\"\n";

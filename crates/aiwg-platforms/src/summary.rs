@@ -125,6 +125,39 @@ pub struct PlatformRow {
     pub docs: String,
     /// Every kind, in `Kind::ALL` order.
     pub kinds: Vec<KindRow>,
+    /// How a monorepo package's rules reach it when it is the only platform selected.
+    pub packages: PackageSupport,
+}
+
+/// How a monorepo package's rules reach a platform (see [`crate::nested`]), on its own.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PackageSupport {
+    /// `scoped` (root-level rule files globbed to the package), `nested` (a section of the
+    /// package's instruction file) or `unsupported`.
+    #[serde(rename = "as")]
+    pub as_: &'static str,
+    /// The nested instruction file, for `nested`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Every instruction file name the client reads in sub-folders (`reads_nested`).
+    pub reads_nested: Vec<String>,
+}
+
+fn package_support(p: &PlatformSpec) -> PackageSupport {
+    use crate::nested::{package_routes, PackageRoute};
+    let (as_, file) = match package_routes(&[p]).remove(&p.id) {
+        Some(PackageRoute::Scoped) => ("scoped", None),
+        Some(PackageRoute::Nested { file }) => ("nested", Some(file)),
+        // Alone, no other platform writes a nested file for it to read.
+        Some(PackageRoute::Served { .. } | PackageRoute::Unsupported) | None => {
+            ("unsupported", None)
+        }
+    };
+    PackageSupport {
+        as_,
+        file,
+        reads_nested: p.instructions.reads_nested.clone(),
+    }
 }
 
 /// Every platform of `registry`, sorted by id.
@@ -145,6 +178,7 @@ pub fn rows(registry: &Registry) -> Vec<PlatformRow> {
                     user: kind_support(p, *k, Scope::User),
                 })
                 .collect(),
+            packages: package_support(p),
         })
         .collect()
 }
@@ -212,7 +246,13 @@ mod tests {
             Scope::Project,
             "Native `.vscode/mcp.json, .mcp.json`",
         );
-        check("zed", Kind::Mcp, Scope::User, "Unsupported —");
+        check(
+            "zed",
+            Kind::Mcp,
+            Scope::User,
+            "Native `.config/zed/settings.json`",
+        );
+        check("warp", Kind::Mcp, Scope::User, "Unsupported —");
         check(
             "claude-code",
             Kind::Agent,

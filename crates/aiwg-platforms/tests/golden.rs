@@ -293,6 +293,21 @@ fn bundled_content_renders_for_every_platform() {
 /// sections, or a skills folder). A runbook's index entry in a section is not a copy.
 fn copies_in(target: &TargetState, a: &aiwg_core::Artifact, place: &str) -> usize {
     let id = a.id();
+    if a.kind == aiwg_core::Kind::Mcp && !place.contains("{name}") {
+        // An MCP server is a merged key `<servers key>.<name>` in the file (or, in a
+        // `{name}` place, a whole file of its own).
+        return target
+            .entries()
+            .filter(|e| e.path.as_str() == place)
+            .map(|e| match &e.desired {
+                Desired::Merge { entries, .. } => entries
+                    .iter()
+                    .filter(|m| m.key.last() == Some(&a.name))
+                    .count(),
+                _ => 0,
+            })
+            .sum();
+    }
     if place.contains("{name}") {
         let path = place.replace("{name}", &a.name);
         let hit = target.entries().any(|e| {
@@ -354,7 +369,7 @@ fn each_selected_platform_sees_each_artifact_once_or_is_told() {
         seed ^= seed << 17;
         seed
     };
-    let (mut planned, mut refused) = (0, 0);
+    let (mut planned, mut refused, mut servers_seen) = (0, 0, 0);
     for round in 0..300 {
         let size = 1 + (next() % 8) as usize;
         let mut chosen: Vec<&PlatformSpec> = Vec::new();
@@ -439,6 +454,18 @@ fn each_selected_platform_sees_each_artifact_once_or_is_told() {
                     .map(|place| (place.as_str(), copies_in(&r.target, a, place)))
                     .filter(|(_, n)| *n > 0)
                     .collect();
+                if a.kind == aiwg_core::Kind::Mcp {
+                    // Each MCP file belongs to one client of the platform (Copilot in VS Code
+                    // reads `.vscode/mcp.json`, Copilot CLI `.mcp.json`): once per file.
+                    assert!(
+                        places.iter().all(|(_, n)| *n == 1),
+                        "{scope}: {} has {} more than once in {places:?}",
+                        p.id,
+                        a.id()
+                    );
+                    servers_seen += places.len();
+                    continue;
+                }
                 let total: usize = places.iter().map(|(_, n)| n).sum();
                 if total > 1 {
                     let told = r.notices.iter().any(|n| {
@@ -461,8 +488,8 @@ fn each_selected_platform_sees_each_artifact_once_or_is_told() {
     }
     // Both outcomes happen, so neither branch above is vacuous.
     assert!(
-        planned > 50 && refused > 0,
-        "{planned} planned, {refused} refused"
+        planned > 50 && refused > 0 && servers_seen > 0,
+        "{planned} planned, {refused} refused, {servers_seen} MCP servers seen"
     );
     eprintln!("300 rounds: {planned} with an exclude planned, {refused} refused");
 }

@@ -5,8 +5,9 @@
 //! Otherwise it refuses and shows the first line that would differ.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use aiwg_core::escape::escape;
 use aiwg_core::source::{SourceFile, SourceTree};
 use aiwg_core::target::{Desired, Part};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
@@ -18,7 +19,7 @@ use crate::cli::TargetArgs;
 use crate::commands::{Context, UserError};
 use crate::import::convert;
 use crate::pipeline::{self, Deployment};
-use crate::project::{self, Project, SourceLocation};
+use crate::project::{self, Project, ReadSource, SourceLocation};
 
 /// Runs `aiwg adopt <path> [--dry-run]`.
 pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
@@ -39,6 +40,15 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     })?;
     let lock = d.engine().read_lock().map_err(pipeline::explain)?;
     let Some(entry) = lock.get(&rel, &Part::Whole) else {
+        let servers: Vec<&aiwg_deploy::LockEntry> = lock
+            .entries_of(&rel)
+            .filter(|e| e.artifact.starts_with("mcp:") && !e.keys.is_empty())
+            .collect();
+        if !servers.is_empty() {
+            return super::adopt_mcp::run(
+                &project, &d, scope, &platforms, &rel, &shown, &servers, dry_run,
+            );
+        }
         let why = if lock.entries_of(&rel).next().is_some() {
             "aiwg owns only parts of it (a section or merged keys); edit the source of that part instead"
         } else {
@@ -53,51 +63,11 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let edited_text = String::from_utf8(edited.clone())
         .map_err(|_| UserError::new(format!("`{shown}` is not UTF-8"), "save it as UTF-8"))?;
 
-    // The sources as every deploy command loads them: consent for folders outside the
-    // repository (`aiwg trust`), and no errors.
-    pipeline::load_model(&project)?;
-    // The project's sources, read once; the artifact's own must be a folder.
-    let mut sources = Vec::new();
-    let mut own = None;
-    let specs = project.source_specs();
-    for spec in &specs {
-        let location = project::locate(spec, &project.root);
-        let read = project::read_located(location.clone(), spec, &project.root)?;
-        if read.0.name == entry.source {
-            own = Some((sources.len(), location));
-        }
-        sources.push(read);
-    }
-    let Some((index, location)) = own else {
-        return Err(UserError::new(
-            format!(
-                "`{shown}` came from source `{}`, which `aiwg.toml` no longer names",
-                entry.source
-            ),
-            "add the source back, or let `aiwg apply` retire the file",
-        )
-        .into());
-    };
-    if let SourceLocation::Git(git) = &location {
-        return Err(UserError::new(
-            format!(
-                "`{shown}` came from the git source `{}`, pinned in `aiwg.lock`; aiwg does not write into its cache",
-                git.name
-            ),
-            "make the change in that repository, then `aiwg update` pins it here",
-        )
-        .into());
-    }
-    let SourceLocation::Folder {
-        path: source_root, ..
-    } = location
-    else {
-        return Err(UserError::new(
-            format!("`{shown}` came from `{}`, which is bundled in aiwg and cannot be edited", entry.source),
-            "copy the artifact into `.aiwg/` (`aiwg import` after `aiwg remove` does it), then adopt",
-        )
-        .into());
-    };
+    let Own {
+        sources,
+        index,
+        source_root,
+    } = own_source(&project, &entry.source, &shown)?;
     let loaded = project::load_sources(sources.clone()).loaded;
     let Some(artifact) = loaded
         .artifacts
@@ -229,6 +199,84 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The project's sources, read once, and the folder source an artifact came from.
+pub(super) struct Own {
+    pub sources: Vec<ReadSource>,
+    pub index: usize,
+    pub source_root: PathBuf,
+}
+
+/// Reads the project's sources as every deploy command loads them (consent for folders
+/// outside the repository, no errors) and finds `source`, which must be a folder aiwg may
+/// write into (not a git cache, not bundled).
+pub(super) fn own_source(project: &Project, source: &str, shown: &str) -> anyhow::Result<Own> {
+    // The sources as every deploy command loads them: consent for folders outside the
+    // repository (`aiwg trust`), and no errors.
+    pipeline::load_model(project)?;
+    // The project's sources, read once; the artifact's own must be a folder.
+    let mut sources = Vec::new();
+    let mut own = None;
+    let specs = project.source_specs();
+    for spec in &specs {
+        let location = project::locate(spec, &project.root);
+        let read = project::read_located(location.clone(), spec, &project.root)?;
+        if read.0.name == source {
+            own = Some((sources.len(), location));
+        }
+        sources.push(read);
+    }
+    let Some((index, location)) = own else {
+        let packages = crate::packages::resolve(project)?;
+        if let Some(p) = packages.iter().find(|p| p.source == source) {
+            return Err(UserError::new(
+                format!(
+                    "`{shown}` is a rule of package `{}`, rendered scoped to its folder; `aiwg adopt` does not take it back",
+                    escape(p.dir.as_str())
+                ),
+                format!(
+                    "make the change in `{}` (the rule named without the `{}-` prefix), then `aiwg apply --force`",
+                    escape(&p.source),
+                    p.slug
+                ),
+            )
+            .into());
+        }
+        return Err(UserError::new(
+            format!(
+                "`{shown}` came from source `{}`, which `aiwg.toml` no longer names",
+                source
+            ),
+            "add the source back, or let `aiwg apply` retire the file",
+        )
+        .into());
+    };
+    if let SourceLocation::Git(git) = &location {
+        return Err(UserError::new(
+            format!(
+                "`{shown}` came from the git source `{}`, pinned in `aiwg.lock`; aiwg does not write into its cache",
+                git.name
+            ),
+            "make the change in that repository, then `aiwg update` pins it here",
+        )
+        .into());
+    }
+    let SourceLocation::Folder {
+        path: source_root, ..
+    } = location
+    else {
+        return Err(UserError::new(
+            format!("`{shown}` came from `{}`, which is bundled in aiwg and cannot be edited", source),
+            "copy the artifact into `.aiwg/` (`aiwg import` after `aiwg remove` does it), then adopt",
+        )
+        .into());
+    };
+    Ok(Own {
+        sources,
+        index,
+        source_root: source_root.to_path_buf(),
+    })
+}
+
 /// The source file (relative to the source root) and its new bytes for an edit of `rel`.
 fn source_change(
     platform: &PlatformSpec,
@@ -356,7 +404,7 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
     unreachable!()
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("aiwg-adopt.tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))

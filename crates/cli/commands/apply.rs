@@ -3,6 +3,7 @@
 
 use std::io::Write as _;
 
+use aiwg_core::config::Generated;
 use aiwg_deploy::{diff, ApplyOptions, DeployError};
 
 use crate::check_cache;
@@ -57,8 +58,12 @@ pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow:
 pub struct Outcome {
     /// The exit code.
     pub code: u8,
-    /// Every path written or deleted, `aiwg.lock` included, relative to the scope root.
+    /// Every path written or deleted, `aiwg.lock` included, relative to the scope root (in
+    /// `generated = "ignore"` mode: but the ignored ones, and `.gitignore` when it changed).
     pub written: Vec<String>,
+    /// The paths aiwg's block in `.gitignore` lists after the apply, sorted (`generated =
+    /// "ignore"`; empty otherwise).
+    pub ignored: Vec<aiwg_core::RelPath>,
     /// The `--json` report.
     pub report: json::DeployReport,
 }
@@ -87,6 +92,7 @@ pub fn execute(
             rendered,
             deployment: d,
             only,
+            overlay,
         },
         read,
         model,
@@ -95,7 +101,17 @@ pub fn execute(
     let _guard = (!dry_run && held != Some(d.scope))
         .then(|| d.lock())
         .transpose()?;
+    // The overlay's pass is planned over the team's target before that moves into its plan.
+    let local = pipeline::overlay_pass(overlay.as_ref(), &d, &state, only.as_deref())?;
     let engine = d.engine();
+    let generated = crate::generated::mode(project, d.scope);
+    // The whole files the render wants, before planning takes the bytes: with `generated =
+    // "ignore"` the ones aiwg wrote go into `.gitignore` (a `--platforms` run plans part of
+    // them, and the block still lists them all).
+    let wanted = match generated {
+        Generated::Ignore => crate::generated::whole_files(&state),
+        Generated::Commit => Default::default(),
+    };
     let (plan, mut lock) = d.plan_owned(state, only.as_deref())?;
     // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
     // records what this run read (a new source pinned, a stale pin dropped).
@@ -111,6 +127,12 @@ pub fn execute(
     // consent or writes.
     if show_diff && !json {
         std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+        if let Some(local) = &local {
+            std::io::stdout().write_all(diff::render(&local.plan, ctx.color).as_bytes())?;
+        }
+    }
+    if let Some(local) = &local {
+        local.report(&d);
     }
     // The notices explain what is written: counted (`-v` prints them) when something is; when
     // nothing is, they were said when it was (rendering is deterministic).
@@ -119,31 +141,66 @@ pub fn execute(
             pipeline::report_notices(&rendered.notices, false, "aiwg status --notes");
         }
     };
+    let both = |plan: &aiwg_deploy::Plan| match &local {
+        Some(local) => crate::overlay::joined(plan, &local.plan),
+        None => plan.clone(),
+    };
     let stopped = |code: u8| Outcome {
         code,
         written: Vec::new(),
-        report: json::DeployReport::new(command, &plan, dry_run, false, None, &rendered.notices),
+        ignored: Vec::new(),
+        report: json::DeployReport::new(
+            command,
+            &both(&plan),
+            dry_run,
+            false,
+            None,
+            &rendered.notices,
+        ),
     };
     // A hook runs code on every matching tool call: each one installed, changed or removed
     // is named (bundled ones too), and one from the project's own sources needs consent
     // before anything is written. The lines say `installs` only after the write succeeded.
+    // The overlay's hooks need the same consent: a committed `aiwg.local.toml` is a
+    // stranger's file like `aiwg.toml`.
     let hook_changes = trust::hook_changes(&plan, &read.hooks, force);
+    let local_hooks = local
+        .as_ref()
+        .map(|l| trust::hook_changes(&l.plan, &l.hooks, force))
+        .unwrap_or_default();
+    let no_hooks = Vec::new();
+    let overlay_hooks = local.as_ref().map_or(&no_hooks, |l| &l.hooks);
     if !dry_run {
-        trust::require(
-            project,
-            trust::hooks_needing_consent(&hook_changes, &read.hooks),
-        )?;
+        let mut asked = trust::hooks_needing_consent(&hook_changes, &read.hooks);
+        for item in trust::hooks_needing_consent(&local_hooks, overlay_hooks) {
+            if !asked.contains(&item) {
+                asked.push(item);
+            }
+        }
+        trust::require(project, asked)?;
     }
-    if dry_run || pipeline::blocking_conflicts(&plan, force) > 0 {
+    let local_blocked = local
+        .as_ref()
+        .is_some_and(|l| pipeline::blocking_conflicts(&l.plan, force) > 0);
+    let blocked = pipeline::blocking_conflicts(&plan, force) > 0 || local_blocked;
+    if dry_run || blocked {
         trust::announce(&hook_changes, &read.hooks, false);
+        trust::announce(&local_hooks, overlay_hooks, false);
     }
     if dry_run {
         if !json && !show_diff {
             std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+            if let Some(local) = &local {
+                std::io::stdout().write_all(diff::render(&local.plan, ctx.color).as_bytes())?;
+            }
         }
         crate::printer::say!("dry run: {}", plan.summary());
         notices(&plan);
-        let conflicts = pipeline::report_conflicts(&d, &plan, force);
+        let mut conflicts = pipeline::report_conflicts(&d, &plan, force);
+        if let Some(local) = &local {
+            crate::printer::say!("dry run: overlay: {}", local.plan.summary());
+            conflicts += pipeline::report_conflicts(&d, &local.plan, force);
+        }
         return Ok(stopped(u8::from(conflicts > 0)));
     }
     if d.scope == aiwg_core::target::Scope::User && !plan.is_empty() {
@@ -152,9 +209,28 @@ pub fn execute(
             "user scope: writing into your home folder `{home}`, read by every project"
         );
     }
-    if pipeline::report_conflicts(&d, &plan, force) > 0 {
+    let mut conflicts = pipeline::report_conflicts(&d, &plan, force);
+    if let Some(local) = &local {
+        conflicts += pipeline::report_conflicts(&d, &local.plan, force);
+    }
+    if conflicts > 0 {
         crate::printer::shout!("error: apply stopped before writing anything");
         return Ok(stopped(1));
+    }
+    if generated == Generated::Ignore {
+        // A `.gitignore` aiwg cannot write its block into stops the apply before any write.
+        crate::generated::preflight(d.state_system())?;
+    }
+    // The overlay is ignored by git before any of its files exist.
+    if let Some(pass) = &local {
+        crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_before(pass))?;
+        if crate::overlay::is_tracked(&project.root) {
+            crate::printer::say!(
+                "warning: `{}` is committed: every clone gets it; `git rm --cached {}` keeps yours and stops sharing it",
+                aiwg_core::local::LOCAL_CONFIG_FILE,
+                aiwg_core::local::LOCAL_CONFIG_FILE
+            );
+        }
     }
     let options = ApplyOptions {
         force,
@@ -180,6 +256,32 @@ pub fn execute(
         Err(e) => return Err(pipeline::explain(e)),
     };
     trust::announce(&hook_changes, &read.hooks, true);
+    let local_report = match &local {
+        None => None,
+        Some(pass) => {
+            let engine = d.overlay_engine();
+            match engine.apply(&pass.plan, &pass.lock, &options) {
+                Ok(report) => {
+                    // The block lists exactly what the overlay's lock holds now.
+                    let lock = crate::overlay::read_lock(&d)?;
+                    let paths = crate::overlay::ignored_paths(&lock);
+                    crate::overlay::ensure_git_exclude(&project.root, &paths)?;
+                    Some(report)
+                }
+                Err(DeployError::Conflicts { paths }) => {
+                    trust::announce(&local_hooks, overlay_hooks, false);
+                    pipeline::report_refused(
+                        &d,
+                        &paths,
+                        "the team's files are deployed; run `aiwg diff`, then apply again for the overlay",
+                    );
+                    return Ok(stopped(1));
+                }
+                Err(e) => return Err(pipeline::explain(e)),
+            }
+        }
+    };
+    trust::announce(&local_hooks, overlay_hooks, true);
     let generation = report.generation.unwrap_or_default();
     for path in &report.overwritten {
         crate::printer::say!(
@@ -198,11 +300,28 @@ pub fn execute(
         );
     }
     pipeline::report_written(&d, &plan);
+    // The block follows the lock just written: a new file is listed, a removed one leaves.
+    let (ignored, ignore_changed) = crate::generated::update(project, &d, &wanted)?;
     if plan.is_empty() && report.generation.is_none() {
         let files = crate::width::count(plan.summary().unchanged, "file");
         crate::printer::say!("nothing to change: {files} up to date");
     } else {
         crate::printer::say!("{}", report.summary);
+    }
+    if let (Some(pass), Some(local_report)) = (&local, &local_report) {
+        for path in &local_report.released {
+            crate::printer::say!(
+                "kept `{}`: edited since aiwg wrote it, no longer managed",
+                d.display(path)
+            );
+        }
+        pipeline::report_written(&d, &pass.plan);
+        if !pass.plan.is_empty() || local_report.generation.is_some() {
+            crate::printer::say!("overlay: {}", local_report.summary);
+        }
+        if !pass.plan.is_empty() {
+            pipeline::report_notices(&pass.notices, false, "aiwg status --notes");
+        }
     }
     notices(&plan);
     if !pin_changes.is_empty() {
@@ -213,7 +332,10 @@ pub fn execute(
     // cache. After an apply that wrote, every written entry would be racy (written after the
     // run started), so the next check records it instead.
     let clean = !plan.items.iter().any(|i| i.state().is_drift());
+    // A check with an overlay reads everything (it never asks the cache), so none is recorded.
     if clean
+        && !ignore_changed
+        && overlay.is_none()
         && only.is_none()
         && report.generation.is_none()
         && !report.lock_written
@@ -226,16 +348,21 @@ pub fn execute(
         };
         check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
     }
+    // What `--stage` adds: never a path `.gitignore` keeps out of git (git refuses to add one).
     let mut written: Vec<String> = plan
         .changes()
+        .filter(|i| ignored.binary_search(&i.path).is_err())
         .map(|i| i.path.as_str().to_string())
         .collect();
     if report.lock_written {
         written.push(d.engine().layout.lock.as_str().to_string());
     }
+    if ignore_changed {
+        written.push(".gitignore".to_string());
+    }
     let report = json::DeployReport::new(
         command,
-        &plan,
+        &both(&plan),
         false,
         true,
         report.generation,
@@ -245,6 +372,7 @@ pub fn execute(
     Ok(Outcome {
         code: 0,
         written,
+        ignored,
         report,
     })
 }

@@ -7,6 +7,8 @@
 
 use std::io::Write as _;
 
+use aiwg_core::config::Generated;
+
 use crate::check_cache::{self, Inputs, Session};
 use crate::cli::TargetArgs;
 use crate::commands::Context;
@@ -47,21 +49,36 @@ fn full(
     session: Option<&Session>,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
-    let (
-        Prepared {
-            rendered,
-            deployment: d,
-            only,
-        },
-        read,
-    ) = pipeline::prepare_read(&project, target)?;
+    let (prepared, read) = pipeline::prepare_read(&project, target)?;
+    let local = prepared.overlay_pass(&prepared.rendered.target)?;
+    let Prepared {
+        rendered,
+        deployment: d,
+        only,
+        overlay,
+    } = prepared;
     let state = rendered.target;
     let (plan, lock) = d.plan(&state, only.as_deref())?;
+    let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     crate::remote::check_frozen(&lock)?;
     // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the
     // lock. Check itself never moves a pin.
     let pins = crate::remote::pin_changes(&lock);
-    let drift: Vec<_> = plan.items.iter().filter(|i| i.state().is_drift()).collect();
+    // With `generated = "ignore"`, a file this clone has not deployed is drift only when the
+    // lock does not say what the sources render (CI checks the committed lock, not the disk).
+    let ignore = crate::generated::mode(&project, d.scope) == Generated::Ignore;
+    let drift: Vec<(&aiwg_deploy::PlanItem, aiwg_deploy::State)> = plan
+        .items
+        .iter()
+        .filter_map(|i| {
+            let state = if ignore {
+                crate::generated::check_state(i, &lock)?
+            } else {
+                Some(i.state()).filter(|s| s.is_drift())?
+            };
+            Some((i, state))
+        })
+        .collect();
     let stray: Vec<String> = (plan.debris.target.iter().map(|p| d.display(p)))
         .chain(
             plan.debris
@@ -74,10 +91,10 @@ fn full(
     if json {
         let mut entries: Vec<serde_json::Value> = drift
             .iter()
-            .map(|i| {
+            .map(|(i, state)| {
                 serde_json::json!({
                     "path": i.path.as_str(),
-                    "state": i.state(),
+                    "state": state,
                     "action": i.action,
                     "reason": i.conflict.as_ref().map(|c| c.reason()),
                 })
@@ -88,8 +105,8 @@ fn full(
         }));
         writeln!(out, "{}", json_doc(&entries, &stray)?)?;
     } else {
-        for item in &drift {
-            let state = item.state();
+        for (item, state) in &drift {
+            let state = *state;
             let word = crate::style::paint(ctx.color, crate::style::state(state), state.as_str());
             writeln!(out, "{word}\t{}", d.display(&item.path))?;
         }
@@ -106,11 +123,12 @@ fn full(
     // An edited file (or one aiwg did not write) in the way stops a plain apply.
     let blocked = drift
         .iter()
-        .any(|i| i.action == aiwg_deploy::Action::Conflict);
+        .any(|(i, _)| i.action == aiwg_deploy::Action::Conflict);
     let clean = !drifted && stray.is_empty();
     drop(drift);
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
-    if let (true, Some(session), None) = (clean, session, &only) {
+    // With an overlay the plan holds its paths too: the cache records the team's alone.
+    if let (true, Some(session), None, None) = (clean, session, &only, &overlay) {
         let inputs = Inputs {
             project: &project,
             deployment: &d,
@@ -156,6 +174,13 @@ pub fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Resu
 fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
+    // The cache records the team's deployment alone: an overlay is checked in full.
+    if !project.user_scope && crate::overlay::path(&project.root).is_file() {
+        return Err(format!(
+            "`{}` is checked in full",
+            aiwg_core::local::LOCAL_CONFIG_FILE
+        ));
+    }
     let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
     // The cache stats the sources: one outside the project needs consent first.
     crate::trust::require(&project, crate::trust::outside_sources(&project))

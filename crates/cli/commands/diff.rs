@@ -51,11 +51,14 @@ pub fn run(
     format: Format,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
+    let prepared = pipeline::prepare(&project, target)?;
+    let local = prepared.overlay_pass(&prepared.rendered.target)?;
     let Prepared {
         rendered,
         deployment: d,
         only,
-    } = pipeline::prepare(&project, target)?;
+        ..
+    } = prepared;
     let state = rendered.target;
     let mut filters = Vec::new();
     for p in paths {
@@ -73,6 +76,7 @@ pub fn run(
         }
     }
     let (plan, _) = d.plan(&state, only.as_deref())?;
+    let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     let items: Vec<_> = plan
         .changes()
         .filter(|i| filters.is_empty() || filters.iter().any(|f| i.path.starts_with(f)))

@@ -1,6 +1,6 @@
 //! `aiwg doctor`: one line per thing that can stand between a project and its platforms —
 //! config, lock, sources, trust state, platform folders, hand edits, the git hook, line endings, the
-//! history's ignore rule — each `ok`, `warning` or `error`, with a `hint:` for the last two.
+//! history's ignore rule, the personal overlay — each `ok`, `warning` or `error`, with a `hint:` for the last two.
 //! It writes nothing; exit 1 when any line is an error.
 
 use std::io::Write as _;
@@ -439,6 +439,25 @@ fn git_checks(project: &Project, lines: &mut Vec<Line>) {
         return;
     };
     lines.push(hook(&hooks.join("pre-commit")));
+    if crate::generated::mode(project, aiwg_core::target::Scope::Project)
+        == aiwg_core::config::Generated::Ignore
+    {
+        let installed = super::hook::DEPLOY_HOOKS
+            .iter()
+            .all(|name| super::hook::has_block(&hooks, name));
+        lines.push(if installed {
+            ok(
+                "generated",
+                "kept out of git; the post-checkout and post-merge hooks deploy them",
+            )
+        } else {
+            warning(
+                "generated",
+                "kept out of git, and no post-checkout and post-merge hooks: a checkout or a pull does not deploy them",
+                "`aiwg hook install` adds them (or run `aiwg apply` after each checkout)",
+            )
+        });
+    }
     lines.push(line_endings(&project.root));
     let history = format!("{}/history/", project::DEFAULT_SOURCE);
     let ignored = git::run(
@@ -464,6 +483,51 @@ fn git_checks(project: &Project, lines: &mut Vec<Line>) {
             "add `.aiwg/history/` to `.git/info/exclude` or `.gitignore` (`aiwg apply` does when it writes history)",
         ));
     }
+    if let Some(line) = overlay(&project.root) {
+        lines.push(line);
+    }
+}
+
+/// The personal overlay, when there is an `aiwg.local.toml`: whether it reads and whether git
+/// keeps it out of commits. No line without one (a teammate's clone, CI).
+fn overlay(root: &Path) -> Option<Line> {
+    use aiwg_core::local::LOCAL_CONFIG_FILE;
+    let local = match crate::overlay::read(root) {
+        Ok(Some(local)) => local,
+        Ok(None) => return None,
+        Err(e) => {
+            return Some(error(
+                "overlay",
+                format!("{e:#}"),
+                format!("fix `{LOCAL_CONFIG_FILE}` (the line above names the place)"),
+            ))
+        }
+    };
+    if crate::overlay::is_tracked(root) {
+        return Some(warning(
+            "overlay",
+            format!("`{LOCAL_CONFIG_FILE}` is committed: every clone gets your overlay"),
+            format!("`git rm --cached {LOCAL_CONFIG_FILE}` keeps yours and stops sharing it"),
+        ));
+    }
+    let in_git = git::run(root, ["rev-parse", "--is-inside-work-tree"]).is_ok();
+    let ignored = git::run(root, ["check-ignore", "-q", LOCAL_CONFIG_FILE]).is_ok();
+    if in_git && !ignored {
+        return Some(warning(
+            "overlay",
+            format!("`{LOCAL_CONFIG_FILE}` is not ignored by git: it could be committed"),
+            "`aiwg apply` adds it to git's exclude file",
+        ));
+    }
+    Some(ok(
+        "overlay",
+        format!(
+            "`{LOCAL_CONFIG_FILE}`: {} and {} on top of `{CONFIG_FILE}`{}",
+            count(local.sources.len(), "source"),
+            count(local.platforms.len(), "platform"),
+            if in_git { ", ignored by git" } else { "" }
+        ),
+    ))
 }
 
 fn hook(path: &Path) -> Line {

@@ -10,6 +10,7 @@ use aiwg_core::escape::escape;
 use aiwg_core::target::Scope;
 use anyhow::Context as _;
 
+use crate::cli::ScopeArg;
 use crate::commands::{Context, UserError};
 use crate::config_edit;
 use crate::import::{self, read::Repo, Existing, Outcome, Readers};
@@ -18,7 +19,13 @@ use crate::project::{self, Project, DEFAULT_SOURCE};
 
 /// Runs `aiwg import [--from ...] [--dry-run] [--json]`: exit 0, or 1 when a source file that
 /// exists with other content was left alone.
-pub fn run(ctx: &Context, from: &[String], dry_run: bool, json: bool) -> anyhow::Result<u8> {
+pub fn run(
+    ctx: &Context,
+    from: &[String],
+    dry_run: bool,
+    json: bool,
+    scope: Option<ScopeArg>,
+) -> anyhow::Result<u8> {
     let project = Project::discover(&ctx.cwd)?;
     let readers = Readers::parse(from).map_err(|unknown| {
         UserError::new(
@@ -26,9 +33,22 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool, json: bool) -> anyhow:
             format!("{}; or `rulesync`, `ruler`", unknown.hint()),
         )
     })?;
-    let existing = existing(&project)?;
-    let mut repo = Repo::new(&project.root)
-        .with_context(|| format!("cannot read `{}`", project.root.display()))?;
+    let scope = match scope {
+        Some(ScopeArg::User) => Scope::User,
+        _ => Scope::Project,
+    };
+    let mut existing = existing(&project, scope)?;
+    // User scope reads the home folder (the platforms' user MCP files, moved by a client's
+    // home variable such as CODEX_HOME as a deploy would); the sources still go to `.aiwg/`.
+    let root = match scope {
+        Scope::Project => project.root.clone(),
+        Scope::User => {
+            existing.homes = crate::pipeline::client_homes(&readers.platforms)?;
+            dirs::home_dir()
+                .ok_or_else(|| UserError::new("cannot find the home folder", "set `HOME`"))?
+        }
+    };
+    let mut repo = Repo::new(&root).with_context(|| format!("cannot read `{}`", root.display()))?;
     let outcome = import::plan(&mut repo, &readers, &existing);
     report(&outcome, dry_run, json);
     if !dry_run {
@@ -36,7 +56,7 @@ pub fn run(ctx: &Context, from: &[String], dry_run: bool, json: bool) -> anyhow:
             write_source(&project.root, rel, bytes, *exec)?;
         }
         if !outcome.writes.is_empty() || !outcome.unchanged.is_empty() {
-            update_config(&project, &outcome)?;
+            update_config(&project, &outcome, scope)?;
         }
     }
     if json {
@@ -80,8 +100,8 @@ fn json_report(o: &Outcome, dry_run: bool) -> crate::json::ImportReport {
 
 /// What the project already has: the paths its lock records whole, and the artifacts of its
 /// sources (a source that cannot be read has none).
-fn existing(project: &Project) -> anyhow::Result<Existing> {
-    let deployment = Deployment::open(project, Scope::Project)?;
+fn existing(project: &Project, scope: Scope) -> anyhow::Result<Existing> {
+    let deployment = Deployment::open(project, scope)?;
     let lock = deployment
         .engine()
         .read_lock()
@@ -133,6 +153,8 @@ fn existing(project: &Project) -> anyhow::Result<Existing> {
         artifacts,
         target: DEFAULT_SOURCE.to_string(),
         tiers: tiers_by_id(project),
+        scope,
+        homes: BTreeMap::new(),
     })
 }
 
@@ -249,14 +271,14 @@ fn write_source(root: &Path, rel: &str, bytes: &[u8], executable: bool) -> anyho
 
 /// Makes `aiwg.toml` name `.aiwg` as a source and the platforms files were found for (a new
 /// file names exactly those).
-fn update_config(project: &Project, o: &Outcome) -> anyhow::Result<()> {
+fn update_config(project: &Project, o: &Outcome, scope: Scope) -> anyhow::Result<()> {
     let path = project.root.join(CONFIG_FILE);
     let mut stderr = std::io::stderr().lock();
     let source = vec![DEFAULT_SOURCE.to_string()];
     let text = match std::fs::read_to_string(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let _ = writeln!(stderr, "created `{CONFIG_FILE}`");
-            config_edit::new_config_text(&source, &o.platforms, Scope::Project)
+            config_edit::new_config_text(&source, &o.platforms, scope)
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
         Ok(text) => {

@@ -46,7 +46,7 @@ pub fn run(
     let kind: Option<Kind> = kind
         .map(|k| crate::suggest::kind(k, "run `aiwg list --kind skill`, for example"))
         .transpose()?;
-    let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
+    let sources = project::command_sources_loaded(&ctx.cwd, paths)?;
     let loaded = &sources.loaded;
     let mut artifacts: Vec<&Artifact> = loaded
         .artifacts

@@ -12,11 +12,13 @@ mod use_;
 mod validate;
 
 mod adopt;
+mod adopt_mcp;
 mod apply;
 mod check;
 mod completions;
 mod diff;
 mod doctor;
+mod generated;
 mod hook;
 mod import;
 mod plan;
@@ -110,6 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             dry_run,
             force,
             json,
+            local,
         } => {
             let how = apply::Run {
                 dry_run,
@@ -119,7 +122,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 held: None,
                 show_diff: false,
             };
-            use_::run(&ctx, &source, &target, how)
+            match local {
+                true => use_::run_local(&ctx, &source, &target, how),
+                false => use_::run(&ctx, &source, &target, how),
+            }
         }
         Command::Apply {
             target,
@@ -182,7 +188,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             force,
             json,
             scope,
-        } => rollback::run(&ctx, list, to, force, json, scope),
+            local,
+        } => rollback::run(&ctx, list, to, force, json, scope, local),
         Command::Remove {
             source,
             platform,
@@ -191,6 +198,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             name_only,
             json,
             scope,
+            local,
         } => {
             let how = remove::Run {
                 dry_run,
@@ -198,6 +206,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 shape: shape(stat, name_only),
             };
             match (source, platform) {
+                (Some(source), None) if local => remove::remove_local(&ctx, &source, how),
                 (Some(source), None) => remove::remove(&ctx, &source, how, scope),
                 (None, Some(platform)) => remove::remove_platform(&ctx, &platform, how, scope),
                 _ => Err(UserError::new(
@@ -214,21 +223,27 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             keep_config,
             json,
             scope,
+            local,
         } => {
             let how = remove::Run {
                 dry_run,
                 json,
                 shape: shape(stat, name_only),
             };
-            remove::uninstall(&ctx, how, keep_config, scope)
+            match local {
+                true => remove::uninstall_local(&ctx, how, keep_config),
+                false => remove::uninstall(&ctx, how, keep_config, scope),
+            }
         }
         Command::Hook { command } => hook::run(&ctx, &command),
+        Command::Generated { mode } => generated::run(&ctx, mode),
         Command::Doctor { target } => doctor::run(&ctx, &target),
         Command::Import {
             from,
             dry_run,
             json,
-        } => import::run(&ctx, &from, dry_run, json),
+            scope,
+        } => import::run(&ctx, &from, dry_run, json, scope),
         Command::Adopt { path, dry_run } => adopt::run(&ctx, &path, dry_run),
         Command::Trust { show, revoke } => trust::run(&ctx, show, revoke),
     }

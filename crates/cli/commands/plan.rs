@@ -12,13 +12,17 @@ use crate::project::Project;
 /// Runs `aiwg plan`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
+    let prepared = pipeline::prepare(&project, target)?;
+    let local = prepared.overlay_pass(&prepared.rendered.target)?;
     let Prepared {
         rendered,
         deployment: d,
         only,
-    } = pipeline::prepare(&project, target)?;
+        ..
+    } = prepared;
     let state = rendered.target;
     let (plan, _) = d.plan(&state, only.as_deref())?;
+    let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     let items: Vec<_> = plan
         .items
         .iter()

@@ -23,7 +23,8 @@ pub fn run(_ctx: &Context, only: &[String], json: bool) -> anyhow::Result<u8> {
     if json {
         // Schema: {"platforms": [{"id", "name", "aliases", "docs", "kinds": [{"kind",
         // "project": {"support": "native|fallback|unsupported", "as"?, "path"?, "why"?,
-        // "reads": [place...], "also_sees"?: [place...]}, "user": {...}}]}]}
+        // "reads": [place...], "also_sees"?: [place...]}, "user": {...}}], "packages": {"as":
+        // "scoped|nested|unsupported", "file"?, "reads_nested": [file...]}}]}
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "platforms": rows }))?;
         writeln!(out)?;
         return Ok(0);
@@ -48,6 +49,12 @@ pub fn run(_ctx: &Context, only: &[String], json: bool) -> anyhow::Result<u8> {
                 cell(&k.user)
             )?;
         }
+        let packages = match (row.packages.as_, &row.packages.file) {
+            ("nested", Some(file)) => format!("section of <package>/{file}"),
+            ("scoped", _) => "rule files scoped to <package>/**".to_string(),
+            _ => "-".to_string(),
+        };
+        writeln!(out, "  {:<9} {packages}", "packages")?;
     }
     Ok(0)
 }

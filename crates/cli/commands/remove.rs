@@ -82,7 +82,19 @@ pub fn remove(
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
     plan.items
         .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
-    let code = run_removal(ctx, &d, &plan, &lock, how, &format!("remove {source}"))?;
+    crate::generated::preflight_for(&project, &d, dry_run)?;
+    let code = run_removal(
+        ctx,
+        &d,
+        &engine,
+        &plan,
+        &lock,
+        how,
+        &format!("remove {source}"),
+    )?;
+    if code == 0 && !dry_run {
+        crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
+    }
     if code == 0 && !dry_run && in_config {
         edit_config(&project.config_path(), "sources", |s| {
             spec_name(s) == source
@@ -159,8 +171,10 @@ pub fn remove_platform(
             .any(|e| e.platforms.contains(&asked.id))
     });
     let command = format!("remove --platform {}", asked.id);
-    let code = run_removal(ctx, &d, &plan, &lock, how, &command)?;
+    crate::generated::preflight_for(&project, &d, dry_run)?;
+    let code = run_removal(ctx, &d, &d.engine(), &plan, &lock, how, &command)?;
     if code == 0 && !dry_run {
+        crate::generated::update(&project, &d, &crate::generated::whole_files(&state))?;
         if was_default {
             // The default set was implicit: the ones left are written out.
             write_platforms(&project.config_path(), &remaining)?;
@@ -172,6 +186,150 @@ pub fn remove_platform(
         crate::printer::say!("removed `{}` from `platforms` in `{CONFIG_FILE}`", asked.id);
     }
     Ok(code)
+}
+
+/// Runs `aiwg remove --local <source>`: takes the source out of `aiwg.local.toml` and deletes
+/// the files only the overlay deployed for it; the team's files are never touched (a path
+/// the team deploys is handed to it, not deleted).
+pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8> {
+    use aiwg_core::local::LOCAL_CONFIG_FILE;
+    use aiwg_core::target::Scope;
+    let dry_run = how.dry_run;
+    let found = Project::open(&ctx.cwd, None)?;
+    let d = Deployment::open(&found, Scope::Project)?;
+    let _guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let project = Project::open(&ctx.cwd, None)?;
+    let path = crate::overlay::path(&project.root);
+    let Some(local) = crate::overlay::read(&project.root)? else {
+        return Err(UserError::new(
+            format!(
+                "no `{LOCAL_CONFIG_FILE}` {}: there is no overlay to remove from",
+                crate::project::in_folder(&project.root)
+            ),
+            format!("`aiwg remove {source}` removes a source of `{CONFIG_FILE}`"),
+        )
+        .into());
+    };
+    let engine = d.overlay_engine();
+    let lock = crate::overlay::read_lock(&d)?;
+    let in_config = local.sources.iter().any(|s| spec_name(s) == source);
+    let in_lock = lock.entries().any(|e| e.source == source);
+    if !in_config && !in_lock {
+        let mut known: Vec<String> = local
+            .sources
+            .iter()
+            .map(|s| spec_name(s).to_string())
+            .collect();
+        known.extend(lock.entries().map(|e| e.source.clone()));
+        known.sort();
+        known.dedup();
+        return Err(UserError::new(
+            format!(
+                "`{source}` is not a source of `{LOCAL_CONFIG_FILE}`{}",
+                crate::suggest::did_you_mean(source, known.iter().map(String::as_str))
+            ),
+            match known.is_empty() {
+                true => format!("`{LOCAL_CONFIG_FILE}` names no source; `aiwg remove {source}` removes one of `{CONFIG_FILE}`"),
+                false => format!("its sources are: {}", known.join(", ")),
+            },
+        )
+        .into());
+    }
+    let mut remaining = local.clone();
+    remaining.sources.retain(|s| spec_name(s) != source);
+    let Some(overlay) = crate::overlay::with_config(&project, Scope::Project, remaining)? else {
+        return Err(UserError::new(
+            "--frozen leaves the overlay alone",
+            "run `aiwg remove --local` without --frozen",
+        )
+        .into());
+    };
+    let platforms = pipeline::platforms(&project, Scope::Project)?;
+    let team = pipeline::target_state(&project, &platforms, Scope::Project)?;
+    let team_lock = d.engine().read_lock().map_err(pipeline::explain)?;
+    let pass = crate::overlay::prepare(&overlay, &d, &team, &team_lock, None)?;
+    let mut plan = pass.plan;
+    plan.items
+        .retain(|i| lock.entries_of(&i.path).any(|e| e.source == source));
+    let command = format!("remove --local {source}");
+    let code = run_removal(ctx, &d, &engine, &plan, &pass.lock, how, &command)?;
+    if code == 0 && !dry_run {
+        let lock = crate::overlay::read_lock(&d)?;
+        crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_paths(&lock))?;
+    }
+    if code == 0 && !dry_run && in_config {
+        edit_config(&path, "sources", |s| spec_name(s) == source)?;
+        crate::printer::say!("removed `{source}` from `{LOCAL_CONFIG_FILE}`");
+    }
+    Ok(code)
+}
+
+/// Runs `aiwg uninstall --local`: every file the overlay deployed goes (never one the team's
+/// lock names), then its lock and history in `.aiwg/local/`, its block in git's exclude file
+/// and, unless `keep_config`, `aiwg.local.toml`.
+pub fn uninstall_local(ctx: &Context, how: Run, keep_config: bool) -> anyhow::Result<u8> {
+    use aiwg_core::local::LOCAL_CONFIG_FILE;
+    use aiwg_core::target::Scope;
+    use aiwg_deploy::System as _;
+    let dry_run = how.dry_run;
+    let project = Project::open(&ctx.cwd, None)?;
+    let d = Deployment::open(&project, Scope::Project)?;
+    let guard = (!dry_run).then(|| d.lock()).transpose()?;
+    let engine = d.overlay_engine();
+    let team_lock = d.engine().read_lock().map_err(pipeline::explain)?;
+    let mut lock = crate::overlay::read_lock(&d)?;
+    // A path the team's lock names is the team's, whatever the overlay's lock says.
+    let team_paths: Vec<(RelPath, aiwg_deploy::Part)> = lock
+        .entries()
+        .filter(|e| team_lock.entries_of(&e.path).next().is_some())
+        .map(|e| (e.path.clone(), e.part.clone()))
+        .collect();
+    for (path, part) in &team_paths {
+        lock.remove(path, part);
+    }
+    let (plan, lock) = engine
+        .plan_with_lock(&TargetState::new(), lock)
+        .map_err(pipeline::explain)?;
+    let code = if lock.is_empty() && plan.is_empty() {
+        crate::printer::say!("nothing to uninstall: the overlay manages no file here");
+        0
+    } else {
+        run_removal(ctx, &d, &engine, &plan, &lock, how, "uninstall --local")?
+    };
+    if code != 0 {
+        return Ok(code);
+    }
+    drop(guard);
+    let mut removed = Vec::new();
+    let state = d.state_system();
+    let folder = RelPath::new(".aiwg/local").expect("valid");
+    if state.metadata(&folder)?.is_some() {
+        removed.push("`.aiwg/local/`".to_string());
+        if !dry_run {
+            remove_tree(state, &folder)?;
+        }
+    }
+    let file = crate::overlay::path(&project.root);
+    if !keep_config && file.is_file() {
+        removed.push(format!("`{LOCAL_CONFIG_FILE}`"));
+        if !dry_run {
+            std::fs::remove_file(&file)
+                .with_context(|| format!("cannot remove `{}`", file.display()))?;
+        }
+    }
+    if !keep_config {
+        if let Some(exclude) = crate::overlay::remove_git_exclude(&project.root, dry_run)? {
+            removed.push(format!(
+                "aiwg's overlay lines in `{}`",
+                crate::project::display_relative(&exclude).display()
+            ));
+        }
+    }
+    if !removed.is_empty() {
+        let verb = if dry_run { "would remove" } else { "removed" };
+        crate::printer::say!("{verb} {}", removed.join(", "));
+    }
+    Ok(0)
 }
 
 /// Runs `aiwg uninstall`: every file aiwg wrote goes (edited ones are kept, no longer
@@ -187,6 +345,16 @@ pub fn uninstall(
     let dry_run = how.dry_run;
     let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope)?;
+    // Nothing of aiwg is left: the personal overlay goes first (its JSON report is not
+    // printed; the team's is the command's document).
+    let has_overlay =
+        crate::overlay::path(&project.root).is_file() || project.root.join(".aiwg/local").is_dir();
+    if scope == aiwg_core::target::Scope::Project && !project.user_scope && has_overlay {
+        let code = uninstall_local(ctx, Run { json: false, ..how }, keep_config)?;
+        if code != 0 {
+            return Ok(code);
+        }
+    }
     let d = Deployment::open(&project, scope)?;
     let guard = (!dry_run).then(|| d.lock()).transpose()?;
     let engine = d.engine();
@@ -200,7 +368,7 @@ pub fn uninstall(
         // Nothing is deployed afterwards, so nothing stays pinned either.
         let mut lock = lock;
         lock.set_pins([]);
-        run_removal(ctx, &d, &plan, &lock, how, "uninstall")?
+        run_removal(ctx, &d, &engine, &plan, &lock, how, "uninstall")?
     };
     if code != 0 {
         return Ok(code);
@@ -252,7 +420,10 @@ fn leave_nothing(
                 continue;
             };
             let text = String::from_utf8_lossy(&current.bytes);
-            let kept = without_ignore_lines(&text, &layout);
+            let mut kept = without_ignore_lines(&text, &layout);
+            if file == ".gitignore" {
+                kept = crate::generated::without_block(&kept);
+            }
             if kept == text {
                 continue;
             }
@@ -267,16 +438,17 @@ fn leave_nothing(
             }
         }
         if let Ok(hooks) = crate::git::hooks_dir(&project.root) {
-            let hook = hooks.join("pre-commit");
-            let ours = std::fs::read_to_string(&hook).is_ok_and(|t| t.contains(super::hook::BEGIN));
-            if ours {
+            let ours: Vec<&str> = (super::hook::HOOKS.iter().copied())
+                .filter(|name| super::hook::has_block(&hooks, name))
+                .collect();
+            for name in &ours {
                 removed.push(format!(
                     "aiwg's block in `{}`",
-                    crate::project::display_relative(&hook).display()
+                    crate::project::display_relative(&hooks.join(name)).display()
                 ));
-                if !dry_run {
-                    super::hook::uninstall(&project.root)?;
-                }
+            }
+            if !ours.is_empty() && !dry_run {
+                super::hook::uninstall(&project.root)?;
             }
         }
     }
@@ -347,13 +519,14 @@ fn without_ignore_lines(text: &str, layout: &aiwg_deploy::Layout) -> String {
 fn run_removal(
     ctx: &Context,
     d: &Deployment,
+    engine: &aiwg_deploy::Engine<'_>,
     plan: &Plan,
     lock: &Lock,
     how: Run,
     command: &str,
 ) -> anyhow::Result<u8> {
     let dry_run = how.dry_run;
-    let name = if command == "uninstall" {
+    let name = if command.starts_with("uninstall") {
         "uninstall"
     } else {
         "remove"
@@ -407,7 +580,7 @@ fn run_removal(
         command: command.to_string(),
     };
     let report_json = |generation| report(true, generation);
-    let report = match d.engine().apply(plan, lock, &options) {
+    let report = match engine.apply(plan, lock, &options) {
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             crate::trust::announce(&hook_changes, &[], false);
@@ -425,8 +598,13 @@ fn run_removal(
         );
     }
     crate::printer::say!("{}", report.summary);
-    if report.generation.is_some() && command != "uninstall" {
-        crate::printer::say!("hint: `aiwg rollback` puts the files back");
+    if report.generation.is_some() && !command.starts_with("uninstall") {
+        let local = if command.contains("--local") {
+            " --local"
+        } else {
+            ""
+        };
+        crate::printer::say!("hint: `aiwg rollback{local}` puts the files back");
     }
     let generation = report.generation;
     report_json(generation)?;

@@ -22,11 +22,24 @@ pub fn run(
     force: bool,
     json: bool,
     scope: Option<ScopeArg>,
+    local: bool,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, scope)?;
     let scope = pipeline::scope(&project, scope)?;
     let d = Deployment::open(&project, scope)?;
-    let engine = d.engine();
+    // `--local`: the overlay's own history (`.aiwg/local/history`), under the same process
+    // lock; the team's generations are never touched by it, nor its by them.
+    if local && d.scope != aiwg_core::target::Scope::Project {
+        return Err(UserError::new(
+            "`--local` rolls back the personal overlay, which deploys in project scope only",
+            "run `aiwg rollback --local` in the project, without `scope = \"user\"`",
+        )
+        .into());
+    }
+    let engine = match local {
+        true => d.overlay_engine(),
+        false => d.engine(),
+    };
     if list {
         let listing = history::list(&engine).map_err(pipeline::explain)?;
         if json {
@@ -135,9 +148,13 @@ pub fn run(
                 crate::width::count(restored, "path"),
                 report
                     .generation
-                    .map(|g| format!(" (recorded as generation {g}; `aiwg rollback` again redoes)"))
+                    .map(|g| format!(
+                        " (recorded as generation {g}; `aiwg rollback{}` again redoes)",
+                        if local { " --local" } else { "" }
+                    ))
                     .unwrap_or_default()
             );
+            crate::generated::after_rollback(&project, &d)?;
             Ok(0)
         }
         Err(DeployError::Conflicts { paths }) => {

@@ -12,16 +12,24 @@ use crate::project::Project;
 /// Runs `aiwg status`.
 pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
+    let prepared = pipeline::prepare(&project, target)?;
+    let local = prepared.overlay_pass(&prepared.rendered.target)?;
     let Prepared {
         rendered,
         deployment: d,
         only,
-    } = pipeline::prepare(&project, target)?;
+        ..
+    } = prepared;
     if !json {
         pipeline::report_notices(&rendered.notices, notes, "aiwg status --notes");
     }
     let state = rendered.target;
     let (plan, _) = d.plan(&state, only.as_deref())?;
+    let local_paths: Vec<aiwg_core::RelPath> = local
+        .as_ref()
+        .map(|l| l.plan.items.iter().map(|i| i.path.clone()).collect())
+        .unwrap_or_default();
+    let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     let mut rows = Vec::new();
     for item in &plan.items {
         for part in item.parts.iter().filter(|p| p.state != State::Gone) {
@@ -42,6 +50,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
                     "source": part.origin.source,
                     "artifact": part.origin.artifact,
                     "platforms": part.origin.platforms,
+                    "overlay": local_paths.contains(&item.path),
                 })
             })
             .collect();
@@ -67,7 +76,12 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
                 aiwg_deploy::Part::Section(id) => path = format!("{path} [{id}]"),
                 merged => path = format!("{path} [{merged}]"),
             }
-            let origin = format!("{} ({})", part.origin.artifact, part.origin.source);
+            let overlay = if local_paths.contains(&item.path) {
+                ", aiwg.local.toml"
+            } else {
+                ""
+            };
+            let origin = format!("{} ({}{overlay})", part.origin.artifact, part.origin.source);
             let origin = aiwg_core::escape::escape(&origin).into_owned();
             (part.state, path, origin)
         })

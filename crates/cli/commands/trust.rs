@@ -1,5 +1,6 @@
 //! `aiwg trust`: shows what the project asks for that needs consent (its hooks, `scope =
-//! "user"`, sources outside it) and records that the user allows it, until it changes.
+//! "user"`, sources outside it; those of `aiwg.local.toml` included) and records that the
+//! user allows it, until it changes.
 
 use crate::commands::{Context, UserError};
 use crate::pipeline;
@@ -33,7 +34,17 @@ pub fn run(ctx: &Context, show: bool, revoke: bool) -> anyhow::Result<u8> {
         all: true,
         ..RunConsent::default()
     });
-    let items = asked(&project)?;
+    // The personal overlay asks through the same record: its sources and hooks are shown too.
+    let scope = project
+        .config
+        .as_ref()
+        .map_or(aiwg_core::target::Scope::Project, |c| c.scope);
+    let asking = match crate::overlay::load(&project, scope)? {
+        Some(overlay) => overlay.merged,
+        None => project,
+    };
+    let project = &asking;
+    let items = asked(project)?;
     let record = Record::load(&project.root);
     if items.is_empty() {
         say!(

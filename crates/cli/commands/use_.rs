@@ -285,6 +285,145 @@ pub fn run(
     Ok(code)
 }
 
+/// Runs `aiwg use --local`: adds the source (and `--platforms`) to `aiwg.local.toml`,
+/// creating it ignored by git (the exclude block is written before the file exists), and
+/// applies both passes. `aiwg.toml` is never changed; the local file is written only after
+/// the deploy succeeded.
+pub fn run_local(
+    ctx: &Context,
+    spec: &str,
+    target: &TargetArgs,
+    how: super::apply::Run,
+) -> anyhow::Result<u8> {
+    use aiwg_core::local::LOCAL_CONFIG_FILE;
+    let dry_run = how.dry_run;
+    let found = Project::open(&ctx.cwd, None)?;
+    if found.config.is_none() {
+        return Err(UserError::new(
+            format!(
+                "`--local` adds to `{LOCAL_CONFIG_FILE}`, an overlay on `{CONFIG_FILE}`, and there is no `{CONFIG_FILE}` {}",
+                project::in_folder(&found.root)
+            ),
+            format!("`aiwg use {spec}` (without `--local`) creates `{CONFIG_FILE}`"),
+        )
+        .into());
+    }
+    if crate::remote::is_git_spec(spec) {
+        return Err(UserError::new(
+            format!(
+                "`{}`: the overlay takes folders and bundled frameworks only",
+                aiwg_core::escape::escape(spec)
+            ),
+            "a git source is pinned in the team's `aiwg.lock`: `aiwg use` it without `--local`, or clone it and `aiwg use --local ../clone`",
+        )
+        .into());
+    }
+    let deployment = pipeline::Deployment::open(&found, Scope::Project)?;
+    let _guard = (!dry_run).then(|| deployment.lock()).transpose()?;
+    let project = Project::open(&ctx.cwd, None)?;
+    if project
+        .config
+        .as_ref()
+        .is_some_and(|c| c.scope == Scope::User)
+    {
+        return Err(UserError::new(
+            "`--local` adds to the project's overlay, and this project deploys in user scope",
+            format!("the overlay works with `scope = \"project\"` in `{CONFIG_FILE}`"),
+        )
+        .into());
+    }
+    let specs = expand_spec(spec, &project.root, None)?;
+    let path = crate::overlay::path(&project.root);
+    let existing = match path.is_file() {
+        true => Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?,
+        ),
+        false => None,
+    };
+    let start = existing.clone().unwrap_or_else(|| {
+        "# aiwg: your own sources and platforms on top of aiwg.toml. Kept out of git\n# (.git/info/exclude); what it deploys is in .aiwg/local/.\n\nsources = []\nplatforms = []\n".to_string()
+    });
+    let (text, added) = config_edit::add_to_array(&path, &start, "sources", &specs)?;
+    let (text, added_platforms) =
+        config_edit::add_to_array(&path, &text, "platforms", &target.platforms)?;
+    let local = crate::overlay::parse(&path, &text)?;
+    // Every platform it names must resolve before anything is deployed.
+    Registry::builtin()
+        .resolve(&local.platforms)
+        .map_err(|unknown| UserError::new(unknown.to_string(), unknown.hint()))?;
+    let overlay = crate::overlay::with_config(&project, Scope::Project, local.clone())?
+        .ok_or_else(|| {
+            UserError::new(
+                "--frozen deploys `aiwg.toml` alone, so it cannot add to the overlay",
+                "run `aiwg use --local` without --frozen",
+            )
+        })?;
+    // What the user typed is consent for that source (as `aiwg use ../fw`).
+    let typed: Vec<trust::Item> = trust::outside_sources(&overlay.merged)
+        .into_iter()
+        .filter(|i| matches!(i, trust::Item::OutsideSource { spec, .. } if specs.contains(spec)))
+        .collect();
+    if dry_run {
+        trust::allow_for_run(&typed);
+    } else {
+        trust::grant(&project, &typed)?;
+        // Created ignored: git is told before the file exists.
+        let lock = deployment
+            .overlay_engine()
+            .read_lock()
+            .map_err(pipeline::explain)?;
+        crate::overlay::ensure_git_exclude(&project.root, &crate::overlay::ignored_paths(&lock))?;
+    }
+    crate::overlay::set_pending(local);
+    let apply_target = TargetArgs {
+        platforms: Vec::new(),
+        scope: None,
+    };
+    let how = super::apply::Run {
+        held: (!dry_run).then_some(Scope::Project),
+        show_diff: false,
+        ..how
+    };
+    let outcome = super::apply::execute(ctx, &project, &apply_target, how)?;
+    let code = outcome.code;
+    let mut report = outcome.report;
+    let changed = existing.as_deref() != Some(text.as_str());
+    let shown = project::display_relative(&path);
+    if changed && dry_run {
+        let verb = if existing.is_some() {
+            "changed"
+        } else {
+            "created"
+        };
+        crate::printer::say!("dry run: `{}` would be {verb}", shown.display());
+    } else if changed && code == 0 {
+        config_edit::write_config(&path, &text)?;
+        if existing.is_none() {
+            crate::printer::say!("created `{}` (git ignores it)", shown.display());
+        }
+        for s in &added {
+            crate::printer::say!("added `{s}` to `sources` in `{LOCAL_CONFIG_FILE}`");
+        }
+        for p in &added_platforms {
+            crate::printer::say!("added `{p}` to `platforms` in `{LOCAL_CONFIG_FILE}`");
+        }
+    } else if changed {
+        crate::printer::say!("`{}` was left as it was", shown.display());
+    }
+    if changed {
+        report.config = Some(crate::json::ConfigChange {
+            path: shown.display().to_string(),
+            created: existing.is_none(),
+            written: !dry_run && code == 0,
+        });
+    }
+    if how.json {
+        crate::json::print(&report)?;
+    }
+    Ok(code)
+}
+
 /// The consent items `aiwg use` was given on its command line: the outside sources among
 /// `specs`, and user scope when it creates `aiwg.toml` with it.
 fn typed_consent(project: &Project, specs: &[String], created: bool) -> Vec<trust::Item> {

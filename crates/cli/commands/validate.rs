@@ -36,7 +36,7 @@ impl Entry {
 
 /// Runs `aiwg validate`.
 pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
-    let sources = project::load_sources(project::command_sources(&ctx.cwd, paths)?);
+    let sources = project::command_sources_loaded(&ctx.cwd, paths)?;
     let loaded = &sources.loaded;
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
@@ -107,8 +107,12 @@ pub fn run(ctx: &Context, paths: &[PathBuf], json: bool) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
+    let packages = match sources.packages {
+        0 => String::new(),
+        n => format!(" ({})", plural(n, "package")),
+    };
     crate::printer::say!(
-        "validated {}, {}: {}, {}",
+        "validated {}{packages}, {}: {}, {}",
         plural(sources.count(), "source"),
         plural(loaded.artifacts.len(), "artifact"),
         plural(errors, "error"),

@@ -1,9 +1,10 @@
 //! MCP servers already configured in a repository (`.mcp.json`, `.cursor/mcp.json`,
 //! `.vscode/mcp.json`, Codex `[mcp_servers]`, `opencode.json`, Gemini and Qwen settings, as
-//! each platform's `[[mcp.file]]` names them) read back into `mcp/<name>.toml` sources. A
-//! literal credential in `env` or `headers` becomes a reference (`${env:NAME}`) with a note to
-//! set the variable; one anywhere else keeps the server out. Keys aiwg merged itself (in
-//! `aiwg.lock`) are left alone.
+//! each platform's `[[mcp.file]]` names them) or, with `--scope user`, in the home folder's
+//! user files (`~/.claude.json`, `~/.codex/config.toml`, ...) read back into `mcp/<name>.toml`
+//! sources. A literal credential in `env` or `headers` becomes a reference (`${env:NAME}`) with
+//! a note to set the variable; one anywhere else keeps the server out. Keys aiwg merged itself
+//! (in the scope's lock) are left alone.
 
 use aiwg_core::target::Scope;
 use aiwg_core::Kind;
@@ -18,8 +19,9 @@ use super::{Existing, Outcome};
 /// The largest MCP configuration file read.
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
-/// Every server in `platform`'s project MCP files not read before (`read` holds the
-/// (path, key) pairs already scanned: Claude Code and Copilot CLI share `.mcp.json`).
+/// Every server in `platform`'s MCP files of `existing.scope` not read before (`read` holds
+/// the (path, key) pairs already scanned: Claude Code and Copilot CLI share `.mcp.json`). In
+/// user scope a path under a client's home variable moves with it, as a deploy writes it.
 pub fn scan(
     repo: &mut Repo,
     platform: &PlatformSpec,
@@ -28,7 +30,12 @@ pub fn scan(
     outcome: &mut Outcome,
     read: &mut Vec<(String, String)>,
 ) {
-    for (path, file) in platform.mcp.files(Scope::Project) {
+    for (path, file) in platform.mcp.files(existing.scope) {
+        let moved = (existing.scope == Scope::User)
+            .then_some(platform.home.as_ref())
+            .flatten()
+            .and_then(|h| h.rebase(path, existing.homes.get(&h.var)?));
+        let path = moved.as_deref().unwrap_or(path);
         let pair = (path.to_string(), file.key.clone());
         if read.contains(&pair) || !repo.is_file(path) {
             continue;

@@ -92,6 +92,11 @@ pub struct Existing {
     pub tiers: BTreeMap<String, aiwg_core::config::Tiers>,
     /// (path, dotted key) of every key aiwg merged into a shared file: not imported.
     pub managed_keys: std::collections::HashSet<(String, String)>,
+    /// What the root is: the repository, or the home folder (then only the platforms' user
+    /// MCP files are read).
+    pub scope: aiwg_core::target::Scope,
+    /// In user scope, each set client home variable's folder relative to home (`CODEX_HOME`).
+    pub homes: BTreeMap<String, String>,
 }
 
 /// Finds every artifact `readers` see in `repo`, merges copies, and decides what to write
@@ -102,8 +107,23 @@ pub fn plan(repo: &mut Repo, readers: &Readers, existing: &Existing) -> Outcome 
     let mut skills_read: Vec<String> = Vec::new();
     let mut instructions_read: Vec<String> = Vec::new();
     let mut mcp_read: Vec<(String, String)> = Vec::new();
+    let user = existing.scope == aiwg_core::target::Scope::User;
     for &platform in &readers.platforms {
         let before = found.len();
+        if user {
+            mcp::scan(
+                repo,
+                platform,
+                existing,
+                &mut found,
+                &mut outcome,
+                &mut mcp_read,
+            );
+            if found.len() > before {
+                outcome.platforms.push(platform.id.clone());
+            }
+            continue;
+        }
         scan_platform(
             repo,
             platform,
@@ -133,7 +153,7 @@ pub fn plan(repo: &mut Repo, readers: &Readers, existing: &Existing) -> Outcome 
             outcome.platforms.push(platform.id.clone());
         }
     }
-    for peer in &readers.peers {
+    for peer in readers.peers.iter().filter(|_| !user) {
         match *peer {
             "rulesync" => scan_rulesync(repo, &mut found, &mut outcome),
             _ => scan_ruler(repo, &mut found, &mut outcome),

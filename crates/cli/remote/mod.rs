@@ -410,7 +410,10 @@ pub struct Checkout {
 /// lacks, and records its pin for this run.
 pub fn checkout(spec: &GitSpec, root: &Path) -> anyhow::Result<Checkout> {
     let options = run_options();
-    let pin = pin_for(spec, root);
+    // A source this run already read is read at the same commit again (the overlay's pass
+    // renders the team's git sources too, also while `aiwg update` moves their pins).
+    let read = with_run(|r| r.resolved.get(&spec.name).cloned()).filter(|p| spec.agrees(p));
+    let pin = read.or_else(|| pin_for(spec, root));
     if pin.is_none() && options.frozen {
         let why = if refreshes(&spec.name) {
             "`aiwg update` moves pins, which --frozen forbids"

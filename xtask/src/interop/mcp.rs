@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::api::{offered_tools, Shape};
 use super::evidence::excerpt;
+use super::evidence::Status;
 use super::run::{self, Variant};
 use super::{build_aiwg, install, parse_args, parse_claims, workspace, Scope};
 
@@ -122,7 +123,34 @@ pub fn judge(records: &[Value]) -> Option<(u64, String)> {
             ))
         })
     };
+    // Auggie's model call (`/chat-stream`, recorded and answered 404, not emulated) lists the
+    // tools it offers as `tool_definitions`.
+    let augment = || {
+        records.iter().find_map(|r| {
+            let path = r["path"].as_str().unwrap_or("");
+            if !path
+                .split('?')
+                .next()
+                .unwrap_or(path)
+                .ends_with("/chat-stream")
+            {
+                return None;
+            }
+            let defs = r["body"]["tool_definitions"].as_array()?;
+            let name = defs
+                .iter()
+                .filter_map(|d| d["name"].as_str())
+                .find(|n| n.contains(MARKER_TOOL))?;
+            let body = r["body"].to_string();
+            let pos = body.find(name).unwrap_or(0);
+            Some((
+                r["seq"].as_u64().unwrap_or(0),
+                format!("offered: {}", excerpt(&body, pos, name.len())),
+            ))
+        })
+    };
     offered
+        .or_else(augment)
         .or_else(|| named(MARKER_TOOL, "listed as a deferred tool"))
         .or_else(|| named(CODEX_NAMESPACE, "listed as a deferred tool namespace"))
 }
@@ -207,6 +235,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     let netns = run::netns_available();
     let dir = cache.root.join(format!("mcp-probe-{}", std::process::id()));
     let fixture = probe_fixture(&root, &dir)?;
+    let record_path = root.join(super::mcp_readme::RESULTS);
+    let mut record = super::mcp_readme::Results::load(&record_path)?;
     let mut failures = Vec::new();
     for client in &args.clients {
         let installed = match cache.install(client) {
@@ -222,6 +252,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                 .map(String::as_str)
                 .unwrap_or("unsupported");
             if claim == "unsupported" {
+                record.record(client, scope.name(), Status::NotDeployed);
                 println!(
                     "{:<12} {:<7} mcp not deployed (aiwg platforms: unsupported)",
                     client.id,
@@ -253,12 +284,16 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                 }
             };
             match judge(&output.records) {
-                Some((seq, ex)) => println!(
-                    "{:<12} {:<7} mcp seen (request {seq}): {ex}",
-                    client.id,
-                    scope.name()
-                ),
+                Some((seq, ex)) => {
+                    record.record(client, scope.name(), Status::Seen);
+                    println!(
+                        "{:<12} {:<7} mcp seen (request {seq}): {ex}",
+                        client.id,
+                        scope.name()
+                    )
+                }
                 None => {
+                    record.record(client, scope.name(), Status::NotSeen);
                     let line = format!(
                         "{} {} mcp: not seen: no request of {} offers `{MARKER_TOOL}` (case folder {})",
                         client.id,
@@ -274,6 +309,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     }
     run::remove_inner_exe(&cache.root);
     let _ = std::fs::remove_dir_all(&dir);
+    record.save(&record_path)?;
+    super::mcp_readme::write_readme(&root, &record)?;
     if !failures.is_empty() {
         bail!(
             "interop-mcp: {} failed:\n  {}",
@@ -337,6 +374,14 @@ mod tests {
             ex.starts_with("listed as a deferred tool namespace"),
             "{ex}"
         );
+        let auggie = json!({"seq": 6, "path": "/chat-stream", "body": {"tool_definitions": [
+            {"name": "view"}, {"name": format!("{MARKER_TOOL}_fx-probe")}]}});
+        let (seq, ex) = judge(&[auggie]).unwrap();
+        assert_eq!(seq, 6);
+        assert!(ex.starts_with("offered: "), "{ex}");
+        let auggie_without = json!({"seq": 7, "path": "/chat-stream", "body": {"tool_definitions": [
+            {"name": "view"}], "message": MARKER_TOOL}});
+        assert_eq!(judge(&[auggie_without]), None, "a mention is not an offer");
         let none = json!({"seq": 3, "path": "/v1/messages", "body": {"tools": [{"name": "Read"}]}});
         assert_eq!(judge(&[none]), None);
         let gemini = json!({"seq": 0, "path": "/v1beta/models/m:streamGenerateContent",

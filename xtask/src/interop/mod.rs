@@ -10,6 +10,7 @@ pub mod clients;
 pub mod evidence;
 pub mod install;
 pub mod mcp;
+pub mod mcp_readme;
 pub mod plan;
 pub mod readme;
 pub mod run;

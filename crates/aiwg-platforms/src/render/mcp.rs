@@ -48,6 +48,24 @@ impl Renderer<'_> {
                         continue;
                     }
                 };
+                if path.contains("{name}") {
+                    // One whole YAML block per server (Continue): the server is the file.
+                    let path =
+                        RelPath::new(&path.replace("{name}", &a.name)).expect("validated at load");
+                    let text = block(file, &a.name, value);
+                    self.insert(
+                        path,
+                        Desired::File {
+                            bytes: text.into_bytes(),
+                            executable: false,
+                        },
+                        &a.source,
+                        a.id(),
+                        p,
+                    )?;
+                    written = true;
+                    continue;
+                }
                 let format = if path.ends_with(".toml") {
                     ConfigFormat::Toml
                 } else {
@@ -89,6 +107,22 @@ impl Renderer<'_> {
     }
 }
 
+/// A YAML block holding one server: the block's own name, version and schema, then the
+/// server, named, as the one item of `file.key`.
+fn block(file: &McpFile, name: &str, entry: Value) -> String {
+    let mut server = Map::new();
+    server.insert("name".into(), json!(name));
+    if let Value::Object(m) = entry {
+        server.extend(m);
+    }
+    let mut doc = Map::new();
+    doc.insert("name".into(), json!(name));
+    doc.insert("version".into(), json!("0.0.1"));
+    doc.insert("schema".into(), json!("v1"));
+    doc.insert(file.key.clone(), json!([server]));
+    crate::yaml::emit_document(&Value::Object(doc))
+}
+
 /// One server's entry as `file` spells it, or why it cannot be spelled there.
 pub fn entry(file: &McpFile, s: &McpServer) -> Result<Value, String> {
     let transport = s.transport.as_str();
@@ -119,7 +153,7 @@ pub fn entry(file: &McpFile, s: &McpServer) -> Result<Value, String> {
             match file.command {
                 CommandShape::String => {
                     out.insert("command".into(), json!(command));
-                    if !args.is_empty() {
+                    if !args.is_empty() || file.args_required {
                         out.insert("args".into(), json!(args));
                     }
                 }
@@ -512,6 +546,13 @@ mod tests {
         assert!(entry(&codex, &in_args).unwrap_err().contains("in `args`"));
         let copilot = file("env_ref = \"${NAME}\"\nrefs_in = [\"env\"]\n");
         assert!(entry(&copilot, &in_args).is_err());
+        let bare = server(json!({"command": "srv"}));
+        assert_eq!(entry(&file(""), &bare).unwrap(), json!({"command": "srv"}));
+        let zed = file("args_required = true\n");
+        assert_eq!(
+            entry(&zed, &bare).unwrap(),
+            json!({"command": "srv", "args": []})
+        );
         assert_eq!(entry(&copilot, &s).unwrap()["env"]["T"], json!("${T}"));
     }
 
