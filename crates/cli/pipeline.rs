@@ -576,6 +576,7 @@ pub fn report_written(d: &Deployment, plan: &Plan) {
     }
     let mut per_platform: std::collections::BTreeMap<&str, (usize, Vec<String>)> =
         std::collections::BTreeMap::new();
+    let mut shown: BTreeMap<&str, String> = BTreeMap::new();
     for item in plan.changes() {
         let mut platforms: Vec<&str> = item
             .parts
@@ -586,11 +587,15 @@ pub fn report_written(d: &Deployment, plan: &Plan) {
         platforms.dedup();
         // The top folder of the path as the user sees it (`.claude/`, `~/.codex/`), taken from
         // the relative path: with `-C elsewhere` the displayed path is absolute.
+        // Shown once per top folder (showing asks for the current folder: one system call).
         let place = match item.path.as_str().split_once('/') {
-            Some((top, _)) => match RelPath::new(top) {
-                Ok(top) => format!("{}/", d.display(&top)),
-                Err(_) => format!("{top}/"),
-            },
+            Some((top, _)) => shown
+                .entry(top)
+                .or_insert_with(|| match RelPath::new(top) {
+                    Ok(top) => format!("{}/", d.display(&top)),
+                    Err(_) => format!("{top}/"),
+                })
+                .clone(),
             None => d.display(&item.path),
         };
         for platform in platforms {
