@@ -126,6 +126,7 @@ mod tests {
             "copilot",
             "cursor",
             "kiro",
+            "trae",
             "windsurf",
         ];
         let nested = [
@@ -135,6 +136,8 @@ mod tests {
             "factory",
             "gemini-cli",
             "hermes",
+            "kimi",
+            "mistral-vibe",
             "opencode",
             "warp",
         ];
