@@ -13,12 +13,15 @@
 //! over [`MAX_YAML_BYTES`].
 
 use serde_json::{Map, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::Marker;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// Largest YAML file aiwg merges into (each edit parses it again).
 pub const MAX_YAML_BYTES: usize = 4 << 20;
+
+/// Deepest nesting aiwg reads in a YAML file it merges into (configs nest a few levels).
+pub const MAX_DEPTH: usize = 64;
 
 /// A YAML file and where its top-level keys and the children of the parents aiwg edits are.
 pub struct YamlDoc {
@@ -112,11 +115,7 @@ impl YamlDoc {
 
     /// Parses the text: the top-level keys, and the checks on every parent aiwg edits.
     fn index(mut self) -> Result<YamlDoc, String> {
-        let mut events = Events(Vec::new());
-        let mut parser = Parser::new_from_str(&self.text);
-        parser
-            .load(&mut events, true)
-            .map_err(|e| at(e.marker().line().saturating_sub(1), e.info()))?;
+        let events = Events(events(&self.text)?);
         let docs = YamlLoader::load_from_str(&self.text)
             .map_err(|e| at(e.marker().line().saturating_sub(1), e.info()))?;
         if docs.len() > 1 {
@@ -282,14 +281,10 @@ impl YamlDoc {
 
     /// The children of `parent` (empty when it is absent or empty), from a fresh parse.
     fn children(&self, parent: &str) -> Vec<(String, usize, usize)> {
-        let mut events = Events(Vec::new());
-        if Parser::new_from_str(&self.text)
-            .load(&mut events, true)
-            .is_err()
-        {
+        let Ok(ev) = events(&self.text) else {
             return Vec::new();
-        }
-        let ev = &events.0;
+        };
+        let ev = &ev;
         let Some(first) = ev
             .iter()
             .position(|(e, _)| matches!(e, Event::MappingStart(..)))
@@ -549,14 +544,33 @@ fn skip(ev: &[(Event, Marker)], mut i: usize) -> Result<usize, String> {
 
 struct Events(Vec<(Event, Marker)>);
 
-impl MarkedEventReceiver for Events {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        if !matches!(
-            ev,
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd
-        ) {
-            self.0.push((ev, mark));
+/// The events of `text` but the stream and document markers, pulled one at a time (the
+/// parser's own `load` recurses per level), refusing nesting deeper than [`MAX_DEPTH`] before
+/// anything recursive (the loader, comparing documents) sees it.
+fn events(text: &str) -> Result<Vec<(Event, Marker)>, String> {
+    let mut parser = Parser::new_from_str(text);
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let (e, m) = parser
+            .next_token()
+            .map_err(|e| at(e.marker().line().saturating_sub(1), e.info()))?;
+        match e {
+            Event::StreamEnd => return Ok(out),
+            Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {
+                continue
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
         }
+        if depth > MAX_DEPTH {
+            return Err(at(
+                m.line().saturating_sub(1),
+                &format!("more than {MAX_DEPTH} levels of nesting"),
+            ));
+        }
+        out.push((e, m));
     }
 }
 
@@ -794,6 +808,25 @@ mod tests {
                 assert!(e.contains(why), "{text:?}: {e}");
             }
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        eprintln!("S1");
+        refused(&format!("a: {}\n", "[".repeat(200_000)), "line 1");
+        eprintln!("S2");
+        refused(
+            &format!("extensions:\n  x: {}\n", "{a: ".repeat(200_000)),
+            "line 2",
+        );
+        let deep: String = (0..2_000)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        refused(&deep, "levels of nesting");
+        let fine: String = (0..60).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let mut d = doc(&fine);
+        d.set(&key(), &server()).unwrap();
+        assert_eq!(d.get(&key()), Some(server()));
     }
 
     #[test]
