@@ -155,6 +155,9 @@ pub fn case(
 /// Files a variant adds, given (home, repo): (absolute path, text).
 pub type ExtraFiles = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
 
+/// A variant's plan, given the repository.
+pub type VariantPlan = Box<dyn Fn(&Path) -> Plan>;
+
 /// A variation of a case for another check (MCP, packages): its own case folder, files the
 /// client needs on top of its driver's (an approval setting), files of the repository before
 /// the deploy, the folder the client starts in, and its own plan.
@@ -169,7 +172,7 @@ pub struct Variant {
     /// The folder the client starts in, relative to the repository (a package folder).
     pub cwd: Option<String>,
     /// The plan instead of the driver's, given the repository; only the plan run is made.
-    pub plan: Option<Box<dyn Fn(&Path) -> Plan>>,
+    pub plan: Option<VariantPlan>,
 }
 
 /// [`case`], varied.
