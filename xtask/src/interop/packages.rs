@@ -87,13 +87,17 @@ fn repo_files() -> Vec<(String, String)> {
     ]
 }
 
-/// The file-reading step of a client whose package rules are scoped by glob, or `None` when
-/// the client reads its nested file where it starts.
+/// The step in which `client`'s model reads the package file, or `None` for a client this
+/// check has no such step for.
 fn read_step(client: &str, repo: &Path) -> Option<Step> {
     let file = repo.join(PACKAGE).join(PACKAGE_FILE).display().to_string();
     let (tool, args) = match client {
-        "claude-code" => ("Read", json!({"file_path": file})),
+        "claude-code" | "factory" => ("Read", json!({"file_path": file})),
         "copilot" => ("view", json!({"path": file})),
+        "gemini-cli" => ("read_file", json!({"file_path": file})),
+        "opencode" => ("read", json!({"filePath": file})),
+        "hermes" => ("read_file", json!({"path": file})),
+        "codex" => ("exec_command", json!({"cmd": format!("cat {file}")})),
         _ => return None,
     };
     Some(Step {
@@ -121,20 +125,24 @@ impl Start {
     }
 }
 
-/// The cases of a route: a nested file is read where the client starts, so it starts in the
-/// package; a scoped rule loads when the client touches a matching file, which a developer
-/// does from the root or from inside the package, so both.
-fn starts(route: &str) -> &'static [Start] {
+/// The cases of a route, each with whether it is judged. A nested file is read where the
+/// client starts, so aiwg's claim is the client started in the package; a scoped rule loads
+/// when the client touches a matching file, which a developer does from the root or from
+/// inside the package, so both. A nested route from the root, the package file read, is run
+/// for information only (some clients load a sub-folder's file when a tool touches it; aiwg
+/// does not claim it).
+fn starts(route: &str) -> &'static [(Start, bool)] {
     if route == "scoped" {
-        &[Start::Root, Start::Package]
+        &[(Start::Root, true), (Start::Package, true)]
     } else {
-        &[Start::Package]
+        &[(Start::Package, true), (Start::Root, false)]
     }
 }
 
-/// The variant for `client` on `route` from `start`.
+/// The variant for `client` on `route` from `start`: the model reads the package file first,
+/// except for a nested route started in the package (the client reads it at start).
 fn variant(client: &'static str, route: &str, start: Start) -> Variant {
-    let scoped = route == "scoped";
+    let read = route == "scoped" || start == Start::Root;
     Variant {
         label: match start {
             Start::Root => "pkg-".into(),
@@ -144,7 +152,7 @@ fn variant(client: &'static str, route: &str, start: Start) -> Variant {
         repo_files: repo_files(),
         cwd: (start == Start::Package).then(|| PACKAGE.to_string()),
         plan: Some(Box::new(move |repo: &Path| Plan {
-            steps: if scoped {
+            steps: if read {
                 read_step(client, repo).into_iter().collect()
             } else {
                 Vec::new()
@@ -275,9 +283,9 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             ));
             continue;
         }
-        if route == "scoped" && read_step(client.id, Path::new("/")).is_none() {
+        if read_step(client.id, Path::new("/")).is_none() {
             failures.push(format!(
-                "{}: no package-file step for a scoped route in this check",
+                "{}: this check has no step reading a package file for it",
                 client.id
             ));
             continue;
@@ -289,7 +297,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                 continue;
             }
         };
-        for &start in starts(route) {
+        for &(start, judged) in starts(route) {
             eprintln!(
                 "interop-packages: {} {}: {route}, {}",
                 client.name,
@@ -317,14 +325,29 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                     format!("root rule seen (request {seq})")
                 });
             let head = format!("{:<12} {:<7} {:<10}", client.id, route, start.name());
-            match find_marker(&output.records, PACKAGE_MARKER) {
+            let found = find_marker(&output.records, PACKAGE_MARKER);
+            // The read step answered: a later request echoes its call id.
+            let read_done = find_marker(&output.records, &super::plan::step_id(1)).is_some();
+            let read_note = if read_done {
+                ""
+            } else {
+                "; the read step never ran"
+            };
+            if !judged {
+                table.push(match found {
+                    Some((seq, ex)) => format!("{head} (info, not claimed) seen after the read (request {seq}) {ex}"),
+                    None => format!("{head} (info, not claimed) not seen after the read ({} requests; {root_seen}{read_note})", output.records.len()),
+                });
+                continue;
+            }
+            match found {
                 Some((seq, ex)) => table.push(format!(
                     "{head} seen (request {seq} of {}; {root_seen}) {ex}",
                     output.records.len()
                 )),
                 None => {
                     let line = format!(
-                        "{head} NOT SEEN: no request of {} holds `{PACKAGE_MARKER}`; {root_seen} (case folder {})",
+                        "{head} NOT SEEN: no request of {} holds `{PACKAGE_MARKER}`; {root_seen}{read_note} (case folder {})",
                         output.records.len(),
                         output.case.display()
                     );
@@ -398,7 +421,11 @@ mod tests {
     #[test]
     fn nothing_the_check_sends_or_names_holds_a_marker() {
         let mut sent = vec![super::super::clients::PROMPT.to_string()];
-        for (route, start) in [("nested", Start::Package), ("scoped", Start::Root)] {
+        for (route, start) in [
+            ("nested", Start::Package),
+            ("nested", Start::Root),
+            ("scoped", Start::Root),
+        ] {
             for c in DEFAULT_CLIENTS {
                 let v = variant(c, route, start);
                 let plan = (v.plan.as_ref().unwrap())(Path::new("/r"));
@@ -421,8 +448,17 @@ mod tests {
 
     #[test]
     fn nested_clients_start_in_the_package_and_scoped_ones_read_a_file_of_it() {
-        assert_eq!(starts("nested"), &[Start::Package]);
-        assert_eq!(starts("scoped"), &[Start::Root, Start::Package]);
+        assert_eq!(
+            starts("nested"),
+            &[(Start::Package, true), (Start::Root, false)]
+        );
+        assert_eq!(
+            starts("scoped"),
+            &[(Start::Root, true), (Start::Package, true)]
+        );
+        for c in DEFAULT_CLIENTS {
+            assert!(read_step(c, Path::new("/r")).is_some(), "{c}");
+        }
         let nested = variant("codex", "nested", Start::Package);
         assert_eq!(nested.cwd.as_deref(), Some(PACKAGE));
         assert!((nested.plan.as_ref().unwrap())(Path::new("/r"))
