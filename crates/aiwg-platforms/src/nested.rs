@@ -135,7 +135,10 @@ mod tests {
             "factory",
             "gemini-cli",
             "hermes",
+            "kilo",
             "opencode",
+            "pi",
+            "qwen",
             "warp",
         ];
         for p in Registry::builtin().all() {

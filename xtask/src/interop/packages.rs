@@ -29,7 +29,8 @@ pub const PACKAGE_MARKER: &str = "FXPKG-RULE-BODY";
 pub const ROOT_MARKER: &str = "FXROOT-RULE-BODY";
 /// The package file the model reads for a scoped route.
 const PACKAGE_FILE: &str = "src/page.tsx";
-/// The clients run without `--clients`: those with a route aiwg claims and a driver here.
+/// The clients run without `--clients`: those aiwg gives package rules and this check has a
+/// read step for (OpenClaw and Auggie get none: `aiwg platforms` says unsupported).
 const DEFAULT_CLIENTS: &[&str] = &[
     "claude-code",
     "codex",
@@ -37,23 +38,35 @@ const DEFAULT_CLIENTS: &[&str] = &[
     "copilot",
     "opencode",
     "hermes",
+    "qwen",
+    "pi",
+    "cline",
     "factory",
+    "kilo",
+    "continue",
 ];
 
-/// How aiwg routes a platform's package rules (`packages.as` of `aiwg platforms --json`).
-fn routes(platforms: &Value) -> std::collections::BTreeMap<String, String> {
+/// How aiwg routes a platform's package rules deployed alone (`packages.as` of `aiwg platforms
+/// --json`), and whether it reads a nested AGENTS.md (`packages.reads_nested`).
+fn routes(platforms: &Value) -> std::collections::BTreeMap<String, (String, bool)> {
     platforms["platforms"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|p| {
+            let nested = p["packages"]["reads_nested"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|f| f == "AGENTS.md"));
             Some((
                 p["id"].as_str()?.to_string(),
-                p["packages"]["as"].as_str()?.to_string(),
+                (p["packages"]["as"].as_str()?.to_string(), nested),
             ))
         })
         .collect()
 }
+
+/// The platform whose nested AGENTS.md serves a scoped platform that reads it ("served").
+const SERVING: &str = "codex";
 
 /// The root source (a folder given to `aiwg use`) under `dir`: one always-on rule.
 fn root_source(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
@@ -70,11 +83,18 @@ fn root_source(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
 /// The repository's files before the deploy: `aiwg.toml` naming the package, the package's
 /// rule (always on, so every route carries it; aiwg scopes it to `apps/web/**`) and a file of
 /// the package for the model to read.
-fn repo_files() -> Vec<(String, String)> {
+/// With `served`, `aiwg.toml` also selects [`SERVING`], whose nested AGENTS.md then serves
+/// the client's platform instead of its own scoped rules.
+fn repo_files(served: bool) -> Vec<(String, String)> {
+    let platforms = if served {
+        format!("platforms = [\"{SERVING}\"]\n")
+    } else {
+        String::new()
+    };
     vec![
         (
             "aiwg.toml".into(),
-            format!("packages = [\"{PACKAGE}\"]\n"),
+            format!("packages = [\"{PACKAGE}\"]\n{platforms}"),
         ),
         (
             format!("{PACKAGE}/.aiwg/rules/fx-pkg.md"),
@@ -95,7 +115,11 @@ fn read_step(client: &str, repo: &Path) -> Option<Step> {
         "claude-code" | "factory" => ("Read", json!({"file_path": file})),
         "copilot" => ("view", json!({"path": file})),
         "gemini-cli" => ("read_file", json!({"file_path": file})),
-        "opencode" => ("read", json!({"filePath": file})),
+        "opencode" | "kilo" => ("read", json!({"filePath": file})),
+        "pi" => ("read", json!({"path": file})),
+        "qwen" => ("read_file", json!({"file_path": file})),
+        "cline" => ("read_files", json!({"files": [{"path": file}]})),
+        "continue" => ("Read", json!({"filepath": file})),
         "hermes" => ("read_file", json!({"path": file})),
         "codex" => ("exec_command", json!({"cmd": format!("cat {file}")})),
         _ => return None,
@@ -132,7 +156,7 @@ impl Start {
 /// for information only (some clients load a sub-folder's file when a tool touches it; aiwg
 /// does not claim it).
 fn starts(route: &str) -> &'static [(Start, bool)] {
-    if route == "scoped" {
+    if route == "scoped" || route == "served" {
         &[(Start::Root, true), (Start::Package, true)]
     } else {
         &[(Start::Package, true), (Start::Root, false)]
@@ -142,14 +166,16 @@ fn starts(route: &str) -> &'static [(Start, bool)] {
 /// The variant for `client` on `route` from `start`: the model reads the package file first,
 /// except for a nested route started in the package (the client reads it at start).
 fn variant(client: &'static str, route: &str, start: Start) -> Variant {
-    let read = route == "scoped" || start == Start::Root;
+    let read = route != "nested" || start == Start::Root;
+    let served = route == "served";
     Variant {
-        label: match start {
-            Start::Root => "pkg-".into(),
-            Start::Package => "pkg-in-".into(),
-        },
+        label: format!(
+            "pkg-{}{}",
+            if served { "served-" } else { "" },
+            if start == Start::Package { "in-" } else { "" }
+        ),
         files: None,
-        repo_files: repo_files(),
+        repo_files: repo_files(served),
         cwd: (start == Start::Package).then(|| PACKAGE.to_string()),
         plan: Some(Box::new(move |repo: &Path| Plan {
             steps: if read {
@@ -272,10 +298,9 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     let mut table = Vec::new();
     for client in clients {
-        let route = routes
+        let (route, reads_agents_md) = routes
             .get(client.platform)
-            .map(String::as_str)
-            .unwrap_or("unsupported");
+            .map_or(("unsupported", false), |(r, n)| (r.as_str(), *n));
         if route == "unsupported" {
             table.push(format!(
                 "{:<12} {:<7} {:<10} not deployed (aiwg platforms: unsupported)",
@@ -297,7 +322,14 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                 continue;
             }
         };
-        for &(start, judged) in starts(route) {
+        // A scoped platform that reads nested AGENTS.md gets none of its own next to a platform
+        // writing one: that case is judged too.
+        let mut cases: Vec<(&str, Start, bool)> =
+            starts(route).iter().map(|&(s, j)| (route, s, j)).collect();
+        if route == "scoped" && reads_agents_md && client.platform != SERVING {
+            cases.extend(starts("served").iter().map(|&(s, j)| ("served", s, j)));
+        }
+        for (route, start, judged) in cases {
             eprintln!(
                 "interop-packages: {} {}: {route}, {}",
                 client.name,
@@ -425,6 +457,7 @@ mod tests {
             ("nested", Start::Package),
             ("nested", Start::Root),
             ("scoped", Start::Root),
+            ("served", Start::Package),
         ] {
             for c in DEFAULT_CLIENTS {
                 let v = variant(c, route, start);
@@ -432,7 +465,7 @@ mod tests {
                 sent.push(serde_json::to_string(&plan).unwrap());
             }
         }
-        for (path, text) in repo_files() {
+        for (path, text) in repo_files(true) {
             sent.push(path.clone());
             if !path.ends_with("fx-pkg.md") {
                 sent.push(text);
@@ -474,6 +507,15 @@ mod tests {
         );
         let plan = (scoped.plan.as_ref().unwrap())(Path::new("/r"));
         assert_eq!(plan.steps[0].args["file_path"], "/r/apps/web/src/page.tsx");
+        let served = variant("copilot", "served", Start::Root);
+        assert_eq!(served.label, "pkg-served-");
+        assert!(served.repo_files[0].1.contains("platforms = [\"codex\"]"));
+        assert!(!(served.plan.as_ref().unwrap())(Path::new("/r"))
+            .steps
+            .is_empty());
+        assert!(!variant("copilot", "scoped", Start::Root).repo_files[0]
+            .1
+            .contains("platforms"));
         assert!(parse(&["--clients".into(), "codex,nope".into()]).is_err());
         assert_eq!(parse(&["--clients=codex".into()]).unwrap()[0].id, "codex");
     }
