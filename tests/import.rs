@@ -876,6 +876,37 @@ fn import_round_trips_codex_and_opencode_agents() {
 }
 
 #[test]
+fn import_round_trips_vibe_and_antigravity_agents() {
+    let files: &[(&str, &str)] = &[
+        (
+            ".vibe/agents/auditor.toml",
+            "description = \"Audits dependencies.\"\nagent_type = \"subagent\"\nenabled_tools = [\"read_file\", \"grep\", \"bash\"]\ninstructions = \"\"\"\nList every dependency and its licence.\n\"\"\"\n",
+        ),
+        (
+            ".agents/agents/scout.md",
+            "---\nname: scout\ndescription: Finds where things are.\ntools: [view_file, grep_search]\nsubagent: true\n---\n\nFind it.\n",
+        ),
+    ];
+    let t = round_trip(files, "mistral-vibe,antigravity", &[]);
+    let auditor = t.read(".aiwg/agents/auditor.md");
+    assert!(auditor.contains("tools: [Read, Grep, Bash]"), "{auditor}");
+    assert!(
+        auditor.contains("\nList every dependency and its licence.\n"),
+        "{auditor}"
+    );
+    assert!(
+        !auditor.contains("agent_type"),
+        "a fixed key of the format: {auditor}"
+    );
+    let scout = t.read(".aiwg/agents/scout.md");
+    assert!(scout.contains("tools: [Read, Grep]"), "{scout}");
+    assert!(
+        !scout.contains("subagent"),
+        "a literal of the template: {scout}"
+    );
+}
+
+#[test]
 fn import_reads_gemini_cli_files() {
     let t = git_repo();
     lay_out(

@@ -101,7 +101,10 @@ impl Test {
             .env_remove("CODEX_HOME")
             .env_remove("CLAUDE_CONFIG_DIR")
             .env_remove("HERMES_HOME")
-            .env_remove("COPILOT_HOME");
+            .env_remove("COPILOT_HOME")
+            .env_remove("CONTINUE_GLOBAL_DIR")
+            .env_remove("KIMI_CODE_HOME")
+            .env_remove("VIBE_HOME");
         cmd
     }
 }

@@ -126,6 +126,7 @@ mod tests {
             "copilot",
             "cursor",
             "kiro",
+            "trae",
             "windsurf",
         ];
         let nested = [
@@ -136,6 +137,8 @@ mod tests {
             "gemini-cli",
             "hermes",
             "kilo",
+            "kimi",
+            "mistral-vibe",
             "opencode",
             "pi",
             "qwen",

@@ -232,7 +232,10 @@ fn place(p: &PlatformSpec, kind: Kind, scope: Scope) -> Place {
                 ),
                 Fallback::Section => section(kind),
                 Fallback::Skip => Place::Skip {
-                    why: format!("{} has no {}s", p.name, kind.as_str()),
+                    why: spec
+                        .why
+                        .clone()
+                        .unwrap_or_else(|| format!("{} has no {}s", p.name, kind.as_str())),
                 },
             }
         }

@@ -40,6 +40,9 @@ pub struct Reader<'a> {
     /// Places it sees only sometimes or only as text: a copy there is never relied on, but
     /// counts as a duplicate.
     pub sometimes: Vec<&'a str>,
+    /// It shows one copy per name however many of its places hold one (Warp's skills), so
+    /// more copies are no duplicate for it.
+    pub one_per_name: bool,
 }
 
 impl Reader<'_> {
@@ -125,6 +128,7 @@ pub fn place_avoiding(
                 avoids: avoid.contains(r.platform),
                 relied: mask_of(&|d| r.reads.contains(&d)),
                 sees: mask_of(&|d| r.sees(d)),
+                one_per_name: r.one_per_name,
             })
             .collect();
         let shared_bit = unique
@@ -185,6 +189,8 @@ struct Role {
     relied: u32,
     /// Places it sees.
     sees: u32,
+    /// Shows one copy per name (see [`Reader::one_per_name`]).
+    one_per_name: bool,
 }
 
 /// Lower is better; compared field by field.
@@ -212,7 +218,10 @@ fn score(reads: &[Role], shared_bit: u32, mask: u32) -> Score {
     let mut leaks = 0;
     let mut extra_copies = 0;
     for r in reads {
-        let seen = (r.sees & mask).count_ones() as usize;
+        let mut seen = (r.sees & mask).count_ones() as usize;
+        if r.one_per_name {
+            seen = seen.min(1);
+        }
         if r.needs {
             if r.relied & mask == 0 {
                 uncovered += 1;
@@ -243,6 +252,7 @@ mod tests {
             own: Some(own),
             reads: reads.to_vec(),
             sometimes: Vec::new(),
+            one_per_name: false,
         }
     }
 

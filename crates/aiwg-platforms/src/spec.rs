@@ -411,10 +411,11 @@ pub enum Format {
     Markdown,
     /// Codex custom agent: TOML with `name`, `description`, `model`, `developer_instructions`.
     CodexAgent,
-    /// Antigravity custom agent: a folder with `agent.json` and `config.yaml`.
-    AntigravityAgent,
     /// Gemini CLI custom command: TOML with `description` and `prompt` (`{{args}}`).
     GeminiCommand,
+    /// Mistral Vibe agent profile: TOML with `description`, `agent_type = "subagent"`, the
+    /// tool list as `enabled_tools` and the body as `instructions`.
+    VibeAgent,
 }
 
 /// What a platform does with a kind it has no native place for (in a scope).
@@ -455,6 +456,9 @@ pub struct KindSpec {
     /// What to do in a scope with no path (default: agents and rules become sections,
     /// commands become skills; agents may become skills too).
     pub fallback: Option<Fallback>,
+    /// Why the platform has no native place for this kind (in a scope without a path): said
+    /// in the fallback notice and by `aiwg platforms` instead of "no native ... here".
+    pub why: Option<String>,
     /// Copy every source frontmatter key the template does not set (Claude Code keeps its
     /// own keys).
     #[serde(default)]
@@ -545,6 +549,10 @@ pub struct SkillSpec {
     /// the Agent Skills spec keys.
     #[serde(default)]
     pub passthrough: bool,
+    /// The client shows one skill per name however many of its folders hold it (Warp), so a
+    /// copy in each of two folders it reads is no duplicate for it.
+    #[serde(default)]
+    pub one_per_name: bool,
 }
 
 impl SkillSpec {
@@ -846,9 +854,14 @@ impl PlatformSpec {
                     }
                 }
             }
+            if kind.why.is_some() && kind.project.is_some() && kind.user.is_some() {
+                out.push(format!(
+                    "{label}.why is for a kind without a native place in some scope"
+                ));
+            }
             let format_ok = match kind.format {
                 Format::Markdown => true,
-                Format::CodexAgent | Format::AntigravityAgent => label == "agent",
+                Format::CodexAgent | Format::VibeAgent => label == "agent",
                 Format::GeminiCommand => label == "command",
             };
             if !format_ok {

@@ -33,7 +33,8 @@ pub struct KindSupport {
     /// Where it goes (`.claude/agents/{name}.md`), relative to the scope root.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Why it is not deployed, when unsupported.
+    /// Why it is not deployed, when unsupported; why it takes a fallback, when the platform
+    /// file says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
     /// Every place the client reads this kind from (see [`KindPlacement`]).
@@ -70,11 +71,13 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
             own: Some(own),
             reads: p.skill.reads(scope),
             sometimes: Vec::new(),
+            one_per_name: p.skill.one_per_name,
         };
         let placed = crate::skills::place(&[reader], &[p.id.as_str()].into(), Some(SHARED));
         let dir = placed.dirs.first().map(String::as_str).unwrap_or(own);
         format!("{dir}/{{name}}/")
     };
+    let fallback_why = || p.kind(kind).and_then(|k| k.why.clone());
     let (support, as_, path, why) = match place {
         Place::Native { pattern } => (Support::Native, None, Some(pattern), None),
         Place::Hooks { settings, .. } => (Support::Native, None, Some(settings), None),
@@ -84,11 +87,21 @@ pub fn kind_support(p: &PlatformSpec, kind: Kind, scope: Scope) -> KindSupport {
             if native {
                 (Support::Native, None, dir, None)
             } else {
-                (Support::Fallback, Some("skill"), dir, None)
+                (Support::Fallback, Some("skill"), dir, fallback_why())
             }
         }
-        Place::Section { file } => (Support::Fallback, Some("section"), Some(file), None),
-        Place::Rule { pattern } => (Support::Fallback, Some("rule"), Some(pattern), None),
+        Place::Section { file } => (
+            Support::Fallback,
+            Some("section"),
+            Some(file),
+            fallback_why(),
+        ),
+        Place::Rule { pattern } => (
+            Support::Fallback,
+            Some("rule"),
+            Some(pattern),
+            fallback_why(),
+        ),
         Place::Skip { why } => (Support::Unsupported, None, None, Some(why)),
     };
     KindSupport {

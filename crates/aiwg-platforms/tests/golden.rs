@@ -421,7 +421,19 @@ fn each_selected_platform_sees_each_artifact_once_or_is_told() {
                     servers_seen += places.len();
                     continue;
                 }
-                let total: usize = places.iter().map(|(_, n)| n).sum();
+                // A platform that shows one skill per name counts its skills folders once.
+                let skill_dirs = &resolved.get(aiwg_core::Kind::Skill).reads;
+                let in_skills: usize = places
+                    .iter()
+                    .filter(|(place, _)| skill_dirs.iter().any(|d| d == place))
+                    .map(|(_, n)| n)
+                    .sum();
+                let elsewhere: usize = places.iter().map(|(_, n)| n).sum::<usize>() - in_skills;
+                let total = if p.skill.one_per_name {
+                    elsewhere + in_skills.min(1)
+                } else {
+                    elsewhere + in_skills
+                };
                 if total > 1 {
                     let told = r.notices.iter().any(|n| {
                         n.platform == p.id

@@ -55,6 +55,16 @@ pub fn run(_ctx: &Context, only: &[String], json: bool) -> anyhow::Result<u8> {
             _ => "-".to_string(),
         };
         writeln!(out, "  {:<9} {packages}", "packages")?;
+        // Why a kind takes a fallback, where the platform file says (once per kind).
+        for k in &row.kinds {
+            let why = [&k.project, &k.user]
+                .into_iter()
+                .filter(|s| s.support == Support::Fallback)
+                .find_map(|s| s.why.as_deref());
+            if let Some(why) = why {
+                writeln!(out, "  {}: {why}", k.kind.as_str())?;
+            }
+        }
     }
     Ok(0)
 }

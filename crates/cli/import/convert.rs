@@ -215,7 +215,7 @@ pub fn from_markdown(
     })
 }
 
-/// A file of `platform` written per `spec` (Markdown, Codex agent TOML, Gemini command TOML)
+/// A file of `platform` written per `spec` (Markdown, Codex or Vibe agent TOML, Gemini command TOML)
 /// in source form.
 pub fn from_file(
     platform: &PlatformSpec,
@@ -227,6 +227,7 @@ pub fn from_file(
 ) -> Result<Found, String> {
     match spec.format {
         Format::CodexAgent => from_codex_agent(platform, path, stem, text),
+        Format::VibeAgent => from_vibe_agent(platform, path, stem, text),
         Format::GeminiCommand => from_gemini_command(platform, spec, path, stem, text),
         _ => from_markdown(platform, kind, spec, path, stem, text),
     }
@@ -303,6 +304,50 @@ fn from_codex_agent(
     })
 }
 
+/// A Mistral Vibe agent profile (`description`, `enabled_tools`, `instructions`; the file name
+/// is the agent's name) in source form. Other keys are Vibe config overrides with no source
+/// equivalent, and are left out.
+fn from_vibe_agent(
+    platform: &PlatformSpec,
+    path: &str,
+    stem: &str,
+    text: &str,
+) -> Result<Found, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let instructions = table
+        .get("instructions")
+        .and_then(|v| v.as_str())
+        .ok_or("no `instructions`")?;
+    let mut fm = Map::new();
+    fm.insert("name".into(), Value::String(stem.to_string()));
+    if let Some(d) = table.get("description").and_then(|v| v.as_str()) {
+        fm.insert("description".into(), Value::String(d.to_string()));
+    }
+    let mut lossy = Vec::new();
+    if let Some(tools) = table.get("enabled_tools").and_then(|v| v.as_array()) {
+        let names: Vec<Value> = tools
+            .iter()
+            .filter_map(|t| t.as_str().map(|s| Value::String(s.to_string())))
+            .collect();
+        let (tools, exact) = tools_back(platform, &Value::Array(names), false);
+        if !exact {
+            lossy.push("tools");
+        }
+        fm.insert("tools".into(), tools);
+    }
+    Ok(Found {
+        kind: Kind::Agent,
+        name: source_name(Kind::Agent, stem),
+        reader: platform.id.clone(),
+        path: path.to_string(),
+        frontmatter: fm,
+        body: format!("\n{instructions}"),
+        assets: Vec::new(),
+        verbatim: None,
+        lossy,
+    })
+}
+
 /// The kinds a platform writes one file per artifact for, with their spec.
 pub fn file_kinds(platform: &PlatformSpec) -> [(Kind, &KindSpec); 3] {
     [
@@ -316,7 +361,7 @@ pub fn file_kinds(platform: &PlatformSpec) -> [(Kind, &KindSpec); 3] {
 pub fn readable(spec: &KindSpec) -> bool {
     matches!(
         spec.format,
-        Format::Markdown | Format::CodexAgent | Format::GeminiCommand
+        Format::Markdown | Format::CodexAgent | Format::VibeAgent | Format::GeminiCommand
     )
 }
 

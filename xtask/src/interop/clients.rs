@@ -199,6 +199,16 @@ pub static CLIENTS: &[Client] = &[
         needs_rg: false,
         entry: "node_modules/@augmentcode/auggie/augment.mjs",
     },
+    Client {
+        id: "kimi",
+        name: "Kimi Code CLI",
+        version: "2.1.0",
+        platform: "kimi",
+        source: Source::Npm(&["@moonshot-ai/kimi-code@2.1.0"]),
+        runtime: Runtime::Node(22),
+        needs_rg: false,
+        entry: "node_modules/@moonshot-ai/kimi-code/dist/main.mjs",
+    },
 ];
 
 /// The client with this id.
@@ -844,6 +854,33 @@ pub fn drive(client: &Client, ctx: &Ctx) -> Drive {
                     steps: vec![step("skill", "Skills", json!({"skill": "fx-skill"}))],
                     text_if: vec![],
                 },
+                ..Drive::default()
+            }
+        }
+        "kimi" => {
+            // An OpenAI-compatible provider and model alias in its config file (docs/en/
+            // configuration/config-files.md); `auto` never stops to ask.
+            let kimi_home = ctx.home.join(".kimi-code");
+            let config = format!(
+                "default_model = \"fake\"\ndefault_permission_mode = \"auto\"\ntelemetry = false\n\n[providers.fake]\ntype = \"openai\"\nbase_url = \"http://127.0.0.1:{{port}}/v1\"\napi_key = \"{DUMMY_KEY}\"\n\n[models.fake]\nprovider = \"fake\"\nmodel = \"fake-model\"\nmax_context_size = 128000\ncapabilities = [\"tool_use\"]\n"
+            );
+            let argv = |prompt: &str| node_argv(ctx, &["-p", prompt]);
+            Drive {
+                files: vec![(kimi_home.join("config.toml"), config)],
+                runs: vec![argv(PROMPT)],
+                plan: Plan {
+                    steps: vec![
+                        step("skill", "Skill", json!({"skill": "fx-skill"})),
+                        step(
+                            "agent",
+                            "Agent",
+                            json!({"description": "fixture review", "prompt": AGENT_TASK,
+                                   "subagent_type": "fx-agent"}),
+                        ),
+                    ],
+                    text_if: vec![s("FXAGENT-BODY")],
+                },
+                logs: vec![kimi_home.join("logs")],
                 ..Drive::default()
             }
         }

@@ -193,6 +193,10 @@ const DOCS_ONLY: &[(&str, &str)] = &[
         "a file convention; the clients that read it are verified under their own ids",
     ),
     (
+        "amazon-q",
+        "IDE plugins; its CLI became Kiro CLI, which installs from its own site",
+    ),
+    (
         "amp",
         "its CLI sends model calls through Amp's own service, with an Amp account",
     ),
@@ -201,13 +205,22 @@ const DOCS_ONLY: &[(&str, &str)] = &[
         "a desktop IDE, in no registry this suite installs from",
     ),
     (
+        "crush",
+        "its npm package downloads the binary from GitHub when installed; its source was read",
+    ),
+    (
         "cursor",
         "an IDE; its CLI installs from Cursor's own site, not npm or PyPI",
     ),
     ("goose", "a binary released outside npm and PyPI"),
     ("junie", "a JetBrains IDE plugin"),
     ("kiro", "an IDE; its CLI installs from its own site"),
+    (
+        "mistral-vibe",
+        "on PyPI, but it needs Python 3.12 or later and the machine has 3.11; its source was read",
+    ),
     ("roo", "a VS Code extension"),
+    ("trae", "a desktop IDE"),
     ("warp", "a terminal application"),
     ("windsurf", "a desktop IDE"),
     ("zed", "a desktop editor"),

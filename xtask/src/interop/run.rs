@@ -125,6 +125,8 @@ pub fn home_env(home: &Path, case: &Path) -> Vec<(String, String)> {
         ("OPENCLAW_HOME".into(), home.display().to_string()),
         ("OPENCLAW_STATE_DIR".into(), h(".openclaw")),
         ("CONTINUE_GLOBAL_DIR".into(), h(".continue")),
+        ("KIMI_CODE_HOME".into(), h(".kimi-code")),
+        ("VIBE_HOME".into(), h(".vibe")),
         ("TMPDIR".into(), case.join("tmp").display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
         ("TERM".into(), "dumb".into()),
@@ -608,6 +610,7 @@ mod tests {
             "COPILOT_HOME",
             "HERMES_HOME",
             "CLAUDE_CONFIG_DIR",
+            "KIMI_CODE_HOME",
         ] {
             let v = &env.iter().find(|(k, _)| k == var).unwrap().1;
             assert!(v.starts_with("/h"), "{var}={v}");

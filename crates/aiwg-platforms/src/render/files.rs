@@ -1,14 +1,12 @@
 //! Native files: one file (or folder) per agent, command or rule at the platform's path
 //! pattern, runbooks as rules for a platform without skills, and the formats data cannot
-//! describe (Codex agent TOML, Antigravity agent folders, Gemini command TOML).
+//! describe (Codex agent TOML, Mistral Vibe agent TOML, Gemini command TOML).
 
 use aiwg_core::{Artifact, Kind, RelPath};
-use serde_json::{json, Map};
 
 use super::sections::applies_to;
 use super::{markdown, NoticeLevel, RenderError, Renderer};
 use crate::spec::{Format, PlatformSpec};
-use crate::yaml;
 
 impl Renderer<'_> {
     /// Writes `items` of `kind` for `p` at `pattern`, in the kind's format.
@@ -41,7 +39,11 @@ impl Renderer<'_> {
                 let text = self.codex_agent(p, a);
                 self.file(p, a, path, text)
             }
-            Format::AntigravityAgent => self.antigravity_agent(p, a, &path),
+            Format::VibeAgent => {
+                let text = self.vibe_agent(p, a);
+                self.check_size(p, a, &p.agent, &text);
+                self.file(p, a, path, text)
+            }
             Format::Markdown | Format::GeminiCommand => {
                 let fm = self.frontmatter(p, a, &p.agent);
                 let text = markdown(&fm, &a.body);
@@ -81,6 +83,12 @@ impl Renderer<'_> {
         let fm = self.frontmatter(p, a, &p.rule);
         let text = match applies_to(a).filter(|_| p.rule.applies_line) {
             Some(line) => {
+                // The platform loads every rule file, so the globs only advise the model.
+                let how = format!(
+                    "with globs loaded in every session ({} loads every rule file; an \"Applies to files matching\" line in each asks the model to keep to those files)",
+                    p.name
+                );
+                self.count(p, a.kind, &how, 1);
                 let body = format!("\n{line}\n\n{}", a.body.trim_start_matches('\n'));
                 markdown(&fm, &body)
             }
@@ -137,37 +145,31 @@ impl Renderer<'_> {
         };
         toml::to_string(&agent).expect("plain strings always serialise")
     }
+}
 
-    fn antigravity_agent(
-        &mut self,
-        p: &PlatformSpec,
-        a: &Artifact,
-        dir: &RelPath,
-    ) -> Result<(), RenderError> {
-        let manifest = json!({
-            "name": a.name,
-            "description": a.description(),
-            "configPath": {"relativePathToConfig": "config.yaml"},
-        });
-        let tools = self.tools(p, a);
-        let mut agent = Map::new();
-        agent.insert(
-            "system_prompt_sections".into(),
-            json!([{"title": a.name, "content": a.body.trim_start_matches('\n')}]),
-        );
-        if !tools.is_empty() {
-            agent.insert("tool_names".into(), json!(tools));
+impl Renderer<'_> {
+    /// A Mistral Vibe agent profile. The file name is the agent's name; keys Vibe does not
+    /// know would be read as config overrides, so only these four are written. No model: a
+    /// profile names a model by its config alias, which differs per installation.
+    fn vibe_agent(&mut self, p: &PlatformSpec, a: &Artifact) -> String {
+        let mut t = toml::Table::new();
+        let description = a.description();
+        if !description.is_empty() {
+            t.insert("description".into(), description.into());
         }
-        let config = yaml::emit_document(&json!({"custom_agent": agent}));
-        let mut manifest_text = serde_json::to_string_pretty(&manifest).expect("json");
-        manifest_text.push('\n');
-        self.file(
-            p,
-            a,
-            dir.join("agent.json").expect("fixed name"),
-            manifest_text,
-        )?;
-        self.file(p, a, dir.join("config.yaml").expect("fixed name"), config)
+        t.insert("agent_type".into(), "subagent".into());
+        let tools = self.tools(p, a);
+        if !tools.is_empty() {
+            t.insert(
+                "enabled_tools".into(),
+                toml::Value::Array(tools.into_iter().map(toml::Value::from).collect()),
+            );
+        }
+        t.insert(
+            "instructions".into(),
+            a.body.trim_start_matches('\n').into(),
+        );
+        toml::to_string(&t).expect("plain strings always serialise")
     }
 }
 

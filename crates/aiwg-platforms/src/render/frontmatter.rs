@@ -42,12 +42,26 @@ impl Renderer<'_> {
                 {
                     return Some(id.clone());
                 }
+                // Suggest a tier only where one maps to a model here (or in aiwg.toml).
+                let overrides = self
+                    .options
+                    .model_overrides
+                    .iter()
+                    .find(|(k, _)| **k == p.id || p.aliases.contains(k))
+                    .map(|(_, tiers)| tiers);
+                let hint = ["sonnet", "opus", "haiku"]
+                    .into_iter()
+                    .find(|t| {
+                        p.models.tier(t).is_some() || overrides.is_some_and(|o| o.get(t).is_some())
+                    })
+                    .map(|t| format!(" (set a tier such as `{t}`)"))
+                    .unwrap_or_default();
                 self.notice(
                     p,
                     Some(a.kind),
                     NoticeLevel::Warning,
                     format!(
-                        "{} `{}`: model `{id}` does not run on {}; left out, so the session's model is used (set a tier such as `sonnet`)",
+                        "{} `{}`: model `{id}` does not run on {}; left out, so the session's model is used{hint}",
                         a.kind, a.name, p.name
                     ),
                 );

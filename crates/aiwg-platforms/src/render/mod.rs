@@ -403,7 +403,7 @@ impl Renderer<'_> {
                     if !*native {
                         let how = match kind {
                             Kind::Runbook => "deployed as skills".to_string(),
-                            _ => format!("deployed as skills (no native {}s here)", kind.as_str()),
+                            _ => format!("deployed as skills ({})", no_native(p, kind)),
                         };
                         self.count(p, kind, &how, items.len());
                     }
@@ -553,4 +553,11 @@ impl Renderer<'_> {
             }
         }
     }
+}
+
+/// Why `kind` has no native place on `p`: its `why`, or "no native <kind>s here".
+pub(super) fn no_native(p: &PlatformSpec, kind: Kind) -> String {
+    p.kind(kind)
+        .and_then(|k| k.why.clone())
+        .unwrap_or_else(|| format!("no native {}s here", kind.as_str()))
 }

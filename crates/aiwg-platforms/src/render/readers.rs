@@ -53,6 +53,7 @@ fn readers<'a>(resolved: &'a [(&PlatformSpec, Resolved)], kind: Kind) -> Vec<Rea
                 own: own_file_place(res, kind),
                 reads: k.reads.iter().map(String::as_str).collect(),
                 sometimes: k.also_sees.iter().map(String::as_str).collect(),
+                one_per_name: false,
             }
         })
         .collect()

@@ -42,8 +42,8 @@ impl Renderer<'_> {
         }
         if kind != Kind::Runbook {
             let how = format!(
-                "deployed as a section of `{file}` (no native {}s here)",
-                kind.as_str()
+                "deployed as a section of `{file}` ({})",
+                super::no_native(p, kind)
             );
             self.count(p, kind, &how, items.len());
             return Ok(());

@@ -32,6 +32,7 @@ impl Renderer<'_> {
                 own: p.skill.own(scope),
                 reads: p.skill.reads(scope),
                 sometimes: Vec::new(),
+                one_per_name: p.skill.one_per_name,
             })
             .collect();
         let by_id: BTreeMap<&str, &PlatformSpec> =
@@ -173,7 +174,7 @@ impl Renderer<'_> {
         for (id, dirs) in placement.seen.iter().filter(|(id, _)| told(id)) {
             let p = by_id[id.as_str()];
             let listed: Vec<String> = dirs.iter().map(|d| format!("`{d}`")).collect();
-            if needers.contains(id.as_str()) && dirs.len() > 1 {
+            if needers.contains(id.as_str()) && dirs.len() > 1 && !p.skill.one_per_name {
                 self.notice(
                     p,
                     Some(kind),

@@ -219,7 +219,9 @@ fn foreign_models_and_unknown_tools_are_reported() {
         "antigravity",
         "tool `Zap` has no known Google Antigravity name; left out"
     ));
-    assert!(!file_text(&r, ".agents/agents/a/config.yaml").contains("Zap"));
+    let agy = file_text(&r, ".agents/agents/a.md");
+    assert!(agy.contains("tools: [view_file]"), "{agy}");
+    assert!(!agy.contains("Zap"));
 }
 
 #[test]
@@ -777,4 +779,108 @@ fn an_mcp_server_left_out_is_refused_in_a_config_file_written_for_another() {
         matches!(&err, RenderError::Excluded { platform, place, written_for, .. } if platform == "claude-code" && place == ".mcp.json" && written_for == &["copilot"]),
         "{err}"
     );
+}
+
+#[test]
+fn a_glob_rule_where_every_rule_file_loads_says_so_once() {
+    let glob = |n: &str| {
+        (
+            format!("rules/{n}.md"),
+            "---\ndescription: d\nglobs: \"**/*.rs\"\n---\nbody\n".to_string(),
+        )
+    };
+    let files = [
+        glob("a"),
+        glob("b"),
+        (
+            "rules/c.md".into(),
+            "---\ndescription: d\nalwaysApply: true\n---\nbody\n".into(),
+        ),
+    ];
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let r = run(
+        &model(&files),
+        &["roo"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let said: Vec<_> = r
+        .notices
+        .iter()
+        .filter(|n| n.message.contains("loads every rule file"))
+        .map(|n| n.message.as_str())
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].starts_with("2 rules with globs"), "{said:?}");
+    assert!(file_text(&r, ".roo/rules/a.md").contains("Applies to files matching `**/*.rs`"));
+    // A platform that scopes rules by their frontmatter says nothing of the kind.
+    let r = run(
+        &model(&files),
+        &["cursor"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(!r
+        .notices
+        .iter()
+        .any(|n| n.message.contains("loads every rule file")));
+}
+
+#[test]
+fn a_vibe_agent_is_a_subagent_profile_with_only_keys_vibe_reads() {
+    let m = model(&[(
+        "agents/a.md",
+        "---\nname: a\ndescription: d\nmodel: opus\ntools: Read, Bash, Glob\n---\nbody \"quoted\"\n",
+    )]);
+    let r = run(
+        &m,
+        &["mistral-vibe"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let text = file_text(&r, ".vibe/agents/a.toml");
+    let t: toml::Table = toml::from_str(&text).unwrap();
+    let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["description", "agent_type", "enabled_tools", "instructions"]
+    );
+    assert_eq!(t["agent_type"].as_str(), Some("subagent"));
+    assert_eq!(t["instructions"].as_str(), Some("body \"quoted\"\n"));
+    let tools: Vec<&str> = t["enabled_tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(tools, ["read_file", "bash"]);
+    assert!(has_notice(&r, "mistral-vibe", "has no `Glob` tool"));
+}
+
+#[test]
+fn a_platform_that_shows_one_skill_per_name_is_not_warned_of_copies() {
+    let m = model(&[(
+        "skills/s/SKILL.md",
+        "---\nname: s\ndescription: d\n---\nbody\n",
+    )]);
+    // Claude Code reads only `.claude/skills`, Codex only `.agents/skills`: both get a copy,
+    // and Warp and OpenCode read both folders.
+    let r = run(
+        &m,
+        &["claude-code", "codex", "warp", "opencode"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    assert!(file_text(&r, ".claude/skills/s/SKILL.md").contains("body"));
+    assert!(file_text(&r, ".agents/skills/s/SKILL.md").contains("body"));
+    // OpenCode keeps one per name too but logs each further copy as a duplicate skill name,
+    // so it is still warned; Warp shows one, silently.
+    assert!(has_notice(&r, "opencode", "sees the skill twice"));
+    assert!(!r
+        .notices
+        .iter()
+        .any(|n| n.platform == "warp" && n.message.contains("twice")));
 }
