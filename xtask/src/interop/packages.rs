@@ -44,6 +44,7 @@ const DEFAULT_CLIENTS: &[&str] = &[
     "factory",
     "kilo",
     "continue",
+    "kimi",
 ];
 
 /// How aiwg routes a platform's package rules deployed alone (`packages.as` of `aiwg platforms
@@ -117,6 +118,7 @@ fn read_step(client: &str, repo: &Path) -> Option<Step> {
         "gemini-cli" => ("read_file", json!({"file_path": file})),
         "opencode" | "kilo" => ("read", json!({"filePath": file})),
         "pi" => ("read", json!({"path": file})),
+        "kimi" => ("Read", json!({"path": file})),
         "qwen" => ("read_file", json!({"file_path": file})),
         "cline" => ("read_files", json!({"files": [{"path": file}]})),
         "continue" => ("Read", json!({"filepath": file})),
