@@ -359,6 +359,13 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                     format!("root rule seen (request {seq})")
                 });
             let head = format!("{:<12} {:<7} {:<10}", client.id, route, start.name());
+            // A case that passed leaves nothing (a Copilot case holds some 240 MB of its own
+            // unpacked files); a failing one keeps its folder to be looked at.
+            let keep = |seen: bool| {
+                if seen || !judged {
+                    let _ = std::fs::remove_dir_all(&output.case);
+                }
+            };
             let found = find_marker(&output.records, PACKAGE_MARKER);
             // The read step answered: a later request echoes its call id.
             let read_done = find_marker(&output.records, &super::plan::step_id(1)).is_some();
@@ -367,6 +374,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
             } else {
                 "; the read step never ran"
             };
+            keep(found.is_some());
             if !judged {
                 table.push(match found {
                     Some((seq, ex)) => format!("{head} (info, not claimed) seen after the read (request {seq}) {ex}"),
