@@ -12,7 +12,9 @@ use aiwg_core::config::Config;
 use aiwg_core::exclude::is_excluded;
 use aiwg_core::target::Scope;
 use aiwg_core::Model;
-use aiwg_platforms::{render, PlatformSpec, Registry, RenderError, RenderOptions, Rendered};
+use aiwg_platforms::{
+    render_bodies, Bodies, PlatformSpec, Registry, RenderError, RenderOptions, Rendered,
+};
 
 use crate::error::UserError;
 
@@ -20,15 +22,18 @@ const SHARED_HINT: &str = "a platform that reads another's files needs the same 
 
 /// Renders `model` for `platforms`, leaving out what `config` excludes, globally and per
 /// platform, in one render. A `[platform.<id>]` naming no known platform is an error (a typo
-/// must not deploy what it meant to leave out).
+/// must not deploy what it meant to leave out). `bodies` says what the render keeps of each
+/// file's bytes; a streaming render is the second of a run and repeats no warning.
 pub fn render_excluding(
     model: &Model,
     platforms: &[&PlatformSpec],
     scope: Scope,
     options: RenderOptions,
     config: Option<&Config>,
+    bodies: Bodies<'_>,
 ) -> anyhow::Result<Rendered> {
-    render_with(model, platforms, scope, options, config, true)?.map_err(render_error)
+    let warn = !matches!(bodies, Bodies::Stream(_));
+    render_with(model, platforms, scope, options, config, warn, bodies)?.map_err(render_error)
 }
 
 /// [`render_excluding`], returning the render's own error (the monorepo render retries on
@@ -42,9 +47,10 @@ pub fn render_with(
     mut options: RenderOptions,
     config: Option<&Config>,
     warn: bool,
+    bodies: Bodies<'_>,
 ) -> anyhow::Result<Result<Rendered, RenderError>> {
     let Some(config) = config else {
-        return Ok(render(model, platforms, scope, &options));
+        return Ok(render_bodies(model, platforms, scope, &options, bodies));
     };
     let mut per_platform: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (key, table) in &config.platform {
@@ -66,6 +72,17 @@ pub fn render_with(
     if warn {
         warn_unmatched(model, config);
     }
+    for (id, patterns) in per_platform {
+        options.exclude.entry(id).or_default().extend(patterns);
+    }
+    // The model is copied only when something is left out of it.
+    if !model
+        .artifacts
+        .iter()
+        .any(|a| is_excluded(&config.exclude, a))
+    {
+        return Ok(render_bodies(model, platforms, scope, &options, bodies));
+    }
     let kept = Model {
         artifacts: model
             .artifacts
@@ -74,10 +91,7 @@ pub fn render_with(
             .cloned()
             .collect(),
     };
-    for (id, patterns) in per_platform {
-        options.exclude.entry(id).or_default().extend(patterns);
-    }
-    Ok(render(&kept, platforms, scope, &options))
+    Ok(render_bodies(&kept, platforms, scope, &options, bodies))
 }
 
 /// A pattern that matches no artifact is probably a typo: said once, on stderr.

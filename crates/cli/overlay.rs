@@ -261,7 +261,10 @@ pub fn prepare(
                 .map_err(|clash| anyhow::anyhow!("{clash}"))?,
             Some(team_origin) => {
                 let part = entry.desired.part();
-                let same = wanted.get(&(&entry.path, part.clone())) == Some(&&entry.desired);
+                // The team's files may be digests (a streamed apply): compared by content.
+                let same = wanted
+                    .get(&(&entry.path, part.clone()))
+                    .is_some_and(|team| team.same_as(&entry.desired));
                 if !same {
                     clashes.push(Clash {
                         path: entry.path.clone(),

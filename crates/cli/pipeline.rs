@@ -12,7 +12,9 @@ use aiwg_core::target::{Scope, TargetState};
 use aiwg_core::{Model, RelPath};
 use aiwg_deploy::mark::KeySource;
 use aiwg_deploy::{Engine, Layout, Owner, Plan, RealSystem};
-use aiwg_platforms::{Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered};
+use aiwg_platforms::{
+    Bodies, Notice, NoticeLevel, PlatformSpec, Registry, RenderOptions, Rendered,
+};
 use anyhow::Context as _;
 
 use crate::cli::{ScopeArg, TargetArgs};
@@ -341,6 +343,17 @@ pub fn render_model(
     platforms: &[&PlatformSpec],
     scope: Scope,
 ) -> anyhow::Result<Rendered> {
+    render_model_bodies(project, model, platforms, scope, Bodies::Keep)
+}
+
+/// [`render_model`], keeping of each file's bytes what `bodies` says.
+pub fn render_model_bodies(
+    project: &Project,
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    bodies: Bodies<'_>,
+) -> anyhow::Result<Rendered> {
     let model_overrides = project
         .config
         .as_ref()
@@ -370,11 +383,20 @@ pub fn render_model(
         Scope::User => Vec::new(),
     };
     let rendered = if packages.is_empty() {
-        crate::exclude::render_excluding(model, platforms, scope, options, project.config.as_ref())?
+        crate::exclude::render_excluding(
+            model,
+            platforms,
+            scope,
+            options,
+            project.config.as_ref(),
+            bodies,
+        )?
     } else {
+        // A monorepo renders in several passes (one may be retried, the packages' files are
+        // moved below their folders): it keeps every byte, and its apply does not stream.
         let config = project.config.as_ref();
         crate::packages::render(model, &packages, platforms, options, |m, ps, o, warn| {
-            crate::exclude::render_with(m, ps, scope, o, config, warn)
+            crate::exclude::render_with(m, ps, scope, o, config, warn, Bodies::Keep)
         })?
     };
     check_target_caps(&rendered.target)?;
@@ -395,6 +417,7 @@ pub fn check_target_caps(target: &TargetState) -> anyhow::Result<()> {
     for entry in target.entries() {
         let size = match &entry.desired {
             Desired::File { bytes, .. } => bytes.len() as u64,
+            Desired::Digest { size, .. } => *size,
             Desired::Section { text, .. } => text.len() as u64,
             Desired::Merge { entries, .. } => entries
                 .iter()
@@ -553,6 +576,7 @@ pub fn report_written(d: &Deployment, plan: &Plan) {
     }
     let mut per_platform: std::collections::BTreeMap<&str, (usize, Vec<String>)> =
         std::collections::BTreeMap::new();
+    let mut shown: BTreeMap<&str, String> = BTreeMap::new();
     for item in plan.changes() {
         let mut platforms: Vec<&str> = item
             .parts
@@ -563,11 +587,15 @@ pub fn report_written(d: &Deployment, plan: &Plan) {
         platforms.dedup();
         // The top folder of the path as the user sees it (`.claude/`, `~/.codex/`), taken from
         // the relative path: with `-C elsewhere` the displayed path is absolute.
+        // Shown once per top folder (showing asks for the current folder: one system call).
         let place = match item.path.as_str().split_once('/') {
-            Some((top, _)) => match RelPath::new(top) {
-                Ok(top) => format!("{}/", d.display(&top)),
-                Err(_) => format!("{top}/"),
-            },
+            Some((top, _)) => shown
+                .entry(top)
+                .or_insert_with(|| match RelPath::new(top) {
+                    Ok(top) => format!("{}/", d.display(&top)),
+                    Err(_) => format!("{top}/"),
+                })
+                .clone(),
             None => d.display(&item.path),
         };
         for platform in platforms {
@@ -663,6 +691,19 @@ pub fn prepare_read(
     project: &Project,
     target: &TargetArgs,
 ) -> anyhow::Result<(Prepared, ReadInputs)> {
+    let (prepared, read, model) = prepare_read_with(project, target, false)?;
+    free_at_exit(model);
+    Ok((prepared, read))
+}
+
+/// [`prepare_read`], also returning the model it rendered; with `digest`, the target state
+/// holds each whole file's digest instead of its bytes ([`Bodies::Digest`]), and
+/// [`restream`] renders the model again for the apply that writes them.
+pub fn prepare_read_with(
+    project: &Project,
+    target: &TargetArgs,
+    digest: bool,
+) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
     let overlay = crate::overlay::load(project, scope)?;
@@ -686,8 +727,8 @@ pub fn prepare_read(
     }
     let (model, folders) = load_model_read(project)?;
     let hooks = trust::hooks(project, &model);
-    let mut rendered = render_model(project, &model, &platforms, scope)?;
-    free_at_exit(model);
+    let bodies = if digest { Bodies::Digest } else { Bodies::Keep };
+    let mut rendered = render_model_bodies(project, &model, &platforms, scope, bodies)?;
     refuse_writing_into_sources(&folders, &scope_root(project, scope)?, &rendered.target)?;
     if let Some(only) = &only {
         rendered.notices.retain(|n| only.contains(&n.platform));
@@ -703,7 +744,22 @@ pub fn prepare_read(
         folders,
         hooks,
     };
-    Ok((prepared, read))
+    Ok((prepared, read, model))
+}
+
+/// Renders `model` again as [`prepare_read_with`] did, handing `sink` each whole file as it
+/// is made (the second render of a streamed apply; its notices were said by the first).
+pub fn restream(
+    project: &Project,
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    sink: aiwg_platforms::Sink<'_>,
+) -> Result<(), String> {
+    let rendered = render_model_bodies(project, model, platforms, scope, Bodies::Stream(sink))
+        .map_err(|e| format!("{e:#}"))?;
+    drop(rendered);
+    Ok(())
 }
 
 /// The folders one scope deploys into, and the Systems on them.
@@ -1075,6 +1131,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
             "wait for the other aiwg to finish: the operating system releases its lock when it exits"
         }
         DeployError::Reserved { .. } => "this is a bug in a platform adapter: please report it",
+        DeployError::Restream { .. } => {
+            "nothing unsafe was left: the lock was not written, and the next `aiwg apply` finishes the job; if it happens again, please report it (rendering should be deterministic)"
+        }
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
         DeployError::History { .. } => {

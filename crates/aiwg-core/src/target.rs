@@ -78,6 +78,18 @@ pub enum Desired {
         /// script).
         executable: bool,
     },
+    /// aiwg owns the whole file, known here only by the SHA-256 and size of its bytes: a
+    /// render that streams (`aiwg apply`) hashes each file as it makes it and keeps no bytes,
+    /// so memory does not grow with the output; apply renders again and writes each file as
+    /// it comes, checking it against this digest.
+    Digest {
+        /// SHA-256 of the bytes, 64 lowercase hex digits.
+        sha256: String,
+        /// The number of bytes.
+        size: u64,
+        /// Whether the file gets execute bits.
+        executable: bool,
+    },
     /// aiwg owns the region between `<!-- aiwg:begin <id> -->` and `<!-- aiwg:end <id> -->`
     /// of a shared Markdown file; `text` is what goes between the markers.
     Section {
@@ -99,7 +111,7 @@ impl Desired {
     /// The part of the path this entry owns: the whole file, a section, or the merged keys.
     pub fn part(&self) -> Part {
         match self {
-            Desired::File { .. } => Part::Whole,
+            Desired::File { .. } | Desired::Digest { .. } => Part::Whole,
             Desired::Section { id, .. } => Part::Section(id.clone()),
             Desired::Merge { entries, .. } => {
                 let keys: Vec<String> = entries.iter().map(|e| e.key.join(".")).collect();
@@ -108,14 +120,63 @@ impl Desired {
         }
     }
 
+    /// A whole file's bytes replaced by their digest ([`Desired::Digest`]); other entries as
+    /// they are.
+    pub fn digested(self) -> Desired {
+        match self {
+            Desired::File { bytes, executable } => Desired::Digest {
+                sha256: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+                executable,
+            },
+            other => other,
+        }
+    }
+
+    /// True when both want the same content, a whole file's bytes and a digest of them
+    /// counting as the same.
+    pub fn same_as(&self, other: &Desired) -> bool {
+        match (self, other) {
+            (
+                Desired::File { bytes, executable },
+                Desired::Digest {
+                    sha256,
+                    size,
+                    executable: x,
+                },
+            )
+            | (
+                Desired::Digest {
+                    sha256,
+                    size,
+                    executable: x,
+                },
+                Desired::File { bytes, executable },
+            ) => executable == x && bytes.len() as u64 == *size && sha256_hex(bytes) == *sha256,
+            (a, b) => a == b,
+        }
+    }
+
     /// The ownership mode name used in the lock file and in listings.
     pub fn mode(&self) -> &'static str {
         match self {
-            Desired::File { .. } => "file",
+            Desired::File { .. } | Desired::Digest { .. } => "file",
             Desired::Section { .. } => "section",
             Desired::Merge { .. } => "merge",
         }
     }
+}
+
+/// The SHA-256 of `bytes` as 64 lowercase hex digits (the lock file's `sha256`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+    }
+    out
 }
 
 /// Which part of a path an entry (or a lock entry) owns. Its text form is the `part` value of
@@ -276,6 +337,11 @@ impl TargetState {
         }
     }
 
+    /// True when a whole file is wanted at `path`.
+    pub fn has_file(&self, path: &RelPath) -> bool {
+        self.entries.contains_key(&(path.clone(), Part::Whole))
+    }
+
     /// Every entry, sorted by path then part.
     pub fn entries(&self) -> impl Iterator<Item = &TargetEntry> {
         self.entries.values()
@@ -353,6 +419,20 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("warp"), "{err}");
         assert!(err.to_string().contains("codex, cursor"), "{err}");
+    }
+
+    #[test]
+    fn a_file_and_its_digest_are_the_same_content() {
+        let f = file("a.md", "abc", "codex").desired;
+        let d = f.clone().digested();
+        assert!(f.same_as(&d) && d.same_as(&f) && d.same_as(&d) && f.same_as(&f));
+        let other = file("a.md", "abd", "codex").desired;
+        assert!(!other.same_as(&d) && !d.same_as(&other));
+        let exec = Desired::File {
+            bytes: b"abc".to_vec(),
+            executable: true,
+        };
+        assert!(!exec.same_as(&d));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! 5. write the lock last. Until then the next plan sees written files as "unchanged, adopt"
 //!    and deleted ones as "drop from lock", so it converges to the same disk and lock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aiwg_core::RelPath;
 
@@ -63,7 +63,48 @@ pub struct ApplyReport {
 }
 
 /// One path apply changes: the bytes before and after (`None`: absent), borrowed from the plan.
-pub(crate) type Change<'a> = (&'a RelPath, Option<&'a FileData>, Option<&'a FileData>);
+#[derive(Clone, Copy)]
+pub(crate) struct Change<'a> {
+    pub path: &'a RelPath,
+    pub before: Option<&'a FileData>,
+    pub after: Option<&'a FileData>,
+    /// The SHA-256 of the bytes written when `after` does not hold them
+    /// ([`crate::PlanItem::streamed`]): they come from the [`Restream`].
+    pub streamed: Option<&'a str>,
+}
+
+impl<'a> Change<'a> {
+    /// A change whose bytes are all held (rollback, and plans of unstreamed renders).
+    pub fn held(
+        path: &'a RelPath,
+        before: Option<&'a FileData>,
+        after: Option<&'a FileData>,
+    ) -> Self {
+        Change {
+            path,
+            before,
+            after,
+            streamed: None,
+        }
+    }
+
+    /// The SHA-256 of what is there after the change (`None`: absent).
+    pub fn after_sha256(&self) -> Option<String> {
+        match (self.streamed, self.after) {
+            (Some(sha), _) => Some(sha.to_string()),
+            (None, after) => after.map(|d| crate::hash::sha256_hex(&d.bytes)),
+        }
+    }
+}
+
+/// Renders the target state again and hands the sink each whole file the render makes, once
+/// per path: its path, the SHA-256 of its bytes, the bytes and the executable bit. What the
+/// CLI gives [`Engine::apply_streamed`]: the same render that made the plan's digests, so
+/// apply holds one file's bytes at a time. An `Err` is the render's own error, as text.
+pub type Restream<'r> = &'r mut dyn FnMut(FileSink<'_>) -> Result<(), String>;
+
+/// What a [`Restream`] hands each file to: path, SHA-256, bytes, executable bit.
+pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
 
 impl Engine<'_> {
     /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
@@ -78,12 +119,38 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Makes the disk and the lock match `plan` (made from `lock_before`).
+    /// Makes the disk and the lock match `plan` (made from `lock_before`). A plan of a
+    /// streamed render needs [`Engine::apply_streamed`].
     pub fn apply(
         &self,
         plan: &Plan,
         lock_before: &Lock,
         options: &ApplyOptions,
+    ) -> Result<ApplyReport, DeployError> {
+        self.apply_with(plan, lock_before, options, None)
+    }
+
+    /// [`Engine::apply`] for a plan made from a streamed render ([`aiwg_core::target::Desired::Digest`]):
+    /// the bytes of each file it writes come from `restream`, one file at a time, and are
+    /// checked against the plan's hash before they are written. Everything else — conflicts
+    /// refused before any write, the history generation first, deletions, the one `syncfs`,
+    /// the lock last — is as in [`Engine::apply`].
+    pub fn apply_streamed(
+        &self,
+        plan: &Plan,
+        lock_before: &Lock,
+        options: &ApplyOptions,
+        restream: Restream<'_>,
+    ) -> Result<ApplyReport, DeployError> {
+        self.apply_with(plan, lock_before, options, Some(restream))
+    }
+
+    fn apply_with(
+        &self,
+        plan: &Plan,
+        lock_before: &Lock,
+        options: &ApplyOptions,
+        restream: Option<Restream<'_>>,
     ) -> Result<ApplyReport, DeployError> {
         let mut report = ApplyReport {
             summary: plan.summary(),
@@ -103,7 +170,7 @@ impl Engine<'_> {
             // A resolved conflict counts as what it does.
             report.summary.conflicts -= 1;
             match (&item.old, &item.new) {
-                (a, b) if a == b => {
+                (a, b) if a == b && item.streamed.is_none() => {
                     report.released.push(item.path.clone());
                     report.summary.unchanged += 1;
                 }
@@ -123,8 +190,13 @@ impl Engine<'_> {
         let changes: Vec<Change<'_>> = plan
             .items
             .iter()
-            .filter(|i| i.old != i.new)
-            .map(|i| (&i.path, i.old.as_ref(), i.new.as_ref()))
+            .filter(|i| i.writes())
+            .map(|i| Change {
+                path: &i.path,
+                before: i.old.as_ref(),
+                after: i.new.as_ref(),
+                streamed: i.streamed.as_deref(),
+            })
             .collect();
         let mut made = self.dirs_to_make(&changes)?;
         let interrupted = history::interrupted_dirs(self)?;
@@ -141,13 +213,16 @@ impl Engine<'_> {
             forced: &report.overwritten,
             dirs: &made,
         };
-        let lock_changed = self.write_files(
+        let new_lock_text = (!new_lock.is_empty()).then(|| new_lock.to_toml().into_bytes());
+        drop(new_lock);
+        let lock_changed = self.write_with_lock_bytes(
             &changes,
-            Some(&new_lock),
+            Some(new_lock_text),
             &removable,
             resumes,
             info,
             options.keep,
+            restream,
         )?;
         report.generation = lock_changed.0;
         report.lock_written = lock_changed.1;
@@ -158,8 +233,14 @@ impl Engine<'_> {
     fn dirs_to_make(&self, changes: &[Change<'_>]) -> Result<BTreeSet<RelPath>, DeployError> {
         let mut made = BTreeSet::new();
         let mut present = BTreeSet::new();
-        for (path, old, new) in changes {
-            if old.is_some() || new.is_none() {
+        for Change {
+            path,
+            before,
+            after,
+            ..
+        } in changes
+        {
+            if before.is_some() || after.is_none() {
                 continue;
             }
             let mut parent = path.parent();
@@ -179,31 +260,13 @@ impl Engine<'_> {
     }
 
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
-    /// is given) replaces the lock. Returns the generation and whether the lock was written.
-    /// Only folders in `removable` (the ones aiwg made) are removed when they become empty.
-    pub(crate) fn write_files(
-        &self,
-        changes: &[Change<'_>],
-        new_lock: Option<&Lock>,
-        removable: &BTreeSet<RelPath>,
-        resumes: bool,
-        info: history::Record<'_>,
-        keep: usize,
-    ) -> Result<(Option<u64>, bool), DeployError> {
-        let new_lock_text = new_lock.map(|l| (!l.is_empty()).then(|| l.to_toml()));
-        self.write_with_lock_bytes(
-            changes,
-            new_lock_text.map(|t| t.map(String::into_bytes)),
-            removable,
-            resumes,
-            info,
-            keep,
-        )
-    }
-
-    /// Like [`Engine::write_files`] with the new lock as raw bytes (`Some(None)`: no lock file).
+    /// is given: `Some(None)` for no lock file) replaces the lock. Returns the generation and
+    /// whether the lock was written. Only folders in `removable` (the ones aiwg made) are
+    /// removed when they become empty.
     /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
-    /// folders of `removable` that no change here names.
+    /// folders of `removable` that no change here names. Streamed changes are written from
+    /// `restream` after the others.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_with_lock_bytes(
         &self,
         changes: &[Change<'_>],
@@ -212,6 +275,7 @@ impl Engine<'_> {
         resumes: bool,
         info: history::Record<'_>,
         keep: usize,
+        restream: Option<Restream<'_>>,
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
         // A CRLF checkout of the lock aiwg wrote is that lock ([`crate::eol`]).
@@ -235,8 +299,9 @@ impl Engine<'_> {
             Some(n)
         };
         let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
-        for (path, _, new) in changes {
-            if new.is_none() {
+        for change in changes {
+            if change.after.is_none() {
+                let path = change.path;
                 self.target.remove_file(path)?;
                 let mut parent = path.parent();
                 while let Some(p) = parent {
@@ -253,16 +318,27 @@ impl Engine<'_> {
             // Only then, so an ordinary apply tries no folder it did not empty.
             let needed: BTreeSet<RelPath> = changes
                 .iter()
-                .filter(|(_, _, new)| new.is_some())
-                .flat_map(|(path, _, _)| std::iter::successors(path.parent(), |p| p.parent()))
+                .filter(|c| c.after.is_some())
+                .flat_map(|c| std::iter::successors(c.path.parent(), |p| p.parent()))
                 .collect();
             emptied.extend(removable.difference(&needed).cloned());
         }
         remove_empty_dirs(self.target, emptied)?;
-        for (path, _, new) in changes {
-            if let Some(new) = new {
-                self.target.write_atomic(path, &new.bytes, new.executable)?;
+        let mut pending: BTreeMap<&RelPath, (&str, bool)> = BTreeMap::new();
+        for change in changes {
+            match (change.after, change.streamed) {
+                (Some(new), Some(sha)) => {
+                    pending.insert(change.path, (sha, new.executable));
+                }
+                (Some(new), None) => {
+                    self.target
+                        .write_atomic(change.path, &new.bytes, new.executable)?
+                }
+                (None, _) => {}
             }
+        }
+        if !pending.is_empty() {
+            self.write_streamed(pending, restream)?;
         }
         if !changes.is_empty() {
             // Durability: every byte written above is on disk before the lock names it
@@ -280,6 +356,62 @@ impl Engine<'_> {
             history::prune(self, keep)?;
         }
         Ok((generation, lock_changes))
+    }
+}
+
+impl Engine<'_> {
+    /// Writes each file of `pending` (path → SHA-256 and executable bit) as `restream`
+    /// renders it, after checking that the render gave the planned bytes: the lock written
+    /// after this names only bytes that are on disk.
+    fn write_streamed(
+        &self,
+        mut pending: BTreeMap<&RelPath, (&str, bool)>,
+        restream: Option<Restream<'_>>,
+    ) -> Result<(), DeployError> {
+        let differs = |path: &RelPath| {
+            DeployError::Restream {
+            path: path.clone(),
+            message: "the second render did not give the planned bytes (rendering is meant to be deterministic)".into(),
+        }
+        };
+        let Some(restream) = restream else {
+            let (path, _) = pending.pop_first().expect("not empty");
+            return Err(DeployError::Restream {
+                path: path.clone(),
+                message: "the plan holds only the hash of this file and apply was given no render to take its bytes from".into(),
+            });
+        };
+        let mut failed: Option<DeployError> = None;
+        let mut sink = |path: &RelPath, sha256: &str, bytes: Vec<u8>, executable: bool| {
+            if failed.is_some() {
+                return;
+            }
+            // Files the plan does not write (unchanged, or refused) are dropped unread.
+            let Some((want, want_exec)) = pending.remove(path) else {
+                return;
+            };
+            if want != sha256 || want_exec != executable {
+                failed = Some(differs(path));
+                return;
+            }
+            if let Err(e) = self.target.write_atomic(path, &bytes, executable) {
+                failed = Some(e.into());
+            }
+        };
+        if let Err(message) = restream(&mut sink) {
+            let path = pending.keys().next().map(|p| RelPath::clone(p));
+            return Err(DeployError::Restream {
+                path: path.unwrap_or_else(|| self.layout.lock.clone()),
+                message,
+            });
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match pending.pop_first() {
+            Some((path, _)) => Err(differs(path)),
+            None => Ok(()),
+        }
     }
 }
 

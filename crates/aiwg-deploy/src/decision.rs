@@ -220,6 +220,11 @@ pub struct PlanItem {
     pub old: Option<FileData>,
     /// The file after apply; for a forceable conflict, what `--force` writes.
     pub new: Option<FileData>,
+    /// Set when the plan was made from a streamed render ([`Desired::Digest`]) and apply
+    /// writes `new`: the SHA-256 of the bytes to write, which `new` does not hold (its bytes
+    /// are empty). Apply takes them from a second render, file by file
+    /// ([`crate::Engine::apply_streamed`]), and checks each against this hash.
+    pub streamed: Option<String>,
     /// The plan of each part: whole file, sections or merged keys.
     pub parts: Vec<PartPlan>,
 }
@@ -232,6 +237,11 @@ impl PlanItem {
             .map(|p| p.state)
             .max_by_key(|s| s.severity())
             .unwrap_or(State::Ok)
+    }
+
+    /// True when apply writes this file's bytes or deletes it (a conflict only with `--force`).
+    pub fn writes(&self) -> bool {
+        self.streamed.is_some() || self.old != self.new
     }
 
     /// True when apply would write or delete this path (or stop on it).
@@ -358,6 +368,9 @@ pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> 
     let executable = matches!(
         entry.desired,
         Desired::File {
+            executable: true,
+            ..
+        } | Desired::Digest {
             executable: true,
             ..
         }

@@ -53,10 +53,15 @@ fn render_item(out: &mut String, item: &PlanItem, color: bool) {
             ),
         );
     }
-    if item.old == item.new {
+    if !item.writes() {
         return;
     }
     paint(out, color, BOLD, &format!("diff --aiwg a/{path} b/{path}"));
+    if let Some(sha) = &item.streamed {
+        // A plan of a streamed render holds the hash of the new bytes, not the bytes.
+        let _ = writeln!(out, "new content sha256 {sha} (not held by this plan)");
+        return;
+    }
     match (&item.old, &item.new) {
         (None, Some(new)) => paint(
             out,

@@ -59,6 +59,14 @@ pub enum DeployError {
     /// The machine-local history key cannot be read or created.
     #[error(transparent)]
     HistoryKey(#[from] crate::mark::KeyError),
+    /// A streamed apply could not take a planned file's bytes from the second render.
+    #[error("cannot write `{path}`: {message}")]
+    Restream {
+        /// The first file concerned.
+        path: RelPath,
+        /// What went wrong.
+        message: String,
+    },
     /// A history manifest does not parse, or a backup it names is missing.
     #[error("`{path}` is not a valid history manifest: {message}")]
     History {

@@ -367,7 +367,8 @@ pub(crate) fn record(
         .state
         .write_atomic(&child(&dir, MARK), folder_mark(&key, n).as_bytes(), false)?;
     let mut paths = Vec::with_capacity(changes.len());
-    for (i, (path, before, after)) in changes.iter().enumerate() {
+    for (i, change) in changes.iter().enumerate() {
+        let (path, before) = (change.path, change.before);
         let blob = match before {
             Some(data) => {
                 let name = RelPath::new(&format!("{BLOBS}/{i}")).expect("a fixed name is valid");
@@ -383,8 +384,8 @@ pub(crate) fn record(
             before: blob,
             before_sha256: before.as_ref().map(|d| sha256_hex(&d.bytes)),
             before_executable: before.as_ref().is_some_and(|d| d.executable),
-            after_sha256: after.as_ref().map(|d| sha256_hex(&d.bytes)),
-            after_executable: after.as_ref().is_some_and(|d| d.executable),
+            after_sha256: change.after_sha256(),
+            after_executable: change.after.is_some_and(|d| d.executable),
         });
     }
     if let Some(bytes) = lock_before {

@@ -118,22 +118,22 @@ fn plan_path(
     } else {
         return Err(PlanError::MixedModes { path: path.clone() });
     };
-    let (new, parts) = match &old {
+    let (new, parts, streamed) = match &old {
         Err(link @ ConflictKind::Symlink(_)) => {
             // Planned as if nothing were there (what `--force` writes in place of the link);
             // every part that would write waits on the link. A stale part is forgotten: the
             // link is not aiwg's to delete.
-            let (new, mut parts) = plan_present(path, owned, locked, None, mode);
+            let (new, mut parts, streamed) = plan_present(path, owned, locked, None, mode);
             for part in parts.iter_mut().filter(|p| p.action != Action::Drop) {
                 part.action = Action::Conflict;
                 part.conflict = Some(link.clone());
                 part.state = State::Conflict;
             }
-            (new, parts)
+            (new, parts, streamed)
         }
         Err(conflict) => {
             let wants: Vec<&TargetEntry> = owned.iter().map(|w| w.as_ref()).collect();
-            (None, all_parts_in_conflict(&wants, locked, conflict))
+            (None, all_parts_in_conflict(&wants, locked, conflict), None)
         }
         Ok(old) => plan_present(path, owned, locked, old.as_ref(), mode),
     };
@@ -145,7 +145,7 @@ fn plan_path(
         match (&old, &new) {
             (None, Some(_)) => Action::Create,
             (Some(_), None) => Action::Delete,
-            (Some(a), Some(b)) if a != b => Action::Update,
+            (Some(a), Some(b)) if a != b || streamed.is_some() => Action::Update,
             _ if !parts.is_empty() && parts.iter().all(|p| p.action == Action::Drop) => {
                 Action::Drop
             }
@@ -153,10 +153,10 @@ fn plan_path(
         }
     };
     // An unforceable conflict leaves the path as it is, whatever else was planned for it.
-    let new = if conflict.as_ref().is_some_and(|c| !c.forceable()) {
-        old.clone()
+    let (new, streamed) = if conflict.as_ref().is_some_and(|c| !c.forceable()) {
+        (old.clone(), None)
     } else {
-        new
+        (new, streamed)
     };
     Ok(PlanItem {
         path: path.clone(),
@@ -165,9 +165,14 @@ fn plan_path(
         conflict,
         old,
         new,
+        streamed,
         parts,
     })
 }
+
+/// What a path holds after apply, its parts' plans, and (a streamed whole file) the SHA-256
+/// of the bytes apply writes without the plan holding them.
+type Planned = (Option<FileData>, Vec<PartPlan>, Option<String>);
 
 /// The plan of a path whose current content is `old` (`None`: nothing there), by its mode.
 fn plan_present(
@@ -176,7 +181,7 @@ fn plan_present(
     locked: &[&LockEntry],
     old: Option<&FileData>,
     mode: Mode,
-) -> (Option<FileData>, Vec<PartPlan>) {
+) -> Planned {
     if mode == Mode::File {
         // A whole file is never wanted beside a part of it (the target state refuses it).
         return plan_file(owned.into_iter().next(), locked, old);
@@ -207,7 +212,7 @@ fn plan_present(
             next_lock: NextLock::Remove,
         });
     }
-    (new, parts)
+    (new, parts, None)
 }
 
 /// A whole file: the decision table applied to the file's bytes and executable bit.
@@ -215,9 +220,11 @@ fn plan_file(
     want: Option<Cow<'_, TargetEntry>>,
     locked: &[&LockEntry],
     old: Option<&FileData>,
-) -> (Option<FileData>, Vec<PartPlan>) {
+) -> Planned {
     let lock = locked.iter().find(|l| l.part.is_whole()).copied();
-    let mut parts = Vec::new();
+    // Exactly as many as it gets: a first push would reserve four parts (over a kilobyte),
+    // for each of tens of thousands of files.
+    let mut parts = Vec::with_capacity(1 + locked.iter().filter(|l| !l.part.is_whole()).count());
     // Lock entries for parts of a path that is now wanted whole: forget them (a whole file
     // replaces sections or keys; their content is judged by the whole-file row below).
     for l in locked.iter().filter(|l| !l.part.is_whole()) {
@@ -234,7 +241,7 @@ fn plan_file(
     let ours = |data: &FileData| lock.is_some_and(|l| matches_lock(l, &data.bytes));
     let Some(want) = want else {
         let Some(lock) = lock else {
-            return (old.cloned(), parts);
+            return (old.cloned(), parts, None);
         };
         let (action, conflict, state, new, next) = match old {
             None => (Action::Drop, None, State::Gone, None, NextLock::Remove),
@@ -258,8 +265,16 @@ fn plan_file(
             origin: lock.origin(),
             next_lock: next,
         });
-        return (new, parts);
+        return (new, parts, None);
     };
+    if let Desired::Digest {
+        sha256,
+        size,
+        executable,
+    } = &want.desired
+    {
+        return plan_digest(&want, sha256, *size, *executable, lock, old, parts);
+    }
     let mut want = want;
     // Taken from an owned entry (its bytes are not needed again), copied from a borrowed one.
     let desired = match &mut want {
@@ -271,12 +286,14 @@ fn plan_file(
             desired: Desired::File { bytes, executable },
             ..
         }) => FileData::new(bytes.clone(), *executable),
-        _ => unreachable!("plan_file is only called for whole files"),
+        _ => unreachable!("plan_file is only called for whole files (digests are planned above)"),
     };
     // What git made of the file on checkout (CRLF line endings) is the file aiwg wrote: it is
     // left as it is, and the lock keeps the hash of what aiwg wants.
+    // Only asked of a file that differs (its CRLF form is longer than what aiwg wants).
     let converted = old.filter(|data| {
         data.executable == desired.executable
+            && data.bytes.len() > desired.bytes.len()
             && crate::eol::lf_form(&data.bytes).is_some_and(|lf| lf == desired.bytes)
     });
     let (action, conflict, state) = match old {
@@ -306,5 +323,57 @@ fn plan_file(
             desired.bytes.len() as u64,
         )),
     });
-    (Some(converted.cloned().unwrap_or(desired)), parts)
+    (Some(converted.cloned().unwrap_or(desired)), parts, None)
+}
+
+/// [`plan_file`] for a file known by its digest: the same decision table, on the hash of
+/// what is on disk (and of its LF form). Unless the file is left as it is, the new content is
+/// an empty placeholder and the hash says what apply writes in its place.
+fn plan_digest(
+    want: &TargetEntry,
+    sha256: &str,
+    size: u64,
+    executable: bool,
+    lock: Option<&LockEntry>,
+    old: Option<&FileData>,
+    mut parts: Vec<PartPlan>,
+) -> Planned {
+    let same = |b: &[u8]| b.len() as u64 == size && crate::hash::sha256_hex(b) == sha256;
+    let ours = |data: &FileData| lock.is_some_and(|l| matches_lock(l, &data.bytes));
+    let converted = |data: &FileData| {
+        data.executable == executable
+            && (data.bytes.len() as u64) > size
+            && crate::eol::lf_form(&data.bytes).is_some_and(|lf| same(&lf))
+    };
+    let (action, conflict, state) = match old {
+        None => (Action::Create, None, State::Missing),
+        Some(data) if data.executable == executable && same(&data.bytes) => {
+            (Action::Unchanged, None, State::Ok)
+        }
+        Some(data) if converted(data) => (Action::Unchanged, None, State::Ok),
+        Some(data) if same(&data.bytes) || ours(data) => (Action::Update, None, State::Outdated),
+        Some(_) if lock.is_some() => (Action::Conflict, Some(ConflictKind::Edited), State::Edited),
+        Some(_) => (
+            Action::Conflict,
+            Some(ConflictKind::Unmanaged),
+            State::Conflict,
+        ),
+    };
+    parts.push(PartPlan {
+        part: Part::Whole,
+        mode: Mode::File,
+        action,
+        conflict,
+        state,
+        origin: want.origin.clone(),
+        next_lock: NextLock::Write(lock_entry_for(want, sha256.to_string(), size)),
+    });
+    if action == Action::Unchanged {
+        return (old.cloned(), parts, None);
+    }
+    (
+        Some(FileData::new(Vec::new(), executable)),
+        parts,
+        Some(sha256.to_string()),
+    )
 }

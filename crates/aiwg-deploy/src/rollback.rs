@@ -172,7 +172,7 @@ pub fn rollback(
     engine.remove_debris(&engine.debris(before.keys()))?;
     let borrowed: Vec<crate::apply::Change<'_>> = changes
         .iter()
-        .map(|(path, old, new)| (path, old.as_ref(), new.as_ref()))
+        .map(|(path, old, new)| crate::apply::Change::held(path, old.as_ref(), new.as_ref()))
         .collect();
     // Folders the current lock or the restored one says aiwg made may go once empty.
     let mut removable = engine
@@ -193,6 +193,7 @@ pub fn rollback(
         resume.is_some(),
         info,
         options.keep.max(1),
+        None,
     )?;
     if let Some(interrupted) = resume {
         mark_done(engine, interrupted)?;

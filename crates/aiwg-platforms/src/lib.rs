@@ -70,5 +70,7 @@ pub mod template;
 pub mod yaml;
 
 pub use registry::{Registry, RegistryError, UnknownPlatform};
-pub use render::{render, Notice, NoticeLevel, RenderError, RenderOptions, Rendered};
+pub use render::{
+    render, render_bodies, Bodies, Notice, NoticeLevel, RenderError, RenderOptions, Rendered, Sink,
+};
 pub use spec::PlatformSpec;

@@ -75,6 +75,7 @@ fn parse_back(target: &TargetState) {
                     "{path}: section holds a marker"
                 );
             }
+            Desired::Digest { .. } => panic!("{path}: a held render keeps every byte"),
             Desired::Merge { entries, format } => {
                 for m in entries {
                     let json = serde_json::to_string(&m.value).expect("merge values serialise");
@@ -124,6 +125,7 @@ fn document(title: &str, target: &TargetState, notices: &[Notice]) -> String {
                 out.push_str(&format!("\n=== {} (section `{id}`)\n", e.path));
                 out.push_str(text);
             }
+            Desired::Digest { .. } => panic!("{}: a held render keeps every byte", e.path),
             Desired::Merge { format, entries } => {
                 out.push_str(&format!("\n=== {} (merge {format:?})\n", e.path));
                 for m in entries {
@@ -217,6 +219,49 @@ fn rendering_is_deterministic() {
     let a = render(&model, &all, Scope::Project, &RenderOptions::default()).unwrap();
     let b = render(&model, &reversed, Scope::Project, &RenderOptions::default()).unwrap();
     assert_eq!(a, b);
+}
+
+/// A render that keeps only digests, or streams each file to a sink, gives the held render's
+/// target state with each file's bytes replaced by their digest, and streams each whole file
+/// exactly once with those bytes.
+#[test]
+fn digest_and_streamed_renders_match_the_held_render() {
+    use aiwg_platforms::{render_bodies, Bodies};
+    let model = fixture();
+    let all: Vec<&PlatformSpec> = Registry::builtin().all().iter().collect();
+    for scope in [Scope::Project, Scope::User] {
+        let options = RenderOptions::default();
+        let held = render(&model, &all, scope, &options).unwrap();
+        let mut want = TargetState::new();
+        for e in held.target.entries() {
+            let mut e = e.clone();
+            e.desired = e.desired.digested();
+            want.insert(e).unwrap();
+        }
+        let digest = render_bodies(&model, &all, scope, &options, Bodies::Digest).unwrap();
+        assert_eq!(digest.target, want, "{scope}");
+        assert_eq!(digest.notices, held.notices, "{scope}");
+        let mut streamed = std::collections::BTreeMap::new();
+        let mut sink = |path: &aiwg_core::RelPath, sha: &str, bytes: Vec<u8>, executable: bool| {
+            assert_eq!(aiwg_core::target::sha256_hex(&bytes), sha);
+            let again = streamed.insert(path.to_string(), (bytes, executable));
+            assert!(again.is_none(), "`{path}` streamed twice");
+        };
+        let r = render_bodies(&model, &all, scope, &options, Bodies::Stream(&mut sink)).unwrap();
+        assert_eq!(r.target, want, "{scope}");
+        let files: std::collections::BTreeMap<String, (Vec<u8>, bool)> = held
+            .target
+            .entries()
+            .filter_map(|e| match &e.desired {
+                Desired::File { bytes, executable } => {
+                    Some((e.path.to_string(), (bytes.clone(), *executable)))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(files.len() > 50, "{scope}: {} files", files.len());
+        assert_eq!(streamed, files, "{scope}");
+    }
 }
 
 /// The bundled frameworks render for every platform at once in both scopes: no clash, every

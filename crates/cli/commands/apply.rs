@@ -84,6 +84,9 @@ pub fn execute(
         show_diff,
     } = how;
     let session = check_cache::Session::start();
+    // An apply that shows no diff plans with each file's digest and writes each file as a
+    // second render makes it: it never holds the whole output (ARCHITECTURE.md, "Memory").
+    let streamed = !dry_run && !show_diff;
     let (
         Prepared {
             rendered,
@@ -92,7 +95,8 @@ pub fn execute(
             overlay,
         },
         read,
-    ) = pipeline::prepare_read(project, target)?;
+        model,
+    ) = pipeline::prepare_read_with(project, target, streamed)?;
     let state = rendered.target;
     let _guard = (!dry_run && held != Some(d.scope))
         .then(|| d.lock())
@@ -234,7 +238,15 @@ pub fn execute(
         keep: d.keep,
         command: "apply".into(),
     };
-    let report = match engine.apply(&plan, &lock, &options) {
+    let mut restream = |sink: aiwg_platforms::Sink<'_>| {
+        pipeline::restream(project, &model, &read.platforms, d.scope, sink)
+    };
+    let applied = if streamed {
+        engine.apply_streamed(&plan, &lock, &options, &mut restream)
+    } else {
+        engine.apply(&plan, &lock, &options)
+    };
+    let report = match applied {
         Ok(report) => report,
         Err(DeployError::Conflicts { paths }) => {
             trust::announce(&hook_changes, &read.hooks, false);
@@ -356,6 +368,7 @@ pub fn execute(
         report.generation,
         &rendered.notices,
     );
+    pipeline::free_at_exit(model);
     Ok(Outcome {
         code: 0,
         written,

@@ -141,8 +141,12 @@ fn measure(aiwg: &Aiwg, p: &Project, work: &Path) -> anyhow::Result<()> {
         no_change.time(|| {
             let out = aiwg.run(project, &["apply"], 0)?;
             let summary = out.summary();
+            // `nothing to change: N files up to date` (older builds: `0 created, 0 updated, ...`).
             let nothing = "0 created, 0 updated, 0 deleted";
-            if !(summary.starts_with(nothing) || summary.contains(&format!(" {nothing}"))) {
+            if !(summary.starts_with("nothing to change")
+                || summary.starts_with(nothing)
+                || summary.contains(&format!(" {nothing}")))
+            {
                 bail!("apply changed something: {}", out.summary());
             }
             Ok(())

@@ -7,6 +7,7 @@ mod merges;
 mod properties;
 mod random;
 mod sections;
+mod streamed;
 mod table;
 
 use aiwg_core::target::{Desired, Origin, TargetEntry, TargetState};

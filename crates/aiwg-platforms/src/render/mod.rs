@@ -53,6 +53,23 @@ pub struct RenderOptions {
     pub exclude: BTreeMap<String, Vec<ArtifactPattern>>,
 }
 
+/// What a render keeps of each whole file's bytes.
+#[derive(Default)]
+pub enum Bodies<'s> {
+    /// Every byte, in the target state (`diff`, `adopt`, a dry run: what shows the bytes).
+    #[default]
+    Keep,
+    /// Only the SHA-256 and size ([`Desired::Digest`]): each file's bytes go once hashed, so a
+    /// render for a plan holds no output.
+    Digest,
+    /// As [`Bodies::Digest`], and each file is handed to the sink as it is made, once per
+    /// path (path, SHA-256, bytes, executable): apply writes it then.
+    Stream(Sink<'s>),
+}
+
+/// Where a streaming render hands each whole file: path, SHA-256, bytes, executable bit.
+pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
+
 /// How much a [`Notice`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +192,27 @@ pub fn render(
     scope: Scope,
     options: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
+    render_bodies(model, platforms, scope, options, Bodies::Keep)
+}
+
+/// [`render`], keeping of each whole file what `bodies` says: the bytes, only their digest,
+/// or their digest while the bytes go to a sink. The same files in the same order whatever
+/// `bodies` is.
+pub fn render_bodies<'o, 's: 'o>(
+    model: &Model,
+    platforms: &[&PlatformSpec],
+    scope: Scope,
+    options: &'o RenderOptions,
+    bodies: Bodies<'s>,
+) -> Result<Rendered, RenderError> {
+    // Not needless: the sink is re-borrowed for the render's shorter lifetime (a `&mut dyn`
+    // is invariant, so `Bodies<'s>` is not a `Bodies<'o>` by itself).
+    #[allow(clippy::needless_match)]
+    let bodies: Bodies<'o> = match bodies {
+        Bodies::Keep => Bodies::Keep,
+        Bodies::Digest => Bodies::Digest,
+        Bodies::Stream(sink) => Bodies::Stream(sink),
+    };
     let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
     platforms.sort_by(|a, b| a.id.cmp(&b.id));
     platforms.dedup_by(|a, b| a.id == b.id);
@@ -191,6 +229,7 @@ pub fn render(
         notices: BTreeSet::new(),
         tally: BTreeMap::new(),
         runbook_skills: BTreeMap::new(),
+        bodies,
     };
     let resolved: Vec<(&PlatformSpec, Resolved)> = platforms
         .iter()
@@ -293,6 +332,8 @@ struct Renderer<'o> {
     /// Runbook name → its SKILL.md as a section's index shows it, for every runbook this
     /// render writes as a skill (filled by `skills`).
     runbook_skills: BTreeMap<String, String>,
+    /// What is kept of each whole file's bytes.
+    bodies: Bodies<'o>,
 }
 
 /// Frontmatter and body as one Markdown file; without frontmatter the body's leading blank
@@ -487,6 +528,24 @@ impl Renderer<'_> {
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
         let path = self.rebase(p, path)?;
+        // A streamed file goes to the sink once, when its path is first wanted (a second
+        // platform wanting the same bytes there is the same write).
+        let (desired, body) = match (&self.bodies, desired) {
+            (Bodies::Digest | Bodies::Stream(_), Desired::File { bytes, executable }) => {
+                let sha256 = aiwg_core::target::sha256_hex(&bytes);
+                let size = bytes.len() as u64;
+                let body = (matches!(self.bodies, Bodies::Stream(_))
+                    && !self.target.has_file(&path))
+                .then(|| (path.clone(), sha256.clone(), bytes, executable));
+                let desired = Desired::Digest {
+                    sha256,
+                    size,
+                    executable,
+                };
+                (desired, body)
+            }
+            (_, desired) => (desired, None),
+        };
         self.target
             .insert(TargetEntry {
                 path,
@@ -497,7 +556,13 @@ impl Renderer<'_> {
                     platforms: vec![p.id.clone()],
                 },
             })
-            .map_err(|clash| self.clash_error(clash))
+            .map_err(|clash| self.clash_error(clash))?;
+        if let (Bodies::Stream(sink), Some((path, sha256, bytes, executable))) =
+            (&mut self.bodies, body)
+        {
+            sink(&path, &sha256, bytes, executable);
+        }
+        Ok(())
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the

@@ -1,0 +1,200 @@
+//! A streamed apply (a plan of digests, the bytes from a second render) against the apply
+//! that holds every byte: the same report, files and lock on random trees, at every failure
+//! point too; and a second render that gives other bytes, or none, stops before the lock.
+//! The lock they write, one table at a time, is the text of the whole TOML document.
+
+use aiwg_core::target::{Desired, TargetEntry, TargetState};
+
+use super::apply::{force, run, visible};
+use super::random::{disk_of, target_of, Rng};
+use super::*;
+use crate::system::MemSystem;
+use crate::{ApplyOptions, ApplyReport, DeployError, Engine, Layout};
+
+const SEEDS: u64 = 200;
+
+/// `t` with every whole file's bytes replaced by their digest.
+fn digests(t: &TargetState) -> TargetState {
+    let mut out = TargetState::new();
+    for e in t.entries() {
+        out.insert(TargetEntry {
+            desired: e.desired.clone().digested(),
+            ..e.clone()
+        })
+        .unwrap();
+    }
+    out
+}
+
+/// What the second render makes of each file's bytes (`None`: it does not make the file).
+type Rerender = dyn Fn(&RelPath, Vec<u8>) -> Option<Vec<u8>>;
+
+/// Plans the digests of `t` and applies them, the bytes coming from `t` through `each`
+/// (which may change them: a render that is not deterministic).
+fn run_streamed_with(
+    sys: &MemSystem,
+    t: &TargetState,
+    options: &ApplyOptions,
+    each: &Rerender,
+) -> Result<ApplyReport, DeployError> {
+    let engine = Engine::shared(sys, Layout::project());
+    let (plan, lock) = engine.plan(&digests(t))?;
+    assert!(
+        plan.items
+            .iter()
+            .all(|i| i.streamed.is_none() || i.new.as_ref().is_some_and(|n| n.bytes.is_empty())),
+        "a streamed plan holds no bytes of what it writes"
+    );
+    let mut restream = |sink: crate::apply::FileSink<'_>| {
+        for e in t.entries() {
+            if let Desired::File { bytes, executable } = &e.desired {
+                if let Some(bytes) = each(&e.path, bytes.clone()) {
+                    sink(&e.path, &sha256_hex(&bytes), bytes, *executable);
+                }
+            }
+        }
+        Ok(())
+    };
+    engine.apply_streamed(&plan, &lock, options, &mut restream)
+}
+
+fn run_streamed(
+    sys: &MemSystem,
+    t: &TargetState,
+    options: &ApplyOptions,
+) -> Result<ApplyReport, DeployError> {
+    run_streamed_with(sys, t, options, &|_, bytes| Some(bytes))
+}
+
+/// The same scenario twice: a first apply, a user's edit, and the next target.
+fn scenario(seed: u64) -> (MemSystem, TargetState) {
+    let mut rng = Rng::new(seed);
+    let sys = MemSystem::new();
+    disk_of(&mut rng, &sys);
+    run(&sys, &target_of(&mut rng), &force()).unwrap();
+    if let Some(path) = sys
+        .files()
+        .keys()
+        .find(|p| p.ends_with(".md") && !p.starts_with(".aiwg"))
+        .cloned()
+    {
+        sys.put(&path, b"edited by a person\n", false);
+    }
+    (sys, target_of(&mut rng))
+}
+
+#[test]
+fn a_streamed_apply_writes_what_the_held_apply_writes() {
+    let mut streamed_writes = 0;
+    for seed in 0..SEEDS {
+        for options in [ApplyOptions::default(), force()] {
+            let (held_sys, next) = scenario(seed);
+            let (streamed_sys, _) = scenario(seed);
+            let held = run(&held_sys, &next, &options).map_err(|e| e.to_string());
+            let streamed = run_streamed(&streamed_sys, &next, &options).map_err(|e| e.to_string());
+            assert_eq!(streamed, held, "seed {seed}, force {}", options.force);
+            assert_eq!(
+                visible(&streamed_sys),
+                visible(&held_sys),
+                "seed {seed}, force {}: files or lock differ",
+                options.force
+            );
+            // The lock written table by table is the whole document's text.
+            if let Some(lock) = streamed_sys.files().get("aiwg.lock") {
+                let text = String::from_utf8(lock.bytes.clone()).unwrap();
+                let parsed = crate::Lock::parse("aiwg.lock", &text).unwrap();
+                assert_eq!(parsed.to_toml_whole(), text, "seed {seed}");
+            }
+            if held.is_ok_and(|r| r.summary.created + r.summary.updated > 0) {
+                streamed_writes += 1;
+            }
+        }
+    }
+    assert!(
+        streamed_writes > 100,
+        "{streamed_writes} scenarios wrote files"
+    );
+}
+
+#[test]
+fn a_failure_at_any_step_of_a_streamed_apply_converges_on_the_next_run() {
+    let mut steps = 0;
+    for seed in 0..16 {
+        let (sys, next) = scenario(seed);
+        let start = sys.mutations();
+        run_streamed(&sys, &next, &force()).unwrap();
+        let total = sys.mutations() - start;
+        let expect = visible(&sys);
+        for n in 1..=total {
+            let (sys, next) = scenario(seed);
+            sys.fail_on(Some(n));
+            assert!(
+                run_streamed(&sys, &next, &force()).is_err(),
+                "seed {seed}: step {n}"
+            );
+            sys.fail_on(None);
+            run_streamed(&sys, &next, &force())
+                .unwrap_or_else(|e| panic!("seed {seed}, step {n}: {e}"));
+            assert_eq!(
+                visible(&sys),
+                expect,
+                "seed {seed}: step {n} did not converge"
+            );
+            steps += 1;
+        }
+    }
+    assert!(steps > 50, "the scenarios exercise {steps} failure points");
+}
+
+#[test]
+fn a_second_render_with_other_bytes_or_missing_files_stops_before_the_lock() {
+    let t = target(vec![file("a.md", "A"), file("b.md", "B")]);
+    // Other bytes for `b.md`.
+    let sys = MemSystem::new();
+    let err = run_streamed_with(&sys, &t, &ApplyOptions::default(), &|path, bytes| {
+        Some(if path.as_str() == "b.md" {
+            b"X".to_vec()
+        } else {
+            bytes
+        })
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&err, DeployError::Restream { path, .. } if path.as_str() == "b.md"),
+        "{err}"
+    );
+    let files = sys.files();
+    assert!(
+        !files.contains_key("aiwg.lock"),
+        "the lock names no unwritten bytes"
+    );
+    assert!(
+        !files.contains_key("b.md"),
+        "the other bytes are not written"
+    );
+    // `b.md` not rendered at all.
+    let sys = MemSystem::new();
+    let err = run_streamed_with(&sys, &t, &ApplyOptions::default(), &|path, bytes| {
+        (path.as_str() != "b.md").then_some(bytes)
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("`b.md`"), "{err}");
+    assert!(!sys.files().contains_key("aiwg.lock"));
+    // The next apply converges.
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.files()["b.md"].bytes, b"B");
+}
+
+#[test]
+fn a_streamed_plan_applied_without_a_render_is_an_error_and_writes_no_lock() {
+    let sys = MemSystem::new();
+    let t = target(vec![file("a.md", "A")]);
+    let engine = Engine::shared(&sys, Layout::project());
+    let (plan, lock) = engine.plan(&digests(&t)).unwrap();
+    let err = engine
+        .apply(&plan, &lock, &ApplyOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, DeployError::Restream { .. }), "{err}");
+    assert!(!sys.files().contains_key("aiwg.lock"));
+    assert!(!sys.files().contains_key("a.md"));
+}
