@@ -1,7 +1,8 @@
 //! `cargo xtask`: project chores — `ci` (what `.ci/run` runs), `bench` (check speed), `docs` (regenerates the
 //! platform table and the verified-with table in README.md), `interop` (real clients against
 //! aiwg's output; `interop-inner` is its process inside the network namespace; `interop-mcp`
-//! checks MCP servers, with `interop-mcp-server` as the tiny server the clients start).
+//! checks MCP servers, with `interop-mcp-server` as the tiny server the clients start;
+//! `interop-packages` checks monorepo package rules).
 
 mod bench;
 mod interop;
@@ -31,12 +32,15 @@ fn main() -> anyhow::Result<()> {
         "interop" => interop::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         "interop-mcp" => interop::mcp::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         "interop-mcp-server" => interop::mcp::serve(),
+        "interop-packages" => {
+            interop::packages::main(&std::env::args().skip(2).collect::<Vec<_>>())
+        }
         "interop-inner" => interop::run::inner(Path::new(
             &std::env::args()
                 .nth(2)
                 .context("interop-inner needs a spec file")?,
         )),
-        _ => bail!("usage: cargo xtask <ci|bench|docs|interop|interop-mcp>"),
+        _ => bail!("usage: cargo xtask <ci|bench|docs|interop|interop-mcp|interop-packages>"),
     }
 }
 

@@ -136,9 +136,12 @@ mod tests {
             "factory",
             "gemini-cli",
             "hermes",
+            "kilo",
             "kimi",
             "mistral-vibe",
             "opencode",
+            "pi",
+            "qwen",
             "warp",
         ];
         for p in Registry::builtin().all() {

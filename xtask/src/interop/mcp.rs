@@ -217,6 +217,7 @@ fn approvals(client: &str, scope: Scope) -> Variant {
     Variant {
         label: "mcp-".into(),
         files,
+        ..Variant::default()
     }
 }
 

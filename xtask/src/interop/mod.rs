@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod install;
 pub mod mcp;
 pub mod mcp_readme;
+pub mod packages;
 pub mod plan;
 pub mod readme;
 pub mod run;

@@ -157,14 +157,24 @@ pub fn case(
 /// Files a variant adds, given (home, repo): (absolute path, text).
 pub type ExtraFiles = Box<dyn Fn(&Path, &Path) -> Vec<(PathBuf, String)>>;
 
-/// A variation of a case for another check (the MCP one): its own case folder and files the
-/// client needs on top of its driver's (an approval setting).
+/// A variant's plan, given the repository.
+pub type VariantPlan = Box<dyn Fn(&Path) -> Plan>;
+
+/// A variation of a case for another check (MCP, packages): its own case folder, files the
+/// client needs on top of its driver's (an approval setting), files of the repository before
+/// the deploy, the folder the client starts in, and its own plan.
 #[derive(Default)]
 pub struct Variant {
     /// Put before the case folder's name (`mcp-`), so the main suite's folders stay.
     pub label: String,
     /// Files to add, given (home, repo).
     pub files: Option<ExtraFiles>,
+    /// Files of the scratch repository before the deploy: (path relative to it, text).
+    pub repo_files: Vec<(String, String)>,
+    /// The folder the client starts in, relative to the repository (a package folder).
+    pub cwd: Option<String>,
+    /// The plan instead of the driver's, given the repository; only the plan run is made.
+    pub plan: Option<VariantPlan>,
 }
 
 /// [`case`], varied.
@@ -194,6 +204,20 @@ pub fn case_with(
         repo.join("src/lib.rs"),
         "//! Interop fixture crate.\npub fn answer() -> u32 {\n    42\n}\n",
     )?;
+    for (rel, text) in &variant.repo_files {
+        if rel
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            bail!("a variant file `{rel}` is not a plain relative path");
+        }
+        let path = repo.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, text)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
     let base_env = home_env(&home, &case);
     run_ok(
         Command::new("git").args(["init", "-q"]).current_dir(&repo),
@@ -267,10 +291,23 @@ pub fn case_with(
         env.push(("no_proxy".into(), "127.0.0.1,localhost".into()));
     }
     env.extend(drive.env);
+    let workdir = match &variant.cwd {
+        Some(rel) => {
+            let dir = repo.join(rel);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+            dir
+        }
+        None => repo.clone(),
+    };
+    let (plan, runs) = match &variant.plan {
+        Some(plan) => (plan(&repo), drive.runs.into_iter().take(1).collect()),
+        None => (drive.plan, drive.runs),
+    };
     let spec = Spec {
         netns,
         token,
-        repo: repo.clone(),
+        repo: workdir,
         case: case.clone(),
         env,
         files: {
@@ -281,8 +318,8 @@ pub fn case_with(
             files
         },
         setup: drive.setup,
-        runs: drive.runs,
-        plan: drive.plan,
+        runs,
+        plan,
     };
     let spec_path = case.join("spec.json");
     std::fs::write(&spec_path, serde_json::to_string_pretty(&spec)?)?;
