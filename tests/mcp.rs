@@ -572,3 +572,99 @@ fn a_server_kilo_leaves_out_is_refused_while_opencode_json_holds_it() {
         "nothing written"
     );
 }
+
+/// Hermes keeps `mcp_servers` in `$HERMES_HOME/config.yaml`: aiwg's server is merged as lines
+/// beside the user's (their comments, order and CRLF kept), `uninstall` gives the exact bytes
+/// back, a hand edit is a conflict, and a parent in flow style is refused naming its line.
+#[test]
+fn a_server_goes_into_hermes_yaml_config_and_uninstall_gives_the_bytes_back() {
+    let t = project();
+    let config = t.home().join(".hermes/config.yaml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let users = "# my Hermes\r\nmodel:\r\n  default: gpt # mine\r\nmcp_servers:\r\n  time:\r\n    command: uvx\r\n    args: [\"mcp-server-time\"]\r\n\r\n# the end\r\n";
+    std::fs::write(&config, users).unwrap();
+    let use_ = [
+        "use",
+        ".aiwg",
+        "--platforms",
+        "hermes",
+        "--scope",
+        "user",
+        "--allow-user-scope",
+        "--allow-hooks",
+    ];
+    let (code, out, err) = t.run(&use_);
+    assert_eq!(code, 0, "{out}{err}");
+    let merged = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        merged,
+        users.replace(
+            "[\"mcp-server-time\"]\r\n",
+            "[\"mcp-server-time\"]\r\n  \"docs\":\r\n    \"command\": \"npx\"\r\n    \"args\":\r\n      - \"-y\"\r\n      - \"docs-mcp\"\r\n    \"env\":\r\n      \"DOCS_TOKEN\": \"${DOCS_TOKEN}\"\r\n"
+        ),
+        "{merged}"
+    );
+    let (code, _, err) = t.run(&["check", "--scope", "user"]);
+    assert_eq!(code, 0, "nothing to do after use: {err}");
+    // A hand edit of aiwg's entry, even one YAML reads the same, is a conflict and survives.
+    let edited = merged.replace("\"command\": \"npx\"", "command: npx");
+    std::fs::write(&config, &edited).unwrap();
+    t.write(
+        ".aiwg/mcp/docs.toml",
+        &SERVER.replace("docs-mcp", "docs-mcp@3"),
+    );
+    let (code, _, err) = t.run(&["apply", "--scope", "user", "--allow-hooks"]);
+    assert_eq!(code, 1, "a conflict stops apply: {err}");
+    assert!(err.contains("config.yaml"), "{err}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), edited);
+    // Put aiwg's bytes back: uninstall restores the user's file exactly.
+    std::fs::write(&config, &merged).unwrap();
+    t.write(".aiwg/mcp/docs.toml", SERVER);
+    let (code, _, err) = t.run(&["uninstall", "--scope", "user"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), users);
+    // `mcp_servers: {}` cannot be edited exactly: refused, with its line, nothing written.
+    let flow = "mcp_servers: {}\n";
+    std::fs::write(&config, flow).unwrap();
+    let (code, out, err) = t.run(&use_);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("line 1") && err.contains("config.yaml"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), flow);
+}
+
+/// Goose's `extensions` in `~/.config/goose/config.yaml`: aiwg's server goes beside Goose's own
+/// builtin in Goose's shape (`cmd`, `name`, `enabled`, `env_keys` for a reference), at the
+/// siblings' indentation, and `uninstall` gives the exact bytes back.
+#[test]
+fn a_server_goes_into_gooses_extensions_and_uninstall_gives_the_bytes_back() {
+    let t = project();
+    let config = t.home().join(".config/goose/config.yaml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let users = "GOOSE_PROVIDER: openai\nextensions:\n    developer:\n        bundled: true\n        enabled: true\n        name: developer\n        timeout: 300\n        type: builtin\nGOOSE_MODEL: gpt-4.1\n";
+    std::fs::write(&config, users).unwrap();
+    let (code, out, err) = t.run(&[
+        "use",
+        ".aiwg",
+        "--platforms",
+        "goose",
+        "--scope",
+        "user",
+        "--allow-user-scope",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let merged = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        merged,
+        users.replace(
+            "type: builtin\n",
+            "type: builtin\n    \"docs\":\n      \"type\": \"stdio\"\n      \"cmd\": \"npx\"\n      \"args\":\n        - \"-y\"\n        - \"docs-mcp\"\n      \"env_keys\":\n        - \"DOCS_TOKEN\"\n      \"enabled\": true\n      \"timeout\": 300\n      \"name\": \"docs\"\n"
+        ),
+        "{merged}"
+    );
+    let (code, _, err) = t.run(&["uninstall", "--scope", "user"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), users);
+}

@@ -35,6 +35,7 @@ pub mod proclock;
 pub mod rollback;
 pub mod section;
 pub mod system;
+pub mod yaml;
 
 pub use aiwg_core::target::Part;
 pub use apply::{ApplyOptions, ApplyReport};

@@ -6,7 +6,9 @@
 //!   members and items change, so the user's layout, comments and trailing commas survive and
 //!   removing aiwg's keys gives back the user's exact bytes. A file aiwg creates is printed with
 //!   two spaces and a final newline.
-//! - YAML is not supported yet: a YAML target is a conflict that names the limitation.
+//! - YAML is edited as lines ([`crate::yaml`]): aiwg owns children of one top-level block
+//!   mapping key (`<key>.<name>`), rendered by aiwg and removed line for line; what it cannot
+//!   edit exactly (flow style, anchors, several documents, ...) is a conflict naming the line.
 //!
 //! The lock records the hash of each value (or array item) aiwg wrote, so a value someone
 //! changed is a conflict and removal takes out only aiwg's keys. Removing a key also removes
@@ -21,6 +23,7 @@ use crate::hash::sha256_hex;
 use crate::jsonc::JsonDoc;
 use crate::lock::{LockEntry, LockedKey, Mode};
 use crate::system::FileData;
+use crate::yaml::YamlDoc;
 
 /// JSON text with object keys sorted at every level: what the lock hashes.
 pub fn canonical(value: &Value) -> String {
@@ -46,14 +49,18 @@ pub(crate) fn hash_value(value: &Value) -> String {
     sha256_hex(canonical(value).as_bytes())
 }
 
+const YAML_ITEMS: &str = "aiwg merges no array items into YAML files";
+
 /// A parsed config file that keys can be read from and written to.
 enum Doc {
     Json(JsonDoc),
     Toml(toml_edit::DocumentMut),
+    Yaml(YamlDoc),
 }
 
 impl Doc {
-    fn parse(format: ConfigFormat, text: &str) -> Result<Doc, String> {
+    /// `parents`: the top-level keys of the keys aiwg will touch (YAML checks those).
+    fn parse(format: ConfigFormat, text: &str, parents: &[String]) -> Result<Doc, String> {
         match format {
             ConfigFormat::Json => JsonDoc::parse(text).map(Doc::Json).map_err(|e| {
                 if e.message.contains("not an object") {
@@ -69,7 +76,9 @@ impl Doc {
                 .parse::<toml_edit::DocumentMut>()
                 .map(Doc::Toml)
                 .map_err(|e| format!("the file is not valid TOML ({})", e.message().trim())),
-            ConfigFormat::Yaml => Err("merging keys into YAML files is not supported yet".into()),
+            ConfigFormat::Yaml => YamlDoc::parse(text, parents)
+                .map(Doc::Yaml)
+                .map_err(|e| format!("aiwg cannot merge into this YAML: {e}")),
         }
     }
 
@@ -77,6 +86,7 @@ impl Doc {
         match self {
             Doc::Json(doc) => doc.text().to_string(),
             Doc::Toml(doc) => doc.to_string(),
+            Doc::Yaml(doc) => doc.text().to_string(),
         }
     }
 
@@ -84,12 +94,14 @@ impl Doc {
         match self {
             Doc::Json(doc) => doc.is_empty(),
             Doc::Toml(doc) => doc.to_string().trim().is_empty(),
+            Doc::Yaml(doc) => doc.is_empty(),
         }
     }
 
     fn get(&self, key: &[String]) -> Option<Value> {
         match self {
             Doc::Json(doc) => doc.get(key),
+            Doc::Yaml(doc) => doc.get(key),
             Doc::Toml(doc) => {
                 let mut item = doc.as_item();
                 for k in key {
@@ -106,6 +118,7 @@ impl Doc {
         };
         match self {
             Doc::Json(doc) => doc.set(key, value),
+            Doc::Yaml(doc) => doc.set(key, value),
             Doc::Toml(doc) => {
                 let table = toml_parent(doc.as_table_mut(), parents)?;
                 let item = json_to_toml(value)?;
@@ -117,13 +130,15 @@ impl Doc {
 
     /// Removes `key`, then every object or table it leaves empty.
     fn remove(&mut self, key: &[String]) -> Result<(), String> {
-        if let Doc::Json(doc) = self {
-            return doc.remove(key);
+        match self {
+            Doc::Json(doc) => return doc.remove(key),
+            Doc::Yaml(doc) => return doc.remove(key),
+            Doc::Toml(_) => {}
         }
         for len in (1..=key.len()).rev() {
             let (last, parents) = key[..len].split_last().expect("len >= 1");
             let emptied = match self {
-                Doc::Json(_) => unreachable!("handled above"),
+                Doc::Json(_) | Doc::Yaml(_) => unreachable!("handled above"),
                 Doc::Toml(doc) => {
                     let Ok(table) = toml_parent_existing(doc.as_table_mut(), parents) else {
                         return Ok(());
@@ -159,6 +174,9 @@ impl Doc {
 
     /// Appends `item` to the array at `key` (created when absent).
     fn push_item(&mut self, key: &[String], item: &Value) -> Result<(), String> {
+        if let Doc::Yaml(_) = self {
+            return Err(YAML_ITEMS.into());
+        }
         if let Doc::Json(doc) = self {
             return doc.push_item(key, item);
         }
@@ -169,6 +187,9 @@ impl Doc {
 
     /// Replaces item `at` of the array at `key`.
     fn replace_item(&mut self, key: &[String], at: usize, item: &Value) -> Result<(), String> {
+        if let Doc::Yaml(_) = self {
+            return Err(YAML_ITEMS.into());
+        }
         if let Doc::Json(doc) = self {
             return doc.replace_item(key, at, item);
         }
@@ -180,6 +201,9 @@ impl Doc {
     /// Removes item `at` of the array at `key` (and the array, and emptied parents, when it
     /// was the last).
     fn remove_item(&mut self, key: &[String], at: usize) -> Result<(), String> {
+        if let Doc::Yaml(_) = self {
+            return Err(YAML_ITEMS.into());
+        }
         if let Doc::Json(doc) = self {
             return doc.remove_item(key, at);
         }
@@ -445,7 +469,24 @@ pub(crate) fn plan(
             return (old.cloned(), parts);
         }
     };
-    let mut doc = match Doc::parse(format, text) {
+    let mut parents: Vec<String> = wants
+        .iter()
+        .filter_map(|w| match &w.desired {
+            Desired::Merge { entries, .. } => Some(entries),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|e| e.key.first().cloned())
+        .chain(
+            locked
+                .iter()
+                .flat_map(|l| l.keys.iter())
+                .filter_map(|k| k.key.first().cloned()),
+        )
+        .collect();
+    parents.sort();
+    parents.dedup();
+    let mut doc = match Doc::parse(format, text, &parents) {
         Ok(doc) => doc,
         Err(why) => {
             unsafe_all(&mut parts, why);

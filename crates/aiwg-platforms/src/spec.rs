@@ -124,7 +124,7 @@ pub enum CommandShape {
     Array,
 }
 
-/// `[[mcp.file]]`: one JSON or TOML file holding servers under `key`, and the spelling of
+/// `[[mcp.file]]`: one JSON, TOML or YAML file holding servers under `key`, and the spelling of
 /// one server's entry there.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,6 +145,11 @@ pub struct McpFile {
     /// How `command` and `args` are written.
     #[serde(default)]
     pub command: CommandShape,
+    /// The key of a stdio server's program (Goose `cmd`).
+    #[serde(default = "default_command_key")]
+    pub command_key: String,
+    /// The key that repeats the server's own name inside its entry (Goose `name`).
+    pub name_key: Option<String>,
     /// `args` is written even when empty (Zed's parser requires it).
     #[serde(default)]
     pub args_required: bool,
@@ -193,6 +198,9 @@ pub struct McpFile {
     pub extra: toml::Table,
 }
 
+fn default_command_key() -> String {
+    "command".into()
+}
 fn default_env_key() -> String {
     "env".into()
 }
@@ -899,10 +907,12 @@ impl PlatformSpec {
                 } else if !(per_server
                     || p.ends_with(".json")
                     || p.ends_with(".jsonc")
-                    || p.ends_with(".toml"))
+                    || p.ends_with(".toml")
+                    || p.ends_with(".yaml")
+                    || p.ends_with(".yml"))
                 {
                     out.push(format!(
-                        "mcp.file.{scope} `{p}` must be a JSON or TOML file (aiwg merges keys into those)"
+                        "mcp.file.{scope} `{p}` must be a JSON, TOML or YAML file (aiwg merges keys into those)"
                     ));
                 }
             }

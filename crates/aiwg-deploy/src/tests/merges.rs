@@ -94,23 +94,99 @@ fn a_user_key_where_aiwg_wants_one_is_a_conflict() {
     assert_eq!(conflict_of(&sys, &t), Some(ConflictKind::Unmanaged));
 }
 
+const USER_YAML: &str = "# Goose\r\nGOOSE_MODEL: gpt # mine\r\nextensions:\r\n  developer:\r\n    enabled: true # builtin\r\n\r\n# end\r\n";
+
 #[test]
-fn yaml_is_refused_rather_than_rewritten() {
-    let sys = MemSystem::with_files(&[("c.yaml", "a: 1\n")]);
-    let y = target(vec![merge(
+fn yaml_entries_go_in_and_out_line_for_line_and_a_hand_edit_is_a_conflict() {
+    let sys = MemSystem::with_files(&[("c.yaml", USER_YAML)]);
+    let t = target(vec![merge(
         "c.yaml",
         ConfigFormat::Yaml,
-        vec![("b", json!(2), false)],
+        vec![(
+            "extensions.aiwg",
+            json!({"cmd": "x", "args": ["-y"]}),
+            false,
+        )],
     )]);
-    match conflict_of(&sys, &y) {
-        Some(ConflictKind::Unsafe(why)) => assert!(why.contains("YAML"), "{why}"),
-        other => panic!("{other:?}"),
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    let merged = sys.text("c.yaml").unwrap();
+    assert_eq!(
+        merged,
+        USER_YAML.replace(
+            "# builtin\r\n",
+            "# builtin\r\n  \"aiwg\":\r\n    \"cmd\": \"x\"\r\n    \"args\":\r\n      - \"-y\"\r\n"
+        )
+    );
+    let engine = Engine::shared(&sys, Layout::project());
+    assert!(engine.plan(&t).unwrap().0.is_empty(), "converged");
+    // The same value in other bytes is a hand edit: a conflict, and --force writes aiwg's back.
+    sys.put(
+        "c.yaml",
+        merged.replace("\"cmd\": \"x\"", "cmd: x").as_bytes(),
+        false,
+    );
+    assert_eq!(conflict_of(&sys, &t), Some(ConflictKind::Edited));
+    run(&sys, &t, &force()).unwrap();
+    assert_eq!(sys.text("c.yaml").unwrap(), merged);
+    // Removal gives the user's exact bytes back.
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("c.yaml").unwrap(), USER_YAML);
+}
+
+#[test]
+fn a_yaml_file_created_for_aiwgs_entries_is_deleted_with_them() {
+    let sys = MemSystem::new();
+    let t = target(vec![merge(
+        "config.yaml",
+        ConfigFormat::Yaml,
+        vec![("mcp_servers.x", json!({"command": "x"}), false)],
+    )]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        sys.text("config.yaml").unwrap(),
+        "mcp_servers:\n  \"x\":\n    \"command\": \"x\"\n"
+    );
+    run(&sys, &TargetState::new(), &ApplyOptions::default()).unwrap();
+    assert_eq!(sys.text("config.yaml"), None);
+}
+
+#[test]
+fn yaml_aiwg_cannot_edit_exactly_is_refused_rather_than_rewritten() {
+    let want = |key: &str| {
+        target(vec![merge(
+            "c.yaml",
+            ConfigFormat::Yaml,
+            vec![(key, json!({"cmd": "x"}), false)],
+        )])
+    };
+    for (text, key, why) in [
+        (
+            "extensions: {}\n",
+            "extensions.x",
+            "line 1: `extensions` is not a block mapping",
+        ),
+        (
+            "a: &d {}\nextensions:\n  y: *d\n",
+            "extensions.x",
+            "line 3: an alias",
+        ),
+        ("extensions:\n  x:\n    cmd: mine\n", "extensions.x", ""),
+        ("a: 1\n", "b", "only `<key>.<name>`"),
+    ] {
+        let sys = MemSystem::with_files(&[("c.yaml", text)]);
+        let y = want(key);
+        match conflict_of(&sys, &y) {
+            Some(ConflictKind::Unsafe(w)) => assert!(w.contains(why), "{text:?}: {w}"),
+            Some(ConflictKind::Unmanaged) if why.is_empty() => {}
+            other => panic!("{text:?}: {other:?}"),
+        }
+        assert!(
+            matches!(run(&sys, &y, &force()), Err(DeployError::Conflicts { .. })) || why.is_empty()
+        );
+        if !why.is_empty() {
+            assert_eq!(sys.text("c.yaml").unwrap(), text);
+        }
     }
-    assert!(matches!(
-        run(&sys, &y, &force()),
-        Err(DeployError::Conflicts { .. })
-    ));
-    assert_eq!(sys.text("c.yaml").unwrap(), "a: 1\n");
 }
 
 /// Merges `entries` into the user's `before`, expects `merged`, then removes them and expects

@@ -41,6 +41,11 @@ impl Renderer<'_> {
             };
             for (path, file) in p.mcp.files(self.scope) {
                 let value = match entry(file, &server) {
+                    Ok(Value::Object(mut m)) if file.name_key.is_some() => {
+                        let key = file.name_key.clone().expect("checked");
+                        m.insert(key, json!(a.name));
+                        Value::Object(m)
+                    }
                     Ok(v) => v,
                     Err(why) => {
                         let who = file.client.as_deref().unwrap_or(&p.name);
@@ -68,6 +73,8 @@ impl Renderer<'_> {
                 }
                 let format = if path.ends_with(".toml") {
                     ConfigFormat::Toml
+                } else if path.ends_with(".yaml") || path.ends_with(".yml") {
+                    ConfigFormat::Yaml
                 } else {
                     ConfigFormat::Json
                 };
@@ -152,14 +159,14 @@ pub fn entry(file: &McpFile, s: &McpServer) -> Result<Value, String> {
                 .collect::<Result<_, _>>()?;
             match file.command {
                 CommandShape::String => {
-                    out.insert("command".into(), json!(command));
+                    out.insert(file.command_key.clone(), json!(command));
                     if !args.is_empty() || file.args_required {
                         out.insert("args".into(), json!(args));
                     }
                 }
                 CommandShape::Array => {
                     let all: Vec<String> = std::iter::once(command).chain(args).collect();
-                    out.insert("command".into(), json!(all));
+                    out.insert(file.command_key.clone(), json!(all));
                 }
             }
             if let Some(cwd) = cwd {
@@ -344,8 +351,11 @@ pub fn to_source(
         .as_deref()
         .and_then(|k| Some((k, e.get(k)?)));
     let url = e.get(&file.url_key);
-    if let Some(command) = e.get("command") {
-        used.extend(["command", "args"]);
+    if let Some(key) = &file.name_key {
+        used.push(key);
+    }
+    if let Some(command) = e.get(&file.command_key) {
+        used.extend([file.command_key.as_str(), "args"]);
         let mut parts: Vec<String> = match (file.command, command) {
             (CommandShape::Array, Value::Array(items)) => items
                 .iter()
