@@ -113,7 +113,8 @@ pub static CLIENTS: &[Client] = &[
         name: "Hermes Agent",
         version: "0.19.0",
         platform: "hermes",
-        source: Source::Pip("hermes-agent==0.19.0"),
+        // The `mcp` extra brings the MCP client library; without it Hermes turns MCP off silently.
+        source: Source::Pip("hermes-agent[mcp]==0.19.0"),
         runtime: Runtime::Python,
         needs_rg: false,
         entry: "bin/hermes",
