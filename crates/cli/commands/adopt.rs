@@ -133,27 +133,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let changed = SourceTree::from_files(tree.name.clone(), tree.display_root.clone(), files);
     let mut with_change = sources;
     with_change[index].0 = changed;
-    let reloaded = project::load_sources(with_change).loaded;
-    let errors: Vec<String> = reloaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    if !errors.is_empty() {
-        return Err(UserError::new(
-            format!(
-                "cannot adopt `{shown}`: the source would not load:\n{}",
-                errors.join("\n")
-            ),
-            "make the change in the source instead",
-        )
-        .into());
-    }
-    let model = Model {
-        artifacts: reloaded.artifacts,
-    };
-    let rendered = pipeline::render_model(&project, &model, &platforms, scope)?;
+    let rendered = render_changed(&project, with_change, &platforms, scope, &shown)?;
     let wanted = rendered
         .target
         .entries()
@@ -275,6 +255,38 @@ pub(super) fn own_source(project: &Project, source: &str, shown: &str) -> anyhow
         index,
         source_root: source_root.to_path_buf(),
     })
+}
+
+/// The sources with an adopted change, loaded and rendered again as every deploy renders
+/// them; a change that makes them fail to load is refused, naming `shown` and each error.
+pub(super) fn render_changed(
+    project: &Project,
+    sources: Vec<(SourceTree, Vec<aiwg_core::Diagnostic>)>,
+    platforms: &[&PlatformSpec],
+    scope: aiwg_core::target::Scope,
+    shown: &str,
+) -> anyhow::Result<aiwg_platforms::Rendered> {
+    let reloaded = project::load_sources(sources).loaded;
+    let errors: Vec<String> = reloaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(UserError::new(
+            format!(
+                "cannot adopt `{shown}`: the source would not load:\n{}",
+                errors.join("\n")
+            ),
+            "make the change in the source instead",
+        )
+        .into());
+    }
+    let model = Model {
+        artifacts: reloaded.artifacts,
+    };
+    pipeline::render_model(project, &model, platforms, scope)
 }
 
 /// The source file (relative to the source root) and its new bytes for an edit of `rel`.

@@ -10,7 +10,7 @@ use std::io::Write as _;
 
 use aiwg_core::source::{SourceFile, SourceTree};
 use aiwg_core::target::{Desired, Scope};
-use aiwg_core::{Kind, Model, RelPath};
+use aiwg_core::{Kind, RelPath};
 use aiwg_deploy::LockEntry;
 use aiwg_platforms::render::mcp::to_source;
 use aiwg_platforms::spec::McpFile;
@@ -211,27 +211,7 @@ pub fn run(
         ));
     }
     let o = own.expect("at least one edit");
-    let reloaded = project::load_sources(o.sources).loaded;
-    let errors: Vec<String> = reloaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    if !errors.is_empty() {
-        return Err(UserError::new(
-            format!(
-                "cannot adopt `{shown}`: the source would not load:\n{}",
-                errors.join("\n")
-            ),
-            "make the change in the source instead",
-        )
-        .into());
-    }
-    let model = Model {
-        artifacts: reloaded.artifacts,
-    };
-    let rendered = pipeline::render_model(project, &model, platforms, scope)?;
+    let rendered = super::adopt::render_changed(project, o.sources, platforms, scope, shown)?;
     for ed in &edited {
         let again = rendered
             .target
