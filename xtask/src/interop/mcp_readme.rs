@@ -43,17 +43,12 @@ pub struct Results {
 impl Results {
     /// Reads the record (empty when there is none yet).
     pub fn load(path: &Path) -> anyhow::Result<Results> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => serde_json::from_str(&t)
-                .with_context(|| format!("`{}` is not an MCP results file", path.display())),
-            Err(_) => Ok(Results::default()),
-        }
+        super::readme::load_record(path, "an MCP results file")
     }
 
     /// Writes it.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        std::fs::write(path, serde_json::to_string_pretty(self)? + "\n")
-            .with_context(|| format!("cannot write `{}`", path.display()))
+        super::readme::save_record(self, path)
     }
 
     /// Records one client's outcome in one scope; its other scope's cell is kept when the

@@ -44,20 +44,35 @@ pub struct Results {
     pub clients: Vec<Entry>,
 }
 
+/// Reads a JSON record of a client run (its default when there is none yet); `what` names it
+/// in the error.
+pub fn load_record<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+    what: &str,
+) -> anyhow::Result<T> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => {
+            serde_json::from_str(&t).with_context(|| format!("`{}` is not {what}", path.display()))
+        }
+        Err(_) => Ok(T::default()),
+    }
+}
+
+/// Writes a JSON record of a client run, pretty-printed with a final newline.
+pub fn save_record<T: Serialize>(record: &T, path: &Path) -> anyhow::Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(record)? + "\n")
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
+
 impl Results {
     /// Reads the record (empty when there is none yet).
     pub fn load(path: &Path) -> anyhow::Result<Results> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => serde_json::from_str(&t)
-                .with_context(|| format!("`{}` is not a results file", path.display())),
-            Err(_) => Ok(Results::default()),
-        }
+        load_record(path, "a results file")
     }
 
     /// Writes it.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        std::fs::write(path, serde_json::to_string_pretty(self)? + "\n")
-            .with_context(|| format!("cannot write `{}`", path.display()))
+        save_record(self, path)
     }
 
     /// Replaces (or adds) a client's entry with this run's result; cells of a scope that was
