@@ -210,3 +210,40 @@ fn an_exclude_file_that_is_a_symlink_is_refused_not_written_through() {
         assert_eq!(before, after, "{link:?}");
     }
 }
+
+#[test]
+fn a_committed_overlay_linking_out_of_the_clone_is_neither_read_nor_rewritten() {
+    // `aiwg use --local` rewrites `aiwg.local.toml` in place: through a committed link, that
+    // would be one of the victim's own files.
+    let c = Hostile::new();
+    c.project()
+        .symlink("aiwg.local.toml", "../../.config/tool/settings.toml")
+        .clone();
+    c.write_home(".config/tool/settings.toml", "# my settings\n");
+    let mine = c.home().join("src/mine/agents");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("mine.md"),
+        "---\ndescription: Mine.\n---\nMine.\n",
+    )
+    .unwrap();
+    let before = c.outside();
+    for args in [
+        &["use", "--local", "../mine", "--platforms", "codex"][..],
+        &["apply"],
+        &["remove", "--local", "../mine"],
+    ] {
+        let Output { code, stderr, .. } = c.run(args);
+        assert_eq!(
+            std::fs::read_to_string(c.home().join(".config/tool/settings.toml")).unwrap(),
+            "# my settings\n",
+            "{args:?}"
+        );
+        assert_ne!(code, 0, "{args:?}: {stderr}");
+        assert_names(&stderr, &["aiwg.local.toml", "symlink", "hint:"]);
+    }
+    for path in [".codex", ".aiwg/local"] {
+        assert!(!c.victim().join(path).exists(), "{path} was written");
+    }
+    c.assert_contained(&before);
+}
