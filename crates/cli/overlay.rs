@@ -30,6 +30,7 @@ pub fn read(root: &Path) -> anyhow::Result<Option<LocalConfig>> {
     if !file.is_file() {
         return Ok(None);
     }
+    refuse_link_out(root, &file)?;
     let text = std::fs::read_to_string(&file).with_context(|| {
         format!(
             "cannot read `{}`",
@@ -37,6 +38,33 @@ pub fn read(root: &Path) -> anyhow::Result<Option<LocalConfig>> {
         )
     })?;
     parse(&file, &text).map(Some)
+}
+
+/// Refuses an `aiwg.local.toml` that is a symlink leading out of the project: a repository can
+/// commit one, and `aiwg use --local` and `aiwg remove --local` rewrite the file behind it
+/// (`config_edit::write_config` writes through links), so a link to one of the user's own
+/// files would get that file rewritten.
+pub fn refuse_link_out(root: &Path, file: &Path) -> anyhow::Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(file) else {
+        return Ok(());
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let real = std::fs::canonicalize(file).unwrap_or_default();
+    if real.starts_with(&root) {
+        return Ok(());
+    }
+    let to = std::fs::read_link(file).unwrap_or_default();
+    Err(UserError::new(
+        format!(
+            "`{LOCAL_CONFIG_FILE}` is a symlink leading out of the project (to `{}`): aiwg reads and edits the overlay only inside the project",
+            escape(&to.to_string_lossy())
+        ),
+        format!("replace the link with a regular file (`cp --remove-destination \"$(readlink -f {LOCAL_CONFIG_FILE})\" {LOCAL_CONFIG_FILE}`), or delete it if you did not make it"),
+    )
+    .into())
 }
 
 /// Parses the text of `aiwg.local.toml` (at `file`), as [`read`] does.
@@ -411,6 +439,43 @@ fn exclude_file(root: &Path) -> Option<(PathBuf, String)> {
     Some((root.join(exclude), prefix))
 }
 
+/// Refuses an exclude file reached through a symlink: the file itself, its `info/` folder,
+/// or (when git names it below `root`, the ordinary `.git/info/exclude`) any folder on the
+/// way. A repository delivered with its git directory (an archive, a copied checkout) could
+/// otherwise point the block's write at any file of the user's, as the history's own ignore
+/// lines are refused (`RealSystem`).
+fn refuse_links(root: &Path, exclude: &Path) -> anyhow::Result<()> {
+    let mut on_the_way: Vec<PathBuf> = vec![exclude.to_path_buf()];
+    if let Some(info) = exclude.parent() {
+        on_the_way.push(info.to_path_buf());
+    }
+    if let Ok(below) = exclude.strip_prefix(root) {
+        let mut at = root.to_path_buf();
+        for c in below.components() {
+            at.push(c);
+            on_the_way.push(at.clone());
+        }
+    }
+    for path in on_the_way {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            let to = std::fs::read_link(&path).unwrap_or_default();
+            return Err(UserError::new(
+                format!(
+                    "`{}` is a symlink (to `{}`): aiwg writes the overlay's block only into git's own exclude file, never through a link",
+                    escape(&project::display_relative(&path).to_string_lossy()),
+                    escape(&to.to_string_lossy())
+                ),
+                "replace the link with a regular file (`git init` recreates `.git/info/exclude`), then run the command again",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// The whole files of the overlay's lock `lock`: what the block ignores besides the overlay's
 /// own files. A path where the overlay owns only a section or keys stays visible to git: the
 /// rest of that file is someone's own.
@@ -451,6 +516,7 @@ pub fn ensure_git_exclude(root: &Path, paths: &[RelPath]) -> anyhow::Result<Opti
     let Some((exclude, prefix)) = exclude_file(root) else {
         return Ok(None);
     };
+    refuse_links(root, &exclude)?;
     let mut block =
         format!("{EXCLUDE_BEGIN}\n/{prefix}{LOCAL_CONFIG_FILE}\n/{prefix}.aiwg/local/\n");
     let mut listed: Vec<String> = paths
@@ -518,6 +584,7 @@ pub fn remove_git_exclude(root: &Path, dry_run: bool) -> anyhow::Result<Option<P
     let Some((exclude, _)) = exclude_file(root) else {
         return Ok(None);
     };
+    refuse_links(root, &exclude)?;
     let Ok(text) = std::fs::read_to_string(&exclude) else {
         return Ok(None);
     };

@@ -284,3 +284,47 @@ fn an_apply_stopped_by_a_conflict_does_not_claim_it_installed_a_hook() {
     assert!(!err.contains("would install"), "{err}");
     assert!(t.exists(".claude/hooks/secret-guard/scripts/secret-guard.sh"));
 }
+
+#[test]
+fn a_shared_hooks_folder_does_not_apply_a_fresh_clone() {
+    // The victim's own project keeps its generated files out of git and installs aiwg's deploy
+    // hooks; their hooks folder is shared (`core.hooksPath` in the global config), so every
+    // repository they clone runs them, this stranger's one included.
+    let c = Hostile::new();
+    c.project().write("README.md", "hello\n");
+    let hooks = c.home().join("hooks");
+    let config = format!("[core]\n\thooksPath = {}\n", hooks.display());
+    c.write_home(".gitconfig", &config);
+    std::fs::write(c.origin().join("../gitconfig"), &config).unwrap();
+    let mine = c.home().join("src/mine");
+    std::fs::create_dir_all(mine.join(".aiwg/agents")).unwrap();
+    std::fs::write(
+        mine.join("aiwg.toml"),
+        "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\ngenerated = \"ignore\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mine.join(".aiwg/agents/mine.md"),
+        "---\nname: mine\ndescription: Mine\n---\nMine.\n",
+    )
+    .unwrap();
+    c.git(&mine, &["init", "-q", "-b", "main"]);
+    let Output { code, stderr, .. } = c.run_in(&mine, &["hook", "install"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(hooks.join("post-checkout").exists(), "{stderr}");
+    // Only the deploy hooks: the check hook would stop the stranger's own commit below.
+    std::fs::remove_file(hooks.join("pre-commit")).unwrap();
+    c.clone();
+    for path in [".claude", "aiwg.lock", ".aiwg/history"] {
+        assert!(
+            !c.victim().join(path).exists(),
+            "{path}: the clone was applied by the shared hook"
+        );
+    }
+    // A branch checkout in a project the user applies still deploys.
+    c.git(&mine, &["add", "-A"]);
+    c.git(&mine, &["commit", "-q", "-m", "mine", "--no-verify"]);
+    std::fs::remove_dir_all(mine.join(".claude")).ok();
+    c.git(&mine, &["checkout", "-q", "-b", "other"]);
+    assert!(mine.join(".claude/agents/mine.md").exists());
+}

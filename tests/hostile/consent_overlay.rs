@@ -167,3 +167,83 @@ fn a_committed_overlay_lock_claiming_the_teams_files_deletes_none() {
     let Output { code, stdout, .. } = c.run(&["check"]);
     assert_eq!((code, stdout.as_str()), (0, ""));
 }
+
+#[test]
+fn an_exclude_file_that_is_a_symlink_is_refused_not_written_through() {
+    // A repository delivered with its git directory (an archive, a copied checkout) can make
+    // `.git/info/exclude`, or `.git/info`, a symlink to any file of the victim's.
+    let c = Hostile::new();
+    let mine = c.origin().join("mine/agents");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("mine.md"),
+        "---\ndescription: A helper.\n---\nHelp.\n",
+    )
+    .unwrap();
+    c.project()
+        .write(
+            "aiwg.local.toml",
+            "sources = [\"mine\"]\nplatforms = [\"codex\"]\n",
+        )
+        .clone();
+    c.write_home(".profile", "precious\n");
+    let profile = c.home().join(".profile");
+    let info = c.victim().join(".git/info");
+    let links: [(&std::path::Path, std::path::PathBuf); 2] =
+        [(&info.join("exclude"), profile.clone()), (&info, c.home())];
+    for (link, target) in links {
+        std::fs::remove_file(info.join("exclude")).ok();
+        if link == info.as_path() {
+            std::fs::remove_dir_all(&info).unwrap();
+            std::fs::write(c.home().join("exclude"), "precious\n").unwrap();
+        }
+        std::os::unix::fs::symlink(&target, link).unwrap();
+        let before = c.outside();
+        let Output { code, stderr, .. } = c.run(&["apply"]);
+        assert_ne!(code, 0, "{stderr}");
+        assert_eq!(std::fs::read_to_string(&profile).unwrap(), "precious\n");
+        assert_names(&stderr, &["info", "symlink", "hint:"]);
+        for path in [".codex", ".aiwg/local"] {
+            assert!(!c.victim().join(path).exists(), "{path} was written");
+        }
+        let after = c.outside();
+        assert_eq!(before, after, "{link:?}");
+    }
+}
+
+#[test]
+fn a_committed_overlay_linking_out_of_the_clone_is_neither_read_nor_rewritten() {
+    // `aiwg use --local` rewrites `aiwg.local.toml` in place: through a committed link, that
+    // would be one of the victim's own files.
+    let c = Hostile::new();
+    c.project()
+        .symlink("aiwg.local.toml", "../../.config/tool/settings.toml")
+        .clone();
+    c.write_home(".config/tool/settings.toml", "# my settings\n");
+    let mine = c.home().join("src/mine/agents");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("mine.md"),
+        "---\ndescription: Mine.\n---\nMine.\n",
+    )
+    .unwrap();
+    let before = c.outside();
+    for args in [
+        &["use", "--local", "../mine", "--platforms", "codex"][..],
+        &["apply"],
+        &["remove", "--local", "../mine"],
+    ] {
+        let Output { code, stderr, .. } = c.run(args);
+        assert_eq!(
+            std::fs::read_to_string(c.home().join(".config/tool/settings.toml")).unwrap(),
+            "# my settings\n",
+            "{args:?}"
+        );
+        assert_ne!(code, 0, "{args:?}: {stderr}");
+        assert_names(&stderr, &["aiwg.local.toml", "symlink", "hint:"]);
+    }
+    for path in [".codex", ".aiwg/local"] {
+        assert!(!c.victim().join(path).exists(), "{path} was written");
+    }
+    c.assert_contained(&before);
+}

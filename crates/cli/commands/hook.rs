@@ -78,9 +78,13 @@ fn deploy_block(name: &str, fallback: &Path, project: &str) -> String {
     let (begin, end) = markers(name);
     let fallback = sh_quote(&fallback.to_string_lossy());
     let project = sh_quote(project);
-    // post-checkout's third argument is 1 for a branch checkout, 0 for a file checkout.
+    // post-checkout's third argument is 1 for a branch checkout, 0 for a file checkout; its
+    // first is the null object (all zeros) in the checkout `git clone` makes. A fresh clone is
+    // someone else's repository the user has not run aiwg in yet (README: "in a fresh clone,
+    // run `aiwg apply`"), and a shared `core.hooksPath` or template folder would otherwise
+    // apply every repository cloned anywhere.
     let when = if name == "post-checkout" {
-        "[ \"$3\" = 1 ]"
+        "[ \"$3\" = 1 ] && case \"$1\" in *[!0]*) true ;; *) false ;; esac"
     } else {
         "true"
     };
@@ -327,7 +331,7 @@ mod tests {
         assert_eq!(replace_block(&with, &begin, &end, ""), hook);
         let deploy = deploy_block("post-checkout", Path::new("/bin/aiwg"), "sub dir");
         assert!(
-            deploy.contains("if [ \"$3\" = 1 ] && [ -f 'sub dir'/aiwg.toml ]; then"),
+            deploy.contains("if [ \"$3\" = 1 ] && case \"$1\" in *[!0]*) true ;; *) false ;; esac && [ -f 'sub dir'/aiwg.toml ]; then"),
             "{deploy}"
         );
         assert!(

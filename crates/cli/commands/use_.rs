@@ -334,6 +334,7 @@ pub fn run_local(
     }
     let specs = expand_spec(spec, &project.root, None)?;
     let path = crate::overlay::path(&project.root);
+    crate::overlay::refuse_link_out(&project.root, &path)?;
     let existing = match path.is_file() {
         true => Some(
             std::fs::read_to_string(&path)
