@@ -139,6 +139,37 @@ pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
     })
 }
 
+/// Refuses a config file of the project (`aiwg.toml`, `aiwg.local.toml`) that is a symlink
+/// leading out of `root`: a clone can commit such a link, and aiwg edits its config files in
+/// place ([`write_config`] writes through links), so a link to one of the user's own files
+/// would get that file rewritten. A link that stays inside the project is fine.
+pub fn refuse_link_out(root: &Path, file: &Path) -> anyhow::Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(file) else {
+        return Ok(());
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let real = std::fs::canonicalize(file).unwrap_or_default();
+    if real.starts_with(&root) {
+        return Ok(());
+    }
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let to = std::fs::read_link(file).unwrap_or_default();
+    Err(crate::error::UserError::new(
+        format!(
+            "`{name}` is a symlink leading out of the project (to `{}`): aiwg reads and edits its config only inside the project",
+            aiwg_core::escape::escape(&to.to_string_lossy())
+        ),
+        format!("replace the link with a regular file (`cp --remove-destination \"$(readlink -f {name})\" {name}`), or delete it if you did not make it"),
+    )
+    .into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

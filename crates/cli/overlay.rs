@@ -45,26 +45,7 @@ pub fn read(root: &Path) -> anyhow::Result<Option<LocalConfig>> {
 /// (`config_edit::write_config` writes through links), so a link to one of the user's own
 /// files would get that file rewritten.
 pub fn refuse_link_out(root: &Path, file: &Path) -> anyhow::Result<()> {
-    let Ok(meta) = std::fs::symlink_metadata(file) else {
-        return Ok(());
-    };
-    if !meta.file_type().is_symlink() {
-        return Ok(());
-    }
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let real = std::fs::canonicalize(file).unwrap_or_default();
-    if real.starts_with(&root) {
-        return Ok(());
-    }
-    let to = std::fs::read_link(file).unwrap_or_default();
-    Err(UserError::new(
-        format!(
-            "`{LOCAL_CONFIG_FILE}` is a symlink leading out of the project (to `{}`): aiwg reads and edits the overlay only inside the project",
-            escape(&to.to_string_lossy())
-        ),
-        format!("replace the link with a regular file (`cp --remove-destination \"$(readlink -f {LOCAL_CONFIG_FILE})\" {LOCAL_CONFIG_FILE}`), or delete it if you did not make it"),
-    )
-    .into())
+    crate::config_edit::refuse_link_out(root, file)
 }
 
 /// Parses the text of `aiwg.local.toml` (at `file`), as [`read`] does.

@@ -56,6 +56,9 @@ impl Project {
             .or_else(|| cwd.ancestors().find(|d| d.join(".git").exists()))
             .unwrap_or(cwd)
             .to_path_buf();
+        // Project scope only: user scope's `$AIWG_HOME/aiwg.toml` is the user's own, and may
+        // well be a link into their dotfiles.
+        crate::config_edit::refuse_link_out(&root, &root.join(CONFIG_FILE))?;
         Project::load(root)
     }
 

@@ -140,3 +140,35 @@ fn a_repository_cannot_wipe_the_users_global_deploy() {
     }
     c.assert_contained(&before);
 }
+
+/// `aiwg use` and `aiwg remove` edit `aiwg.toml` in place: a committed `aiwg.toml` that is a
+/// link out of the clone would get one of the victim's own files rewritten (or read as the
+/// project's config). Found by a hostile review; the same rule as for `aiwg.local.toml`.
+#[test]
+fn a_committed_config_linking_out_of_the_clone_is_neither_read_nor_rewritten() {
+    let c = Hostile::new();
+    c.agent(".aiwg")
+        .symlink("aiwg.toml", "../../.config/tool/settings.toml")
+        .clone();
+    let mine = "sources = [\".aiwg\"]\nplatforms = [\"codex\"]\n";
+    c.write_home(".config/tool/settings.toml", mine);
+    let before = c.outside();
+    for args in [
+        &["use", "sdlc"][..],
+        &["apply"],
+        &["remove", "--platform", "codex"],
+    ] {
+        let Output { code, stderr, .. } = c.run(args);
+        assert_eq!(
+            std::fs::read_to_string(c.home().join(".config/tool/settings.toml")).unwrap(),
+            mine,
+            "{args:?}"
+        );
+        assert_ne!(code, 0, "{args:?}: {stderr}");
+        assert_names(&stderr, &["aiwg.toml", "symlink", "hint:"]);
+    }
+    for path in [".codex", ".agents", "AGENTS.md", "aiwg.lock"] {
+        assert!(!c.victim().join(path).exists(), "{path} was written");
+    }
+    c.assert_contained(&before);
+}
