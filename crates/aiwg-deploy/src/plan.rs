@@ -345,13 +345,15 @@ fn plan_digest(
             && (data.bytes.len() as u64) > size
             && crate::eol::lf_form(&data.bytes).is_some_and(|lf| same(&lf))
     };
+    // The file on disk is hashed once: every arm below that asks would hash the same bytes.
+    let disk_same = old.is_some_and(|data| same(&data.bytes));
     let (action, conflict, state) = match old {
         None => (Action::Create, None, State::Missing),
-        Some(data) if data.executable == executable && same(&data.bytes) => {
+        Some(data) if data.executable == executable && disk_same => {
             (Action::Unchanged, None, State::Ok)
         }
         Some(data) if converted(data) => (Action::Unchanged, None, State::Ok),
-        Some(data) if same(&data.bytes) || ours(data) => (Action::Update, None, State::Outdated),
+        Some(data) if disk_same || ours(data) => (Action::Update, None, State::Outdated),
         Some(_) if lock.is_some() => (Action::Conflict, Some(ConflictKind::Edited), State::Edited),
         Some(_) => (
             Action::Conflict,
