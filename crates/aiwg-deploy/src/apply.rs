@@ -202,8 +202,7 @@ impl Engine<'_> {
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
         made.extend(interrupted.unwrap_or_default());
-        let mut new_lock = plan.lock_after(lock_before);
-        new_lock.keep_dirs(&made);
+        let after = LockAfter::new(plan, lock_before, &made);
         let mut removable = lock_before.dirs().clone();
         removable.extend(made.iter().cloned());
         let made: Vec<RelPath> = made.into_iter().collect();
@@ -213,11 +212,10 @@ impl Engine<'_> {
             forced: &report.overwritten,
             dirs: &made,
         };
-        let new_lock_text = (!new_lock.is_empty()).then(|| new_lock.to_toml().into_bytes());
-        drop(new_lock);
+        let text = |out: &mut dyn FnMut(&[u8]) -> bool| after.write(out);
         let lock_changed = self.write_with_lock_bytes(
             &changes,
-            Some(new_lock_text),
+            Some((!after.is_empty()).then_some(&text as LockText<'_>)),
             &removable,
             resumes,
             info,
@@ -260,7 +258,7 @@ impl Engine<'_> {
     }
 
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
-    /// is given: `Some(None)` for no lock file) replaces the lock. Returns the generation and
+    /// is given: `Some(None)` for no lock file) replaces the lock with the text it hands out. Returns the generation and
     /// whether the lock was written. Only folders in `removable` (the ones aiwg made) are
     /// removed when they become empty.
     /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
@@ -270,7 +268,7 @@ impl Engine<'_> {
     pub(crate) fn write_with_lock_bytes(
         &self,
         changes: &[Change<'_>],
-        new_lock: Option<Option<Vec<u8>>>,
+        new_lock: Option<Option<LockText<'_>>>,
         removable: &BTreeSet<RelPath>,
         resumes: bool,
         info: history::Record<'_>,
@@ -279,11 +277,13 @@ impl Engine<'_> {
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
         // A CRLF checkout of the lock aiwg wrote is that lock ([`crate::eol`]).
-        let same_lock = |new: &Option<Vec<u8>>| match (new, &old_lock) {
+        let same_lock = |new: &Option<LockText<'_>>| match (new, &old_lock) {
             (Some(new), Some(old)) => {
-                new == old || crate::eol::lf_form(old).is_some_and(|lf| lf == *new)
+                same_text(*new, old)
+                    || crate::eol::lf_form(old).is_some_and(|lf| same_text(*new, &lf))
             }
-            (new, old) => new == old,
+            (None, None) => true,
+            _ => false,
         };
         let lock_changes = new_lock.as_ref().is_some_and(|new| !same_lock(new));
         if changes.is_empty() && !lock_changes {
@@ -347,7 +347,9 @@ impl Engine<'_> {
         }
         if lock_changes {
             match new_lock.flatten() {
-                Some(bytes) => self.state.write_atomic(&self.layout.lock, &bytes, false)?,
+                Some(text) => self
+                    .state
+                    .write_atomic_fill(&self.layout.lock, false, &mut |sink| text(sink))?,
                 None => self.state.remove_file(&self.layout.lock)?,
             }
         }
@@ -413,6 +415,125 @@ impl Engine<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// The text of a lock, handed to a sink piece by piece as often as it is asked for (the sink
+/// answers `false` to stop it): compared with the lock on disk, then written, never held whole.
+pub(crate) type LockText<'t> = &'t dyn Fn(&mut dyn FnMut(&[u8]) -> bool);
+
+/// Whether `text` hands out exactly `old`.
+fn same_text(text: LockText<'_>, old: &[u8]) -> bool {
+    let mut rest = old;
+    let mut same = true;
+    text(&mut |piece| {
+        match rest.strip_prefix(piece) {
+            Some(r) => rest = r,
+            None => same = false,
+        }
+        same
+    });
+    same && rest.is_empty()
+}
+
+/// The lock after a plan ([`Plan::lock_after`] with the folders aiwg made), described instead
+/// of built: its entries are made again each time its text is asked for
+/// ([`Plan::lock_entries_after`]), so an apply holds no second copy of every entry.
+enum LockAfter<'a> {
+    /// A plan that is not sorted by path (made by hand, not by [`crate::plan()`]).
+    Built(Lock),
+    /// Every other plan.
+    Described {
+        plan: &'a Plan,
+        before: &'a Lock,
+        dirs: BTreeSet<RelPath>,
+        version: u32,
+        empty: bool,
+    },
+}
+
+impl<'a> LockAfter<'a> {
+    /// The lock after `plan` (made from `before`) that also records the folders of `made`
+    /// (kept, like those recorded before, only while they hold an entry).
+    fn new(plan: &'a Plan, before: &'a Lock, made: &BTreeSet<RelPath>) -> Self {
+        let Some(entries) = plan.lock_entries_after(before) else {
+            let mut lock = plan.lock_after(before);
+            lock.keep_dirs(made);
+            return LockAfter::Built(lock);
+        };
+        let mut holding: BTreeSet<RelPath> = BTreeSet::new();
+        let mut positions = false;
+        let mut any = false;
+        for entry in entries {
+            any = true;
+            positions |= entry.has_positions();
+            let mut parent = entry.path.parent();
+            while let Some(p) = parent {
+                parent = p.parent();
+                if !holding.insert(p) {
+                    break;
+                }
+            }
+        }
+        let mut dirs = before.dirs().clone();
+        dirs.extend(made.iter().cloned());
+        dirs.retain(|d| holding.contains(d));
+        let pins = before.pins().count();
+        LockAfter::Described {
+            plan,
+            before,
+            version: crate::lock::version_of(positions, &dirs, pins),
+            dirs,
+            empty: !any && pins == 0,
+        }
+    }
+
+    /// True when the lock holds nothing (apply then deletes the lock file).
+    fn is_empty(&self) -> bool {
+        match self {
+            LockAfter::Built(lock) => lock.is_empty(),
+            LockAfter::Described { empty, .. } => *empty,
+        }
+    }
+
+    /// Hands `out` the lock's text ([`Lock::to_toml`]) piece by piece.
+    fn write(&self, out: &mut dyn FnMut(&[u8]) -> bool) {
+        let mut out = |piece: &str| out(piece.as_bytes());
+        match self {
+            LockAfter::Built(lock) => {
+                out(&lock.to_toml());
+            }
+            LockAfter::Described {
+                plan,
+                before,
+                dirs,
+                version,
+                ..
+            } => {
+                let entries = plan.lock_entries_after(before).expect("checked when made");
+                crate::lock::write_text(*version, dirs, before.pins(), entries, &mut out);
+            }
+        }
+    }
+}
+
+/// The text apply writes as the lock after `plan` (`None`: it deletes the lock file).
+#[cfg(test)]
+pub(crate) fn lock_text_after(
+    plan: &Plan,
+    before: &Lock,
+    made: &BTreeSet<RelPath>,
+) -> Option<String> {
+    let after = LockAfter::new(plan, before, made);
+    assert!(matches!(after, LockAfter::Described { .. }), "a plan's items are sorted");
+    if after.is_empty() {
+        return None;
+    }
+    let mut text = Vec::new();
+    after.write(&mut |piece| {
+        text.extend_from_slice(piece);
+        true
+    });
+    Some(String::from_utf8(text).expect("the lock is text"))
 }
 
 /// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.
