@@ -10,7 +10,7 @@
 //! 5. write the lock last. Until then the next plan sees written files as "unchanged, adopt"
 //!    and deleted ones as "drop from lock", so it converges to the same disk and lock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use aiwg_core::RelPath;
 
@@ -324,12 +324,10 @@ impl Engine<'_> {
             emptied.extend(removable.difference(&needed).cloned());
         }
         remove_empty_dirs(self.target, emptied)?;
-        let mut pending: BTreeMap<&RelPath, (&str, bool)> = BTreeMap::new();
+        let mut streamed = false;
         for change in changes {
             match (change.after, change.streamed) {
-                (Some(new), Some(sha)) => {
-                    pending.insert(change.path, (sha, new.executable));
-                }
+                (Some(_), Some(_)) => streamed = true,
                 (Some(new), None) => {
                     self.target
                         .write_atomic(change.path, &new.bytes, new.executable)?
@@ -337,8 +335,8 @@ impl Engine<'_> {
                 (None, _) => {}
             }
         }
-        if !pending.is_empty() {
-            self.write_streamed(pending, restream)?;
+        if streamed {
+            self.write_streamed(changes, restream)?;
         }
         if !changes.is_empty() {
             // Durability: every byte written above is on disk before the lock names it
@@ -362,12 +360,13 @@ impl Engine<'_> {
 }
 
 impl Engine<'_> {
-    /// Writes each file of `pending` (path → SHA-256 and executable bit) as `restream`
-    /// renders it, after checking that the render gave the planned bytes: the lock written
-    /// after this names only bytes that are on disk.
+    /// Writes each streamed change of `changes` (a hash and no bytes) as `restream` renders
+    /// it, after checking that the render gave the planned bytes: the lock written after this
+    /// names only bytes that are on disk. The render's files are looked up in `changes` (sorted
+    /// by path, as a plan is), so nothing but a flag per change is added to what the plan holds.
     fn write_streamed(
         &self,
-        mut pending: BTreeMap<&RelPath, (&str, bool)>,
+        changes: &[Change<'_>],
         restream: Option<Restream<'_>>,
     ) -> Result<(), DeployError> {
         let differs = |path: &RelPath| {
@@ -376,23 +375,45 @@ impl Engine<'_> {
             message: "the second render did not give the planned bytes (rendering is meant to be deterministic)".into(),
         }
         };
+        let wanted = |c: &Change<'_>| c.after.is_some() && c.streamed.is_some();
+        let first_left = |done: &[bool]| {
+            changes
+                .iter()
+                .zip(done)
+                .find(|(c, done)| wanted(c) && !**done)
+                .map(|(c, _)| c.path.clone())
+        };
         let Some(restream) = restream else {
-            let (path, _) = pending.pop_first().expect("not empty");
+            let path = first_left(&vec![false; changes.len()]).expect("a streamed change");
             return Err(DeployError::Restream {
-                path: path.clone(),
+                path,
                 message: "the plan holds only the hash of this file and apply was given no render to take its bytes from".into(),
             });
         };
+        // A plan's items are sorted by path; a list that is not is searched from the start.
+        let sorted = changes.windows(2).all(|w| w[0].path < w[1].path);
+        let find = |path: &RelPath| {
+            if sorted {
+                changes.binary_search_by(|c| c.path.cmp(path)).ok()
+            } else {
+                changes.iter().position(|c| c.path == path)
+            }
+        };
+        let mut done = vec![false; changes.len()];
         let mut failed: Option<DeployError> = None;
         let mut sink = |path: &RelPath, sha256: &str, bytes: Vec<u8>, executable: bool| {
             if failed.is_some() {
                 return;
             }
-            // Files the plan does not write (unchanged, or refused) are dropped unread.
-            let Some((want, want_exec)) = pending.remove(path) else {
+            // Files the plan does not write (unchanged, or refused), and a path handed out
+            // again, are dropped unread.
+            let Some(i) = find(path).filter(|&i| wanted(&changes[i]) && !done[i]) else {
                 return;
             };
-            if want != sha256 || want_exec != executable {
+            done[i] = true;
+            let change = &changes[i];
+            let want_exec = change.after.is_some_and(|a| a.executable);
+            if change.streamed != Some(sha256) || want_exec != executable {
                 failed = Some(differs(path));
                 return;
             }
@@ -401,17 +422,16 @@ impl Engine<'_> {
             }
         };
         if let Err(message) = restream(&mut sink) {
-            let path = pending.keys().next().map(|p| RelPath::clone(p));
             return Err(DeployError::Restream {
-                path: path.unwrap_or_else(|| self.layout.lock.clone()),
+                path: first_left(&done).unwrap_or_else(|| self.layout.lock.clone()),
                 message,
             });
         }
         if let Some(e) = failed {
             return Err(e);
         }
-        match pending.pop_first() {
-            Some((path, _)) => Err(differs(path)),
+        match first_left(&done) {
+            Some(path) => Err(differs(&path)),
             None => Ok(()),
         }
     }

@@ -3,6 +3,7 @@
 //! ([`crate::plan()`], [`crate::section`], [`crate::merge`]) share, so none of them imports another.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use aiwg_core::target::{Desired, Origin, Part, TargetEntry};
@@ -427,22 +428,23 @@ impl Plan {
                 }
                 _ => items.next().expect("peeked"),
             };
-            let mut at: Vec<Cow<'a, LockEntry>> = Vec::new();
+            // By part, as the lock keys them (a shared file may have thousands of parts).
+            let mut at: BTreeMap<&'a Part, Cow<'a, LockEntry>> = BTreeMap::new();
             while let Some(e) = before.next_if(|e| e.path == item.path) {
-                at.push(Cow::Borrowed(e));
+                at.insert(&e.part, Cow::Borrowed(e));
             }
             for part in &item.parts {
                 match &part.next_lock {
                     NextLock::Keep => {}
-                    NextLock::Remove => at.retain(|e| e.part != part.part),
+                    NextLock::Remove => {
+                        at.remove(&part.part);
+                    }
                     NextLock::Write(row) => {
-                        at.retain(|e| e.part != part.part);
-                        at.push(Cow::Owned(item.lock_entry(part, row)));
+                        at.insert(&part.part, Cow::Owned(item.lock_entry(part, row)));
                     }
                 }
             }
-            at.sort_by(|a, b| a.part.cmp(&b.part));
-            here = at.into_iter();
+            here = at.into_values().collect::<Vec<_>>().into_iter();
         }))
     }
 }
