@@ -193,7 +193,8 @@ pub(crate) enum NextLock {
 /// its path give the rest ([`PartPlan::lock_entry`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LockRow {
-    /// [`LockEntry::sha256`]; for a whole file, empty until apply fills it from the new bytes.
+    /// [`LockEntry::sha256`]; for a whole file, empty when it is the item's `streamed` hash (or
+    /// the hash of its new bytes), filled in when the lock is written.
     pub sha256: String,
     /// [`LockEntry::size`].
     pub size: u64,
@@ -291,11 +292,15 @@ impl PlanItem {
     pub(crate) fn lock_entry(&self, part: &PartPlan, row: &LockRow) -> LockEntry {
         let mut entry = part.lock_entry(&self.path, row);
         // A whole file planned with its hash (what aiwg wants, kept in the file's own line
-        // endings on disk) keeps it.
+        // endings on disk) keeps it; a streamed one has it once, in `streamed`.
         if entry.mode == Mode::File && entry.sha256.is_empty() {
-            let bytes = self.new.as_ref().map_or(&[][..], |f| &f.bytes);
-            entry.sha256 = sha256_hex(bytes);
-            entry.size = bytes.len() as u64;
+            if let Some(sha256) = &self.streamed {
+                entry.sha256 = sha256.clone();
+            } else {
+                let bytes = self.new.as_ref().map_or(&[][..], |f| &f.bytes);
+                entry.sha256 = sha256_hex(bytes);
+                entry.size = bytes.len() as u64;
+            }
         }
         entry
     }

@@ -153,7 +153,18 @@ fn plan_path(
         }
     };
     // An unforceable conflict leaves the path as it is, whatever else was planned for it.
+    let mut parts = parts;
     let (new, streamed) = if conflict.as_ref().is_some_and(|c| !c.forceable()) {
+        // The whole file's lock row took its hash from `streamed`, which goes.
+        if let Some(sha256) = streamed {
+            for part in &mut parts {
+                if let NextLock::Write(row) = &mut part.next_lock {
+                    if part.mode == Mode::File && row.sha256.is_empty() {
+                        row.sha256 = sha256.clone();
+                    }
+                }
+            }
+        }
         (old.clone(), None)
     } else {
         (new, streamed)
@@ -368,11 +379,16 @@ fn plan_digest(
         conflict,
         state,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, sha256.to_string(), size)),
+        next_lock: NextLock::Write(lock_entry_for(want, String::new(), size)),
     });
     if action == Action::Unchanged {
+        // The lock keeps what aiwg wants (a CRLF checkout on disk is that file).
+        if let Some(NextLock::Write(row)) = parts.last_mut().map(|p| &mut p.next_lock) {
+            row.sha256 = sha256.to_string();
+        }
         return (old.cloned(), parts, None);
     }
+    // Otherwise the lock entry's hash is the item's `streamed` one (one copy per file).
     (
         Some(FileData::new(Vec::new(), executable)),
         parts,
