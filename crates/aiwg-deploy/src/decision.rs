@@ -263,6 +263,10 @@ pub struct PlanItem {
     pub streamed: Option<String>,
     /// The plan of each part: whole file, sections or merged keys.
     pub parts: Vec<PartPlan>,
+    /// Set when the plan was made from a streamed render and the file on disk, already what
+    /// aiwg wants, was only hashed as it was read, never held: `old` and `new` then carry its
+    /// executable bit and no bytes, and this says what is on disk (its size, its hashes).
+    pub old_digest: Option<crate::system::FileDigest>,
 }
 
 impl PlanItem {
