@@ -266,7 +266,8 @@ pub struct PlanItem {
     /// Set when the plan was made from a streamed render and the file on disk, already what
     /// aiwg wants, was only hashed as it was read, never held: `old` and `new` then carry its
     /// executable bit and no bytes, and this says what is on disk (its size, its hashes).
-    pub old_digest: Option<crate::system::FileDigest>,
+    /// Boxed: most items of other plans have none, and each item is in one large `Vec`.
+    pub old_digest: Option<Box<crate::system::FileDigest>>,
 }
 
 impl PlanItem {

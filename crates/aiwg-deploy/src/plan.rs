@@ -272,7 +272,7 @@ fn unchanged_by_digest(
         new: Some(held),
         streamed: None,
         parts,
-        old_digest: Some(disk),
+        old_digest: Some(Box::new(disk)),
     })
 }
 

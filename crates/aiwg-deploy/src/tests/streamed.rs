@@ -232,7 +232,7 @@ fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
             } else {
                 let old = h.old.as_ref().expect("on disk");
                 let digest = crate::system::FileDigest::of(&old.bytes, old.executable);
-                assert_eq!(s.old_digest.as_ref(), Some(&digest), "seed {seed}");
+                assert_eq!(s.old_digest.as_deref(), Some(&digest), "seed {seed}");
             }
         }
         // Applied, then planned again: nothing changes, and no file's bytes are held.
@@ -248,4 +248,27 @@ fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
             "seed {seed}: a no-change streamed plan holds a file's bytes"
         );
     }
+}
+
+#[test]
+fn a_streamed_file_is_planned_with_one_copy_of_its_hash_and_no_second_lock_entry() {
+    use crate::decision::NextLock;
+    for seed in 0..SEEDS {
+        let (sys, next) = scenario(seed);
+        let engine = Engine::shared(&sys, Layout::project());
+        let (plan, _) = engine.plan(&digests(&next)).unwrap();
+        for item in plan.items.iter().filter(|i| i.streamed.is_some()) {
+            for part in item.parts.iter().filter(|p| p.part.is_whole()) {
+                // The lock row is the hash, size and bit only (its path and origin are the
+                // item's and the part's), and the hash is the item's `streamed` one.
+                if let NextLock::Write(row) = &part.next_lock {
+                    assert!(row.sha256.is_empty(), "seed {seed}: `{}`", item.path);
+                }
+            }
+        }
+    }
+    // One item and one part per file, in two large `Vec`s: what they hold inline is paid
+    // ×40,000 in a large deploy (a file's bytes, or a lock entry, never go inline).
+    assert!(std::mem::size_of::<crate::PlanItem>() <= 192);
+    assert!(std::mem::size_of::<crate::plan::PartPlan>() <= 208);
 }
