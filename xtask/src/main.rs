@@ -41,7 +41,9 @@ fn main() -> anyhow::Result<()> {
                 .nth(2)
                 .context("interop-inner needs a spec file")?,
         )),
-        _ => bail!("usage: cargo xtask <ci|bench|corpus|docs|interop|interop-mcp|interop-packages>"),
+        _ => {
+            bail!("usage: cargo xtask <ci|bench|corpus|docs|interop|interop-mcp|interop-packages>")
+        }
     }
 }
 

@@ -345,9 +345,10 @@ impl Engine<'_> {
         }
         if lock_changes {
             match new_lock.flatten() {
-                Some(text) => self
-                    .state
-                    .write_atomic_fill(&self.layout.lock, false, &mut |sink| text(sink))?,
+                Some(text) => {
+                    self.state
+                        .write_atomic_fill(&self.layout.lock, false, &mut |sink| text(sink))?
+                }
                 None => self.state.remove_file(&self.layout.lock)?,
             }
         }
@@ -544,7 +545,10 @@ pub(crate) fn lock_text_after(
     made: &BTreeSet<RelPath>,
 ) -> Option<String> {
     let after = LockAfter::new(plan, before, made);
-    assert!(matches!(after, LockAfter::Described { .. }), "a plan's items are sorted");
+    assert!(
+        matches!(after, LockAfter::Described { .. }),
+        "a plan's items are sorted"
+    );
     if after.is_empty() {
         return None;
     }

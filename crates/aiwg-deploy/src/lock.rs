@@ -123,7 +123,9 @@ pub struct LockEntry {
 impl LockEntry {
     /// Whether a key of it records where its array item stood (what lock version 2 added).
     pub(crate) fn has_positions(&self) -> bool {
-        self.keys.iter().any(|k| k.at.is_some() || k.others.is_some())
+        self.keys
+            .iter()
+            .any(|k| k.at.is_some() || k.others.is_some())
     }
 
     /// The origin recorded for this entry.

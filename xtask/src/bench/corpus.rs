@@ -202,13 +202,19 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     };
     let dir = Path::new(dir);
     if dir.exists() {
-        anyhow::bail!("`{}` exists; the corpus goes into a new folder", dir.display());
+        anyhow::bail!(
+            "`{}` exists; the corpus goes into a new folder",
+            dir.display()
+        );
     }
     generate(dir, &shape.scaled(scale))?;
     let quoted: Vec<String> = platforms.iter().map(|p| format!("\"{p}\"")).collect();
     std::fs::write(
         dir.join("aiwg.toml"),
-        format!("sources = [\".aiwg\"]\nplatforms = [{}]\n", quoted.join(", ")),
+        format!(
+            "sources = [\".aiwg\"]\nplatforms = [{}]\n",
+            quoted.join(", ")
+        ),
     )?;
     Ok(())
 }

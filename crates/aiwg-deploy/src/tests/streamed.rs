@@ -226,7 +226,10 @@ fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
         // history's copy of what is replaced comes from them).
         assert_eq!(streamed.items.len(), held.items.len(), "seed {seed}");
         for (s, h) in streamed.items.iter().zip(&held.items) {
-            assert_eq!((&s.path, s.action, s.state()), (&h.path, h.action, h.state()));
+            assert_eq!(
+                (&s.path, s.action, s.state()),
+                (&h.path, h.action, h.state())
+            );
             if s.old_digest.is_none() {
                 assert_eq!(s.old, h.old, "seed {seed}: `{}`", s.path);
             } else {
