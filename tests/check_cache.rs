@@ -131,13 +131,25 @@ fn cache_file(t: &Test) -> std::path::PathBuf {
     t.root().join(".aiwg/check-cache")
 }
 
-/// Replaces line `n` of the cache (0-based) by `f(line)`.
+/// Replaces text line `n` of the cache (0-based; the header and key lines come first, before
+/// the binary body) by `f(line)`.
 fn edit_cache_line(t: &Test, n: usize, f: impl Fn(&str) -> String) {
-    let text = std::fs::read_to_string(cache_file(t)).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[n] = f(&lines[n]);
-    std::fs::write(cache_file(t), lines.join("\n") + "\n").unwrap();
+    let bytes = std::fs::read(cache_file(t)).unwrap();
+    let mut start = 0;
+    for _ in 0..n {
+        start += bytes[start..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    }
+    let end = start + bytes[start..].iter().position(|&b| b == b'\n').unwrap();
+    let line = std::str::from_utf8(&bytes[start..end]).unwrap();
+    let mut out = bytes[..start].to_vec();
+    out.extend_from_slice(f(line).as_bytes());
+    out.extend_from_slice(&bytes[end..]);
+    std::fs::write(cache_file(t), out).unwrap();
 }
+
+/// The bytes of a cache entry before its name (check_cache.rs's `ENTRY_HEAD`): kind, racy
+/// flag and file type, then dev, ino, mode, size, mtime, ctime and the name's length.
+const ENTRY_HEAD: usize = 3 + 8 + 8 + 4 + 8 + 8 + 8 + 2;
 
 fn mtime(path: &Path) -> std::time::SystemTime {
     std::fs::metadata(path).unwrap().modified().unwrap()
@@ -342,20 +354,31 @@ fn a_bad_cache_is_a_miss_never_an_error_and_is_rewritten() {
         expect_miss(&t, &["check"], "");
     }
     assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
-    let text = std::fs::read_to_string(cache_file(&t)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let cut = lines[..lines.len() - 1].join("\n") + "\n";
-    std::fs::write(cache_file(&t), cut).unwrap();
+    let bytes = std::fs::read(cache_file(&t)).unwrap();
+    std::fs::write(cache_file(&t), &bytes[..bytes.len() - 10]).unwrap();
     expect_miss(&t, &["check"], "corrupt cache (truncated)");
+    let mut longer = bytes.clone();
+    longer.push(b'f');
+    std::fs::write(cache_file(&t), longer).unwrap();
+    expect_miss(&t, &["check"], "corrupt cache (trailing bytes)");
     // A recorded stat that was changed by hand.
     assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
-    let lines = std::fs::read_to_string(cache_file(&t)).unwrap();
-    let n = lines
-        .lines()
-        .position(|l| l.ends_with("reviewer.md"))
-        .unwrap();
-    edit_cache_line(&t, n, |l| l.replacen("\t.\t", "\tr\t", 1));
+    let mut bytes = std::fs::read(cache_file(&t)).unwrap();
+    let name = b"reviewer.md";
+    let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
+    let flag = at - ENTRY_HEAD + 1;
+    assert_eq!(
+        bytes[flag], b'.',
+        "the racy flag of the first reviewer.md entry"
+    );
+    bytes[flag] = b'r';
+    std::fs::write(cache_file(&t), &bytes).unwrap();
     expect_miss(&t, &["check"], "racy entry");
+    // Any recorded stat changed: a miss.
+    bytes[flag] = b'.';
+    bytes[flag + 2 + 8] ^= 1;
+    std::fs::write(cache_file(&t), &bytes).unwrap();
+    expect_miss(&t, &["check"], "reviewer.md` changed");
 }
 
 #[test]
@@ -545,4 +568,119 @@ fn with_and_without_the_cache_check_always_agrees() {
         }
     }
     assert!(hits > 0, "the cache was never used: {steps:?}");
+}
+
+/// The cache file's identity and times: equal when nothing wrote it.
+fn cache_stamp(t: &Test) -> (u64, std::time::SystemTime, std::time::SystemTime) {
+    let meta = std::fs::symlink_metadata(cache_file(t)).unwrap();
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let ino = 0;
+    (ino, meta.modified().unwrap(), meta.accessed().unwrap())
+}
+
+#[test]
+fn a_repeated_clean_run_leaves_the_cache_file_as_it_was() {
+    let t = primed();
+    let before = cache_stamp(&t);
+    // A no-change apply finds the answer the cache holds and records the same bytes.
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    std::fs::write(cache_file(&t), std::fs::read(cache_file(&t)).unwrap()).unwrap();
+    let before_rewrite = std::fs::read(cache_file(&t)).unwrap();
+    let stamp = cache_stamp(&t);
+    assert_ne!(stamp.1, before.1, "the copy above rewrote it");
+    let noop = aiwg(&t, &["apply"], false);
+    assert_eq!(noop.code, 0, "{}", noop.stderr);
+    assert!(
+        noop.stderr.lines().any(|l| l == "check: cache unchanged"),
+        "{}",
+        noop.stderr
+    );
+    assert_eq!(cache_stamp(&t).0, stamp.0, "the cache file was replaced");
+    assert_eq!(std::fs::read(cache_file(&t)).unwrap(), before_rewrite);
+    // A cache that differs (another format) is replaced.
+    edit_cache_line(&t, 0, |_| "aiwg-check-cache\t99".into());
+    let noop = aiwg(&t, &["apply"], false);
+    assert!(noop.wrote_cache(), "{}", noop.stderr);
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+}
+
+/// A project whose deployed agents share one folder (the cache stats them through one
+/// folder handle): every kind of change to one of them is caught.
+#[test]
+fn every_kind_of_change_in_a_folder_of_many_entries_is_caught() {
+    let t = project();
+    for i in 0..6 {
+        t.write(
+            &format!(".aiwg/agents/agent-{i}.md"),
+            &format!("---\nname: agent-{i}\ndescription: Agent {i}\n---\nBody {i}.\n"),
+        );
+    }
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    let prime = |t: &Test| {
+        let first = aiwg(t, &["check"], false);
+        assert_eq!(first.code, 0, "{first:?}");
+        assert_eq!(aiwg(t, &["check"], false).lookup(), "hit");
+    };
+    prime(&t);
+    let target = t.root().join(".claude/agents/agent-3.md");
+    // Same size, another byte.
+    let bytes = std::fs::read(&target).unwrap();
+    let mut other = bytes.clone();
+    *other.last_mut().unwrap() = b'!';
+    std::fs::write(&target, &other).unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "agent-3.md` changed");
+    assert_eq!(out, "edited\t.claude/agents/agent-3.md\n");
+    std::fs::write(&target, &bytes).unwrap();
+    settle();
+    prime(&t);
+    // Its mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "agent-3.md` changed");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        settle();
+        prime(&t);
+        // Replaced by a symlink to a file with the same bytes.
+        std::fs::write(t.root().join("copy.md"), &bytes).unwrap();
+        std::fs::remove_file(&target).unwrap();
+        std::os::unix::fs::symlink(t.root().join("copy.md"), &target).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "agent-3.md` changed");
+        std::fs::remove_file(&target).unwrap();
+        std::fs::write(&target, &bytes).unwrap();
+        settle();
+        prime(&t);
+        // The folder moved away and a symlink to it put in its place: every file in it is
+        // the same inode, untouched, yet the folder on the way is not the one recorded.
+        let agents = t.root().join(".claude/agents");
+        let moved = t.root().join(".claude/agents-moved");
+        std::fs::rename(&agents, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &agents).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "changed");
+        std::fs::remove_file(&agents).unwrap();
+        std::fs::rename(&moved, &agents).unwrap();
+        settle();
+        prime(&t);
+    }
+    // A file added beside them in the source folder, and one removed.
+    t.write(
+        ".aiwg/agents/agent-9.md",
+        "---\nname: agent-9\ndescription: Nine\n---\nNine.\n",
+    );
+    settle();
+    let out = expect_miss(&t, &["check"], ".aiwg/agents` changed");
+    assert!(out.contains("missing\t.claude/agents/agent-9.md"), "{out}");
+    std::fs::remove_file(t.root().join(".aiwg/agents/agent-9.md")).unwrap();
+    std::fs::remove_file(t.root().join(".aiwg/agents/agent-1.md")).unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "changed");
+    assert!(out.contains("stale\t.claude/agents/agent-1.md"), "{out}");
 }
