@@ -570,40 +570,106 @@ fn with_and_without_the_cache_check_always_agrees() {
     assert!(hits > 0, "the cache was never used: {steps:?}");
 }
 
-/// The cache file's identity and times: equal when nothing wrote it.
-fn cache_stamp(t: &Test) -> (u64, std::time::SystemTime, std::time::SystemTime) {
+/// The cache file's identity, mtime and ctime: equal when nothing wrote it.
+fn cache_stamp(t: &Test) -> (u64, std::time::SystemTime, i64) {
     let meta = std::fs::symlink_metadata(cache_file(t)).unwrap();
     #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+    let (ino, ctime) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (meta.ino(), meta.ctime() * 1_000_000_000 + meta.ctime_nsec())
+    };
     #[cfg(not(unix))]
-    let ino = 0;
-    (ino, meta.modified().unwrap(), meta.accessed().unwrap())
+    let (ino, ctime) = (0, 0);
+    (ino, meta.modified().unwrap(), ctime)
+}
+
+/// What a run printed on stderr, without the cache's trace lines.
+fn said(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .filter(|l| !l.starts_with("check: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 #[test]
-fn a_repeated_clean_run_leaves_the_cache_file_as_it_was() {
+fn a_no_change_apply_the_cache_vouches_for_writes_nothing_and_says_the_same() {
     let t = primed();
     let before = cache_stamp(&t);
-    // A no-change apply finds the answer the cache holds and records the same bytes.
-    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
-    std::fs::write(cache_file(&t), std::fs::read(cache_file(&t)).unwrap()).unwrap();
-    let before_rewrite = std::fs::read(cache_file(&t)).unwrap();
-    let stamp = cache_stamp(&t);
-    assert_ne!(stamp.1, before.1, "the copy above rewrote it");
-    let noop = aiwg(&t, &["apply"], false);
-    assert_eq!(noop.code, 0, "{}", noop.stderr);
+    // An apply that does not ask the cache (`--force`) records the same bytes: left alone.
+    let forced = aiwg(&t, &["apply", "--force"], false);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
     assert!(
-        noop.stderr.lines().any(|l| l == "check: cache unchanged"),
+        forced.stderr.lines().any(|l| l == "check: cache unchanged"),
         "{}",
-        noop.stderr
+        forced.stderr
     );
-    assert_eq!(cache_stamp(&t).0, stamp.0, "the cache file was replaced");
-    assert_eq!(std::fs::read(cache_file(&t)).unwrap(), before_rewrite);
-    // A cache that differs (another format) is replaced.
-    edit_cache_line(&t, 0, |_| "aiwg-check-cache\t99".into());
-    let noop = aiwg(&t, &["apply"], false);
-    assert!(noop.wrote_cache(), "{}", noop.stderr);
+    assert_eq!(cache_stamp(&t), before, "the cache file was rewritten");
+    // A cache recorded by check does not vouch for apply: the first plain apply runs in
+    // full and records that it found nothing to do.
+    let full = aiwg(&t, &["apply"], false);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    assert!(
+        full.stderr.contains("cache hit, recorded by check"),
+        "{}",
+        full.stderr
+    );
+    assert!(full.wrote_cache(), "{}", full.stderr);
+    let recorded = cache_stamp(&t);
+    // The next one answers from the cache, with the same words, and touches nothing.
+    let fast = aiwg(&t, &["apply"], false);
+    assert_eq!(fast.code, 0, "{}", fast.stderr);
+    assert_eq!(
+        fast.lookup(),
+        "hit (apply: nothing to change)",
+        "{}",
+        fast.stderr
+    );
+    assert_eq!((said(&fast), &fast.stdout), (said(&full), &full.stdout));
+    assert!(
+        said(&fast).starts_with("nothing to change: "),
+        "{}",
+        fast.stderr
+    );
+    assert_eq!(cache_stamp(&t), recorded);
     assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    // Flags that change what apply does, and a filter, always run in full.
+    for args in [
+        &["apply", "--dry-run"][..],
+        &["apply", "--json"],
+        &["apply", "--platforms", "warp"],
+    ] {
+        let run = aiwg(&t, args, false);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            !run.lookup().starts_with("hit (apply"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // After an edit, apply runs in full and writes.
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("code", "CODE"),
+    );
+    settle();
+    let wrote = aiwg(&t, &["apply"], false);
+    assert_eq!(wrote.code, 0, "{}", wrote.stderr);
+    assert!(wrote.lookup().starts_with("miss"), "{}", wrote.stderr);
+    assert!(t.read(".claude/agents/reviewer.md").contains("CODE"));
+    // A managed file edited by hand: apply runs in full and stops on it.
+    settle();
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    assert_eq!(
+        aiwg(&t, &["apply"], false).lookup(),
+        "hit (apply: nothing to change)"
+    );
+    t.write(".claude/agents/reviewer.md", "mine\n");
+    settle();
+    let stopped = aiwg(&t, &["apply"], false);
+    assert_eq!(stopped.code, 1, "{}", stopped.stderr);
+    assert_eq!(t.read(".claude/agents/reviewer.md"), "mine\n");
 }
 
 /// A project whose deployed agents share one folder (the cache stats them through one

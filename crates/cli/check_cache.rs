@@ -105,8 +105,10 @@ pub struct Inputs<'a> {
 }
 
 /// Answers "clean" from the cache, or says why it cannot (`Err(reason)`): the caller then
-/// runs the full check. Never fails otherwise.
-pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<(), String> {
+/// runs the full check. Never fails otherwise. `Ok(Some(n))`: the cache was recorded by an
+/// `apply` that found all `n` files up to date and wrote nothing at all ([`Settled`]), so
+/// another plain apply now would write nothing either.
+pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, String> {
     let key = key_lines(session, inputs)?;
     let path = cache_path(inputs.deployment);
     let bytes = match std::fs::read(&path) {
@@ -125,6 +127,14 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<(), String> {
             return Err(format!("{field} differs"));
         }
     }
+    let settled = match at.line().and_then(|l| l.strip_prefix("settled\t")) {
+        Some("-") => None,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .map_err(|_| "corrupt cache".to_string())?,
+        ),
+        None => return Err("corrupt cache".into()),
+    };
     let groups = parse_body(&mut at)?;
     let mut units = Vec::new();
     for (g, group) in groups.iter().enumerate() {
@@ -150,8 +160,19 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<(), String> {
     });
     match changed.into_iter().flatten().next() {
         Some(path) => Err(format!("`{path}` changed")),
-        None => Ok(()),
+        None => Ok(settled),
     }
+}
+
+/// Who records a cache: a check (its answer is "clean"), or an apply that found nothing to
+/// change and wrote nothing — not the lock, not `.gitignore`, no history — which also vouches
+/// that a plain apply would write nothing, with this many files up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Recorded by `check`.
+    Check,
+    /// Recorded by a no-change `apply` of this many files.
+    Apply(usize),
 }
 
 /// Records the cache after a run that found the project clean by reading it: `plan` is the
@@ -163,6 +184,7 @@ pub fn record(
     plan: &Plan,
     lock: &Lock,
     folders: &[ReadFolder],
+    settled: Settled,
 ) -> Result<Vec<u8>, String> {
     let key = key_lines(session, inputs)?;
     let d = inputs.deployment;
@@ -276,6 +298,10 @@ pub fn record(
     out.extend_from_slice(header().as_bytes());
     out.push(b'\n');
     out.extend_from_slice(key.as_bytes());
+    match settled {
+        Settled::Check => out.extend_from_slice(b"settled\t-\n"),
+        Settled::Apply(n) => out.extend_from_slice(format!("settled\t{n}\n").as_bytes()),
+    }
     out.extend_from_slice(format!("entries\t{count}\tgroups\t{groups}\n").as_bytes());
     out.extend_from_slice(&body);
     let observed: Vec<&(Kind, PathBuf, Expect, Result<Stat, String>)> =
@@ -1017,8 +1043,9 @@ pub fn record_and_save(
     plan: &Plan,
     lock: &Lock,
     folders: &[ReadFolder],
+    settled: Settled,
 ) {
-    match record(session, inputs, plan, lock, folders) {
+    match record(session, inputs, plan, lock, folders, settled) {
         Ok(bytes) => save(inputs, &bytes),
         Err(why) => trace(format!("cache not written ({why})")),
     }
