@@ -366,7 +366,13 @@ fn a_bad_cache_is_a_miss_never_an_error_and_is_rewritten() {
     let mut bytes = std::fs::read(cache_file(&t)).unwrap();
     let name = b"reviewer.md";
     let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
-    let flag = at - ENTRY_HEAD + 1;
+    // The entry's name ends with it (it may be `agents/reviewer.md`): where its length says.
+    let end = at + name.len();
+    let start = (at.saturating_sub(200)..=at)
+        .rev()
+        .find(|&k| k >= 2 && u16::from_le_bytes([bytes[k - 2], bytes[k - 1]]) as usize == end - k)
+        .unwrap();
+    let flag = start - ENTRY_HEAD + 1;
     assert_eq!(
         bytes[flag], b'.',
         "the racy flag of the first reviewer.md entry"
