@@ -49,7 +49,13 @@ fn full(
     session: Option<&Session>,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
-    let (prepared, read) = pipeline::prepare_read(&project, target)?;
+    // Check shows no bytes: each whole file is rendered to its digest and never held, and the
+    // plan compares digests (ARCHITECTURE.md, "Memory"). With `generated = "ignore"` an
+    // undeployed file is compared with the lock by its rendered bytes (`generated::check_state`).
+    let digest = crate::generated::mode(&project, pipeline::scope(&project, target.scope)?)
+        == Generated::Commit;
+    let (prepared, read, model) = pipeline::prepare_read_with(&project, target, digest)?;
+    pipeline::free_at_exit(model);
     let local = prepared.overlay_pass(&prepared.rendered.target)?;
     let Prepared {
         rendered,
