@@ -29,6 +29,19 @@
 //! each folder source (paths and sizes), which target paths existed and their sizes, whether
 //! there was a lock, the parsed `aiwg.toml` — so a deletion, which leaves no time on the
 //! deleted file, is caught too.
+//!
+//! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
+//! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
+//! in its folder (or `sub/name` when `sub` holds nothing else recorded). A check stats each
+//! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
+//! of [`UNIT`] entries: the kernel looks up one name per entry instead of walking its whole
+//! path, and nothing is parsed but fixed-width numbers. What each stat means is exactly
+//! `symlink_metadata` of the whole path (the handle is opened following symlinks as that
+//! lookup would). [`save`] writes nothing when the file already holds the same bytes.
+//!
+//! A cache recorded by an `apply` that wrote nothing also vouches that another plain apply
+//! would write nothing ([`Settled::Apply`]); such an apply then answers from it
+//! (`commands::apply`), without rendering, planning or taking the process lock.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -3,7 +3,9 @@
 //! left behind) and exit 1. For pre-commit hooks and CI.
 //!
 //! A check first asks the stat cache ([`crate::check_cache`]); only when it cannot answer
-//! "clean" does it read everything, and a clean full check records the cache again.
+//! "clean" does it read everything, and a clean full check records the cache again. The full
+//! check renders each whole file to its digest (it shows no bytes), so it never holds the
+//! rendered output.
 
 use std::io::Write as _;
 
