@@ -32,7 +32,8 @@
 //!
 //! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
 //! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
-//! in its folder (or `sub/name` when `sub` holds nothing else recorded). A check stats each
+//! in its folder (or `sub/name` when `sub` holds nothing else recorded, or `.` for the folder
+//! itself, stat'ed through the handle). A check stats each
 //! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
 //! of [`UNIT`] entries: the kernel looks up one name per entry instead of walking its whole
 //! path, and nothing is parsed but fixed-width numbers. What each stat means is exactly
@@ -604,8 +605,9 @@ struct Entry<'a> {
     kind: Kind,
     racy: bool,
     stat: Stat,
-    /// A name in its group's folder, or a relative path below it (`sub/name`, when `sub`
-    /// held nothing else recorded).
+    /// A name in its group's folder, a relative path below it (`sub/name`, when `sub` held
+    /// nothing else recorded), or `.`: the folder itself, a [`Kind::Passage`] or [`Kind::Dir`]
+    /// checked through the group's handle.
     name: &'a str,
 }
 
@@ -733,8 +735,10 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, Str
     let valid = if absolute {
         name.starts_with('/')
     } else {
-        name.split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
+        name == "."
+            || name
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
     };
     if !valid {
         return Err(corrupt());
@@ -806,10 +810,11 @@ fn units_of(g: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
         .map(move |first| (g, first, (first + UNIT).min(n)))
 }
 
-/// `dir/name` (`name` alone when `dir` is empty: an absolute path of its own).
+/// `dir/name` (`name` alone when `dir` is empty: an absolute path of its own; `dir` for `.`).
 fn join(dir: &str, name: &str) -> String {
     match dir {
         "" => name.to_string(),
+        d if name == "." => d.to_string(),
         d if d.ends_with('/') => format!("{d}{name}"),
         d => format!("{d}/{name}"),
     }
@@ -863,6 +868,32 @@ fn observe_all(
         entry.0 = format!("{last}/{}", entry.0);
         by_dir.entry(parent).or_default().push(entry);
     }
+    // A folder opened for its entries is also checked through that handle (`.`: its `fstat`,
+    // the handle then opened without following a final symlink) instead of by its name in
+    // its parent's group: one name fewer to look up.
+    let opened: Vec<String> = (by_dir.iter())
+        .filter(|(dir, entries)| entries.len() > 1 && !dir.is_empty())
+        .map(|(dir, _)| dir.clone())
+        .collect();
+    for dir in opened {
+        let Some((parent, last)) = split(Path::new(&dir)).filter(|(p, _)| !p.is_empty()) else {
+            continue;
+        };
+        let Some(siblings) = by_dir.get_mut(&parent) else {
+            continue;
+        };
+        let Some(at) =
+            (siblings.iter()).position(|e| e.0 == last && matches!(e.1, Kind::Passage | Kind::Dir))
+        else {
+            continue;
+        };
+        let mut entry = siblings.remove(at);
+        if siblings.is_empty() {
+            by_dir.remove(&parent);
+        }
+        entry.0 = ".".into();
+        by_dir.get_mut(&dir).expect("opened").insert(0, entry);
+    }
     let groups: Vec<(String, Vec<(String, Kind, PathBuf, Expect)>)> = by_dir.into_iter().collect();
     let units: Vec<(usize, usize, usize)> = groups
         .iter()
@@ -905,9 +936,17 @@ fn stat_in<'n>(
     mut each: impl FnMut(Result<Stat, String>) -> bool,
 ) {
     use rustix::fs::{AtFlags, Mode, OFlags, CWD};
-    let folder = (entries.len() > 1 && !dir.is_empty())
+    let many = entries.len() > 1;
+    let mut entries = entries.peekable();
+    // The folder's own entry comes first (`.`): it is `lstat` of the folder, so the handle must
+    // not follow a symlink there (a symlink is then no folder, and every entry a miss).
+    let has_self = entries.peek().is_some_and(|(_, name)| *name == ".");
+    let folder = (many && !dir.is_empty())
         .then(|| {
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let mut flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            if has_self {
+                flags |= OFlags::NOFOLLOW;
+            }
             rustix::fs::open(dir, flags, Mode::empty()).ok()
         })
         .flatten();
@@ -918,9 +957,11 @@ fn stat_in<'n>(
         };
         // Without a handle (one entry, or the folder cannot be opened), the whole path: its
         // lookup fails exactly as it would have.
-        let stat = match &folder {
-            Some(fd) => rustix::fs::statat(fd, name, flags),
-            None => rustix::fs::statat(CWD, join(dir, name).as_str(), flags),
+        let stat = match (&folder, name) {
+            (Some(fd), ".") => rustix::fs::fstat(fd),
+            (None, ".") => rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW),
+            (Some(fd), name) => rustix::fs::statat(fd, name, flags),
+            (None, name) => rustix::fs::statat(CWD, join(dir, name).as_str(), flags),
         };
         let stat = match stat {
             Ok(st) => compared(stat_of_raw(&st), kind),
@@ -1156,6 +1197,7 @@ mod tests {
         assert!(edit(b"a b.md", b"a/./bb").is_err());
         assert!(edit(b"a b.md", b"/a b.m").is_err());
         assert_eq!(edit(b"a b.md", b"sub/ab").unwrap()[0].0, "/p/sub/ab");
+        assert_eq!(edit(b"\x01\x00d", b"\x01\x00.").unwrap()[1].0, "/p");
         assert!(edit(b"/p", b"pp").is_err());
         assert!(parsed(b"").is_err());
     }
