@@ -135,18 +135,9 @@ pub fn place_avoiding(
             .iter()
             .position(|d| Some(*d) == preferred)
             .map_or(0, |i| 1u32 << i);
-        let mut best: Option<(Score, u32)> = None;
-        for mask in 1u32..(1u32 << unique.len()) {
-            let s = score(&reads, shared_bit, mask);
-            let better = match &best {
-                None => true,
-                Some((b, bm)) => s < *b || (s == *b && names(&unique, mask) < names(&unique, *bm)),
-            };
-            if better {
-                best = Some((s, mask));
-            }
-        }
-        best.map(|(_, m)| names(&unique, m)).unwrap_or_default()
+        best_mask(&reads, shared_bit, unique.len(), &|m| names(&unique, m))
+            .map(|m| names(&unique, m))
+            .unwrap_or_default()
     } else {
         let mut set: Vec<&str> = Vec::new();
         if let Some(shared) = preferred.filter(|s| unique.contains(s)) {
@@ -178,6 +169,102 @@ pub fn place_avoiding(
         dirs: chosen.iter().map(|d| d.to_string()).collect(),
         seen,
     }
+}
+
+/// The non-empty mask of `n` candidates with the lowest [`Score`], ties broken by the names
+/// (`names_of`): the same answer as trying all `2^n - 1` masks, found by a depth-first
+/// search that decides the candidates one by one and drops a branch as soon as a lower bound
+/// of its score is worse than the best found (with thirty platforms, `2^n` masks scored
+/// by every reader were a third of a cold apply's user time).
+fn best_mask<'a>(
+    reads: &[Role],
+    shared_bit: u32,
+    n: usize,
+    names_of: &dyn Fn(u32) -> Vec<&'a str>,
+) -> Option<u32> {
+    struct Search<'s, 'a> {
+        reads: &'s [Role],
+        shared_bit: u32,
+        n: usize,
+        names_of: &'s dyn Fn(u32) -> Vec<&'a str>,
+        best: Option<(Score, u32)>,
+    }
+    impl Search<'_, '_> {
+        /// Candidates below `i` are decided (`mask` holds the chosen ones), the rest are open.
+        fn visit(&mut self, i: usize, mask: u32) {
+            let open = if i >= 32 {
+                0
+            } else {
+                (!0u32 << i) & low_bits(self.n)
+            };
+            if let Some((best, _)) = &self.best {
+                if bound(self.reads, mask, open) > *best {
+                    return;
+                }
+            }
+            if i == self.n {
+                if mask == 0 {
+                    return;
+                }
+                let s = score(self.reads, self.shared_bit, mask);
+                let better = match &self.best {
+                    None => true,
+                    Some((b, bm)) => {
+                        s < *b || (s == *b && (self.names_of)(mask) < (self.names_of)(*bm))
+                    }
+                };
+                if better {
+                    self.best = Some((s, mask));
+                }
+                return;
+            }
+            self.visit(i + 1, mask | (1 << i));
+            self.visit(i + 1, mask);
+        }
+    }
+    // A first answer to bound the search from the start: the shared place when a needer
+    // relies on it, then the first place of each needer still without one.
+    let mut seed = 0u32;
+    if reads.iter().any(|r| r.needs && r.relied & shared_bit != 0) {
+        seed |= shared_bit;
+    }
+    for r in reads.iter().filter(|r| r.needs) {
+        if r.relied & seed == 0 {
+            seed |= r.relied & r.relied.wrapping_neg();
+        }
+    }
+    let mut search = Search {
+        reads,
+        shared_bit,
+        n,
+        names_of,
+        best: (seed != 0).then(|| (score(reads, shared_bit, seed), seed)),
+    };
+    search.visit(0, 0);
+    search.best.map(|(_, m)| m)
+}
+
+/// The `n` lowest bits set.
+fn low_bits(n: usize) -> u32 {
+    if n >= 32 {
+        !0
+    } else {
+        (1u32 << n) - 1
+    }
+}
+
+/// A lower bound of the score of every mask that keeps `mask` and adds only bits of `open`:
+/// adding a place never uncovers a reader nor takes a copy away, so the copies and folders
+/// counted so far only grow; a needer none of whose places is chosen or open stays uncovered.
+/// Its last field is `false`, below either value, so a bound never beats a score it equals.
+fn bound(reads: &[Role], mask: u32, open: u32) -> Score {
+    let mut s = score(reads, 0, mask);
+    s.uncovered = reads
+        .iter()
+        .filter(|r| r.needs && r.relied & (mask | open) == 0)
+        .count();
+    s.without_shared = false;
+    s
 }
 
 /// One reader as the exact search sees it: the candidate places as bit masks.
@@ -343,5 +430,63 @@ mod tests {
         let p = place_avoiding(&readers, &needers, &avoid, Some(SHARED));
         assert_eq!(p.dirs, [".claude/skills"]);
         assert_eq!(p.seen["copilot"], [".claude/skills"]);
+    }
+
+    /// Every mask tried, as the search did before it was bounded.
+    fn brute_force(reads: &[Role], shared_bit: u32, unique: &[&str]) -> Option<u32> {
+        let mut best: Option<(Score, u32)> = None;
+        for mask in 1u32..(1u32 << unique.len()) {
+            let s = score(reads, shared_bit, mask);
+            let better = match &best {
+                None => true,
+                Some((b, bm)) => s < *b || (s == *b && names(unique, mask) < names(unique, *bm)),
+            };
+            if better {
+                best = Some((s, mask));
+            }
+        }
+        best.map(|(_, m)| m)
+    }
+
+    #[test]
+    fn the_bounded_search_finds_what_trying_every_mask_finds() {
+        const NAMES: [&str; 12] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..3000 {
+            let n = 1 + (next() % NAMES.len() as u64) as usize;
+            let unique = &NAMES[..n];
+            let readers = 1 + (next() % 12) as usize;
+            let reads: Vec<Role> = (0..readers)
+                .map(|_| {
+                    let relied = (next() as u32) & low_bits(n) & (next() as u32);
+                    let sometimes =
+                        (next() as u32) & low_bits(n) & (next() as u32) & (next() as u32);
+                    let role = next() % 4;
+                    Role {
+                        needs: role < 2,
+                        avoids: role == 2,
+                        relied,
+                        sees: relied | sometimes,
+                        one_per_name: next() % 5 == 0,
+                    }
+                })
+                .collect();
+            let shared_bit = match next() % 3 {
+                0 => 0,
+                _ => 1 << (next() % n as u64),
+            };
+            let bounded = best_mask(&reads, shared_bit, n, &|m| names(unique, m));
+            assert_eq!(
+                bounded,
+                brute_force(&reads, shared_bit, unique),
+                "round {round}: {n} places, shared bit {shared_bit:#b}"
+            );
+        }
     }
 }

@@ -229,8 +229,22 @@ fn digest_and_streamed_renders_match_the_held_render() {
     use aiwg_platforms::{render_bodies, Bodies};
     let model = fixture();
     let all: Vec<&PlatformSpec> = Registry::builtin().all().iter().collect();
-    for scope in [Scope::Project, Scope::User] {
-        let options = RenderOptions::default();
+    // Client home variables set: a folder several platforms read lands in a different place
+    // for the one whose home moved (each platform's copy is rebased on its own).
+    let mut moved = RenderOptions::default();
+    for (var, to) in [
+        ("CLAUDE_CONFIG_DIR", "cfg/claude"),
+        ("COPILOT_HOME", "cfg/copilot"),
+        ("CODEX_HOME", ""),
+    ] {
+        moved.homes.insert(var.into(), to.into());
+    }
+    let cases = [
+        (Scope::Project, RenderOptions::default()),
+        (Scope::User, RenderOptions::default()),
+        (Scope::User, moved),
+    ];
+    for (scope, options) in cases {
         let held = render(&model, &all, scope, &options).unwrap();
         let mut want = TargetState::new();
         for e in held.target.entries() {

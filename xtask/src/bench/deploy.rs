@@ -4,13 +4,19 @@
 //! neither side is favoured:
 //!
 //! - every destination (a fresh project copy for aiwg, an empty folder for `cp -r`) is made
-//!   before the series starts, and every tree is deleted only after it ends: deleting right
-//!   before a timed write lets the inode allocator step over freed inodes and skews both sides;
+//!   before the series starts, and no tree is deleted until every cell is done (a cell's
+//!   trees are moved aside): on ext4 without a journal, a new inode skips every inode freed
+//!   in the last minute or so (`recently_deleted`), so deleting before timed writes makes
+//!   both sides slower by the same amount and squeezes the ratio towards 1 (the default
+//!   matrix so holds about 4 GB in 1.7 million files at its end, all deleted then);
 //! - the page cache is warmed the same way for both (every input file read once, and one
-//!   untimed run of each);
+//!   untimed run of each), and an untimed `sync` before every timed run starts each with no
+//!   dirty data: otherwise aiwg's `syncfs` (or `sync -f`) would also flush what the run
+//!   before it left;
 //! - runs alternate, aiwg then `cp -r`, so load on the machine hits both alike;
-//! - median, min and max per side, the ratio of medians, the maximum RSS from the OS (GNU
-//!   time, one extra run each), and the per-file slope from ×1 to ×10.
+//! - median, min and max per side, the ratio of medians, the mean CPU time (user + system)
+//!   per side and its ratio (barely moved by load, unlike wall time), the maximum RSS from the
+//!   OS (GNU time, one extra run each), and the per-file slope from ×1 to ×10.
 //!
 //! aiwg's apply includes its one `syncfs` before the lock; `cp -r` does not sync, so the table
 //! also shows `cp -r` followed by `sync -f` (the same flush), which prices durability.
@@ -22,7 +28,7 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::corpus::{self, Shape};
-use super::{cp_r, max_rss_kib, ms, rss, run_ok, Aiwg, Samples};
+use super::{cp_r, cpu_ms, max_rss_kib, ms, rss, run_ok, Aiwg, Samples};
 
 /// The target sets: one platform, six, every platform.
 fn target_sets() -> Vec<(&'static str, Vec<String>)> {
@@ -76,8 +82,9 @@ pub struct Cell {
     pub runs: usize,
 }
 
-/// Runs the matrix under `work` and prints its table; `runs` per side and cell.
-pub fn run(aiwg: &Aiwg, work: &Path, runs: usize) -> anyhow::Result<Vec<Cell>> {
+/// Runs the matrix under `work` and prints its table; `runs` per side and cell. The cells'
+/// trees are moved to `trash` (the caller deletes it when nothing is timed any more).
+pub fn run(aiwg: &Aiwg, work: &Path, trash: &Path, runs: usize) -> anyhow::Result<Vec<Cell>> {
     let mut cells = Vec::new();
     let scales: Vec<usize> = std::env::var("AIWG_BENCH_SCALES")
         .ok()
@@ -96,8 +103,13 @@ pub fn run(aiwg: &Aiwg, work: &Path, runs: usize) -> anyhow::Result<Vec<Cell>> {
                 ms(cell.cp.median())
             );
             cells.push(cell);
-            // The cell's trees go now, outside every timed window.
-            std::fs::remove_dir_all(&dir)?;
+            // Moved aside, not deleted: freed inodes would slow the next cell's writes.
+            std::fs::create_dir_all(trash)?;
+            let name = dir
+                .file_name()
+                .map(|n| n.to_os_string())
+                .unwrap_or_default();
+            std::fs::rename(&dir, trash.join(name))?;
         }
     }
     print_table(&cells);
@@ -173,9 +185,12 @@ fn measure(
     let mut c = Samples::default();
     for i in 0..runs {
         let project = &projects[1 + i];
+        flush();
         a.time(|| aiwg.run(project, &["apply"], 0).map(|_| ()))?;
+        flush();
         b.time(|| run_ok(cp_r(&reference, &outputs, &copies[1 + i])))?;
         let synced = &copies[total + i];
+        flush();
         c.time(|| {
             run_ok(cp_r(&reference, &outputs, synced))?;
             run_ok(sync_f(synced))
@@ -196,6 +211,11 @@ fn measure(
         cp_rss,
         runs,
     })
+}
+
+/// An untimed `sync`: the next timed run starts with nothing dirty to flush.
+fn flush() {
+    let _ = Command::new("sync").status();
 }
 
 /// `sync -f <dir>`: `syncfs` of the file system holding `dir`, as aiwg's apply does once.
@@ -266,7 +286,7 @@ fn ratio(a: Duration, b: Duration) -> f64 {
 fn print_table(cells: &[Cell]) {
     println!("First `aiwg apply` vs `cp -r` of the same output tree (runs alternate; ms: median [min..max])");
     println!(
-        "  {:<17} {:<4} {:>4} {:>6} {:>8}  {:<24} {:<24} {:<24} {:>6} {:>6} {:>9} {:>9}",
+        "  {:<17} {:<4} {:>4} {:>6} {:>8}  {:<24} {:<24} {:<24} {:>6} {:>6} {:>8} {:>8} {:>6} {:>9} {:>9}",
         "corpus",
         "set",
         "runs",
@@ -277,12 +297,21 @@ fn print_table(cells: &[Cell]) {
         "cp -r + sync -f",
         "ratio",
         "+sync",
+        "aiwg CPU",
+        "cp CPU",
+        "CPU",
         "aiwg RSS",
         "cp RSS"
     );
     for c in cells {
+        let cpu_ratio = match (c.aiwg.cpu_mean(), c.cp.cpu_mean()) {
+            (Some(a), Some(b)) if c.aiwg.cpu_measurable() && c.cp.cpu_measurable() => {
+                format!("{:>5.2}x", ratio(a, b))
+            }
+            _ => "n/a".into(),
+        };
         println!(
-            "  {:<17} {:<4} {:>4} {:>6} {:>8.1}  {:<24} {:<24} {:<24} {:>5.2}x {:>5.2}x {:>9} {:>9}",
+            "  {:<17} {:<4} {:>4} {:>6} {:>8.1}  {:<24} {:<24} {:<24} {:>5.2}x {:>5.2}x {:>8} {:>8} {:>6} {:>9} {:>9}",
             c.corpus,
             c.targets,
             c.runs,
@@ -293,6 +322,9 @@ fn print_table(cells: &[Cell]) {
             c.cp_sync.spread(),
             ratio(c.aiwg.median(), c.cp.median()),
             ratio(c.aiwg.median(), c.cp_sync.median()),
+            cpu_ms(c.aiwg.cpu_mean()),
+            cpu_ms(c.cp.cpu_mean()),
+            cpu_ratio,
             rss(c.aiwg_rss),
             rss(c.cp_rss),
         );
@@ -315,6 +347,9 @@ fn print_table(cells: &[Cell]) {
         }
     }
     println!(
-        "  ratio: aiwg median / cp -r median; +sync: aiwg / (cp -r + sync -f); RSS: GNU time %M"
+        "  ratio: aiwg median / cp -r median; +sync: aiwg / (cp -r + sync -f); CPU: mean user + system ms \
+         per run (the children's total in /proc/self/stat, read to {:.0} ms over all runs) and aiwg / cp -r \
+         (n/a under ten ticks); RSS: GNU time %M",
+        1000.0 / super::clock_ticks() as f64
     );
 }

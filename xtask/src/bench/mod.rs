@@ -3,8 +3,9 @@
 //!
 //! - [`deploy`]: the first `aiwg apply` against `cp -r` of the same output tree, for corpora
 //!   ×1, ×3, ×10 and the bundled `sdlc` framework, to one, six and all platforms (runs
-//!   alternate, destinations made beforehand, the page cache warmed alike), with the per-file
-//!   slope and each side's maximum RSS.
+//!   alternate, destinations made beforehand, nothing deleted until the end, the page cache
+//!   warmed alike, nothing dirty before a timed run), with the per-file slope, each side's CPU
+//!   time and maximum RSS.
 //! - [`check`]: the steady state (no-change apply, check with and without its cache, `plan()`
 //!   alone) for the bundled framework and a ~9,000-file project.
 //! - [`syscalls`]: `strace -c` per file written, aiwg against `cp -r`, and the mutating calls
@@ -69,7 +70,13 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     eprintln!("benchmarking `{}`", binary.display());
     let work: PathBuf =
         std::env::var_os("AIWG_BENCH_DIR").map_or_else(|| root.join("target/bench"), PathBuf::from);
-    let _ = std::fs::remove_dir_all(&work);
+    // Trees are deleted only at the end, when nothing is timed any more (see `deploy`): a
+    // previous run's folder is moved aside into the trash too.
+    let trash = work.with_extension("trash");
+    if work.exists() {
+        std::fs::create_dir_all(&trash)?;
+        std::fs::rename(&work, trash.join(format!("old-{}", std::process::id())))?;
+    }
     let home = work.join("home");
     std::fs::create_dir_all(&home)?;
     let aiwg = Aiwg {
@@ -85,7 +92,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         .unwrap_or_else(|_| "deploy,steady,syscalls,git-sources".into());
     let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
     if part("deploy") {
-        deploy::run(&aiwg, &work.join("deploy"), runs)?;
+        deploy::run(&aiwg, &work.join("deploy"), &trash, runs)?;
         println!();
     }
     if part("steady") {
@@ -100,6 +107,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         gitsrc::run(&aiwg, &work.join("git-sources"))?;
     }
     let _ = std::fs::remove_dir_all(&work);
+    let _ = std::fs::remove_dir_all(&trash);
     Ok(())
 }
 
@@ -189,21 +197,54 @@ impl Output {
 /// check are not trusted by its cache.
 const RACY_WAIT: Duration = Duration::from_millis(2200);
 
-/// The timings of one side of a measurement.
+/// The timings of one side of a measurement: wall-clock time per run, and the CPU time (user +
+/// system) its child processes used in all runs together.
 #[derive(Debug, Clone, Default)]
-pub struct Samples(Vec<Duration>);
+pub struct Samples {
+    wall: Vec<Duration>,
+    /// `None` once a reading failed (not Linux).
+    cpu: Option<Duration>,
+    cpu_read: bool,
+}
 
 impl Samples {
-    /// Times one call of `f`.
+    /// Times one call of `f` (wall clock, and the CPU time of the processes it waited for).
     pub fn time(&mut self, f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let cpu_before = children_cpu();
         let start = Instant::now();
         f()?;
-        self.0.push(start.elapsed());
+        self.wall.push(start.elapsed());
+        let used = match (cpu_before, children_cpu()) {
+            (Some(a), Some(b)) => b.checked_sub(a),
+            _ => None,
+        };
+        self.cpu = match (self.cpu_read, self.cpu, used) {
+            (false, _, used) => used,
+            (true, Some(total), Some(more)) => Some(total + more),
+            _ => None,
+        };
+        self.cpu_read = true;
         Ok(())
     }
 
+    /// The mean CPU time (user + system) of one run's processes: load on the machine barely
+    /// moves it, so its ratio means something where wall-clock ratios do not. Waiting for the
+    /// disk (aiwg's `syncfs`, `sync -f`) is not CPU time; the kernel's writeback threads are not
+    /// counted for either side.
+    pub fn cpu_mean(&self) -> Option<Duration> {
+        let runs = u32::try_from(self.wall.len()).ok().filter(|n| *n > 0)?;
+        self.cpu.map(|total| total / runs)
+    }
+
+    /// Whether the CPU time of all runs together is long enough (ten clock ticks) for a ratio:
+    /// it is read to one tick (usually 10 ms) over all the runs.
+    pub fn cpu_measurable(&self) -> bool {
+        self.cpu
+            .is_some_and(|total| total.as_secs_f64() * clock_ticks() as f64 >= 10.0)
+    }
+
     fn sorted(&self) -> Vec<Duration> {
-        let mut v = self.0.clone();
+        let mut v = self.wall.clone();
         v.sort();
         v
     }
@@ -233,6 +274,39 @@ impl Samples {
             self.max().as_secs_f64() * 1e3
         )
     }
+}
+
+/// The user + system time of this process's waited-for children so far (`cutime` + `cstime`
+/// of `/proc/self/stat`; the kernel keeps the sum exact and reports it in clock ticks, so a
+/// difference over several runs is good to a tick over their count). `None` off Linux.
+fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces: the
+    // first is field 3 (state); cutime and cstime are fields 16 and 17.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64))
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`, asked once; 100 when it cannot be asked).
+pub fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|t| t.trim().parse().ok())
+            .filter(|t| *t > 0)
+            .unwrap_or(100)
+    })
+}
+
+/// A CPU time for a table cell.
+pub fn cpu_ms(d: Option<Duration>) -> String {
+    d.map_or("n/a".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
 }
 
 /// Milliseconds with one decimal.

@@ -565,6 +565,72 @@ impl Renderer<'_> {
         Ok(())
     }
 
+    /// A whole file made once for several platforms: hashed once when the render keeps
+    /// digests, so each platform's [`Renderer::insert_made`] only records it.
+    fn make(&self, path: RelPath, bytes: Vec<u8>, executable: bool) -> Made {
+        let sha256 = match self.bodies {
+            Bodies::Keep => None,
+            Bodies::Digest | Bodies::Stream(_) => Some(aiwg_core::target::sha256_hex(&bytes)),
+        };
+        Made {
+            path,
+            bytes,
+            executable,
+            sha256,
+        }
+    }
+
+    /// [`Renderer::insert`] of a file from [`Renderer::make`] for platform `p`: the same entry,
+    /// without hashing again. The bytes go to the sink only for a path not yet wanted, as
+    /// `insert` does; `last` (no platform after this one) lets them go without a copy.
+    fn insert_made(
+        &mut self,
+        made: &mut Made,
+        source: &str,
+        artifact: String,
+        p: &PlatformSpec,
+        last: bool,
+    ) -> Result<(), RenderError> {
+        let path = self.rebase(p, made.path.clone())?;
+        let bytes = |made: &mut Made| {
+            if last {
+                std::mem::take(&mut made.bytes)
+            } else {
+                made.bytes.clone()
+            }
+        };
+        let desired = match &made.sha256 {
+            None => Desired::File {
+                bytes: bytes(made),
+                executable: made.executable,
+            },
+            Some(sha256) => Desired::Digest {
+                sha256: sha256.clone(),
+                size: made.bytes.len() as u64,
+                executable: made.executable,
+            },
+        };
+        let stream = matches!(self.bodies, Bodies::Stream(_)) && !self.target.has_file(&path);
+        let first = stream.then(|| (path.clone(), bytes(made)));
+        self.target
+            .insert(TargetEntry {
+                path,
+                desired,
+                origin: Origin {
+                    source: source.to_string(),
+                    artifact,
+                    platforms: vec![p.id.clone()],
+                },
+            })
+            .map_err(|clash| self.clash_error(clash))?;
+        if let (Bodies::Stream(sink), Some((path, bytes)), Some(sha256)) =
+            (&mut self.bodies, first, &made.sha256)
+        {
+            sink(&path, sha256, bytes, made.executable);
+        }
+        Ok(())
+    }
+
     /// `path` under the client's home variable, when it is set and the path lies in the
     /// folder it moves (user scope only).
     fn rebase(&self, p: &PlatformSpec, path: RelPath) -> Result<RelPath, RenderError> {
@@ -618,6 +684,16 @@ impl Renderer<'_> {
             }
         }
     }
+}
+
+/// A whole file rendered once, to be inserted for each platform that sees it.
+pub(super) struct Made {
+    /// Before the platform's home rebase.
+    path: RelPath,
+    bytes: Vec<u8>,
+    executable: bool,
+    /// Its SHA-256, when the render keeps digests.
+    sha256: Option<String>,
 }
 
 /// Why `kind` has no native place on `p`: its `why`, or "no native <kind>s here".

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aiwg_core::target::{Desired, Scope};
+use aiwg_core::target::Scope;
 use aiwg_core::{Artifact, Kind, Model};
 use serde_json::{json, Map};
 
 use super::{
-    markdown, plural, sees_copies, sorted, NoticeLevel, RenderError, Renderer, CONSUMED_KEYS,
+    markdown, plural, sees_copies, sorted, Made, NoticeLevel, RenderError, Renderer, CONSUMED_KEYS,
     SPEC_SKILL_KEYS,
 };
 use crate::skills::{self, Placement, Reader};
@@ -133,9 +133,17 @@ impl Renderer<'_> {
                 .filter(|(id, d)| needers.contains(id.as_str()) && d.contains(dir))
                 .map(|(id, _)| id.as_str())
                 .collect();
+            let Some(first) = seen_by.first() else {
+                continue;
+            };
+            // The folder's files are the same for every platform that sees it: made once.
             for a in items {
-                for id in &seen_by {
-                    self.skill_folder(by_id[id], a, dir, passthrough)?;
+                let mut files = self.skill_folder(by_id[first], a, dir, passthrough)?;
+                for (i, id) in seen_by.iter().enumerate() {
+                    let last = i + 1 == seen_by.len();
+                    for made in &mut files {
+                        self.insert_made(made, &a.source, a.id(), by_id[id], last)?;
+                    }
                 }
             }
         }
@@ -201,14 +209,14 @@ impl Renderer<'_> {
         }
     }
 
-    /// Writes `<dir>/<name>/SKILL.md` and the skill's assets for platform `p`.
+    /// `<dir>/<name>/SKILL.md` and the skill's assets (`p` names the platform in an error).
     fn skill_folder(
-        &mut self,
+        &self,
         p: &PlatformSpec,
         a: &Artifact,
         dir: &str,
         passthrough: bool,
-    ) -> Result<(), RenderError> {
+    ) -> Result<Vec<Made>, RenderError> {
         let folder = self.path(p, a, &format!("{dir}/{{name}}"))?;
         let mut fm = Map::new();
         fm.insert("name".into(), json!(a.name));
@@ -242,31 +250,13 @@ impl Renderer<'_> {
             markdown(&fm, &a.body)
         };
         let skill_md = folder.join("SKILL.md").expect("fixed name");
-        self.insert(
-            skill_md,
-            Desired::File {
-                bytes: text.into_bytes(),
-                executable: false,
-            },
-            &a.source,
-            a.id(),
-            p,
-        )?;
+        let mut files = vec![self.make(skill_md, text.into_bytes(), false)];
         for asset in &a.assets {
             let path = folder
                 .join(asset.path.as_str())
                 .expect("joined relative paths stay relative");
-            self.insert(
-                path,
-                Desired::File {
-                    bytes: asset.bytes.clone(),
-                    executable: asset.executable,
-                },
-                &a.source,
-                a.id(),
-                p,
-            )?;
+            files.push(self.make(path, asset.bytes.clone(), asset.executable));
         }
-        Ok(())
+        Ok(files)
     }
 }
