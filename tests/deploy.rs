@@ -682,4 +682,11 @@ fn a_hand_edited_history_manifest_is_ignored_with_a_warning() {
     );
     let (code, _, err) = t.run(&["apply"]);
     assert_eq!(code, 0, "{err}");
+    // The apply that wrote a generation warns of it once, from its own prune's listing.
+    assert_eq!(
+        err.matches("warning: `.aiwg/history/1` is ignored, never rolled back")
+            .count(),
+        1,
+        "{err}"
+    );
 }

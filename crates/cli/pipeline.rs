@@ -976,11 +976,15 @@ impl Deployment {
 
     /// Warns (stderr) about each history folder that is not this machine's and is ignored.
     pub fn warn_ignored_history(&self) {
-        let Ok(listing) = aiwg_deploy::history::list(&self.engine()) else {
-            return;
-        };
+        if let Ok(listing) = aiwg_deploy::history::list(&self.engine()) {
+            self.warn_ignored(&listing.ignored);
+        }
+    }
+
+    /// Warns (stderr) about each of `ignored` (what an apply's prune found: no second listing).
+    pub fn warn_ignored(&self, ignored: &[aiwg_deploy::history::Ignored]) {
         let mut stderr = std::io::stderr().lock();
-        for ignored in &listing.ignored {
+        for ignored in ignored {
             let _ = writeln!(
                 stderr,
                 "warning: `{}` is ignored, never rolled back: {}",

@@ -60,6 +60,21 @@ pub struct ApplyReport {
     pub overwritten: Vec<RelPath>,
     /// Edited files aiwg no longer wants, kept on disk and no longer managed.
     pub released: Vec<RelPath>,
+    /// History folders that are not this machine's and are ignored (never replayed), as the
+    /// prune after a written generation found them: the CLI warns of each without listing the
+    /// history a second time.
+    pub ignored_history: Vec<history::Ignored>,
+}
+
+/// What [`Engine::write_with_lock_bytes`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// The history generation written (`None` when no file changed).
+    pub generation: Option<u64>,
+    /// Whether the lock was written (or deleted).
+    pub lock_written: bool,
+    /// The ignored history folders the prune found (empty when no generation was written).
+    pub ignored_history: Vec<history::Ignored>,
 }
 
 /// One path apply changes: the bytes before and after (`None`: absent), borrowed from the plan.
@@ -213,7 +228,7 @@ impl Engine<'_> {
             dirs: &made,
         };
         let text = |out: &mut dyn FnMut(&[u8]) -> bool| after.write(out);
-        let lock_changed = self.write_with_lock_bytes(
+        let written = self.write_with_lock_bytes(
             &changes,
             Some((!after.is_empty()).then_some(&text as LockText<'_>)),
             &removable,
@@ -222,8 +237,9 @@ impl Engine<'_> {
             options.keep,
             restream,
         )?;
-        report.generation = lock_changed.0;
-        report.lock_written = lock_changed.1;
+        report.generation = written.generation;
+        report.lock_written = written.lock_written;
+        report.ignored_history = written.ignored_history;
         Ok(report)
     }
 
@@ -258,8 +274,9 @@ impl Engine<'_> {
     }
 
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
-    /// is given: `Some(None)` for no lock file) replaces the lock with the text it hands out. Returns the generation and
-    /// whether the lock was written. Only folders in `removable` (the ones aiwg made) are
+    /// is given: `Some(None)` for no lock file) replaces the lock with the text it hands out.
+    /// Returns the generation, whether the lock was written and the ignored history folders
+    /// the prune found. Only folders in `removable` (the ones aiwg made) are
     /// removed when they become empty.
     /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
     /// folders of `removable` that no change here names. Streamed changes are written from
@@ -274,7 +291,7 @@ impl Engine<'_> {
         info: history::Record<'_>,
         keep: usize,
         restream: Option<Restream<'_>>,
-    ) -> Result<(Option<u64>, bool), DeployError> {
+    ) -> Result<Written, DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
         // A CRLF checkout of the lock aiwg wrote is that lock ([`crate::eol`]).
         let same_lock = |new: &Option<LockText<'_>>| match (new, &old_lock) {
@@ -287,7 +304,7 @@ impl Engine<'_> {
         };
         let lock_changes = new_lock.as_ref().is_some_and(|new| !same_lock(new));
         if changes.is_empty() && !lock_changes {
-            return Ok((None, false));
+            return Ok(Written::default());
         }
         let generation = if changes.is_empty() {
             None
@@ -352,11 +369,16 @@ impl Engine<'_> {
                 None => self.state.remove_file(&self.layout.lock)?,
             }
         }
+        let mut ignored_history = Vec::new();
         if let Some(n) = generation {
             history::mark_done(self, n)?;
-            history::prune(self, keep)?;
+            ignored_history = history::prune(self, keep)?;
         }
-        Ok((generation, lock_changes))
+        Ok(Written {
+            generation,
+            lock_written: lock_changes,
+            ignored_history,
+        })
     }
 }
 

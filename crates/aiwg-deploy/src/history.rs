@@ -586,8 +586,9 @@ fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError>
 }
 
 /// Keeps the newest `keep` of this machine's generations, never one holding bytes `--force`
-/// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay.
-pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<(), DeployError> {
+/// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay;
+/// they are returned, so the caller can warn of them without listing the history again.
+pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<Vec<Ignored>, DeployError> {
     let keep = keep.max(1);
     let listing = list(engine)?;
     for n in &listing.leftovers {
@@ -603,7 +604,7 @@ pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<(), DeployError>
     for n in &prunable[..excess] {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    Ok(())
+    Ok(listing.ignored)
 }
 
 /// Makes git ignore aiwg's local state: the history folder and the check cache, each with a

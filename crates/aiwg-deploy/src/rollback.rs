@@ -191,15 +191,17 @@ pub fn rollback(
             out(bytes);
         }
     });
-    let (generation, _) = engine.write_with_lock_bytes(
-        &borrowed,
-        Some(lock_text.as_ref().map(|t| t as crate::apply::LockText<'_>)),
-        &removable,
-        resume.is_some(),
-        info,
-        options.keep.max(1),
-        None,
-    )?;
+    let generation = engine
+        .write_with_lock_bytes(
+            &borrowed,
+            Some(lock_text.as_ref().map(|t| t as crate::apply::LockText<'_>)),
+            &removable,
+            resume.is_some(),
+            info,
+            options.keep.max(1),
+            None,
+        )?
+        .generation;
     if let Some(interrupted) = resume {
         mark_done(engine, interrupted)?;
     }

@@ -351,9 +351,7 @@ pub fn execute(
             d.display_state(&aiwg_deploy::history::folder(&engine, generation))
         );
     }
-    if report.generation.is_some() {
-        d.warn_ignored_history();
-    }
+    d.warn_ignored(&report.ignored_history);
     for path in &report.released {
         crate::printer::say!(
             "kept `{}`: edited since aiwg wrote it, no longer managed",
