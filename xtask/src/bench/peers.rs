@@ -368,7 +368,7 @@ fn install_failure(err: &str) -> &str {
     let lines = || err.lines().map(str::trim).filter(|l| !l.is_empty());
     lines()
         .find(|l| l.contains("error code"))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
         .unwrap_or("no output")
 }
 
