@@ -7,7 +7,12 @@ use crate::spec::{PlatformSpec, SpecError};
 
 /// A platform file's names and detection markers as the build read them: (id, aliases,
 /// default, detect).
-type BuiltHead = (&'static str, &'static [&'static str], bool, &'static [&'static str]);
+type BuiltHead = (
+    &'static str,
+    &'static [&'static str],
+    bool,
+    &'static [&'static str],
+);
 
 include!(concat!(env!("OUT_DIR"), "/platform_files.rs"));
 
