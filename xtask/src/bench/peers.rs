@@ -407,6 +407,10 @@ pub fn run(
                 home: aiwg.home.clone(),
             }),
             Err(e) => {
+                // The install cache made the folder before npm failed; an empty one is not kept.
+                let _ = std::fs::remove_dir(
+                    cache.root.join(format!("{}-{}", client.id, client.version)),
+                );
                 println!(
                     "Peers: {} {} skipped, npm cannot install it ({})",
                     client.name,
