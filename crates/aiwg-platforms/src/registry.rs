@@ -5,12 +5,36 @@ use std::sync::OnceLock;
 
 use crate::spec::{PlatformSpec, SpecError};
 
+/// A platform file's names and detection markers as the build read them: (id, aliases,
+/// default, detect).
+type BuiltHead = (
+    &'static str,
+    &'static [&'static str],
+    bool,
+    &'static [&'static str],
+);
+
 include!(concat!(env!("OUT_DIR"), "/platform_files.rs"));
 
-/// Every known platform, sorted by id.
+/// Every known platform, sorted by id. The built-in one parses a platform's file only when
+/// that platform is asked for (names, aliases and detection markers come from the build).
 #[derive(Debug, Clone)]
 pub struct Registry {
-    platforms: Vec<PlatformSpec>,
+    heads: Vec<Head>,
+    /// Every spec, in `heads` order, once [`Registry::all`] was asked (or when loaded from files).
+    all: OnceLock<Vec<PlatformSpec>>,
+}
+
+/// What resolution and detection need of one platform, and its spec once parsed.
+#[derive(Debug, Clone)]
+struct Head {
+    id: String,
+    aliases: Vec<String>,
+    default: bool,
+    detect: Vec<String>,
+    /// The built-in file (name, text) to parse on first use; `None` when loaded from files.
+    file: Option<(&'static str, &'static str)>,
+    spec: OnceLock<PlatformSpec>,
 }
 
 /// An id or alias that names no platform.
@@ -59,8 +83,25 @@ impl Registry {
     pub fn builtin() -> &'static Registry {
         static BUILTIN: OnceLock<Registry> = OnceLock::new();
         BUILTIN.get_or_init(|| {
-            Registry::from_files(PLATFORM_FILES)
-                .unwrap_or_else(|e| panic!("built-in platform data is invalid: {e}"))
+            let invalid = |e: RegistryError| panic!("built-in platform data is invalid: {e}");
+            if PLATFORM_HEADS.iter().any(Option::is_none) {
+                // A file the build could not read: parsing them all names it.
+                return Registry::from_files(PLATFORM_FILES).unwrap_or_else(invalid);
+            }
+            let mut heads: Vec<Head> = PLATFORM_FILES
+                .iter()
+                .zip(PLATFORM_HEADS.iter().flatten())
+                .map(|(file, (id, aliases, default, detect))| Head {
+                    id: id.to_string(),
+                    aliases: aliases.iter().map(|a| a.to_string()).collect(),
+                    default: *default,
+                    detect: detect.iter().map(|d| d.to_string()).collect(),
+                    file: Some(*file),
+                    spec: OnceLock::new(),
+                })
+                .collect();
+            heads.sort_by(|a, b| a.id.cmp(&b.id));
+            Registry::checked(heads, OnceLock::new()).unwrap_or_else(invalid)
         })
     }
 
@@ -71,8 +112,27 @@ impl Registry {
             platforms.push(PlatformSpec::parse(name, text)?);
         }
         platforms.sort_by(|a, b| a.id.cmp(&b.id));
+        let heads = platforms
+            .iter()
+            .map(|p| Head {
+                id: p.id.clone(),
+                aliases: p.aliases.clone(),
+                default: p.default,
+                detect: p.detect.clone(),
+                file: None,
+                spec: OnceLock::new(),
+            })
+            .collect();
+        Registry::checked(heads, OnceLock::from(platforms))
+    }
+
+    /// The registry of `heads` (sorted by id), unless two claim one name.
+    fn checked(
+        heads: Vec<Head>,
+        all: OnceLock<Vec<PlatformSpec>>,
+    ) -> Result<Registry, RegistryError> {
         let mut seen: Vec<(&str, &str)> = Vec::new();
-        for p in &platforms {
+        for p in &heads {
             for name in std::iter::once(&p.id).chain(&p.aliases) {
                 if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
                     return Err(RegistryError::DuplicateName {
@@ -84,25 +144,46 @@ impl Registry {
                 seen.push((name, &p.id));
             }
         }
-        Ok(Registry { platforms })
+        Ok(Registry { heads, all })
+    }
+
+    /// The spec of `heads[i]`, parsed on first use.
+    fn spec(&self, i: usize) -> &PlatformSpec {
+        if let Some(all) = self.all.get() {
+            return &all[i];
+        }
+        let head = &self.heads[i];
+        head.spec.get_or_init(|| match head.file {
+            Some((name, text)) => PlatformSpec::parse(name, text)
+                .unwrap_or_else(|e| panic!("built-in platform data is invalid: {e}")),
+            // Loaded from files: `all` is always set.
+            None => unreachable!("a registry loaded from files holds every spec"),
+        })
     }
 
     /// Every platform, sorted by id.
     pub fn all(&self) -> &[PlatformSpec] {
-        &self.platforms
+        self.all.get_or_init(|| {
+            (0..self.heads.len())
+                .map(|i| self.spec(i).clone())
+                .collect()
+        })
     }
 
     /// The platforms marked `default = true`, sorted by id.
     pub fn defaults(&self) -> Vec<&PlatformSpec> {
-        self.platforms.iter().filter(|p| p.default).collect()
+        (0..self.heads.len())
+            .filter(|&i| self.heads[i].default)
+            .map(|i| self.spec(i))
+            .collect()
     }
 
     /// The platforms one of whose `detect` markers `exists` (a path relative to the
     /// repository root), sorted by id.
     pub fn detect(&self, exists: impl Fn(&str) -> bool) -> Vec<&PlatformSpec> {
-        self.platforms
-            .iter()
-            .filter(|p| p.detect.iter().any(|m| exists(m)))
+        (0..self.heads.len())
+            .filter(|&i| self.heads[i].detect.iter().any(|m| exists(m)))
+            .map(|i| self.spec(i))
             .collect()
     }
 
@@ -120,9 +201,11 @@ impl Registry {
     /// The platform with this id or alias (case-insensitive).
     pub fn get(&self, id_or_alias: &str) -> Option<&PlatformSpec> {
         let wanted = id_or_alias.trim().to_ascii_lowercase();
-        self.platforms
+        let i = self
+            .heads
             .iter()
-            .find(|p| p.id == wanted || p.aliases.contains(&wanted))
+            .position(|p| p.id == wanted || p.aliases.contains(&wanted))?;
+        Some(self.spec(i))
     }
 
     /// Resolves ids and aliases to platforms, in the order given, without repeats.
@@ -132,7 +215,8 @@ impl Registry {
         for id in ids {
             let id = id.as_ref();
             if id.trim().eq_ignore_ascii_case("all") {
-                for p in &self.platforms {
+                for i in 0..self.heads.len() {
+                    let p = self.spec(i);
                     if !out.iter().any(|o| o.id == p.id) {
                         out.push(p);
                     }
@@ -150,7 +234,7 @@ impl Registry {
     fn unknown(&self, given: &str) -> UnknownPlatform {
         let lower = given.trim().to_ascii_lowercase();
         let did_you_mean = self
-            .platforms
+            .heads
             .iter()
             .flat_map(|p| std::iter::once(&p.id).chain(&p.aliases))
             .map(|name| (edit_distance(&lower, name), name))
@@ -160,7 +244,7 @@ impl Registry {
         UnknownPlatform {
             given: given.to_string(),
             did_you_mean,
-            known: self.platforms.iter().map(|p| p.id.clone()).collect(),
+            known: self.heads.iter().map(|p| p.id.clone()).collect(),
         }
     }
 }
@@ -204,6 +288,41 @@ mod tests {
                 p.id
             );
         }
+    }
+
+    #[test]
+    fn the_built_heads_match_the_parsed_files() {
+        let parsed = Registry::from_files(PLATFORM_FILES).unwrap_or_else(|e| panic!("{e}"));
+        let lazy = Registry::builtin();
+        assert_eq!(lazy.heads.len(), parsed.all().len());
+        for (head, spec) in lazy.heads.iter().zip(parsed.all()) {
+            assert_eq!(
+                (&head.id, &head.aliases, head.default, &head.detect),
+                (&spec.id, &spec.aliases, spec.default, &spec.detect),
+            );
+        }
+        // A fresh built-in registry parses only what is asked for.
+        let fresh = Registry::checked(lazy.heads.clone(), OnceLock::new()).unwrap();
+        let fresh = Registry {
+            heads: fresh
+                .heads
+                .into_iter()
+                .map(|h| Head {
+                    spec: OnceLock::new(),
+                    ..h
+                })
+                .collect(),
+            all: OnceLock::new(),
+        };
+        assert_eq!(fresh.get("claude").unwrap().id, "claude-code");
+        let parsed_now = fresh
+            .heads
+            .iter()
+            .filter(|h| h.spec.get().is_some())
+            .count();
+        assert_eq!(parsed_now, 1, "only the platform asked for is parsed");
+        assert_eq!(fresh.all().len(), lazy.heads.len());
+        assert_eq!(fresh.get("codex").unwrap().id, "codex");
     }
 
     #[test]

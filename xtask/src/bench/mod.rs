@@ -14,11 +14,16 @@
 //! - [`gitsrc`]: a no-change `aiwg check` with three pinned git sources against the same three
 //!   as folders (`AIWG_BENCH_PARTS=git-sources` runs only this one).
 //!
+//! - [`peers`]: rulesync, ruler and the Node aiwg (those npm can install, at pinned versions,
+//!   into the interop install cache) on the same generated corpus in their own source
+//!   layouts, against `aiwg apply`, as ratios (`AIWG_BENCH_SCALES` sets its corpus sizes too,
+//!   default ×1); a peer that cannot be installed is skipped with one line.
+//!
 //! `AIWG_BENCH_BINARY=<path>` benchmarks another build (an older commit) instead of building
 //! this one, for before/after tables; `AIWG_BENCH_RUNS=<n>` sets the runs per side (default 5),
 //! `AIWG_BENCH_SCALES=1,10` the corpus sizes (default `1,3,10`), `AIWG_BENCH_DIR` the scratch
 //! folder (default `target/bench`), `AIWG_BENCH_PARTS=steady,syscalls` which tables to make
-//! (default `deploy,steady,syscalls,git-sources`).
+//! (default `deploy,steady,syscalls,git-sources,peers`).
 //!
 //! Timings are of the release binary (process start included). Maximum RSS comes from
 //! `/usr/bin/time -f %M` (GNU time, which reads the child's `getrusage`), measured in a
@@ -28,6 +33,7 @@ mod check;
 pub mod corpus;
 mod deploy;
 mod gitsrc;
+mod peers;
 mod syscalls;
 
 use std::ffi::OsStr;
@@ -89,7 +95,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
     let parts = std::env::var("AIWG_BENCH_PARTS")
-        .unwrap_or_else(|_| "deploy,steady,syscalls,git-sources".into());
+        .unwrap_or_else(|_| "deploy,steady,syscalls,git-sources,peers".into());
     let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
     if part("deploy") {
         deploy::run(&aiwg, &work.join("deploy"), &trash, runs)?;
@@ -105,6 +111,14 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     }
     if part("git-sources") {
         gitsrc::run(&aiwg, &work.join("git-sources"))?;
+        println!();
+    }
+    if part("peers") {
+        let scales: Vec<usize> = std::env::var("AIWG_BENCH_SCALES")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1]);
+        peers::run(&aiwg, root, &work.join("peers"), &scales, runs)?;
     }
     let _ = std::fs::remove_dir_all(&work);
     let _ = std::fs::remove_dir_all(&trash);
