@@ -131,13 +131,25 @@ fn cache_file(t: &Test) -> std::path::PathBuf {
     t.root().join(".aiwg/check-cache")
 }
 
-/// Replaces line `n` of the cache (0-based) by `f(line)`.
+/// Replaces text line `n` of the cache (0-based; the header and key lines come first, before
+/// the binary body) by `f(line)`.
 fn edit_cache_line(t: &Test, n: usize, f: impl Fn(&str) -> String) {
-    let text = std::fs::read_to_string(cache_file(t)).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[n] = f(&lines[n]);
-    std::fs::write(cache_file(t), lines.join("\n") + "\n").unwrap();
+    let bytes = std::fs::read(cache_file(t)).unwrap();
+    let mut start = 0;
+    for _ in 0..n {
+        start += bytes[start..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    }
+    let end = start + bytes[start..].iter().position(|&b| b == b'\n').unwrap();
+    let line = std::str::from_utf8(&bytes[start..end]).unwrap();
+    let mut out = bytes[..start].to_vec();
+    out.extend_from_slice(f(line).as_bytes());
+    out.extend_from_slice(&bytes[end..]);
+    std::fs::write(cache_file(t), out).unwrap();
 }
+
+/// The bytes of a cache entry before its name (check_cache.rs's `ENTRY_HEAD`): kind, racy
+/// flag and file type, then dev, ino, mode, size, mtime, ctime and the name's length.
+const ENTRY_HEAD: usize = 3 + 8 + 8 + 4 + 8 + 8 + 8 + 2;
 
 fn mtime(path: &Path) -> std::time::SystemTime {
     std::fs::metadata(path).unwrap().modified().unwrap()
@@ -342,20 +354,37 @@ fn a_bad_cache_is_a_miss_never_an_error_and_is_rewritten() {
         expect_miss(&t, &["check"], "");
     }
     assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
-    let text = std::fs::read_to_string(cache_file(&t)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let cut = lines[..lines.len() - 1].join("\n") + "\n";
-    std::fs::write(cache_file(&t), cut).unwrap();
+    let bytes = std::fs::read(cache_file(&t)).unwrap();
+    std::fs::write(cache_file(&t), &bytes[..bytes.len() - 10]).unwrap();
     expect_miss(&t, &["check"], "corrupt cache (truncated)");
+    let mut longer = bytes.clone();
+    longer.push(b'f');
+    std::fs::write(cache_file(&t), longer).unwrap();
+    expect_miss(&t, &["check"], "corrupt cache (trailing bytes)");
     // A recorded stat that was changed by hand.
     assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
-    let lines = std::fs::read_to_string(cache_file(&t)).unwrap();
-    let n = lines
-        .lines()
-        .position(|l| l.ends_with("reviewer.md"))
+    let mut bytes = std::fs::read(cache_file(&t)).unwrap();
+    let name = b"reviewer.md";
+    let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
+    // The entry's name ends with it (it may be `agents/reviewer.md`): where its length says.
+    let end = at + name.len();
+    let start = (at.saturating_sub(200)..=at)
+        .rev()
+        .find(|&k| k >= 2 && u16::from_le_bytes([bytes[k - 2], bytes[k - 1]]) as usize == end - k)
         .unwrap();
-    edit_cache_line(&t, n, |l| l.replacen("\t.\t", "\tr\t", 1));
+    let flag = start - ENTRY_HEAD + 1;
+    assert_eq!(
+        bytes[flag], b'.',
+        "the racy flag of the first reviewer.md entry"
+    );
+    bytes[flag] = b'r';
+    std::fs::write(cache_file(&t), &bytes).unwrap();
     expect_miss(&t, &["check"], "racy entry");
+    // Any recorded stat changed: a miss.
+    bytes[flag] = b'.';
+    bytes[flag + 2 + 8] ^= 1;
+    std::fs::write(cache_file(&t), &bytes).unwrap();
+    expect_miss(&t, &["check"], "reviewer.md` changed");
 }
 
 #[test]
@@ -545,4 +574,185 @@ fn with_and_without_the_cache_check_always_agrees() {
         }
     }
     assert!(hits > 0, "the cache was never used: {steps:?}");
+}
+
+/// The cache file's identity, mtime and ctime: equal when nothing wrote it.
+fn cache_stamp(t: &Test) -> (u64, std::time::SystemTime, i64) {
+    let meta = std::fs::symlink_metadata(cache_file(t)).unwrap();
+    #[cfg(unix)]
+    let (ino, ctime) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (meta.ino(), meta.ctime() * 1_000_000_000 + meta.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let (ino, ctime) = (0, 0);
+    (ino, meta.modified().unwrap(), ctime)
+}
+
+/// What a run printed on stderr, without the cache's trace lines.
+fn said(run: &Run) -> String {
+    run.stderr
+        .lines()
+        .filter(|l| !l.starts_with("check: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn a_no_change_apply_the_cache_vouches_for_writes_nothing_and_says_the_same() {
+    let t = primed();
+    let before = cache_stamp(&t);
+    // An apply that does not ask the cache (`--force`) records the same bytes: left alone.
+    let forced = aiwg(&t, &["apply", "--force"], false);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(
+        forced.stderr.lines().any(|l| l == "check: cache unchanged"),
+        "{}",
+        forced.stderr
+    );
+    assert_eq!(cache_stamp(&t), before, "the cache file was rewritten");
+    // A cache recorded by check does not vouch for apply: the first plain apply runs in
+    // full and records that it found nothing to do.
+    let full = aiwg(&t, &["apply"], false);
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    assert!(
+        full.stderr.contains("cache hit, recorded by check"),
+        "{}",
+        full.stderr
+    );
+    assert!(full.wrote_cache(), "{}", full.stderr);
+    let recorded = cache_stamp(&t);
+    // The next one answers from the cache, with the same words, and touches nothing.
+    let fast = aiwg(&t, &["apply"], false);
+    assert_eq!(fast.code, 0, "{}", fast.stderr);
+    assert_eq!(
+        fast.lookup(),
+        "hit (apply: nothing to change)",
+        "{}",
+        fast.stderr
+    );
+    assert_eq!((said(&fast), &fast.stdout), (said(&full), &full.stdout));
+    assert!(
+        said(&fast).starts_with("nothing to change: "),
+        "{}",
+        fast.stderr
+    );
+    assert_eq!(cache_stamp(&t), recorded);
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    // Flags that change what apply does, and a filter, always run in full.
+    for args in [
+        &["apply", "--dry-run"][..],
+        &["apply", "--json"],
+        &["apply", "--platforms", "warp"],
+    ] {
+        let run = aiwg(&t, args, false);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            !run.lookup().starts_with("hit (apply"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // After an edit, apply runs in full and writes.
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        &REVIEWER.replace("code", "CODE"),
+    );
+    settle();
+    let wrote = aiwg(&t, &["apply"], false);
+    assert_eq!(wrote.code, 0, "{}", wrote.stderr);
+    assert!(wrote.lookup().starts_with("miss"), "{}", wrote.stderr);
+    assert!(t.read(".claude/agents/reviewer.md").contains("CODE"));
+    // A managed file edited by hand: apply runs in full and stops on it.
+    settle();
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    assert_eq!(
+        aiwg(&t, &["apply"], false).lookup(),
+        "hit (apply: nothing to change)"
+    );
+    t.write(".claude/agents/reviewer.md", "mine\n");
+    settle();
+    let stopped = aiwg(&t, &["apply"], false);
+    assert_eq!(stopped.code, 1, "{}", stopped.stderr);
+    assert_eq!(t.read(".claude/agents/reviewer.md"), "mine\n");
+}
+
+/// A project whose deployed agents share one folder (the cache stats them through one
+/// folder handle): every kind of change to one of them is caught.
+#[test]
+fn every_kind_of_change_in_a_folder_of_many_entries_is_caught() {
+    let t = project();
+    for i in 0..6 {
+        t.write(
+            &format!(".aiwg/agents/agent-{i}.md"),
+            &format!("---\nname: agent-{i}\ndescription: Agent {i}\n---\nBody {i}.\n"),
+        );
+    }
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    let prime = |t: &Test| {
+        let first = aiwg(t, &["check"], false);
+        assert_eq!(first.code, 0, "{first:?}");
+        assert_eq!(aiwg(t, &["check"], false).lookup(), "hit");
+    };
+    prime(&t);
+    let target = t.root().join(".claude/agents/agent-3.md");
+    // Same size, another byte.
+    let bytes = std::fs::read(&target).unwrap();
+    let mut other = bytes.clone();
+    *other.last_mut().unwrap() = b'!';
+    std::fs::write(&target, &other).unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "agent-3.md` changed");
+    assert_eq!(out, "edited\t.claude/agents/agent-3.md\n");
+    std::fs::write(&target, &bytes).unwrap();
+    settle();
+    prime(&t);
+    // Its mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "agent-3.md` changed");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        settle();
+        prime(&t);
+        // Replaced by a symlink to a file with the same bytes.
+        std::fs::write(t.root().join("copy.md"), &bytes).unwrap();
+        std::fs::remove_file(&target).unwrap();
+        std::os::unix::fs::symlink(t.root().join("copy.md"), &target).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "agent-3.md` changed");
+        std::fs::remove_file(&target).unwrap();
+        std::fs::write(&target, &bytes).unwrap();
+        settle();
+        prime(&t);
+        // The folder moved away and a symlink to it put in its place: every file in it is
+        // the same inode, untouched, yet the folder on the way is not the one recorded.
+        let agents = t.root().join(".claude/agents");
+        let moved = t.root().join(".claude/agents-moved");
+        std::fs::rename(&agents, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &agents).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "changed");
+        std::fs::remove_file(&agents).unwrap();
+        std::fs::rename(&moved, &agents).unwrap();
+        settle();
+        prime(&t);
+    }
+    // A file added beside them in the source folder, and one removed.
+    t.write(
+        ".aiwg/agents/agent-9.md",
+        "---\nname: agent-9\ndescription: Nine\n---\nNine.\n",
+    );
+    settle();
+    let out = expect_miss(&t, &["check"], ".aiwg/agents` changed");
+    assert!(out.contains("missing\t.claude/agents/agent-9.md"), "{out}");
+    std::fs::remove_file(t.root().join(".aiwg/agents/agent-9.md")).unwrap();
+    std::fs::remove_file(t.root().join(".aiwg/agents/agent-1.md")).unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "changed");
+    assert!(out.contains("stale\t.claude/agents/agent-1.md"), "{out}");
 }

@@ -29,6 +29,20 @@
 //! each folder source (paths and sizes), which target paths existed and their sizes, whether
 //! there was a lock, the parsed `aiwg.toml` — so a deletion, which leaves no time on the
 //! deleted file, is caught too.
+//!
+//! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
+//! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
+//! in its folder (or `sub/name` when `sub` holds nothing else recorded, or `.` for the folder
+//! itself, stat'ed through the handle). A check stats each
+//! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
+//! of [`UNIT`] entries: the kernel looks up one name per entry instead of walking its whole
+//! path, and nothing is parsed but fixed-width numbers. What each stat means is exactly
+//! `symlink_metadata` of the whole path (the handle is opened following symlinks as that
+//! lookup would). [`save`] writes nothing when the file already holds the same bytes.
+//!
+//! A cache recorded by an `apply` that wrote nothing also vouches that another plain apply
+//! would write nothing ([`Settled::Apply`]); such an apply then answers from it
+//! (`commands::apply`), without rendering, planning or taking the process lock.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -47,7 +61,7 @@ use crate::project::Project;
 /// The first line of a cache file, before its format version.
 const MAGIC: &str = "aiwg-check-cache";
 /// The format this aiwg reads and writes; any other is a miss (and is rewritten).
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// The racy rule (git's "racily clean" entries): an entry whose mtime or ctime is at or after
 /// the start of the run that verified it, minus this window, is recorded as racy and a cache
 /// holding one is never used.
@@ -105,65 +119,87 @@ pub struct Inputs<'a> {
 }
 
 /// Answers "clean" from the cache, or says why it cannot (`Err(reason)`): the caller then
-/// runs the full check. Never fails otherwise.
-pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<(), String> {
+/// runs the full check. Never fails otherwise. `Ok(Some(n))`: the cache was recorded by an
+/// `apply` that found all `n` files up to date and wrote nothing at all ([`Settled`]), so
+/// another plain apply now would write nothing either.
+pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, String> {
     let key = key_lines(session, inputs)?;
     let path = cache_path(inputs.deployment);
-    let text = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| "cache is not UTF-8".to_string())?,
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no cache".into()),
         Err(e) => return Err(format!("cannot read the cache: {e}")),
     };
-    let mut lines = text.lines();
-    if lines.next() != Some(header().as_str()) {
+    let mut at = Reader::new(&bytes);
+    if at.line() != Some(header().as_str()) {
         return Err("cache has another format".into());
     }
     for want in key.lines() {
-        let got = lines.next().unwrap_or_default();
+        let got = at.line().unwrap_or_default();
         if got != want {
             let field = want.split('\t').next().unwrap_or_default();
             return Err(format!("{field} differs"));
         }
     }
-    let count = match lines.next().and_then(|l| l.strip_prefix("entries\t")) {
-        Some(n) => n
-            .parse::<usize>()
-            .map_err(|_| "corrupt cache".to_string())?,
+    let settled = match at.line().and_then(|l| l.strip_prefix("settled\t")) {
+        Some("-") => None,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .map_err(|_| "corrupt cache".to_string())?,
+        ),
         None => return Err("corrupt cache".into()),
     };
-    let mut entries = Vec::with_capacity(count);
-    for line in lines {
-        let entry = Entry::parse(line).ok_or_else(|| "corrupt cache".to_string())?;
-        if entry.racy {
-            return Err(format!("racy entry `{}`", entry.path.display()));
+    let groups = parse_body(&mut at)?;
+    let mut units = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        if let Some(entry) = group.entries.iter().find(|e| e.racy) {
+            return Err(format!("racy entry `{}`", join(group.dir, entry.name)));
         }
-        entries.push(entry);
+        units.extend(units_of(g, group.entries.len()));
     }
-    if entries.len() != count {
-        return Err("corrupt cache (truncated)".into());
-    }
-    let results = aiwg_core::par::par_map(entries, 512, |entry| {
-        let now = observe(&entry.path, entry.kind);
-        (now.as_ref().ok() == Some(&entry.stat))
-            .then_some(())
-            .ok_or(entry.path)
+    let changed = aiwg_core::par::par_map(units, 8, |(g, first, end)| {
+        let group = &groups[g];
+        let entries = &group.entries[first..end];
+        let mut changed = None;
+        let mut next = entries.iter();
+        stat_in(group.dir, entries.iter().map(|e| (e.kind, e.name)), |now| {
+            let entry = next.next().expect("one stat per entry");
+            if now.as_ref().ok() == Some(&entry.stat) {
+                return true;
+            }
+            changed = Some(join(group.dir, entry.name));
+            false
+        });
+        changed
     });
-    match results.into_iter().find_map(Result::err) {
-        Some(path) => Err(format!("`{}` changed", path.display())),
-        None => Ok(()),
+    match changed.into_iter().flatten().next() {
+        Some(path) => Err(format!("`{path}` changed")),
+        None => Ok(settled),
     }
+}
+
+/// Who records a cache: a check (its answer is "clean"), or an apply that found nothing to
+/// change and wrote nothing — not the lock, not `.gitignore`, no history — which also vouches
+/// that a plain apply would write nothing, with this many files up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Recorded by `check`.
+    Check,
+    /// Recorded by a no-change `apply` of this many files.
+    Apply(usize),
 }
 
 /// Records the cache after a run that found the project clean by reading it: `plan` is the
 /// clean plan, `lock` the lock it was made with, `folders` what was read of each folder
-/// source. Returns the cache text, or why none can be written.
+/// source. Returns the cache file's bytes, or why none can be written.
 pub fn record(
     session: &Session,
     inputs: &Inputs<'_>,
     plan: &Plan,
     lock: &Lock,
     folders: &[ReadFolder],
-) -> Result<String, String> {
+    settled: Settled,
+) -> Result<Vec<u8>, String> {
     let key = key_lines(session, inputs)?;
     let d = inputs.deployment;
     let mut wanted = Wanted::default();
@@ -228,17 +264,16 @@ pub fn record(
         wanted.push(Kind::Passage, p.to_path(d.target_root()), Expect::Any);
     }
 
-    let observed = aiwg_core::par::par_map(wanted.items, 512, |(kind, path, expect)| {
-        let stat = observe(&path, kind);
-        (kind, path, expect, stat)
-    });
+    let observed = observe_all(wanted.items)?;
     let threshold = nanos(session.started) - racy_window().as_nanos() as i64;
-    let mut out = String::with_capacity(128 * observed.len() + key.len() + 64);
-    let _ = writeln!(out, "{}", header());
-    out.push_str(&key);
-    let _ = writeln!(out, "entries\t{}", observed.len());
+    let mut body = Vec::with_capacity(64 * observed.len());
     let mut racy = None;
-    for (kind, path, expect, stat) in &observed {
+    let mut count = 0usize;
+    let mut groups = 0usize;
+    let mut this_dir: Option<&str> = None;
+    let mut group_start = 0usize;
+    let mut in_group = 0u32;
+    for ((dir, name), (kind, path, expect, stat)) in observed.iter().map(|o| (&o.0, &o.1)) {
         let stat = stat
             .as_ref()
             .map_err(|why| format!("`{}`: {why}", path.display()))?;
@@ -257,24 +292,34 @@ pub fn record(
         if is_racy && racy.is_none() {
             racy = Some(path.clone());
         }
-        let shown = path
-            .to_str()
-            .filter(|p| !p.contains(['\t', '\n', '\r']))
-            .ok_or_else(|| format!("`{}`: path cannot be recorded", path.display()))?;
-        let _ = writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{shown}",
-            kind.letter(),
-            if is_racy { 'r' } else { '.' },
-            stat.kind as char,
-            stat.dev,
-            stat.ino,
-            stat.mode,
-            stat.size,
-            stat.mtime,
-            stat.ctime,
-        );
+        if this_dir != Some(dir.as_str()) {
+            if this_dir.is_some() {
+                close_group(&mut body, group_start, in_group);
+            }
+            in_group = 0;
+            this_dir = Some(dir.as_str());
+            groups += 1;
+            group_start = open_group(&mut body, dir)?;
+        }
+        put_entry(&mut body, *kind, is_racy, stat, name)?;
+        count += 1;
+        in_group += 1;
     }
+    if this_dir.is_some() {
+        close_group(&mut body, group_start, in_group);
+    }
+    let mut out = Vec::with_capacity(body.len() + key.len() + 64);
+    out.extend_from_slice(header().as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(key.as_bytes());
+    match settled {
+        Settled::Check => out.extend_from_slice(b"settled\t-\n"),
+        Settled::Apply(n) => out.extend_from_slice(format!("settled\t{n}\n").as_bytes()),
+    }
+    out.extend_from_slice(format!("entries\t{count}\tgroups\t{groups}\n").as_bytes());
+    out.extend_from_slice(&body);
+    let observed: Vec<&(Kind, PathBuf, Expect, Result<Stat, String>)> =
+        observed.iter().map(|o| &o.1).collect();
     // The walk found exactly the files the run read, with the same sizes.
     let walked: BTreeMap<&Path, u64> = observed
         .iter()
@@ -505,12 +550,12 @@ impl Kind {
         }
     }
 
-    fn from_letter(c: &str) -> Option<Kind> {
+    fn from_byte(c: u8) -> Option<Kind> {
         Some(match c {
-            "f" => Kind::File,
-            "d" => Kind::Dir,
-            "p" => Kind::Passage,
-            "r" => Kind::Root,
+            b'f' => Kind::File,
+            b'd' => Kind::Dir,
+            b'p' => Kind::Passage,
+            b'r' => Kind::Root,
             _ => return None,
         })
     }
@@ -548,58 +593,426 @@ impl Stat {
     };
 }
 
-/// One recorded line.
-struct Entry {
+/// The entries of one folder in the cache file, as read from it.
+struct Group<'a> {
+    /// The folder, absolute (`""`: each name is an absolute path of its own).
+    dir: &'a str,
+    entries: Vec<Entry<'a>>,
+}
+
+/// One recorded entry.
+struct Entry<'a> {
     kind: Kind,
     racy: bool,
     stat: Stat,
-    path: PathBuf,
+    /// A name in its group's folder, a relative path below it (`sub/name`, when `sub` held
+    /// nothing else recorded), or `.`: the folder itself, a [`Kind::Passage`] or [`Kind::Dir`]
+    /// checked through the group's handle.
+    name: &'a str,
 }
 
-impl Entry {
-    fn parse(line: &str) -> Option<Entry> {
-        let mut f = line.splitn(10, '\t');
-        let kind = Kind::from_letter(f.next()?)?;
-        let racy = match f.next()? {
-            "r" => true,
-            "." => false,
-            _ => return None,
-        };
-        let file_kind = match f.next()?.as_bytes() {
-            [k @ (b'f' | b'd' | b'-')] => *k,
-            _ => return None,
-        };
-        let stat = Stat {
-            kind: file_kind,
-            dev: f.next()?.parse().ok()?,
-            ino: f.next()?.parse().ok()?,
-            mode: f.next()?.parse().ok()?,
-            size: f.next()?.parse().ok()?,
-            mtime: f.next()?.parse().ok()?,
-            ctime: f.next()?.parse().ok()?,
-        };
-        let path = PathBuf::from(f.next()?);
-        path.is_absolute().then_some(Entry {
-            kind,
-            racy,
-            stat,
-            path,
-        })
+/// The bytes of one entry before its name: kind, racy flag, file type, dev, ino, mode, size,
+/// mtime, ctime, the name's length.
+const ENTRY_HEAD: usize = 3 + 8 + 8 + 4 + 8 + 8 + 8 + 2;
+
+/// A cursor over the cache file: text lines first, then the binary body.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes }
+    }
+
+    /// The next `\n`-ended UTF-8 line, without its `\n`.
+    fn line(&mut self) -> Option<&'a str> {
+        let end = self.bytes.iter().position(|&b| b == b'\n')?;
+        let line = std::str::from_utf8(&self.bytes[..end]).ok()?;
+        self.bytes = &self.bytes[end + 1..];
+        Some(line)
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.bytes.len() < n {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Some(head)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn str(&mut self, n: usize) -> Option<&'a str> {
+        std::str::from_utf8(self.take(n)?).ok()
     }
 }
 
-/// The stat of `path` as `kind` compares it (zero in the fields it does not compare).
-fn observe(path: &Path, kind: Kind) -> Result<Stat, String> {
-    let meta = match kind {
-        Kind::Root => std::fs::metadata(path),
-        _ => std::fs::symlink_metadata(path),
+/// The body after the key: `entries\t<n>\tgroups\t<g>`, then each group — its folder
+/// (`u16` length, bytes), its entry count (`u32`) and its entries ([`put_entry`]) — and
+/// nothing after. Anything else is a corrupt cache.
+fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
+    let corrupt = || "corrupt cache".to_string();
+    let counts = at.line().ok_or_else(corrupt)?;
+    let mut f = counts.split('\t');
+    let (Some("entries"), Some(n), Some("groups"), Some(g), None) =
+        (f.next(), f.next(), f.next(), f.next(), f.next())
+    else {
+        return Err(corrupt());
     };
-    let meta = match meta {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Stat::ABSENT),
-        Err(e) => return Err(e.to_string()),
+    let count: usize = n.parse().map_err(|_| corrupt())?;
+    let group_count: usize = g.parse().map_err(|_| corrupt())?;
+    let truncated = || "corrupt cache (truncated)".to_string();
+    // Each group and entry takes bytes: counts the file cannot hold are refused before any
+    // allocation they would size.
+    if count.saturating_mul(ENTRY_HEAD) > at.bytes.len() || group_count > at.bytes.len() {
+        return Err(truncated());
+    }
+    let mut groups = Vec::with_capacity(group_count);
+    let mut seen = 0usize;
+    for _ in 0..group_count {
+        let len = at.u16().ok_or_else(truncated)? as usize;
+        let dir = at.str(len).ok_or_else(truncated)?;
+        if !(dir.is_empty() || dir.starts_with('/')) {
+            return Err(corrupt());
+        }
+        let n = at.u32().ok_or_else(truncated)? as usize;
+        if n.saturating_mul(ENTRY_HEAD) > at.bytes.len() {
+            return Err(truncated());
+        }
+        let mut entries = Vec::with_capacity(n);
+        for _ in 0..n {
+            entries.push(parse_entry(at, dir.is_empty())?);
+        }
+        seen += n;
+        groups.push(Group { dir, entries });
+    }
+    if seen != count {
+        return Err(corrupt());
+    }
+    if !at.bytes.is_empty() {
+        return Err("corrupt cache (trailing bytes)".into());
+    }
+    Ok(groups)
+}
+
+/// One entry ([`put_entry`]); `absolute`: its name is a whole absolute path.
+fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, String> {
+    let truncated = || "corrupt cache (truncated)".to_string();
+    let corrupt = || "corrupt cache".to_string();
+    let head = at.take(3).ok_or_else(truncated)?;
+    let kind = Kind::from_byte(head[0]).ok_or_else(corrupt)?;
+    let racy = match head[1] {
+        b'r' => true,
+        b'.' => false,
+        _ => return Err(corrupt()),
     };
-    let full = stat_of(&meta).ok_or("no stat cache on this system")?;
+    let file_kind = match head[2] {
+        k @ (FILE | DIR | ABSENT) => k,
+        _ => return Err(corrupt()),
+    };
+    let mut num = || at.u64().ok_or_else(truncated);
+    let dev = num()?;
+    let ino = num()?;
+    let mode = at.u32().ok_or_else(truncated)?;
+    let mut num = || at.u64().ok_or_else(truncated);
+    let size = num()?;
+    let mtime = num()? as i64;
+    let ctime = num()? as i64;
+    let len = at.u16().ok_or_else(truncated)? as usize;
+    let name = at.str(len).ok_or_else(truncated)?;
+    let valid = if absolute {
+        name.starts_with('/')
+    } else {
+        name == "."
+            || name
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+    };
+    if !valid {
+        return Err(corrupt());
+    }
+    Ok(Entry {
+        kind,
+        racy,
+        stat: Stat {
+            kind: file_kind,
+            dev,
+            ino,
+            mode,
+            size,
+            mtime,
+            ctime,
+        },
+        name,
+    })
+}
+
+/// Starts a group for folder `dir` in `body`; returns where its entry count goes.
+fn open_group(body: &mut Vec<u8>, dir: &str) -> Result<usize, String> {
+    let len = u16::try_from(dir.len()).map_err(|_| format!("`{dir}`: path too long"))?;
+    body.extend_from_slice(&len.to_le_bytes());
+    body.extend_from_slice(dir.as_bytes());
+    let at = body.len();
+    body.extend_from_slice(&0u32.to_le_bytes());
+    Ok(at)
+}
+
+/// Writes `n`, the entry count of the group whose count is at `at`.
+fn close_group(body: &mut [u8], at: usize, n: u32) {
+    body[at..at + 4].copy_from_slice(&n.to_le_bytes());
+}
+
+/// Appends one entry: kind, racy flag, file type (one byte each), dev, ino (`u64`), mode
+/// (`u32`), size, mtime, ctime (`u64`, times in nanoseconds), the name (`u16` length, bytes).
+fn put_entry(
+    body: &mut Vec<u8>,
+    kind: Kind,
+    racy: bool,
+    stat: &Stat,
+    name: &str,
+) -> Result<(), String> {
+    let len = u16::try_from(name.len()).map_err(|_| format!("`{name}`: name too long"))?;
+    body.extend_from_slice(&[
+        kind.letter() as u8,
+        if racy { b'r' } else { b'.' },
+        stat.kind,
+    ]);
+    body.extend_from_slice(&stat.dev.to_le_bytes());
+    body.extend_from_slice(&stat.ino.to_le_bytes());
+    body.extend_from_slice(&stat.mode.to_le_bytes());
+    body.extend_from_slice(&stat.size.to_le_bytes());
+    body.extend_from_slice(&stat.mtime.to_le_bytes());
+    body.extend_from_slice(&stat.ctime.to_le_bytes());
+    body.extend_from_slice(&len.to_le_bytes());
+    body.extend_from_slice(name.as_bytes());
+    Ok(())
+}
+
+/// The most entries one thread stats in one go (each such unit opens its folder once).
+const UNIT: usize = 256;
+
+/// Group `g` of `n` entries cut into units of at most [`UNIT`]: (group, first, end).
+fn units_of(g: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    (0..n)
+        .step_by(UNIT)
+        .map(move |first| (g, first, (first + UNIT).min(n)))
+}
+
+/// `dir/name` (`name` alone when `dir` is empty: an absolute path of its own; `dir` for `.`).
+fn join(dir: &str, name: &str) -> String {
+    match dir {
+        "" => name.to_string(),
+        d if name == "." => d.to_string(),
+        d if d.ends_with('/') => format!("{d}{name}"),
+        d => format!("{d}/{name}"),
+    }
+}
+
+/// Where an absolute path is recorded: its folder and its name (`("", path)` when it has
+/// none). `None`: not UTF-8, so it cannot be recorded.
+fn split(path: &Path) -> Option<(String, String)> {
+    let text = path.to_str()?;
+    match (path.parent().and_then(Path::to_str), path.file_name()) {
+        (Some(dir), Some(name)) if !dir.is_empty() => {
+            Some((dir.to_string(), name.to_str()?.into()))
+        }
+        _ => Some((String::new(), text.to_string())),
+    }
+}
+
+/// The stats of `items`, grouped by folder: each folder's entries in the order given, the
+/// folders sorted; each result beside its folder and name.
+#[allow(clippy::type_complexity)]
+fn observe_all(
+    items: Vec<(Kind, PathBuf, Expect)>,
+) -> Result<
+    Vec<(
+        (String, String),
+        (Kind, PathBuf, Expect, Result<Stat, String>),
+    )>,
+    String,
+> {
+    let mut by_dir: BTreeMap<String, Vec<(String, Kind, PathBuf, Expect)>> = BTreeMap::new();
+    for (kind, path, expect) in items {
+        let (dir, name) =
+            split(&path).ok_or_else(|| format!("`{}`: path cannot be recorded", path.display()))?;
+        by_dir
+            .entry(dir)
+            .or_default()
+            .push((name, kind, path, expect));
+    }
+    // A folder with one entry is stat'ed from its parent's handle (`sub/name`: the lookup of
+    // `sub` follows a symlink exactly as the whole path's would), deepest folders first so a
+    // chain of them joins the first folder that has more.
+    let dirs: Vec<String> = by_dir.keys().rev().cloned().collect();
+    for dir in dirs {
+        if by_dir.get(&dir).is_none_or(|e| e.len() != 1) {
+            continue;
+        }
+        let Some((parent, last)) = split(Path::new(&dir)).filter(|(p, _)| !p.is_empty()) else {
+            continue;
+        };
+        let mut entry = by_dir.remove(&dir).expect("present").remove(0);
+        entry.0 = format!("{last}/{}", entry.0);
+        by_dir.entry(parent).or_default().push(entry);
+    }
+    // A folder opened for its entries is also checked through that handle (`.`: its `fstat`,
+    // the handle then opened without following a final symlink) instead of by its name in
+    // its parent's group: one name fewer to look up.
+    let opened: Vec<String> = (by_dir.iter())
+        .filter(|(dir, entries)| entries.len() > 1 && !dir.is_empty())
+        .map(|(dir, _)| dir.clone())
+        .collect();
+    for dir in opened {
+        let Some((parent, last)) = split(Path::new(&dir)).filter(|(p, _)| !p.is_empty()) else {
+            continue;
+        };
+        let Some(siblings) = by_dir.get_mut(&parent) else {
+            continue;
+        };
+        let Some(at) =
+            (siblings.iter()).position(|e| e.0 == last && matches!(e.1, Kind::Passage | Kind::Dir))
+        else {
+            continue;
+        };
+        let mut entry = siblings.remove(at);
+        if siblings.is_empty() {
+            by_dir.remove(&parent);
+        }
+        entry.0 = ".".into();
+        by_dir.get_mut(&dir).expect("opened").insert(0, entry);
+    }
+    let groups: Vec<(String, Vec<(String, Kind, PathBuf, Expect)>)> = by_dir.into_iter().collect();
+    let units: Vec<(usize, usize, usize)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, (_, entries))| units_of(g, entries.len()))
+        .collect();
+    let stats = aiwg_core::par::par_map(units, 8, |(g, first, end)| {
+        let (dir, entries) = &groups[g];
+        let mut out = Vec::with_capacity(end - first);
+        stat_in(
+            dir,
+            entries[first..end].iter().map(|e| (e.1, e.0.as_str())),
+            |stat| {
+                out.push(stat);
+                true
+            },
+        );
+        out
+    });
+    let mut stats = stats.into_iter().flatten();
+    let mut out = Vec::new();
+    for (dir, entries) in groups {
+        for (name, kind, path, expect) in entries {
+            let stat = stats.next().expect("one stat per entry");
+            out.push(((dir.clone(), name), (kind, path, expect, stat)));
+        }
+    }
+    Ok(out)
+}
+
+/// Stats each `(kind, name)` of folder `dir` in turn, passing the result to `each` until it
+/// returns false. The stat is the one `symlink_metadata(dir/name)` takes (`metadata` for a
+/// [`Kind::Root`]); with more than one entry the folder is opened once (`O_PATH`, symlinks on
+/// the way followed exactly as a path lookup of `dir/name` follows them) and each name is
+/// stat'ed relative to it, which spares the kernel a walk of the whole path per entry.
+#[cfg(unix)]
+fn stat_in<'n>(
+    dir: &str,
+    entries: impl ExactSizeIterator<Item = (Kind, &'n str)>,
+    mut each: impl FnMut(Result<Stat, String>) -> bool,
+) {
+    use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+    let many = entries.len() > 1;
+    let mut entries = entries.peekable();
+    // The folder's own entry comes first (`.`): it is `lstat` of the folder, so the handle must
+    // not follow a symlink there (a symlink is then no folder, and every entry a miss).
+    let has_self = entries.peek().is_some_and(|(_, name)| *name == ".");
+    let folder = (many && !dir.is_empty())
+        .then(|| {
+            let mut flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            if has_self {
+                flags |= OFlags::NOFOLLOW;
+            }
+            rustix::fs::open(dir, flags, Mode::empty()).ok()
+        })
+        .flatten();
+    for (kind, name) in entries {
+        let flags = match kind {
+            Kind::Root => AtFlags::empty(),
+            _ => AtFlags::SYMLINK_NOFOLLOW,
+        };
+        // Without a handle (one entry, or the folder cannot be opened), the whole path: its
+        // lookup fails exactly as it would have.
+        let stat = match (&folder, name) {
+            (Some(fd), ".") => rustix::fs::fstat(fd),
+            (None, ".") => rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW),
+            (Some(fd), name) => rustix::fs::statat(fd, name, flags),
+            (None, name) => rustix::fs::statat(CWD, join(dir, name).as_str(), flags),
+        };
+        let stat = match stat {
+            Ok(st) => compared(stat_of_raw(&st), kind),
+            Err(rustix::io::Errno::NOENT) => Ok(Stat::ABSENT),
+            Err(e) => Err(std::io::Error::from(e).to_string()),
+        };
+        if !each(stat) {
+            return;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn stat_in<'n>(
+    _dir: &str,
+    entries: impl ExactSizeIterator<Item = (Kind, &'n str)>,
+    mut each: impl FnMut(Result<Stat, String>) -> bool,
+) {
+    for _ in entries {
+        if !each(Err("no stat cache on this system".into())) {
+            return;
+        }
+    }
+}
+
+#[cfg(unix)]
+// The field types of `Stat` differ between platforms and backends.
+#[allow(clippy::unnecessary_cast)]
+fn stat_of_raw(st: &rustix::fs::Stat) -> Stat {
+    use rustix::fs::FileType;
+    let kind = match FileType::from_raw_mode(st.st_mode as _) {
+        FileType::RegularFile => FILE,
+        FileType::Directory => DIR,
+        FileType::Symlink => SYMLINK,
+        _ => OTHER,
+    };
+    let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+    Stat {
+        kind,
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        mode: st.st_mode as u32,
+        size: st.st_size as u64,
+        mtime: ns(st.st_mtime as i64, st.st_mtime_nsec as i64),
+        ctime: ns(st.st_ctime as i64, st.st_ctime_nsec as i64),
+    }
+}
+
+/// `full` as `kind` compares it (zero in the fields it does not compare), or why it is not
+/// what `kind` wants.
+fn compared(full: Stat, kind: Kind) -> Result<Stat, String> {
     let wanted_type = match kind {
         Kind::File => FILE,
         _ => DIR,
@@ -626,6 +1039,18 @@ fn observe(path: &Path, kind: Kind) -> Result<Stat, String> {
             ..full
         },
     })
+}
+
+/// The stat of `path` as `kind` compares it (what [`stat_in`] takes of a folder's entry).
+#[cfg(test)]
+fn observe(path: &Path, kind: Kind) -> Result<Stat, String> {
+    let (dir, name) = split(path).ok_or("not UTF-8")?;
+    let mut out = None;
+    stat_in(&dir, std::iter::once((kind, name.as_str())), |s| {
+        out = Some(s);
+        false
+    });
+    out.expect("one stat")
 }
 
 #[cfg(unix)]
@@ -665,14 +1090,18 @@ fn nanos(t: SystemTime) -> i64 {
     }
 }
 
-/// Writes `text` as the cache of `inputs`' deployment (atomically; git ignores it). A
-/// failure is only traced: the cache is an optimisation.
-pub fn save(inputs: &Inputs<'_>, text: &str) {
-    match inputs
-        .deployment
-        .engine()
-        .write_check_cache(text.as_bytes())
+/// Writes `bytes` as the cache of `inputs`' deployment (atomically; git ignores it), unless
+/// the file already holds exactly them (a no-change apply or a repeated check then writes
+/// nothing). A failure is only traced: the cache is an optimisation.
+pub fn save(inputs: &Inputs<'_>, bytes: &[u8]) {
+    let path = cache_path(inputs.deployment);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(&path).is_ok_and(|old| old == bytes)
     {
+        trace("cache unchanged");
+        return;
+    }
+    match inputs.deployment.engine().write_check_cache(bytes) {
         Ok(()) => trace("cache written"),
         Err(e) => trace(format!("cache not written ({e})")),
     }
@@ -685,9 +1114,10 @@ pub fn record_and_save(
     plan: &Plan,
     lock: &Lock,
     folders: &[ReadFolder],
+    settled: Settled,
 ) {
-    match record(session, inputs, plan, lock, folders) {
-        Ok(text) => save(inputs, &text),
+    match record(session, inputs, plan, lock, folders, settled) {
+        Ok(bytes) => save(inputs, &bytes),
         Err(why) => trace(format!("cache not written ({why})")),
     }
 }
@@ -696,40 +1126,80 @@ pub fn record_and_save(
 mod tests {
     use super::*;
 
-    #[test]
-    fn entry_lines_parse_only_when_whole() {
-        let check = |line: &str, expect: Option<(char, bool, u64, &str)>| {
-            let got = Entry::parse(line).map(|e| {
-                (
-                    e.kind.letter(),
-                    e.racy,
-                    e.stat.size,
-                    e.path.display().to_string(),
-                )
-            });
-            let expect = expect.map(|(k, r, n, p)| (k, r, n, p.to_string()));
-            assert_eq!(got, expect, "{line:?}");
+    /// A body of two groups as [`record`] writes it.
+    fn body() -> Vec<u8> {
+        let stat = Stat {
+            kind: FILE,
+            dev: 1,
+            ino: 2,
+            mode: 0o100644,
+            size: 12,
+            mtime: 5,
+            ctime: 6,
         };
-        check(
-            "f\t.\tf\t1\t2\t33188\t12\t5\t6\t/p/a b.md",
-            Some(('f', false, 12, "/p/a b.md")),
+        let mut body = b"entries\t3\tgroups\t2\n".to_vec();
+        let at = open_group(&mut body, "/p").unwrap();
+        put_entry(&mut body, Kind::File, false, &stat, "a b.md").unwrap();
+        put_entry(&mut body, Kind::Dir, true, &Stat { kind: DIR, ..stat }, "d").unwrap();
+        close_group(&mut body, at, 2);
+        let at = open_group(&mut body, "").unwrap();
+        put_entry(&mut body, Kind::Root, false, &Stat::ABSENT, "/").unwrap();
+        close_group(&mut body, at, 1);
+        body
+    }
+
+    fn parsed(bytes: &[u8]) -> Result<Vec<(String, char, bool, u64)>, String> {
+        let groups = parse_body(&mut Reader::new(bytes))?;
+        Ok(groups
+            .iter()
+            .flat_map(|g| {
+                g.entries
+                    .iter()
+                    .map(|e| (join(g.dir, e.name), e.kind.letter(), e.racy, e.stat.size))
+            })
+            .collect())
+    }
+
+    #[test]
+    fn the_body_parses_only_when_whole() {
+        let body = body();
+        assert_eq!(
+            parsed(&body).unwrap(),
+            vec![
+                ("/p/a b.md".to_string(), 'f', false, 12),
+                ("/p/d".to_string(), 'd', true, 12),
+                ("/".to_string(), 'r', false, 0),
+            ]
         );
-        check(
-            "d\tr\td\t1\t2\t16877\t0\t5\t6\t/p/d",
-            Some(('d', true, 0, "/p/d")),
-        );
-        check(
-            "f\t.\t-\t0\t0\t0\t0\t0\t0\t/p/gone",
-            Some(('f', false, 0, "/p/gone")),
-        );
-        // A relative path, an unknown kind or flag, a missing or non-numeric field.
-        check("f\t.\tf\t1\t2\t3\t4\t5\t6\tp/a.md", None);
-        check("x\t.\tf\t1\t2\t3\t4\t5\t6\t/p", None);
-        check("f\t?\tf\t1\t2\t3\t4\t5\t6\t/p", None);
-        check("f\t.\tl\t1\t2\t3\t4\t5\t6\t/p", None);
-        check("f\t.\tf\t1\t2\t3\t4\t5\t/p", None);
-        check("f\t.\tf\t1\t2\tx\t4\t5\t6\t/p", None);
-        check("", None);
+        // Cut anywhere, or one byte too many: never a shorter or longer list.
+        for cut in 0..body.len() {
+            assert!(parsed(&body[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = body.clone();
+        long.push(0);
+        assert!(parsed(&long).is_err());
+        // Counts that disagree with the entries, an unknown kind or flag or file type, a name
+        // with a slash or a relative folder.
+        let edit = |from: &[u8], to: &[u8]| {
+            let at = body.windows(from.len()).position(|w| w == from).unwrap();
+            let mut b = body.clone();
+            b.splice(at..at + from.len(), to.iter().copied());
+            parsed(&b)
+        };
+        assert!(edit(b"entries\t3", b"entries\t4").is_err());
+        assert!(edit(b"groups\t2", b"groups\t1").is_err());
+        assert!(edit(b"groups\t2", b"groups\t99999999999").is_err());
+        assert!(edit(b"f.f", b"x.f").is_err());
+        assert!(edit(b"f.f", b"f?f").is_err());
+        assert!(edit(b"f.f", b"f.l").is_err());
+        assert!(edit(b"a b.md", b"a//b.md").is_err());
+        assert!(edit(b"a b.md", b"../b.md").is_err());
+        assert!(edit(b"a b.md", b"a/./bb").is_err());
+        assert!(edit(b"a b.md", b"/a b.m").is_err());
+        assert_eq!(edit(b"a b.md", b"sub/ab").unwrap()[0].0, "/p/sub/ab");
+        assert_eq!(edit(b"\x01\x00d", b"\x01\x00.").unwrap()[1].0, "/p");
+        assert!(edit(b"/p", b"pp").is_err());
+        assert!(parsed(b"").is_err());
     }
 
     #[cfg(unix)]

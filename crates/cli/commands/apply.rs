@@ -54,6 +54,49 @@ pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow:
     Ok(outcome.code)
 }
 
+/// The number of files a plain `apply` would find up to date, when the check cache says it
+/// would write nothing ([`check_cache::Settled`]); `None`: run in full. Only for `aiwg apply`
+/// itself, without `--dry-run`, `--force`, `--json` or `--platforms`, in the committed mode,
+/// with no git source (their pins are the lock's, but an apply may record new ones).
+fn settled(
+    session: &check_cache::Session,
+    project: &Project,
+    target: &TargetArgs,
+    how: Run,
+) -> Option<usize> {
+    let plain = how.command == "apply"
+        && !how.dry_run
+        && !how.force
+        && !how.json
+        && !how.show_diff
+        && how.held.is_none()
+        && target.platforms.is_empty();
+    if !plain || !check_cache::enabled() {
+        return None;
+    }
+    let committed = project
+        .config
+        .as_ref()
+        .is_none_or(|c| c.generated == Generated::Commit);
+    if !committed || !trust::git_sources(project).is_empty() {
+        return None;
+    }
+    match super::check::cached(session, project, target) {
+        Ok(Some(files)) => {
+            check_cache::trace("cache hit (apply: nothing to change)");
+            Some(files)
+        }
+        Ok(None) => {
+            check_cache::trace("cache hit, recorded by check: apply runs in full");
+            None
+        }
+        Err(why) => {
+            check_cache::trace(format!("cache miss ({why})"));
+            None
+        }
+    }
+}
+
 /// What an apply did.
 pub struct Outcome {
     /// The exit code.
@@ -84,6 +127,27 @@ pub fn execute(
         show_diff,
     } = how;
     let session = check_cache::Session::start();
+    // A plain apply the check cache vouches for (recorded by an apply that wrote nothing, and
+    // nothing it depended on changed since) writes nothing: it says so without rendering,
+    // planning or taking the process lock.
+    if let Some(files) = settled(&session, project, target, how) {
+        let files = crate::width::count(files, "file");
+        crate::printer::say!("nothing to change: {files} up to date");
+        return Ok(Outcome {
+            code: 0,
+            written: Vec::new(),
+            ignored: Vec::new(),
+            // Never shown: a `--json` apply takes the full path (its report lists notices).
+            report: json::DeployReport::new(
+                command,
+                &aiwg_deploy::Plan::default(),
+                false,
+                true,
+                None,
+                &[],
+            ),
+        });
+    }
     // An apply that shows no diff plans with each file's digest and writes each file as a
     // second render makes it: it never holds the whole output (ARCHITECTURE.md, "Memory").
     let streamed = !dry_run && !show_diff;
@@ -346,7 +410,14 @@ pub fn execute(
             deployment: &d,
             platforms: &read.platforms,
         };
-        check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders);
+        // What this apply vouches for: nothing to write for a plain apply of the whole
+        // project in the committed mode (`.gitignore` is no entry of the cache).
+        let settled = if generated == Generated::Commit && !force && !show_diff {
+            check_cache::Settled::Apply(plan.summary().unchanged)
+        } else {
+            check_cache::Settled::Check
+        };
+        check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders, settled);
     }
     // What `--stage` adds: never a path `.gitignore` keeps out of git (git refuses to add one).
     let mut written: Vec<String> = plan

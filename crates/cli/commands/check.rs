@@ -3,7 +3,9 @@
 //! left behind) and exit 1. For pre-commit hooks and CI.
 //!
 //! A check first asks the stat cache ([`crate::check_cache`]); only when it cannot answer
-//! "clean" does it read everything, and a clean full check records the cache again.
+//! "clean" does it read everything, and a clean full check records the cache again. The full
+//! check renders each whole file to its digest (it shows no bytes), so it never holds the
+//! rendered output.
 
 use std::io::Write as _;
 
@@ -21,7 +23,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     let use_cache = check_cache::enabled();
     if use_cache {
         match from_cache(&session, ctx, target) {
-            Ok(()) => {
+            Ok(_) => {
                 check_cache::trace("cache hit");
                 if json {
                     writeln!(std::io::stdout().lock(), "{}", json_doc(&[], &[])?)?;
@@ -49,7 +51,13 @@ fn full(
     session: Option<&Session>,
 ) -> anyhow::Result<u8> {
     let project = Project::open(&ctx.cwd, target.scope)?;
-    let (prepared, read) = pipeline::prepare_read(&project, target)?;
+    // Check shows no bytes: each whole file is rendered to its digest and never held, and the
+    // plan compares digests (ARCHITECTURE.md, "Memory"). With `generated = "ignore"` an
+    // undeployed file is compared with the lock by its rendered bytes (`generated::check_state`).
+    let digest = crate::generated::mode(&project, pipeline::scope(&project, target.scope)?)
+        == Generated::Commit;
+    let (prepared, read, model) = pipeline::prepare_read_with(&project, target, digest)?;
+    pipeline::free_at_exit(model);
     let local = prepared.overlay_pass(&prepared.rendered.target)?;
     let Prepared {
         rendered,
@@ -134,7 +142,14 @@ fn full(
             deployment: &d,
             platforms: &read.platforms,
         };
-        check_cache::record_and_save(session, &inputs, &plan, &lock, &read.folders);
+        check_cache::record_and_save(
+            session,
+            &inputs,
+            &plan,
+            &lock,
+            &read.folders,
+            check_cache::Settled::Check,
+        );
     }
     pipeline::free_at_exit((plan, state, lock, read));
     if clean {
@@ -171,9 +186,23 @@ pub fn json_doc(entries: &[serde_json::Value], stray: &[String]) -> anyhow::Resu
 
 /// The fast path: the project, scope and platforms resolved as the full path does, then the
 /// cache. Any error is a miss: the full path reports it as it always did.
-fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(), String> {
-    // A hit says every path of the project is clean, so any `--platforms` filter is too.
+fn from_cache(
+    session: &Session,
+    ctx: &Context,
+    target: &TargetArgs,
+) -> Result<Option<usize>, String> {
     let project = Project::open(&ctx.cwd, target.scope).map_err(|e| format!("{e}"))?;
+    cached(session, &project, target)
+}
+
+/// [`from_cache`] for a project already opened (a plain `apply` asks it too): `Ok` is a hit,
+/// with what [`check_cache::lookup`] says of an apply.
+pub fn cached(
+    session: &Session,
+    project: &Project,
+    target: &TargetArgs,
+) -> Result<Option<usize>, String> {
+    // A hit says every path of the project is clean, so any `--platforms` filter is too.
     // The cache records the team's deployment alone: an overlay is checked in full.
     if !project.user_scope && crate::overlay::path(&project.root).is_file() {
         return Err(format!(
@@ -181,18 +210,18 @@ fn from_cache(session: &Session, ctx: &Context, target: &TargetArgs) -> Result<(
             aiwg_core::local::LOCAL_CONFIG_FILE
         ));
     }
-    let scope = pipeline::scope(&project, target.scope).map_err(|e| format!("{e}"))?;
+    let scope = pipeline::scope(project, target.scope).map_err(|e| format!("{e}"))?;
     // The cache stats the sources: one outside the project needs consent first.
-    crate::trust::require(&project, crate::trust::outside_sources(&project))
+    crate::trust::require(project, crate::trust::outside_sources(project))
         .map_err(|e| format!("{e}"))?;
-    let platforms = pipeline::select(&project, scope, &target.platforms)
+    let platforms = pipeline::select(project, scope, &target.platforms)
         .map_err(|e| format!("{e}"))?
         .platforms;
-    let deployment = Deployment::open(&project, scope).map_err(|e| format!("{e}"))?;
+    let deployment = Deployment::open(project, scope).map_err(|e| format!("{e}"))?;
     check_cache::lookup(
         session,
         &Inputs {
-            project: &project,
+            project,
             deployment: &deployment,
             platforms: &platforms,
         },

@@ -8,10 +8,12 @@
 //! Dry-run needs no System of its own: it is `plan()` without `apply()`.
 
 pub mod debris;
+mod digest;
 mod guard;
 mod mem;
 mod real;
 
+pub use digest::{Digester, FileDigest, DIGEST_BUFFER};
 pub use guard::Owner;
 pub use mem::MemSystem;
 pub use real::RealSystem;
@@ -154,6 +156,21 @@ pub trait System {
     /// parallel; the results are the same as reading one after the other.
     fn read_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileData>, SystemError>> {
         paths.iter().map(|p| self.read(p)).collect()
+    }
+
+    /// The digest of the file at `path` ([`FileDigest`]) as [`System::read`] would read it,
+    /// with the same errors, holding at most [`DIGEST_BUFFER`] of it at a time (what a plan
+    /// needs of a file it shows no bytes of).
+    fn read_digest(&self, path: &RelPath) -> Result<Option<FileDigest>, SystemError> {
+        Ok(self
+            .read(path)?
+            .map(|data| FileDigest::of(&data.bytes, data.executable)))
+    }
+
+    /// [`System::read_digest`] of every path, in order (in parallel where the implementation
+    /// reads in parallel).
+    fn read_digest_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileDigest>, SystemError>> {
+        paths.iter().map(|p| self.read_digest(p)).collect()
     }
 
     /// What is at `path` and its size in bytes; `None` when nothing is there.

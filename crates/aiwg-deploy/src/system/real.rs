@@ -34,7 +34,9 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::guard::{Guard, Owner};
-use super::{temp_name, EntryKind, FileData, System, SystemError};
+use super::{
+    temp_name, Digester, EntryKind, FileData, FileDigest, System, SystemError, DIGEST_BUFFER,
+};
 
 /// The most symlinks one walk follows (as the kernel's own limit), so a loop ends.
 const MAX_LINKS: usize = 40;
@@ -419,12 +421,14 @@ impl RealSystem {
         Ok(Some((folder, real)))
     }
 
-    /// The fast reads of `batch` (`None`: to be read the careful way), appended to `out`.
-    fn read_batch(
+    /// The fast reads of `batch` by `read` (`None`: to be read the careful way), appended
+    /// to `out`.
+    fn read_batch<T: Send>(
         &self,
         batch: &[&RelPath],
         threads: usize,
-        out: &mut Vec<Option<Option<FileData>>>,
+        read: &ReadAt<T>,
+        out: &mut Vec<Option<Option<T>>>,
     ) {
         let located: Vec<Option<Arc<OwnedFd>>> = batch
             .iter()
@@ -442,7 +446,7 @@ impl RealSystem {
                 .map(|part| {
                     scope.spawn(move || {
                         part.iter()
-                            .map(|(fd, name)| fd.and_then(|fd| read_at(fd.as_fd(), name).ok()))
+                            .map(|(fd, name)| fd.and_then(|fd| read(fd.as_fd(), name).ok()))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -451,6 +455,64 @@ impl RealSystem {
                 out.extend(h.join().unwrap_or_default());
             }
         });
+    }
+
+    /// `read` of every path, with one thread per core (at most 8) when there are many files:
+    /// opening and reading thousands of small files is system-call bound, and `check` must be
+    /// fast. Folders are resolved (and guarded) on this thread; the threads only open and
+    /// read plain files in them. Anything unusual is read again by `careful`.
+    fn read_many_with<T: Send>(
+        &self,
+        paths: &[&RelPath],
+        read: &ReadAt<T>,
+        careful: impl Fn(&RelPath) -> Result<Option<T>, SystemError>,
+    ) -> Vec<Result<Option<T>, SystemError>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if threads < 2 || paths.len() < 256 {
+            return paths.iter().map(|p| careful(p)).collect();
+        }
+        let mut fast: Vec<Option<Option<T>>> = Vec::with_capacity(paths.len());
+        // In batches, so that the handles held for one batch stay few.
+        for batch in paths.chunks(MAX_OPEN_FOLDERS) {
+            self.read_batch(batch, threads, read, &mut fast);
+        }
+        paths
+            .iter()
+            .zip(fast)
+            .map(|(path, result)| match result {
+                Some(data) => Ok(data),
+                // Anything unusual (absent folder, symlink, folder, error): the careful way.
+                None => careful(path),
+            })
+            .collect()
+    }
+
+    /// `read` of the file at `path` in its folder, each failure explained as [`System::read`]
+    /// explains it.
+    fn read_one<T>(
+        &self,
+        path: &RelPath,
+        read: impl FnOnce(BorrowedFd<'_>, &str) -> Result<Option<T>, ReadError>,
+    ) -> Result<Option<T>, SystemError> {
+        let Some((folder, _)) = self.locate(path, false)? else {
+            return Ok(None);
+        };
+        match read(folder.fd.as_fd(), path.file_name()) {
+            Ok(data) => Ok(data),
+            Err(ReadError::Os(Errno::LOOP | Errno::MLINK)) => {
+                let target = rustix::fs::readlinkat(&*folder.fd, path.file_name(), Vec::new())
+                    .map_err(|e| io_err("read link", path.as_str(), e))?;
+                Err(SystemError::Symlink {
+                    path: path.to_string(),
+                    target: target.to_string_lossy().into_owned(),
+                })
+            }
+            Err(ReadError::NotAFile | ReadError::Os(Errno::NXIO)) => Err(SystemError::NotAFile {
+                path: path.to_string(),
+            }),
+            Err(ReadError::Os(e)) => Err(io_err("read", path.as_str(), e)),
+            Err(ReadError::Io(e)) => Err(io_err("read", path.as_str(), e)),
+        }
     }
 
     /// Caches the handle of resolved folder `real`, starting the caches over when they hold
@@ -518,9 +580,12 @@ fn is_executable(mode: u32) -> bool {
     mode & 0o111 != 0
 }
 
-/// Reads the regular file `name` in folder `dir` without following a final symlink: `None`
+/// Opens the regular file `name` in folder `dir` without following a final symlink: `None`
 /// when absent; the errno for the caller to explain otherwise (`LOOP`: a symlink).
-fn read_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileData>, ReadError> {
+fn open_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+) -> Result<Option<(fs::File, rustix::fs::Stat)>, ReadError> {
     let fd = match rustix::fs::openat(dir, name, READ_FLAGS, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
@@ -530,13 +595,51 @@ fn read_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileData>, ReadErro
     if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
         return Err(ReadError::NotAFile);
     }
-    let file = fs::File::from(fd);
+    Ok(Some((fs::File::from(fd), stat)))
+}
+
+/// Reads the regular file `name` in folder `dir` ([`open_at`]).
+fn read_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileData>, ReadError> {
+    let Some((file, stat)) = open_at(dir, name)? else {
+        return Ok(None);
+    };
     let bytes = aiwg_core::read::read_sized(&file, stat.st_size as usize).map_err(ReadError::Io)?;
     Ok(Some(FileData {
         bytes,
         executable: is_executable(stat.st_mode),
     }))
 }
+
+/// The digest of the regular file `name` in folder `dir` ([`open_at`]), read to its end in
+/// pieces of at most [`DIGEST_BUFFER`] bytes (a file smaller than that in one piece).
+fn digest_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileDigest>, ReadError> {
+    use std::io::Read as _;
+    let Some((mut file, stat)) = open_at(dir, name)? else {
+        return Ok(None);
+    };
+    // One more byte than fstat said, so a file of that size ends with one read and a
+    // second read that returns 0 is only needed when it grew.
+    let mut buf = vec![0u8; (stat.st_size as usize).saturating_add(1).min(DIGEST_BUFFER)];
+    let mut digest = Digester::new();
+    let mut read = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        digest.update(&buf[..n]);
+        read += n as u64;
+        if read == stat.st_size as u64 && n < buf.len() {
+            break;
+        }
+    }
+    Ok(Some(digest.finish(is_executable(stat.st_mode))))
+}
+
+/// How one plain file is read in its folder ([`read_at`], [`digest_at`]).
+type ReadAt<T> = dyn Fn(BorrowedFd<'_>, &str) -> Result<Option<T>, ReadError> + Sync;
 
 enum ReadError {
     Os(Errno),
@@ -560,50 +663,19 @@ fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
 impl System for RealSystem {
     fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError> {
         // The common case: openat (refusing a final symlink), fstat, one read, close.
-        let Some((folder, _)) = self.locate(path, false)? else {
-            return Ok(None);
-        };
-        match read_at(folder.fd.as_fd(), path.file_name()) {
-            Ok(data) => Ok(data),
-            Err(ReadError::Os(Errno::LOOP | Errno::MLINK)) => {
-                let target = rustix::fs::readlinkat(&*folder.fd, path.file_name(), Vec::new())
-                    .map_err(|e| io_err("read link", path.as_str(), e))?;
-                Err(SystemError::Symlink {
-                    path: path.to_string(),
-                    target: target.to_string_lossy().into_owned(),
-                })
-            }
-            Err(ReadError::NotAFile | ReadError::Os(Errno::NXIO)) => Err(SystemError::NotAFile {
-                path: path.to_string(),
-            }),
-            Err(ReadError::Os(e)) => Err(io_err("read", path.as_str(), e)),
-            Err(ReadError::Io(e)) => Err(io_err("read", path.as_str(), e)),
-        }
+        self.read_one(path, read_at)
     }
 
-    /// Reads with one thread per core (at most 8) when there are many files: opening and
-    /// reading thousands of small files is system-call bound, and `check` must be fast.
-    /// Folders are resolved (and guarded) on this thread; the threads only open and read
-    /// plain files in them.
     fn read_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileData>, SystemError>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if threads < 2 || paths.len() < 256 {
-            return paths.iter().map(|p| self.read(p)).collect();
-        }
-        let mut fast: Vec<Option<Option<FileData>>> = Vec::with_capacity(paths.len());
-        // In batches, so that the handles held for one batch stay few.
-        for batch in paths.chunks(MAX_OPEN_FOLDERS) {
-            self.read_batch(batch, threads, &mut fast);
-        }
-        paths
-            .iter()
-            .zip(fast)
-            .map(|(path, result)| match result {
-                Some(data) => Ok(data),
-                // Anything unusual (absent folder, symlink, folder, error): the careful way.
-                None => self.read(path),
-            })
-            .collect()
+        self.read_many_with(paths, &read_at, |p| self.read(p))
+    }
+
+    fn read_digest(&self, path: &RelPath) -> Result<Option<FileDigest>, SystemError> {
+        self.read_one(path, digest_at)
+    }
+
+    fn read_digest_many(&self, paths: &[&RelPath]) -> Vec<Result<Option<FileDigest>, SystemError>> {
+        self.read_many_with(paths, &digest_at, |p| self.read_digest(p))
     }
 
     fn metadata(&self, path: &RelPath) -> Result<Option<(EntryKind, u64)>, SystemError> {
@@ -960,6 +1032,45 @@ mod tests {
             one.last().unwrap().contains("Symlink"),
             "a symlink at the path is never followed"
         );
+        // The digest reads answer the same, file by file, as digesting what `read` returns.
+        let digested = |r: &Result<Option<FileData>, SystemError>| match r {
+            Ok(data) => format!(
+                "{:?}",
+                data.as_ref()
+                    .map(|d| super::FileDigest::of(&d.bytes, d.executable))
+            ),
+            Err(e) => format!("{e}"),
+        };
+        let shown = |r: &Result<Option<FileDigest>, SystemError>| match r {
+            Ok(d) => format!("{d:?}"),
+            Err(e) => format!("{e}"),
+        };
+        let want: Vec<String> = refs.iter().map(|p| digested(&sys.read(p))).collect();
+        let many: Vec<String> = sys.read_digest_many(&refs).iter().map(shown).collect();
+        let one: Vec<String> = refs.iter().map(|p| shown(&sys.read_digest(p))).collect();
+        assert_eq!(many, want);
+        assert_eq!(one, want);
+    }
+
+    #[test]
+    fn a_digest_read_streams_files_larger_than_its_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        // CRLF lines across every buffer boundary, and a file exactly one buffer long.
+        let big = "line\r\n".repeat(DIGEST_BUFFER / 3);
+        let exact = "x".repeat(DIGEST_BUFFER);
+        for (name, text) in [
+            ("big.md", big.as_str()),
+            ("exact.md", exact.as_str()),
+            ("empty.md", ""),
+        ] {
+            sys.write_atomic(&rel(name), text.as_bytes(), false)
+                .unwrap();
+            let got = sys.read_digest(&rel(name)).unwrap().unwrap();
+            assert_eq!(got, super::FileDigest::of(text.as_bytes(), false), "{name}");
+        }
+        let big = sys.read_digest(&rel("big.md")).unwrap().unwrap();
+        assert_eq!(big.lf.map(|(_, n)| n), Some((DIGEST_BUFFER / 3 * 5) as u64));
     }
 
     #[test]
