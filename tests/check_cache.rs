@@ -842,3 +842,34 @@ fn a_committed_cache_that_never_ends_is_read_no_further_than_its_head() {
         std::os::unix::fs::symlink("/dev/zero", cache_file(&t)).unwrap();
     }
 }
+
+/// In the committed mode a plain apply removes aiwg's block from `.gitignore` (one a pull
+/// brought, a branch that used `generated = "ignore"`): an apply the cache vouches for must
+/// not skip that.
+#[test]
+fn a_settled_apply_still_removes_a_gitignore_block_that_appeared() {
+    let t = primed();
+    for _ in 0..2 {
+        assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+        settle();
+    }
+    assert_eq!(
+        aiwg(&t, &["apply"], false).lookup(),
+        "hit (apply: nothing to change)"
+    );
+    t.write(
+        ".gitignore",
+        "target/\n# aiwg:begin generated\n/.claude/agents/reviewer.md\n# aiwg:end generated\n",
+    );
+    settle();
+    let applied = aiwg(&t, &["apply"], false);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(
+        applied
+            .stderr
+            .contains("removed aiwg's block from `.gitignore`"),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(t.read(".gitignore"), "target/\n");
+}

@@ -302,6 +302,12 @@ pub fn record(
             wanted.push(Kind::File, path, Expect::Absent);
         }
     }
+    // A plain apply in the committed mode removes aiwg's block from `.gitignore` (one that
+    // came with a pull, say): an apply that found none vouches only while the file is as it was.
+    if matches!(settled, Settled::Apply(_)) && d.scope == Scope::Project {
+        let path = d.state_root().join(crate::generated::FILE);
+        wanted.push(Kind::File, path, Expect::Any);
+    }
     let mut read_files = Vec::new();
     for folder in folders {
         wanted.push(Kind::Root, folder.root.clone(), Expect::Present);
