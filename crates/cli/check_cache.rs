@@ -8,7 +8,10 @@
 //! and scope, the scope roots) and the same stat — type, device, inode, mode, size, mtime and
 //! ctime, taken with `symlink_metadata` — for: the lock file, `aiwg.toml`, every folder and
 //! file of every folder source, and every path the check planned (every target path and
-//! every path of the lock) with each folder on the way to it. Anything else — no cache, an
+//! every path of the lock) with each folder on the way to it, and every folder check looks in
+//! for temp files a killed aiwg left (its `stray` lines, which apply removes): one whose times
+//! moved is listed and must hold none (the cache's own folder always is; the history folder
+//! must be as it was). Anything else — no cache, an
 //! unreadable, corrupt or newer-format one, a symlink, a stat that differs, an entry
 //! recorded as racy — runs the full check, which rewrites the cache when it is clean.
 //!
@@ -728,6 +731,9 @@ struct Entry<'a> {
 /// mtime, ctime, the name's length.
 const ENTRY_HEAD: usize = 3 + 8 + 8 + 4 + 8 + 8 + 8 + 2;
 
+/// The fewest bytes of one group: its folder's length (`u16`) and its entry count (`u32`).
+const GROUP_HEAD: usize = 2 + 4;
+
 /// A cursor over the cache file: text lines first, then the binary body.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -789,7 +795,9 @@ fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
     let truncated = || "corrupt cache (truncated)".to_string();
     // Each group and entry takes bytes: counts the file cannot hold are refused before any
     // allocation they would size.
-    if count.saturating_mul(ENTRY_HEAD) > at.bytes.len() || group_count > at.bytes.len() {
+    if count.saturating_mul(ENTRY_HEAD) > at.bytes.len()
+        || group_count.saturating_mul(GROUP_HEAD) > at.bytes.len()
+    {
         return Err(truncated());
     }
     let mut groups = Vec::with_capacity(group_count);
