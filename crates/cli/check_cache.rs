@@ -328,9 +328,10 @@ pub fn record(
             parent = p.parent();
             passages.insert(p);
         }
-        let expect = match &item.old {
-            Some(data) => Expect::Size(data.bytes.len() as u64),
-            None => Expect::Absent,
+        let expect = match (&item.old_digest, &item.old) {
+            (Some(digest), _) => Expect::Size(digest.size),
+            (None, Some(data)) => Expect::Size(data.bytes.len() as u64),
+            (None, None) => Expect::Absent,
         };
         wanted.push(Kind::File, item.path.to_path(d.target_root()), expect);
     }

@@ -28,6 +28,7 @@ fn main() -> anyhow::Result<()> {
                 .parent()
                 .context("xtask lives in the workspace")?,
         ),
+        "corpus" => bench::corpus::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         "docs" => docs(),
         "interop" => interop::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         "interop-mcp" => interop::mcp::main(&std::env::args().skip(2).collect::<Vec<_>>()),
@@ -40,7 +41,9 @@ fn main() -> anyhow::Result<()> {
                 .nth(2)
                 .context("interop-inner needs a spec file")?,
         )),
-        _ => bail!("usage: cargo xtask <ci|bench|docs|interop|interop-mcp|interop-packages>"),
+        _ => {
+            bail!("usage: cargo xtask <ci|bench|corpus|docs|interop|interop-mcp|interop-packages>")
+        }
     }
 }
 

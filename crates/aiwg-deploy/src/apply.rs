@@ -10,7 +10,7 @@
 //! 5. write the lock last. Until then the next plan sees written files as "unchanged, adopt"
 //!    and deleted ones as "drop from lock", so it converges to the same disk and lock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use aiwg_core::RelPath;
 
@@ -202,8 +202,7 @@ impl Engine<'_> {
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
         made.extend(interrupted.unwrap_or_default());
-        let mut new_lock = plan.lock_after(lock_before);
-        new_lock.keep_dirs(&made);
+        let after = LockAfter::new(plan, lock_before, &made);
         let mut removable = lock_before.dirs().clone();
         removable.extend(made.iter().cloned());
         let made: Vec<RelPath> = made.into_iter().collect();
@@ -213,11 +212,10 @@ impl Engine<'_> {
             forced: &report.overwritten,
             dirs: &made,
         };
-        let new_lock_text = (!new_lock.is_empty()).then(|| new_lock.to_toml().into_bytes());
-        drop(new_lock);
+        let text = |out: &mut dyn FnMut(&[u8]) -> bool| after.write(out);
         let lock_changed = self.write_with_lock_bytes(
             &changes,
-            Some(new_lock_text),
+            Some((!after.is_empty()).then_some(&text as LockText<'_>)),
             &removable,
             resumes,
             info,
@@ -260,7 +258,7 @@ impl Engine<'_> {
     }
 
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
-    /// is given: `Some(None)` for no lock file) replaces the lock. Returns the generation and
+    /// is given: `Some(None)` for no lock file) replaces the lock with the text it hands out. Returns the generation and
     /// whether the lock was written. Only folders in `removable` (the ones aiwg made) are
     /// removed when they become empty.
     /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
@@ -270,7 +268,7 @@ impl Engine<'_> {
     pub(crate) fn write_with_lock_bytes(
         &self,
         changes: &[Change<'_>],
-        new_lock: Option<Option<Vec<u8>>>,
+        new_lock: Option<Option<LockText<'_>>>,
         removable: &BTreeSet<RelPath>,
         resumes: bool,
         info: history::Record<'_>,
@@ -279,11 +277,13 @@ impl Engine<'_> {
     ) -> Result<(Option<u64>, bool), DeployError> {
         let old_lock = self.state.read(&self.layout.lock)?.map(|f| f.bytes);
         // A CRLF checkout of the lock aiwg wrote is that lock ([`crate::eol`]).
-        let same_lock = |new: &Option<Vec<u8>>| match (new, &old_lock) {
+        let same_lock = |new: &Option<LockText<'_>>| match (new, &old_lock) {
             (Some(new), Some(old)) => {
-                new == old || crate::eol::lf_form(old).is_some_and(|lf| lf == *new)
+                same_text(*new, old)
+                    || crate::eol::lf_form(old).is_some_and(|lf| same_text(*new, &lf))
             }
-            (new, old) => new == old,
+            (None, None) => true,
+            _ => false,
         };
         let lock_changes = new_lock.as_ref().is_some_and(|new| !same_lock(new));
         if changes.is_empty() && !lock_changes {
@@ -324,12 +324,10 @@ impl Engine<'_> {
             emptied.extend(removable.difference(&needed).cloned());
         }
         remove_empty_dirs(self.target, emptied)?;
-        let mut pending: BTreeMap<&RelPath, (&str, bool)> = BTreeMap::new();
+        let mut streamed = false;
         for change in changes {
             match (change.after, change.streamed) {
-                (Some(new), Some(sha)) => {
-                    pending.insert(change.path, (sha, new.executable));
-                }
+                (Some(_), Some(_)) => streamed = true,
                 (Some(new), None) => {
                     self.target
                         .write_atomic(change.path, &new.bytes, new.executable)?
@@ -337,8 +335,8 @@ impl Engine<'_> {
                 (None, _) => {}
             }
         }
-        if !pending.is_empty() {
-            self.write_streamed(pending, restream)?;
+        if streamed {
+            self.write_streamed(changes, restream)?;
         }
         if !changes.is_empty() {
             // Durability: every byte written above is on disk before the lock names it
@@ -347,7 +345,10 @@ impl Engine<'_> {
         }
         if lock_changes {
             match new_lock.flatten() {
-                Some(bytes) => self.state.write_atomic(&self.layout.lock, &bytes, false)?,
+                Some(text) => {
+                    self.state
+                        .write_atomic_fill(&self.layout.lock, false, &mut |sink| text(sink))?
+                }
                 None => self.state.remove_file(&self.layout.lock)?,
             }
         }
@@ -360,12 +361,13 @@ impl Engine<'_> {
 }
 
 impl Engine<'_> {
-    /// Writes each file of `pending` (path → SHA-256 and executable bit) as `restream`
-    /// renders it, after checking that the render gave the planned bytes: the lock written
-    /// after this names only bytes that are on disk.
+    /// Writes each streamed change of `changes` (a hash and no bytes) as `restream` renders
+    /// it, after checking that the render gave the planned bytes: the lock written after this
+    /// names only bytes that are on disk. The render's files are looked up in `changes` (sorted
+    /// by path, as a plan is), so nothing but a flag per change is added to what the plan holds.
     fn write_streamed(
         &self,
-        mut pending: BTreeMap<&RelPath, (&str, bool)>,
+        changes: &[Change<'_>],
         restream: Option<Restream<'_>>,
     ) -> Result<(), DeployError> {
         let differs = |path: &RelPath| {
@@ -374,23 +376,45 @@ impl Engine<'_> {
             message: "the second render did not give the planned bytes (rendering is meant to be deterministic)".into(),
         }
         };
+        let wanted = |c: &Change<'_>| c.after.is_some() && c.streamed.is_some();
+        let first_left = |done: &[bool]| {
+            changes
+                .iter()
+                .zip(done)
+                .find(|(c, done)| wanted(c) && !**done)
+                .map(|(c, _)| c.path.clone())
+        };
         let Some(restream) = restream else {
-            let (path, _) = pending.pop_first().expect("not empty");
+            let path = first_left(&vec![false; changes.len()]).expect("a streamed change");
             return Err(DeployError::Restream {
-                path: path.clone(),
+                path,
                 message: "the plan holds only the hash of this file and apply was given no render to take its bytes from".into(),
             });
         };
+        // A plan's items are sorted by path; a list that is not is searched from the start.
+        let sorted = changes.windows(2).all(|w| w[0].path < w[1].path);
+        let find = |path: &RelPath| {
+            if sorted {
+                changes.binary_search_by(|c| c.path.cmp(path)).ok()
+            } else {
+                changes.iter().position(|c| c.path == path)
+            }
+        };
+        let mut done = vec![false; changes.len()];
         let mut failed: Option<DeployError> = None;
         let mut sink = |path: &RelPath, sha256: &str, bytes: Vec<u8>, executable: bool| {
             if failed.is_some() {
                 return;
             }
-            // Files the plan does not write (unchanged, or refused) are dropped unread.
-            let Some((want, want_exec)) = pending.remove(path) else {
+            // Files the plan does not write (unchanged, or refused), and a path handed out
+            // again, are dropped unread.
+            let Some(i) = find(path).filter(|&i| wanted(&changes[i]) && !done[i]) else {
                 return;
             };
-            if want != sha256 || want_exec != executable {
+            done[i] = true;
+            let change = &changes[i];
+            let want_exec = change.after.is_some_and(|a| a.executable);
+            if change.streamed != Some(sha256) || want_exec != executable {
                 failed = Some(differs(path));
                 return;
             }
@@ -399,20 +423,141 @@ impl Engine<'_> {
             }
         };
         if let Err(message) = restream(&mut sink) {
-            let path = pending.keys().next().map(|p| RelPath::clone(p));
             return Err(DeployError::Restream {
-                path: path.unwrap_or_else(|| self.layout.lock.clone()),
+                path: first_left(&done).unwrap_or_else(|| self.layout.lock.clone()),
                 message,
             });
         }
         if let Some(e) = failed {
             return Err(e);
         }
-        match pending.pop_first() {
-            Some((path, _)) => Err(differs(path)),
+        match first_left(&done) {
+            Some(path) => Err(differs(&path)),
             None => Ok(()),
         }
     }
+}
+
+/// The text of a lock, handed to a sink piece by piece as often as it is asked for (the sink
+/// answers `false` to stop it): compared with the lock on disk, then written, never held whole.
+pub(crate) type LockText<'t> = &'t dyn Fn(&mut dyn FnMut(&[u8]) -> bool);
+
+/// Whether `text` hands out exactly `old`.
+fn same_text(text: LockText<'_>, old: &[u8]) -> bool {
+    let mut rest = old;
+    let mut same = true;
+    text(&mut |piece| {
+        match rest.strip_prefix(piece) {
+            Some(r) => rest = r,
+            None => same = false,
+        }
+        same
+    });
+    same && rest.is_empty()
+}
+
+/// The lock after a plan ([`Plan::lock_after`] with the folders aiwg made), described instead
+/// of built: its entries are made again each time its text is asked for
+/// ([`Plan::lock_entries_after`]), so an apply holds no second copy of every entry.
+enum LockAfter<'a> {
+    /// A plan that is not sorted by path (made by hand, not by [`crate::plan()`]).
+    Built(Lock),
+    /// Every other plan.
+    Described {
+        plan: &'a Plan,
+        before: &'a Lock,
+        dirs: BTreeSet<RelPath>,
+        version: u32,
+        empty: bool,
+    },
+}
+
+impl<'a> LockAfter<'a> {
+    /// The lock after `plan` (made from `before`) that also records the folders of `made`
+    /// (kept, like those recorded before, only while they hold an entry).
+    fn new(plan: &'a Plan, before: &'a Lock, made: &BTreeSet<RelPath>) -> Self {
+        let Some(entries) = plan.lock_entries_after(before) else {
+            let mut lock = plan.lock_after(before);
+            lock.keep_dirs(made);
+            return LockAfter::Built(lock);
+        };
+        let mut holding: BTreeSet<RelPath> = BTreeSet::new();
+        let mut positions = false;
+        let mut any = false;
+        for entry in entries {
+            any = true;
+            positions |= entry.has_positions();
+            let mut parent = entry.path.parent();
+            while let Some(p) = parent {
+                parent = p.parent();
+                if !holding.insert(p) {
+                    break;
+                }
+            }
+        }
+        let mut dirs = before.dirs().clone();
+        dirs.extend(made.iter().cloned());
+        dirs.retain(|d| holding.contains(d));
+        let pins = before.pins().count();
+        LockAfter::Described {
+            plan,
+            before,
+            version: crate::lock::version_of(positions, &dirs, pins),
+            dirs,
+            empty: !any && pins == 0,
+        }
+    }
+
+    /// True when the lock holds nothing (apply then deletes the lock file).
+    fn is_empty(&self) -> bool {
+        match self {
+            LockAfter::Built(lock) => lock.is_empty(),
+            LockAfter::Described { empty, .. } => *empty,
+        }
+    }
+
+    /// Hands `out` the lock's text ([`Lock::to_toml`]) piece by piece.
+    fn write(&self, out: &mut dyn FnMut(&[u8]) -> bool) {
+        let mut out = |piece: &str| out(piece.as_bytes());
+        match self {
+            LockAfter::Built(lock) => {
+                out(&lock.to_toml());
+            }
+            LockAfter::Described {
+                plan,
+                before,
+                dirs,
+                version,
+                ..
+            } => {
+                let entries = plan.lock_entries_after(before).expect("checked when made");
+                crate::lock::write_text(*version, dirs, before.pins(), entries, &mut out);
+            }
+        }
+    }
+}
+
+/// The text apply writes as the lock after `plan` (`None`: it deletes the lock file).
+#[cfg(test)]
+pub(crate) fn lock_text_after(
+    plan: &Plan,
+    before: &Lock,
+    made: &BTreeSet<RelPath>,
+) -> Option<String> {
+    let after = LockAfter::new(plan, before, made);
+    assert!(
+        matches!(after, LockAfter::Described { .. }),
+        "a plan's items are sorted"
+    );
+    if after.is_empty() {
+        return None;
+    }
+    let mut text = Vec::new();
+    after.write(&mut |piece| {
+        text.extend_from_slice(piece);
+        true
+    });
+    Some(String::from_utf8(text).expect("the lock is text"))
 }
 
 /// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.

@@ -2,6 +2,8 @@
 //! shows and the lock entry apply writes; and the helpers the per-mode planners
 //! ([`crate::plan()`], [`crate::section`], [`crate::merge`]) share, so none of them imports another.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use aiwg_core::target::{Desired, Origin, Part, TargetEntry};
@@ -182,8 +184,24 @@ pub(crate) enum NextLock {
     Keep,
     /// No entry.
     Remove,
-    /// This entry. For whole files `sha256` is filled in from the new bytes at apply time.
-    Write(LockEntry),
+    /// An entry of what the part holds after apply; its path, part, mode and origin are the
+    /// [`PartPlan`]'s own (one copy per part, not two).
+    Write(LockRow),
+}
+
+/// What a lock entry says beyond where it is and who wants it: the part's [`PartPlan`] and
+/// its path give the rest ([`PartPlan::lock_entry`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LockRow {
+    /// [`LockEntry::sha256`]; for a whole file, empty when it is the item's `streamed` hash (or
+    /// the hash of its new bytes), filled in when the lock is written.
+    pub sha256: String,
+    /// [`LockEntry::size`].
+    pub size: u64,
+    /// [`LockEntry::executable`].
+    pub executable: bool,
+    /// [`LockEntry::keys`].
+    pub keys: Vec<crate::lock::LockedKey>,
 }
 
 /// The plan for one part of a path: the whole file, a section, or a set of merged keys.
@@ -202,6 +220,24 @@ pub struct PartPlan {
     /// Who wants it (or, for stale parts, who wanted it).
     pub origin: Origin,
     pub(crate) next_lock: NextLock,
+}
+
+impl PartPlan {
+    /// The lock entry this part writes at `path` from `row` (its [`NextLock::Write`]).
+    pub(crate) fn lock_entry(&self, path: &RelPath, row: &LockRow) -> LockEntry {
+        LockEntry {
+            path: path.clone(),
+            part: self.part.clone(),
+            mode: self.mode,
+            sha256: row.sha256.clone(),
+            size: row.size,
+            executable: row.executable,
+            source: self.origin.source.clone(),
+            artifact: self.origin.artifact.clone(),
+            platforms: self.origin.platforms.clone(),
+            keys: row.keys.clone(),
+        }
+    }
 }
 
 /// The plan for one path.
@@ -227,6 +263,11 @@ pub struct PlanItem {
     pub streamed: Option<String>,
     /// The plan of each part: whole file, sections or merged keys.
     pub parts: Vec<PartPlan>,
+    /// Set when the plan was made from a streamed render and the file on disk, already what
+    /// aiwg wants, was only hashed as it was read, never held: `old` and `new` then carry its
+    /// executable bit and no bytes, and this says what is on disk (its size, its hashes).
+    /// Boxed: most items of other plans have none, and each item is in one large `Vec`.
+    pub old_digest: Option<Box<crate::system::FileDigest>>,
 }
 
 impl PlanItem {
@@ -250,6 +291,23 @@ impl PlanItem {
             self.action,
             Action::Create | Action::Update | Action::Delete | Action::Conflict
         )
+    }
+
+    /// The lock entry `part` (one of this item's) writes from `row`.
+    pub(crate) fn lock_entry(&self, part: &PartPlan, row: &LockRow) -> LockEntry {
+        let mut entry = part.lock_entry(&self.path, row);
+        // A whole file planned with its hash (what aiwg wants, kept in the file's own line
+        // endings on disk) keeps it; a streamed one has it once, in `streamed`.
+        if entry.mode == Mode::File && entry.sha256.is_empty() {
+            if let Some(sha256) = &self.streamed {
+                entry.sha256 = sha256.clone();
+            } else {
+                let bytes = self.new.as_ref().map_or(&[][..], |f| &f.bytes);
+                entry.sha256 = sha256_hex(bytes);
+                entry.size = bytes.len() as u64;
+            }
+        }
+        entry
     }
 
     /// Who wants this path (the first part's origin).
@@ -345,17 +403,7 @@ impl Plan {
                     NextLock::Remove => {
                         lock.remove(&item.path, &part.part);
                     }
-                    NextLock::Write(entry) => {
-                        let mut entry = entry.clone();
-                        // A whole file planned with its hash (what aiwg wants, kept in the
-                        // file's own line endings on disk) keeps it.
-                        if entry.mode == Mode::File && entry.sha256.is_empty() {
-                            let bytes = item.new.as_ref().map_or(&[][..], |f| &f.bytes);
-                            entry.sha256 = sha256_hex(bytes);
-                            entry.size = bytes.len() as u64;
-                        }
-                        lock.insert(entry);
-                    }
+                    NextLock::Write(row) => lock.insert(item.lock_entry(part, row)),
                 }
             }
         }
@@ -363,8 +411,56 @@ impl Plan {
     }
 }
 
-/// The lock entry for `entry` as written now (sha256 and size filled by the caller).
-pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> LockEntry {
+impl Plan {
+    /// The entries of [`Plan::lock_after`]`(before)`, sorted by path and part, made one path at
+    /// a time instead of as a second lock: an entry the plan keeps is borrowed from `before`,
+    /// one it writes is made as it is reached. `None` for a plan whose items are not sorted by
+    /// unique path (every plan [`crate::plan()`] makes is), which needs [`Plan::lock_after`].
+    pub(crate) fn lock_entries_after<'a>(
+        &'a self,
+        before: &'a Lock,
+    ) -> Option<impl Iterator<Item = Cow<'a, LockEntry>> + 'a> {
+        if !self.items.windows(2).all(|w| w[0].path < w[1].path) {
+            return None;
+        }
+        let mut before = before.entries().peekable();
+        let mut items = self.items.iter().peekable();
+        let mut here: std::vec::IntoIter<Cow<'a, LockEntry>> = Vec::new().into_iter();
+        Some(std::iter::from_fn(move || loop {
+            if let Some(entry) = here.next() {
+                return Some(entry);
+            }
+            let item = match (before.peek(), items.peek()) {
+                (None, None) => return None,
+                // A path of the lock the plan does not name (narrowed by `--platforms`).
+                (Some(e), next) if next.is_none_or(|i| e.path < i.path) => {
+                    return before.next().map(Cow::Borrowed);
+                }
+                _ => items.next().expect("peeked"),
+            };
+            // By part, as the lock keys them (a shared file may have thousands of parts).
+            let mut at: BTreeMap<&'a Part, Cow<'a, LockEntry>> = BTreeMap::new();
+            while let Some(e) = before.next_if(|e| e.path == item.path) {
+                at.insert(&e.part, Cow::Borrowed(e));
+            }
+            for part in &item.parts {
+                match &part.next_lock {
+                    NextLock::Keep => {}
+                    NextLock::Remove => {
+                        at.remove(&part.part);
+                    }
+                    NextLock::Write(row) => {
+                        at.insert(&part.part, Cow::Owned(item.lock_entry(part, row)));
+                    }
+                }
+            }
+            here = at.into_values().collect::<Vec<_>>().into_iter();
+        }))
+    }
+}
+
+/// The lock row for `entry` as written now (sha256 and size given by the caller).
+pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> LockRow {
     let executable = matches!(
         entry.desired,
         Desired::File {
@@ -375,17 +471,29 @@ pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> 
             ..
         }
     );
+    LockRow {
+        sha256,
+        size,
+        executable,
+        keys: Vec::new(),
+    }
+}
+
+/// The whole lock entry for `entry` (what a test puts in a lock it makes by hand).
+#[cfg(test)]
+pub(crate) fn lock_entry_full(entry: &TargetEntry, sha256: String, size: u64) -> LockEntry {
+    let row = lock_entry_for(entry, sha256, size);
     LockEntry {
         path: entry.path.clone(),
         part: entry.desired.part(),
         mode: Mode::of(&entry.desired),
-        sha256,
-        size,
-        executable,
+        sha256: row.sha256,
+        size: row.size,
+        executable: row.executable,
         source: entry.origin.source.clone(),
         artifact: entry.origin.artifact.clone(),
         platforms: entry.origin.platforms.clone(),
-        keys: Vec::new(),
+        keys: row.keys,
     }
 }
 

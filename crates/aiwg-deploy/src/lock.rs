@@ -121,6 +121,13 @@ pub struct LockEntry {
 }
 
 impl LockEntry {
+    /// Whether a key of it records where its array item stood (what lock version 2 added).
+    pub(crate) fn has_positions(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.at.is_some() || k.others.is_some())
+    }
+
     /// The origin recorded for this entry.
     pub fn origin(&self) -> Origin {
         Origin {
@@ -350,69 +357,23 @@ impl Lock {
 
     /// The lock version this lock is written as: 1 unless it needs what version 2 added.
     fn version(&self) -> u32 {
-        let positions = self
-            .entries
-            .values()
-            .flat_map(|e| &e.keys)
-            .any(|k| k.at.is_some() || k.others.is_some());
-        if positions || !self.dirs.is_empty() || !self.sources.is_empty() {
-            LOCK_VERSION
-        } else {
-            1
-        }
+        let positions = self.entries.values().any(LockEntry::has_positions);
+        version_of(positions, &self.dirs, self.sources.len())
     }
 
     /// The TOML text: header comment, version, then entries sorted by path and part.
-    ///
-    /// Serialised one table at a time: the TOML crate builds a document tree of the whole
-    /// value it writes (about 12-15 bytes per byte of text), which for a lock of 40,000 files
-    /// was the largest allocation of an apply. The text is the one the whole document gives
-    /// (a test compares them).
     pub fn to_toml(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct Head<'a> {
-            version: u32,
-            #[serde(skip_serializing_if = "<[RelPath]>::is_empty")]
-            dirs: &'a [RelPath],
-            /// `file = []` when there is none, as the whole document says it.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            file: Option<[u8; 0]>,
-        }
-        #[derive(serde::Serialize)]
-        struct One<'a, T> {
-            #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
-            source: Option<[&'a T; 1]>,
-            #[serde(rename = "file", skip_serializing_if = "Option::is_none")]
-            file: Option<[&'a T; 1]>,
-        }
-        let dirs: Vec<RelPath> = self.dirs.iter().cloned().collect();
-        let head = Head {
-            version: self.version(),
-            dirs: &dirs,
-            file: self.entries.is_empty().then_some([]),
-        };
         let mut out = String::with_capacity(64 + self.entries.len() * 256);
-        out.push_str(HEADER);
-        out.push('\n');
-        out.push_str(&toml::to_string(&head).expect("a lock always serialises"));
-        let mut table = |text: String| {
-            out.push('\n');
-            out.push_str(&text);
-        };
-        for pin in self.sources.values() {
-            let one = One {
-                source: Some([pin]),
-                file: None,
-            };
-            table(toml::to_string(&one).expect("a lock always serialises"));
-        }
-        for entry in self.entries.values() {
-            let one = One {
-                source: None,
-                file: Some([entry]),
-            };
-            table(toml::to_string(&one).expect("a lock always serialises"));
-        }
+        write_text(
+            self.version(),
+            &self.dirs,
+            self.sources.values(),
+            self.entries.values(),
+            &mut |piece| {
+                out.push_str(piece);
+                true
+            },
+        );
         out
     }
 
@@ -506,6 +467,79 @@ impl Lock {
         dirs.extend(made.iter().cloned());
         dirs.retain(|d| holding.contains(d));
         self.dirs = dirs;
+    }
+}
+
+/// The lock version of a lock with these `dirs` and `pins` pins, whose entries record array
+/// positions or not: 1 unless it needs what version 2 added.
+pub(crate) fn version_of(positions: bool, dirs: &BTreeSet<RelPath>, pins: usize) -> u32 {
+    if positions || !dirs.is_empty() || pins > 0 {
+        LOCK_VERSION
+    } else {
+        1
+    }
+}
+
+/// Hands `out` the text of the lock of `version` with `dirs`, `pins` and `entries` (sorted by
+/// path and part) one table at a time, stopping when `out` answers `false`; joined, the pieces
+/// are [`Lock::to_toml`]'s text.
+///
+/// A table at a time: the TOML crate builds a document tree of the whole value it writes
+/// (about 12-15 bytes per byte of text), and a lock of 40,000 files is 10 MB of text, which
+/// apply writes to its file as it is made ([`crate::System::write_atomic_fill`]). The text is
+/// the one the whole document gives (a test compares them).
+pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
+    version: u32,
+    dirs: &BTreeSet<RelPath>,
+    pins: impl Iterator<Item = &'e SourcePin>,
+    entries: impl Iterator<Item = E>,
+    out: &mut dyn FnMut(&str) -> bool,
+) {
+    #[derive(serde::Serialize)]
+    struct Head<'a> {
+        version: u32,
+        #[serde(skip_serializing_if = "<[RelPath]>::is_empty")]
+        dirs: &'a [RelPath],
+        /// `file = []` when there is none, as the whole document says it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<[u8; 0]>,
+    }
+    #[derive(serde::Serialize)]
+    struct One<'a, T> {
+        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
+        source: Option<[&'a T; 1]>,
+        #[serde(rename = "file", skip_serializing_if = "Option::is_none")]
+        file: Option<[&'a T; 1]>,
+    }
+    let mut entries = entries.peekable();
+    let dirs: Vec<RelPath> = dirs.iter().cloned().collect();
+    let head = Head {
+        version,
+        dirs: &dirs,
+        file: entries.peek().is_none().then_some([]),
+    };
+    let head = toml::to_string(&head).expect("a lock always serialises");
+    if !out(HEADER) || !out("\n") || !out(&head) {
+        return;
+    }
+    let mut table = |text: String| out("\n") && out(&text);
+    for pin in pins {
+        let one = One {
+            source: Some([pin]),
+            file: None,
+        };
+        if !table(toml::to_string(&one).expect("a lock always serialises")) {
+            return;
+        }
+    }
+    for entry in entries {
+        let one = One {
+            source: None,
+            file: Some([entry.borrow()]),
+        };
+        if !table(toml::to_string(&one).expect("a lock always serialises")) {
+            return;
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use aiwg_core::RelPath;
 use crate::decision::{all_parts_in_conflict, lock_entry_for, matches_lock, NextLock};
 pub use crate::decision::{Action, ConflictKind, PartPlan, Plan, PlanItem, State, Summary};
 use crate::lock::{Lock, LockEntry, Mode};
-use crate::system::{FileData, System, SystemError};
+use crate::system::{FileData, FileDigest, System, SystemError};
 
 /// Why a plan cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -83,15 +83,53 @@ fn plan_wanted(
     let mut paths: BTreeSet<RelPath> = wanted.iter().map(|e| e.path.clone()).collect();
     paths.extend(lock.entries().map(|e| e.path.clone()));
     let paths: Vec<RelPath> = paths.into_iter().collect();
-    let reads = sys.read_many(&paths.iter().collect::<Vec<_>>());
+    // A path wanted as one whole file known by its digest (a streamed render), and locked at
+    // most whole, is planned from the digest of what is on disk, hashed as it is read: a file
+    // that is already what aiwg wants is never held. Any other is read whole.
+    let mut by_digest = vec![false; paths.len()];
+    let mut next = wanted.iter().peekable();
+    for (flag, path) in by_digest.iter_mut().zip(&paths) {
+        let mut wants = 0;
+        let mut digest = false;
+        while let Some(entry) = next.next_if(|e| &e.path == path) {
+            wants += 1;
+            digest = matches!(entry.desired, Desired::Digest { .. });
+        }
+        *flag = wants == 1 && digest && lock.entries_of(path).all(|l| l.part.is_whole());
+    }
+    let pick = |digest: bool| -> Vec<&RelPath> {
+        paths
+            .iter()
+            .zip(&by_digest)
+            .filter(|(_, d)| **d == digest)
+            .map(|(p, _)| p)
+            .collect()
+    };
+    let mut digests = sys.read_digest_many(&pick(true)).into_iter();
+    let mut reads = sys.read_many(&pick(false)).into_iter();
     let mut wanted = wanted.into_iter().peekable();
     let mut items = Vec::with_capacity(paths.len());
-    for (path, read) in paths.iter().zip(reads) {
+    for (path, digest) in paths.iter().zip(by_digest) {
         let mut wants = Vec::new();
         while let Some(entry) = wanted.next_if(|e| &e.path == path) {
             wants.push(entry);
         }
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
+        let read = if digest {
+            match digests.next().expect("one digest per path") {
+                Ok(Some(d)) => match unchanged_by_digest(path, &wants, &locked, d) {
+                    Ok(item) => {
+                        items.push(item);
+                        continue;
+                    }
+                    // Not what aiwg wants: planned (and kept for the history) as before.
+                    Err(()) => sys.read(path),
+                },
+                other => other.map(|_| None),
+            }
+        } else {
+            reads.next().expect("one read per path")
+        };
         items.push(plan_path(path, wants, &locked, old_of(read)?)?);
     }
     Ok(Plan {
@@ -153,7 +191,18 @@ fn plan_path(
         }
     };
     // An unforceable conflict leaves the path as it is, whatever else was planned for it.
+    let mut parts = parts;
     let (new, streamed) = if conflict.as_ref().is_some_and(|c| !c.forceable()) {
+        // The whole file's lock row took its hash from `streamed`, which goes.
+        if let Some(sha256) = streamed {
+            for part in &mut parts {
+                if let NextLock::Write(row) = &mut part.next_lock {
+                    if part.mode == Mode::File && row.sha256.is_empty() {
+                        row.sha256 = sha256.clone();
+                    }
+                }
+            }
+        }
         (old.clone(), None)
     } else {
         (new, streamed)
@@ -167,6 +216,63 @@ fn plan_path(
         new,
         streamed,
         parts,
+        old_digest: None,
+    })
+}
+
+/// The item of a file wanted by its digest (`wants`: that one entry) that is on disk as
+/// `disk` says and is already what aiwg wants: unchanged, as [`plan_digest`] plans it, with
+/// no bytes held. `Err` when it is not unchanged (it is then planned from its bytes).
+fn unchanged_by_digest(
+    path: &RelPath,
+    wants: &[Cow<'_, TargetEntry>],
+    locked: &[&LockEntry],
+    disk: FileDigest,
+) -> Result<PlanItem, ()> {
+    let [want] = wants else {
+        return Err(());
+    };
+    let Desired::Digest {
+        sha256,
+        size,
+        executable,
+    } = &want.desired
+    else {
+        return Err(());
+    };
+    let same = disk.size == *size && disk.sha256 == *sha256;
+    // What git made of the file on checkout (CRLF line endings) is the file aiwg wrote.
+    let converted = disk.size > *size
+        && disk
+            .lf
+            .as_ref()
+            .is_some_and(|(lf, n)| n == size && lf == sha256);
+    if disk.executable != *executable || !(same || converted) {
+        return Err(());
+    }
+    let mut parts = Vec::with_capacity(1);
+    // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
+    debug_assert!(locked.iter().all(|l| l.part.is_whole()));
+    parts.push(PartPlan {
+        part: Part::Whole,
+        mode: Mode::File,
+        action: Action::Unchanged,
+        conflict: None,
+        state: State::Ok,
+        origin: want.origin.clone(),
+        next_lock: NextLock::Write(lock_entry_for(want, sha256.clone(), *size)),
+    });
+    let held = FileData::new(Vec::new(), disk.executable);
+    Ok(PlanItem {
+        path: path.clone(),
+        mode: Mode::File,
+        action: Action::Unchanged,
+        conflict: None,
+        old: Some(held.clone()),
+        new: Some(held),
+        streamed: None,
+        parts,
+        old_digest: Some(Box::new(disk)),
     })
 }
 
@@ -368,11 +474,16 @@ fn plan_digest(
         conflict,
         state,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, sha256.to_string(), size)),
+        next_lock: NextLock::Write(lock_entry_for(want, String::new(), size)),
     });
     if action == Action::Unchanged {
+        // The lock keeps what aiwg wants (a CRLF checkout on disk is that file).
+        if let Some(NextLock::Write(row)) = parts.last_mut().map(|p| &mut p.next_lock) {
+            row.sha256 = sha256.to_string();
+        }
         return (old.cloned(), parts, None);
     }
+    // Otherwise the lock entry's hash is the item's `streamed` one (one copy per file).
     (
         Some(FileData::new(Vec::new(), executable)),
         parts,

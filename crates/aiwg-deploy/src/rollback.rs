@@ -186,9 +186,14 @@ pub fn rollback(
     {
         removable.extend(restored.dirs().iter().cloned());
     }
+    let lock_text = lock_bytes.as_deref().map(|bytes| {
+        move |out: &mut dyn FnMut(&[u8]) -> bool| {
+            out(bytes);
+        }
+    });
     let (generation, _) = engine.write_with_lock_bytes(
         &borrowed,
-        Some(lock_bytes),
+        Some(lock_text.as_ref().map(|t| t as crate::apply::LockText<'_>)),
         &removable,
         resume.is_some(),
         info,

@@ -205,10 +205,7 @@ pub fn execute(
             pipeline::report_notices(&rendered.notices, false, "aiwg status --notes");
         }
     };
-    let both = |plan: &aiwg_deploy::Plan| match &local {
-        Some(local) => crate::overlay::joined(plan, &local.plan),
-        None => plan.clone(),
-    };
+    let both = |plan| joined(plan, local.as_ref().map(|l| &l.plan));
     let stopped = |code: u8| Outcome {
         code,
         written: Vec::new(),
@@ -446,4 +443,16 @@ pub fn execute(
         ignored,
         report,
     })
+}
+
+/// The team's plan and the overlay's as one; borrowed when there is no overlay (a copy of a
+/// large plan would be the largest thing an apply holds).
+fn joined<'p>(
+    team: &'p aiwg_deploy::Plan,
+    local: Option<&aiwg_deploy::Plan>,
+) -> std::borrow::Cow<'p, aiwg_deploy::Plan> {
+    match local {
+        Some(local) => std::borrow::Cow::Owned(crate::overlay::joined(team, local)),
+        None => std::borrow::Cow::Borrowed(team),
+    }
 }

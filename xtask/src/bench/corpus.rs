@@ -176,3 +176,45 @@ fn set_executable(path: &Path) -> std::io::Result<()> {
 fn set_executable(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
+
+/// `cargo xtask corpus <dir> <realistic|many> <scale> <platform>...`: writes one benchmark
+/// project (sources and `aiwg.toml`) into the new folder `dir`, to measure one command by
+/// hand (heaptrack, `time -f %M`, callgrind) on exactly what the bench applies.
+pub fn main(args: &[String]) -> anyhow::Result<()> {
+    let usage = "usage: cargo xtask corpus <dir> <realistic|many> <scale> <platform>...";
+    let [dir, shape, scale, platforms @ ..] = args else {
+        anyhow::bail!("{usage}");
+    };
+    let shape = match shape.as_str() {
+        "realistic" => Shape::REALISTIC,
+        "many" => Shape::MANY_FILES,
+        _ => anyhow::bail!("{usage}"),
+    };
+    let scale: usize = scale.parse().context("the scale is a whole number")?;
+    let platforms: Vec<String> = if platforms.iter().any(|p| p == "all") {
+        aiwg_platforms::Registry::builtin()
+            .all()
+            .iter()
+            .map(|p| p.id.to_string())
+            .collect()
+    } else {
+        platforms.to_vec()
+    };
+    let dir = Path::new(dir);
+    if dir.exists() {
+        anyhow::bail!(
+            "`{}` exists; the corpus goes into a new folder",
+            dir.display()
+        );
+    }
+    generate(dir, &shape.scaled(scale))?;
+    let quoted: Vec<String> = platforms.iter().map(|p| format!("\"{p}\"")).collect();
+    std::fs::write(
+        dir.join("aiwg.toml"),
+        format!(
+            "sources = [\".aiwg\"]\nplatforms = [{}]\n",
+            quoted.join(", ")
+        ),
+    )?;
+    Ok(())
+}

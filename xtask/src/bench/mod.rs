@@ -25,7 +25,7 @@
 //! separate run of each command so that it does not disturb the timings.
 
 mod check;
-mod corpus;
+pub mod corpus;
 mod deploy;
 mod gitsrc;
 mod syscalls;

@@ -18,6 +18,9 @@ pub use guard::Owner;
 pub use mem::MemSystem;
 pub use real::RealSystem;
 
+/// A file's bytes handed out in pieces to a sink ([`System::write_atomic_fill`]).
+pub type Fill<'f> = &'f mut dyn FnMut(&mut dyn FnMut(&[u8]) -> bool);
+
 use aiwg_core::RelPath;
 
 /// The name of the temp file that will be renamed to `name`: `.<name>.aiwg-tmp.<pid>.<n>`.
@@ -185,6 +188,23 @@ pub trait System {
         bytes: &[u8],
         executable: bool,
     ) -> Result<(), SystemError>;
+
+    /// [`System::write_atomic`] of the bytes `fill` hands its sink piece by piece (the sink
+    /// answers `false` once the write failed: `fill` may stop), so a large file aiwg makes
+    /// (the lock) is never held whole. This default collects the pieces first.
+    fn write_atomic_fill(
+        &self,
+        path: &RelPath,
+        executable: bool,
+        fill: Fill<'_>,
+    ) -> Result<(), SystemError> {
+        let mut bytes = Vec::new();
+        fill(&mut |piece| {
+            bytes.extend_from_slice(piece);
+            true
+        });
+        self.write_atomic(path, &bytes, executable)
+    }
 
     /// Deletes the file at `path`; nothing there is not an error. Never follows a symlink.
     fn remove_file(&self, path: &RelPath) -> Result<(), SystemError>;

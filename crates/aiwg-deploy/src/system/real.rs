@@ -660,6 +660,40 @@ fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Writes what `fill` hands out to `fd`: small pieces gathered into writes of
+/// [`FILL_BUFFER`], a large one (a whole file given at once) written as it is.
+fn write_filled(fd: BorrowedFd<'_>, fill: super::Fill<'_>) -> Result<(), Errno> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut failed = None;
+    fill(&mut |piece| {
+        if failed.is_some() {
+            return false;
+        }
+        let mut flush = |bytes: &[u8]| write_all(fd, bytes).map_err(|e| failed = Some(e));
+        if buf.len() + piece.len() > FILL_BUFFER {
+            if !buf.is_empty() && flush(&buf).is_err() {
+                return false;
+            }
+            buf.clear();
+        }
+        if piece.len() >= FILL_BUFFER {
+            return flush(piece).is_ok();
+        }
+        if buf.capacity() == 0 {
+            buf.reserve_exact(FILL_BUFFER);
+        }
+        buf.extend_from_slice(piece);
+        true
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    write_all(fd, &buf)
+}
+
+/// How much of a file handed out in pieces is gathered before one `write`.
+const FILL_BUFFER: usize = 64 * 1024;
+
 impl System for RealSystem {
     fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError> {
         // The common case: openat (refusing a final symlink), fstat, one read, close.
@@ -701,6 +735,17 @@ impl System for RealSystem {
         path: &RelPath,
         bytes: &[u8],
         executable: bool,
+    ) -> Result<(), SystemError> {
+        self.write_atomic_fill(path, executable, &mut |sink| {
+            sink(bytes);
+        })
+    }
+
+    fn write_atomic_fill(
+        &self,
+        path: &RelPath,
+        executable: bool,
+        fill: super::Fill<'_>,
     ) -> Result<(), SystemError> {
         let (folder, _) = self
             .locate(path, true)?
@@ -747,7 +792,7 @@ impl System for RealSystem {
                 OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::from_raw_mode(wanted.unwrap_or(0o666)),
             )?;
-            write_all(file.as_fd(), bytes)?;
+            write_filled(file.as_fd(), fill)?;
             // The umask is learnt from the first file (one fstat per run); after that a file
             // needs an fchmod only when its mode asks for a bit the umask takes.
             let chmod = match (umask, wanted) {

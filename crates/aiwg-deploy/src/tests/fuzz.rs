@@ -452,7 +452,7 @@ fn large_inputs() {
             },
             origin: origin("src"),
         };
-        lock.insert(crate::decision::lock_entry_for(
+        lock.insert(crate::decision::lock_entry_full(
             &entry,
             crate::hash::sha256_hex(b"x\n"),
             2,
@@ -534,7 +534,7 @@ fn large_inputs() {
                 others: Some("00".into()),
             })
             .collect();
-        let mut entry = crate::decision::lock_entry_for(&merge(1), String::new(), 0);
+        let mut entry = crate::decision::lock_entry_full(&merge(1), String::new(), 0);
         entry.keys = keys;
         let mut lock = Lock::new();
         lock.insert(entry);

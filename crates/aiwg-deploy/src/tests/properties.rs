@@ -199,3 +199,43 @@ fn planning_an_owned_target_state_gives_the_same_plan() {
         assert_eq!(owned, borrowed, "seed {seed}");
     }
 }
+
+#[test]
+fn the_lock_apply_writes_piece_by_piece_is_the_lock_after_the_plan() {
+    for seed in 0..SEEDS {
+        let mut rng = Rng::new(seed);
+        let sys = MemSystem::new();
+        disk_of(&mut rng, &sys);
+        let first = target_of(&mut rng);
+        run(&sys, &first, &force()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let second = target_of(&mut rng);
+        let engine = Engine::shared(&sys, Layout::project());
+        let (plan, lock) = engine.plan(&second).unwrap();
+        // Some folders aiwg made, one that holds no entry (it is not recorded).
+        let made: BTreeSet<aiwg_core::RelPath> = plan
+            .items
+            .iter()
+            .filter_map(|i| i.path.parent())
+            .chain([aiwg_core::RelPath::new("nothing/here").unwrap()])
+            .collect();
+        let mut built = plan.lock_after(&lock);
+        built.keep_dirs(&made);
+        let described = crate::apply::lock_text_after(&plan, &lock, &made);
+        assert_eq!(
+            described,
+            (!built.is_empty()).then(|| built.to_toml()),
+            "seed {seed}"
+        );
+        // The same narrowed to half the paths (`--platforms`): the lock keeps the others.
+        let mut narrowed = plan.clone();
+        narrowed.items.retain(|i| i.path.as_str().len() % 2 == 0);
+        let mut built = narrowed.lock_after(&lock);
+        built.keep_dirs(&made);
+        let described = crate::apply::lock_text_after(&narrowed, &lock, &made);
+        assert_eq!(
+            described,
+            (!built.is_empty()).then(|| built.to_toml()),
+            "seed {seed}, narrowed"
+        );
+    }
+}

@@ -45,6 +45,7 @@ fn run_streamed_with(
             .all(|i| i.streamed.is_none() || i.new.as_ref().is_some_and(|n| n.bytes.is_empty())),
         "a streamed plan holds no bytes of what it writes"
     );
+    assert_holds_no_unchanged_bytes(&plan);
     let mut restream = |sink: crate::apply::FileSink<'_>| {
         for e in t.entries() {
             if let Desired::File { bytes, executable } = &e.desired {
@@ -197,4 +198,80 @@ fn a_streamed_plan_applied_without_a_render_is_an_error_and_writes_no_lock() {
     assert!(matches!(err, DeployError::Restream { .. }), "{err}");
     assert!(!sys.files().contains_key("aiwg.lock"));
     assert!(!sys.files().contains_key("a.md"));
+}
+
+/// Every whole file of `plan` that is already what aiwg wants was planned from the digest of
+/// what is on disk, and the plan holds none of its bytes.
+fn assert_holds_no_unchanged_bytes(plan: &crate::Plan) {
+    for item in &plan.items {
+        let whole_only = item.parts.len() == 1 && item.parts[0].part.is_whole();
+        if item.action == crate::Action::Unchanged && whole_only {
+            assert!(item.old_digest.is_some(), "`{}` was read whole", item.path);
+            for data in [&item.old, &item.new].into_iter().flatten() {
+                assert!(data.bytes.is_empty(), "`{}` holds its bytes", item.path);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
+    for seed in 0..SEEDS {
+        let (sys, next) = scenario(seed);
+        let engine = Engine::shared(&sys, Layout::project());
+        let held = engine.plan(&next).unwrap().0;
+        let (streamed, _) = engine.plan(&digests(&next)).unwrap();
+        assert_holds_no_unchanged_bytes(&streamed);
+        // The same decisions, and the same bytes kept of every file that changes (the
+        // history's copy of what is replaced comes from them).
+        assert_eq!(streamed.items.len(), held.items.len(), "seed {seed}");
+        for (s, h) in streamed.items.iter().zip(&held.items) {
+            assert_eq!(
+                (&s.path, s.action, s.state()),
+                (&h.path, h.action, h.state())
+            );
+            if s.old_digest.is_none() {
+                assert_eq!(s.old, h.old, "seed {seed}: `{}`", s.path);
+            } else {
+                let old = h.old.as_ref().expect("on disk");
+                let digest = crate::system::FileDigest::of(&old.bytes, old.executable);
+                assert_eq!(s.old_digest.as_deref(), Some(&digest), "seed {seed}");
+            }
+        }
+        // Applied, then planned again: nothing changes, and no file's bytes are held.
+        run_streamed(&sys, &next, &force()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let (again, _) = engine.plan(&digests(&next)).unwrap();
+        assert!(again.is_empty(), "seed {seed}: not converged");
+        assert!(
+            again.items.iter().all(|i| [&i.old, &i.new]
+                .into_iter()
+                .flatten()
+                .all(|d| d.bytes.is_empty())
+                || i.mode != crate::Mode::File),
+            "seed {seed}: a no-change streamed plan holds a file's bytes"
+        );
+    }
+}
+
+#[test]
+fn a_streamed_file_is_planned_with_one_copy_of_its_hash_and_no_second_lock_entry() {
+    use crate::decision::NextLock;
+    for seed in 0..SEEDS {
+        let (sys, next) = scenario(seed);
+        let engine = Engine::shared(&sys, Layout::project());
+        let (plan, _) = engine.plan(&digests(&next)).unwrap();
+        for item in plan.items.iter().filter(|i| i.streamed.is_some()) {
+            for part in item.parts.iter().filter(|p| p.part.is_whole()) {
+                // The lock row is the hash, size and bit only (its path and origin are the
+                // item's and the part's), and the hash is the item's `streamed` one.
+                if let NextLock::Write(row) = &part.next_lock {
+                    assert!(row.sha256.is_empty(), "seed {seed}: `{}`", item.path);
+                }
+            }
+        }
+    }
+    // One item and one part per file, in two large `Vec`s: what they hold inline is paid
+    // ×40,000 in a large deploy (a file's bytes, or a lock entry, never go inline).
+    assert!(std::mem::size_of::<crate::PlanItem>() <= 192);
+    assert!(std::mem::size_of::<crate::plan::PartPlan>() <= 208);
 }
