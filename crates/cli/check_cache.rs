@@ -64,7 +64,7 @@ use crate::project::Project;
 /// The first line of a cache file, before its format version.
 const MAGIC: &str = "aiwg-check-cache";
 /// The format this aiwg reads and writes; any other is a miss (and is rewritten).
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// The racy rule (git's "racily clean" entries): an entry whose mtime or ctime is at or after
 /// the start of the run that verified it, minus this window, is recorded as racy and a cache
 /// holding one is never used.
