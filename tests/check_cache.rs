@@ -756,3 +756,120 @@ fn every_kind_of_change_in_a_folder_of_many_entries_is_caught() {
     let out = expect_miss(&t, &["check"], "changed");
     assert!(out.contains("stale\t.claude/agents/agent-1.md"), "{out}");
 }
+
+/// The id of a process that has exited (a temp file named after it is a dead writer's).
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+/// A temp file a killed aiwg left (a rollback killed before its first rename, a second
+/// check killed while saving the cache, a pull that brings one) makes a full check say
+/// `stray` and a full apply remove it, wherever check looks for one: beside a managed file,
+/// in the project root, beside the cache, in the history folder. The cache must not hide it
+/// from check, nor let apply skip removing it.
+#[test]
+fn a_stray_temp_file_is_caught_wherever_check_looks_for_one() {
+    let t = primed();
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    let dead = dead_pid();
+    for (n, place) in [".claude/agents/", "", ".aiwg/", ".aiwg/history/"]
+        .iter()
+        .enumerate()
+    {
+        // Cached again (a settled apply), then the stray file appears.
+        assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+        settle();
+        assert_eq!(
+            aiwg(&t, &["apply"], false).lookup(),
+            "hit (apply: nothing to change)",
+            "{place}"
+        );
+        std::fs::create_dir_all(t.root().join(place)).unwrap();
+        let stray = format!("{place}.x{n}.md.aiwg-tmp.{dead}.1");
+        t.write(&stray, "half");
+        settle();
+        let out = expect_miss(&t, &["check"], "");
+        assert!(out.contains(&format!("stray\t{stray}")), "{place}: {out}");
+        let applied = aiwg(&t, &["apply"], false);
+        assert_eq!(applied.code, 0, "{}", applied.stderr);
+        assert!(!t.root().join(&stray).exists(), "{stray} left by apply");
+        settle();
+    }
+}
+
+/// A committed `.aiwg/check-cache` is never this machine's cache, but reading it must stay
+/// bounded: a symlink to `/dev/zero` (which git stores as a link) is a miss, not a read
+/// without end (and a huge file of zeros, which git stores compressed, costs one read of
+/// its head).
+/// Run under a memory limit, so a read of `/dev/zero` fails instead of filling the machine.
+#[cfg(unix)]
+#[test]
+fn a_committed_cache_that_never_ends_is_read_no_further_than_its_head() {
+    let t = project();
+    assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+    settle();
+    std::os::unix::fs::symlink("/dev/zero", cache_file(&t)).unwrap();
+    for args in [&["check"][..], &["apply"]] {
+        // The test's own homes, and a memory limit the read of `/dev/zero` would hit.
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1000000; exec \"$0\" \"$@\"")
+            .arg(assert_cmd::cargo::cargo_bin("aiwg"))
+            .args(args)
+            .current_dir(t.root())
+            .env("HOME", t.home())
+            .env("AIWG_HOME", t.home())
+            .env("AIWG_CHECK_CACHE_TRACE", "1")
+            .env("AIWG_CHECK_RACY_MS", RACY_MS.to_string())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("check: cache miss (cannot read the cache:"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("out of memory"), "{args:?}: {stderr}");
+        // The clean run replaced the link by its own cache; plant it again.
+        let _ = std::fs::remove_file(cache_file(&t));
+        std::os::unix::fs::symlink("/dev/zero", cache_file(&t)).unwrap();
+    }
+}
+
+/// In the committed mode a plain apply removes aiwg's block from `.gitignore` (one a pull
+/// brought, a branch that used `generated = "ignore"`): an apply the cache vouches for must
+/// not skip that.
+#[test]
+fn a_settled_apply_still_removes_a_gitignore_block_that_appeared() {
+    let t = primed();
+    for _ in 0..2 {
+        assert_eq!(aiwg(&t, &["apply"], false).code, 0);
+        settle();
+    }
+    assert_eq!(
+        aiwg(&t, &["apply"], false).lookup(),
+        "hit (apply: nothing to change)"
+    );
+    t.write(
+        ".gitignore",
+        "target/\n# aiwg:begin generated\n/.claude/agents/reviewer.md\n# aiwg:end generated\n",
+    );
+    settle();
+    let applied = aiwg(&t, &["apply"], false);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(
+        applied
+            .stderr
+            .contains("removed aiwg's block from `.gitignore`"),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(t.read(".gitignore"), "target/\n");
+}

@@ -8,7 +8,10 @@
 //! and scope, the scope roots) and the same stat — type, device, inode, mode, size, mtime and
 //! ctime, taken with `symlink_metadata` — for: the lock file, `aiwg.toml`, every folder and
 //! file of every folder source, and every path the check planned (every target path and
-//! every path of the lock) with each folder on the way to it. Anything else — no cache, an
+//! every path of the lock) with each folder on the way to it, and every folder check looks in
+//! for temp files a killed aiwg left (its `stray` lines, which apply removes): one whose times
+//! moved is listed and must hold none (the cache's own folder always is; the history folder
+//! must be as it was). Anything else — no cache, an
 //! unreadable, corrupt or newer-format one, a symlink, a stat that differs, an entry
 //! recorded as racy — runs the full check, which rewrites the cache when it is clean.
 //!
@@ -61,7 +64,7 @@ use crate::project::Project;
 /// The first line of a cache file, before its format version.
 const MAGIC: &str = "aiwg-check-cache";
 /// The format this aiwg reads and writes; any other is a miss (and is rewritten).
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// The racy rule (git's "racily clean" entries): an entry whose mtime or ctime is at or after
 /// the start of the run that verified it, minus this window, is recorded as racy and a cache
 /// holding one is never used.
@@ -125,11 +128,7 @@ pub struct Inputs<'a> {
 pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, String> {
     let key = key_lines(session, inputs)?;
     let path = cache_path(inputs.deployment);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no cache".into()),
-        Err(e) => return Err(format!("cannot read the cache: {e}")),
-    };
+    let bytes = read_cache(&path, &key)?;
     let mut at = Reader::new(&bytes);
     if at.line() != Some(header().as_str()) {
         return Err("cache has another format".into());
@@ -152,7 +151,8 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
     let groups = parse_body(&mut at)?;
     let mut units = Vec::new();
     for (g, group) in groups.iter().enumerate() {
-        if let Some(entry) = group.entries.iter().find(|e| e.racy) {
+        // A racy watched folder is listed instead ([`unchanged`]).
+        if let Some(entry) = (group.entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
             return Err(format!("racy entry `{}`", join(group.dir, entry.name)));
         }
         units.extend(units_of(g, group.entries.len()));
@@ -164,7 +164,10 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
         let mut next = entries.iter();
         stat_in(group.dir, entries.iter().map(|e| (e.kind, e.name)), |now| {
             let entry = next.next().expect("one stat per entry");
-            if now.as_ref().ok() == Some(&entry.stat) {
+            if now
+                .as_ref()
+                .is_ok_and(|now| unchanged(group.dir, entry, now))
+            {
                 return true;
             }
             changed = Some(join(group.dir, entry.name));
@@ -176,6 +179,71 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
         Some(path) => Err(format!("`{path}` changed")),
         None => Ok(settled),
     }
+}
+
+/// The most bytes read of a cache file before its header and key are known to be this run's.
+const HEAD_LIMIT: u64 = 64 * 1024;
+
+/// The bytes of the cache file at `path`, when it is a plain file (not through a final
+/// symlink, never a FIFO or device) whose header and key lines are `key`'s. Only then is more
+/// than [`HEAD_LIMIT`] read: a committed file is never this machine's (its key names this
+/// binary's inode and times), so a huge one, or a link to `/dev/zero`, costs one bounded read.
+fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = open_plain(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no cache".to_string(),
+        _ => format!("cannot read the cache: {e}"),
+    })?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read the cache: {e}"))?
+        .len();
+    let mut bytes = Vec::new();
+    let mut file = file.take(size);
+    let failed = |e: std::io::Error| format!("cannot read the cache: {e}");
+    (&mut file)
+        .take(HEAD_LIMIT)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    let mut at = Reader::new(&bytes);
+    if at.line() != Some(header().as_str()) {
+        return Err("cache has another format".into());
+    }
+    for want in key.lines() {
+        let got = at.line().unwrap_or_default();
+        if got != want {
+            let field = want.split('\t').next().unwrap_or_default();
+            return Err(format!("{field} differs"));
+        }
+    }
+    file.read_to_end(&mut bytes).map_err(failed)?;
+    Ok(bytes)
+}
+
+/// Opens `path` for reading when it is a plain file, without following a final symlink and
+/// without blocking on a FIFO.
+#[cfg(unix)]
+fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_flags())
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a plain file"));
+    }
+    Ok(file)
+}
+
+#[cfg(unix)]
+fn libc_flags() -> i32 {
+    use rustix::fs::OFlags;
+    (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32
+}
+
+#[cfg(not(unix))]
+fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Who records a cache: a check (its answer is "clean"), or an apply that found nothing to
@@ -237,6 +305,12 @@ pub fn record(
             wanted.push(Kind::File, path, Expect::Absent);
         }
     }
+    // A plain apply in the committed mode removes aiwg's block from `.gitignore` (one that
+    // came with a pull, say): an apply that found none vouches only while the file is as it was.
+    if matches!(settled, Settled::Apply(_)) && d.scope == Scope::Project {
+        let path = d.state_root().join(crate::generated::FILE);
+        wanted.push(Kind::File, path, Expect::Any);
+    }
     let mut read_files = Vec::new();
     for folder in folders {
         wanted.push(Kind::Root, folder.root.clone(), Expect::Present);
@@ -260,6 +334,38 @@ pub fn record(
             (None, None) => Expect::Absent,
         };
         wanted.push(Kind::File, item.path.to_path(d.target_root()), expect);
+    }
+    // Where check looks for temp files a killed aiwg left (`stray`, which apply removes): a
+    // name added there after this run must not be hidden. The history folder and its newest
+    // generation change only when aiwg writes them: any change there is a miss.
+    let (target_folders, state_folders) = d
+        .engine()
+        .debris_folders(plan.items.iter().map(|i| &i.path));
+    let under = |root: &Path, folder: &Option<aiwg_core::RelPath>| match folder {
+        Some(f) => f.to_path(root),
+        None => root.to_path_buf(),
+    };
+    for folder in &target_folders {
+        if let Some(f) = folder {
+            passages.remove(f);
+        }
+        wanted.push(Kind::Watched, under(d.target_root(), folder), Expect::Any);
+    }
+    let layout = &d.engine().layout;
+    let own = layout.check_cache.parent();
+    for folder in &state_folders {
+        let in_history = folder
+            .as_ref()
+            .is_some_and(|f| f.starts_with(&layout.history));
+        // The cache's own folder changes with every save of it (and the process lock).
+        let kind = if in_history {
+            Kind::Dir
+        } else if *folder == own {
+            Kind::Listed
+        } else {
+            Kind::Watched
+        };
+        wanted.push(kind, under(d.state_root(), folder), Expect::Any);
     }
     for p in passages {
         wanted.push(Kind::Passage, p.to_path(d.target_root()), Expect::Any);
@@ -288,7 +394,7 @@ pub fn record(
         if !consistent {
             return Err(format!("`{}` changed while checking", path.display()));
         }
-        let timed = matches!(kind, Kind::File | Kind::Dir) && stat.kind != ABSENT;
+        let timed = matches!(kind, Kind::File | Kind::Dir | Kind::Watched) && stat.kind != ABSENT;
         let is_racy = timed && (stat.mtime >= threshold || stat.ctime >= threshold);
         if is_racy && racy.is_none() {
             racy = Some(path.clone());
@@ -539,6 +645,12 @@ enum Kind {
     Passage,
     /// A root folder, symlinks followed: which folder it is.
     Root,
+    /// A folder where check looks for temp files a killed aiwg left: every field, and when
+    /// its times changed (or were racy), it is listed and must hold none ([`unchanged`]).
+    Watched,
+    /// A folder where check looks for temp files that changes whenever aiwg saves the cache
+    /// in it: which folder it is, and its mode; it is always listed ([`unchanged`]).
+    Listed,
 }
 
 impl Kind {
@@ -548,6 +660,8 @@ impl Kind {
             Kind::Dir => 'd',
             Kind::Passage => 'p',
             Kind::Root => 'r',
+            Kind::Watched => 'w',
+            Kind::Listed => 'l',
         }
     }
 
@@ -557,6 +671,8 @@ impl Kind {
             b'd' => Kind::Dir,
             b'p' => Kind::Passage,
             b'r' => Kind::Root,
+            b'w' => Kind::Watched,
+            b'l' => Kind::Listed,
             _ => return None,
         })
     }
@@ -615,6 +731,9 @@ struct Entry<'a> {
 /// The bytes of one entry before its name: kind, racy flag, file type, dev, ino, mode, size,
 /// mtime, ctime, the name's length.
 const ENTRY_HEAD: usize = 3 + 8 + 8 + 4 + 8 + 8 + 8 + 2;
+
+/// The fewest bytes of one group: its folder's length (`u16`) and its entry count (`u32`).
+const GROUP_HEAD: usize = 2 + 4;
 
 /// A cursor over the cache file: text lines first, then the binary body.
 struct Reader<'a> {
@@ -677,7 +796,9 @@ fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
     let truncated = || "corrupt cache (truncated)".to_string();
     // Each group and entry takes bytes: counts the file cannot hold are refused before any
     // allocation they would size.
-    if count.saturating_mul(ENTRY_HEAD) > at.bytes.len() || group_count > at.bytes.len() {
+    if count.saturating_mul(ENTRY_HEAD) > at.bytes.len()
+        || group_count.saturating_mul(GROUP_HEAD) > at.bytes.len()
+    {
         return Err(truncated());
     }
     let mut groups = Vec::with_capacity(group_count);
@@ -811,6 +932,57 @@ fn units_of(g: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
         .map(move |first| (g, first, (first + UNIT).min(n)))
 }
 
+/// Whether `now` is what `entry` (in folder `dir`) recorded. A [`Kind::Watched`] folder that
+/// is still the same folder (device, inode, mode) but whose times moved, or were too recent
+/// to trust, and a [`Kind::Listed`] one, are unchanged when they hold no temp file of an aiwg
+/// writer: what check would report as `stray` (a live writer's too, which will change what
+/// it writes).
+fn unchanged(dir: &str, entry: &Entry<'_>, now: &Stat) -> bool {
+    let listed = match entry.kind {
+        Kind::Watched => entry.racy,
+        Kind::Listed => true,
+        _ => false,
+    };
+    if *now == entry.stat && !listed {
+        return true;
+    }
+    let was = &entry.stat;
+    matches!(entry.kind, Kind::Watched | Kind::Listed)
+        && now.kind == DIR
+        && (now.kind, now.dev, now.ino, now.mode) == (was.kind, was.dev, was.ino, was.mode)
+        && holds_no_temp_file(&join(dir, entry.name))
+}
+
+/// True when folder `path` can be listed (not through a final symlink) and no name in it is
+/// a temp file of an aiwg writer.
+#[cfg(unix)]
+fn holds_no_temp_file(path: &str) -> bool {
+    use rustix::fs::{Dir, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let Ok(fd) = rustix::fs::open(path, flags, Mode::empty()) else {
+        return false;
+    };
+    let Ok(mut dir) = Dir::read_from(&fd) else {
+        return false;
+    };
+    for entry in dir.by_ref() {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        let name = entry.file_name().to_bytes();
+        if std::str::from_utf8(name).map_or(true, |n| aiwg_deploy::system::temp_writer(n).is_some())
+        {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(not(unix))]
+fn holds_no_temp_file(_: &str) -> bool {
+    false
+}
+
 /// `dir/name` (`name` alone when `dir` is empty: an absolute path of its own; `dir` for `.`).
 fn join(dir: &str, name: &str) -> String {
     match dir {
@@ -883,9 +1055,13 @@ fn observe_all(
         let Some(siblings) = by_dir.get_mut(&parent) else {
             continue;
         };
-        let Some(at) =
-            (siblings.iter()).position(|e| e.0 == last && matches!(e.1, Kind::Passage | Kind::Dir))
-        else {
+        let Some(at) = (siblings.iter()).position(|e| {
+            e.0 == last
+                && matches!(
+                    e.1,
+                    Kind::Passage | Kind::Dir | Kind::Watched | Kind::Listed
+                )
+        }) else {
             continue;
         };
         let mut entry = siblings.remove(at);
@@ -1025,8 +1201,8 @@ fn compared(full: Stat, kind: Kind) -> Result<Stat, String> {
         });
     }
     Ok(match kind {
-        Kind::File | Kind::Dir => full,
-        Kind::Passage => Stat {
+        Kind::File | Kind::Dir | Kind::Watched => full,
+        Kind::Passage | Kind::Listed => Stat {
             size: 0,
             mtime: 0,
             ctime: 0,

@@ -20,7 +20,7 @@ use crate::project::Project;
 pub const BEGIN: &str = "# aiwg:begin generated";
 /// The last line of aiwg's block in `.gitignore`.
 pub const END: &str = "# aiwg:end generated";
-const FILE: &str = ".gitignore";
+pub const FILE: &str = ".gitignore";
 const COMMENT: &str =
     "# The files aiwg generates (`generated = \"ignore\"` in aiwg.toml); `aiwg apply` rewrites this block.";
 

@@ -580,6 +580,19 @@ mod tests {
             "nan",
             ".inf",
             "---",
+            "<<",
+            "...",
+            "!!str",
+            "a:b",
+            "\u{a0}",
+            "\u{202e}",
+            "\u{2028}",
+            "\u{feff}",
+            "\u{85}",
+            "%YAML",
+            "=:",
+            "a\u{a0}#",
+            "\\",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move |n: usize| {
@@ -589,7 +602,7 @@ mod tests {
             (state % n as u64) as usize
         };
         let mut accepted = 0;
-        for _ in 0..20_000 {
+        for _ in 0..40_000 {
             let mut yaml = String::new();
             for _ in 0..1 + next(4) {
                 for half in 0..2 {
@@ -627,6 +640,32 @@ mod tests {
         let usual = "name: a\ndescription: Agent number 3\nmodel: sonnet\ntools: Read, Grep\n";
         assert_eq!(simple(usual).map(|m| m.len()), Some(4));
         assert_eq!(simple("argument-hint: <path>\n").map(|m| m.len()), Some(1));
+        // The hostile review's cases, each read as the library reads it (or left to it): a
+        // merge key, an alias or anchor or tag after the colon, CRLF, bidi controls, a BOM.
+        for (yaml, fast) in [
+            ("<<: x\n", true),
+            ("a: *x\n", false),
+            ("a: &x b\n", false),
+            ("a: !!str b\n", false),
+            ("a: b\r\nc: d\r\n", true),
+            ("a: b\u{202e}c\n", true),
+            ("\u{feff}a: b\n", false),
+            ("a:\tb\n", false),
+            ("a: b\n---\nc: d\n", false),
+        ] {
+            let got = simple(yaml);
+            assert_eq!(got.is_some(), fast, "{yaml:?}");
+            let Some(got) = got else { continue };
+            let Some(Yaml::Hash(hash)) =
+                YamlLoader::load_from_str(yaml).unwrap().into_iter().next()
+            else {
+                panic!("{yaml:?}");
+            };
+            let full: Map<String, Value> = (hash.into_iter())
+                .map(|(k, v)| (k.into_string().unwrap(), to_json(v)))
+                .collect();
+            assert_eq!(got, full, "{yaml:?}");
+        }
         // Left to the library: a quoted value, a list, a key twice, a comment.
         for other in [
             "a: 'x'\n",

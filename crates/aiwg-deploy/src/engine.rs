@@ -138,6 +138,21 @@ impl<'a> Engine<'a> {
     /// Temp files of dead writers in the folders of `paths` and the root (target), and in
     /// the folders of the lock, history and caches (state).
     pub fn debris<'p>(&self, paths: impl Iterator<Item = &'p RelPath>) -> Debris {
+        let (target_folders, state_folders) = self.debris_folders(paths);
+        Debris {
+            target: debris::find(self.target, &target_folders),
+            state: debris::find(self.state, &state_folders),
+        }
+    }
+
+    /// The folders [`Engine::debris`] lists for `paths` (`None`: the root): in the target
+    /// System, then in the state System. The check cache records them, so that a temp file
+    /// appearing in one after a clean check is not hidden by it.
+    #[allow(clippy::type_complexity)]
+    pub fn debris_folders<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p RelPath>,
+    ) -> (BTreeSet<Option<RelPath>>, BTreeSet<Option<RelPath>>) {
         let mut target_folders: BTreeSet<Option<RelPath>> = paths.map(RelPath::parent).collect();
         target_folders.insert(None);
         let layout = &self.layout;
@@ -163,10 +178,7 @@ impl<'a> Engine<'a> {
         if self.shared_root {
             state_folders.retain(|f| !target_folders.contains(f));
         }
-        Debris {
-            target: debris::find(self.target, &target_folders),
-            state: debris::find(self.state, &state_folders),
-        }
+        (target_folders, state_folders)
     }
 
     /// Removes what [`Engine::debris`] found.
