@@ -130,16 +130,7 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
     let path = cache_path(inputs.deployment);
     let bytes = read_cache(&path, &key)?;
     let mut at = Reader::new(&bytes);
-    if at.line() != Some(header().as_str()) {
-        return Err("cache has another format".into());
-    }
-    for want in key.lines() {
-        let got = at.line().unwrap_or_default();
-        if got != want {
-            let field = want.split('\t').next().unwrap_or_default();
-            return Err(format!("{field} differs"));
-        }
-    }
+    read_head(&mut at, &key)?;
     let settled = match at.line().and_then(|l| l.strip_prefix("settled\t")) {
         Some("-") => None,
         Some(n) => Some(
@@ -184,6 +175,21 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
 /// The most bytes read of a cache file before its header and key are known to be this run's.
 const HEAD_LIMIT: u64 = 64 * 1024;
 
+/// Reads the header and key lines from `at`: `Err` says which differs.
+fn read_head(at: &mut Reader<'_>, key: &str) -> Result<(), String> {
+    if at.line() != Some(header().as_str()) {
+        return Err("cache has another format".into());
+    }
+    for want in key.lines() {
+        let got = at.line().unwrap_or_default();
+        if got != want {
+            let field = want.split('\t').next().unwrap_or_default();
+            return Err(format!("{field} differs"));
+        }
+    }
+    Ok(())
+}
+
 /// The bytes of the cache file at `path`, when it is a plain file (not through a final
 /// symlink, never a FIFO or device) whose header and key lines are `key`'s. Only then is more
 /// than [`HEAD_LIMIT`] read: a committed file is never this machine's (its key names this
@@ -205,17 +211,7 @@ fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
         .take(HEAD_LIMIT)
         .read_to_end(&mut bytes)
         .map_err(failed)?;
-    let mut at = Reader::new(&bytes);
-    if at.line() != Some(header().as_str()) {
-        return Err("cache has another format".into());
-    }
-    for want in key.lines() {
-        let got = at.line().unwrap_or_default();
-        if got != want {
-            let field = want.split('\t').next().unwrap_or_default();
-            return Err(format!("{field} differs"));
-        }
-    }
+    read_head(&mut Reader::new(&bytes), key)?;
     file.read_to_end(&mut bytes).map_err(failed)?;
     Ok(bytes)
 }

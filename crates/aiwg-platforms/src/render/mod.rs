@@ -546,17 +546,7 @@ impl Renderer<'_> {
             }
             (_, desired) => (desired, None),
         };
-        self.target
-            .insert(TargetEntry {
-                path,
-                desired,
-                origin: Origin {
-                    source: source.to_string(),
-                    artifact,
-                    platforms: vec![p.id.clone()],
-                },
-            })
-            .map_err(|clash| self.clash_error(clash))?;
+        self.want(path, desired, source, artifact, p)?;
         if let (Bodies::Stream(sink), Some((path, sha256, bytes, executable))) =
             (&mut self.bodies, body)
         {
@@ -612,6 +602,25 @@ impl Renderer<'_> {
         };
         let stream = matches!(self.bodies, Bodies::Stream(_)) && !self.target.has_file(&path);
         let first = stream.then(|| (path.clone(), bytes(made)));
+        self.want(path, desired, source, artifact, p)?;
+        if let (Bodies::Stream(sink), Some((path, bytes)), Some(sha256)) =
+            (&mut self.bodies, first, &made.sha256)
+        {
+            sink(&path, sha256, bytes, made.executable);
+        }
+        Ok(())
+    }
+
+    /// Records that platform `p` wants `desired` at `path` for `artifact` of `source` (a
+    /// clash with another want is the render's error).
+    fn want(
+        &mut self,
+        path: RelPath,
+        desired: Desired,
+        source: &str,
+        artifact: String,
+        p: &PlatformSpec,
+    ) -> Result<(), RenderError> {
         self.target
             .insert(TargetEntry {
                 path,
@@ -622,13 +631,7 @@ impl Renderer<'_> {
                     platforms: vec![p.id.clone()],
                 },
             })
-            .map_err(|clash| self.clash_error(clash))?;
-        if let (Bodies::Stream(sink), Some((path, bytes)), Some(sha256)) =
-            (&mut self.bodies, first, &made.sha256)
-        {
-            sink(&path, sha256, bytes, made.executable);
-        }
-        Ok(())
+            .map_err(|clash| self.clash_error(clash))
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the
