@@ -240,14 +240,8 @@ fn unchanged_by_digest(
     else {
         return Err(());
     };
-    let same = disk.size == *size && disk.sha256 == *sha256;
     // What git made of the file on checkout (CRLF line endings) is the file aiwg wrote.
-    let converted = disk.size > *size
-        && disk
-            .lf
-            .as_ref()
-            .is_some_and(|(lf, n)| n == size && lf == sha256);
-    if disk.executable != *executable || !(same || converted) {
+    if disk.executable != *executable || !disk.matches(sha256, *size) {
         return Err(());
     }
     let mut parts = Vec::with_capacity(1);
@@ -444,22 +438,20 @@ fn plan_digest(
     old: Option<&FileData>,
     mut parts: Vec<PartPlan>,
 ) -> Planned {
-    let same = |b: &[u8]| b.len() as u64 == size && crate::hash::sha256_hex(b) == sha256;
-    let ours = |data: &FileData| lock.is_some_and(|l| matches_lock(l, &data.bytes));
-    let converted = |data: &FileData| {
-        data.executable == executable
-            && (data.bytes.len() as u64) > size
-            && crate::eol::lf_form(&data.bytes).is_some_and(|lf| same(&lf))
-    };
-    // The file on disk is hashed once: every arm below that asks would hash the same bytes.
-    let disk_same = old.is_some_and(|data| same(&data.bytes));
-    let (action, conflict, state) = match old {
+    // The file on disk is hashed once (with its LF form, a CRLF checkout): every arm below
+    // asks of the same digest, what aiwg wants and what the lock says aiwg wrote.
+    let disk = old.map(|data| FileDigest::of(&data.bytes, data.executable));
+    let (action, conflict, state) = match &disk {
         None => (Action::Create, None, State::Missing),
-        Some(data) if data.executable == executable && disk_same => {
+        Some(d) if d.executable == executable && d.matches(sha256, size) => {
             (Action::Unchanged, None, State::Ok)
         }
-        Some(data) if converted(data) => (Action::Unchanged, None, State::Ok),
-        Some(data) if disk_same || ours(data) => (Action::Update, None, State::Outdated),
+        Some(d)
+            if (d.size == size && d.sha256 == sha256)
+                || lock.is_some_and(|l| d.matches(&l.sha256, l.size)) =>
+        {
+            (Action::Update, None, State::Outdated)
+        }
         Some(_) if lock.is_some() => (Action::Conflict, Some(ConflictKind::Edited), State::Edited),
         Some(_) => (
             Action::Conflict,

@@ -30,6 +30,18 @@ use anyhow::bail;
 use super::corpus::{self, Shape};
 use super::{cp_r, cpu_ms, max_rss_kib, ms, rss, run_ok, Aiwg, Samples};
 
+/// The "one" target set: a single platform.
+pub const ONE: &[&str] = &["claude-code"];
+/// The "six" target set: the platforms most teams use together (the peers' bench too).
+pub const SIX: &[&str] = &[
+    "agents-md",
+    "claude-code",
+    "codex",
+    "copilot",
+    "cursor",
+    "opencode",
+];
+
 /// The target sets: one platform, six, every platform.
 fn target_sets() -> Vec<(&'static str, Vec<String>)> {
     let all: Vec<String> = aiwg_platforms::Registry::builtin()
@@ -37,17 +49,9 @@ fn target_sets() -> Vec<(&'static str, Vec<String>)> {
         .iter()
         .map(|p| p.id.to_string())
         .collect();
-    let six = [
-        "agents-md",
-        "claude-code",
-        "codex",
-        "copilot",
-        "cursor",
-        "opencode",
-    ];
     vec![
-        ("one", vec!["claude-code".to_string()]),
-        ("six", six.iter().map(|s| s.to_string()).collect()),
+        ("one", ONE.iter().map(|s| s.to_string()).collect()),
+        ("six", SIX.iter().map(|s| s.to_string()).collect()),
         ("all", all),
     ]
 }

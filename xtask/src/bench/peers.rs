@@ -75,17 +75,9 @@ static PEERS: &[(Peer, Client)] = &[
     ),
 ];
 
-/// The target sets: aiwg's platform ids and the peer's names for the same tools. "six" is
-/// the deploy bench's six; every peer here has all six (the Node aiwg: one, see `targets`).
-const ONE: &[&str] = &["claude-code"];
-const SIX: &[&str] = &[
-    "agents-md",
-    "claude-code",
-    "codex",
-    "copilot",
-    "cursor",
-    "opencode",
-];
+// The target sets are the deploy bench's one and six (aiwg's platform ids); every peer here
+// has all six (the Node aiwg: one, see `targets`).
+use super::deploy::{ONE, SIX};
 
 impl Peer {
     /// The peer's name for aiwg's platform `id`.
