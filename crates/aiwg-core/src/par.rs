@@ -1,5 +1,8 @@
 //! `par_map`: an order-keeping parallel map over a slice on the machine's cores, for the
-//! system-call-bound and parse-bound steps of loading thousands of files.
+//! system-call-bound and parse-bound steps of loading thousands of files; `par_first`: the
+//! first of many jobs of unequal size that finds something, on every core.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) in
 /// contiguous chunks when there are at least `min_items` items; the results keep the items'
@@ -39,9 +42,72 @@ pub fn par_map<T: Send, R: Send>(
     })
 }
 
+/// The lowest index `i` in `0..n` for which `f(i)` is `Some`, with its value: the same answer
+/// as `(0..n).find_map(f)`, computed on one thread per core (at most 8) when `n` is at least
+/// `min_items`. Each thread takes the next index as it finishes one, so jobs of unequal cost
+/// (or a core the machine gives less time) still spread evenly; once an index has found
+/// something, indices above it are not started. A panic in `f` is passed on.
+pub fn par_first<R: Send>(
+    n: usize,
+    min_items: usize,
+    f: impl Fn(usize) -> Option<R> + Sync,
+) -> Option<(usize, R)> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8));
+    if threads < 2 || n < min_items.max(2) {
+        return (0..n).find_map(|i| f(i).map(|r| (i, r)));
+    }
+    let next = AtomicUsize::new(0);
+    // The lowest index found so far (`usize::MAX`: none).
+    let found = AtomicUsize::new(usize::MAX);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n || i > found.load(Ordering::Relaxed) {
+                return None;
+            }
+            if let Some(r) = f(i) {
+                found.fetch_min(i, Ordering::Relaxed);
+                // Indices only grow within a thread: its first find is its lowest.
+                return Some((i, r));
+            }
+        }
+    };
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut best = work();
+        for h in handles {
+            match h.join() {
+                Ok(Some(hit)) if best.as_ref().is_none_or(|b| hit.0 < b.0) => best = Some(hit),
+                Ok(_) => {}
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        best
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::par_map;
+    use super::{par_first, par_map};
+
+    #[test]
+    fn par_first_finds_the_lowest_index_as_a_serial_search_would() {
+        for n in [0usize, 1, 2, 3, 100, 1001] {
+            for hits in [
+                vec![],
+                vec![0],
+                vec![n / 2],
+                vec![n / 3, n / 2, n.saturating_sub(1)],
+            ] {
+                let hits: Vec<usize> = hits.into_iter().filter(|&h| h < n).collect();
+                let f = |i: usize| hits.contains(&i).then_some(i * 7);
+                let want = (0..n).find_map(|i| f(i).map(|r| (i, r)));
+                assert_eq!(par_first(n, 2, f), want, "{n} jobs, hits {hits:?}");
+                assert_eq!(par_first(n, 10_000, f), want, "{n} jobs, serial");
+            }
+        }
+    }
 
     #[test]
     fn keeps_order_at_every_size() {
