@@ -3,10 +3,13 @@
 //! first of many jobs of unequal size that finds something, on every core.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
-/// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) in
-/// contiguous chunks when there are at least `min_items` items; the results keep the items'
-/// order. A panic in `f` is passed on.
+/// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) when
+/// there are at least `min_items` items; the results keep the items' order. The items are cut
+/// into [`BLOCKS_PER_THREAD`] blocks per thread, each thread taking the next block as it
+/// finishes one, so items of unequal cost (files of one kind parse slower than another's) or
+/// a core the machine gives less time still spread evenly. A panic in `f` is passed on.
 pub fn par_map<T: Send, R: Send>(
     mut items: Vec<T>,
     min_items: usize,
@@ -16,31 +19,45 @@ pub fn par_map<T: Send, R: Send>(
     if threads < 2 || items.len() < min_items.max(2) {
         return items.into_iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let mut chunks = Vec::with_capacity(threads);
-    while items.len() > chunk {
-        let rest = items.split_off(chunk);
-        chunks.push(std::mem::replace(&mut items, rest));
+    let size = items.len().div_ceil(threads * BLOCKS_PER_THREAD);
+    let mut blocks = Vec::with_capacity(threads * BLOCKS_PER_THREAD);
+    while items.len() > size {
+        let rest = items.split_off(size);
+        blocks.push(Mutex::new(Some(std::mem::replace(&mut items, rest))));
     }
-    chunks.push(items);
-    let mut chunks = chunks.into_iter();
-    let first = chunks.next().unwrap_or_default();
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .map(|part| scope.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        // The calling thread takes the first chunk instead of waiting idle.
-        let mut out: Vec<R> = first.into_iter().map(f).collect();
+    blocks.push(Mutex::new(Some(items)));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            let Some(block) = blocks.get(b) else {
+                return done;
+            };
+            let part = (block.lock().unwrap_or_else(|e| e.into_inner()).take()).unwrap_or_default();
+            done.push((b, part.into_iter().map(&f).collect::<Vec<R>>()));
+        }
+    };
+    let work = &work;
+    let mut done = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        // The calling thread takes blocks too instead of waiting idle.
+        let mut done = work();
         for h in handles {
             match h.join() {
-                Ok(part) => out.extend(part),
+                Ok(part) => done.extend(part),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        out
-    })
+        done
+    });
+    done.sort_unstable_by_key(|(b, _)| *b);
+    done.into_iter().flat_map(|(_, part)| part).collect()
 }
+
+/// Blocks per thread in [`par_map`]: enough that the last ones even out the threads, few
+/// enough that taking one costs nothing next to its items.
+const BLOCKS_PER_THREAD: usize = 8;
 
 /// The lowest index `i` in `0..n` for which `f(i)` is `Some`, with its value: the same answer
 /// as `(0..n).find_map(f)`, computed on one thread per core (at most 8) when `n` is at least
