@@ -70,6 +70,27 @@ pub struct HistoryEntry {
     pub after_executable: bool,
 }
 
+impl crate::toml_text::Table for HistoryEntry {
+    fn write_table(&self, name: &str, out: &mut String) {
+        use crate::toml_text::{bool_line, str_line};
+        out.push_str("[[");
+        out.push_str(name);
+        out.push_str("]]\n");
+        str_line(out, "path", self.path.as_str());
+        if let Some(before) = &self.before {
+            str_line(out, "before", before.as_str());
+        }
+        if let Some(sha) = &self.before_sha256 {
+            str_line(out, "before_sha256", sha);
+        }
+        bool_line(out, "before_executable", self.before_executable);
+        if let Some(sha) = &self.after_sha256 {
+            str_line(out, "after_sha256", sha);
+        }
+        bool_line(out, "after_executable", self.after_executable);
+    }
+}
+
 /// A recorded generation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -525,12 +546,31 @@ fn fast_manifest(body: &str) -> Option<Generation> {
     })
 }
 
-/// The manifest's TOML: its fields, then one `[[path]]` table per path, serialised one at a
-/// time ([`crate::lock::tables_into`]).
-fn manifest_text(mut manifest: Generation) -> String {
-    let paths = std::mem::take(&mut manifest.paths);
-    let mut body = toml::to_string(&manifest).expect("a manifest always serialises");
-    crate::lock::tables_into(&mut body, "path", paths.iter());
+/// The manifest's TOML: its fields, then one `[[path]]` table per path, written directly
+/// ([`crate::toml_text`]: the text `toml::to_string` gives for the whole value).
+fn manifest_text(manifest: Generation) -> String {
+    use crate::toml_text::{bool_line, int_line, ints_line, str_line, strs_line};
+    let mut body = String::with_capacity(256 + manifest.paths.len() * 200);
+    int_line(&mut body, "version", u64::from(manifest.version));
+    int_line(&mut body, "generation", manifest.generation);
+    str_line(&mut body, "command", &manifest.command);
+    int_line(&mut body, "time", manifest.time);
+    bool_line(&mut body, "lock_before", manifest.lock_before);
+    if let Some(sha) = &manifest.lock_sha256 {
+        str_line(&mut body, "lock_sha256", sha);
+    }
+    if let Some(n) = manifest.resumes {
+        int_line(&mut body, "resumes", n);
+    }
+    if !manifest.undoes.is_empty() {
+        ints_line(&mut body, "undoes", &manifest.undoes);
+    }
+    for (key, list) in [("forced", &manifest.forced), ("dirs", &manifest.dirs)] {
+        if !list.is_empty() {
+            strs_line(&mut body, key, list.iter().map(RelPath::as_str));
+        }
+    }
+    crate::lock::tables_into(&mut body, "path", manifest.paths.iter());
     body
 }
 
@@ -706,6 +746,40 @@ mod tests {
             }
             assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
             assert_eq!(fast_manifest(&text), Some(g.clone()), "{text}");
+        }
+        // Hostile paths: the direct writer gives the crate's text, and it reads back.
+        let mut rng = crate::tests::random::Rng::new(7);
+        for seed in 0..300 {
+            let mut paths = Vec::new();
+            while paths.len() < 4 {
+                let text = crate::toml_text::tests::hostile(&mut rng);
+                let Ok(path) = RelPath::new(&text) else {
+                    continue;
+                };
+                let before = rng.chance(50);
+                paths.push(HistoryEntry {
+                    path,
+                    before: before.then(|| RelPath::new(&format!("blobs/{seed}")).unwrap()),
+                    before_sha256: before.then(|| crate::toml_text::tests::hostile(&mut rng)),
+                    before_executable: rng.chance(50),
+                    after_sha256: rng
+                        .chance(50)
+                        .then(|| crate::toml_text::tests::hostile(&mut rng)),
+                    after_executable: rng.chance(50),
+                });
+            }
+            let mut g = generation(paths);
+            g.command = crate::toml_text::tests::hostile(&mut rng);
+            g.resumes = rng.chance(50).then_some(seed);
+            g.undoes = (0..rng.below(3) as u64).collect();
+            g.lock_sha256 = rng.chance(50).then(|| "ab".into());
+            if rng.chance(30) {
+                g.forced.clear();
+                g.dirs = g.paths.iter().map(|p| p.path.clone()).collect();
+            }
+            let text = manifest_text(g.clone());
+            assert_eq!(text, toml::to_string(&g).unwrap(), "seed {seed}");
+            assert_eq!(parse_manifest(&text).unwrap(), g, "seed {seed}");
         }
         // Anything the fast path does not know goes to the full parser, with the same answer.
         let g = generation(vec![entry("a.md", true)]);
