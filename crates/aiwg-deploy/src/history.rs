@@ -345,21 +345,40 @@ pub(crate) struct Record<'a> {
 
 /// The folders the interrupted newest generation was making (`None` when the newest is
 /// complete or there is none): a run that finishes it made them too, though they exist by now.
+/// Only the newest of this machine's generations is read (numbers from the top, past ignored
+/// folders and leftovers), not every manifest: every apply asks, changed or not.
 pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath>>, DeployError> {
-    Ok(list(engine)?
-        .generations
-        .pop()
-        .filter(|g| !g.complete)
-        .map(|g| g.dirs))
+    let key = engine.keys.for_reading()?;
+    let names = engine.state.list(Some(&engine.layout.history))?;
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    numbers.sort_unstable();
+    for n in numbers.into_iter().rev() {
+        if let Read::Local(g) = read_generation(engine, key.as_ref(), n, &folder(engine, n))? {
+            return Ok((!g.complete).then_some(g.dirs));
+        }
+    }
+    Ok(None)
 }
 
-/// Writes a generation for `changes` (path, before, after) and the lock bytes before.
+/// What [`prune`] needs of the history: this machine's generations (number, and whether it
+/// holds bytes `--force` overwrote), its crash leftovers and the ignored folders. [`record`]
+/// hands it out, its own generation included, so the prune after an apply does not read and
+/// verify every manifest again (the one just written is the largest).
+#[derive(Debug)]
+pub(crate) struct Pruning {
+    generations: Vec<(u64, bool)>,
+    leftovers: Vec<u64>,
+    ignored: Vec<Ignored>,
+}
+
+/// Writes a generation for `changes` (path, before, after) and the lock bytes before; returns
+/// its number and the history as [`prune`] needs it afterwards.
 pub(crate) fn record(
     engine: &Engine<'_>,
     info: Record<'_>,
     changes: &[crate::apply::Change<'_>],
     lock_before: Option<&[u8]>,
-) -> Result<u64, DeployError> {
+) -> Result<(u64, Pruning), DeployError> {
     let key = engine.keys.for_writing()?;
     let listing = list(engine)?;
     let resumes = listing
@@ -435,7 +454,20 @@ pub(crate) fn record(
     engine
         .state
         .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
-    Ok(n)
+    let mut generations: Vec<(u64, bool)> = listing
+        .generations
+        .iter()
+        .map(|g| (g.generation, !g.forced.is_empty()))
+        .collect();
+    generations.push((n, !info.forced.is_empty()));
+    Ok((
+        n,
+        Pruning {
+            generations,
+            leftovers: listing.leftovers,
+            ignored: listing.ignored,
+        },
+    ))
 }
 
 /// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
@@ -628,23 +660,28 @@ fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError>
 /// Keeps the newest `keep` of this machine's generations, never one holding bytes `--force`
 /// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay;
 /// they are returned, so the caller can warn of them without listing the history again.
-pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<Vec<Ignored>, DeployError> {
+/// `history` is what [`record`] returned: the process lock keeps any other aiwg from changing
+/// the history since.
+pub(crate) fn prune(
+    engine: &Engine<'_>,
+    keep: usize,
+    history: Pruning,
+) -> Result<Vec<Ignored>, DeployError> {
     let keep = keep.max(1);
-    let listing = list(engine)?;
-    for n in &listing.leftovers {
+    for n in &history.leftovers {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    let prunable: Vec<u64> = listing
+    let prunable: Vec<u64> = history
         .generations
         .iter()
-        .filter(|g| g.forced.is_empty())
-        .map(|g| g.generation)
+        .filter(|(_, forced)| !forced)
+        .map(|(n, _)| *n)
         .collect();
     let excess = prunable.len().saturating_sub(keep);
     for n in &prunable[..excess] {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    Ok(listing.ignored)
+    Ok(history.ignored)
 }
 
 /// Makes git ignore aiwg's local state: the history folder and the check cache, each with a
