@@ -581,29 +581,34 @@ fn fast_manifest(body: &str) -> Option<Generation> {
 /// The manifest's TOML: its fields, then one `[[path]]` table per path, written directly
 /// ([`crate::toml_text`]: the text `toml::to_string` gives for the whole value).
 fn manifest_text(manifest: Generation) -> String {
-    use crate::toml_text::{bool_line, int_line, ints_line, str_line, strs_line};
     let mut body = String::with_capacity(256 + manifest.paths.len() * 200);
-    int_line(&mut body, "version", u64::from(manifest.version));
-    int_line(&mut body, "generation", manifest.generation);
-    str_line(&mut body, "command", &manifest.command);
-    int_line(&mut body, "time", manifest.time);
-    bool_line(&mut body, "lock_before", manifest.lock_before);
+    manifest_head(&manifest, &mut body);
+    crate::lock::tables_into(&mut body, "path", manifest.paths.iter());
+    body
+}
+
+/// Appends the manifest's fields (every one but its paths) to `out`.
+fn manifest_head(manifest: &Generation, out: &mut String) {
+    use crate::toml_text::{bool_line, int_line, ints_line, str_line, strs_line};
+    int_line(out, "version", u64::from(manifest.version));
+    int_line(out, "generation", manifest.generation);
+    str_line(out, "command", &manifest.command);
+    int_line(out, "time", manifest.time);
+    bool_line(out, "lock_before", manifest.lock_before);
     if let Some(sha) = &manifest.lock_sha256 {
-        str_line(&mut body, "lock_sha256", sha);
+        str_line(out, "lock_sha256", sha);
     }
     if let Some(n) = manifest.resumes {
-        int_line(&mut body, "resumes", n);
+        int_line(out, "resumes", n);
     }
     if !manifest.undoes.is_empty() {
-        ints_line(&mut body, "undoes", &manifest.undoes);
+        ints_line(out, "undoes", &manifest.undoes);
     }
     for (key, list) in [("forced", &manifest.forced), ("dirs", &manifest.dirs)] {
         if !list.is_empty() {
-            strs_line(&mut body, key, list.iter().map(RelPath::as_str));
+            strs_line(out, key, list.iter().map(RelPath::as_str));
         }
     }
-    crate::lock::tables_into(&mut body, "path", manifest.paths.iter());
-    body
 }
 
 /// Marks generation `n` as finished.
