@@ -14,8 +14,9 @@
 //!
 //! Durability: a file that replaces another goes to a temp file beside it, renamed over it; a
 //! new file is written unnamed (`O_TMPFILE`) and named (`linkat`) once whole, where the file
-//! system allows it. A crash leaves the old file or the new one (or, for a new file, none); `sync` (the `System` method) flushes the root's file system
-//! (`syncfs`), which the engine calls once before it writes the lock (ARCHITECTURE.md).
+//! system allows it. A crash leaves the old file or the new one (or, for a new file, none);
+//! `sync` (the `System` method) flushes the root's file system (`syncfs`), which the engine
+//! calls once before it writes the lock (ARCHITECTURE.md).
 //!
 //! Unix only: handles and `*at` calls come from `rustix` (no `unsafe` here).
 #![allow(clippy::disallowed_methods)]
