@@ -70,6 +70,27 @@ pub struct HistoryEntry {
     pub after_executable: bool,
 }
 
+impl crate::toml_text::Table for HistoryEntry {
+    fn write_table(&self, name: &str, out: &mut String) {
+        use crate::toml_text::{bool_line, str_line};
+        out.push_str("[[");
+        out.push_str(name);
+        out.push_str("]]\n");
+        str_line(out, "path", self.path.as_str());
+        if let Some(before) = &self.before {
+            str_line(out, "before", before.as_str());
+        }
+        if let Some(sha) = &self.before_sha256 {
+            str_line(out, "before_sha256", sha);
+        }
+        bool_line(out, "before_executable", self.before_executable);
+        if let Some(sha) = &self.after_sha256 {
+            str_line(out, "after_sha256", sha);
+        }
+        bool_line(out, "after_executable", self.after_executable);
+    }
+}
+
 /// A recorded generation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -324,21 +345,40 @@ pub(crate) struct Record<'a> {
 
 /// The folders the interrupted newest generation was making (`None` when the newest is
 /// complete or there is none): a run that finishes it made them too, though they exist by now.
+/// Only the newest of this machine's generations is read (numbers from the top, past ignored
+/// folders and leftovers), not every manifest: every apply asks, changed or not.
 pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath>>, DeployError> {
-    Ok(list(engine)?
-        .generations
-        .pop()
-        .filter(|g| !g.complete)
-        .map(|g| g.dirs))
+    let key = engine.keys.for_reading()?;
+    let names = engine.state.list(Some(&engine.layout.history))?;
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    numbers.sort_unstable();
+    for n in numbers.into_iter().rev() {
+        if let Read::Local(g) = read_generation(engine, key.as_ref(), n, &folder(engine, n))? {
+            return Ok((!g.complete).then_some(g.dirs));
+        }
+    }
+    Ok(None)
 }
 
-/// Writes a generation for `changes` (path, before, after) and the lock bytes before.
+/// What [`prune`] needs of the history: this machine's generations (number, and whether it
+/// holds bytes `--force` overwrote), its crash leftovers and the ignored folders. [`record`]
+/// hands it out, its own generation included, so the prune after an apply does not read and
+/// verify every manifest again (the one just written is the largest).
+#[derive(Debug)]
+pub(crate) struct Pruning {
+    generations: Vec<(u64, bool)>,
+    leftovers: Vec<u64>,
+    ignored: Vec<Ignored>,
+}
+
+/// Writes a generation for `changes` (path, before, after) and the lock bytes before; returns
+/// its number and the history as [`prune`] needs it afterwards.
 pub(crate) fn record(
     engine: &Engine<'_>,
     info: Record<'_>,
     changes: &[crate::apply::Change<'_>],
     lock_before: Option<&[u8]>,
-) -> Result<u64, DeployError> {
+) -> Result<(u64, Pruning), DeployError> {
     let key = engine.keys.for_writing()?;
     let listing = list(engine)?;
     let resumes = listing
@@ -414,7 +454,20 @@ pub(crate) fn record(
     engine
         .state
         .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
-    Ok(n)
+    let mut generations: Vec<(u64, bool)> = listing
+        .generations
+        .iter()
+        .map(|g| (g.generation, !g.forced.is_empty()))
+        .collect();
+    generations.push((n, !info.forced.is_empty()));
+    Ok((
+        n,
+        Pruning {
+            generations,
+            leftovers: listing.leftovers,
+            ignored: listing.ignored,
+        },
+    ))
 }
 
 /// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
@@ -525,13 +578,37 @@ fn fast_manifest(body: &str) -> Option<Generation> {
     })
 }
 
-/// The manifest's TOML: its fields, then one `[[path]]` table per path, serialised one at a
-/// time ([`crate::lock::tables_into`]).
-fn manifest_text(mut manifest: Generation) -> String {
-    let paths = std::mem::take(&mut manifest.paths);
-    let mut body = toml::to_string(&manifest).expect("a manifest always serialises");
-    crate::lock::tables_into(&mut body, "path", paths.iter());
+/// The manifest's TOML: its fields, then one `[[path]]` table per path, written directly
+/// ([`crate::toml_text`]: the text `toml::to_string` gives for the whole value).
+fn manifest_text(manifest: Generation) -> String {
+    let mut body = String::with_capacity(256 + manifest.paths.len() * 200);
+    manifest_head(&manifest, &mut body);
+    crate::lock::tables_into(&mut body, "path", manifest.paths.iter());
     body
+}
+
+/// Appends the manifest's fields (every one but its paths) to `out`.
+fn manifest_head(manifest: &Generation, out: &mut String) {
+    use crate::toml_text::{bool_line, int_line, ints_line, str_line, strs_line};
+    int_line(out, "version", u64::from(manifest.version));
+    int_line(out, "generation", manifest.generation);
+    str_line(out, "command", &manifest.command);
+    int_line(out, "time", manifest.time);
+    bool_line(out, "lock_before", manifest.lock_before);
+    if let Some(sha) = &manifest.lock_sha256 {
+        str_line(out, "lock_sha256", sha);
+    }
+    if let Some(n) = manifest.resumes {
+        int_line(out, "resumes", n);
+    }
+    if !manifest.undoes.is_empty() {
+        ints_line(out, "undoes", &manifest.undoes);
+    }
+    for (key, list) in [("forced", &manifest.forced), ("dirs", &manifest.dirs)] {
+        if !list.is_empty() {
+            strs_line(out, key, list.iter().map(RelPath::as_str));
+        }
+    }
 }
 
 /// Marks generation `n` as finished.
@@ -588,23 +665,28 @@ fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError>
 /// Keeps the newest `keep` of this machine's generations, never one holding bytes `--force`
 /// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay;
 /// they are returned, so the caller can warn of them without listing the history again.
-pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<Vec<Ignored>, DeployError> {
+/// `history` is what [`record`] returned: the process lock keeps any other aiwg from changing
+/// the history since.
+pub(crate) fn prune(
+    engine: &Engine<'_>,
+    keep: usize,
+    history: Pruning,
+) -> Result<Vec<Ignored>, DeployError> {
     let keep = keep.max(1);
-    let listing = list(engine)?;
-    for n in &listing.leftovers {
+    for n in &history.leftovers {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    let prunable: Vec<u64> = listing
+    let prunable: Vec<u64> = history
         .generations
         .iter()
-        .filter(|g| g.forced.is_empty())
-        .map(|g| g.generation)
+        .filter(|(_, forced)| !forced)
+        .map(|(n, _)| *n)
         .collect();
     let excess = prunable.len().saturating_sub(keep);
     for n in &prunable[..excess] {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    Ok(listing.ignored)
+    Ok(history.ignored)
 }
 
 /// Makes git ignore aiwg's local state: the history folder and the check cache, each with a
@@ -706,6 +788,40 @@ mod tests {
             }
             assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
             assert_eq!(fast_manifest(&text), Some(g.clone()), "{text}");
+        }
+        // Hostile paths: the direct writer gives the crate's text, and it reads back.
+        let mut rng = crate::tests::random::Rng::new(7);
+        for seed in 0..300 {
+            let mut paths = Vec::new();
+            while paths.len() < 4 {
+                let text = crate::toml_text::tests::hostile(&mut rng);
+                let Ok(path) = RelPath::new(&text) else {
+                    continue;
+                };
+                let before = rng.chance(50);
+                paths.push(HistoryEntry {
+                    path,
+                    before: before.then(|| RelPath::new(&format!("blobs/{seed}")).unwrap()),
+                    before_sha256: before.then(|| crate::toml_text::tests::hostile(&mut rng)),
+                    before_executable: rng.chance(50),
+                    after_sha256: rng
+                        .chance(50)
+                        .then(|| crate::toml_text::tests::hostile(&mut rng)),
+                    after_executable: rng.chance(50),
+                });
+            }
+            let mut g = generation(paths);
+            g.command = crate::toml_text::tests::hostile(&mut rng);
+            g.resumes = rng.chance(50).then_some(seed);
+            g.undoes = (0..rng.below(3) as u64).collect();
+            g.lock_sha256 = rng.chance(50).then(|| "ab".into());
+            if rng.chance(30) {
+                g.forced.clear();
+                g.dirs = g.paths.iter().map(|p| p.path.clone()).collect();
+            }
+            let text = manifest_text(g.clone());
+            assert_eq!(text, toml::to_string(&g).unwrap(), "seed {seed}");
+            assert_eq!(parse_manifest(&text).unwrap(), g, "seed {seed}");
         }
         // Anything the fast path does not know goes to the full parser, with the same answer.
         let g = generation(vec![entry("a.md", true)]);
