@@ -207,7 +207,8 @@ fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
         .metadata()
         .map_err(|e| format!("cannot read the cache: {e}"))?
         .len();
-    let mut bytes = Vec::new();
+    // Sized from the stat, so a large cache is read without the copies of a growing buffer.
+    let mut bytes = Vec::with_capacity(size.min(HEAD_LIMIT) as usize);
     let mut file = file.take(size);
     let failed = |e: std::io::Error| format!("cannot read the cache: {e}");
     (&mut file)
@@ -215,6 +216,8 @@ fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(failed)?;
     read_head(&mut Reader::new(&bytes), key)?;
+    // Only a hint: a size the allocator refuses is read as it comes.
+    let _ = bytes.try_reserve_exact((size as usize).saturating_sub(bytes.len()));
     file.read_to_end(&mut bytes).map_err(failed)?;
     Ok(bytes)
 }
@@ -881,10 +884,16 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, Str
 /// (a path that stays below the folder it is relative to). One pass over the bytes: the
 /// reader checks every name of a cache of tens of thousands before it stats any.
 fn is_relative_below(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name
-            .split(|&b| b == b'/')
-            .all(|c| !matches!(c, b"" | b"." | b".."))
+    let mut start = 0;
+    for end in 0..=name.len() {
+        if end == name.len() || name[end] == b'/' {
+            if matches!(&name[start..end], b"" | b"." | b"..") {
+                return false;
+            }
+            start = end + 1;
+        }
+    }
+    true
 }
 
 /// Starts a group for folder `dir` in `body`; returns where its entry count goes.
@@ -1391,6 +1400,20 @@ mod tests {
         assert_eq!(edit(b"\x01\x00d", b"\x01\x00.").unwrap()[1].0, "/p");
         assert!(edit(b"/p", b"pp").is_err());
         assert!(parsed(b"").is_err());
+    }
+
+    #[test]
+    fn a_relative_name_stays_below_its_folder() {
+        for good in [
+            "a", "a b.md", "sub/name", "a/b/c.md", ".hidden", "..x", "x..",
+        ] {
+            assert!(is_relative_below(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "", "/", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "a/..",
+        ] {
+            assert!(!is_relative_below(bad.as_bytes()), "{bad}");
+        }
     }
 
     #[cfg(unix)]
