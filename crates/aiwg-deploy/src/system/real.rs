@@ -87,6 +87,9 @@ pub struct RealSystem {
     /// Whether a new file can be written unnamed (`O_TMPFILE`) and then named (`linkat`):
     /// `None` until tried, `Some(false)` after the file system or kernel refused it once.
     unnamed: Cell<Option<bool>>,
+    /// Tests: behave as a kernel that refuses to name a handle to an unprivileged caller.
+    #[cfg(test)]
+    refuse_naming: Cell<bool>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -146,6 +149,8 @@ impl RealSystem {
             pid: std::process::id(),
             umask: Cell::new(None),
             unnamed: Cell::new(None),
+            #[cfg(test)]
+            refuse_naming: Cell::new(false),
         })
     }
 
@@ -554,26 +559,52 @@ impl RealSystem {
             Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => return Ok(false),
             Err(e) => return Err(e),
         };
-        body(&file)?;
-        match rustix::fs::linkat(&file, "", dir, name, AtFlags::EMPTY_PATH) {
-            Ok(()) => {
-                self.unnamed.set(Some(true));
-                Ok(true)
+        if self.unnamed.get().is_none() {
+            // The first try asks whether a handle may be named at all before `body` runs:
+            // a fill may hand its pieces out once only (a manifest's mark is made from them),
+            // so it must never be run for a file that then cannot be named. The empty file is
+            // named under a temp name, filled, and renamed like a replaced file.
+            let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
+            match self.name_handle(&file, dir, temp.as_str()) {
+                Ok(()) => self.unnamed.set(Some(true)),
+                // Naming a handle is refused to this caller (ENOENT before Linux 6.10 without
+                // CAP_DAC_READ_SEARCH).
+                Err(Errno::NOENT | Errno::PERM) => return Ok(false),
+                Err(e) => return Err(e),
             }
+            let result = body(&file).and_then(|()| {
+                drop(file);
+                rustix::fs::renameat(dir, temp.as_str(), dir, name)
+            });
+            if result.is_err() {
+                let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
+            }
+            return result.map(|()| true);
+        }
+        body(&file)?;
+        match self.name_handle(&file, dir, name) {
+            Ok(()) => Ok(true),
             Err(Errno::EXIST) => {
                 let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
-                rustix::fs::linkat(&file, "", dir, temp.as_str(), AtFlags::EMPTY_PATH)?;
+                self.name_handle(&file, dir, temp.as_str())?;
                 let renamed = rustix::fs::renameat(dir, temp.as_str(), dir, name);
                 if renamed.is_err() {
                     let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
                 }
                 renamed.map(|()| true)
             }
-            // Naming a handle is refused to this caller (ENOENT before Linux 6.10 without
-            // CAP_DAC_READ_SEARCH); only the first try can say so, later ones are real errors.
-            Err(Errno::NOENT | Errno::PERM) if self.unnamed.get().is_none() => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// Names the unnamed file `file` as `name` in folder `dir` (`linkat` of the handle).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn name_handle(&self, file: &OwnedFd, dir: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+        #[cfg(test)]
+        if self.refuse_naming.get() {
+            return Err(Errno::NOENT);
+        }
+        rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH)
     }
 
     /// Elsewhere there are no unnamed files: always the usual way.
@@ -1066,6 +1097,38 @@ mod tests {
             sys.read(&rel("x")).map_err(|e| e.to_string()),
             Ok(None)
         ));
+    }
+
+    /// Where a handle cannot be named (an unprivileged caller before Linux 6.10), a new file
+    /// is written the usual way, and its fill is run once: a fill that hands its pieces out
+    /// only once (a history manifest's) still writes them all.
+    #[test]
+    fn a_fill_runs_once_when_unnamed_files_cannot_be_named() {
+        for refuse in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let sys = RealSystem::new(dir.path()).unwrap();
+            sys.refuse_naming.set(refuse);
+            for name in ["a/one.md", "a/two.md"] {
+                let mut pieces = vec![b"first ".to_vec(), b"second".to_vec()].into_iter();
+                let mut runs = 0;
+                sys.write_atomic_fill(&rel(name), false, &mut |sink| {
+                    runs += 1;
+                    for piece in pieces.by_ref() {
+                        if !sink(&piece) {
+                            return;
+                        }
+                    }
+                })
+                .unwrap();
+                assert_eq!(runs, 1, "{name} (refused: {refuse})");
+                assert_eq!(
+                    fs::read(dir.path().join(name)).unwrap(),
+                    b"first second",
+                    "{name} (refused: {refuse})"
+                );
+            }
+            assert_eq!(sys.list(Some(&rel("a"))).unwrap(), vec!["one.md", "two.md"]);
+        }
     }
 
     #[test]
