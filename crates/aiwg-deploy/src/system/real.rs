@@ -43,6 +43,9 @@ use super::{
 /// The most symlinks one walk follows (as the kernel's own limit), so a loop ends.
 const MAX_LINKS: usize = 40;
 
+/// The fewest files in folders that exist for which a batch of reads is shared by threads.
+const MIN_THREADED_READS: usize = 32;
+
 /// The most folder handles kept open; past it the caches start over (paths come sorted, so
 /// the folders in use are soon back). Far below the common soft limit of 1,024 open files.
 const MAX_OPEN_FOLDERS: usize = 256;
@@ -450,17 +453,20 @@ impl RealSystem {
             .zip(batch)
             .map(|(fd, p)| (fd.as_ref(), p.file_name()))
             .collect();
+        let run = |(fd, name): &(Option<&Arc<OwnedFd>>, &str)| {
+            fd.and_then(|fd| read(fd.as_fd(), name).ok())
+        };
+        // A batch with few files to open (most folders missing: a first apply) is not worth
+        // the threads: each costs more to start than the reads it would share.
+        if located.iter().flatten().count() < MIN_THREADED_READS {
+            out.extend(jobs.iter().map(run));
+            return;
+        }
         let chunk = jobs.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(fd, name)| fd.and_then(|fd| read(fd.as_fd(), name).ok()))
-                            .collect::<Vec<_>>()
-                    })
-                })
+                .map(|part| scope.spawn(move || part.iter().map(run).collect::<Vec<_>>()))
                 .collect();
             for h in handles {
                 out.extend(h.join().unwrap_or_default());
@@ -1320,6 +1326,11 @@ mod tests {
                     .unwrap();
             }
             paths.push(p);
+        }
+        // Paths in folders that do not exist: the last batch has too few files to open for
+        // threads and is read on this thread.
+        for i in 0..260 {
+            paths.push(rel(&format!("gone{}/x{i}.md", i % 3)));
         }
         sys.create_dir_all(&rel("d1/f1.md.dir")).unwrap();
         paths.push(rel("d1/f1.md.dir"));
