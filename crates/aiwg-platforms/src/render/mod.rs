@@ -62,13 +62,16 @@ pub enum Bodies<'s> {
     /// Only the SHA-256 and size ([`Desired::Digest`]): each file's bytes go once hashed, so a
     /// render for a plan holds no output.
     Digest,
-    /// As [`Bodies::Digest`], and each file is handed to the sink as it is made, once per
-    /// path (path, SHA-256, bytes, executable): apply writes it then.
+    /// Each whole file is handed to the sink as it is made (path, bytes, executable) and
+    /// neither hashed nor kept: the target state holds only sections and merged keys. This
+    /// is the second render of a streamed apply, of a model whose [`Bodies::Digest`] render
+    /// already said every clash; a path several platforms want comes once per platform, with
+    /// the same bytes, and the sink writes the first.
     Stream(Sink<'s>),
 }
 
-/// Where a streaming render hands each whole file: path, SHA-256, bytes, executable bit.
-pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
+/// Where a streaming render hands each whole file: path, bytes, executable bit.
+pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool);
 
 /// How much a [`Notice`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -195,9 +198,9 @@ pub fn render(
     render_bodies(model, platforms, scope, options, Bodies::Keep)
 }
 
-/// [`render`], keeping of each whole file what `bodies` says: the bytes, only their digest,
-/// or their digest while the bytes go to a sink. The same files in the same order whatever
-/// `bodies` is.
+/// [`render`], keeping of each whole file what `bodies` says: the bytes, or only their
+/// digest; or, streaming, nothing, the bytes going to a sink. The same files in the same
+/// order whatever `bodies` is.
 pub fn render_bodies<'o, 's: 'o>(
     model: &Model,
     platforms: &[&PlatformSpec],
@@ -528,39 +531,27 @@ impl Renderer<'_> {
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
         let path = self.rebase(p, path)?;
-        // A streamed file goes to the sink once, when its path is first wanted (a second
-        // platform wanting the same bytes there is the same write).
-        let (desired, body) = match (&self.bodies, desired) {
-            (Bodies::Digest | Bodies::Stream(_), Desired::File { bytes, executable }) => {
-                let sha256 = aiwg_core::target::sha256_hex(&bytes);
-                let size = bytes.len() as u64;
-                let body = (matches!(self.bodies, Bodies::Stream(_))
-                    && !self.target.has_file(&path))
-                .then(|| (path.clone(), sha256.clone(), bytes, executable));
-                let desired = Desired::Digest {
-                    sha256,
-                    size,
-                    executable,
-                };
-                (desired, body)
+        let desired = match (&mut self.bodies, desired) {
+            (Bodies::Stream(sink), Desired::File { bytes, executable }) => {
+                sink(&path, &bytes, executable);
+                return Ok(());
             }
-            (_, desired) => (desired, None),
+            (Bodies::Digest, Desired::File { bytes, executable }) => Desired::Digest {
+                sha256: aiwg_core::target::sha256_hex(&bytes),
+                size: bytes.len() as u64,
+                executable,
+            },
+            (_, desired) => desired,
         };
-        self.want(path, desired, source, artifact, p)?;
-        if let (Bodies::Stream(sink), Some((path, sha256, bytes, executable))) =
-            (&mut self.bodies, body)
-        {
-            sink(&path, &sha256, bytes, executable);
-        }
-        Ok(())
+        self.want(path, desired, source, artifact, p)
     }
 
     /// A whole file made once for several platforms: hashed once when the render keeps
     /// digests, so each platform's [`Renderer::insert_made`] only records it.
     fn make(&self, path: RelPath, bytes: Vec<u8>, executable: bool) -> Made {
         let sha256 = match self.bodies {
-            Bodies::Keep => None,
-            Bodies::Digest | Bodies::Stream(_) => Some(aiwg_core::target::sha256_hex(&bytes)),
+            Bodies::Keep | Bodies::Stream(_) => None,
+            Bodies::Digest => Some(aiwg_core::target::sha256_hex(&bytes)),
         };
         Made {
             path,
@@ -571,8 +562,8 @@ impl Renderer<'_> {
     }
 
     /// [`Renderer::insert`] of a file from [`Renderer::make`] for platform `p`: the same entry,
-    /// without hashing again. The bytes go to the sink only for a path not yet wanted, as
-    /// `insert` does; `last` (no platform after this one) lets them go without a copy.
+    /// without hashing again (a streaming render hands the sink the same bytes, uncopied);
+    /// `last` (no platform after this one) lets kept bytes go without a copy.
     fn insert_made(
         &mut self,
         made: &mut Made,
@@ -582,16 +573,17 @@ impl Renderer<'_> {
         last: bool,
     ) -> Result<(), RenderError> {
         let path = self.rebase(p, made.path.clone())?;
-        let bytes = |made: &mut Made| {
-            if last {
-                std::mem::take(&mut made.bytes)
-            } else {
-                made.bytes.clone()
-            }
-        };
+        if let Bodies::Stream(sink) = &mut self.bodies {
+            sink(&path, &made.bytes, made.executable);
+            return Ok(());
+        }
         let desired = match &made.sha256 {
+            None if last => Desired::File {
+                bytes: std::mem::take(&mut made.bytes),
+                executable: made.executable,
+            },
             None => Desired::File {
-                bytes: bytes(made),
+                bytes: made.bytes.clone(),
                 executable: made.executable,
             },
             Some(sha256) => Desired::Digest {
@@ -600,15 +592,7 @@ impl Renderer<'_> {
                 executable: made.executable,
             },
         };
-        let stream = matches!(self.bodies, Bodies::Stream(_)) && !self.target.has_file(&path);
-        let first = stream.then(|| (path.clone(), bytes(made)));
-        self.want(path, desired, source, artifact, p)?;
-        if let (Bodies::Stream(sink), Some((path, bytes)), Some(sha256)) =
-            (&mut self.bodies, first, &made.sha256)
-        {
-            sink(&path, sha256, bytes, made.executable);
-        }
-        Ok(())
+        self.want(path, desired, source, artifact, p)
     }
 
     /// Records that platform `p` wants `desired` at `path` for `artifact` of `source` (a
@@ -695,7 +679,7 @@ pub(super) struct Made {
     path: RelPath,
     bytes: Vec<u8>,
     executable: bool,
-    /// Its SHA-256, when the render keeps digests.
+    /// Its SHA-256, when the render keeps digests ([`Bodies::Digest`]).
     sha256: Option<String>,
 }
 
