@@ -366,34 +366,23 @@ pub(crate) fn record(
     engine
         .state
         .write_atomic(&child(&dir, MARK), folder_mark(&key, n).as_bytes(), false)?;
-    let mut paths = Vec::with_capacity(changes.len());
+    // The backups first, then the manifest, made one path at a time as it is written (and
+    // marked as it goes), never held whole: its entries are made again from `changes`.
+    let blob_name =
+        |i: usize| RelPath::new(&format!("{BLOBS}/{i}")).expect("a fixed name is valid");
     for (i, change) in changes.iter().enumerate() {
-        let (path, before) = (change.path, change.before);
-        let blob = match before {
-            Some(data) => {
-                let name = RelPath::new(&format!("{BLOBS}/{i}")).expect("a fixed name is valid");
-                engine
-                    .state
-                    .write_atomic(&child(&dir, name.as_str()), &data.bytes, false)?;
-                Some(name)
-            }
-            None => None,
-        };
-        paths.push(HistoryEntry {
-            path: RelPath::clone(path),
-            before: blob,
-            before_sha256: before.as_ref().map(|d| sha256_hex(&d.bytes)),
-            before_executable: before.as_ref().is_some_and(|d| d.executable),
-            after_sha256: change.after_sha256(),
-            after_executable: change.after.is_some_and(|d| d.executable),
-        });
+        if let Some(data) = change.before {
+            engine
+                .state
+                .write_atomic(&child(&dir, blob_name(i).as_str()), &data.bytes, false)?;
+        }
     }
     if let Some(bytes) = lock_before {
         engine
             .state
             .write_atomic(&child(&dir, LOCK_BLOB), bytes, false)?;
     }
-    let manifest = Generation {
+    let header = Generation {
         version: MANIFEST_VERSION,
         generation: n,
         command: info.command.to_string(),
@@ -406,14 +395,33 @@ pub(crate) fn record(
         undoes: info.undoes.to_vec(),
         forced: info.forced.to_vec(),
         dirs: info.dirs.to_vec(),
-        paths,
+        paths: Vec::new(),
         complete: false,
     };
-    let body = manifest_text(manifest);
-    let text = format!("{body}{MARK_LINE}{}\n", key.mac(body.as_bytes()));
+    let entries = || {
+        changes.iter().enumerate().map(|(i, change)| {
+            let before = change.before;
+            HistoryEntry {
+                path: RelPath::clone(change.path),
+                before: before.map(|_| blob_name(i)),
+                before_sha256: before.map(|d| sha256_hex(&d.bytes)),
+                before_executable: before.is_some_and(|d| d.executable),
+                after_sha256: change.after_sha256(),
+                after_executable: change.after.is_some_and(|d| d.executable),
+            }
+        })
+    };
     engine
         .state
-        .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
+        .write_atomic_fill(&child(&dir, MANIFEST), false, &mut |sink| {
+            let mut mac = key.mac_of_pieces();
+            let whole = manifest_pieces(&header, entries(), &mut |piece| {
+                mac.update(piece);
+                sink(piece)
+            });
+            let _ =
+                whole && sink(MARK_LINE.as_bytes()) && sink(mac.finish().as_bytes()) && sink(b"\n");
+        })?;
     Ok(n)
 }
 
@@ -525,13 +533,45 @@ fn fast_manifest(body: &str) -> Option<Generation> {
     })
 }
 
-/// The manifest's TOML: its fields, then one `[[path]]` table per path, serialised one at a
-/// time ([`crate::lock::tables_into`]).
+/// The manifest's TOML: its fields, then one `[[path]]` table per path ([`manifest_pieces`]).
+#[cfg(test)]
 fn manifest_text(mut manifest: Generation) -> String {
     let paths = std::mem::take(&mut manifest.paths);
-    let mut body = toml::to_string(&manifest).expect("a manifest always serialises");
-    crate::lock::tables_into(&mut body, "path", paths.iter());
-    body
+    let mut body = Vec::new();
+    manifest_pieces(&manifest, paths.into_iter(), &mut |piece| {
+        body.extend_from_slice(piece);
+        true
+    });
+    String::from_utf8(body).expect("TOML is text")
+}
+
+/// Hands `out` the manifest's TOML piece by piece: the fields of `header` (whose `paths` are
+/// not used), then one `[[path]]` table per entry of `paths`, each serialised on its own
+/// ([`crate::lock::tables_into`]). False when `out` stopped it.
+fn manifest_pieces(
+    header: &Generation,
+    paths: impl Iterator<Item = HistoryEntry>,
+    out: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    let fields = Generation {
+        paths: Vec::new(),
+        ..header.clone()
+    };
+    if !out(toml::to_string(&fields)
+        .expect("a manifest always serialises")
+        .as_bytes())
+    {
+        return false;
+    }
+    let mut table = String::new();
+    for entry in paths {
+        table.clear();
+        crate::lock::tables_into(&mut table, "path", std::iter::once(&entry));
+        if !out(table.as_bytes()) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Marks generation `n` as finished.
