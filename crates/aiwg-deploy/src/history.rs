@@ -175,6 +175,17 @@ fn split_mark(text: &str) -> Option<(&str, &str)> {
 /// Reads the history folder: which numbered folders are this machine's generations, which
 /// are crash leftovers, and which are ignored (and why). Never writes.
 pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
+    list_with(engine, true)
+}
+
+/// [`list`] whose generations hold no `paths` (each manifest is still verified, and its paths
+/// checked, but not kept): what apply's own bookkeeping needs, without every path of every
+/// kept generation in memory beside the plan.
+pub(crate) fn list_heads(engine: &Engine<'_>) -> Result<Listing, DeployError> {
+    list_with(engine, false)
+}
+
+fn list_with(engine: &Engine<'_>, paths: bool) -> Result<Listing, DeployError> {
     let key = engine.keys.for_reading()?;
     let mut listing = Listing::default();
     let names = engine.state.list(Some(&engine.layout.history))?;
@@ -183,7 +194,7 @@ pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
     listing.names = names.into_iter().collect();
     for n in numbers {
         let dir = folder(engine, n);
-        match read_generation(engine, key.as_ref(), n, &dir)? {
+        match read_generation(engine, key.as_ref(), n, &dir, paths)? {
             Read::Local(g) => listing.generations.push(g),
             Read::Leftover => listing.leftovers.push(n),
             Read::Ignored(reason) => listing.ignored.push(Ignored {
@@ -209,6 +220,7 @@ fn read_generation(
     key: Option<&HistoryKey>,
     n: u64,
     dir: &RelPath,
+    paths: bool,
 ) -> Result<Read, DeployError> {
     // A symlink (a committed `history/7 -> ../../.git`) is never looked through.
     if !matches!(engine.state.metadata(dir)?, Some((EntryKind::Dir, _))) {
@@ -254,7 +266,13 @@ fn read_generation(
             .unwrap_or_default();
         return Ok(Read::Ignored(format!("{FOREIGN}{culprit}")));
     };
-    let mut generation: Generation = match parse_manifest(body) {
+    // Without its paths, a manifest keeps only those that would make it ignored; it is then
+    // read whole again, so the message names the same line.
+    let parsed = match parse_manifest(body, paths) {
+        Ok(g) if !paths && !g.paths.is_empty() => parse_manifest(body, true),
+        other => other,
+    };
+    let mut generation: Generation = match parsed {
         Ok(g) => g,
         Err(e) => {
             return Ok(Read::Ignored(format!(
@@ -278,6 +296,9 @@ fn read_generation(
     if let Some((i, path, why)) = reserved {
         let line = crate::lock::path_lines(body).get(i).copied().unwrap_or(1);
         return Ok(Read::Ignored(format!("line {line} names `{path}`, {why}")));
+    }
+    if !paths {
+        generation.paths = Vec::new();
     }
     generation.complete = match key {
         Some(key) => holds_mark(engine.state, &child(dir, DONE), &done_mark(key, n))?,
@@ -325,7 +346,7 @@ pub(crate) struct Record<'a> {
 /// The folders the interrupted newest generation was making (`None` when the newest is
 /// complete or there is none): a run that finishes it made them too, though they exist by now.
 pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath>>, DeployError> {
-    Ok(list(engine)?
+    Ok(list_heads(engine)?
         .generations
         .pop()
         .filter(|g| !g.complete)
@@ -340,7 +361,7 @@ pub(crate) fn record(
     lock_before: Option<&[u8]>,
 ) -> Result<u64, DeployError> {
     let key = engine.keys.for_writing()?;
-    let listing = list(engine)?;
+    let listing = list_heads(engine)?;
     let resumes = listing
         .generations
         .last()
@@ -428,15 +449,17 @@ pub(crate) fn record(
 /// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
 /// exactly what [`manifest_text`] writes, else through the full TOML parser, which builds a
 /// tree of about 12 bytes per byte of text (100 MiB for a generation of 40,000 paths).
-fn parse_manifest(body: &str) -> Result<Generation, toml::de::Error> {
-    match fast_manifest(body) {
+/// Without `paths`, the fast path keeps only the paths that are reserved (the caller reads
+/// the manifest again for those); the full parser keeps them all.
+fn parse_manifest(body: &str, paths: bool) -> Result<Generation, toml::de::Error> {
+    match fast_manifest(body, paths) {
         Some(g) => Ok(g),
         None => toml::from_str(body),
     }
 }
 
 /// The manifest's lines: header keys, then `[[path]]` tables. `None` at anything else.
-fn fast_manifest(body: &str) -> Option<Generation> {
+fn fast_manifest(body: &str, all_paths: bool) -> Option<Generation> {
     use crate::lock::fast::{set, value, Value};
     #[derive(Default)]
     struct Head {
@@ -475,6 +498,11 @@ fn fast_manifest(body: &str) -> Option<Generation> {
     }
     let mut head = Head::default();
     let mut paths = Vec::new();
+    let mut keep = |entry: HistoryEntry| {
+        if all_paths || crate::lock::reserved(&entry.path).is_some() {
+            paths.push(entry);
+        }
+    };
     let mut current: Option<Path> = None;
     for line in body.lines() {
         if line.is_empty() {
@@ -482,7 +510,7 @@ fn fast_manifest(body: &str) -> Option<Generation> {
         }
         if line == "[[path]]" {
             if let Some(p) = current.replace(Path::default()) {
-                paths.push(finish(p)?);
+                keep(finish(p)?);
             }
             continue;
         }
@@ -509,7 +537,7 @@ fn fast_manifest(body: &str) -> Option<Generation> {
         }
     }
     if let Some(p) = current {
-        paths.push(finish(p)?);
+        keep(finish(p)?);
     }
     let rel_paths = |v: Option<Vec<String>>| -> Option<Vec<RelPath>> {
         v.unwrap_or_default()
@@ -630,7 +658,7 @@ fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError>
 /// they are returned, so the caller can warn of them without listing the history again.
 pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<Vec<Ignored>, DeployError> {
     let keep = keep.max(1);
-    let listing = list(engine)?;
+    let listing = list_heads(engine)?;
     for n in &listing.leftovers {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
@@ -745,15 +773,26 @@ mod tests {
                 assert_eq!(text, whole);
             }
             assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
-            assert_eq!(fast_manifest(&text), Some(g.clone()), "{text}");
+            assert_eq!(fast_manifest(&text, true), Some(g.clone()), "{text}");
+            // Without paths: the same fields, no path kept.
+            let head = Generation {
+                paths: vec![],
+                ..g.clone()
+            };
+            assert_eq!(fast_manifest(&text, false), Some(head), "{text}");
         }
+        // A reserved path is kept even without paths, so the caller can name it.
+        let g = generation(vec![entry("a.md", false), entry(".git/config", false)]);
+        let kept = fast_manifest(&manifest_text(g), false).unwrap();
+        let kept: Vec<&str> = kept.paths.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(kept, [".git/config"]);
         // Anything the fast path does not know goes to the full parser, with the same answer.
         let g = generation(vec![entry("a.md", true)]);
         let odd = manifest_text(g.clone()).replace("generation = 3", "generation = 0x3");
-        assert_eq!(fast_manifest(&odd), None);
-        assert_eq!(parse_manifest(&odd).unwrap(), g);
+        assert_eq!(fast_manifest(&odd, true), None);
+        assert_eq!(parse_manifest(&odd, true).unwrap(), g);
         let unknown = format!("{}extra = 1\n", manifest_text(g));
-        assert_eq!(fast_manifest(&unknown), None);
-        assert!(parse_manifest(&unknown).is_err());
+        assert_eq!(fast_manifest(&unknown, true), None);
+        assert!(parse_manifest(&unknown, true).is_err());
     }
 }

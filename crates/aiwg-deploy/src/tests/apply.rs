@@ -381,6 +381,19 @@ fn a_force_backup_outlives_pruning_and_only_foreign_folders_stay() {
     assert_eq!(sys.text(".aiwg/history/1/blobs/0").unwrap(), "PRECIOUS");
     assert_eq!(sys.text(".aiwg/history/77/blobs/0").unwrap(), "foreign");
     assert_eq!(listing.ignored.len(), 1);
+    // Apply's own listing is the same without the paths.
+    let heads = history::list_heads(&engine).unwrap();
+    let without_paths: Vec<history::Generation> = listing
+        .generations
+        .iter()
+        .map(|g| history::Generation {
+            paths: vec![],
+            ..g.clone()
+        })
+        .collect();
+    assert!(listing.generations.iter().all(|g| !g.paths.is_empty()));
+    assert_eq!(heads.generations, without_paths);
+    assert_eq!(heads.ignored, listing.ignored);
 }
 
 #[test]
