@@ -310,11 +310,11 @@ impl Engine<'_> {
         let generation = if changes.is_empty() {
             None
         } else {
-            let n = history::record(self, info, changes, old_lock.as_deref())?;
+            let recorded = history::record(self, info, changes, old_lock.as_deref())?;
             if self.layout.ignore_history_in_git {
                 history::ensure_git_ignores(self.state, &self.layout)?;
             }
-            Some(n)
+            Some(recorded)
         };
         let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
         for change in changes {
@@ -371,10 +371,14 @@ impl Engine<'_> {
             }
         }
         let mut ignored_history = Vec::new();
-        if let Some(n) = generation {
-            history::mark_done(self, n)?;
-            ignored_history = history::prune(self, keep)?;
-        }
+        let generation = match generation {
+            Some((n, listing)) => {
+                history::mark_done(self, n)?;
+                ignored_history = history::prune_listed(self, keep, listing)?;
+                Some(n)
+            }
+            None => None,
+        };
         Ok(Written {
             generation,
             lock_written: lock_changes,

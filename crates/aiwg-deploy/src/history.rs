@@ -359,9 +359,9 @@ pub(crate) fn record(
     info: Record<'_>,
     changes: &[crate::apply::Change<'_>],
     lock_before: Option<&[u8]>,
-) -> Result<u64, DeployError> {
+) -> Result<(u64, Listing), DeployError> {
     let key = engine.keys.for_writing()?;
-    let listing = list_heads(engine)?;
+    let mut listing = list_heads(engine)?;
     let resumes = listing
         .generations
         .last()
@@ -443,7 +443,8 @@ pub(crate) fn record(
             let _ =
                 whole && sink(MARK_LINE.as_bytes()) && sink(mac.finish().as_bytes()) && sink(b"\n");
         })?;
-    Ok(n)
+    listing.generations.push(header);
+    Ok((n, listing))
 }
 
 /// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
@@ -656,9 +657,16 @@ fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError>
 /// Keeps the newest `keep` of this machine's generations, never one holding bytes `--force`
 /// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay;
 /// they are returned, so the caller can warn of them without listing the history again.
-pub(crate) fn prune(engine: &Engine<'_>, keep: usize) -> Result<Vec<Ignored>, DeployError> {
+///
+/// From `listing`: what [`record`] returned, the history as it is once the generation it wrote
+/// is there (one aiwg per project runs, so nothing else changed it), so no manifest is read
+/// again at the end of an apply.
+pub(crate) fn prune_listed(
+    engine: &Engine<'_>,
+    keep: usize,
+    listing: Listing,
+) -> Result<Vec<Ignored>, DeployError> {
     let keep = keep.max(1);
-    let listing = list_heads(engine)?;
     for n in &listing.leftovers {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
