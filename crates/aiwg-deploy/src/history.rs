@@ -574,6 +574,27 @@ fn manifest_text(mut manifest: Generation) -> String {
     String::from_utf8(body).expect("TOML is text")
 }
 
+/// Appends `dirs = [...]` as serialising `dirs` in a document gives (nothing when empty),
+/// each item serialised alone, so no document tree of every folder is built.
+fn dirs_line(text: &mut String, dirs: &[RelPath]) {
+    #[derive(serde::Serialize)]
+    struct One<'a> {
+        dirs: [&'a RelPath; 1],
+    }
+    for (i, dir) in dirs.iter().enumerate() {
+        let line = toml::to_string(&One { dirs: [dir] }).expect("a path always serialises");
+        let item = line
+            .strip_prefix("dirs = [")
+            .and_then(|l| l.strip_suffix("]\n"))
+            .expect("one item on one line");
+        text.push_str(if i == 0 { "dirs = [" } else { ", " });
+        text.push_str(item);
+    }
+    if !dirs.is_empty() {
+        text.push_str("]\n");
+    }
+}
+
 /// Hands `out` the manifest's TOML piece by piece: the fields of `header` (whose `paths` are
 /// not used), then one `[[path]]` table per entry of `paths`, each serialised on its own
 /// ([`crate::lock::tables_into`]). False when `out` stopped it.
@@ -582,14 +603,16 @@ fn manifest_pieces(
     paths: impl Iterator<Item = HistoryEntry>,
     out: &mut dyn FnMut(&[u8]) -> bool,
 ) -> bool {
+    // The fields but `dirs` (the last one written before the paths) as one document; `dirs`,
+    // which can name tens of thousands of folders, one item at a time.
     let fields = Generation {
+        dirs: Vec::new(),
         paths: Vec::new(),
         ..header.clone()
     };
-    if !out(toml::to_string(&fields)
-        .expect("a manifest always serialises")
-        .as_bytes())
-    {
+    let mut text = toml::to_string(&fields).expect("a manifest always serialises");
+    dirs_line(&mut text, &header.dirs);
+    if !out(text.as_bytes()) {
         return false;
     }
     let mut table = String::new();
@@ -789,6 +812,15 @@ mod tests {
             };
             assert_eq!(fast_manifest(&text, false), Some(head), "{text}");
         }
+        // Folders with quotes, backslashes and other text serialise item by item as the
+        // whole array does.
+        let mut g = generation(vec![entry("a.md", false)]);
+        g.dirs = ["x", "a \"q\" b", "back\\slash", "ünï/cødé", "it's", "x/y z"]
+            .iter()
+            .map(|d| RelPath::new(d).unwrap())
+            .collect();
+        assert_eq!(manifest_text(g.clone()), toml::to_string(&g).unwrap());
+        assert_eq!(fast_manifest(&manifest_text(g.clone()), true), Some(g));
         // A reserved path is kept even without paths, so the caller can name it.
         let g = generation(vec![entry("a.md", false), entry(".git/config", false)]);
         let kept = fast_manifest(&manifest_text(g), false).unwrap();
