@@ -269,7 +269,14 @@ fn read_generation(
     // Without its paths, a manifest keeps only those that would make it ignored; it is then
     // read whole again, so the message names the same line.
     let parsed = match parse_manifest(body, paths) {
-        Ok(g) if !paths && !g.paths.is_empty() => parse_manifest(body, true),
+        Ok(g)
+            if !paths
+                && g.paths
+                    .iter()
+                    .any(|p| crate::lock::reserved(&p.path).is_some()) =>
+        {
+            parse_manifest(body, true)
+        }
         other => other,
     };
     let mut generation: Generation = match parsed {
