@@ -372,9 +372,9 @@ impl Engine<'_> {
         }
         let mut ignored_history = Vec::new();
         let generation = match generation {
-            Some((n, listing)) => {
+            Some((n, history)) => {
                 history::mark_done(self, n)?;
-                ignored_history = history::prune_listed(self, keep, listing)?;
+                ignored_history = history::prune(self, keep, history)?;
                 Some(n)
             }
             None => None,

@@ -70,6 +70,27 @@ pub struct HistoryEntry {
     pub after_executable: bool,
 }
 
+impl crate::toml_text::Table for HistoryEntry {
+    fn write_table(&self, name: &str, out: &mut String) {
+        use crate::toml_text::{bool_line, str_line};
+        out.push_str("[[");
+        out.push_str(name);
+        out.push_str("]]\n");
+        str_line(out, "path", self.path.as_str());
+        if let Some(before) = &self.before {
+            str_line(out, "before", before.as_str());
+        }
+        if let Some(sha) = &self.before_sha256 {
+            str_line(out, "before_sha256", sha);
+        }
+        bool_line(out, "before_executable", self.before_executable);
+        if let Some(sha) = &self.after_sha256 {
+            str_line(out, "after_sha256", sha);
+        }
+        bool_line(out, "after_executable", self.after_executable);
+    }
+}
+
 /// A recorded generation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -352,23 +373,43 @@ pub(crate) struct Record<'a> {
 
 /// The folders the interrupted newest generation was making (`None` when the newest is
 /// complete or there is none): a run that finishes it made them too, though they exist by now.
+/// Only the newest of this machine's generations is read (numbers from the top, past ignored
+/// folders and leftovers), not every manifest: every apply asks, changed or not.
 pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath>>, DeployError> {
-    Ok(list_heads(engine)?
-        .generations
-        .pop()
-        .filter(|g| !g.complete)
-        .map(|g| g.dirs))
+    let key = engine.keys.for_reading()?;
+    let names = engine.state.list(Some(&engine.layout.history))?;
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    numbers.sort_unstable();
+    for n in numbers.into_iter().rev() {
+        if let Read::Local(g) = read_generation(engine, key.as_ref(), n, &folder(engine, n), false)?
+        {
+            return Ok((!g.complete).then_some(g.dirs));
+        }
+    }
+    Ok(None)
 }
 
-/// Writes a generation for `changes` (path, before, after) and the lock bytes before.
+/// What [`prune`] needs of the history: this machine's generations (number, and whether it
+/// holds bytes `--force` overwrote), its crash leftovers and the ignored folders. [`record`]
+/// hands it out, its own generation included, so the prune after an apply does not read and
+/// verify every manifest again (the one just written is the largest).
+#[derive(Debug)]
+pub(crate) struct Pruning {
+    generations: Vec<(u64, bool)>,
+    leftovers: Vec<u64>,
+    ignored: Vec<Ignored>,
+}
+
+/// Writes a generation for `changes` (path, before, after) and the lock bytes before; returns
+/// its number and the history as [`prune`] needs it afterwards.
 pub(crate) fn record(
     engine: &Engine<'_>,
     info: Record<'_>,
     changes: &[crate::apply::Change<'_>],
     lock_before: Option<&[u8]>,
-) -> Result<(u64, Listing), DeployError> {
+) -> Result<(u64, Pruning), DeployError> {
     let key = engine.keys.for_writing()?;
-    let mut listing = list_heads(engine)?;
+    let listing = list_heads(engine)?;
     let resumes = listing
         .generations
         .last()
@@ -450,8 +491,20 @@ pub(crate) fn record(
             let _ =
                 whole && sink(MARK_LINE.as_bytes()) && sink(mac.finish().as_bytes()) && sink(b"\n");
         })?;
-    listing.generations.push(header);
-    Ok((n, listing))
+    let mut generations: Vec<(u64, bool)> = listing
+        .generations
+        .iter()
+        .map(|g| (g.generation, !g.forced.is_empty()))
+        .collect();
+    generations.push((n, !info.forced.is_empty()));
+    Ok((
+        n,
+        Pruning {
+            generations,
+            leftovers: listing.leftovers,
+            ignored: listing.ignored,
+        },
+    ))
 }
 
 /// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
@@ -569,7 +622,8 @@ fn fast_manifest(body: &str, all_paths: bool) -> Option<Generation> {
     })
 }
 
-/// The manifest's TOML: its fields, then one `[[path]]` table per path ([`manifest_pieces`]).
+/// The manifest's TOML: its fields, then one `[[path]]` table per path, written directly
+/// ([`crate::toml_text`]: the text `toml::to_string` gives for the whole value).
 #[cfg(test)]
 fn manifest_text(mut manifest: Generation) -> String {
     let paths = std::mem::take(&mut manifest.paths);
@@ -581,56 +635,51 @@ fn manifest_text(mut manifest: Generation) -> String {
     String::from_utf8(body).expect("TOML is text")
 }
 
-/// Appends `dirs = [...]` as serialising `dirs` in a document gives (nothing when empty),
-/// each item serialised alone, so no document tree of every folder is built.
-fn dirs_line(text: &mut String, dirs: &[RelPath]) {
-    #[derive(serde::Serialize)]
-    struct One<'a> {
-        dirs: [&'a RelPath; 1],
-    }
-    for (i, dir) in dirs.iter().enumerate() {
-        let line = toml::to_string(&One { dirs: [dir] }).expect("a path always serialises");
-        let item = line
-            .strip_prefix("dirs = [")
-            .and_then(|l| l.strip_suffix("]\n"))
-            .expect("one item on one line");
-        text.push_str(if i == 0 { "dirs = [" } else { ", " });
-        text.push_str(item);
-    }
-    if !dirs.is_empty() {
-        text.push_str("]\n");
-    }
-}
-
 /// Hands `out` the manifest's TOML piece by piece: the fields of `header` (whose `paths` are
-/// not used), then one `[[path]]` table per entry of `paths`, each serialised on its own
-/// ([`crate::lock::tables_into`]). False when `out` stopped it.
+/// not used), then one `[[path]]` table per entry of `paths` ([`crate::lock::tables_into`]).
+/// False when `out` stopped it.
 fn manifest_pieces(
     header: &Generation,
     paths: impl Iterator<Item = HistoryEntry>,
     out: &mut dyn FnMut(&[u8]) -> bool,
 ) -> bool {
-    // The fields but `dirs` (the last one written before the paths) as one document; `dirs`,
-    // which can name tens of thousands of folders, one item at a time.
-    let fields = Generation {
-        dirs: Vec::new(),
-        paths: Vec::new(),
-        ..header.clone()
-    };
-    let mut text = toml::to_string(&fields).expect("a manifest always serialises");
-    dirs_line(&mut text, &header.dirs);
+    let mut text = String::with_capacity(256);
+    manifest_head(header, &mut text);
     if !out(text.as_bytes()) {
         return false;
     }
-    let mut table = String::new();
     for entry in paths {
-        table.clear();
-        crate::lock::tables_into(&mut table, "path", std::iter::once(&entry));
-        if !out(table.as_bytes()) {
+        text.clear();
+        crate::lock::tables_into(&mut text, "path", std::iter::once(&entry));
+        if !out(text.as_bytes()) {
             return false;
         }
     }
     true
+}
+
+/// Appends the manifest's fields (every one but its paths) to `out`.
+fn manifest_head(manifest: &Generation, out: &mut String) {
+    use crate::toml_text::{bool_line, int_line, ints_line, str_line, strs_line};
+    int_line(out, "version", u64::from(manifest.version));
+    int_line(out, "generation", manifest.generation);
+    str_line(out, "command", &manifest.command);
+    int_line(out, "time", manifest.time);
+    bool_line(out, "lock_before", manifest.lock_before);
+    if let Some(sha) = &manifest.lock_sha256 {
+        str_line(out, "lock_sha256", sha);
+    }
+    if let Some(n) = manifest.resumes {
+        int_line(out, "resumes", n);
+    }
+    if !manifest.undoes.is_empty() {
+        ints_line(out, "undoes", &manifest.undoes);
+    }
+    for (key, list) in [("forced", &manifest.forced), ("dirs", &manifest.dirs)] {
+        if !list.is_empty() {
+            strs_line(out, key, list.iter().map(RelPath::as_str));
+        }
+    }
 }
 
 /// Marks generation `n` as finished.
@@ -687,30 +736,28 @@ fn remove_generation(sys: &dyn System, dir: &RelPath) -> Result<(), DeployError>
 /// Keeps the newest `keep` of this machine's generations, never one holding bytes `--force`
 /// overwrote; removes older ones and this machine's crash leftovers. Ignored folders stay;
 /// they are returned, so the caller can warn of them without listing the history again.
-///
-/// From `listing`: what [`record`] returned, the history as it is once the generation it wrote
-/// is there (one aiwg per project runs, so nothing else changed it), so no manifest is read
-/// again at the end of an apply.
-pub(crate) fn prune_listed(
+/// `history` is what [`record`] returned: the process lock keeps any other aiwg from changing
+/// the history since.
+pub(crate) fn prune(
     engine: &Engine<'_>,
     keep: usize,
-    listing: Listing,
+    history: Pruning,
 ) -> Result<Vec<Ignored>, DeployError> {
     let keep = keep.max(1);
-    for n in &listing.leftovers {
+    for n in &history.leftovers {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    let prunable: Vec<u64> = listing
+    let prunable: Vec<u64> = history
         .generations
         .iter()
-        .filter(|g| g.forced.is_empty())
-        .map(|g| g.generation)
+        .filter(|(_, forced)| !forced)
+        .map(|(n, _)| *n)
         .collect();
     let excess = prunable.len().saturating_sub(keep);
     for n in &prunable[..excess] {
         remove_generation(engine.state, &folder(engine, *n))?;
     }
-    Ok(listing.ignored)
+    Ok(history.ignored)
 }
 
 /// Makes git ignore aiwg's local state: the history folder and the check cache, each with a
@@ -819,20 +866,45 @@ mod tests {
             };
             assert_eq!(fast_manifest(&text, false), Some(head), "{text}");
         }
-        // Folders with quotes, backslashes and other text serialise item by item as the
-        // whole array does.
-        let mut g = generation(vec![entry("a.md", false)]);
-        g.dirs = ["x", "a \"q\" b", "back\\slash", "ünï/cødé", "it's", "x/y z"]
-            .iter()
-            .map(|d| RelPath::new(d).unwrap())
-            .collect();
-        assert_eq!(manifest_text(g.clone()), toml::to_string(&g).unwrap());
-        assert_eq!(fast_manifest(&manifest_text(g.clone()), true), Some(g));
         // A reserved path is kept even without paths, so the caller can name it.
         let g = generation(vec![entry("a.md", false), entry(".git/config", false)]);
         let kept = fast_manifest(&manifest_text(g), false).unwrap();
         let kept: Vec<&str> = kept.paths.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(kept, [".git/config"]);
+        // Hostile paths: the direct writer gives the crate's text, and it reads back.
+        let mut rng = crate::tests::random::Rng::new(7);
+        for seed in 0..300 {
+            let mut paths = Vec::new();
+            while paths.len() < 4 {
+                let text = crate::toml_text::tests::hostile(&mut rng);
+                let Ok(path) = RelPath::new(&text) else {
+                    continue;
+                };
+                let before = rng.chance(50);
+                paths.push(HistoryEntry {
+                    path,
+                    before: before.then(|| RelPath::new(&format!("blobs/{seed}")).unwrap()),
+                    before_sha256: before.then(|| crate::toml_text::tests::hostile(&mut rng)),
+                    before_executable: rng.chance(50),
+                    after_sha256: rng
+                        .chance(50)
+                        .then(|| crate::toml_text::tests::hostile(&mut rng)),
+                    after_executable: rng.chance(50),
+                });
+            }
+            let mut g = generation(paths);
+            g.command = crate::toml_text::tests::hostile(&mut rng);
+            g.resumes = rng.chance(50).then_some(seed);
+            g.undoes = (0..rng.below(3) as u64).collect();
+            g.lock_sha256 = rng.chance(50).then(|| "ab".into());
+            if rng.chance(30) {
+                g.forced.clear();
+                g.dirs = g.paths.iter().map(|p| p.path.clone()).collect();
+            }
+            let text = manifest_text(g.clone());
+            assert_eq!(text, toml::to_string(&g).unwrap(), "seed {seed}");
+            assert_eq!(parse_manifest(&text, true).unwrap(), g, "seed {seed}");
+        }
         // Anything the fast path does not know goes to the full parser, with the same answer.
         let g = generation(vec![entry("a.md", true)]);
         let odd = manifest_text(g.clone()).replace("generation = 3", "generation = 0x3");

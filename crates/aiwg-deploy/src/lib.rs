@@ -12,6 +12,7 @@
 //! - [`proclock`]: one aiwg at a time per project.
 //! - [`mark`]: the machine-local key that marks history as written here.
 //! - [`eol`]: line endings as git converts them.
+//! - `toml_text`: the TOML text of the lock and history manifests, written directly.
 //!
 //! It knows paths, bytes and ownership modes, nothing of platforms. It never prints.
 
@@ -35,6 +36,7 @@ pub mod proclock;
 pub mod rollback;
 pub mod section;
 pub mod system;
+mod toml_text;
 pub mod yaml;
 
 pub use aiwg_core::target::Part;

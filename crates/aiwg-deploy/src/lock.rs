@@ -163,6 +163,60 @@ pub fn is_commit_id(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+impl crate::toml_text::Table for LockEntry {
+    fn write_table(&self, name: &str, out: &mut String) {
+        use crate::toml_text::{bool_line, int_line, str_line, strs_line};
+        out.push_str("[[");
+        out.push_str(name);
+        out.push_str("]]\n");
+        str_line(out, "path", self.path.as_str());
+        if !self.part.is_whole() {
+            str_line(out, "part", &self.part.to_string());
+        }
+        str_line(out, "mode", self.mode.as_str());
+        str_line(out, "sha256", &self.sha256);
+        int_line(out, "size", self.size);
+        if self.executable {
+            bool_line(out, "executable", true);
+        }
+        str_line(out, "source", &self.source);
+        str_line(out, "artifact", &self.artifact);
+        strs_line(out, "platforms", self.platforms.iter().map(String::as_str));
+        for key in &self.keys {
+            out.push_str("\n[[");
+            out.push_str(name);
+            out.push_str(".keys]]\n");
+            strs_line(out, "key", key.key.iter().map(String::as_str));
+            if key.append {
+                bool_line(out, "append", true);
+            }
+            str_line(out, "sha256", &key.sha256);
+            if let Some(at) = key.at {
+                int_line(out, "at", at);
+            }
+            if let Some(others) = &key.others {
+                str_line(out, "others", others);
+            }
+        }
+    }
+}
+
+impl crate::toml_text::Table for SourcePin {
+    fn write_table(&self, name: &str, out: &mut String) {
+        use crate::toml_text::str_line;
+        out.push_str("[[");
+        out.push_str(name);
+        out.push_str("]]\n");
+        str_line(out, "name", &self.name);
+        str_line(out, "url", &self.url);
+        str_line(out, "ref", &self.reference);
+        if let Some(subdir) = &self.subdir {
+            str_line(out, "subdir", subdir);
+        }
+        str_line(out, "commit", &self.commit);
+    }
+}
+
 /// The whole lock: the git sources' pins, and entries keyed by path and part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
@@ -484,10 +538,11 @@ pub(crate) fn version_of(positions: bool, dirs: &BTreeSet<RelPath>, pins: usize)
 /// path and part) one table at a time, stopping when `out` answers `false`; joined, the pieces
 /// are [`Lock::to_toml`]'s text.
 ///
-/// A table at a time: the TOML crate builds a document tree of the whole value it writes
-/// (about 12-15 bytes per byte of text), and a lock of 40,000 files is 10 MB of text, which
-/// apply writes to its file as it is made ([`crate::System::write_atomic_fill`]). The text is
-/// the one the whole document gives (a test compares them).
+/// A table at a time: a lock of 40,000 files is 10 MB of text, which apply writes to its file
+/// as it is made ([`crate::System::write_atomic_fill`]). Written by [`crate::toml_text`], not
+/// through the TOML crate's document tree (about 12-15 bytes per byte of text, and a third of
+/// a cold apply's instructions); the text is the one the crate gives for the whole document
+/// (tests compare them, on hostile strings too).
 pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
     version: u32,
     dirs: &BTreeSet<RelPath>,
@@ -495,49 +550,36 @@ pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
     entries: impl Iterator<Item = E>,
     out: &mut dyn FnMut(&str) -> bool,
 ) {
-    #[derive(serde::Serialize)]
-    struct Head<'a> {
-        version: u32,
-        #[serde(skip_serializing_if = "<[RelPath]>::is_empty")]
-        dirs: &'a [RelPath],
-        /// `file = []` when there is none, as the whole document says it.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        file: Option<[u8; 0]>,
-    }
-    #[derive(serde::Serialize)]
-    struct One<'a, T> {
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
-        source: Option<[&'a T; 1]>,
-        #[serde(rename = "file", skip_serializing_if = "Option::is_none")]
-        file: Option<[&'a T; 1]>,
-    }
+    use crate::toml_text::{int_line, strs_line, Table};
     let mut entries = entries.peekable();
-    let dirs: Vec<RelPath> = dirs.iter().cloned().collect();
-    let head = Head {
-        version,
-        dirs: &dirs,
-        file: entries.peek().is_none().then_some([]),
-    };
-    let head = toml::to_string(&head).expect("a lock always serialises");
-    if !out(HEADER) || !out("\n") || !out(&head) {
+    let mut text = String::with_capacity(1024);
+    text.push_str(HEADER);
+    text.push('\n');
+    int_line(&mut text, "version", u64::from(version));
+    if !dirs.is_empty() {
+        strs_line(&mut text, "dirs", dirs.iter().map(RelPath::as_str));
+    }
+    // `file = []` when there is none, as the whole document says it.
+    if entries.peek().is_none() {
+        text.push_str("file = []\n");
+    }
+    if !out(&text) {
         return;
     }
-    let mut table = |text: String| out("\n") && out(&text);
+    // One buffer for every table: the text is handed out, never kept.
     for pin in pins {
-        let one = One {
-            source: Some([pin]),
-            file: None,
-        };
-        if !table(toml::to_string(&one).expect("a lock always serialises")) {
+        text.clear();
+        text.push('\n');
+        pin.write_table("source", &mut text);
+        if !out(&text) {
             return;
         }
     }
     for entry in entries {
-        let one = One {
-            source: None,
-            file: Some([entry.borrow()]),
-        };
-        if !table(toml::to_string(&one).expect("a lock always serialises")) {
+        text.clear();
+        text.push('\n');
+        entry.borrow().write_table("file", &mut text);
+        if !out(&text) {
             return;
         }
     }
@@ -573,18 +615,15 @@ pub fn reserved(path: &RelPath) -> Option<&'static str> {
 }
 
 /// Appends `[[name]]` tables for `items` to `text`, each after a blank line: the text
-/// serialising the whole array gives, without the whole document's tree in memory at once
-/// (the serialiser builds about 15 bytes of tree per byte of text: 15 MiB for a lock of
-/// 4,000 entries, the peak of an apply).
-pub(crate) fn tables_into<'a, T: serde::Serialize + 'a>(
+/// serialising the whole array gives ([`crate::toml_text`]).
+pub(crate) fn tables_into<'a, T: crate::toml_text::Table + 'a>(
     text: &mut String,
     name: &str,
     items: impl Iterator<Item = &'a T>,
 ) {
     for item in items {
-        let one = BTreeMap::from([(name, [item])]);
         text.push('\n');
-        text.push_str(&toml::to_string(&one).expect("a table always serialises"));
+        item.write_table(name, text);
     }
 }
 
@@ -1106,6 +1145,80 @@ mod tests {
         let mut only = Lock::new();
         only.set_pins([pin("fw", &"c".repeat(40))]);
         assert_eq!(only.to_toml(), only.to_toml_whole(), "only pins");
+    }
+
+    #[test]
+    fn hostile_locks_are_written_as_the_toml_crate_writes_them_and_read_back() {
+        use crate::tests::random::Rng;
+        use crate::toml_text::tests::hostile;
+        let mut rng = Rng::new(16);
+        let path = |rng: &mut Rng| loop {
+            let text = format!("{}/{}", hostile(rng), hostile(rng));
+            if let Ok(p) = RelPath::new(&text) {
+                if reserved(&p).is_none() {
+                    return p;
+                }
+            }
+        };
+        let mut keys = 0;
+        for seed in 0..400 {
+            let mut lock = Lock::new();
+            for _ in 0..rng.below(5) {
+                let part = match rng.below(3) {
+                    0 => Part::Whole,
+                    1 => Part::Section(hostile(&mut rng)),
+                    _ => Part::Merge(hostile(&mut rng)),
+                };
+                let mode = match part {
+                    Part::Whole => Mode::File,
+                    Part::Section(_) => Mode::Section,
+                    Part::Merge(_) => Mode::Merge,
+                };
+                let key_count = if mode == Mode::Merge { rng.below(3) } else { 0 };
+                keys += key_count;
+                lock.insert(LockEntry {
+                    path: path(&mut rng),
+                    part,
+                    mode,
+                    sha256: hostile(&mut rng),
+                    size: rng.next() >> 1,
+                    executable: rng.chance(30),
+                    source: hostile(&mut rng),
+                    artifact: hostile(&mut rng),
+                    platforms: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
+                    keys: (0..key_count)
+                        .map(|_| LockedKey {
+                            key: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
+                            append: rng.chance(50),
+                            sha256: hostile(&mut rng),
+                            at: rng.chance(50).then(|| rng.next() >> 1),
+                            others: rng.chance(50).then(|| hostile(&mut rng)),
+                        })
+                        .collect(),
+                });
+            }
+            if rng.chance(30) {
+                let made: BTreeSet<RelPath> = (0..3).map(|_| path(&mut rng)).collect();
+                lock.dirs = made;
+            }
+            if rng.chance(30) {
+                lock.set_pins((0..rng.below(3)).map(|i| SourcePin {
+                    name: format!("{i}{}", hostile(&mut rng)),
+                    url: hostile(&mut rng),
+                    reference: hostile(&mut rng),
+                    subdir: rng.chance(50).then(|| hostile(&mut rng)),
+                    commit: "c".repeat(40),
+                }));
+            }
+            let text = lock.to_toml();
+            assert_eq!(text, lock.to_toml_whole(), "seed {seed}");
+            assert_eq!(
+                Lock::parse("aiwg.lock", &text).as_ref(),
+                Ok(&lock),
+                "seed {seed}"
+            );
+        }
+        assert!(keys > 100, "{keys} merged keys");
     }
 
     fn check_error(text: &str, expect: &str) {

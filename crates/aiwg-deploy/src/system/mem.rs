@@ -26,6 +26,8 @@ struct MemState {
     fail_at: Option<usize>,
     /// Lock files currently held through `try_lock`.
     locked: BTreeSet<String>,
+    /// How often each path was read whole (`read`).
+    reads: BTreeMap<String, usize>,
 }
 
 impl MemSystem {
@@ -81,6 +83,11 @@ impl MemSystem {
         st.fail_at = n.map(|n| st.ops + n);
     }
 
+    /// How many times `path` was read whole.
+    pub fn reads_of(&self, path: &str) -> usize {
+        self.state.borrow().reads.get(path).copied().unwrap_or(0)
+    }
+
     /// How many mutating operations have been made.
     pub fn mutations(&self) -> usize {
         self.state.borrow().ops
@@ -111,7 +118,8 @@ fn add_parents(dirs: &mut BTreeSet<String>, path: &RelPath) {
 
 impl System for MemSystem {
     fn read(&self, path: &RelPath) -> Result<Option<FileData>, SystemError> {
-        let st = self.state.borrow();
+        let mut st = self.state.borrow_mut();
+        *st.reads.entry(path.to_string()).or_default() += 1;
         if st.dirs.contains(path.as_str()) {
             return Err(SystemError::NotAFile {
                 path: path.to_string(),

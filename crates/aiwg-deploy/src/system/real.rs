@@ -12,9 +12,11 @@
 //! of the System, which lives for one command, so each folder is opened once and created with
 //! one `mkdirat`.
 //!
-//! Durability: writes go to a temp file beside the target and are renamed over it, so a crash
-//! leaves the old file or the new one; `sync` (the `System` method) flushes the root's file system
-//! (`syncfs`), which the engine calls once before it writes the lock (ARCHITECTURE.md).
+//! Durability: a file that replaces another goes to a temp file beside it, renamed over it; a
+//! new file is written unnamed (`O_TMPFILE`) and named (`linkat`) once whole, where the file
+//! system allows it. A crash leaves the old file or the new one (or, for a new file, none);
+//! `sync` (the `System` method) flushes the root's file system (`syncfs`), which the engine
+//! calls once before it writes the lock (ARCHITECTURE.md).
 //!
 //! Unix only: handles and `*at` calls come from `rustix` (no `unsafe` here).
 #![allow(clippy::disallowed_methods)]
@@ -79,6 +81,12 @@ pub struct RealSystem {
     /// Permission bits the umask took from the first file created (learnt once, so later
     /// files need an `fchmod` only when their mode asks for one of these bits).
     umask: Cell<Option<u32>>,
+    /// Whether a new file can be written unnamed (`O_TMPFILE`) and then named (`linkat`):
+    /// `None` until tried, `Some(false)` after the file system or kernel refused it once.
+    unnamed: Cell<Option<bool>>,
+    /// Tests: behave as a kernel that refuses to name a handle to an unprivileged caller.
+    #[cfg(test)]
+    refuse_naming: Cell<bool>,
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -137,6 +145,9 @@ impl RealSystem {
             locks: RefCell::new(HashMap::new()),
             pid: std::process::id(),
             umask: Cell::new(None),
+            unnamed: Cell::new(None),
+            #[cfg(test)]
+            refuse_naming: Cell::new(false),
         })
     }
 
@@ -515,6 +526,93 @@ impl RealSystem {
         }
     }
 
+    /// Writes a new file `name` in folder `dir` unnamed (`O_TMPFILE`: `body` fills it) and
+    /// names it with `linkat` once whole: a crash before leaves no file and no temp name, and
+    /// the folder gets one entry instead of a temp file's and a rename (less kernel work per
+    /// file on ext4). `Ok(false)`: not possible here (the file system has no unnamed files,
+    /// or the kernel lets only privileged callers name one from its handle, before Linux
+    /// 6.10), for the caller to write the usual way. A file that appeared at `name` since it
+    /// was found absent is replaced, as any existing file is: named under a temp name, then
+    /// renamed over it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn write_unnamed(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &str,
+        mode: Mode,
+        body: &mut dyn FnMut(&OwnedFd) -> Result<(), Errno>,
+    ) -> Result<bool, Errno> {
+        let file = match rustix::fs::openat(
+            dir,
+            ".",
+            OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC,
+            mode,
+        ) {
+            Ok(file) => file,
+            // No O_TMPFILE on this file system (or kernel: there it reads as a folder).
+            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if self.unnamed.get().is_none() {
+            // The first try asks whether a handle may be named at all before `body` runs:
+            // a fill may hand its pieces out once only (a manifest's mark is made from them),
+            // so it must never be run for a file that then cannot be named. The empty file is
+            // named under a temp name, filled, and renamed like a replaced file.
+            let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
+            match self.name_handle(&file, dir, temp.as_str()) {
+                Ok(()) => self.unnamed.set(Some(true)),
+                // Naming a handle is refused to this caller (ENOENT before Linux 6.10 without
+                // CAP_DAC_READ_SEARCH).
+                Err(Errno::NOENT | Errno::PERM) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+            let result = body(&file).and_then(|()| {
+                drop(file);
+                rustix::fs::renameat(dir, temp.as_str(), dir, name)
+            });
+            if result.is_err() {
+                let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
+            }
+            return result.map(|()| true);
+        }
+        body(&file)?;
+        match self.name_handle(&file, dir, name) {
+            Ok(()) => Ok(true),
+            Err(Errno::EXIST) => {
+                let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
+                self.name_handle(&file, dir, temp.as_str())?;
+                let renamed = rustix::fs::renameat(dir, temp.as_str(), dir, name);
+                if renamed.is_err() {
+                    let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
+                }
+                renamed.map(|()| true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Names the unnamed file `file` as `name` in folder `dir` (`linkat` of the handle).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn name_handle(&self, file: &OwnedFd, dir: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+        #[cfg(test)]
+        if self.refuse_naming.get() {
+            return Err(Errno::NOENT);
+        }
+        rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH)
+    }
+
+    /// Elsewhere there are no unnamed files: always the usual way.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn write_unnamed(
+        &self,
+        _dir: BorrowedFd<'_>,
+        _name: &str,
+        _mode: Mode,
+        _body: &mut dyn FnMut(&OwnedFd) -> Result<(), Errno>,
+    ) -> Result<bool, Errno> {
+        Ok(false)
+    }
+
     /// Caches the handle of resolved folder `real`, starting the caches over when they hold
     /// [`MAX_OPEN_FOLDERS`] (the root's handle stays).
     fn keep_open(&self, real: &str, fd: &Arc<OwnedFd>) {
@@ -784,21 +882,15 @@ impl System for RealSystem {
         // A new file gets what the umask allows of 0o666 (plus execute where readable).
         let umask = self.umask.get();
         let wanted = old_mode.or(umask.map(|u| 0o666 & !u)).map(adjust);
-        let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
-        let result = (|| {
-            let file = rustix::fs::openat(
-                dir,
-                temp.as_str(),
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::from_raw_mode(wanted.unwrap_or(0o666)),
-            )?;
-            write_filled(file.as_fd(), fill)?;
+        // The bytes and the mode of the open file `file`.
+        let mut body = |file: &OwnedFd| -> Result<(), Errno> {
+            write_filled(file.as_fd(), &mut *fill)?;
             // The umask is learnt from the first file (one fstat per run); after that a file
             // needs an fchmod only when its mode asks for a bit the umask takes.
             let chmod = match (umask, wanted) {
                 (Some(umask), Some(mode)) => (mode & umask != 0).then_some(mode),
                 (_, requested) => {
-                    let got = rustix::fs::fstat(&file)?.st_mode & 0o7777;
+                    let got = rustix::fs::fstat(file)?.st_mode & 0o7777;
                     let requested = requested.unwrap_or(0o666);
                     self.umask.set(Some(requested & 0o666 & !got));
                     let mode = wanted.unwrap_or_else(|| adjust(got));
@@ -806,8 +898,30 @@ impl System for RealSystem {
                 }
             };
             if let Some(mode) = chmod {
-                rustix::fs::fchmod(&file, Mode::from_raw_mode(mode))?;
+                rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?;
             }
+            Ok(())
+        };
+        let mode = Mode::from_raw_mode(wanted.unwrap_or(0o666));
+        // Nothing at the name (not even a symlink to replace): written unnamed and named once
+        // whole, one directory entry instead of a temp file's and a rename.
+        let absent = fresh || matches!(stat, Err(Errno::NOENT));
+        if absent && self.unnamed.get() != Some(false) {
+            match self.write_unnamed(dir.as_fd(), name, mode, &mut body) {
+                Ok(true) => return Ok(()),
+                Ok(false) => self.unnamed.set(Some(false)),
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
+        let result = (|| {
+            let file = rustix::fs::openat(
+                dir,
+                temp.as_str(),
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                mode,
+            )?;
+            body(&file)?;
             drop(file);
             rustix::fs::renameat(dir, temp.as_str(), dir, name)
         })();
@@ -977,6 +1091,38 @@ mod tests {
             sys.read(&rel("x")).map_err(|e| e.to_string()),
             Ok(None)
         ));
+    }
+
+    /// Where a handle cannot be named (an unprivileged caller before Linux 6.10), a new file
+    /// is written the usual way, and its fill is run once: a fill that hands its pieces out
+    /// only once (a history manifest's) still writes them all.
+    #[test]
+    fn a_fill_runs_once_when_unnamed_files_cannot_be_named() {
+        for refuse in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let sys = RealSystem::new(dir.path()).unwrap();
+            sys.refuse_naming.set(refuse);
+            for name in ["a/one.md", "a/two.md"] {
+                let mut pieces = vec![b"first ".to_vec(), b"second".to_vec()].into_iter();
+                let mut runs = 0;
+                sys.write_atomic_fill(&rel(name), false, &mut |sink| {
+                    runs += 1;
+                    for piece in pieces.by_ref() {
+                        if !sink(&piece) {
+                            return;
+                        }
+                    }
+                })
+                .unwrap();
+                assert_eq!(runs, 1, "{name} (refused: {refuse})");
+                assert_eq!(
+                    fs::read(dir.path().join(name)).unwrap(),
+                    b"first second",
+                    "{name} (refused: {refuse})"
+                );
+            }
+            assert_eq!(sys.list(Some(&rel("a"))).unwrap(), vec!["one.md", "two.md"]);
+        }
     }
 
     #[test]
@@ -1220,6 +1366,74 @@ mod tests {
             state.write_atomic(&rel(".git/info/attributes"), b"x", false),
             Err(SystemError::Protected { .. })
         ));
+    }
+
+    /// Every name in the folder `dir`, temp names included.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_new_file_gets_its_name_only_once_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("old")).unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.write_atomic(&rel("d/first.md"), b"one\n", false)
+            .unwrap();
+        if sys.unnamed.get() == Some(false) {
+            eprintln!("no unnamed files (O_TMPFILE) on this file system: nothing to test");
+            return;
+        }
+        // In a folder that was there before (looked into) and in one this System made.
+        for path in ["old/new.md", "d/new.md"] {
+            // A writer that dies half-way through a new file (here: a panic in the middle of
+            // filling it) leaves nothing behind: no half file, no temp name.
+            let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = sys.write_atomic_fill(&rel(path), false, &mut |sink| {
+                    sink(b"half of it");
+                    panic!("the writer dies");
+                });
+            }));
+            assert!(died.is_err());
+            let folder = dir.path().join(path).parent().unwrap().to_path_buf();
+            let expect: &[&str] = if path.starts_with("d/") {
+                &["first.md"]
+            } else {
+                &[]
+            };
+            assert_eq!(names_in(&folder), expect, "{path}");
+        }
+        assert_eq!(sys.unnamed.get(), Some(true));
+    }
+
+    #[test]
+    fn a_file_that_appears_after_the_lookup_is_replaced_and_the_usual_way_still_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        // `fresh` was made by this System, which so never looks for files in it: one written
+        // there behind its back meets the new file's name (EEXIST) and is replaced.
+        sys.write_atomic(&rel("fresh/a.md"), b"A", false).unwrap();
+        fs::write(dir.path().join("fresh/b.md"), "someone's").unwrap();
+        sys.write_atomic(&rel("fresh/b.md"), b"B", true).unwrap();
+        assert_eq!(fs::read(dir.path().join("fresh/b.md")).unwrap(), b"B");
+        assert_eq!(names_in(&dir.path().join("fresh")), ["a.md", "b.md"]);
+        let exec = fs::metadata(dir.path().join("fresh/b.md")).unwrap();
+        assert!(is_executable(std::os::unix::fs::PermissionsExt::mode(
+            &exec.permissions()
+        )));
+        // Where unnamed files are refused, a temp file and a rename, as before.
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.unnamed.set(Some(false));
+        sys.write_atomic(&rel("other/c.md"), b"C", false).unwrap();
+        sys.write_atomic(&rel("fresh/a.md"), b"A2", false).unwrap();
+        assert_eq!(fs::read(dir.path().join("other/c.md")).unwrap(), b"C");
+        assert_eq!(fs::read(dir.path().join("fresh/a.md")).unwrap(), b"A2");
+        assert_eq!(names_in(&dir.path().join("other")), ["c.md"]);
     }
 
     #[test]

@@ -254,6 +254,36 @@ fn history_keeps_the_newest_generations_and_rollback_to_undoes_several() {
 }
 
 #[test]
+fn an_apply_reads_each_older_manifest_once_and_never_its_own() {
+    let sys = MemSystem::new();
+    let keep3 = ApplyOptions {
+        keep: 3,
+        ..ApplyOptions::default()
+    };
+    for i in 0..3 {
+        run(&sys, &target(vec![file("a.md", &format!("v{i}"))]), &keep3).unwrap();
+    }
+    let manifest = |n: u64| format!(".aiwg/history/{n}/manifest.toml");
+    let before: Vec<usize> = (1..=4).map(|n| sys.reads_of(&manifest(n))).collect();
+    run(&sys, &target(vec![file("a.md", "v3")]), &keep3).unwrap();
+    let reads: Vec<usize> = (1..=4)
+        .map(|n| sys.reads_of(&manifest(n)) - before[n as usize - 1])
+        .collect();
+    // The newest (3) is read for what it may have left interrupted and by the listing the
+    // generation is numbered from; the others by that listing only; the new one (4) never,
+    // though the prune after it drops generation 1.
+    assert_eq!(reads, [1, 1, 2, 0]);
+    let engine = Engine::shared(&sys, Layout::project());
+    let numbers: Vec<u64> = history::list(&engine)
+        .unwrap()
+        .generations
+        .iter()
+        .map(|g| g.generation)
+        .collect();
+    assert_eq!(numbers, vec![2, 3, 4]);
+}
+
+#[test]
 fn rollback_refuses_a_file_changed_since_unless_forced() {
     let sys = MemSystem::new();
     run(

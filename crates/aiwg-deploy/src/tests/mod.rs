@@ -5,7 +5,7 @@ mod apply;
 mod fuzz;
 mod merges;
 mod properties;
-mod random;
+pub(crate) mod random;
 mod sections;
 mod streamed;
 mod table;
