@@ -112,14 +112,15 @@ impl<'a> Change<'a> {
     }
 }
 
-/// Renders the target state again and hands the sink each whole file the render makes, once
-/// per path: its path, the SHA-256 of its bytes, the bytes and the executable bit. What the
-/// CLI gives [`Engine::apply_streamed`]: the same render that made the plan's digests, so
-/// apply holds one file's bytes at a time. An `Err` is the render's own error, as text.
+/// Renders the target state again and hands the sink each whole file the render makes: its
+/// path, its bytes and the executable bit (a path several platforms want may come again, with
+/// the same bytes; the first is written). What the CLI gives [`Engine::apply_streamed`]: the
+/// same render that made the plan's digests, so apply holds one file's bytes at a time. An
+/// `Err` is the render's own error, as text.
 pub type Restream<'r> = &'r mut dyn FnMut(FileSink<'_>) -> Result<(), String>;
 
-/// What a [`Restream`] hands each file to: path, SHA-256, bytes, executable bit.
-pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
+/// What a [`Restream`] hands each file to: path, bytes, executable bit.
+pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool);
 
 impl Engine<'_> {
     /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
@@ -428,23 +429,25 @@ impl Engine<'_> {
         };
         let mut done = vec![false; changes.len()];
         let mut failed: Option<DeployError> = None;
-        let mut sink = |path: &RelPath, sha256: &str, bytes: Vec<u8>, executable: bool| {
+        let mut sink = |path: &RelPath, bytes: &[u8], executable: bool| {
             if failed.is_some() {
                 return;
             }
             // Files the plan does not write (unchanged, or refused), and a path handed out
-            // again, are dropped unread.
+            // again, are dropped unread and unhashed.
             let Some(i) = find(path).filter(|&i| wanted(&changes[i]) && !done[i]) else {
                 return;
             };
             done[i] = true;
             let change = &changes[i];
             let want_exec = change.after.is_some_and(|a| a.executable);
-            if change.streamed != Some(sha256) || want_exec != executable {
+            if want_exec != executable
+                || change.streamed != Some(crate::hash::sha256_hex(bytes).as_str())
+            {
                 failed = Some(differs(path));
                 return;
             }
-            if let Err(e) = self.target.write_atomic(path, &bytes, executable) {
+            if let Err(e) = self.target.write_atomic(path, bytes, executable) {
                 failed = Some(e.into());
             }
         };

@@ -196,6 +196,17 @@ fn split_mark(text: &str) -> Option<(&str, &str)> {
 /// Reads the history folder: which numbered folders are this machine's generations, which
 /// are crash leftovers, and which are ignored (and why). Never writes.
 pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
+    list_with(engine, true)
+}
+
+/// [`list`] whose generations hold no `paths` (each manifest is still verified, and its paths
+/// checked, but not kept): what apply's own bookkeeping needs, without every path of every
+/// kept generation in memory beside the plan.
+pub(crate) fn list_heads(engine: &Engine<'_>) -> Result<Listing, DeployError> {
+    list_with(engine, false)
+}
+
+fn list_with(engine: &Engine<'_>, paths: bool) -> Result<Listing, DeployError> {
     let key = engine.keys.for_reading()?;
     let mut listing = Listing::default();
     let names = engine.state.list(Some(&engine.layout.history))?;
@@ -204,7 +215,7 @@ pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
     listing.names = names.into_iter().collect();
     for n in numbers {
         let dir = folder(engine, n);
-        match read_generation(engine, key.as_ref(), n, &dir)? {
+        match read_generation(engine, key.as_ref(), n, &dir, paths)? {
             Read::Local(g) => listing.generations.push(g),
             Read::Leftover => listing.leftovers.push(n),
             Read::Ignored(reason) => listing.ignored.push(Ignored {
@@ -230,6 +241,7 @@ fn read_generation(
     key: Option<&HistoryKey>,
     n: u64,
     dir: &RelPath,
+    paths: bool,
 ) -> Result<Read, DeployError> {
     // A symlink (a committed `history/7 -> ../../.git`) is never looked through.
     if !matches!(engine.state.metadata(dir)?, Some((EntryKind::Dir, _))) {
@@ -275,7 +287,20 @@ fn read_generation(
             .unwrap_or_default();
         return Ok(Read::Ignored(format!("{FOREIGN}{culprit}")));
     };
-    let mut generation: Generation = match parse_manifest(body) {
+    // Without its paths, a manifest keeps only those that would make it ignored; it is then
+    // read whole again, so the message names the same line.
+    let parsed = match parse_manifest(body, paths) {
+        Ok(g)
+            if !paths
+                && g.paths
+                    .iter()
+                    .any(|p| crate::lock::reserved(&p.path).is_some()) =>
+        {
+            parse_manifest(body, true)
+        }
+        other => other,
+    };
+    let mut generation: Generation = match parsed {
         Ok(g) => g,
         Err(e) => {
             return Ok(Read::Ignored(format!(
@@ -299,6 +324,9 @@ fn read_generation(
     if let Some((i, path, why)) = reserved {
         let line = crate::lock::path_lines(body).get(i).copied().unwrap_or(1);
         return Ok(Read::Ignored(format!("line {line} names `{path}`, {why}")));
+    }
+    if !paths {
+        generation.paths = Vec::new();
     }
     generation.complete = match key {
         Some(key) => holds_mark(engine.state, &child(dir, DONE), &done_mark(key, n))?,
@@ -353,7 +381,8 @@ pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath
     let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
     numbers.sort_unstable();
     for n in numbers.into_iter().rev() {
-        if let Read::Local(g) = read_generation(engine, key.as_ref(), n, &folder(engine, n))? {
+        if let Read::Local(g) = read_generation(engine, key.as_ref(), n, &folder(engine, n), false)?
+        {
             return Ok((!g.complete).then_some(g.dirs));
         }
     }
@@ -380,7 +409,7 @@ pub(crate) fn record(
     lock_before: Option<&[u8]>,
 ) -> Result<(u64, Pruning), DeployError> {
     let key = engine.keys.for_writing()?;
-    let listing = list(engine)?;
+    let listing = list_heads(engine)?;
     let resumes = listing
         .generations
         .last()
@@ -406,34 +435,23 @@ pub(crate) fn record(
     engine
         .state
         .write_atomic(&child(&dir, MARK), folder_mark(&key, n).as_bytes(), false)?;
-    let mut paths = Vec::with_capacity(changes.len());
+    // The backups first, then the manifest, made one path at a time as it is written (and
+    // marked as it goes), never held whole: its entries are made again from `changes`.
+    let blob_name =
+        |i: usize| RelPath::new(&format!("{BLOBS}/{i}")).expect("a fixed name is valid");
     for (i, change) in changes.iter().enumerate() {
-        let (path, before) = (change.path, change.before);
-        let blob = match before {
-            Some(data) => {
-                let name = RelPath::new(&format!("{BLOBS}/{i}")).expect("a fixed name is valid");
-                engine
-                    .state
-                    .write_atomic(&child(&dir, name.as_str()), &data.bytes, false)?;
-                Some(name)
-            }
-            None => None,
-        };
-        paths.push(HistoryEntry {
-            path: RelPath::clone(path),
-            before: blob,
-            before_sha256: before.as_ref().map(|d| sha256_hex(&d.bytes)),
-            before_executable: before.as_ref().is_some_and(|d| d.executable),
-            after_sha256: change.after_sha256(),
-            after_executable: change.after.is_some_and(|d| d.executable),
-        });
+        if let Some(data) = change.before {
+            engine
+                .state
+                .write_atomic(&child(&dir, blob_name(i).as_str()), &data.bytes, false)?;
+        }
     }
     if let Some(bytes) = lock_before {
         engine
             .state
             .write_atomic(&child(&dir, LOCK_BLOB), bytes, false)?;
     }
-    let manifest = Generation {
+    let header = Generation {
         version: MANIFEST_VERSION,
         generation: n,
         command: info.command.to_string(),
@@ -446,14 +464,33 @@ pub(crate) fn record(
         undoes: info.undoes.to_vec(),
         forced: info.forced.to_vec(),
         dirs: info.dirs.to_vec(),
-        paths,
+        paths: Vec::new(),
         complete: false,
     };
-    let body = manifest_text(manifest);
-    let text = format!("{body}{MARK_LINE}{}\n", key.mac(body.as_bytes()));
+    let entries = || {
+        changes.iter().enumerate().map(|(i, change)| {
+            let before = change.before;
+            HistoryEntry {
+                path: RelPath::clone(change.path),
+                before: before.map(|_| blob_name(i)),
+                before_sha256: before.map(|d| sha256_hex(&d.bytes)),
+                before_executable: before.is_some_and(|d| d.executable),
+                after_sha256: change.after_sha256(),
+                after_executable: change.after.is_some_and(|d| d.executable),
+            }
+        })
+    };
     engine
         .state
-        .write_atomic(&child(&dir, MANIFEST), text.as_bytes(), false)?;
+        .write_atomic_fill(&child(&dir, MANIFEST), false, &mut |sink| {
+            let mut mac = key.mac_of_pieces();
+            let whole = manifest_pieces(&header, entries(), &mut |piece| {
+                mac.update(piece);
+                sink(piece)
+            });
+            let _ =
+                whole && sink(MARK_LINE.as_bytes()) && sink(mac.finish().as_bytes()) && sink(b"\n");
+        })?;
     let mut generations: Vec<(u64, bool)> = listing
         .generations
         .iter()
@@ -473,15 +510,17 @@ pub(crate) fn record(
 /// The manifest `body` (after its mark was verified: aiwg wrote it): on a fast path for
 /// exactly what [`manifest_text`] writes, else through the full TOML parser, which builds a
 /// tree of about 12 bytes per byte of text (100 MiB for a generation of 40,000 paths).
-fn parse_manifest(body: &str) -> Result<Generation, toml::de::Error> {
-    match fast_manifest(body) {
+/// Without `paths`, the fast path keeps only the paths that are reserved (the caller reads
+/// the manifest again for those); the full parser keeps them all.
+fn parse_manifest(body: &str, paths: bool) -> Result<Generation, toml::de::Error> {
+    match fast_manifest(body, paths) {
         Some(g) => Ok(g),
         None => toml::from_str(body),
     }
 }
 
 /// The manifest's lines: header keys, then `[[path]]` tables. `None` at anything else.
-fn fast_manifest(body: &str) -> Option<Generation> {
+fn fast_manifest(body: &str, all_paths: bool) -> Option<Generation> {
     use crate::lock::fast::{set, value, Value};
     #[derive(Default)]
     struct Head {
@@ -520,6 +559,11 @@ fn fast_manifest(body: &str) -> Option<Generation> {
     }
     let mut head = Head::default();
     let mut paths = Vec::new();
+    let mut keep = |entry: HistoryEntry| {
+        if all_paths || crate::lock::reserved(&entry.path).is_some() {
+            paths.push(entry);
+        }
+    };
     let mut current: Option<Path> = None;
     for line in body.lines() {
         if line.is_empty() {
@@ -527,7 +571,7 @@ fn fast_manifest(body: &str) -> Option<Generation> {
         }
         if line == "[[path]]" {
             if let Some(p) = current.replace(Path::default()) {
-                paths.push(finish(p)?);
+                keep(finish(p)?);
             }
             continue;
         }
@@ -554,7 +598,7 @@ fn fast_manifest(body: &str) -> Option<Generation> {
         }
     }
     if let Some(p) = current {
-        paths.push(finish(p)?);
+        keep(finish(p)?);
     }
     let rel_paths = |v: Option<Vec<String>>| -> Option<Vec<RelPath>> {
         v.unwrap_or_default()
@@ -580,11 +624,38 @@ fn fast_manifest(body: &str) -> Option<Generation> {
 
 /// The manifest's TOML: its fields, then one `[[path]]` table per path, written directly
 /// ([`crate::toml_text`]: the text `toml::to_string` gives for the whole value).
-fn manifest_text(manifest: Generation) -> String {
-    let mut body = String::with_capacity(256 + manifest.paths.len() * 200);
-    manifest_head(&manifest, &mut body);
-    crate::lock::tables_into(&mut body, "path", manifest.paths.iter());
-    body
+#[cfg(test)]
+fn manifest_text(mut manifest: Generation) -> String {
+    let paths = std::mem::take(&mut manifest.paths);
+    let mut body = Vec::new();
+    manifest_pieces(&manifest, paths.into_iter(), &mut |piece| {
+        body.extend_from_slice(piece);
+        true
+    });
+    String::from_utf8(body).expect("TOML is text")
+}
+
+/// Hands `out` the manifest's TOML piece by piece: the fields of `header` (whose `paths` are
+/// not used), then one `[[path]]` table per entry of `paths` ([`crate::lock::tables_into`]).
+/// False when `out` stopped it.
+fn manifest_pieces(
+    header: &Generation,
+    paths: impl Iterator<Item = HistoryEntry>,
+    out: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    let mut text = String::with_capacity(256);
+    manifest_head(header, &mut text);
+    if !out(text.as_bytes()) {
+        return false;
+    }
+    for entry in paths {
+        text.clear();
+        crate::lock::tables_into(&mut text, "path", std::iter::once(&entry));
+        if !out(text.as_bytes()) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Appends the manifest's fields (every one but its paths) to `out`.
@@ -787,8 +858,19 @@ mod tests {
                 assert_eq!(text, whole);
             }
             assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
-            assert_eq!(fast_manifest(&text), Some(g.clone()), "{text}");
+            assert_eq!(fast_manifest(&text, true), Some(g.clone()), "{text}");
+            // Without paths: the same fields, no path kept.
+            let head = Generation {
+                paths: vec![],
+                ..g.clone()
+            };
+            assert_eq!(fast_manifest(&text, false), Some(head), "{text}");
         }
+        // A reserved path is kept even without paths, so the caller can name it.
+        let g = generation(vec![entry("a.md", false), entry(".git/config", false)]);
+        let kept = fast_manifest(&manifest_text(g), false).unwrap();
+        let kept: Vec<&str> = kept.paths.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(kept, [".git/config"]);
         // Hostile paths: the direct writer gives the crate's text, and it reads back.
         let mut rng = crate::tests::random::Rng::new(7);
         for seed in 0..300 {
@@ -821,15 +903,15 @@ mod tests {
             }
             let text = manifest_text(g.clone());
             assert_eq!(text, toml::to_string(&g).unwrap(), "seed {seed}");
-            assert_eq!(parse_manifest(&text).unwrap(), g, "seed {seed}");
+            assert_eq!(parse_manifest(&text, true).unwrap(), g, "seed {seed}");
         }
         // Anything the fast path does not know goes to the full parser, with the same answer.
         let g = generation(vec![entry("a.md", true)]);
         let odd = manifest_text(g.clone()).replace("generation = 3", "generation = 0x3");
-        assert_eq!(fast_manifest(&odd), None);
-        assert_eq!(parse_manifest(&odd).unwrap(), g);
+        assert_eq!(fast_manifest(&odd, true), None);
+        assert_eq!(parse_manifest(&odd, true).unwrap(), g);
         let unknown = format!("{}extra = 1\n", manifest_text(g));
-        assert_eq!(fast_manifest(&unknown), None);
-        assert!(parse_manifest(&unknown).is_err());
+        assert_eq!(fast_manifest(&unknown, true), None);
+        assert!(parse_manifest(&unknown, true).is_err());
     }
 }

@@ -30,6 +30,32 @@ impl std::fmt::Debug for HistoryKey {
     }
 }
 
+/// SHA-256's block size, the HMAC pad length.
+const MAC_BLOCK: usize = 64;
+
+/// An HMAC being computed ([`HistoryKey::mac_of_pieces`]): the message goes in by `update`.
+pub struct Mac {
+    inner: Sha256,
+    outer_pad: [u8; MAC_BLOCK],
+}
+
+impl Mac {
+    /// Adds the next piece of the message.
+    pub fn update(&mut self, piece: &[u8]) {
+        self.inner.update(piece);
+    }
+
+    /// The HMAC of every piece, as 64 lowercase hex digits.
+    pub fn finish(self) -> String {
+        let inner = self.inner.finalize();
+        let outer = Sha256::new()
+            .chain_update(self.outer_pad)
+            .chain_update(inner)
+            .finalize();
+        outer.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 impl HistoryKey {
     /// A fresh random key. The operating system seeds every `RandomState` of a process with
     /// random keys (128 bits); hashing several of them with the time and pid gives a key no
@@ -77,22 +103,24 @@ impl HistoryKey {
 
     /// HMAC-SHA256 of `message` under this key (RFC 2104), as 64 lowercase hex digits.
     pub fn mac(&self, message: &[u8]) -> String {
-        const BLOCK: usize = 64;
-        let mut inner_pad = [0x36u8; BLOCK];
-        let mut outer_pad = [0x5cu8; BLOCK];
+        let mut mac = self.mac_of_pieces();
+        mac.update(message);
+        mac.finish()
+    }
+
+    /// [`HistoryKey::mac`] of a message given piece by piece (a manifest written as it is
+    /// made, never held whole).
+    pub fn mac_of_pieces(&self) -> Mac {
+        let mut inner_pad = [0x36u8; MAC_BLOCK];
+        let mut outer_pad = [0x5cu8; MAC_BLOCK];
         for (i, k) in self.0.iter().enumerate() {
             inner_pad[i] ^= k;
             outer_pad[i] ^= k;
         }
-        let inner = Sha256::new()
-            .chain_update(inner_pad)
-            .chain_update(message)
-            .finalize();
-        let outer = Sha256::new()
-            .chain_update(outer_pad)
-            .chain_update(inner)
-            .finalize();
-        outer.iter().map(|b| format!("{b:02x}")).collect()
+        Mac {
+            inner: Sha256::new().chain_update(inner_pad),
+            outer_pad,
+        }
     }
 
     /// True when `mac` is [`HistoryKey::mac`] of `message` (compared in constant time).
@@ -240,6 +268,14 @@ mod tests {
         assert!(HistoryKey(key).verify(b"what do ya want for nothing?", &mac));
         assert!(!HistoryKey(key).verify(b"what do ya want for nothing!", &mac));
         assert!(!HistoryKey::generate().verify(b"what do ya want for nothing?", &mac));
+        // The same message in pieces, cut anywhere, has the same mark.
+        let message = b"what do ya want for nothing?";
+        for cut in [0, 1, 13, message.len()] {
+            let mut pieces = HistoryKey(key).mac_of_pieces();
+            pieces.update(&message[..cut]);
+            pieces.update(&message[cut..]);
+            assert_eq!(pieces.finish(), mac, "cut at {cut}");
+        }
     }
 
     #[test]

@@ -65,29 +65,38 @@ fn old_of(
 
 /// Plans every path of `target` and of `lock` against what `sys` holds.
 pub fn plan(target: &TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan, PlanError> {
-    plan_wanted(target.entries().map(Cow::Borrowed).collect(), sys, lock)
+    let reads = plan_reads(target, sys, lock);
+    plan_wanted(reads, target.entries().map(Cow::Borrowed), sys, lock)
 }
 
 /// [`plan`], taking the target state: each whole file's bytes move into the plan instead of
-/// being copied, so a deploy holds what it writes once, not twice.
+/// being copied, so a deploy holds what it writes once, not twice. The entries are taken one
+/// path at a time as the plan is made, so the target state's memory goes as the plan's comes.
 pub fn plan_owned(target: TargetState, sys: &dyn System, lock: &Lock) -> Result<Plan, PlanError> {
-    plan_wanted(target.into_entries().map(Cow::Owned).collect(), sys, lock)
+    let reads = plan_reads(&target, sys, lock);
+    plan_wanted(reads, target.into_entries().map(Cow::Owned), sys, lock)
 }
 
-/// `wanted`: the target state's entries, sorted by path.
-fn plan_wanted(
-    wanted: Vec<Cow<'_, TargetEntry>>,
-    sys: &dyn System,
-    lock: &Lock,
-) -> Result<Plan, PlanError> {
-    let mut paths: BTreeSet<RelPath> = wanted.iter().map(|e| e.path.clone()).collect();
+/// Every path of the target and of the lock, sorted, each with what is on disk there: read
+/// as a digest or whole ([`plan_wanted`] says which).
+struct Reads {
+    paths: Vec<RelPath>,
+    by_digest: Vec<bool>,
+    digests: std::vec::IntoIter<Result<Option<FileDigest>, crate::system::SystemError>>,
+    reads: std::vec::IntoIter<Result<Option<FileData>, crate::system::SystemError>>,
+}
+
+/// Reads what is on disk at every path of `target` and `lock` (before the target is taken).
+fn plan_reads(target: &TargetState, sys: &dyn System, lock: &Lock) -> Reads {
+    let wanted = || target.entries();
+    let mut paths: BTreeSet<RelPath> = wanted().map(|e| e.path.clone()).collect();
     paths.extend(lock.entries().map(|e| e.path.clone()));
     let paths: Vec<RelPath> = paths.into_iter().collect();
     // A path wanted as one whole file known by its digest (a streamed render), and locked at
     // most whole, is planned from the digest of what is on disk, hashed as it is read: a file
     // that is already what aiwg wants is never held. Any other is read whole.
     let mut by_digest = vec![false; paths.len()];
-    let mut next = wanted.iter().peekable();
+    let mut next = wanted().peekable();
     for (flag, path) in by_digest.iter_mut().zip(&paths) {
         let mut wants = 0;
         let mut digest = false;
@@ -105,9 +114,30 @@ fn plan_wanted(
             .map(|(p, _)| p)
             .collect()
     };
-    let mut digests = sys.read_digest_many(&pick(true)).into_iter();
-    let mut reads = sys.read_many(&pick(false)).into_iter();
-    let mut wanted = wanted.into_iter().peekable();
+    let digests = sys.read_digest_many(&pick(true)).into_iter();
+    let reads = sys.read_many(&pick(false)).into_iter();
+    Reads {
+        paths,
+        by_digest,
+        digests,
+        reads,
+    }
+}
+
+/// `wanted`: the target state's entries, sorted by path (those [`plan_reads`] read for).
+fn plan_wanted<'t>(
+    reads: Reads,
+    wanted: impl Iterator<Item = Cow<'t, TargetEntry>>,
+    sys: &dyn System,
+    lock: &Lock,
+) -> Result<Plan, PlanError> {
+    let Reads {
+        paths,
+        by_digest,
+        mut digests,
+        mut reads,
+    } = reads;
+    let mut wanted = wanted.peekable();
     let mut items = Vec::with_capacity(paths.len());
     for (path, digest) in paths.iter().zip(by_digest) {
         let mut wants = Vec::new();
@@ -367,13 +397,8 @@ fn plan_file(
         });
         return (new, parts, None);
     };
-    if let Desired::Digest {
-        sha256,
-        size,
-        executable,
-    } = &want.desired
-    {
-        return plan_digest(&want, sha256, *size, *executable, lock, old, parts);
+    if matches!(want.desired, Desired::Digest { .. }) {
+        return plan_digest(want, lock, old, parts);
     }
     let mut want = want;
     // Taken from an owned entry (its bytes are not needed again), copied from a borrowed one.
@@ -416,7 +441,7 @@ fn plan_file(
         action,
         conflict,
         state,
-        origin: want.origin.clone(),
+        origin: origin_of(&mut want),
         next_lock: NextLock::Write(lock_entry_for(
             &want,
             crate::hash::sha256_hex(&desired.bytes),
@@ -430,20 +455,39 @@ fn plan_file(
 /// what is on disk (and of its LF form). Unless the file is left as it is, the new content is
 /// an empty placeholder and the hash says what apply writes in its place.
 fn plan_digest(
-    want: &TargetEntry,
-    sha256: &str,
-    size: u64,
-    executable: bool,
+    mut want: Cow<'_, TargetEntry>,
     lock: Option<&LockEntry>,
     old: Option<&FileData>,
     mut parts: Vec<PartPlan>,
 ) -> Planned {
+    // Taken from an owned entry, as its origin below: the plan holds the one copy.
+    let (sha256, size, executable) = match &mut want {
+        Cow::Owned(TargetEntry {
+            desired:
+                Desired::Digest {
+                    sha256,
+                    size,
+                    executable,
+                },
+            ..
+        }) => (std::mem::take(sha256), *size, *executable),
+        Cow::Borrowed(TargetEntry {
+            desired:
+                Desired::Digest {
+                    sha256,
+                    size,
+                    executable,
+                },
+            ..
+        }) => (sha256.clone(), *size, *executable),
+        _ => unreachable!("plan_digest is only called for digests"),
+    };
     // The file on disk is hashed once (with its LF form, a CRLF checkout): every arm below
     // asks of the same digest, what aiwg wants and what the lock says aiwg wrote.
     let disk = old.map(|data| FileDigest::of(&data.bytes, data.executable));
     let (action, conflict, state) = match &disk {
         None => (Action::Create, None, State::Missing),
-        Some(d) if d.executable == executable && d.matches(sha256, size) => {
+        Some(d) if d.executable == executable && d.matches(&sha256, size) => {
             (Action::Unchanged, None, State::Ok)
         }
         Some(d)
@@ -465,13 +509,13 @@ fn plan_digest(
         action,
         conflict,
         state,
-        origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, String::new(), size)),
+        origin: origin_of(&mut want),
+        next_lock: NextLock::Write(lock_entry_for(&want, String::new(), size)),
     });
     if action == Action::Unchanged {
         // The lock keeps what aiwg wants (a CRLF checkout on disk is that file).
         if let Some(NextLock::Write(row)) = parts.last_mut().map(|p| &mut p.next_lock) {
-            row.sha256 = sha256.to_string();
+            row.sha256 = sha256;
         }
         return (old.cloned(), parts, None);
     }
@@ -479,6 +523,22 @@ fn plan_digest(
     (
         Some(FileData::new(Vec::new(), executable)),
         parts,
-        Some(sha256.to_string()),
+        Some(sha256),
     )
+}
+
+/// The origin of `want`: moved out of an owned entry (nothing reads it again), copied from a
+/// borrowed one.
+fn origin_of(want: &mut Cow<'_, TargetEntry>) -> aiwg_core::target::Origin {
+    match want {
+        Cow::Owned(entry) => std::mem::replace(
+            &mut entry.origin,
+            aiwg_core::target::Origin {
+                source: String::new(),
+                artifact: String::new(),
+                platforms: Vec::new(),
+            },
+        ),
+        Cow::Borrowed(entry) => entry.origin.clone(),
+    }
 }

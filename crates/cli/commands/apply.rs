@@ -217,9 +217,10 @@ pub fn execute(
         code,
         written: Vec::new(),
         ignored: Vec::new(),
-        report: json::DeployReport::new(
+        report: report_for(
+            json,
             command,
-            &both(&plan),
+            || both(&plan),
             dry_run,
             false,
             None,
@@ -308,8 +309,8 @@ pub fn execute(
     };
     let mut restream = |sink: aiwg_platforms::Sink<'_>| match kept.files() {
         Some(files) => {
-            for (path, sha256, bytes, executable) in files {
-                sink(path, sha256, bytes.to_vec(), executable);
+            for (path, _, bytes, executable) in files {
+                sink(path, bytes, executable);
             }
             Ok(())
         }
@@ -439,9 +440,10 @@ pub fn execute(
     if ignore_changed {
         written.push(".gitignore".to_string());
     }
-    let report = json::DeployReport::new(
+    let report = report_for(
+        json,
         command,
-        &both(&plan),
+        || both(&plan),
         false,
         true,
         report.generation,
@@ -454,6 +456,30 @@ pub fn execute(
         ignored,
         report,
     })
+}
+
+/// The `--json` report of `plan`; without `--json` nobody reads it, and its lists stay empty
+/// (they would copy every path the plan writes, beside the plan, at the apply's end).
+fn report_for<'p>(
+    json: bool,
+    command: &'static str,
+    plan: impl FnOnce() -> std::borrow::Cow<'p, aiwg_deploy::Plan>,
+    dry_run: bool,
+    applied: bool,
+    generation: Option<u64>,
+    notices: &[aiwg_platforms::Notice],
+) -> json::DeployReport {
+    match json {
+        true => json::DeployReport::new(command, &plan(), dry_run, applied, generation, notices),
+        false => json::DeployReport::new(
+            command,
+            &aiwg_deploy::Plan::default(),
+            dry_run,
+            applied,
+            generation,
+            &[],
+        ),
+    }
 }
 
 /// The team's plan and the overlay's as one; borrowed when there is no overlay (a copy of a

@@ -305,6 +305,46 @@ fn rollback_refuses_a_file_changed_since_unless_forced() {
 }
 
 #[test]
+fn a_marked_manifest_naming_a_git_path_is_ignored_by_every_listing_with_its_line() {
+    let sys = MemSystem::new();
+    run(
+        &sys,
+        &target(vec![file("a.md", "A"), file("b.md", "B")]),
+        &force(),
+    )
+    .unwrap();
+    let manifest = ".aiwg/history/1/manifest.toml";
+    let text = sys.text(manifest).unwrap();
+    let body = &text[..text.rfind("# mark: ").unwrap()];
+    let body = body.replace("path = \"b.md\"", "path = \".git/config\"");
+    let engine = Engine::shared(&sys, Layout::project());
+    let mark = engine.keys.for_writing().unwrap().mac(body.as_bytes());
+    sys.put(
+        manifest,
+        format!("{body}# mark: {mark}\n").as_bytes(),
+        false,
+    );
+    let full = history::list(&engine).unwrap();
+    let heads = history::list_heads(&engine).unwrap();
+    assert_eq!(full.ignored.len(), 1, "{:?}", full.ignored);
+    assert!(
+        full.ignored[0].reason.contains("names `.git/config`"),
+        "{:?}",
+        full.ignored
+    );
+    assert!(
+        full.ignored[0].reason.starts_with("line "),
+        "{:?}",
+        full.ignored
+    );
+    assert_eq!(
+        heads.ignored, full.ignored,
+        "the same folder, the same line"
+    );
+    assert!(heads.generations.is_empty() && full.generations.is_empty());
+}
+
+#[test]
 fn a_hand_edited_manifest_is_ignored_not_replayed() {
     let sys = MemSystem::with_files(&[("b.md", "theirs")]);
     run(&sys, &target(vec![file("b.md", "B")]), &force()).unwrap();
@@ -411,6 +451,19 @@ fn a_force_backup_outlives_pruning_and_only_foreign_folders_stay() {
     assert_eq!(sys.text(".aiwg/history/1/blobs/0").unwrap(), "PRECIOUS");
     assert_eq!(sys.text(".aiwg/history/77/blobs/0").unwrap(), "foreign");
     assert_eq!(listing.ignored.len(), 1);
+    // Apply's own listing is the same without the paths.
+    let heads = history::list_heads(&engine).unwrap();
+    let without_paths: Vec<history::Generation> = listing
+        .generations
+        .iter()
+        .map(|g| history::Generation {
+            paths: vec![],
+            ..g.clone()
+        })
+        .collect();
+    assert!(listing.generations.iter().all(|g| !g.paths.is_empty()));
+    assert_eq!(heads.generations, without_paths);
+    assert_eq!(heads.ignored, listing.ignored);
 }
 
 #[test]

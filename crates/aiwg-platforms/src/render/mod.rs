@@ -62,8 +62,11 @@ pub enum Bodies<'s> {
     /// Only the SHA-256 and size ([`Desired::Digest`]): each file's bytes go once hashed, so a
     /// render for a plan holds no output.
     Digest,
-    /// As [`Bodies::Digest`], and each file is handed to the sink as it is made, once per
-    /// path (path, SHA-256, bytes, executable): apply writes it then.
+    /// Each whole file is handed to the sink as it is made (path, bytes, executable) and
+    /// neither hashed nor kept: the target state holds only sections and merged keys. This
+    /// is the second render of a streamed apply, of a model whose [`Bodies::Digest`] render
+    /// already said every clash; a path several platforms want comes once per platform, with
+    /// the same bytes, and the sink writes the first.
     Stream(Sink<'s>),
     /// As [`Bodies::Digest`], and each file's bytes (once per path) are offered to [`Held`],
     /// which keeps them while the whole output fits its budget: a small output is then
@@ -71,8 +74,8 @@ pub enum Bodies<'s> {
     Hold(&'s mut Held),
 }
 
-/// Where a streaming render hands each whole file: path, SHA-256, bytes, executable bit.
-pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
+/// Where a streaming render hands each whole file: path, bytes, executable bit.
+pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool);
 
 /// The whole files of a [`Bodies::Hold`] render, kept while their bytes fit a fixed budget:
 /// in one buffer reserved at the budget's size (one allocation, given back whole when it is
@@ -260,9 +263,9 @@ pub fn render(
     render_bodies(model, platforms, scope, options, Bodies::Keep)
 }
 
-/// [`render`], keeping of each whole file what `bodies` says: the bytes, only their digest,
-/// or their digest while the bytes go to a sink. The same files in the same order whatever
-/// `bodies` is.
+/// [`render`], keeping of each whole file what `bodies` says: the bytes, or only their
+/// digest; or, streaming, nothing, the bytes going to a sink. The same files in the same
+/// order whatever `bodies` is.
 pub fn render_bodies<'o, 's: 'o>(
     model: &Model,
     platforms: &[&PlatformSpec],
@@ -594,18 +597,20 @@ impl Renderer<'_> {
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
         let path = self.rebase(p, path)?;
-        // A streamed file goes to the sink once, when its path is first wanted (a second
-        // platform wanting the same bytes there is the same write).
+        if let (Bodies::Stream(sink), Desired::File { bytes, executable }) =
+            (&mut self.bodies, &desired)
+        {
+            sink(&path, bytes, *executable);
+            return Ok(());
+        }
+        // A held file is offered once, when its path is first wanted (a second platform
+        // wanting the same bytes there is the same write).
         let (desired, body) = match (&self.bodies, desired) {
-            (
-                Bodies::Digest | Bodies::Stream(_) | Bodies::Hold(_),
-                Desired::File { bytes, executable },
-            ) => {
+            (Bodies::Digest | Bodies::Hold(_), Desired::File { bytes, executable }) => {
                 let sha256 = aiwg_core::target::sha256_hex(&bytes);
                 let size = bytes.len() as u64;
-                let body = (matches!(self.bodies, Bodies::Stream(_) | Bodies::Hold(_))
-                    && !self.target.has_file(&path))
-                .then(|| (path.clone(), sha256.clone(), bytes, executable));
+                let body = (matches!(self.bodies, Bodies::Hold(_)) && !self.target.has_file(&path))
+                    .then(|| (path.clone(), sha256.clone(), bytes, executable));
                 let desired = Desired::Digest {
                     sha256,
                     size,
@@ -616,14 +621,10 @@ impl Renderer<'_> {
             (_, desired) => (desired, None),
         };
         self.want(path, desired, source, artifact, p)?;
-        match (&mut self.bodies, body) {
-            (Bodies::Stream(sink), Some((path, sha256, bytes, executable))) => {
-                sink(&path, &sha256, bytes, executable)
-            }
-            (Bodies::Hold(held), Some((path, sha256, bytes, executable))) => {
-                held.offer(path, sha256, &bytes, executable)
-            }
-            _ => {}
+        if let (Bodies::Hold(held), Some((path, sha256, bytes, executable))) =
+            (&mut self.bodies, body)
+        {
+            held.offer(path, sha256, &bytes, executable);
         }
         Ok(())
     }
@@ -632,10 +633,8 @@ impl Renderer<'_> {
     /// digests, so each platform's [`Renderer::insert_made`] only records it.
     fn make(&self, path: RelPath, bytes: Vec<u8>, executable: bool) -> Made {
         let sha256 = match self.bodies {
-            Bodies::Keep => None,
-            Bodies::Digest | Bodies::Stream(_) | Bodies::Hold(_) => {
-                Some(aiwg_core::target::sha256_hex(&bytes))
-            }
+            Bodies::Keep | Bodies::Stream(_) => None,
+            Bodies::Digest | Bodies::Hold(_) => Some(aiwg_core::target::sha256_hex(&bytes)),
         };
         Made {
             path,
@@ -646,8 +645,8 @@ impl Renderer<'_> {
     }
 
     /// [`Renderer::insert`] of a file from [`Renderer::make`] for platform `p`: the same entry,
-    /// without hashing again. The bytes go to the sink only for a path not yet wanted, as
-    /// `insert` does; `last` (no platform after this one) lets them go without a copy.
+    /// without hashing again (a streaming render hands the sink the same bytes, uncopied);
+    /// `last` (no platform after this one) lets kept bytes go without a copy.
     fn insert_made(
         &mut self,
         made: &mut Made,
@@ -657,16 +656,17 @@ impl Renderer<'_> {
         last: bool,
     ) -> Result<(), RenderError> {
         let path = self.rebase(p, made.path.clone())?;
-        let bytes = |made: &mut Made| {
-            if last {
-                std::mem::take(&mut made.bytes)
-            } else {
-                made.bytes.clone()
-            }
-        };
+        if let Bodies::Stream(sink) = &mut self.bodies {
+            sink(&path, &made.bytes, made.executable);
+            return Ok(());
+        }
         let desired = match &made.sha256 {
+            None if last => Desired::File {
+                bytes: std::mem::take(&mut made.bytes),
+                executable: made.executable,
+            },
             None => Desired::File {
-                bytes: bytes(made),
+                bytes: made.bytes.clone(),
                 executable: made.executable,
             },
             Some(sha256) => Desired::Digest {
@@ -675,23 +675,13 @@ impl Renderer<'_> {
                 executable: made.executable,
             },
         };
-        let first_want = !self.target.has_file(&path);
-        let stream = matches!(self.bodies, Bodies::Stream(_)) && first_want;
-        let first = stream.then(|| (path.clone(), bytes(made)));
-        let hold = (matches!(self.bodies, Bodies::Hold(_)) && first_want).then(|| path.clone());
+        let hold = (matches!(self.bodies, Bodies::Hold(_)) && !self.target.has_file(&path))
+            .then(|| path.clone());
         self.want(path, desired, source, artifact, p)?;
-        match (&mut self.bodies, &made.sha256) {
-            (Bodies::Stream(sink), Some(sha256)) => {
-                if let Some((path, bytes)) = first {
-                    sink(&path, sha256, bytes, made.executable);
-                }
-            }
-            (Bodies::Hold(held), Some(sha256)) => {
-                if let Some(path) = hold {
-                    held.offer(path, sha256.clone(), &made.bytes, made.executable);
-                }
-            }
-            _ => {}
+        if let (Bodies::Hold(held), Some(path), Some(sha256)) =
+            (&mut self.bodies, hold, &made.sha256)
+        {
+            held.offer(path, sha256.clone(), &made.bytes, made.executable);
         }
         Ok(())
     }
@@ -780,7 +770,7 @@ pub(super) struct Made {
     path: RelPath,
     bytes: Vec<u8>,
     executable: bool,
-    /// Its SHA-256, when the render keeps digests.
+    /// Its SHA-256, when the render keeps digests ([`Bodies::Digest`]).
     sha256: Option<String>,
 }
 
