@@ -142,6 +142,33 @@ fn apply_then_check_is_clean_and_plan_is_empty() {
 }
 
 #[test]
+fn an_apply_writes_the_same_tree_from_held_bytes_as_from_a_second_render() {
+    // Default: the output fits the hold budget and is written from the first render's bytes;
+    // budget 0: nothing is held and the files come from a second, streaming render.
+    let trees: Vec<Vec<(String, Vec<u8>)>> = ["", "0"]
+        .iter()
+        .map(|budget| {
+            let t = project();
+            let mut apply = t.aiwg(&["apply"]);
+            if !budget.is_empty() {
+                apply.env("AIWG_HOLD_BUDGET_BYTES", budget);
+            }
+            let out = apply.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let mut tree = snapshot(&t.root());
+            tree.retain(|(path, _)| !path.starts_with(".aiwg/history"));
+            tree
+        })
+        .collect();
+    assert!(trees[0].iter().any(|(p, _)| p == "aiwg.lock"));
+    assert_eq!(trees[0], trees[1]);
+}
+
+#[test]
 fn dry_run_writes_nothing_and_prints_what_diff_prints() {
     let t = project();
     t.run(&["apply"]);

@@ -704,6 +704,28 @@ pub fn prepare_read_with(
     target: &TargetArgs,
     digest: bool,
 ) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
+    let bodies = if digest { Bodies::Digest } else { Bodies::Keep };
+    prepare_read_bodies(project, target, bodies)
+}
+
+/// How many bytes of whole files a streamed apply keeps from its first render
+/// ([`Bodies::Hold`]) to write them without rendering again: a constant, so what it holds never
+/// grows with the output (the realistic corpus at x1 to every platform is 12.6 MB; x3 to all is
+/// past it and renders twice). `AIWG_HOLD_BUDGET_BYTES` sets another (tests: `0` always
+/// renders twice).
+pub fn hold_budget() -> usize {
+    std::env::var("AIWG_HOLD_BUDGET_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(16 << 20)
+}
+
+/// [`prepare_read_with`], keeping of each whole file what `bodies` says.
+pub fn prepare_read_bodies(
+    project: &Project,
+    target: &TargetArgs,
+    bodies: Bodies<'_>,
+) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
     let overlay = crate::overlay::load(project, scope)?;
@@ -727,7 +749,6 @@ pub fn prepare_read_with(
     }
     let (model, folders) = load_model_read(project)?;
     let hooks = trust::hooks(project, &model);
-    let bodies = if digest { Bodies::Digest } else { Bodies::Keep };
     let mut rendered = render_model_bodies(project, &model, &platforms, scope, bodies)?;
     refuse_writing_into_sources(&folders, &scope_root(project, scope)?, &rendered.target)?;
     if let Some(only) = &only {

@@ -71,6 +71,7 @@ pub mod yaml;
 
 pub use registry::{Registry, RegistryError, UnknownPlatform};
 pub use render::{
-    render, render_bodies, Bodies, Notice, NoticeLevel, RenderError, RenderOptions, Rendered, Sink,
+    render, render_bodies, Bodies, Held, Notice, NoticeLevel, RenderError, RenderOptions, Rendered,
+    Sink,
 };
 pub use spec::PlatformSpec;

@@ -256,8 +256,10 @@ fn digest_and_streamed_renders_match_the_held_render() {
         assert_eq!(digest.target, want, "{scope}");
         assert_eq!(digest.notices, held.notices, "{scope}");
         let mut streamed = std::collections::BTreeMap::new();
+        let mut order = Vec::new();
         let mut sink = |path: &aiwg_core::RelPath, sha: &str, bytes: Vec<u8>, executable: bool| {
             assert_eq!(aiwg_core::target::sha256_hex(&bytes), sha);
+            order.push((path.clone(), sha.to_string(), bytes.clone(), executable));
             let again = streamed.insert(path.to_string(), (bytes, executable));
             assert!(again.is_none(), "`{path}` streamed twice");
         };
@@ -275,6 +277,24 @@ fn digest_and_streamed_renders_match_the_held_render() {
             .collect();
         assert!(files.len() > 50, "{scope}: {} files", files.len());
         assert_eq!(streamed, files, "{scope}");
+        // A render that holds what fits its budget: the digest render's target, and, when the
+        // whole output fits, the files the streamed render hands out, in the same order.
+        let total: usize = order.iter().map(|(_, _, bytes, _)| bytes.len()).sum();
+        for (budget, fits) in [(total, true), (total - 1, false), (0, false)] {
+            let mut kept = aiwg_platforms::Held::new(budget);
+            let r = render_bodies(&model, &all, scope, &options, Bodies::Hold(&mut kept)).unwrap();
+            assert_eq!(r.target, want, "{scope}, budget {budget}");
+            assert_eq!(r.notices, held.notices, "{scope}, budget {budget}");
+            let got: Option<Vec<_>> = kept.files().map(|files| {
+                files
+                    .map(|(p, sha, bytes, x)| (p.clone(), sha.to_string(), bytes.to_vec(), x))
+                    .collect()
+            });
+            match fits {
+                true => assert_eq!(got.as_ref(), Some(&order), "{scope}"),
+                false => assert!(got.is_none(), "{scope}, budget {budget}"),
+            }
+        }
     }
 }
 

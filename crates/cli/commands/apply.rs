@@ -149,8 +149,15 @@ pub fn execute(
         });
     }
     // An apply that shows no diff plans with each file's digest and writes each file as a
-    // second render makes it: it never holds the whole output (ARCHITECTURE.md, "Memory").
+    // second render makes it: it never holds the whole output (ARCHITECTURE.md, "Memory"),
+    // only, when the output is small, the bytes of the first render, written from there.
     let streamed = !dry_run && !show_diff;
+    let mut kept = aiwg_platforms::Held::new(pipeline::hold_budget());
+    let bodies = if streamed {
+        aiwg_platforms::Bodies::Hold(&mut kept)
+    } else {
+        aiwg_platforms::Bodies::Keep
+    };
     let (
         Prepared {
             rendered,
@@ -160,7 +167,7 @@ pub fn execute(
         },
         read,
         model,
-    ) = pipeline::prepare_read_with(project, target, streamed)?;
+    ) = pipeline::prepare_read_bodies(project, target, bodies)?;
     let state = rendered.target;
     let _guard = (!dry_run && held != Some(d.scope))
         .then(|| d.lock())
@@ -299,8 +306,14 @@ pub fn execute(
         keep: d.keep,
         command: "apply".into(),
     };
-    let mut restream = |sink: aiwg_platforms::Sink<'_>| {
-        pipeline::restream(project, &model, &read.platforms, d.scope, sink)
+    let mut restream = |sink: aiwg_platforms::Sink<'_>| match kept.files() {
+        Some(files) => {
+            for (path, sha256, bytes, executable) in files {
+                sink(path, sha256, bytes.to_vec(), executable);
+            }
+            Ok(())
+        }
+        None => pipeline::restream(project, &model, &read.platforms, d.scope, sink),
     };
     let applied = if streamed {
         engine.apply_streamed(&plan, &lock, &options, &mut restream)

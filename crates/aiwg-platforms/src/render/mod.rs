@@ -65,10 +65,75 @@ pub enum Bodies<'s> {
     /// As [`Bodies::Digest`], and each file is handed to the sink as it is made, once per
     /// path (path, SHA-256, bytes, executable): apply writes it then.
     Stream(Sink<'s>),
+    /// As [`Bodies::Digest`], and each file's bytes (once per path) are offered to [`Held`],
+    /// which keeps them while the whole output fits its budget: a small output is then
+    /// written from them, rendered once instead of twice.
+    Hold(&'s mut Held),
 }
 
 /// Where a streaming render hands each whole file: path, SHA-256, bytes, executable bit.
 pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &str, Vec<u8>, bool);
+
+/// The whole files of a [`Bodies::Hold`] render, kept while their bytes fit a fixed budget:
+/// in one buffer reserved at the budget's size (one allocation, given back whole when it is
+/// dropped), with each file's path, end in the buffer, SHA-256 and executable bit. Past the
+/// budget everything is dropped at once and nothing more is kept, so what a render holds
+/// never grows with its output.
+#[derive(Debug, Default)]
+pub struct Held {
+    budget: usize,
+    bytes: Vec<u8>,
+    files: Vec<(RelPath, usize, String, bool)>,
+    over: bool,
+}
+
+impl Held {
+    /// Keeps at most `budget` bytes of files.
+    pub fn new(budget: usize) -> Held {
+        Held {
+            budget,
+            ..Held::default()
+        }
+    }
+
+    fn offer(&mut self, path: RelPath, sha256: String, bytes: &[u8], executable: bool) {
+        if self.over {
+            return;
+        }
+        if self.bytes.len() + bytes.len() > self.budget {
+            *self = Held {
+                budget: self.budget,
+                over: true,
+                ..Held::default()
+            };
+            return;
+        }
+        if self.bytes.capacity() == 0 {
+            self.bytes.reserve_exact(self.budget);
+        }
+        self.bytes.extend_from_slice(bytes);
+        self.files
+            .push((path, self.bytes.len(), sha256, executable));
+    }
+
+    /// Every whole file the render made (path, SHA-256, bytes, executable bit; in the order
+    /// a [`Bodies::Stream`] render hands them out), or `None` when they did not fit.
+    pub fn files(&self) -> Option<impl Iterator<Item = (&RelPath, &str, &[u8], bool)>> {
+        if self.over {
+            return None;
+        }
+        let mut start = 0;
+        Some(
+            self.files
+                .iter()
+                .map(move |(path, end, sha256, executable)| {
+                    let bytes = &self.bytes[start..*end];
+                    start = *end;
+                    (path, sha256.as_str(), bytes, *executable)
+                }),
+        )
+    }
+}
 
 /// How much a [`Notice`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -212,6 +277,7 @@ pub fn render_bodies<'o, 's: 'o>(
         Bodies::Keep => Bodies::Keep,
         Bodies::Digest => Bodies::Digest,
         Bodies::Stream(sink) => Bodies::Stream(sink),
+        Bodies::Hold(held) => Bodies::Hold(held),
     };
     let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
     platforms.sort_by(|a, b| a.id.cmp(&b.id));
@@ -531,10 +597,13 @@ impl Renderer<'_> {
         // A streamed file goes to the sink once, when its path is first wanted (a second
         // platform wanting the same bytes there is the same write).
         let (desired, body) = match (&self.bodies, desired) {
-            (Bodies::Digest | Bodies::Stream(_), Desired::File { bytes, executable }) => {
+            (
+                Bodies::Digest | Bodies::Stream(_) | Bodies::Hold(_),
+                Desired::File { bytes, executable },
+            ) => {
                 let sha256 = aiwg_core::target::sha256_hex(&bytes);
                 let size = bytes.len() as u64;
-                let body = (matches!(self.bodies, Bodies::Stream(_))
+                let body = (matches!(self.bodies, Bodies::Stream(_) | Bodies::Hold(_))
                     && !self.target.has_file(&path))
                 .then(|| (path.clone(), sha256.clone(), bytes, executable));
                 let desired = Desired::Digest {
@@ -547,10 +616,14 @@ impl Renderer<'_> {
             (_, desired) => (desired, None),
         };
         self.want(path, desired, source, artifact, p)?;
-        if let (Bodies::Stream(sink), Some((path, sha256, bytes, executable))) =
-            (&mut self.bodies, body)
-        {
-            sink(&path, &sha256, bytes, executable);
+        match (&mut self.bodies, body) {
+            (Bodies::Stream(sink), Some((path, sha256, bytes, executable))) => {
+                sink(&path, &sha256, bytes, executable)
+            }
+            (Bodies::Hold(held), Some((path, sha256, bytes, executable))) => {
+                held.offer(path, sha256, &bytes, executable)
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -560,7 +633,9 @@ impl Renderer<'_> {
     fn make(&self, path: RelPath, bytes: Vec<u8>, executable: bool) -> Made {
         let sha256 = match self.bodies {
             Bodies::Keep => None,
-            Bodies::Digest | Bodies::Stream(_) => Some(aiwg_core::target::sha256_hex(&bytes)),
+            Bodies::Digest | Bodies::Stream(_) | Bodies::Hold(_) => {
+                Some(aiwg_core::target::sha256_hex(&bytes))
+            }
         };
         Made {
             path,
@@ -600,13 +675,23 @@ impl Renderer<'_> {
                 executable: made.executable,
             },
         };
-        let stream = matches!(self.bodies, Bodies::Stream(_)) && !self.target.has_file(&path);
+        let first_want = !self.target.has_file(&path);
+        let stream = matches!(self.bodies, Bodies::Stream(_)) && first_want;
         let first = stream.then(|| (path.clone(), bytes(made)));
+        let hold = (matches!(self.bodies, Bodies::Hold(_)) && first_want).then(|| path.clone());
         self.want(path, desired, source, artifact, p)?;
-        if let (Bodies::Stream(sink), Some((path, bytes)), Some(sha256)) =
-            (&mut self.bodies, first, &made.sha256)
-        {
-            sink(&path, sha256, bytes, made.executable);
+        match (&mut self.bodies, &made.sha256) {
+            (Bodies::Stream(sink), Some(sha256)) => {
+                if let Some((path, bytes)) = first {
+                    sink(&path, sha256, bytes, made.executable);
+                }
+            }
+            (Bodies::Hold(held), Some(sha256)) => {
+                if let Some(path) = hold {
+                    held.offer(path, sha256.clone(), &made.bytes, made.executable);
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
