@@ -873,3 +873,58 @@ fn a_settled_apply_still_removes_a_gitignore_block_that_appeared() {
     );
     assert_eq!(t.read(".gitignore"), "target/\n");
 }
+
+/// A folder with few recorded entries (a skill's, its `scripts/`) has no handle of its own in
+/// the cache: its entries are stat'ed from an ancestor's handle by a longer name
+/// (`release/scripts/tag.sh`). Every change below such a folder is still caught: a folder on
+/// the way replaced by a symlink to a moved copy (every file the same inode), a temp file
+/// beside a managed file, a file added in the source's nested folder, an edit in place.
+#[cfg(unix)]
+#[test]
+fn changes_below_a_folder_stated_from_its_ancestor_are_caught() {
+    let t = primed();
+    let bytes = std::fs::read(cache_file(&t)).unwrap();
+    let folded = |name: &[u8]| bytes.windows(name.len()).any(|w| w == name);
+    assert!(
+        folded(b"release/scripts/tag.sh"),
+        "the skill's folders are stat'ed from an ancestor's handle"
+    );
+    let skill = t.root().join(".claude/skills/release");
+    for place in [skill.join("scripts"), skill.clone()] {
+        let moved = place.with_extension("moved");
+        std::fs::rename(&place, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &place).unwrap();
+        settle();
+        expect_miss(&t, &["check"], "changed");
+        std::fs::remove_file(&place).unwrap();
+        std::fs::rename(&moved, &place).unwrap();
+        settle();
+        assert_eq!(aiwg(&t, &["check"], false).code, 0);
+        assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit", "{place:?}");
+    }
+    let stray = format!(
+        ".claude/skills/release/scripts/.tag.sh.aiwg-tmp.{}.1",
+        dead_pid()
+    );
+    t.write(&stray, "half");
+    settle();
+    let out = expect_miss(&t, &["check"], "scripts` changed");
+    assert!(out.contains(&format!("stray\t{stray}")), "{out}");
+    std::fs::remove_file(t.root().join(&stray)).unwrap();
+    settle();
+    assert_eq!(aiwg(&t, &["check"], false).code, 0);
+    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
+    let script = skill.join("scripts/tag.sh");
+    let before = std::fs::read(&script).unwrap();
+    let mut edited = before.clone();
+    edited[0] = b'%';
+    std::fs::write(&script, &edited).unwrap();
+    settle();
+    let out = expect_miss(&t, &["check"], "tag.sh` changed");
+    assert!(out.contains("scripts/tag.sh"), "{out}");
+    std::fs::write(&script, &before).unwrap();
+    t.write(".aiwg/skills/release/scripts/notes.txt", "new asset\n");
+    settle();
+    let out = expect_miss(&t, &["check"], "changed");
+    assert!(out.contains("scripts/notes.txt"), "{out}");
+}

@@ -35,8 +35,8 @@
 //!
 //! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
 //! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
-//! in its folder (or `sub/name` when `sub` holds nothing else recorded, or `.` for the folder
-//! itself, stat'ed through the handle). A check stats each
+//! in its folder (or `sub/name` when `sub` holds at most [`FOLD_MAX`] recorded entries, or
+//! `.` for the folder itself, stat'ed through the handle). A check stats each
 //! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
 //! of [`UNIT`] entries: the kernel looks up one name per entry instead of walking its whole
 //! path, and nothing is parsed but fixed-width numbers. What each stat means is exactly
@@ -148,7 +148,10 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
         }
         units.extend(units_of(g, group.entries.len()));
     }
-    let changed = aiwg_core::par::par_map(units, 8, |(g, first, end)| {
+    // Units are taken one at a time by each core, so that a core slowed by another process
+    // does not leave the other idle; the first change found (in file order) is the answer.
+    let changed = aiwg_core::par::par_first(units.len(), 8, |u| {
+        let (g, first, end) = units[u];
         let group = &groups[g];
         let entries = &group.entries[first..end];
         let mut changed = None;
@@ -166,8 +169,8 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
         });
         changed
     });
-    match changed.into_iter().flatten().next() {
-        Some(path) => Err(format!("`{path}` changed")),
+    match changed {
+        Some((_, path)) => Err(format!("`{path}` changed")),
         None => Ok(settled),
     }
 }
@@ -204,7 +207,8 @@ fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
         .metadata()
         .map_err(|e| format!("cannot read the cache: {e}"))?
         .len();
-    let mut bytes = Vec::new();
+    // Sized from the stat, so a large cache is read without the copies of a growing buffer.
+    let mut bytes = Vec::with_capacity(size.min(HEAD_LIMIT) as usize);
     let mut file = file.take(size);
     let failed = |e: std::io::Error| format!("cannot read the cache: {e}");
     (&mut file)
@@ -212,6 +216,8 @@ fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(failed)?;
     read_head(&mut Reader::new(&bytes), key)?;
+    // Only a hint: a size the allocator refuses is read as it comes.
+    let _ = bytes.try_reserve_exact((size as usize).saturating_sub(bytes.len()));
     file.read_to_end(&mut bytes).map_err(failed)?;
     Ok(bytes)
 }
@@ -719,7 +725,7 @@ struct Entry<'a> {
     racy: bool,
     stat: Stat,
     /// A name in its group's folder, a relative path below it (`sub/name`, when `sub` held
-    /// nothing else recorded), or `.`: the folder itself, a [`Kind::Passage`] or [`Kind::Dir`]
+    /// few entries, [`FOLD_MAX`]), or `.`: the folder itself, a [`Kind::Passage`] or [`Kind::Dir`]
     /// checked through the group's handle.
     name: &'a str,
 }
@@ -853,10 +859,7 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, Str
     let valid = if absolute {
         name.starts_with('/')
     } else {
-        name == "."
-            || name
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..")
+        name == "." || is_relative_below(name.as_bytes())
     };
     if !valid {
         return Err(corrupt());
@@ -875,6 +878,22 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, Str
         },
         name,
     })
+}
+
+/// True when `name` is one or more `/`-separated components, none of them empty, `.` or `..`
+/// (a path that stays below the folder it is relative to). One pass over the bytes: the
+/// reader checks every name of a cache of tens of thousands before it stats any.
+fn is_relative_below(name: &[u8]) -> bool {
+    let mut start = 0;
+    for end in 0..=name.len() {
+        if end == name.len() || name[end] == b'/' {
+            if matches!(&name[start..end], b"" | b"." | b"..") {
+                return false;
+            }
+            start = end + 1;
+        }
+    }
+    true
 }
 
 /// Starts a group for folder `dir` in `body`; returns where its entry count goes.
@@ -920,6 +939,10 @@ fn put_entry(
 
 /// The most entries one thread stats in one go (each such unit opens its folder once).
 const UNIT: usize = 256;
+
+/// A folder with at most this many recorded entries has no group of its own: its entries are
+/// stat'ed from its parent's handle ([`observe_all`]).
+const FOLD_MAX: usize = 16;
 
 /// Group `g` of `n` entries cut into units of at most [`UNIT`]: (group, first, end).
 fn units_of(g: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
@@ -1022,20 +1045,24 @@ fn observe_all(
             .or_default()
             .push((name, kind, path, expect));
     }
-    // A folder with one entry is stat'ed from its parent's handle (`sub/name`: the lookup of
-    // `sub` follows a symlink exactly as the whole path's would), deepest folders first so a
-    // chain of them joins the first folder that has more.
+    // A folder with few entries is stat'ed from its parent's handle (`sub/name`: the lookup
+    // of `sub` follows a symlink exactly as the whole path's would), deepest folders first so
+    // a chain of them joins the first folder that has more: a handle costs an `open` of the
+    // whole path and a `close`, more than the kernel's lookup of one more name per entry.
     let dirs: Vec<String> = by_dir.keys().rev().cloned().collect();
     for dir in dirs {
-        if by_dir.get(&dir).is_none_or(|e| e.len() != 1) {
+        if by_dir.get(&dir).is_none_or(|e| e.len() > FOLD_MAX) {
             continue;
         }
         let Some((parent, last)) = split(Path::new(&dir)).filter(|(p, _)| !p.is_empty()) else {
             continue;
         };
-        let mut entry = by_dir.remove(&dir).expect("present").remove(0);
-        entry.0 = format!("{last}/{}", entry.0);
-        by_dir.entry(parent).or_default().push(entry);
+        let entries = by_dir.remove(&dir).expect("present");
+        let into = by_dir.entry(parent).or_default();
+        for mut entry in entries {
+            entry.0 = format!("{last}/{}", entry.0);
+            into.push(entry);
+        }
     }
     // A folder opened for its entries is also checked through that handle (`.`: its `fstat`,
     // the handle then opened without following a final symlink) instead of by its name in
@@ -1373,6 +1400,20 @@ mod tests {
         assert_eq!(edit(b"\x01\x00d", b"\x01\x00.").unwrap()[1].0, "/p");
         assert!(edit(b"/p", b"pp").is_err());
         assert!(parsed(b"").is_err());
+    }
+
+    #[test]
+    fn a_relative_name_stays_below_its_folder() {
+        for good in [
+            "a", "a b.md", "sub/name", "a/b/c.md", ".hidden", "..x", "x..",
+        ] {
+            assert!(is_relative_below(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "", "/", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "a/..",
+        ] {
+            assert!(!is_relative_below(bad.as_bytes()), "{bad}");
+        }
     }
 
     #[cfg(unix)]

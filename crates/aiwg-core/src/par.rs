@@ -1,9 +1,15 @@
 //! `par_map`: an order-keeping parallel map over a slice on the machine's cores, for the
-//! system-call-bound and parse-bound steps of loading thousands of files.
+//! system-call-bound and parse-bound steps of loading thousands of files; `par_first`: the
+//! first of many jobs of unequal size that finds something, on every core.
 
-/// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) in
-/// contiguous chunks when there are at least `min_items` items; the results keep the items'
-/// order. A panic in `f` is passed on.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) when
+/// there are at least `min_items` items; the results keep the items' order. The items are cut
+/// into [`BLOCKS_PER_THREAD`] blocks per thread, each thread taking the next block as it
+/// finishes one, so items of unequal cost (files of one kind parse slower than another's) or
+/// a core the machine gives less time still spread evenly. A panic in `f` is passed on.
 pub fn par_map<T: Send, R: Send>(
     mut items: Vec<T>,
     min_items: usize,
@@ -13,35 +19,112 @@ pub fn par_map<T: Send, R: Send>(
     if threads < 2 || items.len() < min_items.max(2) {
         return items.into_iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let mut chunks = Vec::with_capacity(threads);
-    while items.len() > chunk {
-        let rest = items.split_off(chunk);
-        chunks.push(std::mem::replace(&mut items, rest));
+    let size = items.len().div_ceil(threads * BLOCKS_PER_THREAD);
+    let mut blocks = Vec::with_capacity(threads * BLOCKS_PER_THREAD);
+    while items.len() > size {
+        let rest = items.split_off(size);
+        blocks.push(Mutex::new(Some(std::mem::replace(&mut items, rest))));
     }
-    chunks.push(items);
-    let mut chunks = chunks.into_iter();
-    let first = chunks.next().unwrap_or_default();
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .map(|part| scope.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        // The calling thread takes the first chunk instead of waiting idle.
-        let mut out: Vec<R> = first.into_iter().map(f).collect();
+    blocks.push(Mutex::new(Some(items)));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            let Some(block) = blocks.get(b) else {
+                return done;
+            };
+            let part = (block.lock().unwrap_or_else(|e| e.into_inner()).take()).unwrap_or_default();
+            done.push((b, part.into_iter().map(&f).collect::<Vec<R>>()));
+        }
+    };
+    let work = &work;
+    let mut done = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        // The calling thread takes blocks too instead of waiting idle.
+        let mut done = work();
         for h in handles {
             match h.join() {
-                Ok(part) => out.extend(part),
+                Ok(part) => done.extend(part),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        out
+        done
+    });
+    done.sort_unstable_by_key(|(b, _)| *b);
+    done.into_iter().flat_map(|(_, part)| part).collect()
+}
+
+/// Blocks per thread in [`par_map`]: enough that the last ones even out the threads, few
+/// enough that taking one costs nothing next to its items.
+const BLOCKS_PER_THREAD: usize = 8;
+
+/// The lowest index `i` in `0..n` for which `f(i)` is `Some`, with its value: the same answer
+/// as `(0..n).find_map(f)`, computed on one thread per core (at most 8) when `n` is at least
+/// `min_items`. Each thread takes the next index as it finishes one, so jobs of unequal cost
+/// (or a core the machine gives less time) still spread evenly; once an index has found
+/// something, indices above it are not started. A panic in `f` is passed on.
+pub fn par_first<R: Send>(
+    n: usize,
+    min_items: usize,
+    f: impl Fn(usize) -> Option<R> + Sync,
+) -> Option<(usize, R)> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8));
+    if threads < 2 || n < min_items.max(2) {
+        return (0..n).find_map(|i| f(i).map(|r| (i, r)));
+    }
+    let next = AtomicUsize::new(0);
+    // The lowest index found so far (`usize::MAX`: none).
+    let found = AtomicUsize::new(usize::MAX);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n || i > found.load(Ordering::Relaxed) {
+                return None;
+            }
+            if let Some(r) = f(i) {
+                found.fetch_min(i, Ordering::Relaxed);
+                // Indices only grow within a thread: its first find is its lowest.
+                return Some((i, r));
+            }
+        }
+    };
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut best = work();
+        for h in handles {
+            match h.join() {
+                Ok(Some(hit)) if best.as_ref().is_none_or(|b| hit.0 < b.0) => best = Some(hit),
+                Ok(_) => {}
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        best
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::par_map;
+    use super::{par_first, par_map};
+
+    #[test]
+    fn par_first_finds_the_lowest_index_as_a_serial_search_would() {
+        for n in [0usize, 1, 2, 3, 100, 1001] {
+            for hits in [
+                vec![],
+                vec![0],
+                vec![n / 2],
+                vec![n / 3, n / 2, n.saturating_sub(1)],
+            ] {
+                let hits: Vec<usize> = hits.into_iter().filter(|&h| h < n).collect();
+                let f = |i: usize| hits.contains(&i).then_some(i * 7);
+                let want = (0..n).find_map(|i| f(i).map(|r| (i, r)));
+                assert_eq!(par_first(n, 2, f), want, "{n} jobs, hits {hits:?}");
+                assert_eq!(par_first(n, 10_000, f), want, "{n} jobs, serial");
+            }
+        }
+    }
 
     #[test]
     fn keeps_order_at_every_size() {

@@ -151,6 +151,7 @@ impl SourceTree {
             bytes: AtomicU64::new(0),
             entries: 0,
             over: false,
+            listed: HashMap::new(),
         };
         match std::fs::canonicalize(root) {
             Ok(canonical) => {
@@ -212,7 +213,64 @@ struct Reader<'a> {
     entries: usize,
     /// A cap was reached: the walk stops and one error says why.
     over: bool,
+    /// Folder listings read ahead on several threads ([`Reader::prefetch`]), taken by
+    /// [`Reader::visit_dir`] instead of listing the folder again.
+    listed: HashMap<PathBuf, std::io::Result<Vec<Listed>>>,
 }
+
+/// One name of a folder listing, with its type when the listing gave it.
+struct Listed {
+    name: std::ffi::OsString,
+    path: PathBuf,
+    kind: Option<std::fs::FileType>,
+}
+
+/// A folder's entries as [`Reader::visit_dir`] walks them: sorted by name.
+fn list_folder(dir: &Path) -> std::io::Result<Vec<Listed>> {
+    let mut entries: Vec<Listed> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| Listed {
+            name: e.file_name(),
+            path: e.path(),
+            kind: e.file_type().ok(),
+        })
+        .collect();
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
+/// Lists `dir` and every plain folder below it (symlinks are left to the walk), depth
+/// first, until `budget` (entries listed by every thread) runs out: what is not listed
+/// here the walk lists itself.
+fn list_tree(
+    dir: PathBuf,
+    budget: &std::sync::atomic::AtomicUsize,
+    out: &mut Vec<(PathBuf, std::io::Result<Vec<Listed>>)>,
+) {
+    let listed = list_folder(&dir);
+    let n = listed.as_ref().map_or(0, Vec::len);
+    if budget
+        .fetch_add(n + 1, Ordering::Relaxed)
+        .saturating_add(n + 1)
+        > MAX_SOURCE_ENTRIES
+    {
+        return;
+    }
+    let subdirs: Vec<PathBuf> = listed
+        .iter()
+        .flatten()
+        .filter(|e| e.kind.is_some_and(|t| t.is_dir()))
+        .map(|e| e.path.clone())
+        .collect();
+    out.push((dir, listed));
+    for sub in subdirs {
+        list_tree(sub, budget, out);
+    }
+}
+
+/// A folder with at least this many plain subfolders has them listed ahead on several
+/// threads ([`Reader::prefetch`]).
+const PREFETCH_FOLDERS: usize = 16;
 
 /// A plain file the walk found.
 struct Pending {
@@ -342,17 +400,20 @@ impl Reader<'_> {
     }
 
     fn visit_dir(&mut self, dir: &Path, rel: &str) {
-        let entries = match std::fs::read_dir(dir) {
+        let listed = match self.listed.remove(dir) {
+            Some(listed) => listed,
+            None => list_folder(dir),
+        };
+        let entries = match listed {
             Ok(entries) => entries,
             Err(e) => return self.error(rel, format!("cannot read folder: {e}")),
         };
-        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-        entries.sort_by_key(|e| e.file_name());
+        self.prefetch(&entries);
         for entry in entries {
             if self.over {
                 return;
             }
-            let file_name = entry.file_name();
+            let file_name = entry.name;
             let Some(name) = file_name.to_str() else {
                 let shown = file_name.to_string_lossy().into_owned();
                 self.error(
@@ -378,15 +439,15 @@ impl Reader<'_> {
                 continue;
             }
             let rel = format!("{rel}/{name}");
-            let plain = entry.file_type().ok().filter(|t| t.is_dir() || t.is_file());
+            let plain = entry.kind.filter(|t| t.is_dir() || t.is_file());
             if plain.is_some() && !self.count_entry() {
                 return;
             }
             match plain {
-                Some(t) if t.is_dir() => self.visit_dir(&entry.path(), &rel),
+                Some(t) if t.is_dir() => self.visit_dir(&entry.path, &rel),
                 Some(_) => match RelPath::new(&rel) {
                     Ok(rel_path) => self.pending.push(Pending {
-                        path: entry.path(),
+                        path: entry.path,
                         rel,
                         rel_path,
                         diagnostics_before: self.diagnostics.len(),
@@ -394,9 +455,31 @@ impl Reader<'_> {
                     Err(e) => self.error(&rel, format!("file cannot be deployed: {e}")),
                 },
                 // Symlinks (checked), other file types (skipped), unknown types.
-                None => self.visit(&entry.path(), &rel),
+                None => self.visit(&entry.path, &rel),
             }
         }
+    }
+
+    /// Lists the plain subfolders of a folder with many of them (and everything below them)
+    /// on several threads, for [`Reader::visit_dir`] to take as it gets there: listing
+    /// thousands of small folders one by one is system-call bound. Only what this walk
+    /// would list next; at most [`MAX_SOURCE_ENTRIES`] entries are held ahead.
+    fn prefetch(&mut self, entries: &[Listed]) {
+        let subdirs: Vec<PathBuf> = (entries.iter())
+            .filter(|e| e.kind.is_some_and(|t| t.is_dir()))
+            .filter(|e| !self.listed.contains_key(&e.path))
+            .map(|e| e.path.clone())
+            .collect();
+        if subdirs.len() < PREFETCH_FOLDERS || self.over {
+            return;
+        }
+        let budget = std::sync::atomic::AtomicUsize::new(self.entries);
+        let trees = crate::par::par_map(subdirs, PREFETCH_FOLDERS, |dir| {
+            let mut out = Vec::new();
+            list_tree(dir, &budget, &mut out);
+            out
+        });
+        self.listed.extend(trees.into_iter().flatten());
     }
 
     /// Reads the pending files (in parallel when there are many) and adds them in walk order.

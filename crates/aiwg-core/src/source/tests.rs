@@ -936,3 +936,73 @@ fn file_names_with_bidi_or_control_characters_are_refused() {
         .iter()
         .any(|d| d.to_string().contains("invoice\\u{202e}fdp.sh")));
 }
+
+/// A folder with many subfolders has them listed ahead on several threads; the walk then
+/// reads exactly what it reads without that, in the same order, with the same diagnostics
+/// in the same places: nested folders, a skipped `.git`, a symlink inside (followed), one
+/// leading out (refused), a name that cannot be deployed.
+#[cfg(unix)]
+#[test]
+fn the_listing_ahead_changes_nothing_the_walk_reads() {
+    use std::os::unix::ffi::OsStrExt;
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let n = PREFETCH_FOLDERS + 4;
+    let mut want = Vec::new();
+    for i in 0..n {
+        let skill = format!("skills/s{i:02}");
+        write(root, &format!("{skill}/SKILL.md"), SKILL);
+        write(root, &format!("{skill}/references/deep/r.md"), "r\n");
+        want.push(format!("{skill}/SKILL.md"));
+        if i == 9 {
+            std::os::unix::fs::symlink("../s01/SKILL.md", root.join(&skill).join("link.md"))
+                .unwrap();
+            want.push(format!("{skill}/link.md"));
+        }
+        want.push(format!("{skill}/references/deep/r.md"));
+    }
+    write(root, "skills/s05/.git/HEAD", "ref\n");
+    std::os::unix::fs::symlink(outside.path(), root.join("skills/s11/out")).unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xff.md");
+    std::fs::write(root.join("skills/s13/references").join(bad), "x\n").unwrap();
+    let (tree, diags) = SourceTree::read_dir_as("x", root, Path::new("src"));
+    let paths: Vec<&str> = tree.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, want);
+    let msgs: Vec<String> = diags
+        .iter()
+        .map(|d| format!("{}: {}", d.path.display(), d.message))
+        .collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with("src/skills/s11/out: symlink points outside"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].starts_with("src/skills/s13/references/bad"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].ends_with("file name is not UTF-8 and cannot be deployed"),
+        "{msgs:?}"
+    );
+}
+
+/// What is listed ahead is bounded: with the source's entry budget spent, nothing is listed
+/// (the walk lists it itself, and stops at the cap with its one error).
+#[test]
+fn the_listing_ahead_stops_at_the_entry_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/b/c.md", "c\n");
+    let mut out = Vec::new();
+    let spent = std::sync::atomic::AtomicUsize::new(MAX_SOURCE_ENTRIES);
+    list_tree(dir.path().to_path_buf(), &spent, &mut out);
+    assert!(out.is_empty());
+    let fresh = std::sync::atomic::AtomicUsize::new(0);
+    list_tree(dir.path().to_path_buf(), &fresh, &mut out);
+    let listed: Vec<&Path> = out
+        .iter()
+        .map(|(p, _)| p.strip_prefix(dir.path()).unwrap())
+        .collect();
+    assert_eq!(listed, [Path::new(""), Path::new("a"), Path::new("a/b")]);
+}

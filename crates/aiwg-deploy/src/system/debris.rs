@@ -30,8 +30,10 @@ impl Debris {
 /// never stops a command, and the operation that needs the folder reports its problem.
 pub fn find(sys: &dyn System, folders: &BTreeSet<Option<RelPath>>) -> Vec<RelPath> {
     let mut found = Vec::new();
-    for folder in folders {
-        let Ok(names) = sys.list(folder.as_ref()) else {
+    let paths: Vec<Option<&RelPath>> = folders.iter().map(Option::as_ref).collect();
+    let listed = sys.list_many(&paths, &|name| temp_writer(name).is_some());
+    for (folder, names) in folders.iter().zip(listed) {
+        let Ok(names) = names else {
             continue;
         };
         for name in names {

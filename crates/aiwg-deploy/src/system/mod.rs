@@ -218,6 +218,19 @@ pub trait System {
     /// The names in folder `path` (`None`: the root), sorted; empty when it does not exist.
     fn list(&self, path: Option<&RelPath>) -> Result<Vec<String>, SystemError>;
 
+    /// [`System::list`] of every folder in `paths`, in order, keeping only the names `keep`
+    /// accepts (in parallel where the implementation lists in parallel).
+    fn list_many(
+        &self,
+        paths: &[Option<&RelPath>],
+        keep: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<Result<Vec<String>, SystemError>> {
+        paths
+            .iter()
+            .map(|p| Ok(self.list(*p)?.into_iter().filter(|n| keep(n)).collect()))
+            .collect()
+    }
+
     /// Takes the exclusive lock on the file `path` (created when missing) without waiting,
     /// and writes `owner` into it. `Ok(false)`: another process holds it. The operating
     /// system drops the lock when its process ends, so a crash never leaves it held.

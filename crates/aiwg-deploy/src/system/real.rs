@@ -43,6 +43,9 @@ use super::{
 /// The most symlinks one walk follows (as the kernel's own limit), so a loop ends.
 const MAX_LINKS: usize = 40;
 
+/// The fewest files in folders that exist for which a batch of reads is shared by threads.
+const MIN_THREADED_READS: usize = 32;
+
 /// The most folder handles kept open; past it the caches start over (paths come sorted, so
 /// the folders in use are soon back). Far below the common soft limit of 1,024 open files.
 const MAX_OPEN_FOLDERS: usize = 256;
@@ -450,17 +453,20 @@ impl RealSystem {
             .zip(batch)
             .map(|(fd, p)| (fd.as_ref(), p.file_name()))
             .collect();
+        let run = |(fd, name): &(Option<&Arc<OwnedFd>>, &str)| {
+            fd.and_then(|fd| read(fd.as_fd(), name).ok())
+        };
+        // A batch with few files to open (most folders missing: a first apply) is not worth
+        // the threads: each costs more to start than the reads it would share.
+        if located.iter().flatten().count() < MIN_THREADED_READS {
+            out.extend(jobs.iter().map(run));
+            return;
+        }
         let chunk = jobs.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(fd, name)| fd.and_then(|fd| read(fd.as_fd(), name).ok()))
-                            .collect::<Vec<_>>()
-                    })
-                })
+                .map(|part| scope.spawn(move || part.iter().map(run).collect::<Vec<_>>()))
                 .collect();
             for h in handles {
                 out.extend(h.join().unwrap_or_default());
@@ -624,6 +630,16 @@ impl RealSystem {
         by_real.insert(real.to_string(), fd.clone());
     }
 
+    /// The handle of folder `path` to list: `None` when there is nothing to list there
+    /// (absent, or not a folder).
+    fn folder_to_list(&self, path: Option<&RelPath>) -> Result<Option<Arc<OwnedFd>>, SystemError> {
+        match self.folder(path, false) {
+            Ok(Some(folder)) => Ok(Some(folder.fd)),
+            Ok(None) | Err(SystemError::NotAFile { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn forget_below(&self, real: &str) {
         let below = |k: &str| k == real || k.starts_with(&format!("{real}/"));
         self.by_real.borrow_mut().retain(|k, _| !below(k));
@@ -631,6 +647,70 @@ impl RealSystem {
         self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
     }
 }
+
+/// How [`System::list`] names folder `path` in an error.
+fn shown_folder(path: Option<&RelPath>) -> String {
+    path.map_or_else(|| ".".to_string(), ToString::to_string)
+}
+
+/// The names in the folder open as `dir` (not `.` and `..`) that `keep` accepts, sorted.
+/// On Linux the handle itself is read (`getdents64` from its start, after an `lseek`): no
+/// second handle is opened for the listing. The caller lists one handle on one thread at a
+/// time (the offset is the handle's).
+#[cfg(target_os = "linux")]
+fn list_fd(
+    dir: BorrowedFd<'_>,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<String>, Errno> {
+    rustix::fs::seek(dir, rustix::fs::SeekFrom::Start(0))?;
+    let mut buf: Vec<u8> = Vec::with_capacity(LIST_BUFFER);
+    let mut names = Vec::new();
+    'read: loop {
+        let room = buf.capacity();
+        let mut entries = rustix::fs::RawDir::new(dir, buf.spare_capacity_mut());
+        while let Some(entry) = entries.next() {
+            let entry = match entry {
+                // The next entry does not fit: a larger buffer goes on where this one stopped.
+                Err(Errno::INVAL) if room < 1 << 20 => {
+                    buf.reserve(room * 2);
+                    continue 'read;
+                }
+                other => other?,
+            };
+            let name = entry.file_name().to_string_lossy();
+            if name != "." && name != ".." && keep(&name) {
+                names.push(name.into_owned());
+            }
+        }
+        break;
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The names in the folder open as `dir` (not `.` and `..`) that `keep` accepts, sorted
+/// (a second handle of the folder is read, so the first keeps its offset).
+#[cfg(not(target_os = "linux"))]
+fn list_fd(
+    dir: BorrowedFd<'_>,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<String>, Errno> {
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy();
+        if name != "." && name != ".." && keep(&name) {
+            names.push(name.into_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The buffer a folder is listed into: one `getdents64` for a folder of some hundreds of
+/// names (and a second that finds the end).
+#[cfg(target_os = "linux")]
+const LIST_BUFFER: usize = 32 * 1024;
 
 /// A refusal met on the way to `path`, which lies `tail` further below where the walk stopped:
 /// named by `path`, with the place it resolves to in full.
@@ -967,23 +1047,68 @@ impl System for RealSystem {
     }
 
     fn list(&self, path: Option<&RelPath>) -> Result<Vec<String>, SystemError> {
-        let shown = path.map_or_else(|| ".".to_string(), ToString::to_string);
-        let folder = match self.folder(path, false) {
-            Ok(Some(folder)) => folder,
-            Ok(None) | Err(SystemError::NotAFile { .. }) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
+        let Some(folder) = self.folder_to_list(path)? else {
+            return Ok(Vec::new());
         };
-        let dir = rustix::fs::Dir::read_from(&*folder.fd).map_err(|e| io_err("list", &shown, e))?;
-        let mut names = Vec::new();
-        for entry in dir {
-            let entry = entry.map_err(|e| io_err("list", &shown, e))?;
-            let name = entry.file_name().to_string_lossy();
-            if name != "." && name != ".." {
-                names.push(name.into_owned());
+        list_fd(folder.as_fd(), &|_| true).map_err(|e| io_err("list", &shown_folder(path), e))
+    }
+
+    /// The folders are resolved (and guarded) on this thread, a batch at a time as
+    /// [`System::read_many`] does; threads only list the handles. A folder reached by two
+    /// spellings (a symlink inside the root) is one handle, listed once.
+    fn list_many(
+        &self,
+        paths: &[Option<&RelPath>],
+        keep: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<Result<Vec<String>, SystemError>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let mut out = Vec::with_capacity(paths.len());
+        for batch in paths.chunks(MAX_OPEN_FOLDERS) {
+            let located: Vec<Result<Option<Arc<OwnedFd>>, SystemError>> =
+                batch.iter().map(|p| self.folder_to_list(*p)).collect();
+            let mut unique: Vec<&Arc<OwnedFd>> = Vec::new();
+            let mut index: HashMap<*const OwnedFd, usize> = HashMap::new();
+            let slots: Vec<Option<usize>> = (located.iter())
+                .map(|l| match l {
+                    Ok(Some(fd)) => Some(*index.entry(Arc::as_ptr(fd)).or_insert_with(|| {
+                        unique.push(fd);
+                        unique.len() - 1
+                    })),
+                    _ => None,
+                })
+                .collect();
+            let listed: Vec<Result<Vec<String>, Errno>> = if threads < 2 || unique.len() < 64 {
+                unique.iter().map(|fd| list_fd(fd.as_fd(), keep)).collect()
+            } else {
+                let chunk = unique.len().div_ceil(threads);
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = unique
+                        .chunks(chunk)
+                        .map(|part| {
+                            scope.spawn(move || {
+                                part.iter()
+                                    .map(|fd| list_fd(fd.as_fd(), keep))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                        .collect()
+                })
+            };
+            for ((path, found), slot) in batch.iter().zip(located).zip(slots) {
+                out.push(match (found, slot) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Some(i)) => listed[i]
+                        .clone()
+                        .map_err(|e| io_err("list", &shown_folder(*path), e)),
+                    (Ok(_), None) => Ok(Vec::new()),
+                });
             }
         }
-        names.sort();
-        Ok(names)
+        out
     }
 
     /// An OS file lock (`flock`). The holder deletes the file before releasing it, so a waiter
@@ -1202,6 +1327,11 @@ mod tests {
             }
             paths.push(p);
         }
+        // Paths in folders that do not exist: the last batch has too few files to open for
+        // threads and is read on this thread.
+        for i in 0..260 {
+            paths.push(rel(&format!("gone{}/x{i}.md", i % 3)));
+        }
         sys.create_dir_all(&rel("d1/f1.md.dir")).unwrap();
         paths.push(rel("d1/f1.md.dir"));
         #[cfg(unix)]
@@ -1241,6 +1371,75 @@ mod tests {
         let one: Vec<String> = refs.iter().map(|p| shown(&sys.read_digest(p))).collect();
         assert_eq!(many, want);
         assert_eq!(one, want);
+    }
+
+    /// Listing many folders at once (in parallel, each handle read from its start) answers
+    /// what listing each alone answers, twice in a row, and the same as the memory System:
+    /// absent folders, a file, a symlink inside the root (the same handle as its target), one
+    /// leading out, a folder of more names than one read of the buffer holds, more folders
+    /// than the handles kept open.
+    #[test]
+    fn list_many_equals_listing_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        let mut folders: Vec<Option<RelPath>> = vec![None];
+        for i in 0..(MAX_OPEN_FOLDERS + 40) {
+            let name = format!("d{i:03}");
+            for j in 0..(i % 4) {
+                sys.write_atomic(&rel(&format!("{name}/f{j}.md")), b"x", false)
+                    .unwrap();
+            }
+            if i % 4 == 0 {
+                sys.create_dir_all(&rel(&name)).unwrap();
+            }
+            sys.write_atomic(&rel(&format!("{name}/.f.md.aiwg-tmp.1.{i}")), b"x", false)
+                .unwrap();
+            folders.push(Some(rel(&name)));
+        }
+        // More names than one `getdents64` into the buffer returns.
+        let long = "n".repeat(200);
+        for j in 0..(2 * LIST_BUFFER / 200) {
+            sys.write_atomic(&rel(&format!("big/{long}{j}")), b"", false)
+                .unwrap();
+        }
+        folders.push(Some(rel("big")));
+        folders.push(Some(rel("absent")));
+        folders.push(Some(rel("d001/f0.md")));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("d002", dir.path().join("same")).unwrap();
+            folders.push(Some(rel("same")));
+            std::os::unix::fs::symlink("/", dir.path().join("out")).unwrap();
+            folders.push(Some(rel("out")));
+        }
+        let refs: Vec<Option<&RelPath>> = folders.iter().map(Option::as_ref).collect();
+        let shown = |r: &Result<Vec<String>, SystemError>| match r {
+            Ok(names) => format!("{names:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        let one: Vec<String> = refs.iter().map(|p| shown(&sys.list(*p))).collect();
+        assert!(one[folders.len() - 2].contains("f0.md"), "{one:?}");
+        assert!(one.last().unwrap().starts_with("error"), "{one:?}");
+        for _ in 0..2 {
+            let many: Vec<String> = sys.list_many(&refs, &|_| true).iter().map(shown).collect();
+            assert_eq!(many, one);
+        }
+        let temp = |n: &str| crate::system::temp_writer(n).is_some();
+        let kept: Vec<String> = sys.list_many(&refs, &temp).iter().map(shown).collect();
+        let want: Vec<String> = refs
+            .iter()
+            .map(|p| match sys.list(*p) {
+                Ok(names) => format!(
+                    "{:?}",
+                    names.into_iter().filter(|n| temp(n)).collect::<Vec<_>>()
+                ),
+                Err(e) => format!("error: {e}"),
+            })
+            .collect();
+        assert_eq!(kept, want);
+        assert!(kept[5].contains("aiwg-tmp"), "{kept:?}");
+        let big = sys.list(Some(&rel("big"))).unwrap();
+        assert_eq!(big.len(), 2 * LIST_BUFFER / 200);
     }
 
     #[test]
