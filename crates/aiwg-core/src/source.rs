@@ -259,13 +259,24 @@ fn list_tree(
     let subdirs: Vec<PathBuf> = listed
         .iter()
         .flatten()
-        .filter(|e| e.kind.is_some_and(|t| t.is_dir()))
+        .filter(|e| walked_folder(e))
         .map(|e| e.path.clone())
         .collect();
     out.push((dir, listed));
     for sub in subdirs {
         list_tree(sub, budget, out);
     }
+}
+
+/// True for a plain folder [`Reader::visit_dir`] goes into: not a skipped version-control
+/// folder ([`is_skipped_name`]) and not a name it refuses (not UTF-8, control or bidi
+/// characters). Only those are listed ahead: the rest the walk never reads, and its entry cap
+/// never counts them, so listing them would cost what a repository puts there.
+fn walked_folder(e: &Listed) -> bool {
+    e.kind.is_some_and(|t| t.is_dir())
+        && e.name.to_str().is_some_and(|name| {
+            !is_skipped_name(name) && !name.chars().any(crate::escape::is_unsafe_char)
+        })
 }
 
 /// A folder with at least this many plain subfolders has them listed ahead on several
@@ -466,7 +477,7 @@ impl Reader<'_> {
     /// would list next; at most [`MAX_SOURCE_ENTRIES`] entries are held ahead.
     fn prefetch(&mut self, entries: &[Listed]) {
         let subdirs: Vec<PathBuf> = (entries.iter())
-            .filter(|e| e.kind.is_some_and(|t| t.is_dir()))
+            .filter(|e| walked_folder(e))
             .filter(|e| !self.listed.contains_key(&e.path))
             .map(|e| e.path.clone())
             .collect();

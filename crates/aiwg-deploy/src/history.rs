@@ -193,6 +193,13 @@ fn split_mark(text: &str) -> Option<(&str, &str)> {
     Some((&text[..body_end], mark))
 }
 
+/// The generation a folder name is: only the number as aiwg spells it ([`folder`]), so `+7`
+/// or `07` (which `parse` takes for 7) is not generation 7 counted again.
+fn number_of(name: &str) -> Option<u64> {
+    let n: u64 = name.parse().ok()?;
+    (n.to_string() == name).then_some(n)
+}
+
 /// Reads the history folder: which numbered folders are this machine's generations, which
 /// are crash leftovers, and which are ignored (and why). Never writes.
 pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
@@ -210,7 +217,7 @@ fn list_with(engine: &Engine<'_>, paths: bool) -> Result<Listing, DeployError> {
     let key = engine.keys.for_reading()?;
     let mut listing = Listing::default();
     let names = engine.state.list(Some(&engine.layout.history))?;
-    let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| number_of(n)).collect();
     numbers.sort_unstable();
     listing.names = names.into_iter().collect();
     for n in numbers {
@@ -378,7 +385,7 @@ pub(crate) struct Record<'a> {
 pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath>>, DeployError> {
     let key = engine.keys.for_reading()?;
     let names = engine.state.list(Some(&engine.layout.history))?;
-    let mut numbers: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| number_of(n)).collect();
     numbers.sort_unstable();
     for n in numbers.into_iter().rev() {
         if let Read::Local(g) = read_generation(engine, key.as_ref(), n, &folder(engine, n), false)?

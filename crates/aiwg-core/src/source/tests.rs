@@ -1006,3 +1006,31 @@ fn the_listing_ahead_stops_at_the_entry_cap() {
         .collect();
     assert_eq!(listed, [Path::new(""), Path::new("a"), Path::new("a/b")]);
 }
+
+/// The listing ahead lists only folders the walk goes into: nothing under a skipped
+/// version-control folder (a repository can commit `.svn/` or `.hg/` trees of any size,
+/// which the walk never reads and the entry cap never counts) nor under a folder whose
+/// name the walk refuses (control or bidi characters, not UTF-8).
+#[cfg(unix)]
+#[test]
+fn the_listing_ahead_lists_nothing_the_walk_skips() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/b/c.md", "c\n");
+    for skipped in [".git", ".hg", ".svn", "bad\u{202e}dm.", "esc\u{1b}"] {
+        write(dir.path(), &format!("a/{skipped}/deep/x"), "x\n");
+    }
+    let not_utf8 = dir
+        .path()
+        .join("a")
+        .join(std::ffi::OsStr::from_bytes(b"n\xff"));
+    std::fs::create_dir_all(not_utf8.join("deep")).unwrap();
+    let fresh = std::sync::atomic::AtomicUsize::new(0);
+    let mut out = Vec::new();
+    list_tree(dir.path().to_path_buf(), &fresh, &mut out);
+    let listed: Vec<&Path> = out
+        .iter()
+        .map(|(p, _)| p.strip_prefix(dir.path()).unwrap())
+        .collect();
+    assert_eq!(listed, [Path::new(""), Path::new("a"), Path::new("a/b")]);
+}

@@ -469,7 +469,8 @@ impl RealSystem {
                 .map(|part| scope.spawn(move || part.iter().map(run).collect::<Vec<_>>()))
                 .collect();
             for h in handles {
-                out.extend(h.join().unwrap_or_default());
+                // A panic is passed on: dropping its part would shift every later result.
+                out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             }
         });
     }
@@ -1312,6 +1313,46 @@ mod tests {
         sys.remove_file(&rel("f2")).unwrap();
         assert!(fs::symlink_metadata(root.join("f2")).is_err());
         assert!(outside.path().join("secret").exists());
+    }
+
+    /// A read thread that panics (a bug) stops the batch: its results are never dropped,
+    /// which shifted every later result onto the wrong path (one file's bytes taken for
+    /// another's by the plan).
+    #[test]
+    fn a_read_thread_that_panics_never_shifts_results_onto_other_paths() {
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            eprintln!("one core: reads are never threaded, nothing to test");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        let paths: Vec<RelPath> = (0..300).map(|i| rel(&format!("d/f{i}.md"))).collect();
+        for (i, p) in paths.iter().enumerate() {
+            sys.write_atomic(p, format!("{i}").as_bytes(), false)
+                .unwrap();
+        }
+        let refs: Vec<&RelPath> = paths.iter().collect();
+        let reader: &ReadAt<FileData> = &|fd: BorrowedFd<'_>, name: &str| {
+            if name == "f10.md" {
+                panic!("a bug in a read");
+            }
+            read_at(fd, name)
+        };
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sys.read_many_with(&refs, reader, |p| sys.read(p))
+        }));
+        if let Ok(results) = read {
+            assert_eq!(results.len(), paths.len());
+            for (p, r) in paths.iter().zip(results) {
+                if let Ok(Some(data)) = r {
+                    assert_eq!(
+                        data.bytes,
+                        fs::read(dir.path().join(p.as_str())).unwrap(),
+                        "{p}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

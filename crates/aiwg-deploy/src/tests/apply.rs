@@ -253,6 +253,40 @@ fn history_keeps_the_newest_generations_and_rollback_to_undoes_several() {
     );
 }
 
+/// A folder name that Rust's integer parser reads as the number of one of this machine's
+/// generations (`+3`, `03`) is not that generation again: counted twice, it made the prune
+/// after an apply drop generations the `keep` setting keeps (a committed `.aiwg/history/+3`
+/// emptied the user's undo history).
+#[test]
+fn a_folder_spelling_a_generations_number_otherwise_is_not_that_generation() {
+    let sys = MemSystem::new();
+    let keep3 = ApplyOptions {
+        keep: 3,
+        ..ApplyOptions::default()
+    };
+    for i in 0..3 {
+        run(&sys, &target(vec![file("a.md", &format!("v{i}"))]), &keep3).unwrap();
+    }
+    for alias in ["+3", "03", "003", "+03", "+2", "02"] {
+        sys.put(&format!(".aiwg/history/{alias}/manifest.toml"), b"x", false);
+    }
+    let engine = Engine::shared(&sys, Layout::project());
+    let numbers = |engine: &Engine<'_>| -> Vec<u64> {
+        history::list(engine)
+            .unwrap()
+            .generations
+            .iter()
+            .map(|g| g.generation)
+            .collect()
+    };
+    assert_eq!(numbers(&engine), vec![1, 2, 3]);
+    run(&sys, &target(vec![file("a.md", "v3")]), &keep3).unwrap();
+    assert_eq!(numbers(&engine), vec![2, 3, 4], "keep = 3 keeps three");
+    let report = rollback(&sys, Some(3), false).unwrap();
+    assert_eq!(report.undone, vec![3, 4]);
+    assert_eq!(sys.text("a.md").unwrap(), "v1");
+}
+
 #[test]
 fn an_apply_reads_each_older_manifest_once_and_never_its_own() {
     let sys = MemSystem::new();

@@ -103,16 +103,16 @@ impl Held {
         if self.over {
             return;
         }
-        if self.bytes.len() + bytes.len() > self.budget {
+        // A budget no allocation can hold (set too high) is one the output is over.
+        if self.bytes.len() + bytes.len() > self.budget
+            || (self.bytes.capacity() == 0 && self.bytes.try_reserve_exact(self.budget).is_err())
+        {
             *self = Held {
                 budget: self.budget,
                 over: true,
                 ..Held::default()
             };
             return;
-        }
-        if self.bytes.capacity() == 0 {
-            self.bytes.reserve_exact(self.budget);
         }
         self.bytes.extend_from_slice(bytes);
         self.files

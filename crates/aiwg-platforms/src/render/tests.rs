@@ -884,3 +884,17 @@ fn a_platform_that_shows_one_skill_per_name_is_not_warned_of_copies() {
         .iter()
         .any(|n| n.platform == "warp" && n.message.contains("twice")));
 }
+
+/// A budget no allocation can hold (`AIWG_HOLD_BUDGET_BYTES` set too high) is a budget the
+/// output is over: the files are rendered again, never a failed allocation that aborts.
+#[test]
+fn a_budget_too_large_to_reserve_holds_nothing_and_does_not_abort() {
+    for budget in [usize::MAX, isize::MAX as usize, 1 << 60] {
+        let mut held = Held::new(budget);
+        held.offer(RelPath::new("a.md").unwrap(), "00".into(), b"a", false);
+        assert!(held.files().is_none(), "budget {budget}");
+    }
+    let mut held = Held::new(1 << 20);
+    held.offer(RelPath::new("a.md").unwrap(), "00".into(), b"a", false);
+    assert_eq!(held.files().unwrap().count(), 1);
+}
