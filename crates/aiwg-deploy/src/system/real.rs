@@ -573,14 +573,9 @@ impl RealSystem {
                 Err(Errno::NOENT | Errno::PERM) => return Ok(false),
                 Err(e) => return Err(e),
             }
-            let result = body(&file).and_then(|()| {
-                drop(file);
-                rustix::fs::renameat(dir, temp.as_str(), dir, name)
-            });
-            if result.is_err() {
-                let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
-            }
-            return result.map(|()| true);
+            let filled = body(&file);
+            drop(file);
+            return rename_filled(dir, temp.as_str(), name, filled).map(|()| true);
         }
         body(&file)?;
         match self.name_handle(&file, dir, name) {
@@ -588,11 +583,7 @@ impl RealSystem {
             Err(Errno::EXIST) => {
                 let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
                 self.name_handle(&file, dir, temp.as_str())?;
-                let renamed = rustix::fs::renameat(dir, temp.as_str(), dir, name);
-                if renamed.is_err() {
-                    let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
-                }
-                renamed.map(|()| true)
+                rename_filled(dir, temp.as_str(), name, Ok(())).map(|()| true)
             }
             Err(e) => Err(e),
         }
@@ -841,6 +832,21 @@ fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
 
 /// Writes what `fill` hands out to `fd`: small pieces gathered into writes of
 /// [`FILL_BUFFER`], a large one (a whole file given at once) written as it is.
+/// Renames the temp file `temp` over `name` in folder `dir` once `filled` (writing it) went
+/// well; on any failure the temp name is removed, so no debris is left behind.
+fn rename_filled(
+    dir: BorrowedFd<'_>,
+    temp: &str,
+    name: &str,
+    filled: Result<(), Errno>,
+) -> Result<(), Errno> {
+    let result = filled.and_then(|()| rustix::fs::renameat(dir, temp, dir, name));
+    if result.is_err() {
+        let _ = rustix::fs::unlinkat(dir, temp, AtFlags::empty());
+    }
+    result
+}
+
 fn write_filled(fd: BorrowedFd<'_>, fill: super::Fill<'_>) -> Result<(), Errno> {
     let mut buf: Vec<u8> = Vec::new();
     let mut failed = None;
@@ -995,21 +1001,14 @@ impl System for RealSystem {
             }
         }
         let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
-        let result = (|| {
-            let file = rustix::fs::openat(
-                dir,
-                temp.as_str(),
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                mode,
-            )?;
-            body(&file)?;
-            drop(file);
-            rustix::fs::renameat(dir, temp.as_str(), dir, name)
-        })();
-        if result.is_err() {
-            let _ = rustix::fs::unlinkat(dir, temp.as_str(), AtFlags::empty());
-        }
-        result.map_err(fail)
+        let filled = rustix::fs::openat(
+            dir,
+            temp.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            mode,
+        )
+        .and_then(|file| body(&file));
+        rename_filled(dir.as_fd(), temp.as_str(), name, filled).map_err(fail)
     }
 
     fn remove_file(&self, path: &RelPath) -> Result<(), SystemError> {
