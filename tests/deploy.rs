@@ -683,6 +683,34 @@ fn hook_install_and_uninstall() {
     assert!(err.contains("is not a shell script"), "{err}");
 }
 
+/// The history keeps copies of the files an apply replaces, some private to their owner
+/// (an MCP config with a token, mode 0600): its folder is owner-only, also when an older
+/// aiwg made it readable by all.
+#[cfg(unix)]
+#[test]
+fn the_history_folder_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = project();
+    t.run(&["apply"]);
+    let history = t.root().join(".aiwg/history");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode(&history) & 0o777, 0o700, "made owner-only");
+    std::fs::set_permissions(&history, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let deployed = t.root().join(".claude/agents/reviewer.md");
+    std::fs::set_permissions(&deployed, std::fs::Permissions::from_mode(0o600)).unwrap();
+    t.write(
+        ".aiwg/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code\n---\nv2\n",
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        mode(&history) & 0o777,
+        0o700,
+        "the copy of a private file is not readable by others"
+    );
+}
+
 #[test]
 fn a_hand_edited_history_manifest_is_ignored_with_a_warning() {
     let t = project();

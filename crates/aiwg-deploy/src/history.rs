@@ -438,6 +438,9 @@ pub(crate) fn record(
         path: engine.layout.history.clone(),
         message: "generation numbers are used up: move the history folder away".into(),
     })?;
+    // Owner-only before the first backup: a file aiwg replaces may be private (mode 0600), and
+    // its copy must not become readable by others in the history.
+    engine.state.create_private_dir(&engine.layout.history)?;
     let dir = folder(engine, n);
     engine
         .state

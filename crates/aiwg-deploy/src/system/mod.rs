@@ -212,6 +212,13 @@ pub trait System {
     /// Creates the folder `path` and its parents.
     fn create_dir_all(&self, path: &RelPath) -> Result<(), SystemError>;
 
+    /// Creates the folder `path` (and its parents) and makes it readable by its owner only
+    /// (mode 0700 where there are modes), also when it was there already: the history keeps
+    /// copies of files aiwg replaced, which may be private to their owner.
+    fn create_private_dir(&self, path: &RelPath) -> Result<(), SystemError> {
+        self.create_dir_all(path)
+    }
+
     /// Removes the folder `path` if it is empty; returns whether it did.
     fn remove_dir_if_empty(&self, path: &RelPath) -> Result<bool, SystemError>;
 

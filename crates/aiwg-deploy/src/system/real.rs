@@ -1028,6 +1028,14 @@ impl System for RealSystem {
         self.folder(Some(path), true).map(|_| ())
     }
 
+    fn create_private_dir(&self, path: &RelPath) -> Result<(), SystemError> {
+        let folder = self
+            .folder(Some(path), true)?
+            .expect("a folder made on demand exists");
+        rustix::fs::fchmod(&*folder.fd, Mode::from_raw_mode(0o700))
+            .map_err(|e| io_err("make private", path.as_str(), e))
+    }
+
     fn remove_dir_if_empty(&self, path: &RelPath) -> Result<bool, SystemError> {
         let Some((folder, real)) = self.locate(path, false)? else {
             return Ok(false);
