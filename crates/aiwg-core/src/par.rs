@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 /// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) when
 /// there are at least `min_items` items; the results keep the items' order. The items are cut
-/// into [`BLOCKS_PER_THREAD`] blocks per thread, each thread taking the next block as it
+/// into `BLOCKS_PER_THREAD` blocks per thread, each thread taking the next block as it
 /// finishes one, so items of unequal cost (files of one kind parse slower than another's) or
 /// a core the machine gives less time still spread evenly. A panic in `f` is passed on.
 pub fn par_map<T: Send, R: Send>(
