@@ -603,13 +603,12 @@ impl Renderer<'_> {
             sink(&path, bytes, *executable);
             return Ok(());
         }
-        // A held file is offered once, when its path is first wanted (a second platform
-        // wanting the same bytes there is the same write).
         let (desired, body) = match (&self.bodies, desired) {
             (Bodies::Digest | Bodies::Hold(_), Desired::File { bytes, executable }) => {
                 let sha256 = aiwg_core::target::sha256_hex(&bytes);
                 let size = bytes.len() as u64;
-                let body = (matches!(self.bodies, Bodies::Hold(_)) && !self.target.has_file(&path))
+                let body = self
+                    .holds_new(&path)
                     .then(|| (path.clone(), sha256.clone(), bytes, executable));
                 let desired = Desired::Digest {
                     sha256,
@@ -627,6 +626,13 @@ impl Renderer<'_> {
             held.offer(path, sha256, &bytes, executable);
         }
         Ok(())
+    }
+
+    /// Whether a [`Bodies::Hold`] render keeps the bytes of the whole file at `path`: only
+    /// when the path is first wanted (a second platform wanting the same bytes there is the
+    /// same write).
+    fn holds_new(&self, path: &RelPath) -> bool {
+        matches!(self.bodies, Bodies::Hold(_)) && !self.target.has_file(path)
     }
 
     /// A whole file made once for several platforms: hashed once when the render keeps
@@ -675,8 +681,7 @@ impl Renderer<'_> {
                 executable: made.executable,
             },
         };
-        let hold = (matches!(self.bodies, Bodies::Hold(_)) && !self.target.has_file(&path))
-            .then(|| path.clone());
+        let hold = self.holds_new(&path).then(|| path.clone());
         self.want(path, desired, source, artifact, p)?;
         if let (Bodies::Hold(held), Some(path), Some(sha256)) =
             (&mut self.bodies, hold, &made.sha256)
