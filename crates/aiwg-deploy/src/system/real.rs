@@ -1032,6 +1032,11 @@ impl System for RealSystem {
         let folder = self
             .folder(Some(path), true)?
             .expect("a folder made on demand exists");
+        // Reached through a symlink (a committed `.aiwg/history -> ../docs`), the folder is
+        // someone else's, inside the root: its mode is not aiwg's to change.
+        if folder.real != path.as_str() {
+            return Ok(());
+        }
         rustix::fs::fchmod(&*folder.fd, Mode::from_raw_mode(0o700))
             .map_err(|e| io_err("make private", path.as_str(), e))
     }
@@ -1256,6 +1261,27 @@ mod tests {
             }
             assert_eq!(sys.list(Some(&rel("a"))).unwrap(), vec!["one.md", "two.md"]);
         }
+    }
+
+    /// A private folder is made owner-only; one reached through a symlink (a committed
+    /// `.aiwg/history -> ../docs`) is another folder of the project, and keeps its mode.
+    #[cfg(unix)]
+    #[test]
+    fn a_private_folder_is_owner_only_unless_a_symlink_leads_elsewhere() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.create_private_dir(&rel(".aiwg/history")).unwrap();
+        assert_eq!(mode(&dir.path().join(".aiwg/history")), 0o700);
+        let other = tempfile::tempdir().unwrap();
+        fs::create_dir_all(other.path().join("docs")).unwrap();
+        fs::set_permissions(other.path().join("docs"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::create_dir_all(other.path().join(".aiwg")).unwrap();
+        std::os::unix::fs::symlink("../docs", other.path().join(".aiwg/history")).unwrap();
+        let sys = RealSystem::new(other.path()).unwrap();
+        sys.create_private_dir(&rel(".aiwg/history")).unwrap();
+        assert_eq!(mode(&other.path().join("docs")), 0o755);
     }
 
     #[test]
