@@ -897,7 +897,7 @@ const QUEUE_BYTES: usize = 2 << 20;
 /// [`MAX_OPEN_FOLDERS`], far below the common limit of 1,024 open files).
 const QUEUE_FILES: usize = 128;
 
-/// Files waiting before the write thread is started: a handful is not worth one.
+/// Files waiting before the write thread is started, or woken: a handful is not worth it.
 const WORKER_AFTER: usize = 8;
 
 /// One file of [`System::write_many`], its folder resolved: what a write thread needs.
@@ -927,7 +927,7 @@ struct Queue {
     bytes: usize,
     /// No more files come.
     closed: bool,
-    /// Whether the write thread waits for a file (woken only then: a wake is a system call).
+    /// Whether the write thread waits for files (woken only then, and once a few wait).
     sleeping: bool,
 }
 
@@ -976,7 +976,9 @@ impl Pipeline {
         if let Some(job) = &over {
             queue.bytes -= job.bytes.len();
         }
-        if std::mem::take(&mut queue.sleeping) {
+        // A few files at a time: a wake is two system calls and a switch.
+        if queue.sleeping && queue.jobs.len() >= WORKER_AFTER {
+            queue.sleeping = false;
             self.ready.notify_one();
         }
         over
