@@ -997,7 +997,7 @@ impl Deployment {
 
     /// Warns (stderr) about each history folder that is not this machine's and is ignored.
     pub fn warn_ignored_history(&self) {
-        if let Ok(listing) = aiwg_deploy::history::list(&self.engine()) {
+        if let Ok(listing) = aiwg_deploy::history::list_heads(&self.engine()) {
             self.warn_ignored(&listing.ignored);
         }
     }
