@@ -1167,6 +1167,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::HistoryKey(_) => {
             "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
         }
+        DeployError::System(aiwg_deploy::SystemError::Redirected { .. }) => {
+            "remove that symlink (a cloned repository may ship one); the next command makes the folder"
+        }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.
         DeployError::System(aiwg_deploy::SystemError::Io { .. }) => {

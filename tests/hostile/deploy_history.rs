@@ -312,3 +312,38 @@ fn a_huge_committed_manifest_is_never_parsed_whole() {
         out.stderr
     );
 }
+
+#[test]
+fn a_committed_symlinked_history_folder_never_receives_backups() {
+    // `.aiwg/history -> ../docs`: backups written through it would be copies of the victim's
+    // files (a merged `.mcp.json` holding a token, say) in a folder git does not ignore and
+    // that keeps its mode, one `git add -A` from being pushed.
+    let h = Hostile::new();
+    h.project()
+        .write("docs/README.md", "docs\n")
+        .symlink(".aiwg/history", "../docs");
+    h.clone();
+    let before = h.outside();
+    let out = h.run(&["apply"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`.aiwg/history` resolves to `docs` through a symlink")
+            && out.stderr.contains("hint: remove that symlink"),
+        "{}",
+        out.stderr
+    );
+    let docs: Vec<_> = std::fs::read_dir(h.victim().join("docs"))
+        .unwrap()
+        .collect();
+    assert_eq!(docs.len(), 1, "nothing was written into docs/");
+    assert!(
+        h.read(".claude/agents/docs.md").is_none(),
+        "nothing deployed before the history"
+    );
+    h.assert_contained(&before);
+    std::fs::remove_file(h.victim().join(".aiwg/history")).unwrap();
+    let out = h.run(&["apply"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(h.victim().join(".aiwg/history/1/manifest.toml").is_file());
+}

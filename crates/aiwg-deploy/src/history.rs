@@ -726,7 +726,6 @@ fn fast_manifest(body: &str, all_paths: bool) -> Option<Generation> {
     if let Some(p) = current {
         keep(finish(p)?);
     }
-    drop(keep);
     let rel_paths = |v: Option<Vec<String>>| -> Option<Vec<RelPath>> {
         v.unwrap_or_default()
             .iter()
