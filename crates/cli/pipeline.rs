@@ -1164,6 +1164,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::History { .. } => {
             "that generation cannot be restored: `aiwg rollback --list` shows the ones that can (it lists damaged and foreign folders as ignored), and `--to N` picks one"
         }
+        DeployError::HistoryKey(aiwg_deploy::mark::KeyError::Busy { .. }) => {
+            "wait for the other aiwg to finish, then run the command again: the operating system releases its lock when it exits"
+        }
         DeployError::HistoryKey(_) => {
             "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
         }
