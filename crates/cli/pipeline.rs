@@ -1173,6 +1173,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::System(aiwg_deploy::SystemError::Redirected { .. }) => {
             "remove that symlink (a cloned repository may ship one); the next command makes the folder"
         }
+        DeployError::System(aiwg_deploy::SystemError::NotAFolder { .. }) => {
+            "move that file away (or rename it): aiwg makes the folder there on the next run"
+        }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.
         DeployError::System(aiwg_deploy::SystemError::Io { .. }) => {

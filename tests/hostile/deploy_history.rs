@@ -347,3 +347,40 @@ fn a_committed_symlinked_history_folder_never_receives_backups() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(h.victim().join(".aiwg/history/1/manifest.toml").is_file());
 }
+
+#[test]
+fn a_committed_file_where_a_folder_goes_is_named_as_a_file_with_a_hint() {
+    // `.aiwg/history` as a plain file: the history cannot be made, and the message says that
+    // a file is in the way (not "a folder or a special file"), before anything is written.
+    let h = Hostile::new();
+    h.project().write(".aiwg/history", "not a folder\n");
+    h.clone();
+    let out = h.run(&["apply"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`.aiwg/history` is a file where aiwg needs a folder")
+            && out.stderr.contains("hint: move that file away"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        h.read(".claude/agents/docs.md").is_none(),
+        "nothing deployed before the history"
+    );
+    // A file where a platform folder goes is a conflict naming that file, never forced.
+    let h = Hostile::new();
+    h.project().write(".claude/agents", "a file\n");
+    h.clone();
+    for args in [&["apply"][..], &["apply", "--force"]] {
+        let out = h.run(args);
+        assert_ne!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("the file `.claude/agents` is where its folder goes"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(h.read(".claude/agents").as_deref(), Some(&b"a file\n"[..]));
+    }
+}

@@ -200,7 +200,8 @@ fn holds_mark(sys: &dyn System, path: &RelPath, mark: &str) -> Result<bool, Depl
         // Replaced by a link or a folder since the look (only someone on this machine can).
         Err(
             crate::system::SystemError::Symlink { .. }
-            | crate::system::SystemError::NotAFile { .. },
+            | crate::system::SystemError::NotAFile { .. }
+            | crate::system::SystemError::NotAFolder { .. },
         ) => false,
         Err(e) => return Err(e.into()),
     })

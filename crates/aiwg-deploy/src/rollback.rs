@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use aiwg_core::RelPath;
 
+use crate::decision::ConflictKind;
 use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::hash::sha256_hex;
@@ -122,7 +123,11 @@ pub fn rollback(
         let current = match engine.target.read(path) {
             Ok(c) => c,
             Err(crate::system::SystemError::NotAFile { .. }) => {
-                conflicts.push((path.clone(), "a folder is in the way".to_string()));
+                conflicts.push((path.clone(), ConflictKind::NotAFile.reason()));
+                continue;
+            }
+            Err(crate::system::SystemError::NotAFolder { path: file }) => {
+                conflicts.push((path.clone(), ConflictKind::NotAFolder(file).reason()));
                 continue;
             }
             Err(e) => return Err(e.into()),

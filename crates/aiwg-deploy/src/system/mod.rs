@@ -129,6 +129,12 @@ pub enum SystemError {
         /// The path, relative to the System's root.
         path: String,
     },
+    /// A file (or special file) is where a path needs a folder: `path` is that file.
+    #[error("`{path}` is a file where aiwg needs a folder")]
+    NotAFolder {
+        /// The file in the way, relative to the System's root.
+        path: String,
+    },
     /// `MemSystem` failed a mutating operation on purpose, to test crash recovery.
     #[error("simulated failure of operation {n} ({op} `{path}`)")]
     Injected {

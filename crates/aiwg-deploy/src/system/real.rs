@@ -364,7 +364,7 @@ impl RealSystem {
             Err(Errno::LOOP | Errno::MLINK | Errno::NOTDIR) => {
                 match rustix::fs::readlinkat(&*at.fd, name, Vec::new()) {
                     Ok(target) => self.follow(at, &target, spelled, create, links),
-                    Err(Errno::INVAL) => Err(SystemError::NotAFile {
+                    Err(Errno::INVAL) => Err(SystemError::NotAFolder {
                         path: spelled.to_string(),
                     }),
                     Err(e) => Err(io_err("read link", spelled, e)),
@@ -627,7 +627,9 @@ impl RealSystem {
     fn folder_to_list(&self, path: Option<&RelPath>) -> Result<Option<Arc<OwnedFd>>, SystemError> {
         match self.folder(path, false) {
             Ok(Some(folder)) => Ok(Some(folder.fd)),
-            Ok(None) | Err(SystemError::NotAFile { .. }) => Ok(None),
+            Ok(None) | Err(SystemError::NotAFile { .. } | SystemError::NotAFolder { .. }) => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
