@@ -62,6 +62,8 @@ pub enum ConflictKind {
     EditedStale,
     /// A folder or special file is where aiwg wants a file.
     NotAFile,
+    /// A file (the path given) is where aiwg wants one of the file's parent folders.
+    NotAFolder(String),
     /// The path goes through a symlink that leads outside the root.
     SymlinkOutside,
     /// The path itself is a symlink (to the text given): `--force` replaces the link, never
@@ -95,6 +97,7 @@ impl ConflictKind {
             ConflictKind::Unmanaged => "not written by aiwg".into(),
             ConflictKind::EditedStale => "no longer wanted, but edited since aiwg wrote it".into(),
             ConflictKind::NotAFile => "a folder is in the way".into(),
+            ConflictKind::NotAFolder(file) => format!("the file `{file}` is where its folder goes"),
             ConflictKind::SymlinkOutside => "a symlink leads outside the root".into(),
             ConflictKind::Symlink(target) => format!("is a symlink (to `{target}`)"),
             ConflictKind::Protected(why) => why.clone(),

@@ -50,6 +50,7 @@ fn old_of(
     match read {
         Ok(data) => Ok(Ok(data)),
         Err(SystemError::NotAFile { .. }) => Ok(Err(ConflictKind::NotAFile)),
+        Err(SystemError::NotAFolder { path }) => Ok(Err(ConflictKind::NotAFolder(path))),
         Err(SystemError::SymlinkOutside { .. }) => Ok(Err(ConflictKind::SymlinkOutside)),
         Err(SystemError::Symlink { target, .. }) => Ok(Err(ConflictKind::Symlink(target))),
         Err(SystemError::Protected {
