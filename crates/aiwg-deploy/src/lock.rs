@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use aiwg_core::target::{Origin, Part};
 use aiwg_core::RelPath;
@@ -108,13 +109,15 @@ pub struct LockEntry {
     /// Whether aiwg wrote the file executable (whole files only).
     #[serde(default, skip_serializing_if = "is_false")]
     pub executable: bool,
-    /// The source the artifact came from (`sdlc`, `.aiwg`).
-    pub source: String,
+    /// The source the artifact came from (`sdlc`, `.aiwg`). This and the next two are shared
+    /// with the plan's [`Origin`]s (and, in a parsed lock, among the entries that name the
+    /// same), as [`Origin`] says why.
+    pub source: Arc<str>,
     /// `kind:name` of the artifact, or the name of a generated file (`index:rules`).
-    pub artifact: String,
+    pub artifact: Arc<str>,
     /// The platforms that wanted it.
     #[serde(default)]
-    pub platforms: Vec<String>,
+    pub platforms: Arc<[String]>,
     /// For `merge`: each key or array item aiwg owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<LockedKey>,
@@ -663,6 +666,8 @@ pub(crate) mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode, SourcePin};
     use aiwg_core::target::Part;
     use aiwg_core::RelPath;
+    use std::collections::HashSet;
+    use std::sync::Arc;
 
     /// One value of a `key = value` line.
     pub(crate) enum Value {
@@ -809,7 +814,35 @@ pub(crate) mod fast {
         })
     }
 
-    fn finish(e: Entry) -> Option<LockEntry> {
+    /// The texts entries share ([`LockEntry::source`]): one allocation per distinct name and
+    /// list, not per entry.
+    #[derive(Default)]
+    struct Shared {
+        names: HashSet<Arc<str>>,
+        lists: HashSet<Arc<[String]>>,
+    }
+
+    impl Shared {
+        fn name(&mut self, text: String) -> Arc<str> {
+            if let Some(shared) = self.names.get(text.as_str()) {
+                return shared.clone();
+            }
+            let shared: Arc<str> = Arc::from(text);
+            self.names.insert(shared.clone());
+            shared
+        }
+
+        fn list(&mut self, list: Vec<String>) -> Arc<[String]> {
+            if let Some(shared) = self.lists.get(list.as_slice()) {
+                return shared.clone();
+            }
+            let shared: Arc<[String]> = Arc::from(list);
+            self.lists.insert(shared.clone());
+            shared
+        }
+    }
+
+    fn finish(e: Entry, shared: &mut Shared) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
             part: match e.part {
@@ -825,9 +858,9 @@ pub(crate) mod fast {
             sha256: e.sha256?,
             size: e.size?,
             executable: e.executable.unwrap_or(false),
-            source: e.source?,
-            artifact: e.artifact?,
-            platforms: e.platforms.unwrap_or_default(),
+            source: shared.name(e.source?),
+            artifact: shared.name(e.artifact?),
+            platforms: shared.list(e.platforms.unwrap_or_default()),
             keys: e.keys,
         })
     }
@@ -859,6 +892,7 @@ pub(crate) mod fast {
         let mut entry: Option<Entry> = None;
         let mut key: Option<Key> = None;
         let mut pin: Option<Pin> = None;
+        let mut shared = Shared::default();
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -900,7 +934,7 @@ pub(crate) mod fast {
                 }
                 if line == "[[file]]" {
                     if let Some(e) = entry.take() {
-                        files.push(finish(e)?);
+                        files.push(finish(e, &mut shared)?);
                     }
                     entry = Some(Entry::default());
                 } else {
@@ -941,7 +975,7 @@ pub(crate) mod fast {
             entry.as_mut()?.keys.push(finish_key(k)?);
         }
         if let Some(e) = entry.take() {
-            files.push(finish(e)?);
+            files.push(finish(e, &mut shared)?);
         }
         if let Some(p) = pin.take() {
             sources.push(finish_pin(p)?);
@@ -973,7 +1007,7 @@ mod tests {
             executable: false,
             source: "sdlc".into(),
             artifact: "agent:x".into(),
-            platforms: vec!["claude-code".into()],
+            platforms: vec!["claude-code".into()].into(),
             keys: vec![],
         }
     }
@@ -1067,7 +1101,7 @@ mod tests {
         e.artifact = "back\\slash \"double\"".into();
         e.mode = Mode::Merge;
         e.executable = true;
-        e.platforms = vec!["a".into(), "b, c".into()];
+        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b".into()],
@@ -1117,7 +1151,7 @@ mod tests {
         e.mode = Mode::Merge;
         e.executable = true;
         e.artifact = "tab\there, 'single'".into();
-        e.platforms = vec!["a".into(), "b, c".into()];
+        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b.c".into()],
@@ -1183,8 +1217,8 @@ mod tests {
                     sha256: hostile(&mut rng),
                     size: rng.next() >> 1,
                     executable: rng.chance(30),
-                    source: hostile(&mut rng),
-                    artifact: hostile(&mut rng),
+                    source: hostile(&mut rng).into(),
+                    artifact: hostile(&mut rng).into(),
                     platforms: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
                     keys: (0..key_count)
                         .map(|_| LockedKey {

@@ -441,7 +441,7 @@ fn plan_file(
         action,
         conflict,
         state,
-        origin: origin_of(&mut want),
+        origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(
             &want,
             crate::hash::sha256_hex(&desired.bytes),
@@ -509,7 +509,7 @@ fn plan_digest(
         action,
         conflict,
         state,
-        origin: origin_of(&mut want),
+        origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(&want, String::new(), size)),
     });
     if action == Action::Unchanged {
@@ -525,20 +525,4 @@ fn plan_digest(
         parts,
         Some(sha256),
     )
-}
-
-/// The origin of `want`: moved out of an owned entry (nothing reads it again), copied from a
-/// borrowed one.
-fn origin_of(want: &mut Cow<'_, TargetEntry>) -> aiwg_core::target::Origin {
-    match want {
-        Cow::Owned(entry) => std::mem::replace(
-            &mut entry.origin,
-            aiwg_core::target::Origin {
-                source: String::new(),
-                artifact: String::new(),
-                platforms: Vec::new(),
-            },
-        ),
-        Cow::Borrowed(entry) => entry.origin.clone(),
-    }
 }

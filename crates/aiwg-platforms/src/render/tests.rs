@@ -278,7 +278,7 @@ fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
         .entries()
         .find(|e| e.path.as_str() == skill)
         .unwrap();
-    assert_eq!(entry.origin.platforms, ["openclaw", "warp"]);
+    assert_eq!(*entry.origin.platforms, ["openclaw", "warp"]);
     // Claude Code keeps its native agent and does not read `.agents/skills`; AGENTS.md
     // gets no agents section.
     assert_eq!(
