@@ -1012,6 +1012,32 @@ mod tests {
         }
     }
 
+    /// Memory per entry: a lock of tens of thousands of entries names a few sources,
+    /// artifacts and platform lists; parsed, each is one allocation shared by its entries.
+    #[test]
+    fn a_parsed_lock_shares_the_names_its_entries_repeat() {
+        let mut lock = Lock::new();
+        for path in ["a.md", "b.md", "c.md"] {
+            lock.insert(entry(path, ""));
+        }
+        let mut other = entry("d.md", "");
+        other.artifact = "agent:y".into();
+        lock.insert(other);
+        let parsed = Lock::parse("aiwg.lock", &lock.to_toml()).unwrap();
+        assert_eq!(parsed, lock);
+        let entries: Vec<&LockEntry> = parsed.entries().collect();
+        for e in &entries[1..] {
+            assert!(Arc::ptr_eq(&entries[0].source, &e.source));
+            assert!(Arc::ptr_eq(&entries[0].platforms, &e.platforms));
+        }
+        assert!(Arc::ptr_eq(&entries[0].artifact, &entries[2].artifact));
+        assert!(!Arc::ptr_eq(&entries[0].artifact, &entries[3].artifact));
+        assert_eq!(&*entries[3].artifact, "agent:y");
+        // The path is one allocation for the map's key and the entry.
+        let key = parsed.entries.keys().next().unwrap();
+        assert_eq!(key.0.as_str().as_ptr(), entries[0].path.as_str().as_ptr());
+    }
+
     #[test]
     fn an_unknown_part_is_a_corrupt_lock_naming_its_line() {
         let text = "version = 1\n\n[[file]]\npath = \"a.md\"\npart = \"bogus\"\nmode = \"file\"\nsha256 = \"ab\"\nsize = 2\nsource = \"s\"\nartifact = \"agent:a\"\n";

@@ -147,7 +147,7 @@ fn plan_wanted<'t>(
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
         let read = if digest {
             match digests.next().expect("one digest per path") {
-                Ok(Some(d)) => match unchanged_by_digest(path, &wants, &locked, d) {
+                Ok(Some(d)) => match unchanged_by_digest(path, &mut wants, &locked, d) {
                     Ok(item) => {
                         items.push(item);
                         continue;
@@ -255,7 +255,7 @@ fn plan_path(
 /// no bytes held. `Err` when it is not unchanged (it is then planned from its bytes).
 fn unchanged_by_digest(
     path: &RelPath,
-    wants: &[Cow<'_, TargetEntry>],
+    wants: &mut [Cow<'_, TargetEntry>],
     locked: &[&LockEntry],
     disk: FileDigest,
 ) -> Result<PlanItem, ()> {
@@ -274,6 +274,15 @@ fn unchanged_by_digest(
     if disk.executable != *executable || !disk.matches(sha256, *size) {
         return Err(());
     }
+    let size = *size;
+    // Taken from an owned entry (nothing reads it again), copied from a borrowed one.
+    let sha256 = match want {
+        Cow::Owned(TargetEntry {
+            desired: Desired::Digest { sha256, .. },
+            ..
+        }) => std::mem::take(sha256),
+        _ => sha256.clone(),
+    };
     let mut parts = Vec::with_capacity(1);
     // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
     debug_assert!(locked.iter().all(|l| l.part.is_whole()));
@@ -284,7 +293,7 @@ fn unchanged_by_digest(
         conflict: None,
         state: State::Ok,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, sha256.clone(), *size)),
+        next_lock: NextLock::Write(lock_entry_for(want, sha256, size)),
     });
     let held = FileData::new(Vec::new(), disk.executable);
     Ok(PlanItem {
