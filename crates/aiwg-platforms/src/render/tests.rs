@@ -926,5 +926,8 @@ fn origins_share_their_texts_across_entries() {
             }
         }
     }
-    assert!(shared_artifacts > 0, "each agent is written for both platforms");
+    assert!(
+        shared_artifacts > 0,
+        "each agent is written for both platforms"
+    );
 }
