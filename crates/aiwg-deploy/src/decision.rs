@@ -194,7 +194,7 @@ pub(crate) enum NextLock {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LockRow {
     /// [`LockEntry::sha256`]; for a whole file, empty when it is the item's `streamed` hash (or
-    /// the hash of its new bytes), filled in when the lock is written.
+    /// its `old_digest`'s, or the hash of its new bytes), filled in when the lock is written.
     pub sha256: String,
     /// [`LockEntry::size`].
     pub size: u64,
@@ -297,10 +297,13 @@ impl PlanItem {
     pub(crate) fn lock_entry(&self, part: &PartPlan, row: &LockRow) -> LockEntry {
         let mut entry = part.lock_entry(&self.path, row);
         // A whole file planned with its hash (what aiwg wants, kept in the file's own line
-        // endings on disk) keeps it; a streamed one has it once, in `streamed`.
+        // endings on disk) keeps it; a streamed one has it once, in `streamed`, and one found
+        // on disk exactly as aiwg wants it once, in `old_digest`.
         if entry.mode == Mode::File && entry.sha256.is_empty() {
             if let Some(sha256) = &self.streamed {
                 entry.sha256 = sha256.clone();
+            } else if let Some(disk) = &self.old_digest {
+                entry.sha256 = disk.sha256.clone();
             } else {
                 let bytes = self.new.as_ref().map_or(&[][..], |f| &f.bytes);
                 entry.sha256 = sha256_hex(bytes);

@@ -275,13 +275,20 @@ fn unchanged_by_digest(
         return Err(());
     }
     let size = *size;
-    // Taken from an owned entry (nothing reads it again), copied from a borrowed one.
-    let sha256 = match want {
-        Cow::Owned(TargetEntry {
-            desired: Desired::Digest { sha256, .. },
-            ..
-        }) => std::mem::take(sha256),
-        _ => sha256.clone(),
+    // The lock keeps what aiwg wants. When the disk holds exactly that, the hash is the
+    // digest's (one copy per file, filled in as the lock is written); a CRLF checkout has
+    // another, and the row keeps the wanted one, taken from an owned entry (nothing reads it
+    // again) or copied from a borrowed one.
+    let sha256 = if disk.size == size && disk.sha256 == *sha256 {
+        String::new()
+    } else {
+        match want {
+            Cow::Owned(TargetEntry {
+                desired: Desired::Digest { sha256, .. },
+                ..
+            }) => std::mem::take(sha256),
+            _ => sha256.clone(),
+        }
     };
     let mut parts = Vec::with_capacity(1);
     // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
