@@ -997,7 +997,7 @@ impl Deployment {
 
     /// Warns (stderr) about each history folder that is not this machine's and is ignored.
     pub fn warn_ignored_history(&self) {
-        if let Ok(listing) = aiwg_deploy::history::list(&self.engine()) {
+        if let Ok(listing) = aiwg_deploy::history::list_heads(&self.engine()) {
             self.warn_ignored(&listing.ignored);
         }
     }
@@ -1166,6 +1166,9 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         }
         DeployError::HistoryKey(_) => {
             "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
+        }
+        DeployError::System(aiwg_deploy::SystemError::Redirected { .. }) => {
+            "remove that symlink (a cloned repository may ship one); the next command makes the folder"
         }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.

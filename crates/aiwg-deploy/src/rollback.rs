@@ -9,7 +9,8 @@ use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::hash::sha256_hex;
 use crate::history::{
-    list, mark_done, read_backup, Generation, HistoryEntry, Listing, Record, LOCK_BLOB,
+    list_heads, mark_done, read_backup, read_whole, Generation, HistoryEntry, Listing, Record,
+    LOCK_BLOB,
 };
 use crate::lock::{Lock, LOCK_FILE};
 use crate::system::FileData;
@@ -46,7 +47,8 @@ pub fn rollback(
     engine: &Engine<'_>,
     options: &RollbackOptions,
 ) -> Result<RollbackReport, DeployError> {
-    let listing = list(engine)?;
+    // Heads first; only the generations undone are read again with their paths.
+    let listing = list_heads(engine)?;
     let generations = &listing.generations;
     let Some(newest) = generations.last() else {
         if let Some(to) = options.to {
@@ -91,10 +93,11 @@ pub fn rollback(
     {
         return Err(unknown(*missing, &listing));
     }
-    let selected: Vec<&Generation> = generations
+    let selected: Vec<Generation> = generations
         .iter()
         .filter(|g| wanted.contains(&g.generation))
-        .collect();
+        .map(|g| read_whole(engine, g.generation))
+        .collect::<Result<_, _>>()?;
     // Per path: the state before the earliest selected generation, the state after the latest.
     let mut before: BTreeMap<RelPath, (u64, &HistoryEntry)> = BTreeMap::new();
     let mut after: BTreeMap<RelPath, &HistoryEntry> = BTreeMap::new();
@@ -141,7 +144,7 @@ pub fn rollback(
     if !conflicts.is_empty() {
         return Err(DeployError::Conflicts { paths: conflicts });
     }
-    let first = selected[0];
+    let first = &selected[0];
     let lock_bytes = if first.lock_before {
         let blob = RelPath::new(LOCK_BLOB).expect("a fixed name is valid");
         Some(read_backup(
