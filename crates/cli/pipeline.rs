@@ -1213,11 +1213,7 @@ mod tests {
                 bytes: vec![b'x'; size],
                 executable: false,
             },
-            origin: Origin {
-                source: ".aiwg".into(),
-                artifact: "skill:s".into(),
-                platforms: vec!["claude-code".into()],
-            },
+            origin: Origin::new(".aiwg", "skill:s", vec!["claude-code".into()]),
         };
         let mut one = TargetState::new();
         one.insert(file("a/big.bin", (16 << 20) + 1)).unwrap();

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use aiwg_core::target::{Origin, Part};
 use aiwg_core::RelPath;
@@ -108,13 +109,15 @@ pub struct LockEntry {
     /// Whether aiwg wrote the file executable (whole files only).
     #[serde(default, skip_serializing_if = "is_false")]
     pub executable: bool,
-    /// The source the artifact came from (`sdlc`, `.aiwg`).
-    pub source: String,
+    /// The source the artifact came from (`sdlc`, `.aiwg`). This and the next two are shared
+    /// with the plan's [`Origin`]s (and, in a parsed lock, among the entries that name the
+    /// same), as [`Origin`] says why.
+    pub source: Arc<str>,
     /// `kind:name` of the artifact, or the name of a generated file (`index:rules`).
-    pub artifact: String,
+    pub artifact: Arc<str>,
     /// The platforms that wanted it.
     #[serde(default)]
-    pub platforms: Vec<String>,
+    pub platforms: Arc<[String]>,
     /// For `merge`: each key or array item aiwg owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<LockedKey>,
@@ -690,6 +693,8 @@ pub(crate) mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode, SourcePin};
     use aiwg_core::target::Part;
     use aiwg_core::RelPath;
+    use std::collections::HashSet;
+    use std::sync::Arc;
 
     /// One value of a `key = value` line.
     pub(crate) enum Value {
@@ -836,7 +841,35 @@ pub(crate) mod fast {
         })
     }
 
-    fn finish(e: Entry) -> Option<LockEntry> {
+    /// The texts entries share ([`LockEntry::source`]): one allocation per distinct name and
+    /// list, not per entry.
+    #[derive(Default)]
+    struct Shared {
+        names: HashSet<Arc<str>>,
+        lists: HashSet<Arc<[String]>>,
+    }
+
+    impl Shared {
+        fn name(&mut self, text: String) -> Arc<str> {
+            if let Some(shared) = self.names.get(text.as_str()) {
+                return shared.clone();
+            }
+            let shared: Arc<str> = Arc::from(text);
+            self.names.insert(shared.clone());
+            shared
+        }
+
+        fn list(&mut self, list: Vec<String>) -> Arc<[String]> {
+            if let Some(shared) = self.lists.get(list.as_slice()) {
+                return shared.clone();
+            }
+            let shared: Arc<[String]> = Arc::from(list);
+            self.lists.insert(shared.clone());
+            shared
+        }
+    }
+
+    fn finish(e: Entry, shared: &mut Shared) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
             part: match e.part {
@@ -852,9 +885,9 @@ pub(crate) mod fast {
             sha256: e.sha256?,
             size: e.size?,
             executable: e.executable.unwrap_or(false),
-            source: e.source?,
-            artifact: e.artifact?,
-            platforms: e.platforms.unwrap_or_default(),
+            source: shared.name(e.source?),
+            artifact: shared.name(e.artifact?),
+            platforms: shared.list(e.platforms.unwrap_or_default()),
             keys: e.keys,
         })
     }
@@ -886,6 +919,7 @@ pub(crate) mod fast {
         let mut entry: Option<Entry> = None;
         let mut key: Option<Key> = None;
         let mut pin: Option<Pin> = None;
+        let mut shared = Shared::default();
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -927,7 +961,7 @@ pub(crate) mod fast {
                 }
                 if line == "[[file]]" {
                     if let Some(e) = entry.take() {
-                        files.push(finish(e)?);
+                        files.push(finish(e, &mut shared)?);
                     }
                     entry = Some(Entry::default());
                 } else {
@@ -968,7 +1002,7 @@ pub(crate) mod fast {
             entry.as_mut()?.keys.push(finish_key(k)?);
         }
         if let Some(e) = entry.take() {
-            files.push(finish(e)?);
+            files.push(finish(e, &mut shared)?);
         }
         if let Some(p) = pin.take() {
             sources.push(finish_pin(p)?);
@@ -1000,9 +1034,35 @@ mod tests {
             executable: false,
             source: "sdlc".into(),
             artifact: "agent:x".into(),
-            platforms: vec!["claude-code".into()],
+            platforms: vec!["claude-code".into()].into(),
             keys: vec![],
         }
+    }
+
+    /// Memory per entry: a lock of tens of thousands of entries names a few sources,
+    /// artifacts and platform lists; parsed, each is one allocation shared by its entries.
+    #[test]
+    fn a_parsed_lock_shares_the_names_its_entries_repeat() {
+        let mut lock = Lock::new();
+        for path in ["a.md", "b.md", "c.md"] {
+            lock.insert(entry(path, ""));
+        }
+        let mut other = entry("d.md", "");
+        other.artifact = "agent:y".into();
+        lock.insert(other);
+        let parsed = Lock::parse("aiwg.lock", &lock.to_toml()).unwrap();
+        assert_eq!(parsed, lock);
+        let entries: Vec<&LockEntry> = parsed.entries().collect();
+        for e in &entries[1..] {
+            assert!(Arc::ptr_eq(&entries[0].source, &e.source));
+            assert!(Arc::ptr_eq(&entries[0].platforms, &e.platforms));
+        }
+        assert!(Arc::ptr_eq(&entries[0].artifact, &entries[2].artifact));
+        assert!(!Arc::ptr_eq(&entries[0].artifact, &entries[3].artifact));
+        assert_eq!(&*entries[3].artifact, "agent:y");
+        // The path is one allocation for the map's key and the entry.
+        let key = parsed.entries.keys().next().unwrap();
+        assert_eq!(key.0.as_str().as_ptr(), entries[0].path.as_str().as_ptr());
     }
 
     #[test]
@@ -1134,7 +1194,7 @@ mod tests {
         e.artifact = "back\\slash \"double\"".into();
         e.mode = Mode::Merge;
         e.executable = true;
-        e.platforms = vec!["a".into(), "b, c".into()];
+        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b".into()],
@@ -1184,7 +1244,7 @@ mod tests {
         e.mode = Mode::Merge;
         e.executable = true;
         e.artifact = "tab\there, 'single'".into();
-        e.platforms = vec!["a".into(), "b, c".into()];
+        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b.c".into()],
@@ -1250,8 +1310,8 @@ mod tests {
                     sha256: hostile(&mut rng),
                     size: rng.next() >> 1,
                     executable: rng.chance(30),
-                    source: hostile(&mut rng),
-                    artifact: hostile(&mut rng),
+                    source: hostile(&mut rng).into(),
+                    artifact: hostile(&mut rng).into(),
                     platforms: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
                     keys: (0..key_count)
                         .map(|_| LockedKey {

@@ -148,7 +148,7 @@ fn plan_wanted<'t>(
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
         let read = if digest {
             match digests.next().expect("one digest per path") {
-                Ok(Some(d)) => match unchanged_by_digest(path, &wants, &locked, d) {
+                Ok(Some(d)) => match unchanged_by_digest(path, &mut wants, &locked, d) {
                     Ok(item) => {
                         items.push(item);
                         continue;
@@ -256,7 +256,7 @@ fn plan_path(
 /// no bytes held. `Err` when it is not unchanged (it is then planned from its bytes).
 fn unchanged_by_digest(
     path: &RelPath,
-    wants: &[Cow<'_, TargetEntry>],
+    wants: &mut [Cow<'_, TargetEntry>],
     locked: &[&LockEntry],
     disk: FileDigest,
 ) -> Result<PlanItem, ()> {
@@ -275,6 +275,22 @@ fn unchanged_by_digest(
     if disk.executable != *executable || !disk.matches(sha256, *size) {
         return Err(());
     }
+    let size = *size;
+    // The lock keeps what aiwg wants. When the disk holds exactly that, the hash is the
+    // digest's (one copy per file, filled in as the lock is written); a CRLF checkout has
+    // another, and the row keeps the wanted one, taken from an owned entry (nothing reads it
+    // again) or copied from a borrowed one.
+    let sha256 = if disk.size == size && disk.sha256 == *sha256 {
+        String::new()
+    } else {
+        match want {
+            Cow::Owned(TargetEntry {
+                desired: Desired::Digest { sha256, .. },
+                ..
+            }) => std::mem::take(sha256),
+            _ => sha256.clone(),
+        }
+    };
     let mut parts = Vec::with_capacity(1);
     // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
     debug_assert!(locked.iter().all(|l| l.part.is_whole()));
@@ -285,7 +301,7 @@ fn unchanged_by_digest(
         conflict: None,
         state: State::Ok,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, sha256.clone(), *size)),
+        next_lock: NextLock::Write(lock_entry_for(want, sha256, size)),
     });
     let held = FileData::new(Vec::new(), disk.executable);
     Ok(PlanItem {
@@ -442,7 +458,7 @@ fn plan_file(
         action,
         conflict,
         state,
-        origin: origin_of(&mut want),
+        origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(
             &want,
             crate::hash::sha256_hex(&desired.bytes),
@@ -510,7 +526,7 @@ fn plan_digest(
         action,
         conflict,
         state,
-        origin: origin_of(&mut want),
+        origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(&want, String::new(), size)),
     });
     if action == Action::Unchanged {
@@ -526,20 +542,4 @@ fn plan_digest(
         parts,
         Some(sha256),
     )
-}
-
-/// The origin of `want`: moved out of an owned entry (nothing reads it again), copied from a
-/// borrowed one.
-fn origin_of(want: &mut Cow<'_, TargetEntry>) -> aiwg_core::target::Origin {
-    match want {
-        Cow::Owned(entry) => std::mem::replace(
-            &mut entry.origin,
-            aiwg_core::target::Origin {
-                source: String::new(),
-                artifact: String::new(),
-                platforms: Vec::new(),
-            },
-        ),
-        Cow::Borrowed(entry) => entry.origin.clone(),
-    }
 }
