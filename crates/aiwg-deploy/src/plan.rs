@@ -161,12 +161,27 @@ fn plan_wanted<'t>(
         } else {
             reads.next().expect("one read per path")
         };
-        items.push(plan_path(path, wants, &locked, old_of(read)?)?);
+        let mut old = old_of(read)?;
+        if let Err(ConflictKind::NotAFolder(file)) = &old {
+            // A file aiwg deletes in this plan (a skill asset `ref` that became `ref/x.md`)
+            // is gone when the writes come: apply deletes before it writes.
+            if deleted_by(&items, file) {
+                old = Ok(None);
+            }
+        }
+        items.push(plan_path(path, wants, &locked, old)?);
     }
     Ok(Plan {
         items,
         ..Plan::default()
     })
+}
+
+/// Whether `items` (sorted by path) delete the file at `path` without a conflict.
+fn deleted_by(items: &[PlanItem], path: &str) -> bool {
+    items
+        .binary_search_by(|i| i.path.as_str().cmp(path))
+        .is_ok_and(|i| items[i].action == Action::Delete)
 }
 
 fn plan_path(
