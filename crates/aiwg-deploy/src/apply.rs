@@ -348,20 +348,29 @@ impl Engine<'_> {
             emptied.extend(removable.difference(&needed).cloned());
         }
         remove_empty_dirs(self.target, emptied)?;
-        let mut streamed = false;
-        for change in changes {
-            match (change.after, change.streamed) {
-                (Some(_), Some(_)) => streamed = true,
-                (Some(new), None) => {
-                    self.target
-                        .write_atomic(change.path, &new.bytes, new.executable)?
+        // Every file in one batch of writes (on two threads where the System can): the held
+        // ones, then those the second render makes.
+        let mut restream = restream;
+        let mut streamed = Ok(());
+        let wrote = self.target.write_many(&mut |put| {
+            let mut any_streamed = false;
+            for change in changes {
+                match (change.after, change.streamed) {
+                    (Some(_), Some(_)) => any_streamed = true,
+                    (Some(new), None) => {
+                        if !put(change.path, &new.bytes, new.executable) {
+                            return;
+                        }
+                    }
+                    (None, _) => {}
                 }
-                (None, _) => {}
             }
-        }
-        if streamed {
-            self.write_streamed(changes, restream)?;
-        }
+            if any_streamed {
+                streamed = self.write_streamed(changes, restream.take(), put);
+            }
+        });
+        wrote?;
+        streamed?;
         if !changes.is_empty() {
             // Durability: every byte written above is on disk before the lock names it
             // (ARCHITECTURE.md, "Durability").
@@ -394,14 +403,18 @@ impl Engine<'_> {
 }
 
 impl Engine<'_> {
-    /// Writes each streamed change of `changes` (a hash and no bytes) as `restream` renders
-    /// it, after checking that the render gave the planned bytes: the lock written after this
-    /// names only bytes that are on disk. The render's files are looked up in `changes` (sorted
-    /// by path, as a plan is), so nothing but a flag per change is added to what the plan holds.
+    /// Hands `put` (a [`System::write_many`] sink) each streamed change of `changes` (a hash
+    /// and no bytes) as `restream` renders it, after checking that the render gave the planned
+    /// bytes: the lock written after this names only bytes that are on disk. The render's
+    /// files are looked up in `changes` (sorted by path, as a plan is), so nothing but a flag
+    /// per change is added to what the plan holds. Once `put` answers that a write failed,
+    /// nothing more is handed to it and `Ok` is returned: the write's error is the one to
+    /// report.
     fn write_streamed(
         &self,
         changes: &[Change<'_>],
         restream: Option<Restream<'_>>,
+        put: &mut dyn FnMut(&RelPath, &[u8], bool) -> bool,
     ) -> Result<(), DeployError> {
         let differs = |path: &RelPath| {
             DeployError::Restream {
@@ -435,8 +448,9 @@ impl Engine<'_> {
         };
         let mut done = vec![false; changes.len()];
         let mut failed: Option<DeployError> = None;
+        let mut stopped = false;
         let mut sink = |path: &RelPath, bytes: &[u8], executable: bool| {
-            if failed.is_some() {
+            if failed.is_some() || stopped {
                 return;
             }
             // Files the plan does not write (unchanged, or refused), and a path handed out
@@ -453,11 +467,13 @@ impl Engine<'_> {
                 failed = Some(differs(path));
                 return;
             }
-            if let Err(e) = self.target.write_atomic(path, bytes, executable) {
-                failed = Some(e.into());
-            }
+            stopped = !put(path, bytes, executable);
         };
-        if let Err(message) = restream(&mut sink) {
+        let rendered = restream(&mut sink);
+        if stopped {
+            return Ok(());
+        }
+        if let Err(message) = rendered {
             return Err(DeployError::Restream {
                 path: first_left(&done).unwrap_or_else(|| self.layout.lock.clone()),
                 message,

@@ -23,10 +23,26 @@ pub type Fill<'f> = &'f mut dyn FnMut(&mut dyn FnMut(&[u8]) -> bool);
 
 use aiwg_core::RelPath;
 
-/// The name of the temp file that will be renamed to `name`: `.<name>.aiwg-tmp.<pid>.<n>`.
+/// The files [`System::write_many`] writes: handed one by one (path, bytes, executable bit) to
+/// its sink, which answers `false` once a write failed (the rest need not be handed out).
+pub type Files<'f> = &'f mut dyn FnMut(&mut dyn FnMut(&RelPath, &[u8], bool) -> bool);
+
+/// The name of the temp file that will be renamed to `name`: `.<name>.aiwg-tmp.<pid>.<n>`,
+/// with `name` cut short (at a character boundary) where the whole would pass the longest
+/// file name the kernel takes ([`NAME_MAX`]): the marker, pid and counter keep it unique and
+/// [`temp_writer`] recognises it the same.
 pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
-    format!(".{name}{TEMP_MARK}{pid}.{n}")
+    let tail = format!("{TEMP_MARK}{pid}.{n}");
+    let room = NAME_MAX - 1 - tail.len();
+    let mut cut = name.len().min(room);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(".{}{tail}", &name[..cut])
 }
+
+/// The longest file name, in bytes, that Linux and the BSDs take (`NAME_MAX`).
+pub const NAME_MAX: usize = 255;
 
 /// What marks a temp file's name.
 const TEMP_MARK: &str = ".aiwg-tmp.";
@@ -219,6 +235,24 @@ pub trait System {
             true
         });
         self.write_atomic(path, &bytes, executable)
+    }
+
+    /// [`System::write_atomic`] of every file `files` hands out, each path at most once. An
+    /// implementation may write several at a time (on other threads); each file is still
+    /// atomic and checked as `write_atomic` checks it. The first error, in the order the files
+    /// were handed out, is returned with its path; files handed out after it may or may not
+    /// have been written (a next apply converges either way). This default writes them one by
+    /// one and stops at the first error.
+    fn write_many(&self, files: Files<'_>) -> Result<(), SystemError> {
+        let mut result = Ok(());
+        files(&mut |path, bytes, executable| {
+            if result.is_err() {
+                return false;
+            }
+            result = self.write_atomic(path, bytes, executable);
+            result.is_ok()
+        });
+        result
     }
 
     /// Deletes the file at `path`; nothing there is not an error. Never follows a symlink.

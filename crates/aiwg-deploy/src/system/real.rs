@@ -21,15 +21,16 @@
 //! Unix only: handles and `*at` calls come from `rustix` (no `unsafe` here).
 #![allow(clippy::disallowed_methods)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use aiwg_core::RelPath;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
@@ -37,7 +38,7 @@ use rustix::io::Errno;
 
 use super::guard::{Guard, Owner};
 use super::{
-    temp_name, Digester, EntryKind, FileData, FileDigest, System, SystemError, DIGEST_BUFFER,
+    temp_name, Digester, EntryKind, FileData, FileDigest, Files, System, SystemError, DIGEST_BUFFER,
 };
 
 /// The most symlinks one walk follows (as the kernel's own limit), so a loop ends.
@@ -79,17 +80,69 @@ pub struct RealSystem {
     fresh: RefCell<HashSet<String>>,
     /// Lock files held through `try_lock`: the open file keeps the lock.
     locks: RefCell<HashMap<String, fs::File>>,
+    /// Writes files in folders resolved here; shared by the threads of `write_many`.
+    writer: Writer,
+}
+
+/// What writing one file into a folder already resolved (and guarded) needs, and nothing of
+/// the caches: `Sync`, so the threads of [`System::write_many`] share it.
+#[derive(Debug)]
+struct Writer {
     /// This process's id, asked once (it names temp files).
     pid: u32,
     /// Permission bits the umask took from the first file created (learnt once, so later
-    /// files need an `fchmod` only when their mode asks for one of these bits).
-    umask: Cell<Option<u32>>,
+    /// files need an `fchmod` only when their mode asks for one of these bits); [`UNKNOWN`]
+    /// until then.
+    umask: AtomicU32,
     /// Whether a new file can be written unnamed (`O_TMPFILE`) and then named (`linkat`):
-    /// `None` until tried, `Some(false)` after the file system or kernel refused it once.
-    unnamed: Cell<Option<bool>>,
-    /// Tests: behave as a kernel that refuses to name a handle to an unprivileged caller.
+    /// [`UNTRIED`] until tried, [`REFUSED`] after the file system or kernel refused it once.
+    unnamed: AtomicU8,
+    /// Tests: behave as a kernel or sandbox that refuses `O_TMPFILE` or naming a handle.
     #[cfg(test)]
-    refuse_naming: Cell<bool>,
+    refuse: Refusals,
+}
+
+/// [`Writer::umask`] before the first file was created.
+const UNKNOWN: u32 = u32::MAX;
+/// [`Writer::unnamed`]: not tried yet.
+const UNTRIED: u8 = 0;
+/// [`Writer::unnamed`]: new files are written unnamed and named once whole.
+const NAMED: u8 = 1;
+/// [`Writer::unnamed`]: refused once; new files go through a temp name too.
+const REFUSED: u8 = 2;
+
+/// Tests: the errno each call fails with (0: it does not fail).
+#[cfg(test)]
+#[derive(Debug, Default)]
+struct Refusals {
+    /// `openat(O_TMPFILE)`.
+    unnamed: std::sync::atomic::AtomicI32,
+    /// `linkat(AT_EMPTY_PATH)` of an unnamed file.
+    naming: std::sync::atomic::AtomicI32,
+}
+
+/// What a file is written from: bytes held whole, or a fill that hands them out in pieces.
+enum Body<'b> {
+    Bytes(&'b [u8]),
+    Fill(super::Fill<'b>),
+}
+
+/// Why [`Writer::write_in`] failed, for its caller to name the path.
+enum WriteError {
+    /// A folder or special file is at the name.
+    NotAFile,
+    Os(Errno),
+}
+
+impl WriteError {
+    fn at(self, path: &RelPath) -> SystemError {
+        match self {
+            WriteError::NotAFile => SystemError::NotAFile {
+                path: path.to_string(),
+            },
+            WriteError::Os(e) => io_err("write", path.as_str(), e),
+        }
+    }
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -146,11 +199,13 @@ impl RealSystem {
             fresh: RefCell::new(HashSet::new()),
             missing: RefCell::new(HashSet::new()),
             locks: RefCell::new(HashMap::new()),
-            pid: std::process::id(),
-            umask: Cell::new(None),
-            unnamed: Cell::new(None),
-            #[cfg(test)]
-            refuse_naming: Cell::new(false),
+            writer: Writer {
+                pid: std::process::id(),
+                umask: AtomicU32::new(UNKNOWN),
+                unnamed: AtomicU8::new(UNTRIED),
+                #[cfg(test)]
+                refuse: Refusals::default(),
+            },
         })
     }
 
@@ -533,82 +588,14 @@ impl RealSystem {
         }
     }
 
-    /// Writes a new file `name` in folder `dir` unnamed (`O_TMPFILE`: `body` fills it) and
-    /// names it with `linkat` once whole: a crash before leaves no file and no temp name, and
-    /// the folder gets one entry instead of a temp file's and a rename (less kernel work per
-    /// file on ext4). `Ok(false)`: not possible here (the file system has no unnamed files,
-    /// or the kernel lets only privileged callers name one from its handle, before Linux
-    /// 6.10), for the caller to write the usual way. A file that appeared at `name` since it
-    /// was found absent is replaced, as any existing file is: named under a temp name, then
-    /// renamed over it.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn write_unnamed(
-        &self,
-        dir: BorrowedFd<'_>,
-        name: &str,
-        mode: Mode,
-        body: &mut dyn FnMut(&OwnedFd) -> Result<(), Errno>,
-    ) -> Result<bool, Errno> {
-        let file = match rustix::fs::openat(
-            dir,
-            ".",
-            OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC,
-            mode,
-        ) {
-            Ok(file) => file,
-            // No O_TMPFILE on this file system (or kernel: there it reads as a folder).
-            Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        if self.unnamed.get().is_none() {
-            // The first try asks whether a handle may be named at all before `body` runs:
-            // a fill may hand its pieces out once only (a manifest's mark is made from them),
-            // so it must never be run for a file that then cannot be named. The empty file is
-            // named under a temp name, filled, and renamed like a replaced file.
-            let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
-            match self.name_handle(&file, dir, temp.as_str()) {
-                Ok(()) => self.unnamed.set(Some(true)),
-                // Naming a handle is refused to this caller (ENOENT before Linux 6.10 without
-                // CAP_DAC_READ_SEARCH).
-                Err(Errno::NOENT | Errno::PERM) => return Ok(false),
-                Err(e) => return Err(e),
-            }
-            let filled = body(&file);
-            drop(file);
-            return rename_filled(dir, temp.as_str(), name, filled).map(|()| true);
-        }
-        body(&file)?;
-        match self.name_handle(&file, dir, name) {
-            Ok(()) => Ok(true),
-            Err(Errno::EXIST) => {
-                let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
-                self.name_handle(&file, dir, temp.as_str())?;
-                rename_filled(dir, temp.as_str(), name, Ok(())).map(|()| true)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Names the unnamed file `file` as `name` in folder `dir` (`linkat` of the handle).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn name_handle(&self, file: &OwnedFd, dir: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
-        #[cfg(test)]
-        if self.refuse_naming.get() {
-            return Err(Errno::NOENT);
-        }
-        rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH)
-    }
-
-    /// Elsewhere there are no unnamed files: always the usual way.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn write_unnamed(
-        &self,
-        _dir: BorrowedFd<'_>,
-        _name: &str,
-        _mode: Mode,
-        _body: &mut dyn FnMut(&OwnedFd) -> Result<(), Errno>,
-    ) -> Result<bool, Errno> {
-        Ok(false)
+    /// The folder that is to hold `path` (made when missing, and guarded, the file's own path
+    /// too) and whether this System made it (then nothing in it needs looking up).
+    fn place(&self, path: &RelPath) -> Result<(Arc<OwnedFd>, bool), SystemError> {
+        let (folder, _) = self
+            .locate(path, true)?
+            .expect("a folder made on demand exists");
+        let fresh = self.fresh.borrow().contains(&folder.real);
+        Ok((folder.fd, fresh))
     }
 
     /// Caches the handle of resolved folder `real`, starting the caches over when they hold
@@ -639,6 +626,440 @@ impl RealSystem {
         self.by_real.borrow_mut().retain(|k, _| !below(k));
         self.fresh.borrow_mut().retain(|k| !below(k));
         self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
+    }
+}
+
+/// Whether `openat(O_TMPFILE)` failing with `e` means no unnamed files here: a file system
+/// without them (`EOPNOTSUPP`), a kernel without them (where the flag reads as a folder:
+/// `EISDIR`, `EINVAL`), or a sandbox that filters the call (`ENOSYS`, `EPERM`). The usual way
+/// is tried instead, and reports any error of its own.
+fn unnamed_refused(e: Errno) -> bool {
+    matches!(
+        e,
+        Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL | Errno::NOSYS | Errno::PERM
+    )
+}
+
+/// Whether `linkat(AT_EMPTY_PATH)` failing with `e` means a handle cannot be named here:
+/// `ENOENT` before Linux 6.10 for a caller without `CAP_DAC_READ_SEARCH`, `EPERM` or
+/// `ENOSYS` from a sandbox's filter, `EOPNOTSUPP` from a file system that cannot link.
+fn naming_refused(e: Errno) -> bool {
+    matches!(
+        e,
+        Errno::NOENT | Errno::PERM | Errno::NOSYS | Errno::OPNOTSUPP
+    )
+}
+
+impl Writer {
+    /// The bits the umask takes, once learnt.
+    fn umask(&self) -> Option<u32> {
+        let umask = self.umask.load(Ordering::Relaxed);
+        (umask != UNKNOWN).then_some(umask)
+    }
+
+    /// A fresh temp name for a file that will be renamed to `name`.
+    fn temp(&self, name: &str) -> String {
+        temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Writes the file `name` in folder `dir` atomically from `body`, executable or not
+    /// ([`System::write_atomic`]); `fresh`: this System made the folder, so nothing is at the
+    /// name and no lookup is needed. A file replaced keeps its permission bits (but the
+    /// execute bits, which follow `executable`); a symlink is replaced by the file.
+    fn write_in(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &str,
+        fresh: bool,
+        executable: bool,
+        mut body: Body<'_>,
+    ) -> Result<(), WriteError> {
+        let stat = if fresh {
+            Err(Errno::NOENT)
+        } else {
+            rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        };
+        let old_mode = match stat {
+            Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
+                FileType::RegularFile => Some(stat.st_mode & 0o7777),
+                // A symlink is replaced by the file, with a new file's mode.
+                FileType::Symlink => None,
+                _ => return Err(WriteError::NotAFile),
+            },
+            Err(Errno::NOENT) => None,
+            Err(e) => return Err(WriteError::Os(e)),
+        };
+        let adjust = |base: u32| {
+            if executable {
+                // Executable wherever readable.
+                base | ((base & 0o444) >> 2)
+            } else {
+                base & !0o111
+            }
+        };
+        // A new file gets what the umask allows of 0o666 (plus execute where readable).
+        let umask = self.umask();
+        let wanted = old_mode.or(umask.map(|u| 0o666 & !u)).map(adjust);
+        // The bytes and the mode of the open file `file`.
+        let mut write_body = |file: &OwnedFd| -> Result<(), Errno> {
+            match &mut body {
+                Body::Bytes(bytes) => write_all(file.as_fd(), bytes)?,
+                Body::Fill(fill) => write_filled(file.as_fd(), &mut **fill)?,
+            }
+            // The umask is learnt from the first file (one fstat per run); after that a file
+            // needs an fchmod only when its mode asks for a bit the umask takes. Two threads
+            // that learn it at once learn the same bits.
+            let chmod = match (umask, wanted) {
+                (Some(umask), Some(mode)) => (mode & umask != 0).then_some(mode),
+                (_, requested) => {
+                    let got = rustix::fs::fstat(file)?.st_mode & 0o7777;
+                    let requested = requested.unwrap_or(0o666);
+                    self.umask
+                        .store(requested & 0o666 & !got, Ordering::Relaxed);
+                    let mode = wanted.unwrap_or_else(|| adjust(got));
+                    (mode != got).then_some(mode)
+                }
+            };
+            if let Some(mode) = chmod {
+                rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?;
+            }
+            Ok(())
+        };
+        let mode = Mode::from_raw_mode(wanted.unwrap_or(0o666));
+        // Nothing at the name (not even a symlink to replace): written unnamed and named once
+        // whole, one directory entry instead of a temp file's and a rename.
+        let absent = fresh || matches!(stat, Err(Errno::NOENT));
+        if absent && self.unnamed.load(Ordering::Relaxed) != REFUSED {
+            match self.write_unnamed(dir, name, mode, &mut write_body) {
+                Ok(true) => return Ok(()),
+                Ok(false) => self.unnamed.store(REFUSED, Ordering::Relaxed),
+                Err(e) => return Err(WriteError::Os(e)),
+            }
+        }
+        let temp = self.temp(name);
+        let filled = rustix::fs::openat(
+            dir,
+            temp.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            mode,
+        )
+        .and_then(|file| write_body(&file));
+        rename_filled(dir, temp.as_str(), name, filled).map_err(WriteError::Os)
+    }
+
+    /// Writes a new file `name` in folder `dir` unnamed (`O_TMPFILE`: `body` fills it) and
+    /// names it with `linkat` once whole: a crash before leaves no file and no temp name, and
+    /// the folder gets one entry instead of a temp file's and a rename (less kernel work per
+    /// file on ext4). `Ok(false)`: not possible here ([`unnamed_refused`], or on the first try
+    /// [`naming_refused`]), for the caller to write the usual way. A file that appeared at
+    /// `name` since it was found absent is replaced, as any existing file is: named under a
+    /// temp name, then renamed over it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn write_unnamed(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &str,
+        mode: Mode,
+        body: &mut dyn FnMut(&OwnedFd) -> Result<(), Errno>,
+    ) -> Result<bool, Errno> {
+        let file = match self.open_unnamed(dir, mode) {
+            Ok(file) => file,
+            Err(e) if unnamed_refused(e) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if self.unnamed.load(Ordering::Relaxed) == UNTRIED {
+            // The first try asks whether a handle may be named at all before `body` runs:
+            // a fill may hand its pieces out once only (a manifest's mark is made from them),
+            // so it must never be run for a file that then cannot be named. The empty file is
+            // named under a temp name, filled, and renamed like a replaced file. (Two threads
+            // may both try first: each runs its own file's body once.)
+            let temp = self.temp(name);
+            match self.name_handle(&file, dir, temp.as_str()) {
+                Ok(()) => self.unnamed.store(NAMED, Ordering::Relaxed),
+                Err(e) if naming_refused(e) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+            let filled = body(&file);
+            drop(file);
+            return rename_filled(dir, temp.as_str(), name, filled).map(|()| true);
+        }
+        body(&file)?;
+        match self.name_handle(&file, dir, name) {
+            Ok(()) => Ok(true),
+            // Something is at the name (it appeared since the lookup), or naming is refused
+            // now though it was allowed before (another file system mounted below the root):
+            // through a temp name, the body is not run again.
+            Err(e) if e == Errno::EXIST || naming_refused(e) => {
+                self.name_through_temp(&file, dir, name).map(|()| true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Gives the filled unnamed `file` the name `name` in folder `dir` by way of a temp name
+    /// renamed over whatever is there; where the handle cannot be named, its bytes are copied
+    /// into the temp file instead (the body that filled it may not run twice).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn name_through_temp(
+        &self,
+        file: &OwnedFd,
+        dir: BorrowedFd<'_>,
+        name: &str,
+    ) -> Result<(), Errno> {
+        let temp = self.temp(name);
+        let filled = match self.name_handle(file, dir, temp.as_str()) {
+            Ok(()) => Ok(()),
+            Err(e) if naming_refused(e) => {
+                self.unnamed.store(REFUSED, Ordering::Relaxed);
+                copy_into(file, dir, temp.as_str())
+            }
+            Err(e) => return Err(e),
+        };
+        rename_filled(dir, temp.as_str(), name, filled)
+    }
+
+    /// `openat(O_TMPFILE)` in folder `dir`, readable too (for [`copy_into`]).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn open_unnamed(&self, dir: BorrowedFd<'_>, mode: Mode) -> Result<OwnedFd, Errno> {
+        #[cfg(test)]
+        if let Some(e) = refused(&self.refuse.unnamed) {
+            return Err(e);
+        }
+        rustix::fs::openat(
+            dir,
+            ".",
+            OFlags::RDWR | OFlags::TMPFILE | OFlags::CLOEXEC,
+            mode,
+        )
+    }
+
+    /// Names the unnamed file `file` as `name` in folder `dir` (`linkat` of the handle).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn name_handle(&self, file: &OwnedFd, dir: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+        #[cfg(test)]
+        if let Some(e) = refused(&self.refuse.naming) {
+            return Err(e);
+        }
+        rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH)
+    }
+
+    /// Elsewhere there are no unnamed files: always the usual way.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn write_unnamed(
+        &self,
+        _dir: BorrowedFd<'_>,
+        _name: &str,
+        _mode: Mode,
+        _body: &mut dyn FnMut(&OwnedFd) -> Result<(), Errno>,
+    ) -> Result<bool, Errno> {
+        Ok(false)
+    }
+}
+
+/// Tests: the errno a refusal cell holds, if any.
+#[cfg(test)]
+fn refused(cell: &std::sync::atomic::AtomicI32) -> Option<Errno> {
+    match cell.load(Ordering::Relaxed) {
+        0 => None,
+        raw => Some(Errno::from_raw_os_error(raw)),
+    }
+}
+
+/// Creates the temp file `temp` in folder `dir` holding the bytes and permission bits of the
+/// open file `from` (an unnamed file that cannot be named).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn copy_into(from: &OwnedFd, dir: BorrowedFd<'_>, temp: &str) -> Result<(), Errno> {
+    let to = rustix::fs::openat(
+        dir,
+        temp,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    let mut buf = vec![0u8; FILL_BUFFER];
+    let mut at = 0u64;
+    loop {
+        let n = match rustix::io::pread(from, &mut buf, at) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        };
+        write_all(to.as_fd(), &buf[..n])?;
+        at += n as u64;
+    }
+    let mode = rustix::fs::fstat(from)?.st_mode & 0o7777;
+    rustix::fs::fchmod(&to, Mode::from_raw_mode(mode))
+}
+
+/// How many bytes of files wait at most for a write thread (copies of what the caller handed
+/// [`System::write_many`]): what the pipeline costs in memory, whatever the output's size.
+const QUEUE_BYTES: usize = 2 << 20;
+
+/// How many files wait at most (each holds its folder's handle open: with the caches'
+/// [`MAX_OPEN_FOLDERS`], far below the common limit of 1,024 open files).
+const QUEUE_FILES: usize = 128;
+
+/// Files waiting before the write thread is started, or woken: a handful is not worth it.
+const WORKER_AFTER: usize = 8;
+
+/// One file of [`System::write_many`], its folder resolved: what a write thread needs.
+struct Job {
+    /// Its place in the order the files were handed out.
+    index: usize,
+    dir: Arc<OwnedFd>,
+    fresh: bool,
+    path: RelPath,
+    bytes: Vec<u8>,
+    executable: bool,
+}
+
+/// The files resolved and waiting to be written, and the first failure: shared by the thread
+/// that resolves (and writes when the queue is full) and the write thread.
+struct Pipeline {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+    /// The index of the first file that failed (`usize::MAX`: none): later ones are skipped.
+    first: AtomicUsize,
+    error: Mutex<Option<(usize, SystemError)>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    bytes: usize,
+    /// No more files come.
+    closed: bool,
+    /// Whether the write thread waits for files (woken only then, and once a few wait).
+    sleeping: bool,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Pipeline {
+            queue: Mutex::default(),
+            ready: Condvar::new(),
+            first: AtomicUsize::new(usize::MAX),
+            error: Mutex::new(None),
+        }
+    }
+}
+
+/// A lock taken whatever a panicking thread left (each critical section leaves the data
+/// whole).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Pipeline {
+    fn failed(&self) -> bool {
+        self.first.load(Ordering::Relaxed) != usize::MAX
+    }
+
+    /// Records that the file at `index` failed with `e`, kept when it comes first.
+    fn fail(&self, index: usize, e: SystemError) {
+        let mut error = lock(&self.error);
+        if error.as_ref().is_none_or(|(first, _)| index < *first) {
+            *error = Some((index, e));
+            self.first.fetch_min(index, Ordering::Relaxed);
+        }
+    }
+
+    /// Queues `job`; returns the oldest file waiting when the queue is over its bounds, for
+    /// the caller to write.
+    fn push(&self, job: Job) -> Option<Job> {
+        let mut queue = lock(&self.queue);
+        queue.bytes += job.bytes.len();
+        queue.jobs.push_back(job);
+        let over = if queue.jobs.len() > QUEUE_FILES || queue.bytes > QUEUE_BYTES {
+            queue.jobs.pop_front()
+        } else {
+            None
+        };
+        if let Some(job) = &over {
+            queue.bytes -= job.bytes.len();
+        }
+        // A few files at a time: a wake is two system calls and a switch.
+        if queue.sleeping && queue.jobs.len() >= WORKER_AFTER {
+            queue.sleeping = false;
+            self.ready.notify_one();
+        }
+        over
+    }
+
+    fn waiting(&self) -> usize {
+        lock(&self.queue).jobs.len()
+    }
+
+    /// The oldest file waiting; with `wait`, waits for one until the queue is closed.
+    fn pop(&self, wait: bool) -> Option<Job> {
+        let mut queue = lock(&self.queue);
+        loop {
+            if let Some(job) = queue.jobs.pop_front() {
+                queue.bytes -= job.bytes.len();
+                return Some(job);
+            }
+            if queue.closed || !wait {
+                return None;
+            }
+            queue.sleeping = true;
+            queue = self
+                .ready
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn close(&self) {
+        lock(&self.queue).closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The write thread: every file queued, until the queue is closed and empty.
+    fn work(&self, writer: &Writer) {
+        while let Some(job) = self.pop(true) {
+            self.run(writer, job);
+        }
+    }
+
+    /// Writes `job`, unless a file before it failed (the result is the first failure in the
+    /// order handed out, however the threads went).
+    fn run(&self, writer: &Writer, job: Job) {
+        if job.index > self.first.load(Ordering::Relaxed) {
+            return;
+        }
+        let name = job.path.file_name();
+        let body = Body::Bytes(&job.bytes);
+        if let Err(e) = writer.write_in(job.dir.as_fd(), name, job.fresh, job.executable, body) {
+            self.fail(job.index, e.at(&job.path));
+        }
+    }
+
+    fn result(self) -> Result<(), SystemError> {
+        let error = self
+            .error
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match error {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Closes the pipeline when dropped, so the write thread never waits for a thread that left
+/// (unwinding included).
+struct Closing<'p>(&'p Pipeline);
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+impl std::ops::Deref for Closing<'_> {
+    type Target = Pipeline;
+    fn deref(&self) -> &Pipeline {
+        self.0
     }
 }
 
@@ -934,83 +1355,90 @@ impl System for RealSystem {
         executable: bool,
         fill: super::Fill<'_>,
     ) -> Result<(), SystemError> {
-        let (folder, _) = self
-            .locate(path, true)?
-            .expect("a folder made on demand exists");
-        let dir = &*folder.fd;
-        let name = path.file_name();
-        let fail = |e: Errno| io_err("write", path.as_str(), e);
-        let fresh = self.fresh.borrow().contains(&folder.real);
-        let stat = if fresh {
-            Err(Errno::NOENT)
-        } else {
-            rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-        };
-        let old_mode = match stat {
-            Ok(stat) => match FileType::from_raw_mode(stat.st_mode) {
-                FileType::RegularFile => Some(stat.st_mode & 0o7777),
-                // A symlink is replaced by the file, with a new file's mode.
-                FileType::Symlink => None,
-                _ => {
-                    return Err(SystemError::NotAFile {
-                        path: path.to_string(),
-                    })
+        let (dir, fresh) = self.place(path)?;
+        self.writer
+            .write_in(
+                dir.as_fd(),
+                path.file_name(),
+                fresh,
+                executable,
+                Body::Fill(fill),
+            )
+            .map_err(|e| e.at(path))
+    }
+
+    /// Resolves each file's folder (made when missing, and guarded) on this thread, in the
+    /// order handed out, and writes the files on up to two threads (a `Pipeline`): the kernel
+    /// work of making files in different folders runs in parallel, and a render that hands
+    /// the files out goes on while they are written.
+    fn write_many(&self, files: Files<'_>) -> Result<(), SystemError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        let pipeline = Pipeline::default();
+        std::thread::scope(|scope| {
+            // Ends the worker's wait also when this thread unwinds (a panic in `files`).
+            let pipeline = Closing(&pipeline);
+            let mut worker = None;
+            let mut index = 0;
+            files(&mut |path, bytes, executable| {
+                if pipeline.failed() {
+                    return false;
                 }
-            },
-            Err(Errno::NOENT) => None,
-            Err(e) => return Err(fail(e)),
-        };
-        let adjust = |base: u32| {
-            if executable {
-                // Executable wherever readable.
-                base | ((base & 0o444) >> 2)
-            } else {
-                base & !0o111
-            }
-        };
-        // A new file gets what the umask allows of 0o666 (plus execute where readable).
-        let umask = self.umask.get();
-        let wanted = old_mode.or(umask.map(|u| 0o666 & !u)).map(adjust);
-        // The bytes and the mode of the open file `file`.
-        let mut body = |file: &OwnedFd| -> Result<(), Errno> {
-            write_filled(file.as_fd(), &mut *fill)?;
-            // The umask is learnt from the first file (one fstat per run); after that a file
-            // needs an fchmod only when its mode asks for a bit the umask takes.
-            let chmod = match (umask, wanted) {
-                (Some(umask), Some(mode)) => (mode & umask != 0).then_some(mode),
-                (_, requested) => {
-                    let got = rustix::fs::fstat(file)?.st_mode & 0o7777;
-                    let requested = requested.unwrap_or(0o666);
-                    self.umask.set(Some(requested & 0o666 & !got));
-                    let mode = wanted.unwrap_or_else(|| adjust(got));
-                    (mode != got).then_some(mode)
+                let i = index;
+                index += 1;
+                let (dir, fresh) = match self.place(path) {
+                    Ok(placed) => placed,
+                    Err(e) => {
+                        pipeline.fail(i, e);
+                        return false;
+                    }
+                };
+                // The first file teaches the umask on this thread; a large file is written
+                // from the caller's bytes rather than copied.
+                let unknown = self.writer.umask.load(Ordering::Relaxed) == UNKNOWN;
+                if threads < 2 || unknown || bytes.len() > QUEUE_BYTES / 4 {
+                    let written = self.writer.write_in(
+                        dir.as_fd(),
+                        path.file_name(),
+                        fresh,
+                        executable,
+                        Body::Bytes(bytes),
+                    );
+                    if let Err(e) = written {
+                        pipeline.fail(i, e.at(path));
+                    }
+                    return !pipeline.failed();
                 }
-            };
-            if let Some(mode) = chmod {
-                rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?;
+                let job = Job {
+                    index: i,
+                    dir,
+                    fresh,
+                    path: path.clone(),
+                    bytes: bytes.to_vec(),
+                    executable,
+                };
+                let over = pipeline.push(job);
+                if worker.is_none() && pipeline.waiting() >= WORKER_AFTER {
+                    let (pipeline, writer) = (pipeline.0, &self.writer);
+                    worker = Some(scope.spawn(move || pipeline.work(writer)));
+                }
+                // Queue full: this thread writes the oldest file itself.
+                if let Some(job) = over {
+                    pipeline.run(&self.writer, job);
+                }
+                !pipeline.failed()
+            });
+            pipeline.close();
+            while let Some(job) = pipeline.pop(false) {
+                pipeline.run(&self.writer, job);
             }
-            Ok(())
-        };
-        let mode = Mode::from_raw_mode(wanted.unwrap_or(0o666));
-        // Nothing at the name (not even a symlink to replace): written unnamed and named once
-        // whole, one directory entry instead of a temp file's and a rename.
-        let absent = fresh || matches!(stat, Err(Errno::NOENT));
-        if absent && self.unnamed.get() != Some(false) {
-            match self.write_unnamed(dir.as_fd(), name, mode, &mut body) {
-                Ok(true) => return Ok(()),
-                Ok(false) => self.unnamed.set(Some(false)),
-                Err(e) => return Err(fail(e)),
+            if let Some(worker) = worker {
+                // A panic is passed on, never taken for a write that went well.
+                worker
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
             }
-        }
-        let temp = temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed));
-        let filled = rustix::fs::openat(
-            dir,
-            temp.as_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            mode,
-        )
-        .and_then(|file| body(&file));
-        rename_filled(dir.as_fd(), temp.as_str(), name, filled).map_err(fail)
+        });
+        pipeline.result()
     }
 
     fn remove_file(&self, path: &RelPath) -> Result<(), SystemError> {
@@ -1184,7 +1612,7 @@ impl System for RealSystem {
     /// `kill(pid, 0)`: only "no such process" means dead (a process of another user is
     /// alive, and so is anything unexpected).
     fn is_running(&self, pid: u32) -> bool {
-        if pid == self.pid {
+        if pid == self.writer.pid {
             return true;
         }
         match rustix::process::Pid::from_raw(pid as i32) {
@@ -1245,7 +1673,12 @@ mod tests {
         for refuse in [false, true] {
             let dir = tempfile::tempdir().unwrap();
             let sys = RealSystem::new(dir.path()).unwrap();
-            sys.refuse_naming.set(refuse);
+            if refuse {
+                sys.writer
+                    .refuse
+                    .naming
+                    .store(Errno::NOENT.raw_os_error(), Ordering::Relaxed);
+            }
             for name in ["a/one.md", "a/two.md"] {
                 let mut pieces = vec![b"first ".to_vec(), b"second".to_vec()].into_iter();
                 let mut runs = 0;
@@ -1668,7 +2101,7 @@ mod tests {
         let sys = RealSystem::new(dir.path()).unwrap();
         sys.write_atomic(&rel("d/first.md"), b"one\n", false)
             .unwrap();
-        if sys.unnamed.get() == Some(false) {
+        if sys.writer.unnamed.load(Ordering::Relaxed) == REFUSED {
             eprintln!("no unnamed files (O_TMPFILE) on this file system: nothing to test");
             return;
         }
@@ -1691,7 +2124,7 @@ mod tests {
             };
             assert_eq!(names_in(&folder), expect, "{path}");
         }
-        assert_eq!(sys.unnamed.get(), Some(true));
+        assert_eq!(sys.writer.unnamed.load(Ordering::Relaxed), NAMED);
     }
 
     #[test]
@@ -1711,12 +2144,277 @@ mod tests {
         )));
         // Where unnamed files are refused, a temp file and a rename, as before.
         let sys = RealSystem::new(dir.path()).unwrap();
-        sys.unnamed.set(Some(false));
+        sys.writer.unnamed.store(REFUSED, Ordering::Relaxed);
         sys.write_atomic(&rel("other/c.md"), b"C", false).unwrap();
         sys.write_atomic(&rel("fresh/a.md"), b"A2", false).unwrap();
         assert_eq!(fs::read(dir.path().join("other/c.md")).unwrap(), b"C");
         assert_eq!(fs::read(dir.path().join("fresh/a.md")).unwrap(), b"A2");
         assert_eq!(names_in(&dir.path().join("other")), ["c.md"]);
+    }
+
+    /// Writes `files` (path, bytes, executable) through `write_many`.
+    fn write_all_of(
+        sys: &RealSystem,
+        files: &[(RelPath, Vec<u8>, bool)],
+    ) -> Result<(), SystemError> {
+        sys.write_many(&mut |put| {
+            for (path, bytes, executable) in files {
+                if !put(path, bytes, *executable) {
+                    return;
+                }
+            }
+        })
+    }
+
+    /// Every file below `dir`: relative path, bytes (or a symlink's target) and mode.
+    fn tree(dir: &Path) -> Vec<(String, Vec<u8>, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for entry in fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                let meta = fs::symlink_metadata(&path).unwrap();
+                let shown = path.strip_prefix(dir).unwrap().display().to_string();
+                if meta.is_dir() {
+                    todo.push(path);
+                } else if meta.is_symlink() {
+                    let target = fs::read_link(&path).unwrap();
+                    out.push((shown, target.display().to_string().into_bytes(), 0));
+                } else {
+                    let mode = meta.permissions().mode() & 0o7777;
+                    out.push((shown, fs::read(&path).unwrap(), mode));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// What `write_many` leaves (on two threads here) is what writing the same files one by
+    /// one leaves: new files in new and old folders, replaced ones keeping their mode, a
+    /// symlink replaced, execute bits, an empty file, one too large for the queue.
+    #[cfg(unix)]
+    #[test]
+    fn write_many_leaves_what_writing_one_by_one_leaves() {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files = Vec::new();
+        for i in 0..600 {
+            let bytes = format!("{i}\n").repeat(i % 50).into_bytes();
+            files.push((
+                rel(&format!("d{}/s{}/f{i}.md", i % 7, i % 40)),
+                bytes,
+                i % 9 == 0,
+            ));
+        }
+        files.push((rel("old/kept-mode.sh"), b"new".to_vec(), false));
+        files.push((rel("old/link.md"), b"not a link".to_vec(), false));
+        files.push((rel("old/empty.md"), Vec::new(), false));
+        files.push((rel("big/large.bin"), vec![7u8; QUEUE_BYTES], true));
+        let setup = |root: &Path| {
+            fs::create_dir_all(root.join("old")).unwrap();
+            fs::write(root.join("old/kept-mode.sh"), "old").unwrap();
+            fs::set_permissions(
+                root.join("old/kept-mode.sh"),
+                fs::Permissions::from_mode(0o640),
+            )
+            .unwrap();
+            std::os::unix::fs::symlink("elsewhere.md", root.join("old/link.md")).unwrap();
+        };
+        let one = tempfile::tempdir().unwrap();
+        let many = tempfile::tempdir().unwrap();
+        setup(one.path());
+        setup(many.path());
+        let sys = RealSystem::new(one.path()).unwrap();
+        for (path, bytes, executable) in &files {
+            sys.write_atomic(path, bytes, *executable).unwrap();
+        }
+        write_all_of(&RealSystem::new(many.path()).unwrap(), &files).unwrap();
+        let want = tree(one.path());
+        assert_eq!(want.len(), files.len());
+        assert_eq!(tree(many.path()), want);
+        // Written again over themselves (every file replaced): the same again.
+        write_all_of(&RealSystem::new(many.path()).unwrap(), &files).unwrap();
+        assert_eq!(tree(many.path()), want);
+    }
+
+    /// The error `write_many` reports is the first in the order the files were handed out,
+    /// with its path, however the threads went; every file before it is written, and a path
+    /// the guard refuses or a folder reached through a symlink that leads out is refused as
+    /// one by one.
+    #[cfg(unix)]
+    #[test]
+    fn write_many_reports_the_first_failure_in_order() {
+        let outside = tempfile::tempdir().unwrap();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            fs::create_dir_all(root.join("d/taken.md")).unwrap();
+            fs::create_dir_all(root.join(".git")).unwrap();
+            std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
+            let mut files: Vec<(RelPath, Vec<u8>, bool)> = (0..300)
+                .map(|i| (rel(&format!("a{}/f{i}.md", i % 5)), vec![b'x'; i], false))
+                .collect();
+            files.insert(150, (rel("d/taken.md"), b"x".to_vec(), false));
+            files.insert(200, (rel("out/new.md"), b"x".to_vec(), false));
+            files.insert(250, (rel(".git/hooks/pre-commit"), b"x".to_vec(), true));
+            let sys = RealSystem::new(root).unwrap();
+            let err = write_all_of(&sys, &files).unwrap_err();
+            assert!(
+                matches!(&err, SystemError::NotAFile { path } if path == "d/taken.md"),
+                "{err}"
+            );
+            for (path, bytes, _) in &files[..150] {
+                assert_eq!(
+                    &fs::read(root.join(path.as_str())).unwrap(),
+                    bytes,
+                    "{path}"
+                );
+            }
+            for refused in [&files[200..201], &files[250..251]] {
+                let err = write_all_of(&sys, refused).unwrap_err();
+                let one = sys.write_atomic(&refused[0].0, b"x", false).unwrap_err();
+                assert_eq!(err.to_string(), one.to_string());
+            }
+            assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+            assert!(!root.join(".git/hooks").exists());
+        }
+    }
+
+    /// A producer that panics half-way ends `write_many` with its panic (the write thread is
+    /// never left waiting), and the folder handles the queue holds stay bounded however many
+    /// folders are written into.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn write_many_never_hangs_and_holds_few_handles() {
+        let open_fds = || fs::read_dir("/proc/self/fd").unwrap().count();
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        let before = open_fds();
+        let mut most = 0;
+        sys.write_many(&mut |put| {
+            for i in 0..6 * MAX_OPEN_FOLDERS {
+                put(&rel(&format!("a{}/b{i}/f.md", i % 3)), b"x", false);
+                most = most.max(open_fds());
+            }
+        })
+        .unwrap();
+        // At most the caches' handles and the queue's; other tests run beside this one, and
+        // the bound leaves them room (a handle per folder would be 1,536).
+        let held = most.saturating_sub(before);
+        assert!(
+            MAX_OPEN_FOLDERS + QUEUE_FILES < 3 * MAX_OPEN_FOLDERS && held <= 3 * MAX_OPEN_FOLDERS,
+            "{held} handles held"
+        );
+        let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sys.write_many(&mut |put| {
+                for i in 0..100 {
+                    put(&rel(&format!("p/f{i}.md")), b"x", false);
+                }
+                panic!("the render dies");
+            })
+        }));
+        assert!(died.is_err());
+    }
+
+    /// Where `O_TMPFILE` or naming a handle is refused by a sandbox's filter (`ENOSYS`,
+    /// `EPERM`) or by the file system (`EOPNOTSUPP`), new files are written through a temp
+    /// name and a rename, their fill run once; and when naming is refused only after it
+    /// worked (another file system below the root), the bytes already written are copied.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn refused_unnamed_files_fall_back_to_a_temp_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let once = |sys: &RealSystem, path: &str, executable: bool| {
+            let mut pieces = vec![b"first ".to_vec(), b"second".to_vec()].into_iter();
+            let mut runs = 0;
+            sys.write_atomic_fill(&rel(path), executable, &mut |sink| {
+                runs += 1;
+                for piece in pieces.by_ref() {
+                    if !sink(&piece) {
+                        return;
+                    }
+                }
+            })
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert_eq!(runs, 1, "{path}");
+        };
+        let refusals = [Errno::NOSYS, Errno::OPNOTSUPP, Errno::PERM];
+        for (cell, e) in [0, 1]
+            .into_iter()
+            .flat_map(|c| refusals.iter().map(move |e| (c, *e)))
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let sys = RealSystem::new(dir.path()).unwrap();
+            let refuse = if cell == 0 {
+                &sys.writer.refuse.unnamed
+            } else {
+                &sys.writer.refuse.naming
+            };
+            refuse.store(e.raw_os_error(), Ordering::Relaxed);
+            once(&sys, "a/one.md", false);
+            once(&sys, "a/two.md", false);
+            sys.write_atomic(&rel("a/three.md"), b"3", false).unwrap();
+            assert_eq!(
+                names_in(&dir.path().join("a")),
+                ["one.md", "three.md", "two.md"]
+            );
+            assert_eq!(
+                fs::read(dir.path().join("a/two.md")).unwrap(),
+                b"first second"
+            );
+            assert_eq!(sys.writer.unnamed.load(Ordering::Relaxed), REFUSED, "{e:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.write_atomic(&rel("a/first.md"), b"1", false).unwrap();
+        if sys.writer.unnamed.load(Ordering::Relaxed) != NAMED {
+            eprintln!("no unnamed files here: the refusal after the first cannot be tested");
+            return;
+        }
+        sys.writer
+            .refuse
+            .naming
+            .store(Errno::OPNOTSUPP.raw_os_error(), Ordering::Relaxed);
+        once(&sys, "a/late.sh", true);
+        assert_eq!(
+            fs::read(dir.path().join("a/late.sh")).unwrap(),
+            b"first second"
+        );
+        let mode = fs::metadata(dir.path().join("a/late.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert!(is_executable(mode), "{mode:o}");
+        assert_eq!(names_in(&dir.path().join("a")), ["first.md", "late.sh"]);
+    }
+
+    /// A file whose name is near the longest the kernel takes is replaced like any other:
+    /// its temp name is cut to fit, at a character boundary, and still carries its writer.
+    #[test]
+    fn a_file_with_a_name_near_the_longest_is_replaced() {
+        use crate::system::{temp_writer, NAME_MAX};
+        let ascii = "a".repeat(NAME_MAX - 3) + ".md";
+        let wide = "é".repeat((NAME_MAX - 3) / 2) + ".md";
+        for name in [ascii.as_str(), wide.as_str()] {
+            let temp = temp_name(name, u32::MAX, u64::MAX);
+            assert!(temp.len() <= NAME_MAX, "{}", temp.len());
+            assert_eq!(temp_writer(&temp), Some(u32::MAX));
+            let dir = tempfile::tempdir().unwrap();
+            let sys = RealSystem::new(dir.path()).unwrap();
+            let path = rel(&format!("d/{name}"));
+            sys.write_atomic(&path, b"one", false).unwrap();
+            sys.write_atomic(&path, b"two", true).unwrap();
+            write_all_of(&sys, &[(path.clone(), b"three".to_vec(), false)]).unwrap();
+            // A new one where unnamed files are refused goes through a temp name too.
+            sys.writer.unnamed.store(REFUSED, Ordering::Relaxed);
+            let other = rel(&format!("e/{name}"));
+            sys.write_atomic(&other, b"four", false).unwrap();
+            assert_eq!(fs::read(dir.path().join(path.as_str())).unwrap(), b"three");
+            assert_eq!(fs::read(dir.path().join(other.as_str())).unwrap(), b"four");
+            assert_eq!(names_in(&dir.path().join("d")), [name]);
+            assert_eq!(names_in(&dir.path().join("e")), [name]);
+        }
     }
 
     #[test]
