@@ -237,23 +237,19 @@ impl Cache {
     /// Reads, parses and stats unit `u`: `Err` says what is corrupt, racy or changed.
     fn check_unit(&self, u: usize) -> Result<(), String> {
         let (offset, len) = self.units[u];
-        let mut bytes = vec![0; len];
-        read_at(&self.file, &mut bytes, offset)
-            .map_err(|e| format!("cannot read the cache: {e}"))?;
-        let unit = parse_unit(&bytes)?;
-        // A racy watched folder is listed instead ([`unchanged`]).
-        if let Some(entry) = (unit.entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
-            return Err(format!("racy entry `{}`", shown(unit.dir, entry.name)));
+        // Each thread reads its units into one buffer of its own, never zeroed again.
+        thread_local! {
+            static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        let has_self = unit.entries[0].name.to_bytes() == b".";
-        let folder = Folder::open(unit.dir, unit.entries.len() > 1, has_self);
-        for entry in &unit.entries {
-            let now = folder.stat(entry.kind, entry.name);
-            if !now.is_ok_and(|now| unchanged(unit.dir, entry, &now)) {
-                return Err(format!("`{}` changed", shown(unit.dir, entry.name)));
+        BYTES.with_borrow_mut(|bytes| {
+            if bytes.len() < len {
+                bytes.resize(len, 0);
             }
-        }
-        Ok(())
+            let bytes = &mut bytes[..len];
+            read_at(&self.file, bytes, offset)
+                .map_err(|e| format!("cannot read the cache: {e}"))?;
+            check_unit_bytes(bytes)
+        })
     }
 
     /// `Err` when the file is no longer what was opened (rewritten in place while its units
@@ -265,6 +261,24 @@ impl Cache {
             _ => Err("the cache changed while it was read".into()),
         }
     }
+}
+
+/// Parses and stats one unit's bytes: `Err` says what is corrupt, racy or changed.
+fn check_unit_bytes(bytes: &[u8]) -> Result<(), String> {
+    let unit = parse_unit(bytes)?;
+    // A racy watched folder is listed instead ([`unchanged`]).
+    if let Some(entry) = (unit.entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
+        return Err(format!("racy entry `{}`", shown(unit.dir, entry.name)));
+    }
+    let has_self = unit.entries[0].name.to_bytes() == b".";
+    let folder = Folder::open(unit.dir, unit.entries.len() > 1, has_self);
+    for entry in &unit.entries {
+        let now = folder.stat(entry.kind, entry.name);
+        if !now.is_ok_and(|now| unchanged(unit.dir, entry, &now)) {
+            return Err(format!("`{}` changed", shown(unit.dir, entry.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Fills `buf` from `file` at `offset`.
