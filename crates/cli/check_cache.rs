@@ -34,14 +34,17 @@
 //! deleted file, is caught too.
 //!
 //! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
-//! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
-//! in its folder (or `sub/name` when `sub` holds at most [`FOLD_MAX`] recorded entries, or
-//! `.` for the folder itself, stat'ed through the handle). A check stats each
-//! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
-//! of [`UNIT`] entries: the kernel looks up one name per entry instead of walking its whole
-//! path, and nothing is parsed but fixed-width numbers. What each stat means is exactly
-//! `symlink_metadata` of the whole path (the handle is opened following symlinks as that
-//! lookup would). [`save`] writes nothing when the file already holds the same bytes.
+//! [`Settled`], then the number of units), a table of each unit's length, then the units
+//! back to back. A unit ([`parse_unit`]) is one folder and at most [`UNIT`] of its entries,
+//! each a name in it (or `sub/name` when `sub` holds at most [`FOLD_MAX`] recorded entries,
+//! or `.` for the folder itself, stat'ed through the handle), NUL-ended so it goes to the
+//! kernel as it lies in the file. A check reads the header and the table, then each core takes
+//! the next unit, reads it (`pread`), checks it and stats its names relative to one `O_PATH`
+//! handle of its folder (`fstatat`): nothing of the body is read or parsed before the stats
+//! start, and the kernel looks up one name per entry instead of walking its whole path. What
+//! each stat means is exactly `symlink_metadata` of the whole path (the handle is opened
+//! following symlinks as that lookup would). A file that changes while it is read is a miss.
+//! [`save`] writes nothing when the file already holds the same bytes.
 //!
 //! A cache recorded by an `apply` that wrote nothing also vouches that another plain apply
 //! would write nothing ([`Settled::Apply`]); such an apply then answers from it
