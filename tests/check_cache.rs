@@ -385,20 +385,6 @@ fn a_bad_cache_is_a_miss_never_an_error_and_is_rewritten() {
     bytes[flag + 2 + 8] ^= 1;
     std::fs::write(cache_file(&t), &bytes).unwrap();
     expect_miss(&t, &["check"], "reviewer.md` changed");
-    // Each unit is read and parsed only by the core that stats it: a bad byte in the very
-    // last entry of the file (its file type) is still a miss.
-    assert_eq!(aiwg(&t, &["check"], false).lookup(), "hit");
-    let mut bytes = std::fs::read(cache_file(&t)).unwrap();
-    let end = bytes.len() - 1;
-    assert_eq!(bytes[end], 0, "a name ends with a NUL");
-    let start = (1..end)
-        .rev()
-        .find(|&k| k >= 2 && u16::from_le_bytes([bytes[k - 2], bytes[k - 1]]) as usize == end - k)
-        .unwrap();
-    let file_type = start - ENTRY_HEAD + 2;
-    bytes[file_type] = b'?';
-    std::fs::write(cache_file(&t), &bytes).unwrap();
-    expect_miss(&t, &["check"], "corrupt cache");
 }
 
 #[test]

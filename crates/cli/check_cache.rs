@@ -34,24 +34,20 @@
 //! deleted file, is caught too.
 //!
 //! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
-//! [`Settled`], then the number of units), a table of each unit's length, then the units
-//! back to back. A unit ([`parse_unit`]) is one folder and at most [`UNIT`] of its entries,
-//! each a name in it (or `sub/name` when `sub` holds at most [`FOLD_MAX`] recorded entries,
-//! or `.` for the folder itself, stat'ed through the handle), NUL-ended so it goes to the
-//! kernel as it lies in the file. A check reads the header and the table, then each core takes
-//! the next unit, reads it (`pread`), checks it and stats its names relative to one `O_PATH`
-//! handle of its folder (`fstatat`): nothing of the body is read or parsed before the stats
-//! start, and the kernel looks up one name per entry instead of walking its whole path. What
-//! each stat means is exactly `symlink_metadata` of the whole path (the handle is opened
-//! following symlinks as that lookup would). A file that changes while it is read is a miss.
-//! [`save`] writes nothing when the file already holds the same bytes.
+//! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
+//! in its folder (or `sub/name` when `sub` holds at most [`FOLD_MAX`] recorded entries, or
+//! `.` for the folder itself, stat'ed through the handle). A check stats each
+//! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
+//! of [`UNIT`] entries: the kernel looks up one name per entry instead of walking its whole
+//! path, and nothing is parsed but fixed-width numbers. What each stat means is exactly
+//! `symlink_metadata` of the whole path (the handle is opened following symlinks as that
+//! lookup would). [`save`] writes nothing when the file already holds the same bytes.
 //!
 //! A cache recorded by an `apply` that wrote nothing also vouches that another plain apply
 //! would write nothing ([`Settled::Apply`]); such an apply then answers from it
 //! (`commands::apply`), without rendering, planning or taking the process lock.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::{CStr, CString};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -68,7 +64,7 @@ use crate::project::Project;
 /// The first line of a cache file, before its format version.
 const MAGIC: &str = "aiwg-check-cache";
 /// The format this aiwg reads and writes; any other is a miss (and is rewritten).
-const VERSION: u32 = 4;
+const VERSION: u32 = 3;
 /// The racy rule (git's "racily clean" entries): an entry whose mtime or ctime is at or after
 /// the start of the run that verified it, minus this window, is recorded as racy and a cache
 /// holding one is never used.
@@ -132,17 +128,51 @@ pub struct Inputs<'a> {
 pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, String> {
     let key = key_lines(session, inputs)?;
     let path = cache_path(inputs.deployment);
-    let cache = Cache::open(&path, &key)?;
-    // Units are taken one at a time by each core, so that a core slowed by another process
-    // does not leave the other idle; each reads, parses and stats its own bytes (nothing of
-    // the body is read or parsed before the stats start), and the first change found (in
-    // file order) is the answer.
-    let changed = aiwg_core::par::par_first(cache.units.len(), 8, |u| cache.check_unit(u).err());
-    if let Some((_, why)) = changed {
-        return Err(why);
+    let bytes = read_cache(&path, &key)?;
+    let mut at = Reader::new(&bytes);
+    read_head(&mut at, &key)?;
+    let settled = match at.line().and_then(|l| l.strip_prefix("settled\t")) {
+        Some("-") => None,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .map_err(|_| "corrupt cache".to_string())?,
+        ),
+        None => return Err("corrupt cache".into()),
+    };
+    let groups = parse_body(&mut at)?;
+    let mut units = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        // A racy watched folder is listed instead ([`unchanged`]).
+        if let Some(entry) = (group.entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
+            return Err(format!("racy entry `{}`", join(group.dir, entry.name)));
+        }
+        units.extend(units_of(g, group.entries.len()));
     }
-    cache.unchanged_since_open()?;
-    Ok(cache.settled)
+    // Units are taken one at a time by each core, so that a core slowed by another process
+    // does not leave the other idle; the first change found (in file order) is the answer.
+    let changed = aiwg_core::par::par_first(units.len(), 8, |u| {
+        let (g, first, end) = units[u];
+        let group = &groups[g];
+        let entries = &group.entries[first..end];
+        let mut changed = None;
+        let mut next = entries.iter();
+        stat_in(group.dir, entries.iter().map(|e| (e.kind, e.name)), |now| {
+            let entry = next.next().expect("one stat per entry");
+            if now
+                .as_ref()
+                .is_ok_and(|now| unchanged(group.dir, entry, now))
+            {
+                return true;
+            }
+            changed = Some(join(group.dir, entry.name));
+            false
+        });
+        changed
+    });
+    match changed {
+        Some((_, path)) => Err(format!("`{path}` changed")),
+        None => Ok(settled),
+    }
 }
 
 /// The most bytes read of a cache file before its header and key are known to be this run's.
@@ -163,152 +193,48 @@ fn read_head(at: &mut Reader<'_>, key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A cache file whose header and key lines are this run's, its units not read yet.
-struct Cache {
-    file: std::fs::File,
-    /// The file's stat when it was opened: a file rewritten in place while its units were
-    /// read is a miss.
-    opened: Option<Stat>,
-    /// What the `settled` line says ([`Settled`]): `Some(n)` for a no-change apply of `n`.
-    settled: Option<usize>,
-    /// Each unit's offset in the file and length.
-    units: Vec<(u64, usize)>,
-}
-
-impl Cache {
-    /// The cache file at `path`, when it is a plain file (not through a final symlink, never a
-    /// FIFO or device) whose header and key lines are `key`'s and whose unit table accounts
-    /// for every byte after it. Only then is more than [`HEAD_LIMIT`] read: a committed file
-    /// is never this machine's (its key names this binary's inode and times), so a huge one,
-    /// or a link to `/dev/zero`, costs one bounded read.
-    fn open(path: &Path, key: &str) -> Result<Cache, String> {
-        let failed = |e: std::io::Error| format!("cannot read the cache: {e}");
-        let (file, meta) = open_plain(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no cache".to_string(),
-            _ => failed(e),
-        })?;
-        let size = meta.len();
-        let mut head = vec![0; size.min(HEAD_LIMIT) as usize];
-        read_at(&file, &mut head, 0).map_err(failed)?;
-        let mut at = Reader::new(&head);
-        read_head(&mut at, key)?;
-        let corrupt = || "corrupt cache".to_string();
-        let truncated = || "corrupt cache (truncated)".to_string();
-        let settled = match at.line().and_then(|l| l.strip_prefix("settled\t")) {
-            Some("-") => None,
-            Some(n) => Some(n.parse::<usize>().map_err(|_| corrupt())?),
-            None => return Err(corrupt()),
-        };
-        let count: u64 = (at.line().and_then(|l| l.strip_prefix("units\t")))
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(corrupt)?;
-        // The table of unit lengths (`u32` each), then the units back to back to the end.
-        let table_at = (head.len() - at.bytes.len()) as u64;
-        let table_len = (count.checked_mul(4))
-            .filter(|&n| n <= size - table_at)
-            .ok_or_else(truncated)?;
-        let table = match head.get(table_at as usize..(table_at + table_len) as usize) {
-            Some(table) => table.to_vec(),
-            None => {
-                let mut table = vec![0; table_len as usize];
-                read_at(&file, &mut table, table_at).map_err(failed)?;
-                table
-            }
-        };
-        let mut units = Vec::with_capacity(count as usize);
-        let mut offset = table_at + table_len;
-        for len in table.chunks_exact(4) {
-            let len = u32::from_le_bytes(len.try_into().expect("four bytes")) as usize;
-            units.push((offset, len));
-            // At most 2^62 units of at most 2^32 bytes: no overflow.
-            offset += len as u64;
-        }
-        if offset > size {
-            return Err(truncated());
-        }
-        if offset < size {
-            return Err("corrupt cache (trailing bytes)".into());
-        }
-        Ok(Cache {
-            opened: stat_of(&meta),
-            file,
-            settled,
-            units,
-        })
-    }
-
-    /// Reads, parses and stats unit `u`: `Err` says what is corrupt, racy or changed.
-    fn check_unit(&self, u: usize) -> Result<(), String> {
-        let (offset, len) = self.units[u];
-        // Each thread reads its units into one buffer of its own, never zeroed again.
-        thread_local! {
-            static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        BYTES.with_borrow_mut(|bytes| {
-            if bytes.len() < len {
-                bytes.resize(len, 0);
-            }
-            let bytes = &mut bytes[..len];
-            read_at(&self.file, bytes, offset)
-                .map_err(|e| format!("cannot read the cache: {e}"))?;
-            check_unit_bytes(bytes)
-        })
-    }
-
-    /// `Err` when the file is no longer what was opened (rewritten in place while its units
-    /// were read: the bytes read may mix two versions).
-    fn unchanged_since_open(&self) -> Result<(), String> {
-        let now = self.file.metadata().ok().as_ref().and_then(stat_of);
-        match (now, self.opened) {
-            (Some(now), Some(then)) if now == then => Ok(()),
-            _ => Err("the cache changed while it was read".into()),
-        }
-    }
-}
-
-/// Parses and stats one unit's bytes: `Err` says what is corrupt, racy or changed.
-fn check_unit_bytes(bytes: &[u8]) -> Result<(), String> {
-    let unit = parse_unit(bytes)?;
-    // A racy watched folder is listed instead ([`unchanged`]).
-    if let Some(entry) = (unit.entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
-        return Err(format!("racy entry `{}`", shown(unit.dir, entry.name)));
-    }
-    let has_self = unit.entries[0].name.to_bytes() == b".";
-    let folder = Folder::open(unit.dir, unit.entries.len() > 1, has_self);
-    for entry in &unit.entries {
-        let now = folder.stat(entry.kind, entry.name);
-        if !now.is_ok_and(|now| unchanged(unit.dir, entry, &now)) {
-            return Err(format!("`{}` changed", shown(unit.dir, entry.name)));
-        }
-    }
-    Ok(())
-}
-
-/// Fills `buf` from `file` at `offset`.
-#[cfg(unix)]
-fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(not(unix))]
-fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
-    Err(std::io::Error::other("no stat cache on this system"))
+/// The bytes of the cache file at `path`, when it is a plain file (not through a final
+/// symlink, never a FIFO or device) whose header and key lines are `key`'s. Only then is more
+/// than [`HEAD_LIMIT`] read: a committed file is never this machine's (its key names this
+/// binary's inode and times), so a huge one, or a link to `/dev/zero`, costs one bounded read.
+fn read_cache(path: &Path, key: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = open_plain(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no cache".to_string(),
+        _ => format!("cannot read the cache: {e}"),
+    })?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read the cache: {e}"))?
+        .len();
+    // Sized from the stat, so a large cache is read without the copies of a growing buffer.
+    let mut bytes = Vec::with_capacity(size.min(HEAD_LIMIT) as usize);
+    let mut file = file.take(size);
+    let failed = |e: std::io::Error| format!("cannot read the cache: {e}");
+    (&mut file)
+        .take(HEAD_LIMIT)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    read_head(&mut Reader::new(&bytes), key)?;
+    // Only a hint: a size the allocator refuses is read as it comes.
+    let _ = bytes.try_reserve_exact((size as usize).saturating_sub(bytes.len()));
+    file.read_to_end(&mut bytes).map_err(failed)?;
+    Ok(bytes)
 }
 
 /// Opens `path` for reading when it is a plain file, without following a final symlink and
-/// without blocking on a FIFO; with its metadata.
+/// without blocking on a FIFO.
 #[cfg(unix)]
-fn open_plain(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc_flags())
         .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
+    if !file.metadata()?.is_file() {
         return Err(std::io::Error::other("not a plain file"));
     }
-    Ok((file, meta))
+    Ok(file)
 }
 
 #[cfg(unix)]
@@ -318,10 +244,8 @@ fn libc_flags() -> i32 {
 }
 
 #[cfg(not(unix))]
-fn open_plain(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    Ok((file, meta))
+fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Who records a cache: a check (its answer is "clean"), or an apply that found nothing to
@@ -448,42 +372,52 @@ pub fn record(
     for p in passages {
         wanted.push(Kind::Passage, p.to_path(d.target_root()), Expect::Any);
     }
-    let wanted_count = wanted.items.len();
 
     let observed = observe_all(wanted.items)?;
     let threshold = nanos(session.started) - racy_window().as_nanos() as i64;
-    let mut body = Vec::with_capacity(64 * wanted_count);
-    let mut lengths = Vec::with_capacity(observed.len());
+    let mut body = Vec::with_capacity(64 * observed.len());
     let mut racy = None;
-    for unit in &observed {
-        let start = body.len();
-        put_unit_head(&mut body, &unit.dir, unit.entries.len())?;
-        for entry in &unit.entries {
-            let path = &entry.path;
-            let stat =
-                (entry.stat.as_ref()).map_err(|why| format!("`{}`: {why}", path.display()))?;
-            let consistent = match (entry.expect, stat.kind) {
-                (Expect::Any, _) => true,
-                (Expect::Absent, k) => k == ABSENT,
-                (Expect::Present, k) => k != ABSENT,
-                (Expect::Size(n), k) => k == FILE && stat.size == n,
-                (Expect::Walked, k) => k == FILE,
-            };
-            if !consistent {
-                return Err(format!("`{}` changed while checking", path.display()));
-            }
-            let timed =
-                matches!(entry.kind, Kind::File | Kind::Dir | Kind::Watched) && stat.kind != ABSENT;
-            let is_racy = timed && (stat.mtime >= threshold || stat.ctime >= threshold);
-            if is_racy && racy.is_none() {
-                racy = Some(path.clone());
-            }
-            put_entry(&mut body, entry.kind, is_racy, stat, &entry.name)?;
+    let mut count = 0usize;
+    let mut groups = 0usize;
+    let mut this_dir: Option<&str> = None;
+    let mut group_start = 0usize;
+    let mut in_group = 0u32;
+    for ((dir, name), (kind, path, expect, stat)) in observed.iter().map(|o| (&o.0, &o.1)) {
+        let stat = stat
+            .as_ref()
+            .map_err(|why| format!("`{}`: {why}", path.display()))?;
+        let consistent = match (expect, stat.kind) {
+            (Expect::Any, _) => true,
+            (Expect::Absent, k) => k == ABSENT,
+            (Expect::Present, k) => k != ABSENT,
+            (Expect::Size(n), k) => k == FILE && stat.size == *n,
+            (Expect::Walked, k) => k == FILE,
+        };
+        if !consistent {
+            return Err(format!("`{}` changed while checking", path.display()));
         }
-        let len = u32::try_from(body.len() - start).map_err(|_| "a unit too large".to_string())?;
-        lengths.push(len);
+        let timed = matches!(kind, Kind::File | Kind::Dir | Kind::Watched) && stat.kind != ABSENT;
+        let is_racy = timed && (stat.mtime >= threshold || stat.ctime >= threshold);
+        if is_racy && racy.is_none() {
+            racy = Some(path.clone());
+        }
+        if this_dir != Some(dir.as_str()) {
+            if this_dir.is_some() {
+                close_group(&mut body, group_start, in_group);
+            }
+            in_group = 0;
+            this_dir = Some(dir.as_str());
+            groups += 1;
+            group_start = open_group(&mut body, dir)?;
+        }
+        put_entry(&mut body, *kind, is_racy, stat, name)?;
+        count += 1;
+        in_group += 1;
     }
-    let mut out = Vec::with_capacity(body.len() + 4 * lengths.len() + key.len() + 64);
+    if this_dir.is_some() {
+        close_group(&mut body, group_start, in_group);
+    }
+    let mut out = Vec::with_capacity(body.len() + key.len() + 64);
     out.extend_from_slice(header().as_bytes());
     out.push(b'\n');
     out.extend_from_slice(key.as_bytes());
@@ -491,20 +425,20 @@ pub fn record(
         Settled::Check => out.extend_from_slice(b"settled\t-\n"),
         Settled::Apply(n) => out.extend_from_slice(format!("settled\t{n}\n").as_bytes()),
     }
-    out.extend_from_slice(format!("units\t{}\n", lengths.len()).as_bytes());
-    for len in &lengths {
-        out.extend_from_slice(&len.to_le_bytes());
-    }
+    out.extend_from_slice(format!("entries\t{count}\tgroups\t{groups}\n").as_bytes());
     out.extend_from_slice(&body);
+    let observed: Vec<&(Kind, PathBuf, Expect, Result<Stat, String>)> =
+        observed.iter().map(|o| &o.1).collect();
     // The walk found exactly the files the run read, with the same sizes. Compared as sorted
     // bytes, not as `Path`s (whose order parses components: most of a record's time at
     // thousands of files); a path spelled two ways only costs the cache, never vouches.
     fn bytes(p: &Path) -> &[u8] {
         p.as_os_str().as_encoded_bytes()
     }
-    let mut walked: Vec<(&[u8], u64)> = (observed.iter().flat_map(|u| &u.entries))
-        .filter(|e| e.expect == Expect::Walked)
-        .map(|e| (bytes(&e.path), e.stat.as_ref().map_or(0, |s| s.size)))
+    let mut walked: Vec<(&[u8], u64)> = observed
+        .iter()
+        .filter(|(_, _, expect, _)| *expect == Expect::Walked)
+        .map(|(_, path, _, stat)| (bytes(path), stat.as_ref().map_or(0, |s| s.size)))
         .collect();
     let mut read: Vec<(&[u8], u64)> = read_files.iter().map(|(p, n)| (bytes(p), *n)).collect();
     walked.sort_unstable();
@@ -785,12 +719,10 @@ impl Stat {
     };
 }
 
-/// One unit of the cache file, as read from it: the entries of one folder that one thread
-/// stats through one handle.
-struct Unit<'a> {
-    /// The folder, absolute (empty: each name is an absolute path of its own).
-    dir: &'a CStr,
-    /// At least one.
+/// The entries of one folder in the cache file, as read from it.
+struct Group<'a> {
+    /// The folder, absolute (`""`: each name is an absolute path of its own).
+    dir: &'a str,
     entries: Vec<Entry<'a>>,
 }
 
@@ -799,17 +731,20 @@ struct Entry<'a> {
     kind: Kind,
     racy: bool,
     stat: Stat,
-    /// A name in its unit's folder, a relative path below it (`sub/name`, when `sub` held
-    /// few entries, [`FOLD_MAX`]), or `.`: the folder itself, checked through the unit's
-    /// handle.
-    name: &'a CStr,
+    /// A name in its group's folder, a relative path below it (`sub/name`, when `sub` held
+    /// few entries, [`FOLD_MAX`]), or `.`: the folder itself, a [`Kind::Passage`] or [`Kind::Dir`]
+    /// checked through the group's handle.
+    name: &'a str,
 }
 
 /// The bytes of one entry before its name: kind, racy flag, file type, dev, ino, mode, size,
 /// mtime, ctime, the name's length.
 const ENTRY_HEAD: usize = 3 + 8 + 8 + 4 + 8 + 8 + 8 + 2;
 
-/// A cursor over the cache file's bytes: text lines first, then binary fields.
+/// The fewest bytes of one group: its folder's length (`u16`) and its entry count (`u32`).
+const GROUP_HEAD: usize = 2 + 4;
+
+/// A cursor over the cache file: text lines first, then the binary body.
 struct Reader<'a> {
     bytes: &'a [u8],
 }
@@ -848,67 +783,95 @@ impl<'a> Reader<'a> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
-    /// `n` bytes and the NUL after them, holding no other NUL.
-    fn c_str(&mut self, n: usize) -> Option<&'a CStr> {
-        CStr::from_bytes_with_nul(self.take(n.checked_add(1)?)?).ok()
+    fn str(&mut self, n: usize) -> Option<&'a str> {
+        std::str::from_utf8(self.take(n)?).ok()
     }
 }
 
-/// One unit ([`put_unit_head`], then its entries, [`put_entry`]), exactly `bytes`: anything
-/// else is a corrupt cache. Names are checked as bytes (they only go to the kernel): no NUL,
-/// below the folder; a folder is absolute.
-fn parse_unit(bytes: &[u8]) -> Result<Unit<'_>, String> {
+/// The body after the key: `entries\t<n>\tgroups\t<g>`, then each group — its folder
+/// (`u16` length, bytes), its entry count (`u32`) and its entries ([`put_entry`]) — and
+/// nothing after. Anything else is a corrupt cache.
+fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
     let corrupt = || "corrupt cache".to_string();
-    let mut at = Reader::new(bytes);
-    let len = at.u16().ok_or_else(corrupt)? as usize;
-    let dir = at.c_str(len).ok_or_else(corrupt)?;
-    let absolute = dir.is_empty();
-    if !(absolute || dir.to_bytes().starts_with(b"/")) {
+    let counts = at.line().ok_or_else(corrupt)?;
+    let mut f = counts.split('\t');
+    let (Some("entries"), Some(n), Some("groups"), Some(g), None) =
+        (f.next(), f.next(), f.next(), f.next(), f.next())
+    else {
         return Err(corrupt());
+    };
+    let count: usize = n.parse().map_err(|_| corrupt())?;
+    let group_count: usize = g.parse().map_err(|_| corrupt())?;
+    let truncated = || "corrupt cache (truncated)".to_string();
+    // Each group and entry takes bytes: counts the file cannot hold are refused before any
+    // allocation they would size.
+    if count.saturating_mul(ENTRY_HEAD) > at.bytes.len()
+        || group_count.saturating_mul(GROUP_HEAD) > at.bytes.len()
+    {
+        return Err(truncated());
     }
-    let n = at.u32().ok_or_else(corrupt)? as usize;
-    // Counts the bytes cannot hold are refused before any allocation they would size.
-    if n == 0 || n.saturating_mul(ENTRY_HEAD) > at.bytes.len() {
+    let mut groups = Vec::with_capacity(group_count);
+    let mut seen = 0usize;
+    for _ in 0..group_count {
+        let len = at.u16().ok_or_else(truncated)? as usize;
+        let dir = at.str(len).ok_or_else(truncated)?;
+        if !(dir.is_empty() || dir.starts_with('/')) {
+            return Err(corrupt());
+        }
+        let n = at.u32().ok_or_else(truncated)? as usize;
+        if n.saturating_mul(ENTRY_HEAD) > at.bytes.len() {
+            return Err(truncated());
+        }
+        let mut entries = Vec::with_capacity(n);
+        for _ in 0..n {
+            entries.push(parse_entry(at, dir.is_empty())?);
+        }
+        seen += n;
+        groups.push(Group { dir, entries });
+    }
+    if seen != count {
         return Err(corrupt());
-    }
-    let mut entries = Vec::with_capacity(n);
-    for _ in 0..n {
-        entries.push(parse_entry(&mut at, absolute).ok_or_else(corrupt)?);
     }
     if !at.bytes.is_empty() {
-        return Err(corrupt());
+        return Err("corrupt cache (trailing bytes)".into());
     }
-    Ok(Unit { dir, entries })
+    Ok(groups)
 }
 
 /// One entry ([`put_entry`]); `absolute`: its name is a whole absolute path.
-fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Option<Entry<'a>> {
-    let head = at.take(3)?;
-    let kind = Kind::from_byte(head[0])?;
+fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, String> {
+    let truncated = || "corrupt cache (truncated)".to_string();
+    let corrupt = || "corrupt cache".to_string();
+    let head = at.take(3).ok_or_else(truncated)?;
+    let kind = Kind::from_byte(head[0]).ok_or_else(corrupt)?;
     let racy = match head[1] {
         b'r' => true,
         b'.' => false,
-        _ => return None,
+        _ => return Err(corrupt()),
     };
     let file_kind = match head[2] {
         k @ (FILE | DIR | ABSENT) => k,
-        _ => return None,
+        _ => return Err(corrupt()),
     };
-    let dev = at.u64()?;
-    let ino = at.u64()?;
-    let mode = at.u32()?;
-    let size = at.u64()?;
-    let mtime = at.u64()? as i64;
-    let ctime = at.u64()? as i64;
-    let len = at.u16()? as usize;
-    let name = at.c_str(len)?;
-    let bytes = name.to_bytes();
+    let mut num = || at.u64().ok_or_else(truncated);
+    let dev = num()?;
+    let ino = num()?;
+    let mode = at.u32().ok_or_else(truncated)?;
+    let mut num = || at.u64().ok_or_else(truncated);
+    let size = num()?;
+    let mtime = num()? as i64;
+    let ctime = num()? as i64;
+    let len = at.u16().ok_or_else(truncated)? as usize;
+    let name = at.str(len).ok_or_else(truncated)?;
     let valid = if absolute {
-        bytes.starts_with(b"/")
+        name.starts_with('/')
     } else {
-        bytes == b"." || is_relative_below(bytes)
+        name == "." || is_relative_below(name.as_bytes())
     };
-    valid.then_some(Entry {
+    if !valid {
+        return Err(corrupt());
+    }
+    Ok(Entry {
         kind,
         racy,
         stat: Stat {
@@ -925,41 +888,46 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Option<Entry<'a>> {
 }
 
 /// True when `name` is one or more `/`-separated components, none of them empty, `.` or `..`
-/// (a path that stays below the folder it is relative to). Most names are one component:
-/// those cost one search for a `/`.
+/// (a path that stays below the folder it is relative to). One pass over the bytes: the
+/// reader checks every name of a cache of tens of thousands before it stats any.
 fn is_relative_below(name: &[u8]) -> bool {
-    let bad = |c: &[u8]| matches!(c, b"" | b"." | b"..");
-    if !name.contains(&b'/') {
-        return !bad(name);
+    let mut start = 0;
+    for end in 0..=name.len() {
+        if end == name.len() || name[end] == b'/' {
+            if matches!(&name[start..end], b"" | b"." | b"..") {
+                return false;
+            }
+            start = end + 1;
+        }
     }
-    !name.split(|&b| b == b'/').any(bad)
+    true
 }
 
-/// Starts a unit of `n` entries of folder `dir` in `body`: the folder (`u16` length, bytes,
-/// NUL), the entry count (`u32`).
-fn put_unit_head(body: &mut Vec<u8>, dir: &CStr, n: usize) -> Result<(), String> {
-    let shown = || dir.to_string_lossy();
-    let len =
-        u16::try_from(dir.to_bytes().len()).map_err(|_| format!("`{}`: path too long", shown()))?;
-    let n = u32::try_from(n).map_err(|_| format!("`{}`: too many entries", shown()))?;
+/// Starts a group for folder `dir` in `body`; returns where its entry count goes.
+fn open_group(body: &mut Vec<u8>, dir: &str) -> Result<usize, String> {
+    let len = u16::try_from(dir.len()).map_err(|_| format!("`{dir}`: path too long"))?;
     body.extend_from_slice(&len.to_le_bytes());
-    body.extend_from_slice(dir.to_bytes_with_nul());
-    body.extend_from_slice(&n.to_le_bytes());
-    Ok(())
+    body.extend_from_slice(dir.as_bytes());
+    let at = body.len();
+    body.extend_from_slice(&0u32.to_le_bytes());
+    Ok(at)
+}
+
+/// Writes `n`, the entry count of the group whose count is at `at`.
+fn close_group(body: &mut [u8], at: usize, n: u32) {
+    body[at..at + 4].copy_from_slice(&n.to_le_bytes());
 }
 
 /// Appends one entry: kind, racy flag, file type (one byte each), dev, ino (`u64`), mode
-/// (`u32`), size, mtime, ctime (`u64`, times in nanoseconds), the name (`u16` length, bytes,
-/// NUL: the reader hands it to the kernel as it lies in the file).
+/// (`u32`), size, mtime, ctime (`u64`, times in nanoseconds), the name (`u16` length, bytes).
 fn put_entry(
     body: &mut Vec<u8>,
     kind: Kind,
     racy: bool,
     stat: &Stat,
-    name: &CStr,
+    name: &str,
 ) -> Result<(), String> {
-    let len = u16::try_from(name.to_bytes().len())
-        .map_err(|_| format!("`{}`: name too long", name.to_string_lossy()))?;
+    let len = u16::try_from(name.len()).map_err(|_| format!("`{name}`: name too long"))?;
     body.extend_from_slice(&[
         kind.letter() as u8,
         if racy { b'r' } else { b'.' },
@@ -972,24 +940,30 @@ fn put_entry(
     body.extend_from_slice(&stat.mtime.to_le_bytes());
     body.extend_from_slice(&stat.ctime.to_le_bytes());
     body.extend_from_slice(&len.to_le_bytes());
-    body.extend_from_slice(name.to_bytes_with_nul());
+    body.extend_from_slice(name.as_bytes());
     Ok(())
 }
 
-/// The most entries of one unit: what one thread reads and stats in one go, through one
-/// handle of its folder.
+/// The most entries one thread stats in one go (each such unit opens its folder once).
 const UNIT: usize = 256;
 
-/// A folder with at most this many recorded entries has no unit of its own: its entries are
+/// A folder with at most this many recorded entries has no group of its own: its entries are
 /// stat'ed from its parent's handle ([`observe_all`]).
 const FOLD_MAX: usize = 16;
+
+/// Group `g` of `n` entries cut into units of at most [`UNIT`]: (group, first, end).
+fn units_of(g: usize, n: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    (0..n)
+        .step_by(UNIT)
+        .map(move |first| (g, first, (first + UNIT).min(n)))
+}
 
 /// Whether `now` is what `entry` (in folder `dir`) recorded. A [`Kind::Watched`] folder that
 /// is still the same folder (device, inode, mode) but whose times moved, or were too recent
 /// to trust, and a [`Kind::Listed`] one, are unchanged when they hold no temp file of an aiwg
 /// writer: what check would report as `stray` (a live writer's too, which will change what
 /// it writes).
-fn unchanged(dir: &CStr, entry: &Entry<'_>, now: &Stat) -> bool {
+fn unchanged(dir: &str, entry: &Entry<'_>, now: &Stat) -> bool {
     let listed = match entry.kind {
         Kind::Watched => entry.racy,
         Kind::Listed => true,
@@ -1002,13 +976,13 @@ fn unchanged(dir: &CStr, entry: &Entry<'_>, now: &Stat) -> bool {
     matches!(entry.kind, Kind::Watched | Kind::Listed)
         && now.kind == DIR
         && (now.kind, now.dev, now.ino, now.mode) == (was.kind, was.dev, was.ino, was.mode)
-        && joined(dir, entry.name).is_some_and(|path| holds_no_temp_file(&path))
+        && holds_no_temp_file(&join(dir, entry.name))
 }
 
 /// True when folder `path` can be listed (not through a final symlink) and no name in it is
 /// a temp file of an aiwg writer.
 #[cfg(unix)]
-fn holds_no_temp_file(path: &CStr) -> bool {
+fn holds_no_temp_file(path: &str) -> bool {
     use rustix::fs::{Dir, Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let Ok(fd) = rustix::fs::open(path, flags, Mode::empty()) else {
@@ -1031,25 +1005,18 @@ fn holds_no_temp_file(path: &CStr) -> bool {
 }
 
 #[cfg(not(unix))]
-fn holds_no_temp_file(_: &CStr) -> bool {
+fn holds_no_temp_file(_: &str) -> bool {
     false
 }
 
 /// `dir/name` (`name` alone when `dir` is empty: an absolute path of its own; `dir` for `.`).
-fn joined(dir: &CStr, name: &CStr) -> Option<CString> {
-    let (dir, name) = (dir.to_bytes(), name.to_bytes());
-    let path = match dir {
-        b"" => name.to_vec(),
-        d if name == b"." => d.to_vec(),
-        d if d.ends_with(b"/") => [d, name].concat(),
-        d => [d, b"/", name].concat(),
-    };
-    CString::new(path).ok()
-}
-
-/// `dir/name` for a message.
-fn shown(dir: &CStr, name: &CStr) -> String {
-    joined(dir, name).map_or_else(String::new, |p| p.to_string_lossy().into_owned())
+fn join(dir: &str, name: &str) -> String {
+    match dir {
+        "" => name.to_string(),
+        d if name == "." => d.to_string(),
+        d if d.ends_with('/') => format!("{d}{name}"),
+        d => format!("{d}/{name}"),
+    }
 }
 
 /// Where an absolute path is recorded: its folder and its name (`("", path)` when it has
@@ -1064,25 +1031,18 @@ fn split(path: &Path) -> Option<(String, String)> {
     }
 }
 
-/// A unit as [`record`] stats it and writes it.
-struct ObservedUnit {
-    dir: CString,
-    entries: Vec<Observed>,
-}
-
-/// One entry as [`record`] stats it.
-struct Observed {
-    name: CString,
-    kind: Kind,
-    path: PathBuf,
-    expect: Expect,
-    stat: Result<Stat, String>,
-}
-
-/// The stats of `items`, in the units the cache file holds: grouped by folder, each folder's
-/// entries in the order given, the folders sorted, each folder cut into units of at most
-/// [`UNIT`] entries.
-fn observe_all(items: Vec<(Kind, PathBuf, Expect)>) -> Result<Vec<ObservedUnit>, String> {
+/// The stats of `items`, grouped by folder: each folder's entries in the order given, the
+/// folders sorted; each result beside its folder and name.
+#[allow(clippy::type_complexity)]
+fn observe_all(
+    items: Vec<(Kind, PathBuf, Expect)>,
+) -> Result<
+    Vec<(
+        (String, String),
+        (Kind, PathBuf, Expect, Result<Stat, String>),
+    )>,
+    String,
+> {
     let mut by_dir: BTreeMap<String, Vec<(String, Kind, PathBuf, Expect)>> = BTreeMap::new();
     for (kind, path, expect) in items {
         let (dir, name) =
@@ -1141,105 +1101,96 @@ fn observe_all(items: Vec<(Kind, PathBuf, Expect)>) -> Result<Vec<ObservedUnit>,
         entry.0 = ".".into();
         by_dir.get_mut(&dir).expect("opened").insert(0, entry);
     }
-    let c_string =
-        |s: String| CString::new(s).map_err(|e| format!("`{e}`: path cannot be recorded"));
-    let mut units = Vec::new();
-    for (dir, entries) in by_dir {
-        let dir = c_string(dir)?;
-        let mut entries = entries.into_iter().peekable();
-        while entries.peek().is_some() {
-            let entries = (entries.by_ref().take(UNIT))
-                .map(|(name, kind, path, expect)| {
-                    Ok(Observed {
-                        name: c_string(name)?,
-                        kind,
-                        path,
-                        expect,
-                        stat: Err(String::new()),
-                    })
-                })
-                .collect::<Result<Vec<Observed>, String>>()?;
-            units.push(ObservedUnit {
-                dir: dir.clone(),
-                entries,
-            });
+    let groups: Vec<(String, Vec<(String, Kind, PathBuf, Expect)>)> = by_dir.into_iter().collect();
+    let units: Vec<(usize, usize, usize)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, (_, entries))| units_of(g, entries.len()))
+        .collect();
+    let stats = aiwg_core::par::par_map(units, 8, |(g, first, end)| {
+        let (dir, entries) = &groups[g];
+        let mut out = Vec::with_capacity(end - first);
+        stat_in(
+            dir,
+            entries[first..end].iter().map(|e| (e.1, e.0.as_str())),
+            |stat| {
+                out.push(stat);
+                true
+            },
+        );
+        out
+    });
+    let mut stats = stats.into_iter().flatten();
+    let mut out = Vec::new();
+    for (dir, entries) in groups {
+        for (name, kind, path, expect) in entries {
+            let stat = stats.next().expect("one stat per entry");
+            out.push(((dir.clone(), name), (kind, path, expect, stat)));
         }
     }
-    Ok(aiwg_core::par::par_map(units, 8, |mut unit| {
-        let has_self = unit.entries[0].name.to_bytes() == b".";
-        let folder = Folder::open(&unit.dir, unit.entries.len() > 1, has_self);
-        for entry in &mut unit.entries {
-            entry.stat = folder.stat(entry.kind, &entry.name);
-        }
-        unit
-    }))
+    Ok(out)
 }
 
-/// A folder whose entries are stat'ed. The stat of each is the one `symlink_metadata(dir/name)`
-/// takes (`metadata` for a [`Kind::Root`]); with more than one entry the folder is opened
-/// once (`O_PATH`, symlinks on the way followed exactly as a path lookup of `dir/name`
-/// follows them) and each name is stat'ed relative to it, which spares the kernel a walk of
-/// the whole path per entry.
-struct Folder<'d> {
-    dir: &'d CStr,
-    #[cfg(unix)]
-    handle: Option<rustix::fd::OwnedFd>,
-}
-
-impl<'d> Folder<'d> {
-    /// `many`: more than one entry will be stat'ed; `has_self`: the first is the folder's own
-    /// (`.`), which is `lstat` of the folder, so the handle must not follow a symlink there (a
-    /// symlink is then no folder, and every entry a miss).
-    #[cfg(unix)]
-    fn open(dir: &'d CStr, many: bool, has_self: bool) -> Folder<'d> {
-        use rustix::fs::{Mode, OFlags};
-        let handle = (many && !dir.is_empty())
-            .then(|| {
-                let mut flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-                if has_self {
-                    flags |= OFlags::NOFOLLOW;
-                }
-                rustix::fs::open(dir, flags, Mode::empty()).ok()
-            })
-            .flatten();
-        Folder { dir, handle }
-    }
-
-    #[cfg(not(unix))]
-    fn open(dir: &'d CStr, _many: bool, _has_self: bool) -> Folder<'d> {
-        Folder { dir }
-    }
-
-    /// The stat of entry `name` as `kind` compares it. Without a handle (one entry, or the
-    /// folder cannot be opened), the whole path: its lookup fails exactly as it would have.
-    #[cfg(unix)]
-    fn stat(&self, kind: Kind, name: &CStr) -> Result<Stat, String> {
-        use rustix::fs::{AtFlags, CWD};
+/// Stats each `(kind, name)` of folder `dir` in turn, passing the result to `each` until it
+/// returns false. The stat is the one `symlink_metadata(dir/name)` takes (`metadata` for a
+/// [`Kind::Root`]); with more than one entry the folder is opened once (`O_PATH`, symlinks on
+/// the way followed exactly as a path lookup of `dir/name` follows them) and each name is
+/// stat'ed relative to it, which spares the kernel a walk of the whole path per entry.
+#[cfg(unix)]
+fn stat_in<'n>(
+    dir: &str,
+    entries: impl ExactSizeIterator<Item = (Kind, &'n str)>,
+    mut each: impl FnMut(Result<Stat, String>) -> bool,
+) {
+    use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+    let many = entries.len() > 1;
+    let mut entries = entries.peekable();
+    // The folder's own entry comes first (`.`): it is `lstat` of the folder, so the handle must
+    // not follow a symlink there (a symlink is then no folder, and every entry a miss).
+    let has_self = entries.peek().is_some_and(|(_, name)| *name == ".");
+    let folder = (many && !dir.is_empty())
+        .then(|| {
+            let mut flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            if has_self {
+                flags |= OFlags::NOFOLLOW;
+            }
+            rustix::fs::open(dir, flags, Mode::empty()).ok()
+        })
+        .flatten();
+    for (kind, name) in entries {
         let flags = match kind {
             Kind::Root => AtFlags::empty(),
             _ => AtFlags::SYMLINK_NOFOLLOW,
         };
-        let is_self = name.to_bytes() == b".";
-        let stat = match (&self.handle, is_self) {
-            (Some(fd), true) => rustix::fs::fstat(fd),
-            (None, true) => rustix::fs::statat(CWD, self.dir, AtFlags::SYMLINK_NOFOLLOW),
-            (Some(fd), false) => rustix::fs::statat(fd, name, flags),
-            (None, false) => {
-                let path = joined(self.dir, name).ok_or("not a path")?;
-                rustix::fs::statat(CWD, &path, flags)
-            }
+        // Without a handle (one entry, or the folder cannot be opened), the whole path: its
+        // lookup fails exactly as it would have.
+        let stat = match (&folder, name) {
+            (Some(fd), ".") => rustix::fs::fstat(fd),
+            (None, ".") => rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW),
+            (Some(fd), name) => rustix::fs::statat(fd, name, flags),
+            (None, name) => rustix::fs::statat(CWD, join(dir, name).as_str(), flags),
         };
-        match stat {
+        let stat = match stat {
             Ok(st) => compared(stat_of_raw(&st), kind),
             Err(rustix::io::Errno::NOENT) => Ok(Stat::ABSENT),
             Err(e) => Err(std::io::Error::from(e).to_string()),
+        };
+        if !each(stat) {
+            return;
         }
     }
+}
 
-    #[cfg(not(unix))]
-    fn stat(&self, _kind: Kind, _name: &CStr) -> Result<Stat, String> {
-        let _ = self.dir;
-        Err("no stat cache on this system".into())
+#[cfg(not(unix))]
+fn stat_in<'n>(
+    _dir: &str,
+    entries: impl ExactSizeIterator<Item = (Kind, &'n str)>,
+    mut each: impl FnMut(Result<Stat, String>) -> bool,
+) {
+    for _ in entries {
+        if !each(Err("no stat cache on this system".into())) {
+            return;
+        }
     }
 }
 
@@ -1297,12 +1248,16 @@ fn compared(full: Stat, kind: Kind) -> Result<Stat, String> {
     })
 }
 
-/// The stat of `path` as `kind` compares it (what [`Folder::stat`] takes of a folder's entry).
+/// The stat of `path` as `kind` compares it (what [`stat_in`] takes of a folder's entry).
 #[cfg(test)]
 fn observe(path: &Path, kind: Kind) -> Result<Stat, String> {
     let (dir, name) = split(path).ok_or("not UTF-8")?;
-    let (dir, name) = (CString::new(dir).unwrap(), CString::new(name).unwrap());
-    Folder::open(&dir, false, false).stat(kind, &name)
+    let mut out = None;
+    stat_in(&dir, std::iter::once((kind, name.as_str())), |s| {
+        out = Some(s);
+        false
+    });
+    out.expect("one stat")
 }
 
 #[cfg(unix)]
@@ -1378,11 +1333,8 @@ pub fn record_and_save(
 mod tests {
     use super::*;
 
-    /// The key lines the test files are opened with.
-    const KEY: &str = "binary\tb\nconfig\tc\n";
-
-    /// A cache file of two units as [`record`] writes them, after the header and [`KEY`].
-    fn file() -> Vec<u8> {
+    /// A body of two groups as [`record`] writes it.
+    fn body() -> Vec<u8> {
         let stat = Stat {
             kind: FILE,
             dev: 1,
@@ -1392,61 +1344,34 @@ mod tests {
             mtime: 5,
             ctime: 6,
         };
-        let c = |s: &str| CString::new(s).unwrap();
-        let mut units = Vec::new();
-        let mut lengths = Vec::new();
-        put_unit_head(&mut units, &c("/p"), 2).unwrap();
-        put_entry(&mut units, Kind::File, false, &stat, &c("a b.md")).unwrap();
-        put_entry(
-            &mut units,
-            Kind::Dir,
-            true,
-            &Stat { kind: DIR, ..stat },
-            &c("d"),
-        )
-        .unwrap();
-        lengths.push(units.len() as u32);
-        put_unit_head(&mut units, &c(""), 1).unwrap();
-        put_entry(&mut units, Kind::Root, false, &Stat::ABSENT, &c("/")).unwrap();
-        lengths.push(units.len() as u32 - lengths[0]);
-        let mut out = format!("{}\n{KEY}settled\t-\nunits\t2\n", header()).into_bytes();
-        for len in lengths {
-            out.extend_from_slice(&len.to_le_bytes());
-        }
-        out.extend_from_slice(&units);
-        out
+        let mut body = b"entries\t3\tgroups\t2\n".to_vec();
+        let at = open_group(&mut body, "/p").unwrap();
+        put_entry(&mut body, Kind::File, false, &stat, "a b.md").unwrap();
+        put_entry(&mut body, Kind::Dir, true, &Stat { kind: DIR, ..stat }, "d").unwrap();
+        close_group(&mut body, at, 2);
+        let at = open_group(&mut body, "").unwrap();
+        put_entry(&mut body, Kind::Root, false, &Stat::ABSENT, "/").unwrap();
+        close_group(&mut body, at, 1);
+        body
     }
 
-    /// Every entry of the cache file `bytes`, read the way [`lookup`] reads it: the header,
-    /// the unit table, each unit on its own.
     fn parsed(bytes: &[u8]) -> Result<Vec<(String, char, bool, u64)>, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("check-cache");
-        std::fs::write(&path, bytes).unwrap();
-        let cache = Cache::open(&path, KEY)?;
-        let mut out = Vec::new();
-        for &(offset, len) in &cache.units {
-            let mut unit = vec![0; len];
-            read_at(&cache.file, &mut unit, offset).unwrap();
-            let unit = parse_unit(&unit)?;
-            for e in &unit.entries {
-                out.push((
-                    shown(unit.dir, e.name),
-                    e.kind.letter(),
-                    e.racy,
-                    e.stat.size,
-                ));
-            }
-        }
-        Ok(out)
+        let groups = parse_body(&mut Reader::new(bytes))?;
+        Ok(groups
+            .iter()
+            .flat_map(|g| {
+                g.entries
+                    .iter()
+                    .map(|e| (join(g.dir, e.name), e.kind.letter(), e.racy, e.stat.size))
+            })
+            .collect())
     }
 
-    #[cfg(unix)]
     #[test]
-    fn the_file_parses_only_when_whole() {
-        let file = file();
+    fn the_body_parses_only_when_whole() {
+        let body = body();
         assert_eq!(
-            parsed(&file).unwrap(),
+            parsed(&body).unwrap(),
             vec![
                 ("/p/a b.md".to_string(), 'f', false, 12),
                 ("/p/d".to_string(), 'd', true, 12),
@@ -1454,74 +1379,34 @@ mod tests {
             ]
         );
         // Cut anywhere, or one byte too many: never a shorter or longer list.
-        for cut in 0..file.len() {
-            assert!(parsed(&file[..cut]).is_err(), "cut at {cut}");
+        for cut in 0..body.len() {
+            assert!(parsed(&body[..cut]).is_err(), "cut at {cut}");
         }
-        let mut long = file.clone();
+        let mut long = body.clone();
         long.push(0);
-        assert_eq!(parsed(&long), Err("corrupt cache (trailing bytes)".into()));
-        // Counts that disagree with the units, an unknown kind or flag or file type, a name
-        // with a NUL, without its NUL, or not below its folder, a relative folder: each the
-        // same length, so only what the bytes mean differs.
+        assert!(parsed(&long).is_err());
+        // Counts that disagree with the entries, an unknown kind or flag or file type, a name
+        // with a slash or a relative folder.
         let edit = |from: &[u8], to: &[u8]| {
-            assert_eq!(from.len(), to.len());
-            let at = file.windows(from.len()).position(|w| w == from).unwrap();
-            let mut b = file.clone();
-            b[at..at + from.len()].copy_from_slice(to);
+            let at = body.windows(from.len()).position(|w| w == from).unwrap();
+            let mut b = body.clone();
+            b.splice(at..at + from.len(), to.iter().copied());
             parsed(&b)
         };
-        assert!(edit(b"units\t2", b"units\t1").is_err());
-        assert!(edit(b"units\t2", b"units\t9").is_err());
-        assert!(edit(b"settled\t-", b"settled\tx").is_err());
+        assert!(edit(b"entries\t3", b"entries\t4").is_err());
+        assert!(edit(b"groups\t2", b"groups\t1").is_err());
+        assert!(edit(b"groups\t2", b"groups\t99999999999").is_err());
         assert!(edit(b"f.f", b"x.f").is_err());
         assert!(edit(b"f.f", b"f?f").is_err());
         assert!(edit(b"f.f", b"f.l").is_err());
-        assert!(edit(b"r.-", b"r.x").is_err(), "in the last unit");
-        for bad in [
-            &b"a//bmd"[..],
-            b"../bmd",
-            b"a/./bb",
-            b"/a b.m",
-            b"a\0b.md",
-            b"a/b/..",
-        ] {
-            assert!(edit(b"a b.md", bad).is_err(), "{bad:?}");
-        }
-        assert!(
-            edit(b"a b.md\0", b"a b.mdx").is_err(),
-            "no NUL after the name"
-        );
-        assert!(edit(b"/p\0", b"pp\0").is_err());
+        assert!(edit(b"a b.md", b"a//b.md").is_err());
+        assert!(edit(b"a b.md", b"../b.md").is_err());
+        assert!(edit(b"a b.md", b"a/./bb").is_err());
+        assert!(edit(b"a b.md", b"/a b.m").is_err());
         assert_eq!(edit(b"a b.md", b"sub/ab").unwrap()[0].0, "/p/sub/ab");
-        assert_eq!(edit(b"\x01\x00d\x00", b"\x01\x00.\x00").unwrap()[1].0, "/p");
-        // Another key, another format.
-        let other = String::from_utf8_lossy(&file).replace("config\tc", "config\td");
-        assert_eq!(parsed(other.as_bytes()), Err("config differs".into()));
+        assert_eq!(edit(b"\x01\x00d", b"\x01\x00.").unwrap()[1].0, "/p");
+        assert!(edit(b"/p", b"pp").is_err());
         assert!(parsed(b"").is_err());
-    }
-
-    /// A cache file rewritten in place while its units are read (the bytes may mix two
-    /// versions) is never trusted.
-    #[cfg(unix)]
-    #[test]
-    fn a_cache_rewritten_while_it_is_read_is_a_miss() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("check-cache");
-        std::fs::write(&path, file()).unwrap();
-        let cache = Cache::open(&path, KEY).unwrap();
-        assert_eq!(cache.unchanged_since_open(), Ok(()));
-        let mut bytes = file();
-        bytes.push(b'x');
-        // In place: the same inode, as another writer would leave it.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
-            .unwrap();
-        assert_eq!(
-            cache.unchanged_since_open(),
-            Err("the cache changed while it was read".into())
-        );
     }
 
     #[test]
