@@ -745,3 +745,42 @@ fn a_hand_edited_history_manifest_is_ignored_with_a_warning() {
         "{err}"
     );
 }
+
+#[test]
+fn a_skill_file_that_becomes_a_folder_is_replaced_and_rolled_back() {
+    // `ref` (aiwg's own, unchanged) becomes `ref/guide.md`: the plan deletes the file before
+    // it writes into the folder, instead of stopping on "a file is where its folder goes".
+    let t = project();
+    t.write(".aiwg/skills/release/ref", "one file\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/release/ref"), "one file\n");
+    std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/ref/guide.md", "now a folder\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        t.read(".claude/skills/release/ref/guide.md"),
+        "now a folder\n"
+    );
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
+    // Undone byte for byte: the folder aiwg made goes, the file comes back.
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/release/ref"), "one file\n");
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 1, "the sources still want the folder: {err}");
+    // A file of the user's in the way is still a conflict, never deleted.
+    std::fs::remove_file(t.root().join(".aiwg/skills/release/ref/guide.md")).unwrap();
+    std::fs::remove_dir(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/docs/guide.md", "elsewhere\n");
+    t.write(".claude/skills/release/docs", "the user's\n");
+    let (code, _, err) = t.run(&["apply", "--force"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("the file `.claude/skills/release/docs` is where its folder goes"),
+        "{err}"
+    );
+    assert_eq!(t.read(".claude/skills/release/docs"), "the user's\n");
+}

@@ -387,7 +387,7 @@ mod tests {
             executable: false,
             source: ".aiwg".into(),
             artifact: "agent:a".into(),
-            platforms: vec![],
+            platforms: Default::default(),
             keys: vec![],
         };
         let mut lock = Lock::new();

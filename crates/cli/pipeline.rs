@@ -997,7 +997,7 @@ impl Deployment {
 
     /// Warns (stderr) about each history folder that is not this machine's and is ignored.
     pub fn warn_ignored_history(&self) {
-        if let Ok(listing) = aiwg_deploy::history::list(&self.engine()) {
+        if let Ok(listing) = aiwg_deploy::history::list_heads(&self.engine()) {
             self.warn_ignored(&listing.ignored);
         }
     }
@@ -1164,8 +1164,17 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         DeployError::History { .. } => {
             "that generation cannot be restored: `aiwg rollback --list` shows the ones that can (it lists damaged and foreign folders as ignored), and `--to N` picks one"
         }
+        DeployError::HistoryKey(aiwg_deploy::mark::KeyError::Busy { .. }) => {
+            "wait for the other aiwg to finish, then run the command again: the operating system releases its lock when it exits"
+        }
         DeployError::HistoryKey(_) => {
             "move that file away: aiwg writes a new key, and ignores the history marked with the old one"
+        }
+        DeployError::System(aiwg_deploy::SystemError::Redirected { .. }) => {
+            "remove that symlink (a cloned repository may ship one); the next command makes the folder"
+        }
+        DeployError::System(aiwg_deploy::SystemError::NotAFolder { .. }) => {
+            "move that file away (or rename it): aiwg makes the folder there on the next run"
         }
         // The message already ends with the OS's reason: as a `UserError` it is printed once,
         // not again as a cause.
@@ -1204,11 +1213,7 @@ mod tests {
                 bytes: vec![b'x'; size],
                 executable: false,
             },
-            origin: Origin {
-                source: ".aiwg".into(),
-                artifact: "skill:s".into(),
-                platforms: vec!["claude-code".into()],
-            },
+            origin: Origin::new(".aiwg", "skill:s", vec!["claude-code".into()]),
         };
         let mut one = TargetState::new();
         one.insert(file("a/big.bin", (16 << 20) + 1)).unwrap();

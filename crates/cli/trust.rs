@@ -590,11 +590,11 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
             let names: Vec<&str> = if let Some(name) = artifact.strip_prefix("behavior:") {
                 vec![name]
             } else if artifact.starts_with("mcp:") {
-                vec![artifact.as_str()]
+                vec![&**artifact]
             } else if artifact.starts_with("hooks:") {
                 hooks
                     .iter()
-                    .filter(|h| h.source == *source)
+                    .filter(|h| h.source == **source)
                     .map(|h| h.name.as_str())
                     .collect()
             } else {
@@ -611,7 +611,7 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
             for name in names {
                 match changes
                     .iter_mut()
-                    .find(|c| c.name == name && c.source == *source)
+                    .find(|c| c.name == name && c.source == **source)
                 {
                     Some(c) => {
                         if c.verb != verb && verb != "removes" {
@@ -622,7 +622,7 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
                         }
                     }
                     None => changes.push(HookChange {
-                        source: source.clone(),
+                        source: source.to_string(),
                         name: name.to_string(),
                         verb,
                         paths: vec![path.clone()],

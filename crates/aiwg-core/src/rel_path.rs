@@ -2,13 +2,16 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A relative path with `/` separators, no empty, `.` or `..` components, not absolute,
 /// and no component that Windows reserves (`con`, `nul`, `com1`, ...). Built only through
 /// [`RelPath::new`], so holding one proves it stays inside whatever root it is joined to.
+/// Shared, not copied: the target state, the plan and the lock each hold every path (tens of
+/// thousands at a time), and a clone is one count, not one allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct RelPath(String);
+pub struct RelPath(Arc<str>);
 
 /// Why a string is not a valid [`RelPath`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,7 +82,7 @@ impl RelPath {
         if parts.is_empty() {
             return Err(RelPathError::Empty);
         }
-        Ok(RelPath(parts.join("/")))
+        Ok(RelPath(Arc::from(parts.join("/"))))
     }
 
     /// One component `part` of input `s` that is not empty, `.` or `..`: no control
@@ -106,7 +109,7 @@ impl RelPath {
 
     /// The folder holding this path, or `None` at the top level.
     pub fn parent(&self) -> Option<RelPath> {
-        self.0.rsplit_once('/').map(|(p, _)| RelPath(p.to_string()))
+        self.0.rsplit_once('/').map(|(p, _)| RelPath(Arc::from(p)))
     }
 
     /// The last component.
@@ -141,7 +144,7 @@ impl TryFrom<String> for RelPath {
 
 impl From<RelPath> for String {
     fn from(p: RelPath) -> String {
-        p.0
+        p.0.to_string()
     }
 }
 

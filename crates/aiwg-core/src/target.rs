@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -240,14 +241,29 @@ impl<'de> serde::Deserialize<'de> for Part {
 }
 
 /// Where a target entry came from, for the lock file, `status` and error messages.
+///
+/// Shared, not copied: every file of an artifact for a platform has the same origin, and the
+/// target state, the plan and the lock hold one per file (tens of thousands), so the texts are
+/// counted references (a clone allocates nothing) that a render or a lock parse makes once.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Origin {
     /// The source (`sdlc`, `.aiwg`, a path).
-    pub source: String,
+    pub source: Arc<str>,
     /// `kind:name` of the artifact, or a name for generated files (`index:rules`).
-    pub artifact: String,
-    /// The platforms that want this entry (one write serves them all).
-    pub platforms: Vec<String>,
+    pub artifact: Arc<str>,
+    /// The platforms that want this entry (one write serves them all), sorted.
+    pub platforms: Arc<[String]>,
+}
+
+impl Origin {
+    /// An origin from its texts (each allocated here: a caller making many shares them).
+    pub fn new(source: &str, artifact: &str, platforms: Vec<String>) -> Origin {
+        Origin {
+            source: Arc::from(source),
+            artifact: Arc::from(artifact),
+            platforms: Arc::from(platforms),
+        }
+    }
 }
 
 impl fmt::Display for Origin {
@@ -321,12 +337,18 @@ impl TargetState {
                 Ok(())
             }
             Some(existing) if existing.desired == entry.desired => {
-                for p in entry.origin.platforms {
-                    if !existing.origin.platforms.contains(&p) {
-                        existing.origin.platforms.push(p);
-                    }
+                let new = entry
+                    .origin
+                    .platforms
+                    .iter()
+                    .filter(|p| !existing.origin.platforms.contains(p));
+                let mut platforms: Vec<String> = new.cloned().collect();
+                if !platforms.is_empty() {
+                    platforms.extend(existing.origin.platforms.iter().cloned());
+                    platforms.sort();
+                    platforms.dedup();
+                    existing.origin.platforms = Arc::from(platforms);
                 }
-                existing.origin.platforms.sort();
                 Ok(())
             }
             Some(existing) => Err(TargetClash {
@@ -394,11 +416,7 @@ mod tests {
                 bytes: bytes.as_bytes().to_vec(),
                 executable: false,
             },
-            origin: Origin {
-                source: "sdlc".into(),
-                artifact: "skill:x".into(),
-                platforms: vec![platform.into()],
-            },
+            origin: Origin::new("sdlc", "skill:x", vec![platform.into()]),
         }
     }
 
@@ -411,8 +429,8 @@ mod tests {
             .unwrap();
         assert_eq!(t.len(), 1);
         assert_eq!(
-            t.entries().next().unwrap().origin.platforms,
-            vec!["codex", "cursor"]
+            *t.entries().next().unwrap().origin.platforms,
+            ["codex", "cursor"]
         );
         let err = t
             .insert(file(".agents/skills/x/SKILL.md", "b", "warp"))

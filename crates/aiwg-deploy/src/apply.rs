@@ -19,7 +19,7 @@ use crate::error::DeployError;
 use crate::history;
 use crate::lock::Lock;
 use crate::plan::{ConflictKind, Plan, Summary};
-use crate::system::{FileData, System, SystemError};
+use crate::system::{EntryKind, FileData, System, SystemError};
 
 /// How apply treats conflicts, and how much history it keeps.
 #[derive(Debug, Clone)]
@@ -263,9 +263,15 @@ impl Engine<'_> {
                 if made.contains(&dir) || present.contains(&dir) {
                     break;
                 }
-                if self.target.metadata(&dir)?.is_some() {
-                    present.insert(dir);
-                    break;
+                match self.target.metadata(&dir) {
+                    Ok(Some((EntryKind::Dir, _))) => {
+                        present.insert(dir);
+                        break;
+                    }
+                    // A file there, or on the way, is one this apply deletes first (the plan
+                    // refuses every other): the folder is made, and recorded as aiwg's.
+                    Ok(_) | Err(SystemError::NotAFolder { .. }) => {}
+                    Err(e) => return Err(e.into()),
                 }
                 parent = dir.parent();
                 made.insert(dir);

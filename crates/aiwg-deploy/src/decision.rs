@@ -62,6 +62,8 @@ pub enum ConflictKind {
     EditedStale,
     /// A folder or special file is where aiwg wants a file.
     NotAFile,
+    /// A file (the path given) is where aiwg wants one of the file's parent folders.
+    NotAFolder(String),
     /// The path goes through a symlink that leads outside the root.
     SymlinkOutside,
     /// The path itself is a symlink (to the text given): `--force` replaces the link, never
@@ -95,6 +97,7 @@ impl ConflictKind {
             ConflictKind::Unmanaged => "not written by aiwg".into(),
             ConflictKind::EditedStale => "no longer wanted, but edited since aiwg wrote it".into(),
             ConflictKind::NotAFile => "a folder is in the way".into(),
+            ConflictKind::NotAFolder(file) => format!("the file `{file}` is where its folder goes"),
             ConflictKind::SymlinkOutside => "a symlink leads outside the root".into(),
             ConflictKind::Symlink(target) => format!("is a symlink (to `{target}`)"),
             ConflictKind::Protected(why) => why.clone(),
@@ -194,7 +197,7 @@ pub(crate) enum NextLock {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LockRow {
     /// [`LockEntry::sha256`]; for a whole file, empty when it is the item's `streamed` hash (or
-    /// the hash of its new bytes), filled in when the lock is written.
+    /// its `old_digest`'s, or the hash of its new bytes), filled in when the lock is written.
     pub sha256: String,
     /// [`LockEntry::size`].
     pub size: u64,
@@ -297,10 +300,13 @@ impl PlanItem {
     pub(crate) fn lock_entry(&self, part: &PartPlan, row: &LockRow) -> LockEntry {
         let mut entry = part.lock_entry(&self.path, row);
         // A whole file planned with its hash (what aiwg wants, kept in the file's own line
-        // endings on disk) keeps it; a streamed one has it once, in `streamed`.
+        // endings on disk) keeps it; a streamed one has it once, in `streamed`, and one found
+        // on disk exactly as aiwg wants it once, in `old_digest`.
         if entry.mode == Mode::File && entry.sha256.is_empty() {
             if let Some(sha256) = &self.streamed {
                 entry.sha256 = sha256.clone();
+            } else if let Some(disk) = &self.old_digest {
+                entry.sha256 = disk.sha256.clone();
             } else {
                 let bytes = self.new.as_ref().map_or(&[][..], |f| &f.bytes);
                 entry.sha256 = sha256_hex(bytes);
@@ -539,4 +545,28 @@ pub(crate) fn all_parts_in_conflict(
         }
     }
     parts
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// Memory per file: a plan of x10 to every platform holds some 50,000 items, each with a
+    /// part, and the lock as many entries, so a byte more per item is 50 KB more per apply.
+    /// These are the sizes now (64-bit); a field that grows them (an owned `String` where a
+    /// shared `Arc<str>` is, a hash as text beside the one there is) must be a choice, made
+    /// here, with the README's Performance numbers measured again.
+    #[test]
+    fn a_plan_item_its_part_and_a_lock_entry_stay_small() {
+        if size_of::<usize>() != 8 {
+            return;
+        }
+        // A path and an origin are counted references: a clone allocates nothing.
+        assert_eq!(size_of::<RelPath>(), 16);
+        assert_eq!(size_of::<Origin>(), 48);
+        assert!(size_of::<PlanItem>() <= 176, "{}", size_of::<PlanItem>());
+        assert!(size_of::<PartPlan>() <= 184, "{}", size_of::<PartPlan>());
+        assert!(size_of::<LockEntry>() <= 160, "{}", size_of::<LockEntry>());
+    }
 }

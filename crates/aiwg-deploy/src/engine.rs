@@ -164,17 +164,9 @@ impl<'a> Engine<'a> {
         ]
         .into_iter()
         .collect();
-        // Only the newest generation can have been cut off while its files were written.
-        let newest = self
-            .state
-            .list(Some(&layout.history))
-            .ok()
-            .and_then(|names| names.iter().filter_map(|n| n.parse::<u64>().ok()).max());
-        if let Some(n) = newest {
-            let generation = RelPath::new(&format!("{}/{n}", layout.history)).expect("valid");
-            state_folders.insert(RelPath::new(&format!("{generation}/blobs")).ok());
-            state_folders.insert(Some(generation));
-        }
+        // Only the newest generation of this machine's can have been cut off while its files
+        // were written (verified, not the highest number: a committed folder would hide it).
+        state_folders.extend(crate::history::debris_folders(self).into_iter().map(Some));
         if self.shared_root {
             state_folders.retain(|f| !target_folders.contains(f));
         }

@@ -130,6 +130,9 @@ pub struct Generation {
     /// interrupted rollback is resumed by the next `rollback` instead of being undone.
     #[serde(skip)]
     pub complete: bool,
+    /// How many paths the generation changed, also when [`list_heads`] did not keep them.
+    #[serde(skip)]
+    pub path_count: usize,
 }
 
 /// A numbered folder of the history that is not a generation of this machine's.
@@ -179,11 +182,29 @@ fn done_mark(key: &HistoryKey, n: u64) -> String {
     key.mac(format!("aiwg history done {n}").as_bytes())
 }
 
-/// True when the file at `path` holds `mark` (and nothing else but a newline).
+/// The largest mark file read: a MAC is 64 hex digits (aiwg writes no more than a newline
+/// beside it).
+const MAX_MARK_BYTES: u64 = 256;
+
+/// True when the file at `path` holds `mark` (and nothing else but a newline). Anything else
+/// there — nothing, a symlink, a folder, a file larger than a mark — is simply not the mark:
+/// a committed `history/7/mark -> /etc/passwd` (or a 4 GB one) must not stop every apply nor
+/// be read whole.
 fn holds_mark(sys: &dyn System, path: &RelPath, mark: &str) -> Result<bool, DeployError> {
-    Ok(sys
-        .read(path)?
-        .is_some_and(|f| f.bytes.trim_ascii() == mark.as_bytes()))
+    match sys.metadata(path)? {
+        Some((EntryKind::File, size)) if size <= MAX_MARK_BYTES => {}
+        _ => return Ok(false),
+    }
+    Ok(match sys.read(path) {
+        Ok(file) => file.is_some_and(|f| f.bytes.trim_ascii() == mark.as_bytes()),
+        // Replaced by a link or a folder since the look (only someone on this machine can).
+        Err(
+            crate::system::SystemError::Symlink { .. }
+            | crate::system::SystemError::NotAFile { .. }
+            | crate::system::SystemError::NotAFolder { .. },
+        ) => false,
+        Err(e) => return Err(e.into()),
+    })
 }
 
 /// The manifest body and its mark line, when the text ends with one.
@@ -207,9 +228,10 @@ pub fn list(engine: &Engine<'_>) -> Result<Listing, DeployError> {
 }
 
 /// [`list`] whose generations hold no `paths` (each manifest is still verified, and its paths
-/// checked, but not kept): what apply's own bookkeeping needs, without every path of every
-/// kept generation in memory beside the plan.
-pub(crate) fn list_heads(engine: &Engine<'_>) -> Result<Listing, DeployError> {
+/// checked and counted, but not kept): what apply's own bookkeeping and `rollback --list`
+/// need, without every path of every kept generation in memory (a history of generations
+/// `--force` made is never pruned, so it has no bound).
+pub fn list_heads(engine: &Engine<'_>) -> Result<Listing, DeployError> {
     list_with(engine, false)
 }
 
@@ -235,6 +257,20 @@ fn list_with(engine: &Engine<'_>, paths: bool) -> Result<Listing, DeployError> {
     Ok(listing)
 }
 
+/// Generation `n` of this machine, with its paths (one [`list_heads`] named; the process
+/// lock keeps any other aiwg from changing it since).
+pub(crate) fn read_whole(engine: &Engine<'_>, n: u64) -> Result<Generation, DeployError> {
+    let key = engine.keys.for_reading()?;
+    let dir = folder(engine, n);
+    match read_generation(engine, key.as_ref(), n, &dir, true)? {
+        Read::Local(g) => Ok(g),
+        Read::Leftover | Read::Ignored(_) => Err(DeployError::History {
+            path: dir,
+            message: "this generation changed while it was read: run the command again".into(),
+        }),
+    }
+}
+
 enum Read {
     Local(Generation),
     Leftover,
@@ -256,25 +292,28 @@ fn read_generation(
     }
     let manifest = child(dir, MANIFEST);
     let size = match engine.state.metadata(&manifest)? {
-        Some((EntryKind::File, size)) => size,
+        Some((EntryKind::File, size)) => Some(size),
         Some(_) => {
             return Ok(Read::Ignored(format!(
                 "{FOREIGN}: its manifest is not a file"
             )))
         }
-        None => {
-            let ours = match key {
-                Some(key) => holds_mark(engine.state, &child(dir, MARK), &folder_mark(key, n))?,
-                None => false,
-            };
-            return Ok(if ours {
-                Read::Leftover
-            } else {
-                Read::Ignored(format!("{FOREIGN}: it has no manifest"))
-            });
-        }
+        None => None,
     };
-    if size > MAX_MANIFEST_BYTES {
+    // The folder's mark first: a folder this machine did not begin costs a look, not a read
+    // and a MAC of its manifest (a committed one may hold 64 MiB, and there may be thousands).
+    let ours = match key {
+        Some(key) => holds_mark(engine.state, &child(dir, MARK), &folder_mark(key, n))?,
+        None => false,
+    };
+    let Some(size) = size else {
+        return Ok(if ours {
+            Read::Leftover
+        } else {
+            Read::Ignored(format!("{FOREIGN}: it has no manifest"))
+        });
+    };
+    if size > MAX_MANIFEST_BYTES || (!ours && size > MAX_PARSED_FOREIGN as u64) {
         return Ok(Read::Ignored(format!(
             "{FOREIGN}: its manifest is {size} bytes"
         )));
@@ -284,7 +323,7 @@ fn read_generation(
     };
     let text = String::from_utf8_lossy(&data.bytes);
     let verified = match (key, split_mark(&text)) {
-        (Some(key), Some((body, mark))) if key.verify(body.as_bytes(), mark) => Some(body),
+        (Some(key), Some((body, mark))) if ours && key.verify(body.as_bytes(), mark) => Some(body),
         _ => None,
     };
     let Some(body) = verified else {
@@ -342,8 +381,42 @@ fn read_generation(
     Ok(Read::Local(generation))
 }
 
+/// The largest manifest of a folder this machine did not begin that is still read, to name
+/// the reserved path it would restore (given to the TOML parser when the line scan finds none:
+/// its tree takes tens of bytes per byte of text).
+const MAX_PARSED_FOREIGN: usize = 1 << 20;
+
 /// The first `[[path]]` of a manifest text naming a reserved path: its line, the path, why.
+/// The text is not aiwg's (its mark did not verify), so it is first scanned line by line,
+/// holding nothing; only then does it go to the TOML parser (a committed 50 MB manifest
+/// parsed whole took 2 GB and 20 s, on every apply: none larger than
+/// [`MAX_PARSED_FOREIGN`] is read now).
 fn named_reserved(text: &str) -> Option<(usize, RelPath, &'static str)> {
+    let mut in_path = false;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_path = line == "[[path]]";
+            continue;
+        }
+        let Some((key, raw)) = line.split_once('=').filter(|_| in_path) else {
+            continue;
+        };
+        if key.trim() != "path" {
+            continue;
+        }
+        if let Some(crate::lock::fast::Value::Str(s)) = crate::lock::fast::value(raw.trim()) {
+            if let Some((path, why)) = RelPath::new(&s)
+                .ok()
+                .and_then(|p| crate::lock::reserved(&p).map(|why| (p, why)))
+            {
+                return Some((i + 1, path, why));
+            }
+        }
+    }
+    if text.len() > MAX_PARSED_FOREIGN {
+        return None;
+    }
     #[derive(serde::Deserialize)]
     struct Paths {
         #[serde(default)]
@@ -394,6 +467,44 @@ pub(crate) fn interrupted_dirs(engine: &Engine<'_>) -> Result<Option<Vec<RelPath
         }
     }
     Ok(None)
+}
+
+/// The generation folders where a killed aiwg of this machine may have left temp files
+/// ([`crate::system::debris`]): the newest folder whose mark verifies (cut off while writing
+/// its backups, manifest or `done`) with its `blobs`, and any real folder numbered above it
+/// that holds no mark (cut off while writing the mark). A folder above it whose mark does not
+/// verify is not this machine's: a committed `history/999999/` never hides the newest real
+/// generation from the search. Never fails: what cannot be read is not searched.
+pub(crate) fn debris_folders(engine: &Engine<'_>) -> Vec<RelPath> {
+    let Ok(names) = engine.state.list(Some(&engine.layout.history)) else {
+        return Vec::new();
+    };
+    let key = engine.keys.for_reading().ok().flatten();
+    let mut numbers: Vec<u64> = names.iter().filter_map(|n| number_of(n)).collect();
+    numbers.sort_unstable();
+    let mut found = Vec::new();
+    for n in numbers.into_iter().rev() {
+        let dir = folder(engine, n);
+        if !matches!(engine.state.metadata(&dir), Ok(Some((EntryKind::Dir, _)))) {
+            continue;
+        }
+        let mark = child(&dir, MARK);
+        match engine.state.metadata(&mark) {
+            Ok(None) => found.push(dir),
+            Ok(Some(_)) => {
+                let ours = key.as_ref().is_some_and(|key| {
+                    holds_mark(engine.state, &mark, &folder_mark(key, n)).unwrap_or(false)
+                });
+                if ours {
+                    found.push(child(&dir, BLOBS));
+                    found.push(dir);
+                    break;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    found
 }
 
 /// What [`prune`] needs of the history: this machine's generations (number, and whether it
@@ -476,6 +587,7 @@ pub(crate) fn record(
         dirs: info.dirs.to_vec(),
         paths: Vec::new(),
         complete: false,
+        path_count: changes.len(),
     };
     let entries = || {
         changes.iter().enumerate().map(|(i, change)| {
@@ -525,7 +637,10 @@ pub(crate) fn record(
 fn parse_manifest(body: &str, paths: bool) -> Result<Generation, toml::de::Error> {
     match fast_manifest(body, paths) {
         Some(g) => Ok(g),
-        None => toml::from_str(body),
+        None => toml::from_str(body).map(|g: Generation| Generation {
+            path_count: g.paths.len(),
+            ..g
+        }),
     }
 }
 
@@ -569,7 +684,9 @@ fn fast_manifest(body: &str, all_paths: bool) -> Option<Generation> {
     }
     let mut head = Head::default();
     let mut paths = Vec::new();
+    let mut count = 0usize;
     let mut keep = |entry: HistoryEntry| {
+        count += 1;
         if all_paths || crate::lock::reserved(&entry.path).is_some() {
             paths.push(entry);
         }
@@ -629,6 +746,7 @@ fn fast_manifest(body: &str, all_paths: bool) -> Option<Generation> {
         dirs: rel_paths(head.dirs)?,
         paths,
         complete: false,
+        path_count: count,
     })
 }
 
@@ -842,6 +960,7 @@ mod tests {
             undoes: vec![1, 2],
             forced: vec![RelPath::new("CLAUDE.md").unwrap()],
             dirs: vec![RelPath::new(".claude/agents").unwrap()],
+            path_count: paths.len(),
             paths,
             complete: false,
         }
@@ -867,7 +986,14 @@ mod tests {
             if !g.paths.is_empty() {
                 assert_eq!(text, whole);
             }
-            assert_eq!(toml::from_str::<Generation>(&text).unwrap(), g);
+            let parsed: Generation = toml::from_str(&text).unwrap();
+            assert_eq!(
+                Generation {
+                    path_count: g.path_count,
+                    ..parsed
+                },
+                g
+            );
             assert_eq!(fast_manifest(&text, true), Some(g.clone()), "{text}");
             // Without paths: the same fields, no path kept.
             let head = Generation {

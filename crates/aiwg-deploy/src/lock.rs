@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use aiwg_core::target::{Origin, Part};
 use aiwg_core::RelPath;
@@ -108,13 +109,15 @@ pub struct LockEntry {
     /// Whether aiwg wrote the file executable (whole files only).
     #[serde(default, skip_serializing_if = "is_false")]
     pub executable: bool,
-    /// The source the artifact came from (`sdlc`, `.aiwg`).
-    pub source: String,
+    /// The source the artifact came from (`sdlc`, `.aiwg`). This and the next two are shared
+    /// with the plan's [`Origin`]s (and, in a parsed lock, among the entries that name the
+    /// same), as [`Origin`] says why.
+    pub source: Arc<str>,
     /// `kind:name` of the artifact, or the name of a generated file (`index:rules`).
-    pub artifact: String,
+    pub artifact: Arc<str>,
     /// The platforms that wanted it.
     #[serde(default)]
-    pub platforms: Vec<String>,
+    pub platforms: Arc<[String]>,
     /// For `merge`: each key or array item aiwg owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<LockedKey>,
@@ -302,6 +305,10 @@ pub enum LockError {
     },
 }
 
+/// The largest lock given to the full TOML parser when it is not in the form aiwg writes
+/// (one aiwg wrote, of any size, takes the fast path).
+const MAX_PARSED_LOCK: usize = 16 << 20;
+
 impl Lock {
     /// An empty lock (no lock file yet).
     pub fn new() -> Self {
@@ -331,6 +338,29 @@ impl Lock {
         // through the full TOML parser, which also gives the precise error.
         if let Some(doc) = fast::parse(text).filter(|d| (1..=LOCK_VERSION).contains(&d.version)) {
             return Lock::from_doc(path, text, doc);
+        }
+        // The full parser's tree takes over ten bytes per byte of text (a committed 50 MB lock
+        // took 1.1 GB and 12 s on every command): a large lock not in aiwg's own form is
+        // refused unparsed, after a look for its version.
+        if text.len() > MAX_PARSED_LOCK {
+            let version = text
+                .lines()
+                .find_map(|l| l.strip_prefix("version = "))
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if let Some(found) = version.filter(|v| *v > u64::from(LOCK_VERSION)) {
+                return Err(LockError::Newer {
+                    path: path.to_string(),
+                    found,
+                });
+            }
+            return Err(LockError::Corrupt {
+                path: path.to_string(),
+                line: 1,
+                message: format!(
+                    "it is {} MiB and not in the form aiwg writes (edited by hand, or damaged); a lock that large is not parsed in full",
+                    text.len() >> 20
+                ),
+            });
         }
         let version: VersionOnly = toml::from_str(text).map_err(corrupt)?;
         match version.version {
@@ -666,6 +696,8 @@ pub(crate) mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode, SourcePin};
     use aiwg_core::target::Part;
     use aiwg_core::RelPath;
+    use std::collections::HashSet;
+    use std::sync::Arc;
 
     /// One value of a `key = value` line.
     pub(crate) enum Value {
@@ -820,7 +852,35 @@ pub(crate) mod fast {
         })
     }
 
-    fn finish(e: Entry) -> Option<LockEntry> {
+    /// The texts entries share ([`LockEntry::source`]): one allocation per distinct name and
+    /// list, not per entry.
+    #[derive(Default)]
+    struct Shared {
+        names: HashSet<Arc<str>>,
+        lists: HashSet<Arc<[String]>>,
+    }
+
+    impl Shared {
+        fn name(&mut self, text: String) -> Arc<str> {
+            if let Some(shared) = self.names.get(text.as_str()) {
+                return shared.clone();
+            }
+            let shared: Arc<str> = Arc::from(text);
+            self.names.insert(shared.clone());
+            shared
+        }
+
+        fn list(&mut self, list: Vec<String>) -> Arc<[String]> {
+            if let Some(shared) = self.lists.get(list.as_slice()) {
+                return shared.clone();
+            }
+            let shared: Arc<[String]> = Arc::from(list);
+            self.lists.insert(shared.clone());
+            shared
+        }
+    }
+
+    fn finish(e: Entry, shared: &mut Shared) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
             part: match e.part {
@@ -836,9 +896,9 @@ pub(crate) mod fast {
             sha256: e.sha256?,
             size: e.size?,
             executable: e.executable.unwrap_or(false),
-            source: e.source?,
-            artifact: e.artifact?,
-            platforms: e.platforms.unwrap_or_default(),
+            source: shared.name(e.source?),
+            artifact: shared.name(e.artifact?),
+            platforms: shared.list(e.platforms.unwrap_or_default()),
             keys: e.keys,
         })
     }
@@ -870,6 +930,7 @@ pub(crate) mod fast {
         let mut entry: Option<Entry> = None;
         let mut key: Option<Key> = None;
         let mut pin: Option<Pin> = None;
+        let mut shared = Shared::default();
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -911,7 +972,7 @@ pub(crate) mod fast {
                 }
                 if line == "[[file]]" {
                     if let Some(e) = entry.take() {
-                        files.push(finish(e)?);
+                        files.push(finish(e, &mut shared)?);
                     }
                     entry = Some(Entry::default());
                 } else {
@@ -952,7 +1013,7 @@ pub(crate) mod fast {
             entry.as_mut()?.keys.push(finish_key(k)?);
         }
         if let Some(e) = entry.take() {
-            files.push(finish(e)?);
+            files.push(finish(e, &mut shared)?);
         }
         if let Some(p) = pin.take() {
             sources.push(finish_pin(p)?);
@@ -984,9 +1045,35 @@ mod tests {
             executable: false,
             source: "sdlc".into(),
             artifact: "agent:x".into(),
-            platforms: vec!["claude-code".into()],
+            platforms: vec!["claude-code".into()].into(),
             keys: vec![],
         }
+    }
+
+    /// Memory per entry: a lock of tens of thousands of entries names a few sources,
+    /// artifacts and platform lists; parsed, each is one allocation shared by its entries.
+    #[test]
+    fn a_parsed_lock_shares_the_names_its_entries_repeat() {
+        let mut lock = Lock::new();
+        for path in ["a.md", "b.md", "c.md"] {
+            lock.insert(entry(path, ""));
+        }
+        let mut other = entry("d.md", "");
+        other.artifact = "agent:y".into();
+        lock.insert(other);
+        let parsed = Lock::parse("aiwg.lock", &lock.to_toml()).unwrap();
+        assert_eq!(parsed, lock);
+        let entries: Vec<&LockEntry> = parsed.entries().collect();
+        for e in &entries[1..] {
+            assert!(Arc::ptr_eq(&entries[0].source, &e.source));
+            assert!(Arc::ptr_eq(&entries[0].platforms, &e.platforms));
+        }
+        assert!(Arc::ptr_eq(&entries[0].artifact, &entries[2].artifact));
+        assert!(!Arc::ptr_eq(&entries[0].artifact, &entries[3].artifact));
+        assert_eq!(&*entries[3].artifact, "agent:y");
+        // The path is one allocation for the map's key and the entry.
+        let key = parsed.entries.keys().next().unwrap();
+        assert_eq!(key.0.as_str().as_ptr(), entries[0].path.as_str().as_ptr());
     }
 
     #[test]
@@ -1040,6 +1127,46 @@ mod tests {
             "d".repeat(40)
         );
         assert!(Lock::parse("aiwg.lock", &twice).is_err());
+    }
+
+    #[test]
+    fn a_large_lock_not_in_aiwgs_form_is_refused_unparsed() {
+        let row = |i: usize, eq: &str| {
+            format!("[[file]]\npath{eq}\"gen/{i}.md\"\nmode = \"file\"\nsha256 = \"ab\"\nsize = 2\nsource = \"s\"\nartifact = \"agent:a\"\n")
+        };
+        let big = |version: u32, eq: &str| {
+            let mut text = format!("version = {version}\n");
+            let mut i = 0;
+            while text.len() <= MAX_PARSED_LOCK {
+                text.push_str(&row(i, eq));
+                i += 1;
+            }
+            text
+        };
+        // aiwg's own form parses at any size.
+        assert!(Lock::parse("aiwg.lock", &big(LOCK_VERSION, " = ")).is_ok());
+        // The same entries spelled otherwise (valid TOML) are not given to the full parser.
+        match Lock::parse("aiwg.lock", &big(LOCK_VERSION, "=")) {
+            Err(LockError::Corrupt {
+                line: 1, message, ..
+            }) => {
+                assert!(message.contains("not parsed in full"), "{message}")
+            }
+            other => panic!(
+                "expected a refused lock, got {:?}",
+                other.map(|l| l.entries().count())
+            ),
+        }
+        assert!(matches!(
+            Lock::parse("aiwg.lock", &big(LOCK_VERSION + 1, "=")),
+            Err(LockError::Newer { found, .. }) if found == u64::from(LOCK_VERSION + 1)
+        ));
+        // A small one still gets the full parser's answer.
+        let small = format!("version = {LOCK_VERSION}\n{}", row(0, "="));
+        assert_eq!(
+            Lock::parse("aiwg.lock", &small).unwrap().entries().count(),
+            1
+        );
     }
 
     #[test]
@@ -1106,7 +1233,7 @@ mod tests {
         e.artifact = "back\\slash \"double\"".into();
         e.mode = Mode::Merge;
         e.executable = true;
-        e.platforms = vec!["a".into(), "b, c".into()];
+        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b".into()],
@@ -1156,7 +1283,7 @@ mod tests {
         e.mode = Mode::Merge;
         e.executable = true;
         e.artifact = "tab\there, 'single'".into();
-        e.platforms = vec!["a".into(), "b, c".into()];
+        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b.c".into()],
@@ -1222,8 +1349,8 @@ mod tests {
                     sha256: hostile(&mut rng),
                     size: rng.next() >> 1,
                     executable: rng.chance(30),
-                    source: hostile(&mut rng),
-                    artifact: hostile(&mut rng),
+                    source: hostile(&mut rng).into(),
+                    artifact: hostile(&mut rng).into(),
                     platforms: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
                     keys: (0..key_count)
                         .map(|_| LockedKey {

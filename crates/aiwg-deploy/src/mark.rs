@@ -147,7 +147,21 @@ pub enum KeyError {
         /// The key file, relative to its System's root.
         path: RelPath,
     },
+    /// There is no key yet, and another process has held the lock for making one longer than
+    /// [`KEY_LOCK_WAIT`].
+    #[error("another aiwg is making the history key and has not finished in 5 seconds (it holds `{path}`)")]
+    Busy {
+        /// The lock file, relative to its System's root.
+        path: RelPath,
+    },
 }
+
+/// How long [`KeySource::for_writing`] waits for another process making the key.
+const KEY_LOCK_WAIT: Duration = if cfg!(test) {
+    Duration::from_millis(200)
+} else {
+    Duration::from_secs(5)
+};
 
 /// Where an engine takes its history key from.
 pub enum KeySource<'a> {
@@ -216,8 +230,14 @@ impl<'a> KeySource<'a> {
         let lock = RelPath::new(&format!("{KEY_FILE}.lock")).expect("a fixed name is valid");
         let mut waited = Duration::ZERO;
         while !sys.try_lock(&lock, std::process::id().to_string().as_bytes())? {
-            if waited > Duration::from_secs(5) {
-                break;
+            if waited >= KEY_LOCK_WAIT {
+                // Making a key takes microseconds, and the operating system releases a dead
+                // holder's lock: a holder this slow is alive. Writing a key without the lock
+                // could replace the key it just wrote, and make its generations foreign.
+                return match read_key(*sys, path)? {
+                    Some(key) => Ok(cell.get_or_init(|| key).clone()),
+                    None => Err(KeyError::Busy { path: lock }),
+                };
             }
             std::thread::sleep(Duration::from_millis(20));
             waited += Duration::from_millis(20);
@@ -303,5 +323,34 @@ mod tests {
             KeySource::file(&sys).for_reading(),
             Err(KeyError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn a_key_another_process_is_still_making_is_waited_for_never_written_over() {
+        let sys = MemSystem::new();
+        let lock = RelPath::new(&format!("{KEY_FILE}.lock")).unwrap();
+        assert!(
+            sys.try_lock(&lock, b"other").unwrap(),
+            "the other process holds it"
+        );
+        // It never finishes: this process gives up, writes no key of its own and leaves the
+        // other's lock alone.
+        assert!(matches!(
+            KeySource::file(&sys).for_writing(),
+            Err(KeyError::Busy { .. })
+        ));
+        assert!(sys
+            .read(&RelPath::new(KEY_FILE).unwrap())
+            .unwrap()
+            .is_none());
+        assert!(
+            !sys.try_lock(&lock, b"third").unwrap(),
+            "the lock is still held"
+        );
+        // Once its key is there, that key is the one used.
+        let theirs = HistoryKey::generate();
+        sys.put(KEY_FILE, format!("{}\n", theirs.to_hex()).as_bytes(), false);
+        let source = KeySource::file(&sys);
+        assert_eq!(source.for_writing().unwrap(), theirs);
     }
 }

@@ -50,6 +50,7 @@ fn old_of(
     match read {
         Ok(data) => Ok(Ok(data)),
         Err(SystemError::NotAFile { .. }) => Ok(Err(ConflictKind::NotAFile)),
+        Err(SystemError::NotAFolder { path }) => Ok(Err(ConflictKind::NotAFolder(path))),
         Err(SystemError::SymlinkOutside { .. }) => Ok(Err(ConflictKind::SymlinkOutside)),
         Err(SystemError::Symlink { target, .. }) => Ok(Err(ConflictKind::Symlink(target))),
         Err(SystemError::Protected {
@@ -147,7 +148,7 @@ fn plan_wanted<'t>(
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
         let read = if digest {
             match digests.next().expect("one digest per path") {
-                Ok(Some(d)) => match unchanged_by_digest(path, &wants, &locked, d) {
+                Ok(Some(d)) => match unchanged_by_digest(path, &mut wants, &locked, d) {
                     Ok(item) => {
                         items.push(item);
                         continue;
@@ -160,12 +161,27 @@ fn plan_wanted<'t>(
         } else {
             reads.next().expect("one read per path")
         };
-        items.push(plan_path(path, wants, &locked, old_of(read)?)?);
+        let mut old = old_of(read)?;
+        if let Err(ConflictKind::NotAFolder(file)) = &old {
+            // A file aiwg deletes in this plan (a skill asset `ref` that became `ref/x.md`)
+            // is gone when the writes come: apply deletes before it writes.
+            if deleted_by(&items, file) {
+                old = Ok(None);
+            }
+        }
+        items.push(plan_path(path, wants, &locked, old)?);
     }
     Ok(Plan {
         items,
         ..Plan::default()
     })
+}
+
+/// Whether `items` (sorted by path) delete the file at `path` without a conflict.
+fn deleted_by(items: &[PlanItem], path: &str) -> bool {
+    items
+        .binary_search_by(|i| i.path.as_str().cmp(path))
+        .is_ok_and(|i| items[i].action == Action::Delete)
 }
 
 fn plan_path(
@@ -255,7 +271,7 @@ fn plan_path(
 /// no bytes held. `Err` when it is not unchanged (it is then planned from its bytes).
 fn unchanged_by_digest(
     path: &RelPath,
-    wants: &[Cow<'_, TargetEntry>],
+    wants: &mut [Cow<'_, TargetEntry>],
     locked: &[&LockEntry],
     disk: FileDigest,
 ) -> Result<PlanItem, ()> {
@@ -274,6 +290,22 @@ fn unchanged_by_digest(
     if disk.executable != *executable || !disk.matches(sha256, *size) {
         return Err(());
     }
+    let size = *size;
+    // The lock keeps what aiwg wants. When the disk holds exactly that, the hash is the
+    // digest's (one copy per file, filled in as the lock is written); a CRLF checkout has
+    // another, and the row keeps the wanted one, taken from an owned entry (nothing reads it
+    // again) or copied from a borrowed one.
+    let sha256 = if disk.size == size && disk.sha256 == *sha256 {
+        String::new()
+    } else {
+        match want {
+            Cow::Owned(TargetEntry {
+                desired: Desired::Digest { sha256, .. },
+                ..
+            }) => std::mem::take(sha256),
+            _ => sha256.clone(),
+        }
+    };
     let mut parts = Vec::with_capacity(1);
     // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
     debug_assert!(locked.iter().all(|l| l.part.is_whole()));
@@ -284,7 +316,7 @@ fn unchanged_by_digest(
         conflict: None,
         state: State::Ok,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, sha256.clone(), *size)),
+        next_lock: NextLock::Write(lock_entry_for(want, sha256, size)),
     });
     let held = FileData::new(Vec::new(), disk.executable);
     Ok(PlanItem {
@@ -441,7 +473,7 @@ fn plan_file(
         action,
         conflict,
         state,
-        origin: origin_of(&mut want),
+        origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(
             &want,
             crate::hash::sha256_hex(&desired.bytes),
@@ -509,7 +541,7 @@ fn plan_digest(
         action,
         conflict,
         state,
-        origin: origin_of(&mut want),
+        origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(&want, String::new(), size)),
     });
     if action == Action::Unchanged {
@@ -525,20 +557,4 @@ fn plan_digest(
         parts,
         Some(sha256),
     )
-}
-
-/// The origin of `want`: moved out of an owned entry (nothing reads it again), copied from a
-/// borrowed one.
-fn origin_of(want: &mut Cow<'_, TargetEntry>) -> aiwg_core::target::Origin {
-    match want {
-        Cow::Owned(entry) => std::mem::replace(
-            &mut entry.origin,
-            aiwg_core::target::Origin {
-                source: String::new(),
-                artifact: String::new(),
-                platforms: Vec::new(),
-            },
-        ),
-        Cow::Borrowed(entry) => entry.origin.clone(),
-    }
 }

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use aiwg_core::RelPath;
 
+use crate::decision::ConflictKind;
 use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::hash::sha256_hex;
 use crate::history::{
-    list, mark_done, read_backup, Generation, HistoryEntry, Listing, Record, LOCK_BLOB,
+    list_heads, mark_done, read_backup, read_whole, Generation, HistoryEntry, Listing, Record,
+    LOCK_BLOB,
 };
 use crate::lock::{Lock, LOCK_FILE};
 use crate::system::FileData;
@@ -46,7 +48,8 @@ pub fn rollback(
     engine: &Engine<'_>,
     options: &RollbackOptions,
 ) -> Result<RollbackReport, DeployError> {
-    let listing = list(engine)?;
+    // Heads first; only the generations undone are read again with their paths.
+    let listing = list_heads(engine)?;
     let generations = &listing.generations;
     let Some(newest) = generations.last() else {
         if let Some(to) = options.to {
@@ -91,10 +94,11 @@ pub fn rollback(
     {
         return Err(unknown(*missing, &listing));
     }
-    let selected: Vec<&Generation> = generations
+    let selected: Vec<Generation> = generations
         .iter()
         .filter(|g| wanted.contains(&g.generation))
-        .collect();
+        .map(|g| read_whole(engine, g.generation))
+        .collect::<Result<_, _>>()?;
     // Per path: the state before the earliest selected generation, the state after the latest.
     let mut before: BTreeMap<RelPath, (u64, &HistoryEntry)> = BTreeMap::new();
     let mut after: BTreeMap<RelPath, &HistoryEntry> = BTreeMap::new();
@@ -106,8 +110,34 @@ pub fn rollback(
             after.insert(entry.path.clone(), entry);
         }
     }
+    let first = &selected[0];
+    let lock_bytes = if first.lock_before {
+        let blob = RelPath::new(LOCK_BLOB).expect("a fixed name is valid");
+        Some(read_backup(
+            engine,
+            first.generation,
+            &blob,
+            first.lock_sha256.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    // Folders the current lock or the restored one says aiwg made may go once empty.
+    let mut removable = engine
+        .read_lock()
+        .map(|l| l.dirs().clone())
+        .unwrap_or_default();
+    if let Some(restored) = lock_bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| Lock::parse(LOCK_FILE, t).ok())
+    {
+        removable.extend(restored.dirs().iter().cloned());
+    }
     let mut changes = Vec::new();
     let mut conflicts = Vec::new();
+    // Files to restore where a folder now is: fine when this rollback empties and removes it.
+    let mut in_the_way = Vec::new();
     for (path, (n, entry)) in &before {
         let wanted = match &entry.before {
             None => None,
@@ -119,7 +149,11 @@ pub fn rollback(
         let current = match engine.target.read(path) {
             Ok(c) => c,
             Err(crate::system::SystemError::NotAFile { .. }) => {
-                conflicts.push((path.clone(), "a folder is in the way".to_string()));
+                in_the_way.push((path.clone(), wanted));
+                continue;
+            }
+            Err(crate::system::SystemError::NotAFolder { path: file }) => {
+                conflicts.push((path.clone(), ConflictKind::NotAFolder(file).reason()));
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -138,21 +172,17 @@ pub fn rollback(
         }
         changes.push((path.clone(), current, wanted));
     }
+    for (path, wanted) in in_the_way {
+        if emptied_by(engine.target, &path, &changes, &removable)? {
+            changes.push((path, None, wanted));
+        } else {
+            conflicts.push((path, ConflictKind::NotAFile.reason()));
+        }
+    }
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
     if !conflicts.is_empty() {
         return Err(DeployError::Conflicts { paths: conflicts });
     }
-    let first = selected[0];
-    let lock_bytes = if first.lock_before {
-        let blob = RelPath::new(LOCK_BLOB).expect("a fixed name is valid");
-        Some(read_backup(
-            engine,
-            first.generation,
-            &blob,
-            first.lock_sha256.as_deref(),
-        )?)
-    } else {
-        None
-    };
     let restored: Vec<RelPath> = changes.iter().map(|(p, _, _)| p.clone()).collect();
     let command = format!(
         "rollback {}",
@@ -174,18 +204,6 @@ pub fn rollback(
         .iter()
         .map(|(path, old, new)| crate::apply::Change::held(path, old.as_ref(), new.as_ref()))
         .collect();
-    // Folders the current lock or the restored one says aiwg made may go once empty.
-    let mut removable = engine
-        .read_lock()
-        .map(|l| l.dirs().clone())
-        .unwrap_or_default();
-    if let Some(restored) = lock_bytes
-        .as_deref()
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|t| Lock::parse(LOCK_FILE, t).ok())
-    {
-        removable.extend(restored.dirs().iter().cloned());
-    }
     let lock_text = lock_bytes.as_deref().map(|bytes| {
         move |out: &mut dyn FnMut(&[u8]) -> bool| {
             out(bytes);
@@ -210,6 +228,47 @@ pub fn rollback(
         restored,
         generation,
     })
+}
+
+/// Whether folder `dir` holds nothing but files `changes` delete and folders aiwg made
+/// (`removable`) that hold the same: the rollback then leaves no folder where it restores a
+/// file. A folder of more than a few thousand entries is not looked through. `changes` is
+/// sorted by path.
+fn emptied_by(
+    sys: &dyn crate::system::System,
+    dir: &RelPath,
+    changes: &[(RelPath, Option<FileData>, Option<FileData>)],
+    removable: &std::collections::BTreeSet<RelPath>,
+) -> Result<bool, DeployError> {
+    use crate::system::EntryKind;
+    // `changes` is sorted by path (made from a BTreeMap).
+    let deleted = |p: &RelPath| {
+        changes
+            .binary_search_by(|(path, _, _)| path.cmp(p))
+            .is_ok_and(|i| changes[i].2.is_none())
+    };
+    let mut folders = vec![dir.clone()];
+    let mut looked = 0usize;
+    while let Some(folder) = folders.pop() {
+        if !removable.contains(&folder) {
+            return Ok(false);
+        }
+        for name in sys.list(Some(&folder))? {
+            looked += 1;
+            if looked > 4096 {
+                return Ok(false);
+            }
+            let Ok(child) = folder.join(&name) else {
+                return Ok(false);
+            };
+            match sys.metadata(&child)? {
+                Some((EntryKind::Dir, _)) => folders.push(child),
+                Some((EntryKind::File, _)) if deleted(&child) => {}
+                _ => return Ok(false),
+            }
+        }
+    }
+    Ok(true)
 }
 
 fn unknown(generation: u64, listing: &Listing) -> DeployError {

@@ -119,14 +119,6 @@ pub fn normalize(text: &str) -> String {
     }
 }
 
-/// A whole new section block, with `eol` line breaks (`inner` has LF ones).
-fn render_block(id: &str, inner: &str, eol: &str) -> String {
-    format!(
-        "{BEGIN}{id}{CLOSE}{eol}{}{END}{id}{CLOSE}{eol}",
-        crate::eol::with_eol(inner, eol)
-    )
-}
-
 /// `text` with a new section appended: after one blank line when `text` ends with a newline,
 /// after the newline that ends its last line when it does not, at the start when it is empty;
 /// in the text's own line ending ([`crate::eol::of`]). `cut` takes back exactly that newline.
@@ -140,7 +132,21 @@ fn append_to(out: &mut String, eol: &str, id: &str, inner: &str) {
     if !out.is_empty() {
         out.push_str(eol);
     }
-    out.push_str(&render_block(id, inner, eol));
+    // The whole block, with `eol` line breaks (`inner` has LF ones), written in place: a
+    // section can be megabytes.
+    for piece in [
+        BEGIN,
+        id,
+        CLOSE,
+        eol,
+        &crate::eol::with_eol(inner, eol),
+        END,
+        id,
+        CLOSE,
+        eol,
+    ] {
+        out.push_str(piece);
+    }
 }
 
 /// The length of the line break `eol` when `s` ends with it, else 0.
@@ -336,13 +342,18 @@ pub(crate) fn plan(
             continue;
         };
         // LF inside the lock's hash; written in the file's own line ending.
-        let inner = crate::eol::to_lf(&normalize(wanted)).into_owned();
+        let mut inner = crate::eol::to_lf(&normalize(wanted)).into_owned();
+        let next_lock = NextLock::Write(lock_entry_for(
+            want,
+            sha256_hex(inner.as_bytes()),
+            inner.len() as u64,
+        ));
         let part = want.desired.part();
         let lock = lock_of.get(&part);
         let block = by_id.get(id.as_str());
         let (action, conflict, state) = match block {
             None => {
-                appends.push((id.clone(), inner.clone()));
+                appends.push((id.clone(), std::mem::take(&mut inner)));
                 (Action::Create, None, State::Missing)
             }
             Some(b) => {
@@ -369,7 +380,7 @@ pub(crate) fn plan(
                     edits.push(Edit::Replace {
                         start: b.inner_start,
                         end: b.inner_end,
-                        inner: inner.clone(),
+                        inner: std::mem::take(&mut inner),
                     });
                 }
                 verdict
@@ -383,11 +394,7 @@ pub(crate) fn plan(
             conflict,
             state,
             origin: want.origin.clone(),
-            next_lock: NextLock::Write(lock_entry_for(
-                want,
-                sha256_hex(inner.as_bytes()),
-                inner.len() as u64,
-            )),
+            next_lock,
         });
     }
     let mut removed_any = false;
@@ -430,9 +437,18 @@ pub(crate) fn plan(
     }
     let eol = crate::eol::of(text);
     let mut new_text = apply_edits(text, edits, eol);
+    // Room for every block at once (one copy, not one per doubling); what is left over goes
+    // before the text is kept in the plan.
+    let markers = 2 * (BEGIN.len() + CLOSE.len()) + 3 * eol.len();
+    new_text.reserve(
+        (appends.iter())
+            .map(|(id, inner)| markers + 2 * id.len() + inner.len() + inner.len() / 16)
+            .sum(),
+    );
     for (id, inner) in appends {
         append_to(&mut new_text, eol, &id, &inner);
     }
+    new_text.shrink_to_fit();
     let executable = old.is_some_and(|f| f.executable);
     // Only a file aiwg created comes back empty (a user's whitespace comes back as it was).
     let new = if new_text.is_empty() && (old.is_none() || removed_any) {

@@ -359,7 +359,7 @@ fn copies_in(target: &TargetState, a: &aiwg_core::Artifact, place: &str) -> usiz
     if place.contains("{name}") {
         let path = place.replace("{name}", &a.name);
         let hit = target.entries().any(|e| {
-            e.origin.artifact == id
+            *e.origin.artifact == *id
                 && (e.path.as_str() == path || e.path.as_str().starts_with(&format!("{path}/")))
         });
         return usize::from(hit);
@@ -390,7 +390,7 @@ fn copies_in(target: &TargetState, a: &aiwg_core::Artifact, place: &str) -> usiz
                 }
             }
             _ if e.path.as_str() == format!("{place}/{}/SKILL.md", a.name)
-                && e.origin.artifact == id =>
+                && *e.origin.artifact == *id =>
             {
                 n += 1
             }

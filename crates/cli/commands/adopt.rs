@@ -72,7 +72,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let Some(artifact) = loaded
         .artifacts
         .iter()
-        .find(|a| a.id() == entry.artifact && a.source == entry.source)
+        .find(|a| a.id() == *entry.artifact && a.source == *entry.source)
     else {
         return Err(UserError::new(
             format!(

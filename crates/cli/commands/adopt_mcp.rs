@@ -86,7 +86,7 @@ pub fn run(
                 )
             })?;
             let Some(value) = current else {
-                removed.push(e.artifact.clone());
+                removed.push(e.artifact.to_string());
                 continue;
             };
             let hash =
@@ -127,7 +127,7 @@ pub fn run(
             own = Some(own_source(project, &ed.entry.source, shown)?);
         }
         let o = own.as_mut().expect("set above");
-        if o.sources[o.index].0.name != ed.entry.source {
+        if o.sources[o.index].0.name != *ed.entry.source {
             return Err(UserError::new(
                 format!("cannot adopt `{shown}`: its servers come from more than one source"),
                 "adopt the edits one source at a time: edit the others' sources instead",
@@ -139,7 +139,7 @@ pub fn run(
         let artifact = loaded
             .artifacts
             .iter()
-            .find(|a| a.kind == Kind::Mcp && a.id() == ed.entry.artifact && a.source == tree.name)
+            .find(|a| a.kind == Kind::Mcp && a.id() == *ed.entry.artifact && a.source == tree.name)
             .ok_or_else(|| {
                 UserError::new(
                     format!(

@@ -49,7 +49,10 @@ pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow:
         json::print(&outcome.report)?;
     }
     if stage && !how.dry_run && outcome.code == 0 {
-        crate::git::add(&project.root, &outcome.written)?;
+        let paths: Vec<String> = (outcome.written.iter())
+            .map(|p| p.as_str().to_string())
+            .collect();
+        crate::git::add(&project.root, &paths)?;
     }
     Ok(outcome.code)
 }
@@ -103,7 +106,8 @@ pub struct Outcome {
     pub code: u8,
     /// Every path written or deleted, `aiwg.lock` included, relative to the scope root (in
     /// `generated = "ignore"` mode: but the ignored ones, and `.gitignore` when it changed).
-    pub written: Vec<String>,
+    /// Shared with the plan (a path is a counted reference): no copy of every path written.
+    pub written: Vec<aiwg_core::RelPath>,
     /// The paths aiwg's block in `.gitignore` lists after the apply, sorted (`generated =
     /// "ignore"`; empty otherwise).
     pub ignored: Vec<aiwg_core::RelPath>,
@@ -184,6 +188,11 @@ pub fn execute(
         Generated::Commit => Default::default(),
     };
     let (plan, mut lock) = d.plan_owned(state, only.as_deref())?;
+    // A plan that writes no whole file (nothing to change, say) never asks for the held bytes:
+    // they go now, before the check cache is recorded (at x1 to every platform, 12 MB).
+    if !plan.items.iter().any(|i| i.streamed.is_some()) {
+        kept = aiwg_platforms::Held::default();
+    }
     // The pins of git sources: `--frozen` refuses any change; otherwise the lock written
     // records what this run read (a new source pinned, a stale pin dropped).
     remote::check_frozen(&lock)?;
@@ -429,16 +438,16 @@ pub fn execute(
         check_cache::record_and_save(&session, &inputs, &plan, &lock, &read.folders, settled);
     }
     // What `--stage` adds: never a path `.gitignore` keeps out of git (git refuses to add one).
-    let mut written: Vec<String> = plan
+    let mut written: Vec<aiwg_core::RelPath> = plan
         .changes()
         .filter(|i| ignored.binary_search(&i.path).is_err())
-        .map(|i| i.path.as_str().to_string())
+        .map(|i| i.path.clone())
         .collect();
     if report.lock_written {
-        written.push(d.engine().layout.lock.as_str().to_string());
+        written.push(d.engine().layout.lock.clone());
     }
     if ignore_changed {
-        written.push(".gitignore".to_string());
+        written.push(aiwg_core::RelPath::new(".gitignore").expect("a valid path"));
     }
     let report = report_for(
         json,

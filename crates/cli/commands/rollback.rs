@@ -41,7 +41,8 @@ pub fn run(
         false => d.engine(),
     };
     if list {
-        let listing = history::list(&engine).map_err(pipeline::explain)?;
+        // Heads only: each manifest is verified and its paths counted, none kept.
+        let listing = history::list_heads(&engine).map_err(pipeline::explain)?;
         if json {
             return json::print(&json::Generations {
                 version: json::VERSION,
@@ -52,7 +53,7 @@ pub fn run(
                         generation: g.generation,
                         time: g.time,
                         command: g.command.clone(),
-                        paths: g.paths.len(),
+                        paths: g.path_count,
                     })
                     .collect(),
             })
@@ -86,12 +87,15 @@ pub fn run(
                 "{:<4} {}  {:>5}  {}{notes}",
                 g.generation,
                 utc(g.time),
-                g.paths.len(),
+                g.path_count,
                 g.command
             )?;
         }
         drop(out);
-        d.warn_ignored_history();
+        match local {
+            false => d.warn_ignored(&listing.ignored),
+            true => d.warn_ignored_history(),
+        }
         return Ok(0);
     }
     let _guard = d.lock()?;
@@ -100,7 +104,7 @@ pub fn run(
     let from = match to {
         None => None,
         Some(n) => {
-            let generations = history::list(&engine)
+            let generations = history::list_heads(&engine)
                 .map_err(pipeline::explain)?
                 .generations;
             if n != 0 && !generations.iter().any(|g| g.generation == n) {

@@ -114,10 +114,25 @@ pub enum SystemError {
         /// What the link says, as written in it.
         target: String,
     },
+    /// A folder aiwg keeps to itself (the history) is reached through a symlink, so what it
+    /// would write there (copies of the files it replaces) would land in another folder.
+    #[error("`{path}` resolves to `{resolved}` through a symlink: aiwg keeps its history in a folder of its own, where the copies of the files it replaces stay private and ignored by git")]
+    Redirected {
+        /// The path as asked, relative to the System's root.
+        path: String,
+        /// Where it resolves, relative to the System's root.
+        resolved: String,
+    },
     /// A folder or special file is where a regular file is read or written.
     #[error("`{path}` is a folder or a special file, not a regular file")]
     NotAFile {
         /// The path, relative to the System's root.
+        path: String,
+    },
+    /// A file (or special file) is where a path needs a folder: `path` is that file.
+    #[error("`{path}` is a file where aiwg needs a folder")]
+    NotAFolder {
+        /// The file in the way, relative to the System's root.
         path: String,
     },
     /// `MemSystem` failed a mutating operation on purpose, to test crash recovery.
@@ -215,6 +230,8 @@ pub trait System {
     /// Creates the folder `path` (and its parents) and makes it readable by its owner only
     /// (mode 0700 where there are modes), also when it was there already: the history keeps
     /// copies of files aiwg replaced, which may be private to their owner.
+    /// [`SystemError::Redirected`] when a symlink leads `path` to another folder (a committed
+    /// `.aiwg/history -> ../docs`): nothing is changed there, and nothing may be written.
     fn create_private_dir(&self, path: &RelPath) -> Result<(), SystemError> {
         self.create_dir_all(path)
     }

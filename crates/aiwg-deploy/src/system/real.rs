@@ -364,7 +364,7 @@ impl RealSystem {
             Err(Errno::LOOP | Errno::MLINK | Errno::NOTDIR) => {
                 match rustix::fs::readlinkat(&*at.fd, name, Vec::new()) {
                     Ok(target) => self.follow(at, &target, spelled, create, links),
-                    Err(Errno::INVAL) => Err(SystemError::NotAFile {
+                    Err(Errno::INVAL) => Err(SystemError::NotAFolder {
                         path: spelled.to_string(),
                     }),
                     Err(e) => Err(io_err("read link", spelled, e)),
@@ -627,7 +627,9 @@ impl RealSystem {
     fn folder_to_list(&self, path: Option<&RelPath>) -> Result<Option<Arc<OwnedFd>>, SystemError> {
         match self.folder(path, false) {
             Ok(Some(folder)) => Ok(Some(folder.fd)),
-            Ok(None) | Err(SystemError::NotAFile { .. }) => Ok(None),
+            Ok(None) | Err(SystemError::NotAFile { .. } | SystemError::NotAFolder { .. }) => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -1033,9 +1035,13 @@ impl System for RealSystem {
             .folder(Some(path), true)?
             .expect("a folder made on demand exists");
         // Reached through a symlink (a committed `.aiwg/history -> ../docs`), the folder is
-        // someone else's, inside the root: its mode is not aiwg's to change.
+        // another of the project's: its mode is not aiwg's to change, and backups written
+        // there would be readable by all and seen (not ignored) by git.
         if folder.real != path.as_str() {
-            return Ok(());
+            return Err(SystemError::Redirected {
+                path: path.to_string(),
+                resolved: folder.real.clone(),
+            });
         }
         rustix::fs::fchmod(&*folder.fd, Mode::from_raw_mode(0o700))
             .map_err(|e| io_err("make private", path.as_str(), e))
@@ -1264,10 +1270,11 @@ mod tests {
     }
 
     /// A private folder is made owner-only; one reached through a symlink (a committed
-    /// `.aiwg/history -> ../docs`) is another folder of the project, and keeps its mode.
+    /// `.aiwg/history -> ../docs`) is another folder of the project: it keeps its mode, and
+    /// the call is refused, so nothing private is written there.
     #[cfg(unix)]
     #[test]
-    fn a_private_folder_is_owner_only_unless_a_symlink_leads_elsewhere() {
+    fn a_private_folder_is_owner_only_and_one_a_symlink_leads_elsewhere_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let dir = tempfile::tempdir().unwrap();
@@ -1280,7 +1287,10 @@ mod tests {
         fs::create_dir_all(other.path().join(".aiwg")).unwrap();
         std::os::unix::fs::symlink("../docs", other.path().join(".aiwg/history")).unwrap();
         let sys = RealSystem::new(other.path()).unwrap();
-        sys.create_private_dir(&rel(".aiwg/history")).unwrap();
+        assert!(matches!(
+            sys.create_private_dir(&rel(".aiwg/history")),
+            Err(SystemError::Redirected { resolved, .. }) if resolved == "docs"
+        ));
         assert_eq!(mode(&other.path().join("docs")), 0o755);
     }
 

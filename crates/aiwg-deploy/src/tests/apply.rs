@@ -498,6 +498,53 @@ fn a_force_backup_outlives_pruning_and_only_foreign_folders_stay() {
     assert!(listing.generations.iter().all(|g| !g.paths.is_empty()));
     assert_eq!(heads.generations, without_paths);
     assert_eq!(heads.ignored, listing.ignored);
+    // `rollback --list` prints the count of paths, which the heads keep.
+    for (head, full) in heads.generations.iter().zip(&listing.generations) {
+        assert_eq!(head.path_count, full.paths.len());
+    }
+}
+
+#[test]
+fn foreign_folders_cost_a_look_not_a_read() {
+    // A folder this machine did not begin: its (large) manifest is never read, nor a mark
+    // larger than a mark; a mark that is a folder is simply not a mark.
+    let sys = MemSystem::new();
+    run(
+        &sys,
+        &target(vec![file("a.md", "1")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    let big = format!(
+        "version = 2\ngeneration = 9\n{}",
+        "[[path]]\npath = \"x.md\"\n".repeat(100_000)
+    );
+    sys.put(".aiwg/history/9/manifest.toml", big.as_bytes(), false);
+    sys.put(".aiwg/history/9/mark", &[b'0'; 4096], false);
+    sys.put(".aiwg/history/8/mark/inside", b"x", false);
+    sys.put(".aiwg/history/8/manifest.toml", b"version = 2\n", false);
+    sys.put(".aiwg/history/7/mark", &[b'0'; 4096], false);
+    let engine = Engine::shared(&sys, Layout::project());
+    for heads in [false, true] {
+        let listing = match heads {
+            false => history::list(&engine).unwrap(),
+            true => history::list_heads(&engine).unwrap(),
+        };
+        let numbers: Vec<u64> = listing.generations.iter().map(|g| g.generation).collect();
+        assert_eq!(numbers, vec![1]);
+        let ignored: Vec<u64> = listing.ignored.iter().map(|i| i.generation).collect();
+        assert_eq!(ignored, vec![7, 8, 9]);
+    }
+    assert_eq!(sys.reads_of(".aiwg/history/9/manifest.toml"), 0);
+    assert_eq!(sys.reads_of(".aiwg/history/9/mark"), 0);
+    assert_eq!(sys.reads_of(".aiwg/history/7/mark"), 0);
+    run(
+        &sys,
+        &target(vec![file("a.md", "2")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(sys.reads_of(".aiwg/history/9/manifest.toml"), 0);
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub fn origin(source: &str) -> Origin {
     Origin {
         source: source.into(),
         artifact: "agent:x".into(),
-        platforms: vec!["claude-code".into()],
+        platforms: vec!["claude-code".into()].into(),
     }
 }
 
@@ -74,7 +74,7 @@ pub fn lock_files(files: &[(&str, &str)]) -> Lock {
             executable: false,
             source: "src".into(),
             artifact: "agent:x".into(),
-            platforms: vec!["claude-code".into()],
+            platforms: vec!["claude-code".into()].into(),
             keys: vec![],
         });
     }

@@ -275,3 +275,33 @@ fn a_streamed_file_is_planned_with_one_copy_of_its_hash_and_no_second_lock_entry
     assert!(std::mem::size_of::<crate::PlanItem>() <= 192);
     assert!(std::mem::size_of::<crate::plan::PartPlan>() <= 208);
 }
+
+/// Memory per file: the plan of a streamed render holds each path and origin the target
+/// state held, shared (a count more), never a copy per item or part; and the item of a
+/// new file holds no bytes.
+#[test]
+fn a_streamed_plan_shares_paths_and_origins_with_its_target() {
+    let t = digests(&target(vec![
+        file("a/one.md", "1\n"),
+        file("a/two.md", "2\n"),
+        file("b/three.md", "3\n"),
+    ]));
+    let sys = MemSystem::new();
+    let plan = crate::plan(&t, &sys, &Lock::new()).unwrap();
+    assert_eq!(plan.items.len(), 3);
+    for (item, want) in plan.items.iter().zip(t.entries()) {
+        assert_eq!(item.path.as_str().as_ptr(), want.path.as_str().as_ptr());
+        let origin = item.origin().expect("a part");
+        assert!(std::sync::Arc::ptr_eq(
+            &origin.artifact,
+            &want.origin.artifact
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &origin.platforms,
+            &want.origin.platforms
+        ));
+        assert_eq!(item.action, crate::Action::Create);
+        assert!(item.new.as_ref().is_some_and(|f| f.bytes.is_empty()));
+        assert!(item.streamed.is_some());
+    }
+}

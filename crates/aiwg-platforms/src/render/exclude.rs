@@ -122,7 +122,7 @@ impl Renderer<'_> {
         let by_id: BTreeMap<&str, &Resolved> =
             resolved.iter().map(|(p, r)| (p.id.as_str(), r)).collect();
         for e in self.target.entries() {
-            let Some(a) = artifacts.get(&e.origin.artifact) else {
+            let Some(a) = artifacts.get(&*e.origin.artifact) else {
                 continue;
             };
             for (p, res) in resolved {

@@ -26,6 +26,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use aiwg_core::config::Tiers;
 use aiwg_core::exclude::ArtifactPattern;
@@ -299,6 +300,8 @@ pub fn render_bodies<'o, 's: 'o>(
         tally: BTreeMap::new(),
         runbook_skills: BTreeMap::new(),
         bodies,
+        names: Default::default(),
+        platform_lists: BTreeMap::new(),
     };
     let resolved: Vec<(&PlatformSpec, Resolved)> = platforms
         .iter()
@@ -403,6 +406,10 @@ struct Renderer<'o> {
     runbook_skills: BTreeMap<String, String>,
     /// What is kept of each whole file's bytes.
     bodies: Bodies<'o>,
+    /// The source and artifact names of the origins made so far, and each platform's list of
+    /// one: every entry of an artifact shares them ([`Origin`]).
+    names: std::collections::HashSet<Arc<str>>,
+    platform_lists: BTreeMap<String, Arc<[String]>>,
 }
 
 /// Frontmatter and body as one Markdown file; without frontmatter the body's leading blank
@@ -701,17 +708,35 @@ impl Renderer<'_> {
         artifact: String,
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
+        let origin = Origin {
+            source: self.name(source),
+            artifact: self.name(&artifact),
+            platforms: match self.platform_lists.get(&p.id) {
+                Some(list) => list.clone(),
+                None => {
+                    let list: Arc<[String]> = Arc::from(vec![p.id.clone()]);
+                    self.platform_lists.insert(p.id.clone(), list.clone());
+                    list
+                }
+            },
+        };
         self.target
             .insert(TargetEntry {
                 path,
                 desired,
-                origin: Origin {
-                    source: source.to_string(),
-                    artifact,
-                    platforms: vec![p.id.clone()],
-                },
+                origin,
             })
             .map_err(|clash| self.clash_error(clash))
+    }
+
+    /// `text` as one shared [`Arc`], the same for every origin that names it.
+    fn name(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.names.insert(shared.clone());
+        shared
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the

@@ -223,6 +223,10 @@ pub(super) fn section_text(
         out.push_str(&body);
         out.push('\n');
     }
+    // Kept in the target state (and the plan's new text is made from it): a section of
+    // every artifact of a kind is megabytes at scale, and its growth left up to as much again
+    // unused.
+    out.shrink_to_fit();
     out
 }
 

@@ -278,7 +278,7 @@ fn an_agent_becomes_one_spec_only_skill_per_reader_set() {
         .entries()
         .find(|e| e.path.as_str() == skill)
         .unwrap();
-    assert_eq!(entry.origin.platforms, ["openclaw", "warp"]);
+    assert_eq!(*entry.origin.platforms, ["openclaw", "warp"]);
     // Claude Code keeps its native agent and does not read `.agents/skills`; AGENTS.md
     // gets no agents section.
     assert_eq!(
@@ -897,4 +897,37 @@ fn a_budget_too_large_to_reserve_holds_nothing_and_does_not_abort() {
     let mut held = Held::new(1 << 20);
     held.offer(RelPath::new("a.md").unwrap(), "00".into(), b"a", false);
     assert_eq!(held.files().unwrap().count(), 1);
+}
+
+/// Memory per file: a render of tens of thousands of files holds one origin per entry, so
+/// its texts are made once and shared, never allocated per file.
+#[test]
+fn origins_share_their_texts_across_entries() {
+    let other = AGENT.replace("name: a", "name: b");
+    let m = model(&[("agents/a.md", AGENT), ("agents/b.md", &other)]);
+    let r = run(
+        &m,
+        &["claude-code", "cursor"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let origins: Vec<&Origin> = r.target.entries().map(|e| &e.origin).collect();
+    assert!(origins.len() >= 4, "{:?}", paths(&r));
+    let mut shared_artifacts = 0;
+    for (i, a) in origins.iter().enumerate() {
+        for b in &origins[i + 1..] {
+            assert!(Arc::ptr_eq(&a.source, &b.source), "{a} / {b}");
+            if a.artifact == b.artifact {
+                assert!(Arc::ptr_eq(&a.artifact, &b.artifact), "{a} / {b}");
+                shared_artifacts += 1;
+            }
+            if a.platforms == b.platforms {
+                assert!(Arc::ptr_eq(&a.platforms, &b.platforms), "{a} / {b}");
+            }
+        }
+    }
+    assert!(
+        shared_artifacts > 0,
+        "each agent is written for both platforms"
+    );
 }
