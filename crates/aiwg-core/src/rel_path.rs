@@ -62,7 +62,7 @@ impl RelPath {
             for part in s.split('/') {
                 Self::check_part(s, part)?;
             }
-            return Ok(RelPath(s.to_string()));
+            return Ok(RelPath(Arc::from(s)));
         }
         let unified = s.replace('\\', "/");
         if unified.starts_with('/') || unified.as_bytes().get(1) == Some(&b':') {
