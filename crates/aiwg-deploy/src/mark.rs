@@ -148,7 +148,7 @@ pub enum KeyError {
         path: RelPath,
     },
     /// There is no key yet, and another process has held the lock for making one longer than
-    /// [`KEY_LOCK_WAIT`].
+    /// `KEY_LOCK_WAIT`.
     #[error("another aiwg is making the history key and has not finished in 5 seconds (it holds `{path}`)")]
     Busy {
         /// The lock file, relative to its System's root.
