@@ -429,13 +429,20 @@ pub fn record(
     out.extend_from_slice(&body);
     let observed: Vec<&(Kind, PathBuf, Expect, Result<Stat, String>)> =
         observed.iter().map(|o| &o.1).collect();
-    // The walk found exactly the files the run read, with the same sizes.
-    let walked: BTreeMap<&Path, u64> = observed
+    // The walk found exactly the files the run read, with the same sizes. Compared as sorted
+    // bytes, not as `Path`s (whose order parses components: most of a record's time at
+    // thousands of files); a path spelled two ways only costs the cache, never vouches.
+    fn bytes(p: &Path) -> &[u8] {
+        p.as_os_str().as_encoded_bytes()
+    }
+    let mut walked: Vec<(&[u8], u64)> = observed
         .iter()
         .filter(|(_, _, expect, _)| *expect == Expect::Walked)
-        .map(|(_, path, _, stat)| (path.as_path(), stat.as_ref().map_or(0, |s| s.size)))
+        .map(|(_, path, _, stat)| (bytes(path), stat.as_ref().map_or(0, |s| s.size)))
         .collect();
-    let read: BTreeMap<&Path, u64> = read_files.iter().map(|(p, n)| (p.as_path(), *n)).collect();
+    let mut read: Vec<(&[u8], u64)> = read_files.iter().map(|(p, n)| (bytes(p), *n)).collect();
+    walked.sort_unstable();
+    read.sort_unstable();
     if walked != read {
         return Err("the sources changed while checking".into());
     }

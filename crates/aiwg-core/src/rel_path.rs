@@ -42,12 +42,28 @@ const WINDOWS_RESERVED: &[&str] = &[
 /// with or without an extension (`con`, `CON.md`).
 pub fn is_windows_reserved(component: &str) -> bool {
     let stem = component.split('.').next().unwrap_or(component);
-    WINDOWS_RESERVED.contains(&stem.to_ascii_lowercase().as_str())
+    // Every name is three or four letters: most stems are refused by their length alone.
+    (3..=4).contains(&stem.len())
+        && WINDOWS_RESERVED
+            .iter()
+            .any(|name| stem.eq_ignore_ascii_case(name))
 }
 
 impl RelPath {
     /// Parses and normalises `s` (`\` is read as `/`, `./` and doubled slashes are dropped).
     pub fn new(s: &str) -> Result<Self, RelPathError> {
+        // Already normal (what aiwg writes, what most sources hold): each component is checked
+        // in place, in the same order as below, and the string copied once.
+        let normal = !s.is_empty()
+            && !s.contains('\\')
+            && s.as_bytes().get(1) != Some(&b':')
+            && s.split('/').all(|part| !matches!(part, "" | "." | ".."));
+        if normal {
+            for part in s.split('/') {
+                Self::check_part(s, part)?;
+            }
+            return Ok(RelPath(Arc::from(s)));
+        }
         let unified = s.replace('\\', "/");
         if unified.starts_with('/') || unified.as_bytes().get(1) == Some(&b':') {
             return Err(RelPathError::Absolute(s.to_string()));
@@ -58,12 +74,7 @@ impl RelPath {
                 "" | "." => continue,
                 ".." => return Err(RelPathError::ParentComponent(s.to_string())),
                 _ => {
-                    if part.chars().any(|c| c == '\0' || c.is_control()) {
-                        return Err(RelPathError::BadCharacter(s.to_string()));
-                    }
-                    if is_windows_reserved(part) {
-                        return Err(RelPathError::Reserved(s.to_string(), part.to_string()));
-                    }
+                    Self::check_part(s, part)?;
                     parts.push(part);
                 }
             }
@@ -72,6 +83,18 @@ impl RelPath {
             return Err(RelPathError::Empty);
         }
         Ok(RelPath(Arc::from(parts.join("/"))))
+    }
+
+    /// One component `part` of input `s` that is not empty, `.` or `..`: no control
+    /// character, no Windows device name.
+    fn check_part(s: &str, part: &str) -> Result<(), RelPathError> {
+        if part.chars().any(|c| c == '\0' || c.is_control()) {
+            return Err(RelPathError::BadCharacter(s.to_string()));
+        }
+        if is_windows_reserved(part) {
+            return Err(RelPathError::Reserved(s.to_string(), part.to_string()));
+        }
+        Ok(())
     }
 
     /// The path as a `/`-separated string.
@@ -140,6 +163,35 @@ impl fmt::Debug for RelPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A path already in normal form is checked in place; the same path spelled `./path`
+    /// takes the normalising way: both give the same path or the same kind of error.
+    #[test]
+    fn a_normal_path_is_checked_as_a_normalised_one_is() {
+        let kind = |r: Result<RelPath, RelPathError>| {
+            r.map(|p| p.to_string())
+                .map_err(|e| std::mem::discriminant(&e))
+        };
+        for s in [
+            "a/b.md",
+            "skills/x/SKILL.md",
+            "con.md",
+            "x/CON",
+            "x/Lpt9.txt/y",
+            "com10/x",
+            "auxiliary",
+            "a\u{1}b",
+            "a/\u{85}",
+            "caf\u{e9}/\u{fc}",
+            "a/..",
+        ] {
+            assert_eq!(
+                kind(RelPath::new(s)),
+                kind(RelPath::new(&format!("./{s}"))),
+                "{s:?}"
+            );
+        }
+    }
 
     fn check(input: &str, expect: Result<&str, &str>) {
         let got = RelPath::new(input)

@@ -622,10 +622,13 @@ pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
 /// - a first component `.aiwg`: aiwg's history, caches and the project's own sources;
 /// - `aiwg.lock` and `aiwg.toml` at the root: what aiwg believes and what it was told.
 pub fn reserved(path: &RelPath) -> Option<&'static str> {
+    // `component` with its trailing dots and spaces cut is `name`, in any case (no name ends
+    // in either): compared as bytes, as this runs for every component of every lock entry.
     let same = |component: &str, name: &str| {
-        component
-            .trim_end_matches(['.', ' '])
-            .eq_ignore_ascii_case(name)
+        let (c, n) = (component.as_bytes(), name.as_bytes());
+        c.len() >= n.len()
+            && c[..n.len()].eq_ignore_ascii_case(n)
+            && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
     };
     let first = path.components().next()?;
     if path
@@ -715,6 +718,14 @@ pub(crate) mod fast {
         let rest = s.strip_prefix('"')?;
         if rest.starts_with("\"\"") {
             return None;
+        }
+        // Most strings (paths, hashes, ids) hold no escape, no control and no other byte
+        // that needs the loop below: one scan to the closing quote.
+        let end = rest
+            .bytes()
+            .position(|b| b == b'"' || b == b'\\' || !(0x20..0x7f).contains(&b));
+        if let Some(end) = end.filter(|&end| rest.as_bytes()[end] == b'"') {
+            return Some((rest[..end].to_string(), &rest[end + 1..]));
         }
         let mut out = String::new();
         let mut chars = rest.char_indices();
@@ -1185,6 +1196,34 @@ mod tests {
         assert_eq!(again.to_toml(), text);
         let path = RelPath::new("CLAUDE.md").unwrap();
         assert_eq!(lock.entries_of(&path).count(), 2);
+    }
+
+    /// A basic string with nothing to unescape is read by one scan; any escape, control or
+    /// non-ASCII byte takes the loop: both give what TOML means.
+    #[test]
+    fn a_string_reads_the_same_on_either_path() {
+        for s in [
+            "plain/path-0001.md",
+            "",
+            "tab\there",
+            "del\u{7f}x",
+            "c1\u{85}x",
+            "caf\u{e9}",
+            "back\\slash",
+            "quo\"te",
+            "it's",
+        ] {
+            let line = toml::to_string(&std::collections::BTreeMap::from([("k", s)])).unwrap();
+            let v = line.strip_prefix("k = ").unwrap().trim_end_matches('\n');
+            let plain = s
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+            match fast::value(v) {
+                Some(fast::Value::Str(read)) => assert_eq!(read, s, "{v}"),
+                Some(_) => panic!("{v}: not a string"),
+                None => assert!(!plain, "{v}: a plain string takes the fast path"),
+            }
+        }
     }
 
     #[test]
