@@ -40,7 +40,7 @@ pub fn par_map<T: Send, R: Send>(
     };
     let work = &work;
     let mut done = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let handles: Vec<_> = (1..threads).filter_map(|_| spawn(scope, work)).collect();
         // The calling thread takes blocks too instead of waiting idle.
         let mut done = work();
         for h in handles {
@@ -91,7 +91,7 @@ pub fn par_first<R: Send>(
     };
     let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let handles: Vec<_> = (1..threads).filter_map(|_| spawn(scope, work)).collect();
         let mut best = work();
         for h in handles {
             match h.join() {
@@ -104,9 +104,28 @@ pub fn par_first<R: Send>(
     })
 }
 
+/// Starts `f` on a scoped thread; `None` when the system refuses a thread (a pids limit, `ulimit
+/// -u`): the caller then does the work itself, never panics as `Scope::spawn` would.
+pub fn spawn<'scope, 'env, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> Option<std::thread::ScopedJoinHandle<'scope, T>> {
+    if REFUSE_THREADS.load(Ordering::Relaxed) {
+        return None;
+    }
+    std::thread::Builder::new().spawn_scoped(scope, f).ok()
+}
+
+/// Makes [`spawn`] refuse every thread, as a pids limit would: for tests (of this crate and
+/// others). Work is only ever shared out, so other tests running meanwhile get the same
+/// results, on one thread.
+#[doc(hidden)]
+pub static REFUSE_THREADS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 #[cfg(test)]
 mod tests {
-    use super::{par_first, par_map};
+    use super::{par_first, par_map, REFUSE_THREADS};
 
     #[test]
     fn par_first_finds_the_lowest_index_as_a_serial_search_would() {
@@ -124,6 +143,17 @@ mod tests {
                 assert_eq!(par_first(n, 10_000, f), want, "{n} jobs, serial");
             }
         }
+    }
+
+    #[test]
+    fn a_refused_thread_leaves_the_work_to_the_caller() {
+        REFUSE_THREADS.store(true, std::sync::atomic::Ordering::Relaxed);
+        let items: Vec<usize> = (0..1000).collect();
+        let mapped = par_map(items, 2, |i| i * 3);
+        let first = par_first(1000, 2, |i| (i == 700).then_some(i));
+        REFUSE_THREADS.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(mapped, (0..1000).map(|i| i * 3).collect::<Vec<_>>());
+        assert_eq!(first, Some((700, 700)));
     }
 
     #[test]

@@ -521,11 +521,18 @@ impl RealSystem {
         std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(run).collect::<Vec<_>>()))
+                .map(|part| {
+                    aiwg_core::par::spawn(scope, move || part.iter().map(run).collect::<Vec<_>>())
+                        .ok_or(part)
+                })
                 .collect();
             for h in handles {
-                // A panic is passed on: dropping its part would shift every later result.
-                out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                match h {
+                    // A panic is passed on: dropping its part would shift every later result.
+                    Ok(h) => out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                    // No thread to be had: this one reads the part.
+                    Err(part) => out.extend(part.iter().map(run)),
+                }
             }
         });
     }
@@ -714,8 +721,12 @@ impl Writer {
                 (_, requested) => {
                     let got = rustix::fs::fstat(file)?.st_mode & 0o7777;
                     let requested = requested.unwrap_or(0o666);
-                    self.umask
-                        .store(requested & 0o666 & !got, Ordering::Relaxed);
+                    // Only a file asked for with every bit shows all the umask takes: a
+                    // replaced 0o644 file would teach that it takes nothing, and a later 0o664
+                    // one would lose its group bit. Such a file only gets its mode set.
+                    if requested == 0o666 {
+                        self.umask.store(0o666 & !got, Ordering::Relaxed);
+                    }
                     let mode = wanted.unwrap_or_else(|| adjust(got));
                     (mode != got).then_some(mode)
                 }
@@ -737,13 +748,11 @@ impl Writer {
             }
         }
         let temp = self.temp(name);
-        let filled = rustix::fs::openat(
-            dir,
-            temp.as_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            mode,
-        )
-        .and_then(|file| write_body(&file));
+        // A file already at the temp name (debris, or one made to carry it) is not aiwg's
+        // to remove: only a temp file this call made is removed when it fails.
+        let file = create_temp(dir, temp.as_str(), mode).map_err(WriteError::Os)?;
+        let filled = write_body(&file);
+        drop(file);
         rename_filled(dir, temp.as_str(), name, filled).map_err(WriteError::Os)
     }
 
@@ -811,7 +820,8 @@ impl Writer {
             Ok(()) => Ok(()),
             Err(e) if naming_refused(e) => {
                 self.unnamed.store(REFUSED, Ordering::Relaxed);
-                copy_into(file, dir, temp.as_str())
+                let to = create_temp(dir, temp.as_str(), Mode::from_raw_mode(0o600))?;
+                copy_into(file, &to)
             }
             Err(e) => return Err(e),
         };
@@ -868,13 +878,18 @@ fn refused(cell: &std::sync::atomic::AtomicI32) -> Option<Errno> {
 /// Creates the temp file `temp` in folder `dir` holding the bytes and permission bits of the
 /// open file `from` (an unnamed file that cannot be named).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn copy_into(from: &OwnedFd, dir: BorrowedFd<'_>, temp: &str) -> Result<(), Errno> {
-    let to = rustix::fs::openat(
+/// Creates the temp file `temp` in folder `dir`, failing when anything is at that name.
+fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
         dir,
         temp,
         OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )?;
+        mode,
+    )
+}
+
+/// Copies the bytes and the mode of `from` into the new temp file `to`.
+fn copy_into(from: &OwnedFd, to: &OwnedFd) -> Result<(), Errno> {
     let mut buf = vec![0u8; FILL_BUFFER];
     let mut at = 0u64;
     loop {
@@ -888,7 +903,7 @@ fn copy_into(from: &OwnedFd, dir: BorrowedFd<'_>, temp: &str) -> Result<(), Errn
         at += n as u64;
     }
     let mode = rustix::fs::fstat(from)?.st_mode & 0o7777;
-    rustix::fs::fchmod(&to, Mode::from_raw_mode(mode))
+    rustix::fs::fchmod(to, Mode::from_raw_mode(mode))
 }
 
 /// How many bytes of files wait at most for a write thread (copies of what the caller handed
@@ -1253,8 +1268,6 @@ fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Writes what `fill` hands out to `fd`: small pieces gathered into writes of
-/// [`FILL_BUFFER`], a large one (a whole file given at once) written as it is.
 /// Renames the temp file `temp` over `name` in folder `dir` once `filled` (writing it) went
 /// well; on any failure the temp name is removed, so no debris is left behind.
 fn rename_filled(
@@ -1270,6 +1283,8 @@ fn rename_filled(
     result
 }
 
+/// Writes what `fill` hands out to `fd`: small pieces gathered into writes of
+/// [`FILL_BUFFER`], a large one (a whole file given at once) written as it is.
 fn write_filled(fd: BorrowedFd<'_>, fill: super::Fill<'_>) -> Result<(), Errno> {
     let mut buf: Vec<u8> = Vec::new();
     let mut failed = None;
@@ -1378,6 +1393,7 @@ impl System for RealSystem {
             // Ends the worker's wait also when this thread unwinds (a panic in `files`).
             let pipeline = Closing(&pipeline);
             let mut worker = None;
+            let mut refused = false;
             let mut index = 0;
             files(&mut |path, bytes, executable| {
                 if pipeline.failed() {
@@ -1417,9 +1433,11 @@ impl System for RealSystem {
                     executable,
                 };
                 let over = pipeline.push(job);
-                if worker.is_none() && pipeline.waiting() >= WORKER_AFTER {
+                if worker.is_none() && !refused && pipeline.waiting() >= WORKER_AFTER {
                     let (pipeline, writer) = (pipeline.0, &self.writer);
-                    worker = Some(scope.spawn(move || pipeline.work(writer)));
+                    // Refused (a pids limit): this thread writes every file itself.
+                    worker = aiwg_core::par::spawn(scope, move || pipeline.work(writer));
+                    refused = worker.is_none();
                 }
                 // Queue full: this thread writes the oldest file itself.
                 if let Some(job) = over {
@@ -1529,19 +1547,22 @@ impl System for RealSystem {
             } else {
                 let chunk = unique.len().div_ceil(threads);
                 std::thread::scope(|scope| {
+                    let list = move |part: &[&Arc<OwnedFd>]| {
+                        part.iter()
+                            .map(|fd| list_fd(fd.as_fd(), keep))
+                            .collect::<Vec<_>>()
+                    };
                     let handles: Vec<_> = unique
                         .chunks(chunk)
-                        .map(|part| {
-                            scope.spawn(move || {
-                                part.iter()
-                                    .map(|fd| list_fd(fd.as_fd(), keep))
-                                    .collect::<Vec<_>>()
-                            })
-                        })
+                        .map(|part| aiwg_core::par::spawn(scope, move || list(part)).ok_or(part))
                         .collect();
                     handles
                         .into_iter()
-                        .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                        .flat_map(|h| match h {
+                            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                            // No thread to be had: this one lists the part.
+                            Err(part) => list(part),
+                        })
                         .collect()
                 })
             };
@@ -2236,6 +2257,62 @@ mod tests {
         // Written again over themselves (every file replaced): the same again.
         write_all_of(&RealSystem::new(many.path()).unwrap(), &files).unwrap();
         assert_eq!(tree(many.path()), want);
+        // No thread to be had (a pids limit): the same tree, written by the calling thread,
+        // and read and listed back by it, never a panic.
+        let alone = tempfile::tempdir().unwrap();
+        setup(alone.path());
+        aiwg_core::par::REFUSE_THREADS.store(true, std::sync::atomic::Ordering::Relaxed);
+        let sys = RealSystem::new(alone.path()).unwrap();
+        let written = write_all_of(&sys, &files);
+        let paths: Vec<&RelPath> = files.iter().map(|(p, _, _)| p).collect();
+        let read = sys.read_many(&paths);
+        let folders: Vec<RelPath> = (0..7).map(|d| rel(&format!("d{d}"))).collect();
+        let folders: Vec<Option<&RelPath>> = folders.iter().map(Some).collect();
+        let listed = sys.list_many(&folders, &|_| true);
+        aiwg_core::par::REFUSE_THREADS.store(false, std::sync::atomic::Ordering::Relaxed);
+        written.unwrap();
+        assert_eq!(tree(alone.path()), want);
+        for ((path, bytes, _), got) in files.iter().zip(read) {
+            assert_eq!(got.unwrap().unwrap().bytes, *bytes, "{path}");
+        }
+        assert!(listed
+            .iter()
+            .all(|l| l.as_ref().is_ok_and(|l| l.len() == 40)));
+    }
+
+    /// A replaced file's mode never teaches the umask: replacing a 0o644 file first and a
+    /// 0o664 one after kept the second at 0o644 (with umask 022, the first taught "takes
+    /// nothing", so the second got no fchmod).
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_files_mode_is_kept_whatever_was_replaced_before_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let probe = dir.path().join("probe");
+        fs::write(&probe, "").unwrap();
+        let umask = 0o666 & !(fs::metadata(&probe).unwrap().permissions().mode() & 0o777);
+        if umask & 0o020 == 0 {
+            eprintln!("skipped: the umask ({umask:o}) leaves group write alone");
+            return;
+        }
+        let mode = |p: &str| {
+            fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        for (name, m) in [("first.md", 0o644), ("second.md", 0o664)] {
+            fs::write(dir.path().join(name), "old").unwrap();
+            fs::set_permissions(dir.path().join(name), fs::Permissions::from_mode(m)).unwrap();
+        }
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.write_atomic(&rel("first.md"), b"new", false).unwrap();
+        sys.write_atomic(&rel("second.md"), b"new", false).unwrap();
+        sys.write_atomic(&rel("fresh.md"), b"new", false).unwrap();
+        assert_eq!(mode("first.md"), 0o644);
+        assert_eq!(mode("second.md"), 0o664);
+        assert_eq!(mode("fresh.md"), 0o666 & !umask);
     }
 
     /// The error `write_many` reports is the first in the order the files were handed out,
