@@ -316,9 +316,16 @@ impl Engine<'_> {
         let generation = if changes.is_empty() {
             None
         } else {
+            let forced = !info.forced.is_empty();
             let recorded = history::record(self, info, changes, old_lock.as_deref())?;
             if self.layout.ignore_history_in_git {
                 history::ensure_git_ignores(self.state, &self.layout)?;
+            }
+            if forced {
+                // The backup of a file `--force` overwrites holds the user's only copy of
+                // their edit: on disk before the file is replaced, so a power cut cannot keep
+                // the new file and lose the backup (ARCHITECTURE.md, "Durability").
+                self.state.sync()?;
             }
             Some(recorded)
         };

@@ -28,6 +28,10 @@ struct MemState {
     locked: BTreeSet<String>,
     /// How often each path was read whole (`read`).
     reads: BTreeMap<String, usize>,
+    /// The text of `watched` at each `sync`, in order (`None`: absent).
+    synced: Vec<Option<Vec<u8>>>,
+    /// The path whose bytes each `sync` records.
+    watched: Option<String>,
 }
 
 impl MemSystem {
@@ -52,6 +56,16 @@ impl MemSystem {
         add_parents(&mut st.dirs, &path);
         st.files
             .insert(path.to_string(), FileData::new(bytes.to_vec(), executable));
+    }
+
+    /// Makes each later `sync` record the bytes at `path` ([`MemSystem::synced`]).
+    pub fn watch_syncs(&self, path: &str) {
+        self.state.borrow_mut().watched = Some(path.to_string());
+    }
+
+    /// The bytes of the watched path at each `sync` so far (`None`: absent).
+    pub fn synced(&self) -> Vec<Option<Vec<u8>>> {
+        self.state.borrow().synced.clone()
     }
 
     /// Deletes a file directly (not counted).
@@ -202,6 +216,11 @@ impl System for MemSystem {
     /// operating system would.
     /// Memory has nothing to flush.
     fn sync(&self) -> Result<(), SystemError> {
+        let mut st = self.state.borrow_mut();
+        if let Some(path) = st.watched.clone() {
+            let bytes = st.files.get(&path).map(|f| f.bytes.clone());
+            st.synced.push(bytes);
+        }
         Ok(())
     }
 

@@ -102,8 +102,15 @@ fn force_backs_up_then_rollback_restores_and_rollback_of_rollback_redoes() {
     let sys = MemSystem::with_files(&[("b.md", "theirs")]);
     let t = target(vec![file("a.md", "A"), file("b.md", "B")]);
     let start = visible(&sys);
+    sys.watch_syncs("b.md");
     let report = run(&sys, &t, &force()).unwrap();
     assert_eq!(report.overwritten, vec![rel("b.md")]);
+    // The backup of the user's bytes is flushed before they are replaced, then the files
+    // before the lock (ARCHITECTURE.md, "Durability").
+    assert_eq!(
+        sys.synced(),
+        vec![Some(b"theirs".to_vec()), Some(b"B".to_vec())]
+    );
     let applied = visible(&sys);
     assert_eq!(sys.text("b.md").unwrap(), "B");
     assert_eq!(sys.text(".aiwg/history/1/blobs/1").unwrap(), "theirs");
