@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::Test;
+use crate::support::{dead_pid, Test};
 
 /// The racy window the tests run with.
 const RACY_MS: u64 = 100;
@@ -755,14 +755,6 @@ fn every_kind_of_change_in_a_folder_of_many_entries_is_caught() {
     settle();
     let out = expect_miss(&t, &["check"], "changed");
     assert!(out.contains("stale\t.claude/agents/agent-1.md"), "{out}");
-}
-
-/// The id of a process that has exited (a temp file named after it is a dead writer's).
-fn dead_pid() -> u32 {
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    pid
 }
 
 /// A temp file a killed aiwg left (a rollback killed before its first rename, a second

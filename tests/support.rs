@@ -109,6 +109,14 @@ impl Test {
     }
 }
 
+/// The id of a process that has exited (a temp file named after it is a dead writer's).
+pub fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
 /// The repository root (for fixtures).
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

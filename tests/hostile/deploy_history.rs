@@ -3,6 +3,7 @@
 //! `rollback`, never marked `resumes`, never pruned, and never blocks `apply`.
 
 use super::repo::Hostile;
+use crate::support::dead_pid;
 
 /// A manifest restoring `blobs/0` to `path`, executable, as the note's R2 reproduction writes.
 fn manifest(generation: u64, path: &str) -> String {
@@ -177,14 +178,6 @@ fn a_corrupt_old_generation_never_blocks_apply_and_list_shows_it() {
         "the hint is not circular: {}",
         out.stderr
     );
-}
-
-/// The pid of a process that has ended.
-fn dead_pid() -> u32 {
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    pid
 }
 
 #[test]
