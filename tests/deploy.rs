@@ -633,6 +633,30 @@ fn a_symlink_leading_out_of_the_project_is_never_followed() {
     assert!(!t.exists("aiwg.lock"));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_symlinked_platform_folder_inside_the_project_is_never_taken_for_aiwgs() {
+    // `.claude -> shared/claude` (the user's own link, inside the root): apply writes through
+    // it, and neither the link nor the folder it leads to is recorded as a folder aiwg made,
+    // so removing everything leaves both.
+    let t = project();
+    std::fs::create_dir_all(t.root().join("shared/claude")).unwrap();
+    std::os::unix::fs::symlink("shared/claude", t.root().join(".claude")).unwrap();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.exists("shared/claude/agents/reviewer.md"));
+    let lock = t.read("aiwg.lock");
+    let dirs = lock.lines().find(|l| l.starts_with("dirs")).unwrap_or("");
+    assert!(!dirs.contains("\".claude\""), "{dirs}");
+    let (code, _, err) = t.run(&["uninstall"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::symlink_metadata(t.root().join(".claude"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(t.root().join("shared/claude").is_dir());
+}
+
 #[test]
 fn diff_is_coloured_only_when_asked() {
     let t = project();

@@ -264,13 +264,16 @@ impl Engine<'_> {
                     break;
                 }
                 match self.target.metadata(&dir) {
-                    Ok(Some((EntryKind::Dir, _))) => {
+                    // Absent; or a file there, or on the way, that this apply deletes first
+                    // (the plan refuses every other): the folder is made, and recorded as
+                    // aiwg's.
+                    Ok(None | Some((EntryKind::File, _))) | Err(SystemError::NotAFolder { .. }) => {
+                    }
+                    // A folder, or a symlink the user made to one: not aiwg's to remove.
+                    Ok(Some(_)) => {
                         present.insert(dir);
                         break;
                     }
-                    // A file there, or on the way, is one this apply deletes first (the plan
-                    // refuses every other): the folder is made, and recorded as aiwg's.
-                    Ok(_) | Err(SystemError::NotAFolder { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
                 parent = dir.parent();
