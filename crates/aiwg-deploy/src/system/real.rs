@@ -873,9 +873,6 @@ fn refused(cell: &std::sync::atomic::AtomicI32) -> Option<Errno> {
     }
 }
 
-/// Creates the temp file `temp` in folder `dir` holding the bytes and permission bits of the
-/// open file `from` (an unnamed file that cannot be named).
-#[cfg(any(target_os = "linux", target_os = "android"))]
 /// Creates the temp file `temp` in folder `dir`, failing when anything is at that name.
 fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, Errno> {
     rustix::fs::openat(
@@ -886,7 +883,9 @@ fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, E
     )
 }
 
-/// Copies the bytes and the mode of `from` into the new temp file `to`.
+/// Copies the bytes and the mode of `from` (an unnamed file that cannot be named) into the new
+/// temp file `to`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn copy_into(from: &OwnedFd, to: &OwnedFd) -> Result<(), Errno> {
     let mut buf = vec![0u8; FILL_BUFFER];
     let mut at = 0u64;
