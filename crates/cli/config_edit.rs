@@ -121,6 +121,13 @@ pub fn set_generated(
 /// crash never leaves half an `aiwg.toml`. A symlinked `aiwg.toml` is written through to the
 /// file it names, as a plain write would.
 pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_file(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` as [`write_config`] does (atomically, through a symlinked file, the
+/// file's permission bits kept), for every file aiwg edits outside the deploy engine: a config,
+/// a source `adopt` rewrites, a rendered runbook.
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let shown = crate::project::display_relative(path);
     let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let dir = real.parent().unwrap_or(Path::new("."));
@@ -128,8 +135,14 @@ pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.aiwg-tmp.{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", shown.display()))?;
+    let (tmp, mut file) = create_temp_beside(dir, &name)
+        .with_context(|| format!("cannot write `{}`", shown.display()))?;
+    let written = std::io::Write::write_all(&mut file, bytes);
+    drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display())));
+    }
     if let Ok(meta) = std::fs::metadata(&real) {
         let _ = std::fs::set_permissions(&tmp, meta.permissions());
     }
@@ -137,6 +150,23 @@ pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display()))
     })
+}
+
+/// Creates a new temp file in `dir` for a file named `name`, named as the deploy engine names
+/// its own (`.<name>.aiwg-tmp.<pid>.<n>`, so a killed run's is found as debris, and never a
+/// name a dead run with the same pid left), and never through whatever is at that name: a
+/// file or a committed symlink there is an error, not a write into the file it names.
+pub fn create_temp_beside(
+    dir: &Path,
+    name: &str,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let tmp = dir.join(aiwg_deploy::system::next_temp_name(name));
+    // `create_new` is O_CREAT | O_EXCL, which fails on any entry, a symlink included.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    Ok((tmp, file))
 }
 
 /// Refuses a config file of the project (`aiwg.toml`, `aiwg.local.toml`) that is a symlink
@@ -183,6 +213,35 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "sources = []\n");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    /// A committed symlink at the temp name an older aiwg used (`.aiwg.toml.aiwg-tmp.<pid>`;
+    /// in a container the pid is the same on every run) is never written through, and the
+    /// temp name is one the debris search knows (review19: the config was written into the
+    /// link's target, any file of the user's, and a killed edit's temp file was never found).
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_a_temp_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("bashrc");
+        std::fs::write(&victim, "mine\n").unwrap();
+        let path = dir.path().join("aiwg.toml");
+        std::fs::write(&path, "old\n").unwrap();
+        let planted = dir
+            .path()
+            .join(format!(".aiwg.toml.aiwg-tmp.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        write_config(&path, "sources = []\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "sources = []\n");
+        assert!(planted.symlink_metadata().is_ok(), "not aiwg's to remove");
+        let (temp, _file) = create_temp_beside(dir.path(), "aiwg.toml").unwrap();
+        let name = temp.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            aiwg_deploy::system::temp_writer(name),
+            Some(std::process::id())
+        );
     }
 
     #[test]
