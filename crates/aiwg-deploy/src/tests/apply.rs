@@ -152,7 +152,10 @@ fn rollback_force_flushes_the_backup_of_an_edit_before_replacing_it() {
     let engine = Engine::shared(&sys, Layout::project());
     let listing = history::list(&engine).unwrap();
     let newest = listing.generations.last().unwrap();
-    assert_eq!((newest.generation, newest.forced.clone()), (2, vec![rel("b.md")]));
+    assert_eq!(
+        (newest.generation, newest.forced.clone()),
+        (2, vec![rel("b.md")])
+    );
 }
 
 #[test]
