@@ -121,16 +121,24 @@ pub fn set_generated(
 /// crash never leaves half an `aiwg.toml`. A symlinked `aiwg.toml` is written through to the
 /// file it names, as a plain write would.
 pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
-    write_file(path, text.as_bytes())
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    replace_file(&real, text.as_bytes(), path)
 }
 
-/// Writes `bytes` to `path` as [`write_config`] does (atomically, through a symlinked file, the
-/// file's permission bits kept), for every file aiwg edits outside the deploy engine: a config,
-/// a source `adopt` rewrites, a rendered runbook.
+/// Writes `bytes` to `path` atomically, keeping the file's permission bits, for a file aiwg
+/// edits outside the deploy engine (a source `adopt` rewrites, a rendered runbook): a
+/// symlink at `path` is replaced by the file, never written through.
 pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let shown = crate::project::display_relative(path);
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let dir = real.parent().unwrap_or(Path::new("."));
+    replace_file(path, bytes, path)
+}
+
+/// Renames a new temp file holding `bytes` over `real` (errors name `shown`).
+fn replace_file(real: &Path, bytes: &[u8], shown: &Path) -> anyhow::Result<()> {
+    let shown = crate::project::display_relative(shown);
+    let dir = real
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -143,10 +151,11 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         return Err(anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display())));
     }
-    if let Ok(meta) = std::fs::metadata(&real) {
+    // The bits of the file replaced, never of what a symlink there names.
+    if let Some(meta) = std::fs::symlink_metadata(real).ok().filter(|m| m.is_file()) {
         let _ = std::fs::set_permissions(&tmp, meta.permissions());
     }
-    std::fs::rename(&tmp, &real).map_err(|e| {
+    std::fs::rename(&tmp, real).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display()))
     })
