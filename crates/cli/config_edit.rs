@@ -191,14 +191,31 @@ pub fn refuse_link_out(root: &Path, file: &Path) -> anyhow::Result<()> {
     }
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let real = std::fs::canonicalize(file).unwrap_or_default();
-    if real.starts_with(&root) {
-        return Ok(());
-    }
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let to = std::fs::read_link(file).unwrap_or_default();
+    if let Ok(inside) = real.strip_prefix(&root) {
+        // Into git's own folder (`.git/info/exclude` as git makes it is all comments, an
+        // empty TOML file `aiwg use` would rewrite): never (guarantee 1).
+        let git = |c: std::path::Component<'_>| {
+            let c = c.as_os_str().to_string_lossy();
+            let c = c.trim_end_matches(['.', ' ']);
+            c.eq_ignore_ascii_case(".git") || c.eq_ignore_ascii_case("git~1")
+        };
+        if !inside.components().any(git) {
+            return Ok(());
+        }
+        return Err(crate::error::UserError::new(
+            format!(
+                "`{name}` is a symlink into git's folder (to `{}`): aiwg never reads or writes its config there",
+                aiwg_core::escape::escape(&to.to_string_lossy())
+            ),
+            format!("delete the link `{name}` (a repository should not ship it), then run `aiwg init` or `aiwg use` again"),
+        )
+        .into());
+    }
     Err(crate::error::UserError::new(
         format!(
             "`{name}` is a symlink leading out of the project (to `{}`): aiwg reads and edits its config only inside the project",
