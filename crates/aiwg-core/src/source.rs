@@ -283,11 +283,6 @@ fn walked_folder(e: &Listed) -> bool {
 /// threads ([`Reader::prefetch`]).
 const PREFETCH_FOLDERS: usize = 16;
 
-/// Main files from which parsing goes on every core: one parses in some 40 us (the bundled
-/// `sdlc`'s 40-odd took a third of an apply's time before its first write), a thread starts
-/// in some 50.
-const PARSE_ON_CORES: usize = 16;
-
 /// A plain file the walk found.
 struct Pending {
     path: PathBuf,
@@ -739,7 +734,7 @@ pub fn load(tree: &SourceTree) -> Loaded {
         .collect();
     // Parsing YAML and checking text is CPU-bound: one chunk of main files per core, each
     // with its own diagnostics, joined in file order.
-    let results = crate::par::par_map(jobs, PARSE_ON_CORES, |(file, kind, stem, own_assets)| {
+    let results = crate::par::par_map(jobs, 64, |(file, kind, stem, own_assets)| {
         let folder = kind.is_folder().then_some(stem);
         let mut diagnostics = Vec::new();
         let p = parse_main(tree, file, kind, stem, folder, own_assets, &mut diagnostics);
