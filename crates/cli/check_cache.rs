@@ -34,7 +34,7 @@
 //! deleted file, is caught too.
 //!
 //! The file: a text header (format, then the key's `name\tvalue` lines, then who recorded it,
-//! [`Settled`]), then a binary body of entries grouped by folder ([`parse_body`]), each a name
+//! [`Settled`]), then a binary body of entries grouped by folder ([`scan_body`]), each a name
 //! in its folder (or `sub/name` when `sub` holds at most [`FOLD_MAX`] recorded entries, or
 //! `.` for the folder itself, stat'ed through the handle). A check stats each
 //! group's names relative to one `O_PATH` handle of its folder (`fstatat`), in parallel units
@@ -139,38 +139,41 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
         ),
         None => return Err("corrupt cache".into()),
     };
-    let groups = parse_body(&mut at)?;
-    let mut units = Vec::new();
-    for (g, group) in groups.iter().enumerate() {
-        // A racy watched folder is listed instead ([`unchanged`]).
-        if let Some(entry) = (group.entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
-            return Err(format!("racy entry `{}`", join(group.dir, entry.name)));
-        }
-        units.extend(units_of(g, group.entries.len()));
-    }
+    let units = scan_body(&mut at)?;
     // Units are taken one at a time by each core, so that a core slowed by another process
     // does not leave the other idle; the first change found (in file order) is the answer.
+    // Each unit's entries are parsed and checked by the thread that stats them: the calling
+    // thread only finds where units start, so the stats begin without a serial parse.
     let changed = aiwg_core::par::par_first(units.len(), 8, |u| {
-        let (g, first, end) = units[u];
-        let group = &groups[g];
-        let entries = &group.entries[first..end];
+        let unit = &units[u];
+        let entries = match parse_unit(unit) {
+            Ok(entries) => entries,
+            Err(why) => return Some(why),
+        };
+        // A racy watched folder is listed instead ([`unchanged`]).
+        if let Some(entry) = (entries.iter()).find(|e| e.racy && e.kind != Kind::Watched) {
+            return Some(format!("racy entry `{}`", join(unit.dir, entry.name)));
+        }
         let mut changed = None;
         let mut next = entries.iter();
-        stat_in(group.dir, entries.iter().map(|e| (e.kind, e.name)), |now| {
+        stat_in(unit.dir, entries.iter().map(|e| (e.kind, e.name)), |now| {
             let entry = next.next().expect("one stat per entry");
             if now
                 .as_ref()
-                .is_ok_and(|now| unchanged(group.dir, entry, now))
+                .is_ok_and(|now| unchanged(unit.dir, entry, now))
             {
                 return true;
             }
-            changed = Some(join(group.dir, entry.name));
+            changed = Some(format!("`{}` changed", join(unit.dir, entry.name)));
             false
         });
         changed
     });
+    // The cache's bytes and units live until the command returns.
+    crate::pipeline::free_at_exit(units);
+    crate::pipeline::free_at_exit(bytes);
     match changed {
-        Some((_, path)) => Err(format!("`{path}` changed")),
+        Some((_, why)) => Err(why),
         None => Ok(settled),
     }
 }
@@ -719,11 +722,14 @@ impl Stat {
     };
 }
 
-/// The entries of one folder in the cache file, as read from it.
-struct Group<'a> {
+/// Up to [`UNIT`] consecutive entries of one folder in the cache file, not yet parsed: what
+/// one thread stats in one go ([`scan_body`], [`parse_unit`]).
+struct Unit<'a> {
     /// The folder, absolute (`""`: each name is an absolute path of its own).
     dir: &'a str,
-    entries: Vec<Entry<'a>>,
+    /// The entries' bytes ([`put_entry`]), exactly `count` of them.
+    bytes: &'a [u8],
+    count: usize,
 }
 
 /// One recorded entry.
@@ -790,8 +796,10 @@ impl<'a> Reader<'a> {
 
 /// The body after the key: `entries\t<n>\tgroups\t<g>`, then each group — its folder
 /// (`u16` length, bytes), its entry count (`u32`) and its entries ([`put_entry`]) — and
-/// nothing after. Anything else is a corrupt cache.
-fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
+/// nothing after, cut into [`Unit`]s of at most [`UNIT`] entries. Only the structure is read
+/// here (counts, lengths, the folders); each entry is parsed by [`parse_unit`] when its unit
+/// is checked. Anything else is a corrupt cache.
+fn scan_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Unit<'a>>, String> {
     let corrupt = || "corrupt cache".to_string();
     let counts = at.line().ok_or_else(corrupt)?;
     let mut f = counts.split('\t');
@@ -810,7 +818,7 @@ fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
     {
         return Err(truncated());
     }
-    let mut groups = Vec::with_capacity(group_count);
+    let mut units = Vec::with_capacity(count.div_ceil(UNIT) + group_count);
     let mut seen = 0usize;
     for _ in 0..group_count {
         let len = at.u16().ok_or_else(truncated)? as usize;
@@ -822,12 +830,25 @@ fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
         if n.saturating_mul(ENTRY_HEAD) > at.bytes.len() {
             return Err(truncated());
         }
-        let mut entries = Vec::with_capacity(n);
-        for _ in 0..n {
-            entries.push(parse_entry(at, dir.is_empty())?);
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(UNIT);
+            let mut end = 0usize;
+            for _ in 0..take {
+                // The name's length is the last field of an entry's fixed head.
+                let head = at.bytes.get(end..end + ENTRY_HEAD).ok_or_else(truncated)?;
+                let name = u16::from_le_bytes([head[ENTRY_HEAD - 2], head[ENTRY_HEAD - 1]]);
+                end += ENTRY_HEAD + name as usize;
+            }
+            let bytes = at.take(end).ok_or_else(truncated)?;
+            units.push(Unit {
+                dir,
+                bytes,
+                count: take,
+            });
+            left -= take;
         }
         seen += n;
-        groups.push(Group { dir, entries });
     }
     if seen != count {
         return Err(corrupt());
@@ -835,7 +856,20 @@ fn parse_body<'a>(at: &mut Reader<'a>) -> Result<Vec<Group<'a>>, String> {
     if !at.bytes.is_empty() {
         return Err("corrupt cache (trailing bytes)".into());
     }
-    Ok(groups)
+    Ok(units)
+}
+
+/// The entries of `unit`, each checked as [`parse_entry`] checks it.
+fn parse_unit<'a>(unit: &Unit<'a>) -> Result<Vec<Entry<'a>>, String> {
+    let mut at = Reader::new(unit.bytes);
+    let mut entries = Vec::with_capacity(unit.count);
+    for _ in 0..unit.count {
+        entries.push(parse_entry(&mut at, unit.dir.is_empty())?);
+    }
+    if !at.bytes.is_empty() {
+        return Err("corrupt cache".into());
+    }
+    Ok(entries)
 }
 
 /// One entry ([`put_entry`]); `absolute`: its name is a whole absolute path.
@@ -888,19 +922,25 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, Str
 }
 
 /// True when `name` is one or more `/`-separated components, none of them empty, `.` or `..`
-/// (a path that stays below the folder it is relative to). One pass over the bytes: the
-/// reader checks every name of a cache of tens of thousands before it stats any.
+/// (a path that stays below the folder it is relative to). One pass over the bytes, no
+/// slicing: the reader checks every name of a cache of tens of thousands, each before its stat.
 fn is_relative_below(name: &[u8]) -> bool {
-    let mut start = 0;
-    for end in 0..=name.len() {
-        if end == name.len() || name[end] == b'/' {
-            if matches!(&name[start..end], b"" | b"." | b"..") {
+    // Per component: its length and how many of its bytes are dots (`.` and `..` are all
+    // dots and at most two long).
+    let bad = |len: usize, dots: usize| len == 0 || (len == dots && len <= 2);
+    let (mut len, mut dots) = (0usize, 0usize);
+    for &b in name {
+        if b == b'/' {
+            if bad(len, dots) {
                 return false;
             }
-            start = end + 1;
+            (len, dots) = (0, 0);
+        } else {
+            len += 1;
+            dots += usize::from(b == b'.');
         }
     }
-    true
+    !bad(len, dots)
 }
 
 /// Starts a group for folder `dir` in `body`; returns where its entry count goes.
@@ -1356,15 +1396,14 @@ mod tests {
     }
 
     fn parsed(bytes: &[u8]) -> Result<Vec<(String, char, bool, u64)>, String> {
-        let groups = parse_body(&mut Reader::new(bytes))?;
-        Ok(groups
-            .iter()
-            .flat_map(|g| {
-                g.entries
-                    .iter()
-                    .map(|e| (join(g.dir, e.name), e.kind.letter(), e.racy, e.stat.size))
-            })
-            .collect())
+        let units = scan_body(&mut Reader::new(bytes))?;
+        let mut out = Vec::new();
+        for unit in &units {
+            for e in parse_unit(unit)? {
+                out.push((join(unit.dir, e.name), e.kind.letter(), e.racy, e.stat.size));
+            }
+        }
+        Ok(out)
     }
 
     #[test]
