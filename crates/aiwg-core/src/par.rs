@@ -5,9 +5,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// The cores this process may use (`std::thread::available_parallelism`, 1 when unknown),
-/// asked once: on Linux each ask reads the affinity mask and the cgroup's CPU quota (a dozen
-/// system calls), and a full check of a large project shares out work a hundred times.
+/// The cores this process may use (`available_parallelism`, at least 1), asked once: the
+/// standard library reads `/proc/self/cgroup` and the cgroup's quota files on every call
+/// (seven system calls), and one apply asks a handful of times.
 pub fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
