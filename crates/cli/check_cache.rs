@@ -950,8 +950,8 @@ fn parse_entry<'a>(at: &mut Reader<'a>, absolute: bool) -> Result<Entry<'a>, Str
     })
 }
 
-/// True when `name` is one or more `/`-separated components, none of them empty, `.` or `..`
-/// (a path that stays below the folder it is relative to). One pass over the bytes, no
+/// True when `name` is one or more `/`-separated components, none of them empty, `.` or `..`,
+/// and holds no NUL (a path that stays below the folder it is relative to). One pass over the bytes, no
 /// slicing: the reader checks every name of a cache of tens of thousands, each before its stat.
 fn is_relative_below(name: &[u8]) -> bool {
     // Per component: its length and how many of its bytes are dots (`.` and `..` are all
@@ -959,6 +959,10 @@ fn is_relative_below(name: &[u8]) -> bool {
     let bad = |len: usize, dots: usize| len == 0 || (len == dots && len <= 2);
     let (mut len, mut dots) = (0usize, 0usize);
     for &b in name {
+        if b == 0 {
+            // No path holds one (the stat could not even be asked).
+            return false;
+        }
         if b == b'/' {
             if bad(len, dots) {
                 return false;
@@ -1477,6 +1481,55 @@ mod tests {
         assert!(parsed(b"").is_err());
     }
 
+    /// A group longer than one unit is cut at [`UNIT`] entries, and an entry the scan only
+    /// skipped over is still checked when its unit is parsed: a bad one in the last unit is
+    /// a corrupt cache, as it is in the first.
+    #[test]
+    fn every_unit_of_a_long_group_is_checked_when_parsed() {
+        let stat = Stat {
+            kind: FILE,
+            dev: 1,
+            ino: 2,
+            mode: 0o100644,
+            size: 7,
+            mtime: 5,
+            ctime: 6,
+        };
+        let n = UNIT * 2 + 3;
+        let mut body = format!("entries\t{n}\tgroups\t1\n").into_bytes();
+        let at = open_group(&mut body, "/p").unwrap();
+        for i in 0..n {
+            put_entry(&mut body, Kind::File, false, &stat, &format!("f{i:04}.md")).unwrap();
+        }
+        close_group(&mut body, at, n as u32);
+        let units = scan_body(&mut Reader::new(&body)).unwrap();
+        let counts: Vec<usize> = units.iter().map(|u| u.count).collect();
+        assert_eq!(counts, vec![UNIT, UNIT, 3]);
+        assert_eq!(parsed(&body).unwrap().len(), n);
+        assert_eq!(
+            parsed(&body).unwrap()[n - 1].0,
+            format!("/p/f{:04}.md", n - 1)
+        );
+        for (from, to) in [
+            (&b"f0514.md"[..], &b"f/../.md"[..]),
+            (b"f0514.md", b"f0514\0md"),
+        ] {
+            let at = body.windows(from.len()).position(|w| w == from).unwrap();
+            let mut bad = body.clone();
+            bad.splice(at..at + from.len(), to.iter().copied());
+            assert!(
+                scan_body(&mut Reader::new(&bad)).is_ok(),
+                "the scan reads lengths only"
+            );
+            assert!(parsed(&bad).is_err(), "{}", String::from_utf8_lossy(to));
+        }
+        // A kind byte no entry has, in the last unit.
+        let last = body.len() - (ENTRY_HEAD + "f0000.md".len());
+        let mut bad = body.clone();
+        bad[last] = b'x';
+        assert!(parsed(&bad).is_err());
+    }
+
     #[test]
     fn a_relative_name_stays_below_its_folder() {
         for good in [
@@ -1485,7 +1538,7 @@ mod tests {
             assert!(is_relative_below(good.as_bytes()), "{good}");
         }
         for bad in [
-            "", "/", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "a/..",
+            "", "/", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "a/..", "a\0b",
         ] {
             assert!(!is_relative_below(bad.as_bytes()), "{bad}");
         }
