@@ -29,7 +29,7 @@ use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use aiwg_core::RelPath;
@@ -144,8 +144,6 @@ impl WriteError {
         }
     }
 }
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn io_err(op: &'static str, path: &str, e: impl Into<std::io::Error>) -> SystemError {
     SystemError::Io {
@@ -666,7 +664,7 @@ impl Writer {
 
     /// A fresh temp name for a file that will be renamed to `name`.
     fn temp(&self, name: &str) -> String {
-        temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed))
+        temp_name(name, self.pid, super::temp_number())
     }
 
     /// Writes the file `name` in folder `dir` atomically from `body`, executable or not
@@ -875,9 +873,6 @@ fn refused(cell: &std::sync::atomic::AtomicI32) -> Option<Errno> {
     }
 }
 
-/// Creates the temp file `temp` in folder `dir` holding the bytes and permission bits of the
-/// open file `from` (an unnamed file that cannot be named).
-#[cfg(any(target_os = "linux", target_os = "android"))]
 /// Creates the temp file `temp` in folder `dir`, failing when anything is at that name.
 fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, Errno> {
     rustix::fs::openat(
@@ -888,7 +883,9 @@ fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, E
     )
 }
 
-/// Copies the bytes and the mode of `from` into the new temp file `to`.
+/// Copies the bytes and the mode of `from` (an unnamed file that cannot be named) into the new
+/// temp file `to`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn copy_into(from: &OwnedFd, to: &OwnedFd) -> Result<(), Errno> {
     let mut buf = vec![0u8; FILL_BUFFER];
     let mut at = 0u64;
@@ -2492,6 +2489,27 @@ mod tests {
             assert_eq!(names_in(&dir.path().join("d")), [name]);
             assert_eq!(names_in(&dir.path().join("e")), [name]);
         }
+    }
+
+    /// A dead run that had this process's pid (a container's aiwg is often the same pid on
+    /// every run) left its temp files: none of them holds the name this run writes through,
+    /// so the write neither fails nor touches them (review19: the name was the pid and a
+    /// counter from 0, the same on every run).
+    #[test]
+    fn a_dead_runs_temp_files_under_this_pid_never_take_this_runs_temp_name() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("f.md"), "old").unwrap();
+        // Every number a run's counter takes before its 10,000th temp file.
+        let debris: Vec<String> = (0..10_000)
+            .map(|n| temp_name("f.md", std::process::id(), n))
+            .collect();
+        for name in &debris {
+            fs::write(dir.path().join(name), "debris").unwrap();
+        }
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.write_atomic(&rel("f.md"), b"new", false).unwrap();
+        assert_eq!(fs::read(dir.path().join("f.md")).unwrap(), b"new");
+        assert_eq!(names_in(dir.path()).len(), debris.len() + 1);
     }
 
     #[test]
