@@ -610,6 +610,16 @@ impl Renderer<'_> {
             sink(&path, bytes, *executable);
             return Ok(());
         }
+        // A streamed apply writes a section file from its plan, made by the first render: the
+        // second keeps where each section goes (the bridge asks) but not its text, megabytes
+        // at scale held while every file is written.
+        let desired = match (&self.bodies, desired) {
+            (Bodies::Stream(_), Desired::Section { id, .. }) => Desired::Section {
+                id,
+                text: String::new(),
+            },
+            (_, desired) => desired,
+        };
         let (desired, body) = match (&self.bodies, desired) {
             (Bodies::Digest | Bodies::Hold(_), Desired::File { bytes, executable }) => {
                 let sha256 = aiwg_core::target::sha256_hex(&bytes);
