@@ -85,7 +85,7 @@ pub(crate) struct Change<'a> {
     pub after: Option<&'a FileData>,
     /// The SHA-256 of the bytes written when `after` does not hold them
     /// ([`crate::PlanItem::streamed`]): they come from the [`Restream`].
-    pub streamed: Option<&'a str>,
+    pub streamed: Option<&'a aiwg_core::target::Sha256>,
 }
 
 impl<'a> Change<'a> {
@@ -211,7 +211,7 @@ impl Engine<'_> {
                 path: &i.path,
                 before: i.old.as_ref(),
                 after: i.new.as_ref(),
-                streamed: i.streamed.as_deref(),
+                streamed: i.streamed.as_ref(),
             })
             .collect();
         let mut made = self.dirs_to_make(&changes)?;
@@ -472,7 +472,7 @@ impl Engine<'_> {
             let change = &changes[i];
             let want_exec = change.after.is_some_and(|a| a.executable);
             if want_exec != executable
-                || change.streamed != Some(crate::hash::sha256_hex(bytes).as_str())
+                || change.streamed != Some(&aiwg_core::target::Sha256::of(bytes))
             {
                 failed = Some(differs(path));
                 return;
