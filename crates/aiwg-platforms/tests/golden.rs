@@ -287,7 +287,9 @@ fn digest_and_streamed_renders_match_the_held_render() {
             })
             .collect();
         assert!(
-            parts.iter().any(|e| matches!(e.desired, Desired::Section { .. })),
+            parts
+                .iter()
+                .any(|e| matches!(e.desired, Desired::Section { .. })),
             "{scope}: sections to compare"
         );
         assert!(
