@@ -179,6 +179,36 @@ fn render_fills_from_values_and_set() {
         .contains("Restart billing on web-1."));
 }
 
+/// `-o` naming a committed symlink to a file outside the project: the link is replaced by the
+/// rendered runbook, the file it named is left alone, and no temp file is written through a
+/// link either (review19).
+#[cfg(unix)]
+#[test]
+fn render_replaces_a_symlink_at_its_output_never_writes_through_it() {
+    let t = Test::new();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("notes.md");
+    std::fs::write(&victim, "mine\n").unwrap();
+    t.write(".aiwg/runbooks/restart.md", RUNBOOK);
+    std::os::unix::fs::symlink(&victim, t.root().join("out.md")).unwrap();
+    let (code, _, stderr) = t.run(&[
+        "runbook",
+        "render",
+        "restart",
+        "--set",
+        "service_name=billing",
+        "--set",
+        "host=web-1",
+        "-o",
+        "out.md",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
+    let out = t.root().join("out.md");
+    assert!(std::fs::symlink_metadata(&out).unwrap().is_file());
+    assert!(t.read("out.md").contains("Restart billing on web-1."));
+}
+
 #[test]
 fn render_fails_listing_every_unfilled_placeholder_and_writes_nothing() {
     let t = Test::new();

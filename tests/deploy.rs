@@ -808,3 +808,64 @@ fn a_skill_file_that_becomes_a_folder_is_replaced_and_rolled_back() {
     );
     assert_eq!(t.read(".claude/skills/release/docs"), "the user's\n");
 }
+
+#[test]
+fn rolling_back_the_apply_that_made_a_skill_file_and_the_one_that_made_it_a_folder() {
+    // Generation 1 made `ref` (a file), generation 2 replaced it by the folder `ref/`. Undoing
+    // both wants nothing at `ref`: the folder aiwg made goes, and no file comes back (review19:
+    // the folder was planned as a file to delete, and the delete stopped on it).
+    let t = project();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    t.write(".aiwg/skills/release/ref", "one file\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/ref/guide.md", "now a folder\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = t.run(&["rollback", "--to", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!t.root().join(".claude/skills/release/ref").exists());
+    assert_eq!(
+        t.read(".claude/skills/release/SKILL.md").lines().next(),
+        Some("---")
+    );
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 1, "the sources still want the folder: {out}{err}");
+    // And rolled forward again: the rollback is undone byte for byte.
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        t.read(".claude/skills/release/ref/guide.md"),
+        "now a folder\n"
+    );
+}
+
+#[test]
+fn an_apply_killed_after_it_made_a_skill_file_a_folder_converges() {
+    // Killed after the writes (the folder `ref/` where aiwg's file `ref` was) and before the
+    // lock: the lock still names `ref` as aiwg's file, the generation is not done. The next
+    // apply finishes it instead of stopping on "a folder is in the way" (review19).
+    let t = project();
+    t.write(".aiwg/skills/release/ref", "one file\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let lock_before = t.read("aiwg.lock");
+    std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/ref/guide.md", "now a folder\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let lock_after = t.read("aiwg.lock");
+    t.write("aiwg.lock", &lock_before);
+    std::fs::remove_file(t.root().join(".aiwg/history/2/done")).unwrap();
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read("aiwg.lock"), lock_after);
+    let (code, _, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{err}");
+    // The finished apply undoes as one: the file comes back, the folder aiwg made goes.
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/release/ref"), "one file\n");
+}

@@ -121,22 +121,61 @@ pub fn set_generated(
 /// crash never leaves half an `aiwg.toml`. A symlinked `aiwg.toml` is written through to the
 /// file it names, as a plain write would.
 pub fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
-    let shown = crate::project::display_relative(path);
     let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let dir = real.parent().unwrap_or(Path::new("."));
+    replace_file(&real, text.as_bytes(), path)
+}
+
+/// Writes `bytes` to `path` atomically, keeping the file's permission bits, for a file aiwg
+/// edits outside the deploy engine (a source `adopt` rewrites, a rendered runbook): a
+/// symlink at `path` is replaced by the file, never written through.
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    replace_file(path, bytes, path)
+}
+
+/// Renames a new temp file holding `bytes` over `real` (errors name `shown`).
+fn replace_file(real: &Path, bytes: &[u8], shown: &Path) -> anyhow::Result<()> {
+    let shown = crate::project::display_relative(shown);
+    let dir = real
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.aiwg-tmp.{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", shown.display()))?;
-    if let Ok(meta) = std::fs::metadata(&real) {
+    let (tmp, mut file) = create_temp_beside(dir, &name)
+        .with_context(|| format!("cannot write `{}`", shown.display()))?;
+    let written = std::io::Write::write_all(&mut file, bytes);
+    drop(file);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display())));
+    }
+    // The bits of the file replaced, never of what a symlink there names.
+    if let Some(meta) = std::fs::symlink_metadata(real).ok().filter(|m| m.is_file()) {
         let _ = std::fs::set_permissions(&tmp, meta.permissions());
     }
-    std::fs::rename(&tmp, &real).map_err(|e| {
+    std::fs::rename(&tmp, real).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         anyhow::Error::from(e).context(format!("cannot write `{}`", shown.display()))
     })
+}
+
+/// Creates a new temp file in `dir` for a file named `name`, named as the deploy engine names
+/// its own (`.<name>.aiwg-tmp.<pid>.<n>`, so a killed run's is found as debris, and never a
+/// name a dead run with the same pid left), and never through whatever is at that name: a
+/// file or a committed symlink there is an error, not a write into the file it names.
+pub fn create_temp_beside(
+    dir: &Path,
+    name: &str,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let tmp = dir.join(aiwg_deploy::system::next_temp_name(name));
+    // `create_new` is O_CREAT | O_EXCL, which fails on any entry, a symlink included.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    Ok((tmp, file))
 }
 
 /// Refuses a config file of the project (`aiwg.toml`, `aiwg.local.toml`) that is a symlink
@@ -152,14 +191,31 @@ pub fn refuse_link_out(root: &Path, file: &Path) -> anyhow::Result<()> {
     }
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let real = std::fs::canonicalize(file).unwrap_or_default();
-    if real.starts_with(&root) {
-        return Ok(());
-    }
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let to = std::fs::read_link(file).unwrap_or_default();
+    if let Ok(inside) = real.strip_prefix(&root) {
+        // Into git's own folder (`.git/info/exclude` as git makes it is all comments, an
+        // empty TOML file `aiwg use` would rewrite): never (guarantee 1).
+        let git = |c: std::path::Component<'_>| {
+            let c = c.as_os_str().to_string_lossy();
+            let c = c.trim_end_matches(['.', ' ']);
+            c.eq_ignore_ascii_case(".git") || c.eq_ignore_ascii_case("git~1")
+        };
+        if !inside.components().any(git) {
+            return Ok(());
+        }
+        return Err(crate::error::UserError::new(
+            format!(
+                "`{name}` is a symlink into git's folder (to `{}`): aiwg never reads or writes its config there",
+                aiwg_core::escape::escape(&to.to_string_lossy())
+            ),
+            format!("delete the link `{name}` (a repository should not ship it), then run `aiwg init` or `aiwg use` again"),
+        )
+        .into());
+    }
     Err(crate::error::UserError::new(
         format!(
             "`{name}` is a symlink leading out of the project (to `{}`): aiwg reads and edits its config only inside the project",
@@ -183,6 +239,35 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "sources = []\n");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    /// A committed symlink at the temp name an older aiwg used (`.aiwg.toml.aiwg-tmp.<pid>`;
+    /// in a container the pid is the same on every run) is never written through, and the
+    /// temp name is one the debris search knows (review19: the config was written into the
+    /// link's target, any file of the user's, and a killed edit's temp file was never found).
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_a_temp_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("bashrc");
+        std::fs::write(&victim, "mine\n").unwrap();
+        let path = dir.path().join("aiwg.toml");
+        std::fs::write(&path, "old\n").unwrap();
+        let planted = dir
+            .path()
+            .join(format!(".aiwg.toml.aiwg-tmp.{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        write_config(&path, "sources = []\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "sources = []\n");
+        assert!(planted.symlink_metadata().is_ok(), "not aiwg's to remove");
+        let (temp, _file) = create_temp_beside(dir.path(), "aiwg.toml").unwrap();
+        let name = temp.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            aiwg_deploy::system::temp_writer(name),
+            Some(std::process::id())
+        );
     }
 
     #[test]

@@ -37,22 +37,30 @@ pub fn says(level: Verbosity) -> bool {
     get() >= level
 }
 
+/// Writes one line to stderr with one `write`: stderr is unbuffered, and `writeln!` on it
+/// makes a system call per piece of the format (some fifty for an apply's report).
+pub fn line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut text = String::with_capacity(128);
+    let _ = std::fmt::Write::write_fmt(&mut text, args);
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// A message on stderr, unless `-q`.
 macro_rules! say {
     ($($arg:tt)*) => {
         if $crate::printer::says($crate::printer::Verbosity::Normal) {
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+            $crate::printer::line(format_args!($($arg)*));
         }
     };
 }
 
 /// A message on stderr whatever the verbosity: what stopped a command.
 macro_rules! shout {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::printer::line(format_args!($($arg)*))
+    };
 }
 
 pub(crate) use say;

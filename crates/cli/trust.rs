@@ -20,7 +20,7 @@
 //! bundle is a [`Hook`].
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -639,7 +639,6 @@ pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange>
 /// is true once the write succeeded; before (a dry run, a stop on a conflict) the lines say
 /// `would install`, so they never claim what did not happen.
 pub fn announce(changes: &[HookChange], hooks: &[Hook], done: bool) {
-    let mut stderr = std::io::stderr().lock();
     for c in changes {
         let hook = hooks
             .iter()
@@ -653,13 +652,12 @@ pub fn announce(changes: &[HookChange], hooks: &[Hook], done: bool) {
         } else {
             c.verb.to_string()
         };
-        let _ = writeln!(
-            stderr,
+        crate::printer::line(format_args!(
             "hook: {verb} `{}` from `{}`{runs}: {}",
             escape(&c.name),
             escape(&c.source),
             escape(&c.paths.join(", "))
-        );
+        ));
     }
 }
 

@@ -247,3 +247,30 @@ fn a_committed_overlay_linking_out_of_the_clone_is_neither_read_nor_rewritten() 
     }
     c.assert_contained(&before);
 }
+
+#[test]
+fn a_committed_config_linking_into_git_is_neither_read_nor_rewritten() {
+    // `.git/info/exclude` as git makes it is all comments, a valid (empty) TOML file: through
+    // a committed link, `aiwg use` rewrote git's own file (guarantee 1; review19).
+    for name in ["aiwg.toml", "aiwg.local.toml"] {
+        let c = Hostile::new();
+        c.project();
+        if name == "aiwg.toml" {
+            std::fs::remove_file(c.origin().join("aiwg.toml")).unwrap();
+        }
+        c.symlink(name, ".git/info/exclude").clone();
+        let exclude = c.victim().join(".git/info/exclude");
+        let before_exclude = std::fs::read(&exclude).unwrap();
+        let before = c.outside();
+        let args: &[&str] = if name == "aiwg.toml" {
+            &["use", "sdlc", "--platforms", "claude-code"]
+        } else {
+            &["use", "--local", "sdlc", "--platforms", "codex"]
+        };
+        let Output { code, stderr, .. } = c.run(args);
+        assert_eq!(std::fs::read(&exclude).unwrap(), before_exclude, "{name}");
+        assert_ne!(code, 0, "{name}: {stderr}");
+        assert_names(&stderr, &[name, "git", "hint:"]);
+        c.assert_contained(&before);
+    }
+}

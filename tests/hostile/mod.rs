@@ -10,6 +10,7 @@
 //! - `deploy_kill`: SIGKILL at random points of apply and rollback converges, no temp files.
 //! - `deploy_lock`: committed `aiwg.lock` entries naming aiwg's or git's own files (R3).
 //! - `deploy_merge`: an edited hook item in a merged settings file is `edited` (R12).
+//! - `deploy_temp_links`: committed symlinks at the temp names of aiwg's own edits.
 //! - `consent_*`: user scope, sources outside the project, hooks (guarantee 3);
 //!   `consent_user_projects`: user scope is per project (R11); `consent_overlay`: a
 //!   teammate's clone and committed `aiwg.local.toml` files (issue 14).
@@ -32,4 +33,5 @@ mod deploy_holds;
 mod deploy_kill;
 mod deploy_lock;
 mod deploy_merge;
+mod deploy_temp_links;
 mod output_escapes;

@@ -3,7 +3,15 @@
 //! first of many jobs of unequal size that finds something, on every core.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+
+/// The cores this process may use (`available_parallelism`, at least 1), asked once: the
+/// standard library reads `/proc/self/cgroup` and the cgroup's quota files on every call
+/// (seven system calls), and one apply asks a handful of times.
+pub fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
 
 /// `items.into_iter().map(f).collect()`, computed on one thread per core (at most 8) when
 /// there are at least `min_items` items; the results keep the items' order. The items are cut
@@ -15,7 +23,7 @@ pub fn par_map<T: Send, R: Send>(
     min_items: usize,
     f: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let threads = cores().min(8);
     if threads < 2 || items.len() < min_items.max(2) {
         return items.into_iter().map(f).collect();
     }
@@ -69,7 +77,7 @@ pub fn par_first<R: Send>(
     min_items: usize,
     f: impl Fn(usize) -> Option<R> + Sync,
 ) -> Option<(usize, R)> {
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8));
+    let threads = cores().min(8);
     if threads < 2 || n < min_items.max(2) {
         return (0..n).find_map(|i| f(i).map(|r| (i, r)));
     }

@@ -119,8 +119,11 @@ impl<'a> Change<'a> {
 /// `Err` is the render's own error, as text.
 pub type Restream<'r> = &'r mut dyn FnMut(FileSink<'_>) -> Result<(), String>;
 
-/// What a [`Restream`] hands each file to: path, bytes, executable bit.
-pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool);
+/// What a [`Restream`] hands each file to: path, bytes, executable bit, and the bytes'
+/// SHA-256 when the caller has it already from these very bytes (a file held from the
+/// render that made the plan, the CLI's `Bodies::Hold`): compared with the plan's hash instead
+/// of hashing the bytes again. `None` (a second render): the bytes are hashed.
+pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool, Option<aiwg_core::target::Sha256>);
 
 impl Engine<'_> {
     /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
@@ -459,7 +462,10 @@ impl Engine<'_> {
         let mut done = vec![false; changes.len()];
         let mut failed: Option<DeployError> = None;
         let mut stopped = false;
-        let mut sink = |path: &RelPath, bytes: &[u8], executable: bool| {
+        let mut sink = |path: &RelPath,
+                        bytes: &[u8],
+                        executable: bool,
+                        known: Option<aiwg_core::target::Sha256>| {
             if failed.is_some() || stopped {
                 return;
             }
@@ -471,9 +477,11 @@ impl Engine<'_> {
             done[i] = true;
             let change = &changes[i];
             let want_exec = change.after.is_some_and(|a| a.executable);
-            if want_exec != executable
-                || change.streamed != Some(&aiwg_core::target::Sha256::of(bytes))
-            {
+            let planned = match known {
+                Some(sha256) => change.streamed == Some(&sha256),
+                None => change.streamed == Some(&aiwg_core::target::Sha256::of(bytes)),
+            };
+            if want_exec != executable || !planned {
                 failed = Some(differs(path));
                 return;
             }

@@ -197,12 +197,15 @@ fn plan_wanted<'t>(
             reads.next().expect("one read per path")
         };
         let mut old = old_of(read)?;
-        if let Err(ConflictKind::NotAFolder(file)) = &old {
+        match &old {
             // A file aiwg deletes in this plan (a skill asset `ref` that became `ref/x.md`)
             // is gone when the writes come: apply deletes before it writes.
-            if deleted_by(&items, file) {
-                old = Ok(None);
-            }
+            Err(ConflictKind::NotAFolder(file)) if deleted_by(&items, file) => old = Ok(None),
+            // A file of the lock no longer wanted, with a folder where it was (that apply,
+            // killed before it wrote the lock, or the user, made it): nothing of aiwg's is
+            // left there to delete, and the lock forgets it, as when the file is gone.
+            Err(ConflictKind::NotAFile) if wants.is_empty() => old = Ok(None),
+            _ => {}
         }
         items.push(plan_path(path, wants, &locked, old)?);
     }

@@ -138,6 +138,8 @@ pub fn rollback(
     let mut conflicts = Vec::new();
     // Files to restore where a folder now is: fine when this rollback empties and removes it.
     let mut in_the_way = Vec::new();
+    // Paths `--force` replaces though they changed since that apply.
+    let mut forced = Vec::new();
     for (path, (n, entry)) in &before {
         let wanted = match &entry.before {
             None => None,
@@ -166,15 +168,26 @@ pub fn rollback(
             .after_sha256
             .as_ref()
             .map(|sha| (sha.clone(), last.after_executable));
-        if file_sha(&current) != expected && !options.force {
-            conflicts.push((path.clone(), "changed since that apply".to_string()));
-            continue;
+        if file_sha(&current) != expected {
+            if !options.force {
+                conflicts.push((path.clone(), "changed since that apply".to_string()));
+                continue;
+            }
+            // The backup of the user's edit is its only copy, as after `apply --force`: on
+            // disk before the file is replaced, and kept by the prune.
+            if current.is_some() {
+                forced.push(path.clone());
+            }
         }
         changes.push((path.clone(), current, wanted));
     }
     for (path, wanted) in in_the_way {
         if emptied_by(engine.target, &path, &changes, &removable)? {
-            changes.push((path, None, wanted));
+            // Nothing was there before (`wanted` is `None`): the folder goes once emptied,
+            // and there is no file to delete.
+            if wanted.is_some() {
+                changes.push((path, None, wanted));
+            }
         } else {
             conflicts.push((path, ConflictKind::NotAFile.reason()));
         }
@@ -196,7 +209,7 @@ pub fn rollback(
     let info = Record {
         command: &command,
         undoes: &undone,
-        forced: &[],
+        forced: &forced,
         dirs: &[],
     };
     engine.remove_debris(&engine.debris(before.keys()))?;

@@ -416,8 +416,8 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
     unreachable!()
 }
 
+/// A committed symlink at a fixed temp name (`<source>.aiwg-adopt.tmp`, as it was) would be
+/// written through: the temp name is a fresh one ([`crate::config_edit::write_file`]).
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("aiwg-adopt.tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
+    crate::config_edit::write_file(path, bytes)
 }

@@ -316,14 +316,18 @@ pub fn execute(
         keep: d.keep,
         command: "apply".into(),
     };
-    let mut restream = |sink: aiwg_platforms::Sink<'_>| match kept.files() {
+    // Held files come with the hash the render made of these bytes (the plan's), so they
+    // are not hashed again; a second render's are.
+    let mut restream = |sink: aiwg_deploy::apply::FileSink<'_>| match kept.files() {
         Some(files) => {
-            for (path, _, bytes, executable) in files {
-                sink(path, bytes, executable);
+            for (path, sha256, bytes, executable) in files {
+                sink(path, bytes, executable, Some(sha256));
             }
             Ok(())
         }
-        None => pipeline::restream(project, &model, &read.platforms, d.scope, sink),
+        None => pipeline::restream(project, &model, &read.platforms, d.scope, &mut |p, b, e| {
+            sink(p, b, e, None)
+        }),
     };
     let applied = if streamed {
         engine.apply_streamed(&plan, &lock, &options, &mut restream)

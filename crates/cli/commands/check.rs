@@ -56,7 +56,8 @@ fn full(
     // undeployed file is compared with the lock by its rendered bytes (`generated::check_state`).
     let digest = crate::generated::mode(&project, pipeline::scope(&project, target.scope)?)
         == Generated::Commit;
-    let (prepared, read, model) = pipeline::prepare_read_with(&project, target, digest)?;
+    let (prepared, read, model, early_lock) =
+        pipeline::prepare_read_and_lock(&project, target, digest)?;
     pipeline::free_at_exit(model);
     let local = prepared.overlay_pass(&prepared.rendered.target)?;
     let Prepared {
@@ -66,7 +67,7 @@ fn full(
         overlay,
     } = prepared;
     let state = rendered.target;
-    let (plan, lock) = d.plan(&state, only.as_deref())?;
+    let (plan, lock) = d.plan_with(&state, only.as_deref(), early_lock)?;
     let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
     crate::remote::check_frozen(&lock)?;
     // A git source the lock does not pin as `aiwg.toml` asks is drift: apply would write the

@@ -314,7 +314,9 @@ fn update_config(project: &Project, o: &Outcome, scope: Scope) -> anyhow::Result
             new
         }
     };
-    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
+    // Atomically, as every other edit of the config (`config_edit`): a killed import never
+    // leaves a half-written aiwg.toml.
+    config_edit::write_config(&path, &text)
 }
 
 /// `[models.<platform>]` of `aiwg.toml`, keyed by platform id (an alias resolved; an unknown

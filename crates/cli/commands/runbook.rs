@@ -197,25 +197,13 @@ fn read_values(path: &Path, shown: &Path) -> anyhow::Result<BTreeMap<String, Str
 /// Writes `bytes` to a temp file beside `path`, then renames it over `path`: a reader sees
 /// the old file or the new one, never half of one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let shown = project::display_relative(path);
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let tmp = parent.join(format!(
-        ".{}.aiwg-tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write `{}`", shown.display()))
+    crate::config_edit::write_file(path, bytes)
 }
 
 /// `target` as a file path when it names a file, else the runbook of that name.

@@ -41,6 +41,27 @@ pub fn temp_name(name: &str, pid: u32, n: u64) -> String {
     format!(".{}{tail}", &name[..cut])
 }
 
+/// The `<n>` of this process's next temp name: a counter added to a random number drawn once
+/// per process, so a dead run that had the same pid (a container's aiwg is often the same pid
+/// on every run) left no temp file at a name this run takes; only the pid says whose a temp
+/// file is ([`temp_writer`]).
+pub fn temp_number() -> u64 {
+    use std::hash::BuildHasher as _;
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    // The operating system seeds every `RandomState` with random keys.
+    let nonce = *NONCE.get_or_init(|| {
+        std::collections::hash_map::RandomState::new().hash_one(std::process::id())
+    });
+    nonce.wrapping_add(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// A fresh temp name for a file of this process that will be renamed to `name`
+/// ([`temp_name`] with this pid and [`temp_number`]), for writers outside a [`System`].
+pub fn next_temp_name(name: &str) -> String {
+    temp_name(name, std::process::id(), temp_number())
+}
+
 /// The longest file name, in bytes, that Linux and the BSDs take (`NAME_MAX`).
 pub const NAME_MAX: usize = 255;
 

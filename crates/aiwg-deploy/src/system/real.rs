@@ -29,7 +29,7 @@ use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use aiwg_core::RelPath;
@@ -104,6 +104,21 @@ struct Writer {
 
 /// [`Writer::umask`] before the first file was created.
 const UNKNOWN: u32 = u32::MAX;
+
+/// The bits of 0o666 this process's umask takes, from the `Umask:` line of
+/// `/proc/self/status` (Linux 4.7 and later; see proc(5)), read once per process. Known before
+/// any file is written, it lets the write thread take the first file too, and an apply that
+/// only replaces files (which never teach the umask) write on both threads. `None` where the
+/// line or `/proc` is missing: the first new file teaches it then.
+fn process_umask() -> Option<u32> {
+    static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = fs::read_to_string("/proc/self/status").ok()?;
+        let value = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        let umask = u32::from_str_radix(value.trim(), 8).ok()?;
+        (umask <= 0o777).then_some(umask & 0o666)
+    })
+}
 /// [`Writer::unnamed`]: not tried yet.
 const UNTRIED: u8 = 0;
 /// [`Writer::unnamed`]: new files are written unnamed and named once whole.
@@ -119,6 +134,8 @@ struct Refusals {
     unnamed: std::sync::atomic::AtomicI32,
     /// `linkat(AT_EMPTY_PATH)` of an unnamed file.
     naming: std::sync::atomic::AtomicI32,
+    /// `/proc/self/status` has no `Umask:` line (before Linux 4.7, or no `/proc`).
+    status: std::sync::atomic::AtomicBool,
 }
 
 /// What a file is written from: bytes held whole, or a fill that hands them out in pieces.
@@ -144,8 +161,6 @@ impl WriteError {
         }
     }
 }
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn io_err(op: &'static str, path: &str, e: impl Into<std::io::Error>) -> SystemError {
     SystemError::Io {
@@ -547,7 +562,7 @@ impl RealSystem {
         read: &ReadAt<T>,
         careful: impl Fn(&RelPath) -> Result<Option<T>, SystemError>,
     ) -> Vec<Result<Option<T>, SystemError>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let threads = aiwg_core::par::cores().min(8);
         if threads < 2 || paths.len() < 256 {
             return paths.iter().map(|p| careful(p)).collect();
         }
@@ -658,15 +673,25 @@ fn naming_refused(e: Errno) -> bool {
 }
 
 impl Writer {
-    /// The bits the umask takes, once learnt.
+    /// The bits of 0o666 the umask takes: read from `/proc/self/status` before the first
+    /// file ([`process_umask`]), else learnt from the first new file.
     fn umask(&self) -> Option<u32> {
         let umask = self.umask.load(Ordering::Relaxed);
-        (umask != UNKNOWN).then_some(umask)
+        if umask != UNKNOWN {
+            return Some(umask);
+        }
+        #[cfg(test)]
+        if self.refuse.status.load(Ordering::Relaxed) {
+            return None;
+        }
+        let read = process_umask()?;
+        self.umask.store(read, Ordering::Relaxed);
+        Some(read)
     }
 
     /// A fresh temp name for a file that will be renamed to `name`.
     fn temp(&self, name: &str) -> String {
-        temp_name(name, self.pid, TEMP_COUNTER.fetch_add(1, Ordering::Relaxed))
+        temp_name(name, self.pid, super::temp_number())
     }
 
     /// Writes the file `name` in folder `dir` atomically from `body`, executable or not
@@ -875,9 +900,6 @@ fn refused(cell: &std::sync::atomic::AtomicI32) -> Option<Errno> {
     }
 }
 
-/// Creates the temp file `temp` in folder `dir` holding the bytes and permission bits of the
-/// open file `from` (an unnamed file that cannot be named).
-#[cfg(any(target_os = "linux", target_os = "android"))]
 /// Creates the temp file `temp` in folder `dir`, failing when anything is at that name.
 fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, Errno> {
     rustix::fs::openat(
@@ -888,7 +910,9 @@ fn create_temp(dir: BorrowedFd<'_>, temp: &str, mode: Mode) -> Result<OwnedFd, E
     )
 }
 
-/// Copies the bytes and the mode of `from` into the new temp file `to`.
+/// Copies the bytes and the mode of `from` (an unnamed file that cannot be named) into the new
+/// temp file `to`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn copy_into(from: &OwnedFd, to: &OwnedFd) -> Result<(), Errno> {
     let mut buf = vec![0u8; FILL_BUFFER];
     let mut at = 0u64;
@@ -1387,7 +1411,7 @@ impl System for RealSystem {
     /// work of making files in different folders runs in parallel, and a render that hands
     /// the files out goes on while they are written.
     fn write_many(&self, files: Files<'_>) -> Result<(), SystemError> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        let threads = aiwg_core::par::cores().min(2);
         let pipeline = Pipeline::default();
         std::thread::scope(|scope| {
             // Ends the worker's wait also when this thread unwinds (a panic in `files`).
@@ -1408,9 +1432,9 @@ impl System for RealSystem {
                         return false;
                     }
                 };
-                // The first file teaches the umask on this thread; a large file is written
-                // from the caller's bytes rather than copied.
-                let unknown = self.writer.umask.load(Ordering::Relaxed) == UNKNOWN;
+                // Where the umask is not known up front the first file teaches it on this
+                // thread; a large file is written from the caller's bytes rather than copied.
+                let unknown = self.writer.umask().is_none();
                 if threads < 2 || unknown || bytes.len() > QUEUE_BYTES / 4 {
                     let written = self.writer.write_in(
                         dir.as_fd(),
@@ -1526,7 +1550,7 @@ impl System for RealSystem {
         paths: &[Option<&RelPath>],
         keep: &(dyn Fn(&str) -> bool + Sync),
     ) -> Vec<Result<Vec<String>, SystemError>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let threads = aiwg_core::par::cores().min(8);
         let mut out = Vec::with_capacity(paths.len());
         for batch in paths.chunks(MAX_OPEN_FOLDERS) {
             let located: Vec<Result<Option<Arc<OwnedFd>>, SystemError>> =
@@ -1817,7 +1841,7 @@ mod tests {
     /// another's by the plan).
     #[test]
     fn a_read_thread_that_panics_never_shifts_results_onto_other_paths() {
-        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        if aiwg_core::par::cores() < 2 {
             eprintln!("one core: reads are never threaded, nothing to test");
             return;
         }
@@ -2302,17 +2326,57 @@ mod tests {
                 .mode()
                 & 0o777
         };
-        for (name, m) in [("first.md", 0o644), ("second.md", 0o664)] {
-            fs::write(dir.path().join(name), "old").unwrap();
-            fs::set_permissions(dir.path().join(name), fs::Permissions::from_mode(m)).unwrap();
+        // Read from `/proc/self/status`, and learnt where that has no `Umask:` line.
+        for without_status in [false, true] {
+            for (name, m) in [("first.md", 0o644), ("second.md", 0o664)] {
+                fs::write(dir.path().join(name), "old").unwrap();
+                fs::set_permissions(dir.path().join(name), fs::Permissions::from_mode(m)).unwrap();
+            }
+            let _ = fs::remove_file(dir.path().join("fresh.md"));
+            let sys = RealSystem::new(dir.path()).unwrap();
+            (sys.writer.refuse.status).store(without_status, Ordering::Relaxed);
+            sys.write_atomic(&rel("first.md"), b"new", false).unwrap();
+            sys.write_atomic(&rel("second.md"), b"new", false).unwrap();
+            sys.write_atomic(&rel("fresh.md"), b"new", false).unwrap();
+            assert_eq!(mode("first.md"), 0o644, "without status: {without_status}");
+            assert_eq!(mode("second.md"), 0o664, "without status: {without_status}");
+            assert_eq!(mode("fresh.md"), 0o666 & !umask);
         }
+    }
+
+    /// The umask read up front is the one the kernel applies: a file created with 0o666
+    /// shows what it takes.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_umask_read_up_front_is_what_a_new_file_shows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let probe = dir.path().join("probe");
+        fs::write(&probe, "").unwrap();
+        let takes = 0o666 & !(fs::metadata(&probe).unwrap().permissions().mode() & 0o777);
+        match process_umask() {
+            Some(read) => assert_eq!(read, takes),
+            None => eprintln!("no `Umask:` line in /proc/self/status: learnt instead"),
+        }
+        // A new file written first (no file to learn from before it) gets the same mode
+        // through `write_many`, on both threads.
         let sys = RealSystem::new(dir.path()).unwrap();
-        sys.write_atomic(&rel("first.md"), b"new", false).unwrap();
-        sys.write_atomic(&rel("second.md"), b"new", false).unwrap();
-        sys.write_atomic(&rel("fresh.md"), b"new", false).unwrap();
-        assert_eq!(mode("first.md"), 0o644);
-        assert_eq!(mode("second.md"), 0o664);
-        assert_eq!(mode("fresh.md"), 0o666 & !umask);
+        let names: Vec<RelPath> = (0..40).map(|i| rel(&format!("d/f{i}.md"))).collect();
+        sys.write_many(&mut |put| {
+            for name in &names {
+                if !put(name, b"x", false) {
+                    return;
+                }
+            }
+        })
+        .unwrap();
+        for name in &names {
+            let mode = fs::metadata(dir.path().join(name.as_str()))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o666 & !takes, "{name}");
+        }
     }
 
     /// The error `write_many` reports is the first in the order the files were handed out,
@@ -2492,6 +2556,27 @@ mod tests {
             assert_eq!(names_in(&dir.path().join("d")), [name]);
             assert_eq!(names_in(&dir.path().join("e")), [name]);
         }
+    }
+
+    /// A dead run that had this process's pid (a container's aiwg is often the same pid on
+    /// every run) left its temp files: none of them holds the name this run writes through,
+    /// so the write neither fails nor touches them (review19: the name was the pid and a
+    /// counter from 0, the same on every run).
+    #[test]
+    fn a_dead_runs_temp_files_under_this_pid_never_take_this_runs_temp_name() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("f.md"), "old").unwrap();
+        // Every number a run's counter takes before its 10,000th temp file.
+        let debris: Vec<String> = (0..10_000)
+            .map(|n| temp_name("f.md", std::process::id(), n))
+            .collect();
+        for name in &debris {
+            fs::write(dir.path().join(name), "debris").unwrap();
+        }
+        let sys = RealSystem::new(dir.path()).unwrap();
+        sys.write_atomic(&rel("f.md"), b"new", false).unwrap();
+        assert_eq!(fs::read(dir.path().join("f.md")).unwrap(), b"new");
+        assert_eq!(names_in(dir.path()).len(), debris.len() + 1);
     }
 
     #[test]

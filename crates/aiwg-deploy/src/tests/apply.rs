@@ -134,6 +134,30 @@ fn force_backs_up_then_rollback_restores_and_rollback_of_rollback_redoes() {
     );
 }
 
+/// `rollback --force` replaces a file the user edited since the apply, as `apply --force`
+/// does: the backup of their edit (in the rollback's own generation) is flushed before the
+/// file is replaced (review19: only `apply --force` synced first).
+#[test]
+fn rollback_force_flushes_the_backup_of_an_edit_before_replacing_it() {
+    let sys = MemSystem::new();
+    let t = target(vec![file("a.md", "A"), file("b.md", "B")]);
+    run(&sys, &t, &ApplyOptions::default()).unwrap();
+    sys.put("b.md", b"mine", false);
+    sys.watch_syncs("b.md");
+    let back = rollback(&sys, None, true).unwrap();
+    assert_eq!(back.undone, vec![1]);
+    assert!(sys.text("b.md").is_none());
+    assert_eq!(sys.synced(), vec![Some(b"mine".to_vec()), None]);
+    // Listed as `--force`'s, so the prune keeps it.
+    let engine = Engine::shared(&sys, Layout::project());
+    let listing = history::list(&engine).unwrap();
+    let newest = listing.generations.last().unwrap();
+    assert_eq!(
+        (newest.generation, newest.forced.clone()),
+        (2, vec![rel("b.md")])
+    );
+}
+
 #[test]
 fn stale_files_are_deleted_with_the_folders_they_empty_but_not_others() {
     let sys = MemSystem::new();

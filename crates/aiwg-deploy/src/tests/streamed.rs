@@ -50,7 +50,7 @@ fn run_streamed_with(
         for e in t.entries() {
             if let Desired::File { bytes, executable } = &e.desired {
                 if let Some(bytes) = each(&e.path, bytes.clone()) {
-                    sink(&e.path, &bytes, *executable);
+                    sink(&e.path, &bytes, *executable, None);
                 }
             }
         }
