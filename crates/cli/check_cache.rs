@@ -405,51 +405,12 @@ pub fn record(
         wanted.push(Kind::Passage, p.to_path(d.target_root()), Expect::Any);
     }
 
-    let observed = observe_all(wanted.items)?;
+    let (groups, stats) = observe_all(wanted.items)?;
     let threshold = nanos(session.started) - racy_window().as_nanos() as i64;
-    let mut body = Vec::with_capacity(64 * observed.len());
-    let mut racy = None;
-    let mut count = 0usize;
-    let mut groups = 0usize;
-    let mut this_dir: Option<&str> = None;
-    let mut group_start = 0usize;
-    let mut in_group = 0u32;
-    for ((dir, name), (kind, path, expect, stat)) in observed.iter().map(|o| (&o.0, &o.1)) {
-        let stat = stat
-            .as_ref()
-            .map_err(|why| format!("`{}`: {why}", path.display()))?;
-        let consistent = match (expect, stat.kind) {
-            (Expect::Any, _) => true,
-            (Expect::Absent, k) => k == ABSENT,
-            (Expect::Present, k) => k != ABSENT,
-            (Expect::Size(n), k) => k == FILE && stat.size == *n,
-            (Expect::Walked, k) => k == FILE,
-        };
-        if !consistent {
-            return Err(format!("`{}` changed while checking", path.display()));
-        }
-        let timed = matches!(kind, Kind::File | Kind::Dir | Kind::Watched) && stat.kind != ABSENT;
-        let is_racy = timed && (stat.mtime >= threshold || stat.ctime >= threshold);
-        if is_racy && racy.is_none() {
-            racy = Some(path.clone());
-        }
-        if this_dir != Some(dir.as_str()) {
-            if this_dir.is_some() {
-                close_group(&mut body, group_start, in_group);
-            }
-            in_group = 0;
-            this_dir = Some(dir.as_str());
-            groups += 1;
-            group_start = open_group(&mut body, dir)?;
-        }
-        put_entry(&mut body, *kind, is_racy, stat, name)?;
-        count += 1;
-        in_group += 1;
-    }
-    if this_dir.is_some() {
-        close_group(&mut body, group_start, in_group);
-    }
-    let mut out = Vec::with_capacity(body.len() + key.len() + 64);
+    let count: usize = groups.iter().map(|(_, entries)| entries.len()).sum();
+    // The entries go straight after the header (every folder is a group of at least one
+    // entry, so both counts are known first): no second copy of a body of tens of thousands.
+    let mut out = Vec::with_capacity(64 * count + key.len() + 64);
     out.extend_from_slice(header().as_bytes());
     out.push(b'\n');
     out.extend_from_slice(key.as_bytes());
@@ -457,21 +418,46 @@ pub fn record(
         Settled::Check => out.extend_from_slice(b"settled\t-\n"),
         Settled::Apply(n) => out.extend_from_slice(format!("settled\t{n}\n").as_bytes()),
     }
-    out.extend_from_slice(format!("entries\t{count}\tgroups\t{groups}\n").as_bytes());
-    out.extend_from_slice(&body);
-    let observed: Vec<&(Kind, PathBuf, Expect, Result<Stat, String>)> =
-        observed.iter().map(|o| &o.1).collect();
+    out.extend_from_slice(format!("entries\t{count}\tgroups\t{}\n", groups.len()).as_bytes());
+    let mut racy = None;
+    let mut stats = stats.into_iter().flatten();
     // The walk found exactly the files the run read, with the same sizes. Compared as sorted
     // bytes, not as `Path`s (whose order parses components: most of a record's time at
     // thousands of files); a path spelled two ways only costs the cache, never vouches.
     fn bytes(p: &Path) -> &[u8] {
         p.as_os_str().as_encoded_bytes()
     }
-    let mut walked: Vec<(&[u8], u64)> = observed
-        .iter()
-        .filter(|(_, _, expect, _)| *expect == Expect::Walked)
-        .map(|(_, path, _, stat)| (bytes(path), stat.as_ref().map_or(0, |s| s.size)))
-        .collect();
+    let mut walked: Vec<(&[u8], u64)> = Vec::new();
+    for (dir, entries) in &groups {
+        let group_start = open_group(&mut out, dir)?;
+        for (name, kind, source, expect) in entries {
+            let stat = stats.next().expect("one stat per entry");
+            let stat = stat
+                .as_ref()
+                .map_err(|why| format!("`{}`: {why}", join(dir, name)))?;
+            let consistent = match (expect, stat.kind) {
+                (Expect::Any, _) => true,
+                (Expect::Absent, k) => k == ABSENT,
+                (Expect::Present, k) => k != ABSENT,
+                (Expect::Size(n), k) => k == FILE && stat.size == *n,
+                (Expect::Walked, k) => k == FILE,
+            };
+            if !consistent {
+                return Err(format!("`{}` changed while checking", join(dir, name)));
+            }
+            let timed =
+                matches!(kind, Kind::File | Kind::Dir | Kind::Watched) && stat.kind != ABSENT;
+            let is_racy = timed && (stat.mtime >= threshold || stat.ctime >= threshold);
+            if is_racy && racy.is_none() {
+                racy = Some(join(dir, name));
+            }
+            put_entry(&mut out, *kind, is_racy, stat, name)?;
+            if let Some(path) = source {
+                walked.push((bytes(path), stat.size));
+            }
+        }
+        close_group(&mut out, group_start, entries.len() as u32);
+    }
     let mut read: Vec<(&[u8], u64)> = read_files.iter().map(|(p, n)| (bytes(p), *n)).collect();
     walked.sort_unstable();
     read.sort_unstable();
@@ -480,8 +466,7 @@ pub fn record(
     }
     if let Some(path) = racy {
         trace(format!(
-            "cache entries are racy (`{}` changed within {} ms of the check); the next check reads everything",
-            path.display(),
+            "cache entries are racy (`{path}` changed within {} ms of the check); the next check reads everything",
             racy_window().as_millis()
         ));
     }
@@ -1104,26 +1089,30 @@ fn split(path: &Path) -> Option<(String, String)> {
     }
 }
 
-/// The stats of `items`, grouped by folder: each folder's entries in the order given, the
-/// folders sorted; each result beside its folder and name.
-#[allow(clippy::type_complexity)]
-fn observe_all(
-    items: Vec<(Kind, PathBuf, Expect)>,
-) -> Result<
-    Vec<(
-        (String, String),
-        (Kind, PathBuf, Expect, Result<Stat, String>),
-    )>,
-    String,
-> {
-    let mut by_dir: BTreeMap<String, Vec<(String, Kind, PathBuf, Expect)>> = BTreeMap::new();
+/// One entry of a folder's group: its name there, how it is compared, the path of a walked
+/// source file (`None` for any other), and what the run read there.
+type Observed = (String, Kind, Option<PathBuf>, Expect);
+
+/// The folders of a record, sorted, each with its entries.
+type Groups = Vec<(String, Vec<Observed>)>;
+
+/// What one stat found (or why it failed).
+type Stated = Result<Stat, String>;
+
+/// `items` grouped by folder (each folder's entries in the order given, the folders sorted),
+/// and their stats in that order: each folder's name is held once, not once per entry.
+fn observe_all(items: Vec<(Kind, PathBuf, Expect)>) -> Result<(Groups, Vec<Vec<Stated>>), String> {
+    let mut by_dir: BTreeMap<String, Vec<Observed>> = BTreeMap::new();
     for (kind, path, expect) in items {
         let (dir, name) =
             split(&path).ok_or_else(|| format!("`{}`: path cannot be recorded", path.display()))?;
+        // Only a walked source file's path is compared again (with the files the run read);
+        // every other one goes now, tens of thousands of them.
+        let source = (expect == Expect::Walked).then_some(path);
         by_dir
             .entry(dir)
             .or_default()
-            .push((name, kind, path, expect));
+            .push((name, kind, source, expect));
     }
     // A folder with few entries is stat'ed from its parent's handle (`sub/name`: the lookup
     // of `sub` follows a symlink exactly as the whole path's would), deepest folders first so
@@ -1174,7 +1163,7 @@ fn observe_all(
         entry.0 = ".".into();
         by_dir.get_mut(&dir).expect("opened").insert(0, entry);
     }
-    let groups: Vec<(String, Vec<(String, Kind, PathBuf, Expect)>)> = by_dir.into_iter().collect();
+    let groups: Groups = by_dir.into_iter().collect();
     let units: Vec<(usize, usize, usize)> = groups
         .iter()
         .enumerate()
@@ -1193,15 +1182,7 @@ fn observe_all(
         );
         out
     });
-    let mut stats = stats.into_iter().flatten();
-    let mut out = Vec::new();
-    for (dir, entries) in groups {
-        for (name, kind, path, expect) in entries {
-            let stat = stats.next().expect("one stat per entry");
-            out.push(((dir.clone(), name), (kind, path, expect, stat)));
-        }
-    }
-    Ok(out)
+    Ok((groups, stats))
 }
 
 /// Stats each `(kind, name)` of folder `dir` in turn, passing the result to `each` until it

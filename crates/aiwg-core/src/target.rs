@@ -84,8 +84,8 @@ pub enum Desired {
     /// so memory does not grow with the output; apply renders again and writes each file as
     /// it comes, checking it against this digest.
     Digest {
-        /// SHA-256 of the bytes, 64 lowercase hex digits.
-        sha256: String,
+        /// SHA-256 of the bytes.
+        sha256: Sha256,
         /// The number of bytes.
         size: u64,
         /// Whether the file gets execute bits.
@@ -126,7 +126,7 @@ impl Desired {
     pub fn digested(self) -> Desired {
         match self {
             Desired::File { bytes, executable } => Desired::Digest {
-                sha256: sha256_hex(&bytes),
+                sha256: Sha256::of(&bytes),
                 size: bytes.len() as u64,
                 executable,
             },
@@ -153,7 +153,7 @@ impl Desired {
                     executable: x,
                 },
                 Desired::File { bytes, executable },
-            ) => executable == x && bytes.len() as u64 == *size && sha256_hex(bytes) == *sha256,
+            ) => executable == x && bytes.len() as u64 == *size && Sha256::of(bytes) == *sha256,
             (a, b) => a == b,
         }
     }
@@ -170,14 +170,56 @@ impl Desired {
 
 /// The SHA-256 of `bytes` as 64 lowercase hex digits (the lock file's `sha256`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+    Sha256::of(bytes).to_string()
+}
+
+/// A SHA-256 digest, held as its 32 bytes and shown as 64 lowercase hex digits (the lock
+/// file's `sha256`). A plan keeps one per file it writes: as bytes inline it costs no
+/// allocation, where the text was one of 64 bytes per file (ARCHITECTURE.md, "Memory").
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256(pub [u8; 32]);
+
+impl Sha256 {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        use sha2::Digest as _;
+        Sha256(sha2::Sha256::digest(bytes).into())
     }
-    out
+
+    /// The 64 lowercase hex digits, on the stack.
+    pub fn hex(&self) -> Sha256Hex {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+        }
+        Sha256Hex(out)
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+/// The hex digits of a [`Sha256`], as a `str` that needs no allocation.
+#[derive(Clone, Copy)]
+pub struct Sha256Hex([u8; 64]);
+
+impl std::ops::Deref for Sha256Hex {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Only ASCII hex digits are ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// Which part of a path an entry (or a lock entry) owns. Its text form is the `part` value of

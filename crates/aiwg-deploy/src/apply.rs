@@ -85,7 +85,7 @@ pub(crate) struct Change<'a> {
     pub after: Option<&'a FileData>,
     /// The SHA-256 of the bytes written when `after` does not hold them
     /// ([`crate::PlanItem::streamed`]): they come from the [`Restream`].
-    pub streamed: Option<&'a str>,
+    pub streamed: Option<&'a aiwg_core::target::Sha256>,
 }
 
 impl<'a> Change<'a> {
@@ -120,10 +120,10 @@ impl<'a> Change<'a> {
 pub type Restream<'r> = &'r mut dyn FnMut(FileSink<'_>) -> Result<(), String>;
 
 /// What a [`Restream`] hands each file to: path, bytes, executable bit, and the bytes'
-/// SHA-256 (hex) when the caller has it already from these very bytes (a file held from the
+/// SHA-256 when the caller has it already from these very bytes (a file held from the
 /// render that made the plan, the CLI's `Bodies::Hold`): compared with the plan's hash instead
 /// of hashing the bytes again. `None` (a second render): the bytes are hashed.
-pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool, Option<&str>);
+pub type FileSink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool, Option<aiwg_core::target::Sha256>);
 
 impl Engine<'_> {
     /// Replaces the check cache with `bytes` (atomically), after making git ignore it as it
@@ -214,7 +214,7 @@ impl Engine<'_> {
                 path: &i.path,
                 before: i.old.as_ref(),
                 after: i.new.as_ref(),
-                streamed: i.streamed.as_deref(),
+                streamed: i.streamed.as_ref(),
             })
             .collect();
         let mut made = self.dirs_to_make(&changes)?;
@@ -462,7 +462,10 @@ impl Engine<'_> {
         let mut done = vec![false; changes.len()];
         let mut failed: Option<DeployError> = None;
         let mut stopped = false;
-        let mut sink = |path: &RelPath, bytes: &[u8], executable: bool, known: Option<&str>| {
+        let mut sink = |path: &RelPath,
+                        bytes: &[u8],
+                        executable: bool,
+                        known: Option<aiwg_core::target::Sha256>| {
             if failed.is_some() || stopped {
                 return;
             }
@@ -475,8 +478,8 @@ impl Engine<'_> {
             let change = &changes[i];
             let want_exec = change.after.is_some_and(|a| a.executable);
             let planned = match known {
-                Some(sha256) => change.streamed == Some(sha256),
-                None => change.streamed == Some(crate::hash::sha256_hex(bytes).as_str()),
+                Some(sha256) => change.streamed == Some(&sha256),
+                None => change.streamed == Some(&aiwg_core::target::Sha256::of(bytes)),
             };
             if want_exec != executable || !planned {
                 failed = Some(differs(path));

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aiwg_core::target::{Desired, Origin, Part, TargetEntry};
+use aiwg_core::target::{Desired, Origin, Part, Sha256, TargetEntry};
 use aiwg_core::RelPath;
 
 use crate::hash::sha256_hex;
@@ -263,9 +263,9 @@ pub struct PlanItem {
     /// writes `new`: the SHA-256 of the bytes to write, which `new` does not hold (its bytes
     /// are empty). Apply takes them from a second render, file by file
     /// ([`crate::Engine::apply_streamed`]), and checks each against this hash.
-    pub streamed: Option<String>,
+    pub streamed: Option<Sha256>,
     /// The plan of each part: whole file, sections or merged keys.
-    pub parts: Vec<PartPlan>,
+    pub parts: Box<[PartPlan]>,
     /// Set when the plan was made from a streamed render and the file on disk, already what
     /// aiwg wants, was only hashed as it was read, never held: `old` and `new` then carry its
     /// executable bit and no bytes, and this says what is on disk (its size, its hashes).
@@ -304,7 +304,7 @@ impl PlanItem {
         // on disk exactly as aiwg wants it once, in `old_digest`.
         if entry.mode == Mode::File && entry.sha256.is_empty() {
             if let Some(sha256) = &self.streamed {
-                entry.sha256 = sha256.clone();
+                entry.sha256 = sha256.to_string();
             } else if let Some(disk) = &self.old_digest {
                 entry.sha256 = disk.sha256.clone();
             } else {
@@ -565,6 +565,11 @@ mod size_tests {
         // A path and an origin are counted references: a clone allocates nothing.
         assert_eq!(size_of::<RelPath>(), 16);
         assert_eq!(size_of::<Origin>(), 48);
+        // A hash is its 32 bytes, inline: a streamed file's item and its target entry hold no
+        // 64-byte hex text on the heap (2-4 MB at x10 to every platform).
+        assert_eq!(size_of::<aiwg_core::target::Sha256>(), 32);
+        assert!(size_of::<Option<aiwg_core::target::Sha256>>() <= 33);
+        assert!(size_of::<Desired>() <= 56, "{}", size_of::<Desired>());
         assert!(size_of::<PlanItem>() <= 176, "{}", size_of::<PlanItem>());
         assert!(size_of::<PartPlan>() <= 184, "{}", size_of::<PartPlan>());
         assert!(size_of::<LockEntry>() <= 160, "{}", size_of::<LockEntry>());

@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use aiwg_core::target::{Desired, Part, TargetEntry, TargetState};
+use aiwg_core::target::{Desired, Part, Sha256, TargetEntry, TargetState};
 use aiwg_core::RelPath;
 
 use crate::decision::{all_parts_in_conflict, lock_entry_for, matches_lock, NextLock};
@@ -79,15 +79,48 @@ pub fn plan_owned(target: TargetState, sys: &dyn System, lock: &Lock) -> Result<
 }
 
 /// Every path of the target and of the lock, sorted, each with what is on disk there: read
-/// as a digest or whole ([`plan_wanted`] says which).
+/// whole before planning, or as a digest while planning ([`plan_wanted`] says which).
 struct Reads {
     paths: Vec<RelPath>,
     by_digest: Vec<bool>,
-    digests: std::vec::IntoIter<Result<Option<FileDigest>, crate::system::SystemError>>,
     reads: std::vec::IntoIter<Result<Option<FileData>, crate::system::SystemError>>,
 }
 
-/// Reads what is on disk at every path of `target` and `lock` (before the target is taken).
+/// How many digests are read at a time: a multiple of the real system's batch of folders,
+/// so the reads (and their system calls) are the ones a single call makes. Read all at once,
+/// the digests of a first apply to every platform were megabytes beside the whole target.
+const DIGEST_CHUNK: usize = 4096;
+
+/// The digests of `paths`, read [`DIGEST_CHUNK`] at a time as they are asked for, in order.
+struct Digests<'p> {
+    sys: &'p dyn System,
+    paths: Vec<&'p RelPath>,
+    next: usize,
+    read: std::vec::IntoIter<Result<Option<FileDigest>, SystemError>>,
+}
+
+impl Digests<'_> {
+    fn next(&mut self) -> Option<Result<Option<FileDigest>, SystemError>> {
+        if let Some(d) = self.read.next() {
+            return Some(d);
+        }
+        if self.next >= self.paths.len() {
+            return None;
+        }
+        // A short last chunk joins the one before: a small call reads another way.
+        let mut end = (self.next + DIGEST_CHUNK).min(self.paths.len());
+        if self.paths.len() - end < DIGEST_CHUNK {
+            end = self.paths.len();
+        }
+        let chunk = &self.paths[self.next..end];
+        self.next = end;
+        self.read = self.sys.read_digest_many(chunk).into_iter();
+        self.read.next()
+    }
+}
+
+/// Reads what is on disk at every path of `target` and `lock` that is read whole (before the
+/// target is taken), and says which are read as digests.
 fn plan_reads(target: &TargetState, sys: &dyn System, lock: &Lock) -> Reads {
     let wanted = || target.entries();
     let mut paths: BTreeSet<RelPath> = wanted().map(|e| e.path.clone()).collect();
@@ -107,20 +140,14 @@ fn plan_reads(target: &TargetState, sys: &dyn System, lock: &Lock) -> Reads {
         }
         *flag = wants == 1 && digest && lock.entries_of(path).all(|l| l.part.is_whole());
     }
-    let pick = |digest: bool| -> Vec<&RelPath> {
-        paths
-            .iter()
-            .zip(&by_digest)
-            .filter(|(_, d)| **d == digest)
-            .map(|(p, _)| p)
-            .collect()
-    };
-    let digests = sys.read_digest_many(&pick(true)).into_iter();
-    let reads = sys.read_many(&pick(false)).into_iter();
+    let whole: Vec<&RelPath> = (paths.iter().zip(&by_digest))
+        .filter(|(_, d)| !**d)
+        .map(|(p, _)| p)
+        .collect();
+    let reads = sys.read_many(&whole).into_iter();
     Reads {
         paths,
         by_digest,
-        digests,
         reads,
     }
 }
@@ -135,9 +162,17 @@ fn plan_wanted<'t>(
     let Reads {
         paths,
         by_digest,
-        mut digests,
         mut reads,
     } = reads;
+    let mut digests = Digests {
+        sys,
+        paths: (paths.iter().zip(&by_digest))
+            .filter(|(_, d)| **d)
+            .map(|(p, _)| p)
+            .collect(),
+        next: 0,
+        read: Vec::new().into_iter(),
+    };
     let mut wanted = wanted.peekable();
     let mut items = Vec::with_capacity(paths.len());
     for (path, digest) in paths.iter().zip(by_digest) {
@@ -247,7 +282,7 @@ fn plan_path(
             for part in &mut parts {
                 if let NextLock::Write(row) = &mut part.next_lock {
                     if part.mode == Mode::File && row.sha256.is_empty() {
-                        row.sha256 = sha256.clone();
+                        row.sha256 = sha256.to_string();
                     }
                 }
             }
@@ -264,7 +299,7 @@ fn plan_path(
         old,
         new,
         streamed,
-        parts,
+        parts: parts.into_boxed_slice(),
         old_digest: None,
     })
 }
@@ -290,24 +325,18 @@ fn unchanged_by_digest(
         return Err(());
     };
     // What git made of the file on checkout (CRLF line endings) is the file aiwg wrote.
-    if disk.executable != *executable || !disk.matches(sha256, *size) {
+    let hex = sha256.hex();
+    if disk.executable != *executable || !disk.matches(&hex, *size) {
         return Err(());
     }
     let size = *size;
     // The lock keeps what aiwg wants. When the disk holds exactly that, the hash is the
     // digest's (one copy per file, filled in as the lock is written); a CRLF checkout has
-    // another, and the row keeps the wanted one, taken from an owned entry (nothing reads it
-    // again) or copied from a borrowed one.
-    let sha256 = if disk.size == size && disk.sha256 == *sha256 {
+    // another, and the row keeps the wanted one.
+    let sha256 = if disk.size == size && disk.sha256 == *hex {
         String::new()
     } else {
-        match want {
-            Cow::Owned(TargetEntry {
-                desired: Desired::Digest { sha256, .. },
-                ..
-            }) => std::mem::take(sha256),
-            _ => sha256.clone(),
-        }
+        hex.to_string()
     };
     let mut parts = Vec::with_capacity(1);
     // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
@@ -330,14 +359,14 @@ fn unchanged_by_digest(
         old: Some(held.clone()),
         new: Some(held),
         streamed: None,
-        parts,
+        parts: parts.into_boxed_slice(),
         old_digest: Some(Box::new(disk)),
     })
 }
 
 /// What a path holds after apply, its parts' plans, and (a streamed whole file) the SHA-256
 /// of the bytes apply writes without the plan holding them.
-type Planned = (Option<FileData>, Vec<PartPlan>, Option<String>);
+type Planned = (Option<FileData>, Vec<PartPlan>, Option<Sha256>);
 
 /// The plan of a path whose current content is `old` (`None`: nothing there), by its mode.
 fn plan_present(
@@ -490,43 +519,30 @@ fn plan_file(
 /// what is on disk (and of its LF form). Unless the file is left as it is, the new content is
 /// an empty placeholder and the hash says what apply writes in its place.
 fn plan_digest(
-    mut want: Cow<'_, TargetEntry>,
+    want: Cow<'_, TargetEntry>,
     lock: Option<&LockEntry>,
     old: Option<&FileData>,
     mut parts: Vec<PartPlan>,
 ) -> Planned {
-    // Taken from an owned entry, as its origin below: the plan holds the one copy.
-    let (sha256, size, executable) = match &mut want {
-        Cow::Owned(TargetEntry {
-            desired:
-                Desired::Digest {
-                    sha256,
-                    size,
-                    executable,
-                },
-            ..
-        }) => (std::mem::take(sha256), *size, *executable),
-        Cow::Borrowed(TargetEntry {
-            desired:
-                Desired::Digest {
-                    sha256,
-                    size,
-                    executable,
-                },
-            ..
-        }) => (sha256.clone(), *size, *executable),
+    let (sha256, size, executable) = match &want.desired {
+        Desired::Digest {
+            sha256,
+            size,
+            executable,
+        } => (*sha256, *size, *executable),
         _ => unreachable!("plan_digest is only called for digests"),
     };
+    let hex = sha256.hex();
     // The file on disk is hashed once (with its LF form, a CRLF checkout): every arm below
     // asks of the same digest, what aiwg wants and what the lock says aiwg wrote.
     let disk = old.map(|data| FileDigest::of(&data.bytes, data.executable));
     let (action, conflict, state) = match &disk {
         None => (Action::Create, None, State::Missing),
-        Some(d) if d.executable == executable && d.matches(&sha256, size) => {
+        Some(d) if d.executable == executable && d.matches(&hex, size) => {
             (Action::Unchanged, None, State::Ok)
         }
         Some(d)
-            if (d.size == size && d.sha256 == sha256)
+            if (d.size == size && d.sha256 == *hex)
                 || lock.is_some_and(|l| d.matches(&l.sha256, l.size)) =>
         {
             (Action::Update, None, State::Outdated)
@@ -550,7 +566,7 @@ fn plan_digest(
     if action == Action::Unchanged {
         // The lock keeps what aiwg wants (a CRLF checkout on disk is that file).
         if let Some(NextLock::Write(row)) = parts.last_mut().map(|p| &mut p.next_lock) {
-            row.sha256 = sha256;
+            row.sha256 = hex.to_string();
         }
         return (old.cloned(), parts, None);
     }

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use aiwg_core::config::Tiers;
 use aiwg_core::exclude::ArtifactPattern;
 use aiwg_core::rel_path::RelPathError;
-use aiwg_core::target::{Desired, Origin, Scope, TargetClash, TargetEntry, TargetState};
+use aiwg_core::target::{Desired, Origin, Scope, Sha256, TargetClash, TargetEntry, TargetState};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
 use serde_json::{Map, Value};
 
@@ -87,7 +87,7 @@ pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool);
 pub struct Held {
     budget: usize,
     bytes: Vec<u8>,
-    files: Vec<(RelPath, usize, String, bool)>,
+    files: Vec<(RelPath, usize, Sha256, bool)>,
     over: bool,
 }
 
@@ -100,7 +100,7 @@ impl Held {
         }
     }
 
-    fn offer(&mut self, path: RelPath, sha256: String, bytes: &[u8], executable: bool) {
+    fn offer(&mut self, path: RelPath, sha256: Sha256, bytes: &[u8], executable: bool) {
         if self.over {
             return;
         }
@@ -122,7 +122,7 @@ impl Held {
 
     /// Every whole file the render made (path, SHA-256, bytes, executable bit; in the order
     /// a [`Bodies::Stream`] render hands them out), or `None` when they did not fit.
-    pub fn files(&self) -> Option<impl Iterator<Item = (&RelPath, &str, &[u8], bool)>> {
+    pub fn files(&self) -> Option<impl Iterator<Item = (&RelPath, Sha256, &[u8], bool)>> {
         if self.over {
             return None;
         }
@@ -133,7 +133,7 @@ impl Held {
                 .map(move |(path, end, sha256, executable)| {
                     let bytes = &self.bytes[start..*end];
                     start = *end;
-                    (path, sha256.as_str(), bytes, *executable)
+                    (path, *sha256, bytes, *executable)
                 }),
         )
     }
@@ -610,13 +610,23 @@ impl Renderer<'_> {
             sink(&path, bytes, *executable);
             return Ok(());
         }
+        // A streamed apply writes a section file from its plan, made by the first render: the
+        // second keeps where each section goes (the bridge asks) but not its text, megabytes
+        // at scale held while every file is written.
+        let desired = match (&self.bodies, desired) {
+            (Bodies::Stream(_), Desired::Section { id, .. }) => Desired::Section {
+                id,
+                text: String::new(),
+            },
+            (_, desired) => desired,
+        };
         let (desired, body) = match (&self.bodies, desired) {
             (Bodies::Digest | Bodies::Hold(_), Desired::File { bytes, executable }) => {
-                let sha256 = aiwg_core::target::sha256_hex(&bytes);
+                let sha256 = Sha256::of(&bytes);
                 let size = bytes.len() as u64;
                 let body = self
                     .holds_new(&path)
-                    .then(|| (path.clone(), sha256.clone(), bytes, executable));
+                    .then(|| (path.clone(), sha256, bytes, executable));
                 let desired = Desired::Digest {
                     sha256,
                     size,
@@ -647,7 +657,7 @@ impl Renderer<'_> {
     fn make(&self, path: RelPath, bytes: Vec<u8>, executable: bool) -> Made {
         let sha256 = match self.bodies {
             Bodies::Keep | Bodies::Stream(_) => None,
-            Bodies::Digest | Bodies::Hold(_) => Some(aiwg_core::target::sha256_hex(&bytes)),
+            Bodies::Digest | Bodies::Hold(_) => Some(Sha256::of(&bytes)),
         };
         Made {
             path,
@@ -683,7 +693,7 @@ impl Renderer<'_> {
                 executable: made.executable,
             },
             Some(sha256) => Desired::Digest {
-                sha256: sha256.clone(),
+                sha256: *sha256,
                 size: made.bytes.len() as u64,
                 executable: made.executable,
             },
@@ -693,7 +703,7 @@ impl Renderer<'_> {
         if let (Bodies::Hold(held), Some(path), Some(sha256)) =
             (&mut self.bodies, hold, &made.sha256)
         {
-            held.offer(path, sha256.clone(), &made.bytes, made.executable);
+            held.offer(path, *sha256, &made.bytes, made.executable);
         }
         Ok(())
     }
@@ -801,7 +811,7 @@ pub(super) struct Made {
     bytes: Vec<u8>,
     executable: bool,
     /// Its SHA-256, when the render keeps digests ([`Bodies::Digest`]).
-    sha256: Option<String>,
+    sha256: Option<Sha256>,
 }
 
 /// Why `kind` has no native place on `p`: its `why`, or "no native <kind>s here".

@@ -31,7 +31,12 @@ impl Renderer<'_> {
         }
         for (source, artifacts) in by_source {
             let id = format!("{source}:{}", kind.folder());
-            let text = section_text(kind, &artifacts, &self.runbook_skills);
+            // A streaming render (the second of an apply) keeps no section text
+            // ([`Renderer::insert`]): it is not made, megabytes for one section at scale.
+            let text = match self.bodies {
+                super::Bodies::Stream(_) => String::new(),
+                _ => section_text(kind, &artifacts, &self.runbook_skills),
+            };
             self.insert(
                 path.clone(),
                 Desired::Section { id, text },

@@ -891,11 +891,11 @@ fn a_platform_that_shows_one_skill_per_name_is_not_warned_of_copies() {
 fn a_budget_too_large_to_reserve_holds_nothing_and_does_not_abort() {
     for budget in [usize::MAX, isize::MAX as usize, 1 << 60] {
         let mut held = Held::new(budget);
-        held.offer(RelPath::new("a.md").unwrap(), "00".into(), b"a", false);
+        held.offer(RelPath::new("a.md").unwrap(), Sha256([0; 32]), b"a", false);
         assert!(held.files().is_none(), "budget {budget}");
     }
     let mut held = Held::new(1 << 20);
-    held.offer(RelPath::new("a.md").unwrap(), "00".into(), b"a", false);
+    held.offer(RelPath::new("a.md").unwrap(), Sha256([0; 32]), b"a", false);
     assert_eq!(held.files().unwrap().count(), 1);
 }
 
