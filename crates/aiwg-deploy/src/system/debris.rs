@@ -31,7 +31,7 @@ impl Debris {
 pub fn find(sys: &dyn System, folders: &BTreeSet<Option<RelPath>>) -> Vec<RelPath> {
     let mut found = Vec::new();
     let paths: Vec<Option<&RelPath>> = folders.iter().map(Option::as_ref).collect();
-    let listed = sys.list_many(&paths, &|name| temp_writer(name).is_some());
+    let listed = sys.list_temps_many(&paths);
     for (folder, names) in folders.iter().zip(listed) {
         let Ok(names) = names else {
             continue;

@@ -310,6 +310,13 @@ pub trait System {
             .collect()
     }
 
+    /// [`System::list_many`] keeping only temp names ([`temp_writer`] knows them): what the
+    /// debris search asks. An implementation may answer from listings it took while it read
+    /// files in those folders, when nothing has changed on its side since.
+    fn list_temps_many(&self, paths: &[Option<&RelPath>]) -> Vec<Result<Vec<String>, SystemError>> {
+        self.list_many(paths, &|name| temp_writer(name).is_some())
+    }
+
     /// Takes the exclusive lock on the file `path` (created when missing) without waiting,
     /// and writes `owner` into it. `Ok(false)`: another process holds it. The operating
     /// system drops the lock when its process ends, so a crash never leaves it held.

@@ -29,7 +29,7 @@ use std::fs;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use aiwg_core::RelPath;
@@ -51,10 +51,37 @@ const MIN_THREADED_READS: usize = 32;
 /// the folders in use are soon back). Far below the common soft limit of 1,024 open files.
 const MAX_OPEN_FOLDERS: usize = 256;
 
+/// The most folders one batch of `read_many` reads in (their handles held meanwhile, beside
+/// the [`MAX_OPEN_FOLDERS`] of the caches).
+const BATCH_FOLDERS: usize = MAX_OPEN_FOLDERS / 2;
+
+/// A folder's handle, and whether a listing may have moved its offset from the start (a
+/// handle opened and not listed yet is listed without an `lseek`).
+#[derive(Debug)]
+struct Handle {
+    fd: OwnedFd,
+    moved: AtomicBool,
+}
+
+impl Handle {
+    fn new(fd: OwnedFd) -> Self {
+        Handle {
+            fd,
+            moved: AtomicBool::new(false),
+        }
+    }
+}
+
+impl AsFd for Handle {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 /// A folder reached inside the root: its handle and its resolved path (`""`: the root).
 #[derive(Debug, Clone)]
 struct Folder {
-    fd: Arc<OwnedFd>,
+    fd: Arc<Handle>,
     real: String,
 }
 
@@ -67,11 +94,11 @@ pub struct RealSystem {
     root_as_given: PathBuf,
     guard: Guard,
     /// The root's handle, once the root exists.
-    root_fd: RefCell<Option<Arc<OwnedFd>>>,
+    root_fd: RefCell<Option<Arc<Handle>>>,
     /// Spelled folder → folder, for folders known to exist.
     by_spelling: RefCell<HashMap<String, Folder>>,
     /// Resolved folder → handle; every ancestor of a cached folder is cached too.
-    by_real: RefCell<HashMap<String, Arc<OwnedFd>>>,
+    by_real: RefCell<HashMap<String, Arc<Handle>>>,
     /// Spelled folders found missing (lookups that need not be repeated; creating a folder
     /// never consults it).
     missing: RefCell<HashSet<String>>,
@@ -80,6 +107,11 @@ pub struct RealSystem {
     fresh: RefCell<HashSet<String>>,
     /// Lock files held through `try_lock`: the open file keeps the lock.
     locks: RefCell<HashMap<String, fs::File>>,
+    /// Spelled folder (`""`: the root) → its temp names, listed by `read_many` while it held
+    /// the folder's handle; taken by `list_temps_many` (the debris search that follows a
+    /// plan's reads), so the folder is not looked up and opened a second time. Emptied by
+    /// every change this System makes, so it never answers for a folder changed since.
+    temps: RefCell<HashMap<String, Vec<String>>>,
     /// Writes files in folders resolved here; shared by the threads of `write_many`.
     writer: Writer,
 }
@@ -214,6 +246,7 @@ impl RealSystem {
             fresh: RefCell::new(HashSet::new()),
             missing: RefCell::new(HashSet::new()),
             locks: RefCell::new(HashMap::new()),
+            temps: RefCell::new(HashMap::new()),
             writer: Writer {
                 pid: std::process::id(),
                 umask: AtomicU32::new(UNKNOWN),
@@ -295,7 +328,7 @@ impl RealSystem {
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(io_err("open root folder", &shown, e)),
         };
-        let fd = Arc::new(fd);
+        let fd = Arc::new(Handle::new(fd));
         *self.root_fd.borrow_mut() = Some(fd.clone());
         self.by_real.borrow_mut().insert(String::new(), fd.clone());
         Ok(Some(Folder {
@@ -425,7 +458,7 @@ impl RealSystem {
         };
         match opened {
             Ok(fd) => {
-                let fd = Arc::new(fd);
+                let fd = Arc::new(Handle::new(fd));
                 self.keep_open(&real, &fd);
                 Ok(Step::Into(Folder { fd, real }))
             }
@@ -506,7 +539,8 @@ impl RealSystem {
     }
 
     /// The fast reads of `batch` by `read` (`None`: to be read the careful way), appended
-    /// to `out`.
+    /// to `out`; each folder of the batch found open is listed for temp names too (into
+    /// [`RealSystem::temps`]) while its handle is held, unless it was already.
     fn read_batch<T: Send>(
         &self,
         batch: &[&RelPath],
@@ -514,42 +548,86 @@ impl RealSystem {
         read: &ReadAt<T>,
         out: &mut Vec<Option<Option<T>>>,
     ) {
-        let located: Vec<Option<Arc<OwnedFd>>> = batch
+        let located: Vec<Option<Arc<Handle>>> = batch
             .iter()
             .map(|p| self.locate(p, false).ok().flatten().map(|(f, _)| f.fd))
             .collect();
-        let jobs: Vec<(Option<&Arc<OwnedFd>>, &str)> = located
+        let jobs: Vec<(Option<&Arc<Handle>>, &str)> = located
             .iter()
             .zip(batch)
             .map(|(fd, p)| (fd.as_ref(), p.file_name()))
             .collect();
-        let run = |(fd, name): &(Option<&Arc<OwnedFd>>, &str)| {
+        // The folders to list: each spelling once, each handle once (two spellings of one
+        // folder share its listing).
+        let mut spellings: Vec<(String, usize)> = Vec::new();
+        let mut handles: Vec<&Arc<Handle>> = Vec::new();
+        {
+            let listed = self.temps.borrow();
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut index: HashMap<*const Handle, usize> = HashMap::new();
+            for (fd, path) in located.iter().zip(batch) {
+                let (Some(fd), folder) = (fd, path.as_str().rsplit_once('/').map_or("", |s| s.0))
+                else {
+                    continue;
+                };
+                if listed.contains_key(folder) || !seen.insert(folder) {
+                    continue;
+                }
+                let slot = *index.entry(Arc::as_ptr(fd)).or_insert_with(|| {
+                    handles.push(fd);
+                    handles.len() - 1
+                });
+                spellings.push((folder.to_string(), slot));
+            }
+        }
+        let keep = |name: &str| super::temp_writer(name).is_some();
+        let run = |(fd, name): &(Option<&Arc<Handle>>, &str)| {
             fd.and_then(|fd| read(fd.as_fd(), name).ok())
+        };
+        // Part `k` of `n` of the reads and of the listings.
+        let work = |k: usize, n: usize| {
+            let reads: Vec<Option<Option<T>>> = share(&jobs, k, n).iter().map(run).collect();
+            let mut buf = Vec::new();
+            let lists: Vec<Option<Vec<String>>> = (share(&handles, k, n).iter())
+                .map(|fd| list_fd(fd, &keep, &mut buf).ok())
+                .collect();
+            (reads, lists)
         };
         // A batch with few files to open (most folders missing: a first apply) is not worth
         // the threads: each costs more to start than the reads it would share.
-        if located.iter().flatten().count() < MIN_THREADED_READS {
-            out.extend(jobs.iter().map(run));
-            return;
-        }
-        let chunk = jobs.len().div_ceil(threads);
+        let n = if located.iter().flatten().count() < MIN_THREADED_READS {
+            1
+        } else {
+            threads
+        };
+        let mut lists: Vec<Option<Vec<String>>> = Vec::with_capacity(handles.len());
         std::thread::scope(|scope| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    aiwg_core::par::spawn(scope, move || part.iter().map(run).collect::<Vec<_>>())
-                        .ok_or(part)
-                })
+            let work = &work;
+            let started: Vec<_> = (1..n)
+                .map(|k| aiwg_core::par::spawn(scope, move || work(k, n)).ok_or(k))
                 .collect();
-            for h in handles {
-                match h {
+            // This thread takes the first part instead of waiting.
+            let (reads, listed) = work(0, n);
+            out.extend(reads);
+            lists.extend(listed);
+            for h in started {
+                let (reads, listed) = match h {
                     // A panic is passed on: dropping its part would shift every later result.
-                    Ok(h) => out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
-                    // No thread to be had: this one reads the part.
-                    Err(part) => out.extend(part.iter().map(run)),
-                }
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    // No thread to be had: this one does the part.
+                    Err(k) => work(k, n),
+                };
+                out.extend(reads);
+                lists.extend(listed);
             }
         });
+        let mut temps = self.temps.borrow_mut();
+        for (folder, slot) in spellings {
+            // A listing that failed is left to the debris search to take again.
+            if let Some(names) = &lists[slot] {
+                temps.insert(folder, names.clone());
+            }
+        }
     }
 
     /// `read` of every path, with one thread per core (at most 8) when there are many files:
@@ -567,9 +645,19 @@ impl RealSystem {
             return paths.iter().map(|p| careful(p)).collect();
         }
         let mut fast: Vec<Option<Option<T>>> = Vec::with_capacity(paths.len());
-        // In batches, so that the handles held for one batch stay few.
-        for batch in paths.chunks(MAX_OPEN_FOLDERS) {
-            self.read_batch(batch, threads, read, &mut fast);
+        // In batches of at most `BATCH_FOLDERS` folders, so that the handles held for one
+        // batch stay few (and the threads started per file fewer where folders hold several).
+        let mut start = 0;
+        while start < paths.len() {
+            let mut folders: HashSet<&str> = HashSet::new();
+            let end = (paths[start..].iter())
+                .position(|p| {
+                    let folder = p.as_str().rsplit_once('/').map_or("", |s| s.0);
+                    folders.insert(folder) && folders.len() > BATCH_FOLDERS
+                })
+                .map_or(paths.len(), |i| start + i);
+            self.read_batch(&paths[start..end], threads, read, &mut fast);
+            start = end;
         }
         paths
             .iter()
@@ -612,7 +700,7 @@ impl RealSystem {
 
     /// The folder that is to hold `path` (made when missing, and guarded, the file's own path
     /// too) and whether this System made it (then nothing in it needs looking up).
-    fn place(&self, path: &RelPath) -> Result<(Arc<OwnedFd>, bool), SystemError> {
+    fn place(&self, path: &RelPath) -> Result<(Arc<Handle>, bool), SystemError> {
         let (folder, _) = self
             .locate(path, true)?
             .expect("a folder made on demand exists");
@@ -622,7 +710,7 @@ impl RealSystem {
 
     /// Caches the handle of resolved folder `real`, starting the caches over when they hold
     /// [`MAX_OPEN_FOLDERS`] (the root's handle stays).
-    fn keep_open(&self, real: &str, fd: &Arc<OwnedFd>) {
+    fn keep_open(&self, real: &str, fd: &Arc<Handle>) {
         let mut by_real = self.by_real.borrow_mut();
         if by_real.len() >= MAX_OPEN_FOLDERS {
             by_real.retain(|k, _| k.is_empty());
@@ -633,7 +721,7 @@ impl RealSystem {
 
     /// The handle of folder `path` to list: `None` when there is nothing to list there
     /// (absent, or not a folder).
-    fn folder_to_list(&self, path: Option<&RelPath>) -> Result<Option<Arc<OwnedFd>>, SystemError> {
+    fn folder_to_list(&self, path: Option<&RelPath>) -> Result<Option<Arc<Handle>>, SystemError> {
         match self.folder(path, false) {
             Ok(Some(folder)) => Ok(Some(folder.fd)),
             Ok(None) | Err(SystemError::NotAFile { .. } | SystemError::NotAFolder { .. }) => {
@@ -643,12 +731,24 @@ impl RealSystem {
         }
     }
 
+    /// Something on disk changes: listings taken before may no longer hold.
+    fn changed(&self) {
+        self.temps.borrow_mut().clear();
+    }
+
     fn forget_below(&self, real: &str) {
         let below = |k: &str| k == real || k.starts_with(&format!("{real}/"));
         self.by_real.borrow_mut().retain(|k, _| !below(k));
         self.fresh.borrow_mut().retain(|k| !below(k));
         self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
     }
+}
+
+/// Part `k` of `n` nearly equal parts of `items`, in order (the parts of `k` in `0..n` put
+/// together are `items`).
+fn share<T>(items: &[T], k: usize, n: usize) -> &[T] {
+    let at = |k: usize| items.len() * k / n;
+    &items[at(k)..at(k + 1)]
 }
 
 /// Whether `openat(O_TMPFILE)` failing with `e` means no unnamed files here: a file system
@@ -945,7 +1045,7 @@ const WORKER_AFTER: usize = 8;
 struct Job {
     /// Its place in the order the files were handed out.
     index: usize,
-    dir: Arc<OwnedFd>,
+    dir: Arc<Handle>,
     fresh: bool,
     path: RelPath,
     bytes: Vec<u8>,
@@ -1107,17 +1207,24 @@ fn shown_folder(path: Option<&RelPath>) -> String {
     path.map_or_else(|| ".".to_string(), ToString::to_string)
 }
 
-/// The names in the folder open as `dir` (not `.` and `..`) that `keep` accepts, sorted.
-/// On Linux the handle itself is read (`getdents64` from its start, after an `lseek`): no
-/// second handle is opened for the listing. The caller lists one handle on one thread at a
-/// time (the offset is the handle's).
+/// The names in the folder open as `handle` (not `.` and `..`) that `keep` accepts, sorted.
+/// On Linux the handle itself is read (`getdents64` from its start, after an `lseek` when it
+/// was listed before): no second handle is opened for the listing. The caller lists one handle
+/// on one thread at a time (the offset is the handle's), into `buf`, which it keeps for the
+/// next listing: a buffer allocated per folder, freed between the small allocations that
+/// live on, left holes that raised the peak memory of a full check by 4-6 MiB.
 #[cfg(target_os = "linux")]
 fn list_fd(
-    dir: BorrowedFd<'_>,
+    handle: &Handle,
     keep: &(dyn Fn(&str) -> bool + Sync),
+    buf: &mut Vec<u8>,
 ) -> Result<Vec<String>, Errno> {
-    rustix::fs::seek(dir, rustix::fs::SeekFrom::Start(0))?;
-    let mut buf: Vec<u8> = Vec::with_capacity(LIST_BUFFER);
+    let dir = handle.as_fd();
+    if handle.moved.swap(true, Ordering::Relaxed) {
+        rustix::fs::seek(dir, rustix::fs::SeekFrom::Start(0))?;
+    }
+    buf.clear();
+    buf.reserve(LIST_BUFFER);
     let mut names = Vec::new();
     'read: loop {
         let room = buf.capacity();
@@ -1142,15 +1249,16 @@ fn list_fd(
     Ok(names)
 }
 
-/// The names in the folder open as `dir` (not `.` and `..`) that `keep` accepts, sorted
+/// The names in the folder open as `handle` (not `.` and `..`) that `keep` accepts, sorted
 /// (a second handle of the folder is read, so the first keeps its offset).
 #[cfg(not(target_os = "linux"))]
 fn list_fd(
-    dir: BorrowedFd<'_>,
+    handle: &Handle,
     keep: &(dyn Fn(&str) -> bool + Sync),
+    _buf: &mut Vec<u8>,
 ) -> Result<Vec<String>, Errno> {
     let mut names = Vec::new();
-    for entry in rustix::fs::Dir::read_from(dir)? {
+    for entry in rustix::fs::Dir::read_from(handle.as_fd())? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy();
         if name != "." && name != ".." && keep(&name) {
@@ -1394,6 +1502,7 @@ impl System for RealSystem {
         executable: bool,
         fill: super::Fill<'_>,
     ) -> Result<(), SystemError> {
+        self.changed();
         let (dir, fresh) = self.place(path)?;
         self.writer
             .write_in(
@@ -1411,6 +1520,7 @@ impl System for RealSystem {
     /// work of making files in different folders runs in parallel, and a render that hands
     /// the files out goes on while they are written.
     fn write_many(&self, files: Files<'_>) -> Result<(), SystemError> {
+        self.changed();
         let threads = aiwg_core::par::cores().min(2);
         let pipeline = Pipeline::default();
         std::thread::scope(|scope| {
@@ -1484,6 +1594,7 @@ impl System for RealSystem {
     }
 
     fn remove_file(&self, path: &RelPath) -> Result<(), SystemError> {
+        self.changed();
         let Some((folder, _)) = self.locate(path, false)? else {
             return Ok(());
         };
@@ -1497,10 +1608,12 @@ impl System for RealSystem {
     }
 
     fn create_dir_all(&self, path: &RelPath) -> Result<(), SystemError> {
+        self.changed();
         self.folder(Some(path), true).map(|_| ())
     }
 
     fn create_private_dir(&self, path: &RelPath) -> Result<(), SystemError> {
+        self.changed();
         let folder = self
             .folder(Some(path), true)?
             .expect("a folder made on demand exists");
@@ -1518,6 +1631,7 @@ impl System for RealSystem {
     }
 
     fn remove_dir_if_empty(&self, path: &RelPath) -> Result<bool, SystemError> {
+        self.changed();
         let Some((folder, real)) = self.locate(path, false)? else {
             return Ok(false);
         };
@@ -1539,7 +1653,8 @@ impl System for RealSystem {
         let Some(folder) = self.folder_to_list(path)? else {
             return Ok(Vec::new());
         };
-        list_fd(folder.as_fd(), &|_| true).map_err(|e| io_err("list", &shown_folder(path), e))
+        list_fd(&folder, &|_| true, &mut Vec::new())
+            .map_err(|e| io_err("list", &shown_folder(path), e))
     }
 
     /// The folders are resolved (and guarded) on this thread, a batch at a time as
@@ -1553,10 +1668,10 @@ impl System for RealSystem {
         let threads = aiwg_core::par::cores().min(8);
         let mut out = Vec::with_capacity(paths.len());
         for batch in paths.chunks(MAX_OPEN_FOLDERS) {
-            let located: Vec<Result<Option<Arc<OwnedFd>>, SystemError>> =
+            let located: Vec<Result<Option<Arc<Handle>>, SystemError>> =
                 batch.iter().map(|p| self.folder_to_list(*p)).collect();
-            let mut unique: Vec<&Arc<OwnedFd>> = Vec::new();
-            let mut index: HashMap<*const OwnedFd, usize> = HashMap::new();
+            let mut unique: Vec<&Arc<Handle>> = Vec::new();
+            let mut index: HashMap<*const Handle, usize> = HashMap::new();
             let slots: Vec<Option<usize>> = (located.iter())
                 .map(|l| match l {
                     Ok(Some(fd)) => Some(*index.entry(Arc::as_ptr(fd)).or_insert_with(|| {
@@ -1566,30 +1681,30 @@ impl System for RealSystem {
                     _ => None,
                 })
                 .collect();
-            let listed: Vec<Result<Vec<String>, Errno>> = if threads < 2 || unique.len() < 64 {
-                unique.iter().map(|fd| list_fd(fd.as_fd(), keep)).collect()
-            } else {
-                let chunk = unique.len().div_ceil(threads);
-                std::thread::scope(|scope| {
-                    let list = move |part: &[&Arc<OwnedFd>]| {
-                        part.iter()
-                            .map(|fd| list_fd(fd.as_fd(), keep))
-                            .collect::<Vec<_>>()
-                    };
-                    let handles: Vec<_> = unique
-                        .chunks(chunk)
-                        .map(|part| aiwg_core::par::spawn(scope, move || list(part)).ok_or(part))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| match h {
-                            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                            // No thread to be had: this one lists the part.
-                            Err(part) => list(part),
-                        })
-                        .collect()
-                })
+            // Part `k` of `n` of the handles, listed into one buffer.
+            let list = |k: usize, n: usize| {
+                let mut buf = Vec::new();
+                (share(&unique, k, n).iter())
+                    .map(|fd| list_fd(fd, keep, &mut buf))
+                    .collect::<Vec<_>>()
             };
+            let n = if unique.len() < 64 { 1 } else { threads };
+            let listed: Vec<Result<Vec<String>, Errno>> = std::thread::scope(|scope| {
+                let list = &list;
+                let started: Vec<_> = (1..n)
+                    .map(|k| aiwg_core::par::spawn(scope, move || list(k, n)).ok_or(k))
+                    .collect();
+                // This thread lists the first part instead of waiting.
+                let mut listed = list(0, n);
+                for h in started {
+                    listed.extend(match h {
+                        Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                        // No thread to be had: this one lists the part.
+                        Err(k) => list(k, n),
+                    });
+                }
+                listed
+            });
             for ((path, found), slot) in batch.iter().zip(located).zip(slots) {
                 out.push(match (found, slot) {
                     (Err(e), _) => Err(e),
@@ -1603,10 +1718,34 @@ impl System for RealSystem {
         out
     }
 
+    /// The folders `read_many` listed while it read files in them are answered from those
+    /// listings (taken once: a second search lists again); the others are listed.
+    fn list_temps_many(&self, paths: &[Option<&RelPath>]) -> Vec<Result<Vec<String>, SystemError>> {
+        let mut listed = std::mem::take(&mut *self.temps.borrow_mut());
+        let mut out: Vec<Option<Result<Vec<String>, SystemError>>> = paths
+            .iter()
+            .map(|p| listed.remove(p.map_or("", |p| p.as_str())).map(Ok))
+            .collect();
+        let rest: Vec<Option<&RelPath>> = (paths.iter().zip(&out))
+            .filter(|(_, o)| o.is_none())
+            .map(|(p, _)| *p)
+            .collect();
+        let mut rest = self
+            .list_many(&rest, &|name| super::temp_writer(name).is_some())
+            .into_iter();
+        for o in &mut out {
+            if o.is_none() {
+                *o = rest.next();
+            }
+        }
+        out.into_iter().flatten().collect()
+    }
+
     /// An OS file lock (`flock`). The holder deletes the file before releasing it, so a waiter
     /// may win the lock on a file that is no longer at `path`; it then checks that `path`
     /// still names the file it locked and starts over if not.
     fn try_lock(&self, path: &RelPath, owner: &[u8]) -> Result<bool, SystemError> {
+        self.changed();
         let (folder, _) = self
             .locate(path, true)?
             .expect("a folder made on demand exists");
@@ -1667,6 +1806,7 @@ impl System for RealSystem {
     }
 
     fn unlock(&self, path: &RelPath) {
+        self.changed();
         if let Some(file) = self.locks.borrow_mut().remove(path.as_str()) {
             if let Ok(Some((folder, _))) = self.locate(path, false) {
                 let _ = rustix::fs::unlinkat(&*folder.fd, path.file_name(), AtFlags::empty());
@@ -2002,6 +2142,99 @@ mod tests {
         assert!(kept[5].contains("aiwg-tmp"), "{kept:?}");
         let big = sys.list(Some(&rel("big"))).unwrap();
         assert_eq!(big.len(), 2 * LIST_BUFFER / 200);
+    }
+
+    /// The temp names `read_many` lists while it holds the folders open answer the debris
+    /// search as listing afresh would: every spelling of a folder read in (the root, one
+    /// reached through a symlink inside the root), folders never read in, absent ones, one a
+    /// symlink leads out of, a file where a folder is; more folders than one batch holds; and
+    /// not after this System changed something; with threads and without.
+    #[test]
+    fn temps_listed_while_reading_answer_as_a_fresh_listing_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut paths: Vec<RelPath> = Vec::new();
+        for i in 0..(3 * BATCH_FOLDERS) {
+            fs::create_dir_all(root.join(format!("d{i:03}"))).unwrap();
+            for j in 0..(i % 3) {
+                let p = format!("d{i:03}/f{j}.md");
+                fs::write(root.join(&p), b"x").unwrap();
+                paths.push(rel(&p));
+            }
+            if i % 5 == 0 {
+                // A dead writer's and this process's (kept by the search, it is running).
+                fs::write(root.join(format!("d{i:03}/.f0.md.aiwg-tmp.1.{i}")), b"").unwrap();
+                let mine = format!(".f1.md.aiwg-tmp.{}.{i}", std::process::id());
+                fs::write(root.join(format!("d{i:03}/{mine}")), b"").unwrap();
+            }
+        }
+        fs::write(root.join(".top.md.aiwg-tmp.1.1"), b"").unwrap();
+        fs::write(root.join("top.md"), b"x").unwrap();
+        paths.push(rel("top.md"));
+        std::os::unix::fs::symlink("d005", root.join("same")).unwrap();
+        paths.push(rel("same/f0.md"));
+        paths.push(rel("d005/f0.md"));
+        std::os::unix::fs::symlink("/", root.join("out")).unwrap();
+        paths.push(rel("out/etc/passwd"));
+        paths.push(rel("absent/f.md"));
+        paths.push(rel("top.md/f.md"));
+        let mut folders: Vec<Option<RelPath>> = paths.iter().map(RelPath::parent).collect();
+        folders.extend([
+            None,
+            Some(rel("d000")),
+            Some(rel("never")),
+            Some(rel("d010")),
+        ]);
+        fs::create_dir_all(root.join("never")).unwrap();
+        fs::write(root.join("never/.x.aiwg-tmp.1.9"), b"").unwrap();
+        folders.sort();
+        folders.dedup();
+        let refs: Vec<Option<&RelPath>> = folders.iter().map(Option::as_ref).collect();
+        let shown = |r: Vec<Result<Vec<String>, SystemError>>| -> Vec<String> {
+            r.iter()
+                .map(|r| match r {
+                    Ok(names) => format!("{names:?}"),
+                    Err(e) => format!("error: {e}"),
+                })
+                .collect()
+        };
+        let temp = |n: &str| crate::system::temp_writer(n).is_some();
+        let want = shown(RealSystem::new(root).unwrap().list_many(&refs, &temp));
+        assert!(
+            want.iter().any(|w| w.contains(".f0.md.aiwg-tmp.1.")),
+            "{want:?}"
+        );
+        let read: Vec<&RelPath> = paths.iter().collect();
+        for refuse in [false, true] {
+            if refuse {
+                aiwg_core::par::REFUSE_THREADS.store(true, Ordering::Relaxed);
+            }
+            let sys = RealSystem::new(root).unwrap();
+            let (digests, files) = (sys.read_digest_many(&read[..40]), sys.read_many(&read));
+            aiwg_core::par::REFUSE_THREADS.store(false, Ordering::Relaxed);
+            assert_eq!(digests.len() + files.len(), 40 + read.len());
+            if aiwg_core::par::cores() >= 2 {
+                assert!(
+                    sys.temps.borrow().len() > BATCH_FOLDERS,
+                    "listed while reading"
+                );
+            }
+            assert_eq!(
+                shown(sys.list_temps_many(&refs)),
+                want,
+                "threads refused: {refuse}"
+            );
+            assert!(sys.temps.borrow().is_empty(), "taken once");
+            assert_eq!(shown(sys.list_temps_many(&refs)), want, "listed again");
+            // A change this System makes is never hidden by what it listed before.
+            sys.read_many(&read);
+            sys.remove_file(&rel("d010/.f0.md.aiwg-tmp.1.10")).unwrap();
+            let after = shown(sys.list_temps_many(&refs));
+            fs::write(root.join("d010/.f0.md.aiwg-tmp.1.10"), b"").unwrap();
+            let d010 = refs.iter().position(|f| *f == Some(&rel("d010"))).unwrap();
+            assert!(!after[d010].contains(".f0.md"), "{}", after[d010]);
+            assert_eq!(after.iter().filter(|a| !want.contains(a)).count(), 1);
+        }
     }
 
     #[test]
