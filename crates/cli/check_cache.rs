@@ -198,12 +198,16 @@ pub fn lookup(session: &Session, inputs: &Inputs<'_>) -> Result<Option<usize>, S
         });
         changed
     });
-    // The cache's bytes and units live until the command returns.
-    crate::pipeline::free_at_exit(units);
-    crate::pipeline::free_at_exit(bytes);
     match changed {
+        // A miss runs the full command next, which has use for the memory.
         Some((_, why)) => Err(why),
-        None => Ok(settled),
+        None => {
+            // A hit ends `check` (and an apply it settles; one it does not runs in full with
+            // the cache's bytes held, some 64 bytes per entry): they live until the exit.
+            crate::pipeline::free_at_exit(units);
+            crate::pipeline::free_at_exit(bytes);
+            Ok(settled)
+        }
     }
 }
 

@@ -200,9 +200,7 @@ pub fn refuse_link_out(root: &Path, file: &Path) -> anyhow::Result<()> {
         // Into git's own folder (`.git/info/exclude` as git makes it is all comments, an
         // empty TOML file `aiwg use` would rewrite): never (guarantee 1).
         let git = |c: std::path::Component<'_>| {
-            let c = c.as_os_str().to_string_lossy();
-            let c = c.trim_end_matches(['.', ' ']);
-            c.eq_ignore_ascii_case(".git") || c.eq_ignore_ascii_case("git~1")
+            aiwg_deploy::lock::names_git_folder(&c.as_os_str().to_string_lossy())
         };
         if !inside.components().any(git) {
             return Ok(());

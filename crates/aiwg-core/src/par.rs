@@ -1,6 +1,7 @@
 //! `par_map`: an order-keeping parallel map over a slice on the machine's cores, for the
 //! system-call-bound and parse-bound steps of loading thousands of files; `par_first`: the
-//! first of many jobs of unequal size that finds something, on every core.
+//! first of many jobs of unequal size that finds something, on every core; `parts`: a job
+//! cut into equal parts, one per thread, the caller taking one.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -110,6 +111,37 @@ pub fn par_first<R: Send>(
         }
         best
     })
+}
+
+/// `work(k, n)` for each part `k` of `n`, the results in part order: parts `1..n` on threads
+/// of their own, part 0 on the calling thread (which so never waits idle), and a part whose
+/// thread is refused ([`spawn`]) on the calling thread after its own. A panic is passed on:
+/// dropping its part would shift every later result. With [`share`], `work` takes part `k`
+/// of a slice.
+pub fn parts<R: Send>(n: usize, work: impl Fn(usize, usize) -> R + Sync) -> Vec<R> {
+    let n = n.max(1);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let started: Vec<_> = (1..n)
+            .map(|k| spawn(scope, move || work(k, n)).ok_or(k))
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        out.push(work(0, n));
+        for h in started {
+            out.push(match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(k) => work(k, n),
+            });
+        }
+        out
+    })
+}
+
+/// Part `k` of `n` nearly equal parts of `items`, in order (the parts of `k` in `0..n` put
+/// together are `items`).
+pub fn share<T>(items: &[T], k: usize, n: usize) -> &[T] {
+    let at = |k: usize| items.len() * k / n;
+    &items[at(k)..at(k + 1)]
 }
 
 /// Starts `f` on a scoped thread; `None` when the system refuses a thread (a pids limit, `ulimit

@@ -308,6 +308,36 @@ impl Origin {
     }
 }
 
+/// The texts of many [`Origin`]s, each distinct name and platform list allocated once however
+/// many entries name it (a render's target state, a parsed lock).
+#[derive(Debug, Default)]
+pub struct OriginTexts {
+    names: std::collections::HashSet<Arc<str>>,
+    lists: std::collections::HashSet<Arc<[String]>>,
+}
+
+impl OriginTexts {
+    /// `text` as the one shared [`Arc`] of every origin that names it.
+    pub fn name(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.names.insert(shared.clone());
+        shared
+    }
+
+    /// `list` as the one shared [`Arc`] of every origin that names it.
+    pub fn list(&mut self, list: &[String]) -> Arc<[String]> {
+        if let Some(shared) = self.lists.get(list) {
+            return shared.clone();
+        }
+        let shared: Arc<[String]> = Arc::from(list);
+        self.lists.insert(shared.clone());
+        shared
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

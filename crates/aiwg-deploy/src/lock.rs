@@ -622,29 +622,34 @@ pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
 /// - a first component `.aiwg`: aiwg's history, caches and the project's own sources;
 /// - `aiwg.lock` and `aiwg.toml` at the root: what aiwg believes and what it was told.
 pub fn reserved(path: &RelPath) -> Option<&'static str> {
-    // `component` with its trailing dots and spaces cut is `name`, in any case (no name ends
-    // in either): compared as bytes, as this runs for every component of every lock entry.
-    let same = |component: &str, name: &str| {
-        let (c, n) = (component.as_bytes(), name.as_bytes());
-        c.len() >= n.len()
-            && c[..n.len()].eq_ignore_ascii_case(n)
-            && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
-    };
     let first = path.components().next()?;
-    if path
-        .components()
-        .any(|c| same(c, ".git") || same(c, "git~1"))
-    {
+    if path.components().any(names_git_folder) {
         return Some("inside a git folder");
     }
-    if same(first, ".aiwg") {
+    if same_name(first, ".aiwg") {
         return Some("inside aiwg's own folder `.aiwg/`");
     }
     let own = [LOCK_FILE, "aiwg.toml", aiwg_core::local::LOCAL_CONFIG_FILE];
-    if path.components().count() == 1 && own.iter().any(|name| same(first, name)) {
+    if path.components().count() == 1 && own.iter().any(|name| same_name(first, name)) {
         return Some("aiwg's own lock or configuration");
     }
     None
+}
+
+/// Whether the path component `component` names a git folder as Windows and macOS would
+/// resolve it ([`reserved`]): `.git` or its 8.3 short name `git~1`, in any case, trailing dots
+/// and spaces dropped.
+pub fn names_git_folder(component: &str) -> bool {
+    same_name(component, ".git") || same_name(component, "git~1")
+}
+
+/// Whether `component` with its trailing dots and spaces cut is `name`, in any case (no name
+/// ends in either): compared as bytes, as this runs for every component of every lock entry.
+fn same_name(component: &str, name: &str) -> bool {
+    let (c, n) = (component.as_bytes(), name.as_bytes());
+    c.len() >= n.len()
+        && c[..n.len()].eq_ignore_ascii_case(n)
+        && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
 }
 
 /// Appends `[[name]]` tables for `items` to `text`, each after a blank line: the text
@@ -694,10 +699,8 @@ pub(crate) fn path_lines(text: &str) -> Vec<usize> {
 /// thing it does not know, and the caller falls back to the full parser.
 pub(crate) mod fast {
     use super::{LockDoc, LockEntry, LockedKey, Mode, SourcePin};
-    use aiwg_core::target::Part;
+    use aiwg_core::target::{OriginTexts, Part};
     use aiwg_core::RelPath;
-    use std::collections::HashSet;
-    use std::sync::Arc;
 
     /// One value of a `key = value` line.
     pub(crate) enum Value {
@@ -852,35 +855,9 @@ pub(crate) mod fast {
         })
     }
 
-    /// The texts entries share ([`LockEntry::source`]): one allocation per distinct name and
-    /// list, not per entry.
-    #[derive(Default)]
-    struct Shared {
-        names: HashSet<Arc<str>>,
-        lists: HashSet<Arc<[String]>>,
-    }
-
-    impl Shared {
-        fn name(&mut self, text: String) -> Arc<str> {
-            if let Some(shared) = self.names.get(text.as_str()) {
-                return shared.clone();
-            }
-            let shared: Arc<str> = Arc::from(text);
-            self.names.insert(shared.clone());
-            shared
-        }
-
-        fn list(&mut self, list: Vec<String>) -> Arc<[String]> {
-            if let Some(shared) = self.lists.get(list.as_slice()) {
-                return shared.clone();
-            }
-            let shared: Arc<[String]> = Arc::from(list);
-            self.lists.insert(shared.clone());
-            shared
-        }
-    }
-
-    fn finish(e: Entry, shared: &mut Shared) -> Option<LockEntry> {
+    /// `shared`: the texts entries share ([`LockEntry::source`]), one allocation per distinct
+    /// name and list, not per entry.
+    fn finish(e: Entry, shared: &mut OriginTexts) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
             part: match e.part {
@@ -896,9 +873,9 @@ pub(crate) mod fast {
             sha256: e.sha256?,
             size: e.size?,
             executable: e.executable.unwrap_or(false),
-            source: shared.name(e.source?),
-            artifact: shared.name(e.artifact?),
-            platforms: shared.list(e.platforms.unwrap_or_default()),
+            source: shared.name(&e.source?),
+            artifact: shared.name(&e.artifact?),
+            platforms: shared.list(&e.platforms.unwrap_or_default()),
             keys: e.keys,
         })
     }
@@ -930,7 +907,7 @@ pub(crate) mod fast {
         let mut entry: Option<Entry> = None;
         let mut key: Option<Key> = None;
         let mut pin: Option<Pin> = None;
-        let mut shared = Shared::default();
+        let mut shared = OriginTexts::default();
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {

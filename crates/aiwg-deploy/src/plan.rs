@@ -183,7 +183,7 @@ fn plan_wanted<'t>(
         let locked: Vec<&LockEntry> = lock.entries_of(path).collect();
         let read = if digest {
             match digests.next().expect("one digest per path") {
-                Ok(Some(d)) => match unchanged_by_digest(path, &mut wants, &locked, d) {
+                Ok(Some(d)) => match unchanged_by_digest(path, &wants, &locked, d) {
                     Ok(item) => {
                         items.push(item);
                         continue;
@@ -309,7 +309,7 @@ fn plan_path(
 /// no bytes held. `Err` when it is not unchanged (it is then planned from its bytes).
 fn unchanged_by_digest(
     path: &RelPath,
-    wants: &mut [Cow<'_, TargetEntry>],
+    wants: &[Cow<'_, TargetEntry>],
     locked: &[&LockEntry],
     disk: FileDigest,
 ) -> Result<PlanItem, ()> {

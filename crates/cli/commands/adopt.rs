@@ -168,7 +168,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         );
         return Ok(0);
     }
-    write_atomic(&source_path, &bytes)?;
+    crate::config_edit::write_file(&source_path, &bytes)?;
     let _ = writeln!(
         stderr,
         "adopted `{shown}` into `{}`; `aiwg apply` brings {others} other platform file{} of `{}` up to date",
@@ -414,10 +414,4 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
         }
     }
     unreachable!()
-}
-
-/// A committed symlink at a fixed temp name (`<source>.aiwg-adopt.tmp`, as it was) would be
-/// written through: the temp name is a fresh one ([`crate::config_edit::write_file`]).
-pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::config_edit::write_file(path, bytes)
 }

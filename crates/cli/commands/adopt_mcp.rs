@@ -18,7 +18,7 @@ use aiwg_platforms::{PlatformSpec, Registry};
 use anyhow::Context as _;
 use serde_json::{Map, Value};
 
-use super::adopt::{own_source, write_atomic, Own};
+use super::adopt::{own_source, Own};
 use crate::commands::UserError;
 use crate::pipeline::{self, Deployment};
 use crate::project::{self, Project};
@@ -247,7 +247,7 @@ pub fn run(
             );
             continue;
         }
-        write_atomic(path, bytes)?;
+        crate::config_edit::write_file(path, bytes)?;
         let _ = writeln!(
             stderr,
             "adopted MCP server `{name}` from `{shown}` into `{shown_source}`; `aiwg apply` brings the other platforms' files up to date"

@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
+use aiwg_core::par::share;
 use aiwg_core::RelPath;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -600,27 +601,12 @@ impl RealSystem {
         } else {
             threads
         };
+        // Each part on a core of its own, this thread taking the first instead of waiting.
         let mut lists: Vec<Option<Vec<String>>> = Vec::with_capacity(handles.len());
-        std::thread::scope(|scope| {
-            let work = &work;
-            let started: Vec<_> = (1..n)
-                .map(|k| aiwg_core::par::spawn(scope, move || work(k, n)).ok_or(k))
-                .collect();
-            // This thread takes the first part instead of waiting.
-            let (reads, listed) = work(0, n);
+        for (reads, listed) in aiwg_core::par::parts(n, work) {
             out.extend(reads);
             lists.extend(listed);
-            for h in started {
-                let (reads, listed) = match h {
-                    // A panic is passed on: dropping its part would shift every later result.
-                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    // No thread to be had: this one does the part.
-                    Err(k) => work(k, n),
-                };
-                out.extend(reads);
-                lists.extend(listed);
-            }
-        });
+        }
         let mut temps = self.temps.borrow_mut();
         for (folder, slot) in spellings {
             // A listing that failed is left to the debris search to take again.
@@ -742,13 +728,6 @@ impl RealSystem {
         self.fresh.borrow_mut().retain(|k| !below(k));
         self.by_spelling.borrow_mut().retain(|_, f| !below(&f.real));
     }
-}
-
-/// Part `k` of `n` nearly equal parts of `items`, in order (the parts of `k` in `0..n` put
-/// together are `items`).
-fn share<T>(items: &[T], k: usize, n: usize) -> &[T] {
-    let at = |k: usize| items.len() * k / n;
-    &items[at(k)..at(k + 1)]
 }
 
 /// Whether `openat(O_TMPFILE)` failing with `e` means no unnamed files here: a file system
@@ -1689,22 +1668,11 @@ impl System for RealSystem {
                     .collect::<Vec<_>>()
             };
             let n = if unique.len() < 64 { 1 } else { threads };
-            let listed: Vec<Result<Vec<String>, Errno>> = std::thread::scope(|scope| {
-                let list = &list;
-                let started: Vec<_> = (1..n)
-                    .map(|k| aiwg_core::par::spawn(scope, move || list(k, n)).ok_or(k))
-                    .collect();
-                // This thread lists the first part instead of waiting.
-                let mut listed = list(0, n);
-                for h in started {
-                    listed.extend(match h {
-                        Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                        // No thread to be had: this one lists the part.
-                        Err(k) => list(k, n),
-                    });
-                }
-                listed
-            });
+            // This thread lists the first part instead of waiting.
+            let listed: Vec<Result<Vec<String>, Errno>> = aiwg_core::par::parts(n, list)
+                .into_iter()
+                .flatten()
+                .collect();
             for ((path, found), slot) in batch.iter().zip(located).zip(slots) {
                 out.push(match (found, slot) {
                     (Err(e), _) => Err(e),

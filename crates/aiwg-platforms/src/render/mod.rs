@@ -26,12 +26,13 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
 
 use aiwg_core::config::Tiers;
 use aiwg_core::exclude::ArtifactPattern;
 use aiwg_core::rel_path::RelPathError;
-use aiwg_core::target::{Desired, Origin, Scope, Sha256, TargetClash, TargetEntry, TargetState};
+use aiwg_core::target::{
+    Desired, Origin, OriginTexts, Scope, Sha256, TargetClash, TargetEntry, TargetState,
+};
 use aiwg_core::{Artifact, Kind, Model, RelPath};
 use serde_json::{Map, Value};
 
@@ -300,8 +301,7 @@ pub fn render_bodies<'o, 's: 'o>(
         tally: BTreeMap::new(),
         runbook_skills: BTreeMap::new(),
         bodies,
-        names: Default::default(),
-        platform_lists: BTreeMap::new(),
+        origin_texts: Default::default(),
     };
     let resolved: Vec<(&PlatformSpec, Resolved)> = platforms
         .iter()
@@ -408,8 +408,7 @@ struct Renderer<'o> {
     bodies: Bodies<'o>,
     /// The source and artifact names of the origins made so far, and each platform's list of
     /// one: every entry of an artifact shares them ([`Origin`]).
-    names: std::collections::HashSet<Arc<str>>,
-    platform_lists: BTreeMap<String, Arc<[String]>>,
+    origin_texts: OriginTexts,
 }
 
 /// Frontmatter and body as one Markdown file; without frontmatter the body's leading blank
@@ -718,17 +717,11 @@ impl Renderer<'_> {
         artifact: String,
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
+        let texts = &mut self.origin_texts;
         let origin = Origin {
-            source: self.name(source),
-            artifact: self.name(&artifact),
-            platforms: match self.platform_lists.get(&p.id) {
-                Some(list) => list.clone(),
-                None => {
-                    let list: Arc<[String]> = Arc::from(vec![p.id.clone()]);
-                    self.platform_lists.insert(p.id.clone(), list.clone());
-                    list
-                }
-            },
+            source: texts.name(source),
+            artifact: texts.name(&artifact),
+            platforms: texts.list(std::slice::from_ref(&p.id)),
         };
         self.target
             .insert(TargetEntry {
@@ -737,16 +730,6 @@ impl Renderer<'_> {
                 origin,
             })
             .map_err(|clash| self.clash_error(clash))
-    }
-
-    /// `text` as one shared [`Arc`], the same for every origin that names it.
-    fn name(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.names.get(text) {
-            return shared.clone();
-        }
-        let shared: Arc<str> = Arc::from(text);
-        self.names.insert(shared.clone());
-        shared
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the

@@ -5,6 +5,7 @@ use super::*;
 use crate::Registry;
 use aiwg_core::config::Tiers;
 use aiwg_core::source::{load, SourceFile, SourceTree};
+use std::sync::Arc;
 
 /// A model from `(path, text)` files of one source named `src`.
 fn model(files: &[(&str, &str)]) -> Model {
