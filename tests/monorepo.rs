@@ -254,7 +254,14 @@ fn a_package_path_leaving_the_root_is_refused_naming_its_line() {
     );
     // Every spelling a case-insensitive or 8.3-naming file system resolves to git's or
     // aiwg's folder is refused by the one rule (`lock::names_git_folder`).
-    for folder in ["GIT~1", "sub/.GIT", "sub/.git.", "sub/.git ", ".Aiwg.", "sub/.AIWG"] {
+    for folder in [
+        "GIT~1",
+        "sub/.GIT",
+        "sub/.git.",
+        "sub/.git ",
+        ".Aiwg.",
+        "sub/.AIWG",
+    ] {
         std::fs::remove_file(t.root().join("apps/evil")).unwrap();
         let inner = t.root().join(folder).join("x");
         std::fs::create_dir_all(inner.join(".aiwg/rules")).unwrap();

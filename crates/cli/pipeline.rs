@@ -1149,6 +1149,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
     let mut stderr = std::io::stderr().lock();
     let mut forceable = 0;
     let mut by_hand = 0;
+    let mut folders = 0;
     for item in plan.conflicts() {
         let Some(conflict) = &item.conflict else {
             continue;
@@ -1158,6 +1159,8 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         }
         if conflict.forceable() {
             forceable += 1;
+        } else if matches!(conflict, aiwg_deploy::ConflictKind::FolderInTheWay(_)) {
+            folders += 1;
         } else {
             by_hand += 1;
         }
@@ -1175,7 +1178,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
             conflict.reason()
         );
     }
-    if forceable + by_hand > 0 {
+    if forceable + by_hand + folders > 0 {
         let _ = writeln!(
             stderr,
             "\nhint: `aiwg diff` shows each change, conflicts included"
@@ -1193,8 +1196,14 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
                 crate::width::count(by_hand, "conflict")
             );
         }
+        if folders > 0 {
+            let _ = writeln!(
+                stderr,
+                "hint: move what is named out of the folder in the way (or delete it), then apply again: a folder holding only files aiwg wrote and no longer wants is replaced by the file (`aiwg rollback` brings it back)"
+            );
+        }
     }
-    forceable + by_hand
+    forceable + by_hand + folders
 }
 
 /// Prints the conflicts an engine refused with (a race with another writer, or a rollback).

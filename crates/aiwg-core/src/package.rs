@@ -182,7 +182,15 @@ mod tests {
         bad(".git/hooks", "git's or aiwg's own state");
         bad("x/.GIT./y", "git's or aiwg's own state");
         bad(".aiwg", "git's or aiwg's own state");
-        for spelling in ["git~1", "GIT~1/x", "a/.Git", ".git. /x", ".AIWG", "a/.aiwg./b", ".aiwg "] {
+        for spelling in [
+            "git~1",
+            "GIT~1/x",
+            "a/.Git",
+            ".git. /x",
+            ".AIWG",
+            "a/.aiwg./b",
+            ".aiwg ",
+        ] {
             bad(spelling, "git's or aiwg's own state");
         }
         bad("apps/**", "`**`");

@@ -130,11 +130,16 @@ fn full(
     drop(out);
     let drifted = !drift.is_empty() || !pins.is_empty();
     // An edited file (or one aiwg did not write) in the way stops a plain apply.
-    let blocked = drift
-        .iter()
-        .any(|(i, _)| i.action == aiwg_deploy::Action::Conflict);
+    let blocked = drift.iter().any(|(i, _)| {
+        i.action == aiwg_deploy::Action::Conflict
+            && i.conflict.as_ref().is_some_and(|c| c.forceable())
+    });
     let clean = !drifted && stray.is_empty();
     drop(drift);
+    if !json && !clean {
+        // Those `--force` does not resolve, each with why, as apply says them.
+        pipeline::report_conflicts(&d, &plan, true);
+    }
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
     // With an overlay the plan holds its paths too: the cache records the team's alone.
     if let (true, Some(session), None, None) = (clean, session, &only, &overlay) {
