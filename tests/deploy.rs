@@ -557,6 +557,18 @@ fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
 }
 
 #[test]
+fn an_apply_opens_its_deployment_once_and_says_the_old_user_lock_note_once() {
+    // The check cache's lookup and the full run share one `Deployment` (before, the plain
+    // apply opened it twice, and said this note twice).
+    let t = project();
+    t.user_config(&["claude-code"]);
+    std::fs::write(t.home().join("aiwg.lock"), "").unwrap();
+    let (code, _, err) = t.run(&["apply", "--scope", "user"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("is no longer read").count(), 1, "{err}");
+}
+
+#[test]
 fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
     let t = project();
     t.user_config(&["claude-code"]);

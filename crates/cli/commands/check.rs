@@ -208,6 +208,17 @@ pub fn cached(
     project: &Project,
     target: &TargetArgs,
 ) -> Result<Option<usize>, String> {
+    cached_in(session, project, target, &mut None)
+}
+
+/// [`cached`], leaving the deployment it opened in `opened`: a plain apply the cache does
+/// not vouch for plans with it instead of opening it again.
+pub fn cached_in(
+    session: &Session,
+    project: &Project,
+    target: &TargetArgs,
+    opened: &mut Option<Deployment>,
+) -> Result<Option<usize>, String> {
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     // The cache records the team's deployment alone: an overlay is checked in full.
     if !project.user_scope && crate::overlay::path(&project.root).is_file() {
@@ -223,12 +234,15 @@ pub fn cached(
     let platforms = pipeline::select(project, scope, &target.platforms)
         .map_err(|e| format!("{e}"))?
         .platforms;
-    let deployment = Deployment::open(project, scope).map_err(|e| format!("{e}"))?;
+    let deployment = match opened {
+        Some(d) if d.scope == scope => d,
+        _ => opened.insert(Deployment::open(project, scope).map_err(|e| format!("{e}"))?),
+    };
     check_cache::lookup(
         session,
         &Inputs {
             project,
-            deployment: &deployment,
+            deployment,
             platforms: &platforms,
         },
     )
