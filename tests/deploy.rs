@@ -824,9 +824,12 @@ fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back()
         t.read(".claude/skills/release/ref/deep/more.md"),
         "deeper\n"
     );
-    let (code, _, err) = t.run(&["apply"]);
+    // And redone: the folder goes again, the file comes back.
+    let (code, _, err) = t.run(&["rollback"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(t.read(".claude/skills/release/ref"), "now one file\n");
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{out}{err}");
 
     // The folder holds a file of the user's, or an edited one of aiwg's: a conflict naming
     // it, with a hint, that `--force` does not resolve; nothing is deleted.
