@@ -783,6 +783,34 @@ fn a_hand_edited_history_manifest_is_ignored_with_a_warning() {
 }
 
 #[test]
+#[cfg(unix)]
+fn apply_force_deletes_nothing_through_the_link_it_replaces() {
+    // aiwg's folder `ref/` was swapped for a link to the user's `docs/`, which holds files of
+    // the same bytes; `ref` is now wanted as a file. `--force` replaces the link, but its
+    // deletes of `ref/guide.md` and `ref/deep/more.md` went through it first, into `docs/`.
+    let t = project();
+    t.write(".aiwg/skills/release/ref/guide.md", "a\n");
+    t.write(".aiwg/skills/release/ref/deep/more.md", "b\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_dir_all(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/ref", "now one file\n");
+    std::fs::remove_dir_all(t.root().join(".claude/skills/release/ref")).unwrap();
+    t.write("docs/guide.md", "a\n");
+    t.write("docs/deep/more.md", "b\n");
+    std::os::unix::fs::symlink("../../../docs", t.root().join(".claude/skills/release/ref"))
+        .unwrap();
+    let (code, _, err) = t.run(&["apply", "--force"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains(".claude/skills/release/ref/guide.md") && err.contains("symlink"),
+        "{err}"
+    );
+    assert_eq!(t.read("docs/guide.md"), "a\n");
+    assert_eq!(t.read("docs/deep/more.md"), "b\n");
+}
+
+#[test]
 fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back() {
     // `ref/` (aiwg's own files, unchanged) becomes the file `ref`: apply deletes the files,
     // removes the emptied folders and writes the file, instead of stopping on "a folder is in

@@ -50,26 +50,42 @@ pub fn is_windows_reserved(component: &str) -> bool {
 }
 
 /// Whether the path component `component` names a git folder as Windows and macOS would
-/// resolve it: `.git` or its 8.3 short name `git~1`, in any case, trailing dots and spaces
-/// dropped. The one rule for the lock's reserved paths, the config's link check and the
+/// resolve it: `.git` or its 8.3 short name `git~1`, spelled any way [`same_name`] accepts
+/// (`.GIT. `, `.git::$INDEX_ALLOCATION`, `.g\u{200c}it`). The one rule for the lock's reserved paths, the config's link check and the
 /// package walk.
 pub fn names_git_folder(component: &str) -> bool {
     same_name(component, ".git") || same_name(component, "git~1")
 }
 
 /// Whether the path component `component` names aiwg's own folder `.aiwg` in a spelling a
-/// case-insensitive file system resolves to it (any case, trailing dots and spaces dropped).
+/// case-insensitive file system resolves to it (any spelling [`same_name`] accepts).
 pub fn names_aiwg_folder(component: &str) -> bool {
     same_name(component, ".aiwg")
 }
 
-/// Whether `component` with its trailing dots and spaces cut is `name`, in any case (no name
-/// ends in either): compared as bytes, as this runs for every component of every lock entry.
+/// Whether `component` is `name` as NTFS and HFS+ open it: in any case, trailing dots and
+/// spaces cut, up to a `:` (NTFS reads `.git::$INDEX_ALLOCATION` as the folder `.git`), and
+/// without the code points HFS+ ignores in names (`.g\u{200c}it` is `.git` there; the list
+/// is git's, `is_hfs_dotgit` in its `utf8.c`). Compared as bytes when the name is ASCII, as
+/// this runs for every component of every lock entry.
 pub fn same_name(component: &str, name: &str) -> bool {
-    let (c, n) = (component.as_bytes(), name.as_bytes());
-    c.len() >= n.len()
-        && c[..n.len()].eq_ignore_ascii_case(n)
-        && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
+    let n = name.as_bytes();
+    let same = |c: &[u8]| {
+        c.len() >= n.len()
+            && c[..n.len()].eq_ignore_ascii_case(n)
+            && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
+    };
+    let c = component.split(':').next().unwrap_or(component);
+    if c.is_ascii() {
+        return same(c.as_bytes());
+    }
+    let kept: String = c.chars().filter(|&ch| !hfs_ignored(ch)).collect();
+    same(kept.as_bytes())
+}
+
+/// The code points HFS+ drops when it compares names.
+fn hfs_ignored(c: char) -> bool {
+    matches!(c, '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{206a}'..='\u{206f}' | '\u{feff}')
 }
 
 impl RelPath {
@@ -186,6 +202,40 @@ impl fmt::Debug for RelPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Spellings NTFS or HFS+ open as `.git` (or `.aiwg`): an alternate data stream after
+    /// the name (`.git::$INDEX_ALLOCATION` is the folder itself, CVE-2019-1352), and code
+    /// points HFS+ ignores in names (git's `is_hfs_dotgit` lists them).
+    #[test]
+    fn every_spelling_of_git_s_and_aiwg_s_folder_is_named() {
+        for name in [
+            ".git",
+            ".GIT. ",
+            "git~1",
+            ".git::$INDEX_ALLOCATION",
+            ".git . :$DATA",
+            "git~1:x",
+            ".g\u{200c}it",
+            "\u{feff}.git",
+            ".gi\u{206f}t\u{200e}.",
+        ] {
+            assert!(names_git_folder(name), "{name:?}");
+        }
+        for name in [".aiwg:s", ".a\u{200d}iwg", ".AIWG. :x"] {
+            assert!(names_aiwg_folder(name), "{name:?}");
+        }
+        for name in [
+            ".gitx",
+            ".git-x:y",
+            "x.git",
+            ".gi",
+            "git~2x",
+            ".g\u{e9}it",
+            ":.git",
+        ] {
+            assert!(!names_git_folder(name), "{name:?}");
+        }
+    }
 
     /// A path already in normal form is checked in place; the same path spelled `./path`
     /// takes the normalising way: both give the same path or the same kind of error.

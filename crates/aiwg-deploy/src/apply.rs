@@ -201,6 +201,9 @@ impl Engine<'_> {
                 }
             }
         }
+        if options.force {
+            blocked.extend(deletes_through_forced_links(plan));
+        }
         if !blocked.is_empty() {
             return Err(DeployError::Conflicts { paths: blocked });
         }
@@ -607,6 +610,38 @@ impl<'a> LockAfter<'a> {
             }
         }
     }
+}
+
+/// The deletes `plan` makes below a symlink that `--force` replaces by a file: they run
+/// first, so each would go through the link into the folder it leads to (a user's folder,
+/// holding files of the bytes aiwg wrote), which is never aiwg's to empty.
+fn deletes_through_forced_links(plan: &Plan) -> Vec<(RelPath, String)> {
+    let mut found = Vec::new();
+    let links = plan
+        .items
+        .iter()
+        .filter(|i| matches!(i.conflict, Some(ConflictKind::Symlink(_))) && i.new.is_some());
+    for link in links {
+        let below = format!("{}/", link.path);
+        // Sorted by path: the paths below the link follow each other.
+        let from = plan
+            .items
+            .partition_point(|i| i.path.as_str() < below.as_str());
+        for item in plan.items[from..]
+            .iter()
+            .take_while(|i| i.path.as_str().starts_with(&below))
+            .filter(|i| i.new.is_none() && i.writes())
+        {
+            found.push((
+                item.path.clone(),
+                format!(
+                    "no longer wanted, but reached through the symlink `{}`, which `--force` replaces: delete it by hand if it is aiwg's",
+                    link.path
+                ),
+            ));
+        }
+    }
+    found
 }
 
 /// The text apply writes as the lock after `plan` (`None`: it deletes the lock file).
