@@ -177,7 +177,7 @@ impl Engine<'_> {
         };
         let mut blocked = Vec::new();
         for item in plan.conflicts() {
-            for part in item.parts.iter().filter_map(|p| p.conflict.as_ref()) {
+            for part in item.parts().iter().filter_map(|p| p.conflict.as_ref()) {
                 let resolved = match part {
                     ConflictKind::EditedStale => options.force || options.release_edited,
                     kind => kind.forceable() && options.force,
@@ -188,8 +188,8 @@ impl Engine<'_> {
             }
             // A resolved conflict counts as what it does.
             report.summary.conflicts -= 1;
-            match (&item.old, &item.new) {
-                (a, b) if a == b && item.streamed.is_none() => {
+            match (item.old(), item.new_data()) {
+                (a, b) if a == b && item.streamed().is_none() => {
                     report.released.push(item.path.clone());
                     report.summary.unchanged += 1;
                 }
@@ -212,9 +212,9 @@ impl Engine<'_> {
             .filter(|i| i.writes())
             .map(|i| Change {
                 path: &i.path,
-                before: i.old.as_ref(),
-                after: i.new.as_ref(),
-                streamed: i.streamed.as_ref(),
+                before: i.old(),
+                after: i.new_data(),
+                streamed: i.streamed(),
             })
             .collect();
         let mut made = self.dirs_to_make(&changes)?;

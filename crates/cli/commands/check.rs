@@ -105,7 +105,7 @@ fn full(
                     "path": i.path.as_str(),
                     "state": state,
                     "action": i.action,
-                    "reason": i.conflict.as_ref().map(|c| c.reason()),
+                    "reason": i.conflict().map(|c| c.reason()),
                 })
             })
             .collect();

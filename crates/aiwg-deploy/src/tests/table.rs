@@ -22,7 +22,7 @@ fn check(
     assert_eq!(p.items.len(), 1, "{row}");
     let item = &p.items[0];
     assert_eq!(
-        (item.action, item.state(), item.conflict.clone()),
+        (item.action, item.state(), item.conflict().cloned()),
         expect,
         "{row}"
     );
@@ -31,7 +31,7 @@ fn check(
     match item.action {
         Action::Create | Action::Update | Action::Unchanged => {
             assert_eq!(
-                item.new.as_ref().unwrap().bytes,
+                item.new_data().unwrap().bytes,
                 desired.unwrap().as_bytes()
             );
             let entry = after
@@ -44,14 +44,14 @@ fn check(
             );
         }
         Action::Delete | Action::Drop => {
-            assert_eq!(item.new, None, "{row}");
+            assert_eq!(item.new_data(), None, "{row}");
             assert!(after.is_empty(), "{row}");
         }
         Action::Conflict => {
             // Forced: the wanted bytes are written, or an edited stale file is kept.
             let kept = disk.unwrap().as_bytes();
             let forced = desired.map_or(kept, str::as_bytes);
-            assert_eq!(item.new.as_ref().unwrap().bytes, forced, "{row}");
+            assert_eq!(item.new_data().unwrap().bytes, forced, "{row}");
         }
     }
 }
@@ -132,9 +132,9 @@ fn a_folder_in_the_way_is_an_unforceable_conflict() {
     let sys = MemSystem::with_files(&[("f.md/inner", "x")]);
     let p = plan(&target(vec![file("f.md", "x")]), &sys, &Lock::new()).unwrap();
     let item = &p.items[0];
-    assert_eq!(item.conflict, Some(ConflictKind::NotAFile));
+    assert_eq!(item.conflict(), Some(&ConflictKind::NotAFile));
     assert!(!ConflictKind::NotAFile.forceable());
-    assert_eq!(item.new, item.old);
+    assert_eq!(item.new_data(), item.old());
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn an_executable_bit_alone_is_an_update() {
     };
     let p = plan(&target(vec![entry]), &sys, &Lock::new()).unwrap();
     assert_eq!(p.items[0].action, Action::Update);
-    assert!(p.items[0].new.as_ref().unwrap().executable);
+    assert!(p.items[0].new_data().unwrap().executable);
     let after = p.lock_after(&Lock::new());
     assert!(
         after
