@@ -205,18 +205,16 @@ impl Engine<'_> {
             return Err(DeployError::Conflicts { paths: blocked });
         }
         self.remove_debris(&plan.debris)?;
-        // Borrowed, not copied: the plan already holds every byte once.
-        let changes: Vec<Change<'_>> = plan
-            .items
-            .iter()
-            .filter(|i| i.writes())
-            .map(|i| Change {
-                path: &i.path,
-                before: i.old(),
-                after: i.new_data(),
-                streamed: i.streamed(),
-            })
-            .collect();
+        // Borrowed, not copied: the plan already holds every byte once. Counted first, so
+        // the list is the size it needs (grown, it would be up to twice that).
+        let writes = plan.items.iter().filter(|i| i.writes()).count();
+        let mut changes: Vec<Change<'_>> = Vec::with_capacity(writes);
+        changes.extend(plan.items.iter().filter(|i| i.writes()).map(|i| Change {
+            path: &i.path,
+            before: i.old(),
+            after: i.new_data(),
+            streamed: i.streamed(),
+        }));
         let mut made = self.dirs_to_make(&changes)?;
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
@@ -259,6 +257,13 @@ impl Engine<'_> {
         } in changes
         {
             if before.is_some() || after.is_none() {
+                continue;
+            }
+            // A sibling's parent was asked about already (most files): nothing made to ask.
+            if path
+                .parent_str()
+                .is_some_and(|dir| made.contains(dir) || present.contains(dir))
+            {
                 continue;
             }
             let mut parent = path.parent();
@@ -556,6 +561,9 @@ impl<'a> LockAfter<'a> {
         for entry in entries {
             any = true;
             positions |= entry.has_positions();
+            if entry.path.parent_str().is_none_or(|dir| holding.contains(dir)) {
+                continue;
+            }
             let mut parent = entry.path.parent();
             while let Some(p) = parent {
                 parent = p.parent();
