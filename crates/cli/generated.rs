@@ -312,9 +312,11 @@ pub fn sync(sys: &RealSystem, paths: &[RelPath]) -> anyhow::Result<bool> {
 pub fn check_state(item: &PlanItem, lock: &Lock) -> Option<State> {
     let state = item.state();
     let undeployed = item.mode == Mode::File && item.old().is_none() && state == State::Missing;
-    let (Some(new), Some(entry), true) =
-        (item.new_data(), lock.get(&item.path, &Part::Whole), undeployed)
-    else {
+    let (Some(new), Some(entry), true) = (
+        item.new_data(),
+        lock.get(&item.path, &Part::Whole),
+        undeployed,
+    ) else {
         return state.is_drift().then_some(state);
     };
     let same = entry.size == new.bytes.len() as u64

@@ -1134,10 +1134,7 @@ pub fn display_under(root: &Path, path: &RelPath) -> String {
 /// How many conflicts of `plan` `force` does not resolve: an apply with any writes nothing.
 pub fn blocking_conflicts(plan: &aiwg_deploy::Plan, force: bool) -> usize {
     plan.conflicts()
-        .filter(|i| {
-            i.conflict()
-                .is_some_and(|c| !(force && c.forceable()))
-        })
+        .filter(|i| i.conflict().is_some_and(|c| !(force && c.forceable())))
         .count()
 }
 

@@ -561,7 +561,11 @@ impl<'a> LockAfter<'a> {
         for entry in entries {
             any = true;
             positions |= entry.has_positions();
-            if entry.path.parent_str().is_none_or(|dir| holding.contains(dir)) {
+            if entry
+                .path
+                .parent_str()
+                .is_none_or(|dir| holding.contains(dir))
+            {
                 continue;
             }
             let mut parent = entry.path.parent();

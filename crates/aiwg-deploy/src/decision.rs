@@ -390,7 +390,10 @@ impl PlanItem {
             && item.conflict.is_none()
             && item.old.is_none()
             && item.old_digest.is_none()
-            && item.new.as_ref().is_some_and(|f| f.bytes.is_empty() && f.executable == row.executable)
+            && item
+                .new
+                .as_ref()
+                .is_some_and(|f| f.bytes.is_empty() && f.executable == row.executable)
             && part.part.is_whole()
             && part.mode == Mode::File
             && part.action == Action::Create

@@ -350,8 +350,7 @@ fn unchanged_by_digest(
             want.origin.clone(),
         ));
     }
-    let mut parts = Vec::with_capacity(1);
-    parts.push(PartPlan {
+    let parts = vec![PartPlan {
         part: Part::Whole,
         mode: Mode::File,
         action: Action::Unchanged,
@@ -359,7 +358,7 @@ fn unchanged_by_digest(
         state: State::Ok,
         origin: want.origin.clone(),
         next_lock: NextLock::Write(lock_entry_for(want, hex.to_string(), size)),
-    });
+    }];
     let held = FileData::new(Vec::new(), disk.executable);
     Ok(PlanItem::of(
         path.clone(),

@@ -235,7 +235,11 @@ fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
             } else {
                 // Known by its digest: its size, and its hash in the lock it keeps.
                 let old = h.old().expect("on disk");
-                assert_eq!(s.size_on_disk(), Some(old.bytes.len() as u64), "seed {seed}");
+                assert_eq!(
+                    s.size_on_disk(),
+                    Some(old.bytes.len() as u64),
+                    "seed {seed}"
+                );
                 assert_eq!(s.old().map(|o| o.executable), Some(old.executable));
             }
         }

@@ -30,10 +30,7 @@ fn check(
     let after = p.lock_after(&lock);
     match item.action {
         Action::Create | Action::Update | Action::Unchanged => {
-            assert_eq!(
-                item.new_data().unwrap().bytes,
-                desired.unwrap().as_bytes()
-            );
+            assert_eq!(item.new_data().unwrap().bytes, desired.unwrap().as_bytes());
             let entry = after
                 .get(&rel("f.md"), &crate::Part::Whole)
                 .expect("locked after");
