@@ -311,7 +311,7 @@ static NO_BYTES: [FileData; 2] = [
 /// The part of every [`Form::Whole`] item.
 static WHOLE: Part = Part::Whole;
 
-/// An item's parts ([`PlanItem::parts`]): its own, or the one of a [`Form::Whole`] item, made
+/// An item's parts ([`PlanItem::parts`]): its own, or the one of a compact whole-file item, made
 /// when asked for. Read as a slice.
 #[derive(Debug)]
 pub enum Parts<'a> {
