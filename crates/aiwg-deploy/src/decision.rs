@@ -269,6 +269,9 @@ enum Form {
     /// (nothing on disk; apply writes the bytes of `sha256` from the second render), or
     /// [`Action::Unchanged`] (on disk exactly as wanted, only hashed as it was read).
     Whole(Whole),
+    /// One whole file created where nothing was, its bytes held (an unstreamed render): the
+    /// bytes, the origin and the hash the lock keeps (boxed, to stay within the item).
+    Held(Held),
     /// Any other item.
     Full(Box<Full>),
 }
@@ -283,6 +286,17 @@ struct Whole {
     size: u64,
     /// Who wants it.
     origin: Origin,
+}
+
+/// [`Form::Held`].
+#[derive(Debug, Clone, PartialEq)]
+struct Held {
+    /// What apply writes.
+    new: FileData,
+    /// Who wants it.
+    origin: Origin,
+    /// The hash of `new`'s bytes.
+    sha256: Box<Sha256>,
 }
 
 /// [`Form::Full`].
@@ -352,11 +366,16 @@ pub(crate) struct ItemParts {
 impl PlanItem {
     /// The item at `path`, in its compact form when it has one.
     pub(crate) fn of(path: RelPath, mode: Mode, action: Action, item: ItemParts) -> PlanItem {
-        let mut executable = false;
+        let mut executable = item.new.as_ref().is_some_and(|f| f.executable);
         let form = match Self::whole_of(mode, action, &item) {
-            Some(whole) => {
-                executable = item.new.as_ref().is_some_and(|f| f.executable);
-                Form::Whole(whole)
+            Some(whole) => Form::Whole(whole),
+            None if Self::held_of(mode, action, &item).is_some() => {
+                let sha256 = Self::held_of(mode, action, &item).expect("just asked");
+                Form::Held(Held {
+                    origin: item.parts[0].origin.clone(),
+                    new: item.new.expect("asked by held_of"),
+                    sha256: Box::new(sha256),
+                })
             }
             None => Form::Full(Box::new(Full {
                 conflict: item.conflict,
@@ -367,6 +386,9 @@ impl PlanItem {
                 old_digest: item.old_digest,
             })),
         };
+        if matches!(form, Form::Full(_)) {
+            executable = false;
+        }
         PlanItem {
             path,
             mode,
@@ -408,6 +430,33 @@ impl PlanItem {
         })
     }
 
+    /// The hash of the bytes of `item` when it is a whole file created where nothing was, with
+    /// its bytes held, that [`Form::Held`] makes again.
+    fn held_of(mode: Mode, action: Action, item: &ItemParts) -> Option<Sha256> {
+        let [part] = item.parts.as_slice() else {
+            return None;
+        };
+        let NextLock::Write(row) = &part.next_lock else {
+            return None;
+        };
+        let new = item.new.as_ref()?;
+        let created = mode == Mode::File
+            && action == Action::Create
+            && item.conflict.is_none()
+            && item.old.is_none()
+            && item.old_digest.is_none()
+            && item.streamed.is_none()
+            && new.executable == row.executable
+            && new.bytes.len() as u64 == row.size
+            && part.part.is_whole()
+            && part.mode == Mode::File
+            && part.action == Action::Create
+            && part.conflict.is_none()
+            && part.state == State::Missing
+            && row.keys.is_empty();
+        created.then(|| sha256_of_hex(&row.sha256)).flatten()
+    }
+
     /// The item of a whole file wanted by its digest (`sha256`, `size`, `executable`) and on
     /// disk exactly so, only hashed as it was read: unchanged, its lock entry that digest.
     pub(crate) fn unchanged_whole(
@@ -433,7 +482,7 @@ impl PlanItem {
     /// The first conflict among its parts.
     pub fn conflict(&self) -> Option<&ConflictKind> {
         match &self.form {
-            Form::Whole(_) => None,
+            Form::Whole(_) | Form::Held(_) => None,
             Form::Full(full) => full.conflict.as_ref(),
         }
     }
@@ -444,7 +493,7 @@ impl PlanItem {
             Form::Whole(_) if self.action == Action::Unchanged => {
                 Some(&NO_BYTES[usize::from(self.executable)])
             }
-            Form::Whole(_) => None,
+            Form::Whole(_) | Form::Held(_) => None,
             Form::Full(full) => full.old.as_ref(),
         }
     }
@@ -454,6 +503,7 @@ impl PlanItem {
     pub fn new_data(&self) -> Option<&FileData> {
         match &self.form {
             Form::Whole(_) => Some(&NO_BYTES[usize::from(self.executable)]),
+            Form::Held(held) => Some(&held.new),
             Form::Full(full) => full.new.as_ref(),
         }
     }
@@ -465,7 +515,7 @@ impl PlanItem {
     pub fn streamed(&self) -> Option<&Sha256> {
         match &self.form {
             Form::Whole(w) if self.action == Action::Create => Some(&w.sha256),
-            Form::Whole(_) => None,
+            Form::Whole(_) | Form::Held(_) => None,
             Form::Full(full) => full.streamed.as_ref(),
         }
     }
@@ -491,6 +541,21 @@ impl PlanItem {
                     keys: Vec::new(),
                 }),
             }),
+            Form::Held(held) => Parts::One(PartPlan {
+                part: Part::Whole,
+                mode: Mode::File,
+                action: Action::Create,
+                conflict: None,
+                state: State::Missing,
+                origin: held.origin.clone(),
+                // The hash is the item's, put in the entry when the lock is written.
+                next_lock: NextLock::Write(LockRow {
+                    sha256: String::new(),
+                    size: held.new.bytes.len() as u64,
+                    executable: held.new.executable,
+                    keys: Vec::new(),
+                }),
+            }),
             Form::Full(full) => Parts::Held(&full.parts),
         }
     }
@@ -500,7 +565,7 @@ impl PlanItem {
     pub fn size_on_disk(&self) -> Option<u64> {
         match &self.form {
             Form::Whole(w) if self.action == Action::Unchanged => Some(w.size),
-            Form::Whole(_) => None,
+            Form::Whole(_) | Form::Held(_) => None,
             Form::Full(full) => match (&full.old_digest, &full.old) {
                 (Some(digest), _) => Some(digest.size),
                 (None, old) => old.as_ref().map(|d| d.bytes.len() as u64),
@@ -513,6 +578,7 @@ impl PlanItem {
     pub fn planned_by_digest(&self) -> bool {
         match &self.form {
             Form::Whole(_) => self.action == Action::Unchanged,
+            Form::Held(_) => false,
             Form::Full(full) => full.old_digest.is_some(),
         }
     }
@@ -530,6 +596,7 @@ impl PlanItem {
     pub fn writes(&self) -> bool {
         match &self.form {
             Form::Whole(_) => self.action == Action::Create,
+            Form::Held(_) => true,
             Form::Full(full) => full.streamed.is_some() || full.old != full.new,
         }
     }
@@ -558,6 +625,21 @@ impl PlanItem {
                     source: w.origin.source.clone(),
                     artifact: w.origin.artifact.clone(),
                     platforms: w.origin.platforms.clone(),
+                    keys: Vec::new(),
+                }),
+            ),
+            Form::Held(held) => each(
+                &WHOLE,
+                Some(LockEntry {
+                    path: self.path.clone(),
+                    part: Part::Whole,
+                    mode: Mode::File,
+                    sha256: held.sha256.to_string(),
+                    size: held.new.bytes.len() as u64,
+                    executable: held.new.executable,
+                    source: held.origin.source.clone(),
+                    artifact: held.origin.artifact.clone(),
+                    platforms: held.origin.platforms.clone(),
                     keys: Vec::new(),
                 }),
             ),
@@ -599,6 +681,7 @@ impl PlanItem {
     pub fn origins(&self) -> impl Iterator<Item = &Origin> {
         let (whole, held) = match &self.form {
             Form::Whole(w) => (Some(&w.origin), &[][..]),
+            Form::Held(h) => (Some(&h.origin), &[][..]),
             Form::Full(full) => (None, &full.parts[..]),
         };
         whole.into_iter().chain(held.iter().map(|p| &p.origin))
@@ -608,6 +691,7 @@ impl PlanItem {
     pub fn origin(&self) -> Option<&Origin> {
         match &self.form {
             Form::Whole(w) => Some(&w.origin),
+            Form::Held(h) => Some(&h.origin),
             Form::Full(full) => full.parts.first().map(|p| &p.origin),
         }
     }
@@ -770,6 +854,24 @@ pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> 
     }
 }
 
+/// The hash whose 64 lowercase hex digits are `hex` (`None` for any other text).
+fn sha256_of_hex(hex: &str) -> Option<Sha256> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.chunks_exact(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(Sha256(out))
+}
+
 /// The whole lock entry for `entry` (what a test puts in a lock it makes by hand).
 #[cfg(test)]
 pub(crate) fn lock_entry_full(entry: &TargetEntry, sha256: String, size: u64) -> LockEntry {
@@ -830,6 +932,173 @@ pub(crate) fn all_parts_in_conflict(
         }
     }
     parts
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    fn part(action: Action, state: State, sha256: &str, size: u64, exec: bool) -> PartPlan {
+        PartPlan {
+            part: Part::Whole,
+            mode: Mode::File,
+            action,
+            conflict: None,
+            state,
+            origin: Origin::new("src", "agent:a", vec!["claude".into()]),
+            next_lock: NextLock::Write(LockRow {
+                sha256: sha256.into(),
+                size,
+                executable: exec,
+                keys: Vec::new(),
+            }),
+        }
+    }
+
+    /// What an item answers, and the lock entries it writes.
+    #[allow(clippy::type_complexity)]
+    fn answers(
+        item: &PlanItem,
+    ) -> (
+        Option<FileData>,
+        Option<FileData>,
+        Option<Sha256>,
+        Option<ConflictKind>,
+        Vec<(Part, Mode, Action, State, Origin)>,
+        Option<u64>,
+        bool,
+        bool,
+        Vec<(Part, Option<LockEntry>)>,
+    ) {
+        let mut locks = Vec::new();
+        item.next_locks(|p, e| locks.push((p.clone(), e)));
+        (
+            item.old().cloned(),
+            item.new_data().cloned(),
+            item.streamed().copied(),
+            item.conflict().cloned(),
+            item.parts()
+                .iter()
+                .map(|p| (p.part.clone(), p.mode, p.action, p.state, p.origin.clone()))
+                .collect(),
+            item.size_on_disk(),
+            item.planned_by_digest(),
+            item.writes(),
+            locks,
+        )
+    }
+
+    fn full(path: &RelPath, action: Action, item: ItemParts, exec: bool) -> PlanItem {
+        PlanItem {
+            path: path.clone(),
+            mode: Mode::File,
+            action,
+            executable: exec,
+            form: Form::Full(Box::new(Full {
+                conflict: item.conflict,
+                old: item.old,
+                new: item.new,
+                streamed: item.streamed,
+                parts: item.parts.into_boxed_slice(),
+                old_digest: item.old_digest,
+            })),
+        }
+    }
+
+    /// Each compact form answers every question as the full form of the same item does, and
+    /// writes the same lock entry.
+    #[test]
+    fn the_compact_forms_answer_as_the_full_form_would() {
+        let path = RelPath::new(".claude/agents/a.md").unwrap();
+        let bytes = b"hello\n".to_vec();
+        let sha = Sha256::of(&bytes);
+        for exec in [false, true] {
+            // Streamed, created.
+            let streamed = || ItemParts {
+                conflict: None,
+                old: None,
+                new: Some(FileData::new(Vec::new(), exec)),
+                streamed: Some(sha),
+                parts: vec![part(Action::Create, State::Missing, "", 6, exec)],
+                old_digest: None,
+            };
+            let compact = PlanItem::of(path.clone(), Mode::File, Action::Create, streamed());
+            assert!(matches!(compact.form, Form::Whole(_)));
+            let whole = full(&path, Action::Create, streamed(), exec);
+            assert_eq!(answers(&compact), answers(&whole));
+            // Held, created.
+            let held = || ItemParts {
+                conflict: None,
+                old: None,
+                new: Some(FileData::new(bytes.clone(), exec)),
+                streamed: None,
+                parts: vec![part(
+                    Action::Create,
+                    State::Missing,
+                    &sha.to_string(),
+                    6,
+                    exec,
+                )],
+                old_digest: None,
+            };
+            let compact = PlanItem::of(path.clone(), Mode::File, Action::Create, held());
+            assert!(matches!(compact.form, Form::Held(_)));
+            assert_eq!(
+                answers(&compact),
+                answers(&full(&path, Action::Create, held(), exec))
+            );
+            // Found on disk as wanted, by its digest.
+            let disk = crate::system::FileDigest::of(&bytes, exec);
+            let unchanged = || ItemParts {
+                conflict: None,
+                old: Some(FileData::new(Vec::new(), exec)),
+                new: Some(FileData::new(Vec::new(), exec)),
+                streamed: None,
+                parts: vec![part(Action::Unchanged, State::Ok, "", 6, exec)],
+                old_digest: Some(Box::new(disk.clone())),
+            };
+            let compact = PlanItem::unchanged_whole(
+                path.clone(),
+                sha,
+                6,
+                exec,
+                Origin::new("src", "agent:a", vec!["claude".into()]),
+            );
+            assert_eq!(
+                answers(&compact),
+                answers(&full(&path, Action::Unchanged, unchanged(), exec))
+            );
+        }
+        // Anything else keeps the full form: a conflict, bytes on disk, a hash that is not one.
+        let mut conflicted = ItemParts {
+            conflict: Some(ConflictKind::Unmanaged),
+            old: None,
+            new: Some(FileData::new(bytes.clone(), false)),
+            streamed: None,
+            parts: vec![part(
+                Action::Create,
+                State::Missing,
+                &sha.to_string(),
+                6,
+                false,
+            )],
+            old_digest: None,
+        };
+        let item = PlanItem::of(path.clone(), Mode::File, Action::Create, conflicted);
+        assert!(matches!(item.form, Form::Full(_)));
+        conflicted = ItemParts {
+            conflict: None,
+            old: None,
+            new: Some(FileData::new(bytes.clone(), false)),
+            streamed: None,
+            parts: vec![part(Action::Create, State::Missing, "not a hash", 6, false)],
+            old_digest: None,
+        };
+        let item = PlanItem::of(path.clone(), Mode::File, Action::Create, conflicted);
+        assert!(matches!(item.form, Form::Full(_)));
+        assert_eq!(sha256_of_hex(&sha.to_string()), Some(sha));
+        assert_eq!(sha256_of_hex(&sha.to_string().to_uppercase()), None);
+    }
 }
 
 #[cfg(test)]
