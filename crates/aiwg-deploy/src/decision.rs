@@ -269,8 +269,15 @@ enum Form {
     /// (nothing on disk; apply writes the bytes of `sha256` from the second render), or
     /// [`Action::Unchanged`] (on disk exactly as wanted, only hashed as it was read).
     Whole(Whole),
+    /// Any other item (a second level, so the two take one tag value of `Whole`'s niche).
+    Rest(Rest),
+}
+
+/// [`Form::Rest`].
+#[derive(Debug, Clone, PartialEq)]
+enum Rest {
     /// One whole file created where nothing was, its bytes held (an unstreamed render): the
-    /// bytes, the origin and the hash the lock keeps (boxed, to stay within the item).
+    /// bytes, and (boxed, to stay within the item) the origin and the hash the lock keeps.
     Held(Held),
     /// Any other item.
     Full(Box<Full>),
@@ -288,18 +295,16 @@ struct Whole {
     origin: Origin,
 }
 
-/// [`Form::Held`].
+/// [`Rest::Held`].
 #[derive(Debug, Clone, PartialEq)]
 struct Held {
     /// What apply writes.
     new: FileData,
-    /// Who wants it.
-    origin: Origin,
-    /// The hash of `new`'s bytes.
-    sha256: Box<Sha256>,
+    /// Who wants it, and the hash of `new`'s bytes (boxed: inline, the item would grow).
+    rest: Box<(Origin, Sha256)>,
 }
 
-/// [`Form::Full`].
+/// [`Rest::Full`].
 #[derive(Debug, Clone, PartialEq)]
 struct Full {
     conflict: Option<ConflictKind>,
@@ -371,22 +376,21 @@ impl PlanItem {
             Some(whole) => Form::Whole(whole),
             None if Self::held_of(mode, action, &item).is_some() => {
                 let sha256 = Self::held_of(mode, action, &item).expect("just asked");
-                Form::Held(Held {
-                    origin: item.parts[0].origin.clone(),
+                Form::Rest(Rest::Held(Held {
+                    rest: Box::new((item.parts[0].origin.clone(), sha256)),
                     new: item.new.expect("asked by held_of"),
-                    sha256: Box::new(sha256),
-                })
+                }))
             }
-            None => Form::Full(Box::new(Full {
+            None => Form::Rest(Rest::Full(Box::new(Full {
                 conflict: item.conflict,
                 old: item.old,
                 new: item.new,
                 streamed: item.streamed,
                 parts: item.parts.into_boxed_slice(),
                 old_digest: item.old_digest,
-            })),
+            }))),
         };
-        if matches!(form, Form::Full(_)) {
+        if matches!(form, Form::Rest(Rest::Full(_))) {
             executable = false;
         }
         PlanItem {
@@ -431,7 +435,7 @@ impl PlanItem {
     }
 
     /// The hash of the bytes of `item` when it is a whole file created where nothing was, with
-    /// its bytes held, that [`Form::Held`] makes again.
+    /// its bytes held, that [`Rest::Held`] makes again.
     fn held_of(mode: Mode, action: Action, item: &ItemParts) -> Option<Sha256> {
         let [part] = item.parts.as_slice() else {
             return None;
@@ -482,8 +486,8 @@ impl PlanItem {
     /// The first conflict among its parts.
     pub fn conflict(&self) -> Option<&ConflictKind> {
         match &self.form {
-            Form::Whole(_) | Form::Held(_) => None,
-            Form::Full(full) => full.conflict.as_ref(),
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => full.conflict.as_ref(),
         }
     }
 
@@ -493,8 +497,8 @@ impl PlanItem {
             Form::Whole(_) if self.action == Action::Unchanged => {
                 Some(&NO_BYTES[usize::from(self.executable)])
             }
-            Form::Whole(_) | Form::Held(_) => None,
-            Form::Full(full) => full.old.as_ref(),
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => full.old.as_ref(),
         }
     }
 
@@ -503,8 +507,8 @@ impl PlanItem {
     pub fn new_data(&self) -> Option<&FileData> {
         match &self.form {
             Form::Whole(_) => Some(&NO_BYTES[usize::from(self.executable)]),
-            Form::Held(held) => Some(&held.new),
-            Form::Full(full) => full.new.as_ref(),
+            Form::Rest(Rest::Held(held)) => Some(&held.new),
+            Form::Rest(Rest::Full(full)) => full.new.as_ref(),
         }
     }
 
@@ -515,8 +519,8 @@ impl PlanItem {
     pub fn streamed(&self) -> Option<&Sha256> {
         match &self.form {
             Form::Whole(w) if self.action == Action::Create => Some(&w.sha256),
-            Form::Whole(_) | Form::Held(_) => None,
-            Form::Full(full) => full.streamed.as_ref(),
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => full.streamed.as_ref(),
         }
     }
 
@@ -541,13 +545,13 @@ impl PlanItem {
                     keys: Vec::new(),
                 }),
             }),
-            Form::Held(held) => Parts::One(PartPlan {
+            Form::Rest(Rest::Held(held)) => Parts::One(PartPlan {
                 part: Part::Whole,
                 mode: Mode::File,
                 action: Action::Create,
                 conflict: None,
                 state: State::Missing,
-                origin: held.origin.clone(),
+                origin: held.rest.0.clone(),
                 // The hash is the item's, put in the entry when the lock is written.
                 next_lock: NextLock::Write(LockRow {
                     sha256: String::new(),
@@ -556,7 +560,7 @@ impl PlanItem {
                     keys: Vec::new(),
                 }),
             }),
-            Form::Full(full) => Parts::Held(&full.parts),
+            Form::Rest(Rest::Full(full)) => Parts::Held(&full.parts),
         }
     }
 
@@ -565,8 +569,8 @@ impl PlanItem {
     pub fn size_on_disk(&self) -> Option<u64> {
         match &self.form {
             Form::Whole(w) if self.action == Action::Unchanged => Some(w.size),
-            Form::Whole(_) | Form::Held(_) => None,
-            Form::Full(full) => match (&full.old_digest, &full.old) {
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => match (&full.old_digest, &full.old) {
                 (Some(digest), _) => Some(digest.size),
                 (None, old) => old.as_ref().map(|d| d.bytes.len() as u64),
             },
@@ -578,8 +582,8 @@ impl PlanItem {
     pub fn planned_by_digest(&self) -> bool {
         match &self.form {
             Form::Whole(_) => self.action == Action::Unchanged,
-            Form::Held(_) => false,
-            Form::Full(full) => full.old_digest.is_some(),
+            Form::Rest(Rest::Held(_)) => false,
+            Form::Rest(Rest::Full(full)) => full.old_digest.is_some(),
         }
     }
 
@@ -596,8 +600,8 @@ impl PlanItem {
     pub fn writes(&self) -> bool {
         match &self.form {
             Form::Whole(_) => self.action == Action::Create,
-            Form::Held(_) => true,
-            Form::Full(full) => full.streamed.is_some() || full.old != full.new,
+            Form::Rest(Rest::Held(_)) => true,
+            Form::Rest(Rest::Full(full)) => full.streamed.is_some() || full.old != full.new,
         }
     }
 
@@ -628,22 +632,22 @@ impl PlanItem {
                     keys: Vec::new(),
                 }),
             ),
-            Form::Held(held) => each(
+            Form::Rest(Rest::Held(held)) => each(
                 &WHOLE,
                 Some(LockEntry {
                     path: self.path.clone(),
                     part: Part::Whole,
                     mode: Mode::File,
-                    sha256: held.sha256.to_string(),
+                    sha256: held.rest.1.to_string(),
                     size: held.new.bytes.len() as u64,
                     executable: held.new.executable,
-                    source: held.origin.source.clone(),
-                    artifact: held.origin.artifact.clone(),
-                    platforms: held.origin.platforms.clone(),
+                    source: held.rest.0.source.clone(),
+                    artifact: held.rest.0.artifact.clone(),
+                    platforms: held.rest.0.platforms.clone(),
                     keys: Vec::new(),
                 }),
             ),
-            Form::Full(full) => {
+            Form::Rest(Rest::Full(full)) => {
                 for part in full.parts.iter() {
                     match &part.next_lock {
                         NextLock::Keep => {}
@@ -681,8 +685,8 @@ impl PlanItem {
     pub fn origins(&self) -> impl Iterator<Item = &Origin> {
         let (whole, held) = match &self.form {
             Form::Whole(w) => (Some(&w.origin), &[][..]),
-            Form::Held(h) => (Some(&h.origin), &[][..]),
-            Form::Full(full) => (None, &full.parts[..]),
+            Form::Rest(Rest::Held(h)) => (Some(&h.rest.0), &[][..]),
+            Form::Rest(Rest::Full(full)) => (None, &full.parts[..]),
         };
         whole.into_iter().chain(held.iter().map(|p| &p.origin))
     }
@@ -691,8 +695,8 @@ impl PlanItem {
     pub fn origin(&self) -> Option<&Origin> {
         match &self.form {
             Form::Whole(w) => Some(&w.origin),
-            Form::Held(h) => Some(&h.origin),
-            Form::Full(full) => full.parts.first().map(|p| &p.origin),
+            Form::Rest(Rest::Held(h)) => Some(&h.rest.0),
+            Form::Rest(Rest::Full(full)) => full.parts.first().map(|p| &p.origin),
         }
     }
 }
@@ -994,14 +998,14 @@ mod form_tests {
             mode: Mode::File,
             action,
             executable: exec,
-            form: Form::Full(Box::new(Full {
+            form: Form::Rest(Rest::Full(Box::new(Full {
                 conflict: item.conflict,
                 old: item.old,
                 new: item.new,
                 streamed: item.streamed,
                 parts: item.parts.into_boxed_slice(),
                 old_digest: item.old_digest,
-            })),
+            }))),
         }
     }
 
@@ -1042,7 +1046,7 @@ mod form_tests {
                 old_digest: None,
             };
             let compact = PlanItem::of(path.clone(), Mode::File, Action::Create, held());
-            assert!(matches!(compact.form, Form::Held(_)));
+            assert!(matches!(compact.form, Form::Rest(Rest::Held(_))));
             assert_eq!(
                 answers(&compact),
                 answers(&full(&path, Action::Create, held(), exec))
@@ -1085,7 +1089,7 @@ mod form_tests {
             old_digest: None,
         };
         let item = PlanItem::of(path.clone(), Mode::File, Action::Create, conflicted);
-        assert!(matches!(item.form, Form::Full(_)));
+        assert!(matches!(item.form, Form::Rest(Rest::Full(_))));
         conflicted = ItemParts {
             conflict: None,
             old: None,
@@ -1095,7 +1099,7 @@ mod form_tests {
             old_digest: None,
         };
         let item = PlanItem::of(path.clone(), Mode::File, Action::Create, conflicted);
-        assert!(matches!(item.form, Form::Full(_)));
+        assert!(matches!(item.form, Form::Rest(Rest::Full(_))));
         assert_eq!(sha256_of_hex(&sha.to_string()), Some(sha));
         assert_eq!(sha256_of_hex(&sha.to_string().to_uppercase()), None);
     }
