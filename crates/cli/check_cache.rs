@@ -366,10 +366,9 @@ pub fn record(
             parent = p.parent();
             passages.insert(p);
         }
-        let expect = match (&item.old_digest, &item.old) {
-            (Some(digest), _) => Expect::Size(digest.size),
-            (None, Some(data)) => Expect::Size(data.bytes.len() as u64),
-            (None, None) => Expect::Absent,
+        let expect = match item.size_on_disk() {
+            Some(size) => Expect::Size(size),
+            None => Expect::Absent,
         };
         wanted.push(Kind::File, item.path.to_path(d.target_root()), expect);
     }

@@ -317,10 +317,12 @@ fn sync_from(sys: &RealSystem, now: (String, bool), paths: &[RelPath]) -> anyhow
 /// differs from the lock (the lock was not updated with the sources); else the item's state.
 pub fn check_state(item: &PlanItem, lock: &Lock) -> Option<State> {
     let state = item.state();
-    let undeployed = item.mode == Mode::File && item.old.is_none() && state == State::Missing;
-    let (Some(new), Some(entry), true) =
-        (&item.new, lock.get(&item.path, &Part::Whole), undeployed)
-    else {
+    let undeployed = item.mode == Mode::File && item.old().is_none() && state == State::Missing;
+    let (Some(new), Some(entry), true) = (
+        item.new_data(),
+        lock.get(&item.path, &Part::Whole),
+        undeployed,
+    ) else {
         return state.is_drift().then_some(state);
     };
     let same = entry.size == new.bytes.len() as u64

@@ -97,7 +97,7 @@ impl DeployReport {
             .filter(|i| i.action != Action::Conflict)
             .map(|i| {
                 let mut platforms: Vec<String> = i
-                    .parts
+                    .parts()
                     .iter()
                     .flat_map(|p| p.origin.platforms.iter().cloned())
                     .collect();
@@ -114,7 +114,7 @@ impl DeployReport {
         let conflicts = plan
             .conflicts()
             .filter_map(|i| {
-                let c = i.conflict.as_ref()?;
+                let c = i.conflict()?;
                 Some(Conflict {
                     path: i.path.as_str().to_string(),
                     reason: c.reason(),

@@ -481,7 +481,7 @@ pub fn ignored_before(pass: &Pass) -> Vec<RelPath> {
         pass.plan
             .items
             .iter()
-            .filter(|i| i.mode == aiwg_deploy::Mode::File && i.new.is_some())
+            .filter(|i| i.mode == aiwg_deploy::Mode::File && i.new_data().is_some())
             .map(|i| i.path.clone()),
     );
     paths

@@ -162,7 +162,7 @@ fn scope_root(project: &Project, scope: Scope) -> anyhow::Result<PathBuf> {
 pub fn filter_plan(plan: &mut Plan, only: Option<&[String]>) {
     let Some(only) = only else { return };
     plan.items.retain(|item| {
-        item.parts
+        item.parts()
             .iter()
             .any(|part| part.origin.platforms.iter().any(|p| only.contains(p)))
     });
@@ -579,9 +579,8 @@ pub fn report_written(d: &Deployment, plan: &Plan) {
     let mut shown: BTreeMap<&str, String> = BTreeMap::new();
     for item in plan.changes() {
         let mut platforms: Vec<&str> = item
-            .parts
-            .iter()
-            .flat_map(|p| p.origin.platforms.iter().map(String::as_str))
+            .origins()
+            .flat_map(|o| o.platforms.iter().map(String::as_str))
             .collect();
         platforms.sort();
         platforms.dedup();
@@ -1141,11 +1140,7 @@ pub fn display_under(root: &Path, path: &RelPath) -> String {
 /// How many conflicts of `plan` `force` does not resolve: an apply with any writes nothing.
 pub fn blocking_conflicts(plan: &aiwg_deploy::Plan, force: bool) -> usize {
     plan.conflicts()
-        .filter(|i| {
-            i.conflict
-                .as_ref()
-                .is_some_and(|c| !(force && c.forceable()))
-        })
+        .filter(|i| i.conflict().is_some_and(|c| !(force && c.forceable())))
         .count()
 }
 
@@ -1157,7 +1152,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
     let mut by_hand = 0;
     let mut folders = 0;
     for item in plan.conflicts() {
-        let Some(conflict) = &item.conflict else {
+        let Some(conflict) = item.conflict() else {
             continue;
         };
         if force && conflict.forceable() {

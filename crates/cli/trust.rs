@@ -577,7 +577,7 @@ pub struct HookChange {
 pub fn hook_changes(plan: &Plan, hooks: &[Hook], force: bool) -> Vec<HookChange> {
     let mut changes: Vec<HookChange> = Vec::new();
     for item in &plan.items {
-        for part in &item.parts {
+        for part in item.parts().iter() {
             let artifact = &part.origin.artifact;
             let source = &part.origin.source;
             let names: Vec<&str> = if let Some(name) = artifact.strip_prefix("behavior:") {

@@ -148,7 +148,12 @@ impl RelPath {
 
     /// The folder holding this path, or `None` at the top level.
     pub fn parent(&self) -> Option<RelPath> {
-        self.0.rsplit_once('/').map(|(p, _)| RelPath(Arc::from(p)))
+        self.parent_str().map(|p| RelPath(Arc::from(p)))
+    }
+
+    /// The text of [`RelPath::parent`], borrowed (nothing allocated).
+    pub fn parent_str(&self) -> Option<&str> {
+        self.0.rsplit_once('/').map(|(p, _)| p)
     }
 
     /// The last component.
@@ -184,6 +189,14 @@ impl TryFrom<String> for RelPath {
 impl From<RelPath> for String {
     fn from(p: RelPath) -> String {
         p.0.to_string()
+    }
+}
+
+/// Looked up by its text (a set of folders asked about a path's parent without making one):
+/// it compares, orders and hashes as its text does.
+impl std::borrow::Borrow<str> for RelPath {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 

@@ -177,7 +177,7 @@ impl Engine<'_> {
         };
         let mut blocked = Vec::new();
         for item in plan.conflicts() {
-            for part in item.parts.iter().filter_map(|p| p.conflict.as_ref()) {
+            for part in item.parts().iter().filter_map(|p| p.conflict.as_ref()) {
                 let resolved = match part {
                     ConflictKind::EditedStale => options.force || options.release_edited,
                     kind => kind.forceable() && options.force,
@@ -188,8 +188,8 @@ impl Engine<'_> {
             }
             // A resolved conflict counts as what it does.
             report.summary.conflicts -= 1;
-            match (&item.old, &item.new) {
-                (a, b) if a == b && item.streamed.is_none() => {
+            match (item.old(), item.new_data()) {
+                (a, b) if a == b && item.streamed().is_none() => {
                     report.released.push(item.path.clone());
                     report.summary.unchanged += 1;
                 }
@@ -208,18 +208,16 @@ impl Engine<'_> {
             return Err(DeployError::Conflicts { paths: blocked });
         }
         self.remove_debris(&plan.debris)?;
-        // Borrowed, not copied: the plan already holds every byte once.
-        let changes: Vec<Change<'_>> = plan
-            .items
-            .iter()
-            .filter(|i| i.writes())
-            .map(|i| Change {
-                path: &i.path,
-                before: i.old.as_ref(),
-                after: i.new.as_ref(),
-                streamed: i.streamed.as_ref(),
-            })
-            .collect();
+        // Borrowed, not copied: the plan already holds every byte once. Counted first, so
+        // the list is the size it needs (grown, it would be up to twice that).
+        let writes = plan.items.iter().filter(|i| i.writes()).count();
+        let mut changes: Vec<Change<'_>> = Vec::with_capacity(writes);
+        changes.extend(plan.items.iter().filter(|i| i.writes()).map(|i| Change {
+            path: &i.path,
+            before: i.old(),
+            after: i.new_data(),
+            streamed: i.streamed(),
+        }));
         let mut made = self.dirs_to_make(&changes)?;
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
@@ -265,6 +263,13 @@ impl Engine<'_> {
         } in changes
         {
             if before.is_some() || after.is_none() {
+                continue;
+            }
+            // A sibling's parent was asked about already (most files): nothing made to ask.
+            if path
+                .parent_str()
+                .is_some_and(|dir| made.contains(dir) || present.contains(dir))
+            {
                 continue;
             }
             let mut parent = path.parent();
@@ -562,6 +567,13 @@ impl<'a> LockAfter<'a> {
         for entry in entries {
             any = true;
             positions |= entry.has_positions();
+            if entry
+                .path
+                .parent_str()
+                .is_none_or(|dir| holding.contains(dir))
+            {
+                continue;
+            }
             let mut parent = entry.path.parent();
             while let Some(p) = parent {
                 parent = p.parent();
@@ -620,7 +632,7 @@ fn deletes_through_forced_links(plan: &Plan) -> Vec<(RelPath, String)> {
     let links = plan
         .items
         .iter()
-        .filter(|i| matches!(i.conflict, Some(ConflictKind::Symlink(_))) && i.new.is_some());
+        .filter(|i| matches!(i.conflict(), Some(ConflictKind::Symlink(_))) && i.new_data().is_some());
     for link in links {
         let below = format!("{}/", link.path);
         // Sorted by path: the paths below the link follow each other.
@@ -630,7 +642,7 @@ fn deletes_through_forced_links(plan: &Plan) -> Vec<(RelPath, String)> {
         for item in plan.items[from..]
             .iter()
             .take_while(|i| i.path.as_str().starts_with(&below))
-            .filter(|i| i.new.is_none() && i.writes())
+            .filter(|i| i.new_data().is_none() && i.writes())
         {
             found.push((
                 item.path.clone(),

@@ -250,7 +250,10 @@ impl PartPlan {
     }
 }
 
-/// The plan for one path.
+/// The plan for one path. Most paths of a streamed render are one whole file with nothing
+/// in the way (created, or found exactly as wanted): such an item holds only what it differs
+/// in (hash, size, executable bit, origin), and its part, bytes and conflict are made when
+/// asked for ([`PlanItem::parts`], [`PlanItem::old`], ...). Every other item holds them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanItem {
     /// The path, relative to the target root.
@@ -260,30 +263,340 @@ pub struct PlanItem {
     pub mode: Mode,
     /// The combined action of its parts.
     pub action: Action,
-    /// The first conflict among its parts.
+    /// A [`Form::Whole`] item's executable bit (here, not in the form, so the item stays
+    /// within 112 bytes).
+    executable: bool,
+    form: Form,
+}
+
+/// What a [`PlanItem`] holds beyond its path, mode and action.
+#[derive(Debug, Clone, PartialEq)]
+enum Form {
+    /// One whole file wanted by its digest, no conflict, no bytes held: [`Action::Create`]
+    /// (nothing on disk; apply writes the bytes of `sha256` from the second render), or
+    /// [`Action::Unchanged`] (on disk exactly as wanted, only hashed as it was read).
+    Whole(Whole),
+    /// Any other item (a second level, so the two take one tag value of `Whole`'s niche).
+    Rest(Rest),
+}
+
+/// [`Form::Rest`].
+#[derive(Debug, Clone, PartialEq)]
+enum Rest {
+    /// One whole file created where nothing was, its bytes held (an unstreamed render): the
+    /// bytes, and (boxed, to stay within the item) the origin and the hash the lock keeps.
+    Held(Held),
+    /// Any other item.
+    Full(Box<Full>),
+}
+
+/// [`Form::Whole`]: a whole file of a streamed render (about 100 bytes, where the full form
+/// with its one part was 360: a first apply to every platform plans 50,000 of them).
+#[derive(Debug, Clone, PartialEq)]
+struct Whole {
+    /// What aiwg wants (and, unchanged, what is on disk).
+    sha256: Sha256,
+    /// Its size.
+    size: u64,
+    /// Who wants it.
+    origin: Origin,
+}
+
+/// [`Rest::Held`].
+#[derive(Debug, Clone, PartialEq)]
+struct Held {
+    /// What apply writes.
+    new: FileData,
+    /// Who wants it, and the hash of `new`'s bytes (boxed: inline, the item would grow).
+    rest: Box<(Origin, Sha256)>,
+}
+
+/// [`Rest::Full`].
+#[derive(Debug, Clone, PartialEq)]
+struct Full {
+    conflict: Option<ConflictKind>,
+    old: Option<FileData>,
+    new: Option<FileData>,
+    streamed: Option<Sha256>,
+    parts: Box<[PartPlan]>,
+    old_digest: Option<Box<crate::system::FileDigest>>,
+}
+
+/// The empty file data of [`Form::Whole`] (its bytes are in no item).
+static NO_BYTES: [FileData; 2] = [
+    FileData {
+        bytes: Vec::new(),
+        executable: false,
+    },
+    FileData {
+        bytes: Vec::new(),
+        executable: true,
+    },
+];
+
+/// The part of every [`Form::Whole`] item.
+static WHOLE: Part = Part::Whole;
+
+/// An item's parts ([`PlanItem::parts`]): its own, or the one of a compact whole-file item, made
+/// when asked for. Read as a slice.
+#[derive(Debug)]
+pub enum Parts<'a> {
+    /// The one part of a whole file, made from the item.
+    One(PartPlan),
+    /// The parts the item holds.
+    Held(&'a [PartPlan]),
+}
+
+impl std::ops::Deref for Parts<'_> {
+    type Target = [PartPlan];
+    fn deref(&self) -> &[PartPlan] {
+        match self {
+            Parts::One(part) => std::slice::from_ref(part),
+            Parts::Held(parts) => parts,
+        }
+    }
+}
+
+impl<'b> IntoIterator for &'b Parts<'_> {
+    type Item = &'b PartPlan;
+    type IntoIter = std::slice::Iter<'b, PartPlan>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// What [`PlanItem::new`] is made from.
+pub(crate) struct ItemParts {
     pub conflict: Option<ConflictKind>,
-    /// The file on disk now.
     pub old: Option<FileData>,
-    /// The file after apply; for a forceable conflict, what `--force` writes.
     pub new: Option<FileData>,
-    /// Set when the plan was made from a streamed render ([`Desired::Digest`]) and apply
-    /// writes `new`: the SHA-256 of the bytes to write, which `new` does not hold (its bytes
-    /// are empty). Apply takes them from a second render, file by file
-    /// ([`crate::Engine::apply_streamed`]), and checks each against this hash.
     pub streamed: Option<Sha256>,
-    /// The plan of each part: whole file, sections or merged keys.
-    pub parts: Box<[PartPlan]>,
-    /// Set when the plan was made from a streamed render and the file on disk, already what
-    /// aiwg wants, was only hashed as it was read, never held: `old` and `new` then carry its
-    /// executable bit and no bytes, and this says what is on disk (its size, its hashes).
-    /// Boxed: most items of other plans have none, and each item is in one large `Vec`.
+    pub parts: Vec<PartPlan>,
     pub old_digest: Option<Box<crate::system::FileDigest>>,
 }
 
 impl PlanItem {
+    /// The item at `path`, in its compact form when it has one.
+    pub(crate) fn of(path: RelPath, mode: Mode, action: Action, item: ItemParts) -> PlanItem {
+        let mut executable = item.new.as_ref().is_some_and(|f| f.executable);
+        let form = match Self::whole_of(mode, action, &item) {
+            Some(whole) => Form::Whole(whole),
+            None if Self::held_of(mode, action, &item).is_some() => {
+                let sha256 = Self::held_of(mode, action, &item).expect("just asked");
+                Form::Rest(Rest::Held(Held {
+                    rest: Box::new((item.parts[0].origin.clone(), sha256)),
+                    new: item.new.expect("asked by held_of"),
+                }))
+            }
+            None => Form::Rest(Rest::Full(Box::new(Full {
+                conflict: item.conflict,
+                old: item.old,
+                new: item.new,
+                streamed: item.streamed,
+                parts: item.parts.into_boxed_slice(),
+                old_digest: item.old_digest,
+            }))),
+        };
+        if matches!(form, Form::Rest(Rest::Full(_))) {
+            executable = false;
+        }
+        PlanItem {
+            path,
+            mode,
+            action,
+            executable,
+            form,
+        }
+    }
+
+    /// The compact form of `item`, when what it holds is exactly what [`Form::Whole`] makes
+    /// again: a streamed file created where nothing was.
+    fn whole_of(mode: Mode, action: Action, item: &ItemParts) -> Option<Whole> {
+        let [part] = item.parts.as_slice() else {
+            return None;
+        };
+        let NextLock::Write(row) = &part.next_lock else {
+            return None;
+        };
+        let created = mode == Mode::File
+            && action == Action::Create
+            && item.conflict.is_none()
+            && item.old.is_none()
+            && item.old_digest.is_none()
+            && item
+                .new
+                .as_ref()
+                .is_some_and(|f| f.bytes.is_empty() && f.executable == row.executable)
+            && part.part.is_whole()
+            && part.mode == Mode::File
+            && part.action == Action::Create
+            && part.conflict.is_none()
+            && part.state == State::Missing
+            && row.sha256.is_empty()
+            && row.keys.is_empty();
+        Some(Whole {
+            sha256: item.streamed.filter(|_| created)?,
+            size: row.size,
+            origin: part.origin.clone(),
+        })
+    }
+
+    /// The hash of the bytes of `item` when it is a whole file created where nothing was, with
+    /// its bytes held, that [`Rest::Held`] makes again.
+    fn held_of(mode: Mode, action: Action, item: &ItemParts) -> Option<Sha256> {
+        let [part] = item.parts.as_slice() else {
+            return None;
+        };
+        let NextLock::Write(row) = &part.next_lock else {
+            return None;
+        };
+        let new = item.new.as_ref()?;
+        let created = mode == Mode::File
+            && action == Action::Create
+            && item.conflict.is_none()
+            && item.old.is_none()
+            && item.old_digest.is_none()
+            && item.streamed.is_none()
+            && new.executable == row.executable
+            && new.bytes.len() as u64 == row.size
+            && part.part.is_whole()
+            && part.mode == Mode::File
+            && part.action == Action::Create
+            && part.conflict.is_none()
+            && part.state == State::Missing
+            && row.keys.is_empty();
+        created.then(|| sha256_of_hex(&row.sha256)).flatten()
+    }
+
+    /// The item of a whole file wanted by its digest (`sha256`, `size`, `executable`) and on
+    /// disk exactly so, only hashed as it was read: unchanged, its lock entry that digest.
+    pub(crate) fn unchanged_whole(
+        path: RelPath,
+        sha256: Sha256,
+        size: u64,
+        executable: bool,
+        origin: Origin,
+    ) -> PlanItem {
+        PlanItem {
+            path,
+            mode: Mode::File,
+            action: Action::Unchanged,
+            executable,
+            form: Form::Whole(Whole {
+                sha256,
+                size,
+                origin,
+            }),
+        }
+    }
+
+    /// The first conflict among its parts.
+    pub fn conflict(&self) -> Option<&ConflictKind> {
+        match &self.form {
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => full.conflict.as_ref(),
+        }
+    }
+
+    /// The file on disk now (a file planned from its digest: its executable bit, no bytes).
+    pub fn old(&self) -> Option<&FileData> {
+        match &self.form {
+            Form::Whole(_) if self.action == Action::Unchanged => {
+                Some(&NO_BYTES[usize::from(self.executable)])
+            }
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => full.old.as_ref(),
+        }
+    }
+
+    /// The file after apply; for a forceable conflict, what `--force` writes. A streamed
+    /// file's holds no bytes ([`PlanItem::streamed`]).
+    pub fn new_data(&self) -> Option<&FileData> {
+        match &self.form {
+            Form::Whole(_) => Some(&NO_BYTES[usize::from(self.executable)]),
+            Form::Rest(Rest::Held(held)) => Some(&held.new),
+            Form::Rest(Rest::Full(full)) => full.new.as_ref(),
+        }
+    }
+
+    /// Set when the plan was made from a streamed render ([`Desired::Digest`]) and apply
+    /// writes the file: the SHA-256 of the bytes to write, which [`PlanItem::new_data`] does
+    /// not hold (its bytes are empty). Apply takes them from a second render, file by file
+    /// ([`crate::Engine::apply_streamed`]), and checks each against this hash.
+    pub fn streamed(&self) -> Option<&Sha256> {
+        match &self.form {
+            Form::Whole(w) if self.action == Action::Create => Some(&w.sha256),
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => full.streamed.as_ref(),
+        }
+    }
+
+    /// The plan of each part: whole file, sections or merged keys.
+    pub fn parts(&self) -> Parts<'_> {
+        match &self.form {
+            Form::Whole(w) => Parts::One(PartPlan {
+                part: Part::Whole,
+                mode: Mode::File,
+                action: self.action,
+                conflict: None,
+                state: if self.action == Action::Create {
+                    State::Missing
+                } else {
+                    State::Ok
+                },
+                origin: w.origin.clone(),
+                next_lock: NextLock::Write(LockRow {
+                    sha256: String::new(),
+                    size: w.size,
+                    executable: self.executable,
+                    keys: Vec::new(),
+                }),
+            }),
+            Form::Rest(Rest::Held(held)) => Parts::One(PartPlan {
+                part: Part::Whole,
+                mode: Mode::File,
+                action: Action::Create,
+                conflict: None,
+                state: State::Missing,
+                origin: held.rest.0.clone(),
+                // The hash is the item's, put in the entry when the lock is written.
+                next_lock: NextLock::Write(LockRow {
+                    sha256: String::new(),
+                    size: held.new.bytes.len() as u64,
+                    executable: held.new.executable,
+                    keys: Vec::new(),
+                }),
+            }),
+            Form::Rest(Rest::Full(full)) => Parts::Held(&full.parts),
+        }
+    }
+
+    /// The size of the file on disk when the plan read it (`None`: nothing there). A file
+    /// planned from its digest, already what aiwg wants, was only hashed, never held.
+    pub fn size_on_disk(&self) -> Option<u64> {
+        match &self.form {
+            Form::Whole(w) if self.action == Action::Unchanged => Some(w.size),
+            Form::Whole(_) | Form::Rest(Rest::Held(_)) => None,
+            Form::Rest(Rest::Full(full)) => match (&full.old_digest, &full.old) {
+                (Some(digest), _) => Some(digest.size),
+                (None, old) => old.as_ref().map(|d| d.bytes.len() as u64),
+            },
+        }
+    }
+
+    /// True when the plan knows the file on disk only by its digest (already what aiwg
+    /// wants): `old` and `new` then carry its executable bit and no bytes.
+    pub fn planned_by_digest(&self) -> bool {
+        match &self.form {
+            Form::Whole(_) => self.action == Action::Unchanged,
+            Form::Rest(Rest::Held(_)) => false,
+            Form::Rest(Rest::Full(full)) => full.old_digest.is_some(),
+        }
+    }
+
     /// The most severe state of its parts (`check` and `status` show one per path).
     pub fn state(&self) -> State {
-        self.parts
+        self.parts()
             .iter()
             .map(|p| p.state)
             .max_by_key(|s| s.severity())
@@ -292,7 +605,11 @@ impl PlanItem {
 
     /// True when apply writes this file's bytes or deletes it (a conflict only with `--force`).
     pub fn writes(&self) -> bool {
-        self.streamed.is_some() || self.old != self.new
+        match &self.form {
+            Form::Whole(_) => self.action == Action::Create,
+            Form::Rest(Rest::Held(_)) => true,
+            Form::Rest(Rest::Full(full)) => full.streamed.is_some() || full.old != full.new,
+        }
     }
 
     /// True when apply would write or delete this path (or stop on it).
@@ -303,19 +620,67 @@ impl PlanItem {
         )
     }
 
-    /// The lock entry `part` (one of this item's) writes from `row`.
-    pub(crate) fn lock_entry(&self, part: &PartPlan, row: &LockRow) -> LockEntry {
+    /// The lock entries this item writes (each with its part) and the parts whose entry it
+    /// removes, in part order, handed to `each`: the part's key borrowed from the item.
+    fn next_locks<'a>(&'a self, mut each: impl FnMut(&'a Part, Option<LockEntry>)) {
+        match &self.form {
+            Form::Whole(w) => each(
+                &WHOLE,
+                Some(LockEntry {
+                    path: self.path.clone(),
+                    part: Part::Whole,
+                    mode: Mode::File,
+                    sha256: w.sha256.to_string(),
+                    size: w.size,
+                    executable: self.executable,
+                    source: w.origin.source.clone(),
+                    artifact: w.origin.artifact.clone(),
+                    platforms: w.origin.platforms.clone(),
+                    keys: Vec::new(),
+                }),
+            ),
+            Form::Rest(Rest::Held(held)) => each(
+                &WHOLE,
+                Some(LockEntry {
+                    path: self.path.clone(),
+                    part: Part::Whole,
+                    mode: Mode::File,
+                    sha256: held.rest.1.to_string(),
+                    size: held.new.bytes.len() as u64,
+                    executable: held.new.executable,
+                    source: held.rest.0.source.clone(),
+                    artifact: held.rest.0.artifact.clone(),
+                    platforms: held.rest.0.platforms.clone(),
+                    keys: Vec::new(),
+                }),
+            ),
+            Form::Rest(Rest::Full(full)) => {
+                for part in full.parts.iter() {
+                    match &part.next_lock {
+                        NextLock::Keep => {}
+                        NextLock::Remove => each(&part.part, None),
+                        NextLock::Write(row) => {
+                            each(&part.part, Some(self.lock_entry(full, part, row)))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lock entry `part` (one of `full`'s) writes from `row`.
+    fn lock_entry(&self, full: &Full, part: &PartPlan, row: &LockRow) -> LockEntry {
         let mut entry = part.lock_entry(&self.path, row);
         // A whole file planned with its hash (what aiwg wants, kept in the file's own line
         // endings on disk) keeps it; a streamed one has it once, in `streamed`, and one found
         // on disk exactly as aiwg wants it once, in `old_digest`.
         if entry.mode == Mode::File && entry.sha256.is_empty() {
-            if let Some(sha256) = &self.streamed {
+            if let Some(sha256) = &full.streamed {
                 entry.sha256 = sha256.to_string();
-            } else if let Some(disk) = &self.old_digest {
+            } else if let Some(disk) = &full.old_digest {
                 entry.sha256 = disk.sha256.clone();
             } else {
-                let bytes = self.new.as_ref().map_or(&[][..], |f| &f.bytes);
+                let bytes = full.new.as_ref().map_or(&[][..], |f| &f.bytes);
                 entry.sha256 = sha256_hex(bytes);
                 entry.size = bytes.len() as u64;
             }
@@ -323,9 +688,23 @@ impl PlanItem {
         entry
     }
 
+    /// Who wants (or wanted) each part, in part order, borrowed from the item.
+    pub fn origins(&self) -> impl Iterator<Item = &Origin> {
+        let (whole, held) = match &self.form {
+            Form::Whole(w) => (Some(&w.origin), &[][..]),
+            Form::Rest(Rest::Held(h)) => (Some(&h.rest.0), &[][..]),
+            Form::Rest(Rest::Full(full)) => (None, &full.parts[..]),
+        };
+        whole.into_iter().chain(held.iter().map(|p| &p.origin))
+    }
+
     /// Who wants this path (the first part's origin).
     pub fn origin(&self) -> Option<&Origin> {
-        self.parts.first().map(|p| &p.origin)
+        match &self.form {
+            Form::Whole(w) => Some(&w.origin),
+            Form::Rest(Rest::Held(h)) => Some(&h.rest.0),
+            Form::Rest(Rest::Full(full)) => full.parts.first().map(|p| &p.origin),
+        }
     }
 }
 
@@ -414,15 +793,12 @@ impl Plan {
     pub fn lock_after(&self, before: &Lock) -> Lock {
         let mut lock = before.clone();
         for item in &self.items {
-            for part in &item.parts {
-                match &part.next_lock {
-                    NextLock::Keep => {}
-                    NextLock::Remove => {
-                        lock.remove(&item.path, &part.part);
-                    }
-                    NextLock::Write(row) => lock.insert(item.lock_entry(part, row)),
+            item.next_locks(|part, entry| match entry {
+                None => {
+                    lock.remove(&item.path, part);
                 }
-            }
+                Some(entry) => lock.insert(entry),
+            });
         }
         lock
     }
@@ -460,17 +836,14 @@ impl Plan {
             while let Some(e) = before.next_if(|e| e.path == item.path) {
                 at.insert(&e.part, Cow::Borrowed(e));
             }
-            for part in &item.parts {
-                match &part.next_lock {
-                    NextLock::Keep => {}
-                    NextLock::Remove => {
-                        at.remove(&part.part);
-                    }
-                    NextLock::Write(row) => {
-                        at.insert(&part.part, Cow::Owned(item.lock_entry(part, row)));
-                    }
+            item.next_locks(|part, entry| match entry {
+                None => {
+                    at.remove(part);
                 }
-            }
+                Some(entry) => {
+                    at.insert(part, Cow::Owned(entry));
+                }
+            });
             here = at.into_values().collect::<Vec<_>>().into_iter();
         }))
     }
@@ -494,6 +867,24 @@ pub(crate) fn lock_entry_for(entry: &TargetEntry, sha256: String, size: u64) -> 
         executable,
         keys: Vec::new(),
     }
+}
+
+/// The hash whose 64 lowercase hex digits are `hex` (`None` for any other text).
+fn sha256_of_hex(hex: &str) -> Option<Sha256> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.chunks_exact(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(Sha256(out))
 }
 
 /// The whole lock entry for `entry` (what a test puts in a lock it makes by hand).
@@ -559,6 +950,173 @@ pub(crate) fn all_parts_in_conflict(
 }
 
 #[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    fn part(action: Action, state: State, sha256: &str, size: u64, exec: bool) -> PartPlan {
+        PartPlan {
+            part: Part::Whole,
+            mode: Mode::File,
+            action,
+            conflict: None,
+            state,
+            origin: Origin::new("src", "agent:a", vec!["claude".into()]),
+            next_lock: NextLock::Write(LockRow {
+                sha256: sha256.into(),
+                size,
+                executable: exec,
+                keys: Vec::new(),
+            }),
+        }
+    }
+
+    /// What an item answers, and the lock entries it writes.
+    #[allow(clippy::type_complexity)]
+    fn answers(
+        item: &PlanItem,
+    ) -> (
+        Option<FileData>,
+        Option<FileData>,
+        Option<Sha256>,
+        Option<ConflictKind>,
+        Vec<(Part, Mode, Action, State, Origin)>,
+        Option<u64>,
+        bool,
+        bool,
+        Vec<(Part, Option<LockEntry>)>,
+    ) {
+        let mut locks = Vec::new();
+        item.next_locks(|p, e| locks.push((p.clone(), e)));
+        (
+            item.old().cloned(),
+            item.new_data().cloned(),
+            item.streamed().copied(),
+            item.conflict().cloned(),
+            item.parts()
+                .iter()
+                .map(|p| (p.part.clone(), p.mode, p.action, p.state, p.origin.clone()))
+                .collect(),
+            item.size_on_disk(),
+            item.planned_by_digest(),
+            item.writes(),
+            locks,
+        )
+    }
+
+    fn full(path: &RelPath, action: Action, item: ItemParts, exec: bool) -> PlanItem {
+        PlanItem {
+            path: path.clone(),
+            mode: Mode::File,
+            action,
+            executable: exec,
+            form: Form::Rest(Rest::Full(Box::new(Full {
+                conflict: item.conflict,
+                old: item.old,
+                new: item.new,
+                streamed: item.streamed,
+                parts: item.parts.into_boxed_slice(),
+                old_digest: item.old_digest,
+            }))),
+        }
+    }
+
+    /// Each compact form answers every question as the full form of the same item does, and
+    /// writes the same lock entry.
+    #[test]
+    fn the_compact_forms_answer_as_the_full_form_would() {
+        let path = RelPath::new(".claude/agents/a.md").unwrap();
+        let bytes = b"hello\n".to_vec();
+        let sha = Sha256::of(&bytes);
+        for exec in [false, true] {
+            // Streamed, created.
+            let streamed = || ItemParts {
+                conflict: None,
+                old: None,
+                new: Some(FileData::new(Vec::new(), exec)),
+                streamed: Some(sha),
+                parts: vec![part(Action::Create, State::Missing, "", 6, exec)],
+                old_digest: None,
+            };
+            let compact = PlanItem::of(path.clone(), Mode::File, Action::Create, streamed());
+            assert!(matches!(compact.form, Form::Whole(_)));
+            let whole = full(&path, Action::Create, streamed(), exec);
+            assert_eq!(answers(&compact), answers(&whole));
+            // Held, created.
+            let held = || ItemParts {
+                conflict: None,
+                old: None,
+                new: Some(FileData::new(bytes.clone(), exec)),
+                streamed: None,
+                parts: vec![part(
+                    Action::Create,
+                    State::Missing,
+                    &sha.to_string(),
+                    6,
+                    exec,
+                )],
+                old_digest: None,
+            };
+            let compact = PlanItem::of(path.clone(), Mode::File, Action::Create, held());
+            assert!(matches!(compact.form, Form::Rest(Rest::Held(_))));
+            assert_eq!(
+                answers(&compact),
+                answers(&full(&path, Action::Create, held(), exec))
+            );
+            // Found on disk as wanted, by its digest.
+            let disk = crate::system::FileDigest::of(&bytes, exec);
+            let unchanged = || ItemParts {
+                conflict: None,
+                old: Some(FileData::new(Vec::new(), exec)),
+                new: Some(FileData::new(Vec::new(), exec)),
+                streamed: None,
+                parts: vec![part(Action::Unchanged, State::Ok, "", 6, exec)],
+                old_digest: Some(Box::new(disk.clone())),
+            };
+            let compact = PlanItem::unchanged_whole(
+                path.clone(),
+                sha,
+                6,
+                exec,
+                Origin::new("src", "agent:a", vec!["claude".into()]),
+            );
+            assert_eq!(
+                answers(&compact),
+                answers(&full(&path, Action::Unchanged, unchanged(), exec))
+            );
+        }
+        // Anything else keeps the full form: a conflict, bytes on disk, a hash that is not one.
+        let mut conflicted = ItemParts {
+            conflict: Some(ConflictKind::Unmanaged),
+            old: None,
+            new: Some(FileData::new(bytes.clone(), false)),
+            streamed: None,
+            parts: vec![part(
+                Action::Create,
+                State::Missing,
+                &sha.to_string(),
+                6,
+                false,
+            )],
+            old_digest: None,
+        };
+        let item = PlanItem::of(path.clone(), Mode::File, Action::Create, conflicted);
+        assert!(matches!(item.form, Form::Rest(Rest::Full(_))));
+        conflicted = ItemParts {
+            conflict: None,
+            old: None,
+            new: Some(FileData::new(bytes.clone(), false)),
+            streamed: None,
+            parts: vec![part(Action::Create, State::Missing, "not a hash", 6, false)],
+            old_digest: None,
+        };
+        let item = PlanItem::of(path.clone(), Mode::File, Action::Create, conflicted);
+        assert!(matches!(item.form, Form::Rest(Rest::Full(_))));
+        assert_eq!(sha256_of_hex(&sha.to_string()), Some(sha));
+        assert_eq!(sha256_of_hex(&sha.to_string().to_uppercase()), None);
+    }
+}
+
+#[cfg(test)]
 mod size_tests {
     use super::*;
     use std::mem::size_of;
@@ -581,7 +1139,10 @@ mod size_tests {
         assert_eq!(size_of::<aiwg_core::target::Sha256>(), 32);
         assert!(size_of::<Option<aiwg_core::target::Sha256>>() <= 33);
         assert!(size_of::<Desired>() <= 56, "{}", size_of::<Desired>());
-        assert!(size_of::<PlanItem>() <= 176, "{}", size_of::<PlanItem>());
+        // A created (or unchanged) whole file of a streamed render is its item alone, with
+        // nothing boxed beside it: at most 112 bytes per file, path included (was 176 for
+        // the item and 184 for its boxed part).
+        assert!(size_of::<PlanItem>() <= 112, "{}", size_of::<PlanItem>());
         assert!(size_of::<PartPlan>() <= 184, "{}", size_of::<PartPlan>());
         assert!(size_of::<LockEntry>() <= 160, "{}", size_of::<LockEntry>());
     }

@@ -41,7 +41,7 @@ fn mode_bits(f: &FileData) -> &'static str {
 
 fn render_item(out: &mut String, item: &PlanItem, color: bool) {
     let path = item.path.as_str();
-    if let Some(conflict) = &item.conflict {
+    if let Some(conflict) = item.conflict() {
         paint(
             out,
             color,
@@ -57,12 +57,12 @@ fn render_item(out: &mut String, item: &PlanItem, color: bool) {
         return;
     }
     paint(out, color, BOLD, &format!("diff --aiwg a/{path} b/{path}"));
-    if let Some(sha) = &item.streamed {
+    if let Some(sha) = item.streamed() {
         // A plan of a streamed render holds the hash of the new bytes, not the bytes.
         let _ = writeln!(out, "new content sha256 {sha} (not held by this plan)");
         return;
     }
-    match (&item.old, &item.new) {
+    match (item.old(), item.new_data()) {
         (None, Some(new)) => paint(
             out,
             color,
@@ -81,17 +81,17 @@ fn render_item(out: &mut String, item: &PlanItem, color: bool) {
         }
         _ => {}
     }
-    let old_bytes = item.old.as_ref().map_or(&[][..], |f| &f.bytes[..]);
-    let new_bytes = item.new.as_ref().map_or(&[][..], |f| &f.bytes[..]);
+    let old_bytes = item.old().map_or(&[][..], |f| &f.bytes[..]);
+    let new_bytes = item.new_data().map_or(&[][..], |f| &f.bytes[..]);
     if old_bytes == new_bytes {
         return;
     }
-    let a = if item.old.is_some() {
+    let a = if item.old().is_some() {
         format!("a/{path}")
     } else {
         "/dev/null".to_string()
     };
-    let b = if item.new.is_some() {
+    let b = if item.new_data().is_some() {
         format!("b/{path}")
     } else {
         "/dev/null".to_string()

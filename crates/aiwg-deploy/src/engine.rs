@@ -153,7 +153,18 @@ impl<'a> Engine<'a> {
         &self,
         paths: impl Iterator<Item = &'p RelPath>,
     ) -> (BTreeSet<Option<RelPath>>, BTreeSet<Option<RelPath>>) {
-        let mut target_folders: BTreeSet<Option<RelPath>> = paths.map(RelPath::parent).collect();
+        let mut target_folders: BTreeSet<Option<RelPath>> = BTreeSet::new();
+        // Sorted paths: a sibling's folder was just added (one folder made per folder, not
+        // per file).
+        let mut last: Option<&str> = None;
+        for path in paths {
+            let dir = path.parent_str();
+            if dir.is_some() && dir == last {
+                continue;
+            }
+            last = dir;
+            target_folders.insert(path.parent());
+        }
         target_folders.insert(None);
         let layout = &self.layout;
         let mut state_folders: BTreeSet<Option<RelPath>> = [

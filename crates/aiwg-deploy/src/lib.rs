@@ -46,7 +46,7 @@ pub use error::DeployError;
 pub use history::Generation;
 pub use layout::Layout;
 pub use lock::{Lock, LockEntry, Mode, SourcePin};
-pub use plan::{plan, Action, ConflictKind, Plan, PlanError, PlanItem, State, Summary};
+pub use plan::{plan, Action, ConflictKind, Parts, Plan, PlanError, PlanItem, State, Summary};
 pub use rollback::{RollbackOptions, RollbackReport};
 pub use system::{FileData, MemSystem, Owner, RealSystem, System, SystemError};
 

@@ -24,8 +24,8 @@ use std::collections::BTreeSet;
 use aiwg_core::target::{Desired, Part, Sha256, TargetEntry, TargetState};
 use aiwg_core::RelPath;
 
-use crate::decision::{all_parts_in_conflict, lock_entry_for, matches_lock, NextLock};
-pub use crate::decision::{Action, ConflictKind, PartPlan, Plan, PlanItem, State, Summary};
+use crate::decision::{all_parts_in_conflict, lock_entry_for, matches_lock, ItemParts, NextLock};
+pub use crate::decision::{Action, ConflictKind, PartPlan, Parts, Plan, PlanItem, State, Summary};
 use crate::lock::{Lock, LockEntry, Mode};
 use crate::system::{FileData, FileDigest, System, SystemError};
 
@@ -174,7 +174,9 @@ fn plan_wanted<'t>(
         read: Vec::new().into_iter(),
     };
     let mut wanted = wanted.peekable();
-    let mut items = Vec::with_capacity(paths.len());
+    // Grown as it is filled, not reserved whole: the target state it comes from is then
+    // still whole, and gives its memory back only as the items come.
+    let mut items = Vec::new();
     // Files wanted where a folder is: planned again once the paths below them are.
     let mut in_the_way = Vec::new();
     for (path, digest) in paths.iter().zip(by_digest) {
@@ -217,6 +219,8 @@ fn plan_wanted<'t>(
         items.push(plan_path(path, wants, &locked, old)?);
     }
     let folders_in_the_way = replan_folders_in_the_way(&mut items, in_the_way, sys)?;
+    // What grew past the paths' count goes back (a quarter of the list, on average).
+    items.shrink_to_fit();
     Ok(Plan {
         items,
         folders_in_the_way,
@@ -313,9 +317,10 @@ fn folder_of_deletes(
                         .map(|i| &items[i]);
                     match item {
                         Some(i) if i.action == Action::Delete => {}
-                        Some(PlanItem {
-                            conflict: Some(c), ..
-                        }) => blocking.push(format!("`{shown}`, {}", c.reason())),
+                        Some(i) if i.conflict().is_some() => {
+                            let c = i.conflict().expect("asked");
+                            blocking.push(format!("`{shown}`, {}", c.reason()))
+                        }
                         _ => blocking.push(format!("`{shown}`, which aiwg did not write")),
                     }
                 }
@@ -410,17 +415,19 @@ fn plan_path(
     } else {
         (new, streamed)
     };
-    Ok(PlanItem {
-        path: path.clone(),
+    Ok(PlanItem::of(
+        path.clone(),
         mode,
         action,
-        conflict,
-        old,
-        new,
-        streamed,
-        parts: parts.into_boxed_slice(),
-        old_digest: None,
-    })
+        ItemParts {
+            conflict,
+            old,
+            new,
+            streamed,
+            parts,
+            old_digest: None,
+        },
+    ))
 }
 
 /// The item of a file wanted by its digest (`wants`: that one entry) that is on disk as
@@ -449,38 +456,43 @@ fn unchanged_by_digest(
         return Err(());
     }
     let size = *size;
-    // The lock keeps what aiwg wants. When the disk holds exactly that, the hash is the
-    // digest's (one copy per file, filled in as the lock is written); a CRLF checkout has
-    // another, and the row keeps the wanted one.
-    let sha256 = if disk.size == size && disk.sha256 == *hex {
-        String::new()
-    } else {
-        hex.to_string()
-    };
-    let mut parts = Vec::with_capacity(1);
     // The lock holds at most the whole file here ([`plan_wanted`] asks): nothing to drop.
     debug_assert!(locked.iter().all(|l| l.part.is_whole()));
-    parts.push(PartPlan {
+    // The lock keeps what aiwg wants. When the disk holds exactly that, the item is the
+    // compact one of a whole file, its hash the digest's; a CRLF checkout keeps what is on
+    // disk (its size is what a later check expects).
+    if disk.size == size && disk.sha256 == *hex {
+        return Ok(PlanItem::unchanged_whole(
+            path.clone(),
+            *sha256,
+            size,
+            *executable,
+            want.origin.clone(),
+        ));
+    }
+    let parts = vec![PartPlan {
         part: Part::Whole,
         mode: Mode::File,
         action: Action::Unchanged,
         conflict: None,
         state: State::Ok,
         origin: want.origin.clone(),
-        next_lock: NextLock::Write(lock_entry_for(want, sha256, size)),
-    });
+        next_lock: NextLock::Write(lock_entry_for(want, hex.to_string(), size)),
+    }];
     let held = FileData::new(Vec::new(), disk.executable);
-    Ok(PlanItem {
-        path: path.clone(),
-        mode: Mode::File,
-        action: Action::Unchanged,
-        conflict: None,
-        old: Some(held.clone()),
-        new: Some(held),
-        streamed: None,
-        parts: parts.into_boxed_slice(),
-        old_digest: Some(Box::new(disk)),
-    })
+    Ok(PlanItem::of(
+        path.clone(),
+        Mode::File,
+        Action::Unchanged,
+        ItemParts {
+            conflict: None,
+            old: Some(held.clone()),
+            new: Some(held),
+            streamed: None,
+            parts,
+            old_digest: Some(Box::new(disk)),
+        },
+    ))
 }
 
 /// What a path holds after apply, its parts' plans, and (a streamed whole file) the SHA-256

@@ -193,7 +193,7 @@ pub fn execute(
     let (plan, mut lock) = d.plan_owned(state, only.as_deref())?;
     // A plan that writes no whole file (nothing to change, say) never asks for the held bytes:
     // they go now, before the check cache is recorded (at x1 to every platform, 12 MB).
-    if !plan.items.iter().any(|i| i.streamed.is_some()) {
+    if !plan.items.iter().any(|i| i.streamed().is_some()) {
         kept = aiwg_platforms::Held::default();
     }
     // The pins of git sources: `--frozen` refuses any change; otherwise the lock written

@@ -105,7 +105,7 @@ fn full(
                     "path": i.path.as_str(),
                     "state": state,
                     "action": i.action,
-                    "reason": i.conflict.as_ref().map(|c| c.reason()),
+                    "reason": i.conflict().map(|c| c.reason()),
                 })
             })
             .collect();
@@ -131,8 +131,7 @@ fn full(
     let drifted = !drift.is_empty() || !pins.is_empty();
     // An edited file (or one aiwg did not write) in the way stops a plain apply.
     let blocked = drift.iter().any(|(i, _)| {
-        i.action == aiwg_deploy::Action::Conflict
-            && i.conflict.as_ref().is_some_and(|c| c.forceable())
+        i.action == aiwg_deploy::Action::Conflict && i.conflict().is_some_and(|c| c.forceable())
     });
     let clean = !drifted && stray.is_empty();
     drop(drift);

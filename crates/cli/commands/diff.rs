@@ -132,7 +132,7 @@ pub fn print(
                     let (added, removed) =
                         counts(&diff::render_items(std::iter::once(*item), false));
                     // A conflict says why (a dry run's kept edit would read `+0 -0`).
-                    let note = match &item.conflict {
+                    let note = match item.conflict() {
                         Some(c) => format!("  (conflict: {})", c.reason()),
                         None => String::new(),
                     };

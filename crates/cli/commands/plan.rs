@@ -38,8 +38,8 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
                     "mode": i.mode,
                     "action": i.action,
                     "state": i.state(),
-                    "reason": i.conflict.as_ref().map(|c| c.reason()),
-                    "forceable": i.conflict.as_ref().map(|c| c.forceable()),
+                    "reason": i.conflict().map(|c| c.reason()),
+                    "forceable": i.conflict().map(|c| c.forceable()),
                 })
             })
             .collect();
@@ -53,7 +53,7 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool) -> anyhow::Result<u8>
     }
     for item in &items {
         let path = d.display(&item.path);
-        match &item.conflict {
+        match item.conflict() {
             Some(c) => writeln!(out, "{:9} {path} ({})", item.action, c.reason())?,
             None if item.action == Action::Drop => writeln!(
                 out,

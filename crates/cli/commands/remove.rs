@@ -547,8 +547,7 @@ fn run_removal(
     let blocked = plan
         .conflicts()
         .filter(|i| {
-            i.conflict
-                .as_ref()
+            i.conflict()
                 .is_some_and(|c| !matches!(c, aiwg_deploy::ConflictKind::EditedStale))
         })
         .count();

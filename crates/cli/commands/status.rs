@@ -30,10 +30,12 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
         .map(|l| l.plan.items.iter().map(|i| i.path.clone()).collect())
         .unwrap_or_default();
     let plan = crate::overlay::with_pass(&d, plan, local.as_ref());
+    // A whole file's part is made when asked for: kept here while the rows borrow it.
+    let parts: Vec<_> = plan.items.iter().map(|i| (i, i.parts())).collect();
     let mut rows = Vec::new();
-    for item in &plan.items {
-        for part in item.parts.iter().filter(|p| p.state != State::Gone) {
-            rows.push((item, part));
+    for (item, parts) in &parts {
+        for part in parts.iter().filter(|p| p.state != State::Gone) {
+            rows.push((*item, part));
         }
     }
     let mut out = std::io::stdout().lock();

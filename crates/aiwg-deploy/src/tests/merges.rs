@@ -30,7 +30,7 @@ fn merge(path: &str, format: ConfigFormat, entries: Vec<(&str, Value, bool)>) ->
 
 fn conflict_of(sys: &MemSystem, t: &TargetState) -> Option<ConflictKind> {
     let engine = Engine::shared(sys, Layout::project());
-    engine.plan(t).unwrap().0.items[0].conflict.clone()
+    engine.plan(t).unwrap().0.items[0].conflict().cloned()
 }
 
 const USER_JSON: &str =
@@ -707,7 +707,7 @@ fn an_edited_array_item_is_edited_not_missing() {
     let engine = Engine::shared(&sys, Layout::project());
     let (p, _) = engine.plan(&t).unwrap();
     assert_eq!(p.items[0].state(), crate::State::Edited, "{:?}", p.items[0]);
-    assert_eq!(p.items[0].conflict, Some(ConflictKind::Edited));
+    assert_eq!(p.items[0].conflict(), Some(&ConflictKind::Edited));
     assert!(matches!(
         run(&sys, &t, &ApplyOptions::default()),
         Err(DeployError::Conflicts { .. })
@@ -719,7 +719,7 @@ fn an_edited_array_item_is_edited_not_missing() {
     // Edited again, then no longer wanted: kept and released, not silently dropped.
     sys.put("s.json", edited.as_bytes(), false);
     let (p, _) = engine.plan(&TargetState::new()).unwrap();
-    assert_eq!(p.items[0].conflict, Some(ConflictKind::EditedStale));
+    assert_eq!(p.items[0].conflict(), Some(&ConflictKind::EditedStale));
     let report = run(
         &sys,
         &TargetState::new(),

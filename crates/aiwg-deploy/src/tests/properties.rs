@@ -27,7 +27,7 @@ fn plan_is_empty(sys: &MemSystem, t: &TargetState) -> bool {
     p.is_empty()
         && p.items
             .iter()
-            .all(|i| i.parts.iter().all(|part| part.state == crate::State::Ok))
+            .all(|i| i.parts().iter().all(|part| part.state == crate::State::Ok))
 }
 
 fn rollback(sys: &MemSystem) -> Result<crate::RollbackReport, crate::DeployError> {

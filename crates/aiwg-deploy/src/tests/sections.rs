@@ -111,11 +111,11 @@ fn check_broken(text: &str, reason: &str) {
     let engine = crate::engine::Engine::shared(&sys, crate::Layout::project());
     let (p, _) = engine.plan(&t).unwrap();
     let item = &p.items[0];
-    match &item.conflict {
+    match item.conflict() {
         Some(ConflictKind::Unsafe(why)) => assert!(why.contains(reason), "{why}"),
         other => panic!("{text:?}: {other:?}"),
     }
-    assert_eq!(item.new, item.old);
+    assert_eq!(item.new_data(), item.old());
     assert!(matches!(
         run(&sys, &t, &force()),
         Err(DeployError::Conflicts { .. })

@@ -42,7 +42,7 @@ fn run_streamed_with(
     assert!(
         plan.items
             .iter()
-            .all(|i| i.streamed.is_none() || i.new.as_ref().is_some_and(|n| n.bytes.is_empty())),
+            .all(|i| i.streamed().is_none() || i.new_data().is_some_and(|n| n.bytes.is_empty())),
         "a streamed plan holds no bytes of what it writes"
     );
     assert_holds_no_unchanged_bytes(&plan);
@@ -204,10 +204,10 @@ fn a_streamed_plan_applied_without_a_render_is_an_error_and_writes_no_lock() {
 /// what is on disk, and the plan holds none of its bytes.
 fn assert_holds_no_unchanged_bytes(plan: &crate::Plan) {
     for item in &plan.items {
-        let whole_only = item.parts.len() == 1 && item.parts[0].part.is_whole();
+        let whole_only = item.parts().len() == 1 && item.parts()[0].part.is_whole();
         if item.action == crate::Action::Unchanged && whole_only {
-            assert!(item.old_digest.is_some(), "`{}` was read whole", item.path);
-            for data in [&item.old, &item.new].into_iter().flatten() {
+            assert!(item.planned_by_digest(), "`{}` was read whole", item.path);
+            for data in [item.old(), item.new_data()].into_iter().flatten() {
                 assert!(data.bytes.is_empty(), "`{}` holds its bytes", item.path);
             }
         }
@@ -230,12 +230,17 @@ fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
                 (&s.path, s.action, s.state()),
                 (&h.path, h.action, h.state())
             );
-            if s.old_digest.is_none() {
-                assert_eq!(s.old, h.old, "seed {seed}: `{}`", s.path);
+            if !s.planned_by_digest() {
+                assert_eq!(s.old(), h.old(), "seed {seed}: `{}`", s.path);
             } else {
-                let old = h.old.as_ref().expect("on disk");
-                let digest = crate::system::FileDigest::of(&old.bytes, old.executable);
-                assert_eq!(s.old_digest.as_deref(), Some(&digest), "seed {seed}");
+                // Known by its digest: its size, and its hash in the lock it keeps.
+                let old = h.old().expect("on disk");
+                assert_eq!(
+                    s.size_on_disk(),
+                    Some(old.bytes.len() as u64),
+                    "seed {seed}"
+                );
+                assert_eq!(s.old().map(|o| o.executable), Some(old.executable));
             }
         }
         // Applied, then planned again: nothing changes, and no file's bytes are held.
@@ -243,7 +248,7 @@ fn a_streamed_plan_of_files_already_deployed_holds_none_of_their_bytes() {
         let (again, _) = engine.plan(&digests(&next)).unwrap();
         assert!(again.is_empty(), "seed {seed}: not converged");
         assert!(
-            again.items.iter().all(|i| [&i.old, &i.new]
+            again.items.iter().all(|i| [i.old(), i.new_data()]
                 .into_iter()
                 .flatten()
                 .all(|d| d.bytes.is_empty())
@@ -260,8 +265,8 @@ fn a_streamed_file_is_planned_with_one_copy_of_its_hash_and_no_second_lock_entry
         let (sys, next) = scenario(seed);
         let engine = Engine::shared(&sys, Layout::project());
         let (plan, _) = engine.plan(&digests(&next)).unwrap();
-        for item in plan.items.iter().filter(|i| i.streamed.is_some()) {
-            for part in item.parts.iter().filter(|p| p.part.is_whole()) {
+        for item in plan.items.iter().filter(|i| i.streamed().is_some()) {
+            for part in item.parts().iter().filter(|p| p.part.is_whole()) {
                 // The lock row is the hash, size and bit only (its path and origin are the
                 // item's and the part's), and the hash is the item's `streamed` one.
                 if let NextLock::Write(row) = &part.next_lock {
@@ -301,7 +306,7 @@ fn a_streamed_plan_shares_paths_and_origins_with_its_target() {
             &want.origin.platforms
         ));
         assert_eq!(item.action, crate::Action::Create);
-        assert!(item.new.as_ref().is_some_and(|f| f.bytes.is_empty()));
-        assert!(item.streamed.is_some());
+        assert!(item.new_data().is_some_and(|f| f.bytes.is_empty()));
+        assert!(item.streamed().is_some());
     }
 }

@@ -22,7 +22,7 @@ fn check(
     assert_eq!(p.items.len(), 1, "{row}");
     let item = &p.items[0];
     assert_eq!(
-        (item.action, item.state(), item.conflict.clone()),
+        (item.action, item.state(), item.conflict().cloned()),
         expect,
         "{row}"
     );
@@ -30,10 +30,7 @@ fn check(
     let after = p.lock_after(&lock);
     match item.action {
         Action::Create | Action::Update | Action::Unchanged => {
-            assert_eq!(
-                item.new.as_ref().unwrap().bytes,
-                desired.unwrap().as_bytes()
-            );
+            assert_eq!(item.new_data().unwrap().bytes, desired.unwrap().as_bytes());
             let entry = after
                 .get(&rel("f.md"), &crate::Part::Whole)
                 .expect("locked after");
@@ -44,14 +41,14 @@ fn check(
             );
         }
         Action::Delete | Action::Drop => {
-            assert_eq!(item.new, None, "{row}");
+            assert_eq!(item.new_data(), None, "{row}");
             assert!(after.is_empty(), "{row}");
         }
         Action::Conflict => {
             // Forced: the wanted bytes are written, or an edited stale file is kept.
             let kept = disk.unwrap().as_bytes();
             let forced = desired.map_or(kept, str::as_bytes);
-            assert_eq!(item.new.as_ref().unwrap().bytes, forced, "{row}");
+            assert_eq!(item.new_data().unwrap().bytes, forced, "{row}");
         }
     }
 }
@@ -133,13 +130,13 @@ fn a_folder_in_the_way_is_an_unforceable_conflict() {
     let p = plan(&target(vec![file("f.md", "x")]), &sys, &Lock::new()).unwrap();
     let item = &p.items[0];
     assert_eq!(
-        item.conflict,
-        Some(ConflictKind::FolderInTheWay(
+        item.conflict(),
+        Some(&ConflictKind::FolderInTheWay(
             "`f.md/inner`, which aiwg did not write".into()
         ))
     );
-    assert!(!item.conflict.as_ref().unwrap().forceable());
-    assert_eq!(item.new, item.old);
+    assert!(!item.conflict().unwrap().forceable());
+    assert_eq!(item.new_data(), item.old());
     assert!(p.folders_in_the_way.is_empty());
 }
 
@@ -167,9 +164,9 @@ fn a_folder_of_only_files_aiwg_deletes_is_no_conflict_for_the_file_in_its_place(
     sys.put("f.md/a/b", b"edited", false);
     let p = plan(&target(vec![file("f.md", "x")]), &sys, &lock).unwrap();
     assert!(
-        matches!(&p.items[0].conflict, Some(ConflictKind::FolderInTheWay(w)) if w.contains("`f.md/a/b`, no longer wanted, but edited")),
+        matches!(p.items[0].conflict(), Some(ConflictKind::FolderInTheWay(w)) if w.contains("`f.md/a/b`, no longer wanted, but edited")),
         "{:?}",
-        p.items[0].conflict
+        p.items[0].conflict()
     );
     assert!(p.folders_in_the_way.is_empty());
 }
@@ -185,7 +182,7 @@ fn an_executable_bit_alone_is_an_update() {
     };
     let p = plan(&target(vec![entry]), &sys, &Lock::new()).unwrap();
     assert_eq!(p.items[0].action, Action::Update);
-    assert!(p.items[0].new.as_ref().unwrap().executable);
+    assert!(p.items[0].new_data().unwrap().executable);
     let after = p.lock_after(&Lock::new());
     assert!(
         after
