@@ -262,6 +262,12 @@ pub fn load_model_read(project: &Project) -> anyhow::Result<(Model, Vec<ReadFold
     // Nothing outside the project is read without consent, and no git source is fetched.
     trust::require(project, trust::outside_sources(project))?;
     trust::require(project, trust::git_sources(project))?;
+    read_model(project)
+}
+
+/// [`load_model_read`] once its consent is given: a second load in the same run (the same
+/// `Project`, git sources at the commits the first read) asks for nothing again.
+fn read_model(project: &Project) -> anyhow::Result<(Model, Vec<ReadFolder>)> {
     let mut folders = Vec::new();
     let mut read = Vec::new();
     for spec in project.source_specs() {
@@ -824,18 +830,27 @@ fn prepare_all(
     Ok((prepared, read, model, EarlyLock(lock)))
 }
 
-/// Renders `model` again as [`prepare_read_with`] did, handing `sink` each whole file as it
-/// is made (the second render of a streamed apply; its notices were said by the first).
+/// Loads the sources of `project` again and renders them as [`prepare_read_with`] did, handing
+/// `sink` each whole file as it is made (the second render of a streamed apply; its notices
+/// were said by the first). The first render's model is not kept for it, so the plan is made
+/// and the files are written without it; this load reads the same `Project` (its `aiwg.toml`
+/// as read at the start, git sources at the commits this run read) under the same caps and
+/// consent. A source edited since the first load renders other bytes: the apply checks each
+/// file against the planned hash and stops before the lock (`DeployError::Restream`), drops a
+/// path the plan never had unread, and writes sections and merged keys from the first render.
 pub fn restream(
     project: &Project,
-    model: &Model,
     platforms: &[&PlatformSpec],
     scope: Scope,
     sink: aiwg_platforms::Sink<'_>,
 ) -> Result<(), String> {
-    let rendered = render_model_bodies(project, model, platforms, scope, Bodies::Stream(sink))
+    let model = read_model(project).map(|(model, _)| model).map_err(|e| {
+        format!("the sources changed while this apply ran and no longer load ({e:#})")
+    })?;
+    let rendered = render_model_bodies(project, &model, platforms, scope, Bodies::Stream(sink))
         .map_err(|e| format!("{e:#}"))?;
-    drop(rendered);
+    // What is left of the second render goes with the process (the apply ends soon after).
+    free_at_exit((model, rendered));
     Ok(())
 }
 
@@ -1235,7 +1250,7 @@ pub fn explain(e: aiwg_deploy::DeployError) -> anyhow::Error {
         }
         DeployError::Reserved { .. } => "this is a bug in a platform adapter: please report it",
         DeployError::Restream { .. } => {
-            "nothing unsafe was left: the lock was not written, and the next `aiwg apply` finishes the job; if it happens again, please report it (rendering should be deterministic)"
+            "a source changed while apply ran (it reads the sources again to write), so it stopped: every file it wrote is one the plan checked, the lock was not written, and the next `aiwg apply` finishes the job; if it happens with no edit, please report it (rendering should be deterministic)"
         }
         DeployError::NoHistory { .. } => "generations are recorded by `aiwg apply` when it changes files",
         DeployError::UnknownGeneration { .. } => "`aiwg rollback --list` shows the generations",
@@ -1306,6 +1321,102 @@ mod tests {
         let mut fine = TargetState::new();
         fine.insert(file("ok.bin", 16 << 20)).unwrap();
         assert!(check_target_caps(&fine).is_ok());
+    }
+
+    /// A project of two agents for Claude Code, its first render planned as a streamed apply
+    /// plans it, and the engine to write it; `edit` changes the sources after the plan (after
+    /// the first load), then the write loads them again ([`restream`]).
+    fn apply_after(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Result<(), String>) {
+        use aiwg_deploy::{ApplyOptions, DeployError};
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        let agent = |name: &str, text: &str| {
+            format!("---\nname: {name}\ndescription: {name}\n---\n{text}\n")
+        };
+        std::fs::create_dir_all(root.join(".aiwg/agents")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        std::fs::write(root.join("aiwg.toml"), "platforms = [\"claude-code\"]\n").unwrap();
+        std::fs::write(root.join(".aiwg/agents/a.md"), agent("a", "First.")).unwrap();
+        std::fs::write(root.join(".aiwg/agents/b.md"), agent("b", "Second.")).unwrap();
+        let project = Project::load(root.canonicalize().unwrap()).unwrap();
+        let platforms = platforms(&project, Scope::Project).unwrap();
+        let model = load_model(&project).unwrap();
+        let rendered =
+            render_model_bodies(&project, &model, &platforms, Scope::Project, Bodies::Digest)
+                .unwrap();
+        drop(model);
+        // As `Deployment::open` opens it: the history is kept out of git there.
+        let exclude = RelPath::new(".git/info/exclude").unwrap();
+        let target = RealSystem::new(&project.root).unwrap().allow(&exclude);
+        let keys = RealSystem::new(&dir.path().join("home")).unwrap();
+        let engine = Engine::same_root(&target, &target, Layout::project())
+            .with_keys(KeySource::file(&keys));
+        let (plan, lock) = engine.plan_owned(rendered.target).unwrap();
+        assert!(plan.items.iter().any(|i| i.streamed.is_some()));
+        edit(&project.root);
+        let options = ApplyOptions {
+            force: false,
+            release_edited: false,
+            keep: 10,
+            command: "apply".into(),
+        };
+        let applied = engine.apply_streamed(&plan, &lock, &options, &mut |sink| {
+            restream(&project, &platforms, Scope::Project, &mut |p, b, e| {
+                sink(p, b, e, None)
+            })
+        });
+        let applied = match applied {
+            Ok(_) => Ok(()),
+            Err(DeployError::Restream { path, message }) => Err(format!("{path}: {message}")),
+            Err(e) => panic!("{e}"),
+        };
+        (dir, applied)
+    }
+
+    /// What is on disk at `rel` under the project, if anything.
+    fn on_disk(dir: &tempfile::TempDir, rel: &str) -> Option<String> {
+        std::fs::read_to_string(dir.path().join("p").join(rel)).ok()
+    }
+
+    #[test]
+    fn the_second_render_loads_the_sources_again_and_an_edit_since_the_plan_writes_nothing_unchecked(
+    ) {
+        // Untouched sources: the files come from the second load, as planned.
+        let (dir, applied) = apply_after(|_| {});
+        assert_eq!(applied, Ok(()));
+        assert!(on_disk(&dir, ".claude/agents/b.md").is_some_and(|t| t.contains("Second.")));
+        assert!(on_disk(&dir, "aiwg.lock").is_some());
+        // `b` edited and `c` added after the plan: the second load sees both (a model kept
+        // from the first render would not), `b`'s bytes are not the planned ones and stop the
+        // apply before the lock, and `c`, a path the plan never had, is not written.
+        let (dir, applied) = apply_after(|root| {
+            let b = "---\nname: b\ndescription: b\n---\nEdited.\n";
+            std::fs::write(root.join(".aiwg/agents/b.md"), b).unwrap();
+            let c = "---\nname: c\ndescription: c\n---\nNew.\n";
+            std::fs::write(root.join(".aiwg/agents/c.md"), c).unwrap();
+        });
+        let why = applied.unwrap_err();
+        assert!(why.starts_with(".claude/agents/b.md: "), "{why}");
+        assert_eq!(on_disk(&dir, "aiwg.lock"), None);
+        assert_eq!(on_disk(&dir, ".claude/agents/c.md"), None);
+        assert!(!on_disk(&dir, ".claude/agents/b.md").is_some_and(|t| t.contains("Edited.")));
+        if let Some(a) = on_disk(&dir, ".claude/agents/a.md") {
+            assert!(a.contains("First."), "{a}");
+        }
+    }
+
+    #[test]
+    fn sources_that_no_longer_load_at_the_second_render_stop_the_apply_before_the_lock() {
+        let (dir, applied) = apply_after(|root| {
+            std::fs::write(root.join(".aiwg/agents/b.md"), "---\nname: [b\n---\nx\n").unwrap();
+        });
+        let why = applied.unwrap_err();
+        assert!(
+            why.contains("the sources changed while this apply ran"),
+            "{why}"
+        );
+        assert_eq!(on_disk(&dir, "aiwg.lock"), None);
+        assert!(!on_disk(&dir, ".claude/agents/b.md").is_some_and(|t| t.contains('[')));
     }
 
     /// The whole message as `main` prints it (`{:#}`: the error and its causes).

@@ -480,7 +480,7 @@ pub fn load_sources(sources: Vec<ReadSource>) -> LoadedSources {
         diagnostics.extend(diags);
         trees.push(tree);
     }
-    let mut loaded = source::load_all(&trees);
+    let mut loaded = source::load_all(&mut trees);
     for tree in &trees {
         if !loaded.artifacts.iter().any(|a| a.source == tree.name) {
             diagnostics.push(

@@ -683,17 +683,39 @@ struct Parsed<'t> {
 /// problem becomes a diagnostic; nothing stops at the first. An artifact that cannot be
 /// read (bad UTF-8, bad YAML) or whose name is no usable file name is left out.
 pub fn load(tree: &SourceTree) -> Loaded {
+    load_with(tree, tree.files.iter().map(|_| None).collect())
+}
+
+/// [`load`], taking the bytes of the files it loads out of `tree` instead of copying them
+/// (their paths stay): the tree's bytes go as the model's come, so a load never holds a
+/// source twice. A `runbooks/` file, and anything that is no artifact's (`templates/`), keep
+/// their bytes: a skill may name them and gets a copy.
+pub fn load_taking(tree: &mut SourceTree) -> Loaded {
+    let taken = (tree.files.iter_mut())
+        .map(|f| match classify(&f.path) {
+            Slot::Asset(..) => Some(std::mem::take(&mut f.bytes)),
+            Slot::Main(kind, _) if kind != Kind::Runbook => Some(std::mem::take(&mut f.bytes)),
+            _ => None,
+        })
+        .collect();
+    load_with(tree, taken)
+}
+
+/// [`load`], with the bytes of the files `taken` holds (in the order of the tree's files) in
+/// place of the tree's own.
+fn load_with(tree: &SourceTree, taken: Vec<Option<Vec<u8>>>) -> Loaded {
     let mut loaded = Loaded::default();
     case_collisions(tree, &mut loaded.diagnostics);
     let mut assets: BTreeMap<(Kind, &str), Vec<Asset>> = BTreeMap::new();
     let mut mains = Vec::new();
-    for file in &tree.files {
+    for (file, taken) in tree.files.iter().zip(taken) {
         match classify(&file.path) {
             Slot::Asset(kind, folder) => {
-                if file.bytes.len() as u64 > MAX_ASSET_BYTES {
+                let size = taken.as_ref().map_or(file.bytes.len(), Vec::len) as u64;
+                if size > MAX_ASSET_BYTES {
                     loaded.diagnostics.push(too_big(
                         &tree.display_path(&file.path),
-                        file.bytes.len() as u64,
+                        size,
                         MAX_ASSET_BYTES,
                     ));
                     continue;
@@ -701,11 +723,11 @@ pub fn load(tree: &SourceTree) -> Loaded {
                 let inner = &file.path.as_str()[kind.folder().len() + folder.len() + 2..];
                 assets.entry((kind, folder)).or_default().push(Asset {
                     path: RelPath::new(inner).expect("a suffix of a RelPath is one"),
-                    bytes: file.bytes.clone(),
+                    bytes: taken.unwrap_or_else(|| file.bytes.clone()),
                     executable: file.executable,
                 });
             }
-            Slot::Main(kind, stem) => mains.push((file, kind, stem)),
+            Slot::Main(kind, stem) => mains.push((file, kind, stem, taken)),
             Slot::Misplaced(kind) => loaded.diagnostics.push(
                 Diagnostic::warning(
                     tree.display_path(&file.path),
@@ -727,17 +749,27 @@ pub fn load(tree: &SourceTree) -> Loaded {
     }
     let jobs: Vec<_> = mains
         .into_iter()
-        .map(|(file, kind, stem)| {
+        .map(|(file, kind, stem, taken)| {
             let own_assets = assets.remove(&(kind, stem)).unwrap_or_default();
-            (file, kind, stem, own_assets)
+            (file, kind, stem, own_assets, taken)
         })
         .collect();
     // Parsing YAML and checking text is CPU-bound: one chunk of main files per core, each
-    // with its own diagnostics, joined in file order.
-    let results = crate::par::par_map(jobs, 64, |(file, kind, stem, own_assets)| {
+    // with its own diagnostics, joined in file order. A taken file's bytes go once parsed.
+    let results = crate::par::par_map(jobs, 64, |(file, kind, stem, own_assets, taken)| {
         let folder = kind.is_folder().then_some(stem);
         let mut diagnostics = Vec::new();
-        let p = parse_main(tree, file, kind, stem, folder, own_assets, &mut diagnostics);
+        let bytes = taken.as_deref().unwrap_or(&file.bytes);
+        let p = parse_main(
+            tree,
+            file,
+            bytes,
+            kind,
+            stem,
+            folder,
+            own_assets,
+            &mut diagnostics,
+        );
         (p, diagnostics)
     });
     let mut parsed = Vec::new();
@@ -814,11 +846,12 @@ pub fn load(tree: &SourceTree) -> Loaded {
 
 /// Loads several sources in order and reports two artifacts of one kind and name from
 /// different sources (they would be deployed to the same paths).
-pub fn load_all(trees: &[SourceTree]) -> Loaded {
+/// Takes the bytes of what it loads out of `trees` ([`load_taking`]).
+pub fn load_all(trees: &mut [SourceTree]) -> Loaded {
     let mut all = Loaded::default();
     let mut seen: HashMap<(Kind, String), PathBuf> = HashMap::new();
     for tree in trees {
-        let loaded = load(tree);
+        let loaded = load_taking(tree);
         all.diagnostics.extend(loaded.diagnostics);
         for artifact in loaded.artifacts {
             let display = tree.display_path(&artifact.path);
@@ -885,9 +918,11 @@ fn main_file(kind: Kind) -> &'static str {
 }
 
 /// Reads one main file into an artifact, or reports why it cannot be read.
+#[allow(clippy::too_many_arguments)]
 fn parse_main<'t>(
     tree: &SourceTree,
     file: &SourceFile,
+    bytes: &[u8],
     kind: Kind,
     stem: &'t str,
     folder: Option<&'t str>,
@@ -895,18 +930,14 @@ fn parse_main<'t>(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Parsed<'t>> {
     let display = tree.display_path(&file.path);
-    if file.bytes.len() as u64 > MAX_ARTIFACT_BYTES {
-        diags.push(too_big(
-            &display,
-            file.bytes.len() as u64,
-            MAX_ARTIFACT_BYTES,
-        ));
+    if bytes.len() as u64 > MAX_ARTIFACT_BYTES {
+        diags.push(too_big(&display, bytes.len() as u64, MAX_ARTIFACT_BYTES));
         return None;
     }
-    let text = match std::str::from_utf8(&file.bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let line = file.bytes[..e.valid_up_to()]
+            let line = bytes[..e.valid_up_to()]
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count() as u32

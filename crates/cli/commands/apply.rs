@@ -175,6 +175,14 @@ pub fn execute(
         read,
         model,
     ) = pipeline::prepare_read_bodies(project, target, bodies, opened)?;
+    // The model is not held past the first render: the plan and the second render do without
+    // it (a write whose bytes were not held loads the sources again: `pipeline::restream`), so
+    // neither of apply's two memory peaks holds it (ARCHITECTURE.md, "Memory").
+    if streamed {
+        drop(model);
+    } else {
+        pipeline::free_at_exit(model);
+    }
     let state = rendered.target;
     let _guard = (!dry_run && held != Some(d.scope))
         .then(|| d.lock())
@@ -328,7 +336,7 @@ pub fn execute(
             }
             Ok(())
         }
-        None => pipeline::restream(project, &model, &read.platforms, d.scope, &mut |p, b, e| {
+        None => pipeline::restream(project, &read.platforms, d.scope, &mut |p, b, e| {
             sink(p, b, e, None)
         }),
     };
@@ -465,7 +473,6 @@ pub fn execute(
         report.generation,
         &rendered.notices,
     );
-    pipeline::free_at_exit(model);
     Ok(Outcome {
         code: 0,
         written,

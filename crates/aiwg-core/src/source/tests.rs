@@ -232,7 +232,7 @@ fn duplicates_name_both_files() {
     let mut b = a.clone();
     b.name = "other".into();
     b.display_root = "other".into();
-    let all = load_all(&[a, b]);
+    let all = load_all(&mut [a, b]);
     assert_eq!(
         lines(&all),
         ["other/agents/x.md:1: error: duplicate agent name `x`: `src/agents/x.md` and `other/agents/x.md`"]
