@@ -51,7 +51,6 @@ impl Shared<'_> {
             .map(|(excluders, items)| Group { excluders, items })
             .collect()
     }
-
 }
 
 impl Renderer<'_> {

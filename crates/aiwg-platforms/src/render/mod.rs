@@ -345,7 +345,11 @@ pub fn render_bodies<'o, 's: 'o>(
     r.bridge(&resolved)?;
     r.refuse_unplanned_leaks(model, &resolved)?;
     r.limits(&platforms);
-    let notes = r.shared.notes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let notes = r
+        .shared
+        .notes
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     let mut notices = notes.notices;
     for ((platform, kind, how), n) in notes.tally {
         notices.insert(Notice {
@@ -827,7 +831,12 @@ impl Shared<'_> {
         self.notes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn path(&self, p: &PlatformSpec, a: &Artifact, pattern: &str) -> Result<RelPath, RenderError> {
+    pub(super) fn path(
+        &self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        pattern: &str,
+    ) -> Result<RelPath, RenderError> {
         RelPath::new(&pattern.replace("{name}", &a.name)).map_err(|reason| RenderError::BadPath {
             platform: p.id.clone(),
             artifact: a.id(),

@@ -8,8 +8,8 @@ use aiwg_core::{Artifact, Kind, Model};
 use serde_json::{json, Map};
 
 use super::{
-    markdown, plural, sees_copies, sorted, Made, NoticeLevel, RenderError, Renderer,
-    Shared, CONSUMED_KEYS, SPEC_SKILL_KEYS,
+    markdown, plural, sees_copies, sorted, Made, NoticeLevel, RenderError, Renderer, Shared,
+    CONSUMED_KEYS, SPEC_SKILL_KEYS,
 };
 use crate::skills::{self, Placement, Reader};
 use crate::spec::PlatformSpec;
