@@ -475,9 +475,11 @@ enum Making {
 /// its thread is small next to it.
 const BATCH_BYTES: usize = 1 << 20;
 
-/// Fewer artifacts than this in a batch are made on the calling thread: a thread start costs
-/// more than a few files.
-const BATCH_MIN_ITEMS: usize = 8;
+/// A batch of fewer source bytes than this is made on the calling thread: a thread start
+/// (and, on a busy machine, the wait for it to run) costs more than such a batch takes
+/// (the bundled framework's ten agents are 44 KiB). Unit tests use every batch, however
+/// small, to compare the threads' result with one thread's.
+const PARALLEL_BYTES: usize = if cfg!(test) { 1 } else { 256 << 10 };
 
 impl<'o> Renderer<'o> {
     /// `items` cut into consecutive batches of at most [`BATCH_BYTES`] source bytes (at least
@@ -503,8 +505,13 @@ impl<'o> Renderer<'o> {
             let (batch, after) = rest.split_at(n);
             rest = after;
             let shared = &self.shared;
-            let made =
-                aiwg_core::par::par_map(batch.to_vec(), BATCH_MIN_ITEMS, |a| make(shared, a));
+            let batch_bytes: usize = batch.iter().map(|a| source_bytes(a)).sum();
+            let min_items = if batch_bytes >= PARALLEL_BYTES {
+                2
+            } else {
+                usize::MAX
+            };
+            let made = aiwg_core::par::par_map(batch.to_vec(), min_items, |a| make(shared, a));
             for (a, r) in batch.iter().zip(made) {
                 each(self, a, r)?;
             }
