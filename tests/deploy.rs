@@ -557,6 +557,18 @@ fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
 }
 
 #[test]
+fn an_apply_opens_its_deployment_once_and_says_the_old_user_lock_note_once() {
+    // The check cache's lookup and the full run share one `Deployment` (before, the plain
+    // apply opened it twice, and said this note twice).
+    let t = project();
+    t.user_config(&["claude-code"]);
+    std::fs::write(t.home().join("aiwg.lock"), "").unwrap();
+    let (code, _, err) = t.run(&["apply", "--scope", "user"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err.matches("is no longer read").count(), 1, "{err}");
+}
+
+#[test]
 fn read_only_commands_and_dry_runs_leave_no_trace_in_user_scope() {
     let t = project();
     t.user_config(&["claude-code"]);
@@ -768,6 +780,107 @@ fn a_hand_edited_history_manifest_is_ignored_with_a_warning() {
         1,
         "{err}"
     );
+}
+
+#[test]
+fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back() {
+    // `ref/` (aiwg's own files, unchanged) becomes the file `ref`: apply deletes the files,
+    // removes the emptied folders and writes the file, instead of stopping on "a folder is in
+    // the way" (review of session 19, left alone).
+    let t = project();
+    t.write(".aiwg/skills/release/ref/guide.md", "a folder\n");
+    t.write(".aiwg/skills/release/ref/deep/more.md", "deeper\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    let to_file = |t: &Test| {
+        std::fs::remove_dir_all(t.root().join(".aiwg/skills/release/ref")).unwrap();
+        t.write(".aiwg/skills/release/ref", "now one file\n");
+    };
+    to_file(&t);
+    // check, status and diff say what apply does: the file created, the old files deleted.
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!format!("{out}{err}").contains("conflict"), "{out}{err}");
+    let (code, out, err) = t.run(&["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!format!("{out}{err}").contains("conflict"), "{out}{err}");
+    let (_, out, err) = t.run(&["diff"]);
+    assert!(!format!("{out}{err}").contains("conflict"), "{out}{err}");
+    assert!(
+        out.contains("b/.claude/skills/release/ref\n")
+            && out.contains("a/.claude/skills/release/ref/deep/more.md"),
+        "{out}"
+    );
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/release/ref"), "now one file\n");
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Undone byte for byte: the folder and its files come back.
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/release/ref/guide.md"), "a folder\n");
+    assert_eq!(
+        t.read(".claude/skills/release/ref/deep/more.md"),
+        "deeper\n"
+    );
+    // And redone: the folder goes again, the file comes back.
+    let (code, _, err) = t.run(&["rollback"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".claude/skills/release/ref"), "now one file\n");
+    let (code, out, err) = t.run(&["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The folder holds a file of the user's, or an edited one of aiwg's: a conflict naming
+    // it, with a hint, that `--force` does not resolve; nothing is deleted.
+    std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/ref/guide.md", "a folder\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    for (extra, edited, why) in [
+        ("notes.md", false, "which aiwg did not write"),
+        (
+            "guide.md",
+            true,
+            "no longer wanted, but edited since aiwg wrote it",
+        ),
+    ] {
+        let extra_path = format!(".claude/skills/release/ref/{extra}");
+        t.write(&extra_path, "the user's\n");
+        to_file(&t);
+        let before = t.read(".claude/skills/release/ref/guide.md");
+        for args in [
+            &["apply"][..],
+            &["apply", "--force"],
+            &["check"],
+            &["status"],
+        ] {
+            let (code, out, err) = t.run(args);
+            let all = format!("{out}{err}");
+            // `status` lists; the others stop (or report drift).
+            assert!(code != 0 || args == ["status"], "{args:?}: {all}");
+            assert!(
+                all.contains(&format!(
+                    "a folder is in the way, holding `{extra_path}`, {why}"
+                )),
+                "{args:?}: {all}"
+            );
+        }
+        let (_, _, err) = t.run(&["apply", "--force"]);
+        assert!(err.contains("hint: move"), "{err}");
+        assert_eq!(t.read(&extra_path), "the user's\n");
+        assert_eq!(t.read(".claude/skills/release/ref/guide.md"), before);
+        // Back to the folder the sources want.
+        std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
+        t.write(".aiwg/skills/release/ref/guide.md", "a folder\n");
+        if !edited {
+            std::fs::remove_file(t.root().join(&extra_path)).unwrap();
+        } else {
+            t.write(&extra_path, "a folder\n");
+        }
+        let (code, _, err) = t.run(&["apply"]);
+        assert_eq!(code, 0, "{err}");
+    }
 }
 
 #[test]

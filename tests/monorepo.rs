@@ -252,6 +252,24 @@ fn a_package_path_leaving_the_root_is_refused_naming_its_line() {
         err.contains("aiwg.toml:2:") && err.contains("not a package folder"),
         "{err}"
     );
+    // Every spelling a case-insensitive or 8.3-naming file system resolves to git's or
+    // aiwg's folder is refused by the one rule (`lock::names_git_folder`).
+    for folder in [
+        "GIT~1",
+        "sub/.GIT",
+        "sub/.git.",
+        "sub/.git ",
+        ".Aiwg.",
+        "sub/.AIWG",
+    ] {
+        std::fs::remove_file(t.root().join("apps/evil")).unwrap();
+        let inner = t.root().join(folder).join("x");
+        std::fs::create_dir_all(inner.join(".aiwg/rules")).unwrap();
+        std::os::unix::fs::symlink(&inner, t.root().join("apps/evil")).unwrap();
+        let (code, _, err) = t.run(&["apply"]);
+        assert_eq!(code, 2, "{folder}: {err}");
+        assert!(err.contains("not a package folder"), "{folder}: {err}");
+    }
     std::fs::remove_file(t.root().join("apps/evil")).unwrap();
     std::fs::remove_dir_all(t.root().join("apps/web/.aiwg")).unwrap();
     std::os::unix::fs::symlink(outside.join(".aiwg"), t.root().join("apps/web/.aiwg")).unwrap();

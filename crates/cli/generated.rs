@@ -213,7 +213,8 @@ fn current(sys: &RealSystem) -> anyhow::Result<Option<(String, bool)>> {
 /// is left as it is: in this mode aiwg has nothing to write. Returns whether it changed.
 pub fn remove_block(sys: &RealSystem) -> anyhow::Result<bool> {
     match current(sys) {
-        Ok(Some(_)) => sync(sys, &[]),
+        // Written from the text just read, not read again.
+        Ok(Some(now)) => sync_from(sys, now, &[]),
         _ => Ok(false),
     }
 }
@@ -291,7 +292,12 @@ pub fn preflight_for(
 /// Makes aiwg's block in `.gitignore` list exactly `paths` (none: no block, and a file left
 /// empty is removed). Returns whether the file changed.
 pub fn sync(sys: &RealSystem, paths: &[RelPath]) -> anyhow::Result<bool> {
-    let (text, executable) = current(sys)?.unwrap_or_default();
+    sync_from(sys, current(sys)?.unwrap_or_default(), paths)
+}
+
+/// [`sync`] from `now`, what [`current`] read of `.gitignore` (its text and executable bit).
+fn sync_from(sys: &RealSystem, now: (String, bool), paths: &[RelPath]) -> anyhow::Result<bool> {
+    let (text, executable) = now;
     let new = splice(&text, &block(paths, eol_of(&text))).expect("checked by current()");
     if new == text {
         return Ok(false);

@@ -228,8 +228,12 @@ fn matches(
                     let Some(name) = entry.file_name().to_str().map(str::to_string) else {
                         continue;
                     };
-                    // Hidden folders (`.git`, `.aiwg`, `.claude`) are never packages.
-                    if !name.starts_with('.') && matcher.is_match(&name) {
+                    // Hidden folders (`.git`, `.aiwg`, `.claude`) and other names of git's
+                    // folder (`GIT~1`) are never packages.
+                    if !name.starts_with('.')
+                        && !aiwg_core::rel_path::names_git_folder(&name)
+                        && matcher.is_match(&name)
+                    {
                         names.push(name);
                     }
                 }
@@ -271,8 +275,9 @@ fn matches(
                         ));
                     };
                     let reserved = inside.components().any(|c| {
-                        let c = c.as_os_str().to_string_lossy().to_ascii_lowercase();
-                        c.trim_end_matches(['.', ' ']) == ".git" || c == ".aiwg"
+                        let c = c.as_os_str().to_string_lossy();
+                        aiwg_core::rel_path::names_git_folder(&c)
+                            || aiwg_core::rel_path::names_aiwg_folder(&c)
                     });
                     if reserved || inside.as_os_str().is_empty() {
                         return Err(entry_error(

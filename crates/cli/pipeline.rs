@@ -705,7 +705,7 @@ pub fn prepare_read_with(
     digest: bool,
 ) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
     let bodies = if digest { Bodies::Digest } else { Bodies::Keep };
-    prepare_read_bodies(project, target, bodies)
+    prepare_read_bodies(project, target, bodies, None)
 }
 
 /// How many bytes of whole files a streamed apply keeps from its first render
@@ -720,13 +720,15 @@ pub fn hold_budget() -> usize {
         .unwrap_or(16 << 20)
 }
 
-/// [`prepare_read_with`], keeping of each whole file what `bodies` says.
+/// [`prepare_read_with`], keeping of each whole file what `bodies` says; `opened`: the
+/// deployment of this scope when the caller opened it already (apply, to ask the check cache).
 pub fn prepare_read_bodies(
     project: &Project,
     target: &TargetArgs,
     bodies: Bodies<'_>,
+    opened: Option<Deployment>,
 ) -> anyhow::Result<(Prepared, ReadInputs, Model)> {
-    let (prepared, read, model, _) = prepare_all(project, target, bodies, false)?;
+    let (prepared, read, model, _) = prepare_all(project, target, bodies, false, opened)?;
     Ok((prepared, read, model))
 }
 
@@ -739,7 +741,7 @@ pub fn prepare_read_and_lock(
     digest: bool,
 ) -> anyhow::Result<(Prepared, ReadInputs, Model, EarlyLock)> {
     let bodies = if digest { Bodies::Digest } else { Bodies::Keep };
-    prepare_all(project, target, bodies, true)
+    prepare_all(project, target, bodies, true, None)
 }
 
 /// The lock as read while the sources were loaded ([`prepare_read_and_lock`]): `None` when no
@@ -752,6 +754,7 @@ fn prepare_all(
     target: &TargetArgs,
     bodies: Bodies<'_>,
     early_lock: bool,
+    opened: Option<Deployment>,
 ) -> anyhow::Result<(Prepared, ReadInputs, Model, EarlyLock)> {
     let scope = scope(project, target.scope)?;
     require_sources(project)?;
@@ -765,7 +768,10 @@ fn prepare_all(
         },
         None => select(project, scope, &target.platforms)?,
     };
-    let deployment = Deployment::open(project, scope)?;
+    let deployment = match opened {
+        Some(d) if d.scope == scope => d,
+        _ => Deployment::open(project, scope)?,
+    };
     // Git sources are read at the commits this scope's lock pins.
     if project
         .source_specs()
@@ -1149,6 +1155,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
     let mut stderr = std::io::stderr().lock();
     let mut forceable = 0;
     let mut by_hand = 0;
+    let mut folders = 0;
     for item in plan.conflicts() {
         let Some(conflict) = &item.conflict else {
             continue;
@@ -1158,6 +1165,8 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         }
         if conflict.forceable() {
             forceable += 1;
+        } else if matches!(conflict, aiwg_deploy::ConflictKind::FolderInTheWay(_)) {
+            folders += 1;
         } else {
             by_hand += 1;
         }
@@ -1175,7 +1184,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
             conflict.reason()
         );
     }
-    if forceable + by_hand > 0 {
+    if forceable + by_hand + folders > 0 {
         let _ = writeln!(
             stderr,
             "\nhint: `aiwg diff` shows each change, conflicts included"
@@ -1193,8 +1202,14 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
                 crate::width::count(by_hand, "conflict")
             );
         }
+        if folders > 0 {
+            let _ = writeln!(
+                stderr,
+                "hint: move what is named out of the folder in the way (or delete it), then apply again: a folder holding only files aiwg wrote and no longer wants is replaced by the file (`aiwg rollback` brings it back)"
+            );
+        }
     }
-    forceable + by_hand
+    forceable + by_hand + folders
 }
 
 /// Prints the conflicts an engine refused with (a race with another writer, or a rollback).

@@ -364,7 +364,7 @@ impl Record {
         }
     }
 
-    /// Writes the record (atomically: a temp file renamed over the old one).
+    /// Writes the record (atomically: a new temp file renamed over the old one).
     pub fn save(&self, root: &Path) -> anyhow::Result<PathBuf> {
         self.save_in(&aiwg_home().ok_or_else(no_home)?, root)
     }
@@ -379,22 +379,15 @@ impl Record {
             "# What `aiwg trust` allowed for one project. Delete this file to take it back.\n",
         );
         text.push_str(&toml::to_string(self)?);
-        let tmp = dir.join(format!(".{}.tmp.{}", std::process::id(), path_stem(&path)));
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        // A new temp file made with O_EXCL, renamed over the record: an entry planted at the
+        // temp name (a symlink to another file) is an error, never written through.
+        crate::config_edit::write_file(&path, text.as_bytes())?;
         Ok(path)
     }
 
     fn allows(&self, item: &Item) -> bool {
         self.allowed.contains(&item.key())
     }
-}
-
-fn path_stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// The line of `aiwg.toml` (under `root`) where `needle` first appears, for messages.
@@ -883,5 +876,40 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         std::fs::copy(&path, record_path(home, other.path())).unwrap();
         assert!(Record::load_in(home, other.path()).allowed.is_empty());
+    }
+
+    #[test]
+    fn saving_a_record_never_writes_through_a_link_at_a_temp_name_or_the_record() {
+        let home = tempfile::tempdir().unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let victim = tempfile::tempdir().unwrap();
+        let home = home.path();
+        let path = record_path(home, project.path());
+        let dir = path.parent().unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        let victim_file = victim.path().join("victim");
+        std::fs::write(&victim_file, "MINE").unwrap();
+        // The temp names a plain write would use (this pid's, the stem's), and one as the
+        // engine names them, all links to the victim.
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for planted in [
+            format!(".{}.tmp.{stem}", std::process::id()),
+            format!(".{name}.tmp"),
+        ] {
+            std::os::unix::fs::symlink(&victim_file, dir.join(planted)).unwrap();
+        }
+        let mut record = Record::load_in(home, project.path());
+        record.allowed.insert(hook("x").key());
+        record.save_in(home, project.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "MINE");
+        assert!(Record::load_in(home, project.path()).allows(&hook("x")));
+        // A record that is a link is replaced by the file, not written through.
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim_file, &path).unwrap();
+        record.save_in(home, project.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "MINE");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert!(Record::load_in(home, project.path()).allows(&hook("x")));
     }
 }

@@ -55,8 +55,7 @@ impl PackagePattern {
                 ".." => return Err(format!("package `{shown}` leaves the project root (`..`)")),
                 _ => {}
             }
-            let lower = part.to_ascii_lowercase();
-            if lower.trim_end_matches(['.', ' ']) == ".git" || lower == ".aiwg" {
+            if crate::rel_path::names_git_folder(part) || crate::rel_path::names_aiwg_folder(part) {
                 return Err(format!(
                     "package `{shown}` is inside `{part}`, which holds git's or aiwg's own state"
                 ));
@@ -183,6 +182,17 @@ mod tests {
         bad(".git/hooks", "git's or aiwg's own state");
         bad("x/.GIT./y", "git's or aiwg's own state");
         bad(".aiwg", "git's or aiwg's own state");
+        for spelling in [
+            "git~1",
+            "GIT~1/x",
+            "a/.Git",
+            ".git. /x",
+            ".AIWG",
+            "a/.aiwg./b",
+            ".aiwg ",
+        ] {
+            bad(spelling, "git's or aiwg's own state");
+        }
         bad("apps/**", "`**`");
         bad("apps/[x", "not a glob");
         bad("apps/con", "Windows reserves");

@@ -49,6 +49,29 @@ pub fn is_windows_reserved(component: &str) -> bool {
             .any(|name| stem.eq_ignore_ascii_case(name))
 }
 
+/// Whether the path component `component` names a git folder as Windows and macOS would
+/// resolve it: `.git` or its 8.3 short name `git~1`, in any case, trailing dots and spaces
+/// dropped. The one rule for the lock's reserved paths, the config's link check and the
+/// package walk.
+pub fn names_git_folder(component: &str) -> bool {
+    same_name(component, ".git") || same_name(component, "git~1")
+}
+
+/// Whether the path component `component` names aiwg's own folder `.aiwg` in a spelling a
+/// case-insensitive file system resolves to it (any case, trailing dots and spaces dropped).
+pub fn names_aiwg_folder(component: &str) -> bool {
+    same_name(component, ".aiwg")
+}
+
+/// Whether `component` with its trailing dots and spaces cut is `name`, in any case (no name
+/// ends in either): compared as bytes, as this runs for every component of every lock entry.
+pub fn same_name(component: &str, name: &str) -> bool {
+    let (c, n) = (component.as_bytes(), name.as_bytes());
+    c.len() >= n.len()
+        && c[..n.len()].eq_ignore_ascii_case(n)
+        && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
+}
+
 impl RelPath {
     /// Parses and normalises `s` (`\` is read as `/`, `./` and doubled slashes are dropped).
     pub fn new(s: &str) -> Result<Self, RelPathError> {

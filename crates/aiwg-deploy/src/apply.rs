@@ -224,6 +224,9 @@ impl Engine<'_> {
         let after = LockAfter::new(plan, lock_before, &made);
         let mut removable = lock_before.dirs().clone();
         removable.extend(made.iter().cloned());
+        // A folder where a file goes, holding only files deleted here: removed between the
+        // deletes and the writes, as a folder aiwg made is when its deletes empty it.
+        removable.extend(plan.folders_in_the_way.iter().cloned());
         let made: Vec<RelPath> = made.into_iter().collect();
         let info = history::Record {
             command: &options.command,

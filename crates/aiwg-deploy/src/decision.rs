@@ -64,6 +64,10 @@ pub enum ConflictKind {
     NotAFile,
     /// A file (the path given) is where aiwg wants one of the file's parent folders.
     NotAFolder(String),
+    /// A folder is where aiwg wants a file, and it holds something apply must not delete
+    /// (the text names it): a folder of only files aiwg wrote and no longer wants is not a
+    /// conflict ([`Plan::folders_in_the_way`]).
+    FolderInTheWay(String),
     /// The path goes through a symlink that leads outside the root.
     SymlinkOutside,
     /// The path itself is a symlink (to the text given): `--force` replaces the link, never
@@ -98,6 +102,9 @@ impl ConflictKind {
             ConflictKind::EditedStale => "no longer wanted, but edited since aiwg wrote it".into(),
             ConflictKind::NotAFile => "a folder is in the way".into(),
             ConflictKind::NotAFolder(file) => format!("the file `{file}` is where its folder goes"),
+            ConflictKind::FolderInTheWay(what) => {
+                format!("a folder is in the way, holding {what}")
+            }
             ConflictKind::SymlinkOutside => "a symlink leads outside the root".into(),
             ConflictKind::Symlink(target) => format!("is a symlink (to `{target}`)"),
             ConflictKind::Protected(why) => why.clone(),
@@ -360,6 +367,10 @@ pub struct Plan {
     /// Temp files left by killed runs in the folders involved (filled by `Engine::plan`):
     /// `check` reports them, apply removes them.
     pub debris: crate::system::debris::Debris,
+    /// Folders where this plan creates a file, each holding only files it deletes (aiwg's,
+    /// unedited) and folders of such, listed with those folders: apply removes them once its
+    /// deletes have emptied them, before it writes.
+    pub folders_in_the_way: Vec<RelPath>,
 }
 
 impl Plan {

@@ -13,6 +13,9 @@ use std::sync::Arc;
 use aiwg_core::target::{Origin, Part};
 use aiwg_core::RelPath;
 
+pub use aiwg_core::rel_path::names_git_folder;
+use aiwg_core::rel_path::{names_aiwg_folder, same_name};
+
 /// The file name of the lock, at the scope's state root.
 pub const LOCK_FILE: &str = "aiwg.lock";
 
@@ -626,7 +629,7 @@ pub fn reserved(path: &RelPath) -> Option<&'static str> {
     if path.components().any(names_git_folder) {
         return Some("inside a git folder");
     }
-    if same_name(first, ".aiwg") {
+    if names_aiwg_folder(first) {
         return Some("inside aiwg's own folder `.aiwg/`");
     }
     let own = [LOCK_FILE, "aiwg.toml", aiwg_core::local::LOCAL_CONFIG_FILE];
@@ -634,22 +637,6 @@ pub fn reserved(path: &RelPath) -> Option<&'static str> {
         return Some("aiwg's own lock or configuration");
     }
     None
-}
-
-/// Whether the path component `component` names a git folder as Windows and macOS would
-/// resolve it ([`reserved`]): `.git` or its 8.3 short name `git~1`, in any case, trailing dots
-/// and spaces dropped.
-pub fn names_git_folder(component: &str) -> bool {
-    same_name(component, ".git") || same_name(component, "git~1")
-}
-
-/// Whether `component` with its trailing dots and spaces cut is `name`, in any case (no name
-/// ends in either): compared as bytes, as this runs for every component of every lock entry.
-fn same_name(component: &str, name: &str) -> bool {
-    let (c, n) = (component.as_bytes(), name.as_bytes());
-    c.len() >= n.len()
-        && c[..n.len()].eq_ignore_ascii_case(n)
-        && c[n.len()..].iter().all(|&b| b == b'.' || b == b' ')
 }
 
 /// Appends `[[name]]` tables for `items` to `text`, each after a blank line: the text

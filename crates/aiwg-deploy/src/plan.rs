@@ -175,6 +175,8 @@ fn plan_wanted<'t>(
     };
     let mut wanted = wanted.peekable();
     let mut items = Vec::with_capacity(paths.len());
+    // Files wanted where a folder is: planned again once the paths below them are.
+    let mut in_the_way = Vec::new();
     for (path, digest) in paths.iter().zip(by_digest) {
         let mut wants = Vec::new();
         while let Some(entry) = wanted.next_if(|e| &e.path == path) {
@@ -205,14 +207,131 @@ fn plan_wanted<'t>(
             // killed before it wrote the lock, or the user, made it): nothing of aiwg's is
             // left there to delete, and the lock forgets it, as when the file is gone.
             Err(ConflictKind::NotAFile) if wants.is_empty() => old = Ok(None),
+            Err(ConflictKind::NotAFile) => in_the_way.push(InTheWay {
+                at: items.len(),
+                wants: wants.clone(),
+                locked: locked.clone(),
+            }),
             _ => {}
         }
         items.push(plan_path(path, wants, &locked, old)?);
     }
+    let folders_in_the_way = replan_folders_in_the_way(&mut items, in_the_way, sys)?;
     Ok(Plan {
         items,
+        folders_in_the_way,
         ..Plan::default()
     })
+}
+
+/// A file wanted where a folder is, as [`plan_wanted`] first planned it (a conflict).
+struct InTheWay<'t, 'l> {
+    /// Its item.
+    at: usize,
+    wants: Vec<Cow<'t, TargetEntry>>,
+    locked: Vec<&'l LockEntry>,
+}
+
+/// How many entries a folder in the way may hold (all its folders together) for apply to
+/// remove it: past that it is the user's.
+const MAX_IN_THE_WAY: usize = 10_000;
+
+/// Plans again each file of `in_the_way` (a skill asset `ref/` that became the file `ref`):
+/// when its folder holds only files `items` deletes and folders of such, the file is created
+/// (apply deletes, removes the emptied folders, then writes); otherwise it stays a conflict
+/// naming what is in the way. Returns the folders apply removes.
+fn replan_folders_in_the_way(
+    items: &mut [PlanItem],
+    in_the_way: Vec<InTheWay<'_, '_>>,
+    sys: &dyn System,
+) -> Result<Vec<RelPath>, PlanError> {
+    let mut removed = Vec::new();
+    for InTheWay { at, wants, locked } in in_the_way {
+        let path = items[at].path.clone();
+        let old = match folder_of_deletes(sys, &path, items)? {
+            Some(Ok(folders)) => {
+                removed.extend(folders);
+                Ok(None)
+            }
+            Some(Err(what)) => Err(ConflictKind::FolderInTheWay(what)),
+            // Not a folder (a socket, a device): never aiwg's to remove.
+            None => continue,
+        };
+        items[at] = plan_path(&path, wants, &locked, old)?;
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+/// The folder `dir` and every folder below it when it holds only files `items` (sorted)
+/// deletes without a conflict, and folders of such; `Err` names the first thing that is not
+/// (with how many more), `None` when `dir` is not a folder.
+fn folder_of_deletes(
+    sys: &dyn System,
+    dir: &RelPath,
+    items: &[PlanItem],
+) -> Result<Option<Result<Vec<RelPath>, String>>, PlanError> {
+    use crate::system::EntryKind;
+    use aiwg_core::escape::escape;
+    if !matches!(sys.metadata(dir)?, Some((EntryKind::Dir, _))) {
+        return Ok(None);
+    }
+    let mut folders = vec![dir.clone()];
+    let mut blocking: Vec<String> = Vec::new();
+    let mut seen = 0usize;
+    let mut next = 0;
+    while next < folders.len() && blocking.is_empty() {
+        let folder = folders[next].clone();
+        next += 1;
+        let names = sys.list(Some(&folder))?;
+        if names.is_empty() {
+            blocking.push(format!("the empty folder `{}/`", escape(folder.as_str())));
+        }
+        for name in names {
+            seen += 1;
+            if seen > MAX_IN_THE_WAY {
+                return Ok(Some(Err(format!(
+                    "more than {MAX_IN_THE_WAY} entries in `{}/`",
+                    escape(dir.as_str())
+                ))));
+            }
+            let Ok(child) = folder.join(&name) else {
+                blocking.push(format!(
+                    "`{}/{}`, which aiwg did not write",
+                    escape(folder.as_str()),
+                    escape(&name)
+                ));
+                continue;
+            };
+            let shown = escape(child.as_str()).into_owned();
+            match sys.metadata(&child)? {
+                Some((EntryKind::Dir, _)) => folders.push(child),
+                Some((EntryKind::File, _)) => {
+                    let item = items
+                        .binary_search_by(|i| i.path.cmp(&child))
+                        .ok()
+                        .map(|i| &items[i]);
+                    match item {
+                        Some(i) if i.action == Action::Delete => {}
+                        Some(PlanItem {
+                            conflict: Some(c), ..
+                        }) => blocking.push(format!("`{shown}`, {}", c.reason())),
+                        _ => blocking.push(format!("`{shown}`, which aiwg did not write")),
+                    }
+                }
+                Some((EntryKind::Other, _)) => {
+                    blocking.push(format!("`{shown}`, which is not a file (a symlink?)"))
+                }
+                // Gone since it was listed.
+                None => {}
+            }
+        }
+    }
+    Ok(Some(match blocking.split_first() {
+        None => Ok(folders),
+        Some((first, [])) => Err(first.clone()),
+        Some((first, _)) => Err(format!("{first}, and more")),
+    }))
 }
 
 /// Whether `items` (sorted by path) delete the file at `path` without a conflict.

@@ -154,6 +154,17 @@ pub fn rollback(
                 in_the_way.push((path.clone(), wanted));
                 continue;
             }
+            // A file this rollback deletes (the file `ref` an apply made where its folder
+            // `ref/` was): gone when the writes come, as the deletes go first.
+            Err(crate::system::SystemError::NotAFolder { path: file })
+                if changes
+                    .iter()
+                    .any(|(p, _, new): &(RelPath, _, Option<FileData>)| {
+                        new.is_none() && p.as_str() == file
+                    }) =>
+            {
+                None
+            }
             Err(crate::system::SystemError::NotAFolder { path: file }) => {
                 conflicts.push((path.clone(), ConflictKind::NotAFolder(file).reason()));
                 continue;

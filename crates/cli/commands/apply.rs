@@ -61,11 +61,13 @@ pub fn run(ctx: &Context, target: &TargetArgs, how: Run, stage: bool) -> anyhow:
 /// would write nothing ([`check_cache::Settled`]); `None`: run in full. Only for `aiwg apply`
 /// itself, without `--dry-run`, `--force`, `--json` or `--platforms`, in the committed mode,
 /// with no git source (their pins are the lock's, but an apply may record new ones).
+/// The deployment it opened to ask the cache is left in `opened`, for the full run.
 fn settled(
     session: &check_cache::Session,
     project: &Project,
     target: &TargetArgs,
     how: Run,
+    opened: &mut Option<pipeline::Deployment>,
 ) -> Option<usize> {
     let plain = how.command == "apply"
         && !how.dry_run
@@ -84,7 +86,7 @@ fn settled(
     if !committed || !trust::git_sources(project).is_empty() {
         return None;
     }
-    match super::check::cached(session, project, target) {
+    match super::check::cached_in(session, project, target, opened) {
         Ok(Some(files)) => {
             check_cache::trace("cache hit (apply: nothing to change)");
             Some(files)
@@ -134,7 +136,8 @@ pub fn execute(
     // A plain apply the check cache vouches for (recorded by an apply that wrote nothing, and
     // nothing it depended on changed since) writes nothing: it says so without rendering,
     // planning or taking the process lock.
-    if let Some(files) = settled(&session, project, target, how) {
+    let mut opened = None;
+    if let Some(files) = settled(&session, project, target, how, &mut opened) {
         let files = crate::width::count(files, "file");
         crate::printer::say!("nothing to change: {files} up to date");
         return Ok(Outcome {
@@ -171,7 +174,7 @@ pub fn execute(
         },
         read,
         model,
-    ) = pipeline::prepare_read_bodies(project, target, bodies)?;
+    ) = pipeline::prepare_read_bodies(project, target, bodies, opened)?;
     let state = rendered.target;
     let _guard = (!dry_run && held != Some(d.scope))
         .then(|| d.lock())

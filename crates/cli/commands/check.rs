@@ -130,11 +130,16 @@ fn full(
     drop(out);
     let drifted = !drift.is_empty() || !pins.is_empty();
     // An edited file (or one aiwg did not write) in the way stops a plain apply.
-    let blocked = drift
-        .iter()
-        .any(|(i, _)| i.action == aiwg_deploy::Action::Conflict);
+    let blocked = drift.iter().any(|(i, _)| {
+        i.action == aiwg_deploy::Action::Conflict
+            && i.conflict.as_ref().is_some_and(|c| c.forceable())
+    });
     let clean = !drifted && stray.is_empty();
     drop(drift);
+    if !json && !clean {
+        // Those `--force` does not resolve, each with why, as apply says them.
+        pipeline::report_conflicts(&d, &plan, true);
+    }
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
     // With an overlay the plan holds its paths too: the cache records the team's alone.
     if let (true, Some(session), None, None) = (clean, session, &only, &overlay) {
@@ -203,6 +208,17 @@ pub fn cached(
     project: &Project,
     target: &TargetArgs,
 ) -> Result<Option<usize>, String> {
+    cached_in(session, project, target, &mut None)
+}
+
+/// [`cached`], leaving the deployment it opened in `opened`: a plain apply the cache does
+/// not vouch for plans with it instead of opening it again.
+pub fn cached_in(
+    session: &Session,
+    project: &Project,
+    target: &TargetArgs,
+    opened: &mut Option<Deployment>,
+) -> Result<Option<usize>, String> {
     // A hit says every path of the project is clean, so any `--platforms` filter is too.
     // The cache records the team's deployment alone: an overlay is checked in full.
     if !project.user_scope && crate::overlay::path(&project.root).is_file() {
@@ -218,12 +234,15 @@ pub fn cached(
     let platforms = pipeline::select(project, scope, &target.platforms)
         .map_err(|e| format!("{e}"))?
         .platforms;
-    let deployment = Deployment::open(project, scope).map_err(|e| format!("{e}"))?;
+    let deployment = match opened {
+        Some(d) if d.scope == scope => d,
+        _ => opened.insert(Deployment::open(project, scope).map_err(|e| format!("{e}"))?),
+    };
     check_cache::lookup(
         session,
         &Inputs {
             project,
-            deployment: &deployment,
+            deployment,
             platforms: &platforms,
         },
     )

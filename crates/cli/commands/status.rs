@@ -105,5 +105,8 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
         let pad = w_path - crate::width::of(&path);
         writeln!(out, "{word}  {path}{:pad$}  {origin}", "")?;
     }
+    drop(out);
+    // Those `--force` does not resolve, each with why, as apply says them.
+    pipeline::report_conflicts(&d, &plan, true);
     Ok(0)
 }

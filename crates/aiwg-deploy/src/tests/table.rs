@@ -132,9 +132,46 @@ fn a_folder_in_the_way_is_an_unforceable_conflict() {
     let sys = MemSystem::with_files(&[("f.md/inner", "x")]);
     let p = plan(&target(vec![file("f.md", "x")]), &sys, &Lock::new()).unwrap();
     let item = &p.items[0];
-    assert_eq!(item.conflict, Some(ConflictKind::NotAFile));
-    assert!(!ConflictKind::NotAFile.forceable());
+    assert_eq!(
+        item.conflict,
+        Some(ConflictKind::FolderInTheWay(
+            "`f.md/inner`, which aiwg did not write".into()
+        ))
+    );
+    assert!(!item.conflict.as_ref().unwrap().forceable());
     assert_eq!(item.new, item.old);
+    assert!(p.folders_in_the_way.is_empty());
+}
+
+#[test]
+fn a_folder_of_only_files_aiwg_deletes_is_no_conflict_for_the_file_in_its_place() {
+    let sys = MemSystem::with_files(&[("f.md/inner", "x"), ("f.md/a/b", "y")]);
+    let lock = lock_files(&[("f.md/inner", "x"), ("f.md/a/b", "y")]);
+    let p = plan(&target(vec![file("f.md", "x")]), &sys, &lock).unwrap();
+    let actions: Vec<(&str, Action)> = p
+        .items
+        .iter()
+        .map(|i| (i.path.as_str(), i.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("f.md", Action::Create),
+            ("f.md/a/b", Action::Delete),
+            ("f.md/inner", Action::Delete)
+        ]
+    );
+    let folders: Vec<&str> = p.folders_in_the_way.iter().map(|f| f.as_str()).collect();
+    assert_eq!(folders, ["f.md", "f.md/a"]);
+    // An edit in one of them keeps the folder, naming it.
+    sys.put("f.md/a/b", b"edited", false);
+    let p = plan(&target(vec![file("f.md", "x")]), &sys, &lock).unwrap();
+    assert!(
+        matches!(&p.items[0].conflict, Some(ConflictKind::FolderInTheWay(w)) if w.contains("`f.md/a/b`, no longer wanted, but edited")),
+        "{:?}",
+        p.items[0].conflict
+    );
+    assert!(p.folders_in_the_way.is_empty());
 }
 
 #[test]
