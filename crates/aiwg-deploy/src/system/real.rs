@@ -539,6 +539,25 @@ impl RealSystem {
         Ok(Some((folder, real)))
     }
 
+    /// The handle of the folder `path` is read in: what [`RealSystem::locate`] gives (`None`
+    /// for any error), without its three allocations per path when the folder was opened
+    /// before (most paths of a read: a folder holds several files). `real` is scratch.
+    fn locate_fd(&self, path: &RelPath, real: &mut String) -> Option<Arc<Handle>> {
+        if let Some((parent, name)) = path.as_str().rsplit_once('/') {
+            if let Some(hit) = self.by_spelling.borrow().get(parent) {
+                // `join(&hit.real, name)`, in the scratch buffer.
+                real.clear();
+                if !hit.real.is_empty() {
+                    real.push_str(&hit.real);
+                    real.push('/');
+                }
+                real.push_str(name);
+                return self.guard.check(real).is_ok().then(|| hit.fd.clone());
+            }
+        }
+        self.locate(path, false).ok().flatten().map(|(f, _)| f.fd)
+    }
+
     /// The fast reads of `batch` by `read` (`None`: to be read the careful way), appended
     /// to `out`; each folder of the batch found open is listed for temp names too (into
     /// [`RealSystem::temps`]) while its handle is held, unless it was already.
@@ -549,10 +568,9 @@ impl RealSystem {
         read: &ReadAt<T>,
         out: &mut Vec<Option<Option<T>>>,
     ) {
-        let located: Vec<Option<Arc<Handle>>> = batch
-            .iter()
-            .map(|p| self.locate(p, false).ok().flatten().map(|(f, _)| f.fd))
-            .collect();
+        let mut real = String::new();
+        let located: Vec<Option<Arc<Handle>>> =
+            batch.iter().map(|p| self.locate_fd(p, &mut real)).collect();
         let jobs: Vec<(Option<&Arc<Handle>>, &str)> = located
             .iter()
             .zip(batch)
@@ -1332,17 +1350,39 @@ fn read_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileData>, ReadErro
 /// The digest of the regular file `name` in folder `dir` ([`open_at`]), read to its end in
 /// pieces of at most [`DIGEST_BUFFER`] bytes (a file smaller than that in one piece).
 fn digest_at(dir: BorrowedFd<'_>, name: &str) -> Result<Option<FileDigest>, ReadError> {
-    use std::io::Read as _;
-    let Some((mut file, stat)) = open_at(dir, name)? else {
+    let Some((file, stat)) = open_at(dir, name)? else {
         return Ok(None);
     };
     // One more byte than fstat said, so a file of that size ends with one read and a
-    // second read that returns 0 is only needed when it grew.
-    let mut buf = vec![0u8; (stat.st_size as usize).saturating_add(1).min(DIGEST_BUFFER)];
+    // second read that returns 0 is only needed when it grew. The thread's buffer is reused
+    // (zeroed once as it grows), not allocated and zeroed per file.
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let want = (stat.st_size as usize).saturating_add(1).min(DIGEST_BUFFER);
+    BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            digest_from(file, &stat, &mut buf[..want])
+        }
+        // Never re-entered; a buffer of its own if it were.
+        Err(_) => digest_from(file, &stat, &mut vec![0; want]),
+    })
+}
+
+/// [`digest_at`] of the open `file` (`stat` its fstat), read through `buf`.
+fn digest_from(
+    mut file: fs::File,
+    stat: &rustix::fs::Stat,
+    buf: &mut [u8],
+) -> Result<Option<FileDigest>, ReadError> {
+    use std::io::Read as _;
     let mut digest = Digester::new();
     let mut read = 0u64;
     loop {
-        let n = match file.read(&mut buf) {
+        let n = match file.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

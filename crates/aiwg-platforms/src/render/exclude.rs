@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aiwg_core::target::TargetClash;
 use aiwg_core::{Artifact, Kind, Model};
 
-use super::{RenderError, Renderer};
+use super::{RenderError, Renderer, Shared};
 use crate::placement::{Place, Resolved};
 use crate::skills::{Placement, Reader};
 use crate::spec::PlatformSpec;
@@ -23,7 +23,7 @@ pub(super) struct Group<'m> {
     pub items: Vec<&'m Artifact>,
 }
 
-impl Renderer<'_> {
+impl Shared<'_> {
     /// Whether `[platform.<platform>] exclude` leaves `a` out.
     pub(super) fn excluded(&self, platform: &str, a: &Artifact) -> bool {
         self.excludes
@@ -51,7 +51,9 @@ impl Renderer<'_> {
             .map(|(excluders, items)| Group { excluders, items })
             .collect()
     }
+}
 
+impl Renderer<'_> {
     /// Refuses a placement in which a platform that leaves the group out relies on a place
     /// written for others (it would read the artifact there); one it only sometimes reads
     /// gets a warning.

@@ -2,14 +2,15 @@
 //! pattern, runbooks as rules for a platform without skills, and the formats data cannot
 //! describe (Codex agent TOML, Mistral Vibe agent TOML, Gemini command TOML).
 
-use aiwg_core::{Artifact, Kind, RelPath};
+use aiwg_core::{Artifact, Kind};
 
 use super::sections::applies_to;
-use super::{markdown, NoticeLevel, RenderError, Renderer};
+use super::{markdown, NoticeLevel, RenderError, Renderer, Shared};
 use crate::spec::{Format, PlatformSpec};
 
 impl Renderer<'_> {
-    /// Writes `items` of `kind` for `p` at `pattern`, in the kind's format.
+    /// Writes `items` of `kind` for `p` at `pattern`, in the kind's format: made on every
+    /// core ([`Renderer::batches`]), inserted in `items`' order.
     pub(super) fn native(
         &mut self,
         p: &PlatformSpec,
@@ -17,14 +18,11 @@ impl Renderer<'_> {
         items: &[&Artifact],
         pattern: &str,
     ) -> Result<(), RenderError> {
-        for a in items {
-            let path = self.path(p, a, pattern)?;
-            match kind {
-                Kind::Agent => self.agent(p, a, path)?,
-                Kind::Command => self.command(p, a, path)?,
-                _ => self.rule_file(p, a, path)?,
-            }
-        }
+        self.native_files(p, items, pattern, |shared, a| match kind {
+            Kind::Agent => shared.agent(p, a),
+            Kind::Command => shared.command(p, a),
+            _ => shared.rule_file(p, a),
+        })?;
         if let Some(note) = p.kind(kind).and_then(|k| k.notice.clone()) {
             if !items.is_empty() {
                 self.notice(p, Some(kind), NoticeLevel::Info, note);
@@ -33,32 +31,62 @@ impl Renderer<'_> {
         Ok(())
     }
 
-    fn agent(&mut self, p: &PlatformSpec, a: &Artifact, path: RelPath) -> Result<(), RenderError> {
+    /// One file per artifact of `items` at `pattern`, its text from `text`.
+    fn native_files(
+        &mut self,
+        p: &PlatformSpec,
+        items: &[&Artifact],
+        pattern: &str,
+        text: impl Fn(&Shared<'_>, &Artifact) -> String + Sync,
+    ) -> Result<(), RenderError> {
+        let make = |shared: &Shared<'_>, a: &Artifact| {
+            let path = shared.path(p, a, pattern)?;
+            let text = text(shared, a);
+            Ok::<_, RenderError>(shared.make(path, text.into_bytes(), false))
+        };
+        let insert = |r: &mut Self, a: &Artifact, made: Result<super::Made, RenderError>| {
+            r.insert_made(&mut made?, &a.source, a.id(), p, true)
+        };
+        self.batches(items, make, insert)
+    }
+
+    /// Runbooks as rule files, for a platform with rules but no skills folder.
+    pub(super) fn runbook_rules(
+        &mut self,
+        p: &PlatformSpec,
+        runbooks: &[&Artifact],
+        pattern: &str,
+    ) -> Result<(), RenderError> {
+        self.native_files(p, runbooks, pattern, |shared, a| shared.rule_file(p, a))?;
+        self.count(
+            p,
+            Kind::Runbook,
+            "deployed as rules (no skills folder)",
+            runbooks.len(),
+        );
+        Ok(())
+    }
+}
+
+impl Shared<'_> {
+    fn agent(&self, p: &PlatformSpec, a: &Artifact) -> String {
         match p.agent.format {
-            Format::CodexAgent => {
-                let text = self.codex_agent(p, a);
-                self.file(p, a, path, text)
-            }
+            Format::CodexAgent => self.codex_agent(p, a),
             Format::VibeAgent => {
                 let text = self.vibe_agent(p, a);
                 self.check_size(p, a, &p.agent, &text);
-                self.file(p, a, path, text)
+                text
             }
             Format::Markdown | Format::GeminiCommand => {
                 let fm = self.frontmatter(p, a, &p.agent);
                 let text = markdown(&fm, &a.body);
                 self.check_size(p, a, &p.agent, &text);
-                self.file(p, a, path, text)
+                text
             }
         }
     }
 
-    fn command(
-        &mut self,
-        p: &PlatformSpec,
-        a: &Artifact,
-        path: RelPath,
-    ) -> Result<(), RenderError> {
+    fn command(&self, p: &PlatformSpec, a: &Artifact) -> String {
         let body = match &p.command.arguments {
             Some(with) => a.body.replace("$ARGUMENTS", with),
             None => a.body.clone(),
@@ -71,15 +99,10 @@ impl Renderer<'_> {
             }
         };
         self.check_size(p, a, &p.command, &text);
-        self.file(p, a, path, text)
+        text
     }
 
-    fn rule_file(
-        &mut self,
-        p: &PlatformSpec,
-        a: &Artifact,
-        path: RelPath,
-    ) -> Result<(), RenderError> {
+    fn rule_file(&self, p: &PlatformSpec, a: &Artifact) -> String {
         let fm = self.frontmatter(p, a, &p.rule);
         let text = match applies_to(a).filter(|_| p.rule.applies_line) {
             Some(line) => {
@@ -95,30 +118,10 @@ impl Renderer<'_> {
             None => markdown(&fm, &a.body),
         };
         self.check_size(p, a, &p.rule, &text);
-        self.file(p, a, path, text)
+        text
     }
 
-    /// Runbooks as rule files, for a platform with rules but no skills folder.
-    pub(super) fn runbook_rules(
-        &mut self,
-        p: &PlatformSpec,
-        runbooks: &[&Artifact],
-        pattern: &str,
-    ) -> Result<(), RenderError> {
-        for a in runbooks {
-            let path = self.path(p, a, pattern)?;
-            self.rule_file(p, a, path)?;
-        }
-        self.count(
-            p,
-            Kind::Runbook,
-            "deployed as rules (no skills folder)",
-            runbooks.len(),
-        );
-        Ok(())
-    }
-
-    fn codex_agent(&mut self, p: &PlatformSpec, a: &Artifact) -> String {
+    fn codex_agent(&self, p: &PlatformSpec, a: &Artifact) -> String {
         #[derive(serde::Serialize)]
         struct CodexAgent<'a> {
             name: &'a str,
@@ -147,11 +150,11 @@ impl Renderer<'_> {
     }
 }
 
-impl Renderer<'_> {
+impl Shared<'_> {
     /// A Mistral Vibe agent profile. The file name is the agent's name; keys Vibe does not
     /// know would be read as config overrides, so only these four are written. No model: a
     /// profile names a model by its config alias, which differs per installation.
-    fn vibe_agent(&mut self, p: &PlatformSpec, a: &Artifact) -> String {
+    fn vibe_agent(&self, p: &PlatformSpec, a: &Artifact) -> String {
         let mut t = toml::Table::new();
         let description = a.description();
         if !description.is_empty() {

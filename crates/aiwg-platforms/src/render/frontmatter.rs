@@ -5,7 +5,7 @@ use aiwg_core::model::ModelSpec;
 use aiwg_core::{Artifact, Kind};
 use serde_json::{json, Map, Value};
 
-use super::{NoticeLevel, Renderer, CONSUMED_KEYS};
+use super::{NoticeLevel, Shared, CONSUMED_KEYS};
 use crate::spec::{KindSpec, PlatformSpec, UnknownTools};
 use crate::template::{self, Vars};
 
@@ -30,8 +30,8 @@ pub(super) fn activation(a: &Artifact) -> Activation {
     }
 }
 
-impl Renderer<'_> {
-    pub(super) fn model_id(&mut self, p: &PlatformSpec, a: &Artifact) -> Option<String> {
+impl Shared<'_> {
+    pub(super) fn model_id(&self, p: &PlatformSpec, a: &Artifact) -> Option<String> {
         let spec = a.frontmatter.model()?;
         let name = match &spec {
             ModelSpec::Concrete(id) => {
@@ -79,7 +79,7 @@ impl Renderer<'_> {
         over.or_else(|| p.models.tier(name).map(str::to_string))
     }
 
-    pub(super) fn tools(&mut self, p: &PlatformSpec, a: &Artifact) -> Vec<String> {
+    pub(super) fn tools(&self, p: &PlatformSpec, a: &Artifact) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for tool in a.frontmatter.tools() {
             let mapped = if p.tools.is_empty() {
@@ -133,7 +133,7 @@ impl Renderer<'_> {
         out
     }
 
-    fn vars(&mut self, p: &PlatformSpec, a: &Artifact) -> Vars {
+    fn vars(&self, p: &PlatformSpec, a: &Artifact) -> Vars {
         let mut v = Vars::default();
         v.set("name", json!(a.name));
         v.set("description", json!(a.description()));
@@ -169,7 +169,7 @@ impl Renderer<'_> {
 
     /// The frontmatter for `a` from `spec`'s template (and the rule activation table).
     pub(super) fn frontmatter(
-        &mut self,
+        &self,
         p: &PlatformSpec,
         a: &Artifact,
         spec: &KindSpec,

@@ -26,6 +26,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Mutex;
 
 use aiwg_core::config::Tiers;
 use aiwg_core::exclude::ArtifactPattern;
@@ -287,18 +288,27 @@ pub fn render_bodies<'o, 's: 'o>(
     let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
     platforms.sort_by(|a, b| a.id.cmp(&b.id));
     platforms.dedup_by(|a, b| a.id == b.id);
+    let making = match bodies {
+        Bodies::Keep | Bodies::Stream(_) => Making::Bytes,
+        Bodies::Digest => Making::Digest,
+        Bodies::Hold(_) => Making::Both,
+    };
     let mut r = Renderer {
-        scope,
-        options,
-        excludes: options
-            .exclude
-            .iter()
-            .filter(|(id, patterns)| !patterns.is_empty() && platforms.iter().any(|p| &p.id == *id))
-            .map(|(id, patterns)| (id.clone(), patterns.as_slice()))
-            .collect(),
+        shared: Shared {
+            scope,
+            options,
+            excludes: options
+                .exclude
+                .iter()
+                .filter(|(id, patterns)| {
+                    !patterns.is_empty() && platforms.iter().any(|p| &p.id == *id)
+                })
+                .map(|(id, patterns)| (id.clone(), patterns.as_slice()))
+                .collect(),
+            making,
+            notes: Mutex::default(),
+        },
         target: TargetState::new(),
-        notices: BTreeSet::new(),
-        tally: BTreeMap::new(),
         runbook_skills: BTreeMap::new(),
         bodies,
         origin_texts: Default::default(),
@@ -335,10 +345,23 @@ pub fn render_bodies<'o, 's: 'o>(
     r.bridge(&resolved)?;
     r.refuse_unplanned_leaks(model, &resolved)?;
     r.limits(&platforms);
-    r.flush_tally();
+    let notes = r
+        .shared
+        .notes
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut notices = notes.notices;
+    for ((platform, kind, how), n) in notes.tally {
+        notices.insert(Notice {
+            platform,
+            kind: Some(kind),
+            level: NoticeLevel::Info,
+            message: format!("{n} {} {how}", plural(kind, n)),
+        });
+    }
     Ok(Rendered {
         target: r.target,
-        notices: r.notices.into_iter().collect(),
+        notices: notices.into_iter().collect(),
     })
 }
 
@@ -391,16 +414,12 @@ struct Deferred<'a> {
     runbook_sections: Vec<(&'a PlatformSpec, &'a str)>,
 }
 
-/// One render's state: what is written so far and what to tell the user.
+/// One render's state: what is written so far and what to tell the user. Whole files are
+/// made on every core ([`Shared`]); they go into the target state here, on the calling
+/// thread, in the order a serial render makes them.
 struct Renderer<'o> {
-    scope: Scope,
-    options: &'o RenderOptions,
-    /// `options.exclude` of the selected platforms that leave something out.
-    excludes: BTreeMap<String, &'o [ArtifactPattern]>,
+    shared: Shared<'o>,
     target: TargetState,
-    notices: BTreeSet<Notice>,
-    /// (platform, kind, what happened) → count, flushed as one line each.
-    tally: BTreeMap<(String, Kind, String), usize>,
     /// Runbook name → its SKILL.md as a section's index shows it, for every runbook this
     /// render writes as a skill (filled by `skills`).
     runbook_skills: BTreeMap<String, String>,
@@ -409,6 +428,101 @@ struct Renderer<'o> {
     /// The source and artifact names of the origins made so far, and each platform's list of
     /// one: every entry of an artifact shares them ([`Origin`]).
     origin_texts: OriginTexts,
+}
+
+impl<'o> std::ops::Deref for Renderer<'o> {
+    type Target = Shared<'o>;
+    fn deref(&self) -> &Shared<'o> {
+        &self.shared
+    }
+}
+
+/// What every part of a render reads, and what it collects for the user: all the threads
+/// that make files share it. The notices are a set and the tallies are sums, so the order
+/// threads add them in changes nothing.
+pub(super) struct Shared<'o> {
+    scope: Scope,
+    options: &'o RenderOptions,
+    /// `options.exclude` of the selected platforms that leave something out.
+    excludes: BTreeMap<String, &'o [ArtifactPattern]>,
+    /// What [`Shared::make`] computes of each whole file.
+    making: Making,
+    notes: Mutex<Notes>,
+}
+
+/// What the user is told, collected while rendering.
+#[derive(Default)]
+struct Notes {
+    notices: BTreeSet<Notice>,
+    /// (platform, kind, what happened) → count, made one line each at the end.
+    tally: BTreeMap<(String, Kind, String), usize>,
+}
+
+/// What [`Shared::make`] keeps of a whole file, from [`Bodies`].
+#[derive(Clone, Copy, PartialEq)]
+enum Making {
+    /// The bytes, unhashed (`Keep`, `Stream`).
+    Bytes,
+    /// The SHA-256 and size only (`Digest`): the bytes are dropped where they were made.
+    Digest,
+    /// Both (`Hold`).
+    Both,
+}
+
+/// Whole files of at most this many source bytes (bodies and assets) are made at once on
+/// every core, then inserted: what a render holds at a time stays bounded (a streamed
+/// apply's second render must not hold its output), and a batch is big enough that starting
+/// its thread is small next to it.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// A batch of fewer source bytes than this is made on the calling thread: a thread start
+/// (and, on a busy machine, the wait for it to run) costs more than such a batch takes
+/// (the bundled framework's ten agents are 44 KiB). Unit tests use every batch, however
+/// small, to compare the threads' result with one thread's.
+const PARALLEL_BYTES: usize = if cfg!(test) { 1 } else { 256 << 10 };
+
+impl<'o> Renderer<'o> {
+    /// `items` cut into consecutive batches of at most [`BATCH_BYTES`] source bytes (at least
+    /// one artifact each); each batch made by `make` on every core, then given to `each` on
+    /// this thread in `items`' order, so what `each` does happens in a serial render's order.
+    /// A panic in `make` is passed on ([`aiwg_core::par::par_map`]).
+    pub(super) fn batches<'m, R: Send>(
+        &mut self,
+        items: &[&'m Artifact],
+        make: impl Fn(&Shared<'o>, &'m Artifact) -> R + Sync,
+        mut each: impl FnMut(&mut Self, &'m Artifact, R) -> Result<(), RenderError>,
+    ) -> Result<(), RenderError> {
+        let mut rest = items;
+        while !rest.is_empty() {
+            let mut bytes = 0;
+            let n = rest
+                .iter()
+                .position(|a| {
+                    bytes += source_bytes(a);
+                    bytes > BATCH_BYTES
+                })
+                .map_or(rest.len(), |i| i.max(1));
+            let (batch, after) = rest.split_at(n);
+            rest = after;
+            let shared = &self.shared;
+            let batch_bytes: usize = batch.iter().map(|a| source_bytes(a)).sum();
+            let min_items = if batch_bytes >= PARALLEL_BYTES {
+                2
+            } else {
+                usize::MAX
+            };
+            let made = aiwg_core::par::par_map(batch.to_vec(), min_items, |a| make(shared, a));
+            for (a, r) in batch.iter().zip(made) {
+                each(self, a, r)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of an artifact's body and assets: what making its files reads.
+fn source_bytes(a: &Artifact) -> usize {
+    a.body.len() + a.assets.iter().map(|x| x.bytes.len()).sum::<usize>()
 }
 
 /// Frontmatter and body as one Markdown file; without frontmatter the body's leading blank
@@ -455,13 +569,6 @@ pub(super) fn plural(kind: Kind, n: usize) -> String {
 }
 
 impl Renderer<'_> {
-    /// The artifacts of `kind` that `p` gets (its excludes left out), sorted.
-    fn kept<'m>(&self, model: &'m Model, p: &PlatformSpec, kind: Kind) -> Vec<&'m Artifact> {
-        let mut items = sorted(model, kind);
-        items.retain(|a| !self.excluded(&p.id, a));
-        items
-    }
-
     /// Every kind of one platform to the place its resolved placement names: native files and
     /// sections now, skills and runbook sections deferred.
     fn platform_pass<'a>(
@@ -550,50 +657,6 @@ impl Renderer<'_> {
         Ok(())
     }
 
-    fn notice(
-        &mut self,
-        p: &PlatformSpec,
-        kind: Option<Kind>,
-        level: NoticeLevel,
-        message: String,
-    ) {
-        self.notices.insert(Notice {
-            platform: p.id.clone(),
-            kind,
-            level,
-            message,
-        });
-    }
-
-    /// Counts `n` artifacts of `kind` that went `how` on `p`; one notice line per group.
-    fn count(&mut self, p: &PlatformSpec, kind: Kind, how: &str, n: usize) {
-        if n > 0 {
-            *self
-                .tally
-                .entry((p.id.clone(), kind, how.to_string()))
-                .or_default() += n;
-        }
-    }
-
-    fn flush_tally(&mut self) {
-        for ((platform, kind, how), n) in std::mem::take(&mut self.tally) {
-            self.notices.insert(Notice {
-                platform,
-                kind: Some(kind),
-                level: NoticeLevel::Info,
-                message: format!("{n} {} {how}", plural(kind, n)),
-            });
-        }
-    }
-
-    fn path(&self, p: &PlatformSpec, a: &Artifact, pattern: &str) -> Result<RelPath, RenderError> {
-        RelPath::new(&pattern.replace("{name}", &a.name)).map_err(|reason| RenderError::BadPath {
-            platform: p.id.clone(),
-            artifact: a.id(),
-            reason,
-        })
-    }
-
     fn insert(
         &mut self,
         path: RelPath,
@@ -651,21 +714,6 @@ impl Renderer<'_> {
         matches!(self.bodies, Bodies::Hold(_)) && !self.target.has_file(path)
     }
 
-    /// A whole file made once for several platforms: hashed once when the render keeps
-    /// digests, so each platform's [`Renderer::insert_made`] only records it.
-    fn make(&self, path: RelPath, bytes: Vec<u8>, executable: bool) -> Made {
-        let sha256 = match self.bodies {
-            Bodies::Keep | Bodies::Stream(_) => None,
-            Bodies::Digest | Bodies::Hold(_) => Some(Sha256::of(&bytes)),
-        };
-        Made {
-            path,
-            bytes,
-            executable,
-            sha256,
-        }
-    }
-
     /// [`Renderer::insert`] of a file from [`Renderer::make`] for platform `p`: the same entry,
     /// without hashing again (a streaming render hands the sink the same bytes, uncopied);
     /// `last` (no platform after this one) lets kept bytes go without a copy.
@@ -693,7 +741,7 @@ impl Renderer<'_> {
             },
             Some(sha256) => Desired::Digest {
                 sha256: *sha256,
-                size: made.bytes.len() as u64,
+                size: made.size,
                 executable: made.executable,
             },
         };
@@ -749,27 +797,78 @@ impl Renderer<'_> {
             }),
         }
     }
+}
 
-    fn file(
-        &mut self,
-        p: &PlatformSpec,
-        a: &Artifact,
-        path: RelPath,
-        text: String,
-    ) -> Result<(), RenderError> {
-        self.insert(
-            path,
-            Desired::File {
-                bytes: text.into_bytes(),
-                executable: false,
-            },
-            &a.source,
-            a.id(),
-            p,
-        )
+impl Shared<'_> {
+    /// The artifacts of `kind` that `p` gets (its excludes left out), sorted.
+    fn kept<'m>(&self, model: &'m Model, p: &PlatformSpec, kind: Kind) -> Vec<&'m Artifact> {
+        let mut items = sorted(model, kind);
+        items.retain(|a| !self.excluded(&p.id, a));
+        items
     }
 
-    fn check_size(&mut self, p: &PlatformSpec, a: &Artifact, spec: &KindSpec, text: &str) {
+    pub(super) fn notice(
+        &self,
+        p: &PlatformSpec,
+        kind: Option<Kind>,
+        level: NoticeLevel,
+        message: String,
+    ) {
+        self.notes().notices.insert(Notice {
+            platform: p.id.clone(),
+            kind,
+            level,
+            message,
+        });
+    }
+
+    /// Counts `n` artifacts of `kind` that went `how` on `p`; one notice line per group.
+    pub(super) fn count(&self, p: &PlatformSpec, kind: Kind, how: &str, n: usize) {
+        if n > 0 {
+            *self
+                .notes()
+                .tally
+                .entry((p.id.clone(), kind, how.to_string()))
+                .or_default() += n;
+        }
+    }
+
+    /// The notes, whichever thread panicked while it held them (a panic is passed on anyway).
+    fn notes(&self) -> std::sync::MutexGuard<'_, Notes> {
+        self.notes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn path(
+        &self,
+        p: &PlatformSpec,
+        a: &Artifact,
+        pattern: &str,
+    ) -> Result<RelPath, RenderError> {
+        RelPath::new(&pattern.replace("{name}", &a.name)).map_err(|reason| RenderError::BadPath {
+            platform: p.id.clone(),
+            artifact: a.id(),
+            reason,
+        })
+    }
+
+    /// A whole file made once for several platforms: hashed once when the render keeps
+    /// digests, so each platform's [`Renderer::insert_made`] only records it.
+    pub(super) fn make(&self, path: RelPath, mut bytes: Vec<u8>, executable: bool) -> Made {
+        let size = bytes.len() as u64;
+        let sha256 = (self.making != Making::Bytes).then(|| Sha256::of(&bytes));
+        if self.making == Making::Digest {
+            bytes = Vec::new();
+        }
+        Made {
+            path,
+            bytes,
+            size,
+            executable,
+            sha256,
+        }
+    }
+
+    pub(super) fn check_size(&self, p: &PlatformSpec, a: &Artifact, spec: &KindSpec, text: &str) {
         if let Some(max) = spec.max_chars {
             let n = text.chars().count();
             if n > max {
@@ -791,9 +890,11 @@ impl Renderer<'_> {
 pub(super) struct Made {
     /// Before the platform's home rebase.
     path: RelPath,
+    /// Empty when only the digest is kept ([`Making::Digest`]).
     bytes: Vec<u8>,
+    size: u64,
     executable: bool,
-    /// Its SHA-256, when the render keeps digests ([`Bodies::Digest`]).
+    /// Its SHA-256, when the render keeps digests ([`Bodies::Digest`], [`Bodies::Hold`]).
     sha256: Option<Sha256>,
 }
 

@@ -8,8 +8,8 @@ use aiwg_core::{Artifact, Kind, Model};
 use serde_json::{json, Map};
 
 use super::{
-    markdown, plural, sees_copies, sorted, Made, NoticeLevel, RenderError, Renderer, CONSUMED_KEYS,
-    SPEC_SKILL_KEYS,
+    markdown, plural, sees_copies, sorted, Made, NoticeLevel, RenderError, Renderer, Shared,
+    CONSUMED_KEYS, SPEC_SKILL_KEYS,
 };
 use crate::skills::{self, Placement, Reader};
 use crate::spec::PlatformSpec;
@@ -136,16 +136,22 @@ impl Renderer<'_> {
             let Some(first) = seen_by.first() else {
                 continue;
             };
-            // The folder's files are the same for every platform that sees it: made once.
-            for a in items {
-                let mut files = self.skill_folder(by_id[first], a, dir, passthrough)?;
+            // The folder's files are the same for every platform that sees it: made once, on
+            // every core ([`Renderer::batches`]), inserted in `items`' order.
+            let make = |shared: &Shared<'_>, a: &Artifact| {
+                shared.skill_folder(by_id[first], a, dir, passthrough)
+            };
+            let insert = |r: &mut Self, a: &Artifact, files: Result<Vec<Made>, RenderError>| {
+                let mut files = files?;
                 for (i, id) in seen_by.iter().enumerate() {
                     let last = i + 1 == seen_by.len();
                     for made in &mut files {
-                        self.insert_made(made, &a.source, a.id(), by_id[id], last)?;
+                        r.insert_made(made, &a.source, a.id(), by_id[id], last)?;
                     }
                 }
-            }
+                Ok(())
+            };
+            self.batches(items, make, insert)?;
         }
         Ok(())
     }
@@ -208,7 +214,9 @@ impl Renderer<'_> {
             }
         }
     }
+}
 
+impl Shared<'_> {
     /// `<dir>/<name>/SKILL.md` and the skill's assets (`p` names the platform in an error).
     fn skill_folder(
         &self,

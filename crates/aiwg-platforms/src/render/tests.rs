@@ -932,3 +932,221 @@ fn origins_share_their_texts_across_entries() {
         "each agent is written for both platforms"
     );
 }
+
+/// Everything a render gives, in every `Bodies` mode: the target state and notices (or the
+/// error), each whole file a streaming render hands out in order (a path several platforms
+/// want comes once per platform), and the files a holding render keeps, in order.
+type Everything = Vec<(
+    Result<Rendered, RenderError>,
+    Vec<(String, Vec<u8>, bool)>,
+    Option<Vec<(String, String, Vec<u8>, bool)>>,
+)>;
+
+fn everything(m: &Model, platforms: &[&PlatformSpec], scope: Scope) -> Everything {
+    let options = RenderOptions::default();
+    let mut out = Vec::new();
+    for mode in 0..4 {
+        let mut streamed = Vec::new();
+        let mut sink = |p: &RelPath, bytes: &[u8], x: bool| {
+            streamed.push((p.to_string(), bytes.to_vec(), x));
+        };
+        let mut held = Held::new(64 << 20);
+        let bodies = match mode {
+            0 => Bodies::Keep,
+            1 => Bodies::Digest,
+            2 => Bodies::Stream(&mut sink),
+            _ => Bodies::Hold(&mut held),
+        };
+        let r = render_bodies(m, platforms, scope, &options, bodies);
+        let kept = (mode == 3).then(|| {
+            held.files()
+                .expect("fits")
+                .map(|(p, sha, bytes, x)| (p.to_string(), sha.to_string(), bytes.to_vec(), x))
+                .collect()
+        });
+        out.push((r, streamed, kept));
+    }
+    out
+}
+
+/// Whole files are made on every core in batches: the result, every notice and clash, and
+/// the order files are handed out and held in are those of a render on one thread.
+#[test]
+fn a_render_on_every_core_equals_one_on_one_thread() {
+    use aiwg_core::par::REFUSE_THREADS;
+    use std::sync::atomic::Ordering;
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..40 {
+        // Tiers, foreign models and unknown tools give notices from the worker threads.
+        let model = ["opus", "gpt-9", "haiku", "inherit"][i % 4];
+        let tools = ["Read, Bash", "Frobnicate", "Task"][i % 3];
+        files.push((
+            format!("agents/a{i:02}.md"),
+            format!("---\nname: a{i:02}\ndescription: agent {i}\nmodel: {model}\ntools: {tools}\n---\nbody {i}\n"),
+        ));
+        files.push((
+            format!("commands/c{i:02}.md"),
+            format!("---\ndescription: command {i}\n---\nrun $ARGUMENTS {i}\n"),
+        ));
+        let when = [
+            "globs: \"*.rs\"",
+            "alwaysApply: true",
+            "description: when {i}",
+        ][i % 3];
+        files.push((
+            format!("rules/r{i:02}.md"),
+            format!("---\n{when}\n---\nrule {i}\n"),
+        ));
+        files.push((
+            format!("skills/s{i:02}/SKILL.md"),
+            format!("---\nname: s{i:02}\ndescription: skill {i}\n---\nskill {i}\n"),
+        ));
+        files.push((
+            format!("skills/s{i:02}/scripts/x.sh"),
+            format!("echo {i}\n"),
+        ));
+        files.push((
+            format!("runbooks/b{i:02}.md"),
+            format!("---\ndescription: runbook {i}\n---\nsteps {i}\n"),
+        ));
+    }
+    let load_all = |files: &[(String, String)]| {
+        let loaded = load(&SourceTree::from_files(
+            "src",
+            "src",
+            files
+                .iter()
+                .map(|(p, t)| SourceFile {
+                    path: RelPath::new(p).unwrap(),
+                    bytes: t.as_bytes().to_vec(),
+                    executable: p.ends_with(".sh"),
+                })
+                .collect(),
+        ));
+        // Runbooks without the usual headings only warn.
+        assert!(
+            loaded
+                .diagnostics
+                .iter()
+                .all(|d| d.severity != aiwg_core::diag::Severity::Error),
+            "{:?}",
+            loaded.diagnostics
+        );
+        Model {
+            artifacts: loaded.artifacts,
+        }
+    };
+    let m = load_all(&files);
+    // Bodies past one batch's bytes: batches are cut inside a kind, one artifact alone too.
+    let big = "x".repeat(BATCH_BYTES * 2 / 5);
+    for i in 0..5 {
+        files.push((
+            format!("agents/big{i}.md"),
+            format!("---\nname: big{i}\ndescription: big\n---\n{big}\n"),
+        ));
+    }
+    files.push((
+        "skills/huge/SKILL.md".into(),
+        format!("---\nname: huge\ndescription: huge\n---\n{big}{big}\n"),
+    ));
+    files.push(("skills/huge/data.txt".into(), format!("{big}{big}")));
+    let m_big = load_all(&files);
+    // A clash: a second source's agent of a name the first has, with other text.
+    let mut clashing = m.clone();
+    let other = load(&SourceTree::from_files(
+        "other",
+        "other",
+        vec![SourceFile {
+            path: RelPath::new("agents/a07.md").unwrap(),
+            bytes: b"---\nname: a07\ndescription: other\n---\nother\n".to_vec(),
+            executable: false,
+        }],
+    ));
+    clashing.artifacts.extend(other.artifacts);
+    let all: Vec<&PlatformSpec> = Registry::builtin().all().iter().collect();
+    let one = platforms_of(&["claude-code"]);
+    let cases = [
+        (&m, &all, Scope::Project),
+        (&m, &all, Scope::User),
+        (&m_big, &one, Scope::Project),
+        (&clashing, &all, Scope::Project),
+    ];
+    for (i, (m, platforms, scope)) in cases.into_iter().enumerate() {
+        let parallel = everything(m, platforms, scope);
+        REFUSE_THREADS.store(true, Ordering::Relaxed);
+        let serial = std::panic::catch_unwind(|| everything(m, platforms, scope));
+        REFUSE_THREADS.store(false, Ordering::Relaxed);
+        let serial = serial.unwrap();
+        if i == 3 {
+            assert!(
+                matches!(&serial[0].0, Err(RenderError::Clash(_))),
+                "{:?}",
+                serial[0].0.as_ref().err()
+            );
+        } else {
+            let r = serial[0].0.as_ref().unwrap();
+            assert!(r.target.len() > 200, "case {i}: {}", r.target.len());
+            assert!(r.notices.iter().any(|n| n.level == NoticeLevel::Warning));
+            assert!(serial[2].1.len() > 200, "case {i}: streamed");
+        }
+        for (mode, (p, s)) in parallel.iter().zip(&serial).enumerate() {
+            assert!(
+                p.0 == s.0,
+                "case {i}, mode {mode}: target, notices or error"
+            );
+            assert!(p.1 == s.1, "case {i}, mode {mode}: streamed order");
+            assert!(p.2 == s.2, "case {i}, mode {mode}: held order");
+        }
+    }
+}
+
+/// A panic while a worker thread makes a file reaches the caller, as `par_map` passes it on.
+#[test]
+fn a_panic_while_making_files_reaches_the_caller() {
+    let m = model(
+        &(0..32)
+            .map(|i| {
+                (
+                    format!("agents/a{i:02}.md"),
+                    AGENT.replace("name: a", &format!("name: a{i:02}")),
+                )
+            })
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let items: Vec<&Artifact> = sorted(&m, Kind::Agent);
+    let platforms = platforms_of(&["claude-code"]);
+    let options = RenderOptions::default();
+    let mut r = Renderer {
+        shared: Shared {
+            scope: Scope::Project,
+            options: &options,
+            excludes: BTreeMap::new(),
+            making: Making::Bytes,
+            notes: Mutex::default(),
+        },
+        target: TargetState::new(),
+        runbook_skills: BTreeMap::new(),
+        bodies: Bodies::Keep,
+        origin_texts: Default::default(),
+    };
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        r.batches(
+            &items,
+            |_, a| {
+                assert!(a.name != "a29", "made {}", a.name);
+                a.name.clone()
+            },
+            |_, _, _| Ok(()),
+        )
+    }));
+    let message = panicked.expect_err("the panic is passed on");
+    let message = message
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(message.contains("made a29"), "{message}");
+    let _ = platforms;
+}
