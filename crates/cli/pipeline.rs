@@ -1352,7 +1352,7 @@ mod tests {
         let engine = Engine::same_root(&target, &target, Layout::project())
             .with_keys(KeySource::file(&keys));
         let (plan, lock) = engine.plan_owned(rendered.target).unwrap();
-        assert!(plan.items.iter().any(|i| i.streamed.is_some()));
+        assert!(plan.items.iter().any(|i| i.streamed().is_some()));
         edit(&project.root);
         let options = ApplyOptions {
             force: false,
