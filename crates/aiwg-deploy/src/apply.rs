@@ -629,10 +629,9 @@ impl<'a> LockAfter<'a> {
 /// holding files of the bytes aiwg wrote), which is never aiwg's to empty.
 fn deletes_through_forced_links(plan: &Plan) -> Vec<(RelPath, String)> {
     let mut found = Vec::new();
-    let links = plan
-        .items
-        .iter()
-        .filter(|i| matches!(i.conflict(), Some(ConflictKind::Symlink(_))) && i.new_data().is_some());
+    let links = plan.items.iter().filter(|i| {
+        matches!(i.conflict(), Some(ConflictKind::Symlink(_))) && i.new_data().is_some()
+    });
     for link in links {
         let below = format!("{}/", link.path);
         // Sorted by path: the paths below the link follow each other.

@@ -322,6 +322,20 @@ struct Full {
     old_digest: Option<Box<crate::system::FileDigest>>,
 }
 
+impl Full {
+    /// Every field of `item`, in the one box of [`Rest::Full`].
+    fn boxed(item: ItemParts) -> Box<Full> {
+        Box::new(Full {
+            conflict: item.conflict,
+            old: item.old,
+            new: item.new,
+            streamed: item.streamed,
+            parts: item.parts.into_boxed_slice(),
+            old_digest: item.old_digest,
+        })
+    }
+}
+
 /// The empty file data of [`Form::Whole`] (its bytes are in no item).
 static NO_BYTES: [FileData; 2] = [
     FileData {
@@ -379,23 +393,15 @@ impl PlanItem {
     /// The item at `path`, in its compact form when it has one.
     pub(crate) fn of(path: RelPath, mode: Mode, action: Action, item: ItemParts) -> PlanItem {
         let mut executable = item.new.as_ref().is_some_and(|f| f.executable);
-        let form = match Self::whole_of(mode, action, &item) {
-            Some(whole) => Form::Whole(whole),
-            None if Self::held_of(mode, action, &item).is_some() => {
-                let sha256 = Self::held_of(mode, action, &item).expect("just asked");
-                Form::Rest(Rest::Held(Held {
-                    rest: Box::new((item.parts[0].origin.clone(), sha256)),
-                    new: item.new.expect("asked by held_of"),
-                }))
-            }
-            None => Form::Rest(Rest::Full(Box::new(Full {
-                conflict: item.conflict,
-                old: item.old,
-                new: item.new,
-                streamed: item.streamed,
-                parts: item.parts.into_boxed_slice(),
-                old_digest: item.old_digest,
-            }))),
+        let form = if let Some(whole) = Self::whole_of(mode, action, &item) {
+            Form::Whole(whole)
+        } else if let Some(sha256) = Self::held_of(mode, action, &item) {
+            Form::Rest(Rest::Held(Held {
+                rest: Box::new((item.parts[0].origin.clone(), sha256)),
+                new: item.new.expect("asked by held_of"),
+            }))
+        } else {
+            Form::Rest(Rest::Full(Full::boxed(item)))
         };
         if matches!(form, Form::Rest(Rest::Full(_))) {
             executable = false;
@@ -1009,14 +1015,7 @@ mod form_tests {
             mode: Mode::File,
             action,
             executable: exec,
-            form: Form::Rest(Rest::Full(Box::new(Full {
-                conflict: item.conflict,
-                old: item.old,
-                new: item.new,
-                streamed: item.streamed,
-                parts: item.parts.into_boxed_slice(),
-                old_digest: item.old_digest,
-            }))),
+            form: Form::Rest(Rest::Full(Full::boxed(item))),
         }
     }
 
