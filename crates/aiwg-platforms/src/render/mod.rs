@@ -494,18 +494,17 @@ impl<'o> Renderer<'o> {
     ) -> Result<(), RenderError> {
         let mut rest = items;
         while !rest.is_empty() {
-            let mut bytes = 0;
-            let n = rest
-                .iter()
-                .position(|a| {
-                    bytes += source_bytes(a);
-                    bytes > BATCH_BYTES
-                })
-                .map_or(rest.len(), |i| i.max(1));
+            let (mut n, mut batch_bytes) = (0, 0);
+            for a in rest {
+                let bytes = source_bytes(a);
+                if n > 0 && batch_bytes + bytes > BATCH_BYTES {
+                    break;
+                }
+                (n, batch_bytes) = (n + 1, batch_bytes + bytes);
+            }
             let (batch, after) = rest.split_at(n);
             rest = after;
             let shared = &self.shared;
-            let batch_bytes: usize = batch.iter().map(|a| source_bytes(a)).sum();
             let min_items = if batch_bytes >= PARALLEL_BYTES {
                 2
             } else {
