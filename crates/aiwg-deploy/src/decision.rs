@@ -68,7 +68,7 @@ pub enum ConflictKind {
     /// unasked (named in it): a folder of only files aiwg wrote and no longer wants is not a
     /// conflict ([`Plan::folders_in_the_way`]). When it holds only files, `--force` deletes
     /// them after a backup ([`Plan::forced_in_the_way`]).
-    FolderInTheWay(InTheWay),
+    FolderInTheWay(Box<InTheWay>),
     /// A path apply would change below a symlink (the link's path given) that `--force`
     /// replaces by a file: the change would go through the link, into the folder it leads to,
     /// which is never aiwg's to change. Refused with or without `--force`.
@@ -90,17 +90,16 @@ impl ConflictKind {
     /// Whether `--force` may resolve it (after a backup). Unsafe and unreachable paths must be
     /// fixed by hand.
     pub fn forceable(&self) -> bool {
-        matches!(
-            self,
-            ConflictKind::Edited
-                | ConflictKind::Unmanaged
-                | ConflictKind::EditedStale
-                | ConflictKind::Symlink(_)
-                | ConflictKind::FolderInTheWay(InTheWay {
-                    forceable: true,
-                    ..
-                })
-        )
+        match self {
+            ConflictKind::FolderInTheWay(what) => what.forceable,
+            _ => matches!(
+                self,
+                ConflictKind::Edited
+                    | ConflictKind::Unmanaged
+                    | ConflictKind::EditedStale
+                    | ConflictKind::Symlink(_)
+            ),
+        }
     }
 
     /// A short reason, for listings; the paths in it are relative to the root (escaped).
@@ -143,9 +142,7 @@ impl ConflictKind {
             ConflictKind::Symlink(_) => {
                 "`--force` replaces the link with the file (what it points to is untouched)"
             }
-            ConflictKind::FolderInTheWay(InTheWay {
-                forceable: true, ..
-            }) => "`--force` deletes the files in the folder after a backup and writes the file in its place",
+            ConflictKind::FolderInTheWay(what) if what.forceable => "`--force` deletes the files in the folder after a backup and writes the file in its place",
             _ => "fix it by hand",
         }
     }

@@ -278,7 +278,7 @@ fn replan_folders_in_the_way(
                     forced.files.extend(walk.files);
                     forced.folders.extend(walk.folders);
                 }
-                Err(ConflictKind::FolderInTheWay(what))
+                Err(ConflictKind::FolderInTheWay(Box::new(what)))
             }
         };
         items[at] = plan_path(&path, wants, &locked, old)?;

@@ -133,12 +133,12 @@ fn a_folder_of_the_user_s_files_in_the_way_is_a_conflict_force_clears() {
     let item = &p.items[0];
     assert_eq!(
         item.conflict(),
-        Some(&ConflictKind::FolderInTheWay(InTheWay {
+        Some(&ConflictKind::FolderInTheWay(Box::new(InTheWay {
             path: "f.md/inner".into(),
             why: Blocker::Entry("which aiwg did not write".into()),
             more: false,
             forceable: true,
-        }))
+        })))
     );
     assert_eq!(
         item.conflict().unwrap().reason(),
