@@ -51,7 +51,7 @@ pub fn is_windows_reserved(component: &str) -> bool {
 
 /// Whether the path component `component` names a git folder as Windows and macOS would
 /// resolve it: `.git` or an 8.3 short name of it (`git~1`..`git~9999`, `GI7EBA~1`:
-/// [`short_name_of`]), spelled any way [`same_name`] accepts
+/// `short_name_of`), spelled any way [`same_name`] accepts
 /// (`.GIT. `, `.git::$INDEX_ALLOCATION`, `.g\u{200c}it`). The one rule for the lock's reserved paths, the config's link check and the
 /// package walk.
 pub fn names_git_folder(component: &str) -> bool {
