@@ -800,14 +800,29 @@ fn apply_force_deletes_nothing_through_the_link_it_replaces() {
     t.write("docs/deep/more.md", "b\n");
     std::os::unix::fs::symlink("../../../docs", t.root().join(".claude/skills/release/ref"))
         .unwrap();
-    let (code, _, err) = t.run(&["apply", "--force"]);
-    assert_ne!(code, 0, "{err}");
-    assert!(
-        err.contains(".claude/skills/release/ref/guide.md") && err.contains("symlink"),
-        "{err}"
-    );
-    assert_eq!(t.read("docs/guide.md"), "a\n");
-    assert_eq!(t.read("docs/deep/more.md"), "b\n");
+    // check and status name the deletes `--force` refuses, as apply does (they used to show
+    // only the link's conflict); every command deletes nothing.
+    let refused =
+        "reached through the symlink `.claude/skills/release/ref`, which `--force` replaces";
+    for args in [
+        &["apply", "--force"][..],
+        &["apply"],
+        &["check"],
+        &["status"],
+    ] {
+        let (code, out, err) = t.run(args);
+        assert!(code != 0 || args == ["status"], "{args:?}: {out}{err}");
+        for path in ["ref/guide.md", "ref/deep/more.md"] {
+            assert!(
+                err.contains(&format!(
+                    "conflict: `.claude/skills/release/{path}`: {refused}"
+                )),
+                "{args:?}: {err}"
+            );
+        }
+        assert_eq!(t.read("docs/guide.md"), "a\n");
+        assert_eq!(t.read("docs/deep/more.md"), "b\n");
+    }
 }
 
 #[test]
@@ -860,7 +875,9 @@ fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back()
     assert_eq!(code, 0, "{out}{err}");
 
     // The folder holds a file of the user's, or an edited one of aiwg's: a conflict naming
-    // it, with a hint, that `--force` does not resolve; nothing is deleted.
+    // it, with a hint, in apply, check and status; a plain apply deletes nothing, and
+    // `apply --force` backs the file up in its generation, deletes it, removes the folder and
+    // writes the file; rollback brings the folder back, the file of the user's in it.
     std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
     t.write(".aiwg/skills/release/ref/guide.md", "a folder\n");
     let (code, _, err) = t.run(&["apply"]);
@@ -877,12 +894,7 @@ fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back()
         t.write(&extra_path, "the user's\n");
         to_file(&t);
         let before = t.read(".claude/skills/release/ref/guide.md");
-        for args in [
-            &["apply"][..],
-            &["apply", "--force"],
-            &["check"],
-            &["status"],
-        ] {
+        for args in [&["apply"][..], &["check"], &["status"]] {
             let (code, out, err) = t.run(args);
             let all = format!("{out}{err}");
             // `status` lists; the others stop (or report drift).
@@ -893,11 +905,34 @@ fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back()
                 )),
                 "{args:?}: {all}"
             );
+            assert!(
+                all.contains("hint: `aiwg apply --force` clears a folder in the way"),
+                "{args:?}: {all}"
+            );
         }
-        let (_, _, err) = t.run(&["apply", "--force"]);
-        assert!(err.contains("hint: move"), "{err}");
-        assert_eq!(t.read(&extra_path), "the user's\n");
+        assert_eq!(
+            t.read(&extra_path),
+            "the user's\n",
+            "a plain apply deletes nothing"
+        );
         assert_eq!(t.read(".claude/skills/release/ref/guide.md"), before);
+        let (code, out, err) = t.run(&["apply", "--force"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            format!("{out}{err}").contains(&format!(
+                "deleted `{extra_path}` from the folder in the way (its bytes are in generation"
+            )),
+            "{out}{err}"
+        );
+        assert_eq!(t.read(".claude/skills/release/ref"), "now one file\n");
+        let (code, out, err) = t.run(&["check"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, _, err) = t.run(&["rollback"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(t.read(&extra_path), "the user's\n", "rolled back");
+        if !edited {
+            assert_eq!(t.read(".claude/skills/release/ref/guide.md"), "a folder\n");
+        }
         // Back to the folder the sources want.
         std::fs::remove_file(t.root().join(".aiwg/skills/release/ref")).unwrap();
         t.write(".aiwg/skills/release/ref/guide.md", "a folder\n");
@@ -909,6 +944,68 @@ fn a_skill_folder_that_becomes_a_file_is_replaced_in_one_apply_and_rolled_back()
         let (code, _, err) = t.run(&["apply"]);
         assert_eq!(code, 0, "{err}");
     }
+}
+
+#[test]
+#[cfg(unix)]
+fn apply_force_never_clears_a_folder_in_the_way_holding_a_link_or_an_odd_name() {
+    // A symlink (to the user's folder) in the folder, an empty folder, or a name the path join
+    // would read as another path (`a\b` is `a/b`): `--force` deletes nothing, and says what
+    // to move.
+    let t = project();
+    t.write(".aiwg/skills/release/ref/guide.md", "a folder\n");
+    let (code, _, err) = t.run(&["apply"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_dir_all(t.root().join(".aiwg/skills/release/ref")).unwrap();
+    t.write(".aiwg/skills/release/ref", "now one file\n");
+    t.write("docs/keep.md", "the user's\n");
+    t.write(".claude/skills/release/ref/notes.md", "the user's\n");
+    let dir = t.root().join(".claude/skills/release/ref");
+    type Plant = fn(&Path);
+    let plants: [(Plant, &str, &str); 3] = [
+        (
+            |dir| std::os::unix::fs::symlink("../../../../docs", dir.join("docs")).unwrap(),
+            "docs",
+            "which is not a file (a symlink?)",
+        ),
+        (
+            |dir| std::fs::create_dir(dir.join("empty")).unwrap(),
+            "",
+            "the empty folder `.claude/skills/release/ref/empty/`",
+        ),
+        (
+            |dir| std::fs::write(dir.join("a\\b"), "odd\n").unwrap(),
+            "a\\b",
+            "which aiwg did not write (a name aiwg does not back up)",
+        ),
+    ];
+    for (plant, name, why) in plants {
+        plant(&dir);
+        let (code, out, err) = t.run(&["apply", "--force"]);
+        assert_ne!(code, 0, "{name}: {out}{err}");
+        assert!(err.contains(why), "{name}: {err}");
+        assert!(
+            err.contains("hint: move what is named out of the folder"),
+            "{err}"
+        );
+        assert_eq!(
+            t.read(".claude/skills/release/ref/notes.md"),
+            "the user's\n"
+        );
+        assert_eq!(t.read(".claude/skills/release/ref/guide.md"), "a folder\n");
+        assert_eq!(t.read("docs/keep.md"), "the user's\n");
+        let planted = dir.join(if name.is_empty() { "empty" } else { name });
+        if planted.is_dir() && !planted.is_symlink() {
+            std::fs::remove_dir(&planted).unwrap();
+        } else {
+            std::fs::remove_file(&planted).unwrap();
+        }
+    }
+    // With only the user's file left, `--force` clears it.
+    let (code, out, err) = t.run(&["apply", "--force"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(t.read(".claude/skills/release/ref"), "now one file\n");
+    assert_eq!(t.read("docs/keep.md"), "the user's\n");
 }
 
 #[test]

@@ -1125,6 +1125,21 @@ impl Deployment {
         escape(&shown).into_owned()
     }
 
+    /// A path the engine names in a text (relative to the root, not always a [`RelPath`]) as
+    /// [`Deployment::display`] shows it; escaped as it is when it is not a path.
+    pub fn display_text(&self, path: &str) -> String {
+        match RelPath::new(path) {
+            Ok(rel) if rel.as_str() == path => self.display(&rel),
+            _ => escape(path).into_owned(),
+        }
+    }
+
+    /// A conflict's reason, with the paths it names as [`Deployment::display`] shows them
+    /// (`~/.claude/...` in user scope).
+    pub fn reason(&self, conflict: &aiwg_deploy::ConflictKind) -> String {
+        conflict.reason_shown(&|path| self.display_text(path))
+    }
+
     /// The target path named by `arg` (relative to `cwd`), if it lies under the root.
     pub fn rel_path(&self, cwd: &Path, arg: &Path) -> Option<RelPath> {
         let abs = std::path::absolute(cwd.join(arg)).ok()?;
@@ -1166,6 +1181,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
     let mut forceable = 0;
     let mut by_hand = 0;
     let mut folders = 0;
+    let mut forceable_folders = 0;
     for item in plan.conflicts() {
         let Some(conflict) = item.conflict() else {
             continue;
@@ -1173,9 +1189,11 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
         if force && conflict.forceable() {
             continue;
         }
+        let folder = matches!(conflict, aiwg_deploy::ConflictKind::FolderInTheWay(_));
         if conflict.forceable() {
             forceable += 1;
-        } else if matches!(conflict, aiwg_deploy::ConflictKind::FolderInTheWay(_)) {
+            forceable_folders += usize::from(folder);
+        } else if folder {
             folders += 1;
         } else {
             by_hand += 1;
@@ -1191,7 +1209,7 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
             stderr,
             "conflict: `{}`: {}{origin}",
             d.display(&item.path),
-            conflict.reason()
+            d.reason(conflict)
         );
     }
     if forceable + by_hand + folders > 0 {
@@ -1212,14 +1230,46 @@ pub fn report_conflicts(d: &Deployment, plan: &aiwg_deploy::Plan, force: bool) -
                 crate::width::count(by_hand, "conflict")
             );
         }
+        if forceable_folders > 0 {
+            let _ = writeln!(stderr, "{FORCE_CLEARS_FOLDERS}");
+        }
         if folders > 0 {
             let _ = writeln!(
                 stderr,
-                "hint: move what is named out of the folder in the way (or delete it), then apply again: a folder holding only files aiwg wrote and no longer wants is replaced by the file (`aiwg rollback` brings it back)"
+                "hint: move what is named out of the folder in the way (or delete it), then apply again: a folder holding only files is replaced by the file, after a backup of those aiwg did not write or that were edited when `--force` is given (`aiwg rollback` brings them back)"
             );
         }
     }
     forceable + by_hand + folders
+}
+
+/// The hint for a folder in the way that `--force` clears.
+const FORCE_CLEARS_FOLDERS: &str = "hint: `aiwg apply --force` clears a folder in the way that holds only files: it backs up those aiwg did not write or that were edited, deletes them and writes the file in the folder's place (`aiwg rollback` brings them back)";
+
+/// Prints (stderr) each folder in the way of `plan` that `--force` clears, with what is in
+/// it, and the hint: `check` and `status` name what `apply --force` would delete there,
+/// beside the conflicts [`report_conflicts`] lists as no option resolving them.
+pub fn report_forceable_folders(d: &Deployment, plan: &aiwg_deploy::Plan) {
+    let mut stderr = std::io::stderr().lock();
+    let mut any = false;
+    for item in plan.conflicts() {
+        let Some(conflict @ aiwg_deploy::ConflictKind::FolderInTheWay(w)) = item.conflict() else {
+            continue;
+        };
+        if !w.forceable {
+            continue;
+        }
+        any = true;
+        let _ = writeln!(
+            stderr,
+            "conflict: `{}`: {}",
+            d.display(&item.path),
+            d.reason(conflict)
+        );
+    }
+    if any {
+        let _ = writeln!(stderr, "\n{FORCE_CLEARS_FOLDERS}");
+    }
 }
 
 /// Prints the conflicts an engine refused with (a race with another writer, or a rollback).

@@ -50,17 +50,49 @@ pub fn is_windows_reserved(component: &str) -> bool {
 }
 
 /// Whether the path component `component` names a git folder as Windows and macOS would
-/// resolve it: `.git` or its 8.3 short name `git~1`, spelled any way [`same_name`] accepts
+/// resolve it: `.git` or an 8.3 short name of it (`git~1`..`git~9999`, `GI7EBA~1`:
+/// `short_name_of`), spelled any way [`same_name`] accepts
 /// (`.GIT. `, `.git::$INDEX_ALLOCATION`, `.g\u{200c}it`). The one rule for the lock's reserved paths, the config's link check and the
 /// package walk.
 pub fn names_git_folder(component: &str) -> bool {
-    same_name(component, ".git") || same_name(component, "git~1")
+    same_name(component, ".git") || short_name_of(component, "git")
+}
+
+/// Whether `component` may be an NTFS 8.3 short name of the folder `.{base}` (`base` ASCII,
+/// lowercase, at least two letters): its first letters (up to six) then `~` and a number
+/// (`GIT~1`, `git~2`, up to eight characters), or the hashed form Windows falls back to once
+/// those are taken, its first two letters, up to four hex digits, `~` and a number
+/// (`GI7EBA~1`). The hash itself depends on the name and the volume and is not computed: the
+/// whole pattern is refused, so a few names no one writes (`gi12~3`) are refused with it.
+/// Trailing dots and spaces and a `:` stream suffix are cut, as [`same_name`] does.
+fn short_name_of(component: &str, base: &str) -> bool {
+    let c = component.split(':').next().unwrap_or(component);
+    let c = c.trim_end_matches(['.', ' ']);
+    if !c.is_ascii() || c.len() > 8 {
+        return false;
+    }
+    let Some((stem, number)) = c.split_once('~') else {
+        return false;
+    };
+    let number_ok = number.bytes().all(|b| b.is_ascii_digit())
+        && number
+            .as_bytes()
+            .first()
+            .is_some_and(|b| (b'1'..=b'9').contains(b));
+    let basis = &base[..base.len().min(6)];
+    let hashed = stem.len() <= 6
+        && stem
+            .get(..2)
+            .is_some_and(|two| two.eq_ignore_ascii_case(&base[..2]))
+        && stem[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    number_ok && (stem.eq_ignore_ascii_case(basis) || hashed)
 }
 
 /// Whether the path component `component` names aiwg's own folder `.aiwg` in a spelling a
-/// case-insensitive file system resolves to it (any spelling [`same_name`] accepts).
+/// case-insensitive file system resolves to it (any spelling [`same_name`] accepts, or an
+/// 8.3 short name: `AIWG~1`, `AI3F2C~1`).
 pub fn names_aiwg_folder(component: &str) -> bool {
-    same_name(component, ".aiwg")
+    same_name(component, ".aiwg") || short_name_of(component, "aiwg")
 }
 
 /// Whether `component` is `name` as NTFS and HFS+ open it: in any case, trailing dots and
@@ -231,10 +263,26 @@ mod tests {
             ".g\u{200c}it",
             "\u{feff}.git",
             ".gi\u{206f}t\u{200e}.",
+            // Every 8.3 short name NTFS may give `.git` (git itself names only `git~1`).
+            "git~2",
+            "GIT~4",
+            "git~9. ",
+            "git~10",
+            "GI7EBA~1",
+            "gi3f2c~9",
+            "gi3f2~12",
+            "GI7EBA~1:$DATA",
         ] {
             assert!(names_git_folder(name), "{name:?}");
         }
-        for name in [".aiwg:s", ".a\u{200d}iwg", ".AIWG. :x"] {
+        for name in [
+            ".aiwg:s",
+            ".a\u{200d}iwg",
+            ".AIWG. :x",
+            "AIWG~1",
+            "aiwg~3",
+            "AI12CD~1",
+        ] {
             assert!(names_aiwg_folder(name), "{name:?}");
         }
         for name in [
@@ -245,8 +293,19 @@ mod tests {
             "git~2x",
             ".g\u{e9}it",
             ":.git",
+            "git~0",
+            "git~",
+            "gitx~1",
+            "gi7ebg~1",
+            "gi7eba~12",
+            "GI7EBAA~1",
+            "ab7eba~1",
+            "docs~1",
         ] {
             assert!(!names_git_folder(name), "{name:?}");
+        }
+        for name in ["aiwgx~1", "ai~", ".aiwgx", "ab12cd~1"] {
+            assert!(!names_aiwg_folder(name), "{name:?}");
         }
     }
 

@@ -60,10 +60,26 @@ pub struct ApplyReport {
     pub overwritten: Vec<RelPath>,
     /// Edited files aiwg no longer wants, kept on disk and no longer managed.
     pub released: Vec<RelPath>,
+    /// Files in a folder where a file goes, the user's or edited, deleted by `--force` (their
+    /// bytes are in the generation) with the folder ([`Plan::forced_in_the_way`]).
+    pub removed: Vec<RelPath>,
     /// History folders that are not this machine's and are ignored (never replayed), as the
     /// prune after a written generation found them: the CLI warns of each without listing the
     /// history a second time.
     pub ignored_history: Vec<history::Ignored>,
+}
+
+impl ApplyReport {
+    /// Counts the files `--force` deletes from folders in the way (`forced_out`, sorted): an
+    /// edited file of aiwg's among them is deleted, not kept and released.
+    fn note_forced_out(&mut self, forced_out: &[(RelPath, FileData)]) {
+        let before = self.released.len();
+        self.released
+            .retain(|p| forced_out.binary_search_by(|(f, _)| f.cmp(p)).is_err());
+        self.summary.unchanged -= before - self.released.len();
+        self.summary.deleted += forced_out.len();
+        self.removed = forced_out.iter().map(|(p, _)| p.clone()).collect();
+    }
 }
 
 /// What [`Engine::write_with_lock_bytes`] did.
@@ -201,23 +217,35 @@ impl Engine<'_> {
                 }
             }
         }
-        if options.force {
-            blocked.extend(deletes_through_forced_links(plan));
-        }
         if !blocked.is_empty() {
             return Err(DeployError::Conflicts { paths: blocked });
         }
+        // The files `--force` deletes from a folder where a file goes, read before anything
+        // is deleted: their backup in the generation.
+        let forced_out = match options.force {
+            true => crate::plan::read_forced_in_the_way(self.target, plan)?,
+            false => Vec::new(),
+        };
+        report.note_forced_out(&forced_out);
         self.remove_debris(&plan.debris)?;
         // Borrowed, not copied: the plan already holds every byte once. Counted first, so
         // the list is the size it needs (grown, it would be up to twice that).
         let writes = plan.items.iter().filter(|i| i.writes()).count();
-        let mut changes: Vec<Change<'_>> = Vec::with_capacity(writes);
+        let mut changes: Vec<Change<'_>> = Vec::with_capacity(writes + forced_out.len());
         changes.extend(plan.items.iter().filter(|i| i.writes()).map(|i| Change {
             path: &i.path,
             before: i.old(),
             after: i.new_data(),
             streamed: i.streamed(),
         }));
+        if !forced_out.is_empty() {
+            changes.extend(
+                forced_out
+                    .iter()
+                    .map(|(p, d)| Change::held(p, Some(d), None)),
+            );
+            changes.sort_unstable_by(|a, b| a.path.cmp(b.path));
+        }
         let mut made = self.dirs_to_make(&changes)?;
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
@@ -228,11 +256,20 @@ impl Engine<'_> {
         // A folder where a file goes, holding only files deleted here: removed between the
         // deletes and the writes, as a folder aiwg made is when its deletes empty it.
         removable.extend(plan.folders_in_the_way.iter().cloned());
+        if !forced_out.is_empty() {
+            removable.extend(plan.forced_in_the_way.folders.iter().cloned());
+        }
         let made: Vec<RelPath> = made.into_iter().collect();
+        let forced: Vec<RelPath> = report
+            .overwritten
+            .iter()
+            .chain(&report.removed)
+            .cloned()
+            .collect();
         let info = history::Record {
             command: &options.command,
             undoes: &[],
-            forced: &report.overwritten,
+            forced: &forced,
             dirs: &made,
         };
         let text = |out: &mut dyn FnMut(&[u8]) -> bool| after.write(out);
@@ -622,37 +659,6 @@ impl<'a> LockAfter<'a> {
             }
         }
     }
-}
-
-/// The deletes `plan` makes below a symlink that `--force` replaces by a file: they run
-/// first, so each would go through the link into the folder it leads to (a user's folder,
-/// holding files of the bytes aiwg wrote), which is never aiwg's to empty.
-fn deletes_through_forced_links(plan: &Plan) -> Vec<(RelPath, String)> {
-    let mut found = Vec::new();
-    let links = plan.items.iter().filter(|i| {
-        matches!(i.conflict(), Some(ConflictKind::Symlink(_))) && i.new_data().is_some()
-    });
-    for link in links {
-        let below = format!("{}/", link.path);
-        // Sorted by path: the paths below the link follow each other.
-        let from = plan
-            .items
-            .partition_point(|i| i.path.as_str() < below.as_str());
-        for item in plan.items[from..]
-            .iter()
-            .take_while(|i| i.path.as_str().starts_with(&below))
-            .filter(|i| i.new_data().is_none() && i.writes())
-        {
-            found.push((
-                item.path.clone(),
-                format!(
-                    "no longer wanted, but reached through the symlink `{}`, which `--force` replaces: delete it by hand if it is aiwg's",
-                    link.path
-                ),
-            ));
-        }
-    }
-    found
 }
 
 /// The text apply writes as the lock after `plan` (`None`: it deletes the lock file).

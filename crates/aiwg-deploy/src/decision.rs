@@ -65,9 +65,14 @@ pub enum ConflictKind {
     /// A file (the path given) is where aiwg wants one of the file's parent folders.
     NotAFolder(String),
     /// A folder is where aiwg wants a file, and it holds something apply must not delete
-    /// (the text names it): a folder of only files aiwg wrote and no longer wants is not a
-    /// conflict ([`Plan::folders_in_the_way`]).
-    FolderInTheWay(String),
+    /// unasked (named in it): a folder of only files aiwg wrote and no longer wants is not a
+    /// conflict ([`Plan::folders_in_the_way`]). When it holds only files, `--force` deletes
+    /// them after a backup ([`Plan::forced_in_the_way`]).
+    FolderInTheWay(Box<InTheWay>),
+    /// A path apply would change below a symlink (the link's path given) that `--force`
+    /// replaces by a file: the change would go through the link, into the folder it leads to,
+    /// which is never aiwg's to change. Refused with or without `--force`.
+    BelowForcedLink(String),
     /// The path goes through a symlink that leads outside the root.
     SymlinkOutside,
     /// The path itself is a symlink (to the text given): `--force` replaces the link, never
@@ -85,26 +90,41 @@ impl ConflictKind {
     /// Whether `--force` may resolve it (after a backup). Unsafe and unreachable paths must be
     /// fixed by hand.
     pub fn forceable(&self) -> bool {
-        matches!(
-            self,
-            ConflictKind::Edited
-                | ConflictKind::Unmanaged
-                | ConflictKind::EditedStale
-                | ConflictKind::Symlink(_)
-        )
+        match self {
+            ConflictKind::FolderInTheWay(what) => what.forceable,
+            _ => matches!(
+                self,
+                ConflictKind::Edited
+                    | ConflictKind::Unmanaged
+                    | ConflictKind::EditedStale
+                    | ConflictKind::Symlink(_)
+            ),
+        }
     }
 
-    /// A short reason, for listings.
+    /// A short reason, for listings; the paths in it are relative to the root (escaped).
     pub fn reason(&self) -> String {
+        self.reason_shown(&|path| aiwg_core::escape::escape(path).into_owned())
+    }
+
+    /// [`ConflictKind::reason`], with each path it names (relative to the root) as `show`
+    /// gives it: as the user would write it (`~/.claude/...` in user scope), escaped.
+    pub fn reason_shown(&self, show: &dyn Fn(&str) -> String) -> String {
         match self {
             ConflictKind::Edited => "edited since aiwg wrote it".into(),
             ConflictKind::Unmanaged => "not written by aiwg".into(),
             ConflictKind::EditedStale => "no longer wanted, but edited since aiwg wrote it".into(),
             ConflictKind::NotAFile => "a folder is in the way".into(),
-            ConflictKind::NotAFolder(file) => format!("the file `{file}` is where its folder goes"),
-            ConflictKind::FolderInTheWay(what) => {
-                format!("a folder is in the way, holding {what}")
+            ConflictKind::NotAFolder(file) => {
+                format!("the file `{}` is where its folder goes", show(file))
             }
+            ConflictKind::FolderInTheWay(what) => {
+                format!("a folder is in the way, holding {}", what.shown(show))
+            }
+            ConflictKind::BelowForcedLink(link) => format!(
+                "reached through the symlink `{}`, which `--force` replaces: change it by hand if it is aiwg's",
+                show(link)
+            ),
             ConflictKind::SymlinkOutside => "a symlink leads outside the root".into(),
             ConflictKind::Symlink(target) => format!("is a symlink (to `{target}`)"),
             ConflictKind::Protected(why) => why.clone(),
@@ -122,7 +142,56 @@ impl ConflictKind {
             ConflictKind::Symlink(_) => {
                 "`--force` replaces the link with the file (what it points to is untouched)"
             }
+            ConflictKind::FolderInTheWay(what) if what.forceable => "`--force` deletes the files in the folder after a backup and writes the file in its place",
             _ => "fix it by hand",
+        }
+    }
+}
+
+/// What keeps a folder where aiwg wants a file ([`ConflictKind::FolderInTheWay`]): the first
+/// entry in the way, why, and whether `--force` may delete what is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InTheWay {
+    /// The entry, relative to the root (not always a [`RelPath`]: a name no path may hold is
+    /// named too). When unforceable, the first entry that makes it so.
+    pub path: String,
+    /// Why it keeps the folder.
+    pub why: Blocker,
+    /// Whether more entries keep it.
+    pub more: bool,
+    /// Whether `--force` may delete the folder's entries after a backup: only files, each
+    /// readable as one, none named as git's or aiwg's folder, within the caps. Symlinks,
+    /// special files and empty folders (which a rollback cannot bring back) are moved by hand.
+    pub forceable: bool,
+}
+
+/// Why an entry keeps a folder where aiwg wants a file ([`InTheWay`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// The entry, for the reason given (`which aiwg did not write`).
+    Entry(String),
+    /// An empty folder.
+    EmptyFolder,
+    /// The folder holds more entries than the number given.
+    TooMany(usize),
+    /// Its files hold more bytes than the number of MiB given (what `--force` would back up).
+    TooLarge(u64),
+}
+
+impl InTheWay {
+    /// The text after "a folder is in the way, holding ", with the path as `show` gives it.
+    fn shown(&self, show: &dyn Fn(&str) -> String) -> String {
+        let path = show(&self.path);
+        let what = match &self.why {
+            Blocker::Entry(why) => format!("`{path}`, {why}"),
+            Blocker::EmptyFolder => format!("the empty folder `{path}/`"),
+            Blocker::TooMany(n) => format!("more than {n} entries in `{path}/`"),
+            Blocker::TooLarge(mib) => format!("more than {mib} MiB of files in `{path}/`"),
+        };
+        if self.more {
+            format!("{what}, and more")
+        } else {
+            what
         }
     }
 }
@@ -756,6 +825,20 @@ pub struct Plan {
     /// unedited) and folders of such, listed with those folders: apply removes them once its
     /// deletes have emptied them, before it writes.
     pub folders_in_the_way: Vec<RelPath>,
+    /// What `apply --force` also deletes for the folders in the way holding files that are
+    /// not aiwg's to delete unasked (a forceable [`ConflictKind::FolderInTheWay`]).
+    pub forced_in_the_way: ForcedInTheWay,
+}
+
+/// The files (the user's, and aiwg's edited ones) that `apply --force` backs up in its
+/// generation and deletes, and the folders it then removes, so a file can be written where a
+/// folder was ([`Plan::forced_in_the_way`]). Both sorted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForcedInTheWay {
+    /// The files, none of them deleted by the plan itself.
+    pub files: Vec<RelPath>,
+    /// The folders, each listed with the folders below it.
+    pub folders: Vec<RelPath>,
 }
 
 impl Plan {

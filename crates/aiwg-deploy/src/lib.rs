@@ -46,7 +46,10 @@ pub use error::DeployError;
 pub use history::Generation;
 pub use layout::Layout;
 pub use lock::{Lock, LockEntry, Mode, SourcePin};
-pub use plan::{plan, Action, ConflictKind, Parts, Plan, PlanError, PlanItem, State, Summary};
+pub use plan::{
+    plan, Action, Blocker, ConflictKind, ForcedInTheWay, InTheWay, Parts, Plan, PlanError,
+    PlanItem, State, Summary,
+};
 pub use rollback::{RollbackOptions, RollbackReport};
 pub use system::{FileData, MemSystem, Owner, RealSystem, System, SystemError};
 

@@ -25,7 +25,10 @@ use aiwg_core::target::{Desired, Part, Sha256, TargetEntry, TargetState};
 use aiwg_core::RelPath;
 
 use crate::decision::{all_parts_in_conflict, lock_entry_for, matches_lock, ItemParts, NextLock};
-pub use crate::decision::{Action, ConflictKind, PartPlan, Parts, Plan, PlanItem, State, Summary};
+pub use crate::decision::{
+    Action, Blocker, ConflictKind, ForcedInTheWay, InTheWay, PartPlan, Parts, Plan, PlanItem,
+    State, Summary,
+};
 use crate::lock::{Lock, LockEntry, Mode};
 use crate::system::{FileData, FileDigest, System, SystemError};
 
@@ -209,7 +212,7 @@ fn plan_wanted<'t>(
             // killed before it wrote the lock, or the user, made it): nothing of aiwg's is
             // left there to delete, and the lock forgets it, as when the file is gone.
             Err(ConflictKind::NotAFile) if wants.is_empty() => old = Ok(None),
-            Err(ConflictKind::NotAFile) => in_the_way.push(InTheWay {
+            Err(ConflictKind::NotAFile) => in_the_way.push(InTheWayItem {
                 at: items.len(),
                 wants: wants.clone(),
                 locked: locked.clone(),
@@ -218,18 +221,21 @@ fn plan_wanted<'t>(
         }
         items.push(plan_path(path, wants, &locked, old)?);
     }
-    let folders_in_the_way = replan_folders_in_the_way(&mut items, in_the_way, sys)?;
+    let (folders_in_the_way, forced_in_the_way) =
+        replan_folders_in_the_way(&mut items, in_the_way, sys)?;
+    refuse_changes_below_forced_links(&mut items, lock)?;
     // What grew past the paths' count goes back (a quarter of the list, on average).
     items.shrink_to_fit();
     Ok(Plan {
         items,
         folders_in_the_way,
+        forced_in_the_way,
         ..Plan::default()
     })
 }
 
 /// A file wanted where a folder is, as [`plan_wanted`] first planned it (a conflict).
-struct InTheWay<'t, 'l> {
+struct InTheWayItem<'t, 'l> {
     /// Its item.
     at: usize,
     wants: Vec<Cow<'t, TargetEntry>>,
@@ -240,103 +246,255 @@ struct InTheWay<'t, 'l> {
 /// remove it: past that it is the user's.
 const MAX_IN_THE_WAY: usize = 10_000;
 
+/// How many bytes of files in a folder in the way `--force` backs up and deletes at most (it
+/// holds them all in memory, then in the generation, before it deletes one).
+pub(crate) const MAX_IN_THE_WAY_BYTES: u64 = 64 << 20;
+
 /// Plans again each file of `in_the_way` (a skill asset `ref/` that became the file `ref`):
 /// when its folder holds only files `items` deletes and folders of such, the file is created
 /// (apply deletes, removes the emptied folders, then writes); otherwise it stays a conflict
-/// naming what is in the way. Returns the folders apply removes.
+/// naming what is in the way, which `--force` resolves when the folder holds only files.
+/// Returns the folders apply removes, and what `--force` also deletes.
 fn replan_folders_in_the_way(
     items: &mut [PlanItem],
-    in_the_way: Vec<InTheWay<'_, '_>>,
+    in_the_way: Vec<InTheWayItem<'_, '_>>,
     sys: &dyn System,
-) -> Result<Vec<RelPath>, PlanError> {
+) -> Result<(Vec<RelPath>, ForcedInTheWay), PlanError> {
     let mut removed = Vec::new();
-    for InTheWay { at, wants, locked } in in_the_way {
+    let mut forced = ForcedInTheWay::default();
+    for InTheWayItem { at, wants, locked } in in_the_way {
         let path = items[at].path.clone();
-        let old = match folder_of_deletes(sys, &path, items)? {
-            Some(Ok(folders)) => {
-                removed.extend(folders);
+        let Some(walk) = folder_of_deletes(sys, &path, items)? else {
+            // Not a folder (a socket, a device): never aiwg's to remove.
+            continue;
+        };
+        let old = match walk.blocker {
+            None => {
+                removed.extend(walk.folders);
                 Ok(None)
             }
-            Some(Err(what)) => Err(ConflictKind::FolderInTheWay(what)),
-            // Not a folder (a socket, a device): never aiwg's to remove.
-            None => continue,
+            Some(what) => {
+                if what.forceable {
+                    forced.files.extend(walk.files);
+                    forced.folders.extend(walk.folders);
+                }
+                Err(ConflictKind::FolderInTheWay(Box::new(what)))
+            }
         };
         items[at] = plan_path(&path, wants, &locked, old)?;
     }
     removed.sort();
-    Ok(removed)
+    forced.files.sort();
+    forced.folders.sort();
+    Ok((removed, forced))
 }
 
-/// The folder `dir` and every folder below it when it holds only files `items` (sorted)
-/// deletes without a conflict, and folders of such; `Err` names the first thing that is not
-/// (with how many more), `None` when `dir` is not a folder.
+/// The files `apply --force` deletes from folders in the way ([`Plan::forced_in_the_way`]),
+/// each with its bytes, read now, before anything is deleted: the generation's backup. Each
+/// folder must still be a folder and each file a file, not a symlink, as the plan found them
+/// (a file that became a link, or a folder swapped for one, stops the apply here, with
+/// nothing deleted), and together they stay within [`MAX_IN_THE_WAY_BYTES`].
+pub(crate) fn read_forced_in_the_way(
+    sys: &dyn System,
+    plan: &Plan,
+) -> Result<Vec<(RelPath, FileData)>, crate::error::DeployError> {
+    use crate::system::EntryKind;
+    let forced = &plan.forced_in_the_way;
+    let changed = |path: &RelPath, what: &str| crate::error::DeployError::Conflicts {
+        paths: vec![(
+            path.clone(),
+            format!("{what} since aiwg looked at it: run `aiwg diff`, then apply again"),
+        )],
+    };
+    for folder in &forced.folders {
+        if !matches!(sys.metadata(folder)?, Some((EntryKind::Dir, _))) {
+            return Err(changed(folder, "is no longer a folder"));
+        }
+    }
+    let mut read = Vec::with_capacity(forced.files.len());
+    let mut bytes = 0u64;
+    for path in &forced.files {
+        if !matches!(sys.metadata(path)?, Some((EntryKind::File, _))) {
+            return Err(changed(path, "is no longer a file"));
+        }
+        let Some(data) = sys.read(path)? else {
+            return Err(changed(path, "is gone"));
+        };
+        bytes = bytes.saturating_add(data.bytes.len() as u64);
+        if bytes > MAX_IN_THE_WAY_BYTES {
+            return Err(changed(path, "has grown"));
+        }
+        read.push((path.clone(), data));
+    }
+    Ok(read)
+}
+
+/// What [`folder_of_deletes`] found in a folder where a file is wanted.
+struct Walk {
+    /// The folder and every folder below it.
+    folders: Vec<RelPath>,
+    /// The files in them that the plan does not delete (complete only when forceable).
+    files: Vec<RelPath>,
+    /// The first entry that keeps the folder (`None`: only files the plan deletes).
+    blocker: Option<InTheWay>,
+}
+
+/// What the folder `dir` holds, against `items` (sorted): `None` when it is not a folder.
+/// Files the plan deletes without a conflict do not keep it; the user's files and aiwg's
+/// edited ones keep it, forceably; anything else (a symlink, a special file, an empty folder,
+/// a name no path may hold or that names git's or aiwg's folder, a file the plan changes
+/// otherwise, past the caps) keeps it for good, and the walk stops there.
 fn folder_of_deletes(
     sys: &dyn System,
     dir: &RelPath,
     items: &[PlanItem],
-) -> Result<Option<Result<Vec<RelPath>, String>>, PlanError> {
+) -> Result<Option<Walk>, PlanError> {
     use crate::system::EntryKind;
-    use aiwg_core::escape::escape;
+    use aiwg_core::rel_path::{names_aiwg_folder, names_git_folder};
     if !matches!(sys.metadata(dir)?, Some((EntryKind::Dir, _))) {
         return Ok(None);
     }
-    let mut folders = vec![dir.clone()];
-    let mut blocking: Vec<String> = Vec::new();
+    let mut walk = Walk {
+        folders: vec![dir.clone()],
+        files: Vec::new(),
+        blocker: None,
+    };
+    // The first forceable blocker, then (when one is found) the first one that is not.
+    let mut first: Option<(String, Blocker)> = None;
+    let mut blockers = 0usize;
+    let mut hard: Option<(String, Blocker)> = None;
     let mut seen = 0usize;
+    let mut bytes = 0u64;
     let mut next = 0;
-    while next < folders.len() && blocking.is_empty() {
-        let folder = folders[next].clone();
+    'walk: while next < walk.folders.len() {
+        let folder = walk.folders[next].clone();
         next += 1;
         let names = sys.list(Some(&folder))?;
         if names.is_empty() {
-            blocking.push(format!("the empty folder `{}/`", escape(folder.as_str())));
+            hard = Some((folder.to_string(), Blocker::EmptyFolder));
+            break;
         }
         for name in names {
             seen += 1;
             if seen > MAX_IN_THE_WAY {
-                return Ok(Some(Err(format!(
-                    "more than {MAX_IN_THE_WAY} entries in `{}/`",
-                    escape(dir.as_str())
-                ))));
+                hard = Some((dir.to_string(), Blocker::TooMany(MAX_IN_THE_WAY)));
+                break 'walk;
             }
-            let Ok(child) = folder.join(&name) else {
-                blocking.push(format!(
-                    "`{}/{}`, which aiwg did not write",
-                    escape(folder.as_str()),
-                    escape(&name)
-                ));
-                continue;
+            let entry = |why: &str| Blocker::Entry(why.to_string());
+            let child = match folder.join(&name) {
+                // A name the join does not keep as it is (`a\b` is read as `a/b`) is another
+                // path: never looked up as this entry.
+                Ok(child)
+                    if child.file_name() != name || child.parent().as_ref() != Some(&folder) =>
+                {
+                    let why = "which aiwg did not write (a name aiwg does not back up)";
+                    hard = Some((format!("{folder}/{name}"), entry(why)));
+                    break 'walk;
+                }
+                Ok(child) if !names_git_folder(&name) && !names_aiwg_folder(&name) => child,
+                Ok(child) => {
+                    let why = "which names git's or aiwg's own folder";
+                    hard = Some((child.to_string(), entry(why)));
+                    break 'walk;
+                }
+                Err(_) => {
+                    let why = "which aiwg did not write (a name aiwg does not back up)";
+                    hard = Some((format!("{folder}/{name}"), entry(why)));
+                    break 'walk;
+                }
             };
-            let shown = escape(child.as_str()).into_owned();
             match sys.metadata(&child)? {
-                Some((EntryKind::Dir, _)) => folders.push(child),
-                Some((EntryKind::File, _)) => {
+                Some((EntryKind::Dir, _)) => walk.folders.push(child),
+                Some((EntryKind::File, size)) => {
                     let item = items
                         .binary_search_by(|i| i.path.cmp(&child))
                         .ok()
                         .map(|i| &items[i]);
-                    match item {
-                        Some(i) if i.action == Action::Delete => {}
-                        Some(i) if i.conflict().is_some() => {
-                            let c = i.conflict().expect("asked");
-                            blocking.push(format!("`{shown}`, {}", c.reason()))
+                    let why = match item.map(|i| (i.action, i.conflict())) {
+                        Some((Action::Delete, _)) => continue,
+                        // Aiwg's, edited: `--force` backs it up, as it does the user's.
+                        Some((_, Some(c @ ConflictKind::EditedStale))) => c.reason(),
+                        Some((_, Some(c))) => {
+                            hard = Some((child.to_string(), Blocker::Entry(c.reason())));
+                            break 'walk;
                         }
-                        _ => blocking.push(format!("`{shown}`, which aiwg did not write")),
+                        Some(_) => {
+                            let why = "which aiwg changes in this apply";
+                            hard = Some((child.to_string(), entry(why)));
+                            break 'walk;
+                        }
+                        None => "which aiwg did not write".to_string(),
+                    };
+                    bytes = bytes.saturating_add(size);
+                    if bytes > MAX_IN_THE_WAY_BYTES {
+                        let mib = MAX_IN_THE_WAY_BYTES >> 20;
+                        hard = Some((dir.to_string(), Blocker::TooLarge(mib)));
+                        break 'walk;
                     }
+                    blockers += 1;
+                    if first.is_none() {
+                        first = Some((child.to_string(), Blocker::Entry(why)));
+                    }
+                    walk.files.push(child);
                 }
                 Some((EntryKind::Other, _)) => {
-                    blocking.push(format!("`{shown}`, which is not a file (a symlink?)"))
+                    let why = "which is not a file (a symlink?)";
+                    hard = Some((child.to_string(), entry(why)));
+                    break 'walk;
                 }
                 // Gone since it was listed.
                 None => {}
             }
         }
     }
-    Ok(Some(match blocking.split_first() {
-        None => Ok(folders),
-        Some((first, [])) => Err(first.clone()),
-        Some((first, _)) => Err(format!("{first}, and more")),
-    }))
+    walk.blocker = match (hard, first) {
+        (Some((path, why)), first) => Some(InTheWay {
+            path,
+            why,
+            more: first.is_some(),
+            forceable: false,
+        }),
+        (None, Some((path, why))) => Some(InTheWay {
+            path,
+            why,
+            more: blockers > 1,
+            forceable: true,
+        }),
+        (None, None) => None,
+    };
+    Ok(Some(walk))
+}
+
+/// Makes every item that writes below a symlink that `--force` would replace by a file a
+/// conflict no option resolves ([`ConflictKind::BelowForcedLink`]): a delete or a section
+/// removal runs before the link is replaced, through it, into the folder it leads to (a
+/// user's folder holding files of the bytes aiwg wrote). In the plan, so `check` and `status`
+/// name them as `apply --force` refuses them; without `--force` the link's own conflict stops
+/// apply anyway.
+fn refuse_changes_below_forced_links(items: &mut [PlanItem], lock: &Lock) -> Result<(), PlanError> {
+    let links: Vec<usize> = (0..items.len())
+        .filter(|&i| {
+            matches!(items[i].conflict(), Some(ConflictKind::Symlink(_)))
+                && items[i].new_data().is_some()
+        })
+        .collect();
+    for at in links {
+        let link = items[at].path.clone();
+        let below = format!("{link}/");
+        // Sorted by path: the paths below the link follow each other.
+        let from = items.partition_point(|i| i.path.as_str() < below.as_str());
+        let to = from + items[from..].partition_point(|i| i.path.as_str().starts_with(&below));
+        for item in &mut items[from..to] {
+            if !item.writes() {
+                continue;
+            }
+            let path = item.path.clone();
+            let locked: Vec<&LockEntry> = lock.entries_of(&path).collect();
+            let kind = ConflictKind::BelowForcedLink(link.to_string());
+            *item = plan_path(&path, Vec::new(), &locked, Err(kind))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `items` (sorted by path) delete the file at `path` without a conflict.
@@ -365,10 +523,12 @@ fn plan_path(
         return Err(PlanError::MixedModes { path: path.clone() });
     };
     let (new, parts, streamed) = match &old {
-        Err(link @ ConflictKind::Symlink(_)) => {
-            // Planned as if nothing were there (what `--force` writes in place of the link);
-            // every part that would write waits on the link. A stale part is forgotten: the
-            // link is not aiwg's to delete.
+        Err(link @ (ConflictKind::Symlink(_) | ConflictKind::FolderInTheWay(_)))
+            if link.forceable() =>
+        {
+            // Planned as if nothing were there (what `--force` writes in place of the link,
+            // or of the folder); every part that would write waits on it. A stale part is
+            // forgotten: the link is not aiwg's to delete.
             let (new, mut parts, streamed) = plan_present(path, owned, locked, None, mode);
             for part in parts.iter_mut().filter(|p| p.action != Action::Drop) {
                 part.action = Action::Conflict;

@@ -389,6 +389,13 @@ pub fn execute(
             d.display_state(&aiwg_deploy::history::folder(&engine, generation))
         );
     }
+    for path in &report.removed {
+        crate::printer::say!(
+            "deleted `{}` from the folder in the way (its bytes are in generation {generation}, kept until you delete `{}`)",
+            d.display(path),
+            d.display_state(&aiwg_deploy::history::folder(&engine, generation))
+        );
+    }
     d.warn_ignored(&report.ignored_history);
     for path in &report.released {
         crate::printer::say!(

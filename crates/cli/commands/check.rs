@@ -138,6 +138,7 @@ fn full(
     if !json && !clean {
         // Those `--force` does not resolve, each with why, as apply says them.
         pipeline::report_conflicts(&d, &plan, true);
+        pipeline::report_forceable_folders(&d, &plan);
     }
     // A filtered check looked at part of the project: only a whole one vouches for the cache.
     // With an overlay the plan holds its paths too: the cache records the team's alone.

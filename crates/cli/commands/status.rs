@@ -110,5 +110,6 @@ pub fn run(ctx: &Context, target: &TargetArgs, json: bool, notes: bool) -> anyho
     drop(out);
     // Those `--force` does not resolve, each with why, as apply says them.
     pipeline::report_conflicts(&d, &plan, true);
+    pipeline::report_forceable_folders(&d, &plan);
     Ok(0)
 }

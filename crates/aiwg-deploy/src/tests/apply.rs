@@ -706,3 +706,64 @@ fn a_crlf_checkout_of_what_aiwg_wrote_is_unchanged_and_still_aiwgs() {
     let (p, _) = engine.plan(&next).unwrap();
     assert_eq!(p.items[0].state(), crate::State::Edited);
 }
+
+#[test]
+fn force_clears_a_folder_of_the_user_s_files_after_a_backup_and_rollback_restores_it() {
+    let sys = MemSystem::new();
+    run(
+        &sys,
+        &target(vec![file("f/a.md", "A"), file("f/d/b.md", "B")]),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    sys.put("f/mine.md", b"the user's", true);
+    sys.put("f/d/b.md", b"edited", false);
+    let t = target(vec![file("f", "one file")]);
+    let before = visible(&sys);
+    // Unforced: refused, nothing touched.
+    assert!(matches!(
+        run(&sys, &t, &ApplyOptions::default()),
+        Err(DeployError::Conflicts { .. })
+    ));
+    assert_eq!(visible(&sys), before);
+    // A file `--force` backs up gone between the plan and the apply: it stops before any
+    // delete, aiwg's own included.
+    let engine = Engine::shared(&sys, Layout::project());
+    let (p, lock) = engine.plan(&t).unwrap();
+    assert_eq!(
+        p.forced_in_the_way.files.len(),
+        2,
+        "{:?}",
+        p.forced_in_the_way
+    );
+    sys.delete("f/mine.md");
+    let err = engine.apply(&p, &lock, &force()).unwrap_err().to_string();
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(sys.text("f/a.md").as_deref(), Some("A"));
+    assert_eq!(sys.text("f/d/b.md").as_deref(), Some("edited"));
+    sys.put("f/mine.md", b"the user's", true);
+    // Forced: both files backed up in the generation (kept from pruning), deleted, the
+    // folders removed, the file written; counted as deletes, the edited one not released.
+    let report = run(&sys, &t, &force()).unwrap();
+    assert_eq!(
+        report.removed,
+        [
+            RelPath::new("f/d/b.md").unwrap(),
+            RelPath::new("f/mine.md").unwrap()
+        ]
+    );
+    assert!(report.released.is_empty(), "{:?}", report.released);
+    assert_eq!(
+        report.summary.to_string(),
+        "1 created, 0 updated, 3 deleted, 0 unchanged"
+    );
+    let files: Vec<String> = visible(&sys).into_keys().collect();
+    assert_eq!(files, [".gitignore", "aiwg.lock", "f"]);
+    let g = history::list(&Engine::shared(&sys, Layout::project())).unwrap();
+    let newest = g.generations.last().unwrap();
+    assert_eq!(newest.forced.len(), 2, "{newest:?}");
+    // Rollback brings the folder back byte for byte, the executable bit included.
+    rollback(&sys, None, false).unwrap();
+    assert_eq!(visible(&sys), before);
+    assert!(sys.files()["f/mine.md"].executable);
+}

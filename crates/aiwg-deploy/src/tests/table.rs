@@ -125,19 +125,81 @@ fn a_file_aiwg_never_wrote_and_does_not_want_is_not_in_the_plan() {
 }
 
 #[test]
-fn a_folder_in_the_way_is_an_unforceable_conflict() {
-    let sys = MemSystem::with_files(&[("f.md/inner", "x")]);
-    let p = plan(&target(vec![file("f.md", "x")]), &sys, &Lock::new()).unwrap();
+fn a_folder_of_the_user_s_files_in_the_way_is_a_conflict_force_clears() {
+    use crate::plan::{Blocker, InTheWay};
+    let sys = MemSystem::with_files(&[("f.md/inner", "x"), ("f.md/a/b", "y")]);
+    let lock = lock_files(&[("f.md/a/b", "y")]);
+    let p = plan(&target(vec![file("f.md", "x")]), &sys, &lock).unwrap();
     let item = &p.items[0];
     assert_eq!(
         item.conflict(),
-        Some(&ConflictKind::FolderInTheWay(
-            "`f.md/inner`, which aiwg did not write".into()
-        ))
+        Some(&ConflictKind::FolderInTheWay(Box::new(InTheWay {
+            path: "f.md/inner".into(),
+            why: Blocker::Entry("which aiwg did not write".into()),
+            more: false,
+            forceable: true,
+        })))
     );
-    assert!(!item.conflict().unwrap().forceable());
-    assert_eq!(item.new_data(), item.old());
+    assert_eq!(
+        item.conflict().unwrap().reason(),
+        "a folder is in the way, holding `f.md/inner`, which aiwg did not write"
+    );
+    // `--force` writes the file, after deleting the user's file with the plan's own delete.
+    assert!(item.new_data().is_some() && item.writes());
     assert!(p.folders_in_the_way.is_empty());
+    let files: Vec<&str> = p
+        .forced_in_the_way
+        .files
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    let folders: Vec<&str> = p
+        .forced_in_the_way
+        .folders
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    assert_eq!(
+        (files, folders),
+        (vec!["f.md/inner"], vec!["f.md", "f.md/a"])
+    );
+    // An edited file of aiwg's is backed up and deleted too.
+    sys.put("f.md/a/b", b"edited", false);
+    let p = plan(&target(vec![file("f.md", "x")]), &sys, &lock).unwrap();
+    assert!(p.items[0].conflict().unwrap().forceable());
+    let files: Vec<&str> = p
+        .forced_in_the_way
+        .files
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    assert_eq!(files, ["f.md/a/b", "f.md/inner"]);
+}
+
+#[test]
+fn a_folder_in_the_way_holding_what_force_must_not_delete_is_an_unforceable_conflict() {
+    // A name of git's folder (any spelling): never backed up and deleted, not even by
+    // `--force` (a name the path join reads as another path is tested on a real disk).
+    for (name, shown) in [
+        (
+            "f.md/sub/.GIT/config",
+            "`f.md/sub/.GIT`, which names git's or aiwg's own folder",
+        ),
+        (
+            "f.md/git~1",
+            "`f.md/git~1`, which names git's or aiwg's own folder",
+        ),
+    ] {
+        let sys = MemSystem::with_files(&[("f.md/inner", "x")]);
+        sys.put(name, b"y", false);
+        let p = plan(&target(vec![file("f.md", "x")]), &sys, &Lock::new()).unwrap();
+        let item = &p.items[0];
+        let c = item.conflict().unwrap();
+        assert!(!c.forceable(), "{name}");
+        assert!(c.reason().contains(shown), "{name}: {}", c.reason());
+        assert_eq!(item.new_data(), item.old());
+        assert!(p.forced_in_the_way.files.is_empty() && p.folders_in_the_way.is_empty());
+    }
 }
 
 #[test]
@@ -163,10 +225,13 @@ fn a_folder_of_only_files_aiwg_deletes_is_no_conflict_for_the_file_in_its_place(
     // An edit in one of them keeps the folder, naming it.
     sys.put("f.md/a/b", b"edited", false);
     let p = plan(&target(vec![file("f.md", "x")]), &sys, &lock).unwrap();
+    let why = p.items[0]
+        .conflict()
+        .map(|c| c.reason())
+        .unwrap_or_default();
     assert!(
-        matches!(p.items[0].conflict(), Some(ConflictKind::FolderInTheWay(w)) if w.contains("`f.md/a/b`, no longer wanted, but edited")),
-        "{:?}",
-        p.items[0].conflict()
+        why.contains("`f.md/a/b`, no longer wanted, but edited"),
+        "{why}"
     );
     assert!(p.folders_in_the_way.is_empty());
 }
