@@ -314,8 +314,13 @@ pub(crate) fn read_forced_in_the_way(
     let mut read = Vec::with_capacity(forced.files.len());
     let mut bytes = 0u64;
     for path in &forced.files {
-        if !matches!(sys.metadata(path)?, Some((EntryKind::File, _))) {
+        let Some((EntryKind::File, size)) = sys.metadata(path)? else {
             return Err(changed(path, "is no longer a file"));
+        };
+        // Its size now, before a read allocates it: a file grown past the cap since the plan
+        // is never read whole.
+        if bytes.saturating_add(size) > MAX_IN_THE_WAY_BYTES {
+            return Err(changed(path, "has grown"));
         }
         let Some(data) = sys.read(path)? else {
             return Err(changed(path, "is gone"));
@@ -381,23 +386,20 @@ fn folder_of_deletes(
                 break 'walk;
             }
             let entry = |why: &str| Blocker::Entry(why.to_string());
-            let child = match folder.join(&name) {
-                // A name the join does not keep as it is (`a\b` is read as `a/b`) is another
-                // path: never looked up as this entry.
-                Ok(child)
-                    if child.file_name() != name || child.parent().as_ref() != Some(&folder) =>
-                {
-                    let why = "which aiwg did not write (a name aiwg does not back up)";
-                    hard = Some((format!("{folder}/{name}"), entry(why)));
-                    break 'walk;
-                }
-                Ok(child) if !names_git_folder(&name) && !names_aiwg_folder(&name) => child,
-                Ok(child) => {
+            // A name the join refuses, or does not keep as it is (`a\b` is read as `a/b`,
+            // another path), is never looked up as this entry.
+            let joined = folder
+                .join(&name)
+                .ok()
+                .filter(|c| c.file_name() == name && c.parent().as_ref() == Some(&folder));
+            let child = match joined {
+                Some(child) if !names_git_folder(&name) && !names_aiwg_folder(&name) => child,
+                Some(child) => {
                     let why = "which names git's or aiwg's own folder";
                     hard = Some((child.to_string(), entry(why)));
                     break 'walk;
                 }
-                Err(_) => {
+                None => {
                     let why = "which aiwg did not write (a name aiwg does not back up)";
                     hard = Some((format!("{folder}/{name}"), entry(why)));
                     break 'walk;
