@@ -557,6 +557,37 @@ fn user_scope_deploys_into_home_with_its_lock_in_aiwg_home() {
 }
 
 #[test]
+fn user_scope_conflict_lines_name_the_file_as_the_user_writes_it() {
+    // The engine names target-relative paths; in user scope every command that reports a
+    // conflict shows `~/…`, never a path that reads as if it were in the project.
+    let t = project();
+    t.user_config(&["claude-code"]);
+    let mine = t.home().join(".claude/agents/reviewer.md");
+    std::fs::create_dir_all(mine.parent().unwrap()).unwrap();
+    std::fs::write(&mine, "my own reviewer\n").unwrap();
+    // `status` reports and exits 0; `apply` stops and `check` fails on the conflict.
+    for (args, want) in [
+        (&["apply", "--scope", "user"][..], 1),
+        (&["check", "--scope", "user"], 1),
+        (&["status", "--scope", "user"], 0),
+    ] {
+        let (code, out, err) = t.run(args);
+        let said = format!("{out}{err}");
+        assert_eq!(code, want, "{args:?}: {said}");
+        assert!(
+            said.contains("~/.claude/agents/reviewer.md"),
+            "{args:?} does not name the file as `~/…`: {said}"
+        );
+        assert_eq!(
+            said.matches(".claude/agents/reviewer.md").count(),
+            said.matches("~/.claude/agents/reviewer.md").count(),
+            "{args:?} names it once as if it were in the project: {said}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own reviewer\n");
+}
+
+#[test]
 fn an_apply_opens_its_deployment_once_and_says_the_old_user_lock_note_once() {
     // The check cache's lookup and the full run share one `Deployment` (before, the plain
     // apply opened it twice, and said this note twice).
