@@ -392,6 +392,10 @@ pub struct TargetState {
     next: HashMap<u32, u32>,
     /// The entries' indexes sorted by path then part, made when first asked for.
     sorted: OnceLock<Box<[u32]>>,
+    /// The platform lists of merged origins (one file wanted by several platforms), each
+    /// distinct list allocated once: a skill folder every `.agents/` reader shares would
+    /// otherwise get its own list of the same names per file (x10 to all: 69k lists).
+    merged_lists: std::collections::HashSet<Arc<[String]>>,
 }
 
 impl TargetState {
@@ -461,7 +465,14 @@ impl TargetState {
                     platforms.extend(existing.origin.platforms.iter().cloned());
                     platforms.sort();
                     platforms.dedup();
-                    existing.origin.platforms = Arc::from(platforms);
+                    existing.origin.platforms = match self.merged_lists.get(platforms.as_slice()) {
+                        Some(shared) => shared.clone(),
+                        None => {
+                            let shared: Arc<[String]> = Arc::from(platforms);
+                            self.merged_lists.insert(shared.clone());
+                            shared
+                        }
+                    };
                 }
                 Ok(())
             }
@@ -614,6 +625,24 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("warp"), "{err}");
         assert!(err.to_string().contains("codex, cursor"), "{err}");
+    }
+
+    #[test]
+    fn files_merged_for_the_same_platforms_share_one_list() {
+        let mut t = TargetState::new();
+        for path in ["a/SKILL.md", "b/SKILL.md", "c/SKILL.md"] {
+            for platform in ["codex", "cursor", "amp"] {
+                t.insert(file(path, "same", platform)).unwrap();
+            }
+        }
+        t.insert(file("d/SKILL.md", "same", "codex")).unwrap();
+        t.insert(file("d/SKILL.md", "same", "warp")).unwrap();
+        let lists: Vec<_> = t.entries().map(|e| e.origin.platforms.clone()).collect();
+        assert_eq!(*lists[0], ["amp", "codex", "cursor"]);
+        assert!(Arc::ptr_eq(&lists[0], &lists[1]) && Arc::ptr_eq(&lists[1], &lists[2]));
+        assert_eq!(*lists[3], ["codex", "warp"]);
+        // The lists made on the way (`codex, cursor`) and the final ones: one of each.
+        assert_eq!(t.merged_lists.len(), 3);
     }
 
     #[test]
