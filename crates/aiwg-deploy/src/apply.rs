@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::history;
 use crate::lock::Lock;
-use crate::plan::{ConflictKind, Plan, Summary};
+use crate::plan::{ConflictKind, Plan, PlanItem, Summary};
 use crate::system::{EntryKind, FileData, System, SystemError};
 
 /// How apply treats conflicts, and how much history it keeps.
@@ -128,6 +128,91 @@ impl<'a> Change<'a> {
     }
 }
 
+/// The paths apply changes, in order: a plan's items read in place (no list of them made), or
+/// a list (rollback's; an apply whose `--force` also deletes files from folders in the way).
+/// Each has a slot: an item's index in the plan, or the change's in the list; a slot of an
+/// item that does not write holds no change.
+#[derive(Clone, Copy)]
+pub(crate) enum Changes<'a> {
+    /// The items of a plan that write ([`PlanItem::writes`]).
+    Plan(&'a [PlanItem]),
+    /// Every change of the list.
+    Listed(&'a [Change<'a>]),
+}
+
+impl<'a> Changes<'a> {
+    /// How many slots there are.
+    pub fn slots(&self) -> usize {
+        match self {
+            Changes::Plan(items) => items.len(),
+            Changes::Listed(list) => list.len(),
+        }
+    }
+
+    /// The change in `slot` (`None`: an item that does not write).
+    pub fn at(&self, slot: usize) -> Option<Change<'a>> {
+        match *self {
+            Changes::Plan(items) => {
+                let item = &items[slot];
+                item.writes().then(|| Change {
+                    path: &item.path,
+                    before: item.old(),
+                    after: item.new_data(),
+                    streamed: item.streamed(),
+                })
+            }
+            Changes::Listed(list) => Some(list[slot]),
+        }
+    }
+
+    /// The path of `slot` (changed or not).
+    fn path_at(&self, slot: usize) -> &'a RelPath {
+        match *self {
+            Changes::Plan(items) => &items[slot].path,
+            Changes::Listed(list) => list[slot].path,
+        }
+    }
+
+    /// Every change, in order.
+    pub fn iter(self) -> impl Iterator<Item = Change<'a>> + 'a {
+        (0..self.slots()).filter_map(move |slot| self.at(slot))
+    }
+
+    /// How many changes there are.
+    pub fn len(self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when nothing changes.
+    pub fn is_empty(self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The slot whose path is `path`: searched by halves when the slots are sorted by path
+    /// (a plan's are), from the start otherwise.
+    fn find(&self, path: &RelPath, sorted: bool) -> Option<usize> {
+        if sorted {
+            let (mut lo, mut hi) = (0, self.slots());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match self.path_at(mid).cmp(path) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Some(mid),
+                }
+            }
+            None
+        } else {
+            (0..self.slots()).position(|slot| self.path_at(slot) == path)
+        }
+    }
+
+    /// True when the slots' paths are sorted and unique.
+    fn sorted(&self) -> bool {
+        (1..self.slots()).all(|slot| self.path_at(slot - 1) < self.path_at(slot))
+    }
+}
+
 /// Renders the target state again and hands the sink each whole file the render makes: its
 /// path, its bytes and the executable bit (a path several platforms want may come again, with
 /// the same bytes; the first is written). What the CLI gives [`Engine::apply_streamed`]: the
@@ -228,25 +313,29 @@ impl Engine<'_> {
         };
         report.note_forced_out(&forced_out);
         self.remove_debris(&plan.debris)?;
-        // Borrowed, not copied: the plan already holds every byte once. Counted first, so
-        // the list is the size it needs (grown, it would be up to twice that).
-        let writes = plan.items.iter().filter(|i| i.writes()).count();
-        let mut changes: Vec<Change<'_>> = Vec::with_capacity(writes + forced_out.len());
-        changes.extend(plan.items.iter().filter(|i| i.writes()).map(|i| Change {
-            path: &i.path,
-            before: i.old(),
-            after: i.new_data(),
-            streamed: i.streamed(),
-        }));
-        if !forced_out.is_empty() {
-            changes.extend(
-                forced_out
-                    .iter()
-                    .map(|(p, d)| Change::held(p, Some(d), None)),
-            );
-            changes.sort_unstable_by(|a, b| a.path.cmp(b.path));
-        }
-        let mut made = self.dirs_to_make(&changes)?;
+        // The plan's items are read in place: no list of changes beside them (32 bytes per
+        // file written). Only the files `--force` deletes from folders in the way, which are
+        // no item's, make one, borrowed, counted first so it is the size it needs.
+        let listed: Vec<Change<'_>> = match forced_out.is_empty() {
+            true => Vec::new(),
+            false => {
+                let in_plan = Changes::Plan(&plan.items);
+                let mut list = Vec::with_capacity(in_plan.len() + forced_out.len());
+                list.extend(in_plan.iter());
+                list.extend(
+                    forced_out
+                        .iter()
+                        .map(|(p, d)| Change::held(p, Some(d), None)),
+                );
+                list.sort_unstable_by(|a, b| a.path.cmp(b.path));
+                list
+            }
+        };
+        let changes = match forced_out.is_empty() {
+            true => Changes::Plan(&plan.items),
+            false => Changes::Listed(&listed),
+        };
+        let mut made = self.dirs_to_make(changes)?;
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
         made.extend(interrupted.unwrap_or_default());
@@ -274,7 +363,7 @@ impl Engine<'_> {
         };
         let text = |out: &mut dyn FnMut(&[u8]) -> bool| after.write(out);
         let written = self.write_with_lock_bytes(
-            &changes,
+            changes,
             Some((!after.is_empty()).then_some(&text as LockText<'_>)),
             &removable,
             resumes,
@@ -289,7 +378,7 @@ impl Engine<'_> {
     }
 
     /// The folders that writing `changes` will make: the missing parents of each new file.
-    fn dirs_to_make(&self, changes: &[Change<'_>]) -> Result<BTreeSet<RelPath>, DeployError> {
+    fn dirs_to_make(&self, changes: Changes<'_>) -> Result<BTreeSet<RelPath>, DeployError> {
         let mut made = BTreeSet::new();
         let mut present = BTreeSet::new();
         for Change {
@@ -297,7 +386,7 @@ impl Engine<'_> {
             before,
             after,
             ..
-        } in changes
+        } in changes.iter()
         {
             if before.is_some() || after.is_none() {
                 continue;
@@ -345,7 +434,7 @@ impl Engine<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_with_lock_bytes(
         &self,
-        changes: &[Change<'_>],
+        changes: Changes<'_>,
         new_lock: Option<Option<LockText<'_>>>,
         removable: &BTreeSet<RelPath>,
         resumes: bool,
@@ -384,7 +473,7 @@ impl Engine<'_> {
             Some(recorded)
         };
         let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
-        for change in changes {
+        for change in changes.iter() {
             if change.after.is_none() {
                 let path = change.path;
                 self.target.remove_file(path)?;
@@ -415,7 +504,7 @@ impl Engine<'_> {
         let mut streamed = Ok(());
         let wrote = self.target.write_many(&mut |put| {
             let mut any_streamed = false;
-            for change in changes {
+            for change in changes.iter() {
                 match (change.after, change.streamed) {
                     (Some(_), Some(_)) => any_streamed = true,
                     (Some(new), None) => {
@@ -473,7 +562,7 @@ impl Engine<'_> {
     /// report.
     fn write_streamed(
         &self,
-        changes: &[Change<'_>],
+        changes: Changes<'_>,
         restream: Option<Restream<'_>>,
         put: &mut dyn FnMut(&RelPath, &[u8], bool) -> bool,
     ) -> Result<(), DeployError> {
@@ -483,31 +572,26 @@ impl Engine<'_> {
             message: "the second render did not give the planned bytes (rendering is meant to be deterministic)".into(),
         }
         };
-        let wanted = |c: &Change<'_>| c.after.is_some() && c.streamed.is_some();
-        let first_left = |done: &[bool]| {
+        let wanted = |slot: usize| {
             changes
-                .iter()
-                .zip(done)
-                .find(|(c, done)| wanted(c) && !**done)
-                .map(|(c, _)| c.path.clone())
+                .at(slot)
+                .filter(|c| c.after.is_some() && c.streamed.is_some())
+        };
+        let first_left = |done: &[bool]| {
+            (0..changes.slots())
+                .find(|&slot| !done[slot] && wanted(slot).is_some())
+                .map(|slot| changes.path_at(slot).clone())
         };
         let Some(restream) = restream else {
-            let path = first_left(&vec![false; changes.len()]).expect("a streamed change");
+            let path = first_left(&vec![false; changes.slots()]).expect("a streamed change");
             return Err(DeployError::Restream {
                 path,
                 message: "the plan holds only the hash of this file and apply was given no render to take its bytes from".into(),
             });
         };
         // A plan's items are sorted by path; a list that is not is searched from the start.
-        let sorted = changes.windows(2).all(|w| w[0].path < w[1].path);
-        let find = |path: &RelPath| {
-            if sorted {
-                changes.binary_search_by(|c| c.path.cmp(path)).ok()
-            } else {
-                changes.iter().position(|c| c.path == path)
-            }
-        };
-        let mut done = vec![false; changes.len()];
+        let sorted = changes.sorted();
+        let mut done = vec![false; changes.slots()];
         let mut failed: Option<DeployError> = None;
         let mut stopped = false;
         let mut sink = |path: &RelPath,
@@ -519,11 +603,14 @@ impl Engine<'_> {
             }
             // Files the plan does not write (unchanged, or refused), and a path handed out
             // again, are dropped unread and unhashed.
-            let Some(i) = find(path).filter(|&i| wanted(&changes[i]) && !done[i]) else {
+            let Some((slot, change)) = changes
+                .find(path, sorted)
+                .filter(|&slot| !done[slot])
+                .and_then(|slot| Some((slot, wanted(slot)?)))
+            else {
                 return;
             };
-            done[i] = true;
-            let change = &changes[i];
+            done[slot] = true;
             let want_exec = change.after.is_some_and(|a| a.executable);
             let planned = match known {
                 Some(sha256) => change.streamed == Some(&sha256),

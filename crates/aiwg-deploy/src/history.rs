@@ -523,7 +523,7 @@ pub(crate) struct Pruning {
 pub(crate) fn record(
     engine: &Engine<'_>,
     info: Record<'_>,
-    changes: &[crate::apply::Change<'_>],
+    changes: crate::apply::Changes<'_>,
     lock_before: Option<&[u8]>,
 ) -> Result<(u64, Pruning), DeployError> {
     let key = engine.keys.for_writing()?;

@@ -235,7 +235,7 @@ pub fn rollback(
     });
     let generation = engine
         .write_with_lock_bytes(
-            &borrowed,
+            crate::apply::Changes::Listed(&borrowed),
             Some(lock_text.as_ref().map(|t| t as crate::apply::LockText<'_>)),
             &removable,
             resume.is_some(),
