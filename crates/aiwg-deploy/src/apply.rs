@@ -335,20 +335,27 @@ impl Engine<'_> {
             true => Changes::Plan(&plan.items),
             false => Changes::Listed(&listed),
         };
+        // Every folder list below is of sorted texts borrowed from the plan's (and the lock's)
+        // paths: no path made again per folder, no set of them.
         let mut made = self.dirs_to_make(changes)?;
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
-        made.extend(interrupted.unwrap_or_default());
+        if let Some(dirs) = &interrupted {
+            made.extend(dirs.iter().map(RelPath::as_str));
+            made.sort_unstable();
+            made.dedup();
+        }
         let after = LockAfter::new(plan, lock_before, &made);
-        let mut removable = lock_before.dirs().clone();
-        removable.extend(made.iter().cloned());
+        let mut removable: Vec<&str> = made.clone();
+        removable.extend(lock_before.dirs().iter().map(RelPath::as_str));
         // A folder where a file goes, holding only files deleted here: removed between the
         // deletes and the writes, as a folder aiwg made is when its deletes empty it.
-        removable.extend(plan.folders_in_the_way.iter().cloned());
+        removable.extend(plan.folders_in_the_way.iter().map(RelPath::as_str));
         if !forced_out.is_empty() {
-            removable.extend(plan.forced_in_the_way.folders.iter().cloned());
+            removable.extend(plan.forced_in_the_way.folders.iter().map(RelPath::as_str));
         }
-        let made: Vec<RelPath> = made.into_iter().collect();
+        removable.sort_unstable();
+        removable.dedup();
         let forced: Vec<RelPath> = report
             .overwritten
             .iter()
@@ -377,10 +384,11 @@ impl Engine<'_> {
         Ok(report)
     }
 
-    /// The folders that writing `changes` will make: the missing parents of each new file.
-    fn dirs_to_make(&self, changes: Changes<'_>) -> Result<BTreeSet<RelPath>, DeployError> {
-        let mut made = BTreeSet::new();
-        let mut present = BTreeSet::new();
+    /// The folders that writing `changes` will make: the missing parents of each new file,
+    /// sorted, their texts borrowed from the changes' paths.
+    fn dirs_to_make<'c>(&self, changes: Changes<'c>) -> Result<Vec<&'c str>, DeployError> {
+        let mut made: BTreeSet<&'c str> = BTreeSet::new();
+        let mut present: BTreeSet<&'c str> = BTreeSet::new();
         for Change {
             path,
             before,
@@ -398,12 +406,13 @@ impl Engine<'_> {
             {
                 continue;
             }
-            let mut parent = path.parent();
+            let mut parent = path.parent_str();
             while let Some(dir) = parent {
-                if made.contains(&dir) || present.contains(&dir) {
+                if made.contains(dir) || present.contains(dir) {
                     break;
                 }
-                match self.target.metadata(&dir) {
+                let folder = RelPath::new(dir).expect("a path's parent is a path");
+                match self.target.metadata(&folder) {
                     // Absent; or a file there, or on the way, that this apply deletes first
                     // (the plan refuses every other): the folder is made, and recorded as
                     // aiwg's.
@@ -416,17 +425,17 @@ impl Engine<'_> {
                     }
                     Err(e) => return Err(e.into()),
                 }
-                parent = dir.parent();
+                parent = parent_of(dir);
                 made.insert(dir);
             }
         }
-        Ok(made)
+        Ok(made.into_iter().collect())
     }
 
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
     /// is given: `Some(None)` for no lock file) replaces the lock with the text it hands out.
     /// Returns the generation, whether the lock was written and the ignored history folders
-    /// the prune found. Only folders in `removable` (the ones aiwg made) are
+    /// the prune found. Only folders in `removable` (the ones aiwg made, sorted) are
     /// removed when they become empty.
     /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
     /// folders of `removable` that no change here names. Streamed changes are written from
@@ -436,7 +445,7 @@ impl Engine<'_> {
         &self,
         changes: Changes<'_>,
         new_lock: Option<Option<LockText<'_>>>,
-        removable: &BTreeSet<RelPath>,
+        removable: &[&str],
         resumes: bool,
         info: history::Record<'_>,
         keep: usize,
@@ -472,16 +481,16 @@ impl Engine<'_> {
             }
             Some(recorded)
         };
-        let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
+        let mut emptied: BTreeSet<&str> = BTreeSet::new();
         for change in changes.iter() {
             if change.after.is_none() {
                 let path = change.path;
                 self.target.remove_file(path)?;
-                let mut parent = path.parent();
+                let mut parent = path.parent_str();
                 while let Some(p) = parent {
-                    parent = p.parent();
-                    if removable.contains(&p) {
-                        emptied.insert(p);
+                    parent = parent_of(p);
+                    if let Ok(i) = removable.binary_search(&p) {
+                        emptied.insert(removable[i]);
                     }
                 }
             }
@@ -490,12 +499,12 @@ impl Engine<'_> {
             // A run killed after deleting files left emptied folders that no change of this
             // run names (R16): every folder aiwg made that no file written here needs may go.
             // Only then, so an ordinary apply tries no folder it did not empty.
-            let needed: BTreeSet<RelPath> = changes
+            let needed: BTreeSet<&str> = changes
                 .iter()
                 .filter(|c| c.after.is_some())
-                .flat_map(|c| std::iter::successors(c.path.parent(), |p| p.parent()))
+                .flat_map(|c| std::iter::successors(c.path.parent_str(), |p| parent_of(p)))
                 .collect();
-            emptied.extend(removable.difference(&needed).cloned());
+            emptied.extend(removable.iter().filter(|d| !needed.contains(*d)));
         }
         remove_empty_dirs(self.target, emptied)?;
         // Every file in one batch of writes (on two threads where the System can): the held
@@ -670,7 +679,8 @@ enum LockAfter<'a> {
     Described {
         plan: &'a Plan,
         before: &'a Lock,
-        dirs: BTreeSet<RelPath>,
+        /// The folders recorded, sorted.
+        dirs: Vec<&'a str>,
         version: u32,
         empty: bool,
     },
@@ -678,42 +688,55 @@ enum LockAfter<'a> {
 
 impl<'a> LockAfter<'a> {
     /// The lock after `plan` (made from `before`) that also records the folders of `made`
-    /// (kept, like those recorded before, only while they hold an entry).
-    fn new(plan: &'a Plan, before: &'a Lock, made: &BTreeSet<RelPath>) -> Self {
+    /// (sorted; kept, like those recorded before, only while they hold an entry).
+    fn new(plan: &'a Plan, before: &'a Lock, made: &[&'a str]) -> Self {
         let Some(entries) = plan.lock_entries_after(before) else {
             let mut lock = plan.lock_after(before);
-            lock.keep_dirs(made);
+            let made: BTreeSet<RelPath> = (made.iter())
+                .map(|d| RelPath::new(d).expect("a folder's path is a path"))
+                .collect();
+            lock.keep_dirs(&made);
             return LockAfter::Built(lock);
         };
-        let mut holding: BTreeSet<RelPath> = BTreeSet::new();
+        // The folders that may be recorded, each marked once an entry is found in it.
+        let mut dirs: Vec<&'a str> = before.dirs().iter().map(RelPath::as_str).collect();
+        dirs.extend(made);
+        dirs.sort_unstable();
+        dirs.dedup();
+        let mut holding = vec![false; dirs.len()];
         let mut positions = false;
         let mut any = false;
+        // Sorted entries: a sibling's folder was just looked at.
+        let mut last = String::new();
         for entry in entries {
             any = true;
             positions |= entry.has_positions();
-            if entry
-                .path
-                .parent_str()
-                .is_none_or(|dir| holding.contains(dir))
-            {
+            let Some(parent) = entry.path.parent_str() else {
+                continue;
+            };
+            if parent == last {
                 continue;
             }
-            let mut parent = entry.path.parent();
-            while let Some(p) = parent {
-                parent = p.parent();
-                if !holding.insert(p) {
-                    break;
+            last.clear();
+            last.push_str(parent);
+            let mut dir = Some(parent);
+            while let Some(d) = dir {
+                if let Ok(i) = dirs.binary_search(&d) {
+                    // Its own folders were marked with it.
+                    if std::mem::replace(&mut holding[i], true) {
+                        break;
+                    }
                 }
+                dir = parent_of(d);
             }
         }
-        let mut dirs = before.dirs().clone();
-        dirs.extend(made.iter().cloned());
-        dirs.retain(|d| holding.contains(d));
+        let mut kept = holding.iter();
+        dirs.retain(|_| *kept.next().expect("one mark per folder"));
         let pins = before.pins().count();
         LockAfter::Described {
             plan,
             before,
-            version: crate::lock::version_of(positions, &dirs, pins),
+            version: crate::lock::version_of(positions, !dirs.is_empty(), pins),
             dirs,
             empty: !any && pins == 0,
         }
@@ -742,7 +765,13 @@ impl<'a> LockAfter<'a> {
                 ..
             } => {
                 let entries = plan.lock_entries_after(before).expect("checked when made");
-                crate::lock::write_text(*version, dirs, before.pins(), entries, &mut out);
+                crate::lock::write_text(
+                    *version,
+                    dirs.iter().copied(),
+                    before.pins(),
+                    entries,
+                    &mut out,
+                );
             }
         }
     }
@@ -755,7 +784,8 @@ pub(crate) fn lock_text_after(
     before: &Lock,
     made: &BTreeSet<RelPath>,
 ) -> Option<String> {
-    let after = LockAfter::new(plan, before, made);
+    let made: Vec<&str> = made.iter().map(RelPath::as_str).collect();
+    let after = LockAfter::new(plan, before, &made);
     assert!(
         matches!(after, LockAfter::Described { .. }),
         "a plan's items are sorted"
@@ -772,14 +802,16 @@ pub(crate) fn lock_text_after(
 }
 
 /// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.
-pub(crate) fn remove_empty_dirs(
-    sys: &dyn System,
-    dirs: BTreeSet<RelPath>,
-) -> Result<(), SystemError> {
-    let mut dirs: Vec<RelPath> = dirs.into_iter().collect();
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+pub(crate) fn remove_empty_dirs(sys: &dyn System, dirs: BTreeSet<&str>) -> Result<(), SystemError> {
+    let mut dirs: Vec<&str> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.split('/').count()));
     for dir in dirs {
-        sys.remove_dir_if_empty(&dir)?;
+        sys.remove_dir_if_empty(&RelPath::new(dir).expect("a folder's path is a path"))?;
     }
     Ok(())
+}
+
+/// The folder `dir` is in (`None`: the root), borrowed ([`RelPath::parent_str`] of a text).
+fn parent_of(dir: &str) -> Option<&str> {
+    dir.rsplit_once('/').map(|(p, _)| p)
 }

@@ -237,7 +237,7 @@ pub fn rollback(
         .write_with_lock_bytes(
             crate::apply::Changes::Listed(&borrowed),
             Some(lock_text.as_ref().map(|t| t as crate::apply::LockText<'_>)),
-            &removable,
+            &removable.iter().map(RelPath::as_str).collect::<Vec<_>>(),
             resume.is_some(),
             info,
             options.keep.max(1),
