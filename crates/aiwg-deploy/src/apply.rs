@@ -166,7 +166,7 @@ impl<'a> Changes<'a> {
     }
 
     /// The path of `slot` (changed or not).
-    fn path_at(&self, slot: usize) -> &'a RelPath {
+    pub(crate) fn path_at(&self, slot: usize) -> &'a RelPath {
         match *self {
             Changes::Plan(items) => &items[slot].path,
             Changes::Listed(list) => list[slot].path,
@@ -190,7 +190,7 @@ impl<'a> Changes<'a> {
 
     /// The slot whose path is `path`: searched by halves when the slots are sorted by path
     /// (a plan's are), from the start otherwise.
-    fn find(&self, path: &RelPath, sorted: bool) -> Option<usize> {
+    pub(crate) fn find(&self, path: &RelPath, sorted: bool) -> Option<usize> {
         if sorted {
             let (mut lo, mut hi) = (0, self.slots());
             while lo < hi {
@@ -208,7 +208,7 @@ impl<'a> Changes<'a> {
     }
 
     /// True when the slots' paths are sorted and unique.
-    fn sorted(&self) -> bool {
+    pub(crate) fn sorted(&self) -> bool {
         (1..self.slots()).all(|slot| self.path_at(slot - 1) < self.path_at(slot))
     }
 }
