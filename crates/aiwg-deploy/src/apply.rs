@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::error::DeployError;
 use crate::history;
 use crate::lock::Lock;
-use crate::plan::{ConflictKind, Plan, Summary};
+use crate::plan::{ConflictKind, Plan, PlanItem, Summary};
 use crate::system::{EntryKind, FileData, System, SystemError};
 
 /// How apply treats conflicts, and how much history it keeps.
@@ -128,6 +128,91 @@ impl<'a> Change<'a> {
     }
 }
 
+/// The paths apply changes, in order: a plan's items read in place (no list of them made), or
+/// a list (rollback's; an apply whose `--force` also deletes files from folders in the way).
+/// Each has a slot: an item's index in the plan, or the change's in the list; a slot of an
+/// item that does not write holds no change.
+#[derive(Clone, Copy)]
+pub(crate) enum Changes<'a> {
+    /// The items of a plan that write ([`PlanItem::writes`]).
+    Plan(&'a [PlanItem]),
+    /// Every change of the list.
+    Listed(&'a [Change<'a>]),
+}
+
+impl<'a> Changes<'a> {
+    /// How many slots there are.
+    pub fn slots(&self) -> usize {
+        match self {
+            Changes::Plan(items) => items.len(),
+            Changes::Listed(list) => list.len(),
+        }
+    }
+
+    /// The change in `slot` (`None`: an item that does not write).
+    pub fn at(&self, slot: usize) -> Option<Change<'a>> {
+        match *self {
+            Changes::Plan(items) => {
+                let item = &items[slot];
+                item.writes().then(|| Change {
+                    path: &item.path,
+                    before: item.old(),
+                    after: item.new_data(),
+                    streamed: item.streamed(),
+                })
+            }
+            Changes::Listed(list) => Some(list[slot]),
+        }
+    }
+
+    /// The path of `slot` (changed or not).
+    pub(crate) fn path_at(&self, slot: usize) -> &'a RelPath {
+        match *self {
+            Changes::Plan(items) => &items[slot].path,
+            Changes::Listed(list) => list[slot].path,
+        }
+    }
+
+    /// Every change, in order.
+    pub fn iter(self) -> impl Iterator<Item = Change<'a>> + 'a {
+        (0..self.slots()).filter_map(move |slot| self.at(slot))
+    }
+
+    /// How many changes there are.
+    pub fn len(self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when nothing changes.
+    pub fn is_empty(self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The slot whose path is `path`: searched by halves when the slots are sorted by path
+    /// (a plan's are), from the start otherwise.
+    pub(crate) fn find(&self, path: &RelPath, sorted: bool) -> Option<usize> {
+        if sorted {
+            let (mut lo, mut hi) = (0, self.slots());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match self.path_at(mid).cmp(path) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Some(mid),
+                }
+            }
+            None
+        } else {
+            (0..self.slots()).position(|slot| self.path_at(slot) == path)
+        }
+    }
+
+    /// True when the slots' paths are sorted and unique.
+    pub(crate) fn sorted(&self) -> bool {
+        (1..self.slots()).all(|slot| self.path_at(slot - 1) < self.path_at(slot))
+    }
+}
+
 /// Renders the target state again and hands the sink each whole file the render makes: its
 /// path, its bytes and the executable bit (a path several platforms want may come again, with
 /// the same bytes; the first is written). What the CLI gives [`Engine::apply_streamed`]: the
@@ -228,38 +313,49 @@ impl Engine<'_> {
         };
         report.note_forced_out(&forced_out);
         self.remove_debris(&plan.debris)?;
-        // Borrowed, not copied: the plan already holds every byte once. Counted first, so
-        // the list is the size it needs (grown, it would be up to twice that).
-        let writes = plan.items.iter().filter(|i| i.writes()).count();
-        let mut changes: Vec<Change<'_>> = Vec::with_capacity(writes + forced_out.len());
-        changes.extend(plan.items.iter().filter(|i| i.writes()).map(|i| Change {
-            path: &i.path,
-            before: i.old(),
-            after: i.new_data(),
-            streamed: i.streamed(),
-        }));
-        if !forced_out.is_empty() {
-            changes.extend(
-                forced_out
-                    .iter()
-                    .map(|(p, d)| Change::held(p, Some(d), None)),
-            );
-            changes.sort_unstable_by(|a, b| a.path.cmp(b.path));
-        }
-        let mut made = self.dirs_to_make(&changes)?;
+        // The plan's items are read in place: no list of changes beside them (32 bytes per
+        // file written). Only the files `--force` deletes from folders in the way, which are
+        // no item's, make one, borrowed, counted first so it is the size it needs.
+        let listed: Vec<Change<'_>> = match forced_out.is_empty() {
+            true => Vec::new(),
+            false => {
+                let in_plan = Changes::Plan(&plan.items);
+                let mut list = Vec::with_capacity(in_plan.len() + forced_out.len());
+                list.extend(in_plan.iter());
+                list.extend(
+                    forced_out
+                        .iter()
+                        .map(|(p, d)| Change::held(p, Some(d), None)),
+                );
+                list.sort_unstable_by(|a, b| a.path.cmp(b.path));
+                list
+            }
+        };
+        let changes = match forced_out.is_empty() {
+            true => Changes::Plan(&plan.items),
+            false => Changes::Listed(&listed),
+        };
+        // Every folder list below is of sorted texts borrowed from the plan's (and the lock's)
+        // paths: no path made again per folder, no set of them.
+        let mut made = self.dirs_to_make(changes)?;
         let interrupted = history::interrupted_dirs(self)?;
         let resumes = interrupted.is_some();
-        made.extend(interrupted.unwrap_or_default());
+        if let Some(dirs) = &interrupted {
+            made.extend(dirs.iter().map(RelPath::as_str));
+            made.sort_unstable();
+            made.dedup();
+        }
         let after = LockAfter::new(plan, lock_before, &made);
-        let mut removable = lock_before.dirs().clone();
-        removable.extend(made.iter().cloned());
+        let mut removable: Vec<&str> = made.clone();
+        removable.extend(lock_before.dirs().iter().map(RelPath::as_str));
         // A folder where a file goes, holding only files deleted here: removed between the
         // deletes and the writes, as a folder aiwg made is when its deletes empty it.
-        removable.extend(plan.folders_in_the_way.iter().cloned());
+        removable.extend(plan.folders_in_the_way.iter().map(RelPath::as_str));
         if !forced_out.is_empty() {
-            removable.extend(plan.forced_in_the_way.folders.iter().cloned());
+            removable.extend(plan.forced_in_the_way.folders.iter().map(RelPath::as_str));
         }
-        let made: Vec<RelPath> = made.into_iter().collect();
+        removable.sort_unstable();
+        removable.dedup();
         let forced: Vec<RelPath> = report
             .overwritten
             .iter()
@@ -274,7 +370,7 @@ impl Engine<'_> {
         };
         let text = |out: &mut dyn FnMut(&[u8]) -> bool| after.write(out);
         let written = self.write_with_lock_bytes(
-            &changes,
+            changes,
             Some((!after.is_empty()).then_some(&text as LockText<'_>)),
             &removable,
             resumes,
@@ -288,16 +384,17 @@ impl Engine<'_> {
         Ok(report)
     }
 
-    /// The folders that writing `changes` will make: the missing parents of each new file.
-    fn dirs_to_make(&self, changes: &[Change<'_>]) -> Result<BTreeSet<RelPath>, DeployError> {
-        let mut made = BTreeSet::new();
-        let mut present = BTreeSet::new();
+    /// The folders that writing `changes` will make: the missing parents of each new file,
+    /// sorted, their texts borrowed from the changes' paths.
+    fn dirs_to_make<'c>(&self, changes: Changes<'c>) -> Result<Vec<&'c str>, DeployError> {
+        let mut made: BTreeSet<&'c str> = BTreeSet::new();
+        let mut present: BTreeSet<&'c str> = BTreeSet::new();
         for Change {
             path,
             before,
             after,
             ..
-        } in changes
+        } in changes.iter()
         {
             if before.is_some() || after.is_none() {
                 continue;
@@ -309,12 +406,13 @@ impl Engine<'_> {
             {
                 continue;
             }
-            let mut parent = path.parent();
+            let mut parent = path.parent_str();
             while let Some(dir) = parent {
-                if made.contains(&dir) || present.contains(&dir) {
+                if made.contains(dir) || present.contains(dir) {
                     break;
                 }
-                match self.target.metadata(&dir) {
+                let folder = RelPath::new(dir).expect("a path's parent is a path");
+                match self.target.metadata(&folder) {
                     // Absent; or a file there, or on the way, that this apply deletes first
                     // (the plan refuses every other): the folder is made, and recorded as
                     // aiwg's.
@@ -327,17 +425,17 @@ impl Engine<'_> {
                     }
                     Err(e) => return Err(e.into()),
                 }
-                parent = dir.parent();
+                parent = parent_of(dir);
                 made.insert(dir);
             }
         }
-        Ok(made)
+        Ok(made.into_iter().collect())
     }
 
     /// Records a generation (when files change), then deletes, writes and (when `new_lock`
     /// is given: `Some(None)` for no lock file) replaces the lock with the text it hands out.
     /// Returns the generation, whether the lock was written and the ignored history folders
-    /// the prune found. Only folders in `removable` (the ones aiwg made) are
+    /// the prune found. Only folders in `removable` (the ones aiwg made, sorted) are
     /// removed when they become empty.
     /// `resumes`: this run finishes an interrupted one, whose deletions may have emptied
     /// folders of `removable` that no change here names. Streamed changes are written from
@@ -345,9 +443,9 @@ impl Engine<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_with_lock_bytes(
         &self,
-        changes: &[Change<'_>],
+        changes: Changes<'_>,
         new_lock: Option<Option<LockText<'_>>>,
-        removable: &BTreeSet<RelPath>,
+        removable: &[&str],
         resumes: bool,
         info: history::Record<'_>,
         keep: usize,
@@ -383,16 +481,16 @@ impl Engine<'_> {
             }
             Some(recorded)
         };
-        let mut emptied: BTreeSet<RelPath> = BTreeSet::new();
-        for change in changes {
+        let mut emptied: BTreeSet<&str> = BTreeSet::new();
+        for change in changes.iter() {
             if change.after.is_none() {
                 let path = change.path;
                 self.target.remove_file(path)?;
-                let mut parent = path.parent();
+                let mut parent = path.parent_str();
                 while let Some(p) = parent {
-                    parent = p.parent();
-                    if removable.contains(&p) {
-                        emptied.insert(p);
+                    parent = parent_of(p);
+                    if let Ok(i) = removable.binary_search(&p) {
+                        emptied.insert(removable[i]);
                     }
                 }
             }
@@ -401,12 +499,12 @@ impl Engine<'_> {
             // A run killed after deleting files left emptied folders that no change of this
             // run names (R16): every folder aiwg made that no file written here needs may go.
             // Only then, so an ordinary apply tries no folder it did not empty.
-            let needed: BTreeSet<RelPath> = changes
+            let needed: BTreeSet<&str> = changes
                 .iter()
                 .filter(|c| c.after.is_some())
-                .flat_map(|c| std::iter::successors(c.path.parent(), |p| p.parent()))
+                .flat_map(|c| std::iter::successors(c.path.parent_str(), |p| parent_of(p)))
                 .collect();
-            emptied.extend(removable.difference(&needed).cloned());
+            emptied.extend(removable.iter().filter(|d| !needed.contains(*d)));
         }
         remove_empty_dirs(self.target, emptied)?;
         // Every file in one batch of writes (on two threads where the System can): the held
@@ -415,7 +513,7 @@ impl Engine<'_> {
         let mut streamed = Ok(());
         let wrote = self.target.write_many(&mut |put| {
             let mut any_streamed = false;
-            for change in changes {
+            for change in changes.iter() {
                 match (change.after, change.streamed) {
                     (Some(_), Some(_)) => any_streamed = true,
                     (Some(new), None) => {
@@ -473,7 +571,7 @@ impl Engine<'_> {
     /// report.
     fn write_streamed(
         &self,
-        changes: &[Change<'_>],
+        changes: Changes<'_>,
         restream: Option<Restream<'_>>,
         put: &mut dyn FnMut(&RelPath, &[u8], bool) -> bool,
     ) -> Result<(), DeployError> {
@@ -483,31 +581,26 @@ impl Engine<'_> {
             message: "the second render did not give the planned bytes (rendering is meant to be deterministic)".into(),
         }
         };
-        let wanted = |c: &Change<'_>| c.after.is_some() && c.streamed.is_some();
-        let first_left = |done: &[bool]| {
+        let wanted = |slot: usize| {
             changes
-                .iter()
-                .zip(done)
-                .find(|(c, done)| wanted(c) && !**done)
-                .map(|(c, _)| c.path.clone())
+                .at(slot)
+                .filter(|c| c.after.is_some() && c.streamed.is_some())
+        };
+        let first_left = |done: &[bool]| {
+            (0..changes.slots())
+                .find(|&slot| !done[slot] && wanted(slot).is_some())
+                .map(|slot| changes.path_at(slot).clone())
         };
         let Some(restream) = restream else {
-            let path = first_left(&vec![false; changes.len()]).expect("a streamed change");
+            let path = first_left(&vec![false; changes.slots()]).expect("a streamed change");
             return Err(DeployError::Restream {
                 path,
                 message: "the plan holds only the hash of this file and apply was given no render to take its bytes from".into(),
             });
         };
         // A plan's items are sorted by path; a list that is not is searched from the start.
-        let sorted = changes.windows(2).all(|w| w[0].path < w[1].path);
-        let find = |path: &RelPath| {
-            if sorted {
-                changes.binary_search_by(|c| c.path.cmp(path)).ok()
-            } else {
-                changes.iter().position(|c| c.path == path)
-            }
-        };
-        let mut done = vec![false; changes.len()];
+        let sorted = changes.sorted();
+        let mut done = vec![false; changes.slots()];
         let mut failed: Option<DeployError> = None;
         let mut stopped = false;
         let mut sink = |path: &RelPath,
@@ -519,11 +612,14 @@ impl Engine<'_> {
             }
             // Files the plan does not write (unchanged, or refused), and a path handed out
             // again, are dropped unread and unhashed.
-            let Some(i) = find(path).filter(|&i| wanted(&changes[i]) && !done[i]) else {
+            let Some((slot, change)) = changes
+                .find(path, sorted)
+                .filter(|&slot| !done[slot])
+                .and_then(|slot| Some((slot, wanted(slot)?)))
+            else {
                 return;
             };
-            done[i] = true;
-            let change = &changes[i];
+            done[slot] = true;
             let want_exec = change.after.is_some_and(|a| a.executable);
             let planned = match known {
                 Some(sha256) => change.streamed == Some(&sha256),
@@ -583,7 +679,8 @@ enum LockAfter<'a> {
     Described {
         plan: &'a Plan,
         before: &'a Lock,
-        dirs: BTreeSet<RelPath>,
+        /// The folders recorded, sorted.
+        dirs: Vec<&'a str>,
         version: u32,
         empty: bool,
     },
@@ -591,42 +688,55 @@ enum LockAfter<'a> {
 
 impl<'a> LockAfter<'a> {
     /// The lock after `plan` (made from `before`) that also records the folders of `made`
-    /// (kept, like those recorded before, only while they hold an entry).
-    fn new(plan: &'a Plan, before: &'a Lock, made: &BTreeSet<RelPath>) -> Self {
+    /// (sorted; kept, like those recorded before, only while they hold an entry).
+    fn new(plan: &'a Plan, before: &'a Lock, made: &[&'a str]) -> Self {
         let Some(entries) = plan.lock_entries_after(before) else {
             let mut lock = plan.lock_after(before);
-            lock.keep_dirs(made);
+            let made: BTreeSet<RelPath> = (made.iter())
+                .map(|d| RelPath::new(d).expect("a folder's path is a path"))
+                .collect();
+            lock.keep_dirs(&made);
             return LockAfter::Built(lock);
         };
-        let mut holding: BTreeSet<RelPath> = BTreeSet::new();
+        // The folders that may be recorded, each marked once an entry is found in it.
+        let mut dirs: Vec<&'a str> = before.dirs().iter().map(RelPath::as_str).collect();
+        dirs.extend(made);
+        dirs.sort_unstable();
+        dirs.dedup();
+        let mut holding = vec![false; dirs.len()];
         let mut positions = false;
         let mut any = false;
+        // Sorted entries: a sibling's folder was just looked at.
+        let mut last = String::new();
         for entry in entries {
             any = true;
             positions |= entry.has_positions();
-            if entry
-                .path
-                .parent_str()
-                .is_none_or(|dir| holding.contains(dir))
-            {
+            let Some(parent) = entry.path.parent_str() else {
+                continue;
+            };
+            if parent == last {
                 continue;
             }
-            let mut parent = entry.path.parent();
-            while let Some(p) = parent {
-                parent = p.parent();
-                if !holding.insert(p) {
-                    break;
+            last.clear();
+            last.push_str(parent);
+            let mut dir = Some(parent);
+            while let Some(d) = dir {
+                if let Ok(i) = dirs.binary_search(&d) {
+                    // Its own folders were marked with it.
+                    if std::mem::replace(&mut holding[i], true) {
+                        break;
+                    }
                 }
+                dir = parent_of(d);
             }
         }
-        let mut dirs = before.dirs().clone();
-        dirs.extend(made.iter().cloned());
-        dirs.retain(|d| holding.contains(d));
+        let mut kept = holding.iter();
+        dirs.retain(|_| *kept.next().expect("one mark per folder"));
         let pins = before.pins().count();
         LockAfter::Described {
             plan,
             before,
-            version: crate::lock::version_of(positions, &dirs, pins),
+            version: crate::lock::version_of(positions, !dirs.is_empty(), pins),
             dirs,
             empty: !any && pins == 0,
         }
@@ -655,7 +765,13 @@ impl<'a> LockAfter<'a> {
                 ..
             } => {
                 let entries = plan.lock_entries_after(before).expect("checked when made");
-                crate::lock::write_text(*version, dirs, before.pins(), entries, &mut out);
+                crate::lock::write_text(
+                    *version,
+                    dirs.iter().copied(),
+                    before.pins(),
+                    entries,
+                    &mut out,
+                );
             }
         }
     }
@@ -668,7 +784,8 @@ pub(crate) fn lock_text_after(
     before: &Lock,
     made: &BTreeSet<RelPath>,
 ) -> Option<String> {
-    let after = LockAfter::new(plan, before, made);
+    let made: Vec<&str> = made.iter().map(RelPath::as_str).collect();
+    let after = LockAfter::new(plan, before, &made);
     assert!(
         matches!(after, LockAfter::Described { .. }),
         "a plan's items are sorted"
@@ -685,14 +802,16 @@ pub(crate) fn lock_text_after(
 }
 
 /// Removes each folder of `dirs` that is empty, deepest first, so emptied parents go too.
-pub(crate) fn remove_empty_dirs(
-    sys: &dyn System,
-    dirs: BTreeSet<RelPath>,
-) -> Result<(), SystemError> {
-    let mut dirs: Vec<RelPath> = dirs.into_iter().collect();
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+pub(crate) fn remove_empty_dirs(sys: &dyn System, dirs: BTreeSet<&str>) -> Result<(), SystemError> {
+    let mut dirs: Vec<&str> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.split('/').count()));
     for dir in dirs {
-        sys.remove_dir_if_empty(&dir)?;
+        sys.remove_dir_if_empty(&RelPath::new(dir).expect("a folder's path is a path"))?;
     }
     Ok(())
+}
+
+/// The folder `dir` is in (`None`: the root), borrowed ([`RelPath::parent_str`] of a text).
+fn parent_of(dir: &str) -> Option<&str> {
+    dir.rsplit_once('/').map(|(p, _)| p)
 }

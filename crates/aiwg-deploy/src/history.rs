@@ -448,7 +448,7 @@ pub(crate) struct Record<'a> {
     /// Paths whose someone's-own bytes `--force` overwrites.
     pub forced: &'a [RelPath],
     /// Folders the command makes (those of the generation it resumes included).
-    pub dirs: &'a [RelPath],
+    pub dirs: &'a [&'a str],
 }
 
 /// The folders the interrupted newest generation was making (`None` when the newest is
@@ -523,7 +523,7 @@ pub(crate) struct Pruning {
 pub(crate) fn record(
     engine: &Engine<'_>,
     info: Record<'_>,
-    changes: &[crate::apply::Change<'_>],
+    changes: crate::apply::Changes<'_>,
     lock_before: Option<&[u8]>,
 ) -> Result<(u64, Pruning), DeployError> {
     let key = engine.keys.for_writing()?;
@@ -584,7 +584,9 @@ pub(crate) fn record(
         resumes,
         undoes: info.undoes.to_vec(),
         forced: info.forced.to_vec(),
-        dirs: info.dirs.to_vec(),
+        dirs: (info.dirs.iter())
+            .map(|d| RelPath::new(d).expect("a folder's path is a path"))
+            .collect(),
         paths: Vec::new(),
         complete: false,
         path_count: changes.len(),

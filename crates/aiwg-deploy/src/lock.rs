@@ -445,7 +445,7 @@ impl Lock {
     /// The lock version this lock is written as: 1 unless it needs what version 2 added.
     fn version(&self) -> u32 {
         let positions = self.entries.values().any(LockEntry::has_positions);
-        version_of(positions, &self.dirs, self.sources.len())
+        version_of(positions, !self.dirs.is_empty(), self.sources.len())
     }
 
     /// The TOML text: header comment, version, then entries sorted by path and part.
@@ -453,7 +453,7 @@ impl Lock {
         let mut out = String::with_capacity(64 + self.entries.len() * 256);
         write_text(
             self.version(),
-            &self.dirs,
+            self.dirs.iter().map(RelPath::as_str),
             self.sources.values(),
             self.entries.values(),
             &mut |piece| {
@@ -559,8 +559,8 @@ impl Lock {
 
 /// The lock version of a lock with these `dirs` and `pins` pins, whose entries record array
 /// positions or not: 1 unless it needs what version 2 added.
-pub(crate) fn version_of(positions: bool, dirs: &BTreeSet<RelPath>, pins: usize) -> u32 {
-    if positions || !dirs.is_empty() || pins > 0 {
+pub(crate) fn version_of(positions: bool, dirs: bool, pins: usize) -> u32 {
+    if positions || dirs || pins > 0 {
         LOCK_VERSION
     } else {
         1
@@ -576,9 +576,9 @@ pub(crate) fn version_of(positions: bool, dirs: &BTreeSet<RelPath>, pins: usize)
 /// through the TOML crate's document tree (about 12-15 bytes per byte of text, and a third of
 /// a cold apply's instructions); the text is the one the crate gives for the whole document
 /// (tests compare them, on hostile strings too).
-pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
+pub(crate) fn write_text<'e, 'd, E: std::borrow::Borrow<LockEntry>>(
     version: u32,
-    dirs: &BTreeSet<RelPath>,
+    dirs: impl Iterator<Item = &'d str>,
     pins: impl Iterator<Item = &'e SourcePin>,
     entries: impl Iterator<Item = E>,
     out: &mut dyn FnMut(&str) -> bool,
@@ -589,8 +589,9 @@ pub(crate) fn write_text<'e, E: std::borrow::Borrow<LockEntry>>(
     text.push_str(HEADER);
     text.push('\n');
     int_line(&mut text, "version", u64::from(version));
-    if !dirs.is_empty() {
-        strs_line(&mut text, "dirs", dirs.iter().map(RelPath::as_str));
+    let mut dirs = dirs.peekable();
+    if dirs.peek().is_some() {
+        strs_line(&mut text, "dirs", dirs);
     }
     // `file = []` when there is none, as the whole document says it.
     if entries.peek().is_none() {

@@ -235,9 +235,9 @@ pub fn rollback(
     });
     let generation = engine
         .write_with_lock_bytes(
-            &borrowed,
+            crate::apply::Changes::Listed(&borrowed),
             Some(lock_text.as_ref().map(|t| t as crate::apply::LockText<'_>)),
-            &removable,
+            &removable.iter().map(RelPath::as_str).collect::<Vec<_>>(),
             resume.is_some(),
             info,
             options.keep.max(1),

@@ -310,3 +310,58 @@ fn a_streamed_plan_shares_paths_and_origins_with_its_target() {
         assert!(item.streamed().is_some());
     }
 }
+
+/// Apply reads a plan's items in place (`apply::Changes::Plan`): its changes are exactly the
+/// items that write, in order, each with the item's bytes and hash, and each path is found in
+/// its own slot whether the slots are searched by halves or from the start; a list
+/// (`Changes::Listed`) answers the same.
+#[test]
+fn the_changes_read_in_place_are_the_items_that_write() {
+    use crate::apply::{Change, Changes};
+    for seed in 0..SEEDS {
+        let mut rng = Rng::new(seed);
+        let sys = MemSystem::new();
+        disk_of(&mut rng, &sys);
+        let t = target_of(&mut rng);
+        let engine = Engine::shared(&sys, Layout::project());
+        let (plan, _) = engine.plan(&digests(&t)).unwrap();
+        let in_place = Changes::Plan(&plan.items);
+        let listed: Vec<Change<'_>> = (plan.items.iter())
+            .filter(|i| i.writes())
+            .map(|i| Change {
+                path: &i.path,
+                before: i.old(),
+                after: i.new_data(),
+                streamed: i.streamed(),
+            })
+            .collect();
+        let same = |a: Change<'_>, b: Change<'_>| {
+            a.path == b.path
+                && a.before == b.before
+                && a.after == b.after
+                && a.streamed == b.streamed
+        };
+        assert_eq!(in_place.len(), listed.len(), "seed {seed}");
+        assert!(
+            in_place
+                .iter()
+                .zip(listed.iter().copied())
+                .all(|(a, b)| same(a, b)),
+            "seed {seed}"
+        );
+        assert!(in_place.sorted(), "seed {seed}: a plan's items are sorted");
+        for (slot, item) in plan.items.iter().enumerate() {
+            assert_eq!(in_place.find(&item.path, true), Some(slot), "seed {seed}");
+            assert_eq!(in_place.find(&item.path, false), Some(slot), "seed {seed}");
+            assert_eq!(in_place.at(slot).is_some(), item.writes(), "seed {seed}");
+        }
+        let list = Changes::Listed(&listed);
+        for (slot, change) in listed.iter().enumerate() {
+            assert_eq!(list.find(change.path, true), Some(slot), "seed {seed}");
+            assert!(same(list.at(slot).unwrap(), *change), "seed {seed}");
+        }
+        let absent = RelPath::new("not/planned.md").unwrap();
+        assert_eq!(in_place.find(&absent, true), None);
+        assert_eq!(in_place.find(&absent, false), None);
+    }
+}
