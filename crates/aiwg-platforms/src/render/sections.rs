@@ -10,6 +10,12 @@ use super::{NoticeLevel, RenderError, Renderer, BRIDGE_SECTION};
 use crate::placement::{no_skills_folder, Place, Resolved};
 use crate::spec::PlatformSpec;
 
+#[cfg(test)]
+thread_local! {
+    /// How many section texts this thread's holding or digest renders made (tests count them).
+    pub(super) static SECTIONS_MADE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl Renderer<'_> {
     /// `items` of `kind` as managed sections of `file` (one per source). A runbook this
     /// render also writes as a skill is only indexed in the section (name, description, the
@@ -59,6 +65,8 @@ impl Renderer<'_> {
                 }
                 let id = key.1;
                 let text = section_text(kind, &artifacts, &self.runbook_skills);
+                #[cfg(test)]
+                SECTIONS_MADE.with(|n| n.set(n.get() + 1));
                 if let super::Bodies::Hold(held) = &mut self.bodies {
                     held.charge(text.len());
                 }

@@ -1049,13 +1049,14 @@ fn a_holding_render_charges_the_model_and_its_sections() {
 
 /// Platforms sharing AGENTS.md get one section of each kind and source, made once: the
 /// entry names every platform, as when each made the same text and the target state merged
-/// them (debug builds also make it again and compare).
+/// them (debug builds also make it again and compare), and its text is made once.
 #[test]
 fn a_shared_section_serves_every_platform_sharing_its_file() {
     let m = model(&[
         ("rules/r.md", "---\nalwaysApply: true\n---\nrule body\n"),
         ("agents/a.md", AGENT),
     ]);
+    super::sections::SECTIONS_MADE.with(|n| n.set(0));
     let r = run(
         &m,
         &["codex", "amp", "crush", "goose", "junie"],
@@ -1080,6 +1081,13 @@ fn a_shared_section_serves_every_platform_sharing_its_file() {
             .map(|e| e.origin.to_string())
             .collect::<Vec<_>>()
     );
+    let sections = r
+        .target
+        .entries()
+        .filter(|e| matches!(&e.desired, aiwg_core::target::Desired::Section { .. }))
+        .count();
+    let made = super::sections::SECTIONS_MADE.with(|n| n.get());
+    assert_eq!(made, sections, "each section's text made once");
 }
 
 /// Memory per file: a render of tens of thousands of files holds one origin per entry, so
