@@ -72,7 +72,8 @@ pub enum Bodies<'s> {
     /// the same bytes, and the sink writes the first.
     Stream(Sink<'s>),
     /// As [`Bodies::Digest`], and each file's bytes (once per path) are offered to [`Held`],
-    /// which keeps them while the whole output fits its budget: a small output is then
+    /// which keeps them while the whole output fits its budget beside the model (charged
+    /// first) and the section texts: a small output is then
     /// written from them, rendered once instead of twice.
     Hold(&'s mut Held),
 }
