@@ -713,11 +713,13 @@ pub fn prepare_read_with(
     prepare_read_bodies(project, target, bodies, None)
 }
 
-/// How many bytes of whole files a streamed apply keeps from its first render
-/// ([`Bodies::Hold`]) to write them without rendering again: a constant, so what it holds never
-/// grows with the output (the realistic corpus at x1 to every platform is 12.6 MB; x3 to all is
-/// past it and renders twice). `AIWG_HOLD_BUDGET_BYTES` sets another (tests: `0` always
-/// renders twice).
+/// How many bytes a streamed apply's first render ([`Bodies::Hold`]) may hold for the model
+/// and the whole files it keeps to write them without rendering again: one ceiling (the model's
+/// bodies and assets and the section texts count first, the held files grow in steps beside
+/// them, never reserved whole), a constant, so what it holds never grows with the output (the
+/// realistic corpus at x1 to every platform is 12.6 MB of files beside 1.65 MB of sources and is
+/// held; x3 to all is past it and renders twice). `AIWG_HOLD_BUDGET_BYTES` sets another
+/// (tests: `0` always renders twice).
 pub fn hold_budget() -> usize {
     std::env::var("AIWG_HOLD_BUDGET_BYTES")
         .ok()

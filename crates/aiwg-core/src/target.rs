@@ -121,6 +121,16 @@ impl Desired {
         }
     }
 
+    /// Whether this entry owns `part` ([`Desired::part`], without making it).
+    pub fn is_part(&self, part: &Part) -> bool {
+        match (self, part) {
+            (Desired::File { .. } | Desired::Digest { .. }, Part::Whole) => true,
+            (Desired::Section { id, .. }, Part::Section(want)) => id == want,
+            (Desired::Merge { .. }, Part::Merge(_)) => self.part() == *part,
+            _ => false,
+        }
+    }
+
     /// A whole file's bytes replaced by their digest ([`Desired::Digest`]); other entries as
     /// they are.
     pub fn digested(self) -> Desired {
@@ -454,26 +464,7 @@ impl TargetState {
                 Ok(())
             }
             Some(i) if self.entries[i].desired == entry.desired => {
-                let existing = &mut self.entries[i];
-                let new = entry
-                    .origin
-                    .platforms
-                    .iter()
-                    .filter(|p| !existing.origin.platforms.contains(p));
-                let mut platforms: Vec<String> = new.cloned().collect();
-                if !platforms.is_empty() {
-                    platforms.extend(existing.origin.platforms.iter().cloned());
-                    platforms.sort();
-                    platforms.dedup();
-                    existing.origin.platforms = match self.merged_lists.get(platforms.as_slice()) {
-                        Some(shared) => shared.clone(),
-                        None => {
-                            let shared: Arc<[String]> = Arc::from(platforms);
-                            self.merged_lists.insert(shared.clone());
-                            shared
-                        }
-                    };
-                }
+                self.serve_also(i, &entry.origin);
                 Ok(())
             }
             Some(i) => Err(TargetClash {
@@ -481,6 +472,47 @@ impl TargetState {
                 first: self.entries[i].origin.clone(),
                 second: entry.origin,
             }),
+        }
+    }
+
+    /// What [`TargetState::insert`] does with the same path, part and content wanted again,
+    /// without that content: the entry of `path` and `part` also serves `origin`'s platforms.
+    /// For a caller that knows the content would be equal (a section's text made from the
+    /// same artifacts), so it need not make it again. False, changing nothing, when no entry
+    /// has that path and part.
+    pub fn serve_also_at(&mut self, path: &RelPath, part: &Part, origin: &Origin) -> bool {
+        let found = self
+            .at(path)
+            .find(|&i| self.entries[i].desired.is_part(part));
+        match found {
+            Some(i) => {
+                self.serve_also(i, origin);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Entry `i` also serves `origin`'s platforms (its own origin otherwise kept).
+    fn serve_also(&mut self, i: usize, origin: &Origin) {
+        let existing = &mut self.entries[i];
+        let new = origin
+            .platforms
+            .iter()
+            .filter(|p| !existing.origin.platforms.contains(p));
+        let mut platforms: Vec<String> = new.cloned().collect();
+        if !platforms.is_empty() {
+            platforms.extend(existing.origin.platforms.iter().cloned());
+            platforms.sort();
+            platforms.dedup();
+            existing.origin.platforms = match self.merged_lists.get(platforms.as_slice()) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Arc<[String]> = Arc::from(platforms);
+                    self.merged_lists.insert(shared.clone());
+                    shared
+                }
+            };
         }
     }
 

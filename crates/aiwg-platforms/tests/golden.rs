@@ -310,8 +310,20 @@ fn digest_and_streamed_renders_match_the_held_render() {
         assert_eq!(streamed, files, "{scope}");
         // A render that holds what fits its budget: the digest render's target, and, when the
         // whole output fits, the files the streamed render hands out, in the same order.
+        // The budget is one ceiling for the held files and the model beside them: what a
+        // render without limit used fits, the output with the model's bytes less one does not.
         let total: usize = order.iter().map(|(_, _, bytes, _)| bytes.len()).sum();
-        for (budget, fits) in [(total, true), (total - 1, false), (0, false)] {
+        let model_bytes: usize = model
+            .artifacts
+            .iter()
+            .map(|a| a.body.len() + a.assets.iter().map(|x| x.bytes.len()).sum::<usize>())
+            .sum();
+        let mut unlimited = aiwg_platforms::Held::new(usize::MAX);
+        render_bodies(&model, &all, scope, &options, Bodies::Hold(&mut unlimited)).unwrap();
+        let used = unlimited.used();
+        assert!(used >= total + model_bytes, "{scope}: {used}");
+        let under = total + model_bytes - 1;
+        for (budget, fits) in [(used, true), (under, false), (total, false), (0, false)] {
             let mut kept = aiwg_platforms::Held::new(budget);
             let r = render_bodies(&model, &all, scope, &options, Bodies::Hold(&mut kept)).unwrap();
             assert_eq!(r.target, want, "{scope}, budget {budget}");
@@ -322,7 +334,10 @@ fn digest_and_streamed_renders_match_the_held_render() {
                     .collect()
             });
             match fits {
-                true => assert_eq!(got.as_ref(), Some(&order), "{scope}"),
+                true => {
+                    assert_eq!(got.as_ref(), Some(&order), "{scope}");
+                    assert!(kept.used() <= budget, "{scope}: {} > {budget}", kept.used());
+                }
                 false => assert!(got.is_none(), "{scope}, budget {budget}"),
             }
         }

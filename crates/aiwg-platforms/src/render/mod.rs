@@ -24,7 +24,7 @@ mod skill_folders;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Mutex;
 
@@ -72,7 +72,8 @@ pub enum Bodies<'s> {
     /// the same bytes, and the sink writes the first.
     Stream(Sink<'s>),
     /// As [`Bodies::Digest`], and each file's bytes (once per path) are offered to [`Held`],
-    /// which keeps them while the whole output fits its budget: a small output is then
+    /// which keeps them while the whole output fits its budget beside the model (charged
+    /// first) and the section texts: a small output is then
     /// written from them, rendered once instead of twice.
     Hold(&'s mut Held),
 }
@@ -80,21 +81,33 @@ pub enum Bodies<'s> {
 /// Where a streaming render hands each whole file: path, bytes, executable bit.
 pub type Sink<'s> = &'s mut dyn FnMut(&RelPath, &[u8], bool);
 
-/// The whole files of a [`Bodies::Hold`] render, kept while their bytes fit a fixed budget:
-/// in one buffer reserved at the budget's size (one allocation, given back whole when it is
-/// dropped), with each file's path, end in the buffer, SHA-256 and executable bit. Past the
-/// budget everything is dropped at once and nothing more is kept, so what a render holds
-/// never grows with its output.
+/// The whole files of a [`Bodies::Hold`] render, kept while they fit a fixed budget beside
+/// what the render holds anyway: the bytes in one buffer, with each file's path, end in the
+/// buffer, SHA-256 and executable bit. The budget is one ceiling for all of it: the render
+/// first charges what it holds for the model (its bodies' and assets' bytes, then each section
+/// text as it is kept: [`Held::charge`]), and the buffer and list grow in steps of at most
+/// [`HOLD_STEP`] (doubling below it), never reserved whole and never past what is left of the
+/// budget. Past the budget everything is dropped at once and nothing more is kept, so what a
+/// render holds never grows with its output, and a large model gives up early instead of
+/// holding the budget's worth beside itself.
 #[derive(Debug, Default)]
 pub struct Held {
     budget: usize,
+    /// Bytes the render holds anyway, counted against the budget.
+    charged: usize,
     bytes: Vec<u8>,
-    files: Vec<(RelPath, usize, Sha256, bool)>,
+    files: Vec<HeldFile>,
     over: bool,
 }
 
+/// One held file: path, end in [`Held`]'s buffer, SHA-256, executable bit.
+type HeldFile = (RelPath, usize, Sha256, bool);
+
+/// The most [`Held`]'s buffer (or its list of files) grows by at a time.
+pub const HOLD_STEP: usize = 1 << 20;
+
 impl Held {
-    /// Keeps at most `budget` bytes of files.
+    /// Keeps at most `budget` bytes: the files' bytes and list and what is charged.
     pub fn new(budget: usize) -> Held {
         Held {
             budget,
@@ -102,19 +115,54 @@ impl Held {
         }
     }
 
+    /// Counts `bytes` the render holds anyway against the budget: past it, everything held
+    /// is dropped and nothing more is kept.
+    pub fn charge(&mut self, bytes: usize) {
+        if self.over {
+            return;
+        }
+        self.charged = self.charged.saturating_add(bytes);
+        if self.reserved().saturating_add(self.charged) > self.budget {
+            self.give_up();
+        }
+    }
+
+    /// What counts against the budget: the charged bytes and the memory reserved for the
+    /// files (their buffer's and list's capacity); never more than the budget.
+    pub fn used(&self) -> usize {
+        self.charged + self.reserved()
+    }
+
+    /// The memory reserved for held files.
+    fn reserved(&self) -> usize {
+        self.bytes.capacity() + self.files.capacity() * std::mem::size_of::<HeldFile>()
+    }
+
+    /// Drops everything; nothing more is kept.
+    fn give_up(&mut self) {
+        *self = Held {
+            budget: self.budget,
+            over: true,
+            ..Held::default()
+        };
+    }
+
     fn offer(&mut self, path: RelPath, sha256: Sha256, bytes: &[u8], executable: bool) {
         if self.over {
             return;
         }
-        // A budget no allocation can hold (set too high) is one the output is over.
-        if self.bytes.len() + bytes.len() > self.budget
-            || (self.bytes.capacity() == 0 && self.bytes.try_reserve_exact(self.budget).is_err())
-        {
-            *self = Held {
-                budget: self.budget,
-                over: true,
-                ..Held::default()
-            };
+        // Room for one more file's entry, then its bytes, each within what is left of the
+        // budget (a growth no allocation can give is one the output is over).
+        let fits = self
+            .budget
+            .checked_sub(self.used())
+            .is_some_and(|room| grow(&mut self.files, 1, room))
+            && self
+                .budget
+                .checked_sub(self.used())
+                .is_some_and(|room| grow(&mut self.bytes, bytes.len(), room));
+        if !fits {
+            self.give_up();
             return;
         }
         self.bytes.extend_from_slice(bytes);
@@ -139,6 +187,23 @@ impl Held {
                 }),
         )
     }
+}
+
+/// Makes room in `v` for `extra` more items, growing its capacity by at least that, by
+/// doubling below [`HOLD_STEP`] bytes and by that step above, and by at most `room` bytes.
+/// False when that is not enough or the allocation fails (nothing changed then).
+fn grow<T>(v: &mut Vec<T>, extra: usize, room: usize) -> bool {
+    if v.capacity() - v.len() >= extra {
+        return true;
+    }
+    let size = std::mem::size_of::<T>().max(1);
+    let most = v.capacity().saturating_add(room / size);
+    let Some(need) = v.len().checked_add(extra).filter(|n| *n <= most) else {
+        return false;
+    };
+    let step = v.capacity().clamp(4096 / size, HOLD_STEP / size);
+    let to = need.max(v.capacity() + step).min(most);
+    v.try_reserve_exact(to - v.len()).is_ok()
 }
 
 /// How much a [`Notice`] matters.
@@ -283,7 +348,12 @@ pub fn render_bodies<'o, 's: 'o>(
         Bodies::Keep => Bodies::Keep,
         Bodies::Digest => Bodies::Digest,
         Bodies::Stream(sink) => Bodies::Stream(sink),
-        Bodies::Hold(held) => Bodies::Hold(held),
+        Bodies::Hold(held) => {
+            // One ceiling: what the model holds counts first, so a large model's render gives
+            // up holding early instead of growing the budget's worth beside it.
+            held.charge(model.artifacts.iter().map(source_bytes).sum());
+            Bodies::Hold(held)
+        }
     };
     let mut platforms: Vec<&PlatformSpec> = platforms.to_vec();
     platforms.sort_by(|a, b| a.id.cmp(&b.id));
@@ -312,6 +382,7 @@ pub fn render_bodies<'o, 's: 'o>(
         runbook_skills: BTreeMap::new(),
         bodies,
         origin_texts: Default::default(),
+        section_inputs: HashMap::new(),
     };
     let resolved: Vec<(&PlatformSpec, Resolved)> = platforms
         .iter()
@@ -428,6 +499,10 @@ struct Renderer<'o> {
     /// The source and artifact names of the origins made so far, and each platform's list of
     /// one: every entry of an artifact shares them ([`Origin`]).
     origin_texts: OriginTexts,
+    /// Each section kept so far (its path after the home rebase, its id) → the artifacts its
+    /// text was made of, by address: another platform's section of the same artifacts there
+    /// has the same text, which is not made again (`sections`).
+    section_inputs: HashMap<(RelPath, String), Vec<usize>>,
 }
 
 impl<'o> std::ops::Deref for Renderer<'o> {
@@ -764,12 +839,7 @@ impl Renderer<'_> {
         artifact: String,
         p: &PlatformSpec,
     ) -> Result<(), RenderError> {
-        let texts = &mut self.origin_texts;
-        let origin = Origin {
-            source: texts.name(source),
-            artifact: texts.name(&artifact),
-            platforms: texts.list(std::slice::from_ref(&p.id)),
-        };
+        let origin = self.origin(source, &artifact, p);
         self.target
             .insert(TargetEntry {
                 path,
@@ -777,6 +847,16 @@ impl Renderer<'_> {
                 origin,
             })
             .map_err(|clash| self.clash_error(clash))
+    }
+
+    /// The origin of an entry platform `p` wants for `artifact` of `source`, its texts shared.
+    pub(super) fn origin(&mut self, source: &str, artifact: &str, p: &PlatformSpec) -> Origin {
+        let texts = &mut self.origin_texts;
+        Origin {
+            source: texts.name(source),
+            artifact: texts.name(artifact),
+            platforms: texts.list(std::slice::from_ref(&p.id)),
+        }
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the

@@ -3,12 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use aiwg_core::target::{Desired, Scope};
+use aiwg_core::target::{Desired, Part, Scope};
 use aiwg_core::{Artifact, Kind, RelPath};
 
 use super::{NoticeLevel, RenderError, Renderer, BRIDGE_SECTION};
 use crate::placement::{no_skills_folder, Place, Resolved};
 use crate::spec::PlatformSpec;
+
+#[cfg(test)]
+thread_local! {
+    /// How many section texts this thread's holding or digest renders made (tests count them).
+    pub(super) static SECTIONS_MADE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 impl Renderer<'_> {
     /// `items` of `kind` as managed sections of `file` (one per source). A runbook this
@@ -29,19 +35,65 @@ impl Renderer<'_> {
         for a in items {
             by_source.entry(&a.source).or_default().push(a);
         }
+        let artifact = format!("section:{}", kind.folder());
         for (source, artifacts) in by_source {
             let id = format!("{source}:{}", kind.folder());
+            let streaming = matches!(self.bodies, super::Bodies::Stream(_));
+            // Another platform sharing the file (AGENTS.md) already has this section of the
+            // same artifacts: its text would be the same (runbook sections are all made after
+            // the skills, so with the same index), so it is not made again, megabytes at
+            // scale; the section only serves this platform too, as an equal insert would.
+            let inputs: Vec<usize> = artifacts
+                .iter()
+                .map(|a| *a as *const Artifact as usize)
+                .collect();
+            let at = self.rebase(p, path.clone()).ok();
+            if let Some(at) = at.as_ref().filter(|_| !streaming) {
+                let key = (at.clone(), id);
+                if self.section_inputs.get(&key) == Some(&inputs) {
+                    let (at, id) = key;
+                    #[cfg(debug_assertions)]
+                    self.assert_same_section(&at, &id, kind, &artifacts);
+                    let origin = self.origin(source, &artifact, p);
+                    if self
+                        .target
+                        .serve_also_at(&at, &Part::Section(id.clone()), &origin)
+                    {
+                        continue;
+                    }
+                    unreachable!("a section recorded as kept is in the target state");
+                }
+                let id = key.1;
+                let text = section_text(kind, &artifacts, &self.runbook_skills);
+                #[cfg(test)]
+                SECTIONS_MADE.with(|n| n.set(n.get() + 1));
+                if let super::Bodies::Hold(held) = &mut self.bodies {
+                    held.charge(text.len());
+                }
+                self.insert(
+                    path.clone(),
+                    Desired::Section {
+                        id: id.clone(),
+                        text,
+                    },
+                    source,
+                    artifact.clone(),
+                    p,
+                )?;
+                self.section_inputs.insert((key.0, id), inputs);
+                continue;
+            }
             // A streaming render (the second of an apply) keeps no section text
             // ([`Renderer::insert`]): it is not made, megabytes for one section at scale.
-            let text = match self.bodies {
-                super::Bodies::Stream(_) => String::new(),
-                _ => section_text(kind, &artifacts, &self.runbook_skills),
+            let text = match streaming {
+                true => String::new(),
+                false => section_text(kind, &artifacts, &self.runbook_skills),
             };
             self.insert(
                 path.clone(),
                 Desired::Section { id, text },
                 source,
-                format!("section:{}", kind.folder()),
+                artifact.clone(),
                 p,
             )?;
         }
@@ -71,6 +123,18 @@ impl Renderer<'_> {
             items.len() - indexed,
         );
         Ok(())
+    }
+
+    /// Debug builds (every test) check that a section not made again is the one a render
+    /// that makes it would compare equal.
+    #[cfg(debug_assertions)]
+    fn assert_same_section(&self, at: &RelPath, id: &str, kind: Kind, artifacts: &[&Artifact]) {
+        let text = section_text(kind, artifacts, &self.runbook_skills);
+        assert!(
+            self.target.entries().any(|e| &e.path == at
+                && matches!(&e.desired, Desired::Section { id: i, text: t } if i == id && *t == text)),
+            "section `{id}` of `{at}` made again differs"
+        );
     }
 
     /// The AGENTS.md import in the instruction file of a platform that does not read

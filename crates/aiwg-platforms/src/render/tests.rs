@@ -886,18 +886,208 @@ fn a_platform_that_shows_one_skill_per_name_is_not_warned_of_copies() {
         .any(|n| n.platform == "warp" && n.message.contains("twice")));
 }
 
-/// A budget no allocation can hold (`AIWG_HOLD_BUDGET_BYTES` set too high) is a budget the
-/// output is over: the files are rendered again, never a failed allocation that aborts.
+/// A budget no allocation could hold (`AIWG_HOLD_BUDGET_BYTES` set too high) reserves
+/// nothing up front, so it holds what is offered like any budget the output fits, and a
+/// growth no allocation can give is a budget the output is over, never an abort.
 #[test]
-fn a_budget_too_large_to_reserve_holds_nothing_and_does_not_abort() {
+fn a_budget_too_large_to_reserve_reserves_nothing_and_does_not_abort() {
     for budget in [usize::MAX, isize::MAX as usize, 1 << 60] {
         let mut held = Held::new(budget);
         held.offer(RelPath::new("a.md").unwrap(), Sha256([0; 32]), b"a", false);
-        assert!(held.files().is_none(), "budget {budget}");
+        assert_eq!(held.files().unwrap().count(), 1, "budget {budget}");
+        assert!(held.used() <= 2 * 4096, "budget {budget}: {}", held.used());
     }
+    let mut v: Vec<u64> = Vec::new();
+    assert!(!super::grow(&mut v, usize::MAX / 4, usize::MAX));
+    assert!(!super::grow(&mut v, isize::MAX as usize / 16, usize::MAX));
+    assert_eq!(v.capacity(), 0);
+}
+
+/// The held files never reserve their whole budget, grow at most [`HOLD_STEP`] ahead of
+/// what they hold, and never past the budget; one file more than fits drops everything.
+#[test]
+fn held_files_grow_in_steps_and_never_past_the_budget() {
+    use super::HOLD_STEP;
+    let budget = 16 << 20;
+    let mut held = Held::new(budget);
+    let file = vec![7u8; 3000];
+    let mut n = 0;
+    loop {
+        let before = held.used();
+        held.offer(
+            RelPath::new(&format!("f{n}.md")).unwrap(),
+            Sha256([0; 32]),
+            &file,
+            n % 2 == 0,
+        );
+        let Some(files) = held.files() else { break };
+        n += 1;
+        assert_eq!(files.count(), n);
+        assert!(held.used() <= budget, "{n}: {} > {budget}", held.used());
+        let holds = n * (file.len() + std::mem::size_of::<super::HeldFile>());
+        assert!(
+            held.used() <= holds + 2 * HOLD_STEP,
+            "{n}: {} reserved for {holds} held",
+            held.used()
+        );
+        assert!(
+            held.used() - before <= HOLD_STEP + file.len(),
+            "{n}: one step"
+        );
+    }
+    assert!(
+        n * file.len() > budget - 2 * HOLD_STEP,
+        "only {n} files held"
+    );
+    assert_eq!(held.used(), 0, "everything dropped once over");
+    // Nothing more is kept, even what would fit now.
+    held.offer(RelPath::new("b.md").unwrap(), Sha256([0; 32]), b"b", false);
+    assert!(held.files().is_none());
+    assert_eq!(held.used(), 0);
+}
+
+/// What the render holds anyway is charged against the same budget: held bytes that would
+/// pass it beside the charge are not kept, and a charge past it drops what is held.
+#[test]
+fn charged_bytes_count_against_the_hold_budget() {
     let mut held = Held::new(1 << 20);
-    held.offer(RelPath::new("a.md").unwrap(), Sha256([0; 32]), b"a", false);
+    held.charge(1000 << 10);
+    held.offer(
+        RelPath::new("a.md").unwrap(),
+        Sha256([0; 32]),
+        &[1; 10 << 10],
+        false,
+    );
     assert_eq!(held.files().unwrap().count(), 1);
+    assert!(held.used() <= 1 << 20);
+    held.offer(
+        RelPath::new("b.md").unwrap(),
+        Sha256([0; 32]),
+        &[1; 30 << 10],
+        false,
+    );
+    assert!(held.files().is_none(), "30 KiB more is past the budget");
+
+    let mut held = Held::new(1 << 20);
+    held.offer(
+        RelPath::new("a.md").unwrap(),
+        Sha256([0; 32]),
+        &[1; 10 << 10],
+        false,
+    );
+    held.charge(1 << 20);
+    assert!(
+        held.files().is_none(),
+        "a charge past the budget drops what is held"
+    );
+    assert_eq!(held.used(), 0);
+}
+
+/// A holding render charges the model's bodies and assets and the section texts it keeps:
+/// a budget the output alone would fit, but not beside the model, holds nothing.
+#[test]
+fn a_holding_render_charges_the_model_and_its_sections() {
+    let big = format!(
+        "---\nname: a\ndescription: d\n---\n{}\n",
+        "x".repeat(40_000)
+    );
+    let m = model(&[
+        ("agents/a.md", &big),
+        ("rules/r.md", "---\nalwaysApply: true\n---\nrule body\n"),
+    ]);
+    let platforms = platforms_of(&["claude-code", "codex", "cursor", "opencode"]);
+    let options = RenderOptions::default();
+    let hold = |budget: usize| {
+        let mut held = Held::new(budget);
+        let r = render_bodies(
+            &m,
+            &platforms,
+            Scope::Project,
+            &options,
+            Bodies::Hold(&mut held),
+        )
+        .unwrap();
+        (r, held)
+    };
+    let (r, held) = hold(usize::MAX);
+    let output: usize = held.files().unwrap().map(|(_, _, b, _)| b.len()).sum();
+    let model_bytes: usize = m.artifacts.iter().map(super::source_bytes).sum();
+    let sections: usize = r
+        .target
+        .entries()
+        .filter_map(|e| match &e.desired {
+            aiwg_core::target::Desired::Section { text, .. } => Some(text.len()),
+            _ => None,
+        })
+        .sum();
+    assert!(
+        output > 40_000 && model_bytes > 40_000,
+        "{output} {model_bytes}"
+    );
+    assert!(sections > 0, "{:?}", paths(&r));
+    assert!(
+        held.used() >= output + model_bytes + sections,
+        "{} < {output} + {model_bytes} + {sections}",
+        held.used()
+    );
+    // The budget it used holds the same files; less than output, model and sections does not.
+    let need = held.used();
+    let (r2, fits) = hold(need);
+    assert_eq!(r2, r);
+    assert!(fits.used() <= need);
+    assert!(fits.files().unwrap().eq(held.files().unwrap()));
+    for budget in [
+        output + model_bytes + sections - 1,
+        output + model_bytes - 1,
+        output,
+    ] {
+        let (r3, over) = hold(budget);
+        assert_eq!(r3, r, "budget {budget}");
+        assert!(over.files().is_none(), "budget {budget}");
+    }
+}
+
+/// Platforms sharing AGENTS.md get one section of each kind and source, made once: the
+/// entry names every platform, as when each made the same text and the target state merged
+/// them (debug builds also make it again and compare), and its text is made once.
+#[test]
+fn a_shared_section_serves_every_platform_sharing_its_file() {
+    let m = model(&[
+        ("rules/r.md", "---\nalwaysApply: true\n---\nrule body\n"),
+        ("agents/a.md", AGENT),
+    ]);
+    super::sections::SECTIONS_MADE.with(|n| n.set(0));
+    let r = run(
+        &m,
+        &["codex", "amp", "crush", "goose", "junie"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let shared: Vec<_> = r
+        .target
+        .entries()
+        .filter(|e| {
+            e.path.as_str() == "AGENTS.md"
+                && matches!(&e.desired, aiwg_core::target::Desired::Section { .. })
+        })
+        .collect();
+    assert!(!shared.is_empty(), "{:?}", paths(&r));
+    let most = shared.iter().map(|e| e.origin.platforms.len()).max();
+    assert!(
+        most >= Some(3),
+        "{:?}",
+        shared
+            .iter()
+            .map(|e| e.origin.to_string())
+            .collect::<Vec<_>>()
+    );
+    let sections = r
+        .target
+        .entries()
+        .filter(|e| matches!(&e.desired, aiwg_core::target::Desired::Section { .. }))
+        .count();
+    let made = super::sections::SECTIONS_MADE.with(|n| n.get());
+    assert_eq!(made, sections, "each section's text made once");
 }
 
 /// Memory per file: a render of tens of thousands of files holds one origin per entry, so
@@ -1131,6 +1321,7 @@ fn a_panic_while_making_files_reaches_the_caller() {
         runbook_skills: BTreeMap::new(),
         bodies: Bodies::Keep,
         origin_texts: Default::default(),
+        section_inputs: Default::default(),
     };
     let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         r.batches(
