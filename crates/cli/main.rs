@@ -33,27 +33,28 @@ use std::process::ExitCode;
 use aiwg_core::escape::escape_lines;
 use clap::Parser as _;
 
-/// glibc's malloc, set for a short-lived process whose two memory peaks (the first render,
-/// then the plan beside the second render) hold many small allocations: one arena for every
-/// thread (a worker's own arena keeps its freed chunks from the other threads, so each peak
-/// grew by a worker's share), and a fixed mmap threshold (glibc raises its threshold to each
-/// large block freed, after which large buffers stay in the heap and are never given back).
-/// Measured at x10 to every platform: 49.1 MiB peak RSS → 45.6 MiB (ARCHITECTURE.md,
-/// "Memory"). Other C libraries and systems keep their defaults.
+/// glibc's malloc, set for a process whose two memory peaks (the first render, then the
+/// plan beside the second render) each hold a few large buffers: a fixed mmap threshold of
+/// 64 KiB. By default glibc raises its threshold to the size of each large block freed (the
+/// first render's entry list, megabytes), after which the next peak's large buffers come from
+/// the heap, where they stay resident after they are freed. Measured at x10 to every
+/// platform: 42.9-44.0 MiB peak RSS → 39.9-40.0 (in KiB of 1,024: 39.0 MiB), the same user
+/// time. One arena for every thread (`M_ARENA_MAX`) took about 1 MiB more off but cost ~10%
+/// more user time (the render's threads wait on one lock), so it is not set
+/// (ARCHITECTURE.md, "Memory"). Other C libraries and systems keep their defaults.
 #[allow(unsafe_code)]
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // From glibc's <malloc.h>.
         const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
-        const M_ARENA_MAX: std::ffi::c_int = -8;
         unsafe extern "C" {
             fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
         }
-        // SAFETY: mallopt only sets allocator parameters; it is called before any thread
-        // starts, and a value it refuses leaves the default (it returns 0, which is ignored).
+        // SAFETY: mallopt only sets an allocator parameter; it is called first thing in
+        // `main`, before any thread starts, and a value it refuses leaves the default (it
+        // returns 0, which is ignored).
         unsafe {
-            mallopt(M_ARENA_MAX, 1);
             mallopt(M_MMAP_THRESHOLD, 64 << 10);
         }
     }
