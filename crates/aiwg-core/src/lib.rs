@@ -18,6 +18,9 @@
 //! - [`read`]: reading an open file whole (shared with the deploy engine).
 //! - [`target`]: `TargetState`, what the platforms want on disk, handed to the deploy engine.
 
+// No unsafe code here at all (the workspace only denies it: the binary's `tune_allocator`
+// is its one allowed place).
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;

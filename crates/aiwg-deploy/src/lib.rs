@@ -16,6 +16,9 @@
 //!
 //! It knows paths, bytes and ownership modes, nothing of platforms. It never prints.
 
+// No unsafe code here at all (the workspace only denies it: the binary's `tune_allocator`
+// is its one allowed place).
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod apply;

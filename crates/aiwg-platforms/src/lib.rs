@@ -57,6 +57,9 @@
 //!   CLAUDE.md; the `@AGENTS.md` import (section `agents-md-bridge`) is written only when
 //!   AGENTS.md holds a kind Claude Code gets nowhere else, which its native places never leave.
 
+// No unsafe code here at all (the workspace only denies it: the binary's `tune_allocator`
+// is its one allowed place).
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod nested;
