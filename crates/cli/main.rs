@@ -38,8 +38,7 @@ use clap::Parser as _;
 /// 64 KiB. By default glibc raises its threshold to the size of each large block freed (the
 /// first render's entry list, megabytes), after which the next peak's large buffers come from
 /// the heap, where they stay resident after they are freed. Measured at x10 to every
-/// platform: 42.9-44.0 MiB peak RSS → 39.9-40.0 (in KiB of 1,024: 39.0 MiB), the same user
-/// time. One arena for every thread (`M_ARENA_MAX`) took about 1 MiB more off but cost ~10%
+/// platform: 42,872-43,996 KiB peak RSS → 39,928-39,992 KiB (39.0 MiB), the same user time. One arena for every thread (`M_ARENA_MAX`) took about 1 MiB more off but cost ~10%
 /// more user time (the render's threads wait on one lock), so it is not set
 /// (ARCHITECTURE.md, "Memory"). Other C libraries and systems keep their defaults.
 #[allow(unsafe_code)]
