@@ -36,58 +36,51 @@ impl Renderer<'_> {
             by_source.entry(&a.source).or_default().push(a);
         }
         let artifact = format!("section:{}", kind.folder());
+        // A streaming render (the second of an apply) keeps no section text
+        // ([`Renderer::insert`]): it is not made, megabytes for one section at scale.
+        let streaming = matches!(self.bodies, super::Bodies::Stream(_));
         for (source, artifacts) in by_source {
             let id = format!("{source}:{}", kind.folder());
-            let streaming = matches!(self.bodies, super::Bodies::Stream(_));
             // Another platform sharing the file (AGENTS.md) already has this section of the
             // same artifacts: its text would be the same (runbook sections are all made after
             // the skills, so with the same index), so it is not made again, megabytes at
             // scale; the section only serves this platform too, as an equal insert would.
-            let inputs: Vec<usize> = artifacts
-                .iter()
-                .map(|a| *a as *const Artifact as usize)
-                .collect();
-            let at = self.rebase(p, path.clone()).ok();
-            if let Some(at) = at.as_ref().filter(|_| !streaming) {
-                let key = (at.clone(), id);
-                if self.section_inputs.get(&key) == Some(&inputs) {
-                    let (at, id) = key;
-                    #[cfg(debug_assertions)]
-                    self.assert_same_section(&at, &id, kind, &artifacts);
-                    let origin = self.origin(source, &artifact, p);
-                    if self
-                        .target
-                        .serve_also_at(&at, &Part::Section(id.clone()), &origin)
-                    {
-                        continue;
-                    }
-                    unreachable!("a section recorded as kept is in the target state");
+            let kept = match streaming {
+                true => None,
+                false => self.rebase(p, path.clone()).ok().map(|at| {
+                    let inputs: Vec<usize> = artifacts
+                        .iter()
+                        .map(|a| *a as *const Artifact as usize)
+                        .collect();
+                    ((at, id.clone()), inputs)
+                }),
+            };
+            if let Some(((at, id), _)) = kept
+                .as_ref()
+                .filter(|(key, inputs)| self.section_inputs.get(key) == Some(inputs))
+            {
+                #[cfg(debug_assertions)]
+                self.assert_same_section(at, id, kind, &artifacts);
+                let origin = self.origin(source, &artifact, p);
+                if self
+                    .target
+                    .serve_also_at(at, &Part::Section(id.clone()), &origin)
+                {
+                    continue;
                 }
-                let id = key.1;
-                let text = section_text(kind, &artifacts, &self.runbook_skills);
-                #[cfg(test)]
-                SECTIONS_MADE.with(|n| n.set(n.get() + 1));
-                if let super::Bodies::Hold(held) = &mut self.bodies {
-                    held.charge(text.len());
-                }
-                self.insert(
-                    path.clone(),
-                    Desired::Section {
-                        id: id.clone(),
-                        text,
-                    },
-                    source,
-                    artifact.clone(),
-                    p,
-                )?;
-                self.section_inputs.insert((key.0, id), inputs);
-                continue;
+                unreachable!("a section recorded as kept is in the target state");
             }
-            // A streaming render (the second of an apply) keeps no section text
-            // ([`Renderer::insert`]): it is not made, megabytes for one section at scale.
             let text = match streaming {
                 true => String::new(),
-                false => section_text(kind, &artifacts, &self.runbook_skills),
+                false => {
+                    let text = section_text(kind, &artifacts, &self.runbook_skills);
+                    #[cfg(test)]
+                    SECTIONS_MADE.with(|n| n.set(n.get() + 1));
+                    if let super::Bodies::Hold(held) = &mut self.bodies {
+                        held.charge(text.len());
+                    }
+                    text
+                }
             };
             self.insert(
                 path.clone(),
@@ -96,6 +89,9 @@ impl Renderer<'_> {
                 artifact.clone(),
                 p,
             )?;
+            if let Some((key, inputs)) = kept {
+                self.section_inputs.insert(key, inputs);
+            }
         }
         if kind != Kind::Runbook {
             let how = format!(
