@@ -98,6 +98,10 @@ pub struct Held {
     bytes: Vec<u8>,
     files: Vec<HeldFile>,
     over: bool,
+    /// The most memory ever reserved for held files at once (tests: what a render that gave
+    /// up had held before it did).
+    #[cfg(test)]
+    most_reserved: usize,
 }
 
 /// One held file: path, end in [`Held`]'s buffer, SHA-256, executable bit.
@@ -127,6 +131,14 @@ impl Held {
         }
     }
 
+    /// Gives up at once when `bytes` more (what the render will offer at least) cannot fit
+    /// beside what is held and charged now.
+    pub fn foresee(&mut self, bytes: usize) {
+        if !self.over && self.used().saturating_add(bytes) > self.budget {
+            self.give_up();
+        }
+    }
+
     /// What counts against the budget: the charged bytes and the memory reserved for the
     /// files (their buffer's and list's capacity); never more than the budget.
     pub fn used(&self) -> usize {
@@ -143,6 +155,8 @@ impl Held {
         *self = Held {
             budget: self.budget,
             over: true,
+            #[cfg(test)]
+            most_reserved: self.most_reserved,
             ..Held::default()
         };
     }
@@ -168,6 +182,10 @@ impl Held {
         self.bytes.extend_from_slice(bytes);
         self.files
             .push((path, self.bytes.len(), sha256, executable));
+        #[cfg(test)]
+        {
+            self.most_reserved = self.most_reserved.max(self.reserved());
+        }
     }
 
     /// Every whole file the render made (path, SHA-256, bytes, executable bit; in the order
@@ -390,6 +408,11 @@ pub fn render_bodies<'o, 's: 'o>(
         .collect();
 
     let files = r.plan_files(model, &platforms, &resolved)?;
+    if let Bodies::Hold(held) = &mut r.bodies {
+        // An output that cannot fit is known before the first file is made: nothing is held
+        // then, so a large render does not fill the budget only to drop it.
+        held.foresee(files.least_file_bytes);
+    }
     let mut deferred = Deferred::default();
     for (p, res) in &resolved {
         r.platform_pass(model, p, res, &resolved, &files, &mut deferred)?;

@@ -21,6 +21,11 @@ pub(super) const FILE_KINDS: [Kind; 3] = [Kind::Agent, Kind::Command, Kind::Rule
 #[derive(Debug, Default)]
 pub(super) struct FilePlan {
     placements: BTreeMap<Kind, Vec<(BTreeSet<String>, usize, Placement)>>,
+    /// What the whole files of these kinds will hold at least: each written file pattern
+    /// once per artifact of its group, counting only the body (frontmatter, skills and
+    /// sections come on top). What lets a render that holds its files give up before it
+    /// starts when they cannot fit ([`super::Held::foresee`]).
+    pub least_file_bytes: usize,
 }
 
 impl FilePlan {
@@ -41,6 +46,14 @@ fn own_file_place(res: &Resolved, kind: Kind) -> Option<&str> {
         Place::Section { file } => Some(file),
         _ => None,
     }
+}
+
+/// Whether `place` is some selected platform's file pattern for `kind` (one file per artifact
+/// there), not an instruction file its artifacts are sections of.
+fn is_file_pattern(resolved: &[(&PlatformSpec, Resolved)], kind: Kind, place: &str) -> bool {
+    resolved.iter().any(
+        |(_, res)| matches!(&res.get(kind).place, Place::Native { pattern } if pattern == place),
+    )
 }
 
 fn readers<'a>(resolved: &'a [(&PlatformSpec, Resolved)], kind: Kind) -> Vec<Reader<'a>> {
@@ -84,6 +97,15 @@ impl Renderer<'_> {
                 let avoid: BTreeSet<&str> = group.excluders.iter().map(String::as_str).collect();
                 let placement = skills::place_avoiding(&readers, &needers, &avoid, None);
                 self.refuse_leaks(kind, &group, &readers, &placement, platforms)?;
+                let file_patterns = placement
+                    .dirs
+                    .iter()
+                    .filter(|d| is_file_pattern(resolved, kind, d))
+                    .count();
+                let bodies: usize = group.items.iter().map(|a| a.body.len()).sum();
+                plan.least_file_bytes = plan
+                    .least_file_bytes
+                    .saturating_add(file_patterns.saturating_mul(bodies));
                 plan.placements.entry(kind).or_default().push((
                     group.excluders,
                     group.items.len(),

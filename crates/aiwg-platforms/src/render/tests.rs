@@ -1047,6 +1047,75 @@ fn a_holding_render_charges_the_model_and_its_sections() {
     }
 }
 
+/// A render whose whole files cannot fit beside the model gives up before it holds any
+/// (the file kinds' least output is known once their places are chosen), and the estimate
+/// never makes one give up that fits: for each platform alone and for all of them, the
+/// budget a render used holds its files again.
+#[test]
+fn a_render_gives_up_holding_before_it_starts_when_its_files_cannot_fit() {
+    let body = "x".repeat(20_000);
+    let agent = |name: &str| format!("---\nname: {name}\ndescription: d\n---\n{body}\n");
+    let command = format!("---\ndescription: c\n---\n{body}\n");
+    let rule = format!("---\nalwaysApply: true\n---\n{body}\n");
+    let skill = format!("---\nname: s\ndescription: d\n---\n{body}\n");
+    let m = model(&[
+        ("agents/a.md", &agent("a")),
+        ("agents/b.md", &agent("b")),
+        ("commands/c.md", &command),
+        ("rules/r.md", &rule),
+        ("skills/s/SKILL.md", &skill),
+    ]);
+    let options = RenderOptions::default();
+    let hold = |platforms: &[&PlatformSpec], budget: usize| {
+        let mut held = Held::new(budget);
+        let r = render_bodies(
+            &m,
+            platforms,
+            Scope::Project,
+            &options,
+            Bodies::Hold(&mut held),
+        )
+        .unwrap();
+        (r, held)
+    };
+    let registry = Registry::builtin();
+    let every: Vec<&PlatformSpec> = registry.all().iter().collect();
+    let mut sets: Vec<Vec<&PlatformSpec>> = every.iter().map(|p| vec![*p]).collect();
+    sets.push(every.clone());
+    for platforms in &sets {
+        let (r, held) = hold(platforms, usize::MAX);
+        let need = held.used();
+        let (again, fits) = hold(platforms, need);
+        assert_eq!(again, r);
+        assert!(
+            fits.files().unwrap().eq(held.files().unwrap()),
+            "{}: the budget it used ({need}) no longer holds its files",
+            platforms[0].id
+        );
+    }
+    // Every platform's files (several copies of each agent) cannot fit in a budget that
+    // leaves room beside the model and the sections for one: nothing is ever held (without
+    // the estimate, the first files were held until the budget ran out).
+    let model_bytes: usize = m.artifacts.iter().map(super::source_bytes).sum();
+    let (all, _) = hold(&every, usize::MAX);
+    let sections: usize = all
+        .target
+        .entries()
+        .filter_map(|e| match &e.desired {
+            aiwg_core::target::Desired::Section { text, .. } => Some(text.len()),
+            _ => None,
+        })
+        .sum();
+    let (_, over) = hold(&every, model_bytes + sections + 30_000);
+    assert!(over.files().is_none());
+    assert_eq!(over.most_reserved, 0, "held files before giving up");
+    // One platform's files fit such a budget and are held.
+    let claude = registry.resolve(&["claude-code"]).unwrap();
+    let (_, one) = hold(&claude, usize::MAX);
+    let (_, fits) = hold(&claude, one.used());
+    assert!(fits.files().is_some());
+}
+
 /// Platforms sharing AGENTS.md get one section of each kind and source, made once: the
 /// entry names every platform, as when each made the same text and the target state merged
 /// them (debug builds also make it again and compare), and its text is made once.
