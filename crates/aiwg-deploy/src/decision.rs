@@ -389,12 +389,16 @@ struct Full {
     streamed: Option<Sha256>,
     parts: Box<[PartPlan]>,
     old_digest: Option<Box<crate::system::FileDigest>>,
+    /// [`PlanItem::writes`], decided once: apply asks on each of its passes, and the answer
+    /// compares the old and new bytes.
+    writes: bool,
 }
 
 impl Full {
     /// Every field of `item`, in the one box of [`Rest::Full`].
     fn boxed(item: ItemParts) -> Box<Full> {
         Box::new(Full {
+            writes: item.streamed.is_some() || item.old != item.new,
             conflict: item.conflict,
             old: item.old,
             new: item.new,
@@ -683,7 +687,7 @@ impl PlanItem {
         match &self.form {
             Form::Whole(_) => self.action == Action::Create,
             Form::Rest(Rest::Held(_)) => true,
-            Form::Rest(Rest::Full(full)) => full.streamed.is_some() || full.old != full.new,
+            Form::Rest(Rest::Full(full)) => full.writes,
         }
     }
 
