@@ -169,12 +169,9 @@ impl Digester {
 }
 
 fn hex(hash: Sha256) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(64);
-    for b in hash.finalize() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    aiwg_core::target::Sha256(hash.finalize().into())
+        .hex()
+        .to_string()
 }
 
 #[cfg(test)]
