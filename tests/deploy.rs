@@ -574,6 +574,7 @@ fn user_scope_conflict_lines_name_the_file_as_the_user_writes_it() {
         (&["apply", "--scope", "user"][..], 1),
         (&["check", "--scope", "user"], 1),
         (&["status", "--scope", "user"], 0),
+        (&["plan", "--scope", "user"], 0),
     ] {
         let (code, out, err) = t.run(args);
         let said = format!("{out}{err}");
@@ -588,6 +589,34 @@ fn user_scope_conflict_lines_name_the_file_as_the_user_writes_it() {
             "{args:?} names it once as if it were in the project: {said}"
         );
     }
+    // A patch keeps its headers relative to the home folder (`git apply` there takes it), and
+    // its `# conflict:` line names the file as `~/…`, as `--stat` does.
+    for args in [
+        &["diff", "--scope", "user"][..],
+        &["apply", "--dry-run", "--scope", "user"],
+        &["diff", "--stat", "--scope", "user"],
+    ] {
+        let (code, out, err) = t.run(args);
+        let said = format!("{out}{err}");
+        assert!(code < 2, "{args:?}: {said}");
+        assert!(
+            said.contains("~/.claude/agents/reviewer.md"),
+            "{args:?} does not name the file as `~/…`: {said}"
+        );
+        assert!(
+            !said.contains("`.claude/agents/reviewer.md`"),
+            "{args:?} names it as if it were in the project: {said}"
+        );
+    }
+    let (_, patch, _) = t.run(&["diff", "--scope", "user"]);
+    assert!(
+        patch.contains("# conflict: `~/.claude/agents/reviewer.md`: not written by aiwg"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("--- a/.claude/agents/reviewer.md\n+++ b/.claude/agents/reviewer.md"),
+        "{patch}"
+    );
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my own reviewer\n");
 }
 

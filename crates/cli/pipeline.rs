@@ -1137,6 +1137,17 @@ impl Deployment {
         }
     }
 
+    /// A path the engine names (relative to the root) as a patch's `# conflict:` line shows
+    /// it: relative to the root like the patch's headers in project scope, `~/...` in user
+    /// scope (where the headers are relative to the home folder); escaped.
+    pub fn show_in_patch(&self, path: &str) -> String {
+        let escaped = escape(path);
+        match self.scope {
+            Scope::Project => escaped.into_owned(),
+            Scope::User => format!("~/{escaped}"),
+        }
+    }
+
     /// A conflict's reason, with the paths it names as [`Deployment::display`] shows them
     /// (`~/.claude/...` in user scope).
     pub fn reason(&self, conflict: &aiwg_deploy::ConflictKind) -> String {

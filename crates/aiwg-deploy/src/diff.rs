@@ -18,11 +18,28 @@ pub fn render(plan: &Plan, color: bool) -> String {
     render_items(plan.changes(), color)
 }
 
+/// [`render`], the paths of `# conflict:` lines (and the paths their reasons name) as `show`
+/// gives them (`~/.claude/...` in user scope); the patch headers stay relative to the root.
+pub fn render_shown(plan: &Plan, color: bool, show: &dyn Fn(&str) -> String) -> String {
+    render_items_shown(plan.changes(), color, show)
+}
+
 /// The diff of `items` that change something, in order.
 pub fn render_items<'a>(items: impl IntoIterator<Item = &'a PlanItem>, color: bool) -> String {
+    render_items_shown(items, color, &|path| {
+        aiwg_core::escape::escape(path).into_owned()
+    })
+}
+
+/// [`render_items`], the conflict lines' paths as `show` gives them ([`render_shown`]).
+pub fn render_items_shown<'a>(
+    items: impl IntoIterator<Item = &'a PlanItem>,
+    color: bool,
+    show: &dyn Fn(&str) -> String,
+) -> String {
     let mut out = String::new();
     for item in items.into_iter().filter(|i| i.is_change()) {
-        render_item(&mut out, item, color);
+        render_item(&mut out, item, color, show);
     }
     out
 }
@@ -39,7 +56,7 @@ fn mode_bits(f: &FileData) -> &'static str {
     }
 }
 
-fn render_item(out: &mut String, item: &PlanItem, color: bool) {
+fn render_item(out: &mut String, item: &PlanItem, color: bool, show: &dyn Fn(&str) -> String) {
     let path = item.path.as_str();
     if let Some(conflict) = item.conflict() {
         paint(
@@ -47,8 +64,9 @@ fn render_item(out: &mut String, item: &PlanItem, color: bool) {
             color,
             YELLOW,
             &format!(
-                "# conflict: `{path}`: {}; {}",
-                conflict.reason(),
+                "# conflict: `{}`: {}; {}",
+                show(path),
+                conflict.reason_shown(show),
                 conflict.force_effect()
             ),
         );

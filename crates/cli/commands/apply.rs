@@ -217,9 +217,12 @@ pub fn execute(
     // `aiwg update` shows everything it would write, hooks included, before it asks for
     // consent or writes.
     if show_diff && !json {
-        std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+        std::io::stdout()
+            .write_all(diff::render_shown(&plan, ctx.color, &|p| d.show_in_patch(p)).as_bytes())?;
         if let Some(local) = &local {
-            std::io::stdout().write_all(diff::render(&local.plan, ctx.color).as_bytes())?;
+            std::io::stdout().write_all(
+                diff::render_shown(&local.plan, ctx.color, &|p| d.show_in_patch(p)).as_bytes(),
+            )?;
         }
     }
     if let Some(local) = &local {
@@ -278,9 +281,13 @@ pub fn execute(
     }
     if dry_run {
         if !json && !show_diff {
-            std::io::stdout().write_all(diff::render(&plan, ctx.color).as_bytes())?;
+            std::io::stdout().write_all(
+                diff::render_shown(&plan, ctx.color, &|p| d.show_in_patch(p)).as_bytes(),
+            )?;
             if let Some(local) = &local {
-                std::io::stdout().write_all(diff::render(&local.plan, ctx.color).as_bytes())?;
+                std::io::stdout().write_all(
+                    diff::render_shown(&local.plan, ctx.color, &|p| d.show_in_patch(p)).as_bytes(),
+                )?;
             }
         }
         crate::printer::say!("dry run: {}", plan.summary());

@@ -118,7 +118,9 @@ pub fn print(
     let mut out = std::io::stdout().lock();
     match format {
         Format::Patch => {
-            out.write_all(diff::render_items(items.iter().copied(), ctx.color).as_bytes())?
+            let show = |path: &str| d.show_in_patch(path);
+            let patch = diff::render_items_shown(items.iter().copied(), ctx.color, &show);
+            out.write_all(patch.as_bytes())?
         }
         Format::NameOnly => {
             for item in items {
@@ -133,7 +135,7 @@ pub fn print(
                         counts(&diff::render_items(std::iter::once(*item), false));
                     // A conflict says why (a dry run's kept edit would read `+0 -0`).
                     let note = match item.conflict() {
-                        Some(c) => format!("  (conflict: {})", c.reason()),
+                        Some(c) => format!("  (conflict: {})", d.reason(c)),
                         None => String::new(),
                     };
                     (d.display(&item.path), added, removed, note)
