@@ -295,10 +295,16 @@ impl<'de> serde::Deserialize<'de> for Part {
 /// Where a target entry came from, for the lock file, `status` and error messages.
 ///
 /// Shared, not copied: every file of an artifact for a platform has the same origin, and the
-/// target state, the plan and the lock hold one per file (tens of thousands), so the texts are
-/// counted references (a clone allocates nothing) that a render or a lock parse makes once.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Origin {
+/// target state, the plan and the lock hold one per file (tens of thousands), so an origin is
+/// one counted reference (8 bytes; a clone allocates nothing) to its [`OriginParts`], which a
+/// render, a merge or a lock parse makes once per distinct source, artifact and platforms
+/// ([`OriginTexts::origin`]). Compared, ordered, hashed and serialized as its parts.
+#[derive(Clone)]
+pub struct Origin(Arc<OriginParts>);
+
+/// What an [`Origin`] says; read through the origin (`origin.artifact`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct OriginParts {
     /// The source (`sdlc`, `.aiwg`, a path).
     pub source: Arc<str>,
     /// `kind:name` of the artifact, or a name for generated files (`index:rules`).
@@ -310,20 +316,90 @@ pub struct Origin {
 impl Origin {
     /// An origin from its texts (each allocated here: a caller making many shares them).
     pub fn new(source: &str, artifact: &str, platforms: Vec<String>) -> Origin {
-        Origin {
+        Origin::from_parts(OriginParts {
             source: Arc::from(source),
             artifact: Arc::from(artifact),
             platforms: Arc::from(platforms),
-        }
+        })
+    }
+
+    /// An origin of its own (not shared with any other) from `parts`.
+    pub fn from_parts(parts: OriginParts) -> Origin {
+        Origin(Arc::new(parts))
+    }
+
+    /// True when `a` and `b` are one allocation (not merely equal).
+    pub fn ptr_eq(a: &Origin, b: &Origin) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
     }
 }
 
-/// The texts of many [`Origin`]s, each distinct name and platform list allocated once however
-/// many entries name it (a render's target state, a parsed lock).
-#[derive(Debug, Default)]
+impl std::ops::Deref for Origin {
+    type Target = OriginParts;
+    fn deref(&self) -> &OriginParts {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<OriginParts> for Origin {
+    fn borrow(&self) -> &OriginParts {
+        &self.0
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Origin) -> bool {
+        Origin::ptr_eq(self, other) || *self.0 == *other.0
+    }
+}
+
+impl Eq for Origin {}
+
+impl PartialOrd for Origin {
+    fn partial_cmp(&self, other: &Origin) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Origin {
+    fn cmp(&self, other: &Origin) -> std::cmp::Ordering {
+        if Origin::ptr_eq(self, other) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+impl std::hash::Hash for Origin {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl serde::Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Origin")
+            .field("source", &self.source)
+            .field("artifact", &self.artifact)
+            .field("platforms", &self.platforms)
+            .finish()
+    }
+}
+
+/// The texts of many [`Origin`]s, and the origins themselves: each distinct name, platform
+/// list and origin allocated once however many entries name it (a render's target state, a
+/// parsed lock).
+#[derive(Debug, Clone, Default)]
 pub struct OriginTexts {
     names: std::collections::HashSet<Arc<str>>,
     lists: std::collections::HashSet<Arc<[String]>>,
+    origins: std::collections::HashSet<Origin>,
 }
 
 impl OriginTexts {
@@ -344,6 +420,26 @@ impl OriginTexts {
         }
         let shared: Arc<[String]> = Arc::from(list);
         self.lists.insert(shared.clone());
+        shared
+    }
+
+    /// The one shared origin of `source`, `artifact` and `platforms`.
+    pub fn origin(&mut self, source: &str, artifact: &str, platforms: &[String]) -> Origin {
+        let parts = OriginParts {
+            source: self.name(source),
+            artifact: self.name(artifact),
+            platforms: self.list(platforms),
+        };
+        self.shared(parts)
+    }
+
+    /// `parts` as the one shared origin of every entry that names them (texts kept as given).
+    pub fn shared(&mut self, parts: OriginParts) -> Origin {
+        if let Some(shared) = self.origins.get(&parts) {
+            return shared.clone();
+        }
+        let shared = Origin::from_parts(parts);
+        self.origins.insert(shared.clone());
         shared
     }
 }
@@ -390,7 +486,7 @@ pub struct TargetClash {
 /// and part are not repeated beside the entry, which holds them), a link to the next entry
 /// of the same path for the few paths with several parts (sections, merged keys), and the
 /// sorted order made once, when the entries are first listed. A sorted tree keyed by path
-/// and part held about 320 bytes per file, half-full nodes included; this, an estimated 150 (entry 120,
+/// and part held about 320 bytes per file, half-full nodes included; this, an estimated 110 (entry 80,
 /// index about 30).
 #[derive(Clone, Default)]
 pub struct TargetState {
@@ -402,10 +498,10 @@ pub struct TargetState {
     next: HashMap<u32, u32>,
     /// The entries' indexes sorted by path then part, made when first asked for.
     sorted: OnceLock<Box<[u32]>>,
-    /// The platform lists of merged origins (one file wanted by several platforms), each
-    /// distinct list allocated once: a skill folder every `.agents/` reader shares would
-    /// otherwise get its own list of the same names per file (x10 to all: 69k lists).
-    merged_lists: std::collections::HashSet<Arc<[String]>>,
+    /// Merged origins (one file wanted by several platforms) and their platform lists, each
+    /// distinct one allocated once: a skill folder every `.agents/` reader shares would
+    /// otherwise get its own origin and list of the same names per file (x10 to all: 69k).
+    merged: OriginTexts,
 }
 
 impl TargetState {
@@ -505,14 +601,12 @@ impl TargetState {
             platforms.extend(existing.origin.platforms.iter().cloned());
             platforms.sort();
             platforms.dedup();
-            existing.origin.platforms = match self.merged_lists.get(platforms.as_slice()) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let shared: Arc<[String]> = Arc::from(platforms);
-                    self.merged_lists.insert(shared.clone());
-                    shared
-                }
-            };
+            let platforms = self.merged.list(&platforms);
+            existing.origin = self.merged.shared(OriginParts {
+                source: existing.origin.source.clone(),
+                artifact: existing.origin.artifact.clone(),
+                platforms,
+            });
         }
     }
 
@@ -674,7 +768,12 @@ mod tests {
         assert!(Arc::ptr_eq(&lists[0], &lists[1]) && Arc::ptr_eq(&lists[1], &lists[2]));
         assert_eq!(*lists[3], ["codex", "warp"]);
         // The lists made on the way (`codex, cursor`) and the final ones: one of each.
-        assert_eq!(t.merged_lists.len(), 3);
+        assert_eq!(t.merged.lists.len(), 3);
+        assert_eq!(t.merged.origins.len(), 3);
+        let origins: Vec<_> = t.entries().map(|e| e.origin.clone()).collect();
+        assert!(
+            Origin::ptr_eq(&origins[0], &origins[1]) && Origin::ptr_eq(&origins[1], &origins[2])
+        );
     }
 
     #[test]
@@ -739,7 +838,11 @@ mod tests {
                         platforms.extend(entry.origin.platforms.iter().cloned());
                         platforms.sort();
                         platforms.dedup();
-                        existing.origin.platforms = Arc::from(platforms);
+                        existing.origin = Origin::new(
+                            &existing.origin.source,
+                            &existing.origin.artifact,
+                            platforms,
+                        );
                         Ok(())
                     }
                     (None, Some(existing)) => Err(existing.origin.clone()),

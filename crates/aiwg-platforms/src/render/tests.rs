@@ -1192,6 +1192,42 @@ fn origins_share_their_texts_across_entries() {
     );
 }
 
+/// Memory per file: every entry of one artifact for the same platforms holds one origin
+/// (one allocation), merged entries (a skill folder several `.agents/` readers share) too.
+#[test]
+fn entries_of_an_artifact_share_one_origin_merged_or_not() {
+    let m = model(&[
+        ("skills/a/SKILL.md", SKILL_A),
+        ("skills/a/references/one.md", "one\n"),
+        ("skills/a/references/two.md", "two\n"),
+        ("skills/b/SKILL.md", SKILL_B),
+        ("skills/b/references/three.md", "three\n"),
+    ]);
+    let r = run(
+        &m,
+        &["agents-md", "claude-code", "codex"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let mut by_origin: BTreeMap<&Origin, Vec<&Origin>> = BTreeMap::new();
+    for e in r.target.entries() {
+        by_origin.entry(&e.origin).or_default().push(&e.origin);
+    }
+    let mut merged = 0;
+    for (origin, all) in &by_origin {
+        assert!(
+            all.iter().all(|o| Origin::ptr_eq(o, all[0])),
+            "{origin}: {} entries, not one origin",
+            all.len()
+        );
+        if origin.platforms.len() > 1 && all.len() > 1 {
+            merged += 1;
+        }
+    }
+    assert!(merged >= 2, "{:?}", by_origin.keys().collect::<Vec<_>>());
+    assert!(by_origin.len() >= 4, "{:?}", paths(&r));
+}
+
 /// Everything a render gives, in every `Bodies` mode: the target state and notices (or the
 /// error), each whole file a streaming render hands out in order (a path several platforms
 /// want comes once per platform), and the files a holding render keeps, in order.
