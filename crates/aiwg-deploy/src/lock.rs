@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use aiwg_core::target::{Origin, OriginParts, Part};
+use aiwg_core::target::{Origin, OriginName, Part};
 use aiwg_core::RelPath;
 
 pub use aiwg_core::rel_path::names_git_folder;
@@ -134,7 +134,7 @@ struct EntryDoc {
     source: Arc<str>,
     artifact: Arc<str>,
     #[serde(default)]
-    platforms: Arc<[String]>,
+    platforms: Vec<String>,
     #[serde(default)]
     keys: Vec<LockedKey>,
 }
@@ -148,11 +148,13 @@ impl From<EntryDoc> for LockEntry {
             sha256: e.sha256,
             size: e.size,
             executable: e.executable,
-            origin: Origin::from_parts(OriginParts {
-                source: e.source,
-                artifact: e.artifact,
-                platforms: e.platforms,
-            }),
+            origin: Origin::from_shared(
+                Arc::new(OriginName {
+                    source: e.source,
+                    artifact: e.artifact,
+                }),
+                Arc::new(e.platforms),
+            ),
             keys: e.keys,
         }
     }
@@ -1093,11 +1095,10 @@ mod tests {
         let parsed = Lock::parse("aiwg.lock", &lock.to_toml()).unwrap();
         assert_eq!(parsed, lock);
         let entries: Vec<&LockEntry> = parsed.entries().collect();
-        // One origin for the entries that name the same (the fourth has its own, its source
-        // and platforms shared).
-        assert!(Origin::ptr_eq(&entries[0].origin, &entries[1].origin));
-        assert!(Origin::ptr_eq(&entries[0].origin, &entries[2].origin));
-        assert!(!Origin::ptr_eq(&entries[0].origin, &entries[3].origin));
+        // One name (source and artifact) for the entries that name the same artifact.
+        let name = |i: usize| entries[i].origin.name();
+        assert!(Arc::ptr_eq(name(0), name(1)) && Arc::ptr_eq(name(0), name(2)));
+        assert!(!Arc::ptr_eq(name(0), name(3)));
         for e in &entries[1..] {
             assert!(Arc::ptr_eq(&entries[0].origin.source, &e.origin.source));
             assert!(Arc::ptr_eq(

@@ -1192,8 +1192,8 @@ fn origins_share_their_texts_across_entries() {
     );
 }
 
-/// Memory per file: every entry of one artifact for the same platforms holds one origin
-/// (one allocation), merged entries (a skill folder several `.agents/` readers share) too.
+/// Memory per file: every entry of one artifact for the same platforms holds the same shared
+/// name and list, merged entries (a skill folder several `.agents/` readers share) too.
 #[test]
 fn entries_of_an_artifact_share_one_origin_merged_or_not() {
     let m = model(&[
@@ -1205,7 +1205,7 @@ fn entries_of_an_artifact_share_one_origin_merged_or_not() {
     ]);
     let r = run(
         &m,
-        &["agents-md", "claude-code", "codex"],
+        &["amp", "claude-code", "codex", "cursor"],
         Scope::Project,
         &RenderOptions::default(),
     );
@@ -1216,8 +1216,9 @@ fn entries_of_an_artifact_share_one_origin_merged_or_not() {
     let mut merged = 0;
     for (origin, all) in &by_origin {
         assert!(
-            all.iter().all(|o| Origin::ptr_eq(o, all[0])),
-            "{origin}: {} entries, not one origin",
+            all.iter().all(|o| Arc::ptr_eq(o.name(), all[0].name())
+                && Arc::ptr_eq(&o.platforms, &all[0].platforms)),
+            "{origin}: {} entries, not one name and list",
             all.len()
         );
         if origin.platforms.len() > 1 && all.len() > 1 {
@@ -1225,6 +1226,13 @@ fn entries_of_an_artifact_share_one_origin_merged_or_not() {
         }
     }
     assert!(merged >= 2, "{:?}", by_origin.keys().collect::<Vec<_>>());
+    // And one name per artifact, for all its platforms and files.
+    let mut names = BTreeMap::new();
+    for e in r.target.entries() {
+        let first = names.entry(&*e.origin.artifact).or_insert(e.origin.name());
+        assert!(Arc::ptr_eq(first, e.origin.name()), "{}", e.origin);
+    }
+    assert!(names.len() >= 2, "{names:?}");
     assert!(by_origin.len() >= 4, "{:?}", paths(&r));
 }
 
