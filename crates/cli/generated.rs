@@ -393,9 +393,7 @@ mod tests {
             sha256: "00".into(),
             size: 0,
             executable: false,
-            source: ".aiwg".into(),
-            artifact: "agent:a".into(),
-            platforms: Default::default(),
+            origin: aiwg_core::target::Origin::new(".aiwg", "agent:a", vec![]),
             keys: vec![],
         };
         let mut lock = Lock::new();

@@ -294,57 +294,202 @@ impl<'de> serde::Deserialize<'de> for Part {
 
 /// Where a target entry came from, for the lock file, `status` and error messages.
 ///
-/// Shared, not copied: every file of an artifact for a platform has the same origin, and the
-/// target state, the plan and the lock hold one per file (tens of thousands), so the texts are
-/// counted references (a clone allocates nothing) that a render or a lock parse makes once.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+/// Shared, not copied: the target state, the plan and the lock hold one per file (tens of
+/// thousands), so an origin is two counted references (16 bytes; a clone allocates nothing):
+/// its source and artifact ([`OriginName`], one per artifact however many platforms and files
+/// it has) and its platforms (one list per distinct set), which a render, a merge or a lock
+/// parse makes once ([`OriginTexts`]). Not one pointer to all three: most files are one
+/// artifact's for one platform, so a shared whole would be one allocation per file (x10 to
+/// all: 41k origins for 50k entries, measured 5-8 MiB more peak RSS than three `Arc`s inline).
+/// Compared, ordered, hashed and serialized as (source, artifact, platforms).
+#[derive(Clone)]
 pub struct Origin {
+    name: Arc<OriginName>,
+    /// The platforms that want this entry (one write serves them all), sorted.
+    pub platforms: Platforms,
+}
+
+/// An [`Origin`]'s platforms: one allocation per distinct list.
+pub type Platforms = Arc<Vec<String>>;
+
+/// An [`Origin`]'s source and artifact, read through the origin (`origin.artifact`).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OriginName {
     /// The source (`sdlc`, `.aiwg`, a path).
     pub source: Arc<str>,
     /// `kind:name` of the artifact, or a name for generated files (`index:rules`).
     pub artifact: Arc<str>,
-    /// The platforms that want this entry (one write serves them all), sorted.
-    pub platforms: Arc<[String]>,
 }
 
 impl Origin {
     /// An origin from its texts (each allocated here: a caller making many shares them).
     pub fn new(source: &str, artifact: &str, platforms: Vec<String>) -> Origin {
-        Origin {
-            source: Arc::from(source),
-            artifact: Arc::from(artifact),
-            platforms: Arc::from(platforms),
-        }
+        Origin::from_shared(
+            Arc::new(OriginName {
+                source: Arc::from(source),
+                artifact: Arc::from(artifact),
+            }),
+            Arc::new(platforms),
+        )
+    }
+
+    /// An origin of a shared name and list.
+    pub fn from_shared(name: Arc<OriginName>, platforms: Platforms) -> Origin {
+        Origin { name, platforms }
+    }
+
+    /// The same source and artifact, for `platforms`.
+    pub fn with_platforms(&self, platforms: Platforms) -> Origin {
+        Origin::from_shared(self.name.clone(), platforms)
+    }
+
+    /// The shared source and artifact.
+    pub fn name(&self) -> &Arc<OriginName> {
+        &self.name
+    }
+
+    fn key(&self) -> (&str, &str, &[String]) {
+        (&self.name.source, &self.name.artifact, &self.platforms)
     }
 }
 
-/// The texts of many [`Origin`]s, each distinct name and platform list allocated once however
-/// many entries name it (a render's target state, a parsed lock).
+impl std::ops::Deref for Origin {
+    type Target = OriginName;
+    fn deref(&self) -> &OriginName {
+        &self.name
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Origin) -> bool {
+        (Arc::ptr_eq(&self.name, &other.name) || self.name == other.name)
+            && (Arc::ptr_eq(&self.platforms, &other.platforms) || self.platforms == other.platforms)
+    }
+}
+
+impl Eq for Origin {}
+
+impl PartialOrd for Origin {
+    fn partial_cmp(&self, other: &Origin) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Origin {
+    fn cmp(&self, other: &Origin) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl std::hash::Hash for Origin {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state)
+    }
+}
+
+impl serde::Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Origin", 3)?;
+        st.serialize_field("source", &*self.name.source)?;
+        st.serialize_field("artifact", &*self.name.artifact)?;
+        st.serialize_field("platforms", &**self.platforms)?;
+        st.end()
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Origin")
+            .field("source", &self.name.source)
+            .field("artifact", &self.name.artifact)
+            .field("platforms", &self.platforms)
+            .finish()
+    }
+}
+
+/// A shared platform list, found by its names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ListKey(Platforms);
+
+impl std::borrow::Borrow<[String]> for ListKey {
+    fn borrow(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// Platform lists, each distinct one allocated once.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformLists(std::collections::HashSet<ListKey>);
+
+impl PlatformLists {
+    /// `list` as the one shared list of every origin that names it.
+    pub fn list(&mut self, list: &[String]) -> Platforms {
+        if let Some(shared) = self.0.get(list) {
+            return shared.0.clone();
+        }
+        let shared: Platforms = Arc::new(list.to_vec());
+        self.0.insert(ListKey(shared.clone()));
+        shared
+    }
+
+    /// `list` as the one shared list of every origin that names it, `list` kept when new.
+    pub fn list_owned(&mut self, list: Vec<String>) -> Platforms {
+        if let Some(shared) = self.0.get(list.as_slice()) {
+            return shared.0.clone();
+        }
+        let shared: Platforms = Arc::new(list);
+        self.0.insert(ListKey(shared.clone()));
+        shared
+    }
+
+    /// How many distinct lists.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The parts of many [`Origin`]s, each distinct source and artifact, and platform list,
+/// allocated once however many entries name it (a render's target state, a parsed lock).
 #[derive(Debug, Default)]
 pub struct OriginTexts {
-    names: std::collections::HashSet<Arc<str>>,
-    lists: std::collections::HashSet<Arc<[String]>>,
+    /// Source → artifact → their shared name.
+    names: HashMap<Arc<str>, HashMap<Arc<str>, Arc<OriginName>>>,
+    lists: PlatformLists,
 }
 
 impl OriginTexts {
-    /// `text` as the one shared [`Arc`] of every origin that names it.
-    pub fn name(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.names.get(text) {
-            return shared.clone();
+    /// The one shared origin of `source`, `artifact` and `platforms`' shared parts.
+    pub fn origin(&mut self, source: &str, artifact: &str, platforms: &[String]) -> Origin {
+        let platforms = self.lists.list(platforms);
+        if !self.names.contains_key(source) {
+            self.names.insert(Arc::from(source), HashMap::new());
         }
-        let shared: Arc<str> = Arc::from(text);
-        self.names.insert(shared.clone());
-        shared
-    }
-
-    /// `list` as the one shared [`Arc`] of every origin that names it.
-    pub fn list(&mut self, list: &[String]) -> Arc<[String]> {
-        if let Some(shared) = self.lists.get(list) {
-            return shared.clone();
-        }
-        let shared: Arc<[String]> = Arc::from(list);
-        self.lists.insert(shared.clone());
-        shared
+        let shared_source = self
+            .names
+            .get_key_value(source)
+            .expect("inserted")
+            .0
+            .clone();
+        let artifacts = self.names.get_mut(source).expect("inserted");
+        let name = match artifacts.get(artifact) {
+            Some(name) => name.clone(),
+            None => {
+                let artifact: Arc<str> = Arc::from(artifact);
+                let name = Arc::new(OriginName {
+                    source: shared_source,
+                    artifact: artifact.clone(),
+                });
+                artifacts.insert(artifact, name.clone());
+                name
+            }
+        };
+        Origin::from_shared(name, platforms)
     }
 }
 
@@ -390,7 +535,7 @@ pub struct TargetClash {
 /// and part are not repeated beside the entry, which holds them), a link to the next entry
 /// of the same path for the few paths with several parts (sections, merged keys), and the
 /// sorted order made once, when the entries are first listed. A sorted tree keyed by path
-/// and part held about 320 bytes per file, half-full nodes included; this, an estimated 150 (entry 120,
+/// and part held about 320 bytes per file, half-full nodes included; this, an estimated 120 (entry 88,
 /// index about 30).
 #[derive(Clone, Default)]
 pub struct TargetState {
@@ -405,7 +550,7 @@ pub struct TargetState {
     /// The platform lists of merged origins (one file wanted by several platforms), each
     /// distinct list allocated once: a skill folder every `.agents/` reader shares would
     /// otherwise get its own list of the same names per file (x10 to all: 69k lists).
-    merged_lists: std::collections::HashSet<Arc<[String]>>,
+    merged: PlatformLists,
 }
 
 impl TargetState {
@@ -505,14 +650,7 @@ impl TargetState {
             platforms.extend(existing.origin.platforms.iter().cloned());
             platforms.sort();
             platforms.dedup();
-            existing.origin.platforms = match self.merged_lists.get(platforms.as_slice()) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let shared: Arc<[String]> = Arc::from(platforms);
-                    self.merged_lists.insert(shared.clone());
-                    shared
-                }
-            };
+            existing.origin.platforms = self.merged.list_owned(platforms);
         }
     }
 
@@ -674,7 +812,7 @@ mod tests {
         assert!(Arc::ptr_eq(&lists[0], &lists[1]) && Arc::ptr_eq(&lists[1], &lists[2]));
         assert_eq!(*lists[3], ["codex", "warp"]);
         // The lists made on the way (`codex, cursor`) and the final ones: one of each.
-        assert_eq!(t.merged_lists.len(), 3);
+        assert_eq!(t.merged.len(), 3);
     }
 
     #[test]
@@ -739,7 +877,7 @@ mod tests {
                         platforms.extend(entry.origin.platforms.iter().cloned());
                         platforms.sort();
                         platforms.dedup();
-                        existing.origin.platforms = Arc::from(platforms);
+                        existing.origin.platforms = Arc::new(platforms);
                         Ok(())
                     }
                     (None, Some(existing)) => Err(existing.origin.clone()),

@@ -311,9 +311,7 @@ impl PartPlan {
             sha256: row.sha256.clone(),
             size: row.size,
             executable: row.executable,
-            source: self.origin.source.clone(),
-            artifact: self.origin.artifact.clone(),
-            platforms: self.origin.platforms.clone(),
+            origin: self.origin.clone(),
             keys: row.keys.clone(),
         }
     }
@@ -333,7 +331,7 @@ pub struct PlanItem {
     /// The combined action of its parts.
     pub action: Action,
     /// A [`Form::Whole`] item's executable bit (here, not in the form, so the item stays
-    /// within 112 bytes).
+    /// within 80 bytes).
     executable: bool,
     form: Form,
 }
@@ -712,9 +710,7 @@ impl PlanItem {
                     sha256: w.sha256.to_string(),
                     size: w.size,
                     executable: self.executable,
-                    source: w.origin.source.clone(),
-                    artifact: w.origin.artifact.clone(),
-                    platforms: w.origin.platforms.clone(),
+                    origin: w.origin.clone(),
                     keys: Vec::new(),
                 }),
             ),
@@ -727,9 +723,7 @@ impl PlanItem {
                     sha256: held.rest.1.to_string(),
                     size: held.new.bytes.len() as u64,
                     executable: held.new.executable,
-                    source: held.rest.0.source.clone(),
-                    artifact: held.rest.0.artifact.clone(),
-                    platforms: held.rest.0.platforms.clone(),
+                    origin: held.rest.0.clone(),
                     keys: Vec::new(),
                 }),
             ),
@@ -991,9 +985,7 @@ pub(crate) fn lock_entry_full(entry: &TargetEntry, sha256: String, size: u64) ->
         sha256: row.sha256,
         size: row.size,
         executable: row.executable,
-        source: entry.origin.source.clone(),
-        artifact: entry.origin.artifact.clone(),
-        platforms: entry.origin.platforms.clone(),
+        origin: entry.origin.clone(),
         keys: row.keys,
     }
 }
@@ -1219,17 +1211,22 @@ mod size_tests {
         }
         // A path and an origin are counted references: a clone allocates nothing.
         assert_eq!(size_of::<RelPath>(), 16);
-        assert_eq!(size_of::<Origin>(), 48);
+        assert_eq!(size_of::<Origin>(), 16);
         // A hash is its 32 bytes, inline: a streamed file's item and its target entry hold no
         // 64-byte hex text on the heap (2-4 MB at x10 to every platform).
         assert_eq!(size_of::<aiwg_core::target::Sha256>(), 32);
         assert!(size_of::<Option<aiwg_core::target::Sha256>>() <= 33);
         assert!(size_of::<Desired>() <= 56, "{}", size_of::<Desired>());
         // A created (or unchanged) whole file of a streamed render is its item alone, with
-        // nothing boxed beside it: at most 112 bytes per file, path included (was 176 for
-        // the item and 184 for its boxed part).
-        assert!(size_of::<PlanItem>() <= 112, "{}", size_of::<PlanItem>());
-        assert!(size_of::<PartPlan>() <= 184, "{}", size_of::<PartPlan>());
-        assert!(size_of::<LockEntry>() <= 160, "{}", size_of::<LockEntry>());
+        // nothing boxed beside it: at most 80 bytes per file, path included (112 with the
+        // origin's three `Arc`s inline, 176 for the item and 184 for its boxed part before).
+        assert!(size_of::<PlanItem>() <= 80, "{}", size_of::<PlanItem>());
+        assert!(size_of::<PartPlan>() <= 152, "{}", size_of::<PartPlan>());
+        assert!(size_of::<LockEntry>() <= 128, "{}", size_of::<LockEntry>());
+        assert!(
+            size_of::<TargetEntry>() <= 88,
+            "{}",
+            size_of::<TargetEntry>()
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use aiwg_core::target::{Origin, Part};
+use aiwg_core::target::{Origin, OriginName, Part};
 use aiwg_core::RelPath;
 
 pub use aiwg_core::rel_path::names_git_folder;
@@ -94,13 +94,12 @@ pub struct LockedKey {
 }
 
 /// What aiwg wrote at one path and part.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "EntryDoc")]
 pub struct LockEntry {
     /// The path, relative to the scope root.
     pub path: RelPath,
     /// The whole file, a section or merged keys (`""`, `section:<id>`, `merge:<keys>`).
-    #[serde(default, skip_serializing_if = "Part::is_whole")]
     pub part: Part,
     /// How much of the path aiwg owns.
     pub mode: Mode,
@@ -110,20 +109,91 @@ pub struct LockEntry {
     /// The size in bytes of what `sha256` covers (a size that differs needs no hashing).
     pub size: u64,
     /// Whether aiwg wrote the file executable (whole files only).
-    #[serde(default, skip_serializing_if = "is_false")]
     pub executable: bool,
-    /// The source the artifact came from (`sdlc`, `.aiwg`). This and the next two are shared
-    /// with the plan's [`Origin`]s (and, in a parsed lock, among the entries that name the
-    /// same), as [`Origin`] says why.
-    pub source: Arc<str>,
-    /// `kind:name` of the artifact, or the name of a generated file (`index:rules`).
-    pub artifact: Arc<str>,
-    /// The platforms that wanted it.
-    #[serde(default)]
-    pub platforms: Arc<[String]>,
+    /// The source the artifact came from (`sdlc`, `.aiwg`), `kind:name` of the artifact (or
+    /// the name of a generated file, `index:rules`) and the platforms that wanted it: the
+    /// lock's `source`, `artifact` and `platforms`. Shared with the plan's origins (and, in a
+    /// parsed lock, among the entries that name the same), as [`Origin`] says why.
+    pub origin: Origin,
     /// For `merge`: each key or array item aiwg owns.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<LockedKey>,
+}
+
+/// A [`LockEntry`] as the lock's TOML has it (what the full parser reads).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryDoc {
+    path: RelPath,
+    #[serde(default)]
+    part: Part,
+    mode: Mode,
+    sha256: String,
+    size: u64,
+    #[serde(default)]
+    executable: bool,
+    source: Arc<str>,
+    artifact: Arc<str>,
+    #[serde(default)]
+    platforms: Vec<String>,
+    #[serde(default)]
+    keys: Vec<LockedKey>,
+}
+
+impl From<EntryDoc> for LockEntry {
+    fn from(e: EntryDoc) -> LockEntry {
+        LockEntry {
+            path: e.path,
+            part: e.part,
+            mode: e.mode,
+            sha256: e.sha256,
+            size: e.size,
+            executable: e.executable,
+            origin: Origin::from_shared(
+                Arc::new(OriginName {
+                    source: e.source,
+                    artifact: e.artifact,
+                }),
+                Arc::new(e.platforms),
+            ),
+            keys: e.keys,
+        }
+    }
+}
+
+/// A [`LockEntry`] as the lock's TOML has it, borrowed (what the TOML crate writes).
+#[derive(serde::Serialize)]
+struct EntryText<'a> {
+    path: &'a RelPath,
+    #[serde(skip_serializing_if = "Part::is_whole")]
+    part: &'a Part,
+    mode: Mode,
+    sha256: &'a str,
+    size: u64,
+    #[serde(skip_serializing_if = "is_false")]
+    executable: &'a bool,
+    source: &'a str,
+    artifact: &'a str,
+    platforms: &'a [String],
+    #[serde(skip_serializing_if = "<[LockedKey]>::is_empty")]
+    keys: &'a [LockedKey],
+}
+
+impl serde::Serialize for LockEntry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        EntryText {
+            path: &self.path,
+            part: &self.part,
+            mode: self.mode,
+            sha256: &self.sha256,
+            size: self.size,
+            executable: &self.executable,
+            source: &self.origin.source,
+            artifact: &self.origin.artifact,
+            platforms: &self.origin.platforms,
+            keys: &self.keys,
+        }
+        .serialize(s)
+    }
 }
 
 impl LockEntry {
@@ -134,13 +204,9 @@ impl LockEntry {
             .any(|k| k.at.is_some() || k.others.is_some())
     }
 
-    /// The origin recorded for this entry.
+    /// The origin recorded for this entry (shared: a clone allocates nothing).
     pub fn origin(&self) -> Origin {
-        Origin {
-            source: self.source.clone(),
-            artifact: self.artifact.clone(),
-            platforms: self.platforms.clone(),
-        }
+        self.origin.clone()
     }
 }
 
@@ -185,9 +251,13 @@ impl crate::toml_text::Table for LockEntry {
         if self.executable {
             bool_line(out, "executable", true);
         }
-        str_line(out, "source", &self.source);
-        str_line(out, "artifact", &self.artifact);
-        strs_line(out, "platforms", self.platforms.iter().map(String::as_str));
+        str_line(out, "source", &self.origin.source);
+        str_line(out, "artifact", &self.origin.artifact);
+        strs_line(
+            out,
+            "platforms",
+            self.origin.platforms.iter().map(String::as_str),
+        );
         for key in &self.keys {
             out.push_str("\n[[");
             out.push_str(name);
@@ -843,8 +913,8 @@ pub(crate) mod fast {
         })
     }
 
-    /// `shared`: the texts entries share ([`LockEntry::source`]), one allocation per distinct
-    /// name and list, not per entry.
+    /// `shared`: the origins entries share ([`LockEntry::origin`]), one allocation per
+    /// distinct origin, name and list, not per entry.
     fn finish(e: Entry, shared: &mut OriginTexts) -> Option<LockEntry> {
         Some(LockEntry {
             path: RelPath::new(&e.path?).ok()?,
@@ -861,9 +931,7 @@ pub(crate) mod fast {
             sha256: e.sha256?,
             size: e.size?,
             executable: e.executable.unwrap_or(false),
-            source: shared.name(&e.source?),
-            artifact: shared.name(&e.artifact?),
-            platforms: shared.list(&e.platforms.unwrap_or_default()),
+            origin: shared.origin(&e.source?, &e.artifact?, &e.platforms.unwrap_or_default()),
             keys: e.keys,
         })
     }
@@ -1008,9 +1076,7 @@ mod tests {
             sha256: "ab".into(),
             size: 2,
             executable: false,
-            source: "sdlc".into(),
-            artifact: "agent:x".into(),
-            platforms: vec!["claude-code".into()].into(),
+            origin: Origin::new("sdlc", "agent:x", vec!["claude-code".into()]),
             keys: vec![],
         }
     }
@@ -1024,18 +1090,31 @@ mod tests {
             lock.insert(entry(path, ""));
         }
         let mut other = entry("d.md", "");
-        other.artifact = "agent:y".into();
+        other.origin = Origin::new("sdlc", "agent:y", vec!["claude-code".into()]);
         lock.insert(other);
         let parsed = Lock::parse("aiwg.lock", &lock.to_toml()).unwrap();
         assert_eq!(parsed, lock);
         let entries: Vec<&LockEntry> = parsed.entries().collect();
+        // One name (source and artifact) for the entries that name the same artifact.
+        let name = |i: usize| entries[i].origin.name();
+        assert!(Arc::ptr_eq(name(0), name(1)) && Arc::ptr_eq(name(0), name(2)));
+        assert!(!Arc::ptr_eq(name(0), name(3)));
         for e in &entries[1..] {
-            assert!(Arc::ptr_eq(&entries[0].source, &e.source));
-            assert!(Arc::ptr_eq(&entries[0].platforms, &e.platforms));
+            assert!(Arc::ptr_eq(&entries[0].origin.source, &e.origin.source));
+            assert!(Arc::ptr_eq(
+                &entries[0].origin.platforms,
+                &e.origin.platforms
+            ));
         }
-        assert!(Arc::ptr_eq(&entries[0].artifact, &entries[2].artifact));
-        assert!(!Arc::ptr_eq(&entries[0].artifact, &entries[3].artifact));
-        assert_eq!(&*entries[3].artifact, "agent:y");
+        assert!(Arc::ptr_eq(
+            &entries[0].origin.artifact,
+            &entries[2].origin.artifact
+        ));
+        assert!(!Arc::ptr_eq(
+            &entries[0].origin.artifact,
+            &entries[3].origin.artifact
+        ));
+        assert_eq!(&*entries[3].origin.artifact, "agent:y");
         // The path is one allocation for the map's key and the entry.
         let key = parsed.entries.keys().next().unwrap();
         assert_eq!(key.0.as_str().as_ptr(), entries[0].path.as_str().as_ptr());
@@ -1195,10 +1274,13 @@ mod tests {
     fn the_fast_parser_agrees_with_toml() {
         let mut lock = Lock::new();
         let mut e = entry("dir/quo\"te \u{e9}.md", "merge:a.b");
-        e.artifact = "back\\slash \"double\"".into();
+        e.origin = Origin::new(
+            "sdlc",
+            "back\\slash \"double\"",
+            vec!["a".into(), "b, c".into()],
+        );
         e.mode = Mode::Merge;
         e.executable = true;
-        e.platforms = vec!["a".into(), "b, c".into()].into();
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b".into()],
@@ -1233,7 +1315,7 @@ mod tests {
         // Strings the serialiser writes as multi-line literals go the slow way too.
         let mut odd = Lock::new();
         let mut e = entry("x.md", "");
-        e.artifact = "tab\there, 'single'".into();
+        e.origin = Origin::new("sdlc", "tab\there, 'single'", vec!["claude-code".into()]);
         odd.insert(e);
         assert_eq!(Lock::parse("aiwg.lock", &odd.to_toml()).unwrap(), odd);
     }
@@ -1247,8 +1329,11 @@ mod tests {
         let mut e = entry("dir/quo\"te \u{e9}.md", "merge:a.b");
         e.mode = Mode::Merge;
         e.executable = true;
-        e.artifact = "tab\there, 'single'".into();
-        e.platforms = vec!["a".into(), "b, c".into()].into();
+        e.origin = Origin::new(
+            "sdlc",
+            "tab\there, 'single'",
+            vec!["a".into(), "b, c".into()],
+        );
         e.keys = vec![
             LockedKey {
                 key: vec!["a".into(), "b.c".into()],
@@ -1314,9 +1399,11 @@ mod tests {
                     sha256: hostile(&mut rng),
                     size: rng.next() >> 1,
                     executable: rng.chance(30),
-                    source: hostile(&mut rng).into(),
-                    artifact: hostile(&mut rng).into(),
-                    platforms: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
+                    origin: Origin::new(
+                        &hostile(&mut rng),
+                        &hostile(&mut rng),
+                        (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),
+                    ),
                     keys: (0..key_count)
                         .map(|_| LockedKey {
                             key: (0..rng.below(3)).map(|_| hostile(&mut rng)).collect(),

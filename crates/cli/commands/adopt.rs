@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let Some(entry) = lock.get(&rel, &Part::Whole) else {
         let servers: Vec<&aiwg_deploy::LockEntry> = lock
             .entries_of(&rel)
-            .filter(|e| e.artifact.starts_with("mcp:") && !e.keys.is_empty())
+            .filter(|e| e.origin.artifact.starts_with("mcp:") && !e.keys.is_empty())
             .collect();
         if !servers.is_empty() {
             return super::adopt_mcp::run(
@@ -67,23 +67,24 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         sources,
         index,
         source_root,
-    } = own_source(&project, &entry.source, &shown)?;
+    } = own_source(&project, &entry.origin.source, &shown)?;
     let loaded = project::load_sources(sources.clone()).loaded;
     let Some(artifact) = loaded
         .artifacts
         .iter()
-        .find(|a| a.id() == *entry.artifact && a.source == *entry.source)
+        .find(|a| a.id() == *entry.origin.artifact && a.source == *entry.origin.source)
     else {
         return Err(UserError::new(
             format!(
                 "`{}` is no longer in source `{}`",
-                entry.artifact, entry.source
+                entry.origin.artifact, entry.origin.source
             ),
             "`aiwg apply` retires the file",
         )
         .into());
     };
     let platform = entry
+        .origin
         .platforms
         .iter()
         .filter_map(|id| Registry::builtin().get(id))
@@ -157,7 +158,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let others = rendered
         .target
         .entries()
-        .filter(|e| e.origin.artifact == entry.artifact && e.path != rel)
+        .filter(|e| e.origin.artifact == entry.origin.artifact && e.path != rel)
         .count();
     let mut stderr = std::io::stderr().lock();
     if dry_run {
@@ -174,7 +175,7 @@ pub fn run(ctx: &Context, path: &Path, dry_run: bool) -> anyhow::Result<u8> {
         "adopted `{shown}` into `{}`; `aiwg apply` brings {others} other platform file{} of `{}` up to date",
         project::display_relative(&source_path).display(),
         if others == 1 { "" } else { "s" },
-        entry.artifact
+        entry.origin.artifact
     );
     Ok(0)
 }

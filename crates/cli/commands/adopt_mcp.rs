@@ -73,7 +73,7 @@ pub fn run(
             UserError::new(
                 format!(
                     "`{shown}`: no platform of `{}` reads its MCP servers from this file",
-                    e.artifact
+                    e.origin.artifact
                 ),
                 "run `aiwg apply` first",
             )
@@ -86,7 +86,7 @@ pub fn run(
                 )
             })?;
             let Some(value) = current else {
-                removed.push(e.artifact.to_string());
+                removed.push(e.origin.artifact.to_string());
                 continue;
             };
             let hash =
@@ -120,14 +120,15 @@ pub fn run(
     for ed in &edited {
         let name = ed
             .entry
+            .origin
             .artifact
             .strip_prefix("mcp:")
-            .unwrap_or(&ed.entry.artifact);
+            .unwrap_or(&ed.entry.origin.artifact);
         if own.is_none() {
-            own = Some(own_source(project, &ed.entry.source, shown)?);
+            own = Some(own_source(project, &ed.entry.origin.source, shown)?);
         }
         let o = own.as_mut().expect("set above");
-        if o.sources[o.index].0.name != *ed.entry.source {
+        if o.sources[o.index].0.name != *ed.entry.origin.source {
             return Err(UserError::new(
                 format!("cannot adopt `{shown}`: its servers come from more than one source"),
                 "adopt the edits one source at a time: edit the others' sources instead",
@@ -139,12 +140,14 @@ pub fn run(
         let artifact = loaded
             .artifacts
             .iter()
-            .find(|a| a.kind == Kind::Mcp && a.id() == *ed.entry.artifact && a.source == tree.name)
+            .find(|a| {
+                a.kind == Kind::Mcp && a.id() == *ed.entry.origin.artifact && a.source == tree.name
+            })
             .ok_or_else(|| {
                 UserError::new(
                     format!(
                         "`{}` is no longer in source `{}`",
-                        ed.entry.artifact, tree.name
+                        ed.entry.origin.artifact, tree.name
                     ),
                     "`aiwg apply` retires it",
                 )
@@ -262,7 +265,7 @@ fn mcp_file<'a>(
     rel: &RelPath,
     scope: Scope,
 ) -> Option<(&'a PlatformSpec, &'a McpFile)> {
-    e.platforms.iter().find_map(|id| {
+    e.origin.platforms.iter().find_map(|id| {
         let p = Registry::builtin().get(id)?;
         let (_, file) = p
             .mcp

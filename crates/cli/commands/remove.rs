@@ -45,14 +45,14 @@ pub fn remove(
     let mut lock = engine.read_lock().map_err(pipeline::explain)?;
     let specs = project.source_specs();
     let in_config = specs.iter().any(|s| spec_name(s) == source);
-    let in_lock = lock.entries().any(|e| &*e.source == source) || lock.pin(source).is_some();
+    let in_lock = lock.entries().any(|e| &*e.origin.source == source) || lock.pin(source).is_some();
     // The pins of the other git sources stay; this one's goes with its files.
     let kept: Vec<aiwg_deploy::SourcePin> =
         lock.pins().filter(|p| p.name != source).cloned().collect();
     lock.set_pins(kept);
     if !in_config && !in_lock {
         let mut known: Vec<String> = specs.iter().map(|s| spec_name(s).to_string()).collect();
-        known.extend(lock.entries().map(|e| e.source.to_string()));
+        known.extend(lock.entries().map(|e| e.origin.source.to_string()));
         known.sort();
         known.dedup();
         return Err(UserError::new(
@@ -80,8 +80,10 @@ pub fn remove(
         pipeline::target_state(&project, &platforms, scope)?
     };
     let (mut plan, _) = engine.plan(&state).map_err(pipeline::explain)?;
-    plan.items
-        .retain(|i| lock.entries_of(&i.path).any(|e| &*e.source == source));
+    plan.items.retain(|i| {
+        lock.entries_of(&i.path)
+            .any(|e| &*e.origin.source == source)
+    });
     crate::generated::preflight_for(&project, &d, dry_run)?;
     let code = run_removal(
         ctx,
@@ -168,7 +170,7 @@ pub fn remove_platform(
     // Only what the removed platform read changes; other drift waits for `aiwg apply`.
     plan.items.retain(|i| {
         lock.entries_of(&i.path)
-            .any(|e| e.platforms.contains(&asked.id))
+            .any(|e| e.origin.platforms.contains(&asked.id))
     });
     let command = format!("remove --platform {}", asked.id);
     crate::generated::preflight_for(&project, &d, dry_run)?;
@@ -213,14 +215,14 @@ pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8>
     let engine = d.overlay_engine();
     let lock = crate::overlay::read_lock(&d)?;
     let in_config = local.sources.iter().any(|s| spec_name(s) == source);
-    let in_lock = lock.entries().any(|e| &*e.source == source);
+    let in_lock = lock.entries().any(|e| &*e.origin.source == source);
     if !in_config && !in_lock {
         let mut known: Vec<String> = local
             .sources
             .iter()
             .map(|s| spec_name(s).to_string())
             .collect();
-        known.extend(lock.entries().map(|e| e.source.to_string()));
+        known.extend(lock.entries().map(|e| e.origin.source.to_string()));
         known.sort();
         known.dedup();
         return Err(UserError::new(
@@ -249,8 +251,10 @@ pub fn remove_local(ctx: &Context, source: &str, how: Run) -> anyhow::Result<u8>
     let team_lock = d.engine().read_lock().map_err(pipeline::explain)?;
     let pass = crate::overlay::prepare(&overlay, &d, &team, &team_lock, None)?;
     let mut plan = pass.plan;
-    plan.items
-        .retain(|i| lock.entries_of(&i.path).any(|e| &*e.source == source));
+    plan.items.retain(|i| {
+        lock.entries_of(&i.path)
+            .any(|e| &*e.origin.source == source)
+    });
     let command = format!("remove --local {source}");
     let code = run_removal(ctx, &d, &engine, &plan, &pass.lock, how, &command)?;
     if code == 0 && !dry_run {

@@ -278,9 +278,12 @@ fn random_lock(rng: &mut Rng) -> Lock {
             .unwrap()
             .clone();
         entry.executable = rng.chance(20);
-        entry.artifact = rng
-            .pick(&["agent:a", "skill:\"q\"", "tab\there", "é"])
-            .into();
+        let artifact = rng.pick(&["agent:a", "skill:\"q\"", "tab\there", "é"]);
+        entry.origin = Origin::new(
+            &entry.origin.source,
+            artifact,
+            entry.origin.platforms.to_vec(),
+        );
         lock.insert(entry);
     }
     lock

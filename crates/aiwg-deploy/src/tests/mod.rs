@@ -21,11 +21,7 @@ pub fn rel(s: &str) -> RelPath {
 }
 
 pub fn origin(source: &str) -> Origin {
-    Origin {
-        source: source.into(),
-        artifact: "agent:x".into(),
-        platforms: vec!["claude-code".into()].into(),
-    }
+    Origin::new(source, "agent:x", vec!["claude-code".into()])
 }
 
 /// A whole-file entry from source `src`.
@@ -72,9 +68,7 @@ pub fn lock_files(files: &[(&str, &str)]) -> Lock {
             sha256: sha256_hex(text.as_bytes()),
             size: text.len() as u64,
             executable: false,
-            source: "src".into(),
-            artifact: "agent:x".into(),
-            platforms: vec!["claude-code".into()].into(),
+            origin: origin("src"),
             keys: vec![],
         });
     }

@@ -277,8 +277,8 @@ fn a_streamed_file_is_planned_with_one_copy_of_its_hash_and_no_second_lock_entry
     }
     // One item and one part per file, in two large `Vec`s: what they hold inline is paid
     // ×40,000 in a large deploy (a file's bytes, or a lock entry, never go inline).
-    assert!(std::mem::size_of::<crate::PlanItem>() <= 192);
-    assert!(std::mem::size_of::<crate::plan::PartPlan>() <= 208);
+    assert!(std::mem::size_of::<crate::PlanItem>() <= 80);
+    assert!(std::mem::size_of::<crate::plan::PartPlan>() <= 152);
 }
 
 /// Memory per file: the plan of a streamed render holds each path and origin the target

@@ -519,8 +519,8 @@ struct Renderer<'o> {
     runbook_skills: BTreeMap<String, String>,
     /// What is kept of each whole file's bytes.
     bodies: Bodies<'o>,
-    /// The source and artifact names of the origins made so far, and each platform's list of
-    /// one: every entry of an artifact shares them ([`Origin`]).
+    /// The origins made so far, their source and artifact names and each platform's list of
+    /// one: every entry of an artifact for a platform shares one origin ([`Origin`]).
     origin_texts: OriginTexts,
     /// Each section kept so far (its path after the home rebase, its id) → the artifacts its
     /// text was made of, by address: another platform's section of the same artifacts there
@@ -874,12 +874,8 @@ impl Renderer<'_> {
 
     /// The origin of an entry platform `p` wants for `artifact` of `source`, its texts shared.
     pub(super) fn origin(&mut self, source: &str, artifact: &str, p: &PlatformSpec) -> Origin {
-        let texts = &mut self.origin_texts;
-        Origin {
-            source: texts.name(source),
-            artifact: texts.name(artifact),
-            platforms: texts.list(std::slice::from_ref(&p.id)),
-        }
+        self.origin_texts
+            .origin(source, artifact, std::slice::from_ref(&p.id))
     }
 
     /// `path` under the client's home variable, when it is set and the path lies in the

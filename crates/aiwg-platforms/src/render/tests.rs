@@ -1192,6 +1192,50 @@ fn origins_share_their_texts_across_entries() {
     );
 }
 
+/// Memory per file: every entry of one artifact for the same platforms holds the same shared
+/// name and list, merged entries (a skill folder several `.agents/` readers share) too.
+#[test]
+fn entries_of_an_artifact_share_one_origin_merged_or_not() {
+    let m = model(&[
+        ("skills/a/SKILL.md", SKILL_A),
+        ("skills/a/references/one.md", "one\n"),
+        ("skills/a/references/two.md", "two\n"),
+        ("skills/b/SKILL.md", SKILL_B),
+        ("skills/b/references/three.md", "three\n"),
+    ]);
+    let r = run(
+        &m,
+        &["amp", "claude-code", "codex", "cursor"],
+        Scope::Project,
+        &RenderOptions::default(),
+    );
+    let mut by_origin: BTreeMap<&Origin, Vec<&Origin>> = BTreeMap::new();
+    for e in r.target.entries() {
+        by_origin.entry(&e.origin).or_default().push(&e.origin);
+    }
+    let mut merged = 0;
+    for (origin, all) in &by_origin {
+        assert!(
+            all.iter().all(|o| Arc::ptr_eq(o.name(), all[0].name())
+                && Arc::ptr_eq(&o.platforms, &all[0].platforms)),
+            "{origin}: {} entries, not one name and list",
+            all.len()
+        );
+        if origin.platforms.len() > 1 && all.len() > 1 {
+            merged += 1;
+        }
+    }
+    assert!(merged >= 2, "{:?}", by_origin.keys().collect::<Vec<_>>());
+    // And one name per artifact, for all its platforms and files.
+    let mut names = BTreeMap::new();
+    for e in r.target.entries() {
+        let first = names.entry(&*e.origin.artifact).or_insert(e.origin.name());
+        assert!(Arc::ptr_eq(first, e.origin.name()), "{}", e.origin);
+    }
+    assert!(names.len() >= 2, "{names:?}");
+    assert!(by_origin.len() >= 4, "{:?}", paths(&r));
+}
+
 /// Everything a render gives, in every `Bodies` mode: the target state and notices (or the
 /// error), each whole file a streaming render hands out in order (a path several platforms
 /// want comes once per platform), and the files a holding render keeps, in order.
