@@ -983,6 +983,17 @@ fn charged_bytes_count_against_the_hold_budget() {
     assert_eq!(held.used(), 0);
 }
 
+/// The bytes of every section text a render keeps.
+fn section_bytes(r: &Rendered) -> usize {
+    r.target
+        .entries()
+        .filter_map(|e| match &e.desired {
+            aiwg_core::target::Desired::Section { text, .. } => Some(text.len()),
+            _ => None,
+        })
+        .sum()
+}
+
 /// A holding render charges the model's bodies and assets and the section texts it keeps:
 /// a budget the output alone would fit, but not beside the model, holds nothing.
 #[test]
@@ -1012,14 +1023,7 @@ fn a_holding_render_charges_the_model_and_its_sections() {
     let (r, held) = hold(usize::MAX);
     let output: usize = held.files().unwrap().map(|(_, _, b, _)| b.len()).sum();
     let model_bytes: usize = m.artifacts.iter().map(super::source_bytes).sum();
-    let sections: usize = r
-        .target
-        .entries()
-        .filter_map(|e| match &e.desired {
-            aiwg_core::target::Desired::Section { text, .. } => Some(text.len()),
-            _ => None,
-        })
-        .sum();
+    let sections = section_bytes(&r);
     assert!(
         output > 40_000 && model_bytes > 40_000,
         "{output} {model_bytes}"
@@ -1098,14 +1102,7 @@ fn a_render_gives_up_holding_before_it_starts_when_its_files_cannot_fit() {
     // the estimate, the first files were held until the budget ran out).
     let model_bytes: usize = m.artifacts.iter().map(super::source_bytes).sum();
     let (all, _) = hold(&every, usize::MAX);
-    let sections: usize = all
-        .target
-        .entries()
-        .filter_map(|e| match &e.desired {
-            aiwg_core::target::Desired::Section { text, .. } => Some(text.len()),
-            _ => None,
-        })
-        .sum();
+    let sections = section_bytes(&all);
     let (_, over) = hold(&every, model_bytes + sections + 30_000);
     assert!(over.files().is_none());
     assert_eq!(over.most_reserved, 0, "held files before giving up");
