@@ -425,19 +425,21 @@ pub struct PlatformLists(std::collections::HashSet<ListKey>);
 impl PlatformLists {
     /// `list` as the one shared list of every origin that names it.
     pub fn list(&mut self, list: &[String]) -> Platforms {
-        if let Some(shared) = self.0.get(list) {
-            return shared.0.clone();
+        match self.0.get(list) {
+            Some(shared) => shared.0.clone(),
+            None => self.add(list.to_vec()),
         }
-        let shared: Platforms = Arc::new(list.to_vec());
-        self.0.insert(ListKey(shared.clone()));
-        shared
     }
 
     /// `list` as the one shared list of every origin that names it, `list` kept when new.
     pub fn list_owned(&mut self, list: Vec<String>) -> Platforms {
-        if let Some(shared) = self.0.get(list.as_slice()) {
-            return shared.0.clone();
+        match self.0.get(list.as_slice()) {
+            Some(shared) => shared.0.clone(),
+            None => self.add(list),
         }
+    }
+
+    fn add(&mut self, list: Vec<String>) -> Platforms {
         let shared: Platforms = Arc::new(list);
         self.0.insert(ListKey(shared.clone()));
         shared
@@ -467,28 +469,20 @@ impl OriginTexts {
     /// The one shared origin of `source`, `artifact` and `platforms`' shared parts.
     pub fn origin(&mut self, source: &str, artifact: &str, platforms: &[String]) -> Origin {
         let platforms = self.lists.list(platforms);
-        if !self.names.contains_key(source) {
-            self.names.insert(Arc::from(source), HashMap::new());
+        if let Some(name) = self.names.get(source).and_then(|a| a.get(artifact)) {
+            return Origin::from_shared(name.clone(), platforms);
         }
-        let shared_source = self
-            .names
-            .get_key_value(source)
-            .expect("inserted")
-            .0
-            .clone();
-        let artifacts = self.names.get_mut(source).expect("inserted");
-        let name = match artifacts.get(artifact) {
-            Some(name) => name.clone(),
-            None => {
-                let artifact: Arc<str> = Arc::from(artifact);
-                let name = Arc::new(OriginName {
-                    source: shared_source,
-                    artifact: artifact.clone(),
-                });
-                artifacts.insert(artifact, name.clone());
-                name
-            }
+        // A new artifact (once per artifact): its source's text shared when it has one.
+        let source = match self.names.get_key_value(source) {
+            Some((shared, _)) => shared.clone(),
+            None => Arc::from(source),
         };
+        let artifact: Arc<str> = Arc::from(artifact);
+        let name = Arc::new(OriginName {
+            source: source.clone(),
+            artifact: artifact.clone(),
+        });
+        (self.names.entry(source).or_default()).insert(artifact, name.clone());
         Origin::from_shared(name, platforms)
     }
 }
