@@ -1,9 +1,10 @@
 //! The steady state: a project whose managed files are all up to date, for the bundled `sdlc`
-//! framework deployed to every platform and for a large project ([`Shape::MANY_FILES`] ×3,
-//! about 9,000 files to Claude Code). Measured: a no-change `aiwg apply`, `aiwg check` answered
-//! by its stat cache and reading everything (`AIWG_NO_CHECK_CACHE=1`: process start, source
-//! loading, rendering, plan), per managed file; the engine's `plan()` alone on a prepared target
-//! state (large project); and `cp -r` of the output tree into folders made beforehand.
+//! framework deployed to every platform and for a large project ([`Shape::LARGE_PROJECT`],
+//! 8,000 files to Claude Code, the size issue 15's goal names). Measured: a no-change `aiwg
+//! apply`, `aiwg check` answered by its stat cache and reading everything
+//! (`AIWG_NO_CHECK_CACHE=1`: process start, source loading, rendering, plan), per managed
+//! file; the engine's `plan()` alone on a prepared target state (large project); and `cp -r`
+//! of the output tree into folders made beforehand.
 
 use std::path::Path;
 
@@ -94,7 +95,7 @@ pub fn run(aiwg: &Aiwg, work: &Path) -> anyhow::Result<()> {
         large.join("aiwg.toml"),
         "sources = [\".aiwg\"]\nplatforms = [\"claude-code\"]\n",
     )?;
-    corpus::generate(&large, &Shape::MANY_FILES.scaled(3))?;
+    corpus::generate(&large, &Shape::LARGE_PROJECT)?;
     let mut projects = Vec::new();
     for (name, dir, sources, time_plan) in [
         (

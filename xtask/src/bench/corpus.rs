@@ -36,6 +36,17 @@ impl Shape {
         runbooks: 0,
     };
 
+    /// The steady-state bench's large project, at the size issue 15 states its cached-check
+    /// goal for: 8,000 source files, one managed file each for Claude Code (`MANY_FILES` x3
+    /// with 1,060 commands fewer; each skill is three files).
+    pub const LARGE_PROJECT: Shape = Shape {
+        agents: 3 * Shape::MANY_FILES.agents,
+        commands: 3 * Shape::MANY_FILES.commands - 1060,
+        skills: 3 * Shape::MANY_FILES.skills,
+        rules: 3 * Shape::MANY_FILES.rules,
+        ..Shape::MANY_FILES
+    };
+
     /// A realistic framework (DESIGN.md's benchmark): 80 agents of about 3 KB, 110 commands,
     /// 60 skills with two assets each, 30 rules, 5 runbooks.
     pub const REALISTIC: Shape = Shape {
@@ -217,4 +228,43 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         ),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Source files `generate` writes for `shape`, counted on disk.
+    fn files_written(shape: &Shape) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        generate(dir.path(), shape).unwrap();
+        fn count(dir: &Path) -> usize {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| if p.is_dir() { count(&p) } else { 1 })
+                .sum()
+        }
+        count(&dir.path().join(".aiwg"))
+    }
+
+    #[test]
+    fn the_large_project_is_the_8000_files_the_cached_check_goal_names() {
+        // Counted on a small shape of the same kinds: one file per agent, command and rule,
+        // three per skill. Claude Code takes each source file as one managed file.
+        let small = Shape {
+            agents: 2,
+            commands: 3,
+            skills: 4,
+            rules: 5,
+            ..Shape::LARGE_PROJECT
+        };
+        assert_eq!(files_written(&small), 2 + 3 + 3 * 4 + 5);
+        let large = Shape::LARGE_PROJECT;
+        assert_eq!(large.runbooks, 0);
+        assert_eq!(
+            large.agents + large.commands + 3 * large.skills + large.rules,
+            8000
+        );
+    }
 }
