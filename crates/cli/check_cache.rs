@@ -45,10 +45,11 @@
 //!
 //! What a hit costs, and why not less. On the bench's former large project (9,060 managed
 //! files to Claude Code; it is 8,000 now, 21,967 stats) a hit makes 24,087 stats: 18,124
-//! files (every managed file, every source file) and 5,952 folders (every source folder, every folder where check looks for temp
-//! files), at 1.5-1.7 us of kernel time each on the bench machine (a C loop over the same
-//! tree; an empty system call costs 0.19 us there): some 33 ms of CPU, against under 2 ms in
-//! user space. Each folder was examined for another voucher, and each keeps its stat:
+//! files (every managed file, every source file) and 5,952 folders (every source folder,
+//! every folder where check looks for temp files), at 1.5-1.7 us of kernel time each on the
+//! bench machine (a C loop over the same tree; an empty system call costs 0.19 us there): some
+//! 33 ms of CPU, against under 2 ms in user space. Each folder was examined for another
+//! voucher, and each keeps its stat:
 //!
 //! - A folder where check looks for temp files: a temp file's name appearing in it changes
 //!   that folder's times and nothing else. Invalidating the cache before every write of this
